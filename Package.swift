@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "drift",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "drift", targets: ["drift"]),
+        .library(name: "DriftCore", targets: ["DriftCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibGit2",
+            pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(
+            name: "DriftCore",
+            dependencies: [
+                "CLibGit2",
+                "CCrypto",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            resources: [.embedInCode("Resources/default.yaml")]
+        ),
+        .target(
+            name: "DriftCLI",
+            dependencies: [
+                "DriftCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "drift", dependencies: ["DriftCLI"]),
+        .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,7 @@
+#ifndef DRIFT_CCRYPTO_SHIM_H
+#define DRIFT_CCRYPTO_SHIM_H
+#include <openssl/evp.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/bio.h>
+#endif

@@ -1,0 +1,60 @@
+import ArgumentParser
+import DriftCore
+
+/// The `drift` command: keeps a running container honest about what it runs.
+public struct Drift: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "drift",
+        abstract: "Detect, record and export drift of a deployed workspace from the image it was built from.",
+        discussion: "Exit codes: 0 clean, 1 drift found, 2 error (bad input, nothing changed), 3 scan incomplete (unreadable entries, no drift).",
+        subcommands: [ManifestCommand.self, Scan.self, Diff.self, Export.self])
+
+    public init() {}
+
+    /// Runs the command line with drift's exit codes: usage and input errors are 2.
+    public static func runMain() -> Never {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+            exit(withError: nil)
+        } catch let e as DriftError {
+            Output.stderr("drift: \(e.message)\n")
+            Drift.exit(withError: ExitCode(2))
+        } catch let e as ExitCode {
+            Drift.exit(withError: e)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || code == .validationFailure && isHelp(error) {
+                Drift.exit(withError: error)
+            }
+            Output.stderr(fullMessage(for: error).split(separator: "\n").first.map { "drift: \($0)\n" } ?? "drift: invalid arguments\n")
+            Drift.exit(withError: ExitCode(2))
+        }
+    }
+
+    private static func isHelp(_ error: Error) -> Bool { exitCode(for: error) == .success }
+}
+
+/// `--manifest MDIR`, shared by every verb that reads a manifest.
+struct ManifestOptions: ParsableArguments {
+    @Option(name: .customLong("manifest"), help: "Manifest directory (default: $DRIFT_MANIFEST, else /etc/drift).")
+    var manifest: String?
+
+    var directory: ManifestDirectory { ManifestDirectory.locate(manifest) }
+}
+
+/// `--root` and `--state`, shared by scan, diff and export.
+struct WorkspaceOptions: ParsableArguments {
+    @Option(help: "Workspace root (default: the root recorded in the manifest).")
+    var root: String?
+
+    @Option(help: "State directory (default: /var/lib/drift).")
+    var state: String?
+
+    var stateDirectory: StateDirectory { StateDirectory(path: state) }
+}
+
+/// Output format of reports.
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}

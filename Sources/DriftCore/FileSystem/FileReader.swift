@@ -1,0 +1,114 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads files under a root safely: `O_NOFOLLOW | O_NONBLOCK`, metadata from the opened
+/// descriptor, and anything that is not a regular file refused before a byte is read.
+public struct FileReader: Sendable {
+    public let root: [UInt8]
+
+    public init(root: [UInt8]) { self.root = root }
+
+    func absolute(_ rel: [UInt8]) -> [UInt8] { PathBytes.join(root, rel) }
+
+    /// Opens `rel` for reading, returning the fd and its `fstat`. Throws for a
+    /// non-regular file (a FIFO opened with O_NONBLOCK cannot block us).
+    func openRegular(_ rel: [UInt8]) throws -> (Int32, FileStat) {
+        let fd = withCPath(absolute(rel)) { open($0, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) }
+        if fd < 0 { throw DriftError.posix("open", rel, errno) }
+        var st = stat()
+        if fstat(fd, &st) != 0 {
+            let e = errno
+            close(fd)
+            throw DriftError.posix("fstat", rel, e)
+        }
+        let fs = FileStat(st)
+        if fs.kind != .regular {
+            close(fd)
+            throw DriftError("\(PathBytes.display(rel)): not a regular file any more")
+        }
+        return (fd, fs)
+    }
+
+    /// SHA-256 of a regular file, streamed in 1 MiB reads. Returns the stat taken from the
+    /// open descriptor before reading, and whether the file changed while it was read.
+    public func hash(_ rel: [UInt8], with hasher: SHA256Hasher, buffer: UnsafeMutableRawBufferPointer) throws -> (Digest, FileStat, stable: Bool) {
+        let (fd, before) = try openRegular(rel)
+        defer { close(fd) }
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        var total: Int64 = 0
+        while true {
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw DriftError.posix("read", rel, errno)
+            }
+            if n == 0 { break }
+            try hasher.update(UnsafeRawPointer(buffer.baseAddress!), n)
+            total += Int64(n)
+        }
+        let digest = try hasher.finish()
+        var st = stat()
+        let stable = fstat(fd, &st) == 0 && FileStat(st).size == total && FileStat(st).mtimeNs == before.mtimeNs
+            && FileStat(st).ctimeNs == before.ctimeNs
+        return (digest, before, stable)
+    }
+
+    /// The whole content of a regular file (for git blobs of drifted code files only).
+    public func readAll(_ rel: [UInt8], limit: Int64 = .max) throws -> [UInt8] {
+        let (fd, st) = try openRegular(rel)
+        defer { close(fd) }
+        if st.size > limit {
+            throw DriftError("\(PathBytes.display(rel)): \(st.size) bytes is over the \(limit)-byte limit")
+        }
+        var out = [UInt8]()
+        out.reserveCapacity(Int(st.size))
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw DriftError.posix("read", rel, errno)
+            }
+            if n == 0 { break }
+            out.append(contentsOf: chunk[0..<n])
+            if Int64(out.count) > limit {
+                throw DriftError("\(PathBytes.display(rel)): grew over the \(limit)-byte limit while read")
+            }
+        }
+        return out
+    }
+
+    /// The target of a symlink, as bytes.
+    public func readLink(_ rel: [UInt8]) throws -> [UInt8] {
+        var buf = [UInt8](repeating: 0, count: 4096)
+        let n = withCPath(absolute(rel)) { p in
+            buf.withUnsafeMutableBytes { readlink(p, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) }
+        }
+        if n < 0 { throw DriftError.posix("readlink", rel, errno) }
+        return Array(buf[0..<n])
+    }
+}
+
+/// Reads a whole file outside the root (manifest, policy, state): small files only.
+public func readWholeFile(_ path: String, limit: Int = 1 << 30) throws -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+    if fd < 0 { throw DriftError("\(path): cannot open: \(errnoText(errno))") }
+    defer { close(fd) }
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { throw DriftError("\(path): cannot stat: \(errnoText(errno))") }
+    guard (st.st_mode & S_IFMT) == S_IFREG else { throw DriftError("\(path): not a regular file") }
+    var out = [UInt8]()
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw DriftError("\(path): read failed: \(errnoText(errno))")
+        }
+        if n == 0 { break }
+        out.append(contentsOf: chunk[0..<n])
+        if out.count > limit { throw DriftError("\(path): larger than \(limit) bytes") }
+    }
+    return out
+}

@@ -1,0 +1,79 @@
+import Foundation
+
+/// Bakes a manifest directory from a workspace root and the git commit it was built from.
+public struct ManifestCreator {
+    public var root: String
+    public var repo: String
+    public var commit: String = "HEAD"
+    public var policyPath: String?
+    public var sitePackages: [String] = []
+    public var requirements: String?
+    public var output: String
+
+    public init(root: String, repo: String, output: String) {
+        self.root = root
+        self.repo = repo
+        self.output = output
+    }
+
+    /// What `create` produced.
+    public struct Summary: Sendable {
+        public var commit: String
+        public var files: Int
+        public var bytes: Int64
+    }
+
+    public func create() throws -> Summary {
+        let rootBytes = Array(root.utf8)
+        try refuseWriteUnder(root: root, target: output, what: "manifest directory")
+        let policy = try policyPath.map { try Policy.load(path: $0) } ?? Policy.builtIn()
+        let repository = try GitRepository(path: repo)
+        let commitID = try repository.resolveCommit(commit)
+
+        let walk = try TreeWalk.run(root: rootBytes, classifier: Classifier(policy: policy))
+        if let first = walk.issues.first {
+            throw DriftError("\(PathBytes.display(PathBytes.join(rootBytes, first.path))): \(first.message) (manifest create needs every entry readable; \(walk.issues.count) problem(s))")
+        }
+        let reader = FileReader(root: rootBytes)
+        var entries: [ManifestEntry] = []
+        var files: [ClassifiedEntry] = []
+        for e in walk.entries {
+            switch e.stat.kind {
+            case .regular: files.append(e)
+            case .symlink:
+                let t = try reader.readLink(e.path)
+                entries.append(ManifestEntry(path: e.path, kind: .symlink, executable: false, size: Int64(t.count),
+                                             digest: try SHA256Hasher.digest(t), target: t))
+            default: continue
+            }
+        }
+        let outcomes = ParallelHasher.hash(files.map(\.path), reader: reader)
+        var bytes: Int64 = 0
+        for (e, o) in zip(files, outcomes) {
+            switch o {
+            case .failed(let m): throw DriftError(m)
+            case .hashed(let d, let st, let stable):
+                guard stable else { throw DriftError("\(PathBytes.display(e.path)): changed while it was hashed; run manifest create on a quiet tree") }
+                bytes += st.size
+                entries.append(ManifestEntry(path: e.path, kind: .regular, executable: st.isExecutable, size: st.size, digest: d))
+            }
+        }
+
+        try AtomicFile.makeDirectory(output)
+        let mdir = ManifestDirectory(path: output)
+        var pins: [(name: String, sha256: String)] = []
+        try BaseObjects.bake(from: repository, commit: commitID, into: mdir.file(ManifestDirectory.baseRepo))
+        if !sitePackages.isEmpty || requirements != nil {
+            let pip = try PipBaseline.record(sitePackages: sitePackages, requirements: requirements, root: root)
+            let pb = try JSONCoding.encode(pip)
+            try AtomicFile.write(pb, to: mdir.file(ManifestDirectory.pipFile))
+            pins.append((ManifestDirectory.pipFile, try SHA256Hasher.digest(pb).hex))
+        }
+        try AtomicFile.write(policy.source, to: mdir.file(ManifestDirectory.policyFile))
+        let absRoot = canonicalPath(root) ?? root
+        let manifest = Manifest(commit: commitID.hex, root: Array(absRoot.utf8),
+                                policySHA256: try SHA256Hasher.digest(policy.source).hex, pins: pins, entries: entries)
+        try AtomicFile.write(try manifest.serialized(), to: mdir.file(ManifestDirectory.manifestFile))
+        return Summary(commit: commitID.hex, files: entries.count, bytes: bytes)
+    }
+}

@@ -1,0 +1,29 @@
+/// One baked path: a regular file or a symlink (directories are implied, like git).
+public struct ManifestEntry: Sendable, Equatable {
+    public var path: [UInt8]
+    public var kind: FileKind
+    public var executable: Bool
+    /// File size, or symlink target length.
+    public var size: Int64
+    /// SHA-256 of the content, or of the symlink target bytes.
+    public var digest: Digest
+    /// The symlink target (nil for files).
+    public var target: [UInt8]?
+
+    public init(path: [UInt8], kind: FileKind, executable: Bool, size: Int64, digest: Digest, target: [UInt8]? = nil) {
+        self.path = path
+        self.kind = kind
+        self.executable = executable
+        self.size = size
+        self.digest = digest
+        self.target = target
+    }
+
+    /// git's mode for this entry: 100644, 100755 or 120000.
+    public var gitMode: String {
+        switch kind {
+        case .symlink: return "120000"
+        default: return executable ? "100755" : "100644"
+        }
+    }
+}

@@ -1,0 +1,118 @@
+/// One gitignore-style pattern, parsed the way git's `parse_path_pattern` does.
+public struct PathPattern: Sendable {
+    /// The pattern as written (for messages).
+    public let text: String
+    /// Line in the policy file, for `file:line` errors and reports.
+    public let line: Int
+    let body: [UInt8]
+    let negated: Bool
+    let mustBeDirectory: Bool
+    /// No slash inside: matched against the basename at any depth.
+    let basenameOnly: Bool
+
+    /// Parses `text`; throws a one-line problem for patterns git would silently never match.
+    public init(_ text: String, line: Int = 0) throws {
+        self.text = text
+        self.line = line
+        var b = Array(text.utf8)
+        if b.isEmpty { throw PatternError("empty pattern") }
+        if b.contains(0) { throw PatternError("pattern contains a NUL byte") }
+        var neg = false
+        if b.first == UInt8(ascii: "!") {
+            neg = true
+            b.removeFirst()
+        }
+        var dir = false
+        if b.last == UInt8(ascii: "/") {
+            dir = true
+            b.removeLast()
+        }
+        if b.isEmpty || b == [UInt8(ascii: "/")] { throw PatternError("pattern '\(text)' matches nothing") }
+        try PathPattern.validate(b, text)
+        basenameOnly = !b.contains(UInt8(ascii: "/"))
+        if b.first == UInt8(ascii: "/") { b.removeFirst() }
+        body = b
+        negated = neg
+        mustBeDirectory = dir
+    }
+
+    private static func validate(_ b: [UInt8], _ text: String) throws {
+        var i = 0
+        while i < b.count {
+            switch b[i] {
+            case UInt8(ascii: "\\"):
+                if i + 1 >= b.count { throw PatternError("pattern '\(text)' ends with a lone backslash") }
+                i += 2
+                continue
+            case UInt8(ascii: "["):
+                var j = i + 1
+                if j < b.count && (b[j] == UInt8(ascii: "!") || b[j] == UInt8(ascii: "^")) { j += 1 }
+                if j < b.count && b[j] == UInt8(ascii: "]") { j += 1 }
+                while j < b.count && b[j] != UInt8(ascii: "]") {
+                    if b[j] == UInt8(ascii: "\\") { j += 1 }
+                    j += 1
+                }
+                if j >= b.count { throw PatternError("pattern '\(text)' has an unclosed '['") }
+                i = j + 1
+                continue
+            default:
+                i += 1
+            }
+        }
+    }
+
+    /// Whether this pattern (ignoring its `!`) matches `path` (relative, no leading slash).
+    func matches(_ path: [UInt8], isDirectory: Bool) -> Bool {
+        if mustBeDirectory && !isDirectory { return false }
+        if basenameOnly {
+            let base: [UInt8]
+            if let s = path.lastIndex(of: UInt8(ascii: "/")) { base = Array(path[(s + 1)...]) } else { base = path }
+            return Wildmatch.matches(body, base, pathname: false)
+        }
+        return Wildmatch.matches(body, path, pathname: true)
+    }
+}
+
+/// A problem with one pattern; the policy loader adds the file and line.
+public struct PatternError: Error, Sendable {
+    public let problem: String
+    init(_ problem: String) { self.problem = problem }
+}
+
+/// An ordered list of patterns with .gitignore semantics: the last match wins, `!`
+/// re-includes, and a path below a matched directory is matched (git cannot re-include
+/// a file whose parent directory is excluded, and neither can this).
+public struct PatternList: Sendable {
+    public let patterns: [PathPattern]
+
+    public init(_ patterns: [PathPattern]) { self.patterns = patterns }
+
+    public var isEmpty: Bool { patterns.isEmpty }
+
+    /// The last pattern matching exactly this path (not its parents), if any.
+    public func lastMatch(_ path: [UInt8], isDirectory: Bool) -> PathPattern? {
+        for p in patterns.reversed() where p.matches(path, isDirectory: isDirectory) {
+            return p
+        }
+        return nil
+    }
+
+    /// Whether `path` is matched, itself or through a parent directory.
+    public func matches(_ path: [UInt8], isDirectory: Bool) -> Bool {
+        if patterns.isEmpty { return false }
+        var i = 0
+        while i < path.count {
+            if path[i] == UInt8(ascii: "/"), let m = lastMatch(Array(path[0..<i]), isDirectory: true), !m.negated {
+                return true
+            }
+            i += 1
+        }
+        return matchesSelf(path, isDirectory: isDirectory)
+    }
+
+    /// Whether the path itself is matched, assuming no parent is (the walker checks parents).
+    public func matchesSelf(_ path: [UInt8], isDirectory: Bool) -> Bool {
+        guard let m = lastMatch(path, isDirectory: isDirectory) else { return false }
+        return !m.negated
+    }
+}

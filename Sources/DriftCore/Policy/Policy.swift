@@ -1,0 +1,186 @@
+import Yams
+
+/// How drift treats a path. `code` is the default for anything no list names.
+public enum FileClass: String, Sendable, Codable, CaseIterable, Comparable {
+    case code, config, data, ignore
+
+    public static func < (a: FileClass, b: FileClass) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// A waiver from the policy: drift with this id is accepted until `expires`.
+public struct Waiver: Sendable, Codable, Equatable {
+    public var id: String
+    public var reason: String
+    public var expires: String
+}
+
+/// A parsed policy file (format: policies/README.md).
+public struct Policy: Sendable {
+    public static let schema = "drift.policy/1"
+
+    public var ignore = PatternList([])
+    public var code = PatternList([])
+    public var config = PatternList([])
+    public var data = PatternList([])
+    public var secrets = PatternList([])
+    public var generated = PatternList([])
+    /// Files larger than this are recorded by hash only in the journal.
+    public var sizeLimit: Int64 = 16 << 20
+    public var deadline: String?
+    public var pipAllow: [String] = []
+    public var waivers: [Waiver] = []
+    /// The file's exact bytes (copied into the manifest directory).
+    public var source: [UInt8] = []
+
+    /// The built-in default policy (policies/default.yaml compiled in).
+    public static func builtIn() throws -> Policy {
+        try Policy.parse(PackageResources.default_yaml, file: "<built-in default policy>")
+    }
+
+    /// Loads a policy file; every problem is `file:line: problem`.
+    public static func load(path: String) throws -> Policy {
+        try parse(try readWholeFile(path, limit: 4 << 20), file: path)
+    }
+
+    /// Parses policy YAML from bytes.
+    public static func parse(_ bytes: [UInt8], file: String) throws -> Policy {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw DriftError("\(file):1: policy is not valid UTF-8")
+        }
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: text)
+        } catch let e as YamlError {
+            throw DriftError("\(file):\(yamlLine(e)): YAML error: \(yamlProblem(e))")
+        } catch {
+            throw DriftError("\(file):1: YAML error: \(error)")
+        }
+        var policy = Policy()
+        policy.source = bytes
+        guard let root = node else { return policy }
+        guard let map = root.mapping else {
+            throw DriftError("\(file):\(line(root)): policy must be a mapping of keys (ignore, config, data, code, secrets, ...)")
+        }
+        for (k, v) in map {
+            guard let key = k.string else { throw DriftError("\(file):\(line(k)): keys must be strings") }
+            switch key {
+            case "schema", "version":
+                let s = v.string ?? ""
+                if key == "schema" && s != schema {
+                    throw DriftError("\(file):\(line(v)): unsupported schema '\(s)' (expected \(schema))")
+                }
+            case "ignore": policy.ignore = try patterns(v, key, file)
+            case "code": policy.code = try patterns(v, key, file)
+            case "config": policy.config = try patterns(v, key, file)
+            case "data": policy.data = try patterns(v, key, file)
+            case "secrets": policy.secrets = try patterns(v, key, file)
+            case "generated": policy.generated = try patterns(v, key, file)
+            case "size_limit":
+                guard let s = v.string, let n = parseSize(s) else {
+                    throw DriftError("\(file):\(line(v)): size_limit must be a size like 16MiB or 1048576")
+                }
+                policy.sizeLimit = n
+            case "deadline":
+                guard let s = v.string, Deadline.parse(s) != nil else {
+                    throw DriftError("\(file):\(line(v)): deadline must be like 24h, 90m, 2d or end-of-day [TZ]")
+                }
+                policy.deadline = s
+            case "pip":
+                guard let m = v.mapping else { throw DriftError("\(file):\(line(v)): pip must be a mapping with 'allow'") }
+                for (pk, pv) in m {
+                    guard pk.string == "allow" else {
+                        throw DriftError("\(file):\(line(pk)): unknown key 'pip.\(pk.string ?? "?")'")
+                    }
+                    policy.pipAllow = try strings(pv, "pip.allow", file)
+                }
+            case "waivers":
+                policy.waivers = try waivers(v, file)
+            default:
+                throw DriftError("\(file):\(line(k)): unknown class or key '\(key)' (classes: ignore, config, data, code; keys: secrets, generated, size_limit, deadline, pip, waivers)")
+            }
+        }
+        return policy
+    }
+
+    private static func line(_ n: Node) -> Int { (n.mark?.line ?? 0) }
+
+    private static func isNullScalar(_ s: String) -> Bool { s.isEmpty || s == "~" || s == "null" }
+
+    private static func strings(_ v: Node, _ key: String, _ file: String) throws -> [String] {
+        if case .scalar(let s) = v, isNullScalar(s.string) { return [] }
+        guard let seq = v.sequence else { throw DriftError("\(file):\(line(v)): '\(key)' must be a list of strings") }
+        return try seq.map { item in
+            guard case .scalar(let s) = item else { throw DriftError("\(file):\(line(item)): '\(key)' entries must be strings") }
+            return s.string
+        }
+    }
+
+    private static func patterns(_ v: Node, _ key: String, _ file: String) throws -> PatternList {
+        if case .scalar(let s) = v, isNullScalar(s.string) { return PatternList([]) }
+        guard let seq = v.sequence else { throw DriftError("\(file):\(line(v)): '\(key)' must be a list of patterns") }
+        return PatternList(try seq.map { item in
+            guard case .scalar(let s) = item else { throw DriftError("\(file):\(line(item)): '\(key)' entries must be strings") }
+            do {
+                return try PathPattern(s.string, line: line(item))
+            } catch let e as PatternError {
+                throw DriftError("\(file):\(line(item)): bad pattern in '\(key)': \(e.problem)")
+            }
+        })
+    }
+
+    private static func waivers(_ v: Node, _ file: String) throws -> [Waiver] {
+        guard let seq = v.sequence else { throw DriftError("\(file):\(line(v)): 'waivers' must be a list of {id, reason, expires}") }
+        return try seq.map { item in
+            guard let m = item.mapping else { throw DriftError("\(file):\(line(item)): a waiver must be a mapping {id, reason, expires}") }
+            var id: String?, reason = "", expires: String?
+            for (k, val) in m {
+                switch k.string {
+                case "id": id = val.string
+                case "reason": reason = val.string ?? ""
+                case "expires": expires = val.string
+                default: throw DriftError("\(file):\(line(k)): unknown waiver key '\(k.string ?? "?")'")
+                }
+            }
+            guard let i = id, !i.isEmpty else { throw DriftError("\(file):\(line(item)): waiver without an id") }
+            guard let e = expires, Timestamp.parse(e) != nil else {
+                throw DriftError("\(file):\(line(item)): waiver '\(i)' needs expires as an RFC 3339 time or a YYYY-MM-DD date")
+            }
+            return Waiver(id: i, reason: reason, expires: e)
+        }
+    }
+
+    /// Parses `16MiB`, `512KiB`, `1G`, `1048576`.
+    static func parseSize(_ s: String) -> Int64? {
+        let t = s.trimmingCharacters(in: .whitespaces)
+        let units: [(String, Int64)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10),
+                                        ("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1000),
+                                        ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10), ("B", 1)]
+        for (u, m) in units where t.hasSuffix(u) {
+            guard let n = Int64(t.dropLast(u.count).trimmingCharacters(in: .whitespaces)), n >= 0 else { return nil }
+            return n * m
+        }
+        guard let n = Int64(t), n >= 0 else { return nil }
+        return n
+    }
+
+    private static func yamlLine(_ e: YamlError) -> Int {
+        switch e {
+        case .scanner(_, _, let m, _), .parser(_, _, let m, _), .composer(_, _, let m, _): return m.line
+        default: return 1
+        }
+    }
+
+    private static func yamlProblem(_ e: YamlError) -> String {
+        switch e {
+        case .scanner(let c, let p, _, _), .parser(let c, let p, _, _), .composer(let c, let p, _, _):
+            if let c { return "\(p) (\(c.text))" }
+            return p
+        case .reader(let p, _, _, _): return p
+        default: return "\(e)".split(separator: "\n").first.map(String.init) ?? "invalid YAML"
+        }
+    }
+}
+
+import Foundation

@@ -1,0 +1,103 @@
+import Foundation
+
+/// What the state dir remembers between scans: when each drifted path was first seen,
+/// and the last scan's summary (docs/state.md).
+public struct DriftState: Codable, Sendable {
+    public static let schema = "drift.state/1"
+
+    public struct Item: Codable, Sendable {
+        /// Path, percent-escaped as in the manifest.
+        public var path: String
+        public var firstSeen: String
+        public var change: String
+        enum CodingKeys: String, CodingKey {
+            case path, change
+            case firstSeen = "first_seen"
+        }
+    }
+
+    public var schema: String = DriftState.schema
+    public var commit: String
+    public var items: [Item] = []
+    public var lastScan: String?
+    public var lastExitCode: Int?
+    public var lastExport: String?
+    public var lastExportId: String?
+
+    enum CodingKeys: String, CodingKey {
+        case schema, commit, items
+        case lastScan = "last_scan"
+        case lastExitCode = "last_exit_code"
+        case lastExport = "last_export"
+        case lastExportId = "last_export_id"
+    }
+
+    public init(commit: String) { self.commit = commit }
+
+    /// Keeps first-seen times of paths that are still drifted; new ones get the scan's time.
+    public mutating func merge(_ changes: inout [FileChange]) {
+        var old: [String: Date] = [:]
+        for i in items { old[i.path] = Timestamp.parse(i.firstSeen) }
+        items = changes.indices.map { k in
+            let key = PathBytes.escape(changes[k].path)
+            if let t = old[key] { changes[k].firstSeen = t }
+            return Item(path: key, firstSeen: Timestamp.format(changes[k].firstSeen), change: changes[k].change.rawValue)
+        }
+    }
+}
+
+/// The state directory (SDIR): `state.json`, `statcache`, `journal.git/`, `lock`.
+public struct StateDirectory: Sendable {
+    public let path: String
+    public static let defaultPath = "/var/lib/drift"
+
+    public init(path: String?) { self.path = (path?.isEmpty == false ? path! : Self.defaultPath) }
+
+    public func file(_ name: String) -> String { path + "/" + name }
+
+    /// Creates the directory 0700 if needed.
+    public func ensure() throws {
+        try AtomicFile.makeDirectory(path, mode: 0o700)
+    }
+
+    /// Loads state for `commit`; an SDIR from another base commit is refused.
+    public func loadState(commit: String) throws -> DriftState {
+        let f = file("state.json")
+        guard FileManager.default.fileExists(atPath: f) else { return DriftState(commit: commit) }
+        let bytes = try readWholeFile(f, limit: 256 << 20)
+        let s: DriftState
+        do { s = try JSONDecoder().decode(DriftState.self, from: Data(bytes)) } catch {
+            throw DriftError("\(f): state file is damaged (\(error.localizedDescription)); move it aside to start afresh")
+        }
+        guard s.schema == DriftState.schema else { throw DriftError("\(f): unsupported state schema '\(s.schema)'") }
+        guard s.commit == commit else {
+            throw DriftError("\(path): state dir belongs to base commit \(s.commit), but the manifest is for \(commit); export it (--state), then move it aside")
+        }
+        return s
+    }
+
+    public func saveState(_ s: DriftState) throws {
+        try AtomicFile.write(try JSONCoding.encode(s), to: file("state.json"), mode: 0o600)
+    }
+
+    /// The stat cache, or nil when absent or damaged (it is only an optimisation).
+    public func loadCache() -> StatCache? {
+        guard let b = try? readWholeFile(file("statcache")) else { return nil }
+        return StatCache.parse(b)
+    }
+
+    public func saveCache(_ c: StatCache) throws {
+        try AtomicFile.write(try c.serialized(), to: file("statcache"), mode: 0o600)
+    }
+}
+
+/// JSON with sorted keys, the one encoder drift writes with.
+public enum JSONCoding {
+    public static func encode<T: Encodable>(_ v: T, pretty: Bool = true) throws -> [UInt8] {
+        let enc = JSONEncoder()
+        enc.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        var out = Array(try enc.encode(v))
+        out.append(0x0A)
+        return out
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+/// The kinds of file drift.
+public enum ChangeKind: String, Sendable, Codable, CaseIterable {
+    /// Content or symlink target differs.
+    case modified
+    case added
+    case deleted
+    /// Only the exec bit differs.
+    case mode
+    /// file ↔ symlink ↔ directory ↔ special.
+    case type
+}
+
+/// What a path is on one side of a change.
+public struct EntryState: Sendable, Equatable {
+    public var kind: FileKind
+    public var executable: Bool
+    public var size: Int64
+    public var digest: Digest?
+    public var target: [UInt8]?
+
+    public var gitMode: String? {
+        switch kind {
+        case .symlink: return "120000"
+        case .regular: return executable ? "100755" : "100644"
+        default: return nil
+        }
+    }
+}
+
+/// One drifted path.
+public struct FileChange: Sendable {
+    public var path: [UInt8]
+    public var change: ChangeKind
+    public var fileClass: FileClass
+    public var secret: Bool
+    public var old: EntryState?
+    public var new: EntryState?
+    public var firstSeen: Date
+    /// The file changed while it was read; its hash is not trusted (rescanned next time).
+    public var unstable: Bool = false
+}

@@ -1,0 +1,147 @@
+import Foundation
+
+/// The scan's JSON report, schema `drift.scan/1` (docs/report-format.md).
+///
+/// Paths: `path` is the name as UTF-8; when the bytes are not valid UTF-8, `path`
+/// shows them lossily and `path_bytes` carries the exact bytes in base64.
+public struct ScanReport: Codable, Sendable {
+    public static let schema = "drift.scan/1"
+
+    public struct File: Codable, Sendable {
+        public var path: String
+        public var pathBytes: String?
+        public var change: String
+        public var fileClass: String
+        public var firstSeen: String
+        public var secret: Bool
+        public var oldType: String?
+        public var newType: String?
+        public var oldMode: String?
+        public var newMode: String?
+        public var oldSize: Int64?
+        public var newSize: Int64?
+        public var oldSHA256: String?
+        public var newSHA256: String?
+        public var oldTarget: String?
+        public var newTarget: String?
+        public var unstable: Bool?
+        public var overdue: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case path, change, secret, unstable, overdue
+            case pathBytes = "path_bytes"
+            case fileClass = "class"
+            case firstSeen = "first_seen"
+            case oldType = "old_type", newType = "new_type"
+            case oldMode = "old_mode", newMode = "new_mode"
+            case oldSize = "old_size", newSize = "new_size"
+            case oldSHA256 = "old_sha256", newSHA256 = "new_sha256"
+            case oldTarget = "old_target", newTarget = "new_target"
+        }
+    }
+
+    public struct Issue: Codable, Sendable {
+        public var path: String
+        public var pathBytes: String?
+        public var message: String
+        enum CodingKeys: String, CodingKey {
+            case path, message
+            case pathBytes = "path_bytes"
+        }
+    }
+
+    public struct Summary: Codable, Sendable {
+        public var checked: Int
+        public var hashed: Int
+        public var drifted: Int
+        public var errors: Int
+        public var byClass: [String: Int]
+        public var byChange: [String: Int]
+        enum CodingKeys: String, CodingKey {
+            case checked, hashed, drifted, errors
+            case byClass = "by_class"
+            case byChange = "by_change"
+        }
+    }
+
+    public var schema = ScanReport.schema
+    public var commit: String
+    public var root: String
+    public var host: String
+    public var scannedAt: String
+    public var clean: Bool
+    public var files: [File]
+    public var pip: [PipChange]
+    public var errors: [Issue]
+    public var summary: Summary
+
+    enum CodingKeys: String, CodingKey {
+        case schema, commit, root, host, clean, files, pip, errors, summary
+        case scannedAt = "scanned_at"
+    }
+
+    /// Encodes a path losslessly (see the type's doc comment).
+    public static func pathFields(_ p: [UInt8]) -> (String, String?) {
+        if let s = String(validating: p, as: UTF8.self) { return (s, nil) }
+        return (PathBytes.display(p), Data(p).base64EncodedString())
+    }
+
+    public init(commit: String, root: [UInt8], host: String, scannedAt: Date, changes: [FileChange],
+                pip: [PipChange], issues: [ScanIssue], checked: Int, hashed: Int, deadline: Deadline?, now: Date) {
+        self.commit = commit
+        self.root = PathBytes.display(root)
+        self.host = host
+        self.scannedAt = Timestamp.format(scannedAt)
+        files = changes.map { c in
+            let (p, pb) = ScanReport.pathFields(c.path)
+            func hexOf(_ s: EntryState?) -> String? { s?.digest?.hex }
+            func target(_ s: EntryState?) -> String? { s?.target.map { PathBytes.display($0) } }
+            return File(path: p, pathBytes: pb, change: c.change.rawValue, fileClass: c.fileClass.rawValue,
+                        firstSeen: Timestamp.format(c.firstSeen), secret: c.secret,
+                        oldType: c.old?.kind.rawValue, newType: c.new?.kind.rawValue,
+                        oldMode: c.old?.gitMode, newMode: c.new?.gitMode,
+                        oldSize: c.old?.size, newSize: c.new?.size,
+                        oldSHA256: hexOf(c.old), newSHA256: hexOf(c.new),
+                        oldTarget: target(c.old), newTarget: target(c.new),
+                        unstable: c.unstable ? true : nil,
+                        overdue: deadline.map { $0.due(after: c.firstSeen) <= now })
+        }
+        self.pip = pip
+        errors = issues.map { i in
+            let (p, pb) = ScanReport.pathFields(i.path)
+            return Issue(path: p, pathBytes: pb, message: i.message)
+        }
+        let driftPip = pip.filter { !$0.allowed }
+        clean = changes.isEmpty && driftPip.isEmpty
+        var byClass: [String: Int] = [:]
+        var byChange: [String: Int] = [:]
+        for c in changes {
+            byClass[c.fileClass.rawValue, default: 0] += 1
+            byChange[c.change.rawValue, default: 0] += 1
+        }
+        summary = Summary(checked: checked, hashed: hashed, drifted: changes.count + driftPip.count,
+                          errors: issues.count, byClass: byClass, byChange: byChange)
+    }
+
+    /// 0 clean, 1 drift, 3 no drift found but some entries could not be read.
+    public var exitCode: Int32 {
+        if !clean { return 1 }
+        return errors.isEmpty ? 0 : 3
+    }
+}
+
+/// One site-packages change (filled by the pip layer; empty until a baseline exists).
+public struct PipChange: Codable, Sendable {
+    public var name: String?
+    public var change: String
+    public var from: String?
+    public var to: String?
+    public var sitePackages: String
+    public var files: [String]
+    public var allowed: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case name, change, from, to, files, allowed
+        case sitePackages = "site_packages"
+    }
+}

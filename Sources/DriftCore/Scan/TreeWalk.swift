@@ -1,0 +1,66 @@
+/// A walk of the root with the policy applied: every non-ignored entry with its class.
+public struct ClassifiedEntry: Sendable {
+    public var path: [UInt8]
+    public var stat: FileStat
+    public var fileClass: FileClass
+    public var secret: Bool
+}
+
+public struct TreeWalk {
+    public var entries: [ClassifiedEntry]
+    public var issues: [ScanIssue]
+    /// Directories that could not be read: nothing below them is known.
+    public var unreadableDirectories: [[UInt8]]
+
+    /// Walks `root`, skipping ignored directories whole and dropping ignored entries.
+    public static func run(root: [UInt8], classifier: Classifier) throws -> TreeWalk {
+        let (raw, issues) = try DirectoryWalker(root: root).walk(descend: classifier.shouldDescend)
+        var out: [ClassifiedEntry] = []
+        out.reserveCapacity(raw.count)
+        for e in raw {
+            let isDir = e.stat.kind == .directory
+            let c = classifier.classify(e.path, isDirectory: isDir)
+            if c == .ignore { continue }
+            out.append(ClassifiedEntry(path: e.path, stat: e.stat, fileClass: c,
+                                       secret: classifier.isSecret(e.path, isDirectory: isDir)))
+        }
+        let unreadable = issues.filter { $0.message.hasPrefix("cannot open directory") || $0.message.hasPrefix("cannot read directory") }.map(\.path)
+        return TreeWalk(entries: out, issues: issues, unreadableDirectories: unreadable)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Resolves a path to its canonical absolute form (for the "never write under the root" check).
+public func canonicalPath(_ path: String) -> String? {
+    guard let r = realpath(path, nil) else { return nil }
+    defer { free(r) }
+    return String(cString: r)
+}
+
+/// Throws when `target` (existing or not) is the root or lies under it: drift never
+/// writes under the scanned root.
+public func refuseWriteUnder(root: String, target: String, what: String) throws {
+    guard let r = canonicalPath(root) else { return }
+    // The target may not exist yet: canonicalise its nearest existing ancestor.
+    var probe = target.hasPrefix("/") ? target : (FileManagerShim.cwd() + "/" + target)
+    var suffix = ""
+    while canonicalPath(probe) == nil, let slash = probe.lastIndex(of: "/"), slash != probe.startIndex {
+        suffix = String(probe[slash...]) + suffix
+        probe = String(probe[..<slash])
+    }
+    let t = (canonicalPath(probe) ?? probe) + suffix
+    if t == r || t.hasPrefix(r.hasSuffix("/") ? r : r + "/") {
+        throw DriftError("\(target): the \(what) is inside the scanned root \(root); drift never writes under the root")
+    }
+}
+
+enum FileManagerShim {
+    static func cwd() -> String {
+        var buf = [CChar](repeating: 0, count: 4096)
+        guard getcwd(&buf, buf.count) != nil else { return "." }
+        return cBufferString(buf)
+    }
+}

@@ -1,0 +1,37 @@
+/// The one error type drift reports: a sentence naming the file and the problem.
+///
+/// Every `DriftError` maps to exit code 2 at the command line.
+public struct DriftError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// One line, suitable to print as is after `drift: `.
+    public let message: String
+
+    public init(_ message: String) {
+        self.message = message.replacingOccurrences(of: "\n", with: " ")
+    }
+
+    public var description: String { message }
+}
+
+extension DriftError {
+    /// An error from a system call on `path`, with `strerror` text.
+    static func posix(_ what: String, _ path: [UInt8], _ code: Int32) -> DriftError {
+        DriftError("\(PathBytes.display(path)): \(what) failed: \(errnoText(code))")
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `strerror` text for an errno value.
+func errnoText(_ code: Int32) -> String {
+    guard let s = strerror(code) else { return "errno \(code)" }
+    return String(cString: s)
+}
+
+/// A Swift string from a NUL-terminated `CChar` buffer filled by a C call.
+func cBufferString(_ buf: [CChar]) -> String {
+    String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}

@@ -1,0 +1,8 @@
+import DriftCLI
+
+@main
+enum Entry {
+    static func main() {
+        Drift.runMain()
+    }
+}
