@@ -40,7 +40,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "drift", dependencies: ["DriftCLI"]),
-        .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore"]),
+        .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore", "drift"]),
     ],
     swiftLanguageModes: [.v6]
 )
