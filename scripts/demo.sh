@@ -40,13 +40,12 @@ mkdir -p logs && echo noise > logs/worker.log
 say "drift scan (cron runs this)"
 "$DRIFT" scan --manifest "$demo/etc-drift" --state "$demo/state" || echo "(exit $? = drift found)"
 
-if "$DRIFT" diff --help >/dev/null 2>&1 && "$DRIFT" diff --manifest "$demo/etc-drift" --state "$demo/state" >/dev/null 2>&1 || [ $? -eq 1 ]; then
-  say "drift diff"
-  "$DRIFT" diff --manifest "$demo/etc-drift" --state "$demo/state" || true
-  say "drift export, then git am upstream"
-  "$DRIFT" export --manifest "$demo/etc-drift" --state "$demo/state" --output "$demo/out" --author "On-call <oncall@example.com>"
-  ls -l "$demo/out"
-  git clone -q "$demo/upstream" "$demo/fix" && cd "$demo/fix"
-  git am -q "$demo/out/drift.patch" && git log --stat -1 | cat
-fi
+say "drift diff (what a hotfix author reviews)"
+"$DRIFT" diff --manifest "$demo/etc-drift" --state "$demo/state" || true
+
+say "drift export, then git am in a fresh clone of upstream"
+"$DRIFT" export --manifest "$demo/etc-drift" --state "$demo/state" --output "$demo/out" --author "On-call <oncall@example.com>"
+ls -l "$demo/out"
+git clone -q "$demo/upstream" "$demo/fix" && cd "$demo/fix"
+git am -q "$demo/out/drift.patch" && git log --stat -1 | cat
 say "done (demo files in $demo are removed on exit)"

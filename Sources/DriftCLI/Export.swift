@@ -3,10 +3,31 @@ import DriftCore
 
 extension Drift {
     struct Export: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write a patch bundle that re-applies the drift upstream.")
+        static let configuration = CommandConfiguration(
+            abstract: "Write a patch bundle that re-applies the drift upstream.",
+            discussion: "Writes ODIR/drift.patch (git am), ODIR/drift.bundle (git bundle v2) and ODIR/report.json, mode 0600. Exit 0 written, 1 nothing to export, 2 error.")
+
         @OptionGroup var manifest: ManifestOptions
         @OptionGroup var workspace: WorkspaceOptions
-        @Option(help: "Output directory.") var output: String
-        func run() throws { throw DriftError("export: not implemented yet") }
+        @Option(help: "Output directory (must be empty or absent unless --force).") var output: String
+        @Option(help: "Author of the exported commit, \"Name <email>\" (default: drift <drift@HOST>).") var author: String?
+        @Option(help: "Commit message: first line is the subject, the rest goes above drift's summary.") var message: String?
+        @Flag(name: .customLong("from-journal"), help: "Export the journal's latest snapshot without scanning the workspace.")
+        var fromJournal = false
+        @Flag(help: "Overwrite the files in a non-empty output directory.") var force = false
+
+        func run() throws {
+            var e = Exporter(runner: ScanRunner(manifestDir: manifest.directory, root: workspace.root, state: workspace.stateDirectory),
+                             output: output)
+            e.author = author
+            e.message = message
+            e.fromJournal = fromJournal
+            e.force = force
+            guard let s = try e.run() else {
+                Output.stderr("drift: nothing to export: no drift now and none recorded in the journal\n")
+                throw ExitCode(1)
+            }
+            Output.stdout("exported drift \(s.id) (\(s.paths) path\(s.paths == 1 ? "" : "s")\(s.fromJournal ? ", from the journal" : "")) as commit \(s.commit) -> \(output)\n")
+        }
     }
 }

@@ -137,7 +137,7 @@ struct Fixture {
         try write(u + "/start_remote.sh", "#!/bin/sh\necho start\n")
         try write(u + "/requirements.instance.txt", "# pins\nsix==1.16.0\n")
         try write(u + "/config/settings.yaml", "queue: video\n")
-        try write(u + "/.env", "TOKEN=\(Fixture.secret)\n")
+        try write(u + "/.env", "TOKEN=placeholder\n")
         try write(u + "/packages/models/whisper.bin", "model-bytes\n")
         try write(u + "/assets/logo.bin", "\u{0}\u{1}\u{2}binary\n")
         try sh("chmod +x start_remote.sh && ln -s worker/main.py entry.py && git init -q -b main . && git add -A && git commit -qm base", cwd: u)

@@ -1,8 +1,13 @@
 import Foundation
 
-/// The journal: every distinct version of drifted code content, kept in a git object
-/// store under the state dir as a chain of snapshot commits (filled in by the git issue).
+/// The journal: every distinct drift state seen, as a chain of snapshot commits in a
+/// bare repository under the state dir (`journal.git`, objects of the base borrowed from
+/// MDIR through `objects/info/alternates`). Branch `refs/heads/journal` is the latest.
+///
+/// A snapshot's tree is the base tree with the code drift applied; config, data, secret
+/// and oversized files appear only by name (and hash) in the commit message.
 public struct Journal {
+    public static let ref = "refs/heads/journal"
     public var state: StateDirectory
     public var manifestDir: ManifestDirectory
     public var commit: String
@@ -13,5 +18,83 @@ public struct Journal {
         self.commit = commit
     }
 
-    public func record(_ changes: [FileChange], root: [UInt8], policy: Policy, now: Date) throws {}
+    var path: String { state.file("journal.git") }
+
+    /// Opens the journal repository, creating it on first use.
+    public func open(create: Bool) throws -> GitRepository? {
+        let base = try BaseObjects.open(manifestDir, commit: commit)
+        _ = base
+        let alternates = path + "/objects/info/alternates"
+        if !FileManager.default.fileExists(atPath: path + "/objects") {
+            if !create { return nil }
+            _ = try GitRepository(initBare: path)
+        }
+        let baseObjects = (canonicalPath(manifestDir.file(ManifestDirectory.baseRepo)) ?? manifestDir.file(ManifestDirectory.baseRepo)) + "/objects\n"
+        // Re-point at MDIR every time: a recreated container may mount it elsewhere.
+        if (try? readWholeFile(alternates)) != Array(baseObjects.utf8) {
+            try AtomicFile.makeDirectory(path + "/objects/info")
+            try AtomicFile.write(Array(baseObjects.utf8), to: alternates)
+        }
+        return try GitRepository(path: path)
+    }
+
+    /// The latest snapshot commit, if any.
+    public func latest() throws -> (GitRepository, ObjectID)? {
+        guard let repo = try open(create: false), let id = repo.reference(Self.ref) else { return nil }
+        return (repo, id)
+    }
+
+    /// Records the current drift when it differs from the latest snapshot.
+    public func record(_ changes: [FileChange], root: [UInt8], policy: Policy, now: Date) throws {
+        if changes.isEmpty { return }
+        guard let repo = try open(create: true), let base = ObjectID(hex: commit) else { return }
+        let built = try DriftTreeBuilder(repo: repo, baseCommit: base, reader: FileReader(root: root), sizeLimit: policy.sizeLimit)
+            .build(changes)
+        let id = try DriftID.compute(base: commit, tree: built.tree, withheld: built.withheld)
+        let previous = repo.reference(Self.ref)
+        if let p = previous, try repo.message(of: p).contains("\nDrift-Id: \(id)\n") { return }
+        let host = Output.hostName()
+        var msg = "drift snapshot on \(host): \(changes.count) path(s)\n\nHost: \(host)\nTime: \(Timestamp.format(now))\n\n"
+        var entries: [SnapshotEntry] = built.included.map { SnapshotEntry($0, inTree: true, reason: nil) }
+        entries += built.withheld.map { SnapshotEntry($0.0, inTree: false, reason: $0.1) }
+        entries.sort { PathBytes.less($0.path, $1.path) }
+        msg += entries.map(\.line).joined(separator: "\n") + "\nDrift-Id: \(id)\nDrift-Base: \(commit)\n"
+        let who = GitPerson(name: "drift", email: "drift@\(host)", time: now)
+        let snap = try repo.createCommit(tree: built.tree, parents: [previous ?? base], author: who, committer: who, message: msg)
+        try repo.setReference(Self.ref, to: snap)
+    }
+
+    /// All snapshots, newest first.
+    public func history() throws -> [ObjectID] {
+        guard let (repo, head) = try latest(), let base = ObjectID(hex: commit) else { return [] }
+        var out: [ObjectID] = []
+        var cur: ObjectID? = head
+        while let c = cur, c != base {
+            out.append(c)
+            cur = try repo.parents(of: c).first
+        }
+        return out
+    }
+}
+
+/// A parsed snapshot commit message.
+public struct SnapshotInfo: Sendable {
+    public var id: String
+    public var host: String
+    public var time: String
+    public var entries: [SnapshotEntry]
+
+    public static func parse(_ message: String) -> SnapshotInfo {
+        var info = SnapshotInfo(id: "", host: "", time: "", entries: [])
+        for line in message.split(separator: "\n") {
+            if let e = SnapshotEntry.parse(line) { info.entries.append(e) } else if line.hasPrefix("Drift-Id: ") {
+                info.id = String(line.dropFirst(10))
+            } else if line.hasPrefix("Host: ") {
+                info.host = String(line.dropFirst(6))
+            } else if line.hasPrefix("Time: ") {
+                info.time = String(line.dropFirst(6))
+            }
+        }
+        return info
+    }
 }

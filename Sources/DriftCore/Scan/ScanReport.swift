@@ -94,7 +94,7 @@ public struct ScanReport: Codable, Sendable {
         self.scannedAt = Timestamp.format(scannedAt)
         files = changes.map { c in
             let (p, pb) = ScanReport.pathFields(c.path)
-            func hexOf(_ s: EntryState?) -> String? { s?.digest?.hex }
+            func hexOf(_ s: EntryState?) -> String? { c.secret ? nil : s?.digest?.hex }  // secrets: name only
             func target(_ s: EntryState?) -> String? { s?.target.map { PathBytes.display($0) } }
             return File(path: p, pathBytes: pb, change: c.change.rawValue, fileClass: c.fileClass.rawValue,
                         firstSeen: Timestamp.format(c.firstSeen), secret: c.secret,

@@ -1,0 +1,61 @@
+import Foundation
+
+/// `drift diff`: the code drift as a git patch against the base commit, built from the
+/// scan's list of changed paths (blobs for those paths only, then tree-to-tree diff).
+public struct Differ {
+    public var runner: ScanRunner
+    /// Only paths equal to or below these (empty: all).
+    public var filters: [[UInt8]] = []
+
+    public init(runner: ScanRunner) { self.runner = runner }
+
+    public struct Output {
+        /// `# drift:` lines for withheld config, data and secret changes (ignored by `git apply`).
+        public var header: String
+        public var patch: [UInt8]
+        public var hasDrift: Bool
+    }
+
+    public func run() throws -> Output {
+        let outcome = try runner.run()
+        var changes = outcome.result.changes
+        if !filters.isEmpty {
+            changes = changes.filter { c in filters.contains { PathBytes.isWithin(c.path, $0) } }
+        }
+        let repo = try BaseObjects.open(runner.manifestDir, commit: outcome.manifest.commit)
+        try repo.writeObjectsToMemory()
+        guard let base = ObjectID(hex: outcome.manifest.commit) else { throw DriftError("bad base commit id") }
+        let built = try DriftTreeBuilder(repo: repo, baseCommit: base, reader: FileReader(root: outcome.rootBytes),
+                                         sizeLimit: .max).build(changes)
+        var header = ""
+        for (c, _) in built.withheld {
+            let p = PathBytes.display(c.path)
+            if c.secret || c.fileClass == .config {
+                header += "# drift: \(p): \(c.change.rawValue), content withheld (\(c.secret ? "secret" : "config"))\n"
+            } else {
+                header += "# drift: \(p): \(c.change.rawValue) (\(c.fileClass.rawValue)) sha256 \(c.old?.digest?.hex ?? "-") -> \(c.new?.digest?.hex ?? "-")\n"
+            }
+        }
+        let patch = try repo.diffTrees(built.baseTree, built.tree)
+        return Output(header: header, patch: patch, hasDrift: !changes.isEmpty)
+    }
+
+    /// Colours a patch like `git diff` does, for a terminal.
+    public static func colorize(_ patch: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        for line in patch.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            let code: String?
+            switch line.first {
+            case UInt8(ascii: "+") where !line.starts(with: Array("+++".utf8)): code = "32"
+            case UInt8(ascii: "-") where !line.starts(with: Array("---".utf8)): code = "31"
+            case UInt8(ascii: "@"): code = "36"
+            case UInt8(ascii: "d") where line.starts(with: Array("diff --git".utf8)): code = "1"
+            default: code = nil
+            }
+            if let code { out += Array("\u{1B}[\(code)m".utf8) + line + Array("\u{1B}[0m".utf8) } else { out += line }
+            out.append(0x0A)
+        }
+        if !out.isEmpty { out.removeLast() }
+        return out
+    }
+}

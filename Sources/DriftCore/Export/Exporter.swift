@@ -1,0 +1,176 @@
+import Foundation
+
+/// `drift export`: the patch bundle that brings the drift home — `drift.patch` (mbox for
+/// `git am`), `drift.bundle` (git bundle v2 with `refs/heads/drift/<id>`), `report.json`.
+///
+/// It scans first (so current drift is in the journal), then exports the journal's latest
+/// snapshot: a workspace reset to the image still exports the hotfix recorded earlier.
+public struct Exporter {
+    public var runner: ScanRunner
+    public var output: String
+    public var author: String?
+    public var message: String?
+    public var fromJournal = false
+    public var force = false
+
+    public init(runner: ScanRunner, output: String) {
+        self.runner = runner
+        self.output = output
+    }
+
+    public struct Summary: Sendable {
+        public var id: String
+        public var commit: String
+        public var paths: Int
+        public var fromJournal: Bool
+    }
+
+    public static let patchFile = "drift.patch"
+    public static let bundleFile = "drift.bundle"
+    public static let reportFile = "report.json"
+
+    public func run() throws -> Summary? {
+        let mdir = runner.manifestDir
+        let (manifest, _) = try mdir.load()
+        let root = runner.root ?? PathBytes.display(manifest.root)
+        try refuseWriteUnder(root: root, target: output, what: "export directory")
+        try checkOutputDirectory()
+        var reportBytes: [UInt8]?
+        var usedJournalOnly = fromJournal
+        if !fromJournal {
+            let outcome = try runner.run()
+            reportBytes = try JSONCoding.encode(outcome.report)
+            usedJournalOnly = outcome.result.changes.isEmpty
+        }
+        let journal = Journal(state: runner.state, manifestDir: mdir, commit: manifest.commit)
+        guard let (repo, snapshot) = try journal.latest() else { return nil }
+        guard let base = ObjectID(hex: manifest.commit) else { throw DriftError("bad base commit id") }
+        let snapMessage = try repo.message(of: snapshot)
+        let info = SnapshotInfo.parse(snapMessage)
+        guard snapMessage.contains("Drift-Base: \(manifest.commit)") else {
+            throw DriftError("\(runner.state.path): journal snapshot \(snapshot.hex) is not based on \(manifest.commit)")
+        }
+        let tree = try repo.treeOf(commit: snapshot)
+        let now = Timestamp.now()
+        let host = info.host.isEmpty ? Output.hostName() : info.host
+        let who = try author.map { try GitPerson.parse($0, time: now) } ?? GitPerson(name: "drift", email: "drift@\(host)", time: now)
+        let msg = commitMessage(info: info, host: host, base: manifest.commit)
+        // Export objects stay in memory: the journal keeps only snapshots.
+        try repo.writeObjectsToMemory()
+        let commit = try repo.createCommit(tree: tree, parents: [base], author: who, committer: who, message: msg)
+        let patch = try repo.emailPatch(commit)
+        let objects = try [commit] + repo.newObjects(tree, comparedTo: repo.treeOf(commit: base))
+        let ref = "refs/heads/drift/\(info.id)"
+        let bundle = GitBundle.make(prerequisite: base, comment: "drift base", tip: commit, ref: ref, pack: try repo.pack(objects))
+        if reportBytes == nil || usedJournalOnly {
+            reportBytes = try JSONCoding.encode(JournalReport(commit: manifest.commit, host: host, snapshot: snapshot.hex,
+                                                              driftId: info.id, recordedAt: info.time, entries: info.entries))
+        }
+        try writeOutputs([(Self.patchFile, patch), (Self.bundleFile, bundle), (Self.reportFile, reportBytes ?? [])])
+        var st = try runner.state.loadState(commit: manifest.commit)
+        st.lastExport = Timestamp.format(now)
+        st.lastExportId = info.id
+        try runner.state.saveState(st)
+        return Summary(id: info.id, commit: commit.hex, paths: info.entries.count, fromJournal: usedJournalOnly)
+    }
+
+    private func commitMessage(info: SnapshotInfo, host: String, base: String) -> String {
+        let inTree = info.entries.filter { $0.detail == "content" }
+        let out = info.entries.filter { $0.detail != "content" }
+        var subject = "Re-apply instance hotfix from \(host) (\(inTree.count) file\(inTree.count == 1 ? "" : "s"))"
+        var extra = ""
+        if let m = message?.trimmingCharacters(in: .whitespacesAndNewlines), !m.isEmpty {
+            let lines = m.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
+            subject = String(lines[0])
+            if lines.count > 1 { extra = lines[1].trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n" }
+        }
+        var s = subject + "\n\n" + extra
+        s += "drift found these changes on \(host) against base \(base.prefix(12)), recorded \(info.time):\n\n"
+        s += inTree.map(\.humanLine).joined(separator: "\n") + (inTree.isEmpty ? "  (no code changes)" : "") + "\n"
+        if !out.isEmpty {
+            s += "\nNot in this patch (names and hashes only, content withheld):\n\n"
+            s += out.map(\.humanLine).joined(separator: "\n") + "\n"
+        }
+        s += "\nDrift-Host: \(host)\nDrift-Id: \(info.id)\nDrift-Base: \(base)\n"
+        return s
+    }
+
+    /// A non-empty ODIR is refused unless `--force`.
+    private func checkOutputDirectory() throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: output, isDirectory: &isDir) else { return }
+        guard isDir.boolValue else { throw DriftError("\(output): exists and is not a directory") }
+        let items = (try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []
+        if !items.isEmpty && !force { throw DriftError("\(output): directory is not empty (use --force to overwrite)") }
+    }
+
+    /// Stages every file next to ODIR, then moves them in, so ODIR never holds a partial set.
+    private func writeOutputs(_ files: [(String, [UInt8])]) throws {
+        let parent = (output as NSString).deletingLastPathComponent
+        let stage = (parent.isEmpty ? "." : parent) + "/.drift-export-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try AtomicFile.makeDirectory(stage, mode: 0o700)
+        defer { try? FileManager.default.removeItem(atPath: stage) }
+        for (name, bytes) in files { try AtomicFile.write(bytes, to: stage + "/" + name, mode: 0o600) }
+        if !FileManager.default.fileExists(atPath: output) {
+            if rename(stage, output) == 0 {
+                _ = chmod(output, 0o700)
+                return
+            }
+            try AtomicFile.makeDirectory(output, mode: 0o700)
+        }
+        for (name, _) in files {
+            if rename(stage + "/" + name, output + "/" + name) != 0 {
+                throw DriftError("\(output)/\(name): cannot move into place: \(errnoText(errno))")
+            }
+        }
+    }
+}
+
+/// `report.json` when the export comes from the journal alone (no current drift).
+struct JournalReport: Codable {
+    var schema = "drift.journal-export/1"
+    var commit: String
+    var host: String
+    var snapshot: String
+    var driftId: String
+    var recordedAt: String
+    var files: [File]
+
+    struct File: Codable {
+        var path: String
+        var pathBytes: String?
+        var change: String
+        var fileClass: String
+        var firstSeen: String
+        var recorded: String
+        enum CodingKeys: String, CodingKey {
+            case path, change, recorded
+            case pathBytes = "path_bytes"
+            case fileClass = "class"
+            case firstSeen = "first_seen"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case schema, commit, host, snapshot, files
+        case driftId = "drift_id"
+        case recordedAt = "recorded_at"
+    }
+
+    init(commit: String, host: String, snapshot: String, driftId: String, recordedAt: String, entries: [SnapshotEntry]) {
+        self.commit = commit
+        self.host = host
+        self.snapshot = snapshot
+        self.driftId = driftId
+        self.recordedAt = recordedAt
+        files = entries.map { e in
+            let (p, pb) = ScanReport.pathFields(e.path)
+            return File(path: p, pathBytes: pb, change: e.change.rawValue, fileClass: e.fileClass.rawValue,
+                        firstSeen: e.firstSeen, recorded: e.detail.hasPrefix("hash-only") ? "hash-only" : e.detail)
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

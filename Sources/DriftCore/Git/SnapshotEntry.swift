@@ -1,0 +1,58 @@
+import Foundation
+
+/// One path of a journal snapshot, as written in its commit message:
+/// `Drift-Entry: <change> <class> <first-seen> <escaped path> <flags>`.
+public struct SnapshotEntry: Sendable, Equatable {
+    public var change: ChangeKind
+    public var fileClass: FileClass
+    public var firstSeen: String
+    public var path: [UInt8]
+    /// `content` (in the tree), `secret`, `hash-only:<sha256>` or `withheld:<reason>`.
+    public var detail: String
+
+    public init(_ c: FileChange, inTree: Bool, reason: String?) {
+        change = c.change
+        fileClass = c.fileClass
+        firstSeen = Timestamp.format(c.firstSeen)
+        path = c.path
+        if inTree {
+            detail = "content"
+        } else if c.secret {
+            detail = "secret"
+        } else {
+            detail = "hash-only:\(c.new?.digest?.hex ?? "deleted")"
+            if let r = reason, r != c.fileClass.rawValue { detail += ":" + r.replacingOccurrences(of: " ", with: "_") }
+        }
+    }
+
+    public var line: String {
+        "Drift-Entry: \(change.rawValue) \(fileClass.rawValue) \(firstSeen) \(PathBytes.escape(path)) \(detail)"
+    }
+
+    public static func parse(_ line: Substring) -> SnapshotEntry? {
+        guard line.hasPrefix("Drift-Entry: ") else { return nil }
+        let f = line.dropFirst("Drift-Entry: ".count).split(separator: " ")
+        guard f.count == 5, let ch = ChangeKind(rawValue: String(f[0])), let cl = FileClass(rawValue: String(f[1])),
+              let p = PathBytes.unescape(f[3].utf8) else { return nil }
+        return SnapshotEntry(change: ch, fileClass: cl, firstSeen: String(f[2]), path: p, detail: String(f[4]))
+    }
+
+    init(change: ChangeKind, fileClass: FileClass, firstSeen: String, path: [UInt8], detail: String) {
+        self.change = change
+        self.fileClass = fileClass
+        self.firstSeen = firstSeen
+        self.path = path
+        self.detail = detail
+    }
+
+    /// A line for people: what changed and why it is (not) in the patch.
+    public var humanLine: String {
+        var s = "  \(change.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0))\(PathBytes.display(path))  (\(fileClass.rawValue), first seen \(firstSeen))"
+        if detail == "secret" { s += " content withheld: secret" } else if detail.hasPrefix("hash-only:") {
+            let parts = detail.split(separator: ":")
+            s += " sha256 \(parts.count > 1 ? String(parts[1]) : "?")"
+            if parts.count > 2 { s += ", \(parts[2].replacingOccurrences(of: "_", with: " "))" }
+        }
+        return s
+    }
+}
