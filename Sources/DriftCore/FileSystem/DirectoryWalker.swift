@@ -10,15 +10,18 @@ public struct WalkEntry: Sendable {
 
 /// Walks a tree with `openat`/`fdopendir`/`readdir`/`fstatat`, never following symlinks
 /// and never opening anything but directories.
+///
+/// Entries come out sorted by path bytes (the manifest's order) without a global sort:
+/// each directory's children are sorted by name, a directory's name with a `/` appended —
+/// the same trick git's index uses — so a depth-first walk is already in byte order.
 public struct DirectoryWalker {
     /// Absolute (or cwd-relative) root, as bytes.
     public let root: [UInt8]
 
     public init(root: [UInt8]) { self.root = root }
 
-    /// Returns every entry below the root (directories included), in no particular order,
-    /// plus the entries that could not be read. `descend` decides whether to enter a
-    /// directory (pruning ignored trees saves the walk entirely).
+    /// Every entry below the root (directories included) in path-byte order, plus the
+    /// entries that could not be read. `descend` decides whether to enter a directory.
     public func walk(descend: ([UInt8]) -> Bool) throws -> (entries: [WalkEntry], errors: [ScanIssue]) {
         let rootFD = withCPath(root) { open($0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
         if rootFD < 0 {
@@ -29,50 +32,84 @@ public struct DirectoryWalker {
             throw DriftError.posix("open root", root, e)
         }
         defer { close(rootFD) }
+        var state = State(rootFD: rootFD)
+        walkDirectory([], &state, descend)
+        return (state.entries, state.issues)
+    }
+
+    private struct State {
+        let rootFD: Int32
         var entries: [WalkEntry] = []
         var issues: [ScanIssue] = []
-        var stack: [[UInt8]] = [[]]
-        while let dir = stack.popLast() {
-            let fd: Int32 = dir.isEmpty
-                ? dup(rootFD)
-                : withCPath(dir) { openat(rootFD, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
-            if fd < 0 {
-                issues.append(ScanIssue(path: dir, message: "cannot open directory: \(errnoText(errno))"))
-                continue
-            }
-            guard let d = fdopendir(fd) else {
-                issues.append(ScanIssue(path: dir, message: "cannot read directory: \(errnoText(errno))"))
-                close(fd)
-                continue
-            }
-            while true {
-                errno = 0
-                guard let ent = readdir(d) else {
-                    if errno != 0 { issues.append(ScanIssue(path: dir, message: "readdir failed: \(errnoText(errno))")) }
-                    break
-                }
-                let name: [UInt8] = withUnsafeBytes(of: ent.pointee.d_name) { raw in
-                    let n = raw.firstIndex(of: 0) ?? raw.count
-                    return Array(raw[0..<n])
-                }
-                if name == [0x2E] || name == [0x2E, 0x2E] { continue }
-                var st = stat()
-                let rc = withCPath(name) { fstatat(dirfd(d), $0, &st, AT_SYMLINK_NOFOLLOW) }
-                let rel = PathBytes.join(dir, name)
-                if rc != 0 {
-                    if errno != ENOENT {
-                        issues.append(ScanIssue(path: rel, message: "cannot stat: \(errnoText(errno))"))
-                    }
-                    continue
-                }
-                let fs = FileStat(st)
-                entries.append(WalkEntry(path: rel, stat: fs))
-                if fs.kind == .directory && descend(rel) { stack.append(rel) }
-            }
-            closedir(d)
-        }
-        return (entries, issues)
     }
+
+    private struct Child {
+        var name: [UInt8]
+        var stat: FileStat
+        /// name, plus `/` for directories: the sort key.
+        var key: [UInt8]
+    }
+
+    private func walkDirectory(_ dir: [UInt8], _ state: inout State, _ descend: ([UInt8]) -> Bool) {
+        let fd: Int32 = dir.isEmpty
+            ? dup(state.rootFD)
+            : withCPath(dir) { openat(state.rootFD, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        if fd < 0 {
+            state.issues.append(ScanIssue(path: dir, message: "cannot open directory: \(errnoText(errno))"))
+            return
+        }
+        guard let d = fdopendir(fd) else {
+            state.issues.append(ScanIssue(path: dir, message: "cannot read directory: \(errnoText(errno))"))
+            close(fd)
+            return
+        }
+        var children: [Child] = []
+        while true {
+            errno = 0
+            guard let ent = readdir(d) else {
+                if errno != 0 { state.issues.append(ScanIssue(path: dir, message: "readdir failed: \(errnoText(errno))")) }
+                break
+            }
+            let name: [UInt8] = withUnsafeBytes(of: ent.pointee.d_name) { raw in
+                let n = raw.firstIndex(of: 0) ?? raw.count
+                return Array(raw[0..<n])
+            }
+            if name == [0x2E] || name == [0x2E, 0x2E] { continue }
+            var st = stat()
+            if withCPath(name, { fstatat(dirfd(d), $0, &st, AT_SYMLINK_NOFOLLOW) }) != 0 {
+                if errno != ENOENT {
+                    state.issues.append(ScanIssue(path: PathBytes.join(dir, name), message: "cannot stat: \(errnoText(errno))"))
+                }
+                continue
+            }
+            let fs = FileStat(st)
+            children.append(Child(name: name, stat: fs, key: fs.kind == .directory ? name + [UInt8(ascii: "/")] : name))
+        }
+        closedir(d)
+        children.sort { bytesLess($0.key, $1.key) }
+        for c in children {
+            let rel = PathBytes.join(dir, c.name)
+            state.entries.append(WalkEntry(path: rel, stat: c.stat))
+            if c.stat.kind == .directory && descend(rel) { walkDirectory(rel, &state, descend) }
+        }
+    }
+}
+
+/// Byte-wise `a < b` with memcmp.
+@inline(__always)
+func bytesLess(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    bytesCompare(a, b) < 0
+}
+
+/// memcmp ordering of two byte strings (shorter prefix first).
+@inline(__always)
+func bytesCompare(_ a: [UInt8], _ b: [UInt8]) -> Int {
+    let n = min(a.count, b.count)
+    let c = a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in n == 0 ? 0 : Int(memcmp(pa.baseAddress!, pb.baseAddress!, n)) }
+    }
+    if c != 0 { return c }
+    return a.count - b.count
 }
 
 /// A path that could not be read or checked, reported in `errors` without stopping the scan.

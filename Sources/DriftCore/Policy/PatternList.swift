@@ -9,6 +9,9 @@ public struct PathPattern: Sendable {
     let mustBeDirectory: Bool
     /// No slash inside: matched against the basename at any depth.
     let basenameOnly: Bool
+    /// Cheap forms most patterns take (git has the same shortcuts).
+    enum Shape: Sendable { case literal, suffix([UInt8]), general }
+    let shape: Shape
 
     /// Parses `text`; throws a one-line problem for patterns git would silently never match.
     public init(_ text: String, line: Int = 0) throws {
@@ -34,6 +37,14 @@ public struct PathPattern: Sendable {
         body = b
         negated = neg
         mustBeDirectory = dir
+        let special: (UInt8) -> Bool = { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "\\") }
+        if !b.contains(where: special) {
+            shape = .literal
+        } else if basenameOnly, b.first == UInt8(ascii: "*"), !b.dropFirst().contains(where: special) {
+            shape = .suffix(Array(b.dropFirst()))
+        } else {
+            shape = .general
+        }
     }
 
     private static func validate(_ b: [UInt8], _ text: String) throws {
@@ -64,12 +75,20 @@ public struct PathPattern: Sendable {
     /// Whether this pattern (ignoring its `!`) matches `path` (relative, no leading slash).
     func matches(_ path: [UInt8], isDirectory: Bool) -> Bool {
         if mustBeDirectory && !isDirectory { return false }
-        if basenameOnly {
-            let base: [UInt8]
-            if let s = path.lastIndex(of: UInt8(ascii: "/")) { base = Array(path[(s + 1)...]) } else { base = path }
-            return Wildmatch.matches(body, base, pathname: false)
+        return path.withUnsafeBufferPointer { whole in
+            var text = whole
+            if basenameOnly, let s = whole.lastIndex(of: UInt8(ascii: "/")) {
+                text = UnsafeBufferPointer(rebasing: whole[(s + 1)...])
+            }
+            switch shape {
+            case .literal:
+                return text.elementsEqual(body)
+            case .suffix(let lit):
+                return text.count >= lit.count && UnsafeBufferPointer(rebasing: text[(text.count - lit.count)...]).elementsEqual(lit)
+            case .general:
+                return body.withUnsafeBufferPointer { Wildmatch.matches($0, text, pathname: !basenameOnly) }
+            }
         }
-        return Wildmatch.matches(body, path, pathname: true)
     }
 }
 

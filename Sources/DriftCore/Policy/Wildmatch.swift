@@ -5,17 +5,21 @@
 enum Wildmatch {
     enum Result { case match, noMatch, abortAll, abortToStarStar }
 
+    /// A byte buffer read as if NUL-terminated (git's C reads past the end as 0).
+    struct Z {
+        let base: UnsafeBufferPointer<UInt8>
+        @inline(__always) subscript(_ i: Int) -> UInt8 { i < base.count ? base[i] : 0 }
+    }
+
     /// Whether `text` matches `pattern`; `pathname` makes `*`/`?`/`[]` stop at `/`.
     static func matches(_ pattern: [UInt8], _ text: [UInt8], pathname: Bool) -> Bool {
-        var p = pattern
-        p.append(0)
-        var t = text
-        t.append(0)
-        return p.withUnsafeBufferPointer { pb in
-            t.withUnsafeBufferPointer { tb in
-                dowild(pb, 0, tb, 0, pathname) == .match
-            }
+        pattern.withUnsafeBufferPointer { pb in
+            text.withUnsafeBufferPointer { tb in matches(pb, tb, pathname: pathname) }
         }
+    }
+
+    static func matches(_ pattern: UnsafeBufferPointer<UInt8>, _ text: UnsafeBufferPointer<UInt8>, pathname: Bool) -> Bool {
+        dowild(Z(base: pattern), 0, Z(base: text), 0, pathname) == .match
     }
 
     private static let slash = UInt8(ascii: "/")
@@ -24,7 +28,7 @@ enum Wildmatch {
         c == UInt8(ascii: "*") || c == UInt8(ascii: "?") || c == UInt8(ascii: "[") || c == UInt8(ascii: "\\")
     }
 
-    private static func containsSlash(_ t: UnsafeBufferPointer<UInt8>, from: Int) -> Bool {
+    private static func containsSlash(_ t: Z, from: Int) -> Bool {
         var i = from
         while t[i] != 0 {
             if t[i] == slash { return true }
@@ -34,8 +38,7 @@ enum Wildmatch {
     }
 
     // swiftlint:disable:next cyclomatic_complexity function_body_length
-    private static func dowild(_ pat: UnsafeBufferPointer<UInt8>, _ p0: Int,
-                               _ txt: UnsafeBufferPointer<UInt8>, _ t0: Int, _ pathname: Bool) -> Result {
+    private static func dowild(_ pat: Z, _ p0: Int, _ txt: Z, _ t0: Int, _ pathname: Bool) -> Result {
         var p = p0
         var t = t0
         while pat[p] != 0 {
@@ -132,7 +135,7 @@ enum Wildmatch {
                             pCh = UInt8(ascii: "[")
                             if tCh == pCh { matched = true }
                         } else {
-                            let name = String(decoding: UnsafeBufferPointer(rebasing: pat[start..<(e - 1)]), as: UTF8.self)
+                            let name = String(decoding: UnsafeBufferPointer(rebasing: pat.base[start..<(e - 1)]), as: UTF8.self)
                             guard let cls = characterClass(name) else { return .abortAll }
                             if cls(tCh) { matched = true }
                             p = e

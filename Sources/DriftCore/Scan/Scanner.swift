@@ -29,19 +29,20 @@ public struct Scanner {
         let classifier = Classifier(policy: policy)
         let walk = try TreeWalk.run(root: root, classifier: classifier)
         let reader = FileReader(root: root)
-        var byPath: [[UInt8]: Int] = [:]
-        byPath.reserveCapacity(manifest.entries.count)
-        for (i, e) in manifest.entries.enumerated() { byPath[e.path] = i }
-        var seen = [Bool](repeating: false, count: manifest.entries.count)
+        let entries = manifest.entries
+        var seen = [Bool](repeating: false, count: entries.count)
 
         var changes: [FileChange] = []
         var issues = walk.issues
-        var newCache = StatCache()
-        newCache.entries.reserveCapacity(manifest.entries.count)
+        // New cache records by walk position, compacted in walk (= path) order at the end.
+        var cached = [StatCache.Entry?](repeating: nil, count: walk.entries.count)
         let hashedAt = Int64(Date().timeIntervalSince1970 * 1e9)
         // Regular files whose content must be read: (walk index, manifest index or nil).
         var toHash: [(Int, Int?)] = []
         var filesChecked = 0
+        var mi = 0
+        var cursor = StatCache.Cursor()
+        let oldCache = cache ?? StatCache()
 
         func state(_ m: ManifestEntry) -> EntryState {
             EntryState(kind: m.kind, executable: m.executable, size: m.size, digest: m.digest, target: m.target)
@@ -50,19 +51,33 @@ public struct Scanner {
             changes.append(FileChange(path: e.path, change: kind, fileClass: e.fileClass, secret: e.secret,
                                       old: old, new: new, firstSeen: now, unstable: unstable))
         }
+        /// The manifest index of a path. Non-directories arrive in byte order (merge join);
+        /// a directory's own entry does not, so it is found by binary search.
+        func manifestIndex(_ path: [UInt8], isDirectory: Bool) -> Int? {
+            if isDirectory {
+                var lo = 0, hi = entries.count
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if bytesLess(entries[mid].path, path) { lo = mid + 1 } else { hi = mid }
+                }
+                return lo < entries.count && entries[lo].path == path ? lo : nil
+            }
+            while mi < entries.count && bytesLess(entries[mi].path, path) { mi += 1 }
+            return mi < entries.count && entries[mi].path == path ? mi : nil
+        }
 
         for (wi, e) in walk.entries.enumerated() {
-            let mi = byPath[e.path]
-            if let mi { seen[mi] = true }
             let st = e.stat
+            let mi = manifestIndex(e.path, isDirectory: st.kind == .directory)
+            if let mi { seen[mi] = true }
             switch st.kind {
             case .directory:
                 if let mi {
-                    add(e, .type, old: state(manifest.entries[mi]), new: EntryState(kind: .directory, executable: false, size: 0))
+                    add(e, .type, old: state(entries[mi]), new: EntryState(kind: .directory, executable: false, size: 0))
                 }
             case .special:
                 let new = EntryState(kind: .special, executable: false, size: st.size)
-                if let mi { add(e, .type, old: state(manifest.entries[mi]), new: new) } else { add(e, .added, old: nil, new: new) }
+                if let mi { add(e, .type, old: state(entries[mi]), new: new) } else { add(e, .added, old: nil, new: new) }
             case .symlink:
                 filesChecked += 1
                 let target: [UInt8]
@@ -70,22 +85,23 @@ public struct Scanner {
                     issues.append(ScanIssue(path: e.path, message: "\(error)"))
                     continue
                 }
-                let d = try SHA256Hasher.digest(target)
-                let new = EntryState(kind: .symlink, executable: false, size: Int64(target.count), digest: d, target: target)
+                let new = EntryState(kind: .symlink, executable: false, size: Int64(target.count),
+                                     digest: try SHA256Hasher.digest(target), target: target)
                 if let mi {
-                    let m = manifest.entries[mi]
+                    let m = entries[mi]
                     if m.kind != .symlink { add(e, .type, old: state(m), new: new) } else if m.target != target { add(e, .modified, old: state(m), new: new) }
                 } else {
                     add(e, .added, old: nil, new: new)
                 }
             case .regular:
                 filesChecked += 1
-                if let mi, manifest.entries[mi].kind == .regular, manifest.entries[mi].size != st.size {
+                let hit = cursor.digest(oldCache, e.path, st)
+                if let mi, entries[mi].kind == .regular, entries[mi].size != st.size {
                     // Size differs: drift for sure, but the journal and diff need the new hash.
                     toHash.append((wi, mi))
-                } else if let d = cache?.digest(for: e.path, st) {
-                    newCache.entries[e.path] = cache?.entries[e.path]
-                    compareFile(e, mi, d, st, unstable: false, add: add, state: state)
+                } else if let hit {
+                    cached[wi] = hit
+                    compareFile(e, mi, hit.digest, st, unstable: false, add: add, state: state)
                 } else {
                     toHash.append((wi, mi))
                 }
@@ -100,15 +116,20 @@ public struct Scanner {
                 issues.append(ScanIssue(path: e.path, message: msg))
                 if let mi { seen[mi] = true }
             case .hashed(let d, let st, let stable):
-                if stable { newCache.record(e.path, st, d, hashedAtNs: hashedAt) }
+                if stable { cached[wi] = StatCache.entry(st, d, hashedAtNs: hashedAt) }
                 var e2 = e
                 e2.stat = st
                 compareFile(e2, mi, d, st, unstable: !stable, add: add, state: state)
             }
         }
+        var newCache = StatCache()
+        newCache.entries.reserveCapacity(entries.count)
+        for (wi, c) in cached.enumerated() {
+            if let c { newCache.entries.append(StatCache.Record(path: walk.entries[wi].path, entry: c)) }
+        }
 
         // Manifest entries not found are deleted, unless their directory could not be read.
-        for (i, m) in manifest.entries.enumerated() where !seen[i] {
+        for (i, m) in entries.enumerated() where !seen[i] {
             if walk.unreadableDirectories.contains(where: { PathBytes.isWithin(m.path, $0) }) { continue }
             changes.append(FileChange(path: m.path, change: .deleted,
                                       fileClass: classifier.classify(m.path), secret: classifier.isSecret(m.path),

@@ -24,24 +24,41 @@ public struct StatCache: Sendable {
     /// same timestamp tick (coarse kernel clocks): it is stored but rehashed next time.
     public static let racyMarginNs: Int64 = 2_000_000_000
 
-    public var entries: [[UInt8]: Entry] = [:]
+    /// One cached path.
+    public struct Record: Sendable, Equatable {
+        public var path: [UInt8]
+        public var entry: Entry
+    }
+
+    /// Sorted by path bytes, so lookups in walk order need no hashing of paths.
+    public var entries: [Record] = []
 
     public init() {}
 
-    /// Adds an entry hashed at `hashedAtNs`; racily-clean entries are not kept.
-    public mutating func record(_ path: [UInt8], _ st: FileStat, _ digest: Digest, hashedAtNs: Int64) {
-        guard st.mtimeNs < hashedAtNs - Self.racyMarginNs, st.ctimeNs < hashedAtNs - Self.racyMarginNs else {
-            entries[path] = nil
-            return
-        }
-        entries[path] = Entry(size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs,
-                              inode: st.inode, device: st.device, digest: digest)
+    /// The entry for a file hashed at `hashedAtNs`, or nil when it is racily clean
+    /// (changed too close to the hash to trust its stat next time).
+    public static func entry(_ st: FileStat, _ digest: Digest, hashedAtNs: Int64) -> Entry? {
+        guard st.mtimeNs < hashedAtNs - racyMarginNs, st.ctimeNs < hashedAtNs - racyMarginNs else { return nil }
+        return Entry(size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, inode: st.inode, device: st.device, digest: digest)
     }
 
-    /// The cached digest when `st` matches what was hashed.
-    public func digest(for path: [UInt8], _ st: FileStat) -> Digest? {
-        guard let e = entries[path], e.matches(st) else { return nil }
-        return e.digest
+    /// Appends an entry; paths must come in increasing byte order.
+    public mutating func record(_ path: [UInt8], _ st: FileStat, _ digest: Digest, hashedAtNs: Int64) {
+        if let e = Self.entry(st, digest, hashedAtNs: hashedAtNs) { entries.append(Record(path: path, entry: e)) }
+    }
+
+    /// Looks paths up in increasing byte order with one forward pass.
+    public struct Cursor {
+        var index = 0
+        public init() {}
+
+        /// The cached entry for `path`, when its stat matches `st`.
+        public mutating func digest(_ cache: StatCache, _ path: [UInt8], _ st: FileStat) -> Entry? {
+            let n = cache.entries.count
+            while index < n && bytesLess(cache.entries[index].path, path) { index += 1 }
+            guard index < n, cache.entries[index].path == path, cache.entries[index].entry.matches(st) else { return nil }
+            return cache.entries[index].entry
+        }
     }
 
     public func serialized() throws -> [UInt8] {
@@ -49,7 +66,8 @@ public struct StatCache: Sendable {
         out.reserveCapacity(entries.count * 100 + 64)
         func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
         u64(UInt64(entries.count))
-        for (path, e) in entries.sorted(by: { PathBytes.less($0.key, $1.key) }) {
+        for r in entries {
+            let (path, e) = (r.path, r.entry)
             u64(UInt64(path.count))
             out.append(contentsOf: path)
             u64(UInt64(bitPattern: e.size))
@@ -67,7 +85,8 @@ public struct StatCache: Sendable {
     public static func parse(_ bytes: [UInt8]) -> StatCache? {
         guard bytes.count >= magic.count + 8 + 32, bytes.starts(with: magic) else { return nil }
         let body = bytes[0..<(bytes.count - 32)]
-        guard let sum = try? SHA256Hasher.digest(Array(body)), sum.bytes == Array(bytes[(bytes.count - 32)...]) else { return nil }
+        guard let h = try? SHA256Hasher(), (try? bytes.withUnsafeBytes { try h.update($0.baseAddress!, body.count) }) != nil,
+              let sum = try? h.finish(), sum.bytes == Array(bytes[(bytes.count - 32)...]) else { return nil }
         var i = magic.count
         func u64() -> UInt64? {
             guard i + 8 <= body.count else { return nil }
@@ -87,8 +106,9 @@ public struct StatCache: Sendable {
                   i + 32 <= body.count else { return nil }
             let d = Digest(bytes: Array(bytes[i..<(i + 32)]))
             i += 32
-            cache.entries[path] = Entry(size: Int64(bitPattern: size), mtimeNs: Int64(bitPattern: mt),
-                                        ctimeNs: Int64(bitPattern: ct), inode: ino, device: dev, digest: d)
+            if let last = cache.entries.last, !bytesLess(last.path, path) { return nil }
+            cache.entries.append(Record(path: path, entry: Entry(size: Int64(bitPattern: size), mtimeNs: Int64(bitPattern: mt),
+                                        ctimeNs: Int64(bitPattern: ct), inode: ino, device: dev, digest: d)))
         }
         guard i == body.count else { return nil }
         return cache

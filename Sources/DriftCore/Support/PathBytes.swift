@@ -92,7 +92,7 @@ public enum PathBytes {
 
     /// Byte-wise ordering, the order of every array drift writes.
     public static func less(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        a.lexicographicallyPrecedes(b)
+        bytesLess(a, b)
     }
 
     /// Whether `path` is `dir` or lies below it (both relative, no trailing slash).

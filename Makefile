@@ -1,0 +1,9 @@
+.PHONY: demo test bench bench-medium
+demo:
+	./scripts/demo.sh
+test:
+	./scripts/test.sh
+bench:
+	./scripts/setup.sh && python3 bench/run.py
+bench-medium:
+	./scripts/setup.sh && python3 bench/run.py --sizes medium
