@@ -1,31 +1,59 @@
 import CCrypto
 
-/// A 32-byte SHA-256 digest.
+/// A 32-byte SHA-256 digest, held inline (no heap allocation per file).
 public struct Digest: Hashable, Sendable, Comparable {
-    public var bytes: [UInt8]
+    // Big-endian words: comparing them in order compares the bytes.
+    var w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64
 
-    public init(bytes: [UInt8]) { self.bytes = bytes }
+    public init(bytes: some Collection<UInt8>) {
+        var w = [UInt64](repeating: 0, count: 4)
+        for (i, b) in bytes.prefix(32).enumerated() { w[i / 8] |= UInt64(b) << (56 - 8 * UInt64(i % 8)) }
+        (w0, w1, w2, w3) = (w[0], w[1], w[2], w[3])
+    }
+
+    /// Parses 64 hex digits from bytes (no intermediate string; runs per manifest line).
+    public init?(hexBytes u: ArraySlice<UInt8>) {
+        guard u.count == 64 else { return nil }
+        let parsed: (UInt64, UInt64, UInt64, UInt64)? = u.withUnsafeBufferPointer { b in
+            func word(_ start: Int) -> UInt64? {
+                var w: UInt64 = 0
+                for i in start..<(start + 16) {
+                    let v = Digest.hexTable[Int(b[i])]
+                    if v > 15 { return nil }
+                    w = w << 4 | UInt64(v)
+                }
+                return w
+            }
+            guard let a = word(0), let c = word(16), let d = word(32), let e = word(48) else { return nil }
+            return (a, c, d, e)
+        }
+        guard let w = parsed else { return nil }
+        (w0, w1, w2, w3) = w
+    }
+
+    /// Hex digit values; 0xFF for anything else.
+    private static let hexTable: [UInt8] = (0..<256).map { PathBytes.hexValue(UInt8($0)) ?? 0xFF }
 
     /// Parses 64 lowercase or uppercase hex digits.
     public init?(hex: some StringProtocol) {
-        let u = Array(hex.utf8)
-        guard u.count == 64 else { return nil }
+        self.init(hexBytes: Array(hex.utf8)[...])
+    }
+
+    /// The 32 bytes.
+    public var bytes: [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(32)
-        var i = 0
-        while i < 64 {
-            guard let h = PathBytes.hexValue(u[i]), let l = PathBytes.hexValue(u[i + 1]) else { return nil }
-            out.append(h << 4 | l)
-            i += 2
+        for w in [w0, w1, w2, w3] {
+            for k in 0..<8 { out.append(UInt8(truncatingIfNeeded: w >> (56 - 8 * UInt64(k)))) }
         }
-        bytes = out
+        return out
     }
 
     /// Lowercase hex.
     public var hex: String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
+        out.reserveCapacity(64)
         for b in bytes {
             out.append(digits[Int(b >> 4)])
             out.append(digits[Int(b & 0xF)])
@@ -33,7 +61,7 @@ public struct Digest: Hashable, Sendable, Comparable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    public static func < (a: Digest, b: Digest) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
+    public static func < (a: Digest, b: Digest) -> Bool { (a.w0, a.w1, a.w2, a.w3) < (b.w0, b.w1, b.w2, b.w3) }
 }
 
 /// One reusable SHA-256 context (OpenSSL EVP). Not thread-safe: one per worker.

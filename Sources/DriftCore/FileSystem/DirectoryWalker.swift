@@ -76,7 +76,10 @@ public struct DirectoryWalker {
             }
             if name == [0x2E] || name == [0x2E, 0x2E] { continue }
             var st = stat()
-            if withCPath(name, { fstatat(dirfd(d), $0, &st, AT_SYMLINK_NOFOLLOW) }) != 0 {
+            let rc = withUnsafePointer(to: &ent.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { fstatat(dirfd(d), $0, &st, AT_SYMLINK_NOFOLLOW) }
+            }
+            if rc != 0 {
                 if errno != ENOENT {
                     state.issues.append(ScanIssue(path: PathBytes.join(dir, name), message: "cannot stat: \(errnoText(errno))"))
                 }

@@ -98,17 +98,23 @@ public func readWholeFile(_ path: String, limit: Int = 1 << 30) throws -> [UInt8
     var st = stat()
     guard fstat(fd, &st) == 0 else { throw DriftError("\(path): cannot stat: \(errnoText(errno))") }
     guard (st.st_mode & S_IFMT) == S_IFREG else { throw DriftError("\(path): not a regular file") }
-    var out = [UInt8]()
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    if Int(st.st_size) > limit { throw DriftError("\(path): larger than \(limit) bytes") }
+    // Read straight into a buffer of the stat size, growing only if the file grew.
+    var out = [UInt8](repeating: 0, count: Int(st.st_size) + 1)
+    var filled = 0
     while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if filled == out.count {
+            if out.count > limit { throw DriftError("\(path): larger than \(limit) bytes") }
+            out.append(contentsOf: [UInt8](repeating: 0, count: max(out.count, 1 << 16)))
+        }
+        let n = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
         if n < 0 {
             if errno == EINTR { continue }
             throw DriftError("\(path): read failed: \(errnoText(errno))")
         }
         if n == 0 { break }
-        out.append(contentsOf: chunk[0..<n])
-        if out.count > limit { throw DriftError("\(path): larger than \(limit) bytes") }
+        filled += n
     }
+    out.removeSubrange(filled...)
     return out
 }

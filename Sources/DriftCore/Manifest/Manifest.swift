@@ -45,6 +45,19 @@ public struct Manifest: Sendable {
         return out
     }
 
+    /// The `root` header line, read without verifying anything (lets a scan start walking
+    /// while the manifest is still being parsed and verified).
+    public static func peekRoot(_ bytes: [UInt8]) -> [UInt8]? {
+        var start = 0
+        for _ in 0..<4 {
+            guard let nl = bytes[start...].firstIndex(of: 0x0A) else { return nil }
+            let line = bytes[start..<nl]
+            if line.starts(with: Array("root ".utf8)) { return PathBytes.unescape(line.dropFirst(5)) }
+            start = nl + 1
+        }
+        return nil
+    }
+
     /// Parses and verifies a manifest file; errors name `file` and the line.
     public static func parse(_ bytes: [UInt8], file: String) throws -> Manifest {
         func bad(_ lineNo: Int, _ what: String) -> DriftError {
@@ -69,50 +82,69 @@ public struct Manifest: Sendable {
         var expected = -1
         var lineNo = 0
         var sawMagic = false
-        for raw in bytes[0..<(lastNL + 1)].split(separator: 0x0A, omittingEmptySubsequences: false).dropLast() {
+        // Hand-rolled field splitting: this runs on every scan over every entry.
+        var pos = 0
+        let end = lastNL + 1
+        var fields: [Range<Int>] = []
+        fields.reserveCapacity(6)
+        while pos < end {
+            guard let nl = bytes[pos..<end].firstIndex(of: 0x0A) else { break }
             lineNo += 1
+            let line = pos..<nl
+            pos = nl + 1
             if !sawMagic {
-                guard String(decoding: raw, as: UTF8.self) == magic else {
+                guard String(decoding: bytes[line], as: UTF8.self) == magic else {
                     throw DriftError("\(file): not a drift manifest (expected '\(magic)' on line 1)")
                 }
                 sawMagic = true
                 continue
             }
-            let fields = raw.split(separator: 0x20, omittingEmptySubsequences: false)
-            guard let tag = fields.first.map({ String(decoding: $0, as: UTF8.self) }) else { throw bad(lineNo, "empty line") }
-            switch tag {
-            case "commit" where fields.count == 2:
-                commit = String(decoding: fields[1], as: UTF8.self)
-            case "root" where fields.count == 2:
-                root = PathBytes.unescape(fields[1])
-            case "policy-sha256" where fields.count == 2:
-                policy = String(decoding: fields[1], as: UTF8.self)
-            case "pin" where fields.count == 3:
-                pins.append((String(decoding: fields[1], as: UTF8.self), String(decoding: fields[2], as: UTF8.self)))
-            case "entries" where fields.count == 2:
-                guard let n = Int(String(decoding: fields[1], as: UTF8.self)) else { throw bad(lineNo, "bad entry count") }
-                expected = n
-                entries.reserveCapacity(n)
-            case "F", "L":
-                guard fields.count == (tag == "L" ? 6 : 5),
-                      let size = Int64(String(decoding: fields[2], as: UTF8.self)),
-                      let digest = Digest(hex: String(decoding: fields[3], as: UTF8.self)),
-                      let path = PathBytes.unescape(fields[4]), !path.isEmpty else {
+            fields.removeAll(keepingCapacity: true)
+            var f = line.lowerBound
+            for i in line where bytes[i] == 0x20 {
+                fields.append(f..<i)
+                f = i + 1
+            }
+            fields.append(f..<line.upperBound)
+            func text(_ k: Int) -> String { String(decoding: bytes[fields[k]], as: UTF8.self) }
+            let tagByte = bytes[fields[0]].count == 1 ? bytes[fields[0].lowerBound] : 0
+            if tagByte == UInt8(ascii: "F") || tagByte == UInt8(ascii: "L") {
+                let isLink = tagByte == UInt8(ascii: "L")
+                guard fields.count == (isLink ? 6 : 5),
+                      let size = Int64(text(2)),
+                      let digest = Digest(hexBytes: bytes[fields[3]]),
+                      let path = PathBytes.unescape(bytes[fields[4]]), !path.isEmpty else {
                     throw bad(lineNo, "malformed entry")
                 }
-                let mode = String(decoding: fields[1], as: UTF8.self)
-                var e = ManifestEntry(path: path, kind: tag == "L" ? .symlink : .regular,
-                                      executable: mode == "100755", size: size, digest: digest)
-                if tag == "L" {
-                    guard mode == "120000", let t = PathBytes.unescape(fields[5]) else { throw bad(lineNo, "malformed link") }
+                let mode = bytes[fields[1]]
+                let isExec = mode.elementsEqual("100755".utf8)
+                var e = ManifestEntry(path: path, kind: isLink ? .symlink : .regular, executable: isExec, size: size, digest: digest)
+                if isLink {
+                    guard mode.elementsEqual("120000".utf8), let t = PathBytes.unescape(bytes[fields[5]]) else { throw bad(lineNo, "malformed link") }
                     e.target = t
-                } else if mode != "100644" && mode != "100755" {
-                    throw bad(lineNo, "unknown mode \(mode)")
+                } else if !isExec && !mode.elementsEqual("100644".utf8) {
+                    throw bad(lineNo, "unknown mode \(text(1))")
                 }
-                if let prev = entries.last, !PathBytes.less(prev.path, path) {
+                if let prev = entries.last, !bytesLess(prev.path, path) {
                     throw bad(lineNo, "entries out of order")
                 }
                 entries.append(e)
+                continue
+            }
+            let tag = text(0)
+            switch tag {
+            case "commit" where fields.count == 2:
+                commit = text(1)
+            case "root" where fields.count == 2:
+                root = PathBytes.unescape(bytes[fields[1]])
+            case "policy-sha256" where fields.count == 2:
+                policy = text(1)
+            case "pin" where fields.count == 3:
+                pins.append((text(1), text(2)))
+            case "entries" where fields.count == 2:
+                guard let n = Int(text(1)), n >= 0, n < 100_000_000 else { throw bad(lineNo, "bad entry count") }
+                expected = n
+                entries.reserveCapacity(n)
             default:
                 throw bad(lineNo, "unknown line '\(tag)'")
             }

@@ -24,18 +24,38 @@ public struct ManifestDirectory: Sendable {
 
     /// Reads and verifies the manifest and the policy it pins.
     public func load() throws -> (Manifest, Policy) {
+        let raw = try readRaw()
+        let manifest = try raw.parseManifest()
+        try raw.verifyPolicy(manifest)
+        return (manifest, try raw.parsePolicy())
+    }
+
+    /// The unparsed manifest and policy files, so callers can parse them in parallel.
+    public struct Raw: Sendable {
+        public var manifestFile: String
+        public var manifestBytes: [UInt8]
+        public var policyFile: String
+        public var policyBytes: [UInt8]
+
+        public func parseManifest() throws -> Manifest { try Manifest.parse(manifestBytes, file: manifestFile) }
+        public func parsePolicy() throws -> Policy { try Policy.parse(policyBytes, file: policyFile) }
+
+        /// Checks the policy against the hash the (verified) manifest pins.
+        public func verifyPolicy(_ m: Manifest) throws {
+            guard try SHA256Hasher.digest(policyBytes).hex == m.policySHA256 else {
+                throw DriftError("\(policyFile): policy does not match the SHA-256 pinned in \(manifestFile)")
+            }
+        }
+    }
+
+    public func readRaw() throws -> Raw {
         var st = stat()
         guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
             throw DriftError("\(path): manifest directory not found (pass --manifest or set DRIFT_MANIFEST)")
         }
-        let mfile = file(Self.manifestFile)
-        let manifest = try Manifest.parse(try readWholeFile(mfile), file: mfile)
-        let pfile = file(Self.policyFile)
-        let pbytes = try readWholeFile(pfile, limit: 4 << 20)
-        guard try SHA256Hasher.digest(pbytes).hex == manifest.policySHA256 else {
-            throw DriftError("\(pfile): policy does not match the SHA-256 pinned in \(mfile)")
-        }
-        return (manifest, try Policy.parse(pbytes, file: pfile))
+        let mfile = file(Self.manifestFile), pfile = file(Self.policyFile)
+        return Raw(manifestFile: mfile, manifestBytes: try readWholeFile(mfile),
+                   policyFile: pfile, policyBytes: try readWholeFile(pfile, limit: 4 << 20))
     }
 }
 

@@ -4,13 +4,23 @@ public final class Classifier {
     public let policy: Policy
     private struct Flags { var ignore, code, config, data, secret: Bool }
     private var dirs: [[UInt8]: Flags] = [:]
+    // A sorted walk visits a directory's files one after another: remember the last parent.
+    private var lastDir: [UInt8]?
+    private var lastDirFlags = Flags(ignore: false, code: false, config: false, data: false, secret: false)
 
     public init(policy: Policy) { self.policy = policy }
 
     private func flags(_ path: [UInt8], isDirectory: Bool) -> Flags {
         let parent: Flags
         if let s = path.lastIndex(of: UInt8(ascii: "/")) {
-            parent = dirFlags(Array(path[0..<s]))
+            if let d = lastDir, d.count == s, path.starts(with: d) {
+                parent = lastDirFlags
+            } else {
+                let d = Array(path[0..<s])
+                parent = dirFlags(d)
+                lastDir = d
+                lastDirFlags = parent
+            }
         } else {
             parent = Flags(ignore: false, code: false, config: false, data: false, secret: false)
         }
@@ -32,12 +42,14 @@ public final class Classifier {
     /// The class of a path: ignore, then an explicit code list, then config, then data,
     /// else code.
     public func classify(_ path: [UInt8], isDirectory: Bool = false) -> FileClass {
+        classifyAll(path, isDirectory: isDirectory).0
+    }
+
+    /// Class and secrecy in one pass (the walk needs both for every entry).
+    public func classifyAll(_ path: [UInt8], isDirectory: Bool) -> (FileClass, secret: Bool) {
         let f = flags(path, isDirectory: isDirectory)
-        if f.ignore { return .ignore }
-        if f.code { return .code }
-        if f.config { return .config }
-        if f.data { return .data }
-        return .code
+        let c: FileClass = f.ignore ? .ignore : f.code ? .code : f.config ? .config : f.data ? .data : .code
+        return (c, f.secret)
     }
 
     /// Whether the path's content must never leave the box.

@@ -110,8 +110,10 @@ public struct PatternList: Sendable {
 
     /// The last pattern matching exactly this path (not its parents), if any.
     public func lastMatch(_ path: [UInt8], isDirectory: Bool) -> PathPattern? {
-        for p in patterns.reversed() where p.matches(path, isDirectory: isDirectory) {
-            return p
+        var i = patterns.count - 1
+        while i >= 0 {
+            if patterns[i].matches(path, isDirectory: isDirectory) { return patterns[i] }
+            i -= 1
         }
         return nil
     }
@@ -131,7 +133,11 @@ public struct PatternList: Sendable {
 
     /// Whether the path itself is matched, assuming no parent is (the walker checks parents).
     public func matchesSelf(_ path: [UInt8], isDirectory: Bool) -> Bool {
-        guard let m = lastMatch(path, isDirectory: isDirectory) else { return false }
-        return !m.negated
+        var i = patterns.count - 1
+        while i >= 0 {
+            if patterns[i].matches(path, isDirectory: isDirectory) { return !patterns[i].negated }
+            i -= 1
+        }
+        return false
     }
 }

@@ -25,15 +25,37 @@ public struct ScanRunner {
     }
 
     public func run() throws -> Outcome {
-        let (manifest, policy) = try manifestDir.load()
+        let raw = try manifestDir.readRaw()
+        // Walk (kernel-bound) while the manifest is parsed and verified (CPU-bound): the
+        // walk result is used only once the manifest has verified.
+        guard let peeked = root.map({ Array($0.utf8) }) ?? Manifest.peekRoot(raw.manifestBytes) else {
+            _ = try raw.parseManifest()
+            throw DriftError("\(raw.manifestFile): manifest has no root")
+        }
+        let policyForWalk = try? raw.parsePolicy()
+        let walkSlot = Slot<TreeWalk>(), loadSlot = Slot<(Manifest, Policy, StatCache?)>()
+        try refuseWriteUnder(root: PathBytes.display(peeked), target: state.path, what: "state dir")
+        let useCache = !full
+        let stateDir = state
+        DispatchQueue.concurrentPerform(iterations: 2) { i in
+            if i == 0 {
+                guard let p = policyForWalk else { return }
+                walkSlot.set { try TreeWalk.run(root: peeked, classifier: Classifier(policy: p)) }
+            } else {
+                loadSlot.set {
+                    let m = try raw.parseManifest()
+                    try raw.verifyPolicy(m)
+                    return (m, try raw.parsePolicy(), useCache ? stateDir.loadCache() : nil)
+                }
+            }
+        }
+        let (manifest, policy, oldCache) = try loadSlot.get()
         let rootBytes = root.map { Array($0.utf8) } ?? manifest.root
-        let rootString = PathBytes.display(rootBytes)
-        try refuseWriteUnder(root: rootString, target: state.path, what: "state dir")
         try state.ensure()
         var st = try state.loadState(commit: manifest.commit)
         let now = Timestamp.now()
-        let scanner = Scanner(manifest: manifest, policy: policy, root: rootBytes, cache: full ? nil : state.loadCache())
-        var result = try scanner.run(now: now)
+        let scanner = Scanner(manifest: manifest, policy: policy, root: rootBytes, cache: oldCache)
+        var result = try scanner.compare(try walkSlot.get(), now: now)
         st.merge(&result.changes)
         if journal {
             try Journal(state: state, manifestDir: manifestDir, commit: manifest.commit)
@@ -45,8 +67,22 @@ public struct ScanRunner {
                                 deadline: policy.deadline.flatMap(Deadline.parse), now: now)
         st.lastScan = Timestamp.format(now)
         st.lastExitCode = Int(report.exitCode)
-        try state.saveCache(result.newCache)
+        if oldCache?.entries != result.newCache.entries { try state.saveCache(result.newCache) }
         try state.saveState(st)
         return Outcome(report: report, result: result, manifest: manifest, policy: policy, rootBytes: rootBytes)
+    }
+}
+
+/// A result handed from one worker thread back to the caller after the join.
+final class Slot<T>: @unchecked Sendable {
+    private var value: Result<T, Error>?
+
+    func set(_ body: () throws -> T) {
+        do { value = .success(try body()) } catch { value = .failure(error) }
+    }
+
+    func get() throws -> T {
+        guard let v = value else { throw DriftError("internal: a worker produced no result") }
+        return try v.get()
     }
 }

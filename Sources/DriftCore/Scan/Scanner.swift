@@ -25,9 +25,14 @@ public struct Scanner {
         public var filesHashed: Int
     }
 
+    /// Walks the root and compares.
     public func run(now: Date = Timestamp.now()) throws -> Result {
+        try compare(TreeWalk.run(root: root, classifier: Classifier(policy: policy)), now: now)
+    }
+
+    /// Compares a finished walk of the root with the manifest.
+    public func compare(_ walk: TreeWalk, now: Date = Timestamp.now()) throws -> Result {
         let classifier = Classifier(policy: policy)
-        let walk = try TreeWalk.run(root: root, classifier: classifier)
         let reader = FileReader(root: root)
         let entries = manifest.entries
         var seen = [Bool](repeating: false, count: entries.count)

@@ -19,10 +19,9 @@ public struct TreeWalk {
         out.reserveCapacity(raw.count)
         for e in raw {
             let isDir = e.stat.kind == .directory
-            let c = classifier.classify(e.path, isDirectory: isDir)
+            let (c, secret) = classifier.classifyAll(e.path, isDirectory: isDir)
             if c == .ignore { continue }
-            out.append(ClassifiedEntry(path: e.path, stat: e.stat, fileClass: c,
-                                       secret: classifier.isSecret(e.path, isDirectory: isDir)))
+            out.append(ClassifiedEntry(path: e.path, stat: e.stat, fileClass: c, secret: secret))
         }
         let unreadable = issues.filter { $0.message.hasPrefix("cannot open directory") || $0.message.hasPrefix("cannot read directory") }.map(\.path)
         return TreeWalk(entries: out, issues: issues, unreadableDirectories: unreadable)

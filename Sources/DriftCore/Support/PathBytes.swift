@@ -58,8 +58,9 @@ public enum PathBytes {
     }
 
     /// Inverse of `escape`; nil when the token is not a valid escape.
-    public static func unescape<S: Sequence>(_ token: S) -> [UInt8]? where S.Element == UInt8 {
+    public static func unescape<S: Collection>(_ token: S) -> [UInt8]? where S.Element == UInt8 {
         var out = [UInt8]()
+        out.reserveCapacity(token.count)
         var it = token.makeIterator()
         while let b = it.next() {
             if b == UInt8(ascii: "%") {
