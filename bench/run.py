@@ -37,6 +37,9 @@ def bench_tree(name, work, drift, reps):
     nfiles, nbytes = SIZES[name]
     base = os.path.join(work, name)
     ws, gitdir = os.path.join(base, "ws"), os.path.join(base, "ws.git")
+    # The upstream repository drift bakes from: the source code (models and caches are
+    # not committed, as in the worker's real repository).
+    srcgit = os.path.join(base, "src.git")
     if not os.path.exists(os.path.join(base, ".ready")):
         shutil.rmtree(base, ignore_errors=True)
         os.makedirs(base)
@@ -45,6 +48,9 @@ def bench_tree(name, work, drift, reps):
         sh(f"git --git-dir='{gitdir}' --work-tree='{ws}' init -q && "
            f"git --git-dir='{gitdir}' --work-tree='{ws}' add -A -f && "
            f"git --git-dir='{gitdir}' --work-tree='{ws}' commit -qm tree")
+        sh(f"git --git-dir='{srcgit}' --work-tree='{ws}' init -q && "
+           f"git --git-dir='{srcgit}' --work-tree='{ws}' add src assets && "
+           f"git --git-dir='{srcgit}' --work-tree='{ws}' commit -qm source")
         open(os.path.join(base, ".ready"), "w").close()
     sh(f"git --git-dir='{gitdir}' --work-tree='{ws}' checkout -q -- . && git --git-dir='{gitdir}' --work-tree='{ws}' status --porcelain >/dev/null")
     mdir, state = os.path.join(base, "mdir"), os.path.join(base, "state")
@@ -62,7 +68,7 @@ def bench_tree(name, work, drift, reps):
     row("sha256sum over all files", best(f"find '{ws}' -type f -print0 | xargs -0 sha256sum", 1))
     warm(ws)
     row("drift manifest create (full hash)",
-        best(f"rm -rf '{mdir}' && '{drift}' manifest create --root '{ws}' --repo '{gitdir}' --output '{mdir}'", reps))
+        best(f"rm -rf '{mdir}' && '{drift}' manifest create --root '{ws}' --repo '{srcgit}' --output '{mdir}'", reps))
     warm(ws)
     row("drift scan --full (first scan, no cache)", best(f"'{drift}' scan --manifest '{mdir}' --state '{state}' --full", reps))
     row("drift scan (nothing changed, warm cache)", best(f"'{drift}' scan --manifest '{mdir}' --state '{state}'", reps))

@@ -129,13 +129,13 @@ struct Fixture {
     var state: String { dir.sub("state") }
     static let secret = "SECRET-MARKER-7f3a9c"
 
-    init() throws {
+    init(requirements: String = "# pins\nsix==1.16.0\n") throws {
         dir = try TempDir()
         let u = dir.sub("upstream")
         try write(u + "/worker/main.py", "import os\n\ndef main():\n    print('worker')\n")
         try write(u + "/worker/util.py", "def helper(x):\n    return x + 1\n")
         try write(u + "/start_remote.sh", "#!/bin/sh\necho start\n")
-        try write(u + "/requirements.instance.txt", "# pins\nsix==1.16.0\n")
+        try write(u + "/requirements.instance.txt", requirements)
         try write(u + "/config/settings.yaml", "queue: video\n")
         try write(u + "/.env", "TOKEN=placeholder\n")
         try write(u + "/packages/models/whisper.bin", "model-bytes\n")

@@ -26,7 +26,7 @@ public struct Differ {
         try repo.writeObjectsToMemory()
         guard let base = ObjectID(hex: outcome.manifest.commit) else { throw DriftError("bad base commit id") }
         let built = try DriftTreeBuilder(repo: repo, baseCommit: base, reader: FileReader(root: outcome.rootBytes),
-                                         sizeLimit: .max).build(changes)
+                                         sizeLimit: .max).build(changes, pip: outcome.pip, requirements: outcome.requirements)
         var header = ""
         for (c, _) in built.withheld {
             let p = PathBytes.display(c.path)
@@ -37,7 +37,7 @@ public struct Differ {
             }
         }
         let patch = try repo.diffTrees(built.baseTree, built.tree)
-        return Output(header: header, patch: patch, hasDrift: !changes.isEmpty)
+        return Output(header: header, patch: patch, hasDrift: !changes.isEmpty || outcome.pip.contains { !$0.allowed })
     }
 
     /// Colours a patch like `git diff` does, for a terminal.

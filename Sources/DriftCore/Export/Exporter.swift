@@ -40,7 +40,7 @@ public struct Exporter {
         if !fromJournal {
             let outcome = try runner.run()
             reportBytes = try JSONCoding.encode(outcome.report)
-            usedJournalOnly = outcome.result.changes.isEmpty
+            usedJournalOnly = outcome.result.changes.isEmpty && outcome.pip.allSatisfy(\.allowed)
         }
         let journal = Journal(state: runner.state, manifestDir: mdir, commit: manifest.commit)
         guard let (repo, snapshot) = try journal.latest() else { return nil }
@@ -64,7 +64,8 @@ public struct Exporter {
         let bundle = GitBundle.make(prerequisite: base, comment: "drift base", tip: commit, ref: ref, pack: try repo.pack(objects))
         if reportBytes == nil || usedJournalOnly {
             reportBytes = try JSONCoding.encode(JournalReport(commit: manifest.commit, host: host, snapshot: snapshot.hex,
-                                                              driftId: info.id, recordedAt: info.time, entries: info.entries))
+                                                              driftId: info.id, recordedAt: info.time, entries: info.entries,
+                                                              pip: info.pip))
         }
         try writeOutputs([(Self.patchFile, patch), (Self.bundleFile, bundle), (Self.reportFile, reportBytes ?? [])])
         var st = try runner.state.loadState(commit: manifest.commit)
@@ -76,8 +77,9 @@ public struct Exporter {
 
     private func commitMessage(info: SnapshotInfo, host: String, base: String) -> String {
         let inTree = info.entries.filter { $0.detail == "content" }
+        let pinCount = DriftTreeBuilder.pinnable(info.pip).count
         let out = info.entries.filter { $0.detail != "content" }
-        var subject = "Re-apply instance hotfix from \(host) (\(inTree.count) file\(inTree.count == 1 ? "" : "s"))"
+        var subject = "Re-apply instance hotfix from \(host) (\(inTree.count) file\(inTree.count == 1 ? "" : "s")\(pinCount > 0 ? ", \(pinCount) pip change\(pinCount == 1 ? "" : "s")" : ""))"
         var extra = ""
         if let m = message?.trimmingCharacters(in: .whitespacesAndNewlines), !m.isEmpty {
             let lines = m.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
@@ -90,6 +92,19 @@ public struct Exporter {
         if !out.isEmpty {
             s += "\nNot in this patch (names and hashes only, content withheld):\n\n"
             s += out.map(\.humanLine).joined(separator: "\n") + "\n"
+        }
+        let pinned = DriftTreeBuilder.pinnable(info.pip)
+        if !pinned.isEmpty {
+            s += "\npip drift, written into the requirements file:\n\n"
+            s += pinned.map { SnapshotPip($0).humanLine }.joined(separator: "\n") + "\n"
+            if pinned.contains(where: { $0.change == "editable" }) {
+                s += "\nNote: editable or VCS installs cannot be pinned; they appear as comments to resolve by hand.\n"
+            }
+        }
+        let unpinnable = info.pip.filter { $0.change == "modified" || $0.change == "unowned" }
+        if !unpinnable.isEmpty {
+            s += "\nsite-packages edited by hand (nothing a requirements file can say):\n\n"
+            s += unpinnable.map { SnapshotPip($0).humanLine }.joined(separator: "\n") + "\n"
         }
         s += "\nDrift-Host: \(host)\nDrift-Id: \(info.id)\nDrift-Base: \(base)\n"
         return s
@@ -135,6 +150,7 @@ struct JournalReport: Codable {
     var driftId: String
     var recordedAt: String
     var files: [File]
+    var pip: [PipChange]
 
     struct File: Codable {
         var path: String
@@ -152,12 +168,13 @@ struct JournalReport: Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case schema, commit, host, snapshot, files
+        case schema, commit, host, snapshot, files, pip
         case driftId = "drift_id"
         case recordedAt = "recorded_at"
     }
 
-    init(commit: String, host: String, snapshot: String, driftId: String, recordedAt: String, entries: [SnapshotEntry]) {
+    init(commit: String, host: String, snapshot: String, driftId: String, recordedAt: String, entries: [SnapshotEntry], pip: [PipChange]) {
+        self.pip = pip
         self.commit = commit
         self.host = host
         self.snapshot = snapshot

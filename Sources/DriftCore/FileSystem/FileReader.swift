@@ -35,6 +35,12 @@ public struct FileReader: Sendable {
     public func hash(_ rel: [UInt8], with hasher: SHA256Hasher, buffer: UnsafeMutableRawBufferPointer) throws -> (Digest, FileStat, stable: Bool) {
         let (fd, before) = try openRegular(rel)
         defer { close(fd) }
+        if before.size >= Self.mmapThreshold, let d = try hashMapped(fd, before, rel, hasher) {
+            var st = stat()
+            let stable = fstat(fd, &st) == 0 && FileStat(st).size == before.size && FileStat(st).mtimeNs == before.mtimeNs
+                && FileStat(st).ctimeNs == before.ctimeNs
+            return (d, before, stable)
+        }
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
         var total: Int64 = 0
         while true {
@@ -52,6 +58,36 @@ public struct FileReader: Sendable {
         let stable = fstat(fd, &st) == 0 && FileStat(st).size == total && FileStat(st).mtimeNs == before.mtimeNs
             && FileStat(st).ctimeNs == before.ctimeNs
         return (digest, before, stable)
+    }
+
+    /// Files this large are hashed through mmap in windows (fewer copies than read(2)).
+    static let mmapThreshold: Int64 = 4 << 20
+    static let mmapWindow = 16 << 20
+
+    /// Hashes a big file through 16 MiB mmap windows with MADV_SEQUENTIAL, so memory
+    /// stays bounded whatever the file size. Nil when mmap is not possible (read instead).
+    private func hashMapped(_ fd: Int32, _ st: FileStat, _ rel: [UInt8], _ hasher: SHA256Hasher) throws -> Digest? {
+        var off: Int64 = 0
+        while off < st.size {
+            let len = Int(min(Int64(Self.mmapWindow), st.size - off))
+            let p = mmap(nil, len, PROT_READ, MAP_PRIVATE, fd, off_t(off))
+            guard let p, p != UnsafeMutableRawPointer(bitPattern: -1) else {
+                if off == 0 { return nil }
+                throw DriftError.posix("mmap", rel, errno)
+            }
+            _ = madvise(p, len, MADV_SEQUENTIAL)
+            _ = madvise(p, len, MADV_WILLNEED)
+            defer { munmap(p, len) }
+            // A file truncated under us raises SIGBUS on access; the stat check before
+            // each window narrows that window to a race drift reports as unstable.
+            var now = stat()
+            if fstat(fd, &now) != 0 || Int64(now.st_size) < off + Int64(len) {
+                throw DriftError("\(PathBytes.display(rel)): shrank while it was hashed")
+            }
+            try hasher.update(UnsafeRawPointer(p), len)
+            off += Int64(len)
+        }
+        return try hasher.finish()
     }
 
     /// The whole content of a regular file (for git blobs of drifted code files only).

@@ -27,9 +27,16 @@ public struct DriftTreeBuilder {
     /// Whether a change's content may enter git objects at all.
     public static func carriesContent(_ c: FileChange) -> Bool { c.fileClass == .code && !c.secret }
 
-    public func build(_ changes: [FileChange]) throws -> Output {
+    /// Only pip drift a requirements file can express (not allowed, not modified/unowned).
+    public static func pinnable(_ pip: [PipChange]) -> [PipChange] {
+        pip.filter { !$0.allowed && ["added", "removed", "upgraded", "downgraded", "editable"].contains($0.change) }
+    }
+
+    /// The drifted tree; pip drift edits `requirements` (a path under the root) when given.
+    public func build(_ changes: [FileChange], pip: [PipChange] = [], requirements: String? = nil) throws -> Output {
         let baseTree = try repo.treeOf(commit: baseCommit)
         var updates: [TreeUpdate] = []
+        var written: [[UInt8]: [UInt8]] = [:]
         var included: [FileChange] = []
         var withheld: [(FileChange, String)] = []
         for c in changes {
@@ -52,6 +59,7 @@ public struct DriftTreeBuilder {
                 if let want = new.digest, try SHA256Hasher.digest(bytes) != want {
                     throw DriftError("\(PathBytes.display(c.path)): changed while drift was reading it; run again")
                 }
+                written[c.path] = bytes
                 updates.append(TreeUpdate(path: c.path, action: .upsert(try repo.writeBlob(bytes), mode: new.executable ? "100755" : "100644")))
             case .symlink:
                 updates.append(TreeUpdate(path: c.path, action: .upsert(try repo.writeBlob(new.target ?? []), mode: "120000")))
@@ -70,6 +78,14 @@ public struct DriftTreeBuilder {
             guard case .remove = u.action else { return true }
             return !upserted.contains { PathBytes.isWithin($0, u.path) && $0 != u.path }
         }
+        let pins = Self.pinnable(pip)
+        if !pins.isEmpty, let req = requirements, !req.hasPrefix("/") {
+            let path = Array(req.utf8)
+            let current = try written[path] ?? repo.blob(at: path, inTree: baseTree) ?? []
+            let edited = Array(Requirements.apply(pins, to: String(decoding: current, as: UTF8.self)).utf8)
+            updates.removeAll { $0.path == path }
+            updates.append(TreeUpdate(path: path, action: .upsert(try repo.writeBlob(edited), mode: "100644")))
+        }
         let tree = try repo.updateTree(baseTree, updates)
         return Output(baseTree: baseTree, tree: tree, included: included, withheld: withheld)
     }
@@ -78,8 +94,9 @@ public struct DriftTreeBuilder {
 /// The stable id of a drift state: same base, same code content, same config/data
 /// changes → same id.
 public enum DriftID {
-    public static func compute(base: String, tree: ObjectID, withheld: [(FileChange, String)]) throws -> String {
+    public static func compute(base: String, tree: ObjectID, withheld: [(FileChange, String)], pip: [PipChange] = []) throws -> String {
         var s = "drift-id/1\nbase \(base)\ntree \(tree.hex)\n"
+        for p in pip where !p.allowed { s += "pip \(SnapshotPip(p).line)\n" }
         for (c, _) in withheld.sorted(by: { PathBytes.less($0.0.path, $1.0.path) }) {
             s += "\(c.change.rawValue) \(PathBytes.escape(c.path)) \(c.new?.digest?.hex ?? "-") \(c.new?.gitMode ?? "-")\n"
         }

@@ -204,6 +204,22 @@ extension GitRepository {
         return takeBuffer(&buf)
     }
 
+    /// The content of the blob at `path` in a tree, nil when there is none.
+    public func blob(at path: [UInt8], inTree tree: ObjectID) throws -> [UInt8]? {
+        var cur = tree
+        let parts = path.split(separator: UInt8(ascii: "/")).map(Array.init)
+        for (i, name) in parts.enumerated() {
+            guard let e = try treeEntries(cur).first(where: { $0.name == name }) else { return nil }
+            if i == parts.count - 1 {
+                guard e.mode != "40000" else { return nil }
+                return try odb().read(e.id).1
+            }
+            guard e.mode == "40000" else { return nil }
+            cur = e.id
+        }
+        return nil
+    }
+
     /// Entries of a tree object.
     public func treeEntries(_ id: ObjectID) throws -> [RawTreeEntry] {
         let (t, body) = try odb().read(id)

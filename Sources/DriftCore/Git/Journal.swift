@@ -45,20 +45,24 @@ public struct Journal {
     }
 
     /// Records the current drift when it differs from the latest snapshot.
-    public func record(_ changes: [FileChange], root: [UInt8], policy: Policy, now: Date) throws {
-        if changes.isEmpty { return }
+    public func record(_ changes: [FileChange], pip: [PipChange] = [], requirements: String? = nil,
+                       root: [UInt8], policy: Policy, now: Date) throws {
+        let pipDrift = pip.filter { !$0.allowed }
+        if changes.isEmpty && pipDrift.isEmpty { return }
         guard let repo = try open(create: true), let base = ObjectID(hex: commit) else { return }
         let built = try DriftTreeBuilder(repo: repo, baseCommit: base, reader: FileReader(root: root), sizeLimit: policy.sizeLimit)
-            .build(changes)
-        let id = try DriftID.compute(base: commit, tree: built.tree, withheld: built.withheld)
+            .build(changes, pip: pipDrift, requirements: requirements)
+        let id = try DriftID.compute(base: commit, tree: built.tree, withheld: built.withheld, pip: pipDrift)
         let previous = repo.reference(Self.ref)
         if let p = previous, try repo.message(of: p).contains("\nDrift-Id: \(id)\n") { return }
         let host = Output.hostName()
-        var msg = "drift snapshot on \(host): \(changes.count) path(s)\n\nHost: \(host)\nTime: \(Timestamp.format(now))\n\n"
+        var msg = "drift snapshot on \(host): \(changes.count) path(s), \(pipDrift.count) pip change(s)\n\nHost: \(host)\nTime: \(Timestamp.format(now))\n\n"
         var entries: [SnapshotEntry] = built.included.map { SnapshotEntry($0, inTree: true, reason: nil) }
         entries += built.withheld.map { SnapshotEntry($0.0, inTree: false, reason: $0.1) }
         entries.sort { PathBytes.less($0.path, $1.path) }
-        msg += entries.map(\.line).joined(separator: "\n") + "\nDrift-Id: \(id)\nDrift-Base: \(commit)\n"
+        msg += entries.map { $0.line + "\n" }.joined()
+        msg += pipDrift.map { "Drift-Pip: " + SnapshotPip($0).line + "\n" }.joined()
+        msg += "Drift-Id: \(id)\nDrift-Base: \(commit)\n"
         let who = GitPerson(name: "drift", email: "drift@\(host)", time: now)
         let snap = try repo.createCommit(tree: built.tree, parents: [previous ?? base], author: who, committer: who, message: msg)
         try repo.setReference(Self.ref, to: snap)
@@ -83,11 +87,14 @@ public struct SnapshotInfo: Sendable {
     public var host: String
     public var time: String
     public var entries: [SnapshotEntry]
+    public var pip: [PipChange] = []
 
     public static func parse(_ message: String) -> SnapshotInfo {
         var info = SnapshotInfo(id: "", host: "", time: "", entries: [])
         for line in message.split(separator: "\n") {
-            if let e = SnapshotEntry.parse(line) { info.entries.append(e) } else if line.hasPrefix("Drift-Id: ") {
+            if let e = SnapshotEntry.parse(line) { info.entries.append(e) } else if let p = SnapshotPip.parse(line) {
+                info.pip.append(p.change)
+            } else if line.hasPrefix("Drift-Id: ") {
                 info.id = String(line.dropFirst(10))
             } else if line.hasPrefix("Host: ") {
                 info.host = String(line.dropFirst(6))

@@ -56,3 +56,40 @@ public struct SnapshotEntry: Sendable, Equatable {
         return s
     }
 }
+
+/// One pip change of a snapshot: `Drift-Pip: <change> <name> <from> <to> <url> <files>`
+/// (`-` for none; name, url and files percent-escaped, files joined with `,`).
+public struct SnapshotPip: Sendable {
+    public var change: PipChange
+
+    public init(_ c: PipChange) { change = c }
+
+    private static func esc(_ s: String?) -> String { s.map { PathBytes.escape(Array($0.utf8)) } ?? "-" }
+    private static func unesc(_ s: Substring) -> String? {
+        s == "-" ? nil : PathBytes.unescape(s.utf8).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    public var line: String {
+        let c = change
+        return "\(c.change) \(Self.esc(c.name)) \(Self.esc(c.from)) \(Self.esc(c.to)) \(Self.esc(c.url)) \(Self.esc(c.sitePackages)) \(c.files.isEmpty ? "-" : c.files.map { Self.esc($0) }.joined(separator: ","))"
+    }
+
+    public static func parse(_ line: Substring) -> SnapshotPip? {
+        guard line.hasPrefix("Drift-Pip: ") else { return nil }
+        let f = line.dropFirst("Drift-Pip: ".count).split(separator: " ")
+        guard f.count == 7 else { return nil }
+        let files = f[6] == "-" ? [] : f[6].split(separator: ",").compactMap { unesc($0) }
+        return SnapshotPip(PipChange(name: unesc(f[1]), change: String(f[0]), from: unesc(f[2]), to: unesc(f[3]),
+                                     sitePackages: unesc(f[5]) ?? "", files: files, allowed: false, url: unesc(f[4])))
+    }
+
+    /// A line for people in commit messages.
+    public var humanLine: String {
+        let c = change
+        var s = "  \(c.change.padding(toLength: 11, withPad: " ", startingAt: 0))\(c.name ?? "(files no RECORD owns)")"
+        if let f = c.from, let t = c.to, f != t { s += " \(f) -> \(t)" } else if let v = c.to ?? c.from { s += " \(v)" }
+        if let u = c.url { s += " from \(u)" }
+        if !c.files.isEmpty { s += ": " + c.files.prefix(20).joined(separator: ", ") + (c.files.count > 20 ? ", ..." : "") }
+        return s
+    }
+}

@@ -1,33 +1,57 @@
 import Foundation
 
-/// The pip baseline recorded at image build time (`pip.json`). For now it records the
-/// site-packages directories and the requirements file; distribution records come with
-/// the pip issue.
+/// The pip baseline baked at image build time (`pip.json`, pinned in the manifest):
+/// every distribution of each site-packages with its RECORD, the files no RECORD owns,
+/// and the requirements file with its pins.
 public struct PipBaseline: Codable, Sendable {
     public static let schema = "drift.pip/1"
     public var schema = PipBaseline.schema
-    public var sitePackages: [String]
+    public var sitePackages: [SitePackagesInventory]
     /// The requirements file, relative to the root when it lies under it.
     public var requirements: String?
+    /// `name==version` pins of the requirements file, by normalised name.
+    public var pins: [String: String]
 
     enum CodingKeys: String, CodingKey {
-        case schema
+        case schema, requirements, pins
         case sitePackages = "site_packages"
-        case requirements
     }
 
     public static func record(sitePackages: [String], requirements: String?, root: String) throws -> PipBaseline {
-        var dirs: [String] = []
+        var inventories: [SitePackagesInventory] = []
         for sp in sitePackages {
-            guard let c = canonicalPath(sp) else { throw DriftError("\(sp): site-packages directory not found") }
-            dirs.append(c)
+            let (inv, issues) = try PipInventory.read(sp)
+            if let first = issues.first {
+                throw DriftError("\(PathBytes.display(first.path)): \(first.message) (the pip baseline must be complete)")
+            }
+            inventories.append(inv)
         }
         var req: String?
+        var pins: [String: String] = [:]
         if let r = requirements {
             guard let c = canonicalPath(r) else { throw DriftError("\(r): requirements file not found") }
             let rootC = canonicalPath(root) ?? root
             req = c.hasPrefix(rootC + "/") ? String(c.dropFirst(rootC.count + 1)) : c
+            pins = Requirements.pins(String(decoding: try readWholeFile(c, limit: 16 << 20), as: UTF8.self))
         }
-        return PipBaseline(sitePackages: dirs.sorted(), requirements: req)
+        return PipBaseline(sitePackages: inventories.sorted { $0.path < $1.path }, requirements: req, pins: pins)
+    }
+
+    /// Loads MDIR's `pip.json`, checking it against the manifest's pin; nil when absent.
+    public static func load(_ mdir: ManifestDirectory, manifest: Manifest) throws -> PipBaseline? {
+        let f = mdir.file(ManifestDirectory.pipFile)
+        guard let pin = manifest.pins.first(where: { $0.name == ManifestDirectory.pipFile }) else {
+            if FileManager.default.fileExists(atPath: f) {
+                throw DriftError("\(f): pip baseline present but not pinned in the manifest")
+            }
+            return nil
+        }
+        let bytes = try readWholeFile(f, limit: 512 << 20)
+        guard try SHA256Hasher.digest(bytes).hex == pin.sha256 else {
+            throw DriftError("\(f): pip baseline does not match the SHA-256 pinned in the manifest")
+        }
+        do { return try JSONDecoder().decode(PipBaseline.self, from: Data(bytes)) } catch {
+            throw DriftError("\(f): pip baseline is not valid (\(error.localizedDescription))")
+        }
     }
 }

@@ -81,13 +81,13 @@ public struct StateDirectory: Sendable {
     }
 
     /// The stat cache, or nil when absent or damaged (it is only an optimisation).
-    public func loadCache() -> StatCache? {
-        guard let b = try? readWholeFile(file("statcache")) else { return nil }
+    public func loadCache(name: String = "statcache") -> StatCache? {
+        guard let b = try? readWholeFile(file(name)) else { return nil }
         return StatCache.parse(b)
     }
 
-    public func saveCache(_ c: StatCache) throws {
-        try AtomicFile.write(try c.serialized(), to: file("statcache"), mode: 0o600)
+    public func saveCache(_ c: StatCache, name: String = "statcache") throws {
+        try AtomicFile.write(try c.serialized(), to: file(name), mode: 0o600)
     }
 }
 

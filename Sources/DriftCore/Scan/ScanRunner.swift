@@ -7,7 +7,7 @@ public struct ScanRunner {
     public var root: String?
     public var state: StateDirectory
     public var full = false
-    /// Record new code content in the journal (off for read-only callers like `diff`).
+    /// Record new drift in the journal (every verb that scans does, so nothing seen is lost).
     public var journal = true
 
     public init(manifestDir: ManifestDirectory, root: String?, state: StateDirectory) {
@@ -22,6 +22,9 @@ public struct ScanRunner {
         public var manifest: Manifest
         public var policy: Policy
         public var rootBytes: [UInt8]
+        public var pip: [PipChange]
+        /// The baked requirements file (relative to the root when under it).
+        public var requirements: String?
     }
 
     public func run() throws -> Outcome {
@@ -57,19 +60,30 @@ public struct ScanRunner {
         let scanner = Scanner(manifest: manifest, policy: policy, root: rootBytes, cache: oldCache)
         var result = try scanner.compare(try walkSlot.get(), now: now)
         st.merge(&result.changes)
+        var pip: [PipChange] = []
+        let baseline = try PipBaseline.load(manifestDir, manifest: manifest)
+        if let baseline {
+            let oldPip = full ? nil : state.loadCache(name: "pipcache")
+            let p = try PipScanner(baseline: baseline, allow: policy.pipAllow, cache: oldPip).run()
+            pip = p.changes
+            result.issues += p.issues
+            result.issues.sort { PathBytes.less($0.path, $1.path) }
+            if oldPip?.entries != p.newCache.entries { try state.saveCache(p.newCache, name: "pipcache") }
+        }
         if journal {
             try Journal(state: state, manifestDir: manifestDir, commit: manifest.commit)
-                .record(result.changes, root: rootBytes, policy: policy, now: now)
+                .record(result.changes, pip: pip, requirements: baseline?.requirements, root: rootBytes, policy: policy, now: now)
         }
         let report = ScanReport(commit: manifest.commit, root: rootBytes, host: Output.hostName(), scannedAt: now,
-                                changes: result.changes, pip: [], issues: result.issues,
+                                changes: result.changes, pip: pip, issues: result.issues,
                                 checked: result.filesChecked, hashed: result.filesHashed,
                                 deadline: policy.deadline.flatMap(Deadline.parse), now: now)
         st.lastScan = Timestamp.format(now)
         st.lastExitCode = Int(report.exitCode)
         if oldCache?.entries != result.newCache.entries { try state.saveCache(result.newCache) }
         try state.saveState(st)
-        return Outcome(report: report, result: result, manifest: manifest, policy: policy, rootBytes: rootBytes)
+        return Outcome(report: report, result: result, manifest: manifest, policy: policy, rootBytes: rootBytes,
+                       pip: pip, requirements: baseline?.requirements)
     }
 }
 

@@ -1,0 +1,136 @@
+import Foundation
+
+/// One installed distribution as its metadata directory describes it.
+public struct InstalledDistribution: Codable, Sendable, Equatable {
+    /// PEP 503-normalised name.
+    public var name: String
+    public var version: String
+    public var installer: String?
+    /// `*.dist-info` or `*.egg-info`, relative to site-packages.
+    public var metadataDir: String
+    /// `direct_url.json`'s `url`, when the install came from a URL, VCS or local path.
+    public var url: String?
+    public var editable: Bool
+    public var files: [RecordEntry]
+
+    enum CodingKeys: String, CodingKey {
+        case name, version, installer, url, editable, files
+        case metadataDir = "metadata_dir"
+    }
+}
+
+/// What one site-packages directory holds.
+public struct SitePackagesInventory: Codable, Sendable {
+    public var path: String
+    /// The environment's prefix (`<prefix>/lib/pythonX.Y/site-packages`): RECORD entries
+    /// that point outside site-packages are verified only within it.
+    public var prefix: String
+    public var distributions: [InstalledDistribution]
+    /// Files no RECORD lists (`__pycache__` and `.pyc` excepted), relative to site-packages.
+    public var unowned: [String]
+}
+
+/// Reads site-packages with drift's own parsers (no Python at run time).
+public enum PipInventory {
+    /// Inventory of `dir`; problems with single distributions go to `errors`, named by file.
+    public static func read(_ dir: String) throws -> (SitePackagesInventory, [ScanIssue]) {
+        guard let real = canonicalPath(dir) else { throw DriftError("\(dir): site-packages directory not found") }
+        var issues: [ScanIssue] = []
+        // Bytecode caches are Python's business, not installs: never walked.
+        let cacheDir = Array("__pycache__".utf8)
+        let (walked, walkIssues) = try DirectoryWalker(root: Array(real.utf8)).walk { d in
+            !(d.count >= cacheDir.count && Array(d.suffix(cacheDir.count)) == cacheDir)
+        }
+        issues += walkIssues.map { ScanIssue(path: Array((real + "/").utf8) + $0.path, message: $0.message) }
+        let prefix = prefixOf(real)
+        var dists: [InstalledDistribution] = []
+        let top = walked.filter { !$0.path.contains(UInt8(ascii: "/")) }
+        for e in top {
+            let name = PathBytes.display(e.path)
+            let full = real + "/" + name
+            do {
+                if name.hasSuffix(".dist-info") && e.stat.kind == .directory {
+                    dists.append(try readDistInfo(full, metadataDir: name))
+                } else if name.hasSuffix(".egg-info") {
+                    dists.append(try readEggInfo(full, metadataDir: name, isDirectory: e.stat.kind == .directory))
+                }
+            } catch let err as DriftError {
+                issues.append(ScanIssue(path: Array(full.utf8), message: err.message))
+            }
+        }
+        // Ownership: every RECORD path, normalised relative to site-packages.
+        var owned = Set<String>()
+        for d in dists {
+            for f in d.files {
+                if let n = normalize(f.path) { owned.insert(n) }
+            }
+        }
+        var unowned: [String] = []
+        for e in walked where e.stat.kind != .directory {
+            let p = PathBytes.display(e.path)
+            if p.hasSuffix(".pyc") || p.contains("__pycache__/") { continue }
+            if !owned.contains(p) { unowned.append(p) }
+        }
+        dists.sort { ($0.name, $0.version) < ($1.name, $1.version) }
+        return (SitePackagesInventory(path: real, prefix: prefix, distributions: dists, unowned: unowned.sorted()), issues)
+    }
+
+    /// `<prefix>` of `<prefix>/lib/pythonX.Y/site-packages`, else site-packages itself.
+    static func prefixOf(_ sp: String) -> String {
+        let parts = sp.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.count >= 3, parts[parts.count - 1] == "site-packages" || parts[parts.count - 1] == "dist-packages",
+           parts[parts.count - 2].hasPrefix("python"), parts[parts.count - 3] == "lib" || parts[parts.count - 3] == "lib64" {
+            return parts.dropLast(3).joined(separator: "/")
+        }
+        return sp
+    }
+
+    /// A RECORD path relative to site-packages with `.`/`..` resolved; nil when it leaves
+    /// site-packages (those are checked against the prefix separately).
+    static func normalize(_ path: String) -> String? {
+        var out: [Substring] = []
+        for c in path.split(separator: "/") {
+            if c == "." || c.isEmpty { continue }
+            if c == ".." {
+                if out.isEmpty { return nil }
+                out.removeLast()
+            } else {
+                out.append(c)
+            }
+        }
+        return out.isEmpty ? nil : out.joined(separator: "/")
+    }
+
+    static func readDistInfo(_ full: String, metadataDir: String) throws -> InstalledDistribution {
+        let (name, version) = try CoreMetadata.nameAndVersion(try readWholeFile(full + "/METADATA", limit: 8 << 20), file: full + "/METADATA")
+        guard FileManager.default.fileExists(atPath: full + "/RECORD") else {
+            throw DriftError("\(full): distribution has no RECORD (its files cannot be verified)")
+        }
+        let files = try RecordFile.parse(try readWholeFile(full + "/RECORD", limit: 64 << 20), file: full + "/RECORD")
+        let installer = (try? readWholeFile(full + "/INSTALLER")).map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+        var url: String?, editable = false
+        if let du = try? readWholeFile(full + "/direct_url.json", limit: 1 << 20) {
+            guard let obj = (try? JSONSerialization.jsonObject(with: Data(du))) as? [String: Any] else {
+                throw DriftError("\(full)/direct_url.json: not valid JSON")
+            }
+            url = obj["url"] as? String
+            editable = ((obj["dir_info"] as? [String: Any])?["editable"] as? Bool) ?? false
+        }
+        return InstalledDistribution(name: normalizedDistributionName(name), version: version, installer: installer,
+                                     metadataDir: metadataDir, url: url, editable: editable, files: files)
+    }
+
+    static func readEggInfo(_ full: String, metadataDir: String, isDirectory: Bool) throws -> InstalledDistribution {
+        let pkgInfo = isDirectory ? full + "/PKG-INFO" : full
+        let (name, version) = try CoreMetadata.nameAndVersion(try readWholeFile(pkgInfo, limit: 8 << 20), file: pkgInfo)
+        var files: [RecordEntry] = []
+        if isDirectory, let list = try? readWholeFile(full + "/installed-files.txt") {
+            // Paths relative to the egg-info directory; no hashes in this legacy format.
+            for l in String(decoding: list, as: UTF8.self).split(separator: "\n") where !l.isEmpty {
+                files.append(RecordEntry(path: metadataDir + "/" + l, sha256: nil, size: nil))
+            }
+        }
+        return InstalledDistribution(name: normalizedDistributionName(name), version: version, installer: nil,
+                                     metadataDir: metadataDir, url: nil, editable: false, files: files)
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+
+/// Compares each baked site-packages with what is installed now: installs, removals,
+/// upgrades and downgrades (PEP 440), editable installs, files whose RECORD hash no
+/// longer matches, and files no RECORD owns.
+public struct PipScanner {
+    public var baseline: PipBaseline
+    public var allow: Set<String>
+    /// Stat cache of site-packages files (absolute paths), so unchanged files are not reread.
+    public var cache: StatCache?
+
+    public init(baseline: PipBaseline, allow: [String], cache: StatCache?) {
+        self.baseline = baseline
+        self.allow = Set(allow.map(normalizedDistributionName))
+        self.cache = cache
+    }
+
+    public struct Result {
+        public var changes: [PipChange]
+        public var issues: [ScanIssue]
+        public var newCache: StatCache
+        /// What is installed now, per site-packages (for tests and `drift status`).
+        public var current: [SitePackagesInventory]
+    }
+
+    public func run() throws -> Result {
+        var changes: [PipChange] = []
+        var issues: [ScanIssue] = []
+        var current: [SitePackagesInventory] = []
+        // Files to verify: (absolute path, expected sha256 hex, expected size, owner index in `owners`).
+        var checks: [(path: [UInt8], sha: String, size: Int64?, owner: Int)] = []
+        var owners: [(sp: String, dist: InstalledDistribution)] = []
+        for base in baseline.sitePackages {
+            let inv: SitePackagesInventory
+            do {
+                let (i, iss) = try PipInventory.read(base.path)
+                inv = i
+                issues += iss
+            } catch let e as DriftError {
+                issues.append(ScanIssue(path: Array(base.path.utf8), message: e.message))
+                continue
+            }
+            current.append(inv)
+            let before = Dictionary(base.distributions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            let now = Dictionary(inv.distributions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            func add(_ name: String?, _ change: String, _ from: String?, _ to: String?, _ files: [String] = [], url: String? = nil) {
+                changes.append(PipChange(name: name, change: change, from: from, to: to, sitePackages: base.path, files: files,
+                                         allowed: name.map { allow.contains($0) } ?? false, url: url))
+            }
+            for (name, d) in now {
+                guard let b = before[name] else {
+                    add(name, d.editable ? "editable" : "added", nil, d.version, url: d.url)
+                    continue
+                }
+                if d.editable && !b.editable {
+                    add(name, "editable", b.version, d.version, url: d.url)
+                } else if let vb = PEP440Version(b.version), let vd = PEP440Version(d.version), vb != vd {
+                    add(name, vd > vb ? "upgraded" : "downgraded", b.version, d.version, url: d.url)
+                } else if b.version != d.version {
+                    add(name, "upgraded", b.version, d.version, url: d.url)
+                }
+            }
+            for (name, b) in before where now[name] == nil { add(name, "removed", b.version, nil) }
+            let oldUnowned = Set(base.unowned)
+            let newUnowned = inv.unowned.filter { !oldUnowned.contains($0) }
+            if !newUnowned.isEmpty { add(nil, "unowned", nil, nil, newUnowned) }
+            for d in inv.distributions {
+                owners.append((base.path, d))
+                for f in d.files {
+                    guard let sha = f.sha256 else { continue }
+                    guard let abs = resolve(f.path, sitePackages: inv.path, prefix: inv.prefix) else {
+                        issues.append(ScanIssue(path: Array((inv.path + "/" + d.metadataDir + "/RECORD").utf8),
+                                                message: "RECORD path '\(f.path)' escapes the environment prefix \(inv.prefix); not verified"))
+                        continue
+                    }
+                    checks.append((Array(abs.utf8), sha, f.size, owners.count - 1))
+                }
+            }
+        }
+        // Verify RECORD hashes: stat everything, reuse cached digests, hash the rest.
+        checks.sort { bytesLess($0.path, $1.path) }
+        var modified: [Int: [String]] = [:]
+        var cursor = StatCache.Cursor()
+        let old = cache ?? StatCache()
+        var newCache = StatCache()
+        var toHash: [Int] = []
+        var stats: [FileStat?] = []
+        let hashedAt = Int64(Date().timeIntervalSince1970 * 1e9)
+        for (k, c) in checks.enumerated() {
+            switch lstatBytes(c.path) {
+            case .failure:
+                stats.append(nil)
+                modified[c.owner, default: []].append(PathBytes.display(c.path) + " (missing)")
+            case .success(let st):
+                stats.append(st)
+                if st.kind != .regular || (c.size != nil && c.size != st.size) {
+                    modified[c.owner, default: []].append(PathBytes.display(c.path))
+                } else if let hit = cursor.digest(old, c.path, st) {
+                    if hit.digest.hex != c.sha { modified[c.owner, default: []].append(PathBytes.display(c.path)) }
+                    if newCache.entries.last?.path != c.path { newCache.entries.append(StatCache.Record(path: c.path, entry: hit)) }
+                } else {
+                    toHash.append(k)
+                }
+            }
+        }
+        let outcomes = ParallelHasher.hash(toHash.map { checks[$0].path }, reader: FileReader(root: []))
+        var fresh: [(Int, StatCache.Entry)] = []
+        for (n, k) in toHash.enumerated() {
+            let c = checks[k]
+            switch outcomes[n] {
+            case .failed(let m): issues.append(ScanIssue(path: c.path, message: m))
+            case .hashed(let d, let st, let stable):
+                if d.hex != c.sha { modified[c.owner, default: []].append(PathBytes.display(c.path)) }
+                if stable, let e = StatCache.entry(st, d, hashedAtNs: hashedAt) { fresh.append((k, e)) }
+            }
+        }
+        for (k, e) in fresh where newCache.entries.last?.path != checks[k].path {
+            newCache.entries.append(StatCache.Record(path: checks[k].path, entry: e))
+        }
+        newCache.entries.sort { bytesLess($0.path, $1.path) }
+        for (owner, files) in modified.sorted(by: { $0.key < $1.key }) {
+            let (sp, d) = owners[owner]
+            changes.append(PipChange(name: d.name, change: "modified", from: d.version, to: d.version, sitePackages: sp,
+                                     files: files.sorted(), allowed: allow.contains(d.name), url: d.url))
+        }
+        changes.sort { ($0.sitePackages, $0.name ?? "", $0.change) < ($1.sitePackages, $1.name ?? "", $1.change) }
+        return Result(changes: changes, issues: issues, newCache: newCache, current: current)
+    }
+
+    /// Absolute path of a RECORD entry; nil when it would leave the environment's prefix.
+    func resolve(_ recordPath: String, sitePackages: String, prefix: String) -> String? {
+        let joined = recordPath.hasPrefix("/") ? recordPath : sitePackages + "/" + recordPath
+        var parts: [Substring] = []
+        for c in joined.split(separator: "/") {
+            if c == "." || c.isEmpty { continue }
+            if c == ".." {
+                if parts.isEmpty { return nil }
+                parts.removeLast()
+            } else {
+                parts.append(c)
+            }
+        }
+        let abs = "/" + parts.joined(separator: "/")
+        return abs == prefix || abs.hasPrefix(prefix + "/") ? abs : nil
+    }
+}

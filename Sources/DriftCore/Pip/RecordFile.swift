@@ -1,0 +1,117 @@
+import Foundation
+
+/// One line of a wheel's RECORD: `path,sha256=<urlsafe-b64-nopad>,size`.
+public struct RecordEntry: Codable, Sendable, Equatable {
+    public var path: String
+    /// Hex SHA-256, nil for entries recorded without a hash (RECORD itself, .pyc).
+    public var sha256: String?
+    public var size: Int64?
+}
+
+/// Parses RECORD files: CSV with quoted fields (paths may hold commas and quotes).
+public enum RecordFile {
+    public static func parse(_ bytes: [UInt8], file: String) throws -> [RecordEntry] {
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw DriftError("\(file): RECORD is not UTF-8") }
+        var out: [RecordEntry] = []
+        var lineNo = 0
+        for row in try csvRows(text, file: file) {
+            lineNo += 1
+            if row.count == 1 && row[0].isEmpty { continue }
+            guard row.count == 3, !row[0].isEmpty else {
+                throw DriftError("\(file):\(lineNo): RECORD row has \(row.count) fields, expected path,hash,size")
+            }
+            var sha: String?
+            if !row[1].isEmpty {
+                guard row[1].hasPrefix("sha256=") else {
+                    throw DriftError("\(file):\(lineNo): unsupported hash '\(row[1].prefix(16))' (expected sha256=)")
+                }
+                guard let raw = base64URLDecode(String(row[1].dropFirst(7))), raw.count == 32 else {
+                    throw DriftError("\(file):\(lineNo): bad base64 in the sha256 of \(row[0])")
+                }
+                sha = Digest(bytes: raw).hex
+            }
+            var size: Int64?
+            if !row[2].isEmpty {
+                guard let n = Int64(row[2]), n >= 0 else { throw DriftError("\(file):\(lineNo): bad size '\(row[2])'") }
+                size = n
+            }
+            out.append(RecordEntry(path: row[0], sha256: sha, size: size))
+        }
+        return out
+    }
+
+    /// RFC 4180 CSV as Python's csv module writes it.
+    static func csvRows(_ text: String, file: String) throws -> [[String]] {
+        var rows: [[String]] = []
+        var row: [String] = []
+        var field = ""
+        var inQuotes = false
+        var it = Array(text.unicodeScalars)[...]
+        var line = 1
+        while let c = it.popFirst() {
+            if inQuotes {
+                if c == "\"" {
+                    if it.first == "\"" {
+                        field.unicodeScalars.append("\"")
+                        it.removeFirst()
+                    } else {
+                        inQuotes = false
+                    }
+                } else {
+                    if c == "\n" { line += 1 }
+                    field.unicodeScalars.append(c)
+                }
+                continue
+            }
+            switch c {
+            case "\"":
+                guard field.isEmpty else { throw DriftError("\(file):\(line): stray quote inside a RECORD field") }
+                inQuotes = true
+            case ",":
+                row.append(field)
+                field = ""
+            case "\r":
+                continue
+            case "\n":
+                row.append(field)
+                rows.append(row)
+                row = []
+                field = ""
+                line += 1
+            default:
+                field.unicodeScalars.append(c)
+            }
+        }
+        if inQuotes { throw DriftError("\(file):\(line): unterminated quote in RECORD") }
+        if !field.isEmpty || !row.isEmpty {
+            row.append(field)
+            rows.append(row)
+        }
+        return rows
+    }
+
+    /// urlsafe base64 without padding, as wheels write hashes.
+    static func base64URLDecode(_ s: String) -> [UInt8]? {
+        var t = s.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        guard !t.contains("=") else { return nil }
+        while t.count % 4 != 0 { t += "=" }
+        return Data(base64Encoded: t).map { Array($0) }
+    }
+}
+
+/// `Name:` and `Version:` from METADATA / PKG-INFO (RFC 822 style headers).
+public enum CoreMetadata {
+    public static func nameAndVersion(_ bytes: [UInt8], file: String) throws -> (String, String) {
+        var name: String?, version: String?
+        // Split on bytes: Swift reads "\r\n" as one Character, and wheels use either ending.
+        for raw in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            let line = String(decoding: raw.last == 0x0D ? raw.dropLast() : raw, as: UTF8.self)
+            if line.isEmpty { break } // headers end at the first blank line
+            if name == nil, line.hasPrefix("Name:") { name = line.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines) }
+            if version == nil, line.hasPrefix("Version:") { version = line.dropFirst(8).trimmingCharacters(in: .whitespacesAndNewlines) }
+        }
+        guard let n = name, !n.isEmpty else { throw DriftError("\(file): metadata has no Name") }
+        guard let v = version, !v.isEmpty else { throw DriftError("\(file): metadata has no Version") }
+        return (n, v)
+    }
+}

@@ -1,0 +1,62 @@
+/// A requirements file: pins read at bake time, edits written at export time. Comments,
+/// options and order are kept; only the lines of changed distributions are touched.
+public enum Requirements {
+    /// `name==version` pins by normalised name (other specifiers are not pins).
+    public static func pins(_ text: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for line in text.split(whereSeparator: \.isNewline) {
+            guard let (name, spec) = requirement(line) else { continue }
+            if spec.hasPrefix("==") && !spec.contains(",") {
+                out[name] = String(spec.dropFirst(2)).trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return out
+    }
+
+    /// (normalised name, version spec) of a requirement line; nil for comments, options, URLs.
+    static func requirement(_ raw: Substring) -> (String, String)? {
+        var line = raw
+        if let hash = line.range(of: " #") ?? line.range(of: "\t#") { line = line[..<hash.lowerBound] }
+        let t = line.trimmingCharacters(in: .whitespaces)
+        guard let first = t.unicodeScalars.first, first.properties.isAlphabetic || ("0"..."9").contains(first) else { return nil }
+        let nameEnd = t.firstIndex { !($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") } ?? t.endIndex
+        let name = normalizedDistributionName(String(t[..<nameEnd]))
+        var rest = t[nameEnd...]
+        if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") { rest = rest[rest.index(after: close)...] }
+        if let semi = rest.firstIndex(of: ";") { rest = rest[..<semi] }
+        return (name, rest.trimmingCharacters(in: .whitespaces))
+    }
+
+    /// Applies pip drift to a requirements file's text.
+    public static func apply(_ changes: [PipChange], to text: String) -> String {
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        for c in changes where !c.allowed {
+            guard let name = c.name else { continue }
+            let idx = lines.firstIndex { requirement($0[...])?.0 == name }
+            switch c.change {
+            case "added", "upgraded", "downgraded":
+                guard let v = c.to else { continue }
+                let pin = "\(name)==\(v)"
+                if let i = idx { lines[i] = replacePin(lines[i], with: pin) } else { lines.append(pin) }
+            case "removed":
+                if let i = idx { lines.remove(at: i) }
+            case "editable":
+                let note = "# drift: \(name) \(c.to ?? "") is installed editable from \(c.url ?? "a local path"); pin or vendor it"
+                if let i = idx { lines.insert(note, at: i) } else { lines.append(note) }
+            default:
+                continue
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Keeps a trailing comment when a pin line is rewritten.
+    private static func replacePin(_ line: String, with pin: String) -> String {
+        guard let r = line.range(of: " #") ?? line.range(of: "\t#") else { return pin }
+        // Keep the comment and the exact spacing before it.
+        var start = r.lowerBound
+        while start > line.startIndex, line[line.index(before: start)].isWhitespace { start = line.index(before: start) }
+        return pin + line[start...]
+    }
+}
