@@ -51,14 +51,19 @@ public struct Digest: Hashable, Sendable, Comparable {
 
     /// Lowercase hex.
     public var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0xF)])
+        String(unsafeUninitializedCapacity: 64) { buf in
+            let digits: StaticString = "0123456789abcdef"
+            var i = 0
+            for w in [w0, w1, w2, w3] {
+                var shift: UInt64 = 60
+                for _ in 0..<16 {
+                    buf[i] = digits.utf8Start[Int((w >> shift) & 0xF)]
+                    i += 1
+                    shift &-= 4
+                }
+            }
+            return 64
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     public static func < (a: Digest, b: Digest) -> Bool { (a.w0, a.w1, a.w2, a.w3) < (b.w0, b.w1, b.w2, b.w3) }

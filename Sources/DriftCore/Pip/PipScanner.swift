@@ -21,6 +21,9 @@ public struct PipScanner {
         public var newCache: StatCache
         /// What is installed now, per site-packages (for tests and `drift status`).
         public var current: [SitePackagesInventory]
+        /// RECORD entries verified, and how many of them had to be read.
+        public var checked: Int
+        public var hashed: Int
     }
 
     public func run() throws -> Result {
@@ -28,7 +31,7 @@ public struct PipScanner {
         var issues: [ScanIssue] = []
         var current: [SitePackagesInventory] = []
         // Files to verify: (absolute path, expected sha256 hex, expected size, owner index in `owners`).
-        var checks: [(path: [UInt8], sha: String, size: Int64?, owner: Int)] = []
+        var checks: [(path: [UInt8], sha: Digest, size: Int64?, owner: Int)] = []
         var owners: [(sp: String, dist: InstalledDistribution)] = []
         for base in baseline.sitePackages {
             let inv: SitePackagesInventory
@@ -67,7 +70,7 @@ public struct PipScanner {
             for d in inv.distributions {
                 owners.append((base.path, d))
                 for f in d.files {
-                    guard let sha = f.sha256 else { continue }
+                    guard let hex = f.sha256, let sha = Digest(hex: hex) else { continue }
                     guard let abs = resolve(f.path, sitePackages: inv.path, prefix: inv.prefix) else {
                         issues.append(ScanIssue(path: Array((inv.path + "/" + d.metadataDir + "/RECORD").utf8),
                                                 message: "RECORD path '\(f.path)' escapes the environment prefix \(inv.prefix); not verified"))
@@ -96,7 +99,7 @@ public struct PipScanner {
                 if st.kind != .regular || (c.size != nil && c.size != st.size) {
                     modified[c.owner, default: []].append(PathBytes.display(c.path))
                 } else if let hit = cursor.digest(old, c.path, st) {
-                    if hit.digest.hex != c.sha { modified[c.owner, default: []].append(PathBytes.display(c.path)) }
+                    if hit.digest != c.sha { modified[c.owner, default: []].append(PathBytes.display(c.path)) }
                     if newCache.entries.last?.path != c.path { newCache.entries.append(StatCache.Record(path: c.path, entry: hit)) }
                 } else {
                     toHash.append(k)
@@ -110,7 +113,7 @@ public struct PipScanner {
             switch outcomes[n] {
             case .failed(let m): issues.append(ScanIssue(path: c.path, message: m))
             case .hashed(let d, let st, let stable):
-                if d.hex != c.sha { modified[c.owner, default: []].append(PathBytes.display(c.path)) }
+                if d != c.sha { modified[c.owner, default: []].append(PathBytes.display(c.path)) }
                 if stable, let e = StatCache.entry(st, d, hashedAtNs: hashedAt) { fresh.append((k, e)) }
             }
         }
@@ -124,11 +127,15 @@ public struct PipScanner {
                                      files: files.sorted(), allowed: allow.contains(d.name), url: d.url))
         }
         changes.sort { ($0.sitePackages, $0.name ?? "", $0.change) < ($1.sitePackages, $1.name ?? "", $1.change) }
-        return Result(changes: changes, issues: issues, newCache: newCache, current: current)
+        return Result(changes: changes, issues: issues, newCache: newCache, current: current, checked: checks.count, hashed: toHash.count)
     }
 
     /// Absolute path of a RECORD entry; nil when it would leave the environment's prefix.
     func resolve(_ recordPath: String, sitePackages: String, prefix: String) -> String? {
+        // Nearly every entry is a plain relative path inside site-packages.
+        if !recordPath.hasPrefix("/") && !recordPath.contains("..") && !recordPath.contains("./") && !recordPath.contains("//") {
+            return sitePackages + "/" + recordPath
+        }
         let joined = recordPath.hasPrefix("/") ? recordPath : sitePackages + "/" + recordPath
         var parts: [Substring] = []
         for c in joined.split(separator: "/") {

@@ -92,11 +92,31 @@ public enum RecordFile {
 
     /// urlsafe base64 without padding, as wheels write hashes.
     static func base64URLDecode(_ s: String) -> [UInt8]? {
-        var t = s.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        guard !t.contains("=") else { return nil }
-        while t.count % 4 != 0 { t += "=" }
-        return Data(base64Encoded: t).map { Array($0) }
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count * 3 / 4)
+        var acc: UInt32 = 0
+        var bits = 0
+        for c in s.utf8 {
+            let v = base64Table[Int(c)]
+            if v > 63 { return nil }
+            acc = acc << 6 | UInt32(v)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
+            }
+        }
+        // Leftover bits must be zero padding of a canonical encoding.
+        if bits >= 6 || acc & ((1 << UInt32(bits)) - 1) != 0 { return nil }
+        return out
     }
+
+    /// urlsafe alphabet values; 0xFF for anything else (including `=` padding).
+    private static let base64Table: [UInt8] = {
+        var t = [UInt8](repeating: 0xFF, count: 256)
+        for (i, c) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8.enumerated() { t[Int(c)] = UInt8(i) }
+        return t
+    }()
 }
 
 /// `Name:` and `Version:` from METADATA / PKG-INFO (RFC 822 style headers).

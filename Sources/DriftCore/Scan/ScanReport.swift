@@ -57,8 +57,12 @@ public struct ScanReport: Codable, Sendable {
         public var errors: Int
         public var byClass: [String: Int]
         public var byChange: [String: Int]
+        /// RECORD entries verified in site-packages, and how many were read (not cached).
+        public var pipChecked: Int = 0
+        public var pipHashed: Int = 0
         enum CodingKeys: String, CodingKey {
             case checked, hashed, drifted, errors
+            case pipChecked = "pip_checked", pipHashed = "pip_hashed"
             case byClass = "by_class"
             case byChange = "by_change"
         }

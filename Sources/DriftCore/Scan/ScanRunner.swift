@@ -61,11 +61,13 @@ public struct ScanRunner {
         var result = try scanner.compare(try walkSlot.get(), now: now)
         st.merge(&result.changes)
         var pip: [PipChange] = []
+        var pipCounts = (0, 0)
         let baseline = try PipBaseline.load(manifestDir, manifest: manifest)
         if let baseline {
             let oldPip = full ? nil : state.loadCache(name: "pipcache")
             let p = try PipScanner(baseline: baseline, allow: policy.pipAllow, cache: oldPip).run()
             pip = p.changes
+            pipCounts = (p.checked, p.hashed)
             result.issues += p.issues
             result.issues.sort { PathBytes.less($0.path, $1.path) }
             if oldPip?.entries != p.newCache.entries { try state.saveCache(p.newCache, name: "pipcache") }
@@ -74,10 +76,12 @@ public struct ScanRunner {
             try Journal(state: state, manifestDir: manifestDir, commit: manifest.commit)
                 .record(result.changes, pip: pip, requirements: baseline?.requirements, root: rootBytes, policy: policy, now: now)
         }
-        let report = ScanReport(commit: manifest.commit, root: rootBytes, host: Output.hostName(), scannedAt: now,
+        var report = ScanReport(commit: manifest.commit, root: rootBytes, host: Output.hostName(), scannedAt: now,
                                 changes: result.changes, pip: pip, issues: result.issues,
                                 checked: result.filesChecked, hashed: result.filesHashed,
                                 deadline: policy.deadline.flatMap(Deadline.parse), now: now)
+        report.summary.pipChecked = pipCounts.0
+        report.summary.pipHashed = pipCounts.1
         st.lastScan = Timestamp.format(now)
         st.lastExitCode = Int(report.exitCode)
         if oldCache?.entries != result.newCache.entries { try state.saveCache(result.newCache) }
