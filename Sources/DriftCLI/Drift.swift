@@ -7,7 +7,7 @@ public struct Drift: ParsableCommand {
         commandName: "drift",
         abstract: "Detect, record and export drift of a deployed workspace from the image it was built from.",
         discussion: "Exit codes: 0 clean, 1 drift found, 2 error (bad input, nothing changed), 3 scan incomplete (unreadable entries, no drift).",
-        subcommands: [ManifestCommand.self, Scan.self, Diff.self, Export.self])
+        subcommands: [ManifestCommand.self, Scan.self, Diff.self, Export.self, Gate.self])
 
     public init() {}
 
@@ -40,7 +40,10 @@ struct ManifestOptions: ParsableArguments {
     @Option(name: .customLong("manifest"), help: "Manifest directory (default: $DRIFT_MANIFEST, else /etc/drift).")
     var manifest: String?
 
-    var directory: ManifestDirectory { ManifestDirectory.locate(manifest) }
+    @Option(name: .customLong("public-key"), help: "Ed25519 public key (PEM): verify manifest.sig and every pinned file first (default: $DRIFT_PUBLIC_KEY).")
+    var publicKey: String?
+
+    var directory: ManifestDirectory { ManifestDirectory.locate(manifest, publicKey: publicKey) }
 }
 
 /// `--root` and `--state`, shared by scan, diff and export.

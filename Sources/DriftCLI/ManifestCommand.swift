@@ -23,6 +23,8 @@ extension Drift.ManifestCommand {
         var sitePackages: [String] = []
         @Option(help: "Requirements file the environment was installed from.") var requirements: String?
         @Option(help: "Manifest directory to write.") var output: String
+        @Option(name: .customLong("sign-key"), help: "Ed25519 private key (PEM) to sign manifest.txt with (writes manifest.sig).")
+        var signKey: String?
 
         func run() throws {
             var c = ManifestCreator(root: root, repo: repo, output: output)
@@ -30,6 +32,7 @@ extension Drift.ManifestCommand {
             c.policyPath = policy
             c.sitePackages = sitePackages
             c.requirements = requirements
+            c.signKey = signKey
             let s = try c.create()
             Output.stdout("manifest: \(s.files) entries, \(s.bytes) bytes, commit \(s.commit) -> \(output)\n")
         }

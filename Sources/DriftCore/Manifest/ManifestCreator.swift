@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Bakes a manifest directory from a workspace root and the git commit it was built from.
 public struct ManifestCreator {
@@ -9,6 +12,8 @@ public struct ManifestCreator {
     public var sitePackages: [String] = []
     public var requirements: String?
     public var output: String
+    /// Ed25519 private key (PEM) to sign `manifest.txt` with.
+    public var signKey: String?
 
     public init(root: String, repo: String, output: String) {
         self.root = root
@@ -73,7 +78,16 @@ public struct ManifestCreator {
         let absRoot = canonicalPath(root) ?? root
         let manifest = Manifest(commit: commitID.hex, root: Array(absRoot.utf8),
                                 policySHA256: try SHA256Hasher.digest(policy.source).hex, pins: pins, entries: entries)
-        try AtomicFile.write(try manifest.serialized(), to: mdir.file(ManifestDirectory.manifestFile))
+        let text = try manifest.serialized()
+        if let key = signKey {
+            // Sign before anything is written: a bad key leaves no unsigned manifest behind.
+            let sig = try Ed25519.sign(text, keyFile: key)
+            try AtomicFile.write(text, to: mdir.file(ManifestDirectory.manifestFile))
+            try AtomicFile.write(sig, to: mdir.file(ManifestDirectory.signatureFile))
+        } else {
+            try AtomicFile.write(text, to: mdir.file(ManifestDirectory.manifestFile))
+            unlink(mdir.file(ManifestDirectory.signatureFile))
+        }
         return Summary(commit: commitID.hex, files: entries.count, bytes: bytes)
     }
 }

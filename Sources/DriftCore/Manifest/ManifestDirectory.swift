@@ -10,14 +10,39 @@ public struct ManifestDirectory: Sendable {
     public static let signatureFile = "manifest.sig"
 
     public let path: String
+    /// When set, nothing in MDIR is trusted before the signature and every pin verify.
+    public var publicKey: String?
 
-    public init(path: String) { self.path = path }
+    public init(path: String, publicKey: String? = nil) {
+        self.path = path
+        self.publicKey = publicKey
+    }
 
-    /// `--manifest`, else `$DRIFT_MANIFEST`, else `/etc/drift`.
-    public static func locate(_ flag: String?) -> ManifestDirectory {
-        if let f = flag, !f.isEmpty { return ManifestDirectory(path: f) }
-        if let e = ProcessInfo.processInfo.environment["DRIFT_MANIFEST"], !e.isEmpty { return ManifestDirectory(path: e) }
-        return ManifestDirectory(path: "/etc/drift")
+    /// `--manifest`, else `$DRIFT_MANIFEST`, else `/etc/drift`; the key from `--public-key`,
+    /// else `$DRIFT_PUBLIC_KEY`.
+    public static func locate(_ flag: String?, publicKey: String? = nil) -> ManifestDirectory {
+        let env = ProcessInfo.processInfo.environment
+        let key = publicKey ?? env["DRIFT_PUBLIC_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        if let f = flag, !f.isEmpty { return ManifestDirectory(path: f, publicKey: key) }
+        if let e = env["DRIFT_MANIFEST"], !e.isEmpty { return ManifestDirectory(path: e, publicKey: key) }
+        return ManifestDirectory(path: "/etc/drift", publicKey: key)
+    }
+
+    /// Checks `manifest.sig` over `manifest.txt` and every file the manifest pins.
+    /// Any failure is "manifest signature does not verify: …".
+    public func verifySignature(manifestBytes: [UInt8], keyFile: String) throws {
+        func fail(_ why: String) -> DriftError { DriftError("manifest signature does not verify: \(why)") }
+        let sigFile = file(Self.signatureFile)
+        guard let sig = try? readWholeFile(sigFile, limit: 4096) else { throw fail("\(sigFile) is missing") }
+        guard try Ed25519.verify(manifestBytes, signature: sig, keyFile: keyFile) else {
+            throw fail("\(sigFile) is not a valid signature of \(file(Self.manifestFile)) by \(keyFile)")
+        }
+        let m: Manifest
+        do { m = try Manifest.parse(manifestBytes, file: file(Self.manifestFile)) } catch let e as DriftError { throw fail(e.message) }
+        for (name, sha) in [(Self.policyFile, m.policySHA256)] + m.pins.map({ ($0.name, $0.sha256) }) {
+            guard let b = try? readWholeFile(file(name), limit: 512 << 20) else { throw fail("\(file(name)) is missing") }
+            guard try SHA256Hasher.digest(b).hex == sha else { throw fail("\(file(name)) changed since it was signed") }
+        }
     }
 
     public func file(_ name: String) -> String { path + "/" + name }
@@ -54,7 +79,17 @@ public struct ManifestDirectory: Sendable {
             throw DriftError("\(path): manifest directory not found (pass --manifest or set DRIFT_MANIFEST)")
         }
         let mfile = file(Self.manifestFile), pfile = file(Self.policyFile)
-        return Raw(manifestFile: mfile, manifestBytes: try readWholeFile(mfile),
+        let mbytes: [UInt8]
+        if let key = publicKey {
+            guard let b = try? readWholeFile(mfile) else {
+                throw DriftError("manifest signature does not verify: \(mfile) is missing")
+            }
+            try verifySignature(manifestBytes: b, keyFile: key)
+            mbytes = b
+        } else {
+            mbytes = try readWholeFile(mfile)
+        }
+        return Raw(manifestFile: mfile, manifestBytes: mbytes,
                    policyFile: pfile, policyBytes: try readWholeFile(pfile, limit: 4 << 20))
     }
 }

@@ -1,0 +1,64 @@
+import ArgumentParser
+import DriftCore
+import Foundation
+
+extension Drift {
+    struct Gate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Reject a commit or an image while exported drift is not reconciled.",
+            discussion: """
+                Ledger mode (--repo, --ledger): every export under LDIR must be upstream in REV (Drift-Id trailer in \
+                history, same content in the tree, or an unexpired waiver). Image mode (--image-root): the image's \
+                manifest verifies, its code is the commit's, no drift is baked in, site-packages match the pins. \
+                Both can run in one call. Exit 0 ok, 1 rejected, 2 bad input (including a hostile ledger entry).
+                """)
+
+        @Option(help: "Upstream git repository.") var repo: String?
+        @Option(help: "Revision to gate.") var commit: String = "HEAD"
+        @Option(help: "Directory of exported bundles (as drift export writes them, any depth).") var ledger: String?
+        @Option(help: "Policy with waivers: [{id, reason, expires}].") var policy: String?
+        @Option(help: "Output format: text, json or sarif.") var format: GateFormat = .text
+        @Option(name: .customLong("image-root"), help: "Unpacked image filesystem to check.") var imageRoot: String?
+        @Option(help: "The workspace's path inside the image (image mode; default: the root the manifest recorded).")
+        var workspace: String?
+        @Option(name: .customLong("manifest"), help: "Manifest directory (image mode; default ROOTFS/etc/drift).") var manifest: String?
+        @Option(name: .customLong("public-key"), help: "Ed25519 public key (PEM) the manifest must verify with (default: $DRIFT_PUBLIC_KEY).")
+        var publicKey: String?
+
+        func validate() throws {
+            if imageRoot == nil && (repo == nil || ledger == nil) {
+                throw ValidationError("give --repo and --ledger, or --image-root, or both")
+            }
+            if (repo == nil) != (ledger == nil) { throw ValidationError("--repo and --ledger go together") }
+        }
+
+        func run() throws {
+            var report = DriftCore.Gate.Report(repo: repo, commit: nil, ok: true, entries: [], image: nil)
+            if let repo, let ledger {
+                var g = DriftCore.Gate(repo: repo, ledger: ledger)
+                g.rev = commit
+                g.policy = try policy.map { try Policy.load(path: $0) }
+                report = try g.run()
+            }
+            if let root = imageRoot {
+                let mdir = ManifestDirectory.locate(manifest ?? root + "/etc/drift", publicKey: publicKey)
+                var check = ImageCheck(rootfs: root, manifestDir: mdir)
+                check.workspace = workspace
+                let findings = try check.run()
+                report.image = findings
+                report.ok = report.ok && findings.allSatisfy(\.ok)
+            }
+            switch format {
+            case .json: Output.stdout(bytes: try JSONCoding.encode(report))
+            case .sarif: Output.stdout(bytes: try GateOutput.sarif(report))
+            case .text:
+                Output.stdout(GateOutput.text(report, githubActions: ProcessInfo.processInfo.environment["GITHUB_ACTIONS"] == "true"))
+            }
+            throw ExitCode(report.ok ? 0 : 1)
+        }
+    }
+}
+
+enum GateFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json, sarif
+}

@@ -1,0 +1,129 @@
+import Foundation
+
+/// `drift gate`: rejects a commit while exported drift is not reconciled in it.
+///
+/// An entry is reconciled when REV's history has a commit with its `Drift-Id:` trailer,
+/// or REV's tree holds every one of its code changes (same blob and mode; deletions
+/// absent), or an unexpired policy waiver names it.
+public struct Gate {
+    public var repo: String
+    public var rev: String = "HEAD"
+    public var ledger: String
+    public var policy: Policy?
+
+    public init(repo: String, ledger: String) {
+        self.repo = repo
+        self.ledger = ledger
+    }
+
+    public struct EntryResult: Codable, Sendable {
+        public var id: String
+        public var entry: String
+        public var host: String
+        public var base: String
+        public var firstSeen: String?
+        public var ageSeconds: Int?
+        /// `reconciled`, `waived` or `missing`.
+        public var status: String
+        /// How it was reconciled: `trailer`, `content` or `waiver`.
+        public var reason: String?
+        public var missing: [String]
+        public var expiredWaiver: String?
+        public var waiverExpires: String?
+
+        enum CodingKeys: String, CodingKey {
+            case id, entry, host, base, status, reason, missing
+            case firstSeen = "first_seen"
+            case ageSeconds = "age_seconds"
+            case expiredWaiver = "expired_waiver"
+            case waiverExpires = "waiver_expires"
+        }
+    }
+
+    public struct Report: Codable, Sendable {
+        public var schema = "drift.gate/1"
+        public var repo: String?
+        public var commit: String?
+        public var ok: Bool
+        public var entries: [EntryResult]
+        public var image: [ImageCheck.Finding]?
+
+        public init(repo: String?, commit: String?, ok: Bool, entries: [EntryResult], image: [ImageCheck.Finding]?) {
+            self.repo = repo
+            self.commit = commit
+            self.ok = ok
+            self.entries = entries
+            self.image = image
+        }
+    }
+
+    public func run(now: Date = Timestamp.now()) throws -> Report {
+        let upstream = try GitRepository(path: repo)
+        let head = try upstream.resolveCommit(rev)
+        let headTree = try upstream.treeOf(commit: head)
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        var ledgerDir = ledger
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: ledgerDir, isDirectory: &isDir), isDir.boolValue else {
+            throw DriftError("\(ledger): ledger directory not found")
+        }
+        ledgerDir = canonicalPath(ledgerDir) ?? ledgerDir
+        let reader = LedgerReader(ledger: ledgerDir, upstream: upstream, scratchDir: scratch.path, rev: head)
+        let dirs = try reader.entryDirectories()
+        // Read and validate every entry before judging any: one hostile entry fails the run.
+        let entries = try dirs.enumerated().map { try reader.read($0.element, index: $0.offset) }
+        var trailerIDs = Set<String>()
+        for m in try upstream.messages(from: head) {
+            for line in m.split(separator: "\n") where line.hasPrefix("Drift-Id: ") {
+                trailerIDs.insert(line.dropFirst(10).trimmingCharacters(in: .whitespaces))
+            }
+        }
+        var results: [EntryResult] = []
+        for e in entries {
+            var r = EntryResult(id: e.id, entry: e.name, host: e.host, base: e.base.hex,
+                                firstSeen: e.firstSeen.map(Timestamp.format),
+                                ageSeconds: e.firstSeen.map { Int(now.timeIntervalSince($0)) },
+                                status: "missing", reason: nil, missing: [], expiredWaiver: nil, waiverExpires: nil)
+            var missing: [String] = []
+            for c in e.changes {
+                let have = try upstream.entry(at: c.path, inTree: headTree)
+                let ok: Bool
+                if let blob = c.blob { ok = have?.id == blob && have?.mode == c.mode } else { ok = have == nil }
+                if !ok { missing.append(PathBytes.display(c.path)) }
+            }
+            let waiver = policy?.waivers.first { $0.id == e.id }
+            let waiverValid = waiver.flatMap { Timestamp.parse($0.expires) }.map { $0 > now } ?? false
+            if trailerIDs.contains(e.id) {
+                r.status = "reconciled"; r.reason = "trailer"
+            } else if missing.isEmpty {
+                r.status = "reconciled"; r.reason = "content"
+            } else if waiverValid {
+                r.status = "waived"; r.reason = "waiver"; r.missing = missing; r.waiverExpires = waiver?.expires
+            } else {
+                r.missing = missing
+                if let w = waiver { r.expiredWaiver = w.expires }
+            }
+            results.append(r)
+        }
+        results.sort { ($0.entry, $0.id) < ($1.entry, $1.id) }
+        return Report(repo: repo, commit: head.hex, ok: results.allSatisfy { $0.status != "missing" }, entries: results, image: nil)
+    }
+}
+
+/// A private temp directory, mode 0700, removed when done: the only place the gate writes.
+final class ScratchDirectory {
+    let path: String
+
+    init() throws {
+        var template = Array((NSTemporaryDirectory() + "/drift-gate-XXXXXX").utf8CString)
+        guard let p = mkdtemp(&template) else { throw DriftError("cannot create a temp directory: \(errnoText(errno))") }
+        path = String(cString: p)
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

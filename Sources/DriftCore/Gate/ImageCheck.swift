@@ -1,0 +1,92 @@
+import Foundation
+
+/// `drift gate --image-root`: checks a built image's unpacked filesystem before it ships.
+public struct ImageCheck {
+    public struct Finding: Codable, Sendable {
+        public var check: String
+        public var ok: Bool
+        public var detail: String
+        public var paths: [String]
+    }
+
+    /// Distributions a requirements file need not pin: the installer's own tools.
+    public static let bootstrap: Set<String> = ["pip", "setuptools", "wheel"]
+
+    public var rootfs: String
+    public var manifestDir: ManifestDirectory
+    /// The workspace's path inside the image (default: the root the manifest recorded).
+    public var workspace: String?
+
+    public init(rootfs: String, manifestDir: ManifestDirectory) {
+        self.rootfs = rootfs
+        self.manifestDir = manifestDir
+    }
+
+    public func run() throws -> [Finding] {
+        let (manifest, policy) = try manifestDir.load()
+        var findings: [Finding] = []
+        let classifier = Classifier(policy: policy)
+
+        // 1. Every code file baked into the manifest is the commit's blob, or a generated output.
+        let base = try BaseObjects.open(manifestDir, commit: manifest.commit)
+        guard let commit = ObjectID(hex: manifest.commit) else { throw DriftError("bad commit id in the manifest") }
+        var inCommit: [[UInt8]: (mode: String, id: ObjectID)] = [:]
+        try collect(base, try base.treeOf(commit: commit), prefix: [], into: &inCommit)
+        var unclean: [String] = []
+        for e in manifest.entries {
+            let (cls, secret) = classifier.classifyAll(e.path, isDirectory: false)
+            guard cls == .code, !secret else { continue }
+            if policy.generated.matches(e.path, isDirectory: false) { continue }
+            guard let c = inCommit[e.path] else {
+                unclean.append("\(PathBytes.display(e.path)) (not in commit \(manifest.commit.prefix(12)))")
+                continue
+            }
+            let blob = try base.odb().read(c.id).1
+            let same = try SHA256Hasher.digest(blob) == e.digest
+            if c.mode != e.gitMode || !same {
+                unclean.append("\(PathBytes.display(e.path)) (differs from the commit)")
+            }
+        }
+        findings.append(Finding(check: "clean-checkout", ok: unclean.isEmpty,
+                                detail: unclean.isEmpty ? "every code file is the commit's" : "\(unclean.count) code file(s) not from a clean checkout of \(manifest.commit.prefix(12))",
+                                paths: unclean))
+
+        // 2. The image's workspace is what its manifest says (no drift baked in).
+        let inside = workspace ?? PathBytes.display(manifest.root)
+        let root = rootfs + (inside.hasPrefix("/") ? "" : "/") + inside
+        let scan = try Scanner(manifest: manifest, policy: policy, root: Array(root.utf8), cache: nil).run()
+        let drifted = scan.changes.map { "\(PathBytes.display($0.path)) (\($0.change.rawValue))" } + scan.issues.map { "\(PathBytes.display($0.path)) (\($0.message))" }
+        findings.append(Finding(check: "workspace", ok: drifted.isEmpty,
+                                detail: drifted.isEmpty ? "\(root) matches its manifest" : "\(scan.changes.count) drifted path(s) baked into \(root)",
+                                paths: drifted))
+
+        // 3. The pip baseline is exactly the requirements pins.
+        if let pip = try PipBaseline.load(manifestDir, manifest: manifest) {
+            var problems: [String] = []
+            let allow = Set(policy.pipAllow.map(normalizedDistributionName)).union(Self.bootstrap)
+            var installed: [String: String] = [:]
+            for sp in pip.sitePackages { for d in sp.distributions { installed[d.name] = d.version } }
+            for (name, version) in pip.pins.sorted(by: { $0.key < $1.key }) {
+                guard let v = installed[name] else { problems.append("\(name)==\(version) pinned but not installed"); continue }
+                if PEP440Version(v).flatMap({ a in PEP440Version(version).map { a == $0 } }) != true && v != version {
+                    problems.append("\(name) \(v) installed, \(version) pinned")
+                }
+            }
+            for (name, v) in installed.sorted(by: { $0.key < $1.key }) where pip.pins[name] == nil && !allow.contains(name) {
+                problems.append("\(name)==\(v) installed but not pinned")
+            }
+            if pip.requirements == nil { problems.append("no requirements file recorded (--requirements)") }
+            findings.append(Finding(check: "pip-pins", ok: problems.isEmpty,
+                                    detail: problems.isEmpty ? "site-packages match the requirements pins" : "\(problems.count) package(s) do not match the pins",
+                                    paths: problems))
+        }
+        return findings
+    }
+
+    private func collect(_ repo: GitRepository, _ tree: ObjectID, prefix: [UInt8], into out: inout [[UInt8]: (mode: String, id: ObjectID)]) throws {
+        for e in try repo.treeEntries(tree) {
+            let p = prefix.isEmpty ? e.name : prefix + [0x2F] + e.name
+            if e.mode == "40000" { try collect(repo, e.id, prefix: p, into: &out) } else if e.mode != "160000" { out[p] = (e.mode, e.id) }
+        }
+    }
+}

