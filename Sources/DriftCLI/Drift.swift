@@ -7,7 +7,7 @@ public struct Drift: ParsableCommand {
         commandName: "drift",
         abstract: "Detect, record and export drift of a deployed workspace from the image it was built from.",
         discussion: "Exit codes: 0 clean, 1 drift found, 2 error (bad input, nothing changed), 3 scan incomplete (unreadable entries, no drift).",
-        subcommands: [ManifestCommand.self, Scan.self, Diff.self, Export.self, Gate.self])
+        subcommands: [ManifestCommand.self, Scan.self, Diff.self, Export.self, Push.self, Gate.self, Status.self])
 
     public init() {}
 
@@ -19,7 +19,7 @@ public struct Drift: ParsableCommand {
             exit(withError: nil)
         } catch let e as DriftError {
             Output.stderr("drift: \(e.message)\n")
-            Drift.exit(withError: ExitCode(2))
+            Drift.exit(withError: ExitCode(e.exitCode))
         } catch let e as ExitCode {
             Drift.exit(withError: e)
         } catch {

@@ -15,10 +15,14 @@ extension Drift {
         @Flag(name: .customLong("from-journal"), help: "Export the journal's latest snapshot without scanning the workspace.")
         var fromJournal = false
         @Flag(help: "Overwrite the files in a non-empty output directory.") var force = false
+        @Option(help: "Also push the exported commit to refs/drift/<host>/<id> on this git remote.") var push: String?
+        @OptionGroup var pushOptions: PushOptions
+        @Option(help: "Seconds to wait for another run's state lock (default 0).") var wait: Double = 0
 
         func run() throws {
-            var e = Exporter(runner: ScanRunner(manifestDir: manifest.directory, root: workspace.root, state: workspace.stateDirectory),
-                             output: output)
+            var runner = ScanRunner(manifestDir: manifest.directory, root: workspace.root, state: workspace.stateDirectory)
+            runner.waitSeconds = wait
+            var e = Exporter(runner: runner, output: output)
             e.author = author
             e.message = message
             e.fromJournal = fromJournal
@@ -28,6 +32,12 @@ extension Drift {
                 throw ExitCode(1)
             }
             Output.stdout("exported drift \(s.id) (\(s.paths) path\(s.paths == 1 ? "" : "s")\(s.fromJournal ? ", from the journal" : "")) as commit \(s.commit) -> \(output)\n")
+            if let remote = push {
+                let p = Pusher(manifestDir: manifest.directory, state: workspace.stateDirectory, remote: remote,
+                               credentials: try GitCredentials.load(file: pushOptions.credentials))
+                let (ref, pushed) = try p.push(id: s.id)
+                Output.stdout(pushed ? "pushed \(ref) to \(redact(remote))\n" : "already pushed: \(ref) on \(redact(remote))\n")
+            }
         }
     }
 }

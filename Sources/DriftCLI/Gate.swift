@@ -16,6 +16,9 @@ extension Drift {
         @Option(help: "Upstream git repository.") var repo: String?
         @Option(help: "Revision to gate.") var commit: String = "HEAD"
         @Option(help: "Directory of exported bundles (as drift export writes them, any depth).") var ledger: String?
+        @Flag(name: .customLong("ledger-refs"), help: "Also read the ledger from refs/drift/* of --repo (what drift push sends).")
+        var ledgerRefs = false
+        @Option(name: .customLong("ledger-ref-prefix"), help: "Ref prefix for --ledger-refs.") var ledgerRefPrefix: String = "refs/drift/"
         @Option(help: "Policy with waivers: [{id, reason, expires}].") var policy: String?
         @Option(help: "Output format: text, json or sarif.") var format: GateFormat = .text
         @Option(name: .customLong("image-root"), help: "Unpacked image filesystem to check.") var imageRoot: String?
@@ -26,16 +29,18 @@ extension Drift {
         var publicKey: String?
 
         func validate() throws {
-            if imageRoot == nil && (repo == nil || ledger == nil) {
-                throw ValidationError("give --repo and --ledger, or --image-root, or both")
+            let ledgerMode = ledger != nil || ledgerRefs
+            if imageRoot == nil && (repo == nil || !ledgerMode) {
+                throw ValidationError("give --repo with --ledger and/or --ledger-refs, or --image-root, or both")
             }
-            if (repo == nil) != (ledger == nil) { throw ValidationError("--repo and --ledger go together") }
+            if (repo == nil) == ledgerMode { throw ValidationError("--repo goes with --ledger or --ledger-refs") }
         }
 
         func run() throws {
             var report = DriftCore.Gate.Report(repo: repo, commit: nil, ok: true, entries: [], image: nil)
-            if let repo, let ledger {
+            if let repo {
                 var g = DriftCore.Gate(repo: repo, ledger: ledger)
+                g.ledgerRefs = ledgerRefs ? ledgerRefPrefix : nil
                 g.rev = commit
                 g.policy = try policy.map { try Policy.load(path: $0) }
                 report = try g.run()

@@ -33,7 +33,9 @@ extension Drift.ManifestCommand {
             c.sitePackages = sitePackages
             c.requirements = requirements
             c.signKey = signKey
+            let progress = Progress.start()
             let s = try c.create()
+            progress?.stop()
             Output.stdout("manifest: \(s.files) entries, \(s.bytes) bytes, commit \(s.commit) -> \(output)\n")
         }
     }

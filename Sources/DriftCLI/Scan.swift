@@ -1,26 +1,53 @@
 import ArgumentParser
 import DriftCore
+import Foundation
 
 extension Drift {
     struct Scan: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Compare the workspace with its manifest and record drift.",
-            discussion: "Exit 0 clean, 1 drift, 2 error, 3 no drift but some entries unreadable (see errors).")
+            discussion: """
+                Exit 0 clean, 1 drift (with --fail-on overdue: only when something is overdue), 2 error, \
+                3 no drift but some entries unreadable (see errors), 75 another run holds the state lock past --wait.
+                """)
 
         @OptionGroup var manifest: ManifestOptions
         @OptionGroup var workspace: WorkspaceOptions
         @Option(help: "Output format.") var format: ReportFormat = .text
         @Flag(help: "Ignore the stat cache and rehash every file.") var full = false
+        @Option(help: "Seconds to wait for another run's state lock (default 0).") var wait: Double = 0
+        @Option(help: "Append one JSON line per run to this file.") var log: String?
+        @Option(help: "Write Prometheus metrics to this file (atomically), for node_exporter's textfile collector.")
+        var metrics: String?
+        @Option(name: .customLong("fail-on"), help: "What makes the exit code 1: drift (default) or overdue.")
+        var failOn: FailOn = .drift
 
         func run() throws {
+            let started = Date()
             var runner = ScanRunner(manifestDir: manifest.directory, root: workspace.root, state: workspace.stateDirectory)
             runner.full = full
+            runner.waitSeconds = wait
+            let progress = Progress.start()
             let outcome = try runner.run()
-            switch format {
-            case .json: Output.stdout(bytes: try JSONCoding.encode(outcome.report))
-            case .text: Output.stdout(ReportText.render(outcome.report, color: Output.useColor(fd: 1)))
+            progress?.stop()
+            let report = outcome.report
+            var code = report.exitCode
+            if failOn == .overdue && code == 1 { code = report.summary.overdue > 0 ? 1 : 0 }
+            let duration = Date().timeIntervalSince(started)
+            let now = Timestamp.now()
+            if let log { try Telemetry.append(try Telemetry.logLine(report, durationSeconds: duration, exitCode: code, now: now), to: log) }
+            if let metrics {
+                try AtomicFile.write(Array(Telemetry.metrics(report, durationSeconds: duration, now: now).utf8), to: metrics)
             }
-            throw ExitCode(outcome.report.exitCode)
+            switch format {
+            case .json: Output.stdout(bytes: try JSONCoding.encode(report))
+            case .text: Output.stdout(ReportText.render(report, color: Output.useColor(fd: 1)))
+            }
+            throw ExitCode(code)
         }
     }
+}
+
+enum FailOn: String, ExpressibleByArgument, CaseIterable {
+    case drift, overdue
 }

@@ -23,11 +23,15 @@ public struct Exporter {
         public var commit: String
         public var paths: Int
         public var fromJournal: Bool
+        public var host: String
     }
 
     public static let patchFile = "drift.patch"
     public static let bundleFile = "drift.bundle"
     public static let reportFile = "report.json"
+
+    /// Where the journal keeps an export's commit.
+    public static func exportRef(_ id: String) -> String { "refs/drift-exports/\(id)" }
 
     public func run() throws -> Summary? {
         let mdir = runner.manifestDir
@@ -35,10 +39,12 @@ public struct Exporter {
         let root = runner.root ?? PathBytes.display(manifest.root)
         try refuseWriteUnder(root: root, target: output, what: "export directory")
         try checkOutputDirectory()
+        let lock = try StateLock(state: runner.state, wait: runner.waitSeconds)
+        defer { withExtendedLifetime(lock) {} }
         var reportBytes: [UInt8]?
         var usedJournalOnly = fromJournal
         if !fromJournal {
-            let outcome = try runner.run()
+            let outcome = try runner.run(alreadyLocked: true)
             reportBytes = try JSONCoding.encode(outcome.report)
             usedJournalOnly = outcome.result.changes.isEmpty && outcome.pip.allSatisfy(\.allowed)
         }
@@ -53,11 +59,13 @@ public struct Exporter {
         let tree = try repo.treeOf(commit: snapshot)
         let now = Timestamp.now()
         let host = info.host.isEmpty ? Output.hostName() : info.host
-        let who = try author.map { try GitPerson.parse($0, time: now) } ?? GitPerson(name: "drift", email: "drift@\(host)", time: now)
+        // Dated by the snapshot, so the same drift exports as the same commit (pushes are idempotent).
+        let when = Timestamp.parse(info.time) ?? now
+        let who = try author.map { try GitPerson.parse($0, time: when) } ?? GitPerson(name: "drift", email: "drift@\(host)", time: when)
         let msg = commitMessage(info: info, host: host, base: manifest.commit)
-        // Export objects stay in memory: the journal keeps only snapshots.
-        try repo.writeObjectsToMemory()
+        // The export commit is kept in the journal (`refs/drift-exports/<id>`) so `drift push` can send it.
         let commit = try repo.createCommit(tree: tree, parents: [base], author: who, committer: who, message: msg)
+        try repo.setReference(Self.exportRef(info.id), to: commit)
         let patch = try repo.emailPatch(commit)
         let objects = try [commit] + repo.newObjects(tree, comparedTo: repo.treeOf(commit: base))
         let ref = "refs/heads/drift/\(info.id)"
@@ -72,7 +80,7 @@ public struct Exporter {
         st.lastExport = Timestamp.format(now)
         st.lastExportId = info.id
         try runner.state.saveState(st)
-        return Summary(id: info.id, commit: commit.hex, paths: info.entries.count, fromJournal: usedJournalOnly)
+        return Summary(id: info.id, commit: commit.hex, paths: info.entries.count, fromJournal: usedJournalOnly, host: host)
     }
 
     private func commitMessage(info: SnapshotInfo, host: String, base: String) -> String {

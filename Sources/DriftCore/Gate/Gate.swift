@@ -8,10 +8,13 @@ import Foundation
 public struct Gate {
     public var repo: String
     public var rev: String = "HEAD"
-    public var ledger: String
+    /// Directory of exports; nil when only refs are read.
+    public var ledger: String?
+    /// Read entries from this ref prefix of the repository too (`--ledger-refs`).
+    public var ledgerRefs: String?
     public var policy: Policy?
 
-    public init(repo: String, ledger: String) {
+    public init(repo: String, ledger: String?) {
         self.repo = repo
         self.ledger = ledger
     }
@@ -63,16 +66,20 @@ public struct Gate {
         let headTree = try upstream.treeOf(commit: head)
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
-        var ledgerDir = ledger
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: ledgerDir, isDirectory: &isDir), isDir.boolValue else {
-            throw DriftError("\(ledger): ledger directory not found")
-        }
-        ledgerDir = canonicalPath(ledgerDir) ?? ledgerDir
-        let reader = LedgerReader(ledger: ledgerDir, upstream: upstream, scratchDir: scratch.path, rev: head)
-        let dirs = try reader.entryDirectories()
+        var entries: [LedgerEntry] = []
         // Read and validate every entry before judging any: one hostile entry fails the run.
-        let entries = try dirs.enumerated().map { try reader.read($0.element, index: $0.offset) }
+        if let ledger {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: ledger, isDirectory: &isDir), isDir.boolValue else {
+                throw DriftError("\(ledger): ledger directory not found")
+            }
+            let reader = LedgerReader(ledger: canonicalPath(ledger) ?? ledger, upstream: upstream, scratchDir: scratch.path, rev: head)
+            entries += try reader.entryDirectories().enumerated().map { try reader.read($0.element, index: $0.offset) }
+        }
+        if let prefix = ledgerRefs {
+            let reader = LedgerReader(ledger: "", upstream: upstream, scratchDir: scratch.path, rev: head)
+            entries += try upstream.references(under: prefix).map { try reader.readRef($0) }
+        }
         var trailerIDs = Set<String>()
         for m in try upstream.messages(from: head) {
             for line in m.split(separator: "\n") where line.hasPrefix("Drift-Id: ") {

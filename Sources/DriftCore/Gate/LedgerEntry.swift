@@ -91,6 +91,32 @@ public struct LedgerReader {
                            firstSeen: firstSeen, changes: changes)
     }
 
+    /// An entry pushed to `refs/drift/<host>/<id>` of the upstream repository itself.
+    public func readRef(_ ref: String) throws -> LedgerEntry {
+        func bad(_ why: String) -> DriftError { DriftError("ledger ref \(ref): \(why)") }
+        guard let tip = upstream.reference(ref) else { throw bad("does not resolve") }
+        let id = String(ref.split(separator: "/").last ?? "")
+        guard (8...64).contains(id.count), id.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { throw bad("bad drift id '\(id)'") }
+        let message: String, parents: [ObjectID], tree: ObjectID
+        do {
+            message = try upstream.message(of: tip)
+            parents = try upstream.parents(of: tip)
+            tree = try upstream.treeOf(commit: tip)
+        } catch let e as DriftError { throw bad("its commit is unreadable (\(e.message))") }
+        guard parents.count == 1, let base = parents.first else { throw bad("its commit must have exactly one parent (the base)") }
+        guard try upstream.isAncestor(base, of: rev) else { throw bad("its base \(base.hex) is not in the history of \(rev.hex)") }
+        let trailers = Self.trailers(message)
+        guard trailers["Drift-Id"] == id else { throw bad("the commit's Drift-Id does not match the ref") }
+        var changes: [(path: [UInt8], mode: String?, blob: ObjectID?)] = []
+        try diffTrees(upstream, old: try upstream.treeOf(commit: base), new: tree, prefix: [], into: &changes, bad)
+        let firstSeen = message.split(separator: "\n").compactMap { line -> Date? in
+            guard let r = line.range(of: "first seen ") else { return nil }
+            return Timestamp.parse(String(line[r.upperBound...].prefix(20)))
+        }.min()
+        return LedgerEntry(name: ref, id: id, host: trailers["Drift-Host"] ?? "unknown", base: base, tip: tip,
+                           firstSeen: firstSeen, changes: changes)
+    }
+
     private func readLimited(_ file: String, _ limit: Int, _ bad: (String) -> DriftError) throws -> [UInt8] {
         var st = stat()
         guard lstat(file, &st) == 0 else { throw bad("\((file as NSString).lastPathComponent) is missing") }

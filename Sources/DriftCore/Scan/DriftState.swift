@@ -10,9 +10,11 @@ public struct DriftState: Codable, Sendable {
         public var path: String
         public var firstSeen: String
         public var change: String
+        public var fileClass: String?
         enum CodingKeys: String, CodingKey {
             case path, change
             case firstSeen = "first_seen"
+            case fileClass = "class"
         }
     }
 
@@ -23,6 +25,9 @@ public struct DriftState: Codable, Sendable {
     public var lastExitCode: Int?
     public var lastExport: String?
     public var lastExportId: String?
+    /// Export ids pushed, by remote URL (so a re-run pushes nothing).
+    public var pushed: [String: [String]]?
+    public var lastPush: String?
 
     enum CodingKeys: String, CodingKey {
         case schema, commit, items
@@ -30,6 +35,8 @@ public struct DriftState: Codable, Sendable {
         case lastExitCode = "last_exit_code"
         case lastExport = "last_export"
         case lastExportId = "last_export_id"
+        case pushed
+        case lastPush = "last_push"
     }
 
     public init(commit: String) { self.commit = commit }
@@ -41,7 +48,8 @@ public struct DriftState: Codable, Sendable {
         items = changes.indices.map { k in
             let key = PathBytes.escape(changes[k].path)
             if let t = old[key] { changes[k].firstSeen = t }
-            return Item(path: key, firstSeen: Timestamp.format(changes[k].firstSeen), change: changes[k].change.rawValue)
+            return Item(path: key, firstSeen: Timestamp.format(changes[k].firstSeen), change: changes[k].change.rawValue,
+                        fileClass: changes[k].fileClass.rawValue)
         }
     }
 }

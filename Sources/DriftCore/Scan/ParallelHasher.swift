@@ -29,9 +29,9 @@ public enum ParallelHasher {
 
     public static var defaultWorkers: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
-    public static func hash(_ paths: [[UInt8]], reader: FileReader, workers: Int = defaultWorkers,
-                            progress: (@Sendable (Int64) -> Void)? = nil) -> [HashOutcome] {
+    public static func hash(_ paths: [[UInt8]], reader: FileReader, workers: Int = defaultWorkers) -> [HashOutcome] {
         if paths.isEmpty { return [] }
+        ProgressCounters.shared.expect(files: paths.count)
         let slots = Slots(paths.count)
         let cursor = Cursor()
         let n = min(workers, paths.count)
@@ -49,7 +49,7 @@ public enum ParallelHasher {
                 do {
                     let (d, st, stable) = try reader.hash(paths[i], with: hasher, buffer: buf)
                     slots.buffer[i] = .hashed(d, st, stable: stable)
-                    progress?(st.size)
+                    ProgressCounters.shared.done(bytes: st.size)
                 } catch {
                     slots.buffer[i] = .failed("\(error)")
                 }

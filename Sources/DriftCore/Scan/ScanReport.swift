@@ -60,8 +60,13 @@ public struct ScanReport: Codable, Sendable {
         /// RECORD entries verified in site-packages, and how many were read (not cached).
         public var pipChecked: Int = 0
         public var pipHashed: Int = 0
+        /// Drift items past the policy deadline.
+        public var overdue: Int = 0
+        /// The earliest `first_seen` of current drift (nil when clean).
+        public var oldestFirstSeen: String?
         enum CodingKeys: String, CodingKey {
-            case checked, hashed, drifted, errors
+            case checked, hashed, drifted, errors, overdue
+            case oldestFirstSeen = "oldest_first_seen"
             case pipChecked = "pip_checked", pipHashed = "pip_hashed"
             case byClass = "by_class"
             case byChange = "by_change"
@@ -125,6 +130,8 @@ public struct ScanReport: Codable, Sendable {
         }
         summary = Summary(checked: checked, hashed: hashed, drifted: changes.count + driftPip.count,
                           errors: issues.count, byClass: byClass, byChange: byChange)
+        summary.overdue = files.filter { $0.overdue == true }.count
+        summary.oldestFirstSeen = changes.map(\.firstSeen).min().map(Timestamp.format)
     }
 
     /// 0 clean, 1 drift, 3 no drift found but some entries could not be read.

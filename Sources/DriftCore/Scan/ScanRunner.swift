@@ -7,6 +7,8 @@ public struct ScanRunner {
     public var root: String?
     public var state: StateDirectory
     public var full = false
+    /// Seconds to wait for another run's state lock (`--wait`).
+    public var waitSeconds: Double = 0
     /// Record new drift in the journal (every verb that scans does, so nothing seen is lost).
     public var journal = true
 
@@ -27,7 +29,8 @@ public struct ScanRunner {
         public var requirements: String?
     }
 
-    public func run() throws -> Outcome {
+    /// Runs a scan; `alreadyLocked` when the caller holds the state lock for longer.
+    public func run(alreadyLocked: Bool = false) throws -> Outcome {
         let raw = try manifestDir.readRaw()
         // Walk (kernel-bound) while the manifest is parsed and verified (CPU-bound): the
         // walk result is used only once the manifest has verified.
@@ -55,6 +58,9 @@ public struct ScanRunner {
         let (manifest, policy, oldCache) = try loadSlot.get()
         let rootBytes = root.map { Array($0.utf8) } ?? manifest.root
         try state.ensure()
+        // One writer at a time: the lock covers state, cache and journal until we return.
+        let lock = alreadyLocked ? nil : try StateLock(state: state, wait: waitSeconds)
+        defer { withExtendedLifetime(lock) {} }
         var st = try state.loadState(commit: manifest.commit)
         let now = Timestamp.now()
         let scanner = Scanner(manifest: manifest, policy: policy, root: rootBytes, cache: oldCache)

@@ -4,9 +4,12 @@
 public struct DriftError: Error, Sendable, CustomStringConvertible, Equatable {
     /// One line, suitable to print as is after `drift: `.
     public let message: String
+    /// The process exit code: 2 (bad input, nothing changed) unless a verb documents another.
+    public let exitCode: Int32
 
-    public init(_ message: String) {
+    public init(_ message: String, exitCode: Int32 = 2) {
         self.message = message.replacingOccurrences(of: "\n", with: " ")
+        self.exitCode = exitCode
     }
 
     public var description: String { message }

@@ -1,0 +1,48 @@
+import Foundation
+
+/// Sends exported drift to `refs/drift/<host>/<id>` on a git remote, so the fleet's drift
+/// reaches CI (`drift gate --ledger-refs`) with no other service. Ids already pushed to a
+/// remote are not pushed again.
+public struct Pusher {
+    public var manifestDir: ManifestDirectory
+    public var state: StateDirectory
+    public var remote: String
+    public var credentials: GitCredentials
+
+    public init(manifestDir: ManifestDirectory, state: StateDirectory, remote: String, credentials: GitCredentials) {
+        self.manifestDir = manifestDir
+        self.state = state
+        self.remote = remote
+        self.credentials = credentials
+    }
+
+    /// The remote ref an export goes to; the host part keeps only `[A-Za-z0-9._-]`.
+    public static func remoteRef(host: String, id: String) -> String {
+        let safe = String(host.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "-" })
+        return "refs/drift/\(safe.isEmpty || safe.hasPrefix(".") ? "host" : safe)/\(id)"
+    }
+
+    /// Pushes export `id` (default: the last export). Returns the remote ref, and false
+    /// when it had been pushed to this remote before.
+    public func push(id: String? = nil) throws -> (ref: String, pushed: Bool) {
+        let (manifest, _) = try manifestDir.load()
+        let lock = try StateLock(state: state, wait: 0)
+        defer { withExtendedLifetime(lock) {} }
+        var st = try state.loadState(commit: manifest.commit)
+        guard let id = id ?? st.lastExportId else { throw DriftError("\(state.path): nothing exported yet; run drift export first") }
+        let journal = Journal(state: state, manifestDir: manifestDir, commit: manifest.commit)
+        guard let repo = try journal.open(create: false), let commit = repo.reference(Exporter.exportRef(id)) else {
+            throw DriftError("\(state.path): no export \(id) in the journal")
+        }
+        let host = LedgerReader.trailers(try repo.message(of: commit))["Drift-Host"] ?? Output.hostName()
+        let ref = Self.remoteRef(host: host, id: id)
+        let key = redact(remote)
+        if st.pushed?[key]?.contains(id) == true { return (ref, false) }
+        try repo.push(url: remote, localRef: Exporter.exportRef(id), remoteRef: ref, credentials: credentials)
+        st.pushed = st.pushed ?? [:]
+        st.pushed?[key, default: []].append(id)
+        st.lastPush = Timestamp.format(Timestamp.now())
+        try state.saveState(st)
+        return (ref, true)
+    }
+}

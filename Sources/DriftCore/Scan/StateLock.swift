@@ -1,0 +1,39 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An exclusive `flock` on `SDIR/lock`, held for a whole run. The kernel drops it when
+/// the holder dies (even by SIGKILL), so a crash never leaves a stale lock.
+public final class StateLock {
+    /// Exit code when another run holds the lock past `--wait` (EX_TEMPFAIL).
+    public static let busyExitCode: Int32 = 75
+    private let fd: Int32
+
+    public init(state: StateDirectory, wait seconds: Double) throws {
+        try state.ensure()
+        let path = state.file("lock")
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        if fd < 0 { throw DriftError("\(path): cannot open the state lock: \(errnoText(errno))") }
+        let deadline = Date().addingTimeInterval(max(0, seconds))
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let e = errno
+            guard e == EWOULDBLOCK || e == EINTR else {
+                close(fd)
+                throw DriftError("\(path): cannot lock: \(errnoText(e))")
+            }
+            if Date() >= deadline {
+                close(fd)
+                throw DriftError("\(state.path): another drift run holds the state lock (waited \(Int(seconds))s); try again later",
+                                 exitCode: Self.busyExitCode)
+            }
+            usleep(50_000)
+        }
+        self.fd = fd
+    }
+
+    deinit {
+        flock(fd, LOCK_UN)
+        close(fd)
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// `drift status`: one screen for a person on the instance, from the state dir alone
+/// (no scan, no lock): base commit, last scan, drift items with age and deadline, exports.
+public enum StatusReport {
+    public static func render(manifestDir: ManifestDirectory, state: StateDirectory, now: Date) throws -> String {
+        let (manifest, policy) = try manifestDir.load()
+        let st = try state.loadState(commit: manifest.commit)
+        let deadline = policy.deadline.flatMap(Deadline.parse)
+        var out = "drift status on \(Output.hostName())\n"
+        out += "  base commit   \(manifest.commit)\n"
+        out += "  workspace     \(PathBytes.display(manifest.root))\n"
+        if let last = st.lastScan {
+            let result: String
+            switch st.lastExitCode {
+            case 0: result = "clean"
+            case 1: result = "drift"
+            case 3: result = "incomplete (unreadable entries)"
+            default: result = "exit \(st.lastExitCode.map(String.init) ?? "?")"
+            }
+            let ago = Timestamp.parse(last).map { " (" + age(now.timeIntervalSince($0)) + " ago)" } ?? ""
+            out += "  last scan     \(last)\(ago): \(result)\n"
+        } else {
+            out += "  last scan     never\n"
+        }
+        out += "  deadline      \(policy.deadline ?? "none set in the policy")\n"
+        out += "  last export   \(st.lastExport.map { "\($0) (drift \(st.lastExportId ?? "?"))" } ?? "never")\n"
+        let pushes = (st.pushed ?? [:]).map { "\($0.value.count) to \($0.key)" }.sorted()
+        out += "  pushed        \(pushes.isEmpty ? "nothing" : pushes.joined(separator: ", "))\(st.lastPush.map { ", last \($0)" } ?? "")\n"
+        if st.items.isEmpty {
+            out += "\nno drift recorded\n"
+            return out
+        }
+        out += "\n\(st.items.count) drifted path\(st.items.count == 1 ? "" : "s"):\n"
+        for i in st.items {
+            let first = Timestamp.parse(i.firstSeen)
+            var line = "  \(i.change.padding(toLength: 9, withPad: " ", startingAt: 0))\((i.fileClass ?? "").padding(toLength: 7, withPad: " ", startingAt: 0)) "
+            line += PathBytes.unescape(i.path.utf8).map(PathBytes.display) ?? i.path
+            if let first {
+                line += "  age \(age(now.timeIntervalSince(first)))"
+                if let d = deadline {
+                    let due = d.due(after: first)
+                    line += due <= now ? "  OVERDUE since \(Timestamp.format(due))" : "  due in \(age(due.timeIntervalSince(now)))"
+                }
+            }
+            out += line + "\n"
+        }
+        return out
+    }
+
+    static func age(_ s: TimeInterval) -> String {
+        let t = max(0, Int(s))
+        if t >= 86_400 { return "\(t / 86_400)d \((t % 86_400) / 3600)h" }
+        if t >= 3600 { return "\(t / 3600)h \((t % 3600) / 60)m" }
+        if t >= 60 { return "\(t / 60)m" }
+        return "\(t)s"
+    }
+}

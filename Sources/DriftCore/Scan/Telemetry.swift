@@ -1,0 +1,81 @@
+import Foundation
+
+/// What a cron run leaves behind for operators: a JSON log line and Prometheus metrics.
+public enum Telemetry {
+    /// One JSON line for `--log FILE` (appended).
+    public static func logLine(_ r: ScanReport, durationSeconds: Double, exitCode: Int32, now: Date) throws -> [UInt8] {
+        struct Line: Encodable {
+            var time: String
+            var durationSeconds: Double
+            var exitCode: Int32
+            var clean: Bool
+            var commit: String
+            var byClass: [String: Int]
+            var byChange: [String: Int]
+            var pip: Int
+            var errors: Int
+            var overdue: Int
+            var oldestAgeSeconds: Int?
+            enum CodingKeys: String, CodingKey {
+                case time, clean, commit, pip, errors, overdue
+                case durationSeconds = "duration_seconds", exitCode = "exit_code"
+                case byClass = "by_class", byChange = "by_change", oldestAgeSeconds = "oldest_age_seconds"
+            }
+        }
+        let line = Line(time: Timestamp.format(now), durationSeconds: (durationSeconds * 1000).rounded() / 1000, exitCode: exitCode,
+                        clean: r.clean, commit: r.commit, byClass: r.summary.byClass, byChange: r.summary.byChange,
+                        pip: r.pip.filter { !$0.allowed }.count, errors: r.errors.count, overdue: r.summary.overdue,
+                        oldestAgeSeconds: oldestAge(r, now: now))
+        return try JSONCoding.encode(line, pretty: false)
+    }
+
+    static func oldestAge(_ r: ScanReport, now: Date) -> Int? {
+        r.summary.oldestFirstSeen.flatMap(Timestamp.parse).map { max(0, Int(now.timeIntervalSince($0))) }
+    }
+
+    /// Appends with one `write(2)` on an `O_APPEND` descriptor, so concurrent writers never interleave a line.
+    public static func append(_ bytes: [UInt8], to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o640)
+        if fd < 0 { throw DriftError("\(path): cannot open the log: \(errnoText(errno))") }
+        defer { close(fd) }
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if n != bytes.count { throw DriftError("\(path): log write failed: \(errnoText(errno))") }
+    }
+
+    /// The Prometheus text exposition format, for node_exporter's textfile collector.
+    public static func metrics(_ r: ScanReport, durationSeconds: Double, now: Date) -> String {
+        func esc(_ s: String) -> String {
+            s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+        }
+        func num(_ d: Double) -> String { d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d) }
+        var out = ""
+        func metric(_ name: String, _ help: String, _ samples: [(labels: String, value: Double)]) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
+            for s in samples { out += "\(name)\(s.labels.isEmpty ? "" : "{\(s.labels)}") \(num(s.value))\n" }
+        }
+        metric("drift_info", "Base commit and host of the last scan (always 1).",
+               [("commit=\"\(esc(r.commit))\",host=\"\(esc(r.host))\"", 1)])
+        var files: [(String, Double)] = []
+        for cls in FileClass.allCases where cls != .ignore {
+            for ch in ChangeKind.allCases {
+                let n = r.files.filter { $0.fileClass == cls.rawValue && $0.change == ch.rawValue }.count
+                files.append(("class=\"\(cls.rawValue)\",change=\"\(ch.rawValue)\"", Double(n)))
+            }
+        }
+        metric("drift_files", "Drifted workspace paths by policy class and change.", files)
+        let pipKinds = ["added", "removed", "upgraded", "downgraded", "editable", "modified", "unowned"]
+        metric("drift_pip", "site-packages drift by change (allowed packages excluded).",
+               pipKinds.map { k in ("change=\"\(k)\"", Double(r.pip.filter { $0.change == k && !$0.allowed }.count)) })
+        metric("drift_oldest_first_seen_seconds", "Age in seconds of the oldest current drift item (0 when clean).",
+               [("", Double(oldestAge(r, now: now) ?? 0))])
+        metric("drift_overdue", "Drift items older than the policy deadline.", [("", Double(r.summary.overdue))])
+        metric("drift_scan_duration_seconds", "Wall time of the last scan.", [("", (durationSeconds * 1000).rounded() / 1000)])
+        metric("drift_last_scan_timestamp_seconds", "Unix time of the last scan.", [("", now.timeIntervalSince1970.rounded())])
+        metric("drift_scan_errors", "Entries the last scan could not read.", [("", Double(r.errors.count))])
+        return out
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

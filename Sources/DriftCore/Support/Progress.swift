@@ -1,0 +1,68 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Counters the hashers bump; read by the progress line.
+public final class ProgressCounters: Sendable {
+    public static let shared = ProgressCounters()
+    let files = Atomic<Int>(0)
+    let bytes = Atomic<Int64>(0)
+    let totalFiles = Atomic<Int>(0)
+
+    func expect(files n: Int) {
+        totalFiles.add(n, ordering: .relaxed)
+    }
+
+    func done(bytes b: Int64) {
+        files.add(1, ordering: .relaxed)
+        bytes.add(b, ordering: .relaxed)
+    }
+}
+
+/// One self-rewriting progress line on stderr while files are hashed — only when stderr is
+/// a terminal (never on a pipe, in a log, or under cron) and `NO_PROGRESS` is unset.
+public final class Progress: @unchecked Sendable {
+    private let thread: Thread
+    private let stopped = Atomic<Bool>(false)
+    private let started = Date()
+
+    /// Starts the line, or returns nil when stderr is not a terminal.
+    public static func start() -> Progress? {
+        guard isatty(2) == 1, ProcessInfo.processInfo.environment["NO_PROGRESS"] == nil else { return nil }
+        return Progress()
+    }
+
+    private init() {
+        let box = Box()
+        thread = Thread { box.progress?.loop() }
+        box.progress = self
+        thread.start()
+    }
+
+    private final class Box: @unchecked Sendable { weak var progress: Progress? }
+
+    private func loop() {
+        var shown = false
+        while !stopped.load(ordering: .relaxed) {
+            usleep(250_000)
+            let c = ProgressCounters.shared
+            let f = c.files.load(ordering: .relaxed), b = c.bytes.load(ordering: .relaxed)
+            let tf = c.totalFiles.load(ordering: .relaxed)
+            if tf == 0 || stopped.load(ordering: .relaxed) { continue }
+            let secs = max(0.001, Date().timeIntervalSince(started))
+            let eta = f > 0 ? Double(tf - f) * secs / Double(f) : 0
+            Output.stderr(String(format: "\r\u{1B}[Khashing %d/%d files, %.1f MB, %.0f MB/s, ETA %.0fs",
+                                 f, tf, Double(b) / 1e6, Double(b) / secs / 1e6, max(0, eta)))
+            shown = true
+        }
+        if shown { Output.stderr("\r\u{1B}[K") }
+    }
+
+    /// Clears the line.
+    public func stop() {
+        stopped.store(true, ordering: .relaxed)
+        usleep(300_000)
+    }
+}
