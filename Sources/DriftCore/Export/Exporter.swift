@@ -123,7 +123,7 @@ public struct Exporter {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: output, isDirectory: &isDir) else { return }
         guard isDir.boolValue else { throw DriftError("\(output): exists and is not a directory") }
-        let items = (try? FileManager.default.contentsOfDirectory(atPath: output)) ?? []
+        let items = directoryNames(output) ?? []
         if !items.isEmpty && !force { throw DriftError("\(output): directory is not empty (use --force to overwrite)") }
     }
 

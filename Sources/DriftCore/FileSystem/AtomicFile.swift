@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
+import Synchronization
 
 /// Writes files so a reader (or a crash) sees the old version or the new one, never a
 /// torn one: temp file in the same directory, fsync, rename, fsync the directory.
@@ -27,6 +29,7 @@ public enum AtomicFile {
             if fchmod(fd, mode) != 0 { throw DriftError("\(path): chmod failed: \(errnoText(errno))") }
             if fsync(fd) != 0 { throw DriftError("\(path): fsync failed: \(errnoText(errno))") }
         }
+        FaultInjection.point()
         if rename(tmp, path) != 0 { throw DriftError("\(path): rename failed: \(errnoText(errno))") }
         ok = true
         syncDirectory(of: path)
@@ -60,5 +63,22 @@ public enum AtomicFile {
         if mkdir(path, mode) != 0 && errno != EEXIST {
             throw DriftError("\(path): cannot create directory: \(errnoText(errno))")
         }
+    }
+}
+
+/// Test-only crash points: with `DRIFT_TEST_KILL_AT=N` the process SIGKILLs itself at the
+/// Nth atomic write, after the temp file is complete and before the rename — the worst
+/// moment. The fault tests use it to prove no file is ever seen torn. Never set it in production.
+enum FaultInjection {
+    private static let target: Int = Int(ProcessInfo.processInfo.environment["DRIFT_TEST_KILL_AT"] ?? "") ?? 0
+    private static let counter = Mutex<Int>(0)
+
+    static func point() {
+        guard target > 0 else { return }
+        let n = counter.withLock { c -> Int in
+            c += 1
+            return c
+        }
+        if n == target { kill(getpid(), SIGKILL) }
     }
 }

@@ -125,3 +125,16 @@ public struct ScanIssue: Sendable, Equatable {
         self.message = message
     }
 }
+
+/// The names in one directory (not `.`/`..`), or nil when it cannot be read.
+public func directoryNames(_ path: String) -> [String]? {
+    guard let d = opendir(path) else { return nil }
+    defer { closedir(d) }
+    var out: [String] = []
+    while let ent = readdir(d) {
+        let name: [UInt8] = withUnsafeBytes(of: ent.pointee.d_name) { raw in Array(raw[0..<(raw.firstIndex(of: 0) ?? raw.count)]) }
+        if name == [0x2E] || name == [0x2E, 0x2E] { continue }
+        out.append(PathBytes.display(name))
+    }
+    return out
+}

@@ -62,9 +62,9 @@ public struct FileReader: Sendable {
 
     /// Files this large are hashed through mmap in windows (fewer copies than read(2)).
     static let mmapThreshold: Int64 = 4 << 20
-    static let mmapWindow = 16 << 20
+    static let mmapWindow = 8 << 20
 
-    /// Hashes a big file through 16 MiB mmap windows with MADV_SEQUENTIAL, so memory
+    /// Hashes a big file through 8 MiB mmap windows with MADV_SEQUENTIAL, so memory
     /// stays bounded whatever the file size. Nil when mmap is not possible (read instead).
     private func hashMapped(_ fd: Int32, _ st: FileStat, _ rel: [UInt8], _ hasher: SHA256Hasher) throws -> Digest? {
         var off: Int64 = 0

@@ -78,6 +78,12 @@ public struct DriftTreeBuilder {
             guard case .remove = u.action else { return true }
             return !upserted.contains { PathBytes.isWithin($0, u.path) && $0 != u.path }
         }
+        // The manifest can list files the commit never had (generated in the image): removing
+        // one of those from the base tree is no change at all.
+        updates = try updates.filter { u in
+            guard case .remove = u.action else { return true }
+            return try repo.entry(at: u.path, inTree: baseTree) != nil
+        }
         let pins = Self.pinnable(pip)
         if !pins.isEmpty, let req = requirements, !req.hasPrefix("/") {
             let path = Array(req.utf8)

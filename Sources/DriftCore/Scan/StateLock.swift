@@ -30,6 +30,10 @@ public final class StateLock {
             usleep(50_000)
         }
         self.fd = fd
+        // Holding the lock, no other writer is mid-write: temp files left are from a crash.
+        if let names = directoryNames(state.path) {
+            for n in names where n.contains(".tmp.") { unlink(state.file(n)) }
+        }
     }
 
     deinit {
