@@ -127,8 +127,10 @@ public struct FileReader: Sendable {
 }
 
 /// Reads a whole file outside the root (manifest, policy, state): small files only.
-public func readWholeFile(_ path: String, limit: Int = 1 << 30) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+/// `followSymlinks: false` for files drift itself owns (the state dir), where a symlink can
+/// only be an attack; user-given paths (a policy mounted by Kubernetes) may be links.
+public func readWholeFile(_ path: String, limit: Int = 1 << 30, followSymlinks: Bool = true) throws -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followSymlinks ? 0 : O_NOFOLLOW))
     if fd < 0 { throw DriftError("\(path): cannot open: \(errnoText(errno))") }
     defer { close(fd) }
     var st = stat()

@@ -55,9 +55,17 @@ public struct DriftTreeBuilder {
                     withheld.append((c, "over the \(sizeLimit)-byte size limit"))
                     continue
                 }
-                let bytes = try reader.readAll(c.path, limit: sizeLimit)
-                if let want = new.digest, try SHA256Hasher.digest(bytes) != want {
-                    throw DriftError("\(PathBytes.display(c.path)): changed while drift was reading it; run again")
+                // Content that moved under us is not recorded as truth: the scan reported what
+                // it hashed, and the next scan records the settled version.
+                let bytes: [UInt8]
+                do { bytes = try reader.readAll(c.path, limit: sizeLimit) } catch {
+                    withheld.append((c, "changed while read"))
+                    continue
+                }
+                let moved = try new.digest.map { want in try SHA256Hasher.digest(bytes) != want } ?? false
+                if c.unstable || moved {
+                    withheld.append((c, "changed while read"))
+                    continue
                 }
                 written[c.path] = bytes
                 updates.append(TreeUpdate(path: c.path, action: .upsert(try repo.writeBlob(bytes), mode: new.executable ? "100755" : "100644")))

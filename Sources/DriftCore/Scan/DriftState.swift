@@ -72,7 +72,7 @@ public struct StateDirectory: Sendable {
     public func loadState(commit: String) throws -> DriftState {
         let f = file("state.json")
         guard FileManager.default.fileExists(atPath: f) else { return DriftState(commit: commit) }
-        let bytes = try readWholeFile(f, limit: 256 << 20)
+        let bytes = try readWholeFile(f, limit: 256 << 20, followSymlinks: false)
         let s: DriftState
         do { s = try JSONDecoder().decode(DriftState.self, from: Data(bytes)) } catch {
             throw DriftError("\(f): state file is damaged (\(error.localizedDescription)); move it aside to start afresh")
@@ -90,7 +90,7 @@ public struct StateDirectory: Sendable {
 
     /// The stat cache, or nil when absent or damaged (it is only an optimisation).
     public func loadCache(name: String = "statcache") -> StatCache? {
-        guard let b = try? readWholeFile(file(name)) else { return nil }
+        guard let b = try? readWholeFile(file(name), followSymlinks: false) else { return nil }
         return StatCache.parse(b)
     }
 
