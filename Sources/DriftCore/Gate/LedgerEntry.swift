@@ -68,21 +68,9 @@ public struct LedgerReader {
             throw bad("drift.bundle is truncated or corrupt (\(e.message))")
         }
         guard try scratch.odb().contains(tip) else { throw bad("the bundle's pack does not hold its ref's commit") }
-        let message: String, parents: [ObjectID], tree: ObjectID
-        do {
-            message = try scratch.message(of: tip)
-            parents = try scratch.parents(of: tip)
-            tree = try scratch.treeOf(commit: tip)
-        } catch let e as DriftError { throw bad("the bundle's commit is unreadable (\(e.message))") }
-        guard parents == [prereq] else { throw bad("the bundle's commit is not a child of its base") }
+        let (message, base, changes) = try examine(tip, in: scratch, id: id, bad)
+        guard base == prereq else { throw bad("the bundle's commit is not a child of its base") }
         let trailers = Self.trailers(message)
-        guard trailers["Drift-Id"] == id else { throw bad("the commit's Drift-Id does not match the ref \(id)") }
-        var changes: [(path: [UInt8], mode: String?, blob: ObjectID?)] = []
-        do {
-            try diffTrees(scratch, old: try upstream.treeOf(commit: prereq), new: tree, prefix: [], into: &changes, bad)
-        } catch let e as DriftError where !e.message.hasPrefix("ledger entry") {
-            throw bad("the bundle's tree is unreadable (\(e.message))")
-        }
         if let patch = try? readLimited(full + "/" + Exporter.patchFile, LedgerLimits.patchBytes, bad) {
             try checkPatchPaths(patch, bad)
         }
@@ -97,24 +85,37 @@ public struct LedgerReader {
         guard let tip = upstream.reference(ref) else { throw bad("does not resolve") }
         let id = String(ref.split(separator: "/").last ?? "")
         guard (8...64).contains(id.count), id.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { throw bad("bad drift id '\(id)'") }
-        let message: String, parents: [ObjectID], tree: ObjectID
-        do {
-            message = try upstream.message(of: tip)
-            parents = try upstream.parents(of: tip)
-            tree = try upstream.treeOf(commit: tip)
-        } catch let e as DriftError { throw bad("its commit is unreadable (\(e.message))") }
-        guard parents.count == 1, let base = parents.first else { throw bad("its commit must have exactly one parent (the base)") }
+        let (message, base, changes) = try examine(tip, in: upstream, id: id, bad)
         guard try upstream.isAncestor(base, of: rev) else { throw bad("its base \(base.hex) is not in the history of \(rev.hex)") }
         let trailers = Self.trailers(message)
-        guard trailers["Drift-Id"] == id else { throw bad("the commit's Drift-Id does not match the ref") }
-        var changes: [(path: [UInt8], mode: String?, blob: ObjectID?)] = []
-        try diffTrees(upstream, old: try upstream.treeOf(commit: base), new: tree, prefix: [], into: &changes, bad)
         let firstSeen = message.split(separator: "\n").compactMap { line -> Date? in
             guard let r = line.range(of: "first seen ") else { return nil }
             return Timestamp.parse(String(line[r.upperBound...].prefix(20)))
         }.min()
         return LedgerEntry(name: ref, id: id, host: trailers["Drift-Host"] ?? "unknown", base: base, tip: tip,
                            firstSeen: firstSeen, changes: changes)
+    }
+
+    /// The checks bundles and refs share: a readable commit with exactly one parent (its
+    /// base), a `Drift-Id` trailer equal to `id`, and a tree with only safe names; returns the
+    /// message, the base and the code changes.
+    private func examine(_ tip: ObjectID, in repo: GitRepository, id: String, _ bad: (String) -> DriftError) throws
+        -> (String, ObjectID, [(path: [UInt8], mode: String?, blob: ObjectID?)]) {
+        let message: String, parents: [ObjectID], tree: ObjectID
+        do {
+            message = try repo.message(of: tip)
+            parents = try repo.parents(of: tip)
+            tree = try repo.treeOf(commit: tip)
+        } catch let e as DriftError { throw bad("its commit is unreadable (\(e.message))") }
+        guard parents.count == 1, let base = parents.first else { throw bad("its commit must have exactly one parent (the base)") }
+        guard Self.trailers(message)["Drift-Id"] == id else { throw bad("the commit's Drift-Id does not match the ref \(id)") }
+        var changes: [(path: [UInt8], mode: String?, blob: ObjectID?)] = []
+        do {
+            try diffTrees(repo, old: try upstream.treeOf(commit: base), new: tree, prefix: [], into: &changes, bad)
+        } catch let e as DriftError where !e.message.hasPrefix("ledger") {
+            throw bad("its tree is unreadable (\(e.message))")
+        }
+        return (message, base, changes)
     }
 
     private func readLimited(_ file: String, _ limit: Int, _ bad: (String) -> DriftError) throws -> [UInt8] {

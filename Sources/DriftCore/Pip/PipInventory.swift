@@ -88,6 +88,12 @@ public enum PipInventory {
     /// A RECORD path relative to site-packages with `.`/`..` resolved; nil when it leaves
     /// site-packages (those are checked against the prefix separately).
     static func normalize(_ path: String) -> String? {
+        resolveDots(path).flatMap { $0.isEmpty ? nil : $0.joined(separator: "/") }
+    }
+
+    /// The components of `path` with `.` and empty ones dropped and `..` applied; nil when
+    /// a `..` would climb above the start.
+    static func resolveDots(_ path: String) -> [Substring]? {
         var out: [Substring] = []
         for c in path.split(separator: "/") {
             if c == "." || c.isEmpty { continue }
@@ -98,7 +104,7 @@ public enum PipInventory {
                 out.append(c)
             }
         }
-        return out.isEmpty ? nil : out.joined(separator: "/")
+        return out
     }
 
     static func readDistInfo(_ full: String, metadataDir: String) throws -> InstalledDistribution {

@@ -137,16 +137,7 @@ public struct PipScanner {
             return sitePackages + "/" + recordPath
         }
         let joined = recordPath.hasPrefix("/") ? recordPath : sitePackages + "/" + recordPath
-        var parts: [Substring] = []
-        for c in joined.split(separator: "/") {
-            if c == "." || c.isEmpty { continue }
-            if c == ".." {
-                if parts.isEmpty { return nil }
-                parts.removeLast()
-            } else {
-                parts.append(c)
-            }
-        }
+        guard let parts = PipInventory.resolveDots(joined) else { return nil }
         let abs = "/" + parts.joined(separator: "/")
         return abs == prefix || abs.hasPrefix(prefix + "/") ? abs : nil
     }
