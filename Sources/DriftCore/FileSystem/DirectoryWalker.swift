@@ -23,6 +23,14 @@ public struct DirectoryWalker {
     /// Every entry below the root (directories included) in path-byte order, plus the
     /// entries that could not be read. `descend` decides whether to enter a directory.
     public func walk(descend: ([UInt8]) -> Bool) throws -> (entries: [WalkEntry], errors: [ScanIssue]) {
+        var entries: [WalkEntry] = []
+        let issues = try walk(descend: descend) { entries.append(WalkEntry(path: $0, stat: $1)) }
+        return (entries, issues)
+    }
+
+    /// The same walk, handing each entry to `visit` in path-byte order instead of keeping
+    /// them all (the scanner keeps only what the policy does not ignore).
+    public func walk(descend: ([UInt8]) -> Bool, visit: ([UInt8], FileStat) -> Void) throws -> [ScanIssue] {
         let rootFD = withCPath(root) { open($0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
         if rootFD < 0 {
             let e = errno
@@ -33,13 +41,12 @@ public struct DirectoryWalker {
         }
         defer { close(rootFD) }
         var state = State(rootFD: rootFD)
-        walkDirectory([], &state, descend)
-        return (state.entries, state.issues)
+        walkDirectory([], &state, descend, visit)
+        return state.issues
     }
 
     private struct State {
         let rootFD: Int32
-        var entries: [WalkEntry] = []
         var issues: [ScanIssue] = []
     }
 
@@ -50,7 +57,8 @@ public struct DirectoryWalker {
         var key: [UInt8]
     }
 
-    private func walkDirectory(_ dir: [UInt8], _ state: inout State, _ descend: ([UInt8]) -> Bool) {
+    private func walkDirectory(_ dir: [UInt8], _ state: inout State, _ descend: ([UInt8]) -> Bool,
+                               _ visit: ([UInt8], FileStat) -> Void) {
         let fd: Int32 = dir.isEmpty
             ? dup(state.rootFD)
             : withCPath(dir) { openat(state.rootFD, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
@@ -92,8 +100,8 @@ public struct DirectoryWalker {
         children.sort { bytesLess($0.key, $1.key) }
         for c in children {
             let rel = PathBytes.join(dir, c.name)
-            state.entries.append(WalkEntry(path: rel, stat: c.stat))
-            if c.stat.kind == .directory && descend(rel) { walkDirectory(rel, &state, descend) }
+            visit(rel, c.stat)
+            if c.stat.kind == .directory && descend(rel) { walkDirectory(rel, &state, descend, visit) }
         }
     }
 }

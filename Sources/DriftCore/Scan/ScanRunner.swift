@@ -31,31 +31,7 @@ public struct ScanRunner {
 
     /// Runs a scan; `alreadyLocked` when the caller holds the state lock for longer.
     public func run(alreadyLocked: Bool = false) throws -> Outcome {
-        let raw = try manifestDir.readRaw()
-        // Walk (kernel-bound) while the manifest is parsed and verified (CPU-bound): the
-        // walk result is used only once the manifest has verified.
-        guard let peeked = root.map({ Array($0.utf8) }) ?? Manifest.peekRoot(raw.manifestBytes) else {
-            _ = try raw.parseManifest()
-            throw DriftError("\(raw.manifestFile): manifest has no root")
-        }
-        let policyForWalk = try? raw.parsePolicy()
-        let walkSlot = Slot<TreeWalk>(), loadSlot = Slot<(Manifest, Policy, StatCache?)>()
-        try refuseWriteUnder(root: PathBytes.display(peeked), target: state.path, what: "state dir")
-        let useCache = !full
-        let stateDir = state
-        DispatchQueue.concurrentPerform(iterations: 2) { i in
-            if i == 0 {
-                guard let p = policyForWalk else { return }
-                walkSlot.set { try TreeWalk.run(root: peeked, classifier: Classifier(policy: p)) }
-            } else {
-                loadSlot.set {
-                    let m = try raw.parseManifest()
-                    try raw.verifyPolicy(m)
-                    return (m, try raw.parsePolicy(), useCache ? stateDir.loadCache() : nil)
-                }
-            }
-        }
-        let (manifest, policy, oldCache) = try loadSlot.get()
+        let (walk, manifest, policy, oldCache) = try loadAndWalk()
         let rootBytes = root.map { Array($0.utf8) } ?? manifest.root
         try state.ensure()
         // One writer at a time: the lock covers state, cache and journal until we return.
@@ -64,7 +40,7 @@ public struct ScanRunner {
         var st = try state.loadState(commit: manifest.commit)
         let now = Timestamp.now()
         let scanner = Scanner(manifest: manifest, policy: policy, root: rootBytes, cache: oldCache)
-        var result = try scanner.compare(try walkSlot.get(), now: now)
+        var result = try scanner.compare(walk, now: now)
         st.merge(&result.changes)
         var pip: [PipChange] = []
         var pipCounts = (0, 0)
@@ -94,6 +70,37 @@ public struct ScanRunner {
         try state.saveState(st)
         return Outcome(report: report, result: result, manifest: manifest, policy: policy, rootBytes: rootBytes,
                        pip: pip, requirements: baseline?.requirements)
+    }
+
+    /// Reads MDIR and walks the root at the same time; the raw manifest bytes are dropped
+    /// when this returns (they are a large part of peak memory on big trees).
+    private func loadAndWalk() throws -> (TreeWalk, Manifest, Policy, StatCache?) {
+        let raw = try manifestDir.readRaw()
+        // Walk (kernel-bound) while the manifest is parsed and verified (CPU-bound): the
+        // walk result is used only once the manifest has verified.
+        guard let peeked = root.map({ Array($0.utf8) }) ?? Manifest.peekRoot(raw.manifestBytes) else {
+            _ = try raw.parseManifest()
+            throw DriftError("\(raw.manifestFile): manifest has no root")
+        }
+        let policyForWalk = try? raw.parsePolicy()
+        let walkSlot = Slot<TreeWalk>(), loadSlot = Slot<(Manifest, Policy, StatCache?)>()
+        try refuseWriteUnder(root: PathBytes.display(peeked), target: state.path, what: "state dir")
+        let useCache = !full
+        let stateDir = state
+        DispatchQueue.concurrentPerform(iterations: 2) { i in
+            if i == 0 {
+                guard let p = policyForWalk else { return }
+                walkSlot.set { try TreeWalk.run(root: peeked, classifier: Classifier(policy: p)) }
+            } else {
+                loadSlot.set {
+                    let m = try raw.parseManifest()
+                    try raw.verifyPolicy(m)
+                    return (m, try raw.parsePolicy(), useCache ? stateDir.loadCache() : nil)
+                }
+            }
+        }
+        let (manifest, policy, oldCache) = try loadSlot.get()
+        return (try walkSlot.get(), manifest, policy, oldCache)
     }
 }
 

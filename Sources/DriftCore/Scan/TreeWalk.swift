@@ -14,14 +14,10 @@ public struct TreeWalk {
 
     /// Walks `root`, skipping ignored directories whole and dropping ignored entries.
     public static func run(root: [UInt8], classifier: Classifier) throws -> TreeWalk {
-        let (raw, issues) = try DirectoryWalker(root: root).walk(descend: classifier.shouldDescend)
         var out: [ClassifiedEntry] = []
-        out.reserveCapacity(raw.count)
-        for e in raw {
-            let isDir = e.stat.kind == .directory
-            let (c, secret) = classifier.classifyAll(e.path, isDirectory: isDir)
-            if c == .ignore { continue }
-            out.append(ClassifiedEntry(path: e.path, stat: e.stat, fileClass: c, secret: secret))
+        let issues = try DirectoryWalker(root: root).walk(descend: classifier.shouldDescend) { path, stat in
+            let (c, secret) = classifier.classifyAll(path, isDirectory: stat.kind == .directory)
+            if c != .ignore { out.append(ClassifiedEntry(path: path, stat: stat, fileClass: c, secret: secret)) }
         }
         let unreadable = issues.filter { $0.message.hasPrefix("cannot open directory") || $0.message.hasPrefix("cannot read directory") }.map(\.path)
         return TreeWalk(entries: out, issues: issues, unreadableDirectories: unreadable)
