@@ -48,4 +48,8 @@ say "drift export, then git am in a fresh clone of upstream"
 ls -l "$demo/out"
 git clone -q "$demo/upstream" "$demo/fix" && cd "$demo/fix"
 git am -q "$demo/out/drift.patch" && git log --stat -1 | cat
+
+say "drift gate: CI rejects upstream without the fix, accepts it with the fix"
+"$DRIFT" gate --repo "$demo/upstream" --ledger "$demo/out" || echo "(exit $? = rejected)"
+"$DRIFT" gate --repo "$demo/fix" --ledger "$demo/out"
 say "done (demo files in $demo are removed on exit)"
