@@ -12,4 +12,10 @@ static inline git_email_create_options drift_email_create_options(void) {
     opts.flags = GIT_EMAIL_CREATE_NO_RENAMES | GIT_EMAIL_CREATE_OMIT_NUMBERS;
     return opts;
 }
+/* git_libgit2_opts is variadic and does not import. drift opens repositories it baked
+   (MDIR) or owns (SDIR) and never runs hooks, so git's safe.directory ownership check only
+   gets in the way of a non-root scan of a root-owned image. */
+static inline int drift_disable_owner_validation(void) {
+    return git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+}
 #endif

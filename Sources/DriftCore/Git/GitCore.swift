@@ -3,6 +3,7 @@ import CLibGit2
 /// libgit2 is initialised once per process, on first use.
 private let libgit2Initialised: Bool = {
     git_libgit2_init()
+    _ = drift_disable_owner_validation()
     return true
 }()
 

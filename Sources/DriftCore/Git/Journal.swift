@@ -44,17 +44,31 @@ public struct Journal {
         return (repo, id)
     }
 
-    /// Records the current drift when it differs from the latest snapshot.
+    /// What the scan saw, in one hash: when it equals the last fully recorded drift, the
+    /// journal has nothing to add and cron scans skip re-reading every drifted file.
+    public static func fingerprint(_ changes: [FileChange], pip: [PipChange]) throws -> String {
+        var s = "journal-fp/1\n"
+        for c in changes {
+            s += "\(c.change.rawValue) \(PathBytes.escape(c.path)) \(c.new?.digest?.hex ?? "-") \(c.new?.gitMode ?? "-") \(c.unstable)\n"
+        }
+        for p in pip where !p.allowed { s += "pip \(SnapshotPip(p).line)\n" }
+        return try SHA256Hasher.digest(Array(s.utf8)).hex
+    }
+
+    /// Records the current drift when it differs from the latest snapshot. Returns false
+    /// when some content moved while it was read (so the next scan must try again).
+    @discardableResult
     public func record(_ changes: [FileChange], pip: [PipChange] = [], requirements: String? = nil,
-                       root: [UInt8], policy: Policy, now: Date) throws {
+                       root: [UInt8], policy: Policy, now: Date) throws -> Bool {
         let pipDrift = pip.filter { !$0.allowed }
-        if changes.isEmpty && pipDrift.isEmpty { return }
-        guard let repo = try open(create: true), let base = ObjectID(hex: commit) else { return }
+        if changes.isEmpty && pipDrift.isEmpty { return true }
+        guard let repo = try open(create: true), let base = ObjectID(hex: commit) else { return false }
         let built = try DriftTreeBuilder(repo: repo, baseCommit: base, reader: FileReader(root: root), sizeLimit: policy.sizeLimit)
             .build(changes, pip: pipDrift, requirements: requirements)
+        let complete = !built.withheld.contains { $0.1 == "changed while read" }
         let id = try DriftID.compute(base: commit, tree: built.tree, withheld: built.withheld, pip: pipDrift)
         let previous = repo.reference(Self.ref)
-        if let p = previous, try repo.message(of: p).contains("\nDrift-Id: \(id)\n") { return }
+        if let p = previous, try repo.message(of: p).contains("\nDrift-Id: \(id)\n") { return complete }
         let host = Output.hostName()
         var msg = "drift snapshot on \(host): \(changes.count) path(s), \(pipDrift.count) pip change(s)\n\nHost: \(host)\nTime: \(Timestamp.format(now))\n\n"
         var entries: [SnapshotEntry] = built.included.map { SnapshotEntry($0, inTree: true, reason: nil) }
@@ -66,6 +80,7 @@ public struct Journal {
         let who = GitPerson(name: "drift", email: "drift@\(host)", time: now)
         let snap = try repo.createCommit(tree: built.tree, parents: [previous ?? base], author: who, committer: who, message: msg)
         try repo.setReference(Self.ref, to: snap)
+        return complete
     }
 
     /// All snapshots, newest first.

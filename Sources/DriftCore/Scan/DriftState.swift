@@ -28,6 +28,8 @@ public struct DriftState: Codable, Sendable {
     /// Export ids pushed, by remote URL (so a re-run pushes nothing).
     public var pushed: [String: [String]]?
     public var lastPush: String?
+    /// `Journal.fingerprint` of the drift last recorded in full.
+    public var journalFingerprint: String?
 
     enum CodingKeys: String, CodingKey {
         case schema, commit, items
@@ -37,6 +39,7 @@ public struct DriftState: Codable, Sendable {
         case lastExportId = "last_export_id"
         case pushed
         case lastPush = "last_push"
+        case journalFingerprint = "journal_fingerprint"
     }
 
     public init(commit: String) { self.commit = commit }

@@ -54,9 +54,15 @@ public struct ScanRunner {
             result.issues.sort { PathBytes.less($0.path, $1.path) }
             if oldPip?.entries != p.newCache.entries { try state.saveCache(p.newCache, name: "pipcache") }
         }
-        if journal {
-            try Journal(state: state, manifestDir: manifestDir, commit: manifest.commit)
-                .record(result.changes, pip: pip, requirements: baseline?.requirements, root: rootBytes, policy: policy, now: now)
+        if journal && !(result.changes.isEmpty && pip.allSatisfy(\.allowed)) {
+            // Persistent drift is recorded once: unchanged drift skips reading the files again.
+            let fp = try Journal.fingerprint(result.changes, pip: pip)
+            let journal = Journal(state: state, manifestDir: manifestDir, commit: manifest.commit)
+            let hasSnapshot = try journal.latest() != nil
+            if st.journalFingerprint != fp || !hasSnapshot {
+                let complete = try journal.record(result.changes, pip: pip, requirements: baseline?.requirements, root: rootBytes, policy: policy, now: now)
+                st.journalFingerprint = complete ? fp : nil
+            }
         }
         var report = ScanReport(commit: manifest.commit, root: rootBytes, host: Output.hostName(), scannedAt: now,
                                 changes: result.changes, pip: pip, issues: result.issues,
