@@ -82,18 +82,6 @@ public struct Journal {
         try repo.setReference(Self.ref, to: snap)
         return complete
     }
-
-    /// All snapshots, newest first.
-    public func history() throws -> [ObjectID] {
-        guard let (repo, head) = try latest(), let base = ObjectID(hex: commit) else { return [] }
-        var out: [ObjectID] = []
-        var cur: ObjectID? = head
-        while let c = cur, c != base {
-            out.append(c)
-            cur = try repo.parents(of: c).first
-        }
-        return out
-    }
 }
 
 /// A parsed snapshot commit message.

@@ -21,11 +21,6 @@ public enum PathBytes {
         return out
     }
 
-    /// Whether the bytes are valid UTF-8 (so JSON can carry them as a plain string).
-    public static func isUTF8(_ bytes: [UInt8]) -> Bool {
-        String(validating: bytes, as: UTF8.self) != nil
-    }
-
     private static func utf8SequenceLength(_ b: [UInt8], at i: Int) -> Int {
         let c = b[i]
         let len: Int
