@@ -50,23 +50,21 @@ public struct Digest: Hashable, Sendable, Comparable {
     }
 
     /// Lowercase hex.
-    public var hex: String {
-        String(unsafeUninitializedCapacity: 64) { buf in
-            let digits: StaticString = "0123456789abcdef"
-            var i = 0
-            for w in [w0, w1, w2, w3] {
-                var shift: UInt64 = 60
-                for _ in 0..<16 {
-                    buf[i] = digits.utf8Start[Int((w >> shift) & 0xF)]
-                    i += 1
-                    shift &-= 4
-                }
-            }
-            return 64
-        }
-    }
+    public var hex: String { hexEncode(bytes) }
 
     public static func < (a: Digest, b: Digest) -> Bool { (a.w0, a.w1, a.w2, a.w3) < (b.w0, b.w1, b.w2, b.w3) }
+}
+
+/// Lowercase hex of any bytes (digests, git object ids).
+func hexEncode(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out = [UInt8]()
+    out.reserveCapacity(bytes.count * 2)
+    for b in bytes {
+        out.append(digits[Int(b >> 4)])
+        out.append(digits[Int(b & 0xF)])
+    }
+    return String(decoding: out, as: UTF8.self)
 }
 
 /// One reusable SHA-256 context (OpenSSL EVP). Not thread-safe: one per worker.

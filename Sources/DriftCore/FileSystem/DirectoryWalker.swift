@@ -63,11 +63,11 @@ public struct DirectoryWalker {
             ? dup(state.rootFD)
             : withCPath(dir) { openat(state.rootFD, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
         if fd < 0 {
-            state.issues.append(ScanIssue(path: dir, message: "cannot open directory: \(errnoText(errno))"))
+            state.issues.append(ScanIssue(path: dir, message: "cannot open directory: \(errnoText(errno))", unreadableDirectory: true))
             return
         }
         guard let d = fdopendir(fd) else {
-            state.issues.append(ScanIssue(path: dir, message: "cannot read directory: \(errnoText(errno))"))
+            state.issues.append(ScanIssue(path: dir, message: "cannot read directory: \(errnoText(errno))", unreadableDirectory: true))
             close(fd)
             return
         }
@@ -127,10 +127,13 @@ func bytesCompare(_ a: [UInt8], _ b: [UInt8]) -> Int {
 public struct ScanIssue: Sendable, Equatable {
     public var path: [UInt8]
     public var message: String
+    /// A directory whose contents are unknown: nothing below it may be called deleted.
+    public var unreadableDirectory: Bool
 
-    public init(path: [UInt8], message: String) {
+    public init(path: [UInt8], message: String, unreadableDirectory: Bool = false) {
         self.path = path
         self.message = message
+        self.unreadableDirectory = unreadableDirectory
     }
 }
 

@@ -43,10 +43,7 @@ public struct ObjectID: Hashable, Sendable, CustomStringConvertible {
         return o
     }
 
-    public var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: raw.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xF)]] }, as: UTF8.self)
-    }
+    public var hex: String { hexEncode(raw) }
     public var description: String { hex }
 }
 

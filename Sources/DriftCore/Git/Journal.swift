@@ -38,6 +38,9 @@ public struct Journal {
         return try GitRepository(path: path)
     }
 
+    /// Whether the journal branch exists as a loose ref (libgit2 writes it loose).
+    public var hasSnapshotRef: Bool { FileManager.default.fileExists(atPath: path + "/" + Self.ref) }
+
     /// The latest snapshot commit, if any.
     public func latest() throws -> (GitRepository, ObjectID)? {
         guard let repo = try open(create: false), let id = repo.reference(Self.ref) else { return nil }

@@ -58,8 +58,9 @@ public struct ScanRunner {
             // Persistent drift is recorded once: unchanged drift skips reading the files again.
             let fp = try Journal.fingerprint(result.changes, pip: pip)
             let journal = Journal(state: state, manifestDir: manifestDir, commit: manifest.commit)
-            let hasSnapshot = try journal.latest() != nil
-            if st.journalFingerprint != fp || !hasSnapshot {
+            // A file test, not a repository open: recording is idempotent, so a snapshot
+            // missed here only costs one redundant `record`.
+            if st.journalFingerprint != fp || !journal.hasSnapshotRef {
                 let complete = try journal.record(result.changes, pip: pip, requirements: baseline?.requirements, root: rootBytes, policy: policy, now: now)
                 st.journalFingerprint = complete ? fp : nil
             }

@@ -19,7 +19,7 @@ public struct TreeWalk {
             let (c, secret) = classifier.classifyAll(path, isDirectory: stat.kind == .directory)
             if c != .ignore { out.append(ClassifiedEntry(path: path, stat: stat, fileClass: c, secret: secret)) }
         }
-        let unreadable = issues.filter { $0.message.hasPrefix("cannot open directory") || $0.message.hasPrefix("cannot read directory") }.map(\.path)
+        let unreadable = issues.filter(\.unreadableDirectory).map(\.path)
         return TreeWalk(entries: out, issues: issues, unreadableDirectories: unreadable)
     }
 }
