@@ -10,7 +10,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         .systemLibrary(
@@ -28,7 +27,6 @@ let package = Package(
             dependencies: [
                 "CLibGit2",
                 "CCrypto",
-                .product(name: "Yams", package: "Yams"),
             ],
             resources: [.embedInCode("Resources/default.yaml")]
         ),
