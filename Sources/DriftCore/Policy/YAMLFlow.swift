@@ -213,29 +213,24 @@ extension YAMLParser {
         guard let e = at(l, k + 1) else {
             throw .unsupported(number(l), "a quoted string that does not end on its line")
         }
-        let simple: [UInt8: UInt32] = [
-            0x30: 0, 0x61: 7, 0x62: 8, 0x74: 9, 0x09: 9, 0x6E: 10, 0x76: 11, 0x66: 12, 0x72: 13,
-            0x65: 27, 0x20: 32, 0x22: 34, 0x2F: 47, 0x5C: 92, 0x4E: 0x85, 0x5F: 0xA0,
-            0x4C: 0x2028, 0x50: 0x2029,
-        ]
         var value: UInt32
         var next = k + 2
-        if let v = simple[e] {
+        if let v = YAMLChar.escapes[e] {
             value = v
         } else {
             let digits = e == 0x78 ? 2 : e == 0x75 ? 4 : e == 0x55 ? 8 : 0
-            guard digits > 0 else { throw .syntax(number(l), "unknown escape \(word(l, k)) in a double-quoted string") }
+            guard digits > 0 else { throw .syntax(number(l), "unknown escape \(excerpt(l, k, 2)) in a double-quoted string") }
             value = 0
             for i in 0..<digits {
                 guard let h = at(l, next + i).flatMap(YAMLChar.hexValue) else {
-                    throw .syntax(number(l), "escape \(word(l, k)) needs \(digits) hex digits")
+                    throw .syntax(number(l), "escape \(excerpt(l, k, 2 + digits)) needs \(digits) hex digits")
                 }
                 value = value << 4 | h
             }
             next += digits
         }
         guard let scalar = Unicode.Scalar(value) else {
-            throw .syntax(number(l), "escape \(word(l, k)) is not a Unicode character")
+            throw .syntax(number(l), "escape \(excerpt(l, k, next - k)) is not a Unicode character")
         }
         UTF8.encode(scalar) { out.append($0) }
         return next
@@ -267,6 +262,13 @@ enum YAMLChar {
     static let closeBracket = UInt8(ascii: "]")
     static let openBrace = UInt8(ascii: "{")
     static let closeBrace = UInt8(ascii: "}")
+
+    /// YAML's one-character escapes in double quotes (`\0` … `\P`) and their code points.
+    static let escapes: [UInt8: UInt32] = [
+        0x30: 0, 0x61: 7, 0x62: 8, 0x74: 9, 0x09: 9, 0x6E: 10, 0x76: 11, 0x66: 12, 0x72: 13,
+        0x65: 27, 0x20: 32, 0x22: 34, 0x2F: 47, 0x5C: 92, 0x4E: 0x85, 0x5F: 0xA0,
+        0x4C: 0x2028, 0x50: 0x2029,
+    ]
 
     static func isSpace(_ c: UInt8) -> Bool { c == space || c == tab }
 

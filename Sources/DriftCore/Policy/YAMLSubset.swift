@@ -85,7 +85,7 @@ struct YAMLParser {
     func expectLineEnd(_ l: Int, _ c: Int) throws(YAMLError) {
         let k = firstNonSpace(l, from: c)
         guard let ch = at(l, k) else { return }
-        if ch == YAMLChar.hash && k > c { return }
+        if ch == YAMLChar.hash && at(l, k - 1).map(YAMLChar.isSpace) == true { return }
         if ch == YAMLChar.colon {
             throw .unsupported(number(l), "a quoted string or [ ] / { } as a key (write the key plain)")
         }
@@ -94,10 +94,20 @@ struct YAMLParser {
 
     /// A short quotable excerpt starting at (l, c) for error messages.
     func word(_ l: Int, _ c: Int) -> String {
-        var k = c
-        while let ch = at(l, k), k - c < 40, k == c || !(YAMLChar.isSpace(ch) || YAMLChar.isFlowIndicator(ch)) { k += 1 }
+        guard let first = at(l, c) else { return "the end of the line" }
+        var k = c + 1
+        while !YAMLChar.isFlowIndicator(first), let ch = at(l, k), k - c < 40,
+              !(YAMLChar.isSpace(ch) || YAMLChar.isFlowIndicator(ch)) {
+            k += 1
+        }
+        return excerpt(l, c, k - c)
+    }
+
+    /// Up to `count` bytes of line `l` from column `c`, in single quotes.
+    func excerpt(_ l: Int, _ c: Int, _ count: Int) -> String {
         let start = lines[l].lowerBound + c
-        return "'" + String(decoding: bytes[start..<(start + k - c)], as: UTF8.self) + "'"
+        let end = min(start + count, lines[l].upperBound)
+        return "'" + String(decoding: bytes[start..<end], as: UTF8.self) + "'"
     }
 
     /// Skips blank and comment lines; returns the indentation of line `li`, or -1 at the end
