@@ -145,6 +145,7 @@ struct FuzzTests {
             let gate = try drift(["gate", "--repo", f.upstream, "--ledger", f.dir.sub("ledger"), "--policy", policy])
             #expect(gate.code == 2)
             #expect(gate.err.split(separator: "\n").count == 1, "\(gate.err)")
+            #expect(gate.err.hasPrefix("drift: \(policy):\(line): unsupported YAML: nesting deeper"), "\(gate.err)")
         }
         #expect(try sh("find . | sort", cwd: f.workspace) == before)
     }
