@@ -21,8 +21,8 @@ struct YAMLGenerator {
     }
 
     var rng: Fuzz.RNG
-    private static let pieces = ["a", "Z", "7", "/", ".", "-", "*", "é", " ", "#", ":", "'", "\"", "\\", "\t", "[", "!",
-                                 "ü", "😀", "~", ",", "{", "b", "c", "x", "9", "Ω", "q", "r"]
+    private static let pieces = ["a", "Z", "7", "/", ".", "-", "*", "é", " ", "#", ":", "'", "\"", "\\", "\t", "[",
+                                 "!", "ü", "😀", "~", ",", "{", "b", "c", "x", "9", "Ω", "q", "r"]
 
     mutating func chance(_ n: Int) -> Bool { rng.below(n) == 0 }
 
@@ -91,7 +91,9 @@ struct YAMLGenerator {
 
     /// Plain when safe, else 'single' or "double" quoted (with escapes).
     mutating func scalar(_ s: String, inFlow: Bool) -> String {
-        let safe = s.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) || "/.".unicodeScalars.contains($0) }
+        let safe = s.unicodeScalars.allSatisfy {
+            $0.properties.isAlphabetic || ("0"..."9").contains($0) || "/.".unicodeScalars.contains($0)
+        }
         if !s.isEmpty && safe && chance(2) { return s }
         if chance(2) { return "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
         var out = "\""

@@ -219,7 +219,9 @@ extension YAMLParser {
             value = v
         } else {
             let digits = e == 0x78 ? 2 : e == 0x75 ? 4 : e == 0x55 ? 8 : 0
-            guard digits > 0 else { throw .syntax(number(l), "unknown escape \(excerpt(l, k, 2)) in a double-quoted string") }
+            guard digits > 0 else {
+                throw .syntax(number(l), "unknown escape \(excerpt(l, k, 2)) in a double-quoted string")
+            }
             value = 0
             for i in 0..<digits {
                 guard let h = at(l, next + i).flatMap(YAMLChar.hexValue) else {

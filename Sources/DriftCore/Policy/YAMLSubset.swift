@@ -250,7 +250,7 @@ struct YAMLParser {
             if YAMLChar.cannotStartPlain(first) { return nil }
             end = c
             while let ch = at(l, end) {
-                if ch == YAMLChar.hash && end > c && YAMLChar.isSpace(bytes[lines[l].lowerBound + end - 1]) { return nil }
+                if ch == YAMLChar.hash && at(l, end - 1).map(YAMLChar.isSpace) == true { return nil }
                 if ch == YAMLChar.colon && (at(l, end + 1).map(YAMLChar.isSpace) ?? true) { break }
                 end += 1
             }
