@@ -36,7 +36,7 @@ public struct Exporter {
     public func run() throws -> Summary? {
         let mdir = runner.manifestDir
         let (manifest, _) = try mdir.load()
-        let root = runner.root ?? PathBytes.display(manifest.root)
+        let root = runner.root ?? PathBytes.fsString(manifest.root)
         try refuseWriteUnder(root: root, target: output, what: "export directory")
         try checkOutputDirectory()
         let lock = try StateLock(state: runner.state, wait: runner.waitSeconds)

@@ -52,10 +52,10 @@ public struct ImageCheck {
                                 paths: unclean))
 
         // 2. The image's workspace is what its manifest says (no drift baked in).
-        let inside = workspace ?? PathBytes.display(manifest.root)
+        let inside = workspace ?? PathBytes.fsString(manifest.root)
         let root = rootfs + (inside.hasPrefix("/") ? "" : "/") + inside
         let scan = try Scanner(manifest: manifest, policy: policy, root: Array(root.utf8), cache: nil).run()
-        let drifted = scan.changes.map { "\(PathBytes.display($0.path)) (\($0.change.rawValue))" } + scan.issues.map { "\(PathBytes.display($0.path)) (\($0.message))" }
+        let drifted = scan.changes.map { "\(PathBytes.display($0.path)) (\($0.change.rawValue))" } + scan.issues.map { "\(PathBytes.display($0.path)) (\(DriftError.neutralised($0.message)))" }
         findings.append(Finding(check: "workspace", ok: drifted.isEmpty,
                                 detail: drifted.isEmpty ? "\(root) matches its manifest" : "\(scan.changes.count) drifted path(s) baked into \(root)",
                                 paths: drifted))
@@ -66,14 +66,16 @@ public struct ImageCheck {
             let allow = Set(policy.pipAllow.map(normalizedDistributionName)).union(Self.bootstrap)
             var installed: [String: String] = [:]
             for sp in pip.sitePackages { for d in sp.distributions { installed[d.name] = d.version } }
+            // Distribution names and versions come from the image's metadata: quoted as names.
+            let q = { (t: String) in PathBytes.display(text: t) }
             for (name, version) in pip.pins.sorted(by: { $0.key < $1.key }) {
-                guard let v = installed[name] else { problems.append("\(name)==\(version) pinned but not installed"); continue }
+                guard let v = installed[name] else { problems.append("\(q(name))==\(q(version)) pinned but not installed"); continue }
                 if PEP440Version(v).flatMap({ a in PEP440Version(version).map { a == $0 } }) != true && v != version {
-                    problems.append("\(name) \(v) installed, \(version) pinned")
+                    problems.append("\(q(name)) \(q(v)) installed, \(q(version)) pinned")
                 }
             }
             for (name, v) in installed.sorted(by: { $0.key < $1.key }) where pip.pins[name] == nil && !allow.contains(name) {
-                problems.append("\(name)==\(v) installed but not pinned")
+                problems.append("\(q(name))==\(q(v)) installed but not pinned")
             }
             if pip.requirements == nil { problems.append("no requirements file recorded (--requirements)") }
             findings.append(Finding(check: "pip-pins", ok: problems.isEmpty,

@@ -43,12 +43,15 @@ public struct LedgerReader {
         let (entries, issues) = try DirectoryWalker(root: Array(ledger.utf8)).walk { _ in true }
         if let i = issues.first { throw DriftError("\(ledger)/\(PathBytes.display(i.path)): \(i.message)") }
         var dirs: [String] = []
-        for e in entries {
-            let p = PathBytes.display(e.path)
-            if p == Exporter.bundleFile || p.hasSuffix("/" + Exporter.bundleFile) {
-                guard e.stat.kind == .regular else { throw DriftError("ledger entry \(p): not a regular file") }
-                dirs.append(p == Exporter.bundleFile ? "." : String(p.dropLast(Exporter.bundleFile.count + 1)))
+        let bundle = Array(Exporter.bundleFile.utf8)
+        for e in entries where e.path == bundle || e.path.suffix(bundle.count + 1).elementsEqual([0x2F] + bundle) {
+            guard e.stat.kind == .regular else { throw DriftError("ledger entry \(PathBytes.display(e.path)): not a regular file") }
+            let dir = e.path == bundle ? Array(".".utf8) : Array(e.path.dropLast(bundle.count + 1))
+            // A directory name that a String cannot hold exactly would be read as another name.
+            guard String(validating: dir, as: UTF8.self) != nil, !PathBytes.isSuspicious(dir) else {
+                throw DriftError("ledger entry \(PathBytes.display(dir)): directory name is not plain UTF-8 text")
             }
+            dirs.append(PathBytes.fsString(dir))
         }
         return dirs.sorted()
     }

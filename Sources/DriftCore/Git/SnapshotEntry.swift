@@ -86,10 +86,12 @@ public struct SnapshotPip: Sendable {
     /// A line for people in commit messages.
     public var humanLine: String {
         let c = change
-        var s = "  \(c.change.padding(toLength: 11, withPad: " ", startingAt: 0))\(c.name ?? "(files no RECORD owns)")"
-        if let f = c.from, let t = c.to, f != t { s += " \(f) -> \(t)" } else if let v = c.to ?? c.from { s += " \(v)" }
-        if let u = c.url { s += " from \(u)" }
-        if !c.files.isEmpty { s += ": " + c.files.prefix(20).joined(separator: ", ") + (c.files.count > 20 ? ", ..." : "") }
+        // Names, versions, URLs and file names come from site-packages metadata: quoted as names.
+        let q = { (t: String) in PathBytes.display(text: t) }
+        var s = "  \(c.change.padding(toLength: 11, withPad: " ", startingAt: 0))\(c.name.map(q) ?? "(files no RECORD owns)")"
+        if let f = c.from, let t = c.to, f != t { s += " \(q(f)) -> \(q(t))" } else if let v = c.to ?? c.from { s += " \(q(v))" }
+        if let u = c.url { s += " from \(q(u))" }
+        if !c.files.isEmpty { s += ": " + c.files.prefix(20).map(q).joined(separator: ", ") + (c.files.count > 20 ? ", ..." : "") }
         return s
     }
 }

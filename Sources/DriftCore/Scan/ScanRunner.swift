@@ -91,7 +91,7 @@ public struct ScanRunner {
         }
         let policyForWalk = try? raw.parsePolicy()
         let walkSlot = Slot<TreeWalk>(), loadSlot = Slot<(Manifest, Policy, StatCache?)>()
-        try refuseWriteUnder(root: PathBytes.display(peeked), target: state.path, what: "state dir")
+        try refuseWriteUnder(root: PathBytes.fsString(peeked), target: state.path, what: "state dir")
         let useCache = !full
         let stateDir = state
         DispatchQueue.concurrentPerform(iterations: 2) { i in
