@@ -53,7 +53,7 @@ public struct Exporter {
         guard let base = ObjectID(hex: manifest.commit) else { throw DriftError("bad base commit id") }
         let snapMessage = try repo.message(of: snapshot)
         let info = SnapshotInfo.parse(snapMessage)
-        guard snapMessage.contains("Drift-Base: \(manifest.commit)") else {
+        guard info.base == manifest.commit else {
             throw DriftError("\(runner.state.path): journal snapshot \(snapshot.hex) is not based on \(manifest.commit)")
         }
         let tree = try repo.treeOf(commit: snapshot)

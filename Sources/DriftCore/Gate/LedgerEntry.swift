@@ -218,12 +218,15 @@ public struct LedgerReader {
         }
     }
 
+    /// `Drift-Id`, `Drift-Host` and `Drift-Base` from the message's trailer block (one
+    /// parser, `Trailers`); a key given more than once is absent. The host is quoted as a
+    /// name: it came from another machine and reaches text.
     static func trailers(_ message: String) -> [String: String] {
+        let t = Trailers(message)
         var out: [String: String] = [:]
-        for line in message.split(separator: "\n") {
-            for key in ["Drift-Id", "Drift-Host", "Drift-Base"] where line.hasPrefix(key + ": ") {
-                out[key] = String(line.dropFirst(key.count + 2)).trimmingCharacters(in: .whitespaces)
-            }
+        for key in ["Drift-Id", "Drift-Host", "Drift-Base"] {
+            guard let v = t.single(key)?.trimmingCharacters(in: .whitespaces) else { continue }
+            out[key] = key == "Drift-Host" ? PathBytes.display(text: v) : v
         }
         return out
     }

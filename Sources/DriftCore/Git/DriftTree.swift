@@ -106,12 +106,20 @@ public struct DriftTreeBuilder {
 }
 
 /// The stable id of a drift state: same base, same code content, same config/data
-/// changes → same id.
+/// changes, same secret paths and change kinds → same id.
+///
+/// A secret enters only by path and change kind, never by any hash of its content: the id
+/// is published (patch, bundle, ref names), and a hash of a short secret is an oracle for
+/// guessing it. Ids of drift without secrets are what they always were.
 public enum DriftID {
     public static func compute(base: String, tree: ObjectID, withheld: [(FileChange, String)], pip: [PipChange] = []) throws -> String {
         var s = "drift-id/1\nbase \(base)\ntree \(tree.hex)\n"
         for p in pip where !p.allowed { s += "pip \(SnapshotPip(p).line)\n" }
         for (c, _) in withheld.sorted(by: { PathBytes.less($0.0.path, $1.0.path) }) {
+            if c.secret {
+                s += "\(c.change.rawValue) \(PathBytes.escape(c.path)) secret\n"
+                continue
+            }
             s += "\(c.change.rawValue) \(PathBytes.escape(c.path)) \(c.new?.digest?.hex ?? "-") \(c.new?.gitMode ?? "-")\n"
         }
         return String(try SHA256Hasher.digest(Array(s.utf8)).hex.prefix(20))
