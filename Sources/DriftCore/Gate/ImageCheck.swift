@@ -53,7 +53,7 @@ public struct ImageCheck {
 
         // 2. The image's workspace is what its manifest says (no drift baked in).
         let inside = workspace ?? PathBytes.fsString(manifest.root)
-        let root = rootfs + (inside.hasPrefix("/") ? "" : "/") + inside
+        let root = try Self.confined(rootfs: rootfs, inside: inside)
         let scan = try Scanner(manifest: manifest, policy: policy, root: Array(root.utf8), cache: nil).run()
         let drifted = scan.changes.map { "\(PathBytes.display($0.path)) (\($0.change.rawValue))" } + scan.issues.map { "\(PathBytes.display($0.path)) (\(DriftError.neutralised($0.message)))" }
         findings.append(Finding(check: "workspace", ok: drifted.isEmpty,
@@ -83,6 +83,24 @@ public struct ImageCheck {
                                     paths: problems))
         }
         return findings
+    }
+
+    /// `ROOTFS/inside`, refused unless it resolves beneath ROOTFS: no `..` component, and
+    /// no symlink on the way that leads out (an unsigned manifest's root is untrusted).
+    static func confined(rootfs: String, inside: String) throws -> String {
+        let comps = inside.split(separator: "/", omittingEmptySubsequences: true)
+        if comps.contains("..") {
+            throw DriftError("workspace \(PathBytes.display(text: inside)): has a '..' component; it must lie beneath \(rootfs)")
+        }
+        let root = rootfs + "/" + comps.joined(separator: "/")
+        guard let realFS = canonicalPath(rootfs) else { throw DriftError("\(rootfs): image root not found") }
+        guard let real = canonicalPath(root) else {
+            throw DriftError("workspace \(PathBytes.display(text: inside)): not found beneath \(rootfs)")
+        }
+        guard real == realFS || real.hasPrefix(realFS == "/" ? "/" : realFS + "/") else {
+            throw DriftError("workspace \(PathBytes.display(text: inside)): resolves to \(PathBytes.display(text: real)), outside \(rootfs)")
+        }
+        return real
     }
 
     private func collect(_ repo: GitRepository, _ tree: ObjectID, prefix: [UInt8], into out: inout [[UInt8]: (mode: String, id: ObjectID)]) throws {

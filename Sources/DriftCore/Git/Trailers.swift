@@ -10,6 +10,7 @@ public struct Trailers: Sendable {
 
     /// Parses `message`; a message without a trailer block has none.
     public init(_ message: String) {
+        ensureLibgit2()
         var arr = git_message_trailer_array()
         pairs = []
         guard git_message_trailers(&arr, message) == 0 else { return }
