@@ -7,6 +7,10 @@ public struct DriftTreeBuilder {
     public var baseCommit: ObjectID
     public var reader: FileReader
     public var sizeLimit: Int64
+    /// Code whose bytes match a secret is withheld (checked on the exact bytes that go in).
+    public var secrets = SecretIndex()
+    /// The withheld reason for code that carries a secret's content.
+    public static let secretContent = "secret content"
 
     public init(repo: GitRepository, baseCommit: ObjectID, reader: FileReader, sizeLimit: Int64) {
         self.repo = repo
@@ -41,7 +45,7 @@ public struct DriftTreeBuilder {
         var withheld: [(FileChange, String)] = []
         for c in changes {
             guard Self.carriesContent(c) else {
-                withheld.append((c, c.secret ? "secret" : c.fileClass.rawValue))
+                withheld.append((c, c.secretContent ? Self.secretContent : c.secret ? "secret" : c.fileClass.rawValue))
                 continue
             }
             guard let new = c.new else {
@@ -65,6 +69,13 @@ public struct DriftTreeBuilder {
                 let moved = try new.digest.map { want in try SHA256Hasher.digest(bytes) != want } ?? false
                 if c.unstable || moved {
                     withheld.append((c, "changed while read"))
+                    continue
+                }
+                if secrets.matches(bytes) {
+                    var s = c
+                    s.secret = true
+                    s.secretContent = true
+                    withheld.append((s, Self.secretContent))
                     continue
                 }
                 written[c.path] = bytes

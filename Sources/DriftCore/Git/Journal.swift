@@ -62,12 +62,13 @@ public struct Journal {
     /// when some content moved while it was read (so the next scan must try again).
     @discardableResult
     public func record(_ changes: [FileChange], pip: [PipChange] = [], requirements: String? = nil,
-                       root: [UInt8], policy: Policy, now: Date) throws -> Bool {
+                       root: [UInt8], policy: Policy, now: Date, secrets: SecretIndex = SecretIndex()) throws -> Bool {
         let pipDrift = pip.filter { !$0.allowed }
         if changes.isEmpty && pipDrift.isEmpty { return true }
         guard let repo = try open(create: true), let base = ObjectID(hex: commit) else { return false }
-        let built = try DriftTreeBuilder(repo: repo, baseCommit: base, reader: FileReader(root: root), sizeLimit: policy.sizeLimit)
-            .build(changes, pip: pipDrift, requirements: requirements)
+        var builder = DriftTreeBuilder(repo: repo, baseCommit: base, reader: FileReader(root: root), sizeLimit: policy.sizeLimit)
+        builder.secrets = secrets
+        let built = try builder.build(changes, pip: pipDrift, requirements: requirements)
         let complete = !built.withheld.contains { $0.1 == "changed while read" }
         let id = try DriftID.compute(base: commit, tree: built.tree, withheld: built.withheld, pip: pipDrift)
         let previous = repo.reference(Self.ref)

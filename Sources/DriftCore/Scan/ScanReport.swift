@@ -95,6 +95,7 @@ public struct ScanReport: Codable, Sendable {
     /// The flags of one change (nil when none).
     static func flags(_ c: FileChange) -> [String]? {
         var f: [String] = []
+        if c.secretContent { f.append("secret-content") }
         if PathBytes.isSuspicious(c.path) { f.append("suspicious-name") }
         return f.isEmpty ? nil : f
     }
