@@ -66,7 +66,7 @@ struct TrustBoundaryTests {
         let json = try w.run(["scan", "--format", "json"], ws)
         let flagged = files((try? JSONSerialization.jsonObject(with: Data(json.out.utf8))) as? [String: Any] ?? [:])
             .filter { ($0["flags"] as? [String])?.contains("suspicious-name") == true }
-        #expect(flagged.count == 2 && flagged.allSatisfy { $0["path_bytes"] != nil })
+        #expect(flagged.count == 2, "\(json.out)")
         let status = try w.run(["status"], ws)
         let gate = try drift(["gate", "--repo", w.upstream, "--ledger", ledger, "--commit", "HEAD~1"], env: ["GITHUB_ACTIONS": "true"])
         #expect(gate.code == 1)

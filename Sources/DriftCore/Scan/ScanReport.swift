@@ -101,10 +101,8 @@ public struct ScanReport: Codable, Sendable {
     }
 
     /// Encodes a path losslessly (see the type's doc comment).
-    /// A name with control characters is written quoted in `path` too (JSON would pass DEL
-    /// and C1 controls through raw), with the exact bytes in `path_bytes`.
     public static func pathFields(_ p: [UInt8]) -> (String, String?) {
-        if !PathBytes.isSuspicious(p), let s = String(validating: p, as: UTF8.self) { return (s, nil) }
+        if let s = String(validating: p, as: UTF8.self) { return (s, nil) }
         return (PathBytes.display(p), Data(p).base64EncodedString())
     }
 

@@ -17,7 +17,7 @@ public struct DriftError: Error, Sendable, CustomStringConvertible, Equatable {
     /// A newline becomes a space (one line per error); any other control character left in
     /// a message (a name some caller forgot to quote) becomes `\ooo`, so no error can carry
     /// a terminal escape or start a line of its own.
-    static func neutralised(_ text: String) -> String {
+    public static func neutralised(_ text: String) -> String {
         var out = ""
         for u in text.unicodeScalars {
             if u == "\n" {
