@@ -27,7 +27,8 @@ public struct Drift: ParsableCommand {
             if code == .success || code == .validationFailure && isHelp(error) {
                 Drift.exit(withError: error)
             }
-            Output.stderr(fullMessage(for: error).split(separator: "\n").first.map { "drift: \($0)\n" } ?? "drift: invalid arguments\n")
+            let first = fullMessage(for: error).split(separator: "\n").first.map { DriftError.neutralised(String($0)) }
+            Output.stderr(first.map { "drift: \($0)\n" } ?? "drift: invalid arguments\n")
             Drift.exit(withError: ExitCode(2))
         }
     }

@@ -36,7 +36,7 @@ public struct Exporter {
     public func run() throws -> Summary? {
         let mdir = runner.manifestDir
         let (manifest, _) = try mdir.load()
-        let root = runner.root ?? PathBytes.display(manifest.root)
+        let root = runner.root ?? PathBytes.fsString(manifest.root)
         try refuseWriteUnder(root: root, target: output, what: "export directory")
         try checkOutputDirectory()
         let lock = try StateLock(state: runner.state, wait: runner.waitSeconds)
@@ -53,7 +53,7 @@ public struct Exporter {
         guard let base = ObjectID(hex: manifest.commit) else { throw DriftError("bad base commit id") }
         let snapMessage = try repo.message(of: snapshot)
         let info = SnapshotInfo.parse(snapMessage)
-        guard snapMessage.contains("Drift-Base: \(manifest.commit)") else {
+        guard info.base == manifest.commit else {
             throw DriftError("\(runner.state.path): journal snapshot \(snapshot.hex) is not based on \(manifest.commit)")
         }
         let tree = try repo.treeOf(commit: snapshot)

@@ -145,7 +145,7 @@ public func directoryNames(_ path: String) -> [String]? {
     while let ent = readdir(d) {
         let name: [UInt8] = withUnsafeBytes(of: ent.pointee.d_name) { raw in Array(raw[0..<(raw.firstIndex(of: 0) ?? raw.count)]) }
         if name == [0x2E] || name == [0x2E, 0x2E] { continue }
-        out.append(PathBytes.display(name))
+        out.append(PathBytes.fsString(name))
     }
     return out
 }

@@ -81,10 +81,9 @@ public struct Gate {
             entries += try upstream.references(under: prefix).map { try reader.readRef($0) }
         }
         var trailerIDs = Set<String>()
+        // Only the trailer block of a commit in REV's history counts, never a line of a body.
         for m in try upstream.messages(from: head) {
-            for line in m.split(separator: "\n") where line.hasPrefix("Drift-Id: ") {
-                trailerIDs.insert(line.dropFirst(10).trimmingCharacters(in: .whitespaces))
-            }
+            for id in Trailers(m).values("Drift-Id") { trailerIDs.insert(id.trimmingCharacters(in: .whitespaces)) }
         }
         var results: [EntryResult] = []
         for e in entries {

@@ -78,7 +78,8 @@ public enum GateOutput {
                 "results": results,
             ]],
         ]
-        var out = Array(try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]))
+        var out = JSONCoding.escapeControls(Array(try JSONSerialization.data(withJSONObject: doc,
+                                                                              options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])))
         out.append(0x0A)
         return out
     }

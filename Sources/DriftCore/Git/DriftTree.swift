@@ -7,6 +7,10 @@ public struct DriftTreeBuilder {
     public var baseCommit: ObjectID
     public var reader: FileReader
     public var sizeLimit: Int64
+    /// Code whose bytes match a secret is withheld (checked on the exact bytes that go in).
+    public var secrets = SecretIndex()
+    /// The withheld reason for code that carries a secret's content.
+    public static let secretContent = "secret content"
 
     public init(repo: GitRepository, baseCommit: ObjectID, reader: FileReader, sizeLimit: Int64) {
         self.repo = repo
@@ -41,7 +45,7 @@ public struct DriftTreeBuilder {
         var withheld: [(FileChange, String)] = []
         for c in changes {
             guard Self.carriesContent(c) else {
-                withheld.append((c, c.secret ? "secret" : c.fileClass.rawValue))
+                withheld.append((c, c.secretContent ? Self.secretContent : c.secret ? "secret" : c.fileClass.rawValue))
                 continue
             }
             guard let new = c.new else {
@@ -65,6 +69,13 @@ public struct DriftTreeBuilder {
                 let moved = try new.digest.map { want in try SHA256Hasher.digest(bytes) != want } ?? false
                 if c.unstable || moved {
                     withheld.append((c, "changed while read"))
+                    continue
+                }
+                if secrets.matches(bytes) {
+                    var s = c
+                    s.secret = true
+                    s.secretContent = true
+                    withheld.append((s, Self.secretContent))
                     continue
                 }
                 written[c.path] = bytes
@@ -106,12 +117,20 @@ public struct DriftTreeBuilder {
 }
 
 /// The stable id of a drift state: same base, same code content, same config/data
-/// changes → same id.
+/// changes, same secret paths and change kinds → same id.
+///
+/// A secret enters only by path and change kind, never by any hash of its content: the id
+/// is published (patch, bundle, ref names), and a hash of a short secret is an oracle for
+/// guessing it. Ids of drift without secrets are what they always were.
 public enum DriftID {
     public static func compute(base: String, tree: ObjectID, withheld: [(FileChange, String)], pip: [PipChange] = []) throws -> String {
         var s = "drift-id/1\nbase \(base)\ntree \(tree.hex)\n"
         for p in pip where !p.allowed { s += "pip \(SnapshotPip(p).line)\n" }
         for (c, _) in withheld.sorted(by: { PathBytes.less($0.0.path, $1.0.path) }) {
+            if c.secret {
+                s += "\(c.change.rawValue) \(PathBytes.escape(c.path)) secret\n"
+                continue
+            }
             s += "\(c.change.rawValue) \(PathBytes.escape(c.path)) \(c.new?.digest?.hex ?? "-") \(c.new?.gitMode ?? "-")\n"
         }
         return String(try SHA256Hasher.digest(Array(s.utf8)).hex.prefix(20))

@@ -46,7 +46,7 @@ public enum PipInventory {
         var dists: [InstalledDistribution] = []
         let top = walked.filter { !$0.path.contains(UInt8(ascii: "/")) }
         for e in top {
-            let name = PathBytes.display(e.path)
+            let name = PathBytes.fsString(e.path)
             let full = real + "/" + name
             do {
                 if name.hasSuffix(".dist-info") && e.stat.kind == .directory {
@@ -67,7 +67,7 @@ public enum PipInventory {
         }
         var unowned: [String] = []
         for e in walked where e.stat.kind != .directory {
-            let p = PathBytes.display(e.path)
+            let p = PathBytes.fsString(e.path)
             if p.hasSuffix(".pyc") || p.contains("__pycache__/") { continue }
             if !owned.contains(p) { unowned.append(p) }
         }

@@ -73,7 +73,7 @@ public struct PipScanner {
                     guard let hex = f.sha256, let sha = Digest(hex: hex) else { continue }
                     guard let abs = resolve(f.path, sitePackages: inv.path, prefix: inv.prefix) else {
                         issues.append(ScanIssue(path: Array((inv.path + "/" + d.metadataDir + "/RECORD").utf8),
-                                                message: "RECORD path '\(f.path)' escapes the environment prefix \(inv.prefix); not verified"))
+                                                message: "RECORD path \(PathBytes.display(text: f.path)) escapes the environment prefix \(inv.prefix); not verified"))
                         continue
                     }
                     checks.append((Array(abs.utf8), sha, f.size, owners.count - 1))

@@ -107,8 +107,31 @@ public enum JSONCoding {
     public static func encode<T: Encodable>(_ v: T, pretty: Bool = true) throws -> [UInt8] {
         let enc = JSONEncoder()
         enc.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-        var out = Array(try enc.encode(v))
+        var out = escapeControls(Array(try enc.encode(v)))
         out.append(0x0A)
+        return out
+    }
+
+    /// JSON escapes C0 controls but passes DEL and C1 controls (U+0080…U+009F) through raw;
+    /// they can only be inside strings, so writing them as `\u007f`/`\u00XX` keeps every
+    /// string exact while no raw control byte reaches a terminal or log.
+    static func escapeControls(_ json: [UInt8]) -> [UInt8] {
+        guard json.contains(where: { $0 == 0x7F || $0 == 0xC2 }) else { return json }
+        var out: [UInt8] = []
+        out.reserveCapacity(json.count + 16)
+        var i = 0
+        let hex = Array("0123456789abcdef".utf8)
+        while i < json.count {
+            let b = json[i]
+            if b == 0x7F || (b == 0xC2 && i + 1 < json.count && (0x80...0x9F).contains(json[i + 1])) {
+                let v = b == 0x7F ? b : json[i + 1]
+                out += Array("\\u00".utf8) + [hex[Int(v >> 4)], hex[Int(v & 0xF)]]
+                i += b == 0x7F ? 1 : 2
+                continue
+            }
+            out.append(b)
+            i += 1
+        }
         return out
     }
 }

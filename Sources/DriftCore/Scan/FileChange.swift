@@ -40,4 +40,6 @@ public struct FileChange: Sendable {
     public var firstSeen: Date
     /// The file changed while it was read; its hash is not trusted (rescanned next time).
     public var unstable: Bool = false
+    /// Code whose content is a secret's (`SecretIndex`): `secret` is set too.
+    public var secretContent: Bool = false
 }

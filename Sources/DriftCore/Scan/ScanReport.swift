@@ -26,9 +26,12 @@ public struct ScanReport: Codable, Sendable {
         public var newTarget: String?
         public var unstable: Bool?
         public var overdue: Bool?
+        /// `suspicious-name` (control characters in the name), `secret-content` (code whose
+        /// content is a secret's, withheld); absent when none.
+        public var flags: [String]?
 
         enum CodingKeys: String, CodingKey {
-            case path, change, secret, unstable, overdue
+            case path, change, secret, unstable, overdue, flags
             case pathBytes = "path_bytes"
             case fileClass = "class"
             case firstSeen = "first_seen"
@@ -89,6 +92,14 @@ public struct ScanReport: Codable, Sendable {
         case scannedAt = "scanned_at"
     }
 
+    /// The flags of one change (nil when none).
+    static func flags(_ c: FileChange) -> [String]? {
+        var f: [String] = []
+        if c.secretContent { f.append("secret-content") }
+        if PathBytes.isSuspicious(c.path) { f.append("suspicious-name") }
+        return f.isEmpty ? nil : f
+    }
+
     /// Encodes a path losslessly (see the type's doc comment).
     public static func pathFields(_ p: [UInt8]) -> (String, String?) {
         if let s = String(validating: p, as: UTF8.self) { return (s, nil) }
@@ -113,7 +124,8 @@ public struct ScanReport: Codable, Sendable {
                         oldSHA256: hexOf(c.old), newSHA256: hexOf(c.new),
                         oldTarget: target(c.old), newTarget: target(c.new),
                         unstable: c.unstable ? true : nil,
-                        overdue: deadline.map { $0.due(after: c.firstSeen) <= now })
+                        overdue: deadline.map { $0.due(after: c.firstSeen) <= now },
+                        flags: ScanReport.flags(c))
         }
         self.pip = pip
         errors = issues.map { i in

@@ -27,6 +27,8 @@ public struct ScanRunner {
         public var pip: [PipChange]
         /// The baked requirements file (relative to the root when under it).
         public var requirements: String?
+        /// The workspace's secrets, for withholding code that carries their content.
+        public var secrets = SecretIndex()
     }
 
     /// Runs a scan; `alreadyLocked` when the caller holds the state lock for longer.
@@ -42,6 +44,9 @@ public struct ScanRunner {
         let scanner = Scanner(manifest: manifest, policy: policy, root: rootBytes, cache: oldCache)
         var result = try scanner.compare(walk, now: now)
         st.merge(&result.changes)
+        let reader = FileReader(root: rootBytes)
+        let secrets = SecretIndex(walk: walk, manifest: manifest, changes: result.changes, reader: reader)
+        secrets.flag(&result.changes, walk: walk, reader: reader, sizeLimit: policy.sizeLimit)
         var pip: [PipChange] = []
         var pipCounts = (0, 0)
         let baseline = try PipBaseline.load(manifestDir, manifest: manifest)
@@ -61,7 +66,8 @@ public struct ScanRunner {
             // A file test, not a repository open: recording is idempotent, so a snapshot
             // missed here only costs one redundant `record`.
             if st.journalFingerprint != fp || !journal.hasSnapshotRef {
-                let complete = try journal.record(result.changes, pip: pip, requirements: baseline?.requirements, root: rootBytes, policy: policy, now: now)
+                let complete = try journal.record(result.changes, pip: pip, requirements: baseline?.requirements, root: rootBytes, policy: policy, now: now,
+                                                  secrets: secrets)
                 st.journalFingerprint = complete ? fp : nil
             }
         }
@@ -76,7 +82,7 @@ public struct ScanRunner {
         if oldCache?.entries != result.newCache.entries { try state.saveCache(result.newCache) }
         try state.saveState(st)
         return Outcome(report: report, result: result, manifest: manifest, policy: policy, rootBytes: rootBytes,
-                       pip: pip, requirements: baseline?.requirements)
+                       pip: pip, requirements: baseline?.requirements, secrets: secrets)
     }
 
     /// Reads MDIR and walks the root at the same time; the raw manifest bytes are dropped
@@ -91,7 +97,7 @@ public struct ScanRunner {
         }
         let policyForWalk = try? raw.parsePolicy()
         let walkSlot = Slot<TreeWalk>(), loadSlot = Slot<(Manifest, Policy, StatCache?)>()
-        try refuseWriteUnder(root: PathBytes.display(peeked), target: state.path, what: "state dir")
+        try refuseWriteUnder(root: PathBytes.fsString(peeked), target: state.path, what: "state dir")
         let useCache = !full
         let stateDir = state
         DispatchQueue.concurrentPerform(iterations: 2) { i in
