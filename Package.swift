@@ -23,11 +23,13 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        .systemLibrary(name: "CSys", path: "Sources/CSys"),
         .target(
             name: "DriftCore",
             dependencies: [
                 "CLibGit2",
                 "CCrypto",
+                "CSys",
                 .product(name: "Yams", package: "Yams"),
             ],
             resources: [.embedInCode("Resources/default.yaml")]

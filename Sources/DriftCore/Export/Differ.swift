@@ -26,7 +26,8 @@ public struct Differ {
         try repo.writeObjectsToMemory()
         guard let base = ObjectID(hex: outcome.manifest.commit) else { throw DriftError("bad base commit id") }
         let built = try DriftTreeBuilder(repo: repo, baseCommit: base, reader: FileReader(root: outcome.rootBytes),
-                                         sizeLimit: .max).build(changes, pip: outcome.pip, requirements: outcome.requirements)
+                                         sizeLimit: .max).build(changes, pip: outcome.pip, requirements: outcome.requirements,
+                                                contents: outcome.result.contents)
         var header = ""
         for (c, _) in built.withheld {
             let p = PathBytes.display(c.path)

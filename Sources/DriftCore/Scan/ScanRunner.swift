@@ -61,8 +61,10 @@ public struct ScanRunner {
             // A file test, not a repository open: recording is idempotent, so a snapshot
             // missed here only costs one redundant `record`.
             if st.journalFingerprint != fp || !journal.hasSnapshotRef {
-                let complete = try journal.record(result.changes, pip: pip, requirements: baseline?.requirements, root: rootBytes, policy: policy, now: now)
-                st.journalFingerprint = complete ? fp : nil
+                let recorded = try journal.record(result.changes, pip: pip, requirements: baseline?.requirements,
+                                                  root: rootBytes, policy: policy, now: now, contents: result.contents)
+                Self.adopt(recorded.observed, into: &result.changes)
+                st.journalFingerprint = recorded.complete && recorded.observed.isEmpty ? fp : nil
             }
         }
         var report = ScanReport(commit: manifest.commit, root: rootBytes, host: Output.hostName(), scannedAt: now,
@@ -77,6 +79,25 @@ public struct ScanRunner {
         try state.saveState(st)
         return Outcome(report: report, result: result, manifest: manifest, policy: policy, rootBytes: rootBytes,
                        pip: pip, requirements: baseline?.requirements)
+    }
+
+    /// The journal read some files itself (the scan trusted the stat cache for them): the
+    /// report says what that read saw, so report and journal never disagree about a version.
+    static func adopt(_ observed: [[UInt8]: EntryState], into changes: inout [FileChange]) {
+        if observed.isEmpty { return }
+        changes = changes.compactMap { c in
+            guard let seen = observed[c.path] else { return c }
+            var c = c
+            c.new = seen
+            c.unstable = false
+            if let old = c.old, old.kind == .regular, old.digest == seen.digest, old.size == seen.size {
+                if old.executable == seen.executable { return nil }
+                c.change = .mode
+            } else if c.old?.kind == .regular {
+                c.change = .modified
+            }
+            return c
+        }
     }
 
     /// Reads MDIR and walks the root at the same time; the raw manifest bytes are dropped
