@@ -3,7 +3,7 @@ public enum ReportText {
     public static func render(_ r: ScanReport, color: Bool) -> String {
         func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
         var out = ""
-        let head = r.clean ? paint("clean", "32") : paint("DRIFT", "1;31")
+        let head = r.hasDrift ? paint("DRIFT", "1;31") : r.complete ? paint("clean", "32") : paint("INCOMPLETE", "1;33")
         out += "\(head): \(r.root) against \(r.commit.prefix(12)) on \(r.host) at \(r.scannedAt)\n"
         out += "checked \(r.summary.checked) entries, hashed \(r.summary.hashed), drifted \(r.summary.drifted), errors \(r.summary.errors)\n"
         for cls in FileClass.allCases where cls != .ignore {
