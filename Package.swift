@@ -42,7 +42,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "drift", dependencies: ["DriftCLI"]),
-        .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore", "drift"]),
+        .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore", "DriftCLI", "drift"]),
     ],
     swiftLanguageModes: [.v6]
 )

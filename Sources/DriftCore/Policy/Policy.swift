@@ -159,7 +159,9 @@ public struct Policy: Sendable {
                                         ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10), ("B", 1)]
         for (u, m) in units where t.hasSuffix(u) {
             guard let n = Int64(t.dropLast(u.count).trimmingCharacters(in: .whitespaces)), n >= 0 else { return nil }
-            return n * m
+            // Checked: 9999999999GiB is an error, not a trap.
+            let (v, overflow) = n.multipliedReportingOverflow(by: m)
+            return overflow ? nil : v
         }
         guard let n = Int64(t), n >= 0 else { return nil }
         return n

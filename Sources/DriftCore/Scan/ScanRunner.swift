@@ -11,6 +11,9 @@ public struct ScanRunner {
     public var waitSeconds: Double = 0
     /// Record new drift in the journal (every verb that scans does, so nothing seen is lost).
     public var journal = true
+    /// Other files this run will write (`--log`, `--metrics`), refused inside the root
+    /// before anything is scanned or written.
+    public var writeTargets: [(path: String, what: String)] = []
 
     public init(manifestDir: ManifestDirectory, root: String?, state: StateDirectory) {
         self.manifestDir = manifestDir
@@ -110,9 +113,11 @@ public struct ScanRunner {
             _ = try raw.parseManifest()
             throw DriftError("\(raw.manifestFile): manifest has no root")
         }
+        try raw.verifyPolicyPin()
         let policyForWalk = try? raw.parsePolicy()
         let walkSlot = Slot<TreeWalk>(), loadSlot = Slot<(Manifest, Policy, StatCache?)>()
         try refuseWriteUnder(root: PathBytes.display(peeked), target: state.path, what: "state dir")
+        for t in writeTargets { try refuseWriteUnder(root: PathBytes.display(peeked), target: t.path, what: t.what) }
         let useCache = !full
         let stateDir = state
         DispatchQueue.concurrentPerform(iterations: 2) { i in
