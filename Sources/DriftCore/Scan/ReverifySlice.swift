@@ -12,7 +12,7 @@ public struct ReverifySlice: Sendable, Equatable {
 
     public static let defaultEvery = 288
     /// Smallest allowed rotation: a slice is then at most 5% of a full hash.
-    public static let minimumEvery = 20
+    public static let minimumEvery = 25
 
     public init(every: Int, scan: Int) {
         self.every = max(1, every)
@@ -20,8 +20,11 @@ public struct ReverifySlice: Sendable, Equatable {
     }
 
     /// Whether `path` is re-hashed by this scan.
-    public func contains(_ path: [UInt8]) -> Bool {
-        Int(Self.slot(path) % UInt64(every)) == ((scan % every) + every) % every
+    public func contains(_ path: [UInt8]) -> Bool { contains(slot: Self.slot(path)) }
+
+    /// Whether a path with this `slot(_:)` is re-hashed by this scan.
+    public func contains(slot: UInt64) -> Bool {
+        Int(slot % UInt64(every)) == ((scan % every) + every) % every
     }
 
     /// FNV-1a of the path bytes: stable across runs and machines.
@@ -31,6 +34,9 @@ public struct ReverifySlice: Sendable, Equatable {
             h ^= UInt64(b)
             h = h &* 0x100_0000_01b3
         }
-        return h
+        // splitmix64's finaliser: FNV's low bits alone spread similar names unevenly.
+        h = (h ^ (h >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        h = (h ^ (h >> 27)) &* 0x94d0_49bb_1331_11eb
+        return h ^ (h >> 31)
     }
 }

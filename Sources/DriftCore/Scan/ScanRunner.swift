@@ -42,7 +42,10 @@ public struct ScanRunner {
         defer { withExtendedLifetime(lock) {} }
         var st = try state.loadState(commit: manifest.commit)
         let now = Timestamp.now()
-        let scanner = Scanner(manifest: manifest, policy: policy, root: rootBytes, cache: oldCache)
+        var scanner = Scanner(manifest: manifest, policy: policy, root: rootBytes, cache: oldCache)
+        let scanNumber = max(0, st.scans ?? 0)
+        scanner.reverify = ReverifySlice(every: policy.reverifyEvery, scan: scanNumber)
+        st.scans = scanNumber < Int(Int32.max) ? scanNumber + 1 : 0
         var result = try scanner.compare(walk, now: now)
         st.merge(&result.changes)
         var pip: [PipChange] = []
