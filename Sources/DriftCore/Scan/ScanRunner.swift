@@ -47,6 +47,7 @@ public struct ScanRunner {
         scanner.reverify = ReverifySlice(every: policy.reverifyEvery, scan: scanNumber)
         st.scans = scanNumber < Int(Int32.max) ? scanNumber + 1 : 0
         var result = try scanner.compare(walk, now: now)
+        try checkBytecode(&result, walk: walk, root: rootBytes)
         st.merge(&result.changes)
         var pip: [PipChange] = []
         var pipCounts = (0, 0)
@@ -85,6 +86,24 @@ public struct ScanRunner {
         try state.saveState(st)
         return Outcome(report: report, result: result, manifest: manifest, policy: policy, rootBytes: rootBytes,
                        pip: pip, requirements: baseline?.requirements)
+    }
+
+    /// Pyc changes are verified against their sources (`BytecodeCheck`): legitimate runtime
+    /// bytecode is no drift, forged bytecode is `bytecode` drift.
+    private func checkBytecode(_ result: inout Scanner.Result, walk: TreeWalk, root: [UInt8]) throws {
+        let pycs = Set(result.changes.lazy.filter { BytecodeCheck.parse($0.path) != nil }.map(\.path))
+        let old = full ? nil : state.loadCache(name: "pyccache")
+        if pycs.isEmpty {
+            if old?.entries.isEmpty == false { try state.saveCache(StatCache(), name: "pyccache") }
+            return
+        }
+        var stats: [[UInt8]: FileStat] = [:]
+        for e in walk.entries where pycs.contains(e.path) { stats[e.path] = e.stat }
+        let checked = BytecodeCheck(root: root, cache: old).apply(result.changes, stats: stats)
+        result.changes = checked.changes
+        result.issues += checked.issues
+        result.issues.sort { PathBytes.less($0.path, $1.path) }
+        if old?.entries != checked.newCache.entries { try state.saveCache(checked.newCache, name: "pyccache") }
     }
 
     /// The journal read some files itself (the scan trusted the stat cache for them): the
