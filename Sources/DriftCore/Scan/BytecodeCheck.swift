@@ -131,7 +131,7 @@ public struct BytecodeCheck {
     }
 
     /// The verifier, run by the interpreter with `-I -S -B`: reads records from stdin and
-    /// writes one byte per record: `L` loadable and equal to a fresh compile, `F` loadable
+    /// writes its cache tag, a newline, then one byte per record: `L` loadable and equal to a fresh compile, `F` loadable
     /// and different (forged), `S` Python would not load it (stale header, wrong magic).
     static let script = """
         import sys, marshal, importlib.util
@@ -142,7 +142,7 @@ public struct BytecodeCheck {
             n = int.from_bytes(d[i:i + 8], 'little'); i += 8
             b = d[i:i + n]; i += n
             return b
-        out = bytearray()
+        out = bytearray(sys.implementation.cache_tag.encode() + b'\n')
         while i < len(d):
             name, src, pyc, meta = take(), take(), take(), take()
             opt = meta[0]; mtime = int.from_bytes(meta[1:9], 'little'); size = int.from_bytes(meta[9:17], 'little')
@@ -184,10 +184,11 @@ public struct BytecodeCheck {
         for exe in interpreters(tag) where FileManager.default.isExecutableFile(atPath: exe) {
             // An interpreter inside the scanned tree is the attacker's: never run it.
             if (try? WriteTarget.refuseInside(root: rootPath, target: exe, what: "interpreter")) == nil { continue }
-            let probe = "import sys; sys.stdout.write(sys.implementation.cache_tag)"
-            guard let t = Self.run(exe, probe, []), String(decoding: t, as: UTF8.self) == tag else { continue }
-            guard let out = Self.run(exe, Self.script, input), out.count == items.count else { continue }
-            return out
+            // One start per tag: the verifier names its own tag before its verdicts.
+            let head = Array((tag + "\n").utf8)
+            guard let out = Self.run(exe, Self.script, input), out.starts(with: head),
+                  out.count == head.count + items.count else { continue }
+            return Array(out.dropFirst(head.count))
         }
         return nil
     }
