@@ -142,7 +142,7 @@ public struct BytecodeCheck {
             n = int.from_bytes(d[i:i + 8], 'little'); i += 8
             b = d[i:i + n]; i += n
             return b
-        out = bytearray(sys.implementation.cache_tag.encode() + b'\n')
+        out = bytearray(sys.implementation.cache_tag.encode() + bytes([10]))
         while i < len(d):
             name, src, pyc, meta = take(), take(), take(), take()
             opt = meta[0]; mtime = int.from_bytes(meta[1:9], 'little'); size = int.from_bytes(meta[9:17], 'little')
