@@ -22,11 +22,13 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        .systemLibrary(name: "CSys", path: "Sources/CSys"),
         .target(
             name: "DriftCore",
             dependencies: [
                 "CLibGit2",
                 "CCrypto",
+                "CSys",
             ],
             resources: [.embedInCode("Resources/default.yaml")]
         ),
@@ -38,7 +40,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "drift", dependencies: ["DriftCLI"]),
-        .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore", "drift"]),
+        .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore", "DriftCLI", "drift"]),
     ],
     swiftLanguageModes: [.v6]
 )

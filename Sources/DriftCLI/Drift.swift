@@ -34,6 +34,18 @@ public struct Drift: ParsableCommand {
     }
 
     private static func isHelp(_ error: Error) -> Bool { exitCode(for: error) == .success }
+
+    /// Parses and validates an argument vector without running it: nil when it would run,
+    /// else the one `drift: …` line drift prints for it (the CLI fuzz target calls this).
+    public static func checkArguments(_ argv: [String]) -> String? {
+        do {
+            _ = try parseAsRoot(argv)
+            return nil
+        } catch {
+            if exitCode(for: error) == .success { return nil }
+            return fullMessage(for: error).split(separator: "\n").first.map { "drift: \($0)" } ?? "drift: invalid arguments"
+        }
+    }
 }
 
 /// `--manifest MDIR`, shared by every verb that reads a manifest.

@@ -19,6 +19,8 @@ extension Drift {
         @OptionGroup var pushOptions: PushOptions
         @Option(help: "Seconds to wait for another run's state lock (default 0).") var wait: Double = 0
 
+        func validate() throws { try FlagBounds.wait(wait) }
+
         func run() throws {
             var runner = ScanRunner(manifestDir: manifest.directory, root: workspace.root, state: workspace.stateDirectory)
             runner.waitSeconds = wait

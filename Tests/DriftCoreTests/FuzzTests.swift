@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import DriftCore
+import DriftCLI
 
 /// A seeded mutational fuzzer for every reader of untrusted bytes. Each target must only
 /// ever return or throw `DriftError` — a crash kills the test process and fails the run.
@@ -148,6 +149,41 @@ struct FuzzTests {
             #expect(gate.err.hasPrefix("drift: \(policy):\(line): unsupported YAML: nesting deeper"), "\(gate.err)")
         }
         #expect(try sh("find . | sort", cwd: f.workspace) == before)
+    }
+
+    /// The policy loader as `scan` runs it: pin checked first, then the (bounded) parser.
+    @Test func policyLoader() throws {
+        let hostile: [[UInt8]] = ["size_limit: 9999999999GiB\n", "size_limit: 99999999999999999999\n",
+                                  "deadline: 1e308d\n", "deadline: infh\n", "size_limit: -1KiB\n"].map { Array($0.utf8) }
+        for h in hostile { #expect(throws: DriftError.self) { try Policy.parse(h, file: "hostile") } }
+        #expect(try Fuzz.run("policy", extraSeeds: hostile) { b in
+            let raw = ManifestDirectory.Raw(manifestFile: "m", manifestBytes: Array("drift-manifest 1\npolicy-sha256 \(try SHA256Hasher.digest(b).hex)\n".utf8),
+                                            policyFile: "p", policyBytes: b)
+            try raw.verifyPolicyPin()
+            _ = try raw.parsePolicy()
+        } > 0)
+    }
+
+    /// The CLI argument vector: any mix of verbs, flags and hostile values parses to a run or
+    /// to one `drift: …` line; nothing traps.
+    @Test func argumentVector() throws {
+        let tokens = ["scan", "export", "diff", "gate", "status", "push", "manifest", "create", "--output", ".", "o",
+                      "--wait", "1e308", "-1", "nan", "inf", "0", "86401", "--format", "json", "sarif", "--state", "/",
+                      "--root", "..", "--manifest", "--full", "--force", "--fail-on", "overdue", "--log", "--metrics",
+                      "--id", "--", "-", "", "\u{0}", String(repeating: "9", count: 400), "--public-key", "--from-journal"]
+        var rng = Fuzz.RNG(state: 0xA76)
+        let end = Date().addingTimeInterval(Fuzz.seconds)
+        var n = 0
+        while Date() < end {
+            let argv = (0..<rng.below(9)).map { _ in tokens[rng.below(tokens.count)] }
+            if let line = Drift.checkArguments(argv) {
+                #expect(line.hasPrefix("drift: ") && !line.contains("\n"))
+            }
+            n += 1
+        }
+        #expect(n > 0)
+        #expect(Drift.checkArguments(["scan", "--wait", "1e308"]) != nil)
+        #expect(Drift.checkArguments(["export", "--output", "o", "--wait", "nan"]) != nil)
     }
 
     @Test func recordReader() throws {

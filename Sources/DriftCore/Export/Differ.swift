@@ -25,9 +25,11 @@ public struct Differ {
         let repo = try BaseObjects.open(runner.manifestDir, commit: outcome.manifest.commit)
         try repo.writeObjectsToMemory()
         guard let base = ObjectID(hex: outcome.manifest.commit) else { throw DriftError("bad base commit id") }
-        var builder = DriftTreeBuilder(repo: repo, baseCommit: base, reader: FileReader(root: outcome.rootBytes), sizeLimit: .max)
+        var builder = DriftTreeBuilder(repo: repo, baseCommit: base, reader: FileReader(root: outcome.rootBytes),
+                                       sizeLimit: .max)
         builder.secrets = outcome.secrets
-        let built = try builder.build(changes, pip: outcome.pip, requirements: outcome.requirements)
+        let built = try builder.build(changes, pip: outcome.pip, requirements: outcome.requirements,
+                                      contents: outcome.result.contents)
         var header = ""
         for (c, reason) in built.withheld {
             let p = PathBytes.display(c.path)

@@ -58,21 +58,34 @@ public struct Journal {
         return try SHA256Hasher.digest(Array(s.utf8)).hex
     }
 
-    /// Records the current drift when it differs from the latest snapshot. Returns false
-    /// when some content moved while it was read (so the next scan must try again).
+    /// What recording gave: whether every content was settled, and the files whose content
+    /// the journal read itself and found different from the scan's (the report takes those).
+    public struct Recorded: Sendable {
+        /// False when some content moved while it was read (so the next scan must try again).
+        public var complete: Bool
+        public var observed: [[UInt8]: EntryState]
+    }
+
+    /// Records the current drift when it differs from the latest snapshot. `contents` are
+    /// the bytes the scan hashed (so what is journaled is what was reported).
     @discardableResult
     public func record(_ changes: [FileChange], pip: [PipChange] = [], requirements: String? = nil,
-                       root: [UInt8], policy: Policy, now: Date, secrets: SecretIndex = SecretIndex()) throws -> Bool {
+                       root: [UInt8], policy: Policy, now: Date, secrets: SecretIndex = SecretIndex(),
+                       contents: [[UInt8]: [UInt8]] = [:]) throws -> Recorded {
         let pipDrift = pip.filter { !$0.allowed }
-        if changes.isEmpty && pipDrift.isEmpty { return true }
-        guard let repo = try open(create: true), let base = ObjectID(hex: commit) else { return false }
-        var builder = DriftTreeBuilder(repo: repo, baseCommit: base, reader: FileReader(root: root), sizeLimit: policy.sizeLimit)
+        if changes.isEmpty && pipDrift.isEmpty { return Recorded(complete: true, observed: [:]) }
+        guard let repo = try open(create: true), let base = ObjectID(hex: commit) else {
+            return Recorded(complete: false, observed: [:])
+        }
+        var builder = DriftTreeBuilder(repo: repo, baseCommit: base, reader: FileReader(root: root),
+                                       sizeLimit: policy.sizeLimit)
         builder.secrets = secrets
-        let built = try builder.build(changes, pip: pipDrift, requirements: requirements)
+        let built = try builder.build(changes, pip: pipDrift, requirements: requirements, contents: contents)
         let complete = !built.withheld.contains { $0.1 == "changed while read" }
+        let done = Recorded(complete: complete, observed: built.observed)
         let id = try DriftID.compute(base: commit, tree: built.tree, withheld: built.withheld, pip: pipDrift)
         let previous = repo.reference(Self.ref)
-        if let p = previous, try Trailers(repo.message(of: p)).values("Drift-Id").contains(id) { return complete }
+        if let p = previous, try Trailers(repo.message(of: p)).values("Drift-Id").contains(id) { return done }
         let host = Output.hostName()
         var msg = "drift snapshot on \(host): \(changes.count) path(s), \(pipDrift.count) pip change(s)\n\nHost: \(host)\nTime: \(Timestamp.format(now))\n\n"
         var entries: [SnapshotEntry] = built.included.map { SnapshotEntry($0, inTree: true, reason: nil) }
@@ -84,7 +97,7 @@ public struct Journal {
         let who = GitPerson(name: "drift", email: "drift@\(host)", time: now)
         let snap = try repo.createCommit(tree: built.tree, parents: [previous ?? base], author: who, committer: who, message: msg)
         try repo.setReference(Self.ref, to: snap)
-        return complete
+        return done
     }
 }
 

@@ -27,6 +27,8 @@ public struct Policy: Sendable {
     /// Files larger than this are recorded by hash only in the journal.
     public var sizeLimit: Int64 = 16 << 20
     public var deadline: String?
+    /// Every file is re-hashed at least once every this many scans, stat cache or not.
+    public var reverifyEvery: Int = ReverifySlice.defaultEvery
     public var pipAllow: [String] = []
     public var waivers: [Waiver] = []
     /// The file's exact bytes (copied into the manifest directory).
@@ -78,6 +80,12 @@ public struct Policy: Sendable {
                     throw DriftError("\(file):\(line(v)): size_limit must be a size like 16MiB or 1048576")
                 }
                 policy.sizeLimit = n
+            case "reverify_every":
+                let lo = ReverifySlice.minimumEvery
+                guard let s = v.string, let n = Int(s), (lo...1_000_000).contains(n) else {
+                    throw DriftError("\(file):\(line(v)): reverify_every must be a number of scans from \(lo) to 1000000")
+                }
+                policy.reverifyEvery = n
             case "deadline":
                 guard let s = v.string, Deadline.parse(s) != nil else {
                     throw DriftError("\(file):\(line(v)): deadline must be like 24h, 90m, 2d or end-of-day [TZ]")
@@ -94,7 +102,7 @@ public struct Policy: Sendable {
             case "waivers":
                 policy.waivers = try waivers(v, file)
             default:
-                throw DriftError("\(file):\(line(k)): unknown class or key '\(key)' (classes: ignore, config, data, code; keys: secrets, generated, size_limit, deadline, pip, waivers)")
+                throw DriftError("\(file):\(line(k)): unknown class or key '\(key)' (classes: ignore, config, data, code; keys: secrets, generated, size_limit, reverify_every, deadline, pip, waivers)")
             }
         }
         return policy
@@ -155,7 +163,9 @@ public struct Policy: Sendable {
                                         ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10), ("B", 1)]
         for (u, m) in units where t.hasSuffix(u) {
             guard let n = Int64(t.dropLast(u.count).trimmingCharacters(in: .whitespaces)), n >= 0 else { return nil }
-            return n * m
+            // Checked: 9999999999GiB is an error, not a trap.
+            let (v, overflow) = n.multipliedReportingOverflow(by: m)
+            return overflow ? nil : v
         }
         guard let n = Int64(t), n >= 0 else { return nil }
         return n

@@ -30,6 +30,8 @@ public struct DriftState: Codable, Sendable {
     public var lastPush: String?
     /// `Journal.fingerprint` of the drift last recorded in full.
     public var journalFingerprint: String?
+    /// Scans run with this state dir: picks each scan's re-verification slice.
+    public var scans: Int?
 
     enum CodingKeys: String, CodingKey {
         case schema, commit, items
@@ -40,6 +42,7 @@ public struct DriftState: Codable, Sendable {
         case pushed
         case lastPush = "last_push"
         case journalFingerprint = "journal_fingerprint"
+        case scans
     }
 
     public init(commit: String) { self.commit = commit }

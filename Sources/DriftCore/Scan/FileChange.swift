@@ -10,6 +10,8 @@ public enum ChangeKind: String, Sendable, Codable, CaseIterable {
     case mode
     /// file ↔ symlink ↔ directory ↔ special.
     case type
+    /// A `__pycache__` pyc Python would load that is not what its source compiles to.
+    case bytecode
 }
 
 /// What a path is on one side of a change.

@@ -10,7 +10,7 @@ public enum ReportText {
     public static func render(_ r: ScanReport, color: Bool) -> String {
         func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
         var out = ""
-        let head = r.clean ? paint("clean", "32") : paint("DRIFT", "1;31")
+        let head = r.hasDrift ? paint("DRIFT", "1;31") : r.complete ? paint("clean", "32") : paint("INCOMPLETE", "1;33")
         out += "\(head): \(r.root) against \(r.commit.prefix(12)) on \(r.host) at \(r.scannedAt)\n"
         let suspicious = r.files.filter { $0.flags?.contains("suspicious-name") == true }.count
         if suspicious > 0 {

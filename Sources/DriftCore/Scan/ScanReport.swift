@@ -81,14 +81,17 @@ public struct ScanReport: Codable, Sendable {
     public var root: String
     public var host: String
     public var scannedAt: String
+    /// No drift and nothing left unread: a scan that could not read something is never clean.
     public var clean: Bool
+    /// Every entry could be read (false: see `errors`; exit 3 when there is no drift).
+    public var complete: Bool
     public var files: [File]
     public var pip: [PipChange]
     public var errors: [Issue]
     public var summary: Summary
 
     enum CodingKeys: String, CodingKey {
-        case schema, commit, root, host, clean, files, pip, errors, summary
+        case schema, commit, root, host, clean, complete, files, pip, errors, summary
         case scannedAt = "scanned_at"
     }
 
@@ -133,7 +136,8 @@ public struct ScanReport: Codable, Sendable {
             return Issue(path: p, pathBytes: pb, message: i.message)
         }
         let driftPip = pip.filter { !$0.allowed }
-        clean = changes.isEmpty && driftPip.isEmpty
+        complete = issues.isEmpty
+        clean = changes.isEmpty && driftPip.isEmpty && complete
         var byClass: [String: Int] = [:]
         var byChange: [String: Int] = [:]
         for c in changes {
@@ -148,9 +152,12 @@ public struct ScanReport: Codable, Sendable {
 
     /// 0 clean, 1 drift, 3 no drift found but some entries could not be read.
     public var exitCode: Int32 {
-        if !clean { return 1 }
-        return errors.isEmpty ? 0 : 3
+        if hasDrift { return 1 }
+        return complete ? 0 : 3
     }
+
+    /// Some file or pip drift was found (whatever else could not be read).
+    public var hasDrift: Bool { !files.isEmpty || pip.contains { !$0.allowed } }
 }
 
 /// One site-packages change (filled by the pip layer; empty until a baseline exists).
