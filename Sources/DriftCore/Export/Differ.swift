@@ -25,7 +25,8 @@ public struct Differ {
         let repo = try BaseObjects.open(runner.manifestDir, commit: outcome.manifest.commit)
         try repo.writeObjectsToMemory()
         guard let base = ObjectID(hex: outcome.manifest.commit) else { throw DriftError("bad base commit id") }
-        var builder = DriftTreeBuilder(repo: repo, baseCommit: base, reader: FileReader(root: outcome.rootBytes), sizeLimit: .max)
+        var builder = DriftTreeBuilder(repo: repo, baseCommit: base, reader: FileReader(root: outcome.rootBytes),
+                                       sizeLimit: .max)
         builder.secrets = outcome.secrets
         let built = try builder.build(changes, pip: outcome.pip, requirements: outcome.requirements)
         var header = ""

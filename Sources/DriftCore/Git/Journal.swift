@@ -66,7 +66,8 @@ public struct Journal {
         let pipDrift = pip.filter { !$0.allowed }
         if changes.isEmpty && pipDrift.isEmpty { return true }
         guard let repo = try open(create: true), let base = ObjectID(hex: commit) else { return false }
-        var builder = DriftTreeBuilder(repo: repo, baseCommit: base, reader: FileReader(root: root), sizeLimit: policy.sizeLimit)
+        var builder = DriftTreeBuilder(repo: repo, baseCommit: base, reader: FileReader(root: root),
+                                       sizeLimit: policy.sizeLimit)
         builder.secrets = secrets
         let built = try builder.build(changes, pip: pipDrift, requirements: requirements)
         let complete = !built.withheld.contains { $0.1 == "changed while read" }
