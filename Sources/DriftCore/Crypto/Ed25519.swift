@@ -10,7 +10,8 @@ final class PKey {
         let loaded: OpaquePointer?? = pem.withUnsafeBytes { buf in
             guard let bio = BIO_new_mem_buf(buf.baseAddress, Int32(buf.count)) else { return .none }
             defer { BIO_free(bio) }
-            return .some(isPrivate ? PEM_read_bio_PrivateKey(bio, nil, nil, nil) : PEM_read_bio_PUBKEY(bio, nil, nil, nil))
+            let key = isPrivate ? PEM_read_bio_PrivateKey(bio, nil, nil, nil) : PEM_read_bio_PUBKEY(bio, nil, nil, nil)
+            return .some(key)
         }
         guard let read = loaded else {
             throw DriftError("\(file): BIO_new_mem_buf failed: \(opensslErrorText())")

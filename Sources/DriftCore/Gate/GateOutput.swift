@@ -78,8 +78,8 @@ public enum GateOutput {
                 "results": results,
             ]],
         ]
-        var out = JSONCoding.escapeControls(Array(try JSONSerialization.data(withJSONObject: doc,
-                                                                              options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])))
+        let options: JSONSerialization.WritingOptions = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        var out = JSONCoding.escapeControls(Array(try JSONSerialization.data(withJSONObject: doc, options: options)))
         out.append(0x0A)
         return out
     }

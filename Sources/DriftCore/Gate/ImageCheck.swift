@@ -69,7 +69,10 @@ public struct ImageCheck {
             // Distribution names and versions come from the image's metadata: quoted as names.
             let q = { (t: String) in PathBytes.display(text: t) }
             for (name, version) in pip.pins.sorted(by: { $0.key < $1.key }) {
-                guard let v = installed[name] else { problems.append("\(q(name))==\(q(version)) pinned but not installed"); continue }
+                guard let v = installed[name] else {
+                    problems.append("\(q(name))==\(q(version)) pinned but not installed")
+                    continue
+                }
                 if PEP440Version(v).flatMap({ a in PEP440Version(version).map { a == $0 } }) != true && v != version {
                     problems.append("\(q(name)) \(q(v)) installed, \(q(version)) pinned")
                 }
@@ -90,7 +93,8 @@ public struct ImageCheck {
     static func confined(rootfs: String, inside: String) throws -> String {
         let comps = inside.split(separator: "/", omittingEmptySubsequences: true)
         if comps.contains("..") {
-            throw DriftError("workspace \(PathBytes.display(text: inside)): has a '..' component; it must lie beneath \(rootfs)")
+            throw DriftError("workspace \(PathBytes.display(text: inside)): has a '..' component; "
+                             + "it must lie beneath \(rootfs)")
         }
         let root = rootfs + "/" + comps.joined(separator: "/")
         guard let realFS = canonicalPath(rootfs) else { throw DriftError("\(rootfs): image root not found") }
@@ -98,7 +102,8 @@ public struct ImageCheck {
             throw DriftError("workspace \(PathBytes.display(text: inside)): not found beneath \(rootfs)")
         }
         guard real == realFS || real.hasPrefix(realFS == "/" ? "/" : realFS + "/") else {
-            throw DriftError("workspace \(PathBytes.display(text: inside)): resolves to \(PathBytes.display(text: real)), outside \(rootfs)")
+            throw DriftError("workspace \(PathBytes.display(text: inside)): resolves to "
+                             + "\(PathBytes.display(text: real)), outside \(rootfs)")
         }
         return real
     }

@@ -45,7 +45,9 @@ public struct LedgerReader {
         var dirs: [String] = []
         let bundle = Array(Exporter.bundleFile.utf8)
         for e in entries where e.path == bundle || e.path.suffix(bundle.count + 1).elementsEqual([0x2F] + bundle) {
-            guard e.stat.kind == .regular else { throw DriftError("ledger entry \(PathBytes.display(e.path)): not a regular file") }
+            guard e.stat.kind == .regular else {
+                throw DriftError("ledger entry \(PathBytes.display(e.path)): not a regular file")
+            }
             let dir = e.path == bundle ? Array(".".utf8) : Array(e.path.dropLast(bundle.count + 1))
             // A directory name that a String cannot hold exactly would be read as another name.
             guard String(validating: dir, as: UTF8.self) != nil, !PathBytes.isSuspicious(dir) else {
@@ -79,7 +81,8 @@ public struct LedgerReader {
         if let patch = try readOptional(full + "/" + Exporter.patchFile, LedgerLimits.patchBytes, bad) {
             try checkPatchPaths(patch, bad)
         }
-        let firstSeen = try readOptional(full + "/" + Exporter.reportFile, LedgerLimits.reportBytes, bad).flatMap(Self.firstSeen)
+        let report = try readOptional(full + "/" + Exporter.reportFile, LedgerLimits.reportBytes, bad)
+        let firstSeen = report.flatMap(Self.firstSeen)
         return LedgerEntry(name: dir, id: id, host: trailers["Drift-Host"] ?? "unknown", base: prereq, tip: tip,
                            firstSeen: firstSeen, changes: changes)
     }

@@ -51,7 +51,9 @@ enum PatchPaths {
     /// `a/X b/X`, either side possibly quoted.
     private static func gitLine(_ rest: [UInt8]) throws -> [[UInt8]] {
         if rest.first == 0x22 {
-            guard let end = closingQuote(rest) else { throw Problem.unreadable("unterminated quoted name in diff --git") }
+            guard let end = closingQuote(rest) else {
+                throw Problem.unreadable("unterminated quoted name in diff --git")
+            }
             let first = try unquote(Array(rest[...end]), rest)
             let tail = Array(rest[(end + 1)...].drop { $0 == 0x20 })
             return [stripSide(first), stripSide(try unquote(tail, rest))]
@@ -89,7 +91,7 @@ enum PatchPaths {
     }
 
     private static func stripSide(_ p: [UInt8]) -> [UInt8] {
-        if p.count >= 2, p[0] == UInt8(ascii: "a") || p[0] == UInt8(ascii: "b"), p[1] == 0x2F { return Array(p.dropFirst(2)) }
-        return p
+        let side = p.first == UInt8(ascii: "a") || p.first == UInt8(ascii: "b")
+        return p.count >= 2 && side && p[1] == 0x2F ? Array(p.dropFirst(2)) : p
     }
 }

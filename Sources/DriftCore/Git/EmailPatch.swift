@@ -12,10 +12,13 @@ extension GitRepository {
     public func emailPatch(_ commit: ObjectID) throws -> [UInt8] {
         let c = try GitCommit(self, commit)
         guard let parent = c.parentIDs.first else { throw DriftError("\(path): commit \(commit.hex) has no parent") }
-        guard let sig = git_commit_author(c.pointer)?.pointee else { throw DriftError("\(path): commit \(commit.hex) has no author") }
+        guard let sig = git_commit_author(c.pointer)?.pointee else {
+            throw DriftError("\(path): commit \(commit.hex) has no author")
+        }
         let name = String(cString: sig.name)
         let email = String(cString: sig.email)
-        let date = Self.rfc2822(Date(timeIntervalSince1970: TimeInterval(sig.when.time)), offsetMinutes: Int(sig.when.offset))
+        let when = Date(timeIntervalSince1970: TimeInterval(sig.when.time))
+        let date = Self.rfc2822(when, offsetMinutes: Int(sig.when.offset))
         let message = c.message
         let (subject, body) = Self.split(message)
         var head = "From \(commit.hex) Mon Sep 17 00:00:00 2001\nFrom: \(name) <\(email)>\nDate: \(date)\n"

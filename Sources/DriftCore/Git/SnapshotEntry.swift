@@ -91,10 +91,17 @@ public struct SnapshotPip: Sendable {
         let c = change
         // Names, versions, URLs and file names come from site-packages metadata: quoted as names.
         let q = { (t: String) in PathBytes.display(text: t) }
-        var s = "  \(c.change.padding(toLength: 11, withPad: " ", startingAt: 0))\(c.name.map(q) ?? "(files no RECORD owns)")"
-        if let f = c.from, let t = c.to, f != t { s += " \(q(f)) -> \(q(t))" } else if let v = c.to ?? c.from { s += " \(q(v))" }
+        let change = c.change.padding(toLength: 11, withPad: " ", startingAt: 0)
+        var s = "  " + change + (c.name.map(q) ?? "(files no RECORD owns)")
+        if let f = c.from, let t = c.to, f != t {
+            s += " \(q(f)) -> \(q(t))"
+        } else if let v = c.to ?? c.from {
+            s += " \(q(v))"
+        }
         if let u = c.url { s += " from \(q(u))" }
-        if !c.files.isEmpty { s += ": " + c.files.prefix(20).map(q).joined(separator: ", ") + (c.files.count > 20 ? ", ..." : "") }
+        if !c.files.isEmpty {
+            s += ": " + c.files.prefix(20).map(q).joined(separator: ", ") + (c.files.count > 20 ? ", ..." : "")
+        }
         return s
     }
 }

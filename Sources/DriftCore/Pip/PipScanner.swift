@@ -74,8 +74,9 @@ public struct PipScanner {
                 for f in d.files {
                     guard let hex = f.sha256, let sha = Digest(hex: hex) else { continue }
                     guard let abs = resolve(f.path, sitePackages: inv.path, prefix: inv.prefix) else {
-                        issues.append(ScanIssue(path: Array((inv.path + "/" + d.metadataDir + "/RECORD").utf8),
-                                                message: "RECORD path \(PathBytes.display(text: f.path)) escapes the environment prefix \(inv.prefix); not verified"))
+                        let why = "RECORD path \(PathBytes.display(text: f.path)) escapes the environment prefix "
+                            + "\(inv.prefix); not verified"
+                        issues.append(ScanIssue(path: Array((inv.path + "/" + d.metadataDir + "/RECORD").utf8), message: why))
                         continue
                     }
                     if prefixes.last != inv.prefix { prefixes.append(inv.prefix) }

@@ -14,7 +14,8 @@ public enum ReportText {
         out += "\(head): \(r.root) against \(r.commit.prefix(12)) on \(r.host) at \(r.scannedAt)\n"
         let suspicious = r.files.filter { $0.flags?.contains("suspicious-name") == true }.count
         if suspicious > 0 {
-            out += paint("suspicious names: \(suspicious) drifted path(s) hold control characters (shown quoted)", "1;33") + "\n"
+            let note = "suspicious names: \(suspicious) drifted path(s) hold control characters (shown quoted)"
+            out += paint(note, "1;33") + "\n"
         }
         out += "checked \(r.summary.checked) entries, hashed \(r.summary.hashed), drifted \(r.summary.drifted), errors \(r.summary.errors)\n"
         for cls in FileClass.allCases where cls != .ignore {
@@ -28,7 +29,9 @@ public enum ReportText {
                 case "type": line += "  \(f.oldType ?? "?") -> \(f.newType ?? "?")"
                 default: break
                 }
-                if f.secret { line += f.flags?.contains("secret-content") == true ? "  [secret content]" : "  [secret]" }
+                if f.secret {
+                    line += f.flags?.contains("secret-content") == true ? "  [secret content]" : "  [secret]"
+                }
                 if f.flags?.contains("suspicious-name") == true { line += "  [suspicious name: control characters]" }
                 if f.unstable == true { line += "  [unstable: changed while read]" }
                 line += "  since \(f.firstSeen)"
@@ -42,7 +45,8 @@ public enum ReportText {
                 let pname = p.name.map { PathBytes.display(text: $0) } ?? "(unowned)"
                 let from = p.from.map { PathBytes.display(text: $0) } ?? ""
                 let to = p.to.map { "-> " + PathBytes.display(text: $0) } ?? ""
-                out += "  \(p.change.padding(toLength: 10, withPad: " ", startingAt: 0)) \(pname) \(from) \(to)\(p.allowed ? " [allowed]" : "")\n"
+                let change = p.change.padding(toLength: 10, withPad: " ", startingAt: 0)
+                out += "  \(change) \(pname) \(from) \(to)\(p.allowed ? " [allowed]" : "")\n"
             }
         }
         if !r.errors.isEmpty {

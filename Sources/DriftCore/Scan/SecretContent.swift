@@ -27,7 +27,8 @@ public struct SecretIndex: Sendable {
         for e in walk.entries where e.secret && e.stat.kind == .regular {
             inodes.insert(Inode(device: e.stat.device, inode: e.stat.inode))
             if let m = Self.manifestEntry(manifest.entries, e.path), m.kind == .regular { digests.insert(m.digest) }
-            if e.stat.size <= Self.maxSecretFileBytes, let bytes = try? reader.readAll(e.path, limit: Self.maxSecretFileBytes) {
+            if e.stat.size <= Self.maxSecretFileBytes,
+               let bytes = try? reader.readAll(e.path, limit: Self.maxSecretFileBytes) {
                 if let d = try? SHA256Hasher.digest(bytes) { digests.insert(d) }
                 values += Self.values(bytes)
             }
@@ -47,11 +48,15 @@ public struct SecretIndex: Sendable {
     public func flag(_ changes: inout [FileChange], walk: TreeWalk, reader: FileReader, sizeLimit: Int64) {
         if isEmpty { return }
         var stats: [[UInt8]: FileStat] = [:]
-        for e in walk.entries where e.stat.kind == .regular && e.fileClass == .code && !e.secret { stats[e.path] = e.stat }
+        for e in walk.entries where e.stat.kind == .regular && e.fileClass == .code && !e.secret {
+            stats[e.path] = e.stat
+        }
         for i in changes.indices where DriftTreeBuilder.carriesContent(changes[i]) {
             guard let new = changes[i].new, new.kind == .regular else { continue }
             var hit = false
-            if let st = stats[changes[i].path], inodes.contains(Inode(device: st.device, inode: st.inode)) { hit = true }
+            if let st = stats[changes[i].path], inodes.contains(Inode(device: st.device, inode: st.inode)) {
+                hit = true
+            }
             if let d = new.digest, digests.contains(d) { hit = true }
             if !hit, !values.isEmpty, new.size <= sizeLimit,
                let bytes = try? reader.readAll(changes[i].path, limit: sizeLimit) {
@@ -99,7 +104,9 @@ public struct SecretIndex: Sendable {
             if line.starts(with: Array("export ".utf8)) { line.removeFirst(7) }
             guard let eq = line.firstIndex(of: UInt8(ascii: "=")), eq > 0 else { continue }
             var v = Array(line[(eq + 1)...].drop { blank.contains($0) })
-            if v.count >= 2, let q = v.first, q == 0x22 || q == 0x27, v.last == q { v = Array(v.dropFirst().dropLast()) }
+            if v.count >= 2, let q = v.first, q == 0x22 || q == 0x27, v.last == q {
+                v = Array(v.dropFirst().dropLast())
+            }
             if v.count >= minValueBytes { out.append(v) }
         }
         return out
