@@ -60,7 +60,8 @@ public final class RootDirectory: @unchecked Sendable {
     public func open(_ rel: [UInt8], flags: Int32) -> Result<Int32, POSIXErrno> {
         if fd < 0 { return .failure(POSIXErrno(openError)) }
         // openat2 refuses any flag but these next to O_PATH (EINVAL).
-        let all = flags & oPath != 0 ? flags | O_CLOEXEC | O_NOFOLLOW : flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY
+        let always = O_CLOEXEC | O_NOFOLLOW
+        let all = flags & oPath != 0 ? flags | always : flags | always | O_NONBLOCK | O_NOCTTY
         guard let parts = Self.components(rel) else { return .failure(POSIXErrno(EXDEV)) }
         if parts.isEmpty { return reopen(fd, [UInt8(ascii: ".")], all) }
         switch strategy {

@@ -69,9 +69,12 @@ public enum WriteTarget {
         defer { close(fd) }
         while true {
             var here = stat()
-            guard fstat(fd, &here) == 0 else { throw DriftError("\(target): cannot check where the \(what) is: \(errnoText(errno))") }
+            guard fstat(fd, &here) == 0 else {
+                throw DriftError("\(target): cannot check where the \(what) is: \(errnoText(errno))")
+            }
             if here.st_dev == rootStat.st_dev && here.st_ino == rootStat.st_ino {
-                throw DriftError("\(target): the \(what) is inside the scanned root \(root); drift never writes under the root")
+                throw DriftError("\(target): the \(what) is inside the scanned root \(root); "
+                                 + "drift never writes under the root")
             }
             let up = openat(fd, "..", oPath | O_DIRECTORY | O_CLOEXEC)
             if up < 0 { throw DriftError("\(target): cannot check where the \(what) is: \(errnoText(errno))") }

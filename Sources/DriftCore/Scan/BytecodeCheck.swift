@@ -38,12 +38,15 @@ public struct BytecodeCheck {
     static func parse(_ path: [UInt8]) -> PycName? {
         let parts = path.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map(Array.init)
         guard parts.count >= 2, parts[parts.count - 2] == cacheDir else { return nil }
-        let fields = parts[parts.count - 1].split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).map(Array.init)
+        let fields = parts[parts.count - 1].split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+            .map(Array.init)
         guard fields.count == 3 || fields.count == 4, fields.last == Array("pyc".utf8), !fields[0].isEmpty,
               let tag = String(validating: fields[1], as: UTF8.self), !tag.isEmpty else { return nil }
         var optimize = 0
         if fields.count == 4 {
-            guard let o = String(validating: fields[2], as: UTF8.self), ["opt-1", "opt-2"].contains(o) else { return nil }
+            guard let o = String(validating: fields[2], as: UTF8.self), ["opt-1", "opt-2"].contains(o) else {
+                return nil
+            }
             optimize = o == "opt-1" ? 1 : 2
         }
         let dir = Array(parts.dropLast(2).joined(separator: [UInt8(ascii: "/")]))
@@ -106,7 +109,8 @@ public struct BytecodeCheck {
         for (tag, items) in byTag.sorted(by: { $0.key < $1.key }) {
             guard let verdicts = verify(tag: tag, items.map { ($0.1, $0.3, $0.4, $0.5) }) else {
                 for it in items {
-                    issues.append(ScanIssue(path: it.0.path, message: "bytecode for \(tag) cannot be verified: no such interpreter outside the root"))
+                    let why = "bytecode for \(tag) cannot be verified: no such interpreter outside the root"
+                    issues.append(ScanIssue(path: it.0.path, message: why))
                 }
                 continue
             }
@@ -131,8 +135,8 @@ public struct BytecodeCheck {
     }
 
     /// The verifier, run by the interpreter with `-I -S -B`: reads records from stdin and
-    /// writes its cache tag, a newline, then one byte per record: `L` loadable and equal to a fresh compile, `F` loadable
-    /// and different (forged), `S` Python would not load it (stale header, wrong magic).
+    /// writes its cache tag, a newline, then one byte per record: `L` loadable and equal to
+    /// a fresh compile, `F` loadable and different (forged), `S` Python would not load it (stale header, wrong magic).
     static let script = """
         import sys, marshal, importlib.util
         d = sys.stdin.buffer.read()
@@ -152,11 +156,14 @@ public struct BytecodeCheck {
                 if flags & 1:
                     loads = not (flags & 2) or importlib.util.source_hash(src) == pyc[8:16]
                 else:
-                    loads = pyc[8:12] == (mtime & 0xFFFFFFFF).to_bytes(4, 'little') and pyc[12:16] == (size & 0xFFFFFFFF).to_bytes(4, 'little')
+                    m4 = (mtime & 0xFFFFFFFF).to_bytes(4, 'little')
+                    s4 = (size & 0xFFFFFFFF).to_bytes(4, 'little')
+                    loads = pyc[8:12] == m4 and pyc[12:16] == s4
                 if loads:
                     try:
                         got = marshal.loads(pyc[16:])
-                        want = compile(src, name.decode('utf-8', 'surrogateescape'), 'exec', dont_inherit=True, optimize=opt)
+                        fn = name.decode('utf-8', 'surrogateescape')
+                        want = compile(src, fn, 'exec', dont_inherit=True, optimize=opt)
                         v = b'L' if got == want else b'F'
                     except Exception:
                         v = b'F'
@@ -176,7 +183,8 @@ public struct BytecodeCheck {
             put(src)
             put(pyc)
             var meta: [UInt8] = [UInt8(name.optimize)]
-            withUnsafeBytes(of: UInt64(bitPattern: srcStat.mtimeNs / 1_000_000_000).littleEndian) { meta.append(contentsOf: $0) }
+            let seconds = UInt64(bitPattern: srcStat.mtimeNs / 1_000_000_000)
+            withUnsafeBytes(of: seconds.littleEndian) { meta.append(contentsOf: $0) }
             withUnsafeBytes(of: UInt64(bitPattern: srcStat.size).littleEndian) { meta.append(contentsOf: $0) }
             put(meta)
         }
