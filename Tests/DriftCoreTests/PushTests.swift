@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+@testable import DriftCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `drift push` against real servers started on loopback ports: git daemon, OpenSSH, nginx.
+@Suite("push to real remotes")
+struct PushTests {
+    /// The JSON entries of a gate run, without the entry's location (a directory or a ref).
+    static func judgement(_ r: Run) -> [[String: String]] {
+        let obj = (try? JSONSerialization.jsonObject(with: Data(r.out.utf8))) as? [String: Any] ?? [:]
+        return ((obj["entries"] as? [[String: Any]]) ?? []).map { e in
+            var out: [String: String] = [:]
+            for (k, v) in e where k != "entry" && k != "age_seconds" { out[k] = "\(v)" }
+            return out
+        }
+    }
+
+    @Test("""
+        git daemon: a base with history, upstream moved ahead, other hosts' refs — the push sends one pack of five \
+        objects sized by the drift; a re-push is a no-op; a rejected update is exit 2 with the hook's reason
+        """)
+    func pushWithHistory() throws {
+        let p = try PushFixture()
+        defer { p.dir.remove() }
+        let (daemon, base) = try Servers.gitDaemon(base: p.served, dir: p.dir.path)
+        defer { daemon.stop() }
+        let url = base + "/upstream.git"
+        try p.moveUpstream()
+        // Another host pushed first: refs/drift/other-host/* the instance has never seen.
+        let other = p.dir.sub("ws-other")
+        try sh("cp -a '\(p.f.workspace)' '\(other)' && printf 'print(1)\\n' >> '\(other)/worker/main.py'")
+        let o = try drift(["export", "--manifest", p.f.mdir, "--root", other, "--state", p.dir.sub("state-other"),
+                           "--output", p.dir.sub("out-other"), "--push", url], env: ["DRIFT_HOST": "other-host"])
+        #expect(o.code == 0, "\(o.out)\(o.err)")
+
+        try sh("printf 'fix = 1\\n' >> worker/util.py", cwd: p.f.workspace)
+        let out = p.dir.sub("out")
+        let before = try p.packs()
+        let r = try drift(["export", "--manifest", p.f.mdir, "--state", p.f.state, "--output", out, "--push", url],
+                          env: ["DRIFT_HOST": "gpu-node-7"])
+        #expect(r.code == 0 && r.out.contains("pushed refs/drift/gpu-node-7/"), "\(r.out)\(r.err)")
+        // Server side: exactly one pack arrived — the ledger commit, its tree, three blobs —
+        // and its size is bounded by the export's files, not by the 256 KiB of history.
+        let received = try p.packs().filter { before[$0.key] == nil }
+        #expect(received.count == 1)
+        for (name, size) in received {
+            #expect(try p.objectCount(pack: name) == 5)
+            let bound = try p.exportBytes(out) + 1024
+            #expect(size <= bound, "received \(size) bytes, the drift is \(bound - 1024)")
+        }
+        let ref = try p.ledgerRef(host: "gpu-node-7")
+        let id = String(ref.split(separator: "/").last ?? "")
+        let commit = try sh("git --git-dir='\(p.repo)' cat-file -p '\(ref)'")
+        #expect(!commit.contains("\nparent ") && commit.contains("Drift-Ledger: 1"), "\(commit)")
+        let shown = try sh("git --git-dir='\(p.repo)' show '\(ref):drift.patch'")
+        #expect(shown == (try String(contentsOfFile: out + "/drift.patch", encoding: .utf8)))
+
+        // Idempotent: again from the same state; then with the state lost (a new ledger
+        // commit for the same drift): the remote already has the ref, nothing is sent.
+        let again = try drift(["push", url, "--manifest", p.f.mdir, "--state", p.f.state], env: ["DRIFT_HOST": "gpu-node-7"])
+        #expect(again.code == 0 && again.out.contains("already pushed"), "\(again.out)\(again.err)")
+        let packsNow = try p.packs()
+        let lost = try drift(["export", "--manifest", p.f.mdir, "--state", p.dir.sub("state-lost"), "--output", p.dir.sub("out-lost"),
+                              "--push", url], env: ["DRIFT_HOST": "gpu-node-7"])
+        #expect(lost.code == 0 && lost.out.contains("already pushed: \(ref)"), "\(lost.out)\(lost.err)")
+        #expect(try p.packs() == packsNow)
+        #expect(try p.ledgerRef(host: "gpu-node-7") == ref)
+
+        // A ref update the remote rejects: exit 2 with the hook's own words.
+        try write(p.repo + "/hooks/update", """
+            #!/bin/sh
+            case "$1" in refs/drift/frozen-*) echo "ledger refs of frozen hosts are read-only" >&2; exit 1;; esac
+            exit 0
+
+            """)
+        try sh("chmod +x '\(p.repo)/hooks/update'")
+        let rej = try drift(["export", "--manifest", p.f.mdir, "--state", p.dir.sub("state-frozen"), "--output", p.dir.sub("out-frozen"),
+                             "--push", url], env: ["DRIFT_HOST": "frozen-1"])
+        #expect(rej.code == 2, "\(rej.out)\(rej.err)")
+        #expect(rej.err.contains("rejected") && rej.err.contains("frozen hosts are read-only"), "\(rej.err)")
+        #expect(rej.err.split(separator: "\n").count == 1)
+        #expect(try p.ledgerRef(host: "frozen-1").isEmpty)
+
+        // Same export, two readers, one judgement: --ledger ODIR and --ledger-refs.
+        func gateBoth() throws -> ([[String: String]], [[String: String]], Run, Run) {
+            let d = try drift(["gate", "--repo", p.repo, "--commit", "main", "--ledger", out, "--format", "json"])
+            let g = try drift(["gate", "--repo", p.repo, "--commit", "main", "--ledger-refs", "--ledger-ref-prefix",
+                               "refs/drift/gpu-node-7/", "--format", "json"])
+            return (Self.judgement(d), Self.judgement(g), d, g)
+        }
+        var (fromDir, fromRefs, d, g) = try gateBoth()
+        #expect(d.code == 1 && g.code == 1, "\(d.err)\(g.err)")
+        #expect(fromDir.count == 1 && fromDir == fromRefs, "\(fromDir) vs \(fromRefs)")
+        #expect(fromRefs.first?["status"] == "missing" && fromRefs.first?["host"] == "gpu-node-7")
+        // The hotfix author applies the ref's patch on today's main with git am.
+        let work = p.dir.sub("hotfix")
+        try sh("""
+            set -e
+            git clone -q '\(p.repo)' '\(work)' && cd '\(work)'
+            git --git-dir='\(p.repo)' show '\(ref):drift.patch' | git am -q -3
+            git push -q origin HEAD:main
+            """)
+        (fromDir, fromRefs, d, g) = try gateBoth()
+        #expect(d.code == 0 && g.code == 0, "\(d.out)\(d.err)\(g.out)\(g.err)")
+        #expect(fromDir == fromRefs && fromRefs.first?["reason"] == "trailer", "\(fromDir) vs \(fromRefs)")
+        #expect(fromRefs.first?["id"] == id)
+
+        // All refs, the other host's too, are read; it is still missing.
+        let all = try drift(["gate", "--repo", p.repo, "--commit", "main", "--ledger-refs"])
+        #expect(all.code == 1 && all.out.contains("from other-host") && all.out.contains("ok       drift \(id)"), "\(all.out)\(all.err)")
+
+        // A ref in today's earlier format (the export commit itself) is still read.
+        try sh("git --git-dir='\(p.repo)' fetch -q '\(out)/drift.bundle' 'refs/heads/drift/\(id):refs/drift/legacy-host/\(id)'")
+        let legacy = try drift(["gate", "--repo", p.repo, "--commit", "main", "--ledger-refs", "--ledger-ref-prefix",
+                                "refs/drift/legacy-host/", "--format", "json"])
+        #expect(legacy.code == 0 && Self.judgement(legacy) == fromRefs, "\(legacy.out)\(legacy.err)")
+        // Anything else under the prefix is bad input naming the ref.
+        try sh("""
+            cd '\(p.repo)' && t=$(git hash-object -t tree -w /dev/null) && \
+            git update-ref refs/drift/junk/0123456789abcdef $(git commit-tree $t -m junk)
+            """)
+        let junk = try drift(["gate", "--repo", p.repo, "--ledger-refs", "--ledger-ref-prefix", "refs/drift/junk/"])
+        #expect(junk.code == 2 && junk.err.contains("refs/drift/junk/0123456789abcdef"), "\(junk.out)\(junk.err)")
+        daemon.stop()
+        #expect(!daemon.groupAlive)
+    }
+}
