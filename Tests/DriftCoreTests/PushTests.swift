@@ -127,4 +127,84 @@ struct PushTests {
         daemon.stop()
         #expect(!daemon.groupAlive)
     }
+
+    @Test("""
+        ssh: OpenSSH on loopback; an unknown or changed host key is exit 2 naming host and key type; a known one \
+        (hashed, via DRIFT_GIT_KNOWN_HOSTS, or plain in ~/.ssh/known_hosts) lets the key push; no key byte is printed
+        """, .enabled(if: executable(["/usr/sbin/sshd"]) != nil, "skipped: Debian openssh-server is not installed"))
+    func pushOverSSH() throws {
+        let p = try PushFixture()
+        defer { p.dir.remove() }
+        let sdir = p.dir.sub("sshd")
+        try FileManager.default.createDirectory(atPath: sdir, withIntermediateDirectories: true)
+        let (sshd, port, user) = try Servers.sshd(dir: sdir)
+        defer { sshd.stop() }
+        try p.moveUpstream()
+        try sh("printf 'fix = 2\\n' >> worker/util.py", cwd: p.f.workspace)
+        let home = p.dir.sub("home")
+        try FileManager.default.createDirectory(atPath: home + "/.ssh", withIntermediateDirectories: true)
+        let key = sdir + "/client_key"
+        let url = "ssh://\(user)@127.0.0.1:\(port)\(p.repo)"
+        let name = "[127.0.0.1]:\(port)"
+        var env = ["HOME": home, "DRIFT_HOST": "ssh-node", "DRIFT_GIT_SSH_KEY": key]
+        var runs: [Run] = []
+        func push(_ u: String, _ extra: [String] = [], _ e: [String: String]) throws -> Run {
+            let r = try drift(["push", u, "--manifest", p.f.mdir, "--state", p.f.state] + extra, env: e)
+            runs.append(r)
+            return r
+        }
+        let ex = try drift(["export", "--manifest", p.f.mdir, "--state", p.f.state, "--output", p.dir.sub("out")], env: env)
+        #expect(ex.code == 0, "\(ex.err)")
+
+        // Unknown host: no known_hosts at all.
+        let unknown = try push(url, [], env)
+        #expect(unknown.code == 2 && unknown.err.contains(name) && unknown.err.contains("ssh-ed25519") && unknown.err.contains("unknown"),
+                "\(unknown.out)\(unknown.err)")
+        // Changed: known_hosts lists another ed25519 key for this host and port.
+        let otherKey = try sh("cut -d' ' -f1,2 '\(sdir)/client_key.pub'").trimmingCharacters(in: .whitespacesAndNewlines)
+        try write(home + "/.ssh/known_hosts", "\(name) \(otherKey)\n")
+        let changed = try push(url, [], env)
+        #expect(changed.code == 2 && changed.err.contains(name) && changed.err.contains("ssh-ed25519") && changed.err.contains("CHANGED"),
+                "\(changed.out)\(changed.err)")
+        #expect(try p.ledgerRef(host: "ssh-node").isEmpty)
+
+        // Known, hashed (ssh-keygen -H), named by DRIFT_GIT_KNOWN_HOSTS; the key from --credentials.
+        let kh = p.dir.sub("known_hosts")
+        try sh("ssh-keyscan -p \(port) -t ed25519 127.0.0.1 2>/dev/null > '\(kh)' && ssh-keygen -q -H -f '\(kh)' 2>/dev/null && rm -f '\(kh).old'")
+        #expect(try String(contentsOfFile: kh, encoding: .utf8).hasPrefix("|1|"))
+        try write(p.dir.sub("creds"), "# ssh\nssh_key = \(key)\n")
+        env["DRIFT_GIT_SSH_KEY"] = nil
+        env["DRIFT_GIT_KNOWN_HOSTS"] = kh
+        let ok = try push(url, ["--credentials", p.dir.sub("creds")], env)
+        #expect(ok.code == 0 && ok.out.contains("pushed refs/drift/ssh-node/"), "\(ok.out)\(ok.err)")
+        let ref = try p.ledgerRef(host: "ssh-node")
+        #expect(try sh("git --git-dir='\(p.repo)' cat-file -p '\(ref)'").contains("Drift-Ledger: 1"))
+
+        // Known, plain, in ~/.ssh/known_hosts (next to other hosts' lines); the key from the environment.
+        let second = p.served + "/second.git"
+        try sh("git clone -q --bare '\(p.repo)' '\(second)'")
+        try sh("""
+            { echo 'other.example ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl'; \
+              ssh-keyscan -p \(port) -t ed25519 127.0.0.1 2>/dev/null; } > '\(home)/.ssh/known_hosts'
+            """)
+        env["DRIFT_GIT_KNOWN_HOSTS"] = nil
+        env["DRIFT_GIT_SSH_KEY"] = key
+        let plain = try push("ssh://\(user)@127.0.0.1:\(port)\(second)", [], env)
+        #expect(plain.code == 0 && plain.out.contains("pushed"), "\(plain.out)\(plain.err)")
+
+        // A key file that is not there: exit 2, a sentence, no push.
+        env["DRIFT_GIT_SSH_KEY"] = p.dir.sub("no-such-key")
+        let third = p.served + "/third.git"
+        try sh("git clone -q --bare '\(p.repo)' '\(third)'")
+        let nokey = try push("ssh://\(user)@127.0.0.1:\(port)\(third)", [], env)
+        #expect(nokey.code == 2 && nokey.err.contains("not readable"), "\(nokey.out)\(nokey.err)")
+
+        // No byte of the private key in anything drift printed or wrote.
+        let all = try everythingDriftWrote(runs + [ex], dirs: [p.f.state, p.dir.sub("out")])
+        let secretLines = try String(contentsOfFile: key, encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("-----") }
+        #expect(!secretLines.isEmpty)
+        for line in secretLines { #expect(!contains(all, Array(line.utf8)), "a private key line leaked") }
+        sshd.stop()
+        #expect(!sshd.groupAlive)
+    }
 }

@@ -75,12 +75,35 @@ public struct KnownHosts: Sendable {
             if p.hasPrefix("|1|") {
                 if hashedMatch(p, name) { hit = true }
             } else if p.hasPrefix("!") {
-                if fnmatch(String(p.dropFirst()).lowercased(), name, 0) == 0 { return false }
-            } else if fnmatch(p.lowercased(), name, 0) == 0 {
+                if wildcard(Array(p.dropFirst().lowercased().utf8), Array(name.utf8)) { return false }
+            } else if wildcard(Array(p.lowercased().utf8), Array(name.utf8)) {
                 hit = true
             }
         }
         return hit
+    }
+
+    /// OpenSSH's host pattern match: only `*` and `?` are special (so `[host]:port` is literal).
+    static func wildcard(_ p: [UInt8], _ s: [UInt8]) -> Bool {
+        var pi = 0, si = 0, star = -1, mark = 0
+        while si < s.count {
+            if pi < p.count && (p[pi] == UInt8(ascii: "?") || p[pi] == s[si]) {
+                pi += 1
+                si += 1
+            } else if pi < p.count && p[pi] == UInt8(ascii: "*") {
+                star = pi
+                mark = si
+                pi += 1
+            } else if star >= 0 {
+                pi = star + 1
+                mark += 1
+                si = mark
+            } else {
+                return false
+            }
+        }
+        while pi < p.count && p[pi] == UInt8(ascii: "*") { pi += 1 }
+        return pi == p.count
     }
 
     /// `|1|base64(salt)|base64(HMAC-SHA1(salt, name))`, as `ssh-keygen -H` writes.
