@@ -167,6 +167,11 @@ extension GitRepository {
         let text = last.flatMap { $0.pointee.message.map { String(cString: $0) } } ?? "error \(rc)"
         let klass = last.map { Int($0.pointee.klass) } ?? 0
         if rc == GIT_ECERTIFICATE.rawValue || klass == Int(GIT_ERROR_SSL.rawValue) {
+            let lower = text.lowercased()
+            if lower.contains("common name") || lower.contains("hostname") || lower.contains("does not match") {
+                return DriftError("\(shown): TLS certificate of \(ctx.url.hostPort) is for another host name (\(text)); "
+                    + "use the name the certificate was issued for in the URL")
+            }
             return DriftError("\(shown): TLS certificate of \(ctx.url.hostPort) not accepted (\(text)); "
                 + "trust its CA with DRIFT_GIT_CA_FILE=ca.pem (or ca_file= in --credentials)")
         }
