@@ -280,4 +280,85 @@ struct PushTests {
         for s in servers { s.stop() }
         #expect(servers.allSatisfy { !$0.groupAlive })
     }
+
+    @Test("""
+        fleet: 50 instances push distinct hotfixes over git daemon; gate --ledger-refs names every missing one with \
+        its host, and passes once each is reconciled by git am of its ref's patch, by content, or by a waiver
+        """)
+    func fleet() throws {
+        let p = try PushFixture()
+        defer { p.dir.remove() }
+        let (daemon, base) = try Servers.gitDaemon(base: p.served, dir: p.dir.path)
+        defer { daemon.stop() }
+        let url = base + "/upstream.git"
+        try p.moveUpstream()
+        let n = 50
+        let hotfix: @Sendable (Int) -> String = { i in "def fix_\(i)():\n    return \(i * 7919)\n" }
+        let (workspace, mdir, top) = (p.f.workspace, p.f.mdir, p.dir.path)
+        // One manifest; each host its own copy of the workspace with its own hotfix file, its
+        // own state dir; four pushes at a time, as a fleet would.
+        let results = LockedResults()
+        DispatchQueue.concurrentPerform(iterations: 4) { lane in
+            for i in stride(from: lane, to: n, by: 4) {
+                do {
+                    let ws = top + "/ws\(i)"
+                    try sh("cp -a '\(workspace)' '\(ws)'")
+                    try write(ws + "/worker/hotfix_\(i).py", hotfix(i))
+                    let r = try drift(["export", "--manifest", mdir, "--root", ws, "--state", top + "/s\(i)",
+                                       "--output", top + "/o\(i)", "--push", url], env: ["DRIFT_HOST": "node-\(i)"])
+                    results.add(r.code == 0 && r.out.contains("pushed refs/drift/node-\(i)/") ? nil : "node-\(i): \(r.out)\(r.err)")
+                } catch {
+                    results.add("node-\(i): \(error)")
+                }
+            }
+        }
+        #expect(results.failures.isEmpty, "\(results.failures)")
+        let refs = try sh("git --git-dir='\(p.repo)' for-each-ref --format='%(refname)' refs/drift/").split(separator: "\n").map(String.init)
+        #expect(refs.count == n)
+        func ref(_ i: Int) -> String { refs.first { $0.hasPrefix("refs/drift/node-\(i)/") } ?? "?" }
+
+        let gate = ["gate", "--repo", p.repo, "--commit", "main", "--ledger-refs"]
+        let first = try drift(gate)
+        #expect(first.code == 1 && first.out.contains("REJECTED: \(n) drift entries"), "\(first.out)\(first.err)")
+        for i in 0..<n {
+            #expect(first.out.contains("from node-\(i), base") && first.out.contains("not upstream: worker/hotfix_\(i).py"))
+        }
+        // Reconcile: ten by git am of the ref's patch, the rest but one by writing the same content.
+        let work = p.dir.sub("reconcile")
+        try sh("git clone -q '\(p.repo)' '\(work)'")
+        for i in 0..<10 {
+            try sh("git --git-dir='\(p.repo)' show '\(ref(i)):drift.patch' | git am -q -3", cwd: work)
+        }
+        for i in 10..<(n - 1) { try write(work + "/worker/hotfix_\(i).py", hotfix(i)) }
+        try sh("git add -A && git commit -qm 'take the fleet hotfixes' && git push -q origin HEAD:main", cwd: work)
+        let second = try drift(gate + ["--format", "json"])
+        #expect(second.code == 1)
+        let judged = Self.judgement(second)
+        #expect(judged.filter { $0["status"] == "missing" }.map { $0["host"] } == ["node-\(n - 1)"])
+        #expect(judged.filter { $0["reason"] == "trailer" }.count == 10)
+        #expect(judged.filter { $0["reason"] == "content" }.count == n - 11)
+        // The last one by waiver.
+        let lastID = String(ref(n - 1).split(separator: "/").last ?? "")
+        try write(p.dir.sub("waive.yaml"), "waivers:\n  - {id: \"\(lastID)\", reason: \"node retired\", expires: \"2999-01-01\"}\n")
+        let third = try drift(gate + ["--policy", p.dir.sub("waive.yaml")])
+        #expect(third.code == 0 && third.out.contains("gate: ok (\(n) ledger entries"), "\(third.out)\(third.err)")
+        #expect(third.out.contains("waived   drift \(lastID) from node-\(n - 1)"))
+    }
+}
+
+/// Failures collected from concurrent lanes.
+final class LockedResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [String] = []
+    func add(_ failure: String?) {
+        guard let failure else { return }
+        lock.lock()
+        list.append(failure)
+        lock.unlock()
+    }
+    var failures: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return list
+    }
 }
