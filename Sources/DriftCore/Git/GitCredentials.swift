@@ -51,8 +51,8 @@ public struct GitCredentials: Sendable {
             case "known_hosts": c.knownHosts = value
             case "ca_file": c.caFile = value
             default:
-                let safe = key.count <= 32 && key.allSatisfy { $0.isLetter || $0 == "_" } ? "'\(key)'" : "on line \(n + 1)"
-                throw DriftError("\(file): unknown credential key \(safe) (username, password, token, ssh_key, known_hosts, ca_file)")
+                throw DriftError("\(file): line \(n + 1) has an unknown credential key "
+                    + "(expected username, password, token, ssh_key, known_hosts, ca_file)")
             }
         }
         return c
