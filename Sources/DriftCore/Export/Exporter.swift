@@ -132,8 +132,12 @@ public struct Exporter {
 
     /// Stages every file next to ODIR, then moves them in, so ODIR never holds a partial set.
     private func writeOutputs(_ files: [(String, [UInt8])]) throws {
-        let parent = (output as NSString).deletingLastPathComponent
-        let stage = (parent.isEmpty ? "." : parent) + "/.drift-export-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        // Not NSString.deletingLastPathComponent: it traps on a one-character name ("o").
+        var trimmed = Substring(output)
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        let slash = trimmed.lastIndex(of: "/")
+        let parent = slash.map { $0 == trimmed.startIndex ? "/" : String(trimmed[..<$0]) } ?? "."
+        let stage = (parent == "/" ? "" : parent) + "/.drift-export-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try AtomicFile.makeDirectory(stage, mode: 0o700)
         defer { try? FileManager.default.removeItem(atPath: stage) }
         for (name, bytes) in files { try AtomicFile.write(bytes, to: stage + "/" + name, mode: 0o600) }
