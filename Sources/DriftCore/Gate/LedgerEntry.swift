@@ -71,8 +71,7 @@ public struct LedgerReader {
             throw bad("its base \(prereq.hex) is not in the history of \(rev.hex)")
         }
         // Each entry gets its own scratch repository: a hostile pack cannot shadow another's objects.
-        let scratch = try GitRepository(initBare: scratchPath)
-        try AtomicFile.write(Array((upstream.objectsDirectory + "\n").utf8), to: scratch.path + "/objects/info/alternates")
+        let scratch = try GitRepository(scratchObjectsAt: scratchPath, alternate: upstream.objectsDirectory)
         do { try scratch.indexPack(bundle[packStart...]) } catch let e as DriftError {
             throw bad("drift.bundle is truncated or corrupt (\(e.message))")
         }
