@@ -16,10 +16,11 @@ extension Drift {
         static let configuration = CommandConfiguration(
             abstract: "Send the last export to refs/drift/<host>/<id> on a git remote.",
             discussion: """
-                REMOTE: a path, file://, git://, ssh:// or https:// URL. Sends the export's ledger commit (a parentless \
-                commit holding drift.patch, drift.bundle, report.json). Ids already pushed to that remote, or already \
-                on it, are skipped. ssh host keys must be in ~/.ssh/known_hosts (or $DRIFT_GIT_KNOWN_HOSTS). \
-                Exit 0, 2 on error (including a refused host key, certificate or credentials, or a rejected ref).
+                REMOTE: a path, file://, git://, ssh:// or https:// URL. Sends the export's ledger commit \
+                (a parentless commit holding drift.patch, drift.bundle, report.json). Ids already pushed to \
+                that remote, or already on it, are skipped. ssh host keys must be in ~/.ssh/known_hosts (or \
+                $DRIFT_GIT_KNOWN_HOSTS). Exit 0, 2 on error (including a refused host key, certificate or \
+                credentials, or a rejected ref).
                 """)
 
         @Argument(help: "The git remote.") var remote: String
@@ -32,7 +33,8 @@ extension Drift {
             let p = Pusher(manifestDir: manifest.directory, state: workspace.stateDirectory, remote: remote,
                            credentials: try GitCredentials.load(file: push.credentials))
             let (ref, pushed) = try p.push(id: id)
-            Output.stdout(pushed ? "pushed \(ref) to \(redact(remote))\n" : "already pushed: \(ref) on \(redact(remote))\n")
+            let shown = redact(remote)
+            Output.stdout(pushed ? "pushed \(ref) to \(shown)\n" : "already pushed: \(ref) on \(shown)\n")
         }
     }
 }

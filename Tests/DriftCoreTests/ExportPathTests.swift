@@ -17,7 +17,8 @@ struct ExportPathTests {
             let dir = out.hasPrefix("/") ? out : f.dir.sub(out)
             #expect(FileManager.default.fileExists(atPath: dir + "/drift.patch"), "\(out)")
         }
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: f.dir.path).filter { $0.hasPrefix(".drift-export") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: f.dir.path)
+            .filter { $0.hasPrefix(".drift-export") }
         #expect(leftovers.isEmpty)
     }
 }

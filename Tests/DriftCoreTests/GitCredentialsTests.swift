@@ -22,10 +22,11 @@ struct GitCredentialsTests {
         let c = try GitCredentials.load(file: dir.sub("ok"))
         #expect(c.username == "deploy" && c.token == secret && c.sshKey == "/etc/drift/key")
         #expect(c.knownHosts == "/etc/drift/known_hosts" && c.caFile == "/etc/drift/ca.pem")
-        #expect(c.scrub("x \(secret) y \(secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")") == "x *** y ***")
+        let encoded = secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        #expect(c.scrub("x \(secret) y \(encoded)") == "x *** y ***")
         // A mistyped key or a line without '=': the error names the line, never its value.
-        for (name, text) in [("typo", "tokn=\(secret)\n"), ("noeq", "\(secret.replacingOccurrences(of: "=", with: ""))\n"),
-                             ("oddkey", "\(secret)!=x\n")] {
+        let noEquals = secret.replacingOccurrences(of: "=", with: "")
+        for (name, text) in [("typo", "tokn=\(secret)\n"), ("noeq", "\(noEquals)\n"), ("oddkey", "\(secret)!=x\n")] {
             try write(dir.sub(name), text)
             do {
                 _ = try GitCredentials.load(file: dir.sub(name))

@@ -9,8 +9,8 @@ struct KnownHostsTests {
     func matching() throws {
         let dir = try TempDir()
         defer { dir.remove() }
-        try sh("ssh-keygen -q -t ed25519 -N '' -f a && ssh-keygen -q -t ed25519 -N '' -f b && ssh-keygen -q -t ecdsa -N '' -f c",
-               cwd: dir.path)
+        try sh("ssh-keygen -q -t ed25519 -N '' -f a && ssh-keygen -q -t ed25519 -N '' -f b && "
+               + "ssh-keygen -q -t ecdsa -N '' -f c", cwd: dir.path)
         func key(_ n: String) throws -> (line: String, blob: [UInt8]) {
             let pub = try String(contentsOfFile: dir.sub(n + ".pub"), encoding: .utf8).split(separator: " ")
             return ("\(pub[0]) \(pub[1])", Array(Data(base64Encoded: String(pub[1])) ?? Data()))

@@ -23,9 +23,11 @@ struct PushFixture {
             printf 'def helper2(x):\\n    return x * 2\\n' >> worker/util.py
             git rm -q assets/history.bin && git commit -qam 'drop the asset, add helper2'
             """, cwd: f.upstream)
-        try sh("rm -rf '\(f.workspace)' && mkdir -p '\(f.workspace)' && git -C '\(f.upstream)' archive HEAD | tar -x -C '\(f.workspace)'")
+        try sh("rm -rf '\(f.workspace)' && mkdir -p '\(f.workspace)' && "
+               + "git -C '\(f.upstream)' archive HEAD | tar -x -C '\(f.workspace)'")
         try f.bake()
-        try sh("mkdir -p '\(served)' && git clone -q --bare '\(f.upstream)' '\(repo)' && git -C '\(repo)' config receive.unpackLimit 1")
+        try sh("mkdir -p '\(served)' && git clone -q --bare '\(f.upstream)' '\(repo)' && "
+               + "git -C '\(repo)' config receive.unpackLimit 1")
     }
 
     /// Upstream's main moves on after the image was built: commits the instance never saw.
@@ -43,7 +45,8 @@ struct PushFixture {
     /// Packs the served repository holds, by file name, with their sizes.
     func packs() throws -> [String: Int] {
         var out: [String: Int] = [:]
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: repo + "/objects/pack")) ?? [] where name.hasSuffix(".pack") {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: repo + "/objects/pack")) ?? []
+        for name in names where name.hasSuffix(".pack") {
             let attrs = try FileManager.default.attributesOfItem(atPath: repo + "/objects/pack/" + name)
             out[name] = (attrs[.size] as? Int) ?? 0
         }

@@ -60,11 +60,12 @@ struct PushTests {
 
         // Idempotent: again from the same state; then with the state lost (a new ledger
         // commit for the same drift): the remote already has the ref, nothing is sent.
-        let again = try drift(["push", url, "--manifest", p.f.mdir, "--state", p.f.state], env: ["DRIFT_HOST": "gpu-node-7"])
+        let again = try drift(["push", url, "--manifest", p.f.mdir, "--state", p.f.state],
+                              env: ["DRIFT_HOST": "gpu-node-7"])
         #expect(again.code == 0 && again.out.contains("already pushed"), "\(again.out)\(again.err)")
         let packsNow = try p.packs()
-        let lost = try drift(["export", "--manifest", p.f.mdir, "--state", p.dir.sub("state-lost"), "--output", p.dir.sub("out-lost"),
-                              "--push", url], env: ["DRIFT_HOST": "gpu-node-7"])
+        let lost = try drift(["export", "--manifest", p.f.mdir, "--state", p.dir.sub("state-lost"),
+                              "--output", p.dir.sub("out-lost"), "--push", url], env: ["DRIFT_HOST": "gpu-node-7"])
         #expect(lost.code == 0 && lost.out.contains("already pushed: \(ref)"), "\(lost.out)\(lost.err)")
         #expect(try p.packs() == packsNow)
         #expect(try p.ledgerRef(host: "gpu-node-7") == ref)
@@ -77,8 +78,8 @@ struct PushTests {
 
             """)
         try sh("chmod +x '\(p.repo)/hooks/update'")
-        let rej = try drift(["export", "--manifest", p.f.mdir, "--state", p.dir.sub("state-frozen"), "--output", p.dir.sub("out-frozen"),
-                             "--push", url], env: ["DRIFT_HOST": "frozen-1"])
+        let rej = try drift(["export", "--manifest", p.f.mdir, "--state", p.dir.sub("state-frozen"),
+                             "--output", p.dir.sub("out-frozen"), "--push", url], env: ["DRIFT_HOST": "frozen-1"])
         #expect(rej.code == 2, "\(rej.out)\(rej.err)")
         #expect(rej.err.contains("rejected") && rej.err.contains("frozen hosts are read-only"), "\(rej.err)")
         #expect(rej.err.split(separator: "\n").count == 1)
@@ -110,10 +111,12 @@ struct PushTests {
 
         // All refs, the other host's too, are read; it is still missing.
         let all = try drift(["gate", "--repo", p.repo, "--commit", "main", "--ledger-refs"])
-        #expect(all.code == 1 && all.out.contains("from other-host") && all.out.contains("ok       drift \(id)"), "\(all.out)\(all.err)")
+        #expect(all.code == 1 && all.out.contains("from other-host") && all.out.contains("ok       drift \(id)"),
+                "\(all.out)\(all.err)")
 
         // A ref in today's earlier format (the export commit itself) is still read.
-        try sh("git --git-dir='\(p.repo)' fetch -q '\(out)/drift.bundle' 'refs/heads/drift/\(id):refs/drift/legacy-host/\(id)'")
+        try sh("git --git-dir='\(p.repo)' fetch -q '\(out)/drift.bundle' "
+               + "'refs/heads/drift/\(id):refs/drift/legacy-host/\(id)'")
         let legacy = try drift(["gate", "--repo", p.repo, "--commit", "main", "--ledger-refs", "--ledger-ref-prefix",
                                 "refs/drift/legacy-host/", "--format", "json"])
         #expect(legacy.code == 0 && Self.judgement(legacy) == fromRefs, "\(legacy.out)\(legacy.err)")
@@ -153,24 +156,29 @@ struct PushTests {
             runs.append(r)
             return r
         }
-        let ex = try drift(["export", "--manifest", p.f.mdir, "--state", p.f.state, "--output", p.dir.sub("out")], env: env)
+        let ex = try drift(["export", "--manifest", p.f.mdir, "--state", p.f.state, "--output", p.dir.sub("out")],
+                           env: env)
         #expect(ex.code == 0, "\(ex.err)")
 
         // Unknown host: no known_hosts at all.
         let unknown = try push(url, [], env)
-        #expect(unknown.code == 2 && unknown.err.contains(name) && unknown.err.contains("ssh-ed25519") && unknown.err.contains("unknown"),
+        #expect(unknown.code == 2 && unknown.err.contains(name) && unknown.err.contains("ssh-ed25519")
+                && unknown.err.contains("unknown"),
                 "\(unknown.out)\(unknown.err)")
         // Changed: known_hosts lists another ed25519 key for this host and port.
-        let otherKey = try sh("cut -d' ' -f1,2 '\(sdir)/client_key.pub'").trimmingCharacters(in: .whitespacesAndNewlines)
+        let otherKey = try sh("cut -d' ' -f1,2 '\(sdir)/client_key.pub'")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
         try write(home + "/.ssh/known_hosts", "\(name) \(otherKey)\n")
         let changed = try push(url, [], env)
-        #expect(changed.code == 2 && changed.err.contains(name) && changed.err.contains("ssh-ed25519") && changed.err.contains("CHANGED"),
+        #expect(changed.code == 2 && changed.err.contains(name) && changed.err.contains("ssh-ed25519")
+                && changed.err.contains("CHANGED"),
                 "\(changed.out)\(changed.err)")
         #expect(try p.ledgerRef(host: "ssh-node").isEmpty)
 
         // Known, hashed (ssh-keygen -H), named by DRIFT_GIT_KNOWN_HOSTS; the key from --credentials.
         let kh = p.dir.sub("known_hosts")
-        try sh("ssh-keyscan -p \(port) -t ed25519 127.0.0.1 2>/dev/null > '\(kh)' && ssh-keygen -q -H -f '\(kh)' 2>/dev/null && rm -f '\(kh).old'")
+        try sh("ssh-keyscan -p \(port) -t ed25519 127.0.0.1 2>/dev/null > '\(kh)' && "
+               + "ssh-keygen -q -H -f '\(kh)' 2>/dev/null && rm -f '\(kh).old'")
         #expect(try String(contentsOfFile: kh, encoding: .utf8).hasPrefix("|1|"))
         try write(p.dir.sub("creds"), "# ssh\nssh_key = \(key)\n")
         env["DRIFT_GIT_SSH_KEY"] = nil
@@ -201,7 +209,8 @@ struct PushTests {
 
         // No byte of the private key in anything drift printed or wrote.
         let all = try everythingDriftWrote(runs + [ex], dirs: [p.f.state, p.dir.sub("out")])
-        let secretLines = try String(contentsOfFile: key, encoding: .utf8).split(separator: "\n").filter { !$0.hasPrefix("-----") }
+        let secretLines = try String(contentsOfFile: key, encoding: .utf8).split(separator: "\n")
+            .filter { !$0.hasPrefix("-----") }
         #expect(!secretLines.isEmpty)
         for line in secretLines { #expect(!contains(all, Array(line.utf8)), "a private key line leaked") }
         sshd.stop()
@@ -234,24 +243,28 @@ struct PushTests {
             runs.append(r)
             return r
         }
-        let ex = try drift(["export", "--manifest", p.f.mdir, "--state", p.f.state, "--output", p.dir.sub("out")], env: env)
+        let ex = try drift(["export", "--manifest", p.f.mdir, "--state", p.f.state, "--output", p.dir.sub("out")],
+                           env: env)
         #expect(ex.code == 0, "\(ex.err)")
 
         // The CA is not trusted: a clear line saying so.
         let untrusted = try push(url, [], env)
-        #expect(untrusted.code == 2 && untrusted.err.contains("certificate") && untrusted.err.contains("DRIFT_GIT_CA_FILE"),
+        #expect(untrusted.code == 2 && untrusted.err.contains("certificate")
+                && untrusted.err.contains("DRIFT_GIT_CA_FILE"),
                 "\(untrusted.out)\(untrusted.err)")
         // Trusted CA, but the certificate names other.example.
         env["DRIFT_GIT_CA_FILE"] = wdir + "/ca.pem"
         let misnamed = try push("https://localhost:\(wrongName)/upstream.git", [], env)
-        #expect(misnamed.code == 2 && misnamed.err.contains("another host name") && misnamed.err.split(separator: "\n").count == 1,
+        #expect(misnamed.code == 2 && misnamed.err.contains("another host name")
+                && misnamed.err.split(separator: "\n").count == 1,
                 "\(misnamed.out)\(misnamed.err)")
         // A wrong token: refused, and drift stops asking after a few tries.
         let log = wdir + "/access.log"
         let before401 = try sh("grep -c '\" 401 ' '\(log)' || true").trimmingCharacters(in: .whitespacesAndNewlines)
         env["DRIFT_GIT_TOKEN"] = wrongToken
         let denied = try push(url, [], env)
-        #expect(denied.code == 2 && denied.err.contains("refused the credentials 3 times"), "\(denied.out)\(denied.err)")
+        #expect(denied.code == 2 && denied.err.contains("refused the credentials 3 times"),
+                "\(denied.out)\(denied.err)")
         let after401 = try sh("grep -c '\" 401 ' '\(log)' || true").trimmingCharacters(in: .whitespacesAndNewlines)
         let tries = (Int(after401) ?? 0) - (Int(before401) ?? 0)
         // One unauthenticated request, then one per try.
@@ -271,7 +284,8 @@ struct PushTests {
         // Token and CA from the credential file alone, to a second repository.
         try sh("git clone -q --bare '\(p.repo)' '\(p.served)/second.git'")
         try write(p.dir.sub("creds2"), "token=\(token)\nca_file=\(wdir)/ca.pem\n")
-        let ok2 = try push("https://localhost:\(good)/second.git", ["--credentials", p.dir.sub("creds2")], ["HOME": home, "DRIFT_HOST": "https-node"])
+        let ok2 = try push("https://localhost:\(good)/second.git", ["--credentials", p.dir.sub("creds2")],
+                           ["HOME": home, "DRIFT_HOST": "https-node"])
         #expect(ok2.code == 0, "\(ok2.out)\(ok2.err)")
 
         // Neither token printed nor written anywhere.
@@ -306,14 +320,16 @@ struct PushTests {
                     try write(ws + "/worker/hotfix_\(i).py", hotfix(i))
                     let r = try drift(["export", "--manifest", mdir, "--root", ws, "--state", top + "/s\(i)",
                                        "--output", top + "/o\(i)", "--push", url], env: ["DRIFT_HOST": "node-\(i)"])
-                    results.add(r.code == 0 && r.out.contains("pushed refs/drift/node-\(i)/") ? nil : "node-\(i): \(r.out)\(r.err)")
+                    let pushed = r.code == 0 && r.out.contains("pushed refs/drift/node-\(i)/")
+                    results.add(pushed ? nil : "node-\(i): \(r.out)\(r.err)")
                 } catch {
                     results.add("node-\(i): \(error)")
                 }
             }
         }
         #expect(results.failures.isEmpty, "\(results.failures)")
-        let refs = try sh("git --git-dir='\(p.repo)' for-each-ref --format='%(refname)' refs/drift/").split(separator: "\n").map(String.init)
+        let refs = try sh("git --git-dir='\(p.repo)' for-each-ref --format='%(refname)' refs/drift/")
+            .split(separator: "\n").map(String.init)
         #expect(refs.count == n)
         func ref(_ i: Int) -> String { refs.first { $0.hasPrefix("refs/drift/node-\(i)/") } ?? "?" }
 
@@ -321,7 +337,8 @@ struct PushTests {
         let first = try drift(gate)
         #expect(first.code == 1 && first.out.contains("REJECTED: \(n) drift entries"), "\(first.out)\(first.err)")
         for i in 0..<n {
-            #expect(first.out.contains("from node-\(i), base") && first.out.contains("not upstream: worker/hotfix_\(i).py"))
+            #expect(first.out.contains("from node-\(i), base")
+                && first.out.contains("not upstream: worker/hotfix_\(i).py"))
         }
         // Reconcile: ten by git am of the ref's patch, the rest but one by writing the same content.
         let work = p.dir.sub("reconcile")
@@ -339,7 +356,8 @@ struct PushTests {
         #expect(judged.filter { $0["reason"] == "content" }.count == n - 11)
         // The last one by waiver.
         let lastID = String(ref(n - 1).split(separator: "/").last ?? "")
-        try write(p.dir.sub("waive.yaml"), "waivers:\n  - {id: \"\(lastID)\", reason: \"node retired\", expires: \"2999-01-01\"}\n")
+        try write(p.dir.sub("waive.yaml"),
+                  "waivers:\n  - {id: \"\(lastID)\", reason: \"node retired\", expires: \"2999-01-01\"}\n")
         let third = try drift(gate + ["--policy", p.dir.sub("waive.yaml")])
         #expect(third.code == 0 && third.out.contains("gate: ok (\(n) ledger entries"), "\(third.out)\(third.err)")
         #expect(third.out.contains("waived   drift \(lastID) from node-\(n - 1)"))

@@ -100,7 +100,9 @@ func waitForPort(_ port: Int, server: Server, seconds: Double = 10) throws {
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         addr.sin_port = UInt16(port).bigEndian
         let rc = withUnsafePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         close(fd)
         if rc == 0 { return }
@@ -164,7 +166,8 @@ enum Servers {
     /// nginx + fcgiwrap + git http-backend over TLS with basic auth (user `x-access-token`,
     /// password `token`). Serves `projectRoot` on two ports: `good` with a certificate for
     /// `localhost` and `wrongName` with one for `other.example`, both from `dir/ca.pem`.
-    static func nginx(projectRoot: String, dir: String, token: String) throws -> (servers: [Server], good: Int, wrongName: Int) {
+    static func nginx(projectRoot: String, dir: String,
+                      token: String) throws -> (servers: [Server], good: Int, wrongName: Int) {
         guard let nginx = executable(["/usr/sbin/nginx"]) else { throw DriftError("nginx is not installed") }
         guard let fcgiwrap = executable(["/usr/sbin/fcgiwrap"]) else { throw DriftError("fcgiwrap is not installed") }
         let backend = try sh("git --exec-path").trimmingCharacters(in: .whitespacesAndNewlines) + "/git-http-backend"
@@ -176,7 +179,8 @@ enum Servers {
             for name in localhost other.example; do
               openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $name.key -out $name.csr \
                 -subj /CN=$name 2>/dev/null
-              printf 'subjectAltName=DNS:%s\\nbasicConstraints=CA:FALSE\\nextendedKeyUsage=serverAuth\\n' $name > $name.ext
+              printf 'subjectAltName=DNS:%s\\nbasicConstraints=CA:FALSE\\n' $name > $name.ext
+              printf 'extendedKeyUsage=serverAuth\\n' >> $name.ext
               openssl x509 -req -in $name.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile $name.ext \
                 -out $name.pem 2>/dev/null
             done
@@ -228,7 +232,8 @@ enum Servers {
             \(server(good, "localhost"))\(server(wrong, "other.example"))}
 
             """)
-        let fcgi = try Server([fcgiwrap, "-c", "2", "-s", "unix:\(dir)/fcgi.sock"], name: "fcgiwrap", log: dir + "/fcgiwrap.log")
+        let fcgi = try Server([fcgiwrap, "-c", "2", "-s", "unix:\(dir)/fcgi.sock"], name: "fcgiwrap",
+                              log: dir + "/fcgiwrap.log")
         let web: Server
         do {
             web = try Server([nginx, "-p", dir, "-c", dir + "/nginx.conf"], name: "nginx", log: dir + "/nginx.log")

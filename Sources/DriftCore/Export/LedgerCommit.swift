@@ -20,8 +20,8 @@ public enum LedgerCommit {
 
     /// Writes the ledger commit of an export into `repo` and points `journalRef(id)` at it.
     @discardableResult
-    public static func create(in repo: GitRepository, id: String, host: String, base: String, files: [(String, [UInt8])],
-                              author: GitPerson) throws -> ObjectID {
+    public static func create(in repo: GitRepository, id: String, host: String, base: String,
+                              files: [(String, [UInt8])], author: GitPerson) throws -> ObjectID {
         var tree = [UInt8]()
         // Tree entries sorted by name, as git requires (these names have no '/' and no prefix clash).
         for (name, bytes) in files.sorted(by: { $0.0 < $1.0 }) {
@@ -30,7 +30,8 @@ public enum LedgerCommit {
         }
         let treeID = try repo.odb().write(.tree, tree)
         let message = "drift ledger: export \(id) from \(host)\n\nbase \(base)\n\n\(marker)\n"
-        let commit = try repo.createCommit(tree: treeID, parents: [], author: author, committer: author, message: message)
+        let commit = try repo.createCommit(tree: treeID, parents: [], author: author, committer: author,
+                                           message: message)
         try repo.setReference(journalRef(id), to: commit)
         return commit
     }

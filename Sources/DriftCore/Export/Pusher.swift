@@ -35,14 +35,15 @@ public struct Pusher {
             throw DriftError("\(state.path): no export \(id) in the journal")
         }
         guard let ledger = repo.reference(LedgerCommit.journalRef(id)) else {
-            throw DriftError("\(state.path): export \(id) has no ledger commit (made by an older drift); run drift export again")
+            throw DriftError("\(state.path): export \(id) has no ledger commit (made by an older drift); "
+                + "run drift export again")
         }
         let host = LedgerReader.trailers(try repo.message(of: commit))["Drift-Host"] ?? Output.hostName()
         let ref = Self.remoteRef(host: host, id: id)
         let key = redact(remote)
         if st.pushed?[key]?.contains(id) == true { return (ref, false) }
-        let sent = try Self.pushAlone(ledger, from: repo, scratch: state.file(".push-\(getpid())"), remote: remote, ref: ref,
-                                      credentials: credentials)
+        let sent = try Self.pushAlone(ledger, from: repo, scratch: state.file(".push-\(getpid())"), remote: remote,
+                                      ref: ref, credentials: credentials)
         st.pushed = st.pushed ?? [:]
         st.pushed?[key, default: []].append(id)
         st.lastPush = Timestamp.format(Timestamp.now())

@@ -30,8 +30,8 @@ extension LedgerReader {
         guard parents.isEmpty else { throw bad("a ledger commit must have no parent") }
         let files = try ledgerFiles(tree, bad)
         guard let bundle = files[Exporter.bundleFile] else { throw bad("its tree has no \(Exporter.bundleFile)") }
-        let e = try entry(name: ref, bundle: bundle, patch: files[Exporter.patchFile], report: files[Exporter.reportFile],
-                          scratch: scratchDir + "/ref-\(index)", bad)
+        let e = try entry(name: ref, bundle: bundle, patch: files[Exporter.patchFile],
+                          report: files[Exporter.reportFile], scratch: scratchDir + "/ref-\(index)", bad)
         let refID = ref.split(separator: "/").last.map(String.init) ?? ""
         guard e.id == refID else { throw bad("holds export \(e.id), not the \(refID) its name says") }
         return e
@@ -45,11 +45,14 @@ extension LedgerReader {
         let db = try upstream.odb()
         var out: [String: [UInt8]] = [:]
         let entries: [RawTreeEntry]
-        do { entries = try upstream.treeEntries(tree) } catch let e as DriftError { throw bad("its tree is unreadable (\(e.message))") }
+        do { entries = try upstream.treeEntries(tree) } catch let e as DriftError {
+            throw bad("its tree is unreadable (\(e.message))")
+        }
         for e in entries {
             let name = String(decoding: e.name, as: UTF8.self)
             guard let limit = limits[name], Array(name.utf8) == e.name else {
-                throw bad("its tree holds '\(PathBytes.display(e.name))', not only \(LedgerCommit.fileNames.joined(separator: ", "))")
+                let expected = LedgerCommit.fileNames.joined(separator: ", ")
+                throw bad("its tree holds '\(PathBytes.display(e.name))', not only \(expected)")
             }
             guard e.mode == "100644" else { throw bad("\(name) is not a regular file in its tree") }
             let (type, size) = try db.header(e.id)
@@ -67,7 +70,8 @@ extension GitODB {
         var o = id.oid
         var size = 0
         var type = GIT_OBJECT_INVALID
-        try check(git_odb_read_header(&size, &type, pointer, &o), "git_odb_read_header", "\(owner.path): object \(id.hex)")
+        try check(git_odb_read_header(&size, &type, pointer, &o), "git_odb_read_header",
+                  "\(owner.path): object \(id.hex)")
         return (GitObjectType(type), size)
     }
 }

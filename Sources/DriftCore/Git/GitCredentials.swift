@@ -40,7 +40,9 @@ public struct GitCredentials: Sendable {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             // Never echo the line: it may hold a secret.
-            guard let eq = trimmed.firstIndex(of: "=") else { throw DriftError("\(file): line \(n + 1) is not key=value") }
+            guard let eq = trimmed.firstIndex(of: "=") else {
+                throw DriftError("\(file): line \(n + 1) is not key=value")
+            }
             let key = trimmed[..<eq].trimmingCharacters(in: .whitespaces)
             let value = trimmed[trimmed.index(after: eq)...].trimmingCharacters(in: .whitespaces)
             switch key {

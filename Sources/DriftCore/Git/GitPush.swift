@@ -79,7 +79,8 @@ extension GitRepository {
         }
     }
 
-    private func push(url: String, shown: String, localRef: String, remoteRef: String, ctx: PushContext) throws -> Bool {
+    private func push(url: String, shown: String, localRef: String, remoteRef: String,
+                      ctx: PushContext) throws -> Bool {
         try configureTLS(ctx.credentials)
         var remote: OpaquePointer?
         try check(git_remote_create_anonymous(&remote, pointer, url), "git_remote_create_anonymous", shown)
@@ -87,7 +88,8 @@ extension GitRepository {
         let payload = Unmanaged.passRetained(ctx)
         defer { payload.release() }
         var callbacks = git_remote_callbacks()
-        try check(git_remote_init_callbacks(&callbacks, UInt32(GIT_REMOTE_CALLBACKS_VERSION)), "git_remote_init_callbacks")
+        try check(git_remote_init_callbacks(&callbacks, UInt32(GIT_REMOTE_CALLBACKS_VERSION)),
+                  "git_remote_init_callbacks")
         installCallbacks(&callbacks, payload.toOpaque())
 
         let connected = git_remote_connect(remote, GIT_DIRECTION_PUSH, &callbacks, nil, nil)
@@ -110,7 +112,8 @@ extension GitRepository {
         if rc < 0 { throw pushError(rc, "push", shown, ctx) }
         if let r = ctx.rejected.first {
             let said = Self.remoteReason(ctx.remoteText)
-            throw DriftError("\(shown): the remote rejected the push of \(r)\(said.isEmpty ? "" : " (remote: \(said))")")
+            let reason = said.isEmpty ? "" : " (remote: \(said))"
+            throw DriftError("\(shown): the remote rejected the push of \(r)\(reason)")
         }
         return true
     }
@@ -138,7 +141,8 @@ extension GitRepository {
             if let text, let payload, len > 0 {
                 let ctx = Unmanaged<PushContext>.fromOpaque(payload).takeUnretainedValue()
                 if ctx.remoteText.utf8.count < 8192 {
-                    ctx.remoteText += String(decoding: UnsafeRawBufferPointer(start: text, count: Int(len)), as: UTF8.self)
+                    let bytes = UnsafeRawBufferPointer(start: text, count: Int(len))
+                    ctx.remoteText += String(decoding: bytes, as: UTF8.self)
                 }
             }
             return 0
@@ -169,7 +173,8 @@ extension GitRepository {
         if rc == GIT_ECERTIFICATE.rawValue || klass == Int(GIT_ERROR_SSL.rawValue) {
             let lower = text.lowercased()
             if lower.contains("common name") || lower.contains("hostname") || lower.contains("does not match") {
-                return DriftError("\(shown): TLS certificate of \(ctx.url.hostPort) is for another host name (\(text)); "
+                return DriftError("\(shown): TLS certificate of \(ctx.url.hostPort) is for another host name "
+                    + "(\(text)); "
                     + "use the name the certificate was issued for in the URL")
             }
             return DriftError("\(shown): TLS certificate of \(ctx.url.hostPort) not accepted (\(text)); "
@@ -190,7 +195,9 @@ extension GitRepository {
     /// Points libgit2's TLS (mbedTLS or OpenSSL, as built) at `caFile` when given.
     private func configureTLS(_ c: GitCredentials) throws {
         guard let ca = c.caFile else { return }
-        guard access(ca, R_OK) == 0 else { throw DriftError("\(ca): CA file (DRIFT_GIT_CA_FILE) is not readable: \(errnoText(errno))") }
+        guard access(ca, R_OK) == 0 else {
+            throw DriftError("\(ca): CA file (DRIFT_GIT_CA_FILE) is not readable: \(errnoText(errno))")
+        }
         try check(drift_set_ssl_cert_file(ca), "git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS)", ca)
     }
 
@@ -250,7 +257,9 @@ extension PushContext {
         }
         if allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT.rawValue != 0 {
             if let t = c.token { return git_credential_userpass_plaintext_new(out, c.username ?? "x-access-token", t) }
-            if let p = c.password { return git_credential_userpass_plaintext_new(out, c.username ?? userFromURL ?? "git", p) }
+            if let p = c.password {
+                return git_credential_userpass_plaintext_new(out, c.username ?? userFromURL ?? "git", p)
+            }
             problem = "the server asks for a login: set DRIFT_GIT_TOKEN (or token= in --credentials)"
             return GIT_EUSER.rawValue
         }
@@ -282,10 +291,12 @@ extension PushContext {
         case .known:
             return 0
         case .unknown:
-            problem = "ssh host \(name) is unknown: its \(type) key \(fp) is not in \(file); after checking the fingerprint, "
-                + "add it (ssh-keyscan\(url.port.map { " -p \($0)" } ?? "") \(host) >> \(file)) or set DRIFT_GIT_KNOWN_HOSTS"
+            let scan = "ssh-keyscan\(url.port.map { " -p \($0)" } ?? "") \(host) >> \(file)"
+            problem = "ssh host \(name) is unknown: its \(type) key \(fp) is not in \(file); "
+                + "after checking the fingerprint, add it (\(scan)) or set DRIFT_GIT_KNOWN_HOSTS"
         case .changed(let types, let line):
-            problem = "ssh host key of \(name) has CHANGED: the server offers \(type) \(fp), \(file) line \(line) lists "
+            problem = "ssh host key of \(name) has CHANGED: the server offers \(type) \(fp), "
+                + "\(file) line \(line) lists "
                 + "another key (\(types.joined(separator: ", "))); refusing to push"
         case .revoked(let line):
             problem = "ssh host key of \(name) (\(type) \(fp)) is revoked in \(file) line \(line); refusing to push"

@@ -31,8 +31,8 @@ public struct KnownHosts: Sendable {
     public init(file: String, text: [UInt8]) {
         self.file = file
         for (i, raw) in text.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
-            var fields = String(decoding: raw, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
-                .map(String.init)
+            var fields = String(decoding: raw, as: UTF8.self)
+                .split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).map(String.init)
             guard let first = fields.first, !first.hasPrefix("#") else { continue }
             var revoked = false
             if first.hasPrefix("@") {
@@ -41,8 +41,8 @@ public struct KnownHosts: Sendable {
                 fields.removeFirst()
             }
             guard fields.count >= 3, let key = Data(base64Encoded: fields[2]) else { continue }
-            lines.append(Line(number: i + 1, patterns: fields[0].split(separator: ",").map(String.init), revoked: revoked,
-                              keyType: fields[1], key: Array(key)))
+            let patterns = fields[0].split(separator: ",").map(String.init)
+            lines.append(Line(number: i + 1, patterns: patterns, revoked: revoked, keyType: fields[1], key: Array(key)))
         }
     }
 
@@ -133,7 +133,9 @@ public struct KnownHosts: Sendable {
         guard blob.count >= 4 else { return "unknown" }
         let n = Int(blob[0]) << 24 | Int(blob[1]) << 16 | Int(blob[2]) << 8 | Int(blob[3])
         guard n > 0, n <= 64, blob.count >= 4 + n, let s = String(validating: blob[4..<(4 + n)], as: UTF8.self),
-              s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-@.".contains($0)) }) else { return "unknown" }
+              s.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-@.".contains($0)) }) else {
+            return "unknown"
+        }
         return s
     }
 
