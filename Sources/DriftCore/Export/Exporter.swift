@@ -78,8 +78,10 @@ public struct Exporter {
                                                               driftId: info.id, recordedAt: info.time, entries: info.entries,
                                                               pip: info.pip))
         }
-        try writeOutputs([(Self.patchFile, patch), (Self.bundleFile, bundle), (Self.reportFile, reportBytes ?? [])],
-                         to: output)
+        let files = [(Self.patchFile, patch), (Self.bundleFile, bundle), (Self.reportFile, reportBytes ?? [])]
+        // The same files as one parentless commit: what `drift push` sends (docs/journal.md).
+        try LedgerCommit.create(in: repo, id: info.id, host: host, base: manifest.commit, files: files, author: who)
+        try writeOutputs(files, to: output)
         var st = try runner.state.loadState(commit: manifest.commit)
         st.lastExport = Timestamp.format(now)
         st.lastExportId = info.id

@@ -78,7 +78,7 @@ public struct Gate {
         }
         if let prefix = ledgerRefs {
             let reader = LedgerReader(ledger: "", upstream: upstream, scratchDir: scratch.path, rev: head)
-            entries += try upstream.references(under: prefix).map { try reader.readRef($0) }
+            entries += try reader.readRefs(prefix: prefix)
         }
         var trailerIDs = Set<String>()
         // Only the trailer block of a commit in REV's history counts, never a line of a body.

@@ -62,13 +62,23 @@ public struct LedgerReader {
         let full = dir == "." ? ledger : ledger + "/" + dir
         func bad(_ why: String) -> DriftError { DriftError("ledger entry \(dir): \(why)") }
         let bundle = try readLimited(full + "/" + Exporter.bundleFile, LedgerLimits.bundleBytes, bad)
+        // Optional files are optional only when absent: a symlink, a FIFO or an oversized
+        // file is a failed check (exit 2 naming the entry), never silently skipped.
+        let patch = try readOptional(full + "/" + Exporter.patchFile, LedgerLimits.patchBytes, bad)
+        let report = try readOptional(full + "/" + Exporter.reportFile, LedgerLimits.reportBytes, bad)
+        return try entry(name: dir, bundle: bundle, patch: patch, report: report, scratch: scratchDir + "/entry-\(index)", bad)
+    }
+
+    /// Checks one export's files, wherever they came from (a ledger directory, or a ledger
+    /// commit's tree: see LedgerRefs.swift), and turns them into an entry.
+    func entry(name: String, bundle: [UInt8], patch: [UInt8]?, report: [UInt8]?, scratch scratchPath: String,
+               _ bad: (String) -> DriftError) throws -> LedgerEntry {
         let (prereq, tip, id, packStart) = try parseHeader(bundle, bad)
         guard try upstream.odb().contains(prereq), try upstream.isAncestor(prereq, of: rev) else {
             throw bad("its base \(prereq.hex) is not in the history of \(rev.hex)")
         }
         // Each entry gets its own scratch repository: a hostile pack cannot shadow another's objects.
-        let scratch = try GitRepository(initBare: scratchDir + "/entry-\(index)")
-        try AtomicFile.write(Array((upstream.objectsDirectory + "\n").utf8), to: scratch.path + "/objects/info/alternates")
+        let scratch = try GitRepository(scratchObjectsAt: scratchPath, alternate: upstream.objectsDirectory)
         do { try scratch.indexPack(bundle[packStart...]) } catch let e as DriftError {
             throw bad("drift.bundle is truncated or corrupt (\(e.message))")
         }
@@ -76,14 +86,9 @@ public struct LedgerReader {
         let (message, base, changes) = try examine(tip, in: scratch, id: id, bad)
         guard base == prereq else { throw bad("the bundle's commit is not a child of its base") }
         let trailers = Self.trailers(message)
-        // Optional files are optional only when absent: a symlink, a FIFO or an oversized
-        // file is a failed check (exit 2 naming the entry), never silently skipped.
-        if let patch = try readOptional(full + "/" + Exporter.patchFile, LedgerLimits.patchBytes, bad) {
-            try checkPatchPaths(patch, bad)
-        }
-        let report = try readOptional(full + "/" + Exporter.reportFile, LedgerLimits.reportBytes, bad)
+        if let patch { try checkPatchPaths(patch, bad) }
         let firstSeen = report.flatMap(Self.firstSeen)
-        return LedgerEntry(name: dir, id: id, host: trailers["Drift-Host"] ?? "unknown", base: prereq, tip: tip,
+        return LedgerEntry(name: name, id: id, host: trailers["Drift-Host"] ?? "unknown", base: prereq, tip: tip,
                            firstSeen: firstSeen, changes: changes)
     }
 
