@@ -77,15 +77,19 @@ public struct DriftTreeBuilder {
             }
             included.append(c)
         }
-        // A path turned into a directory: drop its removal when files are added below it,
-        // since the upserts replace it (git_tree_create_updated takes one update per path).
-        let upserted = Set(updates.compactMap { u -> [UInt8]? in
-            if case .upsert = u.action { return u.path } else { return nil }
-        })
-        updates = updates.filter { u in
-            guard case .remove = u.action else { return true }
-            return !upserted.contains { PathBytes.isWithin($0, u.path) && $0 != u.path }
+        // A file turned into a directory: libgit2 looks each parent up in the *base* tree and
+        // refuses to put files under a blob ("D/F conflict"), so such blobs go in a first pass.
+        var parentsOfUpserts = Set<[UInt8]>()
+        for u in updates {
+            guard case .upsert = u.action else { continue }
+            for (i, b) in u.path.enumerated() where b == UInt8(ascii: "/") { parentsOfUpserts.insert(Array(u.path[0..<i])) }
         }
+        let becameDirectories = updates.filter { u in
+            guard case .remove = u.action else { return false }
+            return parentsOfUpserts.contains(u.path)
+        }
+        let cleared = Set(becameDirectories.map(\.path))
+        updates.removeAll { cleared.contains($0.path) }
         // The manifest can list files the commit never had (generated in the image): removing
         // one of those from the base tree is no change at all.
         updates = try updates.filter { u in
@@ -100,7 +104,8 @@ public struct DriftTreeBuilder {
             updates.removeAll { $0.path == path }
             updates.append(TreeUpdate(path: path, action: .upsert(try repo.writeBlob(edited), mode: "100644")))
         }
-        let tree = try repo.updateTree(baseTree, updates)
+        let firstPass = try becameDirectories.filter { try repo.entry(at: $0.path, inTree: baseTree) != nil }
+        let tree = try repo.updateTree(try repo.updateTree(baseTree, firstPass), updates)
         return Output(baseTree: baseTree, tree: tree, included: included, withheld: withheld)
     }
 }
