@@ -32,6 +32,11 @@ public final class SignalPipe {
             sigemptyset(&sa.sa_mask)
             sigaction(sig, &sa, nil)
         }
+        // A parent may have started us with these blocked (the mask survives exec).
+        var set = sigset_t()
+        sigemptyset(&set)
+        for sig in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&set, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     deinit {
