@@ -1,4 +1,4 @@
-.PHONY: demo test bench bench-medium
+.PHONY: demo test bench bench-medium bench-watch
 demo:
 	./scripts/demo.sh
 test:
@@ -7,3 +7,5 @@ bench:
 	./scripts/setup.sh && python3 bench/run.py
 bench-medium:
 	./scripts/setup.sh && python3 bench/run.py --sizes medium
+bench-watch:
+	./scripts/setup.sh && python3 bench/watch.py
