@@ -16,7 +16,8 @@ struct SupervisorTests {
         let f = try Fixture()
         defer { f.dir.remove() }
         try f.bake()
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        let repo = tests.deletingLastPathComponent().deletingLastPathComponent()
         var program = try String(contentsOfFile: repo.path + "/examples/supervisord/drift.conf", encoding: .utf8)
         // The example as shipped, with this test's paths.
         for (from, to) in [("/usr/local/bin/drift", driftBinary()), ("/etc/drift", f.mdir), ("/var/lib/drift", f.state),
@@ -66,7 +67,9 @@ struct SupervisorTests {
         func watching(besides old: Int32?) throws -> Int32 {
             var found: Int32 = 0
             try waitUntil(30, "drift watch running under supervisord") {
-                guard let w = WatchStatus.read(state), w.phase == "watching", w.isAlive, w.pid != old else { return false }
+                guard let w = WatchStatus.read(state), w.phase == "watching", w.isAlive, w.pid != old else {
+                    return false
+                }
                 found = w.pid
                 return true
             }
@@ -92,7 +95,8 @@ struct SupervisorTests {
         #expect(WatchStatus.read(state)?.phase == "stopped")
         let log = try String(contentsOfFile: f.dir.sub("supervisord.log"), encoding: .utf8)
         #expect(log.contains("stopped: drift-watch (exit status 0)"), "\(log)")
-        #expect(try String(contentsOfFile: f.dir.sub("drift-watch.log"), encoding: .utf8).contains("drift watch: stopped"))
+        let programLog = try String(contentsOfFile: f.dir.sub("drift-watch.log"), encoding: .utf8)
+        #expect(programLog.contains("drift watch: stopped"))
         #expect(FileManager.default.fileExists(atPath: f.dir.sub("drift.prom")))
     }
 }

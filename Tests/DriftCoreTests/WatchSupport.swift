@@ -44,7 +44,9 @@ final class WatchProcess {
     /// Waits until this process has finished its first scan and watches.
     func waitReady(timeout: Double = 30) throws {
         try waitUntil(timeout, "drift watch ready (stderr: \(stderr))") {
-            guard process.isRunning else { throw DriftError("drift watch exited \(process.terminationStatus): \(stderr)") }
+            guard process.isRunning else {
+                throw DriftError("drift watch exited \(process.terminationStatus): \(stderr)")
+            }
             let w = WatchStatus.read(StateDirectory(path: fixture.state))
             return w?.pid == pid && w?.phase == "watching"
         }

@@ -82,7 +82,9 @@ public struct DriftTreeBuilder {
         var parentsOfUpserts = Set<[UInt8]>()
         for u in updates {
             guard case .upsert = u.action else { continue }
-            for (i, b) in u.path.enumerated() where b == UInt8(ascii: "/") { parentsOfUpserts.insert(Array(u.path[0..<i])) }
+            for (i, b) in u.path.enumerated() where b == UInt8(ascii: "/") {
+                parentsOfUpserts.insert(Array(u.path[0..<i]))
+            }
         }
         let becameDirectories = updates.filter { u in
             guard case .remove = u.action else { return false }

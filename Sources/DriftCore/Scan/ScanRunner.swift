@@ -114,7 +114,9 @@ public struct ScanRunner {
             pipCounts = (p.result.checked, p.result.hashed)
             result.issues += p.result.issues
             result.issues.sort { PathBytes.less($0.path, $1.path) }
-            if p.oldCache?.entries != p.result.newCache.entries { try state.saveCache(p.result.newCache, name: "pipcache") }
+            if p.oldCache?.entries != p.result.newCache.entries {
+                try state.saveCache(p.result.newCache, name: "pipcache")
+            }
         }
         if journal && !(result.changes.isEmpty && pip.allSatisfy(\.allowed)) {
             // Persistent drift is recorded once: unchanged drift skips reading the files again.
@@ -136,7 +138,9 @@ public struct ScanRunner {
         report.summary.pipHashed = pipCounts.1
         st.lastScan = Timestamp.format(now)
         st.lastExitCode = Int(report.exitCode)
-        if findings.saveCache && findings.oldCache?.entries != result.newCache.entries { try state.saveCache(result.newCache) }
+        if findings.saveCache && findings.oldCache?.entries != result.newCache.entries {
+            try state.saveCache(result.newCache)
+        }
         try state.saveState(st)
         return Outcome(report: report, result: result, manifest: c.manifest, policy: c.policy, rootBytes: c.rootBytes,
                        pip: pip, requirements: c.baseline?.requirements)

@@ -14,7 +14,8 @@ public struct TreeWalk {
 
     /// Walks `root`, skipping ignored directories whole and dropping ignored entries;
     /// `entering` sees each directory (relative path, the root as `[]`) just before it is read.
-    public static func run(root: [UInt8], classifier: Classifier, entering: (([UInt8]) -> Void)? = nil) throws -> TreeWalk {
+    public static func run(root: [UInt8], classifier: Classifier,
+                           entering: (([UInt8]) -> Void)? = nil) throws -> TreeWalk {
         var out: [ClassifiedEntry] = []
         let descend: ([UInt8]) -> Bool = { dir in
             guard classifier.shouldDescend(dir) else { return false }

@@ -2,10 +2,13 @@
 /// `30m`, `1h`, `2d`, or sums like `1h30m`; a bare number is in the flag's own unit.
 /// All arithmetic is checked: a value too large for the clock is an error, never a wrap.
 public enum DurationText {
-    static let units: [(suffix: String, ms: Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
+    static let units: [(suffix: String, ms: Int64)] = [
+        ("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000),
+    ]
 
     /// Milliseconds in `text`, within `min...max`; errors are one sentence naming `flag`.
-    public static func milliseconds(_ text: String, flag: String, bareUnitMs: Int64, min: Int64, max: Int64) throws -> Int64 {
+    public static func milliseconds(_ text: String, flag: String, bareUnitMs: Int64,
+                                    min: Int64, max: Int64) throws -> Int64 {
         let example = "like 250ms, 90s, 30m or 1h"
         func bad(_ why: String) -> DriftError { DriftError("\(flag) '\(text)': \(why)") }
         let bytes = Array(text.utf8)

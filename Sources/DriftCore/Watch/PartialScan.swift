@@ -83,7 +83,8 @@ struct PartialScan {
             }, visit: { sub, st in
                 let full = t + [slash] + sub
                 let (fc, secret) = c.classifyAll(full, isDirectory: st.kind == .directory)
-                if fc != .ignore { entries.append(ClassifiedEntry(path: full, stat: st, fileClass: fc, secret: secret)) }
+                guard fc != .ignore else { return }
+                entries.append(ClassifiedEntry(path: full, stat: st, fileClass: fc, secret: secret))
             })
             for var i in issues {
                 i.path = PathBytes.join(t, i.path)
@@ -92,7 +93,8 @@ struct PartialScan {
             }
         } catch {
             // Replaced or made unreadable between the stat and the open.
-            walk.issues.append(ScanIssue(path: t, message: "cannot open directory: \(error)", unreadableDirectory: true))
+            let message = "cannot open directory: \(error)"
+            walk.issues.append(ScanIssue(path: t, message: message, unreadableDirectory: true))
             walk.unreadableDirectories.append(t)
         }
         walk.entries += entries

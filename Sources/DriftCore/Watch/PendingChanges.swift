@@ -77,7 +77,8 @@ public struct PendingChanges {
 
     /// Removes and returns what is ready at `now` (everything with `all`): the scope to
     /// rescan and whether site-packages must be compared again.
-    public mutating func takeReady(now: Double, settle: Double, maxWait: Double, all: Bool = false) -> (ScanScope, pip: Bool) {
+    public mutating func takeReady(now: Double, settle: Double, maxWait: Double,
+                                   all: Bool = false) -> (ScanScope, pip: Bool) {
         func ready(_ t: Times) -> Bool { all || now >= t.last + settle || now >= t.first + maxWait }
         var scope = ScanScope()
         for (k, t) in items where ready(t) {

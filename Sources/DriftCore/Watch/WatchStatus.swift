@@ -66,7 +66,8 @@ public struct WatchStatus: Codable, Sendable {
     }
 
     public static func read(_ state: StateDirectory) -> WatchStatus? {
-        guard let b = try? readWholeFile(state.file(fileName), limit: 1 << 20, followSymlinks: false) else { return nil }
+        let file = state.file(fileName)
+        guard let b = try? readWholeFile(file, limit: 1 << 20, followSymlinks: false) else { return nil }
         return try? JSONDecoder().decode(WatchStatus.self, from: Data(b))
     }
 
@@ -92,7 +93,9 @@ public struct WatchStatus: Codable, Sendable {
     /// The `watcher` lines of `drift status`.
     public static func statusLines(_ state: StateDirectory, now: Date) -> String {
         let pad = "                "
-        guard let w = read(state) else { return "  watcher       not running (no drift watch has used this state dir)\n" }
+        guard let w = read(state) else {
+            return "  watcher       not running (no drift watch has used this state dir)\n"
+        }
         func ago(_ s: String?) -> String {
             guard let s, let d = Timestamp.parse(s) else { return "never" }
             return "\(s) (\(StatusReport.age(now.timeIntervalSince(d))) ago)"
@@ -104,12 +107,16 @@ public struct WatchStatus: Codable, Sendable {
             return "  watcher       not running: pid \(w.pid) (started \(w.started)) is gone without stopping "
                 + "(killed?); last batch \(w.lastBatch ?? "none"); its next start catches up with a full scan\n"
         }
-        var out = "  watcher       running, pid \(w.pid) since \(w.started)\(w.phase == "starting" ? " (first scan)" : "")\n"
+        let first = w.phase == "starting" ? " (first scan)" : ""
+        var out = "  watcher       running, pid \(w.pid) since \(w.started)\(first)\n"
         out += pad + "\(w.watchedDirectories) directories watched; last event \(ago(w.lastEvent)); "
             + "\(w.batches) batches, \(w.fullScans) full scans\n"
+        let every = DurationText.render(Int64(w.fullScanEverySeconds) * 1000)
         if w.degraded {
             out += pad + "DEGRADED: \(w.degradedReasons.joined(separator: "; "))\n"
-            out += pad + "full scan every \(DurationText.render(Int64(w.fullScanEverySeconds) * 1000)) while degraded\n"
+            out += pad + "full scan every \(every) while degraded\n"
+        } else {
+            out += pad + "not degraded; safety-net full scan every \(every)\n"
         }
         return out
     }

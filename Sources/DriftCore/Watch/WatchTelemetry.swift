@@ -10,16 +10,20 @@ public enum WatchTelemetry {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(v)\n"
         }
         metric("drift_watch_degraded", "gauge",
-               "1 while drift watch relies on full scans (queue overflow, watch limit, unreadable directory, failed batch).",
+               "1 while drift watch relies on full scans "
+                   + "(queue overflow, watch limit, unreadable directory, failed batch).",
                w.degraded ? 1 : 0)
         metric("drift_watch_directories", "gauge", "Directories drift watch has an inotify watch on.",
                Double(w.watchedDirectories))
         metric("drift_watch_unwatched_directories", "gauge", "Directories drift watch could not watch.",
                Double(w.unwatchedDirectories))
         let last = w.lastEvent.flatMap(Timestamp.parse).map { $0.timeIntervalSince1970.rounded() } ?? 0
-        metric("drift_watch_last_event_timestamp_seconds", "gauge", "Unix time of the last filesystem event (0: none yet).", last)
-        metric("drift_watch_overflows_total", "counter", "inotify queue overflows since drift watch started.", Double(w.overflows))
-        metric("drift_watch_full_scans_total", "counter", "Full scans since drift watch started (first, periodic, recovery).",
+        metric("drift_watch_last_event_timestamp_seconds", "gauge",
+               "Unix time of the last filesystem event (0: none yet).", last)
+        metric("drift_watch_overflows_total", "counter",
+               "inotify queue overflows since drift watch started.", Double(w.overflows))
+        metric("drift_watch_full_scans_total", "counter",
+               "Full scans since drift watch started (first, periodic, recovery).",
                Double(w.fullScans))
         metric("drift_watch_batches_total", "counter", "Batches of settled paths rescanned since drift watch started.",
                Double(w.batches))

@@ -19,6 +19,9 @@ public final class Watcher {
     static let degradedEveryMs: Int64 = 60_000
     /// After SIGTERM, how long to wait for a busy state lock before leaving the rest to the next start.
     static let stopLockWait = 10.0
+    /// Batches are spaced (by their own duration) only while this many paths are pending:
+    /// a burst then coalesces, and a lone edit is never kept waiting.
+    static let burstPending = 64
 
     let runner: ScanRunner
     let options: Options
@@ -54,7 +57,8 @@ public final class Watcher {
         self.runner = runner
         self.options = options
         let now = Timestamp.format(Date())
-        status = WatchStatus(pid: getpid(), startTicks: WatchStatus.startTicks(of: getpid()), started: now, updated: now,
+        status = WatchStatus(pid: getpid(), startTicks: WatchStatus.startTicks(of: getpid()),
+                             started: now, updated: now,
                              phase: "starting", fullScanEverySeconds: Int(options.rescanEveryMs / 1000),
                              settleMilliseconds: Int(options.settleMs))
         watches = WatchSet(inotify: nil, root: [])
@@ -124,7 +128,7 @@ public final class Watcher {
                     try fullScan(reason)
                 } else if needFull == nil, t >= nextFull {
                     try fullScan("periodic")
-                } else if needFull == nil, t >= nextBatchAllowed {
+                } else if needFull == nil, t >= batchAllowedAt {
                     let (scope, pipDirty) = pending.takeReady(now: t, settle: settle, maxWait: maxWait)
                     if !scope.isEmpty || pipDirty { try batch(scope, pipDirty: pipDirty) }
                 }
@@ -134,6 +138,8 @@ public final class Watcher {
         }
     }
 
+    private var batchAllowedAt: Double { pending.count < Self.burstPending ? 0 : nextBatchAllowed }
+
     /// Sleeps in `poll` until an event, a signal, the next settle deadline or the next full scan.
     private func waitForWork() {
         let now = monotonicSeconds()
@@ -141,7 +147,7 @@ public final class Watcher {
         if needFull != nil {
             deadline = nextBatchAllowed
         } else if let d = pending.nextDeadline(settle: settle, maxWait: maxWait) {
-            deadline = min(deadline, max(d, nextBatchAllowed))
+            deadline = min(deadline, max(d, batchAllowedAt))
         }
         let ms = max(0, min(3_600_000, ((deadline - now) * 1000).rounded(.up)))
         var fds = [pollfd(fd: signals?.readFD ?? -1, events: Int16(POLLIN), revents: 0)]
@@ -281,7 +287,8 @@ public final class Watcher {
         return q
     }
 
-    private func lockAndRecord(_ f: ScanRunner.Findings, _ c: ScanRunner.Context, now: Date) throws -> ScanRunner.Outcome {
+    private func lockAndRecord(_ f: ScanRunner.Findings, _ c: ScanRunner.Context,
+                               now: Date) throws -> ScanRunner.Outcome {
         let lock = try acquireStateLock()
         defer { withExtendedLifetime(lock) {} }
         return try runner.record(f, c, now: now)
@@ -296,7 +303,8 @@ public final class Watcher {
             } catch let e as DriftError where e.exitCode == StateLock.busyExitCode {
                 takeSignals()
                 if stopping && monotonicSeconds() - start > Self.stopLockWait {
-                    throw DriftError("\(state.path): the state lock stayed busy while stopping; the next start records the rest")
+                    throw DriftError("\(state.path): the state lock stayed busy while stopping; "
+                                     + "the next start records the rest")
                 }
                 usleep(20_000)
             }
@@ -311,7 +319,8 @@ public final class Watcher {
         let report = outcome.report
         if let log = options.log {
             do {
-                try Telemetry.append(try Telemetry.logLine(report, durationSeconds: duration, exitCode: report.exitCode, now: now), to: log)
+                let line = try Telemetry.logLine(report, durationSeconds: duration, exitCode: report.exitCode, now: now)
+                try Telemetry.append(line, to: log)
             } catch {
                 Output.stderr("drift: warning: \(error)\n")
             }
@@ -323,7 +332,8 @@ public final class Watcher {
             let text = Telemetry.metrics(report, durationSeconds: duration, now: now) + WatchTelemetry.metrics(status)
             do { try AtomicFile.write(Array(text.utf8), to: m) } catch { Output.stderr("drift: warning: \(error)\n") }
         }
-        let signature = "\(report.summary.drifted) \((try? Journal.fingerprint(outcome.result.changes, pip: outcome.pip)) ?? "")"
+        let fingerprint = (try? Journal.fingerprint(outcome.result.changes, pip: outcome.pip)) ?? ""
+        let signature = "\(report.summary.drifted) \(fingerprint)"
         if signature != lastDriftSignature {
             lastDriftSignature = signature
             let pipCount = outcome.pip.filter { !$0.allowed }.count
@@ -354,7 +364,8 @@ public final class Watcher {
             reasons.append(("unreadable", "\(unread.count) unreadable directories (\(PathBytes.display(first)))"))
         }
         if overflowSinceSafetyNet {
-            reasons.append(("overflow", "inotify queue overflowed \(status.overflows) time(s); rescanned; clears at the next periodic full scan"))
+            reasons.append(("overflow", "inotify queue overflowed \(status.overflows) time(s); rescanned; "
+                            + "clears at the next periodic full scan"))
         }
         if let f = failure { reasons.append(("error", "last batch failed: \(f)")) }
         for (key, text) in reasons where !loggedReasons.contains(key) && key != "overflow" && key != "unreadable" {
@@ -407,7 +418,8 @@ public final class Watcher {
             try fullScan("reload", using: set)
             say("reloaded the manifest and policy; \(watches.count) directories watched")
         } catch {
-            warn("reload", "SIGHUP reload failed, keeping the previous manifest and policy: \((error as? DriftError)?.message ?? "\(error)")")
+            let text = (error as? DriftError)?.message ?? "\(error)"
+            warn("reload", "SIGHUP reload failed, keeping the previous manifest and policy: \(text)")
         }
     }
 
@@ -421,7 +433,8 @@ public final class Watcher {
                 try batch(scope, pipDirty: pipDirty)
             }
         } catch {
-            warn("stop", "the last batch was not recorded (\((error as? DriftError)?.message ?? "\(error)")); the next start catches up")
+            let text = (error as? DriftError)?.message ?? "\(error)"
+            warn("stop", "the last batch was not recorded (\(text)); the next start catches up")
         }
         status.phase = "stopped"
         status.stopped = Timestamp.format(Date())
