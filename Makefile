@@ -1,4 +1,4 @@
-.PHONY: demo test bench bench-medium bench-ledger-refs
+.PHONY: demo test bench bench-medium bench-ledger-refs bench-watch
 demo:
 	./scripts/demo.sh
 test:
@@ -9,3 +9,5 @@ bench-medium:
 	./scripts/setup.sh && python3 bench/run.py --sizes medium
 bench-ledger-refs:
 	./scripts/setup.sh && python3 bench/ledger_refs.py --refs 1000,10000
+bench-watch:
+	./scripts/setup.sh && python3 bench/watch.py

@@ -7,7 +7,7 @@ public struct Drift: ParsableCommand {
         commandName: "drift",
         abstract: "Detect, record and export drift of a deployed workspace from the image it was built from.",
         discussion: "Exit codes: 0 ok or clean, 1 drift found (gate: rejected; export: nothing to export), 2 error (bad input, nothing changed), 3 scan incomplete (unreadable entries, no drift), 75 another run holds the state lock. See docs/operations.md.",
-        subcommands: [ManifestCommand.self, Scan.self, Diff.self, Export.self, Push.self, Gate.self, Status.self])
+        subcommands: [ManifestCommand.self, Scan.self, Watch.self, Diff.self, Export.self, Push.self, Gate.self, Status.self])
 
     public init() {}
 

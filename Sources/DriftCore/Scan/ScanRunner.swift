@@ -14,6 +14,9 @@ public struct ScanRunner {
     /// Other files this run will write (`--log`, `--metrics`), refused inside the root
     /// before anything is scanned or written.
     public var writeTargets: [(path: String, what: String)] = []
+    /// Called on the walking thread for each directory the walk enters, before it is read
+    /// (`drift watch` adds its inotify watch there, so nothing written later is missed).
+    public var onDirectory: (@Sendable ([UInt8]) -> Void)?
 
     public init(manifestDir: ManifestDirectory, root: String?, state: StateDirectory) {
         self.manifestDir = manifestDir
@@ -36,80 +39,155 @@ public struct ScanRunner {
 
     /// Runs a scan; `alreadyLocked` when the caller holds the state lock for longer.
     public func run(alreadyLocked: Bool = false) throws -> Outcome {
-        let (walk, manifest, policy, oldCache) = try loadAndWalk()
-        let rootBytes = root.map { Array($0.utf8) } ?? manifest.root
+        let loaded = try loadAndWalk()
         try state.ensure()
         // One writer at a time: the lock covers state, cache and journal until we return.
         let lock = alreadyLocked ? nil : try StateLock(state: state, wait: waitSeconds)
         defer { withExtendedLifetime(lock) {} }
-        var st = try state.loadState(commit: manifest.commit)
         let now = Timestamp.now()
-        var scanner = Scanner(manifest: manifest, policy: policy, root: rootBytes, cache: oldCache)
-        let scanNumber = max(0, st.scans ?? 0)
-        scanner.reverify = ReverifySlice(every: policy.reverifyEvery, scan: scanNumber)
-        st.scans = scanNumber < Int(Int32.max) ? scanNumber + 1 : 0
-        var result = try scanner.compare(walk, now: now)
-        try checkBytecode(&result, walk: walk, root: rootBytes)
+        let findings = try find(loaded, now: now)
+        return try record(findings, loaded.context, now: now)
+    }
+
+    /// What a scan works against: the verified manifest and policy, the root, the pip baseline.
+    public struct Context {
+        public var manifest: Manifest
+        public var policy: Policy
+        public var rootBytes: [UInt8]
+        public var baseline: PipBaseline?
+    }
+
+    /// MDIR read and verified, the root walked, the old stat cache: a scan's input.
+    public struct Loaded {
+        public var context: Context
+        public var walk: TreeWalk
+        public var oldCache: StatCache?
+    }
+
+    /// A site-packages comparison, with its stat cache before and after.
+    public struct PipFindings {
+        public var result: PipScanner.Result
+        public var oldCache: StatCache?
+    }
+
+    /// What a comparison found, before anything is written: `drift watch` compares without
+    /// the state lock and takes it only for `record`.
+    public struct Findings {
+        public var result: Scanner.Result
+        /// nil when there is no pip baseline.
+        public var pip: PipFindings?
+        /// The stat cache before the comparison; `record` saves `result.newCache` when it differs.
+        /// nil leaves the `statcache` file alone.
+        public var oldCache: StatCache?
+        public var saveCache = true
+        /// The walk whose secret-class files (inodes, digests, values) decide what is secret content.
+        public var walk: TreeWalk
+        /// The scan number that picked the re-verification slice; nil for a partial rescan
+        /// (`drift watch`), which does not count.
+        public var scanNumber: Int?
+        /// The verified-bytecode cache `record` saves (nil leaves `pyccache` alone).
+        public var pycCache: (old: StatCache?, new: StatCache)?
+
+        public init(result: Scanner.Result, pip: PipFindings?, oldCache: StatCache?, walk: TreeWalk,
+                    saveCache: Bool = true) {
+            self.result = result
+            self.pip = pip
+            self.oldCache = oldCache
+            self.walk = walk
+            self.saveCache = saveCache
+        }
+    }
+
+    /// Compares a finished walk with the manifest, and site-packages with the pip baseline.
+    /// Reads the workspace and the state dir's caches; writes nothing.
+    public func find(_ loaded: Loaded, now: Date) throws -> Findings {
+        let c = loaded.context
+        var scanner = Scanner(manifest: c.manifest, policy: c.policy, root: c.rootBytes, cache: loaded.oldCache)
+        let scanNumber = max(0, try state.loadState(commit: c.manifest.commit).scans ?? 0)
+        scanner.reverify = ReverifySlice(every: c.policy.reverifyEvery, scan: scanNumber)
+        var result = try scanner.compare(loaded.walk, now: now)
+        let pyc = checkBytecode(&result, walk: loaded.walk, root: c.rootBytes)
+        var findings = Findings(result: result, pip: try findPip(c), oldCache: loaded.oldCache, walk: loaded.walk)
+        findings.scanNumber = scanNumber
+        findings.pycCache = pyc
+        return findings
+    }
+
+    /// Compares site-packages with the pip baseline (nil without one).
+    public func findPip(_ c: Context) throws -> PipFindings? {
+        guard let baseline = c.baseline else { return nil }
+        let oldPip = full ? nil : state.loadCache(name: "pipcache")
+        let p = try PipScanner(baseline: baseline, allow: c.policy.pipAllow, cache: oldPip).run()
+        return PipFindings(result: p, oldCache: oldPip)
+    }
+
+    /// The writing half of a scan; the caller holds the state lock. Keeps first-seen times,
+    /// records new drift in the journal, saves the caches and `state.json`, builds the report.
+    public func record(_ findings: Findings, _ c: Context, now: Date) throws -> Outcome {
+        var st = try state.loadState(commit: c.manifest.commit)
+        if let n = findings.scanNumber { st.scans = n < Int(Int32.max) ? n + 1 : 0 }
+        var result = findings.result
         st.merge(&result.changes)
-        let reader = FileReader(root: rootBytes)
-        let secrets = SecretIndex(walk: walk, manifest: manifest, changes: result.changes, reader: reader)
-        secrets.flag(&result.changes, walk: walk, reader: reader, sizeLimit: policy.sizeLimit)
+        let reader = FileReader(root: c.rootBytes)
+        let secrets = SecretIndex(walk: findings.walk, manifest: c.manifest, changes: result.changes, reader: reader)
+        secrets.flag(&result.changes, walk: findings.walk, reader: reader, sizeLimit: c.policy.sizeLimit)
         var pip: [PipChange] = []
         var pipCounts = (0, 0)
-        let baseline = try PipBaseline.load(manifestDir, manifest: manifest)
-        if let baseline {
-            let oldPip = full ? nil : state.loadCache(name: "pipcache")
-            let p = try PipScanner(baseline: baseline, allow: policy.pipAllow, cache: oldPip).run()
-            pip = p.changes
-            pipCounts = (p.checked, p.hashed)
-            result.issues += p.issues
+        if let p = findings.pip {
+            pip = p.result.changes
+            pipCounts = (p.result.checked, p.result.hashed)
+            result.issues += p.result.issues
             result.issues.sort { PathBytes.less($0.path, $1.path) }
-            if oldPip?.entries != p.newCache.entries { try state.saveCache(p.newCache, name: "pipcache") }
+            if p.oldCache?.entries != p.result.newCache.entries {
+                try state.saveCache(p.result.newCache, name: "pipcache")
+            }
         }
         if journal && !(result.changes.isEmpty && pip.allSatisfy(\.allowed)) {
             // Persistent drift is recorded once: unchanged drift skips reading the files again.
             let fp = try Journal.fingerprint(result.changes, pip: pip)
-            let journal = Journal(state: state, manifestDir: manifestDir, commit: manifest.commit)
+            let journal = Journal(state: state, manifestDir: manifestDir, commit: c.manifest.commit)
             // A file test, not a repository open: recording is idempotent, so a snapshot
             // missed here only costs one redundant `record`.
             if st.journalFingerprint != fp || !journal.hasSnapshotRef {
-                let recorded = try journal.record(result.changes, pip: pip, requirements: baseline?.requirements,
-                                                  root: rootBytes, policy: policy, now: now, secrets: secrets,
+                let recorded = try journal.record(result.changes, pip: pip, requirements: c.baseline?.requirements,
+                                                  root: c.rootBytes, policy: c.policy, now: now, secrets: secrets,
                                                   contents: result.contents)
                 Self.adopt(recorded.observed, into: &result.changes)
                 st.journalFingerprint = recorded.complete && recorded.observed.isEmpty ? fp : nil
             }
         }
-        var report = ScanReport(commit: manifest.commit, root: rootBytes, host: Output.hostName(), scannedAt: now,
+        var report = ScanReport(commit: c.manifest.commit, root: c.rootBytes, host: Output.hostName(), scannedAt: now,
                                 changes: result.changes, pip: pip, issues: result.issues,
                                 checked: result.filesChecked, hashed: result.filesHashed,
-                                deadline: policy.deadline.flatMap(Deadline.parse), now: now)
+                                deadline: c.policy.deadline.flatMap(Deadline.parse), now: now)
         report.summary.pipChecked = pipCounts.0
         report.summary.pipHashed = pipCounts.1
         st.lastScan = Timestamp.format(now)
         st.lastExitCode = Int(report.exitCode)
-        if oldCache?.entries != result.newCache.entries { try state.saveCache(result.newCache) }
+        if findings.saveCache && findings.oldCache?.entries != result.newCache.entries {
+            try state.saveCache(result.newCache)
+        }
+        if let pyc = findings.pycCache { try state.saveCache(pyc.new, name: "pyccache") }
         try state.saveState(st)
-        return Outcome(report: report, result: result, manifest: manifest, policy: policy, rootBytes: rootBytes,
-                       pip: pip, requirements: baseline?.requirements, secrets: secrets)
+        return Outcome(report: report, result: result, manifest: c.manifest, policy: c.policy, rootBytes: c.rootBytes,
+                       pip: pip, requirements: c.baseline?.requirements, secrets: secrets)
     }
 
     /// Pyc changes are verified against their sources (`BytecodeCheck`): legitimate runtime
     /// bytecode is no drift, forged bytecode is `bytecode` drift.
-    private func checkBytecode(_ result: inout Scanner.Result, walk: TreeWalk, root: [UInt8]) throws {
+    /// Reads the `pyccache`, writes nothing: returns the cache `record` must save (nil: unchanged).
+    public func checkBytecode(_ result: inout Scanner.Result, walk: TreeWalk,
+                              root: [UInt8]) -> (old: StatCache?, new: StatCache)? {
         let pycs = Set(result.changes.lazy.filter { BytecodeCheck.parse($0.path) != nil }.map(\.path))
         let old = full ? nil : state.loadCache(name: "pyccache")
-        if pycs.isEmpty {
-            if old?.entries.isEmpty == false { try state.saveCache(StatCache(), name: "pyccache") }
-            return
-        }
+        if pycs.isEmpty { return old?.entries.isEmpty == false ? (old, StatCache()) : nil }
         var stats: [[UInt8]: FileStat] = [:]
         for e in walk.entries where pycs.contains(e.path) { stats[e.path] = e.stat }
         let checked = BytecodeCheck(root: root, cache: old).apply(result.changes, stats: stats)
         result.changes = checked.changes
         result.issues += checked.issues
         result.issues.sort { PathBytes.less($0.path, $1.path) }
-        if old?.entries != checked.newCache.entries { try state.saveCache(checked.newCache, name: "pyccache") }
+        return old?.entries != checked.newCache.entries ? (old, checked.newCache) : nil
     }
 
     /// The journal read some files itself (the scan trusted the stat cache for them): the
@@ -133,7 +211,7 @@ public struct ScanRunner {
 
     /// Reads MDIR and walks the root at the same time; the raw manifest bytes are dropped
     /// when this returns (they are a large part of peak memory on big trees).
-    private func loadAndWalk() throws -> (TreeWalk, Manifest, Policy, StatCache?) {
+    public func loadAndWalk() throws -> Loaded {
         let raw = try manifestDir.readRaw()
         // Walk (kernel-bound) while the manifest is parsed and verified (CPU-bound): the
         // walk result is used only once the manifest has verified.
@@ -148,10 +226,11 @@ public struct ScanRunner {
         for t in writeTargets { try refuseWriteUnder(root: PathBytes.fsString(peeked), target: t.path, what: t.what) }
         let useCache = !full
         let stateDir = state
+        let entering = onDirectory
         DispatchQueue.concurrentPerform(iterations: 2) { i in
             if i == 0 {
                 guard let p = policyForWalk else { return }
-                walkSlot.set { try TreeWalk.run(root: peeked, classifier: Classifier(policy: p)) }
+                walkSlot.set { try TreeWalk.run(root: peeked, classifier: Classifier(policy: p), entering: entering) }
             } else {
                 loadSlot.set {
                     let m = try raw.parseManifest()
@@ -161,7 +240,11 @@ public struct ScanRunner {
             }
         }
         let (manifest, policy, oldCache) = try loadSlot.get()
-        return (try walkSlot.get(), manifest, policy, oldCache)
+        let walk = try walkSlot.get()
+        let rootBytes = root.map { Array($0.utf8) } ?? manifest.root
+        let baseline = try PipBaseline.load(manifestDir, manifest: manifest)
+        let context = Context(manifest: manifest, policy: policy, rootBytes: rootBytes, baseline: baseline)
+        return Loaded(context: context, walk: walk, oldCache: oldCache)
     }
 }
 

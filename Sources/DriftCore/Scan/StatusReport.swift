@@ -27,8 +27,10 @@ public enum StatusReport {
         out += "  last export   \(st.lastExport.map { "\($0) (drift \(st.lastExportId ?? "?"))" } ?? "never")\n"
         let pushes = (st.pushed ?? [:]).map { "\($0.value.count) to \($0.key)" }.sorted()
         out += "  pushed        \(pushes.isEmpty ? "nothing" : pushes.joined(separator: ", "))\(st.lastPush.map { ", last \($0)" } ?? "")\n"
+        out += WatchStatus.statusLines(state, now: now)
+        let journal = JournalListing.render(state: state, commit: manifest.commit)
         if st.items.isEmpty {
-            out += "\nno drift recorded\n"
+            out += "\nno drift now\n" + journal
             return out
         }
         out += "\n\(st.items.count) drifted path\(st.items.count == 1 ? "" : "s"):\n"
@@ -45,7 +47,7 @@ public enum StatusReport {
             }
             out += line + "\n"
         }
-        return out
+        return out + journal
     }
 
     static func age(_ s: TimeInterval) -> String {

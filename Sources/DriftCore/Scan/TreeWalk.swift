@@ -12,10 +12,18 @@ public struct TreeWalk {
     /// Directories that could not be read: nothing below them is known.
     public var unreadableDirectories: [[UInt8]]
 
-    /// Walks `root`, skipping ignored directories whole and dropping ignored entries.
-    public static func run(root: [UInt8], classifier: Classifier) throws -> TreeWalk {
+    /// Walks `root`, skipping ignored directories whole and dropping ignored entries;
+    /// `entering` sees each directory (relative path, the root as `[]`) just before it is read.
+    public static func run(root: [UInt8], classifier: Classifier,
+                           entering: (([UInt8]) -> Void)? = nil) throws -> TreeWalk {
         var out: [ClassifiedEntry] = []
-        let issues = try DirectoryWalker(root: root).walk(descend: classifier.shouldDescend) { path, stat in
+        let descend: ([UInt8]) -> Bool = { dir in
+            guard classifier.shouldDescend(dir) else { return false }
+            entering?(dir)
+            return true
+        }
+        entering?([])
+        let issues = try DirectoryWalker(root: root).walk(descend: descend) { path, stat in
             let (c, secret) = classifier.classifyAll(path, isDirectory: stat.kind == .directory)
             if c != .ignore { out.append(ClassifiedEntry(path: path, stat: stat, fileClass: c, secret: secret)) }
         }

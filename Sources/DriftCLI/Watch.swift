@@ -1,0 +1,41 @@
+import ArgumentParser
+import DriftCore
+
+extension Drift {
+    struct Watch: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record drift the moment it happens: a first scan, then inotify on the workspace "
+                + "and site-packages.",
+            discussion: """
+                Settled changes are rescanned and recorded exactly as drift scan records them. SIGTERM/SIGINT: \
+                record what is pending, exit 0; SIGHUP: re-read the manifest and policy. Exit 0 stopped by a signal, \
+                2 error, 75 another drift watch uses the state dir. See docs/operations.md.
+                """)
+
+        @OptionGroup var manifest: ManifestOptions
+        @OptionGroup var workspace: WorkspaceOptions
+        @Option(help: "Milliseconds a path must be quiet before it is rescanned (default 200; units ms/s allowed).")
+        var settle: String = "200"
+        @Option(name: .customLong("rescan-every"),
+                help: "Full scan as a safety net this often (default 1h; e.g. 90s, 30m, 1h).")
+        var rescanEvery: String = "1h"
+        @Option(help: "Append one JSON line per recorded batch (the scan's line) and per warning to this file.")
+        var log: String?
+        @Option(help: "Write Prometheus metrics (the scan's, plus drift_watch_*) to this file, atomically.")
+        var metrics: String?
+
+        func run() throws {
+            var options = Watcher.Options()
+            options.settleMs = try DurationText.milliseconds(settle, flag: "--settle", bareUnitMs: 1,
+                                                             min: 0, max: 60_000)
+            options.rescanEveryMs = try DurationText.milliseconds(rescanEvery, flag: "--rescan-every", bareUnitMs: 1000,
+                                                                  min: 1000, max: 366 * 86_400_000)
+            options.log = log
+            options.metrics = metrics
+            let runner = ScanRunner(manifestDir: manifest.directory, root: workspace.root,
+                                    state: workspace.stateDirectory)
+            let code = try Watcher(runner: runner, options: options).run()
+            throw ExitCode(code)
+        }
+    }
+}

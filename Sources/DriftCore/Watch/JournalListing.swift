@@ -1,0 +1,32 @@
+import Foundation
+
+/// The journal's latest snapshots for `drift status`: proof that a drift state existed even
+/// when the workspace is clean again (an edit tried and reverted between two cron ticks).
+public enum JournalListing {
+    /// Newest first, read only (nothing in the state dir is written).
+    public static func render(state: StateDirectory, commit: String, limit: Int = 5) -> String {
+        let path = state.file("journal.git")
+        guard FileManager.default.fileExists(atPath: path + "/" + Journal.ref),
+              let repo = try? GitRepository(path: path), var id = repo.reference(Journal.ref) else { return "" }
+        var shown: [SnapshotInfo] = []
+        var total = 0
+        // First parents back to the base commit; bounded so a huge journal stays one screen's work.
+        while id.hex != commit, total < 100_000, let c = try? GitCommit(repo, id) {
+            total += 1
+            if shown.count < limit { shown.append(SnapshotInfo.parse(c.message)) }
+            guard let parent = c.parentIDs.first else { break }
+            id = parent
+        }
+        if total == 0 { return "" }
+        var out = "\njournal: \(total) snapshot\(total == 1 ? "" : "s") (every distinct drift state recorded)"
+        out += total > shown.count ? ", latest \(shown.count):\n" : ":\n"
+        for s in shown {
+            let names = s.entries.prefix(3).map { "\($0.change.rawValue) \(PathBytes.display($0.path))" }
+            var line = "  \(s.time)  \(s.id)  \(s.entries.count) path\(s.entries.count == 1 ? "" : "s")"
+            if !names.isEmpty { line += ": " + names.joined(separator: ", ") + (s.entries.count > 3 ? ", …" : "") }
+            if !s.pip.isEmpty { line += "; \(s.pip.count) pip change\(s.pip.count == 1 ? "" : "s")" }
+            out += line + "\n"
+        }
+        return out
+    }
+}

@@ -1,0 +1,195 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// "Scan these paths": compares only the paths of a scope with the manifest — through the
+/// same `Scanner`, so classes, hashes and the stat cache behave exactly as in a full scan —
+/// and merges the answer into the last full result.
+struct PartialScan {
+    let context: ScanRunner.Context
+    let classifier: Classifier
+
+    struct Outcome {
+        var result: Scanner.Result
+        /// What the scope's walk saw (bytecode checks and secret files need its stats).
+        var walk: TreeWalk
+        /// Something in the scope could not be read (the watcher then scans everything).
+        var unreadable: [[UInt8]]
+    }
+
+    /// Compares the scope; a single path that turned out to be a directory joins the trees.
+    /// `entering` sees every directory about to be walked, before it is read.
+    func compare(_ scope: inout ScanScope, cache: StatCache, now: Date, entering: ([UInt8]) -> Void) throws -> Outcome {
+        let root = context.rootBytes
+        let rootFD = withCPath(root) { open($0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        if rootFD < 0 { throw DriftError.posix("open root", root, errno) }
+        defer { close(rootFD) }
+        var walk = TreeWalk(entries: [], issues: [], unreadableDirectories: [])
+
+        scope.normalize()
+        var stats: [[UInt8]: FileStat] = [:]
+        for p in scope.paths {
+            switch statAt(rootFD, p) {
+            case .success(let st):
+                if st.kind == .directory { scope.trees.insert(p) } else { stats[p] = st }
+            case .failure(let e):
+                if e.code == ENOENT || e.code == ENOTDIR { continue }
+                walk.issues.append(ScanIssue(path: p, message: "cannot stat: \(e.text)"))
+                walk.unreadableDirectories.append(p)
+            }
+        }
+        scope.normalize()
+        for p in scope.paths {
+            guard let st = stats[p] else { continue }
+            add(p, st, to: &walk)
+        }
+        for t in scope.trees { walkTree(t, rootFD: rootFD, into: &walk, entering: entering) }
+        walk.entries.sort { bytesLess($0.path, $1.path) }
+
+        var sub = context.manifest
+        sub.entries = manifestEntries(in: scope)
+        let scanner = Scanner(manifest: sub, policy: context.policy, root: root, cache: cache)
+        let result = try scanner.compare(walk, now: now)
+        return Outcome(result: result, walk: walk, unreadable: walk.unreadableDirectories)
+    }
+
+    private func add(_ path: [UInt8], _ st: FileStat, to walk: inout TreeWalk) {
+        let (c, secret) = classifier.classifyAll(path, isDirectory: st.kind == .directory)
+        if c != .ignore { walk.entries.append(ClassifiedEntry(path: path, stat: st, fileClass: c, secret: secret)) }
+    }
+
+    private func walkTree(_ t: [UInt8], rootFD: Int32, into walk: inout TreeWalk, entering: ([UInt8]) -> Void) {
+        let st: FileStat
+        switch statAt(rootFD, t) {
+        case .success(let s): st = s
+        case .failure(let e):
+            if e.code != ENOENT && e.code != ENOTDIR {
+                walk.issues.append(ScanIssue(path: t, message: "cannot stat: \(e.text)"))
+                walk.unreadableDirectories.append(t)
+            }
+            return
+        }
+        add(t, st, to: &walk)
+        guard st.kind == .directory, classifier.shouldDescend(t) else { return }
+        entering(t)
+        let slash = UInt8(ascii: "/")
+        var entries: [ClassifiedEntry] = []
+        let c = classifier
+        do {
+            let issues = try DirectoryWalker(root: context.rootBytes + [slash] + t).walk(descend: { sub in
+                let full = t + [slash] + sub
+                guard c.shouldDescend(full) else { return false }
+                entering(full)
+                return true
+            }, visit: { sub, st in
+                let full = t + [slash] + sub
+                let (fc, secret) = c.classifyAll(full, isDirectory: st.kind == .directory)
+                guard fc != .ignore else { return }
+                entries.append(ClassifiedEntry(path: full, stat: st, fileClass: fc, secret: secret))
+            })
+            for var i in issues {
+                i.path = PathBytes.join(t, i.path)
+                if i.unreadableDirectory { walk.unreadableDirectories.append(i.path) }
+                walk.issues.append(i)
+            }
+        } catch {
+            // Replaced or made unreadable between the stat and the open.
+            let message = "cannot open directory: \(error)"
+            walk.issues.append(ScanIssue(path: t, message: message, unreadableDirectory: true))
+            walk.unreadableDirectories.append(t)
+        }
+        walk.entries += entries
+    }
+
+    /// The manifest entries the scope covers, in manifest order.
+    private func manifestEntries(in scope: ScanScope) -> [ManifestEntry] {
+        let m = context.manifest.entries
+        var picked: [Int] = []
+        for p in scope.paths {
+            let i = lowerBound(m, p)
+            if i < m.count && m[i].path == p { picked.append(i) }
+        }
+        for t in scope.trees {
+            let i = lowerBound(m, t)
+            if i < m.count && m[i].path == t { picked.append(i) }
+            picked += Array(treeRange(m, t, path: \.path))
+        }
+        picked.sort()
+        return picked.map { m[$0] }
+    }
+}
+
+/// The first index whose path is not below `key` (entries sorted by path bytes).
+func lowerBound(_ entries: [ManifestEntry], _ key: [UInt8]) -> Int {
+    lowerBound(entries.count) { bytesLess(entries[$0].path, key) }
+}
+
+func lowerBound(_ count: Int, _ below: (Int) -> Bool) -> Int {
+    var lo = 0, hi = count
+    while lo < hi {
+        let mid = (lo + hi) / 2
+        if below(mid) { lo = mid + 1 } else { hi = mid }
+    }
+    return lo
+}
+
+/// The indices of entries strictly below directory `t`: the paths starting `t/` lie,
+/// in byte order, between `t/` and `t0` (`0` follows `/`).
+func treeRange<T>(_ sorted: [T], _ t: [UInt8], path: (T) -> [UInt8]) -> Range<Int> {
+    let lo = lowerBound(sorted.count) { bytesLess(path(sorted[$0]), t + [UInt8(ascii: "/")]) }
+    let hi = lowerBound(sorted.count) { bytesLess(path(sorted[$0]), t + [UInt8(ascii: "0")]) }
+    return lo..<max(lo, hi)
+}
+
+/// `fstatat` without following a final symlink.
+func statAt(_ dirFD: Int32, _ relative: [UInt8]) -> Result<FileStat, Errno> {
+    var st = stat()
+    let rc = withCPath(relative) { fstatat(dirFD, $0, &st, AT_SYMLINK_NOFOLLOW) }
+    return rc == 0 ? .success(FileStat(st)) : .failure(Errno(errno))
+}
+
+extension Scanner.Result {
+    /// Replaces what this result says about the paths in `scope` with `part` (a comparison
+    /// of exactly that scope). Every list stays sorted by path bytes.
+    mutating func replace(_ scope: ScanScope, with part: Scanner.Result) {
+        changes = mergeScoped(changes, part.changes, scope, path: \.path)
+        issues = mergeScoped(issues, part.issues, scope, path: \.path)
+        newCache.entries = mergeScoped(newCache.entries, part.newCache.entries, scope, path: \.path)
+        filesChecked = part.filesChecked
+        filesHashed = part.filesHashed
+        // The bytes each reported version was hashed from (the journal records exactly those).
+        for (path, bytes) in part.contents { contents[path] = bytes }
+        let current = Set(changes.map(\.path))
+        contents = contents.filter { current.contains($0.key) }
+    }
+}
+
+/// `base` without the elements inside `scope`, merged with `part`; both sorted by path.
+func mergeScoped<T>(_ base: [T], _ part: [T], _ scope: ScanScope, path: (T) -> [UInt8]) -> [T] {
+    var drop = [Bool](repeating: false, count: base.count)
+    func exact(_ p: [UInt8]) {
+        var i = lowerBound(base.count) { bytesLess(path(base[$0]), p) }
+        while i < base.count && path(base[i]) == p {
+            drop[i] = true
+            i += 1
+        }
+    }
+    for p in scope.paths { exact(p) }
+    for t in scope.trees {
+        exact(t)
+        for i in treeRange(base, t, path: path) { drop[i] = true }
+    }
+    var out: [T] = []
+    out.reserveCapacity(base.count + part.count)
+    var j = 0
+    for (i, e) in base.enumerated() where !drop[i] {
+        while j < part.count && bytesLess(path(part[j]), path(e)) {
+            out.append(part[j])
+            j += 1
+        }
+        out.append(e)
+    }
+    out += part[j...]
+    return out
+}

@@ -1,0 +1,102 @@
+/// Paths touched by events and not yet scanned, each with the time of its first and last
+/// event (monotonic seconds). A path is ready once it has been quiet for the settle time,
+/// or once it has waited the maximum, so a file rewritten forever is still recorded.
+public struct PendingChanges {
+    struct Key: Hashable {
+        /// A directory to walk whole, or a single path.
+        var tree: Bool
+        var path: [UInt8]
+    }
+
+    struct Times {
+        var first: Double
+        var last: Double
+    }
+
+    private var items: [Key: Times] = [:]
+    private var trees: Set<[UInt8]> = []
+    private var pip: Times?
+
+    public init() {}
+
+    public var isEmpty: Bool { items.isEmpty && pip == nil }
+    public var count: Int { items.count + (pip == nil ? 0 : 1) }
+
+    /// A single path changed (file, symlink, special, or an entry removed).
+    public mutating func touch(path: [UInt8], at now: Double) {
+        // Inside a directory already due for a whole walk: that walk covers it; the event
+        // only shows the directory is still busy (a burst settles as one batch).
+        if let t = pendingAncestor(of: path, includingSelf: false) {
+            bump(Key(tree: true, path: t), now)
+            return
+        }
+        bump(Key(tree: false, path: path), now)
+    }
+
+    /// A directory appeared, moved or went away: walk it whole.
+    public mutating func touch(tree: [UInt8], at now: Double) {
+        if let t = pendingAncestor(of: tree, includingSelf: true) {
+            bump(Key(tree: true, path: t), now)
+            return
+        }
+        trees.insert(tree)
+        bump(Key(tree: true, path: tree), now)
+    }
+
+    /// Something under a site-packages directory changed: the pip comparison reruns.
+    public mutating func touchPip(at now: Double) {
+        pip = Times(first: pip?.first ?? now, last: now)
+    }
+
+    private mutating func bump(_ k: Key, _ now: Double) {
+        items[k] = Times(first: items[k]?.first ?? now, last: now)
+    }
+
+    private func pendingAncestor(of path: [UInt8], includingSelf: Bool) -> [UInt8]? {
+        if trees.isEmpty { return nil }
+        if includingSelf && trees.contains(path) { return path }
+        var i = 0
+        while i < path.count {
+            if path[i] == UInt8(ascii: "/"), trees.contains(Array(path[0..<i])) { return Array(path[0..<i]) }
+            i += 1
+        }
+        return nil
+    }
+
+    /// When the earliest pending path becomes ready, or nil when nothing is pending.
+    public func nextDeadline(settle: Double, maxWait: Double) -> Double? {
+        var best: Double?
+        func consider(_ t: Times) {
+            let d = min(t.last + settle, t.first + maxWait)
+            if best == nil || d < best! { best = d }
+        }
+        for t in items.values { consider(t) }
+        if let pip { consider(pip) }
+        return best
+    }
+
+    /// Removes and returns what is ready at `now` (everything with `all`): the scope to
+    /// rescan and whether site-packages must be compared again.
+    public mutating func takeReady(now: Double, settle: Double, maxWait: Double,
+                                   all: Bool = false) -> (ScanScope, pip: Bool) {
+        func ready(_ t: Times) -> Bool { all || now >= t.last + settle || now >= t.first + maxWait }
+        var scope = ScanScope()
+        for (k, t) in items where ready(t) {
+            if k.tree { scope.trees.insert(k.path) } else { scope.paths.insert(k.path) }
+            items[k] = nil
+            if k.tree { trees.remove(k.path) }
+        }
+        var pipReady = false
+        if let p = pip, ready(p) {
+            pipReady = true
+            pip = nil
+        }
+        return (scope, pipReady)
+    }
+
+    public mutating func removeAll() {
+        items.removeAll()
+        trees.removeAll()
+        pip = nil
+    }
+}

@@ -1,0 +1,461 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// `drift watch`: a first full scan, then inotify on every non-ignored workspace directory
+/// and on site-packages; settled paths are rescanned alone and recorded exactly as `scan`
+/// records (the same `ScanRunner.record`), under the state lock only while writing.
+public final class Watcher {
+    public struct Options: Sendable {
+        public var settleMs: Int64 = 200
+        public var rescanEveryMs: Int64 = 3_600_000
+        public var log: String?
+        public var metrics: String?
+        public init() {}
+    }
+
+    /// While degraded, full scans come at least this often.
+    static let degradedEveryMs: Int64 = 60_000
+    /// After SIGTERM, how long to wait for a busy state lock before leaving the rest to the next start.
+    static let stopLockWait = 10.0
+    /// Batches are spaced (by their own duration) only while this many paths are pending:
+    /// a burst then coalesces, and a lone edit is never kept waiting.
+    static let burstPending = 64
+
+    let runner: ScanRunner
+    let options: Options
+    var state: StateDirectory { runner.state }
+    var settle: Double { Double(options.settleMs) / 1000 }
+    /// A path rewritten forever is still recorded after this long.
+    var maxWait: Double { max(2.0, settle * 10) }
+
+    private var signals: SignalPipe?
+    private var watches: WatchSet
+    private var context: ScanRunner.Context?
+    private var classifier: Classifier?
+    /// The workspace comparison as last recorded (first-seen times come from state.json).
+    private var model: Scanner.Result?
+    /// The last full walk: its secret-class files decide what is secret content in a batch.
+    private var fullWalk = TreeWalk(entries: [], issues: [], unreadableDirectories: [])
+    private var pip: ScanRunner.PipFindings?
+    private var sitePackages: [[UInt8]] = []
+    private var pending = PendingChanges()
+    private var status: WatchStatus
+
+    private var stopping = false
+    private var reloadRequested = false
+    private var needFull: String?
+    private var overflowSinceSafetyNet = false
+    private var failure: String?
+    private var unreadable: [[UInt8]] = []
+    private var inotifyFailure: Errno?
+    private var loggedReasons: Set<String> = []
+    private var lastDriftSignature: String?
+    private var nextFull = 0.0
+    private var nextBatchAllowed = 0.0
+
+    public init(runner: ScanRunner, options: Options) {
+        self.runner = runner
+        self.options = options
+        let now = Timestamp.format(Date())
+        status = WatchStatus(pid: getpid(), startTicks: WatchStatus.startTicks(of: getpid()),
+                             started: now, updated: now,
+                             phase: "starting", fullScanEverySeconds: Int(options.rescanEveryMs / 1000),
+                             settleMilliseconds: Int(options.settleMs))
+        watches = WatchSet(inotify: nil, root: [])
+    }
+
+    /// Runs until SIGTERM or SIGINT; returns the exit code (0). Start-up errors throw.
+    public func run() throws -> Int32 {
+        let root = try preflight()
+        try state.ensure()
+        let watchLock = try WatchLock(state: state)
+        defer { withExtendedLifetime(watchLock) {} }
+        signals = try SignalPipe()
+        try status.write(to: state)
+        watches = makeWatchSet(root: root)
+        try fullScan("start")
+        status.phase = "watching"
+        publishStatus()
+        let mode = watches.inotify == nil ? "no inotify: full scans only" : "\(watches.count) directories watched"
+        say("watching \(PathBytes.display(root)) (\(mode)), pid \(getpid())")
+        return loop()
+    }
+
+    /// Refuses, before anything is written, a state dir, log or metrics file under the root
+    /// (a write there would be an event, then a batch, then a write: a loop).
+    private func preflight() throws -> [UInt8] {
+        let root = try peekRoot()
+        let display = PathBytes.display(root)
+        try refuseWriteUnder(root: display, target: state.path, what: "state dir")
+        if let l = options.log { try refuseWriteUnder(root: display, target: l, what: "--log file") }
+        if let m = options.metrics { try refuseWriteUnder(root: display, target: m, what: "--metrics file") }
+        return root
+    }
+
+    private func peekRoot() throws -> [UInt8] {
+        if let r = runner.root { return Array(r.utf8) }
+        let raw = try runner.manifestDir.readRaw()
+        guard let r = Manifest.peekRoot(raw.manifestBytes) else {
+            _ = try raw.parseManifest()
+            throw DriftError("\(raw.manifestFile): manifest has no root")
+        }
+        return r
+    }
+
+    private func makeWatchSet(root: [UInt8]) -> WatchSet {
+        do {
+            let ino = try Inotify()
+            inotifyFailure = nil
+            return WatchSet(inotify: ino, root: root)
+        } catch {
+            inotifyFailure = error
+            return WatchSet(inotify: nil, root: root)
+        }
+    }
+
+    // MARK: the loop
+
+    private func loop() -> Int32 {
+        while true {
+            waitForWork()
+            takeSignals()
+            takeEvents()
+            if stopping { return stop() }
+            if reloadRequested { reload() }
+            let t = monotonicSeconds()
+            do {
+                if let reason = needFull, t >= nextBatchAllowed {
+                    try fullScan(reason)
+                } else if needFull == nil, t >= nextFull {
+                    try fullScan("periodic")
+                } else if needFull == nil, t >= batchAllowedAt {
+                    let (scope, pipDirty) = pending.takeReady(now: t, settle: settle, maxWait: maxWait)
+                    if !scope.isEmpty || pipDirty { try batch(scope, pipDirty: pipDirty) }
+                }
+            } catch {
+                fail(error)
+            }
+        }
+    }
+
+    private var batchAllowedAt: Double { pending.count < Self.burstPending ? 0 : nextBatchAllowed }
+
+    /// Sleeps in `poll` until an event, a signal, the next settle deadline or the next full scan.
+    private func waitForWork() {
+        let now = monotonicSeconds()
+        var deadline = nextFull
+        if needFull != nil {
+            deadline = nextBatchAllowed
+        } else if let d = pending.nextDeadline(settle: settle, maxWait: maxWait) {
+            deadline = min(deadline, max(d, batchAllowedAt))
+        }
+        let ms = max(0, min(3_600_000, ((deadline - now) * 1000).rounded(.up)))
+        var fds = [pollfd(fd: signals?.readFD ?? -1, events: Int16(POLLIN), revents: 0)]
+        if let ino = watches.inotify { fds.append(pollfd(fd: ino.fd, events: Int16(POLLIN), revents: 0)) }
+        _ = poll(&fds, nfds_t(fds.count), Int32(ms))
+    }
+
+    private func takeSignals() {
+        for sig in signals?.drain() ?? [] {
+            if sig == SIGHUP { reloadRequested = true } else { stopping = true }
+        }
+    }
+
+    private func takeEvents() {
+        guard let ino = watches.inotify else { return }
+        let events = ino.drain()
+        if events.isEmpty { return }
+        let now = monotonicSeconds()
+        var any = false
+        for ev in events where handle(ev, now) { any = true }
+        if any { status.lastEvent = Timestamp.format(Date()) }
+    }
+
+    /// Turns one event into pending work; false for events that say nothing about content.
+    private func handle(_ ev: InotifyEvent, _ now: Double) -> Bool {
+        if ev.has(Inotify.overflow) {
+            status.overflows += 1
+            overflowSinceSafetyNet = true
+            requestFull("overflow", "inotify queue overflowed (fs.inotify.max_queued_events): scanning everything")
+            return true
+        }
+        if ev.has(Inotify.ignored) {
+            watches.forget(ev.wd)
+            return false
+        }
+        guard let dir = watches.byDescriptor[ev.wd] else { return false }
+        let isDirectory = ev.has(Inotify.isDirectory)
+        let appeared = ev.has(Inotify.create | Inotify.movedTo)
+        let absolute = ev.name.isEmpty ? dir.absolute : dir.absolute + [UInt8(ascii: "/")] + ev.name
+        if sitePackages.contains(where: { PathBytes.isWithin(absolute, $0) }) {
+            pending.touchPip(at: now)
+            if isDirectory && appeared { watches.addOutsideTree(absolute) }
+        }
+        guard let rel = dir.relative, let classifier else { return true }
+        if ev.name.isEmpty {
+            // The watched directory itself: its parent's event covers a move or delete,
+            // except for the root, which has no watched parent.
+            if rel.isEmpty && ev.has(Inotify.deleteSelf | Inotify.moveSelf | Inotify.attrib) {
+                requestFull("root", "the workspace root itself changed: scanning everything")
+            } else if ev.has(Inotify.attrib) && !rel.isEmpty {
+                pending.touch(tree: rel, at: now)
+            }
+            return true
+        }
+        let path = PathBytes.join(rel, ev.name)
+        if isDirectory {
+            guard classifier.shouldDescend(path) else { return false }
+            if ev.has(Inotify.movedFrom | Inotify.delete) { watches.removeWorkspace(under: path) }
+            // Watched before it is walked: whatever is written into it later is an event.
+            if appeared { watches.addWorkspace(path) }
+            pending.touch(tree: path, at: now)
+        } else {
+            if classifier.classify(path) == .ignore { return false }
+            pending.touch(path: path, at: now)
+        }
+        return true
+    }
+
+    private func requestFull(_ reason: String, _ message: String) {
+        if needFull == nil { needFull = reason }
+        warn(reason, message)
+    }
+
+    // MARK: scanning
+
+    /// Re-adds every watch while walking, compares everything, records.
+    private func fullScan(_ reason: String, using set: WatchSet? = nil) throws {
+        let t0 = monotonicSeconds()
+        let set = set ?? watches
+        pending.removeAll()
+        needFull = nil
+        set.resetFailures()
+        var r = runner
+        r.onDirectory = { set.addWorkspace($0) }
+        let loaded = try r.loadAndWalk()
+        let sp = (loaded.context.baseline?.sitePackages ?? []).map { Array($0.path.utf8) }
+        for p in sp { set.addOutsideTree(p) }
+        let now = Timestamp.now()
+        let findings = try r.find(loaded, now: now)
+        let outcome = try lockAndRecord(findings, loaded.context, now: now)
+        // Only now the new configuration takes over (a failed SIGHUP reload keeps the old one).
+        watches = set
+        context = loaded.context
+        classifier = Classifier(policy: loaded.context.policy)
+        sitePackages = sp
+        model = findings.result
+        fullWalk = loaded.walk
+        pip = findings.pip.map(Self.settled)
+        unreadable = loaded.walk.unreadableDirectories
+        if reason == "periodic" { overflowSinceSafetyNet = false }
+        failure = nil
+        status.fullScans += 1
+        status.lastFullScan = Timestamp.format(now)
+        finish(outcome, started: t0, now: now)
+        nextFull = monotonicSeconds() + Double(currentFullScanEveryMs) / 1000
+    }
+
+    /// Rescans the settled paths (and site-packages when touched) and records.
+    private func batch(_ scope: ScanScope, pipDirty: Bool) throws {
+        guard let context, let classifier, var result = model else { return }
+        let t0 = monotonicSeconds()
+        let now = Timestamp.now()
+        var scope = scope
+        var unreadableNow: [[UInt8]] = []
+        var secretsWalk = fullWalk
+        if !scope.isEmpty {
+            let set = watches
+            let part = try PartialScan(context: context, classifier: classifier)
+                .compare(&scope, cache: result.newCache, now: now) { set.addWorkspace($0) }
+            var partResult = part.result
+            // Runtime bytecode is no drift here either; the pyc cache is left to full scans.
+            _ = runner.checkBytecode(&partResult, walk: part.walk, root: context.rootBytes)
+            result.replace(scope, with: partResult)
+            unreadableNow = part.unreadable
+            secretsWalk.entries += part.walk.entries.filter(\.secret)
+        }
+        let pipNow = pipDirty ? try runner.findPip(context) : pip
+        let findings = ScanRunner.Findings(result: result, pip: pipNow, oldCache: nil, walk: secretsWalk,
+                                           saveCache: false)
+        let outcome = try lockAndRecord(findings, context, now: now)
+        model = result
+        pip = pipNow.map(Self.settled)
+        status.batches += 1
+        finish(outcome, started: t0, now: now)
+        if let u = unreadableNow.first {
+            requestFull("unreadable", "\(PathBytes.display(u)): cannot be read: scanning everything")
+        }
+    }
+
+    /// Pip findings whose cache is already on disk (the next record must not rewrite it).
+    private static func settled(_ p: ScanRunner.PipFindings) -> ScanRunner.PipFindings {
+        var q = p
+        q.oldCache = q.result.newCache
+        return q
+    }
+
+    private func lockAndRecord(_ f: ScanRunner.Findings, _ c: ScanRunner.Context,
+                               now: Date) throws -> ScanRunner.Outcome {
+        let lock = try acquireStateLock()
+        defer { withExtendedLifetime(lock) {} }
+        return try runner.record(f, c, now: now)
+    }
+
+    /// Waits for the state lock as long as a cron scan or export holds it, still hearing signals.
+    private func acquireStateLock() throws -> StateLock {
+        let start = monotonicSeconds()
+        while true {
+            do {
+                return try StateLock(state: state, wait: 0)
+            } catch let e as DriftError where e.exitCode == StateLock.busyExitCode {
+                takeSignals()
+                if stopping && monotonicSeconds() - start > Self.stopLockWait {
+                    throw DriftError("\(state.path): the state lock stayed busy while stopping; "
+                                     + "the next start records the rest")
+                }
+                usleep(20_000)
+            }
+        }
+    }
+
+    /// Log line, metrics, status and a short stdout line when the drift changed.
+    private func finish(_ outcome: ScanRunner.Outcome, started: Double, now: Date) {
+        let end = monotonicSeconds()
+        let duration = end - started
+        nextBatchAllowed = end + min(duration, 2)
+        let report = outcome.report
+        if let log = options.log {
+            do {
+                let line = try Telemetry.logLine(report, durationSeconds: duration, exitCode: report.exitCode, now: now)
+                try Telemetry.append(line, to: log)
+            } catch {
+                Output.stderr("drift: warning: \(error)\n")
+            }
+        }
+        status.lastBatch = Timestamp.format(now)
+        refreshDegraded()
+        publishStatus()
+        if let m = options.metrics {
+            let text = Telemetry.metrics(report, durationSeconds: duration, now: now) + WatchTelemetry.metrics(status)
+            do { try AtomicFile.write(Array(text.utf8), to: m) } catch { Output.stderr("drift: warning: \(error)\n") }
+        }
+        let fingerprint = (try? Journal.fingerprint(outcome.result.changes, pip: outcome.pip)) ?? ""
+        let signature = "\(report.summary.drifted) \(fingerprint)"
+        if signature != lastDriftSignature {
+            lastDriftSignature = signature
+            let pipCount = outcome.pip.filter { !$0.allowed }.count
+            say("\(report.summary.drifted) drifted path(s), \(pipCount) pip change(s), \(report.errors.count) error(s)")
+        }
+    }
+
+    // MARK: degraded modes
+
+    private var currentFullScanEveryMs: Int64 {
+        let persistent = watches.inotify == nil || !watches.unwatched.isEmpty || !watches.unreadable.isEmpty
+            || !unreadable.isEmpty || failure != nil
+        return persistent ? min(options.rescanEveryMs, Self.degradedEveryMs) : options.rescanEveryMs
+    }
+
+    private func refreshDegraded() {
+        var reasons: [(String, String)] = []
+        if let e = inotifyFailure {
+            reasons.append(("inotify", "inotify unavailable (\(e.text)): full scans only"))
+        }
+        if !watches.unwatched.isEmpty {
+            let why = watches.lastFailure.map { " (\($0.text))" } ?? ""
+            reasons.append(("watch-limit", "watch limit: \(watches.unwatched.count) directories not watched\(why); "
+                            + "raise fs.inotify.max_user_watches"))
+        }
+        let unread = Set(unreadable).union(watches.unreadable)
+        if let first = unread.min(by: bytesLess) {
+            reasons.append(("unreadable", "\(unread.count) unreadable directories (\(PathBytes.display(first)))"))
+        }
+        if overflowSinceSafetyNet {
+            reasons.append(("overflow", "inotify queue overflowed \(status.overflows) time(s); rescanned; "
+                            + "clears at the next periodic full scan"))
+        }
+        if let f = failure { reasons.append(("error", "last batch failed: \(f)")) }
+        for (key, text) in reasons where !loggedReasons.contains(key) && key != "overflow" && key != "unreadable" {
+            warn(key, text)
+        }
+        loggedReasons = Set(reasons.map(\.0))
+        status.degraded = !reasons.isEmpty
+        status.degradedReasons = reasons.map(\.1)
+        status.watchedDirectories = watches.count
+        status.unwatchedDirectories = watches.unwatched.count + watches.unreadable.count
+        status.fullScanEverySeconds = Int(currentFullScanEveryMs / 1000)
+    }
+
+    private func publishStatus() {
+        status.updated = Timestamp.format(Date())
+        do { try status.write(to: state) } catch { Output.stderr("drift: warning: \(error)\n") }
+    }
+
+    private func fail(_ error: Error) {
+        let text = (error as? DriftError)?.message ?? "\(error)"
+        failure = text
+        warn("error", "batch failed: \(text); retrying with a full scan")
+        needFull = nil
+        pending.removeAll()
+        nextFull = monotonicSeconds() + Double(min(options.rescanEveryMs, Self.degradedEveryMs)) / 1000
+        refreshDegraded()
+        publishStatus()
+    }
+
+    private func warn(_ reason: String, _ message: String) {
+        Output.stderr("drift: warning: \(message)\n")
+        guard let log = options.log else { return }
+        if let line = try? WatchTelemetry.warningLine(reason, message, now: Timestamp.now()) {
+            try? Telemetry.append(line, to: log)
+        }
+    }
+
+    private func say(_ message: String) {
+        Output.stdout("\(Timestamp.format(Date())) drift watch: \(message)\n")
+    }
+
+    // MARK: signals
+
+    /// SIGHUP: the manifest and policy again, a new set of watches, a full scan; on error
+    /// the old ones stay.
+    private func reload() {
+        reloadRequested = false
+        do {
+            let set = makeWatchSet(root: try peekRoot())
+            try fullScan("reload", using: set)
+            say("reloaded the manifest and policy; \(watches.count) directories watched")
+        } catch {
+            let text = (error as? DriftError)?.message ?? "\(error)"
+            warn("reload", "SIGHUP reload failed, keeping the previous manifest and policy: \(text)")
+        }
+    }
+
+    /// SIGTERM/SIGINT: records what is pending now (settled or not), then stops with 0.
+    private func stop() -> Int32 {
+        let (scope, pipDirty) = pending.takeReady(now: monotonicSeconds(), settle: settle, maxWait: maxWait, all: true)
+        do {
+            if let reason = needFull {
+                try fullScan(reason)
+            } else if !scope.isEmpty || pipDirty {
+                try batch(scope, pipDirty: pipDirty)
+            }
+        } catch {
+            let text = (error as? DriftError)?.message ?? "\(error)"
+            warn("stop", "the last batch was not recorded (\(text)); the next start catches up")
+        }
+        status.phase = "stopped"
+        status.stopped = Timestamp.format(Date())
+        publishStatus()
+        say("stopped")
+        return 0
+    }
+}
+
+/// Seconds on the monotonic clock (settle and rescan timers never jump with the wall clock).
+func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
