@@ -47,11 +47,11 @@ public enum BaseObjects {
     private struct ObjectSet {
         var trees: [(ObjectID, [UInt8])] = []
         var blobs: [ObjectID] = []
-        var all = Set<ObjectID>()
+        var all = Set<ObjectKey>()
     }
 
     private static func collect(_ id: ObjectID, _ from: GitODB, _ set: inout ObjectSet, context: String) throws {
-        if !set.all.insert(id).inserted { return }
+        if !set.all.insert(ObjectKey(id)).inserted { return }
         let (t, body) = try from.read(id)
         guard t == .tree else { throw DriftError("\(context): \(id.hex) is not a tree") }
         set.trees.append((id, body))
@@ -60,7 +60,7 @@ public enum BaseObjects {
             case "40000": try collect(e.id, from, &set, context: context)
             case "160000": continue // submodule commit: not part of this repository's objects
             default:
-                if set.all.insert(e.id).inserted { set.blobs.append(e.id) }
+                if set.all.insert(ObjectKey(e.id)).inserted { set.blobs.append(e.id) }
             }
         }
     }
@@ -70,7 +70,7 @@ public enum BaseObjects {
     private static func reusable(_ id: ObjectID, _ packs: SourcePacks, _ set: ObjectSet) -> RawPackEntry? {
         guard let (pack, position) = packs.locate(id.raw), let e = pack.entry(at: position) else { return nil }
         guard let base = e.base else { return e }
-        guard set.all.contains(ObjectID(rawBytes: base)), let b = packs.locate(base), b.pack === pack else { return nil }
+        guard set.all.contains(ObjectKey(base)), let b = packs.locate(base), b.pack === pack else { return nil }
         return e
     }
 

@@ -19,7 +19,7 @@ final class PackWriter {
     private var written: UInt64 = 0
     private let sha1: OpaquePointer
     private var scratch: [UInt8] = []
-    private var objects: [(id: [UInt8], offset: UInt64, crc: UInt32)] = []
+    private var objects: [(key: ObjectKey, id: [UInt8], offset: UInt64, crc: UInt32)] = []
     private var finished = false
 
     /// Starts a pack of exactly `count` objects in `directory` (`objects/pack`).
@@ -83,7 +83,7 @@ final class PackWriter {
         header.append(c)
         if let base { header += base }
         let crc = header.withUnsafeBytes { crc32Of(compressed, seed: crc32Of($0)) }
-        objects.append((id, written, crc))
+        objects.append((ObjectKey(id), id, written, crc))
         append(header)
         try flushIfFull()
         if compressed.count >= 1 << 20 {
@@ -120,7 +120,7 @@ final class PackWriter {
     }
 
     private func writeIndex(packSum: [UInt8], to path: String) throws {
-        objects.sort { a, b in a.id.withUnsafeBytes { x in b.id.withUnsafeBytes { y in memcmp(x.baseAddress!, y.baseAddress!, 20) < 0 } } }
+        objects.sort { $0.key < $1.key }
         var out: [UInt8] = [0xff, 0x74, 0x4f, 0x63, 0, 0, 0, 2]
         out.reserveCapacity(1032 + objects.count * 32 + 40)
         var fan = [UInt32](repeating: 0, count: 256)
@@ -144,7 +144,7 @@ final class PackWriter {
         for v in large { out += bigEndian32(UInt32(v >> 32)) + bigEndian32(UInt32(v & 0xffff_ffff)) }
         out += packSum
         try checkSSL(EVP_DigestInit_ex(sha1, EVP_sha1(), nil), "EVP_DigestInit_ex")
-        try out.withUnsafeBytes { try checkSSL(EVP_DigestUpdate(sha1, $0.baseAddress, $0.count), "EVP_DigestUpdate") }
+        _ = try out.withUnsafeBytes { try checkSSL(EVP_DigestUpdate(sha1, $0.baseAddress, $0.count), "EVP_DigestUpdate") }
         out += try digest()
         // Not AtomicFile.write: the index is part of the bake, not a crash point of its own.
         let tmp = path + ".tmp"

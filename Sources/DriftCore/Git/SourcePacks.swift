@@ -208,7 +208,17 @@ func crc32Of(_ b: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
     return UInt32(truncatingIfNeeded: crc)
 }
 
-extension ObjectID {
-    /// An id from its 20 raw bytes (read from a pack index).
-    init(rawBytes: [UInt8]) { raw = rawBytes }
+/// An object id held in three words (no heap, cheap to hash); orders like its bytes.
+struct ObjectKey: Hashable, Comparable {
+    var a: UInt64, b: UInt64, c: UInt32
+
+    init(_ raw: [UInt8]) {
+        var w: [UInt64] = [0, 0, 0]
+        for (i, x) in raw.prefix(20).enumerated() { w[i / 8] |= UInt64(x) << (56 - 8 * UInt64(i % 8)) }
+        (a, b, c) = (w[0], w[1], UInt32(truncatingIfNeeded: w[2] >> 32))
+    }
+
+    init(_ id: ObjectID) { self.init(id.raw) }
+
+    static func < (x: ObjectKey, y: ObjectKey) -> Bool { (x.a, x.b, x.c) < (y.a, y.b, y.c) }
 }
