@@ -114,7 +114,7 @@ def bench_tree(name, work, drift, reps):
     os.makedirs(empty, exist_ok=True)
     bmdir = os.path.join(base, "mdir-bake")
     pack = lambda g: (f"git --git-dir='{g}' rev-list --objects HEAD | "
-                      f"git --git-dir='{g}' pack-objects -q --window=0 --compression=1 '{base}/anchor-pack' && rm -f '{base}'/anchor-pack-*")
+                      f"git --git-dir='{g}' pack-objects -q --window=0 --compression=1 '{base}/anchor-pack' >/dev/null && rm -f '{base}'/anchor-pack-*")
     bake = lambda g: f"rm -rf '{bmdir}' && '{drift}' manifest create --root '{empty}' --repo '{g}' --output '{bmdir}'"
     res = interleaved([("git pack-objects --window=0 --compression=1 (packed upstream)", pack(srcgit)),
                        ("drift bake alone (packed upstream)", bake(srcgit)),
