@@ -5,6 +5,7 @@
 #include <git2/sys/odb_backend.h>
 #include <git2/sys/repository.h>
 #include <git2/email.h>
+#include <zlib.h>
 
 /* libgit2 1.5 has no git_email_create_options_init(); the INIT macro does not import. */
 static inline git_email_create_options drift_email_create_options(void) {

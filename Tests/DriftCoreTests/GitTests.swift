@@ -199,7 +199,7 @@ struct GitTests {
         #expect(r2.code == 2 && r2.err.contains("belongs to base commit"))
         #expect(!FileManager.default.fileExists(atPath: f.dir.sub("o2")))
         // Corrupt objects in MDIR.
-        try sh("find '\(f.mdir)/base.git/objects' -type f -path '*/objects/??/*' | while read o; do chmod u+w \"$o\"; printf 'garbage' > \"$o\"; done")
+        try sh("find '\(f.mdir)/base.git/objects' -type f \\( -path '*/objects/??/*' -o -name '*.pack' \\) | while read o; do chmod u+w \"$o\"; printf 'garbage' > \"$o\"; done")
         let r3 = try drift(["export", "--manifest", f.mdir, "--state", f.dir.sub("s3"), "--output", f.dir.sub("o3")])
         #expect(r3.code == 2, "\(r3.err)")
         #expect(r3.err.split(separator: "\n").count == 1)

@@ -17,9 +17,9 @@ public struct Digest: Hashable, Sendable, Comparable {
         let parsed: (UInt64, UInt64, UInt64, UInt64)? = u.withUnsafeBufferPointer { b in
             func word(_ start: Int) -> UInt64? {
                 var w: UInt64 = 0
+                // No table: a static table costs a swift_once call per digest (per manifest line).
                 for i in start..<(start + 16) {
-                    let v = Digest.hexTable[Int(b[i])]
-                    if v > 15 { return nil }
+                    guard let v = PathBytes.hexValue(b[i]) else { return nil }
                     w = w << 4 | UInt64(v)
                 }
                 return w
@@ -30,9 +30,6 @@ public struct Digest: Hashable, Sendable, Comparable {
         guard let w = parsed else { return nil }
         (w0, w1, w2, w3) = w
     }
-
-    /// Hex digit values; 0xFF for anything else.
-    private static let hexTable: [UInt8] = (0..<256).map { PathBytes.hexValue(UInt8($0)) ?? 0xFF }
 
     /// Parses 64 lowercase or uppercase hex digits.
     public init?(hex: some StringProtocol) {

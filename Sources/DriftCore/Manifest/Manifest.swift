@@ -1,5 +1,16 @@
 import Foundation
 
+/// A non-negative decimal number of at most 18 digits, read without making a String.
+private func decimal(_ digits: ArraySlice<UInt8>) -> Int64? {
+    guard !digits.isEmpty, digits.count <= 18 else { return nil }
+    var v: Int64 = 0
+    for d in digits {
+        guard d >= UInt8(ascii: "0"), d <= UInt8(ascii: "9") else { return nil }
+        v = v * 10 + Int64(d - UInt8(ascii: "0"))
+    }
+    return v
+}
+
 /// The file manifest: what the workspace held at image build time.
 ///
 /// Text format `drift-manifest 1` (docs/manifest-format.md): a header, one line per
@@ -124,7 +135,7 @@ public struct Manifest: Sendable {
             if tagByte == UInt8(ascii: "F") || tagByte == UInt8(ascii: "L") {
                 let isLink = tagByte == UInt8(ascii: "L")
                 guard fields.count == (isLink ? 6 : 5),
-                      let size = Int64(text(2)),
+                      let size = decimal(bytes[fields[2]]),
                       let digest = Digest(hexBytes: bytes[fields[3]]),
                       let path = PathBytes.unescape(bytes[fields[4]]), !path.isEmpty else {
                     throw bad(lineNo, "malformed entry")
