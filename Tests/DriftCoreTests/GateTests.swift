@@ -15,8 +15,8 @@ struct GateTests {
         return (f, ledger)
     }
 
-    static func gate(_ f: Fixture, _ ledger: String, _ extra: [String] = []) throws -> Run {
-        try drift(["gate", "--repo", f.upstream, "--ledger", ledger] + extra)
+    static func gate(_ f: Fixture, _ ledger: String, _ extra: [String] = [], tmp: String? = nil) throws -> Run {
+        try drift(["gate", "--repo", f.upstream, "--ledger", ledger] + extra, env: tmp.map { ["TMPDIR": $0] } ?? [:])
     }
 
     @Test("unreconciled → 1; git am → 0; revert → 0; by hand → 0; half → 1; waiver → 0; expired → 1")
@@ -69,17 +69,20 @@ struct GateTests {
         try write(sentinel, "untouched\n")
         let before = try sh("stat -c '%s %Y' '\(sentinel)' && sha256sum '\(sentinel)'")
         let good = ledger + "/host-a/1"
+        // The gate's scratch dirs go to this test's own TMPDIR: other tests' gates run meanwhile.
+        let tmp = f.dir.sub("tmp")
+        try sh("mkdir -p '\(tmp)'")
 
         // A patch aimed at ../../etc/passwd.
         let evil1 = f.dir.sub("evil1")
         try sh("mkdir -p '\(evil1)/e' && cp '\(good)'/* '\(evil1)/e/' && printf 'diff --git a/../../etc/passwd b/../../etc/passwd\\n--- a/../../etc/passwd\\n+++ b/../../etc/passwd\\n@@ -1 +1 @@\\n-x\\n+y\\n' >> '\(evil1)/e/drift.patch'")
-        let r1 = try Self.gate(f, evil1)
+        let r1 = try Self.gate(f, evil1, tmp: tmp)
         #expect(r1.code == 2 && r1.err.contains("unsafe path"), "\(r1.err)")
 
         // A truncated bundle.
         let evil2 = f.dir.sub("evil2")
         try sh("mkdir -p '\(evil2)/e' && cp '\(good)'/* '\(evil2)/e/' && truncate -s -40 '\(evil2)/e/drift.bundle'")
-        let r2 = try Self.gate(f, evil2)
+        let r2 = try Self.gate(f, evil2, tmp: tmp)
         #expect(r2.code == 2 && r2.err.contains("truncated or corrupt"), "\(r2.err)")
 
         // A tree entry named "..", crafted with git plumbing.
@@ -98,12 +101,12 @@ struct GateTests {
             mkdir -p '\(evil3)/e'
             git bundle create -q '\(evil3)/e/drift.bundle' refs/heads/drift/$id ^$base
             """)
-        let r3 = try Self.gate(f, evil3)
+        let r3 = try Self.gate(f, evil3, tmp: tmp)
         #expect(r3.code == 2 && r3.err.contains("not a safe path"), "\(r3.err)")
 
         // Nothing outside the gate's temp dir changed; its temp dirs are gone.
         #expect(try sh("stat -c '%s %Y' '\(sentinel)' && sha256sum '\(sentinel)'") == before)
-        let leftovers = try sh("ls -d \(NSTemporaryDirectory())/drift-gate-* 2>/dev/null | wc -l").trimmingCharacters(in: .whitespacesAndNewlines)
+        let leftovers = try sh("ls -A '\(tmp)' | wc -l").trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(leftovers == "0")
         #expect(!FileManager.default.fileExists(atPath: f.upstream + "/passwd"))
     }
