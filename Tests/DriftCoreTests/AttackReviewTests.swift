@@ -46,4 +46,61 @@ struct AttackReviewTests {
             #expect(!FileManager.default.fileExists(atPath: out))
         }
     }
+
+    @Test("site-packages: a forged __pycache__ pyc of an installed module and a sourceless pyc are pip drift")
+    func sitePackagesBytecode() throws {
+        let python = "/usr/bin/python3"
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            Issue.record("python3 (Debian package python3) is not installed")
+            return
+        }
+        let tag = try sh("\(python) -c 'import sys; print(sys.implementation.cache_tag)'")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let minor = tag.replacingOccurrences(of: "cpython-3", with: "")
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let sp = f.dir.sub("env/lib/python3.\(minor)/site-packages")
+        try write(sp + "/pkgx/__init__.py", "def f():\n    return 1\n")
+        try write(sp + "/pkgx/core.py", "def g():\n    return 'core'\n")
+        try write(sp + "/pkgx-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: pkgx\nVersion: 1.0\n")
+        let record = """
+            import base64, hashlib, os, sys
+            sp = sys.argv[1]; rows = []
+            for rel in ['pkgx/__init__.py', 'pkgx/core.py', 'pkgx-1.0.dist-info/METADATA']:
+                b = open(os.path.join(sp, rel), 'rb').read()
+                h = base64.urlsafe_b64encode(hashlib.sha256(b).digest()).rstrip(b'=').decode()
+                rows.append('%s,sha256=%s,%d' % (rel, h, len(b)))
+            rows.append('pkgx-1.0.dist-info/RECORD,,')
+            open(os.path.join(sp, 'pkgx-1.0.dist-info/RECORD'), 'w').write('\\n'.join(rows) + '\\n')
+            """
+        try sh("\(python) -c \"$REC\" '\(sp)' && \(python) -m compileall -q '\(sp)' >/dev/null", env: ["REC": record])
+        try f.bake(["--site-packages", sp])
+        let (r0, j0) = try f.scan()
+        #expect(r0.code == 0, "\(r0.out) \(r0.err)")
+        #expect((j0["pip"] as? [Any])?.isEmpty == true, "\(j0["pip"] ?? "")")
+        // The attacker keeps the pyc's 16-byte header (source mtime and size) and swaps the code.
+        let pyc = sp + "/pkgx/__pycache__/core.\(tag).pyc"
+        let forge = """
+            import marshal, sys
+            real = open(sys.argv[1], 'rb').read()
+            code = compile("def g():\\n    return 'evil'\\n", sys.argv[2], 'exec', dont_inherit=True)
+            open(sys.argv[1], 'wb').write(real[:16] + marshal.dumps(code))
+            """
+        try sh("\(python) -c \"$FORGE\" '\(pyc)' '\(sp)/pkgx/core.py'", env: ["FORGE": forge])
+        let imp = "\(python) -c 'import sys; sys.path.insert(0, sys.argv[1]); import pkgx.core as c; print(c.g())' '\(sp)'"
+        #expect(try sh(imp) == "evil\n", "Python must run the forged bytecode for this test to mean anything")
+        let (r1, j1) = try f.scan()
+        #expect(r1.code == 1, "\(r1.out) \(r1.err)")
+        let pip1 = (j1["pip"] as? [[String: Any]]) ?? []
+        let modified = pip1.first { $0["change"] as? String == "modified" && $0["name"] as? String == "pkgx" }
+        #expect((modified?["files"] as? [String])?.contains { $0.hasPrefix(pyc) } == true, "\(pip1)")
+        // A pyc with no source beside it is imported by Python as is: it is a file no RECORD owns.
+        try sh("cp '\(pyc)' '\(sp)/sneaky.pyc'")
+        #expect(try sh("\(python) -c 'import sys; sys.path.insert(0, sys.argv[1]); import sneaky; print(sneaky.g())' '\(sp)'")
+            == "evil\n")
+        let (_, j2) = try f.scan()
+        let pip2 = (j2["pip"] as? [[String: Any]]) ?? []
+        let unowned = pip2.first { $0["change"] as? String == "unowned" }
+        #expect((unowned?["files"] as? [String])?.contains("sneaky.pyc") == true, "\(pip2)")
+    }
 }
