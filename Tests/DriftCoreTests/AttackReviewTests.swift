@@ -103,4 +103,27 @@ struct AttackReviewTests {
         let unowned = pip2.first { $0["change"] as? String == "unowned" }
         #expect((unowned?["files"] as? [String])?.contains("sneaky.pyc") == true, "\(pip2)")
     }
+
+    @Test("gate: a traditional ---/+++ header after a hunk is a header to git apply, and to the patch check")
+    func traditionalHeaderAfterHunk() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        func patch(_ second: String) -> String {
+            "diff --git a/ok.txt b/ok.txt\n--- a/ok.txt\n+++ b/ok.txt\n@@ -1 +1 @@\n-x\n+y\n"
+                + "--- a/\(second)\n+++ b/\(second)\n@@ -0,0 +1 @@\n+pwn\n"
+        }
+        // The oracle: git apply reads the second header and would create the file.
+        try sh("git init -q . && echo x > ok.txt", cwd: dir.path)
+        try Data(patch("tools/run.sh").utf8).write(to: URL(fileURLWithPath: dir.sub("p.diff")))
+        let numstat = try sh("git apply --numstat p.diff", cwd: dir.path)
+        #expect(numstat.contains("tools/run.sh"), "\(numstat)")
+        #expect(try PatchPaths.paths(Array(patch("tools/run.sh").utf8)).contains(Array("tools/run.sh".utf8)))
+        for bad in [".git/hooks/post-checkout", "../outside.sh", ".GIT/config"] {
+            #expect(throws: PatchPaths.Problem.self) { try PatchPaths.check(Array(patch(bad).utf8)) }
+        }
+        // Removed and added lines that spell a header inside a hunk are content, not names.
+        let content = "diff --git a/n.txt b/n.txt\n--- a/n.txt\n+++ b/n.txt\n@@ -1,2 +1,2 @@\n--- ../x\n+++ ../y\n"
+            + " keep\n"
+        #expect(throws: Never.self) { try PatchPaths.check(Array(content.utf8)) }
+    }
 }
