@@ -16,7 +16,8 @@ struct AttackReviewTests {
         let mbox = "Fix\n\nFrom 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\nSubject: x\n"
         for (i, message) in [smuggle, mbox, "Fix\n\nline\rDrift-Id: forged"].enumerated() {
             let out = f.dir.sub("out\(i)")
-            let r = try drift(["export", "--manifest", f.mdir, "--state", f.state, "--output", out, "--message", message])
+            let r = try drift(["export", "--manifest", f.mdir, "--state", f.state, "--output", out,
+                               "--message", message])
             #expect(r.code == 2, "\(r.out)")
             #expect(r.err.hasPrefix("drift: ") && r.err.split(separator: "\n").count == 1, "\(r.err)")
             #expect(!FileManager.default.fileExists(atPath: out))
@@ -87,7 +88,8 @@ struct AttackReviewTests {
             open(sys.argv[1], 'wb').write(real[:16] + marshal.dumps(code))
             """
         try sh("\(python) -c \"$FORGE\" '\(pyc)' '\(sp)/pkgx/core.py'", env: ["FORGE": forge])
-        let imp = "\(python) -c 'import sys; sys.path.insert(0, sys.argv[1]); import pkgx.core as c; print(c.g())' '\(sp)'"
+        let path = "import sys; sys.path.insert(0, sys.argv[1]); "
+        let imp = "\(python) -c '\(path)import pkgx.core as c; print(c.g())' '\(sp)'"
         #expect(try sh(imp) == "evil\n", "Python must run the forged bytecode for this test to mean anything")
         let (r1, j1) = try f.scan()
         #expect(r1.code == 1, "\(r1.out) \(r1.err)")
@@ -96,8 +98,7 @@ struct AttackReviewTests {
         #expect((modified?["files"] as? [String])?.contains { $0.hasPrefix(pyc) } == true, "\(pip1)")
         // A pyc with no source beside it is imported by Python as is: it is a file no RECORD owns.
         try sh("cp '\(pyc)' '\(sp)/sneaky.pyc'")
-        #expect(try sh("\(python) -c 'import sys; sys.path.insert(0, sys.argv[1]); import sneaky; print(sneaky.g())' '\(sp)'")
-            == "evil\n")
+        #expect(try sh("\(python) -c '\(path)import sneaky; print(sneaky.g())' '\(sp)'") == "evil\n")
         let (_, j2) = try f.scan()
         let pip2 = (j2["pip"] as? [[String: Any]]) ?? []
         let unowned = pip2.first { $0["change"] as? String == "unowned" }

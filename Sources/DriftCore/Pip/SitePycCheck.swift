@@ -54,7 +54,8 @@ struct SitePycCheck {
             for (k, it) in items.enumerated() {
                 if verdicts[k] == UInt8(ascii: "F") {
                     out.forged.append((PathBytes.fsString(it.5), PathBytes.fsString(it.0.source)))
-                } else if let d = try? SHA256Hasher.digest(it.1), let entry = StatCache.entry(it.4, d, hashedAtNs: hashedAt) {
+                } else if let d = try? SHA256Hasher.digest(it.1),
+                          let entry = StatCache.entry(it.4, d, hashedAtNs: hashedAt) {
                     out.fresh.append(StatCache.Record(path: PathBytes.join(root, it.5), entry: entry))
                 }
             }
