@@ -127,4 +127,29 @@ struct AttackReviewTests {
             + " keep\n"
         #expect(throws: Never.self) { try PatchPaths.check(Array(content.utf8)) }
     }
+
+    @Test("a copy or hard link of .env under a data or config path leaves no hash of the secret in any output")
+    func secretCopiedAsData() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        try f.bake()
+        let w = f.workspace
+        try sh("printf 'MINIO_SECRET=4821\\n' > .env && cp .env packages/models/env.bin && ln .env assets/env.lnk "
+               + "&& cp .env config/env.yaml && echo 'FIXED = 1' >> worker/util.py", cwd: w)
+        let hash = try sh("sha256sum .env | cut -c1-64", cwd: w).trimmingCharacters(in: .whitespacesAndNewlines)
+        let (scan, _) = try f.scan()
+        #expect(scan.code == 1, "\(scan.err)")
+        #expect(!scan.out.contains(hash))
+        let out = f.dir.sub("out")
+        let ex = try drift(["export", "--manifest", f.mdir, "--state", f.state, "--output", out])
+        try #require(ex.code == 0, "\(ex.err)")
+        for name in ["drift.patch", "report.json"] {
+            let text = try String(contentsOfFile: out + "/" + name, encoding: .utf8)
+            #expect(!text.contains(hash), "\(name) holds the secret's hash")
+            #expect(!text.contains("4821"))
+        }
+        let text = try drift(["scan", "--manifest", f.mdir, "--state", f.state])
+        #expect(!text.out.contains(hash))
+        #expect(text.out.contains("packages/models/env.bin"))
+    }
 }
