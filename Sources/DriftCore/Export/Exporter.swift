@@ -34,6 +34,9 @@ public struct Exporter {
     public static func exportRef(_ id: String) -> String { "refs/drift-exports/\(id)" }
 
     public func run() throws -> Summary? {
+        // Checked before anything is scanned or written: bad text is bad input.
+        if let message { try CommitText.checkMessage(message) }
+        if let author { try CommitText.checkAuthor(author) }
         let mdir = runner.manifestDir
         let (manifest, _) = try mdir.load()
         let root = runner.root ?? PathBytes.fsString(manifest.root)

@@ -8,22 +8,40 @@ enum PatchPaths {
     }
 
     /// Every path named by the patch's diff headers (without `a/`/`b/`, `/dev/null` left out).
+    /// Hunks are consumed by their line counts, as `git apply` does, so a traditional
+    /// `--- `/`+++ ` header after a hunk (no `diff --git` line) is read as the header it is.
     static func paths(_ patch: [UInt8]) throws -> [[UInt8]] {
         var out: [[UInt8]] = []
         var inHeader = false
-        for raw in patch.split(separator: 0x0A, omittingEmptySubsequences: false) {
-            let line = Array(raw)
+        var hunk: (old: Int, new: Int)?
+        let lines = patch.split(separator: 0x0A, omittingEmptySubsequences: false).map(Array.init)
+        for (n, line) in lines.enumerated() {
+            if let h = hunk {
+                hunk = consume(line, h)
+                continue
+            }
             if line.starts(with: Array("diff --git ".utf8)) {
                 inHeader = true
                 out += try gitLine(Array(line.dropFirst(11)))
                 continue
             }
-            guard inHeader else { continue }
-            if line.starts(with: Array("@@".utf8)) || line.starts(with: Array("GIT binary patch".utf8))
-                || line.starts(with: Array("Binary files ".utf8)) {
+            if line.starts(with: Array("@@ ".utf8)) {
+                guard let counts = hunkCounts(line) else {
+                    throw Problem.unreadable("bad hunk header \(PathBytes.display(Array(line.prefix(60))))")
+                }
+                inHeader = false
+                hunk = counts.old == 0 && counts.new == 0 ? nil : counts
+                continue
+            }
+            if line.starts(with: Array("GIT binary patch".utf8)) || line.starts(with: Array("Binary files ".utf8)) {
                 inHeader = false
                 continue
             }
+            // `git apply` takes `--- X` followed by `+++ Y` as a patch header anywhere outside a hunk.
+            let traditional = line.starts(with: Array("--- ".utf8)) && n + 1 < lines.count
+                && lines[n + 1].starts(with: Array("+++ ".utf8))
+            if traditional { inHeader = true }
+            guard inHeader else { continue }
             for prefix in ["--- ", "+++ ", "rename from ", "rename to ", "copy from ", "copy to "]
             where line.starts(with: Array(prefix.utf8)) {
                 var token = Array(line.dropFirst(prefix.count))
@@ -34,6 +52,36 @@ enum PatchPaths {
             }
         }
         return out
+    }
+
+    /// One hunk line taken off the remaining counts; nil once the hunk is complete.
+    private static func consume(_ line: [UInt8], _ h: (old: Int, new: Int)) -> (old: Int, new: Int)? {
+        var (old, new) = h
+        switch line.first {
+        case UInt8(ascii: "-"): old -= 1
+        case UInt8(ascii: "+"): new -= 1
+        case UInt8(ascii: "\\"): break
+        default:
+            old -= 1
+            new -= 1
+        }
+        return old <= 0 && new <= 0 ? nil : (max(old, 0), max(new, 0))
+    }
+
+    /// `@@ -a[,b] +c[,d] @@`: the old and new line counts (1 when omitted).
+    static func hunkCounts(_ line: [UInt8]) -> (old: Int, new: Int)? {
+        let fields = String(decoding: line, as: UTF8.self).split(separator: " ", omittingEmptySubsequences: true)
+        guard fields.count >= 4, fields[0] == "@@", fields[1].hasPrefix("-"), fields[2].hasPrefix("+"),
+              fields[3].hasPrefix("@@") else { return nil }
+        func count(_ f: Substring) -> Int? {
+            let parts = f.dropFirst().split(separator: ",", omittingEmptySubsequences: false)
+            guard parts.count <= 2, let start = Int(parts[0]), start >= 0 else { return nil }
+            guard parts.count == 2 else { return 1 }
+            guard let c = Int(parts[1]), (0...Int(Int32.max)).contains(c) else { return nil }
+            return c
+        }
+        guard let old = count(fields[1]), let new = count(fields[2]) else { return nil }
+        return (old, new)
     }
 
     /// Throws `unsafe` for the first path that is absolute, has a `..` component or a `.git`

@@ -28,12 +28,13 @@ public struct GitPerson: Sendable, Equatable {
     /// Parses `Name <email>`.
     public static func parse(_ s: String, time: Date) throws -> GitPerson {
         guard let lt = s.firstIndex(of: "<"), let gt = s.lastIndex(of: ">"), lt < gt else {
-            throw DriftError("--author '\(s)': expected \"Name <email>\"")
+            throw DriftError("--author \(PathBytes.display(text: s)): expected \"Name <email>\"")
         }
         let name = s[..<lt].trimmingCharacters(in: .whitespaces)
         let email = String(s[s.index(after: lt)..<gt])
-        guard !name.isEmpty, !email.isEmpty, !email.contains("<"), !name.contains("\n") else {
-            throw DriftError("--author '\(s)': expected \"Name <email>\"")
+        guard !name.isEmpty, !email.isEmpty, !email.contains("<"),
+              !s.unicodeScalars.contains(where: CommitText.isControl) else {
+            throw DriftError("--author \(PathBytes.display(text: s)): expected \"Name <email>\"")
         }
         return GitPerson(name: name, email: email, time: time)
     }

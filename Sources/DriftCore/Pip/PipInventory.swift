@@ -26,8 +26,24 @@ public struct SitePackagesInventory: Codable, Sendable {
     /// that point outside site-packages are verified only within it.
     public var prefix: String
     public var distributions: [InstalledDistribution]
-    /// Files no RECORD lists (`__pycache__` and `.pyc` excepted), relative to site-packages.
+    /// Files no RECORD lists (`__pycache__` excepted), relative to site-packages.
     public var unowned: [String]
+    /// `__pycache__` pycs as walked this run (not stored in the baseline): `SitePycCheck`
+    /// verifies them against their sources.
+    public var bytecode: [WalkEntry] = []
+
+    enum CodingKeys: String, CodingKey {
+        case path, prefix, distributions, unowned
+    }
+
+    public init(path: String, prefix: String, distributions: [InstalledDistribution], unowned: [String],
+                bytecode: [WalkEntry] = []) {
+        self.path = path
+        self.prefix = prefix
+        self.distributions = distributions
+        self.unowned = unowned
+        self.bytecode = bytecode
+    }
 }
 
 /// Reads site-packages with drift's own parsers (no Python at run time).
@@ -36,11 +52,8 @@ public enum PipInventory {
     public static func read(_ dir: String) throws -> (SitePackagesInventory, [ScanIssue]) {
         guard let real = canonicalPath(dir) else { throw DriftError("\(dir): site-packages directory not found") }
         var issues: [ScanIssue] = []
-        // Bytecode caches are Python's business, not installs: never walked.
-        let cacheDir = Array("__pycache__".utf8)
-        let (walked, walkIssues) = try DirectoryWalker(root: Array(real.utf8)).walk { d in
-            !(d.count >= cacheDir.count && Array(d.suffix(cacheDir.count)) == cacheDir)
-        }
+        // Bytecode caches are walked too: their pycs are no install's, but they are code.
+        let (walked, walkIssues) = try DirectoryWalker(root: Array(real.utf8)).walk { _ in true }
         issues += walkIssues.map { ScanIssue(path: Array((real + "/").utf8) + $0.path, message: $0.message) }
         let prefix = prefixOf(real)
         var dists: [InstalledDistribution] = []
@@ -67,13 +80,18 @@ public enum PipInventory {
             }
         }
         var unowned: [String] = []
+        var bytecode: [WalkEntry] = []
         for e in walked where e.stat.kind != .directory {
+            if e.stat.kind == .regular && BytecodeCheck.parse(e.path) != nil { bytecode.append(e) }
             let p = PathBytes.fsString(e.path)
-            if p.hasSuffix(".pyc") || p.contains("__pycache__/") { continue }
+            // A `__pycache__` pyc is checked against its source (`SitePycCheck`); a pyc
+            // elsewhere is one Python imports with no source at all: unowned like any file.
+            if p.hasPrefix("__pycache__/") || p.contains("/__pycache__/") { continue }
             if !owned.contains(p) { unowned.append(p) }
         }
         dists.sort { ($0.name, $0.version) < ($1.name, $1.version) }
-        return (SitePackagesInventory(path: real, prefix: prefix, distributions: dists, unowned: unowned.sorted()), issues)
+        return (SitePackagesInventory(path: real, prefix: prefix, distributions: dists, unowned: unowned.sorted(),
+                                      bytecode: bytecode), issues)
     }
 
     /// `<prefix>` of `<prefix>/lib/pythonX.Y/site-packages`, else site-packages itself.

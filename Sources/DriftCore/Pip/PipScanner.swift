@@ -35,6 +35,9 @@ public struct PipScanner {
         // RECORD files are opened beneath their environment's prefix, never through a symlink.
         var prefixes: [String] = []
         var owners: [(sp: String, dist: InstalledDistribution)] = []
+        // Forged site-packages bytecode per owner, and the verdicts to cache.
+        var forgedPycs: [Int: [String]] = [:]
+        var pycRecords: [StatCache.Record] = []
         for base in baseline.sitePackages {
             let inv: SitePackagesInventory
             do {
@@ -66,9 +69,24 @@ public struct PipScanner {
                 }
             }
             for (name, b) in before where now[name] == nil { add(name, "removed", b.version, nil) }
+            var ownerOf: [String: Int] = [:]
+            for (k, d) in inv.distributions.enumerated() {
+                for f in d.files { if let n = PipInventory.normalize(f.path) { ownerOf[n] = owners.count + k } }
+            }
+            let pycs = SitePycCheck(cache: cache ?? StatCache()).run(inv)
+            issues += pycs.issues
+            pycRecords += pycs.fresh
+            var strayPycs: [String] = []
+            for f in pycs.forged {
+                if let o = ownerOf[f.pyc] ?? ownerOf[f.source] {
+                    forgedPycs[o, default: []].append(PathBytes.display(text: inv.path + "/" + f.pyc) + " (bytecode)")
+                } else {
+                    strayPycs.append(f.pyc)
+                }
+            }
             let oldUnowned = Set(base.unowned)
-            let newUnowned = inv.unowned.filter { !oldUnowned.contains($0) }
-            if !newUnowned.isEmpty { add(nil, "unowned", nil, nil, newUnowned) }
+            let newUnowned = inv.unowned.filter { !oldUnowned.contains($0) } + strayPycs
+            if !newUnowned.isEmpty { add(nil, "unowned", nil, nil, newUnowned.sorted()) }
             for d in inv.distributions {
                 owners.append((base.path, d))
                 for f in d.files {
@@ -86,7 +104,7 @@ public struct PipScanner {
         }
         // Verify RECORD hashes: stat everything, reuse cached digests, hash the rest.
         checks.sort { bytesLess($0.path, $1.path) }
-        var modified: [Int: [String]] = [:]
+        var modified: [Int: [String]] = forgedPycs
         var cursor = StatCache.Cursor()
         let old = cache ?? StatCache()
         var newCache = StatCache()
@@ -135,6 +153,7 @@ public struct PipScanner {
         for (k, e) in fresh where newCache.entries.last?.path != checks[k].path {
             newCache.entries.append(StatCache.Record(path: checks[k].path, entry: e))
         }
+        newCache.entries += pycRecords
         newCache.entries.sort { bytesLess($0.path, $1.path) }
         for (owner, files) in modified.sorted(by: { $0.key < $1.key }) {
             let (sp, d) = owners[owner]

@@ -37,18 +37,46 @@ public enum Requirements {
             switch c.change {
             case "added", "upgraded", "downgraded":
                 guard let v = c.to else { continue }
+                // Name and version come from METADATA on the instance: text pip would read
+                // as more than one line, or as an option, never becomes a pin.
+                guard isPlain(name, extra: "._-"), isPlain(v, extra: ".+!_-") else {
+                    lines.append("# drift: \(oneLine(name)) \(oneLine(v)) is not a plain name==version; pin it by hand")
+                    continue
+                }
                 let pin = "\(name)==\(v)"
                 if let i = idx { lines[i] = replacePin(lines[i], with: pin) } else { lines.append(pin) }
             case "removed":
                 if let i = idx { lines.remove(at: i) }
             case "editable":
-                let note = "# drift: \(name) \(c.to ?? "") is installed editable from \(c.url ?? "a local path"); pin or vendor it"
+                let from = oneLine(c.url ?? "a local path")
+                let what = "\(oneLine(name)) \(oneLine(c.to ?? ""))"
+                let note = "# drift: \(what) is installed editable from \(from); pin or vendor it"
                 if let i = idx { lines.insert(note, at: i) } else { lines.append(note) }
             default:
                 continue
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// ASCII letters and digits plus `extra`, not starting with `-` (pip would read an option).
+    static func isPlain(_ s: String, extra: String) -> Bool {
+        !s.isEmpty && !s.hasPrefix("-") && s.unicodeScalars.allSatisfy { c in
+            c.isASCII && (("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c)
+                || extra.unicodeScalars.contains(c))
+        }
+    }
+
+    /// Text for a comment line: every character Python's `splitlines` breaks on, and every
+    /// other control character, written as `\u{…}`, so a value can never start a line.
+    static func oneLine(_ s: String) -> String {
+        var out = ""
+        for c in s.unicodeScalars {
+            let v = c.value
+            let breaks = v < 0x20 || v == 0x7F || (0x80...0x9F).contains(v) || v == 0x2028 || v == 0x2029
+            out += breaks ? "\\u{\(String(v, radix: 16))}" : String(c)
+        }
+        return out
     }
 
     /// Keeps a trailing comment when a pin line is rewritten.

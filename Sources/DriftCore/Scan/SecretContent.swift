@@ -43,22 +43,26 @@ public struct SecretIndex: Sendable {
 
     public var isEmpty: Bool { inodes.isEmpty && digests.isEmpty && values.isEmpty }
 
-    /// Marks code changes whose current content is a secret's: `secret` and `secretContent`
+    /// Marks changes whose current content is a secret's: `secret` and `secretContent`
     /// set, so every later step withholds them and reports no hash.
     public func flag(_ changes: inout [FileChange], walk: TreeWalk, reader: FileReader, sizeLimit: Int64) {
         if isEmpty { return }
         var stats: [[UInt8]: FileStat] = [:]
-        for e in walk.entries where e.stat.kind == .regular && e.fileClass == .code && !e.secret {
+        for e in walk.entries where e.stat.kind == .regular && !e.secret {
             stats[e.path] = e.stat
         }
-        for i in changes.indices where DriftTreeBuilder.carriesContent(changes[i]) {
+        for i in changes.indices where !changes[i].secret {
             guard let new = changes[i].new, new.kind == .regular else { continue }
             var hit = false
             if let st = stats[changes[i].path], inodes.contains(Inode(device: st.device, inode: st.inode)) {
                 hit = true
             }
             if let d = new.digest, digests.contains(d) { hit = true }
-            if !hit, !values.isEmpty, new.size <= sizeLimit,
+            // Data and config leave as names and hashes only: a copy or link of a secret would
+            // leave the secret's own hash (an oracle for a short secret), so those two tests
+            // apply to every class; the value search is for content that leaves whole.
+            let carries = DriftTreeBuilder.carriesContent(changes[i])
+            if !hit, carries, !values.isEmpty, new.size <= sizeLimit,
                let bytes = try? reader.readAll(changes[i].path, limit: sizeLimit) {
                 hit = matches(bytes)
             }

@@ -1,0 +1,65 @@
+import Foundation
+
+/// Bytecode in site-packages is code too: RECORD lists `.pyc` files without a hash, so a
+/// pyc that keeps its source's 16-byte header but holds other code would run unseen. Each
+/// `__pycache__` pyc whose stat is not in the pip stat cache is verified against its source
+/// by `BytecodeCheck`'s interpreter (outside the root); a loadable pyc whose code differs
+/// from a fresh compile of the current source is forged. Stale, unloadable and orphaned
+/// pycs are Python's to recompile, not drift; unchanged ones cost one `lstat` per scan.
+struct SitePycCheck {
+    /// The previous scan's pip stat cache (absolute paths).
+    var cache: StatCache
+    var interpreters: (String) -> [String] = BytecodeCheck.defaultInterpreters
+
+    struct Outcome {
+        /// Forged pycs, relative to site-packages, with the source each stands for.
+        var forged: [(pyc: String, source: String)] = []
+        var issues: [ScanIssue] = []
+        /// Verdicts to keep: stat and hash of pycs found legitimate (absolute paths).
+        var fresh: [StatCache.Record] = []
+    }
+
+    func run(_ inv: SitePackagesInventory) -> Outcome {
+        var out = Outcome()
+        let root = Array(inv.path.utf8)
+        let reader = FileReader(root: root)
+        let hashedAt = Int64(Date().timeIntervalSince1970 * 1e9)
+        var cursor = StatCache.Cursor()
+        var byTag: [String: [(BytecodeCheck.PycName, [UInt8], [UInt8], FileStat, FileStat, [UInt8])]] = [:]
+        for e in inv.bytecode.sorted(by: { bytesLess($0.path, $1.path) }) {
+            let abs = PathBytes.join(root, e.path)
+            guard let name = BytecodeCheck.parse(e.path) else { continue }
+            if let hit = cursor.digest(cache, abs, e.stat) {
+                out.fresh.append(StatCache.Record(path: abs, entry: hit))
+                continue
+            }
+            guard let src = try? reader.readAll(name.source, limit: 64 << 20),
+                  case .success(let srcStat) = lstatBytes(PathBytes.join(root, name.source)) else { continue }
+            guard let pyc = try? reader.readAll(e.path, limit: 64 << 20) else {
+                out.issues.append(ScanIssue(path: abs, message: "cannot read bytecode to verify it"))
+                continue
+            }
+            byTag[name.tag, default: []].append((name, pyc, src, srcStat, e.stat, e.path))
+        }
+        var verifier = BytecodeCheck(root: root, cache: nil)
+        verifier.interpreters = interpreters
+        for (tag, items) in byTag.sorted(by: { $0.key < $1.key }) {
+            guard let verdicts = verifier.verify(tag: tag, items.map { ($0.0, $0.1, $0.2, $0.3) }) else {
+                for it in items {
+                    let why = "bytecode for \(tag) cannot be verified: no such interpreter outside the root"
+                    out.issues.append(ScanIssue(path: PathBytes.join(root, it.5), message: why))
+                }
+                continue
+            }
+            for (k, it) in items.enumerated() {
+                if verdicts[k] == UInt8(ascii: "F") {
+                    out.forged.append((PathBytes.fsString(it.5), PathBytes.fsString(it.0.source)))
+                } else if let d = try? SHA256Hasher.digest(it.1),
+                          let entry = StatCache.entry(it.4, d, hashedAtNs: hashedAt) {
+                    out.fresh.append(StatCache.Record(path: PathBytes.join(root, it.5), entry: entry))
+                }
+            }
+        }
+        return out
+    }
+}
