@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `drift export`: the patch bundle that brings the drift home — `drift.patch` (mbox for
 /// `git am`), `drift.bundle` (git bundle v2 with `refs/heads/drift/<id>`), `report.json`.
@@ -89,10 +93,10 @@ public struct Exporter {
         let out = info.entries.filter { $0.detail != "content" }
         var subject = "Re-apply instance hotfix from \(host) (\(inTree.count) file\(inTree.count == 1 ? "" : "s")\(pinCount > 0 ? ", \(pinCount) pip change\(pinCount == 1 ? "" : "s")" : ""))"
         var extra = ""
-        if let m = message?.trimmingCharacters(in: .whitespacesAndNewlines), !m.isEmpty {
+        if let m = message?.trimmingWhitespace(), !m.isEmpty {
             let lines = m.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
             subject = String(lines[0])
-            if lines.count > 1 { extra = lines[1].trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n" }
+            if lines.count > 1 { extra = lines[1].trimmingWhitespace() + "\n\n" }
         }
         var s = subject + "\n\n" + extra
         s += "drift found these changes on \(host) against base \(base.prefix(12)), recorded \(info.time):\n\n"
@@ -120,16 +124,16 @@ public struct Exporter {
 
     /// A non-empty ODIR is refused unless `--force`.
     private func checkOutputDirectory() throws {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: output, isDirectory: &isDir) else { return }
-        guard isDir.boolValue else { throw DriftError("\(output): exists and is not a directory") }
+        var st = stat()
+        guard stat(output, &st) == 0 else { return }
+        guard (st.st_mode & S_IFMT) == S_IFDIR else { throw DriftError("\(output): exists and is not a directory") }
         let items = directoryNames(output) ?? []
         if !items.isEmpty && !force { throw DriftError("\(output): directory is not empty (use --force to overwrite)") }
     }
 
     /// Stages every file next to ODIR, then moves them in, so ODIR never holds a partial set.
     private func writeOutputs(_ files: [(String, [UInt8])]) throws {
-        let parent = (output as NSString).deletingLastPathComponent
+        let parent = deletingLastPathComponent(output)
         let stage = (parent.isEmpty ? "." : parent) + "/.drift-export-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try AtomicFile.makeDirectory(stage, mode: 0o700)
         defer { try? FileManager.default.removeItem(atPath: stage) }

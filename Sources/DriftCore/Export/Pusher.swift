@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Sends exported drift to `refs/drift/<host>/<id>` on a git remote, so the fleet's drift
 /// reaches CI (`drift gate --ledger-refs`) with no other service. Ids already pushed to a

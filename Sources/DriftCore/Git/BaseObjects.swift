@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The bare repository baked into MDIR (`base.git`): the base commit and every object
 /// of its tree, nothing else, so the container needs neither network nor `.git`.

@@ -1,5 +1,9 @@
 import CLibGit2
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Credentials for pushing, from the environment or a credential file — never printed.
 public struct GitCredentials: Sendable {
@@ -14,7 +18,7 @@ public struct GitCredentials: Sendable {
         var c = GitCredentials(username: env["DRIFT_GIT_USERNAME"], password: env["DRIFT_GIT_PASSWORD"], sshKey: env["DRIFT_GIT_SSH_KEY"])
         if let file {
             for line in String(decoding: try readWholeFile(file, limit: 64 << 10), as: UTF8.self).split(whereSeparator: \.isNewline) {
-                let kv = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                let kv = line.split(separator: "=", maxSplits: 1).map { $0.trimmingSpaces() }
                 guard kv.count == 2 else { continue }
                 switch kv[0] {
                 case "username": c.username = kv[1]
@@ -103,6 +107,6 @@ extension GitRepository {
 
 /// A URL with any `user:password@` removed, for messages.
 public func redact(_ url: String) -> String {
-    guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@") else { return url }
+    guard let scheme = url.firstRange(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@") else { return url }
     return String(url[..<scheme.upperBound]) + "***@" + String(url[url.index(after: at)...])
 }

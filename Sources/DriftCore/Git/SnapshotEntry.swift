@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One path of a journal snapshot, as written in its commit message:
 /// `Drift-Entry: <change> <class> <first-seen> <escaped path> <flags>`.
@@ -21,7 +25,7 @@ public struct SnapshotEntry: Sendable, Equatable {
             detail = "secret"
         } else {
             detail = "hash-only:\(c.new?.digest?.hex ?? "deleted")"
-            if let r = reason, r != c.fileClass.rawValue { detail += ":" + r.replacingOccurrences(of: " ", with: "_") }
+            if let r = reason, r != c.fileClass.rawValue { detail += ":" + r.replacingEvery(" ", with: "_") }
         }
     }
 
@@ -47,11 +51,11 @@ public struct SnapshotEntry: Sendable, Equatable {
 
     /// A line for people: what changed and why it is (not) in the patch.
     public var humanLine: String {
-        var s = "  \(change.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0))\(PathBytes.display(path))  (\(fileClass.rawValue), first seen \(firstSeen))"
+        var s = "  \(change.rawValue.padded(to: 9))\(PathBytes.display(path))  (\(fileClass.rawValue), first seen \(firstSeen))"
         if detail == "secret" { s += " content withheld: secret" } else if detail.hasPrefix("hash-only:") {
             let parts = detail.split(separator: ":")
             s += " sha256 \(parts.count > 1 ? String(parts[1]) : "?")"
-            if parts.count > 2 { s += ", \(parts[2].replacingOccurrences(of: "_", with: " "))" }
+            if parts.count > 2 { s += ", \(parts[2].replacingEvery("_", with: " "))" }
         }
         return s
     }
@@ -86,7 +90,7 @@ public struct SnapshotPip: Sendable {
     /// A line for people in commit messages.
     public var humanLine: String {
         let c = change
-        var s = "  \(c.change.padding(toLength: 11, withPad: " ", startingAt: 0))\(c.name ?? "(files no RECORD owns)")"
+        var s = "  \(c.change.padded(to: 11))\(c.name ?? "(files no RECORD owns)")"
         if let f = c.from, let t = c.to, f != t { s += " \(f) -> \(t)" } else if let v = c.to ?? c.from { s += " \(v)" }
         if let u = c.url { s += " from \(u)" }
         if !c.files.isEmpty { s += ": " + c.files.prefix(20).joined(separator: ", ") + (c.files.count > 20 ? ", ..." : "") }

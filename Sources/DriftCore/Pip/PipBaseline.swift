@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The pip baseline baked at image build time (`pip.json`, pinned in the manifest):
 /// every distribution of each site-packages with its RECORD, the files no RECORD owns,

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What the state dir remembers between scans: when each drifted path was first seen,
 /// and the last scan's summary (docs/state.md).

@@ -11,7 +11,7 @@ public enum ReportText {
             if items.isEmpty { continue }
             out += "\n" + paint("\(cls.rawValue) (\(items.count))", "1") + "\n"
             for f in items {
-                var line = "  \(f.change.padding(toLength: 8, withPad: " ", startingAt: 0)) \(f.path)"
+                var line = "  \(f.change.padded(to: 8)) \(f.path)"
                 switch f.change {
                 case "mode": line += "  \(f.oldMode ?? "?") -> \(f.newMode ?? "?")"
                 case "type": line += "  \(f.oldType ?? "?") -> \(f.newType ?? "?")"
@@ -27,7 +27,7 @@ public enum ReportText {
         if !r.pip.isEmpty {
             out += "\n" + paint("pip (\(r.pip.count))", "1") + "\n"
             for p in r.pip {
-                out += "  \(p.change.padding(toLength: 10, withPad: " ", startingAt: 0)) \(p.name ?? "(unowned)") \(p.from ?? "") \(p.to.map { "-> \($0)" } ?? "")\(p.allowed ? " [allowed]" : "")\n"
+                out += "  \(p.change.padded(to: 10)) \(p.name ?? "(unowned)") \(p.from ?? "") \(p.to.map { "-> \($0)" } ?? "")\(p.allowed ? " [allowed]" : "")\n"
             }
         }
         if !r.errors.isEmpty {
@@ -38,4 +38,8 @@ public enum ReportText {
     }
 }
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif

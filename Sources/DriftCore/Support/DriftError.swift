@@ -8,7 +8,7 @@ public struct DriftError: Error, Sendable, CustomStringConvertible, Equatable {
     public let exitCode: Int32
 
     public init(_ message: String, exitCode: Int32 = 2) {
-        self.message = message.replacingOccurrences(of: "\n", with: " ")
+        self.message = message.replacingEvery("\n", with: " ")
         self.exitCode = exitCode
     }
 

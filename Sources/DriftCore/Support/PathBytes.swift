@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Helpers for paths held as raw bytes. Paths are never normalised: two names that
 /// differ in any byte are two files, whatever Unicode says.
@@ -14,7 +18,7 @@ public enum PathBytes {
                 out += s
                 i += len
             } else {
-                out += String(format: "\\x%02X", bytes[i])
+                out += "\\x" + hexByte(bytes[i])
                 i += 1
             }
         }
@@ -102,4 +106,10 @@ public enum PathBytes {
 extension Array where Element == UInt8 {
     /// The UTF-8 bytes of a Swift string (for literals and command-line arguments).
     init(path: String) { self = Array(path.utf8) }
+}
+
+/// Two upper-case hex digits.
+private func hexByte(_ b: UInt8) -> String {
+    let digits = Array("0123456789ABCDEF")
+    return String([digits[Int(b >> 4)], digits[Int(b & 15)]])
 }
