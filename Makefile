@@ -1,4 +1,4 @@
-.PHONY: demo test bench bench-medium
+.PHONY: demo test bench bench-medium dist
 demo:
 	./scripts/demo.sh
 test:
@@ -7,3 +7,5 @@ bench:
 	./scripts/setup.sh && python3 bench/run.py
 bench-medium:
 	./scripts/setup.sh && python3 bench/run.py --sizes medium
+dist:
+	./scripts/setup.sh && ./scripts/dist.sh
