@@ -1,4 +1,4 @@
-.PHONY: demo test bench bench-medium dist
+.PHONY: demo test bench bench-medium bench-ledger-refs dist
 demo:
 	./scripts/demo.sh
 test:
@@ -9,3 +9,5 @@ bench-medium:
 	./scripts/setup.sh && python3 bench/run.py --sizes medium
 dist:
 	./scripts/setup.sh && ./scripts/dist.sh
+bench-ledger-refs:
+	./scripts/setup.sh && python3 bench/ledger_refs.py --refs 1000,10000

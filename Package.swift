@@ -10,7 +10,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         .systemLibrary(
@@ -26,13 +25,14 @@ let package = Package(
         // scripts/dist.sh defines DRIFT_GIT_COMMIT for this header with -Xcc.
         .systemLibrary(name: "CBuildInfo"),
         .target(name: "CProcessArgs"),
+        .systemLibrary(name: "CSys", path: "Sources/CSys"),
         .target(
             name: "DriftCore",
             dependencies: [
                 "CLibGit2",
                 "CCrypto",
                 "CBuildInfo",
-                .product(name: "Yams", package: "Yams"),
+                "CSys",
             ],
             resources: [.embedInCode("Resources/default.yaml")]
         ),
@@ -45,7 +45,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "drift", dependencies: ["DriftCLI"]),
-        .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore", "drift"]),
+        .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore", "DriftCLI", "drift"]),
     ],
     swiftLanguageModes: [.v6]
 )

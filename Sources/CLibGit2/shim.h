@@ -18,4 +18,8 @@ static inline git_email_create_options drift_email_create_options(void) {
 static inline int drift_disable_owner_validation(void) {
     return git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
 }
+/* git_libgit2_opts is variadic: the CA file https pushes trust (mbedTLS in Debian's build). */
+static inline int drift_set_ssl_cert_file(const char *file) {
+    return git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, file, (const char *)0);
+}
 #endif

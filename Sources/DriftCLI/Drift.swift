@@ -29,7 +29,8 @@ public struct Drift: ParsableCommand {
             if code == .success || code == .validationFailure && isHelp(error) {
                 Drift.exit(withError: error)
             }
-            Output.stderr(fullMessage(for: error).split(separator: "\n").first.map { "drift: \($0)\n" } ?? "drift: invalid arguments\n")
+            let first = fullMessage(for: error).split(separator: "\n").first.map { DriftError.neutralised(String($0)) }
+            Output.stderr(first.map { "drift: \($0)\n" } ?? "drift: invalid arguments\n")
             Drift.exit(withError: ExitCode(2))
         }
     }
@@ -49,6 +50,18 @@ public struct Drift: ParsableCommand {
             return Array(CommandLine.arguments.dropFirst())
         }
         return (1..<argc).map { i in argv[i].map { String(cString: $0) } ?? "" }
+    }
+
+    /// Parses and validates an argument vector without running it: nil when it would run,
+    /// else the one `drift: …` line drift prints for it (the CLI fuzz target calls this).
+    public static func checkArguments(_ argv: [String]) -> String? {
+        do {
+            _ = try parseAsRoot(argv)
+            return nil
+        } catch {
+            if exitCode(for: error) == .success { return nil }
+            return fullMessage(for: error).split(separator: "\n").first.map { "drift: \($0)" } ?? "drift: invalid arguments"
+        }
     }
 }
 

@@ -15,9 +15,12 @@ extension Drift {
         @Flag(name: .customLong("from-journal"), help: "Export the journal's latest snapshot without scanning the workspace.")
         var fromJournal = false
         @Flag(help: "Overwrite the files in a non-empty output directory.") var force = false
-        @Option(help: "Also push the exported commit to refs/drift/<host>/<id> on this git remote.") var push: String?
+        @Option(help: "Also push the export's ledger commit to refs/drift/<host>/<id> on this git remote (see drift push).")
+        var push: String?
         @OptionGroup var pushOptions: PushOptions
         @Option(help: "Seconds to wait for another run's state lock (default 0).") var wait: Double = 0
+
+        func validate() throws { try FlagBounds.wait(wait) }
 
         func run() throws {
             var runner = ScanRunner(manifestDir: manifest.directory, root: workspace.root, state: workspace.stateDirectory)

@@ -3,7 +3,11 @@ import DriftCore
 
 /// `--credentials FILE`, shared by push and export --push.
 struct PushOptions: ParsableArguments {
-    @Option(help: "Credential file (username=, password=, ssh_key= lines); default: $DRIFT_GIT_USERNAME, $DRIFT_GIT_PASSWORD, $DRIFT_GIT_SSH_KEY.")
+    @Option(help: """
+        Credential file (username=, password=, token=, ssh_key=, known_hosts=, ca_file= lines); default: \
+        $DRIFT_GIT_USERNAME, $DRIFT_GIT_PASSWORD, $DRIFT_GIT_TOKEN, $DRIFT_GIT_SSH_KEY, $DRIFT_GIT_KNOWN_HOSTS, \
+        $DRIFT_GIT_CA_FILE. See docs/journal.md.
+        """)
     var credentials: String?
 }
 
@@ -11,7 +15,13 @@ extension Drift {
     struct Push: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Send the last export to refs/drift/<host>/<id> on a git remote.",
-            discussion: "REMOTE: a path, file://, git://, ssh:// or https:// URL. Ids already pushed to that remote are skipped. Exit 0, 2 on error.")
+            discussion: """
+                REMOTE: a path, file://, git://, ssh:// or https:// URL. Sends the export's ledger commit \
+                (a parentless commit holding drift.patch, drift.bundle, report.json). Ids already pushed to \
+                that remote, or already on it, are skipped. ssh host keys must be in ~/.ssh/known_hosts (or \
+                $DRIFT_GIT_KNOWN_HOSTS). Exit 0, 2 on error (including a refused host key, certificate or \
+                credentials, or a rejected ref).
+                """)
 
         @Argument(help: "The git remote.") var remote: String
         @Option(help: "Export id to push (default: the last export).") var id: String?
@@ -23,7 +33,8 @@ extension Drift {
             let p = Pusher(manifestDir: manifest.directory, state: workspace.stateDirectory, remote: remote,
                            credentials: try GitCredentials.load(file: push.credentials))
             let (ref, pushed) = try p.push(id: id)
-            Output.stdout(pushed ? "pushed \(ref) to \(redact(remote))\n" : "already pushed: \(ref) on \(redact(remote))\n")
+            let shown = redact(remote)
+            Output.stdout(pushed ? "pushed \(ref) to \(shown)\n" : "already pushed: \(ref) on \(shown)\n")
         }
     }
 }

@@ -26,11 +26,14 @@ extension Drift {
         @Option(name: .customLong("fail-on"), help: "What makes the exit code 1: drift (default) or overdue.")
         var failOn: FailOn = .drift
 
+        func validate() throws { try FlagBounds.wait(wait) }
+
         func run() throws {
             let started = Date()
             var runner = ScanRunner(manifestDir: manifest.directory, root: workspace.root, state: workspace.stateDirectory)
             runner.full = full
             runner.waitSeconds = wait
+            runner.writeTargets = [(log, "log file"), (metrics, "metrics file")].compactMap { p, what in p.map { ($0, what) } }
             let progress = Progress.start()
             let outcome = try runner.run()
             progress?.stop()

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import DriftCore
+import DriftCLI
 
 /// A seeded mutational fuzzer for every reader of untrusted bytes. Each target must only
 /// ever return or throw `DriftError` — a crash kills the test process and fails the run.
@@ -28,7 +29,9 @@ enum Fuzz {
     }
 
     static let interesting: [[UInt8]] = ["\n", " ", "%", "%FF", "\"", ",", "..", "/", "\0", "\r\n", "sha256=", "-", "[", "!", "*", "\\",
-                                          "entries 999999999999", "F 100644 ", "L 120000 ", "PACK", "# v2 git bundle\n"].map { Array($0.utf8) }
+                                          "entries 999999999999", "F 100644 ", "L 120000 ", "PACK", "# v2 git bundle\n",
+                                          "&a ", "*a", "!t ", "|\n", "{", "}", ": ", "'", "\t", "\\u00", "- ", "---\n", "? "]
+        .map { Array($0.utf8) }
 
     static func mutate(_ input: [UInt8], _ rng: inout RNG) -> [UInt8] {
         var b = input
@@ -77,6 +80,110 @@ struct FuzzTests {
 
     @Test func policyReader() throws {
         #expect(try Fuzz.run("policy") { _ = try Policy.parse($0, file: "fuzz") } > 0)
+    }
+
+    @Test func yamlSubsetReader() throws {
+        let sample = Array(YAMLSubsetTests.sample.utf8)
+        #expect(try Fuzz.run("policy", seed: 0x9A41, extraSeeds: [sample]) { b in
+            do { _ = try YAMLSubset.parse(b) } catch {}
+        } > 0)
+    }
+
+    /// Random trees written in random styles parse back to themselves.
+    @Test func yamlSubsetRoundTrip() throws {
+        var gen = YAMLGenerator(rng: Fuzz.RNG(state: 0xD0C5))
+        for i in 0..<1500 {
+            let root = YAMLGenerator.Tree.map((0...gen.rng.below(3)).map { ("k\($0)", gen.tree(depth: 1)) })
+            let doc = gen.document(root)
+            let parsed: String
+            do {
+                parsed = yamlRender(try YAMLSubset.parse(Array(doc.utf8)))
+            } catch {
+                parsed = "line \(error.line): \(error.message)"
+            }
+            #expect(parsed == root.rendered, "document \(i):\n\(doc)")
+            if parsed != root.rendered { break }
+        }
+    }
+
+    /// 200,000 levels of every nesting form stop at level 65 with a line number, no recursion.
+    @Test(arguments: [
+        ("", "[", "", 1), ("", "{a: ", "", 1), ("", "- ", "x", 1), ("ignore: ", "[", "", 1),
+        ("w:\n", "  - ", "x", 2), ("a: ", "[{b: ", "", 1), ("", "[\n", "", 65),
+    ])
+    func deepNesting(head: String, unit: String, tail: String, line: Int) throws {
+        let doc = Array((head + String(repeating: unit, count: 200_000) + tail).utf8)
+        #expect(throws: YAMLError(line: line, message: "unsupported YAML: nesting deeper than 64 levels")) {
+            try YAMLSubset.parse(doc)
+        }
+    }
+
+    /// Block mappings as deep as 1 MiB allows (1,400 levels, one more space each).
+    @Test func deepIndentation() throws {
+        let indented = (0..<1400).map { String(repeating: " ", count: $0) + "a:\n" }.joined()
+        #expect(throws: YAMLError(line: 65, message: "unsupported YAML: nesting deeper than 64 levels")) {
+            try YAMLSubset.parse(Array(indented.utf8))
+        }
+    }
+
+    /// The real binary given a 200,000-deep policy: one `drift: file:line:` line, exit 2,
+    /// nothing written (before this parser it died of SIGSEGV).
+    @Test func deepPolicyExitsTwo() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let before = try sh("find . | sort", cwd: f.workspace)
+        for (name, body) in [("flow.yaml", "ignore: " + String(repeating: "[", count: 200_000)),
+                             ("block.yaml", "ignore:\n  " + String(repeating: "- ", count: 200_000) + "x\n")] {
+            let policy = f.dir.sub(name)
+            try write(policy, body)
+            let r = try drift(["manifest", "create", "--root", f.workspace, "--repo", f.upstream, "--output", f.mdir,
+                               "--policy", policy])
+            #expect(r.code == 2)
+            #expect(r.err.split(separator: "\n").count == 1, "\(r.err)")
+            let line = name == "flow.yaml" ? 1 : 2
+            #expect(r.err.hasPrefix("drift: \(policy):\(line): unsupported YAML: nesting deeper than 64"), "\(r.err)")
+            #expect(!FileManager.default.fileExists(atPath: f.mdir))
+            let gate = try drift(["gate", "--repo", f.upstream, "--ledger", f.dir.sub("ledger"), "--policy", policy])
+            #expect(gate.code == 2)
+            #expect(gate.err.split(separator: "\n").count == 1, "\(gate.err)")
+            #expect(gate.err.hasPrefix("drift: \(policy):\(line): unsupported YAML: nesting deeper"), "\(gate.err)")
+        }
+        #expect(try sh("find . | sort", cwd: f.workspace) == before)
+    }
+
+    /// The policy loader as `scan` runs it: pin checked first, then the (bounded) parser.
+    @Test func policyLoader() throws {
+        let hostile: [[UInt8]] = ["size_limit: 9999999999GiB\n", "size_limit: 99999999999999999999\n",
+                                  "deadline: 1e308d\n", "deadline: infh\n", "size_limit: -1KiB\n"].map { Array($0.utf8) }
+        for h in hostile { #expect(throws: DriftError.self) { try Policy.parse(h, file: "hostile") } }
+        #expect(try Fuzz.run("policy", extraSeeds: hostile) { b in
+            let raw = ManifestDirectory.Raw(manifestFile: "m", manifestBytes: Array("drift-manifest 1\npolicy-sha256 \(try SHA256Hasher.digest(b).hex)\n".utf8),
+                                            policyFile: "p", policyBytes: b)
+            try raw.verifyPolicyPin()
+            _ = try raw.parsePolicy()
+        } > 0)
+    }
+
+    /// The CLI argument vector: any mix of verbs, flags and hostile values parses to a run or
+    /// to one `drift: …` line; nothing traps.
+    @Test func argumentVector() throws {
+        let tokens = ["scan", "export", "diff", "gate", "status", "push", "manifest", "create", "--output", ".", "o",
+                      "--wait", "1e308", "-1", "nan", "inf", "0", "86401", "--format", "json", "sarif", "--state", "/",
+                      "--root", "..", "--manifest", "--full", "--force", "--fail-on", "overdue", "--log", "--metrics",
+                      "--id", "--", "-", "", "\u{0}", String(repeating: "9", count: 400), "--public-key", "--from-journal"]
+        var rng = Fuzz.RNG(state: 0xA76)
+        let end = Date().addingTimeInterval(Fuzz.seconds)
+        var n = 0
+        while Date() < end {
+            let argv = (0..<rng.below(9)).map { _ in tokens[rng.below(tokens.count)] }
+            if let line = Drift.checkArguments(argv) {
+                #expect(line.hasPrefix("drift: ") && !line.contains("\n"))
+            }
+            n += 1
+        }
+        #expect(n > 0)
+        #expect(Drift.checkArguments(["scan", "--wait", "1e308"]) != nil)
+        #expect(Drift.checkArguments(["export", "--output", "o", "--wait", "nan"]) != nil)
     }
 
     @Test func recordReader() throws {

@@ -58,7 +58,7 @@ struct PolicyTests {
     func defaultPolicy() throws {
         let c = Classifier(policy: try Policy.builtIn())
         let table: [(String, FileClass)] = [
-            ("worker/main.py", .code), ("worker/__pycache__/m.cpython-311.pyc", .ignore), ("x.pyc", .ignore),
+            ("worker/main.py", .code), ("worker/__pycache__/m.cpython-311.pyc", .code), ("x.pyc", .code),  // bytecode is code (issue 12)
             ("logs/worker.log", .ignore), ("a/b.log", .ignore), (".cache/pip/x", .ignore), ("tmp/f", .ignore),
             (".env", .config), (".env.prod", .config), ("certs/tls.pem", .config), ("k.key", .config),
             ("packages/models/whisper/w.bin", .data), ("packages/other.py", .code), ("start_remote.sh", .code),

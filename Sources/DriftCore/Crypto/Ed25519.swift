@@ -6,12 +6,17 @@ final class PKey {
 
     /// Loads a private key (`openssl genpkey -algorithm ed25519`) or a public key.
     init(pem: [UInt8], isPrivate: Bool, file: String) throws {
-        guard let bio = pem.withUnsafeBytes({ BIO_new_mem_buf($0.baseAddress, Int32($0.count)) }) else {
+        // BIO_new_mem_buf keeps the pointer it is given, so the BIO lives and dies inside the closure.
+        let loaded: OpaquePointer?? = pem.withUnsafeBytes { buf in
+            guard let bio = BIO_new_mem_buf(buf.baseAddress, Int32(buf.count)) else { return .none }
+            defer { BIO_free(bio) }
+            let key = isPrivate ? PEM_read_bio_PrivateKey(bio, nil, nil, nil) : PEM_read_bio_PUBKEY(bio, nil, nil, nil)
+            return .some(key)
+        }
+        guard let read = loaded else {
             throw DriftError("\(file): BIO_new_mem_buf failed: \(opensslErrorText())")
         }
-        defer { BIO_free(bio) }
-        let key = isPrivate ? PEM_read_bio_PrivateKey(bio, nil, nil, nil) : PEM_read_bio_PUBKEY(bio, nil, nil, nil)
-        guard let key else {
+        guard let key = read else {
             throw DriftError("\(file): not a PEM \(isPrivate ? "private" : "public") key (\(opensslErrorText()))")
         }
         guard EVP_PKEY_get_id(key) == EVP_PKEY_ED25519 else {

@@ -29,13 +29,17 @@ public struct Differ {
         let repo = try BaseObjects.open(runner.manifestDir, commit: outcome.manifest.commit)
         try repo.writeObjectsToMemory()
         guard let base = ObjectID(hex: outcome.manifest.commit) else { throw DriftError("bad base commit id") }
-        let built = try DriftTreeBuilder(repo: repo, baseCommit: base, reader: FileReader(root: outcome.rootBytes),
-                                         sizeLimit: .max).build(changes, pip: outcome.pip, requirements: outcome.requirements)
+        var builder = DriftTreeBuilder(repo: repo, baseCommit: base, reader: FileReader(root: outcome.rootBytes),
+                                       sizeLimit: .max)
+        builder.secrets = outcome.secrets
+        let built = try builder.build(changes, pip: outcome.pip, requirements: outcome.requirements,
+                                      contents: outcome.result.contents)
         var header = ""
-        for (c, _) in built.withheld {
+        for (c, reason) in built.withheld {
             let p = PathBytes.display(c.path)
-            if c.secret || c.fileClass == .config {
-                header += "# drift: \(p): \(c.change.rawValue), content withheld (\(c.secret ? "secret" : "config"))\n"
+            if c.secret || c.fileClass == .config || reason == DriftTreeBuilder.secretContent {
+                let why = c.secret || reason == DriftTreeBuilder.secretContent ? reason : "config"
+                header += "# drift: \(p): \(c.change.rawValue), content withheld (\(why))\n"
             } else {
                 header += "# drift: \(p): \(c.change.rawValue) (\(c.fileClass.rawValue)) sha256 \(c.old?.digest?.hex ?? "-") -> \(c.new?.digest?.hex ?? "-")\n"
             }

@@ -40,9 +40,12 @@ public struct Exporter {
     public func run() throws -> Summary? {
         let mdir = runner.manifestDir
         let (manifest, _) = try mdir.load()
-        let root = runner.root ?? PathBytes.display(manifest.root)
-        try refuseWriteUnder(root: root, target: output, what: "export directory")
-        try checkOutputDirectory()
+        let root = runner.root ?? PathBytes.fsString(manifest.root)
+        let output = try refuseWriteUnder(root: root, target: self.output, what: "export directory")
+        // The stage dirs go next to the output: that directory is checked too.
+        try refuseWriteUnder(root: root, target: WriteTarget.parentOf(output), what: "export staging directory")
+        try checkOutputDirectory(output)
+        try refuseWriteUnder(root: root, target: runner.state.path, what: "state dir")
         let lock = try StateLock(state: runner.state, wait: runner.waitSeconds)
         defer { withExtendedLifetime(lock) {} }
         var reportBytes: [UInt8]?
@@ -57,7 +60,7 @@ public struct Exporter {
         guard let base = ObjectID(hex: manifest.commit) else { throw DriftError("bad base commit id") }
         let snapMessage = try repo.message(of: snapshot)
         let info = SnapshotInfo.parse(snapMessage)
-        guard snapMessage.contains("Drift-Base: \(manifest.commit)") else {
+        guard info.base == manifest.commit else {
             throw DriftError("\(runner.state.path): journal snapshot \(snapshot.hex) is not based on \(manifest.commit)")
         }
         let tree = try repo.treeOf(commit: snapshot)
@@ -79,7 +82,10 @@ public struct Exporter {
                                                               driftId: info.id, recordedAt: info.time, entries: info.entries,
                                                               pip: info.pip))
         }
-        try writeOutputs([(Self.patchFile, patch), (Self.bundleFile, bundle), (Self.reportFile, reportBytes ?? [])])
+        let files = [(Self.patchFile, patch), (Self.bundleFile, bundle), (Self.reportFile, reportBytes ?? [])]
+        // The same files as one parentless commit: what `drift push` sends (docs/journal.md).
+        try LedgerCommit.create(in: repo, id: info.id, host: host, base: manifest.commit, files: files, author: who)
+        try writeOutputs(files, to: output)
         var st = try runner.state.loadState(commit: manifest.commit)
         st.lastExport = Timestamp.format(now)
         st.lastExportId = info.id
@@ -123,7 +129,7 @@ public struct Exporter {
     }
 
     /// A non-empty ODIR is refused unless `--force`.
-    private func checkOutputDirectory() throws {
+    private func checkOutputDirectory(_ output: String) throws {
         var st = stat()
         guard stat(output, &st) == 0 else { return }
         guard (st.st_mode & S_IFMT) == S_IFDIR else { throw DriftError("\(output): exists and is not a directory") }
@@ -132,9 +138,11 @@ public struct Exporter {
     }
 
     /// Stages every file next to ODIR, then moves them in, so ODIR never holds a partial set.
-    private func writeOutputs(_ files: [(String, [UInt8])]) throws {
-        let parent = deletingLastPathComponent(output)
-        let stage = (parent.isEmpty ? "." : parent) + "/.drift-export-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    private func writeOutputs(_ files: [(String, [UInt8])], to output: String) throws {
+        let parent = WriteTarget.parentOf(output)
+        try AtomicFile.makeDirectory(parent)
+        Self.removeStaleStages(in: parent)
+        let stage = (parent == "/" ? "" : parent) + "/\(Self.stagePrefix)\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try AtomicFile.makeDirectory(stage, mode: 0o700)
         defer { try? FileManager.default.removeItem(atPath: stage) }
         for (name, bytes) in files { try AtomicFile.write(bytes, to: stage + "/" + name, mode: 0o600) }
@@ -149,6 +157,24 @@ public struct Exporter {
             if rename(stage + "/" + name, output + "/" + name) != 0 {
                 throw DriftError("\(output)/\(name): cannot move into place: \(errnoText(errno))")
             }
+        }
+    }
+}
+
+extension Exporter {
+    static let stagePrefix = ".drift-export-"
+
+    /// Stage dirs of exports that died (SIGKILL, power loss) before moving their files in:
+    /// `.drift-export-<pid>-<random>` whose process is gone.
+    static func removeStaleStages(in parent: String) {
+        for name in directoryNames(parent) ?? [] where name.hasPrefix(stagePrefix) {
+            let rest = name.dropFirst(stagePrefix.count)
+            guard let pid = rest.split(separator: "-").first.flatMap({ Int32($0) }) else { continue }
+            if pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH { continue }
+            let path = (parent == "/" ? "" : parent) + "/" + name
+            var st = stat()
+            guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, st.st_uid == getuid() else { continue }
+            try? FileManager.default.removeItem(atPath: path)
         }
     }
 }

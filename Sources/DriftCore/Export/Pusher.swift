@@ -38,15 +38,43 @@ public struct Pusher {
         guard let repo = try journal.open(create: false), let commit = repo.reference(Exporter.exportRef(id)) else {
             throw DriftError("\(state.path): no export \(id) in the journal")
         }
+        guard let ledger = repo.reference(LedgerCommit.journalRef(id)) else {
+            throw DriftError("\(state.path): export \(id) has no ledger commit (made by an older drift); "
+                + "run drift export again")
+        }
         let host = LedgerReader.trailers(try repo.message(of: commit))["Drift-Host"] ?? Output.hostName()
         let ref = Self.remoteRef(host: host, id: id)
         let key = redact(remote)
         if st.pushed?[key]?.contains(id) == true { return (ref, false) }
-        try repo.push(url: remote, localRef: Exporter.exportRef(id), remoteRef: ref, credentials: credentials)
+        let sent = try Self.pushAlone(ledger, from: repo, scratch: state.file(".push-\(getpid())"), remote: remote,
+                                      ref: ref, credentials: credentials)
         st.pushed = st.pushed ?? [:]
         st.pushed?[key, default: []].append(id)
         st.lastPush = Timestamp.format(Timestamp.now())
         try state.saveState(st)
-        return (ref, true)
+        return (ref, sent)
+    }
+
+    /// Pushes a ledger commit from a scratch repository that holds only its objects: the
+    /// remote's tips are then unknown locally, so libgit2's push walk hides nothing and walks
+    /// no history, and the pack is exactly the commit, its tree and its blobs.
+    static func pushAlone(_ ledger: ObjectID, from repo: GitRepository, scratch: String, remote: String, ref: String,
+                          credentials: GitCredentials) throws -> Bool {
+        try? FileManager.default.removeItem(atPath: scratch)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let alone = try GitRepository(initBare: scratch)
+        let from = try repo.odb(), to = try alone.odb()
+        let tree = try repo.treeOf(commit: ledger)
+        for id in try [ledger, tree] + repo.treeEntries(tree).map(\.id) {
+            let (type, bytes) = try from.read(id)
+            try to.write(type, bytes)
+        }
+        let local = "refs/heads/ledger"
+        try alone.setReference(local, to: ledger)
+        return try alone.push(url: remote, localRef: local, remoteRef: ref, credentials: credentials)
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif

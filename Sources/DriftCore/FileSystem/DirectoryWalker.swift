@@ -17,8 +17,13 @@ public struct WalkEntry: Sendable {
 public struct DirectoryWalker {
     /// Absolute (or cwd-relative) root, as bytes.
     public let root: [UInt8]
+    /// How directories below the root are opened (never through a symlink).
+    public var strategy: ResolveStrategy = .automatic
 
-    public init(root: [UInt8]) { self.root = root }
+    public init(root: [UInt8], strategy: ResolveStrategy = .automatic) {
+        self.root = root
+        self.strategy = strategy
+    }
 
     /// Every entry below the root (directories included) in path-byte order, plus the
     /// entries that could not be read. `descend` decides whether to enter a directory.
@@ -40,13 +45,16 @@ public struct DirectoryWalker {
             throw DriftError.posix("open root", root, e)
         }
         defer { close(rootFD) }
-        var state = State(rootFD: rootFD)
+        var state = State(rootFD: rootFD, directory: RootDirectory(path: root, strategy: strategy))
         walkDirectory([], &state, descend, visit)
         return state.issues
     }
 
     private struct State {
         let rootFD: Int32
+        /// Opens each directory beneath the root: a directory swapped for a symlink while
+        /// the walk runs makes the open fail instead of listing another tree.
+        let directory: RootDirectory
         var issues: [ScanIssue] = []
     }
 
@@ -59,9 +67,15 @@ public struct DirectoryWalker {
 
     private func walkDirectory(_ dir: [UInt8], _ state: inout State, _ descend: ([UInt8]) -> Bool,
                                _ visit: ([UInt8], FileStat) -> Void) {
-        let fd: Int32 = dir.isEmpty
-            ? dup(state.rootFD)
-            : withCPath(dir) { openat(state.rootFD, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        let opened: Result<Int32, POSIXErrno> = dir.isEmpty ? .success(dup(state.rootFD)) : state.directory.openDirectory(dir)
+        let fd: Int32
+        switch opened {
+        case .success(let f) where f >= 0: fd = f
+        case .success: fd = -1
+        case .failure(let e):
+            fd = -1
+            errno = e.code
+        }
         if fd < 0 {
             state.issues.append(ScanIssue(path: dir, message: "cannot open directory: \(errnoText(errno))", unreadableDirectory: true))
             return
@@ -145,7 +159,7 @@ public func directoryNames(_ path: String) -> [String]? {
     while let ent = readdir(d) {
         let name: [UInt8] = withUnsafeBytes(of: ent.pointee.d_name) { raw in Array(raw[0..<(raw.firstIndex(of: 0) ?? raw.count)]) }
         if name == [0x2E] || name == [0x2E, 0x2E] { continue }
-        out.append(PathBytes.display(name))
+        out.append(PathBytes.fsString(name))
     }
     return out
 }

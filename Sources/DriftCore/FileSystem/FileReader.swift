@@ -2,20 +2,27 @@
 import Glibc
 #endif
 
-/// Reads files under a root safely: `O_NOFOLLOW | O_NONBLOCK`, metadata from the opened
-/// descriptor, and anything that is not a regular file refused before a byte is read.
+/// Reads files under a root safely: every open goes through `RootDirectory` (resolved
+/// beneath the root, no symlink at any component, `O_NONBLOCK`), metadata comes from the
+/// opened descriptor, and anything that is not a regular file is refused before a byte is read.
 public struct FileReader: Sendable {
-    public let root: [UInt8]
+    public let directory: RootDirectory
+    public var root: [UInt8] { directory.path }
 
-    public init(root: [UInt8]) { self.root = root }
+    public init(root: [UInt8], strategy: ResolveStrategy = .automatic) {
+        directory = RootDirectory(path: root, strategy: strategy)
+    }
 
-    func absolute(_ rel: [UInt8]) -> [UInt8] { PathBytes.join(root, rel) }
+    public init(directory: RootDirectory) { self.directory = directory }
 
     /// Opens `rel` for reading, returning the fd and its `fstat`. Throws for a
     /// non-regular file (a FIFO opened with O_NONBLOCK cannot block us).
     func openRegular(_ rel: [UInt8]) throws -> (Int32, FileStat) {
-        let fd = withCPath(absolute(rel)) { open($0, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) }
-        if fd < 0 { throw DriftError.posix("open", rel, errno) }
+        let fd: Int32
+        switch directory.open(rel, flags: O_RDONLY) {
+        case .success(let f): fd = f
+        case .failure(let e): throw DriftError.posix("open", rel, e.code)
+        }
         var st = stat()
         if fstat(fd, &st) != 0 {
             let e = errno
@@ -30,34 +37,59 @@ public struct FileReader: Sendable {
         return (fd, fs)
     }
 
+    /// What one read of a file gave: its hash, the stat of the opened descriptor, whether
+    /// it held still while read, and (when asked for and small enough) the very bytes hashed.
+    public struct Content: Sendable {
+        public var digest: Digest
+        public var stat: FileStat
+        public var stable: Bool
+        /// The bytes the digest was computed from; nil when over the keep limit.
+        public var bytes: [UInt8]?
+    }
+
     /// SHA-256 of a regular file, streamed in 1 MiB reads. Returns the stat taken from the
     /// open descriptor before reading, and whether the file changed while it was read.
-    public func hash(_ rel: [UInt8], with hasher: SHA256Hasher, buffer: UnsafeMutableRawBufferPointer) throws -> (Digest, FileStat, stable: Bool) {
+    public func hash(_ rel: [UInt8], with hasher: SHA256Hasher,
+                     buffer: UnsafeMutableRawBufferPointer) throws -> (Digest, FileStat, stable: Bool) {
+        let c = try read(rel, with: hasher, buffer: buffer, keepUpTo: -1)
+        return (c.digest, c.stat, c.stable)
+    }
+
+    /// One read that yields both the hash and, for files of at most `keepUpTo` bytes, the
+    /// content hashed: what the report says and what the journal records cannot differ.
+    public func read(_ rel: [UInt8], with hasher: SHA256Hasher, buffer: UnsafeMutableRawBufferPointer,
+                     keepUpTo: Int64) throws -> Content {
         let (fd, before) = try openRegular(rel)
         defer { close(fd) }
-        if before.size >= Self.mmapThreshold, let d = try hashMapped(fd, before, rel, hasher) {
+        func settled(_ total: Int64) -> Bool {
             var st = stat()
-            let stable = fstat(fd, &st) == 0 && FileStat(st).size == before.size && FileStat(st).mtimeNs == before.mtimeNs
-                && FileStat(st).ctimeNs == before.ctimeNs
-            return (d, before, stable)
+            guard fstat(fd, &st) == 0 else { return false }
+            let now = FileStat(st)
+            return now.size == total && now.mtimeNs == before.mtimeNs && now.ctimeNs == before.ctimeNs
+        }
+        if before.size > keepUpTo && before.size >= Self.mmapThreshold, let d = try hashMapped(fd, before, rel, hasher) {
+            return Content(digest: d, stat: before, stable: settled(before.size), bytes: nil)
         }
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        var kept: [UInt8]? = before.size <= keepUpTo ? [] : nil
+        kept?.reserveCapacity(Int(before.size))
         var total: Int64 = 0
         while true {
-            let n = read(fd, buffer.baseAddress, buffer.count)
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw DriftError.posix("read", rel, errno)
             }
             if n == 0 { break }
-            try hasher.update(UnsafeRawPointer(buffer.baseAddress!), n)
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+            if let base = chunk.baseAddress { try hasher.update(base, n) }
             total += Int64(n)
+            if kept != nil {
+                if total > keepUpTo { kept = nil } else { kept?.append(contentsOf: chunk) }
+            }
         }
         let digest = try hasher.finish()
-        var st = stat()
-        let stable = fstat(fd, &st) == 0 && FileStat(st).size == total && FileStat(st).mtimeNs == before.mtimeNs
-            && FileStat(st).ctimeNs == before.ctimeNs
-        return (digest, before, stable)
+        return Content(digest: digest, stat: before, stable: settled(total), bytes: kept)
     }
 
     /// Files this large are hashed through mmap in windows (fewer copies than read(2)).
@@ -90,36 +122,29 @@ public struct FileReader: Sendable {
         return try hasher.finish()
     }
 
-    /// The whole content of a regular file (for git blobs of drifted code files only).
-    public func readAll(_ rel: [UInt8], limit: Int64 = .max) throws -> [UInt8] {
-        let (fd, st) = try openRegular(rel)
-        defer { close(fd) }
-        if st.size > limit {
-            throw DriftError("\(PathBytes.display(rel)): \(st.size) bytes is over the \(limit)-byte limit")
+    /// The whole content of a small regular file below the root (RECORD, METADATA).
+    public func readAll(_ rel: [UInt8], limit: Int64) throws -> [UInt8] {
+        let hasher = try SHA256Hasher()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { buffer.deallocate() }
+        let c = try read(rel, with: hasher, buffer: buffer, keepUpTo: limit)
+        guard let bytes = c.bytes else {
+            throw DriftError("\(PathBytes.display(rel)): larger than \(limit) bytes")
         }
-        var out = [UInt8]()
-        out.reserveCapacity(Int(st.size))
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw DriftError.posix("read", rel, errno)
-            }
-            if n == 0 { break }
-            out.append(contentsOf: chunk[0..<n])
-            if Int64(out.count) > limit {
-                throw DriftError("\(PathBytes.display(rel)): grew over the \(limit)-byte limit while read")
-            }
-        }
-        return out
+        return bytes
     }
 
-    /// The target of a symlink, as bytes.
+    /// The target of a symlink, as bytes (read relative to its parent, opened beneath the root).
     public func readLink(_ rel: [UInt8]) throws -> [UInt8] {
-        var buf = [UInt8](repeating: 0, count: 4096)
-        let n = withCPath(absolute(rel)) { p in
-            buf.withUnsafeMutableBytes { readlink(p, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) }
+        let (dir, name): (Int32, [UInt8])
+        switch directory.openParent(rel) {
+        case .success(let p): (dir, name) = p
+        case .failure(let e): throw DriftError.posix("readlink", rel, e.code)
+        }
+        defer { close(dir) }
+        var buf = [UInt8](repeating: 0, count: 4097)
+        let n = withCPath(name) { p in
+            buf.withUnsafeMutableBytes { readlinkat(dir, p, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) }
         }
         if n < 0 { throw DriftError.posix("readlink", rel, errno) }
         return Array(buf[0..<n])

@@ -82,13 +82,12 @@ public struct Gate {
         }
         if let prefix = ledgerRefs {
             let reader = LedgerReader(ledger: "", upstream: upstream, scratchDir: scratch.path, rev: head)
-            entries += try upstream.references(under: prefix).map { try reader.readRef($0) }
+            entries += try reader.readRefs(prefix: prefix)
         }
         var trailerIDs = Set<String>()
+        // Only the trailer block of a commit in REV's history counts, never a line of a body.
         for m in try upstream.messages(from: head) {
-            for line in m.split(separator: "\n") where line.hasPrefix("Drift-Id: ") {
-                trailerIDs.insert(line.dropFirst(10).trimmingSpaces())
-            }
+            for id in Trailers(m).values("Drift-Id") { trailerIDs.insert(id.trimmingSpaces()) }
         }
         var results: [EntryResult] = []
         for e in entries {

@@ -74,7 +74,7 @@ public enum GateOutput {
         let doc = Sarif.Log(runs: [Sarif.Run(tool: Sarif.Tool(driver: driver), results: results)])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        var out = Array(try encoder.encode(doc))
+        var out = JSONCoding.escapeControls(Array(try encoder.encode(doc)))
         out.append(0x0A)
         return out
     }

@@ -56,10 +56,10 @@ public struct ImageCheck {
                                 paths: unclean))
 
         // 2. The image's workspace is what its manifest says (no drift baked in).
-        let inside = workspace ?? PathBytes.display(manifest.root)
-        let root = rootfs + (inside.hasPrefix("/") ? "" : "/") + inside
+        let inside = workspace ?? PathBytes.fsString(manifest.root)
+        let root = try Self.confined(rootfs: rootfs, inside: inside)
         let scan = try Scanner(manifest: manifest, policy: policy, root: Array(root.utf8), cache: nil).run()
-        let drifted = scan.changes.map { "\(PathBytes.display($0.path)) (\($0.change.rawValue))" } + scan.issues.map { "\(PathBytes.display($0.path)) (\($0.message))" }
+        let drifted = scan.changes.map { "\(PathBytes.display($0.path)) (\($0.change.rawValue))" } + scan.issues.map { "\(PathBytes.display($0.path)) (\(DriftError.neutralised($0.message)))" }
         findings.append(Finding(check: "workspace", ok: drifted.isEmpty,
                                 detail: drifted.isEmpty ? "\(root) matches its manifest" : "\(scan.changes.count) drifted path(s) baked into \(root)",
                                 paths: drifted))
@@ -70,14 +70,19 @@ public struct ImageCheck {
             let allow = Set(policy.pipAllow.map(normalizedDistributionName)).union(Self.bootstrap)
             var installed: [String: String] = [:]
             for sp in pip.sitePackages { for d in sp.distributions { installed[d.name] = d.version } }
+            // Distribution names and versions come from the image's metadata: quoted as names.
+            let q = { (t: String) in PathBytes.display(text: t) }
             for (name, version) in pip.pins.sorted(by: { $0.key < $1.key }) {
-                guard let v = installed[name] else { problems.append("\(name)==\(version) pinned but not installed"); continue }
+                guard let v = installed[name] else {
+                    problems.append("\(q(name))==\(q(version)) pinned but not installed")
+                    continue
+                }
                 if PEP440Version(v).flatMap({ a in PEP440Version(version).map { a == $0 } }) != true && v != version {
-                    problems.append("\(name) \(v) installed, \(version) pinned")
+                    problems.append("\(q(name)) \(q(v)) installed, \(q(version)) pinned")
                 }
             }
             for (name, v) in installed.sorted(by: { $0.key < $1.key }) where pip.pins[name] == nil && !allow.contains(name) {
-                problems.append("\(name)==\(v) installed but not pinned")
+                problems.append("\(q(name))==\(q(v)) installed but not pinned")
             }
             if pip.requirements == nil { problems.append("no requirements file recorded (--requirements)") }
             findings.append(Finding(check: "pip-pins", ok: problems.isEmpty,
@@ -85,6 +90,26 @@ public struct ImageCheck {
                                     paths: problems))
         }
         return findings
+    }
+
+    /// `ROOTFS/inside`, refused unless it resolves beneath ROOTFS: no `..` component, and
+    /// no symlink on the way that leads out (an unsigned manifest's root is untrusted).
+    static func confined(rootfs: String, inside: String) throws -> String {
+        let comps = inside.split(separator: "/", omittingEmptySubsequences: true)
+        if comps.contains("..") {
+            throw DriftError("workspace \(PathBytes.display(text: inside)): has a '..' component; "
+                             + "it must lie beneath \(rootfs)")
+        }
+        let root = rootfs + "/" + comps.joined(separator: "/")
+        guard let realFS = canonicalPath(rootfs) else { throw DriftError("\(rootfs): image root not found") }
+        guard let real = canonicalPath(root) else {
+            throw DriftError("workspace \(PathBytes.display(text: inside)): not found beneath \(rootfs)")
+        }
+        guard real == realFS || real.hasPrefix(realFS == "/" ? "/" : realFS + "/") else {
+            throw DriftError("workspace \(PathBytes.display(text: inside)): resolves to "
+                             + "\(PathBytes.display(text: real)), outside \(rootfs)")
+        }
+        return real
     }
 
     private func collect(_ repo: GitRepository, _ tree: ObjectID, prefix: [UInt8], into out: inout [[UInt8]: (mode: String, id: ObjectID)]) throws {

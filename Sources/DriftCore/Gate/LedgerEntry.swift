@@ -47,12 +47,17 @@ public struct LedgerReader {
         let (entries, issues) = try DirectoryWalker(root: Array(ledger.utf8)).walk { _ in true }
         if let i = issues.first { throw DriftError("\(ledger)/\(PathBytes.display(i.path)): \(i.message)") }
         var dirs: [String] = []
-        for e in entries {
-            let p = PathBytes.display(e.path)
-            if p == Exporter.bundleFile || p.hasSuffix("/" + Exporter.bundleFile) {
-                guard e.stat.kind == .regular else { throw DriftError("ledger entry \(p): not a regular file") }
-                dirs.append(p == Exporter.bundleFile ? "." : String(p.dropLast(Exporter.bundleFile.count + 1)))
+        let bundle = Array(Exporter.bundleFile.utf8)
+        for e in entries where e.path == bundle || e.path.suffix(bundle.count + 1).elementsEqual([0x2F] + bundle) {
+            guard e.stat.kind == .regular else {
+                throw DriftError("ledger entry \(PathBytes.display(e.path)): not a regular file")
             }
+            let dir = e.path == bundle ? Array(".".utf8) : Array(e.path.dropLast(bundle.count + 1))
+            // A directory name that a String cannot hold exactly would be read as another name.
+            guard String(validating: dir, as: UTF8.self) != nil, !PathBytes.isSuspicious(dir) else {
+                throw DriftError("ledger entry \(PathBytes.display(dir)): directory name is not plain UTF-8 text")
+            }
+            dirs.append(PathBytes.fsString(dir))
         }
         return dirs.sorted()
     }
@@ -61,13 +66,23 @@ public struct LedgerReader {
         let full = dir == "." ? ledger : ledger + "/" + dir
         func bad(_ why: String) -> DriftError { DriftError("ledger entry \(dir): \(why)") }
         let bundle = try readLimited(full + "/" + Exporter.bundleFile, LedgerLimits.bundleBytes, bad)
+        // Optional files are optional only when absent: a symlink, a FIFO or an oversized
+        // file is a failed check (exit 2 naming the entry), never silently skipped.
+        let patch = try readOptional(full + "/" + Exporter.patchFile, LedgerLimits.patchBytes, bad)
+        let report = try readOptional(full + "/" + Exporter.reportFile, LedgerLimits.reportBytes, bad)
+        return try entry(name: dir, bundle: bundle, patch: patch, report: report, scratch: scratchDir + "/entry-\(index)", bad)
+    }
+
+    /// Checks one export's files, wherever they came from (a ledger directory, or a ledger
+    /// commit's tree: see LedgerRefs.swift), and turns them into an entry.
+    func entry(name: String, bundle: [UInt8], patch: [UInt8]?, report: [UInt8]?, scratch scratchPath: String,
+               _ bad: (String) -> DriftError) throws -> LedgerEntry {
         let (prereq, tip, id, packStart) = try parseHeader(bundle, bad)
         guard try upstream.odb().contains(prereq), try upstream.isAncestor(prereq, of: rev) else {
             throw bad("its base \(prereq.hex) is not in the history of \(rev.hex)")
         }
         // Each entry gets its own scratch repository: a hostile pack cannot shadow another's objects.
-        let scratch = try GitRepository(initBare: scratchDir + "/entry-\(index)")
-        try AtomicFile.write(Array((upstream.objectsDirectory + "\n").utf8), to: scratch.path + "/objects/info/alternates")
+        let scratch = try GitRepository(scratchObjectsAt: scratchPath, alternate: upstream.objectsDirectory)
         do { try scratch.indexPack(bundle[packStart...]) } catch let e as DriftError {
             throw bad("drift.bundle is truncated or corrupt (\(e.message))")
         }
@@ -75,11 +90,9 @@ public struct LedgerReader {
         let (message, base, changes) = try examine(tip, in: scratch, id: id, bad)
         guard base == prereq else { throw bad("the bundle's commit is not a child of its base") }
         let trailers = Self.trailers(message)
-        if let patch = try? readLimited(full + "/" + Exporter.patchFile, LedgerLimits.patchBytes, bad) {
-            try checkPatchPaths(patch, bad)
-        }
-        let firstSeen = (try? readLimited(full + "/" + Exporter.reportFile, LedgerLimits.reportBytes, bad)).flatMap(Self.firstSeen)
-        return LedgerEntry(name: dir, id: id, host: trailers["Drift-Host"] ?? "unknown", base: prereq, tip: tip,
+        if let patch { try checkPatchPaths(patch, bad) }
+        let firstSeen = report.flatMap(Self.firstSeen)
+        return LedgerEntry(name: name, id: id, host: trailers["Drift-Host"] ?? "unknown", base: prereq, tip: tip,
                            firstSeen: firstSeen, changes: changes)
     }
 
@@ -122,12 +135,20 @@ public struct LedgerReader {
         return (message, base, changes)
     }
 
+    private func readOptional(_ file: String, _ limit: Int, _ bad: (String) -> DriftError) throws -> [UInt8]? {
+        var st = stat()
+        if lstat(file, &st) != 0 && errno == ENOENT { return nil }
+        return try readLimited(file, limit, bad)
+    }
+
     private func readLimited(_ file: String, _ limit: Int, _ bad: (String) -> DriftError) throws -> [UInt8] {
         var st = stat()
         guard lstat(file, &st) == 0 else { throw bad("\(lastPathComponent(file)) is missing") }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw bad("\(lastPathComponent(file)) is not a regular file") }
         guard Int(st.st_size) <= limit else { throw bad("\(lastPathComponent(file)) is over the \(limit >> 20) MiB limit") }
-        return try readWholeFile(file, limit: limit)
+        do { return try readWholeFile(file, limit: limit, followSymlinks: false) } catch let e as DriftError {
+            throw bad("\(lastPathComponent(file)) is unreadable (\(e.message))")
+        }
     }
 
     /// `# v2 git bundle`, exactly one `-<base>` prerequisite, exactly one
@@ -197,34 +218,23 @@ public struct LedgerReader {
 
     /// Rejects a patch that names a path outside the repository or inside `.git/`.
     private func checkPatchPaths(_ patch: [UInt8], _ bad: (String) -> DriftError) throws {
-        for raw in patch.split(separator: 0x0A) {
-            let line = String(decoding: raw, as: UTF8.self)
-            var paths: [String] = []
-            if line.hasPrefix("diff --git ") {
-                paths = line.dropFirst(11).split(separator: " ").map(String.init)
-            } else if line.hasPrefix("--- ") || line.hasPrefix("+++ ") {
-                paths = [String(line.dropFirst(4))]
-            } else if line.hasPrefix("rename from ") || line.hasPrefix("rename to ") || line.hasPrefix("copy from ") || line.hasPrefix("copy to ") {
-                paths = [String(line.split(separator: " ", maxSplits: 2).last ?? "")]
-            }
-            for var p in paths {
-                p = p.trimming(of: "\"")
-                if p == "/dev/null" { continue }
-                if p.hasPrefix("a/") || p.hasPrefix("b/") { p = String(p.dropFirst(2)) }
-                let comps = p.split(separator: "/", omittingEmptySubsequences: false)
-                if p.hasPrefix("/") || comps.contains("..") || comps.contains(where: { $0.lowercased() == ".git" }) {
-                    throw bad("drift.patch names an unsafe path '\(p)'")
-                }
+        do { try PatchPaths.check(patch) } catch let p as PatchPaths.Problem {
+            switch p {
+            case .unsafe(let path): throw bad("drift.patch names an unsafe path \(PathBytes.display(path))")
+            case .unreadable(let why): throw bad("drift.patch is unreadable: \(why)")
             }
         }
     }
 
+    /// `Drift-Id`, `Drift-Host` and `Drift-Base` from the message's trailer block (one
+    /// parser, `Trailers`); a key given more than once is absent. The host is quoted as a
+    /// name: it came from another machine and reaches text.
     static func trailers(_ message: String) -> [String: String] {
+        let t = Trailers(message)
         var out: [String: String] = [:]
-        for line in message.split(separator: "\n") {
-            for key in ["Drift-Id", "Drift-Host", "Drift-Base"] where line.hasPrefix(key + ": ") {
-                out[key] = String(line.dropFirst(key.count + 2)).trimmingSpaces()
-            }
+        for key in ["Drift-Id", "Drift-Host", "Drift-Base"] {
+            guard let v = t.single(key)?.trimmingSpaces() else { continue }
+            out[key] = key == "Drift-Host" ? PathBytes.display(text: v) : v
         }
         return out
     }

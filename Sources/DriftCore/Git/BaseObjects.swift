@@ -13,7 +13,7 @@ public enum BaseObjects {
     public static func bake(from src: GitRepository, commit: ObjectID, into path: String) throws {
         if FileManager.default.fileExists(atPath: path) {
             do { try FileManager.default.removeItem(atPath: path) } catch {
-                throw DriftError("\(path): cannot replace the old base repository: \(error.localizedDescription)")
+                throw DriftError("\(path): cannot replace the old base repository: \(errorText(error))")
             }
         }
         let dst = try GitRepository(initBare: path)

@@ -11,6 +11,10 @@ public struct DriftTreeBuilder {
     public var baseCommit: ObjectID
     public var reader: FileReader
     public var sizeLimit: Int64
+    /// Code whose bytes match a secret is withheld (checked on the exact bytes that go in).
+    public var secrets = SecretIndex()
+    /// The withheld reason for code that carries a secret's content.
+    public static let secretContent = "secret content"
 
     public init(repo: GitRepository, baseCommit: ObjectID, reader: FileReader, sizeLimit: Int64) {
         self.repo = repo
@@ -26,10 +30,16 @@ public struct DriftTreeBuilder {
         public var included: [FileChange]
         /// Changes recorded by name (and hash) only, with the reason.
         public var withheld: [(FileChange, String)]
+        /// Files read here (not by the scan) whose content differs from what the scan
+        /// reported: the report takes this state, so report and journal agree.
+        public var observed: [[UInt8]: EntryState] = [:]
     }
 
     /// Whether a change's content may enter git objects at all.
-    public static func carriesContent(_ c: FileChange) -> Bool { c.fileClass == .code && !c.secret }
+    public static func carriesContent(_ c: FileChange) -> Bool { carriesContent(fileClass: c.fileClass, secret: c.secret) }
+
+    /// Whether content of this class may enter git objects at all.
+    public static func carriesContent(fileClass: FileClass, secret: Bool) -> Bool { fileClass == .code && !secret }
 
     /// Only pip drift a requirements file can express (not allowed, not modified/unowned).
     public static func pinnable(_ pip: [PipChange]) -> [PipChange] {
@@ -37,15 +47,22 @@ public struct DriftTreeBuilder {
     }
 
     /// The drifted tree; pip drift edits `requirements` (a path under the root) when given.
-    public func build(_ changes: [FileChange], pip: [PipChange] = [], requirements: String? = nil) throws -> Output {
+    /// `contents` holds bytes the scan already read (and hashed) for drifted files; any other
+    /// drifted file is read here once, and that one read gives both its blob and its state.
+    public func build(_ changes: [FileChange], pip: [PipChange] = [], requirements: String? = nil,
+                      contents: [[UInt8]: [UInt8]] = [:]) throws -> Output {
         let baseTree = try repo.treeOf(commit: baseCommit)
         var updates: [TreeUpdate] = []
+        var observed: [[UInt8]: EntryState] = [:]
+        let hasher = try SHA256Hasher()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
+        defer { buffer.deallocate() }
         var written: [[UInt8]: [UInt8]] = [:]
         var included: [FileChange] = []
         var withheld: [(FileChange, String)] = []
         for c in changes {
             guard Self.carriesContent(c) else {
-                withheld.append((c, c.secret ? "secret" : c.fileClass.rawValue))
+                withheld.append((c, c.secretContent ? Self.secretContent : c.secret ? "secret" : c.fileClass.rawValue))
                 continue
             }
             guard let new = c.new else {
@@ -59,20 +76,35 @@ public struct DriftTreeBuilder {
                     withheld.append((c, "over the \(sizeLimit)-byte size limit"))
                     continue
                 }
-                // Content that moved under us is not recorded as truth: the scan reported what
-                // it hashed, and the next scan records the settled version.
-                let bytes: [UInt8]
-                do { bytes = try reader.readAll(c.path, limit: sizeLimit) } catch {
+                // Content that moved while it was read is not recorded as truth; the next
+                // scan records the settled version.
+                if c.unstable {
                     withheld.append((c, "changed while read"))
                     continue
                 }
-                let moved = try new.digest.map { want in try SHA256Hasher.digest(bytes) != want } ?? false
-                if c.unstable || moved {
-                    withheld.append((c, "changed while read"))
+                var bytes = contents[c.path]
+                if bytes == nil {
+                    guard let got = try? reader.read(c.path, with: hasher, buffer: buffer, keepUpTo: sizeLimit),
+                          got.stable, let b = got.bytes else {
+                        withheld.append((c, "changed while read"))
+                        continue
+                    }
+                    let seen = EntryState(kind: .regular, executable: got.stat.isExecutable, size: Int64(b.count),
+                                          digest: got.digest)
+                    if seen != new { observed[c.path] = seen }
+                    bytes = b
+                }
+                guard let bytes else { continue }
+                if secrets.matches(bytes) {
+                    var s = c
+                    s.secret = true
+                    s.secretContent = true
+                    withheld.append((s, Self.secretContent))
                     continue
                 }
+                let mode = (observed[c.path] ?? new).executable ? "100755" : "100644"
                 written[c.path] = bytes
-                updates.append(TreeUpdate(path: c.path, action: .upsert(try repo.writeBlob(bytes), mode: new.executable ? "100755" : "100644")))
+                updates.append(TreeUpdate(path: c.path, action: .upsert(try repo.writeBlob(bytes), mode: mode)))
             case .symlink:
                 updates.append(TreeUpdate(path: c.path, action: .upsert(try repo.writeBlob(new.target ?? []), mode: "120000")))
             case .directory, .special:
@@ -80,15 +112,6 @@ public struct DriftTreeBuilder {
                 if c.old != nil { updates.append(TreeUpdate(path: c.path, action: .remove)) }
             }
             included.append(c)
-        }
-        // A path turned into a directory: drop its removal when files are added below it,
-        // since the upserts replace it (git_tree_create_updated takes one update per path).
-        let upserted = Set(updates.compactMap { u -> [UInt8]? in
-            if case .upsert = u.action { return u.path } else { return nil }
-        })
-        updates = updates.filter { u in
-            guard case .remove = u.action else { return true }
-            return !upserted.contains { PathBytes.isWithin($0, u.path) && $0 != u.path }
         }
         // The manifest can list files the commit never had (generated in the image): removing
         // one of those from the base tree is no change at all.
@@ -104,18 +127,58 @@ public struct DriftTreeBuilder {
             updates.removeAll { $0.path == path }
             updates.append(TreeUpdate(path: path, action: .upsert(try repo.writeBlob(edited), mode: "100644")))
         }
-        let tree = try repo.updateTree(baseTree, updates)
-        return Output(baseTree: baseTree, tree: tree, included: included, withheld: withheld)
+        let tree = try Self.apply(updates, to: baseTree, in: repo)
+        return Output(baseTree: baseTree, tree: tree, included: included, withheld: withheld, observed: observed)
+    }
+
+    /// Applies updates in two passes, removals first, so a file that became a directory
+    /// (or the reverse) at any depth never meets itself in one `git_tree_create_updated`
+    /// (which refuses a blob and a tree at one path: "D/F conflict").
+    static func apply(_ updates: [TreeUpdate], to baseTree: ObjectID, in repo: GitRepository) throws -> ObjectID {
+        var removals: [[UInt8]] = []
+        var upserts: [TreeUpdate] = []
+        for u in updates {
+            switch u.action {
+            case .remove: removals.append(u.path)
+            case .upsert: upserts.append(u)
+            }
+        }
+        for u in upserts {
+            // What stands in the way in the base: a tree where a file goes, a file where a directory goes.
+            if let e = try repo.entry(at: u.path, inTree: baseTree), e.mode == "40000" { removals.append(u.path) }
+            var prefix: [UInt8] = []
+            for part in u.path.split(separator: UInt8(ascii: "/")).dropLast() {
+                prefix += prefix.isEmpty ? Array(part) : [UInt8(ascii: "/")] + Array(part)
+                if let e = try repo.entry(at: prefix, inTree: baseTree), e.mode != "40000" {
+                    removals.append(prefix)
+                    break
+                }
+            }
+        }
+        // A removal below a path removed whole is already done (one update per path).
+        var seen = Set<[UInt8]>()
+        let sorted = removals.sorted { PathBytes.less($0, $1) }.filter { seen.insert($0).inserted }
+        let pass1 = sorted.filter { r in !sorted.contains { $0 != r && PathBytes.isWithin(r, $0) } }
+        let removed = try repo.updateTree(baseTree, pass1.map { TreeUpdate(path: $0, action: .remove) })
+        return try repo.updateTree(removed, upserts)
     }
 }
 
 /// The stable id of a drift state: same base, same code content, same config/data
-/// changes → same id.
+/// changes, same secret paths and change kinds → same id.
+///
+/// A secret enters only by path and change kind, never by any hash of its content: the id
+/// is published (patch, bundle, ref names), and a hash of a short secret is an oracle for
+/// guessing it. Ids of drift without secrets are what they always were.
 public enum DriftID {
     public static func compute(base: String, tree: ObjectID, withheld: [(FileChange, String)], pip: [PipChange] = []) throws -> String {
         var s = "drift-id/1\nbase \(base)\ntree \(tree.hex)\n"
         for p in pip where !p.allowed { s += "pip \(SnapshotPip(p).line)\n" }
         for (c, _) in withheld.sorted(by: { PathBytes.less($0.0.path, $1.0.path) }) {
+            if c.secret {
+                s += "\(c.change.rawValue) \(PathBytes.escape(c.path)) secret\n"
+                continue
+            }
             s += "\(c.change.rawValue) \(PathBytes.escape(c.path)) \(c.new?.digest?.hex ?? "-") \(c.new?.gitMode ?? "-")\n"
         }
         return String(try SHA256Hasher.digest(Array(s.utf8)).hex.prefix(20))

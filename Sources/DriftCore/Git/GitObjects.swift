@@ -185,15 +185,6 @@ extension GitRepository {
         return takeBuffer(&buf)
     }
 
-    /// An mbox message of a commit that `git am` applies on its parent.
-    public func emailPatch(_ commit: ObjectID) throws -> [UInt8] {
-        let c = try GitCommit(self, commit)
-        var opts = drift_email_create_options()
-        var buf = git_buf()
-        try check(git_email_create_from_commit(&buf, c.pointer, &opts), "git_email_create_from_commit", path)
-        return takeBuffer(&buf)
-    }
-
     /// A pack holding exactly `objects` (no thin deltas: it stands alone).
     public func pack(_ objects: [ObjectID]) throws -> [UInt8] {
         var pb: OpaquePointer?

@@ -27,6 +27,12 @@ public final class GitRepository {
         self.path = path
     }
 
+    /// Takes ownership of an open `git_repository *` (see ScratchObjects.swift).
+    init(owning p: OpaquePointer, path: String) {
+        pointer = p
+        self.path = path
+    }
+
     deinit { git_repository_free(pointer) }
 
     /// Resolves a revision (`HEAD`, a branch, a sha) to a commit id.

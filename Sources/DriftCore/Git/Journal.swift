@@ -62,20 +62,34 @@ public struct Journal {
         return try SHA256Hasher.digest(Array(s.utf8)).hex
     }
 
-    /// Records the current drift when it differs from the latest snapshot. Returns false
-    /// when some content moved while it was read (so the next scan must try again).
+    /// What recording gave: whether every content was settled, and the files whose content
+    /// the journal read itself and found different from the scan's (the report takes those).
+    public struct Recorded: Sendable {
+        /// False when some content moved while it was read (so the next scan must try again).
+        public var complete: Bool
+        public var observed: [[UInt8]: EntryState]
+    }
+
+    /// Records the current drift when it differs from the latest snapshot. `contents` are
+    /// the bytes the scan hashed (so what is journaled is what was reported).
     @discardableResult
     public func record(_ changes: [FileChange], pip: [PipChange] = [], requirements: String? = nil,
-                       root: [UInt8], policy: Policy, now: Date) throws -> Bool {
+                       root: [UInt8], policy: Policy, now: Date, secrets: SecretIndex = SecretIndex(),
+                       contents: [[UInt8]: [UInt8]] = [:]) throws -> Recorded {
         let pipDrift = pip.filter { !$0.allowed }
-        if changes.isEmpty && pipDrift.isEmpty { return true }
-        guard let repo = try open(create: true), let base = ObjectID(hex: commit) else { return false }
-        let built = try DriftTreeBuilder(repo: repo, baseCommit: base, reader: FileReader(root: root), sizeLimit: policy.sizeLimit)
-            .build(changes, pip: pipDrift, requirements: requirements)
+        if changes.isEmpty && pipDrift.isEmpty { return Recorded(complete: true, observed: [:]) }
+        guard let repo = try open(create: true), let base = ObjectID(hex: commit) else {
+            return Recorded(complete: false, observed: [:])
+        }
+        var builder = DriftTreeBuilder(repo: repo, baseCommit: base, reader: FileReader(root: root),
+                                       sizeLimit: policy.sizeLimit)
+        builder.secrets = secrets
+        let built = try builder.build(changes, pip: pipDrift, requirements: requirements, contents: contents)
         let complete = !built.withheld.contains { $0.1 == "changed while read" }
+        let done = Recorded(complete: complete, observed: built.observed)
         let id = try DriftID.compute(base: commit, tree: built.tree, withheld: built.withheld, pip: pipDrift)
         let previous = repo.reference(Self.ref)
-        if let p = previous, try repo.message(of: p).contains("\nDrift-Id: \(id)\n") { return complete }
+        if let p = previous, try Trailers(repo.message(of: p)).values("Drift-Id").contains(id) { return done }
         let host = Output.hostName()
         var msg = "drift snapshot on \(host): \(changes.count) path(s), \(pipDrift.count) pip change(s)\n\nHost: \(host)\nTime: \(Timestamp.format(now))\n\n"
         var entries: [SnapshotEntry] = built.included.map { SnapshotEntry($0, inTree: true, reason: nil) }
@@ -87,7 +101,7 @@ public struct Journal {
         let who = GitPerson(name: "drift", email: "drift@\(host)", time: now)
         let snap = try repo.createCommit(tree: built.tree, parents: [previous ?? base], author: who, committer: who, message: msg)
         try repo.setReference(Self.ref, to: snap)
-        return complete
+        return done
     }
 }
 
@@ -98,15 +112,25 @@ public struct SnapshotInfo: Sendable {
     public var time: String
     public var entries: [SnapshotEntry]
     public var pip: [PipChange] = []
+    /// The `Drift-Base` trailer: the commit the snapshot's tree is based on.
+    public var base = ""
 
+    /// Entries, pip changes, id and base from the trailer block (`Trailers`); host and time
+    /// from the second paragraph, where `Journal.record` writes them.
     public static func parse(_ message: String) -> SnapshotInfo {
         var info = SnapshotInfo(id: "", host: "", time: "", entries: [])
-        for line in message.split(separator: "\n") {
+        let trailers = Trailers(message)
+        for (key, value) in trailers.pairs {
+            let line = Substring(key + ": " + value)
             if let e = SnapshotEntry.parse(line) { info.entries.append(e) } else if let p = SnapshotPip.parse(line) {
                 info.pip.append(p.change)
-            } else if line.hasPrefix("Drift-Id: ") {
-                info.id = String(line.dropFirst(10))
-            } else if line.hasPrefix("Host: ") {
+            }
+        }
+        info.id = trailers.single("Drift-Id") ?? ""
+        info.base = trailers.single("Drift-Base") ?? ""
+        let paragraphs = message.components(separatedBy: "\n\n")
+        for line in (paragraphs.count > 1 ? paragraphs[1] : "").split(separator: "\n") {
+            if line.hasPrefix("Host: ") {
                 info.host = String(line.dropFirst(6))
             } else if line.hasPrefix("Time: ") {
                 info.time = String(line.dropFirst(6))

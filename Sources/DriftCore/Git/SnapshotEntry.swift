@@ -11,7 +11,8 @@ public struct SnapshotEntry: Sendable, Equatable {
     public var fileClass: FileClass
     public var firstSeen: String
     public var path: [UInt8]
-    /// `content` (in the tree), `secret`, `hash-only:<sha256>` or `withheld:<reason>`.
+    /// `content` (in the tree), `secret`, `secret-content` (code carrying a secret's content),
+    /// `hash-only:<sha256>` or `withheld:<reason>`.
     public var detail: String
 
     public init(_ c: FileChange, inTree: Bool, reason: String?) {
@@ -22,7 +23,7 @@ public struct SnapshotEntry: Sendable, Equatable {
         if inTree {
             detail = "content"
         } else if c.secret {
-            detail = "secret"
+            detail = c.secretContent || reason == DriftTreeBuilder.secretContent ? "secret-content" : "secret"
         } else {
             detail = "hash-only:\(c.new?.digest?.hex ?? "deleted")"
             if let r = reason, r != c.fileClass.rawValue { detail += ":" + r.replacingEvery(" ", with: "_") }
@@ -52,7 +53,9 @@ public struct SnapshotEntry: Sendable, Equatable {
     /// A line for people: what changed and why it is (not) in the patch.
     public var humanLine: String {
         var s = "  \(change.rawValue.padded(to: 9))\(PathBytes.display(path))  (\(fileClass.rawValue), first seen \(firstSeen))"
-        if detail == "secret" { s += " content withheld: secret" } else if detail.hasPrefix("hash-only:") {
+        if detail == "secret" || detail == "secret-content" {
+            s += detail == "secret" ? " content withheld: secret" : " content withheld: secret content"
+        } else if detail.hasPrefix("hash-only:") {
             let parts = detail.split(separator: ":")
             s += " sha256 \(parts.count > 1 ? String(parts[1]) : "?")"
             if parts.count > 2 { s += ", \(parts[2].replacingEvery("_", with: " "))" }
@@ -90,10 +93,19 @@ public struct SnapshotPip: Sendable {
     /// A line for people in commit messages.
     public var humanLine: String {
         let c = change
-        var s = "  \(c.change.padded(to: 11))\(c.name ?? "(files no RECORD owns)")"
-        if let f = c.from, let t = c.to, f != t { s += " \(f) -> \(t)" } else if let v = c.to ?? c.from { s += " \(v)" }
-        if let u = c.url { s += " from \(u)" }
-        if !c.files.isEmpty { s += ": " + c.files.prefix(20).joined(separator: ", ") + (c.files.count > 20 ? ", ..." : "") }
+        // Names, versions, URLs and file names come from site-packages metadata: quoted as names.
+        let q = { (t: String) in PathBytes.display(text: t) }
+        let change = c.change.padded(to: 11)
+        var s = "  " + change + (c.name.map(q) ?? "(files no RECORD owns)")
+        if let f = c.from, let t = c.to, f != t {
+            s += " \(q(f)) -> \(q(t))"
+        } else if let v = c.to ?? c.from {
+            s += " \(q(v))"
+        }
+        if let u = c.url { s += " from \(q(u))" }
+        if !c.files.isEmpty {
+            s += ": " + c.files.prefix(20).map(q).joined(separator: ", ") + (c.files.count > 20 ? ", ..." : "")
+        }
         return s
     }
 }

@@ -62,6 +62,19 @@ public struct Manifest: Sendable {
         return nil
     }
 
+    /// The `policy-sha256` header, read without parsing the rest: the policy's pin is checked
+    /// before a byte of the policy is parsed.
+    public static func peekPolicySHA256(_ bytes: [UInt8]) -> String? {
+        var start = 0
+        for _ in 0..<8 {
+            guard let nl = bytes[start...].firstIndex(of: 0x0A) else { return nil }
+            let line = bytes[start..<nl]
+            if line.starts(with: Array("policy-sha256 ".utf8)) { return String(decoding: line.dropFirst(14), as: UTF8.self) }
+            start = nl + 1
+        }
+        return nil
+    }
+
     /// Parses and verifies a manifest file; errors name `file` and the line.
     public static func parse(_ bytes: [UInt8], file: String) throws -> Manifest {
         func bad(_ lineNo: Int, _ what: String) -> DriftError {

@@ -54,6 +54,7 @@ public struct ManifestDirectory: Sendable {
     /// Reads and verifies the manifest and the policy it pins.
     public func load() throws -> (Manifest, Policy) {
         let raw = try readRaw()
+        try raw.verifyPolicyPin()
         let manifest = try raw.parseManifest()
         try raw.verifyPolicy(manifest)
         return (manifest, try raw.parsePolicy())
@@ -68,6 +69,15 @@ public struct ManifestDirectory: Sendable {
 
         public func parseManifest() throws -> Manifest { try Manifest.parse(manifestBytes, file: manifestFile) }
         public func parsePolicy() throws -> Policy { try Policy.parse(policyBytes, file: policyFile) }
+
+        /// Checks the policy against the pin in the manifest's header before anything parses
+        /// the policy (a hostile, unpinned policy never reaches the YAML parser).
+        public func verifyPolicyPin() throws {
+            guard let pin = Manifest.peekPolicySHA256(manifestBytes),
+                  try SHA256Hasher.digest(policyBytes).hex == pin else {
+                throw DriftError("\(policyFile): policy does not match the SHA-256 pinned in \(manifestFile)")
+            }
+        }
 
         /// Checks the policy against the hash the (verified) manifest pins.
         public func verifyPolicy(_ m: Manifest) throws {

@@ -55,7 +55,7 @@ public struct PipBaseline: Codable, Sendable {
             throw DriftError("\(f): pip baseline does not match the SHA-256 pinned in the manifest")
         }
         do { return try JSONDecoder().decode(PipBaseline.self, from: Data(bytes)) } catch {
-            throw DriftError("\(f): pip baseline is not valid (\(error.localizedDescription))")
+            throw DriftError("\(f): pip baseline is not valid (\(errorText(error)))")
         }
     }
 }

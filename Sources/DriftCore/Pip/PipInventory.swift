@@ -49,14 +49,15 @@ public enum PipInventory {
         let prefix = prefixOf(real)
         var dists: [InstalledDistribution] = []
         let top = walked.filter { !$0.path.contains(UInt8(ascii: "/")) }
+        let reader = FileReader(root: Array(real.utf8))
         for e in top {
-            let name = PathBytes.display(e.path)
+            let name = PathBytes.fsString(e.path)
             let full = real + "/" + name
             do {
                 if name.hasSuffix(".dist-info") && e.stat.kind == .directory {
-                    dists.append(try readDistInfo(full, metadataDir: name))
+                    dists.append(try readDistInfo(full, metadataDir: name, reader: reader))
                 } else if name.hasSuffix(".egg-info") {
-                    dists.append(try readEggInfo(full, metadataDir: name, isDirectory: e.stat.kind == .directory))
+                    dists.append(try readEggInfo(full, metadataDir: name, isDirectory: e.stat.kind == .directory, reader: reader))
                 }
             } catch let err as DriftError {
                 issues.append(ScanIssue(path: Array(full.utf8), message: err.message))
@@ -71,7 +72,7 @@ public enum PipInventory {
         }
         var unowned: [String] = []
         for e in walked where e.stat.kind != .directory {
-            let p = PathBytes.display(e.path)
+            let p = PathBytes.fsString(e.path)
             if p.hasSuffix(".pyc") || p.contains("__pycache__/") { continue }
             if !owned.contains(p) { unowned.append(p) }
         }
@@ -111,15 +112,26 @@ public enum PipInventory {
         return out
     }
 
-    static func readDistInfo(_ full: String, metadataDir: String) throws -> InstalledDistribution {
-        let (name, version) = try CoreMetadata.nameAndVersion(try readWholeFile(full + "/METADATA", limit: 8 << 20), file: full + "/METADATA")
+    /// Reads `<site-packages>/<rel>` beneath site-packages (no symlink, no FIFO).
+    private static func metadata(_ reader: FileReader, _ rel: String, limit: Int64) throws -> [UInt8] {
+        do { return try reader.readAll(Array(rel.utf8), limit: limit) } catch let e as DriftError {
+            throw DriftError(PathBytes.display(reader.root) + "/" + e.message)
+        }
+    }
+
+    static func readDistInfo(_ full: String, metadataDir: String, reader: FileReader) throws -> InstalledDistribution {
+        let m = metadataDir + "/"
+        let (name, version) = try CoreMetadata.nameAndVersion(try metadata(reader, m + "METADATA", limit: 8 << 20),
+                                                               file: full + "/METADATA")
         guard FileManager.default.fileExists(atPath: full + "/RECORD") else {
             throw DriftError("\(full): distribution has no RECORD (its files cannot be verified)")
         }
-        let files = try RecordFile.parse(try readWholeFile(full + "/RECORD", limit: 64 << 20), file: full + "/RECORD")
-        let installer = (try? readWholeFile(full + "/INSTALLER")).map { String(decoding: $0, as: UTF8.self).trimmingWhitespace() }
+        let files = try RecordFile.parse(try metadata(reader, m + "RECORD", limit: 64 << 20), file: full + "/RECORD")
+        let installer = (try? metadata(reader, m + "INSTALLER", limit: 1 << 20)).map {
+            String(decoding: $0, as: UTF8.self).trimmingWhitespace()
+        }
         var url: String?, editable = false
-        if let du = try? readWholeFile(full + "/direct_url.json", limit: 1 << 20) {
+        if let du = try? metadata(reader, m + "direct_url.json", limit: 1 << 20) {
             guard let direct = try? JSONDecoder().decode(DirectURL.self, from: Data(du)) else {
                 throw DriftError("\(full)/direct_url.json: not valid JSON")
             }
@@ -130,11 +142,13 @@ public enum PipInventory {
                                      metadataDir: metadataDir, url: url, editable: editable, files: files)
     }
 
-    static func readEggInfo(_ full: String, metadataDir: String, isDirectory: Bool) throws -> InstalledDistribution {
+    static func readEggInfo(_ full: String, metadataDir: String, isDirectory: Bool,
+                            reader: FileReader) throws -> InstalledDistribution {
         let pkgInfo = isDirectory ? full + "/PKG-INFO" : full
-        let (name, version) = try CoreMetadata.nameAndVersion(try readWholeFile(pkgInfo, limit: 8 << 20), file: pkgInfo)
+        let pkgRel = isDirectory ? metadataDir + "/PKG-INFO" : metadataDir
+        let (name, version) = try CoreMetadata.nameAndVersion(try metadata(reader, pkgRel, limit: 8 << 20), file: pkgInfo)
         var files: [RecordEntry] = []
-        if isDirectory, let list = try? readWholeFile(full + "/installed-files.txt") {
+        if isDirectory, let list = try? metadata(reader, metadataDir + "/installed-files.txt", limit: 64 << 20) {
             // Paths relative to the egg-info directory; no hashes in this legacy format.
             for l in String(decoding: list, as: UTF8.self).split(separator: "\n") where !l.isEmpty {
                 files.append(RecordEntry(path: metadataDir + "/" + l, sha256: nil, size: nil))

@@ -35,7 +35,9 @@ public struct PipScanner {
         var issues: [ScanIssue] = []
         var current: [SitePackagesInventory] = []
         // Files to verify: (absolute path, expected sha256 hex, expected size, owner index in `owners`).
-        var checks: [(path: [UInt8], sha: Digest, size: Int64?, owner: Int)] = []
+        var checks: [(path: [UInt8], sha: Digest, size: Int64?, owner: Int, prefix: Int)] = []
+        // RECORD files are opened beneath their environment's prefix, never through a symlink.
+        var prefixes: [String] = []
         var owners: [(sp: String, dist: InstalledDistribution)] = []
         for base in baseline.sitePackages {
             let inv: SitePackagesInventory
@@ -76,11 +78,13 @@ public struct PipScanner {
                 for f in d.files {
                     guard let hex = f.sha256, let sha = Digest(hex: hex) else { continue }
                     guard let abs = resolve(f.path, sitePackages: inv.path, prefix: inv.prefix) else {
-                        issues.append(ScanIssue(path: Array((inv.path + "/" + d.metadataDir + "/RECORD").utf8),
-                                                message: "RECORD path '\(f.path)' escapes the environment prefix \(inv.prefix); not verified"))
+                        let why = "RECORD path \(PathBytes.display(text: f.path)) escapes the environment prefix "
+                            + "\(inv.prefix); not verified"
+                        issues.append(ScanIssue(path: Array((inv.path + "/" + d.metadataDir + "/RECORD").utf8), message: why))
                         continue
                     }
-                    checks.append((Array(abs.utf8), sha, f.size, owners.count - 1))
+                    if prefixes.last != inv.prefix { prefixes.append(inv.prefix) }
+                    checks.append((Array(abs.utf8), sha, f.size, owners.count - 1, prefixes.count - 1))
                 }
             }
         }
@@ -110,7 +114,18 @@ public struct PipScanner {
                 }
             }
         }
-        let outcomes = ParallelHasher.hash(toHash.map { checks[$0].path }, reader: FileReader(root: []))
+        let readers = prefixes.map { FileReader(root: Array($0.utf8)) }
+        let jobs = toHash.map { k -> ReadJob in
+            let c = checks[k]
+            let skip = prefixes[c.prefix] == "/" ? 1 : prefixes[c.prefix].utf8.count + 1
+            return ReadJob(path: Array(c.path.dropFirst(skip)), reader: c.prefix)
+        }
+        let outcomes: [HashOutcome] = ParallelHasher.read(jobs, readers: readers).map { r in
+            switch r {
+            case .read(let c): return .hashed(c.digest, c.stat, stable: c.stable)
+            case .failed(let m): return .failed(m)
+            }
+        }
         var fresh: [(Int, StatCache.Entry)] = []
         for (n, k) in toHash.enumerated() {
             let c = checks[k]

@@ -1,5 +1,3 @@
-import Yams
-
 /// How drift treats a path. `code` is the default for anything no list names.
 public enum FileClass: String, Sendable, Codable, CaseIterable, Comparable {
     case code, config, data, ignore
@@ -29,6 +27,8 @@ public struct Policy: Sendable {
     /// Files larger than this are recorded by hash only in the journal.
     public var sizeLimit: Int64 = 16 << 20
     public var deadline: String?
+    /// Every file is re-hashed at least once every this many scans, stat cache or not.
+    public var reverifyEvery: Int = ReverifySlice.defaultEvery
     public var pipAllow: [String] = []
     public var waivers: [Waiver] = []
     /// The file's exact bytes (copied into the manifest directory).
@@ -46,16 +46,14 @@ public struct Policy: Sendable {
 
     /// Parses policy YAML from bytes.
     public static func parse(_ bytes: [UInt8], file: String) throws -> Policy {
-        guard let text = String(validating: bytes, as: UTF8.self) else {
+        guard String(validating: bytes, as: UTF8.self) != nil else {
             throw DriftError("\(file):1: policy is not valid UTF-8")
         }
-        let node: Node?
-        do {
-            node = try Yams.compose(yaml: text)
-        } catch let e as YamlError {
-            throw DriftError("\(file):\(yamlLine(e)): YAML error: \(yamlProblem(e))")
+        let node: YAMLNode?
+        do throws(YAMLError) {
+            node = try YAMLSubset.parse(bytes)
         } catch {
-            throw DriftError("\(file):1: YAML error: \(error)")
+            throw DriftError("\(file):\(error.line): \(error.message)")
         }
         var policy = Policy()
         policy.source = bytes
@@ -82,6 +80,12 @@ public struct Policy: Sendable {
                     throw DriftError("\(file):\(line(v)): size_limit must be a size like 16MiB or 1048576")
                 }
                 policy.sizeLimit = n
+            case "reverify_every":
+                let lo = ReverifySlice.minimumEvery
+                guard let s = v.string, let n = Int(s), (lo...1_000_000).contains(n) else {
+                    throw DriftError("\(file):\(line(v)): reverify_every must be a number of scans from \(lo) to 1000000")
+                }
+                policy.reverifyEvery = n
             case "deadline":
                 guard let s = v.string, Deadline.parse(s) != nil else {
                     throw DriftError("\(file):\(line(v)): deadline must be like 24h, 90m, 2d or end-of-day [TZ]")
@@ -98,17 +102,17 @@ public struct Policy: Sendable {
             case "waivers":
                 policy.waivers = try waivers(v, file)
             default:
-                throw DriftError("\(file):\(line(k)): unknown class or key '\(key)' (classes: ignore, config, data, code; keys: secrets, generated, size_limit, deadline, pip, waivers)")
+                throw DriftError("\(file):\(line(k)): unknown class or key '\(key)' (classes: ignore, config, data, code; keys: secrets, generated, size_limit, reverify_every, deadline, pip, waivers)")
             }
         }
         return policy
     }
 
-    private static func line(_ n: Node) -> Int { (n.mark?.line ?? 0) }
+    private static func line(_ n: YAMLNode) -> Int { n.line }
 
     private static func isNullScalar(_ s: String) -> Bool { s.isEmpty || s == "~" || s == "null" }
 
-    private static func strings(_ v: Node, _ key: String, _ file: String) throws -> [String] {
+    private static func strings(_ v: YAMLNode, _ key: String, _ file: String) throws -> [String] {
         if case .scalar(let s) = v, isNullScalar(s.string) { return [] }
         guard let seq = v.sequence else { throw DriftError("\(file):\(line(v)): '\(key)' must be a list of strings") }
         return try seq.map { item in
@@ -117,7 +121,7 @@ public struct Policy: Sendable {
         }
     }
 
-    private static func patterns(_ v: Node, _ key: String, _ file: String) throws -> PatternList {
+    private static func patterns(_ v: YAMLNode, _ key: String, _ file: String) throws -> PatternList {
         if case .scalar(let s) = v, isNullScalar(s.string) { return PatternList([]) }
         guard let seq = v.sequence else { throw DriftError("\(file):\(line(v)): '\(key)' must be a list of patterns") }
         return PatternList(try seq.map { item in
@@ -130,7 +134,7 @@ public struct Policy: Sendable {
         })
     }
 
-    private static func waivers(_ v: Node, _ file: String) throws -> [Waiver] {
+    private static func waivers(_ v: YAMLNode, _ file: String) throws -> [Waiver] {
         guard let seq = v.sequence else { throw DriftError("\(file):\(line(v)): 'waivers' must be a list of {id, reason, expires}") }
         return try seq.map { item in
             guard let m = item.mapping else { throw DriftError("\(file):\(line(item)): a waiver must be a mapping {id, reason, expires}") }
@@ -159,27 +163,12 @@ public struct Policy: Sendable {
                                         ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10), ("B", 1)]
         for (u, m) in units where t.hasSuffix(u) {
             guard let n = Int64(t.dropLast(u.count).trimmingSpaces()), n >= 0 else { return nil }
-            return n * m
+            // Checked: 9999999999GiB is an error, not a trap.
+            let (v, overflow) = n.multipliedReportingOverflow(by: m)
+            return overflow ? nil : v
         }
         guard let n = Int64(t), n >= 0 else { return nil }
         return n
-    }
-
-    private static func yamlLine(_ e: YamlError) -> Int {
-        switch e {
-        case .scanner(_, _, let m, _), .parser(_, _, let m, _), .composer(_, _, let m, _): return m.line
-        default: return 1
-        }
-    }
-
-    private static func yamlProblem(_ e: YamlError) -> String {
-        switch e {
-        case .scanner(let c, let p, _, _), .parser(let c, let p, _, _), .composer(let c, let p, _, _):
-            if let c { return "\(p) (\(c.text))" }
-            return p
-        case .reader(let p, _, _, _): return p
-        default: return "\(e)".split(separator: "\n").first.map(String.init) ?? "invalid YAML"
-        }
     }
 }
 

@@ -34,6 +34,8 @@ public struct DriftState: Codable, Sendable {
     public var lastPush: String?
     /// `Journal.fingerprint` of the drift last recorded in full.
     public var journalFingerprint: String?
+    /// Scans run with this state dir: picks each scan's re-verification slice.
+    public var scans: Int?
 
     enum CodingKeys: String, CodingKey {
         case schema, commit, items
@@ -44,6 +46,7 @@ public struct DriftState: Codable, Sendable {
         case pushed
         case lastPush = "last_push"
         case journalFingerprint = "journal_fingerprint"
+        case scans
     }
 
     public init(commit: String) { self.commit = commit }
@@ -82,7 +85,7 @@ public struct StateDirectory: Sendable {
         let bytes = try readWholeFile(f, limit: 256 << 20, followSymlinks: false)
         let s: DriftState
         do { s = try JSONDecoder().decode(DriftState.self, from: Data(bytes)) } catch {
-            throw DriftError("\(f): state file is damaged (\(error.localizedDescription)); move it aside to start afresh")
+            throw DriftError("\(f): state file is damaged (\(errorText(error))); move it aside to start afresh")
         }
         guard s.schema == DriftState.schema else { throw DriftError("\(f): unsupported state schema '\(s.schema)'") }
         guard s.commit == commit else {
@@ -111,8 +114,31 @@ public enum JSONCoding {
     public static func encode<T: Encodable>(_ v: T, pretty: Bool = true) throws -> [UInt8] {
         let enc = JSONEncoder()
         enc.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-        var out = Array(try enc.encode(v))
+        var out = escapeControls(Array(try enc.encode(v)))
         out.append(0x0A)
+        return out
+    }
+
+    /// JSON escapes C0 controls but passes DEL and C1 controls (U+0080…U+009F) through raw;
+    /// they can only be inside strings, so writing them as `\u007f`/`\u00XX` keeps every
+    /// string exact while no raw control byte reaches a terminal or log.
+    static func escapeControls(_ json: [UInt8]) -> [UInt8] {
+        guard json.contains(where: { $0 == 0x7F || $0 == 0xC2 }) else { return json }
+        var out: [UInt8] = []
+        out.reserveCapacity(json.count + 16)
+        var i = 0
+        let hex = Array("0123456789abcdef".utf8)
+        while i < json.count {
+            let b = json[i]
+            if b == 0x7F || (b == 0xC2 && i + 1 < json.count && (0x80...0x9F).contains(json[i + 1])) {
+                let v = b == 0x7F ? b : json[i + 1]
+                out += Array("\\u00".utf8) + [hex[Int(v >> 4)], hex[Int(v & 0xF)]]
+                i += b == 0x7F ? 1 : 2
+                continue
+            }
+            out.append(b)
+            i += 1
+        }
         return out
     }
 }

@@ -14,6 +14,8 @@ public enum ChangeKind: String, Sendable, Codable, CaseIterable {
     case mode
     /// file ↔ symlink ↔ directory ↔ special.
     case type
+    /// A `__pycache__` pyc Python would load that is not what its source compiles to.
+    case bytecode
 }
 
 /// What a path is on one side of a change.
@@ -44,4 +46,6 @@ public struct FileChange: Sendable {
     public var firstSeen: Date
     /// The file changed while it was read; its hash is not trusted (rescanned next time).
     public var unstable: Bool = false
+    /// Code whose content is a secret's (`SecretIndex`): `secret` is set too.
+    public var secretContent: Bool = false
 }

@@ -17,7 +17,7 @@ public enum HashOutcome: Sendable {
 public enum ParallelHasher {
     private final class Slots: @unchecked Sendable {
         // Each index is written by exactly one worker, read after all have joined.
-        let buffer: UnsafeMutableBufferPointer<HashOutcome?>
+        let buffer: UnsafeMutableBufferPointer<ReadOutcome?>
         init(_ n: Int) {
             buffer = .allocate(capacity: n)
             buffer.initialize(repeating: nil)
@@ -35,11 +35,21 @@ public enum ParallelHasher {
     public static var defaultWorkers: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
     public static func hash(_ paths: [[UInt8]], reader: FileReader, workers: Int = defaultWorkers) -> [HashOutcome] {
-        if paths.isEmpty { return [] }
-        ProgressCounters.shared.expect(files: paths.count)
-        let slots = Slots(paths.count)
+        read(paths.map { ReadJob(path: $0) }, readers: [reader], workers: workers).map { r in
+            switch r {
+            case .read(let c): return .hashed(c.digest, c.stat, stable: c.stable)
+            case .failed(let m): return .failed(m)
+            }
+        }
+    }
+
+    /// Reads many files on all cores, each once: hash, stat and (per job) the bytes.
+    public static func read(_ jobs: [ReadJob], readers: [FileReader], workers: Int = defaultWorkers) -> [ReadOutcome] {
+        if jobs.isEmpty { return [] }
+        ProgressCounters.shared.expect(files: jobs.count)
+        let slots = Slots(jobs.count)
         let cursor = Cursor()
-        let n = min(workers, paths.count)
+        let n = min(workers, jobs.count)
         DispatchQueue.concurrentPerform(iterations: n) { _ in
             let hasher: SHA256Hasher
             do { hasher = try SHA256Hasher() } catch {
@@ -50,11 +60,14 @@ public enum ParallelHasher {
             defer { buf.deallocate() }
             while true {
                 let i = cursor.next.wrappingAdd(1, ordering: .relaxed).oldValue
-                if i >= paths.count { break }
+                if i >= jobs.count { break }
+                let job = jobs[i]
                 do {
-                    let (d, st, stable) = try reader.hash(paths[i], with: hasher, buffer: buf)
-                    slots.buffer[i] = .hashed(d, st, stable: stable)
-                    ProgressCounters.shared.done(bytes: st.size)
+                    var c = try readers[job.reader].read(job.path, with: hasher, buffer: buf, keepUpTo: job.keepUpTo)
+                    // Bytes are kept only for what will be journaled: a settled read that differs.
+                    if !c.stable || c.digest == job.unlessDigest { c.bytes = nil }
+                    slots.buffer[i] = .read(c)
+                    ProgressCounters.shared.done(bytes: c.stat.size)
                 } catch {
                     slots.buffer[i] = .failed("\(error)")
                 }
@@ -62,4 +75,28 @@ public enum ParallelHasher {
         }
         return slots.buffer.map { $0 ?? .failed("not hashed (no hashing context)") }
     }
+}
+
+/// One file for `ParallelHasher.read`.
+public struct ReadJob: Sendable {
+    public var path: [UInt8]
+    /// Index into the readers handed to `read`.
+    public var reader: Int = 0
+    /// Keep the bytes of files up to this size (-1: never).
+    public var keepUpTo: Int64 = -1
+    /// Drop the bytes when the content has this digest (the manifest's: nothing to journal).
+    public var unlessDigest: Digest?
+
+    public init(path: [UInt8], reader: Int = 0, keepUpTo: Int64 = -1, unlessDigest: Digest? = nil) {
+        self.path = path
+        self.reader = reader
+        self.keepUpTo = keepUpTo
+        self.unlessDigest = unlessDigest
+    }
+}
+
+/// What reading one file gave.
+public enum ReadOutcome: Sendable {
+    case read(FileReader.Content)
+    case failed(String)
 }

@@ -1,23 +1,42 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// The human format of a scan report: grouped by class, with counts.
 public enum ReportText {
+    /// A report path back to its bytes, then through the one quoting function.
+    static func name(_ path: String, _ pathBytes: String?) -> String {
+        PathBytes.display(pathBytes.flatMap { Data(base64Encoded: $0) }.map { Array($0) } ?? Array(path.utf8))
+    }
+
     public static func render(_ r: ScanReport, color: Bool) -> String {
         func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
         var out = ""
-        let head = r.clean ? paint("clean", "32") : paint("DRIFT", "1;31")
+        let head = r.hasDrift ? paint("DRIFT", "1;31") : r.complete ? paint("clean", "32") : paint("INCOMPLETE", "1;33")
         out += "\(head): \(r.root) against \(r.commit.prefix(12)) on \(r.host) at \(r.scannedAt)\n"
+        let suspicious = r.files.filter { $0.flags?.contains("suspicious-name") == true }.count
+        if suspicious > 0 {
+            let note = "suspicious names: \(suspicious) drifted path(s) hold control characters (shown quoted)"
+            out += paint(note, "1;33") + "\n"
+        }
         out += "checked \(r.summary.checked) entries, hashed \(r.summary.hashed), drifted \(r.summary.drifted), errors \(r.summary.errors)\n"
         for cls in FileClass.allCases where cls != .ignore {
             let items = r.files.filter { $0.fileClass == cls.rawValue }
             if items.isEmpty { continue }
             out += "\n" + paint("\(cls.rawValue) (\(items.count))", "1") + "\n"
             for f in items {
-                var line = "  \(f.change.padded(to: 8)) \(f.path)"
+                var line = "  \(f.change.padded(to: 8)) \(name(f.path, f.pathBytes))"
                 switch f.change {
                 case "mode": line += "  \(f.oldMode ?? "?") -> \(f.newMode ?? "?")"
                 case "type": line += "  \(f.oldType ?? "?") -> \(f.newType ?? "?")"
                 default: break
                 }
-                if f.secret { line += "  [secret]" }
+                if f.secret {
+                    line += f.flags?.contains("secret-content") == true ? "  [secret content]" : "  [secret]"
+                }
+                if f.flags?.contains("suspicious-name") == true { line += "  [suspicious name: control characters]" }
                 if f.unstable == true { line += "  [unstable: changed while read]" }
                 line += "  since \(f.firstSeen)"
                 if f.overdue == true { line += " " + paint("OVERDUE", "1;31") }
@@ -27,19 +46,17 @@ public enum ReportText {
         if !r.pip.isEmpty {
             out += "\n" + paint("pip (\(r.pip.count))", "1") + "\n"
             for p in r.pip {
-                out += "  \(p.change.padded(to: 10)) \(p.name ?? "(unowned)") \(p.from ?? "") \(p.to.map { "-> \($0)" } ?? "")\(p.allowed ? " [allowed]" : "")\n"
+                let pname = p.name.map { PathBytes.display(text: $0) } ?? "(unowned)"
+                let from = p.from.map { PathBytes.display(text: $0) } ?? ""
+                let to = p.to.map { "-> " + PathBytes.display(text: $0) } ?? ""
+                let change = p.change.padded(to: 10)
+                out += "  \(change) \(pname) \(from) \(to)\(p.allowed ? " [allowed]" : "")\n"
             }
         }
         if !r.errors.isEmpty {
             out += "\n" + paint("errors (\(r.errors.count))", "1;33") + "\n"
-            for e in r.errors { out += "  \(e.path): \(e.message)\n" }
+            for e in r.errors { out += "  \(name(e.path, e.pathBytes)): \(DriftError.neutralised(e.message))\n" }
         }
         return out
     }
 }
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif

@@ -30,9 +30,12 @@ public struct ScanReport: Codable, Sendable {
         public var newTarget: String?
         public var unstable: Bool?
         public var overdue: Bool?
+        /// `suspicious-name` (control characters in the name), `secret-content` (code whose
+        /// content is a secret's, withheld); absent when none.
+        public var flags: [String]?
 
         enum CodingKeys: String, CodingKey {
-            case path, change, secret, unstable, overdue
+            case path, change, secret, unstable, overdue, flags
             case pathBytes = "path_bytes"
             case fileClass = "class"
             case firstSeen = "first_seen"
@@ -82,15 +85,26 @@ public struct ScanReport: Codable, Sendable {
     public var root: String
     public var host: String
     public var scannedAt: String
+    /// No drift and nothing left unread: a scan that could not read something is never clean.
     public var clean: Bool
+    /// Every entry could be read (false: see `errors`; exit 3 when there is no drift).
+    public var complete: Bool
     public var files: [File]
     public var pip: [PipChange]
     public var errors: [Issue]
     public var summary: Summary
 
     enum CodingKeys: String, CodingKey {
-        case schema, commit, root, host, clean, files, pip, errors, summary
+        case schema, commit, root, host, clean, complete, files, pip, errors, summary
         case scannedAt = "scanned_at"
+    }
+
+    /// The flags of one change (nil when none).
+    static func flags(_ c: FileChange) -> [String]? {
+        var f: [String] = []
+        if c.secretContent { f.append("secret-content") }
+        if PathBytes.isSuspicious(c.path) { f.append("suspicious-name") }
+        return f.isEmpty ? nil : f
     }
 
     /// Encodes a path losslessly (see the type's doc comment).
@@ -117,7 +131,8 @@ public struct ScanReport: Codable, Sendable {
                         oldSHA256: hexOf(c.old), newSHA256: hexOf(c.new),
                         oldTarget: target(c.old), newTarget: target(c.new),
                         unstable: c.unstable ? true : nil,
-                        overdue: deadline.map { $0.due(after: c.firstSeen) <= now })
+                        overdue: deadline.map { $0.due(after: c.firstSeen) <= now },
+                        flags: ScanReport.flags(c))
         }
         self.pip = pip
         errors = issues.map { i in
@@ -125,7 +140,8 @@ public struct ScanReport: Codable, Sendable {
             return Issue(path: p, pathBytes: pb, message: i.message)
         }
         let driftPip = pip.filter { !$0.allowed }
-        clean = changes.isEmpty && driftPip.isEmpty
+        complete = issues.isEmpty
+        clean = changes.isEmpty && driftPip.isEmpty && complete
         var byClass: [String: Int] = [:]
         var byChange: [String: Int] = [:]
         for c in changes {
@@ -140,9 +156,12 @@ public struct ScanReport: Codable, Sendable {
 
     /// 0 clean, 1 drift, 3 no drift found but some entries could not be read.
     public var exitCode: Int32 {
-        if !clean { return 1 }
-        return errors.isEmpty ? 0 : 3
+        if hasDrift { return 1 }
+        return complete ? 0 : 3
     }
+
+    /// Some file or pip drift was found (whatever else could not be read).
+    public var hasDrift: Bool { !files.isEmpty || pip.contains { !$0.allowed } }
 }
 
 /// One site-packages change (filled by the pip layer; empty until a baseline exists).

@@ -16,6 +16,9 @@ public struct ScanRunner {
     public var waitSeconds: Double = 0
     /// Record new drift in the journal (every verb that scans does, so nothing seen is lost).
     public var journal = true
+    /// Other files this run will write (`--log`, `--metrics`), refused inside the root
+    /// before anything is scanned or written.
+    public var writeTargets: [(path: String, what: String)] = []
 
     public init(manifestDir: ManifestDirectory, root: String?, state: StateDirectory) {
         self.manifestDir = manifestDir
@@ -32,6 +35,8 @@ public struct ScanRunner {
         public var pip: [PipChange]
         /// The baked requirements file (relative to the root when under it).
         public var requirements: String?
+        /// The workspace's secrets, for withholding code that carries their content.
+        public var secrets = SecretIndex()
     }
 
     /// Runs a scan; `alreadyLocked` when the caller holds the state lock for longer.
@@ -44,9 +49,16 @@ public struct ScanRunner {
         defer { withExtendedLifetime(lock) {} }
         var st = try state.loadState(commit: manifest.commit)
         let now = Timestamp.now()
-        let scanner = Scanner(manifest: manifest, policy: policy, root: rootBytes, cache: oldCache)
+        var scanner = Scanner(manifest: manifest, policy: policy, root: rootBytes, cache: oldCache)
+        let scanNumber = max(0, st.scans ?? 0)
+        scanner.reverify = ReverifySlice(every: policy.reverifyEvery, scan: scanNumber)
+        st.scans = scanNumber < Int(Int32.max) ? scanNumber + 1 : 0
         var result = try scanner.compare(walk, now: now)
+        try checkBytecode(&result, walk: walk, root: rootBytes)
         st.merge(&result.changes)
+        let reader = FileReader(root: rootBytes)
+        let secrets = SecretIndex(walk: walk, manifest: manifest, changes: result.changes, reader: reader)
+        secrets.flag(&result.changes, walk: walk, reader: reader, sizeLimit: policy.sizeLimit)
         var pip: [PipChange] = []
         var pipCounts = (0, 0)
         let baseline = try PipBaseline.load(manifestDir, manifest: manifest)
@@ -66,8 +78,11 @@ public struct ScanRunner {
             // A file test, not a repository open: recording is idempotent, so a snapshot
             // missed here only costs one redundant `record`.
             if st.journalFingerprint != fp || !journal.hasSnapshotRef {
-                let complete = try journal.record(result.changes, pip: pip, requirements: baseline?.requirements, root: rootBytes, policy: policy, now: now)
-                st.journalFingerprint = complete ? fp : nil
+                let recorded = try journal.record(result.changes, pip: pip, requirements: baseline?.requirements,
+                                                  root: rootBytes, policy: policy, now: now, secrets: secrets,
+                                                  contents: result.contents)
+                Self.adopt(recorded.observed, into: &result.changes)
+                st.journalFingerprint = recorded.complete && recorded.observed.isEmpty ? fp : nil
             }
         }
         var report = ScanReport(commit: manifest.commit, root: rootBytes, host: Output.hostName(), scannedAt: now,
@@ -81,7 +96,44 @@ public struct ScanRunner {
         if oldCache?.entries != result.newCache.entries { try state.saveCache(result.newCache) }
         try state.saveState(st)
         return Outcome(report: report, result: result, manifest: manifest, policy: policy, rootBytes: rootBytes,
-                       pip: pip, requirements: baseline?.requirements)
+                       pip: pip, requirements: baseline?.requirements, secrets: secrets)
+    }
+
+    /// Pyc changes are verified against their sources (`BytecodeCheck`): legitimate runtime
+    /// bytecode is no drift, forged bytecode is `bytecode` drift.
+    private func checkBytecode(_ result: inout Scanner.Result, walk: TreeWalk, root: [UInt8]) throws {
+        let pycs = Set(result.changes.lazy.filter { BytecodeCheck.parse($0.path) != nil }.map(\.path))
+        let old = full ? nil : state.loadCache(name: "pyccache")
+        if pycs.isEmpty {
+            if old?.entries.isEmpty == false { try state.saveCache(StatCache(), name: "pyccache") }
+            return
+        }
+        var stats: [[UInt8]: FileStat] = [:]
+        for e in walk.entries where pycs.contains(e.path) { stats[e.path] = e.stat }
+        let checked = BytecodeCheck(root: root, cache: old).apply(result.changes, stats: stats)
+        result.changes = checked.changes
+        result.issues += checked.issues
+        result.issues.sort { PathBytes.less($0.path, $1.path) }
+        if old?.entries != checked.newCache.entries { try state.saveCache(checked.newCache, name: "pyccache") }
+    }
+
+    /// The journal read some files itself (the scan trusted the stat cache for them): the
+    /// report says what that read saw, so report and journal never disagree about a version.
+    static func adopt(_ observed: [[UInt8]: EntryState], into changes: inout [FileChange]) {
+        if observed.isEmpty { return }
+        changes = changes.compactMap { c in
+            guard let seen = observed[c.path] else { return c }
+            var c = c
+            c.new = seen
+            c.unstable = false
+            if let old = c.old, old.kind == .regular, old.digest == seen.digest, old.size == seen.size {
+                if old.executable == seen.executable { return nil }
+                c.change = .mode
+            } else if c.old?.kind == .regular {
+                c.change = .modified
+            }
+            return c
+        }
     }
 
     /// Reads MDIR and walks the root at the same time; the raw manifest bytes are dropped
@@ -94,9 +146,11 @@ public struct ScanRunner {
             _ = try raw.parseManifest()
             throw DriftError("\(raw.manifestFile): manifest has no root")
         }
+        try raw.verifyPolicyPin()
         let policyForWalk = try? raw.parsePolicy()
         let walkSlot = Slot<TreeWalk>(), loadSlot = Slot<(Manifest, Policy, StatCache?)>()
-        try refuseWriteUnder(root: PathBytes.display(peeked), target: state.path, what: "state dir")
+        try refuseWriteUnder(root: PathBytes.fsString(peeked), target: state.path, what: "state dir")
+        for t in writeTargets { try refuseWriteUnder(root: PathBytes.fsString(peeked), target: t.path, what: t.what) }
         let useCache = !full
         let stateDir = state
         DispatchQueue.concurrentPerform(iterations: 2) { i in

@@ -12,6 +12,10 @@ public struct Scanner {
     /// Previous cache; nil (or `full`) rehashes everything.
     public var cache: StatCache?
     public var workers: Int = ParallelHasher.defaultWorkers
+    /// Which slice of cached files this scan re-hashes anyway (nil: none).
+    public var reverify: ReverifySlice?
+    /// How files below the root are opened (tests run both strategies).
+    public var strategy: ResolveStrategy = .automatic
 
     public init(manifest: Manifest, policy: Policy, root: [UInt8], cache: StatCache?) {
         self.manifest = manifest
@@ -27,6 +31,10 @@ public struct Scanner {
         public var newCache: StatCache
         public var filesChecked: Int
         public var filesHashed: Int
+        /// Cache hits re-hashed because they were in this scan's re-verification slice.
+        public var filesReverified: Int = 0
+        /// The bytes of drifted code files from the very read that hashed them (journaled as is).
+        public var contents: [[UInt8]: [UInt8]] = [:]
     }
 
     /// Walks the root and compares.
@@ -37,7 +45,7 @@ public struct Scanner {
     /// Compares a finished walk of the root with the manifest.
     public func compare(_ walk: TreeWalk, now: Date = Timestamp.now()) throws -> Result {
         let classifier = Classifier(policy: policy)
-        let reader = FileReader(root: root)
+        let reader = FileReader(root: root, strategy: strategy)
         let entries = manifest.entries
         var seen = [Bool](repeating: false, count: entries.count)
 
@@ -48,6 +56,7 @@ public struct Scanner {
         let hashedAt = Int64(Date().timeIntervalSince1970 * 1e9)
         // Regular files whose content must be read: (walk index, manifest index or nil).
         var toHash: [(Int, Int?)] = []
+        var reverified = 0
         var filesChecked = 0
         var mi = 0
         var cursor = StatCache.Cursor()
@@ -108,6 +117,10 @@ public struct Scanner {
                 if let mi, entries[mi].kind == .regular, entries[mi].size != st.size {
                     // Size differs: drift for sure, but the journal and diff need the new hash.
                     toHash.append((wi, mi))
+                } else if let hit, reverify?.contains(e.path) == true {
+                    _ = hit
+                    reverified += 1
+                    toHash.append((wi, mi))
                 } else if let hit {
                     cached[wi] = hit
                     compareFile(e, mi, hit.digest, st, unstable: false, add: add, state: state)
@@ -117,18 +130,26 @@ public struct Scanner {
             }
         }
 
-        let outcomes = ParallelHasher.hash(toHash.map { walk.entries[$0.0].path }, reader: reader, workers: workers)
+        let jobs = toHash.map { (wi, mi) -> ReadJob in
+            let e = walk.entries[wi]
+            let keep = DriftTreeBuilder.carriesContent(fileClass: e.fileClass, secret: e.secret) ? policy.sizeLimit : -1
+            let same = mi.flatMap { entries[$0].kind == .regular ? entries[$0].digest : nil }
+            return ReadJob(path: e.path, keepUpTo: keep, unlessDigest: same)
+        }
+        let outcomes = ParallelHasher.read(jobs, readers: [reader], workers: workers)
+        var contents: [[UInt8]: [UInt8]] = [:]
         for (k, (wi, mi)) in toHash.enumerated() {
             let e = walk.entries[wi]
             switch outcomes[k] {
             case .failed(let msg):
                 issues.append(ScanIssue(path: e.path, message: msg))
                 if let mi { seen[mi] = true }
-            case .hashed(let d, let st, let stable):
-                if stable { cached[wi] = StatCache.entry(st, d, hashedAtNs: hashedAt) }
+            case .read(let c):
+                if c.stable { cached[wi] = StatCache.entry(c.stat, c.digest, hashedAtNs: hashedAt) }
+                if let b = c.bytes { contents[e.path] = b }
                 var e2 = e
-                e2.stat = st
-                compareFile(e2, mi, d, st, unstable: !stable, add: add, state: state)
+                e2.stat = c.stat
+                compareFile(e2, mi, c.digest, c.stat, unstable: !c.stable, add: add, state: state)
             }
         }
         var newCache = StatCache()
@@ -146,8 +167,10 @@ public struct Scanner {
         }
         changes.sort { PathBytes.less($0.path, $1.path) }
         issues.sort { PathBytes.less($0.path, $1.path) }
+        let drifted = Set(changes.map(\.path))
         return Result(changes: changes, issues: issues, newCache: newCache,
-                      filesChecked: filesChecked, filesHashed: toHash.count)
+                      filesChecked: filesChecked, filesHashed: toHash.count, filesReverified: reverified,
+                      contents: contents.filter { drifted.contains($0.key) })
     }
 
     private func compareFile(_ e: ClassifiedEntry, _ mi: Int?, _ d: Digest, _ st: FileStat, unstable: Bool,

@@ -39,7 +39,7 @@ public enum StatusReport {
         for i in st.items {
             let first = Timestamp.parse(i.firstSeen)
             var line = "  \(i.change.padded(to: 9))\((i.fileClass ?? "").padded(to: 7)) "
-            line += PathBytes.unescape(i.path.utf8).map(PathBytes.display) ?? i.path
+            line += PathBytes.unescape(i.path.utf8).map(PathBytes.display) ?? PathBytes.display(text: i.path)
             if let first {
                 line += "  age \(age(now.timeIntervalSince(first)))"
                 if let d = deadline {

@@ -42,6 +42,11 @@ public enum Telemetry {
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o640)
         if fd < 0 { throw DriftError("\(path): cannot open the log: \(errnoText(errno))") }
         defer { close(fd) }
+        // A hard link would let the log append to a file elsewhere (inside the root).
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_nlink == 1 else {
+            throw DriftError("\(path): the log must be a regular file with one link")
+        }
         let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         if n != bytes.count { throw DriftError("\(path): log write failed: \(errnoText(errno))") }
     }

@@ -36,20 +36,10 @@ public func canonicalPath(_ path: String) -> String? {
 }
 
 /// Throws when `target` (existing or not) is the root or lies under it: drift never
-/// writes under the scanned root.
-public func refuseWriteUnder(root: String, target: String, what: String) throws {
-    guard let r = canonicalPath(root) else { return }
-    // The target may not exist yet: canonicalise its nearest existing ancestor.
-    var probe = target.hasPrefix("/") ? target : (FileManagerShim.cwd() + "/" + target)
-    var suffix = ""
-    while canonicalPath(probe) == nil, let slash = probe.lastIndex(of: "/"), slash != probe.startIndex {
-        suffix = String(probe[slash...]) + suffix
-        probe = String(probe[..<slash])
-    }
-    let t = (canonicalPath(probe) ?? probe) + suffix
-    if t == r || t.hasPrefix(r.hasSuffix("/") ? r : r + "/") {
-        throw DriftError("\(target): the \(what) is inside the scanned root \(root); drift never writes under the root")
-    }
+/// writes under the scanned root. Checked by identity (`WriteTarget`); returns the resolved path.
+@discardableResult
+public func refuseWriteUnder(root: String, target: String, what: String) throws -> String {
+    try WriteTarget.refuseInside(root: root, target: target, what: what)
 }
 
 enum FileManagerShim {

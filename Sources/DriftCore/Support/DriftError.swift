@@ -8,11 +8,32 @@ public struct DriftError: Error, Sendable, CustomStringConvertible, Equatable {
     public let exitCode: Int32
 
     public init(_ message: String, exitCode: Int32 = 2) {
-        self.message = message.replacingEvery("\n", with: " ")
+        self.message = DriftError.neutralised(message)
         self.exitCode = exitCode
     }
 
     public var description: String { message }
+
+    /// A newline becomes a space (one line per error); any other control character left in
+    /// a message (a name some caller forgot to quote) becomes `\ooo`, so no error can carry
+    /// a terminal escape or start a line of its own.
+    public static func neutralised(_ text: String) -> String {
+        var out = ""
+        for u in text.unicodeScalars {
+            if u == "\n" {
+                out += " "
+            } else if u.value < 0x20 || (0x7F...0x9F).contains(u.value) {
+                out += u.value > 0xFF ? "?" : "\\" + String(u.value, radix: 8).leftPad(3)
+            } else {
+                out.unicodeScalars.append(u)
+            }
+        }
+        return out
+    }
+}
+
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
 }
 
 extension DriftError {

@@ -34,9 +34,10 @@ public enum Output {
 
     /// This machine's host name.
     public static func hostName() -> String {
-        if let h = ProcessInfo.processInfo.environment["DRIFT_HOST"], !h.isEmpty { return h }
+        // Quoted like a path: the name lands in trailers and text, so it may not hold a newline.
+        if let h = ProcessInfo.processInfo.environment["DRIFT_HOST"], !h.isEmpty { return PathBytes.display(text: h) }
         var buf = [CChar](repeating: 0, count: 256)
         guard gethostname(&buf, buf.count) == 0 else { return "unknown-host" }
-        return cBufferString(buf)
+        return PathBytes.display(text: cBufferString(buf))
     }
 }

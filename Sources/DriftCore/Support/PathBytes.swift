@@ -7,28 +7,84 @@ import Foundation
 /// Helpers for paths held as raw bytes. Paths are never normalised: two names that
 /// differ in any byte are two files, whatever Unicode says.
 public enum PathBytes {
-    /// A readable form for messages; invalid UTF-8 bytes become `\xNN`.
+    /// THE quoting function for every name that reaches text (terminal, patch, commit
+    /// message, log, annotation, SARIF, error message): git's `core.quotePath` rule.
+    ///
+    /// A name with no control byte (< 0x20, 0x7F), no `"`, no `\` and only valid UTF-8 is
+    /// returned as is. Otherwise the whole name is wrapped in `"…"` with C escapes (`\a \b
+    /// \t \n \v \f \r \" \\`) and 3-digit octal for the other control bytes and for
+    /// bytes ≥ 0x80 that are not part of valid UTF-8 or are C1 controls (other valid UTF-8
+    /// stays readable). The result
+    /// never holds a raw control byte, so a name can neither start a line nor hide one.
     public static func display(_ bytes: [UInt8]) -> String {
-        if let s = String(validating: bytes, as: UTF8.self) { return s }
-        var out = ""
+        if !needsQuoting(bytes), let s = String(validating: bytes, as: UTF8.self) { return s }
+        var out: [UInt8] = [0x22]
+        out.reserveCapacity(bytes.count + 8)
         var i = 0
         while i < bytes.count {
-            let len = utf8SequenceLength(bytes, at: i)
-            if len > 0, let s = String(validating: bytes[i..<i + len], as: UTF8.self) {
-                out += s
-                i += len
-            } else {
-                out += "\\x" + hexByte(bytes[i])
-                i += 1
+            let b = bytes[i]
+            if b >= 0x80 {
+                let len = utf8SequenceLength(bytes, at: i)
+                if len > 0, !isC1(bytes, at: i), String(validating: bytes[i..<i + len], as: UTF8.self) != nil {
+                    out += bytes[i..<i + len]
+                    i += len
+                } else {
+                    out += octal(b)
+                    i += 1
+                }
+                continue
             }
+            switch b {
+            case 0x07: out += [0x5C, UInt8(ascii: "a")]
+            case 0x08: out += [0x5C, UInt8(ascii: "b")]
+            case 0x09: out += [0x5C, UInt8(ascii: "t")]
+            case 0x0A: out += [0x5C, UInt8(ascii: "n")]
+            case 0x0B: out += [0x5C, UInt8(ascii: "v")]
+            case 0x0C: out += [0x5C, UInt8(ascii: "f")]
+            case 0x0D: out += [0x5C, UInt8(ascii: "r")]
+            case 0x22: out += [0x5C, 0x22]
+            case 0x5C: out += [0x5C, 0x5C]
+            case 0x00..<0x20, 0x7F: out += octal(b)
+            default: out.append(b)
+            }
+            i += 1
         }
-        return out
+        out.append(0x22)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The bytes as a Swift string for handing back to the file system (roots, directory
+    /// names to open), never for text: invalid UTF-8 cannot round-trip through `String`.
+    public static func fsString(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+    /// Alias of `display(_:)` (same implementation), for call sites that read better so.
+    public static func quoted(_ bytes: [UInt8]) -> String { display(bytes) }
+
+    /// `display` for text that is already a Swift string (host names, package file names).
+    public static func display(text: String) -> String { display(Array(text.utf8)) }
+
+    /// Whether the name holds a control character (< 0x20, 0x7F, or a C1 control):
+    /// reported as `suspicious-name`.
+    public static func isSuspicious(_ bytes: [UInt8]) -> Bool {
+        bytes.indices.contains { bytes[$0] < 0x20 || bytes[$0] == 0x7F || isC1(bytes, at: $0) }
+    }
+
+    private static func needsQuoting(_ bytes: [UInt8]) -> Bool {
+        bytes.indices.contains { i in
+            let b = bytes[i]
+            return b < 0x20 || b == 0x7F || b == 0x22 || b == 0x5C || isC1(bytes, at: i)
+        }
+    }
+
+    /// U+0080…U+009F (C1 controls, `C2 80`…`C2 9F`): valid UTF-8, but some terminals take
+    /// U+009B as CSI, so they are escaped like C0 controls.
+    private static func isC1(_ b: [UInt8], at i: Int) -> Bool {
+        b[i] == 0xC2 && i + 1 < b.count && (0x80...0x9F).contains(b[i + 1])
     }
 
     private static func utf8SequenceLength(_ b: [UInt8], at i: Int) -> Int {
-        let c = b[i]
         let len: Int
-        switch c {
+        switch b[i] {
         case 0x00...0x7F: return 1
         case 0xC2...0xDF: len = 2
         case 0xE0...0xEF: len = 3
@@ -36,6 +92,44 @@ public enum PathBytes {
         default: return 0
         }
         return i + len <= b.count ? len : 0
+    }
+
+    private static func octal(_ b: UInt8) -> [UInt8] {
+        [0x5C, 0x30 + (b >> 6), 0x30 + ((b >> 3) & 7), 0x30 + (b & 7)]
+    }
+
+    /// Inverse of git's quoting: `"…"` with C escapes back to bytes (nil when malformed);
+    /// a name without the surrounding quotes is returned as is.
+    public static func unquoteC<S: Collection>(_ token: S) -> [UInt8]? where S.Element == UInt8 {
+        let t = Array(token)
+        guard t.count >= 2, t.first == 0x22, t.last == 0x22 else { return t }
+        var out: [UInt8] = []
+        var i = 1
+        while i < t.count - 1 {
+            let c = t[i]
+            if c != 0x5C {
+                if c == 0x22 { return nil }
+                out.append(c)
+                i += 1
+                continue
+            }
+            guard i + 1 < t.count - 1 else { return nil }
+            let e = t[i + 1]
+            let simple: [UInt8: UInt8] = [UInt8(ascii: "a"): 7, UInt8(ascii: "b"): 8, UInt8(ascii: "t"): 9,
+                                          UInt8(ascii: "n"): 10, UInt8(ascii: "v"): 11, UInt8(ascii: "f"): 12,
+                                          UInt8(ascii: "r"): 13, 0x22: 0x22, 0x5C: 0x5C]
+            if let v = simple[e] {
+                out.append(v)
+                i += 2
+            } else if (0x30...0x33).contains(e), i + 3 < t.count - 1,
+                      (0x30...0x37).contains(t[i + 2]), (0x30...0x37).contains(t[i + 3]) {
+                out.append((e - 0x30) << 6 | (t[i + 2] - 0x30) << 3 | (t[i + 3] - 0x30))
+                i += 4
+            } else {
+                return nil
+            }
+        }
+        return out
     }
 
     /// Percent-escapes every byte outside `!`...`~` and `%` itself, so a path is one
@@ -106,10 +200,4 @@ public enum PathBytes {
 extension Array where Element == UInt8 {
     /// The UTF-8 bytes of a Swift string (for literals and command-line arguments).
     init(path: String) { self = Array(path.utf8) }
-}
-
-/// Two upper-case hex digits.
-private func hexByte(_ b: UInt8) -> String {
-    let digits = Array("0123456789ABCDEF")
-    return String([digits[Int(b >> 4)], digits[Int(b & 15)]])
 }

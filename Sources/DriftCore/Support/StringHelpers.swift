@@ -30,6 +30,23 @@ extension StringProtocol {
         return String(out)
     }
 
+    /// Every scalar but letters and digits as `%XX` of its UTF-8 bytes (Foundation's
+    /// `addingPercentEncoding(withAllowedCharacters: .alphanumerics)`).
+    public func percentEncodingNonAlphanumerics() -> String {
+        let hex = Array("0123456789ABCDEF")
+        var out = ""
+        for u in unicodeScalars {
+            if u.properties.isAlphabetic || u.properties.numericType != nil {
+                out.unicodeScalars.append(u)
+            } else {
+                for b in String(u).utf8 {
+                    out += "%" + String([hex[Int(b >> 4)], hex[Int(b & 15)]])
+                }
+            }
+        }
+        return out
+    }
+
     /// Padded with spaces on the right to `width` characters (never truncated).
     public func padded(to width: Int) -> String {
         let n = count
@@ -68,4 +85,10 @@ func deletingLastPathComponent(_ path: String) -> String {
     guard let slash = p.lastIndex(of: "/") else { return "" }
     if slash == p.startIndex { return "/" }
     return String(p[..<slash])
+}
+
+/// An error's text for a message: a `DriftError`'s sentence, else its description
+/// (`localizedDescription` is full Foundation's).
+func errorText(_ error: any Error) -> String {
+    (error as? DriftError)?.message ?? String(describing: error)
 }

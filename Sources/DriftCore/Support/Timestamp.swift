@@ -117,7 +117,8 @@ public enum Deadline: Sendable, Equatable {
         }
         let units: [(String, Double)] = [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)]
         for (u, m) in units where t.hasSuffix(u) {
-            guard let n = Double(t.dropLast()), n > 0 else { return nil }
+            // Bounded: at most about a century, never inf or nan.
+            guard let n = Double(t.dropLast()), n > 0, n.isFinite, n * m <= 3.2e9 else { return nil }
             return .duration(n * m)
         }
         return nil

@@ -1,0 +1,47 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The *ledger commit*: what `drift push` sends to `refs/drift/<host>/<id>`.
+///
+/// A parentless commit whose tree holds the export's files as blobs — `drift.patch`,
+/// `drift.bundle`, `report.json` (the names `drift export` writes to ODIR) — and whose
+/// message ends in a `Drift-Ledger: 1` trailer. Having no parent, its push needs no history:
+/// the pack is those five objects, whatever the remote's branches hold. A hotfix author
+/// reads it with `git show refs/drift/<host>/<id>:drift.patch | git am`, and
+/// `drift gate --ledger-refs` judges it exactly as `--ledger` judges an export directory.
+public enum LedgerCommit {
+    /// The format marker (a trailer of the message).
+    public static let marker = "Drift-Ledger: 1"
+
+    /// Where the journal keeps the ledger commit of export `id`.
+    public static func journalRef(_ id: String) -> String { "refs/drift-ledger/\(id)" }
+
+    /// The export's files, in the order they appear in the tree.
+    public static var fileNames: [String] { [Exporter.bundleFile, Exporter.patchFile, Exporter.reportFile] }
+
+    /// Writes the ledger commit of an export into `repo` and points `journalRef(id)` at it.
+    @discardableResult
+    public static func create(in repo: GitRepository, id: String, host: String, base: String,
+                              files: [(String, [UInt8])], author: GitPerson) throws -> ObjectID {
+        var tree = [UInt8]()
+        // Tree entries sorted by name, as git requires (these names have no '/' and no prefix clash).
+        for (name, bytes) in files.sorted(by: { $0.0 < $1.0 }) {
+            let blob = try repo.writeBlob(bytes)
+            tree += Array("100644 \(name)".utf8) + [0] + blob.raw
+        }
+        let treeID = try repo.odb().write(.tree, tree)
+        let message = "drift ledger: export \(id) from \(host)\n\nbase \(base)\n\n\(marker)\n"
+        let commit = try repo.createCommit(tree: treeID, parents: [], author: author, committer: author,
+                                           message: message)
+        try repo.setReference(journalRef(id), to: commit)
+        return commit
+    }
+
+    /// Whether a commit message is a ledger commit's.
+    public static func isLedger(message: String) -> Bool {
+        message.split(separator: "\n").contains { $0 == marker }
+    }
+}

@@ -1,0 +1,81 @@
+import CLibGit2
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// `gate --ledger-refs`: ledger entries pushed to `refs/drift/<host>/<id>` of the upstream
+/// repository. Each ref's ledger commit (see `LedgerCommit`) is read into the files an
+/// export directory holds, and those go through the very checks `--ledger DIR` applies.
+extension LedgerReader {
+    /// Every entry under `prefix`, in ref-name order: one pass over the refs, then per ref
+    /// only its own commit, tree and blobs (nothing here walks history).
+    public func readRefs(prefix: String) throws -> [LedgerEntry] {
+        try upstream.referenceTargets(under: prefix).enumerated().map { i, r in
+            try readLedgerRef(r.name, r.target, index: i)
+        }
+    }
+
+    func readLedgerRef(_ ref: String, _ target: ObjectID?, index: Int) throws -> LedgerEntry {
+        func bad(_ why: String) -> DriftError { DriftError("ledger ref \(ref): \(why)") }
+        guard let tip = target else { throw bad("is a symbolic reference, not a ledger commit") }
+        let message: String, parents: [ObjectID], tree: ObjectID
+        do {
+            message = try upstream.message(of: tip)
+            parents = try upstream.parents(of: tip)
+            tree = try upstream.treeOf(commit: tip)
+        } catch let e as DriftError { throw bad("does not point at a readable commit (\(e.message))") }
+        guard LedgerCommit.isLedger(message: message) else {
+            // Before ledger commits, drift pushed the export commit itself (one parent: the base).
+            if parents.count == 1 { return try readRef(ref) }
+            throw bad("is neither a ledger commit (no '\(LedgerCommit.marker)' trailer) nor an export commit")
+        }
+        guard parents.isEmpty else { throw bad("a ledger commit must have no parent") }
+        let files = try ledgerFiles(tree, bad)
+        guard let bundle = files[Exporter.bundleFile] else { throw bad("its tree has no \(Exporter.bundleFile)") }
+        let e = try entry(name: ref, bundle: bundle, patch: files[Exporter.patchFile],
+                          report: files[Exporter.reportFile], scratch: scratchDir + "/ref-\(index)", bad)
+        let refID = ref.split(separator: "/").last.map(String.init) ?? ""
+        guard e.id == refID else { throw bad("holds export \(e.id), not the \(refID) its name says") }
+        return e
+    }
+
+    /// The blobs of a ledger commit's tree: only the export's file names, each a regular
+    /// file within the limits `--ledger DIR` applies, sized before it is read.
+    private func ledgerFiles(_ tree: ObjectID, _ bad: (String) -> DriftError) throws -> [String: [UInt8]] {
+        let limits = [Exporter.bundleFile: LedgerLimits.bundleBytes, Exporter.patchFile: LedgerLimits.patchBytes,
+                      Exporter.reportFile: LedgerLimits.reportBytes]
+        let db = try upstream.odb()
+        var out: [String: [UInt8]] = [:]
+        let entries: [RawTreeEntry]
+        do { entries = try upstream.treeEntries(tree) } catch let e as DriftError {
+            throw bad("its tree is unreadable (\(e.message))")
+        }
+        for e in entries {
+            let name = String(decoding: e.name, as: UTF8.self)
+            guard let limit = limits[name], Array(name.utf8) == e.name else {
+                let expected = LedgerCommit.fileNames.joined(separator: ", ")
+                throw bad("its tree holds '\(PathBytes.display(e.name))', not only \(expected)")
+            }
+            guard e.mode == "100644" else { throw bad("\(name) is not a regular file in its tree") }
+            let (type, size) = try db.header(e.id)
+            guard type == .blob else { throw bad("\(name) is not a blob") }
+            guard size <= limit else { throw bad("\(name) is over the \(limit >> 20) MiB limit") }
+            out[name] = try db.read(e.id).1
+        }
+        return out
+    }
+}
+
+extension GitODB {
+    /// An object's type and size, without reading its content.
+    func header(_ id: ObjectID) throws -> (GitObjectType?, Int) {
+        var o = id.oid
+        var size = 0
+        var type = GIT_OBJECT_INVALID
+        try check(git_odb_read_header(&size, &type, pointer, &o), "git_odb_read_header",
+                  "\(owner.path): object \(id.hex)")
+        return (GitObjectType(type), size)
+    }
+}

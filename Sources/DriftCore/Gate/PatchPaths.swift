@@ -1,0 +1,97 @@
+/// The paths a `drift.patch` would make `git am` touch, read the way git reads them: only
+/// in diff headers (from `diff --git` up to the first hunk or binary patch, never in hunk
+/// content), with C-quoted names (`"b/\056\056/x"`) decoded before anything is judged.
+enum PatchPaths {
+    enum Problem: Error, Equatable {
+        case unsafe([UInt8])
+        case unreadable(String)
+    }
+
+    /// Every path named by the patch's diff headers (without `a/`/`b/`, `/dev/null` left out).
+    static func paths(_ patch: [UInt8]) throws -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        var inHeader = false
+        for raw in patch.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            let line = Array(raw)
+            if line.starts(with: Array("diff --git ".utf8)) {
+                inHeader = true
+                out += try gitLine(Array(line.dropFirst(11)))
+                continue
+            }
+            guard inHeader else { continue }
+            if line.starts(with: Array("@@".utf8)) || line.starts(with: Array("GIT binary patch".utf8))
+                || line.starts(with: Array("Binary files ".utf8)) {
+                inHeader = false
+                continue
+            }
+            for prefix in ["--- ", "+++ ", "rename from ", "rename to ", "copy from ", "copy to "]
+            where line.starts(with: Array(prefix.utf8)) {
+                var token = Array(line.dropFirst(prefix.count))
+                if token.last == 0x09 { token.removeLast() }
+                let p = try unquote(token, line)
+                if p == Array("/dev/null".utf8) { continue }
+                out.append(prefix.hasPrefix("---") || prefix.hasPrefix("+++") ? stripSide(p) : p)
+            }
+        }
+        return out
+    }
+
+    /// Throws `unsafe` for the first path that is absolute, has a `..` component or a `.git`
+    /// component (any case), or holds a NUL.
+    static func check(_ patch: [UInt8]) throws {
+        for p in try paths(patch) {
+            let comps = p.split(separator: 0x2F, omittingEmptySubsequences: false)
+            let bad = p.first == 0x2F || p.contains(0) || comps.contains { c in
+                Array(c) == [0x2E, 0x2E] || String(decoding: c, as: UTF8.self).lowercased() == ".git"
+            }
+            if bad { throw Problem.unsafe(p) }
+        }
+    }
+
+    /// `a/X b/X`, either side possibly quoted.
+    private static func gitLine(_ rest: [UInt8]) throws -> [[UInt8]] {
+        if rest.first == 0x22 {
+            guard let end = closingQuote(rest) else {
+                throw Problem.unreadable("unterminated quoted name in diff --git")
+            }
+            let first = try unquote(Array(rest[...end]), rest)
+            let tail = Array(rest[(end + 1)...].drop { $0 == 0x20 })
+            return [stripSide(first), stripSide(try unquote(tail, rest))]
+        }
+        if let q = rest.firstIndex(of: 0x22), q > 0, rest[q - 1] == 0x20 {
+            return [stripSide(Array(rest[..<(q - 1)])), stripSide(try unquote(Array(rest[q...]), rest))]
+        }
+        // Unquoted on both sides: git writes the same name twice, so split in the middle.
+        let half = (rest.count - 1) / 2
+        guard rest.count % 2 == 1, rest[half] == 0x20 else {
+            throw Problem.unreadable("diff --git line with names that differ")
+        }
+        return [stripSide(Array(rest[..<half])), stripSide(Array(rest[(half + 1)...]))]
+    }
+
+    private static func closingQuote(_ t: [UInt8]) -> Int? {
+        var i = 1
+        while i < t.count {
+            if t[i] == 0x5C {
+                i += 2
+                continue
+            }
+            if t[i] == 0x22 { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    private static func unquote(_ token: [UInt8], _ line: [UInt8]) throws -> [UInt8] {
+        if token.first != 0x22 { return token }
+        guard let p = PathBytes.unquoteC(token) else {
+            throw Problem.unreadable("bad quoted name \(PathBytes.display(token))")
+        }
+        return p
+    }
+
+    private static func stripSide(_ p: [UInt8]) -> [UInt8] {
+        let side = p.first == UInt8(ascii: "a") || p.first == UInt8(ascii: "b")
+        return p.count >= 2 && side && p[1] == 0x2F ? Array(p.dropFirst(2)) : p
+    }
+}

@@ -1,0 +1,268 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Bytecode is code: a `__pycache__/<module>.<tag>[.opt-N].pyc` that Python would load in
+/// place of its source is verified, not ignored (docs/threat-model.md, policies/README.md).
+///
+/// A pyc the manifest recorded with the same hash is fine as is (the scan already said so).
+/// Any other — written at run time, or changed — is checked once per version (its exact
+/// stat and hash, remembered in `SDIR/pyccache`): drift reads the pyc and its source beneath
+/// the root and hands both, as bytes, to an interpreter with the pyc's cache tag found
+/// outside the root, which says whether Python would load it at all (magic number, header
+/// against the source's mtime and size or hash) and, if so, whether its code object equals
+/// what that interpreter compiles from the current source. A loadable pyc that does not is
+/// code drift with change `bytecode`; stale or unloadable ones are not drift (Python
+/// recompiles them), nor is one whose source is gone (Python never loads it from `__pycache__`).
+public struct BytecodeCheck {
+    public var root: [UInt8]
+    /// Verdicts of earlier scans: pyc stat and hash of versions already found legitimate.
+    public var cache: StatCache
+    /// Interpreters to try for a cache tag (tests pin one; default: `defaultInterpreters`).
+    public var interpreters: (String) -> [String] = BytecodeCheck.defaultInterpreters
+
+    public init(root: [UInt8], cache: StatCache?) {
+        self.root = root
+        self.cache = cache ?? StatCache()
+    }
+
+    /// A pyc name split: module, cache tag, optimisation level.
+    struct PycName: Equatable {
+        var module: [UInt8]
+        var tag: String
+        var optimize: Int
+        /// The source the pyc stands for: `<dir of __pycache__>/<module>.py`.
+        var source: [UInt8]
+    }
+
+    static let cacheDir = Array("__pycache__".utf8)
+
+    static func parse(_ path: [UInt8]) -> PycName? {
+        let parts = path.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map(Array.init)
+        guard parts.count >= 2, parts[parts.count - 2] == cacheDir else { return nil }
+        let fields = parts[parts.count - 1].split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+            .map(Array.init)
+        guard fields.count == 3 || fields.count == 4, fields.last == Array("pyc".utf8), !fields[0].isEmpty,
+              let tag = String(validating: fields[1], as: UTF8.self), !tag.isEmpty else { return nil }
+        var optimize = 0
+        if fields.count == 4 {
+            guard let o = String(validating: fields[2], as: UTF8.self), ["opt-1", "opt-2"].contains(o) else {
+                return nil
+            }
+            optimize = o == "opt-1" ? 1 : 2
+        }
+        let dir = Array(parts.dropLast(2).joined(separator: [UInt8(ascii: "/")]))
+        let source = (dir.isEmpty ? [] : dir + [UInt8(ascii: "/")]) + fields[0] + Array(".py".utf8)
+        return PycName(module: fields[0], tag: tag, optimize: optimize, source: source)
+    }
+
+    /// Python for a cache tag like `cpython-311`: `python3.11` in the usual places, then `$PATH`.
+    public static func defaultInterpreters(_ tag: String) -> [String] {
+        guard tag.hasPrefix("cpython-3"), let minor = Int(tag.dropFirst("cpython-3".count)) else { return [] }
+        let name = "python3.\(minor)"
+        var dirs = ["/usr/local/bin", "/usr/bin", "/bin"]
+        dirs += (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        return dirs.map { $0 + "/" + name }
+    }
+
+    /// What the checks found.
+    public struct Outcome {
+        public var changes: [FileChange]
+        public var issues: [ScanIssue]
+        public var newCache: StatCache
+        /// Pycs handed to an interpreter this scan.
+        public var verified: Int
+    }
+
+    /// Filters the scan's changes: pyc changes become nothing (legitimate or never loaded)
+    /// or `bytecode` drift; everything else passes through.
+    public func apply(_ changes: [FileChange], stats: [[UInt8]: FileStat]) -> Outcome {
+        var out: [FileChange] = []
+        var issues: [ScanIssue] = []
+        var fresh = StatCache()
+        var pending: [(FileChange, PycName, FileStat)] = []
+        var cursor = StatCache.Cursor()
+        for c in changes {
+            guard let name = Self.parse(c.path) else {
+                out.append(c)
+                continue
+            }
+            // A pyc removed or turned into something else is recompiled by Python: not drift.
+            guard let new = c.new, new.kind == .regular, c.change != .deleted, c.change != .mode,
+                  let st = stats[c.path] else { continue }
+            if let hit = cursor.digest(cache, c.path, st), hit.digest == new.digest {
+                fresh.entries.append(StatCache.Record(path: c.path, entry: hit))
+                continue
+            }
+            pending.append((c, name, st))
+        }
+        let reader = FileReader(root: root)
+        var byTag: [String: [(FileChange, PycName, FileStat, [UInt8], [UInt8], FileStat)]] = [:]
+        for (c, name, st) in pending {
+            guard let src = try? reader.readAll(name.source, limit: 64 << 20),
+                  case .success(let srcStat) = lstatBytes(PathBytes.join(root, name.source)) else { continue }
+            guard let pyc = try? reader.readAll(c.path, limit: 64 << 20) else {
+                issues.append(ScanIssue(path: c.path, message: "cannot read bytecode to verify it"))
+                continue
+            }
+            byTag[name.tag, default: []].append((c, name, st, pyc, src, srcStat))
+        }
+        var verified = 0
+        for (tag, items) in byTag.sorted(by: { $0.key < $1.key }) {
+            guard let verdicts = verify(tag: tag, items.map { ($0.1, $0.3, $0.4, $0.5) }) else {
+                for it in items {
+                    let why = "bytecode for \(tag) cannot be verified: no such interpreter outside the root"
+                    issues.append(ScanIssue(path: it.0.path, message: why))
+                }
+                continue
+            }
+            verified += items.count
+            for (k, it) in items.enumerated() {
+                switch verdicts[k] {
+                case UInt8(ascii: "F"):
+                    var c = it.0
+                    c.change = .bytecode
+                    out.append(c)
+                default:
+                    if let d = it.0.new?.digest {
+                        fresh.entries.append(StatCache.Record(path: it.0.path, entry: StatCache.Entry(
+                            size: it.2.size, mtimeNs: it.2.mtimeNs, ctimeNs: it.2.ctimeNs, inode: it.2.inode,
+                            device: it.2.device, digest: d)))
+                    }
+                }
+            }
+        }
+        fresh.entries.sort { bytesLess($0.path, $1.path) }
+        return Outcome(changes: out, issues: issues, newCache: fresh, verified: verified)
+    }
+
+    /// The verifier, run by the interpreter with `-I -S -B`: reads records from stdin and
+    /// writes its cache tag, a newline, then one byte per record: `L` loadable and equal to
+    /// a fresh compile, `F` loadable and different (forged), `S` Python would not load it (stale header, wrong magic).
+    static let script = """
+        import sys, marshal, importlib.util
+        d = sys.stdin.buffer.read()
+        i = 0
+        def take():
+            global i
+            n = int.from_bytes(d[i:i + 8], 'little'); i += 8
+            b = d[i:i + n]; i += n
+            return b
+        out = bytearray(sys.implementation.cache_tag.encode() + bytes([10]))
+        while i < len(d):
+            name, src, pyc, meta = take(), take(), take(), take()
+            opt = meta[0]; mtime = int.from_bytes(meta[1:9], 'little'); size = int.from_bytes(meta[9:17], 'little')
+            v = b'S'
+            if pyc[:4] == importlib.util.MAGIC_NUMBER and len(pyc) >= 16:
+                flags = int.from_bytes(pyc[4:8], 'little')
+                if flags & 1:
+                    loads = not (flags & 2) or importlib.util.source_hash(src) == pyc[8:16]
+                else:
+                    m4 = (mtime & 0xFFFFFFFF).to_bytes(4, 'little')
+                    s4 = (size & 0xFFFFFFFF).to_bytes(4, 'little')
+                    loads = pyc[8:12] == m4 and pyc[12:16] == s4
+                if loads:
+                    try:
+                        got = marshal.loads(pyc[16:])
+                        fn = name.decode('utf-8', 'surrogateescape')
+                        want = compile(src, fn, 'exec', dont_inherit=True, optimize=opt)
+                        v = b'L' if got == want else b'F'
+                    except Exception:
+                        v = b'F'
+            out += v
+        sys.stdout.buffer.write(out)
+        """
+
+    /// Runs the first interpreter for `tag` that reports that very tag; nil when there is none.
+    func verify(tag: String, _ items: [(PycName, [UInt8], [UInt8], FileStat)]) -> [UInt8]? {
+        var input: [UInt8] = []
+        func put(_ b: [UInt8]) {
+            withUnsafeBytes(of: UInt64(b.count).littleEndian) { input.append(contentsOf: $0) }
+            input += b
+        }
+        for (name, pyc, src, srcStat) in items {
+            put(name.source)
+            put(src)
+            put(pyc)
+            var meta: [UInt8] = [UInt8(name.optimize)]
+            let seconds = UInt64(bitPattern: srcStat.mtimeNs / 1_000_000_000)
+            withUnsafeBytes(of: seconds.littleEndian) { meta.append(contentsOf: $0) }
+            withUnsafeBytes(of: UInt64(bitPattern: srcStat.size).littleEndian) { meta.append(contentsOf: $0) }
+            put(meta)
+        }
+        let rootPath = PathBytes.fsString(root)
+        for exe in interpreters(tag) where FileManager.default.isExecutableFile(atPath: exe) {
+            // An interpreter inside the scanned tree is the attacker's: never run it.
+            if (try? WriteTarget.refuseInside(root: rootPath, target: exe, what: "interpreter")) == nil { continue }
+            // One start per tag: the verifier names its own tag before its verdicts.
+            let head = Array((tag + "\n").utf8)
+            guard let out = Self.run(exe, Self.script, input), out.starts(with: head),
+                  out.count == head.count + items.count else { continue }
+            return Array(out.dropFirst(head.count))
+        }
+        return nil
+    }
+
+    /// Runs `exe -I -S -B -c script` with `input` on stdin; its stdout, or nil on failure.
+    static func run(_ exe: String, _ script: String, _ input: [UInt8]) -> [UInt8]? {
+        // posix_spawn, not Foundation.Process (full Foundation; the dist binary has Essentials).
+        var inFds: [Int32] = [-1, -1]
+        var outFds: [Int32] = [-1, -1]
+        guard pipe(&inFds) == 0 else { return nil }
+        guard pipe(&outFds) == 0 else {
+            close(inFds[0])
+            close(inFds[1])
+            return nil
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, inFds[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, outFds[1], 1)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        for fd in inFds + outFds { posix_spawn_file_actions_addclose(&actions, fd) }
+        let args: [String] = [exe, "-I", "-S", "-B", "-c", script]
+        let vars: [String] = ["PATH=/usr/bin:/bin", "LC_ALL=C.UTF-8"]
+        let argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = vars.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid = pid_t()
+        let rc = posix_spawn(&pid, exe, &actions, nil, argv, envp)
+        close(inFds[0])
+        close(outFds[1])
+        guard rc == 0 else {
+            close(inFds[1])
+            close(outFds[0])
+            return nil
+        }
+        // The verifier reads all of stdin before it writes: no deadlock writing first. A
+        // child that dies early must give EPIPE, not kill drift.
+        signal(SIGPIPE, SIG_IGN)
+        var sent = 0
+        while sent < input.count {
+            let n = input[sent...].withUnsafeBytes { write(inFds[1], $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            sent += n
+        }
+        close(inFds[1])
+        var data: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(outFds[0], $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            data += buf[0..<n]
+        }
+        close(outFds[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        return (status & 0x7f) == 0 && (status >> 8) & 0xff == 0 ? data : nil
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,123 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the secret-class files of a workspace and its manifest look like, so code that
+/// carries a secret's content is withheld like the secret itself (reason `secret content`).
+///
+/// Code content is a secret's when it is a hard link to a secret-class file (same device
+/// and inode), has the SHA-256 of one (baked or current), or contains a secret value: every
+/// value of at least `minValueBytes` bytes in a `KEY=VALUE` line of a secret file (`export`
+/// prefix, quotes and surrounding blanks dropped; `#` lines skipped). Rule in docs/journal.md.
+public struct SecretIndex: Sendable {
+    public static let minValueBytes = 8
+    /// Secret files larger than this are matched by inode and hash only.
+    static let maxSecretFileBytes: Int64 = 1 << 20
+
+    struct Inode: Hashable { var device: UInt64, inode: UInt64 }
+    var inodes = Set<Inode>()
+    var digests = Set<Digest>()
+    var values: [[UInt8]] = []
+
+    public init() {}
+
+    /// From the walk (current secret files), the manifest (baked digests) and the changes
+    /// (digests before and after); values are read from the current secret files.
+    public init(walk: TreeWalk, manifest: Manifest, changes: [FileChange], reader: FileReader) {
+        for e in walk.entries where e.secret && e.stat.kind == .regular {
+            inodes.insert(Inode(device: e.stat.device, inode: e.stat.inode))
+            if let m = Self.manifestEntry(manifest.entries, e.path), m.kind == .regular { digests.insert(m.digest) }
+            if e.stat.size <= Self.maxSecretFileBytes,
+               let bytes = try? reader.readAll(e.path, limit: Self.maxSecretFileBytes) {
+                if let d = try? SHA256Hasher.digest(bytes) { digests.insert(d) }
+                values += Self.values(bytes)
+            }
+        }
+        for c in changes where c.secret && !c.secretContent {
+            for s in [c.old, c.new] where s?.kind == .regular {
+                if let d = s?.digest { digests.insert(d) }
+            }
+        }
+        values = Array(Set(values)).sorted { $0.count > $1.count }
+    }
+
+    public var isEmpty: Bool { inodes.isEmpty && digests.isEmpty && values.isEmpty }
+
+    /// Marks code changes whose current content is a secret's: `secret` and `secretContent`
+    /// set, so every later step withholds them and reports no hash.
+    public func flag(_ changes: inout [FileChange], walk: TreeWalk, reader: FileReader, sizeLimit: Int64) {
+        if isEmpty { return }
+        var stats: [[UInt8]: FileStat] = [:]
+        for e in walk.entries where e.stat.kind == .regular && e.fileClass == .code && !e.secret {
+            stats[e.path] = e.stat
+        }
+        for i in changes.indices where DriftTreeBuilder.carriesContent(changes[i]) {
+            guard let new = changes[i].new, new.kind == .regular else { continue }
+            var hit = false
+            if let st = stats[changes[i].path], inodes.contains(Inode(device: st.device, inode: st.inode)) {
+                hit = true
+            }
+            if let d = new.digest, digests.contains(d) { hit = true }
+            if !hit, !values.isEmpty, new.size <= sizeLimit,
+               let bytes = try? reader.readAll(changes[i].path, limit: sizeLimit) {
+                hit = matches(bytes)
+            }
+            if hit {
+                changes[i].secret = true
+                changes[i].secretContent = true
+            }
+        }
+    }
+
+    /// Whether these bytes (about to leave the box as code) are, or contain, a secret.
+    public func matches(_ bytes: [UInt8]) -> Bool {
+        if isEmpty { return false }
+        if let d = try? SHA256Hasher.digest(bytes), digests.contains(d) { return true }
+        return values.contains { v in Self.contains(bytes, v) }
+    }
+
+    static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
+        if needle.isEmpty || hay.count < needle.count { return false }
+        // memmem is a GNU extension Swift's Glibc module does not export: first byte, then memcmp.
+        let first = needle[0]
+        return hay.withUnsafeBufferPointer { h in
+            needle.withUnsafeBufferPointer { n in
+                guard let hb = h.baseAddress, let nb = n.baseAddress else { return false }
+                var i = 0
+                while i <= h.count - n.count {
+                    if hb[i] == first && memcmp(hb + i, nb, n.count) == 0 { return true }
+                    i += 1
+                }
+                return false
+            }
+        }
+    }
+
+    /// The values of `KEY=VALUE` lines that are long enough to be worth matching.
+    static func values(_ bytes: [UInt8]) -> [[UInt8]] {
+        var out: [[UInt8]] = []
+        let blank: Set<UInt8> = [0x20, 0x09, 0x0D]
+        for raw in bytes.split(separator: 0x0A) {
+            var line = Array(raw.drop { blank.contains($0) })
+            while let l = line.last, blank.contains(l) { line.removeLast() }
+            if line.first == UInt8(ascii: "#") { continue }
+            if line.starts(with: Array("export ".utf8)) { line.removeFirst(7) }
+            guard let eq = line.firstIndex(of: UInt8(ascii: "=")), eq > 0 else { continue }
+            var v = Array(line[(eq + 1)...].drop { blank.contains($0) })
+            if v.count >= 2, let q = v.first, q == 0x22 || q == 0x27, v.last == q {
+                v = Array(v.dropFirst().dropLast())
+            }
+            if v.count >= minValueBytes { out.append(v) }
+        }
+        return out
+    }
+
+    private static func manifestEntry(_ entries: [ManifestEntry], _ path: [UInt8]) -> ManifestEntry? {
+        var lo = 0, hi = entries.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if bytesLess(entries[mid].path, path) { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < entries.count && entries[lo].path == path ? entries[lo] : nil
+    }
+}
