@@ -33,7 +33,8 @@ enum DistBuild {
             let dir = cacheRoot + "/" + key
             if let b = binary(in: dir) {
                 let log = (try? String(contentsOfFile: dir + "/dist.log", encoding: .utf8)) ?? ""
-                let code = Int32((try? String(contentsOfFile: dir + "/dist.rc", encoding: .utf8))?.trimmingWhitespace() ?? "0") ?? 0
+                let rc = (try? String(contentsOfFile: dir + "/dist.rc", encoding: .utf8))?.trimmingWhitespace()
+                let code = Int32(rc ?? "0") ?? 0
                 return .success(Built(binary: b, checks: code, log: log))
             }
             let tmp = dir + ".tmp-\(getpid())"
@@ -84,15 +85,17 @@ enum RootfsBase {
             return .skip("skipped: debootstrap is not installed (Debian package debootstrap, scripts/apt/image.list)")
         }
         let mirror = aptMirror()
-        let probe = try? run(["python3", "-c", "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=15)",
-                              mirror + "/dists/bookworm/Release"], timeout: 60)
-        guard probe?.code == 0 else { return .skip("skipped: the Debian mirror \(mirror) cannot be reached for debootstrap") }
+        let fetch = "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=15)"
+        let probe = try? run(["python3", "-c", fetch, mirror + "/dists/bookworm/Release"], timeout: 60)
+        guard probe?.code == 0 else {
+            return .skip("skipped: the Debian mirror \(mirror) cannot be reached for debootstrap")
+        }
         do {
             let work = cacheRoot + "/build-\(getpid())"
             defer { try? FileManager.default.removeItem(atPath: work) }
             try FileManager.default.createDirectory(atPath: cacheRoot, withIntermediateDirectories: true)
-            let r = try run(["/usr/sbin/debootstrap", "--variant=minbase", "--include=\(packages)", "bookworm", work, mirror],
-                            timeout: 1800)
+            let argv = ["/usr/sbin/debootstrap", "--variant=minbase", "--include=\(packages)", "bookworm", work, mirror]
+            let r = try run(argv, timeout: 1800)
             guard r.code == 0 else { return .failed("debootstrap failed (exit \(r.code)): \(r.err.suffix(2000))") }
             try sh("""
                 rm -f '\(work)'/var/cache/apt/archives/*.deb && tar -C '\(work)' -cf '\(tar).tmp' . \
@@ -126,14 +129,16 @@ struct Chroot {
     let root: String
 
     @discardableResult
-    func run(_ script: String, proc: Bool = true, env: [String: String] = [:], timeout: TimeInterval = 300) throws -> Run {
+    func run(_ script: String, proc: Bool = true, env: [String: String] = [:],
+             timeout: TimeInterval = 300) throws -> Run {
         var vars = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LANG=C.UTF-8"]
         vars += env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         let inner = ["/usr/bin/env", "-i"] + vars + ["/bin/sh", "-c", script]
         if !proc {
             return try DriftCoreTests.run(["/usr/sbin/chroot", root] + inner, timeout: timeout)
         }
-        let mountAndEnter = "mount -t proc proc \"$0/proc\" && mount --rbind /dev \"$0/dev\" && exec chroot \"$0\" \"$@\""
+        let mountAndEnter = "mount -t proc proc \"$0/proc\" && mount --rbind /dev \"$0/dev\""
+            + " && exec chroot \"$0\" \"$@\""
         return try DriftCoreTests.run(["/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
                                        mountAndEnter, root] + inner, timeout: timeout)
     }

@@ -27,7 +27,8 @@ struct RootfsTests {
         let versions = try sh("objdump -T '\(bin)' | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -u -V")
             .split(separator: "\n").map { $0.split(separator: ".").compactMap { Int($0) } }
         let highest = try #require(versions.max { $0.lexicographicallyPrecedes($1) })
-        #expect(![2, 35].lexicographicallyPrecedes(highest), "needs GLIBC_\(highest.map(String.init).joined(separator: "."))")
+        let glibc = highest.map(String.init).joined(separator: ".")
+        #expect(![2, 35].lexicographicallyPrecedes(highest), "needs GLIBC_\(glibc)")
         let size = try #require(try FileManager.default.attributesOfItem(atPath: bin)[.size] as? Int)
         #expect(size <= 25_000_000, "stripped size \(size) bytes")
         #expect(try sh("readelf -S '\(bin)'").contains(".symtab") == false, "not stripped")
@@ -70,7 +71,8 @@ struct RootfsTests {
 
         // Upstream: the worker's repository, three commits.
         let up = t.sub("upstream")
-        try write(up + "/app/worker.py", "import time\nfrom app import util\n\nwhile True:\n    time.sleep(util.PERIOD)\n")
+        try write(up + "/app/worker.py",
+                  "import time\nfrom app import util\n\nwhile True:\n    time.sleep(util.PERIOD)\n")
         try write(up + "/app/__init__.py", "")
         try write(up + "/requirements.instance.txt", "six==1.16.0\ntomli==2.0.1\n")
         try sh("git init -q -b main . && git add -A && git commit -qm 'worker'", cwd: up)
@@ -135,7 +137,9 @@ struct RootfsTests {
 
         // Cron's line from examples/crontab, as cron runs it (without the jitter sleep).
         let crontab = try String(contentsOfFile: repositoryRoot + "/examples/crontab", encoding: .utf8)
-        let scanLine = try #require(crontab.split(separator: "\n").first { $0.contains("drift scan") && !$0.hasPrefix("#") })
+        let scanLine = try #require(crontab.split(separator: "\n").first {
+            $0.contains("drift scan") && !$0.hasPrefix("#")
+        })
         let cronScan = String(scanLine[try #require(scanLine.firstRange(of: "drift scan")).lowerBound...])
             .replacingEvery("\\", with: "")
         let env = ["DRIFT_MANIFEST": "/etc/drift", "DRIFT_PUBLIC_KEY": "/etc/drift-public.pem"]
