@@ -1,4 +1,4 @@
-.PHONY: demo test bench bench-medium bench-ledger-refs bench-watch
+.PHONY: demo test bench bench-medium bench-ledger-refs bench-watch dist
 demo:
 	./scripts/demo.sh
 test:
@@ -7,6 +7,8 @@ bench:
 	./scripts/setup.sh && python3 bench/run.py
 bench-medium:
 	./scripts/setup.sh && python3 bench/run.py --sizes medium
+dist:
+	./scripts/setup.sh && ./scripts/dist.sh
 bench-ledger-refs:
 	./scripts/setup.sh && python3 bench/ledger_refs.py --refs 1000,10000
 bench-watch:

@@ -22,12 +22,16 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        // scripts/dist.sh defines DRIFT_GIT_COMMIT for this header with -Xcc.
+        .systemLibrary(name: "CBuildInfo"),
+        .target(name: "CProcessArgs"),
         .systemLibrary(name: "CSys", path: "Sources/CSys"),
         .target(
             name: "DriftCore",
             dependencies: [
                 "CLibGit2",
                 "CCrypto",
+                "CBuildInfo",
                 "CSys",
             ],
             resources: [.embedInCode("Resources/default.yaml")]
@@ -36,6 +40,7 @@ let package = Package(
             name: "DriftCLI",
             dependencies: [
                 "DriftCore",
+                "CProcessArgs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CProcessArgs
 import DriftCore
 
 /// The `drift` command: keeps a running container honest about what it runs.
@@ -7,14 +8,16 @@ public struct Drift: ParsableCommand {
         commandName: "drift",
         abstract: "Detect, record and export drift of a deployed workspace from the image it was built from.",
         discussion: "Exit codes: 0 ok or clean, 1 drift found (gate: rejected; export: nothing to export), 2 error (bad input, nothing changed), 3 scan incomplete (unreadable entries, no drift), 75 another run holds the state lock. See docs/operations.md.",
-        subcommands: [ManifestCommand.self, Scan.self, Watch.self, Diff.self, Export.self, Push.self, Gate.self, Status.self])
+        version: BuildInfo.text,
+        subcommands: [ManifestCommand.self, Scan.self, Watch.self, Diff.self, Export.self, Push.self, Gate.self,
+                      Status.self])
 
     public init() {}
 
     /// Runs the command line with drift's exit codes: usage and input errors are 2.
     public static func runMain() -> Never {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(processArguments())
             try command.run()
             exit(withError: nil)
         } catch let e as DriftError {
@@ -34,6 +37,21 @@ public struct Drift: ParsableCommand {
     }
 
     private static func isHelp(_ error: Error) -> Bool { exitCode(for: error) == .success }
+
+    /// The arguments after argv[0], from the C library's argv rather than `CommandLine`: on
+    /// Linux the Swift runtime may read them from /proc/self/cmdline, which a bare chroot lacks,
+    /// and then drift saw no arguments at all and printed help with exit 0.
+    static func processArguments() -> [String] {
+        let argc = Int(drift_process_argc())
+        guard argc > 0, let argv = drift_process_argv() else {
+            if CommandLine.arguments.isEmpty {
+                Output.stderr("drift: cannot read the command line (is /proc mounted?)\n")
+                Drift.exit(withError: ExitCode(2))
+            }
+            return Array(CommandLine.arguments.dropFirst())
+        }
+        return (1..<argc).map { i in argv[i].map { String(cString: $0) } ?? "" }
+    }
 
     /// Parses and validates an argument vector without running it: nil when it would run,
     /// else the one `drift: …` line drift prints for it (the CLI fuzz target calls this).

@@ -1,6 +1,10 @@
 import ArgumentParser
 import DriftCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 extension Drift {
     struct Gate: ParsableCommand {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `drift diff`: the code drift as a git patch against the base commit, built from the
 /// scan's list of changed paths (blobs for those paths only, then tree-to-tree diff).

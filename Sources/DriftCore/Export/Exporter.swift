@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `drift export`: the patch bundle that brings the drift home — `drift.patch` (mbox for
 /// `git am`), `drift.bundle` (git bundle v2 with `refs/heads/drift/<id>`), `report.json`.
@@ -98,10 +102,10 @@ public struct Exporter {
         let out = info.entries.filter { $0.detail != "content" }
         var subject = "Re-apply instance hotfix from \(host) (\(inTree.count) file\(inTree.count == 1 ? "" : "s")\(pinCount > 0 ? ", \(pinCount) pip change\(pinCount == 1 ? "" : "s")" : ""))"
         var extra = ""
-        if let m = message?.trimmingCharacters(in: .whitespacesAndNewlines), !m.isEmpty {
+        if let m = message?.trimmingWhitespace(), !m.isEmpty {
             let lines = m.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
             subject = String(lines[0])
-            if lines.count > 1 { extra = lines[1].trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n" }
+            if lines.count > 1 { extra = lines[1].trimmingWhitespace() + "\n\n" }
         }
         var s = subject + "\n\n" + extra
         s += "drift found these changes on \(host) against base \(base.prefix(12)), recorded \(info.time):\n\n"
@@ -129,9 +133,9 @@ public struct Exporter {
 
     /// A non-empty ODIR is refused unless `--force`.
     private func checkOutputDirectory(_ output: String) throws {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: output, isDirectory: &isDir) else { return }
-        guard isDir.boolValue else { throw DriftError("\(output): exists and is not a directory") }
+        var st = stat()
+        guard stat(output, &st) == 0 else { return }
+        guard (st.st_mode & S_IFMT) == S_IFDIR else { throw DriftError("\(output): exists and is not a directory") }
         let items = directoryNames(output) ?? []
         if !items.isEmpty && !force { throw DriftError("\(output): directory is not empty (use --force to overwrite)") }
     }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The *ledger commit*: what `drift push` sends to `refs/drift/<host>/<id>`.
 ///

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Sends exported drift to `refs/drift/<host>/<id>` on a git remote, so the fleet's drift
 /// reaches CI (`drift gate --ledger-refs`) with no other service. Ids already pushed to a
@@ -70,3 +74,7 @@ public struct Pusher {
         return try alone.push(url: remote, localRef: local, remoteRef: ref, credentials: credentials)
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `drift gate`: rejects a commit while exported drift is not reconciled in it.
 ///
@@ -69,8 +73,8 @@ public struct Gate {
         var entries: [LedgerEntry] = []
         // Read and validate every entry before judging any: one hostile entry fails the run.
         if let ledger {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: ledger, isDirectory: &isDir), isDir.boolValue else {
+            var st = stat()
+            guard stat(ledger, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
                 throw DriftError("\(ledger): ledger directory not found")
             }
             let reader = LedgerReader(ledger: canonicalPath(ledger) ?? ledger, upstream: upstream, scratchDir: scratch.path, rev: head)
@@ -83,7 +87,7 @@ public struct Gate {
         var trailerIDs = Set<String>()
         // Only the trailer block of a commit in REV's history counts, never a line of a body.
         for m in try upstream.messages(from: head) {
-            for id in Trailers(m).values("Drift-Id") { trailerIDs.insert(id.trimmingCharacters(in: .whitespaces)) }
+            for id in Trailers(m).values("Drift-Id") { trailerIDs.insert(id.trimmingSpaces()) }
         }
         var results: [EntryResult] = []
         for e in entries {
@@ -122,7 +126,7 @@ final class ScratchDirectory {
     let path: String
 
     init() throws {
-        var template = Array((NSTemporaryDirectory() + "/drift-gate-XXXXXX").utf8CString)
+        var template = Array(((ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/drift-gate-XXXXXX").utf8CString)
         guard let p = mkdtemp(&template) else { throw DriftError("cannot create a temp directory: \(errnoText(errno))") }
         path = String(cString: p)
     }

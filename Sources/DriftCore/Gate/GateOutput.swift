@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The gate's three output formats.
 public enum GateOutput {
@@ -41,46 +45,86 @@ public enum GateOutput {
 
     /// GitHub's workflow-command escaping.
     static func annotationEscape(_ s: String, property: Bool) -> String {
-        var t = s.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D").replacingOccurrences(of: "\n", with: "%0A")
-        if property { t = t.replacingOccurrences(of: ":", with: "%3A").replacingOccurrences(of: ",", with: "%2C") }
+        var t = s.replacingEvery("%", with: "%25").replacingEvery("\r", with: "%0D").replacingEvery("\n", with: "%0A")
+        if property { t = t.replacingEvery(":", with: "%3A").replacingEvery(",", with: "%2C") }
         return t
     }
 
     /// SARIF 2.1.0: one result per path still missing upstream, one per failed image check.
     public static func sarif(_ r: Gate.Report) throws -> [UInt8] {
-        var results: [[String: Any]] = []
+        var results: [Sarif.Result] = []
         for e in r.entries where e.status == "missing" {
             for p in e.missing {
-                results.append([
-                    "ruleId": "drift/unreconciled",
-                    "level": "error",
-                    "message": ["text": "Drift \(e.id) from \(e.host) (first seen \(e.firstSeen ?? "unknown")) is not upstream: \(p)"],
-                    "locations": [["physicalLocation": ["artifactLocation": ["uri": p]]]],
-                    "properties": ["driftId": e.id, "host": e.host, "base": e.base],
-                ])
+                let text = "Drift \(e.id) from \(e.host) (first seen \(e.firstSeen ?? "unknown")) is not upstream: \(p)"
+                results.append(Sarif.Result(
+                    ruleId: "drift/unreconciled", message: Sarif.Text(text: text),
+                    locations: [Sarif.Location(physicalLocation: Sarif.Physical(artifactLocation: Sarif.Artifact(uri: p)))],
+                    properties: Sarif.Properties(driftId: e.id, host: e.host, base: e.base)))
             }
         }
         for f in r.image ?? [] where !f.ok {
-            results.append(["ruleId": "drift/image", "level": "error", "message": ["text": "\(f.check): \(f.detail): \(f.paths.joined(separator: "; "))"]])
+            let text = "\(f.check): \(f.detail): \(f.paths.joined(separator: "; "))"
+            results.append(Sarif.Result(ruleId: "drift/image", message: Sarif.Text(text: text)))
         }
-        let doc: [String: Any] = [
-            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-            "version": "2.1.0",
-            "runs": [[
-                "tool": ["driver": [
-                    "name": "drift",
-                    "informationUri": "https://example.invalid/drift",
-                    "rules": [
-                        ["id": "drift/unreconciled", "shortDescription": ["text": "Instance drift not reconciled upstream"]],
-                        ["id": "drift/image", "shortDescription": ["text": "Image check failed"]],
-                    ],
-                ]],
-                "results": results,
-            ]],
+        let rules = [
+            Sarif.Rule(id: "drift/unreconciled", shortDescription: Sarif.Text(text: "Instance drift not reconciled upstream")),
+            Sarif.Rule(id: "drift/image", shortDescription: Sarif.Text(text: "Image check failed")),
         ]
-        let options: JSONSerialization.WritingOptions = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        var out = JSONCoding.escapeControls(Array(try JSONSerialization.data(withJSONObject: doc, options: options)))
+        let driver = Sarif.Driver(name: "drift", informationUri: "https://example.invalid/drift", rules: rules)
+        let doc = Sarif.Log(runs: [Sarif.Run(tool: Sarif.Tool(driver: driver), results: results)])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        var out = JSONCoding.escapeControls(Array(try encoder.encode(doc)))
         out.append(0x0A)
         return out
+    }
+}
+
+/// The SARIF 2.1.0 subset drift writes.
+enum Sarif {
+    struct Log: Encodable {
+        var schema = "https://json.schemastore.org/sarif-2.1.0.json"
+        var version = "2.1.0"
+        var runs: [Run]
+        enum CodingKeys: String, CodingKey {
+            case schema = "$schema"
+            case version, runs
+        }
+    }
+    struct Run: Encodable {
+        var tool: Tool
+        var results: [Result]
+    }
+    struct Tool: Encodable { var driver: Driver }
+    struct Driver: Encodable {
+        var name: String
+        var informationUri: String
+        var rules: [Rule]
+    }
+    struct Rule: Encodable {
+        var id: String
+        var shortDescription: Text
+    }
+    struct Text: Encodable { var text: String }
+    struct Result: Encodable {
+        var ruleId: String
+        var level = "error"
+        var message: Text
+        var locations: [Location]?
+        var properties: Properties?
+        init(ruleId: String, message: Text, locations: [Location]? = nil, properties: Properties? = nil) {
+            self.ruleId = ruleId
+            self.message = message
+            self.locations = locations
+            self.properties = properties
+        }
+    }
+    struct Location: Encodable { var physicalLocation: Physical }
+    struct Physical: Encodable { var artifactLocation: Artifact }
+    struct Artifact: Encodable { var uri: String }
+    struct Properties: Encodable {
+        var driftId: String
+        var host: String
+        var base: String
     }
 }

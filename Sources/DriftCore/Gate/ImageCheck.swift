@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `drift gate --image-root`: checks a built image's unpacked filesystem before it ships.
 public struct ImageCheck {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One exported drift found in a ledger directory, read as untrusted input.
 public struct LedgerEntry: Sendable {
@@ -102,7 +106,7 @@ public struct LedgerReader {
         guard try upstream.isAncestor(base, of: rev) else { throw bad("its base \(base.hex) is not in the history of \(rev.hex)") }
         let trailers = Self.trailers(message)
         let firstSeen = message.split(separator: "\n").compactMap { line -> Date? in
-            guard let r = line.range(of: "first seen ") else { return nil }
+            guard let r = line.firstRange(of: "first seen ") else { return nil }
             return Timestamp.parse(String(line[r.upperBound...].prefix(20)))
         }.min()
         return LedgerEntry(name: ref, id: id, host: trailers["Drift-Host"] ?? "unknown", base: base, tip: tip,
@@ -139,11 +143,11 @@ public struct LedgerReader {
 
     private func readLimited(_ file: String, _ limit: Int, _ bad: (String) -> DriftError) throws -> [UInt8] {
         var st = stat()
-        guard lstat(file, &st) == 0 else { throw bad("\((file as NSString).lastPathComponent) is missing") }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw bad("\((file as NSString).lastPathComponent) is not a regular file") }
-        guard Int(st.st_size) <= limit else { throw bad("\((file as NSString).lastPathComponent) is over the \(limit >> 20) MiB limit") }
+        guard lstat(file, &st) == 0 else { throw bad("\(lastPathComponent(file)) is missing") }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw bad("\(lastPathComponent(file)) is not a regular file") }
+        guard Int(st.st_size) <= limit else { throw bad("\(lastPathComponent(file)) is over the \(limit >> 20) MiB limit") }
         do { return try readWholeFile(file, limit: limit, followSymlinks: false) } catch let e as DriftError {
-            throw bad("\((file as NSString).lastPathComponent) is unreadable (\(e.message))")
+            throw bad("\(lastPathComponent(file)) is unreadable (\(e.message))")
         }
     }
 
@@ -229,7 +233,7 @@ public struct LedgerReader {
         let t = Trailers(message)
         var out: [String: String] = [:]
         for key in ["Drift-Id", "Drift-Host", "Drift-Base"] {
-            guard let v = t.single(key)?.trimmingCharacters(in: .whitespaces) else { continue }
+            guard let v = t.single(key)?.trimmingSpaces() else { continue }
             out[key] = key == "Drift-Host" ? PathBytes.display(text: v) : v
         }
         return out
@@ -237,9 +241,16 @@ public struct LedgerReader {
 
     /// The earliest `first_seen` in an export's report.json (either report schema).
     static func firstSeen(_ bytes: [UInt8]) -> Date? {
-        guard let obj = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any],
-              let files = obj["files"] as? [[String: Any]] else { return nil }
-        return files.compactMap { ($0["first_seen"] as? String).flatMap(Timestamp.parse) }.min()
+        struct File: Decodable {
+            let firstSeen: String?
+            enum CodingKeys: String, CodingKey { case firstSeen = "first_seen" }
+            init(from d: Decoder) throws {
+                firstSeen = try? d.container(keyedBy: CodingKeys.self).decodeIfPresent(String.self, forKey: .firstSeen)
+            }
+        }
+        struct Report: Decodable { let files: [File] }
+        guard let report = try? JSONDecoder().decode(Report.self, from: Data(bytes)) else { return nil }
+        return report.files.compactMap { $0.firstSeen.flatMap(Timestamp.parse) }.min()
     }
 }
 

@@ -1,5 +1,9 @@
 import CLibGit2
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `gate --ledger-refs`: ledger entries pushed to `refs/drift/<host>/<id>` of the upstream
 /// repository. Each ref's ledger commit (see `LedgerCommit`) is read into the files an

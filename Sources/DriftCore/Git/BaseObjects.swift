@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The bare repository baked into MDIR (`base.git`): the base commit and every object
 /// of its tree, nothing else, so the container needs neither network nor `.git`.
@@ -12,7 +16,7 @@ public enum BaseObjects {
     public static func bake(from src: GitRepository, commit: ObjectID, into path: String) throws {
         if FileManager.default.fileExists(atPath: path) {
             do { try FileManager.default.removeItem(atPath: path) } catch {
-                throw DriftError("\(path): cannot replace the old base repository: \(error.localizedDescription)")
+                throw DriftError("\(path): cannot replace the old base repository: \(errorText(error))")
             }
         }
         let dst = try GitRepository(initBare: path)

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Builds the drifted tree: the base tree with the code drift applied. Only code-class,
 /// non-secret paths enter it; config, data and secret content never does.

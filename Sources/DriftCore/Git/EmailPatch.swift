@@ -1,5 +1,9 @@
 import CLibGit2
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 extension GitRepository {
     /// An mbox message of a commit that `git am` applies on its (single) parent.
@@ -53,21 +57,31 @@ extension GitRepository {
     static func split(_ message: String) -> (String, String) {
         let lines = message.split(separator: "\n", omittingEmptySubsequences: false)
         var i = 0
-        while i < lines.count && lines[i].trimmingCharacters(in: .whitespaces).isEmpty { i += 1 }
+        while i < lines.count && lines[i].trimmingSpaces().isEmpty { i += 1 }
         var subject: [String] = []
-        while i < lines.count && !lines[i].trimmingCharacters(in: .whitespaces).isEmpty {
-            subject.append(lines[i].trimmingCharacters(in: .whitespaces))
+        while i < lines.count && !lines[i].trimmingSpaces().isEmpty {
+            subject.append(lines[i].trimmingSpaces())
             i += 1
         }
-        while i < lines.count && lines[i].trimmingCharacters(in: .whitespaces).isEmpty { i += 1 }
+        while i < lines.count && lines[i].trimmingSpaces().isEmpty { i += 1 }
         return (subject.joined(separator: " "), lines[i...].joined(separator: "\n"))
     }
 
     static func rfc2822(_ d: Date, offsetMinutes: Int) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(secondsFromGMT: offsetMinutes * 60)
-        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
-        return f.string(from: d)
+        // EEE, dd MMM yyyy HH:mm:ss Z in the C locale, by hand: DateFormatter needs ICU.
+        var t = time_t(d.timeIntervalSince1970.rounded(.down)) + time_t(offsetMinutes * 60)
+        var tm = tm()
+        gmtime_r(&t, &tm)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let off = abs(offsetMinutes)
+        let zone = (offsetMinutes < 0 ? "-" : "+") + two(Int32(off / 60)) + two(Int32(off % 60))
+        return "\(days[Int(tm.tm_wday)]), \(two(tm.tm_mday)) \(months[Int(tm.tm_mon)]) \(tm.tm_year + 1900) "
+            + "\(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec)) \(zone)"
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif

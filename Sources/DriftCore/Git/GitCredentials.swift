@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What a push may authenticate with and whom it trusts — from the environment or a
 /// credential file. Secrets are handed to libgit2 only inside its callbacks and scrubbed
@@ -37,14 +41,14 @@ public struct GitCredentials: Sendable {
         guard let file else { return c }
         let text = String(decoding: try readWholeFile(file, limit: 64 << 10), as: UTF8.self)
         for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimmingSpaces()
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             // Never echo the line: it may hold a secret.
             guard let eq = trimmed.firstIndex(of: "=") else {
                 throw DriftError("\(file): line \(n + 1) is not key=value")
             }
-            let key = trimmed[..<eq].trimmingCharacters(in: .whitespaces)
-            let value = trimmed[trimmed.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            let key = trimmed[..<eq].trimmingSpaces()
+            let value = trimmed[trimmed.index(after: eq)...].trimmingSpaces()
             switch key {
             case "username": c.username = value
             case "password": c.password = value
@@ -67,9 +71,10 @@ public struct GitCredentials: Sendable {
     public func scrub(_ text: String) -> String {
         var out = text
         for s in secrets {
-            out = out.replacingOccurrences(of: s, with: "***")
-            if let pct = s.addingPercentEncoding(withAllowedCharacters: .alphanumerics), pct != s {
-                out = out.replacingOccurrences(of: pct, with: "***")
+            out = out.replacing(s, with: "***")
+            let pct = s.percentEncodingNonAlphanumerics()
+            if pct != s {
+                out = out.replacing(pct, with: "***")
             }
         }
         return out

@@ -1,5 +1,9 @@
 import CLibGit2
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A change to apply to a tree (`git_tree_create_updated`).
 public struct TreeUpdate: Sendable {
@@ -30,7 +34,7 @@ public struct GitPerson: Sendable, Equatable {
         guard let lt = s.firstIndex(of: "<"), let gt = s.lastIndex(of: ">"), lt < gt else {
             throw DriftError("--author \(PathBytes.display(text: s)): expected \"Name <email>\"")
         }
-        let name = s[..<lt].trimmingCharacters(in: .whitespaces)
+        let name = s[..<lt].trimmingSpaces()
         let email = String(s[s.index(after: lt)..<gt])
         guard !name.isEmpty, !email.isEmpty, !email.contains("<"),
               !s.unicodeScalars.contains(where: CommitText.isControl) else {

@@ -1,5 +1,9 @@
 import CLibGit2
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// State shared with libgit2's C callbacks during one push.
 private final class PushContext {
@@ -31,7 +35,7 @@ struct RemoteURL {
 
     /// `scheme://[user[:pass]@]host[:port]/path`, or scp-like `[user@]host:path` (ssh).
     init(_ url: String) {
-        if let r = url.range(of: "://") {
+        if let r = url.firstRange(of: "://") {
             scheme = String(url[..<r.lowerBound]).lowercased()
             var authority = String(url[r.upperBound...].prefix { $0 != "/" })
             if let at = authority.lastIndex(of: "@") {
@@ -188,7 +192,7 @@ extension GitRepository {
     static func remoteReason(_ text: String) -> String {
         let lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" })
             .map { String($0.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.map(Character.init)) }
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
         return String(lines.suffix(5).joined(separator: "; ").prefix(500))
     }
 
@@ -307,7 +311,7 @@ extension PushContext {
 
 /// A URL with any `user:password@` removed, for messages.
 public func redact(_ url: String) -> String {
-    guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@") else { return url }
+    guard let scheme = url.firstRange(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@") else { return url }
     return String(url[..<scheme.upperBound]) + "***@" + String(url[url.index(after: at)...])
 }
 

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The journal: every distinct drift state seen, as a chain of snapshot commits in a
 /// bare repository under the state dir (`journal.git`, objects of the base borrowed from

@@ -1,5 +1,9 @@
 import CCrypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// An OpenSSH `known_hosts` file, read the way `ssh` reads it: plain host patterns
 /// (comma-separated, `*`/`?` wildcards, `!` negation), hashed `|1|salt|hmac` entries,
@@ -143,7 +147,7 @@ public struct KnownHosts: Sendable {
     public static func fingerprint(_ blob: [UInt8]) -> String {
         guard let d = try? SHA256Hasher.digest(blob) else { return "" }
         let b64 = Data(d.bytes).base64EncodedString()
-        return "SHA256:" + b64.replacingOccurrences(of: "=", with: "")
+        return "SHA256:" + b64.replacingEvery("=", with: "")
     }
 }
 

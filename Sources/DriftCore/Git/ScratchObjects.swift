@@ -1,5 +1,9 @@
 import CLibGit2
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 extension GitRepository {
     /// A throwaway repository that is only an object store: `DIR/objects/pack` for packs

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One path of a journal snapshot, as written in its commit message:
 /// `Drift-Entry: <change> <class> <first-seen> <escaped path> <flags>`.
@@ -22,7 +26,7 @@ public struct SnapshotEntry: Sendable, Equatable {
             detail = c.secretContent || reason == DriftTreeBuilder.secretContent ? "secret-content" : "secret"
         } else {
             detail = "hash-only:\(c.new?.digest?.hex ?? "deleted")"
-            if let r = reason, r != c.fileClass.rawValue { detail += ":" + r.replacingOccurrences(of: " ", with: "_") }
+            if let r = reason, r != c.fileClass.rawValue { detail += ":" + r.replacingEvery(" ", with: "_") }
         }
     }
 
@@ -48,13 +52,13 @@ public struct SnapshotEntry: Sendable, Equatable {
 
     /// A line for people: what changed and why it is (not) in the patch.
     public var humanLine: String {
-        var s = "  \(change.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0))\(PathBytes.display(path))  (\(fileClass.rawValue), first seen \(firstSeen))"
+        var s = "  \(change.rawValue.padded(to: 9))\(PathBytes.display(path))  (\(fileClass.rawValue), first seen \(firstSeen))"
         if detail == "secret" || detail == "secret-content" {
             s += detail == "secret" ? " content withheld: secret" : " content withheld: secret content"
         } else if detail.hasPrefix("hash-only:") {
             let parts = detail.split(separator: ":")
             s += " sha256 \(parts.count > 1 ? String(parts[1]) : "?")"
-            if parts.count > 2 { s += ", \(parts[2].replacingOccurrences(of: "_", with: " "))" }
+            if parts.count > 2 { s += ", \(parts[2].replacingEvery("_", with: " "))" }
         }
         return s
     }
@@ -91,7 +95,7 @@ public struct SnapshotPip: Sendable {
         let c = change
         // Names, versions, URLs and file names come from site-packages metadata: quoted as names.
         let q = { (t: String) in PathBytes.display(text: t) }
-        let change = c.change.padding(toLength: 11, withPad: " ", startingAt: 0)
+        let change = c.change.padded(to: 11)
         var s = "  " + change + (c.name.map(q) ?? "(files no RECORD owns)")
         if let f = c.from, let t = c.to, f != t {
             s += " \(q(f)) -> \(q(t))"

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A non-negative decimal number of at most 18 digits, read without making a String.
 private func decimal(_ digits: ArraySlice<UInt8>) -> Int64? {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The manifest directory (MDIR) baked into the image: `manifest.txt`, `policy.yaml`,
 /// `base.git/` and, when recorded, `pip.json`; see docs/manifest-format.md.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A version as PEP 440 defines it, ordered as `packaging.version.Version` orders them:
 /// epoch, release (trailing zeros ignored), then dev < pre < final < post, local last.
@@ -27,21 +31,19 @@ public struct PEP440Version: Comparable, Sendable, CustomStringConvertible {
 
     public var description: String { text }
 
-    private static let pattern: NSRegularExpression? = try? NSRegularExpression(pattern: """
+    // A `Regex` built once; it is immutable, so sharing it between threads is safe.
+    nonisolated(unsafe) private static let pattern: Regex<AnyRegexOutput>? = (try? Regex("""
         ^\\s*v?(?:(?:(?<epoch>[0-9]+)!)?(?<release>[0-9]+(?:\\.[0-9]+)*)\
         (?<pre>[-_\\.]?(?<prel>alpha|a|beta|b|preview|pre|c|rc)[-_\\.]?(?<pren>[0-9]+)?)?\
         (?<post>(?:-(?<postn1>[0-9]+))|(?:[-_\\.]?(?<postl>post|rev|r)[-_\\.]?(?<postn2>[0-9]+)?))?\
         (?<dev>[-_\\.]?(?<devl>dev)[-_\\.]?(?<devn>[0-9]+)?)?)\
         (?:\\+(?<local>[a-z0-9]+(?:[-_\\.][a-z0-9]+)*))?\\s*$
-        """, options: [.caseInsensitive])
+        """))?.ignoresCase()
 
     public init?(_ s: String) {
-        guard let re = Self.pattern,
-              let m = re.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) else { return nil }
+        guard let re = Self.pattern, let m = try? re.wholeMatch(in: s) else { return nil }
         func g(_ name: String) -> String? {
-            let r = m.range(withName: name)
-            guard r.location != NSNotFound, let rr = Range(r, in: s) else { return nil }
-            return String(s[rr]).lowercased()
+            m.output[name]?.substring.map { String($0).lowercased() }
         }
         text = s
         epoch = g("epoch").flatMap { Int($0) } ?? 0

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The pip baseline baked at image build time (`pip.json`, pinned in the manifest):
 /// every distribution of each site-packages with its RECORD, the files no RECORD owns,
@@ -51,7 +55,7 @@ public struct PipBaseline: Codable, Sendable {
             throw DriftError("\(f): pip baseline does not match the SHA-256 pinned in the manifest")
         }
         do { return try JSONDecoder().decode(PipBaseline.self, from: Data(bytes)) } catch {
-            throw DriftError("\(f): pip baseline is not valid (\(error.localizedDescription))")
+            throw DriftError("\(f): pip baseline is not valid (\(errorText(error)))")
         }
     }
 }

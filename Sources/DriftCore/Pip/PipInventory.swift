@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One installed distribution as its metadata directory describes it.
 public struct InstalledDistribution: Codable, Sendable, Equatable {
@@ -142,15 +146,15 @@ public enum PipInventory {
         }
         let files = try RecordFile.parse(try metadata(reader, m + "RECORD", limit: 64 << 20), file: full + "/RECORD")
         let installer = (try? metadata(reader, m + "INSTALLER", limit: 1 << 20)).map {
-            String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            String(decoding: $0, as: UTF8.self).trimmingWhitespace()
         }
         var url: String?, editable = false
         if let du = try? metadata(reader, m + "direct_url.json", limit: 1 << 20) {
-            guard let obj = (try? JSONSerialization.jsonObject(with: Data(du))) as? [String: Any] else {
+            guard let direct = try? JSONDecoder().decode(DirectURL.self, from: Data(du)) else {
                 throw DriftError("\(full)/direct_url.json: not valid JSON")
             }
-            url = obj["url"] as? String
-            editable = ((obj["dir_info"] as? [String: Any])?["editable"] as? Bool) ?? false
+            url = direct.url
+            editable = direct.editable
         }
         return InstalledDistribution(name: normalizedDistributionName(name), version: version, installer: installer,
                                      metadataDir: metadataDir, url: url, editable: editable, files: files)
@@ -170,5 +174,22 @@ public enum PipInventory {
         }
         return InstalledDistribution(name: normalizedDistributionName(name), version: version, installer: nil,
                                      metadataDir: metadataDir, url: nil, editable: false, files: files)
+    }
+}
+
+/// PEP 610 `direct_url.json`: only `url` and `dir_info.editable` matter; wrong types read as absent.
+private struct DirectURL: Decodable {
+    let url: String?
+    let editable: Bool
+    private enum Keys: String, CodingKey {
+        case url
+        case dirInfo = "dir_info"
+        case editable
+    }
+    init(from d: Decoder) throws {
+        let c = try d.container(keyedBy: Keys.self)
+        url = try? c.decodeIfPresent(String.self, forKey: .url)
+        let info = try? c.nestedContainer(keyedBy: Keys.self, forKey: .dirInfo)
+        editable = ((try? info?.decodeIfPresent(Bool.self, forKey: .editable)) ?? nil) ?? false
     }
 }

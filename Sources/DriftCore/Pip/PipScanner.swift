@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Compares each baked site-packages with what is installed now: installs, removals,
 /// upgrades and downgrades (PEP 440), editable installs, files whose RECORD hash no

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One line of a wheel's RECORD: `path,sha256=<urlsafe-b64-nopad>,size`.
 public struct RecordEntry: Codable, Sendable, Equatable {
@@ -127,8 +131,8 @@ public enum CoreMetadata {
         for raw in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
             let line = String(decoding: raw.last == 0x0D ? raw.dropLast() : raw, as: UTF8.self)
             if line.isEmpty { break } // headers end at the first blank line
-            if name == nil, line.hasPrefix("Name:") { name = line.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines) }
-            if version == nil, line.hasPrefix("Version:") { version = line.dropFirst(8).trimmingCharacters(in: .whitespacesAndNewlines) }
+            if name == nil, line.hasPrefix("Name:") { name = line.dropFirst(5).trimmingWhitespace() }
+            if version == nil, line.hasPrefix("Version:") { version = line.dropFirst(8).trimmingWhitespace() }
         }
         guard let n = name, !n.isEmpty else { throw DriftError("\(file): metadata has no Name") }
         guard let v = version, !v.isEmpty else { throw DriftError("\(file): metadata has no Version") }

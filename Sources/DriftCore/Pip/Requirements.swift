@@ -7,7 +7,7 @@ public enum Requirements {
         for line in text.split(whereSeparator: \.isNewline) {
             guard let (name, spec) = requirement(line) else { continue }
             if spec.hasPrefix("==") && !spec.contains(",") {
-                out[name] = String(spec.dropFirst(2)).trimmingCharacters(in: .whitespaces)
+                out[name] = String(spec.dropFirst(2)).trimmingSpaces()
             }
         }
         return out
@@ -16,15 +16,15 @@ public enum Requirements {
     /// (normalised name, version spec) of a requirement line; nil for comments, options, URLs.
     static func requirement(_ raw: Substring) -> (String, String)? {
         var line = raw
-        if let hash = line.range(of: " #") ?? line.range(of: "\t#") { line = line[..<hash.lowerBound] }
-        let t = line.trimmingCharacters(in: .whitespaces)
+        if let hash = line.firstRange(of: " #") ?? line.firstRange(of: "\t#") { line = line[..<hash.lowerBound] }
+        let t = line.trimmingSpaces()
         guard let first = t.unicodeScalars.first, first.properties.isAlphabetic || ("0"..."9").contains(first) else { return nil }
         let nameEnd = t.firstIndex { !($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") } ?? t.endIndex
         let name = normalizedDistributionName(String(t[..<nameEnd]))
         var rest = t[nameEnd...]
         if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") { rest = rest[rest.index(after: close)...] }
         if let semi = rest.firstIndex(of: ";") { rest = rest[..<semi] }
-        return (name, rest.trimmingCharacters(in: .whitespaces))
+        return (name, rest.trimmingSpaces())
     }
 
     /// Applies pip drift to a requirements file's text.
@@ -81,7 +81,7 @@ public enum Requirements {
 
     /// Keeps a trailing comment when a pin line is rewritten.
     private static func replacePin(_ line: String, with pin: String) -> String {
-        guard let r = line.range(of: " #") ?? line.range(of: "\t#") else { return pin }
+        guard let r = line.firstRange(of: " #") ?? line.firstRange(of: "\t#") else { return pin }
         // Keep the comment and the exact spacing before it.
         var start = r.lowerBound
         while start > line.startIndex, line[line.index(before: start)].isWhitespace { start = line.index(before: start) }

@@ -157,12 +157,12 @@ public struct Policy: Sendable {
 
     /// Parses `16MiB`, `512KiB`, `1G`, `1048576`.
     static func parseSize(_ s: String) -> Int64? {
-        let t = s.trimmingCharacters(in: .whitespaces)
+        let t = s.trimmingSpaces()
         let units: [(String, Int64)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10),
                                         ("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1000),
                                         ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10), ("B", 1)]
         for (u, m) in units where t.hasSuffix(u) {
-            guard let n = Int64(t.dropLast(u.count).trimmingCharacters(in: .whitespaces)), n >= 0 else { return nil }
+            guard let n = Int64(t.dropLast(u.count).trimmingSpaces()), n >= 0 else { return nil }
             // Checked: 9999999999GiB is an error, not a trap.
             let (v, overflow) = n.multipliedReportingOverflow(by: m)
             return overflow ? nil : v
@@ -172,4 +172,8 @@ public struct Policy: Sendable {
     }
 }
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif

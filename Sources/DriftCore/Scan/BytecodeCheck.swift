@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Bytecode is code: a `__pycache__/<module>.<tag>[.opt-N].pyc` that Python would load in
 /// place of its source is verified, not ignored (docs/threat-model.md, policies/README.md).
@@ -203,22 +207,62 @@ public struct BytecodeCheck {
 
     /// Runs `exe -I -S -B -c script` with `input` on stdin; its stdout, or nil on failure.
     static func run(_ exe: String, _ script: String, _ input: [UInt8]) -> [UInt8]? {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = ["-I", "-S", "-B", "-c", script]
-        p.environment = ["PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8"]
-        let inPipe = Pipe(), outPipe = Pipe()
-        p.standardInput = inPipe
-        p.standardOutput = outPipe
-        p.standardError = FileHandle.nullDevice
+        // posix_spawn, not Foundation.Process (full Foundation; the dist binary has Essentials).
+        var inFds: [Int32] = [-1, -1]
+        var outFds: [Int32] = [-1, -1]
+        guard pipe(&inFds) == 0 else { return nil }
+        guard pipe(&outFds) == 0 else {
+            close(inFds[0])
+            close(inFds[1])
+            return nil
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, inFds[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, outFds[1], 1)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        for fd in inFds + outFds { posix_spawn_file_actions_addclose(&actions, fd) }
+        let args: [String] = [exe, "-I", "-S", "-B", "-c", script]
+        let vars: [String] = ["PATH=/usr/bin:/bin", "LC_ALL=C.UTF-8"]
+        let argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = vars.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid = pid_t()
+        let rc = posix_spawn(&pid, exe, &actions, nil, argv, envp)
+        close(inFds[0])
+        close(outFds[1])
+        guard rc == 0 else {
+            close(inFds[1])
+            close(outFds[0])
+            return nil
+        }
         // The verifier reads all of stdin before it writes: no deadlock writing first. A
         // child that dies early must give EPIPE, not kill drift.
         signal(SIGPIPE, SIG_IGN)
-        do { try p.run() } catch { return nil }
-        try? inPipe.fileHandleForWriting.write(contentsOf: Data(input))
-        try? inPipe.fileHandleForWriting.close()
-        let data = outPipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return p.terminationStatus == 0 ? Array(data) : nil
+        var sent = 0
+        while sent < input.count {
+            let n = input[sent...].withUnsafeBytes { write(inFds[1], $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            sent += n
+        }
+        close(inFds[1])
+        var data: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(outFds[0], $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            data += buf[0..<n]
+        }
+        close(outFds[0])
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        return (status & 0x7f) == 0 && (status >> 8) & 0xff == 0 ? data : nil
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What the state dir remembers between scans: when each drifted path was first seen,
 /// and the last scan's summary (docs/state.md).
@@ -81,7 +85,7 @@ public struct StateDirectory: Sendable {
         let bytes = try readWholeFile(f, limit: 256 << 20, followSymlinks: false)
         let s: DriftState
         do { s = try JSONDecoder().decode(DriftState.self, from: Data(bytes)) } catch {
-            throw DriftError("\(f): state file is damaged (\(error.localizedDescription)); move it aside to start afresh")
+            throw DriftError("\(f): state file is damaged (\(errorText(error))); move it aside to start afresh")
         }
         guard s.schema == DriftState.schema else { throw DriftError("\(f): unsupported state schema '\(s.schema)'") }
         guard s.commit == commit else {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The kinds of file drift.
 public enum ChangeKind: String, Sendable, Codable, CaseIterable {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The human format of a scan report: grouped by class, with counts.
 public enum ReportText {
@@ -23,7 +27,7 @@ public enum ReportText {
             if items.isEmpty { continue }
             out += "\n" + paint("\(cls.rawValue) (\(items.count))", "1") + "\n"
             for f in items {
-                var line = "  \(f.change.padding(toLength: 8, withPad: " ", startingAt: 0)) \(name(f.path, f.pathBytes))"
+                var line = "  \(f.change.padded(to: 8)) \(name(f.path, f.pathBytes))"
                 switch f.change {
                 case "mode": line += "  \(f.oldMode ?? "?") -> \(f.newMode ?? "?")"
                 case "type": line += "  \(f.oldType ?? "?") -> \(f.newType ?? "?")"
@@ -45,7 +49,7 @@ public enum ReportText {
                 let pname = p.name.map { PathBytes.display(text: $0) } ?? "(unowned)"
                 let from = p.from.map { PathBytes.display(text: $0) } ?? ""
                 let to = p.to.map { "-> " + PathBytes.display(text: $0) } ?? ""
-                let change = p.change.padding(toLength: 10, withPad: " ", startingAt: 0)
+                let change = p.change.padded(to: 10)
                 out += "  \(change) \(pname) \(from) \(to)\(p.allowed ? " [allowed]" : "")\n"
             }
         }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The scan's JSON report, schema `drift.scan/1` (docs/report-format.md).
 ///

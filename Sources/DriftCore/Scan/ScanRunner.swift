@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
 
 /// A whole `drift scan`: load and verify MDIR, scan, keep first-seen times, update the
 /// stat cache and the journal, build the report. Writes only under the state dir.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Per-path stat and hash from earlier scans, so an unchanged file is never reopened.
 ///

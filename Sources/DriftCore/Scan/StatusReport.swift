@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `drift status`: one screen for a person on the instance, from the state dir alone
 /// (no scan, no lock): base commit, last scan, drift items with age and deadline, exports.
@@ -36,7 +40,7 @@ public enum StatusReport {
         out += "\n\(st.items.count) drifted path\(st.items.count == 1 ? "" : "s"):\n"
         for i in st.items {
             let first = Timestamp.parse(i.firstSeen)
-            var line = "  \(i.change.padding(toLength: 9, withPad: " ", startingAt: 0))\((i.fileClass ?? "").padding(toLength: 7, withPad: " ", startingAt: 0)) "
+            var line = "  \(i.change.padded(to: 9))\((i.fileClass ?? "").padded(to: 7)) "
             line += PathBytes.unescape(i.path.utf8).map(PathBytes.display) ?? PathBytes.display(text: i.path)
             if let first {
                 line += "  age \(age(now.timeIntervalSince(first)))"

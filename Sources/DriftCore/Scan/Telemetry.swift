@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What a cron run leaves behind for operators: a JSON log line and Prometheus metrics.
 public enum Telemetry {
@@ -50,7 +54,7 @@ public enum Telemetry {
     /// The Prometheus text exposition format, for node_exporter's textfile collector.
     public static func metrics(_ r: ScanReport, durationSeconds: Double, now: Date) -> String {
         func esc(_ s: String) -> String {
-            s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+            s.replacingEvery("\\", with: "\\\\").replacingEvery("\"", with: "\\\"").replacingEvery("\n", with: "\\n")
         }
         func num(_ d: Double) -> String { d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d) }
         var out = ""

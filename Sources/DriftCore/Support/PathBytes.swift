@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Helpers for paths held as raw bytes. Paths are never normalised: two names that
 /// differ in any byte are two files, whatever Unicode says.

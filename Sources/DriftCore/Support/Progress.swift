@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -24,7 +29,6 @@ public final class ProgressCounters: Sendable {
 /// One self-rewriting progress line on stderr while files are hashed — only when stderr is
 /// a terminal (never on a pipe, in a log, or under cron) and `NO_PROGRESS` is unset.
 public final class Progress: @unchecked Sendable {
-    private let thread: Thread
     private let stopped = Atomic<Bool>(false)
     private let started = Date()
 
@@ -36,9 +40,8 @@ public final class Progress: @unchecked Sendable {
 
     private init() {
         let box = Box()
-        thread = Thread { box.progress?.loop() }
         box.progress = self
-        thread.start()
+        DispatchQueue.global(qos: .utility).async { box.progress?.loop() }
     }
 
     private final class Box: @unchecked Sendable { weak var progress: Progress? }
@@ -53,8 +56,9 @@ public final class Progress: @unchecked Sendable {
             if tf == 0 || stopped.load(ordering: .relaxed) { continue }
             let secs = max(0.001, Date().timeIntervalSince(started))
             let eta = f > 0 ? Double(tf - f) * secs / Double(f) : 0
-            Output.stderr(String(format: "\r\u{1B}[Khashing %d/%d files, %.1f MB, %.0f MB/s, ETA %.0fs",
-                                 f, tf, Double(b) / 1e6, Double(b) / secs / 1e6, max(0, eta)))
+            let mb = (Double(b) / 1e5).rounded() / 10
+            let rate = Int((Double(b) / secs / 1e6).rounded())
+            Output.stderr("\r\u{1B}[Khashing \(f)/\(tf) files, \(mb) MB, \(rate) MB/s, ETA \(Int(max(0, eta).rounded()))s")
             shown = true
         }
         if shown { Output.stderr("\r\u{1B}[K") }

@@ -1,0 +1,9 @@
+#ifndef DRIFT_BUILD_INFO_H
+#define DRIFT_BUILD_INFO_H
+/* scripts/dist.sh passes -Xcc -DDRIFT_GIT_COMMIT='"<sha>"'; a plain `swift build` has none. */
+#ifdef DRIFT_GIT_COMMIT
+static inline const char *drift_git_commit(void) { return DRIFT_GIT_COMMIT; }
+#else
+static inline const char *drift_git_commit(void) { return ""; }
+#endif
+#endif
