@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Bytecode in site-packages is code too: RECORD lists `.pyc` files without a hash, so a
 /// pyc that keeps its source's 16-byte header but holds other code would run unseen. Each

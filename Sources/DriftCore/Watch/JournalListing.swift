@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The journal's latest snapshots for `drift status`: proof that a drift state existed even
 /// when the workspace is clean again (an edit tried and reverted between two cron ticks).

@@ -1,7 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// "Scan these paths": compares only the paths of a scope with the manifest — through the
 /// same `Scanner`, so classes, hashes and the stat cache behave exactly as in a full scan —

@@ -1,7 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `SDIR/watch.json`: what a running `drift watch` tells `drift status` (docs/state.md).
 /// Written by the watcher alone (it holds `SDIR/watch.lock`), atomically, never under the state lock.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What `drift watch` adds to the scan's `--log` lines and `--metrics` file.
 public enum WatchTelemetry {

@@ -1,7 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `drift watch`: a first full scan, then inotify on every non-ignored workspace directory
 /// and on site-packages; settled paths are rescanned alone and recorded exactly as `scan`
