@@ -27,12 +27,12 @@ struct Run {
 }
 
 /// Runs a program with a timeout; the child gets no stdin.
+///
+/// posix_spawn + poll + waitpid on this thread, not Foundation's `Process`: under load (and
+/// under AddressSanitizer) `Process` could miss a child's exit when every Dispatch worker was
+/// busy, leaving a zombie and a test that never returned.
 @discardableResult
 func run(_ argv: [String], cwd: String? = nil, env: [String: String] = [:], timeout: TimeInterval = 120) throws -> Run {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: argv[0].hasPrefix("/") ? argv[0] : "/usr/bin/env")
-    p.arguments = argv[0].hasPrefix("/") ? Array(argv.dropFirst()) : argv
-    if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
     var e = ProcessInfo.processInfo.environment
     e["NO_COLOR"] = "1"
     e["GIT_AUTHOR_NAME"] = "Test"
@@ -40,39 +40,84 @@ func run(_ argv: [String], cwd: String? = nil, env: [String: String] = [:], time
     e["GIT_COMMITTER_NAME"] = "Test"
     e["GIT_COMMITTER_EMAIL"] = "test@example.com"
     for (k, v) in env { e[k] = v }
-    p.environment = e
-    let outPipe = Pipe(), errPipe = Pipe()
-    p.standardOutput = outPipe
-    p.standardError = errPipe
-    p.standardInput = FileHandle.nullDevice
-    try p.run()
-    let outData = LockedData(), errData = LockedData()
-    let g = DispatchGroup()
-    for (pipe, sink) in [(outPipe, outData), (errPipe, errData)] {
-        g.enter()
-        DispatchQueue.global().async {
-            sink.set(pipe.fileHandleForReading.readDataToEndOfFile())
-            g.leave()
+    let path = argv[0].hasPrefix("/") ? argv[0] : "/usr/bin/env"
+    let args = argv[0].hasPrefix("/") ? argv : ["/usr/bin/env"] + argv
+    var outFds: [Int32] = [-1, -1]
+    var errFds: [Int32] = [-1, -1]
+    guard pipe2(&outFds, O_CLOEXEC) == 0 else { throw DriftError("pipe2 failed") }
+    guard pipe2(&errFds, O_CLOEXEC) == 0 else {
+        close(outFds[0])
+        close(outFds[1])
+        throw DriftError("pipe2 failed")
+    }
+    var fa = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&fa)
+    defer { posix_spawn_file_actions_destroy(&fa) }
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_adddup2(&fa, outFds[1], 1)
+    posix_spawn_file_actions_adddup2(&fa, errFds[1], 2)
+    if let cwd { posix_spawn_file_actions_addchdir_np(&fa, cwd) }
+    var attr = posix_spawnattr_t()
+    posix_spawnattr_init(&attr)
+    defer { posix_spawnattr_destroy(&attr) }
+    // The child starts with no blocked signals and default handlers, whatever this process has.
+    var none = sigset_t()
+    sigemptyset(&none)
+    posix_spawnattr_setsigmask(&attr, &none)
+    var all = sigset_t()
+    sigfillset(&all)
+    sigdelset(&all, SIGKILL)
+    sigdelset(&all, SIGSTOP)
+    posix_spawnattr_setsigdefault(&attr, &all)
+    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    let cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+    let cEnv: [UnsafeMutablePointer<CChar>?] = e.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer {
+        for p in cArgs { free(p) }
+        for p in cEnv { free(p) }
+    }
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, path, &fa, &attr, cArgs, cEnv)
+    close(outFds[1])
+    close(errFds[1])
+    guard rc == 0 else {
+        close(outFds[0])
+        close(errFds[0])
+        throw DriftError("cannot start \(path): \(String(cString: strerror(rc)))")
+    }
+    var collected: [Int32: [UInt8]] = [outFds[0]: [], errFds[0]: []]
+    var open = [outFds[0], errFds[0]]
+    let deadline = Date().addingTimeInterval(timeout)
+    var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    var timedOut = false
+    while !open.isEmpty {
+        let left = deadline.timeIntervalSinceNow
+        if left <= 0 {
+            timedOut = true
+            break
+        }
+        var pfds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        let n = poll(&pfds, nfds_t(pfds.count), Int32(min(left, 1) * 1000) + 1)
+        if n < 0 && errno != EINTR { break }
+        for p in pfds where p.revents != 0 {
+            let got = buffer.withUnsafeMutableBytes { read(p.fd, $0.baseAddress, $0.count) }
+            if got > 0 {
+                collected[p.fd, default: []] += buffer[0..<got]
+            } else if got == 0 || (errno != EINTR && errno != EAGAIN) {
+                close(p.fd)
+                open.removeAll { $0 == p.fd }
+            }
         }
     }
-    let deadline = Date().addingTimeInterval(timeout)
-    while p.isRunning && Date() < deadline { usleep(10_000) }
-    if p.isRunning {
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
-        throw DriftError("timed out after \(timeout)s: \(argv.joined(separator: " "))")
-    }
-    p.waitUntilExit()
-    g.wait()
-    return Run(code: p.terminationStatus, out: String(decoding: outData.get(), as: UTF8.self),
-               err: String(decoding: errData.get(), as: UTF8.self))
-}
-
-final class LockedData: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    func set(_ d: Data) { lock.lock(); data = d; lock.unlock() }
-    func get() -> Data { lock.lock(); defer { lock.unlock() }; return data }
+    if timedOut { kill(pid, SIGKILL) }
+    for fd in open { close(fd) }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    if timedOut { throw DriftError("timed out after \(timeout)s: \(argv.joined(separator: " "))") }
+    // Like Process.terminationStatus: the exit code, or the signal that ended the child.
+    let code = status & 0x7f == 0 ? (status >> 8) & 0xff : status & 0x7f
+    return Run(code: code, out: String(decoding: collected[outFds[0]] ?? [], as: UTF8.self),
+               err: String(decoding: collected[errFds[0]] ?? [], as: UTF8.self))
 }
 
 /// Runs a shell snippet, failing the test on a non-zero exit.
