@@ -1,4 +1,4 @@
-.PHONY: demo test bench bench-medium bench-ledger-refs
+.PHONY: demo test bench bench-medium bench-ledger-refs bench-fleet
 demo:
 	./scripts/demo.sh
 test:
@@ -9,3 +9,6 @@ bench-medium:
 	./scripts/setup.sh && python3 bench/run.py --sizes medium
 bench-ledger-refs:
 	./scripts/setup.sh && python3 bench/ledger_refs.py --refs 1000,10000
+bench-fleet:
+	./scripts/setup.sh && swift build -c release && \
+	  python3 bench/gen_fleet.py --hosts 100,1000,10000 --work /tmp/drift-bench-fleet --gate .build/release/drift
