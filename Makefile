@@ -1,4 +1,4 @@
-.PHONY: demo test bench bench-medium bench-ledger-refs bench-watch dist
+.PHONY: demo test bench bench-medium bench-ledger-refs bench-watch bench-fleet dist
 demo:
 	./scripts/demo.sh
 test:
@@ -13,3 +13,6 @@ bench-ledger-refs:
 	./scripts/setup.sh && python3 bench/ledger_refs.py --refs 1000,10000
 bench-watch:
 	./scripts/setup.sh && python3 bench/watch.py
+bench-fleet:
+	./scripts/setup.sh && swift build -c release && \
+	  python3 bench/gen_fleet.py --hosts 100,1000,10000 --work /tmp/drift-bench-fleet --gate .build/release/drift

@@ -70,6 +70,14 @@ public struct Gate {
         let headTree = try upstream.treeOf(commit: head)
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
+        // One walk of REV's history serves every entry: its commit ids (is a base in it?) and
+        // its Drift-Id trailers (only a commit's trailer block counts, never a line of a body).
+        var history = Set<ObjectID>()
+        var trailerIDs = Set<String>()
+        for (id, m) in try upstream.commitsAndMessages(from: head) {
+            history.insert(id)
+            for t in Trailers(m).values("Drift-Id") { trailerIDs.insert(t.trimmingSpaces()) }
+        }
         var entries: [LedgerEntry] = []
         // Read and validate every entry before judging any: one hostile entry fails the run.
         if let ledger {
@@ -77,17 +85,15 @@ public struct Gate {
             guard stat(ledger, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
                 throw DriftError("\(ledger): ledger directory not found")
             }
-            let reader = LedgerReader(ledger: canonicalPath(ledger) ?? ledger, upstream: upstream, scratchDir: scratch.path, rev: head)
+            var reader = LedgerReader(ledger: canonicalPath(ledger) ?? ledger, upstream: upstream,
+                                      scratchDir: scratch.path, rev: head)
+            reader.history = history
             entries += try reader.entryDirectories().enumerated().map { try reader.read($0.element, index: $0.offset) }
         }
         if let prefix = ledgerRefs {
-            let reader = LedgerReader(ledger: "", upstream: upstream, scratchDir: scratch.path, rev: head)
+            var reader = LedgerReader(ledger: "", upstream: upstream, scratchDir: scratch.path, rev: head)
+            reader.history = history
             entries += try reader.readRefs(prefix: prefix)
-        }
-        var trailerIDs = Set<String>()
-        // Only the trailer block of a commit in REV's history counts, never a line of a body.
-        for m in try upstream.messages(from: head) {
-            for id in Trailers(m).values("Drift-Id") { trailerIDs.insert(id.trimmingSpaces()) }
         }
         var results: [EntryResult] = []
         for e in entries {

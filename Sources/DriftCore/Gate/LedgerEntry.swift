@@ -34,6 +34,10 @@ public struct LedgerReader {
     public var upstream: GitRepository
     public var scratchDir: String
     public var rev: ObjectID
+    /// Every commit in REV's history, when the caller has walked it already (the gate walks
+    /// it once for trailers): "is the base in REV's history" is then a set lookup, not one
+    /// graph walk per entry. Nil: ask libgit2 per entry.
+    public var history: Set<ObjectID>?
 
     public init(ledger: String, upstream: GitRepository, scratchDir: String, rev: ObjectID) {
         self.ledger = ledger
@@ -78,7 +82,7 @@ public struct LedgerReader {
     func entry(name: String, bundle: [UInt8], patch: [UInt8]?, report: [UInt8]?, scratch scratchPath: String,
                _ bad: (String) -> DriftError) throws -> LedgerEntry {
         let (prereq, tip, id, packStart) = try parseHeader(bundle, bad)
-        guard try upstream.odb().contains(prereq), try upstream.isAncestor(prereq, of: rev) else {
+        guard try upstream.odb().contains(prereq), try inHistory(prereq) else {
             throw bad("its base \(prereq.hex) is not in the history of \(rev.hex)")
         }
         // Each entry gets its own scratch repository: a hostile pack cannot shadow another's objects.
@@ -103,7 +107,7 @@ public struct LedgerReader {
         let id = String(ref.split(separator: "/").last ?? "")
         guard (8...64).contains(id.count), id.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { throw bad("bad drift id '\(id)'") }
         let (message, base, changes) = try examine(tip, in: upstream, id: id, bad)
-        guard try upstream.isAncestor(base, of: rev) else { throw bad("its base \(base.hex) is not in the history of \(rev.hex)") }
+        guard try inHistory(base) else { throw bad("its base \(base.hex) is not in the history of \(rev.hex)") }
         let trailers = Self.trailers(message)
         let firstSeen = message.split(separator: "\n").compactMap { line -> Date? in
             guard let r = line.firstRange(of: "first seen ") else { return nil }
@@ -111,6 +115,12 @@ public struct LedgerReader {
         }.min()
         return LedgerEntry(name: ref, id: id, host: trailers["Drift-Host"] ?? "unknown", base: base, tip: tip,
                            firstSeen: firstSeen, changes: changes)
+    }
+
+    /// Whether `commit` is REV or one of its ancestors.
+    func inHistory(_ commit: ObjectID) throws -> Bool {
+        if let history { return history.contains(commit) }
+        return try upstream.isAncestor(commit, of: rev)
     }
 
     /// The checks bundles and refs share: a readable commit with exactly one parent (its

@@ -41,6 +41,22 @@ extension GitRepository {
         return out
     }
 
+    /// Every commit reachable from `tip`, with its message (one walk).
+    public func commitsAndMessages(from tip: ObjectID) throws -> [(ObjectID, String)] {
+        var walk: OpaquePointer?
+        try check(git_revwalk_new(&walk, pointer), "git_revwalk_new", path)
+        defer { git_revwalk_free(walk) }
+        var t = tip.oid
+        try check(git_revwalk_push(walk, &t), "git_revwalk_push", path)
+        var out: [(ObjectID, String)] = []
+        var id = git_oid()
+        while git_revwalk_next(&id, walk) == 0 {
+            let c = ObjectID(id)
+            out.append((c, try GitCommit(self, c).message))
+        }
+        return out
+    }
+
     /// The (mode, id) of the entry at `path` in a tree, nil when absent.
     public func entry(at path: [UInt8], inTree tree: ObjectID) throws -> (mode: String, id: ObjectID)? {
         let t = try GitTree(self, tree)
