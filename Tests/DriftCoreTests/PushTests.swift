@@ -296,15 +296,20 @@ struct PushTests {
     }
 
     @Test("""
-        fleet: 50 instances push distinct hotfixes over git daemon; gate --ledger-refs names every missing one with \
+        fleet: 50 instances push distinct hotfixes over ssh (real sshd, checked host key); gate --ledger-refs names every missing one with \
         its host, and passes once each is reconciled by git am of its ref's patch, by content, or by a waiver
         """)
     func fleet() throws {
         let p = try PushFixture()
         defer { p.dir.remove() }
-        let (daemon, base) = try Servers.gitDaemon(base: p.served, dir: p.dir.path)
-        defer { daemon.stop() }
-        let url = base + "/upstream.git"
+        let sdir = p.dir.sub("sshd")
+        try FileManager.default.createDirectory(atPath: sdir, withIntermediateDirectories: true)
+        let (sshd, port, user) = try Servers.sshd(dir: sdir)
+        defer { sshd.stop() }
+        let url = "ssh://\(user)@127.0.0.1:\(port)\(p.repo)"
+        let knownHosts = p.dir.sub("known_hosts")
+        try sh("ssh-keyscan -p \(port) -t ed25519 127.0.0.1 2>/dev/null > '\(knownHosts)' && test -s '\(knownHosts)'")
+        let sshEnv = ["DRIFT_GIT_SSH_KEY": sdir + "/client_key", "DRIFT_GIT_KNOWN_HOSTS": knownHosts]
         try p.moveUpstream()
         let n = 50
         let hotfix: @Sendable (Int) -> String = { i in "def fix_\(i)():\n    return \(i * 7919)\n" }
@@ -319,7 +324,8 @@ struct PushTests {
                     try sh("cp -a '\(workspace)' '\(ws)'")
                     try write(ws + "/worker/hotfix_\(i).py", hotfix(i))
                     let r = try drift(["export", "--manifest", mdir, "--root", ws, "--state", top + "/s\(i)",
-                                       "--output", top + "/o\(i)", "--push", url], env: ["DRIFT_HOST": "node-\(i)"])
+                                       "--output", top + "/o\(i)", "--push", url],
+                                      env: sshEnv.merging(["DRIFT_HOST": "node-\(i)"]) { a, _ in a })
                     let pushed = r.code == 0 && r.out.contains("pushed refs/drift/node-\(i)/")
                     results.add(pushed ? nil : "node-\(i): \(r.out)\(r.err)")
                 } catch {

@@ -26,6 +26,17 @@ struct Run {
     var err: String
 }
 
+/// glibc functions the Glibc module hides behind _GNU_SOURCE, looked up once.
+enum GNU {
+    typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
+    typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>,
+                                         UnsafePointer<CChar>) -> Int32
+    /// pipe2: both ends close-on-exec atomically, so no other test's child inherits them.
+    static let pipe2: Pipe2 = unsafeBitCast(dlsym(nil, "pipe2"), to: Pipe2.self)
+    static let addchdir: AddChdir = unsafeBitCast(dlsym(nil, "posix_spawn_file_actions_addchdir_np"),
+                                                  to: AddChdir.self)
+}
+
 /// Runs a program with a timeout; the child gets no stdin.
 ///
 /// posix_spawn + poll + waitpid on this thread, not Foundation's `Process`: under load (and
@@ -44,8 +55,8 @@ func run(_ argv: [String], cwd: String? = nil, env: [String: String] = [:], time
     let args = argv[0].hasPrefix("/") ? argv : ["/usr/bin/env"] + argv
     var outFds: [Int32] = [-1, -1]
     var errFds: [Int32] = [-1, -1]
-    guard pipe2(&outFds, O_CLOEXEC) == 0 else { throw DriftError("pipe2 failed") }
-    guard pipe2(&errFds, O_CLOEXEC) == 0 else {
+    guard GNU.pipe2(&outFds, O_CLOEXEC) == 0 else { throw DriftError("pipe2 failed") }
+    guard GNU.pipe2(&errFds, O_CLOEXEC) == 0 else {
         close(outFds[0])
         close(outFds[1])
         throw DriftError("pipe2 failed")
@@ -56,7 +67,7 @@ func run(_ argv: [String], cwd: String? = nil, env: [String: String] = [:], time
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_adddup2(&fa, outFds[1], 1)
     posix_spawn_file_actions_adddup2(&fa, errFds[1], 2)
-    if let cwd { posix_spawn_file_actions_addchdir_np(&fa, cwd) }
+    if let cwd { _ = GNU.addchdir(&fa, cwd) }
     var attr = posix_spawnattr_t()
     posix_spawnattr_init(&attr)
     defer { posix_spawnattr_destroy(&attr) }
