@@ -37,6 +37,8 @@ printf 'GROUP ( %s )\n' "$libdir/libgit2.a $libdir/libssh2.a $libdir/libmbedtls.
 $libdir/libmbedcrypto.a $libdir/libhttp_parser.a $libdir/libpcre2-8.a $libdir/libz.a $libdir/libcrypto.a \
 $static/libdrift_gssapi_stub.a" >"$static/libgit2.a"
 ln -sf "$libdir/libcrypto.a" "$static/libcrypto.a"
+# CLibGit2 links zlib itself (the bake writes zlib streams): -lz must find the archive first.
+ln -sf "$libdir/libz.a" "$static/libz.a"
 # SwiftPM reads these .pc files (PKG_CONFIG_PATH first) instead of the system's, which would put
 # -L$libdir, and with it the shared libraries, ahead of the static directory.
 for pc in libgit2 libcrypto; do
