@@ -92,15 +92,11 @@ public struct DirectoryWalker {
                 if errno != 0 { state.issues.append(ScanIssue(path: dir, message: "readdir failed: \(errnoText(errno))")) }
                 break
             }
-            let name: [UInt8] = withUnsafeBytes(of: ent.pointee.d_name) { raw in
-                let n = raw.firstIndex(of: 0) ?? raw.count
-                return Array(raw[0..<n])
-            }
+            let namePointer = direntNamePointer(ent)
+            let name = Array(UnsafeRawBufferPointer(start: namePointer, count: strlen(namePointer)))
             if name == [0x2E] || name == [0x2E, 0x2E] { continue }
             var st = stat()
-            let rc = withUnsafePointer(to: &ent.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { fstatat(dirfd(d), $0, &st, AT_SYMLINK_NOFOLLOW) }
-            }
+            let rc = fstatat(dirfd(d), namePointer, &st, AT_SYMLINK_NOFOLLOW)
             if rc != 0 {
                 if errno != ENOENT {
                     state.issues.append(ScanIssue(path: PathBytes.join(dir, name), message: "cannot stat: \(errnoText(errno))"))
@@ -157,9 +153,17 @@ public func directoryNames(_ path: String) -> [String]? {
     defer { closedir(d) }
     var out: [String] = []
     while let ent = readdir(d) {
-        let name: [UInt8] = withUnsafeBytes(of: ent.pointee.d_name) { raw in Array(raw[0..<(raw.firstIndex(of: 0) ?? raw.count)]) }
+        let p = direntNamePointer(ent)
+        let name = Array(UnsafeRawBufferPointer(start: p, count: strlen(p)))
         if name == [0x2E] || name == [0x2E, 0x2E] { continue }
         out.append(PathBytes.fsString(name))
     }
     return out
+}
+
+/// Where an entry's name starts, read in place: a `dirent` record is only as long as its name,
+/// so copying the whole 256-byte `d_name` tuple reads past the end of readdir's buffer (ASan).
+func direntNamePointer(_ ent: UnsafeMutablePointer<dirent>) -> UnsafePointer<CChar> {
+    let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name) ?? 19
+    return UnsafeRawPointer(ent).advanced(by: offset).assumingMemoryBound(to: CChar.self)
 }
