@@ -95,7 +95,8 @@ public struct LedgerReader {
         guard base == prereq else { throw bad("the bundle's commit is not a child of its base") }
         let trailers = Self.trailers(message)
         if let patch { try checkPatchPaths(patch, bad) }
-        let firstSeen = report.flatMap(Self.firstSeen)
+        let firstSeen: Date?
+        do { firstSeen = try report.flatMap(Self.firstSeen) } catch let e as DriftError { throw bad(e.message) }
         return LedgerEntry(name: name, id: id, host: trailers["Drift-Host"] ?? "unknown", base: prereq, tip: tip,
                            firstSeen: firstSeen, changes: changes)
     }
@@ -249,17 +250,22 @@ public struct LedgerReader {
         return out
     }
 
-    /// The earliest `first_seen` in an export's report.json (either report schema).
-    static func firstSeen(_ bytes: [UInt8]) -> Date? {
+    /// The earliest `first_seen` in an export's report.json (either report schema). A report
+    /// that is not such JSON is a failed check: the ledger is untrusted input.
+    static func firstSeen(_ bytes: [UInt8]) throws -> Date? {
         struct File: Decodable {
             let firstSeen: String?
             enum CodingKeys: String, CodingKey { case firstSeen = "first_seen" }
             init(from d: Decoder) throws {
-                firstSeen = try? d.container(keyedBy: CodingKeys.self).decodeIfPresent(String.self, forKey: .firstSeen)
+                let c = try d.container(keyedBy: CodingKeys.self)
+                firstSeen = try c.decodeIfPresent(String.self, forKey: .firstSeen)
             }
         }
         struct Report: Decodable { let files: [File] }
-        guard let report = try? JSONDecoder().decode(Report.self, from: Data(bytes)) else { return nil }
+        let report: Report
+        do { report = try JSONDecoder().decode(Report.self, from: Data(bytes)) } catch {
+            throw DriftError("report.json is not an export report")
+        }
         return report.files.compactMap { $0.firstSeen.flatMap(Timestamp.parse) }.min()
     }
 }

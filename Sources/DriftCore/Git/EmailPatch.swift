@@ -34,23 +34,17 @@ extension GitRepository {
 
     /// The patch between two trees and git's one-line `--shortstat` summary (no names).
     func diffWithStat(_ old: ObjectID, _ new: ObjectID) throws -> ([UInt8], String) {
-        let a = try GitTree(self, old)
-        let b = try GitTree(self, new)
-        var opts = git_diff_options()
-        try check(git_diff_options_init(&opts, UInt32(GIT_DIFF_OPTIONS_VERSION)), "git_diff_options_init")
-        opts.flags = GIT_DIFF_SHOW_BINARY.rawValue
-        var diff: OpaquePointer?
-        try check(git_diff_tree_to_tree(&diff, pointer, a.pointer, b.pointer, &opts), "git_diff_tree_to_tree", path)
-        defer { git_diff_free(diff) }
-        var stats: OpaquePointer?
-        try check(git_diff_get_stats(&stats, diff), "git_diff_get_stats", path)
-        defer { git_diff_stats_free(stats) }
-        var sbuf = git_buf()
-        try check(git_diff_stats_to_buf(&sbuf, stats, GIT_DIFF_STATS_SHORT, 0), "git_diff_stats_to_buf", path)
-        let stat = String(decoding: takeBuffer(&sbuf), as: UTF8.self)
-        var buf = git_buf()
-        try check(git_diff_to_buf(&buf, diff, GIT_DIFF_FORMAT_PATCH), "git_diff_to_buf", path)
-        return (takeBuffer(&buf), stat)
+        try withTreeDiff(old, new) { diff in
+            var stats: OpaquePointer?
+            try check(git_diff_get_stats(&stats, diff), "git_diff_get_stats", path)
+            defer { git_diff_stats_free(stats) }
+            var sbuf = git_buf()
+            try check(git_diff_stats_to_buf(&sbuf, stats, GIT_DIFF_STATS_SHORT, 0), "git_diff_stats_to_buf", path)
+            let stat = String(decoding: takeBuffer(&sbuf), as: UTF8.self)
+            var buf = git_buf()
+            try check(git_diff_to_buf(&buf, diff, GIT_DIFF_FORMAT_PATCH), "git_diff_to_buf", path)
+            return (takeBuffer(&buf), stat)
+        }
     }
 
     /// The subject (first paragraph, lines joined by spaces, as git does) and the body.

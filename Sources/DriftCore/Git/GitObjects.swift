@@ -173,6 +173,15 @@ extension GitRepository {
 
     /// A patch between two trees in git's format (binary as `GIT binary patch`).
     public func diffTrees(_ old: ObjectID, _ new: ObjectID) throws -> [UInt8] {
+        try withTreeDiff(old, new) { diff in
+            var buf = git_buf()
+            try check(git_diff_to_buf(&buf, diff, GIT_DIFF_FORMAT_PATCH), "git_diff_to_buf", path)
+            return takeBuffer(&buf)
+        }
+    }
+
+    /// The tree-to-tree diff (binary shown), alive only inside `body`.
+    func withTreeDiff<T>(_ old: ObjectID, _ new: ObjectID, _ body: (OpaquePointer?) throws -> T) throws -> T {
         let a = try GitTree(self, old)
         let b = try GitTree(self, new)
         var opts = git_diff_options()
@@ -181,9 +190,7 @@ extension GitRepository {
         var diff: OpaquePointer?
         try check(git_diff_tree_to_tree(&diff, pointer, a.pointer, b.pointer, &opts), "git_diff_tree_to_tree", path)
         defer { git_diff_free(diff) }
-        var buf = git_buf()
-        try check(git_diff_to_buf(&buf, diff, GIT_DIFF_FORMAT_PATCH), "git_diff_to_buf", path)
-        return takeBuffer(&buf)
+        return try body(diff)
     }
 
     /// A pack holding exactly `objects` (no thin deltas: it stands alone).

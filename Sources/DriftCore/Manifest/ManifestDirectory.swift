@@ -37,14 +37,20 @@ public struct ManifestDirectory: Sendable {
     public func verifySignature(manifestBytes: [UInt8], keyFile: String) throws {
         func fail(_ why: String) -> DriftError { DriftError("manifest signature does not verify: \(why)") }
         let sigFile = file(Self.signatureFile)
-        guard let sig = try? readWholeFile(sigFile, limit: 4096) else { throw fail("\(sigFile) is missing") }
+        let sig: [UInt8]
+        do { sig = try readWholeFile(sigFile, limit: 4096) } catch let e as DriftError {
+            throw fail(Self.isMissing(sigFile) ? "\(sigFile) is missing" : e.message)
+        }
         guard try Ed25519.verify(manifestBytes, signature: sig, keyFile: keyFile) else {
             throw fail("\(sigFile) is not a valid signature of \(file(Self.manifestFile)) by \(keyFile)")
         }
         let m: Manifest
         do { m = try Manifest.parse(manifestBytes, file: file(Self.manifestFile)) } catch let e as DriftError { throw fail(e.message) }
         for (name, sha) in [(Self.policyFile, m.policySHA256)] + m.pins.map({ ($0.name, $0.sha256) }) {
-            guard let b = try? readWholeFile(file(name), limit: 512 << 20) else { throw fail("\(file(name)) is missing") }
+            let b: [UInt8]
+            do { b = try readWholeFile(file(name), limit: 512 << 20) } catch let e as DriftError {
+                throw fail(Self.isMissing(file(name)) ? "\(file(name)) is missing" : e.message)
+            }
             guard try SHA256Hasher.digest(b).hex == sha else { throw fail("\(file(name)) changed since it was signed") }
         }
     }
@@ -95,8 +101,10 @@ public struct ManifestDirectory: Sendable {
         let mfile = file(Self.manifestFile), pfile = file(Self.policyFile)
         let mbytes: [UInt8]
         if let key = publicKey {
-            guard let b = try? readWholeFile(mfile) else {
-                throw DriftError("manifest signature does not verify: \(mfile) is missing")
+            let b: [UInt8]
+            do { b = try readWholeFile(mfile) } catch let e as DriftError {
+                let why = Self.isMissing(mfile) ? "\(mfile) is missing" : e.message
+                throw DriftError("manifest signature does not verify: \(why)")
             }
             try verifySignature(manifestBytes: b, keyFile: key)
             mbytes = b
@@ -105,6 +113,12 @@ public struct ManifestDirectory: Sendable {
         }
         return Raw(manifestFile: mfile, manifestBytes: mbytes,
                    policyFile: pfile, policyBytes: try readWholeFile(pfile, limit: 4 << 20))
+    }
+
+    /// Whether `path` does not exist at all (any other read failure is reported as itself).
+    static func isMissing(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) != 0 && errno == ENOENT
     }
 }
 

@@ -224,8 +224,9 @@ public struct ScanRunner {
             _ = try raw.parseManifest()
             throw DriftError("\(raw.manifestFile): manifest has no root")
         }
+        // The pin is checked first, so the policy is parsed once, before anything walks.
         try raw.verifyPolicyPin()
-        let policyForWalk = try? raw.parsePolicy()
+        let parsedPolicy = try raw.parsePolicy()
         let walkSlot = Slot<TreeWalk>(), loadSlot = Slot<(Manifest, Policy, StatCache?)>()
         try refuseWriteUnder(root: PathBytes.fsString(peeked), target: state.path, what: "state dir")
         for t in writeTargets { try refuseWriteUnder(root: PathBytes.fsString(peeked), target: t.path, what: t.what) }
@@ -234,13 +235,14 @@ public struct ScanRunner {
         let entering = onDirectory
         DispatchQueue.concurrentPerform(iterations: 2) { i in
             if i == 0 {
-                guard let p = policyForWalk else { return }
-                walkSlot.set { try TreeWalk.run(root: peeked, classifier: Classifier(policy: p), entering: entering) }
+                walkSlot.set {
+                    try TreeWalk.run(root: peeked, classifier: Classifier(policy: parsedPolicy), entering: entering)
+                }
             } else {
                 loadSlot.set {
                     let m = try raw.parseManifest()
                     try raw.verifyPolicy(m)
-                    return (m, try raw.parsePolicy(), useCache ? stateDir.loadCache() : nil)
+                    return (m, parsedPolicy, useCache ? stateDir.loadCache() : nil)
                 }
             }
         }
