@@ -10,7 +10,7 @@ import Glibc
 struct JournalRaceTests {
     /// Flips `target` between two same-size versions by atomic rename, as fast as it can.
     static let flipper = """
-        import os, sys
+        import os, sys, time
         target, a, b = sys.argv[1], sys.argv[2], sys.argv[3]
         tmp = os.path.join(os.path.dirname(a), "flip.tmp")  # in the ignored logs/ dir
         print("ready", flush=True)
@@ -23,6 +23,9 @@ struct JournalRaceTests {
             except FileExistsError:
                 os.unlink(tmp)
             n += 1
+            # A pause per flip: on an idle machine a flip-as-fast-as-possible loop keeps every read
+            # "unstable" (the scan then withholds, correctly), and the agreement is never tested.
+            time.sleep(0.005)
         """
 
     @Test("a file flipped between backdoor and decoy while scanned: every scan's reported hash is the journaled content")
