@@ -7,7 +7,9 @@ public struct Drift: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "drift",
         abstract: "Detect, record and export drift of a deployed workspace from the image it was built from.",
-        discussion: "Exit codes: 0 ok or clean, 1 drift found (gate: rejected; export: nothing to export), 2 error (bad input, nothing changed), 3 scan incomplete (unreadable entries, no drift), 75 another run holds the state lock. See docs/operations.md.",
+        discussion: "Exit codes: 0 ok or clean, 1 drift found (gate: rejected; export: nothing to export), "
+            + "2 error (bad input, nothing changed), 3 scan incomplete (unreadable entries, no drift), "
+            + "75 another run holds the state lock. See docs/operations.md.",
         version: BuildInfo.text,
         subcommands: [ManifestCommand.self, Scan.self, Watch.self, Diff.self, Export.self, Push.self, Gate.self,
                       Status.self])
@@ -61,7 +63,8 @@ public struct Drift: ParsableCommand {
             return nil
         } catch {
             if exitCode(for: error) == .success { return nil }
-            return fullMessage(for: error).split(separator: "\n").first.map { "drift: \($0)" } ?? "drift: invalid arguments"
+            return fullMessage(for: error).split(separator: "\n").first.map { "drift: \($0)" }
+                ?? "drift: invalid arguments"
         }
     }
 }
@@ -71,7 +74,9 @@ struct ManifestOptions: ParsableArguments {
     @Option(name: .customLong("manifest"), help: "Manifest directory (default: $DRIFT_MANIFEST, else /etc/drift).")
     var manifest: String?
 
-    @Option(name: .customLong("public-key"), help: "Ed25519 public key (PEM): verify manifest.sig and every pinned file first (default: $DRIFT_PUBLIC_KEY).")
+    @Option(name: .customLong("public-key"),
+            help: ArgumentHelp("Ed25519 public key (PEM): verify manifest.sig and every pinned file first "
+                + "(default: $DRIFT_PUBLIC_KEY)."))
     var publicKey: String?
 
     var directory: ManifestDirectory { ManifestDirectory.locate(manifest, publicKey: publicKey) }

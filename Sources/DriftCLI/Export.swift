@@ -5,17 +5,24 @@ extension Drift {
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write a patch bundle that re-applies the drift upstream.",
-            discussion: "Writes ODIR/drift.patch (git am), ODIR/drift.bundle (git bundle v2) and ODIR/report.json, mode 0600. Exit 0 written, 1 nothing to export, 2 error.")
+            discussion: "Writes ODIR/drift.patch (git am), ODIR/drift.bundle (git bundle v2) and ODIR/report.json, "
+                + "mode 0600. Exit 0 written, 1 nothing to export, 2 error.")
 
         @OptionGroup var manifest: ManifestOptions
         @OptionGroup var workspace: WorkspaceOptions
         @Option(help: "Output directory (must be empty or absent unless --force).") var output: String
-        @Option(help: "Author of the exported commit, \"Name <email>\" (default: drift <drift@HOST>).") var author: String?
-        @Option(help: "Commit message: first line is the subject, the rest goes above drift's summary.") var message: String?
-        @Flag(name: .customLong("from-journal"), help: "Export the journal's latest snapshot without scanning the workspace.")
+        @Option(help: "Author of the exported commit, \"Name <email>\" (default: drift <drift@HOST>).")
+        var author: String?
+        @Option(help: "Commit message: first line is the subject, the rest goes above drift's summary.")
+        var message: String?
+        @Flag(name: .customLong("from-journal"),
+              help: "Export the journal's latest snapshot without scanning the workspace.")
         var fromJournal = false
         @Flag(help: "Overwrite the files in a non-empty output directory.") var force = false
-        @Option(help: "Also push the export's ledger commit to refs/drift/<host>/<id> on this git remote (see drift push).")
+        @Option(help: """
+            Also push the export's ledger commit to refs/drift/<host>/<id> \
+            on this git remote (see drift push).
+            """)
         var push: String?
         @OptionGroup var pushOptions: PushOptions
         @Option(help: "Seconds to wait for another run's state lock (default 0).") var wait: Double = 0
@@ -23,7 +30,8 @@ extension Drift {
         func validate() throws { try FlagBounds.wait(wait) }
 
         func run() throws {
-            var runner = ScanRunner(manifestDir: manifest.directory, root: workspace.root, state: workspace.stateDirectory)
+            var runner = ScanRunner(manifestDir: manifest.directory, root: workspace.root,
+                                    state: workspace.stateDirectory)
             runner.waitSeconds = wait
             var e = Exporter(runner: runner, output: output)
             e.author = author
@@ -34,12 +42,16 @@ extension Drift {
                 Output.stderr("drift: nothing to export: no drift now and none recorded in the journal\n")
                 throw ExitCode(1)
             }
-            Output.stdout("exported drift \(s.id) (\(s.paths) path\(s.paths == 1 ? "" : "s")\(s.fromJournal ? ", from the journal" : "")) as commit \(s.commit) -> \(output)\n")
+            let plural = s.paths == 1 ? "" : "s"
+            let origin = s.fromJournal ? ", from the journal" : ""
+            Output.stdout("exported drift \(s.id) (\(s.paths) path\(plural)\(origin)) as commit \(s.commit)"
+                + " -> \(output)\n")
             if let remote = push {
                 let p = Pusher(manifestDir: manifest.directory, state: workspace.stateDirectory, remote: remote,
                                credentials: try GitCredentials.load(file: pushOptions.credentials))
                 let (ref, pushed) = try p.push(id: s.id)
-                Output.stdout(pushed ? "pushed \(ref) to \(redact(remote))\n" : "already pushed: \(ref) on \(redact(remote))\n")
+                Output.stdout(pushed ? "pushed \(ref) to \(redact(remote))\n"
+                                     : "already pushed: \(ref) on \(redact(remote))\n")
             }
         }
     }

@@ -20,16 +20,20 @@ extension Drift {
         @Option(help: "Upstream git repository.") var repo: String?
         @Option(help: "Revision to gate.") var commit: String = "HEAD"
         @Option(help: "Directory of exported bundles (as drift export writes them, any depth).") var ledger: String?
-        @Flag(name: .customLong("ledger-refs"), help: "Also read the ledger from refs/drift/* of --repo (what drift push sends).")
+        @Flag(name: .customLong("ledger-refs"),
+              help: "Also read the ledger from refs/drift/* of --repo (what drift push sends).")
         var ledgerRefs = false
-        @Option(name: .customLong("ledger-ref-prefix"), help: "Ref prefix for --ledger-refs.") var ledgerRefPrefix: String = "refs/drift/"
+        @Option(name: .customLong("ledger-ref-prefix"), help: "Ref prefix for --ledger-refs.")
+        var ledgerRefPrefix: String = "refs/drift/"
         @Option(help: "Policy with waivers: [{id, reason, expires}].") var policy: String?
         @Option(help: "Output format: text, json or sarif.") var format: GateFormat = .text
         @Option(name: .customLong("image-root"), help: "Unpacked image filesystem to check.") var imageRoot: String?
         @Option(help: "The workspace's path inside the image (image mode; default: the root the manifest recorded).")
         var workspace: String?
-        @Option(name: .customLong("manifest"), help: "Manifest directory (image mode; default ROOTFS/etc/drift).") var manifest: String?
-        @Option(name: .customLong("public-key"), help: "Ed25519 public key (PEM) the manifest must verify with (default: $DRIFT_PUBLIC_KEY).")
+        @Option(name: .customLong("manifest"), help: "Manifest directory (image mode; default ROOTFS/etc/drift).")
+        var manifest: String?
+        @Option(name: .customLong("public-key"),
+                help: "Ed25519 public key (PEM) the manifest must verify with (default: $DRIFT_PUBLIC_KEY).")
         var publicKey: String?
 
         func validate() throws {
@@ -61,7 +65,8 @@ extension Drift {
             case .json: Output.stdout(bytes: try JSONCoding.encode(report))
             case .sarif: Output.stdout(bytes: try GateOutput.sarif(report))
             case .text:
-                Output.stdout(GateOutput.text(report, githubActions: ProcessInfo.processInfo.environment["GITHUB_ACTIONS"] == "true"))
+                let githubActions = ProcessInfo.processInfo.environment["GITHUB_ACTIONS"] == "true"
+                Output.stdout(GateOutput.text(report, githubActions: githubActions))
             }
             throw ExitCode(report.ok ? 0 : 1)
         }

@@ -23,7 +23,8 @@ extension Drift.ManifestCommand {
         var sitePackages: [String] = []
         @Option(help: "Requirements file the environment was installed from.") var requirements: String?
         @Option(help: "Manifest directory to write.") var output: String
-        @Option(name: .customLong("sign-key"), help: "Ed25519 private key (PEM) to sign manifest.txt with (writes manifest.sig).")
+        @Option(name: .customLong("sign-key"),
+                help: "Ed25519 private key (PEM) to sign manifest.txt with (writes manifest.sig).")
         var signKey: String?
 
         func run() throws {

@@ -30,10 +30,14 @@ extension Drift {
 
         func run() throws {
             let started = Date()
-            var runner = ScanRunner(manifestDir: manifest.directory, root: workspace.root, state: workspace.stateDirectory)
+            var runner = ScanRunner(manifestDir: manifest.directory,
+                                    root: workspace.root,
+                                    state: workspace.stateDirectory)
             runner.full = full
             runner.waitSeconds = wait
-            runner.writeTargets = [(log, "log file"), (metrics, "metrics file")].compactMap { p, what in p.map { ($0, what) } }
+            runner.writeTargets = [(log, "log file"), (metrics, "metrics file")].compactMap { p, what in
+                p.map { ($0, what) }
+            }
             let progress = Progress.start()
             let outcome = try runner.run()
             progress?.stop()
@@ -42,9 +46,13 @@ extension Drift {
             if failOn == .overdue && code == 1 { code = report.summary.overdue > 0 ? 1 : 0 }
             let duration = Date().timeIntervalSince(started)
             let now = Timestamp.now()
-            if let log { try Telemetry.append(try Telemetry.logLine(report, durationSeconds: duration, exitCode: code, now: now), to: log) }
+            if let log {
+                try Telemetry.append(try Telemetry.logLine(report, durationSeconds: duration, exitCode: code, now: now),
+                                     to: log)
+            }
             if let metrics {
-                try AtomicFile.write(Array(Telemetry.metrics(report, durationSeconds: duration, now: now).utf8), to: metrics)
+                try AtomicFile.write(Array(Telemetry.metrics(report, durationSeconds: duration, now: now).utf8),
+                                     to: metrics)
             }
             switch format {
             case .json: Output.stdout(bytes: try JSONCoding.encode(report))

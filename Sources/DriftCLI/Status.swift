@@ -11,7 +11,9 @@ extension Drift {
         @OptionGroup var workspace: WorkspaceOptions
 
         func run() throws {
-            Output.stdout(try StatusReport.render(manifestDir: manifest.directory, state: workspace.stateDirectory, now: Timestamp.now()))
+            Output.stdout(try StatusReport.render(manifestDir: manifest.directory,
+                                                  state: workspace.stateDirectory,
+                                                  now: Timestamp.now()))
         }
     }
 }

@@ -54,7 +54,9 @@ public enum Ed25519 {
         defer { EVP_MD_CTX_free(ctx) }
         try checkSSL(EVP_DigestVerifyInit(ctx, nil, nil, nil, key.pointer), "EVP_DigestVerifyInit")
         let rc = message.withUnsafeBufferPointer { m in
-            signature.withUnsafeBufferPointer { s in EVP_DigestVerify(ctx, s.baseAddress, s.count, m.baseAddress, m.count) }
+            signature.withUnsafeBufferPointer { s in
+                EVP_DigestVerify(ctx, s.baseAddress, s.count, m.baseAddress, m.count)
+            }
         }
         _ = opensslErrorText() // a failed verification leaves errors queued; drop them
         return rc == 1

@@ -41,7 +41,8 @@ public struct Differ {
                 let why = c.secret || reason == DriftTreeBuilder.secretContent ? reason : "config"
                 header += "# drift: \(p): \(c.change.rawValue), content withheld (\(why))\n"
             } else {
-                header += "# drift: \(p): \(c.change.rawValue) (\(c.fileClass.rawValue)) sha256 \(c.old?.digest?.hex ?? "-") -> \(c.new?.digest?.hex ?? "-")\n"
+                header += "# drift: \(p): \(c.change.rawValue) (\(c.fileClass.rawValue)) " +
+                    "sha256 \(c.old?.digest?.hex ?? "-") -> \(c.new?.digest?.hex ?? "-")\n"
             }
         }
         let patch = try repo.diffTrees(built.baseTree, built.tree)

@@ -64,14 +64,17 @@ public struct Exporter {
         let snapMessage = try repo.message(of: snapshot)
         let info = SnapshotInfo.parse(snapMessage)
         guard info.base == manifest.commit else {
-            throw DriftError("\(runner.state.path): journal snapshot \(snapshot.hex) is not based on \(manifest.commit)")
+            throw DriftError(
+                "\(runner.state.path): journal snapshot \(snapshot.hex) is not based on \(manifest.commit)"
+            )
         }
         let tree = try repo.treeOf(commit: snapshot)
         let now = Timestamp.now()
         let host = info.host.isEmpty ? Output.hostName() : info.host
         // Dated by the snapshot, so the same drift exports as the same commit (pushes are idempotent).
         let when = Timestamp.parse(info.time) ?? now
-        let who = try author.map { try GitPerson.parse($0, time: when) } ?? GitPerson(name: "drift", email: "drift@\(host)", time: when)
+        let who = try author.map { try GitPerson.parse($0, time: when) }
+            ?? GitPerson(name: "drift", email: "drift@\(host)", time: when)
         let msg = commitMessage(info: info, host: host, base: manifest.commit)
         // The export commit is kept in the journal (`refs/drift-exports/<id>`) so `drift push` can send it.
         let commit = try repo.createCommit(tree: tree, parents: [base], author: who, committer: who, message: msg)
@@ -79,10 +82,18 @@ public struct Exporter {
         let patch = try repo.emailPatch(commit)
         let objects = try [commit] + repo.newObjects(tree, comparedTo: repo.treeOf(commit: base))
         let ref = "refs/heads/drift/\(info.id)"
-        let bundle = GitBundle.make(prerequisite: base, comment: "drift base", tip: commit, ref: ref, pack: try repo.pack(objects))
+        let bundle = GitBundle.make(prerequisite: base,
+                                    comment: "drift base",
+                                    tip: commit,
+                                    ref: ref,
+                                    pack: try repo.pack(objects))
         if reportBytes == nil || usedJournalOnly {
-            reportBytes = try JSONCoding.encode(JournalReport(commit: manifest.commit, host: host, snapshot: snapshot.hex,
-                                                              driftId: info.id, recordedAt: info.time, entries: info.entries,
+            reportBytes = try JSONCoding.encode(JournalReport(commit: manifest.commit,
+                                                              host: host,
+                                                              snapshot: snapshot.hex,
+                                                              driftId: info.id,
+                                                              recordedAt: info.time,
+                                                              entries: info.entries,
                                                               pip: info.pip))
         }
         let files = [(Self.patchFile, patch), (Self.bundleFile, bundle), (Self.reportFile, reportBytes ?? [])]
@@ -93,14 +104,20 @@ public struct Exporter {
         st.lastExport = Timestamp.format(now)
         st.lastExportId = info.id
         try runner.state.saveState(st)
-        return Summary(id: info.id, commit: commit.hex, paths: info.entries.count, fromJournal: usedJournalOnly, host: host)
+        return Summary(id: info.id,
+                       commit: commit.hex,
+                       paths: info.entries.count,
+                       fromJournal: usedJournalOnly,
+                       host: host)
     }
 
     private func commitMessage(info: SnapshotInfo, host: String, base: String) -> String {
         let inTree = info.entries.filter { $0.detail == "content" }
         let pinCount = DriftTreeBuilder.pinnable(info.pip).count
         let out = info.entries.filter { $0.detail != "content" }
-        var subject = "Re-apply instance hotfix from \(host) (\(inTree.count) file\(inTree.count == 1 ? "" : "s")\(pinCount > 0 ? ", \(pinCount) pip change\(pinCount == 1 ? "" : "s")" : ""))"
+        let fileCount = "\(inTree.count) file\(inTree.count == 1 ? "" : "s")"
+        let pipPart = pinCount > 0 ? ", \(pinCount) pip change\(pinCount == 1 ? "" : "s")" : ""
+        var subject = "Re-apply instance hotfix from \(host) (\(fileCount)\(pipPart))"
         var extra = ""
         if let m = message?.trimmingWhitespace(), !m.isEmpty {
             let lines = m.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
@@ -145,7 +162,8 @@ public struct Exporter {
         let parent = WriteTarget.parentOf(output)
         try AtomicFile.makeDirectory(parent)
         Self.removeStaleStages(in: parent)
-        let stage = (parent == "/" ? "" : parent) + "/\(Self.stagePrefix)\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let suffix = UInt32.random(in: 0...UInt32.max)
+        let stage = (parent == "/" ? "" : parent) + "/\(Self.stagePrefix)\(getpid())-\(suffix)"
         try AtomicFile.makeDirectory(stage, mode: 0o700)
         defer { try? FileManager.default.removeItem(atPath: stage) }
         for (name, bytes) in files { try AtomicFile.write(bytes, to: stage + "/" + name, mode: 0o600) }
@@ -214,7 +232,13 @@ struct JournalReport: Codable {
         case recordedAt = "recorded_at"
     }
 
-    init(commit: String, host: String, snapshot: String, driftId: String, recordedAt: String, entries: [SnapshotEntry], pip: [PipChange]) {
+    init(commit: String,
+         host: String,
+         snapshot: String,
+         driftId: String,
+         recordedAt: String,
+         entries: [SnapshotEntry],
+         pip: [PipChange]) {
         self.pip = pip
         self.commit = commit
         self.host = host

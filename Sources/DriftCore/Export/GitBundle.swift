@@ -2,7 +2,8 @@
 /// a pack — `# v2 git bundle`, `-<prerequisite> <comment>` lines, `<id> <ref>` lines, a
 /// blank line, then the pack.
 public enum GitBundle {
-    public static func make(prerequisite: ObjectID, comment: String, tip: ObjectID, ref: String, pack: [UInt8]) -> [UInt8] {
+    public static func make(prerequisite: ObjectID, comment: String, tip: ObjectID, ref: String,
+                            pack: [UInt8]) -> [UInt8] {
         var out = Array("# v2 git bundle\n".utf8)
         out += Array("-\(prerequisite.hex) \(comment)\n".utf8)
         out += Array("\(tip.hex) \(ref)\n\n".utf8)

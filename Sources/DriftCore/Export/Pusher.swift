@@ -33,7 +33,9 @@ public struct Pusher {
         let lock = try StateLock(state: state, wait: 0)
         defer { withExtendedLifetime(lock) {} }
         var st = try state.loadState(commit: manifest.commit)
-        guard let id = id ?? st.lastExportId else { throw DriftError("\(state.path): nothing exported yet; run drift export first") }
+        guard let id = id ?? st.lastExportId else {
+            throw DriftError("\(state.path): nothing exported yet; run drift export first")
+        }
         let journal = Journal(state: state, manifestDir: manifestDir, commit: manifest.commit)
         guard let repo = try journal.open(create: false), let commit = repo.reference(Exporter.exportRef(id)) else {
             throw DriftError("\(state.path): no export \(id) in the journal")

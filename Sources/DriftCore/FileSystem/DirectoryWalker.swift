@@ -40,7 +40,8 @@ public struct DirectoryWalker {
         if rootFD < 0 {
             let e = errno
             if e == ELOOP || e == ENOTDIR {
-                throw DriftError("\(PathBytes.display(root)): the root is not a directory (a symlink root is refused; pass the real path)")
+                throw DriftError("\(PathBytes.display(root)): the root is not a directory "
+                    + "(a symlink root is refused; pass the real path)")
             }
             throw DriftError.posix("open root", root, e)
         }
@@ -67,7 +68,9 @@ public struct DirectoryWalker {
 
     private func walkDirectory(_ dir: [UInt8], _ state: inout State, _ descend: ([UInt8]) -> Bool,
                                _ visit: ([UInt8], FileStat) -> Void) {
-        let opened: Result<Int32, POSIXErrno> = dir.isEmpty ? .success(dup(state.rootFD)) : state.directory.openDirectory(dir)
+        let opened: Result<Int32, POSIXErrno> = dir.isEmpty
+            ? .success(dup(state.rootFD))
+            : state.directory.openDirectory(dir)
         let fd: Int32
         switch opened {
         case .success(let f) where f >= 0: fd = f
@@ -77,11 +80,13 @@ public struct DirectoryWalker {
             errno = e.code
         }
         if fd < 0 {
-            state.issues.append(ScanIssue(path: dir, message: "cannot open directory: \(errnoText(errno))", unreadableDirectory: true))
+            state.issues.append(ScanIssue(path: dir, message: "cannot open directory: \(errnoText(errno))",
+                                          unreadableDirectory: true))
             return
         }
         guard let d = fdopendir(fd) else {
-            state.issues.append(ScanIssue(path: dir, message: "cannot read directory: \(errnoText(errno))", unreadableDirectory: true))
+            state.issues.append(ScanIssue(path: dir, message: "cannot read directory: \(errnoText(errno))",
+                                          unreadableDirectory: true))
             close(fd)
             return
         }
@@ -89,7 +94,9 @@ public struct DirectoryWalker {
         while true {
             errno = 0
             guard let ent = readdir(d) else {
-                if errno != 0 { state.issues.append(ScanIssue(path: dir, message: "readdir failed: \(errnoText(errno))")) }
+                if errno != 0 {
+                    state.issues.append(ScanIssue(path: dir, message: "readdir failed: \(errnoText(errno))"))
+                }
                 break
             }
             let namePointer = direntNamePointer(ent)
@@ -99,7 +106,8 @@ public struct DirectoryWalker {
             let rc = fstatat(dirfd(d), namePointer, &st, AT_SYMLINK_NOFOLLOW)
             if rc != 0 {
                 if errno != ENOENT {
-                    state.issues.append(ScanIssue(path: PathBytes.join(dir, name), message: "cannot stat: \(errnoText(errno))"))
+                    state.issues.append(ScanIssue(path: PathBytes.join(dir, name),
+                                                  message: "cannot stat: \(errnoText(errno))"))
                 }
                 continue
             }

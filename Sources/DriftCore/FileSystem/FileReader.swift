@@ -67,7 +67,8 @@ public struct FileReader: Sendable {
             let now = FileStat(st)
             return now.size == total && now.mtimeNs == before.mtimeNs && now.ctimeNs == before.ctimeNs
         }
-        if before.size > keepUpTo && before.size >= Self.mmapThreshold, let d = try hashMapped(fd, before, rel, hasher) {
+        if before.size > keepUpTo && before.size >= Self.mmapThreshold,
+           let d = try hashMapped(fd, before, rel, hasher) {
             return Content(digest: d, stat: before, stable: settled(before.size), bytes: nil)
         }
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
@@ -144,7 +145,9 @@ public struct FileReader: Sendable {
         defer { close(dir) }
         var buf = [UInt8](repeating: 0, count: 4097)
         let n = withCPath(name) { p in
-            buf.withUnsafeMutableBytes { readlinkat(dir, p, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) }
+            buf.withUnsafeMutableBytes {
+                readlinkat(dir, p, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count)
+            }
         }
         if n < 0 { throw DriftError.posix("readlink", rel, errno) }
         return Array(buf[0..<n])

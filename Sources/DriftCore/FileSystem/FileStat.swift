@@ -32,7 +32,15 @@ public struct FileStat: Sendable, Equatable, Codable {
     /// Whether any execute bit is set (git's 100755).
     public var isExecutable: Bool { mode & 0o111 != 0 }
 
-    public init(kind: FileKind, mode: UInt32, size: Int64, mtimeNs: Int64, ctimeNs: Int64, inode: UInt64, device: UInt64) {
+    public init(
+        kind: FileKind,
+        mode: UInt32,
+        size: Int64,
+        mtimeNs: Int64,
+        ctimeNs: Int64,
+        inode: UInt64,
+        device: UInt64
+    ) {
         self.kind = kind
         self.mode = mode
         self.size = size

@@ -123,7 +123,8 @@ public struct Gate {
             results.append(r)
         }
         results.sort { ($0.entry, $0.id) < ($1.entry, $1.id) }
-        return Report(repo: repo, commit: head.hex, ok: results.allSatisfy { $0.status != "missing" }, entries: results, image: nil)
+        return Report(repo: repo, commit: head.hex, ok: results.allSatisfy { $0.status != "missing" },
+                      entries: results, image: nil)
     }
 }
 
@@ -132,8 +133,11 @@ final class ScratchDirectory {
     let path: String
 
     init() throws {
-        var template = Array(((ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/drift-gate-XXXXXX").utf8CString)
-        guard let p = mkdtemp(&template) else { throw DriftError("cannot create a temp directory: \(errnoText(errno))") }
+        let tmpdir = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
+        var template = Array((tmpdir + "/drift-gate-XXXXXX").utf8CString)
+        guard let p = mkdtemp(&template) else {
+            throw DriftError("cannot create a temp directory: \(errnoText(errno))")
+        }
         path = String(cString: p)
     }
 

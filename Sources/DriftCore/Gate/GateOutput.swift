@@ -13,16 +13,22 @@ public enum GateOutput {
             let age = e.ageSeconds.map { ", age \(formatAge($0))" } ?? ""
             switch e.status {
             case "reconciled":
-                out += "ok       drift \(e.id) from \(e.host): reconciled by \(e.reason == "trailer" ? "its Drift-Id trailer" : "matching content")\n"
+                let how = e.reason == "trailer" ? "its Drift-Id trailer" : "matching content"
+                out += "ok       drift \(e.id) from \(e.host): reconciled by \(how)\n"
             case "waived":
                 out += "waived   drift \(e.id) from \(e.host): waiver until \(e.waiverExpires ?? "?")\n"
             default:
-                out += "MISSING  drift \(e.id) from \(e.host), base \(e.base.prefix(12)), first seen \(e.firstSeen ?? "unknown")\(age) (\(e.entry))\n"
+                let seen = e.firstSeen ?? "unknown"
+                out += "MISSING  drift \(e.id) from \(e.host), base \(e.base.prefix(12)), "
+                    + "first seen \(seen)\(age) (\(e.entry))\n"
                 if let x = e.expiredWaiver { out += "         waiver expired \(x)\n" }
                 for p in e.missing {
                     out += "         not upstream: \(p)\n"
                     if githubActions {
-                        out += "::error file=\(annotationEscape(p, property: true))::drift \(e.id) from \(annotationEscape(e.host, property: false)) is not upstream (first seen \(e.firstSeen ?? "unknown"))\n"
+                        let file = annotationEscape(p, property: true)
+                        let host = annotationEscape(e.host, property: false)
+                        out += "::error file=\(file)::drift \(e.id) from \(host) "
+                            + "is not upstream (first seen \(seen))\n"
                     }
                 }
             }
@@ -30,17 +36,25 @@ public enum GateOutput {
         for f in r.image ?? [] {
             out += "\(f.ok ? "ok      " : "FAILED  ") image check \(f.check): \(f.detail)\n"
             for p in f.paths where !f.ok { out += "         \(p)\n" }
-            if !f.ok && githubActions { out += "::error::image check \(f.check) failed: \(annotationEscape(f.detail, property: false))\n" }
+            if !f.ok && githubActions {
+                out += "::error::image check \(f.check) failed: \(annotationEscape(f.detail, property: false))\n"
+            }
         }
         let missing = r.entries.filter { $0.status == "missing" }.count
         let at = r.commit.map { " in \($0.prefix(12))" } ?? ""
-        out += r.ok ? "gate: ok (\(r.entries.count) ledger entr\(r.entries.count == 1 ? "y" : "ies")\(at)\(r.image == nil ? "" : ", image checks passed"))\n"
-                    : "gate: REJECTED: \(missing) drift entr\(missing == 1 ? "y" : "ies") not upstream\(at)\(r.image?.contains { !$0.ok } == true ? "; image checks failed" : "")\n"
+        let entries = "\(r.entries.count) ledger entr\(r.entries.count == 1 ? "y" : "ies")"
+        let passedNote = r.image == nil ? "" : ", image checks passed"
+        let failedNote = r.image?.contains { !$0.ok } == true ? "; image checks failed" : ""
+        let plural = missing == 1 ? "y" : "ies"
+        out += r.ok ? "gate: ok (\(entries)\(at)\(passedNote))\n"
+                    : "gate: REJECTED: \(missing) drift entr\(plural) not upstream\(at)\(failedNote)\n"
         return out
     }
 
     static func formatAge(_ s: Int) -> String {
-        s >= 86_400 ? "\(s / 86_400)d\((s % 86_400) / 3600)h" : s >= 3600 ? "\(s / 3600)h\((s % 3600) / 60)m" : "\(s / 60)m"
+        s >= 86_400 ? "\(s / 86_400)d\((s % 86_400) / 3600)h"
+            : s >= 3600 ? "\(s / 3600)h\((s % 3600) / 60)m"
+            : "\(s / 60)m"
     }
 
     /// GitHub's workflow-command escaping.
@@ -58,7 +72,8 @@ public enum GateOutput {
                 let text = "Drift \(e.id) from \(e.host) (first seen \(e.firstSeen ?? "unknown")) is not upstream: \(p)"
                 results.append(Sarif.Result(
                     ruleId: "drift/unreconciled", message: Sarif.Text(text: text),
-                    locations: [Sarif.Location(physicalLocation: Sarif.Physical(artifactLocation: Sarif.Artifact(uri: p)))],
+                    locations: [Sarif.Location(
+                        physicalLocation: Sarif.Physical(artifactLocation: Sarif.Artifact(uri: p)))],
                     properties: Sarif.Properties(driftId: e.id, host: e.host, base: e.base)))
             }
         }
@@ -67,7 +82,8 @@ public enum GateOutput {
             results.append(Sarif.Result(ruleId: "drift/image", message: Sarif.Text(text: text)))
         }
         let rules = [
-            Sarif.Rule(id: "drift/unreconciled", shortDescription: Sarif.Text(text: "Instance drift not reconciled upstream")),
+            Sarif.Rule(id: "drift/unreconciled",
+                       shortDescription: Sarif.Text(text: "Instance drift not reconciled upstream")),
             Sarif.Rule(id: "drift/image", shortDescription: Sarif.Text(text: "Image check failed")),
         ]
         let driver = Sarif.Driver(name: "drift", informationUri: "https://example.invalid/drift", rules: rules)

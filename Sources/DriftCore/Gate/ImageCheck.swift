@@ -52,16 +52,22 @@ public struct ImageCheck {
             }
         }
         findings.append(Finding(check: "clean-checkout", ok: unclean.isEmpty,
-                                detail: unclean.isEmpty ? "every code file is the commit's" : "\(unclean.count) code file(s) not from a clean checkout of \(manifest.commit.prefix(12))",
+                                detail: unclean.isEmpty
+                                    ? "every code file is the commit's"
+                                    : "\(unclean.count) code file(s) not from a clean checkout of "
+                                        + "\(manifest.commit.prefix(12))",
                                 paths: unclean))
 
         // 2. The image's workspace is what its manifest says (no drift baked in).
         let inside = workspace ?? PathBytes.fsString(manifest.root)
         let root = try Self.confined(rootfs: rootfs, inside: inside)
         let scan = try Scanner(manifest: manifest, policy: policy, root: Array(root.utf8), cache: nil).run()
-        let drifted = scan.changes.map { "\(PathBytes.display($0.path)) (\($0.change.rawValue))" } + scan.issues.map { "\(PathBytes.display($0.path)) (\(DriftError.neutralised($0.message)))" }
+        let drifted = scan.changes.map { "\(PathBytes.display($0.path)) (\($0.change.rawValue))" }
+            + scan.issues.map { "\(PathBytes.display($0.path)) (\(DriftError.neutralised($0.message)))" }
         findings.append(Finding(check: "workspace", ok: drifted.isEmpty,
-                                detail: drifted.isEmpty ? "\(root) matches its manifest" : "\(scan.changes.count) drifted path(s) baked into \(root)",
+                                detail: drifted.isEmpty
+                                    ? "\(root) matches its manifest"
+                                    : "\(scan.changes.count) drifted path(s) baked into \(root)",
                                 paths: drifted))
 
         // 3. The pip baseline is exactly the requirements pins.
@@ -81,12 +87,15 @@ public struct ImageCheck {
                     problems.append("\(q(name)) \(q(v)) installed, \(q(version)) pinned")
                 }
             }
-            for (name, v) in installed.sorted(by: { $0.key < $1.key }) where pip.pins[name] == nil && !allow.contains(name) {
+            for (name, v) in installed.sorted(by: { $0.key < $1.key })
+            where pip.pins[name] == nil && !allow.contains(name) {
                 problems.append("\(q(name))==\(q(v)) installed but not pinned")
             }
             if pip.requirements == nil { problems.append("no requirements file recorded (--requirements)") }
             findings.append(Finding(check: "pip-pins", ok: problems.isEmpty,
-                                    detail: problems.isEmpty ? "site-packages match the requirements pins" : "\(problems.count) package(s) do not match the pins",
+                                    detail: problems.isEmpty
+                                        ? "site-packages match the requirements pins"
+                                        : "\(problems.count) package(s) do not match the pins",
                                     paths: problems))
         }
         return findings
@@ -112,10 +121,19 @@ public struct ImageCheck {
         return real
     }
 
-    private func collect(_ repo: GitRepository, _ tree: ObjectID, prefix: [UInt8], into out: inout [[UInt8]: (mode: String, id: ObjectID)]) throws {
+    private func collect(
+        _ repo: GitRepository,
+        _ tree: ObjectID,
+        prefix: [UInt8],
+        into out: inout [[UInt8]: (mode: String, id: ObjectID)]
+    ) throws {
         for e in try repo.treeEntries(tree) {
             let p = prefix.isEmpty ? e.name : prefix + [0x2F] + e.name
-            if e.mode == "40000" { try collect(repo, e.id, prefix: p, into: &out) } else if e.mode != "160000" { out[p] = (e.mode, e.id) }
+            if e.mode == "40000" {
+                try collect(repo, e.id, prefix: p, into: &out)
+            } else if e.mode != "160000" {
+                out[p] = (e.mode, e.id)
+            }
         }
     }
 }

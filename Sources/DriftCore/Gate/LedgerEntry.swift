@@ -74,7 +74,8 @@ public struct LedgerReader {
         // file is a failed check (exit 2 naming the entry), never silently skipped.
         let patch = try readOptional(full + "/" + Exporter.patchFile, LedgerLimits.patchBytes, bad)
         let report = try readOptional(full + "/" + Exporter.reportFile, LedgerLimits.reportBytes, bad)
-        return try entry(name: dir, bundle: bundle, patch: patch, report: report, scratch: scratchDir + "/entry-\(index)", bad)
+        return try entry(name: dir, bundle: bundle, patch: patch, report: report,
+                         scratch: scratchDir + "/entry-\(index)", bad)
     }
 
     /// Checks one export's files, wherever they came from (a ledger directory, or a ledger
@@ -106,7 +107,9 @@ public struct LedgerReader {
         func bad(_ why: String) -> DriftError { DriftError("ledger ref \(ref): \(why)") }
         guard let tip = upstream.reference(ref) else { throw bad("does not resolve") }
         let id = String(ref.split(separator: "/").last ?? "")
-        guard (8...64).contains(id.count), id.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { throw bad("bad drift id '\(id)'") }
+        guard (8...64).contains(id.count), id.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+            throw bad("bad drift id '\(id)'")
+        }
         let (message, base, changes) = try examine(tip, in: upstream, id: id, bad)
         guard try inHistory(base) else { throw bad("its base \(base.hex) is not in the history of \(rev.hex)") }
         let trailers = Self.trailers(message)
@@ -135,8 +138,12 @@ public struct LedgerReader {
             parents = try repo.parents(of: tip)
             tree = try repo.treeOf(commit: tip)
         } catch let e as DriftError { throw bad("its commit is unreadable (\(e.message))") }
-        guard parents.count == 1, let base = parents.first else { throw bad("its commit must have exactly one parent (the base)") }
-        guard Self.trailers(message)["Drift-Id"] == id else { throw bad("the commit's Drift-Id does not match the ref \(id)") }
+        guard parents.count == 1, let base = parents.first else {
+            throw bad("its commit must have exactly one parent (the base)")
+        }
+        guard Self.trailers(message)["Drift-Id"] == id else {
+            throw bad("the commit's Drift-Id does not match the ref \(id)")
+        }
         var changes: [(path: [UInt8], mode: String?, blob: ObjectID?)] = []
         do {
             try diffTrees(repo, old: try upstream.treeOf(commit: base), new: tree, prefix: [], into: &changes, bad)
@@ -156,7 +163,9 @@ public struct LedgerReader {
         var st = stat()
         guard lstat(file, &st) == 0 else { throw bad("\(lastPathComponent(file)) is missing") }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw bad("\(lastPathComponent(file)) is not a regular file") }
-        guard Int(st.st_size) <= limit else { throw bad("\(lastPathComponent(file)) is over the \(limit >> 20) MiB limit") }
+        guard Int(st.st_size) <= limit else {
+            throw bad("\(lastPathComponent(file)) is over the \(limit >> 20) MiB limit")
+        }
         do { return try readWholeFile(file, limit: limit, followSymlinks: false) } catch let e as DriftError {
             throw bad("\(lastPathComponent(file)) is unreadable (\(e.message))")
         }
@@ -168,7 +177,9 @@ public struct LedgerReader {
         var pos = 0
         var lines: [String] = []
         while true {
-            guard let nl = b[pos...].prefix(4096).firstIndex(of: 0x0A) else { throw bad("drift.bundle header is truncated") }
+            guard let nl = b[pos...].prefix(4096).firstIndex(of: 0x0A) else {
+                throw bad("drift.bundle header is truncated")
+            }
             let line = b[pos..<nl]
             pos = nl + 1
             if line.isEmpty { break }
@@ -184,23 +195,30 @@ public struct LedgerReader {
         }
         guard refs.count == 1 else { throw bad("drift.bundle must hold exactly one ref") }
         let parts = refs[0].split(separator: " ")
-        guard parts.count == 2, let tip = ObjectID(hex: String(parts[0])), parts[1].hasPrefix("refs/heads/drift/") else {
+        guard parts.count == 2, let tip = ObjectID(hex: String(parts[0])),
+              parts[1].hasPrefix("refs/heads/drift/") else {
             throw bad("drift.bundle's ref is not refs/heads/drift/<id>")
         }
         let id = String(parts[1].dropFirst("refs/heads/drift/".count))
-        guard (8...64).contains(id.count), id.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { throw bad("bad drift id '\(id)'") }
-        guard b.count >= pos + 32, b[pos..<(pos + 4)].elementsEqual("PACK".utf8) else { throw bad("drift.bundle is truncated or corrupt (no pack)") }
+        guard (8...64).contains(id.count), id.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+            throw bad("bad drift id '\(id)'")
+        }
+        guard b.count >= pos + 32, b[pos..<(pos + 4)].elementsEqual("PACK".utf8) else {
+            throw bad("drift.bundle is truncated or corrupt (no pack)")
+        }
         return (p, tip, id, pos)
     }
 
     /// Walks two trees, recording changed blobs; rejects names git itself would refuse.
     private func diffTrees(_ repo: GitRepository, old: ObjectID?, new: ObjectID?, prefix: [UInt8],
-                           into out: inout [(path: [UInt8], mode: String?, blob: ObjectID?)], _ bad: (String) -> DriftError) throws {
+                           into out: inout [(path: [UInt8], mode: String?, blob: ObjectID?)],
+                           _ bad: (String) -> DriftError) throws {
         let a = try old.map { try repo.treeEntries($0) } ?? []
         let b = try new.map { try repo.treeEntries($0) } ?? []
         for e in b {
             let lower = String(decoding: e.name, as: UTF8.self).lowercased()
-            if e.name.isEmpty || e.name == [0x2E] || e.name == [0x2E, 0x2E] || lower == ".git" || e.name.contains(0x2F) || e.name.contains(0) {
+            if e.name.isEmpty || e.name == [0x2E] || e.name == [0x2E, 0x2E] || lower == ".git" ||
+                e.name.contains(0x2F) || e.name.contains(0) {
                 throw bad("tree entry '\(PathBytes.display(prefix + e.name))' is not a safe path")
             }
         }
@@ -219,11 +237,17 @@ public struct LedgerReader {
                 if let o, o.mode == "40000" { try diffTrees(repo, old: o.id, new: nil, prefix: path, into: &out, bad) }
                 out.append((path, e.mode, e.id))
             }
-            if out.count > LedgerLimits.changedPaths { throw bad("more than \(LedgerLimits.changedPaths) changed paths") }
+            if out.count > LedgerLimits.changedPaths {
+                throw bad("more than \(LedgerLimits.changedPaths) changed paths")
+            }
         }
         for o in a where !seen.contains(o.name) {
             let path = prefix.isEmpty ? o.name : prefix + [0x2F] + o.name
-            if o.mode == "40000" { try diffTrees(repo, old: o.id, new: nil, prefix: path, into: &out, bad) } else { out.append((path, nil, nil)) }
+            if o.mode == "40000" {
+                try diffTrees(repo, old: o.id, new: nil, prefix: path, into: &out, bad)
+            } else {
+                out.append((path, nil, nil))
+            }
         }
     }
 

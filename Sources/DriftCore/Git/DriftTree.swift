@@ -36,7 +36,9 @@ public struct DriftTreeBuilder {
     }
 
     /// Whether a change's content may enter git objects at all.
-    public static func carriesContent(_ c: FileChange) -> Bool { carriesContent(fileClass: c.fileClass, secret: c.secret) }
+    public static func carriesContent(_ c: FileChange) -> Bool {
+        carriesContent(fileClass: c.fileClass, secret: c.secret)
+    }
 
     /// Whether content of this class may enter git objects at all.
     public static func carriesContent(fileClass: FileClass, secret: Bool) -> Bool { fileClass == .code && !secret }
@@ -106,7 +108,8 @@ public struct DriftTreeBuilder {
                 written[c.path] = bytes
                 updates.append(TreeUpdate(path: c.path, action: .upsert(try repo.writeBlob(bytes), mode: mode)))
             case .symlink:
-                updates.append(TreeUpdate(path: c.path, action: .upsert(try repo.writeBlob(new.target ?? []), mode: "120000")))
+                updates.append(TreeUpdate(path: c.path,
+                                          action: .upsert(try repo.writeBlob(new.target ?? []), mode: "120000")))
             case .directory, .special:
                 // git cannot hold a special file; a directory's files arrive as their own adds.
                 if c.old != nil { updates.append(TreeUpdate(path: c.path, action: .remove)) }
@@ -171,7 +174,12 @@ public struct DriftTreeBuilder {
 /// is published (patch, bundle, ref names), and a hash of a short secret is an oracle for
 /// guessing it. Ids of drift without secrets are what they always were.
 public enum DriftID {
-    public static func compute(base: String, tree: ObjectID, withheld: [(FileChange, String)], pip: [PipChange] = []) throws -> String {
+    public static func compute(
+        base: String,
+        tree: ObjectID,
+        withheld: [(FileChange, String)],
+        pip: [PipChange] = []
+    ) throws -> String {
         var s = "drift-id/1\nbase \(base)\ntree \(tree.hex)\n"
         for p in pip where !p.allowed { s += "pip \(SnapshotPip(p).line)\n" }
         for (c, _) in withheld.sorted(by: { PathBytes.less($0.0.path, $1.0.path) }) {
@@ -179,7 +187,9 @@ public enum DriftID {
                 s += "\(c.change.rawValue) \(PathBytes.escape(c.path)) secret\n"
                 continue
             }
-            s += "\(c.change.rawValue) \(PathBytes.escape(c.path)) \(c.new?.digest?.hex ?? "-") \(c.new?.gitMode ?? "-")\n"
+            let digest = c.new?.digest?.hex ?? "-"
+            let mode = c.new?.gitMode ?? "-"
+            s += "\(c.change.rawValue) \(PathBytes.escape(c.path)) \(digest) \(mode)\n"
         }
         return String(try SHA256Hasher.digest(Array(s.utf8)).hex.prefix(20))
     }

@@ -50,7 +50,8 @@ final class GitSignature {
 
     init(_ p: GitPerson) throws {
         var s: UnsafeMutablePointer<git_signature>?
-        try check(git_signature_new(&s, p.name, p.email, git_time_t(p.time.timeIntervalSince1970), 0), "git_signature_new", "author \(p.name)")
+        try check(git_signature_new(&s, p.name, p.email, git_time_t(p.time.timeIntervalSince1970), 0),
+                  "git_signature_new", "author \(p.name)")
         guard let s else { throw DriftError("git_signature_new returned nothing") }
         pointer = s
     }
@@ -94,7 +95,9 @@ final class GitCommit {
     var treeID: ObjectID { ObjectID(git_commit_tree_id(pointer).pointee) }
     var message: String { git_commit_message(pointer).map { String(cString: $0) } ?? "" }
     var parentIDs: [ObjectID] {
-        (0..<git_commit_parentcount(pointer)).compactMap { git_commit_parent_id(pointer, $0).map { ObjectID($0.pointee) } }
+        (0..<git_commit_parentcount(pointer)).compactMap {
+            git_commit_parent_id(pointer, $0).map { ObjectID($0.pointee) }
+        }
     }
 }
 
@@ -157,7 +160,13 @@ extension GitRepository {
     }
 
     /// Creates a commit object (no reference is moved).
-    public func createCommit(tree: ObjectID, parents: [ObjectID], author: GitPerson, committer: GitPerson, message: String) throws -> ObjectID {
+    public func createCommit(
+        tree: ObjectID,
+        parents: [ObjectID],
+        author: GitPerson,
+        committer: GitPerson,
+        message: String
+    ) throws -> ObjectID {
         let t = try GitTree(self, tree)
         let ps = try parents.map { try GitCommit(self, $0) }
         let a = try GitSignature(author)
@@ -165,7 +174,8 @@ extension GitRepository {
         var out = git_oid()
         var pp: [OpaquePointer?] = ps.map { $0.pointer }
         let rc = pp.withUnsafeMutableBufferPointer { buf in
-            git_commit_create(&out, pointer, nil, a.pointer, c.pointer, nil, message, t.pointer, ps.count, buf.baseAddress)
+            git_commit_create(&out, pointer, nil, a.pointer, c.pointer, nil, message, t.pointer,
+                              ps.count, buf.baseAddress)
         }
         try check(rc, "git_commit_create", path)
         return ObjectID(out)

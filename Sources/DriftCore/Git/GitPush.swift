@@ -311,7 +311,8 @@ extension PushContext {
 
 /// A URL with any `user:password@` removed, for messages.
 public func redact(_ url: String) -> String {
-    guard let scheme = url.firstRange(of: "://"), let at = url[scheme.upperBound...].firstIndex(of: "@") else { return url }
+    guard let scheme = url.firstRange(of: "://"),
+          let at = url[scheme.upperBound...].firstIndex(of: "@") else { return url }
     return String(url[..<scheme.upperBound]) + "***@" + String(url[url.index(after: at)...])
 }
 

@@ -41,7 +41,8 @@ public final class GitRepository {
         try check(git_revparse_single(&obj, pointer, rev), "git_revparse_single", "\(path): revision '\(rev)'")
         defer { git_object_free(obj) }
         var commit: OpaquePointer?
-        try check(git_object_peel(&commit, obj, GIT_OBJECT_COMMIT), "git_object_peel", "\(path): revision '\(rev)' is not a commit")
+        try check(git_object_peel(&commit, obj, GIT_OBJECT_COMMIT), "git_object_peel",
+                  "\(path): revision '\(rev)' is not a commit")
         defer { git_object_free(commit) }
         guard let id = git_object_id(commit) else { throw DriftError("\(path): revision '\(rev)' has no id") }
         return ObjectID(id.pointee)
@@ -136,7 +137,9 @@ public func parseTree(_ bytes: [UInt8], context: String) throws -> [RawTreeEntry
     var out: [RawTreeEntry] = []
     var i = 0
     while i < bytes.count {
-        guard let sp = bytes[i...].firstIndex(of: 0x20), let nul = bytes[sp...].firstIndex(of: 0), nul + 21 <= bytes.count else {
+        guard let sp = bytes[i...].firstIndex(of: 0x20),
+              let nul = bytes[sp...].firstIndex(of: 0),
+              nul + 21 <= bytes.count else {
             throw DriftError("\(context): tree object is corrupt")
         }
         let mode = String(decoding: bytes[i..<sp], as: UTF8.self)

@@ -33,7 +33,8 @@ public struct Journal {
             if !create { return nil }
             _ = try GitRepository(initBare: path)
         }
-        let baseObjects = (canonicalPath(manifestDir.file(ManifestDirectory.baseRepo)) ?? manifestDir.file(ManifestDirectory.baseRepo)) + "/objects\n"
+        let baseRepoPath = manifestDir.file(ManifestDirectory.baseRepo)
+        let baseObjects = (canonicalPath(baseRepoPath) ?? baseRepoPath) + "/objects\n"
         // Re-point at MDIR every time: a recreated container may mount it elsewhere.
         if (try? readWholeFile(alternates)) != Array(baseObjects.utf8) {
             try AtomicFile.makeDirectory(path + "/objects/info")
@@ -56,7 +57,9 @@ public struct Journal {
     public static func fingerprint(_ changes: [FileChange], pip: [PipChange]) throws -> String {
         var s = "journal-fp/1\n"
         for c in changes {
-            s += "\(c.change.rawValue) \(PathBytes.escape(c.path)) \(c.new?.digest?.hex ?? "-") \(c.new?.gitMode ?? "-") \(c.unstable)\n"
+            let digest = c.new?.digest?.hex ?? "-"
+            let mode = c.new?.gitMode ?? "-"
+            s += "\(c.change.rawValue) \(PathBytes.escape(c.path)) \(digest) \(mode) \(c.unstable)\n"
         }
         for p in pip where !p.allowed { s += "pip \(SnapshotPip(p).line)\n" }
         return try SHA256Hasher.digest(Array(s.utf8)).hex
@@ -91,7 +94,8 @@ public struct Journal {
         let previous = repo.reference(Self.ref)
         if let p = previous, try Trailers(repo.message(of: p)).values("Drift-Id").contains(id) { return done }
         let host = Output.hostName()
-        var msg = "drift snapshot on \(host): \(changes.count) path(s), \(pipDrift.count) pip change(s)\n\nHost: \(host)\nTime: \(Timestamp.format(now))\n\n"
+        var msg = "drift snapshot on \(host): \(changes.count) path(s), \(pipDrift.count) pip change(s)\n\n"
+            + "Host: \(host)\nTime: \(Timestamp.format(now))\n\n"
         var entries: [SnapshotEntry] = built.included.map { SnapshotEntry($0, inTree: true, reason: nil) }
         entries += built.withheld.map { SnapshotEntry($0.0, inTree: false, reason: $0.1) }
         entries.sort { PathBytes.less($0.path, $1.path) }
@@ -99,7 +103,8 @@ public struct Journal {
         msg += pipDrift.map { "Drift-Pip: " + SnapshotPip($0).line + "\n" }.joined()
         msg += "Drift-Id: \(id)\nDrift-Base: \(commit)\n"
         let who = GitPerson(name: "drift", email: "drift@\(host)", time: now)
-        let snap = try repo.createCommit(tree: built.tree, parents: [previous ?? base], author: who, committer: who, message: msg)
+        let snap = try repo.createCommit(tree: built.tree, parents: [previous ?? base], author: who, committer: who,
+                                         message: msg)
         try repo.setReference(Self.ref, to: snap)
         return done
     }

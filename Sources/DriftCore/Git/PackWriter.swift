@@ -59,7 +59,8 @@ final class PackWriter {
         let rc: Int32 = scratch.withUnsafeMutableBytes { dst in
             zero.withUnsafeBytes { z in
                 let src = (data.baseAddress ?? z.baseAddress!).assumingMemoryBound(to: UInt8.self)
-                return compress2(dst.baseAddress!.assumingMemoryBound(to: UInt8.self), &outLen, src, UInt(data.count), 1)
+                return compress2(dst.baseAddress!.assumingMemoryBound(to: UInt8.self), &outLen, src,
+                                 UInt(data.count), 1)
             }
         }
         guard rc == Z_OK else { throw DriftError("\(directory): zlib compress2 failed (\(rc))") }
@@ -144,7 +145,9 @@ final class PackWriter {
         for v in large { out += bigEndian32(UInt32(v >> 32)) + bigEndian32(UInt32(v & 0xffff_ffff)) }
         out += packSum
         try checkSSL(EVP_DigestInit_ex(sha1, EVP_sha1(), nil), "EVP_DigestInit_ex")
-        _ = try out.withUnsafeBytes { try checkSSL(EVP_DigestUpdate(sha1, $0.baseAddress, $0.count), "EVP_DigestUpdate") }
+        _ = try out.withUnsafeBytes {
+            try checkSSL(EVP_DigestUpdate(sha1, $0.baseAddress, $0.count), "EVP_DigestUpdate")
+        }
         out += try digest()
         // Not AtomicFile.write: the index is part of the bake, not a crash point of its own.
         let tmp = path + ".tmp"

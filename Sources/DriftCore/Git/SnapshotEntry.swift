@@ -52,7 +52,8 @@ public struct SnapshotEntry: Sendable, Equatable {
 
     /// A line for people: what changed and why it is (not) in the patch.
     public var humanLine: String {
-        var s = "  \(change.rawValue.padded(to: 9))\(PathBytes.display(path))  (\(fileClass.rawValue), first seen \(firstSeen))"
+        let label = change.rawValue.padded(to: 9)
+        var s = "  \(label)\(PathBytes.display(path))  (\(fileClass.rawValue), first seen \(firstSeen))"
         if detail == "secret" || detail == "secret-content" {
             s += detail == "secret" ? " content withheld: secret" : " content withheld: secret content"
         } else if detail.hasPrefix("hash-only:") {
@@ -78,7 +79,9 @@ public struct SnapshotPip: Sendable {
 
     public var line: String {
         let c = change
-        return "\(c.change) \(Self.esc(c.name)) \(Self.esc(c.from)) \(Self.esc(c.to)) \(Self.esc(c.url)) \(Self.esc(c.sitePackages)) \(c.files.isEmpty ? "-" : c.files.map { Self.esc($0) }.joined(separator: ","))"
+        let files = c.files.isEmpty ? "-" : c.files.map { Self.esc($0) }.joined(separator: ",")
+        return "\(c.change) \(Self.esc(c.name)) \(Self.esc(c.from)) \(Self.esc(c.to)) \(Self.esc(c.url)) "
+            + "\(Self.esc(c.sitePackages)) \(files)"
     }
 
     public static func parse(_ line: Substring) -> SnapshotPip? {

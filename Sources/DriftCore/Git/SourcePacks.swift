@@ -59,7 +59,8 @@ final class SourcePack {
         // Header "\377tOc" version 2, then the fan-out table.
         guard i.count >= 8 + 1024 + 40, i.u32(0) == 0xff74_4f63, i.u32(4) == 2 else { return nil }
         let n = Int(i.u32(8 + 255 * 4))
-        guard i.count >= 8 + 1024 + n * 28 + 40, p.count >= 32, p.u32(0) == 0x5041_434b, Int(p.u32(8)) == n else { return nil }
+        guard i.count >= 8 + 1024 + n * 28 + 40, p.count >= 32,
+              p.u32(0) == 0x5041_434b, Int(p.u32(8)) == n else { return nil }
         idx = i
         pack = p
         count = n

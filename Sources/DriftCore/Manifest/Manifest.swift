@@ -31,7 +31,11 @@ public struct Manifest: Sendable {
     /// Sorted by path bytes.
     public var entries: [ManifestEntry]
 
-    public init(commit: String, root: [UInt8], policySHA256: String, pins: [(name: String, sha256: String)] = [], entries: [ManifestEntry]) {
+    public init(commit: String,
+                root: [UInt8],
+                policySHA256: String,
+                pins: [(name: String, sha256: String)] = [],
+                entries: [ManifestEntry]) {
         self.commit = commit
         self.root = root
         self.policySHA256 = policySHA256
@@ -51,7 +55,8 @@ public struct Manifest: Sendable {
         for p in pins { line("pin \(p.name) \(p.sha256)") }
         line("entries \(entries.count)")
         for e in entries {
-            var s = "\(e.kind == .symlink ? "L" : "F") \(e.gitMode) \(e.size) \(e.digest.hex) \(PathBytes.escape(e.path))"
+            let kind = e.kind == .symlink ? "L" : "F"
+            var s = "\(kind) \(e.gitMode) \(e.size) \(e.digest.hex) \(PathBytes.escape(e.path))"
             if let t = e.target { s += " " + PathBytes.escape(t) }
             line(s)
         }
@@ -80,7 +85,9 @@ public struct Manifest: Sendable {
         for _ in 0..<8 {
             guard let nl = bytes[start...].firstIndex(of: 0x0A) else { return nil }
             let line = bytes[start..<nl]
-            if line.starts(with: Array("policy-sha256 ".utf8)) { return String(decoding: line.dropFirst(14), as: UTF8.self) }
+            if line.starts(with: Array("policy-sha256 ".utf8)) {
+                return String(decoding: line.dropFirst(14), as: UTF8.self)
+            }
             start = nl + 1
         }
         return nil
@@ -95,7 +102,9 @@ public struct Manifest: Sendable {
         guard bytes.last == 0x0A else { throw DriftError("\(file): manifest is truncated (no final newline)") }
         // The checksum line is the last line; verify before trusting any field.
         let body = bytes.dropLast()
-        guard let lastNL = body.lastIndex(of: 0x0A) else { throw DriftError("\(file): manifest is truncated (one line)") }
+        guard let lastNL = body.lastIndex(of: 0x0A) else {
+            throw DriftError("\(file): manifest is truncated (one line)")
+        }
         let trailer = String(decoding: bytes[(lastNL + 1)..<(bytes.count - 1)], as: UTF8.self)
         guard trailer.hasPrefix("sha256 "), let want = Digest(hex: trailer.dropFirst(7)) else {
             throw DriftError("\(file): manifest is truncated or damaged (no sha256 trailer)")
@@ -146,9 +155,16 @@ public struct Manifest: Sendable {
                 }
                 let mode = bytes[fields[1]]
                 let isExec = mode.elementsEqual("100755".utf8)
-                var e = ManifestEntry(path: path, kind: isLink ? .symlink : .regular, executable: isExec, size: size, digest: digest)
+                var e = ManifestEntry(path: path,
+                                      kind: isLink ? .symlink : .regular,
+                                      executable: isExec,
+                                      size: size,
+                                      digest: digest)
                 if isLink {
-                    guard mode.elementsEqual("120000".utf8), let t = PathBytes.unescape(bytes[fields[5]]) else { throw bad(lineNo, "malformed link") }
+                    guard mode.elementsEqual("120000".utf8),
+                          let t = PathBytes.unescape(bytes[fields[5]]) else {
+                        throw bad(lineNo, "malformed link")
+                    }
                     e.target = t
                 } else if !isExec && !mode.elementsEqual("100644".utf8) {
                     throw bad(lineNo, "unknown mode \(text(1))")

@@ -41,7 +41,8 @@ public struct ManifestCreator {
 
         let walk = try TreeWalk.run(root: rootBytes, classifier: Classifier(policy: policy))
         if let first = walk.issues.first {
-            throw DriftError("\(PathBytes.display(PathBytes.join(rootBytes, first.path))): \(first.message) (manifest create needs every entry readable; \(walk.issues.count) problem(s))")
+            throw DriftError("\(PathBytes.display(PathBytes.join(rootBytes, first.path))): \(first.message) " +
+                "(manifest create needs every entry readable; \(walk.issues.count) problem(s))")
         }
         let reader = FileReader(root: rootBytes)
         var entries: [ManifestEntry] = []
@@ -62,9 +63,13 @@ public struct ManifestCreator {
             switch o {
             case .failed(let m): throw DriftError(m)
             case .hashed(let d, let st, let stable):
-                guard stable else { throw DriftError("\(PathBytes.display(e.path)): changed while it was hashed; run manifest create on a quiet tree") }
+                guard stable else {
+                    throw DriftError("\(PathBytes.display(e.path)): changed while it was hashed; " +
+                        "run manifest create on a quiet tree")
+                }
                 bytes += st.size
-                entries.append(ManifestEntry(path: e.path, kind: .regular, executable: st.isExecutable, size: st.size, digest: d))
+                entries.append(ManifestEntry(path: e.path, kind: .regular, executable: st.isExecutable,
+                                             size: st.size, digest: d))
             }
         }
 

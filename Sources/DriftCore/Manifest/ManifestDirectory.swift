@@ -45,7 +45,11 @@ public struct ManifestDirectory: Sendable {
             throw fail("\(sigFile) is not a valid signature of \(file(Self.manifestFile)) by \(keyFile)")
         }
         let m: Manifest
-        do { m = try Manifest.parse(manifestBytes, file: file(Self.manifestFile)) } catch let e as DriftError { throw fail(e.message) }
+        do {
+            m = try Manifest.parse(manifestBytes, file: file(Self.manifestFile))
+        } catch let e as DriftError {
+            throw fail(e.message)
+        }
         for (name, sha) in [(Self.policyFile, m.policySHA256)] + m.pins.map({ ($0.name, $0.sha256) }) {
             let b: [UInt8]
             do { b = try readWholeFile(file(name), limit: 512 << 20) } catch let e as DriftError {

@@ -26,7 +26,8 @@ public struct PipBaseline: Codable, Sendable {
         for sp in sitePackages {
             let (inv, issues) = try PipInventory.read(sp)
             if let first = issues.first {
-                throw DriftError("\(PathBytes.display(first.path)): \(first.message) (the pip baseline must be complete)")
+                let location = PathBytes.display(first.path)
+                throw DriftError("\(location): \(first.message) (the pip baseline must be complete)")
             }
             inventories.append(inv)
         }

@@ -70,7 +70,8 @@ public enum PipInventory {
                 if name.hasSuffix(".dist-info") && e.stat.kind == .directory {
                     dists.append(try readDistInfo(full, metadataDir: name, reader: reader))
                 } else if name.hasSuffix(".egg-info") {
-                    dists.append(try readEggInfo(full, metadataDir: name, isDirectory: e.stat.kind == .directory, reader: reader))
+                    dists.append(try readEggInfo(full, metadataDir: name, isDirectory: e.stat.kind == .directory,
+                                                 reader: reader))
                 }
             } catch let err as DriftError {
                 issues.append(ScanIssue(path: Array(full.utf8), message: err.message))
@@ -102,7 +103,8 @@ public enum PipInventory {
     static func prefixOf(_ sp: String) -> String {
         let parts = sp.split(separator: "/", omittingEmptySubsequences: false)
         if parts.count >= 3, parts[parts.count - 1] == "site-packages" || parts[parts.count - 1] == "dist-packages",
-           parts[parts.count - 2].hasPrefix("python"), parts[parts.count - 3] == "lib" || parts[parts.count - 3] == "lib64" {
+           parts[parts.count - 2].hasPrefix("python"),
+           parts[parts.count - 3] == "lib" || parts[parts.count - 3] == "lib64" {
             return parts.dropLast(3).joined(separator: "/")
         }
         return sp
@@ -164,7 +166,8 @@ public enum PipInventory {
                             reader: FileReader) throws -> InstalledDistribution {
         let pkgInfo = isDirectory ? full + "/PKG-INFO" : full
         let pkgRel = isDirectory ? metadataDir + "/PKG-INFO" : metadataDir
-        let (name, version) = try CoreMetadata.nameAndVersion(try metadata(reader, pkgRel, limit: 8 << 20), file: pkgInfo)
+        let (name, version) = try CoreMetadata.nameAndVersion(try metadata(reader, pkgRel, limit: 8 << 20),
+                                                              file: pkgInfo)
         var files: [RecordEntry] = []
         if isDirectory, let list = try? metadata(reader, metadataDir + "/installed-files.txt", limit: 64 << 20) {
             // Paths relative to the egg-info directory; no hashes in this legacy format.

@@ -55,8 +55,16 @@ public struct PipScanner {
             current.append(inv)
             let before = Dictionary(base.distributions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
             let now = Dictionary(inv.distributions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-            func add(_ name: String?, _ change: String, _ from: String?, _ to: String?, _ files: [String] = [], url: String? = nil) {
-                changes.append(PipChange(name: name, change: change, from: from, to: to, sitePackages: base.path, files: files,
+            func add(
+                _ name: String?,
+                _ change: String,
+                _ from: String?,
+                _ to: String?,
+                _ files: [String] = [],
+                url: String? = nil
+            ) {
+                changes.append(PipChange(name: name, change: change, from: from, to: to,
+                                         sitePackages: base.path, files: files,
                                          allowed: name.map { allow.contains($0) } ?? false, url: url))
             }
             for (name, d) in now {
@@ -98,7 +106,8 @@ public struct PipScanner {
                     guard let abs = resolve(f.path, sitePackages: inv.path, prefix: inv.prefix) else {
                         let why = "RECORD path \(PathBytes.display(text: f.path)) escapes the environment prefix "
                             + "\(inv.prefix); not verified"
-                        issues.append(ScanIssue(path: Array((inv.path + "/" + d.metadataDir + "/RECORD").utf8), message: why))
+                        issues.append(ScanIssue(path: Array((inv.path + "/" + d.metadataDir + "/RECORD").utf8),
+                                                message: why))
                         continue
                     }
                     if prefixes.last != inv.prefix { prefixes.append(inv.prefix) }
@@ -126,7 +135,9 @@ public struct PipScanner {
                     modified[c.owner, default: []].append(PathBytes.display(c.path))
                 } else if let hit = cursor.digest(old, c.path, st) {
                     if hit.digest != c.sha { modified[c.owner, default: []].append(PathBytes.display(c.path)) }
-                    if newCache.entries.last?.path != c.path { newCache.entries.append(StatCache.Record(path: c.path, entry: hit)) }
+                    if newCache.entries.last?.path != c.path {
+                        newCache.entries.append(StatCache.Record(path: c.path, entry: hit))
+                    }
                 } else {
                     toHash.append(k)
                 }
@@ -165,13 +176,15 @@ public struct PipScanner {
                                      files: files.sorted(), allowed: allow.contains(d.name), url: d.url))
         }
         changes.sort { ($0.sitePackages, $0.name ?? "", $0.change) < ($1.sitePackages, $1.name ?? "", $1.change) }
-        return Result(changes: changes, issues: issues, newCache: newCache, current: current, checked: checks.count, hashed: toHash.count)
+        return Result(changes: changes, issues: issues, newCache: newCache, current: current,
+                      checked: checks.count, hashed: toHash.count)
     }
 
     /// Absolute path of a RECORD entry; nil when it would leave the environment's prefix.
     func resolve(_ recordPath: String, sitePackages: String, prefix: String) -> String? {
         // Nearly every entry is a plain relative path inside site-packages.
-        if !recordPath.hasPrefix("/") && !recordPath.contains("..") && !recordPath.contains("./") && !recordPath.contains("//") {
+        if !recordPath.hasPrefix("/") && !recordPath.contains("..")
+            && !recordPath.contains("./") && !recordPath.contains("//") {
             return sitePackages + "/" + recordPath
         }
         let joined = recordPath.hasPrefix("/") ? recordPath : sitePackages + "/" + recordPath

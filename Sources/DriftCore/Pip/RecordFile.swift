@@ -15,7 +15,9 @@ public struct RecordEntry: Codable, Sendable, Equatable {
 /// Parses RECORD files: CSV with quoted fields (paths may hold commas and quotes).
 public enum RecordFile {
     public static func parse(_ bytes: [UInt8], file: String) throws -> [RecordEntry] {
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw DriftError("\(file): RECORD is not UTF-8") }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw DriftError("\(file): RECORD is not UTF-8")
+        }
         var out: [RecordEntry] = []
         var lineNo = 0
         for row in try csvRows(text, file: file) {
@@ -118,7 +120,9 @@ public enum RecordFile {
     /// urlsafe alphabet values; 0xFF for anything else (including `=` padding).
     private static let base64Table: [UInt8] = {
         var t = [UInt8](repeating: 0xFF, count: 256)
-        for (i, c) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8.enumerated() { t[Int(c)] = UInt8(i) }
+        for (i, c) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8.enumerated() {
+            t[Int(c)] = UInt8(i)
+        }
         return t
     }()
 }

@@ -18,8 +18,11 @@ public enum Requirements {
         var line = raw
         if let hash = line.firstRange(of: " #") ?? line.firstRange(of: "\t#") { line = line[..<hash.lowerBound] }
         let t = line.trimmingSpaces()
-        guard let first = t.unicodeScalars.first, first.properties.isAlphabetic || ("0"..."9").contains(first) else { return nil }
-        let nameEnd = t.firstIndex { !($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") } ?? t.endIndex
+        guard let first = t.unicodeScalars.first,
+              first.properties.isAlphabetic || ("0"..."9").contains(first) else { return nil }
+        let nameEnd = t.firstIndex {
+            !($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".")
+        } ?? t.endIndex
         let name = normalizedDistributionName(String(t[..<nameEnd]))
         var rest = t[nameEnd...]
         if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") { rest = rest[rest.index(after: close)...] }
@@ -84,7 +87,9 @@ public enum Requirements {
         guard let r = line.firstRange(of: " #") ?? line.firstRange(of: "\t#") else { return pin }
         // Keep the comment and the exact spacing before it.
         var start = r.lowerBound
-        while start > line.startIndex, line[line.index(before: start)].isWhitespace { start = line.index(before: start) }
+        while start > line.startIndex, line[line.index(before: start)].isWhitespace {
+            start = line.index(before: start)
+        }
         return pin + line[start...]
     }
 }

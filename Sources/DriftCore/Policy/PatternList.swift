@@ -37,7 +37,9 @@ public struct PathPattern: Sendable {
         body = b
         negated = neg
         mustBeDirectory = dir
-        let special: (UInt8) -> Bool = { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "\\") }
+        let special: (UInt8) -> Bool = {
+            $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "\\")
+        }
         if !b.contains(where: special) {
             shape = .literal
         } else if basenameOnly, b.first == UInt8(ascii: "*"), !b.dropFirst().contains(where: special) {
@@ -84,7 +86,8 @@ public struct PathPattern: Sendable {
             case .literal:
                 return text.elementsEqual(body)
             case .suffix(let lit):
-                return text.count >= lit.count && UnsafeBufferPointer(rebasing: text[(text.count - lit.count)...]).elementsEqual(lit)
+                return text.count >= lit.count
+                    && UnsafeBufferPointer(rebasing: text[(text.count - lit.count)...]).elementsEqual(lit)
             case .general:
                 return body.withUnsafeBufferPointer { Wildmatch.matches($0, text, pathname: !basenameOnly) }
             }

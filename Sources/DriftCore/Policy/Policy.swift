@@ -59,7 +59,8 @@ public struct Policy: Sendable {
         policy.source = bytes
         guard let root = node else { return policy }
         guard let map = root.mapping else {
-            throw DriftError("\(file):\(line(root)): policy must be a mapping of keys (ignore, config, data, code, secrets, ...)")
+            throw DriftError("\(file):\(line(root)): " +
+                "policy must be a mapping of keys (ignore, config, data, code, secrets, ...)")
         }
         for (k, v) in map {
             guard let key = k.string else { throw DriftError("\(file):\(line(k)): keys must be strings") }
@@ -83,7 +84,8 @@ public struct Policy: Sendable {
             case "reverify_every":
                 let lo = ReverifySlice.minimumEvery
                 guard let s = v.string, let n = Int(s), (lo...1_000_000).contains(n) else {
-                    throw DriftError("\(file):\(line(v)): reverify_every must be a number of scans from \(lo) to 1000000")
+                    throw DriftError("\(file):\(line(v)): " +
+                        "reverify_every must be a number of scans from \(lo) to 1000000")
                 }
                 policy.reverifyEvery = n
             case "deadline":
@@ -92,7 +94,9 @@ public struct Policy: Sendable {
                 }
                 policy.deadline = s
             case "pip":
-                guard let m = v.mapping else { throw DriftError("\(file):\(line(v)): pip must be a mapping with 'allow'") }
+                guard let m = v.mapping else {
+                    throw DriftError("\(file):\(line(v)): pip must be a mapping with 'allow'")
+                }
                 for (pk, pv) in m {
                     guard pk.string == "allow" else {
                         throw DriftError("\(file):\(line(pk)): unknown key 'pip.\(pk.string ?? "?")'")
@@ -102,7 +106,9 @@ public struct Policy: Sendable {
             case "waivers":
                 policy.waivers = try waivers(v, file)
             default:
-                throw DriftError("\(file):\(line(k)): unknown class or key '\(key)' (classes: ignore, config, data, code; keys: secrets, generated, size_limit, reverify_every, deadline, pip, waivers)")
+                throw DriftError("\(file):\(line(k)): unknown class or key '\(key)' " +
+                    "(classes: ignore, config, data, code; " +
+                    "keys: secrets, generated, size_limit, reverify_every, deadline, pip, waivers)")
             }
         }
         return policy
@@ -116,7 +122,9 @@ public struct Policy: Sendable {
         if case .scalar(let s) = v, isNullScalar(s.string) { return [] }
         guard let seq = v.sequence else { throw DriftError("\(file):\(line(v)): '\(key)' must be a list of strings") }
         return try seq.map { item in
-            guard case .scalar(let s) = item else { throw DriftError("\(file):\(line(item)): '\(key)' entries must be strings") }
+            guard case .scalar(let s) = item else {
+                throw DriftError("\(file):\(line(item)): '\(key)' entries must be strings")
+            }
             return s.string
         }
     }
@@ -125,7 +133,9 @@ public struct Policy: Sendable {
         if case .scalar(let s) = v, isNullScalar(s.string) { return PatternList([]) }
         guard let seq = v.sequence else { throw DriftError("\(file):\(line(v)): '\(key)' must be a list of patterns") }
         return PatternList(try seq.map { item in
-            guard case .scalar(let s) = item else { throw DriftError("\(file):\(line(item)): '\(key)' entries must be strings") }
+            guard case .scalar(let s) = item else {
+                throw DriftError("\(file):\(line(item)): '\(key)' entries must be strings")
+            }
             do {
                 return try PathPattern(s.string, line: line(item))
             } catch let e as PatternError {
@@ -135,9 +145,13 @@ public struct Policy: Sendable {
     }
 
     private static func waivers(_ v: YAMLNode, _ file: String) throws -> [Waiver] {
-        guard let seq = v.sequence else { throw DriftError("\(file):\(line(v)): 'waivers' must be a list of {id, reason, expires}") }
+        guard let seq = v.sequence else {
+            throw DriftError("\(file):\(line(v)): 'waivers' must be a list of {id, reason, expires}")
+        }
         return try seq.map { item in
-            guard let m = item.mapping else { throw DriftError("\(file):\(line(item)): a waiver must be a mapping {id, reason, expires}") }
+            guard let m = item.mapping else {
+                throw DriftError("\(file):\(line(item)): a waiver must be a mapping {id, reason, expires}")
+            }
             var id: String?, reason = "", expires: String?
             for (k, val) in m {
                 switch k.string {
@@ -149,7 +163,8 @@ public struct Policy: Sendable {
             }
             guard let i = id, !i.isEmpty else { throw DriftError("\(file):\(line(item)): waiver without an id") }
             guard let e = expires, Timestamp.parse(e) != nil else {
-                throw DriftError("\(file):\(line(item)): waiver '\(i)' needs expires as an RFC 3339 time or a YYYY-MM-DD date")
+                throw DriftError("\(file):\(line(item)): waiver '\(i)' needs expires as " +
+                    "an RFC 3339 time or a YYYY-MM-DD date")
             }
             return Waiver(id: i, reason: reason, expires: e)
         }

@@ -18,7 +18,9 @@ enum Wildmatch {
         }
     }
 
-    static func matches(_ pattern: UnsafeBufferPointer<UInt8>, _ text: UnsafeBufferPointer<UInt8>, pathname: Bool) -> Bool {
+    static func matches(_ pattern: UnsafeBufferPointer<UInt8>,
+                        _ text: UnsafeBufferPointer<UInt8>,
+                        pathname: Bool) -> Bool {
         dowild(Z(base: pattern), 0, Z(base: text), 0, pathname) == .match
     }
 
@@ -115,7 +117,8 @@ enum Wildmatch {
                         pCh = pat[p]
                         if pCh == 0 { return .abortAll }
                         if tCh == pCh { matched = true }
-                    } else if pCh == UInt8(ascii: "-") && prevCh != 0 && pat[p + 1] != 0 && pat[p + 1] != UInt8(ascii: "]") {
+                    } else if pCh == UInt8(ascii: "-") && prevCh != 0
+                                && pat[p + 1] != 0 && pat[p + 1] != UInt8(ascii: "]") {
                         p += 1
                         pCh = pat[p]
                         if pCh == UInt8(ascii: "\\") {
@@ -135,7 +138,8 @@ enum Wildmatch {
                             pCh = UInt8(ascii: "[")
                             if tCh == pCh { matched = true }
                         } else {
-                            let name = String(decoding: UnsafeBufferPointer(rebasing: pat.base[start..<(e - 1)]), as: UTF8.self)
+                            let name = String(decoding: UnsafeBufferPointer(rebasing: pat.base[start..<(e - 1)]),
+                                              as: UTF8.self)
                             guard let cls = characterClass(name) else { return .abortAll }
                             if cls(tCh) { matched = true }
                             p = e
@@ -173,7 +177,10 @@ enum Wildmatch {
         case "graph": return { $0 > 0x20 && $0 < 0x7F }
         case "lower": return { r("a", "z").contains($0) }
         case "print": return { $0 >= 0x20 && $0 < 0x7F }
-        case "punct": return { ($0 > 0x20 && $0 < 0x7F) && !(r("a", "z").contains($0) || r("A", "Z").contains($0) || r("0", "9").contains($0)) }
+        case "punct": return {
+            ($0 > 0x20 && $0 < 0x7F)
+                && !(r("a", "z").contains($0) || r("A", "Z").contains($0) || r("0", "9").contains($0))
+        }
         case "space": return { $0 == 0x20 || (0x09...0x0D).contains($0) }
         case "upper": return { r("A", "Z").contains($0) }
         case "xdigit": return { r("0", "9").contains($0) || r("a", "f").contains($0) || r("A", "F").contains($0) }

@@ -58,7 +58,9 @@ public struct DriftState: Codable, Sendable {
         items = changes.indices.map { k in
             let key = PathBytes.escape(changes[k].path)
             if let t = old[key] { changes[k].firstSeen = t }
-            return Item(path: key, firstSeen: Timestamp.format(changes[k].firstSeen), change: changes[k].change.rawValue,
+            return Item(path: key,
+                        firstSeen: Timestamp.format(changes[k].firstSeen),
+                        change: changes[k].change.rawValue,
                         fileClass: changes[k].fileClass.rawValue)
         }
     }
@@ -89,7 +91,8 @@ public struct StateDirectory: Sendable {
         }
         guard s.schema == DriftState.schema else { throw DriftError("\(f): unsupported state schema '\(s.schema)'") }
         guard s.commit == commit else {
-            throw DriftError("\(path): state dir belongs to base commit \(s.commit), but the manifest is for \(commit); export it (--state), then move it aside")
+            throw DriftError("\(path): state dir belongs to base commit \(s.commit), "
+                + "but the manifest is for \(commit); export it (--state), then move it aside")
         }
         return s
     }
@@ -113,7 +116,9 @@ public struct StateDirectory: Sendable {
 public enum JSONCoding {
     public static func encode<T: Encodable>(_ v: T, pretty: Bool = true) throws -> [UInt8] {
         let enc = JSONEncoder()
-        enc.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        enc.outputFormatting = pretty
+            ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            : [.sortedKeys, .withoutEscapingSlashes]
         var out = escapeControls(Array(try enc.encode(v)))
         out.append(0x0A)
         return out

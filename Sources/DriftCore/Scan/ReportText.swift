@@ -21,7 +21,8 @@ public enum ReportText {
             let note = "suspicious names: \(suspicious) drifted path(s) hold control characters (shown quoted)"
             out += paint(note, "1;33") + "\n"
         }
-        out += "checked \(r.summary.checked) entries, hashed \(r.summary.hashed), drifted \(r.summary.drifted), errors \(r.summary.errors)\n"
+        out += "checked \(r.summary.checked) entries, hashed \(r.summary.hashed), " +
+            "drifted \(r.summary.drifted), errors \(r.summary.errors)\n"
         for cls in FileClass.allCases where cls != .ignore {
             let items = r.files.filter { $0.fileClass == cls.rawValue }
             if items.isEmpty { continue }

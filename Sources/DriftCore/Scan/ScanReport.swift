@@ -177,7 +177,8 @@ public struct PipChange: Codable, Sendable {
     /// Where an editable, VCS or URL install came from (`direct_url.json`).
     public var url: String?
 
-    public init(name: String?, change: String, from: String?, to: String?, sitePackages: String, files: [String], allowed: Bool, url: String? = nil) {
+    public init(name: String?, change: String, from: String?, to: String?, sitePackages: String, files: [String],
+                allowed: Bool, url: String? = nil) {
         self.name = name
         self.change = change
         self.from = from

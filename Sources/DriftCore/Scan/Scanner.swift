@@ -91,11 +91,16 @@ public struct Scanner {
             switch st.kind {
             case .directory:
                 if let mi {
-                    add(e, .type, old: state(entries[mi]), new: EntryState(kind: .directory, executable: false, size: 0))
+                    add(e, .type, old: state(entries[mi]),
+                        new: EntryState(kind: .directory, executable: false, size: 0))
                 }
             case .special:
                 let new = EntryState(kind: .special, executable: false, size: st.size)
-                if let mi { add(e, .type, old: state(entries[mi]), new: new) } else { add(e, .added, old: nil, new: new) }
+                if let mi {
+                    add(e, .type, old: state(entries[mi]), new: new)
+                } else {
+                    add(e, .added, old: nil, new: new)
+                }
             case .symlink:
                 filesChecked += 1
                 let target: [UInt8]
@@ -107,7 +112,11 @@ public struct Scanner {
                                      digest: try SHA256Hasher.digest(target), target: target)
                 if let mi {
                     let m = entries[mi]
-                    if m.kind != .symlink { add(e, .type, old: state(m), new: new) } else if m.target != target { add(e, .modified, old: state(m), new: new) }
+                    if m.kind != .symlink {
+                        add(e, .type, old: state(m), new: new)
+                    } else if m.target != target {
+                        add(e, .modified, old: state(m), new: new)
+                    }
                 } else {
                     add(e, .added, old: nil, new: new)
                 }

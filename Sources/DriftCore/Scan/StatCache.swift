@@ -19,7 +19,8 @@ public struct StatCache: Sendable {
 
         /// Whether `st` is the very same file version this entry was hashed from.
         public func matches(_ st: FileStat) -> Bool {
-            st.size == size && st.mtimeNs == mtimeNs && st.ctimeNs == ctimeNs && st.inode == inode && st.device == device
+            st.size == size && st.mtimeNs == mtimeNs && st.ctimeNs == ctimeNs
+                && st.inode == inode && st.device == device
         }
     }
 
@@ -43,7 +44,8 @@ public struct StatCache: Sendable {
     /// (changed too close to the hash to trust its stat next time).
     public static func entry(_ st: FileStat, _ digest: Digest, hashedAtNs: Int64) -> Entry? {
         guard st.mtimeNs < hashedAtNs - racyMarginNs, st.ctimeNs < hashedAtNs - racyMarginNs else { return nil }
-        return Entry(size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, inode: st.inode, device: st.device, digest: digest)
+        return Entry(size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs,
+                     inode: st.inode, device: st.device, digest: digest)
     }
 
     /// Appends an entry; paths must come in increasing byte order.
@@ -60,7 +62,8 @@ public struct StatCache: Sendable {
         public mutating func digest(_ cache: StatCache, _ path: [UInt8], _ st: FileStat) -> Entry? {
             let n = cache.entries.count
             while index < n && bytesLess(cache.entries[index].path, path) { index += 1 }
-            guard index < n, cache.entries[index].path == path, cache.entries[index].entry.matches(st) else { return nil }
+            guard index < n, cache.entries[index].path == path,
+                  cache.entries[index].entry.matches(st) else { return nil }
             return cache.entries[index].entry
         }
     }
@@ -89,7 +92,8 @@ public struct StatCache: Sendable {
     public static func parse(_ bytes: [UInt8]) -> StatCache? {
         guard bytes.count >= magic.count + 8 + 32, bytes.starts(with: magic) else { return nil }
         let body = bytes[0..<(bytes.count - 32)]
-        guard let h = try? SHA256Hasher(), (try? bytes.withUnsafeBytes { try h.update($0.baseAddress!, body.count) }) != nil,
+        guard let h = try? SHA256Hasher(),
+              (try? bytes.withUnsafeBytes { try h.update($0.baseAddress!, body.count) }) != nil,
               let sum = try? h.finish(), sum.bytes == Array(bytes[(bytes.count - 32)...]) else { return nil }
         var i = magic.count
         func u64() -> UInt64? {
@@ -111,7 +115,8 @@ public struct StatCache: Sendable {
             let d = Digest(bytes: Array(bytes[i..<(i + 32)]))
             i += 32
             if let last = cache.entries.last, !bytesLess(last.path, path) { return nil }
-            cache.entries.append(Record(path: path, entry: Entry(size: Int64(bitPattern: size), mtimeNs: Int64(bitPattern: mt),
+            cache.entries.append(Record(path: path, entry: Entry(size: Int64(bitPattern: size),
+                                        mtimeNs: Int64(bitPattern: mt),
                                         ctimeNs: Int64(bitPattern: ct), inode: ino, device: dev, digest: d)))
         }
         guard i == body.count else { return nil }

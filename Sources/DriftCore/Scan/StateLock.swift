@@ -28,7 +28,9 @@ public final class StateLock {
             }
             if Date() >= deadline {
                 close(fd)
-                throw DriftError("\(state.path): another drift run holds the state lock (waited \(seconds.isFinite ? Int(min(max(seconds, 0), 1e9)) : 0)s); try again later",
+                let waited = seconds.isFinite ? Int(min(max(seconds, 0), 1e9)) : 0
+                throw DriftError("\(state.path): another drift run holds the state lock "
+                                     + "(waited \(waited)s); try again later",
                                  exitCode: Self.busyExitCode)
             }
             usleep(50_000)

@@ -30,7 +30,9 @@ public enum StatusReport {
         out += "  deadline      \(policy.deadline ?? "none set in the policy")\n"
         out += "  last export   \(st.lastExport.map { "\($0) (drift \(st.lastExportId ?? "?"))" } ?? "never")\n"
         let pushes = (st.pushed ?? [:]).map { "\($0.value.count) to \($0.key)" }.sorted()
-        out += "  pushed        \(pushes.isEmpty ? "nothing" : pushes.joined(separator: ", "))\(st.lastPush.map { ", last \($0)" } ?? "")\n"
+        let pushedText = pushes.isEmpty ? "nothing" : pushes.joined(separator: ", ")
+        let lastPushText = st.lastPush.map { ", last \($0)" } ?? ""
+        out += "  pushed        \(pushedText)\(lastPushText)\n"
         out += WatchStatus.statusLines(state, now: now)
         let journal = JournalListing.render(state: state, commit: manifest.commit)
         if st.items.isEmpty {
@@ -46,7 +48,9 @@ public enum StatusReport {
                 line += "  age \(age(now.timeIntervalSince(first)))"
                 if let d = deadline {
                     let due = d.due(after: first)
-                    line += due <= now ? "  OVERDUE since \(Timestamp.format(due))" : "  due in \(age(due.timeIntervalSince(now)))"
+                    line += due <= now
+                        ? "  OVERDUE since \(Timestamp.format(due))"
+                        : "  due in \(age(due.timeIntervalSince(now)))"
                 }
             }
             out += line + "\n"

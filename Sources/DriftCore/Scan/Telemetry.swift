@@ -26,7 +26,8 @@ public enum Telemetry {
                 case byClass = "by_class", byChange = "by_change", oldestAgeSeconds = "oldest_age_seconds"
             }
         }
-        let line = Line(time: Timestamp.format(now), durationSeconds: (durationSeconds * 1000).rounded() / 1000, exitCode: exitCode,
+        let line = Line(time: Timestamp.format(now), durationSeconds: (durationSeconds * 1000).rounded() / 1000,
+                        exitCode: exitCode,
                         clean: r.clean, commit: r.commit, byClass: r.summary.byClass, byChange: r.summary.byChange,
                         pip: r.pip.filter { !$0.allowed }.count, errors: r.errors.count, overdue: r.summary.overdue,
                         oldestAgeSeconds: oldestAge(r, now: now))
@@ -78,8 +79,10 @@ public enum Telemetry {
         metric("drift_oldest_first_seen_seconds", "Age in seconds of the oldest current drift item (0 when clean).",
                [("", Double(oldestAge(r, now: now) ?? 0))])
         metric("drift_overdue", "Drift items older than the policy deadline.", [("", Double(r.summary.overdue))])
-        metric("drift_scan_duration_seconds", "Wall time of the last scan.", [("", (durationSeconds * 1000).rounded() / 1000)])
-        metric("drift_last_scan_timestamp_seconds", "Unix time of the last scan.", [("", now.timeIntervalSince1970.rounded())])
+        metric("drift_scan_duration_seconds", "Wall time of the last scan.",
+               [("", (durationSeconds * 1000).rounded() / 1000)])
+        metric("drift_last_scan_timestamp_seconds", "Unix time of the last scan.",
+               [("", now.timeIntervalSince1970.rounded())])
         metric("drift_scan_errors", "Entries the last scan could not read.", [("", Double(r.errors.count))])
         return out
     }

@@ -58,7 +58,8 @@ public final class Progress: @unchecked Sendable {
             let eta = f > 0 ? Double(tf - f) * secs / Double(f) : 0
             let mb = (Double(b) / 1e5).rounded() / 10
             let rate = Int((Double(b) / secs / 1e6).rounded())
-            Output.stderr("\r\u{1B}[Khashing \(f)/\(tf) files, \(mb) MB, \(rate) MB/s, ETA \(Int(max(0, eta).rounded()))s")
+            let etaSeconds = Int(max(0, eta).rounded())
+            Output.stderr("\r\u{1B}[Khashing \(f)/\(tf) files, \(mb) MB, \(rate) MB/s, ETA \(etaSeconds)s")
             shown = true
         }
         if shown { Output.stderr("\r\u{1B}[K") }

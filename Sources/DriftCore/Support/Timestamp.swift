@@ -31,7 +31,8 @@ public enum Timestamp {
     public static func parse(_ s: String) -> Date? {
         let b = Array(s.utf8)
         guard b.count >= 10, let year = number(b, 0, 4), b[4] == 0x2D, let month = number(b, 5, 2), b[7] == 0x2D,
-              let day = number(b, 8, 2), (1...12).contains(month), (1...daysIn(month, year)).contains(day) else { return nil }
+              let day = number(b, 8, 2), (1...12).contains(month),
+              (1...daysIn(month, year)).contains(day) else { return nil }
         if b.count == 10 {
             return epoch(year, month, day, 0, 0, 0).map { Date(timeIntervalSince1970: $0 + 86_399) }
         }

@@ -23,7 +23,8 @@ enum ZoneClock {
     /// Whether `name` is a zone file in the tz database (no absolute or `..` names).
     static func exists(_ name: String) -> Bool {
         let parts = name.split(separator: "/", omittingEmptySubsequences: false)
-        guard !name.hasPrefix("/"), !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else { return false }
+        guard !name.hasPrefix("/"),
+              !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else { return false }
         var st = stat()
         return stat(zoneDirectory + "/" + name, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
     }
