@@ -163,7 +163,7 @@ struct RootfsTests {
         let lines = log.split(separator: "\n")
         #expect(lines.count >= 2 && lines.allSatisfy { $0.hasPrefix("{") && $0.hasSuffix("}") }, "\(log)")
 
-        let report = try box.run("drift scan --state /var/lib/drift --format json", env: env)
+        let report = try box.run("drift scan --state /var/lib/drift --wait 60 --format json", env: env)
         #expect(report.code == 1)
         #expect(report.out.contains("app/util.py") && report.out.contains("\"toml\""), "\(report.out)")
 
