@@ -26,26 +26,28 @@ let package = Package(
         .systemLibrary(name: "CBuildInfo"),
         .target(name: "CProcessArgs"),
         .systemLibrary(name: "CSys", path: "Sources/CSys"),
+        // Layers, each importing only the ones below it (scripts/check-layers.sh checks it):
+        // DriftSystem → DriftGit → DriftCore → DriftCLI. See docs/architecture.md.
+        .target(name: "DriftSystem", dependencies: ["CCrypto", "CSys"]),
+        .target(name: "DriftGit", dependencies: ["DriftSystem", "CLibGit2"]),
         .target(
             name: "DriftCore",
-            dependencies: [
-                "CLibGit2",
-                "CCrypto",
-                "CBuildInfo",
-                "CSys",
-            ],
+            dependencies: ["DriftSystem", "DriftGit"],
             resources: [.embedInCode("Resources/default.yaml")]
         ),
         .target(
             name: "DriftCLI",
             dependencies: [
                 "DriftCore",
+                "DriftGit",
+                "DriftSystem",
+                "CBuildInfo",
                 "CProcessArgs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "drift", dependencies: ["DriftCLI"]),
-        .testTarget(name: "DriftCoreTests", dependencies: ["DriftCore", "DriftCLI", "drift"]),
+        .testTarget(name: "DriftCoreTests", dependencies: ["DriftSystem", "DriftGit", "DriftCore", "DriftCLI", "drift"]),
     ],
     swiftLanguageModes: [.v6]
 )

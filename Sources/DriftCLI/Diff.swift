@@ -1,5 +1,7 @@
 import ArgumentParser
 import DriftCore
+import DriftGit
+import DriftSystem
 
 extension Drift {
     struct Diff: ParsableCommand {
@@ -13,19 +15,15 @@ extension Drift {
         @Argument(help: "Limit the diff to these paths (relative to the root).") var paths: [String] = []
 
         func run() throws {
-            var d = Differ(runner: ScanRunner(manifestDir: manifest.directory,
-                                              root: workspace.root,
-                                              state: workspace.stateDirectory))
-            d.filters = paths.map { Array($0.utf8).filter { _ in true } }.map { p in
-                var b = p
-                while b.last == UInt8(ascii: "/") { b.removeLast() }
-                while b.starts(with: [UInt8(ascii: "."), UInt8(ascii: "/")]) { b.removeFirst(2) }
-                return b
-            }
+            var runner = ScanRunner(manifestDir: manifest.directory, root: workspace.root,
+                                    state: workspace.stateDirectory)
+            runner.clock = ProcessEnvironment.clock
+            var d = Differ(runner: runner)
+            d.filters = paths.map { Differ.filter(Array($0.utf8)) }
             let out = try d.run()
             Output.stdout(out.header)
             Output.stdout(bytes: Output.useColor(fd: 1) ? Differ.colorize(out.patch) : out.patch)
-            throw ExitCode(out.hasDrift ? 1 : 0)
+            throw ExitCode(out.hasDrift ? ExitCodes.found : ExitCodes.ok)
         }
     }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import CProcessArgs
 import DriftCore
+import DriftGit
+import DriftSystem
 
 /// The `drift` command: keeps a running container honest about what it runs.
 public struct Drift: ParsableCommand {
@@ -19,22 +21,24 @@ public struct Drift: ParsableCommand {
     /// Runs the command line with drift's exit codes: usage and input errors are 2.
     public static func runMain() -> Never {
         do {
+            ProcessEnvironment.armTestHooks()
             var command = try parseAsRoot(processArguments())
             try command.run()
             exit(withError: nil)
-        } catch let e as DriftError {
-            Output.stderr("drift: \(e.message)\n")
-            Drift.exit(withError: ExitCode(e.exitCode))
         } catch let e as ExitCode {
             Drift.exit(withError: e)
         } catch {
+            if let (code, line) = ExitCodes.code(for: error) {
+                Output.stderr("drift: \(line)\n")
+                Drift.exit(withError: ExitCode(code))
+            }
             let code = exitCode(for: error)
             if code == .success || code == .validationFailure && isHelp(error) {
                 Drift.exit(withError: error)
             }
             let first = fullMessage(for: error).split(separator: "\n").first.map { DriftError.neutralised(String($0)) }
             Output.stderr(first.map { "drift: \($0)\n" } ?? "drift: invalid arguments\n")
-            Drift.exit(withError: ExitCode(2))
+            Drift.exit(withError: ExitCode(ExitCodes.error))
         }
     }
 
@@ -79,7 +83,10 @@ struct ManifestOptions: ParsableArguments {
                 + "(default: $DRIFT_PUBLIC_KEY)."))
     var publicKey: String?
 
-    var directory: ManifestDirectory { ManifestDirectory.locate(manifest, publicKey: publicKey) }
+    var directory: ManifestDirectory {
+        ManifestDirectory.locate([manifest, ProcessEnvironment.value("DRIFT_MANIFEST")],
+                                 publicKey: publicKey ?? ProcessEnvironment.value("DRIFT_PUBLIC_KEY"))
+    }
 }
 
 /// `--root` and `--state`, shared by scan, diff and export.

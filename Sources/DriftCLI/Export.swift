@@ -1,5 +1,7 @@
 import ArgumentParser
 import DriftCore
+import DriftGit
+import DriftSystem
 
 extension Drift {
     struct Export: ParsableCommand {
@@ -33,6 +35,7 @@ extension Drift {
             var runner = ScanRunner(manifestDir: manifest.directory, root: workspace.root,
                                     state: workspace.stateDirectory)
             runner.waitSeconds = wait
+            runner.clock = ProcessEnvironment.clock
             var e = Exporter(runner: runner, output: output)
             e.author = author
             e.message = message
@@ -40,15 +43,16 @@ extension Drift {
             e.force = force
             guard let s = try e.run() else {
                 Output.stderr("drift: nothing to export: no drift now and none recorded in the journal\n")
-                throw ExitCode(1)
+                throw ExitCode(ExitCodes.found)
             }
             let plural = s.paths == 1 ? "" : "s"
             let origin = s.fromJournal ? ", from the journal" : ""
             Output.stdout("exported drift \(s.id) (\(s.paths) path\(plural)\(origin)) as commit \(s.commit)"
                 + " -> \(output)\n")
             if let remote = push {
-                let p = Pusher(manifestDir: manifest.directory, state: workspace.stateDirectory, remote: remote,
+                var p = Pusher(manifestDir: manifest.directory, state: workspace.stateDirectory, remote: remote,
                                credentials: try GitCredentials.load(file: pushOptions.credentials))
+                p.clock = ProcessEnvironment.clock
                 let (ref, pushed) = try p.push(id: s.id)
                 Output.stdout(pushed ? "pushed \(ref) to \(redact(remote))\n"
                                      : "already pushed: \(ref) on \(redact(remote))\n")

@@ -1,5 +1,7 @@
 import ArgumentParser
 import DriftCore
+import DriftGit
+import DriftSystem
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -51,11 +53,13 @@ extension Drift {
                 g.ledgerRefs = ledgerRefs ? ledgerRefPrefix : nil
                 g.rev = commit
                 g.policy = try policy.map { try Policy.load(path: $0) }
-                report = try g.run()
+                report = try g.run(now: ProcessEnvironment.clock.now())
             }
             if let root = imageRoot {
-                let mdir = ManifestDirectory.locate(manifest ?? root + "/etc/drift", publicKey: publicKey)
+                let mdir = ManifestDirectory.locate([manifest, root + "/etc/drift"],
+                                                    publicKey: publicKey ?? ProcessEnvironment.value("DRIFT_PUBLIC_KEY"))
                 var check = ImageCheck(rootfs: root, manifestDir: mdir)
+                check.clock = ProcessEnvironment.clock
                 check.workspace = workspace
                 let findings = try check.run()
                 report.image = findings
@@ -68,7 +72,7 @@ extension Drift {
                 let githubActions = ProcessInfo.processInfo.environment["GITHUB_ACTIONS"] == "true"
                 Output.stdout(GateOutput.text(report, githubActions: githubActions))
             }
-            throw ExitCode(report.ok ? 0 : 1)
+            throw ExitCode(report.ok ? ExitCodes.ok : ExitCodes.found)
         }
     }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import DriftCore
+import DriftGit
+import DriftSystem
 
 extension Drift {
     struct ManifestCommand: ParsableCommand {
@@ -35,6 +37,7 @@ extension Drift.ManifestCommand {
             c.requirements = requirements
             c.signKey = signKey
             let progress = Progress.start()
+            c.progress = progress?.counters
             let s = try c.create()
             progress?.stop()
             Output.stdout("manifest: \(s.files) entries, \(s.bytes) bytes, commit \(s.commit) -> \(output)\n")

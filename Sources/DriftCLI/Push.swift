@@ -1,5 +1,7 @@
 import ArgumentParser
 import DriftCore
+import DriftGit
+import DriftSystem
 
 /// `--credentials FILE`, shared by push and export --push.
 struct PushOptions: ParsableArguments {
@@ -30,8 +32,9 @@ extension Drift {
         @OptionGroup var push: PushOptions
 
         func run() throws {
-            let p = Pusher(manifestDir: manifest.directory, state: workspace.stateDirectory, remote: remote,
+            var p = Pusher(manifestDir: manifest.directory, state: workspace.stateDirectory, remote: remote,
                            credentials: try GitCredentials.load(file: push.credentials))
+            p.clock = ProcessEnvironment.clock
             let (ref, pushed) = try p.push(id: id)
             let shown = redact(remote)
             Output.stdout(pushed ? "pushed \(ref) to \(shown)\n" : "already pushed: \(ref) on \(shown)\n")

@@ -1,5 +1,7 @@
 import ArgumentParser
 import DriftCore
+import DriftGit
+import DriftSystem
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -34,18 +36,19 @@ extension Drift {
                                     root: workspace.root,
                                     state: workspace.stateDirectory)
             runner.full = full
+            runner.clock = ProcessEnvironment.clock
             runner.waitSeconds = wait
             runner.writeTargets = [(log, "log file"), (metrics, "metrics file")].compactMap { p, what in
                 p.map { ($0, what) }
             }
             let progress = Progress.start()
+            runner.progress = progress?.counters
             let outcome = try runner.run()
             progress?.stop()
             let report = outcome.report
-            var code = report.exitCode
-            if failOn == .overdue && code == 1 { code = report.summary.overdue > 0 ? 1 : 0 }
+            let code = ExitCodes.code(for: report.outcome(failingOn: failOn))
             let duration = Date().timeIntervalSince(started)
-            let now = Timestamp.now()
+            let now = runner.clock.now()
             if let log {
                 try Telemetry.append(try Telemetry.logLine(report, durationSeconds: duration, exitCode: code, now: now),
                                      to: log)
@@ -63,6 +66,4 @@ extension Drift {
     }
 }
 
-enum FailOn: String, ExpressibleByArgument, CaseIterable {
-    case drift, overdue
-}
+extension FailOn: ExpressibleByArgument {}

@@ -1,5 +1,7 @@
 import ArgumentParser
 import DriftCore
+import DriftGit
+import DriftSystem
 
 extension Drift {
     struct Status: ParsableCommand {
@@ -13,7 +15,7 @@ extension Drift {
         func run() throws {
             Output.stdout(try StatusReport.render(manifestDir: manifest.directory,
                                                   state: workspace.stateDirectory,
-                                                  now: Timestamp.now()))
+                                                  now: ProcessEnvironment.clock.now()))
         }
     }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import DriftCore
+import DriftGit
+import DriftSystem
 
 extension Drift {
     struct Watch: ParsableCommand {
@@ -32,10 +34,10 @@ extension Drift {
                                                                   min: 1000, max: 366 * 86_400_000)
             options.log = log
             options.metrics = metrics
-            let runner = ScanRunner(manifestDir: manifest.directory, root: workspace.root,
+            var runner = ScanRunner(manifestDir: manifest.directory, root: workspace.root,
                                     state: workspace.stateDirectory)
-            let code = try Watcher(runner: runner, options: options).run()
-            throw ExitCode(code)
+            runner.clock = ProcessEnvironment.clock
+            try Watcher(runner: runner, options: options).run()
         }
     }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DriftCore
+@testable import DriftGit
+@testable import DriftSystem
 
 /// An attacker's review of issues 11 and 12: routes the issues' tests do not take.
 @Suite("Attack review")

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DriftCore
+@testable import DriftGit
+@testable import DriftSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -88,7 +90,7 @@ struct ContainmentTests {
         for _ in 0..<200 {
             var scanner = Scanner(manifest: manifest, policy: policy, root: root, cache: nil)
             scanner.strategy = strategy
-            let r = try scanner.run()
+            let r = try scanner.run(now: Date())
             for c in r.changes {
                 #expect(c.new?.digest.map { !outsideDigests.contains($0) } ?? true, "read outside: \(PathBytes.display(c.path))")
             }

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DriftCore
+@testable import DriftGit
+@testable import DriftSystem
 
 /// ODIR spellings that once crashed Foundation's path helpers.
 @Suite("export output paths")

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DriftCore
+@testable import DriftGit
+@testable import DriftSystem
 import DriftCLI
 
 /// A seeded mutational fuzzer for every reader of untrusted bytes. Each target must only

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DriftCore
+@testable import DriftGit
+@testable import DriftSystem
 
 /// The credential file: every key, and no secret echoed by its error messages.
 @Suite("push credentials")

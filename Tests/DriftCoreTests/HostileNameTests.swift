@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DriftCore
+@testable import DriftGit
+@testable import DriftSystem
 
 /// Issue 11, point 1 (property): a name is data, never text.
 @Suite("Hostile names", .serialized)

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DriftCore
+@testable import DriftGit
+@testable import DriftSystem
 
 /// known_hosts matching, with lines written by OpenSSH's own ssh-keygen as the oracle.
 @Suite("known_hosts")

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DriftCore
+@testable import DriftGit
+@testable import DriftSystem
 
 /// Wheels for the pip tests, downloaded once per machine from PyPI (skipped without it).
 enum Wheels {

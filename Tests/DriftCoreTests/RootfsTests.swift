@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import DriftCore
+@testable import DriftGit
+@testable import DriftSystem
+@testable import DriftCLI
 #if canImport(Glibc)
 import Glibc
 #endif

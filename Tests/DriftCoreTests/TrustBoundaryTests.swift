@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DriftCore
+@testable import DriftGit
+@testable import DriftSystem
 
 /// Issue 11: the reproductions, each with other names, bytes and paths than the issue's.
 @Suite("Trust boundary")

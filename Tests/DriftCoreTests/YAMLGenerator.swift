@@ -1,5 +1,7 @@
 import Foundation
 @testable import DriftCore
+@testable import DriftGit
+@testable import DriftSystem
 
 /// Random documents of the YAML subset for the round-trip property: a random tree, written
 /// out in randomly chosen styles (block or flow, compact entries, plain or quoted scalars,

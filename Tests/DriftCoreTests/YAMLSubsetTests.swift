@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DriftCore
+@testable import DriftGit
+@testable import DriftSystem
 
 /// A one-line rendering of a node for comparisons: scalars in double quotes, `[a, b]`, `{k: v}`.
 func yamlRender(_ node: YAMLNode?) -> String {

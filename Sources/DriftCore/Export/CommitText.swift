@@ -1,3 +1,11 @@
+import DriftGit
+import DriftSystem
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// Operator text that goes into the export commit and its mbox (`--message`, `--author`).
 ///
 /// `git am` reads the mbox, not the commit: a message line starting `---`, `diff -` or
@@ -40,5 +48,21 @@ public enum CommitText {
     static func hex(_ v: UInt32) -> String {
         let h = String(v, radix: 16, uppercase: true)
         return String(repeating: "0", count: max(0, 4 - h.count)) + h
+    }
+}
+
+extension GitPerson {
+    /// Parses `--author` text: `Name <email>`, no control characters.
+    public static func parse(_ s: String, time: Date) throws -> GitPerson {
+        guard let lt = s.firstIndex(of: "<"), let gt = s.lastIndex(of: ">"), lt < gt else {
+            throw DriftError("--author \(PathBytes.display(text: s)): expected \"Name <email>\"")
+        }
+        let name = s[..<lt].trimmingSpaces()
+        let email = String(s[s.index(after: lt)..<gt])
+        guard !name.isEmpty, !email.isEmpty, !email.contains("<"),
+              !s.unicodeScalars.contains(where: CommitText.isControl) else {
+            throw DriftError("--author \(PathBytes.display(text: s)): expected \"Name <email>\"")
+        }
+        return GitPerson(name: name, email: email, time: time)
     }
 }

@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -12,6 +14,16 @@ public struct Differ {
     public var filters: [[UInt8]] = []
 
     public init(runner: ScanRunner) { self.runner = runner }
+
+    /// A path argument as a filter: relative to the root, without `./` prefixes or trailing `/`.
+    /// - Parameter path: the argument's bytes.
+    /// - Returns: the path `filters` compares with.
+    public static func filter(_ path: [UInt8]) -> [UInt8] {
+        var b = path[...]
+        while b.last == UInt8(ascii: "/") { b.removeLast() }
+        while b.starts(with: [UInt8(ascii: "."), UInt8(ascii: "/")]) { b.removeFirst(2) }
+        return Array(b)
+    }
 
     public struct Output {
         /// `# drift:` lines for withheld config, data and secret changes (ignored by `git apply`).

@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -69,8 +71,8 @@ public struct Exporter {
             )
         }
         let tree = try repo.treeOf(commit: snapshot)
-        let now = Timestamp.now()
-        let host = info.host.isEmpty ? Output.hostName() : info.host
+        let now = runner.clock.now()
+        let host = info.host.isEmpty ? SystemInfo.hostName() : info.host
         // Dated by the snapshot, so the same drift exports as the same commit (pushes are idempotent).
         let when = Timestamp.parse(info.time) ?? now
         let who = try author.map { try GitPerson.parse($0, time: when) }

@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -12,6 +14,8 @@ public struct Pusher {
     public var state: StateDirectory
     public var remote: String
     public var credentials: GitCredentials
+    /// Where "now" comes from (`last_push` in state.json).
+    public var clock: Clock = .system
 
     public init(manifestDir: ManifestDirectory, state: StateDirectory, remote: String, credentials: GitCredentials) {
         self.manifestDir = manifestDir
@@ -44,7 +48,7 @@ public struct Pusher {
             throw DriftError("\(state.path): export \(id) has no ledger commit (made by an older drift); "
                 + "run drift export again")
         }
-        let host = LedgerReader.trailers(try repo.message(of: commit))["Drift-Host"] ?? Output.hostName()
+        let host = LedgerReader.trailers(try repo.message(of: commit))["Drift-Host"] ?? SystemInfo.hostName()
         let ref = Self.remoteRef(host: host, id: id)
         let key = redact(remote)
         if st.pushed?[key]?.contains(id) == true { return (ref, false) }
@@ -52,7 +56,7 @@ public struct Pusher {
                                       ref: ref, credentials: credentials)
         st.pushed = st.pushed ?? [:]
         st.pushed?[key, default: []].append(id)
-        st.lastPush = Timestamp.format(Timestamp.now())
+        st.lastPush = Timestamp.format(clock.now())
         try state.saveState(st)
         return (ref, sent)
     }

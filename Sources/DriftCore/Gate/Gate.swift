@@ -1,3 +1,8 @@
+import DriftGit
+import DriftSystem
+#if canImport(Glibc)
+import Glibc
+#endif
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -64,7 +69,7 @@ public struct Gate {
         }
     }
 
-    public func run(now: Date = Timestamp.now()) throws -> Report {
+    public func run(now: Date) throws -> Report {
         let upstream = try GitRepository(path: repo)
         let head = try upstream.resolveCommit(rev)
         let headTree = try upstream.treeOf(commit: head)
@@ -127,23 +132,3 @@ public struct Gate {
                       entries: results, image: nil)
     }
 }
-
-/// A private temp directory, mode 0700, removed when done: the only place the gate writes.
-final class ScratchDirectory {
-    let path: String
-
-    init() throws {
-        let tmpdir = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
-        var template = Array((tmpdir + "/drift-gate-XXXXXX").utf8CString)
-        guard let p = mkdtemp(&template) else {
-            throw DriftError("cannot create a temp directory: \(errnoText(errno))")
-        }
-        path = String(cString: p)
-    }
-
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif

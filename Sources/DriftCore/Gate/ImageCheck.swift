@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -6,6 +8,8 @@ import Foundation
 
 /// `drift gate --image-root`: checks a built image's unpacked filesystem before it ships.
 public struct ImageCheck {
+    /// Where "now" comes from (the scan's first-seen times).
+    public var clock: Clock = .system
     public struct Finding: Codable, Sendable {
         public var check: String
         public var ok: Bool
@@ -61,7 +65,7 @@ public struct ImageCheck {
         // 2. The image's workspace is what its manifest says (no drift baked in).
         let inside = workspace ?? PathBytes.fsString(manifest.root)
         let root = try Self.confined(rootfs: rootfs, inside: inside)
-        let scan = try Scanner(manifest: manifest, policy: policy, root: Array(root.utf8), cache: nil).run()
+        let scan = try Scanner(manifest: manifest, policy: policy, root: Array(root.utf8), cache: nil).run(now: clock.now())
         let drifted = scan.changes.map { "\(PathBytes.display($0.path)) (\($0.change.rawValue))" }
             + scan.issues.map { "\(PathBytes.display($0.path)) (\(DriftError.neutralised($0.message)))" }
         findings.append(Finding(check: "workspace", ok: drifted.isEmpty,

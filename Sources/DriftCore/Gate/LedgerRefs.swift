@@ -1,4 +1,5 @@
-import CLibGit2
+import DriftGit
+import DriftSystem
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -65,17 +66,5 @@ extension LedgerReader {
             out[name] = try db.read(e.id).1
         }
         return out
-    }
-}
-
-extension GitODB {
-    /// An object's type and size, without reading its content.
-    func header(_ id: ObjectID) throws -> (GitObjectType?, Int) {
-        var o = id.oid
-        var size = 0
-        var type = GIT_OBJECT_INVALID
-        try check(git_odb_read_header(&size, &type, pointer, &o), "git_odb_read_header",
-                  "\(owner.path): object \(id.hex)")
-        return (GitObjectType(type), size)
     }
 }

@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 /// The paths a `drift.patch` would make `git am` touch, read the way git reads them: only
 /// in diff headers (from `diff --git` up to the first hunk or binary patch, never in hunk
 /// content), with C-quoted names (`"b/\056\056/x"`) decoded before anything is judged.

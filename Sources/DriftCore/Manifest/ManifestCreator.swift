@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -16,6 +18,8 @@ public struct ManifestCreator {
     public var sitePackages: [String] = []
     public var requirements: String?
     public var output: String
+    /// Counters for a progress line; nil for none.
+    public var progress: ProgressCounters?
     /// Ed25519 private key (PEM) to sign `manifest.txt` with.
     public var signKey: String?
 
@@ -57,7 +61,7 @@ public struct ManifestCreator {
             default: continue
             }
         }
-        let outcomes = ParallelHasher.hash(files.map(\.path), reader: reader)
+        let outcomes = ParallelHasher.hash(files.map(\.path), reader: reader, progress: progress)
         var bytes: Int64 = 0
         for (e, o) in zip(files, outcomes) {
             switch o {

@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -22,14 +24,14 @@ public struct ManifestDirectory: Sendable {
         self.publicKey = publicKey
     }
 
-    /// `--manifest`, else `$DRIFT_MANIFEST`, else `/etc/drift`; the key from `--public-key`,
-    /// else `$DRIFT_PUBLIC_KEY`.
-    public static func locate(_ flag: String?, publicKey: String? = nil) -> ManifestDirectory {
-        let env = ProcessInfo.processInfo.environment
-        let key = publicKey ?? env["DRIFT_PUBLIC_KEY"].flatMap { $0.isEmpty ? nil : $0 }
-        if let f = flag, !f.isEmpty { return ManifestDirectory(path: f, publicKey: key) }
-        if let e = env["DRIFT_MANIFEST"], !e.isEmpty { return ManifestDirectory(path: e, publicKey: key) }
-        return ManifestDirectory(path: "/etc/drift", publicKey: key)
+    /// The first of `candidates` that is set and not empty, else `/etc/drift`.
+    /// - Parameters:
+    ///   - candidates: in order of precedence (the CLI passes `--manifest`, then `$DRIFT_MANIFEST`).
+    ///   - publicKey: the Ed25519 key to verify with, if any.
+    /// - Returns: the manifest directory to read.
+    public static func locate(_ candidates: [String?], publicKey: String?) -> ManifestDirectory {
+        let path = candidates.compactMap { $0 }.first { !$0.isEmpty } ?? "/etc/drift"
+        return ManifestDirectory(path: path, publicKey: publicKey?.isEmpty == true ? nil : publicKey)
     }
 
     /// Checks `manifest.sig` over `manifest.txt` and every file the manifest pins.

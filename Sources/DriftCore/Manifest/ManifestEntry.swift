@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 /// One baked path: a regular file or a symlink (directories are implied, like git).
 public struct ManifestEntry: Sendable, Equatable {
     public var path: [UInt8]

@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -12,6 +14,8 @@ public struct PipScanner {
     public var allow: Set<String>
     /// Stat cache of site-packages files (absolute paths), so unchanged files are not reread.
     public var cache: StatCache?
+    /// Counters for a progress line; nil for none.
+    public var progress: ProgressCounters?
 
     public init(baseline: PipBaseline, allow: [String], cache: StatCache?) {
         self.baseline = baseline
@@ -149,7 +153,7 @@ public struct PipScanner {
             let skip = prefixes[c.prefix] == "/" ? 1 : prefixes[c.prefix].utf8.count + 1
             return ReadJob(path: Array(c.path.dropFirst(skip)), reader: c.prefix)
         }
-        let outcomes: [HashOutcome] = ParallelHasher.read(jobs, readers: readers).map { r in
+        let outcomes: [HashOutcome] = ParallelHasher.read(jobs, readers: readers, progress: progress).map { r in
             switch r {
             case .read(let c): return .hashed(c.digest, c.stat, stable: c.stable)
             case .failed(let m): return .failed(m)

@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 /// A requirements file: pins read at bake time, edits written at export time. Comments,
 /// options and order are kept; only the lines of changed distributions are touched.
 public enum Requirements {

@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 /// Applies a policy to paths, remembering per directory which lists matched it so a
 /// file's parents are not re-matched for every file.
 public final class Classifier {

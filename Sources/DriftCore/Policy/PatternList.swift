@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 /// One gitignore-style pattern, parsed the way git's `parse_path_pattern` does.
 public struct PathPattern: Sendable {
     /// The pattern as written (for messages).

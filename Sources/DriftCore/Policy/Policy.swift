@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 /// How drift treats a path. `code` is the default for anything no list names.
 public enum FileClass: String, Sendable, Codable, CaseIterable, Comparable {
     case code, config, data, ignore

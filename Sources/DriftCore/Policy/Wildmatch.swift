@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 /// A port of git's `wildmatch()` (the matcher behind .gitignore) over bytes.
 ///
 /// Kept structurally close to git's C so the two agree on corner cases; the

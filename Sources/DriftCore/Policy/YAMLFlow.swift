@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 /// Flow collections (`[a, b]`, `{k: v}`, which may span lines) and scalars. Cursors are
 /// (line, column) pairs passed `inout`; nothing here moves the block cursor `li`.
 extension YAMLParser {

@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 /// A value of drift's YAML subset (policies/README.md): every scalar is a string (no type
 /// resolution: `16MiB`, `24h` and `2026-12-31` stay text), `line` numbers are 1-based.
 enum YAMLNode: Sendable, Equatable {

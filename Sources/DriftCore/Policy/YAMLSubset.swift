@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 /// A bounded parser for the YAML subset policy files use (policies/README.md): comments,
 /// block mappings and sequences, flow `[...]` and `{...}`, plain, 'single' and "double"
 /// quoted scalars. Anchors, aliases, tags, block scalars and multiple documents are refused

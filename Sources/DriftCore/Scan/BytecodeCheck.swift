@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -63,7 +65,7 @@ public struct BytecodeCheck {
         guard tag.hasPrefix("cpython-3"), let minor = Int(tag.dropFirst("cpython-3".count)) else { return [] }
         let name = "python3.\(minor)"
         var dirs = ["/usr/local/bin", "/usr/bin", "/bin"]
-        dirs += (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        dirs += SystemInfo.searchPath()
         return dirs.map { $0 + "/" + name }
     }
 

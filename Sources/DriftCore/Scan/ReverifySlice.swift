@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 /// The slice of files a scan re-hashes even when the stat cache vouches for them, so a
 /// forged cache record hides a change for at most `every` scans (docs/state.md).
 ///

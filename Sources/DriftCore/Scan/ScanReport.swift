@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -154,14 +156,40 @@ public struct ScanReport: Codable, Sendable {
         summary.oldestFirstSeen = changes.map(\.firstSeen).min().map(Timestamp.format)
     }
 
-    /// 0 clean, 1 drift, 3 no drift found but some entries could not be read.
-    public var exitCode: Int32 {
-        if hasDrift { return 1 }
-        return complete ? 0 : 3
+    /// What the scan found: drift, nothing, or nothing among what could be read.
+    public var outcome: ScanOutcome {
+        if hasDrift { return .drift }
+        return complete ? .clean : .incomplete
+    }
+
+    /// The outcome as `--fail-on` judges it: with `.overdue`, drift that is not yet overdue
+    /// counts as clean (cron alerts only past the deadline).
+    /// - Parameter failOn: what makes a scan fail.
+    /// - Returns: `outcome`, or `.clean` for drift that is not overdue under `.overdue`.
+    public func outcome(failingOn failOn: FailOn) -> ScanOutcome {
+        if failOn == .overdue && outcome == .drift && summary.overdue == 0 { return .clean }
+        return outcome
     }
 
     /// Some file or pip drift was found (whatever else could not be read).
     public var hasDrift: Bool { !files.isEmpty || pip.contains { !$0.allowed } }
+}
+
+/// What makes a scan fail (`--fail-on`).
+public enum FailOn: String, Sendable, CaseIterable {
+    /// Any drift.
+    case drift
+    /// Only drift past its deadline.
+    case overdue
+}
+
+/// A scan's result. The raw value is the documented status number (state.json's
+/// `last_exit_code`, the `--log` line's `exit_code`); the command line maps it to its exit code.
+public enum ScanOutcome: Int32, Sendable {
+    case clean = 0
+    case drift = 1
+    /// No drift among what could be read, but some entries could not be read.
+    case incomplete = 3
 }
 
 /// One site-packages change (filled by the pip layer; empty until a baseline exists).

@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -12,6 +14,10 @@ public struct ScanRunner {
     public var root: String?
     public var state: StateDirectory
     public var full = false
+    /// Where "now" comes from (first-seen times, ages, the journal's dates).
+    public var clock: Clock = .system
+    /// Counters for a progress line while files are hashed; nil for none.
+    public var progress: ProgressCounters?
     /// Seconds to wait for another run's state lock (`--wait`).
     public var waitSeconds: Double = 0
     /// Record new drift in the journal (every verb that scans does, so nothing seen is lost).
@@ -49,7 +55,7 @@ public struct ScanRunner {
         // One writer at a time: the lock covers state, cache and journal until we return.
         let lock = alreadyLocked ? nil : try StateLock(state: state, wait: waitSeconds)
         defer { withExtendedLifetime(lock) {} }
-        let now = Timestamp.now()
+        let now = clock.now()
         let findings = try find(loaded, now: now)
         return try record(findings, loaded.context, now: now)
     }
@@ -110,6 +116,7 @@ public struct ScanRunner {
         var scanner = Scanner(manifest: c.manifest, policy: c.policy, root: c.rootBytes, cache: loaded.oldCache)
         let scanNumber = max(0, try state.loadState(commit: c.manifest.commit).scans ?? 0)
         scanner.reverify = ReverifySlice(every: c.policy.reverifyEvery, scan: scanNumber)
+        scanner.progress = progress
         var result = try scanner.compare(loaded.walk, now: now)
         let pyc = checkBytecode(&result, walk: loaded.walk, root: c.rootBytes)
         var findings = Findings(result: result, pip: try findPip(c), oldCache: loaded.oldCache, walk: loaded.walk)
@@ -122,7 +129,9 @@ public struct ScanRunner {
     public func findPip(_ c: Context) throws -> PipFindings? {
         guard let baseline = c.baseline else { return nil }
         let oldPip = full ? nil : state.loadCache(name: "pipcache")
-        let p = try PipScanner(baseline: baseline, allow: c.policy.pipAllow, cache: oldPip).run()
+        var pipScanner = PipScanner(baseline: baseline, allow: c.policy.pipAllow, cache: oldPip)
+        pipScanner.progress = progress
+        let p = try pipScanner.run()
         return PipFindings(result: p, oldCache: oldPip)
     }
 
@@ -161,14 +170,14 @@ public struct ScanRunner {
                 st.journalFingerprint = recorded.complete && recorded.observed.isEmpty ? fp : nil
             }
         }
-        var report = ScanReport(commit: c.manifest.commit, root: c.rootBytes, host: Output.hostName(), scannedAt: now,
+        var report = ScanReport(commit: c.manifest.commit, root: c.rootBytes, host: SystemInfo.hostName(), scannedAt: now,
                                 changes: result.changes, pip: pip, issues: result.issues,
                                 checked: result.filesChecked, hashed: result.filesHashed,
                                 deadline: c.policy.deadline.flatMap(Deadline.parse), now: now)
         report.summary.pipChecked = pipCounts.0
         report.summary.pipHashed = pipCounts.1
         st.lastScan = Timestamp.format(now)
-        st.lastExitCode = Int(report.exitCode)
+        st.lastExitCode = Int(report.outcome.rawValue)
         if findings.saveCache && findings.oldCache?.entries != result.newCache.entries {
             try state.saveCache(result.newCache)
         }

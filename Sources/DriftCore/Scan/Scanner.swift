@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -12,6 +14,8 @@ public struct Scanner {
     /// Previous cache; nil (or `full`) rehashes everything.
     public var cache: StatCache?
     public var workers: Int = ParallelHasher.defaultWorkers
+    /// Counters for a progress line; nil for none.
+    public var progress: ProgressCounters?
     /// Which slice of cached files this scan re-hashes anyway (nil: none).
     public var reverify: ReverifySlice?
     /// How files below the root are opened (tests run both strategies).
@@ -38,12 +42,12 @@ public struct Scanner {
     }
 
     /// Walks the root and compares.
-    public func run(now: Date = Timestamp.now()) throws -> Result {
+    public func run(now: Date) throws -> Result {
         try compare(TreeWalk.run(root: root, classifier: Classifier(policy: policy)), now: now)
     }
 
     /// Compares a finished walk of the root with the manifest.
-    public func compare(_ walk: TreeWalk, now: Date = Timestamp.now()) throws -> Result {
+    public func compare(_ walk: TreeWalk, now: Date) throws -> Result {
         let classifier = Classifier(policy: policy)
         let reader = FileReader(root: root, strategy: strategy)
         let entries = manifest.entries
@@ -145,7 +149,7 @@ public struct Scanner {
             let same = mi.flatMap { entries[$0].kind == .regular ? entries[$0].digest : nil }
             return ReadJob(path: e.path, keepUpTo: keep, unlessDigest: same)
         }
-        let outcomes = ParallelHasher.read(jobs, readers: [reader], workers: workers)
+        let outcomes = ParallelHasher.read(jobs, readers: [reader], workers: workers, progress: progress)
         var contents: [[UInt8]: [UInt8]] = [:]
         for (k, (wi, mi)) in toHash.enumerated() {
             let e = walk.entries[wi]

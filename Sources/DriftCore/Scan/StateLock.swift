@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -7,11 +9,20 @@ import Foundation
 import Glibc
 #endif
 
+/// Another drift run holds the state directory's lock (or its watch lock).
+public struct StateBusy: Error, Sendable, CustomStringConvertible {
+    /// The sentence naming the state directory.
+    public let message: String
+    public var description: String { message }
+
+    init(_ message: String) {
+        self.message = DriftError.neutralised(message)
+    }
+}
+
 /// An exclusive `flock` on `SDIR/lock`, held for a whole run. The kernel drops it when
 /// the holder dies (even by SIGKILL), so a crash never leaves a stale lock.
 public final class StateLock {
-    /// Exit code when another run holds the lock past `--wait` (EX_TEMPFAIL).
-    public static let busyExitCode: Int32 = 75
     private let fd: Int32
 
     public init(state: StateDirectory, wait seconds: Double) throws {
@@ -29,9 +40,8 @@ public final class StateLock {
             if Date() >= deadline {
                 close(fd)
                 let waited = seconds.isFinite ? Int(min(max(seconds, 0), 1e9)) : 0
-                throw DriftError("\(state.path): another drift run holds the state lock "
-                                     + "(waited \(waited)s); try again later",
-                                 exitCode: Self.busyExitCode)
+                throw StateBusy("\(state.path): another drift run holds the state lock "
+                                    + "(waited \(waited)s); try again later")
             }
             usleep(50_000)
         }

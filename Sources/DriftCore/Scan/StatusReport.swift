@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -11,7 +13,7 @@ public enum StatusReport {
         let (manifest, policy) = try manifestDir.load()
         let st = try state.loadState(commit: manifest.commit)
         let deadline = policy.deadline.flatMap(Deadline.parse)
-        var out = "drift status on \(Output.hostName())\n"
+        var out = "drift status on \(SystemInfo.hostName())\n"
         out += "  base commit   \(manifest.commit)\n"
         out += "  workspace     \(PathBytes.display(manifest.root))\n"
         if let last = st.lastScan {

@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 /// A walk of the root with the policy applied: every non-ignored entry with its class.
 public struct ClassifiedEntry: Sendable {
     public var path: [UInt8]
@@ -36,24 +38,9 @@ public struct TreeWalk {
 import Glibc
 #endif
 
-/// Resolves a path to its canonical absolute form (for the "never write under the root" check).
-public func canonicalPath(_ path: String) -> String? {
-    guard let r = realpath(path, nil) else { return nil }
-    defer { free(r) }
-    return String(cString: r)
-}
-
 /// Throws when `target` (existing or not) is the root or lies under it: drift never
 /// writes under the scanned root. Checked by identity (`WriteTarget`); returns the resolved path.
 @discardableResult
 public func refuseWriteUnder(root: String, target: String, what: String) throws -> String {
     try WriteTarget.refuseInside(root: root, target: target, what: what)
-}
-
-enum FileManagerShim {
-    static func cwd() -> String {
-        var buf = [CChar](repeating: 0, count: 4096)
-        guard getcwd(&buf, buf.count) != nil else { return "." }
-        return cBufferString(buf)
-    }
 }

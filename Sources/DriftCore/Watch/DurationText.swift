@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 /// Durations given on the command line (`--settle`, `--rescan-every`): `250ms`, `90s`,
 /// `30m`, `1h`, `2d`, or sums like `1h30m`; a bare number is in the flag's own unit.
 /// All arithmetic is checked: a value too large for the clock is an error, never a wrap.

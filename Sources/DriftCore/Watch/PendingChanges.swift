@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 /// Paths touched by events and not yet scanned, each with the time of its first and last
 /// event (monotonic seconds). A path is ready once it has been quiet for the settle time,
 /// or once it has waited the maximum, so a file rewritten forever is still recorded.

@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 /// The part of the workspace one batch rescans: single paths, and directories walked whole
 /// (relative to the root; the root itself is a full scan, not a scope).
 public struct ScanScope: Sendable {

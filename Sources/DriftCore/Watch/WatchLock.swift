@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,8 +19,8 @@ final class WatchLock {
             close(fd)
             guard e == EWOULDBLOCK else { throw DriftError("\(path): cannot lock: \(errnoText(e))") }
             let who = WatchStatus.read(state).map { " (pid \($0.pid), since \($0.started))" } ?? ""
-            throw DriftError("\(state.path): another drift watch\(who) is watching with this state dir",
-                             exitCode: StateLock.busyExitCode)
+            throw StateBusy(
+                "\(state.path): another drift watch\(who) is watching with this state dir")
         }
         self.fd = fd
     }

@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

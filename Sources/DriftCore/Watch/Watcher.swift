@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -62,7 +64,7 @@ public final class Watcher {
     public init(runner: ScanRunner, options: Options) {
         self.runner = runner
         self.options = options
-        let now = Timestamp.format(Date())
+        let now = Timestamp.format(runner.clock.now())
         status = WatchStatus(pid: getpid(), startTicks: WatchStatus.startTicks(of: getpid()),
                              started: now, updated: now,
                              phase: "starting", fullScanEverySeconds: Int(options.rescanEveryMs / 1000),
@@ -70,8 +72,8 @@ public final class Watcher {
         watches = WatchSet(inotify: nil, root: [])
     }
 
-    /// Runs until SIGTERM or SIGINT; returns the exit code (0). Start-up errors throw.
-    public func run() throws -> Int32 {
+    /// Runs until SIGTERM or SIGINT, then returns. Start-up errors throw.
+    public func run() throws {
         let root = try preflight()
         try state.ensure()
         let watchLock = try WatchLock(state: state)
@@ -84,7 +86,7 @@ public final class Watcher {
         publishStatus()
         let mode = watches.inotify == nil ? "no inotify: full scans only" : "\(watches.count) directories watched"
         say("watching \(PathBytes.display(root)) (\(mode)), pid \(getpid())")
-        return loop()
+        loop()
     }
 
     /// Refuses, before anything is written, a state dir, log or metrics file under the root
@@ -121,12 +123,15 @@ public final class Watcher {
 
     // MARK: the loop
 
-    private func loop() -> Int32 {
+    private func loop() {
         while true {
             waitForWork()
             takeSignals()
             takeEvents()
-            if stopping { return stop() }
+            if stopping {
+                stop()
+                return
+            }
             if reloadRequested { reload() }
             let t = monotonicSeconds()
             do {
@@ -174,7 +179,7 @@ public final class Watcher {
         let now = monotonicSeconds()
         var any = false
         for ev in events where handle(ev, now) { any = true }
-        if any { status.lastEvent = Timestamp.format(Date()) }
+        if any { status.lastEvent = Timestamp.format(runner.clock.now()) }
     }
 
     /// Turns one event into pending work; false for events that say nothing about content.
@@ -241,7 +246,7 @@ public final class Watcher {
         let loaded = try r.loadAndWalk()
         let sp = (loaded.context.baseline?.sitePackages ?? []).map { Array($0.path.utf8) }
         for p in sp { set.addOutsideTree(p) }
-        let now = Timestamp.now()
+        let now = runner.clock.now()
         let findings = try r.find(loaded, now: now)
         let outcome = try lockAndRecord(findings, loaded.context, now: now)
         // Only now the new configuration takes over (a failed SIGHUP reload keeps the old one).
@@ -265,7 +270,7 @@ public final class Watcher {
     private func batch(_ scope: ScanScope, pipDirty: Bool) throws {
         guard let context, let classifier, var result = model else { return }
         let t0 = monotonicSeconds()
-        let now = Timestamp.now()
+        let now = runner.clock.now()
         var scope = scope
         var unreadableNow: [[UInt8]] = []
         var secretsWalk = fullWalk
@@ -313,7 +318,7 @@ public final class Watcher {
         while true {
             do {
                 return try StateLock(state: state, wait: 0)
-            } catch let e as DriftError where e.exitCode == StateLock.busyExitCode {
+            } catch is StateBusy {
                 takeSignals()
                 if stopping && monotonicSeconds() - start > Self.stopLockWait {
                     throw DriftError("\(state.path): the state lock stayed busy while stopping; "
@@ -332,7 +337,8 @@ public final class Watcher {
         let report = outcome.report
         if let log = options.log {
             do {
-                let line = try Telemetry.logLine(report, durationSeconds: duration, exitCode: report.exitCode, now: now)
+                let line = try Telemetry.logLine(report, durationSeconds: duration,
+                                                 exitCode: report.outcome.rawValue, now: now)
                 try Telemetry.append(line, to: log)
             } catch {
                 Output.stderr("drift: warning: \(error)\n")
@@ -393,7 +399,7 @@ public final class Watcher {
     }
 
     private func publishStatus() {
-        status.updated = Timestamp.format(Date())
+        status.updated = Timestamp.format(runner.clock.now())
         do { try status.write(to: state) } catch { Output.stderr("drift: warning: \(error)\n") }
     }
 
@@ -411,13 +417,13 @@ public final class Watcher {
     private func warn(_ reason: String, _ message: String) {
         Output.stderr("drift: warning: \(message)\n")
         guard let log = options.log else { return }
-        if let line = try? WatchTelemetry.warningLine(reason, message, now: Timestamp.now()) {
+        if let line = try? WatchTelemetry.warningLine(reason, message, now: runner.clock.now()) {
             try? Telemetry.append(line, to: log)
         }
     }
 
     private func say(_ message: String) {
-        Output.stdout("\(Timestamp.format(Date())) drift watch: \(message)\n")
+        Output.stdout("\(Timestamp.format(runner.clock.now())) drift watch: \(message)\n")
     }
 
     // MARK: signals
@@ -436,8 +442,8 @@ public final class Watcher {
         }
     }
 
-    /// SIGTERM/SIGINT: records what is pending now (settled or not), then stops with 0.
-    private func stop() -> Int32 {
+    /// SIGTERM/SIGINT: records what is pending now (settled or not), then stops.
+    private func stop() {
         let (scope, pipDirty) = pending.takeReady(now: monotonicSeconds(), settle: settle, maxWait: maxWait, all: true)
         do {
             if let reason = needFull {
@@ -450,10 +456,9 @@ public final class Watcher {
             warn("stop", "the last batch was not recorded (\(text)); the next start catches up")
         }
         status.phase = "stopped"
-        status.stopped = Timestamp.format(Date())
+        status.stopped = Timestamp.format(runner.clock.now())
         publishStatus()
         say("stopped")
-        return 0
     }
 }
 

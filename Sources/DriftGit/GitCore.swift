@@ -1,0 +1,113 @@
+import CLibGit2
+import DriftSystem
+
+/// libgit2 is initialised once per process, on first use.
+private let libgit2Initialised: Bool = {
+    git_libgit2_init()
+    _ = drift_disable_owner_validation()
+    return true
+}()
+
+func ensureLibgit2() { _ = libgit2Initialised }
+
+/// The linked libgit2.
+public enum GitLibrary {
+    /// `1.5.1 (https, ssh, threads)`: the version and the features drift relies on.
+    public static var version: String {
+        var major: Int32 = 0
+        var minor: Int32 = 0
+        var rev: Int32 = 0
+        git_libgit2_version(&major, &minor, &rev)
+        let f = git_libgit2_features()
+        var features: [String] = []
+        if f & Int32(GIT_FEATURE_HTTPS.rawValue) != 0 { features.append("https") }
+        if f & Int32(GIT_FEATURE_SSH.rawValue) != 0 { features.append("ssh") }
+        if f & Int32(GIT_FEATURE_THREADS.rawValue) != 0 { features.append("threads") }
+        return "\(major).\(minor).\(rev) (\(features.joined(separator: ", ")))"
+    }
+}
+
+/// A failed libgit2 call: its return code, `git_error_last()`'s class and message, and which
+/// call on what failed. Callers branch on `code`/`klass`, never on the text.
+public struct GitError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// The libgit2 return code (`GIT_ENOTFOUND` = -3, `GIT_EAUTH` = -16, …).
+    public let code: Int32
+    /// `git_error_t` of the last error (`GIT_ERROR_NET` = 12, `GIT_ERROR_SSH` = 23, …), 0 if none.
+    public let klass: Int32
+    /// libgit2's message, or `error <code>` when it left none.
+    public let message: String
+    /// The C function that failed.
+    public let function: String
+    /// What it was doing it on: a path, a ref, a URL (already quoted or redacted).
+    public let context: String
+
+    /// A one-line sentence: `context: function failed: message`.
+    public var description: String {
+        let prefix = context.isEmpty ? "" : "\(context): "
+        return DriftError.neutralised("\(prefix)\(function) failed: \(message)")
+    }
+
+    /// The object, reference or path was not there.
+    public var isNotFound: Bool { code == GIT_ENOTFOUND.rawValue }
+
+    /// The same error with its context and message passed through `scrub` (URL credentials).
+    public func scrubbed(_ scrub: (String) -> String) -> GitError {
+        GitError(code: code, klass: klass, message: scrub(message), function: function, context: scrub(context))
+    }
+}
+
+/// Turns a libgit2 return code into a `GitError` carrying `git_error_last()`.
+@discardableResult
+public func check(_ rc: Int32, _ function: String, _ context: String = "") throws -> Int32 {
+    if rc >= 0 { return rc }
+    var text = "error \(rc)"
+    var klass: Int32 = 0
+    if let e = git_error_last() {
+        klass = e.pointee.klass
+        if let m = e.pointee.message { text = String(cString: m) }
+    }
+    throw GitError(code: rc, klass: klass, message: text, function: function, context: context)
+}
+
+/// A git object id (SHA-1, 20 bytes).
+public struct ObjectID: Hashable, Sendable, CustomStringConvertible {
+    public var raw: [UInt8]
+
+    init(_ oid: git_oid) {
+        raw = withUnsafeBytes(of: oid.id) { Array($0) }
+    }
+
+    public init?(hex: String) {
+        var oid = git_oid()
+        guard hex.utf8.count == 40, git_oid_fromstr(&oid, hex) == 0 else { return nil }
+        self.init(oid)
+    }
+
+    public var oid: git_oid {
+        var o = git_oid()
+        withUnsafeMutableBytes(of: &o.id) { dst in
+            for i in 0..<min(dst.count, raw.count) { dst[i] = raw[i] }
+        }
+        return o
+    }
+
+    public var hex: String { hexEncode(raw) }
+    public var description: String { hex }
+}
+
+/// Copies a libgit2 `git_buf` into bytes and disposes it.
+func takeBuffer(_ buf: inout git_buf) -> [UInt8] {
+    defer { git_buf_dispose(&buf) }
+    guard let p = buf.ptr else { return [] }
+    return Array(UnsafeRawBufferPointer(start: p, count: buf.size))
+}
+
+/// Bytes of a NUL-terminated C path without the lossy `String(cString:)`.
+func cBytes(_ p: UnsafePointer<CChar>?) -> [UInt8] {
+    guard let p else { return [] }
+    return Array(UnsafeRawBufferPointer(start: p, count: strlen(p)))
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

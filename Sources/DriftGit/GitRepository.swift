@@ -1,0 +1,193 @@
+import CLibGit2
+import DriftSystem
+
+/// An open git repository (owned `git_repository *`).
+public final class GitRepository {
+    public let pointer: OpaquePointer
+    /// Where it was opened from, for messages.
+    public let path: String
+
+    /// Opens an existing repository (work tree or bare).
+    public init(path: String) throws {
+        ensureLibgit2()
+        var p: OpaquePointer?
+        try check(git_repository_open_ext(&p, path, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil),
+                  "git_repository_open_ext", path)
+        guard let p else { throw DriftError("\(path): git_repository_open_ext returned no repository") }
+        pointer = p
+        self.path = path
+    }
+
+    /// Creates a new bare repository at `path`.
+    public init(initBare path: String) throws {
+        ensureLibgit2()
+        var p: OpaquePointer?
+        try check(git_repository_init(&p, path, 1), "git_repository_init", path)
+        guard let p else { throw DriftError("\(path): git_repository_init returned no repository") }
+        pointer = p
+        self.path = path
+    }
+
+    /// Takes ownership of an open `git_repository *` (see ScratchObjects.swift).
+    init(owning p: OpaquePointer, path: String) {
+        pointer = p
+        self.path = path
+    }
+
+    deinit { git_repository_free(pointer) }
+
+    /// Resolves a revision (`HEAD`, a branch, a sha) to a commit id.
+    public func resolveCommit(_ rev: String) throws -> ObjectID {
+        var obj: OpaquePointer?
+        try check(git_revparse_single(&obj, pointer, rev), "git_revparse_single", "\(path): revision '\(rev)'")
+        defer { git_object_free(obj) }
+        var commit: OpaquePointer?
+        try check(git_object_peel(&commit, obj, GIT_OBJECT_COMMIT), "git_object_peel",
+                  "\(path): revision '\(rev)' is not a commit")
+        defer { git_object_free(commit) }
+        guard let id = git_object_id(commit) else { throw DriftError("\(path): revision '\(rev)' has no id") }
+        return ObjectID(id.pointee)
+    }
+
+    /// The object database (kept alive by this repository).
+    public func odb() throws -> GitODB {
+        var o: OpaquePointer?
+        try check(git_repository_odb(&o, pointer), "git_repository_odb", path)
+        guard let o else { throw DriftError("\(path): no object database") }
+        return GitODB(pointer: o, owner: self)
+    }
+}
+
+/// A repository's object database.
+public final class GitODB {
+    public let pointer: OpaquePointer
+    public let owner: GitRepository
+
+    init(pointer: OpaquePointer, owner: GitRepository) {
+        self.pointer = pointer
+        self.owner = owner
+    }
+
+    deinit { git_odb_free(pointer) }
+
+    /// Whether the object exists.
+    public func contains(_ id: ObjectID) -> Bool {
+        var o = id.oid
+        return git_odb_exists(pointer, &o) == 1
+    }
+}
+
+/// Git object types drift handles.
+public enum GitObjectType: Sendable {
+    case commit, tree, blob, tag
+
+    var c: git_object_t {
+        switch self {
+        case .commit: return GIT_OBJECT_COMMIT
+        case .tree: return GIT_OBJECT_TREE
+        case .blob: return GIT_OBJECT_BLOB
+        case .tag: return GIT_OBJECT_TAG
+        }
+    }
+
+    public init?(_ t: git_object_t) {
+        switch t {
+        case GIT_OBJECT_COMMIT: self = .commit
+        case GIT_OBJECT_TREE: self = .tree
+        case GIT_OBJECT_BLOB: self = .blob
+        case GIT_OBJECT_TAG: self = .tag
+        default: return nil
+        }
+    }
+}
+
+extension GitODB {
+    /// Reads an object's type and raw content.
+    public func read(_ id: ObjectID) throws -> (GitObjectType, [UInt8]) {
+        var o = id.oid
+        var obj: OpaquePointer?
+        try check(git_odb_read(&obj, pointer, &o), "git_odb_read", "\(owner.path): object \(id.hex)")
+        defer { git_odb_object_free(obj) }
+        guard let t = GitObjectType(git_odb_object_type(obj)) else {
+            throw DriftError("\(owner.path): object \(id.hex) has an unknown type")
+        }
+        let n = git_odb_object_size(obj)
+        guard let data = git_odb_object_data(obj) else { return (t, []) }
+        return (t, Array(UnsafeRawBufferPointer(start: data, count: n)))
+    }
+
+    /// Writes an object and returns its id.
+    @discardableResult
+    public func write(_ type: GitObjectType, _ bytes: [UInt8]) throws -> ObjectID {
+        var out = git_oid()
+        let rc = bytes.withUnsafeBytes { buf in git_odb_write(&out, pointer, buf.baseAddress, buf.count, type.c) }
+        try check(rc, "git_odb_write", owner.path)
+        return ObjectID(out)
+    }
+}
+
+/// One entry of a raw tree object.
+public struct RawTreeEntry: Sendable, Equatable {
+    public var mode: String
+    public var name: [UInt8]
+    public var id: ObjectID
+}
+
+/// Parses the raw bytes of a tree object (`<mode> <name>\0<20 bytes>`*).
+public func parseTree(_ bytes: [UInt8], context: String) throws -> [RawTreeEntry] {
+    var out: [RawTreeEntry] = []
+    var i = 0
+    while i < bytes.count {
+        guard let sp = bytes[i...].firstIndex(of: 0x20),
+              let nul = bytes[sp...].firstIndex(of: 0),
+              nul + 21 <= bytes.count else {
+            throw DriftError("\(context): tree object is corrupt")
+        }
+        let mode = String(decoding: bytes[i..<sp], as: UTF8.self)
+        let name = Array(bytes[(sp + 1)..<nul])
+        var oid = git_oid()
+        withUnsafeMutableBytes(of: &oid.id) { dst in
+            for k in 0..<20 { dst[k] = bytes[nul + 1 + k] }
+        }
+        out.append(RawTreeEntry(mode: mode, name: name, id: ObjectID(oid)))
+        i = nul + 21
+    }
+    return out
+}
+
+extension GitRepository {
+    /// Creates or moves a direct reference.
+    public func setReference(_ name: String, to id: ObjectID) throws {
+        var o = id.oid
+        var ref: OpaquePointer?
+        try check(git_reference_create(&ref, pointer, name, &o, 1, "drift"), "git_reference_create", "\(path): \(name)")
+        git_reference_free(ref)
+    }
+
+    /// Points HEAD at a branch reference.
+    public func setHead(_ name: String) throws {
+        try check(git_repository_set_head(pointer, name), "git_repository_set_head", path)
+    }
+
+    /// The id a reference points at, or nil when it does not exist.
+    public func reference(_ name: String) -> ObjectID? {
+        var o = git_oid()
+        guard git_reference_name_to_id(&o, pointer, name) == 0 else { return nil }
+        return ObjectID(o)
+    }
+}
+
+extension GitODB {
+    /// An object's type and size, without reading its content.
+    /// - Parameter id: the object.
+    /// - Returns: its type (nil for a type drift does not know) and size in bytes.
+    /// - Throws: `GitError` when the object is missing or unreadable.
+    public func header(_ id: ObjectID) throws -> (GitObjectType?, Int) {
+        var o = id.oid
+        var size = 0
+        var type = GIT_OBJECT_INVALID
+        try check(git_odb_read_header(&size, &type, pointer, &o), "git_odb_read_header",
+                  "\(owner.path): object \(id.hex)")
+        return (GitObjectType(type), size)
+    }
+}

@@ -1,0 +1,41 @@
+import CLibGit2
+import DriftSystem
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+extension GitRepository {
+    /// A throwaway repository that is only an object store: `DIR/objects/pack` for packs
+    /// indexed into it (`indexPack`), borrowing `alternate`'s objects read-only. Unlike
+    /// `git_repository_init` it writes no config, HEAD, refs or hooks and probes nothing on
+    /// the file system: two directories and one small file, so the gate can afford one per
+    /// ledger entry (each entry's pack isolated from every other's).
+    public convenience init(scratchObjectsAt dir: String, alternate: String) throws {
+        ensureLibgit2()
+        let objects = dir + "/objects"
+        for d in [dir, objects, objects + "/pack", objects + "/info"] where mkdir(d, 0o700) != 0 {
+            throw DriftError("\(d): cannot create: \(errnoText(errno))")
+        }
+        // Scratch data: no fsync needed (the gate removes the whole directory on exit).
+        let fd = open(objects + "/info/alternates", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw DriftError("\(objects)/info/alternates: cannot create: \(errnoText(errno))") }
+        let line = Array((alternate + "\n").utf8)
+        let n = line.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        guard n == line.count else { throw DriftError("\(objects)/info/alternates: write failed") }
+        var odb: OpaquePointer?
+        try check(git_odb_open(&odb, objects), "git_odb_open", objects)
+        defer { git_odb_free(odb) }
+        var repo: OpaquePointer?
+        // The repository takes its own reference on the odb.
+        try check(git_repository_wrap_odb(&repo, odb), "git_repository_wrap_odb", dir)
+        guard let repo else { throw DriftError("\(dir): git_repository_wrap_odb returned no repository") }
+        self.init(owning: repo, path: dir)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,92 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import DriftSystem
+
+/// A commit and every object of its tree, copied into a new bare repository as one pack:
+/// what a manifest bakes as `base.git`, so the container needs neither network nor `.git`.
+public enum SnapshotCopy {
+    /// Copies the commit and its whole tree from `src` into a new bare repo at `path`, as
+    /// one pack: entries the source already holds in a pack are copied without inflating
+    /// (a delta only when its base is baked too, from the same source pack); the rest are
+    /// deflated once at zlib level 1. libgit2 checks every object's id when it reads it.
+    /// - Parameters:
+    ///   - src: the source repository.
+    ///   - commit: the commit to copy, with its tree (not its parents).
+    ///   - path: where the new bare repository goes (an old one there is replaced).
+    /// - Returns: the new repository, without refs.
+    /// - Throws: `GitError` or `DriftError` naming the repository and object that failed.
+    @discardableResult
+    public static func copy(from src: GitRepository, commit: ObjectID, into path: String) throws -> GitRepository {
+        if FileManager.default.fileExists(atPath: path) {
+            do { try FileManager.default.removeItem(atPath: path) } catch {
+                throw DriftError("\(path): cannot replace the old base repository: \(errorText(error))")
+            }
+        }
+        let dst = try GitRepository(initBare: path)
+        let from = try src.odb()
+        let (type, body) = try from.read(commit)
+        guard type == .commit else { throw DriftError("\(src.path): \(commit.hex) is not a commit") }
+        guard let treeID = commitTree(body) else { throw DriftError("\(src.path): commit \(commit.hex) has no tree") }
+        var set = ObjectSet()
+        try collect(treeID, from, &set, context: src.path)
+        let packs = SourcePacks(objectsDirectory: src.objectsDirectory)
+        let writer = try PackWriter(directory: path + "/objects/pack", count: 1 + set.trees.count + set.blobs.count)
+        try body.withUnsafeBytes { try writer.addWhole(commit.raw, type: .commit, $0) }
+        for (id, tree) in set.trees {
+            try tree.withUnsafeBytes { try writer.addWhole(id.raw, type: .tree, $0) }
+        }
+        for id in set.blobs {
+            if let e = reusable(id, packs, set) {
+                try writer.addRaw(id.raw, type: e.type, size: e.size, base: e.base, e.data)
+                continue
+            }
+            let (t, blob) = try from.read(id)
+            try blob.withUnsafeBytes { try writer.addWhole(id.raw, type: t, $0) }
+        }
+        try writer.finish()
+        // Parents are absent on purpose: tell the git CLI this is a shallow repository.
+        try AtomicFile.write(Array("\(commit.hex)\n".utf8), to: path + "/shallow")
+        return dst
+    }
+
+    /// The objects of one tree, each once: trees with their bodies, blobs by id.
+    private struct ObjectSet {
+        var trees: [(ObjectID, [UInt8])] = []
+        var blobs: [ObjectID] = []
+        var all = Set<ObjectKey>()
+    }
+
+    private static func collect(_ id: ObjectID, _ from: GitODB, _ set: inout ObjectSet, context: String) throws {
+        if !set.all.insert(ObjectKey(id)).inserted { return }
+        let (t, body) = try from.read(id)
+        guard t == .tree else { throw DriftError("\(context): \(id.hex) is not a tree") }
+        set.trees.append((id, body))
+        for e in try parseTree(body, context: context) {
+            switch e.mode {
+            case "40000": try collect(e.id, from, &set, context: context)
+            case "160000": continue // submodule commit: not part of this repository's objects
+            default:
+                if set.all.insert(ObjectKey(e.id)).inserted { set.blobs.append(e.id) }
+            }
+        }
+    }
+
+    /// A source pack entry that can be copied as is: a whole object, or a delta whose base
+    /// is baked too and is taken from the same pack (one pack's delta graph has no cycles).
+    private static func reusable(_ id: ObjectID, _ packs: SourcePacks, _ set: ObjectSet) -> RawPackEntry? {
+        guard let (pack, position) = packs.locate(id.raw), let e = pack.entry(at: position) else { return nil }
+        guard let base = e.base else { return e }
+        guard set.all.contains(ObjectKey(base)), let b = packs.locate(base), b.pack === pack else { return nil }
+        return e
+    }
+
+    /// The tree id named in a raw commit object.
+    static func commitTree(_ body: [UInt8]) -> ObjectID? {
+        guard body.starts(with: Array("tree ".utf8)), body.count >= 45 else { return nil }
+        return ObjectID(hex: String(decoding: body[5..<45], as: UTF8.self))
+    }
+
+}

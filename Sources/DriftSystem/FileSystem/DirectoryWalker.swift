@@ -1,0 +1,177 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One entry found by a walk: its path relative to the root and its `lstat`.
+public struct WalkEntry: Sendable {
+    public var path: [UInt8]
+    public var stat: FileStat
+}
+
+/// Walks a tree with `openat`/`fdopendir`/`readdir`/`fstatat`, never following symlinks
+/// and never opening anything but directories.
+///
+/// Entries come out sorted by path bytes (the manifest's order) without a global sort:
+/// each directory's children are sorted by name, a directory's name with a `/` appended —
+/// the same trick git's index uses — so a depth-first walk is already in byte order.
+public struct DirectoryWalker {
+    /// Absolute (or cwd-relative) root, as bytes.
+    public let root: [UInt8]
+    /// How directories below the root are opened (never through a symlink).
+    public var strategy: ResolveStrategy = .automatic
+
+    public init(root: [UInt8], strategy: ResolveStrategy = .automatic) {
+        self.root = root
+        self.strategy = strategy
+    }
+
+    /// Every entry below the root (directories included) in path-byte order, plus the
+    /// entries that could not be read. `descend` decides whether to enter a directory.
+    public func walk(descend: ([UInt8]) -> Bool) throws -> (entries: [WalkEntry], errors: [ScanIssue]) {
+        var entries: [WalkEntry] = []
+        let issues = try walk(descend: descend) { entries.append(WalkEntry(path: $0, stat: $1)) }
+        return (entries, issues)
+    }
+
+    /// The same walk, handing each entry to `visit` in path-byte order instead of keeping
+    /// them all (the scanner keeps only what the policy does not ignore).
+    public func walk(descend: ([UInt8]) -> Bool, visit: ([UInt8], FileStat) -> Void) throws -> [ScanIssue] {
+        let rootFD = withCPath(root) { open($0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        if rootFD < 0 {
+            let e = errno
+            if e == ELOOP || e == ENOTDIR {
+                throw DriftError("\(PathBytes.display(root)): the root is not a directory "
+                    + "(a symlink root is refused; pass the real path)")
+            }
+            throw DriftError.posix("open root", root, e)
+        }
+        defer { close(rootFD) }
+        var state = State(rootFD: rootFD, directory: RootDirectory(path: root, strategy: strategy))
+        walkDirectory([], &state, descend, visit)
+        return state.issues
+    }
+
+    private struct State {
+        let rootFD: Int32
+        /// Opens each directory beneath the root: a directory swapped for a symlink while
+        /// the walk runs makes the open fail instead of listing another tree.
+        let directory: RootDirectory
+        var issues: [ScanIssue] = []
+    }
+
+    private struct Child {
+        var name: [UInt8]
+        var stat: FileStat
+        /// name, plus `/` for directories: the sort key.
+        var key: [UInt8]
+    }
+
+    private func walkDirectory(_ dir: [UInt8], _ state: inout State, _ descend: ([UInt8]) -> Bool,
+                               _ visit: ([UInt8], FileStat) -> Void) {
+        let opened: Result<Int32, POSIXErrno> = dir.isEmpty
+            ? .success(dup(state.rootFD))
+            : state.directory.openDirectory(dir)
+        let fd: Int32
+        switch opened {
+        case .success(let f) where f >= 0: fd = f
+        case .success: fd = -1
+        case .failure(let e):
+            fd = -1
+            errno = e.code
+        }
+        if fd < 0 {
+            state.issues.append(ScanIssue(path: dir, message: "cannot open directory: \(errnoText(errno))",
+                                          unreadableDirectory: true))
+            return
+        }
+        guard let d = fdopendir(fd) else {
+            state.issues.append(ScanIssue(path: dir, message: "cannot read directory: \(errnoText(errno))",
+                                          unreadableDirectory: true))
+            close(fd)
+            return
+        }
+        var children: [Child] = []
+        while true {
+            errno = 0
+            guard let ent = readdir(d) else {
+                if errno != 0 {
+                    state.issues.append(ScanIssue(path: dir, message: "readdir failed: \(errnoText(errno))"))
+                }
+                break
+            }
+            let namePointer = direntNamePointer(ent)
+            let name = Array(UnsafeRawBufferPointer(start: namePointer, count: strlen(namePointer)))
+            if name == [0x2E] || name == [0x2E, 0x2E] { continue }
+            var st = stat()
+            let rc = fstatat(dirfd(d), namePointer, &st, AT_SYMLINK_NOFOLLOW)
+            if rc != 0 {
+                if errno != ENOENT {
+                    state.issues.append(ScanIssue(path: PathBytes.join(dir, name),
+                                                  message: "cannot stat: \(errnoText(errno))"))
+                }
+                continue
+            }
+            let fs = FileStat(st)
+            children.append(Child(name: name, stat: fs, key: fs.kind == .directory ? name + [UInt8(ascii: "/")] : name))
+        }
+        closedir(d)
+        children.sort { bytesLess($0.key, $1.key) }
+        for c in children {
+            let rel = PathBytes.join(dir, c.name)
+            visit(rel, c.stat)
+            if c.stat.kind == .directory && descend(rel) { walkDirectory(rel, &state, descend, visit) }
+        }
+    }
+}
+
+/// Byte-wise `a < b` with memcmp.
+@inline(__always)
+public func bytesLess(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    bytesCompare(a, b) < 0
+}
+
+/// memcmp ordering of two byte strings (shorter prefix first).
+@inline(__always)
+func bytesCompare(_ a: [UInt8], _ b: [UInt8]) -> Int {
+    let n = min(a.count, b.count)
+    let c = a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in n == 0 ? 0 : Int(memcmp(pa.baseAddress!, pb.baseAddress!, n)) }
+    }
+    if c != 0 { return c }
+    return a.count - b.count
+}
+
+/// A path that could not be read or checked, reported in `errors` without stopping the scan.
+public struct ScanIssue: Sendable, Equatable {
+    public var path: [UInt8]
+    public var message: String
+    /// A directory whose contents are unknown: nothing below it may be called deleted.
+    public var unreadableDirectory: Bool
+
+    public init(path: [UInt8], message: String, unreadableDirectory: Bool = false) {
+        self.path = path
+        self.message = message
+        self.unreadableDirectory = unreadableDirectory
+    }
+}
+
+/// The names in one directory (not `.`/`..`), or nil when it cannot be read.
+public func directoryNames(_ path: String) -> [String]? {
+    guard let d = opendir(path) else { return nil }
+    defer { closedir(d) }
+    var out: [String] = []
+    while let ent = readdir(d) {
+        let p = direntNamePointer(ent)
+        let name = Array(UnsafeRawBufferPointer(start: p, count: strlen(p)))
+        if name == [0x2E] || name == [0x2E, 0x2E] { continue }
+        out.append(PathBytes.fsString(name))
+    }
+    return out
+}
+
+/// Where an entry's name starts, read in place: a `dirent` record is only as long as its name,
+/// so copying the whole 256-byte `d_name` tuple reads past the end of readdir's buffer (ASan).
+func direntNamePointer(_ ent: UnsafeMutablePointer<dirent>) -> UnsafePointer<CChar> {
+    let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name) ?? 19
+    return UnsafeRawPointer(ent).advanced(by: offset).assumingMemoryBound(to: CChar.self)
+}

@@ -1,0 +1,125 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Dispatch
+import Synchronization
+
+/// Counters a hashing run bumps, for whoever shows progress (the CLI's progress line).
+public final class ProgressCounters: Sendable {
+    /// Files hashed so far.
+    public let files = Atomic<Int>(0)
+    /// Bytes hashed so far.
+    public let bytes = Atomic<Int64>(0)
+    /// Files expected in all.
+    public let totalFiles = Atomic<Int>(0)
+
+    public init() {}
+
+    func expect(files n: Int) {
+        totalFiles.add(n, ordering: .relaxed)
+    }
+
+    func done(bytes b: Int64) {
+        files.add(1, ordering: .relaxed)
+        bytes.add(b, ordering: .relaxed)
+    }
+}
+
+/// What hashing one file gave.
+public enum HashOutcome: Sendable {
+    case hashed(Digest, FileStat, stable: Bool)
+    case failed(String)
+}
+
+/// Hashes many files on all cores: one EVP context and one 1 MiB buffer per worker,
+/// work handed out from a shared counter, results in input order (deterministic).
+public enum ParallelHasher {
+    private final class Slots: @unchecked Sendable {
+        // Each index is written by exactly one worker, read after all have joined.
+        let buffer: UnsafeMutableBufferPointer<ReadOutcome?>
+        init(_ n: Int) {
+            buffer = .allocate(capacity: n)
+            buffer.initialize(repeating: nil)
+        }
+        deinit {
+            buffer.deinitialize()
+            buffer.deallocate()
+        }
+    }
+
+    private final class Cursor: Sendable {
+        let next = Atomic<Int>(0)
+    }
+
+    public static var defaultWorkers: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+    public static func hash(_ paths: [[UInt8]], reader: FileReader, workers: Int = defaultWorkers,
+                            progress: ProgressCounters? = nil) -> [HashOutcome] {
+        read(paths.map { ReadJob(path: $0) }, readers: [reader], workers: workers, progress: progress).map { r in
+            switch r {
+            case .read(let c): return .hashed(c.digest, c.stat, stable: c.stable)
+            case .failed(let m): return .failed(m)
+            }
+        }
+    }
+
+    /// Reads many files on all cores, each once: hash, stat and (per job) the bytes.
+    public static func read(_ jobs: [ReadJob], readers: [FileReader], workers: Int = defaultWorkers,
+                            progress: ProgressCounters? = nil) -> [ReadOutcome] {
+        if jobs.isEmpty { return [] }
+        progress?.expect(files: jobs.count)
+        let slots = Slots(jobs.count)
+        let cursor = Cursor()
+        let n = min(workers, jobs.count)
+        DispatchQueue.concurrentPerform(iterations: n) { _ in
+            let hasher: SHA256Hasher
+            do { hasher = try SHA256Hasher() } catch {
+                // Without a context this worker hashes nothing; the others carry on.
+                return
+            }
+            let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
+            defer { buf.deallocate() }
+            while true {
+                let i = cursor.next.wrappingAdd(1, ordering: .relaxed).oldValue
+                if i >= jobs.count { break }
+                let job = jobs[i]
+                do {
+                    var c = try readers[job.reader].read(job.path, with: hasher, buffer: buf, keepUpTo: job.keepUpTo)
+                    // Bytes are kept only for what will be journaled: a settled read that differs.
+                    if !c.stable || c.digest == job.unlessDigest { c.bytes = nil }
+                    slots.buffer[i] = .read(c)
+                    progress?.done(bytes: c.stat.size)
+                } catch {
+                    slots.buffer[i] = .failed("\(error)")
+                }
+            }
+        }
+        return slots.buffer.map { $0 ?? .failed("not hashed (no hashing context)") }
+    }
+}
+
+/// One file for `ParallelHasher.read`.
+public struct ReadJob: Sendable {
+    public var path: [UInt8]
+    /// Index into the readers handed to `read`.
+    public var reader: Int = 0
+    /// Keep the bytes of files up to this size (-1: never).
+    public var keepUpTo: Int64 = -1
+    /// Drop the bytes when the content has this digest (the manifest's: nothing to journal).
+    public var unlessDigest: Digest?
+
+    public init(path: [UInt8], reader: Int = 0, keepUpTo: Int64 = -1, unlessDigest: Digest? = nil) {
+        self.path = path
+        self.reader = reader
+        self.keepUpTo = keepUpTo
+        self.unlessDigest = unlessDigest
+    }
+}
+
+/// What reading one file gave.
+public enum ReadOutcome: Sendable {
+    case read(FileReader.Content)
+    case failed(String)
+}

@@ -1,0 +1,51 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Writes to the standard streams with `write(2)` (no shared `FILE *` under strict concurrency).
+public enum Output {
+    public static func stdout(_ s: String) { write(fd: 1, Array(s.utf8)) }
+    public static func stdout(bytes: [UInt8]) { write(fd: 1, bytes) }
+    public static func stderr(_ s: String) { write(fd: 2, Array(s.utf8)) }
+
+    static func write(fd: Int32, _ bytes: [UInt8]) {
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, bytes.count - off) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            off += n
+        }
+    }
+
+    /// Colour only on a terminal, and never when `NO_COLOR` is set.
+    public static func useColor(fd: Int32) -> Bool {
+        if let v = ProcessInfo.processInfo.environment["NO_COLOR"], !v.isEmpty { return false }
+        if ProcessInfo.processInfo.environment["TERM"] == "dumb" { return false }
+        return isatty(fd) == 1
+    }
+}
+
+/// Facts about the machine and the process's environment that the layers above ask for.
+public enum SystemInfo {
+    /// The directories of `$PATH`, in order.
+    public static func searchPath() -> [String] {
+        (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+    }
+
+    /// This machine's host name (`$DRIFT_HOST` overrides it), quoted like a path.
+    public static func hostName() -> String {
+        // Quoted like a path: the name lands in trailers and text, so it may not hold a newline.
+        if let h = ProcessInfo.processInfo.environment["DRIFT_HOST"], !h.isEmpty { return PathBytes.display(text: h) }
+        var buf = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buf, buf.count) == 0 else { return "unknown-host" }
+        return PathBytes.display(text: cBufferString(buf))
+    }
+}
