@@ -12,7 +12,9 @@ extension Drift {
 
         @OptionGroup var manifest: ManifestOptions
         @OptionGroup var workspace: WorkspaceOptions
-        @Argument(help: "Limit the diff to these paths (relative to the root).") var paths: [String] = []
+        @Argument(help: ArgumentHelp("Limit the diff to these paths (relative to the root).", valueName: "PATH"),
+                  completion: .file())
+        var paths: [String] = []
 
         func run() throws {
             var runner = ScanRunner(manifestDir: manifest.directory, root: workspace.root,

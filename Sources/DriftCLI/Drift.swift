@@ -75,12 +75,15 @@ public struct Drift: ParsableCommand {
 
 /// `--manifest MDIR`, shared by every verb that reads a manifest.
 struct ManifestOptions: ParsableArguments {
-    @Option(name: .customLong("manifest"), help: "Manifest directory (default: $DRIFT_MANIFEST, else /etc/drift).")
+    @Option(name: .customLong("manifest"),
+            help: ArgumentHelp("Manifest directory (default: $DRIFT_MANIFEST, else /etc/drift).", valueName: "MDIR"),
+            completion: .directory)
     var manifest: String?
 
     @Option(name: .customLong("public-key"),
             help: ArgumentHelp("Ed25519 public key (PEM): verify manifest.sig and every pinned file first "
-                + "(default: $DRIFT_PUBLIC_KEY)."))
+                + "(default: $DRIFT_PUBLIC_KEY).", valueName: "PEM"),
+            completion: .file(extensions: ["pem"]))
     var publicKey: String?
 
     var directory: ManifestDirectory {
@@ -91,10 +94,11 @@ struct ManifestOptions: ParsableArguments {
 
 /// `--root` and `--state`, shared by scan, diff and export.
 struct WorkspaceOptions: ParsableArguments {
-    @Option(help: "Workspace root (default: the root recorded in the manifest).")
+    @Option(help: ArgumentHelp("Workspace root (default: the root recorded in the manifest).", valueName: "DIR"),
+            completion: .directory)
     var root: String?
 
-    @Option(help: "State directory (default: /var/lib/drift).")
+    @Option(help: ArgumentHelp("State directory (default: /var/lib/drift).", valueName: "SDIR"), completion: .directory)
     var state: String?
 
     var stateDirectory: StateDirectory { StateDirectory(path: state) }

@@ -12,22 +12,27 @@ extension Drift {
 
         @OptionGroup var manifest: ManifestOptions
         @OptionGroup var workspace: WorkspaceOptions
-        @Option(help: "Output directory (must be empty or absent unless --force).") var output: String
-        @Option(help: "Author of the exported commit, \"Name <email>\" (default: drift <drift@HOST>).")
+        @Option(help: ArgumentHelp("Output directory (must be empty or absent unless --force).", valueName: "ODIR"),
+                completion: .directory)
+        var output: String
+        @Option(help: ArgumentHelp("Author of the exported commit, \"Name <email>\" (default: drift <drift@HOST>).",
+                                   valueName: "N <e>"))
         var author: String?
-        @Option(help: "Commit message: first line is the subject, the rest goes above drift's summary.")
+        @Option(help: ArgumentHelp("Commit message: first line is the subject, the rest goes above drift's summary.",
+                                   valueName: "TEXT"))
         var message: String?
         @Flag(name: .customLong("from-journal"),
               help: "Export the journal's latest snapshot without scanning the workspace.")
         var fromJournal = false
         @Flag(help: "Overwrite the files in a non-empty output directory.") var force = false
-        @Option(help: """
+        @Option(help: ArgumentHelp("""
             Also push the export's ledger commit to refs/drift/<host>/<id> \
             on this git remote (see drift push).
-            """)
+            """, valueName: "REMOTE"))
         var push: String?
         @OptionGroup var pushOptions: PushOptions
-        @Option(help: "Seconds to wait for another run's state lock (default 0).") var wait: Double = 0
+        @Option(help: ArgumentHelp("Seconds to wait for another run's state lock (default 0).", valueName: "S"))
+        var wait: Double = 0
 
         func validate() throws { try FlagBounds.wait(wait) }
 

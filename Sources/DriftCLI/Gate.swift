@@ -19,23 +19,36 @@ extension Drift {
                 Both can run in one call. Exit 0 ok, 1 rejected, 2 bad input (including a hostile ledger entry).
                 """)
 
-        @Option(help: "Upstream git repository.") var repo: String?
-        @Option(help: "Revision to gate.") var commit: String = "HEAD"
-        @Option(help: "Directory of exported bundles (as drift export writes them, any depth).") var ledger: String?
+        @Option(help: ArgumentHelp("Upstream git repository.", valueName: "GITDIR"), completion: .directory)
+        var repo: String?
+        @Option(help: ArgumentHelp("Revision to gate.", valueName: "REV")) var commit: String = "HEAD"
+        @Option(help: ArgumentHelp("Directory of exported bundles (as drift export writes them, any depth).",
+                                   valueName: "LDIR"),
+                completion: .directory)
+        var ledger: String?
         @Flag(name: .customLong("ledger-refs"),
               help: "Also read the ledger from refs/drift/* of --repo (what drift push sends).")
         var ledgerRefs = false
         @Option(name: .customLong("ledger-ref-prefix"), help: "Ref prefix for --ledger-refs.")
         var ledgerRefPrefix: String = "refs/drift/"
-        @Option(help: "Policy with waivers: [{id, reason, expires}].") var policy: String?
+        @Option(help: ArgumentHelp("Policy with waivers: [{id, reason, expires}].", valueName: "FILE"),
+                completion: .file(extensions: ["yaml", "yml"]))
+        var policy: String?
         @Option(help: "Output format: text, json or sarif.") var format: GateFormat = .text
-        @Option(name: .customLong("image-root"), help: "Unpacked image filesystem to check.") var imageRoot: String?
-        @Option(help: "The workspace's path inside the image (image mode; default: the root the manifest recorded).")
+        @Option(name: .customLong("image-root"),
+                help: ArgumentHelp("Unpacked image filesystem to check.", valueName: "ROOTFS"), completion: .directory)
+        var imageRoot: String?
+        @Option(help: ArgumentHelp("The workspace's path inside the image (image mode; default: the root the "
+                                   + "manifest recorded).", valueName: "PATH"))
         var workspace: String?
-        @Option(name: .customLong("manifest"), help: "Manifest directory (image mode; default ROOTFS/etc/drift).")
+        @Option(name: .customLong("manifest"),
+                help: ArgumentHelp("Manifest directory (image mode; default ROOTFS/etc/drift).", valueName: "MDIR"),
+                completion: .directory)
         var manifest: String?
         @Option(name: .customLong("public-key"),
-                help: "Ed25519 public key (PEM) the manifest must verify with (default: $DRIFT_PUBLIC_KEY).")
+                help: ArgumentHelp("Ed25519 public key (PEM) the manifest must verify with (default: "
+                                   + "$DRIFT_PUBLIC_KEY).", valueName: "PEM"),
+                completion: .file(extensions: ["pem"]))
         var publicKey: String?
 
         func validate() throws {
@@ -56,8 +69,8 @@ extension Drift {
                 report = try g.run(now: ProcessEnvironment.clock.now())
             }
             if let root = imageRoot {
-                let mdir = ManifestDirectory.locate([manifest, root + "/etc/drift"],
-                                                    publicKey: publicKey ?? ProcessEnvironment.value("DRIFT_PUBLIC_KEY"))
+                let key = publicKey ?? ProcessEnvironment.value("DRIFT_PUBLIC_KEY")
+                let mdir = ManifestDirectory.locate([manifest, root + "/etc/drift"], publicKey: key)
                 var check = ImageCheck(rootfs: root, manifestDir: mdir)
                 check.clock = ProcessEnvironment.clock
                 check.workspace = workspace

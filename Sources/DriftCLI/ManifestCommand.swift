@@ -17,16 +17,28 @@ extension Drift.ManifestCommand {
         static let configuration = CommandConfiguration(
             abstract: "Bake a manifest of a workspace at image build time.")
 
-        @Option(help: "Workspace root to record.") var root: String
-        @Option(help: "Git repository the workspace was built from.") var repo: String
-        @Option(help: "Revision the image was built from.") var commit: String = "HEAD"
-        @Option(help: "Policy file (default: the built-in policies/default.yaml).") var policy: String?
-        @Option(name: .customLong("site-packages"), help: "A site-packages directory to baseline (repeatable).")
+        @Option(help: ArgumentHelp("Workspace root to record.", valueName: "DIR"), completion: .directory)
+        var root: String
+        @Option(help: ArgumentHelp("Git repository the workspace was built from.", valueName: "GITDIR"),
+                completion: .directory)
+        var repo: String
+        @Option(help: ArgumentHelp("Revision the image was built from.", valueName: "REV")) var commit: String = "HEAD"
+        @Option(help: ArgumentHelp("Policy file (default: the built-in policies/default.yaml).", valueName: "FILE"),
+                completion: .file(extensions: ["yaml", "yml"]))
+        var policy: String?
+        @Option(name: .customLong("site-packages"),
+                help: ArgumentHelp("A site-packages directory to baseline (repeatable).", valueName: "DIR"),
+                completion: .directory)
         var sitePackages: [String] = []
-        @Option(help: "Requirements file the environment was installed from.") var requirements: String?
-        @Option(help: "Manifest directory to write.") var output: String
+        @Option(help: ArgumentHelp("Requirements file the environment was installed from.", valueName: "FILE"),
+                completion: .file())
+        var requirements: String?
+        @Option(help: ArgumentHelp("Manifest directory to write.", valueName: "MDIR"), completion: .directory)
+        var output: String
         @Option(name: .customLong("sign-key"),
-                help: "Ed25519 private key (PEM) to sign manifest.txt with (writes manifest.sig).")
+                help: ArgumentHelp("Ed25519 private key (PEM) to sign manifest.txt with (writes manifest.sig).",
+                                   valueName: "PEM"),
+                completion: .file(extensions: ["pem"]))
         var signKey: String?
 
         func run() throws {

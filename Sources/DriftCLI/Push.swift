@@ -5,11 +5,11 @@ import DriftSystem
 
 /// `--credentials FILE`, shared by push and export --push.
 struct PushOptions: ParsableArguments {
-    @Option(help: """
+    @Option(help: ArgumentHelp("""
         Credential file (username=, password=, token=, ssh_key=, known_hosts=, ca_file= lines); default: \
         $DRIFT_GIT_USERNAME, $DRIFT_GIT_PASSWORD, $DRIFT_GIT_TOKEN, $DRIFT_GIT_SSH_KEY, $DRIFT_GIT_KNOWN_HOSTS, \
         $DRIFT_GIT_CA_FILE. See docs/journal.md.
-        """)
+        """, valueName: "FILE"), completion: .file())
     var credentials: String?
 }
 
@@ -25,8 +25,8 @@ extension Drift {
                 credentials, or a rejected ref).
                 """)
 
-        @Argument(help: "The git remote.") var remote: String
-        @Option(help: "Export id to push (default: the last export).") var id: String?
+        @Argument(help: ArgumentHelp("The git remote.", valueName: "REMOTE")) var remote: String
+        @Option(help: ArgumentHelp("Export id to push (default: the last export).", valueName: "ID")) var id: String?
         @OptionGroup var manifest: ManifestOptions
         @OptionGroup var workspace: WorkspaceOptions
         @OptionGroup var push: PushOptions

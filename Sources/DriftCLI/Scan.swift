@@ -21,9 +21,14 @@ extension Drift {
         @OptionGroup var workspace: WorkspaceOptions
         @Option(help: "Output format.") var format: ReportFormat = .text
         @Flag(help: "Ignore the stat cache and rehash every file.") var full = false
-        @Option(help: "Seconds to wait for another run's state lock (default 0).") var wait: Double = 0
-        @Option(help: "Append one JSON line per run to this file.") var log: String?
-        @Option(help: "Write Prometheus metrics to this file (atomically), for node_exporter's textfile collector.")
+        @Option(help: ArgumentHelp("Seconds to wait for another run's state lock (default 0).", valueName: "S"))
+        var wait: Double = 0
+        @Option(help: ArgumentHelp("Append one JSON line per run to this file.", valueName: "FILE"),
+                completion: .file())
+        var log: String?
+        @Option(help: ArgumentHelp("Write Prometheus metrics to this file (atomically), for node_exporter's textfile "
+                                   + "collector.", valueName: "FILE"),
+                completion: .file())
         var metrics: String?
         @Option(name: .customLong("fail-on"), help: "What makes the exit code 1: drift (default) or overdue.")
         var failOn: FailOn = .drift

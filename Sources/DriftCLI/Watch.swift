@@ -16,14 +16,20 @@ extension Drift {
 
         @OptionGroup var manifest: ManifestOptions
         @OptionGroup var workspace: WorkspaceOptions
-        @Option(help: "Milliseconds a path must be quiet before it is rescanned (default 200; units ms/s allowed).")
+        @Option(help: ArgumentHelp("Milliseconds a path must be quiet before it is rescanned (default 200; units "
+                                   + "ms/s allowed).", valueName: "MS"))
         var settle: String = "200"
         @Option(name: .customLong("rescan-every"),
-                help: "Full scan as a safety net this often (default 1h; e.g. 90s, 30m, 1h).")
+                help: ArgumentHelp("Full scan as a safety net this often (default 1h; e.g. 90s, 30m, 1h).",
+                                   valueName: "DUR"))
         var rescanEvery: String = "1h"
-        @Option(help: "Append one JSON line per recorded batch (the scan's line) and per warning to this file.")
+        @Option(help: ArgumentHelp("Append one JSON line per recorded batch (the scan's line) and per warning to this "
+                                   + "file.", valueName: "FILE"),
+                completion: .file())
         var log: String?
-        @Option(help: "Write Prometheus metrics (the scan's, plus drift_watch_*) to this file, atomically.")
+        @Option(help: ArgumentHelp("Write Prometheus metrics (the scan's, plus drift_watch_*) to this file, "
+                                   + "atomically.", valueName: "FILE"),
+                completion: .file())
         var metrics: String?
 
         func run() throws {

@@ -5,6 +5,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension GitRepository {
     /// An mbox message of a commit that `git am` applies on its (single) parent.
@@ -76,7 +79,3 @@ extension GitRepository {
             + "\(two(tm.tm_hour)):\(two(tm.tm_min)):\(two(tm.tm_sec)) \(zone)"
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -1,5 +1,8 @@
 import CLibGit2
 import DriftSystem
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// libgit2 is initialised once per process, on first use.
 private let libgit2Initialised: Bool = {
@@ -107,7 +110,3 @@ func cBytes(_ p: UnsafePointer<CChar>?) -> [UInt8] {
     guard let p else { return [] }
     return Array(UnsafeRawBufferPointer(start: p, count: strlen(p)))
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -5,6 +5,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// State shared with libgit2's C callbacks during one push.
 private final class PushContext {
@@ -318,7 +321,3 @@ public func redact(_ url: String) -> String {
           let at = url[scheme.upperBound...].firstIndex(of: "@") else { return url }
     return String(url[..<scheme.upperBound]) + "***@" + String(url[url.index(after: at)...])
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -4,6 +4,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An OpenSSH `known_hosts` file, read the way `ssh` reads it: plain host patterns
 /// (comma-separated, `*`/`?` wildcards, `!` negation), hashed `|1|salt|hmac` entries,
@@ -136,7 +139,3 @@ public struct KnownHosts: Sendable {
         return "SHA256:" + b64.replacingEvery("=", with: "")
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -5,6 +5,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension GitRepository {
     /// A throwaway repository that is only an object store: `DIR/objects/pack` for packs
@@ -35,7 +38,3 @@ extension GitRepository {
         self.init(owning: repo, path: dir)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -5,6 +5,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `drift export`: the patch bundle that brings the drift home — `drift.patch` (mbox for
 /// `git am`), `drift.bundle` (git bundle v2 with `refs/heads/drift/<id>`), `report.json`.
@@ -254,7 +257,3 @@ struct JournalReport: Codable {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

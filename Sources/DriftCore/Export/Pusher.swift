@@ -5,6 +5,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Sends exported drift to `refs/drift/<host>/<id>` on a git remote, so the fleet's drift
 /// reaches CI (`drift gate --ledger-refs`) with no other service. Ids already pushed to a
@@ -80,7 +83,3 @@ public struct Pusher {
         return try alone.push(url: remote, localRef: local, remoteRef: ref, credentials: credentials)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -65,7 +65,8 @@ public struct ImageCheck {
         // 2. The image's workspace is what its manifest says (no drift baked in).
         let inside = workspace ?? PathBytes.fsString(manifest.root)
         let root = try Self.confined(rootfs: rootfs, inside: inside)
-        let scan = try Scanner(manifest: manifest, policy: policy, root: Array(root.utf8), cache: nil).run(now: clock.now())
+        let scanner = Scanner(manifest: manifest, policy: policy, root: Array(root.utf8), cache: nil)
+        let scan = try scanner.run(now: clock.now())
         let drifted = scan.changes.map { "\(PathBytes.display($0.path)) (\($0.change.rawValue))" }
             + scan.issues.map { "\(PathBytes.display($0.path)) (\(DriftError.neutralised($0.message)))" }
         findings.append(Finding(check: "workspace", ok: drifted.isEmpty,

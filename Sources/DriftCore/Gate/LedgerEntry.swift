@@ -5,6 +5,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One exported drift found in a ledger directory, read as untrusted input.
 public struct LedgerEntry: Sendable {
@@ -90,8 +93,8 @@ public struct LedgerReader {
         }
         // Each entry gets its own scratch repository: a hostile pack cannot shadow another's objects.
         let scratch = try GitRepository(scratchObjectsAt: scratchPath, alternate: upstream.objectsDirectory)
-        do { try scratch.indexPack(bundle[packStart...]) } catch let e as DriftError {
-            throw bad("drift.bundle is truncated or corrupt (\(e.message))")
+        do { try scratch.indexPack(bundle[packStart...]) } catch {
+            throw bad("drift.bundle is truncated or corrupt (\(errorText(error)))")
         }
         guard try scratch.odb().contains(tip) else { throw bad("the bundle's pack does not hold its ref's commit") }
         let (message, base, changes) = try examine(tip, in: scratch, id: id, bad)
@@ -139,7 +142,7 @@ public struct LedgerReader {
             message = try repo.message(of: tip)
             parents = try repo.parents(of: tip)
             tree = try repo.treeOf(commit: tip)
-        } catch let e as DriftError { throw bad("its commit is unreadable (\(e.message))") }
+        } catch { throw bad("its commit is unreadable (\(errorText(error)))") }
         guard parents.count == 1, let base = parents.first else {
             throw bad("its commit must have exactly one parent (the base)")
         }
@@ -149,6 +152,8 @@ public struct LedgerReader {
         var changes: [(path: [UInt8], mode: String?, blob: ObjectID?)] = []
         do {
             try diffTrees(repo, old: try upstream.treeOf(commit: base), new: tree, prefix: [], into: &changes, bad)
+        } catch let e as GitError {
+            throw bad("its tree is unreadable (\(e))")
         } catch let e as DriftError where !e.message.hasPrefix("ledger") {
             throw bad("its tree is unreadable (\(e.message))")
         }
@@ -295,7 +300,3 @@ public struct LedgerReader {
         return report.files.compactMap { $0.firstSeen.flatMap(Timestamp.parse) }.min()
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -26,7 +26,7 @@ extension LedgerReader {
             message = try upstream.message(of: tip)
             parents = try upstream.parents(of: tip)
             tree = try upstream.treeOf(commit: tip)
-        } catch let e as DriftError { throw bad("does not point at a readable commit (\(e.message))") }
+        } catch { throw bad("does not point at a readable commit (\(errorText(error)))") }
         guard LedgerCommit.isLedger(message: message) else {
             // Before ledger commits, drift pushed the export commit itself (one parent: the base).
             if parents.count == 1 { return try readRef(ref) }
@@ -50,8 +50,8 @@ extension LedgerReader {
         let db = try upstream.odb()
         var out: [String: [UInt8]] = [:]
         let entries: [RawTreeEntry]
-        do { entries = try upstream.treeEntries(tree) } catch let e as DriftError {
-            throw bad("its tree is unreadable (\(e.message))")
+        do { entries = try upstream.treeEntries(tree) } catch {
+            throw bad("its tree is unreadable (\(errorText(error)))")
         }
         for e in entries {
             let name = String(decoding: e.name, as: UTF8.self)

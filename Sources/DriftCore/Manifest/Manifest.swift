@@ -49,7 +49,10 @@ public struct Manifest: Sendable {
     public func serialized() throws -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(entries.count * 120 + 512)
-        func line(_ s: String) { out.append(contentsOf: s.utf8); out.append(0x0A) }
+        func line(_ s: String) {
+            out.append(contentsOf: s.utf8)
+            out.append(0x0A)
+        }
         line(Manifest.magic)
         line("commit \(commit)")
         line("root \(PathBytes.escape(root))")

@@ -5,6 +5,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The manifest directory (MDIR) baked into the image: `manifest.txt`, `policy.yaml`,
 /// `base.git/` and, when recorded, `pip.json`; see docs/manifest-format.md.
@@ -127,7 +130,3 @@ public struct ManifestDirectory: Sendable {
         return lstat(path, &st) != 0 && errno == ENOENT
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

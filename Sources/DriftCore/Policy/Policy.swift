@@ -1,5 +1,11 @@
 import DriftGit
 import DriftSystem
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// How drift treats a path. `code` is the default for anything no list names.
 public enum FileClass: String, Sendable, Codable, CaseIterable, Comparable {
     case code, config, data, ignore
@@ -188,9 +194,3 @@ public struct Policy: Sendable {
         return n
     }
 }
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif

@@ -5,6 +5,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Bytecode is code: a `__pycache__/<module>.<tag>[.opt-N].pyc` that Python would load in
 /// place of its source is verified, not ignored (docs/threat-model.md, policies/README.md).
@@ -264,7 +267,3 @@ public struct BytecodeCheck {
         return (status & 0x7f) == 0 && (status >> 8) & 0xff == 0 ? data : nil
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -170,7 +170,8 @@ public struct ScanRunner {
                 st.journalFingerprint = recorded.complete && recorded.observed.isEmpty ? fp : nil
             }
         }
-        var report = ScanReport(commit: c.manifest.commit, root: c.rootBytes, host: SystemInfo.hostName(), scannedAt: now,
+        var report = ScanReport(commit: c.manifest.commit, root: c.rootBytes, host: SystemInfo.hostName(),
+                                scannedAt: now,
                                 changes: result.changes, pip: pip, issues: result.issues,
                                 checked: result.filesChecked, hashed: result.filesHashed,
                                 deadline: c.policy.deadline.flatMap(Deadline.parse), now: now)

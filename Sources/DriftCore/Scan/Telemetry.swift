@@ -5,6 +5,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What a cron run leaves behind for operators: a JSON log line and Prometheus metrics.
 public enum Telemetry {
@@ -89,7 +92,3 @@ public enum Telemetry {
         return out
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -1,5 +1,9 @@
 import DriftGit
 import DriftSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A walk of the root with the policy applied: every non-ignored entry with its class.
 public struct ClassifiedEntry: Sendable {
     public var path: [UInt8]
@@ -33,10 +37,6 @@ public struct TreeWalk {
         return TreeWalk(entries: out, issues: issues, unreadableDirectories: unreadable)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Throws when `target` (existing or not) is the root or lies under it: drift never
 /// writes under the scanned root. Checked by identity (`WriteTarget`); returns the resolved path.

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A sentence naming the file and the problem: drift's error for bad input and failed checks.
 ///
 /// Lower layers add typed errors beside it (`POSIXErrno`, `GitError`); which exit code any
@@ -41,12 +47,6 @@ extension DriftError {
         DriftError("\(PathBytes.display(path)): \(what) failed: \(errnoText(code))")
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// `strerror` text for an errno value.
 public func errnoText(_ code: Int32) -> String {
