@@ -28,19 +28,22 @@ struct PartialScan {
     /// `entering` sees every directory about to be walked, before it is read.
     func compare(_ scope: inout ScanScope, cache: StatCache, now: Date, entering: ([UInt8]) -> Void) throws -> Outcome {
         let root = context.rootBytes
-        let rootFD = withCPath(root) { open($0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
-        if rootFD < 0 { throw DriftError.posix("open root", root, errno) }
-        defer { close(rootFD) }
+        // Every lookup below the root goes through it with no symlink at any component:
+        // a watched directory swapped for a symlink lists and stats nothing outside.
+        let rootDir = RootDirectory(path: root)
+        if case .failure(let e) = rootDir.open([], flags: oPath | O_DIRECTORY) {
+            throw DriftError.posix("open root", root, e.code)
+        }
         var walk = TreeWalk(entries: [], issues: [], unreadableDirectories: [])
 
         scope.normalize()
         var stats: [[UInt8]: FileStat] = [:]
         for p in scope.paths {
-            switch statAt(rootFD, p) {
+            switch statBeneath(rootDir, p) {
             case .success(let st):
                 if st.kind == .directory { scope.trees.insert(p) } else { stats[p] = st }
             case .failure(let e):
-                if e.code == ENOENT || e.code == ENOTDIR { continue }
+                if e.isGone { continue }
                 walk.issues.append(ScanIssue(path: p, message: "cannot stat: \(e.text)"))
                 walk.unreadableDirectories.append(p)
             }
@@ -50,7 +53,7 @@ struct PartialScan {
             guard let st = stats[p] else { continue }
             add(p, st, to: &walk)
         }
-        for t in scope.trees { walkTree(t, rootFD: rootFD, into: &walk, entering: entering) }
+        for t in scope.trees { walkTree(t, rootDir: rootDir, into: &walk, entering: entering) }
         walk.entries.sort { bytesLess($0.path, $1.path) }
 
         var sub = context.manifest
@@ -65,12 +68,13 @@ struct PartialScan {
         if c != .ignore { walk.entries.append(ClassifiedEntry(path: path, stat: st, fileClass: c, secret: secret)) }
     }
 
-    private func walkTree(_ t: [UInt8], rootFD: Int32, into walk: inout TreeWalk, entering: ([UInt8]) -> Void) {
+    private func walkTree(_ t: [UInt8], rootDir: RootDirectory, into walk: inout TreeWalk,
+                          entering: ([UInt8]) -> Void) {
         let st: FileStat
-        switch statAt(rootFD, t) {
+        switch statBeneath(rootDir, t) {
         case .success(let s): st = s
         case .failure(let e):
-            if e.code != ENOENT && e.code != ENOTDIR {
+            if !e.isGone {
                 walk.issues.append(ScanIssue(path: t, message: "cannot stat: \(e.text)"))
                 walk.unreadableDirectories.append(t)
             }
@@ -79,23 +83,20 @@ struct PartialScan {
         add(t, st, to: &walk)
         guard st.kind == .directory, classifier.shouldDescend(t) else { return }
         entering(t)
-        let slash = UInt8(ascii: "/")
         var entries: [ClassifiedEntry] = []
         let c = classifier
         do {
-            let issues = try DirectoryWalker(root: context.rootBytes + [slash] + t).walk(descend: { sub in
-                let full = t + [slash] + sub
+            // `t` and everything under it opened beneath the root (paths come out relative to it).
+            let issues = try DirectoryWalker(root: context.rootBytes).walk(below: t, descend: { full in
                 guard c.shouldDescend(full) else { return false }
                 entering(full)
                 return true
-            }, visit: { sub, st in
-                let full = t + [slash] + sub
+            }, visit: { full, st in
                 let (fc, secret) = c.classifyAll(full, isDirectory: st.kind == .directory)
                 guard fc != .ignore else { return }
                 entries.append(ClassifiedEntry(path: full, stat: st, fileClass: fc, secret: secret))
             })
-            for var i in issues {
-                i.path = PathBytes.join(t, i.path)
+            for i in issues {
                 if i.unreadableDirectory { walk.unreadableDirectories.append(i.path) }
                 walk.issues.append(i)
             }
@@ -148,11 +149,24 @@ func treeRange<T>(_ sorted: [T], _ t: [UInt8], path: (T) -> [UInt8]) -> Range<In
     return lo..<max(lo, hi)
 }
 
-/// `fstatat` without following a final symlink.
-func statAt(_ dirFD: Int32, _ relative: [UInt8]) -> Result<FileStat, Errno> {
+/// The `lstat` of a path below the root, its parent opened beneath the root with no
+/// symlink at any component (a component that is a symlink fails with ELOOP, EXDEV or ENOTDIR).
+func statBeneath(_ root: RootDirectory, _ relative: [UInt8]) -> Result<FileStat, Errno> {
+    let parent: (Int32, [UInt8])
+    switch root.openParent(relative) {
+    case .success(let p): parent = p
+    case .failure(let e): return .failure(Errno(e.code))
+    }
+    defer { close(parent.0) }
     var st = stat()
-    let rc = withCPath(relative) { fstatat(dirFD, $0, &st, AT_SYMLINK_NOFOLLOW) }
+    let rc = withCPath(parent.1) { fstatat(parent.0, $0, &st, AT_SYMLINK_NOFOLLOW) }
     return rc == 0 ? .success(FileStat(st)) : .failure(Errno(errno))
+}
+
+extension Errno {
+    /// The path is not (or no longer) in the tree: gone, or a component is now a file or a
+    /// symlink (which the beneath lookup refuses; the symlink itself is its parent's entry).
+    var isGone: Bool { code == ENOENT || code == ENOTDIR || code == ELOOP || code == EXDEV }
 }
 
 extension Scanner.Result {

@@ -28,9 +28,15 @@ public final class WatchSet: @unchecked Sendable {
     /// The last errno a watch failed with, for the warning line.
     public private(set) var lastFailure: Errno?
 
+    /// Workspace directories are opened beneath the root before they are watched, so a
+    /// component swapped for a symlink never puts a watch on a directory outside it.
+    /// Re-opened by `resetFailures` (a full pass), in case the root itself was replaced.
+    private var rootDirectory: RootDirectory
+
     public init(inotify: Inotify?, root: [UInt8]) {
         self.inotify = inotify
         self.root = root
+        rootDirectory = RootDirectory(path: root)
     }
 
     public var count: Int { byDescriptor.count }
@@ -55,7 +61,7 @@ public final class WatchSet: @unchecked Sendable {
             unwatched.insert(key)
             return
         }
-        switch inotify.add(dir.absolute) {
+        switch watch(dir, inotify) {
         case .success(let wd):
             unwatched.remove(key)
             unreadable.remove(key)
@@ -71,6 +77,22 @@ public final class WatchSet: @unchecked Sendable {
             lastFailure = e
             if e.code == EACCES { unreadable.insert(key) } else { unwatched.insert(key) }
         }
+    }
+
+    private func watch(_ dir: Directory, _ inotify: Inotify) -> Result<Int32, Errno> {
+        guard let rel = dir.relative else { return inotify.add(dir.absolute) }
+        let fd: Int32
+        switch rootDirectory.open(rel, flags: oPath | O_DIRECTORY) {
+        case .success(let f): fd = f
+        case .failure(let e):
+            // A symlink component (ELOOP, EXDEV) is not a directory of the tree: like ENOENT.
+            return .failure(Errno(e.code == EXDEV ? ELOOP : e.code))
+        }
+        defer { close(fd) }
+        let r = inotify.add(descriptor: fd)
+        // Without /proc, the path (IN_DONT_FOLLOW guards its last component only).
+        if case .failure(let e) = r, e.code == ENOENT { return inotify.add(dir.absolute) }
+        return r
     }
 
     /// Stops watching a workspace directory and everything below it (moved away or deleted).
@@ -92,6 +114,7 @@ public final class WatchSet: @unchecked Sendable {
 
     /// Forgets the failures before a full pass re-adds every watch.
     public func resetFailures() {
+        rootDirectory = RootDirectory(path: root)
         unwatched.removeAll()
         unreadable.removeAll()
         lastFailure = nil

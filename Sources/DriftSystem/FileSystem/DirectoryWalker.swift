@@ -36,6 +36,15 @@ public struct DirectoryWalker {
     /// The same walk, handing each entry to `visit` in path-byte order instead of keeping
     /// them all (the scanner keeps only what the policy does not ignore).
     public func walk(descend: ([UInt8]) -> Bool, visit: ([UInt8], FileStat) -> Void) throws -> [ScanIssue] {
+        try walk(below: [], descend: descend, visit: visit)
+    }
+
+    /// The same walk of one directory below the root (`start`, relative, never the root's
+    /// parent): `start` and every directory under it are opened beneath the root with no
+    /// symlink at any component, so a component swapped for a symlink is an issue, never a
+    /// listing of another tree. Paths are relative to the root; `start` itself is not visited.
+    public func walk(below start: [UInt8], descend: ([UInt8]) -> Bool,
+                     visit: ([UInt8], FileStat) -> Void) throws -> [ScanIssue] {
         let rootFD = withCPath(root) { open($0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
         if rootFD < 0 {
             let e = errno
@@ -47,7 +56,7 @@ public struct DirectoryWalker {
         }
         defer { close(rootFD) }
         var state = State(rootFD: rootFD, directory: RootDirectory(path: root, strategy: strategy))
-        walkDirectory([], &state, descend, visit)
+        walkDirectory(start, &state, descend, visit)
         return state.issues
     }
 

@@ -49,6 +49,14 @@ public final class Inotify {
         return wd >= 0 ? .success(wd) : .failure(Errno(errno))
     }
 
+    /// Watches the directory an open descriptor (an `O_PATH` one will do) refers to, through
+    /// its `/proc/self/fd` link: the watch is on exactly the inode that was opened, however
+    /// its path changes afterwards. ENOENT when `/proc` is not mounted.
+    public func add(descriptor: Int32, mask: UInt32 = Inotify.directoryMask) -> Result<Int32, Errno> {
+        // The magic link must be followed; IN_ONLYDIR still refuses anything but a directory.
+        add(Array("/proc/self/fd/\(descriptor)".utf8), mask: mask & ~UInt32(IN_DONT_FOLLOW))
+    }
+
     public func remove(_ wd: Int32) {
         _ = inotify_rm_watch(fd, wd)
     }
