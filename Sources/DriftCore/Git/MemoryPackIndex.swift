@@ -120,7 +120,8 @@ private struct PackIndexing {
         case 7:
             guard at + 20 <= end else { throw fail("truncated at offset \(at)") }
             var oid = git_oid()
-            withUnsafeMutableBytes(of: &oid.id) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: pack[at..<(at + 20)])) }
+            let raw = UnsafeRawBufferPointer(rebasing: pack[at..<(at + 20)])
+            withUnsafeMutableBytes(of: &oid.id) { $0.copyMemory(from: raw) }
             at += 20
             return .refDelta(base: ObjectID(oid), delta: try inflate(&at, end: end, size: Int(size)))
         default:
