@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """drift benchmark fixture: a fleet of N hosts, each with its own hotfix, pushed as ledger refs.
 
-Usage: bench/gen_fleet.py --hosts N[,N...] --work DIR [--gate BIN]
+Usage: bench/gen_fleet.py --hosts N[,N...] --work DIR [--gate BIN]... [--runs K]
 With --gate, times `BIN gate --repo DIR/served.git --ledger-refs` on each fleet under
-/usr/bin/time -v (wall, CPU, max RSS) and prints one line per size.
+/usr/bin/time -v (wall, CPU, max RSS, the 1-minute load average when it started) and prints
+one line per binary and size (median of K runs by CPU), then the largest size's CPU and wall
+against the next size down. Give --gate twice to time an anchor (an older build) side by side.
 Writes DIR/served.git: an upstream with history (base = 3 commits, then a fourth that
 reconciles by content every even-numbered host's hotfix), and N refs
 refs/drift/host-K/<id>, each a parentless ledger commit (tree: drift.bundle, drift.patch,
@@ -53,30 +55,49 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hosts", required=True)
     ap.add_argument("--work", required=True)
-    ap.add_argument("--gate", default=None)
+    ap.add_argument("--gate", action="append", default=[],
+                    help="drift binary to time (repeat for an anchor, e.g. the previous build)")
+    ap.add_argument("--runs", type=int, default=1, help="runs per binary and size; the median is printed")
     a = ap.parse_args()
-    for n in (int(x) for x in a.hosts.split(",")):
+    sizes = [int(x) for x in a.hosts.split(",")]
+    results = {}
+    for n in sizes:
         w = os.path.join(os.path.abspath(a.work), f"fleet-{n}")
         rev = generate(n, w)
-        if a.gate:
-            gate(os.path.abspath(a.gate), os.path.join(w, "served.git"), n)
-        else:
+        if not a.gate:
             print(rev, n)
+        for b in a.gate:
+            results[(b, n)] = gate(os.path.abspath(b), os.path.join(w, "served.git"), n, a.runs)
+    # Linearity: the largest size against the next one down (the issue: 10,000 <= 12x 1,000).
+    if len(sizes) >= 2:
+        big, small = sorted(sizes)[-1], sorted(sizes)[-2]
+        for b in a.gate:
+            (cb, wb, _), (cs, ws, _) = results[(b, big)], results[(b, small)]
+            print(f"{b}: {big} / {small} entries: cpu {cb / cs:.1f}x, wall {wb / ws:.1f}x "
+                  f"(target <= {1.2 * big / small:.0f}x)", flush=True)
 
 
-def gate(drift, served, n):
-    out = subprocess.run(["/usr/bin/time", "-v", drift, "gate", "--repo", served, "--ledger-refs"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    f = {}
-    for line in out.stderr.splitlines():
-        k, _, v = line.strip().rpartition(": ")
-        f[k] = v
-    wall = f["Elapsed (wall clock) time (h:mm:ss or m:ss)"].split(":")
-    secs = sum(float(x) * 60 ** i for i, x in enumerate(reversed(wall)))
-    cpu = float(f["User time (seconds)"]) + float(f["System time (seconds)"])
-    rss = int(f["Maximum resident set size (kbytes)"]) / 1024
-    print(f"gate --ledger-refs, {n:>6} entries: rc {out.returncode}, {secs:7.2f}s wall {cpu:7.2f}s cpu "
-          f"{rss:7.1f} MB max RSS, {cpu / n * 1000:6.3f} ms cpu/entry", flush=True)
+def gate(drift, served, n, runs=1):
+    samples = []
+    for _ in range(runs):
+        load = os.getloadavg()[0]
+        out = subprocess.run(["/usr/bin/time", "-v", drift, "gate", "--repo", served, "--ledger-refs"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        f = {}
+        for line in out.stderr.splitlines():
+            k, _, v = line.strip().rpartition(": ")
+            f[k] = v
+        wall = f["Elapsed (wall clock) time (h:mm:ss or m:ss)"].split(":")
+        secs = sum(float(x) * 60 ** i for i, x in enumerate(reversed(wall)))
+        user, sys_ = float(f["User time (seconds)"]), float(f["System time (seconds)"])
+        rss = int(f["Maximum resident set size (kbytes)"]) / 1024
+        samples.append((user + sys_, secs, rss, user, sys_, load, out.returncode))
+    samples.sort()
+    cpu, secs, rss, user, sys_, load, rc = samples[len(samples) // 2]
+    print(f"{drift}: gate --ledger-refs, {n:>6} entries: rc {rc}, {secs:7.2f}s wall {cpu:7.2f}s cpu "
+          f"({user:.2f} user + {sys_:.2f} sys) {max(s[2] for s in samples):7.1f} MB max RSS, "
+          f"{cpu / n * 1000:6.3f} ms cpu/entry, load {load:.1f} (median of {runs})", flush=True)
+    return cpu, secs, rss
 
 
 def generate(hosts, w):

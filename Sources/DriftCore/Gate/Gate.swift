@@ -72,9 +72,8 @@ public struct Gate {
     public func run(now: Date) throws -> Report {
         let upstream = try GitRepository(path: repo)
         let head = try upstream.resolveCommit(rev)
-        let headTree = try upstream.treeOf(commit: head)
-        let scratch = try ScratchDirectory()
-        defer { scratch.remove() }
+        // Content checks look every changed path up in REV's tree, each directory read once.
+        let headTree = try TreeLookup(upstream, tree: try upstream.treeOf(commit: head))
         // One walk of REV's history serves every entry: its commit ids (is a base in it?) and
         // its Drift-Id trailers (only a commit's trailer block counts, never a line of a body).
         var history = Set<ObjectID>()
@@ -90,13 +89,12 @@ public struct Gate {
             guard stat(ledger, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
                 throw DriftError("\(ledger): ledger directory not found")
             }
-            var reader = LedgerReader(ledger: canonicalPath(ledger) ?? ledger, upstream: upstream,
-                                      scratchDir: scratch.path, rev: head)
+            var reader = LedgerReader(ledger: canonicalPath(ledger) ?? ledger, upstream: upstream, rev: head)
             reader.history = history
-            entries += try reader.entryDirectories().enumerated().map { try reader.read($0.element, index: $0.offset) }
+            entries += try reader.entryDirectories().map { try reader.read($0) }
         }
         if let prefix = ledgerRefs {
-            var reader = LedgerReader(ledger: "", upstream: upstream, scratchDir: scratch.path, rev: head)
+            var reader = LedgerReader(ledger: "", upstream: upstream, rev: head)
             reader.history = history
             entries += try reader.readRefs(prefix: prefix)
         }
@@ -108,7 +106,7 @@ public struct Gate {
                                 status: "missing", reason: nil, missing: [], expiredWaiver: nil, waiverExpires: nil)
             var missing: [String] = []
             for c in e.changes {
-                let have = try upstream.entry(at: c.path, inTree: headTree)
+                let have = try headTree.entry(at: c.path)
                 let ok: Bool
                 if let blob = c.blob { ok = have?.id == blob && have?.mode == c.mode } else { ok = have == nil }
                 if !ok { missing.append(PathBytes.display(c.path)) }

@@ -28,6 +28,8 @@ public enum LedgerLimits {
     public static let patchBytes = 64 << 20
     public static let reportBytes = 16 << 20
     public static let changedPaths = 100_000
+    /// The objects of one bundle's pack, inflated (each entry is indexed in memory).
+    public static let packObjectBytes = 256 << 20
 }
 
 /// Reads ledger entries: finds export directories at any depth and validates each
@@ -35,19 +37,20 @@ public enum LedgerLimits {
 /// a pack that indexes, safe paths) before anything in it is used.
 public struct LedgerReader {
     public var ledger: String
-    /// Upstream repository (REV's history) and a scratch bare repo that borrows its objects.
+    /// Upstream repository (REV's history).
     public var upstream: GitRepository
-    public var scratchDir: String
+    /// Its objects as every entry's in-memory store sees them (read-only, shared).
+    let lower: LowerObjects
     public var rev: ObjectID
     /// Every commit in REV's history, when the caller has walked it already (the gate walks
     /// it once for trailers): "is the base in REV's history" is then a set lookup, not one
     /// graph walk per entry. Nil: ask libgit2 per entry.
     public var history: Set<ObjectID>?
 
-    public init(ledger: String, upstream: GitRepository, scratchDir: String, rev: ObjectID) {
+    public init(ledger: String, upstream: GitRepository, rev: ObjectID) {
         self.ledger = ledger
         self.upstream = upstream
-        self.scratchDir = scratchDir
+        lower = LowerObjects(upstream)
         self.rev = rev
     }
 
@@ -71,7 +74,7 @@ public struct LedgerReader {
         return dirs.sorted()
     }
 
-    public func read(_ dir: String, index: Int) throws -> LedgerEntry {
+    public func read(_ dir: String) throws -> LedgerEntry {
         let full = dir == "." ? ledger : ledger + "/" + dir
         func bad(_ why: String) -> DriftError { DriftError("ledger entry \(dir): \(why)") }
         let bundle = try readLimited(full + "/" + Exporter.bundleFile, LedgerLimits.bundleBytes, bad)
@@ -79,23 +82,26 @@ public struct LedgerReader {
         // file is a failed check (exit 2 naming the entry), never silently skipped.
         let patch = try readOptional(full + "/" + Exporter.patchFile, LedgerLimits.patchBytes, bad)
         let report = try readOptional(full + "/" + Exporter.reportFile, LedgerLimits.reportBytes, bad)
-        return try entry(name: dir, bundle: bundle, patch: patch, report: report,
-                         scratch: scratchDir + "/entry-\(index)", bad)
+        return try entry(name: dir, bundle: bundle, patch: patch, report: report, bad)
     }
 
     /// Checks one export's files, wherever they came from (a ledger directory, or a ledger
     /// commit's tree: see LedgerRefs.swift), and turns them into an entry.
-    func entry(name: String, bundle: [UInt8], patch: [UInt8]?, report: [UInt8]?, scratch scratchPath: String,
+    func entry(name: String, bundle: [UInt8], patch: [UInt8]?, report: [UInt8]?,
                _ bad: (String) -> DriftError) throws -> LedgerEntry {
         let (prereq, tip, id, packStart) = try parseHeader(bundle, bad)
-        guard try upstream.odb().contains(prereq), try inHistory(prereq) else {
+        guard lower.contains(prereq), try inHistory(prereq) else {
             throw bad("its base \(prereq.hex) is not in the history of \(rev.hex)")
         }
-        // Each entry gets its own scratch repository: a hostile pack cannot shadow another's objects.
-        let scratch = try GitRepository(scratchObjectsAt: scratchPath, alternate: upstream.objectsDirectory)
-        do { try scratch.indexPack(bundle[packStart...]) } catch {
+        // Each entry gets its own in-memory object store over the upstream's (nothing written
+        // to disk): a hostile pack cannot shadow another entry's objects, nor borrow them.
+        let store = try MemoryObjectStore(over: lower, name: "\(name): drift.bundle")
+        do {
+            try store.indexPack(bundle[packStart...], maxBytes: LedgerLimits.packObjectBytes)
+        } catch {
             throw bad("drift.bundle is truncated or corrupt (\(errorText(error)))")
         }
+        let scratch = store.repository
         guard try scratch.odb().contains(tip) else { throw bad("the bundle's pack does not hold its ref's commit") }
         let (message, base, changes) = try examine(tip, in: scratch, id: id, bad)
         guard base == prereq else { throw bad("the bundle's commit is not a child of its base") }

@@ -13,12 +13,10 @@ extension LedgerReader {
     /// Every entry under `prefix`, in ref-name order: one pass over the refs, then per ref
     /// only its own commit, tree and blobs (nothing here walks history).
     public func readRefs(prefix: String) throws -> [LedgerEntry] {
-        try upstream.referenceTargets(under: prefix).enumerated().map { i, r in
-            try readLedgerRef(r.name, r.target, index: i)
-        }
+        try upstream.referenceTargets(under: prefix).map { try readLedgerRef($0.name, $0.target) }
     }
 
-    func readLedgerRef(_ ref: String, _ target: ObjectID?, index: Int) throws -> LedgerEntry {
+    func readLedgerRef(_ ref: String, _ target: ObjectID?) throws -> LedgerEntry {
         func bad(_ why: String) -> DriftError { DriftError("ledger ref \(ref): \(why)") }
         guard let tip = target else { throw bad("is a symbolic reference, not a ledger commit") }
         let message: String, parents: [ObjectID], tree: ObjectID
@@ -36,7 +34,7 @@ extension LedgerReader {
         let files = try ledgerFiles(tree, bad)
         guard let bundle = files[Exporter.bundleFile] else { throw bad("its tree has no \(Exporter.bundleFile)") }
         let e = try entry(name: ref, bundle: bundle, patch: files[Exporter.patchFile],
-                          report: files[Exporter.reportFile], scratch: scratchDir + "/ref-\(index)", bad)
+                          report: files[Exporter.reportFile], bad)
         let refID = ref.split(separator: "/").last.map(String.init) ?? ""
         guard e.id == refID else { throw bad("holds export \(e.id), not the \(refID) its name says") }
         return e
