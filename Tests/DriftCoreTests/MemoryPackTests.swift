@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DriftCore
+@testable import DriftGit
+@testable import DriftSystem
 
 /// Packs written byte by byte for the hostile cases (zlib stored blocks, SHA-1 by sha1sum).
 enum PackCraft {

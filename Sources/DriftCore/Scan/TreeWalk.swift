@@ -1,5 +1,6 @@
 import DriftGit
 import DriftSystem
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,20 +22,49 @@ public struct TreeWalk {
     /// Walks `root`, skipping ignored directories whole and dropping ignored entries;
     /// `entering` sees each directory (relative path, the root as `[]`) just before it is read.
     public static func run(root: [UInt8], classifier: Classifier,
-                           entering: (([UInt8]) -> Void)? = nil) throws -> TreeWalk {
-        var out: [ClassifiedEntry] = []
-        let descend: ([UInt8]) -> Bool = { dir in
-            guard classifier.shouldDescend(dir) else { return false }
-            entering?(dir)
-            return true
-        }
-        entering?([])
-        let issues = try DirectoryWalker(root: root).walk(descend: descend) { path, stat in
-            let (c, secret) = classifier.classifyAll(path, isDirectory: stat.kind == .directory)
-            if c != .ignore { out.append(ClassifiedEntry(path: path, stat: stat, fileClass: c, secret: secret)) }
+                           entering: (@Sendable ([UInt8]) -> Void)? = nil) throws -> TreeWalk {
+        try run(root: root, policy: classifier.policy, entering: entering)
+    }
+
+    /// Threads a walk uses by default: one per core (the walk is bound by `fstatat`).
+    public static var defaultThreads: Int { ParallelHasher.defaultWorkers }
+
+    /// The walk on `threads` threads, each classifying with its own `Classifier`; the same
+    /// entries in the same order as on one. `entering` calls are serialised.
+    public static func run(root: [UInt8], policy: Policy, threads: Int = defaultThreads,
+                           entering: (@Sendable ([UInt8]) -> Void)? = nil) throws -> TreeWalk {
+        let lock = EnteringLock()
+        entering.map { e in lock.withLock { e([]) } }
+        let walker = ParallelDirectoryWalker(root: root, threads: threads)
+        let (entries, issues) = try walker.walk {
+            ClassifyingVisitor(classifier: Classifier(policy: policy), entering: entering, lock: lock)
         }
         let unreadable = issues.filter(\.unreadableDirectory).map(\.path)
-        return TreeWalk(entries: out, issues: issues, unreadableDirectories: unreadable)
+        return TreeWalk(entries: entries, issues: issues, unreadableDirectories: unreadable)
+    }
+}
+
+/// Serialises `entering` (the watcher's watch set is not thread-safe).
+final class EnteringLock: Sendable {
+    private let mutex = Mutex(())
+    func withLock(_ body: () -> Void) { mutex.withLock { _ in body() } }
+}
+
+/// One walking thread's policy: skips ignored directories, keeps non-ignored entries.
+struct ClassifyingVisitor: WalkVisitor {
+    let classifier: Classifier
+    let entering: (@Sendable ([UInt8]) -> Void)?
+    let lock: EnteringLock
+
+    mutating func descend(_ dir: [UInt8]) -> Bool {
+        guard classifier.shouldDescend(dir) else { return false }
+        if let entering { lock.withLock { entering(dir) } }
+        return true
+    }
+
+    mutating func visit(_ path: [UInt8], _ stat: FileStat) -> ClassifiedEntry? {
+        let (c, secret) = classifier.classifyAll(path, isDirectory: stat.kind == .directory)
+        return c == .ignore ? nil : ClassifiedEntry(path: path, stat: stat, fileClass: c, secret: secret)
     }
 }
 

@@ -140,7 +140,7 @@ public final class RootDirectory: @unchecked Sendable {
 }
 
 /// `O_PATH`: a descriptor that only anchors lookups (never reads).
-let oPath = Int32(DRIFT_O_PATH)
+public let oPath = Int32(DRIFT_O_PATH)
 
 /// An errno value, typed so it can travel in a `Result`.
 public struct POSIXErrno: Error, Sendable, Equatable, CustomStringConvertible {

@@ -1,0 +1,224 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// What one walking thread does with what it finds. Each thread gets its own visitor, so a
+/// visitor may keep unlocked caches; it sees whole subtrees in path-byte order.
+public protocol WalkVisitor: SendableMetatype {
+    associatedtype Item: Sendable
+    /// Whether to enter directory `dir` (relative path), called just before it is read.
+    mutating func descend(_ dir: [UInt8]) -> Bool
+    /// What to keep for one entry (nil: nothing). Directories are visited before `descend`.
+    mutating func visit(_ path: [UInt8], _ stat: FileStat) -> Item?
+}
+
+/// `DirectoryWalker` on several threads: the same entries in the same path-byte order, each
+/// directory opened beneath the root (`RootDirectory`: no symlink followed, nothing but
+/// directories opened), read with `getdents64` and its entries `fstatat`ed relative to it.
+///
+/// The top of the tree is read on the calling thread until it has split into enough
+/// disjoint subtrees; the threads then take subtrees from a shared counter, and their
+/// results are joined in the order the subtrees came in, which is path-byte order.
+public struct ParallelDirectoryWalker: Sendable {
+    public let root: [UInt8]
+    public var strategy: ResolveStrategy = .automatic
+    public var threads: Int
+
+    /// Enough subtrees per thread that one big subtree does not leave the others idle.
+    static let subtreesPerThread = 16
+    /// Levels read on the calling thread at most before the subtrees are handed out.
+    static let maxSplitLevels = 4
+
+    public init(root: [UInt8], threads: Int, strategy: ResolveStrategy = .automatic) {
+        self.root = root
+        self.threads = max(1, threads)
+        self.strategy = strategy
+    }
+
+    /// Every entry below the root the visitors keep, in path-byte order, plus the entries
+    /// that could not be read. `makeVisitor` runs once per thread, on that thread.
+    public func walk<V: WalkVisitor>(_ makeVisitor: @escaping @Sendable () -> V) throws
+        -> (items: [V.Item], issues: [ScanIssue]) {
+        let rootFD = withCPath(root) { open($0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        if rootFD < 0 {
+            let e = errno
+            if e == ELOOP || e == ENOTDIR {
+                throw DriftError("\(PathBytes.display(root)): the root is not a directory "
+                    + "(a symlink root is refused; pass the real path)")
+            }
+            throw DriftError.posix("open root", root, e)
+        }
+        let reader = DirectoryReader(rootFD: rootFD, directory: RootDirectory(path: root, strategy: strategy))
+        defer { close(rootFD) }
+
+        // Split the top of the tree into an ordered plan of kept items and unread subtrees.
+        var visitor = makeVisitor()
+        var plan: [Part<V.Item>] = [.subtree([])]
+        var issues: [ScanIssue] = []
+        var level = 0
+        while threads > 1 && level < Self.maxSplitLevels {
+            let subtrees = plan.reduce(0) { n, p in if case .subtree = p { n + 1 } else { n } }
+            if subtrees == 0 || subtrees >= threads * Self.subtreesPerThread { break }
+            var next: [Part<V.Item>] = []
+            for part in plan {
+                guard case .subtree(let dir) = part else {
+                    next.append(part)
+                    continue
+                }
+                var kept: [V.Item] = []
+                for c in reader.list(dir, &issues) {
+                    if let item = visitor.visit(c.path, c.stat) { kept.append(item) }
+                    if c.stat.kind == .directory && visitor.descend(c.path) {
+                        if !kept.isEmpty { next.append(.items(kept)) }
+                        kept = []
+                        next.append(.subtree(c.path))
+                    }
+                }
+                if !kept.isEmpty { next.append(.items(kept)) }
+            }
+            plan = next
+            level += 1
+        }
+
+        let subtrees = plan.compactMap { p -> [UInt8]? in if case .subtree(let d) = p { d } else { nil } }
+        let results = (0..<subtrees.count).map { _ in SubtreeResult<V.Item>() }
+        let cursor = Cursor()
+        let work: @Sendable (Int) -> Void = { worker in
+            var v = makeVisitor()
+            while true {
+                let k = cursor.next.add(1, ordering: .relaxed).oldValue
+                if k >= subtrees.count { return }
+                reader.walk(subtrees[k], &v, into: results[k])
+            }
+        }
+        if threads > 1 && subtrees.count > 1 {
+            WorkerThreads.run(min(threads, subtrees.count), work)
+        } else {
+            work(0)
+        }
+
+        var items: [V.Item] = []
+        var k = 0
+        for part in plan {
+            switch part {
+            case .items(let kept):
+                items += kept
+            case .subtree:
+                items += results[k].items
+                issues += results[k].issues
+                k += 1
+            }
+        }
+        return (items, issues)
+    }
+
+    private enum Part<Item> {
+        case items([Item])
+        case subtree([UInt8])
+    }
+
+    private final class Cursor: Sendable {
+        let next = Atomic<Int>(0)
+    }
+}
+
+/// What one thread found below one subtree; written by that thread alone, read after the join.
+final class SubtreeResult<Item>: @unchecked Sendable {
+    var items: [Item] = []
+    var issues: [ScanIssue] = []
+}
+
+/// Reads directories beneath the root; shared by the walking threads (it holds only
+/// descriptors, and `openat`/`openat2` on a shared descriptor are thread-safe).
+struct DirectoryReader: @unchecked Sendable {
+    let rootFD: Int32
+    let directory: RootDirectory
+
+    struct Child {
+        /// The path relative to the root.
+        var path: [UInt8]
+        var stat: FileStat
+    }
+
+    /// Walks everything below `dir` (whose own entry was visited already) depth-first.
+    func walk<V: WalkVisitor>(_ dir: [UInt8], _ v: inout V, into out: SubtreeResult<V.Item>) {
+        for c in list(dir, &out.issues) {
+            if let item = v.visit(c.path, c.stat) { out.items.append(item) }
+            if c.stat.kind == .directory && v.descend(c.path) { walk(c.path, &v, into: out) }
+        }
+    }
+
+    /// The entries of one directory (not `.`/`..`) with their `lstat`, sorted the way the
+    /// manifest is: by name, a directory's name with a `/` appended.
+    func list(_ dir: [UInt8], _ issues: inout [ScanIssue]) -> [Child] {
+        let opened: Result<Int32, POSIXErrno> = dir.isEmpty ? .success(dup(rootFD)) : directory.openDirectory(dir)
+        var fd: Int32 = -1
+        switch opened {
+        case .success(let f): fd = f
+        case .failure(let e): errno = e.code
+        }
+        if fd < 0 {
+            issues.append(ScanIssue(path: dir, message: "cannot open directory: \(errnoText(errno))",
+                                    unreadableDirectory: true))
+            return []
+        }
+        guard let d = fdopendir(fd) else {
+            issues.append(ScanIssue(path: dir, message: "cannot read directory: \(errnoText(errno))",
+                                    unreadableDirectory: true))
+            close(fd)
+            return []
+        }
+        defer { closedir(d) }
+        let dfd = dirfd(d)
+        var children: [Child] = []
+        while true {
+            errno = 0
+            guard let ent = readdir(d) else {
+                if errno != 0 { issues.append(ScanIssue(path: dir, message: "readdir failed: \(errnoText(errno))")) }
+                break
+            }
+            let name = direntNamePointer(ent)
+            let n = strlen(name)
+            if name[0] == 0x2E && (n == 1 || (n == 2 && name[1] == 0x2E)) { continue }
+            var st = stat()
+            if fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 {
+                if errno != ENOENT {
+                    let path = PathBytes.join(dir, Array(UnsafeRawBufferPointer(start: name, count: n)))
+                    issues.append(ScanIssue(path: path, message: "cannot stat: \(errnoText(errno))"))
+                }
+                continue
+            }
+            // One allocation per entry: the relative path is built straight from the dirent.
+            var path: [UInt8] = []
+            path.reserveCapacity(dir.count + 1 + n)
+            if !dir.isEmpty {
+                path += dir
+                path.append(UInt8(ascii: "/"))
+            }
+            path.append(contentsOf: UnsafeRawBufferPointer(start: name, count: n))
+            children.append(Child(path: path, stat: FileStat(st)))
+        }
+        let from = dir.isEmpty ? 0 : dir.count + 1
+        children.sort { Self.nameLess($0, $1, from: from) }
+        return children
+    }
+
+    /// Byte order of the names from `from` on, a directory's name read with a `/` appended
+    /// (git's index order, so the depth-first walk comes out sorted by path bytes).
+    static func nameLess(_ a: Child, _ b: Child, from: Int) -> Bool {
+        let la = a.path.count - from, lb = b.path.count - from
+        let n = min(la, lb)
+        let c = a.path.withUnsafeBufferPointer { pa in
+            b.path.withUnsafeBufferPointer { pb in
+                n == 0 ? 0 : memcmp(pa.baseAddress! + from, pb.baseAddress! + from, n)
+            }
+        }
+        if c != 0 { return c < 0 }
+        // One name is a prefix of the other: compare the next byte, a directory's being `/`.
+        let slash = Int(UInt8(ascii: "/"))
+        let na = la > n ? Int(a.path[from + n]) : (a.stat.kind == .directory ? slash : -1)
+        let nb = lb > n ? Int(b.path[from + n]) : (b.stat.kind == .directory ? slash : -1)
+        return na < nb
+    }
+}
