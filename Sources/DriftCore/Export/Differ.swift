@@ -32,6 +32,10 @@ public struct Differ {
         public var hasDrift: Bool
     }
 
+    /// Scans and renders the code drift as a git patch against the base commit.
+    /// - Returns: `# drift:` header lines for withheld changes, the patch, and whether any
+    ///   drift was found.
+    /// - Throws: `DriftError`, `StateBusy` or `GitError` as a scan does.
     public func run() throws -> Output {
         let outcome = try runner.run()
         var changes = outcome.result.changes

@@ -42,6 +42,12 @@ public struct Exporter {
     /// Where the journal keeps an export's commit.
     public static func exportRef(_ id: String) -> String { "refs/drift-exports/\(id)" }
 
+    /// Scans (or reads the journal's latest snapshot), then writes `drift.patch`,
+    /// `drift.bundle` and `report.json` into `output` and records the export in the journal.
+    /// - Returns: what was exported, or nil when there is no drift now and none recorded.
+    /// - Throws: `DriftError` for bad input (non-empty output without `force`, an output
+    ///   inside the root, bad `--author`/`--message`); `StateBusy` when another run holds
+    ///   the state lock; `GitError` when the journal or base repository cannot be read.
     public func run() throws -> Summary? {
         // Checked before anything is scanned or written: bad text is bad input.
         if let message { try CommitText.checkMessage(message) }

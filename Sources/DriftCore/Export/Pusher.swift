@@ -33,8 +33,11 @@ public struct Pusher {
         return "refs/drift/\(safe.isEmpty || safe.hasPrefix(".") ? "host" : safe)/\(id)"
     }
 
-    /// Pushes export `id` (default: the last export). Returns the remote ref, and false
-    /// when it had been pushed to this remote before.
+    /// Pushes an export's ledger commit to `refs/drift/<host>/<id>` on `remote`.
+    /// - Parameter id: the export to push (default: the last export).
+    /// - Returns: the remote ref, and false when it had been pushed to this remote before.
+    /// - Throws: `DriftError` for an unknown export or bad credentials file; `GitError` when
+    ///   the push fails (refused host key, certificate or credentials, rejected ref).
     public func push(id: String? = nil) throws -> (ref: String, pushed: Bool) {
         let (manifest, _) = try manifestDir.load()
         let lock = try StateLock(state: state, wait: 0)

@@ -69,6 +69,11 @@ public struct Gate {
         }
     }
 
+    /// Checks every ledger entry (directory and/or refs) against REV.
+    /// - Parameter now: the time waivers' `expires` dates are compared with.
+    /// - Returns: one result per entry; `ok` is false when any entry is missing from REV.
+    /// - Throws: `DriftError` for a hostile or unreadable ledger entry, a bad policy or REV;
+    ///   `GitError` when the upstream repository cannot be read.
     public func run(now: Date) throws -> Report {
         let upstream = try GitRepository(path: repo)
         let head = try upstream.resolveCommit(rev)

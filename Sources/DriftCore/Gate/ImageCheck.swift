@@ -30,6 +30,10 @@ public struct ImageCheck {
         self.manifestDir = manifestDir
     }
 
+    /// Checks the unpacked image: the manifest verifies, its code is the commit's, no drift
+    /// is baked into the workspace, and the pip baseline is exactly the requirements pins.
+    /// - Returns: one finding per check, each `ok` or not, with the paths that failed it.
+    /// - Throws: `DriftError` when ROOTFS or its manifest cannot be read or does not verify.
     public func run() throws -> [Finding] {
         let (manifest, policy) = try manifestDir.load()
         var findings: [Finding] = []

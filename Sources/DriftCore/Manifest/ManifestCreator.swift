@@ -36,6 +36,11 @@ public struct ManifestCreator {
         public var bytes: Int64
     }
 
+    /// Hashes the workspace, bakes the base commit's objects as one pack, records the pip
+    /// baseline and policy, and writes (and optionally signs) the manifest directory.
+    /// - Returns: the commit, the number of entries and their bytes.
+    /// - Throws: `DriftError` for bad input (output inside the root, unreadable policy or
+    ///   key); `GitError` when the repository or commit cannot be read.
     public func create() throws -> Summary {
         let rootBytes = Array(root.utf8)
         try refuseWriteUnder(root: root, target: output, what: "manifest directory")

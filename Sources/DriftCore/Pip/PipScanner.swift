@@ -34,6 +34,10 @@ public struct PipScanner {
         public var hashed: Int
     }
 
+    /// Compares every baselined site-packages directory with the pip baseline: distributions
+    /// added, removed or changed in version, and RECORD-listed files whose bytes changed.
+    /// - Returns: the changes, unreadable entries, and the new stat cache for next time.
+    /// - Throws: `DriftError` when a site-packages directory cannot be opened at all.
     public func run() throws -> Result {
         var changes: [PipChange] = []
         var issues: [ScanIssue] = []

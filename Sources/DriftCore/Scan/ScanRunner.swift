@@ -48,7 +48,11 @@ public struct ScanRunner {
         public var secrets = SecretIndex()
     }
 
-    /// Runs a scan; `alreadyLocked` when the caller holds the state lock for longer.
+    /// Runs a scan: walk, compare, and record (journal, state, caches) under the state lock.
+    /// - Parameter alreadyLocked: true when the caller holds the state lock for longer.
+    /// - Returns: the report and the scan's result, manifest and policy.
+    /// - Throws: `DriftError` for a manifest that does not verify or bad input; `StateBusy`
+    ///   when another run holds the lock past `waitSeconds`; `GitError` from the journal.
     public func run(alreadyLocked: Bool = false) throws -> Outcome {
         let loaded = try loadAndWalk()
         try state.ensure()

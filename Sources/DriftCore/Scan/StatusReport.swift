@@ -9,6 +9,12 @@ import Foundation
 /// `drift status`: one screen for a person on the instance, from the state dir alone
 /// (no scan, no lock): base commit, last scan, drift items with age and deadline, exports.
 public enum StatusReport {
+    /// - Parameters:
+    ///   - manifestDir: the manifest directory (its commit and root).
+    ///   - state: the state directory to read (nothing is written).
+    ///   - now: the time ages and deadlines are measured from.
+    /// - Returns: the text screen.
+    /// - Throws: `DriftError` when the manifest or state cannot be read.
     public static func render(manifestDir: ManifestDirectory, state: StateDirectory, now: Date) throws -> String {
         let (manifest, policy) = try manifestDir.load()
         let st = try state.loadState(commit: manifest.commit)

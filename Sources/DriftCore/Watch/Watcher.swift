@@ -72,7 +72,10 @@ public final class Watcher {
         watches = WatchSet(inotify: nil, root: [])
     }
 
-    /// Runs until SIGTERM or SIGINT, then returns. Start-up errors throw.
+    /// Scans once, then watches and records until SIGTERM or SIGINT, then returns.
+    /// - Throws: at start-up only: `DriftError` (bad manifest, write target inside the root),
+    ///   `StateBusy` (another watcher uses the state dir). Later failures are logged and
+    ///   turned into full rescans.
     public func run() throws {
         let root = try preflight()
         try state.ensure()
