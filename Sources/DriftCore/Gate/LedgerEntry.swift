@@ -90,7 +90,7 @@ public struct LedgerReader {
         }
         // Each entry gets its own scratch repository: a hostile pack cannot shadow another's objects.
         let scratch = try GitRepository(scratchObjectsAt: scratchPath, alternate: upstream.objectsDirectory)
-        do { try scratch.indexPack(bundle[packStart...]) } catch let e as DriftError {
+        do { try scratch.indexPack(bundle[packStart...]) } catch let e as GitError {
             throw bad("drift.bundle is truncated or corrupt (\(e.message))")
         }
         guard try scratch.odb().contains(tip) else { throw bad("the bundle's pack does not hold its ref's commit") }
