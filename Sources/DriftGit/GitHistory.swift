@@ -29,14 +29,12 @@ extension GitRepository {
 
     /// Every commit message reachable from `tip`.
     public func messages(from tip: ObjectID) throws -> [String] {
-        var walk: OpaquePointer?
-        try check(git_revwalk_new(&walk, pointer), "git_revwalk_new", path)
-        defer { git_revwalk_free(walk) }
+        let walk = try GitRevwalk(owner: self, "git_revwalk_new", path) { git_revwalk_new(&$0, pointer) }
         var t = tip.oid
-        try check(git_revwalk_push(walk, &t), "git_revwalk_push", path)
+        try check(git_revwalk_push(walk.pointer, &t), "git_revwalk_push", path)
         var out: [String] = []
         var id = git_oid()
-        while git_revwalk_next(&id, walk) == 0 {
+        while git_revwalk_next(&id, walk.pointer) == 0 {
             out.append(try lookupCommit(ObjectID(id)).message)
         }
         return out
@@ -44,14 +42,12 @@ extension GitRepository {
 
     /// Every commit reachable from `tip`, with its message (one walk).
     public func commitsAndMessages(from tip: ObjectID) throws -> [(ObjectID, String)] {
-        var walk: OpaquePointer?
-        try check(git_revwalk_new(&walk, pointer), "git_revwalk_new", path)
-        defer { git_revwalk_free(walk) }
+        let walk = try GitRevwalk(owner: self, "git_revwalk_new", path) { git_revwalk_new(&$0, pointer) }
         var t = tip.oid
-        try check(git_revwalk_push(walk, &t), "git_revwalk_push", path)
+        try check(git_revwalk_push(walk.pointer, &t), "git_revwalk_push", path)
         var out: [(ObjectID, String)] = []
         var id = git_oid()
-        while git_revwalk_next(&id, walk) == 0 {
+        while git_revwalk_next(&id, walk.pointer) == 0 {
             let c = ObjectID(id)
             out.append((c, try lookupCommit(c).message))
         }
