@@ -18,7 +18,7 @@ extension GitRepository {
     /// stat is the one-line summary (counts only); names appear only in the patch, which
     /// quotes them (`diff --git "a/x\n…"`), and in the message, where `PathBytes.display` has.
     public func emailPatch(_ commit: ObjectID) throws -> [UInt8] {
-        let c = try GitCommit(self, commit)
+        let c = try lookupCommit(commit)
         guard let parent = c.parentIDs.first else { throw DriftError("\(path): commit \(commit.hex) has no parent") }
         guard let sig = git_commit_author(c.pointer)?.pointee else {
             throw DriftError("\(path): commit \(commit.hex) has no author")

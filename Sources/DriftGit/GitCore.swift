@@ -86,7 +86,7 @@ public struct ObjectID: Hashable, Sendable, CustomStringConvertible {
         self.init(oid)
     }
 
-    public var oid: git_oid {
+    var oid: git_oid {
         var o = git_oid()
         withUnsafeMutableBytes(of: &o.id) { dst in
             for i in 0..<min(dst.count, raw.count) { dst[i] = raw[i] }

@@ -10,7 +10,7 @@ extension GitRepository {
         var idx: OpaquePointer?
         // The odb lets the connectivity check find objects the pack's base already has.
         let db = try odb()
-        try check(git_indexer_new(&idx, path + "/objects/pack", 0, db.pointer, &opts), "git_indexer_new", path)
+        try check(git_indexer_new(&idx, path + "/objects/pack", 0, db.handle.pointer, &opts), "git_indexer_new", path)
         defer { git_indexer_free(idx) }
         var stats = git_indexer_progress()
         let rc = pack.withUnsafeBytes { git_indexer_append(idx, $0.baseAddress, $0.count, &stats) }
@@ -29,45 +29,29 @@ extension GitRepository {
 
     /// Every commit message reachable from `tip`.
     public func messages(from tip: ObjectID) throws -> [String] {
-        var walk: OpaquePointer?
-        try check(git_revwalk_new(&walk, pointer), "git_revwalk_new", path)
-        defer { git_revwalk_free(walk) }
+        let walk = try GitRevwalk(owner: self, "git_revwalk_new", path) { git_revwalk_new(&$0, pointer) }
         var t = tip.oid
-        try check(git_revwalk_push(walk, &t), "git_revwalk_push", path)
+        try check(git_revwalk_push(walk.pointer, &t), "git_revwalk_push", path)
         var out: [String] = []
         var id = git_oid()
-        while git_revwalk_next(&id, walk) == 0 {
-            out.append(try GitCommit(self, ObjectID(id)).message)
+        while git_revwalk_next(&id, walk.pointer) == 0 {
+            out.append(try lookupCommit(ObjectID(id)).message)
         }
         return out
     }
 
     /// Every commit reachable from `tip`, with its message (one walk).
     public func commitsAndMessages(from tip: ObjectID) throws -> [(ObjectID, String)] {
-        var walk: OpaquePointer?
-        try check(git_revwalk_new(&walk, pointer), "git_revwalk_new", path)
-        defer { git_revwalk_free(walk) }
+        let walk = try GitRevwalk(owner: self, "git_revwalk_new", path) { git_revwalk_new(&$0, pointer) }
         var t = tip.oid
-        try check(git_revwalk_push(walk, &t), "git_revwalk_push", path)
+        try check(git_revwalk_push(walk.pointer, &t), "git_revwalk_push", path)
         var out: [(ObjectID, String)] = []
         var id = git_oid()
-        while git_revwalk_next(&id, walk) == 0 {
+        while git_revwalk_next(&id, walk.pointer) == 0 {
             let c = ObjectID(id)
-            out.append((c, try GitCommit(self, c).message))
+            out.append((c, try lookupCommit(c).message))
         }
         return out
-    }
-
-    /// The (mode, id) of the entry at `path` in a tree, nil when absent.
-    public func entry(at path: [UInt8], inTree tree: ObjectID) throws -> (mode: String, id: ObjectID)? {
-        let t = try GitTree(self, tree)
-        var e: OpaquePointer?
-        let rc = withCPath(path) { git_tree_entry_bypath(&e, t.pointer, $0) }
-        if rc == GIT_ENOTFOUND.rawValue { return nil }
-        try check(rc, "git_tree_entry_bypath", path.isEmpty ? "" : PathBytes.display(path))
-        defer { git_tree_entry_free(e) }
-        let mode = String(git_tree_entry_filemode(e).rawValue, radix: 8)
-        return (mode, ObjectID(git_tree_entry_id(e).pointee))
     }
 
     /// The directory holding this repository's objects (`.git/objects` or `objects`).

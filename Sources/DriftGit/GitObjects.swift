@@ -8,7 +8,7 @@ import Foundation
 
 /// A change to apply to a tree (`git_tree_create_updated`).
 public struct TreeUpdate: Sendable {
-    public enum Action: Sendable { case upsert(ObjectID, mode: String), remove }
+    public enum Action: Sendable { case upsert(ObjectID, mode: GitFileMode), remove }
     public var path: [UInt8]
     public var action: Action
 
@@ -31,57 +31,29 @@ public struct GitPerson: Sendable, Equatable {
     }
 }
 
-/// A `git_signature *`, freed on deinit.
-final class GitSignature {
-    public let pointer: UnsafeMutablePointer<git_signature>
-
-    init(_ p: GitPerson) throws {
-        var s: UnsafeMutablePointer<git_signature>?
-        try check(git_signature_new(&s, p.name, p.email, git_time_t(p.time.timeIntervalSince1970), 0),
-                  "git_signature_new", "author \(p.name)")
-        guard let s else { throw DriftError("git_signature_new returned nothing") }
-        pointer = s
+extension GitRepository {
+    /// Looks a commit up.
+    func lookupCommit(_ id: ObjectID) throws -> GitCommit {
+        var o = id.oid
+        return try GitCommit(owner: self, "git_commit_lookup", "\(path): commit \(id.hex)") {
+            git_commit_lookup(&$0, pointer, &o)
+        }
     }
-
-    deinit { git_signature_free(pointer) }
 }
 
-/// An owned `git_tree *`.
-final class GitTree {
-    public let pointer: OpaquePointer
-    public let owner: GitRepository
-
-    init(_ repo: GitRepository, _ id: ObjectID) throws {
-        var o = id.oid
-        var t: OpaquePointer?
-        try check(git_tree_lookup(&t, repo.pointer, &o), "git_tree_lookup", "\(repo.path): tree \(id.hex)")
-        guard let t else { throw DriftError("\(repo.path): tree \(id.hex) not found") }
-        pointer = t
-        owner = repo
+extension GitHandle where Kind == SignatureKind {
+    /// A signature for `person`.
+    convenience init(_ person: GitPerson) throws {
+        try self.init(owner: nil, "git_signature_new", "author \(person.name)") {
+            git_signature_new(&$0, person.name, person.email, git_time_t(person.time.timeIntervalSince1970), 0)
+        }
     }
-
-    deinit { git_tree_free(pointer) }
 }
 
-/// An owned `git_commit *`.
-public final class GitCommit {
-    public let pointer: OpaquePointer
-    public let owner: GitRepository
-
-    public init(_ repo: GitRepository, _ id: ObjectID) throws {
-        var o = id.oid
-        var c: OpaquePointer?
-        try check(git_commit_lookup(&c, repo.pointer, &o), "git_commit_lookup", "\(repo.path): commit \(id.hex)")
-        guard let c else { throw DriftError("\(repo.path): commit \(id.hex) not found") }
-        pointer = c
-        owner = repo
-    }
-
-    deinit { git_commit_free(pointer) }
-
-    public var treeID: ObjectID { ObjectID(git_commit_tree_id(pointer).pointee) }
-    public var message: String { git_commit_message(pointer).map { String(cString: $0) } ?? "" }
-    public var parentIDs: [ObjectID] {
+extension GitHandle where Kind == CommitKind {
+    var treeID: ObjectID { ObjectID(git_commit_tree_id(pointer).pointee) }
+    var message: String { git_commit_message(pointer).map { String(cString: $0) } ?? "" }
+    var parentIDs: [ObjectID] {
         (0..<git_commit_parentcount(pointer)).compactMap {
             git_commit_parent_id(pointer, $0).map { ObjectID($0.pointee) }
         }
@@ -95,22 +67,22 @@ extension GitRepository {
         try check(git_mempack_new(&backend), "git_mempack_new", path)
         let db = try odb()
         // The odb owns the backend once added; priority above the disk backends.
-        try check(git_odb_add_backend(db.pointer, backend, 999), "git_odb_add_backend", path)
+        try check(git_odb_add_backend(db.handle.pointer, backend, 999), "git_odb_add_backend", path)
     }
 
     /// The tree of a commit.
     public func treeOf(commit id: ObjectID) throws -> ObjectID {
-        try GitCommit(self, id).treeID
+        try lookupCommit(id).treeID
     }
 
     /// The full message of a commit.
     public func message(of id: ObjectID) throws -> String {
-        try GitCommit(self, id).message
+        try lookupCommit(id).message
     }
 
     /// The parents of a commit.
     public func parents(of id: ObjectID) throws -> [ObjectID] {
-        try GitCommit(self, id).parentIDs
+        try lookupCommit(id).parentIDs
     }
 
     /// Writes a blob.
@@ -121,7 +93,7 @@ extension GitRepository {
     /// A new tree: `base` with `updates` applied (at most one update per path).
     public func updateTree(_ base: ObjectID, _ updates: [TreeUpdate]) throws -> ObjectID {
         if updates.isEmpty { return base }
-        let tree = try GitTree(self, base)
+        let tree = try lookupTree(base)
         // The C structs borrow the path strings: keep them alive for the call.
         let cpaths: [[CChar]] = updates.map { u in u.path.map { CChar(bitPattern: $0) } + [0] }
         var out = git_oid()
@@ -136,7 +108,7 @@ extension GitRepository {
                 case .upsert(let id, let mode):
                     x.action = GIT_TREE_UPDATE_UPSERT
                     x.id = id.oid
-                    x.filemode = git_filemode_t(rawValue: UInt32(mode, radix: 8) ?? 0o100644)
+                    x.filemode = mode.c
                 }
                 cu.append(x)
             }
@@ -154,8 +126,8 @@ extension GitRepository {
         committer: GitPerson,
         message: String
     ) throws -> ObjectID {
-        let t = try GitTree(self, tree)
-        let ps = try parents.map { try GitCommit(self, $0) }
+        let t = try lookupTree(tree)
+        let ps = try parents.map { try lookupCommit($0) }
         let a = try GitSignature(author)
         let c = try GitSignature(committer)
         var out = git_oid()
@@ -179,72 +151,27 @@ extension GitRepository {
 
     /// The tree-to-tree diff (binary shown), alive only inside `body`.
     func withTreeDiff<T>(_ old: ObjectID, _ new: ObjectID, _ body: (OpaquePointer?) throws -> T) throws -> T {
-        let a = try GitTree(self, old)
-        let b = try GitTree(self, new)
+        let a = try lookupTree(old)
+        let b = try lookupTree(new)
         var opts = git_diff_options()
         try check(git_diff_options_init(&opts, UInt32(GIT_DIFF_OPTIONS_VERSION)), "git_diff_options_init")
         opts.flags = GIT_DIFF_SHOW_BINARY.rawValue
-        var diff: OpaquePointer?
-        try check(git_diff_tree_to_tree(&diff, pointer, a.pointer, b.pointer, &opts), "git_diff_tree_to_tree", path)
-        defer { git_diff_free(diff) }
-        return try body(diff)
+        let diff = try GitDiff(owner: self, "git_diff_tree_to_tree", path) {
+            git_diff_tree_to_tree(&$0, pointer, a.pointer, b.pointer, &opts)
+        }
+        return try body(diff.pointer)
     }
 
     /// A pack holding exactly `objects` (no thin deltas: it stands alone).
     public func pack(_ objects: [ObjectID]) throws -> [UInt8] {
-        var pb: OpaquePointer?
-        try check(git_packbuilder_new(&pb, pointer), "git_packbuilder_new", path)
-        defer { git_packbuilder_free(pb) }
+        let pb = try GitPackBuilder(owner: self, "git_packbuilder_new", path) { git_packbuilder_new(&$0, pointer) }
         for id in objects {
             var o = id.oid
-            try check(git_packbuilder_insert(pb, &o, nil), "git_packbuilder_insert", "\(path): \(id.hex)")
+            try check(git_packbuilder_insert(pb.pointer, &o, nil), "git_packbuilder_insert", "\(path): \(id.hex)")
         }
         var buf = git_buf()
-        try check(git_packbuilder_write_buf(&buf, pb), "git_packbuilder_write_buf", path)
+        try check(git_packbuilder_write_buf(&buf, pb.pointer), "git_packbuilder_write_buf", path)
         return takeBuffer(&buf)
-    }
-
-    /// The content of the blob at `path` in a tree, nil when there is none.
-    public func blob(at path: [UInt8], inTree tree: ObjectID) throws -> [UInt8]? {
-        var cur = tree
-        let parts = path.split(separator: UInt8(ascii: "/")).map(Array.init)
-        for (i, name) in parts.enumerated() {
-            guard let e = try treeEntries(cur).first(where: { $0.name == name }) else { return nil }
-            if i == parts.count - 1 {
-                guard e.mode != "40000" else { return nil }
-                return try odb().read(e.id).1
-            }
-            guard e.mode == "40000" else { return nil }
-            cur = e.id
-        }
-        return nil
-    }
-
-    /// Entries of a tree object.
-    public func treeEntries(_ id: ObjectID) throws -> [RawTreeEntry] {
-        let (t, body) = try odb().read(id)
-        guard t == .tree else { throw DriftError("\(path): \(id.hex) is not a tree") }
-        return try parseTree(body, context: path)
-    }
-
-    /// Objects reachable from `newTree` that `oldTree` does not have (trees and blobs),
-    /// found by descending only into subtrees whose ids differ.
-    public func newObjects(_ newTree: ObjectID, comparedTo oldTree: ObjectID?) throws -> [ObjectID] {
-        if newTree == oldTree { return [] }
-        var out = [newTree]
-        let old = try oldTree.map { try treeEntries($0) } ?? []
-        var oldByName: [[UInt8]: RawTreeEntry] = [:]
-        for e in old { oldByName[e.name] = e }
-        for e in try treeEntries(newTree) {
-            let prev = oldByName[e.name]
-            if prev?.id == e.id { continue }
-            switch e.mode {
-            case "40000": out += try newObjects(e.id, comparedTo: prev?.mode == "40000" ? prev?.id : nil)
-            case "160000": continue
-            default: out.append(e.id)
-            }
-        }
-        return out
     }
 }
 

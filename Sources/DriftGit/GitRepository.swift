@@ -3,38 +3,33 @@ import DriftSystem
 
 /// An open git repository (owned `git_repository *`).
 public final class GitRepository {
-    public let pointer: OpaquePointer
+    let handle: GitHandle<RepositoryKind>
     /// Where it was opened from, for messages.
     public let path: String
+
+    var pointer: OpaquePointer { handle.pointer }
 
     /// Opens an existing repository (work tree or bare).
     public init(path: String) throws {
         ensureLibgit2()
-        var p: OpaquePointer?
-        try check(git_repository_open_ext(&p, path, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil),
-                  "git_repository_open_ext", path)
-        guard let p else { throw DriftError("\(path): git_repository_open_ext returned no repository") }
-        pointer = p
+        handle = try GitHandle(owner: nil, "git_repository_open_ext", path) {
+            git_repository_open_ext(&$0, path, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil)
+        }
         self.path = path
     }
 
     /// Creates a new bare repository at `path`.
     public init(initBare path: String) throws {
         ensureLibgit2()
-        var p: OpaquePointer?
-        try check(git_repository_init(&p, path, 1), "git_repository_init", path)
-        guard let p else { throw DriftError("\(path): git_repository_init returned no repository") }
-        pointer = p
+        handle = try GitHandle(owner: nil, "git_repository_init", path) { git_repository_init(&$0, path, 1) }
         self.path = path
     }
 
     /// Takes ownership of an open `git_repository *` (see ScratchObjects.swift).
     init(owning p: OpaquePointer, path: String) {
-        pointer = p
+        handle = GitHandle(owning: p, owner: nil)
         self.path = path
     }
-
-    deinit { git_repository_free(pointer) }
 
     /// Resolves a revision (`HEAD`, a branch, a sha) to a commit id.
     public func resolveCommit(_ rev: String) throws -> ObjectID {
@@ -49,31 +44,27 @@ public final class GitRepository {
         return ObjectID(id.pointee)
     }
 
-    /// The object database (kept alive by this repository).
+    /// The object database (it keeps this repository alive).
     public func odb() throws -> GitODB {
-        var o: OpaquePointer?
-        try check(git_repository_odb(&o, pointer), "git_repository_odb", path)
-        guard let o else { throw DriftError("\(path): no object database") }
-        return GitODB(pointer: o, owner: self)
+        GitODB(handle: try GitHandle(owner: self, "git_repository_odb", path) { git_repository_odb(&$0, pointer) },
+               owner: self)
     }
 }
 
 /// A repository's object database.
 public final class GitODB {
-    public let pointer: OpaquePointer
+    let handle: GitHandle<ODBKind>
     public let owner: GitRepository
 
-    init(pointer: OpaquePointer, owner: GitRepository) {
-        self.pointer = pointer
+    init(handle: GitHandle<ODBKind>, owner: GitRepository) {
+        self.handle = handle
         self.owner = owner
     }
-
-    deinit { git_odb_free(pointer) }
 
     /// Whether the object exists.
     public func contains(_ id: ObjectID) -> Bool {
         var o = id.oid
-        return git_odb_exists(pointer, &o) == 1
+        return git_odb_exists(handle.pointer, &o) == 1
     }
 }
 
@@ -90,7 +81,7 @@ public enum GitObjectType: Sendable {
         }
     }
 
-    public init?(_ t: git_object_t) {
+    init?(_ t: git_object_t) {
         switch t {
         case GIT_OBJECT_COMMIT: self = .commit
         case GIT_OBJECT_TREE: self = .tree
@@ -106,7 +97,7 @@ extension GitODB {
     public func read(_ id: ObjectID) throws -> (GitObjectType, [UInt8]) {
         var o = id.oid
         var obj: OpaquePointer?
-        try check(git_odb_read(&obj, pointer, &o), "git_odb_read", "\(owner.path): object \(id.hex)")
+        try check(git_odb_read(&obj, handle.pointer, &o), "git_odb_read", "\(owner.path): object \(id.hex)")
         defer { git_odb_object_free(obj) }
         guard let t = GitObjectType(git_odb_object_type(obj)) else {
             throw DriftError("\(owner.path): object \(id.hex) has an unknown type")
@@ -120,39 +111,10 @@ extension GitODB {
     @discardableResult
     public func write(_ type: GitObjectType, _ bytes: [UInt8]) throws -> ObjectID {
         var out = git_oid()
-        let rc = bytes.withUnsafeBytes { buf in git_odb_write(&out, pointer, buf.baseAddress, buf.count, type.c) }
+        let rc = bytes.withUnsafeBytes { buf in git_odb_write(&out, handle.pointer, buf.baseAddress, buf.count, type.c) }
         try check(rc, "git_odb_write", owner.path)
         return ObjectID(out)
     }
-}
-
-/// One entry of a raw tree object.
-public struct RawTreeEntry: Sendable, Equatable {
-    public var mode: String
-    public var name: [UInt8]
-    public var id: ObjectID
-}
-
-/// Parses the raw bytes of a tree object (`<mode> <name>\0<20 bytes>`*).
-public func parseTree(_ bytes: [UInt8], context: String) throws -> [RawTreeEntry] {
-    var out: [RawTreeEntry] = []
-    var i = 0
-    while i < bytes.count {
-        guard let sp = bytes[i...].firstIndex(of: 0x20),
-              let nul = bytes[sp...].firstIndex(of: 0),
-              nul + 21 <= bytes.count else {
-            throw DriftError("\(context): tree object is corrupt")
-        }
-        let mode = String(decoding: bytes[i..<sp], as: UTF8.self)
-        let name = Array(bytes[(sp + 1)..<nul])
-        var oid = git_oid()
-        withUnsafeMutableBytes(of: &oid.id) { dst in
-            for k in 0..<20 { dst[k] = bytes[nul + 1 + k] }
-        }
-        out.append(RawTreeEntry(mode: mode, name: name, id: ObjectID(oid)))
-        i = nul + 21
-    }
-    return out
 }
 
 extension GitRepository {
@@ -169,10 +131,15 @@ extension GitRepository {
         try check(git_repository_set_head(pointer, name), "git_repository_set_head", path)
     }
 
-    /// The id a reference points at, or nil when it does not exist.
-    public func reference(_ name: String) -> ObjectID? {
+    /// The id a reference points at.
+    /// - Parameter name: the full reference name (`refs/heads/main`).
+    /// - Returns: the id, or nil when the reference does not exist (`GIT_ENOTFOUND`).
+    /// - Throws: `GitError` for anything else: a corrupt or unreadable ref store, a bad name.
+    public func reference(_ name: String) throws -> ObjectID? {
         var o = git_oid()
-        guard git_reference_name_to_id(&o, pointer, name) == 0 else { return nil }
+        let rc = git_reference_name_to_id(&o, pointer, name)
+        if rc == GIT_ENOTFOUND.rawValue { return nil }
+        try check(rc, "git_reference_name_to_id", "\(path): \(name)")
         return ObjectID(o)
     }
 }
@@ -186,7 +153,7 @@ extension GitODB {
         var o = id.oid
         var size = 0
         var type = GIT_OBJECT_INVALID
-        try check(git_odb_read_header(&size, &type, pointer, &o), "git_odb_read_header",
+        try check(git_odb_read_header(&size, &type, handle.pointer, &o), "git_odb_read_header",
                   "\(owner.path): object \(id.hex)")
         return (GitObjectType(type), size)
     }

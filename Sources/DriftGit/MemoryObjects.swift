@@ -29,7 +29,7 @@ public final class LowerObjects {
         if present.contains(id) { return true }
         guard let db = try? odb else { return false }
         var o = id.oid
-        guard git_odb_exists_ext(db.pointer, &o, UInt32(GIT_ODB_LOOKUP_NO_REFRESH.rawValue)) == 1 else {
+        guard git_odb_exists_ext(db.handle.pointer, &o, UInt32(GIT_ODB_LOOKUP_NO_REFRESH.rawValue)) == 1 else {
             return false
         }
         present.insert(id)

@@ -272,11 +272,11 @@ private struct PackIndexing {
         for (id, type) in zip(ids, types) {
             switch type {
             case .commit:
-                let c = try GitCommit(repo, id)
+                let c = try repo.lookupCommit(id)
                 try need(c.treeID, from: id)
                 for p in c.parentIDs { try need(p, from: id) }
             case .tree:
-                let t = try GitTree(repo, id)
+                let t = try repo.lookupTree(id)
                 for k in 0..<git_tree_entrycount(t.pointer) {
                     guard let e = git_tree_entry_byindex(t.pointer, k) else { continue }
                     if git_tree_entry_filemode(e) == GIT_FILEMODE_COMMIT { continue }

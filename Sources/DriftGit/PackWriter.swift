@@ -188,19 +188,6 @@ public final class PackWriter {
     }
 }
 
-private func writeAll(_ fd: Int32, _ b: UnsafeRawBufferPointer, path: String) throws {
-    guard let p = b.baseAddress else { return }
-    var off = 0
-    while off < b.count {
-        let n = write(fd, p + off, b.count - off)
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw DriftError("\(path): write failed: \(errnoText(errno))")
-        }
-        off += n
-    }
-}
-
 private func bigEndian32(_ v: UInt32) -> [UInt8] {
     [UInt8(v >> 24), UInt8((v >> 16) & 0xff), UInt8((v >> 8) & 0xff), UInt8(v & 0xff)]
 }

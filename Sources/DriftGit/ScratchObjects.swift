@@ -24,10 +24,10 @@ extension GitRepository {
         // Scratch data: no fsync needed (the gate removes the whole directory on exit).
         let fd = open(objects + "/info/alternates", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw DriftError("\(objects)/info/alternates: cannot create: \(errnoText(errno))") }
-        let line = Array((alternate + "\n").utf8)
-        let n = line.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        close(fd)
-        guard n == line.count else { throw DriftError("\(objects)/info/alternates: write failed") }
+        do {
+            defer { close(fd) }
+            try writeAll(fd, Array((alternate + "\n").utf8), path: objects + "/info/alternates")
+        }
         var odb: OpaquePointer?
         try check(git_odb_open(&odb, objects), "git_odb_open", objects)
         defer { git_odb_free(odb) }

@@ -29,9 +29,7 @@ public enum SnapshotCopy {
         let from = try src.odb()
         let (type, body) = try from.read(commit)
         guard type == .commit else { throw DriftError("\(src.path): \(commit.hex) is not a commit") }
-        guard let treeID = commitTree(body) else { throw DriftError("\(src.path): commit \(commit.hex) has no tree") }
-        var set = ObjectSet()
-        try collect(treeID, from, &set, context: src.path)
+        let set = try collect(src.treeOf(commit: commit), src, from)
         let packs = SourcePacks(objectsDirectory: src.objectsDirectory)
         let writer = try PackWriter(directory: path + "/objects/pack", count: 1 + set.trees.count + set.blobs.count)
         try body.withUnsafeBytes { try writer.addWhole(commit.raw, type: .commit, $0) }
@@ -59,19 +57,25 @@ public enum SnapshotCopy {
         var all = Set<ObjectKey>()
     }
 
-    private static func collect(_ id: ObjectID, _ from: GitODB, _ set: inout ObjectSet, context: String) throws {
-        if !set.all.insert(ObjectKey(id)).inserted { return }
-        let (t, body) = try from.read(id)
-        guard t == .tree else { throw DriftError("\(context): \(id.hex) is not a tree") }
-        set.trees.append((id, body))
-        for e in try parseTree(body, context: context) {
+    /// Every tree (with its body) and blob of `tree`, each once; a tree met twice is not
+    /// entered twice, and submodule commits are not this repository's objects.
+    private static func collect(_ tree: ObjectID, _ src: GitRepository, _ from: GitODB) throws -> ObjectSet {
+        var set = ObjectSet()
+        set.all.insert(ObjectKey(tree))
+        set.trees.append((tree, try from.read(tree).1))
+        try src.walkTree(tree) { e in
             switch e.mode {
-            case "40000": try collect(e.id, from, &set, context: context)
-            case "160000": continue // submodule commit: not part of this repository's objects
-            default:
+            case .commit:
+                return .skip
+            case .tree:
+                guard set.all.insert(ObjectKey(e.id)).inserted else { return .skip }
+                set.trees.append((e.id, try from.read(e.id).1))
+            case .blob, .executable, .symlink:
                 if set.all.insert(ObjectKey(e.id)).inserted { set.blobs.append(e.id) }
             }
+            return .descend
         }
+        return set
     }
 
     /// A source pack entry that can be copied as is: a whole object, or a delta whose base
@@ -82,11 +86,4 @@ public enum SnapshotCopy {
         guard set.all.contains(ObjectKey(base)), let b = packs.locate(base), b.pack === pack else { return nil }
         return e
     }
-
-    /// The tree id named in a raw commit object.
-    static func commitTree(_ body: [UInt8]) -> ObjectID? {
-        guard body.starts(with: Array("tree ".utf8)), body.count >= 45 else { return nil }
-        return ObjectID(hex: String(decoding: body[5..<45], as: UTF8.self))
-    }
-
 }

@@ -12,25 +12,26 @@ public final class TreeLookup {
 
     public init(_ repo: GitRepository, tree: ObjectID) throws {
         self.repo = repo
-        directories[[]] = try GitTree(repo, tree)
+        directories[[]] = try repo.lookupTree(tree)
     }
 
     /// The (mode, id) of the entry at `path` (`a/b/c`), nil when absent; modes are
     /// libgit2's normalised ones, as `GitRepository.entry(at:inTree:)` gives them.
-    public func entry(at path: [UInt8]) throws -> (mode: String, id: ObjectID)? {
+    public func entry(at path: [UInt8]) throws -> GitTreeItem? {
         let slash = path.lastIndex(of: 0x2F)
         let dir = slash.map { Array(path[..<$0]) } ?? []
         let name = slash.map { Array(path[($0 + 1)...]) } ?? path
         guard !name.isEmpty, let tree = try directory(dir) else { return nil }
         guard let e = withCPath(name, { git_tree_entry_byname(tree.pointer, $0) }) else { return nil }
         // The entry belongs to the tree, which the cache keeps alive.
-        return (String(git_tree_entry_filemode(e).rawValue, radix: 8), ObjectID(git_tree_entry_id(e).pointee))
+        return GitTreeItem(mode: GitFileMode(normalizing: git_tree_entry_filemode(e).rawValue),
+                           id: ObjectID(git_tree_entry_id(e).pointee))
     }
 
     private func directory(_ path: [UInt8]) throws -> GitTree? {
         if let known = directories[path] { return known }
         var found: GitTree?
-        if let e = try entry(at: path), e.mode == "40000" { found = try GitTree(repo, e.id) }
+        if let e = try entry(at: path), e.mode == .tree { found = try repo.lookupTree(e.id) }
         directories[path] = found
         return found
     }

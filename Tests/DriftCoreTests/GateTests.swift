@@ -106,6 +106,36 @@ struct GateTests {
         let r3 = try Self.gate(f, evil3, tmp: tmp)
         #expect(r3.code == 2 && r3.err.contains("not a safe path"), "\(r3.err)")
 
+        // The tree diff joins names with '/': a root entry named "worker/evil.py" (posing as a file
+        // of the real worker/ directory) and a ".GIT" directory two levels down are refused too.
+        for (n, entry, nested) in [("4", "100644 worker/evil.py", false), ("5", "40000 .GIT", true)] {
+            let evil = f.dir.sub("evil" + n)
+            try sh("""
+                cd '\(forge)'
+                base=$(git rev-parse HEAD)
+                blob=$(echo pwned | git hash-object -w --stdin)
+                inner=$(printf '100644 blob %s\\tconfig\\n' $blob | git mktree)
+                case '\(entry)' in 40000*) obj=$inner ;; *) obj=$blob ;; esac
+                if \(nested); then
+                    odd=$( (printf '\(entry)\\0'; echo $obj | xxd -r -p) | git hash-object -t tree -w --literally --stdin)
+                    deeper=$(printf '040000 tree %s\\tdeeper\\n' $odd | git mktree)
+                    entry='40000 zz'
+                    obj=$deeper
+                else
+                    entry='\(entry)'
+                fi
+                tree=$( (git cat-file tree $(git rev-parse HEAD^{tree}); printf "$entry\\0"; echo $obj | xxd -r -p) \\
+                    | git hash-object -t tree -w --literally --stdin)
+                id=0123456789abcdef01\(n)\(n)
+                c=$(printf 'evil\\n\\nDrift-Id: %s\\n' $id | git commit-tree $tree -p $base)
+                git update-ref refs/heads/drift/$id $c
+                mkdir -p '\(evil)/e'
+                git bundle create -q '\(evil)/e/drift.bundle' refs/heads/drift/$id ^$base
+                """)
+            let r = try Self.gate(f, evil, tmp: tmp)
+            #expect(r.code == 2 && r.err.contains("not a safe path"), "\(entry): \(r.err)")
+        }
+
         // Nothing outside the gate's temp dir changed; its temp dirs are gone.
         #expect(try sh("stat -c '%s %Y' '\(sentinel)' && sha256sum '\(sentinel)'") == before)
         let leftovers = try sh("ls -A '\(tmp)' | wc -l").trimmingCharacters(in: .whitespacesAndNewlines)

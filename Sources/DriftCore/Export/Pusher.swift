@@ -47,10 +47,10 @@ public struct Pusher {
             throw DriftError("\(state.path): nothing exported yet; run drift export first")
         }
         let journal = Journal(state: state, manifestDir: manifestDir, commit: manifest.commit)
-        guard let repo = try journal.open(create: false), let commit = repo.reference(Exporter.exportRef(id)) else {
+        guard let repo = try journal.open(create: false), let commit = try repo.reference(Exporter.exportRef(id)) else {
             throw DriftError("\(state.path): no export \(id) in the journal")
         }
-        guard let ledger = repo.reference(LedgerCommit.journalRef(id)) else {
+        guard let ledger = try repo.reference(LedgerCommit.journalRef(id)) else {
             throw DriftError("\(state.path): export \(id) has no ledger commit (made by an older drift); "
                 + "run drift export again")
         }

@@ -42,8 +42,11 @@ public struct ImageCheck {
         // 1. Every code file baked into the manifest is the commit's blob, or a generated output.
         let base = try BaseObjects.open(manifestDir, commit: manifest.commit)
         guard let commit = ObjectID(hex: manifest.commit) else { throw DriftError("bad commit id in the manifest") }
-        var inCommit: [[UInt8]: (mode: String, id: ObjectID)] = [:]
-        try collect(base, try base.treeOf(commit: commit), prefix: [], into: &inCommit)
+        var inCommit: [[UInt8]: GitTreeItem] = [:]
+        try base.walkTree(try base.treeOf(commit: commit)) { e in
+            if e.mode != .tree && e.mode != .commit { inCommit[e.path] = e.item }
+            return .descend
+        }
         var unclean: [String] = []
         for e in manifest.entries {
             let (cls, secret) = classifier.classifyAll(e.path, isDirectory: false)
@@ -128,21 +131,5 @@ public struct ImageCheck {
                              + "\(PathBytes.display(text: real)), outside \(rootfs)")
         }
         return real
-    }
-
-    private func collect(
-        _ repo: GitRepository,
-        _ tree: ObjectID,
-        prefix: [UInt8],
-        into out: inout [[UInt8]: (mode: String, id: ObjectID)]
-    ) throws {
-        for e in try repo.treeEntries(tree) {
-            let p = prefix.isEmpty ? e.name : prefix + [0x2F] + e.name
-            if e.mode == "40000" {
-                try collect(repo, e.id, prefix: p, into: &out)
-            } else if e.mode != "160000" {
-                out[p] = (e.mode, e.id)
-            }
-        }
     }
 }

@@ -19,7 +19,7 @@ public struct LedgerEntry: Sendable {
     public var tip: ObjectID
     public var firstSeen: Date?
     /// Every code change: path → (mode, blob) or nil for a deletion.
-    public var changes: [(path: [UInt8], mode: String?, blob: ObjectID?)]
+    public var changes: [(path: [UInt8], mode: GitFileMode?, blob: ObjectID?)]
 }
 
 /// Limits on what one ledger entry may be (documented in docs/gate.md).
@@ -116,7 +116,7 @@ public struct LedgerReader {
     /// An entry pushed to `refs/drift/<host>/<id>` of the upstream repository itself.
     public func readRef(_ ref: String) throws -> LedgerEntry {
         func bad(_ why: String) -> DriftError { DriftError("ledger ref \(ref): \(why)") }
-        guard let tip = upstream.reference(ref) else { throw bad("does not resolve") }
+        guard let tip = try upstream.reference(ref) else { throw bad("does not resolve") }
         let id = String(ref.split(separator: "/").last ?? "")
         guard (8...64).contains(id.count), id.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
             throw bad("bad drift id '\(id)'")
@@ -142,7 +142,7 @@ public struct LedgerReader {
     /// base), a `Drift-Id` trailer equal to `id`, and a tree with only safe names; returns the
     /// message, the base and the code changes.
     private func examine(_ tip: ObjectID, in repo: GitRepository, id: String, _ bad: (String) -> DriftError) throws
-        -> (String, ObjectID, [(path: [UInt8], mode: String?, blob: ObjectID?)]) {
+        -> (String, ObjectID, [(path: [UInt8], mode: GitFileMode?, blob: ObjectID?)]) {
         let message: String, parents: [ObjectID], tree: ObjectID
         do {
             message = try repo.message(of: tip)
@@ -155,14 +155,7 @@ public struct LedgerReader {
         guard Self.trailers(message)["Drift-Id"] == id else {
             throw bad("the commit's Drift-Id does not match the ref \(id)")
         }
-        var changes: [(path: [UInt8], mode: String?, blob: ObjectID?)] = []
-        do {
-            try diffTrees(repo, old: try upstream.treeOf(commit: base), new: tree, prefix: [], into: &changes, bad)
-        } catch let e as GitError {
-            throw bad("its tree is unreadable (\(e))")
-        } catch let e as DriftError where !e.message.hasPrefix("ledger") {
-            throw bad("its tree is unreadable (\(e.message))")
-        }
+        let changes = try diffTrees(repo, base: base, new: tree, bad)
         return (message, base, changes)
     }
 
@@ -222,46 +215,35 @@ public struct LedgerReader {
         return (p, tip, id, pos)
     }
 
-    /// Walks two trees, recording changed blobs; rejects names git itself would refuse.
-    private func diffTrees(_ repo: GitRepository, old: ObjectID?, new: ObjectID?, prefix: [UInt8],
-                           into out: inout [(path: [UInt8], mode: String?, blob: ObjectID?)],
-                           _ bad: (String) -> DriftError) throws {
-        let a = try old.map { try repo.treeEntries($0) } ?? []
-        let b = try new.map { try repo.treeEntries($0) } ?? []
-        for e in b {
-            let lower = String(decoding: e.name, as: UTF8.self).lowercased()
-            if e.name.isEmpty || e.name == [0x2E] || e.name == [0x2E, 0x2E] || lower == ".git" ||
-                e.name.contains(0x2F) || e.name.contains(0) {
-                throw bad("tree entry '\(PathBytes.display(prefix + e.name))' is not a safe path")
-            }
+    /// The changed paths between the base's tree and `new` (libgit2's tree diff), each with
+    /// its new mode and blob (nil for a deletion); rejects names git itself would refuse.
+    private func diffTrees(_ repo: GitRepository, base: ObjectID, new: ObjectID, _ bad: (String) -> DriftError)
+        throws -> [(path: [UInt8], mode: GitFileMode?, blob: ObjectID?)] {
+        let found: [GitTreeChange]
+        do {
+            found = try repo.treeChanges(from: upstream.treeOf(commit: base), to: new, limit: LedgerLimits.changedPaths)
+        } catch is GitTooManyChanges {
+            throw bad("more than \(LedgerLimits.changedPaths) changed paths")
+        } catch let e as GitError {
+            throw bad("its tree is unreadable (\(e.message))")
         }
-        var byName: [[UInt8]: RawTreeEntry] = [:]
-        for e in a { byName[e.name] = e }
-        var seen = Set<[UInt8]>()
-        for e in b {
-            seen.insert(e.name)
-            let path = prefix.isEmpty ? e.name : prefix + [0x2F] + e.name
-            let o = byName[e.name]
-            if o?.id == e.id && o?.mode == e.mode { continue }
-            if e.mode == "40000" {
-                if let o, o.mode != "40000" { out.append((path, nil, nil)) }
-                try diffTrees(repo, old: o?.mode == "40000" ? o?.id : nil, new: e.id, prefix: path, into: &out, bad)
-            } else {
-                if let o, o.mode == "40000" { try diffTrees(repo, old: o.id, new: nil, prefix: path, into: &out, bad) }
-                out.append((path, e.mode, e.id))
+        var out: [(path: [UInt8], mode: GitFileMode?, blob: ObjectID?)] = []
+        for c in found {
+            let unsafe = c.path.split(separator: 0x2F, omittingEmptySubsequences: false).contains { name in
+                name.isEmpty || name.elementsEqual([0x2E]) || name.elementsEqual([0x2E, 0x2E])
+                    || String(decoding: name, as: UTF8.self).lowercased() == ".git"
             }
-            if out.count > LedgerLimits.changedPaths {
-                throw bad("more than \(LedgerLimits.changedPaths) changed paths")
+            // A name holding '/' reads as two components: the path must lead back to the entry.
+            let reached: GitTreeItem?
+            do { reached = c.new == nil ? nil : try repo.entry(at: c.path, inTree: new) } catch let e as GitError {
+                throw bad("its tree is unreadable (\(e.message))")
             }
+            if unsafe || reached != c.new {
+                throw bad("tree entry '\(PathBytes.display(c.path))' is not a safe path")
+            }
+            out.append((c.path, c.new?.mode, c.new?.id))
         }
-        for o in a where !seen.contains(o.name) {
-            let path = prefix.isEmpty ? o.name : prefix + [0x2F] + o.name
-            if o.mode == "40000" {
-                try diffTrees(repo, old: o.id, new: nil, prefix: path, into: &out, bad)
-            } else {
-                out.append((path, nil, nil))
-            }
-        }
+        return out
     }
 
     /// Rejects a patch that names a path outside the repository or inside `.git/`.

@@ -47,7 +47,7 @@ extension LedgerReader {
                       Exporter.reportFile: LedgerLimits.reportBytes]
         let db = try upstream.odb()
         var out: [String: [UInt8]] = [:]
-        let entries: [RawTreeEntry]
+        let entries: [GitTreeEntry]
         do { entries = try upstream.treeEntries(tree) } catch {
             throw bad("its tree is unreadable (\(errorText(error)))")
         }
@@ -57,7 +57,7 @@ extension LedgerReader {
                 let expected = LedgerCommit.fileNames.joined(separator: ", ")
                 throw bad("its tree holds '\(PathBytes.display(e.name))', not only \(expected)")
             }
-            guard e.mode == "100644" else { throw bad("\(name) is not a regular file in its tree") }
+            guard e.mode == .blob else { throw bad("\(name) is not a regular file in its tree") }
             let (type, size) = try db.header(e.id)
             guard type == .blob else { throw bad("\(name) is not a blob") }
             guard size <= limit else { throw bad("\(name) is over the \(limit >> 20) MiB limit") }

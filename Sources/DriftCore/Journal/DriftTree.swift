@@ -106,12 +106,12 @@ public struct DriftTreeBuilder {
                     withheld.append((s, Self.secretContent))
                     continue
                 }
-                let mode = (observed[c.path] ?? new).executable ? "100755" : "100644"
+                let mode = GitFileMode(symlink: false, executable: (observed[c.path] ?? new).executable)
                 written[c.path] = bytes
                 updates.append(TreeUpdate(path: c.path, action: .upsert(try repo.writeBlob(bytes), mode: mode)))
             case .symlink:
                 updates.append(TreeUpdate(path: c.path,
-                                          action: .upsert(try repo.writeBlob(new.target ?? []), mode: "120000")))
+                                          action: .upsert(try repo.writeBlob(new.target ?? []), mode: .symlink)))
             case .directory, .special:
                 // git cannot hold a special file; a directory's files arrive as their own adds.
                 if c.old != nil { updates.append(TreeUpdate(path: c.path, action: .remove)) }
@@ -130,7 +130,7 @@ public struct DriftTreeBuilder {
             let current = try written[path] ?? repo.blob(at: path, inTree: baseTree) ?? []
             let edited = Array(Requirements.apply(pins, to: String(decoding: current, as: UTF8.self)).utf8)
             updates.removeAll { $0.path == path }
-            updates.append(TreeUpdate(path: path, action: .upsert(try repo.writeBlob(edited), mode: "100644")))
+            updates.append(TreeUpdate(path: path, action: .upsert(try repo.writeBlob(edited), mode: .blob)))
         }
         let tree = try Self.apply(updates, to: baseTree, in: repo)
         return Output(baseTree: baseTree, tree: tree, included: included, withheld: withheld, observed: observed)
@@ -150,11 +150,11 @@ public struct DriftTreeBuilder {
         }
         for u in upserts {
             // What stands in the way in the base: a tree where a file goes, a file where a directory goes.
-            if let e = try repo.entry(at: u.path, inTree: baseTree), e.mode == "40000" { removals.append(u.path) }
+            if let e = try repo.entry(at: u.path, inTree: baseTree), e.mode == .tree { removals.append(u.path) }
             var prefix: [UInt8] = []
             for part in u.path.split(separator: UInt8(ascii: "/")).dropLast() {
                 prefix += prefix.isEmpty ? Array(part) : [UInt8(ascii: "/")] + Array(part)
-                if let e = try repo.entry(at: prefix, inTree: baseTree), e.mode != "40000" {
+                if let e = try repo.entry(at: prefix, inTree: baseTree), e.mode != .tree {
                     removals.append(prefix)
                     break
                 }
@@ -190,7 +190,7 @@ public enum DriftID {
                 continue
             }
             let digest = c.new?.digest?.hex ?? "-"
-            let mode = c.new?.gitMode ?? "-"
+            let mode = c.new?.gitMode?.octal ?? "-"
             s += "\(c.change.rawValue) \(PathBytes.escape(c.path)) \(digest) \(mode)\n"
         }
         return String(try SHA256Hasher.digest(Array(s.utf8)).hex.prefix(20))

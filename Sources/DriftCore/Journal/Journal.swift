@@ -50,7 +50,7 @@ public struct Journal {
 
     /// The latest snapshot commit, if any.
     public func latest() throws -> (GitRepository, ObjectID)? {
-        guard let repo = try open(create: false), let id = repo.reference(Self.ref) else { return nil }
+        guard let repo = try open(create: false), let id = try repo.reference(Self.ref) else { return nil }
         return (repo, id)
     }
 
@@ -60,7 +60,7 @@ public struct Journal {
         var s = "journal-fp/1\n"
         for c in changes {
             let digest = c.new?.digest?.hex ?? "-"
-            let mode = c.new?.gitMode ?? "-"
+            let mode = c.new?.gitMode?.octal ?? "-"
             s += "\(c.change.rawValue) \(PathBytes.escape(c.path)) \(digest) \(mode) \(c.unstable)\n"
         }
         for p in pip where !p.allowed { s += "pip \(SnapshotPip(p).line)\n" }
@@ -93,7 +93,7 @@ public struct Journal {
         let complete = !built.withheld.contains { $0.1 == "changed while read" }
         let done = Recorded(complete: complete, observed: built.observed)
         let id = try DriftID.compute(base: commit, tree: built.tree, withheld: built.withheld, pip: pipDrift)
-        let previous = repo.reference(Self.ref)
+        let previous = try repo.reference(Self.ref)
         if let p = previous, try Trailers(repo.message(of: p)).values("Drift-Id").contains(id) { return done }
         let host = SystemInfo.hostName()
         var msg = "drift snapshot on \(host): \(changes.count) path(s), \(pipDrift.count) pip change(s)\n\n"

@@ -61,7 +61,7 @@ public struct Manifest: Sendable {
         line("entries \(entries.count)")
         for e in entries {
             let kind = e.kind == .symlink ? "L" : "F"
-            var s = "\(kind) \(e.gitMode) \(e.size) \(e.digest.hex) \(PathBytes.escape(e.path))"
+            var s = "\(kind) \(e.gitMode.octal) \(e.size) \(e.digest.hex) \(PathBytes.escape(e.path))"
             if let t = e.target { s += " " + PathBytes.escape(t) }
             line(s)
         }
@@ -158,20 +158,19 @@ public struct Manifest: Sendable {
                       let path = PathBytes.unescape(bytes[fields[4]]), !path.isEmpty else {
                     throw bad(lineNo, "malformed entry")
                 }
-                let mode = bytes[fields[1]]
-                let isExec = mode.elementsEqual("100755".utf8)
+                let mode = GitFileMode(octal: bytes[fields[1]])
                 var e = ManifestEntry(path: path,
                                       kind: isLink ? .symlink : .regular,
-                                      executable: isExec,
+                                      executable: mode == .executable,
                                       size: size,
                                       digest: digest)
                 if isLink {
-                    guard mode.elementsEqual("120000".utf8),
+                    guard mode == .symlink,
                           let t = PathBytes.unescape(bytes[fields[5]]) else {
                         throw bad(lineNo, "malformed link")
                     }
                     e.target = t
-                } else if !isExec && !mode.elementsEqual("100644".utf8) {
+                } else if mode != .executable && mode != .blob {
                     throw bad(lineNo, "unknown mode \(text(1))")
                 }
                 if let prev = entries.last, !bytesLess(prev.path, path) {

@@ -22,10 +22,5 @@ public struct ManifestEntry: Sendable, Equatable {
     }
 
     /// git's mode for this entry: 100644, 100755 or 120000.
-    public var gitMode: String {
-        switch kind {
-        case .symlink: return "120000"
-        default: return executable ? "100755" : "100644"
-        }
-    }
+    public var gitMode: GitFileMode { GitFileMode(symlink: kind == .symlink, executable: executable) }
 }

@@ -245,13 +245,8 @@ public struct BytecodeCheck {
         // The verifier reads all of stdin before it writes: no deadlock writing first. A
         // child that dies early must give EPIPE, not kill drift.
         signal(SIGPIPE, SIG_IGN)
-        var sent = 0
-        while sent < input.count {
-            let n = input[sent...].withUnsafeBytes { write(inFds[1], $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            sent += n
-        }
+        // A verifier that died early (EPIPE) shows in its exit status below.
+        try? writeAll(inFds[1], input, path: "the bytecode verifier's stdin")
         close(inFds[1])
         var data: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 65_536)

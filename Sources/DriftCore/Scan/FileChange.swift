@@ -28,10 +28,10 @@ public struct EntryState: Sendable, Equatable {
     public var digest: Digest?
     public var target: [UInt8]?
 
-    public var gitMode: String? {
+    /// git's mode for a file or symlink; nil for a directory or a special file.
+    public var gitMode: GitFileMode? {
         switch kind {
-        case .symlink: return "120000"
-        case .regular: return executable ? "100755" : "100644"
+        case .symlink, .regular: return GitFileMode(symlink: kind == .symlink, executable: executable)
         default: return nil
         }
     }

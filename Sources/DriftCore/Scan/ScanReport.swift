@@ -128,7 +128,7 @@ public struct ScanReport: Codable, Sendable {
             return File(path: p, pathBytes: pb, change: c.change.rawValue, fileClass: c.fileClass.rawValue,
                         firstSeen: Timestamp.format(c.firstSeen), secret: c.secret,
                         oldType: c.old?.kind.rawValue, newType: c.new?.kind.rawValue,
-                        oldMode: c.old?.gitMode, newMode: c.new?.gitMode,
+                        oldMode: c.old?.gitMode?.octal, newMode: c.new?.gitMode?.octal,
                         oldSize: c.old?.size, newSize: c.new?.size,
                         oldSHA256: hexOf(c.old), newSHA256: hexOf(c.new),
                         oldTarget: target(c.old), newTarget: target(c.new),

@@ -42,7 +42,7 @@ public enum StatusReport {
         let lastPushText = st.lastPush.map { ", last \($0)" } ?? ""
         out += "  pushed        \(pushedText)\(lastPushText)\n"
         out += WatchStatus.statusLines(state, now: now)
-        let journal = JournalListing.render(state: state, commit: manifest.commit)
+        let journal = try JournalListing.render(state: state, commit: manifest.commit)
         if st.items.isEmpty {
             out += "\nno drift now\n" + journal
             return out

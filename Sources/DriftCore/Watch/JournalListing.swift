@@ -10,17 +10,19 @@ import Foundation
 /// when the workspace is clean again (an edit tried and reverted between two cron ticks).
 public enum JournalListing {
     /// Newest first, read only (nothing in the state dir is written).
-    public static func render(state: StateDirectory, commit: String, limit: Int = 5) -> String {
+    /// - Throws: `GitError` when the journal exists but cannot be read (corrupt, unreadable).
+    public static func render(state: StateDirectory, commit: String, limit: Int = 5) throws -> String {
         let path = state.file("journal.git")
         guard FileManager.default.fileExists(atPath: path + "/" + Journal.ref),
-              let repo = try? GitRepository(path: path), var id = repo.reference(Journal.ref) else { return "" }
+              var id = try GitRepository(path: path).reference(Journal.ref) else { return "" }
+        let repo = try GitRepository(path: path)
         var shown: [SnapshotInfo] = []
         var total = 0
         // First parents back to the base commit; bounded so a huge journal stays one screen's work.
-        while id.hex != commit, total < 100_000, let c = try? GitCommit(repo, id) {
+        while id.hex != commit, total < 100_000 {
             total += 1
-            if shown.count < limit { shown.append(SnapshotInfo.parse(c.message)) }
-            guard let parent = c.parentIDs.first else { break }
+            if shown.count < limit { shown.append(SnapshotInfo.parse(try repo.message(of: id))) }
+            guard let parent = try repo.parents(of: id).first else { break }
             id = parent
         }
         if total == 0 { return "" }

@@ -62,9 +62,14 @@ public struct WatchStatus: Codable, Sendable {
         let bytes = try JSONCoding.encode(self)
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
         if fd < 0 { throw DriftError("\(tmp): cannot create: \(errnoText(errno))") }
-        let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        close(fd)
-        guard n == bytes.count, rename(tmp, path) == 0 else {
+        do {
+            defer { close(fd) }
+            try writeAll(fd, bytes, path: tmp)
+        } catch {
+            unlink(tmp)
+            throw error
+        }
+        guard rename(tmp, path) == 0 else {
             let e = errno
             unlink(tmp)
             throw DriftError("\(path): cannot write the watcher status: \(errnoText(e))")

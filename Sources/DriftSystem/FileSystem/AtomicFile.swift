@@ -21,15 +21,7 @@ public enum AtomicFile {
         }
         do {
             defer { close(fd) }
-            var off = 0
-            while off < bytes.count {
-                let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, bytes.count - off) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw DriftError("\(path): write failed: \(errnoText(errno))")
-                }
-                off += n
-            }
+            try writeAll(fd, bytes, path: path)
             if fchmod(fd, mode) != 0 { throw DriftError("\(path): chmod failed: \(errnoText(errno))") }
             if fsync(fd) != 0 { throw DriftError("\(path): fsync failed: \(errnoText(errno))") }
         }

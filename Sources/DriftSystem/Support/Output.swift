@@ -14,15 +14,8 @@ public enum Output {
     public static func stderr(_ s: String) { write(fd: 2, Array(s.utf8)) }
 
     static func write(fd: Int32, _ bytes: [UInt8]) {
-        var off = 0
-        while off < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, bytes.count - off) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            off += n
-        }
+        // A closed pipe or full disk on stdout/stderr has no one left to tell.
+        try? writeAll(fd, bytes, path: fd == 1 ? "stdout" : "stderr")
     }
 
     /// Colour only on a terminal, and never when `NO_COLOR` is set.
