@@ -173,7 +173,7 @@ public struct ScanRunner {
         var report = ScanReport(commit: c.manifest.commit, root: c.rootBytes, host: SystemInfo.hostName(), scannedAt: now,
                                 changes: result.changes, pip: pip, issues: result.issues,
                                 checked: result.filesChecked, hashed: result.filesHashed,
-                                deadline: c.policy.deadline.flatMap(Deadline.parse), now: now)
+                                deadline: c.policy.deadline?.rule, now: now)
         report.summary.pipChecked = pipCounts.0
         report.summary.pipHashed = pipCounts.1
         st.lastScan = Timestamp.format(now)
