@@ -20,7 +20,7 @@ public struct PolicyDeadline: Sendable, Equatable {
             let t = text.trimmingSpaces()
             if t.hasPrefix("end-of-day ") {
                 let zone = t.dropFirst("end-of-day ".count).trimmingSpaces()
-                throw DriftError("deadline names an unknown time zone '\(PathBytes.display(text: zone))' "
+                throw DriftError("deadline names an unknown time zone \(quoted(zone)) "
                     + "(use a tz database name like Europe/Berlin, or UTC)")
             }
             throw DriftError("deadline must be like 24h, 90m, 2d or end-of-day [TZ]")
@@ -45,7 +45,7 @@ public struct Waiver: Sendable, Equatable {
     /// - Throws: `DriftError` when `expires` is not an RFC 3339 time or a `YYYY-MM-DD` date.
     public init(id: String, reason: String, expires text: String) throws {
         guard let date = Timestamp.parse(text) else {
-            throw DriftError("waiver '\(PathBytes.display(text: id))': expires '\(PathBytes.display(text: text))' "
+            throw DriftError("waiver \(quoted(id)): expires \(quoted(text)) "
                 + "is not an RFC 3339 time or a YYYY-MM-DD date")
         }
         self.id = id
@@ -56,4 +56,10 @@ public struct Waiver: Sendable, Equatable {
 
     /// Whether the waiver still counts at `now`.
     public func isValid(at now: Date) -> Bool { expires > now }
+}
+
+/// A value from the policy in a message: `'24x'`, or git-quoted when it holds odd bytes.
+private func quoted(_ s: String) -> String {
+    let d = PathBytes.display(text: s)
+    return d.hasPrefix("\"") ? d : "'\(d)'"
 }
