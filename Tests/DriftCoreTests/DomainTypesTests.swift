@@ -106,6 +106,9 @@ import Testing
         #expect(Self.words(change).subtracting(["change"]) == Set(ChangeKind.allCases.map(\.rawValue)))
         let cls = Self.section(doc, from: "- `class`:") { $0.hasPrefix("- ") }
         #expect(Self.words(cls).subtracting(["class"]) == Set(FileClass.allCases.map(\.rawValue)))
+        let types = Self.section(doc, from: "- `old_type`/`new_type`:") { $0.hasPrefix("- ") }
+        let kinds = ["file", "symlink", "directory", "special"]
+        #expect(Self.words(types).isSuperset(of: kinds) && kinds.allSatisfy { FileKind(rawValue: $0) != nil })
         let now = Date(timeIntervalSince1970: 1_800_000_000)
         let d = try SHA256Hasher.digest(Array("x".utf8))
         for k in ChangeKind.allCases {
@@ -118,6 +121,7 @@ import Testing
             let text = try Self.json(r)
             #expect(text.contains("\"change\":\"\(k.rawValue)\",\"class\":\"config\""))
             #expect(text.contains("\"old_sha256\":\"\(d.hex)\""))
+            #expect(text.contains("\"old_type\":\"file\"") && !text.contains("new_type"))
             #expect(text.contains("\"by_change\":{\"\(k.rawValue)\":1}"))
             var changes = [c]
             var state = DriftState(commit: String(repeating: "c", count: 40))

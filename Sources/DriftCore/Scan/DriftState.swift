@@ -35,7 +35,7 @@ public struct DriftState: Codable, Sendable {
     public var pushed: [String: [String]]?
     public var lastPush: String?
     /// `Journal.fingerprint` of the drift last recorded in full.
-    public var journalFingerprint: String?
+    public var journalFingerprint: Digest?
     /// Scans run with this state dir: picks each scan's re-verification slice.
     public var scans: Int?
 

@@ -33,7 +33,7 @@ public enum ReportText {
                 var line = "  \(f.change.rawValue.padded(to: 8)) \(name(f.path, f.pathBytes))"
                 switch f.change {
                 case .mode: line += "  \(f.oldMode ?? "?") -> \(f.newMode ?? "?")"
-                case .type: line += "  \(f.oldType ?? "?") -> \(f.newType ?? "?")"
+                case .type: line += "  \(f.oldType?.rawValue ?? "?") -> \(f.newType?.rawValue ?? "?")"
                 default: break
                 }
                 if f.secret {

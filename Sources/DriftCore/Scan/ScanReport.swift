@@ -20,8 +20,8 @@ public struct ScanReport: Codable, Sendable {
         public var fileClass: FileClass
         public var firstSeen: String
         public var secret: Bool
-        public var oldType: String?
-        public var newType: String?
+        public var oldType: FileKind?
+        public var newType: FileKind?
         public var oldMode: String?
         public var newMode: String?
         public var oldSize: Int64?
@@ -127,7 +127,7 @@ public struct ScanReport: Codable, Sendable {
             func target(_ s: EntryState?) -> String? { s?.target.map { PathBytes.display($0) } }
             return File(path: p, pathBytes: pb, change: c.change, fileClass: c.fileClass,
                         firstSeen: Timestamp.format(c.firstSeen), secret: c.secret,
-                        oldType: c.old?.kind.rawValue, newType: c.new?.kind.rawValue,
+                        oldType: c.old?.kind, newType: c.new?.kind,
                         oldMode: c.old?.gitMode, newMode: c.new?.gitMode,
                         oldSize: c.old?.size, newSize: c.new?.size,
                         oldSHA256: digestOf(c.old), newSHA256: digestOf(c.new),
