@@ -58,7 +58,8 @@ import Testing
         #expect(PipChangeKind.allCases.filter { !$0.isPinnable } == [.modified, .unowned])
         #expect(SnapshotPip.parse("Drift-Pip: reinstalled six 1 2 - /sp -") == nil)
         #expect(throws: DecodingError.self) {
-            try JSONDecoder().decode(PipChange.self, from: Data(#"{"change":"Added","site_packages":"/","files":[],"allowed":false}"#.utf8))
+            let capital = #"{"change":"Added","site_packages":"/","files":[],"allowed":false}"#
+            return try JSONDecoder().decode(PipChange.self, from: Data(capital.utf8))
         }
     }
 
@@ -70,7 +71,8 @@ import Testing
         #expect(Self.words(para).isSuperset(of: Set(GateStatus.allCases.map(\.rawValue))))
         #expect(Self.words(para).isSuperset(of: Set(GateReason.allCases.map(\.rawValue))))
         func entry(_ s: GateStatus, _ r: GateReason?) -> Gate.EntryResult {
-            Gate.EntryResult(id: "0123456789abcdef0123", entry: "e", host: "web-1", base: String(repeating: "a", count: 40),
+            Gate.EntryResult(id: "0123456789abcdef0123", entry: "e", host: "web-1",
+                             base: String(repeating: "a", count: 40),
                              firstSeen: "2026-11-01T00:00:00Z", ageSeconds: 3 * 86_400 + 4 * 3600 + 59, status: s,
                              reason: r, missing: s == .reconciled ? [] : ["app.py"], expiredWaiver: nil,
                              waiverExpires: s == .waived ? "2026-12-31" : nil)
@@ -84,7 +86,8 @@ import Testing
             let back = try JSONDecoder().decode(Gate.EntryResult.self, from: Data(text.utf8))
             #expect(back.status == e.status && back.reason == e.reason)
         }
-        let report = Gate.Report(repo: "r", commit: String(repeating: "b", count: 40), ok: false, entries: all, image: nil)
+        let report = Gate.Report(repo: "r", commit: String(repeating: "b", count: 40), ok: false, entries: all,
+                                 image: nil)
         #expect(GateOutput.text(report, githubActions: false) == """
             ok       drift 0123456789abcdef0123 from web-1: reconciled by its Drift-Id trailer
             ok       drift 0123456789abcdef0123 from web-1: reconciled by matching content
@@ -142,7 +145,8 @@ import Testing
         #expect(upper.d == d && upper.e == nil)
         #expect("\(d)" == d.hex)
         for bad in ["\"\(d.hex.dropLast())\"", "\"\(d.hex)0\"", "\"\(d.hex.dropLast())g\"", "42", "\"\""] {
-            #expect(throws: DecodingError.self) { try JSONDecoder().decode(Box.self, from: Data("{\"d\":\(bad)}".utf8)) }
+            let text = "{\"d\":\(bad)}"
+            #expect(throws: DecodingError.self) { try JSONDecoder().decode(Box.self, from: Data(text.utf8)) }
         }
         // A RECORD's hash is a Digest from the start; pip.json writes it as hex, as before.
         let record = try RecordFile.parse(Array("a.py,sha256=\(base64url(d.bytes)),5\nRECORD,,\n".utf8), file: "RECORD")
@@ -175,11 +179,12 @@ import Testing
         let body = text.split(separator: "\n").dropLast().joined(separator: "\n") + "\n"
         for (from, to, why) in [(p.hex, "xyz", "m:4: manifest is corrupt: bad policy-sha256"),
                                 (q.hex, String(q.hex.dropLast()), "m:5: manifest is corrupt: bad pin sha256")] {
-            #expect(throws: DriftError(why)) { try Manifest.parse(try resealed(body.replacingOccurrences(of: from, with: to)),
-                                                                   file: "m") }
+            let damaged = try resealed(body.replacingOccurrences(of: from, with: to))
+            #expect(throws: DriftError(why)) { try Manifest.parse(damaged, file: "m") }
         }
         let noPolicy = body.replacingOccurrences(of: "policy-sha256 \(p.hex)\n", with: "")
-        #expect(throws: DriftError("m: manifest has no policy-sha256")) { try Manifest.parse(try resealed(noPolicy), file: "m") }
+        let unpinned = try resealed(noPolicy)
+        #expect(throws: DriftError("m: manifest has no policy-sha256")) { try Manifest.parse(unpinned, file: "m") }
     }
 
     @Test("age text: the one formatter keeps both spellings (status: `3d 4h`, gate: `3d4h`)")
