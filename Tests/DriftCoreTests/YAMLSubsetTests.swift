@@ -151,8 +151,8 @@ struct YAMLSubsetTests {
         func list(_ l: PatternList) -> String { l.patterns.map { "\($0.text)@\($0.line)" }.joined(separator: " ") }
         return ["ignore: " + list(p.ignore), "code: " + list(p.code), "config: " + list(p.config),
                 "data: " + list(p.data), "secrets: " + list(p.secrets), "generated: " + list(p.generated),
-                "size_limit: \(p.sizeLimit)", "deadline: \(p.deadline ?? "-")", "pip.allow: \(p.pipAllow)",
-                "waivers: " + p.waivers.map { "\($0.id)|\($0.reason)|\($0.expires)" }.joined(separator: " ")]
+                "size_limit: \(p.sizeLimit)", "deadline: \(p.deadline?.text ?? "-")", "pip.allow: \(p.pipAllow)",
+                "waivers: " + p.waivers.map { "\($0.id)|\($0.reason)|\($0.expiresText)" }.joined(separator: " ")]
     }
 
     static var repoRoot: URL {
@@ -195,7 +195,7 @@ struct YAMLSubsetTests {
         let blocks = readme.components(separatedBy: "```yaml\n").dropFirst()
         let example = try #require(blocks.first?.components(separatedBy: "```").first)
         let p = try Policy.parse(Array(example.utf8), file: "README.md")
-        #expect(p.waivers.map(\.expires) == ["2026-12-31"])
+        #expect(p.waivers.map(\.expiresText) == ["2026-12-31"])
         #expect(p.ignore.patterns.count == 4)
     }
 

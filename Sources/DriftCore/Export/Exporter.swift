@@ -146,11 +146,11 @@ public struct Exporter {
         if !pinned.isEmpty {
             s += "\npip drift, written into the requirements file:\n\n"
             s += pinned.map { SnapshotPip($0).humanLine }.joined(separator: "\n") + "\n"
-            if pinned.contains(where: { $0.change == "editable" }) {
+            if pinned.contains(where: { $0.change == .editable }) {
                 s += "\nNote: editable or VCS installs cannot be pinned; they appear as comments to resolve by hand.\n"
             }
         }
-        let unpinnable = info.pip.filter { $0.change == "modified" || $0.change == "unowned" }
+        let unpinnable = info.pip.filter { !$0.change.isPinnable }
         if !unpinnable.isEmpty {
             s += "\nsite-packages edited by hand (nothing a requirements file can say):\n\n"
             s += unpinnable.map { SnapshotPip($0).humanLine }.joined(separator: "\n") + "\n"
@@ -225,8 +225,8 @@ struct JournalReport: Codable {
     struct File: Codable {
         var path: String
         var pathBytes: String?
-        var change: String
-        var fileClass: String
+        var change: ChangeKind
+        var fileClass: FileClass
         var firstSeen: String
         var recorded: String
         enum CodingKeys: String, CodingKey {
@@ -258,7 +258,7 @@ struct JournalReport: Codable {
         self.recordedAt = recordedAt
         files = entries.map { e in
             let (p, pb) = ScanReport.pathFields(e.path)
-            return File(path: p, pathBytes: pb, change: e.change.rawValue, fileClass: e.fileClass.rawValue,
+            return File(path: p, pathBytes: pb, change: e.change, fileClass: e.fileClass,
                         firstSeen: e.firstSeen, recorded: e.detail.hasPrefix("hash-only") ? "hash-only" : e.detail)
         }
     }

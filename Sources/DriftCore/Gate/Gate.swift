@@ -35,10 +35,9 @@ public struct Gate {
         public var base: String
         public var firstSeen: String?
         public var ageSeconds: Int?
-        /// `reconciled`, `waived` or `missing`.
-        public var status: String
-        /// How it was reconciled: `trailer`, `content` or `waiver`.
-        public var reason: String?
+        public var status: GateStatus
+        /// How it passed; nil when missing.
+        public var reason: GateReason?
         public var missing: [String]
         public var expiredWaiver: String?
         public var waiverExpires: String?
@@ -108,7 +107,7 @@ public struct Gate {
             var r = EntryResult(id: e.id, entry: e.name, host: e.host, base: e.base.hex,
                                 firstSeen: e.firstSeen.map(Timestamp.format),
                                 ageSeconds: e.firstSeen.map { Int(now.timeIntervalSince($0)) },
-                                status: "missing", reason: nil, missing: [], expiredWaiver: nil, waiverExpires: nil)
+                                status: .missing, reason: nil, missing: [], expiredWaiver: nil, waiverExpires: nil)
             var missing: [String] = []
             for c in e.changes {
                 let have = try headTree.entry(at: c.path)
@@ -117,21 +116,25 @@ public struct Gate {
                 if !ok { missing.append(PathBytes.display(c.path)) }
             }
             let waiver = policy?.waivers.first { $0.id == e.id }
-            let waiverValid = waiver.flatMap { Timestamp.parse($0.expires) }.map { $0 > now } ?? false
             if trailerIDs.contains(e.id) {
-                r.status = "reconciled"; r.reason = "trailer"
+                r.status = .reconciled
+                r.reason = .trailer
             } else if missing.isEmpty {
-                r.status = "reconciled"; r.reason = "content"
-            } else if waiverValid {
-                r.status = "waived"; r.reason = "waiver"; r.missing = missing; r.waiverExpires = waiver?.expires
+                r.status = .reconciled
+                r.reason = .content
+            } else if let w = waiver, w.isValid(at: now) {
+                r.status = .waived
+                r.reason = .waiver
+                r.missing = missing
+                r.waiverExpires = w.expiresText
             } else {
                 r.missing = missing
-                if let w = waiver { r.expiredWaiver = w.expires }
+                if let w = waiver { r.expiredWaiver = w.expiresText }
             }
             results.append(r)
         }
         results.sort { ($0.entry, $0.id) < ($1.entry, $1.id) }
-        return Report(repo: repo, commit: head.hex, ok: results.allSatisfy { $0.status != "missing" },
+        return Report(repo: repo, commit: head.hex, ok: results.allSatisfy { $0.status != .missing },
                       entries: results, image: nil)
     }
 }

@@ -12,14 +12,14 @@ public enum GateOutput {
     public static func text(_ r: Gate.Report, githubActions: Bool) -> String {
         var out = ""
         for e in r.entries {
-            let age = e.ageSeconds.map { ", age \(formatAge($0))" } ?? ""
+            let age = e.ageSeconds.map { ", age \(AgeText.format(seconds: $0, style: .compact))" } ?? ""
             switch e.status {
-            case "reconciled":
-                let how = e.reason == "trailer" ? "its Drift-Id trailer" : "matching content"
+            case .reconciled:
+                let how = e.reason == .trailer ? "its Drift-Id trailer" : "matching content"
                 out += "ok       drift \(e.id) from \(e.host): reconciled by \(how)\n"
-            case "waived":
+            case .waived:
                 out += "waived   drift \(e.id) from \(e.host): waiver until \(e.waiverExpires ?? "?")\n"
-            default:
+            case .missing:
                 let seen = e.firstSeen ?? "unknown"
                 out += "MISSING  drift \(e.id) from \(e.host), base \(e.base.prefix(12)), "
                     + "first seen \(seen)\(age) (\(e.entry))\n"
@@ -42,7 +42,7 @@ public enum GateOutput {
                 out += "::error::image check \(f.check) failed: \(annotationEscape(f.detail, property: false))\n"
             }
         }
-        let missing = r.entries.filter { $0.status == "missing" }.count
+        let missing = r.entries.filter { $0.status == .missing }.count
         let at = r.commit.map { " in \($0.prefix(12))" } ?? ""
         let entries = "\(r.entries.count) ledger entr\(r.entries.count == 1 ? "y" : "ies")"
         let passedNote = r.image == nil ? "" : ", image checks passed"
@@ -51,12 +51,6 @@ public enum GateOutput {
         out += r.ok ? "gate: ok (\(entries)\(at)\(passedNote))\n"
                     : "gate: REJECTED: \(missing) drift entr\(plural) not upstream\(at)\(failedNote)\n"
         return out
-    }
-
-    static func formatAge(_ s: Int) -> String {
-        s >= 86_400 ? "\(s / 86_400)d\((s % 86_400) / 3600)h"
-            : s >= 3600 ? "\(s / 3600)h\((s % 3600) / 60)m"
-            : "\(s / 60)m"
     }
 
     /// GitHub's workflow-command escaping.
@@ -69,7 +63,7 @@ public enum GateOutput {
     /// SARIF 2.1.0: one result per path still missing upstream, one per failed image check.
     public static func sarif(_ r: Gate.Report) throws -> [UInt8] {
         var results: [Sarif.Result] = []
-        for e in r.entries where e.status == "missing" {
+        for e in r.entries where e.status == .missing {
             for p in e.missing {
                 let text = "Drift \(e.id) from \(e.host) (first seen \(e.firstSeen ?? "unknown")) is not upstream: \(p)"
                 results.append(Sarif.Result(

@@ -47,7 +47,7 @@ public struct DriftTreeBuilder {
 
     /// Only pip drift a requirements file can express (not allowed, not modified/unowned).
     public static func pinnable(_ pip: [PipChange]) -> [PipChange] {
-        pip.filter { !$0.allowed && ["added", "removed", "upgraded", "downgraded", "editable"].contains($0.change) }
+        pip.filter { !$0.allowed && $0.change.isPinnable }
     }
 
     /// The drifted tree; pip drift edits `requirements` (a path under the root) when given.

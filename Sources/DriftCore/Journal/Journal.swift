@@ -56,7 +56,7 @@ public struct Journal {
 
     /// What the scan saw, in one hash: when it equals the last fully recorded drift, the
     /// journal has nothing to add and cron scans skip re-reading every drifted file.
-    public static func fingerprint(_ changes: [FileChange], pip: [PipChange]) throws -> String {
+    public static func fingerprint(_ changes: [FileChange], pip: [PipChange]) throws -> Digest {
         var s = "journal-fp/1\n"
         for c in changes {
             let digest = c.new?.digest?.hex ?? "-"
@@ -64,7 +64,7 @@ public struct Journal {
             s += "\(c.change.rawValue) \(PathBytes.escape(c.path)) \(digest) \(mode) \(c.unstable)\n"
         }
         for p in pip where !p.allowed { s += "pip \(SnapshotPip(p).line)\n" }
-        return try SHA256Hasher.digest(Array(s.utf8)).hex
+        return try SHA256Hasher.digest(Array(s.utf8))
     }
 
     /// What recording gave: whether every content was settled, and the files whose content

@@ -82,16 +82,16 @@ public struct SnapshotPip: Sendable {
     public var line: String {
         let c = change
         let files = c.files.isEmpty ? "-" : c.files.map { Self.esc($0) }.joined(separator: ",")
-        return "\(c.change) \(Self.esc(c.name)) \(Self.esc(c.from)) \(Self.esc(c.to)) \(Self.esc(c.url)) "
+        return "\(c.change.rawValue) \(Self.esc(c.name)) \(Self.esc(c.from)) \(Self.esc(c.to)) \(Self.esc(c.url)) "
             + "\(Self.esc(c.sitePackages)) \(files)"
     }
 
     public static func parse(_ line: Substring) -> SnapshotPip? {
         guard line.hasPrefix("Drift-Pip: ") else { return nil }
         let f = line.dropFirst("Drift-Pip: ".count).split(separator: " ")
-        guard f.count == 7 else { return nil }
+        guard f.count == 7, let kind = PipChangeKind(rawValue: String(f[0])) else { return nil }
         let files = f[6] == "-" ? [] : f[6].split(separator: ",").compactMap { unesc($0) }
-        return SnapshotPip(PipChange(name: unesc(f[1]), change: String(f[0]), from: unesc(f[2]), to: unesc(f[3]),
+        return SnapshotPip(PipChange(name: unesc(f[1]), change: kind, from: unesc(f[2]), to: unesc(f[3]),
                                      sitePackages: unesc(f[5]) ?? "", files: files, allowed: false, url: unesc(f[4])))
     }
 
@@ -100,7 +100,7 @@ public struct SnapshotPip: Sendable {
         let c = change
         // Names, versions, URLs and file names come from site-packages metadata: quoted as names.
         let q = { (t: String) in PathBytes.display(text: t) }
-        let change = c.change.padded(to: 11)
+        let change = c.change.rawValue.padded(to: 11)
         var s = "  " + change + (c.name.map(q) ?? "(files no RECORD owns)")
         if let f = c.from, let t = c.to, f != t {
             s += " \(q(f)) -> \(q(t))"

@@ -27,16 +27,16 @@ public struct Manifest: Sendable {
 
     public var commit: String
     public var root: [UInt8]
-    public var policySHA256: String
+    public var policySHA256: Digest
     /// Other files in the manifest directory that drift trusts, pinned by SHA-256.
-    public var pins: [(name: String, sha256: String)]
+    public var pins: [(name: String, sha256: Digest)]
     /// Sorted by path bytes.
     public var entries: [ManifestEntry]
 
     public init(commit: String,
                 root: [UInt8],
-                policySHA256: String,
-                pins: [(name: String, sha256: String)] = [],
+                policySHA256: Digest,
+                pins: [(name: String, sha256: Digest)] = [],
                 entries: [ManifestEntry]) {
         self.commit = commit
         self.root = root
@@ -56,8 +56,8 @@ public struct Manifest: Sendable {
         line(Manifest.magic)
         line("commit \(commit)")
         line("root \(PathBytes.escape(root))")
-        line("policy-sha256 \(policySHA256)")
-        for p in pins { line("pin \(p.name) \(p.sha256)") }
+        line("policy-sha256 \(policySHA256.hex)")
+        for p in pins { line("pin \(p.name) \(p.sha256.hex)") }
         line("entries \(entries.count)")
         for e in entries {
             let kind = e.kind == .symlink ? "L" : "F"
@@ -85,13 +85,13 @@ public struct Manifest: Sendable {
 
     /// The `policy-sha256` header, read without parsing the rest: the policy's pin is checked
     /// before a byte of the policy is parsed.
-    public static func peekPolicySHA256(_ bytes: [UInt8]) -> String? {
+    public static func peekPolicySHA256(_ bytes: [UInt8]) -> Digest? {
         var start = 0
         for _ in 0..<8 {
             guard let nl = bytes[start...].firstIndex(of: 0x0A) else { return nil }
             let line = bytes[start..<nl]
             if line.starts(with: Array("policy-sha256 ".utf8)) {
-                return String(decoding: line.dropFirst(14), as: UTF8.self)
+                return Digest(hexBytes: line.dropFirst(14))
             }
             start = nl + 1
         }
@@ -119,7 +119,7 @@ public struct Manifest: Sendable {
         guard try h.finish() == want else {
             throw DriftError("\(file): manifest checksum does not match (file altered or damaged)")
         }
-        var commit = "", root: [UInt8]?, policy = "", pins: [(String, String)] = []
+        var commit = "", root: [UInt8]?, policy: Digest?, pins: [(String, Digest)] = []
         var entries: [ManifestEntry] = []
         var expected = -1
         var lineNo = 0
@@ -186,9 +186,11 @@ public struct Manifest: Sendable {
             case "root" where fields.count == 2:
                 root = PathBytes.unescape(bytes[fields[1]])
             case "policy-sha256" where fields.count == 2:
-                policy = text(1)
+                guard let d = Digest(hexBytes: bytes[fields[1]]) else { throw bad(lineNo, "bad policy-sha256") }
+                policy = d
             case "pin" where fields.count == 3:
-                pins.append((text(1), text(2)))
+                guard let d = Digest(hexBytes: bytes[fields[2]]) else { throw bad(lineNo, "bad pin sha256") }
+                pins.append((text(1), d))
             case "entries" where fields.count == 2:
                 guard let n = Int(text(1)), n >= 0, n < 100_000_000 else { throw bad(lineNo, "bad entry count") }
                 expected = n
@@ -201,6 +203,7 @@ public struct Manifest: Sendable {
             throw DriftError("\(file): manifest has no valid commit id")
         }
         guard let r = root else { throw DriftError("\(file): manifest has no root") }
+        guard let policy else { throw DriftError("\(file): manifest has no policy-sha256") }
         guard expected == entries.count else {
             throw DriftError("\(file): manifest lists \(entries.count) entries but says \(expected)")
         }

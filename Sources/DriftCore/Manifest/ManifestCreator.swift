@@ -84,18 +84,18 @@ public struct ManifestCreator {
 
         try AtomicFile.makeDirectory(output)
         let mdir = ManifestDirectory(path: output)
-        var pins: [(name: String, sha256: String)] = []
+        var pins: [(name: String, sha256: Digest)] = []
         try BaseObjects.bake(from: repository, commit: commitID, into: mdir.file(ManifestDirectory.baseRepo))
         if !sitePackages.isEmpty || requirements != nil {
             let pip = try PipBaseline.record(sitePackages: sitePackages, requirements: requirements, root: root)
             let pb = try JSONCoding.encode(pip)
             try AtomicFile.write(pb, to: mdir.file(ManifestDirectory.pipFile))
-            pins.append((ManifestDirectory.pipFile, try SHA256Hasher.digest(pb).hex))
+            pins.append((ManifestDirectory.pipFile, try SHA256Hasher.digest(pb)))
         }
         try AtomicFile.write(policy.source, to: mdir.file(ManifestDirectory.policyFile))
         let absRoot = canonicalPath(root) ?? root
         let manifest = Manifest(commit: commitID.hex, root: Array(absRoot.utf8),
-                                policySHA256: try SHA256Hasher.digest(policy.source).hex, pins: pins, entries: entries)
+                                policySHA256: try SHA256Hasher.digest(policy.source), pins: pins, entries: entries)
         let text = try manifest.serialized()
         if let key = signKey {
             // Sign before anything is written: a bad key leaves no unsigned manifest behind.

@@ -60,7 +60,7 @@ public struct ManifestDirectory: Sendable {
             do { b = try readWholeFile(file(name), limit: 512 << 20) } catch let e as DriftError {
                 throw fail(Self.isMissing(file(name)) ? "\(file(name)) is missing" : e.message)
             }
-            guard try SHA256Hasher.digest(b).hex == sha else { throw fail("\(file(name)) changed since it was signed") }
+            guard try SHA256Hasher.digest(b) == sha else { throw fail("\(file(name)) changed since it was signed") }
         }
     }
 
@@ -89,14 +89,14 @@ public struct ManifestDirectory: Sendable {
         /// the policy (a hostile, unpinned policy never reaches the YAML parser).
         public func verifyPolicyPin() throws {
             guard let pin = Manifest.peekPolicySHA256(manifestBytes),
-                  try SHA256Hasher.digest(policyBytes).hex == pin else {
+                  try SHA256Hasher.digest(policyBytes) == pin else {
                 throw DriftError("\(policyFile): policy does not match the SHA-256 pinned in \(manifestFile)")
             }
         }
 
         /// Checks the policy against the hash the (verified) manifest pins.
         public func verifyPolicy(_ m: Manifest) throws {
-            guard try SHA256Hasher.digest(policyBytes).hex == m.policySHA256 else {
+            guard try SHA256Hasher.digest(policyBytes) == m.policySHA256 else {
                 throw DriftError("\(policyFile): policy does not match the SHA-256 pinned in \(manifestFile)")
             }
         }

@@ -54,7 +54,7 @@ public struct PipBaseline: Codable, Sendable {
             return nil
         }
         let bytes = try readWholeFile(f, limit: 512 << 20)
-        guard try SHA256Hasher.digest(bytes).hex == pin.sha256 else {
+        guard try SHA256Hasher.digest(bytes) == pin.sha256 else {
             throw DriftError("\(f): pip baseline does not match the SHA-256 pinned in the manifest")
         }
         do { return try JSONDecoder().decode(PipBaseline.self, from: Data(bytes)) } catch {

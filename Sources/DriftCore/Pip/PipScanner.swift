@@ -42,7 +42,7 @@ public struct PipScanner {
         var changes: [PipChange] = []
         var issues: [ScanIssue] = []
         var current: [SitePackagesInventory] = []
-        // Files to verify: (absolute path, expected sha256 hex, expected size, owner index in `owners`).
+        // Files to verify: (absolute path, expected SHA-256, expected size, owner index in `owners`).
         var checks: [(path: [UInt8], sha: Digest, size: Int64?, owner: Int, prefix: Int)] = []
         // RECORD files are opened beneath their environment's prefix, never through a symlink.
         var prefixes: [String] = []
@@ -65,7 +65,7 @@ public struct PipScanner {
             let now = Dictionary(inv.distributions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
             func add(
                 _ name: String?,
-                _ change: String,
+                _ change: PipChangeKind,
                 _ from: String?,
                 _ to: String?,
                 _ files: [String] = [],
@@ -77,18 +77,18 @@ public struct PipScanner {
             }
             for (name, d) in now {
                 guard let b = before[name] else {
-                    add(name, d.editable ? "editable" : "added", nil, d.version, url: d.url)
+                    add(name, d.editable ? .editable : .added, nil, d.version, url: d.url)
                     continue
                 }
                 if d.editable && !b.editable {
-                    add(name, "editable", b.version, d.version, url: d.url)
+                    add(name, .editable, b.version, d.version, url: d.url)
                 } else if let vb = PEP440Version(b.version), let vd = PEP440Version(d.version), vb != vd {
-                    add(name, vd > vb ? "upgraded" : "downgraded", b.version, d.version, url: d.url)
+                    add(name, vd > vb ? .upgraded : .downgraded, b.version, d.version, url: d.url)
                 } else if b.version != d.version {
-                    add(name, "upgraded", b.version, d.version, url: d.url)
+                    add(name, .upgraded, b.version, d.version, url: d.url)
                 }
             }
-            for (name, b) in before where now[name] == nil { add(name, "removed", b.version, nil) }
+            for (name, b) in before where now[name] == nil { add(name, .removed, b.version, nil) }
             var ownerOf: [String: Int] = [:]
             for (k, d) in inv.distributions.enumerated() {
                 for f in d.files { if let n = PipInventory.normalize(f.path) { ownerOf[n] = owners.count + k } }
@@ -106,11 +106,11 @@ public struct PipScanner {
             }
             let oldUnowned = Set(base.unowned)
             let newUnowned = inv.unowned.filter { !oldUnowned.contains($0) } + strayPycs
-            if !newUnowned.isEmpty { add(nil, "unowned", nil, nil, newUnowned.sorted()) }
+            if !newUnowned.isEmpty { add(nil, .unowned, nil, nil, newUnowned.sorted()) }
             for d in inv.distributions {
                 owners.append((base.path, d))
                 for f in d.files {
-                    guard let hex = f.sha256, let sha = Digest(hex: hex) else { continue }
+                    guard let sha = f.sha256 else { continue }
                     guard let abs = resolve(f.path, sitePackages: inv.path, prefix: inv.prefix) else {
                         let why = "RECORD path \(PathBytes.display(text: f.path)) escapes the environment prefix "
                             + "\(inv.prefix); not verified"
@@ -180,10 +180,12 @@ public struct PipScanner {
         newCache.entries.sort { bytesLess($0.path, $1.path) }
         for (owner, files) in modified.sorted(by: { $0.key < $1.key }) {
             let (sp, d) = owners[owner]
-            changes.append(PipChange(name: d.name, change: "modified", from: d.version, to: d.version, sitePackages: sp,
+            changes.append(PipChange(name: d.name, change: .modified, from: d.version, to: d.version, sitePackages: sp,
                                      files: files.sorted(), allowed: allow.contains(d.name), url: d.url))
         }
-        changes.sort { ($0.sitePackages, $0.name ?? "", $0.change) < ($1.sitePackages, $1.name ?? "", $1.change) }
+        changes.sort {
+            ($0.sitePackages, $0.name ?? "", $0.change.rawValue) < ($1.sitePackages, $1.name ?? "", $1.change.rawValue)
+        }
         return Result(changes: changes, issues: issues, newCache: newCache, current: current,
                       checked: checks.count, hashed: toHash.count)
     }

@@ -9,8 +9,8 @@ import Foundation
 /// One line of a wheel's RECORD: `path,sha256=<urlsafe-b64-nopad>,size`.
 public struct RecordEntry: Codable, Sendable, Equatable {
     public var path: String
-    /// Hex SHA-256, nil for entries recorded without a hash (RECORD itself, .pyc).
-    public var sha256: String?
+    /// The SHA-256 (hex in `pip.json`), nil for entries recorded without a hash (RECORD itself, .pyc).
+    public var sha256: Digest?
     public var size: Int64?
 }
 
@@ -28,7 +28,7 @@ public enum RecordFile {
             guard row.count == 3, !row[0].isEmpty else {
                 throw DriftError("\(file):\(lineNo): RECORD row has \(row.count) fields, expected path,hash,size")
             }
-            var sha: String?
+            var sha: Digest?
             if !row[1].isEmpty {
                 guard row[1].hasPrefix("sha256=") else {
                     throw DriftError("\(file):\(lineNo): unsupported hash '\(row[1].prefix(16))' (expected sha256=)")
@@ -36,7 +36,7 @@ public enum RecordFile {
                 guard let raw = base64URLDecode(String(row[1].dropFirst(7))), raw.count == 32 else {
                     throw DriftError("\(file):\(lineNo): bad base64 in the sha256 of \(row[0])")
                 }
-                sha = Digest(bytes: raw).hex
+                sha = Digest(bytes: raw)
             }
             var size: Int64?
             if !row[2].isEmpty {

@@ -40,7 +40,7 @@ public enum Requirements {
             guard let name = c.name else { continue }
             let idx = lines.firstIndex { requirement($0[...])?.0 == name }
             switch c.change {
-            case "added", "upgraded", "downgraded":
+            case .added, .upgraded, .downgraded:
                 guard let v = c.to else { continue }
                 // Name and version come from METADATA on the instance: text pip would read
                 // as more than one line, or as an option, never becomes a pin.
@@ -50,9 +50,9 @@ public enum Requirements {
                 }
                 let pin = "\(name)==\(v)"
                 if let i = idx { lines[i] = replacePin(lines[i], with: pin) } else { lines.append(pin) }
-            case "removed":
+            case .removed:
                 if let i = idx { lines.remove(at: i) }
-            case "editable":
+            case .editable:
                 let from = oneLine(c.url ?? "a local path")
                 let what = "\(oneLine(name)) \(oneLine(c.to ?? ""))"
                 let note = "# drift: \(what) is installed editable from \(from); pin or vendor it"

@@ -15,13 +15,6 @@ public enum FileClass: String, Sendable, Codable, CaseIterable, Comparable {
     }
 }
 
-/// A waiver from the policy: drift with this id is accepted until `expires`.
-public struct Waiver: Sendable, Codable, Equatable {
-    public var id: String
-    public var reason: String
-    public var expires: String
-}
-
 /// A parsed policy file (format: policies/README.md).
 public struct Policy: Sendable {
     public static let schema = "drift.policy/1"
@@ -34,7 +27,8 @@ public struct Policy: Sendable {
     public var generated = PatternList([])
     /// Files larger than this are recorded by hash only in the journal.
     public var sizeLimit: Int64 = 16 << 20
-    public var deadline: String?
+    /// Parsed when the policy loads: a bad value is a load error naming the file and line.
+    public var deadline: PolicyDeadline?
     /// Every file is re-hashed at least once every this many scans, stat cache or not.
     public var reverifyEvery: Int = ReverifySlice.defaultEvery
     public var pipAllow: [String] = []
@@ -97,10 +91,14 @@ public struct Policy: Sendable {
                 }
                 policy.reverifyEvery = n
             case "deadline":
-                guard let s = v.string, Deadline.parse(s) != nil else {
+                guard let s = v.string else {
                     throw DriftError("\(file):\(line(v)): deadline must be like 24h, 90m, 2d or end-of-day [TZ]")
                 }
-                policy.deadline = s
+                do {
+                    policy.deadline = try PolicyDeadline(parsing: s)
+                } catch let e as DriftError {
+                    throw DriftError("\(file):\(line(v)): \(e.message)")
+                }
             case "pip":
                 guard let m = v.mapping else {
                     throw DriftError("\(file):\(line(v)): pip must be a mapping with 'allow'")
@@ -161,20 +159,27 @@ public struct Policy: Sendable {
                 throw DriftError("\(file):\(line(item)): a waiver must be a mapping {id, reason, expires}")
             }
             var id: String?, reason = "", expires: String?
+            var expiresLine = line(item)
             for (k, val) in m {
                 switch k.string {
                 case "id": id = val.string
                 case "reason": reason = val.string ?? ""
-                case "expires": expires = val.string
+                case "expires":
+                    expires = val.string
+                    expiresLine = line(val)
                 default: throw DriftError("\(file):\(line(k)): unknown waiver key '\(k.string ?? "?")'")
                 }
             }
             guard let i = id, !i.isEmpty else { throw DriftError("\(file):\(line(item)): waiver without an id") }
-            guard let e = expires, Timestamp.parse(e) != nil else {
+            guard let e = expires else {
                 throw DriftError("\(file):\(line(item)): waiver '\(i)' needs expires as " +
                     "an RFC 3339 time or a YYYY-MM-DD date")
             }
-            return Waiver(id: i, reason: reason, expires: e)
+            do {
+                return try Waiver(id: i, reason: reason, expires: e)
+            } catch let err as DriftError {
+                throw DriftError("\(file):\(expiresLine): \(err.message)")
+            }
         }
     }
 

@@ -15,8 +15,8 @@ public struct DriftState: Codable, Sendable {
         /// Path, percent-escaped as in the manifest.
         public var path: String
         public var firstSeen: String
-        public var change: String
-        public var fileClass: String?
+        public var change: ChangeKind
+        public var fileClass: FileClass?
         enum CodingKeys: String, CodingKey {
             case path, change
             case firstSeen = "first_seen"
@@ -35,7 +35,7 @@ public struct DriftState: Codable, Sendable {
     public var pushed: [String: [String]]?
     public var lastPush: String?
     /// `Journal.fingerprint` of the drift last recorded in full.
-    public var journalFingerprint: String?
+    public var journalFingerprint: Digest?
     /// Scans run with this state dir: picks each scan's re-verification slice.
     public var scans: Int?
 
@@ -62,8 +62,8 @@ public struct DriftState: Codable, Sendable {
             if let t = old[key] { changes[k].firstSeen = t }
             return Item(path: key,
                         firstSeen: Timestamp.format(changes[k].firstSeen),
-                        change: changes[k].change.rawValue,
-                        fileClass: changes[k].fileClass.rawValue)
+                        change: changes[k].change,
+                        fileClass: changes[k].fileClass)
         }
     }
 }

@@ -26,14 +26,14 @@ public enum ReportText {
         out += "checked \(r.summary.checked) entries, hashed \(r.summary.hashed), " +
             "drifted \(r.summary.drifted), errors \(r.summary.errors)\n"
         for cls in FileClass.allCases where cls != .ignore {
-            let items = r.files.filter { $0.fileClass == cls.rawValue }
+            let items = r.files.filter { $0.fileClass == cls }
             if items.isEmpty { continue }
             out += "\n" + paint("\(cls.rawValue) (\(items.count))", "1") + "\n"
             for f in items {
-                var line = "  \(f.change.padded(to: 8)) \(name(f.path, f.pathBytes))"
+                var line = "  \(f.change.rawValue.padded(to: 8)) \(name(f.path, f.pathBytes))"
                 switch f.change {
-                case "mode": line += "  \(f.oldMode ?? "?") -> \(f.newMode ?? "?")"
-                case "type": line += "  \(f.oldType ?? "?") -> \(f.newType ?? "?")"
+                case .mode: line += "  \(f.oldMode ?? "?") -> \(f.newMode ?? "?")"
+                case .type: line += "  \(f.oldType?.rawValue ?? "?") -> \(f.newType?.rawValue ?? "?")"
                 default: break
                 }
                 if f.secret {
@@ -52,7 +52,7 @@ public enum ReportText {
                 let pname = p.name.map { PathBytes.display(text: $0) } ?? "(unowned)"
                 let from = p.from.map { PathBytes.display(text: $0) } ?? ""
                 let to = p.to.map { "-> " + PathBytes.display(text: $0) } ?? ""
-                let change = p.change.padded(to: 10)
+                let change = p.change.rawValue.padded(to: 10)
                 out += "  \(change) \(pname) \(from) \(to)\(p.allowed ? " [allowed]" : "")\n"
             }
         }

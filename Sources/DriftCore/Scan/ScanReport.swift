@@ -16,18 +16,18 @@ public struct ScanReport: Codable, Sendable {
     public struct File: Codable, Sendable {
         public var path: String
         public var pathBytes: String?
-        public var change: String
-        public var fileClass: String
+        public var change: ChangeKind
+        public var fileClass: FileClass
         public var firstSeen: String
         public var secret: Bool
-        public var oldType: String?
-        public var newType: String?
+        public var oldType: FileKind?
+        public var newType: FileKind?
         public var oldMode: String?
         public var newMode: String?
         public var oldSize: Int64?
         public var newSize: Int64?
-        public var oldSHA256: String?
-        public var newSHA256: String?
+        public var oldSHA256: Digest?
+        public var newSHA256: Digest?
         public var oldTarget: String?
         public var newTarget: String?
         public var unstable: Bool?
@@ -123,14 +123,14 @@ public struct ScanReport: Codable, Sendable {
         self.scannedAt = Timestamp.format(scannedAt)
         files = changes.map { c in
             let (p, pb) = ScanReport.pathFields(c.path)
-            func hexOf(_ s: EntryState?) -> String? { c.secret ? nil : s?.digest?.hex }  // secrets: name only
+            func digestOf(_ s: EntryState?) -> Digest? { c.secret ? nil : s?.digest }  // secrets: name only
             func target(_ s: EntryState?) -> String? { s?.target.map { PathBytes.display($0) } }
-            return File(path: p, pathBytes: pb, change: c.change.rawValue, fileClass: c.fileClass.rawValue,
+            return File(path: p, pathBytes: pb, change: c.change, fileClass: c.fileClass,
                         firstSeen: Timestamp.format(c.firstSeen), secret: c.secret,
-                        oldType: c.old?.kind.rawValue, newType: c.new?.kind.rawValue,
+                        oldType: c.old?.kind, newType: c.new?.kind,
                         oldMode: c.old?.gitMode?.octal, newMode: c.new?.gitMode?.octal,
                         oldSize: c.old?.size, newSize: c.new?.size,
-                        oldSHA256: hexOf(c.old), newSHA256: hexOf(c.new),
+                        oldSHA256: digestOf(c.old), newSHA256: digestOf(c.new),
                         oldTarget: target(c.old), newTarget: target(c.new),
                         unstable: c.unstable ? true : nil,
                         overdue: deadline.map { $0.due(after: c.firstSeen) <= now },
@@ -195,7 +195,7 @@ public enum ScanOutcome: Int32, Sendable {
 /// One site-packages change (filled by the pip layer; empty until a baseline exists).
 public struct PipChange: Codable, Sendable {
     public var name: String?
-    public var change: String
+    public var change: PipChangeKind
     public var from: String?
     public var to: String?
     public var sitePackages: String
@@ -205,7 +205,7 @@ public struct PipChange: Codable, Sendable {
     /// Where an editable, VCS or URL install came from (`direct_url.json`).
     public var url: String?
 
-    public init(name: String?, change: String, from: String?, to: String?, sitePackages: String, files: [String],
+    public init(name: String?, change: PipChangeKind, from: String?, to: String?, sitePackages: String, files: [String],
                 allowed: Bool, url: String? = nil) {
         self.name = name
         self.change = change

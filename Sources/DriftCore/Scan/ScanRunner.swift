@@ -178,7 +178,7 @@ public struct ScanRunner {
                                 scannedAt: now,
                                 changes: result.changes, pip: pip, issues: result.issues,
                                 checked: result.filesChecked, hashed: result.filesHashed,
-                                deadline: c.policy.deadline.flatMap(Deadline.parse), now: now)
+                                deadline: c.policy.deadline?.rule, now: now)
         report.summary.pipChecked = pipCounts.0
         report.summary.pipHashed = pipCounts.1
         st.lastScan = Timestamp.format(now)

@@ -18,7 +18,7 @@ public enum StatusReport {
     public static func render(manifestDir: ManifestDirectory, state: StateDirectory, now: Date) throws -> String {
         let (manifest, policy) = try manifestDir.load()
         let st = try state.loadState(commit: manifest.commit)
-        let deadline = policy.deadline.flatMap(Deadline.parse)
+        let deadline = policy.deadline
         var out = "drift status on \(SystemInfo.hostName())\n"
         out += "  base commit   \(manifest.commit)\n"
         out += "  workspace     \(PathBytes.display(manifest.root))\n"
@@ -30,12 +30,12 @@ public enum StatusReport {
             case 3: result = "incomplete (unreadable entries)"
             default: result = "exit \(st.lastExitCode.map(String.init) ?? "?")"
             }
-            let ago = Timestamp.parse(last).map { " (" + age(now.timeIntervalSince($0)) + " ago)" } ?? ""
+            let ago = Timestamp.parse(last).map { " (" + AgeText.format(now.timeIntervalSince($0)) + " ago)" } ?? ""
             out += "  last scan     \(last)\(ago): \(result)\n"
         } else {
             out += "  last scan     never\n"
         }
-        out += "  deadline      \(policy.deadline ?? "none set in the policy")\n"
+        out += "  deadline      \(policy.deadline?.text ?? "none set in the policy")\n"
         out += "  last export   \(st.lastExport.map { "\($0) (drift \(st.lastExportId ?? "?"))" } ?? "never")\n"
         let pushes = (st.pushed ?? [:]).map { "\($0.value.count) to \($0.key)" }.sorted()
         let pushedText = pushes.isEmpty ? "nothing" : pushes.joined(separator: ", ")
@@ -50,27 +50,19 @@ public enum StatusReport {
         out += "\n\(st.items.count) drifted path\(st.items.count == 1 ? "" : "s"):\n"
         for i in st.items {
             let first = Timestamp.parse(i.firstSeen)
-            var line = "  \(i.change.padded(to: 9))\((i.fileClass ?? "").padded(to: 7)) "
+            var line = "  \(i.change.rawValue.padded(to: 9))\((i.fileClass?.rawValue ?? "").padded(to: 7)) "
             line += PathBytes.unescape(i.path.utf8).map(PathBytes.display) ?? PathBytes.display(text: i.path)
             if let first {
-                line += "  age \(age(now.timeIntervalSince(first)))"
+                line += "  age \(AgeText.format(now.timeIntervalSince(first)))"
                 if let d = deadline {
                     let due = d.due(after: first)
                     line += due <= now
                         ? "  OVERDUE since \(Timestamp.format(due))"
-                        : "  due in \(age(due.timeIntervalSince(now)))"
+                        : "  due in \(AgeText.format(due.timeIntervalSince(now)))"
                 }
             }
             out += line + "\n"
         }
         return out + journal
-    }
-
-    static func age(_ s: TimeInterval) -> String {
-        let t = max(0, Int(s))
-        if t >= 86_400 { return "\(t / 86_400)d \((t % 86_400) / 3600)h" }
-        if t >= 3600 { return "\(t / 3600)h \((t % 3600) / 60)m" }
-        if t >= 60 { return "\(t / 60)m" }
-        return "\(t)s"
     }
 }

@@ -73,14 +73,15 @@ public enum Telemetry {
         var files: [(String, Double)] = []
         for cls in FileClass.allCases where cls != .ignore {
             for ch in ChangeKind.allCases {
-                let n = r.files.filter { $0.fileClass == cls.rawValue && $0.change == ch.rawValue }.count
+                let n = r.files.filter { $0.fileClass == cls && $0.change == ch }.count
                 files.append(("class=\"\(cls.rawValue)\",change=\"\(ch.rawValue)\"", Double(n)))
             }
         }
         metric("drift_files", "Drifted workspace paths by policy class and change.", files)
-        let pipKinds = ["added", "removed", "upgraded", "downgraded", "editable", "modified", "unowned"]
         metric("drift_pip", "site-packages drift by change (allowed packages excluded).",
-               pipKinds.map { k in ("change=\"\(k)\"", Double(r.pip.filter { $0.change == k && !$0.allowed }.count)) })
+               PipChangeKind.allCases.map { k in
+                   ("change=\"\(k.rawValue)\"", Double(r.pip.filter { $0.change == k && !$0.allowed }.count))
+               })
         metric("drift_oldest_first_seen_seconds", "Age in seconds of the oldest current drift item (0 when clean).",
                [("", Double(oldestAge(r, now: now) ?? 0))])
         metric("drift_overdue", "Drift items older than the policy deadline.", [("", Double(r.summary.overdue))])

@@ -109,7 +109,7 @@ public struct WatchStatus: Codable, Sendable {
         }
         func ago(_ s: String?) -> String {
             guard let s, let d = Timestamp.parse(s) else { return "never" }
-            return "\(s) (\(StatusReport.age(now.timeIntervalSince(d))) ago)"
+            return "\(s) (\(AgeText.format(now.timeIntervalSince(d))) ago)"
         }
         if w.phase == "stopped" {
             return "  watcher       not running (pid \(w.pid) stopped \(w.stopped ?? w.updated))\n"

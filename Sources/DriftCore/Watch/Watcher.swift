@@ -354,7 +354,7 @@ public final class Watcher {
             let text = Telemetry.metrics(report, durationSeconds: duration, now: now) + WatchTelemetry.metrics(status)
             do { try AtomicFile.write(Array(text.utf8), to: m) } catch { Output.stderr("drift: warning: \(error)\n") }
         }
-        let fingerprint = (try? Journal.fingerprint(outcome.result.changes, pip: outcome.pip)) ?? ""
+        let fingerprint = (try? Journal.fingerprint(outcome.result.changes, pip: outcome.pip))?.hex ?? ""
         let signature = "\(report.summary.drifted) \(fingerprint)"
         if signature != lastDriftSignature {
             lastDriftSignature = signature
