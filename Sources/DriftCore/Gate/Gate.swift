@@ -77,12 +77,7 @@ public struct Gate {
         defer { scratch.remove() }
         // One walk of REV's history serves every entry: its commit ids (is a base in it?) and
         // its Drift-Id trailers (only a commit's trailer block counts, never a line of a body).
-        var history = Set<ObjectID>()
-        var trailerIDs = Set<String>()
-        for (id, m) in try upstream.commitsAndMessages(from: head) {
-            history.insert(id)
-            for t in Trailers(m).values("Drift-Id") { trailerIDs.insert(t.trimmingSpaces()) }
-        }
+        let history = try ReconciledHistory(upstream, from: head)
         var entries: [LedgerEntry] = []
         // Read and validate every entry before judging any: one hostile entry fails the run.
         if let ledger {
@@ -92,12 +87,12 @@ public struct Gate {
             }
             var reader = LedgerReader(ledger: canonicalPath(ledger) ?? ledger, upstream: upstream,
                                       scratchDir: scratch.path, rev: head)
-            reader.history = history
+            reader.history = history.commits
             entries += try reader.entryDirectories().enumerated().map { try reader.read($0.element, index: $0.offset) }
         }
         if let prefix = ledgerRefs {
             var reader = LedgerReader(ledger: "", upstream: upstream, scratchDir: scratch.path, rev: head)
-            reader.history = history
+            reader.history = history.commits
             entries += try reader.readRefs(prefix: prefix)
         }
         var results: [EntryResult] = []
@@ -115,7 +110,7 @@ public struct Gate {
             }
             let waiver = policy?.waivers.first { $0.id == e.id }
             let waiverValid = waiver.flatMap { Timestamp.parse($0.expires) }.map { $0 > now } ?? false
-            if trailerIDs.contains(e.id) {
+            if history.reconciles(e.id) {
                 r.status = "reconciled"; r.reason = "trailer"
             } else if missing.isEmpty {
                 r.status = "reconciled"; r.reason = "content"

@@ -19,7 +19,9 @@ public enum JournalListing {
         // First parents back to the base commit; bounded so a huge journal stays one screen's work.
         while id.hex != commit, total < 100_000, let c = try? GitCommit(repo, id) {
             total += 1
-            if shown.count < limit { shown.append(SnapshotInfo.parse(c.message)) }
+            if shown.count < limit {
+                shown.append((try? SnapshotInfo.read(repo, id)) ?? SnapshotInfo.parse(c.message))
+            }
             guard let parent = c.parentIDs.first else { break }
             id = parent
         }
