@@ -54,7 +54,9 @@ struct SnapshotRecordTests {
             PipChange(name: text(), change: pick(["added", "removed", "upgraded", "downgraded", "editable",
                                                   "modified", "unowned"]),
                       from: text(), to: text(), sitePackages: pick(["/usr/lib/python3/dist-packages", "/a b/site"]),
-                      files: (0..<rng.below(3)).map { _ in pick(["m.py", "d i/x.py", "é.py"] + (commas ? ["c,d.py"] : [])) },
+                      files: (0..<rng.below(3)).map { _ in
+                          pick(["m.py", "d i/x.py", "é.py"] + (commas ? ["c,d.py"] : []))
+                      },
                       allowed: false, url: text())
         }
 
@@ -63,7 +65,8 @@ struct SnapshotRecordTests {
             entries.sort { PathBytes.less($0.path, $1.path) }
             return SnapshotInfo(id: String(digest().hex.prefix(20)), host: pick(["worker-1", "h"]),
                                 time: "2026-11-30T05:00:00Z", entries: entries,
-                                pip: (0..<rng.below(3)).map { _ in pip(commas: commas) }, base: String(digest().hex.prefix(40)))
+                                pip: (0..<rng.below(3)).map { _ in pip(commas: commas) },
+                                base: String(digest().hex.prefix(40)))
         }
     }
 
@@ -130,7 +133,9 @@ struct SnapshotRecordTests {
                    record(entry: entry("content", ",\"path_bytes\":\"@@\"")),
                    record(entry: entry("content").replacingOccurrences(of: "added", with: "renamed"))]
         for b in bad {
-            #expect(throws: DriftError.self, "\(b)") { try SnapshotRecord.decode(Array(b.utf8), context: "J: snapshot X") }
+            #expect(throws: DriftError.self, "\(b)") {
+                try SnapshotRecord.decode(Array(b.utf8), context: "J: snapshot X")
+            }
         }
         do {
             _ = try SnapshotRecord.decode(Array("{".utf8), context: "J: snapshot X")
