@@ -108,6 +108,16 @@ struct SnapshotRecordTests {
         #expect(SnapshotInfo.parse(Self.message(info)).pip.first?.files == ["c", "d.py"])
     }
 
+    @Test("mutated records are read or refused with a sentence, never a crash; what is read re-encodes the same")
+    func fuzzRecords() throws {
+        let n = try Fuzz.run("snapshot-record") { bytes in
+            let info = try SnapshotRecord.decode(bytes, context: "fuzz")
+            let again = try SnapshotRecord.decode(try SnapshotRecord(info).encoded(), context: "fuzz")
+            #expect(try SnapshotRecord(again).encoded() == SnapshotRecord(info).encoded())
+        }
+        #expect(n > 0)
+    }
+
     @Test("every withhold reason reads back from its words")
     func withholdWords() {
         let all: [WithholdReason] = [.notCode(.config), .notCode(.data), .secret, .secretContent,
