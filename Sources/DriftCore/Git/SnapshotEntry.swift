@@ -39,6 +39,7 @@ public struct SnapshotEntry: Sendable, Equatable {
         }
     }
 
+    /// How `Journal.record` records a change: in the tree, or withheld for `reason`.
     public init(_ c: FileChange, inTree: Bool, reason: WithholdReason?) {
         change = c.change
         fileClass = c.fileClass
