@@ -31,6 +31,7 @@ enum ExitCodes {
         switch error {
         case let e as StateBusy: return (busy, e.message)
         case let e as DriftError: return (ExitCodes.error, e.message)
+        case let e as LedgerError: return (ExitCodes.error, e.message)
         case let e as GitError: return (ExitCodes.error, e.description)
         case let e as POSIXErrno: return (ExitCodes.error, DriftError.neutralised("\(e)"))
         default: return nil

@@ -53,10 +53,10 @@ import Testing
             #expect(back.change == k)
             let line = SnapshotPip(c).line
             #expect(line.hasPrefix(k.rawValue + " "))
-            #expect(SnapshotPip.parse(Substring("Drift-Pip: " + line))?.change.change == k)
+            #expect(SnapshotPip.parse(value: line)?.change.change == k)
         }
         #expect(PipChangeKind.allCases.filter { !$0.isPinnable } == [.modified, .unowned])
-        #expect(SnapshotPip.parse("Drift-Pip: reinstalled six 1 2 - /sp -") == nil)
+        #expect(SnapshotPip.parse(value: "reinstalled six 1 2 - /sp -") == nil)
         #expect(throws: DecodingError.self) {
             let capital = #"{"change":"Added","site_packages":"/","files":[],"allowed":false}"#
             return try JSONDecoder().decode(PipChange.self, from: Data(capital.utf8))

@@ -77,7 +77,8 @@ struct FaultTests {
         try f.bake()
         let small = f.dir.sub("tiny")
         try FileManager.default.createDirectory(atPath: small, withIntermediateDirectories: true)
-        try sh("mount -t tmpfs -o size=64k tmpfs '\(small)'")
+        // Room for the first scan's state and journal (snapshot, its record), not for the second's.
+        try sh("mount -t tmpfs -o size=128k tmpfs '\(small)'")
         defer { _ = try? run(["umount", small]) }
         let state = small + "/state"
         try sh("echo x >> worker/util.py", cwd: f.workspace)

@@ -62,7 +62,8 @@ enum Fuzz {
         var n = 0
         while Date() < end {
             let input = mutate(corpus[rng.below(corpus.count)], &rng)
-            do { try body(input) } catch is DriftError {} catch is GitError {} catch is PatternError {}
+            do { try body(input) } catch is DriftError {} catch is GitError {} catch is LedgerError {}
+            catch is PatternError {}
             n += 1
         }
         // Long runs append their tally to $DRIFT_FUZZ_LOG (the closing note quotes it).

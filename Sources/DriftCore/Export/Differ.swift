@@ -53,8 +53,9 @@ public struct Differ {
         var header = ""
         for (c, reason) in built.withheld {
             let p = PathBytes.display(c.path)
-            if c.secret || c.fileClass == .config || reason == DriftTreeBuilder.secretContent {
-                let why = c.secret || reason == DriftTreeBuilder.secretContent ? reason : "config"
+            let carriesSecret = c.secret || reason == .secretContent
+            if carriesSecret || c.fileClass == .config {
+                let why = carriesSecret ? reason.text : "config"
                 header += "# drift: \(p): \(c.change.rawValue), content withheld (\(why))\n"
             } else {
                 header += "# drift: \(p): \(c.change.rawValue) (\(c.fileClass.rawValue)) " +

@@ -72,8 +72,7 @@ public struct Exporter {
         let journal = Journal(state: runner.state, manifestDir: mdir, commit: manifest.commit)
         guard let (repo, snapshot) = try journal.latest() else { return nil }
         guard let base = ObjectID(hex: manifest.commit) else { throw DriftError("bad base commit id") }
-        let snapMessage = try repo.message(of: snapshot)
-        let info = SnapshotInfo.parse(snapMessage)
+        let info = try SnapshotInfo.read(repo, snapshot)
         guard info.base == manifest.commit else {
             throw DriftError(
                 "\(runner.state.path): journal snapshot \(snapshot.hex) is not based on \(manifest.commit)"
@@ -123,9 +122,9 @@ public struct Exporter {
     }
 
     private func commitMessage(info: SnapshotInfo, host: String, base: String) -> String {
-        let inTree = info.entries.filter { $0.detail == "content" }
+        let inTree = info.entries.filter { $0.recorded == .content }
         let pinCount = DriftTreeBuilder.pinnable(info.pip).count
-        let out = info.entries.filter { $0.detail != "content" }
+        let out = info.entries.filter { $0.recorded != .content }
         let fileCount = "\(inTree.count) file\(inTree.count == 1 ? "" : "s")"
         let pipPart = pinCount > 0 ? ", \(pinCount) pip change\(pinCount == 1 ? "" : "s")" : ""
         var subject = "Re-apply instance hotfix from \(host) (\(fileCount)\(pipPart))"
@@ -259,7 +258,7 @@ struct JournalReport: Codable {
         files = entries.map { e in
             let (p, pb) = ScanReport.pathFields(e.path)
             return File(path: p, pathBytes: pb, change: e.change, fileClass: e.fileClass,
-                        firstSeen: e.firstSeen, recorded: e.detail.hasPrefix("hash-only") ? "hash-only" : e.detail)
+                        firstSeen: e.firstSeen, recorded: e.recorded.label)
         }
     }
 }

@@ -42,8 +42,8 @@ public enum LedgerCommit {
         return commit
     }
 
-    /// Whether a commit message is a ledger commit's.
+    /// Whether a commit message is a ledger commit's: `Drift-Ledger: 1` in its trailer block.
     public static func isLedger(message: String) -> Bool {
-        message.split(separator: "\n").contains { $0 == marker }
+        DriftTrailers(message).trailers.values("Drift-Ledger").contains("1")
     }
 }

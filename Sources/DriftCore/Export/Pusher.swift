@@ -47,14 +47,16 @@ public struct Pusher {
             throw DriftError("\(state.path): nothing exported yet; run drift export first")
         }
         let journal = Journal(state: state, manifestDir: manifestDir, commit: manifest.commit)
-        guard let repo = try journal.open(create: false), let commit = try repo.reference(Exporter.exportRef(id)) else {
+        // An id that is not one never reaches a ref name (`../`, `@{`): there is no such export.
+        guard DriftID.isWellFormed(id), let repo = try journal.open(create: false),
+              let commit = try repo.reference(Exporter.exportRef(id)) else {
             throw DriftError("\(state.path): no export \(id) in the journal")
         }
         guard let ledger = try repo.reference(LedgerCommit.journalRef(id)) else {
             throw DriftError("\(state.path): export \(id) has no ledger commit (made by an older drift); "
                 + "run drift export again")
         }
-        let host = LedgerReader.trailers(try repo.message(of: commit))["Drift-Host"] ?? SystemInfo.hostName()
+        let host = DriftTrailers(try repo.message(of: commit)).host ?? SystemInfo.hostName()
         let ref = Self.remoteRef(host: host, id: id)
         let key = redact(remote)
         if st.pushed?[key]?.contains(id) == true { return (ref, false) }

@@ -80,12 +80,7 @@ public struct Gate {
         let headTree = try TreeLookup(upstream, tree: try upstream.treeOf(commit: head))
         // One walk of REV's history serves every entry: its commit ids (is a base in it?) and
         // its Drift-Id trailers (only a commit's trailer block counts, never a line of a body).
-        var history = Set<ObjectID>()
-        var trailerIDs = Set<String>()
-        for (id, m) in try upstream.commitsAndMessages(from: head) {
-            history.insert(id)
-            for t in Trailers(m).values("Drift-Id") { trailerIDs.insert(t.trimmingSpaces()) }
-        }
+        let history = try ReconciledHistory(upstream, from: head)
         var entries: [LedgerEntry] = []
         // Read and validate every entry before judging any: one hostile entry fails the run.
         if let ledger {
@@ -94,12 +89,12 @@ public struct Gate {
                 throw DriftError("\(ledger): ledger directory not found")
             }
             var reader = LedgerReader(ledger: canonicalPath(ledger) ?? ledger, upstream: upstream, rev: head)
-            reader.history = history
+            reader.history = history.commits
             entries += try reader.entryDirectories().map { try reader.read($0) }
         }
         if let prefix = ledgerRefs {
             var reader = LedgerReader(ledger: "", upstream: upstream, rev: head)
-            reader.history = history
+            reader.history = history.commits
             entries += try reader.readRefs(prefix: prefix)
         }
         var results: [EntryResult] = []
@@ -116,7 +111,7 @@ public struct Gate {
                 if !ok { missing.append(PathBytes.display(c.path)) }
             }
             let waiver = policy?.waivers.first { $0.id == e.id }
-            if trailerIDs.contains(e.id) {
+            if history.reconciles(e.id) {
                 r.status = .reconciled
                 r.reason = .trailer
             } else if missing.isEmpty {

@@ -62,12 +62,12 @@ public struct LedgerReader {
         let bundle = Array(Exporter.bundleFile.utf8)
         for e in entries where e.path == bundle || e.path.suffix(bundle.count + 1).elementsEqual([0x2F] + bundle) {
             guard e.stat.kind == .regular else {
-                throw DriftError("ledger entry \(PathBytes.display(e.path)): not a regular file")
+                throw LedgerError(.entry(PathBytes.display(e.path)), "not a regular file")
             }
             let dir = e.path == bundle ? Array(".".utf8) : Array(e.path.dropLast(bundle.count + 1))
             // A directory name that a String cannot hold exactly would be read as another name.
             guard String(validating: dir, as: UTF8.self) != nil, !PathBytes.isSuspicious(dir) else {
-                throw DriftError("ledger entry \(PathBytes.display(dir)): directory name is not plain UTF-8 text")
+                throw LedgerError(.entry(PathBytes.display(dir)), "directory name is not plain UTF-8 text")
             }
             dirs.append(PathBytes.fsString(dir))
         }
@@ -76,7 +76,7 @@ public struct LedgerReader {
 
     public func read(_ dir: String) throws -> LedgerEntry {
         let full = dir == "." ? ledger : ledger + "/" + dir
-        func bad(_ why: String) -> DriftError { DriftError("ledger entry \(dir): \(why)") }
+        func bad(_ why: String) -> LedgerError { LedgerError(.entry(dir), why) }
         let bundle = try readLimited(full + "/" + Exporter.bundleFile, LedgerLimits.bundleBytes, bad)
         // Optional files are optional only when absent: a symlink, a FIFO or an oversized
         // file is a failed check (exit 2 naming the entry), never silently skipped.
@@ -88,7 +88,7 @@ public struct LedgerReader {
     /// Checks one export's files, wherever they came from (a ledger directory, or a ledger
     /// commit's tree: see LedgerRefs.swift), and turns them into an entry.
     func entry(name: String, bundle: [UInt8], patch: [UInt8]?, report: [UInt8]?,
-               _ bad: (String) -> DriftError) throws -> LedgerEntry {
+               _ bad: (String) -> LedgerError) throws -> LedgerEntry {
         let (prereq, tip, id, packStart) = try parseHeader(bundle, bad)
         guard lower.contains(prereq), try inHistory(prereq) else {
             throw bad("its base \(prereq.hex) is not in the history of \(rev.hex)")
@@ -105,30 +105,30 @@ public struct LedgerReader {
         guard try scratch.odb().contains(tip) else { throw bad("the bundle's pack does not hold its ref's commit") }
         let (message, base, changes) = try examine(tip, in: scratch, id: id, bad)
         guard base == prereq else { throw bad("the bundle's commit is not a child of its base") }
-        let trailers = Self.trailers(message)
+        let host = DriftTrailers(message).host
         if let patch { try checkPatchPaths(patch, bad) }
         let firstSeen: Date?
         do { firstSeen = try report.flatMap(Self.firstSeen) } catch let e as DriftError { throw bad(e.message) }
-        return LedgerEntry(name: name, id: id, host: trailers["Drift-Host"] ?? "unknown", base: prereq, tip: tip,
+        return LedgerEntry(name: name, id: id, host: host ?? "unknown", base: prereq, tip: tip,
                            firstSeen: firstSeen, changes: changes)
     }
 
     /// An entry pushed to `refs/drift/<host>/<id>` of the upstream repository itself.
     public func readRef(_ ref: String) throws -> LedgerEntry {
-        func bad(_ why: String) -> DriftError { DriftError("ledger ref \(ref): \(why)") }
+        func bad(_ why: String) -> LedgerError { LedgerError(.ref(ref), why) }
         guard let tip = try upstream.reference(ref) else { throw bad("does not resolve") }
         let id = String(ref.split(separator: "/").last ?? "")
-        guard (8...64).contains(id.count), id.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+        guard DriftID.isWellFormed(id) else {
             throw bad("bad drift id '\(id)'")
         }
         let (message, base, changes) = try examine(tip, in: upstream, id: id, bad)
         guard try inHistory(base) else { throw bad("its base \(base.hex) is not in the history of \(rev.hex)") }
-        let trailers = Self.trailers(message)
+        let host = DriftTrailers(message).host
         let firstSeen = message.split(separator: "\n").compactMap { line -> Date? in
             guard let r = line.firstRange(of: "first seen ") else { return nil }
             return Timestamp.parse(String(line[r.upperBound...].prefix(20)))
         }.min()
-        return LedgerEntry(name: ref, id: id, host: trailers["Drift-Host"] ?? "unknown", base: base, tip: tip,
+        return LedgerEntry(name: ref, id: id, host: host ?? "unknown", base: base, tip: tip,
                            firstSeen: firstSeen, changes: changes)
     }
 
@@ -141,7 +141,7 @@ public struct LedgerReader {
     /// The checks bundles and refs share: a readable commit with exactly one parent (its
     /// base), a `Drift-Id` trailer equal to `id`, and a tree with only safe names; returns the
     /// message, the base and the code changes.
-    private func examine(_ tip: ObjectID, in repo: GitRepository, id: String, _ bad: (String) -> DriftError) throws
+    private func examine(_ tip: ObjectID, in repo: GitRepository, id: String, _ bad: (String) -> LedgerError) throws
         -> (String, ObjectID, [(path: [UInt8], mode: GitFileMode?, blob: ObjectID?)]) {
         let message: String, parents: [ObjectID], tree: ObjectID
         do {
@@ -152,20 +152,20 @@ public struct LedgerReader {
         guard parents.count == 1, let base = parents.first else {
             throw bad("its commit must have exactly one parent (the base)")
         }
-        guard Self.trailers(message)["Drift-Id"] == id else {
+        guard DriftTrailers(message).id == id else {
             throw bad("the commit's Drift-Id does not match the ref \(id)")
         }
         let changes = try diffTrees(repo, base: base, new: tree, bad)
         return (message, base, changes)
     }
 
-    private func readOptional(_ file: String, _ limit: Int, _ bad: (String) -> DriftError) throws -> [UInt8]? {
+    private func readOptional(_ file: String, _ limit: Int, _ bad: (String) -> LedgerError) throws -> [UInt8]? {
         var st = stat()
         if lstat(file, &st) != 0 && errno == ENOENT { return nil }
         return try readLimited(file, limit, bad)
     }
 
-    private func readLimited(_ file: String, _ limit: Int, _ bad: (String) -> DriftError) throws -> [UInt8] {
+    private func readLimited(_ file: String, _ limit: Int, _ bad: (String) -> LedgerError) throws -> [UInt8] {
         var st = stat()
         guard lstat(file, &st) == 0 else { throw bad("\(lastPathComponent(file)) is missing") }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw bad("\(lastPathComponent(file)) is not a regular file") }
@@ -179,7 +179,7 @@ public struct LedgerReader {
 
     /// `# v2 git bundle`, exactly one `-<base>` prerequisite, exactly one
     /// `<tip> refs/heads/drift/<id>` ref, a blank line, then `PACK`.
-    private func parseHeader(_ b: [UInt8], _ bad: (String) -> DriftError) throws -> (ObjectID, ObjectID, String, Int) {
+    private func parseHeader(_ b: [UInt8], _ bad: (String) -> LedgerError) throws -> (ObjectID, ObjectID, String, Int) {
         var pos = 0
         var lines: [String] = []
         while true {
@@ -206,7 +206,7 @@ public struct LedgerReader {
             throw bad("drift.bundle's ref is not refs/heads/drift/<id>")
         }
         let id = String(parts[1].dropFirst("refs/heads/drift/".count))
-        guard (8...64).contains(id.count), id.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+        guard DriftID.isWellFormed(id) else {
             throw bad("bad drift id '\(id)'")
         }
         guard b.count >= pos + 32, b[pos..<(pos + 4)].elementsEqual("PACK".utf8) else {
@@ -217,7 +217,7 @@ public struct LedgerReader {
 
     /// The changed paths between the base's tree and `new` (libgit2's tree diff), each with
     /// its new mode and blob (nil for a deletion); rejects names git itself would refuse.
-    private func diffTrees(_ repo: GitRepository, base: ObjectID, new: ObjectID, _ bad: (String) -> DriftError)
+    private func diffTrees(_ repo: GitRepository, base: ObjectID, new: ObjectID, _ bad: (String) -> LedgerError)
         throws -> [(path: [UInt8], mode: GitFileMode?, blob: ObjectID?)] {
         let found: [GitTreeChange]
         do {
@@ -247,26 +247,13 @@ public struct LedgerReader {
     }
 
     /// Rejects a patch that names a path outside the repository or inside `.git/`.
-    private func checkPatchPaths(_ patch: [UInt8], _ bad: (String) -> DriftError) throws {
+    private func checkPatchPaths(_ patch: [UInt8], _ bad: (String) -> LedgerError) throws {
         do { try PatchPaths.check(patch) } catch let p as PatchPaths.Problem {
             switch p {
             case .unsafe(let path): throw bad("drift.patch names an unsafe path \(PathBytes.display(path))")
             case .unreadable(let why): throw bad("drift.patch is unreadable: \(why)")
             }
         }
-    }
-
-    /// `Drift-Id`, `Drift-Host` and `Drift-Base` from the message's trailer block (one
-    /// parser, `Trailers`); a key given more than once is absent. The host is quoted as a
-    /// name: it came from another machine and reaches text.
-    static func trailers(_ message: String) -> [String: String] {
-        let t = Trailers(message)
-        var out: [String: String] = [:]
-        for key in ["Drift-Id", "Drift-Host", "Drift-Base"] {
-            guard let v = t.single(key)?.trimmingSpaces() else { continue }
-            out[key] = key == "Drift-Host" ? PathBytes.display(text: v) : v
-        }
-        return out
     }
 
     /// The earliest `first_seen` in an export's report.json (either report schema). A report

@@ -15,8 +15,6 @@ public struct DriftTreeBuilder {
     public var sizeLimit: Int64
     /// Code whose bytes match a secret is withheld (checked on the exact bytes that go in).
     public var secrets = SecretIndex()
-    /// The withheld reason for code that carries a secret's content.
-    public static let secretContent = "secret content"
 
     public init(repo: GitRepository, baseCommit: ObjectID, reader: FileReader, sizeLimit: Int64) {
         self.repo = repo
@@ -31,7 +29,7 @@ public struct DriftTreeBuilder {
         /// Code paths whose content is in the tree.
         public var included: [FileChange]
         /// Changes recorded by name (and hash) only, with the reason.
-        public var withheld: [(FileChange, String)]
+        public var withheld: [(FileChange, WithholdReason)]
         /// Files read here (not by the scan) whose content differs from what the scan
         /// reported: the report takes this state, so report and journal agree.
         public var observed: [[UInt8]: EntryState] = [:]
@@ -63,10 +61,10 @@ public struct DriftTreeBuilder {
         defer { buffer.deallocate() }
         var written: [[UInt8]: [UInt8]] = [:]
         var included: [FileChange] = []
-        var withheld: [(FileChange, String)] = []
+        var withheld: [(FileChange, WithholdReason)] = []
         for c in changes {
             guard Self.carriesContent(c) else {
-                withheld.append((c, c.secretContent ? Self.secretContent : c.secret ? "secret" : c.fileClass.rawValue))
+                withheld.append((c, c.secretContent ? .secretContent : c.secret ? .secret : .notCode(c.fileClass)))
                 continue
             }
             guard let new = c.new else {
@@ -77,20 +75,20 @@ public struct DriftTreeBuilder {
             switch new.kind {
             case .regular:
                 if new.size > sizeLimit {
-                    withheld.append((c, "over the \(sizeLimit)-byte size limit"))
+                    withheld.append((c, .overSizeLimit(sizeLimit)))
                     continue
                 }
                 // Content that moved while it was read is not recorded as truth; the next
                 // scan records the settled version.
                 if c.unstable {
-                    withheld.append((c, "changed while read"))
+                    withheld.append((c, .changedWhileRead))
                     continue
                 }
                 var bytes = contents[c.path]
                 if bytes == nil {
                     guard let got = try? reader.read(c.path, with: hasher, buffer: buffer, keepUpTo: sizeLimit),
                           got.stable, let b = got.bytes else {
-                        withheld.append((c, "changed while read"))
+                        withheld.append((c, .changedWhileRead))
                         continue
                     }
                     let seen = EntryState(kind: .regular, executable: got.stat.isExecutable, size: Int64(b.count),
@@ -103,7 +101,7 @@ public struct DriftTreeBuilder {
                     var s = c
                     s.secret = true
                     s.secretContent = true
-                    withheld.append((s, Self.secretContent))
+                    withheld.append((s, .secretContent))
                     continue
                 }
                 let mode = GitFileMode(symlink: false, executable: (observed[c.path] ?? new).executable)
@@ -179,7 +177,7 @@ public enum DriftID {
     public static func compute(
         base: String,
         tree: ObjectID,
-        withheld: [(FileChange, String)],
+        withheld: [(FileChange, WithholdReason)],
         pip: [PipChange] = []
     ) throws -> String {
         var s = "drift-id/1\nbase \(base)\ntree \(tree.hex)\n"

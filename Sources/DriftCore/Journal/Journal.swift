@@ -14,6 +14,8 @@ import Foundation
 /// and oversized files appear only by name (and hash) in the commit message.
 public struct Journal {
     public static let ref = "refs/heads/journal"
+    /// Each snapshot's record (`SnapshotRecord`, JSON) is its git note under this ref.
+    public static let notesRef = "refs/notes/drift-snapshot"
     public var state: StateDirectory
     public var manifestDir: ManifestDirectory
     public var commit: String
@@ -90,11 +92,11 @@ public struct Journal {
                                        sizeLimit: policy.sizeLimit)
         builder.secrets = secrets
         let built = try builder.build(changes, pip: pipDrift, requirements: requirements, contents: contents)
-        let complete = !built.withheld.contains { $0.1 == "changed while read" }
+        let complete = !built.withheld.contains { $0.1 == .changedWhileRead }
         let done = Recorded(complete: complete, observed: built.observed)
         let id = try DriftID.compute(base: commit, tree: built.tree, withheld: built.withheld, pip: pipDrift)
         let previous = try repo.reference(Self.ref)
-        if let p = previous, try Trailers(repo.message(of: p)).values("Drift-Id").contains(id) { return done }
+        if let p = previous, try SnapshotInfo.read(repo, p).id == id { return done }
         let host = SystemInfo.hostName()
         var msg = "drift snapshot on \(host): \(changes.count) path(s), \(pipDrift.count) pip change(s)\n\n"
             + "Host: \(host)\nTime: \(Timestamp.format(now))\n\n"
@@ -107,12 +109,16 @@ public struct Journal {
         let who = GitPerson(name: "drift", email: "drift@\(host)", time: now)
         let snap = try repo.createCommit(tree: built.tree, parents: [previous ?? base], author: who, committer: who,
                                          message: msg)
+        // The record goes in before the branch moves: a snapshot the branch names has one.
+        let info = SnapshotInfo(id: id, host: host, time: Timestamp.format(now), entries: entries, pip: pipDrift,
+                                base: commit)
+        try repo.setNote(Self.notesRef, on: snap, try SnapshotRecord(info).encoded(), author: who)
         try repo.setReference(Self.ref, to: snap)
         return done
     }
 }
 
-/// A parsed snapshot commit message.
+/// What a snapshot recorded: id, host, time, entries, pip changes and base.
 public struct SnapshotInfo: Sendable {
     public var id: String
     public var host: String
@@ -122,19 +128,28 @@ public struct SnapshotInfo: Sendable {
     /// The `Drift-Base` trailer: the commit the snapshot's tree is based on.
     public var base = ""
 
-    /// Entries, pip changes, id and base from the trailer block (`Trailers`); host and time
-    /// from the second paragraph, where `Journal.record` writes them.
-    public static func parse(_ message: String) -> SnapshotInfo {
-        var info = SnapshotInfo(id: "", host: "", time: "", entries: [])
-        let trailers = Trailers(message)
-        for (key, value) in trailers.pairs {
-            let line = Substring(key + ": " + value)
-            if let e = SnapshotEntry.parse(line) { info.entries.append(e) } else if let p = SnapshotPip.parse(line) {
-                info.pip.append(p.change)
-            }
+    /// A snapshot as drift reads it back: its record (the git note under `Journal.notesRef`),
+    /// or, for a snapshot written before records existed, its message (`parse`).
+    /// - Parameters:
+    ///   - repo: the journal repository.
+    ///   - snapshot: the snapshot commit.
+    /// - Returns: the snapshot's content.
+    /// - Throws: `GitError` when the commit or note cannot be read, `DriftError` for a note
+    ///   that is not a snapshot record.
+    public static func read(_ repo: GitRepository, _ snapshot: ObjectID) throws -> SnapshotInfo {
+        if let bytes = try repo.note(Journal.notesRef, on: snapshot) {
+            return try SnapshotRecord.decode(bytes, context: "\(repo.path): snapshot \(snapshot.hex)")
         }
-        info.id = trailers.single("Drift-Id") ?? ""
-        info.base = trailers.single("Drift-Base") ?? ""
+        return parse(try repo.message(of: snapshot))
+    }
+
+    /// Entries, pip changes, id and base from the trailer block (`DriftTrailers`); host and
+    /// time from the second paragraph, where `Journal.record` writes them. Only for snapshots
+    /// that have no record (written by drift before records existed).
+    public static func parse(_ message: String) -> SnapshotInfo {
+        let trailers = DriftTrailers(message)
+        var info = SnapshotInfo(id: trailers.id ?? "", host: "", time: "", entries: trailers.entries,
+                                pip: trailers.pip, base: trailers.base ?? "")
         let paragraphs = message.components(separatedBy: "\n\n")
         for line in (paragraphs.count > 1 ? paragraphs[1] : "").split(separator: "\n") {
             if line.hasPrefix("Host: ") {

@@ -6,62 +6,119 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// One path of a journal snapshot, as written in its commit message:
-/// `Drift-Entry: <change> <class> <first-seen> <escaped path> <flags>`.
+/// One path of a journal snapshot: what changed, and whether its content is in the tree.
+/// Stored in the snapshot's record (`SnapshotRecord`) and, for people, as a message line
+/// `Drift-Entry: <change> <class> <first-seen> <escaped path> <detail>`.
 public struct SnapshotEntry: Sendable, Equatable {
     public var change: ChangeKind
     public var fileClass: FileClass
     public var firstSeen: String
     public var path: [UInt8]
-    /// `content` (in the tree), `secret`, `secret-content` (code carrying a secret's content),
-    /// `hash-only:<sha256>` or `withheld:<reason>`.
-    public var detail: String
+    public var recorded: Recorded
 
-    public init(_ c: FileChange, inTree: Bool, reason: String?) {
+    /// How a path is recorded.
+    public enum Recorded: Sendable, Equatable {
+        /// Its content is in the snapshot's tree.
+        case content
+        /// A secret: by name only.
+        case secret
+        /// Code carrying a secret's content: by name only.
+        case secretContent
+        /// By SHA-256 (nil: no content now, e.g. deleted) and why; a nil reason is the
+        /// class's own (config and data never carry content).
+        case hashOnly(Digest?, WithholdReason?)
+
+        /// `recorded` in `drift.journal-export/1` and in the snapshot record.
+        public var label: String {
+            switch self {
+            case .content: return "content"
+            case .secret: return "secret"
+            case .secretContent: return "secret-content"
+            case .hashOnly: return "hash-only"
+            }
+        }
+    }
+
+    /// How `Journal.record` records a change: in the tree, or withheld for `reason`.
+    public init(_ c: FileChange, inTree: Bool, reason: WithholdReason?) {
         change = c.change
         fileClass = c.fileClass
         firstSeen = Timestamp.format(c.firstSeen)
         path = c.path
         if inTree {
-            detail = "content"
+            recorded = .content
         } else if c.secret {
-            detail = c.secretContent || reason == DriftTreeBuilder.secretContent ? "secret-content" : "secret"
+            recorded = c.secretContent || reason == .secretContent ? .secretContent : .secret
         } else {
-            detail = "hash-only:\(c.new?.digest?.hex ?? "deleted")"
-            if let r = reason, r != c.fileClass.rawValue { detail += ":" + r.replacingEvery(" ", with: "_") }
+            let own = reason == nil || reason == .notCode(c.fileClass)
+            recorded = .hashOnly(c.new?.digest, own ? nil : reason)
         }
     }
 
-    public var line: String {
-        "Drift-Entry: \(change.rawValue) \(fileClass.rawValue) \(firstSeen) \(PathBytes.escape(path)) \(detail)"
-    }
-
-    public static func parse(_ line: Substring) -> SnapshotEntry? {
-        guard line.hasPrefix("Drift-Entry: ") else { return nil }
-        let f = line.dropFirst("Drift-Entry: ".count).split(separator: " ")
-        guard f.count == 5, let ch = ChangeKind(rawValue: String(f[0])), let cl = FileClass(rawValue: String(f[1])),
-              let p = PathBytes.unescape(f[3].utf8) else { return nil }
-        return SnapshotEntry(change: ch, fileClass: cl, firstSeen: String(f[2]), path: p, detail: String(f[4]))
-    }
-
-    init(change: ChangeKind, fileClass: FileClass, firstSeen: String, path: [UInt8], detail: String) {
+    public init(change: ChangeKind, fileClass: FileClass, firstSeen: String, path: [UInt8], recorded: Recorded) {
         self.change = change
         self.fileClass = fileClass
         self.firstSeen = firstSeen
         self.path = path
-        self.detail = detail
+        self.recorded = recorded
+    }
+
+    /// The last field of the message line: `content`, `secret`, `secret-content`,
+    /// `hash-only:<sha256|deleted>[:<reason, spaces as _>]`.
+    public var detail: String {
+        guard case .hashOnly(let digest, let reason) = recorded else { return recorded.label }
+        var d = "hash-only:\(digest?.hex ?? "deleted")"
+        if let reason { d += ":" + reason.text.replacingEvery(" ", with: "_") }
+        return d
+    }
+
+    /// Reads `detail` back; nil when it is none of its forms.
+    static func recorded(detail: Substring) -> Recorded? {
+        switch detail {
+        case "content": return .content
+        case "secret": return .secret
+        case "secret-content": return .secretContent
+        default:
+            let parts = detail.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2 || parts.count == 3, parts[0] == "hash-only" else { return nil }
+            let digest = Digest(hex: parts[1])
+            guard digest != nil || parts[1] == "deleted" else { return nil }
+            let reason = parts.count == 3 ? WithholdReason(text: String(parts[2]).replacingEvery("_", with: " ")) : nil
+            return .hashOnly(digest, reason)
+        }
+    }
+
+    public var line: String {
+        "Drift-Entry: \(value)"
+    }
+
+    /// The `Drift-Entry` trailer's value.
+    var value: String {
+        "\(change.rawValue) \(fileClass.rawValue) \(firstSeen) \(PathBytes.escape(path)) \(detail)"
+    }
+
+    /// Reads a `Drift-Entry` trailer's value (old snapshots have no record: docs/journal.md).
+    static func parse(value: String) -> SnapshotEntry? {
+        let f = value.split(separator: " ")
+        guard f.count == 5, let ch = ChangeKind(rawValue: String(f[0])), let cl = FileClass(rawValue: String(f[1])),
+              let p = PathBytes.unescape(f[3].utf8), let r = recorded(detail: f[4]) else { return nil }
+        return SnapshotEntry(change: ch, fileClass: cl, firstSeen: String(f[2]), path: p, recorded: r)
     }
 
     /// A line for people: what changed and why it is (not) in the patch.
     public var humanLine: String {
         let label = change.rawValue.padded(to: 9)
         var s = "  \(label)\(PathBytes.display(path))  (\(fileClass.rawValue), first seen \(firstSeen))"
-        if detail == "secret" || detail == "secret-content" {
-            s += detail == "secret" ? " content withheld: secret" : " content withheld: secret content"
-        } else if detail.hasPrefix("hash-only:") {
-            let parts = detail.split(separator: ":")
-            s += " sha256 \(parts.count > 1 ? String(parts[1]) : "?")"
-            if parts.count > 2 { s += ", \(parts[2].replacingEvery("_", with: " "))" }
+        switch recorded {
+        case .content:
+            break
+        case .secret:
+            s += " content withheld: secret"
+        case .secretContent:
+            s += " content withheld: secret content"
+        case .hashOnly(let digest, let reason):
+            s += " sha256 \(digest?.hex ?? "deleted")"
+            if let reason { s += ", \(reason.text)" }
         }
         return s
     }
@@ -86,9 +143,9 @@ public struct SnapshotPip: Sendable {
             + "\(Self.esc(c.sitePackages)) \(files)"
     }
 
-    public static func parse(_ line: Substring) -> SnapshotPip? {
-        guard line.hasPrefix("Drift-Pip: ") else { return nil }
-        let f = line.dropFirst("Drift-Pip: ".count).split(separator: " ")
+    /// Reads a `Drift-Pip` trailer's value (old snapshots have no record: docs/journal.md).
+    static func parse(value: String) -> SnapshotPip? {
+        let f = value.split(separator: " ")
         guard f.count == 7, let kind = PipChangeKind(rawValue: String(f[0])) else { return nil }
         let files = f[6] == "-" ? [] : f[6].split(separator: ",").compactMap { unesc($0) }
         return SnapshotPip(PipChange(name: unesc(f[1]), change: kind, from: unesc(f[2]), to: unesc(f[3]),

@@ -21,7 +21,9 @@ public enum JournalListing {
         // First parents back to the base commit; bounded so a huge journal stays one screen's work.
         while id.hex != commit, total < 100_000 {
             total += 1
-            if shown.count < limit { shown.append(SnapshotInfo.parse(try repo.message(of: id))) }
+            if shown.count < limit {
+                shown.append(try (try? SnapshotInfo.read(repo, id)) ?? SnapshotInfo.parse(repo.message(of: id)))
+            }
             guard let parent = try repo.parents(of: id).first else { break }
             id = parent
         }

@@ -1,0 +1,112 @@
+import DriftSystem
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// A snapshot's machine-readable record, schema `drift.snapshot/1`: the JSON note
+/// `Journal.record` attaches to each snapshot commit (docs/journal.md). Export, status and
+/// the journal itself read snapshots from it; the commit message is for people.
+public struct SnapshotRecord: Codable, Sendable {
+    public var schema = SnapshotRecord.schemaName
+    public var driftId: String
+    public var base: String
+    public var host: String
+    public var time: String
+    public var entries: [Entry]
+    public var pip: [PipChange]
+
+    public static let schemaName = "drift.snapshot/1"
+
+    /// One path: `recorded` is `content`, `secret`, `secret-content` or `hash-only`; a
+    /// hash-only entry has `sha256` (absent: no content) and a `reason` unless its class
+    /// says it (config, data). `path_bytes` (base64) is there when the name is not UTF-8.
+    public struct Entry: Codable, Sendable {
+        var change: ChangeKind
+        var fileClass: FileClass
+        var firstSeen: String
+        var path: String
+        var pathBytes: String?
+        var recorded: String
+        var sha256: String?
+        var reason: String?
+
+        enum CodingKeys: String, CodingKey {
+            case change, path, recorded, sha256, reason
+            case fileClass = "class"
+            case firstSeen = "first_seen"
+            case pathBytes = "path_bytes"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case schema, base, host, time, entries, pip
+        case driftId = "drift_id"
+    }
+
+    public init(_ info: SnapshotInfo) {
+        driftId = info.id
+        base = info.base
+        host = info.host
+        time = info.time
+        pip = info.pip
+        entries = info.entries.map { e in
+            let (p, pb) = ScanReport.pathFields(e.path)
+            var out = Entry(change: e.change, fileClass: e.fileClass, firstSeen: e.firstSeen, path: p, pathBytes: pb,
+                            recorded: e.recorded.label)
+            if case .hashOnly(let digest, let reason) = e.recorded {
+                out.sha256 = digest?.hex
+                out.reason = reason?.text
+            }
+            return out
+        }
+    }
+
+    /// The record as drift writes it (sorted keys, one field a line).
+    public func encoded() throws -> [UInt8] { try JSONCoding.encode(self) }
+
+    /// Reads a record back into the snapshot it records; anything else is an error naming
+    /// `context`.
+    public static func decode(_ bytes: [UInt8], context: String) throws -> SnapshotInfo {
+        func bad(_ why: String) -> DriftError { DriftError("\(context): snapshot record \(why)") }
+        let r: SnapshotRecord
+        do { r = try JSONDecoder().decode(SnapshotRecord.self, from: Data(bytes)) } catch {
+            throw bad("is not \(schemaName) JSON")
+        }
+        guard r.schema == schemaName else { throw bad("has schema \(PathBytes.display(text: r.schema))") }
+        let entries = try r.entries.map { try $0.entry(bad) }
+        return SnapshotInfo(id: r.driftId, host: r.host, time: r.time, entries: entries, pip: r.pip, base: r.base)
+    }
+}
+
+extension SnapshotRecord.Entry {
+    /// The typed entry; throws `bad(why)` for a field that cannot be one.
+    func entry(_ bad: (String) -> DriftError) throws -> SnapshotEntry {
+        let bytes: [UInt8]
+        if let pb = pathBytes {
+            guard let d = Data(base64Encoded: pb) else { throw bad("has bad path_bytes") }
+            bytes = Array(d)
+        } else {
+            bytes = Array(path.utf8)
+        }
+        let rec: SnapshotEntry.Recorded
+        switch recorded {
+        case "content":
+            rec = .content
+        case "secret":
+            rec = .secret
+        case "secret-content":
+            rec = .secretContent
+        case "hash-only":
+            let digest = try sha256.map { h in
+                guard let d = Digest(hex: h) else { throw bad("has a bad sha256") }
+                return d
+            }
+            rec = .hashOnly(digest, reason.map(WithholdReason.init(text:)))
+        default:
+            throw bad("has an unknown recorded kind")
+        }
+        return SnapshotEntry(change: change, fileClass: fileClass, firstSeen: firstSeen, path: bytes, recorded: rec)
+    }
+}
