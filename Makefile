@@ -13,6 +13,8 @@ bench-ledger-refs:
 	./scripts/setup.sh && python3 bench/ledger_refs.py --refs 1000,10000
 bench-watch:
 	./scripts/setup.sh && python3 bench/watch.py
+# ANCHOR=/path/to/an/older/drift times it side by side; RUNS=K runs per size (median).
 bench-fleet:
 	./scripts/setup.sh && swift build -c release && \
-	  python3 bench/gen_fleet.py --hosts 100,1000,10000 --work /tmp/drift-bench-fleet --gate .build/release/drift
+	  python3 bench/gen_fleet.py --hosts 100,1000,10000 --work /tmp/drift-bench-fleet --runs $(or $(RUNS),3) \
+	  --gate .build/release/drift $(if $(ANCHOR),--gate $(ANCHOR))

@@ -95,7 +95,8 @@ public struct LedgerReader {
         }
         // Each entry gets its own in-memory object store over the upstream's (nothing written
         // to disk): a hostile pack cannot shadow another entry's objects, nor borrow them.
-        let store = try MemoryObjectStore(over: lower, name: "\(name): drift.bundle")
+        // `bad` names the entry (quoted); the store's own name appears inside its messages.
+        let store = try MemoryObjectStore(over: lower, name: Exporter.bundleFile)
         do {
             try store.indexPack(bundle[packStart...], maxBytes: LedgerLimits.packObjectBytes)
         } catch {
