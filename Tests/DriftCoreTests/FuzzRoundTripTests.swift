@@ -20,6 +20,8 @@ struct RoundTripGen {
         [0xFF], [0x80], [0xC3], [0xE2, 0x82], [0xF5, 0x80, 0x80, 0x80], [0xED, 0xA0, 0x80],
     ]
 
+    static let hexDigits = Array("0123456789abcdef")
+
     mutating func below(_ n: Int) -> Int { rng.below(n) }
 
     mutating func bytes(maxPieces: Int = 12, allowNUL: Bool = true) -> [UInt8] {
@@ -40,7 +42,7 @@ struct RoundTripGen {
     mutating func digest() -> Digest { Digest(bytes: (0..<32).map { _ in UInt8(truncatingIfNeeded: rng.next()) }) }
 
     mutating func hex(_ n: Int) -> String {
-        String((0..<n).map { _ in Array("0123456789abcdef")[below(16)] })
+        String((0..<n).map { _ in Self.hexDigits[below(16)] })
     }
 
     /// Unique paths in byte order.
@@ -93,7 +95,7 @@ extension FuzzTests {
     func manifestRoundTrip() throws {
         var gen = RoundTripGen(rng: Fuzz.RNG(state: 0x3A1F))
         var texts: [[UInt8]] = []
-        for i in 0..<400 {
+        for i in 0..<200 {
             let m = gen.manifest()
             let text = try m.serialized()
             let back = try Manifest.parse(text, file: "m")
@@ -103,7 +105,7 @@ extension FuzzTests {
             texts.append(text)
         }
         var accepted = 0
-        for i in 0..<3000 {
+        for i in 0..<1000 {
             let mutant = Self.withTrailer(Fuzz.mutate(texts[gen.below(texts.count)], &gen.rng), marker: "sha256 ")
             guard let parsed = try? Manifest.parse(mutant, file: "m") else { continue }
             accepted += 1
@@ -112,14 +114,17 @@ extension FuzzTests {
             #expect(sameManifest(again, parsed), "mutant \(i)")
             #expect(try again.serialized() == canonical, "mutant \(i)")
         }
-        #expect(accepted > 100, "only \(accepted) mutants parsed: the property barely ran")
+        #expect(accepted > 50, "only \(accepted) mutants parsed: the property barely ran")
     }
 
     /// `body` (cut at its last `marker` line) with a valid `sha256 <hex>` trailer line.
     static func withTrailer(_ bytes: [UInt8], marker: String) -> [UInt8] {
         var body = bytes
         let cut = Array(("\n" + marker).utf8)
-        if let r = body.ranges(of: cut).last { body = Array(body[...r.lowerBound]) }
+        // Backwards by hand: the generic collection search is slow in debug builds.
+        var i = body.count - cut.count
+        while i >= 0 && !body[i..<(i + cut.count)].elementsEqual(cut) { i -= 1 }
+        if i >= 0 { body = Array(body[...i]) }
         if body.last != 0x0A { body.append(0x0A) }
         let sum = (try? SHA256Hasher.digest(body).hex) ?? ""
         return body + Array("sha256 \(sum)\n".utf8)
@@ -141,7 +146,7 @@ extension FuzzTests {
             blobs.append(bytes)
         }
         var accepted = 0
-        for i in 0..<3000 {
+        for i in 0..<1500 {
             var m = Fuzz.mutate(blobs[gen.below(blobs.count)], &gen.rng)
             guard m.count >= 32 else { continue }
             m = Array(m.dropLast(32))
@@ -157,7 +162,7 @@ extension FuzzTests {
     @Test("round trip: snapshot entry and pip lines ↔ parse")
     func snapshotLineRoundTrip() throws {
         var gen = RoundTripGen(rng: Fuzz.RNG(state: 0x5A9E))
-        for i in 0..<2000 {
+        for i in 0..<800 {
             let details = ["content", "secret", "secret-content", "hash-only:deleted", "hash-only:\(gen.digest().hex)",
                            "hash-only:\(gen.digest().hex):over_size_limit", "withheld:binary"]
             let e = SnapshotEntry(change: ChangeKind.allCases[gen.below(ChangeKind.allCases.count)],
@@ -179,7 +184,7 @@ extension FuzzTests {
             let s = String((0..<(1 + gen.below(12))).map { _ in alphabet[gen.below(alphabet.count)] })
             return s == "-" ? "x-" : s
         }
-        for i in 0..<2000 {
+        for i in 0..<800 {
             let c = PipChange(name: gen.below(5) == 0 ? nil : token(), change: kinds[gen.below(kinds.count)],
                               from: gen.below(3) == 0 ? nil : token(), to: gen.below(3) == 0 ? nil : token(),
                               sitePackages: "/venv/lib/python3.11/site-packages",
@@ -218,7 +223,7 @@ extension FuzzTests {
     func bytePathRoundTrip() throws {
         var gen = RoundTripGen(rng: Fuzz.RNG(state: 0xB17E))
         var inputs: [[UInt8]] = (0...255).map { [UInt8($0)] } + [[]]
-        for _ in 0..<5000 { inputs.append(gen.bytes(maxPieces: 16)) }
+        for _ in 0..<2000 { inputs.append(gen.bytes(maxPieces: 16)) }
         for _ in 0..<500 { inputs.append((0..<gen.below(24)).map { _ in UInt8(truncatingIfNeeded: gen.rng.next()) }) }
         for (i, p) in inputs.enumerated() {
             let shown = PathBytes.display(p)
