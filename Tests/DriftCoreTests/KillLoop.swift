@@ -106,7 +106,9 @@ struct KillLoop {
             }
             if let w = wholeDir {
                 let keys = Set(old.files.keys).union(new.files.keys).filter { $0.hasPrefix(w + "/") }
-                let all = keys.allSatisfy { s.files[$0] == old.files[$0] } || keys.allSatisfy { s.files[$0] == new.files[$0] }
+                let allOld = keys.allSatisfy { s.files[$0] == old.files[$0] }
+                let allNew = keys.allSatisfy { s.files[$0] == new.files[$0] }
+                let all = allOld || allNew
                 #expect(all, "\(label): killed at write \(k): \(w) mixes old and new files")
             }
         }
@@ -170,11 +172,13 @@ struct KillLoop {
 
     /// Every file drift keeps parses, whichever version it is.
     private func checkParses(_ s: Snapshot, after k: Int) {
-        for (path, bytes) in s.files.merging(s.temps.map { ($0.key + " (temp)", $0.value) }, uniquingKeysWith: { a, _ in a }) {
+        let temps = s.temps.map { ($0.key + " (temp)", $0.value) }
+        for (path, bytes) in s.files.merging(temps, uniquingKeysWith: { a, _ in a }) {
             let name = (path as NSString).lastPathComponent.replacingOccurrences(of: " (temp)", with: "")
             let torn = "\(label): killed at write \(k): \(path) torn"
             switch name {
-            case "state.json": #expect((try? JSONDecoder().decode(DriftState.self, from: Data(bytes))) != nil, "\(torn)")
+            case "state.json":
+                #expect((try? JSONDecoder().decode(DriftState.self, from: Data(bytes))) != nil, "\(torn)")
             case "statcache", "pipcache", "pyccache": #expect(StatCache.parse(bytes) != nil, "\(torn)")
             case "manifest.txt": #expect((try? Manifest.parse(bytes, file: path)) != nil, "\(torn)")
             case "report.json": #expect((try? JSONSerialization.jsonObject(with: Data(bytes))) != nil, "\(torn)")

@@ -111,7 +111,8 @@ struct OddTreeTests {
         // with the true hash and size.
         let (_, j2) = try f.scan()
         let e2 = files(j2).first { $0["path"] as? String == rel }
-        let truth = try sh("sha256sum '\(f.workspace)/\(rel)' | cut -c1-64").trimmingCharacters(in: .whitespacesAndNewlines)
+        let truth = try sh("sha256sum '\(f.workspace)/\(rel)' | cut -c1-64")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
         let size = try sh("stat -c %s '\(f.workspace)/\(rel)'").trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(e2?["unstable"] == nil && e2?["new_sha256"] as? String == truth)
         #expect((e2?["new_size"] as? Int).map(String.init) == size)
