@@ -33,8 +33,14 @@ public struct GitCredentials: Sendable {
     /// The environment (`DRIFT_GIT_USERNAME`, `DRIFT_GIT_PASSWORD`, `DRIFT_GIT_TOKEN`,
     /// `DRIFT_GIT_SSH_KEY`, `DRIFT_GIT_KNOWN_HOSTS`, `DRIFT_GIT_CA_FILE`), overridden by a
     /// file of `username=`, `password=`, `token=`, `ssh_key=`, `known_hosts=`, `ca_file=` lines.
-    public static func load(file: String?) throws -> GitCredentials {
-        let env = ProcessInfo.processInfo.environment
+    /// - Parameters:
+    ///   - file: the credential file, or nil for the environment alone.
+    ///   - env: the environment to read (the process's by default; tests pass their own).
+    /// - Returns: the credentials.
+    /// - Throws: `DriftError` naming the file and line (never its value).
+    public static func load(file: String?,
+                            environment env: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> GitCredentials {
         func get(_ k: String) -> String? { env[k].flatMap { $0.isEmpty ? nil : $0 } }
         var c = GitCredentials(username: get("DRIFT_GIT_USERNAME"), password: get("DRIFT_GIT_PASSWORD"),
                                token: get("DRIFT_GIT_TOKEN"), sshKey: get("DRIFT_GIT_SSH_KEY"),

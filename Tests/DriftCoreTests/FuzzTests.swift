@@ -6,7 +6,8 @@ import Testing
 import DriftCLI
 
 /// A seeded mutational fuzzer for every reader of untrusted bytes. Each target must only
-/// ever return or throw `DriftError` — a crash kills the test process and fails the run.
+/// ever return or throw `DriftError` (or `GitError` from libgit2) — a crash kills the test
+/// process and fails the run.
 /// `DRIFT_FUZZ_SECONDS` sets the time per target (default 1.5 s in the suite; the 10-minute
 /// runs are recorded in docs/threat-model.md). Seeds live in Tests/Fuzz/corpus/<target>/.
 enum Fuzz {
@@ -62,6 +63,7 @@ enum Fuzz {
         var n = 0
         while Date() < end {
             let input = mutate(corpus[rng.below(corpus.count)], &rng)
+            // GitError: libgit2's own refusal of a damaged pack; LedgerError: the gate's sentence.
             do { try body(input) } catch is DriftError {} catch is GitError {} catch is LedgerError {}
             catch is PatternError {}
             n += 1

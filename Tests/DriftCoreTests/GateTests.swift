@@ -17,6 +17,13 @@ struct GateTests {
         return (f, ledger)
     }
 
+    /// A path's modification time in nanoseconds.
+    static func mtimeNs(_ path: String) throws -> Int {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw DriftError("\(path): cannot stat") }
+        return st.st_mtim.tv_sec * 1_000_000_000 + st.st_mtim.tv_nsec
+    }
+
     static func gate(_ f: Fixture, _ ledger: String, _ extra: [String] = [], tmp: String? = nil) throws -> Run {
         try drift(["gate", "--repo", f.upstream, "--ledger", ledger] + extra, env: tmp.map { ["TMPDIR": $0] } ?? [:])
     }
@@ -63,7 +70,7 @@ struct GateTests {
         #expect(gh.out.contains("::error file=worker/new.py::"))
     }
 
-    @Test("hostile ledger entries exit 2 and touch nothing outside the gate's temp dir")
+    @Test("hostile ledger entries exit 2 and the gate writes nothing (not even in its TMPDIR)")
     func hostile() throws {
         let (f, ledger) = try Self.exported()
         defer { f.dir.remove() }
@@ -71,20 +78,35 @@ struct GateTests {
         try write(sentinel, "untouched\n")
         let before = try sh("stat -c '%s %Y' '\(sentinel)' && sha256sum '\(sentinel)'")
         let good = ledger + "/host-a/1"
-        // The gate's scratch dirs go to this test's own TMPDIR: other tests' gates run meanwhile.
+        // The gate indexes every entry in memory and writes no file at all: this test's own
+        // TMPDIR (other tests' gates run meanwhile, so nothing machine-wide is looked at) is
+        // neither touched (its mtime stays) nor used (it stays empty).
         let tmp = f.dir.sub("tmp")
         try sh("mkdir -p '\(tmp)'")
+        func gateInTmp(_ ledger: String) throws -> Run {
+            let before = try Self.mtimeNs(tmp)
+            usleep(20_000)  // past the file system's timestamp granularity
+            let r = try Self.gate(f, ledger, tmp: tmp)
+            #expect(try Self.mtimeNs(tmp) == before, "the gate wrote into its TMPDIR")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: tmp) == [], "scratch left in TMPDIR")
+            return r
+        }
+        // A TMPDIR the gate could not use changes nothing: it needs none.
+        let notDir = f.dir.sub("tmp-is-a-file")
+        try write(notDir, "x\n")
+        let nd = try Self.gate(f, ledger, tmp: notDir)
+        #expect(nd.code == 1, "\(nd.err)")
 
         // A patch aimed at ../../etc/passwd.
         let evil1 = f.dir.sub("evil1")
         try sh("mkdir -p '\(evil1)/e' && cp '\(good)'/* '\(evil1)/e/' && printf 'diff --git a/../../etc/passwd b/../../etc/passwd\\n--- a/../../etc/passwd\\n+++ b/../../etc/passwd\\n@@ -1 +1 @@\\n-x\\n+y\\n' >> '\(evil1)/e/drift.patch'")
-        let r1 = try Self.gate(f, evil1, tmp: tmp)
+        let r1 = try gateInTmp(evil1)
         #expect(r1.code == 2 && r1.err.contains("unsafe path"), "\(r1.err)")
 
         // A truncated bundle.
         let evil2 = f.dir.sub("evil2")
         try sh("mkdir -p '\(evil2)/e' && cp '\(good)'/* '\(evil2)/e/' && truncate -s -40 '\(evil2)/e/drift.bundle'")
-        let r2 = try Self.gate(f, evil2, tmp: tmp)
+        let r2 = try gateInTmp(evil2)
         #expect(r2.code == 2 && r2.err.contains("truncated or corrupt"), "\(r2.err)")
 
         // A tree entry named "..", crafted with git plumbing.
@@ -103,7 +125,7 @@ struct GateTests {
             mkdir -p '\(evil3)/e'
             git bundle create -q '\(evil3)/e/drift.bundle' refs/heads/drift/$id ^$base
             """)
-        let r3 = try Self.gate(f, evil3, tmp: tmp)
+        let r3 = try gateInTmp(evil3)
         #expect(r3.code == 2 && r3.err.contains("not a safe path"), "\(r3.err)")
 
         // The tree diff joins names with '/': a root entry named "worker/evil.py" (posing as a file
@@ -132,14 +154,13 @@ struct GateTests {
                 mkdir -p '\(evil)/e'
                 git bundle create -q '\(evil)/e/drift.bundle' refs/heads/drift/$id ^$base
                 """)
-            let r = try Self.gate(f, evil, tmp: tmp)
+            let r = try gateInTmp(evil)
             #expect(r.code == 2 && r.err.contains("not a safe path"), "\(entry): \(r.err)")
         }
 
-        // Nothing outside the gate's temp dir changed; its temp dirs are gone.
+        // The good ledger goes through the same TMPDIR. Nothing outside it changed.
+        #expect(try gateInTmp(ledger).code == 1)
         #expect(try sh("stat -c '%s %Y' '\(sentinel)' && sha256sum '\(sentinel)'") == before)
-        let leftovers = try sh("ls -A '\(tmp)' | wc -l").trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(leftovers == "0")
         #expect(!FileManager.default.fileExists(atPath: f.upstream + "/passwd"))
     }
 

@@ -82,27 +82,40 @@ struct OddTreeTests {
     func movingTarget() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
-        try sh("head -c 400000000 /dev/zero > packages/models/growing.bin", cwd: f.workspace)
+        let rel = "packages/models/growing.bin"
+        // 48 MB: hashed through mmap in tens of milliseconds, a window many appends land in.
+        try sh("head -c 48000000 /dev/zero > \(rel)", cwd: f.workspace)
         try f.bake()
-        let writer = Process()
-        writer.executableURL = URL(fileURLWithPath: "/bin/sh")
-        writer.arguments = ["-c", "for i in $(seq 400); do head -c 100000 /dev/zero >> '\(f.workspace)/packages/models/growing.bin'; sleep 0.005; done"]
-        try writer.run()
-        usleep(50_000)
-        let (r, j) = try f.scan(["--full"])
-        writer.waitUntilExit()
-        #expect(r.code == 1)
-        let entry = files(j).first { $0["path"] as? String == "packages/models/growing.bin" }
-        #expect(entry != nil)
-        // Either caught mid-append (unstable) or hashed after a change; never cached as truth.
-        let cache = StatCache.parse(try readWholeFile(f.state + "/statcache"))
-        let cached = cache?.entries.first { $0.path == Array("packages/models/growing.bin".utf8) }
-        if entry?["unstable"] as? Bool == true { #expect(cached == nil) }
-        // Settled: a quiet rescan reports a stable modification with the true hash.
-        let (_, j2) = try f.scan(["--full"])
-        let e2 = files(j2).first { $0["path"] as? String == "packages/models/growing.bin" }
-        let truth = try sh("sha256sum '\(f.workspace)/packages/models/growing.bin' | cut -c1-64").trimmingCharacters(in: .whitespacesAndNewlines)
+        // The race made (nearly) certain: a writer appends from before the scan starts until
+        // after it returns, so every read of the file overlaps appends. Only a writer starved
+        // of CPU for the whole hash misses it; then the scan is tried again.
+        var hits = 0
+        var tries = 0
+        while hits == 0 && tries < 3 {
+            tries += 1
+            let appender = try Appender(path: f.workspace + "/" + rel)
+            let (r, j) = try f.scan(["--full"])
+            let appended = appender.stop()
+            #expect(appended > 0)
+            #expect(r.code == 1, "\(r.err)")
+            let entry = try #require(files(j).first { $0["path"] as? String == rel })
+            #expect(entry["change"] as? String == "modified")
+            guard entry["unstable"] as? Bool == true else { continue }
+            hits += 1
+            // Caught mid-append: reported unstable, and its stat never cached as truth.
+            let cache = StatCache.parse(try readWholeFile(f.state + "/statcache"))
+            #expect(cache != nil && cache?.entries.contains { $0.path == Array(rel.utf8) } == false)
+        }
+        #expect(hits == 1, "appends never overlapped the hash in \(tries) scans: the unstable path went untested")
+        // Settled: a quiet rescan (no --full) rehashes it, and reports a stable modification
+        // with the true hash and size.
+        let (_, j2) = try f.scan()
+        let e2 = files(j2).first { $0["path"] as? String == rel }
+        let truth = try sh("sha256sum '\(f.workspace)/\(rel)' | cut -c1-64")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let size = try sh("stat -c %s '\(f.workspace)/\(rel)'").trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(e2?["unstable"] == nil && e2?["new_sha256"] as? String == truth)
+        #expect((e2?["new_size"] as? Int).map(String.init) == size)
     }
 
     @Test("secrets never reach reports, logs, metrics, errors, diffs, the journal or exports")

@@ -61,18 +61,50 @@ struct ScanTests {
         #expect(files(j).isEmpty)
     }
 
-    @Test("first_seen is kept while the same drift persists")
+    @Test("first_seen is kept while the same drift persists, across processes, and forgotten once clean")
     func firstSeenPersists() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
         try f.bake()
+        let t1 = try #require(Timestamp.parse("2026-01-10T08:00:00Z"))
+        func scan(at t: Date) throws -> ScanReport {
+            var runner = ScanRunner(manifestDir: ManifestDirectory(path: f.mdir), root: nil,
+                                    state: StateDirectory(path: f.state))
+            runner.clock = .fixed(t)
+            return try runner.run().report
+        }
+        func seen(_ r: ScanReport) -> [String: String] {
+            Dictionary(uniqueKeysWithValues: r.files.map { ($0.path, $0.firstSeen) })
+        }
         try sh("echo x >> worker/util.py", cwd: f.workspace)
-        let (_, j1) = try f.scan(["--full"])
-        let (_, j2) = try f.scan()
-        let t1 = files(j1).first?["first_seen"] as? String
-        #expect(t1 != nil)
-        #expect(files(j2).first?["first_seen"] as? String == t1)
-        #expect(t1.map { Timestamp.parse($0) != nil } == true)
+        let r1 = try scan(at: t1)
+        #expect(seen(r1) == ["worker/util.py": "2026-01-10T08:00:00Z"] && r1.scannedAt == "2026-01-10T08:00:00Z")
+
+        // Three days later, in another process (the binary's clock is $DRIFT_TEST_NOW): the
+        // same path, edited again, keeps its first sighting; new drift is first seen now.
+        try sh("echo y >> worker/util.py && echo 'n = 1' > worker/new.py", cwd: f.workspace)
+        let r2 = try drift(["scan", "--manifest", f.mdir, "--state", f.state, "--format", "json"],
+                           env: ["DRIFT_TEST_NOW": "2026-01-13T08:00:00Z"])
+        #expect(r2.code == 1, "\(r2.err)")
+        let j2 = try #require(try JSONSerialization.jsonObject(with: Data(r2.out.utf8)) as? [String: Any])
+        let seen2 = Dictionary(uniqueKeysWithValues: files(j2).map {
+            ($0["path"] as? String ?? "?", $0["first_seen"] as? String ?? "?")
+        })
+        #expect(seen2 == ["worker/util.py": "2026-01-10T08:00:00Z", "worker/new.py": "2026-01-13T08:00:00Z"])
+        #expect(j2["scanned_at"] as? String == "2026-01-13T08:00:00Z")
+        #expect((j2["summary"] as? [String: Any])?["oldest_first_seen"] as? String == "2026-01-10T08:00:00Z")
+
+        // util.py put back: it is clean and forgotten; drifting again a day later starts afresh.
+        try sh("git -C '\(f.upstream)' show HEAD:worker/util.py > worker/util.py", cwd: f.workspace)
+        let r3 = try scan(at: t1.addingTimeInterval(4 * 86_400))
+        #expect(seen(r3) == ["worker/new.py": "2026-01-13T08:00:00Z"])
+        try sh("echo z >> worker/util.py", cwd: f.workspace)
+        let r4 = try scan(at: t1.addingTimeInterval(5 * 86_400))
+        #expect(seen(r4) == ["worker/new.py": "2026-01-13T08:00:00Z", "worker/util.py": "2026-01-15T08:00:00Z"])
+        let st = try JSONDecoder().decode(DriftState.self, from: Data(try readWholeFile(f.state + "/state.json")))
+        #expect(st.items.map { "\($0.path) \($0.firstSeen)" }
+            == ["worker/new.py 2026-01-13T08:00:00Z", "worker/util.py 2026-01-15T08:00:00Z"])
+        #expect(st.lastScan == "2026-01-15T08:00:00Z")
     }
 
     @Test("non-UTF-8 and newline names survive manifest, scan and JSON")
