@@ -45,7 +45,7 @@ struct FaultTests {
 
         // manifest create, into a fresh MDIR of a copy of the workspace.
         let mdirA = f.dir.sub("mdir-a")
-        try KillLoop(label: "manifest create", dirs: [mdirA], expect: 0, leftoverTemps: true,
+        try KillLoop(label: "manifest create", dirs: [mdirA], expect: 0,
                      argv: ["manifest", "create", "--root", f.dir.sub("ws-a"), "--repo", f.upstream,
                             "--output", mdirA]).verify { r in
             #expect(r.code == 0 && (try? Manifest.parse(readWholeFile(mdirA + "/manifest.txt"), file: "m")) != nil)

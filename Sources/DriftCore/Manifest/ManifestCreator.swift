@@ -44,6 +44,8 @@ public struct ManifestCreator {
     public func create() throws -> Summary {
         let rootBytes = Array(root.utf8)
         try refuseWriteUnder(root: root, target: output, what: "manifest directory")
+        // A run killed between an atomic write's temp file and its rename left `NAME.tmp.PID`.
+        for n in directoryNames(output) ?? [] where n.contains(".tmp.") { unlink(output + "/" + n) }
         let policy = try policyPath.map { try Policy.load(path: $0) } ?? Policy.builtIn()
         let repository = try GitRepository(path: repo)
         let commitID = try repository.resolveCommit(commit)

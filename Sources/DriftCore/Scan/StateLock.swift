@@ -50,6 +50,25 @@ public final class StateLock {
         if let names = directoryNames(state.path) {
             for n in names where n.contains(".tmp.") { unlink(state.file(n)) }
         }
+        // So are libgit2's ref locks in the journal (a writer killed mid ref update leaves
+        // `refs/heads/journal.lock`, and every later update would fail on it).
+        Self.removeStaleLocks(in: state.file("journal.git"), depth: 0)
+    }
+
+    /// Removes `*.lock` files at the top of a bare repository and anywhere under `refs/`,
+    /// never following a symlink; objects and packs are left alone.
+    private static func removeStaleLocks(in dir: String, depth: Int) {
+        guard depth < 32, let names = directoryNames(dir) else { return }
+        for n in names {
+            let p = dir + "/" + n
+            var st = stat()
+            guard lstat(p, &st) == 0 else { continue }
+            if (st.st_mode & S_IFMT) == S_IFREG, n.hasSuffix(".lock") {
+                unlink(p)
+            } else if (st.st_mode & S_IFMT) == S_IFDIR, depth > 0 || n == "refs" {
+                removeStaleLocks(in: p, depth: depth + 1)
+            }
+        }
     }
 
     deinit {
