@@ -47,7 +47,8 @@ public struct SnapshotEntry: Sendable, Equatable {
         path = c.path
         if inTree {
             recorded = .content
-        } else if c.secret {
+        } else if c.secret || c.secretContent || reason == .secret || reason == .secretContent {
+            // A secret, or a copy of one's content: never its hash (a secret's hash is a guess oracle).
             recorded = c.secretContent || reason == .secretContent ? .secretContent : .secret
         } else {
             let own = reason == nil || reason == .notCode(c.fileClass)
