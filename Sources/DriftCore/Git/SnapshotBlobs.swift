@@ -26,7 +26,7 @@ struct SnapshotBlobs {
     /// The blob id of `bytes`; the blob is written by `flush` unless the journal has it.
     mutating func add(_ bytes: [UInt8]) throws -> ObjectID {
         let id = try odb.hash(.blob, bytes)
-        if known.insert(id).inserted && !odb.contains(id) {
+        if known.insert(id).inserted && !odb.containsWithoutRefresh(id) {
             pending.append((id, bytes))
             pendingBytes += bytes.count
             if pendingBytes >= Self.holdBytes { try flush() }
@@ -60,6 +60,13 @@ extension GitODB {
         let rc = bytes.withUnsafeBytes { git_odb_hash(&out, $0.baseAddress, $0.count, type.c) }
         try check(rc, "git_odb_hash", owner.path)
         return ObjectID(out)
+    }
+
+    /// Whether the object exists, without re-reading the pack directory on a miss (a new
+    /// blob is the usual case here; libgit2 would rescan `objects/pack` for each one).
+    func containsWithoutRefresh(_ id: ObjectID) -> Bool {
+        var o = id.oid
+        return git_odb_exists_ext(pointer, &o, UInt32(GIT_ODB_LOOKUP_NO_REFRESH.rawValue)) == 1
     }
 
     /// Re-reads the pack directory (a pack written beside libgit2 becomes visible).
@@ -97,7 +104,7 @@ public final class JournalBlobCache: @unchecked Sendable {
 
     func blob(for digest: Digest, in odb: GitODB) -> ObjectID? {
         guard let id = ids[digest] else { return nil }
-        guard odb.contains(id) else {
+        guard odb.containsWithoutRefresh(id) else {
             ids[digest] = nil
             return nil
         }
