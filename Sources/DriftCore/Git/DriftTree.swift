@@ -125,7 +125,8 @@ public struct DriftTreeBuilder {
                 if let cache = blobCache { cache.remember(try SHA256Hasher.digest(bytes), id) }
                 updates.append(TreeUpdate(path: c.path, action: .upsert(id, mode: mode)))
             case .symlink:
-                updates.append(TreeUpdate(path: c.path, action: .upsert(try blobs.add(new.target ?? []), mode: "120000")))
+                let link = try blobs.add(new.target ?? [])
+                updates.append(TreeUpdate(path: c.path, action: .upsert(link, mode: "120000")))
             case .directory, .special:
                 // git cannot hold a special file; a directory's files arrive as their own adds.
                 if c.old != nil { updates.append(TreeUpdate(path: c.path, action: .remove)) }

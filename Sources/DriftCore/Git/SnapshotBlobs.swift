@@ -125,6 +125,7 @@ public final class JournalBlobCache: @unchecked Sendable {
 
 extension SecretIndex: Equatable {
     public static func == (a: SecretIndex, b: SecretIndex) -> Bool {
-        a.inodes == b.inodes && a.digests == b.digests && a.values == b.values
+        // Values are ordered by length only: compared as sets.
+        a.inodes == b.inodes && a.digests == b.digests && Set(a.values) == Set(b.values)
     }
 }
