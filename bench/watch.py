@@ -2,6 +2,7 @@
 """drift watch benchmark on the medium tree (docs/benchmarks.md, "drift watch").
 
 Usage: bench/watch.py [--work DIR] [--edits 200] [--spread 60] [--idle 120] [--burst 10000] [--no-build]
+                      [--drift BIN]
 
 Measures, with a release build: start-up (first scan + every watch) against an unchanged
 `drift scan`; write -> journal latency (p50/p99) over EDITS edits spread over SPREAD seconds;
@@ -85,10 +86,11 @@ def main():
     ap.add_argument("--idle", type=float, default=120)
     ap.add_argument("--burst", type=int, default=10_000)
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--drift", help="binary to measure (an anchor, e.g. an older build); implies --no-build")
     a = ap.parse_args()
-    if not a.no_build:
+    if not a.no_build and not a.drift:
         sh(f"cd '{REPO}' && swift build -c release >/dev/null")
-    drift = os.path.join(REPO, ".build/release/drift")
+    drift = a.drift or os.path.join(REPO, ".build/release/drift")
     base, ws, srcgit = prepare(a.work)
     mdir, state = os.path.join(base, "watch-mdir"), os.path.join(base, "watch-state")
     shutil.rmtree(mdir, ignore_errors=True)
@@ -153,9 +155,11 @@ def main():
         print(f"idle CPU over {t1 - t0:.0f} s: {(c1 - c0) / CLK:.2f} s = {cpu:.3f}% of one core "
               f"(10 min at this rate: {(c1 - c0) / CLK * 600 / (t1 - t0):.2f} s CPU; target <= 0.1%); "
               f"RSS {status_kb(proc.pid, 'VmRSS') / 1024:.1f} MB, peak {status_kb(proc.pid, 'VmHWM') / 1024:.1f} MB "
-              f"(target <= 64 MB); load {load()}", flush=True)
+              f"(target <= 64 MB; of it file-backed {status_kb(proc.pid, 'RssFile') / 1024:.1f} MB, "
+              f"anonymous {status_kb(proc.pid, 'RssAnon') / 1024:.1f} MB); load {load()}", flush=True)
 
         burst = os.path.join(ws, "src", "zz_burst")
+        c0 = cpu_ticks(proc.pid)
         t0 = time.monotonic()
         for i in range(a.burst):
             d = os.path.join(burst, f"d{i // 100:03d}")
@@ -175,6 +179,9 @@ def main():
                 break
             time.sleep(0.05)
         w = watch_json(state) or {}
+        f = open(f"/proc/{proc.pid}/stat").read().rsplit(")", 1)[1].split()
+        print(f"burst: watcher CPU {(cpu_ticks(proc.pid) - c0) / CLK:.2f} s (user+sys; totals since start "
+              f"user {int(f[11]) / CLK:.2f} s, sys {int(f[12]) / CLK:.2f} s), {w.get('batches')} batches", flush=True)
         print(f"burst of {a.burst} files written in {t_end - t0:.2f} s, all recorded {time.monotonic() - t_end:.2f} s after "
               f"its end ({n}/{want} drifted paths in state.json; overflows {w.get('overflows')}, full scans "
               f"{w.get('full_scans')}; target <= 10 s); RSS peak {status_kb(proc.pid, 'VmHWM') / 1024:.1f} MB; "

@@ -33,4 +33,7 @@ static inline int drift_openat2_beneath(int dirfd, const char *path, int flags) 
     how.resolve = DRIFT_RESOLVE_BENEATH | DRIFT_RESOLVE_NO_SYMLINKS | DRIFT_RESOLVE_NO_MAGICLINKS;
     return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
 }
+/* Gives the heap's free pages back to the kernel (a long-running process after a big scan). */
+#include <malloc.h>
+static inline int drift_malloc_trim(void) { return malloc_trim(0); }
 #endif

@@ -15,6 +15,8 @@ public struct DriftTreeBuilder {
     public var sizeLimit: Int64
     /// Code whose bytes match a secret is withheld (checked on the exact bytes that go in).
     public var secrets = SecretIndex()
+    /// Blob ids of content this journal already has (`drift watch` keeps one across snapshots).
+    public var blobCache: JournalBlobCache?
 
     public init(repo: GitRepository, baseCommit: ObjectID, reader: FileReader, sizeLimit: Int64) {
         self.repo = repo
@@ -62,6 +64,11 @@ public struct DriftTreeBuilder {
         var written: [[UInt8]: [UInt8]] = [:]
         var included: [FileChange] = []
         var withheld: [(FileChange, WithholdReason)] = []
+        var blobs = try SnapshotBlobs(repo: repo)
+        blobCache?.begin(journal: repo.path, secrets: secrets)
+        defer { blobCache?.end() }
+        // The requirements file may be edited below from its written bytes: never from the cache.
+        let requirementsPath = requirements.flatMap { $0.hasPrefix("/") ? nil : Array($0.utf8) }
         for c in changes {
             guard Self.carriesContent(c) else {
                 withheld.append((c, c.secretContent ? .secretContent : c.secret ? .secret : .notCode(c.fileClass)))
@@ -85,6 +92,14 @@ public struct DriftTreeBuilder {
                     continue
                 }
                 var bytes = contents[c.path]
+                // Unchanged drift already in the journal: the blob the same content gave before.
+                if bytes == nil, c.path != requirementsPath, let d = new.digest,
+                   let id = blobCache?.blob(for: d, in: blobs.odb) {
+                    let mode = new.executable ? "100755" : "100644"
+                    updates.append(TreeUpdate(path: c.path, action: .upsert(id, mode: mode)))
+                    included.append(c)
+                    continue
+                }
                 if bytes == nil {
                     guard let got = try? reader.read(c.path, with: hasher, buffer: buffer, keepUpTo: sizeLimit),
                           got.stable, let b = got.bytes else {
@@ -106,10 +121,12 @@ public struct DriftTreeBuilder {
                 }
                 let mode = GitFileMode(symlink: false, executable: (observed[c.path] ?? new).executable)
                 written[c.path] = bytes
-                updates.append(TreeUpdate(path: c.path, action: .upsert(try repo.writeBlob(bytes), mode: mode)))
+                let id = try blobs.add(bytes)
+                if let cache = blobCache { cache.remember(try SHA256Hasher.digest(bytes), id) }
+                updates.append(TreeUpdate(path: c.path, action: .upsert(id, mode: mode)))
             case .symlink:
-                updates.append(TreeUpdate(path: c.path,
-                                          action: .upsert(try repo.writeBlob(new.target ?? []), mode: .symlink)))
+                let link = try blobs.add(new.target ?? [])
+                updates.append(TreeUpdate(path: c.path, action: .upsert(link, mode: .symlink)))
             case .directory, .special:
                 // git cannot hold a special file; a directory's files arrive as their own adds.
                 if c.old != nil { updates.append(TreeUpdate(path: c.path, action: .remove)) }
@@ -130,6 +147,7 @@ public struct DriftTreeBuilder {
             updates.removeAll { $0.path == path }
             updates.append(TreeUpdate(path: path, action: .upsert(try repo.writeBlob(edited), mode: .blob)))
         }
+        try blobs.flush()
         let tree = try Self.apply(updates, to: baseTree, in: repo)
         return Output(baseTree: baseTree, tree: tree, included: included, withheld: withheld, observed: observed)
     }
@@ -140,6 +158,14 @@ public struct DriftTreeBuilder {
     static func apply(_ updates: [TreeUpdate], to baseTree: ObjectID, in repo: GitRepository) throws -> ObjectID {
         var removals: [[UInt8]] = []
         var upserts: [TreeUpdate] = []
+        // Many updates share their directories: each base path is looked up once.
+        var modes: [[UInt8]: GitFileMode?] = [:]
+        func mode(_ path: [UInt8]) throws -> GitFileMode? {
+            if let m = modes[path] { return m }
+            let m = try repo.entry(at: path, inTree: baseTree)?.mode
+            modes[path] = .some(m)
+            return m
+        }
         for u in updates {
             switch u.action {
             case .remove: removals.append(u.path)
@@ -148,11 +174,11 @@ public struct DriftTreeBuilder {
         }
         for u in upserts {
             // What stands in the way in the base: a tree where a file goes, a file where a directory goes.
-            if let e = try repo.entry(at: u.path, inTree: baseTree), e.mode == .tree { removals.append(u.path) }
+            if try mode(u.path) == .tree { removals.append(u.path) }
             var prefix: [UInt8] = []
             for part in u.path.split(separator: UInt8(ascii: "/")).dropLast() {
                 prefix += prefix.isEmpty ? Array(part) : [UInt8(ascii: "/")] + Array(part)
-                if let e = try repo.entry(at: prefix, inTree: baseTree), e.mode != .tree {
+                if let m = try mode(prefix), m != .tree {
                     removals.append(prefix)
                     break
                 }

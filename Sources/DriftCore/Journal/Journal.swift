@@ -82,7 +82,7 @@ public struct Journal {
     @discardableResult
     public func record(_ changes: [FileChange], pip: [PipChange] = [], requirements: String? = nil,
                        root: [UInt8], policy: Policy, now: Date, secrets: SecretIndex = SecretIndex(),
-                       contents: [[UInt8]: [UInt8]] = [:]) throws -> Recorded {
+                       contents: [[UInt8]: [UInt8]] = [:], blobCache: JournalBlobCache? = nil) throws -> Recorded {
         let pipDrift = pip.filter { !$0.allowed }
         if changes.isEmpty && pipDrift.isEmpty { return Recorded(complete: true, observed: [:]) }
         guard let repo = try open(create: true), let base = ObjectID(hex: commit) else {
@@ -91,6 +91,7 @@ public struct Journal {
         var builder = DriftTreeBuilder(repo: repo, baseCommit: base, reader: FileReader(root: root),
                                        sizeLimit: policy.sizeLimit)
         builder.secrets = secrets
+        builder.blobCache = blobCache
         let built = try builder.build(changes, pip: pipDrift, requirements: requirements, contents: contents)
         let complete = !built.withheld.contains { $0.1 == .changedWhileRead }
         let done = Recorded(complete: complete, observed: built.observed)

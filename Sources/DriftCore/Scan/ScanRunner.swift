@@ -28,6 +28,9 @@ public struct ScanRunner {
     /// Called on the walking thread for each directory the walk enters, before it is read
     /// (`drift watch` adds its inotify watch there, so nothing written later is missed).
     public var onDirectory: (@Sendable ([UInt8]) -> Void)?
+    /// Blob ids the journal already has, kept across records by a long-running recorder
+    /// (`drift watch`): unchanged drift is not read or written again. nil for one-shot verbs.
+    public var journalBlobs: JournalBlobCache?
 
     public init(manifestDir: ManifestDirectory, root: String?, state: StateDirectory) {
         self.manifestDir = manifestDir
@@ -169,7 +172,7 @@ public struct ScanRunner {
             if st.journalFingerprint != fp || !journal.hasSnapshotRef {
                 let recorded = try journal.record(result.changes, pip: pip, requirements: c.baseline?.requirements,
                                                   root: c.rootBytes, policy: c.policy, now: now, secrets: secrets,
-                                                  contents: result.contents)
+                                                  contents: result.contents, blobCache: journalBlobs)
                 Self.adopt(recorded.observed, into: &result.changes)
                 st.journalFingerprint = recorded.complete && recorded.observed.isEmpty ? fp : nil
             }

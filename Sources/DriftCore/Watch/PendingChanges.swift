@@ -18,6 +18,8 @@ public struct PendingChanges {
     private var items: [Key: Times] = [:]
     private var trees: Set<[UInt8]> = []
     private var pip: Times?
+    /// The earliest first event of anything pending (nil when nothing is).
+    public private(set) var oldestFirst: Double?
 
     public init() {}
 
@@ -48,10 +50,12 @@ public struct PendingChanges {
     /// Something under a site-packages directory changed: the pip comparison reruns.
     public mutating func touchPip(at now: Double) {
         pip = Times(first: pip?.first ?? now, last: now)
+        if oldestFirst == nil { oldestFirst = now }
     }
 
     private mutating func bump(_ k: Key, _ now: Double) {
         items[k] = Times(first: items[k]?.first ?? now, last: now)
+        if oldestFirst == nil { oldestFirst = now }
     }
 
     private func pendingAncestor(of path: [UInt8], includingSelf: Bool) -> [UInt8]? {
@@ -93,6 +97,7 @@ public struct PendingChanges {
             pipReady = true
             pip = nil
         }
+        oldestFirst = (items.values.map(\.first) + (pip.map { [$0.first] } ?? [])).min()
         return (scope, pipReady)
     }
 
@@ -100,5 +105,6 @@ public struct PendingChanges {
         items.removeAll()
         trees.removeAll()
         pip = nil
+        oldestFirst = nil
     }
 }

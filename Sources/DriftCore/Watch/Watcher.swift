@@ -42,8 +42,10 @@ public final class Watcher {
     private var classifier: Classifier?
     /// The workspace comparison as last recorded (first-seen times come from state.json).
     private var model: Scanner.Result?
-    /// The last full walk: its secret-class files decide what is secret content in a batch.
-    private var fullWalk = TreeWalk(entries: [], issues: [], unreadableDirectories: [])
+    /// What the walks saw of secret-class files and of drifted paths (by path): secret files
+    /// decide what is secret content, drifted files' inodes find hard links to them. The
+    /// rest of a full walk (every file of the tree) is not kept.
+    private var kept = KeptEntries()
     private var pip: ScanRunner.PipFindings?
     private var sitePackages: [[UInt8]] = []
     private var pending = PendingChanges()
@@ -60,9 +62,13 @@ public final class Watcher {
     private var lastDriftSignature: String?
     private var nextFull = 0.0
     private var nextBatchAllowed = 0.0
+    /// When the last event that made work arrived (monotonic seconds).
+    private var lastEventAt = 0.0
 
     public init(runner: ScanRunner, options: Options) {
-        self.runner = runner
+        var r = runner
+        r.journalBlobs = JournalBlobCache()
+        self.runner = r
         self.options = options
         let now = Timestamp.format(runner.clock.now())
         status = WatchStatus(pid: getpid(), startTicks: WatchStatus.startTicks(of: getpid()),
@@ -152,7 +158,16 @@ public final class Watcher {
         }
     }
 
-    private var batchAllowedAt: Double { pending.count < Self.burstPending ? 0 : nextBatchAllowed }
+    /// A lone edit is batched as soon as it settles. While a burst is pending and still
+    /// arriving, one batch waits for it to pause (`settle` without any event) or for its
+    /// oldest path to have waited `maxWait`: each batch costs a journal snapshot of all the
+    /// drift, so fewer, larger batches record the burst sooner.
+    private var batchAllowedAt: Double {
+        if pending.count < Self.burstPending { return 0 }
+        let paused = lastEventAt + settle
+        let due = (pending.oldestFirst ?? lastEventAt) + maxWait
+        return max(nextBatchAllowed, min(paused, due))
+    }
 
     /// Sleeps in `poll` until an event, a signal, the next settle deadline or the next full scan.
     private func waitForWork() {
@@ -182,7 +197,10 @@ public final class Watcher {
         let now = monotonicSeconds()
         var any = false
         for ev in events where handle(ev, now) { any = true }
-        if any { status.lastEvent = Timestamp.format(runner.clock.now()) }
+        if any {
+            status.lastEvent = Timestamp.format(runner.clock.now())
+            lastEventAt = now
+        }
     }
 
     /// Turns one event into pending work; false for events that say nothing about content.
@@ -257,8 +275,8 @@ public final class Watcher {
         context = loaded.context
         classifier = Classifier(policy: loaded.context.policy)
         sitePackages = sp
-        model = findings.result
-        fullWalk = loaded.walk
+        model = Self.withoutContents(findings.result)
+        kept = KeptEntries(loaded.walk.entries, drifted: outcome.result.changes)
         pip = findings.pip.map(Self.settled)
         unreadable = loaded.walk.unreadableDirectories
         if reason == "periodic" { overflowSinceSafetyNet = false }
@@ -276,7 +294,8 @@ public final class Watcher {
         let now = runner.clock.now()
         var scope = scope
         var unreadableNow: [[UInt8]] = []
-        var secretsWalk = fullWalk
+        var secretsWalk = TreeWalk(entries: kept.entries, issues: [], unreadableDirectories: [])
+        var scanned: [ClassifiedEntry] = []
         if !scope.isEmpty {
             let set = watches
             let part = try PartialScan(context: context, classifier: classifier)
@@ -286,19 +305,29 @@ public final class Watcher {
             _ = runner.checkBytecode(&partResult, walk: part.walk, root: context.rootBytes)
             result.replace(scope, with: partResult)
             unreadableNow = part.unreadable
-            secretsWalk.entries += part.walk.entries.filter(\.secret)
+            scanned = part.walk.entries
+            secretsWalk.entries = kept.replacing(scope, with: scanned)
         }
         let pipNow = pipDirty ? try runner.findPip(context) : pip
         let findings = ScanRunner.Findings(result: result, pip: pipNow, oldCache: nil, walk: secretsWalk,
                                            saveCache: false)
         let outcome = try lockAndRecord(findings, context, now: now)
-        model = result
+        model = Self.withoutContents(result)
+        kept.update(scope, with: scanned, drifted: outcome.result.changes)
         pip = pipNow.map(Self.settled)
         status.batches += 1
         finish(outcome, started: t0, now: now)
         if let u = unreadableNow.first {
             requestFull("unreadable", "\(PathBytes.display(u)): cannot be read: scanning everything")
         }
+    }
+
+    /// The result without the drifted files' bytes: once recorded, the journal has them (the
+    /// blob cache finds them by hash), and holding every drifted file in memory costs RSS.
+    private static func withoutContents(_ r: Scanner.Result) -> Scanner.Result {
+        var r = r
+        r.contents = [:]
+        return r
     }
 
     /// Pip findings whose cache is already on disk (the next record must not rewrite it).
@@ -348,6 +377,10 @@ public final class Watcher {
             }
         }
         status.lastBatch = Timestamp.format(now)
+        // A scan frees most of what it allocated (the walk, the parsed JSON, read buffers),
+        // but glibc keeps freed heap pages: measured on the 50,000-file tree, the idle
+        // watcher held 55 MB RSS before this call and 40 MB after it.
+        Heap.trim()
         refreshDegraded()
         publishStatus()
         if let m = options.metrics {

@@ -1,3 +1,4 @@
+import CSys
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,4 +42,11 @@ public enum SystemInfo {
         guard gethostname(&buf, buf.count) == 0 else { return "unknown-host" }
         return PathBytes.display(text: cBufferString(buf))
     }
+}
+
+/// The C library's heap.
+public enum Heap {
+    /// Returns freed heap pages to the kernel (`malloc_trim(0)`): a long-running process
+    /// (`drift watch`) keeps its RSS at what it holds, not at its peak.
+    public static func trim() { _ = drift_malloc_trim() }
 }
