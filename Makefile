@@ -1,4 +1,4 @@
-.PHONY: demo test bench bench-medium bench-ledger-refs bench-watch bench-fleet dist
+.PHONY: demo test bench bench-medium bench-unchanged bench-ledger-refs bench-watch bench-fleet dist
 demo:
 	./scripts/demo.sh
 test:
@@ -7,6 +7,8 @@ bench:
 	./scripts/setup.sh && python3 bench/run.py
 bench-medium:
 	./scripts/setup.sh && python3 bench/run.py --sizes medium
+bench-unchanged:
+	./scripts/setup.sh && python3 bench/unchanged.py --sizes medium,large --cold
 dist:
 	./scripts/setup.sh && ./scripts/dist.sh
 bench-ledger-refs:

@@ -73,6 +73,8 @@ def prepare_tree(name, base):
         shutil.rmtree(base, ignore_errors=True)
         os.makedirs(base)
         sh(f"python3 '{HERE}/gen_tree.py' '{ws}' {nfiles} {nbytes}")
+        # Without this mark an interrupted set-up below deleted and regenerated the tree.
+        open(os.path.join(base, ".ready"), "w").close()
     for g, what in (("ws.git", "-A -f"), ("src.git", "src assets")):
         gd = os.path.join(base, g)
         git = f"git --git-dir='{gd}' --work-tree='{ws}'"

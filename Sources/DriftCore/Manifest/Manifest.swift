@@ -5,6 +5,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A non-negative decimal number of at most 18 digits, read without making a String.
 private func decimal(_ digits: ArraySlice<UInt8>) -> Int64? {
@@ -30,8 +33,8 @@ public struct Manifest: Sendable {
     public var policySHA256: Digest
     /// Other files in the manifest directory that drift trusts, pinned by SHA-256.
     public var pins: [(name: String, sha256: Digest)]
-    /// Sorted by path bytes.
-    public var entries: [ManifestEntry]
+    /// Sorted by path bytes, stored flat (`ManifestTable`).
+    public var entries: ManifestTable
 
     public init(commit: String,
                 root: [UInt8],
@@ -42,7 +45,7 @@ public struct Manifest: Sendable {
         self.root = root
         self.policySHA256 = policySHA256
         self.pins = pins.sorted { $0.name < $1.name }
-        self.entries = entries.sorted { PathBytes.less($0.path, $1.path) }
+        self.entries = ManifestTable(entries.sorted { PathBytes.less($0.path, $1.path) })
     }
 
     /// The serialised bytes (deterministic: same inputs, same bytes).
@@ -98,8 +101,25 @@ public struct Manifest: Sendable {
         return nil
     }
 
-    /// Parses and verifies a manifest file; errors name `file` and the line.
-    public static func parse(_ bytes: [UInt8], file: String) throws -> Manifest {
+    /// The SHA-256 a `pin NAME …` header line gives, read without verifying anything (the
+    /// caller checks it against the verified manifest's pins).
+    public static func peekPin(_ bytes: [UInt8], _ name: String) -> String? {
+        let prefix = Array("pin \(name) ".utf8)
+        var start = 0
+        for _ in 0..<64 {
+            guard let nl = bytes[start...].firstIndex(of: 0x0A) else { return nil }
+            let line = bytes[start..<nl]
+            if line.starts(with: Array("entries ".utf8)) { return nil }
+            if line.starts(with: prefix) { return String(decoding: line.dropFirst(prefix.count), as: UTF8.self) }
+            start = nl + 1
+        }
+        return nil
+    }
+
+    /// Parses and verifies a manifest file; errors name `file` and the line. With `index`
+    /// (the verified `manifest.idx` the header pins), the entry lines are only counted and
+    /// the entries are the index's.
+    public static func parse(_ bytes: [UInt8], file: String, index: ManifestTable? = nil) throws -> Manifest {
         func bad(_ lineNo: Int, _ what: String) -> DriftError {
             DriftError("\(file):\(lineNo): manifest is corrupt: \(what)")
         }
@@ -124,13 +144,17 @@ public struct Manifest: Sendable {
         var expected = -1
         var lineNo = 0
         var sawMagic = false
+        var indexed = 0
         // Hand-rolled field splitting: this runs on every scan over every entry.
         var pos = 0
         let end = lastNL + 1
         var fields: [Range<Int>] = []
         fields.reserveCapacity(6)
         while pos < end {
-            guard let nl = bytes[pos..<end].firstIndex(of: 0x0A) else { break }
+            let found: Int? = bytes.withUnsafeBytes { b in
+                memchr(b.baseAddress! + pos, 0x0A, end - pos).map { b.baseAddress!.distance(to: UnsafeRawPointer($0)) }
+            }
+            guard let nl = found else { break }
             lineNo += 1
             let line = pos..<nl
             pos = nl + 1
@@ -139,6 +163,12 @@ public struct Manifest: Sendable {
                     throw DriftError("\(file): not a drift manifest (expected '\(magic)' on line 1)")
                 }
                 sawMagic = true
+                continue
+            }
+            // Entry lines are only counted when the index holds the entries.
+            if index != nil && line.count > 2 && bytes[line.lowerBound + 1] == 0x20
+                && (bytes[line.lowerBound] == UInt8(ascii: "F") || bytes[line.lowerBound] == UInt8(ascii: "L")) {
+                indexed += 1
                 continue
             }
             fields.removeAll(keepingCapacity: true)
@@ -204,12 +234,20 @@ public struct Manifest: Sendable {
         }
         guard let r = root else { throw DriftError("\(file): manifest has no root") }
         guard let policy else { throw DriftError("\(file): manifest has no policy-sha256") }
-        guard expected == entries.count else {
-            throw DriftError("\(file): manifest lists \(entries.count) entries but says \(expected)")
+        let listed = index == nil ? entries.count : indexed
+        guard expected == listed else {
+            throw DriftError("\(file): manifest lists \(listed) entries but says \(expected)")
         }
         var m = Manifest(commit: commit, root: r, policySHA256: policy, entries: [])
         m.pins = pins.map { (name: $0.0, sha256: $0.1) }
-        m.entries = entries
+        if let index {
+            guard index.count == expected else {
+                throw DriftError("\(file): manifest lists \(expected) entries but its index holds \(index.count)")
+            }
+            m.entries = index
+        } else {
+            m.entries = ManifestTable(entries)
+        }
         return m
     }
 }

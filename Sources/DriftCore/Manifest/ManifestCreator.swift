@@ -95,6 +95,10 @@ public struct ManifestCreator {
             pins.append((ManifestDirectory.pipFile, try SHA256Hasher.digest(pb)))
         }
         try AtomicFile.write(policy.source, to: mdir.file(ManifestDirectory.policyFile))
+        // The binary index of the entries: a scan reads it instead of parsing the entry lines.
+        let index = ManifestTable(entries.sorted { PathBytes.less($0.path, $1.path) }).bytes
+        try AtomicFile.write(index, to: mdir.file(ManifestDirectory.indexFile))
+        pins.append((ManifestDirectory.indexFile, try SHA256Hasher.digest(index).hex))
         let absRoot = canonicalPath(root) ?? root
         let manifest = Manifest(commit: commitID.hex, root: Array(absRoot.utf8),
                                 policySHA256: try SHA256Hasher.digest(policy.source), pins: pins, entries: entries)

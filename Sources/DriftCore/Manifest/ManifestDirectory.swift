@@ -17,6 +17,8 @@ public struct ManifestDirectory: Sendable {
     public static let baseRepo = "base.git"
     public static let pipFile = "pip.json"
     public static let signatureFile = "manifest.sig"
+    /// The binary entry index (`ManifestTable`), pinned in `manifest.txt`.
+    public static let indexFile = "manifest.idx"
 
     public let path: String
     /// When set, nothing in MDIR is trusted before the signature and every pin verify.
@@ -82,7 +84,30 @@ public struct ManifestDirectory: Sendable {
         public var policyFile: String
         public var policyBytes: [UInt8]
 
-        public func parseManifest() throws -> Manifest { try Manifest.parse(manifestBytes, file: manifestFile) }
+        /// The manifest entries' index, when `manifest.txt` pins one (MDIRs made before it have none).
+        public var indexFile: String?
+
+        /// Parses and verifies the manifest. When its header pins `manifest.idx`, the entries come
+        /// from that index (verified against the pin, every offset checked) and the entry lines are
+        /// not parsed.
+        public func parseManifest() throws -> Manifest {
+            guard let indexFile, let pin = Manifest.peekPin(manifestBytes, ManifestDirectory.indexFile) else {
+                return try Manifest.parse(manifestBytes, file: manifestFile)
+            }
+            let b = try readWholeFile(indexFile, limit: 8 << 30)
+            guard try SHA256Hasher.digest(b).hex == pin else {
+                throw DriftError("\(indexFile): manifest index does not match the SHA-256 pinned in \(manifestFile)")
+            }
+            guard let table = ManifestTable(serialized: b) else {
+                throw DriftError("\(indexFile): manifest index is damaged")
+            }
+            let m = try Manifest.parse(manifestBytes, file: manifestFile, index: table)
+            // The pin was read before the checksum was verified: it must be the verified one.
+            guard m.pins.contains(where: { $0.name == ManifestDirectory.indexFile && $0.sha256 == pin }) else {
+                throw DriftError("\(manifestFile): manifest is corrupt: the index pin is not in its header")
+            }
+            return m
+        }
         public func parsePolicy() throws -> Policy { try Policy.parse(policyBytes, file: policyFile) }
 
         /// Checks the policy against the pin in the manifest's header before anything parses
@@ -120,8 +145,10 @@ public struct ManifestDirectory: Sendable {
         } else {
             mbytes = try readWholeFile(mfile)
         }
-        return Raw(manifestFile: mfile, manifestBytes: mbytes,
-                   policyFile: pfile, policyBytes: try readWholeFile(pfile, limit: 4 << 20))
+        var raw = Raw(manifestFile: mfile, manifestBytes: mbytes,
+                      policyFile: pfile, policyBytes: try readWholeFile(pfile, limit: 4 << 20))
+        raw.indexFile = file(Self.indexFile)
+        return raw
     }
 
     /// Whether `path` does not exist at all (any other read failure is reported as itself).

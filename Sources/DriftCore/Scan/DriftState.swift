@@ -11,7 +11,7 @@ import Foundation
 public struct DriftState: Codable, Sendable {
     public static let schema = "drift.state/1"
 
-    public struct Item: Codable, Sendable {
+    public struct Item: Codable, Sendable, Equatable {
         /// Path, percent-escaped as in the manifest.
         public var path: String
         public var firstSeen: String
@@ -99,8 +99,11 @@ public struct StateDirectory: Sendable {
         return s
     }
 
-    public func saveState(_ s: DriftState) throws {
-        try AtomicFile.write(try JSONCoding.encode(s), to: file("state.json"), mode: 0o600)
+    /// `durable: false` skips making the rename itself durable (the directory's fsync): for a
+    /// scan that changed only its counters, where a crash leaving the previous, complete
+    /// `state.json` in place loses nothing but those counters.
+    public func saveState(_ s: DriftState, durable: Bool = true) throws {
+        try AtomicFile.write(try JSONCoding.encode(s), to: file("state.json"), mode: 0o600, syncDirectory: durable)
     }
 
     /// The stat cache, or nil when absent or damaged (it is only an optimisation).

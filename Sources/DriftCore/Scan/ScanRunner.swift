@@ -146,6 +146,7 @@ public struct ScanRunner {
     /// records new drift in the journal, saves the caches and `state.json`, builds the report.
     public func record(_ findings: Findings, _ c: Context, now: Date) throws -> Outcome {
         var st = try state.loadState(commit: c.manifest.commit)
+        let before = (st.items, st.journalFingerprint)
         if let n = findings.scanNumber { st.scans = n < Int(Int32.max) ? n + 1 : 0 }
         var result = findings.result
         st.merge(&result.changes)
@@ -190,7 +191,9 @@ public struct ScanRunner {
             try state.saveCache(result.newCache)
         }
         if let pyc = findings.pycCache { try state.saveCache(pyc.new, name: "pyccache") }
-        try state.saveState(st)
+        // Same drift as last time: only the scan's counters and times change, and losing them
+        // in a crash loses nothing, so the rename is not made durable (a directory fsync).
+        try state.saveState(st, durable: before != (st.items, st.journalFingerprint))
         return Outcome(report: report, result: result, manifest: c.manifest, policy: c.policy, rootBytes: c.rootBytes,
                        pip: pip, requirements: c.baseline?.requirements, secrets: secrets)
     }

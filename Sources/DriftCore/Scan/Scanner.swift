@@ -80,12 +80,12 @@ public struct Scanner {
                 var lo = 0, hi = entries.count
                 while lo < hi {
                     let mid = (lo + hi) / 2
-                    if bytesLess(entries[mid].path, path) { lo = mid + 1 } else { hi = mid }
+                    if entries.comparePath(mid, path) < 0 { lo = mid + 1 } else { hi = mid }
                 }
-                return lo < entries.count && entries[lo].path == path ? lo : nil
+                return lo < entries.count && entries.comparePath(lo, path) == 0 ? lo : nil
             }
-            while mi < entries.count && bytesLess(entries[mi].path, path) { mi += 1 }
-            return mi < entries.count && entries[mi].path == path ? mi : nil
+            while mi < entries.count && entries.comparePath(mi, path) < 0 { mi += 1 }
+            return mi < entries.count && entries.comparePath(mi, path) == 0 ? mi : nil
         }
 
         for (wi, e) in walk.entries.enumerated() {
@@ -127,7 +127,7 @@ public struct Scanner {
             case .regular:
                 filesChecked += 1
                 let hit = cursor.digest(oldCache, e.path, st)
-                if let mi, entries[mi].kind == .regular, entries[mi].size != st.size {
+                if let mi, entries.kind(mi) == .regular, entries.size(mi) != st.size {
                     // Size differs: drift for sure, but the journal and diff need the new hash.
                     toHash.append((wi, mi))
                 } else if let hit, reverify?.contains(e.path) == true {
@@ -146,7 +146,7 @@ public struct Scanner {
         let jobs = toHash.map { (wi, mi) -> ReadJob in
             let e = walk.entries[wi]
             let keep = DriftTreeBuilder.carriesContent(fileClass: e.fileClass, secret: e.secret) ? policy.sizeLimit : -1
-            let same = mi.flatMap { entries[$0].kind == .regular ? entries[$0].digest : nil }
+            let same = mi.flatMap { entries.kind($0) == .regular ? entries.digest($0) : nil }
             return ReadJob(path: e.path, keepUpTo: keep, unlessDigest: same)
         }
         let outcomes = ParallelHasher.read(jobs, readers: [reader], workers: workers, progress: progress)
@@ -172,7 +172,8 @@ public struct Scanner {
         }
 
         // Manifest entries not found are deleted, unless their directory could not be read.
-        for (i, m) in entries.enumerated() where !seen[i] {
+        for i in 0..<entries.count where !seen[i] {
+            let m = entries[i]
             if walk.unreadableDirectories.contains(where: { PathBytes.isWithin(m.path, $0) }) { continue }
             changes.append(FileChange(path: m.path, change: .deleted,
                                       fileClass: classifier.classify(m.path), secret: classifier.isSecret(m.path),
@@ -194,13 +195,14 @@ public struct Scanner {
             add(e, .added, nil, new, unstable)
             return
         }
-        let m = manifest.entries[mi]
-        if m.kind != .regular {
-            add(e, .type, state(m), new, unstable)
-        } else if m.digest != d || m.size != st.size {
-            add(e, .modified, state(m), new, unstable)
-        } else if m.executable != st.isExecutable {
-            add(e, .mode, state(m), new, unstable)
+        // Accessors, not the entry: this runs for every unchanged file.
+        let t = manifest.entries
+        if t.kind(mi) != .regular {
+            add(e, .type, state(t[mi]), new, unstable)
+        } else if t.digest(mi) != d || t.size(mi) != st.size {
+            add(e, .modified, state(t[mi]), new, unstable)
+        } else if t.executable(mi) != st.isExecutable {
+            add(e, .mode, state(t[mi]), new, unstable)
         }
     }
 }

@@ -118,12 +118,7 @@ public struct SecretIndex: Sendable {
         return out
     }
 
-    private static func manifestEntry(_ entries: [ManifestEntry], _ path: [UInt8]) -> ManifestEntry? {
-        var lo = 0, hi = entries.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if bytesLess(entries[mid].path, path) { lo = mid + 1 } else { hi = mid }
-        }
-        return lo < entries.count && entries[lo].path == path ? entries[lo] : nil
+    private static func manifestEntry(_ entries: ManifestTable, _ path: [UInt8]) -> ManifestEntry? {
+        entries.index(of: path).map { entries[$0] }
     }
 }

@@ -70,6 +70,16 @@ public struct StatCache: Sendable {
         }
     }
 
+    /// The 32 digest bytes at `at` (in bounds), read as the big-endian words `Digest` keeps.
+    private static func digest(_ bytes: [UInt8], at: Int) -> Digest {
+        bytes.withUnsafeBytes { b in
+            func word(_ k: Int) -> UInt64 {
+                UInt64(bigEndian: b.loadUnaligned(fromByteOffset: at + 8 * k, as: UInt64.self))
+            }
+            return Digest(words: word(0), word(1), word(2), word(3))
+        }
+    }
+
     public func serialized() throws -> [UInt8] {
         var out = Self.magic
         out.reserveCapacity(entries.count * 100 + 64)
@@ -100,8 +110,7 @@ public struct StatCache: Sendable {
         var i = magic.count
         func u64() -> UInt64? {
             guard i + 8 <= body.count else { return nil }
-            var v: UInt64 = 0
-            for k in 0..<8 { v |= UInt64(bytes[i + k]) << (8 * UInt64(k)) }
+            let v = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: i, as: UInt64.self)) }
             i += 8
             return v
         }
@@ -114,7 +123,7 @@ public struct StatCache: Sendable {
             i += Int(len)
             guard let size = u64(), let mt = u64(), let ct = u64(), let ino = u64(), let dev = u64(),
                   i + 32 <= body.count else { return nil }
-            let d = Digest(bytes: Array(bytes[i..<(i + 32)]))
+            let d = Self.digest(bytes, at: i)
             i += 32
             if let last = cache.entries.last, !bytesLess(last.path, path) { return nil }
             cache.entries.append(Record(path: path, entry: Entry(size: Int64(bitPattern: size),

@@ -57,7 +57,7 @@ struct PartialScan {
         walk.entries.sort { bytesLess($0.path, $1.path) }
 
         var sub = context.manifest
-        sub.entries = manifestEntries(in: scope)
+        sub.entries = ManifestTable(manifestEntries(in: scope))
         let scanner = Scanner(manifest: sub, policy: context.policy, root: root, cache: cache)
         let result = try scanner.compare(walk, now: now)
         return Outcome(result: result, walk: walk, unreadable: walk.unreadableDirectories)
@@ -114,13 +114,12 @@ struct PartialScan {
         let m = context.manifest.entries
         var picked: [Int] = []
         for p in scope.paths {
-            let i = lowerBound(m, p)
-            if i < m.count && m[i].path == p { picked.append(i) }
+            if let i = m.index(of: p) { picked.append(i) }
         }
         for t in scope.trees {
-            let i = lowerBound(m, t)
-            if i < m.count && m[i].path == t { picked.append(i) }
-            picked += Array(treeRange(m, t, path: \.path))
+            if let i = m.index(of: t) { picked.append(i) }
+            let lo = m.lowerBound(t + [UInt8(ascii: "/")]), hi = m.lowerBound(t + [UInt8(ascii: "0")])
+            picked += Array(lo..<max(lo, hi))
         }
         picked.sort()
         return picked.map { m[$0] }

@@ -11,7 +11,10 @@ import Synchronization
 /// Writes files so a reader (or a crash) sees the old version or the new one, never a
 /// torn one: temp file in the same directory, fsync, rename, fsync the directory.
 public enum AtomicFile {
-    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
+    /// `syncDirectory: false` leaves out the directory's fsync after the rename: a crash may
+    /// then keep the previous version, still never a torn one.
+    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644,
+                             syncDirectory sync: Bool = true) throws {
         let tmp = path + ".tmp.\(getpid())"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
         if fd < 0 { throw DriftError("\(tmp): cannot create: \(errnoText(errno))") }
@@ -28,7 +31,7 @@ public enum AtomicFile {
         FaultInjection.point()
         if rename(tmp, path) != 0 { throw DriftError("\(path): rename failed: \(errnoText(errno))") }
         ok = true
-        syncDirectory(of: path)
+        if sync { syncDirectory(of: path) }
     }
 
     /// Makes the rename durable.

@@ -99,6 +99,8 @@ public struct ParallelDirectoryWalker: Sendable {
         }
 
         var items: [V.Item] = []
+        items.reserveCapacity(plan.reduce(0) { n, p in if case .items(let kept) = p { n + kept.count } else { n } }
+            + results.reduce(0) { $0 + $1.items.count })
         var k = 0
         for part in plan {
             switch part {
@@ -107,6 +109,8 @@ public struct ParallelDirectoryWalker: Sendable {
             case .subtree:
                 items += results[k].items
                 issues += results[k].issues
+                // Freed as it is copied: the joined walk is not held twice at its peak.
+                results[k].items = []
                 k += 1
             }
         }
