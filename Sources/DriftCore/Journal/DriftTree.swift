@@ -95,7 +95,7 @@ public struct DriftTreeBuilder {
                 // Unchanged drift already in the journal: the blob the same content gave before.
                 if bytes == nil, c.path != requirementsPath, let d = new.digest,
                    let id = blobCache?.blob(for: d, in: blobs.odb) {
-                    let mode = new.executable ? "100755" : "100644"
+                    let mode = GitFileMode(symlink: false, executable: new.executable)
                     updates.append(TreeUpdate(path: c.path, action: .upsert(id, mode: mode)))
                     included.append(c)
                     continue

@@ -2,7 +2,7 @@ import CCrypto
 
 /// An OpenSSL `EVP_PKEY` loaded from PEM (Ed25519 for drift's manifest signatures).
 final class PKey {
-    public let pointer: OpaquePointer
+    let pointer: OpaquePointer
 
     /// Loads a private key (`openssl genpkey -algorithm ed25519`) or a public key.
     init(pem: [UInt8], isPrivate: Bool, file: String) throws {
