@@ -3,8 +3,12 @@ demo:
 	./scripts/demo.sh
 test:
 	./scripts/test.sh
+# One run prints every issue-17 ratio: bake / pack-objects, unchanged scan / git status and
+# find (warm, cold), then the fleet gate at 100 / 1,000 / 10,000 entries and its 10k/1k ratio.
 bench:
-	./scripts/setup.sh && python3 bench/run.py
+	./scripts/setup.sh && python3 bench/run.py && \
+	  python3 bench/gen_fleet.py --hosts 100,1000,10000 --work /tmp/drift-bench-fleet --runs 3 \
+	  --gate .build/release/drift
 bench-medium:
 	./scripts/setup.sh && python3 bench/run.py --sizes medium
 bench-unchanged:
