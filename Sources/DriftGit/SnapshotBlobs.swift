@@ -69,12 +69,12 @@ extension GitODB {
     /// blob is the usual case here; libgit2 would rescan `objects/pack` for each one).
     public func containsWithoutRefresh(_ id: ObjectID) -> Bool {
         var o = id.oid
-        return git_odb_exists_ext(pointer, &o, UInt32(GIT_ODB_LOOKUP_NO_REFRESH.rawValue)) == 1
+        return git_odb_exists_ext(handle.pointer, &o, UInt32(GIT_ODB_LOOKUP_NO_REFRESH.rawValue)) == 1
     }
 
     /// Re-reads the pack directory (a pack written beside libgit2 becomes visible).
     public func refresh() throws {
-        try check(git_odb_refresh(pointer), "git_odb_refresh", owner.path)
+        try check(git_odb_refresh(handle.pointer), "git_odb_refresh", owner.path)
     }
 }
 

@@ -83,7 +83,7 @@ struct RoundTripGen {
 
 /// Manifests compared field by field (pins are tuples, so `Manifest` is not `Equatable`).
 func sameManifest(_ a: Manifest, _ b: Manifest) -> Bool {
-    a.commit == b.commit && a.root == b.root && a.policySHA256 == b.policySHA256 && a.entries == b.entries
+    a.commit == b.commit && a.root == b.root && a.policySHA256 == b.policySHA256 && Array(a.entries) == Array(b.entries)
         && a.pins.map(\.name) == b.pins.map(\.name) && a.pins.map(\.sha256) == b.pins.map(\.sha256)
 }
 

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DriftCore
+@testable import DriftGit
+@testable import DriftSystem
 
 /// `manifest.idx`: the binary index a scan reads instead of parsing the entry lines.
 @Suite struct ManifestIndexTests {

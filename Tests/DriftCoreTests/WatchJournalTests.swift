@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import DriftCore
+@testable import DriftGit
+@testable import DriftSystem
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -103,14 +103,14 @@ public struct Manifest: Sendable {
 
     /// The SHA-256 a `pin NAME …` header line gives, read without verifying anything (the
     /// caller checks it against the verified manifest's pins).
-    public static func peekPin(_ bytes: [UInt8], _ name: String) -> String? {
+    public static func peekPin(_ bytes: [UInt8], _ name: String) -> Digest? {
         let prefix = Array("pin \(name) ".utf8)
         var start = 0
         for _ in 0..<64 {
             guard let nl = bytes[start...].firstIndex(of: 0x0A) else { return nil }
             let line = bytes[start..<nl]
             if line.starts(with: Array("entries ".utf8)) { return nil }
-            if line.starts(with: prefix) { return String(decoding: line.dropFirst(prefix.count), as: UTF8.self) }
+            if line.starts(with: prefix) { return Digest(hexBytes: line.dropFirst(prefix.count)) }
             start = nl + 1
         }
         return nil

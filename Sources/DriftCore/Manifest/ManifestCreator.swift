@@ -98,7 +98,7 @@ public struct ManifestCreator {
         // The binary index of the entries: a scan reads it instead of parsing the entry lines.
         let index = ManifestTable(entries.sorted { PathBytes.less($0.path, $1.path) }).bytes
         try AtomicFile.write(index, to: mdir.file(ManifestDirectory.indexFile))
-        pins.append((ManifestDirectory.indexFile, try SHA256Hasher.digest(index).hex))
+        pins.append((ManifestDirectory.indexFile, try SHA256Hasher.digest(index)))
         let absRoot = canonicalPath(root) ?? root
         let manifest = Manifest(commit: commitID.hex, root: Array(absRoot.utf8),
                                 policySHA256: try SHA256Hasher.digest(policy.source), pins: pins, entries: entries)

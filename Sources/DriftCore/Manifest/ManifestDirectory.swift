@@ -95,7 +95,7 @@ public struct ManifestDirectory: Sendable {
                 return try Manifest.parse(manifestBytes, file: manifestFile)
             }
             let b = try readWholeFile(indexFile, limit: 8 << 30)
-            guard try SHA256Hasher.digest(b).hex == pin else {
+            guard try SHA256Hasher.digest(b) == pin else {
                 throw DriftError("\(indexFile): manifest index does not match the SHA-256 pinned in \(manifestFile)")
             }
             guard let table = ManifestTable(serialized: b) else {

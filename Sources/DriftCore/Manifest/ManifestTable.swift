@@ -1,3 +1,5 @@
+import DriftGit
+import DriftSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,7 +49,8 @@ public struct ManifestTable: RandomAccessCollection, Sendable {
             }
             Self.put(&out, UInt64(bitPattern: e.size))
             Self.put(&out, UInt64(e.kind == .symlink ? 1 : 0) | UInt64(e.executable ? 1 : 0) << 8)
-            for w in [e.digest.w0, e.digest.w1, e.digest.w2, e.digest.w3] { Self.put(&out, w) }
+            let w = e.digest.words
+            for word in [w.0, w.1, w.2, w.3] { Self.put(&out, word) }
         }
         for e in entries {
             out += e.path
@@ -161,15 +164,5 @@ public struct ManifestTable: RandomAccessCollection, Sendable {
     private static func get(_ b: [UInt8], _ at: Int) -> UInt64 {
         precondition(at >= 0 && at + 8 <= b.count)
         return b.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
-    }
-}
-
-extension Digest {
-    /// From the four big-endian words `ManifestTable` stores.
-    init(words a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64) {
-        w0 = a
-        w1 = b
-        w2 = c
-        w3 = d
     }
 }

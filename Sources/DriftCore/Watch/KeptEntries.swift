@@ -1,3 +1,5 @@
+import DriftSystem
+
 /// The walk entries `drift watch` keeps between scans: secret-class files (they decide what is
 /// secret content) and drifted paths (their inodes find hard links to secrets). Everything
 /// else a full walk saw is dropped: on a 50,000-file tree that walk is megabytes.

@@ -46,6 +46,17 @@ public struct Digest: Hashable, Sendable, Comparable {
         return out
     }
 
+    /// From the four big-endian 64-bit words of the digest (binary indexes store it so).
+    public init(words a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64) {
+        w0 = a
+        w1 = b
+        w2 = c
+        w3 = d
+    }
+
+    /// The four big-endian 64-bit words.
+    public var words: (UInt64, UInt64, UInt64, UInt64) { (w0, w1, w2, w3) }
+
     /// Lowercase hex.
     public var hex: String { hexEncode(bytes) }
 
