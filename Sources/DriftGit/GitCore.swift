@@ -36,7 +36,7 @@ public struct GitError: Error, Sendable, CustomStringConvertible, Equatable {
     /// The libgit2 return code (`GIT_ENOTFOUND` = -3, `GIT_EAUTH` = -16, …).
     public let code: Int32
     /// `git_error_t` of the last error (`GIT_ERROR_NET` = 12, `GIT_ERROR_SSH` = 23, …), 0 if none.
-    public let klass: Int32
+    let klass: Int32
     /// libgit2's message, or `error <code>` when it left none.
     public let message: String
     /// The C function that failed.
@@ -51,10 +51,10 @@ public struct GitError: Error, Sendable, CustomStringConvertible, Equatable {
     }
 
     /// The object, reference or path was not there.
-    public var isNotFound: Bool { code == GIT_ENOTFOUND.rawValue }
+    var isNotFound: Bool { code == GIT_ENOTFOUND.rawValue }
 
     /// The same error with its context and message passed through `scrub` (URL credentials).
-    public func scrubbed(_ scrub: (String) -> String) -> GitError {
+    func scrubbed(_ scrub: (String) -> String) -> GitError {
         GitError(code: code, klass: klass, message: scrub(message), function: function, context: scrub(context))
     }
 }

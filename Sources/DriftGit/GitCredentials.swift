@@ -14,11 +14,11 @@ public struct GitCredentials: Sendable {
     /// An https token (sent as the basic-auth password, user `x-access-token` by default).
     public var token: String?
     /// Private key file for ssh (its passphrase, if any, is `password`).
-    public var sshKey: String?
+    var sshKey: String?
     /// known_hosts file for ssh host keys (default `~/.ssh/known_hosts`).
-    public var knownHosts: String?
+    var knownHosts: String?
     /// PEM file of the CAs an https server's certificate must chain to (default: the system's).
-    public var caFile: String?
+    var caFile: String?
 
     public init(username: String? = nil, password: String? = nil, token: String? = nil, sshKey: String? = nil,
                 knownHosts: String? = nil, caFile: String? = nil) {
@@ -75,7 +75,7 @@ public struct GitCredentials: Sendable {
     var secrets: [String] { [password, token].compactMap { $0 }.filter { !$0.isEmpty } }
 
     /// `text` with every secret replaced by `***`.
-    public func scrub(_ text: String) -> String {
+    func scrub(_ text: String) -> String {
         var out = text
         for s in secrets {
             out = out.replacing(s, with: "***")

@@ -52,7 +52,7 @@ public enum GitFileMode: UInt32, Sendable, CaseIterable {
     }
 
     /// Whether the entry is a directory.
-    public var isTree: Bool { self == .tree }
+    var isTree: Bool { self == .tree }
 
     var c: git_filemode_t { git_filemode_t(rawValue: rawValue) }
 }

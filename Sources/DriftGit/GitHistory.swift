@@ -55,7 +55,7 @@ extension GitRepository {
     }
 
     /// The directory holding this repository's objects (`.git/objects` or `objects`).
-    public var objectsDirectory: String {
+    var objectsDirectory: String {
         guard let p = git_repository_path(pointer) else { return path + "/objects" }
         return String(cString: p) + "objects"
     }

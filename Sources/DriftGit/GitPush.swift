@@ -212,7 +212,7 @@ extension GitRepository {
     }
 
     /// Every reference name under `prefix`.
-    public func references(under prefix: String) throws -> [String] {
+    func references(under prefix: String) throws -> [String] {
         try referenceTargets(under: prefix).map(\.name)
     }
 

@@ -61,7 +61,7 @@ public struct KnownHosts: Sendable {
     }
 
     /// The name ssh looks a host up by: `host`, or `[host]:port` off port 22.
-    public static func lookupName(host: String, port: Int) -> String {
+    static func lookupName(host: String, port: Int) -> String {
         port == 22 ? host : "[\(host)]:\(port)"
     }
 
@@ -122,7 +122,7 @@ public struct KnownHosts: Sendable {
     }
 
     /// The key type named inside an SSH public key blob (`ssh-ed25519`, `ssh-rsa`, …).
-    public static func keyType(_ blob: [UInt8]) -> String {
+    static func keyType(_ blob: [UInt8]) -> String {
         guard blob.count >= 4 else { return "unknown" }
         let n = Int(blob[0]) << 24 | Int(blob[1]) << 16 | Int(blob[2]) << 8 | Int(blob[3])
         guard n > 0, n <= 64, blob.count >= 4 + n, let s = String(validating: blob[4..<(4 + n)], as: UTF8.self),

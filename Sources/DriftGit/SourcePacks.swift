@@ -86,7 +86,7 @@ final class SourcePack {
         return nil
     }
 
-    public func oid(at position: Int) -> [UInt8] {
+    func oid(at position: Int) -> [UInt8] {
         Array(UnsafeRawBufferPointer(start: idx.base + oidsAt + position * 20, count: 20))
     }
 

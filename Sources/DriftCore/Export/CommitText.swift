@@ -16,7 +16,7 @@ import Foundation
 public enum CommitText {
     /// Throws when `--message` holds a control byte other than tab and newline, or a line
     /// that `git am`/`git mailsplit` would read as the start of a patch or of another mail.
-    public static func checkMessage(_ message: String) throws {
+    static func checkMessage(_ message: String) throws {
         if let bad = message.unicodeScalars.first(where: { isControl($0) && $0 != "\n" && $0 != "\t" }) {
             throw DriftError("--message holds control character U+\(hex(bad.value)); use plain lines")
         }
@@ -29,7 +29,7 @@ public enum CommitText {
     }
 
     /// Throws when a `--author` name or email holds a control character (CR, LF, ESC, …).
-    public static func checkAuthor(_ author: String) throws {
+    static func checkAuthor(_ author: String) throws {
         guard author.unicodeScalars.contains(where: isControl) else { return }
         throw DriftError("--author \(PathBytes.display(text: author)): a name or email may not hold control characters")
     }

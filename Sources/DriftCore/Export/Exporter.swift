@@ -35,12 +35,12 @@ public struct Exporter {
         public var host: String
     }
 
-    public static let patchFile = "drift.patch"
-    public static let bundleFile = "drift.bundle"
-    public static let reportFile = "report.json"
+    static let patchFile = "drift.patch"
+    static let bundleFile = "drift.bundle"
+    static let reportFile = "report.json"
 
     /// Where the journal keeps an export's commit.
-    public static func exportRef(_ id: String) -> String { "refs/drift-exports/\(id)" }
+    static func exportRef(_ id: String) -> String { "refs/drift-exports/\(id)" }
 
     /// Scans (or reads the journal's latest snapshot), then writes `drift.patch`,
     /// `drift.bundle` and `report.json` into `output` and records the export in the journal.

@@ -16,13 +16,13 @@ import Foundation
 /// `drift gate --ledger-refs` judges it exactly as `--ledger` judges an export directory.
 public enum LedgerCommit {
     /// The format marker (a trailer of the message).
-    public static let marker = "Drift-Ledger: 1"
+    static let marker = "Drift-Ledger: 1"
 
     /// Where the journal keeps the ledger commit of export `id`.
-    public static func journalRef(_ id: String) -> String { "refs/drift-ledger/\(id)" }
+    static func journalRef(_ id: String) -> String { "refs/drift-ledger/\(id)" }
 
     /// The export's files, in the order they appear in the tree.
-    public static var fileNames: [String] { [Exporter.bundleFile, Exporter.patchFile, Exporter.reportFile] }
+    static var fileNames: [String] { [Exporter.bundleFile, Exporter.patchFile, Exporter.reportFile] }
 
     /// Writes the ledger commit of an export into `repo` and points `journalRef(id)` at it.
     @discardableResult
@@ -43,7 +43,7 @@ public enum LedgerCommit {
     }
 
     /// Whether a commit message is a ledger commit's: `Drift-Ledger: 1` in its trailer block.
-    public static func isLedger(message: String) -> Bool {
+    static func isLedger(message: String) -> Bool {
         DriftTrailers(message).trailers.values("Drift-Ledger").contains("1")
     }
 }

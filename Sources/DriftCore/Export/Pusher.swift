@@ -28,7 +28,7 @@ public struct Pusher {
     }
 
     /// The remote ref an export goes to; the host part keeps only `[A-Za-z0-9._-]`.
-    public static func remoteRef(host: String, id: String) -> String {
+    static func remoteRef(host: String, id: String) -> String {
         let safe = String(host.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "-" })
         return "refs/drift/\(safe.isEmpty || safe.hasPrefix(".") ? "host" : safe)/\(id)"
     }

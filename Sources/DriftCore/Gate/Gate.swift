@@ -33,14 +33,14 @@ public struct Gate {
         public var entry: String
         public var host: String
         public var base: String
-        public var firstSeen: String?
-        public var ageSeconds: Int?
-        public var status: GateStatus
+        var firstSeen: String?
+        var ageSeconds: Int?
+        var status: GateStatus
         /// How it passed; nil when missing.
         public var reason: GateReason?
-        public var missing: [String]
-        public var expiredWaiver: String?
-        public var waiverExpires: String?
+        var missing: [String]
+        var expiredWaiver: String?
+        var waiverExpires: String?
 
         enum CodingKeys: String, CodingKey {
             case id, entry, host, base, status, reason, missing
@@ -52,7 +52,7 @@ public struct Gate {
     }
 
     public struct Report: Codable, Sendable {
-        public var schema = "drift.gate/1"
+        var schema = "drift.gate/1"
         public var repo: String?
         public var commit: String?
         public var ok: Bool

@@ -13,12 +13,12 @@ public struct ImageCheck {
     public struct Finding: Codable, Sendable {
         public var check: String
         public var ok: Bool
-        public var detail: String
+        var detail: String
         public var paths: [String]
     }
 
     /// Distributions a requirements file need not pin: the installer's own tools.
-    public static let bootstrap: Set<String> = ["pip", "setuptools", "wheel"]
+    static let bootstrap: Set<String> = ["pip", "setuptools", "wheel"]
 
     public var rootfs: String
     public var manifestDir: ManifestDirectory

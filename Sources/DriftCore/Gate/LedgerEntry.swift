@@ -16,20 +16,20 @@ public struct LedgerEntry: Sendable {
     public var id: String
     public var host: String
     public var base: ObjectID
-    public var tip: ObjectID
-    public var firstSeen: Date?
+    var tip: ObjectID
+    var firstSeen: Date?
     /// Every code change: path → (mode, blob) or nil for a deletion.
     public var changes: [(path: [UInt8], mode: GitFileMode?, blob: ObjectID?)]
 }
 
 /// Limits on what one ledger entry may be (documented in docs/gate.md).
 public enum LedgerLimits {
-    public static let bundleBytes = 64 << 20
-    public static let patchBytes = 64 << 20
-    public static let reportBytes = 16 << 20
-    public static let changedPaths = 100_000
+    static let bundleBytes = 64 << 20
+    static let patchBytes = 64 << 20
+    static let reportBytes = 16 << 20
+    static let changedPaths = 100_000
     /// The objects of one bundle's pack, inflated (each entry is indexed in memory).
-    public static let packObjectBytes = 256 << 20
+    static let packObjectBytes = 256 << 20
 }
 
 /// Reads ledger entries: finds export directories at any depth and validates each
@@ -55,7 +55,7 @@ public struct LedgerReader {
     }
 
     /// Directories under the ledger that hold a `drift.bundle`, sorted; symlinks are not followed.
-    public func entryDirectories() throws -> [String] {
+    func entryDirectories() throws -> [String] {
         let (entries, issues) = try DirectoryWalker(root: Array(ledger.utf8)).walk { _ in true }
         if let i = issues.first { throw DriftError("\(ledger)/\(PathBytes.display(i.path)): \(i.message)") }
         var dirs: [String] = []
@@ -115,7 +115,7 @@ public struct LedgerReader {
     }
 
     /// An entry pushed to `refs/drift/<host>/<id>` of the upstream repository itself.
-    public func readRef(_ ref: String) throws -> LedgerEntry {
+    func readRef(_ ref: String) throws -> LedgerEntry {
         func bad(_ why: String) -> LedgerError { LedgerError(.ref(ref), why) }
         guard let tip = try upstream.reference(ref) else { throw bad("does not resolve") }
         let id = String(ref.split(separator: "/").last ?? "")

@@ -13,9 +13,9 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible, Equatable {
         case ref(String)
     }
 
-    public let source: Source
+    let source: Source
     /// What is wrong with it.
-    public let problem: String
+    let problem: String
 
     public init(_ source: Source, _ problem: String) {
         self.source = source

@@ -12,7 +12,7 @@ import Foundation
 extension LedgerReader {
     /// Every entry under `prefix`, in ref-name order: one pass over the refs, then per ref
     /// only its own commit, tree and blobs (nothing here walks history).
-    public func readRefs(prefix: String) throws -> [LedgerEntry] {
+    func readRefs(prefix: String) throws -> [LedgerEntry] {
         try upstream.referenceTargets(under: prefix).map { try readLedgerRef($0.name, $0.target) }
     }
 

@@ -13,14 +13,14 @@ public enum BaseObjects {
 
     /// Copies the commit and its whole tree from `src` into a new bare repo at `path` (one
     /// pack, see `SnapshotCopy`), with `refs/heads/base` and HEAD on it.
-    public static func bake(from src: GitRepository, commit: ObjectID, into path: String) throws {
+    static func bake(from src: GitRepository, commit: ObjectID, into path: String) throws {
         let dst = try SnapshotCopy.copy(from: src, commit: commit, into: path)
         try dst.setReference(ref, to: commit)
         try dst.setHead(ref)
     }
 
     /// Opens MDIR's base repository and checks it holds the manifest's commit.
-    public static func open(_ mdir: ManifestDirectory, commit: String) throws -> GitRepository {
+    static func open(_ mdir: ManifestDirectory, commit: String) throws -> GitRepository {
         let p = mdir.file(ManifestDirectory.baseRepo)
         guard FileManager.default.fileExists(atPath: p + "/objects") else {
             throw DriftError("\(p): base objects are missing from the manifest directory")

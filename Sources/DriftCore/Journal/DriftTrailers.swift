@@ -5,7 +5,7 @@ import DriftSystem
 /// commits of REV's history the gate reads — through the one parser, `Trailers` (libgit2's
 /// `git_message_trailers`): only the message's trailer block counts, never a body line.
 public struct DriftTrailers: Sendable {
-    public let trailers: Trailers
+    let trailers: Trailers
 
     public init(_ message: String) {
         trailers = Trailers(message)
@@ -15,7 +15,7 @@ public struct DriftTrailers: Sendable {
     public var id: String? { trailers.single("Drift-Id")?.trimmingSpaces() }
 
     /// Every `Drift-Id` value (a commit that reconciles two hotfixes names both).
-    public var ids: [String] { trailers.values("Drift-Id").map { $0.trimmingSpaces() } }
+    var ids: [String] { trailers.values("Drift-Id").map { $0.trimmingSpaces() } }
 
     /// The `Drift-Base`, when the message has exactly one.
     public var base: String? { trailers.single("Drift-Base")?.trimmingSpaces() }
@@ -28,7 +28,7 @@ public struct DriftTrailers: Sendable {
     public var entries: [SnapshotEntry] { trailers.values("Drift-Entry").compactMap { SnapshotEntry.parse(value: $0) } }
 
     /// The `Drift-Pip` trailers of a snapshot message (old snapshots without a record).
-    public var pip: [PipChange] { trailers.values("Drift-Pip").compactMap { SnapshotPip.parse(value: $0)?.change } }
+    var pip: [PipChange] { trailers.values("Drift-Pip").compactMap { SnapshotPip.parse(value: $0)?.change } }
 }
 
 private extension String {
@@ -38,7 +38,7 @@ private extension String {
 extension DriftID {
     /// Whether `id` can be a drift id: 8 to 64 lowercase hex digits (ids drift writes have
     /// 20). The one check for ids read from bundles, ref names and `--id`.
-    public static func isWellFormed(_ id: String) -> Bool {
+    static func isWellFormed(_ id: String) -> Bool {
         (8...64).contains(id.count) && id.allSatisfy { $0.isHexDigit && !$0.isUppercase }
     }
 }
@@ -64,5 +64,5 @@ public struct ReconciledHistory: Sendable {
 
     /// The one answer to "is this drift reconciled in REV's history": some commit there
     /// carries `Drift-Id: <id>` in its trailer block.
-    public func reconciles(_ id: String) -> Bool { ids.contains(id) }
+    func reconciles(_ id: String) -> Bool { ids.contains(id) }
 }

@@ -10,13 +10,13 @@ import Foundation
 /// non-secret paths enter it; config, data and secret content never does.
 public struct DriftTreeBuilder {
     public var repo: GitRepository
-    public var baseCommit: ObjectID
-    public var reader: FileReader
-    public var sizeLimit: Int64
+    var baseCommit: ObjectID
+    var reader: FileReader
+    var sizeLimit: Int64
     /// Code whose bytes match a secret is withheld (checked on the exact bytes that go in).
-    public var secrets = SecretIndex()
+    var secrets = SecretIndex()
     /// Blob ids of content this journal already has (`drift watch` keeps one across snapshots).
-    public var blobCache: JournalBlobCache?
+    var blobCache: JournalBlobCache?
 
     public init(repo: GitRepository, baseCommit: ObjectID, reader: FileReader, sizeLimit: Int64) {
         self.repo = repo
@@ -26,27 +26,27 @@ public struct DriftTreeBuilder {
     }
 
     public struct Output {
-        public var baseTree: ObjectID
+        var baseTree: ObjectID
         public var tree: ObjectID
         /// Code paths whose content is in the tree.
-        public var included: [FileChange]
+        var included: [FileChange]
         /// Changes recorded by name (and hash) only, with the reason.
         public var withheld: [(FileChange, WithholdReason)]
         /// Files read here (not by the scan) whose content differs from what the scan
         /// reported: the report takes this state, so report and journal agree.
-        public var observed: [[UInt8]: EntryState] = [:]
+        var observed: [[UInt8]: EntryState] = [:]
     }
 
     /// Whether a change's content may enter git objects at all.
-    public static func carriesContent(_ c: FileChange) -> Bool {
+    static func carriesContent(_ c: FileChange) -> Bool {
         carriesContent(fileClass: c.fileClass, secret: c.secret)
     }
 
     /// Whether content of this class may enter git objects at all.
-    public static func carriesContent(fileClass: FileClass, secret: Bool) -> Bool { fileClass == .code && !secret }
+    static func carriesContent(fileClass: FileClass, secret: Bool) -> Bool { fileClass == .code && !secret }
 
     /// Only pip drift a requirements file can express (not allowed, not modified/unowned).
-    public static func pinnable(_ pip: [PipChange]) -> [PipChange] {
+    static func pinnable(_ pip: [PipChange]) -> [PipChange] {
         pip.filter { !$0.allowed && $0.change.isPinnable }
     }
 
@@ -200,7 +200,7 @@ public struct DriftTreeBuilder {
 /// is published (patch, bundle, ref names), and a hash of a short secret is an oracle for
 /// guessing it. Ids of drift without secrets are what they always were.
 public enum DriftID {
-    public static func compute(
+    static func compute(
         base: String,
         tree: ObjectID,
         withheld: [(FileChange, WithholdReason)],

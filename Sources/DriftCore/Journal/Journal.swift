@@ -15,7 +15,7 @@ import Foundation
 public struct Journal {
     public static let ref = "refs/heads/journal"
     /// Each snapshot's record (`SnapshotRecord`, JSON) is its git note under this ref.
-    public static let notesRef = "refs/notes/drift-snapshot"
+    static let notesRef = "refs/notes/drift-snapshot"
     public var state: StateDirectory
     public var manifestDir: ManifestDirectory
     public var commit: String
@@ -29,7 +29,7 @@ public struct Journal {
     var path: String { state.file("journal.git") }
 
     /// Opens the journal repository, creating it on first use.
-    public func open(create: Bool) throws -> GitRepository? {
+    func open(create: Bool) throws -> GitRepository? {
         let base = try BaseObjects.open(manifestDir, commit: commit)
         _ = base
         let alternates = path + "/objects/info/alternates"
@@ -48,7 +48,7 @@ public struct Journal {
     }
 
     /// Whether the journal branch exists as a loose ref (libgit2 writes it loose).
-    public var hasSnapshotRef: Bool { FileManager.default.fileExists(atPath: path + "/" + Self.ref) }
+    var hasSnapshotRef: Bool { FileManager.default.fileExists(atPath: path + "/" + Self.ref) }
 
     /// The latest snapshot commit, if any.
     public func latest() throws -> (GitRepository, ObjectID)? {
@@ -58,7 +58,7 @@ public struct Journal {
 
     /// What the scan saw, in one hash: when it equals the last fully recorded drift, the
     /// journal has nothing to add and cron scans skip re-reading every drifted file.
-    public static func fingerprint(_ changes: [FileChange], pip: [PipChange]) throws -> Digest {
+    static func fingerprint(_ changes: [FileChange], pip: [PipChange]) throws -> Digest {
         var s = "journal-fp/1\n"
         for c in changes {
             let digest = c.new?.digest?.hex ?? "-"
@@ -73,8 +73,8 @@ public struct Journal {
     /// the journal read itself and found different from the scan's (the report takes those).
     public struct Recorded: Sendable {
         /// False when some content moved while it was read (so the next scan must try again).
-        public var complete: Bool
-        public var observed: [[UInt8]: EntryState]
+        var complete: Bool
+        var observed: [[UInt8]: EntryState]
     }
 
     /// Records the current drift when it differs from the latest snapshot. `contents` are
@@ -125,7 +125,7 @@ public struct SnapshotInfo: Sendable {
     public var host: String
     public var time: String
     public var entries: [SnapshotEntry]
-    public var pip: [PipChange] = []
+    var pip: [PipChange] = []
     /// The `Drift-Base` trailer: the commit the snapshot's tree is based on.
     public var base = ""
 

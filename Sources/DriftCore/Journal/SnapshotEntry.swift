@@ -10,9 +10,9 @@ import Foundation
 /// Stored in the snapshot's record (`SnapshotRecord`) and, for people, as a message line
 /// `Drift-Entry: <change> <class> <first-seen> <escaped path> <detail>`.
 public struct SnapshotEntry: Sendable, Equatable {
-    public var change: ChangeKind
-    public var fileClass: FileClass
-    public var firstSeen: String
+    var change: ChangeKind
+    var fileClass: FileClass
+    var firstSeen: String
     public var path: [UInt8]
     public var recorded: Recorded
 
@@ -29,7 +29,7 @@ public struct SnapshotEntry: Sendable, Equatable {
         case hashOnly(Digest?, WithholdReason?)
 
         /// `recorded` in `drift.journal-export/1` and in the snapshot record.
-        public var label: String {
+        var label: String {
             switch self {
             case .content: return "content"
             case .secret: return "secret"
@@ -66,7 +66,7 @@ public struct SnapshotEntry: Sendable, Equatable {
 
     /// The last field of the message line: `content`, `secret`, `secret-content`,
     /// `hash-only:<sha256|deleted>[:<reason, spaces as _>]`.
-    public var detail: String {
+    var detail: String {
         guard case .hashOnly(let digest, let reason) = recorded else { return recorded.label }
         var d = "hash-only:\(digest?.hex ?? "deleted")"
         if let reason { d += ":" + reason.text.replacingEvery(" ", with: "_") }
@@ -107,7 +107,7 @@ public struct SnapshotEntry: Sendable, Equatable {
     }
 
     /// A line for people: what changed and why it is (not) in the patch.
-    public var humanLine: String {
+    var humanLine: String {
         let label = change.rawValue.padded(to: 9)
         var s = "  \(label)\(PathBytes.display(path))  (\(fileClass.rawValue), first seen \(firstSeen))"
         switch recorded {
@@ -128,7 +128,7 @@ public struct SnapshotEntry: Sendable, Equatable {
 /// One pip change of a snapshot: `Drift-Pip: <change> <name> <from> <to> <url> <files>`
 /// (`-` for none; name, url and files percent-escaped, files joined with `,`).
 public struct SnapshotPip: Sendable {
-    public var change: PipChange
+    var change: PipChange
 
     public init(_ c: PipChange) { change = c }
 
@@ -154,7 +154,7 @@ public struct SnapshotPip: Sendable {
     }
 
     /// A line for people in commit messages.
-    public var humanLine: String {
+    var humanLine: String {
         let c = change
         // Names, versions, URLs and file names come from site-packages metadata: quoted as names.
         let q = { (t: String) in PathBytes.display(text: t) }

@@ -9,15 +9,15 @@ import Foundation
 /// `Journal.record` attaches to each snapshot commit (docs/journal.md). Export, status and
 /// the journal itself read snapshots from it; the commit message is for people.
 public struct SnapshotRecord: Codable, Sendable {
-    public var schema = SnapshotRecord.schemaName
-    public var driftId: String
+    var schema = SnapshotRecord.schemaName
+    var driftId: String
     public var base: String
     public var host: String
     public var time: String
     public var entries: [Entry]
-    public var pip: [PipChange]
+    var pip: [PipChange]
 
-    public static let schemaName = "drift.snapshot/1"
+    static let schemaName = "drift.snapshot/1"
 
     /// One path: `recorded` is `content`, `secret`, `secret-content` or `hash-only`; a
     /// hash-only entry has `sha256` (absent: no content) and a `reason` unless its class
@@ -64,11 +64,11 @@ public struct SnapshotRecord: Codable, Sendable {
     }
 
     /// The record as drift writes it (sorted keys, one field a line).
-    public func encoded() throws -> [UInt8] { try JSONCoding.encode(self) }
+    func encoded() throws -> [UInt8] { try JSONCoding.encode(self) }
 
     /// Reads a record back into the snapshot it records; anything else is an error naming
     /// `context`.
-    public static func decode(_ bytes: [UInt8], context: String) throws -> SnapshotInfo {
+    static func decode(_ bytes: [UInt8], context: String) throws -> SnapshotInfo {
         func bad(_ why: String) -> DriftError { DriftError("\(context): snapshot record \(why)") }
         let r: SnapshotRecord
         do { r = try JSONDecoder().decode(SnapshotRecord.self, from: Data(bytes)) } catch {

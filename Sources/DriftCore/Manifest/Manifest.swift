@@ -26,11 +26,11 @@ private func decimal(_ digits: ArraySlice<UInt8>) -> Int64? {
 /// path in byte order, then `sha256 <hex>` over every byte before that line, so a
 /// truncated or altered file is refused.
 public struct Manifest: Sendable {
-    public static let magic = "drift-manifest 1"
+    static let magic = "drift-manifest 1"
 
     public var commit: String
     public var root: [UInt8]
-    public var policySHA256: Digest
+    var policySHA256: Digest
     /// Other files in the manifest directory that drift trusts, pinned by SHA-256.
     public var pins: [(name: String, sha256: Digest)]
     /// Sorted by path bytes, stored flat (`ManifestTable`).
@@ -49,7 +49,7 @@ public struct Manifest: Sendable {
     }
 
     /// The serialised bytes (deterministic: same inputs, same bytes).
-    public func serialized() throws -> [UInt8] {
+    func serialized() throws -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(entries.count * 120 + 512)
         func line(_ s: String) {
@@ -75,7 +75,7 @@ public struct Manifest: Sendable {
 
     /// The `root` header line, read without verifying anything (lets a scan start walking
     /// while the manifest is still being parsed and verified).
-    public static func peekRoot(_ bytes: [UInt8]) -> [UInt8]? {
+    static func peekRoot(_ bytes: [UInt8]) -> [UInt8]? {
         var start = 0
         for _ in 0..<4 {
             guard let nl = bytes[start...].firstIndex(of: 0x0A) else { return nil }
@@ -88,7 +88,7 @@ public struct Manifest: Sendable {
 
     /// The `policy-sha256` header, read without parsing the rest: the policy's pin is checked
     /// before a byte of the policy is parsed.
-    public static func peekPolicySHA256(_ bytes: [UInt8]) -> Digest? {
+    static func peekPolicySHA256(_ bytes: [UInt8]) -> Digest? {
         var start = 0
         for _ in 0..<8 {
             guard let nl = bytes[start...].firstIndex(of: 0x0A) else { return nil }
@@ -103,7 +103,7 @@ public struct Manifest: Sendable {
 
     /// The SHA-256 a `pin NAME …` header line gives, read without verifying anything (the
     /// caller checks it against the verified manifest's pins).
-    public static func peekPin(_ bytes: [UInt8], _ name: String) -> Digest? {
+    static func peekPin(_ bytes: [UInt8], _ name: String) -> Digest? {
         let prefix = Array("pin \(name) ".utf8)
         var start = 0
         for _ in 0..<64 {

@@ -12,13 +12,13 @@ import Glibc
 /// The manifest directory (MDIR) baked into the image: `manifest.txt`, `policy.yaml`,
 /// `base.git/` and, when recorded, `pip.json`; see docs/manifest-format.md.
 public struct ManifestDirectory: Sendable {
-    public static let manifestFile = "manifest.txt"
-    public static let policyFile = "policy.yaml"
-    public static let baseRepo = "base.git"
-    public static let pipFile = "pip.json"
-    public static let signatureFile = "manifest.sig"
+    static let manifestFile = "manifest.txt"
+    static let policyFile = "policy.yaml"
+    static let baseRepo = "base.git"
+    static let pipFile = "pip.json"
+    static let signatureFile = "manifest.sig"
     /// The binary entry index (`ManifestTable`), pinned in `manifest.txt`.
-    public static let indexFile = "manifest.idx"
+    static let indexFile = "manifest.idx"
 
     public let path: String
     /// When set, nothing in MDIR is trusted before the signature and every pin verify.
@@ -41,7 +41,7 @@ public struct ManifestDirectory: Sendable {
 
     /// Checks `manifest.sig` over `manifest.txt` and every file the manifest pins.
     /// Any failure is "manifest signature does not verify: …".
-    public func verifySignature(manifestBytes: [UInt8], keyFile: String) throws {
+    func verifySignature(manifestBytes: [UInt8], keyFile: String) throws {
         func fail(_ why: String) -> DriftError { DriftError("manifest signature does not verify: \(why)") }
         let sigFile = file(Self.signatureFile)
         let sig: [UInt8]
@@ -79,18 +79,18 @@ public struct ManifestDirectory: Sendable {
 
     /// The unparsed manifest and policy files, so callers can parse them in parallel.
     public struct Raw: Sendable {
-        public var manifestFile: String
-        public var manifestBytes: [UInt8]
-        public var policyFile: String
-        public var policyBytes: [UInt8]
+        var manifestFile: String
+        var manifestBytes: [UInt8]
+        var policyFile: String
+        var policyBytes: [UInt8]
 
         /// The manifest entries' index, when `manifest.txt` pins one (MDIRs made before it have none).
-        public var indexFile: String?
+        var indexFile: String?
 
         /// Parses and verifies the manifest. When its header pins `manifest.idx`, the entries come
         /// from that index (verified against the pin, every offset checked) and the entry lines are
         /// not parsed.
-        public func parseManifest() throws -> Manifest {
+        func parseManifest() throws -> Manifest {
             guard let indexFile, let pin = Manifest.peekPin(manifestBytes, ManifestDirectory.indexFile) else {
                 return try Manifest.parse(manifestBytes, file: manifestFile)
             }
@@ -108,11 +108,11 @@ public struct ManifestDirectory: Sendable {
             }
             return m
         }
-        public func parsePolicy() throws -> Policy { try Policy.parse(policyBytes, file: policyFile) }
+        func parsePolicy() throws -> Policy { try Policy.parse(policyBytes, file: policyFile) }
 
         /// Checks the policy against the pin in the manifest's header before anything parses
         /// the policy (a hostile, unpinned policy never reaches the YAML parser).
-        public func verifyPolicyPin() throws {
+        func verifyPolicyPin() throws {
             guard let pin = Manifest.peekPolicySHA256(manifestBytes),
                   try SHA256Hasher.digest(policyBytes) == pin else {
                 throw DriftError("\(policyFile): policy does not match the SHA-256 pinned in \(manifestFile)")
@@ -120,14 +120,14 @@ public struct ManifestDirectory: Sendable {
         }
 
         /// Checks the policy against the hash the (verified) manifest pins.
-        public func verifyPolicy(_ m: Manifest) throws {
+        func verifyPolicy(_ m: Manifest) throws {
             guard try SHA256Hasher.digest(policyBytes) == m.policySHA256 else {
                 throw DriftError("\(policyFile): policy does not match the SHA-256 pinned in \(manifestFile)")
             }
         }
     }
 
-    public func readRaw() throws -> Raw {
+    func readRaw() throws -> Raw {
         var st = stat()
         guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
             throw DriftError("\(path): manifest directory not found (pass --manifest or set DRIFT_MANIFEST)")

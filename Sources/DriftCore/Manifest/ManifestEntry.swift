@@ -3,12 +3,12 @@ import DriftSystem
 /// One baked path: a regular file or a symlink (directories are implied, like git).
 public struct ManifestEntry: Sendable, Equatable {
     public var path: [UInt8]
-    public var kind: FileKind
-    public var executable: Bool
+    var kind: FileKind
+    var executable: Bool
     /// File size, or symlink target length.
-    public var size: Int64
+    var size: Int64
     /// SHA-256 of the content, or of the symlink target bytes.
-    public var digest: Digest
+    var digest: Digest
     /// The symlink target (nil for files).
     public var target: [UInt8]?
 
@@ -22,5 +22,5 @@ public struct ManifestEntry: Sendable, Equatable {
     }
 
     /// git's mode for this entry: 100644, 100755 or 120000.
-    public var gitMode: GitFileMode { GitFileMode(symlink: kind == .symlink, executable: executable) }
+    var gitMode: GitFileMode { GitFileMode(symlink: kind == .symlink, executable: executable) }
 }

@@ -11,7 +11,7 @@ import Glibc
 /// No heap object per path (an array of `ManifestEntry` holds one per path and target), and
 /// the scan's merge join compares paths in place, allocating nothing.
 public struct ManifestTable: RandomAccessCollection, Sendable {
-    public static let magic: [UInt8] = Array("DRIFTMX1".utf8)
+    static let magic: [UInt8] = Array("DRIFTMX1".utf8)
     static let headerSize = 24
     static let recordSize = 64
     /// Target length meaning "no target" (a regular file).
@@ -101,18 +101,18 @@ public struct ManifestTable: RandomAccessCollection, Sendable {
         return Array(bytes[(blobStart + o)..<(blobStart + o + l)])
     }
 
-    public func kind(_ i: Int) -> FileKind { Self.get(bytes, record(i) + 24) & 1 == 1 ? .symlink : .regular }
-    public func executable(_ i: Int) -> Bool { Self.get(bytes, record(i) + 24) & 0x100 != 0 }
-    public func size(_ i: Int) -> Int64 { Int64(bitPattern: Self.get(bytes, record(i) + 16)) }
+    func kind(_ i: Int) -> FileKind { Self.get(bytes, record(i) + 24) & 1 == 1 ? .symlink : .regular }
+    func executable(_ i: Int) -> Bool { Self.get(bytes, record(i) + 24) & 0x100 != 0 }
+    func size(_ i: Int) -> Int64 { Int64(bitPattern: Self.get(bytes, record(i) + 16)) }
 
-    public func digest(_ i: Int) -> Digest {
+    func digest(_ i: Int) -> Digest {
         let r = record(i) + 32
         return Digest(words: Self.get(bytes, r), Self.get(bytes, r + 8), Self.get(bytes, r + 16),
                       Self.get(bytes, r + 24))
     }
 
     /// memcmp order of entry `i`'s path against `key` (negative: the entry sorts first).
-    public func comparePath(_ i: Int, _ key: [UInt8]) -> Int {
+    func comparePath(_ i: Int, _ key: [UInt8]) -> Int {
         let (o, l) = Self.span(Self.get(bytes, record(i)))
         let start = blobStart + o
         return bytes.withUnsafeBufferPointer { b in
@@ -125,7 +125,7 @@ public struct ManifestTable: RandomAccessCollection, Sendable {
     }
 
     /// The index of the first entry whose path does not sort before `key`.
-    public func lowerBound(_ key: [UInt8]) -> Int {
+    func lowerBound(_ key: [UInt8]) -> Int {
         var lo = 0, hi = count
         while lo < hi {
             let mid = (lo + hi) / 2
@@ -135,7 +135,7 @@ public struct ManifestTable: RandomAccessCollection, Sendable {
     }
 
     /// The index of `key`'s entry, if there is one.
-    public func index(of key: [UInt8]) -> Int? {
+    func index(of key: [UInt8]) -> Int? {
         let i = lowerBound(key)
         return i < count && comparePath(i, key) == 0 ? i : nil
     }

@@ -106,7 +106,7 @@ public struct PEP440Version: Comparable, Sendable, CustomStringConvertible {
 }
 
 /// PEP 503 name normalisation: lowercase, runs of `-`, `_`, `.` become one `-`.
-public func normalizedDistributionName(_ s: String) -> String {
+func normalizedDistributionName(_ s: String) -> String {
     var out = ""
     var lastSep = false
     for c in s.lowercased() {

@@ -10,8 +10,8 @@ import Foundation
 /// every distribution of each site-packages with its RECORD, the files no RECORD owns,
 /// and the requirements file with its pins.
 public struct PipBaseline: Codable, Sendable {
-    public static let schema = "drift.pip/1"
-    public var schema = PipBaseline.schema
+    static let schema = "drift.pip/1"
+    var schema = PipBaseline.schema
     public var sitePackages: [SitePackagesInventory]
     /// The requirements file, relative to the root when it lies under it.
     public var requirements: String?

@@ -17,7 +17,7 @@ public enum PipChangeKind: String, Sendable, Codable, CaseIterable {
     case unowned
 
     /// A requirements file can say this change (a pin, a removal, or a note for an editable).
-    public var isPinnable: Bool {
+    var isPinnable: Bool {
         switch self {
         case .added, .removed, .upgraded, .downgraded, .editable: return true
         case .modified, .unowned: return false

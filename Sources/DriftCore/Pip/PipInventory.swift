@@ -11,12 +11,12 @@ public struct InstalledDistribution: Codable, Sendable, Equatable {
     /// PEP 503-normalised name.
     public var name: String
     public var version: String
-    public var installer: String?
+    var installer: String?
     /// `*.dist-info` or `*.egg-info`, relative to site-packages.
-    public var metadataDir: String
+    var metadataDir: String
     /// `direct_url.json`'s `url`, when the install came from a URL, VCS or local path.
-    public var url: String?
-    public var editable: Bool
+    var url: String?
+    var editable: Bool
     public var files: [RecordEntry]
 
     enum CodingKeys: String, CodingKey {
@@ -31,12 +31,12 @@ public struct SitePackagesInventory: Codable, Sendable {
     /// The environment's prefix (`<prefix>/lib/pythonX.Y/site-packages`): RECORD entries
     /// that point outside site-packages are verified only within it.
     public var prefix: String
-    public var distributions: [InstalledDistribution]
+    var distributions: [InstalledDistribution]
     /// Files no RECORD lists (`__pycache__` excepted), relative to site-packages.
-    public var unowned: [String]
+    var unowned: [String]
     /// `__pycache__` pycs as walked this run (not stored in the baseline): `SitePycCheck`
     /// verifies them against their sources.
-    public var bytecode: [WalkEntry] = []
+    var bytecode: [WalkEntry] = []
 
     enum CodingKeys: String, CodingKey {
         case path, prefix, distributions, unowned

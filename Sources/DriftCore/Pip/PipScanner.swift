@@ -11,7 +11,7 @@ import Foundation
 /// longer matches, and files no RECORD owns.
 public struct PipScanner {
     public var baseline: PipBaseline
-    public var allow: Set<String>
+    var allow: Set<String>
     /// Stat cache of site-packages files (absolute paths), so unchanged files are not reread.
     public var cache: StatCache?
     /// Counters for a progress line; nil for none.
@@ -25,12 +25,12 @@ public struct PipScanner {
 
     public struct Result {
         public var changes: [PipChange]
-        public var issues: [ScanIssue]
-        public var newCache: StatCache
+        var issues: [ScanIssue]
+        var newCache: StatCache
         /// What is installed now, per site-packages (for tests and `drift status`).
-        public var current: [SitePackagesInventory]
+        var current: [SitePackagesInventory]
         /// RECORD entries verified, and how many of them had to be read.
-        public var checked: Int
+        var checked: Int
         public var hashed: Int
     }
 

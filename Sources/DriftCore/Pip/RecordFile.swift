@@ -10,8 +10,8 @@ import Foundation
 public struct RecordEntry: Codable, Sendable, Equatable {
     public var path: String
     /// The SHA-256 (hex in `pip.json`), nil for entries recorded without a hash (RECORD itself, .pyc).
-    public var sha256: Digest?
-    public var size: Int64?
+    var sha256: Digest?
+    var size: Int64?
 }
 
 /// Parses RECORD files: CSV with quoted fields (paths may hold commas and quotes).
@@ -131,7 +131,7 @@ public enum RecordFile {
 
 /// `Name:` and `Version:` from METADATA / PKG-INFO (RFC 822 style headers).
 public enum CoreMetadata {
-    public static func nameAndVersion(_ bytes: [UInt8], file: String) throws -> (String, String) {
+    static func nameAndVersion(_ bytes: [UInt8], file: String) throws -> (String, String) {
         var name: String?, version: String?
         // Split on bytes: Swift reads "\r\n" as one Character, and wheels use either ending.
         for raw in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {

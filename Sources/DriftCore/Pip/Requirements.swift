@@ -33,7 +33,7 @@ public enum Requirements {
     }
 
     /// Applies pip drift to a requirements file's text.
-    public static func apply(_ changes: [PipChange], to text: String) -> String {
+    static func apply(_ changes: [PipChange], to text: String) -> String {
         var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
         if lines.last == "" { lines.removeLast() }
         for c in changes where !c.allowed {

@@ -43,24 +43,24 @@ public final class Classifier {
 
     /// The class of a path: ignore, then an explicit code list, then config, then data,
     /// else code.
-    public func classify(_ path: [UInt8], isDirectory: Bool = false) -> FileClass {
+    func classify(_ path: [UInt8], isDirectory: Bool = false) -> FileClass {
         classifyAll(path, isDirectory: isDirectory).0
     }
 
     /// Class and secrecy in one pass (the walk needs both for every entry).
-    public func classifyAll(_ path: [UInt8], isDirectory: Bool) -> (FileClass, secret: Bool) {
+    func classifyAll(_ path: [UInt8], isDirectory: Bool) -> (FileClass, secret: Bool) {
         let f = flags(path, isDirectory: isDirectory)
         let c: FileClass = f.ignore ? .ignore : f.code ? .code : f.config ? .config : f.data ? .data : .code
         return (c, f.secret)
     }
 
     /// Whether the path's content must never leave the box.
-    public func isSecret(_ path: [UInt8], isDirectory: Bool = false) -> Bool {
+    func isSecret(_ path: [UInt8], isDirectory: Bool = false) -> Bool {
         flags(path, isDirectory: isDirectory).secret
     }
 
     /// Whether a walk should enter this directory (ignored trees are skipped whole).
-    public func shouldDescend(_ dir: [UInt8]) -> Bool {
+    func shouldDescend(_ dir: [UInt8]) -> Bool {
         !dirFlags(dir).ignore
     }
 }

@@ -99,7 +99,7 @@ public struct PathPattern: Sendable {
 
 /// A problem with one pattern; the policy loader adds the file and line.
 public struct PatternError: Error, Sendable {
-    public let problem: String
+    let problem: String
     init(_ problem: String) { self.problem = problem }
 }
 
@@ -107,14 +107,14 @@ public struct PatternError: Error, Sendable {
 /// re-includes, and a path below a matched directory is matched (git cannot re-include
 /// a file whose parent directory is excluded, and neither can this).
 public struct PatternList: Sendable {
-    public let patterns: [PathPattern]
+    let patterns: [PathPattern]
 
     public init(_ patterns: [PathPattern]) { self.patterns = patterns }
 
     public var isEmpty: Bool { patterns.isEmpty }
 
     /// The last pattern matching exactly this path (not its parents), if any.
-    public func lastMatch(_ path: [UInt8], isDirectory: Bool) -> PathPattern? {
+    func lastMatch(_ path: [UInt8], isDirectory: Bool) -> PathPattern? {
         var i = patterns.count - 1
         while i >= 0 {
             if patterns[i].matches(path, isDirectory: isDirectory) { return patterns[i] }
@@ -124,7 +124,7 @@ public struct PatternList: Sendable {
     }
 
     /// Whether `path` is matched, itself or through a parent directory.
-    public func matches(_ path: [UInt8], isDirectory: Bool) -> Bool {
+    func matches(_ path: [UInt8], isDirectory: Bool) -> Bool {
         if patterns.isEmpty { return false }
         var i = 0
         while i < path.count {
@@ -137,7 +137,7 @@ public struct PatternList: Sendable {
     }
 
     /// Whether the path itself is matched, assuming no parent is (the walker checks parents).
-    public func matchesSelf(_ path: [UInt8], isDirectory: Bool) -> Bool {
+    func matchesSelf(_ path: [UInt8], isDirectory: Bool) -> Bool {
         var i = patterns.count - 1
         while i >= 0 {
             if patterns[i].matches(path, isDirectory: isDirectory) { return !patterns[i].negated }

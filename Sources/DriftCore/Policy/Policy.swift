@@ -17,27 +17,27 @@ public enum FileClass: String, Sendable, Codable, CaseIterable, Comparable {
 
 /// A parsed policy file (format: policies/README.md).
 public struct Policy: Sendable {
-    public static let schema = "drift.policy/1"
+    static let schema = "drift.policy/1"
 
-    public var ignore = PatternList([])
+    var ignore = PatternList([])
     public var code = PatternList([])
-    public var config = PatternList([])
+    var config = PatternList([])
     public var data = PatternList([])
-    public var secrets = PatternList([])
-    public var generated = PatternList([])
+    var secrets = PatternList([])
+    var generated = PatternList([])
     /// Files larger than this are recorded by hash only in the journal.
-    public var sizeLimit: Int64 = 16 << 20
+    var sizeLimit: Int64 = 16 << 20
     /// Parsed when the policy loads: a bad value is a load error naming the file and line.
     public var deadline: PolicyDeadline?
     /// Every file is re-hashed at least once every this many scans, stat cache or not.
-    public var reverifyEvery: Int = ReverifySlice.defaultEvery
-    public var pipAllow: [String] = []
+    var reverifyEvery: Int = ReverifySlice.defaultEvery
+    var pipAllow: [String] = []
     public var waivers: [Waiver] = []
     /// The file's exact bytes (copied into the manifest directory).
-    public var source: [UInt8] = []
+    var source: [UInt8] = []
 
     /// The built-in default policy (policies/default.yaml compiled in).
-    public static func builtIn() throws -> Policy {
+    static func builtIn() throws -> Policy {
         try Policy.parse(PackageResources.default_yaml, file: "<built-in default policy>")
     }
 

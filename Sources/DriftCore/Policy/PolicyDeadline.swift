@@ -8,7 +8,7 @@ import Foundation
 /// The policy's `deadline`, parsed when the policy loads.
 public struct PolicyDeadline: Sendable, Equatable {
     /// When drift becomes overdue.
-    public var rule: Deadline
+    var rule: Deadline
     /// As the policy spells it (`drift status` shows it back).
     public var text: String
 
@@ -30,7 +30,7 @@ public struct PolicyDeadline: Sendable, Equatable {
     }
 
     /// When drift first seen at `firstSeen` becomes overdue.
-    public func due(after firstSeen: Date) -> Date { rule.due(after: firstSeen) }
+    func due(after firstSeen: Date) -> Date { rule.due(after: firstSeen) }
 }
 
 /// A waiver from the policy: drift with this id is accepted until `expires`.
@@ -40,7 +40,7 @@ public struct Waiver: Sendable, Equatable {
     /// The instant it stops counting (a bare `YYYY-MM-DD` is the end of that day, UTC).
     public var expires: Date
     /// `expires` as the policy spells it (the gate shows it back).
-    public var expiresText: String
+    var expiresText: String
 
     /// - Throws: `DriftError` when `expires` is not an RFC 3339 time or a `YYYY-MM-DD` date.
     public init(id: String, reason: String, expires text: String) throws {
@@ -55,7 +55,7 @@ public struct Waiver: Sendable, Equatable {
     }
 
     /// Whether the waiver still counts at `now`.
-    public func isValid(at now: Date) -> Bool { expires > now }
+    func isValid(at now: Date) -> Bool { expires > now }
 }
 
 /// A value from the policy in a message: `'24x'`, or git-quoted when it holds odd bytes.

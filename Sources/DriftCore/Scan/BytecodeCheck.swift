@@ -26,7 +26,7 @@ public struct BytecodeCheck {
     /// Verdicts of earlier scans: pyc stat and hash of versions already found legitimate.
     public var cache: StatCache
     /// Interpreters to try for a cache tag (tests pin one; default: `defaultInterpreters`).
-    public var interpreters: (String) -> [String] = BytecodeCheck.defaultInterpreters
+    var interpreters: (String) -> [String] = BytecodeCheck.defaultInterpreters
 
     public init(root: [UInt8], cache: StatCache?) {
         self.root = root
@@ -64,7 +64,7 @@ public struct BytecodeCheck {
     }
 
     /// Python for a cache tag like `cpython-311`: `python3.11` in the usual places, then `$PATH`.
-    public static func defaultInterpreters(_ tag: String) -> [String] {
+    static func defaultInterpreters(_ tag: String) -> [String] {
         guard tag.hasPrefix("cpython-3"), let minor = Int(tag.dropFirst("cpython-3".count)) else { return [] }
         let name = "python3.\(minor)"
         var dirs = ["/usr/local/bin", "/usr/bin", "/bin"]
@@ -75,15 +75,15 @@ public struct BytecodeCheck {
     /// What the checks found.
     public struct Outcome {
         public var changes: [FileChange]
-        public var issues: [ScanIssue]
-        public var newCache: StatCache
+        var issues: [ScanIssue]
+        var newCache: StatCache
         /// Pycs handed to an interpreter this scan.
-        public var verified: Int
+        var verified: Int
     }
 
     /// Filters the scan's changes: pyc changes become nothing (legitimate or never loaded)
     /// or `bytecode` drift; everything else passes through.
-    public func apply(_ changes: [FileChange], stats: [[UInt8]: FileStat]) -> Outcome {
+    func apply(_ changes: [FileChange], stats: [[UInt8]: FileStat]) -> Outcome {
         var out: [FileChange] = []
         var issues: [ScanIssue] = []
         var fresh = StatCache()

@@ -9,14 +9,14 @@ import Foundation
 /// What the state dir remembers between scans: when each drifted path was first seen,
 /// and the last scan's summary (docs/state.md).
 public struct DriftState: Codable, Sendable {
-    public static let schema = "drift.state/1"
+    static let schema = "drift.state/1"
 
     public struct Item: Codable, Sendable, Equatable {
         /// Path, percent-escaped as in the manifest.
         public var path: String
-        public var firstSeen: String
-        public var change: ChangeKind
-        public var fileClass: FileClass?
+        var firstSeen: String
+        var change: ChangeKind
+        var fileClass: FileClass?
         enum CodingKeys: String, CodingKey {
             case path, change
             case firstSeen = "first_seen"
@@ -24,20 +24,20 @@ public struct DriftState: Codable, Sendable {
         }
     }
 
-    public var schema: String = DriftState.schema
+    var schema: String = DriftState.schema
     public var commit: String
-    public var items: [Item] = []
-    public var lastScan: String?
-    public var lastExitCode: Int?
-    public var lastExport: String?
-    public var lastExportId: String?
+    var items: [Item] = []
+    var lastScan: String?
+    var lastExitCode: Int?
+    var lastExport: String?
+    var lastExportId: String?
     /// Export ids pushed, by remote URL (so a re-run pushes nothing).
     public var pushed: [String: [String]]?
-    public var lastPush: String?
+    var lastPush: String?
     /// `Journal.fingerprint` of the drift last recorded in full.
-    public var journalFingerprint: Digest?
+    var journalFingerprint: Digest?
     /// Scans run with this state dir: picks each scan's re-verification slice.
-    public var scans: Int?
+    var scans: Int?
 
     enum CodingKeys: String, CodingKey {
         case schema, commit, items
@@ -54,7 +54,7 @@ public struct DriftState: Codable, Sendable {
     public init(commit: String) { self.commit = commit }
 
     /// Keeps first-seen times of paths that are still drifted; new ones get the scan's time.
-    public mutating func merge(_ changes: inout [FileChange]) {
+    mutating func merge(_ changes: inout [FileChange]) {
         var old: [String: Date] = [:]
         for i in items { old[i.path] = Timestamp.parse(i.firstSeen) }
         items = changes.indices.map { k in
@@ -71,19 +71,19 @@ public struct DriftState: Codable, Sendable {
 /// The state directory (SDIR): `state.json`, `statcache`, `journal.git/`, `lock`.
 public struct StateDirectory: Sendable {
     public let path: String
-    public static let defaultPath = "/var/lib/drift"
+    static let defaultPath = "/var/lib/drift"
 
     public init(path: String?) { self.path = (path?.isEmpty == false ? path! : Self.defaultPath) }
 
     public func file(_ name: String) -> String { path + "/" + name }
 
     /// Creates the directory 0700 if needed.
-    public func ensure() throws {
+    func ensure() throws {
         try AtomicFile.makeDirectory(path, mode: 0o700)
     }
 
     /// Loads state for `commit`; an SDIR from another base commit is refused.
-    public func loadState(commit: String) throws -> DriftState {
+    func loadState(commit: String) throws -> DriftState {
         let f = file("state.json")
         guard FileManager.default.fileExists(atPath: f) else { return DriftState(commit: commit) }
         let bytes = try readWholeFile(f, limit: 256 << 20, followSymlinks: false)
@@ -102,17 +102,17 @@ public struct StateDirectory: Sendable {
     /// `durable: false` skips making the rename itself durable (the directory's fsync): for a
     /// scan that changed only its counters, where a crash leaving the previous, complete
     /// `state.json` in place loses nothing but those counters.
-    public func saveState(_ s: DriftState, durable: Bool = true) throws {
+    func saveState(_ s: DriftState, durable: Bool = true) throws {
         try AtomicFile.write(try JSONCoding.encode(s), to: file("state.json"), mode: 0o600, syncDirectory: durable)
     }
 
     /// The stat cache, or nil when absent or damaged (it is only an optimisation).
-    public func loadCache(name: String = "statcache") -> StatCache? {
+    func loadCache(name: String = "statcache") -> StatCache? {
         guard let b = try? readWholeFile(file(name), followSymlinks: false) else { return nil }
         return StatCache.parse(b)
     }
 
-    public func saveCache(_ c: StatCache, name: String = "statcache") throws {
+    func saveCache(_ c: StatCache, name: String = "statcache") throws {
         try AtomicFile.write(try c.serialized(), to: file(name), mode: 0o600)
     }
 }

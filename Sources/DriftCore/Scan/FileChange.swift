@@ -22,14 +22,14 @@ public enum ChangeKind: String, Sendable, Codable, CaseIterable {
 
 /// What a path is on one side of a change.
 public struct EntryState: Sendable, Equatable {
-    public var kind: FileKind
-    public var executable: Bool
-    public var size: Int64
-    public var digest: Digest?
+    var kind: FileKind
+    var executable: Bool
+    var size: Int64
+    var digest: Digest?
     public var target: [UInt8]?
 
     /// git's mode for a file or symlink; nil for a directory or a special file.
-    public var gitMode: GitFileMode? {
+    var gitMode: GitFileMode? {
         switch kind {
         case .symlink, .regular: return GitFileMode(symlink: kind == .symlink, executable: executable)
         default: return nil
@@ -40,14 +40,14 @@ public struct EntryState: Sendable, Equatable {
 /// One drifted path.
 public struct FileChange: Sendable {
     public var path: [UInt8]
-    public var change: ChangeKind
-    public var fileClass: FileClass
+    var change: ChangeKind
+    var fileClass: FileClass
     public var secret: Bool
     public var old: EntryState?
     public var new: EntryState?
-    public var firstSeen: Date
+    var firstSeen: Date
     /// The file changed while it was read; its hash is not trusted (rescanned next time).
-    public var unstable: Bool = false
+    var unstable: Bool = false
     /// Code whose content is a secret's (`SecretIndex`): `secret` is set too.
-    public var secretContent: Bool = false
+    var secretContent: Bool = false
 }

@@ -12,9 +12,9 @@ public struct ReverifySlice: Sendable, Equatable {
     /// This scan's number (state.json `scans`).
     public var scan: Int
 
-    public static let defaultEvery = 288
+    static let defaultEvery = 288
     /// Smallest allowed rotation: a slice is then at most 5% of a full hash.
-    public static let minimumEvery = 25
+    static let minimumEvery = 25
 
     public init(every: Int, scan: Int) {
         self.every = max(1, every)
@@ -22,10 +22,10 @@ public struct ReverifySlice: Sendable, Equatable {
     }
 
     /// Whether `path` is re-hashed by this scan.
-    public func contains(_ path: [UInt8]) -> Bool { contains(slot: Self.slot(path)) }
+    func contains(_ path: [UInt8]) -> Bool { contains(slot: Self.slot(path)) }
 
     /// Whether a path with this `slot(_:)` is re-hashed by this scan.
-    public func contains(slot: UInt64) -> Bool {
+    func contains(slot: UInt64) -> Bool {
         Int(slot % UInt64(every)) == ((scan % every) + every) % every
     }
 

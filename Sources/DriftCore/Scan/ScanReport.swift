@@ -11,26 +11,26 @@ import Foundation
 /// Paths: `path` is the name as UTF-8; when the bytes are not valid UTF-8, `path`
 /// shows them lossily and `path_bytes` carries the exact bytes in base64.
 public struct ScanReport: Codable, Sendable {
-    public static let schema = "drift.scan/1"
+    static let schema = "drift.scan/1"
 
     public struct File: Codable, Sendable {
         public var path: String
-        public var pathBytes: String?
-        public var change: ChangeKind
-        public var fileClass: FileClass
-        public var firstSeen: String
+        var pathBytes: String?
+        var change: ChangeKind
+        var fileClass: FileClass
+        var firstSeen: String
         public var secret: Bool
-        public var oldType: FileKind?
-        public var newType: FileKind?
-        public var oldMode: String?
-        public var newMode: String?
-        public var oldSize: Int64?
-        public var newSize: Int64?
-        public var oldSHA256: Digest?
-        public var newSHA256: Digest?
-        public var oldTarget: String?
-        public var newTarget: String?
-        public var unstable: Bool?
+        var oldType: FileKind?
+        var newType: FileKind?
+        var oldMode: String?
+        var newMode: String?
+        var oldSize: Int64?
+        var newSize: Int64?
+        var oldSHA256: Digest?
+        var newSHA256: Digest?
+        var oldTarget: String?
+        var newTarget: String?
+        var unstable: Bool?
         public var overdue: Bool?
         /// `suspicious-name` (control characters in the name), `secret-content` (code whose
         /// content is a secret's, withheld); absent when none.
@@ -51,7 +51,7 @@ public struct ScanReport: Codable, Sendable {
 
     public struct Issue: Codable, Sendable {
         public var path: String
-        public var pathBytes: String?
+        var pathBytes: String?
         public var message: String
         enum CodingKeys: String, CodingKey {
             case path, message
@@ -60,19 +60,19 @@ public struct ScanReport: Codable, Sendable {
     }
 
     public struct Summary: Codable, Sendable {
-        public var checked: Int
+        var checked: Int
         public var hashed: Int
-        public var drifted: Int
+        var drifted: Int
         public var errors: Int
-        public var byClass: [String: Int]
-        public var byChange: [String: Int]
+        var byClass: [String: Int]
+        var byChange: [String: Int]
         /// RECORD entries verified in site-packages, and how many were read (not cached).
-        public var pipChecked: Int = 0
-        public var pipHashed: Int = 0
+        var pipChecked: Int = 0
+        var pipHashed: Int = 0
         /// Drift items past the policy deadline.
         public var overdue: Int = 0
         /// The earliest `first_seen` of current drift (nil when clean).
-        public var oldestFirstSeen: String?
+        var oldestFirstSeen: String?
         enum CodingKeys: String, CodingKey {
             case checked, hashed, drifted, errors, overdue
             case oldestFirstSeen = "oldest_first_seen"
@@ -82,17 +82,17 @@ public struct ScanReport: Codable, Sendable {
         }
     }
 
-    public var schema = ScanReport.schema
+    var schema = ScanReport.schema
     public var commit: String
     public var root: String
     public var host: String
-    public var scannedAt: String
+    var scannedAt: String
     /// No drift and nothing left unread: a scan that could not read something is never clean.
     public var clean: Bool
     /// Every entry could be read (false: see `errors`; exit 3 when there is no drift).
-    public var complete: Bool
+    var complete: Bool
     public var files: [File]
-    public var pip: [PipChange]
+    var pip: [PipChange]
     public var errors: [Issue]
     public var summary: Summary
 
@@ -110,7 +110,7 @@ public struct ScanReport: Codable, Sendable {
     }
 
     /// Encodes a path losslessly (see the type's doc comment).
-    public static func pathFields(_ p: [UInt8]) -> (String, String?) {
+    static func pathFields(_ p: [UInt8]) -> (String, String?) {
         if let s = String(validating: p, as: UTF8.self) { return (s, nil) }
         return (PathBytes.display(p), Data(p).base64EncodedString())
     }
@@ -195,7 +195,7 @@ public enum ScanOutcome: Int32, Sendable {
 /// One site-packages change (filled by the pip layer; empty until a baseline exists).
 public struct PipChange: Codable, Sendable {
     public var name: String?
-    public var change: PipChangeKind
+    var change: PipChangeKind
     public var from: String?
     public var to: String?
     public var sitePackages: String
@@ -203,7 +203,7 @@ public struct PipChange: Codable, Sendable {
     /// Accepted by the policy's `pip.allow`: reported as info, not drift.
     public var allowed: Bool
     /// Where an editable, VCS or URL install came from (`direct_url.json`).
-    public var url: String?
+    var url: String?
 
     public init(name: String?, change: PipChangeKind, from: String?, to: String?, sitePackages: String, files: [String],
                 allowed: Bool, url: String? = nil) {

@@ -27,10 +27,10 @@ public struct ScanRunner {
     public var writeTargets: [(path: String, what: String)] = []
     /// Called on the walking thread for each directory the walk enters, before it is read
     /// (`drift watch` adds its inotify watch there, so nothing written later is missed).
-    public var onDirectory: (@Sendable ([UInt8]) -> Void)?
+    var onDirectory: (@Sendable ([UInt8]) -> Void)?
     /// Blob ids the journal already has, kept across records by a long-running recorder
     /// (`drift watch`): unchanged drift is not read or written again. nil for one-shot verbs.
-    public var journalBlobs: JournalBlobCache?
+    var journalBlobs: JournalBlobCache?
 
     public init(manifestDir: ManifestDirectory, root: String?, state: StateDirectory) {
         self.manifestDir = manifestDir
@@ -40,15 +40,15 @@ public struct ScanRunner {
 
     public struct Outcome {
         public var report: ScanReport
-        public var result: Scanner.Result
+        var result: Scanner.Result
         public var manifest: Manifest
         public var policy: Policy
-        public var rootBytes: [UInt8]
-        public var pip: [PipChange]
+        var rootBytes: [UInt8]
+        var pip: [PipChange]
         /// The baked requirements file (relative to the root when under it).
         public var requirements: String?
         /// The workspace's secrets, for withholding code that carries their content.
-        public var secrets = SecretIndex()
+        var secrets = SecretIndex()
     }
 
     /// Runs a scan: walk, compare, and record (journal, state, caches) under the state lock.
@@ -71,40 +71,40 @@ public struct ScanRunner {
     public struct Context {
         public var manifest: Manifest
         public var policy: Policy
-        public var rootBytes: [UInt8]
+        var rootBytes: [UInt8]
         public var baseline: PipBaseline?
     }
 
     /// MDIR read and verified, the root walked, the old stat cache: a scan's input.
     public struct Loaded {
-        public var context: Context
-        public var walk: TreeWalk
-        public var oldCache: StatCache?
+        var context: Context
+        var walk: TreeWalk
+        var oldCache: StatCache?
     }
 
     /// A site-packages comparison, with its stat cache before and after.
     public struct PipFindings {
-        public var result: PipScanner.Result
-        public var oldCache: StatCache?
+        var result: PipScanner.Result
+        var oldCache: StatCache?
     }
 
     /// What a comparison found, before anything is written: `drift watch` compares without
     /// the state lock and takes it only for `record`.
     public struct Findings {
-        public var result: Scanner.Result
+        var result: Scanner.Result
         /// nil when there is no pip baseline.
-        public var pip: PipFindings?
+        var pip: PipFindings?
         /// The stat cache before the comparison; `record` saves `result.newCache` when it differs.
         /// nil leaves the `statcache` file alone.
-        public var oldCache: StatCache?
-        public var saveCache = true
+        var oldCache: StatCache?
+        var saveCache = true
         /// The walk whose secret-class files (inodes, digests, values) decide what is secret content.
-        public var walk: TreeWalk
+        var walk: TreeWalk
         /// The scan number that picked the re-verification slice; nil for a partial rescan
         /// (`drift watch`), which does not count.
-        public var scanNumber: Int?
+        var scanNumber: Int?
         /// The verified-bytecode cache `record` saves (nil leaves `pyccache` alone).
-        public var pycCache: (old: StatCache?, new: StatCache)?
+        var pycCache: (old: StatCache?, new: StatCache)?
 
         public init(result: Scanner.Result, pip: PipFindings?, oldCache: StatCache?, walk: TreeWalk,
                     saveCache: Bool = true) {
@@ -118,7 +118,7 @@ public struct ScanRunner {
 
     /// Compares a finished walk with the manifest, and site-packages with the pip baseline.
     /// Reads the workspace and the state dir's caches; writes nothing.
-    public func find(_ loaded: Loaded, now: Date) throws -> Findings {
+    func find(_ loaded: Loaded, now: Date) throws -> Findings {
         let c = loaded.context
         var scanner = Scanner(manifest: c.manifest, policy: c.policy, root: c.rootBytes, cache: loaded.oldCache)
         let scanNumber = max(0, try state.loadState(commit: c.manifest.commit).scans ?? 0)
@@ -133,7 +133,7 @@ public struct ScanRunner {
     }
 
     /// Compares site-packages with the pip baseline (nil without one).
-    public func findPip(_ c: Context) throws -> PipFindings? {
+    func findPip(_ c: Context) throws -> PipFindings? {
         guard let baseline = c.baseline else { return nil }
         let oldPip = full ? nil : state.loadCache(name: "pipcache")
         var pipScanner = PipScanner(baseline: baseline, allow: c.policy.pipAllow, cache: oldPip)
@@ -201,7 +201,7 @@ public struct ScanRunner {
     /// Pyc changes are verified against their sources (`BytecodeCheck`): legitimate runtime
     /// bytecode is no drift, forged bytecode is `bytecode` drift.
     /// Reads the `pyccache`, writes nothing: returns the cache `record` must save (nil: unchanged).
-    public func checkBytecode(_ result: inout Scanner.Result, walk: TreeWalk,
+    func checkBytecode(_ result: inout Scanner.Result, walk: TreeWalk,
                               root: [UInt8]) -> (old: StatCache?, new: StatCache)? {
         let pycs = Set(result.changes.lazy.filter { BytecodeCheck.parse($0.path) != nil }.map(\.path))
         let old = full ? nil : state.loadCache(name: "pyccache")
@@ -236,7 +236,7 @@ public struct ScanRunner {
 
     /// Reads MDIR and walks the root at the same time; the raw manifest bytes are dropped
     /// when this returns (they are a large part of peak memory on big trees).
-    public func loadAndWalk() throws -> Loaded {
+    func loadAndWalk() throws -> Loaded {
         let raw = try manifestDir.readRaw()
         // Walk (kernel-bound) while the manifest is parsed and verified (CPU-bound): the
         // walk result is used only once the manifest has verified.

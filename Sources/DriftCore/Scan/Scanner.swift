@@ -13,13 +13,13 @@ public struct Scanner {
     public var root: [UInt8]
     /// Previous cache; nil (or `full`) rehashes everything.
     public var cache: StatCache?
-    public var workers: Int = ParallelHasher.defaultWorkers
+    var workers: Int = ParallelHasher.defaultWorkers
     /// Counters for a progress line; nil for none.
     public var progress: ProgressCounters?
     /// Which slice of cached files this scan re-hashes anyway (nil: none).
-    public var reverify: ReverifySlice?
+    var reverify: ReverifySlice?
     /// How files below the root are opened (tests run both strategies).
-    public var strategy: ResolveStrategy = .automatic
+    var strategy: ResolveStrategy = .automatic
 
     public init(manifest: Manifest, policy: Policy, root: [UInt8], cache: StatCache?) {
         self.manifest = manifest
@@ -31,14 +31,14 @@ public struct Scanner {
     public struct Result: Sendable {
         /// Sorted by path bytes; `firstSeen` is the scan time (the state layer keeps older ones).
         public var changes: [FileChange]
-        public var issues: [ScanIssue]
-        public var newCache: StatCache
-        public var filesChecked: Int
-        public var filesHashed: Int
+        var issues: [ScanIssue]
+        var newCache: StatCache
+        var filesChecked: Int
+        var filesHashed: Int
         /// Cache hits re-hashed because they were in this scan's re-verification slice.
-        public var filesReverified: Int = 0
+        var filesReverified: Int = 0
         /// The bytes of drifted code files from the very read that hashed them (journaled as is).
-        public var contents: [[UInt8]: [UInt8]] = [:]
+        var contents: [[UInt8]: [UInt8]] = [:]
     }
 
     /// Walks the root and compares.
@@ -47,7 +47,7 @@ public struct Scanner {
     }
 
     /// Compares a finished walk of the root with the manifest.
-    public func compare(_ walk: TreeWalk, now: Date) throws -> Result {
+    func compare(_ walk: TreeWalk, now: Date) throws -> Result {
         let classifier = Classifier(policy: policy)
         let reader = FileReader(root: root, strategy: strategy)
         let entries = manifest.entries

@@ -12,7 +12,7 @@ import Glibc
 /// value of at least `minValueBytes` bytes in a `KEY=VALUE` line of a secret file (`export`
 /// prefix, quotes and surrounding blanks dropped; `#` lines skipped). Rule in docs/journal.md.
 public struct SecretIndex: Sendable {
-    public static let minValueBytes = 8
+    static let minValueBytes = 8
     /// Secret files larger than this are matched by inode and hash only.
     static let maxSecretFileBytes: Int64 = 1 << 20
 
@@ -76,7 +76,7 @@ public struct SecretIndex: Sendable {
     }
 
     /// Whether these bytes (about to leave the box as code) are, or contain, a secret.
-    public func matches(_ bytes: [UInt8]) -> Bool {
+    func matches(_ bytes: [UInt8]) -> Bool {
         if isEmpty { return false }
         if let d = try? SHA256Hasher.digest(bytes), digests.contains(d) { return true }
         return values.contains { v in Self.contains(bytes, v) }

@@ -12,15 +12,15 @@ import Foundation
 /// a missing, foreign or damaged cache is ignored and everything is rehashed.
 public struct StatCache: Sendable {
     public struct Entry: Sendable, Equatable {
-        public var size: Int64
-        public var mtimeNs: Int64
-        public var ctimeNs: Int64
-        public var inode: UInt64
-        public var device: UInt64
-        public var digest: Digest
+        var size: Int64
+        var mtimeNs: Int64
+        var ctimeNs: Int64
+        var inode: UInt64
+        var device: UInt64
+        var digest: Digest
 
         /// Whether `st` is the very same file version this entry was hashed from.
-        public func matches(_ st: FileStat) -> Bool {
+        func matches(_ st: FileStat) -> Bool {
             st.size == size && st.mtimeNs == mtimeNs && st.ctimeNs == ctimeNs
                 && st.inode == inode && st.device == device
         }
@@ -29,7 +29,7 @@ public struct StatCache: Sendable {
     static let magic: [UInt8] = Array("DRIFTSC1".utf8)
     /// A file changed less than this before it was hashed may change again within the
     /// same timestamp tick (coarse kernel clocks): it is stored but rehashed next time.
-    public static let racyMarginNs: Int64 = 2_000_000_000
+    static let racyMarginNs: Int64 = 2_000_000_000
 
     /// One cached path.
     public struct Record: Sendable, Equatable {
@@ -61,7 +61,7 @@ public struct StatCache: Sendable {
         public init() {}
 
         /// The cached entry for `path`, when its stat matches `st`.
-        public mutating func digest(_ cache: StatCache, _ path: [UInt8], _ st: FileStat) -> Entry? {
+        mutating func digest(_ cache: StatCache, _ path: [UInt8], _ st: FileStat) -> Entry? {
             let n = cache.entries.count
             while index < n && bytesLess(cache.entries[index].path, path) { index += 1 }
             guard index < n, cache.entries[index].path == path,
@@ -80,7 +80,7 @@ public struct StatCache: Sendable {
         }
     }
 
-    public func serialized() throws -> [UInt8] {
+    func serialized() throws -> [UInt8] {
         var out = Self.magic
         out.reserveCapacity(entries.count * 100 + 64)
         func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }

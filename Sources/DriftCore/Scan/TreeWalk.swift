@@ -9,15 +9,15 @@ import Glibc
 public struct ClassifiedEntry: Sendable {
     public var path: [UInt8]
     public var stat: FileStat
-    public var fileClass: FileClass
+    var fileClass: FileClass
     public var secret: Bool
 }
 
 public struct TreeWalk {
     public var entries: [ClassifiedEntry]
-    public var issues: [ScanIssue]
+    var issues: [ScanIssue]
     /// Directories that could not be read: nothing below them is known.
-    public var unreadableDirectories: [[UInt8]]
+    var unreadableDirectories: [[UInt8]]
 
     /// Walks `root`, skipping ignored directories whole and dropping ignored entries;
     /// `entering` sees each directory (relative path, the root as `[]`) just before it is read.
@@ -71,6 +71,6 @@ struct ClassifyingVisitor: WalkVisitor {
 /// Throws when `target` (existing or not) is the root or lies under it: drift never
 /// writes under the scanned root. Checked by identity (`WriteTarget`); returns the resolved path.
 @discardableResult
-public func refuseWriteUnder(root: String, target: String, what: String) throws -> String {
+func refuseWriteUnder(root: String, target: String, what: String) throws -> String {
     try WriteTarget.refuseInside(root: root, target: target, what: what)
 }

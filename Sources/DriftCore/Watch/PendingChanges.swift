@@ -27,7 +27,7 @@ public struct PendingChanges {
     public var count: Int { items.count + (pip == nil ? 0 : 1) }
 
     /// A single path changed (file, symlink, special, or an entry removed).
-    public mutating func touch(path: [UInt8], at now: Double) {
+    mutating func touch(path: [UInt8], at now: Double) {
         // Inside a directory already due for a whole walk: that walk covers it; the event
         // only shows the directory is still busy (a burst settles as one batch).
         if let t = pendingAncestor(of: path, includingSelf: false) {
@@ -38,7 +38,7 @@ public struct PendingChanges {
     }
 
     /// A directory appeared, moved or went away: walk it whole.
-    public mutating func touch(tree: [UInt8], at now: Double) {
+    mutating func touch(tree: [UInt8], at now: Double) {
         if let t = pendingAncestor(of: tree, includingSelf: true) {
             bump(Key(tree: true, path: t), now)
             return
@@ -48,7 +48,7 @@ public struct PendingChanges {
     }
 
     /// Something under a site-packages directory changed: the pip comparison reruns.
-    public mutating func touchPip(at now: Double) {
+    mutating func touchPip(at now: Double) {
         pip = Times(first: pip?.first ?? now, last: now)
         if oldestFirst == nil { oldestFirst = now }
     }
@@ -70,7 +70,7 @@ public struct PendingChanges {
     }
 
     /// When the earliest pending path becomes ready, or nil when nothing is pending.
-    public func nextDeadline(settle: Double, maxWait: Double) -> Double? {
+    func nextDeadline(settle: Double, maxWait: Double) -> Double? {
         var best: Double?
         func consider(_ t: Times) {
             let d = min(t.last + settle, t.first + maxWait)
@@ -83,7 +83,7 @@ public struct PendingChanges {
 
     /// Removes and returns what is ready at `now` (everything with `all`): the scope to
     /// rescan and whether site-packages must be compared again.
-    public mutating func takeReady(now: Double, settle: Double, maxWait: Double,
+    mutating func takeReady(now: Double, settle: Double, maxWait: Double,
                                    all: Bool = false) -> (ScanScope, pip: Bool) {
         func ready(_ t: Times) -> Bool { all || now >= t.last + settle || now >= t.first + maxWait }
         var scope = ScanScope()
@@ -101,7 +101,7 @@ public struct PendingChanges {
         return (scope, pipReady)
     }
 
-    public mutating func removeAll() {
+    mutating func removeAll() {
         items.removeAll()
         trees.removeAll()
         pip = nil

@@ -4,14 +4,14 @@ import DriftSystem
 /// (relative to the root; the root itself is a full scan, not a scope).
 public struct ScanScope: Sendable {
     public var paths: Set<[UInt8]> = []
-    public var trees: Set<[UInt8]> = []
+    var trees: Set<[UInt8]> = []
 
     public init() {}
 
     public var isEmpty: Bool { paths.isEmpty && trees.isEmpty }
 
     /// Whether `path` is one of the paths, or lies in (or is) one of the trees.
-    public func contains(_ path: [UInt8]) -> Bool {
+    func contains(_ path: [UInt8]) -> Bool {
         if paths.contains(path) { return true }
         return inTree(path, includingSelf: true)
     }
@@ -28,7 +28,7 @@ public struct ScanScope: Sendable {
     }
 
     /// Drops trees inside other trees and paths inside trees (the outer walk covers them).
-    public mutating func normalize() {
+    mutating func normalize() {
         let before = self
         trees = trees.filter { !before.inTree($0, includingSelf: false) }
         let after = self

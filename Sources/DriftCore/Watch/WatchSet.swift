@@ -13,7 +13,7 @@ public final class WatchSet: @unchecked Sendable {
     public struct Directory: Sendable {
         /// Relative to the workspace root (`[]` is the root); nil outside the workspace.
         public var relative: [UInt8]?
-        public var absolute: [UInt8]
+        var absolute: [UInt8]
     }
 
     /// nil when inotify could not be started: drift watch then relies on periodic scans.
@@ -46,12 +46,12 @@ public final class WatchSet: @unchecked Sendable {
     }
 
     /// Watches a workspace directory (relative path); failures are remembered, not thrown.
-    public func addWorkspace(_ relative: [UInt8]) {
+    func addWorkspace(_ relative: [UInt8]) {
         add(Directory(relative: relative, absolute: absolute(relative)))
     }
 
     /// Watches a directory outside the workspace tree (site-packages), by absolute path.
-    public func addOutside(_ absolute: [UInt8]) {
+    func addOutside(_ absolute: [UInt8]) {
         add(Directory(relative: nil, absolute: absolute))
     }
 
@@ -96,7 +96,7 @@ public final class WatchSet: @unchecked Sendable {
     }
 
     /// Stops watching a workspace directory and everything below it (moved away or deleted).
-    public func removeWorkspace(under relative: [UInt8]) {
+    func removeWorkspace(under relative: [UInt8]) {
         for (path, wd) in workspaceDescriptors where PathBytes.isWithin(path, relative) {
             inotify?.remove(wd)
             byDescriptor[wd] = nil
@@ -107,13 +107,13 @@ public final class WatchSet: @unchecked Sendable {
     }
 
     /// The kernel dropped a watch (IN_IGNORED: its directory is gone).
-    public func forget(_ wd: Int32) {
+    func forget(_ wd: Int32) {
         guard let d = byDescriptor.removeValue(forKey: wd) else { return }
         if let r = d.relative, workspaceDescriptors[r] == wd { workspaceDescriptors[r] = nil }
     }
 
     /// Forgets the failures before a full pass re-adds every watch.
-    public func resetFailures() {
+    func resetFailures() {
         rootDirectory = RootDirectory(path: root)
         unwatched.removeAll()
         unreadable.removeAll()
@@ -121,7 +121,7 @@ public final class WatchSet: @unchecked Sendable {
     }
 
     /// Watches a directory outside the workspace and every directory below it.
-    public func addOutsideTree(_ absolute: [UInt8]) {
+    func addOutsideTree(_ absolute: [UInt8]) {
         addOutside(absolute)
         guard inotify != nil else { return }
         let walker = DirectoryWalker(root: absolute)

@@ -12,32 +12,32 @@ import Foundation
 /// `SDIR/watch.json`: what a running `drift watch` tells `drift status` (docs/state.md).
 /// Written by the watcher alone (it holds `SDIR/watch.lock`), atomically, never under the state lock.
 public struct WatchStatus: Codable, Sendable {
-    public static let schema = "drift.watch/1"
-    public static let fileName = "watch.json"
+    static let schema = "drift.watch/1"
+    static let fileName = "watch.json"
 
-    public var schema = WatchStatus.schema
-    public var pid: Int32
+    var schema = WatchStatus.schema
+    var pid: Int32
     /// The process start time in clock ticks since boot (`/proc/PID/stat` field 22), so a
     /// reused pid is not taken for the watcher.
-    public var startTicks: UInt64?
+    var startTicks: UInt64?
     public var started: String
-    public var updated: String
+    var updated: String
     /// `starting`, `watching` or `stopped`.
-    public var phase: String
-    public var watchedDirectories: Int = 0
+    var phase: String
+    var watchedDirectories: Int = 0
     /// Directories that could not be watched (limit reached, or unreadable).
-    public var unwatchedDirectories: Int = 0
-    public var degraded = false
-    public var degradedReasons: [String] = []
+    var unwatchedDirectories: Int = 0
+    var degraded = false
+    var degradedReasons: [String] = []
     /// Seconds between full scans now (`--rescan-every`, shorter while degraded).
-    public var fullScanEverySeconds: Int
-    public var settleMilliseconds: Int
-    public var lastEvent: String?
-    public var lastBatch: String?
-    public var lastFullScan: String?
-    public var batches = 0
-    public var fullScans = 0
-    public var overflows = 0
+    var fullScanEverySeconds: Int
+    var settleMilliseconds: Int
+    var lastEvent: String?
+    var lastBatch: String?
+    var lastFullScan: String?
+    var batches = 0
+    var fullScans = 0
+    var overflows = 0
     public var stopped: String?
 
     enum CodingKeys: String, CodingKey {
@@ -83,7 +83,7 @@ public struct WatchStatus: Codable, Sendable {
     }
 
     /// Whether the process that wrote this is still alive (same pid, same start time).
-    public var isAlive: Bool {
+    var isAlive: Bool {
         if phase == "stopped" { return false }
         guard kill(pid, 0) == 0 || errno == EPERM else { return false }
         guard let want = startTicks, let have = Self.startTicks(of: pid) else { return true }
@@ -91,7 +91,7 @@ public struct WatchStatus: Codable, Sendable {
     }
 
     /// Field 22 of `/proc/PID/stat`; nil without /proc.
-    public static func startTicks(of pid: Int32) -> UInt64? {
+    static func startTicks(of pid: Int32) -> UInt64? {
         guard let b = try? readWholeFile("/proc/\(pid)/stat", limit: 4096) else { return nil }
         // The command name (field 2) may hold spaces and parentheses: count from its last ')'.
         guard let close = b.lastIndex(of: UInt8(ascii: ")")) else { return nil }
@@ -102,7 +102,7 @@ public struct WatchStatus: Codable, Sendable {
     }
 
     /// The `watcher` lines of `drift status`.
-    public static func statusLines(_ state: StateDirectory, now: Date) -> String {
+    static func statusLines(_ state: StateDirectory, now: Date) -> String {
         let pad = "                "
         guard let w = read(state) else {
             return "  watcher       not running (no drift watch has used this state dir)\n"

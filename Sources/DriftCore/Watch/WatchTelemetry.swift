@@ -37,7 +37,7 @@ public enum WatchTelemetry {
     }
 
     /// One JSON line for `--log` when the watcher falls back to full scans or hits an error.
-    public static func warningLine(_ reason: String, _ message: String, now: Date) throws -> [UInt8] {
+    static func warningLine(_ reason: String, _ message: String, now: Date) throws -> [UInt8] {
         struct Line: Encodable {
             var time: String
             var level = "warning"

@@ -73,7 +73,7 @@ public final class RootDirectory: @unchecked Sendable {
     }
 
     /// Opens a directory below the root (for walking it).
-    public func openDirectory(_ rel: [UInt8]) -> Result<Int32, POSIXErrno> {
+    func openDirectory(_ rel: [UInt8]) -> Result<Int32, POSIXErrno> {
         open(rel, flags: O_RDONLY | O_DIRECTORY)
     }
 

@@ -38,7 +38,7 @@ public struct DriftError: Error, Sendable, CustomStringConvertible, Equatable {
 }
 
 extension String {
-    public func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
 }
 
 extension DriftError {
@@ -55,6 +55,6 @@ public func errnoText(_ code: Int32) -> String {
 }
 
 /// A Swift string from a NUL-terminated `CChar` buffer filled by a C call.
-public func cBufferString(_ buf: [CChar]) -> String {
+func cBufferString(_ buf: [CChar]) -> String {
     String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

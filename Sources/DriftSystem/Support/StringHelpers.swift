@@ -12,7 +12,7 @@ extension StringProtocol {
     }
 
     /// Without leading and trailing scalars from `set`.
-    public func trimming(of set: String) -> String {
+    func trimming(of set: String) -> String {
         let scalars = Set(set.unicodeScalars)
         return trimming { scalars.contains($0) }
     }

@@ -6,8 +6,8 @@ import Glibc
 /// (empty for events about the watched directory itself).
 public struct InotifyEvent: Sendable {
     public var wd: Int32
-    public var mask: UInt32
-    public var cookie: UInt32
+    var mask: UInt32
+    var cookie: UInt32
     public var name: [UInt8]
 
     public func has(_ bits: UInt32) -> Bool { mask & bits != 0 }
@@ -16,14 +16,14 @@ public struct InotifyEvent: Sendable {
 /// An inotify instance (non-blocking, close-on-exec); closed when released.
 public final class Inotify {
     public static let attrib = UInt32(IN_ATTRIB)
-    public static let closeWrite = UInt32(IN_CLOSE_WRITE)
+    static let closeWrite = UInt32(IN_CLOSE_WRITE)
     public static let movedFrom = UInt32(IN_MOVED_FROM)
     public static let movedTo = UInt32(IN_MOVED_TO)
     public static let create = UInt32(IN_CREATE)
     public static let delete = UInt32(IN_DELETE)
     public static let deleteSelf = UInt32(IN_DELETE_SELF)
     public static let moveSelf = UInt32(IN_MOVE_SELF)
-    public static let unmount = UInt32(IN_UNMOUNT)
+    static let unmount = UInt32(IN_UNMOUNT)
     public static let overflow = UInt32(IN_Q_OVERFLOW)
     public static let ignored = UInt32(IN_IGNORED)
     public static let isDirectory = UInt32(IN_ISDIR)
