@@ -85,17 +85,8 @@ private struct PackIndexing {
     private mutating func entry(_ at: inout Int, end: Int, starts: [Int]) throws -> PackEntry {
         let start = at
         guard at < end else { throw fail("truncated at object \(starts.count)") }
-        var c = pack[at]
-        at += 1
-        let type = Int(c >> 4) & 7
-        var size = UInt64(c & 0x0f)
-        var shift: UInt64 = 4
-        while c & 0x80 != 0 {
-            guard at < end, shift < 60 else { throw fail("bad object header at offset \(start)") }
-            c = pack[at]
-            at += 1
-            size |= UInt64(c & 0x7f) << shift
-            shift += 7
+        guard let (type, size) = packEntryHeader({ pack[$0] }, &at, end: end, maxShift: 60) else {
+            throw fail("bad object header at offset \(start)")
         }
         guard size <= UInt64(budget) else {
             throw fail("object at offset \(start) declares \(size) bytes, over the \(budget)-byte budget left")
@@ -106,7 +97,7 @@ private struct PackIndexing {
             return .whole(kind, try inflate(&at, end: end, size: Int(size)))
         case 6:
             guard at < end else { throw fail("truncated at offset \(at)") }
-            c = pack[at]
+            var c = pack[at]
             at += 1
             var back = Int(c & 0x7f)
             while c & 0x80 != 0 {

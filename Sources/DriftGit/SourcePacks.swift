@@ -126,24 +126,13 @@ final class SourcePack {
         let end = lo < sorted.count ? Int(sorted[lo].offset) : pack.count - 20
         var at = Int(start)
         guard at >= 12, at < end, end <= pack.count - 20 else { return nil }
-        var c = pack[at]
-        at += 1
-        let type = Int(c >> 4) & 7
-        var size = UInt64(c & 0x0f)
-        var shift: UInt64 = 4
-        while c & 0x80 != 0 {
-            guard at < end, shift < 64 else { return nil }
-            c = pack[at]
-            at += 1
-            size |= UInt64(c & 0x7f) << shift
-            shift += 7
-        }
+        guard let (type, size) = packEntryHeader({ pack[$0] }, &at, end: end, maxShift: 64) else { return nil }
         var base: [UInt8]?
         switch type {
         case 1...4: break
         case 6:
             guard at < end else { return nil }
-            c = pack[at]
+            var c = pack[at]
             at += 1
             var back = UInt64(c & 0x7f)
             while c & 0x80 != 0 {
@@ -223,4 +212,23 @@ public struct ObjectKey: Hashable, Comparable {
     public init(_ id: ObjectID) { self.init(id.raw) }
 
     public static func < (x: ObjectKey, y: ObjectKey) -> Bool { (x.a, x.b, x.c) < (y.a, y.b, y.c) }
+}
+
+/// A pack entry's header at `at` (`at < end`): its type (3 bits) and inflated size (a
+/// little-endian base-128 varint), `at` moved past it; nil when it runs past `end` or its
+/// size needs more than `maxShift` bits.
+func packEntryHeader(_ byte: (Int) -> UInt8, _ at: inout Int, end: Int, maxShift: UInt64) -> (Int, UInt64)? {
+    var c = byte(at)
+    at += 1
+    let type = Int(c >> 4) & 7
+    var size = UInt64(c & 0x0f)
+    var shift: UInt64 = 4
+    while c & 0x80 != 0 {
+        guard at < end, shift < maxShift else { return nil }
+        c = byte(at)
+        at += 1
+        size |= UInt64(c & 0x7f) << shift
+        shift += 7
+    }
+    return (type, size)
 }

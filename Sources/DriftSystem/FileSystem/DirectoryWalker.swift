@@ -45,15 +45,7 @@ public struct DirectoryWalker {
     /// listing of another tree. Paths are relative to the root; `start` itself is not visited.
     public func walk(below start: [UInt8], descend: ([UInt8]) -> Bool,
                      visit: ([UInt8], FileStat) -> Void) throws -> [ScanIssue] {
-        let rootFD = withCPath(root) { open($0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
-        if rootFD < 0 {
-            let e = errno
-            if e == ELOOP || e == ENOTDIR {
-                throw DriftError("\(PathBytes.display(root)): the root is not a directory "
-                    + "(a symlink root is refused; pass the real path)")
-            }
-            throw DriftError.posix("open root", root, e)
-        }
+        let rootFD = try openWalkRoot(root)
         defer { close(rootFD) }
         var state = State(rootFD: rootFD, directory: RootDirectory(path: root, strategy: strategy))
         walkDirectory(start, &state, descend, visit)
@@ -183,4 +175,21 @@ public func directoryNames(_ path: String) -> [String]? {
 func direntNamePointer(_ ent: UnsafeMutablePointer<dirent>) -> UnsafePointer<CChar> {
     let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name) ?? 19
     return UnsafeRawPointer(ent).advanced(by: offset).assumingMemoryBound(to: CChar.self)
+}
+
+/// Opens a walk's root: a real directory, never through a symlink at its last component.
+/// - Parameter root: the root's path bytes.
+/// - Returns: the descriptor (the caller closes it).
+/// - Throws: `DriftError` naming the root when it is a symlink, not a directory, or unreadable.
+func openWalkRoot(_ root: [UInt8]) throws -> Int32 {
+    let fd = withCPath(root) { open($0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+    if fd < 0 {
+        let e = errno
+        if e == ELOOP || e == ENOTDIR {
+            throw DriftError("\(PathBytes.display(root)): the root is not a directory "
+                + "(a symlink root is refused; pass the real path)")
+        }
+        throw DriftError.posix("open root", root, e)
+    }
+    return fd
 }

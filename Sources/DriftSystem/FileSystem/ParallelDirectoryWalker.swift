@@ -40,15 +40,7 @@ public struct ParallelDirectoryWalker: Sendable {
     /// that could not be read. `makeVisitor` runs once per thread, on that thread.
     public func walk<V: WalkVisitor>(_ makeVisitor: @escaping @Sendable () -> V) throws
         -> (items: [V.Item], issues: [ScanIssue]) {
-        let rootFD = withCPath(root) { open($0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
-        if rootFD < 0 {
-            let e = errno
-            if e == ELOOP || e == ENOTDIR {
-                throw DriftError("\(PathBytes.display(root)): the root is not a directory "
-                    + "(a symlink root is refused; pass the real path)")
-            }
-            throw DriftError.posix("open root", root, e)
-        }
+        let rootFD = try openWalkRoot(root)
         let reader = DirectoryReader(rootFD: rootFD, directory: RootDirectory(path: root, strategy: strategy))
         defer { close(rootFD) }
 
