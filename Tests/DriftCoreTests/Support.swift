@@ -203,7 +203,10 @@ struct Fixture {
     }
 
     func bake(_ extra: [String] = []) throws {
-        let r = try drift(["manifest", "create", "--root", workspace, "--repo", upstream, "--output", mdir] + extra)
+        // A generous bound: under AddressSanitizer on a loaded 2-core machine a bake of the odd
+        // trees took over 120 s (a guard against hangs, not a speed check).
+        let r = try drift(["manifest", "create", "--root", workspace, "--repo", upstream, "--output", mdir] + extra,
+                          timeout: 600)
         if r.code != 0 { throw DriftError("manifest create failed: \(r.err)") }
     }
 
