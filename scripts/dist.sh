@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 root="$PWD"
 glibc_max="2.35"
 max_bytes=$((25 * 1000 * 1000))
-version="$(sed -n 's/.*static let version = "\(.*\)"/\1/p' Sources/DriftCore/Support/BuildInfo.swift)"
+version="$(sed -n 's/.*static let version = "\(.*\)"/\1/p' Sources/DriftCLI/BuildInfo.swift)"
 arch="$(uname -m)"
 multiarch="$(gcc -print-multiarch 2>/dev/null || echo "$arch-linux-gnu")"
 libdir="/usr/lib/$multiarch"

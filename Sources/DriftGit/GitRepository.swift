@@ -111,7 +111,9 @@ extension GitODB {
     @discardableResult
     public func write(_ type: GitObjectType, _ bytes: [UInt8]) throws -> ObjectID {
         var out = git_oid()
-        let rc = bytes.withUnsafeBytes { buf in git_odb_write(&out, handle.pointer, buf.baseAddress, buf.count, type.c) }
+        let rc = bytes.withUnsafeBytes { buf in
+            git_odb_write(&out, handle.pointer, buf.baseAddress, buf.count, type.c)
+        }
         try check(rc, "git_odb_write", owner.path)
         return ObjectID(out)
     }
