@@ -35,6 +35,15 @@ extension GitRepository {
         // The repository takes its own reference on the odb.
         try check(git_repository_wrap_odb(&repo, odb), "git_repository_wrap_odb", dir)
         guard let repo else { throw DriftError("\(dir): git_repository_wrap_odb returned no repository") }
+        // An empty in-memory config: a tree diff would otherwise load the global and system
+        // git config files again for every scratch repository (one per ledger entry).
+        var config: OpaquePointer?
+        let rc = git_config_new(&config)
+        defer { git_config_free(config) }
+        if rc < 0 || git_repository_set_config(repo, config) < 0 {
+            git_repository_free(repo)
+            try check(rc < 0 ? rc : GIT_ERROR.rawValue, "git_repository_set_config", dir)
+        }
         self.init(owning: repo, path: dir)
     }
 }

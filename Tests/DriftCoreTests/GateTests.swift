@@ -139,7 +139,8 @@ struct GateTests {
                 inner=$(printf '100644 blob %s\\tconfig\\n' $blob | git mktree)
                 case '\(entry)' in 40000*) obj=$inner ;; *) obj=$blob ;; esac
                 if \(nested); then
-                    odd=$( (printf '\(entry)\\0'; echo $obj | xxd -r -p) | git hash-object -t tree -w --literally --stdin)
+                    odd=$( (printf '\(entry)\\0'; echo $obj | xxd -r -p) \\
+                        | git hash-object -t tree -w --literally --stdin)
                     deeper=$(printf '040000 tree %s\\tdeeper\\n' $odd | git mktree)
                     entry='40000 zz'
                     obj=$deeper
