@@ -75,6 +75,12 @@ public final class MemoryObjectStore {
         var repo: OpaquePointer?
         try check(git_repository_wrap_odb(&repo, odb), "git_repository_wrap_odb", name)
         guard let repo else { throw DriftError("\(name): git_repository_wrap_odb returned no repository") }
+        do {
+            try giveEmptyConfig(repo, name)
+        } catch {
+            git_repository_free(repo)
+            throw error
+        }
         repository = GitRepository(owning: repo, path: name)
         mempack = mem
     }

@@ -35,15 +35,22 @@ extension GitRepository {
         // The repository takes its own reference on the odb.
         try check(git_repository_wrap_odb(&repo, odb), "git_repository_wrap_odb", dir)
         guard let repo else { throw DriftError("\(dir): git_repository_wrap_odb returned no repository") }
-        // An empty in-memory config: a tree diff would otherwise load the global and system
-        // git config files again for every scratch repository (one per ledger entry).
-        var config: OpaquePointer?
-        let rc = git_config_new(&config)
-        defer { git_config_free(config) }
-        if rc < 0 || git_repository_set_config(repo, config) < 0 {
+        do {
+            try giveEmptyConfig(repo, dir)
+        } catch {
             git_repository_free(repo)
-            try check(rc < 0 ? rc : GIT_ERROR.rawValue, "git_repository_set_config", dir)
+            throw error
         }
         self.init(owning: repo, path: dir)
     }
+}
+
+/// Gives a repository made around an odb an empty in-memory config: a tree diff would
+/// otherwise load the global and system git config files again for every such repository
+/// (the gate makes one per ledger entry).
+func giveEmptyConfig(_ repo: OpaquePointer, _ context: String) throws {
+    var config: OpaquePointer?
+    try check(git_config_new(&config), "git_config_new", context)
+    defer { git_config_free(config) }
+    try check(git_repository_set_config(repo, config), "git_repository_set_config", context)
 }
