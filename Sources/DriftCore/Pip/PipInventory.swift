@@ -1,5 +1,8 @@
 import DriftGit
 import DriftSystem
+#if canImport(Glibc)
+import Glibc
+#endif
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -141,6 +144,15 @@ public enum PipInventory {
         }
     }
 
+    /// An optional metadata file: nil only when it does not exist. One that is there must read
+    /// (a symlink, FIFO, oversized or unreadable file is an error, never silently absent).
+    private static func optionalMetadata(_ reader: FileReader, _ rel: String, limit: Int64) throws -> [UInt8]? {
+        var st = stat()
+        let path = PathBytes.join(reader.root, Array(rel.utf8))
+        if withCPath(path, { lstat($0, &st) }) != 0 && errno == ENOENT { return nil }
+        return try metadata(reader, rel, limit: limit)
+    }
+
     static func readDistInfo(_ full: String, metadataDir: String, reader: FileReader) throws -> InstalledDistribution {
         let m = metadataDir + "/"
         let (name, version) = try CoreMetadata.nameAndVersion(try metadata(reader, m + "METADATA", limit: 8 << 20),
@@ -149,11 +161,11 @@ public enum PipInventory {
             throw DriftError("\(full): distribution has no RECORD (its files cannot be verified)")
         }
         let files = try RecordFile.parse(try metadata(reader, m + "RECORD", limit: 64 << 20), file: full + "/RECORD")
-        let installer = (try? metadata(reader, m + "INSTALLER", limit: 1 << 20)).map {
+        let installer = try optionalMetadata(reader, m + "INSTALLER", limit: 1 << 20).map {
             String(decoding: $0, as: UTF8.self).trimmingWhitespace()
         }
         var url: String?, editable = false
-        if let du = try? metadata(reader, m + "direct_url.json", limit: 1 << 20) {
+        if let du = try optionalMetadata(reader, m + "direct_url.json", limit: 1 << 20) {
             guard let direct = try? JSONDecoder().decode(DirectURL.self, from: Data(du)) else {
                 throw DriftError("\(full)/direct_url.json: not valid JSON")
             }

@@ -22,7 +22,7 @@ public enum JournalListing {
         while id.hex != commit, total < 100_000 {
             total += 1
             if shown.count < limit {
-                shown.append(try (try? SnapshotInfo.read(repo, id)) ?? SnapshotInfo.parse(repo.message(of: id)))
+                shown.append(try SnapshotInfo.read(repo, id))
             }
             guard let parent = try repo.parents(of: id).first else { break }
             id = parent
