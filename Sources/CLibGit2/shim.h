@@ -19,6 +19,18 @@ static inline git_email_create_options drift_email_create_options(void) {
 static inline int drift_disable_owner_validation(void) {
     return git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
 }
+/* drift reads no user or system git configuration: its repositories are its own, and a
+   non-root scan (cron or supervisord as a service user) often keeps a HOME it cannot read,
+   where libgit2 would fail to stat ~/.gitconfig and refuse to open any repository. */
+static inline int drift_ignore_global_config(void) {
+    const int levels[] = { GIT_CONFIG_LEVEL_PROGRAMDATA, GIT_CONFIG_LEVEL_SYSTEM,
+                           GIT_CONFIG_LEVEL_XDG, GIT_CONFIG_LEVEL_GLOBAL };
+    for (unsigned i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+        int e = git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, levels[i], "");
+        if (e < 0) return e;
+    }
+    return 0;
+}
 /* git_libgit2_opts is variadic: the CA file https pushes trust (mbedTLS in Debian's build). */
 static inline int drift_set_ssl_cert_file(const char *file) {
     return git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, file, (const char *)0);

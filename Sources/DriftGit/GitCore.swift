@@ -8,6 +8,7 @@ import Glibc
 private let libgit2Initialised: Bool = {
     git_libgit2_init()
     _ = drift_disable_owner_validation()
+    _ = drift_ignore_global_config()
     return true
 }()
 

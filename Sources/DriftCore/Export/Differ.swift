@@ -53,13 +53,15 @@ public struct Differ {
         var header = ""
         for (c, reason) in built.withheld {
             let p = PathBytes.display(c.path)
-            let carriesSecret = c.secret || reason == .secretContent
+            let carriesSecret = c.secret || reason.hidesHash
             if carriesSecret || c.fileClass == .config {
                 let why = carriesSecret ? reason.text : "config"
                 header += "# drift: \(p): \(c.change.rawValue), content withheld (\(why))\n"
             } else {
+                // Code withheld for a reason of its own (size, a moving or unreadable file) says which.
+                let own = reason == .notCode(c.fileClass) ? "" : " (\(reason.text))"
                 header += "# drift: \(p): \(c.change.rawValue) (\(c.fileClass.rawValue)) " +
-                    "sha256 \(c.old?.digest?.hex ?? "-") -> \(c.new?.digest?.hex ?? "-")\n"
+                    "sha256 \(c.old?.digest?.hex ?? "-") -> \(c.new?.digest?.hex ?? "-")\(own)\n"
             }
         }
         let patch = try repo.diffTrees(built.baseTree, built.tree)

@@ -91,6 +91,11 @@ public struct DriftTreeBuilder {
                     withheld.append((c, .changedWhileRead))
                     continue
                 }
+                // A secret file drift could not read may hold values this code carries.
+                if !secrets.complete {
+                    withheld.append((c, .secretsUnreadable))
+                    continue
+                }
                 var bytes = contents[c.path]
                 // Unchanged drift already in the journal: the blob the same content gave before.
                 if bytes == nil, c.path != requirementsPath, let d = new.digest,
@@ -101,8 +106,14 @@ public struct DriftTreeBuilder {
                     continue
                 }
                 if bytes == nil {
-                    guard let got = try? reader.read(c.path, with: hasher, buffer: buffer, keepUpTo: sizeLimit),
-                          got.stable, let b = got.bytes else {
+                    let got: FileReader.Content
+                    do {
+                        got = try reader.read(c.path, with: hasher, buffer: buffer, keepUpTo: sizeLimit)
+                    } catch let e as FileReadError {
+                        withheld.append((c, e.moved ? .changedWhileRead : .unreadable(e.causeText)))
+                        continue
+                    }
+                    guard got.stable, let b = got.bytes else {
                         withheld.append((c, .changedWhileRead))
                         continue
                     }

@@ -93,7 +93,7 @@ public struct Journal {
         builder.secrets = secrets
         builder.blobCache = blobCache
         let built = try builder.build(changes, pip: pipDrift, requirements: requirements, contents: contents)
-        let complete = !built.withheld.contains { $0.1 == .changedWhileRead }
+        let complete = !built.withheld.contains { $0.1.retry }
         let done = Recorded(complete: complete, observed: built.observed)
         let id = try DriftID.compute(base: commit, tree: built.tree, withheld: built.withheld, pip: pipDrift)
         let previous = try repo.reference(Self.ref)

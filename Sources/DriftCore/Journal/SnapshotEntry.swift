@@ -47,9 +47,10 @@ public struct SnapshotEntry: Sendable, Equatable {
         path = c.path
         if inTree {
             recorded = .content
-        } else if c.secret || c.secretContent || reason == .secret || reason == .secretContent {
+        } else if c.secret || c.secretContent || reason?.hidesHash == true {
             // A secret, or a copy of one's content: never its hash (a secret's hash is a guess oracle).
-            recorded = c.secretContent || reason == .secretContent ? .secretContent : .secret
+            let copy = c.secretContent || reason == .secretContent || reason == .secretsUnreadable
+            recorded = copy ? .secretContent : .secret
         } else {
             let own = reason == nil || reason == .notCode(c.fileClass)
             recorded = .hashOnly(c.new?.digest, own ? nil : reason)

@@ -12,6 +12,12 @@ public enum WithholdReason: Sendable, Hashable {
     case overSizeLimit(Int64)
     /// Content that moved while it was read (`changed while read`): the next scan records it.
     case changedWhileRead
+    /// Content drift could not read (`unreadable (Permission denied)`): withheld and retried by
+    /// the next scan, never guessed at. The words are the cause alone (`FileReadError.causeText`).
+    case unreadable(String)
+    /// Code withheld because a secret file could not be read to check it for that secret's
+    /// values (`secret files unreadable`); retried by the next scan.
+    case secretsUnreadable
     /// A reason written by another drift version: shown as is, never decided on.
     case other(String)
 
@@ -23,6 +29,8 @@ public enum WithholdReason: Sendable, Hashable {
         case .secretContent: return "secret content"
         case .overSizeLimit(let n): return "over the \(n)-byte size limit"
         case .changedWhileRead: return "changed while read"
+        case .secretsUnreadable: return "secret files unreadable"
+        case .unreadable(let why): return "unreadable (" + Self.plain(why) + ")"
         case .other(let s): return s
         }
     }
@@ -40,14 +48,44 @@ public enum WithholdReason: Sendable, Hashable {
             self = .secretContent
         case "changed while read":
             self = .changedWhileRead
+        case "secret files unreadable":
+            self = .secretsUnreadable
         default:
             let prefix = "over the ", suffix = "-byte size limit"
-            if text.hasPrefix(prefix), text.hasSuffix(suffix),
+            if text.hasPrefix("unreadable ("), text.hasSuffix(")") {
+                self = .unreadable(String(text.dropFirst("unreadable (".count).dropLast()))
+            } else if text.hasPrefix(prefix), text.hasSuffix(suffix),
                let n = Int64(text.dropFirst(prefix.count).dropLast(suffix.count)) {
                 self = .overSizeLimit(n)
             } else {
                 self = .other(text)
             }
         }
+    }
+
+    /// Whether no hash of the content may leave either: a secret, a copy of one, or code that
+    /// could not be checked for a secret's values (a hash is a guess oracle for a short secret).
+    public var hidesHash: Bool {
+        switch self {
+        case .secret, .secretContent, .secretsUnreadable: return true
+        default: return false
+        }
+    }
+
+    /// Whether the next scan should try again: what moved or could not be read now may settle.
+    public var retry: Bool {
+        switch self {
+        case .changedWhileRead, .unreadable, .secretsUnreadable: return true
+        default: return false
+        }
+    }
+
+    /// The words of a cause as a message line's detail can carry them: no `:` (the detail's
+    /// separator), no `_` (a space there), no `(`/`)`, printable ASCII only.
+    static func plain(_ words: String) -> String {
+        String(words.unicodeScalars.map { u -> Character in
+            let bad = u.value < 0x20 || u.value > 0x7E || ":_()".unicodeScalars.contains(u)
+            return bad ? " " : Character(u)
+        })
     }
 }

@@ -139,8 +139,8 @@ public enum PipInventory {
 
     /// Reads `<site-packages>/<rel>` beneath site-packages (no symlink, no FIFO).
     private static func metadata(_ reader: FileReader, _ rel: String, limit: Int64) throws -> [UInt8] {
-        do { return try reader.readAll(Array(rel.utf8), limit: limit) } catch let e as DriftError {
-            throw DriftError(PathBytes.display(reader.root) + "/" + e.message)
+        do { return try reader.readAll(Array(rel.utf8), limit: limit) } catch let e as FileReadError {
+            throw DriftError(PathBytes.display(reader.root) + "/" + e.description)
         }
     }
 

@@ -153,6 +153,10 @@ public struct ScanRunner {
         let reader = FileReader(root: c.rootBytes)
         let secrets = SecretIndex(walk: findings.walk, manifest: c.manifest, changes: result.changes, reader: reader)
         secrets.flag(&result.changes, walk: findings.walk, reader: reader, sizeLimit: c.policy.sizeLimit)
+        if !secrets.complete {
+            result.issues += secrets.issues
+            result.issues.sort { PathBytes.less($0.path, $1.path) }
+        }
         var pip: [PipChange] = []
         var pipCounts = (0, 0)
         if let p = findings.pip {

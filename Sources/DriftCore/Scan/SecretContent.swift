@@ -20,6 +20,9 @@ public struct SecretIndex: Sendable {
     var inodes = Set<Inode>()
     var digests = Set<Digest>()
     var values: [[UInt8]] = []
+    /// Secret files whose values could not be read: while any is listed, no code content can
+    /// be shown free of them, so all of it is withheld (`secret files unreadable`) and retried.
+    public private(set) var unreadable: [FileReadError] = []
 
     public init() {}
 
@@ -29,10 +32,16 @@ public struct SecretIndex: Sendable {
         for e in walk.entries where e.secret && e.stat.kind == .regular {
             inodes.insert(Inode(device: e.stat.device, inode: e.stat.inode))
             if let m = Self.manifestEntry(manifest.entries, e.path), m.kind == .regular { digests.insert(m.digest) }
-            if e.stat.size <= Self.maxSecretFileBytes,
-               let bytes = try? reader.readAll(e.path, limit: Self.maxSecretFileBytes) {
-                if let d = try? SHA256Hasher.digest(bytes) { digests.insert(d) }
-                values += Self.values(bytes)
+            if e.stat.size <= Self.maxSecretFileBytes {
+                do {
+                    let bytes = try reader.readAll(e.path, limit: Self.maxSecretFileBytes)
+                    digests.insert(try SHA256Hasher.digest(bytes))
+                    values += Self.values(bytes)
+                } catch let err as FileReadError {
+                    unreadable.append(err)
+                } catch {
+                    unreadable.append(FileReadError(e.path, .system(call: "SHA-256", errno: EIO)))
+                }
             }
         }
         for c in changes where c.secret && !c.secretContent {
@@ -43,7 +52,18 @@ public struct SecretIndex: Sendable {
         values = Array(Set(values)).sorted { $0.count > $1.count }
     }
 
-    public var isEmpty: Bool { inodes.isEmpty && digests.isEmpty && values.isEmpty }
+    public var isEmpty: Bool { inodes.isEmpty && digests.isEmpty && values.isEmpty && unreadable.isEmpty }
+
+    /// Whether code content can be checked against every secret file's values.
+    var complete: Bool { unreadable.isEmpty }
+
+    /// One scan issue per secret file that could not be read, saying what it costs.
+    public var issues: [ScanIssue] {
+        unreadable.map { e in
+            ScanIssue(path: e.path, message: "\(e.reason): this secret file could not be read to check code drift "
+                + "for its values, so code content is withheld until it can")
+        }
+    }
 
     /// Marks changes whose current content is a secret's: `secret` and `secretContent`
     /// set, so every later step withholds them and reports no hash.
@@ -64,6 +84,8 @@ public struct SecretIndex: Sendable {
             // leave the secret's own hash (an oracle for a short secret), so those two tests
             // apply to every class; the value search is for content that leaves whole.
             let carries = DriftTreeBuilder.carriesContent(changes[i])
+            // A file unreadable here is read again by DriftTreeBuilder, which checks the very
+            // bytes it records (and withholds what it cannot read): nothing leaves unchecked.
             if !hit, carries, !values.isEmpty, new.size <= sizeLimit,
                let bytes = try? reader.readAll(changes[i].path, limit: sizeLimit) {
                 hit = matches(bytes)

@@ -21,18 +21,18 @@ public struct FileReader: Sendable {
         let fd: Int32
         switch directory.open(rel, flags: O_RDONLY) {
         case .success(let f): fd = f
-        case .failure(let e): throw DriftError.posix("open", rel, e.code)
+        case .failure(let e): throw FileReadError(rel, .system(call: "open", errno: e.code))
         }
         var st = stat()
         if fstat(fd, &st) != 0 {
             let e = errno
             close(fd)
-            throw DriftError.posix("fstat", rel, e)
+            throw FileReadError(rel, .system(call: "fstat", errno: e))
         }
         let fs = FileStat(st)
         if fs.kind != .regular {
             close(fd)
-            throw DriftError("\(PathBytes.display(rel)): not a regular file any more")
+            throw FileReadError(rel, .notRegular)
         }
         return (fd, fs)
     }
@@ -79,7 +79,7 @@ public struct FileReader: Sendable {
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw DriftError.posix("read", rel, errno)
+                throw FileReadError(rel, .system(call: "read", errno: errno))
             }
             if n == 0 { break }
             let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
@@ -106,7 +106,7 @@ public struct FileReader: Sendable {
             let p = mmap(nil, len, PROT_READ, MAP_PRIVATE, fd, off_t(off))
             guard let p, p != UnsafeMutableRawPointer(bitPattern: -1) else {
                 if off == 0 { return nil }
-                throw DriftError.posix("mmap", rel, errno)
+                throw FileReadError(rel, .system(call: "mmap", errno: errno))
             }
             _ = madvise(p, len, MADV_SEQUENTIAL)
             _ = madvise(p, len, MADV_WILLNEED)
@@ -115,7 +115,7 @@ public struct FileReader: Sendable {
             // each window narrows that window to a race drift reports as unstable.
             var now = stat()
             if fstat(fd, &now) != 0 || Int64(now.st_size) < off + Int64(len) {
-                throw DriftError("\(PathBytes.display(rel)): shrank while it was hashed")
+                throw FileReadError(rel, .shrank)
             }
             try hasher.update(UnsafeRawPointer(p), len)
             off += Int64(len)
@@ -130,7 +130,7 @@ public struct FileReader: Sendable {
         defer { buffer.deallocate() }
         let c = try read(rel, with: hasher, buffer: buffer, keepUpTo: limit)
         guard let bytes = c.bytes else {
-            throw DriftError("\(PathBytes.display(rel)): larger than \(limit) bytes")
+            throw FileReadError(rel, .overLimit(limit))
         }
         return bytes
     }
@@ -140,7 +140,7 @@ public struct FileReader: Sendable {
         let (dir, name): (Int32, [UInt8])
         switch directory.openParent(rel) {
         case .success(let p): (dir, name) = p
-        case .failure(let e): throw DriftError.posix("readlink", rel, e.code)
+        case .failure(let e): throw FileReadError(rel, .system(call: "readlink", errno: e.code))
         }
         defer { close(dir) }
         var buf = [UInt8](repeating: 0, count: 4097)
@@ -149,7 +149,7 @@ public struct FileReader: Sendable {
                 readlinkat(dir, p, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count)
             }
         }
-        if n < 0 { throw DriftError.posix("readlink", rel, errno) }
+        if n < 0 { throw FileReadError(rel, .system(call: "readlink", errno: errno)) }
         return Array(buf[0..<n])
     }
 }
