@@ -2,22 +2,6 @@ import CLibGit2
 import DriftSystem
 
 extension GitRepository {
-    /// Indexes a pack (e.g. the one inside a bundle) into this repository's object store.
-    public func indexPack(_ pack: ArraySlice<UInt8>) throws {
-        var opts = git_indexer_options()
-        try check(git_indexer_options_init(&opts, UInt32(GIT_INDEXER_OPTIONS_VERSION)), "git_indexer_options_init")
-        opts.verify = 1
-        var idx: OpaquePointer?
-        // The odb lets the connectivity check find objects the pack's base already has.
-        let db = try odb()
-        try check(git_indexer_new(&idx, path + "/objects/pack", 0, db.handle.pointer, &opts), "git_indexer_new", path)
-        defer { git_indexer_free(idx) }
-        var stats = git_indexer_progress()
-        let rc = pack.withUnsafeBytes { git_indexer_append(idx, $0.baseAddress, $0.count, &stats) }
-        try check(rc, "git_indexer_append", "pack")
-        try check(git_indexer_commit(idx, &stats), "git_indexer_commit", "pack")
-    }
-
     /// Whether `ancestor` is `commit` or one of its ancestors.
     public func isAncestor(_ ancestor: ObjectID, of commit: ObjectID) throws -> Bool {
         if ancestor == commit { return true }

@@ -166,3 +166,13 @@ private func makeReadThroughBackend(_ lower: GitRepository) throws -> UnsafeMuta
     }
     return b
 }
+
+/// Gives a repository made around an odb an empty in-memory config: a tree diff would
+/// otherwise load the global and system git config files again for every such repository
+/// (the gate makes one per ledger entry).
+func giveEmptyConfig(_ repo: OpaquePointer, _ context: String) throws {
+    var config: OpaquePointer?
+    try check(git_config_new(&config), "git_config_new", context)
+    defer { git_config_free(config) }
+    try check(git_repository_set_config(repo, config), "git_repository_set_config", context)
+}
