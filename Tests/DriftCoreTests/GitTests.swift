@@ -18,7 +18,8 @@ struct GitTests {
             printf 'TOKEN=\(Fixture.secret)\\n' > .env
             printf 'retrained' > packages/models/whisper.bin
             """, cwd: f.workspace)
-        try writeFile(bytesPath: Array("\(f.workspace)/worker/caf".utf8) + [0xE9] + Array(".py".utf8), "latin1 = True\n")
+        try writeFile(bytesPath: Array("\(f.workspace)/worker/caf".utf8) + [0xE9] + Array(".py".utf8),
+                      "latin1 = True\n")
     }
 
     /// The tree git itself makes from the workspace's code files on top of the base.
@@ -28,7 +29,8 @@ struct GitTests {
         // Replace tracked code with the workspace's code; keep base versions of config/data.
         try sh("""
             git ls-files -z | grep -zv -e '^\\.env$' -e '^packages/models/' | xargs -0 rm -f
-            (cd '\(f.workspace)' && tar --exclude=./logs --exclude=__pycache__ --exclude=./packages/models --exclude=./.env -cf - .) | tar -xf - -C '\(clone)'
+            (cd '\(f.workspace)' && tar --exclude=./logs --exclude=__pycache__ --exclude=./packages/models \
+            --exclude=./.env -cf - .) | tar -xf - -C '\(clone)'
             git add -A && git write-tree
             """, cwd: clone)
         return try sh("git write-tree", cwd: clone).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -41,7 +43,8 @@ struct GitTests {
         try f.bake()
         try Self.hotfix(f)
         let out = f.dir.sub("out")
-        let r = try drift(["export", "--manifest", f.mdir, "--state", f.state, "--output", out, "--author", "Ops <ops@example.com>"])
+        let r = try drift(["export", "--manifest", f.mdir, "--state", f.state, "--output", out,
+                           "--author", "Ops <ops@example.com>"])
         #expect(r.code == 0, "\(r.err)")
         let clone = f.dir.sub("clone")
         try sh("git clone -q '\(f.upstream)' '\(clone)'")
@@ -53,7 +56,8 @@ struct GitTests {
         let ref = heads.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
         #expect(ref.hasPrefix("refs/heads/drift/"))
         try sh("git fetch -q '\(out)/drift.bundle' '\(ref):refs/remotes/drift/x'", cwd: clone)
-        let bundleTree = try sh("git rev-parse 'refs/remotes/drift/x^{tree}'", cwd: clone).trimmingCharacters(in: .whitespacesAndNewlines)
+        let bundleTree = try sh("git rev-parse 'refs/remotes/drift/x^{tree}'", cwd: clone)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(amTree == bundleTree)
         #expect(amTree == (try Self.expectedTree(f)))
         let log = try sh("git log -1 --format=%B%n%an", cwd: clone)
@@ -78,11 +82,14 @@ struct GitTests {
         let grep = try run(["grep", "-r", "-a", "-l", Fixture.secret, out])
         #expect(grep.code == 1, "secret found in \(grep.out)")
         let clone = f.dir.sub("clone")
-        try sh("git clone -q '\(f.upstream)' '\(clone)' && cd '\(clone)' && git fetch -q '\(out)/drift.bundle' 'refs/heads/*:refs/remotes/b/*'", cwd: f.dir.path)
-        let objs = try sh("git cat-file --batch-all-objects --batch | grep -a -c '\(Fixture.secret)' || true", cwd: clone)
+        try sh("git clone -q '\(f.upstream)' '\(clone)' && cd '\(clone)'"
+               + " && git fetch -q '\(out)/drift.bundle' 'refs/heads/*:refs/remotes/b/*'", cwd: f.dir.path)
+        let objs = try sh("git cat-file --batch-all-objects --batch | grep -a -c '\(Fixture.secret)' || true",
+                          cwd: clone)
         #expect(objs.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
         // Nor in the journal.
-        let j = try sh("git --git-dir='\(f.state)/journal.git' cat-file --batch-all-objects --batch | grep -a -c '\(Fixture.secret)' || true")
+        let j = try sh("git --git-dir='\(f.state)/journal.git' cat-file --batch-all-objects --batch"
+                       + " | grep -a -c '\(Fixture.secret)' || true")
         #expect(j.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
         // Nor in the scan report.
         let (r, _) = try f.scan()
@@ -130,10 +137,13 @@ struct GitTests {
         let (r, _) = try f.scan()
         #expect(r.code == 0)
         let gitDir = f.state + "/journal.git"
-        let versions = try sh("git --git-dir='\(gitDir)' log --format=%H journal --not $(sed -n 's/^commit //p' '\(f.mdir)/manifest.txt') | while read c; do git --git-dir='\(gitDir)' show $c:worker/util.py | tail -1; done")
+        let versions = try sh("git --git-dir='\(gitDir)' log --format=%H journal"
+                              + " --not $(sed -n 's/^commit //p' '\(f.mdir)/manifest.txt')"
+                              + " | while read c; do git --git-dir='\(gitDir)' show $c:worker/util.py | tail -1; done")
         #expect(versions == "v = 2\nv = 1\n")
         let out = f.dir.sub("out")
-        #expect(try drift(["export", "--manifest", f.mdir, "--state", f.state, "--output", out, "--from-journal"]).code == 0)
+        #expect(try drift(["export", "--manifest", f.mdir, "--state", f.state, "--output", out,
+                           "--from-journal"]).code == 0)
         let clone = f.dir.sub("clone")
         try sh("git clone -q '\(f.upstream)' '\(clone)' && cd '\(clone)' && git am -q '\(out)/drift.patch'")
         #expect(try sh("tail -1 worker/util.py", cwd: clone) == "v = 2\n")
@@ -150,13 +160,15 @@ struct GitTests {
         _ = try f.scan()
         #expect(try drift(["diff", "--manifest", f.mdir, "--state", f.state]).code == 1)
         // Container recreated: the workspace is the image again, the state volume is kept.
-        try sh("rm -rf '\(f.workspace)' && mkdir '\(f.workspace)' && git -C '\(f.dir.sub("upstream-copy"))' archive HEAD | tar -x -C '\(f.workspace)'")
+        try sh("rm -rf '\(f.workspace)' && mkdir '\(f.workspace)'"
+               + " && git -C '\(f.dir.sub("upstream-copy"))' archive HEAD | tar -x -C '\(f.workspace)'")
         let out = f.dir.sub("out")
         let r = try drift(["export", "--manifest", f.mdir, "--state", f.state, "--output", out])
         #expect(r.code == 0, "\(r.err)")
         #expect(r.out.contains("from the journal"))
         let clone = f.dir.sub("clone")
-        try sh("git clone -q '\(f.dir.sub("upstream-copy"))' '\(clone)' && cd '\(clone)' && git am -q '\(out)/drift.patch'")
+        try sh("git clone -q '\(f.dir.sub("upstream-copy"))' '\(clone)'"
+               + " && cd '\(clone)' && git am -q '\(out)/drift.patch'")
         #expect(try sh("tail -1 worker/main.py", cwd: clone) == "hot = True\n")
     }
 
@@ -196,12 +208,14 @@ struct GitTests {
         // A state dir from another base commit.
         try sh("echo more >> worker/util.py && git add -A && git commit -qm second", cwd: f.upstream)
         let m2 = f.dir.sub("mdir2")
-        #expect(try drift(["manifest", "create", "--root", f.workspace, "--repo", f.upstream, "--output", m2]).code == 0)
+        #expect(try drift(["manifest", "create", "--root", f.workspace, "--repo", f.upstream,
+                           "--output", m2]).code == 0)
         let r2 = try drift(["export", "--manifest", m2, "--state", f.state, "--output", f.dir.sub("o2")])
         #expect(r2.code == 2 && r2.err.contains("belongs to base commit"))
         #expect(!FileManager.default.fileExists(atPath: f.dir.sub("o2")))
         // Corrupt objects in MDIR.
-        try sh("find '\(f.mdir)/base.git/objects' -type f \\( -path '*/objects/??/*' -o -name '*.pack' \\) | while read o; do chmod u+w \"$o\"; printf 'garbage' > \"$o\"; done")
+        try sh("find '\(f.mdir)/base.git/objects' -type f \\( -path '*/objects/??/*' -o -name '*.pack' \\)"
+               + " | while read o; do chmod u+w \"$o\"; printf 'garbage' > \"$o\"; done")
         let r3 = try drift(["export", "--manifest", f.mdir, "--state", f.dir.sub("s3"), "--output", f.dir.sub("o3")])
         #expect(r3.code == 2, "\(r3.err)")
         #expect(r3.err.split(separator: "\n").count == 1)

@@ -15,7 +15,8 @@ struct HostileInputTests {
     static func expectOneLine(_ r: Run, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(r.code == 2, "\(what): exit \(r.code) \(r.err.prefix(300))", sourceLocation: sourceLocation)
         let lines = r.err.split(separator: "\n")
-        #expect(lines.count == 1 && r.err.hasPrefix("drift: "), "\(what): \(r.err.prefix(300))", sourceLocation: sourceLocation)
+        #expect(lines.count == 1 && r.err.hasPrefix("drift: "), "\(what): \(r.err.prefix(300))",
+                sourceLocation: sourceLocation)
     }
 
     /// Every path under the workspace, to prove nothing was written there.
@@ -28,15 +29,18 @@ struct HostileInputTests {
         try f.bake()
         try sh("echo '# hot' >> worker/util.py", cwd: f.workspace)
         try sh("mkdir -p o && cd o && mkdir x", cwd: f.dir.path)
-        let r = try run([driftBinary(), "export", "--manifest", f.mdir, "--state", f.state, "--output", "x"], cwd: f.dir.sub("o"))
+        let r = try run([driftBinary(), "export", "--manifest", f.mdir, "--state", f.state, "--output", "x"],
+                        cwd: f.dir.sub("o"))
         #expect(r.code == 0, "\(r.err.prefix(400))")
         #expect(FileManager.default.fileExists(atPath: f.dir.sub("o/x/drift.patch")))
         try sh("mkdir -p p", cwd: f.dir.path)
-        let dot = try run([driftBinary(), "export", "--manifest", f.mdir, "--state", f.state, "--output", "."], cwd: f.dir.sub("p"))
+        let dot = try run([driftBinary(), "export", "--manifest", f.mdir, "--state", f.state, "--output", "."],
+                          cwd: f.dir.sub("p"))
         #expect(dot.code == 0, "\(dot.err.prefix(400))")
         let before = try Self.listing(f.workspace)
         for wait in ["1e308", "-1", "nan", "inf", "99999999999999999999"] {
-            Self.expectOneLine(try drift(["scan", "--manifest", f.mdir, "--state", f.state, "--wait", wait]), "--wait \(wait)")
+            Self.expectOneLine(try drift(["scan", "--manifest", f.mdir, "--state", f.state, "--wait", wait]),
+                               "--wait \(wait)")
         }
         #expect(try Self.listing(f.workspace) == before)
     }
@@ -80,7 +84,8 @@ struct HostileInputTests {
         let f = try Fixture()
         defer { f.dir.remove() }
         try f.bake()
-        try sh("echo '# hot' >> worker/util.py && ln -s '\(f.workspace)/worker' '\(f.dir.sub("alias"))'", cwd: f.workspace)
+        try sh("echo '# hot' >> worker/util.py && ln -s '\(f.workspace)/worker' '\(f.dir.sub("alias"))'",
+               cwd: f.workspace)
         let w = f.workspace
         let d = f.dir.path
         let before = try Self.listing(w)
@@ -120,7 +125,8 @@ struct HostileInputTests {
                + " && mkdir .drift-export-1-456", cwd: f.dir.path)
         let r = try drift(["export", "--manifest", f.mdir, "--state", f.state, "--output", f.dir.sub("out")])
         #expect(r.code == 0, "\(r.err)")
-        let names = try FileManager.default.contentsOfDirectory(atPath: f.dir.path).filter { $0.hasPrefix(".drift-export-") }
+        let names = try FileManager.default.contentsOfDirectory(atPath: f.dir.path)
+            .filter { $0.hasPrefix(".drift-export-") }
         #expect(names == [".drift-export-1-456"], "\(names)")
     }
 }

@@ -149,7 +149,9 @@ struct NameGenerator {
         var comps = raw.split(separator: 0x2F, omittingEmptySubsequences: true).map { Array($0.prefix(120)) }
         comps = comps.prefix(3).map { c in
             let lower = String(decoding: c, as: UTF8.self).lowercased()
-            if c == [0x2E] || c == [0x2E, 0x2E] || lower.hasPrefix(".git") || lower.hasPrefix(".env") { return [0x5F] + c }
+            if c == [0x2E] || c == [0x2E, 0x2E] || lower.hasPrefix(".git") || lower.hasPrefix(".env") {
+                return [0x5F] + c
+            }
             return c
         }
         if comps.isEmpty { comps = [[0x5F]] }

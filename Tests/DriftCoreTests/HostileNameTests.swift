@@ -66,8 +66,13 @@ struct HostileNameTests {
             .map { Array($0.utf8) })
         expected.formUnion(code.keys)
         let got = try trackedPaths(clone)
-        #expect(got == expected, "\(ctx): extra \(got.subtracting(expected).map(PathBytes.display)), missing \(expected.subtracting(got).map(PathBytes.display))")
-        for (rel, content) in code { #expect(readFile(root: clone, rel) == content, "\(ctx): \(PathBytes.display(rel))") }
+        #expect(got == expected, """
+            \(ctx): extra \(got.subtracting(expected).map(PathBytes.display)), \
+            missing \(expected.subtracting(got).map(PathBytes.display))
+            """)
+        for (rel, content) in code {
+            #expect(readFile(root: clone, rel) == content, "\(ctx): \(PathBytes.display(rel))")
+        }
         #expect(readFile(root: clone, Array("worker/main.py".utf8)).map { String(decoding: $0, as: UTF8.self) }?
             .contains("HOTFIX_A") == true)
         let trailers = Trailers(try sh("git -C '\(clone)' log -1 --format=%B"))
@@ -84,7 +89,9 @@ struct HostileNameTests {
         #expect(gText.code == 1 && gJSON.code == 1, "\(ctx): \(gText.out) \(gText.err)")
         let report = (try? JSONSerialization.jsonObject(with: Data(gJSON.out.utf8))) as? [String: Any] ?? [:]
         let entries = report["entries"] as? [[String: Any]] ?? []
-        let status = Dictionary(entries.map { ($0["id"] as? String ?? "", $0["status"] as? String ?? "") }) { a, _ in a }
+        let status = Dictionary(entries.map {
+            ($0["id"] as? String ?? "", $0["status"] as? String ?? "")
+        }) { a, _ in a }
         #expect(status[idA] == "reconciled" && status[idB] == "missing", "\(ctx): \(status)")
         // Workflow commands only count at the start of a line: only the gate's own may be there.
         let commands = gText.out.split(separator: "\n").filter { $0.hasPrefix("::") }

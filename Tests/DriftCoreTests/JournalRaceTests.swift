@@ -30,13 +30,17 @@ struct JournalRaceTests {
             time.sleep(0.005)
         """
 
-    @Test("a file flipped between backdoor and decoy while scanned: every scan's reported hash is the journaled content")
+    @Test("""
+        a file flipped between backdoor and decoy while scanned: \
+        every scan's reported hash is the journaled content
+        """)
     func flipRace() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
         try f.bake()
         let w = f.workspace
-        try sh("printf 'def helper(x):\\n    return x - 9  # backdoor\\n' > logs/a && printf 'def helper(x):\\n    return x + 9  # decoy!!!\\n' > logs/b",
+        try sh("printf 'def helper(x):\\n    return x - 9  # backdoor\\n' > logs/a"
+               + " && printf 'def helper(x):\\n    return x + 9  # decoy!!!\\n' > logs/b",
                cwd: w)
         try Data(Self.flipper.utf8).write(to: URL(fileURLWithPath: f.dir.sub("flip.py")))
         let p = Process()

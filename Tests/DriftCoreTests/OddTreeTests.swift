@@ -13,7 +13,9 @@ struct OddTreeTests {
         let w = f.workspace
         let long = String(repeating: "n", count: 252) + ".py"
         try write(w + "/odd/" + long, "long\n")
-        for name in ["new\nline.py", "back\\slash.py", "quo\"te's.py", "tab\there.py"] { try write(w + "/odd/" + name, "x\n") }
+        for name in ["new\nline.py", "back\\slash.py", "quo\"te's.py", "tab\there.py"] {
+            try write(w + "/odd/" + name, "x\n")
+        }
         try writeFile(bytesPath: Array("\(w)/odd/bad".utf8) + [0xC3, 0x28, 0xFF] + Array(".py".utf8), "x\n")
         try sh("ln worker/util.py worker/hardlink.py", cwd: w)
         // 1,000 levels deep and 100,000 entries in one directory.
@@ -23,7 +25,8 @@ struct OddTreeTests {
         let (r0, j0) = try f.scan()
         #expect(r0.code == 0, "\(r0.err) \(files(j0).prefix(3))")
         try write(w + "/odd/" + long, "changed\n")
-        try sh("echo changed >> worker/util.py && p=deep; for i in $(seq 1000); do p=$p/d; done; echo x >> \"$p/f.py\" && rm wide/77777", cwd: w)
+        try sh("echo changed >> worker/util.py && p=deep; for i in $(seq 1000); do p=$p/d; done;"
+               + " echo x >> \"$p/f.py\" && rm wide/77777", cwd: w)
         try writeFile(bytesPath: Array("\(w)/odd/bad".utf8) + [0xC3, 0x28, 0xFF] + Array(".py".utf8), "changed\n")
         let (r, j) = try f.scan()
         #expect(r.code == 1, "\(r.err)")
@@ -71,9 +74,11 @@ struct OddTreeTests {
         let s = try drift(["scan", "--manifest", f.mdir, "--state", f.state, "--root", f.dir.sub("link")])
         #expect(s.code == 2 && s.err.contains("symlink root is refused"))
         // A file nobody may read (scan as nobody): reported in errors, exit 3.
-        try sh("chmod -R a+rX '\(f.dir.path)' && chmod 000 worker/util.py && mkdir -p '\(f.state)' && chown -R 65534 '\(f.state)'", cwd: f.workspace)
+        try sh("chmod -R a+rX '\(f.dir.path)' && chmod 000 worker/util.py && mkdir -p '\(f.state)'"
+               + " && chown -R 65534 '\(f.state)'", cwd: f.workspace)
         let asNobody = getuid() == 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : []
-        let n = try run(asNobody + [driftBinary(), "scan", "--manifest", f.mdir, "--state", f.state, "--format", "json", "--full"])
+        let n = try run(asNobody + [driftBinary(), "scan", "--manifest", f.mdir, "--state", f.state,
+                                    "--format", "json", "--full"])
         #expect(n.code == 3, "\(n.err) \(n.out)")
         #expect(n.out.contains("worker/util.py") && n.out.contains("Permission denied"))
     }
@@ -124,12 +129,15 @@ struct OddTreeTests {
         defer { f.dir.remove() }
         try f.bake()
         let marker = "MARKER-\(UInt32.random(in: 0...UInt32.max))-SECRET"
-        for s in [".env", ".env.production", "certs/tls.key", "certs/ca.pem"] { try write(f.workspace + "/" + s, "value=\(marker)\n") }
+        for s in [".env", ".env.production", "certs/tls.key", "certs/ca.pem"] {
+            try write(f.workspace + "/" + s, "value=\(marker)\n")
+        }
         try sh("chmod 000 certs/tls.key && echo hot >> worker/util.py", cwd: f.workspace)
         let outputs = f.dir.sub("outputs")
         try FileManager.default.createDirectory(atPath: outputs, withIntermediateDirectories: true)
         var texts: [String] = []
-        for args in [["scan", "--format", "json", "--log", outputs + "/log", "--metrics", outputs + "/m.prom"], ["scan"], ["diff"], ["status"],
+        for args in [["scan", "--format", "json", "--log", outputs + "/log", "--metrics", outputs + "/m.prom"],
+                     ["scan"], ["diff"], ["status"],
                      ["export", "--output", outputs + "/export"]] {
             let r = try drift([args[0], "--manifest", f.mdir, "--state", f.state] + args.dropFirst())
             texts += [r.out, r.err]
@@ -137,26 +145,33 @@ struct OddTreeTests {
         #expect(!texts.joined().contains(marker))
         let grep = try run(["grep", "-r", "-a", "-l", marker, outputs, f.state, f.mdir])
         #expect(grep.code == 1, "marker found in: \(grep.out)")
-        let objects = try sh("git --git-dir='\(f.state)/journal.git' cat-file --batch-all-objects --batch | grep -a -c '\(marker)' || true")
+        let objects = try sh("git --git-dir='\(f.state)/journal.git' cat-file --batch-all-objects --batch"
+                             + " | grep -a -c '\(marker)' || true")
         #expect(objects.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
         // Modes: the state dir is private, exports are 0600.
         #expect(try sh("stat -c %a '\(f.state)'").trimmingCharacters(in: .whitespacesAndNewlines) == "700")
-        #expect(try sh("stat -c %a '\(outputs)/export/drift.patch'").trimmingCharacters(in: .whitespacesAndNewlines) == "600")
+        #expect(try sh("stat -c %a '\(outputs)/export/drift.patch'")
+            .trimmingCharacters(in: .whitespacesAndNewlines) == "600")
     }
 }
 
 @Suite("Races")
 struct RaceTests {
-    @Test("files replaced between stat and open and directories renamed during the walk: no crash, nothing wrong cached")
+    @Test("""
+        files replaced between stat and open and directories renamed during the walk: \
+        no crash, nothing wrong cached
+        """)
     func replaceAndRename() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
-        try sh("mkdir -p churn/a && for i in $(seq 200); do echo $i > churn/a/f$i.py; done && echo v0 > churn/victim.py", cwd: f.workspace)
+        try sh("mkdir -p churn/a && for i in $(seq 200); do echo $i > churn/a/f$i.py; done"
+               + " && echo v0 > churn/victim.py", cwd: f.workspace)
         try f.bake()
         // Replace a file by rename (new inode, same size) and move a directory back and forth.
         let churn = Process()
         churn.executableURL = URL(fileURLWithPath: "/bin/sh")
-        churn.arguments = ["-c", "cd '\(f.workspace)/churn' && for i in $(seq 300); do echo v$((i % 10)) > v.tmp && mv v.tmp victim.py; mv a b; mv b a; done"]
+        churn.arguments = ["-c", "cd '\(f.workspace)/churn' && for i in $(seq 300);"
+                           + " do echo v$((i % 10)) > v.tmp && mv v.tmp victim.py; mv a b; mv b a; done"]
         try churn.run()
         var codes: Set<Int32> = []
         while churn.isRunning {

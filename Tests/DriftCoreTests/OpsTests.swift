@@ -77,21 +77,25 @@ struct OpsTests {
     func deadlines() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
-        try write(f.dir.sub("policy.yaml"), String(decoding: PackageResources.default_yaml, as: UTF8.self) + "deadline: 24h\n")
+        try write(f.dir.sub("policy.yaml"),
+                  String(decoding: PackageResources.default_yaml, as: UTF8.self) + "deadline: 24h\n")
         try f.bake(["--policy", f.dir.sub("policy.yaml")])
         try sh("echo x >> worker/util.py", cwd: f.workspace)
         let t0 = ["DRIFT_TEST_NOW": "2026-11-01T08:00:00Z"]
-        let first = try drift(["scan", "--manifest", f.mdir, "--state", f.state, "--format", "json", "--fail-on", "overdue"], env: t0)
+        let first = try drift(["scan", "--manifest", f.mdir, "--state", f.state, "--format", "json",
+                               "--fail-on", "overdue"], env: t0)
         #expect(first.code == 0, "fresh drift is not overdue: \(first.out)")
         let later = ["DRIFT_TEST_NOW": "2026-11-02T09:00:00Z"]
-        let second = try drift(["scan", "--manifest", f.mdir, "--state", f.state, "--format", "json", "--fail-on", "overdue"], env: later)
+        let second = try drift(["scan", "--manifest", f.mdir, "--state", f.state, "--format", "json",
+                                "--fail-on", "overdue"], env: later)
         #expect(second.code == 1)
         let j = try JSONSerialization.jsonObject(with: Data(second.out.utf8)) as! [String: Any]
         #expect(files(j).first?["overdue"] as? Bool == true)
         #expect(files(j).first?["first_seen"] as? String == "2026-11-01T08:00:00Z")
         #expect((j["summary"] as? [String: Any])?["overdue"] as? Int == 1)
         let status = try drift(["status", "--manifest", f.mdir, "--state", f.state], env: later)
-        #expect(status.code == 0 && status.out.contains("OVERDUE") && status.out.contains("worker/util.py"), "\(status.out)")
+        #expect(status.code == 0 && status.out.contains("OVERDUE") && status.out.contains("worker/util.py"),
+                "\(status.out)")
         #expect(Deadline.parse("end-of-day Europe/Berlin") != nil && Deadline.parse("soon") == nil)
     }
 
@@ -102,13 +106,15 @@ struct OpsTests {
         try f.bake()
         try sh("echo x >> worker/util.py && echo n > worker/new.py && echo 'X=1' > .env", cwd: f.workspace)
         let prom = f.dir.sub("drift.prom"), log = f.dir.sub("drift.log")
-        let r = try drift(["scan", "--manifest", f.mdir, "--state", f.state, "--format", "json", "--metrics", prom, "--log", log])
+        let r = try drift(["scan", "--manifest", f.mdir, "--state", f.state, "--format", "json",
+                           "--metrics", prom, "--log", log])
         _ = try drift(["scan", "--manifest", f.mdir, "--state", f.state, "--log", log])
         let j = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
         let text = try String(contentsOfFile: prom, encoding: .utf8)
         // The exposition format: HELP/TYPE comments, then `name{labels} value` samples.
         var values: [String: Double] = [:]
-        let sample = try Regex(#"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*",?)*\})? (-?[0-9.eE+]+|NaN|[+-]Inf)$"#)
+        let sample = try Regex(#"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*",?)*\})?"#
+                               + #" (-?[0-9.eE+]+|NaN|[+-]Inf)$"#)
         for line in text.split(separator: "\n") {
             if line.hasPrefix("# HELP ") || line.hasPrefix("# TYPE ") { continue }
             #expect(line.wholeMatch(of: sample) != nil, "bad sample line: \(line)")
@@ -121,7 +127,8 @@ struct OpsTests {
         #expect(values["drift_scan_errors"] == Double((j["errors"] as? [Any])?.count ?? -1))
         #expect(values["drift_overdue"] == 0)
         #expect(text.contains("drift_info{commit=\"\(j["commit"] as! String)\""))
-        if let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
+        if let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"]
+            .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
             let check = try sh("'\(promtool)' check metrics < '\(prom)'; echo rc=$?")
             #expect(check.contains("rc=0"), "\(check)")
         }
@@ -134,7 +141,10 @@ struct OpsTests {
         #expect(!r.err.contains("hashing"))
     }
 
-    @Test("export --push to a real git daemon creates refs/drift/<host>/<id>; gate --ledger-refs sees it; a re-run pushes nothing")
+    @Test("""
+        export --push to a real git daemon creates refs/drift/<host>/<id>; gate --ledger-refs sees it; \
+        a re-run pushes nothing
+        """)
     func pushToDaemon() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
@@ -163,13 +173,15 @@ struct OpsTests {
         #expect(up, "git daemon did not start")
         let url = "git://127.0.0.1:\(port)/repo.git"
         let env = ["DRIFT_HOST": "gpu-node-7"]
-        let r = try drift(["export", "--manifest", f.mdir, "--state", f.state, "--output", f.dir.sub("out"), "--push", url], env: env)
+        let r = try drift(["export", "--manifest", f.mdir, "--state", f.state, "--output", f.dir.sub("out"),
+                           "--push", url], env: env)
         #expect(r.code == 0 && r.out.contains("pushed refs/drift/gpu-node-7/"), "\(r.out)\(r.err)")
         let refs = try sh("git --git-dir='\(served)/repo.git' for-each-ref --format='%(refname)' refs/drift/")
         #expect(refs.hasPrefix("refs/drift/gpu-node-7/"))
         let again = try drift(["push", url, "--manifest", f.mdir, "--state", f.state], env: env)
         #expect(again.code == 0 && again.out.contains("already pushed"), "\(again.out)")
         let gate = try drift(["gate", "--repo", served + "/repo.git", "--ledger-refs"])
-        #expect(gate.code == 1 && gate.out.contains("worker/util.py") && gate.out.contains("gpu-node-7"), "\(gate.out)\(gate.err)")
+        #expect(gate.code == 1 && gate.out.contains("worker/util.py") && gate.out.contains("gpu-node-7"),
+                "\(gate.out)\(gate.err)")
     }
 }

@@ -12,10 +12,12 @@ enum Wheels {
     static func available() -> Bool {
         if wanted.allSatisfy({ w in
             let n = w.replacingOccurrences(of: "==", with: "-")
-            return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).contains { $0.hasPrefix(n + "-") }
+            return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
+                .contains { $0.hasPrefix(n + "-") }
         }) { return true }
         for w in wanted {
-            guard let r = try? run(["python3", "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "-d", dir, w], timeout: 120),
+            guard let r = try? run(["python3", "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
+                                    "-d", dir, w], timeout: 120),
                   r.code == 0 else { return false }
         }
         return true
@@ -47,7 +49,8 @@ struct PipTests {
 
     @Test("RECORD CSV: quoted fields, commas in paths, empty hashes, urlsafe base64")
     func recordParsing() throws {
-        let text = "six.py,sha256=4Szoy1hNRqQmDXHNHiv_eW4BEFh6ZIhjWJHOEq4q9BI,34549\n\"a,b.py\",,\nsix-1.16.0.dist-info/RECORD,,\n\"q\"\"uote.py\",sha256=4Szoy1hNRqQmDXHNHiv_eW4BEFh6ZIhjWJHOEq4q9BI,1\n"
+        let text = "six.py,sha256=4Szoy1hNRqQmDXHNHiv_eW4BEFh6ZIhjWJHOEq4q9BI,34549\n\"a,b.py\",,\n"
+            + "six-1.16.0.dist-info/RECORD,,\n\"q\"\"uote.py\",sha256=4Szoy1hNRqQmDXHNHiv_eW4BEFh6ZIhjWJHOEq4q9BI,1\n"
         let r = try RecordFile.parse(Array(text.utf8), file: "RECORD")
         #expect(r.map(\.path) == ["six.py", "a,b.py", "six-1.16.0.dist-info/RECORD", "q\"uote.py"])
         #expect(r[0].sha256?.hex.count == 64 && r[0].size == 34549)
@@ -59,16 +62,21 @@ struct PipTests {
 
     @Test("requirements edits keep comments and order")
     func requirementsEdit() {
-        let text = "# base pins\nsix==1.16.0  # compat\n--index-url https://example.invalid/simple\ntoml==0.10.1\nrequests>=2\n"
+        let text = "# base pins\nsix==1.16.0  # compat\n--index-url https://example.invalid/simple\n"
+            + "toml==0.10.1\nrequests>=2\n"
         let pins = Requirements.pins(text)
         #expect(pins == ["six": "1.16.0", "toml": "0.10.1"])
         let out = Requirements.apply([
-            PipChange(name: "toml", change: .upgraded, from: "0.10.1", to: "0.10.2", sitePackages: "", files: [], allowed: false),
-            PipChange(name: "six", change: .removed, from: "1.16.0", to: nil, sitePackages: "", files: [], allowed: false),
-            PipChange(name: "tomli", change: .added, from: nil, to: "2.0.1", sitePackages: "", files: [], allowed: false),
+            PipChange(name: "toml", change: .upgraded, from: "0.10.1", to: "0.10.2", sitePackages: "", files: [],
+                      allowed: false),
+            PipChange(name: "six", change: .removed, from: "1.16.0", to: nil, sitePackages: "", files: [],
+                      allowed: false),
+            PipChange(name: "tomli", change: .added, from: nil, to: "2.0.1", sitePackages: "", files: [],
+                      allowed: false),
             PipChange(name: "ok", change: .added, from: nil, to: "1", sitePackages: "", files: [], allowed: true),
         ], to: text)
-        #expect(out == "# base pins\n--index-url https://example.invalid/simple\ntoml==0.10.2\nrequests>=2\ntomli==2.0.1\n")
+        #expect(out == "# base pins\n--index-url https://example.invalid/simple\ntoml==0.10.2\n"
+                + "requests>=2\ntomli==2.0.1\n")
     }
 
     @Test("bad site-packages input is reported per file, never crashes or hides the rest")
@@ -82,13 +90,16 @@ struct PipTests {
         }
         try write(sp + "/good.py", "x = 1\n")
         let goodHash = "sha256=" + Data(try SHA256Hasher.digest(Array("x = 1\n".utf8)).bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        try dist("good-1.0", metadata: "Metadata-Version: 2.1\nName: Good\nVersion: 1.0\n", record: "good.py,\(goodHash),6\ngood-1.0.dist-info/METADATA,,\ngood-1.0.dist-info/RECORD,,\n")
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+        try dist("good-1.0", metadata: "Metadata-Version: 2.1\nName: Good\nVersion: 1.0\n",
+                 record: "good.py,\(goodHash),6\ngood-1.0.dist-info/METADATA,,\ngood-1.0.dist-info/RECORD,,\n")
         try dist("nometa-1.0", metadata: "Metadata-Version: 2.1\nSummary: none\n", record: "")
         try dist("badcsv-1.0", metadata: "Name: badcsv\nVersion: 1.0\n", record: "\"unterminated,,\n")
         try dist("badb64-1.0", metadata: "Name: badb64\nVersion: 1.0\n", record: "x.py,sha256=!!!,3\n")
         try dist("norecord-1.0", metadata: "Name: norecord\nVersion: 1.0\n", record: nil)
-        try dist("escape-1.0", metadata: "Name: escape\nVersion: 1.0\n", record: "../../../../../etc/passwd,\(goodHash),6\n")
+        try dist("escape-1.0", metadata: "Name: escape\nVersion: 1.0\n",
+                 record: "../../../../../etc/passwd,\(goodHash),6\n")
         let (inv, issues) = try PipInventory.read(sp)
         #expect(inv.distributions.map(\.name) == ["escape", "good"])
         let messages = issues.map { PathBytes.display($0.path) + ": " + $0.message }
@@ -116,7 +127,8 @@ struct PipTests {
         #expect(try run(pip + ["install"] + offline + ["-r", f.workspace + "/requirements.instance.txt"]).code == 0)
         // `wheel` lets this setuptools build the editable install below (PEP 660).
         #expect(try run(pip + ["install"] + offline + ["wheel==0.42.0"]).code == 0)
-        let sp = try sh("'\(venv)/bin/python' -c 'import sysconfig; print(sysconfig.get_paths()[\"purelib\"])'").trimmingCharacters(in: .whitespacesAndNewlines)
+        let sp = try sh("'\(venv)/bin/python' -c 'import sysconfig; print(sysconfig.get_paths()[\"purelib\"])'")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
         try f.bake(["--site-packages", sp, "--requirements", f.workspace + "/requirements.instance.txt"])
         // Unchanged, even after Python writes .pyc files.
         try sh("'\(venv)/bin/python' -c 'import six, toml' && '\(venv)/bin/python' -m compileall -q '\(sp)' >/dev/null")
@@ -126,7 +138,9 @@ struct PipTests {
 
         // Every way site-packages drifts.
         let local = f.dir.sub("localpkg")
-        try write(local + "/pyproject.toml", "[build-system]\nrequires = [\"setuptools>=64\"]\nbuild-backend = \"setuptools.build_meta\"\n[project]\nname = \"hotpatch\"\nversion = \"0.1\"\n")
+        try write(local + "/pyproject.toml",
+                  "[build-system]\nrequires = [\"setuptools>=64\"]\nbuild-backend = \"setuptools.build_meta\"\n"
+                  + "[project]\nname = \"hotpatch\"\nversion = \"0.1\"\n")
         try write(local + "/hotpatch.py", "FIX = True\n")
         #expect(try run(pip + ["install"] + offline + ["tomli==2.0.1"]).code == 0)
         #expect(try run(pip + ["install"] + offline + ["-U", "toml==0.10.2"]).code == 0)
@@ -171,7 +185,8 @@ struct PipTests {
         // A fresh venv from the exported requirements reproduces the drifted set (bar the editable).
         let v2 = f.dir.sub("venv2")
         try run(["python3", "-m", "venv", v2])
-        #expect(try run([v2 + "/bin/python", "-m", "pip", "-q", "install"] + offline + ["-r", clone + "/requirements.instance.txt"]).code == 0)
+        #expect(try run([v2 + "/bin/python", "-m", "pip", "-q", "install"] + offline
+                        + ["-r", clone + "/requirements.instance.txt"]).code == 0)
         let l2 = try run([v2 + "/bin/python", "-m", "pip", "list", "--format", "json"])
         let set2 = Set(((try JSONSerialization.jsonObject(with: Data(l2.out.utf8)) as? [[String: Any]]) ?? [])
             .map { normalizedDistributionName($0["name"] as? String ?? "") + "==" + ($0["version"] as? String ?? "") })

@@ -47,7 +47,8 @@ struct PolicyTests {
             let r = try run(["git", "check-ignore", "--no-index", "-v", "--non-matching", p], cwd: dir.path)
             // Output: "<source>:<line>:<pattern>\t<path>"; a `!` pattern means not ignored.
             let fields = r.out.split(separator: "\t", maxSplits: 1).first.map(String.init) ?? ""
-            let pattern = fields.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).dropFirst(2).first.map(String.init) ?? ""
+            let pattern = fields.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+                .dropFirst(2).first.map(String.init) ?? ""
             let gitIgnored = !pattern.isEmpty && !pattern.hasPrefix("!")
             let ours = list.matches(Array(p.utf8), isDirectory: isDir)
             #expect(ours == gitIgnored, "path \(p): drift says \(ours), git says \(gitIgnored) (\(r.out))")
@@ -60,7 +61,8 @@ struct PolicyTests {
     func defaultPolicy() throws {
         let c = Classifier(policy: try Policy.builtIn())
         let table: [(String, FileClass)] = [
-            ("worker/main.py", .code), ("worker/__pycache__/m.cpython-311.pyc", .code), ("x.pyc", .code),  // bytecode is code (issue 12)
+            ("worker/main.py", .code),
+            ("worker/__pycache__/m.cpython-311.pyc", .code), ("x.pyc", .code),  // bytecode is code (issue 12)
             ("logs/worker.log", .ignore), ("a/b.log", .ignore), (".cache/pip/x", .ignore), ("tmp/f", .ignore),
             (".env", .config), (".env.prod", .config), ("certs/tls.pem", .config), ("k.key", .config),
             ("packages/models/whisper/w.bin", .data), ("packages/other.py", .code), ("start_remote.sh", .code),
@@ -73,7 +75,8 @@ struct PolicyTests {
     @Test("policies/default.yaml is the policy compiled into the binary")
     func shippedDefaultMatchesBuiltIn() throws {
         let shipped = try readWholeFile(URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("policies/default.yaml").path)
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("policies/default.yaml").path)
         #expect(shipped == PackageResources.default_yaml)
     }
 

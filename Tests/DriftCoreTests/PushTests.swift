@@ -304,7 +304,8 @@ struct PushTests {
     }
 
     @Test("""
-        fleet: 50 instances push distinct hotfixes over ssh (real sshd, checked host key); gate --ledger-refs names every missing one with \
+        fleet: 50 instances push distinct hotfixes over ssh (real sshd, checked host key); \
+        gate --ledger-refs names every missing one with \
         its host, and passes once each is reconciled by git am of its ref's patch, by content, or by a waiver
         """)
     func fleet() throws {

@@ -53,7 +53,8 @@ struct ReverifyTests {
         try sh("sed -i 's/x + 1/x - 1/' worker/util.py", cwd: f.workspace)
         guard case .success(let st) = lstatBytes(Array((f.workspace + "/worker/util.py").utf8)) else { return }
         #expect(st.size == cache.entries[k].entry.size)
-        cache.entries[k].entry = StatCache.Entry(size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, inode: st.inode,
+        cache.entries[k].entry = StatCache.Entry(size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs,
+                                                 inode: st.inode,
                                                  device: st.device, digest: cache.entries[k].entry.digest)
         try AtomicFile.write(try cache.serialized(), to: cacheFile, mode: 0o600)
         var foundAt: Int?

@@ -44,7 +44,8 @@ struct ScanTests {
         #expect(j["pip"] as? [Any] != nil && j["errors"] as? [Any] != nil && j["summary"] as? [String: Any] != nil)
 
         // A symlink's target changing is `modified`; a directory replacing a file is `type`.
-        try sh("rm assets/logo.bin && ln -s /etc/passwd assets/logo.bin && rm worker/main.py && mkdir worker/main.py", cwd: w)
+        try sh("rm assets/logo.bin && ln -s /etc/passwd assets/logo.bin && rm worker/main.py && mkdir worker/main.py",
+               cwd: w)
         let (_, j2) = try f.scan()
         #expect(changes(j2)["worker/main.py"] == "type")
         #expect(changes(j2)["assets/logo.bin"] == "type")
@@ -55,7 +56,9 @@ struct ScanTests {
         let f = try Fixture()
         defer { f.dir.remove() }
         try f.bake()
-        try sh("touch -d '2001-01-01' worker/main.py && touch worker/util.py && echo more >> logs/w.log && mkdir -p tmp && echo x > tmp/t && echo y > worker/__pycache__/util.cpython-311.pyc && echo z > a.log && mkdir -p .cache/pip && echo c > .cache/pip/x", cwd: f.workspace)
+        try sh("touch -d '2001-01-01' worker/main.py && touch worker/util.py && echo more >> logs/w.log"
+               + " && mkdir -p tmp && echo x > tmp/t && echo y > worker/__pycache__/util.cpython-311.pyc"
+               + " && echo z > a.log && mkdir -p .cache/pip && echo c > .cache/pip/x", cwd: f.workspace)
         let (r, j) = try f.scan()
         #expect(r.code == 0, "\(r.out)")
         #expect(files(j).isEmpty)
@@ -145,7 +148,8 @@ struct ScanTests {
         #expect(files(j).first?["new_type"] as? String == "special")
         // Replacing a manifest file by a FIFO is a type change, still never opened.
         try sh("rm worker/util.py && mkfifo worker/util.py", cwd: f.workspace)
-        let r2 = try drift(["scan", "--manifest", f.mdir, "--state", f.state, "--format", "json", "--full"], timeout: 30)
+        let r2 = try drift(["scan", "--manifest", f.mdir, "--state", f.state, "--format", "json", "--full"],
+                           timeout: 30)
         let j2 = try JSONSerialization.jsonObject(with: Data(r2.out.utf8)) as! [String: Any]
         #expect(changes(j2)["worker/util.py"] == "type")
         let m = try String(contentsOfFile: f.mdir + "/manifest.txt", encoding: .utf8)
@@ -199,7 +203,8 @@ struct ScanTests {
         #expect(try scan2().err.contains("policy"))
         // manifest create with a garbage policy.
         try write(f.dir.sub("bad.yaml"), "classes:\n  - x\n")
-        let r = try drift(["manifest", "create", "--root", f.workspace, "--repo", f.upstream, "--output", f.dir.sub("m2"), "--policy", f.dir.sub("bad.yaml")])
+        let r = try drift(["manifest", "create", "--root", f.workspace, "--repo", f.upstream,
+                           "--output", f.dir.sub("m2"), "--policy", f.dir.sub("bad.yaml")])
         #expect(r.code == 2)
         #expect(r.err.contains("bad.yaml:1:"))
         // Unknown flags are usage errors, also exit 2.
@@ -222,9 +227,11 @@ struct ScanTests {
         defer { f.dir.remove() }
         try f.bake()
         // Root reads everything: run the scan as nobody, the one unreadable entry being `config`.
-        try sh("chmod -R a+rX '\(f.dir.path)' && chmod 000 config && mkdir -p '\(f.state)' && chown 65534 '\(f.state)'", cwd: f.workspace)
+        try sh("chmod -R a+rX '\(f.dir.path)' && chmod 000 config && mkdir -p '\(f.state)'"
+               + " && chown 65534 '\(f.state)'", cwd: f.workspace)
         let asNobody = getuid() == 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : []
-        let r = try run(asNobody + [driftBinary(), "scan", "--manifest", f.mdir, "--state", f.state, "--format", "json"])
+        let r = try run(asNobody + [driftBinary(), "scan", "--manifest", f.mdir, "--state", f.state,
+                                    "--format", "json"])
         try sh("chmod 755 config", cwd: f.workspace)
         #expect(r.code == 3, "\(r.err)")
         let j = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]

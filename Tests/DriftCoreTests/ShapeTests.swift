@@ -13,8 +13,10 @@ struct ShapeTests {
     /// A clone of upstream with the exported bundle fetched and the patch applied to its index.
     static func checkExport(_ f: Fixture, _ out: String, expectPaths: [String], absent: [String] = []) throws {
         let c = f.dir.sub("check-\(UInt32.random(in: 0...UInt32.max))")
-        try sh("git clone -q '\(f.upstream)' '\(c)' && git -C '\(c)' fetch -q '\(out)/drift.bundle' 'refs/heads/drift/*:refs/heads/got/*'")
-        let tree = try sh("git -C '\(c)' ls-tree -r --name-only $(git -C '\(c)' for-each-ref --format='%(refname)' refs/heads/got | head -1)")
+        try sh("git clone -q '\(f.upstream)' '\(c)'"
+               + " && git -C '\(c)' fetch -q '\(out)/drift.bundle' 'refs/heads/drift/*:refs/heads/got/*'")
+        let tree = try sh("git -C '\(c)' ls-tree -r --name-only"
+                          + " $(git -C '\(c)' for-each-ref --format='%(refname)' refs/heads/got | head -1)")
         let names = Set(tree.split(separator: "\n").map(String.init))
         for p in expectPaths { #expect(names.contains(p), "bundle tree lacks \(p.prefix(60))…") }
         for p in absent { #expect(!names.contains(p), "bundle tree still has \(p)") }
@@ -78,12 +80,14 @@ struct ShapeTests {
         try sh("mkdir -p deep/er/pkg && echo 'a = 1' > deep/er/a.py && echo 'b = 1' > deep/er/pkg/b.py"
                + " && echo 'c = 1' > deep/er/pkg/c.py && git add -A && git commit -qm 'deep tree'"
                + " && echo '# tweak' >> worker/util.py && git commit -qam tweak", cwd: f.upstream)
-        try sh("rm -rf '\(f.workspace)' && mkdir '\(f.workspace)' && git -C '\(f.upstream)' archive HEAD | tar -x -C '\(f.workspace)'")
+        try sh("rm -rf '\(f.workspace)' && mkdir '\(f.workspace)'"
+               + " && git -C '\(f.upstream)' archive HEAD | tar -x -C '\(f.workspace)'")
         try f.bake()
         // a.py becomes a directory holding code; pkg/ becomes a file; worker/main.py a directory.
         try sh("rm deep/er/a.py && mkdir -p deep/er/a.py/inner && echo 'x = 2' > deep/er/a.py/inner/x.py"
                + " && rm -rf deep/er/pkg && echo 'pkg = 3' > deep/er/pkg"
-               + " && rm worker/main.py && mkdir worker/main.py && echo 'm = 4' > worker/main.py/m.py", cwd: f.workspace)
+               + " && rm worker/main.py && mkdir worker/main.py && echo 'm = 4' > worker/main.py/m.py",
+               cwd: f.workspace)
         for _ in 0..<2 {
             let (r, j) = try f.scan()
             #expect(r.code == 1, "\(r.err)")
@@ -105,7 +109,8 @@ struct ShapeTests {
                              absent: ["deep/er/a.py", "deep/er/pkg/b.py", "worker/main.py"])
         let c = f.dir.sub("am")
         try sh("git clone -q '\(f.upstream)' '\(c)' && git -C '\(c)' am -q '\(out)/drift.patch'")
-        #expect(try sh("cat deep/er/a.py/inner/x.py deep/er/pkg worker/main.py/m.py", cwd: c) == "x = 2\npkg = 3\nm = 4\n")
+        #expect(try sh("cat deep/er/a.py/inner/x.py deep/er/pkg worker/main.py/m.py", cwd: c)
+                == "x = 2\npkg = 3\nm = 4\n")
         // And back: the directory becomes a file again.
         try sh("rm -rf deep/er/a.py && echo 'a = 5' > deep/er/a.py", cwd: f.workspace)
         let (r2, j2) = try f.scan()

@@ -35,7 +35,8 @@ struct StatCacheTests {
         #expect((j1["summary"] as? [String: Any])?["hashed"] as? Int == 0, "second scan reads nothing: \(j1)")
         #expect(j0["clean"] as? Bool == true)
         // Same length, other bytes, mtime put back.
-        try sh("printf 'def helper(x):\\n    return x + 9\\n' > worker/util.py && touch -d '2020-01-01 00:00:00' worker/util.py", cwd: f.workspace)
+        try sh("printf 'def helper(x):\\n    return x + 9\\n' > worker/util.py"
+               + " && touch -d '2020-01-01 00:00:00' worker/util.py", cwd: f.workspace)
         let (r, j) = try f.scan()
         #expect(r.code == 1)
         #expect(changes(j) == ["worker/util.py": "modified"])
@@ -52,7 +53,8 @@ struct StatCacheTests {
         let (_, b) = try f.scan()
         try FileManager.default.removeItem(atPath: f.state + "/statcache")
         let (_, c) = try f.scan()
-        try Data("DRIFTSC1 garbage garbage garbage garbage garbage garbage".utf8).write(to: URL(fileURLWithPath: f.state + "/statcache"))
+        try Data("DRIFTSC1 garbage garbage garbage garbage garbage garbage".utf8)
+            .write(to: URL(fileURLWithPath: f.state + "/statcache"))
         let (_, d) = try f.scan()
         // A well-formed cache that lies (right checksum, wrong digest) cannot be built without
         // the checksum: flip a byte of a real one instead.

@@ -146,7 +146,8 @@ func driftBinary() -> String {
     if let b = ProcessInfo.processInfo.environment["DRIFT_BIN"] { return b }
     let candidates = [
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("drift").path,
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent(".build/debug/drift").path,
     ]
     for c in candidates where FileManager.default.isExecutableFile(atPath: c) { return c }
@@ -154,7 +155,8 @@ func driftBinary() -> String {
 }
 
 @discardableResult
-func drift(_ args: [String], cwd: String? = nil, env: [String: String] = [:], timeout: TimeInterval = 120) throws -> Run {
+func drift(_ args: [String], cwd: String? = nil, env: [String: String] = [:],
+           timeout: TimeInterval = 120) throws -> Run {
     try run([driftBinary()] + args, cwd: cwd, env: env, timeout: timeout)
 }
 
@@ -163,7 +165,9 @@ func writeFile(bytesPath: [UInt8], _ content: String, mode: mode_t = 0o644) thro
     var z = bytesPath
     z.append(0)
     let fd = z.withUnsafeBufferPointer { b in
-        b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: z.count) { open($0, O_WRONLY | O_CREAT | O_TRUNC, mode) }
+        b.baseAddress!.withMemoryRebound(to: CChar.self, capacity: z.count) {
+            open($0, O_WRONLY | O_CREAT | O_TRUNC, mode)
+        }
     }
     guard fd >= 0 else { throw DriftError("cannot create test file: \(String(cString: strerror(errno)))") }
     defer { close(fd) }
@@ -198,8 +202,12 @@ struct Fixture {
         try write(u + "/.env", "TOKEN=placeholder\n")
         try write(u + "/packages/models/whisper.bin", "model-bytes\n")
         try write(u + "/assets/logo.bin", "\u{0}\u{1}\u{2}binary\n")
-        try sh("chmod +x start_remote.sh && ln -s worker/main.py entry.py && git init -q -b main . && git add -A && git commit -qm base", cwd: u)
-        try sh("mkdir -p '\(workspace)' && git -C '\(u)' archive HEAD | tar -x -C '\(workspace)' && mkdir -p '\(workspace)/logs' '\(workspace)/worker/__pycache__' && echo log > '\(workspace)/logs/w.log' && echo pyc > '\(workspace)/worker/__pycache__/main.cpython-311.pyc'")
+        try sh("chmod +x start_remote.sh && ln -s worker/main.py entry.py"
+               + " && git init -q -b main . && git add -A && git commit -qm base", cwd: u)
+        try sh("mkdir -p '\(workspace)' && git -C '\(u)' archive HEAD | tar -x -C '\(workspace)'"
+               + " && mkdir -p '\(workspace)/logs' '\(workspace)/worker/__pycache__'"
+               + " && echo log > '\(workspace)/logs/w.log'"
+               + " && echo pyc > '\(workspace)/worker/__pycache__/main.cpython-311.pyc'")
     }
 
     func bake(_ extra: [String] = []) throws {

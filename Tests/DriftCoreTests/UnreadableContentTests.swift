@@ -33,7 +33,8 @@ struct UnreadableContentTests {
         let token = "tok-\(UInt64.random(in: 1...UInt64.max))"
         try sh("printf 'API_TOKEN=\(token)\\n' > .env && printf 'KEY = \"\(token)\"\\n' >> worker/util.py "
                + "&& echo 'FIXED = 1' >> worker/main.py", cwd: f.workspace)
-        try sh("chmod -R a+rX '\(f.dir.path)' && chmod 000 .env && mkdir -p '\(f.state)' && chown -R 65534 '\(f.state)'",
+        try sh("chmod -R a+rX '\(f.dir.path)' && chmod 000 .env && mkdir -p '\(f.state)'"
+               + " && chown -R 65534 '\(f.state)'",
                cwd: f.workspace)
         let (r, json) = try scanAsNobody(f)
         #expect(r.code == 1 || r.code == 3, "\(r.err)")

@@ -81,13 +81,17 @@ struct WatchTests {
         try w.waitReady()
         // Files land in a new directory tree before any watch on it can exist.
         let ws = f.workspace
-        try sh("mkdir -p hotfix/a/b && echo 1 > hotfix/a/b/deep.py && echo 2 > hotfix/top.py && echo 3 > hotfix/a/mid.py", cwd: ws)
+        try sh("mkdir -p hotfix/a/b && echo 1 > hotfix/a/b/deep.py"
+               + " && echo 2 > hotfix/top.py && echo 3 > hotfix/a/mid.py", cwd: ws)
         // A file replaced by a directory with a file in it.
-        try sh("rm config/settings.yaml && mkdir config/settings.yaml && echo 'x: 1' > config/settings.yaml/inner.yaml", cwd: ws)
+        try sh("rm config/settings.yaml && mkdir config/settings.yaml"
+               + " && echo 'x: 1' > config/settings.yaml/inner.yaml", cwd: ws)
         // Renames across directories (a file and a directory).
-        try sh("mv worker/main.py config/main.py && mkdir -p worker/sub && echo s > worker/sub/s.py && mv worker/sub assets/sub", cwd: ws)
+        try sh("mv worker/main.py config/main.py && mkdir -p worker/sub"
+               + " && echo s > worker/sub/s.py && mv worker/sub assets/sub", cwd: ws)
         // An editor's save: write a temp file, rename it over the original.
-        try sh("printf 'def helper(x):\\n    return x + 2\\n' > worker/.util.py.swp && mv worker/.util.py.swp worker/util.py", cwd: ws)
+        try sh("printf 'def helper(x):\\n    return x + 2\\n' > worker/.util.py.swp"
+               + " && mv worker/.util.py.swp worker/util.py", cwd: ws)
         let want = try f.waitConverged()
         #expect(want["hotfix/a/b/deep.py"] == "added" && want["config/settings.yaml"] == "type")
         #expect(want["worker/util.py"] == "modified" && want["assets/sub/s.py"] == "added")
@@ -107,7 +111,8 @@ struct WatchTests {
         defer { f.dir.remove() }
         let venv = f.dir.sub("venv")
         try run(["python3", "-m", "venv", "--without-pip", venv])
-        let pip = ["python3", "-m", "pip", "-q", "--disable-pip-version-check", "--python", venv + "/bin/python", "install",
+        let pip = ["python3", "-m", "pip", "-q", "--disable-pip-version-check", "--python", venv + "/bin/python",
+                   "install",
                    "--no-index", "--find-links", Wheels.dir]
         #expect(try run(pip + ["six==1.16.0"]).code == 0)
         let sp = try sh("'\(venv)/bin/python' -c 'import sysconfig; print(sysconfig.get_paths()[\"purelib\"])'")
@@ -208,7 +213,8 @@ struct WatchTests {
         defer { w.kill() }
         try w.waitReady()
         // A batch with work in it (a few hundred files to hash and journal), TERM while it runs.
-        try sh("mkdir -p worker/many && i=0; while [ $i -lt 400 ]; do echo $i > worker/many/m$i.py; i=$((i+1)); done", cwd: f.workspace)
+        try sh("mkdir -p worker/many && i=0; while [ $i -lt 400 ]; do echo $i > worker/many/m$i.py; i=$((i+1)); done",
+               cwd: f.workspace)
         usleep(250_000)
         #expect(w.terminate() == 0, "\(w.stderr)")
         #expect(stateItems(f.state).count == 400, "the batch in hand was finished")
@@ -221,7 +227,8 @@ struct WatchTests {
             try k.waitReady()
             let before = Set(f.snapshots())
             for i in 0..<6 {
-                try sh("echo 'r\(round) = \(i)' >> worker/util.py && echo \(i) > worker/k\(round)-\(i).py", cwd: f.workspace)
+                try sh("echo 'r\(round) = \(i)' >> worker/util.py && echo \(i) > worker/k\(round)-\(i).py",
+                       cwd: f.workspace)
                 usleep(UInt32.random(in: 20_000...150_000, using: &rng))
             }
             kill(k.pid, SIGKILL)
