@@ -9,6 +9,8 @@ import os, random, sys
 
 def main():
     root, nfiles, total_bytes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    # Source files per directory (default 40); 2 gives a 50,000-file tree ~19,000 directories.
+    per_dir = int(sys.argv[4]) if len(sys.argv) > 4 else 40
     rnd = random.Random(42)
     os.makedirs(root, exist_ok=True)
     big_count = 4 if total_bytes < 4 << 30 else 8
@@ -28,7 +30,6 @@ def main():
                 f.write(chunk[:n])
                 left -= n
         written += size
-    per_dir = 40
     src_sizes = []
     for i in range(n_src):
         d = os.path.join(root, "src", f"pkg{i // (per_dir * 25)}", f"mod{(i // per_dir) % 25}")

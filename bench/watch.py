@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """drift watch benchmark on the medium tree (docs/benchmarks.md, "drift watch").
 
-Usage: bench/watch.py [--work DIR] [--edits 200] [--spread 60] [--idle 120] [--burst 10000] [--no-build]
+Usage: bench/watch.py [--work DIR] [--edits 200] [--spread 60] [--idle 120] [--burst 10000] [--per-dir 40]
+                      [--no-build]
                       [--drift BIN]
 
 Measures, with a release build: start-up (first scan + every watch) against an unchanged
@@ -23,15 +24,17 @@ def load():
     return open("/proc/loadavg").read().split()[:3]
 
 
-def prepare(work):
-    """The medium tree of bench/run.py (shared with it), its source repo and a tracked copy."""
+def prepare(work, per_dir=40):
+    """The medium tree of bench/run.py (shared with it), its source repo and a tracked copy;
+    with `per_dir` other than 40, a tree of the same size with that many source files per
+    directory (2: about 19,000 directories), kept in its own directory."""
     nfiles, nbytes = SIZES["medium"]
-    base = os.path.join(work, "medium")
+    base = os.path.join(work, "medium" if per_dir == 40 else f"medium-pd{per_dir}")
     ws, gitdir, srcgit = (os.path.join(base, n) for n in ("ws", "ws.git", "src.git"))
     if not os.path.exists(os.path.join(base, ".ready")):
         shutil.rmtree(base, ignore_errors=True)
         os.makedirs(base)
-        sh(f"python3 '{HERE}/gen_tree.py' '{ws}' {nfiles} {nbytes}")
+        sh(f"python3 '{HERE}/gen_tree.py' '{ws}' {nfiles} {nbytes} {per_dir}")
         sh(f"git --git-dir='{gitdir}' --work-tree='{ws}' init -q && git --git-dir='{gitdir}' --work-tree='{ws}' add -A -f && "
            f"git --git-dir='{gitdir}' --work-tree='{ws}' commit -qm tree")
         sh(f"git --git-dir='{srcgit}' --work-tree='{ws}' init -q && git --git-dir='{srcgit}' --work-tree='{ws}' add src assets && "
@@ -85,13 +88,15 @@ def main():
     ap.add_argument("--spread", type=float, default=60)
     ap.add_argument("--idle", type=float, default=120)
     ap.add_argument("--burst", type=int, default=10_000)
+    ap.add_argument("--per-dir", type=int, default=40,
+                    help="source files per directory (2: the issue's ~19,000-directory medium tree)")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--drift", help="binary to measure (an anchor, e.g. an older build); implies --no-build")
     a = ap.parse_args()
     if not a.no_build and not a.drift:
         sh(f"cd '{REPO}' && swift build -c release >/dev/null")
     drift = a.drift or os.path.join(REPO, ".build/release/drift")
-    base, ws, srcgit = prepare(a.work)
+    base, ws, srcgit = prepare(a.work, a.per_dir)
     mdir, state = os.path.join(base, "watch-mdir"), os.path.join(base, "watch-state")
     shutil.rmtree(mdir, ignore_errors=True)
     shutil.rmtree(state, ignore_errors=True)
