@@ -33,6 +33,7 @@ enum ExitCodes {
         case let e as DriftError: return (ExitCodes.error, e.message)
         case let e as LedgerError: return (ExitCodes.error, e.message)
         case let e as GitError: return (ExitCodes.error, e.description)
+        case let e as FileReadError: return (ExitCodes.error, DriftError.neutralised(e.description))
         case let e as POSIXErrno: return (ExitCodes.error, DriftError.neutralised("\(e)"))
         default: return nil
         }

@@ -177,6 +177,10 @@ struct ExitCodeTests {
         #expect(ExitCodes.code(for: g).map { [String($0.code), $0.line] } == ["2", g.description])
         #expect(ExitCodes.code(for: POSIXErrno(ENOENT))?.code == 2)
         #expect(ExitCodes.code(for: POSIXErrno(ENOENT))?.line == "No such file or directory")
+        // A file read that fails is one sentence naming the file (no ArgumentParser "Error: ").
+        let read = FileReadError(Array("worker/a\nb.py".utf8), .system(call: "readlink", errno: EINVAL))
+        #expect(ExitCodes.code(for: read)?.code == 2)
+        #expect(ExitCodes.code(for: read)?.line == "\"worker/a\\nb.py\": readlink failed: Invalid argument")
 
         // ArgumentParser's own errors are left to it (usage text, help).
         #expect(ExitCodes.code(for: ValidationError("x")) == nil)

@@ -39,16 +39,32 @@ struct UnreadableContentTests {
     func unreadableSecret() throws {
         try #require(getuid() == 0, "needs root to run the scan as another user")
         let token = "tok-\(UInt64.random(in: 1...UInt64.max))"
+        // The value in code, a copy of the whole secret as code and as data, and a code symlink
+        // whose target is the value: while .env cannot be read, none of them (nor any hash of
+        // them) may leave.
         let f = try fixture("printf 'API_TOKEN=\(token)\\n' > .env && printf 'KEY = \"\(token)\"\\n' >> worker/util.py "
-                            + "&& echo 'FIXED = 1' >> worker/main.py", unreadable: ".env")
+                            + "&& echo 'FIXED = 1' >> worker/main.py && cp .env worker/envcopy.py "
+                            + "&& cp .env packages/models/env.bin && ln -s '\(token)' worker/link.py",
+                            unreadable: ".env")
         defer { f.dir.remove() }
+        let secretHash = try sh("printf 'API_TOKEN=\(token)\\n' | sha256sum | cut -c1-64")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
         let (r, json) = try scanAsNobody(f)
         #expect(r.code == 1, "\(r.err)")
         #expect(!r.out.contains(token) && !r.err.contains(token))
+        #expect(!r.out.contains(secretHash), "the secret's hash left in the scan report")
+        let out = f.dir.sub("out")
+        try sh("mkdir -p '\(out)' && chown 65534 '\(out)'")
+        let ex = try run(Self.asNobody + [driftBinary(), "export", "--manifest", f.mdir, "--state", f.state,
+                                          "--output", out + "/x"])
+        #expect(ex.code == 0, "\(ex.err)")
+        let exported = try sh("cat '\(out)'/x/* 2>/dev/null | strings; true")
+        #expect(!exported.contains(token) && !exported.contains(secretHash), "in the export: \(exported)")
         let errors = (json["errors"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String }
         #expect(errors.contains(".env"), "\(r.out)")
-        #expect(r.out.contains("could not be read to check code drift"))
-        #expect(!(try journalObjects(f)).contains(token))
+        #expect(r.out.contains("could not be read to check drift for its values"))
+        let leaked = try journalObjects(f)
+        #expect(!leaked.contains(token), "\(leaked)")
         let diff = try run(Self.asNobody + [driftBinary(), "diff", "--manifest", f.mdir, "--state", f.state])
         #expect(diff.out.contains("secret files unreadable") && !diff.out.contains(token), "\(diff.out)\(diff.err)")
 
@@ -64,6 +80,34 @@ struct UnreadableContentTests {
         #expect(diff2.out.contains("secret content") && !diff2.out.contains("secret files unreadable"),
                 "\(diff2.out)")
         #expect(diff2.out.contains("FIXED = 1") && !diff2.out.contains(token))
+        #expect(!diff2.out.contains(secretHash))
+    }
+
+    @Test("a drifted code file that becomes unreadable stays drifted with its first sighting; readable, it is recorded")
+    func driftedThenUnreadable() throws {
+        try #require(getuid() == 0, "needs root to run the scan as another user")
+        let f = try fixture("echo 'FIXED = 6' >> worker/util.py")
+        defer { f.dir.remove() }
+        func firstSeen() throws -> String {
+            let data = try Data(contentsOf: URL(fileURLWithPath: f.state + "/state.json"))
+            let obj = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+            let items = obj["items"] as? [[String: Any]] ?? []
+            return items.first { $0["path"] as? String == "worker/util.py" }?["first_seen"] as? String ?? "absent"
+        }
+        let (first, _) = try scanAsNobody(f)
+        #expect(first.code == 1, "\(first.err)")
+        let seen = try firstSeen()
+        #expect(seen != "absent")
+        try sh("chmod 000 worker/util.py", cwd: f.workspace)
+        let (blind, json) = try scanAsNobody(f)
+        #expect(blind.code == 3, "\(blind.out)\(blind.err)")
+        #expect(((json["errors"] as? [[String: Any]]) ?? []).contains { $0["path"] as? String == "worker/util.py" })
+        #expect(try firstSeen() == seen)
+        try sh("chmod 644 worker/util.py", cwd: f.workspace)
+        let (again, _) = try scanAsNobody(f)
+        #expect(again.code == 1, "\(again.err)")
+        #expect(try firstSeen() == seen)
+        #expect(try journalObjects(f).contains("FIXED = 6"))
     }
 
     @Test("a scan as a service user whose HOME it cannot read (cron, supervisord user=) reads no git config")

@@ -71,7 +71,9 @@ public struct DriftTreeBuilder {
         let requirementsPath = requirements.flatMap { $0.hasPrefix("/") ? nil : Array($0.utf8) }
         for c in changes {
             guard Self.carriesContent(c) else {
-                withheld.append((c, c.secretContent ? .secretContent : c.secret ? .secret : .notCode(c.fileClass)))
+                let why: WithholdReason = c.secretUnchecked ? .secretsUnreadable
+                    : c.secretContent ? .secretContent : c.secret ? .secret : .notCode(c.fileClass)
+                withheld.append((c, why))
                 continue
             }
             guard let new = c.new else {
@@ -136,7 +138,15 @@ public struct DriftTreeBuilder {
                 if let cache = blobCache { cache.remember(try SHA256Hasher.digest(bytes), id) }
                 updates.append(TreeUpdate(path: c.path, action: .upsert(id, mode: mode)))
             case .symlink:
-                let link = try blobs.add(new.target ?? [])
+                let target = new.target ?? []
+                if !secrets.complete || secrets.matches(target) {
+                    var s = c
+                    s.secret = true
+                    s.secretContent = true
+                    withheld.append((s, secrets.complete ? .secretContent : .secretsUnreadable))
+                    continue
+                }
+                let link = try blobs.add(target)
                 updates.append(TreeUpdate(path: c.path, action: .upsert(link, mode: .symlink)))
             case .directory, .special:
                 // git cannot hold a special file; a directory's files arrive as their own adds.

@@ -54,9 +54,15 @@ public struct DriftState: Codable, Sendable {
     public init(commit: String) { self.commit = commit }
 
     /// Keeps first-seen times of paths that are still drifted; new ones get the scan's time.
-    mutating func merge(_ changes: inout [FileChange]) {
+    /// A drifted path that could not be read this time (`unreadable`) is still drifted as far
+    /// as anyone knows: it keeps its item and first sighting (a `chmod 000` must not restart a
+    /// deadline).
+    mutating func merge(_ changes: inout [FileChange], unreadable: [[UInt8]] = []) {
         var old: [String: Date] = [:]
         for i in items { old[i.path] = Timestamp.parse(i.firstSeen) }
+        let current = Set(changes.map { PathBytes.escape($0.path) })
+        let unknown = Set(unreadable.map { PathBytes.escape($0) })
+        let kept = items.filter { unknown.contains($0.path) && !current.contains($0.path) }
         items = changes.indices.map { k in
             let key = PathBytes.escape(changes[k].path)
             if let t = old[key] { changes[k].firstSeen = t }
@@ -64,6 +70,12 @@ public struct DriftState: Codable, Sendable {
                         firstSeen: Timestamp.format(changes[k].firstSeen),
                         change: changes[k].change,
                         fileClass: changes[k].fileClass)
+        }
+        if !kept.isEmpty {
+            items += kept
+            items.sort { a, b in
+                PathBytes.less(PathBytes.unescape(a.path.utf8) ?? [], PathBytes.unescape(b.path.utf8) ?? [])
+            }
         }
     }
 }

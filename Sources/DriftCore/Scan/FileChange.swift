@@ -50,4 +50,7 @@ public struct FileChange: Sendable {
     var unstable: Bool = false
     /// Code whose content is a secret's (`SecretIndex`): `secret` is set too.
     var secretContent: Bool = false
+    /// Withheld like secret content because a secret file could not be read to check it
+    /// (`secret files unreadable`): `secret` and `secretContent` are set too.
+    var secretUnchecked: Bool = false
 }

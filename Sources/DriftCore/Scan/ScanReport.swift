@@ -124,7 +124,8 @@ public struct ScanReport: Codable, Sendable {
         files = changes.map { c in
             let (p, pb) = ScanReport.pathFields(c.path)
             func digestOf(_ s: EntryState?) -> Digest? { c.secret ? nil : s?.digest }  // secrets: name only
-            func target(_ s: EntryState?) -> String? { s?.target.map { PathBytes.display($0) } }
+            // A secret's link target (or one carrying a secret value) is content: name only too.
+            func target(_ s: EntryState?) -> String? { c.secret ? nil : s?.target.map { PathBytes.display($0) } }
             return File(path: p, pathBytes: pb, change: c.change, fileClass: c.fileClass,
                         firstSeen: Timestamp.format(c.firstSeen), secret: c.secret,
                         oldType: c.old?.kind, newType: c.new?.kind,

@@ -149,7 +149,10 @@ public struct ScanRunner {
         let before = (st.items, st.journalFingerprint)
         if let n = findings.scanNumber { st.scans = n < Int(Int32.max) ? n + 1 : 0 }
         var result = findings.result
-        st.merge(&result.changes)
+        st.merge(&result.changes, unreadable: result.issues.map(\.path))
+        // Drifted paths unreadable now are kept in the state but cannot be journaled: the
+        // record is not complete, so the next scan records again.
+        let unknownDrift = st.items.count > result.changes.count
         let reader = FileReader(root: c.rootBytes)
         let secrets = SecretIndex(walk: findings.walk, manifest: c.manifest, changes: result.changes, reader: reader)
         secrets.flag(&result.changes, walk: findings.walk, reader: reader, sizeLimit: c.policy.sizeLimit)
@@ -179,7 +182,7 @@ public struct ScanRunner {
                                                   root: c.rootBytes, policy: c.policy, now: now, secrets: secrets,
                                                   contents: result.contents, blobCache: journalBlobs)
                 Self.adopt(recorded.observed, into: &result.changes)
-                st.journalFingerprint = recorded.complete && recorded.observed.isEmpty ? fp : nil
+                st.journalFingerprint = recorded.complete && recorded.observed.isEmpty && !unknownDrift ? fp : nil
             }
         }
         var report = ScanReport(commit: c.manifest.commit, root: c.rootBytes, host: SystemInfo.hostName(),

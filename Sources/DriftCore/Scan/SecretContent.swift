@@ -29,13 +29,21 @@ public struct SecretIndex: Sendable {
     /// From the walk (current secret files), the manifest (baked digests) and the changes
     /// (digests before and after); values are read from the current secret files.
     public init(walk: TreeWalk, manifest: Manifest, changes: [FileChange], reader: FileReader) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { buffer.deallocate() }
         for e in walk.entries where e.secret && e.stat.kind == .regular {
             inodes.insert(Inode(device: e.stat.device, inode: e.stat.inode))
             if let m = Self.manifestEntry(manifest.entries, e.path), m.kind == .regular { digests.insert(m.digest) }
             if e.stat.size <= Self.maxSecretFileBytes {
                 do {
-                    let bytes = try reader.readAll(e.path, limit: Self.maxSecretFileBytes)
-                    digests.insert(try SHA256Hasher.digest(bytes))
+                    // A secret being rewritten in place can read short or empty: its values are
+                    // then unknown, not absent.
+                    let c = try reader.read(e.path, with: try SHA256Hasher(), buffer: buffer,
+                                            keepUpTo: Self.maxSecretFileBytes)
+                    guard c.stable, c.stat.size == e.stat.size, let bytes = c.bytes else {
+                        throw FileReadError(e.path, .changedWhileRead)
+                    }
+                    digests.insert(c.digest)
                     values += Self.values(bytes)
                 } catch let err as FileReadError {
                     unreadable.append(err)
@@ -60,8 +68,8 @@ public struct SecretIndex: Sendable {
     /// One scan issue per secret file that could not be read, saying what it costs.
     public var issues: [ScanIssue] {
         unreadable.map { e in
-            ScanIssue(path: e.path, message: "\(e.reason): this secret file could not be read to check code drift "
-                + "for its values, so code content is withheld until it can")
+            ScanIssue(path: e.path, message: "\(e.reason): this secret file could not be read to check drift "
+                + "for its values, so content and hashes of drifted files are withheld until it can")
         }
     }
 
@@ -74,7 +82,25 @@ public struct SecretIndex: Sendable {
             stats[e.path] = e.stat
         }
         for i in changes.indices where !changes[i].secret {
-            guard let new = changes[i].new, new.kind == .regular else { continue }
+            guard let new = changes[i].new else { continue }
+            // A secret file that could not be read may hold anything: no content or hash of
+            // a file or link target may leave until it can be (the scan's errors say why).
+            if !complete, new.kind == .regular || new.kind == .symlink {
+                changes[i].secret = true
+                changes[i].secretContent = true
+                changes[i].secretUnchecked = true
+                continue
+            }
+            let carries = DriftTreeBuilder.carriesContent(changes[i])
+            if new.kind == .symlink {
+                // A code symlink's target is content too (it leaves in the tree and the patch).
+                if carries, let target = new.target, matches(target) {
+                    changes[i].secret = true
+                    changes[i].secretContent = true
+                }
+                continue
+            }
+            guard new.kind == .regular else { continue }
             var hit = false
             if let st = stats[changes[i].path], inodes.contains(Inode(device: st.device, inode: st.inode)) {
                 hit = true
@@ -83,7 +109,6 @@ public struct SecretIndex: Sendable {
             // Data and config leave as names and hashes only: a copy or link of a secret would
             // leave the secret's own hash (an oracle for a short secret), so those two tests
             // apply to every class; the value search is for content that leaves whole.
-            let carries = DriftTreeBuilder.carriesContent(changes[i])
             // A file unreadable here is read again by DriftTreeBuilder, which checks the very
             // bytes it records (and withholds what it cannot read): nothing leaves unchecked.
             if !hit, carries, !values.isEmpty, new.size <= sizeLimit,

@@ -13,6 +13,8 @@ public struct FileReadError: Error, Sendable, Equatable, CustomStringConvertible
         case notRegular
         /// The file got shorter while it was hashed.
         case shrank
+        /// The file changed while it was read (size or times moved; a rewrite in progress).
+        case changedWhileRead
         /// The file is larger than the caller's limit.
         case overLimit(Int64)
     }
@@ -31,7 +33,7 @@ public struct FileReadError: Error, Sendable, Equatable, CustomStringConvertible
     /// no longer a regular file, or it shrank.
     public var moved: Bool {
         switch cause {
-        case .notRegular, .shrank:
+        case .notRegular, .shrank, .changedWhileRead:
             return true
         case .overLimit:
             return false
@@ -49,6 +51,7 @@ public struct FileReadError: Error, Sendable, Equatable, CustomStringConvertible
         case .system(let call, let e): return "\(call) failed: \(errnoText(e))"
         case .notRegular: return "not a regular file any more"
         case .shrank: return "shrank while it was hashed"
+        case .changedWhileRead: return "changed while it was read"
         case .overLimit(let n): return "larger than \(n) bytes"
         }
     }
@@ -60,6 +63,7 @@ public struct FileReadError: Error, Sendable, Equatable, CustomStringConvertible
         case .system(_, let e): return errnoText(e)
         case .notRegular: return "not a regular file"
         case .shrank: return "shrank while read"
+        case .changedWhileRead: return "changed while read"
         case .overLimit(let n): return "larger than \(n) bytes"
         }
     }
