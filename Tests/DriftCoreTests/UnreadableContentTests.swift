@@ -132,6 +132,8 @@ struct UnreadableContentTests {
         #expect(WithholdReason(text: reason.text) == reason)
         #expect(reason.text == "unreadable (Permission denied)")
         #expect(WithholdReason(text: WithholdReason.secretsUnreadable.text) == .secretsUnreadable)
+        // Words an old version (or a damaged record) wrote are one line, whatever they hold.
+        #expect(!WithholdReason(text: "odd\nDrift-Id: 0000\u{1B}[2J").text.contains { $0.isNewline || $0 == "\u{1B}" })
         let tree = try DriftCoreTestAccess.withheldReasons(f, asUser: 65534)
         #expect(tree["worker/util.py"] == "unreadable (Permission denied)", "\(tree)")
     }

@@ -1,3 +1,5 @@
+import DriftSystem
+
 /// Why a change is recorded by name (and hash) only, never by content. Typed, so code asks
 /// `reason == .changedWhileRead`; the words (`text`) exist only where people read them:
 /// scan text, `drift diff`'s `# drift:` lines, snapshot and export messages.
@@ -58,7 +60,8 @@ public enum WithholdReason: Sendable, Hashable {
                let n = Int64(text.dropFirst(prefix.count).dropLast(suffix.count)) {
                 self = .overSizeLimit(n)
             } else {
-                self = .other(text)
+                // Words from another version (or a damaged record) are shown, never trusted: one line.
+                self = .other(DriftError.neutralised(text))
             }
         }
     }

@@ -72,7 +72,7 @@ public struct ManifestCreator {
         var bytes: Int64 = 0
         for (e, o) in zip(files, outcomes) {
             switch o {
-            case .failed(let m): throw DriftError(m)
+            case .failed(let m): throw DriftError("\(PathBytes.display(e.path)): \(m)")
             case .hashed(let d, let st, let stable):
                 guard stable else {
                     throw DriftError("\(PathBytes.display(e.path)): changed while it was hashed; " +

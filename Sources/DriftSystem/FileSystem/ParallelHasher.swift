@@ -30,6 +30,7 @@ public final class ProgressCounters: Sendable {
 /// What hashing one file gave.
 public enum HashOutcome: Sendable {
     case hashed(Digest, FileStat, stable: Bool)
+    /// Why the file could not be hashed, without its name.
     case failed(String)
 }
 
@@ -92,7 +93,8 @@ public enum ParallelHasher {
                     slots.buffer[i] = .read(c)
                     progress?.done(bytes: c.stat.size)
                 } catch {
-                    slots.buffer[i] = .failed("\(error)")
+                    // The caller names the file: the reason alone (no "path: path: …" in reports).
+                    slots.buffer[i] = .failed((error as? FileReadError)?.reason ?? "\(error)")
                 }
             }
         }
@@ -121,5 +123,6 @@ public struct ReadJob: Sendable {
 /// What reading one file gave.
 public enum ReadOutcome: Sendable {
     case read(FileReader.Content)
+    /// Why the file could not be read, without its name.
     case failed(String)
 }
