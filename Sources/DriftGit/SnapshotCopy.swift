@@ -29,20 +29,19 @@ public enum SnapshotCopy {
         let from = try src.odb()
         let (type, body) = try from.read(commit)
         guard type == .commit else { throw DriftError("\(src.path): \(commit.hex) is not a commit") }
-        let set = try collect(src.treeOf(commit: commit), src, from)
+        let set = try collect(src.treeOf(commit: commit), src)
         let packs = SourcePacks(objectsDirectory: src.objectsDirectory)
         let writer = try PackWriter(directory: path + "/objects/pack", count: 1 + set.trees.count + set.blobs.count)
         try body.withUnsafeBytes { try writer.addWhole(commit.raw, type: .commit, $0) }
-        for (id, tree) in set.trees {
-            try tree.withUnsafeBytes { try writer.addWhole(id.raw, type: .tree, $0) }
-        }
-        for id in set.blobs {
+        // Trees and blobs alike: copied from the source pack when reusable, else read once and
+        // deflated (a tree's walk above went through libgit2's cache, not through this read).
+        for id in set.trees + set.blobs {
             if let e = reusable(id, packs, set) {
                 try writer.addRaw(id.raw, type: e.type, size: e.size, base: e.base, e.data)
                 continue
             }
-            let (t, blob) = try from.read(id)
-            try blob.withUnsafeBytes { try writer.addWhole(id.raw, type: t, $0) }
+            let (t, body) = try from.read(id)
+            try body.withUnsafeBytes { try writer.addWhole(id.raw, type: t, $0) }
         }
         try writer.finish()
         // Parents are absent on purpose: tell the git CLI this is a shallow repository.
@@ -50,26 +49,26 @@ public enum SnapshotCopy {
         return dst
     }
 
-    /// The objects of one tree, each once: trees with their bodies, blobs by id.
+    /// The objects of one tree, each once, by id.
     private struct ObjectSet {
-        var trees: [(ObjectID, [UInt8])] = []
+        var trees: [ObjectID] = []
         var blobs: [ObjectID] = []
         var all = Set<ObjectKey>()
     }
 
-    /// Every tree (with its body) and blob of `tree`, each once; a tree met twice is not
-    /// entered twice, and submodule commits are not this repository's objects.
-    private static func collect(_ tree: ObjectID, _ src: GitRepository, _ from: GitODB) throws -> ObjectSet {
+    /// Every tree and blob of `tree`, each once; a tree met twice is not entered twice, and
+    /// submodule commits are not this repository's objects.
+    private static func collect(_ tree: ObjectID, _ src: GitRepository) throws -> ObjectSet {
         var set = ObjectSet()
         set.all.insert(ObjectKey(tree))
-        set.trees.append((tree, try from.read(tree).1))
+        set.trees.append(tree)
         try src.walkTree(tree) { e in
             switch e.mode {
             case .commit:
                 return .skip
             case .tree:
                 guard set.all.insert(ObjectKey(e.id)).inserted else { return .skip }
-                set.trees.append((e.id, try from.read(e.id).1))
+                set.trees.append(e.id)
             case .blob, .executable, .symlink:
                 if set.all.insert(ObjectKey(e.id)).inserted { set.blobs.append(e.id) }
             }
