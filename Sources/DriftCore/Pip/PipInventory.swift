@@ -166,8 +166,9 @@ public enum PipInventory {
         }
         var url: String?, editable = false
         if let du = try optionalMetadata(reader, m + "direct_url.json", limit: 1 << 20) {
-            guard let direct = try? JSONDecoder().decode(DirectURL.self, from: Data(du)) else {
-                throw DriftError("\(full)/direct_url.json: not valid JSON")
+            let direct: DirectURL
+            do { direct = try JSONDecoder().decode(DirectURL.self, from: Data(du)) } catch {
+                throw DriftError("\(full)/direct_url.json: not a valid PEP 610 file: \(errorText(error))")
             }
             url = direct.url
             editable = direct.editable
@@ -183,7 +184,8 @@ public enum PipInventory {
         let (name, version) = try CoreMetadata.nameAndVersion(try metadata(reader, pkgRel, limit: 8 << 20),
                                                               file: pkgInfo)
         var files: [RecordEntry] = []
-        if isDirectory, let list = try? metadata(reader, metadataDir + "/installed-files.txt", limit: 64 << 20) {
+        if isDirectory, let list = try optionalMetadata(reader, metadataDir + "/installed-files.txt",
+                                                        limit: 64 << 20) {
             // Paths relative to the egg-info directory; no hashes in this legacy format.
             for l in String(decoding: list, as: UTF8.self).split(separator: "\n") where !l.isEmpty {
                 files.append(RecordEntry(path: metadataDir + "/" + l, sha256: nil, size: nil))
@@ -194,7 +196,8 @@ public enum PipInventory {
     }
 }
 
-/// PEP 610 `direct_url.json`: only `url` and `dir_info.editable` matter; wrong types read as absent.
+/// PEP 610 `direct_url.json`: only `url` and `dir_info.editable` matter; either of a wrong type
+/// is an error (site-packages is the workspace's, untrusted: nothing there reads as absent).
 private struct DirectURL: Decodable {
     let url: String?
     let editable: Bool
@@ -205,8 +208,12 @@ private struct DirectURL: Decodable {
     }
     init(from d: Decoder) throws {
         let c = try d.container(keyedBy: Keys.self)
-        url = try? c.decodeIfPresent(String.self, forKey: .url)
-        let info = try? c.nestedContainer(keyedBy: Keys.self, forKey: .dirInfo)
-        editable = ((try? info?.decodeIfPresent(Bool.self, forKey: .editable)) ?? nil) ?? false
+        url = try c.decodeIfPresent(String.self, forKey: .url)
+        guard c.contains(.dirInfo) else {
+            editable = false
+            return
+        }
+        let info = try c.nestedContainer(keyedBy: Keys.self, forKey: .dirInfo)
+        editable = try info.decodeIfPresent(Bool.self, forKey: .editable) ?? false
     }
 }

@@ -39,13 +39,13 @@ struct SitePycCheck {
                 out.fresh.append(StatCache.Record(path: abs, entry: hit))
                 continue
             }
-            guard let src = try? reader.readAll(name.source, limit: 64 << 20),
-                  case .success(let srcStat) = lstatBytes(PathBytes.join(root, name.source)) else { continue }
-            guard let pyc = try? reader.readAll(e.path, limit: 64 << 20) else {
-                out.issues.append(ScanIssue(path: abs, message: "cannot read bytecode to verify it"))
+            let pair: BytecodeCheck.Pair?
+            do { pair = try BytecodeCheck.readPair(reader, source: name.source, pyc: e.path) } catch {
+                out.issues.append(ScanIssue(path: abs, message: "cannot read bytecode to verify it: \(readFailureReason(error))"))
                 continue
             }
-            byTag[name.tag, default: []].append((name, pyc, src, srcStat, e.stat, e.path))
+            guard let pair else { continue }
+            byTag[name.tag, default: []].append((name, pair.pyc, pair.source, pair.sourceStat, e.stat, e.path))
         }
         var verifier = BytecodeCheck(root: root, cache: nil)
         verifier.interpreters = interpreters

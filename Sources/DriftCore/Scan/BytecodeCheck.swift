@@ -23,6 +23,26 @@ import Glibc
 /// recompiles them), nor is one whose source is gone (Python never loads it from `__pycache__`).
 public struct BytecodeCheck {
     public var root: [UInt8]
+
+    /// A pyc and its source, read to compare them.
+    struct Pair {
+        var source: [UInt8]
+        var sourceStat: FileStat
+        var pyc: [UInt8]
+    }
+
+    /// Reads a pyc and its source beneath the reader's root. Nil when the source is gone (a
+    /// `__pycache__` pyc without its source is never imported: nothing to verify).
+    /// - Throws: `FileReadError` when either is there but cannot be read.
+    static func readPair(_ reader: FileReader, source: [UInt8], pyc: [UInt8]) throws -> Pair? {
+        let src: [UInt8]
+        do { src = try reader.readAll(source, limit: 64 << 20) } catch let e as FileReadError {
+            if case .system(_, let code) = e.cause, code == ENOENT || code == ENOTDIR { return nil }
+            throw e
+        }
+        guard case .success(let st) = lstatBytes(PathBytes.join(reader.root, source)) else { return nil }
+        return Pair(source: src, sourceStat: st, pyc: try reader.readAll(pyc, limit: 64 << 20))
+    }
     /// Verdicts of earlier scans: pyc stat and hash of versions already found legitimate.
     public var cache: StatCache
     /// Interpreters to try for a cache tag (tests pin one; default: `defaultInterpreters`).
@@ -106,13 +126,13 @@ public struct BytecodeCheck {
         let reader = FileReader(root: root)
         var byTag: [String: [(FileChange, PycName, FileStat, [UInt8], [UInt8], FileStat)]] = [:]
         for (c, name, st) in pending {
-            guard let src = try? reader.readAll(name.source, limit: 64 << 20),
-                  case .success(let srcStat) = lstatBytes(PathBytes.join(root, name.source)) else { continue }
-            guard let pyc = try? reader.readAll(c.path, limit: 64 << 20) else {
-                issues.append(ScanIssue(path: c.path, message: "cannot read bytecode to verify it"))
+            let pair: Pair?
+            do { pair = try Self.readPair(reader, source: name.source, pyc: c.path) } catch {
+                issues.append(ScanIssue(path: c.path, message: "cannot read bytecode to verify it: \(readFailureReason(error))"))
                 continue
             }
-            byTag[name.tag, default: []].append((c, name, st, pyc, src, srcStat))
+            guard let pair else { continue }
+            byTag[name.tag, default: []].append((c, name, st, pair.pyc, pair.source, pair.sourceStat))
         }
         var verified = 0
         for (tag, items) in byTag.sorted(by: { $0.key < $1.key }) {

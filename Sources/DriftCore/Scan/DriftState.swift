@@ -5,6 +5,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What the state dir remembers between scans: when each drifted path was first seen,
 /// and the last scan's summary (docs/state.md).
@@ -119,9 +122,15 @@ public struct StateDirectory: Sendable {
     }
 
     /// The stat cache, or nil when absent or damaged (it is only an optimisation).
-    func loadCache(name: String = "statcache") -> StatCache? {
-        guard let b = try? readWholeFile(file(name), followSymlinks: false) else { return nil }
-        return StatCache.parse(b)
+    /// A cache of the state dir: nil when absent or damaged (its checksum notices; the scan
+    /// rehashes and rewrites it).
+    /// - Throws: `DriftError` when it is there but cannot be read (a symlink, permissions,
+    ///   I/O): like `state.json`, never a silent full rehash on every run.
+    func loadCache(name: String = "statcache") throws -> StatCache? {
+        let f = file(name)
+        var st = stat()
+        if lstat(f, &st) != 0 && errno == ENOENT { return nil }
+        return StatCache.parse(try readWholeFile(f, followSymlinks: false))
     }
 
     func saveCache(_ c: StatCache, name: String = "statcache") throws {

@@ -125,7 +125,7 @@ public struct ScanRunner {
         scanner.reverify = ReverifySlice(every: c.policy.reverifyEvery, scan: scanNumber)
         scanner.progress = progress
         var result = try scanner.compare(loaded.walk, now: now)
-        let pyc = checkBytecode(&result, walk: loaded.walk, root: c.rootBytes)
+        let pyc = try checkBytecode(&result, walk: loaded.walk, root: c.rootBytes)
         var findings = Findings(result: result, pip: try findPip(c), oldCache: loaded.oldCache, walk: loaded.walk)
         findings.scanNumber = scanNumber
         findings.pycCache = pyc
@@ -135,7 +135,7 @@ public struct ScanRunner {
     /// Compares site-packages with the pip baseline (nil without one).
     func findPip(_ c: Context) throws -> PipFindings? {
         guard let baseline = c.baseline else { return nil }
-        let oldPip = full ? nil : state.loadCache(name: "pipcache")
+        let oldPip = full ? nil : try state.loadCache(name: "pipcache")
         var pipScanner = PipScanner(baseline: baseline, allow: c.policy.pipAllow, cache: oldPip)
         pipScanner.progress = progress
         let p = try pipScanner.run()
@@ -209,9 +209,9 @@ public struct ScanRunner {
     /// bytecode is no drift, forged bytecode is `bytecode` drift.
     /// Reads the `pyccache`, writes nothing: returns the cache `record` must save (nil: unchanged).
     func checkBytecode(_ result: inout Scanner.Result, walk: TreeWalk,
-                              root: [UInt8]) -> (old: StatCache?, new: StatCache)? {
+                              root: [UInt8]) throws -> (old: StatCache?, new: StatCache)? {
         let pycs = Set(result.changes.lazy.filter { BytecodeCheck.parse($0.path) != nil }.map(\.path))
-        let old = full ? nil : state.loadCache(name: "pyccache")
+        let old = full ? nil : try state.loadCache(name: "pyccache")
         if pycs.isEmpty { return old?.entries.isEmpty == false ? (old, StatCache()) : nil }
         var stats: [[UInt8]: FileStat] = [:]
         for e in walk.entries where pycs.contains(e.path) { stats[e.path] = e.stat }
@@ -269,7 +269,7 @@ public struct ScanRunner {
                 loadSlot.set {
                     let m = try raw.parseManifest()
                     try raw.verifyPolicy(m)
-                    return (m, parsedPolicy, useCache ? stateDir.loadCache() : nil)
+                    return (m, parsedPolicy, useCache ? try stateDir.loadCache() : nil)
                 }
             }
         }

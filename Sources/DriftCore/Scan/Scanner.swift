@@ -109,7 +109,7 @@ public struct Scanner {
                 filesChecked += 1
                 let target: [UInt8]
                 do { target = try reader.readLink(e.path) } catch {
-                    issues.append(ScanIssue(path: e.path, message: (error as? FileReadError)?.reason ?? "\(error)"))
+                    issues.append(ScanIssue(path: e.path, message: readFailureReason(error)))
                     continue
                 }
                 let new = EntryState(kind: .symlink, executable: false, size: Int64(target.count),

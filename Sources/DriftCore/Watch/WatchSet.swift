@@ -125,9 +125,20 @@ public final class WatchSet: @unchecked Sendable {
         addOutside(absolute)
         guard inotify != nil else { return }
         let walker = DirectoryWalker(root: absolute)
-        _ = try? walker.walk(descend: { rel in
-            self.addOutside(absolute + [UInt8(ascii: "/")] + rel)
-            return true
-        }, visit: { _, _ in })
+        let issues: [ScanIssue]
+        do {
+            issues = try walker.walk(descend: { rel in
+                self.addOutside(absolute + [UInt8(ascii: "/")] + rel)
+                return true
+            }, visit: { _, _ in })
+        } catch {
+            // Watched above, but its contents cannot be listed: nothing below it is watched.
+            unwatched.insert(absolute)
+            return
+        }
+        // A directory below it that cannot be read is degraded, as in the workspace.
+        for i in issues where i.unreadableDirectory {
+            unreadable.insert(absolute + [UInt8(ascii: "/")] + i.path)
+        }
     }
 }

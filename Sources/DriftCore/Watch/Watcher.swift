@@ -302,7 +302,7 @@ public final class Watcher {
                 .compare(&scope, cache: result.newCache, now: now) { set.addWorkspace($0) }
             var partResult = part.result
             // Runtime bytecode is no drift here either; the pyc cache is left to full scans.
-            _ = runner.checkBytecode(&partResult, walk: part.walk, root: context.rootBytes)
+            _ = try runner.checkBytecode(&partResult, walk: part.walk, root: context.rootBytes)
             result.replace(scope, with: partResult)
             unreadableNow = part.unreadable
             scanned = part.walk.entries

@@ -68,3 +68,10 @@ public struct FileReadError: Error, Sendable, Equatable, CustomStringConvertible
         }
     }
 }
+
+/// Why a read failed, without the file's name, for a report that names the file itself.
+/// - Parameter error: what a `FileReader` call threw.
+/// - Returns: `FileReadError.reason`, or the error's own text for anything else.
+public func readFailureReason(_ error: any Error) -> String {
+    (error as? FileReadError)?.reason ?? errorText(error)
+}

@@ -94,7 +94,7 @@ public enum ParallelHasher {
                     progress?.done(bytes: c.stat.size)
                 } catch {
                     // The caller names the file: the reason alone (no "path: path: …" in reports).
-                    slots.buffer[i] = .failed((error as? FileReadError)?.reason ?? "\(error)")
+                    slots.buffer[i] = .failed(readFailureReason(error))
                 }
             }
         }
