@@ -93,11 +93,6 @@ public struct DriftTreeBuilder {
                     withheld.append((c, .changedWhileRead))
                     continue
                 }
-                // A secret file drift could not read may hold values this code carries.
-                if !secrets.complete {
-                    withheld.append((c, .secretsUnreadable))
-                    continue
-                }
                 var bytes = contents[c.path]
                 // Unchanged drift already in the journal: the blob the same content gave before.
                 if bytes == nil, c.path != requirementsPath, let d = new.digest,
@@ -138,15 +133,8 @@ public struct DriftTreeBuilder {
                 if let cache = blobCache { cache.remember(try SHA256Hasher.digest(bytes), id) }
                 updates.append(TreeUpdate(path: c.path, action: .upsert(id, mode: mode)))
             case .symlink:
-                let target = new.target ?? []
-                if !secrets.complete || secrets.matches(target) {
-                    var s = c
-                    s.secret = true
-                    s.secretContent = true
-                    withheld.append((s, secrets.complete ? .secretContent : .secretsUnreadable))
-                    continue
-                }
-                let link = try blobs.add(target)
+                // A target carrying a secret, or unchecked, was flagged by `SecretIndex.flag`.
+                let link = try blobs.add(new.target ?? [])
                 updates.append(TreeUpdate(path: c.path, action: .upsert(link, mode: .symlink)))
             case .directory, .special:
                 // git cannot hold a special file; a directory's files arrive as their own adds.

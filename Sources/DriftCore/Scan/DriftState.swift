@@ -63,11 +63,12 @@ public struct DriftState: Codable, Sendable {
     mutating func merge(_ changes: inout [FileChange], unreadable: [[UInt8]] = []) {
         var old: [String: Date] = [:]
         for i in items { old[i.path] = Timestamp.parse(i.firstSeen) }
-        let current = Set(changes.map { PathBytes.escape($0.path) })
+        let keys = changes.map { PathBytes.escape($0.path) }
+        let current = Set(keys)
         let unknown = Set(unreadable.map { PathBytes.escape($0) })
-        let kept = items.filter { unknown.contains($0.path) && !current.contains($0.path) }
+        let kept = unknown.isEmpty ? [] : items.filter { unknown.contains($0.path) && !current.contains($0.path) }
         items = changes.indices.map { k in
-            let key = PathBytes.escape(changes[k].path)
+            let key = keys[k]
             if let t = old[key] { changes[k].firstSeen = t }
             return Item(path: key,
                         firstSeen: Timestamp.format(changes[k].firstSeen),
