@@ -41,7 +41,8 @@ struct SitePycCheck {
             }
             let pair: BytecodeCheck.Pair?
             do { pair = try BytecodeCheck.readPair(reader, source: name.source, pyc: e.path) } catch {
-                out.issues.append(ScanIssue(path: abs, message: "cannot read bytecode to verify it: \(readFailureReason(error))"))
+                let why = "cannot read bytecode to verify it: \(readFailureReason(error))"
+                out.issues.append(ScanIssue(path: abs, message: why))
                 continue
             }
             guard let pair else { continue }

@@ -128,7 +128,8 @@ public struct BytecodeCheck {
         for (c, name, st) in pending {
             let pair: Pair?
             do { pair = try Self.readPair(reader, source: name.source, pyc: c.path) } catch {
-                issues.append(ScanIssue(path: c.path, message: "cannot read bytecode to verify it: \(readFailureReason(error))"))
+                let why = "cannot read bytecode to verify it: \(readFailureReason(error))"
+                issues.append(ScanIssue(path: c.path, message: why))
                 continue
             }
             guard let pair else { continue }

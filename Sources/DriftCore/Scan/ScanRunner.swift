@@ -154,7 +154,8 @@ public struct ScanRunner {
         // record is not complete, so the next scan records again.
         let unknownDrift = st.items.count > result.changes.count
         let reader = FileReader(root: c.rootBytes)
-        let secrets = SecretIndex(walk: findings.walk, manifest: c.manifest, changes: result.changes, reader: reader)
+        let secrets = try SecretIndex(walk: findings.walk, manifest: c.manifest, changes: result.changes,
+                                      reader: reader)
         secrets.flag(&result.changes, walk: findings.walk, reader: reader, sizeLimit: c.policy.sizeLimit)
         if !secrets.complete {
             result.issues += secrets.issues

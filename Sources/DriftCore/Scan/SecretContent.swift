@@ -28,7 +28,10 @@ public struct SecretIndex: Sendable {
 
     /// From the walk (current secret files), the manifest (baked digests) and the changes
     /// (digests before and after); values are read from the current secret files.
-    public init(walk: TreeWalk, manifest: Manifest, changes: [FileChange], reader: FileReader) {
+    /// - Throws: `DriftError` when no SHA-256 context can be made (a secret file that cannot
+    ///   be read is not an error here: it is listed in `unreadable`).
+    public init(walk: TreeWalk, manifest: Manifest, changes: [FileChange], reader: FileReader) throws {
+        let hasher = try SHA256Hasher()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
         defer { buffer.deallocate() }
         for e in walk.entries where e.secret && e.stat.kind == .regular {
@@ -38,8 +41,7 @@ public struct SecretIndex: Sendable {
                 do {
                     // A secret being rewritten in place can read short or empty: its values are
                     // then unknown, not absent.
-                    let c = try reader.read(e.path, with: try SHA256Hasher(), buffer: buffer,
-                                            keepUpTo: Self.maxSecretFileBytes)
+                    let c = try reader.read(e.path, with: hasher, buffer: buffer, keepUpTo: Self.maxSecretFileBytes)
                     guard c.stable, c.stat.size == e.stat.size, let bytes = c.bytes else {
                         throw FileReadError(e.path, .changedWhileRead)
                     }
@@ -47,8 +49,6 @@ public struct SecretIndex: Sendable {
                     values += Self.values(bytes)
                 } catch let err as FileReadError {
                     unreadable.append(err)
-                } catch {
-                    unreadable.append(FileReadError(e.path, .system(call: "SHA-256", errno: EIO)))
                 }
             }
         }
