@@ -211,11 +211,6 @@ extension GitRepository {
         try check(drift_set_ssl_cert_file(ca), "git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS)", ca)
     }
 
-    /// Every reference name under `prefix`.
-    func references(under prefix: String) throws -> [String] {
-        try referenceTargets(under: prefix).map(\.name)
-    }
-
     /// Every direct reference under `prefix` with the object it points at, sorted by name, in
     /// one pass over the ref store.
     public func referenceTargets(under prefix: String) throws -> [(name: String, target: ObjectID?)] {
