@@ -18,8 +18,9 @@ extension Drift {
 
         func run() throws {
             var runner = ScanRunner(manifestDir: manifest.directory, root: workspace.root,
-                                    state: workspace.stateDirectory)
+                                    state: try workspace.privateState())
             runner.clock = ProcessEnvironment.clock
+            runner.environment = ProcessEnvironment.secretEnvironment()
             var d = Differ(runner: runner)
             d.filters = paths.map { Differ.filter(Array($0.utf8)) }
             let out = try d.run()

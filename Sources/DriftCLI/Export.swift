@@ -38,15 +38,18 @@ extension Drift {
 
         func run() throws {
             var runner = ScanRunner(manifestDir: manifest.directory, root: workspace.root,
-                                    state: workspace.stateDirectory)
+                                    state: try workspace.privateState())
             runner.waitSeconds = wait
             runner.clock = ProcessEnvironment.clock
+            runner.environment = ProcessEnvironment.secretEnvironment()
             var e = Exporter(runner: runner, output: output)
             e.author = author
             e.message = message
             e.fromJournal = fromJournal
             e.force = force
-            guard let s = try e.run() else {
+            let summary = try e.run()
+            if summary?.secretSources == 0 { Output.stderr(ProcessEnvironment.noSecretSourcesNote) }
+            guard let s = summary else {
                 Output.stderr("drift: nothing to export: no drift now and none recorded in the journal\n")
                 throw ExitCode(ExitCodes.found)
             }
@@ -55,7 +58,7 @@ extension Drift {
             Output.stdout("exported drift \(s.id) (\(s.paths) path\(plural)\(origin)) as commit \(s.commit)"
                 + " -> \(output)\n")
             if let remote = push {
-                var p = Pusher(manifestDir: manifest.directory, state: workspace.stateDirectory, remote: remote,
+                var p = Pusher(manifestDir: manifest.directory, state: try workspace.privateState(), remote: remote,
                                credentials: try GitCredentials.load(file: pushOptions.credentials))
                 p.clock = ProcessEnvironment.clock
                 let (ref, pushed) = try p.push(id: s.id)

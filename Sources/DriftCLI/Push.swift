@@ -32,7 +32,7 @@ extension Drift {
         @OptionGroup var push: PushOptions
 
         func run() throws {
-            var p = Pusher(manifestDir: manifest.directory, state: workspace.stateDirectory, remote: remote,
+            var p = Pusher(manifestDir: manifest.directory, state: try workspace.privateState(), remote: remote,
                            credentials: try GitCredentials.load(file: push.credentials))
             p.clock = ProcessEnvironment.clock
             let (ref, pushed) = try p.push(id: id)

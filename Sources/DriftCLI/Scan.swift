@@ -39,9 +39,10 @@ extension Drift {
             let started = Date()
             var runner = ScanRunner(manifestDir: manifest.directory,
                                     root: workspace.root,
-                                    state: workspace.stateDirectory)
+                                    state: try workspace.privateState())
             runner.full = full
             runner.clock = ProcessEnvironment.clock
+            runner.environment = ProcessEnvironment.secretEnvironment()
             runner.waitSeconds = wait
             runner.writeTargets = [(log, "log file"), (metrics, "metrics file")].compactMap { p, what in
                 p.map { ($0, what) }
@@ -50,6 +51,7 @@ extension Drift {
             runner.progress = progress?.counters
             let outcome = try runner.run()
             progress?.stop()
+            if outcome.secrets.sourceCount == 0 { Output.stderr(ProcessEnvironment.noSecretSourcesNote) }
             let report = outcome.report
             let code = ExitCodes.code(for: report.outcome(failingOn: failOn))
             let duration = Date().timeIntervalSince(started)

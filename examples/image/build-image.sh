@@ -56,5 +56,5 @@ if [ -f "$ws/policies/worker.yaml" ]; then
 fi
 drift manifest create "$@" --sign-key "$key" --output "$mdir"
 rm -rf "$(dirname "$gitdir")"
-mkdir -p /var/lib/drift
+install -d -m 0700 /var/lib/drift   # private: the journal holds hotfix content
 drift --version

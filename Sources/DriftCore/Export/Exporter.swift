@@ -33,6 +33,8 @@ public struct Exporter {
         public var paths: Int
         public var fromJournal: Bool
         public var host: String
+        /// Secret files plus secret-named variables the scan knew (nil: no scan, `--from-journal`).
+        public var secretSources: Int?
     }
 
     static let patchFile = "drift.patch"
@@ -64,8 +66,10 @@ public struct Exporter {
         defer { withExtendedLifetime(lock) {} }
         var reportBytes: [UInt8]?
         var usedJournalOnly = fromJournal
+        var secretSources: Int?
         if !fromJournal {
             let outcome = try runner.run(alreadyLocked: true)
+            secretSources = outcome.secrets.sourceCount
             reportBytes = try JSONCoding.encode(outcome.report)
             usedJournalOnly = outcome.result.changes.isEmpty && outcome.pip.allSatisfy(\.allowed)
         }
@@ -118,7 +122,8 @@ public struct Exporter {
                        commit: commit.hex,
                        paths: info.entries.count,
                        fromJournal: usedJournalOnly,
-                       host: host)
+                       host: host,
+                       secretSources: secretSources)
     }
 
     private func commitMessage(info: SnapshotInfo, host: String, base: String) -> String {

@@ -42,7 +42,7 @@ public struct Journal {
         // Re-point at MDIR every time: a recreated container may mount it elsewhere.
         if (try? readWholeFile(alternates)) != Array(baseObjects.utf8) {
             try AtomicFile.makeDirectory(path + "/objects/info")
-            try AtomicFile.write(Array(baseObjects.utf8), to: alternates)
+            try AtomicFile.write(Array(baseObjects.utf8), to: alternates, mode: 0o600)
         }
         return try GitRepository(path: path)
     }

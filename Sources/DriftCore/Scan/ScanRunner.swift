@@ -31,6 +31,9 @@ public struct ScanRunner {
     /// Blob ids the journal already has, kept across records by a long-running recorder
     /// (`drift watch`): unchanged drift is not read or written again. nil for one-shot verbs.
     var journalBlobs: JournalBlobCache?
+    /// Environment variables the CLI read (drift's, PID 1's, supervisord's): those with
+    /// secret names are secret values (held in memory only).
+    public var environment = SecretEnvironment()
 
     public init(manifestDir: ManifestDirectory, root: String?, state: StateDirectory) {
         self.manifestDir = manifestDir
@@ -48,7 +51,7 @@ public struct ScanRunner {
         /// The baked requirements file (relative to the root when under it).
         public var requirements: String?
         /// The workspace's secrets, for withholding code that carries their content.
-        var secrets = SecretIndex()
+        public var secrets = SecretIndex()
     }
 
     /// Runs a scan: walk, compare, and record (journal, state, caches) under the state lock.
@@ -155,8 +158,9 @@ public struct ScanRunner {
         let unknownDrift = st.items.count > result.changes.count
         let reader = FileReader(root: c.rootBytes)
         let secrets = try SecretIndex(walk: findings.walk, manifest: c.manifest, changes: result.changes,
-                                      reader: reader)
-        secrets.flag(&result.changes, walk: findings.walk, reader: reader, sizeLimit: c.policy.sizeLimit)
+                                      reader: reader, environment: environment, names: c.policy.secretNames)
+        secrets.flag(&result.changes, walk: findings.walk, reader: reader, sizeLimit: c.policy.sizeLimit,
+                     contents: result.contents)
         if !secrets.complete {
             result.issues += secrets.issues
             result.issues.sort { PathBytes.less($0.path, $1.path) }
