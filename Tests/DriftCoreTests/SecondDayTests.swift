@@ -215,6 +215,13 @@ struct SecondDayTests {
         let e2 = try d.at("08:30", ["export", "--output", d.dir.sub("o2")])
         let id2 = String(e2.out.split(separator: " ")[2])
         #expect(e2.out.contains("follows \(id1)"))
+        // The chain applies in order with plain git am onto the image's commit: the workspace's files.
+        let chained = d.dir.sub("chained")
+        try sh("git clone -q '\(d.up)' '\(chained)' && cd '\(chained)' && git am -q '\(d.dir.sub("o1"))/drift.patch'"
+               + " '\(d.dir.sub("o2"))/drift.patch'")
+        for f in ["worker/main.py", "worker/util.py"] {
+            #expect(try readWholeFile(chained + "/" + f) == readWholeFile(d.ws + "/" + f), "\(f)")
+        }
         // Re-exporting the same state gives the same commit.
         let again = try d.at("08:40", ["export", "--output", d.dir.sub("o2b")])
         func commit(_ r: Run) -> String {
@@ -236,6 +243,14 @@ struct SecondDayTests {
         let bad = try d.at("09:00", ["export", "--snapshot", "0123456789abcdef0123", "--output", d.dir.sub("ox")])
         #expect(bad.code == 2 && bad.err.hasPrefix("drift: ") && bad.err.contains("drift log"), "\(bad.err)")
         #expect(!FileManager.default.fileExists(atPath: d.dir.sub("ox")))
+        // Back to the image's version: the follow-up (on the cumulative export now) reverts it.
+        try sh("git -C '\(d.up)' show HEAD~1:worker/main.py > worker/main.py", cwd: d.ws)
+        let e3 = try d.at("09:10", ["export", "--output", d.dir.sub("o3")])
+        #expect(e3.code == 0 && e3.out.contains("follows \(id2)"), "\(e3.out)\(e3.err)")
+        let p3 = try String(contentsOfFile: d.dir.sub("o3") + "/drift.patch", encoding: .utf8)
+        #expect(p3.contains("Back to the image's version since that export:\n\n  worker/main.py\n"), "\(p3)")
+        #expect(try run(["git", "am", d.dir.sub("o3") + "/drift.patch"], cwd: d.up).code == 0)
+        #expect(try readWholeFile(d.up + "/worker/main.py") == readWholeFile(d.ws + "/worker/main.py"))
         let text = try d.at("09:00", ["log"])
         #expect(text.code == 0 && text.out.contains("drift \(id2)") && text.out.contains("drift \(id1)"))
         #expect(text.out.contains("modified code    worker/util.py"), "\(text.out)")

@@ -101,8 +101,8 @@ public struct Exporter {
             ?? GitPerson(name: "drift", email: "drift@\(host)", time: when)
         var state = try runner.state.loadState(commit: manifest.commit)
         let chain = ExportChain(repo: repo, base: base)
-        let parent = try chain.parent(for: info.id, previous: cumulative || snapshot != nil ? nil : state.lastExportId,
-                                      cumulative: cumulative)
+        let previous = cumulative || snapshot != nil ? nil : state.chainTip ?? state.lastExportId
+        let parent = try chain.parent(for: info.id, previous: previous, cumulative: cumulative)
         let changed = try parent.follows.map { _ in try chain.changedPaths(from: parent.commit, to: tree) }
         // A follow-up's message names the pip changes it adds, not the ones its chain already carries.
         var pip = info.pip
@@ -146,6 +146,7 @@ public struct Exporter {
         state = try runner.state.loadState(commit: manifest.commit)
         state.lastExport = Timestamp.format(now)
         state.lastExportId = info.id
+        if snapshot == nil { state.chainTip = info.id }
         state.markExported(info.entries.map(\.path), id: info.id, at: now)
         try runner.state.saveState(state)
         return Summary(id: info.id,

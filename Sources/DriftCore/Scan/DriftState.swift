@@ -49,6 +49,9 @@ public struct DriftState: Codable, Sendable {
     var lastExitCode: Int?
     var lastExport: String?
     var lastExportId: String?
+    /// The export the next follow-up stacks on: the last export of the latest drift (an
+    /// `export --snapshot` of an older state does not move it); nil: `lastExportId`.
+    var chainTip: String?
     /// Export ids pushed, by remote URL (so a re-run pushes nothing).
     public var pushed: [String: [String]]?
     var lastPush: String?
@@ -63,6 +66,7 @@ public struct DriftState: Codable, Sendable {
         case lastExitCode = "last_exit_code"
         case lastExport = "last_export"
         case lastExportId = "last_export_id"
+        case chainTip = "chain_tip"
         case pushed
         case lastPush = "last_push"
         case journalFingerprint = "journal_fingerprint"
