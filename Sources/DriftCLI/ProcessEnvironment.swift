@@ -5,9 +5,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// What drift takes from its environment, read here and handed down (the domain reads none).
 enum ProcessEnvironment {
@@ -54,7 +51,7 @@ enum ProcessEnvironment {
         for (k, v) in values {
             env.variables.append(.init(name: Array(k.utf8), value: Array(v.utf8), origin: .drift))
         }
-        if getpid() != 1, let bytes = try? readWholeFile(mainProcessEnviron, limit: 4 << 20) {
+        if SystemProcess.currentID != 1, let bytes = try? readWholeFile(mainProcessEnviron, limit: 4 << 20) {
             env.addEnviron(bytes, origin: .mainProcess)
         }
         for f in supervisorConfigs {

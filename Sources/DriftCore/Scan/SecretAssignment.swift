@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import DriftSystem
 
 /// `name = "<high-entropy string>"` (also `name: value`, `"name": "value"`, `name := "value"`,
 /// `name="value"` as a keyword argument) where the name says secret: its last word is `key`,
@@ -157,16 +155,5 @@ enum SecretAssignment {
         return n
     }
 
-    /// Shannon entropy in bits per byte.
-    static func entropy(_ v: [UInt8]) -> Double {
-        var counts = [Int](repeating: 0, count: 256)
-        for c in v { counts[Int(c)] += 1 }
-        let n = Double(v.count)
-        var h = 0.0
-        for c in counts where c > 0 {
-            let p = Double(c) / n
-            h -= p * log2(p)
-        }
-        return h
-    }
+    static func entropy(_ v: [UInt8]) -> Double { shannonEntropy(v) }
 }
