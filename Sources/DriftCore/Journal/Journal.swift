@@ -50,7 +50,7 @@ public struct Journal {
         // existed get it here, on their next open.
         let shallow = Array("\(commit)\n".utf8)
         if (try? readWholeFile(path + "/shallow")) != shallow {
-            try AtomicFile.write(shallow, to: path + "/shallow")
+            try AtomicFile.write(shallow, to: path + "/shallow", mode: 0o600)
         }
         return try GitRepository(path: path)
     }
