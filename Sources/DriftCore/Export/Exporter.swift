@@ -63,10 +63,11 @@ public struct Exporter {
         let lock = try StateLock(state: runner.state, wait: runner.waitSeconds)
         defer { withExtendedLifetime(lock) {} }
         var reportBytes: [UInt8]?
+        var scanReport: ScanReport?
         var usedJournalOnly = fromJournal
         if !fromJournal {
             let outcome = try runner.run(alreadyLocked: true)
-            reportBytes = try JSONCoding.encode(outcome.report)
+            scanReport = outcome.report
             usedJournalOnly = outcome.result.changes.isEmpty && outcome.pip.allSatisfy(\.allowed)
         }
         let journal = Journal(state: runner.state, manifestDir: mdir, commit: manifest.commit)
@@ -97,14 +98,18 @@ public struct Exporter {
                                     tip: commit,
                                     ref: ref,
                                     pack: try repo.pack(objects))
-        if reportBytes == nil || usedJournalOnly {
-            reportBytes = try JSONCoding.encode(JournalReport(commit: manifest.commit,
-                                                              host: host,
-                                                              snapshot: snapshot.hex,
-                                                              driftId: info.id,
-                                                              recordedAt: info.time,
-                                                              entries: info.entries,
-                                                              pip: info.pip))
+        // Either report gets the fields the gate reads: `withheld` and `drift_id_inputs`.
+        if let scanReport, !usedJournalOnly {
+            reportBytes = try JSONCoding.encode(ExportReport(scanReport, snapshot: info))
+        } else {
+            reportBytes = try JSONCoding.encode(ExportReport(JournalReport(commit: manifest.commit,
+                                                                           host: host,
+                                                                           snapshot: snapshot.hex,
+                                                                           driftId: info.id,
+                                                                           recordedAt: info.time,
+                                                                           entries: info.entries,
+                                                                           pip: info.pip),
+                                                             snapshot: info))
         }
         let files = [(Self.patchFile, patch), (Self.bundleFile, bundle), (Self.reportFile, reportBytes ?? [])]
         // The same files as one parentless commit: what `drift push` sends (docs/journal.md).
