@@ -180,11 +180,16 @@ struct GateLedgerTests {
             + "committer T <t@e> 1700000000 +0000\ndata 4\nbulk\nfrom \(base)\n"
         for i in 0..<n { stream += "M 100644 :1 bulk/f\(i).py\n" }
         try write(f.dir.sub("stream"), stream + "\n")
-        try sh("git fast-import --quiet < '\(f.dir.sub("stream"))'", cwd: f.upstream)
+        // Generous bounds: a guard against hangs on a loaded machine, not a speed check.
+        func slow(_ script: String, cwd: String? = nil) throws {
+            let r = try run(["/bin/sh", "-c", script], cwd: cwd ?? f.upstream, timeout: 900)
+            if r.code != 0 { throw DriftError("sh failed (\(r.code)): \(script)\n\(r.err)") }
+        }
+        try slow("git fast-import --quiet < '\(f.dir.sub("stream"))'")
         let tree = try sh("git -C '\(f.upstream)' rev-parse bulk^{tree}").trimmingCharacters(in: .whitespacesAndNewlines)
         let id = try DriftID.compute(base: base, tree: try #require(ObjectID(hex: tree)), inputs: [])
         let ledger = f.dir.sub("ledger")
-        try sh("""
+        try slow("""
             set -e
             c=$(printf 'bulk\\n\\nDrift-Host: bulk-host\\nDrift-Id: \(id)\\nDrift-Base: \(base)\\n' \
                 | git commit-tree \(tree) -p \(base))
@@ -193,14 +198,14 @@ struct GateLedgerTests {
             git bundle create -q '\(ledger)/b/drift.bundle' refs/heads/drift/\(id) ^\(base)
             git update-ref -d refs/heads/bulk && git update-ref -d refs/heads/drift/\(id)
             git reflog expire --expire=now --all && git gc -q --prune=now
-            """, cwd: f.upstream)
-        let r = try drift(["gate", "--repo", f.upstream, "--ledger", ledger, "--format", "json"], timeout: 600)
+            """)
+        let r = try drift(["gate", "--repo", f.upstream, "--ledger", ledger, "--format", "json"], timeout: 900)
         let e = try #require(Self.entries(r).first, "\(r.err)")
         #expect(r.code == 1 && (e["missing"] as? [String])?.count == n, "\(r.err)")
         // Upstream takes the same tree by hand: reconciled by content.
-        try sh("git fetch -q '\(ledger)/b/drift.bundle' 'refs/heads/drift/*:refs/bulk/*' && "
-               + "git update-ref refs/heads/main $(git commit-tree \(tree) -p HEAD -m 'bulk by hand')", cwd: f.upstream)
-        let ok = try drift(["gate", "--repo", f.upstream, "--ledger", ledger, "--format", "json"], timeout: 600)
+        try slow("git fetch -q '\(ledger)/b/drift.bundle' 'refs/heads/drift/*:refs/bulk/*' && "
+                 + "git update-ref refs/heads/main $(git commit-tree \(tree) -p HEAD -m 'bulk by hand')")
+        let ok = try drift(["gate", "--repo", f.upstream, "--ledger", ledger, "--format", "json"], timeout: 900)
         #expect(ok.code == 0 && Self.entries(ok).first?["reason"] as? String == "content", "\(ok.err)")
     }
 }

@@ -64,7 +64,12 @@ public struct Pusher {
                                       ref: ref, credentials: credentials)
         st.pushed = st.pushed ?? [:]
         st.pushed?[key, default: []].append(id)
-        st.lastPush = Timestamp.format(clock.now())
+        let now = clock.now()
+        st.lastPush = Timestamp.format(now)
+        // The bundle of a follow-up carries its whole chain: paths exported as an earlier
+        // export of the chain are on the remote now too.
+        guard let base = ObjectID(hex: manifest.commit) else { throw DriftError("bad base commit id") }
+        st.markPushed(try ExportChain(repo: repo, base: base).ids(upTo: commit), at: now)
         try state.saveState(st)
         return (ref, sent)
     }

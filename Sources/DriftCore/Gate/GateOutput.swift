@@ -18,7 +18,8 @@ public enum GateOutput {
                 let how: String
                 switch e.reason {
                 case .trailer: how = "reconciled by its Drift-Id trailer"
-                case .superseded: how = "superseded by drift \(e.supersededBy ?? "?"), which changed all its paths again"
+                case .superseded:
+                    how = "superseded by drift \(e.supersededBy ?? "?"), which changed all its paths again"
                 default: how = "reconciled by matching content"
                 }
                 out += "ok       drift \(e.id) from \(e.host): \(how)\n"
@@ -136,7 +137,8 @@ public enum GateOutput {
             Sarif.Rule(id: "drift/unreconciled",
                        shortDescription: Sarif.Text(text: "Instance drift not reconciled upstream")),
             Sarif.Rule(id: "drift/withheld",
-                       shortDescription: Sarif.Text(text: "Code withheld from an export: reconcile by hand, then waive")),
+                       shortDescription: Sarif.Text(text: "Code withheld from an export: "
+                                                    + "reconcile by hand, then waive")),
             Sarif.Rule(id: "drift/no-base",
                        shortDescription: Sarif.Text(text: "The gated commit does not contain the image base")),
             Sarif.Rule(id: "drift/invalid",

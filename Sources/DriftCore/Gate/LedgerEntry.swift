@@ -210,7 +210,7 @@ public struct LedgerReader {
     }
 
     /// The longest follow-up chain one entry may carry.
-    static let maxChain = 1_000
+    static let maxChain = ExportChain.limit
 
     /// The checks bundles and refs share: a readable commit whose `Drift-Id` trailer equals
     /// `id`, and a tree with only safe names. With `base` (a bundle's prerequisite) the commit

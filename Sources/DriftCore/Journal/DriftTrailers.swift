@@ -20,15 +20,15 @@ public struct DriftTrailers: Sendable {
     /// The `Drift-Base`, when the message has exactly one.
     public var base: String? { trailers.single("Drift-Base")?.trimmingSpaces() }
 
+    /// The `Drift-Follows` of a follow-up export: the id of the export it is stacked on.
+    public var follows: String? { trailers.single("Drift-Follows")?.trimmingSpaces() }
+
     /// The `Drift-Host`, when the message has exactly one, quoted as a name: it came from
     /// another machine and reaches text.
     public var host: String? { trailers.single("Drift-Host")?.trimmingSpaces().quotedName }
 
     /// The `Drift-Host` as written (what `drift push` named the ref by); never for text.
     var rawHost: String? { trailers.single("Drift-Host")?.trimmingSpaces() }
-
-    /// The `Drift-Follows` of a follow-up export: the Drift-Id of the export it follows.
-    var follows: String? { trailers.single("Drift-Follows")?.trimmingSpaces() }
 
     /// The `Drift-Entry` trailers of a snapshot message (old snapshots without a record).
     public var entries: [SnapshotEntry] { trailers.values("Drift-Entry").compactMap { SnapshotEntry.parse(value: $0) } }

@@ -24,9 +24,10 @@ public enum Telemetry {
             var pip: Int
             var errors: Int
             var overdue: Int
+            var exported: Int
             var oldestAgeSeconds: Int?
             enum CodingKeys: String, CodingKey {
-                case time, clean, commit, pip, errors, overdue
+                case time, clean, commit, pip, errors, overdue, exported
                 case durationSeconds = "duration_seconds", exitCode = "exit_code"
                 case byClass = "by_class", byChange = "by_change", oldestAgeSeconds = "oldest_age_seconds"
             }
@@ -35,6 +36,7 @@ public enum Telemetry {
                         exitCode: exitCode,
                         clean: r.clean, commit: r.commit, byClass: r.summary.byClass, byChange: r.summary.byChange,
                         pip: r.pip.filter { !$0.allowed }.count, errors: r.errors.count, overdue: r.summary.overdue,
+                        exported: r.summary.exported,
                         oldestAgeSeconds: oldestAge(r, now: now))
         return try JSONCoding.encode(line, pretty: false)
     }
@@ -84,7 +86,12 @@ public enum Telemetry {
                })
         metric("drift_oldest_first_seen_seconds", "Age in seconds of the oldest current drift item (0 when clean).",
                [("", Double(oldestAge(r, now: now) ?? 0))])
-        metric("drift_overdue", "Drift items older than the policy deadline.", [("", Double(r.summary.overdue))])
+        metric("drift_overdue", "Drift items past the policy deadline and not exported in time.",
+               [("", Double(r.summary.overdue))])
+        metric("drift_exported", "Drifted paths whose current version was exported (clock stopped).",
+               [("", Double(r.summary.exported))])
+        metric("drift_unexported", "Drifted paths no export covers yet (their deadline clock runs).",
+               [("", Double(r.files.count - r.summary.exported))])
         metric("drift_scan_duration_seconds", "Wall time of the last scan.",
                [("", (durationSeconds * 1000).rounded() / 1000)])
         metric("drift_last_scan_timestamp_seconds", "Unix time of the last scan.",
