@@ -5,9 +5,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// What the state dir remembers between scans: when each drifted path was first seen,
 /// and the last scan's summary (docs/state.md).
@@ -20,10 +17,28 @@ public struct DriftState: Codable, Sendable {
         var firstSeen: String
         var change: ChangeKind
         var fileClass: FileClass?
+        /// What the path holds now, in one hash (`ExportDuty.fingerprint`): an export
+        /// remembers it, and a later scan that sees another value restarts the clock.
+        var fingerprint: Digest?
+        /// When the deadline's clock started: absent while it is `first_seen`; the scan
+        /// that saw an exported path change again sets it.
+        var clockStarted: String?
+        /// When and as which drift id this path's current version was exported.
+        var exportedAt: String?
+        var exportId: String?
+        /// `fingerprint` at that export.
+        var exportedFingerprint: Digest?
+        /// When that export (or a later one carrying it) was pushed.
+        var pushedAt: String?
         enum CodingKeys: String, CodingKey {
-            case path, change
+            case path, change, fingerprint
             case firstSeen = "first_seen"
             case fileClass = "class"
+            case clockStarted = "clock_started"
+            case exportedAt = "exported_at"
+            case exportId = "export_id"
+            case exportedFingerprint = "exported_fingerprint"
+            case pushedAt = "pushed_at"
         }
     }
 
@@ -34,6 +49,9 @@ public struct DriftState: Codable, Sendable {
     var lastExitCode: Int?
     var lastExport: String?
     var lastExportId: String?
+    /// The export the next follow-up stacks on: the last export of the latest drift (an
+    /// `export --snapshot` of an older state does not move it); nil: `lastExportId`.
+    var chainTip: String?
     /// Export ids pushed, by remote URL (so a re-run pushes nothing).
     public var pushed: [String: [String]]?
     var lastPush: String?
@@ -48,6 +66,7 @@ public struct DriftState: Codable, Sendable {
         case lastExitCode = "last_exit_code"
         case lastExport = "last_export"
         case lastExportId = "last_export_id"
+        case chainTip = "chain_tip"
         case pushed
         case lastPush = "last_push"
         case journalFingerprint = "journal_fingerprint"
@@ -60,20 +79,33 @@ public struct DriftState: Codable, Sendable {
     /// A drifted path that could not be read this time (`unreadable`) is still drifted as far
     /// as anyone knows: it keeps its item and first sighting (a `chmod 000` must not restart a
     /// deadline).
-    mutating func merge(_ changes: inout [FileChange], unreadable: [[UInt8]] = []) {
+    ///
+    /// An exported path keeps its export while it holds what was exported; once it holds
+    /// something else, the export no longer covers it and its clock restarts at this scan.
+    mutating func merge(_ changes: inout [FileChange], unreadable: [[UInt8]] = []) throws {
         var old: [String: Date] = [:]
-        for i in items { old[i.path] = Timestamp.parse(i.firstSeen) }
+        var before: [String: Item] = [:]
+        for i in items {
+            old[i.path] = Timestamp.parse(i.firstSeen)
+            before[i.path] = i
+        }
         let keys = changes.map { PathBytes.escape($0.path) }
         let current = Set(keys)
         let unknown = Set(unreadable.map { PathBytes.escape($0) })
         let kept = unknown.isEmpty ? [] : items.filter { unknown.contains($0.path) && !current.contains($0.path) }
-        items = changes.indices.map { k in
+        items = try changes.indices.map { k in
             let key = keys[k]
+            let seenNow = changes[k].firstSeen
             if let t = old[key] { changes[k].firstSeen = t }
-            return Item(path: key,
-                        firstSeen: Timestamp.format(changes[k].firstSeen),
-                        change: changes[k].change,
-                        fileClass: changes[k].fileClass)
+            var item = Item(path: key,
+                            firstSeen: Timestamp.format(changes[k].firstSeen),
+                            change: changes[k].change,
+                            fileClass: changes[k].fileClass)
+            item.fingerprint = try ExportDuty.fingerprint(changes[k])
+            if let prior = before[key] {
+                item.carryDuty(from: prior, restartingAt: seenNow)
+            }
+            return item
         }
         if !kept.isEmpty {
             items += kept
@@ -129,8 +161,7 @@ public struct StateDirectory: Sendable {
     ///   I/O): like `state.json`, never a silent full rehash on every run.
     func loadCache(name: String = "statcache") throws -> StatCache? {
         let f = file(name)
-        var st = stat()
-        if lstat(f, &st) != 0 && errno == ENOENT { return nil }
+        if FileSystem.isAbsent(f) { return nil }
         return StatCache.parse(try readWholeFile(f, followSymlinks: false))
     }
 

@@ -43,6 +43,10 @@ public enum ReportText {
                 if f.flags?.contains("name-git-cannot-store") == true { line += "  [withheld: name git cannot store]" }
                 if f.unstable == true { line += "  [unstable: changed while read]" }
                 line += "  since \(f.firstSeen)"
+                if let restarted = f.clockStarted { line += ", changed again \(restarted)" }
+                if let at = f.exportedAt, let id = f.exportId {
+                    line += "  exported \(at) as \(id)" + (f.pushedAt.map { ", pushed \($0)" } ?? "")
+                }
                 if f.overdue == true { line += " " + paint("OVERDUE", "1;31") }
                 out += line + "\n"
             }

@@ -149,7 +149,7 @@ public struct ScanRunner {
         let before = (st.items, st.journalFingerprint)
         if let n = findings.scanNumber { st.scans = n < Int(Int32.max) ? n + 1 : 0 }
         var result = findings.result
-        st.merge(&result.changes, unreadable: result.issues.map(\.path))
+        try st.merge(&result.changes, unreadable: result.issues.map(\.path))
         // Drifted paths unreadable now are kept in the state but cannot be journaled: the
         // record is not complete, so the next scan records again.
         let unknownDrift = st.items.count > result.changes.count
@@ -190,7 +190,8 @@ public struct ScanRunner {
                                 scannedAt: now,
                                 changes: result.changes, pip: pip, issues: result.issues,
                                 checked: result.filesChecked, hashed: result.filesHashed,
-                                deadline: c.policy.deadline?.rule, now: now)
+                                deadline: c.policy.deadline?.rule, now: now,
+                                duties: st.duties(stop: c.policy.deadlineStop))
         report.summary.pipChecked = pipCounts.0
         report.summary.pipHashed = pipCounts.1
         st.lastScan = Timestamp.format(now)

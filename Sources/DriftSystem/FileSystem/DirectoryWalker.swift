@@ -107,7 +107,7 @@ public struct DirectoryWalker {
     /// The children of one directory (not `.`/`..`), sorted by name with a directory's
     /// name read with `/` appended; an unreadable directory is an issue and no children.
     private func list(_ dir: [UInt8], _ state: inout State) -> [Child] {
-        let opened: Result<Int32, POSIXErrno> = dir.isEmpty
+        let opened: Result<Int32, Errno> = dir.isEmpty
             ? .success(dup(state.rootFD))
             : state.directory.openDirectory(dir)
         let fd: Int32
