@@ -20,8 +20,12 @@ public struct DriftState: Codable, Sendable {
         var firstSeen: String
         var change: ChangeKind
         var fileClass: FileClass?
+        /// Set on a summary item: `count` drifted paths of this change and class below the
+        /// directory `path` (escaped, ending in `/`; empty for the root), first seen at
+        /// `firstSeen` at the earliest (`StateSummary`).
+        var count: Int?
         enum CodingKeys: String, CodingKey {
-            case path, change
+            case path, change, count
             case firstSeen = "first_seen"
             case fileClass = "class"
         }
@@ -41,6 +45,9 @@ public struct DriftState: Codable, Sendable {
     var journalFingerprint: Digest?
     /// Scans run with this state dir: picks each scan's re-verification slice.
     var scans: Int?
+    /// Why this state was rebuilt instead of read (a damaged or oversized `state.json`);
+    /// never written. The next locked write moves the old file aside first.
+    var recovered: String?
 
     enum CodingKeys: String, CodingKey {
         case schema, commit, items
@@ -53,6 +60,7 @@ public struct DriftState: Codable, Sendable {
         case journalFingerprint = "journal_fingerprint"
         case scans
     }
+    // `recovered` is not a key: it is never written.
 
     public init(commit: String) { self.commit = commit }
 
@@ -60,16 +68,29 @@ public struct DriftState: Codable, Sendable {
     /// A drifted path that could not be read this time (`unreadable`) is still drifted as far
     /// as anyone knows: it keeps its item and first sighting (a `chmod 000` must not restart a
     /// deadline).
-    mutating func merge(_ changes: inout [FileChange], unreadable: [[UInt8]] = []) {
+    /// Paths under a summary item (`StateSummary`) take its first sighting.
+    /// - Returns: how many unreadable drifted paths were kept (not in `changes`).
+    @discardableResult
+    mutating func merge(_ changes: inout [FileChange], unreadable: [[UInt8]] = []) -> Int {
         var old: [String: Date] = [:]
-        for i in items { old[i.path] = Timestamp.parse(i.firstSeen) }
+        var summaries: [String: Date] = [:]
+        for i in items {
+            if i.count != nil {
+                let t = Timestamp.parse(i.firstSeen) ?? .distantFuture
+                summaries[i.path] = min(summaries[i.path] ?? .distantFuture, t)
+            } else {
+                old[i.path] = Timestamp.parse(i.firstSeen)
+            }
+        }
         let keys = changes.map { PathBytes.escape($0.path) }
         let current = Set(keys)
         let unknown = Set(unreadable.map { PathBytes.escape($0) })
-        let kept = unknown.isEmpty ? [] : items.filter { unknown.contains($0.path) && !current.contains($0.path) }
+        let kept = unknown.isEmpty ? [] : items.filter {
+            $0.count == nil && unknown.contains($0.path) && !current.contains($0.path)
+        }
         items = changes.indices.map { k in
             let key = keys[k]
-            if let t = old[key] { changes[k].firstSeen = t }
+            if let t = old[key] ?? StateSummary.covering(key, in: summaries) { changes[k].firstSeen = t }
             return Item(path: key,
                         firstSeen: Timestamp.format(changes[k].firstSeen),
                         change: changes[k].change,
@@ -81,6 +102,8 @@ public struct DriftState: Codable, Sendable {
                 PathBytes.less(PathBytes.unescape(a.path.utf8) ?? [], PathBytes.unescape(b.path.utf8) ?? [])
             }
         }
+        StateSummary.apply(&items)
+        return kept.count
     }
 }
 
@@ -98,14 +121,28 @@ public struct StateDirectory: Sendable {
         try AtomicFile.makeDirectory(path, mode: 0o700)
     }
 
-    /// Loads state for `commit`; an SDIR from another base commit is refused.
+    /// Largest `state.json` read; what drift writes stays far below it (`StateSummary`).
+    static let stateReadLimit = 256 << 20
+
+    /// Loads state for `commit`; an SDIR from another base commit is refused. A damaged or
+    /// oversized `state.json` is not an error (that would be an exit-2 loop until a person
+    /// steps in): the state is rebuilt from the journal's latest snapshot, which keeps every
+    /// recorded path's first sighting, and `recovered` says why (`StateRecovery`).
     func loadState(commit: String) throws -> DriftState {
         let f = file("state.json")
-        guard FileManager.default.fileExists(atPath: f) else { return DriftState(commit: commit) }
-        let bytes = try readWholeFile(f, limit: 256 << 20, followSymlinks: false)
+        var info = stat()
+        if lstat(f, &info) != 0 {
+            if errno == ENOENT { return DriftState(commit: commit) }
+            throw DriftError("\(f): cannot stat the state file: \(errnoText(errno))")
+        }
+        if (info.st_mode & S_IFMT) == S_IFREG && Int(info.st_size) > Self.stateReadLimit {
+            return StateRecovery.rebuild(self, commit: commit,
+                                         why: "\(f) is larger than \(Self.stateReadLimit) bytes")
+        }
+        let bytes = try readWholeFile(f, limit: Self.stateReadLimit, followSymlinks: false)
         let s: DriftState
         do { s = try JSONDecoder().decode(DriftState.self, from: Data(bytes)) } catch {
-            throw DriftError("\(f): state file is damaged (\(errorText(error))); move it aside to start afresh")
+            return StateRecovery.rebuild(self, commit: commit, why: "\(f) is damaged (\(errorText(error)))")
         }
         guard s.schema == DriftState.schema else { throw DriftError("\(f): unsupported state schema '\(s.schema)'") }
         guard s.commit == commit else {
@@ -119,6 +156,7 @@ public struct StateDirectory: Sendable {
     /// scan that changed only its counters, where a crash leaving the previous, complete
     /// `state.json` in place loses nothing but those counters.
     func saveState(_ s: DriftState, durable: Bool = true) throws {
+        if s.recovered != nil { try StateRecovery.moveAside(self) }
         try AtomicFile.write(try JSONCoding.encode(s), to: file("state.json"), mode: 0o600, syncDirectory: durable)
     }
 
