@@ -103,8 +103,9 @@ struct StateSizeTests {
         #expect(wide.contains { $0.path == "w/" && $0.count == 30_000 } && wide.contains { $0.path == "top.py" },
                 "\(wide.prefix(5).map(\.path))")
         // A path under a summary takes its first sighting.
-        let early = Timestamp.parse("2026-01-01T00:00:00Z")
-        #expect(StateSummary.covering("d/a/new", in: ["d/a/": early!]) == early)
-        #expect(StateSummary.covering("d/ab", in: ["d/a/": early!]) == nil)
+        let early = DriftState.Item(path: "d/a/", firstSeen: "2026-01-01T00:00:00Z", change: .added,
+                                    fileClass: .data, count: 2)
+        #expect(StateSummary.covering("d/a/new", in: ["d/a/": early]) == early)
+        #expect(StateSummary.covering("d/ab", in: ["d/a/": early]) == nil)
     }
 }

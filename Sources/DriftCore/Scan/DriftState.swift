@@ -5,9 +5,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// What the state dir remembers between scans: when each drifted path was first seen,
 /// and the last scan's summary (docs/state.md).
@@ -24,10 +21,28 @@ public struct DriftState: Codable, Sendable {
         /// directory `path` (escaped, ending in `/`; empty for the root), first seen at
         /// `firstSeen` at the earliest (`StateSummary`).
         var count: Int?
+        /// What the path holds now, in one hash (`ExportDuty.fingerprint`): an export
+        /// remembers it, and a later scan that sees another value restarts the clock.
+        var fingerprint: Digest?
+        /// When the deadline's clock started: absent while it is `first_seen`; the scan
+        /// that saw an exported path change again sets it.
+        var clockStarted: String?
+        /// When and as which drift id this path's current version was exported.
+        var exportedAt: String?
+        var exportId: String?
+        /// `fingerprint` at that export.
+        var exportedFingerprint: Digest?
+        /// When that export (or a later one carrying it) was pushed.
+        var pushedAt: String?
         enum CodingKeys: String, CodingKey {
-            case path, change, count
+            case path, change, fingerprint, count
             case firstSeen = "first_seen"
             case fileClass = "class"
+            case clockStarted = "clock_started"
+            case exportedAt = "exported_at"
+            case exportId = "export_id"
+            case exportedFingerprint = "exported_fingerprint"
+            case pushedAt = "pushed_at"
         }
     }
 
@@ -38,6 +53,9 @@ public struct DriftState: Codable, Sendable {
     var lastExitCode: Int?
     var lastExport: String?
     var lastExportId: String?
+    /// The export the next follow-up stacks on: the last export of the latest drift (an
+    /// `export --snapshot` of an older state does not move it); nil: `lastExportId`.
+    var chainTip: String?
     /// Export ids pushed, by remote URL (so a re-run pushes nothing).
     public var pushed: [String: [String]]?
     var lastPush: String?
@@ -55,6 +73,7 @@ public struct DriftState: Codable, Sendable {
         case lastExitCode = "last_exit_code"
         case lastExport = "last_export"
         case lastExportId = "last_export_id"
+        case chainTip = "chain_tip"
         case pushed
         case lastPush = "last_push"
         case journalFingerprint = "journal_fingerprint"
@@ -68,18 +87,23 @@ public struct DriftState: Codable, Sendable {
     /// A drifted path that could not be read this time (`unreadable`) is still drifted as far
     /// as anyone knows: it keeps its item and first sighting (a `chmod 000` must not restart a
     /// deadline).
-    /// Paths under a summary item (`StateSummary`) take its first sighting.
+    ///
+    /// An exported path keeps its export while it holds what was exported; once it holds
+    /// something else, the export no longer covers it and its clock restarts at this scan.
+    /// A path under a summary item (`StateSummary`) takes the summary's first sighting and
+    /// export (a summary keeps no per-path fingerprint).
     /// - Returns: how many unreadable drifted paths were kept (not in `changes`).
     @discardableResult
-    mutating func merge(_ changes: inout [FileChange], unreadable: [[UInt8]] = []) -> Int {
+    mutating func merge(_ changes: inout [FileChange], unreadable: [[UInt8]] = []) throws -> Int {
         var old: [String: Date] = [:]
-        var summaries: [String: Date] = [:]
+        var before: [String: Item] = [:]
+        var summaries: [String: Item] = [:]
         for i in items {
             if i.count != nil {
-                let t = Timestamp.parse(i.firstSeen) ?? .distantFuture
-                summaries[i.path] = min(summaries[i.path] ?? .distantFuture, t)
+                summaries[i.path] = i
             } else {
                 old[i.path] = Timestamp.parse(i.firstSeen)
+                before[i.path] = i
             }
         }
         let keys = changes.map { PathBytes.escape($0.path) }
@@ -88,13 +112,26 @@ public struct DriftState: Codable, Sendable {
         let kept = unknown.isEmpty ? [] : items.filter {
             $0.count == nil && unknown.contains($0.path) && !current.contains($0.path)
         }
-        items = changes.indices.map { k in
+        items = try changes.indices.map { k in
             let key = keys[k]
-            if let t = old[key] ?? StateSummary.covering(key, in: summaries) { changes[k].firstSeen = t }
-            return Item(path: key,
-                        firstSeen: Timestamp.format(changes[k].firstSeen),
-                        change: changes[k].change,
-                        fileClass: changes[k].fileClass)
+            let seenNow = changes[k].firstSeen
+            let summary = before[key] == nil ? StateSummary.covering(key, in: summaries) : nil
+            if let t = old[key] ?? summary.flatMap({ Timestamp.parse($0.firstSeen) }) { changes[k].firstSeen = t }
+            var item = Item(path: key,
+                            firstSeen: Timestamp.format(changes[k].firstSeen),
+                            change: changes[k].change,
+                            fileClass: changes[k].fileClass)
+            item.fingerprint = try ExportDuty.fingerprint(changes[k])
+            if let prior = before[key] {
+                item.carryDuty(from: prior, restartingAt: seenNow)
+            } else if let summary {
+                item.clockStarted = summary.clockStarted
+                item.exportedAt = summary.exportedAt
+                item.exportId = summary.exportId
+                item.pushedAt = summary.pushedAt
+                item.exportedFingerprint = summary.exportedAt == nil ? nil : item.fingerprint
+            }
+            return item
         }
         if !kept.isEmpty {
             items += kept
@@ -130,12 +167,9 @@ public struct StateDirectory: Sendable {
     /// recorded path's first sighting, and `recovered` says why (`StateRecovery`).
     func loadState(commit: String) throws -> DriftState {
         let f = file("state.json")
-        var info = stat()
-        if lstat(f, &info) != 0 {
-            if errno == ENOENT { return DriftState(commit: commit) }
-            throw DriftError("\(f): cannot stat the state file: \(errnoText(errno))")
-        }
-        if (info.st_mode & S_IFMT) == S_IFREG && Int(info.st_size) > Self.stateReadLimit {
+        if FileSystem.isAbsent(f) { return DriftState(commit: commit) }
+        if case .success(let info) = lstatBytes(Array(f.utf8)), info.kind == .regular,
+           info.size > Int64(Self.stateReadLimit) {
             return StateRecovery.rebuild(self, commit: commit,
                                          why: "\(f) is larger than \(Self.stateReadLimit) bytes")
         }
@@ -167,8 +201,7 @@ public struct StateDirectory: Sendable {
     ///   I/O): like `state.json`, never a silent full rehash on every run.
     func loadCache(name: String = "statcache") throws -> StatCache? {
         let f = file(name)
-        var st = stat()
-        if lstat(f, &st) != 0 && errno == ENOENT { return nil }
+        if FileSystem.isAbsent(f) { return nil }
         return StatCache.parse(try readWholeFile(f, followSymlinks: false))
     }
 

@@ -154,7 +154,7 @@ public struct ScanRunner {
         let recovered = st.recovered
         // Drifted paths unreadable now are kept in the state but cannot be journaled: the
         // record is not complete, so the next scan records again.
-        let unknownDrift = st.merge(&result.changes, unreadable: result.issues.map(\.path)) > 0
+        let unknownDrift = try st.merge(&result.changes, unreadable: result.issues.map(\.path)) > 0
         let reader = FileReader(root: c.rootBytes)
         let secrets = try SecretIndex(walk: findings.walk, manifest: c.manifest, changes: result.changes,
                                       reader: reader)
@@ -192,7 +192,8 @@ public struct ScanRunner {
                                 scannedAt: now,
                                 changes: result.changes, pip: pip, issues: result.issues,
                                 checked: result.filesChecked, hashed: result.filesHashed,
-                                deadline: c.policy.deadline?.rule, now: now)
+                                deadline: c.policy.deadline?.rule, now: now,
+                                duties: st.duties(stop: c.policy.deadlineStop))
         report.summary.pipChecked = pipCounts.0
         report.summary.pipHashed = pipCounts.1
         st.lastScan = Timestamp.format(now)

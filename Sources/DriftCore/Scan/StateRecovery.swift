@@ -1,8 +1,5 @@
 import DriftGit
 import DriftSystem
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Rebuilds a state whose `state.json` cannot be read back (damaged, oversized) instead of
 /// failing every run until a person moves it aside: drifted paths and their first sightings
@@ -34,8 +31,7 @@ enum StateRecovery {
     /// The journal's latest snapshot record, opened read-only (no alternates rewritten).
     private static func latestSnapshot(_ dir: StateDirectory) throws -> SnapshotInfo? {
         let path = dir.file("journal.git")
-        var st = stat()
-        guard lstat(path + "/objects", &st) == 0 else { return nil }
+        guard !FileSystem.isAbsent(path + "/objects") else { return nil }
         let repo = try GitRepository(path: path)
         guard let id = try repo.reference(Journal.ref) else { return nil }
         return try SnapshotInfo.read(repo, id)
@@ -46,8 +42,9 @@ enum StateRecovery {
     static func moveAside(_ dir: StateDirectory) throws {
         let from = dir.file("state.json")
         let to = dir.file(asideName)
-        if rename(from, to) != 0 && errno != ENOENT {
-            throw DriftError("\(from): cannot move the unreadable state file aside: \(errnoText(errno))")
+        do { try FileSystem.rename(from, to: to) } catch {
+            if error == .noSuchFileOrDirectory { return }
+            throw DriftError("\(from): cannot move the unreadable state file aside: \(error)")
         }
     }
 }

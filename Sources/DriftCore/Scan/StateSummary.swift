@@ -20,16 +20,22 @@ enum StateSummary {
     static let maxItems = 20_000
     static let pathBytes = 4 << 20
 
-    /// The earliest first sighting of a summary covering `key` (an escaped path), if any.
-    static func covering(_ key: String, in summaries: [String: Date]) -> Date? {
+    /// The summary covering `key` (an escaped path) seen first, if any.
+    static func covering(_ key: String, in summaries: [String: DriftState.Item]) -> DriftState.Item? {
         if summaries.isEmpty { return nil }
-        var best: Date?
+        var best: DriftState.Item?
+        func consider(_ s: DriftState.Item?) {
+            guard let s else { return }
+            if let b = best, (Timestamp.parse(b.firstSeen) ?? .distantFuture)
+                <= (Timestamp.parse(s.firstSeen) ?? .distantFuture) { return }
+            best = s
+        }
         var prefix = Substring(key)
         while let slash = prefix.lastIndex(of: "/") {
             prefix = prefix[..<slash]
-            if let t = summaries[String(prefix) + "/"] { best = min(best ?? t, t) }
+            consider(summaries[String(prefix) + "/"])
         }
-        if let t = summaries[""] { best = min(best ?? t, t) }
+        consider(summaries[""])
         return best
     }
 
@@ -80,8 +86,19 @@ enum StateSummary {
                     firstText = items[k].firstSeen
                 }
             }
-            out.append(DriftState.Item(path: key.dir, firstSeen: firstText, change: key.change,
-                                       fileClass: key.fileClass, count: total))
+            var summary = DriftState.Item(path: key.dir, firstSeen: firstText, change: key.change,
+                                          fileClass: key.fileClass, count: total)
+            // An export (or a restarted clock) the folded paths share is kept; any
+            // disagreement keeps none, so a summary never claims more was exported than was.
+            let lead = items[members[0]]
+            if members.allSatisfy({ items[$0].exportId == lead.exportId && items[$0].pushedAt == lead.pushedAt
+                                    && items[$0].exportedAt == lead.exportedAt }) {
+                summary.exportedAt = lead.exportedAt
+                summary.exportId = lead.exportId
+                summary.pushedAt = lead.pushedAt
+            }
+            summary.clockStarted = members.compactMap { items[$0].clockStarted }.max()
+            out.append(summary)
         }
         if out.isEmpty { return items }
         out += items.indices.filter { !drop[$0] }.map { items[$0] }
