@@ -52,6 +52,8 @@ public struct ScanRunner {
         public var requirements: String?
         /// The workspace's secrets, for withholding code that carries their content.
         public var secrets = SecretIndex()
+        /// Why `state.json` was rebuilt by this run (moved aside to `state.json.damaged`), if it was.
+        public var stateRecovered: String?
     }
 
     /// Runs a scan: walk, compare, and record (journal, state, caches) under the state lock.
@@ -152,10 +154,10 @@ public struct ScanRunner {
         let before = (st.items, st.journalFingerprint)
         if let n = findings.scanNumber { st.scans = n < Int(Int32.max) ? n + 1 : 0 }
         var result = findings.result
-        try st.merge(&result.changes, unreadable: result.issues.map(\.path))
+        let recovered = st.recovered
         // Drifted paths unreadable now are kept in the state but cannot be journaled: the
         // record is not complete, so the next scan records again.
-        let unknownDrift = st.items.count > result.changes.count
+        let unknownDrift = try st.merge(&result.changes, unreadable: result.issues.map(\.path)) > 0
         let reader = FileReader(root: c.rootBytes)
         let secrets = try SecretIndex(walk: findings.walk, manifest: c.manifest, changes: result.changes,
                                       reader: reader, environment: environment, names: c.policy.secretNames)
@@ -207,8 +209,11 @@ public struct ScanRunner {
         // Same drift as last time: only the scan's counters and times change, and losing them
         // in a crash loses nothing, so the rename is not made durable (a directory fsync).
         try state.saveState(st, durable: before != (st.items, st.journalFingerprint))
-        return Outcome(report: report, result: result, manifest: c.manifest, policy: c.policy, rootBytes: c.rootBytes,
-                       pip: pip, requirements: c.baseline?.requirements, secrets: secrets)
+        var outcome = Outcome(report: report, result: result, manifest: c.manifest, policy: c.policy,
+                              rootBytes: c.rootBytes, pip: pip, requirements: c.baseline?.requirements,
+                              secrets: secrets)
+        outcome.stateRecovered = recovered
+        return outcome
     }
 
     /// Pyc changes are verified against their sources (`BytecodeCheck`): legitimate runtime
