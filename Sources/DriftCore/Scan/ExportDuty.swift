@@ -25,6 +25,8 @@ public struct ExportDuty: Sendable, Equatable {
     var exportedAt: String?
     var exportId: String?
     var pushedAt: String?
+    /// The upstream commit carrying the export's id (`scan --upstream`): waiting for redeploy.
+    var reconciledIn: String?
     /// The clock is stopped: nothing left for the instance to do for this path.
     var handled: Bool
 
@@ -55,6 +57,7 @@ extension DriftState.Item {
             exportId = prior.exportId
             exportedFingerprint = prior.exportedFingerprint
             pushedAt = prior.pushedAt
+            reconciledIn = prior.reconciledIn
         } else {
             clockStarted = Timestamp.format(now)
         }
@@ -66,7 +69,7 @@ extension DriftState.Item {
         let started = clockStarted.flatMap(Timestamp.parse) ?? first
         let handled = stop == .push ? pushedAt != nil : exportedAt != nil
         return ExportDuty(clockStarted: started, restarted: clockStarted != nil, exportedAt: exportedAt,
-                          exportId: exportId, pushedAt: pushedAt, handled: handled)
+                          exportId: exportId, pushedAt: pushedAt, reconciledIn: reconciledIn, handled: handled)
     }
 }
 
@@ -93,6 +96,15 @@ extension DriftState {
             items[k].exportId = id
             items[k].exportedFingerprint = items[k].fingerprint
             items[k].pushedAt = nil
+            items[k].reconciledIn = nil
+        }
+    }
+
+    /// What `scan --upstream` learnt: each exported item whose export id the upstream
+    /// history carries names that commit; the others name none (any more).
+    mutating func markReconciled(_ commits: [String: String]) {
+        for k in items.indices {
+            items[k].reconciledIn = items[k].exportId.flatMap { commits[$0] }
         }
     }
 
