@@ -5,9 +5,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `drift export`: the patch bundle that brings the drift home — `drift.patch` (mbox for
 /// `git am`), `drift.bundle` (git bundle v2 with `refs/heads/drift/<id>`), `report.json`.
@@ -216,53 +213,16 @@ public struct Exporter {
 
     /// A non-empty ODIR is refused unless `--force`.
     private func checkOutputDirectory(_ output: String) throws {
-        var st = stat()
-        guard stat(output, &st) == 0 else { return }
-        guard (st.st_mode & S_IFMT) == S_IFDIR else { throw DriftError("\(output): exists and is not a directory") }
+        guard let st = try? FileSystem.stat(output) else { return }
+        guard st.kind == .directory else { throw DriftError("\(output): exists and is not a directory") }
         let items = directoryNames(output) ?? []
         if !items.isEmpty && !force { throw DriftError("\(output): directory is not empty (use --force to overwrite)") }
     }
 
-    /// Stages every file next to ODIR, then moves them in, so ODIR never holds a partial set.
+    /// Stages every file next to ODIR, then moves them in, so ODIR never holds a partial set
+    /// (a stage dir of an export that died, `.drift-export-<pid>-<random>`, is removed).
     private func writeOutputs(_ files: [(String, [UInt8])], to output: String) throws {
-        let parent = WriteTarget.parentOf(output)
-        try AtomicFile.makeDirectory(parent)
-        Self.removeStaleStages(in: parent)
-        let suffix = UInt32.random(in: 0...UInt32.max)
-        let stage = (parent == "/" ? "" : parent) + "/\(Self.stagePrefix)\(getpid())-\(suffix)"
-        try AtomicFile.makeDirectory(stage, mode: 0o700)
-        defer { try? FileManager.default.removeItem(atPath: stage) }
-        for (name, bytes) in files { try AtomicFile.write(bytes, to: stage + "/" + name, mode: 0o600) }
-        if !FileManager.default.fileExists(atPath: output) {
-            if rename(stage, output) == 0 {
-                _ = chmod(output, 0o700)
-                return
-            }
-            try AtomicFile.makeDirectory(output, mode: 0o700)
-        }
-        for (name, _) in files {
-            if rename(stage + "/" + name, output + "/" + name) != 0 {
-                throw DriftError("\(output)/\(name): cannot move into place: \(errnoText(errno))")
-            }
-        }
-    }
-}
-
-extension Exporter {
-    static let stagePrefix = ".drift-export-"
-
-    /// Stage dirs of exports that died (SIGKILL, power loss) before moving their files in:
-    /// `.drift-export-<pid>-<random>` whose process is gone.
-    static func removeStaleStages(in parent: String) {
-        for name in directoryNames(parent) ?? [] where name.hasPrefix(stagePrefix) {
-            let rest = name.dropFirst(stagePrefix.count)
-            guard let pid = rest.split(separator: "-").first.flatMap({ Int32($0) }) else { continue }
-            if pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH { continue }
-            let path = (parent == "/" ? "" : parent) + "/" + name
-            var st = stat()
-            guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, st.st_uid == getuid() else { continue }
-            try? FileManager.default.removeItem(atPath: path)
-        }
+        try StagedDirectory(prefix: ".drift-export-").publish(files.map { (name: $0.0, bytes: $0.1) }, to: output)
     }
 }
 

@@ -5,9 +5,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The manifest directory (MDIR) baked into the image: `manifest.txt`, `policy.yaml`,
 /// `base.git/` and, when recorded, `pip.json`; see docs/manifest-format.md.
@@ -128,8 +125,7 @@ public struct ManifestDirectory: Sendable {
     }
 
     func readRaw() throws -> Raw {
-        var st = stat()
-        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+        guard FileSystem.isDirectory(path) else {
             throw DriftError("\(path): manifest directory not found (pass --manifest or set DRIFT_MANIFEST)")
         }
         let mfile = file(Self.manifestFile), pfile = file(Self.policyFile)
@@ -153,7 +149,6 @@ public struct ManifestDirectory: Sendable {
 
     /// Whether `path` does not exist at all (any other read failure is reported as itself).
     static func isMissing(_ path: String) -> Bool {
-        var st = stat()
-        return lstat(path, &st) != 0 && errno == ENOENT
+        FileSystem.isAbsent(path)
     }
 }

@@ -1,8 +1,5 @@
 import DriftGit
 import DriftSystem
-#if canImport(Glibc)
-import Glibc
-#endif
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -152,9 +149,8 @@ public enum PipInventory {
     /// An optional metadata file: nil only when it does not exist. One that is there must read
     /// (a symlink, FIFO, oversized or unreadable file is an error, never silently absent).
     private static func optionalMetadata(_ reader: FileReader, _ rel: String, limit: Int64) throws -> [UInt8]? {
-        var st = stat()
         let path = PathBytes.join(reader.root, Array(rel.utf8))
-        if withCPath(path, { lstat($0, &st) }) != 0 && errno == ENOENT { return nil }
+        if FileSystem.isAbsent(path) { return nil }
         return try metadata(reader, rel, limit: limit)
     }
 

@@ -5,9 +5,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// What the state dir remembers between scans: when each drifted path was first seen,
 /// and the last scan's summary (docs/state.md).
@@ -167,8 +164,7 @@ public struct StateDirectory: Sendable {
     ///   I/O): like `state.json`, never a silent full rehash on every run.
     func loadCache(name: String = "statcache") throws -> StatCache? {
         let f = file(name)
-        var st = stat()
-        if lstat(f, &st) != 0 && errno == ENOENT { return nil }
+        if FileSystem.isAbsent(f) { return nil }
         return StatCache.parse(try readWholeFile(f, followSymlinks: false))
     }
 

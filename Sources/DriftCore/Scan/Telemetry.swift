@@ -5,9 +5,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// What a cron run leaves behind for operators: a JSON log line and Prometheus metrics.
 public enum Telemetry {
@@ -47,16 +44,14 @@ public enum Telemetry {
 
     /// Appends with one `write(2)` on an `O_APPEND` descriptor, so concurrent writers never interleave a line.
     public static func append(_ bytes: [UInt8], to path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o640)
-        if fd < 0 { throw DriftError("\(path): cannot open the log: \(errnoText(errno))") }
-        defer { close(fd) }
-        // A hard link would let the log append to a file elsewhere (inside the root).
-        var st = stat()
-        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_nlink == 1 else {
-            throw DriftError("\(path): the log must be a regular file with one link")
+        do { try AppendFile.append(bytes, to: path, mode: 0o640) } catch {
+            switch error {
+            case .open(let e): throw DriftError("\(path): cannot open the log: \(e)")
+            // A hard link would let the log append to a file elsewhere (inside the root).
+            case .notPlainFile: throw DriftError("\(path): the log must be a regular file with one link")
+            case .write(let e): throw DriftError("\(path): log write failed: \(e)")
+            }
         }
-        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if n != bytes.count { throw DriftError("\(path): log write failed: \(errnoText(errno))") }
     }
 
     /// The Prometheus text exposition format, for node_exporter's textfile collector.
