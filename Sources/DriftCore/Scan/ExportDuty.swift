@@ -74,12 +74,22 @@ extension DriftState.Item {
 }
 
 extension DriftState {
-    /// Every item's duty, by path bytes.
-    func duties(stop: DeadlineStop) -> [[UInt8]: ExportDuty] {
-        var out: [[UInt8]: ExportDuty] = [:]
+    /// The duty of each of `paths`: its own item's, or (a path folded into a summary item,
+    /// `StateSummary`) the covering summary's.
+    func duties(stop: DeadlineStop, paths: [[UInt8]]) -> [[UInt8]: ExportDuty] {
+        var own: [String: Item] = [:]
+        var summaries: [String: Item] = [:]
         for i in items {
-            guard let p = PathBytes.unescape(i.path.utf8), let d = i.duty(stop: stop) else { continue }
-            out[p] = d
+            if i.count != nil {
+                summaries[i.path] = i
+            } else {
+                own[i.path] = i
+            }
+        }
+        var out: [[UInt8]: ExportDuty] = [:]
+        for p in paths {
+            let key = PathBytes.escape(p)
+            if let d = (own[key] ?? StateSummary.covering(key, in: summaries))?.duty(stop: stop) { out[p] = d }
         }
         return out
     }
@@ -88,7 +98,14 @@ extension DriftState {
     /// version no export covers yet is exported now, as `id` (one already covered keeps its
     /// earlier export: its clock stopped then).
     mutating func markExported(_ paths: [[UInt8]], id: String, at now: Date) {
-        let exported = Set(paths.map { PathBytes.escape($0) })
+        var exported = Set(paths.map { PathBytes.escape($0) })
+        // Paths folded into summary items: the summary that covers one was exported with it.
+        let own = Set(items.filter { $0.count == nil }.map(\.path))
+        var summaries: [String: Item] = [:]
+        for i in items where i.count != nil { summaries[i.path] = i }
+        for key in exported where !own.contains(key) {
+            if let s = StateSummary.covering(key, in: summaries) { exported.insert(s.path) }
+        }
         for k in items.indices where exported.contains(items[k].path) {
             let covered = items[k].exportedAt != nil && items[k].exportedFingerprint == items[k].fingerprint
             if covered { continue }
