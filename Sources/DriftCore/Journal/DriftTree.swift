@@ -45,6 +45,16 @@ public struct DriftTreeBuilder {
     /// Whether content of this class may enter git objects at all.
     static func carriesContent(fileClass: FileClass, secret: Bool) -> Bool { fileClass == .code && !secret }
 
+    /// Whether git can hold the path with the entry's mode (libgit2's own verdict); a
+    /// directory or special file never enters the tree, so only its name's parents matter.
+    static func storable(_ path: [UInt8], _ new: EntryState) -> Bool {
+        switch new.kind {
+        case .regular: return GitNames.isStorable(path, mode: GitFileMode(symlink: false, executable: new.executable))
+        case .symlink: return GitNames.isStorable(path, mode: .symlink)
+        case .directory, .special: return true
+        }
+    }
+
     /// Only pip drift a requirements file can express (not allowed, not modified/unowned).
     static func pinnable(_ pip: [PipChange]) -> [PipChange] {
         pip.filter { !$0.allowed && $0.change.isPinnable }
@@ -74,6 +84,11 @@ public struct DriftTreeBuilder {
                 let why: WithholdReason = c.secretUnchecked ? .secretsUnreadable
                     : c.secretContent ? .secretContent : c.secret ? .secret : .notCode(c.fileClass)
                 withheld.append((c, why))
+                continue
+            }
+            // One name git refuses would fail the whole tree update: that path alone is withheld.
+            if let new = c.new, !Self.storable(c.path, new) {
+                withheld.append((c, .nameGitCannotStore))
                 continue
             }
             guard let new = c.new else {
