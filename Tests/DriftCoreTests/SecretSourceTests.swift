@@ -112,7 +112,7 @@ struct SecretSourceTests {
     @Test("secret files that are not KEY=VALUE: PEM body lines and JSON key fields are values")
     func pemAndJSONValues() throws {
         let body = [String](repeating: "", count: 3).enumerated().map { i, _ in
-            String(repeating: "MIIBq\(i)xyzABC", count: 5)
+            (i == 1 ? "/" : "") + String(repeating: "MIIBq\(i)xyzABC", count: 5)
         }
         let pem = "-----BEGIN PRIVATE KEY-----\n" + body.joined(separator: "\n") + "\n-----END PRIVATE KEY-----\n"
         let values = Set(SecretFileValues.values(Array(pem.utf8)).map { String(decoding: $0, as: UTF8.self) })

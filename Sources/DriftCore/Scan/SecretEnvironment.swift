@@ -135,7 +135,7 @@ public struct SecretEnvironment: Sendable {
     func secretValues(names: PatternList) -> [[UInt8]] {
         var out: [[UInt8]] = []
         for v in variables where Self.isSecretName(v.name, names) {
-            out += SecretValueFilter.expand(v.value)
+            out += SecretValueFilter.expand(v.value, pathsAreNames: true)
         }
         return out
     }
@@ -168,12 +168,15 @@ enum SecretValueFilter {
         "1234567890", "notasecret", "not-a-secret", "insecure", "default", "none", "null", "true", "false",
     ]
 
-    static func worthMatching(_ v: [UInt8]) -> Bool {
+    /// `pathsAreNames`: an environment variable's absolute path names a file (a secret file's
+    /// own base64 line may start with `/` too: there it is a value).
+    static func worthMatching(_ v: [UInt8], pathsAreNames: Bool = false) -> Bool {
         if v.count < minimumBytes { return false }
         if Set(v).count < 4 { return false }
         let lower = String(decoding: v, as: UTF8.self).lowercased()
         if common.contains(lower) { return false }
-        if v.first == UInt8(ascii: "/"), !v.contains(where: { $0 == 0x20 || $0 == 0x0A || $0 == 0x3A }) {
+        if pathsAreNames, v.first == UInt8(ascii: "/"), v.dropFirst().contains(UInt8(ascii: "/")),
+           !v.contains(where: { $0 == 0x20 || $0 == 0x0A || $0 == 0x3A || $0 == 0x2B || $0 == 0x3D }) {
             return false
         }
         return true
@@ -181,11 +184,11 @@ enum SecretValueFilter {
 
     /// A value as the strings to look for: itself, each line of a multi-line value (a PEM
     /// body pasted line by line), and the password of a URL (`postgres://u:PASS@host/db`).
-    static func expand(_ v: [UInt8]) -> [[UInt8]] {
+    static func expand(_ v: [UInt8], pathsAreNames: Bool = false) -> [[UInt8]] {
         var out: [[UInt8]] = []
         var t = v
         while let l = t.last, l == 0x0A || l == 0x0D || l == 0x20 || l == 0x09 { t.removeLast() }
-        if worthMatching(t) { out.append(t) }
+        if worthMatching(t, pathsAreNames: pathsAreNames) { out.append(t) }
         if t.contains(0x0A) {
             for line in t.split(separator: 0x0A) {
                 var s = Array(line.drop { $0 == 0x20 || $0 == 0x09 })
