@@ -40,7 +40,7 @@ extension Drift {
                                                                   min: 1000, max: 366 * 86_400_000)
             options.log = log
             options.metrics = metrics
-            var runner = ScanRunner(manifestDir: manifest.directory, root: workspace.root,
+            var runner = ScanRunner(manifestDir: try manifest.directory, root: workspace.root,
                                     state: workspace.stateDirectory)
             runner.clock = ProcessEnvironment.clock
             try Watcher(runner: runner, options: options).run()

@@ -29,6 +29,32 @@ public struct ManifestDirectory: Sendable {
         self.publicKey = publicKey
     }
 
+    /// Where an image keeps the public key its manifest is signed with: outside MDIR (a re-baked
+    /// MDIR cannot bring its own key), owned by root. Every verb that reads MDIR verifies with it
+    /// when it exists and no other key is given, so cron jobs verify with no flag or environment.
+    public static let defaultPublicKey = "/etc/drift-keys/manifest.pub"
+
+    /// `path` when it exists and only root can change it; nil when it does not exist.
+    /// - Throws: `DriftError` when it exists but is not a regular file owned by root, or it or
+    ///   its directory is writable by anyone else (a key others can replace verifies nothing).
+    public static func trustedDefaultKey(_ path: String = defaultPublicKey) throws -> String? {
+        var st = stat()
+        if lstat(path, &st) != 0 {
+            let e = errno
+            if e == ENOENT { return nil }
+            throw DriftError("\(path): cannot read the default public key: \(errnoText(e))")
+        }
+        let dir = WriteTarget.parentOf(path)
+        var ds = stat()
+        let writable = mode_t(S_IWGRP | S_IWOTH)
+        guard (st.st_mode & S_IFMT) == S_IFREG, st.st_uid == 0, st.st_mode & writable == 0,
+              lstat(dir, &ds) == 0, (ds.st_mode & S_IFMT) == S_IFDIR, ds.st_uid == 0, ds.st_mode & writable == 0 else {
+            throw DriftError("\(path): the default public key must be a regular file owned by root, "
+                + "in a directory owned by root, neither writable by group or others")
+        }
+        return path
+    }
+
     /// The first of `candidates` that is set and not empty, else `/etc/drift`.
     /// - Parameters:
     ///   - candidates: in order of precedence (the CLI passes `--manifest`, then `$DRIFT_MANIFEST`).
@@ -67,6 +93,14 @@ public struct ManifestDirectory: Sendable {
     }
 
     public func file(_ name: String) -> String { path + "/" + name }
+
+    /// The root `manifest.txt` names, read without verifying anything: only to decide where a
+    /// failed run must not write (`RunFailure`); nil when it cannot be read.
+    public func unverifiedRoot() -> String? {
+        guard let b = try? readWholeFile(file(Self.manifestFile), limit: 1 << 20),
+              let r = Manifest.peekRoot(b) else { return nil }
+        return PathBytes.fsString(r)
+    }
 
     /// Reads and verifies the manifest and the policy it pins.
     public func load() throws -> (Manifest, Policy) {

@@ -41,6 +41,9 @@ public struct DriftState: Codable, Sendable {
     var journalFingerprint: Digest?
     /// Scans run with this state dir: picks each scan's re-verification slice.
     var scans: Int?
+    /// Site-packages drift as last recorded (allowed packages left out; absent when none),
+    /// so `drift status` lists it beside the drifted paths.
+    var pip: [PipChange]?
 
     enum CodingKeys: String, CodingKey {
         case schema, commit, items
@@ -51,7 +54,7 @@ public struct DriftState: Codable, Sendable {
         case pushed
         case lastPush = "last_push"
         case journalFingerprint = "journal_fingerprint"
-        case scans
+        case scans, pip
     }
 
     public init(commit: String) { self.commit = commit }

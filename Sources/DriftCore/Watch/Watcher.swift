@@ -385,14 +385,15 @@ public final class Watcher {
         publishStatus()
         if let m = options.metrics {
             let text = Telemetry.metrics(report, durationSeconds: duration, now: now) + WatchTelemetry.metrics(status)
+                + RunFailure.metrics(RunFailure.all(state))
             do { try AtomicFile.write(Array(text.utf8), to: m) } catch { Output.stderr("drift: warning: \(error)\n") }
         }
         let fingerprint = (try? Journal.fingerprint(outcome.result.changes, pip: outcome.pip))?.hex ?? ""
         let signature = "\(report.summary.drifted) \(fingerprint)"
         if signature != lastDriftSignature {
             lastDriftSignature = signature
-            let pipCount = outcome.pip.filter { !$0.allowed }.count
-            say("\(report.summary.drifted) drifted path(s), \(pipCount) pip change(s), \(report.errors.count) error(s)")
+            say("\(report.summary.drifted) drifted path(s), \(report.summary.pip) pip change(s), "
+                + "\(report.errors.count) error(s)")
         }
     }
 
