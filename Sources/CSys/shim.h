@@ -36,4 +36,19 @@ static inline int drift_openat2_beneath(int dirfd, const char *path, int flags) 
 /* Gives the heap's free pages back to the kernel (a long-running process after a big scan). */
 #include <malloc.h>
 static inline int drift_malloc_trim(void) { return malloc_trim(0); }
+/* Process spawning with descriptor hygiene. pipe2 and posix_spawn_file_actions_addclosefrom_np
+   (glibc 2.34) are declared only under _GNU_SOURCE, which a module header cannot count on:
+   declared here with glibc's own signatures. */
+#include <fcntl.h>
+#include <spawn.h>
+int pipe2(int pipefd[2], int flags);
+int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+
+/* A pipe whose two ends close on exec, atomically (no other thread's spawn can inherit them). */
+static inline int drift_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+/* The child closes every descriptor from `from` up before exec. */
+static inline int drift_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
 #endif

@@ -34,7 +34,7 @@ enum ExitCodes {
         case let e as LedgerError: return (ExitCodes.error, e.message)
         case let e as GitError: return (ExitCodes.error, e.description)
         case let e as FileReadError: return (ExitCodes.error, DriftError.neutralised(e.description))
-        case let e as POSIXErrno: return (ExitCodes.error, DriftError.neutralised("\(e)"))
+        case let e as Errno: return (ExitCodes.error, DriftError.neutralised("\(e)"))
         default: return nil
         }
     }

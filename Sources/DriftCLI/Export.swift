@@ -25,6 +25,14 @@ extension Drift {
               help: "Export the journal's latest snapshot without scanning the workspace.")
         var fromJournal = false
         @Flag(help: "Overwrite the files in a non-empty output directory.") var force = false
+        @Flag(help: ArgumentHelp("""
+            One commit with all drift on the base, even after an earlier export \
+            (default: a follow-up commit on top of the previous export).
+            """))
+        var cumulative = false
+        @Option(help: ArgumentHelp("Export this journal snapshot (its drift id, or commit) instead of the latest; "
+                                   + "see drift log. Implies --from-journal.", valueName: "ID"))
+        var snapshot: String?
         @Option(help: ArgumentHelp("""
             Also push the export's ledger commit to refs/drift/<host>/<id> \
             on this git remote (see drift push).
@@ -50,13 +58,16 @@ extension Drift {
             e.message = message
             e.fromJournal = fromJournal
             e.force = force
+            e.cumulative = cumulative
+            e.snapshot = snapshot
             guard let s = try e.run() else {
                 Output.stderr("drift: nothing to export: no drift now and none recorded in the journal\n")
                 throw ExitCode(ExitCodes.found)
             }
             let plural = s.paths == 1 ? "" : "s"
             let origin = s.fromJournal ? ", from the journal" : ""
-            Output.stdout("exported drift \(s.id) (\(s.paths) path\(plural)\(origin)) as commit \(s.commit)"
+            let follows = s.follows.map { ", follows \($0)" } ?? ""
+            Output.stdout("exported drift \(s.id) (\(s.paths) path\(plural)\(origin)\(follows)) as commit \(s.commit)"
                 + " -> \(output)\n")
             if let remote = push {
                 var p = Pusher(manifestDir: mdir, state: state, remote: remote,

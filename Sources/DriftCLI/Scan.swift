@@ -55,6 +55,10 @@ extension Drift {
             runner.progress = progress?.counters
             let outcome = try runner.run()
             progress?.stop()
+            if let why = outcome.stateRecovered {
+                Output.stderr("drift: warning: \(why); rebuilt the state from the journal "
+                              + "(the old file is \(workspace.stateDirectory.file("state.json.damaged")))\n")
+            }
             let report = outcome.report
             let code = ExitCodes.code(for: report.outcome(failingOn: failOn))
             let duration = Date().timeIntervalSince(started)

@@ -159,6 +159,14 @@ extension GitRepository {
         let diff = try GitDiff(owner: self, "git_diff_tree_to_tree", path) {
             git_diff_tree_to_tree(&$0, pointer, a.pointer, b.pointer, &opts)
         }
+        // Renames as `git diff -M` finds them (50% similarity, exact renames first): a hotfix
+        // that moved a file travels as a rename, so `git am -3` merges an upstream edit of
+        // the old name instead of conflicting on a delete.
+        var find = git_diff_find_options()
+        try check(git_diff_find_options_init(&find, UInt32(GIT_DIFF_FIND_OPTIONS_VERSION)),
+                  "git_diff_find_options_init")
+        find.flags = GIT_DIFF_FIND_RENAMES.rawValue
+        try check(git_diff_find_similar(diff.pointer, &find), "git_diff_find_similar", path)
         return try body(diff.pointer)
     }
 

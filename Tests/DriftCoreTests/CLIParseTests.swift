@@ -153,7 +153,7 @@ struct ExitCodeTests {
         #expect([ScanOutcome.clean, .drift, .incomplete].map(\.rawValue) == [0, 1, 3])
     }
 
-    @Test("a held state lock is 75 with its sentence; DriftError, GitError, POSIXErrno are 2")
+    @Test("a held state lock is 75 with its sentence; DriftError, GitError, Errno are 2")
     func errors() throws {
         let dir = try TempDir("exitcodes")
         defer { dir.remove() }
@@ -175,8 +175,8 @@ struct ExitCodeTests {
         do { _ = try GitRepository(path: dir.path) } catch { gitError = error }
         let g = try #require(gitError as? GitError)
         #expect(ExitCodes.code(for: g).map { [String($0.code), $0.line] } == ["2", g.description])
-        #expect(ExitCodes.code(for: POSIXErrno(ENOENT))?.code == 2)
-        #expect(ExitCodes.code(for: POSIXErrno(ENOENT))?.line == "No such file or directory")
+        #expect(ExitCodes.code(for: Errno(ENOENT))?.code == 2)
+        #expect(ExitCodes.code(for: Errno(ENOENT))?.line == "No such file or directory")
         // A file read that fails is one sentence naming the file (no ArgumentParser "Error: ").
         let read = FileReadError(Array("worker/a\nb.py".utf8), .system(call: "readlink", errno: EINVAL))
         #expect(ExitCodes.code(for: read)?.code == 2)

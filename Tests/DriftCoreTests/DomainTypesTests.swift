@@ -128,7 +128,7 @@ import Testing
             #expect(text.contains("\"by_change\":{\"\(k.rawValue)\":1}"))
             var changes = [c]
             var state = DriftState(commit: String(repeating: "c", count: 40))
-            state.merge(&changes)
+            try state.merge(&changes)
             let stateText = try Self.json(state)
             #expect(stateText.contains("\"change\":\"\(k.rawValue)\",\"class\":\"config\""))
             let back = try JSONDecoder().decode(DriftState.self, from: Data(stateText.utf8))

@@ -93,7 +93,7 @@ public struct Differ {
                 let below = entries.lowerBound(f + [UInt8(ascii: "/")])
                 if below < entries.count && PathBytes.isWithin(entries.path(below), f) {
                     known = true
-                } else if case .success = statBeneath(rootDir, f) {
+                } else if case .success = rootDir.lstat(f) {
                     known = true
                 } else {
                     known = false

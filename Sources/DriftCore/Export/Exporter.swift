@@ -5,9 +5,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `drift export`: the patch bundle that brings the drift home — `drift.patch` (mbox for
 /// `git am`), `drift.bundle` (git bundle v2 with `refs/heads/drift/<id>`), `report.json`.
@@ -21,6 +18,10 @@ public struct Exporter {
     public var message: String?
     public var fromJournal = false
     public var force = false
+    /// Today's single commit on the base, even when an earlier export exists (`--cumulative`).
+    public var cumulative = false
+    /// Exports this snapshot (Drift-Id or commit) instead of the latest (`--snapshot`).
+    public var snapshot: String?
 
     public init(runner: ScanRunner, output: String) {
         self.runner = runner
@@ -33,11 +34,15 @@ public struct Exporter {
         public var paths: Int
         public var fromJournal: Bool
         public var host: String
+        /// The export this one is stacked on (a follow-up), nil for one on the base.
+        public var follows: String?
     }
 
     static let patchFile = "drift.patch"
     static let bundleFile = "drift.bundle"
     static let reportFile = "report.json"
+    /// The instance's complete `pip freeze`, beside the requirements edit (absent without pip).
+    static let pipFreezeFile = "pip-freeze.txt"
 
     /// Where the journal keeps an export's commit.
     static func exportRef(_ id: String) -> String { "refs/drift-exports/\(id)" }
@@ -46,8 +51,9 @@ public struct Exporter {
     /// `drift.bundle` and `report.json` into `output` and records the export in the journal.
     /// - Returns: what was exported, or nil when there is no drift now and none recorded.
     /// - Throws: `DriftError` for bad input (non-empty output without `force`, an output
-    ///   inside the root, bad `--author`/`--message`); `StateBusy` when another run holds
-    ///   the state lock; `GitError` when the journal or base repository cannot be read.
+    ///   inside the root, bad `--author`/`--message`, an unknown `--snapshot`); `StateBusy`
+    ///   when another run holds the state lock; `GitError` when the journal or base
+    ///   repository cannot be read.
     public func run() throws -> Summary? {
         // Checked before anything is scanned or written: bad text is bad input.
         if let message { try CommitText.checkMessage(message) }
@@ -62,72 +68,106 @@ public struct Exporter {
         try refuseWriteUnder(root: root, target: runner.state.path, what: "state dir")
         let lock = try StateLock(state: runner.state, wait: runner.waitSeconds)
         defer { withExtendedLifetime(lock) {} }
-        var reportBytes: [UInt8]?
-        var usedJournalOnly = fromJournal
-        if !fromJournal {
+        var scanReport: ScanReport?
+        // An older snapshot is the journal's alone: the scan's report would describe another state.
+        var usedJournalOnly = fromJournal || snapshot != nil
+        if !usedJournalOnly {
             let outcome = try runner.run(alreadyLocked: true)
-            reportBytes = try JSONCoding.encode(outcome.report)
+            scanReport = outcome.report
             usedJournalOnly = outcome.result.changes.isEmpty && outcome.pip.allSatisfy(\.allowed)
         }
         let journal = Journal(state: runner.state, manifestDir: mdir, commit: manifest.commit)
-        guard let (repo, snapshot) = try journal.latest() else { return nil }
+        guard let (repo, latest) = try journal.latest() else {
+            if let snapshot { throw DriftError("\(runner.state.path): no journal, so no snapshot \(snapshot)") }
+            return nil
+        }
         guard let base = ObjectID(hex: manifest.commit) else { throw DriftError("bad base commit id") }
-        let info = try SnapshotInfo.read(repo, snapshot)
+        let picked = try snapshot.map {
+            try JournalHistory.find($0, repo: repo, tip: latest, base: manifest.commit,
+                                    context: runner.state.path + "/journal.git").commit
+        } ?? latest
+        let info = try SnapshotInfo.read(repo, picked)
         guard info.base == manifest.commit else {
             throw DriftError(
-                "\(runner.state.path): journal snapshot \(snapshot.hex) is not based on \(manifest.commit)"
+                "\(runner.state.path): journal snapshot \(picked.hex) is not based on \(manifest.commit)"
             )
         }
-        let tree = try repo.treeOf(commit: snapshot)
+        let tree = try repo.treeOf(commit: picked)
         let now = runner.clock.now()
         let host = info.host.isEmpty ? SystemInfo.hostName() : info.host
         // Dated by the snapshot, so the same drift exports as the same commit (pushes are idempotent).
         let when = Timestamp.parse(info.time) ?? now
         let who = try author.map { try GitPerson.parse($0, time: when) }
             ?? GitPerson(name: "drift", email: "drift@\(host)", time: when)
-        let msg = commitMessage(info: info, host: host, base: manifest.commit)
+        var state = try runner.state.loadState(commit: manifest.commit)
+        let chain = ExportChain(repo: repo, base: base)
+        let previous = cumulative || snapshot != nil ? nil : state.chainTip ?? state.lastExportId
+        let parent = try chain.parent(for: info.id, previous: previous, cumulative: cumulative)
+        let changed = try parent.follows.map { _ in try chain.changedPaths(from: parent.commit, to: tree) }
+        // A follow-up's message names the pip changes it adds, not the ones its chain already carries.
+        var pip = info.pip
+        if let follows = parent.follows,
+           let earlier = try JournalHistory.snapshots(repo, from: latest, base: manifest.commit)
+               .first(where: { $0.info.id == follows }) {
+            let before = Set(earlier.info.pip.map { SnapshotPip($0).line })
+            pip = pip.filter { !before.contains(SnapshotPip($0).line) }
+        }
+        let msg = commitMessage(info: info, pip: pip, host: host, base: manifest.commit, follows: parent.follows,
+                                changed: changed)
         // The export commit is kept in the journal (`refs/drift-exports/<id>`) so `drift push` can send it.
-        let commit = try repo.createCommit(tree: tree, parents: [base], author: who, committer: who, message: msg)
+        let commit = try repo.createCommit(tree: tree, parents: [parent.commit], author: who, committer: who,
+                                           message: msg)
         try repo.setReference(Self.exportRef(info.id), to: commit)
         let patch = try repo.emailPatch(commit)
-        let objects = try [commit] + repo.newObjects(tree, comparedTo: repo.treeOf(commit: base))
         let ref = "refs/heads/drift/\(info.id)"
+        // One prerequisite, the base: the bundle carries every commit of the chain.
         let bundle = GitBundle.make(prerequisite: base,
                                     comment: "drift base",
                                     tip: commit,
                                     ref: ref,
-                                    pack: try repo.pack(objects))
-        if reportBytes == nil || usedJournalOnly {
-            reportBytes = try JSONCoding.encode(JournalReport(commit: manifest.commit,
-                                                              host: host,
-                                                              snapshot: snapshot.hex,
-                                                              driftId: info.id,
-                                                              recordedAt: info.time,
-                                                              entries: info.entries,
-                                                              pip: info.pip))
+                                    pack: try repo.pack(try chain.objects(upTo: commit)))
+        let reportBytes: [UInt8]
+        if var r = scanReport, !usedJournalOnly {
+            r.follows = parent.follows
+            reportBytes = try JSONCoding.encode(r)
+        } else {
+            var r = JournalReport(commit: manifest.commit, host: host, snapshot: picked.hex, driftId: info.id,
+                                  recordedAt: info.time, entries: info.entries, pip: info.pip)
+            r.follows = parent.follows
+            reportBytes = try JSONCoding.encode(r)
         }
-        let files = [(Self.patchFile, patch), (Self.bundleFile, bundle), (Self.reportFile, reportBytes ?? [])]
+        var files = [(Self.patchFile, patch), (Self.bundleFile, bundle), (Self.reportFile, reportBytes)]
+        if let freeze = try PipFreeze.text(mdir, manifest: manifest, host: host, id: info.id, now: now) {
+            files.append((Self.pipFreezeFile, freeze))
+        }
         // The same files as one parentless commit: what `drift push` sends (docs/journal.md).
         try LedgerCommit.create(in: repo, id: info.id, host: host, base: manifest.commit, files: files, author: who)
         try writeOutputs(files, to: output)
-        var st = try runner.state.loadState(commit: manifest.commit)
-        st.lastExport = Timestamp.format(now)
-        st.lastExportId = info.id
-        try runner.state.saveState(st)
+        state = try runner.state.loadState(commit: manifest.commit)
+        state.lastExport = Timestamp.format(now)
+        state.lastExportId = info.id
+        if snapshot == nil { state.chainTip = info.id }
+        state.markExported(info.entries.map(\.path), id: info.id, at: now)
+        try runner.state.saveState(state)
         return Summary(id: info.id,
                        commit: commit.hex,
                        paths: info.entries.count,
                        fromJournal: usedJournalOnly,
-                       host: host)
+                       host: host,
+                       follows: parent.follows)
     }
 
-    private func commitMessage(info: SnapshotInfo, host: String, base: String) -> String {
-        let inTree = info.entries.filter { $0.recorded == .content }
-        let pinCount = DriftTreeBuilder.pinnable(info.pip).count
+    /// `changed`: for a follow-up, the paths it changes on top of the export it follows.
+    private func commitMessage(info: SnapshotInfo, pip: [PipChange], host: String, base: String, follows: String?,
+                               changed: Set<[UInt8]>?) -> String {
+        let inTree = info.entries.filter { $0.recorded == .content && changed?.contains($0.path) != false }
+        let pinCount = DriftTreeBuilder.pinnable(pip).count
         let out = info.entries.filter { $0.recorded != .content }
         let fileCount = "\(inTree.count) file\(inTree.count == 1 ? "" : "s")"
         let pipPart = pinCount > 0 ? ", \(pinCount) pip change\(pinCount == 1 ? "" : "s")" : ""
-        var subject = "Re-apply instance hotfix from \(host) (\(fileCount)\(pipPart))"
+        var subject = follows == nil
+            ? "Re-apply instance hotfix from \(host) (\(fileCount)\(pipPart))"
+            : "Follow-up instance hotfix from \(host) (\(fileCount)\(pipPart))"
         var extra = ""
         if let m = message?.trimmingWhitespace(), !m.isEmpty {
             let lines = m.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
@@ -135,13 +175,24 @@ public struct Exporter {
             if lines.count > 1 { extra = lines[1].trimmingWhitespace() + "\n\n" }
         }
         var s = subject + "\n\n" + extra
-        s += "drift found these changes on \(host) against base \(base.prefix(12)), recorded \(info.time):\n\n"
+        if let follows {
+            s += "On top of drift export \(follows) (apply that one first); "
+            s += "drift found these further changes on \(host), recorded \(info.time):\n\n"
+        } else {
+            s += "drift found these changes on \(host) against base \(base.prefix(12)), recorded \(info.time):\n\n"
+        }
         s += inTree.map(\.humanLine).joined(separator: "\n") + (inTree.isEmpty ? "  (no code changes)" : "") + "\n"
+        let drifted = Set(info.entries.map(\.path))
+        let reverted = (changed ?? []).filter { !drifted.contains($0) }.sorted { PathBytes.less($0, $1) }
+        if !reverted.isEmpty {
+            s += "\nBack to the image's version since that export:\n\n"
+            s += reverted.map { "  " + PathBytes.display($0) }.joined(separator: "\n") + "\n"
+        }
         if !out.isEmpty {
             s += "\nNot in this patch (names and hashes only, content withheld):\n\n"
             s += out.map(\.humanLine).joined(separator: "\n") + "\n"
         }
-        let pinned = DriftTreeBuilder.pinnable(info.pip)
+        let pinned = DriftTreeBuilder.pinnable(pip)
         if !pinned.isEmpty {
             s += "\npip drift, written into the requirements file:\n\n"
             s += pinned.map { SnapshotPip($0).humanLine }.joined(separator: "\n") + "\n"
@@ -149,64 +200,29 @@ public struct Exporter {
                 s += "\nNote: editable or VCS installs cannot be pinned; they appear as comments to resolve by hand.\n"
             }
         }
-        let unpinnable = info.pip.filter { !$0.change.isPinnable }
+        let unpinnable = pip.filter { !$0.change.isPinnable }
         if !unpinnable.isEmpty {
             s += "\nsite-packages edited by hand (nothing a requirements file can say):\n\n"
             s += unpinnable.map { SnapshotPip($0).humanLine }.joined(separator: "\n") + "\n"
         }
-        s += "\nDrift-Host: \(host)\nDrift-Id: \(info.id)\nDrift-Base: \(base)\n"
+        s += "\nDrift-Host: \(host)\nDrift-Id: \(info.id)\n"
+        if let follows { s += "Drift-Follows: \(follows)\n" }
+        s += "Drift-Base: \(base)\n"
         return s
     }
 
     /// A non-empty ODIR is refused unless `--force`.
     private func checkOutputDirectory(_ output: String) throws {
-        var st = stat()
-        guard stat(output, &st) == 0 else { return }
-        guard (st.st_mode & S_IFMT) == S_IFDIR else { throw DriftError("\(output): exists and is not a directory") }
+        guard let st = try? FileSystem.stat(output) else { return }
+        guard st.kind == .directory else { throw DriftError("\(output): exists and is not a directory") }
         let items = directoryNames(output) ?? []
         if !items.isEmpty && !force { throw DriftError("\(output): directory is not empty (use --force to overwrite)") }
     }
 
-    /// Stages every file next to ODIR, then moves them in, so ODIR never holds a partial set.
+    /// Stages every file next to ODIR, then moves them in, so ODIR never holds a partial set
+    /// (a stage dir of an export that died, `.drift-export-<pid>-<random>`, is removed).
     private func writeOutputs(_ files: [(String, [UInt8])], to output: String) throws {
-        let parent = WriteTarget.parentOf(output)
-        try AtomicFile.makeDirectory(parent)
-        Self.removeStaleStages(in: parent)
-        let suffix = UInt32.random(in: 0...UInt32.max)
-        let stage = (parent == "/" ? "" : parent) + "/\(Self.stagePrefix)\(getpid())-\(suffix)"
-        try AtomicFile.makeDirectory(stage, mode: 0o700)
-        defer { try? FileManager.default.removeItem(atPath: stage) }
-        for (name, bytes) in files { try AtomicFile.write(bytes, to: stage + "/" + name, mode: 0o600) }
-        if !FileManager.default.fileExists(atPath: output) {
-            if rename(stage, output) == 0 {
-                _ = chmod(output, 0o700)
-                return
-            }
-            try AtomicFile.makeDirectory(output, mode: 0o700)
-        }
-        for (name, _) in files {
-            if rename(stage + "/" + name, output + "/" + name) != 0 {
-                throw DriftError("\(output)/\(name): cannot move into place: \(errnoText(errno))")
-            }
-        }
-    }
-}
-
-extension Exporter {
-    static let stagePrefix = ".drift-export-"
-
-    /// Stage dirs of exports that died (SIGKILL, power loss) before moving their files in:
-    /// `.drift-export-<pid>-<random>` whose process is gone.
-    static func removeStaleStages(in parent: String) {
-        for name in directoryNames(parent) ?? [] where name.hasPrefix(stagePrefix) {
-            let rest = name.dropFirst(stagePrefix.count)
-            guard let pid = rest.split(separator: "-").first.flatMap({ Int32($0) }) else { continue }
-            if pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH { continue }
-            let path = (parent == "/" ? "" : parent) + "/" + name
-            var st = stat()
-            guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, st.st_uid == getuid() else { continue }
-            try? FileManager.default.removeItem(atPath: path)
-        }
+        try StagedDirectory(prefix: ".drift-export-").publish(files.map { (name: $0.0, bytes: $0.1) }, to: output)
     }
 }
 
@@ -220,6 +236,8 @@ struct JournalReport: Codable {
     var recordedAt: String
     var files: [File]
     var pip: [PipChange]
+    /// The export this one follows (absent for one on the base).
+    var follows: String?
 
     struct File: Codable {
         var path: String
@@ -237,7 +255,7 @@ struct JournalReport: Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case schema, commit, host, snapshot, files, pip
+        case schema, commit, host, snapshot, files, pip, follows
         case driftId = "drift_id"
         case recordedAt = "recorded_at"
     }

@@ -22,7 +22,9 @@ public enum LedgerCommit {
     static func journalRef(_ id: String) -> String { "refs/drift-ledger/\(id)" }
 
     /// The export's files, in the order they appear in the tree.
-    static var fileNames: [String] { [Exporter.bundleFile, Exporter.patchFile, Exporter.reportFile] }
+    static var fileNames: [String] {
+        [Exporter.bundleFile, Exporter.patchFile, Exporter.pipFreezeFile, Exporter.reportFile]
+    }
 
     /// Writes the ledger commit of an export into `repo` and points `journalRef(id)` at it.
     @discardableResult

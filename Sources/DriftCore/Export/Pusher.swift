@@ -5,9 +5,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Sends exported drift to `refs/drift/<host>/<id>` on a git remote, so the fleet's drift
 /// reaches CI (`drift gate --ledger-refs`) with no other service. Ids already pushed to a
@@ -62,11 +59,17 @@ public struct Pusher {
         let ref = Self.remoteRef(host: host, id: id)
         let key = redact(remote)
         if st.pushed?[key]?.contains(id) == true { return (ref, false) }
-        let sent = try Self.pushAlone(ledger, from: repo, scratch: state.file(".push-\(getpid())"), remote: remote,
+        let scratch = state.file(".push-\(SystemProcess.currentID)")
+        let sent = try Self.pushAlone(ledger, from: repo, scratch: scratch, remote: remote,
                                       ref: ref, credentials: credentials)
         st.pushed = st.pushed ?? [:]
         st.pushed?[key, default: []].append(id)
-        st.lastPush = Timestamp.format(clock.now())
+        let now = clock.now()
+        st.lastPush = Timestamp.format(now)
+        // The bundle of a follow-up carries its whole chain: paths exported as an earlier
+        // export of the chain are on the remote now too.
+        guard let base = ObjectID(hex: manifest.commit) else { throw DriftError("bad base commit id") }
+        st.markPushed(try ExportChain(repo: repo, base: base).ids(upTo: commit), at: now)
         try state.saveState(st)
         return (ref, sent)
     }

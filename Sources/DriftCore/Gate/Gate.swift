@@ -1,8 +1,5 @@
 import DriftGit
 import DriftSystem
-#if canImport(Glibc)
-import Glibc
-#endif
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -84,8 +81,7 @@ public struct Gate {
         var entries: [LedgerEntry] = []
         // Read and validate every entry before judging any: one hostile entry fails the run.
         if let ledger {
-            var st = stat()
-            guard stat(ledger, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+            guard FileSystem.isDirectory(ledger) else {
                 throw DriftError("\(ledger): ledger directory not found")
             }
             var reader = LedgerReader(ledger: canonicalPath(ledger) ?? ledger, upstream: upstream, rev: head)

@@ -5,9 +5,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// One exported drift found in a ledger directory, read as untrusted input.
 public struct LedgerEntry: Sendable {
@@ -161,16 +158,14 @@ public struct LedgerReader {
     }
 
     private func readOptional(_ file: String, _ limit: Int, _ bad: (String) -> LedgerError) throws -> [UInt8]? {
-        var st = stat()
-        if lstat(file, &st) != 0 && errno == ENOENT { return nil }
+        if FileSystem.isAbsent(file) { return nil }
         return try readLimited(file, limit, bad)
     }
 
     private func readLimited(_ file: String, _ limit: Int, _ bad: (String) -> LedgerError) throws -> [UInt8] {
-        var st = stat()
-        guard lstat(file, &st) == 0 else { throw bad("\(lastPathComponent(file)) is missing") }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw bad("\(lastPathComponent(file)) is not a regular file") }
-        guard Int(st.st_size) <= limit else {
+        guard let st = try? FileSystem.lstat(file) else { throw bad("\(lastPathComponent(file)) is missing") }
+        guard st.kind == .regular else { throw bad("\(lastPathComponent(file)) is not a regular file") }
+        guard st.size <= limit else {
             throw bad("\(lastPathComponent(file)) is over the \(limit >> 20) MiB limit")
         }
         do { return try readWholeFile(file, limit: limit, followSymlinks: false) } catch let e as DriftError {

@@ -44,7 +44,8 @@ extension LedgerReader {
     /// file within the limits `--ledger DIR` applies, sized before it is read.
     private func ledgerFiles(_ tree: ObjectID, _ bad: (String) -> LedgerError) throws -> [String: [UInt8]] {
         let limits = [Exporter.bundleFile: LedgerLimits.bundleBytes, Exporter.patchFile: LedgerLimits.patchBytes,
-                      Exporter.reportFile: LedgerLimits.reportBytes]
+                      Exporter.reportFile: LedgerLimits.reportBytes,
+                      Exporter.pipFreezeFile: LedgerLimits.reportBytes]
         let db = try upstream.odb()
         var out: [String: [UInt8]] = [:]
         let entries: [GitTreeEntry]

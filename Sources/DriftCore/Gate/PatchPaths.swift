@@ -114,7 +114,13 @@ enum PatchPaths {
         // Unquoted on both sides: git writes the same name twice, so split in the middle.
         let half = (rest.count - 1) / 2
         guard rest.count % 2 == 1, rest[half] == 0x20 else {
-            throw Problem.unreadable("diff --git line with names that differ")
+            // A rename (`git diff -M`, drift's exports) names two paths: split at the one
+            // ` b/`; the `rename from`/`rename to` lines that follow name them again.
+            let marks = rest.indices.filter { rest[$0...].starts(with: Array(" b/".utf8)) }
+            guard marks.count == 1, let m = marks.first, rest.starts(with: Array("a/".utf8)) else {
+                throw Problem.unreadable("diff --git line with names that differ")
+            }
+            return [stripSide(Array(rest[..<m])), stripSide(Array(rest[(m + 1)...]))]
         }
         return [stripSide(Array(rest[..<half])), stripSide(Array(rest[(half + 1)...]))]
     }

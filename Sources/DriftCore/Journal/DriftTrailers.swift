@@ -20,6 +20,9 @@ public struct DriftTrailers: Sendable {
     /// The `Drift-Base`, when the message has exactly one.
     public var base: String? { trailers.single("Drift-Base")?.trimmingSpaces() }
 
+    /// The `Drift-Follows` of a follow-up export: the id of the export it is stacked on.
+    public var follows: String? { trailers.single("Drift-Follows")?.trimmingSpaces() }
+
     /// The `Drift-Host`, when the message has exactly one, quoted as a name: it came from
     /// another machine and reaches text.
     public var host: String? { trailers.single("Drift-Host")?.trimmingSpaces().quotedName }

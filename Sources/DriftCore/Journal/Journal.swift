@@ -44,6 +44,14 @@ public struct Journal {
             try AtomicFile.makeDirectory(path + "/objects/info")
             try AtomicFile.write(Array(baseObjects.utf8), to: alternates)
         }
+        // The first snapshot's parent is the base commit, whose own parents are in no object
+        // store drift has: without a `shallow` file naming it, stock `git log` and `git fsck`
+        // fail on the journal ("Failed to traverse parents"). Journals made before this file
+        // existed get it here, on their next open.
+        let shallow = Array("\(commit)\n".utf8)
+        if (try? readWholeFile(path + "/shallow")) != shallow {
+            try AtomicFile.write(shallow, to: path + "/shallow")
+        }
         return try GitRepository(path: path)
     }
 

@@ -5,9 +5,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A non-negative decimal number of at most 18 digits, read without making a String.
 private func decimal(_ digits: ArraySlice<UInt8>) -> Int64? {
@@ -152,7 +149,7 @@ public struct Manifest: Sendable {
         fields.reserveCapacity(6)
         while pos < end {
             let found: Int? = bytes.withUnsafeBytes { b in
-                memchr(b.baseAddress! + pos, 0x0A, end - pos).map { b.baseAddress!.distance(to: UnsafeRawPointer($0)) }
+                findByte(0x0A, in: b.baseAddress! + pos, count: end - pos).map { $0 + pos }
             }
             guard let nl = found else { break }
             lineNo += 1

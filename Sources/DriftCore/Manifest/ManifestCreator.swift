@@ -5,9 +5,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Bakes a manifest directory from a workspace root and the git commit it was built from.
 public struct ManifestCreator {
@@ -45,7 +42,7 @@ public struct ManifestCreator {
         let rootBytes = Array(root.utf8)
         try refuseWriteUnder(root: root, target: output, what: "manifest directory")
         // A run killed between an atomic write's temp file and its rename left `NAME.tmp.PID`.
-        for n in directoryNames(output) ?? [] where n.contains(".tmp.") { unlink(output + "/" + n) }
+        for n in directoryNames(output) ?? [] where n.contains(".tmp.") { try? FileSystem.unlink(output + "/" + n) }
         let policy = try policyPath.map { try Policy.load(path: $0) } ?? Policy.builtIn()
         let repository = try GitRepository(path: repo)
         let commitID = try repository.resolveCommit(commit)
@@ -110,7 +107,7 @@ public struct ManifestCreator {
             try AtomicFile.write(sig, to: mdir.file(ManifestDirectory.signatureFile))
         } else {
             try AtomicFile.write(text, to: mdir.file(ManifestDirectory.manifestFile))
-            unlink(mdir.file(ManifestDirectory.signatureFile))
+            try? FileSystem.unlink(mdir.file(ManifestDirectory.signatureFile))
         }
         return Summary(commit: commitID.hex, files: entries.count, bytes: bytes)
     }

@@ -5,9 +5,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The manifest directory (MDIR) baked into the image: `manifest.txt`, `policy.yaml`,
 /// `base.git/` and, when recorded, `pip.json`; see docs/manifest-format.md.
@@ -38,17 +35,15 @@ public struct ManifestDirectory: Sendable {
     /// - Throws: `DriftError` when it exists but is not a regular file owned by root, or it or
     ///   its directory is writable by anyone else (a key others can replace verifies nothing).
     public static func trustedDefaultKey(_ path: String = defaultPublicKey) throws -> String? {
-        var st = stat()
-        if lstat(path, &st) != 0 {
-            let e = errno
-            if e == ENOENT { return nil }
-            throw DriftError("\(path): cannot read the default public key: \(errnoText(e))")
+        let keyIsRoots: Bool
+        do {
+            keyIsRoots = try FileSystem.isRootOnly(path, kind: .regular)
+        } catch {
+            if error == .noSuchFileOrDirectory { return nil }
+            throw DriftError("\(path): cannot read the default public key: \(error)")
         }
-        let dir = WriteTarget.parentOf(path)
-        var ds = stat()
-        let writable = mode_t(S_IWGRP | S_IWOTH)
-        guard (st.st_mode & S_IFMT) == S_IFREG, st.st_uid == 0, st.st_mode & writable == 0,
-              lstat(dir, &ds) == 0, (ds.st_mode & S_IFMT) == S_IFDIR, ds.st_uid == 0, ds.st_mode & writable == 0 else {
+        let dirIsRoots = (try? FileSystem.isRootOnly(WriteTarget.parentOf(path), kind: .directory)) ?? false
+        guard keyIsRoots && dirIsRoots else {
             throw DriftError("\(path): the default public key must be a regular file owned by root, "
                 + "in a directory owned by root, neither writable by group or others")
         }
@@ -162,8 +157,7 @@ public struct ManifestDirectory: Sendable {
     }
 
     func readRaw() throws -> Raw {
-        var st = stat()
-        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+        guard FileSystem.isDirectory(path) else {
             throw DriftError("\(path): manifest directory not found (pass --manifest or set DRIFT_MANIFEST)")
         }
         let mfile = file(Self.manifestFile), pfile = file(Self.policyFile)
@@ -187,7 +181,6 @@ public struct ManifestDirectory: Sendable {
 
     /// Whether `path` does not exist at all (any other read failure is reported as itself).
     static func isMissing(_ path: String) -> Bool {
-        var st = stat()
-        return lstat(path, &st) != 0 && errno == ENOENT
+        FileSystem.isAbsent(path)
     }
 }

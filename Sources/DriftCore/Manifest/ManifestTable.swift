@@ -1,8 +1,5 @@
 import DriftGit
 import DriftSystem
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The manifest's entries in one flat byte buffer: fixed 64-byte records and the path and
 /// link-target bytes after them. This buffer is also the file `manifest.idx`
@@ -118,7 +115,7 @@ public struct ManifestTable: RandomAccessCollection, Sendable {
         return bytes.withUnsafeBufferPointer { b in
             key.withUnsafeBufferPointer { k in
                 let n = Swift.min(l, k.count)
-                let c = n == 0 ? 0 : Int(memcmp(b.baseAddress! + start, k.baseAddress!, n))
+                let c = n == 0 ? 0 : compareMemory(b.baseAddress! + start, k.baseAddress!, n)
                 return c != 0 ? c : l - k.count
             }
         }
@@ -145,7 +142,7 @@ public struct ManifestTable: RandomAccessCollection, Sendable {
         let (oj, lj) = Self.span(Self.get(bytes, record(j)))
         return bytes.withUnsafeBufferPointer { b in
             let n = Swift.min(li, lj)
-            let c = n == 0 ? 0 : Int(memcmp(b.baseAddress! + blobStart + oi, b.baseAddress! + blobStart + oj, n))
+            let c = n == 0 ? 0 : compareMemory(b.baseAddress! + blobStart + oi, b.baseAddress! + blobStart + oj, n)
             return c != 0 ? c : li - lj
         }
     }

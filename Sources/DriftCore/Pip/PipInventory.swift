@@ -1,8 +1,5 @@
 import DriftGit
 import DriftSystem
-#if canImport(Glibc)
-import Glibc
-#endif
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -21,10 +18,14 @@ public struct InstalledDistribution: Codable, Sendable, Equatable {
     var url: String?
     var editable: Bool
     public var files: [RecordEntry]
+    /// SHA-256 of the RECORD file's bytes (nil in baselines baked before it was kept, and for
+    /// egg-info): a RECORD rewritten after the bake is drift of its own.
+    var recordSHA256: Digest?
 
     enum CodingKeys: String, CodingKey {
         case name, version, installer, url, editable, files
         case metadataDir = "metadata_dir"
+        case recordSHA256 = "record_sha256"
     }
 }
 
@@ -68,12 +69,13 @@ public enum PipInventory {
         var dists: [InstalledDistribution] = []
         let top = walked.filter { !$0.path.contains(UInt8(ascii: "/")) }
         let reader = FileReader(root: Array(real.utf8))
+        var recordBudget = RecordFile.totalLimit
         for e in top {
             let name = PathBytes.fsString(e.path)
             let full = real + "/" + name
             do {
                 if name.hasSuffix(".dist-info") && e.stat.kind == .directory {
-                    dists.append(try readDistInfo(full, metadataDir: name, reader: reader))
+                    dists.append(try readDistInfo(full, metadataDir: name, reader: reader, budget: &recordBudget))
                 } else if name.hasSuffix(".egg-info") {
                     dists.append(try readEggInfo(full, metadataDir: name, isDirectory: e.stat.kind == .directory,
                                                  reader: reader))
@@ -147,20 +149,41 @@ public enum PipInventory {
     /// An optional metadata file: nil only when it does not exist. One that is there must read
     /// (a symlink, FIFO, oversized or unreadable file is an error, never silently absent).
     private static func optionalMetadata(_ reader: FileReader, _ rel: String, limit: Int64) throws -> [UInt8]? {
-        var st = stat()
         let path = PathBytes.join(reader.root, Array(rel.utf8))
-        if withCPath(path, { lstat($0, &st) }) != 0 && errno == ENOENT { return nil }
+        if FileSystem.isAbsent(path) { return nil }
         return try metadata(reader, rel, limit: limit)
     }
 
     static func readDistInfo(_ full: String, metadataDir: String, reader: FileReader) throws -> InstalledDistribution {
+        var budget = RecordFile.totalLimit
+        return try readDistInfo(full, metadataDir: metadataDir, reader: reader, budget: &budget)
+    }
+
+    /// - Parameter budget: RECORD bytes this site-packages may still read (all its RECORDs together).
+    static func readDistInfo(_ full: String, metadataDir: String, reader: FileReader,
+                             budget: inout Int64) throws -> InstalledDistribution {
         let m = metadataDir + "/"
         let (name, version) = try CoreMetadata.nameAndVersion(try metadata(reader, m + "METADATA", limit: 8 << 20),
                                                                file: full + "/METADATA")
         guard FileManager.default.fileExists(atPath: full + "/RECORD") else {
             throw DriftError("\(full): distribution has no RECORD (its files cannot be verified)")
         }
-        let files = try RecordFile.parse(try metadata(reader, m + "RECORD", limit: 64 << 20), file: full + "/RECORD")
+        // One RECORD, and all of one site-packages' RECORDs together, are capped: a
+        // million-line RECORD must not cost the box gigabytes on every scan.
+        let limit = min(RecordFile.sizeLimit, budget)
+        let record: [UInt8]
+        do { record = try reader.readAll(Array((m + "RECORD").utf8), limit: limit) } catch let e as FileReadError {
+            if case .overLimit = e.cause {
+                throw DriftError("\(full)/RECORD: over \(limit) bytes (one RECORD may hold \(RecordFile.sizeLimit), "
+                    + "all RECORDs of a site-packages \(RecordFile.totalLimit)); its files are not verified")
+            }
+            throw DriftError(PathBytes.display(reader.root) + "/" + e.description)
+        }
+        budget -= Int64(record.count)
+        let files = try RecordFile.parse(record, file: full + "/RECORD")
+        guard files.count <= RecordFile.entryLimit else {
+            throw DriftError("\(full)/RECORD: \(files.count) entries, over \(RecordFile.entryLimit); not verified")
+        }
         let installer = try optionalMetadata(reader, m + "INSTALLER", limit: 1 << 20).map {
             String(decoding: $0, as: UTF8.self).trimmingWhitespace()
         }
@@ -174,7 +197,8 @@ public enum PipInventory {
             editable = direct.editable
         }
         return InstalledDistribution(name: normalizedDistributionName(name), version: version, installer: installer,
-                                     metadataDir: metadataDir, url: url, editable: editable, files: files)
+                                     metadataDir: metadataDir, url: url, editable: editable, files: files,
+                                     recordSHA256: try SHA256Hasher.digest(record))
     }
 
     static func readEggInfo(_ full: String, metadataDir: String, isDirectory: Bool,

@@ -49,6 +49,8 @@ public struct PipScanner {
         var owners: [(sp: String, dist: InstalledDistribution)] = []
         // Forged site-packages bytecode per owner, and the verdicts to cache.
         var forgedPycs: [Int: [String]] = [:]
+        // RECORDs rewritten since the bake, and the entries they gained, per owner.
+        var recordDrift: [Int: [String]] = [:]
         var pycRecords: [StatCache.Record] = []
         for base in baseline.sitePackages {
             let inv: SitePackagesInventory
@@ -109,7 +111,21 @@ public struct PipScanner {
             if !newUnowned.isEmpty { add(nil, .unowned, nil, nil, newUnowned.sorted()) }
             for d in inv.distributions {
                 owners.append((base.path, d))
-                for f in d.files {
+                // The baseline is the truth: a distribution still at its baked version is checked
+                // against the hashes baked at image build, never against the RECORD installed now
+                // (which anyone who can write the file can rewrite). A changed RECORD is drift of
+                // its own, naming the entries it gained.
+                var expected = d.files
+                if let b = before[d.name], b.version == d.version, b.editable == d.editable {
+                    expected = b.files
+                    let changed = Self.recordChanges(baked: b, now: d)
+                    if !changed.isEmpty {
+                        recordDrift[owners.count - 1, default: []] += changed.map {
+                            PathBytes.display(text: inv.path + "/" + $0)
+                        }
+                    }
+                }
+                for f in expected {
                     guard let sha = f.sha256 else { continue }
                     guard let abs = resolve(f.path, sitePackages: inv.path, prefix: inv.prefix) else {
                         let why = "RECORD path \(PathBytes.display(text: f.path)) escapes the environment prefix "
@@ -125,7 +141,7 @@ public struct PipScanner {
         }
         // Verify RECORD hashes: stat everything, reuse cached digests, hash the rest.
         checks.sort { bytesLess($0.path, $1.path) }
-        var modified: [Int: [String]] = forgedPycs
+        var modified: [Int: [String]] = forgedPycs.merging(recordDrift, uniquingKeysWith: +)
         var cursor = StatCache.Cursor()
         let old = cache ?? StatCache()
         var newCache = StatCache()
@@ -188,6 +204,22 @@ public struct PipScanner {
         }
         return Result(changes: changes, issues: issues, newCache: newCache, current: current,
                       checked: checks.count, hashed: toHash.count)
+    }
+
+    /// What a same-version distribution's RECORD changed since the bake, relative to
+    /// site-packages: the RECORD itself when its bytes (or, for a baseline without its hash,
+    /// its entries) differ, then every entry it lists that the baked one does not (or lists
+    /// with another hash or size), marked; empty when unchanged.
+    static func recordChanges(baked b: InstalledDistribution, now d: InstalledDistribution) -> [String] {
+        var bakedEntries: [String: RecordEntry] = [:]
+        for f in b.files { bakedEntries[f.path] = f }
+        let gained = d.files.filter { bakedEntries[$0.path] != $0 }.map { $0.path + " (not in the baked RECORD)" }
+        let bytesDiffer = b.recordSHA256 != nil && d.recordSHA256 != b.recordSHA256
+        let nowPaths = Set(d.files.map(\.path))
+        let lost = b.files.contains { !nowPaths.contains($0.path) }
+        guard bytesDiffer || !gained.isEmpty || lost else { return [] }
+        let list = d.metadataDir.hasSuffix(".dist-info") ? "/RECORD" : "/installed-files.txt"
+        return [d.metadataDir + list] + gained
     }
 
     /// Absolute path of a RECORD entry; nil when it would leave the environment's prefix.

@@ -16,6 +16,13 @@ public struct RecordEntry: Codable, Sendable, Equatable {
 
 /// Parses RECORD files: CSV with quoted fields (paths may hold commas and quotes).
 public enum RecordFile {
+    /// Largest RECORD read (the biggest real wheels' RECORDs are a few MiB).
+    static let sizeLimit: Int64 = 32 << 20
+    /// All RECORDs of one site-packages together.
+    static let totalLimit: Int64 = 128 << 20
+    /// Most entries one RECORD may list.
+    static let entryLimit = 300_000
+
     public static func parse(_ bytes: [UInt8], file: String) throws -> [RecordEntry] {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw DriftError("\(file): RECORD is not UTF-8")

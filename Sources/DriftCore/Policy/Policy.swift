@@ -29,6 +29,8 @@ public struct Policy: Sendable {
     var sizeLimit: Int64 = 16 << 20
     /// Parsed when the policy loads: a bad value is a load error naming the file and line.
     public var deadline: PolicyDeadline?
+    /// What stops a drifted path's deadline clock: its export (default) or the push of it.
+    var deadlineStop: DeadlineStop = .export
     /// Every file is re-hashed at least once every this many scans, stat cache or not.
     var reverifyEvery: Int = ReverifySlice.defaultEvery
     var pipAllow: [String] = []
@@ -99,6 +101,11 @@ public struct Policy: Sendable {
                 } catch let e as DriftError {
                     throw DriftError("\(file):\(line(v)): \(e.message)")
                 }
+            case "deadline_stop":
+                guard let s = v.string, let stop = DeadlineStop(rawValue: s) else {
+                    throw DriftError("\(file):\(line(v)): deadline_stop must be export or push")
+                }
+                policy.deadlineStop = stop
             case "pip":
                 guard let m = v.mapping else {
                     throw DriftError("\(file):\(line(v)): pip must be a mapping with 'allow'")
@@ -114,7 +121,7 @@ public struct Policy: Sendable {
             default:
                 throw DriftError("\(file):\(line(k)): unknown class or key '\(key)' " +
                     "(classes: ignore, config, data, code; " +
-                    "keys: secrets, generated, size_limit, reverify_every, deadline, pip, waivers)")
+                    "keys: secrets, generated, size_limit, reverify_every, deadline, deadline_stop, pip, waivers)")
             }
         }
         return policy

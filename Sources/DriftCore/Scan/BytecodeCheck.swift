@@ -5,9 +5,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Bytecode is code: a `__pycache__/<module>.<tag>[.opt-N].pyc` that Python would load in
 /// place of its source is verified, not ignored (docs/threat-model.md, policies/README.md).
@@ -37,7 +34,9 @@ public struct BytecodeCheck {
     static func readPair(_ reader: FileReader, source: [UInt8], pyc: [UInt8]) throws -> Pair? {
         let src: [UInt8]
         do { src = try reader.readAll(source, limit: 64 << 20) } catch let e as FileReadError {
-            if case .system(_, let code) = e.cause, code == ENOENT || code == ENOTDIR { return nil }
+            if case .system(_, let code) = e.cause, [.noSuchFileOrDirectory, .notDirectory].contains(Errno(code)) {
+                return nil
+            }
             throw e
         }
         guard case .success(let st) = lstatBytes(PathBytes.join(reader.root, source)) else { return nil }
@@ -233,53 +232,11 @@ public struct BytecodeCheck {
 
     /// Runs `exe -I -S -B -c script` with `input` on stdin; its stdout, or nil on failure.
     static func run(_ exe: String, _ script: String, _ input: [UInt8]) -> [UInt8]? {
-        // posix_spawn, not Foundation.Process (full Foundation; the dist binary has Essentials).
-        var inFds: [Int32] = [-1, -1]
-        var outFds: [Int32] = [-1, -1]
-        guard pipe(&inFds) == 0 else { return nil }
-        guard pipe(&outFds) == 0 else {
-            close(inFds[0])
-            close(inFds[1])
+        let env = ["PATH=/usr/bin:/bin", "LC_ALL=C.UTF-8"]
+        let args = ["-I", "-S", "-B", "-c", script]
+        guard let r = try? Subprocess.run(exe, arguments: args, environment: env, input: input), r.succeeded else {
             return nil
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, inFds[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, outFds[1], 1)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        for fd in inFds + outFds { posix_spawn_file_actions_addclose(&actions, fd) }
-        let args: [String] = [exe, "-I", "-S", "-B", "-c", script]
-        let vars: [String] = ["PATH=/usr/bin:/bin", "LC_ALL=C.UTF-8"]
-        let argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = vars.map { strdup($0) } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var pid = pid_t()
-        let rc = posix_spawn(&pid, exe, &actions, nil, argv, envp)
-        close(inFds[0])
-        close(outFds[1])
-        guard rc == 0 else {
-            close(inFds[1])
-            close(outFds[0])
-            return nil
-        }
-        // The verifier reads all of stdin before it writes: no deadlock writing first. A
-        // child that dies early must give EPIPE, not kill drift.
-        signal(SIGPIPE, SIG_IGN)
-        // A verifier that died early (EPIPE) shows in its exit status below.
-        try? writeAll(inFds[1], input, path: "the bytecode verifier's stdin")
-        close(inFds[1])
-        var data: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(outFds[0], $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            data += buf[0..<n]
-        }
-        close(outFds[0])
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        return (status & 0x7f) == 0 && (status >> 8) & 0xff == 0 ? data : nil
+        return r.standardOutput
     }
 }

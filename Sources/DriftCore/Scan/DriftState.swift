@@ -5,9 +5,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// What the state dir remembers between scans: when each drifted path was first seen,
 /// and the last scan's summary (docs/state.md).
@@ -20,10 +17,32 @@ public struct DriftState: Codable, Sendable {
         var firstSeen: String
         var change: ChangeKind
         var fileClass: FileClass?
+        /// Set on a summary item: `count` drifted paths of this change and class below the
+        /// directory `path` (escaped, ending in `/`; empty for the root), first seen at
+        /// `firstSeen` at the earliest (`StateSummary`).
+        var count: Int?
+        /// What the path holds now, in one hash (`ExportDuty.fingerprint`): an export
+        /// remembers it, and a later scan that sees another value restarts the clock.
+        var fingerprint: Digest?
+        /// When the deadline's clock started: absent while it is `first_seen`; the scan
+        /// that saw an exported path change again sets it.
+        var clockStarted: String?
+        /// When and as which drift id this path's current version was exported.
+        var exportedAt: String?
+        var exportId: String?
+        /// `fingerprint` at that export.
+        var exportedFingerprint: Digest?
+        /// When that export (or a later one carrying it) was pushed.
+        var pushedAt: String?
         enum CodingKeys: String, CodingKey {
-            case path, change
+            case path, change, fingerprint, count
             case firstSeen = "first_seen"
             case fileClass = "class"
+            case clockStarted = "clock_started"
+            case exportedAt = "exported_at"
+            case exportId = "export_id"
+            case exportedFingerprint = "exported_fingerprint"
+            case pushedAt = "pushed_at"
         }
     }
 
@@ -34,6 +53,9 @@ public struct DriftState: Codable, Sendable {
     var lastExitCode: Int?
     var lastExport: String?
     var lastExportId: String?
+    /// The export the next follow-up stacks on: the last export of the latest drift (an
+    /// `export --snapshot` of an older state does not move it); nil: `lastExportId`.
+    var chainTip: String?
     /// Export ids pushed, by remote URL (so a re-run pushes nothing).
     public var pushed: [String: [String]]?
     var lastPush: String?
@@ -44,6 +66,9 @@ public struct DriftState: Codable, Sendable {
     /// Site-packages drift as last recorded (allowed packages left out; absent when none),
     /// so `drift status` lists it beside the drifted paths.
     var pip: [PipChange]?
+    /// Why this state was rebuilt instead of read (a damaged or oversized `state.json`);
+    /// never written. The next locked write moves the old file aside first.
+    var recovered: String?
 
     enum CodingKeys: String, CodingKey {
         case schema, commit, items
@@ -51,11 +76,13 @@ public struct DriftState: Codable, Sendable {
         case lastExitCode = "last_exit_code"
         case lastExport = "last_export"
         case lastExportId = "last_export_id"
+        case chainTip = "chain_tip"
         case pushed
         case lastPush = "last_push"
         case journalFingerprint = "journal_fingerprint"
         case scans, pip
     }
+    // `recovered` is not a key: it is never written.
 
     public init(commit: String) { self.commit = commit }
 
@@ -63,20 +90,51 @@ public struct DriftState: Codable, Sendable {
     /// A drifted path that could not be read this time (`unreadable`) is still drifted as far
     /// as anyone knows: it keeps its item and first sighting (a `chmod 000` must not restart a
     /// deadline).
-    mutating func merge(_ changes: inout [FileChange], unreadable: [[UInt8]] = []) {
+    ///
+    /// An exported path keeps its export while it holds what was exported; once it holds
+    /// something else, the export no longer covers it and its clock restarts at this scan.
+    /// A path under a summary item (`StateSummary`) takes the summary's first sighting and
+    /// export (a summary keeps no per-path fingerprint).
+    /// - Returns: how many unreadable drifted paths were kept (not in `changes`).
+    @discardableResult
+    mutating func merge(_ changes: inout [FileChange], unreadable: [[UInt8]] = []) throws -> Int {
         var old: [String: Date] = [:]
-        for i in items { old[i.path] = Timestamp.parse(i.firstSeen) }
+        var before: [String: Item] = [:]
+        var summaries: [String: Item] = [:]
+        for i in items {
+            if i.count != nil {
+                summaries[i.path] = i
+            } else {
+                old[i.path] = Timestamp.parse(i.firstSeen)
+                before[i.path] = i
+            }
+        }
         let keys = changes.map { PathBytes.escape($0.path) }
         let current = Set(keys)
         let unknown = Set(unreadable.map { PathBytes.escape($0) })
-        let kept = unknown.isEmpty ? [] : items.filter { unknown.contains($0.path) && !current.contains($0.path) }
-        items = changes.indices.map { k in
+        let kept = unknown.isEmpty ? [] : items.filter {
+            $0.count == nil && unknown.contains($0.path) && !current.contains($0.path)
+        }
+        items = try changes.indices.map { k in
             let key = keys[k]
-            if let t = old[key] { changes[k].firstSeen = t }
-            return Item(path: key,
-                        firstSeen: Timestamp.format(changes[k].firstSeen),
-                        change: changes[k].change,
-                        fileClass: changes[k].fileClass)
+            let seenNow = changes[k].firstSeen
+            let summary = before[key] == nil ? StateSummary.covering(key, in: summaries) : nil
+            if let t = old[key] ?? summary.flatMap({ Timestamp.parse($0.firstSeen) }) { changes[k].firstSeen = t }
+            var item = Item(path: key,
+                            firstSeen: Timestamp.format(changes[k].firstSeen),
+                            change: changes[k].change,
+                            fileClass: changes[k].fileClass)
+            item.fingerprint = try ExportDuty.fingerprint(changes[k])
+            if let prior = before[key] {
+                item.carryDuty(from: prior, restartingAt: seenNow)
+            } else if let summary {
+                item.clockStarted = summary.clockStarted
+                item.exportedAt = summary.exportedAt
+                item.exportId = summary.exportId
+                item.pushedAt = summary.pushedAt
+                item.exportedFingerprint = summary.exportedAt == nil ? nil : item.fingerprint
+            }
+            return item
         }
         if !kept.isEmpty {
             items += kept
@@ -84,6 +142,8 @@ public struct DriftState: Codable, Sendable {
                 PathBytes.less(PathBytes.unescape(a.path.utf8) ?? [], PathBytes.unescape(b.path.utf8) ?? [])
             }
         }
+        StateSummary.apply(&items)
+        return kept.count
     }
 }
 
@@ -101,14 +161,25 @@ public struct StateDirectory: Sendable {
         try AtomicFile.makeDirectory(path, mode: 0o700)
     }
 
-    /// Loads state for `commit`; an SDIR from another base commit is refused.
+    /// Largest `state.json` read; what drift writes stays far below it (`StateSummary`).
+    static let stateReadLimit = 256 << 20
+
+    /// Loads state for `commit`; an SDIR from another base commit is refused. A damaged or
+    /// oversized `state.json` is not an error (that would be an exit-2 loop until a person
+    /// steps in): the state is rebuilt from the journal's latest snapshot, which keeps every
+    /// recorded path's first sighting, and `recovered` says why (`StateRecovery`).
     func loadState(commit: String) throws -> DriftState {
         let f = file("state.json")
-        guard FileManager.default.fileExists(atPath: f) else { return DriftState(commit: commit) }
-        let bytes = try readWholeFile(f, limit: 256 << 20, followSymlinks: false)
+        if FileSystem.isAbsent(f) { return DriftState(commit: commit) }
+        if case .success(let info) = lstatBytes(Array(f.utf8)), info.kind == .regular,
+           info.size > Int64(Self.stateReadLimit) {
+            return StateRecovery.rebuild(self, commit: commit,
+                                         why: "\(f) is larger than \(Self.stateReadLimit) bytes")
+        }
+        let bytes = try readWholeFile(f, limit: Self.stateReadLimit, followSymlinks: false)
         let s: DriftState
         do { s = try JSONDecoder().decode(DriftState.self, from: Data(bytes)) } catch {
-            throw DriftError("\(f): state file is damaged (\(errorText(error))); move it aside to start afresh")
+            return StateRecovery.rebuild(self, commit: commit, why: "\(f) is damaged (\(errorText(error)))")
         }
         guard s.schema == DriftState.schema else { throw DriftError("\(f): unsupported state schema '\(s.schema)'") }
         guard s.commit == commit else {
@@ -122,6 +193,7 @@ public struct StateDirectory: Sendable {
     /// scan that changed only its counters, where a crash leaving the previous, complete
     /// `state.json` in place loses nothing but those counters.
     func saveState(_ s: DriftState, durable: Bool = true) throws {
+        if s.recovered != nil { try StateRecovery.moveAside(self) }
         try AtomicFile.write(try JSONCoding.encode(s), to: file("state.json"), mode: 0o600, syncDirectory: durable)
     }
 
@@ -132,8 +204,7 @@ public struct StateDirectory: Sendable {
     ///   I/O): like `state.json`, never a silent full rehash on every run.
     func loadCache(name: String = "statcache") throws -> StatCache? {
         let f = file(name)
-        var st = stat()
-        if lstat(f, &st) != 0 && errno == ENOENT { return nil }
+        if FileSystem.isAbsent(f) { return nil }
         return StatCache.parse(try readWholeFile(f, followSymlinks: false))
     }
 

@@ -42,6 +42,10 @@ public enum ReportText {
                 if f.flags?.contains("suspicious-name") == true { line += "  [suspicious name: control characters]" }
                 if f.unstable == true { line += "  [unstable: changed while read]" }
                 line += "  since \(f.firstSeen)"
+                if let restarted = f.clockStarted { line += ", changed again \(restarted)" }
+                if let at = f.exportedAt, let id = f.exportId {
+                    line += "  exported \(at) as \(id)" + (f.pushedAt.map { ", pushed \($0)" } ?? "")
+                }
                 if f.overdue == true { line += " " + paint("OVERDUE", "1;31") }
                 out += line + "\n"
             }

@@ -5,9 +5,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The last failure of a verb that runs unattended (cron's `scan` and `push`, `export`):
 /// `SDIR/failed-<verb>.json`, removed by that verb's next success. `drift status` lists them
@@ -44,18 +41,20 @@ public struct RunFailure: Codable, Sendable, Equatable {
     /// failed run creates nothing). Never throws: the failure itself is what gets reported.
     /// - Parameter root: the workspace root the run was about, when known.
     public static func record(_ f: RunFailure, state: StateDirectory, root: String?) {
-        var st = stat()
-        guard lstat(state.path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { return }
+        guard (try? FileSystem.lstat(state.path))?.kind == .directory else { return }
         if let root, (try? WriteTarget.refuseInside(root: root, target: state.path, what: "state dir")) == nil {
             return
         }
         guard let bytes = try? JSONCoding.encode(f) else { return }
-        try? state.writeUnlocked(fileName(f.verb), bytes)
+        // By rename without the state lock (a failed run may not have it): the temp name has no
+        // `.tmp.`, so the lock holder's cleanup of crashed writers' temp files never races it.
+        let path = state.file(fileName(f.verb))
+        try? AtomicFile.write(bytes, to: path, mode: 0o600, syncDirectory: false, temporaryPath: path + ".new")
     }
 
     /// Forgets a verb's failure after it succeeded.
     public static func clear(_ verb: Verb, state: StateDirectory) {
-        unlink(state.file(fileName(verb)))
+        try? FileSystem.unlink(state.file(fileName(verb)))
     }
 
     /// Every verb's last failure still standing, in verb order; unreadable records are skipped.
@@ -111,29 +110,5 @@ public struct RunFailure: Codable, Sendable, Equatable {
             out += label + "\(f.verb.rawValue) FAILED \(f.time)\(ago), exit \(f.exitCode): \(why)\n"
         }
         return out
-    }
-}
-
-extension StateDirectory {
-    /// Writes a small file of the state dir by rename without holding the state lock (its
-    /// temp name has no `.tmp.`: the lock holder's cleanup of crashed writers' temp files
-    /// must not race a writer that does not hold it).
-    func writeUnlocked(_ name: String, _ bytes: [UInt8]) throws {
-        let path = file(name)
-        let tmp = path + ".new"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        if fd < 0 { throw DriftError("\(tmp): cannot create: \(errnoText(errno))") }
-        do {
-            defer { close(fd) }
-            try writeAll(fd, bytes, path: tmp)
-        } catch {
-            unlink(tmp)
-            throw error
-        }
-        guard rename(tmp, path) == 0 else {
-            let e = errno
-            unlink(tmp)
-            throw DriftError("\(path): cannot write: \(errnoText(e))")
-        }
     }
 }

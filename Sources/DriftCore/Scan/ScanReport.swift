@@ -32,6 +32,13 @@ public struct ScanReport: Codable, Sendable {
         var newTarget: String?
         var unstable: Bool?
         public var overdue: Bool?
+        /// When the deadline's clock restarted: an exported path that changed again (absent
+        /// while the clock runs from `first_seen`).
+        var clockStarted: String?
+        /// When, and as which drift id, this version of the path was exported; when pushed.
+        var exportedAt: String?
+        var exportId: String?
+        var pushedAt: String?
         /// `suspicious-name` (control characters in the name), `secret-content` (code whose
         /// content is a secret's, withheld); absent when none.
         public var flags: [String]?
@@ -46,6 +53,8 @@ public struct ScanReport: Codable, Sendable {
             case oldSize = "old_size", newSize = "new_size"
             case oldSHA256 = "old_sha256", newSHA256 = "new_sha256"
             case oldTarget = "old_target", newTarget = "new_target"
+            case clockStarted = "clock_started", exportedAt = "exported_at", exportId = "export_id"
+            case pushedAt = "pushed_at"
         }
     }
 
@@ -72,12 +81,14 @@ public struct ScanReport: Codable, Sendable {
         /// RECORD entries verified in site-packages, and how many were read (not cached).
         var pipChecked: Int = 0
         var pipHashed: Int = 0
-        /// Drift items past the policy deadline.
+        /// Drift items past the policy deadline (exported ones never are).
         public var overdue: Int = 0
+        /// Drifted paths whose current version was exported (pushed, with `deadline_stop: push`).
+        public var exported: Int = 0
         /// The earliest `first_seen` of current drift (nil when clean).
         var oldestFirstSeen: String?
         enum CodingKeys: String, CodingKey {
-            case checked, hashed, drifted, pip, errors, overdue
+            case checked, hashed, drifted, pip, errors, overdue, exported
             case oldestFirstSeen = "oldest_first_seen"
             case pipChecked = "pip_checked", pipHashed = "pip_hashed"
             case byClass = "by_class"
@@ -98,9 +109,11 @@ public struct ScanReport: Codable, Sendable {
     var pip: [PipChange]
     public var errors: [Issue]
     public var summary: Summary
+    /// In an export's `report.json`: the export this one follows (absent otherwise).
+    var follows: String?
 
     enum CodingKeys: String, CodingKey {
-        case schema, commit, root, host, clean, complete, files, pip, errors, summary
+        case schema, commit, root, host, clean, complete, files, pip, errors, summary, follows
         case scannedAt = "scanned_at"
     }
 
@@ -119,7 +132,8 @@ public struct ScanReport: Codable, Sendable {
     }
 
     public init(commit: String, root: [UInt8], host: String, scannedAt: Date, changes: [FileChange],
-                pip: [PipChange], issues: [ScanIssue], checked: Int, hashed: Int, deadline: Deadline?, now: Date) {
+                pip: [PipChange], issues: [ScanIssue], checked: Int, hashed: Int, deadline: Deadline?, now: Date,
+                duties: [[UInt8]: ExportDuty] = [:]) {
         self.commit = commit
         self.root = PathBytes.display(root)
         self.host = host
@@ -129,6 +143,10 @@ public struct ScanReport: Codable, Sendable {
             func digestOf(_ s: EntryState?) -> Digest? { c.secret ? nil : s?.digest }  // secrets: name only
             // A secret's link target (or one carrying a secret value) is content: name only too.
             func target(_ s: EntryState?) -> String? { c.secret ? nil : s?.target.map { PathBytes.display($0) } }
+            let duty = duties[c.path]
+            let overdue = deadline.map { d in
+                duty.map { $0.overdue(d, now: now) } ?? (d.due(after: c.firstSeen) <= now)
+            }
             return File(path: p, pathBytes: pb, change: c.change, fileClass: c.fileClass,
                         firstSeen: Timestamp.format(c.firstSeen), secret: c.secret,
                         oldType: c.old?.kind, newType: c.new?.kind,
@@ -137,7 +155,9 @@ public struct ScanReport: Codable, Sendable {
                         oldSHA256: digestOf(c.old), newSHA256: digestOf(c.new),
                         oldTarget: target(c.old), newTarget: target(c.new),
                         unstable: c.unstable ? true : nil,
-                        overdue: deadline.map { $0.due(after: c.firstSeen) <= now },
+                        overdue: overdue,
+                        clockStarted: duty?.restarted == true ? duty.map { Timestamp.format($0.clockStarted) } : nil,
+                        exportedAt: duty?.exportedAt, exportId: duty?.exportId, pushedAt: duty?.pushedAt,
                         flags: ScanReport.flags(c))
         }
         self.pip = pip
@@ -158,6 +178,7 @@ public struct ScanReport: Codable, Sendable {
                           errors: issues.count, byClass: byClass, byChange: byChange)
         summary.pip = driftPip.count
         summary.overdue = files.filter { $0.overdue == true }.count
+        summary.exported = changes.filter { duties[$0.path]?.handled == true }.count
         summary.oldestFirstSeen = changes.map(\.firstSeen).min().map(Timestamp.format)
     }
 

@@ -49,6 +49,8 @@ public struct ScanRunner {
         public var requirements: String?
         /// The workspace's secrets, for withholding code that carries their content.
         var secrets = SecretIndex()
+        /// Why `state.json` was rebuilt by this run (moved aside to `state.json.damaged`), if it was.
+        public var stateRecovered: String?
     }
 
     /// Runs a scan: walk, compare, and record (journal, state, caches) under the state lock.
@@ -149,10 +151,10 @@ public struct ScanRunner {
         let before = (st.items, st.journalFingerprint)
         if let n = findings.scanNumber { st.scans = n < Int(Int32.max) ? n + 1 : 0 }
         var result = findings.result
-        st.merge(&result.changes, unreadable: result.issues.map(\.path))
+        let recovered = st.recovered
         // Drifted paths unreadable now are kept in the state but cannot be journaled: the
         // record is not complete, so the next scan records again.
-        let unknownDrift = st.items.count > result.changes.count
+        let unknownDrift = try st.merge(&result.changes, unreadable: result.issues.map(\.path)) > 0
         let reader = FileReader(root: c.rootBytes)
         let secrets = try SecretIndex(walk: findings.walk, manifest: c.manifest, changes: result.changes,
                                       reader: reader)
@@ -190,7 +192,8 @@ public struct ScanRunner {
                                 scannedAt: now,
                                 changes: result.changes, pip: pip, issues: result.issues,
                                 checked: result.filesChecked, hashed: result.filesHashed,
-                                deadline: c.policy.deadline?.rule, now: now)
+                                deadline: c.policy.deadline?.rule, now: now,
+                                duties: st.duties(stop: c.policy.deadlineStop))
         report.summary.pipChecked = pipCounts.0
         report.summary.pipHashed = pipCounts.1
         st.lastScan = Timestamp.format(now)
@@ -209,8 +212,11 @@ public struct ScanRunner {
         // Same drift as last time: only the scan's counters and times change, and losing them
         // in a crash loses nothing, so the rename is not made durable (a directory fsync).
         try state.saveState(st, durable: before != (st.items, st.journalFingerprint))
-        return Outcome(report: report, result: result, manifest: c.manifest, policy: c.policy, rootBytes: c.rootBytes,
-                       pip: pip, requirements: c.baseline?.requirements, secrets: secrets)
+        var outcome = Outcome(report: report, result: result, manifest: c.manifest, policy: c.policy,
+                              rootBytes: c.rootBytes, pip: pip, requirements: c.baseline?.requirements,
+                              secrets: secrets)
+        outcome.stateRecovered = recovered
+        return outcome
     }
 
     /// Pyc changes are verified against their sources (`BytecodeCheck`): legitimate runtime

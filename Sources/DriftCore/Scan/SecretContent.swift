@@ -1,8 +1,5 @@
 import DriftGit
 import DriftSystem
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// What the secret-class files of a workspace and its manifest look like, so code that
 /// carries a secret's content is withheld like the secret itself (reason `secret content`).
@@ -140,7 +137,7 @@ public struct SecretIndex: Sendable {
                 guard let hb = h.baseAddress, let nb = n.baseAddress else { return false }
                 var i = 0
                 while i <= h.count - n.count {
-                    if hb[i] == first && memcmp(hb + i, nb, n.count) == 0 { return true }
+                    if hb[i] == first && compareMemory(hb + i, nb, n.count) == 0 { return true }
                     i += 1
                 }
                 return false

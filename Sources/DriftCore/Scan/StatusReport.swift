@@ -46,7 +46,9 @@ public enum StatusReport {
         } else {
             out += "  last scan     never\n"
         }
-        out += "  deadline      \(policy.deadline?.text ?? "none set in the policy")\n"
+        let stop = policy.deadlineStop == .push ? "exported and pushed" : "exported"
+        let deadlineText = policy.deadline.map { "\($0.text) (the clock stops once a path is \(stop))" }
+        out += "  deadline      \(deadlineText ?? "none set in the policy")\n"
         out += "  last export   \(st.lastExport.map { "\($0) (drift \(st.lastExportId ?? "?"))" } ?? "never")\n"
         let pushes = (st.pushed ?? [:]).map { "\($0.value.count) to \($0.key)" }.sorted()
         let pushedText = pushes.isEmpty ? "nothing" : pushes.joined(separator: ", ")
@@ -65,15 +67,24 @@ public enum StatusReport {
             for p in pip { out += "  " + ReportText.pipLine(p) + "\n" }
         }
         if st.items.isEmpty { return out + "\nno drifted paths\n" + journal }
-        out += "\n\(st.items.count) drifted path\(st.items.count == 1 ? "" : "s"):\n"
+        let paths = st.items.reduce(0) { $0 + ($1.count ?? 1) }
+        out += "\n\(paths) drifted path\(paths == 1 ? "" : "s"):\n"
         for i in st.items {
             let first = Timestamp.parse(i.firstSeen)
             var line = "  \(i.change.rawValue.padded(to: 9))\((i.fileClass?.rawValue ?? "").padded(to: 7)) "
-            line += PathBytes.unescape(i.path.utf8).map(PathBytes.display) ?? PathBytes.display(text: i.path)
-            if let first {
+            let name = PathBytes.unescape(i.path.utf8).map(PathBytes.display) ?? PathBytes.display(text: i.path)
+            // A summary item (docs/state.md): "70000 under packages/models/x/".
+            line += i.count.map { "\($0) under \(i.path.isEmpty ? "the root" : name)" } ?? name
+            if let first, let duty = i.duty(stop: policy.deadlineStop) {
                 line += "  age \(AgeText.format(now.timeIntervalSince(first)))"
-                if let d = deadline {
-                    let due = d.due(after: first)
+                if duty.restarted { line += ", changed again \(Timestamp.format(duty.clockStarted))" }
+                if let at = duty.exportedAt, let id = duty.exportId {
+                    line += "  exported \(at) as \(id)" + (duty.pushedAt.map { ", pushed \($0)" } ?? "")
+                }
+                if duty.handled {
+                    line += "  (deadline met)"
+                } else if let d = deadline {
+                    let due = d.due(after: duty.clockStarted)
                     line += due <= now
                         ? "  OVERDUE since \(Timestamp.format(due))"
                         : "  due in \(AgeText.format(due.timeIntervalSince(now)))"

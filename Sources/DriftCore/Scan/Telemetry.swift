@@ -5,9 +5,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// What a cron run leaves behind for operators: a JSON log line and Prometheus metrics.
 public enum Telemetry {
@@ -24,9 +21,10 @@ public enum Telemetry {
             var pip: Int
             var errors: Int
             var overdue: Int
+            var exported: Int
             var oldestAgeSeconds: Int?
             enum CodingKeys: String, CodingKey {
-                case time, clean, commit, pip, errors, overdue
+                case time, clean, commit, pip, errors, overdue, exported
                 case durationSeconds = "duration_seconds", exitCode = "exit_code"
                 case byClass = "by_class", byChange = "by_change", oldestAgeSeconds = "oldest_age_seconds"
             }
@@ -35,6 +33,7 @@ public enum Telemetry {
                         exitCode: exitCode,
                         clean: r.clean, commit: r.commit, byClass: r.summary.byClass, byChange: r.summary.byChange,
                         pip: r.pip.filter { !$0.allowed }.count, errors: r.errors.count, overdue: r.summary.overdue,
+                        exported: r.summary.exported,
                         oldestAgeSeconds: oldestAge(r, now: now))
         return try JSONCoding.encode(line, pretty: false)
     }
@@ -45,16 +44,14 @@ public enum Telemetry {
 
     /// Appends with one `write(2)` on an `O_APPEND` descriptor, so concurrent writers never interleave a line.
     public static func append(_ bytes: [UInt8], to path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o640)
-        if fd < 0 { throw DriftError("\(path): cannot open the log: \(errnoText(errno))") }
-        defer { close(fd) }
-        // A hard link would let the log append to a file elsewhere (inside the root).
-        var st = stat()
-        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_nlink == 1 else {
-            throw DriftError("\(path): the log must be a regular file with one link")
+        do { try AppendFile.append(bytes, to: path, mode: 0o640) } catch {
+            switch error {
+            case .open(let e): throw DriftError("\(path): cannot open the log: \(e)")
+            // A hard link would let the log append to a file elsewhere (inside the root).
+            case .notPlainFile: throw DriftError("\(path): the log must be a regular file with one link")
+            case .write(let e): throw DriftError("\(path): log write failed: \(e)")
+            }
         }
-        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if n != bytes.count { throw DriftError("\(path): log write failed: \(errnoText(errno))") }
     }
 
     /// The Prometheus text exposition format, for node_exporter's textfile collector.
@@ -84,7 +81,12 @@ public enum Telemetry {
                })
         metric("drift_oldest_first_seen_seconds", "Age in seconds of the oldest current drift item (0 when clean).",
                [("", Double(oldestAge(r, now: now) ?? 0))])
-        metric("drift_overdue", "Drift items older than the policy deadline.", [("", Double(r.summary.overdue))])
+        metric("drift_overdue", "Drift items past the policy deadline and not exported in time.",
+               [("", Double(r.summary.overdue))])
+        metric("drift_exported", "Drifted paths whose current version was exported (clock stopped).",
+               [("", Double(r.summary.exported))])
+        metric("drift_unexported", "Drifted paths no export covers yet (their deadline clock runs).",
+               [("", Double(r.files.count - r.summary.exported))])
         metric("drift_scan_duration_seconds", "Wall time of the last scan.",
                [("", (durationSeconds * 1000).rounded() / 1000)])
         metric("drift_last_scan_timestamp_seconds", "Unix time of the last scan.",

@@ -1,9 +1,6 @@
 import DriftGit
 import DriftSystem
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A walk of the root with the policy applied: every non-ignored entry with its class.
 public struct ClassifiedEntry: Sendable {

@@ -1,8 +1,5 @@
 import DriftGit
 import DriftSystem
-#if canImport(Glibc)
-import Glibc
-#endif
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -31,7 +28,7 @@ struct PartialScan {
         // Every lookup below the root goes through it with no symlink at any component:
         // a watched directory swapped for a symlink lists and stats nothing outside.
         let rootDir = RootDirectory(path: root)
-        if case .failure(let e) = rootDir.open([], flags: oPath | O_DIRECTORY) {
+        if case .failure(let e) = rootDir.withDirectory([], { _ in () }) {
             throw DriftError.posix("open root", root, e.code)
         }
         var walk = TreeWalk(entries: [], issues: [], unreadableDirectories: [])
@@ -39,12 +36,12 @@ struct PartialScan {
         scope.normalize()
         var stats: [[UInt8]: FileStat] = [:]
         for p in scope.paths {
-            switch statBeneath(rootDir, p) {
+            switch rootDir.lstat(p) {
             case .success(let st):
                 if st.kind == .directory { scope.trees.insert(p) } else { stats[p] = st }
             case .failure(let e):
                 if e.isGone { continue }
-                walk.issues.append(ScanIssue(path: p, message: "cannot stat: \(e.text)"))
+                walk.issues.append(ScanIssue(path: p, message: "cannot stat: \(e)"))
                 walk.unreadableDirectories.append(p)
             }
         }
@@ -71,11 +68,11 @@ struct PartialScan {
     private func walkTree(_ t: [UInt8], rootDir: RootDirectory, into walk: inout TreeWalk,
                           entering: ([UInt8]) -> Void) {
         let st: FileStat
-        switch statBeneath(rootDir, t) {
+        switch rootDir.lstat(t) {
         case .success(let s): st = s
         case .failure(let e):
             if !e.isGone {
-                walk.issues.append(ScanIssue(path: t, message: "cannot stat: \(e.text)"))
+                walk.issues.append(ScanIssue(path: t, message: "cannot stat: \(e)"))
                 walk.unreadableDirectories.append(t)
             }
             return
@@ -148,24 +145,12 @@ func treeRange<T>(_ sorted: [T], _ t: [UInt8], path: (T) -> [UInt8]) -> Range<In
     return lo..<max(lo, hi)
 }
 
-/// The `lstat` of a path below the root, its parent opened beneath the root with no
-/// symlink at any component (a component that is a symlink fails with ELOOP, EXDEV or ENOTDIR).
-func statBeneath(_ root: RootDirectory, _ relative: [UInt8]) -> Result<FileStat, Errno> {
-    let parent: (Int32, [UInt8])
-    switch root.openParent(relative) {
-    case .success(let p): parent = p
-    case .failure(let e): return .failure(Errno(e.code))
-    }
-    defer { close(parent.0) }
-    var st = stat()
-    let rc = withCPath(parent.1) { fstatat(parent.0, $0, &st, AT_SYMLINK_NOFOLLOW) }
-    return rc == 0 ? .success(FileStat(st)) : .failure(Errno(errno))
-}
-
 extension Errno {
     /// The path is not (or no longer) in the tree: gone, or a component is now a file or a
     /// symlink (which the beneath lookup refuses; the symlink itself is its parent's entry).
-    var isGone: Bool { code == ENOENT || code == ENOTDIR || code == ELOOP || code == EXDEV }
+    var isGone: Bool {
+        [.noSuchFileOrDirectory, .notDirectory, .tooManySymbolicLinkLevels, .improperLink].contains(self)
+    }
 }
 
 extension Scanner.Result {

@@ -1,8 +1,5 @@
 import DriftGit
 import DriftSystem
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The directories one inotify instance watches, by watch descriptor: workspace
 /// directories by path relative to the root, site-packages directories by absolute path.
@@ -79,14 +76,14 @@ public final class WatchSet: @unchecked Sendable {
             byDescriptor[wd] = d
             if let r = d.relative { workspaceDescriptors[r] = wd }
         case .failure(let e):
-            switch e.code {
-            case ENOENT, ENOTDIR, ELOOP:
+            switch e {
+            case .noSuchFileOrDirectory, .notDirectory, .tooManySymbolicLinkLevels:
                 // Gone or no longer a directory: the scan of its parent accounts for it.
                 vanished.append(key)
-            case ENOSPC, ENOMEM:
+            case .noSpace, .outOfMemory:
                 limitFailure = e
                 unwatched.insert(key)
-            case EACCES, EPERM:
+            case .permissionDenied, .notPermitted:
                 unreadable.insert(key)
             default:
                 failed[key] = e
@@ -96,17 +93,15 @@ public final class WatchSet: @unchecked Sendable {
 
     private func watch(_ dir: Directory, _ inotify: Inotify) -> Result<Int32, Errno> {
         guard let rel = dir.relative else { return inotify.add(dir.absolute) }
-        let fd: Int32
-        switch rootDirectory.open(rel, flags: oPath | O_DIRECTORY) {
-        case .success(let f): fd = f
+        let r: Result<Int32, Errno>
+        switch rootDirectory.withDirectory(rel, { inotify.add(descriptor: $0) }) {
+        case .success(let added): r = added
         case .failure(let e):
             // A symlink component (ELOOP, EXDEV) is not a directory of the tree: like ENOENT.
-            return .failure(Errno(e.code == EXDEV ? ELOOP : e.code))
+            return .failure(e == .improperLink ? .tooManySymbolicLinkLevels : e)
         }
-        defer { close(fd) }
-        let r = inotify.add(descriptor: fd)
         // Without /proc, the path (IN_DONT_FOLLOW guards its last component only).
-        if case .failure(let e) = r, e.code == ENOENT { return inotify.add(dir.absolute) }
+        if case .failure(let e) = r, e == .noSuchFileOrDirectory { return inotify.add(dir.absolute) }
         return r
     }
 
@@ -174,9 +169,6 @@ public final class WatchSet: @unchecked Sendable {
         }
     }
 
-    /// Whether an absolute path exists now (`lstat`; a symlink counts).
-    static func exists(_ path: [UInt8]) -> Bool {
-        var st = stat()
-        return withCPath(path) { lstat($0, &st) } == 0
-    }
+    /// Whether an absolute path exists now (`lstat` does not fail with ENOENT; a symlink counts).
+    static func exists(_ path: [UInt8]) -> Bool { !FileSystem.isAbsent(path) }
 }

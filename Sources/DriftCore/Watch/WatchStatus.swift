@@ -1,8 +1,5 @@
 import DriftGit
 import DriftSystem
-#if canImport(Glibc)
-import Glibc
-#endif
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -58,22 +55,10 @@ public struct WatchStatus: Codable, Sendable {
     /// of crashed writers' temp files must not race this writer, which does not hold it).
     public func write(to state: StateDirectory) throws {
         let path = state.file(Self.fileName)
-        let tmp = path + ".new"
-        let bytes = try JSONCoding.encode(self)
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        if fd < 0 { throw DriftError("\(tmp): cannot create: \(errnoText(errno))") }
-        do {
-            defer { close(fd) }
-            try writeAll(fd, bytes, path: tmp)
-        } catch {
-            unlink(tmp)
-            throw error
-        }
-        guard rename(tmp, path) == 0 else {
-            let e = errno
-            unlink(tmp)
-            throw DriftError("\(path): cannot write the watcher status: \(errnoText(e))")
-        }
+        // Only `drift status` reads it, and a crash stops the watcher it describes anyway:
+        // no directory fsync on every batch.
+        try AtomicFile.write(try JSONCoding.encode(self), to: path, mode: 0o600, syncDirectory: false,
+                             temporaryPath: path + ".new")
     }
 
     public static func read(_ state: StateDirectory) -> WatchStatus? {
@@ -85,7 +70,7 @@ public struct WatchStatus: Codable, Sendable {
     /// Whether the process that wrote this is still alive (same pid, same start time).
     var isAlive: Bool {
         if phase == "stopped" { return false }
-        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        guard SystemProcess.exists(pid) else { return false }
         guard let want = startTicks, let have = Self.startTicks(of: pid) else { return true }
         return want == have
     }

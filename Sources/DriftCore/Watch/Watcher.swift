@@ -1,8 +1,5 @@
 import DriftGit
 import DriftSystem
-#if canImport(Glibc)
-import Glibc
-#endif
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -85,7 +82,8 @@ public final class Watcher {
         self.runner = r
         self.options = options
         let now = Timestamp.format(runner.clock.now())
-        status = WatchStatus(pid: getpid(), startTicks: WatchStatus.startTicks(of: getpid()),
+        let pid = SystemProcess.currentID
+        status = WatchStatus(pid: pid, startTicks: WatchStatus.startTicks(of: pid),
                              started: now, updated: now,
                              phase: "starting", fullScanEverySeconds: Int(options.rescanEveryMs / 1000),
                              settleMilliseconds: Int(options.settleMs))
@@ -108,7 +106,7 @@ public final class Watcher {
         status.phase = "watching"
         publishStatus()
         let mode = watches.inotify == nil ? "no inotify: full scans only" : "\(watches.count) directories watched"
-        say("watching \(PathBytes.display(root)) (\(mode)), pid \(getpid())")
+        say("watching \(PathBytes.display(root)) (\(mode)), pid \(SystemProcess.currentID)")
         loop()
     }
 
@@ -194,14 +192,14 @@ public final class Watcher {
             deadline = min(deadline, max(d, batchAllowedAt))
         }
         let ms = max(0, min(3_600_000, ((deadline - now) * 1000).rounded(.up)))
-        var fds = [pollfd(fd: signals?.readFD ?? -1, events: Int16(POLLIN), revents: 0)]
-        if let ino = watches.inotify { fds.append(pollfd(fd: ino.fd, events: Int16(POLLIN), revents: 0)) }
-        _ = poll(&fds, nfds_t(fds.count), Int32(ms))
+        var fds = [signals?.readFD ?? -1]
+        if let ino = watches.inotify { fds.append(ino.fd) }
+        waitReadable(fds, milliseconds: Int32(ms))
     }
 
     private func takeSignals() {
         for sig in signals?.drain() ?? [] {
-            if sig == SIGHUP { reloadRequested = true } else { stopping = true }
+            if sig == SignalPipe.hangup { reloadRequested = true } else { stopping = true }
         }
     }
 
@@ -367,7 +365,7 @@ public final class Watcher {
         let rootDir = RootDirectory(path: root)
         var present: [[UInt8]] = [], gone: [[UInt8]] = []
         for d in dirs {
-            if case .failure(let e) = statBeneath(rootDir, d), e.isGone { gone.append(d) } else { present.append(d) }
+            if case .failure(let e) = rootDir.lstat(d), e.isGone { gone.append(d) } else { present.append(d) }
         }
         return (present, gone)
     }
@@ -430,7 +428,7 @@ public final class Watcher {
                     throw DriftError("\(state.path): the state lock stayed busy while stopping; "
                                      + "the next start records the rest")
                 }
-                usleep(20_000)
+                SystemProcess.sleep(seconds: 0.02)
             }
         }
     }
@@ -482,16 +480,16 @@ public final class Watcher {
     private func refreshDegraded() {
         var reasons: [(String, String)] = []
         if let e = inotifyFailure {
-            reasons.append(("inotify", "inotify unavailable (\(e.text)): full scans only"))
+            reasons.append(("inotify", "inotify unavailable (\(e)): full scans only"))
         }
         if !watches.unwatched.isEmpty {
-            let why = watches.limitFailure.map { " (\($0.text))" } ?? ""
+            let why = watches.limitFailure.map { " (\($0))" } ?? ""
             reasons.append(("watch-limit", "watch limit: \(watches.unwatched.count) directories not watched\(why), "
                             + "\(watches.count) watched; raise fs.inotify.max_user_watches"))
         }
         if let (dir, e) = watches.failed.min(by: { bytesLess($0.key, $1.key) }) {
             reasons.append(("watch-error", "\(watches.failed.count) directories could not be watched "
-                            + "(\(PathBytes.display(dir)): \(e.text))"))
+                            + "(\(PathBytes.display(dir)): \(e))"))
         }
         let unread = Set(unreadable).union(watches.unreadable)
         if let first = unread.min(by: bytesLess) {
@@ -581,7 +579,5 @@ public final class Watcher {
 
 /// Seconds on the monotonic clock (settle and rescan timers never jump with the wall clock).
 func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    SystemProcess.monotonicSeconds()
 }

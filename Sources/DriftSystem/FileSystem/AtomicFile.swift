@@ -13,9 +13,11 @@ import Synchronization
 public enum AtomicFile {
     /// `syncDirectory: false` leaves out the directory's fsync after the rename: a crash may
     /// then keep the previous version, still never a torn one.
+    /// `temporaryPath` replaces the default `PATH.tmp.PID` (which the state lock's holder
+    /// removes as a crashed writer's): for a writer that does not hold that lock.
     public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644,
-                             syncDirectory sync: Bool = true) throws {
-        let tmp = path + ".tmp.\(getpid())"
+                             syncDirectory sync: Bool = true, temporaryPath: String? = nil) throws {
+        let tmp = temporaryPath ?? path + ".tmp.\(getpid())"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
         if fd < 0 { throw DriftError("\(tmp): cannot create: \(errnoText(errno))") }
         var ok = false

@@ -57,12 +57,12 @@ public final class RootDirectory: @unchecked Sendable {
 
     /// Opens `rel` below the root with `flags` (O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK |
     /// O_NOCTTY are always added). Returns the descriptor or the errno.
-    public func open(_ rel: [UInt8], flags: Int32) -> Result<Int32, POSIXErrno> {
-        if fd < 0 { return .failure(POSIXErrno(openError)) }
+    public func open(_ rel: [UInt8], flags: Int32) -> Result<Int32, Errno> {
+        if fd < 0 { return .failure(Errno(openError)) }
         // openat2 refuses any flag but these next to O_PATH (EINVAL).
         let always = O_CLOEXEC | O_NOFOLLOW
         let all = flags & oPath != 0 ? flags | always : flags | always | O_NONBLOCK | O_NOCTTY
-        guard let parts = Self.components(rel) else { return .failure(POSIXErrno(EXDEV)) }
+        guard let parts = Self.components(rel) else { return .failure(Errno(EXDEV)) }
         if parts.isEmpty { return reopen(fd, [UInt8(ascii: ".")], all) }
         switch strategy {
         case .componentChain:
@@ -73,13 +73,13 @@ public final class RootDirectory: @unchecked Sendable {
     }
 
     /// Opens a directory below the root (for walking it).
-    func openDirectory(_ rel: [UInt8]) -> Result<Int32, POSIXErrno> {
+    func openDirectory(_ rel: [UInt8]) -> Result<Int32, Errno> {
         open(rel, flags: O_RDONLY | O_DIRECTORY)
     }
 
     /// The parent directory of `rel` (opened beneath the root) and `rel`'s last name.
-    public func openParent(_ rel: [UInt8]) -> Result<(Int32, [UInt8]), POSIXErrno> {
-        guard let parts = Self.components(rel), let last = parts.last else { return .failure(POSIXErrno(EINVAL)) }
+    public func openParent(_ rel: [UInt8]) -> Result<(Int32, [UInt8]), Errno> {
+        guard let parts = Self.components(rel), let last = parts.last else { return .failure(Errno(EINVAL)) }
         let dir = Array(rel[..<(rel.count - last.count)].dropLast())
         return open(dir, flags: oPath | O_DIRECTORY).map { ($0, last) }
     }
@@ -95,26 +95,26 @@ public final class RootDirectory: @unchecked Sendable {
         return out
     }
 
-    private func reopen(_ dir: Int32, _ name: [UInt8], _ flags: Int32) -> Result<Int32, POSIXErrno> {
+    private func reopen(_ dir: Int32, _ name: [UInt8], _ flags: Int32) -> Result<Int32, Errno> {
         let r = withCPath(name) { openat(dir, $0, flags) }
-        return r < 0 ? .failure(POSIXErrno(errno)) : .success(r)
+        return r < 0 ? .failure(Errno(errno)) : .success(r)
     }
 
-    private func chain(_ parts: [[UInt8]], _ flags: Int32) -> Result<Int32, POSIXErrno> {
+    private func chain(_ parts: [[UInt8]], _ flags: Int32) -> Result<Int32, Errno> {
         var cur = fd
         defer {
             if cur != fd { close(cur) }
         }
         for part in parts.dropLast() {
             let next = withCPath(part) { openat(cur, $0, oPath | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
-            if next < 0 { return .failure(POSIXErrno(errno)) }
+            if next < 0 { return .failure(Errno(errno)) }
             if cur != fd { close(cur) }
             cur = next
         }
         return reopen(cur, parts[parts.count - 1], flags)
     }
 
-    private func beneath(_ parts: [[UInt8]], _ flags: Int32) -> Result<Int32, POSIXErrno> {
+    private func beneath(_ parts: [[UInt8]], _ flags: Int32) -> Result<Int32, Errno> {
         var cur = fd
         defer {
             if cur != fd { close(cur) }
@@ -130,7 +130,7 @@ public final class RootDirectory: @unchecked Sendable {
             }
             let last = j == parts.count
             let r = withCPath(piece) { drift_openat2_beneath(cur, $0, last ? flags : oPath | O_DIRECTORY | O_CLOEXEC) }
-            if r < 0 { return .failure(POSIXErrno(errno)) }
+            if r < 0 { return .failure(Errno(errno)) }
             if last { return .success(r) }
             if cur != fd { close(cur) }
             cur = r
@@ -141,12 +141,3 @@ public final class RootDirectory: @unchecked Sendable {
 
 /// `O_PATH`: a descriptor that only anchors lookups (never reads).
 public let oPath = Int32(DRIFT_O_PATH)
-
-/// An errno value, typed so it can travel in a `Result`.
-public struct POSIXErrno: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The `errno` value.
-    public var code: Int32
-    public init(_ code: Int32) { self.code = code }
-    /// `strerror` text.
-    public var description: String { errnoText(code) }
-}

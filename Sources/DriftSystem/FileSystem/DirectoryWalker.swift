@@ -69,7 +69,7 @@ public struct DirectoryWalker {
 
     private func walkDirectory(_ dir: [UInt8], _ state: inout State, _ descend: ([UInt8]) -> Bool,
                                _ visit: ([UInt8], FileStat) -> Void) {
-        let opened: Result<Int32, POSIXErrno> = dir.isEmpty
+        let opened: Result<Int32, Errno> = dir.isEmpty
             ? .success(dup(state.rootFD))
             : state.directory.openDirectory(dir)
         let fd: Int32

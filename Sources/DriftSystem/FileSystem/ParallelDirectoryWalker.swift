@@ -148,7 +148,7 @@ struct DirectoryReader: @unchecked Sendable {
     /// The entries of one directory (not `.`/`..`) with their `lstat`, sorted the way the
     /// manifest is: by name, a directory's name with a `/` appended.
     func list(_ dir: [UInt8], _ issues: inout [ScanIssue]) -> [Child] {
-        let opened: Result<Int32, POSIXErrno> = dir.isEmpty ? .success(dup(rootFD)) : directory.openDirectory(dir)
+        let opened: Result<Int32, Errno> = dir.isEmpty ? .success(dup(rootFD)) : directory.openDirectory(dir)
         var fd: Int32 = -1
         switch opened {
         case .success(let f): fd = f

@@ -6,7 +6,7 @@ import Darwin
 
 /// A sentence naming the file and the problem: drift's error for bad input and failed checks.
 ///
-/// Lower layers add typed errors beside it (`POSIXErrno`, `GitError`); which exit code any
+/// Lower layers add typed errors beside it (`Errno`, `GitError`); which exit code any
 /// error gives is decided by the command line alone.
 public struct DriftError: Error, Sendable, CustomStringConvertible, Equatable {
     /// One line, suitable to print as is after `drift: `.

@@ -95,10 +95,3 @@ public final class Inotify {
         }
     }
 }
-
-/// A raw errno value from a failed call.
-public struct Errno: Error, Sendable, Equatable {
-    public var code: Int32
-    public init(_ code: Int32) { self.code = code }
-    public var text: String { errnoText(code) }
-}

@@ -12,6 +12,8 @@ public final class SignalPipe {
     nonisolated(unsafe) static var writeFD: Int32 = -1
 
     public let readFD: Int32
+    /// SIGHUP, as `drain` reports it (reload); the others ask to stop.
+    public static let hangup = SIGHUP
     private let writeFD: Int32
 
     public init() throws {

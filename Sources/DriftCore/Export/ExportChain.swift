@@ -1,0 +1,73 @@
+import DriftGit
+import DriftSystem
+
+/// Follow-up exports (docs/journal.md): an export made after an earlier one is one commit on
+/// top of that export's commit, so `git am` applies it where the first was merged. The
+/// chain lives in the journal as `refs/drift-exports/<id>`, each commit's first parent the
+/// export it follows, the first one's the base.
+struct ExportChain {
+    var repo: GitRepository
+    var base: ObjectID
+
+    /// The most commits a chain may have: a bound on walks over a damaged journal.
+    static let limit = 100_000
+
+    /// Where an export of drift `id` goes: on the export it re-exports (same parent as
+    /// before, so the same drift exports as the same commit), else on `previous`'s commit
+    /// when that export is still in the journal, else (and always with `cumulative`) on the base.
+    func parent(for id: String, previous: String?,
+                cumulative: Bool) throws -> (commit: ObjectID, follows: String?) {
+        if cumulative { return (base, nil) }
+        if let same = try repo.reference(Exporter.exportRef(id)), let p = try repo.parents(of: same).first {
+            return p == base ? (base, nil) : (p, DriftTrailers(try repo.message(of: p)).id)
+        }
+        guard let previous, DriftID.isWellFormed(previous), previous != id,
+              let commit = try repo.reference(Exporter.exportRef(previous)),
+              try inChain(commit) else { return (base, nil) }
+        return (commit, previous)
+    }
+
+    /// Whether `commit` is an export commit whose first parents lead to the base.
+    private func inChain(_ commit: ObjectID) throws -> Bool {
+        try commits(upTo: commit) != nil
+    }
+
+    /// The chain's commits, newest first, from `tip` down to the one on the base; nil when
+    /// the first parents do not reach the base.
+    func commits(upTo tip: ObjectID) throws -> [ObjectID]? {
+        var out: [ObjectID] = []
+        var id = tip
+        while out.count < Self.limit {
+            out.append(id)
+            guard let p = try repo.parents(of: id).first else { return nil }
+            if p == base { return out }
+            id = p
+        }
+        return nil
+    }
+
+    /// The ids of the chain's exports, newest first (each commit's `Drift-Id`).
+    func ids(upTo tip: ObjectID) throws -> [String] {
+        try (commits(upTo: tip) ?? [tip]).compactMap { DriftTrailers(try repo.message(of: $0)).id }
+    }
+
+    /// Every object a bundle of the chain needs beyond the base: each commit, and the trees
+    /// and blobs of each commit's tree that the base tree lacks, each once.
+    func objects(upTo tip: ObjectID) throws -> [ObjectID] {
+        let baseTree = try repo.treeOf(commit: base)
+        var seen = Set<String>()
+        var out: [ObjectID] = []
+        for c in try commits(upTo: tip) ?? [tip] {
+            for o in try [c] + repo.newObjects(try repo.treeOf(commit: c), comparedTo: baseTree)
+            where seen.insert(o.hex).inserted {
+                out.append(o)
+            }
+        }
+        return out
+    }
+
+    /// The paths a follow-up changes on top of `parent`'s tree.
+    func changedPaths(from parent: ObjectID, to tree: ObjectID) throws -> Set<[UInt8]> {
+        Set(try repo.treeChanges(from: try repo.treeOf(commit: parent), to: tree, limit: Int.max).map(\.path))
+    }
+}

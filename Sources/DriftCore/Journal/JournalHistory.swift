@@ -1,0 +1,36 @@
+import DriftGit
+import DriftSystem
+
+/// Every snapshot of the journal, newest first: the first-parent chain of
+/// `refs/heads/journal` back to the base commit (libgit2 1.5 ignores `shallow`, so the walk
+/// stops at the base itself instead of asking for its parents).
+public enum JournalHistory {
+    /// The most snapshots read: a bound so a damaged chain cannot loop forever.
+    static let limit = 1_000_000
+
+    /// The snapshots from `tip` back to (not including) `base`.
+    /// - Throws: `GitError` when a commit or record cannot be read.
+    public static func snapshots(_ repo: GitRepository, from tip: ObjectID,
+                                 base: String) throws -> [(commit: ObjectID, info: SnapshotInfo)] {
+        var out: [(commit: ObjectID, info: SnapshotInfo)] = []
+        var id = tip
+        while id.hex != base, out.count < limit {
+            out.append((id, try SnapshotInfo.read(repo, id)))
+            guard let parent = try repo.parents(of: id).first else { break }
+            id = parent
+        }
+        return out
+    }
+
+    /// The snapshot `key` names: its Drift-Id, or its commit (a hex prefix of at least 8 digits).
+    /// - Throws: `DriftError` when no snapshot (or more than one commit) matches.
+    static func find(_ key: String, repo: GitRepository, tip: ObjectID, base: String,
+                     context: String) throws -> (commit: ObjectID, info: SnapshotInfo) {
+        let all = try snapshots(repo, from: tip, base: base)
+        if let hit = all.first(where: { $0.info.id == key }) { return hit }
+        let byCommit = DriftID.isWellFormed(key) ? all.filter { $0.commit.hex.hasPrefix(key) } : []
+        if byCommit.count == 1, let hit = byCommit.first { return hit }
+        let why = byCommit.count > 1 ? "names more than one snapshot commit" : "is no snapshot in the journal"
+        throw DriftError("\(context): \(PathBytes.display(text: key)) \(why) (drift log lists them)")
+    }
+}

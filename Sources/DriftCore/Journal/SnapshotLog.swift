@@ -1,0 +1,89 @@
+import DriftGit
+import DriftSystem
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// `drift log`: every snapshot of the journal, newest first — time, drift id, paths, pip
+/// changes, and whether (and on top of which export) it was exported. Reads only.
+public enum SnapshotLog {
+    /// One snapshot in `drift.log/1`.
+    struct Item: Encodable {
+        var commit: String
+        var driftId: String
+        var time: String
+        var host: String
+        var entries: [SnapshotRecord.Entry]
+        var pip: [PipChange]
+        /// The export commit of this drift (`refs/drift-exports/<id>`), when exported.
+        var exportCommit: String?
+        /// The export that export follows (a follow-up), when it is one.
+        var follows: String?
+        enum CodingKeys: String, CodingKey {
+            case commit, time, host, entries, pip, follows
+            case driftId = "drift_id"
+            case exportCommit = "export_commit"
+        }
+    }
+
+    struct Document: Encodable {
+        var schema = "drift.log/1"
+        var base: String
+        var snapshots: [Item]
+    }
+
+    /// The journal's snapshots; empty when there is no journal yet.
+    /// - Throws: `DriftError`/`GitError` when the journal exists but cannot be read.
+    static func items(state: StateDirectory, manifestDir: ManifestDirectory, commit: String) throws -> [Item] {
+        let journal = Journal(state: state, manifestDir: manifestDir, commit: commit)
+        guard let (repo, tip) = try journal.latest() else { return [] }
+        return try JournalHistory.snapshots(repo, from: tip, base: commit).map { s in
+            let record = SnapshotRecord(s.info)
+            var item = Item(commit: s.commit.hex, driftId: s.info.id, time: s.info.time, host: s.info.host,
+                            entries: record.entries, pip: s.info.pip)
+            if DriftID.isWellFormed(s.info.id), let e = try repo.reference(Exporter.exportRef(s.info.id)) {
+                item.exportCommit = e.hex
+                if let p = try repo.parents(of: e).first, p.hex != commit {
+                    item.follows = DriftTrailers(try repo.message(of: p)).id
+                }
+            }
+            return item
+        }
+    }
+
+    /// `drift log --format json`.
+    public static func json(state: StateDirectory, manifestDir: ManifestDirectory) throws -> [UInt8] {
+        let (manifest, _) = try manifestDir.load()
+        let all = try items(state: state, manifestDir: manifestDir, commit: manifest.commit)
+        return try JSONCoding.encode(Document(base: manifest.commit, snapshots: all))
+    }
+
+    /// `drift log`: one block a snapshot.
+    public static func text(state: StateDirectory, manifestDir: ManifestDirectory) throws -> String {
+        let (manifest, _) = try manifestDir.load()
+        let all = try items(state: state, manifestDir: manifestDir, commit: manifest.commit)
+        if all.isEmpty { return "no snapshots: the journal is empty (no drift recorded)\n" }
+        var out = ""
+        for s in all {
+            let n = s.entries.count
+            out += "snapshot \(s.commit)\n  drift \(s.driftId)  \(s.time)  \(PathBytes.display(text: s.host))"
+            out += "  \(n) path\(n == 1 ? "" : "s")"
+            if !s.pip.isEmpty { out += ", \(s.pip.count) pip change\(s.pip.count == 1 ? "" : "s")" }
+            out += "\n"
+            if let e = s.exportCommit {
+                out += "  exported as commit \(e)" + (s.follows.map { " (follows \($0))" } ?? "") + "\n"
+            }
+            for e in s.entries {
+                let name = e.pathBytes.flatMap { Data(base64Encoded: $0) }.map { PathBytes.display(Array($0)) }
+                    ?? PathBytes.display(text: e.path)
+                out += "    \(e.change.rawValue.padded(to: 9))\(e.fileClass.rawValue.padded(to: 7)) \(name)"
+                out += e.recorded == "content" ? "\n" : "  (\(e.recorded))\n"
+            }
+            for p in s.pip { out += "    pip " + SnapshotPip(p).humanLine.trimmingSpaces() + "\n" }
+            out += "\n"
+        }
+        return out
+    }
+}

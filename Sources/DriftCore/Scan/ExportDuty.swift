@@ -1,0 +1,107 @@
+import DriftSystem
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// What stops a drifted path's deadline clock (the policy's `deadline_stop`).
+enum DeadlineStop: String, Sendable {
+    /// `drift export` wrote the path's current version out.
+    case export
+    /// And `drift push` sent that export to the fleet's remote.
+    case push
+}
+
+/// The instance's duty for one drifted path (docs/operations.md, "Deadlines"): the deadline
+/// measures how long drift stayed unexported. Exporting (or pushing, with `deadline_stop:
+/// push`) stops the path's clock; a later change to the path restarts it at the scan that
+/// saw the change.
+public struct ExportDuty: Sendable, Equatable {
+    /// When the clock started: the first sighting, or the change after an export.
+    var clockStarted: Date
+    /// Whether `clock_started` differs from `first_seen` (shown only then).
+    var restarted: Bool
+    var exportedAt: String?
+    var exportId: String?
+    var pushedAt: String?
+    /// The clock is stopped: nothing left for the instance to do for this path.
+    var handled: Bool
+
+    /// What a path holds now, in one hash: change kind, content digest, mode and link
+    /// target. Kept in `state.json` (0600, like `journal_fingerprint`, which hashes the same).
+    static func fingerprint(_ c: FileChange) throws -> Digest {
+        var s = Array("export-duty/1 \(c.change.rawValue) ".utf8)
+        s += Array((c.new?.digest?.hex ?? "-").utf8) + [0x20]
+        s += Array((c.new?.gitMode?.octal ?? "-").utf8) + [0x20]
+        s += c.new?.target ?? []
+        return try SHA256Hasher.digest(s)
+    }
+
+    /// Whether the deadline has passed for this path at `now`.
+    func overdue(_ deadline: Deadline, now: Date) -> Bool {
+        !handled && deadline.due(after: clockStarted) <= now
+    }
+}
+
+extension DriftState.Item {
+    /// Keeps `prior`'s export while the path holds what was exported; once it holds
+    /// something else the export no longer covers it and the clock restarts at `now`.
+    mutating func carryDuty(from prior: DriftState.Item, restartingAt now: Date) {
+        clockStarted = prior.clockStarted
+        guard prior.exportedAt != nil else { return }
+        if let f = prior.exportedFingerprint, f == fingerprint {
+            exportedAt = prior.exportedAt
+            exportId = prior.exportId
+            exportedFingerprint = prior.exportedFingerprint
+            pushedAt = prior.pushedAt
+        } else {
+            clockStarted = Timestamp.format(now)
+        }
+    }
+
+    /// This item's duty under `stop`; nil when its first sighting cannot be read.
+    func duty(stop: DeadlineStop) -> ExportDuty? {
+        guard let first = Timestamp.parse(firstSeen) else { return nil }
+        let started = clockStarted.flatMap(Timestamp.parse) ?? first
+        let handled = stop == .push ? pushedAt != nil : exportedAt != nil
+        return ExportDuty(clockStarted: started, restarted: clockStarted != nil, exportedAt: exportedAt,
+                          exportId: exportId, pushedAt: pushedAt, handled: handled)
+    }
+}
+
+extension DriftState {
+    /// Every item's duty, by path bytes.
+    func duties(stop: DeadlineStop) -> [[UInt8]: ExportDuty] {
+        var out: [[UInt8]: ExportDuty] = [:]
+        for i in items {
+            guard let p = PathBytes.unescape(i.path.utf8), let d = i.duty(stop: stop) else { continue }
+            out[p] = d
+        }
+        return out
+    }
+
+    /// An export of drift `id` carried `paths`: each drifted item among them whose current
+    /// version no export covers yet is exported now, as `id` (one already covered keeps its
+    /// earlier export: its clock stopped then).
+    mutating func markExported(_ paths: [[UInt8]], id: String, at now: Date) {
+        let exported = Set(paths.map { PathBytes.escape($0) })
+        for k in items.indices where exported.contains(items[k].path) {
+            let covered = items[k].exportedAt != nil && items[k].exportedFingerprint == items[k].fingerprint
+            if covered { continue }
+            items[k].exportedAt = Timestamp.format(now)
+            items[k].exportId = id
+            items[k].exportedFingerprint = items[k].fingerprint
+            items[k].pushedAt = nil
+        }
+    }
+
+    /// A push sent export `ids` (an export and the ones its chain carries): items exported
+    /// as one of them are pushed now.
+    mutating func markPushed(_ ids: [String], at now: Date) {
+        let sent = Set(ids)
+        for k in items.indices where items[k].pushedAt == nil {
+            if let id = items[k].exportId, sent.contains(id) { items[k].pushedAt = Timestamp.format(now) }
+        }
+    }
+}
