@@ -214,8 +214,13 @@ extension GitRepository {
     /// Every direct reference under `prefix` with the object it points at, sorted by name, in
     /// one pass over the ref store.
     public func referenceTargets(under prefix: String) throws -> [(name: String, target: ObjectID?)] {
+        // Whole components, as `git for-each-ref PREFIX` matches: `refs/drift/host-2` is the
+        // ref of that name and the refs under `refs/drift/host-2/`, never `refs/drift/host-20/…`.
+        var base = Substring(prefix)
+        while base.hasSuffix("/") { base = base.dropLast() }
+        let dir = base + "/"
         var it: OpaquePointer?
-        try check(git_reference_iterator_glob_new(&it, pointer, prefix + "*"), "git_reference_iterator_glob_new", path)
+        try check(git_reference_iterator_glob_new(&it, pointer, base + "*"), "git_reference_iterator_glob_new", path)
         defer { git_reference_iterator_free(it) }
         var out: [(name: String, target: ObjectID?)] = []
         var ref: OpaquePointer?
@@ -226,7 +231,7 @@ extension GitRepository {
             defer { git_reference_free(ref) }
             guard let n = git_reference_name(ref) else { continue }
             let name = String(cString: n)
-            guard name.hasPrefix(prefix) else { continue }
+            guard base.isEmpty || name.hasPrefix(dir) || name == base else { continue }
             out.append((name, git_reference_target(ref).map { ObjectID($0.pointee) }))
         }
         return out.sorted { $0.name < $1.name }

@@ -40,6 +40,7 @@ public enum ReportText {
                     line += f.flags?.contains("secret-content") == true ? "  [secret content]" : "  [secret]"
                 }
                 if f.flags?.contains("suspicious-name") == true { line += "  [suspicious name: control characters]" }
+                if f.flags?.contains("name-git-cannot-store") == true { line += "  [withheld: name git cannot store]" }
                 if f.unstable == true { line += "  [unstable: changed while read]" }
                 line += "  since \(f.firstSeen)"
                 if let restarted = f.clockStarted { line += ", changed again \(restarted)" }

@@ -40,7 +40,8 @@ public struct ScanReport: Codable, Sendable {
         var exportId: String?
         var pushedAt: String?
         /// `suspicious-name` (control characters in the name), `secret-content` (code whose
-        /// content is a secret's, withheld); absent when none.
+        /// content is a secret's, withheld), `name-git-cannot-store` (a path git refuses in a
+        /// tree, withheld by name); absent when none.
         public var flags: [String]?
 
         enum CodingKeys: String, CodingKey {
@@ -122,6 +123,10 @@ public struct ScanReport: Codable, Sendable {
         var f: [String] = []
         if c.secretContent { f.append("secret-content") }
         if PathBytes.isSuspicious(c.path) { f.append("suspicious-name") }
+        // The journal withholds it by this same verdict (`DriftTreeBuilder.storable`).
+        if DriftTreeBuilder.carriesContent(c), let new = c.new, !DriftTreeBuilder.storable(c.path, new) {
+            f.append("name-git-cannot-store")
+        }
         return f.isEmpty ? nil : f
     }
 
