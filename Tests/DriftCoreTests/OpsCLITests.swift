@@ -181,7 +181,7 @@ struct OpsCLITests {
         #expect(String(decoding: try GateOutput.sarif(report, informationUri: url), as: UTF8.self).contains(url))
     }
 
-    @Test("no trailing spaces in any verb's text output (scan, diff, export, push, status, gate, watch, help)",
+    @Test("no trailing spaces in any verb's text output (scan, diff, export, push, status, log, gate, watch, help)",
           .enabled(if: Wheels.available(), "PyPI unreachable: wheels could not be fetched"))
     func noTrailingSpaces() throws {
         let f = try Self.drifted()
@@ -204,10 +204,12 @@ struct OpsCLITests {
         try sh("git init -q --bare '\(remote)'")
         try take("push", ["push", remote] + base)
         try take("status", ["status"] + base)
+        try take("log", ["log"] + base)
         try take("gate", ["gate", "--repo", f.upstream, "--ledger", f.dir.sub("out")])
         try take("manifest create", ["manifest", "create", "--root", f.workspace, "--repo", f.upstream,
                                      "--output", f.dir.sub("mdir2")])
-        for verb in ["scan", "watch", "diff", "export", "push", "gate", "status", "manifest", "manifest create"] {
+        for verb in ["scan", "watch", "diff", "export", "push", "gate", "prune", "status", "log", "manifest",
+                     "manifest create"] {
             try take("\(verb) --help", verb.split(separator: " ").map(String.init) + ["--help"])
         }
         try take("--help", ["--help"])

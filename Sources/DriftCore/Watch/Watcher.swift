@@ -508,7 +508,7 @@ public final class Watcher {
         status.degraded = !reasons.isEmpty
         status.degradedReasons = reasons.map(\.1)
         status.watchedDirectories = watches.count
-        status.unwatchedDirectories = watches.unwatched.count + watches.unreadable.count
+        status.unwatchedDirectories = watches.unwatched.count + watches.unreadable.count + watches.failed.count
         status.fullScanEverySeconds = Int(currentFullScanEveryMs / 1000)
     }
 
