@@ -86,6 +86,11 @@ public struct DriftTreeBuilder {
                 withheld.append((c, why))
                 continue
             }
+            // Bytecode is evidence for the instance, never upstream material.
+            if c.change == .bytecode {
+                withheld.append((c, .bytecode))
+                continue
+            }
             // One name git refuses would fail the whole tree update: that path alone is withheld.
             if let new = c.new, !Self.storable(c.path, new) {
                 withheld.append((c, .nameGitCannotStore))
