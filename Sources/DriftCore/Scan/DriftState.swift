@@ -34,6 +34,8 @@ public struct DriftState: Codable, Sendable {
         var exportedFingerprint: Digest?
         /// When that export (or a later one carrying it) was pushed.
         var pushedAt: String?
+        /// The upstream commit that carries that export's `Drift-Id` (`scan --upstream`).
+        var reconciledIn: String?
         enum CodingKeys: String, CodingKey {
             case path, change, fingerprint, count
             case firstSeen = "first_seen"
@@ -43,6 +45,7 @@ public struct DriftState: Codable, Sendable {
             case exportId = "export_id"
             case exportedFingerprint = "exported_fingerprint"
             case pushedAt = "pushed_at"
+            case reconciledIn = "reconciled_in"
         }
     }
 

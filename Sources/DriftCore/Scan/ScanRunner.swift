@@ -31,6 +31,8 @@ public struct ScanRunner {
     /// Blob ids the journal already has, kept across records by a long-running recorder
     /// (`drift watch`): unchanged drift is not read or written again. nil for one-shot verbs.
     var journalBlobs: JournalBlobCache?
+    /// `--upstream`: the repository whose history says which exports were reconciled.
+    public var upstream: UpstreamSource?
 
     public init(manifestDir: ManifestDirectory, root: String?, state: StateDirectory) {
         self.manifestDir = manifestDir
@@ -65,8 +67,10 @@ public struct ScanRunner {
         let lock = alreadyLocked ? nil : try StateLock(state: state, wait: waitSeconds)
         defer { withExtendedLifetime(lock) {} }
         let now = clock.now()
+        // Fetched under the lock: two scans never fetch into `upstream.git` at once.
+        let reconciled = try upstream.map { try $0.reconciled(state: state) }
         let findings = try find(loaded, now: now)
-        return try record(findings, loaded.context, now: now)
+        return try record(findings, loaded.context, now: now, reconciled: reconciled)
     }
 
     /// What a scan works against: the verified manifest and policy, the root, the pip baseline.
@@ -146,7 +150,10 @@ public struct ScanRunner {
 
     /// The writing half of a scan; the caller holds the state lock. Keeps first-seen times,
     /// records new drift in the journal, saves the caches and `state.json`, builds the report.
-    public func record(_ findings: Findings, _ c: Context, now: Date) throws -> Outcome {
+    /// `reconciled`: drift id → upstream commit carrying it (`--upstream`); nil keeps what
+    /// the last `--upstream` scan found.
+    public func record(_ findings: Findings, _ c: Context, now: Date,
+                       reconciled: [String: String]? = nil) throws -> Outcome {
         var st = try state.loadState(commit: c.manifest.commit)
         let before = (st.items, st.journalFingerprint)
         if let n = findings.scanNumber { st.scans = n < Int(Int32.max) ? n + 1 : 0 }
@@ -155,6 +162,7 @@ public struct ScanRunner {
         // Drifted paths unreadable now are kept in the state but cannot be journaled: the
         // record is not complete, so the next scan records again.
         let unknownDrift = try st.merge(&result.changes, unreadable: result.issues.map(\.path)) > 0
+        if let reconciled { st.markReconciled(reconciled) }
         let reader = FileReader(root: c.rootBytes)
         let secrets = try SecretIndex(walk: findings.walk, manifest: c.manifest, changes: result.changes,
                                       reader: reader)
@@ -193,7 +201,7 @@ public struct ScanRunner {
                                 changes: result.changes, pip: pip, issues: result.issues,
                                 checked: result.filesChecked, hashed: result.filesHashed,
                                 deadline: c.policy.deadline?.rule, now: now,
-                                duties: st.duties(stop: c.policy.deadlineStop))
+                                duties: st.duties(stop: c.policy.deadlineStop, paths: result.changes.map(\.path)))
         report.summary.pipChecked = pipCounts.0
         report.summary.pipHashed = pipCounts.1
         st.lastScan = Timestamp.format(now)

@@ -63,6 +63,9 @@ public enum StatusReport {
                 if let at = duty.exportedAt, let id = duty.exportId {
                     line += "  exported \(at) as \(id)" + (duty.pushedAt.map { ", pushed \($0)" } ?? "")
                 }
+                if let c = duty.reconciledIn {
+                    line += "; reconciled upstream in \(c.prefix(12)), waiting for redeploy"
+                }
                 if duty.handled {
                     line += "  (deadline met)"
                 } else if let d = deadline {
