@@ -40,10 +40,14 @@ public struct BytecodeCheck {
             throw e
         }
         guard case .success(let st) = lstatBytes(PathBytes.join(reader.root, source)) else { return nil }
-        return Pair(source: src, sourceStat: st, pyc: try reader.readAll(pyc, limit: 64 << 20))
+        return Pair(source: src, sourceStat: st, pyc: try reader.readAll(pyc, limit: pycLimit))
     }
     /// Verdicts of earlier scans: pyc stat and hash of versions already found legitimate.
     public var cache: StatCache
+    /// Largest pyc (and source) read to verify it.
+    static let pycLimit: Int64 = 64 << 20
+    /// Cached verdicts re-checked anyway (a forged `pyccache` record is found in time).
+    var reverify: ReverifySlice?
     /// Interpreters to try for a cache tag (tests pin one; default: `defaultInterpreters`).
     var interpreters: (String) -> [String] = BytecodeCheck.defaultInterpreters
     /// Interpreters asked about sourceless pycs (default: every `python3.N` of `allInterpreters`).
@@ -179,7 +183,8 @@ public struct BytecodeCheck {
                     continue
                 }
                 guard let st = stats[c.path] else { continue }
-                if let hit = cursor.digest(cache, c.path, st), hit.digest == new.digest {
+                if let hit = cursor.digest(cache, c.path, st), hit.digest == new.digest,
+                   reverify?.contains(c.path) != true {
                     fresh.entries.append(StatCache.Record(path: c.path, entry: hit))
                     continue
                 }
@@ -191,7 +196,8 @@ public struct BytecodeCheck {
                     continue
                 }
                 guard let st = stats[c.path] else { continue }
-                if let hit = cursor.digest(cache, c.path, st), hit.digest == new.digest {
+                if let hit = cursor.digest(cache, c.path, st), hit.digest == new.digest,
+                   reverify?.contains(c.path) != true {
                     fresh.entries.append(StatCache.Record(path: c.path, entry: hit))
                     continue
                 }
@@ -232,7 +238,7 @@ public struct BytecodeCheck {
         if !sourceless.isEmpty {
             var bytes: [(FileChange, FileStat, [UInt8])] = []
             for (c, st) in sourceless {
-                do { bytes.append((c, st, try reader.readAll(c.path, limit: 64 << 20))) } catch {
+                do { bytes.append((c, st, try reader.readAll(c.path, limit: Self.pycLimit))) } catch {
                     let why = "cannot read bytecode to verify it: \(readFailureReason(error))"
                     issues.append(ScanIssue(path: c.path, message: why))
                 }

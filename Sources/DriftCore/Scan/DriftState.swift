@@ -66,6 +66,9 @@ public struct DriftState: Codable, Sendable {
     var journalFingerprint: Digest?
     /// Scans run with this state dir: picks each scan's re-verification slice.
     var scans: Int?
+    /// When the last full scan's re-verification slice ended (`ReverifySlice`: the next one
+    /// covers what the clock moved over since).
+    var reverifiedAt: String?
     /// Why this state was rebuilt instead of read (a damaged or oversized `state.json`);
     /// never written. The next locked write moves the old file aside first.
     var recovered: String?
@@ -81,6 +84,7 @@ public struct DriftState: Codable, Sendable {
         case lastPush = "last_push"
         case journalFingerprint = "journal_fingerprint"
         case scans
+        case reverifiedAt = "reverified_at"
     }
     // `recovered` is not a key: it is never written.
 

@@ -68,7 +68,9 @@ public struct ScanRunner {
         defer { withExtendedLifetime(lock) {} }
         let now = clock.now()
         // Fetched under the lock: two scans never fetch into `upstream.git` at once.
-        let reconciled = try upstream.map { try $0.reconciled(state: state) }
+        let reconciled = try upstream.map {
+            try $0.reconciled(state: state, base: ObjectID(hex: loaded.context.manifest.commit))
+        }
         let findings = try find(loaded, now: now)
         return try record(findings, loaded.context, now: now, reconciled: reconciled)
     }
@@ -127,22 +129,28 @@ public struct ScanRunner {
     func find(_ loaded: Loaded, now: Date) throws -> Findings {
         let c = loaded.context
         var scanner = Scanner(manifest: c.manifest, policy: c.policy, root: c.rootBytes, cache: loaded.oldCache)
-        let scanNumber = max(0, try state.loadState(commit: c.manifest.commit).scans ?? 0)
-        scanner.reverify = ReverifySlice(every: c.policy.reverifyEvery, scan: scanNumber)
+        let before = try state.loadState(commit: c.manifest.commit)
+        let scanNumber = max(0, before.scans ?? 0)
+        let slice = ReverifySlice(every: c.policy.reverifyEvery, scan: scanNumber,
+                                  last: before.reverifiedAt.flatMap(Timestamp.parse), now: now)
+        scanner.reverify = slice
         scanner.progress = progress
         var result = try scanner.compare(loaded.walk, now: now)
-        let pyc = try checkBytecode(&result, walk: loaded.walk, root: c.rootBytes)
-        var findings = Findings(result: result, pip: try findPip(c), oldCache: loaded.oldCache, walk: loaded.walk)
+        let pyc = try checkBytecode(&result, walk: loaded.walk, root: c.rootBytes, reverify: slice)
+        var findings = Findings(result: result, pip: try findPip(c, reverify: slice), oldCache: loaded.oldCache,
+                                walk: loaded.walk)
         findings.scanNumber = scanNumber
         findings.pycCache = pyc
         return findings
     }
 
     /// Compares site-packages with the pip baseline (nil without one).
-    func findPip(_ c: Context) throws -> PipFindings? {
+    /// - Parameter reverify: the cached records re-checked anyway (nil: none, a partial rescan).
+    func findPip(_ c: Context, reverify: ReverifySlice? = nil) throws -> PipFindings? {
         guard let baseline = c.baseline else { return nil }
         let oldPip = full ? nil : try state.loadCache(name: "pipcache")
         var pipScanner = PipScanner(baseline: baseline, allow: c.policy.pipAllow, cache: oldPip)
+        pipScanner.reverify = reverify
         pipScanner.progress = progress
         let p = try pipScanner.run()
         return PipFindings(result: p, oldCache: oldPip)
@@ -156,7 +164,10 @@ public struct ScanRunner {
                        reconciled: [String: String]? = nil) throws -> Outcome {
         var st = try state.loadState(commit: c.manifest.commit)
         let before = (st.items, st.journalFingerprint)
-        if let n = findings.scanNumber { st.scans = n < Int(Int32.max) ? n + 1 : 0 }
+        if let n = findings.scanNumber {
+            st.scans = n < Int(Int32.max) ? n + 1 : 0
+            st.reverifiedAt = Timestamp.format(now)
+        }
         var result = findings.result
         let recovered = st.recovered
         // Drifted paths unreadable now are kept in the state but cannot be journaled: the
@@ -223,14 +234,16 @@ public struct ScanRunner {
     /// Bytecode changes follow Python's import rules (`BytecodeCheck`): noise and legitimate
     /// runtime bytecode are no drift; forged, loadable sourceless or non-regular pycs are `bytecode` drift.
     /// Reads the `pyccache`, writes nothing: returns the cache `record` must save (nil: unchanged).
-    func checkBytecode(_ result: inout Scanner.Result, walk: TreeWalk,
-                              root: [UInt8]) throws -> (old: StatCache?, new: StatCache)? {
+    func checkBytecode(_ result: inout Scanner.Result, walk: TreeWalk, root: [UInt8],
+                       reverify: ReverifySlice? = nil) throws -> (old: StatCache?, new: StatCache)? {
         let pycs = Set(result.changes.lazy.filter { BytecodeCheck.role($0.path) != nil }.map(\.path))
         let old = full ? nil : try state.loadCache(name: "pyccache")
         if pycs.isEmpty { return old?.entries.isEmpty == false ? (old, StatCache()) : nil }
         var stats: [[UInt8]: FileStat] = [:]
         for e in walk.entries where pycs.contains(e.path) { stats[e.path] = e.stat }
-        let checked = BytecodeCheck(root: root, cache: old).apply(result.changes, stats: stats)
+        var check = BytecodeCheck(root: root, cache: old)
+        check.reverify = reverify
+        let checked = check.apply(result.changes, stats: stats)
         result.changes = checked.changes
         result.issues += checked.issues
         result.issues.sort { PathBytes.less($0.path, $1.path) }
