@@ -44,7 +44,7 @@ public struct UpstreamSource: Sendable {
             throw DriftError("\(redact(url)): has no \(ref)")
         }
         var out: [String: String] = [:]
-        for (commit, message) in try repo.commitsAndMessages(from: tip) {
+        try repo.walkCommits(from: tip, hiding: []) { commit, message in
             for id in DriftTrailers(message).ids where out[id] == nil { out[id] = commit.hex }
         }
         return out
