@@ -63,6 +63,11 @@ extension Drift {
             e.snapshot = snapshot
             let summary = try e.run()
             if summary?.secretSources == 0 { Output.stderr(ProcessEnvironment.noSecretSourcesNote) }
+            if let restarted = summary?.restartedChain {
+                Output.stderr("drift: note: export \(restarted) holds a secret drift knows now, so this export "
+                    + "does not follow it: it starts a new chain on the base (cumulative); "
+                    + "run drift forget to purge it\n")
+            }
             guard let s = summary else {
                 Output.stderr("drift: nothing to export: no drift now and none recorded in the journal\n")
                 throw ExitCode(ExitCodes.found)
@@ -77,6 +82,8 @@ extension Drift {
                                credentials: try GitCredentials.load(file: pushOptions.credentials))
                 p.clock = ProcessEnvironment.clock
                 p.waitSeconds = lockWait.wait
+                p.root = workspace.root
+                p.environment = runner.environment
                 let (ref, pushed) = try p.push(id: s.id)
                 Output.stdout(pushed ? "pushed \(ref) to \(redact(remote))\n"
                                      : "already pushed: \(ref) on \(redact(remote))\n")

@@ -51,6 +51,8 @@ extension Drift {
                            credentials: try GitCredentials.load(file: push.credentials))
             p.clock = ProcessEnvironment.clock
             p.waitSeconds = lockWait.wait
+            p.root = workspace.root
+            p.environment = ProcessEnvironment.secretEnvironment()
             let (ref, pushed) = try p.push(id: id)
             let shown = redact(remote)
             Output.stdout(pushed ? "pushed \(ref) to \(shown)\n" : "already pushed: \(ref) on \(shown)\n")

@@ -38,6 +38,8 @@ public struct Exporter {
         public var follows: String?
         /// Secret files plus secret-named variables the scan knew (nil: no scan, `--from-journal`).
         public var secretSources: Int?
+        /// The chain export that held a secret known now, so this one starts a new chain on the base.
+        public var restartedChain: String?
     }
 
     static let patchFile = "drift.patch"
@@ -74,12 +76,14 @@ public struct Exporter {
         defer { withExtendedLifetime(lock) {} }
         var scanReport: ScanReport?
         var secretSources: Int?
+        var secrets: SecretIndex?
         // An older snapshot is the journal's alone: the scan's report would describe another state.
         var usedJournalOnly = fromJournal || snapshot != nil
         if !usedJournalOnly {
             let outcome = try runner.run(alreadyLocked: true)
             scanReport = outcome.report
             secretSources = outcome.secrets.sourceCount
+            secrets = outcome.secrets
             usedJournalOnly = outcome.result.changes.isEmpty && outcome.pip.allSatisfy(\.allowed)
         }
         let journal = Journal(state: runner.state, manifestDir: mdir, commit: manifest.commit)
@@ -99,6 +103,12 @@ public struct Exporter {
             )
         }
         let tree = try repo.treeOf(commit: picked)
+        // Checked against the secrets known now, not those known when it was journaled.
+        let outgoing = try OutgoingSecrets(secrets ?? runner.secretsNow())
+        let baseTree = try repo.treeOf(commit: base)
+        if let hit = try outgoing.firstHit(tree: tree, baseTree: baseTree, repo: repo) {
+            throw OutgoingSecrets.staleSnapshot(hit, id: info.id)
+        }
         let now = runner.clock.now()
         let host = info.host.isEmpty ? SystemInfo.hostName() : info.host
         // Dated by the snapshot, so the same drift exports as the same commit (pushes are idempotent).
@@ -108,7 +118,13 @@ public struct Exporter {
         var state = try runner.state.loadState(commit: manifest.commit)
         let chain = ExportChain(repo: repo, base: base)
         let previous = cumulative || snapshot != nil ? nil : state.chainTip ?? state.lastExportId
-        let parent = try chain.parent(for: info.id, previous: previous, cumulative: cumulative)
+        var parent = try chain.parent(for: info.id, previous: previous, cumulative: cumulative)
+        // A bundle carries its whole chain: an earlier export holding a secret known now is not carried.
+        var restartedChain: String?
+        if let follows = parent.follows, try outgoing.anyHolds(try chain.objects(upTo: parent.commit), repo: repo) {
+            restartedChain = follows
+            parent = (base, nil)
+        }
         let changed = try parent.follows.map { _ in try chain.changedPaths(from: parent.commit, to: tree) }
         // A follow-up's message names the pip changes it adds, not the ones its chain already carries.
         var pip = info.pip
@@ -123,6 +139,11 @@ public struct Exporter {
         // The export commit is kept in the journal (`refs/drift-exports/<id>`) so `drift push` can send it.
         let commit = try repo.createCommit(tree: tree, parents: [parent.commit], author: who, committer: who,
                                            message: msg)
+        let shipped = try chain.objects(upTo: commit)
+        if try outgoing.anyHolds(shipped, repo: repo) {
+            throw DriftError("export \(info.id): its commit message or bundle would hold a secret drift knows now "
+                + "(a --message, --author or file name); nothing was exported")
+        }
         try repo.setReference(Self.exportRef(info.id), to: commit)
         let patch = try repo.emailPatch(commit)
         let ref = "refs/heads/drift/\(info.id)"
@@ -131,7 +152,7 @@ public struct Exporter {
                                     comment: "drift base",
                                     tip: commit,
                                     ref: ref,
-                                    pack: try repo.pack(try chain.objects(upTo: commit)))
+                                    pack: try repo.pack(shipped))
         // Either report gets the fields the gate reads: `withheld` and `drift_id_inputs`.
         let reportBytes: [UInt8]
         if var r = scanReport, !usedJournalOnly {
@@ -146,6 +167,9 @@ public struct Exporter {
         var files = [(Self.patchFile, patch), (Self.bundleFile, bundle), (Self.reportFile, reportBytes)]
         if let freeze = try PipFreeze.text(mdir, manifest: manifest, host: host, id: info.id, now: now) {
             files.append((Self.pipFreezeFile, freeze))
+        }
+        for (name, bytes) in files where name != Self.bundleFile && outgoing.holds(text: bytes) {
+            throw DriftError("export \(info.id): \(name) would hold a secret drift knows now; nothing was exported")
         }
         // The same files as one parentless commit: what `drift push` sends (docs/journal.md).
         try LedgerCommit.create(in: repo, id: info.id, host: host, base: manifest.commit, files: files, author: who)
@@ -162,7 +186,8 @@ public struct Exporter {
                        fromJournal: usedJournalOnly,
                        host: host,
                        follows: parent.follows,
-                       secretSources: secretSources)
+                       secretSources: secretSources,
+                       restartedChain: restartedChain)
     }
 
     /// `changed`: for a follow-up, the paths it changes on top of the export it follows.

@@ -18,6 +18,10 @@ public struct Pusher {
     public var clock: Clock = .system
     /// Seconds to wait for another run's state lock (`--wait`).
     public var waitSeconds: Double = 0
+    /// The workspace root (`--root`), whose secret-class files are read for the re-check.
+    public var root: String?
+    /// Environment variables the CLI read: those with secret names are secret values.
+    public var environment = SecretEnvironment()
 
     public init(manifestDir: ManifestDirectory, state: StateDirectory, remote: String, credentials: GitCredentials) {
         self.manifestDir = manifestDir
@@ -55,6 +59,9 @@ public struct Pusher {
             throw DriftError("\(state.path): export \(id) has no ledger commit (made by an older drift); "
                 + "run drift export again")
         }
+        guard let base = ObjectID(hex: manifest.commit) else { throw DriftError("bad base commit id") }
+        let chain = ExportChain(repo: repo, base: base)
+        try recheck(id: id, chain: try chain.objects(upTo: commit), ledger: ledger, repo: repo)
         let host = DriftTrailers(try repo.message(of: commit)).host ?? SystemInfo.hostName()
         let ref = Self.remoteRef(host: host, id: id)
         let key = redact(remote)
@@ -68,10 +75,27 @@ public struct Pusher {
         st.lastPush = Timestamp.format(now)
         // The bundle of a follow-up carries its whole chain: paths exported as an earlier
         // export of the chain are on the remote now too.
-        guard let base = ObjectID(hex: manifest.commit) else { throw DriftError("bad base commit id") }
-        st.markPushed(try ExportChain(repo: repo, base: base).ids(upTo: commit), at: now)
+        st.markPushed(try chain.ids(upTo: commit), at: now)
         try state.saveState(st)
         return (ref, sent)
+    }
+
+    /// An export made before a secret was known can hold it: the ledger commit (its files and
+    /// message) and the export chain its bundle carries are searched for the secrets known now.
+    private func recheck(id: String, chain: [ObjectID], ledger: ObjectID, repo: GitRepository) throws {
+        var runner = ScanRunner(manifestDir: manifestDir, root: root, state: state)
+        runner.environment = environment
+        let outgoing = try OutgoingSecrets(try runner.secretsNow())
+        let odb = try repo.odb()
+        var held = try outgoing.anyHolds(chain, repo: repo) || outgoing.holds(text: try odb.read(ledger).1)
+        // The bundle's pack is compressed: its objects are the chain's, searched above.
+        for e in try repo.treeEntries(try repo.treeOf(commit: ledger)) where e.name != Array(Exporter.bundleFile.utf8) {
+            held = try held || outgoing.holds(text: try odb.read(e.id).1)
+        }
+        if held {
+            throw DriftError("\(state.path): export \(id) holds a secret drift knows now (journaled before it was "
+                + "known); nothing was pushed: run drift forget, then drift export and drift push again")
+        }
     }
 
     /// Pushes a ledger commit from a scratch repository that holds only its objects: the

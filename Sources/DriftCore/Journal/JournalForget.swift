@@ -155,8 +155,10 @@ public struct JournalForget {
                     }
                     if n.mode != .tree, try isTainted(n.id) {
                         forgotten.insert(ch.path)
-                        updates.append(TreeUpdate(path: ch.path, action: ch.old.map { .upsert($0.id, mode: $0.mode) }
-                            ?? .remove))
+                        // Updates apply to the base tree: a file new since the base is simply left out.
+                        if let o = ch.old {
+                            updates.append(TreeUpdate(path: ch.path, action: .upsert(o.id, mode: o.mode)))
+                        }
                         continue
                     }
                     if n.mode != .tree && !newObjects.contains(n.id) {

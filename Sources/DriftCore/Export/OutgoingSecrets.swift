@@ -1,0 +1,84 @@
+import DriftGit
+import DriftSystem
+
+/// The last look before drift's bytes leave the box (`drift export`, `drift push`): every
+/// object and file is searched for the secrets known in *this* run, whatever the journal knew
+/// when it wrote them. A snapshot journaled before its key was known (a cron scan without the
+/// variable) still holds the key; so may an earlier export of a chain. docs/journal.md.
+struct OutgoingSecrets {
+    let secrets: SecretIndex
+    /// Secret values, and the hex SHA-256 of each (a report or message could carry a hash).
+    let needles: [[UInt8]]
+
+    init(_ secrets: SecretIndex) throws {
+        self.secrets = secrets
+        var needles = secrets.values
+        for v in secrets.values {
+            needles.append(Array(try SHA256Hasher.digest(v).hex.utf8))
+            needles.append(Array(try SHA256Hasher.digest(v + [0x0A]).hex.utf8))
+        }
+        self.needles = needles
+    }
+
+    /// Whether text that leaves (patch, report, message, a path) holds a secret value or its hash.
+    func holds(text bytes: [UInt8]) -> Bool {
+        needles.contains { SecretIndex.contains(bytes, $0) }
+    }
+
+    /// Whether a git object that would leave holds a secret: a blob (file content or symlink
+    /// target) as code is judged, commits and trees by their text.
+    func holds(object id: ObjectID, in odb: GitODB) throws -> Bool {
+        let (type, bytes) = try odb.read(id)
+        return holds(text: bytes) || (type == .blob && secrets.matches(bytes))
+    }
+
+    /// What in a snapshot tree holds a secret.
+    enum Hit: Equatable {
+        /// The content (or symlink target) at this path.
+        case content([UInt8])
+        /// A path name itself (never shown: it is the secret).
+        case name
+    }
+
+    /// The first path of `tree` beyond the base whose content or name holds a secret.
+    func firstHit(tree: ObjectID, baseTree: ObjectID, repo: GitRepository) throws -> Hit? {
+        let odb = try repo.odb()
+        for ch in try repo.treeChanges(from: baseTree, to: tree, limit: Int.max) {
+            if holds(text: ch.path) { return .name }
+            guard let n = ch.new, n.mode != .tree, n.mode != .commit else { continue }
+            if try holds(object: n.id, in: odb) { return .content(ch.path) }
+        }
+        return nil
+    }
+
+    /// Whether any of these objects (a bundle's, a chain's) holds a secret.
+    func anyHolds(_ objects: [ObjectID], repo: GitRepository) throws -> Bool {
+        let odb = try repo.odb()
+        for o in objects where try holds(object: o, in: odb) { return true }
+        return false
+    }
+
+    /// The one line for a snapshot that holds a secret known now.
+    static func staleSnapshot(_ hit: Hit, id: String) -> DriftError {
+        switch hit {
+        case .content(let path):
+            return DriftError("\(PathBytes.display(path)): journal snapshot \(id) holds a secret drift knows now "
+                + "(journaled before it was known); run drift forget, then export again")
+        case .name:
+            return DriftError("journal snapshot \(id): a file name holds a secret drift knows now; "
+                + "rename or remove that file on the instance, then export again")
+        }
+    }
+}
+
+extension ScanRunner {
+    /// The secrets known now (secret-class files, secret-named variables), without a scan:
+    /// for verbs that ship journal content without scanning (`export --from-journal`, `push`).
+    func secretsNow() throws -> SecretIndex {
+        let loaded = try loadAndWalk()
+        let c = loaded.context
+        return try SecretIndex(walk: loaded.walk, manifest: c.manifest, changes: [],
+                               reader: FileReader(root: c.rootBytes), environment: environment,
+                               names: c.policy.secretNames)
+    }
+}
