@@ -54,18 +54,21 @@ public enum ReportText {
         }
         if !r.pip.isEmpty {
             out += "\n" + paint("pip (\(r.pip.count))", "1") + "\n"
-            for p in r.pip {
-                let pname = p.name.map { PathBytes.display(text: $0) } ?? "(unowned)"
-                let from = p.from.map { PathBytes.display(text: $0) } ?? ""
-                let to = p.to.map { "-> " + PathBytes.display(text: $0) } ?? ""
-                let change = p.change.rawValue.padded(to: 10)
-                out += "  \(change) \(pname) \(from) \(to)\(p.allowed ? " [allowed]" : "")\n"
-            }
+            for p in r.pip { out += pipLine(p) + "\n" }
         }
         if !r.errors.isEmpty {
             out += "\n" + paint("errors (\(r.errors.count))", "1;33") + "\n"
             for e in r.errors { out += "  \(name(e.path, e.pathBytes)): \(DriftError.neutralised(e.message))\n" }
         }
         return out
+    }
+
+    /// One pip change as the scan's text says it (the image gate's pip finding reuses it).
+    static func pipLine(_ p: PipChange) -> String {
+        let pname = p.name.map { PathBytes.display(text: $0) } ?? "(unowned)"
+        let from = p.from.map { PathBytes.display(text: $0) } ?? ""
+        let to = p.to.map { "-> " + PathBytes.display(text: $0) } ?? ""
+        let change = p.change.rawValue.padded(to: 10)
+        return "  \(change) \(pname) \(from) \(to)\(p.allowed ? " [allowed]" : "")"
     }
 }
