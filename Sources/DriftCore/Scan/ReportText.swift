@@ -24,7 +24,7 @@ public enum ReportText {
             out += paint(note, "1;33") + "\n"
         }
         out += "checked \(r.summary.checked) entries, hashed \(r.summary.hashed), " +
-            "drifted \(r.summary.drifted), errors \(r.summary.errors)\n"
+            "drifted \(r.summary.drifted), pip \(r.summary.pip), errors \(r.summary.errors)\n"
         for cls in FileClass.allCases where cls != .ignore {
             let items = r.files.filter { $0.fileClass == cls }
             if items.isEmpty { continue }
@@ -54,7 +54,9 @@ public enum ReportText {
         }
         if !r.pip.isEmpty {
             out += "\n" + paint("pip (\(r.pip.count))", "1") + "\n"
-            for p in r.pip { out += pipLine(p) + "\n" }
+            for p in r.pip {
+                out += "  " + pipLine(p) + "\n"
+            }
         }
         if !r.errors.isEmpty {
             out += "\n" + paint("errors (\(r.errors.count))", "1;33") + "\n"
@@ -63,12 +65,13 @@ public enum ReportText {
         return out
     }
 
-    /// One pip change as the scan's text says it (the image gate's pip finding reuses it).
+    /// `added      toml 0.10.2`, `upgraded   six 1.16.0 -> 1.17.0`, `removed    dacite 1.8.1`:
+    /// words joined by single spaces, never a trailing one.
     static func pipLine(_ p: PipChange) -> String {
-        let pname = p.name.map { PathBytes.display(text: $0) } ?? "(unowned)"
-        let from = p.from.map { PathBytes.display(text: $0) } ?? ""
-        let to = p.to.map { "-> " + PathBytes.display(text: $0) } ?? ""
-        let change = p.change.rawValue.padded(to: 10)
-        return "  \(change) \(pname) \(from) \(to)\(p.allowed ? " [allowed]" : "")"
+        var words = [p.change.rawValue.padded(to: 10), p.name.map { PathBytes.display(text: $0) } ?? "(unowned)"]
+        if let from = p.from { words.append(PathBytes.display(text: from)) }
+        if let to = p.to { words += ["->", PathBytes.display(text: to)] }
+        if p.allowed { words.append("[allowed]") }
+        return words.joined(separator: " ")
     }
 }
