@@ -195,7 +195,7 @@ public struct ScanRunner {
         report.summary.pipChecked = pipCounts.0
         report.summary.pipHashed = pipCounts.1
         st.lastScan = Timestamp.format(now)
-        st.lastExitCode = Int(report.outcome.rawValue)
+        st.lastExitCode = Int(report.outcome.recordedCode)
         if findings.saveCache && findings.oldCache?.entries != result.newCache.entries {
             try state.saveCache(result.newCache)
         }
