@@ -1,4 +1,4 @@
-.PHONY: demo test bench bench-medium bench-unchanged bench-ledger-refs bench-watch bench-fleet dist
+.PHONY: demo test bench bench-million bench-medium bench-unchanged bench-ledger-refs bench-watch bench-fleet dist
 demo:
 	./scripts/demo.sh
 test:
@@ -9,6 +9,8 @@ bench:
 	./scripts/setup.sh && python3 bench/run.py && \
 	  python3 bench/gen_fleet.py --hosts 100,1000,10000 --work /tmp/drift-bench-fleet --runs 3 \
 	  --gate .build/release/drift
+bench-million:
+	./scripts/setup.sh && python3 bench/million.py --counts 200000,1000000
 bench-medium:
 	./scripts/setup.sh && python3 bench/run.py --sizes medium
 bench-unchanged:

@@ -30,6 +30,7 @@ enum ExitCodes {
     static func code(for error: Error) -> (code: Int32, line: String)? {
         switch error {
         case let e as StateBusy: return (busy, e.message)
+        case let e as WalkTooDeep: return (incomplete, DriftError.neutralised(e.message))
         case let e as DriftError: return (ExitCodes.error, e.message)
         case let e as LedgerError: return (ExitCodes.error, e.message)
         case let e as GitError: return (ExitCodes.error, e.description)

@@ -14,7 +14,9 @@ extension Drift {
             abstract: "Reject a commit or an image while exported drift is not reconciled.",
             discussion: """
                 Ledger mode (--repo, --ledger): every export under LDIR must be upstream in REV (Drift-Id trailer in \
-                history, same content in the tree, or an unexpired waiver). Image mode (--image-root): the image's \
+                history, same content in the tree, or an unexpired waiver); code withheld from an export needs a \
+                waiver; an entry whose base REV lacks, or whose id or ref name does not match its content, is \
+                rejected. Image mode (--image-root): the image's \
                 manifest verifies, its code is the commit's, no drift is baked in, site-packages match the pins. \
                 Both can run in one call. Exit 0 ok, 1 rejected, 2 bad input (including a hostile ledger entry).
                 """)
@@ -29,7 +31,10 @@ extension Drift {
         @Flag(name: .customLong("ledger-refs"),
               help: "Also read the ledger from refs/drift/* of --repo (what drift push sends).")
         var ledgerRefs = false
-        @Option(name: .customLong("ledger-ref-prefix"), help: "Ref prefix for --ledger-refs.")
+        @Option(name: .customLong("ledger-ref-prefix"),
+                help: ArgumentHelp("Refs for --ledger-refs: PREFIX and every ref under PREFIX/, whole components "
+                                   + "(refs/drift/host-2 selects refs/drift/host-2/*, not refs/drift/host-20/*).",
+                                   valueName: "PREFIX"))
         var ledgerRefPrefix: String = "refs/drift/"
         @Option(help: ArgumentHelp("Policy with waivers: [{id, reason, expires}].", valueName: "FILE"),
                 completion: .file(extensions: ["yaml", "yml"]))

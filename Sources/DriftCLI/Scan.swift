@@ -32,6 +32,15 @@ extension Drift {
         var metrics: String?
         @Option(name: .customLong("fail-on"), help: "What makes the exit code 1: drift (default) or overdue.")
         var failOn: FailOn = .drift
+        @Option(help: ArgumentHelp("""
+            Upstream git repository (path or URL): exported drift whose Drift-Id its history carries \
+            is shown as reconciled upstream, waiting for redeploy.
+            """, valueName: "URL"))
+        var upstream: String?
+        @Option(name: .customLong("upstream-ref"),
+                help: ArgumentHelp("The upstream branch to read (default refs/heads/main).", valueName: "REF"))
+        var upstreamRef = "refs/heads/main"
+        @OptionGroup var pushOptions: PushOptions
 
         func validate() throws { try FlagBounds.wait(wait) }
 
@@ -43,6 +52,10 @@ extension Drift {
             runner.full = full
             runner.clock = ProcessEnvironment.clock
             runner.waitSeconds = wait
+            if let upstream {
+                runner.upstream = UpstreamSource(url: upstream, ref: upstreamRef,
+                                                 credentials: try GitCredentials.load(file: pushOptions.credentials))
+            }
             runner.writeTargets = [(log, "log file"), (metrics, "metrics file")].compactMap { p, what in
                 p.map { ($0, what) }
             }
@@ -50,6 +63,10 @@ extension Drift {
             runner.progress = progress?.counters
             let outcome = try runner.run()
             progress?.stop()
+            if let why = outcome.stateRecovered {
+                Output.stderr("drift: warning: \(why); rebuilt the state from the journal "
+                              + "(the old file is \(workspace.stateDirectory.file("state.json.damaged")))\n")
+            }
             let report = outcome.report
             let code = ExitCodes.code(for: report.outcome(failingOn: failOn))
             let duration = Date().timeIntervalSince(started)

@@ -11,31 +11,40 @@ extension GitRepository {
         return rc == 1
     }
 
-    /// Every commit message reachable from `tip`.
-    public func messages(from tip: ObjectID) throws -> [String] {
-        let walk = try GitRevwalk(owner: self, "git_revwalk_new", path) { git_revwalk_new(&$0, pointer) }
-        var t = tip.oid
-        try check(git_revwalk_push(walk.pointer, &t), "git_revwalk_push", path)
-        var out: [String] = []
-        var id = git_oid()
-        while git_revwalk_next(&id, walk.pointer) == 0 {
-            out.append(try lookupCommit(ObjectID(id)).message)
-        }
-        return out
+    /// A common ancestor of every one of `commits` (`git merge-base --octopus`), nil when
+    /// they share none. Everything it reaches is an ancestor of each of them.
+    public func commonAncestor(of commits: [ObjectID]) throws -> ObjectID? {
+        guard let first = commits.first else { return nil }
+        if commits.count == 1 { return first }
+        var oids = commits.map(\.oid)
+        var out = git_oid()
+        let rc = git_merge_base_octopus(&out, pointer, oids.count, &oids)
+        if rc == GIT_ENOTFOUND.rawValue { return nil }
+        try check(rc, "git_merge_base_octopus", path)
+        return ObjectID(out)
     }
 
-    /// Every commit reachable from `tip`, with its message (one walk).
-    public func commitsAndMessages(from tip: ObjectID) throws -> [(ObjectID, String)] {
+    /// Streams the commits reachable from `tip` and from none of `hidden` (`git rev-list
+    /// TIP ^H…`), each with its message, to `body`; nothing is kept between two calls, so
+    /// memory does not grow with history. libgit2's revwalk stops once every commit left in
+    /// its queue is reachable from a hidden one, as git's does.
+    public func walkCommits(from tip: ObjectID, hiding hidden: [ObjectID],
+                            _ body: (ObjectID, String) throws -> Void) throws {
         let walk = try GitRevwalk(owner: self, "git_revwalk_new", path) { git_revwalk_new(&$0, pointer) }
         var t = tip.oid
         try check(git_revwalk_push(walk.pointer, &t), "git_revwalk_push", path)
-        var out: [(ObjectID, String)] = []
-        var id = git_oid()
-        while git_revwalk_next(&id, walk.pointer) == 0 {
-            let c = ObjectID(id)
-            out.append((c, try lookupCommit(c).message))
+        for h in hidden {
+            var o = h.oid
+            try check(git_revwalk_hide(walk.pointer, &o), "git_revwalk_hide", "\(path): commit \(h.hex)")
         }
-        return out
+        var id = git_oid()
+        while true {
+            let rc = git_revwalk_next(&id, walk.pointer)
+            if rc == GIT_ITEROVER.rawValue { break }
+            try check(rc, "git_revwalk_next", path)
+            let c = ObjectID(id)
+            try body(c, try lookupCommit(c).message)
+        }
     }
 
     /// The directory holding this repository's objects (`.git/objects` or `objects`).

@@ -10,7 +10,7 @@ import Glibc
 #endif
 
 /// State shared with libgit2's C callbacks during one push.
-private final class PushContext {
+final class PushContext {
     let credentials: GitCredentials
     let url: RemoteURL
     /// Credential callbacks answered; libgit2 asks again after every refusal, forever.
@@ -128,7 +128,7 @@ extension GitRepository {
         return true
     }
 
-    private func installCallbacks(_ cb: inout git_remote_callbacks, _ payload: UnsafeMutableRawPointer) {
+    func installCallbacks(_ cb: inout git_remote_callbacks, _ payload: UnsafeMutableRawPointer) {
         cb.payload = payload
         cb.credentials = { out, _, userFromURL, allowed, payload in
             guard let payload, let out else { return -1 }
@@ -171,7 +171,7 @@ extension GitRepository {
     }
 
     /// The error for a failed connect or push: drift's own reason first, then libgit2's.
-    private func pushError(_ rc: Int32, _ step: String, _ shown: String, _ ctx: PushContext) -> DriftError {
+    func pushError(_ rc: Int32, _ step: String, _ shown: String, _ ctx: PushContext) -> DriftError {
         if let p = ctx.problem { return DriftError("\(shown): \(p)") }
         if ctx.authGaveUp {
             return DriftError("\(shown): the server refused the credentials \(PushContext.maxAttempts) times; "
@@ -203,7 +203,7 @@ extension GitRepository {
     }
 
     /// Points libgit2's TLS (mbedTLS or OpenSSL, as built) at `caFile` when given.
-    private func configureTLS(_ c: GitCredentials) throws {
+    func configureTLS(_ c: GitCredentials) throws {
         guard let ca = c.caFile else { return }
         guard access(ca, R_OK) == 0 else {
             throw DriftError("\(ca): CA file (DRIFT_GIT_CA_FILE) is not readable: \(errnoText(errno))")
@@ -214,8 +214,13 @@ extension GitRepository {
     /// Every direct reference under `prefix` with the object it points at, sorted by name, in
     /// one pass over the ref store.
     public func referenceTargets(under prefix: String) throws -> [(name: String, target: ObjectID?)] {
+        // Whole components, as `git for-each-ref PREFIX` matches: `refs/drift/host-2` is the
+        // ref of that name and the refs under `refs/drift/host-2/`, never `refs/drift/host-20/…`.
+        var base = Substring(prefix)
+        while base.hasSuffix("/") { base = base.dropLast() }
+        let dir = base + "/"
         var it: OpaquePointer?
-        try check(git_reference_iterator_glob_new(&it, pointer, prefix + "*"), "git_reference_iterator_glob_new", path)
+        try check(git_reference_iterator_glob_new(&it, pointer, base + "*"), "git_reference_iterator_glob_new", path)
         defer { git_reference_iterator_free(it) }
         var out: [(name: String, target: ObjectID?)] = []
         var ref: OpaquePointer?
@@ -226,7 +231,7 @@ extension GitRepository {
             defer { git_reference_free(ref) }
             guard let n = git_reference_name(ref) else { continue }
             let name = String(cString: n)
-            guard name.hasPrefix(prefix) else { continue }
+            guard base.isEmpty || name.hasPrefix(dir) || name == base else { continue }
             out.append((name, git_reference_target(ref).map { ObjectID($0.pointee) }))
         }
         return out.sorted { $0.name < $1.name }

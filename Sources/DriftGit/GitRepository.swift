@@ -1,5 +1,10 @@
 import CLibGit2
 import DriftSystem
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// An open git repository (owned `git_repository *`).
 public final class GitRepository {
@@ -158,5 +163,30 @@ extension GitODB {
         try check(git_odb_read_header(&size, &type, handle.pointer, &o), "git_odb_read_header",
                   "\(owner.path): object \(id.hex)")
         return (GitObjectType(type), size)
+    }
+}
+
+extension GitRepository {
+    /// Deletes reference `name` only while it still points at `expected` (a compare and
+    /// delete: a ref moved since it was judged is left alone).
+    /// - Returns: false when the ref is gone or points elsewhere.
+    /// - Throws: `GitError` when the ref store cannot be read or written.
+    public func deleteReference(_ name: String, ifAt expected: ObjectID) throws -> Bool {
+        var ref: OpaquePointer?
+        let rc = git_reference_lookup(&ref, pointer, name)
+        if rc == GIT_ENOTFOUND.rawValue { return false }
+        try check(rc, "git_reference_lookup", "\(path): \(name)")
+        defer { git_reference_free(ref) }
+        guard let target = git_reference_target(ref), ObjectID(target.pointee) == expected else { return false }
+        // libgit2 refuses when the ref changed after the lookup above.
+        let del = git_reference_delete(ref)
+        if del == GIT_EMODIFIED.rawValue { return false }
+        try check(del, "git_reference_delete", "\(path): \(name)")
+        return true
+    }
+
+    /// A commit's committer time.
+    public func commitTime(_ id: ObjectID) throws -> Date {
+        Date(timeIntervalSince1970: TimeInterval(git_commit_time(try lookupCommit(id).pointer)))
     }
 }

@@ -28,6 +28,14 @@ struct JournalCompatTests {
         }
     }
 
+    /// An export's report.json without the fields the gate reads (and `drop`), as sorted JSON.
+    static func reportWithoutGateFields(_ bytes: [UInt8], drop: [String] = []) throws -> String {
+        var obj = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+        for k in ["withheld", "drift_id_inputs"] + drop { obj[k] = nil }
+        let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// The `journal:` part of `drift status` (the rest names this host and ages).
     static func journalSection(_ status: String) -> String {
         guard let r = status.range(of: "\njournal: ") else { return "" }
@@ -42,9 +50,12 @@ struct JournalCompatTests {
         let r = try drift(["export", "--manifest", old.mdir, "--state", old.state, "--from-journal", "--output", out],
                           env: Self.now)
         #expect(r.code == 0, "\(r.err)")
-        for name in ["drift.patch", "drift.bundle", "report.json"] {
+        for name in ["drift.patch", "drift.bundle"] {
             #expect(try readWholeFile(out + "/" + name) == old.expected("export/" + name), "\(name) differs")
         }
+        // report.json is the old one plus the fields the gate reads (withheld, drift_id_inputs).
+        let now = try Self.reportWithoutGateFields(readWholeFile(out + "/report.json"))
+        #expect(now == (try Self.reportWithoutGateFields(old.expected("export/report.json"))))
         let status = try drift(["status", "--manifest", old.mdir, "--state", old.state], env: Self.now)
         let want = Self.journalSection(String(decoding: try old.expected("status.txt"), as: UTF8.self))
         #expect(!want.isEmpty)
@@ -108,10 +119,10 @@ struct JournalCompatTests {
         let patch = String(decoding: try readWholeFile(out + "/drift.patch"), as: UTF8.self)
         #expect(patch.split(separator: "\n", omittingEmptySubsequences: false).dropFirst()
             == onThisHost(try old.expected("export/drift.patch")).dropFirst())
-        let report = try readWholeFile(out + "/report.json")
-        #expect(String(decoding: report, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-            .filter { !$0.contains("\"snapshot\"") }
-            == onThisHost(try old.expected("export/report.json")).filter { !$0.contains("\"snapshot\"") })
+        let report = try Self.reportWithoutGateFields(readWholeFile(out + "/report.json"), drop: ["snapshot"])
+        let was = onThisHost(try old.expected("export/report.json")).joined(separator: "\n")
+        let wasReport = try Self.reportWithoutGateFields(Array(was.utf8), drop: ["snapshot"])
+        #expect(report == wasReport)
         // Status lists old and new snapshots alike.
         let status = try drift(["status", "--manifest", old.mdir, "--state", old.state], env: Self.now)
         #expect(status.out.contains("journal: 3 snapshots"), "\(status.out)")

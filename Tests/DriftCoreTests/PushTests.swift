@@ -122,11 +122,18 @@ struct PushTests {
         #expect(all.code == 1 && all.out.contains("from other-host") && all.out.contains("ok       drift \(id)"),
                 "\(all.out)\(all.err)")
 
-        // A ref in today's earlier format (the export commit itself) is still read.
+        // A ref in today's earlier format (the export commit itself) is still read, under the
+        // name drift push gives it; under another host's name it is invalid (exit 1).
         try sh("git --git-dir='\(p.repo)' fetch -q '\(out)/drift.bundle' "
                + "'refs/heads/drift/\(id):refs/drift/legacy-host/\(id)'")
+        let misnamed = try drift(["gate", "--repo", p.repo, "--commit", "main", "--ledger-refs",
+                                  "--ledger-ref-prefix", "refs/drift/legacy-host/"])
+        #expect(misnamed.code == 1 && misnamed.out.contains("INVALID  drift \(id) from gpu-node-7: the ref is named "
+                                                          + "legacy-host/\(id)"), "\(misnamed.out)\(misnamed.err)")
+        try sh("git --git-dir='\(p.repo)' update-ref -d refs/drift/legacy-host/\(id) && "
+               + "git --git-dir='\(p.repo)' fetch -q -f '\(out)/drift.bundle' '+refs/heads/drift/\(id):\(ref)'")
         let legacy = try drift(["gate", "--repo", p.repo, "--commit", "main", "--ledger-refs", "--ledger-ref-prefix",
-                                "refs/drift/legacy-host/", "--format", "json"])
+                                "refs/drift/gpu-node-7/", "--format", "json"])
         #expect(legacy.code == 0 && Self.judgement(legacy) == fromRefs, "\(legacy.out)\(legacy.err)")
         // Anything else under the prefix is bad input naming the ref.
         try sh("""

@@ -11,8 +11,10 @@ import Glibc
 final class TempDir {
     let path: String
 
-    init(_ label: String = "drift") throws {
-        var template = Array("/tmp/\(label)-test-XXXXXX".utf8CString)
+    /// `parent`: where the directory is made (`/tmp`; a test that makes 100,000 directories
+    /// uses a tmpfs when there is one).
+    init(_ label: String = "drift", parent: String = "/tmp") throws {
+        var template = Array("\(parent)/\(label)-test-XXXXXX".utf8CString)
         guard let p = mkdtemp(&template) else { throw DriftError("mkdtemp failed") }
         path = String(cString: p)
     }
@@ -191,8 +193,8 @@ struct Fixture {
     var state: String { dir.sub("state") }
     static let secret = "SECRET-MARKER-7f3a9c"
 
-    init(requirements: String = "# pins\nsix==1.16.0\n") throws {
-        dir = try TempDir()
+    init(requirements: String = "# pins\nsix==1.16.0\n", parent: String = "/tmp") throws {
+        dir = try TempDir(parent: parent)
         let u = dir.sub("upstream")
         try write(u + "/worker/main.py", "import os\n\ndef main():\n    print('worker')\n")
         try write(u + "/worker/util.py", "def helper(x):\n    return x + 1\n")

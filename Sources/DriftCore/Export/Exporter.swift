@@ -126,15 +126,16 @@ public struct Exporter {
                                     tip: commit,
                                     ref: ref,
                                     pack: try repo.pack(try chain.objects(upTo: commit)))
+        // Either report gets the fields the gate reads: `withheld` and `drift_id_inputs`.
         let reportBytes: [UInt8]
         if var r = scanReport, !usedJournalOnly {
             r.follows = parent.follows
-            reportBytes = try JSONCoding.encode(r)
+            reportBytes = try JSONCoding.encode(ExportReport(r, snapshot: info))
         } else {
             var r = JournalReport(commit: manifest.commit, host: host, snapshot: picked.hex, driftId: info.id,
                                   recordedAt: info.time, entries: info.entries, pip: info.pip)
             r.follows = parent.follows
-            reportBytes = try JSONCoding.encode(r)
+            reportBytes = try JSONCoding.encode(ExportReport(r, snapshot: info))
         }
         var files = [(Self.patchFile, patch), (Self.bundleFile, bundle), (Self.reportFile, reportBytes)]
         if let freeze = try PipFreeze.text(mdir, manifest: manifest, host: host, id: info.id, now: now) {

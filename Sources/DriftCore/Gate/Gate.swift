@@ -10,7 +10,9 @@ import Foundation
 ///
 /// An entry is reconciled when REV's history has a commit with its `Drift-Id:` trailer,
 /// or REV's tree holds every one of its code changes (same blob and mode; deletions
-/// absent), or an unexpired policy waiver names it.
+/// absent), or an unexpired policy waiver names it. Code withheld from an entry's patch
+/// needs a waiver; an entry whose base is not in REV's history, or that is not what it
+/// claims (id, ref name), is rejected.
 public struct Gate {
     public var repo: String
     public var rev: String = "HEAD"
@@ -32,20 +34,34 @@ public struct Gate {
         public var base: String
         var firstSeen: String?
         var ageSeconds: Int?
-        var status: GateStatus
-        /// How it passed; nil when missing.
+        public var status: GateStatus
+        /// How it passed; nil when rejected.
         public var reason: GateReason?
         var missing: [String]
+        /// Code withheld from its patch (status `withheld`, or shown beside `missing`).
+        var withheld: [WithheldResult]?
+        /// Why it is `invalid` or `no-base`, in one sentence.
+        var problem: String?
+        /// The later export of the same host that supersedes it.
+        var supersededBy: String?
         var expiredWaiver: String?
         var waiverExpires: String?
 
         enum CodingKeys: String, CodingKey {
-            case id, entry, host, base, status, reason, missing
+            case id, entry, host, base, status, reason, missing, withheld, problem
             case firstSeen = "first_seen"
             case ageSeconds = "age_seconds"
+            case supersededBy = "superseded_by"
             case expiredWaiver = "expired_waiver"
             case waiverExpires = "waiver_expires"
         }
+    }
+
+    /// One withheld code path as the gate reports it (the path quoted for people).
+    public struct WithheldResult: Codable, Sendable {
+        var path: String
+        var change: ChangeKind
+        var reason: String
     }
 
     public struct Report: Codable, Sendable {
@@ -67,7 +83,7 @@ public struct Gate {
 
     /// Checks every ledger entry (directory and/or refs) against REV.
     /// - Parameter now: the time waivers' `expires` dates are compared with.
-    /// - Returns: one result per entry; `ok` is false when any entry is missing from REV.
+    /// - Returns: one result per entry; `ok` is false when any entry is rejected.
     /// - Throws: `DriftError` for a hostile or unreadable ledger entry, a bad policy or REV;
     ///   `GitError` when the upstream repository cannot be read.
     public func run(now: Date) throws -> Report {
@@ -75,57 +91,32 @@ public struct Gate {
         let head = try upstream.resolveCommit(rev)
         // Content checks look every changed path up in REV's tree, each directory read once.
         let headTree = try TreeLookup(upstream, tree: try upstream.treeOf(commit: head))
-        // One walk of REV's history serves every entry: its commit ids (is a base in it?) and
-        // its Drift-Id trailers (only a commit's trailer block counts, never a line of a body).
-        let history = try ReconciledHistory(upstream, from: head)
         var entries: [LedgerEntry] = []
         // Read and validate every entry before judging any: one hostile entry fails the run.
         if let ledger {
             guard FileSystem.isDirectory(ledger) else {
                 throw DriftError("\(ledger): ledger directory not found")
             }
-            var reader = LedgerReader(ledger: canonicalPath(ledger) ?? ledger, upstream: upstream, rev: head)
-            reader.history = history.commits
+            let reader = LedgerReader(ledger: canonicalPath(ledger) ?? ledger, upstream: upstream, rev: head)
             entries += try reader.entryDirectories().map { try reader.read($0) }
         }
         if let prefix = ledgerRefs {
-            var reader = LedgerReader(ledger: "", upstream: upstream, rev: head)
-            reader.history = history.commits
+            let reader = LedgerReader(ledger: "", upstream: upstream, rev: head)
             entries += try reader.readRefs(prefix: prefix)
         }
-        var results: [EntryResult] = []
-        for e in entries {
-            var r = EntryResult(id: e.id, entry: e.name, host: e.host, base: e.base.hex,
-                                firstSeen: e.firstSeen.map(Timestamp.format),
-                                ageSeconds: e.firstSeen.map { Int(now.timeIntervalSince($0)) },
-                                status: .missing, reason: nil, missing: [], expiredWaiver: nil, waiverExpires: nil)
-            var missing: [String] = []
-            for c in e.changes {
-                let have = try headTree.entry(at: c.path)
-                let ok: Bool
-                if let blob = c.blob { ok = have?.id == blob && have?.mode == c.mode } else { ok = have == nil }
-                if !ok { missing.append(PathBytes.display(c.path)) }
-            }
-            let waiver = policy?.waivers.first { $0.id == e.id }
-            if history.reconciles(e.id) {
-                r.status = .reconciled
-                r.reason = .trailer
-            } else if missing.isEmpty {
-                r.status = .reconciled
-                r.reason = .content
-            } else if let w = waiver, w.isValid(at: now) {
-                r.status = .waived
-                r.reason = .waiver
-                r.missing = missing
-                r.waiverExpires = w.expiresText
-            } else {
-                r.missing = missing
-                if let w = waiver { r.expiredWaiver = w.expiresText }
-            }
-            results.append(r)
+        // "Is the base in REV's history" once per distinct base (a fleet has few images).
+        var inHistory: [ObjectID: Bool] = [:]
+        for e in entries where e.baseKnown && inHistory[e.base] == nil {
+            inHistory[e.base] = try upstream.isAncestor(e.base, of: head)
         }
+        let bases = inHistory.filter(\.value).map(\.key).sorted { $0.hex < $1.hex }
+        let history = try ReconciledHistory(upstream, from: head, bases: bases, wanted: Set(entries.map(\.id)))
+        let judge = GateJudge(entries: entries, history: history, tree: headTree, policy: policy, now: now,
+                              head: head, inHistory: inHistory)
+        var results = try entries.map { try judge.judge($0) }
         results.sort { ($0.entry, $0.id) < ($1.entry, $1.id) }
-        return Report(repo: repo, commit: head.hex, ok: results.allSatisfy { $0.status != .missing },
+        let rejected: Set<GateStatus> = [.missing, .withheld, .noBase, .invalid]
+        return Report(repo: repo, commit: head.hex, ok: results.allSatisfy { !rejected.contains($0.status) },
                       entries: results, image: nil)
     }
 }

@@ -15,24 +15,50 @@ public enum GateOutput {
             let age = e.ageSeconds.map { ", age \(AgeText.format(seconds: $0, style: .compact))" } ?? ""
             switch e.status {
             case .reconciled:
-                let how = e.reason == .trailer ? "its Drift-Id trailer" : "matching content"
-                out += "ok       drift \(e.id) from \(e.host): reconciled by \(how)\n"
+                let how: String
+                switch e.reason {
+                case .trailer: how = "reconciled by its Drift-Id trailer"
+                case .superseded:
+                    how = "superseded by drift \(e.supersededBy ?? "?"), which changed all its paths again"
+                default: how = "reconciled by matching content"
+                }
+                out += "ok       drift \(e.id) from \(e.host): \(how)\n"
             case .waived:
                 out += "waived   drift \(e.id) from \(e.host): waiver until \(e.waiverExpires ?? "?")\n"
-            case .missing:
+            case .missing, .withheld:
                 let seen = e.firstSeen ?? "unknown"
-                out += "MISSING  drift \(e.id) from \(e.host), base \(e.base.prefix(12)), "
+                let head = e.status == .missing ? "MISSING " : "WITHHELD"
+                out += "\(head) drift \(e.id) from \(e.host), base \(e.base.prefix(12)), "
                     + "first seen \(seen)\(age) (\(e.entry))\n"
                 if let x = e.expiredWaiver { out += "         waiver expired \(x)\n" }
+                let host = annotationEscape(e.host, property: false)
                 for p in e.missing {
                     out += "         not upstream: \(p)\n"
                     if githubActions {
                         let file = annotationEscape(p, property: true)
-                        let host = annotationEscape(e.host, property: false)
                         out += "::error file=\(file)::drift \(e.id) from \(host) "
                             + "is not upstream (first seen \(seen))\n"
                     }
                 }
+                for w in e.withheld ?? [] {
+                    out += "         \(withheldWords): \(w.path) (\(w.change.rawValue), \(w.reason))\n"
+                    if githubActions {
+                        let file = annotationEscape(w.path, property: true)
+                        out += "::error file=\(file)::drift \(e.id) from \(host): \(withheldWords) "
+                            + "(\(annotationEscape(w.reason, property: false)))\n"
+                    }
+                }
+            case .noBase, .invalid:
+                let head = e.status == .invalid ? "INVALID " : "NO BASE "
+                out += "\(head) drift \(e.id) from \(e.host): \(e.problem ?? "") (\(e.entry))\n"
+                if let x = e.expiredWaiver { out += "         waiver expired \(x)\n" }
+                if githubActions {
+                    out += "::error::drift \(e.id) from \(annotationEscape(e.host, property: false)): "
+                        + "\(annotationEscape(e.problem ?? "", property: false))\n"
+                }
+            }
+            if let s = e.supersededBy, e.status != .invalid {
+                out += "         followed by drift \(s) from the same host\n"
             }
         }
         for f in r.image ?? [] {
@@ -42,15 +68,28 @@ public enum GateOutput {
                 out += "::error::image check \(f.check) failed: \(annotationEscape(f.detail, property: false))\n"
             }
         }
-        let missing = r.entries.filter { $0.status == .missing }.count
         let at = r.commit.map { " in \($0.prefix(12))" } ?? ""
         let entries = "\(r.entries.count) ledger entr\(r.entries.count == 1 ? "y" : "ies")"
         let passedNote = r.image == nil ? "" : ", image checks passed"
         let failedNote = r.image?.contains { !$0.ok } == true ? "; image checks failed" : ""
-        let plural = missing == 1 ? "y" : "ies"
         out += r.ok ? "gate: ok (\(entries)\(at)\(passedNote))\n"
-                    : "gate: REJECTED: \(missing) drift entr\(plural) not upstream\(at)\(failedNote)\n"
+                    : "gate: REJECTED: \(rejectedSummary(r.entries))\(at)\(failedNote)\n"
         return out
+    }
+
+    /// What withheld code needs, as every output says it.
+    static let withheldWords = "withheld: reconcile by hand, then waive"
+
+    /// `N drift entries not upstream`, or with the other kinds of rejection counted.
+    static func rejectedSummary(_ entries: [Gate.EntryResult]) -> String {
+        func count(_ s: GateStatus) -> Int { entries.filter { $0.status == s }.count }
+        let kinds: [(GateStatus, String)] = [(.missing, "not upstream"), (.withheld, "withheld code"),
+                                             (.noBase, "base not in this commit's history"), (.invalid, "invalid")]
+        let counted = kinds.map { (count($0.0), $0.1) }.filter { $0.0 > 0 }
+        let total = counted.reduce(0) { $0 + $1.0 }
+        let head = "\(total) drift entr\(total == 1 ? "y" : "ies")"
+        if counted.count == 1, counted[0].1 == "not upstream" { return head + " not upstream" }
+        return head + " (" + counted.map { "\($0.0) \($0.1)" }.joined(separator: ", ") + ")"
     }
 
     /// GitHub's workflow-command escaping.
@@ -73,6 +112,23 @@ public enum GateOutput {
                     properties: Sarif.Properties(driftId: e.id, host: e.host, base: e.base)))
             }
         }
+        for e in r.entries where e.status == .missing || e.status == .withheld {
+            for w in e.withheld ?? [] {
+                let text = "Drift \(e.id) from \(e.host) withheld \(w.path) (\(w.change.rawValue), \(w.reason)) "
+                    + "from its patch: \(withheldWords)"
+                results.append(Sarif.Result(
+                    ruleId: "drift/withheld", message: Sarif.Text(text: text),
+                    locations: [Sarif.Location(
+                        physicalLocation: Sarif.Physical(artifactLocation: Sarif.Artifact(uri: w.path)))],
+                    properties: Sarif.Properties(driftId: e.id, host: e.host, base: e.base)))
+            }
+        }
+        for e in r.entries where e.status == .noBase || e.status == .invalid {
+            let rule = e.status == .invalid ? "drift/invalid" : "drift/no-base"
+            results.append(Sarif.Result(
+                ruleId: rule, message: Sarif.Text(text: "Drift \(e.id) from \(e.host): \(e.problem ?? "")"),
+                properties: Sarif.Properties(driftId: e.id, host: e.host, base: e.base)))
+        }
         for f in r.image ?? [] where !f.ok {
             let text = "\(f.check): \(f.detail): \(f.paths.joined(separator: "; "))"
             results.append(Sarif.Result(ruleId: "drift/image", message: Sarif.Text(text: text)))
@@ -80,6 +136,13 @@ public enum GateOutput {
         let rules = [
             Sarif.Rule(id: "drift/unreconciled",
                        shortDescription: Sarif.Text(text: "Instance drift not reconciled upstream")),
+            Sarif.Rule(id: "drift/withheld",
+                       shortDescription: Sarif.Text(text: "Code withheld from an export: "
+                                                    + "reconcile by hand, then waive")),
+            Sarif.Rule(id: "drift/no-base",
+                       shortDescription: Sarif.Text(text: "The gated commit does not contain the image base")),
+            Sarif.Rule(id: "drift/invalid",
+                       shortDescription: Sarif.Text(text: "Ledger entry is not what it claims (id or ref name)")),
             Sarif.Rule(id: "drift/image", shortDescription: Sarif.Text(text: "Image check failed")),
         ]
         let driver = Sarif.Driver(name: "drift", informationUri: "https://example.invalid/drift", rules: rules)

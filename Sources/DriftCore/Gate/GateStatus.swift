@@ -6,9 +6,17 @@ public enum GateStatus: String, Sendable, Codable, CaseIterable {
     case waived
     /// Not upstream and not waived: the gate rejects.
     case missing
+    /// Its code in the patch is upstream, but code withheld from the patch (secret content,
+    /// unreadable, …) cannot be checked: rejected until a waiver names it.
+    case withheld
+    /// REV's history does not contain the entry's base (the image's commit): rejected.
+    case noBase = "no-base"
+    /// The entry is not what it claims: its Drift-Id does not match its content, or its
+    /// ref's name does not match its host or id. Rejected; no waiver passes it.
+    case invalid
 }
 
-/// How a ledger entry passed the gate (`entries[].reason`; absent when missing).
+/// How a ledger entry passed the gate (`entries[].reason`; absent when rejected).
 public enum GateReason: String, Sendable, Codable, CaseIterable {
     /// A commit in REV's history carries its `Drift-Id:` trailer.
     case trailer
@@ -16,4 +24,7 @@ public enum GateReason: String, Sendable, Codable, CaseIterable {
     case content
     /// An unexpired policy waiver names it.
     case waiver
+    /// A later export from the same host follows it and changed again every path it still
+    /// had to bring upstream; that later entry is judged instead.
+    case superseded
 }

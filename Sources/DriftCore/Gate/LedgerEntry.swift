@@ -17,6 +17,53 @@ public struct LedgerEntry: Sendable {
     var firstSeen: Date?
     /// Every code change: path → (mode, blob) or nil for a deletion.
     public var changes: [(path: [UInt8], mode: GitFileMode?, blob: ObjectID?)]
+    /// The `Drift-Host` trailer as written (nil when absent): what a ref's name must carry.
+    var rawHost: String?
+    /// False when `--repo` does not hold the base commit at all: nothing but the bundle's
+    /// header could be read, and the entry is judged `no-base`.
+    var baseKnown = true
+    /// Code withheld from the patch (report.json `withheld`), bound to the id.
+    var withheld: [WithheldCode] = []
+    /// Why the entry is not what it claims (its id or its ref's name); nil when it is.
+    var invalid: String?
+    /// Earlier exports of a follow-up chain below the tip, newest first (their commits).
+    var earlier: [ObjectID] = []
+}
+
+/// One withheld code change of an entry: path, change and reason, never content or hash.
+public struct WithheldCode: Codable, Sendable, Equatable {
+    /// The path as report.json encodes it (`path`, and `path_bytes` when not UTF-8).
+    var path: String
+    var pathBytes: String?
+    var change: ChangeKind
+    var reason: String
+
+    enum CodingKeys: String, CodingKey {
+        case path, change, reason
+        case pathBytes = "path_bytes"
+    }
+
+    /// The path's bytes (nil when `path_bytes` is not base64).
+    var bytes: [UInt8]? {
+        guard let pb = pathBytes else { return Array(path.utf8) }
+        return Data(base64Encoded: pb).map(Array.init)
+    }
+
+    /// The withheld code of a snapshot (class code, content not in the tree).
+    static func of(_ entries: [SnapshotEntry]) -> [WithheldCode] {
+        entries.compactMap { e in
+            guard e.fileClass == .code else { return nil }
+            let reason: String
+            switch e.recorded {
+            case .content: return nil
+            case .secret: reason = WithholdReason.secret.text
+            case .secretContent: reason = WithholdReason.secretContent.text
+            case .hashOnly(_, let why): reason = why?.text ?? e.fileClass.rawValue
+            }
+            let (p, pb) = ScanReport.pathFields(e.path)
+            return WithheldCode(path: p, pathBytes: pb, change: e.change, reason: reason)
+        }
+    }
 }
 
 /// Limits on what one ledger entry may be (documented in docs/gate.md).
@@ -39,11 +86,6 @@ public struct LedgerReader {
     /// Its objects as every entry's in-memory store sees them (read-only, shared).
     let lower: LowerObjects
     public var rev: ObjectID
-    /// Every commit in REV's history, when the caller has walked it already (the gate walks
-    /// it once for trailers): "is the base in REV's history" is then a set lookup, not one
-    /// graph walk per entry. Nil: ask libgit2 per entry.
-    public var history: Set<ObjectID>?
-
     public init(ledger: String, upstream: GitRepository, rev: ObjectID) {
         self.ledger = ledger
         self.upstream = upstream
@@ -87,8 +129,10 @@ public struct LedgerReader {
     func entry(name: String, bundle: [UInt8], patch: [UInt8]?, report: [UInt8]?,
                _ bad: (String) -> LedgerError) throws -> LedgerEntry {
         let (prereq, tip, id, packStart) = try parseHeader(bundle, bad)
-        guard lower.contains(prereq), try inHistory(prereq) else {
-            throw bad("its base \(prereq.hex) is not in the history of \(rev.hex)")
+        // Without the base's objects the (thin) pack cannot be read: judged `no-base`.
+        guard lower.contains(prereq) else {
+            return LedgerEntry(name: name, id: id, host: "unknown", base: prereq, tip: tip, firstSeen: nil,
+                               changes: [], baseKnown: false)
         }
         // Each entry gets its own in-memory object store over the upstream's (nothing written
         // to disk): a hostile pack cannot shadow another entry's objects, nor borrow them.
@@ -101,14 +145,37 @@ public struct LedgerReader {
         }
         let scratch = store.repository
         guard try scratch.odb().contains(tip) else { throw bad("the bundle's pack does not hold its ref's commit") }
-        let (message, base, changes) = try examine(tip, in: scratch, id: id, bad)
-        guard base == prereq else { throw bad("the bundle's commit is not a child of its base") }
-        let host = DriftTrailers(message).host
+        let ex = try examine(tip, in: scratch, id: id, base: prereq, bad)
         if let patch { try checkPatchPaths(patch, bad) }
-        let firstSeen: Date?
-        do { firstSeen = try report.flatMap(Self.firstSeen) } catch let e as DriftError { throw bad(e.message) }
-        return LedgerEntry(name: name, id: id, host: host ?? "unknown", base: prereq, tip: tip,
-                           firstSeen: firstSeen, changes: changes)
+        let carried: ExportReportFields
+        do { carried = try report.map(ExportReportFields.read) ?? ExportReportFields() } catch let e as DriftError {
+            throw bad(e.message)
+        }
+        var e = LedgerEntry(name: name, id: id, host: ex.trailers.host ?? "unknown", base: prereq, tip: tip,
+                            firstSeen: carried.firstSeen, changes: ex.changes, rawHost: ex.trailers.rawHost,
+                            withheld: carried.withheld, earlier: ex.earlier)
+        e.invalid = try Self.bindingProblem(e, tree: scratch.treeOf(commit: tip), inputs: carried.idInputs)
+        return e
+    }
+
+    /// Why the entry's id is not the id of what it carries (nil when it is): the id is
+    /// recomputed with `DriftID.compute` from the base, the tip's tree and report.json's
+    /// `drift_id_inputs` (absent: none), and its `withheld` list must be exactly the
+    /// withheld code those inputs name.
+    static func bindingProblem(_ e: LedgerEntry, tree: ObjectID, inputs: [String]) throws -> String? {
+        let recomputed = try DriftID.compute(base: e.base.hex, tree: tree, inputs: inputs)
+        guard recomputed == e.id else {
+            return "its Drift-Id \(e.id) is not the id of its content (\(recomputed))"
+        }
+        var named: [[UInt8]: ChangeKind] = [:]
+        for line in inputs { if let w = DriftID.withheldCode(line) { named[w.path] = w.change } }
+        var listed: [[UInt8]: ChangeKind] = [:]
+        for w in e.withheld {
+            guard let p = w.bytes else { return "report.json's withheld list has a bad path_bytes" }
+            listed[p] = w.change
+        }
+        guard named == listed else { return "report.json's withheld list is not the withheld code its id names" }
+        return nil
     }
 
     /// An entry pushed to `refs/drift/<host>/<id>` of the upstream repository itself.
@@ -119,42 +186,69 @@ public struct LedgerReader {
         guard DriftID.isWellFormed(id) else {
             throw bad("bad drift id '\(id)'")
         }
-        let (message, base, changes) = try examine(tip, in: upstream, id: id, bad)
-        guard try inHistory(base) else { throw bad("its base \(base.hex) is not in the history of \(rev.hex)") }
-        let host = DriftTrailers(message).host
-        let firstSeen = message.split(separator: "\n").compactMap { line -> Date? in
+        let ex = try examine(tip, in: upstream, id: id, base: nil, bad)
+        let firstSeen = ex.message.split(separator: "\n").compactMap { line -> Date? in
             guard let r = line.firstRange(of: "first seen ") else { return nil }
             return Timestamp.parse(String(line[r.upperBound...].prefix(20)))
         }.min()
-        return LedgerEntry(name: ref, id: id, host: host ?? "unknown", base: base, tip: tip,
-                           firstSeen: firstSeen, changes: changes)
+        var e = LedgerEntry(name: ref, id: id, host: ex.trailers.host ?? "unknown", base: ex.base, tip: tip,
+                            firstSeen: firstSeen, changes: ex.changes, rawHost: ex.trailers.rawHost)
+        e.invalid = try Self.bindingProblem(e, tree: upstream.treeOf(commit: tip), inputs: [])
+        return e
     }
 
-    /// Whether `commit` is REV or one of its ancestors.
-    func inHistory(_ commit: ObjectID) throws -> Bool {
-        if let history { return history.contains(commit) }
-        return try upstream.isAncestor(commit, of: rev)
+    /// What `examine` read from an export commit.
+    struct Examined {
+        var message: String
+        var trailers: DriftTrailers
+        var base: ObjectID
+        var changes: [(path: [UInt8], mode: GitFileMode?, blob: ObjectID?)]
+        var earlier: [ObjectID]
     }
 
-    /// The checks bundles and refs share: a readable commit with exactly one parent (its
-    /// base), a `Drift-Id` trailer equal to `id`, and a tree with only safe names; returns the
-    /// message, the base and the code changes.
-    private func examine(_ tip: ObjectID, in repo: GitRepository, id: String, _ bad: (String) -> LedgerError) throws
-        -> (String, ObjectID, [(path: [UInt8], mode: GitFileMode?, blob: ObjectID?)]) {
-        let message: String, parents: [ObjectID], tree: ObjectID
-        do {
-            message = try repo.message(of: tip)
-            parents = try repo.parents(of: tip)
-            tree = try repo.treeOf(commit: tip)
-        } catch { throw bad("its commit is unreadable (\(errorText(error)))") }
-        guard parents.count == 1, let base = parents.first else {
-            throw bad("its commit must have exactly one parent (the base)")
+    /// The longest follow-up chain one entry may carry.
+    static let maxChain = ExportChain.limit
+
+    /// The checks bundles and refs share: a readable commit whose `Drift-Id` trailer equals
+    /// `id`, and a tree with only safe names. With `base` (a bundle's prerequisite) the commit
+    /// may follow earlier exports of a chain down to it: every commit on the way has exactly
+    /// one parent, its own Drift-Id, and `Drift-Follows` naming its parent's; without, its one
+    /// parent is the base. Returns the message, the base, the code changes against the base
+    /// and the chain's earlier commits.
+    private func examine(_ tip: ObjectID, in repo: GitRepository, id: String, base: ObjectID?,
+                         _ bad: (String) -> LedgerError) throws -> Examined {
+        func read(_ c: ObjectID) throws -> (String, [ObjectID]) {
+            do { return (try repo.message(of: c), try repo.parents(of: c)) } catch {
+                throw bad("its commit is unreadable (\(errorText(error)))")
+            }
         }
-        guard DriftTrailers(message).id == id else {
+        let (message, parents) = try read(tip)
+        let tree: ObjectID
+        do { tree = try repo.treeOf(commit: tip) } catch { throw bad("its commit is unreadable (\(errorText(error)))") }
+        guard parents.count == 1, var parent = parents.first else {
+            throw bad("its commit must have exactly one parent (the base or the export it follows)")
+        }
+        let trailers = DriftTrailers(message)
+        guard trailers.id == id else {
             throw bad("the commit's Drift-Id does not match the ref \(id)")
         }
-        let changes = try diffTrees(repo, base: base, new: tree, bad)
-        return (message, base, changes)
+        var earlier: [ObjectID] = []
+        var follows = trailers.follows
+        while let base, parent != base {
+            guard earlier.count < Self.maxChain else {
+                throw bad("its commit does not lead to its base \(base.hex) within \(Self.maxChain) exports")
+            }
+            let (m, ps) = try read(parent)
+            let t = DriftTrailers(m)
+            guard let pid = t.id, DriftID.isWellFormed(pid), follows == pid, ps.count == 1 else {
+                throw bad("its commit is not a child of its base, nor a follow-up export of one")
+            }
+            earlier.append(parent)
+            follows = t.follows
+            parent = ps[0]
+        }
+        let changes = try diffTrees(repo, base: parent, new: tree, bad)
+        return Examined(message: message, trailers: trailers, base: parent, changes: changes, earlier: earlier)
     }
 
     private func readOptional(_ file: String, _ limit: Int, _ bad: (String) -> LedgerError) throws -> [UInt8]? {
@@ -224,6 +318,13 @@ public struct LedgerReader {
             throw bad("its tree is unreadable (\(e.message))")
         }
         var out: [(path: [UInt8], mode: GitFileMode?, blob: ObjectID?)] = []
+        out.reserveCapacity(found.count)
+        // Each directory of the new tree parsed once, not once per path in it (linear, not
+        // quadratic, in the changed paths).
+        let lookup: TreeLookup
+        do { lookup = try TreeLookup(repo, tree: new) } catch let e as GitError {
+            throw bad("its tree is unreadable (\(e.message))")
+        }
         for c in found {
             let unsafe = c.path.split(separator: 0x2F, omittingEmptySubsequences: false).contains { name in
                 name.isEmpty || name.elementsEqual([0x2E]) || name.elementsEqual([0x2E, 0x2E])
@@ -231,7 +332,7 @@ public struct LedgerReader {
             }
             // A name holding '/' reads as two components: the path must lead back to the entry.
             let reached: GitTreeItem?
-            do { reached = c.new == nil ? nil : try repo.entry(at: c.path, inTree: new) } catch let e as GitError {
+            do { reached = c.new == nil ? nil : try lookup.entry(at: c.path) } catch let e as GitError {
                 throw bad("its tree is unreadable (\(e.message))")
             }
             if unsafe || reached != c.new {
@@ -250,24 +351,5 @@ public struct LedgerReader {
             case .unreadable(let why): throw bad("drift.patch is unreadable: \(why)")
             }
         }
-    }
-
-    /// The earliest `first_seen` in an export's report.json (either report schema). A report
-    /// that is not such JSON is a failed check: the ledger is untrusted input.
-    static func firstSeen(_ bytes: [UInt8]) throws -> Date? {
-        struct File: Decodable {
-            let firstSeen: String?
-            enum CodingKeys: String, CodingKey { case firstSeen = "first_seen" }
-            init(from d: Decoder) throws {
-                let c = try d.container(keyedBy: CodingKeys.self)
-                firstSeen = try c.decodeIfPresent(String.self, forKey: .firstSeen)
-            }
-        }
-        struct Report: Decodable { let files: [File] }
-        let report: Report
-        do { report = try JSONDecoder().decode(Report.self, from: Data(bytes)) } catch {
-            throw DriftError("report.json is not an export report")
-        }
-        return report.files.compactMap { $0.firstSeen.flatMap(Timestamp.parse) }.min()
     }
 }

@@ -27,7 +27,7 @@ extension LedgerReader {
         } catch { throw bad("does not point at a readable commit (\(errorText(error)))") }
         guard LedgerCommit.isLedger(message: message) else {
             // Before ledger commits, drift pushed the export commit itself (one parent: the base).
-            if parents.count == 1 { return try readRef(ref) }
+            if parents.count == 1 { return Self.checkName(try readRef(ref), ref: ref) }
             throw bad("is neither a ledger commit (no '\(LedgerCommit.marker)' trailer) nor an export commit")
         }
         guard parents.isEmpty else { throw bad("a ledger commit must have no parent") }
@@ -35,8 +35,25 @@ extension LedgerReader {
         guard let bundle = files[Exporter.bundleFile] else { throw bad("its tree has no \(Exporter.bundleFile)") }
         let e = try entry(name: ref, bundle: bundle, patch: files[Exporter.patchFile],
                           report: files[Exporter.reportFile], bad)
-        let refID = ref.split(separator: "/").last.map(String.init) ?? ""
-        guard e.id == refID else { throw bad("holds export \(e.id), not the \(refID) its name says") }
+        return Self.checkName(e, ref: ref)
+    }
+
+    /// A ref's name must be the one `drift push` gives the entry it holds:
+    /// `…/<host>/<id>` with the entry's `Drift-Host` (as `Pusher.remoteRef` spells it) and
+    /// Drift-Id. Otherwise the entry is `invalid`: one host's ref cannot pass for another's.
+    static func checkName(_ entry: LedgerEntry, ref: String) -> LedgerEntry {
+        guard entry.baseKnown, entry.invalid == nil else { return entry }
+        var e = entry
+        let parts = ref.split(separator: "/", omittingEmptySubsequences: false)
+        let named = parts.suffix(2).joined(separator: "/")
+        guard e.rawHost != nil else {
+            e.invalid = "its export commit has no Drift-Host trailer, so no ref name can be checked"
+            return e
+        }
+        let expected = Pusher.remoteRef(host: e.host, id: e.id).split(separator: "/").suffix(2).joined(separator: "/")
+        if named != expected {
+            e.invalid = "the ref is named \(named), but it holds export \(e.id) from \(e.host) (\(expected))"
+        }
         return e
     }
 

@@ -45,6 +45,16 @@ public struct DriftTreeBuilder {
     /// Whether content of this class may enter git objects at all.
     static func carriesContent(fileClass: FileClass, secret: Bool) -> Bool { fileClass == .code && !secret }
 
+    /// Whether git can hold the path with the entry's mode (libgit2's own verdict); a
+    /// directory or special file never enters the tree, so only its name's parents matter.
+    static func storable(_ path: [UInt8], _ new: EntryState) -> Bool {
+        switch new.kind {
+        case .regular: return GitNames.isStorable(path, mode: GitFileMode(symlink: false, executable: new.executable))
+        case .symlink: return GitNames.isStorable(path, mode: .symlink)
+        case .directory, .special: return true
+        }
+    }
+
     /// Only pip drift a requirements file can express (not allowed, not modified/unowned).
     static func pinnable(_ pip: [PipChange]) -> [PipChange] {
         pip.filter { !$0.allowed && $0.change.isPinnable }
@@ -74,6 +84,11 @@ public struct DriftTreeBuilder {
                 let why: WithholdReason = c.secretUnchecked ? .secretsUnreadable
                     : c.secretContent ? .secretContent : c.secret ? .secret : .notCode(c.fileClass)
                 withheld.append((c, why))
+                continue
+            }
+            // One name git refuses would fail the whole tree update: that path alone is withheld.
+            if let new = c.new, !Self.storable(c.path, new) {
+                withheld.append((c, .nameGitCannotStore))
                 continue
             }
             guard let new = c.new else {
@@ -208,6 +223,12 @@ public struct DriftTreeBuilder {
 /// A secret enters only by path and change kind, never by any hash of its content: the id
 /// is published (patch, bundle, ref names), and a hash of a short secret is an oracle for
 /// guessing it. Ids of drift without secrets are what they always were.
+///
+/// The id is the SHA-256 of a text: a header (`drift-id/1`, base, tree) and one line per
+/// withheld change and pip change (`inputs`). An export carries those lines in report.json
+/// (`drift_id_inputs`) so the gate recomputes the id from what a ledger entry holds. A line
+/// of withheld *code* ends in ` code`: the gate rejects withheld code until it is waived, so
+/// which withheld paths are code is part of what the id binds.
 public enum DriftID {
     static func compute(
         base: String,
@@ -215,17 +236,38 @@ public enum DriftID {
         withheld: [(FileChange, WithholdReason)],
         pip: [PipChange] = []
     ) throws -> String {
+        try compute(base: base, tree: tree, inputs: inputs(withheld: withheld, pip: pip))
+    }
+
+    /// The id of a state given its input lines (`inputs(withheld:pip:)`).
+    static func compute(base: String, tree: ObjectID, inputs: [String]) throws -> String {
         var s = "drift-id/1\nbase \(base)\ntree \(tree.hex)\n"
-        for p in pip where !p.allowed { s += "pip \(SnapshotPip(p).line)\n" }
+        for line in inputs { s += line + "\n" }
+        return String(try SHA256Hasher.digest(Array(s.utf8)).hex.prefix(20))
+    }
+
+    /// One line per pip change (not allowed), then per withheld change in path order.
+    static func inputs(withheld: [(FileChange, WithholdReason)], pip: [PipChange]) -> [String] {
+        var out: [String] = []
+        for p in pip where !p.allowed { out.append("pip \(SnapshotPip(p).line)") }
         for (c, _) in withheld.sorted(by: { PathBytes.less($0.0.path, $1.0.path) }) {
+            let code = c.fileClass == .code ? " code" : ""
             if c.secret {
-                s += "\(c.change.rawValue) \(PathBytes.escape(c.path)) secret\n"
+                out.append("\(c.change.rawValue) \(PathBytes.escape(c.path)) secret\(code)")
                 continue
             }
             let digest = c.new?.digest?.hex ?? "-"
             let mode = c.new?.gitMode?.octal ?? "-"
-            s += "\(c.change.rawValue) \(PathBytes.escape(c.path)) \(digest) \(mode)\n"
+            out.append("\(c.change.rawValue) \(PathBytes.escape(c.path)) \(digest) \(mode)\(code)")
         }
-        return String(try SHA256Hasher.digest(Array(s.utf8)).hex.prefix(20))
+        return out
+    }
+
+    /// The withheld code an input line names: (path, change), nil for any other line.
+    static func withheldCode(_ line: String) -> (path: [UInt8], change: ChangeKind)? {
+        let f = line.split(separator: " ", omittingEmptySubsequences: false)
+        guard f.count >= 4, f.last == "code", let change = ChangeKind(rawValue: String(f[0])),
+              let path = PathBytes.unescape(f[1].utf8) else { return nil }
+        return (path, change)
     }
 }

@@ -67,7 +67,8 @@ public struct Journal {
     /// What the scan saw, in one hash: when it equals the last fully recorded drift, the
     /// journal has nothing to add and cron scans skip re-reading every drifted file.
     static func fingerprint(_ changes: [FileChange], pip: [PipChange]) throws -> Digest {
-        var s = "journal-fp/1\n"
+        // Version 2: snapshots keep the id's inputs; an older fingerprint records once more.
+        var s = "journal-fp/2\n"
         for c in changes {
             let digest = c.new?.digest?.hex ?? "-"
             let mode = c.new?.gitMode?.octal ?? "-"
@@ -103,9 +104,13 @@ public struct Journal {
         let built = try builder.build(changes, pip: pipDrift, requirements: requirements, contents: contents)
         let complete = !built.withheld.contains { $0.1.retry }
         let done = Recorded(complete: complete, observed: built.observed)
-        let id = try DriftID.compute(base: commit, tree: built.tree, withheld: built.withheld, pip: pipDrift)
+        let inputs = DriftID.inputs(withheld: built.withheld, pip: pipDrift)
+        let id = try DriftID.compute(base: commit, tree: built.tree, inputs: inputs)
         let previous = try repo.reference(Self.ref)
-        if let p = previous, try SnapshotInfo.read(repo, p).id == id { return done }
+        // A snapshot recorded before ids' inputs were kept is recorded again once, with them.
+        if let p = previous, case let last = try SnapshotInfo.read(repo, p), last.id == id, last.idInputs != nil {
+            return done
+        }
         let host = SystemInfo.hostName()
         var msg = "drift snapshot on \(host): \(changes.count) path(s), \(pipDrift.count) pip change(s)\n\n"
             + "Host: \(host)\nTime: \(Timestamp.format(now))\n\n"
@@ -119,8 +124,9 @@ public struct Journal {
         let snap = try repo.createCommit(tree: built.tree, parents: [previous ?? base], author: who, committer: who,
                                          message: msg)
         // The record goes in before the branch moves: a snapshot the branch names has one.
-        let info = SnapshotInfo(id: id, host: host, time: Timestamp.format(now), entries: entries, pip: pipDrift,
+        var info = SnapshotInfo(id: id, host: host, time: Timestamp.format(now), entries: entries, pip: pipDrift,
                                 base: commit)
+        info.idInputs = inputs
         try repo.setNote(Self.notesRef, on: snap, try SnapshotRecord(info).encoded(), author: who)
         try repo.setReference(Self.ref, to: snap)
         return done
@@ -136,6 +142,9 @@ public struct SnapshotInfo: Sendable {
     var pip: [PipChange] = []
     /// The `Drift-Base` trailer: the commit the snapshot's tree is based on.
     public var base = ""
+    /// The lines `DriftID.compute` hashed besides base and tree (nil: recorded by an older
+    /// drift); an export copies them into report.json so the gate can recompute the id.
+    public var idInputs: [String]?
 
     /// A snapshot as drift reads it back: its record (the git note under `Journal.notesRef`),
     /// or, for a snapshot written before records existed, its message (`parse`).

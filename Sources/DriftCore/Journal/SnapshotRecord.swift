@@ -16,6 +16,8 @@ public struct SnapshotRecord: Codable, Sendable {
     public var time: String
     public var entries: [Entry]
     var pip: [PipChange]
+    /// `DriftID.inputs`: the lines the id hashes besides base and tree (absent in older records).
+    var idInputs: [String]?
 
     static let schemaName = "drift.snapshot/1"
 
@@ -43,6 +45,7 @@ public struct SnapshotRecord: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case schema, base, host, time, entries, pip
         case driftId = "drift_id"
+        case idInputs = "drift_id_inputs"
     }
 
     public init(_ info: SnapshotInfo) {
@@ -51,6 +54,7 @@ public struct SnapshotRecord: Codable, Sendable {
         host = info.host
         time = info.time
         pip = info.pip
+        idInputs = info.idInputs
         entries = info.entries.map { e in
             let (p, pb) = ScanReport.pathFields(e.path)
             var out = Entry(change: e.change, fileClass: e.fileClass, firstSeen: e.firstSeen, path: p, pathBytes: pb,
@@ -76,7 +80,9 @@ public struct SnapshotRecord: Codable, Sendable {
         }
         guard r.schema == schemaName else { throw bad("has schema \(PathBytes.display(text: r.schema))") }
         let entries = try r.entries.map { try $0.entry(bad) }
-        return SnapshotInfo(id: r.driftId, host: r.host, time: r.time, entries: entries, pip: r.pip, base: r.base)
+        var info = SnapshotInfo(id: r.driftId, host: r.host, time: r.time, entries: entries, pip: r.pip, base: r.base)
+        info.idInputs = r.idInputs
+        return info
     }
 }
 

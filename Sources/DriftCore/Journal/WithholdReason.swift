@@ -20,6 +20,10 @@ public enum WithholdReason: Sendable, Hashable {
     /// Code withheld because a secret file could not be read to check it for that secret's
     /// values (`secret files unreadable`); retried by the next scan.
     case secretsUnreadable
+    /// A path libgit2 refuses as a tree entry (`name git cannot store`): a `.git` spelling
+    /// (`.GIT`, `GIT~1`, `.git.`, …) in any component. Recorded by name and hash so one such
+    /// path never stops the snapshot of everything else (`GitNames`).
+    case nameGitCannotStore
     /// A reason written by another drift version: shown as is, never decided on.
     case other(String)
 
@@ -32,6 +36,7 @@ public enum WithholdReason: Sendable, Hashable {
         case .overSizeLimit(let n): return "over the \(n)-byte size limit"
         case .changedWhileRead: return "changed while read"
         case .secretsUnreadable: return "secret files unreadable"
+        case .nameGitCannotStore: return "name git cannot store"
         case .unreadable(let why): return "unreadable (" + Self.plain(why) + ")"
         case .other(let s): return s
         }
@@ -52,6 +57,8 @@ public enum WithholdReason: Sendable, Hashable {
             self = .changedWhileRead
         case "secret files unreadable":
             self = .secretsUnreadable
+        case "name git cannot store":
+            self = .nameGitCannotStore
         default:
             let prefix = "over the ", suffix = "-byte size limit"
             if text.hasPrefix("unreadable ("), text.hasSuffix(")") {

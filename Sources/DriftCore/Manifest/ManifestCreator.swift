@@ -48,6 +48,10 @@ public struct ManifestCreator {
         let commitID = try repository.resolveCommit(commit)
 
         let walk = try TreeWalk.run(root: rootBytes, classifier: Classifier(policy: policy))
+        if let deep = walk.issues.first(where: \.beyondLimit) {
+            throw WalkTooDeep(message: "\(PathBytes.display(PathBytes.join(rootBytes, deep.path))): \(deep.message) "
+                + "(manifest create needs every entry; nothing written)")
+        }
         if let first = walk.issues.first {
             throw DriftError("\(PathBytes.display(PathBytes.join(rootBytes, first.path))): \(first.message) " +
                 "(manifest create needs every entry readable; \(walk.issues.count) problem(s))")
@@ -111,4 +115,11 @@ public struct ManifestCreator {
         }
         return Summary(commit: commitID.hex, files: entries.count, bytes: bytes)
     }
+}
+
+/// A tree deeper than a walk reads (`WalkLimit`): the command could not see all of it, so it
+/// ends incomplete (exit 3) naming the directory, never with a crash or a partial manifest.
+public struct WalkTooDeep: Error, Sendable {
+    /// `drift: <path>: deeper than N directory levels: not walked (…)`'s sentence.
+    public var message: String
 }

@@ -26,8 +26,9 @@ public final class Classifier {
         } else {
             parent = Flags(ignore: false, code: false, config: false, data: false, secret: false)
         }
+        let gitOwn = policy.ignoreGitDirs && Self.isGitOwnName(path, isDirectory: isDirectory)
         return Flags(
-            ignore: parent.ignore || policy.ignore.matchesSelf(path, isDirectory: isDirectory),
+            ignore: parent.ignore || gitOwn || policy.ignore.matchesSelf(path, isDirectory: isDirectory),
             code: parent.code || policy.code.matchesSelf(path, isDirectory: isDirectory),
             config: parent.config || policy.config.matchesSelf(path, isDirectory: isDirectory),
             data: parent.data || policy.data.matchesSelf(path, isDirectory: isDirectory),
@@ -39,6 +40,19 @@ public final class Classifier {
         let f = flags(dir, isDirectory: true)
         dirs[dir] = f
         return f
+    }
+
+    /// Whether the entry's own name is one git refuses as a tree entry (a `.git` spelling):
+    /// git never tracks such an entry, and a worktree link or submodule's `.git` file is one.
+    /// libgit2 decides; the first-byte test only spares it the names it can never refuse
+    /// (each of its `.git` rules starts with `.`, `g`/`G` or, for HFS, a non-ASCII code point).
+    static func isGitOwnName(_ path: [UInt8], isDirectory: Bool) -> Bool {
+        let start = path.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0
+        guard start < path.count else { return false }
+        let first = path[start]
+        guard first == UInt8(ascii: ".") || first == UInt8(ascii: "g") || first == UInt8(ascii: "G")
+            || first >= 0x80 else { return false }
+        return !GitNames.isStorableName(Array(path[start...]), mode: isDirectory ? .tree : .blob)
     }
 
     /// The class of a path: ignore, then an explicit code list, then config, then data,

@@ -34,6 +34,10 @@ public struct Policy: Sendable {
     /// Every file is re-hashed at least once every this many scans, stat cache or not.
     var reverifyEvery: Int = ReverifySlice.defaultEvery
     var pipAllow: [String] = []
+    /// Whether entries named like git's own directory in a spelling git refuses (`.git`,
+    /// `.GIT`, `GIT~1`, `.git.`, …: `GitNames`) are ignored with all below them. On unless a
+    /// policy says `ignore_git_dirs: false`; then they are withheld by name instead.
+    var ignoreGitDirs = true
     public var waivers: [Waiver] = []
     /// The file's exact bytes (copied into the manifest directory).
     var source: [UInt8] = []
@@ -118,16 +122,30 @@ public struct Policy: Sendable {
                 }
             case "waivers":
                 policy.waivers = try waivers(v, file)
+            case "ignore_git_dirs":
+                guard let b = v.string.flatMap(Self.bool) else {
+                    throw DriftError("\(file):\(line(v)): ignore_git_dirs must be true or false")
+                }
+                policy.ignoreGitDirs = b
             default:
                 throw DriftError("\(file):\(line(k)): unknown class or key '\(key)' " +
                     "(classes: ignore, config, data, code; " +
-                    "keys: secrets, generated, size_limit, reverify_every, deadline, deadline_stop, pip, waivers)")
+                    "keys: secrets, generated, size_limit, reverify_every, deadline, deadline_stop, pip, waivers, "
+                    + "ignore_git_dirs)")
             }
         }
         return policy
     }
 
     private static func line(_ n: YAMLNode) -> Int { n.line }
+
+    private static func bool(_ s: String) -> Bool? {
+        switch s {
+        case "true": return true
+        case "false": return false
+        default: return nil
+        }
+    }
 
     private static func isNullScalar(_ s: String) -> Bool { s.isEmpty || s == "~" || s == "null" }
 

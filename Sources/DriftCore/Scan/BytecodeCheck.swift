@@ -40,10 +40,14 @@ public struct BytecodeCheck {
             throw e
         }
         guard case .success(let st) = lstatBytes(PathBytes.join(reader.root, source)) else { return nil }
-        return Pair(source: src, sourceStat: st, pyc: try reader.readAll(pyc, limit: 64 << 20))
+        return Pair(source: src, sourceStat: st, pyc: try reader.readAll(pyc, limit: pycLimit))
     }
     /// Verdicts of earlier scans: pyc stat and hash of versions already found legitimate.
     public var cache: StatCache
+    /// Largest pyc (and source) read to verify it.
+    static let pycLimit: Int64 = 64 << 20
+    /// Cached verdicts re-checked anyway (a forged `pyccache` record is found in time).
+    var reverify: ReverifySlice?
     /// Interpreters to try for a cache tag (tests pin one; default: `defaultInterpreters`).
     var interpreters: (String) -> [String] = BytecodeCheck.defaultInterpreters
 
@@ -116,7 +120,8 @@ public struct BytecodeCheck {
             // A pyc removed or turned into something else is recompiled by Python: not drift.
             guard let new = c.new, new.kind == .regular, c.change != .deleted, c.change != .mode,
                   let st = stats[c.path] else { continue }
-            if let hit = cursor.digest(cache, c.path, st), hit.digest == new.digest {
+            if let hit = cursor.digest(cache, c.path, st), hit.digest == new.digest,
+               reverify?.contains(c.path) != true {
                 fresh.entries.append(StatCache.Record(path: c.path, entry: hit))
                 continue
             }

@@ -17,6 +17,10 @@ public struct DriftState: Codable, Sendable {
         var firstSeen: String
         var change: ChangeKind
         var fileClass: FileClass?
+        /// Set on a summary item: `count` drifted paths of this change and class below the
+        /// directory `path` (escaped, ending in `/`; empty for the root), first seen at
+        /// `firstSeen` at the earliest (`StateSummary`).
+        var count: Int?
         /// What the path holds now, in one hash (`ExportDuty.fingerprint`): an export
         /// remembers it, and a later scan that sees another value restarts the clock.
         var fingerprint: Digest?
@@ -30,8 +34,10 @@ public struct DriftState: Codable, Sendable {
         var exportedFingerprint: Digest?
         /// When that export (or a later one carrying it) was pushed.
         var pushedAt: String?
+        /// The upstream commit that carries that export's `Drift-Id` (`scan --upstream`).
+        var reconciledIn: String?
         enum CodingKeys: String, CodingKey {
-            case path, change, fingerprint
+            case path, change, fingerprint, count
             case firstSeen = "first_seen"
             case fileClass = "class"
             case clockStarted = "clock_started"
@@ -39,6 +45,7 @@ public struct DriftState: Codable, Sendable {
             case exportId = "export_id"
             case exportedFingerprint = "exported_fingerprint"
             case pushedAt = "pushed_at"
+            case reconciledIn = "reconciled_in"
         }
     }
 
@@ -59,6 +66,12 @@ public struct DriftState: Codable, Sendable {
     var journalFingerprint: Digest?
     /// Scans run with this state dir: picks each scan's re-verification slice.
     var scans: Int?
+    /// When the last full scan's re-verification slice ended (`ReverifySlice`: the next one
+    /// covers what the clock moved over since).
+    var reverifiedAt: String?
+    /// Why this state was rebuilt instead of read (a damaged or oversized `state.json`);
+    /// never written. The next locked write moves the old file aside first.
+    var recovered: String?
 
     enum CodingKeys: String, CodingKey {
         case schema, commit, items
@@ -71,7 +84,9 @@ public struct DriftState: Codable, Sendable {
         case lastPush = "last_push"
         case journalFingerprint = "journal_fingerprint"
         case scans
+        case reverifiedAt = "reverified_at"
     }
+    // `recovered` is not a key: it is never written.
 
     public init(commit: String) { self.commit = commit }
 
@@ -82,21 +97,33 @@ public struct DriftState: Codable, Sendable {
     ///
     /// An exported path keeps its export while it holds what was exported; once it holds
     /// something else, the export no longer covers it and its clock restarts at this scan.
-    mutating func merge(_ changes: inout [FileChange], unreadable: [[UInt8]] = []) throws {
+    /// A path under a summary item (`StateSummary`) takes the summary's first sighting and
+    /// export (a summary keeps no per-path fingerprint).
+    /// - Returns: how many unreadable drifted paths were kept (not in `changes`).
+    @discardableResult
+    mutating func merge(_ changes: inout [FileChange], unreadable: [[UInt8]] = []) throws -> Int {
         var old: [String: Date] = [:]
         var before: [String: Item] = [:]
+        var summaries: [String: Item] = [:]
         for i in items {
-            old[i.path] = Timestamp.parse(i.firstSeen)
-            before[i.path] = i
+            if i.count != nil {
+                summaries[i.path] = i
+            } else {
+                old[i.path] = Timestamp.parse(i.firstSeen)
+                before[i.path] = i
+            }
         }
         let keys = changes.map { PathBytes.escape($0.path) }
         let current = Set(keys)
         let unknown = Set(unreadable.map { PathBytes.escape($0) })
-        let kept = unknown.isEmpty ? [] : items.filter { unknown.contains($0.path) && !current.contains($0.path) }
+        let kept = unknown.isEmpty ? [] : items.filter {
+            $0.count == nil && unknown.contains($0.path) && !current.contains($0.path)
+        }
         items = try changes.indices.map { k in
             let key = keys[k]
             let seenNow = changes[k].firstSeen
-            if let t = old[key] { changes[k].firstSeen = t }
+            let summary = before[key] == nil ? StateSummary.covering(key, in: summaries) : nil
+            if let t = old[key] ?? summary.flatMap({ Timestamp.parse($0.firstSeen) }) { changes[k].firstSeen = t }
             var item = Item(path: key,
                             firstSeen: Timestamp.format(changes[k].firstSeen),
                             change: changes[k].change,
@@ -104,6 +131,12 @@ public struct DriftState: Codable, Sendable {
             item.fingerprint = try ExportDuty.fingerprint(changes[k])
             if let prior = before[key] {
                 item.carryDuty(from: prior, restartingAt: seenNow)
+            } else if let summary {
+                item.clockStarted = summary.clockStarted
+                item.exportedAt = summary.exportedAt
+                item.exportId = summary.exportId
+                item.pushedAt = summary.pushedAt
+                item.exportedFingerprint = summary.exportedAt == nil ? nil : item.fingerprint
             }
             return item
         }
@@ -113,6 +146,8 @@ public struct DriftState: Codable, Sendable {
                 PathBytes.less(PathBytes.unescape(a.path.utf8) ?? [], PathBytes.unescape(b.path.utf8) ?? [])
             }
         }
+        StateSummary.apply(&items)
+        return kept.count
     }
 }
 
@@ -130,14 +165,25 @@ public struct StateDirectory: Sendable {
         try AtomicFile.makeDirectory(path, mode: 0o700)
     }
 
-    /// Loads state for `commit`; an SDIR from another base commit is refused.
+    /// Largest `state.json` read; what drift writes stays far below it (`StateSummary`).
+    static let stateReadLimit = 256 << 20
+
+    /// Loads state for `commit`; an SDIR from another base commit is refused. A damaged or
+    /// oversized `state.json` is not an error (that would be an exit-2 loop until a person
+    /// steps in): the state is rebuilt from the journal's latest snapshot, which keeps every
+    /// recorded path's first sighting, and `recovered` says why (`StateRecovery`).
     func loadState(commit: String) throws -> DriftState {
         let f = file("state.json")
-        guard FileManager.default.fileExists(atPath: f) else { return DriftState(commit: commit) }
-        let bytes = try readWholeFile(f, limit: 256 << 20, followSymlinks: false)
+        if FileSystem.isAbsent(f) { return DriftState(commit: commit) }
+        if case .success(let info) = lstatBytes(Array(f.utf8)), info.kind == .regular,
+           info.size > Int64(Self.stateReadLimit) {
+            return StateRecovery.rebuild(self, commit: commit,
+                                         why: "\(f) is larger than \(Self.stateReadLimit) bytes")
+        }
+        let bytes = try readWholeFile(f, limit: Self.stateReadLimit, followSymlinks: false)
         let s: DriftState
         do { s = try JSONDecoder().decode(DriftState.self, from: Data(bytes)) } catch {
-            throw DriftError("\(f): state file is damaged (\(errorText(error))); move it aside to start afresh")
+            return StateRecovery.rebuild(self, commit: commit, why: "\(f) is damaged (\(errorText(error)))")
         }
         guard s.schema == DriftState.schema else { throw DriftError("\(f): unsupported state schema '\(s.schema)'") }
         guard s.commit == commit else {
@@ -151,6 +197,7 @@ public struct StateDirectory: Sendable {
     /// scan that changed only its counters, where a crash leaving the previous, complete
     /// `state.json` in place loses nothing but those counters.
     func saveState(_ s: DriftState, durable: Bool = true) throws {
+        if s.recovered != nil { try StateRecovery.moveAside(self) }
         try AtomicFile.write(try JSONCoding.encode(s), to: file("state.json"), mode: 0o600, syncDirectory: durable)
     }
 

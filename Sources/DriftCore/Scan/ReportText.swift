@@ -40,12 +40,14 @@ public enum ReportText {
                     line += f.flags?.contains("secret-content") == true ? "  [secret content]" : "  [secret]"
                 }
                 if f.flags?.contains("suspicious-name") == true { line += "  [suspicious name: control characters]" }
+                if f.flags?.contains("name-git-cannot-store") == true { line += "  [withheld: name git cannot store]" }
                 if f.unstable == true { line += "  [unstable: changed while read]" }
                 line += "  since \(f.firstSeen)"
                 if let restarted = f.clockStarted { line += ", changed again \(restarted)" }
                 if let at = f.exportedAt, let id = f.exportId {
                     line += "  exported \(at) as \(id)" + (f.pushedAt.map { ", pushed \($0)" } ?? "")
                 }
+                if let c = f.reconciledIn { line += "; reconciled upstream in \(c.prefix(12)), waiting for redeploy" }
                 if f.overdue == true { line += " " + paint("OVERDUE", "1;31") }
                 out += line + "\n"
             }

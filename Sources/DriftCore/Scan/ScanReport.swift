@@ -39,8 +39,11 @@ public struct ScanReport: Codable, Sendable {
         var exportedAt: String?
         var exportId: String?
         var pushedAt: String?
+        /// The upstream commit that carries that export's id (`scan --upstream`).
+        var reconciledIn: String?
         /// `suspicious-name` (control characters in the name), `secret-content` (code whose
-        /// content is a secret's, withheld); absent when none.
+        /// content is a secret's, withheld), `name-git-cannot-store` (a path git refuses in a
+        /// tree, withheld by name); absent when none.
         public var flags: [String]?
 
         enum CodingKeys: String, CodingKey {
@@ -54,7 +57,7 @@ public struct ScanReport: Codable, Sendable {
             case oldSHA256 = "old_sha256", newSHA256 = "new_sha256"
             case oldTarget = "old_target", newTarget = "new_target"
             case clockStarted = "clock_started", exportedAt = "exported_at", exportId = "export_id"
-            case pushedAt = "pushed_at"
+            case pushedAt = "pushed_at", reconciledIn = "reconciled_in"
         }
     }
 
@@ -82,10 +85,12 @@ public struct ScanReport: Codable, Sendable {
         public var overdue: Int = 0
         /// Drifted paths whose current version was exported (pushed, with `deadline_stop: push`).
         public var exported: Int = 0
+        /// Drifted paths whose export the upstream has taken (`scan --upstream`): waiting for redeploy.
+        public var reconciled: Int = 0
         /// The earliest `first_seen` of current drift (nil when clean).
         var oldestFirstSeen: String?
         enum CodingKeys: String, CodingKey {
-            case checked, hashed, drifted, errors, overdue, exported
+            case checked, hashed, drifted, errors, overdue, exported, reconciled
             case oldestFirstSeen = "oldest_first_seen"
             case pipChecked = "pip_checked", pipHashed = "pip_hashed"
             case byClass = "by_class"
@@ -119,6 +124,10 @@ public struct ScanReport: Codable, Sendable {
         var f: [String] = []
         if c.secretContent { f.append("secret-content") }
         if PathBytes.isSuspicious(c.path) { f.append("suspicious-name") }
+        // The journal withholds it by this same verdict (`DriftTreeBuilder.storable`).
+        if DriftTreeBuilder.carriesContent(c), let new = c.new, !DriftTreeBuilder.storable(c.path, new) {
+            f.append("name-git-cannot-store")
+        }
         return f.isEmpty ? nil : f
     }
 
@@ -155,6 +164,7 @@ public struct ScanReport: Codable, Sendable {
                         overdue: overdue,
                         clockStarted: duty?.restarted == true ? duty.map { Timestamp.format($0.clockStarted) } : nil,
                         exportedAt: duty?.exportedAt, exportId: duty?.exportId, pushedAt: duty?.pushedAt,
+                        reconciledIn: duty?.reconciledIn,
                         flags: ScanReport.flags(c))
         }
         self.pip = pip
@@ -175,6 +185,7 @@ public struct ScanReport: Codable, Sendable {
                           errors: issues.count, byClass: byClass, byChange: byChange)
         summary.overdue = files.filter { $0.overdue == true }.count
         summary.exported = changes.filter { duties[$0.path]?.handled == true }.count
+        summary.reconciled = files.filter { $0.reconciledIn != nil }.count
         summary.oldestFirstSeen = changes.map(\.firstSeen).min().map(Timestamp.format)
     }
 

@@ -31,6 +31,8 @@ public struct ScanRunner {
     /// Blob ids the journal already has, kept across records by a long-running recorder
     /// (`drift watch`): unchanged drift is not read or written again. nil for one-shot verbs.
     var journalBlobs: JournalBlobCache?
+    /// `--upstream`: the repository whose history says which exports were reconciled.
+    public var upstream: UpstreamSource?
 
     public init(manifestDir: ManifestDirectory, root: String?, state: StateDirectory) {
         self.manifestDir = manifestDir
@@ -49,6 +51,8 @@ public struct ScanRunner {
         public var requirements: String?
         /// The workspace's secrets, for withholding code that carries their content.
         var secrets = SecretIndex()
+        /// Why `state.json` was rebuilt by this run (moved aside to `state.json.damaged`), if it was.
+        public var stateRecovered: String?
     }
 
     /// Runs a scan: walk, compare, and record (journal, state, caches) under the state lock.
@@ -63,8 +67,10 @@ public struct ScanRunner {
         let lock = alreadyLocked ? nil : try StateLock(state: state, wait: waitSeconds)
         defer { withExtendedLifetime(lock) {} }
         let now = clock.now()
+        // Fetched under the lock: two scans never fetch into `upstream.git` at once.
+        let reconciled = try upstream.map { try $0.reconciled(state: state) }
         let findings = try find(loaded, now: now)
-        return try record(findings, loaded.context, now: now)
+        return try record(findings, loaded.context, now: now, reconciled: reconciled)
     }
 
     /// What a scan works against: the verified manifest and policy, the root, the pip baseline.
@@ -121,22 +127,28 @@ public struct ScanRunner {
     func find(_ loaded: Loaded, now: Date) throws -> Findings {
         let c = loaded.context
         var scanner = Scanner(manifest: c.manifest, policy: c.policy, root: c.rootBytes, cache: loaded.oldCache)
-        let scanNumber = max(0, try state.loadState(commit: c.manifest.commit).scans ?? 0)
-        scanner.reverify = ReverifySlice(every: c.policy.reverifyEvery, scan: scanNumber)
+        let before = try state.loadState(commit: c.manifest.commit)
+        let scanNumber = max(0, before.scans ?? 0)
+        let slice = ReverifySlice(every: c.policy.reverifyEvery, scan: scanNumber,
+                                  last: before.reverifiedAt.flatMap(Timestamp.parse), now: now)
+        scanner.reverify = slice
         scanner.progress = progress
         var result = try scanner.compare(loaded.walk, now: now)
-        let pyc = try checkBytecode(&result, walk: loaded.walk, root: c.rootBytes)
-        var findings = Findings(result: result, pip: try findPip(c), oldCache: loaded.oldCache, walk: loaded.walk)
+        let pyc = try checkBytecode(&result, walk: loaded.walk, root: c.rootBytes, reverify: slice)
+        var findings = Findings(result: result, pip: try findPip(c, reverify: slice), oldCache: loaded.oldCache,
+                                walk: loaded.walk)
         findings.scanNumber = scanNumber
         findings.pycCache = pyc
         return findings
     }
 
     /// Compares site-packages with the pip baseline (nil without one).
-    func findPip(_ c: Context) throws -> PipFindings? {
+    /// - Parameter reverify: the cached records re-checked anyway (nil: none, a partial rescan).
+    func findPip(_ c: Context, reverify: ReverifySlice? = nil) throws -> PipFindings? {
         guard let baseline = c.baseline else { return nil }
         let oldPip = full ? nil : try state.loadCache(name: "pipcache")
         var pipScanner = PipScanner(baseline: baseline, allow: c.policy.pipAllow, cache: oldPip)
+        pipScanner.reverify = reverify
         pipScanner.progress = progress
         let p = try pipScanner.run()
         return PipFindings(result: p, oldCache: oldPip)
@@ -144,15 +156,22 @@ public struct ScanRunner {
 
     /// The writing half of a scan; the caller holds the state lock. Keeps first-seen times,
     /// records new drift in the journal, saves the caches and `state.json`, builds the report.
-    public func record(_ findings: Findings, _ c: Context, now: Date) throws -> Outcome {
+    /// `reconciled`: drift id → upstream commit carrying it (`--upstream`); nil keeps what
+    /// the last `--upstream` scan found.
+    public func record(_ findings: Findings, _ c: Context, now: Date,
+                       reconciled: [String: String]? = nil) throws -> Outcome {
         var st = try state.loadState(commit: c.manifest.commit)
         let before = (st.items, st.journalFingerprint)
-        if let n = findings.scanNumber { st.scans = n < Int(Int32.max) ? n + 1 : 0 }
+        if let n = findings.scanNumber {
+            st.scans = n < Int(Int32.max) ? n + 1 : 0
+            st.reverifiedAt = Timestamp.format(now)
+        }
         var result = findings.result
-        try st.merge(&result.changes, unreadable: result.issues.map(\.path))
+        let recovered = st.recovered
         // Drifted paths unreadable now are kept in the state but cannot be journaled: the
         // record is not complete, so the next scan records again.
-        let unknownDrift = st.items.count > result.changes.count
+        let unknownDrift = try st.merge(&result.changes, unreadable: result.issues.map(\.path)) > 0
+        if let reconciled { st.markReconciled(reconciled) }
         let reader = FileReader(root: c.rootBytes)
         let secrets = try SecretIndex(walk: findings.walk, manifest: c.manifest, changes: result.changes,
                                       reader: reader)
@@ -191,7 +210,7 @@ public struct ScanRunner {
                                 changes: result.changes, pip: pip, issues: result.issues,
                                 checked: result.filesChecked, hashed: result.filesHashed,
                                 deadline: c.policy.deadline?.rule, now: now,
-                                duties: st.duties(stop: c.policy.deadlineStop))
+                                duties: st.duties(stop: c.policy.deadlineStop, paths: result.changes.map(\.path)))
         report.summary.pipChecked = pipCounts.0
         report.summary.pipHashed = pipCounts.1
         st.lastScan = Timestamp.format(now)
@@ -203,21 +222,26 @@ public struct ScanRunner {
         // Same drift as last time: only the scan's counters and times change, and losing them
         // in a crash loses nothing, so the rename is not made durable (a directory fsync).
         try state.saveState(st, durable: before != (st.items, st.journalFingerprint))
-        return Outcome(report: report, result: result, manifest: c.manifest, policy: c.policy, rootBytes: c.rootBytes,
-                       pip: pip, requirements: c.baseline?.requirements, secrets: secrets)
+        var outcome = Outcome(report: report, result: result, manifest: c.manifest, policy: c.policy,
+                              rootBytes: c.rootBytes, pip: pip, requirements: c.baseline?.requirements,
+                              secrets: secrets)
+        outcome.stateRecovered = recovered
+        return outcome
     }
 
     /// Pyc changes are verified against their sources (`BytecodeCheck`): legitimate runtime
     /// bytecode is no drift, forged bytecode is `bytecode` drift.
     /// Reads the `pyccache`, writes nothing: returns the cache `record` must save (nil: unchanged).
-    func checkBytecode(_ result: inout Scanner.Result, walk: TreeWalk,
-                              root: [UInt8]) throws -> (old: StatCache?, new: StatCache)? {
+    func checkBytecode(_ result: inout Scanner.Result, walk: TreeWalk, root: [UInt8],
+                       reverify: ReverifySlice? = nil) throws -> (old: StatCache?, new: StatCache)? {
         let pycs = Set(result.changes.lazy.filter { BytecodeCheck.parse($0.path) != nil }.map(\.path))
         let old = full ? nil : try state.loadCache(name: "pyccache")
         if pycs.isEmpty { return old?.entries.isEmpty == false ? (old, StatCache()) : nil }
         var stats: [[UInt8]: FileStat] = [:]
         for e in walk.entries where pycs.contains(e.path) { stats[e.path] = e.stat }
-        let checked = BytecodeCheck(root: root, cache: old).apply(result.changes, stats: stats)
+        var check = BytecodeCheck(root: root, cache: old)
+        check.reverify = reverify
+        let checked = check.apply(result.changes, stats: stats)
         result.changes = checked.changes
         result.issues += checked.issues
         result.issues.sort { PathBytes.less($0.path, $1.path) }

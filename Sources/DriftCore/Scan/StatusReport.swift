@@ -49,16 +49,22 @@ public enum StatusReport {
             out += "\nno drift now\n" + journal
             return out
         }
-        out += "\n\(st.items.count) drifted path\(st.items.count == 1 ? "" : "s"):\n"
+        let paths = st.items.reduce(0) { $0 + ($1.count ?? 1) }
+        out += "\n\(paths) drifted path\(paths == 1 ? "" : "s"):\n"
         for i in st.items {
             let first = Timestamp.parse(i.firstSeen)
             var line = "  \(i.change.rawValue.padded(to: 9))\((i.fileClass?.rawValue ?? "").padded(to: 7)) "
-            line += PathBytes.unescape(i.path.utf8).map(PathBytes.display) ?? PathBytes.display(text: i.path)
+            let name = PathBytes.unescape(i.path.utf8).map(PathBytes.display) ?? PathBytes.display(text: i.path)
+            // A summary item (docs/state.md): "70000 under packages/models/x/".
+            line += i.count.map { "\($0) under \(i.path.isEmpty ? "the root" : name)" } ?? name
             if let first, let duty = i.duty(stop: policy.deadlineStop) {
                 line += "  age \(AgeText.format(now.timeIntervalSince(first)))"
                 if duty.restarted { line += ", changed again \(Timestamp.format(duty.clockStarted))" }
                 if let at = duty.exportedAt, let id = duty.exportId {
                     line += "  exported \(at) as \(id)" + (duty.pushedAt.map { ", pushed \($0)" } ?? "")
+                }
+                if let c = duty.reconciledIn {
+                    line += "; reconciled upstream in \(c.prefix(12)), waiting for redeploy"
                 }
                 if duty.handled {
                     line += "  (deadline met)"

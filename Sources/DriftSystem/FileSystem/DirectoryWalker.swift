@@ -67,8 +67,46 @@ public struct DirectoryWalker {
         var key: [UInt8]
     }
 
-    private func walkDirectory(_ dir: [UInt8], _ state: inout State, _ descend: ([UInt8]) -> Bool,
+    /// One directory being walked: its sorted children and the next one to visit.
+    private struct Frame {
+        var dir: [UInt8]
+        var children: [Child]
+        var next = 0
+        var depth: Int
+    }
+
+    /// Depth-first, in path-byte order, on an explicit stack (never one call frame per level):
+    /// a directory past `WalkLimit` is visited but not read, and reported.
+    private func walkDirectory(_ start: [UInt8], _ state: inout State, _ descend: ([UInt8]) -> Bool,
                                _ visit: ([UInt8], FileStat) -> Void) {
+        let depth = WalkLimit.depth(start)
+        if !start.isEmpty, let issue = WalkLimit.check(start, depth: depth) {
+            state.issues.append(issue)
+            return
+        }
+        var stack = [Frame(dir: start, children: list(start, &state), depth: depth)]
+        while let top = stack.indices.last {
+            if stack[top].next == stack[top].children.count {
+                stack.removeLast()
+                continue
+            }
+            let c = stack[top].children[stack[top].next]
+            stack[top].next += 1
+            let rel = PathBytes.join(stack[top].dir, c.name)
+            visit(rel, c.stat)
+            guard c.stat.kind == .directory && descend(rel) else { continue }
+            let d = stack[top].depth + 1
+            if let issue = WalkLimit.check(rel, depth: d) {
+                state.issues.append(issue)
+                continue
+            }
+            stack.append(Frame(dir: rel, children: list(rel, &state), depth: d))
+        }
+    }
+
+    /// The children of one directory (not `.`/`..`), sorted by name with a directory's
+    /// name read with `/` appended; an unreadable directory is an issue and no children.
+    private func list(_ dir: [UInt8], _ state: inout State) -> [Child] {
         let opened: Result<Int32, Errno> = dir.isEmpty
             ? .success(dup(state.rootFD))
             : state.directory.openDirectory(dir)
@@ -83,13 +121,13 @@ public struct DirectoryWalker {
         if fd < 0 {
             state.issues.append(ScanIssue(path: dir, message: "cannot open directory: \(errnoText(errno))",
                                           unreadableDirectory: true))
-            return
+            return []
         }
         guard let d = fdopendir(fd) else {
             state.issues.append(ScanIssue(path: dir, message: "cannot read directory: \(errnoText(errno))",
                                           unreadableDirectory: true))
             close(fd)
-            return
+            return []
         }
         var children: [Child] = []
         while true {
@@ -117,11 +155,36 @@ public struct DirectoryWalker {
         }
         closedir(d)
         children.sort { bytesLess($0.key, $1.key) }
-        for c in children {
-            let rel = PathBytes.join(dir, c.name)
-            visit(rel, c.stat)
-            if c.stat.kind == .directory && descend(rel) { walkDirectory(rel, &state, descend, visit) }
+        return children
+    }
+}
+
+/// How deep a walk goes. Every path below a directory repeats that directory's path, so a
+/// chain N levels deep costs N² bytes and opens: past these bounds a directory is visited
+/// but not read, and reported (the scan is incomplete, nothing below it is called deleted).
+/// Real trees are far inside them (Linux's `PATH_MAX` is 4096 bytes).
+public enum WalkLimit {
+    /// Directory levels below the root a walk reads.
+    public static let maxDepth = 1024
+    /// Bytes of a directory's relative path a walk still reads.
+    public static let maxPathBytes = 32_768
+
+    /// The number of components of a relative path (0 for the root).
+    public static func depth(_ rel: [UInt8]) -> Int {
+        rel.isEmpty ? 0 : rel.reduce(1) { $1 == UInt8(ascii: "/") ? $0 + 1 : $0 }
+    }
+
+    /// The issue for a directory at `depth` levels that a walk must not read, else nil.
+    public static func check(_ dir: [UInt8], depth: Int) -> ScanIssue? {
+        if depth > maxDepth {
+            return ScanIssue(path: dir, message: "deeper than \(maxDepth) directory levels: not walked",
+                             unreadableDirectory: true, beyondLimit: true)
         }
+        if dir.count > maxPathBytes {
+            return ScanIssue(path: dir, message: "path longer than \(maxPathBytes) bytes: not walked",
+                             unreadableDirectory: true, beyondLimit: true)
+        }
+        return nil
     }
 }
 
@@ -148,11 +211,14 @@ public struct ScanIssue: Sendable, Equatable {
     public var message: String
     /// A directory whose contents are unknown: nothing below it may be called deleted.
     public var unreadableDirectory: Bool
+    /// A directory past `WalkLimit`: not read on purpose (readable, but too deep to walk).
+    public var beyondLimit: Bool
 
-    public init(path: [UInt8], message: String, unreadableDirectory: Bool = false) {
+    public init(path: [UInt8], message: String, unreadableDirectory: Bool = false, beyondLimit: Bool = false) {
         self.path = path
         self.message = message
         self.unreadableDirectory = unreadableDirectory
+        self.beyondLimit = beyondLimit
     }
 }
 

@@ -137,11 +137,32 @@ struct DirectoryReader: Sendable {
         var stat: FileStat
     }
 
-    /// Walks everything below `dir` (whose own entry was visited already) depth-first.
+    /// Walks everything below `dir` (whose own entry was visited already) depth-first, on an
+    /// explicit stack (never one call frame per level); a directory past `WalkLimit` is
+    /// visited but not read, and reported.
     func walk<V: WalkVisitor>(_ dir: [UInt8], _ v: inout V, into out: SubtreeResult<V.Item>) {
-        for c in list(dir, &out.issues) {
+        var stack: [(children: [Child], next: Int, depth: Int)] = []
+        let depth = WalkLimit.depth(dir)
+        if let issue = WalkLimit.check(dir, depth: depth) {
+            out.issues.append(issue)
+            return
+        }
+        stack.append((list(dir, &out.issues), 0, depth))
+        while let top = stack.indices.last {
+            if stack[top].next == stack[top].children.count {
+                stack.removeLast()
+                continue
+            }
+            let c = stack[top].children[stack[top].next]
+            stack[top].next += 1
             if let item = v.visit(c.path, c.stat) { out.items.append(item) }
-            if c.stat.kind == .directory && v.descend(c.path) { walk(c.path, &v, into: out) }
+            guard c.stat.kind == .directory && v.descend(c.path) else { continue }
+            let d = stack[top].depth + 1
+            if let issue = WalkLimit.check(c.path, depth: d) {
+                out.issues.append(issue)
+                continue
+            }
+            stack.append((list(c.path, &out.issues), 0, d))
         }
     }
 

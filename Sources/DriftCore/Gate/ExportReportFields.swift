@@ -1,0 +1,71 @@
+import DriftSystem
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// What the gate reads from an export's report.json (either report schema, docs/gate.md):
+/// the earliest `first_seen`, the `withheld` code list and the id's inputs
+/// (`drift_id_inputs`). Absent fields are empty (older exports); anything that is not such
+/// JSON is a failed check: the ledger is untrusted input.
+struct ExportReportFields {
+    var firstSeen: Date?
+    var withheld: [WithheldCode] = []
+    var idInputs: [String] = []
+
+    private struct File: Decodable {
+        let firstSeen: String?
+        enum CodingKeys: String, CodingKey { case firstSeen = "first_seen" }
+        init(from d: Decoder) throws {
+            let c = try d.container(keyedBy: CodingKeys.self)
+            firstSeen = try c.decodeIfPresent(String.self, forKey: .firstSeen)
+        }
+    }
+
+    private struct Report: Decodable {
+        let files: [File]
+        let withheld: [WithheldCode]?
+        let idInputs: [String]?
+        enum CodingKeys: String, CodingKey {
+            case files, withheld
+            case idInputs = "drift_id_inputs"
+        }
+    }
+
+    static func read(_ bytes: [UInt8]) throws -> ExportReportFields {
+        let report: Report
+        do { report = try JSONDecoder().decode(Report.self, from: Data(bytes)) } catch {
+            throw DriftError("report.json is not an export report")
+        }
+        return ExportReportFields(firstSeen: report.files.compactMap { $0.firstSeen.flatMap(Timestamp.parse) }.min(),
+                                  withheld: report.withheld ?? [], idInputs: report.idInputs ?? [])
+    }
+}
+
+/// An export's report.json: the scan's (or journal's) report with the fields the gate
+/// needs added at the top level — `withheld` (code withheld from the patch, by path, change
+/// and reason) and `drift_id_inputs` (the snapshot's `DriftID.inputs`).
+struct ExportReport<Base: Encodable>: Encodable {
+    var base: Base
+    var withheld: [WithheldCode]
+    var idInputs: [String]?
+
+    init(_ base: Base, snapshot: SnapshotInfo) {
+        self.base = base
+        withheld = WithheldCode.of(snapshot.entries)
+        idInputs = snapshot.idInputs
+    }
+
+    private enum Keys: String, CodingKey {
+        case withheld
+        case idInputs = "drift_id_inputs"
+    }
+
+    func encode(to encoder: Encoder) throws {
+        try base.encode(to: encoder)
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(withheld, forKey: .withheld)
+        try c.encodeIfPresent(idInputs, forKey: .idInputs)
+    }
+}

@@ -1,0 +1,76 @@
+import DriftGit
+import DriftSystem
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// `drift prune`: ref retention for the fleet's ledger. Deletes the `refs/drift/*` of a
+/// repository whose entries the gate finds *reconciled* in REV (by trailer, content or
+/// supersession — never a waiver) and that were exported longer ago than a given age.
+/// Every ref is judged by the gate's own code first; a hostile ref fails the whole run
+/// (nothing deleted), and a ref that moved since it was judged is left alone.
+public struct LedgerPrune {
+    public var repo: String
+    public var rev = "HEAD"
+    public var prefix = "refs/drift/"
+    /// Only entries exported at least this long ago are deleted.
+    public var olderThan: TimeInterval
+    /// Decide, print, delete nothing.
+    public var dryRun = false
+
+    public init(repo: String, olderThan: TimeInterval) {
+        self.repo = repo
+        self.olderThan = olderThan
+    }
+
+    /// What happened to one ref.
+    public struct Decision: Sendable {
+        public var ref: String
+        public var id: String
+        public var host: String
+        /// Deleted (or, in a dry run, would be).
+        public var delete: Bool
+        /// Why, for people: `reconciled by trailer, exported …` or why it is kept.
+        public var why: String
+    }
+
+    /// Judges every ref under the prefix against REV, then deletes the reconciled old ones.
+    /// - Throws: what `Gate.run` throws (a hostile ref: nothing is deleted).
+    public func run(now: Date) throws -> [Decision] {
+        var gate = Gate(repo: repo, ledger: nil)
+        gate.rev = rev
+        gate.ledgerRefs = prefix
+        let report = try gate.run(now: now)
+        let upstream = try GitRepository(path: repo)
+        let targets = Dictionary(try upstream.referenceTargets(under: prefix).map { ($0.name, $0.target) },
+                                 uniquingKeysWith: { a, _ in a })
+        var out: [Decision] = []
+        for e in report.entries {
+            var d = Decision(ref: e.entry, id: e.id, host: e.host, delete: false, why: "")
+            guard e.status == .reconciled, let how = e.reason, let target = targets[e.entry] ?? nil else {
+                d.why = "kept: \(e.status.rawValue)"
+                out.append(d)
+                continue
+            }
+            let exported = try upstream.commitTime(target)
+            let when = Timestamp.format(exported)
+            guard now.timeIntervalSince(exported) >= olderThan else {
+                d.why = "kept: reconciled by \(how.rawValue), but exported \(when), within the age"
+                out.append(d)
+                continue
+            }
+            d.why = "reconciled by \(how.rawValue) in \(report.commit?.prefix(12) ?? "?"), exported \(when)"
+            if dryRun {
+                d.delete = true
+            } else if try upstream.deleteReference(e.entry, ifAt: target) {
+                d.delete = true
+            } else {
+                d.why = "kept: the ref moved while it was judged"
+            }
+            out.append(d)
+        }
+        return out
+    }
+}
