@@ -201,7 +201,24 @@ struct SecondDayTests {
                cwd: m1)
         let chain = try sh("git log --format=%s -2 refs/heads/drift/\(id2)", cwd: fresh)
         #expect(chain.hasPrefix("Follow-up instance hotfix") && chain.contains("Re-apply instance hotfix"), "\(chain)")
+        // CI: the gate reads the fleet's ledger refs; the follow-up is not upstream yet.
+        try sh("git fetch -q '\(d.remote)' 'refs/drift/*:refs/drift/*'", cwd: d.up)
+        let g1 = try drift(["gate", "--repo", d.up, "--ledger-refs"], env: ["DRIFT_TEST_NOW": "2026-12-01T14:50:00Z"])
+        #expect(g1.code == 1 && g1.out.contains(id2), "the follow-up is not merged: \(g1.out)\(g1.err)")
         try sh("git fetch -q '\(m2)' main && git merge -q --ff-only FETCH_HEAD", cwd: d.up)
+        let g2 = try drift(["gate", "--repo", d.up, "--ledger-refs"], env: ["DRIFT_TEST_NOW": "2026-12-01T15:00:00Z"])
+        #expect(g2.code == 0, "the gate accepts both: \(g2.out)\(g2.err)")
+        // Retention: both refs are reconciled and old enough; a dry run first, then prune.
+        let later = ["DRIFT_TEST_NOW": "2026-12-01T17:00:00Z"]
+        let dry = try drift(["prune", "--repo", d.up, "--older-than", "1h", "--dry-run", "--format", "refs"],
+                            env: later)
+        #expect(dry.code == 0 && dry.out.contains(id1) && dry.out.contains(id2), "\(dry.out)\(dry.err)")
+        #expect(try sh("git for-each-ref refs/drift", cwd: d.up).split(separator: "\n").count == 2)
+        let pruned = try drift(["prune", "--repo", d.up, "--older-than", "1h"], env: later)
+        #expect(pruned.code == 0, "\(pruned.out)\(pruned.err)")
+        #expect(try sh("git for-each-ref refs/drift", cwd: d.up).isEmpty)
+        let g3 = try drift(["gate", "--repo", d.up, "--ledger-refs"], env: later)
+        #expect(g3.code == 0, "the gate still accepts: \(g3.out)\(g3.err)")
 
         // 16:00: both exported, nobody paged.
         let (c5, f5, s5) = try d.scan("16:00", ["--fail-on", "overdue", "--upstream", d.up])

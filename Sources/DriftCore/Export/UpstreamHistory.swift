@@ -29,7 +29,7 @@ public struct UpstreamSource: Sendable {
     /// commit that carries it.
     /// - Throws: `DriftError` when the ref is not a branch name, the fetch fails or the
     ///   remote has no such branch; `GitError` when the history cannot be read.
-    func reconciled(state: StateDirectory) throws -> [String: String] {
+    func reconciled(state: StateDirectory, base: ObjectID?) throws -> [String: String] {
         let name = ref.dropFirst("refs/heads/".count)
         let plain = name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._/-".contains($0)) }
         guard ref.hasPrefix("refs/heads/"), !name.isEmpty, plain, !name.contains(".."), !name.contains("//"),
@@ -44,7 +44,9 @@ public struct UpstreamSource: Sendable {
             throw DriftError("\(redact(url)): has no \(ref)")
         }
         var out: [String: String] = [:]
-        for (commit, message) in try repo.commitsAndMessages(from: tip) {
+        // Only commits after the image's base can carry its exports (`git rev-list TIP ^BASE`).
+        let hidden = try base.map { try repo.odb().contains($0) ? [$0] : [] } ?? []
+        try repo.walkCommits(from: tip, hiding: hidden) { commit, message in
             for id in DriftTrailers(message).ids where out[id] == nil { out[id] = commit.hex }
         }
         return out

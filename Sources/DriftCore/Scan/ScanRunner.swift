@@ -68,7 +68,9 @@ public struct ScanRunner {
         defer { withExtendedLifetime(lock) {} }
         let now = clock.now()
         // Fetched under the lock: two scans never fetch into `upstream.git` at once.
-        let reconciled = try upstream.map { try $0.reconciled(state: state) }
+        let reconciled = try upstream.map {
+            try $0.reconciled(state: state, base: ObjectID(hex: loaded.context.manifest.commit))
+        }
         let findings = try find(loaded, now: now)
         return try record(findings, loaded.context, now: now, reconciled: reconciled)
     }
