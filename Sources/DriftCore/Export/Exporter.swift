@@ -41,6 +41,8 @@ public struct Exporter {
     static let patchFile = "drift.patch"
     static let bundleFile = "drift.bundle"
     static let reportFile = "report.json"
+    /// The export message's heading over bytecode drift (never in the patch or the bundle).
+    static let bytecodeHeading = "Not in this patch: bytecode — remove it on the instance"
     /// The instance's complete `pip freeze`, beside the requirements edit (absent without pip).
     static let pipFreezeFile = "pip-freeze.txt"
 
@@ -189,9 +191,15 @@ public struct Exporter {
             s += "\nBack to the image's version since that export:\n\n"
             s += reverted.map { "  " + PathBytes.display($0) }.joined(separator: "\n") + "\n"
         }
-        if !out.isEmpty {
+        let bytecode = out.filter { $0.change == .bytecode }
+        let hashOnly = out.filter { $0.change != .bytecode }
+        if !hashOnly.isEmpty {
             s += "\nNot in this patch (names and hashes only, content withheld):\n\n"
-            s += out.map(\.humanLine).joined(separator: "\n") + "\n"
+            s += hashOnly.map(\.humanLine).joined(separator: "\n") + "\n"
+        }
+        if !bytecode.isEmpty {
+            s += "\n\(Self.bytecodeHeading):\n\n"
+            s += bytecode.map(\.humanLine).joined(separator: "\n") + "\n"
         }
         let pinned = DriftTreeBuilder.pinnable(pip)
         if !pinned.isEmpty {

@@ -231,12 +231,12 @@ public struct ScanRunner {
         return outcome
     }
 
-    /// Pyc changes are verified against their sources (`BytecodeCheck`): legitimate runtime
-    /// bytecode is no drift, forged bytecode is `bytecode` drift.
+    /// Bytecode changes follow Python's import rules (`BytecodeCheck`): noise and legitimate
+    /// runtime bytecode are no drift; forged, loadable sourceless or non-regular pycs are `bytecode` drift.
     /// Reads the `pyccache`, writes nothing: returns the cache `record` must save (nil: unchanged).
     func checkBytecode(_ result: inout Scanner.Result, walk: TreeWalk, root: [UInt8],
                        reverify: ReverifySlice? = nil) throws -> (old: StatCache?, new: StatCache)? {
-        let pycs = Set(result.changes.lazy.filter { BytecodeCheck.parse($0.path) != nil }.map(\.path))
+        let pycs = Set(result.changes.lazy.filter { BytecodeCheck.role($0.path) != nil }.map(\.path))
         let old = full ? nil : try state.loadCache(name: "pyccache")
         if pycs.isEmpty { return old?.entries.isEmpty == false ? (old, StatCache()) : nil }
         var stats: [[UInt8]: FileStat] = [:]
