@@ -21,8 +21,7 @@ extension Drift {
         @OptionGroup var workspace: WorkspaceOptions
         @Option(help: "Output format.") var format: ReportFormat = .text
         @Flag(help: "Ignore the stat cache and rehash every file.") var full = false
-        @Option(help: ArgumentHelp("Seconds to wait for another run's state lock (default 0).", valueName: "S"))
-        var wait: Double = 0
+        @OptionGroup var lockWait: WaitOptions
         @Option(help: ArgumentHelp("Append one JSON line per run to this file.", valueName: "FILE"),
                 completion: .file())
         var log: String?
@@ -42,16 +41,22 @@ extension Drift {
         var upstreamRef = "refs/heads/main"
         @OptionGroup var pushOptions: PushOptions
 
-        func validate() throws { try FlagBounds.wait(wait) }
-
         func run() throws {
+            let state = workspace.stateDirectory
+            let target = FailureRecording.Target(verb: .scan, state: state,
+                                                 root: workspace.root ?? (try? manifest.directory)?.unverifiedRoot(),
+                                                 log: log, metrics: metrics)
+            try FailureRecording.run(target) { try scan(state) }
+        }
+
+        private func scan(_ state: StateDirectory) throws {
             let started = Date()
-            var runner = ScanRunner(manifestDir: manifest.directory,
+            var runner = ScanRunner(manifestDir: try manifest.directory,
                                     root: workspace.root,
-                                    state: workspace.stateDirectory)
+                                    state: state)
             runner.full = full
             runner.clock = ProcessEnvironment.clock
-            runner.waitSeconds = wait
+            runner.waitSeconds = lockWait.wait
             if let upstream {
                 runner.upstream = UpstreamSource(url: upstream, ref: upstreamRef,
                                                  credentials: try GitCredentials.load(file: pushOptions.credentials))
@@ -76,8 +81,10 @@ extension Drift {
                                      to: log)
             }
             if let metrics {
-                try AtomicFile.write(Array(Telemetry.metrics(report, durationSeconds: duration, now: now).utf8),
-                                     to: metrics)
+                RunFailure.clear(.scan, state: state)
+                let text = Telemetry.metrics(report, durationSeconds: duration, now: now)
+                    + RunFailure.metrics(RunFailure.all(state))
+                try AtomicFile.write(Array(text.utf8), to: metrics)
             }
             switch format {
             case .json: Output.stdout(bytes: try JSONCoding.encode(report))

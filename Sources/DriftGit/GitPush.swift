@@ -315,9 +315,23 @@ extension PushContext {
     }
 }
 
-/// A URL with any `user:password@` removed, for messages.
+/// A URL for messages: the user stays (`ssh://git@host/r`), a password becomes `***`
+/// (`https://u:***@host/r`), and an https userinfo without a password — often a token — is
+/// `***` whole. Only the authority (before the first `/` after the scheme) is looked at.
 public func redact(_ url: String) -> String {
-    guard let scheme = url.firstRange(of: "://"),
-          let at = url[scheme.upperBound...].firstIndex(of: "@") else { return url }
-    return String(url[..<scheme.upperBound]) + "***@" + String(url[url.index(after: at)...])
+    guard let scheme = url.firstRange(of: "://") else { return url }
+    let rest = url[scheme.upperBound...]
+    let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
+    guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }
+    let userinfo = rest[..<at]
+    let name = url[..<scheme.lowerBound].lowercased()
+    let shown: String
+    if let colon = userinfo.firstIndex(of: ":") {
+        shown = String(userinfo[..<colon]) + ":***"
+    } else if name == "http" || name == "https" {
+        shown = "***"
+    } else {
+        shown = String(userinfo)
+    }
+    return String(url[..<scheme.upperBound]) + shown + String(rest[at...])
 }

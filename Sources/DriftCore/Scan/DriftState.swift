@@ -66,6 +66,9 @@ public struct DriftState: Codable, Sendable {
     var journalFingerprint: Digest?
     /// Scans run with this state dir: picks each scan's re-verification slice.
     var scans: Int?
+    /// Site-packages drift as last recorded (allowed packages left out; absent when none),
+    /// so `drift status` lists it beside the drifted paths.
+    var pip: [PipChange]?
     /// When the last full scan's re-verification slice ended (`ReverifySlice`: the next one
     /// covers what the clock moved over since).
     var reverifiedAt: String?
@@ -83,7 +86,7 @@ public struct DriftState: Codable, Sendable {
         case pushed
         case lastPush = "last_push"
         case journalFingerprint = "journal_fingerprint"
-        case scans
+        case scans, pip
         case reverifiedAt = "reverified_at"
     }
     // `recovered` is not a key: it is never written.

@@ -74,7 +74,10 @@ public struct ScanReport: Codable, Sendable {
     public struct Summary: Codable, Sendable {
         var checked: Int
         public var hashed: Int
+        /// Drifted workspace paths (site-packages drift is `pip`, never counted here).
         var drifted: Int
+        /// Site-packages changes that are drift (allowed packages excluded).
+        var pip: Int = 0
         public var errors: Int
         var byClass: [String: Int]
         var byChange: [String: Int]
@@ -90,7 +93,7 @@ public struct ScanReport: Codable, Sendable {
         /// The earliest `first_seen` of current drift (nil when clean).
         var oldestFirstSeen: String?
         enum CodingKeys: String, CodingKey {
-            case checked, hashed, drifted, errors, overdue, exported, reconciled
+            case checked, hashed, drifted, pip, errors, overdue, exported, reconciled
             case oldestFirstSeen = "oldest_first_seen"
             case pipChecked = "pip_checked", pipHashed = "pip_hashed"
             case byClass = "by_class"
@@ -181,8 +184,9 @@ public struct ScanReport: Codable, Sendable {
             byClass[c.fileClass.rawValue, default: 0] += 1
             byChange[c.change.rawValue, default: 0] += 1
         }
-        summary = Summary(checked: checked, hashed: hashed, drifted: changes.count + driftPip.count,
+        summary = Summary(checked: checked, hashed: hashed, drifted: changes.count,
                           errors: issues.count, byClass: byClass, byChange: byChange)
+        summary.pip = driftPip.count
         summary.overdue = files.filter { $0.overdue == true }.count
         summary.exported = changes.filter { duties[$0.path]?.handled == true }.count
         summary.reconciled = files.filter { $0.reconciledIn != nil }.count

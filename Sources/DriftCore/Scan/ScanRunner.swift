@@ -216,6 +216,13 @@ public struct ScanRunner {
         report.summary.pipChecked = pipCounts.0
         report.summary.pipHashed = pipCounts.1
         st.lastScan = Timestamp.format(now)
+        // Without the file lists: an added package's can be thousands of names.
+        let pipDrift = pip.filter { !$0.allowed }.map { p in
+            var q = p
+            q.files = []
+            return q
+        }
+        st.pip = pipDrift.isEmpty ? nil : pipDrift
         st.lastExitCode = Int(report.outcome.recordedCode)
         if findings.saveCache && findings.oldCache?.entries != result.newCache.entries {
             try state.saveCache(result.newCache)
