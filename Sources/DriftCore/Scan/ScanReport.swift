@@ -43,7 +43,8 @@ public struct ScanReport: Codable, Sendable {
         var reconciledIn: String?
         /// `suspicious-name` (control characters in the name), `secret-content` (code whose
         /// content is a secret's, withheld), `name-git-cannot-store` (a path git refuses in a
-        /// tree, withheld by name); absent when none.
+        /// tree, withheld by name), `over-read-limit` (added or resized and over 1 GiB: not read, its
+        /// `new_sha256` stands for size, mtime and data extents); absent when none.
         public var flags: [String]?
 
         enum CodingKeys: String, CodingKey {
@@ -126,6 +127,7 @@ public struct ScanReport: Codable, Sendable {
     static func flags(_ c: FileChange) -> [String]? {
         var f: [String] = []
         if c.secretContent { f.append("secret-content") }
+        if c.overReadLimit { f.append("over-read-limit") }
         if PathBytes.isSuspicious(c.path) { f.append("suspicious-name") }
         // The journal withholds it by this same verdict (`DriftTreeBuilder.storable`).
         if DriftTreeBuilder.carriesContent(c), let new = c.new, !DriftTreeBuilder.storable(c.path, new) {
