@@ -19,8 +19,9 @@ extension Drift {
 
         func run() throws {
             var runner = ScanRunner(manifestDir: try manifest.directory, root: workspace.root,
-                                    state: workspace.stateDirectory)
+                                    state: try workspace.privateState())
             runner.clock = ProcessEnvironment.clock
+            runner.environment = ProcessEnvironment.secretEnvironment()
             runner.waitSeconds = lockWait.wait
             var d = Differ(runner: runner)
             d.filters = paths.map { Differ.filter(Array($0.utf8)) }

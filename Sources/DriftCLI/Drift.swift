@@ -109,6 +109,19 @@ struct WorkspaceOptions: ParsableArguments {
     var state: String?
 
     var stateDirectory: StateDirectory { StateDirectory(path: state ?? ProcessEnvironment.value("DRIFT_STATE")) }
+
+    /// The state dir for a verb that writes it: drift's files private from here on (umask
+    /// 077), a directory of another user refused, one readable by others tightened to 0700
+    /// and said so (docs/state.md).
+    func privateState() throws -> StateDirectory {
+        let dir = stateDirectory
+        PrivateDirectory.privateUmask()
+        if case .tightened(let old) = try PrivateDirectory.secure(dir.path) {
+            Output.stderr("drift: note: \(dir.path): state directory was readable by others (mode "
+                + "\(String(old, radix: 8))); changed to 0700\n")
+        }
+        return dir
+    }
 }
 
 /// `--wait S`, shared by every verb that takes the state lock.

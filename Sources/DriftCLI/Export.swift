@@ -42,7 +42,7 @@ extension Drift {
         @OptionGroup var lockWait: WaitOptions
 
         func run() throws {
-            let state = workspace.stateDirectory
+            let state = try workspace.privateState()
             let target = FailureRecording.Target(verb: .export, state: state,
                                                  root: workspace.root ?? (try? manifest.directory)?.unverifiedRoot())
             try FailureRecording.run(target) { try export(state) }
@@ -53,6 +53,7 @@ extension Drift {
             var runner = ScanRunner(manifestDir: mdir, root: workspace.root, state: state)
             runner.waitSeconds = lockWait.wait
             runner.clock = ProcessEnvironment.clock
+            runner.environment = ProcessEnvironment.secretEnvironment()
             var e = Exporter(runner: runner, output: output)
             e.author = author
             e.message = message
@@ -60,7 +61,9 @@ extension Drift {
             e.force = force
             e.cumulative = cumulative
             e.snapshot = snapshot
-            guard let s = try e.run() else {
+            let summary = try e.run()
+            if summary?.secretSources == 0 { Output.stderr(ProcessEnvironment.noSecretSourcesNote) }
+            guard let s = summary else {
                 Output.stderr("drift: nothing to export: no drift now and none recorded in the journal\n")
                 throw ExitCode(ExitCodes.found)
             }

@@ -38,7 +38,7 @@ extension Drift {
         var log: String?
 
         func run() throws {
-            let state = workspace.stateDirectory
+            let state = try workspace.privateState()
             let target = FailureRecording.Target(verb: .push, state: state,
                                                  root: workspace.root ?? (try? manifest.directory)?.unverifiedRoot(),
                                                  log: log)

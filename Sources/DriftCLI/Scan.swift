@@ -42,7 +42,7 @@ extension Drift {
         @OptionGroup var pushOptions: PushOptions
 
         func run() throws {
-            let state = workspace.stateDirectory
+            let state = try workspace.privateState()
             let target = FailureRecording.Target(verb: .scan, state: state,
                                                  root: workspace.root ?? (try? manifest.directory)?.unverifiedRoot(),
                                                  log: log, metrics: metrics)
@@ -56,6 +56,7 @@ extension Drift {
                                     state: state)
             runner.full = full
             runner.clock = ProcessEnvironment.clock
+            runner.environment = ProcessEnvironment.secretEnvironment()
             runner.waitSeconds = lockWait.wait
             if let upstream {
                 runner.upstream = UpstreamSource(url: upstream, ref: upstreamRef,
@@ -68,6 +69,7 @@ extension Drift {
             runner.progress = progress?.counters
             let outcome = try runner.run()
             progress?.stop()
+            if outcome.secrets.sourceCount == 0 { Output.stderr(ProcessEnvironment.noSecretSourcesNote) }
             if let why = outcome.stateRecovered {
                 Output.stderr("drift: warning: \(why); rebuilt the state from the journal "
                               + "(the old file is \(workspace.stateDirectory.file("state.json.damaged")))\n")

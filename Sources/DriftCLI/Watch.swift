@@ -48,8 +48,9 @@ extension Drift {
             options.log = log
             options.metrics = metrics
             var runner = ScanRunner(manifestDir: try manifest.directory, root: workspace.root,
-                                    state: workspace.stateDirectory)
+                                    state: try workspace.privateState())
             runner.clock = ProcessEnvironment.clock
+            runner.environment = ProcessEnvironment.secretEnvironment()
             try Watcher(runner: runner, options: options).run()
         }
     }

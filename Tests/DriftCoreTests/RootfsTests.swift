@@ -116,6 +116,8 @@ struct RootfsTests {
         #expect(fm.fileExists(atPath: root + "/etc/drift/manifest.sig"))
         #expect(try sh("stat -c '%U %a' '\(root)/var/lib/drift'").trimmingWhitespace() == "root 700")
         #expect(fm.fileExists(atPath: root + "/etc/supervisor/supervisord.conf"))
+        let stateMode = (try? fm.attributesOfItem(atPath: root + "/var/lib/drift")[.posixPermissions]) as? Int
+        #expect(stateMode == 0o700, "the example image creates the state dir 0700")
         let foreign = try sh("""
             cd '\(root)' && find . \\( -name 'libswift*' -o -name 'libFoundation*' -o -name 'lib_Foundation*' \
             -o -name 'libdispatch*' -o -name 'libgit2*' -o -path './usr/lib/swift' \\) -print

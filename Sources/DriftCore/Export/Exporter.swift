@@ -36,6 +36,8 @@ public struct Exporter {
         public var host: String
         /// The export this one is stacked on (a follow-up), nil for one on the base.
         public var follows: String?
+        /// Secret files plus secret-named variables the scan knew (nil: no scan, `--from-journal`).
+        public var secretSources: Int?
     }
 
     static let patchFile = "drift.patch"
@@ -71,11 +73,13 @@ public struct Exporter {
         let lock = try StateLock(state: runner.state, wait: runner.waitSeconds)
         defer { withExtendedLifetime(lock) {} }
         var scanReport: ScanReport?
+        var secretSources: Int?
         // An older snapshot is the journal's alone: the scan's report would describe another state.
         var usedJournalOnly = fromJournal || snapshot != nil
         if !usedJournalOnly {
             let outcome = try runner.run(alreadyLocked: true)
             scanReport = outcome.report
+            secretSources = outcome.secrets.sourceCount
             usedJournalOnly = outcome.result.changes.isEmpty && outcome.pip.allSatisfy(\.allowed)
         }
         let journal = Journal(state: runner.state, manifestDir: mdir, commit: manifest.commit)
@@ -157,7 +161,8 @@ public struct Exporter {
                        paths: info.entries.count,
                        fromJournal: usedJournalOnly,
                        host: host,
-                       follows: parent.follows)
+                       follows: parent.follows,
+                       secretSources: secretSources)
     }
 
     /// `changed`: for a follow-up, the paths it changes on top of the export it follows.

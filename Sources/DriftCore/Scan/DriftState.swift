@@ -163,9 +163,11 @@ public struct StateDirectory: Sendable {
 
     public func file(_ name: String) -> String { path + "/" + name }
 
-    /// Creates the directory 0700 if needed.
+    /// Creates the directory 0700 if needed; refuses one another user owns and tightens one
+    /// others can read (the CLI checks first, to say so: `PrivateDirectory.secure`).
     func ensure() throws {
         try AtomicFile.makeDirectory(path, mode: 0o700)
+        _ = try PrivateDirectory.secure(path)
     }
 
     /// Largest `state.json` read; what drift writes stays far below it (`StateSummary`).

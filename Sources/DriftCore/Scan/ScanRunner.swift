@@ -31,6 +31,9 @@ public struct ScanRunner {
     /// Blob ids the journal already has, kept across records by a long-running recorder
     /// (`drift watch`): unchanged drift is not read or written again. nil for one-shot verbs.
     var journalBlobs: JournalBlobCache?
+    /// Environment variables the CLI read (drift's, PID 1's, supervisord's): those with
+    /// secret names are secret values (held in memory only).
+    public var environment = SecretEnvironment()
     /// `--upstream`: the repository whose history says which exports were reconciled.
     public var upstream: UpstreamSource?
 
@@ -50,7 +53,7 @@ public struct ScanRunner {
         /// The baked requirements file (relative to the root when under it).
         public var requirements: String?
         /// The workspace's secrets, for withholding code that carries their content.
-        var secrets = SecretIndex()
+        public var secrets = SecretIndex()
         /// Why `state.json` was rebuilt by this run (moved aside to `state.json.damaged`), if it was.
         public var stateRecovered: String?
     }
@@ -176,8 +179,9 @@ public struct ScanRunner {
         if let reconciled { st.markReconciled(reconciled) }
         let reader = FileReader(root: c.rootBytes)
         let secrets = try SecretIndex(walk: findings.walk, manifest: c.manifest, changes: result.changes,
-                                      reader: reader)
-        secrets.flag(&result.changes, walk: findings.walk, reader: reader, sizeLimit: c.policy.sizeLimit)
+                                      reader: reader, environment: environment, names: c.policy.secretNames)
+        secrets.flag(&result.changes, walk: findings.walk, reader: reader, sizeLimit: c.policy.sizeLimit,
+                     contents: result.contents)
         if !secrets.complete {
             result.issues += secrets.issues
             result.issues.sort { PathBytes.less($0.path, $1.path) }
