@@ -91,7 +91,7 @@ def main():
             f"AuthorizedKeysFile {sdir}/authorized_keys\nPubkeyAuthentication yes\nPasswordAuthentication no\n"
             f"PermitRootLogin prohibit-password\nAllowUsers {user}\nStrictModes no\nUsePAM no\nLogLevel ERROR\n")
         servers.append(subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", sdir + "/sshd_config"],
-                                        stderr=subprocess.DEVNULL))
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
         wait_port(sport)
         hostkey = open(os.path.join(sdir, "host_key.pub")).read().split()[:2]
         open(os.path.join(sdir, "known_hosts"), "w").write(f"[127.0.0.1]:{sport} {' '.join(hostkey)}\n")
@@ -128,9 +128,9 @@ http {{
 }}
 """)
         servers.append(subprocess.Popen(["/usr/sbin/fcgiwrap", "-c", "2", "-s", f"unix:{hdir}/fcgi.sock"],
-                                        stderr=subprocess.DEVNULL))
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
         servers.append(subprocess.Popen(["/usr/sbin/nginx", "-p", hdir, "-c", hdir + "/nginx.conf"],
-                                        stderr=subprocess.DEVNULL))
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
         wait_port(hport)
 
         print(f"load {os.getloadavg()[0]:.1f}; median of {a.runs} runs (wall / user+sys CPU)", flush=True)
@@ -170,8 +170,9 @@ http {{
                 print(f"| {label} | {n:,} | {pw:.3f} s / {pc:.3f} s | {lw:.3f} s / {lc:.3f} s |", flush=True)
             assert pushed_ref in sh(f"git --git-dir='{remote}' for-each-ref --format='%(refname)' refs/drift/bench-host/")
     finally:
+        # Each server leads its own process group (fcgiwrap's workers, sshd's sessions): stop it whole.
         for s in servers:
-            s.terminate()
+            os.killpg(s.pid, 15)
             s.wait()
 
 
