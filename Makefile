@@ -1,4 +1,5 @@
-.PHONY: demo test bench bench-gate bench-push bench-medium bench-unchanged bench-ledger-refs bench-watch bench-fleet dist
+.PHONY: demo test bench bench-gate bench-push bench-million bench-medium bench-unchanged bench-ledger-refs bench-watch \
+	bench-fleet dist
 demo:
 	./scripts/demo.sh
 test:
@@ -17,6 +18,8 @@ bench-gate:
 # drift push against a remote with 20,000 refs over file://, ssh and https, beside git ls-remote.
 bench-push:
 	./scripts/setup.sh && swift build -c release && python3 bench/push_refs.py --drift .build/release/drift
+bench-million:
+	./scripts/setup.sh && python3 bench/million.py --counts 200000,1000000
 bench-medium:
 	./scripts/setup.sh && python3 bench/run.py --sizes medium
 bench-unchanged:

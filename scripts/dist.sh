@@ -46,10 +46,24 @@ for pc in libgit2 libcrypto; do
     "$pc" "$pc" "$static" "${pc#lib}" >"$static/$pc.pc"
 done
 
+# SARIF's informationUri: docs/gate.md at this commit in the repository drift was built from
+# ($DRIFT_DOCS_URL wins; nothing when the origin is not a web host drift can name).
+docs_url="${DRIFT_DOCS_URL:-}"
+origin="$(git config --get remote.origin.url 2>/dev/null || true)"
+if [ -z "$docs_url" ] && [ "$commit" != unknown ]; then
+  web="$(printf '%s' "$origin" | sed -n -e 's#^git@\([^:/]*\):\(.*\)$#https://\1/\2#p' \
+    -e 's#^ssh://git@\([^/:]*\)\(:[0-9]*\)\{0,1\}/\(.*\)$#https://\1/\3#p' \
+    -e 's#^https://\([^@/]*@\)\{0,1\}\(.*\)$#https://\2#p' | head -n 1)"
+  if [ -n "$web" ]; then
+    docs_url="${web%.git}/blob/${commit%-dirty}/docs/gate.md"
+  fi
+fi
+case "$docs_url" in *[\"\\\ ]*) docs_url="" ;; esac
+
 start=$(date +%s)
 export PKG_CONFIG_PATH="$static${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product drift \
-  -Xcc "-DDRIFT_GIT_COMMIT=\"$commit\"" >&2
+  -Xcc "-DDRIFT_GIT_COMMIT=\"$commit\"" -Xcc "-DDRIFT_DOCS_URL=\"$docs_url\"" >&2
 built="$(swift build -c release --static-swift-stdlib --scratch-path "$scratch" --show-bin-path)/drift"
 echo "dist: swift build took $(( $(date +%s) - start )) s" >&2
 

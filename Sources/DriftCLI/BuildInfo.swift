@@ -15,6 +15,14 @@ public enum BuildInfo {
         return c.isEmpty ? nil : c
     }
 
+    /// The gate's documentation (docs/gate.md) at the commit this binary was built from, as
+    /// `scripts/dist.sh` derived it from the repository's origin (or `$DRIFT_DOCS_URL`); nil for
+    /// a development build. SARIF's `informationUri`.
+    public static var docsURL: String? {
+        let u = String(cString: drift_docs_url())
+        return u.isEmpty ? nil : u
+    }
+
     /// `1.5.1 (https, ssh, threads)`.
     public static var libgit2: String { GitLibrary.version }
 

@@ -12,14 +12,17 @@ extension Drift {
 
         @OptionGroup var manifest: ManifestOptions
         @OptionGroup var workspace: WorkspaceOptions
+        @OptionGroup var lockWait: WaitOptions
         @Argument(help: ArgumentHelp("Limit the diff to these paths (relative to the root).", valueName: "PATH"),
                   completion: .file())
         var paths: [String] = []
 
         func run() throws {
-            var runner = ScanRunner(manifestDir: manifest.directory, root: workspace.root,
-                                    state: workspace.stateDirectory)
+            var runner = ScanRunner(manifestDir: try manifest.directory, root: workspace.root,
+                                    state: try workspace.privateState())
             runner.clock = ProcessEnvironment.clock
+            runner.environment = ProcessEnvironment.secretEnvironment()
+            runner.waitSeconds = lockWait.wait
             var d = Differ(runner: runner)
             d.filters = paths.map { Differ.filter(Array($0.utf8)) }
             let out = try d.run()

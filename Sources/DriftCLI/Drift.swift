@@ -73,7 +73,7 @@ public struct Drift: ParsableCommand {
     }
 }
 
-/// `--manifest MDIR`, shared by every verb that reads a manifest.
+/// `--manifest MDIR` and `--public-key PEM`, shared by every verb that reads a manifest.
 struct ManifestOptions: ParsableArguments {
     @Option(name: .customLong("manifest"),
             help: ArgumentHelp("Manifest directory (default: $DRIFT_MANIFEST, else /etc/drift).", valueName: "MDIR"),
@@ -82,13 +82,19 @@ struct ManifestOptions: ParsableArguments {
 
     @Option(name: .customLong("public-key"),
             help: ArgumentHelp("Ed25519 public key (PEM): verify manifest.sig and every pinned file first "
-                + "(default: $DRIFT_PUBLIC_KEY).", valueName: "PEM"),
+                + "(default: $DRIFT_PUBLIC_KEY, else \(ManifestDirectory.defaultPublicKey) when it exists).",
+                valueName: "PEM"),
             completion: .file(extensions: ["pem"]))
     var publicKey: String?
 
+    /// The manifest directory, with the key to verify it: `--public-key`, `$DRIFT_PUBLIC_KEY`,
+    /// else the root-owned default key when it exists (so cron, with no environment, verifies too).
     var directory: ManifestDirectory {
-        ManifestDirectory.locate([manifest, ProcessEnvironment.value("DRIFT_MANIFEST")],
-                                 publicKey: publicKey ?? ProcessEnvironment.value("DRIFT_PUBLIC_KEY"))
+        get throws {
+            let key = try publicKey ?? ProcessEnvironment.value("DRIFT_PUBLIC_KEY")
+                ?? ManifestDirectory.trustedDefaultKey()
+            return ManifestDirectory.locate([manifest, ProcessEnvironment.value("DRIFT_MANIFEST")], publicKey: key)
+        }
     }
 }
 
@@ -98,10 +104,32 @@ struct WorkspaceOptions: ParsableArguments {
             completion: .directory)
     var root: String?
 
-    @Option(help: ArgumentHelp("State directory (default: /var/lib/drift).", valueName: "SDIR"), completion: .directory)
+    @Option(help: ArgumentHelp("State directory (default: $DRIFT_STATE, else /var/lib/drift).", valueName: "SDIR"),
+            completion: .directory)
     var state: String?
 
-    var stateDirectory: StateDirectory { StateDirectory(path: state) }
+    var stateDirectory: StateDirectory { StateDirectory(path: state ?? ProcessEnvironment.value("DRIFT_STATE")) }
+
+    /// The state dir for a verb that writes it: drift's files private from here on (umask
+    /// 077), a directory of another user refused, one readable by others tightened to 0700
+    /// and said so (docs/state.md).
+    func privateState() throws -> StateDirectory {
+        let dir = stateDirectory
+        PrivateDirectory.privateUmask()
+        if case .tightened(let old) = try PrivateDirectory.secure(dir.path) {
+            Output.stderr("drift: note: \(dir.path): state directory was readable by others (mode "
+                + "\(String(old, radix: 8))); changed to 0700\n")
+        }
+        return dir
+    }
+}
+
+/// `--wait S`, shared by every verb that takes the state lock.
+struct WaitOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Seconds to wait for another run's state lock (default 0).", valueName: "S"))
+    var wait: Double = 0
+
+    func validate() throws { try FlagBounds.wait(wait) }
 }
 
 /// Output format of reports.

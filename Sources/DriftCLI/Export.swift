@@ -39,16 +39,21 @@ extension Drift {
             """, valueName: "REMOTE"))
         var push: String?
         @OptionGroup var pushOptions: PushOptions
-        @Option(help: ArgumentHelp("Seconds to wait for another run's state lock (default 0).", valueName: "S"))
-        var wait: Double = 0
-
-        func validate() throws { try FlagBounds.wait(wait) }
+        @OptionGroup var lockWait: WaitOptions
 
         func run() throws {
-            var runner = ScanRunner(manifestDir: manifest.directory, root: workspace.root,
-                                    state: workspace.stateDirectory)
-            runner.waitSeconds = wait
+            let state = try workspace.privateState()
+            let target = FailureRecording.Target(verb: .export, state: state,
+                                                 root: workspace.root ?? (try? manifest.directory)?.unverifiedRoot())
+            try FailureRecording.run(target) { try export(state) }
+        }
+
+        private func export(_ state: StateDirectory) throws {
+            let mdir = try manifest.directory
+            var runner = ScanRunner(manifestDir: mdir, root: workspace.root, state: state)
+            runner.waitSeconds = lockWait.wait
             runner.clock = ProcessEnvironment.clock
+            runner.environment = ProcessEnvironment.secretEnvironment()
             var e = Exporter(runner: runner, output: output)
             e.author = author
             e.message = message
@@ -56,7 +61,9 @@ extension Drift {
             e.force = force
             e.cumulative = cumulative
             e.snapshot = snapshot
-            guard let s = try e.run() else {
+            let summary = try e.run()
+            if summary?.secretSources == 0 { Output.stderr(ProcessEnvironment.noSecretSourcesNote) }
+            guard let s = summary else {
                 Output.stderr("drift: nothing to export: no drift now and none recorded in the journal\n")
                 throw ExitCode(ExitCodes.found)
             }
@@ -66,9 +73,10 @@ extension Drift {
             Output.stdout("exported drift \(s.id) (\(s.paths) path\(plural)\(origin)\(follows)) as commit \(s.commit)"
                 + " -> \(output)\n")
             if let remote = push {
-                var p = Pusher(manifestDir: manifest.directory, state: workspace.stateDirectory, remote: remote,
+                var p = Pusher(manifestDir: mdir, state: state, remote: remote,
                                credentials: try GitCredentials.load(file: pushOptions.credentials))
                 p.clock = ProcessEnvironment.clock
+                p.waitSeconds = lockWait.wait
                 let (ref, pushed) = try p.push(id: s.id)
                 Output.stdout(pushed ? "pushed \(ref) to \(redact(remote))\n"
                                      : "already pushed: \(ref) on \(redact(remote))\n")

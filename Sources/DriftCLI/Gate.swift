@@ -85,7 +85,7 @@ extension Drift {
             }
             switch format {
             case .json: Output.stdout(bytes: try JSONCoding.encode(report))
-            case .sarif: Output.stdout(bytes: try GateOutput.sarif(report))
+            case .sarif: Output.stdout(bytes: try GateOutput.sarif(report, informationUri: BuildInfo.docsURL))
             case .text:
                 let githubActions = ProcessInfo.processInfo.environment["GITHUB_ACTIONS"] == "true"
                 Output.stdout(GateOutput.text(report, githubActions: githubActions))

@@ -7,7 +7,7 @@ extension Drift {
     struct ManifestCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "manifest",
-            abstract: "Bake and inspect manifests.",
+            abstract: "Bake a manifest directory (create).",
             subcommands: [Create.self])
     }
 }

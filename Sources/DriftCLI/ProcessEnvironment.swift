@@ -22,6 +22,49 @@ enum ProcessEnvironment {
         return .system
     }
 
+    /// Where the container's main process keeps its environment (Docker/Vast.ai `-e`
+    /// variables live there; cron jobs and supervisord programs do not inherit them).
+    /// `$DRIFT_TEST_PID1_ENVIRON` points the test suite at a file of its own.
+    static var mainProcessEnviron: String { value("DRIFT_TEST_PID1_ENVIRON") ?? "/proc/1/environ" }
+
+    /// supervisord configuration read for `environment=` lines: `$DRIFT_SUPERVISOR_CONF`
+    /// (`:`-separated files or directories) or Debian's and upstream's usual places.
+    static var supervisorConfigs: [String] {
+        let spec = value("DRIFT_SUPERVISOR_CONF")
+            ?? "/etc/supervisor/supervisord.conf:/etc/supervisor/conf.d:/etc/supervisord.conf:/etc/supervisord.d"
+        var files: [String] = []
+        for item in spec.split(separator: ":").map(String.init) {
+            if let names = directoryNames(item) {
+                files += names.filter { $0.hasSuffix(".conf") || $0.hasSuffix(".ini") }.sorted().map { item + "/" + $0 }
+            } else {
+                files.append(item)
+            }
+        }
+        return files
+    }
+
+    /// Every variable of drift's environment, the main process's and supervisord programs':
+    /// the scan keeps the values of those whose names the policy calls secret (in memory
+    /// only). A source that cannot be read (PID 1's environment needs root) is skipped.
+    static func secretEnvironment() -> SecretEnvironment {
+        var env = SecretEnvironment()
+        for (k, v) in values {
+            env.variables.append(.init(name: Array(k.utf8), value: Array(v.utf8), origin: .drift))
+        }
+        if SystemProcess.currentID != 1, let bytes = try? readWholeFile(mainProcessEnviron, limit: 4 << 20) {
+            env.addEnviron(bytes, origin: .mainProcess)
+        }
+        for f in supervisorConfigs {
+            if let bytes = try? readWholeFile(f, limit: 4 << 20) { env.addSupervisordConfig(bytes) }
+        }
+        return env
+    }
+
+    /// Said once per scan or export when drift knows no secret at all.
+    static let noSecretSourcesNote = "drift: note: no secret sources: no secret-class file in the workspace and no "
+        + "secret-named variable in drift's, the main process's or supervisord's environment; only credentials of "
+        + "known formats are withheld from code (docs/secrets.md)\n"
+
     /// Arms the fault tests' crash point from `$DRIFT_TEST_KILL_AT=N` (see `FaultInjection`).
     static func armTestHooks() {
         if let s = value("DRIFT_TEST_KILL_AT"), let n = Int(s) { FaultInjection.arm(killAtWrite: n) }

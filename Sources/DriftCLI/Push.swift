@@ -21,8 +21,9 @@ extension Drift {
                 REMOTE: a path, file://, git://, ssh:// or https:// URL. Sends the export's ledger commit \
                 (a parentless commit holding drift.patch, drift.bundle, report.json). Ids already pushed to \
                 that remote, or already on it, are skipped. ssh host keys must be in ~/.ssh/known_hosts (or \
-                $DRIFT_GIT_KNOWN_HOSTS). Exit 0, 2 on error (including a refused host key, certificate or \
-                credentials, or a rejected ref).
+                $DRIFT_GIT_KNOWN_HOSTS, or known_hosts= in --credentials). Output names the remote with its \
+                user; a password or token in the URL shows as ***. Exit 0, 2 on error (including a refused \
+                host key, certificate or credentials, or a rejected ref), 75 another run holds the state lock.
                 """)
 
         @Argument(help: ArgumentHelp("The git remote.", valueName: "REMOTE")) var remote: String
@@ -30,14 +31,47 @@ extension Drift {
         @OptionGroup var manifest: ManifestOptions
         @OptionGroup var workspace: WorkspaceOptions
         @OptionGroup var push: PushOptions
+        @OptionGroup var lockWait: WaitOptions
+        @Option(help: ArgumentHelp("Append one JSON line per run (pushed, already pushed, or the error) to this file.",
+                                   valueName: "FILE"),
+                completion: .file())
+        var log: String?
 
         func run() throws {
-            var p = Pusher(manifestDir: manifest.directory, state: workspace.stateDirectory, remote: remote,
+            let state = try workspace.privateState()
+            let target = FailureRecording.Target(verb: .push, state: state,
+                                                 root: workspace.root ?? (try? manifest.directory)?.unverifiedRoot(),
+                                                 log: log)
+            try FailureRecording.run(target) { try send(state, root: target.root) }
+        }
+
+        private func send(_ state: StateDirectory, root: String?) throws {
+            if let log, let root { _ = try WriteTarget.refuseInside(root: root, target: log, what: "log file") }
+            var p = Pusher(manifestDir: try manifest.directory, state: state, remote: remote,
                            credentials: try GitCredentials.load(file: push.credentials))
             p.clock = ProcessEnvironment.clock
+            p.waitSeconds = lockWait.wait
             let (ref, pushed) = try p.push(id: id)
             let shown = redact(remote)
             Output.stdout(pushed ? "pushed \(ref) to \(shown)\n" : "already pushed: \(ref) on \(shown)\n")
+            if let log {
+                let line = PushLogLine(time: Timestamp.format(p.clock.now()), ref: ref, remote: shown, pushed: pushed)
+                try Telemetry.append(try JSONCoding.encode(line, pretty: false), to: log)
+            }
         }
+    }
+}
+
+/// `drift push --log`'s line for a push that worked (a failure writes `RunFailure`'s).
+struct PushLogLine: Encodable {
+    var time: String
+    var verb = "push"
+    var exitCode: Int32 = 0
+    var ref: String
+    var remote: String
+    var pushed: Bool
+    enum CodingKeys: String, CodingKey {
+        case time, verb, ref, remote, pushed
+        case exitCode = "exit_code"
     }
 }

@@ -21,8 +21,7 @@ extension Drift {
         @OptionGroup var workspace: WorkspaceOptions
         @Option(help: "Output format.") var format: ReportFormat = .text
         @Flag(help: "Ignore the stat cache and rehash every file.") var full = false
-        @Option(help: ArgumentHelp("Seconds to wait for another run's state lock (default 0).", valueName: "S"))
-        var wait: Double = 0
+        @OptionGroup var lockWait: WaitOptions
         @Option(help: ArgumentHelp("Append one JSON line per run to this file.", valueName: "FILE"),
                 completion: .file())
         var log: String?
@@ -32,17 +31,37 @@ extension Drift {
         var metrics: String?
         @Option(name: .customLong("fail-on"), help: "What makes the exit code 1: drift (default) or overdue.")
         var failOn: FailOn = .drift
-
-        func validate() throws { try FlagBounds.wait(wait) }
+        @Option(help: ArgumentHelp("""
+            Upstream git repository (path or URL): exported drift whose Drift-Id its history carries \
+            is shown as reconciled upstream, waiting for redeploy.
+            """, valueName: "URL"))
+        var upstream: String?
+        @Option(name: .customLong("upstream-ref"),
+                help: ArgumentHelp("The upstream branch to read (default refs/heads/main).", valueName: "REF"))
+        var upstreamRef = "refs/heads/main"
+        @OptionGroup var pushOptions: PushOptions
 
         func run() throws {
+            let state = try workspace.privateState()
+            let target = FailureRecording.Target(verb: .scan, state: state,
+                                                 root: workspace.root ?? (try? manifest.directory)?.unverifiedRoot(),
+                                                 log: log, metrics: metrics)
+            try FailureRecording.run(target) { try scan(state) }
+        }
+
+        private func scan(_ state: StateDirectory) throws {
             let started = Date()
-            var runner = ScanRunner(manifestDir: manifest.directory,
+            var runner = ScanRunner(manifestDir: try manifest.directory,
                                     root: workspace.root,
-                                    state: workspace.stateDirectory)
+                                    state: state)
             runner.full = full
             runner.clock = ProcessEnvironment.clock
-            runner.waitSeconds = wait
+            runner.environment = ProcessEnvironment.secretEnvironment()
+            runner.waitSeconds = lockWait.wait
+            if let upstream {
+                runner.upstream = UpstreamSource(url: upstream, ref: upstreamRef,
+                                                 credentials: try GitCredentials.load(file: pushOptions.credentials))
+            }
             runner.writeTargets = [(log, "log file"), (metrics, "metrics file")].compactMap { p, what in
                 p.map { ($0, what) }
             }
@@ -50,6 +69,7 @@ extension Drift {
             runner.progress = progress?.counters
             let outcome = try runner.run()
             progress?.stop()
+            if outcome.secrets.sourceCount == 0 { Output.stderr(ProcessEnvironment.noSecretSourcesNote) }
             if let why = outcome.stateRecovered {
                 Output.stderr("drift: warning: \(why); rebuilt the state from the journal "
                               + "(the old file is \(workspace.stateDirectory.file("state.json.damaged")))\n")
@@ -63,8 +83,10 @@ extension Drift {
                                      to: log)
             }
             if let metrics {
-                try AtomicFile.write(Array(Telemetry.metrics(report, durationSeconds: duration, now: now).utf8),
-                                     to: metrics)
+                RunFailure.clear(.scan, state: state)
+                let text = Telemetry.metrics(report, durationSeconds: duration, now: now)
+                    + RunFailure.metrics(RunFailure.all(state))
+                try AtomicFile.write(Array(text.utf8), to: metrics)
             }
             switch format {
             case .json: Output.stdout(bytes: try JSONCoding.encode(report))

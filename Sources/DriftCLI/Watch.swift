@@ -23,6 +23,10 @@ extension Drift {
                 help: ArgumentHelp("Full scan as a safety net this often (default 1h; e.g. 90s, 30m, 1h).",
                                    valueName: "DUR"))
         var rescanEvery: String = "1h"
+        @Option(name: .customLong("degraded-rescan-every"),
+                help: ArgumentHelp("While degraded (watch limit, unreadable directory, failed batch, no inotify), a "
+                                   + "full scan at least this often (default 1m).", valueName: "DUR"))
+        var degradedRescanEvery: String = "1m"
         @Option(help: ArgumentHelp("Append one JSON line per recorded batch (the scan's line) and per warning to this "
                                    + "file.", valueName: "FILE"),
                 completion: .file())
@@ -38,11 +42,15 @@ extension Drift {
                                                              min: 0, max: 60_000)
             options.rescanEveryMs = try DurationText.milliseconds(rescanEvery, flag: "--rescan-every", bareUnitMs: 1000,
                                                                   min: 1000, max: 366 * 86_400_000)
+            options.degradedEveryMs = try DurationText.milliseconds(degradedRescanEvery,
+                                                                    flag: "--degraded-rescan-every",
+                                                                    bareUnitMs: 1000, min: 1000, max: 366 * 86_400_000)
             options.log = log
             options.metrics = metrics
-            var runner = ScanRunner(manifestDir: manifest.directory, root: workspace.root,
-                                    state: workspace.stateDirectory)
+            var runner = ScanRunner(manifestDir: try manifest.directory, root: workspace.root,
+                                    state: try workspace.privateState())
             runner.clock = ProcessEnvironment.clock
+            runner.environment = ProcessEnvironment.secretEnvironment()
             try Watcher(runner: runner, options: options).run()
         }
     }

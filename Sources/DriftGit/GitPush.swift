@@ -10,7 +10,7 @@ import Glibc
 #endif
 
 /// State shared with libgit2's C callbacks during one push.
-private final class PushContext {
+final class PushContext {
     let credentials: GitCredentials
     let url: RemoteURL
     /// Credential callbacks answered; libgit2 asks again after every refusal, forever.
@@ -128,7 +128,7 @@ extension GitRepository {
         return true
     }
 
-    private func installCallbacks(_ cb: inout git_remote_callbacks, _ payload: UnsafeMutableRawPointer) {
+    func installCallbacks(_ cb: inout git_remote_callbacks, _ payload: UnsafeMutableRawPointer) {
         cb.payload = payload
         cb.credentials = { out, _, userFromURL, allowed, payload in
             guard let payload, let out else { return -1 }
@@ -171,7 +171,7 @@ extension GitRepository {
     }
 
     /// The error for a failed connect or push: drift's own reason first, then libgit2's.
-    private func pushError(_ rc: Int32, _ step: String, _ shown: String, _ ctx: PushContext) -> DriftError {
+    func pushError(_ rc: Int32, _ step: String, _ shown: String, _ ctx: PushContext) -> DriftError {
         if let p = ctx.problem { return DriftError("\(shown): \(p)") }
         if ctx.authGaveUp {
             return DriftError("\(shown): the server refused the credentials \(PushContext.maxAttempts) times; "
@@ -203,7 +203,7 @@ extension GitRepository {
     }
 
     /// Points libgit2's TLS (mbedTLS or OpenSSL, as built) at `caFile` when given.
-    private func configureTLS(_ c: GitCredentials) throws {
+    func configureTLS(_ c: GitCredentials) throws {
         guard let ca = c.caFile else { return }
         guard access(ca, R_OK) == 0 else {
             throw DriftError("\(ca): CA file (DRIFT_GIT_CA_FILE) is not readable: \(errnoText(errno))")
@@ -315,9 +315,23 @@ extension PushContext {
     }
 }
 
-/// A URL with any `user:password@` removed, for messages.
+/// A URL for messages: the user stays (`ssh://git@host/r`), a password becomes `***`
+/// (`https://u:***@host/r`), and an https userinfo without a password — often a token — is
+/// `***` whole. Only the authority (before the first `/` after the scheme) is looked at.
 public func redact(_ url: String) -> String {
-    guard let scheme = url.firstRange(of: "://"),
-          let at = url[scheme.upperBound...].firstIndex(of: "@") else { return url }
-    return String(url[..<scheme.upperBound]) + "***@" + String(url[url.index(after: at)...])
+    guard let scheme = url.firstRange(of: "://") else { return url }
+    let rest = url[scheme.upperBound...]
+    let authorityEnd = rest.firstIndex(of: "/") ?? rest.endIndex
+    guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }
+    let userinfo = rest[..<at]
+    let name = url[..<scheme.lowerBound].lowercased()
+    let shown: String
+    if let colon = userinfo.firstIndex(of: ":") {
+        shown = String(userinfo[..<colon]) + ":***"
+    } else if name == "http" || name == "https" {
+        shown = "***"
+    } else {
+        shown = String(userinfo)
+    }
+    return String(url[..<scheme.upperBound]) + shown + String(rest[at...])
 }

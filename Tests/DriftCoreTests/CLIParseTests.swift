@@ -23,12 +23,12 @@ struct CLIParseTests {
                                 "--fail-on", "overdue"], as: Drift.Scan.self)
         #expect(s.manifest.manifest == "M" && s.manifest.publicKey == "K")
         #expect(s.workspace.root == "R" && s.workspace.state == "S")
-        #expect(s.format == .json && s.full && s.wait == 2.5 && s.log == "L" && s.metrics == "P")
+        #expect(s.format == .json && s.full && s.lockWait.wait == 2.5 && s.log == "L" && s.metrics == "P")
         #expect(s.failOn == .overdue)
         let d = try Self.parse(["scan"], as: Drift.Scan.self)
-        #expect(d.format == .text && !d.full && d.wait == 0 && d.failOn == .drift && d.log == nil)
+        #expect(d.format == .text && !d.full && d.lockWait.wait == 0 && d.failOn == .drift && d.log == nil)
         #expect(d.manifest.manifest == nil && d.workspace.state == nil)
-        #expect(try Self.parse(["scan", "--wait", "86400"], as: Drift.Scan.self).wait == 86_400)
+        #expect(try Self.parse(["scan", "--wait", "86400"], as: Drift.Scan.self).lockWait.wait == 86_400)
     }
 
     @Test("export, push, diff, status, watch: every flag")
@@ -36,7 +36,7 @@ struct CLIParseTests {
         let e = try Self.parse(["export", "--output", "O", "--author", "A <a@b>", "--message", "M", "--from-journal",
                                 "--force", "--push", "R", "--credentials", "C", "--wait", "1"], as: Drift.Export.self)
         #expect(e.output == "O" && e.author == "A <a@b>" && e.message == "M" && e.fromJournal && e.force)
-        #expect(e.push == "R" && e.pushOptions.credentials == "C" && e.wait == 1)
+        #expect(e.push == "R" && e.pushOptions.credentials == "C" && e.lockWait.wait == 1)
         let p = try Self.parse(["push", "origin", "--id", "0123", "--credentials", "C", "--state", "S"],
                                as: Drift.Push.self)
         #expect(p.remote == "origin" && p.id == "0123" && p.push.credentials == "C" && p.workspace.state == "S")

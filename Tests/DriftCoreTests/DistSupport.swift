@@ -145,6 +145,18 @@ struct Chroot {
                                        mountAndEnter, root] + inner, timeout: timeout)
     }
 
+    /// A crontab command as cron runs it: bash (the crontab's SHELL) with cron's environment
+    /// and nothing else — PATH=/usr/bin:/bin, HOME, LOGNAME, SHELL; no DRIFT_* variable.
+    @discardableResult
+    func cron(_ command: String, timeout: TimeInterval = 300) throws -> Run {
+        let inner = ["/usr/bin/env", "-i", "HOME=/root", "LOGNAME=root", "SHELL=/bin/bash", "PATH=/usr/bin:/bin",
+                     "/bin/bash", "-c", command]
+        let mountAndEnter = "mount -t proc proc \"$0/proc\" && mount --rbind /dev \"$0/dev\""
+            + " && exec chroot \"$0\" \"$@\""
+        return try DriftCoreTests.run(["/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+                                       mountAndEnter, root] + inner, timeout: timeout)
+    }
+
     /// Starts a daemon that forks away (supervisord). Foundation's `Process` lost the exit of
     /// such a direct child (left a zombie, waited forever), so this goes through system(3), which
     /// waits for its own child; the daemon's stdio is /dev/null. Returns the exit status.

@@ -60,8 +60,10 @@ struct FaultTests {
         }
 
         // export --force over the first export: ODIR holds the old three files or the new three.
+        // --cumulative: the patch below is applied on the base (a follow-up would change only .env).
         try KillLoop(label: "export", dirs: [f.state, out], expect: 0, now: "2026-02-03T10:00:00Z", wholeDir: out,
-                     argv: ["export", "--manifest", f.mdir, "--state", f.state, "--output", out, "--force"])
+                     argv: ["export", "--manifest", f.mdir, "--state", f.state, "--output", out, "--force",
+                            "--cumulative"])
             .verify { r in
                 #expect(r.code == 0, "\(r.err)")
             }

@@ -150,8 +150,11 @@ struct CredentialUnitTests {
         let text = "https://u:p%40ss%20word%2F1@h/r failed: p@ss word/1 tok3n"
         #expect(c.scrub(text) == "https://u:***@h/r failed: *** ***")
         #expect(GitCredentials(username: "u").scrub("u stays") == "u stays")
-        #expect(redact("https://u:secret@example.com/r.git") == "https://***@example.com/r.git")
-        #expect(redact("ssh://git@host:22/r") == "ssh://***@host:22/r")
+        #expect(redact("https://u:secret@example.com/r.git") == "https://u:***@example.com/r.git")
+        #expect(redact("https://ghp_token@example.com/r.git") == "https://***@example.com/r.git")
+        #expect(redact("ssh://git@host:22/r") == "ssh://git@host:22/r")
+        #expect(redact("ssh://git:pw@host:22/r") == "ssh://git:***@host:22/r")
+        #expect(redact("https://example.com/a@b") == "https://example.com/a@b")
         #expect(redact("/srv/git/r.git") == "/srv/git/r.git")
         let g = GitError(code: -16, klass: 34, message: "auth tok3n refused", function: "git_remote_push",
                          context: "https://x:tok3n@h/r").scrubbed(c.scrub)

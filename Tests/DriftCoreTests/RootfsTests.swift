@@ -54,7 +54,7 @@ struct RootfsTests {
         #expect(lines.count > 3 && lines[3].hasPrefix("OpenSSL 3."))
     }
 
-    @Test("bookworm minbase image: bake inside, hotfix + pip drift detected, journaled, exported, git am'd; gate")
+    @Test("bookworm image: bake, drift found, journaled, exported, git am'd, gated; cron's lines verify, push, report")
     func imageFlow() throws {
         guard getuid() == 0 else { try Test.cancel("skipped: the root-file-system test needs root (chroot, mounts)") }
         let bin = try DistBuild.built.get().binary
@@ -73,6 +73,11 @@ struct RootfsTests {
             t.remove()
         }
         try sh("mkdir '\(root)' && tar -xf '\(base)' -C '\(root)'")
+        let sdir = t.sub("sshd")
+        try FileManager.default.createDirectory(atPath: sdir, withIntermediateDirectories: true)
+        guard executable(["/usr/sbin/sshd"]) != nil else {
+            try Test.cancel("skipped: openssh-server is not installed (scripts/apt)")
+        }
 
         // Upstream: the worker's repository, three commits.
         let up = t.sub("upstream")
@@ -85,6 +90,7 @@ struct RootfsTests {
         try sh("git add -A && git commit -qm 'util'", cwd: up)
         try write(up + "/start_remote.sh", "#!/bin/sh\nsupervisorctl -s unix:///tmp/supervisor.sock \"$@\"\n")
         try sh("chmod +x start_remote.sh && git add -A && git commit -qm 'start script'", cwd: up)
+        let imageCommit = try sh("git rev-parse HEAD", cwd: up).trimmingWhitespace()
 
         // What the Dockerfile's COPY steps put in place; the key is a build secret, removed after.
         try sh("""
@@ -93,7 +99,7 @@ struct RootfsTests {
             && openssl genpkey -algorithm ed25519 -out '\(t.path)/key.pem' 2>/dev/null \
             && openssl pkey -in '\(t.path)/key.pem' -pubout -out '\(t.path)/pub.pem' \
             && install -D -m 0400 '\(t.path)/key.pem' '\(root)/run/secrets/drift_key' \
-            && install -D -m 0644 '\(t.path)/pub.pem' '\(root)/etc/drift-public.pem' \
+            && install -D -m 0644 '\(t.path)/pub.pem' '\(root)/etc/drift-keys/manifest.pub' \
             && mkdir -p '\(root)/tmp/wheels' && cp '\(Wheels.dir)'/six-1.16.0-* '\(Wheels.dir)'/tomli-2.0.1-* \
                '\(Wheels.dir)'/toml-0.10.2-* '\(root)/tmp/wheels/' \
             && cp -r '\(repositoryRoot)/examples' '\(root)/tmp/drift-examples'
@@ -108,7 +114,10 @@ struct RootfsTests {
         let fm = FileManager.default
         #expect(!fm.fileExists(atPath: root + "/workspace/.git"))
         #expect(fm.fileExists(atPath: root + "/etc/drift/manifest.sig"))
+        #expect(try sh("stat -c '%U %a' '\(root)/var/lib/drift'").trimmingWhitespace() == "root 700")
         #expect(fm.fileExists(atPath: root + "/etc/supervisor/supervisord.conf"))
+        let stateMode = (try? fm.attributesOfItem(atPath: root + "/var/lib/drift")[.posixPermissions]) as? Int
+        #expect(stateMode == 0o700, "the example image creates the state dir 0700")
         let foreign = try sh("""
             cd '\(root)' && find . \\( -name 'libswift*' -o -name 'libFoundation*' -o -name 'lib_Foundation*' \
             -o -name 'libdispatch*' -o -name 'libgit2*' -o -path './usr/lib/swift' \\) -print
@@ -145,10 +154,9 @@ struct RootfsTests {
         let scanLine = try #require(crontab.split(separator: "\n").first {
             $0.contains("drift scan") && !$0.hasPrefix("#")
         })
-        let cronScan = String(scanLine[try #require(scanLine.firstRange(of: "drift scan")).lowerBound...])
-            .replacingEvery("\\", with: "")
-        let env = ["DRIFT_MANIFEST": "/etc/drift", "DRIFT_PUBLIC_KEY": "/etc/drift-public.pem"]
-        let first = try box.run(cronScan, env: env)
+        let scanAt = try #require(scanLine.firstRange(of: "/usr/local/bin/drift scan")).lowerBound
+        let cronScan = String(scanLine[scanAt...]).replacingEvery("\\", with: "")
+        let first = try box.cron(cronScan)
         #expect(first.code == 0, "clean cron scan: \(first.err)")
 
         // The incident: a hotfix to a code file and a pip install by hand.
@@ -157,7 +165,7 @@ struct RootfsTests {
             && /venv/bin/pip install -q --no-index --find-links /tmp/wheels toml==0.10.2
             """, timeout: 300)
         #expect(hotfix.code == 0, "\(hotfix.err)")
-        let second = try box.run(cronScan, env: env)
+        let second = try box.cron(cronScan)
         #expect(second.code == 0, "cron scan with fresh drift (not overdue): \(second.err)")
         let metrics = try String(contentsOfFile: root + "/var/lib/node_exporter/textfile/drift.prom", encoding: .utf8)
         #expect(metrics.contains("drift_files{class=\"code\",change=\"modified\"} 1"), "\(metrics)")
@@ -166,18 +174,57 @@ struct RootfsTests {
         let lines = log.split(separator: "\n")
         #expect(lines.count >= 2 && lines.allSatisfy { $0.hasPrefix("{") && $0.hasSuffix("}") }, "\(log)")
 
-        let report = try box.run("drift scan --state /var/lib/drift --wait 60 --format json", env: env)
+        let report = try box.run("drift scan --wait 60 --format json")
         #expect(report.code == 1)
         #expect(report.out.contains("app/util.py") && report.out.contains("\"toml\""), "\(report.out)")
 
         // Export from the journal (what was recorded when it was seen), the manifest verified first.
         let export = try box.run("""
-            drift export --state /var/lib/drift --from-journal --output /tmp/hotfix \
-              --public-key /etc/drift-public.pem --author 'On-call <oncall@example.com>'
-            """, env: env)
+            drift export --from-journal --output /tmp/hotfix --wait 60 --author 'On-call <oncall@example.com>'
+            """)
         #expect(export.code == 0, "export: \(export.err)")
         let patch = try String(contentsOfFile: root + "/tmp/hotfix/drift.patch", encoding: .utf8)
         #expect(patch.contains("def hotfix(x):") && patch.contains("toml==0.10.2"), "\(patch)")
+
+        // Cron's push line, with cron's environment. First without the credentials file: the
+        // failure is in status, in the log and (at the next scan) in the metrics.
+        let pushLine = try #require(crontab.split(separator: "\n").first {
+            $0.contains("drift push") && !$0.hasPrefix("#")
+        })
+        let (sshd, port, user) = try Servers.sshd(dir: sdir)
+        defer { sshd.stop() }
+        let served = t.sub("served.git")
+        try sh("git clone -q --bare '\(up)' '\(served)'")
+        let remote = "ssh://\(user)@127.0.0.1:\(port)\(served)"
+        let pushAt = try #require(pushLine.firstRange(of: "/usr/local/bin/drift push")).lowerBound
+        let cronPush = String(pushLine[pushAt...])
+            .replacingOccurrences(of: "ssh://git@git.example.com/org/worker.git", with: remote)
+        let noCredentials = try box.cron(cronPush)
+        #expect(noCredentials.code == 2)
+        let failedPush = try box.run("drift status")
+        #expect(failedPush.out.contains("push FAILED"), "\(failedPush.out)")
+        #expect(try box.cron(cronScan).code == 0)
+        var prom = try String(contentsOfFile: root + "/var/lib/node_exporter/textfile/drift.prom", encoding: .utf8)
+        #expect(prom.contains("drift_last_run_failed{verb=\"push\"} 1"), "\(prom)")
+        // The documented credentials file (examples/vast-onstart.sh writes it), root-only.
+        let hostKey = try String(contentsOfFile: sdir + "/host_key.pub", encoding: .utf8)
+            .split(separator: " ").prefix(2).joined(separator: " ")
+        try sh("""
+            install -d -m 0700 '\(root)/etc/drift-push' \
+            && install -m 0600 '\(sdir)/client_key' '\(root)/etc/drift-push/id_ed25519' \
+            && printf '[127.0.0.1]:\(port) \(hostKey)\\n' > '\(root)/etc/drift-push/known_hosts' \
+            && printf 'ssh_key=/etc/drift-push/id_ed25519\\nknown_hosts=/etc/drift-push/known_hosts\\n' \
+               > '\(root)/etc/drift-push/credentials' && chmod 0600 '\(root)/etc/drift-push/credentials'
+            """)
+        let pushed = try box.cron(cronPush)
+        #expect(pushed.code == 0, "cron push: \(pushed.out)\(pushed.err)")
+        let refs = try run(["git", "-C", served, "for-each-ref", "--format=%(refname)", "refs/drift/"])
+        #expect(refs.out.hasPrefix("refs/drift/"), "\(refs.out)")
+        let cronLog = (try? String(contentsOfFile: root + "/var/log/drift-cron.log", encoding: .utf8)) ?? ""
+        #expect(cronLog.contains("pushed refs/drift/") && cronLog.contains("ssh://\(user)@127.0.0.1"), "\(cronLog)")
+        let afterPush = try box.run("drift status")
+        #expect(afterPush.code == 0 && !afterPush.out.contains("FAILED"), "\(afterPush.out)")
+        #expect(afterPush.out.contains("1 to ssh://\(user)@127.0.0.1:\(port)"), "\(afterPush.out)")
 
         // Upstream moved on meanwhile; the export still applies with git am.
         try write(up + "/README.md", "worker\n")
@@ -192,5 +239,26 @@ struct RootfsTests {
         _ = try? box.run("supervisorctl -s unix:///tmp/supervisor.sock shutdown", timeout: 30)
         let baked = try run([bin, "gate", "--image-root", root, "--public-key", pub])
         #expect(baked.code == 1, "gate on the drifted image: \(baked.out)\(baked.err)")
+
+        // An unsigned re-bake that blesses the hotfix: cron's scan refuses it (the default key
+        // is there), and the failure is in the metrics, the JSON log, cron's log and status.
+        try sh("git clone -q --bare '\(up)' '\(root)/tmp/rebake.git'")
+        let rebake = try box.run("""
+            drift manifest create --root /workspace --repo /tmp/rebake.git --commit \(imageCommit) \
+              --output /etc/drift.unsigned && rm -rf /etc/drift && mv /etc/drift.unsigned /etc/drift
+            """)
+        #expect(rebake.code == 0, "re-bake: \(rebake.err)")
+        let refused = try box.cron(cronScan)
+        #expect(refused.code == 2)
+        prom = try String(contentsOfFile: root + "/var/lib/node_exporter/textfile/drift.prom", encoding: .utf8)
+        #expect(prom.contains("drift_last_run_failed{verb=\"scan\"} 1"), "\(prom)")
+        let jsonl = try String(contentsOfFile: root + "/var/log/drift.jsonl", encoding: .utf8)
+        #expect(jsonl.contains("\"exit_code\":2") && jsonl.contains("manifest signature does not verify"), "\(jsonl)")
+        let errLog = try String(contentsOfFile: root + "/var/log/drift-cron.log", encoding: .utf8)
+        #expect(errLog.contains("drift: manifest signature does not verify: /etc/drift/manifest.sig is missing"),
+                "\(errLog)")
+        let unverified = try box.run("drift status")
+        #expect(unverified.code == 2 && unverified.out.contains("scan FAILED"), "\(unverified.out)")
+        #expect(unverified.err.contains("manifest signature does not verify"), "\(unverified.err)")
     }
 }

@@ -147,6 +147,18 @@ struct SecondDayTests {
         let msg1 = try sh("git log -1 --format=%B", cwd: m1)
         #expect(msg1.contains("Drift-Id: \(id1)\n"))
         try sh("git fetch -q '\(m1)' main && git merge -q --ff-only FETCH_HEAD", cwd: d.up)
+        let merged1 = try sh("git rev-parse HEAD", cwd: d.up).trimmingCharacters(in: .newlines)
+        // The instance learns from upstream that its export is merged: waiting for redeploy.
+        let (cu, fu, su) = try d.scan("12:30", ["--upstream", d.up])
+        #expect(cu == 1 && su["reconciled"] as? Int == 3, "\(su)")
+        #expect(fu["worker/main.py"]?["reconciled_in"] as? String == merged1)
+        let text = try d.at("12:31", ["scan", "--upstream", d.up])
+        #expect(text.out.contains("reconciled upstream in \(merged1.prefix(12)), waiting for redeploy"), "\(text.out)")
+        let badRef = try d.at("12:32", ["scan", "--upstream", d.up, "--upstream-ref", "refs/heads/../x"])
+        #expect(badRef.code == 2 && badRef.err.hasPrefix("drift: --upstream-ref"), "\(badRef.err)")
+        let gone = try d.at("12:32", ["scan", "--upstream", d.dir.sub("no-such-repo")])
+        #expect(gone.code == 2 && gone.err.hasPrefix("drift: ") && gone.err.split(separator: "\n").count == 1,
+                "\(gone.err)")
 
         // 13:00 a follow-up edit to an exported path: its clock restarts, the others' stay stopped.
         try sh("sed -i 's/return 0/return 1/' worker/main.py", cwd: d.ws)
@@ -155,6 +167,7 @@ struct SecondDayTests {
         #expect(f3["worker/main.py"]?["clock_started"] as? String == "2026-12-01T13:00:00Z")
         #expect(f3["worker/main.py"]?["exported_at"] == nil)
         #expect(f3["worker/helpers.py"]?["export_id"] as? String == id1)
+        #expect(f3["worker/main.py"]?["reconciled_in"] == nil && f3["worker/helpers.py"]?["reconciled_in"] != nil)
         let (c4, f4, s4) = try d.scan("14:31", ["--fail-on", "overdue"])
         #expect(c4 == 1 && s4["overdue"] as? Int == 1 && f4["worker/main.py"]?["overdue"] as? Bool == true)
         #expect(f4["worker/helpers.py"]?["overdue"] as? Bool == false)
@@ -188,11 +201,31 @@ struct SecondDayTests {
                cwd: m1)
         let chain = try sh("git log --format=%s -2 refs/heads/drift/\(id2)", cwd: fresh)
         #expect(chain.hasPrefix("Follow-up instance hotfix") && chain.contains("Re-apply instance hotfix"), "\(chain)")
+        // CI: the gate reads the fleet's ledger refs; the follow-up is not upstream yet.
+        try sh("git fetch -q '\(d.remote)' 'refs/drift/*:refs/drift/*'", cwd: d.up)
+        let g1 = try drift(["gate", "--repo", d.up, "--ledger-refs"], env: ["DRIFT_TEST_NOW": "2026-12-01T14:50:00Z"])
+        #expect(g1.code == 1 && g1.out.contains(id2), "the follow-up is not merged: \(g1.out)\(g1.err)")
         try sh("git fetch -q '\(m2)' main && git merge -q --ff-only FETCH_HEAD", cwd: d.up)
+        let g2 = try drift(["gate", "--repo", d.up, "--ledger-refs"], env: ["DRIFT_TEST_NOW": "2026-12-01T15:00:00Z"])
+        #expect(g2.code == 0, "the gate accepts both: \(g2.out)\(g2.err)")
+        // Retention: both refs are reconciled and old enough; a dry run first, then prune.
+        let later = ["DRIFT_TEST_NOW": "2026-12-01T17:00:00Z"]
+        let dry = try drift(["prune", "--repo", d.up, "--older-than", "1h", "--dry-run", "--format", "refs"],
+                            env: later)
+        #expect(dry.code == 0 && dry.out.contains(id1) && dry.out.contains(id2), "\(dry.out)\(dry.err)")
+        #expect(try sh("git for-each-ref refs/drift", cwd: d.up).split(separator: "\n").count == 2)
+        let pruned = try drift(["prune", "--repo", d.up, "--older-than", "1h"], env: later)
+        #expect(pruned.code == 0, "\(pruned.out)\(pruned.err)")
+        #expect(try sh("git for-each-ref refs/drift", cwd: d.up).isEmpty)
+        let g3 = try drift(["gate", "--repo", d.up, "--ledger-refs"], env: later)
+        #expect(g3.code == 0, "the gate still accepts: \(g3.out)\(g3.err)")
 
         // 16:00: both exported, nobody paged.
-        let (c5, f5, _) = try d.scan("16:00", ["--fail-on", "overdue"])
+        let (c5, f5, s5) = try d.scan("16:00", ["--fail-on", "overdue", "--upstream", d.up])
         #expect(c5 == 0 && f5["worker/main.py"]?["export_id"] as? String == id2)
+        let merged2 = try sh("git rev-parse HEAD", cwd: d.up).trimmingCharacters(in: .newlines)
+        #expect(f5["worker/main.py"]?["reconciled_in"] as? String == merged2 && s5["reconciled"] as? Int == 3)
+        #expect(try d.at("16:01", ["status"]).out.contains("reconciled upstream in \(merged2.prefix(12))"))
         let log = try d.at("16:00", ["log", "--format", "json"])
         let snaps = ((try JSONSerialization.jsonObject(with: Data(log.out.utf8)) as? [String: Any])?["snapshots"]
             as? [[String: Any]]) ?? []

@@ -119,8 +119,15 @@ struct ShapeTests {
         let out2 = f.dir.sub("out2")
         let e2 = try drift(["export", "--manifest", f.mdir, "--state", f.state, "--output", out2])
         #expect(e2.code == 0, "\(e2.err)")
+        // A follow-up: it applies where the first export was merged, and so does --cumulative on the base.
+        try sh("git -C '\(c)' am -q '\(out2)/drift.patch'")
+        #expect(try sh("cat deep/er/a.py", cwd: c) == "a = 5\n")
+        let out3 = f.dir.sub("out3")
+        #expect(try drift(["export", "--manifest", f.mdir, "--state", f.state, "--output", out3,
+                           "--cumulative"]).code == 0)
         let c2 = f.dir.sub("am2")
-        try sh("git clone -q '\(f.upstream)' '\(c2)' && git -C '\(c2)' am -q '\(out2)/drift.patch'")
+        try sh("git clone -q '\(f.upstream)' '\(c2)' && git -C '\(c2)' am -q '\(out3)/drift.patch'")
         #expect(try sh("cat deep/er/a.py", cwd: c2) == "a = 5\n")
+        #expect(try sh("git rev-parse HEAD^{tree}", cwd: c2) == sh("git rev-parse HEAD^{tree}", cwd: c))
     }
 }

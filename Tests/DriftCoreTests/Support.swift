@@ -54,6 +54,9 @@ func run(_ argv: [String], cwd: String? = nil, env: [String: String] = [:], time
     e["GIT_AUTHOR_EMAIL"] = "test@example.com"
     e["GIT_COMMITTER_NAME"] = "Test"
     e["GIT_COMMITTER_EMAIL"] = "test@example.com"
+    // Hermetic secret sources: no PID 1 environment or supervisord config of the test machine.
+    e["DRIFT_TEST_PID1_ENVIRON"] = e["DRIFT_TEST_PID1_ENVIRON"] ?? "/nonexistent/pid1-environ"
+    e["DRIFT_SUPERVISOR_CONF"] = e["DRIFT_SUPERVISOR_CONF"] ?? "/nonexistent/supervisor.conf"
     for (k, v) in env { e[k] = v }
     let path = argv[0].hasPrefix("/") ? argv[0] : "/usr/bin/env"
     let args = argv[0].hasPrefix("/") ? argv : ["/usr/bin/env"] + argv

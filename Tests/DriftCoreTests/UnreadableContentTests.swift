@@ -24,7 +24,7 @@ struct UnreadableContentTests {
         try f.bake()
         let lock = unreadable.map { " && chmod 000 '\($0)'" } ?? ""
         try sh(edits + " && chmod -R a+rX '\(f.dir.path)'" + lock
-               + " && mkdir -p '\(f.state)' && chown -R 65534 '\(f.state)'", cwd: f.workspace)
+               + " && mkdir -p -m 0700 '\(f.state)' && chown -R 65534 '\(f.state)'", cwd: f.workspace)
         return f
     }
 

@@ -6,6 +6,9 @@
 #   /usr/local/bin/drift       the dist binary (scripts/dist.sh)
 #   $DRIFT_SIGN_KEY            Ed25519 private key, PEM (default /run/secrets/drift_key, a build
 #                              secret: it must never land in a layer)
+#   /etc/drift-keys/manifest.pub  its public key (the Dockerfile COPYs it): every drift verb
+#                              verifies the manifest with it, no flag or environment needed; the
+#                              script makes it and its directory root-owned, and checks the bake with it
 #   $DRIFT_EXAMPLES            optional: drift's examples/ directory, to install the supervisord
 #                              config (socket unix:///tmp/supervisor.sock), its programs and the crontab
 # pip reads its usual environment (PIP_INDEX_URL, PIP_NO_INDEX, PIP_FIND_LINKS).
@@ -14,6 +17,17 @@ ws="${DRIFT_WORKSPACE:-/workspace}"
 venv="${DRIFT_VENV:-/venv}"
 key="${DRIFT_SIGN_KEY:-/run/secrets/drift_key}"
 mdir="${DRIFT_MANIFEST:-/etc/drift}"
+pub=/etc/drift-keys/manifest.pub
+state="${DRIFT_STATE:-/var/lib/drift}"
+
+# Without the public key in place, cron's scans would trust any manifest: refuse to build.
+if [ ! -f "$pub" ]; then
+  echo "build-image.sh: $pub is missing (COPY the signing key's public half there)" >&2
+  exit 1
+fi
+chown root:root /etc/drift-keys "$pub"
+chmod 0755 /etc/drift-keys
+chmod 0644 "$pub"
 
 # Debian packages the worker needs; nothing to do when the base image has them.
 need=""
@@ -56,5 +70,11 @@ if [ -f "$ws/policies/worker.yaml" ]; then
 fi
 drift manifest create "$@" --sign-key "$key" --output "$mdir"
 rm -rf "$(dirname "$gitdir")"
-mkdir -p /var/lib/drift
+# The state dir is root's alone (it journals drifted code).
+mkdir -p -m 0700 "$state"
+chmod 0700 "$state"
+# The bake verifies with the installed key, exactly as cron's scans will (status reads MDIR only).
+check="$(mktemp -d)"
+DRIFT_PUBLIC_KEY="" drift status --manifest "$mdir" --state "$check" >/dev/null
+rm -rf "$check"
 drift --version

@@ -20,9 +20,9 @@ public struct Differ {
     /// - Returns: the path `filters` compares with.
     public static func filter(_ path: [UInt8]) -> [UInt8] {
         var b = path[...]
-        while b.last == UInt8(ascii: "/") { b.removeLast() }
+        while b.count > 1 && b.last == UInt8(ascii: "/") { b.removeLast() }
         while b.starts(with: [UInt8(ascii: "."), UInt8(ascii: "/")]) { b.removeFirst(2) }
-        return Array(b)
+        return b == [UInt8(ascii: ".")] ? [] : Array(b)
     }
 
     public struct Output {
@@ -37,10 +37,15 @@ public struct Differ {
     ///   drift was found.
     /// - Throws: `DriftError`, `StateBusy` or `GitError` as a scan does.
     public func run() throws -> Output {
+        try checkFilters()
         let outcome = try runner.run()
         var changes = outcome.result.changes
+        var pip = outcome.pip
         if !filters.isEmpty {
             changes = changes.filter { c in filters.contains { PathBytes.isWithin(c.path, $0) } }
+            // Pip drift shows as the requirements file's diff: only when a filter covers that file.
+            let req = outcome.requirements.map { Array($0.utf8) }
+            if req.map({ r in !filters.contains { PathBytes.isWithin(r, $0) } }) ?? true { pip = [] }
         }
         let repo = try BaseObjects.open(runner.manifestDir, commit: outcome.manifest.commit)
         try repo.writeObjectsToMemory()
@@ -48,7 +53,7 @@ public struct Differ {
         var builder = DriftTreeBuilder(repo: repo, baseCommit: base, reader: FileReader(root: outcome.rootBytes),
                                        sizeLimit: .max)
         builder.secrets = outcome.secrets
-        let built = try builder.build(changes, pip: outcome.pip, requirements: outcome.requirements,
+        let built = try builder.build(changes, pip: pip, requirements: outcome.requirements,
                                       contents: outcome.result.contents)
         var header = ""
         for (c, reason) in built.withheld {
@@ -65,7 +70,40 @@ public struct Differ {
             }
         }
         let patch = try repo.diffTrees(built.baseTree, built.tree)
-        return Output(header: header, patch: patch, hasDrift: !changes.isEmpty || outcome.pip.contains { !$0.allowed })
+        return Output(header: header, patch: patch, hasDrift: !changes.isEmpty || pip.contains { !$0.allowed })
+    }
+
+    /// Refuses, before anything is scanned or written, a PATH that names nothing: not a
+    /// manifest entry, no directory of entries, nothing under the root. PATH is relative to
+    /// the root: an absolute one or one with `..` names nothing.
+    func checkFilters() throws {
+        if filters.isEmpty { return }
+        let (manifest, _) = try runner.manifestDir.load()
+        let root = runner.root.map { Array($0.utf8) } ?? manifest.root
+        let rootDir = RootDirectory(path: root)
+        let entries = manifest.entries
+        for f in filters where !f.isEmpty {
+            let parts = f.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+            let known: Bool
+            if f.first == UInt8(ascii: "/") || parts.contains(where: { $0.isEmpty || $0.elementsEqual("..".utf8) }) {
+                known = false
+            } else if entries.index(of: f) != nil {
+                known = true
+            } else {
+                let below = entries.lowerBound(f + [UInt8(ascii: "/")])
+                if below < entries.count && PathBytes.isWithin(entries.path(below), f) {
+                    known = true
+                } else if case .success = rootDir.lstat(f) {
+                    known = true
+                } else {
+                    known = false
+                }
+            }
+            if !known {
+                throw DriftError("\(PathBytes.display(f)): not a path of the manifest or the workspace "
+                    + "\(PathBytes.display(root)) (PATH is relative to the root)")
+            }
+        }
     }
 
     /// Colours a patch like `git diff` does, for a terminal.

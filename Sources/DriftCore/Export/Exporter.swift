@@ -36,11 +36,15 @@ public struct Exporter {
         public var host: String
         /// The export this one is stacked on (a follow-up), nil for one on the base.
         public var follows: String?
+        /// Secret files plus secret-named variables the scan knew (nil: no scan, `--from-journal`).
+        public var secretSources: Int?
     }
 
     static let patchFile = "drift.patch"
     static let bundleFile = "drift.bundle"
     static let reportFile = "report.json"
+    /// The export message's heading over bytecode drift (never in the patch or the bundle).
+    static let bytecodeHeading = "Not in this patch: bytecode — remove it on the instance"
     /// The instance's complete `pip freeze`, beside the requirements edit (absent without pip).
     static let pipFreezeFile = "pip-freeze.txt"
 
@@ -69,11 +73,13 @@ public struct Exporter {
         let lock = try StateLock(state: runner.state, wait: runner.waitSeconds)
         defer { withExtendedLifetime(lock) {} }
         var scanReport: ScanReport?
+        var secretSources: Int?
         // An older snapshot is the journal's alone: the scan's report would describe another state.
         var usedJournalOnly = fromJournal || snapshot != nil
         if !usedJournalOnly {
             let outcome = try runner.run(alreadyLocked: true)
             scanReport = outcome.report
+            secretSources = outcome.secrets.sourceCount
             usedJournalOnly = outcome.result.changes.isEmpty && outcome.pip.allSatisfy(\.allowed)
         }
         let journal = Journal(state: runner.state, manifestDir: mdir, commit: manifest.commit)
@@ -155,7 +161,8 @@ public struct Exporter {
                        paths: info.entries.count,
                        fromJournal: usedJournalOnly,
                        host: host,
-                       follows: parent.follows)
+                       follows: parent.follows,
+                       secretSources: secretSources)
     }
 
     /// `changed`: for a follow-up, the paths it changes on top of the export it follows.
@@ -189,9 +196,15 @@ public struct Exporter {
             s += "\nBack to the image's version since that export:\n\n"
             s += reverted.map { "  " + PathBytes.display($0) }.joined(separator: "\n") + "\n"
         }
-        if !out.isEmpty {
+        let bytecode = out.filter { $0.change == .bytecode }
+        let hashOnly = out.filter { $0.change != .bytecode }
+        if !hashOnly.isEmpty {
             s += "\nNot in this patch (names and hashes only, content withheld):\n\n"
-            s += out.map(\.humanLine).joined(separator: "\n") + "\n"
+            s += hashOnly.map(\.humanLine).joined(separator: "\n") + "\n"
+        }
+        if !bytecode.isEmpty {
+            s += "\n\(Self.bytecodeHeading):\n\n"
+            s += bytecode.map(\.humanLine).joined(separator: "\n") + "\n"
         }
         let pinned = DriftTreeBuilder.pinnable(pip)
         if !pinned.isEmpty {

@@ -16,6 +16,8 @@ public struct Pusher {
     public var credentials: GitCredentials
     /// Where "now" comes from (`last_push` in state.json).
     public var clock: Clock = .system
+    /// Seconds to wait for another run's state lock (`--wait`).
+    public var waitSeconds: Double = 0
 
     public init(manifestDir: ManifestDirectory, state: StateDirectory, remote: String, credentials: GitCredentials) {
         self.manifestDir = manifestDir
@@ -37,7 +39,7 @@ public struct Pusher {
     ///   the push fails (refused host key, certificate or credentials, rejected ref).
     public func push(id: String? = nil) throws -> (ref: String, pushed: Bool) {
         let (manifest, _) = try manifestDir.load()
-        let lock = try StateLock(state: state, wait: 0)
+        let lock = try StateLock(state: state, wait: waitSeconds)
         defer { withExtendedLifetime(lock) {} }
         var st = try state.loadState(commit: manifest.commit)
         guard let id = id ?? st.lastExportId else {

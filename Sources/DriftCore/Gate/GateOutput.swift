@@ -100,7 +100,9 @@ public enum GateOutput {
     }
 
     /// SARIF 2.1.0: one result per path still missing upstream, one per failed image check.
-    public static func sarif(_ r: Gate.Report) throws -> [UInt8] {
+    /// - Parameter informationUri: drift's documentation for the tool entry; omitted when nil
+    ///   (never a placeholder).
+    public static func sarif(_ r: Gate.Report, informationUri: String? = nil) throws -> [UInt8] {
         var results: [Sarif.Result] = []
         for e in r.entries where e.status == .missing {
             for p in e.missing {
@@ -145,7 +147,7 @@ public enum GateOutput {
                        shortDescription: Sarif.Text(text: "Ledger entry is not what it claims (id or ref name)")),
             Sarif.Rule(id: "drift/image", shortDescription: Sarif.Text(text: "Image check failed")),
         ]
-        let driver = Sarif.Driver(name: "drift", informationUri: "https://example.invalid/drift", rules: rules)
+        let driver = Sarif.Driver(name: "drift", informationUri: informationUri, rules: rules)
         let doc = Sarif.Log(runs: [Sarif.Run(tool: Sarif.Tool(driver: driver), results: results)])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
@@ -173,7 +175,7 @@ enum Sarif {
     struct Tool: Encodable { var driver: Driver }
     struct Driver: Encodable {
         var name: String
-        var informationUri: String
+        var informationUri: String?
         var rules: [Rule]
     }
     struct Rule: Encodable {

@@ -52,7 +52,8 @@ public struct WithheldCode: Codable, Sendable, Equatable {
     /// The withheld code of a snapshot (class code, content not in the tree).
     static func of(_ entries: [SnapshotEntry]) -> [WithheldCode] {
         entries.compactMap { e in
-            guard e.fileClass == .code else { return nil }
+            // Bytecode is evidence for the instance, never upstream material: nothing to reconcile.
+            guard e.fileClass == .code, e.change != .bytecode else { return nil }
             let reason: String
             switch e.recorded {
             case .content: return nil

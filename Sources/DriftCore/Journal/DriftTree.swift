@@ -86,6 +86,11 @@ public struct DriftTreeBuilder {
                 withheld.append((c, why))
                 continue
             }
+            // Bytecode is evidence for the instance, never upstream material.
+            if c.change == .bytecode {
+                withheld.append((c, .bytecode))
+                continue
+            }
             // One name git refuses would fail the whole tree update: that path alone is withheld.
             if let new = c.new, !Self.storable(c.path, new) {
                 withheld.append((c, .nameGitCannotStore))
@@ -251,7 +256,8 @@ public enum DriftID {
         var out: [String] = []
         for p in pip where !p.allowed { out.append("pip \(SnapshotPip(p).line)") }
         for (c, _) in withheld.sorted(by: { PathBytes.less($0.0.path, $1.0.path) }) {
-            let code = c.fileClass == .code ? " code" : ""
+            // Bytecode is evidence for the instance, not code upstream must take: bound, not gated.
+            let code = c.fileClass == .code && c.change != .bytecode ? " code" : ""
             if c.secret {
                 out.append("\(c.change.rawValue) \(PathBytes.escape(c.path)) secret\(code)")
                 continue

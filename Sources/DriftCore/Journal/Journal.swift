@@ -42,7 +42,7 @@ public struct Journal {
         // Re-point at MDIR every time: a recreated container may mount it elsewhere.
         if (try? readWholeFile(alternates)) != Array(baseObjects.utf8) {
             try AtomicFile.makeDirectory(path + "/objects/info")
-            try AtomicFile.write(Array(baseObjects.utf8), to: alternates)
+            try AtomicFile.write(Array(baseObjects.utf8), to: alternates, mode: 0o600)
         }
         // The first snapshot's parent is the base commit, whose own parents are in no object
         // store drift has: without a `shallow` file naming it, stock `git log` and `git fsck`
@@ -50,7 +50,7 @@ public struct Journal {
         // existed get it here, on their next open.
         let shallow = Array("\(commit)\n".utf8)
         if (try? readWholeFile(path + "/shallow")) != shallow {
-            try AtomicFile.write(shallow, to: path + "/shallow")
+            try AtomicFile.write(shallow, to: path + "/shallow", mode: 0o600)
         }
         return try GitRepository(path: path)
     }

@@ -24,6 +24,9 @@ public enum WithholdReason: Sendable, Hashable {
     /// (`.GIT`, `GIT~1`, `.git.`, …) in any component. Recorded by name and hash so one such
     /// path never stops the snapshot of everything else (`GitNames`).
     case nameGitCannotStore
+    /// Bytecode drift (`bytecode`): a forged, sourceless or symlinked pyc is evidence for the
+    /// instance, never upstream material: recorded by name and hash, never in a patch or bundle.
+    case bytecode
     /// A reason written by another drift version: shown as is, never decided on.
     case other(String)
 
@@ -37,6 +40,7 @@ public enum WithholdReason: Sendable, Hashable {
         case .changedWhileRead: return "changed while read"
         case .secretsUnreadable: return "secret files unreadable"
         case .nameGitCannotStore: return "name git cannot store"
+        case .bytecode: return "bytecode"
         case .unreadable(let why): return "unreadable (" + Self.plain(why) + ")"
         case .other(let s): return s
         }
@@ -59,6 +63,8 @@ public enum WithholdReason: Sendable, Hashable {
             self = .secretsUnreadable
         case "name git cannot store":
             self = .nameGitCannotStore
+        case "bytecode":
+            self = .bytecode
         default:
             let prefix = "over the ", suffix = "-byte size limit"
             if text.hasPrefix("unreadable ("), text.hasSuffix(")") {

@@ -26,6 +26,30 @@ public struct ManifestDirectory: Sendable {
         self.publicKey = publicKey
     }
 
+    /// Where an image keeps the public key its manifest is signed with: outside MDIR (a re-baked
+    /// MDIR cannot bring its own key), owned by root. Every verb that reads MDIR verifies with it
+    /// when it exists and no other key is given, so cron jobs verify with no flag or environment.
+    public static let defaultPublicKey = "/etc/drift-keys/manifest.pub"
+
+    /// `path` when it exists and only root can change it; nil when it does not exist.
+    /// - Throws: `DriftError` when it exists but is not a regular file owned by root, or it or
+    ///   its directory is writable by anyone else (a key others can replace verifies nothing).
+    public static func trustedDefaultKey(_ path: String = defaultPublicKey) throws -> String? {
+        let keyIsRoots: Bool
+        do {
+            keyIsRoots = try FileSystem.isRootOnly(path, kind: .regular)
+        } catch {
+            if error == .noSuchFileOrDirectory { return nil }
+            throw DriftError("\(path): cannot read the default public key: \(error)")
+        }
+        let dirIsRoots = (try? FileSystem.isRootOnly(WriteTarget.parentOf(path), kind: .directory)) ?? false
+        guard keyIsRoots && dirIsRoots else {
+            throw DriftError("\(path): the default public key must be a regular file owned by root, "
+                + "in a directory owned by root, neither writable by group or others")
+        }
+        return path
+    }
+
     /// The first of `candidates` that is set and not empty, else `/etc/drift`.
     /// - Parameters:
     ///   - candidates: in order of precedence (the CLI passes `--manifest`, then `$DRIFT_MANIFEST`).
@@ -64,6 +88,14 @@ public struct ManifestDirectory: Sendable {
     }
 
     public func file(_ name: String) -> String { path + "/" + name }
+
+    /// The root `manifest.txt` names, read without verifying anything: only to decide where a
+    /// failed run must not write (`RunFailure`); nil when it cannot be read.
+    public func unverifiedRoot() -> String? {
+        guard let b = try? readWholeFile(file(Self.manifestFile), limit: 1 << 20),
+              let r = Manifest.peekRoot(b) else { return nil }
+        return PathBytes.fsString(r)
+    }
 
     /// Reads and verifies the manifest and the policy it pins.
     public func load() throws -> (Manifest, Policy) {

@@ -16,6 +16,9 @@ public struct PipScanner {
     public var cache: StatCache?
     /// Counters for a progress line; nil for none.
     public var progress: ProgressCounters?
+    /// Cached records (RECORD files and pyc verdicts) re-checked anyway, so a forged
+    /// `pipcache` record is found in time (`ReverifySlice`).
+    var reverify: ReverifySlice?
 
     public init(baseline: PipBaseline, allow: [String], cache: StatCache?) {
         self.baseline = baseline
@@ -95,7 +98,9 @@ public struct PipScanner {
             for (k, d) in inv.distributions.enumerated() {
                 for f in d.files { if let n = PipInventory.normalize(f.path) { ownerOf[n] = owners.count + k } }
             }
-            let pycs = SitePycCheck(cache: cache ?? StatCache()).run(inv)
+            var pycCheck = SitePycCheck(cache: cache ?? StatCache())
+            pycCheck.reverify = reverify
+            let pycs = pycCheck.run(inv)
             issues += pycs.issues
             pycRecords += pycs.fresh
             var strayPycs: [String] = []
@@ -157,7 +162,7 @@ public struct PipScanner {
                 stats.append(st)
                 if st.kind != .regular || (c.size != nil && c.size != st.size) {
                     modified[c.owner, default: []].append(PathBytes.display(c.path))
-                } else if let hit = cursor.digest(old, c.path, st) {
+                } else if let hit = cursor.digest(old, c.path, st), reverify?.contains(c.path) != true {
                     if hit.digest != c.sha { modified[c.owner, default: []].append(PathBytes.display(c.path)) }
                     if newCache.entries.last?.path != c.path {
                         newCache.entries.append(StatCache.Record(path: c.path, entry: hit))

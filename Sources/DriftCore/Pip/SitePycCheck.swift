@@ -16,6 +16,8 @@ struct SitePycCheck {
     /// The previous scan's pip stat cache (absolute paths).
     var cache: StatCache
     var interpreters: (String) -> [String] = BytecodeCheck.defaultInterpreters
+    /// Verdicts re-checked anyway (`ReverifySlice`).
+    var reverify: ReverifySlice?
 
     struct Outcome {
         /// Forged pycs, relative to site-packages, with the source each stands for.
@@ -35,7 +37,11 @@ struct SitePycCheck {
         for e in inv.bytecode.sorted(by: { bytesLess($0.path, $1.path) }) {
             let abs = PathBytes.join(root, e.path)
             guard let name = BytecodeCheck.parse(e.path) else { continue }
-            if let hit = cursor.digest(cache, abs, e.stat) {
+            // A verdict is keyed by the pyc's content, not its stat alone: a pyc swapped for
+            // other bytes under the same stat (or a forged record) is verified again.
+            if let hit = cursor.digest(cache, abs, e.stat), reverify?.contains(abs) != true,
+               let bytes = try? reader.readAll(e.path, limit: BytecodeCheck.pycLimit),
+               (try? SHA256Hasher.digest(bytes)) == hit.digest {
                 out.fresh.append(StatCache.Record(path: abs, entry: hit))
                 continue
             }
@@ -53,8 +59,7 @@ struct SitePycCheck {
         for (tag, items) in byTag.sorted(by: { $0.key < $1.key }) {
             guard let verdicts = verifier.verify(tag: tag, items.map { ($0.0, $0.1, $0.2, $0.3) }) else {
                 for it in items {
-                    let why = "bytecode for \(tag) cannot be verified: no such interpreter outside the root"
-                    out.issues.append(ScanIssue(path: PathBytes.join(root, it.5), message: why))
+                    out.issues.append(ScanIssue(path: PathBytes.join(root, it.5), message: BytecodeCheck.noInterpreter(tag)))
                 }
                 continue
             }

@@ -24,6 +24,8 @@ public struct Policy: Sendable {
     var config = PatternList([])
     public var data = PatternList([])
     var secrets = PatternList([])
+    /// Environment variable names whose values are secrets (matched upper-cased).
+    var secretNames = Policy.defaultSecretNames
     var generated = PatternList([])
     /// Files larger than this are recorded by hash only in the journal.
     var sizeLimit: Int64 = 16 << 20
@@ -84,6 +86,7 @@ public struct Policy: Sendable {
             case "data": policy.data = try patterns(v, key, file)
             case "secrets": policy.secrets = try patterns(v, key, file)
             case "generated": policy.generated = try patterns(v, key, file)
+            case "secret_names": policy.secretNames = try patterns(v, key, file, upperCased: true)
             case "size_limit":
                 guard let s = v.string, let n = parseSize(s) else {
                     throw DriftError("\(file):\(line(v)): size_limit must be a size like 16MiB or 1048576")
@@ -130,7 +133,7 @@ public struct Policy: Sendable {
             default:
                 throw DriftError("\(file):\(line(k)): unknown class or key '\(key)' " +
                     "(classes: ignore, config, data, code; " +
-                    "keys: secrets, generated, size_limit, reverify_every, deadline, deadline_stop, pip, waivers, "
+                    "keys: secrets, secret_names, generated, size_limit, reverify_every, deadline, deadline_stop, pip, waivers, "
                     + "ignore_git_dirs)")
             }
         }
@@ -160,7 +163,18 @@ public struct Policy: Sendable {
         }
     }
 
-    private static func patterns(_ v: YAMLNode, _ key: String, _ file: String) throws -> PatternList {
+    /// Secret-named environment variables when the policy has no `secret_names`
+    /// (policies/default.yaml lists the same; policies/README.md).
+    public static let defaultSecretNameTexts = [
+        "*_KEY", "*_KEYS", "*_TOKEN", "*_TOKENS", "*_SECRET", "*SECRET_*", "*PASSWORD*", "*PASSWD*", "*_PASS",
+        "*_PWD", "*_DSN", "*CREDENTIAL*", "*_AUTH", "*APIKEY*", "*API_KEY*", "*PRIVATE_KEY*", "*_SAS",
+        "*_CONNECTION_STRING",
+    ]
+
+    public static let defaultSecretNames = PatternList(defaultSecretNameTexts.compactMap { try? PathPattern($0) })
+
+    private static func patterns(_ v: YAMLNode, _ key: String, _ file: String,
+                                 upperCased: Bool = false) throws -> PatternList {
         if case .scalar(let s) = v, isNullScalar(s.string) { return PatternList([]) }
         guard let seq = v.sequence else { throw DriftError("\(file):\(line(v)): '\(key)' must be a list of patterns") }
         return PatternList(try seq.map { item in
@@ -168,7 +182,7 @@ public struct Policy: Sendable {
                 throw DriftError("\(file):\(line(item)): '\(key)' entries must be strings")
             }
             do {
-                return try PathPattern(s.string, line: line(item))
+                return try PathPattern(upperCased ? s.string.uppercased() : s.string, line: line(item))
             } catch let e as PatternError {
                 throw DriftError("\(file):\(line(item)): bad pattern in '\(key)': \(e.problem)")
             }

@@ -40,12 +40,18 @@ public struct BytecodeCheck {
             throw e
         }
         guard case .success(let st) = lstatBytes(PathBytes.join(reader.root, source)) else { return nil }
-        return Pair(source: src, sourceStat: st, pyc: try reader.readAll(pyc, limit: 64 << 20))
+        return Pair(source: src, sourceStat: st, pyc: try reader.readAll(pyc, limit: pycLimit))
     }
     /// Verdicts of earlier scans: pyc stat and hash of versions already found legitimate.
     public var cache: StatCache
+    /// Largest pyc (and source) read to verify it.
+    static let pycLimit: Int64 = 64 << 20
+    /// Cached verdicts re-checked anyway (a forged `pyccache` record is found in time).
+    var reverify: ReverifySlice?
     /// Interpreters to try for a cache tag (tests pin one; default: `defaultInterpreters`).
     var interpreters: (String) -> [String] = BytecodeCheck.defaultInterpreters
+    /// Interpreters asked about sourceless pycs (default: every `python3.N` of `allInterpreters`).
+    var sourcelessInterpreters: () -> [String] = BytecodeCheck.allInterpreters
 
     public init(root: [UInt8], cache: StatCache?) {
         self.root = root
@@ -82,13 +88,52 @@ public struct BytecodeCheck {
         return PycName(module: fields[0], tag: tag, optimize: optimize, source: source)
     }
 
-    /// Python for a cache tag like `cpython-311`: `python3.11` in the usual places, then `$PATH`.
+    /// The only directories an interpreter is taken from: never `$PATH` (the shipped image puts
+    /// `/venv/bin` first there, and `/venv` is what a hand `pip install` writes).
+    static let interpreterDirectories = ["/usr/local/bin", "/usr/bin", "/bin"]
+
+    /// Python for a cache tag like `cpython-311`: `python3.11` in `interpreterDirectories`.
+    /// Each is run only if `TrustedExecutable` accepts it (root's, not group/world-writable).
     static func defaultInterpreters(_ tag: String) -> [String] {
         guard tag.hasPrefix("cpython-3"), let minor = Int(tag.dropFirst("cpython-3".count)) else { return [] }
-        let name = "python3.\(minor)"
-        var dirs = ["/usr/local/bin", "/usr/bin", "/bin"]
-        dirs += SystemInfo.searchPath()
-        return dirs.map { $0 + "/" + name }
+        return interpreterDirectories.map { $0 + "/python3.\(minor)" }
+    }
+
+    /// Every `python3.N` in `interpreterDirectories` (for sourceless pycs, whose name has no tag).
+    static func allInterpreters() -> [String] {
+        var out: [String] = []
+        for dir in interpreterDirectories {
+            for name in (directoryNames(dir) ?? []).sorted() where name.hasPrefix("python3.") {
+                if Int(name.dropFirst("python3.".count)) != nil { out.append(dir + "/" + name) }
+            }
+        }
+        return out
+    }
+
+    /// Where a path stands in Python's import rules (the field notes: bytecode is imported
+    /// three ways). Nil: not bytecode, an ordinary path.
+    enum Role: Equatable {
+        /// `__pycache__/<mod>.<tag>[.opt-N].pyc`: loaded only while its source exists.
+        case cached(PycName)
+        /// `<mod>.pyc` anywhere else: `SourcelessFileLoader` loads it when `<mod>.py` (here) is absent.
+        case sourceless(source: [UInt8])
+        /// Anything else below a `__pycache__`: Python never reads it (a `.py` or `.so` there
+        /// stays code: `import __pycache__.x` would load it).
+        case noise
+    }
+
+    static func role(_ path: [UInt8]) -> Role? {
+        if let name = parse(path) { return .cached(name) }
+        let slash = path.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0
+        let last = path[slash...]
+        let pyc = Array(".pyc".utf8)
+        if last.count > pyc.count, last.suffix(pyc.count).elementsEqual(pyc) {
+            return .sourceless(source: Array(path.dropLast(pyc.count)) + Array(".py".utf8))
+        }
+        let parents = path[..<slash].split(separator: UInt8(ascii: "/"))
+        guard parents.contains(where: { $0.elementsEqual(cacheDir) }) else { return nil }
+        let kept = [".py", ".so"].contains { last.count > $0.utf8.count && last.suffix($0.utf8.count).elementsEqual($0.utf8) }
+        return kept ? nil : .noise
     }
 
     /// What the checks found.
@@ -100,27 +145,64 @@ public struct BytecodeCheck {
         var verified: Int
     }
 
-    /// Filters the scan's changes: pyc changes become nothing (legitimate or never loaded)
-    /// or `bytecode` drift; everything else passes through.
+    /// Filters the scan's changes by Python's import rules (`Role`): what Python never loads
+    /// is noise (dropped); legitimate runtime bytecode is dropped; a forged pyc, a loadable
+    /// sourceless pyc, or a symlink or other non-regular entry where Python would load bytecode
+    /// becomes `bytecode` drift; everything else passes through.
     func apply(_ changes: [FileChange], stats: [[UInt8]: FileStat]) -> Outcome {
         var out: [FileChange] = []
         var issues: [ScanIssue] = []
         var fresh = StatCache()
         var pending: [(FileChange, PycName, FileStat)] = []
+        var sourceless: [(FileChange, FileStat)] = []
         var cursor = StatCache.Cursor()
+        let directory = RootDirectory(path: root)
+        func exists(_ rel: [UInt8]) -> Bool {
+            if case .success = directory.lstat(rel) { return true }
+            return false
+        }
+        func flag(_ c: FileChange) {
+            var c = c
+            c.change = .bytecode
+            out.append(c)
+        }
         for c in changes {
-            guard let name = Self.parse(c.path) else {
+            guard let role = Self.role(c.path) else {
                 out.append(c)
                 continue
             }
-            // A pyc removed or turned into something else is recompiled by Python: not drift.
-            guard let new = c.new, new.kind == .regular, c.change != .deleted, c.change != .mode,
-                  let st = stats[c.path] else { continue }
-            if let hit = cursor.digest(cache, c.path, st), hit.digest == new.digest {
-                fresh.entries.append(StatCache.Record(path: c.path, entry: hit))
+            // A pyc removed (or only its mode changed) is nothing Python runs: never upstream material.
+            guard let new = c.new, c.change != .deleted, c.change != .mode else { continue }
+            switch role {
+            case .noise:
                 continue
+            case .cached(let name):
+                // Python's open() follows a symlink; anything but a regular file is never legitimate.
+                if new.kind != .regular {
+                    if exists(name.source) { flag(c) }
+                    continue
+                }
+                guard let st = stats[c.path] else { continue }
+                if let hit = cursor.digest(cache, c.path, st), hit.digest == new.digest,
+                   reverify?.contains(c.path) != true {
+                    fresh.entries.append(StatCache.Record(path: c.path, entry: hit))
+                    continue
+                }
+                pending.append((c, name, st))
+            case .sourceless(let source):
+                if exists(source) { continue }
+                if new.kind != .regular {
+                    flag(c)
+                    continue
+                }
+                guard let st = stats[c.path] else { continue }
+                if let hit = cursor.digest(cache, c.path, st), hit.digest == new.digest,
+                   reverify?.contains(c.path) != true {
+                    fresh.entries.append(StatCache.Record(path: c.path, entry: hit))
+                    continue
+                }
+                sourceless.append((c, st))
             }
-            pending.append((c, name, st))
         }
         let reader = FileReader(root: root)
         var byTag: [String: [(FileChange, PycName, FileStat, [UInt8], [UInt8], FileStat)]] = [:]
@@ -135,37 +217,84 @@ public struct BytecodeCheck {
             byTag[name.tag, default: []].append((c, name, st, pair.pyc, pair.source, pair.sourceStat))
         }
         var verified = 0
+        func remember(_ c: FileChange, _ st: FileStat) {
+            guard let d = c.new?.digest else { return }
+            fresh.entries.append(StatCache.Record(path: c.path, entry: StatCache.Entry(
+                size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, inode: st.inode,
+                device: st.device, digest: d)))
+        }
         for (tag, items) in byTag.sorted(by: { $0.key < $1.key }) {
             guard let verdicts = verify(tag: tag, items.map { ($0.1, $0.3, $0.4, $0.5) }) else {
                 for it in items {
-                    let why = "bytecode for \(tag) cannot be verified: no such interpreter outside the root"
-                    issues.append(ScanIssue(path: it.0.path, message: why))
+                    issues.append(ScanIssue(path: it.0.path, message: Self.noInterpreter(tag)))
                 }
                 continue
             }
             verified += items.count
             for (k, it) in items.enumerated() {
-                switch verdicts[k] {
-                case UInt8(ascii: "F"):
-                    var c = it.0
-                    c.change = .bytecode
-                    out.append(c)
-                default:
-                    if let d = it.0.new?.digest {
-                        fresh.entries.append(StatCache.Record(path: it.0.path, entry: StatCache.Entry(
-                            size: it.2.size, mtimeNs: it.2.mtimeNs, ctimeNs: it.2.ctimeNs, inode: it.2.inode,
-                            device: it.2.device, digest: d)))
-                    }
-                }
+                if verdicts[k] == UInt8(ascii: "F") { flag(it.0) } else { remember(it.0, it.2) }
             }
         }
+        if !sourceless.isEmpty {
+            var bytes: [(FileChange, FileStat, [UInt8])] = []
+            for (c, st) in sourceless {
+                do { bytes.append((c, st, try reader.readAll(c.path, limit: Self.pycLimit))) } catch {
+                    let why = "cannot read bytecode to verify it: \(readFailureReason(error))"
+                    issues.append(ScanIssue(path: c.path, message: why))
+                }
+            }
+            if let loadable = verifySourceless(bytes.map(\.2)) {
+                verified += bytes.count
+                for (k, it) in bytes.enumerated() {
+                    if loadable[k] { flag(it.0) } else { remember(it.0, it.1) }
+                }
+            } else {
+                for it in bytes { issues.append(ScanIssue(path: it.0.path, message: Self.noInterpreter(nil))) }
+            }
+        }
+        out.sort { PathBytes.less($0.path, $1.path) }
         fresh.entries.sort { bytesLess($0.path, $1.path) }
         return Outcome(changes: out, issues: issues, newCache: fresh, verified: verified)
     }
 
+    /// The issue for bytecode no trusted interpreter can judge (the scan is incomplete).
+    static func noInterpreter(_ tag: String?) -> String {
+        let which = tag.map { "for \($0)" } ?? "without a source"
+        return "bytecode \(which) cannot be verified: no trusted interpreter (root-owned, not group/world-"
+            + "writable, in \(interpreterDirectories.joined(separator: ", ")))"
+    }
+
+    /// Whether any trusted interpreter here would load each sourceless pyc (magic number and
+    /// header flags, what `SourcelessFileLoader` checks); nil when none could be run.
+    func verifySourceless(_ pycs: [[UInt8]]) -> [Bool]? {
+        if pycs.isEmpty { return [] }
+        var input: [UInt8] = []
+        for pyc in pycs {
+            for b in [[], [], pyc, [Self.sourcelessRecord]] as [[UInt8]] { Self.put(b, into: &input) }
+        }
+        var loadable = [Bool](repeating: false, count: pycs.count)
+        var ran = false
+        for exe in sourcelessInterpreters() where trusted(exe) {
+            guard let out = Self.run(exe, Self.script, input), let nl = out.firstIndex(of: 10),
+                  out.count - nl - 1 == pycs.count else { continue }
+            ran = true
+            for (k, v) in out[(nl + 1)...].enumerated() where v == UInt8(ascii: "B") { loadable[k] = true }
+        }
+        return ran ? loadable : nil
+    }
+
+    /// The record's meta byte that asks the verifier about a sourceless pyc.
+    static let sourcelessRecord: UInt8 = 255
+
+    static func put(_ b: [UInt8], into input: inout [UInt8]) {
+        withUnsafeBytes(of: UInt64(b.count).littleEndian) { input.append(contentsOf: $0) }
+        input += b
+    }
+
     /// The verifier, run by the interpreter with `-I -S -B`: reads records from stdin and
     /// writes its cache tag, a newline, then one byte per record: `L` loadable and equal to
-    /// a fresh compile, `F` loadable and different (forged), `S` Python would not load it (stale header, wrong magic).
+    /// a fresh compile, `F` loadable and different (forged), `S` Python would not load it (stale header, wrong magic);
+    /// for a sourceless record (meta byte 255), `B` when `SourcelessFileLoader` would load it, else `S`.
     static let script = """
         import sys, marshal, importlib.util
         d = sys.stdin.buffer.read()
@@ -180,6 +309,10 @@ public struct BytecodeCheck {
             name, src, pyc, meta = take(), take(), take(), take()
             opt = meta[0]; mtime = int.from_bytes(meta[1:9], 'little'); size = int.from_bytes(meta[9:17], 'little')
             v = b'S'
+            if opt == 255:
+                ok = pyc[:4] == importlib.util.MAGIC_NUMBER and len(pyc) >= 16
+                out += b'B' if ok and int.from_bytes(pyc[4:8], 'little') & ~3 == 0 else b'S'
+                continue
             if pyc[:4] == importlib.util.MAGIC_NUMBER and len(pyc) >= 16:
                 flags = int.from_bytes(pyc[4:8], 'little')
                 if flags & 1:
@@ -200,7 +333,14 @@ public struct BytecodeCheck {
         sys.stdout.buffer.write(out)
         """
 
-    /// Runs the first interpreter for `tag` that reports that very tag; nil when there is none.
+    /// Whether `exe` may run: root's alone (`TrustedExecutable`) and outside the scanned tree
+    /// (an interpreter inside it is the attacker's).
+    func trusted(_ exe: String) -> Bool {
+        guard TrustedExecutable.check(exe) else { return false }
+        return (try? WriteTarget.refuseInside(root: PathBytes.fsString(root), target: exe, what: "interpreter")) != nil
+    }
+
+    /// Runs the first trusted interpreter for `tag` that reports that very tag; nil when there is none.
     func verify(tag: String, _ items: [(PycName, [UInt8], [UInt8], FileStat)]) -> [UInt8]? {
         var input: [UInt8] = []
         func put(_ b: [UInt8]) {
@@ -217,10 +357,7 @@ public struct BytecodeCheck {
             withUnsafeBytes(of: UInt64(bitPattern: srcStat.size).littleEndian) { meta.append(contentsOf: $0) }
             put(meta)
         }
-        let rootPath = PathBytes.fsString(root)
-        for exe in interpreters(tag) where FileManager.default.isExecutableFile(atPath: exe) {
-            // An interpreter inside the scanned tree is the attacker's: never run it.
-            if (try? WriteTarget.refuseInside(root: rootPath, target: exe, what: "interpreter")) == nil { continue }
+        for exe in interpreters(tag) where trusted(exe) {
             // One start per tag: the verifier names its own tag before its verdicts.
             let head = Array((tag + "\n").utf8)
             guard let out = Self.run(exe, Self.script, input), out.starts(with: head),

@@ -34,6 +34,8 @@ public struct DriftState: Codable, Sendable {
         var exportedFingerprint: Digest?
         /// When that export (or a later one carrying it) was pushed.
         var pushedAt: String?
+        /// The upstream commit that carries that export's `Drift-Id` (`scan --upstream`).
+        var reconciledIn: String?
         enum CodingKeys: String, CodingKey {
             case path, change, fingerprint, count
             case firstSeen = "first_seen"
@@ -43,6 +45,7 @@ public struct DriftState: Codable, Sendable {
             case exportId = "export_id"
             case exportedFingerprint = "exported_fingerprint"
             case pushedAt = "pushed_at"
+            case reconciledIn = "reconciled_in"
         }
     }
 
@@ -63,6 +66,12 @@ public struct DriftState: Codable, Sendable {
     var journalFingerprint: Digest?
     /// Scans run with this state dir: picks each scan's re-verification slice.
     var scans: Int?
+    /// Site-packages drift as last recorded (allowed packages left out; absent when none),
+    /// so `drift status` lists it beside the drifted paths.
+    var pip: [PipChange]?
+    /// When the last full scan's re-verification slice ended (`ReverifySlice`: the next one
+    /// covers what the clock moved over since).
+    var reverifiedAt: String?
     /// Why this state was rebuilt instead of read (a damaged or oversized `state.json`);
     /// never written. The next locked write moves the old file aside first.
     var recovered: String?
@@ -77,7 +86,8 @@ public struct DriftState: Codable, Sendable {
         case pushed
         case lastPush = "last_push"
         case journalFingerprint = "journal_fingerprint"
-        case scans
+        case scans, pip
+        case reverifiedAt = "reverified_at"
     }
     // `recovered` is not a key: it is never written.
 
@@ -153,9 +163,11 @@ public struct StateDirectory: Sendable {
 
     public func file(_ name: String) -> String { path + "/" + name }
 
-    /// Creates the directory 0700 if needed.
+    /// Creates the directory 0700 if needed; refuses one another user owns and tightens one
+    /// others can read (the CLI checks first, to say so: `PrivateDirectory.secure`).
     func ensure() throws {
         try AtomicFile.makeDirectory(path, mode: 0o700)
+        _ = try PrivateDirectory.secure(path)
     }
 
     /// Largest `state.json` read; what drift writes stays far below it (`StateSummary`).

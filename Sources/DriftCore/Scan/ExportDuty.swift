@@ -25,6 +25,8 @@ public struct ExportDuty: Sendable, Equatable {
     var exportedAt: String?
     var exportId: String?
     var pushedAt: String?
+    /// The upstream commit carrying the export's id (`scan --upstream`): waiting for redeploy.
+    var reconciledIn: String?
     /// The clock is stopped: nothing left for the instance to do for this path.
     var handled: Bool
 
@@ -55,6 +57,7 @@ extension DriftState.Item {
             exportId = prior.exportId
             exportedFingerprint = prior.exportedFingerprint
             pushedAt = prior.pushedAt
+            reconciledIn = prior.reconciledIn
         } else {
             clockStarted = Timestamp.format(now)
         }
@@ -66,17 +69,27 @@ extension DriftState.Item {
         let started = clockStarted.flatMap(Timestamp.parse) ?? first
         let handled = stop == .push ? pushedAt != nil : exportedAt != nil
         return ExportDuty(clockStarted: started, restarted: clockStarted != nil, exportedAt: exportedAt,
-                          exportId: exportId, pushedAt: pushedAt, handled: handled)
+                          exportId: exportId, pushedAt: pushedAt, reconciledIn: reconciledIn, handled: handled)
     }
 }
 
 extension DriftState {
-    /// Every item's duty, by path bytes.
-    func duties(stop: DeadlineStop) -> [[UInt8]: ExportDuty] {
-        var out: [[UInt8]: ExportDuty] = [:]
+    /// The duty of each of `paths`: its own item's, or (a path folded into a summary item,
+    /// `StateSummary`) the covering summary's.
+    func duties(stop: DeadlineStop, paths: [[UInt8]]) -> [[UInt8]: ExportDuty] {
+        var own: [String: Item] = [:]
+        var summaries: [String: Item] = [:]
         for i in items {
-            guard let p = PathBytes.unescape(i.path.utf8), let d = i.duty(stop: stop) else { continue }
-            out[p] = d
+            if i.count != nil {
+                summaries[i.path] = i
+            } else {
+                own[i.path] = i
+            }
+        }
+        var out: [[UInt8]: ExportDuty] = [:]
+        for p in paths {
+            let key = PathBytes.escape(p)
+            if let d = (own[key] ?? StateSummary.covering(key, in: summaries))?.duty(stop: stop) { out[p] = d }
         }
         return out
     }
@@ -85,7 +98,14 @@ extension DriftState {
     /// version no export covers yet is exported now, as `id` (one already covered keeps its
     /// earlier export: its clock stopped then).
     mutating func markExported(_ paths: [[UInt8]], id: String, at now: Date) {
-        let exported = Set(paths.map { PathBytes.escape($0) })
+        var exported = Set(paths.map { PathBytes.escape($0) })
+        // Paths folded into summary items: the summary that covers one was exported with it.
+        let own = Set(items.filter { $0.count == nil }.map(\.path))
+        var summaries: [String: Item] = [:]
+        for i in items where i.count != nil { summaries[i.path] = i }
+        for key in exported where !own.contains(key) {
+            if let s = StateSummary.covering(key, in: summaries) { exported.insert(s.path) }
+        }
         for k in items.indices where exported.contains(items[k].path) {
             let covered = items[k].exportedAt != nil && items[k].exportedFingerprint == items[k].fingerprint
             if covered { continue }
@@ -93,6 +113,15 @@ extension DriftState {
             items[k].exportId = id
             items[k].exportedFingerprint = items[k].fingerprint
             items[k].pushedAt = nil
+            items[k].reconciledIn = nil
+        }
+    }
+
+    /// What `scan --upstream` learnt: each exported item whose export id the upstream
+    /// history carries names that commit; the others name none (any more).
+    mutating func markReconciled(_ commits: [String: String]) {
+        for k in items.indices {
+            items[k].reconciledIn = items[k].exportId.flatMap { commits[$0] }
         }
     }
 

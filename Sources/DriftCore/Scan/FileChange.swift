@@ -53,4 +53,7 @@ public struct FileChange: Sendable {
     /// Withheld like secret content because a secret file could not be read to check it
     /// (`secret files unreadable`): `secret` and `secretContent` are set too.
     var secretUnchecked: Bool = false
+    /// Over `Scanner.readLimit` and added or resized: not read; `new.digest` stands for its
+    /// size, mtime and data extents (`FileExtents`), not its content.
+    var overReadLimit: Bool = false
 }

@@ -24,7 +24,7 @@ public enum ReportText {
             out += paint(note, "1;33") + "\n"
         }
         out += "checked \(r.summary.checked) entries, hashed \(r.summary.hashed), " +
-            "drifted \(r.summary.drifted), errors \(r.summary.errors)\n"
+            "drifted \(r.summary.drifted), pip \(r.summary.pip), errors \(r.summary.errors)\n"
         for cls in FileClass.allCases where cls != .ignore {
             let items = r.files.filter { $0.fileClass == cls }
             if items.isEmpty { continue }
@@ -47,6 +47,7 @@ public enum ReportText {
                 if let at = f.exportedAt, let id = f.exportId {
                     line += "  exported \(at) as \(id)" + (f.pushedAt.map { ", pushed \($0)" } ?? "")
                 }
+                if let c = f.reconciledIn { line += "; reconciled upstream in \(c.prefix(12)), waiting for redeploy" }
                 if f.overdue == true { line += " " + paint("OVERDUE", "1;31") }
                 out += line + "\n"
             }
@@ -54,11 +55,7 @@ public enum ReportText {
         if !r.pip.isEmpty {
             out += "\n" + paint("pip (\(r.pip.count))", "1") + "\n"
             for p in r.pip {
-                let pname = p.name.map { PathBytes.display(text: $0) } ?? "(unowned)"
-                let from = p.from.map { PathBytes.display(text: $0) } ?? ""
-                let to = p.to.map { "-> " + PathBytes.display(text: $0) } ?? ""
-                let change = p.change.rawValue.padded(to: 10)
-                out += "  \(change) \(pname) \(from) \(to)\(p.allowed ? " [allowed]" : "")\n"
+                out += "  " + pipLine(p) + "\n"
             }
         }
         if !r.errors.isEmpty {
@@ -66,5 +63,15 @@ public enum ReportText {
             for e in r.errors { out += "  \(name(e.path, e.pathBytes)): \(DriftError.neutralised(e.message))\n" }
         }
         return out
+    }
+
+    /// `added      toml 0.10.2`, `upgraded   six 1.16.0 -> 1.17.0`, `removed    dacite 1.8.1`:
+    /// words joined by single spaces, never a trailing one.
+    static func pipLine(_ p: PipChange) -> String {
+        var words = [p.change.rawValue.padded(to: 10), p.name.map { PathBytes.display(text: $0) } ?? "(unowned)"]
+        if let from = p.from { words.append(PathBytes.display(text: from)) }
+        if let to = p.to { words += ["->", PathBytes.display(text: to)] }
+        if p.allowed { words.append("[allowed]") }
+        return words.joined(separator: " ")
     }
 }

@@ -1,16 +1,59 @@
 import DriftGit
 import DriftSystem
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 /// The slice of files a scan re-hashes even when the stat cache vouches for them, so a
 /// forged cache record hides a change for at most `every` scans (docs/state.md).
 ///
 /// A path belongs to slice `hash(path) mod every`; scan number `scan` takes slice
 /// `scan mod every`. Counted in scans, never by the clock, so a box that scans rarely
 /// still re-verifies everything within `every` scans, and a slice is about 1/`every` of the files.
+///
+/// A bound in scans alone is a bound in nothing a person can plan with (a day under 5-minute
+/// cron, 12 days hourly), so a slice also covers the arc of the ring the clock moved over
+/// since the last scan's slice: a path's place on the ring is its slot as a fraction, the
+/// ring turns once every `period` (6 hours). A forged record of any cache (`statcache`,
+/// `pipcache`, `pyccache`) is therefore re-checked within `period` of wall-clock time after
+/// the first scan that follows the forgery, whatever the scan cadence (5-minute cron:
+/// ~1.4% of the files a scan; `drift watch` alone, a full scan an hour: 1/6 an hour); a
+/// gap of a whole `period` re-checks everything.
 public struct ReverifySlice: Sendable, Equatable {
     /// Scans per full rotation (policy `reverify_every`, default 288: a day of 5-minute crons).
     public var every: Int
     /// This scan's number (state.json `scans`).
     public var scan: Int
+    /// The part of the ring `[arcFrom, arcTo)` (fractions, wrapping) this scan re-checks
+    /// because the clock moved over it; empty when equal.
+    var arcFrom = 0.0
+    var arcTo = 0.0
+    /// The whole ring (a gap of at least `period` since the last slice).
+    var all = false
+
+    /// One turn of the ring: the time bound on a forged cache record.
+    static let period: Double = 6 * 3600
+
+    /// Also re-checks what the clock moved over from `last` (the previous slice's time,
+    /// state.json `reverified_at`) to `now`.
+    public init(every: Int, scan: Int, last: Date?, now: Date) {
+        self.init(every: every, scan: scan)
+        guard let last else { return }
+        let gap = now.timeIntervalSince(last)
+        if gap >= Self.period {
+            all = true
+        } else if gap > 0 {
+            arcFrom = Self.position(last)
+            arcTo = Self.position(now)
+        }
+    }
+
+    /// Where the ring stands at `t`, as a fraction of a turn.
+    static func position(_ t: Date) -> Double {
+        let turns = t.timeIntervalSince1970 / period
+        return turns - turns.rounded(.down)
+    }
 
     static let defaultEvery = 288
     /// Smallest allowed rotation: a slice is then at most 5% of a full hash.
@@ -26,7 +69,10 @@ public struct ReverifySlice: Sendable, Equatable {
 
     /// Whether a path with this `slot(_:)` is re-hashed by this scan.
     func contains(slot: UInt64) -> Bool {
-        Int(slot % UInt64(every)) == ((scan % every) + every) % every
+        if all || Int(slot % UInt64(every)) == ((scan % every) + every) % every { return true }
+        if arcFrom == arcTo { return false }
+        let f = Double(slot >> 11) / Double(UInt64(1) << 53)
+        return arcFrom < arcTo ? (f >= arcFrom && f < arcTo) : (f >= arcFrom || f < arcTo)
     }
 
     /// FNV-1a of the path bytes: stable across runs and machines.

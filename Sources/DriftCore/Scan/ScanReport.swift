@@ -39,9 +39,12 @@ public struct ScanReport: Codable, Sendable {
         var exportedAt: String?
         var exportId: String?
         var pushedAt: String?
+        /// The upstream commit that carries that export's id (`scan --upstream`).
+        var reconciledIn: String?
         /// `suspicious-name` (control characters in the name), `secret-content` (code whose
         /// content is a secret's, withheld), `name-git-cannot-store` (a path git refuses in a
-        /// tree, withheld by name); absent when none.
+        /// tree, withheld by name), `over-read-limit` (added or resized and over 1 GiB: not read, its
+        /// `new_sha256` stands for size, mtime and data extents); absent when none.
         public var flags: [String]?
 
         enum CodingKeys: String, CodingKey {
@@ -55,7 +58,7 @@ public struct ScanReport: Codable, Sendable {
             case oldSHA256 = "old_sha256", newSHA256 = "new_sha256"
             case oldTarget = "old_target", newTarget = "new_target"
             case clockStarted = "clock_started", exportedAt = "exported_at", exportId = "export_id"
-            case pushedAt = "pushed_at"
+            case pushedAt = "pushed_at", reconciledIn = "reconciled_in"
         }
     }
 
@@ -72,7 +75,10 @@ public struct ScanReport: Codable, Sendable {
     public struct Summary: Codable, Sendable {
         var checked: Int
         public var hashed: Int
+        /// Drifted workspace paths (site-packages drift is `pip`, never counted here).
         var drifted: Int
+        /// Site-packages changes that are drift (allowed packages excluded).
+        var pip: Int = 0
         public var errors: Int
         var byClass: [String: Int]
         var byChange: [String: Int]
@@ -83,10 +89,12 @@ public struct ScanReport: Codable, Sendable {
         public var overdue: Int = 0
         /// Drifted paths whose current version was exported (pushed, with `deadline_stop: push`).
         public var exported: Int = 0
+        /// Drifted paths whose export the upstream has taken (`scan --upstream`): waiting for redeploy.
+        public var reconciled: Int = 0
         /// The earliest `first_seen` of current drift (nil when clean).
         var oldestFirstSeen: String?
         enum CodingKeys: String, CodingKey {
-            case checked, hashed, drifted, errors, overdue, exported
+            case checked, hashed, drifted, pip, errors, overdue, exported, reconciled
             case oldestFirstSeen = "oldest_first_seen"
             case pipChecked = "pip_checked", pipHashed = "pip_hashed"
             case byClass = "by_class"
@@ -119,6 +127,7 @@ public struct ScanReport: Codable, Sendable {
     static func flags(_ c: FileChange) -> [String]? {
         var f: [String] = []
         if c.secretContent { f.append("secret-content") }
+        if c.overReadLimit { f.append("over-read-limit") }
         if PathBytes.isSuspicious(c.path) { f.append("suspicious-name") }
         // The journal withholds it by this same verdict (`DriftTreeBuilder.storable`).
         if DriftTreeBuilder.carriesContent(c), let new = c.new, !DriftTreeBuilder.storable(c.path, new) {
@@ -160,6 +169,7 @@ public struct ScanReport: Codable, Sendable {
                         overdue: overdue,
                         clockStarted: duty?.restarted == true ? duty.map { Timestamp.format($0.clockStarted) } : nil,
                         exportedAt: duty?.exportedAt, exportId: duty?.exportId, pushedAt: duty?.pushedAt,
+                        reconciledIn: duty?.reconciledIn,
                         flags: ScanReport.flags(c))
         }
         self.pip = pip
@@ -176,10 +186,12 @@ public struct ScanReport: Codable, Sendable {
             byClass[c.fileClass.rawValue, default: 0] += 1
             byChange[c.change.rawValue, default: 0] += 1
         }
-        summary = Summary(checked: checked, hashed: hashed, drifted: changes.count + driftPip.count,
+        summary = Summary(checked: checked, hashed: hashed, drifted: changes.count,
                           errors: issues.count, byClass: byClass, byChange: byChange)
+        summary.pip = driftPip.count
         summary.overdue = files.filter { $0.overdue == true }.count
         summary.exported = changes.filter { duties[$0.path]?.handled == true }.count
+        summary.reconciled = files.filter { $0.reconciledIn != nil }.count
         summary.oldestFirstSeen = changes.map(\.firstSeen).min().map(Timestamp.format)
     }
 

@@ -31,6 +31,11 @@ public struct ScanRunner {
     /// Blob ids the journal already has, kept across records by a long-running recorder
     /// (`drift watch`): unchanged drift is not read or written again. nil for one-shot verbs.
     var journalBlobs: JournalBlobCache?
+    /// Environment variables the CLI read (drift's, PID 1's, supervisord's): those with
+    /// secret names are secret values (held in memory only).
+    public var environment = SecretEnvironment()
+    /// `--upstream`: the repository whose history says which exports were reconciled.
+    public var upstream: UpstreamSource?
 
     public init(manifestDir: ManifestDirectory, root: String?, state: StateDirectory) {
         self.manifestDir = manifestDir
@@ -48,7 +53,7 @@ public struct ScanRunner {
         /// The baked requirements file (relative to the root when under it).
         public var requirements: String?
         /// The workspace's secrets, for withholding code that carries their content.
-        var secrets = SecretIndex()
+        public var secrets = SecretIndex()
         /// Why `state.json` was rebuilt by this run (moved aside to `state.json.damaged`), if it was.
         public var stateRecovered: String?
     }
@@ -65,8 +70,12 @@ public struct ScanRunner {
         let lock = alreadyLocked ? nil : try StateLock(state: state, wait: waitSeconds)
         defer { withExtendedLifetime(lock) {} }
         let now = clock.now()
+        // Fetched under the lock: two scans never fetch into `upstream.git` at once.
+        let reconciled = try upstream.map {
+            try $0.reconciled(state: state, base: ObjectID(hex: loaded.context.manifest.commit))
+        }
         let findings = try find(loaded, now: now)
-        return try record(findings, loaded.context, now: now)
+        return try record(findings, loaded.context, now: now, reconciled: reconciled)
     }
 
     /// What a scan works against: the verified manifest and policy, the root, the pip baseline.
@@ -123,22 +132,28 @@ public struct ScanRunner {
     func find(_ loaded: Loaded, now: Date) throws -> Findings {
         let c = loaded.context
         var scanner = Scanner(manifest: c.manifest, policy: c.policy, root: c.rootBytes, cache: loaded.oldCache)
-        let scanNumber = max(0, try state.loadState(commit: c.manifest.commit).scans ?? 0)
-        scanner.reverify = ReverifySlice(every: c.policy.reverifyEvery, scan: scanNumber)
+        let before = try state.loadState(commit: c.manifest.commit)
+        let scanNumber = max(0, before.scans ?? 0)
+        let slice = ReverifySlice(every: c.policy.reverifyEvery, scan: scanNumber,
+                                  last: before.reverifiedAt.flatMap(Timestamp.parse), now: now)
+        scanner.reverify = slice
         scanner.progress = progress
         var result = try scanner.compare(loaded.walk, now: now)
-        let pyc = try checkBytecode(&result, walk: loaded.walk, root: c.rootBytes)
-        var findings = Findings(result: result, pip: try findPip(c), oldCache: loaded.oldCache, walk: loaded.walk)
+        let pyc = try checkBytecode(&result, walk: loaded.walk, root: c.rootBytes, reverify: slice)
+        var findings = Findings(result: result, pip: try findPip(c, reverify: slice), oldCache: loaded.oldCache,
+                                walk: loaded.walk)
         findings.scanNumber = scanNumber
         findings.pycCache = pyc
         return findings
     }
 
     /// Compares site-packages with the pip baseline (nil without one).
-    func findPip(_ c: Context) throws -> PipFindings? {
+    /// - Parameter reverify: the cached records re-checked anyway (nil: none, a partial rescan).
+    func findPip(_ c: Context, reverify: ReverifySlice? = nil) throws -> PipFindings? {
         guard let baseline = c.baseline else { return nil }
         let oldPip = full ? nil : try state.loadCache(name: "pipcache")
         var pipScanner = PipScanner(baseline: baseline, allow: c.policy.pipAllow, cache: oldPip)
+        pipScanner.reverify = reverify
         pipScanner.progress = progress
         let p = try pipScanner.run()
         return PipFindings(result: p, oldCache: oldPip)
@@ -146,19 +161,27 @@ public struct ScanRunner {
 
     /// The writing half of a scan; the caller holds the state lock. Keeps first-seen times,
     /// records new drift in the journal, saves the caches and `state.json`, builds the report.
-    public func record(_ findings: Findings, _ c: Context, now: Date) throws -> Outcome {
+    /// `reconciled`: drift id → upstream commit carrying it (`--upstream`); nil keeps what
+    /// the last `--upstream` scan found.
+    public func record(_ findings: Findings, _ c: Context, now: Date,
+                       reconciled: [String: String]? = nil) throws -> Outcome {
         var st = try state.loadState(commit: c.manifest.commit)
         let before = (st.items, st.journalFingerprint)
-        if let n = findings.scanNumber { st.scans = n < Int(Int32.max) ? n + 1 : 0 }
+        if let n = findings.scanNumber {
+            st.scans = n < Int(Int32.max) ? n + 1 : 0
+            st.reverifiedAt = Timestamp.format(now)
+        }
         var result = findings.result
         let recovered = st.recovered
         // Drifted paths unreadable now are kept in the state but cannot be journaled: the
         // record is not complete, so the next scan records again.
         let unknownDrift = try st.merge(&result.changes, unreadable: result.issues.map(\.path)) > 0
+        if let reconciled { st.markReconciled(reconciled) }
         let reader = FileReader(root: c.rootBytes)
         let secrets = try SecretIndex(walk: findings.walk, manifest: c.manifest, changes: result.changes,
-                                      reader: reader)
-        secrets.flag(&result.changes, walk: findings.walk, reader: reader, sizeLimit: c.policy.sizeLimit)
+                                      reader: reader, environment: environment, names: c.policy.secretNames)
+        secrets.flag(&result.changes, walk: findings.walk, reader: reader, sizeLimit: c.policy.sizeLimit,
+                     contents: result.contents)
         if !secrets.complete {
             result.issues += secrets.issues
             result.issues.sort { PathBytes.less($0.path, $1.path) }
@@ -193,10 +216,17 @@ public struct ScanRunner {
                                 changes: result.changes, pip: pip, issues: result.issues,
                                 checked: result.filesChecked, hashed: result.filesHashed,
                                 deadline: c.policy.deadline?.rule, now: now,
-                                duties: st.duties(stop: c.policy.deadlineStop))
+                                duties: st.duties(stop: c.policy.deadlineStop, paths: result.changes.map(\.path)))
         report.summary.pipChecked = pipCounts.0
         report.summary.pipHashed = pipCounts.1
         st.lastScan = Timestamp.format(now)
+        // Without the file lists: an added package's can be thousands of names.
+        let pipDrift = pip.filter { !$0.allowed }.map { p in
+            var q = p
+            q.files = []
+            return q
+        }
+        st.pip = pipDrift.isEmpty ? nil : pipDrift
         st.lastExitCode = Int(report.outcome.rawValue)
         if findings.saveCache && findings.oldCache?.entries != result.newCache.entries {
             try state.saveCache(result.newCache)
@@ -212,17 +242,19 @@ public struct ScanRunner {
         return outcome
     }
 
-    /// Pyc changes are verified against their sources (`BytecodeCheck`): legitimate runtime
-    /// bytecode is no drift, forged bytecode is `bytecode` drift.
+    /// Bytecode changes follow Python's import rules (`BytecodeCheck`): noise and legitimate
+    /// runtime bytecode are no drift; forged, loadable sourceless or non-regular pycs are `bytecode` drift.
     /// Reads the `pyccache`, writes nothing: returns the cache `record` must save (nil: unchanged).
-    func checkBytecode(_ result: inout Scanner.Result, walk: TreeWalk,
-                              root: [UInt8]) throws -> (old: StatCache?, new: StatCache)? {
-        let pycs = Set(result.changes.lazy.filter { BytecodeCheck.parse($0.path) != nil }.map(\.path))
+    func checkBytecode(_ result: inout Scanner.Result, walk: TreeWalk, root: [UInt8],
+                       reverify: ReverifySlice? = nil) throws -> (old: StatCache?, new: StatCache)? {
+        let pycs = Set(result.changes.lazy.filter { BytecodeCheck.role($0.path) != nil }.map(\.path))
         let old = full ? nil : try state.loadCache(name: "pyccache")
         if pycs.isEmpty { return old?.entries.isEmpty == false ? (old, StatCache()) : nil }
         var stats: [[UInt8]: FileStat] = [:]
         for e in walk.entries where pycs.contains(e.path) { stats[e.path] = e.stat }
-        let checked = BytecodeCheck(root: root, cache: old).apply(result.changes, stats: stats)
+        var check = BytecodeCheck(root: root, cache: old)
+        check.reverify = reverify
+        let checked = check.apply(result.changes, stats: stats)
         result.changes = checked.changes
         result.issues += checked.issues
         result.issues.sort { PathBytes.less($0.path, $1.path) }

@@ -20,6 +20,8 @@ public struct Scanner {
     var reverify: ReverifySlice?
     /// How files below the root are opened (tests run both strategies).
     var strategy: ResolveStrategy = .automatic
+    /// Files larger than this that are added or changed size are not read (`overReadLimit`).
+    static let readLimit: Int64 = 1 << 30
 
     public init(manifest: Manifest, policy: Policy, root: [UInt8], cache: StatCache?) {
         self.manifest = manifest
@@ -137,6 +139,9 @@ public struct Scanner {
                 } else if let hit {
                     cached[wi] = hit
                     compareFile(e, mi, hit.digest, st, unstable: false, add: add, state: state)
+                    if mi == nil, st.size > Self.readLimit, changes.last?.path == e.path {
+                        changes[changes.count - 1].overReadLimit = true
+                    }
                 } else {
                     toHash.append((wi, mi))
                 }
@@ -147,7 +152,14 @@ public struct Scanner {
             let e = walk.entries[wi]
             let keep = DriftTreeBuilder.carriesContent(fileClass: e.fileClass, secret: e.secret) ? policy.sizeLimit : -1
             let same = mi.flatMap { entries.kind($0) == .regular ? entries.digest($0) : nil }
-            return ReadJob(path: e.path, keepUpTo: keep, unlessDigest: same)
+            var job = ReadJob(path: e.path, keepUpTo: keep, unlessDigest: same)
+            // Content decides nothing for a file that is new or changed size: over the read
+            // limit it is summarised (size, mtime, data extents), so a 1 TiB sparse file
+            // costs a few lseeks, not an hour of hashing zeros.
+            if mi.map({ entries.kind($0) != .regular || entries.size($0) != e.stat.size }) ?? true {
+                job.summarizeOver = Self.readLimit
+            }
+            return job
         }
         let outcomes = ParallelHasher.read(jobs, readers: [reader], workers: workers, progress: progress)
         var contents: [[UInt8]: [UInt8]] = [:]
@@ -163,6 +175,7 @@ public struct Scanner {
                 var e2 = e
                 e2.stat = c.stat
                 compareFile(e2, mi, c.digest, c.stat, unstable: !c.stable, add: add, state: state)
+                if c.summarized, changes.last?.path == e.path { changes[changes.count - 1].overReadLimit = true }
             }
         }
         var newCache = StatCache()

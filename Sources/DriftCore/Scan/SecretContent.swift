@@ -5,11 +5,12 @@ import DriftSystem
 /// carries a secret's content is withheld like the secret itself (reason `secret content`).
 ///
 /// Code content is a secret's when it is a hard link to a secret-class file (same device
-/// and inode), has the SHA-256 of one (baked or current), or contains a secret value: every
-/// value of at least `minValueBytes` bytes in a `KEY=VALUE` line of a secret file (`export`
-/// prefix, quotes and surrounding blanks dropped; `#` lines skipped). Rule in docs/journal.md.
+/// and inode), has the SHA-256 of one (baked or current) or of a secret value, contains a
+/// secret value, or contains a credential of a known format (`SecretFormats`). Secret values
+/// come from the secret files (dotenv as python-dotenv reads it, PEM bodies, JSON key fields:
+/// `SecretFileValues`) and from environment variables with secret names (`SecretEnvironment`),
+/// held in memory only. Rules in docs/secrets.md.
 public struct SecretIndex: Sendable {
-    static let minValueBytes = 8
     /// Secret files larger than this are matched by inode and hash only.
     static let maxSecretFileBytes: Int64 = 1 << 20
 
@@ -17,6 +18,8 @@ public struct SecretIndex: Sendable {
     var inodes = Set<Inode>()
     var digests = Set<Digest>()
     var values: [[UInt8]] = []
+    /// How many secret sources there are: secret-class files plus secret-named variables.
+    public private(set) var sourceCount = 0
     /// Secret files whose values could not be read: while any is listed, no code content can
     /// be shown free of them, so all of it is withheld (`secret files unreadable`) and retried.
     public private(set) var unreadable: [FileReadError] = []
@@ -27,11 +30,18 @@ public struct SecretIndex: Sendable {
     /// (digests before and after); values are read from the current secret files.
     /// - Throws: `DriftError` when no SHA-256 context can be made (a secret file that cannot
     ///   be read is not an error here: it is listed in `unreadable`).
-    public init(walk: TreeWalk, manifest: Manifest, changes: [FileChange], reader: FileReader) throws {
+    public init(walk: TreeWalk, manifest: Manifest, changes: [FileChange], reader: FileReader,
+                environment: SecretEnvironment = SecretEnvironment(), names: PatternList = Policy.defaultSecretNames)
+        throws {
         let hasher = try SHA256Hasher()
+        var env: [[UInt8]: [UInt8]] = [:]
+        for v in environment.variables where env[v.name] == nil { env[v.name] = v.value }
+        values = environment.secretValues(names: names)
+        sourceCount = environment.secretNamedCount(names: names)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
         defer { buffer.deallocate() }
         for e in walk.entries where e.secret && e.stat.kind == .regular {
+            sourceCount += 1
             inodes.insert(Inode(device: e.stat.device, inode: e.stat.inode))
             if let m = Self.manifestEntry(manifest.entries, e.path), m.kind == .regular { digests.insert(m.digest) }
             if e.stat.size <= Self.maxSecretFileBytes {
@@ -43,7 +53,7 @@ public struct SecretIndex: Sendable {
                         throw FileReadError(e.path, .changedWhileRead)
                     }
                     digests.insert(c.digest)
-                    values += Self.values(bytes)
+                    values += SecretFileValues.values(bytes, environment: env)
                 } catch let err as FileReadError {
                     unreadable.append(err)
                 }
@@ -55,8 +65,14 @@ public struct SecretIndex: Sendable {
             }
         }
         values = Array(Set(values)).sorted { $0.count > $1.count }
+        // A data or config file whose whole content is a value would leave the value's hash.
+        for v in values {
+            digests.insert(try SHA256Hasher.digest(v))
+            digests.insert(try SHA256Hasher.digest(v + [0x0A]))
+        }
     }
 
+    /// Whether there are no secret sources at all (known formats are still recognised).
     public var isEmpty: Bool { inodes.isEmpty && digests.isEmpty && values.isEmpty && unreadable.isEmpty }
 
     /// Whether code content can be checked against every secret file's values.
@@ -72,8 +88,9 @@ public struct SecretIndex: Sendable {
 
     /// Marks changes whose current content is a secret's: `secret` and `secretContent`
     /// set, so every later step withholds them and reports no hash.
-    public func flag(_ changes: inout [FileChange], walk: TreeWalk, reader: FileReader, sizeLimit: Int64) {
-        if isEmpty { return }
+    /// `contents` are bytes the scan already read (not read again).
+    public func flag(_ changes: inout [FileChange], walk: TreeWalk, reader: FileReader, sizeLimit: Int64,
+                     contents: [[UInt8]: [UInt8]] = [:]) {
         var stats: [[UInt8]: FileStat] = [:]
         for e in walk.entries where e.stat.kind == .regular && !e.secret {
             stats[e.path] = e.stat
@@ -105,11 +122,13 @@ public struct SecretIndex: Sendable {
             if let d = new.digest, digests.contains(d) { hit = true }
             // Data and config leave as names and hashes only: a copy or link of a secret would
             // leave the secret's own hash (an oracle for a short secret), so those two tests
-            // apply to every class; the value search is for content that leaves whole.
+            // apply to every class; the value and format search is for content that leaves
+            // whole (code) and for config, whose hash then leaves neither.
             // A file unreadable here is read again by DriftTreeBuilder, which checks the very
             // bytes it records (and withholds what it cannot read): nothing leaves unchecked.
-            if !hit, carries, !values.isEmpty, new.size <= sizeLimit,
-               let bytes = try? reader.readAll(changes[i].path, limit: sizeLimit) {
+            let searched = carries || (changes[i].fileClass == .config && !changes[i].secret)
+            if !hit, searched, new.size <= sizeLimit,
+               let bytes = contents[changes[i].path] ?? (try? reader.readAll(changes[i].path, limit: sizeLimit)) {
                 hit = matches(bytes)
             }
             if hit {
@@ -121,6 +140,7 @@ public struct SecretIndex: Sendable {
 
     /// Whether these bytes (about to leave the box as code) are, or contain, a secret.
     func matches(_ bytes: [UInt8]) -> Bool {
+        if SecretFormats.find(bytes) != nil { return true }
         if isEmpty { return false }
         // A hash that cannot be computed proves nothing: treat the bytes as a secret's.
         guard let d = try? SHA256Hasher.digest(bytes) else { return true }
@@ -143,25 +163,6 @@ public struct SecretIndex: Sendable {
                 return false
             }
         }
-    }
-
-    /// The values of `KEY=VALUE` lines that are long enough to be worth matching.
-    static func values(_ bytes: [UInt8]) -> [[UInt8]] {
-        var out: [[UInt8]] = []
-        let blank: Set<UInt8> = [0x20, 0x09, 0x0D]
-        for raw in bytes.split(separator: 0x0A) {
-            var line = Array(raw.drop { blank.contains($0) })
-            while let l = line.last, blank.contains(l) { line.removeLast() }
-            if line.first == UInt8(ascii: "#") { continue }
-            if line.starts(with: Array("export ".utf8)) { line.removeFirst(7) }
-            guard let eq = line.firstIndex(of: UInt8(ascii: "=")), eq > 0 else { continue }
-            var v = Array(line[(eq + 1)...].drop { blank.contains($0) })
-            if v.count >= 2, let q = v.first, q == 0x22 || q == 0x27, v.last == q {
-                v = Array(v.dropFirst().dropLast())
-            }
-            if v.count >= minValueBytes { out.append(v) }
-        }
-        return out
     }
 
     private static func manifestEntry(_ entries: ManifestTable, _ path: [UInt8]) -> ManifestEntry? {

@@ -16,7 +16,18 @@ public enum StatusReport {
     /// - Returns: the text screen.
     /// - Throws: `DriftError` when the manifest or state cannot be read.
     public static func render(manifestDir: ManifestDirectory, state: StateDirectory, now: Date) throws -> String {
-        let (manifest, policy) = try manifestDir.load()
+        let manifest: Manifest, policy: Policy
+        do {
+            (manifest, policy) = try manifestDir.load()
+        } catch {
+            // What the state dir alone can tell (the watcher, failed runs) is most needed
+            // exactly when the manifest does not load or verify.
+            var out = "drift status on \(SystemInfo.hostName())\n"
+            out += "  manifest      \(manifestDir.path): DOES NOT LOAD (see the error below)\n"
+            out += WatchStatus.statusLines(state, now: now)
+            out += RunFailure.statusLines(state, now: now)
+            throw PartialStatus(text: out, cause: error)
+        }
         let st = try state.loadState(commit: manifest.commit)
         let deadline = policy.deadline
         var out = "drift status on \(SystemInfo.hostName())\n"
@@ -44,11 +55,18 @@ public enum StatusReport {
         let lastPushText = st.lastPush.map { ", last \($0)" } ?? ""
         out += "  pushed        \(pushedText)\(lastPushText)\n"
         out += WatchStatus.statusLines(state, now: now)
+        out += RunFailure.statusLines(state, now: now)
         let journal = try JournalListing.render(state: state, commit: manifest.commit)
-        if st.items.isEmpty {
+        let pip = st.pip ?? []
+        if st.items.isEmpty && pip.isEmpty {
             out += "\nno drift now\n" + journal
             return out
         }
+        if !pip.isEmpty {
+            out += "\n\(pip.count) pip change\(pip.count == 1 ? "" : "s") in site-packages:\n"
+            for p in pip { out += "  " + ReportText.pipLine(p) + "\n" }
+        }
+        if st.items.isEmpty { return out + "\nno drifted paths\n" + journal }
         let paths = st.items.reduce(0) { $0 + ($1.count ?? 1) }
         out += "\n\(paths) drifted path\(paths == 1 ? "" : "s"):\n"
         for i in st.items {
@@ -63,6 +81,9 @@ public enum StatusReport {
                 if let at = duty.exportedAt, let id = duty.exportId {
                     line += "  exported \(at) as \(id)" + (duty.pushedAt.map { ", pushed \($0)" } ?? "")
                 }
+                if let c = duty.reconciledIn {
+                    line += "; reconciled upstream in \(c.prefix(12)), waiting for redeploy"
+                }
                 if duty.handled {
                     line += "  (deadline met)"
                 } else if let d = deadline {
@@ -76,4 +97,11 @@ public enum StatusReport {
         }
         return out + journal
     }
+}
+
+/// `drift status` when the manifest does not load or verify: the part of the screen the
+/// state dir alone gives, and the error (the command prints both, exit 2).
+public struct PartialStatus: Error {
+    public let text: String
+    public let cause: Error
 }

@@ -85,6 +85,8 @@ public enum Telemetry {
                [("", Double(r.summary.overdue))])
         metric("drift_exported", "Drifted paths whose current version was exported (clock stopped).",
                [("", Double(r.summary.exported))])
+        metric("drift_reconciled", "Drifted paths whose export upstream has taken (scan --upstream).",
+               [("", Double(r.summary.reconciled))])
         metric("drift_unexported", "Drifted paths no export covers yet (their deadline clock runs).",
                [("", Double(r.files.count - r.summary.exported))])
         metric("drift_scan_duration_seconds", "Wall time of the last scan.",

@@ -2,7 +2,10 @@ import DriftGit
 import DriftSystem
 /// Paths touched by events and not yet scanned, each with the time of its first and last
 /// event (monotonic seconds). A path is ready once it has been quiet for the settle time,
-/// or once it has waited the maximum, so a file rewritten forever is still recorded.
+/// or once it has waited the maximum, so a file rewritten forever is still recorded — and
+/// at once when its writer is done with it (a close-write, a rename into place, a delete):
+/// settle then only merges a burst. Site-packages changes are one pip operation, ready by
+/// their own rule (`PipRule`).
 public struct PendingChanges {
     struct Key: Hashable {
         /// A directory to walk whole, or a single path.
@@ -13,6 +16,16 @@ public struct PendingChanges {
     struct Times {
         var first: Double
         var last: Double
+        /// Ready from this time on whatever follows (the writer closed the file).
+        var due: Double?
+    }
+
+    /// When site-packages changes are one finished pip operation: quiet for `settle`, and no
+    /// install or uninstall visibly under way (`busy`), or waiting since `cap` at most.
+    struct PipRule {
+        var settle: Double
+        var cap: Double
+        var busy: Bool
     }
 
     private var items: [Key: Times] = [:]
@@ -26,15 +39,16 @@ public struct PendingChanges {
     public var isEmpty: Bool { items.isEmpty && pip == nil }
     public var count: Int { items.count + (pip == nil ? 0 : 1) }
 
-    /// A single path changed (file, symlink, special, or an entry removed).
-    mutating func touch(path: [UInt8], at now: Double) {
+    /// A single path changed (file, symlink, special, or an entry removed). `complete`: its
+    /// writer is done (close-write, renamed into place, deleted), so it is ready at once.
+    mutating func touch(path: [UInt8], at now: Double, complete: Bool = false) {
         // Inside a directory already due for a whole walk: that walk covers it; the event
         // only shows the directory is still busy (a burst settles as one batch).
         if let t = pendingAncestor(of: path, includingSelf: false) {
             bump(Key(tree: true, path: t), now)
             return
         }
-        bump(Key(tree: false, path: path), now)
+        bump(Key(tree: false, path: path), now, due: complete ? now : nil)
     }
 
     /// A directory appeared, moved or went away: walk it whole.
@@ -53,8 +67,9 @@ public struct PendingChanges {
         if oldestFirst == nil { oldestFirst = now }
     }
 
-    private mutating func bump(_ k: Key, _ now: Double) {
-        items[k] = Times(first: items[k]?.first ?? now, last: now)
+    private mutating func bump(_ k: Key, _ now: Double, due: Double? = nil) {
+        let old = items[k]
+        items[k] = Times(first: old?.first ?? now, last: now, due: old?.due ?? due)
         if oldestFirst == nil { oldestFirst = now }
     }
 
@@ -70,22 +85,26 @@ public struct PendingChanges {
     }
 
     /// When the earliest pending path becomes ready, or nil when nothing is pending.
-    func nextDeadline(settle: Double, maxWait: Double) -> Double? {
+    func nextDeadline(settle: Double, maxWait: Double, pipRule: PipRule) -> Double? {
         var best: Double?
-        func consider(_ t: Times) {
-            let d = min(t.last + settle, t.first + maxWait)
+        func consider(_ d: Double) {
             if best == nil || d < best! { best = d }
         }
-        for t in items.values { consider(t) }
-        if let pip { consider(pip) }
+        for t in items.values { consider(min(t.last + settle, t.first + maxWait, t.due ?? .infinity)) }
+        if let pip {
+            let capped = pip.first + pipRule.cap
+            consider(pipRule.busy ? capped : min(pip.last + pipRule.settle, capped))
+        }
         return best
     }
 
     /// Removes and returns what is ready at `now` (everything with `all`): the scope to
     /// rescan and whether site-packages must be compared again.
-    mutating func takeReady(now: Double, settle: Double, maxWait: Double,
-                                   all: Bool = false) -> (ScanScope, pip: Bool) {
-        func ready(_ t: Times) -> Bool { all || now >= t.last + settle || now >= t.first + maxWait }
+    mutating func takeReady(now: Double, settle: Double, maxWait: Double, pipRule: PipRule,
+                            all: Bool = false) -> (ScanScope, pip: Bool) {
+        func ready(_ t: Times) -> Bool {
+            all || now >= t.last + settle || now >= t.first + maxWait || t.due.map { now >= $0 } == true
+        }
         var scope = ScanScope()
         for (k, t) in items where ready(t) {
             if k.tree { scope.trees.insert(k.path) } else { scope.paths.insert(k.path) }
@@ -93,7 +112,7 @@ public struct PendingChanges {
             if k.tree { trees.remove(k.path) }
         }
         var pipReady = false
-        if let p = pip, ready(p) {
+        if let p = pip, all || now >= p.first + pipRule.cap || !pipRule.busy && now >= p.last + pipRule.settle {
             pipReady = true
             pip = nil
         }

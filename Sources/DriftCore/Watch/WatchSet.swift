@@ -18,12 +18,18 @@ public final class WatchSet: @unchecked Sendable {
     public let root: [UInt8]
     public private(set) var byDescriptor: [Int32: Directory] = [:]
     private var workspaceDescriptors: [[UInt8]: Int32] = [:]
-    /// Directories whose watch could not be added for lack of watches (ENOSPC, ENOMEM).
+    /// Directories whose watch could not be added for lack of watches (ENOSPC, ENOMEM): the
+    /// only "watch limit" there is.
     public private(set) var unwatched: Set<[UInt8]> = []
-    /// Directories that could not be watched because they are unreadable (EACCES).
+    /// Directories that could not be watched or listed because they cannot be read (EACCES, EPERM).
     public private(set) var unreadable: Set<[UInt8]> = []
-    /// The last errno a watch failed with, for the warning line.
-    public private(set) var lastFailure: Errno?
+    /// Directories whose watch failed for any other reason, with the errno (named in status).
+    public private(set) var failed: [[UInt8]: Errno] = [:]
+    /// The errno the watch limit was hit with (ENOSPC or ENOMEM), for the warning line.
+    public private(set) var limitFailure: Errno?
+    /// Directories that vanished while being watched or walked (ENOENT, ENOTDIR, ELOOP): no
+    /// failure, their parent's re-walk accounts for them. The watcher takes them (`takeVanished`).
+    private(set) var vanished: [[UInt8]] = []
 
     /// Workspace directories are opened beneath the root before they are watched, so a
     /// component swapped for a symlink never puts a watch on a directory outside it.
@@ -62,6 +68,7 @@ public final class WatchSet: @unchecked Sendable {
         case .success(let wd):
             unwatched.remove(key)
             unreadable.remove(key)
+            failed[key] = nil
             // The same inode watched twice (site-packages inside the root) keeps its workspace path.
             var d = dir
             if d.relative == nil, let old = byDescriptor[wd], old.relative != nil { d.relative = old.relative }
@@ -69,10 +76,18 @@ public final class WatchSet: @unchecked Sendable {
             byDescriptor[wd] = d
             if let r = d.relative { workspaceDescriptors[r] = wd }
         case .failure(let e):
-            // Gone or no longer a directory: the scan of its parent accounts for it.
-            if [.noSuchFileOrDirectory, .notDirectory, .tooManySymbolicLinkLevels].contains(e) { return }
-            lastFailure = e
-            if e == .permissionDenied { unreadable.insert(key) } else { unwatched.insert(key) }
+            switch e {
+            case .noSuchFileOrDirectory, .notDirectory, .tooManySymbolicLinkLevels:
+                // Gone or no longer a directory: the scan of its parent accounts for it.
+                vanished.append(key)
+            case .noSpace, .outOfMemory:
+                limitFailure = e
+                unwatched.insert(key)
+            case .permissionDenied, .notPermitted:
+                unreadable.insert(key)
+            default:
+                failed[key] = e
+            }
         }
     }
 
@@ -99,6 +114,14 @@ public final class WatchSet: @unchecked Sendable {
         }
         unwatched = unwatched.filter { !PathBytes.isWithin($0, relative) }
         unreadable = unreadable.filter { !PathBytes.isWithin($0, relative) }
+        failed = failed.filter { !PathBytes.isWithin($0.key, relative) }
+    }
+
+    /// The directories that vanished since the last call (their keys: relative for the
+    /// workspace, absolute outside it).
+    func takeVanished() -> [[UInt8]] {
+        defer { vanished.removeAll() }
+        return vanished
     }
 
     /// The kernel dropped a watch (IN_IGNORED: its directory is gone).
@@ -112,7 +135,9 @@ public final class WatchSet: @unchecked Sendable {
         rootDirectory = RootDirectory(path: root)
         unwatched.removeAll()
         unreadable.removeAll()
-        lastFailure = nil
+        failed.removeAll()
+        limitFailure = nil
+        vanished.removeAll()
     }
 
     /// Watches a directory outside the workspace and every directory below it.
@@ -127,13 +152,23 @@ public final class WatchSet: @unchecked Sendable {
                 return true
             }, visit: { _, _ in })
         } catch {
+            // Gone again (pip removes what it unpacked a moment ago): nothing to watch.
+            if !Self.exists(absolute) {
+                vanished.append(absolute)
+                return
+            }
             // Watched above, but its contents cannot be listed: nothing below it is watched.
-            unwatched.insert(absolute)
+            unreadable.insert(absolute)
             return
         }
-        // A directory below it that cannot be read is degraded, as in the workspace.
+        // A directory below it that cannot be read is degraded, as in the workspace; one that
+        // vanished while walked is not.
         for i in issues where i.unreadableDirectory {
-            unreadable.insert(absolute + [UInt8(ascii: "/")] + i.path)
+            let path = absolute + [UInt8(ascii: "/")] + i.path
+            if Self.exists(path) { unreadable.insert(path) } else { vanished.append(path) }
         }
     }
+
+    /// Whether an absolute path exists now (`lstat` does not fail with ENOENT; a symlink counts).
+    static func exists(_ path: [UInt8]) -> Bool { !FileSystem.isAbsent(path) }
 }

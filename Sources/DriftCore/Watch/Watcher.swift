@@ -13,13 +13,19 @@ public final class Watcher {
     public struct Options: Sendable {
         public var settleMs: Int64 = 200
         public var rescanEveryMs: Int64 = 3_600_000
+        /// While degraded, full scans come at least this often (`--degraded-rescan-every`).
+        public var degradedEveryMs: Int64 = 60_000
         public var log: String?
         public var metrics: String?
         public init() {}
     }
 
-    /// While degraded, full scans come at least this often.
-    static let degradedEveryMs: Int64 = 60_000
+    /// Site-packages changes are one pip operation once quiet this long (or `settle`, if longer)
+    /// with no install or uninstall visibly under way...
+    static let pipQuiet = 1.0
+    /// ...or this long after their first event, however busy pip still looks (a crashed pip
+    /// leaves its stash behind).
+    static let pipCap = 600.0
     /// After SIGTERM, how long to wait for a busy state lock before leaving the rest to the next start.
     static let stopLockWait = 10.0
     /// Batches are spaced (by their own duration) only while this many paths are pending:
@@ -57,7 +63,15 @@ public final class Watcher {
     private var inotifyFailure: Errno?
     private var loggedReasons: Set<String> = []
     private var lastDriftSignature: String?
-    private var nextFull = 0.0
+    /// When the last full scan finished (monotonic): the next is due the interval status
+    /// states (`currentFullScanEveryMs`) later, recomputed whenever that interval changes.
+    private var lastFullEnd = 0.0
+    /// After a failed batch or full scan: when the recovery full scan runs.
+    private var retryAt: Double?
+    private var nextFull: Double { retryAt ?? lastFullEnd + Double(currentFullScanEveryMs) / 1000 }
+    /// Directories at the top of site-packages that show pip at work (absolute): its stash of
+    /// what it uninstalls (`~name`) and a `.dist-info` it has not finished (no `INSTALLER` yet).
+    private var pipMarkers: Set<[UInt8]> = []
     private var nextBatchAllowed = 0.0
     /// When the last event that made work arrived (monotonic seconds).
     private var lastEventAt = 0.0
@@ -147,7 +161,8 @@ public final class Watcher {
                 } else if needFull == nil, t >= nextFull {
                     try fullScan("periodic")
                 } else if needFull == nil, t >= batchAllowedAt {
-                    let (scope, pipDirty) = pending.takeReady(now: t, settle: settle, maxWait: maxWait)
+                    let (scope, pipDirty) = pending.takeReady(now: t, settle: settle, maxWait: maxWait,
+                                                              pipRule: pipRule)
                     if !scope.isEmpty || pipDirty { try batch(scope, pipDirty: pipDirty) }
                 }
             } catch {
@@ -173,7 +188,7 @@ public final class Watcher {
         var deadline = nextFull
         if needFull != nil {
             deadline = nextBatchAllowed
-        } else if let d = pending.nextDeadline(settle: settle, maxWait: maxWait) {
+        } else if let d = pending.nextDeadline(settle: settle, maxWait: maxWait, pipRule: pipRule) {
             deadline = min(deadline, max(d, batchAllowedAt))
         }
         let ms = max(0, min(3_600_000, ((deadline - now) * 1000).rounded(.up)))
@@ -195,6 +210,7 @@ public final class Watcher {
         let now = monotonicSeconds()
         var any = false
         for ev in events where handle(ev, now) { any = true }
+        absorbVanished(now)
         if any {
             status.lastEvent = Timestamp.format(runner.clock.now())
             lastEventAt = now
@@ -219,7 +235,14 @@ public final class Watcher {
         let absolute = ev.name.isEmpty ? dir.absolute : dir.absolute + [UInt8(ascii: "/")] + ev.name
         if sitePackages.contains(where: { PathBytes.isWithin(absolute, $0) }) {
             pending.touchPip(at: now)
-            if isDirectory && appeared { watches.addOutsideTree(absolute) }
+            if isDirectory && appeared {
+                watches.addOutsideTree(absolute)
+                let name = ev.name
+                if sitePackages.contains(dir.absolute)
+                    && (name.first == UInt8(ascii: "~") || name.suffix(10).elementsEqual(".dist-info".utf8)) {
+                    pipMarkers.insert(absolute)
+                }
+            }
         }
         guard let rel = dir.relative, let classifier else { return true }
         if ev.name.isEmpty {
@@ -241,7 +264,11 @@ public final class Watcher {
             pending.touch(tree: path, at: now)
         } else {
             if classifier.classify(path) == .ignore { return false }
-            pending.touch(path: path, at: now)
+            // Its writer is done with it: read it now (a later revert is a batch of its own).
+            // A write through a descriptor still open (IN_MODIFY) waits for settle.
+            let done = ev.has(Inotify.closeWrite | Inotify.movedTo | Inotify.movedFrom | Inotify.delete
+                              | Inotify.attrib)
+            pending.touch(path: path, at: now, complete: done)
         }
         return true
     }
@@ -276,13 +303,19 @@ public final class Watcher {
         model = Self.withoutContents(findings.result)
         kept = KeptEntries(loaded.walk.entries, drifted: outcome.result.changes)
         pip = findings.pip.map(Self.settled)
-        unreadable = loaded.walk.unreadableDirectories
+        // A directory that vanished while walked is re-walked, not "unreadable".
+        let (present, gone) = splitVanished(loaded.walk.unreadableDirectories, root: loaded.context.rootBytes)
+        unreadable = present
         if reason == "periodic" { overflowSinceSafetyNet = false }
         failure = nil
+        retryAt = nil
         status.fullScans += 1
         status.lastFullScan = Timestamp.format(now)
+        lastFullEnd = monotonicSeconds()
+        let t = lastFullEnd
+        for g in gone { pending.touch(tree: g, at: t) }
+        absorbVanished(t)
         finish(outcome, started: t0, now: now)
-        nextFull = monotonicSeconds() + Double(currentFullScanEveryMs) / 1000
     }
 
     /// Rescans the settled paths (and site-packages when touched) and records.
@@ -314,10 +347,51 @@ public final class Watcher {
         kept.update(scope, with: scanned, drifted: outcome.result.changes)
         pip = pipNow.map(Self.settled)
         status.batches += 1
+        let (present, gone) = splitVanished(unreadableNow, root: context.rootBytes)
+        let t = monotonicSeconds()
+        for g in gone { pending.touch(tree: g, at: t) }
+        absorbVanished(t)
         finish(outcome, started: t0, now: now)
-        if let u = unreadableNow.first {
+        if let u = present.first {
             requestFull("unreadable", "\(PathBytes.display(u)): cannot be read: scanning everything")
         }
+    }
+
+    /// Directories a walk could not read, split into those still there and those that
+    /// vanished meanwhile (gone, or a component is no longer a directory): only the first are
+    /// unreadable; the others are walked again.
+    private func splitVanished(_ dirs: [[UInt8]], root: [UInt8]) -> (present: [[UInt8]], gone: [[UInt8]]) {
+        if dirs.isEmpty { return ([], []) }
+        let rootDir = RootDirectory(path: root)
+        var present: [[UInt8]] = [], gone: [[UInt8]] = []
+        for d in dirs {
+            if case .failure(let e) = rootDir.lstat(d), e.isGone { gone.append(d) } else { present.append(d) }
+        }
+        return (present, gone)
+    }
+
+    /// Directories that vanished while a watch was added or a site-packages tree walked: their
+    /// path is walked again (a workspace one) or pip compared again (site-packages). Never a
+    /// degraded mode: nothing is missing from the watch set.
+    private func absorbVanished(_ now: Double) {
+        for v in watches.takeVanished() {
+            if sitePackages.contains(where: { PathBytes.isWithin(v, $0) }) {
+                pending.touchPip(at: now)
+            } else if v.first != UInt8(ascii: "/") && !v.isEmpty {
+                pending.touch(tree: v, at: now)
+            }
+        }
+    }
+
+    /// The pip operation rule of the moment (markers pip finished with are dropped).
+    private var pipRule: PendingChanges.PipRule {
+        pipMarkers = pipMarkers.filter { m in
+            guard WatchSet.exists(m) else { return false }
+            let name = m.split(separator: UInt8(ascii: "/")).last.map(Array.init) ?? []
+            if name.first == UInt8(ascii: "~") { return true }
+            return !WatchSet.exists(m + Array("/INSTALLER".utf8))
+        }
+        return PendingChanges.PipRule(settle: max(settle, Self.pipQuiet), cap: Self.pipCap, busy: !pipMarkers.isEmpty)
     }
 
     /// The result without the drifted files' bytes: once recorded, the journal has them (the
@@ -383,14 +457,15 @@ public final class Watcher {
         publishStatus()
         if let m = options.metrics {
             let text = Telemetry.metrics(report, durationSeconds: duration, now: now) + WatchTelemetry.metrics(status)
+                + RunFailure.metrics(RunFailure.all(state))
             do { try AtomicFile.write(Array(text.utf8), to: m) } catch { Output.stderr("drift: warning: \(error)\n") }
         }
         let fingerprint = (try? Journal.fingerprint(outcome.result.changes, pip: outcome.pip))?.hex ?? ""
         let signature = "\(report.summary.drifted) \(fingerprint)"
         if signature != lastDriftSignature {
             lastDriftSignature = signature
-            let pipCount = outcome.pip.filter { !$0.allowed }.count
-            say("\(report.summary.drifted) drifted path(s), \(pipCount) pip change(s), \(report.errors.count) error(s)")
+            say("\(report.summary.drifted) drifted path(s), \(report.summary.pip) pip change(s), "
+                + "\(report.errors.count) error(s)")
         }
     }
 
@@ -398,8 +473,8 @@ public final class Watcher {
 
     private var currentFullScanEveryMs: Int64 {
         let persistent = watches.inotify == nil || !watches.unwatched.isEmpty || !watches.unreadable.isEmpty
-            || !unreadable.isEmpty || failure != nil
-        return persistent ? min(options.rescanEveryMs, Self.degradedEveryMs) : options.rescanEveryMs
+            || !watches.failed.isEmpty || !unreadable.isEmpty || failure != nil
+        return persistent ? min(options.rescanEveryMs, options.degradedEveryMs) : options.rescanEveryMs
     }
 
     private func refreshDegraded() {
@@ -408,9 +483,13 @@ public final class Watcher {
             reasons.append(("inotify", "inotify unavailable (\(e)): full scans only"))
         }
         if !watches.unwatched.isEmpty {
-            let why = watches.lastFailure.map { " (\($0))" } ?? ""
-            reasons.append(("watch-limit", "watch limit: \(watches.unwatched.count) directories not watched\(why); "
-                            + "raise fs.inotify.max_user_watches"))
+            let why = watches.limitFailure.map { " (\($0))" } ?? ""
+            reasons.append(("watch-limit", "watch limit: \(watches.unwatched.count) directories not watched\(why), "
+                            + "\(watches.count) watched; raise fs.inotify.max_user_watches"))
+        }
+        if let (dir, e) = watches.failed.min(by: { bytesLess($0.key, $1.key) }) {
+            reasons.append(("watch-error", "\(watches.failed.count) directories could not be watched "
+                            + "(\(PathBytes.display(dir)): \(e))"))
         }
         let unread = Set(unreadable).union(watches.unreadable)
         if let first = unread.min(by: bytesLess) {
@@ -421,6 +500,7 @@ public final class Watcher {
                             + "clears at the next periodic full scan"))
         }
         if let f = failure { reasons.append(("error", "last batch failed: \(f)")) }
+        // Keys are the log's `reason` values (docs/operations.md); the texts name the cause.
         for (key, text) in reasons where !loggedReasons.contains(key) && key != "overflow" && key != "unreadable" {
             warn(key, text)
         }
@@ -428,7 +508,7 @@ public final class Watcher {
         status.degraded = !reasons.isEmpty
         status.degradedReasons = reasons.map(\.1)
         status.watchedDirectories = watches.count
-        status.unwatchedDirectories = watches.unwatched.count + watches.unreadable.count
+        status.unwatchedDirectories = watches.unwatched.count + watches.unreadable.count + watches.failed.count
         status.fullScanEverySeconds = Int(currentFullScanEveryMs / 1000)
     }
 
@@ -443,7 +523,7 @@ public final class Watcher {
         warn("error", "batch failed: \(text); retrying with a full scan")
         needFull = nil
         pending.removeAll()
-        nextFull = monotonicSeconds() + Double(min(options.rescanEveryMs, Self.degradedEveryMs)) / 1000
+        retryAt = monotonicSeconds() + Double(min(options.rescanEveryMs, options.degradedEveryMs)) / 1000
         refreshDegraded()
         publishStatus()
     }
@@ -478,7 +558,8 @@ public final class Watcher {
 
     /// SIGTERM/SIGINT: records what is pending now (settled or not), then stops.
     private func stop() {
-        let (scope, pipDirty) = pending.takeReady(now: monotonicSeconds(), settle: settle, maxWait: maxWait, all: true)
+        let (scope, pipDirty) = pending.takeReady(now: monotonicSeconds(), settle: settle, maxWait: maxWait,
+                                                  pipRule: pipRule, all: true)
         do {
             if let reason = needFull {
                 try fullScan(reason)

@@ -45,6 +45,9 @@ public struct FileReader: Sendable {
         public var stable: Bool
         /// The bytes the digest was computed from; nil when over the keep limit.
         public var bytes: [UInt8]?
+        /// Not read: over the caller's limit, `digest` is `FileExtents.summaryDigest` of its
+        /// size, mtime and data extents (a 1 TiB sparse file costs a few `lseek`s).
+        public var summarized = false
     }
 
     /// SHA-256 of a regular file, streamed in 1 MiB reads. Returns the stat taken from the
@@ -57,10 +60,18 @@ public struct FileReader: Sendable {
 
     /// One read that yields both the hash and, for files of at most `keepUpTo` bytes, the
     /// content hashed: what the report says and what the journal records cannot differ.
+    /// - Parameter summarizeOver: files larger than this (when not negative) are not read:
+    ///   their size, mtime and data extents are summarised instead (`Content.summarized`).
     public func read(_ rel: [UInt8], with hasher: SHA256Hasher, buffer: UnsafeMutableRawBufferPointer,
-                     keepUpTo: Int64) throws -> Content {
+                     keepUpTo: Int64, summarizeOver: Int64 = -1) throws -> Content {
         let (fd, before) = try openRegular(rel)
         defer { close(fd) }
+        if summarizeOver >= 0 && before.size > summarizeOver {
+            let map = FileExtents.data(fd: fd, size: before.size)
+            var c = Content(digest: try FileExtents.summaryDigest(before, map), stat: before, stable: true, bytes: nil)
+            c.summarized = true
+            return c
+        }
         func settled(_ total: Int64) -> Bool {
             var st = stat()
             guard fstat(fd, &st) == 0 else { return false }

@@ -87,7 +87,8 @@ public enum ParallelHasher {
                 if i >= jobs.count { break }
                 let job = jobs[i]
                 do {
-                    var c = try readers[job.reader].read(job.path, with: hasher, buffer: buf, keepUpTo: job.keepUpTo)
+                    var c = try readers[job.reader].read(job.path, with: hasher, buffer: buf, keepUpTo: job.keepUpTo,
+                                                          summarizeOver: job.summarizeOver)
                     // Bytes are kept only for what will be journaled: a settled read that differs.
                     if !c.stable || c.digest == job.unlessDigest { c.bytes = nil }
                     slots.buffer[i] = .read(c)
@@ -111,6 +112,8 @@ public struct ReadJob: Sendable {
     public var keepUpTo: Int64 = -1
     /// Drop the bytes when the content has this digest (the manifest's: nothing to journal).
     public var unlessDigest: Digest?
+    /// Summarise instead of reading files larger than this (-1: read every file).
+    public var summarizeOver: Int64 = -1
 
     public init(path: [UInt8], reader: Int = 0, keepUpTo: Int64 = -1, unlessDigest: Digest? = nil) {
         self.path = path

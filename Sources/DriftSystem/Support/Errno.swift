@@ -39,4 +39,8 @@ public struct Errno: Error, Sendable, Hashable, CustomStringConvertible {
     public static let invalidArgument = Errno(EINVAL)
     /// `EEXIST`.
     public static let fileExists = Errno(EEXIST)
+    /// `ENOSPC`: also inotify's "no watches left" (`fs.inotify.max_user_watches`).
+    public static let noSpace = Errno(ENOSPC)
+    /// `ENOMEM`.
+    public static let outOfMemory = Errno(ENOMEM)
 }

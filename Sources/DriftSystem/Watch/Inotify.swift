@@ -16,7 +16,9 @@ public struct InotifyEvent: Sendable {
 /// An inotify instance (non-blocking, close-on-exec); closed when released.
 public final class Inotify {
     public static let attrib = UInt32(IN_ATTRIB)
-    static let closeWrite = UInt32(IN_CLOSE_WRITE)
+    public static let closeWrite = UInt32(IN_CLOSE_WRITE)
+    /// Content written (also through a descriptor that is never closed).
+    public static let modify = UInt32(IN_MODIFY)
     public static let movedFrom = UInt32(IN_MOVED_FROM)
     public static let movedTo = UInt32(IN_MOVED_TO)
     public static let create = UInt32(IN_CREATE)
@@ -29,8 +31,10 @@ public final class Inotify {
     public static let isDirectory = UInt32(IN_ISDIR)
     /// What drift watches on every directory (the list), never following a symlink
     /// and only on directories; events of unlinked children are dropped.
-    public static let directoryMask: UInt32 = attrib | closeWrite | movedFrom | movedTo | create | delete | deleteSelf
-        | moveSelf | UInt32(IN_ONLYDIR) | UInt32(IN_DONT_FOLLOW) | UInt32(IN_EXCL_UNLINK)
+    /// `IN_MODIFY` too: a write through a descriptor kept open has no close to wait for (the
+    /// kernel merges repeated identical events at the queue's tail, so a long write is few events).
+    public static let directoryMask: UInt32 = attrib | closeWrite | modify | movedFrom | movedTo | create | delete
+        | deleteSelf | moveSelf | UInt32(IN_ONLYDIR) | UInt32(IN_DONT_FOLLOW) | UInt32(IN_EXCL_UNLINK)
 
     public let fd: Int32
 
