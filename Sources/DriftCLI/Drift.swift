@@ -14,7 +14,7 @@ public struct Drift: ParsableCommand {
             + "75 another run holds the state lock. See docs/operations.md.",
         version: BuildInfo.text,
         subcommands: [ManifestCommand.self, Scan.self, Watch.self, Diff.self, Export.self, Push.self, Gate.self,
-                      Status.self, Log.self, Prune.self])
+                      Status.self, Log.self, Prune.self, Forget.self])
 
     public init() {}
 

@@ -25,5 +25,9 @@ public final class ScratchDirectory {
     }
 
     /// Removes it and everything in it.
-    public func remove() { try? FileManager.default.removeItem(atPath: path) }
+    public func remove() { Self.removeTree(path) }
+
+    /// Removes a directory drift made (a staging or set-aside journal) and everything in it;
+    /// absent is fine.
+    public static func removeTree(_ path: String) { try? FileManager.default.removeItem(atPath: path) }
 }

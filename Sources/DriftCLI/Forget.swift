@@ -1,0 +1,41 @@
+import ArgumentParser
+import DriftCore
+import DriftGit
+import DriftSystem
+
+extension Drift {
+    struct Forget: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rewrite the journal so no object holds a secret drift knows now.",
+            discussion: """
+                Scans (so the secret sources are read now), then rewrites every snapshot whose content holds a \
+                secret (the path becomes 'secret content', the snapshot gets a new Drift-Id), drops exports and \
+                ledger commits that carried one, and replaces journal.git with a copy of what is left. Exit 0, \
+                2 error, 75 locked. See docs/secrets.md.
+                """)
+
+        @OptionGroup var manifest: ManifestOptions
+        @OptionGroup var workspace: WorkspaceOptions
+        @OptionGroup var lockWait: WaitOptions
+
+        func run() throws {
+            var runner = ScanRunner(manifestDir: try manifest.directory, root: workspace.root,
+                                    state: try workspace.privateState())
+            runner.clock = ProcessEnvironment.clock
+            runner.waitSeconds = lockWait.wait
+            runner.environment = ProcessEnvironment.secretEnvironment()
+            let o = try JournalForget(runner: runner).run()
+            let blobs = "\(o.blobs) blob\(o.blobs == 1 ? "" : "s")"
+            let snaps = "\(o.snapshots) snapshot\(o.snapshots == 1 ? "" : "s")"
+            Output.stdout("forget: removed \(blobs) holding a secret from the journal (\(snaps) rewritten)\n")
+            if !o.exports.isEmpty {
+                Output.stdout("forget: dropped \(o.exports.count) export(s) that carried one: "
+                    + o.exports.joined(separator: ", ") + "\n")
+            }
+            for (remote, ids) in o.pushed.sorted(by: { $0.key < $1.key }) {
+                Output.stderr("drift: warning: \(ids.joined(separator: ", ")) had been pushed to \(remote): "
+                    + "the secret has left the box; rotate it and delete those refs there\n")
+            }
+        }
+    }
+}

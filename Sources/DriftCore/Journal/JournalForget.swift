@@ -1,0 +1,239 @@
+import DriftGit
+import DriftSystem
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// `drift forget`: rewrites the journal so that no object in it — snapshot tree, note, export,
+/// ledger commit, pack or loose object — holds content a secret source knows *now*. For a
+/// secret learned after its paste was journaled (a key added to `.env` later, a variable set
+/// after the fact). docs/secrets.md.
+///
+/// It scans first (the current secret index; current drift recorded), then builds a new
+/// journal beside the old one: every snapshot is rewritten on the base with each blob that
+/// holds a secret replaced by the base's version of its path (or removed), its entry recorded
+/// `secret-content`, and a new Drift-Id; every other ref (exports, ledger commits, …) is
+/// copied object by object unless something it reaches holds a secret, in which case it is
+/// dropped (that export may already have left the box: its id is reported). Only objects
+/// reachable from the kept refs are copied, so nothing of the old packs or loose objects
+/// survives; the new journal then replaces the old one.
+public struct JournalForget {
+    public var runner: ScanRunner
+
+    public init(runner: ScanRunner) { self.runner = runner }
+
+    public struct Outcome: Sendable {
+        /// Distinct blobs holding a secret that are gone.
+        public var blobs = 0
+        /// Snapshots rewritten because they held one.
+        public var snapshots = 0
+        /// Export ids dropped because their export or ledger commit held one.
+        public var exports: [String] = []
+        /// Of those, the ones `drift push` had sent (remote → ids).
+        public var pushed: [String: [String]] = [:]
+    }
+
+    /// Runs the scan and the rewrite under the state lock.
+    /// - Throws: `DriftError`/`GitError` as a scan does; `StateBusy` when another run holds the lock.
+    public func run() throws -> Outcome {
+        let (manifest, _) = try runner.manifestDir.load()
+        let lock = try StateLock(state: runner.state, wait: runner.waitSeconds)
+        defer { withExtendedLifetime(lock) {} }
+        let secrets = try runner.run(alreadyLocked: true).secrets
+        let journal = Journal(state: runner.state, manifestDir: runner.manifestDir, commit: manifest.commit)
+        guard let old = try journal.open(create: false), let base = ObjectID(hex: manifest.commit) else {
+            return Outcome()
+        }
+        // The new journal is made by the one journal opener (alternates, shallow) in a staging dir.
+        let staging = StateDirectory(path: runner.state.file(".forget"))
+        ScratchDirectory.removeTree(staging.path)
+        try AtomicFile.makeDirectory(staging.path, mode: 0o700)
+        let fresh = Journal(state: staging, manifestDir: runner.manifestDir, commit: manifest.commit)
+        guard let new = try fresh.open(create: true) else { throw DriftError("\(staging.path): cannot make a journal") }
+        let newPath = fresh.path
+        let baseRepo = try BaseObjects.open(runner.manifestDir, commit: manifest.commit)
+        var rewrite = Rewrite(old: old, new: new, oldObjects: try old.odb(), newObjects: try new.odb(),
+                              baseObjects: try baseRepo.odb(), base: base, secrets: secrets)
+        var outcome = try rewrite.snapshots()
+        for (name, target) in try old.referenceTargets(under: "refs/") {
+            guard let target, name != Journal.ref, name != Journal.notesRef else { continue }
+            if try rewrite.copyClosure(target) {
+                try rewrite.new.setReference(name, to: target)
+            } else if let id = Self.exportID(name), !outcome.exports.contains(id) {
+                outcome.exports.append(id)
+            }
+        }
+        outcome.blobs = rewrite.tainted.values.filter { $0 }.count
+        var st = try runner.state.loadState(commit: manifest.commit)
+        for (remote, ids) in st.pushed ?? [:] {
+            let gone = ids.filter { outcome.exports.contains($0) }
+            if !gone.isEmpty { outcome.pushed[remote] = gone }
+        }
+        if outcome.blobs == 0 && outcome.exports.isEmpty {
+            ScratchDirectory.removeTree(staging.path)
+            return outcome
+        }
+        let aside = runner.state.file("journal.git.forgotten")
+        ScratchDirectory.removeTree(aside)
+        do {
+            try FileSystem.rename(journal.path, to: aside)
+            try FileSystem.rename(newPath, to: journal.path)
+        } catch {
+            throw DriftError("\(journal.path): cannot put the rewritten journal in place: \(error)")
+        }
+        ScratchDirectory.removeTree(aside)
+        ScratchDirectory.removeTree(staging.path)
+        if let last = st.lastExportId, outcome.exports.contains(last) { st.lastExportId = nil }
+        st.journalFingerprint = nil
+        try runner.state.saveState(st)
+        return outcome
+    }
+
+    static func exportID(_ ref: String) -> String? {
+        for prefix in [Exporter.exportRef(""), LedgerCommit.journalRef("")] where ref.hasPrefix(prefix) {
+            return String(ref.dropFirst(prefix.count))
+        }
+        return nil
+    }
+
+    /// The copy from the old journal to the new one.
+    struct Rewrite {
+        let old: GitRepository
+        let new: GitRepository
+        let oldObjects: GitODB
+        let newObjects: GitODB
+        /// The base's own object store: what is there is upstream's, never copied or judged.
+        let baseObjects: GitODB
+        let base: ObjectID
+        let secrets: SecretIndex
+        /// Blob id → holds a secret (each blob read once).
+        var tainted: [ObjectID: Bool] = [:]
+        /// Objects already in the new journal (or its base), and closures found clean.
+        var copied = Set<ObjectID>()
+
+        init(old: GitRepository, new: GitRepository, oldObjects: GitODB, newObjects: GitODB, baseObjects: GitODB,
+             base: ObjectID, secrets: SecretIndex) {
+            self.old = old
+            self.new = new
+            self.oldObjects = oldObjects
+            self.newObjects = newObjects
+            self.baseObjects = baseObjects
+            self.base = base
+            self.secrets = secrets
+        }
+
+        mutating func isTainted(_ id: ObjectID) throws -> Bool {
+            if let t = tainted[id] { return t }
+            if baseObjects.contains(id) { return false }
+            let (_, bytes) = try oldObjects.read(id)
+            let t = secrets.matches(bytes)
+            tainted[id] = t
+            return t
+        }
+
+        /// The snapshot chain, oldest first, rewritten onto the base in the new journal.
+        mutating func snapshots() throws -> Outcome {
+            var outcome = Outcome()
+            var chain: [ObjectID] = []
+            var cursor = try old.reference(Journal.ref)
+            while let c = cursor, c != base {
+                chain.append(c)
+                cursor = try old.parents(of: c).first
+            }
+            let baseTree = try old.treeOf(commit: base)
+            var parent = base
+            for snap in chain.reversed() {
+                let tree = try old.treeOf(commit: snap)
+                var updates: [TreeUpdate] = []
+                var forgotten = Set<[UInt8]>()
+                for ch in try old.treeChanges(from: baseTree, to: tree, limit: Int.max) {
+                    guard let n = ch.new else {
+                        updates.append(TreeUpdate(path: ch.path, action: .remove))
+                        continue
+                    }
+                    if n.mode != .tree, try isTainted(n.id) {
+                        forgotten.insert(ch.path)
+                        updates.append(TreeUpdate(path: ch.path, action: ch.old.map { .upsert($0.id, mode: $0.mode) }
+                            ?? .remove))
+                        continue
+                    }
+                    if n.mode != .tree && !newObjects.contains(n.id) {
+                        let (type, bytes) = try oldObjects.read(n.id)
+                        _ = try newObjects.write(type, bytes)
+                    }
+                    updates.append(TreeUpdate(path: ch.path, action: .upsert(n.id, mode: n.mode)))
+                }
+                var info = try SnapshotInfo.read(old, snap)
+                var message = try old.message(of: snap)
+                let newTree = forgotten.isEmpty ? tree : try DriftTreeBuilder.apply(updates, to: baseTree, in: new)
+                if forgotten.isEmpty {
+                    _ = try copyClosure(tree)
+                } else {
+                    outcome.snapshots += 1
+                    for i in info.entries.indices where forgotten.contains(info.entries[i].path) {
+                        let before = info.entries[i].line
+                        info.entries[i].recorded = .secretContent
+                        message = message.replacing(before, with: info.entries[i].line)
+                    }
+                    let lines = info.entries.filter { forgotten.contains($0.path) }
+                        .map { "forgotten \(PathBytes.escape($0.path))" }
+                    let id = try DriftID.compute(base: base.hex, tree: newTree, inputs: ["was \(info.id)"] + lines)
+                    message = message.replacing("Drift-Id: \(info.id)\n", with: "Drift-Id: \(id)\n")
+                    info.id = id
+                }
+                let when = try old.commitTime(snap)
+                let who = GitPerson(name: "drift", email: "drift@\(info.host)", time: when)
+                let commit = try new.createCommit(tree: newTree, parents: [parent], author: who, committer: who,
+                                                  message: message)
+                try new.setNote(Journal.notesRef, on: commit, try SnapshotRecord(info).encoded(), author: who)
+                parent = commit
+            }
+            if parent != base { try new.setReference(Journal.ref, to: parent) }
+            return outcome
+        }
+
+        /// Copies every object `id` reaches (down to what the base has) into the new journal;
+        /// false, copying nothing more, when one of them is a blob holding a secret.
+        mutating func copyClosure(_ id: ObjectID) throws -> Bool {
+            var stack = [id]
+            var pending: [(ObjectID, GitObjectType, [UInt8])] = []
+            var seen = Set<ObjectID>()
+            while let next = stack.popLast() {
+                if copied.contains(next) || !seen.insert(next).inserted { continue }
+                if baseObjects.contains(next) { continue }
+                let (type, bytes) = try oldObjects.read(next)
+                switch type {
+                case .blob:
+                    if try isTainted(next) { return false }
+                case .tree:
+                    stack += try old.treeEntries(next).map(\.id)
+                case .commit:
+                    stack += Self.commitLinks(bytes)
+                case .tag:
+                    break
+                }
+                pending.append((next, type, bytes))
+            }
+            for (oid, type, bytes) in pending {
+                _ = try newObjects.write(type, bytes)
+                copied.insert(oid)
+            }
+            return true
+        }
+
+        /// `tree` and `parent` ids of a raw commit.
+        static func commitLinks(_ raw: [UInt8]) -> [ObjectID] {
+            var out: [ObjectID] = []
+            for line in raw.split(separator: 0x0A, omittingEmptySubsequences: false) {
+                if line.isEmpty { break }
+                let s = String(decoding: line, as: UTF8.self)
+                for key in ["tree ", "parent "] where s.hasPrefix(key) {
+                    if let oid = ObjectID(hex: String(s.dropFirst(key.count))) { out.append(oid) }
+                }
+            }
+            return out
+        }
+    }
+}
