@@ -65,7 +65,8 @@ struct VenvVersionTests {
         #expect(r1.code == 3, "\(r1.out) \(r1.err)")
         #expect(!PipBaselineTests.pipEntries(j1).contains { $0["change"] as? String == "modified" }, "\(r1.out)")
         let minor = made.split(separator: ".").prefix(2).joined(separator: ".")
-        let why = "cannot be verified: trusted interpreter /usr/bin/python\(minor) is \(trusted), the venv was made by \(made)"
+        let why = "cannot be verified: trusted interpreter /usr/bin/python\(minor) is \(trusted), "
+            + "the venv was made by \(made)"
         #expect((r1.out + r1.err).contains(why), "\(r1.out) \(r1.err)")
     }
 }
