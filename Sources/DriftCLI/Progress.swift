@@ -12,7 +12,7 @@ import Glibc
 
 /// One self-rewriting progress line on stderr while files are hashed — only when stderr is
 /// a terminal (never on a pipe, in a log, or under cron) and `NO_PROGRESS` is unset.
-final class Progress: @unchecked Sendable {
+final class Progress: Sendable {
     private let stopped = Atomic<Bool>(false)
     private let started = Date()
     /// What the hashers count; handed to the verb that hashes.

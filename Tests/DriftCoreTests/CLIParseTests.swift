@@ -150,7 +150,14 @@ struct ExitCodeTests {
         #expect(ExitCodes.code(for: ScanOutcome.clean) == 0)
         #expect(ExitCodes.code(for: ScanOutcome.drift) == 1)
         #expect(ExitCodes.code(for: ScanOutcome.incomplete) == 3)
-        #expect([ScanOutcome.clean, .drift, .incomplete].map(\.rawValue) == [0, 1, 3])
+        // The numbers state.json and the --log line record are a file format: they keep their values,
+        // and agree with the exit codes the CLI chooses.
+        #expect([ScanOutcome.clean, .drift, .incomplete].map(\.recordedCode) == [0, 1, 3])
+        for o in ScanOutcome.allCases {
+            #expect(ExitCodes.code(for: o) == o.recordedCode)
+            #expect(ScanOutcome(recordedCode: Int(o.recordedCode)) == o)
+        }
+        #expect(ScanOutcome(recordedCode: 2) == nil)
     }
 
     @Test("a held state lock is 75 with its sentence; DriftError, GitError, Errno are 2")

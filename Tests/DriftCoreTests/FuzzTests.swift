@@ -59,44 +59,79 @@ enum Fuzz {
         return b
     }
 
-    /// Runs `body` on mutants of the target's seeds for `seconds`; returns executions.
+    /// What a run did: every mutant was either read (`accepted`) or refused with one of the
+    /// expected error types (`refused`); anything else — another error type, a crash — fails.
+    struct Tally {
+        var executions = 0
+        var accepted = 0
+        var refused = 0
+
+        /// Both the reading and the refusing path were taken: a reader that refuses everything
+        /// (or accepts everything) is not being fuzzed, whatever the number of executions.
+        var reachedBoth: Bool { accepted > 0 && refused > 0 }
+    }
+
+    /// Runs `body` on mutants of the target's seeds for `seconds`. A refusal must be one of the
+    /// readers' own error types with a one-line sentence; any other error ends the run (thrown).
     static func run(_ target: String, seed: UInt64 = 0x5EED, extraSeeds: [[UInt8]] = [],
-                    _ body: ([UInt8]) throws -> Void) throws -> Int {
+                    _ body: ([UInt8]) throws -> Void) throws -> Tally {
         let corpus = try seeds(target) + extraSeeds
         var rng = RNG(state: seed)
         let end = Date().addingTimeInterval(seconds)
-        var n = 0
+        var tally = Tally()
         while Date() < end {
             let input = mutate(corpus[rng.below(corpus.count)], &rng)
             // GitError: libgit2's own refusal of a damaged pack; LedgerError: the gate's sentence.
-            do { try body(input) } catch is DriftError {} catch is GitError {} catch is LedgerError {}
-            catch is PatternError {}
-            n += 1
+            do {
+                try body(input)
+                tally.accepted += 1
+            } catch let e as DriftError {
+                #expect(!e.message.isEmpty && !e.message.contains("\n"), "\(target): refusal \(e.message)")
+                tally.refused += 1
+            } catch is GitError {
+                tally.refused += 1
+            } catch is LedgerError {
+                tally.refused += 1
+            } catch is PatternError {
+                tally.refused += 1
+            }
+            tally.executions += 1
         }
+        let n = tally.executions
         // Long runs append their tally to $DRIFT_FUZZ_LOG (the closing note quotes it).
         if let log = ProcessInfo.processInfo.environment["DRIFT_FUZZ_LOG"] {
             let line = "fuzz \(target): \(n) executions in \(Int(seconds)) s, 0 crashes (seed \(seed))\n"
             try? Telemetry.append(Array(line.utf8), to: log)
         }
-        return n
+        return tally
     }
 }
 
 @Suite("Fuzzing")
 struct FuzzTests {
     @Test func manifestReader() throws {
-        #expect(try Fuzz.run("manifest") { _ = try Manifest.parse($0, file: "fuzz") } > 0)
+        let t = try Fuzz.run("manifest") { _ = try Manifest.parse($0, file: "fuzz") }
+        #expect(t.reachedBoth, "\(t)")
     }
 
     @Test func policyReader() throws {
-        #expect(try Fuzz.run("policy") { _ = try Policy.parse($0, file: "fuzz") } > 0)
+        let t = try Fuzz.run("policy") { _ = try Policy.parse($0, file: "fuzz") }
+        #expect(t.reachedBoth, "\(t)")
     }
 
     @Test func yamlSubsetReader() throws {
         let sample = Array(YAMLSubsetTests.sample.utf8)
-        #expect(try Fuzz.run("policy", seed: 0x9A41, extraSeeds: [sample]) { b in
-            do { _ = try YAMLSubset.parse(b) } catch {}
-        } > 0)
+        // The YAML reader's refusal is a YAMLError on a line of the document, with a message;
+        // any other error type (or a crash) fails the run.
+        var refusals = 0
+        let t = try Fuzz.run("policy", seed: 0x9A41, extraSeeds: [sample]) { b in
+            do { _ = try YAMLSubset.parse(b) } catch let e as YAMLError {
+                let lines = b.count(where: { $0 == 0x0A }) + 1
+                #expect((1...lines).contains(e.line) && !e.message.isEmpty, "line \(e.line): \(e.message)")
+                refusals += 1
+            }
+        }
+        #expect(t.accepted > refusals && refusals > 0 && t.refused == 0, "\(t), \(refusals) YAML errors")
     }
 
     /// Random trees written in random styles parse back to themselves.
@@ -174,7 +209,7 @@ struct FuzzTests {
                 policyFile: "p", policyBytes: b)
             try raw.verifyPolicyPin()
             _ = try raw.parsePolicy()
-        } > 0)
+        }.reachedBoth)
     }
 
     /// The CLI argument vector: any mix of verbs, flags and hostile values parses to a run or
@@ -187,21 +222,25 @@ struct FuzzTests {
                       "--from-journal"]
         var rng = Fuzz.RNG(state: 0xA76)
         let end = Date().addingTimeInterval(Fuzz.seconds)
-        var n = 0
+        var accepted = 0
+        var refused = 0
         while Date() < end {
             let argv = (0..<rng.below(9)).map { _ in tokens[rng.below(tokens.count)] }
             if let line = Drift.checkArguments(argv) {
                 #expect(line.hasPrefix("drift: ") && !line.contains("\n"))
+                refused += 1
+            } else {
+                accepted += 1
             }
-            n += 1
         }
-        #expect(n > 0)
+        #expect(accepted > 0 && refused > 0, "\(accepted) accepted, \(refused) refused")
         #expect(Drift.checkArguments(["scan", "--wait", "1e308"]) != nil)
         #expect(Drift.checkArguments(["export", "--output", "o", "--wait", "nan"]) != nil)
     }
 
     @Test func recordReader() throws {
-        #expect(try Fuzz.run("record") { _ = try RecordFile.parse($0, file: "fuzz") } > 0)
+        let t = try Fuzz.run("record") { _ = try RecordFile.parse($0, file: "fuzz") }
+        #expect(t.reachedBoth, "\(t)")
     }
 
     @Test func metadataReader() throws {
@@ -209,7 +248,7 @@ struct FuzzTests {
             _ = try CoreMetadata.nameAndVersion(b, file: "fuzz")
             _ = Requirements.pins(String(decoding: b, as: UTF8.self))
             _ = PEP440Version(String(decoding: b.prefix(64), as: UTF8.self))
-        } > 0)
+        }.reachedBoth)
     }
 
     @Test func bundleReader() throws {
@@ -225,6 +264,13 @@ struct FuzzTests {
         try sh("echo 'x = 1' >> worker/util.py && rm config/settings.yaml", cwd: f.workspace)
         #expect(try drift(["export", "--manifest", f.mdir, "--state", f.state, "--output", f.dir.sub("out")]).code == 0)
         let real = try readWholeFile(f.dir.sub("out") + "/drift.bundle")
+        // The entry is the real export (patch, report): the real bundle in it must read, so a
+        // refusal below is the bundle's, not a missing file's.
+        for name in ["drift.patch", "report.json"] {
+            try FileManager.default.copyItem(atPath: f.dir.sub("out") + "/" + name, toPath: ledger + "/e/" + name)
+        }
+        try Data(real).write(to: URL(fileURLWithPath: ledger + "/e/drift.bundle"))
+        _ = try reader.read("e")
         // Seeds are bundles against a fixed base; rebase their prerequisite onto this repo's.
         let n = try Fuzz.run("bundle", extraSeeds: [real]) { b in
             var bytes = b
@@ -234,6 +280,7 @@ struct FuzzTests {
             try Data(bytes).write(to: URL(fileURLWithPath: ledger + "/e/drift.bundle"))
             _ = try reader.read("e")
         }
-        #expect(n > 0)
+        // A mutated bundle's pack checksum almost never survives: refusals are what is fuzzed.
+        #expect(n.refused > 0, "\(n)")
     }
 }

@@ -23,8 +23,6 @@ struct KillLoop {
     var expect: Int32
     var now = "2026-02-01T00:00:00Z"
     var wholeDir: String?
-    /// The command leaves a killed run's temp files behind (a known gap, recorded as such).
-    var leftoverTemps = false
     var argv: [String]
 
     /// The files under `dirs` by path (git directories as one key per ref), and the complete
@@ -36,8 +34,7 @@ struct KillLoop {
     }
 
     init(label: String, dirs: [String], expect: Int32, now: String = "2026-02-01T00:00:00Z", wholeDir: String? = nil,
-         leftoverTemps: Bool = false, argv: [String]) {
-        self.leftoverTemps = leftoverTemps
+         argv: [String]) {
         self.label = label
         self.dirs = dirs
         self.expect = expect
@@ -116,14 +113,10 @@ struct KillLoop {
             let differ = Set(s.files.keys).union(new.files.keys)
                 .filter { Self.comparable(s.files[$0], $0) != Self.comparable(new.files[$0], $0) }.sorted()
             #expect(differ.isEmpty, "\(label): the run after the kill at write \(k) left \(differ) unlike a clean run")
+            // Every command removes a killed run's temp files on its next run (manifest create
+            // too, since it sweeps `NAME.tmp.PID` in MDIR): no known gap is left to excuse.
             let left = s.temps.keys.sorted()
-            if leftoverTemps {
-                withKnownIssue("manifest create does not remove a killed run's temp files", isIntermittent: true) {
-                    #expect(left == [], "\(label): temp files left after the run after the kill at write \(k)")
-                }
-            } else {
-                #expect(left == [], "\(label): temp files left after the run after the kill at write \(k)")
-            }
+            #expect(left == [], "\(label): temp files left after the run after the kill at write \(k)")
         }
     }
 

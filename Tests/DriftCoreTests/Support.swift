@@ -225,7 +225,12 @@ struct Fixture {
 
     func scan(_ extra: [String] = []) throws -> (Run, [String: Any]) {
         let r = try drift(["scan", "--manifest", mdir, "--state", state, "--format", "json"] + extra)
-        let obj = (try? JSONSerialization.jsonObject(with: Data(r.out.utf8))) as? [String: Any] ?? [:]
+        // A run that failed (2) or found the state busy (75) prints no report: the caller checks
+        // its code and stderr. Any other output must be a JSON report — never read as empty.
+        if r.out.isEmpty && ![0, 1, 3].contains(r.code) { return (r, [:]) }
+        guard let obj = (try? JSONSerialization.jsonObject(with: Data(r.out.utf8))) as? [String: Any] else {
+            throw DriftError("drift scan exited \(r.code) without a JSON report: \(r.out.prefix(300)) \(r.err)")
+        }
         return (r, obj)
     }
 }

@@ -47,11 +47,27 @@ public struct ImageCheck {
             if e.mode != .tree && e.mode != .commit { inCommit[e.path] = e.item }
             return .descend
         }
+        // The image's workspace, walked once: its bytecode is judged here, its drift in step 2.
+        let inside = workspace ?? PathBytes.fsString(manifest.root)
+        let root = try Self.confined(rootfs: rootfs, inside: inside)
+        let rootBytes = Array(root.utf8)
+        let walk = try TreeWalk.run(root: rootBytes, classifier: Classifier(policy: policy))
+        var stats: [[UInt8]: FileStat] = [:]
+        for e in walk.entries where BytecodeCheck.role(e.path) != nil { stats[e.path] = e.stat }
         var unclean: [String] = []
+        // Bytecode baked at build time is in no commit: the scan's rules judge it instead.
+        var bakedBytecode: [FileChange] = []
         for e in manifest.entries {
             let (cls, secret) = classifier.classifyAll(e.path, isDirectory: false)
             guard cls == .code, !secret else { continue }
             if policy.generated.matches(e.path, isDirectory: false) { continue }
+            if inCommit[e.path] == nil, BytecodeCheck.role(e.path) != nil {
+                let state = EntryState(kind: e.kind, executable: e.executable, size: e.size, digest: e.digest,
+                                       target: e.target)
+                bakedBytecode.append(FileChange(path: e.path, change: .added, fileClass: cls, secret: false,
+                                                old: nil, new: state, firstSeen: clock.now()))
+                continue
+            }
             guard let c = inCommit[e.path] else {
                 unclean.append("\(PathBytes.display(e.path)) (not in commit \(manifest.commit.prefix(12)))")
                 continue
@@ -62,6 +78,9 @@ public struct ImageCheck {
                 unclean.append("\(PathBytes.display(e.path)) (differs from the commit)")
             }
         }
+        let baked = BytecodeCheck(root: rootBytes, cache: nil).apply(bakedBytecode, stats: stats)
+        unclean += baked.changes.map { "\(PathBytes.display($0.path)) (\($0.change.rawValue))" }
+        unclean += baked.issues.map { "\(PathBytes.display($0.path)) (\(DriftError.neutralised($0.message)))" }
         findings.append(Finding(check: "clean-checkout", ok: unclean.isEmpty,
                                 detail: unclean.isEmpty
                                     ? "every code file is the commit's"
@@ -69,11 +88,16 @@ public struct ImageCheck {
                                         + "\(manifest.commit.prefix(12))",
                                 paths: unclean))
 
-        // 2. The image's workspace is what its manifest says (no drift baked in).
-        let inside = workspace ?? PathBytes.fsString(manifest.root)
-        let root = try Self.confined(rootfs: rootfs, inside: inside)
-        let scanner = Scanner(manifest: manifest, policy: policy, root: Array(root.utf8), cache: nil)
-        let scan = try scanner.run(now: clock.now())
+        // 2. The image's workspace is what its manifest says (no drift baked in): the scan's
+        // twin, the same walk and classification, then the same bytecode verdicts (runtime
+        // `__pycache__` bytecode is no drift here either; forged bytecode is).
+        let scanner = Scanner(manifest: manifest, policy: policy, root: rootBytes, cache: nil)
+        var scan = try scanner.compare(walk, now: clock.now())
+        if scan.changes.contains(where: { BytecodeCheck.role($0.path) != nil }) {
+            let checked = BytecodeCheck(root: rootBytes, cache: nil).apply(scan.changes, stats: stats)
+            scan.changes = checked.changes
+            scan.issues += checked.issues
+        }
         let drifted = scan.changes.map { "\(PathBytes.display($0.path)) (\($0.change.rawValue))" }
             + scan.issues.map { "\(PathBytes.display($0.path)) (\(DriftError.neutralised($0.message)))" }
         findings.append(Finding(check: "workspace", ok: drifted.isEmpty,
@@ -110,7 +134,34 @@ public struct ImageCheck {
                                         : "\(problems.count) package(s) do not match the pins",
                                     paths: problems))
         }
+        if let pip = try PipBaseline.load(manifestDir, manifest: manifest) {
+            findings.append(try sitePackages(pip, policy: policy))
+        }
         return findings
+    }
+
+    /// 4. The image's real site-packages against the baseline, as `scan` compares them on an
+    /// instance (`PipScanner`: versions, RECORD hashes, unowned files, bytecode), each baked
+    /// site-packages read at its place beneath ROOTFS; the lines are the scan's pip lines.
+    func sitePackages(_ pip: PipBaseline, policy: Policy) throws -> Finding {
+        var rebased = pip
+        for k in rebased.sitePackages.indices {
+            let inside = rebased.sitePackages[k].path
+            let raw = rootfs + "/" + inside.split(separator: "/").joined(separator: "/")
+            // Absent from the image: PipScanner reports it as one unreadable entry. Present: it
+            // must resolve beneath ROOTFS, like the workspace.
+            rebased.sitePackages[k].path = canonicalPath(raw) == nil
+                ? raw : try Self.confined(rootfs: rootfs, inside: inside)
+        }
+        let result = try PipScanner(baseline: rebased, allow: policy.pipAllow, cache: nil).run()
+        let rejected = result.changes.filter { !$0.allowed }
+        var lines = rejected.map { ReportText.pipLine($0).trimmingSpaces() }
+        lines += result.issues.map { "\(PathBytes.display($0.path)) (\(DriftError.neutralised($0.message)))" }
+        let unreadable = result.issues.isEmpty ? "" : ", \(result.issues.count) unreadable"
+        let detail = lines.isEmpty
+            ? "site-packages match the pip baseline"
+            : "\(rejected.count) pip change(s) against the baseline\(unreadable)"
+        return Finding(check: "pip", ok: lines.isEmpty, detail: detail, paths: lines)
     }
 
     /// `ROOTFS/inside`, refused unless it resolves beneath ROOTFS: no `..` component, and

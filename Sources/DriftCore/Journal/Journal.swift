@@ -112,24 +112,32 @@ public struct Journal {
             return done
         }
         let host = SystemInfo.hostName()
-        var msg = "drift snapshot on \(host): \(changes.count) path(s), \(pipDrift.count) pip change(s)\n\n"
-            + "Host: \(host)\nTime: \(Timestamp.format(now))\n\n"
         var entries: [SnapshotEntry] = built.included.map { SnapshotEntry($0, inTree: true, reason: nil) }
         entries += built.withheld.map { SnapshotEntry($0.0, inTree: false, reason: $0.1) }
         entries.sort { PathBytes.less($0.path, $1.path) }
-        msg += entries.map { $0.line + "\n" }.joined()
-        msg += pipDrift.map { "Drift-Pip: " + SnapshotPip($0).line + "\n" }.joined()
-        msg += "Drift-Id: \(id)\nDrift-Base: \(commit)\n"
-        let who = GitPerson(name: "drift", email: "drift@\(host)", time: now)
-        let snap = try repo.createCommit(tree: built.tree, parents: [previous ?? base], author: who, committer: who,
-                                         message: msg)
-        // The record goes in before the branch moves: a snapshot the branch names has one.
         var info = SnapshotInfo(id: id, host: host, time: Timestamp.format(now), entries: entries, pip: pipDrift,
                                 base: commit)
         info.idInputs = inputs
+        let who = GitPerson(name: "drift", email: "drift@\(host)", time: now)
+        let snap = try repo.createCommit(tree: built.tree, parents: [previous ?? base], author: who, committer: who,
+                                         message: info.message(pathCount: changes.count))
+        // The record goes in before the branch moves: a snapshot the branch names has one.
         try repo.setNote(Self.notesRef, on: snap, try SnapshotRecord(info).encoded(), author: who)
         try repo.setReference(Self.ref, to: snap)
         return done
+    }
+}
+
+extension SnapshotInfo {
+    /// The snapshot commit's message (docs/journal.md): a subject for people, then one line
+    /// per entry and the trailers `SnapshotInfo.parse` reads back (snapshots without a record).
+    /// - Parameter pathCount: the subject's path count (the scan's changes).
+    func message(pathCount: Int) -> String {
+        "drift snapshot on \(host): \(pathCount) path(s), \(pip.count) pip change(s)\n\n"
+            + "Host: \(host)\nTime: \(time)\n\n"
+            + entries.map { $0.line + "\n" }.joined()
+            + pip.map { "Drift-Pip: " + SnapshotPip($0).line + "\n" }.joined()
+            + "Drift-Id: \(id)\nDrift-Base: \(base)\n"
     }
 }
 

@@ -1,5 +1,6 @@
 import DriftGit
 import DriftSystem
+import Synchronization
 
 /// Blob ids of content already written to one journal, by the SHA-256 the scan reported for
 /// it, kept by a long-running recorder (`drift watch`): drift that did not change since the
@@ -8,44 +9,60 @@ import DriftSystem
 /// An entry is used only for the journal it was made in, only while the secret index it was
 /// checked against is unchanged (code carrying a secret's content is withheld), and only when
 /// the journal still has the blob. Entries not used by a snapshot are dropped after it.
-public final class JournalBlobCache: @unchecked Sendable {
-    private var ids: [Digest: ObjectID] = [:]
-    private var used = Set<Digest>()
-    private var journal: String?
-    private var secrets = SecretIndex()
+public final class JournalBlobCache: Sendable {
+    // The watcher hands one cache from scan to scan; a lock makes that safe whichever thread
+    // records (the compiler checks it: no `@unchecked`).
+    private struct State {
+        var ids: [Digest: ObjectID] = [:]
+        var used = Set<Digest>()
+        var journal: String?
+        var secrets = SecretIndex()
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
 
-    public var count: Int { ids.count }
+    public var count: Int { state.withLock { $0.ids.count } }
 
     /// Starts one snapshot: entries from another journal or secret index are forgotten.
     func begin(journal path: String, secrets s: SecretIndex) {
-        if journal != path || secrets != s {
-            ids.removeAll()
-            journal = path
-            secrets = s
+        state.withLock { st in
+            if st.journal != path || st.secrets != s {
+                st.ids.removeAll()
+                st.journal = path
+                st.secrets = s
+            }
+            st.used.removeAll()
         }
-        used.removeAll()
     }
 
     func blob(for digest: Digest, in odb: GitODB) -> ObjectID? {
-        guard let id = ids[digest] else { return nil }
-        guard odb.containsWithoutRefresh(id) else {
-            ids[digest] = nil
-            return nil
+        guard let id = state.withLock({ $0.ids[digest] }) else { return nil }
+        // The object database is asked outside the lock (it may read the disk).
+        let present = odb.containsWithoutRefresh(id)
+        return state.withLock { st in
+            guard present else {
+                st.ids[digest] = nil
+                return nil
+            }
+            st.used.insert(digest)
+            return id
         }
-        used.insert(digest)
-        return id
     }
 
     func remember(_ digest: Digest, _ id: ObjectID) {
-        ids[digest] = id
-        used.insert(digest)
+        state.withLock { st in
+            st.ids[digest] = id
+            st.used.insert(digest)
+        }
     }
 
     /// Ends a snapshot: only what it used is kept (the cache stays the size of the drift).
     func end() {
-        if used.count < ids.count { ids = ids.filter { used.contains($0.key) } }
+        state.withLock { st in
+            if st.used.count < st.ids.count { st.ids = st.ids.filter { st.used.contains($0.key) } }
+        }
     }
 }
 

@@ -222,13 +222,30 @@ public enum FailOn: String, Sendable, CaseIterable {
     case overdue
 }
 
-/// A scan's result. The raw value is the documented status number (state.json's
-/// `last_exit_code`, the `--log` line's `exit_code`); the command line maps it to its exit code.
-public enum ScanOutcome: Int32, Sendable {
-    case clean = 0
-    case drift = 1
+/// A scan's result. Which code `drift scan` exits with is `DriftCLI/ExitCodes.swift`'s choice
+/// alone; the number files record for it is `recordedCode`.
+public enum ScanOutcome: Sendable, CaseIterable {
+    case clean
+    case drift
     /// No drift among what could be read, but some entries could not be read.
-    case incomplete = 3
+    case incomplete
+
+    /// The number state.json's `last_exit_code` and the `--log` line's `exit_code` have always
+    /// held for this outcome (docs/state.md, docs/operations.md): a file format, kept as it is.
+    /// It equals the CLI's exit code by design; `ExitCodeTests` checks that they still agree.
+    public var recordedCode: Int32 {
+        switch self {
+        case .clean: return 0
+        case .drift: return 1
+        case .incomplete: return 3
+        }
+    }
+
+    /// The outcome a recorded `last_exit_code` stands for; nil for a number no outcome records.
+    public init?(recordedCode: Int) {
+        guard let o = Self.allCases.first(where: { Int($0.recordedCode) == recordedCode }) else { return nil }
+        self = o
+    }
 }
 
 /// One site-packages change (filled by the pip layer; empty until a baseline exists).

@@ -227,7 +227,7 @@ public struct ScanRunner {
             return q
         }
         st.pip = pipDrift.isEmpty ? nil : pipDrift
-        st.lastExitCode = Int(report.outcome.rawValue)
+        st.lastExitCode = Int(report.outcome.recordedCode)
         if findings.saveCache && findings.oldCache?.entries != result.newCache.entries {
             try state.saveCache(result.newCache)
         }

@@ -35,11 +35,11 @@ public enum StatusReport {
         out += "  workspace     \(PathBytes.display(manifest.root))\n"
         if let last = st.lastScan {
             let result: String
-            switch st.lastExitCode {
-            case 0: result = "clean"
-            case 1: result = "drift"
-            case 3: result = "incomplete (unreadable entries)"
-            default: result = "exit \(st.lastExitCode.map(String.init) ?? "?")"
+            switch st.lastExitCode.flatMap(ScanOutcome.init(recordedCode:)) {
+            case .clean: result = "clean"
+            case .drift: result = "drift"
+            case .incomplete: result = "incomplete (unreadable entries)"
+            case nil: result = "exit \(st.lastExitCode.map(String.init) ?? "?")"
             }
             let ago = Timestamp.parse(last).map { " (" + AgeText.format(now.timeIntervalSince($0)) + " ago)" } ?? ""
             out += "  last scan     \(last)\(ago): \(result)\n"

@@ -442,7 +442,7 @@ public final class Watcher {
         if let log = options.log {
             do {
                 let line = try Telemetry.logLine(report, durationSeconds: duration,
-                                                 exitCode: report.outcome.rawValue, now: now)
+                                                 exitCode: report.outcome.recordedCode, now: now)
                 try Telemetry.append(line, to: log)
             } catch {
                 Output.stderr("drift: warning: \(error)\n")

@@ -23,7 +23,7 @@ public enum ResolveStrategy: Sendable, Equatable {
 /// descriptor with no symlink at any component, so a directory swapped for a symlink
 /// mid-scan (`renameat2(RENAME_EXCHANGE)`) makes the open fail instead of leaving the root.
 /// Paths longer than `PATH_MAX` are resolved in pieces, each relative to the last.
-public final class RootDirectory: @unchecked Sendable {
+public final class RootDirectory: Sendable {
     // Immutable after init; openat on a shared descriptor is thread-safe.
     public let path: [UInt8]
     let fd: Int32

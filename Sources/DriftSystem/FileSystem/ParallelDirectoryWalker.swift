@@ -127,7 +127,7 @@ final class SubtreeResult<Item>: @unchecked Sendable {
 
 /// Reads directories beneath the root; shared by the walking threads (it holds only
 /// descriptors, and `openat`/`openat2` on a shared descriptor are thread-safe).
-struct DirectoryReader: @unchecked Sendable {
+struct DirectoryReader: Sendable {
     let rootFD: Int32
     let directory: RootDirectory
 

@@ -9,7 +9,7 @@ import Glibc
 /// Dispatch job (the manifest load) holds a pool thread must still get its second core, and
 /// libdispatch runs `concurrentPerform` iterations inline when it thinks the pool is busy.
 public enum WorkerThreads {
-    private final class Job: @unchecked Sendable {
+    private final class Job: Sendable {
         let body: @Sendable (Int) -> Void
         let index: Int
         init(_ body: @escaping @Sendable (Int) -> Void, _ index: Int) {
