@@ -1,4 +1,5 @@
-.PHONY: demo test bench bench-million bench-medium bench-unchanged bench-ledger-refs bench-watch bench-fleet dist
+.PHONY: demo test bench bench-gate bench-push bench-million bench-medium bench-unchanged bench-ledger-refs bench-watch \
+	bench-fleet dist
 demo:
 	./scripts/demo.sh
 test:
@@ -8,7 +9,15 @@ test:
 bench:
 	./scripts/setup.sh && python3 bench/run.py && \
 	  python3 bench/gen_fleet.py --hosts 100,1000,10000 --work /tmp/drift-bench-fleet --runs 3 \
-	  --gate .build/release/drift
+	  --gate .build/release/drift && \
+	  python3 bench/gate_history.py --drift .build/release/drift
+# The gate against 1,000 / 100,000 / 1,000,000 commits behind the base (1 and 200 entries, beside
+# git rev-list) and one entry of 100,000 paths; repos cached under /tmp/drift-bench-history.
+bench-gate:
+	./scripts/setup.sh && swift build -c release && python3 bench/gate_history.py --drift .build/release/drift
+# drift push against a remote with 20,000 refs over file://, ssh and https, beside git ls-remote.
+bench-push:
+	./scripts/setup.sh && swift build -c release && python3 bench/push_refs.py --drift .build/release/drift
 bench-million:
 	./scripts/setup.sh && python3 bench/million.py --counts 200000,1000000
 bench-medium:

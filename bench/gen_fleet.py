@@ -45,6 +45,13 @@ def pack_entry(type_no, body):
     return bytes(out) + zlib.compress(body, 1)
 
 
+def drift_id(base, tree_id, inputs=()):
+    """DriftID.compute: the gate recomputes every entry's id from its base, tree and inputs."""
+    text = b"drift-id/1\nbase %s\ntree %s\n" % (base, tree_id.hex().encode())
+    text += b"".join(line + b"\n" for line in inputs)
+    return hashlib.sha256(text).hexdigest()[:20]
+
+
 def tree_body(entries):
     # git sorts tree entries by name, a directory as if its name ended in '/'.
     key = lambda e: e[1] + (b"/" if e[0] == b"40000" else b"")
@@ -139,13 +146,13 @@ def generate(hosts, w):
     stream = bytearray()
     mark = 0
     for k in range(a.hosts):
-        rid = hashlib.sha1(b"host-%d" % k).hexdigest()[:16]
         content = b"fix = %d\n" % k
         blob = obj_id(b"blob", content)
         fix_tree = tree_body([(b"100644", b"h%d.py" % k, blob)])
         fix_id = obj_id(b"tree", fix_tree)
         root_tree = tree_body(root + [(b"40000", b"fix", fix_id)])
         root_id = obj_id(b"tree", root_tree)
+        rid = drift_id(base, root_id)
         msg = (b"drift: hotfix on host-%d\n\nDrift-Id: %s\nDrift-Host: host-%d\nDrift-Base: %s\n"
                % (k, rid.encode(), k, base))
         commit = (b"tree %s\nparent %s\nauthor drift <drift@host-%d> 1764460800 +0000\n"

@@ -15,6 +15,10 @@ final class PushContext {
     let url: RemoteURL
     /// Credential callbacks answered; libgit2 asks again after every refusal, forever.
     var attempts = 0
+    /// Answers that handed over a token, password or key (at most one per push).
+    var secretsGiven = 0
+    /// A host other than the remote's that the transport connected to (a redirect).
+    var offsiteHost: String?
     var authGaveUp = false
     /// A sentence for the user when drift itself stopped the push (host key, missing key).
     var problem: String?
@@ -174,7 +178,7 @@ extension GitRepository {
     func pushError(_ rc: Int32, _ step: String, _ shown: String, _ ctx: PushContext) -> DriftError {
         if let p = ctx.problem { return DriftError("\(shown): \(p)") }
         if ctx.authGaveUp {
-            return DriftError("\(shown): the server refused the credentials \(PushContext.maxAttempts) times; "
+            return DriftError("\(shown): the server refused the credentials (sent once, not retried); "
                 + "check the token or key (DRIFT_GIT_TOKEN, DRIFT_GIT_SSH_KEY or --credentials)")
         }
         let last = git_error_last()
@@ -247,6 +251,27 @@ extension PushContext {
             return GIT_EUSER.rawValue
         }
         let c = credentials
+        let secretAsked = allowed & (GIT_CREDENTIAL_SSH_KEY.rawValue | GIT_CREDENTIAL_USERPASS_PLAINTEXT.rawValue) != 0
+        if secretAsked {
+            // A token or key goes out at most once per push: a second request means it was refused.
+            if secretsGiven > 0 {
+                authGaveUp = true
+                return GIT_EUSER.rawValue
+            }
+            // Never in clear text: whoever is on the path would read it.
+            if url.scheme == "http", allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT.rawValue != 0 {
+                problem = "the server asks for credentials over plain http; drift sends a token or password only "
+                    + "over https (use an https:// or ssh:// remote)"
+                return GIT_EUSER.rawValue
+            }
+            // Only to the configured host: a redirect elsewhere gets nothing.
+            if let other = offsiteHost {
+                problem = "the remote redirected to another host (\(other)); drift sends credentials only to "
+                    + "\(url.host)"
+                return GIT_EUSER.rawValue
+            }
+            secretsGiven += 1
+        }
         if allowed & GIT_CREDENTIAL_USERNAME.rawValue != 0 {
             return git_credential_username_new(out, c.username ?? userFromURL ?? "git")
         }
@@ -278,6 +303,14 @@ extension PushContext {
 
     /// ssh: drift's own known_hosts verdict decides. TLS: libgit2's verdict stands.
     func checkCertificate(_ cert: UnsafeMutablePointer<git_cert>, _ valid: Bool, _ host: String) -> Int32 {
+        // Every connection the transport makes passes here: one to another host is a redirect
+        // off the configured remote, and drift talks to no other host at all.
+        if !host.isEmpty, host.lowercased() != url.host.lowercased() {
+            offsiteHost = host
+            problem = "the remote redirected to another host (\(host)); drift sends credentials only to \(url.host) "
+                + "and follows no redirect off it"
+            return GIT_ECERTIFICATE.rawValue
+        }
         guard cert.pointee.cert_type == GIT_CERT_HOSTKEY_LIBSSH2 else { return GIT_PASSTHROUGH.rawValue }
         let hostkey = UnsafeMutableRawPointer(cert).assumingMemoryBound(to: git_cert_hostkey.self).pointee
         guard hostkey.type.rawValue & GIT_CERT_SSH_RAW.rawValue != 0, let raw = hostkey.hostkey else {

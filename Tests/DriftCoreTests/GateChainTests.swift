@@ -163,4 +163,32 @@ struct GateChainTests {
         #expect(try refs().isEmpty)
         #expect(try drift(["gate", "--repo", f.upstream, "--ledger-refs"]).code == 0)
     }
+
+    @Test("push over file:// writes the ledger commit and ref into the remote directly; a re-push is a no-op")
+    func pushFile() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        try f.bake()
+        try sh("echo 'FIX = 1' >> worker/util.py", cwd: f.workspace)
+        let id = try GateLedgerTests.export(f, f.dir.sub("out"), host: "file-host")
+        let remote = f.dir.sub("remote.git")
+        try sh("git clone -q --bare '\(f.upstream)' '\(remote)' && cd '\(remote)'"
+               + " && for i in $(seq 1 50); do git update-ref refs/drift/h$i/000000000000000000$i HEAD; done")
+        let push = ["push", "file://" + remote, "--manifest", f.mdir, "--state", f.state]
+        let first = try drift(push, env: ["DRIFT_HOST": "file-host"])
+        #expect(first.code == 0 && first.out.contains("refs/drift/file-host/\(id)"), "\(first.out)\(first.err)")
+        #expect(try sh("git --git-dir='\(remote)' fsck --strict 2>&1").isEmpty)
+        let commit = try sh("git --git-dir='\(remote)' cat-file -p refs/drift/file-host/\(id)")
+        #expect(!commit.contains("\nparent ") && commit.contains("Drift-Ledger: 1"), "\(commit)")
+        let gate = try drift(["gate", "--repo", remote, "--ledger-refs", "--ledger-ref-prefix", "refs/drift/file-host"])
+        #expect(gate.code == 1 && gate.out.contains("MISSING  drift \(id) from file-host"), "\(gate.out)\(gate.err)")
+        // Another state dir that never pushed finds the ref there and sends nothing.
+        let again = f.dir.sub("state-again")
+        try sh("cp -a '\(f.state)' '\(again)'")
+        try sh("git --git-dir='\(remote)' update-ref refs/drift/file-host/\(id) HEAD")
+        let second = try drift(["push", "file://" + remote, "--manifest", f.mdir, "--state", again])
+        #expect(second.code == 0)
+        #expect(try sh("git --git-dir='\(remote)' rev-parse refs/drift/file-host/\(id)")
+            == (try sh("git --git-dir='\(remote)' rev-parse HEAD")), "an existing ref is never overwritten")
+    }
 }

@@ -172,7 +172,7 @@ struct YAMLSubsetTests {
         // The shipped default no longer ignores bytecode (it is checked as code: docs/threat-model.md).
         let shippedSummary = [
             "ignore: logs/@5 *.log@6 .cache/@7 tmp/@8", "code: ",
-            "config: .env@10 .env.*@11 *.pem@12 *.key@13", "data: packages/models/@20",
+            "config: .env@10 .env.*@11 *.pem@12 *.key@13", "data: packages/models/@41",
             "secrets: .env@15 .env.*@16 *.pem@17 *.key@18", "generated: ", "size_limit: 16777216", "deadline: -",
             "pip.allow: []", "waivers: ",
         ]

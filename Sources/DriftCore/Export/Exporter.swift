@@ -157,6 +157,7 @@ public struct Exporter {
         let reportBytes: [UInt8]
         if var r = scanReport, !usedJournalOnly {
             r.follows = parent.follows
+            r.summary.showsCacheWork = false
             reportBytes = try JSONCoding.encode(ExportReport(r, snapshot: info))
         } else {
             var r = JournalReport(commit: manifest.commit, host: host, snapshot: picked.hex, driftId: info.id,

@@ -65,7 +65,8 @@ public struct ReconciledHistory: Sendable {
     ///   - wanted: the ids to look for (only those are kept).
     /// - Throws: `GitError` when the history cannot be read.
     public init(_ repo: GitRepository, from head: ObjectID, bases: [ObjectID], wanted: Set<String>) throws {
-        guard !wanted.isEmpty else { return }
+        // No base in REV's history: every entry is `no-base`, and there is nothing to walk.
+        guard !wanted.isEmpty, !bases.isEmpty else { return }
         let hide = try repo.commonAncestor(of: bases).map { [$0] } ?? []
         var found = Set<String>()
         try repo.walkCommits(from: head, hiding: hide) { _, message in

@@ -12,6 +12,8 @@ import Foundation
 /// by `BytecodeCheck`'s interpreter (outside the root); a loadable pyc whose code differs
 /// from a fresh compile of the current source is forged. Stale, unloadable and orphaned
 /// pycs are Python's to recompile, not drift; unchanged ones cost one `lstat` per scan.
+/// A pyc that differs from what a verifier of another exact version than the venv's
+/// (`pyvenv.cfg`) compiles is reported unverifiable, never forged: compilers differ by micro release.
 struct SitePycCheck {
     /// The previous scan's pip stat cache (absolute paths).
     var cache: StatCache
@@ -54,6 +56,7 @@ struct SitePycCheck {
             guard let pair else { continue }
             byTag[name.tag, default: []].append((name, pair.pyc, pair.source, pair.sourceStat, e.stat, e.path))
         }
+        let venv = VenvVersion.read(prefix: inv.prefix)
         var verifier = BytecodeCheck(root: root, cache: nil)
         verifier.interpreters = interpreters
         for (tag, items) in byTag.sorted(by: { $0.key < $1.key }) {
@@ -64,7 +67,10 @@ struct SitePycCheck {
                 continue
             }
             for (k, it) in items.enumerated() {
-                if verdicts[k] == UInt8(ascii: "F") {
+                if verdicts.codes[k] == UInt8(ascii: "F"), let venv, venv != verdicts.version {
+                    let why = BytecodeCheck.versionMismatch(verdicts, venv: venv)
+                    out.issues.append(ScanIssue(path: PathBytes.join(root, it.5), message: why))
+                } else if verdicts.codes[k] == UInt8(ascii: "F") {
                     out.forged.append((PathBytes.fsString(it.5), PathBytes.fsString(it.0.source)))
                 } else if let d = try? SHA256Hasher.digest(it.1),
                           let entry = StatCache.entry(it.4, d, hashedAtNs: hashedAt) {

@@ -232,7 +232,7 @@ public struct BytecodeCheck {
             }
             verified += items.count
             for (k, it) in items.enumerated() {
-                if verdicts[k] == UInt8(ascii: "F") { flag(it.0) } else { remember(it.0, it.2) }
+                if verdicts.codes[k] == UInt8(ascii: "F") { flag(it.0) } else { remember(it.0, it.2) }
             }
         }
         if !sourceless.isEmpty {
@@ -292,7 +292,7 @@ public struct BytecodeCheck {
     }
 
     /// The verifier, run by the interpreter with `-I -S -B`: reads records from stdin and
-    /// writes its cache tag, a newline, then one byte per record: `L` loadable and equal to
+    /// writes its cache tag, a space, its exact version (`3.11.2`), a newline, then one byte per record: `L` loadable and equal to
     /// a fresh compile, `F` loadable and different (forged), `S` Python would not load it (stale header, wrong magic);
     /// for a sourceless record (meta byte 255), `B` when `SourcelessFileLoader` would load it, else `S`.
     static let script = """
@@ -304,7 +304,8 @@ public struct BytecodeCheck {
             n = int.from_bytes(d[i:i + 8], 'little'); i += 8
             b = d[i:i + n]; i += n
             return b
-        out = bytearray(sys.implementation.cache_tag.encode() + bytes([10]))
+        vi = sys.version_info
+        out = bytearray(('%s %d.%d.%d\\n' % (sys.implementation.cache_tag, vi[0], vi[1], vi[2])).encode())
         while i < len(d):
             name, src, pyc, meta = take(), take(), take(), take()
             opt = meta[0]; mtime = int.from_bytes(meta[1:9], 'little'); size = int.from_bytes(meta[9:17], 'little')
@@ -340,8 +341,23 @@ public struct BytecodeCheck {
         return (try? WriteTarget.refuseInside(root: PathBytes.fsString(root), target: exe, what: "interpreter")) != nil
     }
 
+    /// What one interpreter said: a verdict byte per pyc, and who said it.
+    struct Verdicts {
+        var codes: [UInt8]
+        /// The interpreter that ran.
+        var exe: String
+        /// Its exact `sys.version_info` (`3.11.2`): another micro release compiles other code objects.
+        var version: String
+    }
+
+    /// The issue for a pyc that differs from what an interpreter of another exact version compiles:
+    /// not a forgery verdict, since that interpreter's compiler is not the one that wrote the venv.
+    static func versionMismatch(_ v: Verdicts, venv: String) -> String {
+        "bytecode cannot be verified: trusted interpreter \(v.exe) is \(v.version), the venv was made by \(venv)"
+    }
+
     /// Runs the first trusted interpreter for `tag` that reports that very tag; nil when there is none.
-    func verify(tag: String, _ items: [(PycName, [UInt8], [UInt8], FileStat)]) -> [UInt8]? {
+    func verify(tag: String, _ items: [(PycName, [UInt8], [UInt8], FileStat)]) -> Verdicts? {
         var input: [UInt8] = []
         func put(_ b: [UInt8]) {
             withUnsafeBytes(of: UInt64(b.count).littleEndian) { input.append(contentsOf: $0) }
@@ -359,10 +375,11 @@ public struct BytecodeCheck {
         }
         for exe in interpreters(tag) where trusted(exe) {
             // One start per tag: the verifier names its own tag before its verdicts.
-            let head = Array((tag + "\n").utf8)
+            let head = Array((tag + " ").utf8)
             guard let out = Self.run(exe, Self.script, input), out.starts(with: head),
-                  out.count == head.count + items.count else { continue }
-            return Array(out.dropFirst(head.count))
+                  let nl = out.firstIndex(of: 10), out.count == nl + 1 + items.count,
+                  let version = String(validating: out[head.count..<nl], as: UTF8.self) else { continue }
+            return Verdicts(codes: Array(out[(nl + 1)...]), exe: exe, version: version)
         }
         return nil
     }

@@ -93,12 +93,36 @@ public struct ScanReport: Codable, Sendable {
         public var reconciled: Int = 0
         /// The earliest `first_seen` of current drift (nil when clean).
         var oldestFirstSeen: String?
+        /// False in an export's `report.json`: `hashed` and `pip_hashed` are left out there.
+        /// They count this scan's cache misses and re-verification slice (which moves with the
+        /// scan counter and the clock), not the drift: the same drift must export as the same
+        /// bytes and ledger commit, also when a rerun follows a crashed export whose scan was counted.
+        var showsCacheWork = true
         enum CodingKeys: String, CodingKey {
             case checked, hashed, drifted, pip, errors, overdue, exported, reconciled
             case oldestFirstSeen = "oldest_first_seen"
             case pipChecked = "pip_checked", pipHashed = "pip_hashed"
             case byClass = "by_class"
             case byChange = "by_change"
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(checked, forKey: .checked)
+            if showsCacheWork {
+                try c.encode(hashed, forKey: .hashed)
+                try c.encode(pipHashed, forKey: .pipHashed)
+            }
+            try c.encode(drifted, forKey: .drifted)
+            try c.encode(pip, forKey: .pip)
+            try c.encode(errors, forKey: .errors)
+            try c.encode(byClass, forKey: .byClass)
+            try c.encode(byChange, forKey: .byChange)
+            try c.encode(pipChecked, forKey: .pipChecked)
+            try c.encode(overdue, forKey: .overdue)
+            try c.encode(exported, forKey: .exported)
+            try c.encode(reconciled, forKey: .reconciled)
+            try c.encodeIfPresent(oldestFirstSeen, forKey: .oldestFirstSeen)
         }
     }
 
