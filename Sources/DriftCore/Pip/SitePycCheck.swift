@@ -62,7 +62,8 @@ struct SitePycCheck {
         for (tag, items) in byTag.sorted(by: { $0.key < $1.key }) {
             guard let verdicts = verifier.verify(tag: tag, items.map { ($0.0, $0.1, $0.2, $0.3) }) else {
                 for it in items {
-                    out.issues.append(ScanIssue(path: PathBytes.join(root, it.5), message: BytecodeCheck.noInterpreter(tag)))
+                    let issue = ScanIssue(path: PathBytes.join(root, it.5), message: BytecodeCheck.noInterpreter(tag))
+                    out.issues.append(issue)
                 }
                 continue
             }

@@ -133,8 +133,8 @@ public struct Policy: Sendable {
             default:
                 throw DriftError("\(file):\(line(k)): unknown class or key '\(key)' " +
                     "(classes: ignore, config, data, code; " +
-                    "keys: secrets, secret_names, generated, size_limit, reverify_every, deadline, deadline_stop, pip, waivers, "
-                    + "ignore_git_dirs)")
+                    "keys: secrets, secret_names, generated, size_limit, reverify_every, deadline, "
+                    + "deadline_stop, pip, waivers, ignore_git_dirs)")
             }
         }
         return policy

@@ -132,7 +132,9 @@ public struct BytecodeCheck {
         }
         let parents = path[..<slash].split(separator: UInt8(ascii: "/"))
         guard parents.contains(where: { $0.elementsEqual(cacheDir) }) else { return nil }
-        let kept = [".py", ".so"].contains { last.count > $0.utf8.count && last.suffix($0.utf8.count).elementsEqual($0.utf8) }
+        let kept = [".py", ".so"].contains { ext in
+            last.count > ext.utf8.count && last.suffix(ext.utf8.count).elementsEqual(ext.utf8)
+        }
         return kept ? nil : .noise
     }
 
@@ -292,8 +294,9 @@ public struct BytecodeCheck {
     }
 
     /// The verifier, run by the interpreter with `-I -S -B`: reads records from stdin and
-    /// writes its cache tag, a space, its exact version (`3.11.2`), a newline, then one byte per record: `L` loadable and equal to
-    /// a fresh compile, `F` loadable and different (forged), `S` Python would not load it (stale header, wrong magic);
+    /// writes its cache tag, a space, its exact version (`3.11.2`), a newline, then one byte per
+    /// record: `L` loadable and equal to a fresh compile, `F` loadable and different (forged),
+    /// `S` Python would not load it (stale header, wrong magic);
     /// for a sourceless record (meta byte 255), `B` when `SourcelessFileLoader` would load it, else `S`.
     static let script = """
         import sys, marshal, importlib.util
