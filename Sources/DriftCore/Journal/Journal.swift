@@ -95,10 +95,14 @@ public struct Journal {
 
     /// Records the current drift when it differs from the latest snapshot. `contents` are
     /// the bytes the scan hashed (so what is journaled is what was reported).
+    /// - Parameter expected: the caller's fingerprint says the latest snapshot records this
+    ///   drift (`drift export` checks it anyway): a latest that does not is replaced, unless it
+    ///   holds a secret known now — then `drift forget` must purge it first (thrown, nothing written).
     @discardableResult
     public func record(_ changes: [FileChange], pip: [PipChange] = [], requirements: String? = nil,
                        root: [UInt8], policy: Policy, now: Date, secrets: SecretIndex = SecretIndex(),
-                       contents: [[UInt8]: [UInt8]] = [:], blobCache: JournalBlobCache? = nil) throws -> Recorded {
+                       contents: [[UInt8]: [UInt8]] = [:], blobCache: JournalBlobCache? = nil,
+                       expected: Bool = false) throws -> Recorded {
         let pipDrift = pip.filter { !$0.allowed }
         if changes.isEmpty && pipDrift.isEmpty { return Recorded(complete: true, observed: [:]) }
         guard let repo = try open(create: true), let base = ObjectID(hex: commit) else {
@@ -117,15 +121,25 @@ public struct Journal {
         var entries: [SnapshotEntry] = built.included.map { SnapshotEntry($0, inTree: true, reason: nil) }
         entries += built.withheld.map { SnapshotEntry($0.0, inTree: false, reason: $0.1) }
         entries.sort { PathBytes.less($0.path, $1.path) }
-        // A snapshot recorded before ids' inputs were kept is recorded again once, with them.
-        if let p = previous, case let last = try SnapshotInfo.read(repo, p), last.id == id, last.idInputs != nil {
-            // The id is only what the record says: a snapshot whose tree or record is not what
-            // was read now (a forged commit carrying a copy of the real note) is not this drift.
-            if try repo.treeOf(commit: p) == built.tree, last.holdsSame(entries, pip: pipDrift) {
-                done.snapshot = p
-                return done
+        if let p = previous {
+            let last = try SnapshotInfo.read(repo, p)
+            // A snapshot recorded before ids' inputs were kept is recorded again once, with them.
+            if last.id == id, last.idInputs != nil {
+                // The id is only what the record says: a snapshot whose tree or record is not what
+                // was read now (a forged commit carrying a copy of the real note) is not this drift.
+                if try repo.treeOf(commit: p) == built.tree, last.holdsSame(entries, pip: pipDrift) {
+                    done.snapshot = p
+                    return done
+                }
+                done.replaced = p
+            } else if expected {
+                done.replaced = p
             }
-            done.replaced = p
+            if expected, done.replaced != nil,
+               let hit = try OutgoingSecrets(secrets).firstHit(tree: repo.treeOf(commit: p),
+                                                               baseTree: repo.treeOf(commit: base), repo: repo) {
+                throw OutgoingSecrets.staleSnapshot(hit, id: last.id)
+            }
         }
         let host = SystemInfo.hostName()
         var info = SnapshotInfo(id: id, host: host, time: Timestamp.format(now), entries: entries, pip: pipDrift,

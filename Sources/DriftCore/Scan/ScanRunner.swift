@@ -236,10 +236,12 @@ public struct ScanRunner {
             let journal = Journal(state: state, manifestDir: manifestDir, commit: c.manifest.commit)
             // A file test, not a repository open: recording is idempotent, so a snapshot
             // missed here only costs one redundant `record`.
-            if st.journalFingerprint != fp || !journal.hasSnapshotRef || checkJournal {
+            let expected = st.journalFingerprint == fp && journal.hasSnapshotRef
+            if !expected || checkJournal {
                 let recorded = try journal.record(result.changes, pip: pip, requirements: c.baseline?.requirements,
                                                   root: c.rootBytes, policy: c.policy, now: now, secrets: secrets,
-                                                  contents: result.contents, blobCache: journalBlobs)
+                                                  contents: result.contents, blobCache: journalBlobs,
+                                                  expected: expected)
                 Self.adopt(recorded.observed, into: &result.changes)
                 snapshot = (recorded.snapshot, recorded.replaced)
                 st.journalFingerprint = recorded.complete && recorded.observed.isEmpty && !unknownDrift ? fp : nil
