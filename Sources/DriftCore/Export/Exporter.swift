@@ -62,7 +62,7 @@ public struct Exporter {
     /// `drift.bundle` and `report.json` into `output` and records the export in the journal.
     /// - Returns: what was exported, or nil when there is no drift now and none recorded.
     /// - Throws: `DriftError` for bad input (non-empty output without `force`, an output
-    ///   inside the root, bad `--author`/`--message`, an unknown `--snapshot`); `StateBusy`
+    ///   inside the root, bad `--author`/`--message`, an unknown `--snapshot`); `DriftError` `.lockBusy`
     ///   when another run holds the state lock; `GitError` when the journal or base
     ///   repository cannot be read.
     public func run() throws -> Summary? {

@@ -73,7 +73,7 @@ public struct ScanRunner {
     /// Runs a scan: walk, compare, and record (journal, state, caches) under the state lock.
     /// - Parameter alreadyLocked: true when the caller holds the state lock for longer.
     /// - Returns: the report and the scan's result, manifest and policy.
-    /// - Throws: `DriftError` for a manifest that does not verify or bad input; `StateBusy`
+    /// - Throws: `DriftError` for a manifest that does not verify or bad input; `DriftError` `.lockBusy`
     ///   when another run holds the lock past `waitSeconds`; `GitError` from the journal.
     public func run(alreadyLocked: Bool = false) throws -> Outcome {
         let loaded = try loadAndWalk()
