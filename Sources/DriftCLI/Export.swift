@@ -44,19 +44,19 @@ extension Drift {
         func run() throws {
             let state = try workspace.privateState()
             let root = workspace.root ?? (try? manifest.directory)?.unverifiedRoot()
-            var exported: String?
+            var exported: Exporter.Summary?
             try FailureRecording.run(.init(verb: .export, state: state, root: root)) { exported = try export(state) }
             // The push is kept as a push: its failure is failed-push.json (the export stands),
             // and a later `drift push` that works clears it.
-            if let remote = push, let id = exported {
+            if let remote = push, let s = exported {
                 try FailureRecording.run(.init(verb: .push, state: state, root: root)) {
-                    try send(id, to: remote, state: state)
+                    try send(s, to: remote, state: state)
                 }
             }
         }
 
-        /// Exports; returns the exported drift id.
-        private func export(_ state: StateDirectory) throws -> String {
+        /// Exports; returns what was exported.
+        private func export(_ state: StateDirectory) throws -> Exporter.Summary {
             let mdir = try manifest.directory
             var runner = ScanRunner(manifestDir: mdir, root: workspace.root, state: state)
             runner.waitSeconds = lockWait.wait
@@ -83,6 +83,10 @@ extension Drift {
                     + "does not follow it: it starts a new chain on the base (cumulative); "
                     + "run drift forget to purge it\n")
             }
+            if let replaced = summary?.replacedSnapshot {
+                Output.stderr("drift: note: journal snapshot \(replaced) named this drift but did not hold what the "
+                    + "scan read (the journal was changed outside drift); the export is built from the scan\n")
+            }
             guard let s = summary else {
                 Output.stderr("drift: nothing to export: no drift now and none recorded in the journal\n")
                 throw ExitCode(ExitCodes.found)
@@ -92,17 +96,20 @@ extension Drift {
             let follows = s.follows.map { ", follows \($0)" } ?? ""
             Output.stdout("exported drift \(s.id) (\(s.paths) path\(plural)\(origin)\(follows)) as commit \(s.commit)"
                 + " -> \(output)\n")
-            return s.id
+            return s
         }
 
-        private func send(_ id: String, to remote: String, state: StateDirectory) throws {
+        private func send(_ s: Exporter.Summary, to remote: String, state: StateDirectory) throws {
             var p = Pusher(manifestDir: try manifest.directory, state: state, remote: remote,
                            credentials: try GitCredentials.load(file: pushOptions.credentials))
             p.clock = ProcessEnvironment.clock
             p.waitSeconds = lockWait.wait
             p.root = workspace.root
             p.environment = ProcessEnvironment.secretEnvironment()
-            let (ref, pushed) = try p.push(id: id)
+            // The export's context and host: MDIR is not read again, the host not re-parsed.
+            p.context = s.context
+            p.host = s.host
+            let (ref, pushed) = try p.push(id: s.id)
             Output.stdout(pushed ? "pushed \(ref) to \(redact(remote))\n"
                                  : "already pushed: \(ref) on \(redact(remote))\n")
         }
