@@ -52,6 +52,8 @@ public enum WatchFallback: String, Codable, Sendable {
     case otherManifest = "other-manifest"
     /// The watcher could not bring its model up to the query (its batch failed).
     case error
+    /// A file over a batch's hash budget is still being hashed: its verdict is not known yet.
+    case examining
 }
 
 /// The query a scan sends on `SDIR/watch.sock` (one JSON line) and the watcher's answer (JSON,

@@ -28,6 +28,9 @@ public final class Watcher {
     static let pipCap = 600.0
     /// After SIGTERM, how long to wait for a busy state lock before leaving the rest to the next start.
     static let stopLockWait = 10.0
+    /// Nominal bytes one batch hashes at most (about 50–100 ms here); bigger files are hashed
+    /// apart (`DeferredHashes`) and recorded by a later batch.
+    static let batchHashBudget: Int64 = 64 << 20
     /// Batches are spaced (by their own duration) only while this many paths are pending:
     /// a burst then coalesces, and a lone edit is never kept waiting.
     static let burstPending = 64
@@ -77,6 +80,8 @@ public final class Watcher {
     private var lastEventAt = 0.0
     /// `SDIR/watch.sock`: cron scans ask here what changed (`WatchQuery`); nil when it could not be made.
     private var listener: UnixSocket?
+    /// Files over a batch's hash budget, hashed on a thread of their own.
+    private var bigFiles: DeferredHashes?
     /// Bumped whenever the model may have missed something (overflow, failure, reload, root
     /// changed): a scan holding an older token walks for itself once.
     private var epoch = 0
@@ -109,6 +114,7 @@ public final class Watcher {
         let watchLock = try WatchLock(state: state)
         defer { withExtendedLifetime(watchLock) {} }
         signals = try SignalPipe()
+        bigFiles = try DeferredHashes(root: root)
         try status.write(to: state)
         watches = makeWatchSet(root: root)
         try fullScan("start")
@@ -160,6 +166,7 @@ public final class Watcher {
             waitForWork()
             takeSignals()
             takeEvents()
+            takeHashed()
             answerQueries()
             if stopping {
                 stop()
@@ -204,7 +211,7 @@ public final class Watcher {
             deadline = min(deadline, max(d, batchAllowedAt))
         }
         let ms = max(0, min(3_600_000, ((deadline - now) * 1000).rounded(.up)))
-        var fds = [signals?.readFD ?? -1, listener?.fd ?? -1]
+        var fds = [signals?.readFD ?? -1, listener?.fd ?? -1, bigFiles?.wake.readFD ?? -1]
         if let ino = watches.inotify { fds.append(ino.fd) }
         waitReadable(fds, milliseconds: Int32(ms))
     }
@@ -227,6 +234,14 @@ public final class Watcher {
             status.lastEvent = Timestamp.format(runner.clock.now())
             lastEventAt = now
         }
+    }
+
+    /// Big files whose hash finished: rescanned at once (they are in the stat cache now).
+    private func takeHashed() {
+        guard let finished = bigFiles?.takeFinished(), !finished.isEmpty else { return }
+        let now = monotonicSeconds()
+        for p in finished { pending.touch(path: p, at: now, complete: true) }
+        status.examining = bigFiles?.examining ?? 0
     }
 
     /// Turns one event into pending work; false for events that say nothing about content.
@@ -268,6 +283,7 @@ public final class Watcher {
             return true
         }
         let path = PathBytes.join(rel, ev.name)
+        bigFiles?.invalidate(path, tree: isDirectory)
         if isDirectory {
             guard classifier.shouldDescend(path) else { return false }
             if ev.has(Inotify.movedFrom | Inotify.delete) { watches.removeWorkspace(under: path) }
@@ -298,6 +314,7 @@ public final class Watcher {
         let t0 = monotonicSeconds()
         let set = set ?? watches
         pending.removeAll()
+        bigFiles?.reset()
         needFull = nil
         set.resetFailures()
         var r = runner
@@ -349,12 +366,19 @@ public final class Watcher {
             let set = watches
             var partial = PartialScan(context: context, classifier: classifier)
             partial.reverify = reverify
-            let part = try partial.compare(&scope, cache: result.newCache, now: now) { set.addWorkspace($0) }
+            partial.hashBudget = Self.batchHashBudget
+            let cache = bigFiles?.merged(into: result.newCache) ?? result.newCache
+            let part = try partial.compare(&scope, cache: cache, now: now) { set.addWorkspace($0) }
             reverified = part.result.filesReverified
+            let previous = result
             var partResult = part.result
             // Runtime bytecode is no drift here either; the pyc cache is left to full scans.
             _ = try runner.checkBytecode(&partResult, walk: part.walk, root: context.rootBytes)
             result.replace(scope, with: partResult)
+            result.keepVerdicts(of: part.result.deferred.map(\.path), from: previous)
+            bigFiles?.consumed(scope)
+            bigFiles?.submit(part.result.deferred)
+            status.examining = bigFiles?.examining ?? 0
             unreadableNow = part.unreadable
             scanned = part.walk.entries
             secretsWalk.entries = kept.replacing(scope, with: scanned)
@@ -539,6 +563,7 @@ public final class Watcher {
     private func refusal(_ q: WatchQuery.Request) -> WatchFallback? {
         if overflowSinceSafetyNet || needFull == "overflow" { return .overflow }
         if status.degraded || needFull != nil || failure != nil || retryAt != nil || model == nil { return .degraded }
+        if (bigFiles?.examining ?? 0) > 0 { return .examining }
         let root = context.map { PathBytes.fsString($0.rootBytes) } ?? ""
         if q.manifest != WatchQuery.canonical(runner.manifestDir.path)
             || q.publicKey != runner.manifestDir.publicKey.map(WatchQuery.canonical)
