@@ -123,8 +123,8 @@ extension Drift {
                 + "(same state, same Drift-Id); "
             if same.keptEarlier {
                 line += "that one is already pushed to \(same.pushedTo.map(redact).joined(separator: ", ")), so the "
-                    + "journal keeps it and drift push sends nothing new; this export (\(now)) is in the output "
-                    + "directory only"
+                    + "journal keeps it and drift push sends that one (already pushed there: nothing new); this "
+                    + "export (\(now)) is in the output directory only"
             } else {
                 line += "this export (\(now)) replaces it in the journal; drift push sends this one"
             }
