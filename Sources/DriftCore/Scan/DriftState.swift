@@ -160,6 +160,8 @@ public struct DriftState: Codable, Sendable {
 public struct StateDirectory: Sendable {
     public let path: String
     static let defaultPath = "/var/lib/drift"
+    /// Test hook: counts reads of `state.json` (nil: not counted).
+    var reads: ReadCounter?
 
     public init(path: String?) { self.path = (path?.isEmpty == false ? path! : Self.defaultPath) }
 
@@ -182,6 +184,7 @@ public struct StateDirectory: Sendable {
     func loadState(commit: String, memo: StateMemo? = nil) throws -> DriftState {
         if let held = memo?.get(self), held.commit == commit { return held }
         let f = file("state.json")
+        reads?.count(.state)
         if FileSystem.isAbsent(f) { return DriftState(commit: commit) }
         let stat = try? lstatBytes(Array(f.utf8)).get()
         if let info = stat, info.kind == .regular, info.size > Int64(Self.stateReadLimit) {
