@@ -42,15 +42,16 @@ extension Drift {
         @OptionGroup var lockWait: WaitOptions
 
         func run() throws {
+            try CommandLineBytes.text(output, "--output")
             let state = try workspace.privateState()
             let target = FailureRecording.Target(verb: .export, state: state,
-                                                 root: workspace.root ?? (try? manifest.directory)?.unverifiedRoot())
+                                                 root: workspace.failureRoot(manifest))
             try FailureRecording.run(target) { try export(state) }
         }
 
         private func export(_ state: StateDirectory) throws {
             let mdir = try manifest.directory
-            var runner = ScanRunner(manifestDir: mdir, root: workspace.root, state: state)
+            var runner = ScanRunner(manifestDir: mdir, root: try workspace.rootPath(), state: state)
             runner.waitSeconds = lockWait.wait
             runner.clock = ProcessEnvironment.clock
             runner.environment = ProcessEnvironment.secretEnvironment()
@@ -82,7 +83,7 @@ extension Drift {
                                credentials: try GitCredentials.load(file: pushOptions.credentials))
                 p.clock = ProcessEnvironment.clock
                 p.waitSeconds = lockWait.wait
-                p.root = workspace.root
+                p.root = try workspace.rootPath()
                 p.environment = runner.environment
                 let (ref, pushed) = try p.push(id: s.id)
                 Output.stdout(pushed ? "pushed \(ref) to \(redact(remote))\n"

@@ -79,7 +79,7 @@ public struct Differ {
     func checkFilters() throws {
         if filters.isEmpty { return }
         let (manifest, _) = try runner.manifestDir.load()
-        let root = runner.root.map { Array($0.utf8) } ?? manifest.root
+        let root = runner.root ?? manifest.root
         let rootDir = RootDirectory(path: root)
         let entries = manifest.entries
         for f in filters where !f.isEmpty {

@@ -76,7 +76,7 @@ extension ScanRunner {
     /// for verbs that ship journal content without scanning (`export --from-journal`, `push`).
     func secretsNow() throws -> SecretIndex {
         let raw = try manifestDir.readRaw()
-        let peeked = root.map { Array($0.utf8) } ?? Manifest.peekRoot(raw.manifestBytes)
+        let peeked = root ?? Manifest.peekRoot(raw.manifestBytes)
         if let gone = peeked, FileSystem.isAbsent(gone) {
             // The box is gone (export from the state volume): its secret files went with it, so
             // what is shipped is checked against the environment and the known formats alone.

@@ -40,7 +40,7 @@ public struct RunFailure: Codable, Sendable, Equatable {
     /// directory and lies outside `root` (drift never writes under the scanned root, and a
     /// failed run creates nothing). Never throws: the failure itself is what gets reported.
     /// - Parameter root: the workspace root the run was about, when known.
-    public static func record(_ f: RunFailure, state: StateDirectory, root: String?) {
+    public static func record(_ f: RunFailure, state: StateDirectory, root: [UInt8]?) {
         guard (try? FileSystem.lstat(state.path))?.kind == .directory else { return }
         if let root, (try? WriteTarget.refuseInside(root: root, target: state.path, what: "state dir")) == nil {
             return

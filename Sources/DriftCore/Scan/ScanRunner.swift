@@ -11,7 +11,7 @@ import Dispatch
 /// stat cache and the journal, build the report. Writes only under the state dir.
 public struct ScanRunner {
     public var manifestDir: ManifestDirectory
-    public var root: String?
+    public var root: [UInt8]?
     public var state: StateDirectory
     public var full = false
     /// Where "now" comes from (first-seen times, ages, the journal's dates).
@@ -37,7 +37,7 @@ public struct ScanRunner {
     /// `--upstream`: the repository whose history says which exports were reconciled.
     public var upstream: UpstreamSource?
 
-    public init(manifestDir: ManifestDirectory, root: String?, state: StateDirectory) {
+    public init(manifestDir: ManifestDirectory, root: [UInt8]?, state: StateDirectory) {
         self.manifestDir = manifestDir
         self.root = root
         self.state = state
@@ -286,7 +286,7 @@ public struct ScanRunner {
         let raw = try manifestDir.readRaw()
         // Walk (kernel-bound) while the manifest is parsed and verified (CPU-bound): the
         // walk result is used only once the manifest has verified.
-        guard let peeked = root.map({ Array($0.utf8) }) ?? Manifest.peekRoot(raw.manifestBytes) else {
+        guard let peeked = root ?? Manifest.peekRoot(raw.manifestBytes) else {
             _ = try raw.parseManifest()
             throw DriftError("\(raw.manifestFile): manifest has no root")
         }
@@ -294,8 +294,8 @@ public struct ScanRunner {
         try raw.verifyPolicyPin()
         let parsedPolicy = try raw.parsePolicy()
         let walkSlot = Slot<TreeWalk>(), loadSlot = Slot<(Manifest, Policy, StatCache?)>()
-        try refuseWriteUnder(root: PathBytes.fsString(peeked), target: state.path, what: "state dir")
-        for t in writeTargets { try refuseWriteUnder(root: PathBytes.fsString(peeked), target: t.path, what: t.what) }
+        try refuseWriteUnder(root: peeked, target: state.path, what: "state dir")
+        for t in writeTargets { try refuseWriteUnder(root: peeked, target: t.path, what: t.what) }
         let useCache = !full
         let stateDir = state
         let entering = onDirectory
@@ -314,7 +314,7 @@ public struct ScanRunner {
         }
         let (manifest, policy, oldCache) = try loadSlot.get()
         let walk = try walkSlot.get()
-        let rootBytes = root.map { Array($0.utf8) } ?? manifest.root
+        let rootBytes = root ?? manifest.root
         let baseline = try PipBaseline.load(manifestDir, manifest: manifest)
         let context = Context(manifest: manifest, policy: policy, rootBytes: rootBytes, baseline: baseline)
         return Loaded(context: context, walk: walk, oldCache: oldCache)

@@ -114,15 +114,15 @@ public final class Watcher {
     /// (a write there would be an event, then a batch, then a write: a loop).
     private func preflight() throws -> [UInt8] {
         let root = try peekRoot()
-        let display = PathBytes.display(root)
-        try refuseWriteUnder(root: display, target: state.path, what: "state dir")
-        if let l = options.log { try refuseWriteUnder(root: display, target: l, what: "--log file") }
-        if let m = options.metrics { try refuseWriteUnder(root: display, target: m, what: "--metrics file") }
+        // By the root's bytes: its quoted display form names no directory when the name needs quoting.
+        try refuseWriteUnder(root: root, target: state.path, what: "state dir")
+        if let l = options.log { try refuseWriteUnder(root: root, target: l, what: "--log file") }
+        if let m = options.metrics { try refuseWriteUnder(root: root, target: m, what: "--metrics file") }
         return root
     }
 
     private func peekRoot() throws -> [UInt8] {
-        if let r = runner.root { return Array(r.utf8) }
+        if let r = runner.root { return r }
         let raw = try runner.manifestDir.readRaw()
         guard let r = Manifest.peekRoot(raw.manifestBytes) else {
             _ = try raw.parseManifest()
