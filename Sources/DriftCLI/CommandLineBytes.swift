@@ -36,8 +36,8 @@ enum CommandLineBytes {
     static func path(_ argument: String) throws -> [UInt8] {
         guard let candidates = repaired.withLock({ $0[argument] }) else { return Array(argument.utf8) }
         guard candidates.count == 1, let only = candidates.first else {
-            throw DriftError("\(PathBytes.display(text: argument)): two arguments differ only in bytes that are "
-                             + "not UTF-8; give the path as a unique name")
+            throw DriftError(.usage, path: Array(argument.utf8),
+                             "two arguments differ only in bytes that are not UTF-8; give the path as a unique name")
         }
         return only
     }
@@ -52,7 +52,8 @@ enum CommandLineBytes {
         guard repaired.withLock({ $0[argument] }) != nil, Array(argument.utf8) != (try? path(argument)) else {
             return argument
         }
-        throw DriftError("\(PathBytes.display(try path(argument))): \(option) is not UTF-8; drift takes such a name "
-                         + "only for --root and diff's PATHs (a repaired name would be another directory)")
+        throw DriftError(.usage, path: try path(argument),
+                         "\(option) is not UTF-8; drift takes such a name only for --root and diff's PATHs "
+                         + "(a repaired name would be another directory)")
     }
 }

@@ -51,8 +51,8 @@ public struct ImageCheck {
         // The image's paths are text here (`--workspace`, ROOTFS): a recorded root that is not
         // UTF-8 is refused, never decoded into another name.
         guard let inside = workspace ?? String(validating: manifest.root, as: UTF8.self) else {
-            throw DriftError("\(PathBytes.display(manifest.root)): the manifest's root is not UTF-8; "
-                             + "give its path inside the image with --workspace")
+            throw DriftError(.usage, path: manifest.root,
+                             "the manifest's root is not UTF-8; give its path inside the image with --workspace")
         }
         let root = try Self.confined(rootfs: rootfs, inside: inside)
         let rootBytes = Array(root.utf8)

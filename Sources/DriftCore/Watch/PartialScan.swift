@@ -29,7 +29,7 @@ struct PartialScan {
         // a watched directory swapped for a symlink lists and stats nothing outside.
         let rootDir = RootDirectory(path: root)
         if case .failure(let e) = rootDir.withDirectory([], { _ in () }) {
-            throw DriftError.posix("open root", root, e.code)
+            throw DriftError.posix(.unreadable, "open root", root, e)
         }
         var walk = TreeWalk(entries: [], issues: [], unreadableDirectories: [])
 

@@ -92,7 +92,7 @@ public final class Watcher {
 
     /// Scans once, then watches and records until SIGTERM or SIGINT, then returns.
     /// - Throws: at start-up only: `DriftError` (bad manifest, write target inside the root),
-    ///   `StateBusy` (another watcher uses the state dir). Later failures are logged and
+    ///   `DriftError` `.lockBusy` (another watcher uses the state dir). Later failures are logged and
     ///   turned into full rescans.
     public func run() throws {
         let root = try preflight()
@@ -422,7 +422,7 @@ public final class Watcher {
         while true {
             do {
                 return try StateLock(state: state, wait: 0)
-            } catch is StateBusy {
+            } catch let e as DriftError where e.code == .lockBusy {
                 takeSignals()
                 if stopping && monotonicSeconds() - start > Self.stopLockWait {
                     throw DriftError("\(state.path): the state lock stayed busy while stopping; "
