@@ -564,10 +564,10 @@ public final class Watcher {
         if overflowSinceSafetyNet || needFull == "overflow" { return .overflow }
         if status.degraded || needFull != nil || failure != nil || retryAt != nil || model == nil { return .degraded }
         if (bigFiles?.examining ?? 0) > 0 { return .examining }
-        let root = context.map { PathBytes.fsString($0.rootBytes) } ?? ""
+        let root = context.map { WatchQuery.rootToken($0.rootBytes) } ?? ""
         if q.manifest != WatchQuery.canonical(runner.manifestDir.path)
             || q.publicKey != runner.manifestDir.publicKey.map(WatchQuery.canonical)
-            || q.root.map({ $0 != WatchQuery.canonical(root) }) == true {
+            || q.root.map({ $0 != root }) == true {
             return .otherManifest
         }
         guard let m = mounts, let now = context.flatMap({ MountSnapshot.take(root: $0.rootBytes) }), m == now else {
