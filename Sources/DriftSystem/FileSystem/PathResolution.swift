@@ -25,4 +25,8 @@ public enum WorkingDirectory {
         guard getcwd(&buf, buf.count) != nil else { return [UInt8(ascii: ".")] }
         return buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
     }
+
+    /// The working directory as text, for keys and messages (repaired when not UTF-8): never
+    /// hand it back to a system call — `bytes()` is the path.
+    public static func path() -> String { String(decoding: bytes(), as: UTF8.self) }
 }
