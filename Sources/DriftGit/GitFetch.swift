@@ -33,7 +33,7 @@ extension GitRepository {
         } catch let e as GitError {
             throw e.scrubbed(credentials.scrub)
         } catch let e as DriftError {
-            throw DriftError(credentials.scrub(e.message))
+            throw DriftError(e.code, credentials.scrub(e.message))
         }
     }
 }

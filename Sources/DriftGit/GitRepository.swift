@@ -45,7 +45,7 @@ public final class GitRepository {
         try check(git_object_peel(&commit, obj, GIT_OBJECT_COMMIT), "git_object_peel",
                   "\(path): revision '\(rev)' is not a commit")
         defer { git_object_free(commit) }
-        guard let id = git_object_id(commit) else { throw DriftError("\(path): revision '\(rev)' has no id") }
+        guard let id = git_object_id(commit) else { throw DriftError(.gitFailure, path: path, "revision '\(rev)' has no id") }
         return ObjectID(id.pointee)
     }
 
@@ -105,7 +105,7 @@ extension GitODB {
         try check(git_odb_read(&obj, handle.pointer, &o), "git_odb_read", "\(owner.path): object \(id.hex)")
         defer { git_odb_object_free(obj) }
         guard let t = GitObjectType(git_odb_object_type(obj)) else {
-            throw DriftError("\(owner.path): object \(id.hex) has an unknown type")
+            throw DriftError(.gitFailure, path: owner.path, "object \(id.hex) has an unknown type")
         }
         let n = git_odb_object_size(obj)
         guard let data = git_odb_object_data(obj) else { return (t, []) }

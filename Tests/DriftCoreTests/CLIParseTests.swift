@@ -170,12 +170,13 @@ struct ExitCodeTests {
         var busy: Error?
         do { _ = try StateLock(state: state, wait: 0) } catch { busy = error }
         withExtendedLifetime(held) {}
-        let b = try #require(busy as? StateBusy)
+        let b = try #require(busy as? DriftError)
+        #expect(b.code == .lockBusy && b.path == Array(state.path.utf8))
         let mapped = try #require(ExitCodes.code(for: b))
         #expect(mapped.code == 75 && mapped.line == b.message && mapped.line.contains(state.path))
 
-        let d = DriftError("x.yaml:3: bad\nline")
-        #expect(ExitCodes.code(for: d).map { [String($0.code), $0.line] } == ["2", "x.yaml:3: bad line"])
+        let d = DriftError(.policyInvalid, path: "x.yaml", "3: bad\nline")
+        #expect(ExitCodes.code(for: d).map { [String($0.code), $0.line] } == ["2", "x.yaml: 3: bad line"])
 
         // A real libgit2 failure: opening a directory that is no repository.
         var gitError: Error?
@@ -192,5 +193,20 @@ struct ExitCodeTests {
         // ArgumentParser's own errors are left to it (usage text, help).
         #expect(ExitCodes.code(for: ValidationError("x")) == nil)
         #expect(ExitCodes.code(for: ExitCode(1)) == nil)
+    }
+
+    /// Every `DriftError.Code` has its exit code (the switch has no `default`, so a new code
+    /// fails to compile until chosen); this pins the choices: 75 busy, 3 walk limit, else 2.
+    @Test("every DriftError code maps to its exit code")
+    func everyCode() throws {
+        for c in DriftError.Code.allCases {
+            let expected: Int32 = c == .lockBusy ? 75 : c == .walkLimit ? 3 : 2
+            let mapped = try #require(ExitCodes.code(for: DriftError(c, path: [0x61, 0x0A], "why")))
+            #expect(mapped.code == expected, "\(c)")
+            // The one line names the file through the one quoting function.
+            #expect(mapped.line == "\"a\\n\": why", "\(c)")
+        }
+        #expect(ExitCodes.code(for: DriftError.Code.lockBusy) == ExitCodes.busy)
+        #expect(Set(DriftError.Code.allCases.map(\.rawValue)).count == DriftError.Code.allCases.count)
     }
 }

@@ -35,7 +35,7 @@ public struct Differ {
     /// Scans and renders the code drift as a git patch against the base commit.
     /// - Returns: `# drift:` header lines for withheld changes, the patch, and whether any
     ///   drift was found.
-    /// - Throws: `DriftError`, `StateBusy` or `GitError` as a scan does.
+    /// - Throws: `DriftError`, `DriftError` `.lockBusy` or `GitError` as a scan does.
     public func run() throws -> Output {
         try checkFilters()
         let outcome = try runner.run()

@@ -49,7 +49,7 @@ public struct ManifestCreator {
 
         let walk = try TreeWalk.run(root: rootBytes, classifier: Classifier(policy: policy))
         if let deep = walk.issues.first(where: \.beyondLimit) {
-            throw WalkTooDeep(message: "\(PathBytes.display(PathBytes.join(rootBytes, deep.path))): \(deep.message) "
+            throw DriftError(.walkLimit, path: PathBytes.join(rootBytes, deep.path), "\(deep.message) "
                 + "(manifest create needs every entry; nothing written)")
         }
         if let first = walk.issues.first {
@@ -117,9 +117,3 @@ public struct ManifestCreator {
     }
 }
 
-/// A tree deeper than a walk reads (`WalkLimit`): the command could not see all of it, so it
-/// ends incomplete (exit 3) naming the directory, never with a crash or a partial manifest.
-public struct WalkTooDeep: Error, Sendable {
-    /// `drift: <path>: deeper than N directory levels: not walked (…)`'s sentence.
-    public var message: String
-}
