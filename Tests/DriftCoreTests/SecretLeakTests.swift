@@ -171,7 +171,8 @@ struct SecretLeakTests {
         try sh("echo 'FIX = 2' >> worker/util.py", cwd: w)
         let (leaks, report) = try Self.runEverything(f, env: [:])
         let code = Set(["single", "hashed", "escaped", "multi", "exported", "composed", "pem_line", "pem_whole", "aws",
-                        "gh", "gh_link"].map { "worker/\($0).py" } + ["config/settings.yaml", "packages/models/aws.txt"])
+                        "gh", "gh_link"].map { "worker/\($0).py" }
+                       + ["config/settings.yaml", "packages/models/aws.txt"])
         #expect(Self.flagged(report) == code, "\(Self.flagged(report).symmetricDifference(code))")
         for (v, label) in [(single, "single"), (hashed, "hashed"), (escd, "escaped"), (multiLine, "multi-line"),
                            (exported, "export"), (referenced, "referenced"), (String(bodyLine), "PEM line"),

@@ -236,7 +236,8 @@ struct SecretSourceTests {
                   "\"streamKey\": \"rt_123456789012_us-west-2_AbCdEfGh1234_abcd1234efgh5678ijkl9012MNOP34\""] {
             #expect(SecretFormats.find(Array(s.utf8)) == nil, "fires on: \(s)")
         }
-        for s in ["key = \"q8Zr2LmX0vPa7NcT4yWb5s1Ke9Jd3Hf6\"", "\"VerifyToken\": \"QTKknzFg2J4ygwa+XvHAxUl1hyHoY0gVf\"",
+        for s in ["key = \"q8Zr2LmX0vPa7NcT4yWb5s1Ke9Jd3Hf6\"",
+                  "\"VerifyToken\": \"QTKknzFg2J4ygwa+XvHAxUl1hyHoY0gVf\"",
                   "apiKey: 'Zx81Lq0PmN7vB2cX9wQa'", "\"client_secret\": \"Zx81Lq0PmN7vB2cX9wQa\"",
                   "db.password=Zx81Lq0PmN7vB2cX9wQa\n", "os.environ[\"MY_TOKEN\"] = \"Zx81Lq0PmN7vB2cX9wQa\""] {
             #expect(SecretFormats.find(Array(s.utf8)) == .secretAssignment, "misses: \(s)")

@@ -1,8 +1,9 @@
 /// A secret value as other bytes that carry it whole: base64 (standard and URL-safe, at each
 /// of the three alignments it can have inside a longer encoded string), hex (both cases) and
 /// UTF-16 (both byte orders), and a token's halves (`windows`). `b64decode("c2stbGl2ZS…")`, a
-/// key saved by a UTF-16 editor, or one cut across two string literals is the key. Only values of at least `minimumBytes` get encodings, so an encoded needle is at
-/// least 16 characters long and does not match by chance.
+/// key saved by a UTF-16 editor, or one cut across two string literals is the key. Only values
+/// of at least `minimumBytes` get encodings, so an encoded needle is at least 16 characters long
+/// and does not match by chance.
 enum SecretEncodings {
     static let minimumBytes = 12
 
