@@ -1,5 +1,5 @@
 .PHONY: demo test bench bench-gate bench-push bench-million bench-medium bench-unchanged bench-ledger-refs bench-watch \
-	bench-fleet dist
+	bench-fleet bench-edits dist
 demo:
 	./scripts/demo.sh
 test:
@@ -35,3 +35,8 @@ bench-fleet:
 	./scripts/setup.sh && swift build -c release && \
 	  python3 bench/gen_fleet.py --hosts 100,1000,10000 --work /tmp/drift-bench-fleet --runs $(or $(RUNS),3) \
 	  --gate .build/release/drift $(if $(ANCHOR),--gate $(ANCHOR))
+
+# Cost of change (issue 26): the scan after 10 edits over the unchanged scan, and the stat-cache
+# bytes it writes (statcache.log appended vs statcache rewritten), on a 198,281-file tree.
+bench-edits:
+	swift build -c release && python3 bench/edits.py --drift .build/release/drift
