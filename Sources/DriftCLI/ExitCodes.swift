@@ -26,17 +26,28 @@ enum ExitCodes {
     }
 
     /// A thrown error's code and its one line for stderr; nil for errors ArgumentParser
-    /// renders itself (usage, help, `ExitCode`).
+    /// renders itself (usage, help, `ExitCode`). Decided by the error's `DriftError.Code`, or
+    /// by the type of a lower layer's error that reached the command line unwrapped.
     static func code(for error: Error) -> (code: Int32, line: String)? {
         switch error {
-        case let e as StateBusy: return (busy, e.message)
-        case let e as WalkTooDeep: return (incomplete, DriftError.neutralised(e.message))
-        case let e as DriftError: return (ExitCodes.error, e.message)
-        case let e as LedgerError: return (ExitCodes.error, e.message)
+        case let e as DriftError: return (code(for: e.code), e.message)
         case let e as GitError: return (ExitCodes.error, e.description)
         case let e as FileReadError: return (ExitCodes.error, DriftError.neutralised(e.description))
         case let e as Errno: return (ExitCodes.error, DriftError.neutralised("\(e)"))
         default: return nil
+        }
+    }
+
+    /// The exit code of each kind of failure. No `default`: a new code does not compile until
+    /// its exit code is chosen here.
+    static func code(for code: DriftError.Code) -> Int32 {
+        switch code {
+        case .lockBusy: return busy
+        case .walkLimit: return incomplete
+        case .usage, .manifestInvalid, .signatureInvalid, .policyInvalid, .stateDamaged, .unreadable,
+             .unsafeTarget, .io, .gitFailure, .pipInvalid, .ledgerInvalid, .network, .credentials,
+             .secretWithheld, .notFound, .crypto, .internal:
+            return error
         }
     }
 }

@@ -52,7 +52,7 @@ public struct GitCredentials: Sendable {
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             // Never echo the line: it may hold a secret.
             guard let eq = trimmed.firstIndex(of: "=") else {
-                throw DriftError("\(file): line \(n + 1) is not key=value")
+                throw DriftError(.credentials, path: file, "line \(n + 1) is not key=value")
             }
             let key = trimmed[..<eq].trimmingSpaces()
             let value = trimmed[trimmed.index(after: eq)...].trimmingSpaces()
@@ -64,7 +64,7 @@ public struct GitCredentials: Sendable {
             case "known_hosts": c.knownHosts = value
             case "ca_file": c.caFile = value
             default:
-                throw DriftError("\(file): line \(n + 1) has an unknown credential key "
+                throw DriftError(.credentials, path: file, "line \(n + 1) has an unknown credential key "
                     + "(expected username, password, token, ssh_key, known_hosts, ca_file)")
             }
         }

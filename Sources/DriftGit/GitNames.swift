@@ -57,14 +57,14 @@ private final class NameChecker: @unchecked Sendable {
         defer { git_odb_free(odb) }
         var mem: UnsafeMutablePointer<git_odb_backend>?
         try check(git_mempack_new(&mem), "git_mempack_new", "name check")
-        guard let mem else { throw DriftError("name check: git_mempack_new returned no backend") }
+        guard let mem else { throw DriftError(.gitFailure, "name check: git_mempack_new returned no backend") }
         if git_odb_add_backend(odb, mem, 1) < 0 {
             mem.pointee.free?(mem)
             try check(-1, "git_odb_add_backend", "name check")
         }
         var r: OpaquePointer?
         try check(git_repository_wrap_odb(&r, odb), "git_repository_wrap_odb", "name check")
-        guard let r else { throw DriftError("name check: git_repository_wrap_odb returned no repository") }
+        guard let r else { throw DriftError(.gitFailure, "name check: git_repository_wrap_odb returned no repository") }
         var config: OpaquePointer?
         let rc = drift_protect_config(&config)
         if rc < 0 {
@@ -83,7 +83,7 @@ private final class NameChecker: @unchecked Sendable {
         guard e >= 0, let b else {
             git_repository_free(r)
             try check(e < 0 ? e : -1, "git_treebuilder_new", "name check")
-            throw DriftError("name check: no tree builder")
+            throw DriftError(.gitFailure, "name check: no tree builder")
         }
         repo = r
         builder = b

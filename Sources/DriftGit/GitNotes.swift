@@ -36,7 +36,7 @@ extension GitRepository {
     @discardableResult
     public func setNote(_ notesRef: String, on object: ObjectID, _ bytes: [UInt8], author: GitPerson) throws
         -> ObjectID {
-        guard !bytes.contains(0) else { throw DriftError("\(path): a note may not hold a NUL byte") }
+        guard !bytes.contains(0) else { throw DriftError(.gitFailure, path: path, "a note may not hold a NUL byte") }
         let who = try GitSignature(author)
         var o = object.oid
         var out = git_oid()

@@ -73,7 +73,8 @@ struct RemoteURL {
         }
     }
 
-    var defaultPort: Int { ["ssh": 22, "https": 443, "http": 80, "git": 9418][scheme] ?? 0 }
+    static let defaultPorts = ["ssh": 22, "https": 443, "http": 80, "git": 9418]
+    var defaultPort: Int { Self.defaultPorts[scheme] ?? 0 }
     var hostPort: String { "\(host):\(port ?? defaultPort)" }
 }
 
@@ -89,12 +90,13 @@ extension GitRepository {
             // Belt and braces: no secret reaches a message, whatever libgit2 put in it.
             throw e.scrubbed(credentials.scrub)
         } catch let e as DriftError {
-            throw DriftError(credentials.scrub(e.message))
+            throw DriftError(e.code, credentials.scrub(e.message))
         }
     }
 
     private func push(url: String, shown: String, localRef: String, remoteRef: String,
                       ctx: PushContext) throws -> Bool {
+        try Self.checkLocalRemote(url, ctx.url)
         try configureTLS(ctx.credentials)
         var remote: OpaquePointer?
         try check(git_remote_create_anonymous(&remote, pointer, url), "git_remote_create_anonymous", shown)
@@ -127,9 +129,17 @@ extension GitRepository {
         if let r = ctx.rejected.first {
             let said = Self.remoteReason(ctx.remoteText)
             let reason = said.isEmpty ? "" : " (remote: \(said))"
-            throw DriftError("\(shown): the remote rejected the push of \(r)\(reason)")
+            throw DriftError(.network, "\(shown): the remote rejected the push of \(r)\(reason)")
         }
         return true
+    }
+
+    /// A path remote (no scheme, or file://) must be a repository: libgit2 would try a missing
+    /// one as a URL and say "unsupported URL protocol". Throws the sentence naming the path.
+    static func checkLocalRemote(_ url: String, _ parsed: RemoteURL) throws {
+        guard parsed.scheme == "file" else { return }
+        let path = url.hasPrefix("file://") ? String(url.dropFirst("file://".count)) : url
+        _ = try GitRepository(path: path)
     }
 
     func installCallbacks(_ cb: inout git_remote_callbacks, _ payload: UnsafeMutableRawPointer) {
@@ -176,9 +186,9 @@ extension GitRepository {
 
     /// The error for a failed connect or push: drift's own reason first, then libgit2's.
     func pushError(_ rc: Int32, _ step: String, _ shown: String, _ ctx: PushContext) -> DriftError {
-        if let p = ctx.problem { return DriftError("\(shown): \(p)") }
+        if let p = ctx.problem { return DriftError(.credentials, "\(shown): \(p)") }
         if ctx.authGaveUp {
-            return DriftError("\(shown): the server refused the credentials (sent once, not retried); "
+            return DriftError(.credentials, "\(shown): the server refused the credentials (sent once, not retried); "
                 + "check the token or key (DRIFT_GIT_TOKEN, DRIFT_GIT_SSH_KEY or --credentials)")
         }
         let last = git_error_last()
@@ -187,15 +197,15 @@ extension GitRepository {
         if rc == GIT_ECERTIFICATE.rawValue || klass == Int(GIT_ERROR_SSL.rawValue) {
             let lower = text.lowercased()
             if lower.contains("common name") || lower.contains("hostname") || lower.contains("does not match") {
-                return DriftError("\(shown): TLS certificate of \(ctx.url.hostPort) is for another host name "
+                return DriftError(.credentials, "\(shown): TLS certificate of \(ctx.url.hostPort) is for another host name "
                     + "(\(text)); "
                     + "use the name the certificate was issued for in the URL")
             }
-            return DriftError("\(shown): TLS certificate of \(ctx.url.hostPort) not accepted (\(text)); "
+            return DriftError(.credentials, "\(shown): TLS certificate of \(ctx.url.hostPort) not accepted (\(text)); "
                 + "trust its CA with DRIFT_GIT_CA_FILE=ca.pem (or ca_file= in --credentials)")
         }
         let said = Self.remoteReason(ctx.remoteText)
-        return DriftError("\(shown): \(step) failed: \(text)\(said.isEmpty ? "" : " (remote: \(said))")")
+        return DriftError(.network, "\(shown): \(step) failed: \(text)\(said.isEmpty ? "" : " (remote: \(said))")")
     }
 
     /// The remote's sideband text as one printable line, bounded.
@@ -210,7 +220,7 @@ extension GitRepository {
     func configureTLS(_ c: GitCredentials) throws {
         guard let ca = c.caFile else { return }
         guard access(ca, R_OK) == 0 else {
-            throw DriftError("\(ca): CA file (DRIFT_GIT_CA_FILE) is not readable: \(errnoText(errno))")
+            throw DriftError(.credentials, path: ca, "CA file (DRIFT_GIT_CA_FILE) is not readable", errno: .current)
         }
         try check(drift_set_ssl_cert_file(ca), "git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS)", ca)
     }

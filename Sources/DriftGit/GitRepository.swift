@@ -15,12 +15,24 @@ public final class GitRepository {
     var pointer: OpaquePointer { handle.pointer }
 
     /// Opens an existing repository (work tree or bare).
+    /// - Throws: `DriftError` naming the path when nothing is there or it is not a repository.
     public init(path: String) throws {
         ensureLibgit2()
-        handle = try GitHandle(owner: nil, "git_repository_open_ext", path) {
-            git_repository_open_ext(&$0, path, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil)
+        do {
+            handle = try GitHandle(owner: nil, "git_repository_open_ext", path) {
+                git_repository_open_ext(&$0, path, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil)
+            }
+        } catch let e as GitError where e.isNotFound {
+            throw DriftError(Self.notRepository(path))
         }
         self.path = path
+    }
+
+    /// The sentence for a path that does not open as a repository.
+    static func notRepository(_ path: String) -> String {
+        let shown = PathBytes.display(text: path)
+        if (try? FileSystem.stat(path)) == nil { return "\(shown): no such file or directory (not a git repository)" }
+        return "\(shown): not a git repository"
     }
 
     /// Creates a new bare repository at `path`.
@@ -45,7 +57,7 @@ public final class GitRepository {
         try check(git_object_peel(&commit, obj, GIT_OBJECT_COMMIT), "git_object_peel",
                   "\(path): revision '\(rev)' is not a commit")
         defer { git_object_free(commit) }
-        guard let id = git_object_id(commit) else { throw DriftError("\(path): revision '\(rev)' has no id") }
+        guard let id = git_object_id(commit) else { throw DriftError(.gitFailure, path: path, "revision '\(rev)' has no id") }
         return ObjectID(id.pointee)
     }
 
@@ -105,7 +117,7 @@ extension GitODB {
         try check(git_odb_read(&obj, handle.pointer, &o), "git_odb_read", "\(owner.path): object \(id.hex)")
         defer { git_odb_object_free(obj) }
         guard let t = GitObjectType(git_odb_object_type(obj)) else {
-            throw DriftError("\(owner.path): object \(id.hex) has an unknown type")
+            throw DriftError(.gitFailure, path: owner.path, "object \(id.hex) has an unknown type")
         }
         let n = git_odb_object_size(obj)
         guard let data = git_odb_object_data(obj) else { return (t, []) }

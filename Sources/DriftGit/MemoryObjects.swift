@@ -61,7 +61,7 @@ public final class MemoryObjectStore {
         defer { git_odb_free(odb) }
         var mem: UnsafeMutablePointer<git_odb_backend>?
         try check(git_mempack_new(&mem), "git_mempack_new", name)
-        guard let mem else { throw DriftError("\(name): git_mempack_new returned no backend") }
+        guard let mem else { throw DriftError(.gitFailure, "\(name): git_mempack_new returned no backend") }
         // Once added, the odb owns a backend and frees it with itself.
         if git_odb_add_backend(odb, mem, 2) < 0 {
             mem.pointee.free?(mem)
@@ -74,7 +74,7 @@ public final class MemoryObjectStore {
         }
         var repo: OpaquePointer?
         try check(git_repository_wrap_odb(&repo, odb), "git_repository_wrap_odb", name)
-        guard let repo else { throw DriftError("\(name): git_repository_wrap_odb returned no repository") }
+        guard let repo else { throw DriftError(.gitFailure, "\(name): git_repository_wrap_odb returned no repository") }
         do {
             try giveEmptyConfig(repo, name)
         } catch {
@@ -89,7 +89,7 @@ public final class MemoryObjectStore {
     /// objects are exactly what was put here) and returns its id.
     @discardableResult
     func put(_ type: GitObjectType, _ bytes: [UInt8]) throws -> ObjectID {
-        guard let write = mempack.pointee.write else { throw DriftError("\(repository.path): mempack cannot write") }
+        guard let write = mempack.pointee.write else { throw DriftError(.gitFailure, path: repository.path, "mempack cannot write") }
         var oid = git_oid()
         // An empty object still gets a valid pointer (one byte of padding, zero length).
         let rc: Int32 = (bytes.isEmpty ? [0] : bytes).withUnsafeBytes { b in
@@ -124,14 +124,14 @@ private func makeReadThroughBackend(_ lower: GitRepository) throws -> UnsafeMuta
     b.initialize(to: git_odb_backend())
     guard git_odb_init_backend(b, UInt32(GIT_ODB_BACKEND_VERSION)) == 0 else {
         raw.deallocate()
-        throw DriftError("\(lower.path): git_odb_init_backend failed")
+        throw DriftError(.gitFailure, path: lower.path, "git_odb_init_backend failed")
     }
     // Its own reference on the lower odb, dropped in `free`.
     var target: OpaquePointer?
     guard git_repository_odb(&target, lower.pointer) == 0, let target else {
         raw.deallocate()
         try check(-1, "git_repository_odb", lower.path)
-        throw DriftError("\(lower.path): no object database")
+        throw DriftError(.gitFailure, path: lower.path, "no object database")
     }
     raw.storeBytes(of: target, toByteOffset: readThroughTargetOffset, as: OpaquePointer.self)
     b.pointee.read = { data, len, type, backend, oid in

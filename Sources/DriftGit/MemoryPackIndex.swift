@@ -40,7 +40,7 @@ private struct PackIndexing {
         self.budget = budget
     }
 
-    func fail(_ why: String) -> DriftError { DriftError("pack: \(why)") }
+    func fail(_ why: String) -> DriftError { DriftError(.gitFailure, "pack: \(why)") }
 
     mutating func run() throws -> [ObjectID] {
         guard pack.count >= 32, pack[0] == 0x50, pack[1] == 0x41, pack[2] == 0x43, pack[3] == 0x4B else {

@@ -29,7 +29,7 @@ public final class PackWriter {
         tmpPack = directory + "/tmp_pack_drift_\(getpid())"
         try AtomicFile.makeDirectory(directory)
         fd = open(tmpPack, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o444)
-        if fd < 0 { throw DriftError("\(tmpPack): cannot create: \(errnoText(errno))") }
+        if fd < 0 { throw DriftError(.io, path: tmpPack, "cannot create", errno: .current) }
         do {
             sha1 = try SHA1Hasher()
         } catch {
@@ -62,7 +62,7 @@ public final class PackWriter {
                                  UInt(data.count), 1)
             }
         }
-        guard rc == Z_OK else { throw DriftError("\(directory): zlib compress2 failed (\(rc))") }
+        guard rc == Z_OK else { throw DriftError(.gitFailure, path: directory, "zlib compress2 failed (\(rc))") }
         try scratch.withUnsafeBytes { s in
             try addRaw(id, type: type.packType, size: UInt64(data.count), base: nil,
                        UnsafeRawBufferPointer(rebasing: s[0..<Int(outLen)]))
@@ -71,7 +71,7 @@ public final class PackWriter {
 
     /// Adds an entry whose zlib stream is already made: type 1–4, or 7 with `base`.
     func addRaw(_ id: [UInt8], type: Int, size: UInt64, base: [UInt8]?, _ compressed: UnsafeRawBufferPointer) throws {
-        guard objects.count < expected else { throw DriftError("\(directory): more objects than the pack header says") }
+        guard objects.count < expected else { throw DriftError(.gitFailure, path: directory, "more objects than the pack header says") }
         var header: [UInt8] = []
         var s = size >> 4
         var c = UInt8(type << 4) | UInt8(size & 0x0f)
@@ -100,19 +100,19 @@ public final class PackWriter {
     @discardableResult
     func finish() throws -> String {
         guard objects.count == expected else {
-            throw DriftError("\(directory): pack has \(objects.count) objects, expected \(expected)")
+            throw DriftError(.gitFailure, path: directory, "pack has \(objects.count) objects, expected \(expected)")
         }
         try flush()
         let sum = try sha1.finish()
         try sum.withUnsafeBytes { try writeOut($0, hash: false) }
-        if fsync(fd) != 0 { throw DriftError("\(tmpPack): fsync failed: \(errnoText(errno))") }
+        if fsync(fd) != 0 { throw DriftError(.io, path: tmpPack, "fsync failed", errno: .current) }
         close(fd)
         finished = true
         let name = "pack-" + hexEncode(sum)
         let packPath = directory + "/" + name + ".pack"
         if rename(tmpPack, packPath) != 0 {
             unlink(tmpPack)
-            throw DriftError("\(packPath): rename failed: \(errnoText(errno))")
+            throw DriftError(.io, path: packPath, "rename failed", errno: .current)
         }
         try writeIndex(packSum: sum, to: directory + "/" + name + ".idx")
         AtomicFile.syncDirectory(of: packPath)
@@ -149,18 +149,18 @@ public final class PackWriter {
         // Not AtomicFile.write: the index is part of the bake, not a crash point of its own.
         let tmp = path + ".tmp"
         let ifd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o444)
-        if ifd < 0 { throw DriftError("\(tmp): cannot create: \(errnoText(errno))") }
+        if ifd < 0 { throw DriftError(.io, path: tmp, "cannot create", errno: .current) }
         do {
             defer { close(ifd) }
             try out.withUnsafeBytes { try writeAll(ifd, $0, path: tmp) }
-            if fsync(ifd) != 0 { throw DriftError("\(tmp): fsync failed: \(errnoText(errno))") }
+            if fsync(ifd) != 0 { throw DriftError(.io, path: tmp, "fsync failed", errno: .current) }
         } catch {
             unlink(tmp)
             throw error
         }
         if rename(tmp, path) != 0 {
             unlink(tmp)
-            throw DriftError("\(path): rename failed: \(errnoText(errno))")
+            throw DriftError(.io, path: path, "rename failed", errno: .current)
         }
     }
 

@@ -22,13 +22,13 @@ public enum SnapshotCopy {
     public static func copy(from src: GitRepository, commit: ObjectID, into path: String) throws -> GitRepository {
         if FileManager.default.fileExists(atPath: path) {
             do { try FileManager.default.removeItem(atPath: path) } catch {
-                throw DriftError("\(path): cannot replace the old base repository: \(errorText(error))")
+                throw DriftError(.io, path: path, "cannot replace the old base repository: \(errorText(error))")
             }
         }
         let dst = try GitRepository(initBare: path)
         let from = try src.odb()
         let (type, body) = try from.read(commit)
-        guard type == .commit else { throw DriftError("\(src.path): \(commit.hex) is not a commit") }
+        guard type == .commit else { throw DriftError(.gitFailure, path: src.path, "\(commit.hex) is not a commit") }
         let set = try collect(src.treeOf(commit: commit), src)
         let packs = SourcePacks(objectsDirectory: src.objectsDirectory)
         let writer = try PackWriter(directory: path + "/objects/pack", count: 1 + set.trees.count + set.blobs.count)

@@ -98,7 +98,7 @@ struct CLIParseTests {
         (["bogus"], "Unexpected argument 'bogus'"),
     ])
     func badVector(argv: [String], message: String) {
-        #expect(Drift.checkArguments(argv) == "drift: Error: " + message)
+        #expect(Drift.checkArguments(argv) == "drift: " + message, "one drift: prefix, no ArgumentParser Error:")
     }
 
     /// What `checkArguments` says is what the binary prints, with exit 2 (one run ties them).
@@ -108,6 +108,7 @@ struct CLIParseTests {
             let r = try drift(argv)
             #expect(r.code == 2 && r.out.isEmpty)
             #expect(r.err == (Drift.checkArguments(argv) ?? "?") + "\n", "\(argv)")
+            #expect(r.err.hasPrefix("drift: ") && !r.err.contains("Error:"), "one prefix: \(r.err)")
         }
     }
 
@@ -170,16 +171,19 @@ struct ExitCodeTests {
         var busy: Error?
         do { _ = try StateLock(state: state, wait: 0) } catch { busy = error }
         withExtendedLifetime(held) {}
-        let b = try #require(busy as? StateBusy)
+        let b = try #require(busy as? DriftError)
+        #expect(b.code == .lockBusy && b.path == Array(state.path.utf8))
         let mapped = try #require(ExitCodes.code(for: b))
         #expect(mapped.code == 75 && mapped.line == b.message && mapped.line.contains(state.path))
 
-        let d = DriftError("x.yaml:3: bad\nline")
-        #expect(ExitCodes.code(for: d).map { [String($0.code), $0.line] } == ["2", "x.yaml:3: bad line"])
+        let d = DriftError(.policyInvalid, path: "x.yaml", "3: bad\nline")
+        #expect(ExitCodes.code(for: d).map { [String($0.code), $0.line] } == ["2", "x.yaml: 3: bad line"])
 
-        // A real libgit2 failure: opening a directory that is no repository.
+        // A real libgit2 failure: a revision an empty repository lacks. (A directory that is no
+        // repository is a DriftError naming it, not libgit2's words.)
         var gitError: Error?
-        do { _ = try GitRepository(path: dir.path) } catch { gitError = error }
+        let empty = try GitRepository(initBare: dir.sub("empty.git"))
+        do { _ = try empty.resolveCommit("nosuch") } catch { gitError = error }
         let g = try #require(gitError as? GitError)
         #expect(ExitCodes.code(for: g).map { [String($0.code), $0.line] } == ["2", g.description])
         #expect(ExitCodes.code(for: Errno(ENOENT))?.code == 2)
@@ -192,5 +196,20 @@ struct ExitCodeTests {
         // ArgumentParser's own errors are left to it (usage text, help).
         #expect(ExitCodes.code(for: ValidationError("x")) == nil)
         #expect(ExitCodes.code(for: ExitCode(1)) == nil)
+    }
+
+    /// Every `DriftError.Code` has its exit code (the switch has no `default`, so a new code
+    /// fails to compile until chosen); this pins the choices: 75 busy, 3 walk limit, else 2.
+    @Test("every DriftError code maps to its exit code")
+    func everyCode() throws {
+        for c in DriftError.Code.allCases {
+            let expected: Int32 = c == .lockBusy ? 75 : c == .walkLimit ? 3 : 2
+            let mapped = try #require(ExitCodes.code(for: DriftError(c, path: [0x61, 0x0A], "why")))
+            #expect(mapped.code == expected, "\(c)")
+            // The one line names the file through the one quoting function.
+            #expect(mapped.line == "\"a\\n\": why", "\(c)")
+        }
+        #expect(ExitCodes.code(for: DriftError.Code.lockBusy) == ExitCodes.busy)
+        #expect(Set(DriftError.Code.allCases.map(\.rawValue)).count == DriftError.Code.allCases.count)
     }
 }

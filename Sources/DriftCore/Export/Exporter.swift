@@ -40,6 +40,25 @@ public struct Exporter {
         public var secretSources: Int?
         /// The chain export that held a secret known now, so this one starts a new chain on the base.
         public var restartedChain: String?
+        /// The journal's latest snapshot when it claimed the scanned drift's id without holding
+        /// it (changed outside drift): the export is built from the scan's own snapshot instead.
+        public var replacedSnapshot: String?
+        /// What this export read and verified of MDIR, for `--push` to reuse.
+        public var context: ScanRunner.Context
+        /// Set when this drift state (its Drift-Id) was exported before in another shape.
+        public var sameDrift: SameDrift?
+    }
+
+    /// An export of a Drift-Id the journal already holds as another commit (a `--cumulative`
+    /// export of a state exported before as a follow-up, or the reverse). Same drift, same id by
+    /// design (the gate judges the drift, not its shape); the journal keeps one export per id.
+    public struct SameDrift: Sendable {
+        /// What the earlier export follows (nil: it was one commit on the base).
+        public var earlierFollows: String?
+        /// Remotes (as `drift push` names them) the earlier export was pushed to.
+        public var pushedTo: [String]
+        /// The earlier export stays in the journal (it was pushed): this one is in ODIR only.
+        public var keptEarlier: Bool
     }
 
     static let patchFile = "drift.patch"
@@ -57,15 +76,18 @@ public struct Exporter {
     /// `drift.bundle` and `report.json` into `output` and records the export in the journal.
     /// - Returns: what was exported, or nil when there is no drift now and none recorded.
     /// - Throws: `DriftError` for bad input (non-empty output without `force`, an output
-    ///   inside the root, bad `--author`/`--message`, an unknown `--snapshot`); `StateBusy`
+    ///   inside the root, bad `--author`/`--message`, an unknown `--snapshot`); `DriftError` `.lockBusy`
     ///   when another run holds the state lock; `GitError` when the journal or base
     ///   repository cannot be read.
     public func run() throws -> Summary? {
         // Checked before anything is scanned or written: bad text is bad input.
         if let message { try CommitText.checkMessage(message) }
         if let author { try CommitText.checkAuthor(author) }
-        let mdir = runner.manifestDir
-        let (manifest, _) = try mdir.load()
+        // One context for the whole verb: MDIR is read once, by this line.
+        let context = try runner.context ?? runner.loadContext()
+        var runner = self.runner
+        runner.context = context
+        let manifest = context.manifest
         let root = runner.root ?? PathBytes.fsString(manifest.root)
         let output = try refuseWriteUnder(root: root, target: self.output, what: "export directory")
         // The stage dirs go next to the output: that directory is checked too.
@@ -75,18 +97,26 @@ public struct Exporter {
         let lock = try StateLock(state: runner.state, wait: runner.waitSeconds)
         defer { withExtendedLifetime(lock) {} }
         var scanReport: ScanReport?
+        var scannedState: DriftState?
         var secretSources: Int?
         var secrets: SecretIndex?
         // An older snapshot is the journal's alone: the scan's report would describe another state.
         var usedJournalOnly = fromJournal || snapshot != nil
+        // The snapshot holding what the scan just read: the export is built from it, never
+        // from whatever the journal's branch names (it may have been changed outside drift).
+        var scanned: (snapshot: ObjectID?, replaced: ObjectID?) = (nil, nil)
         if !usedJournalOnly {
-            let outcome = try runner.run(alreadyLocked: true)
+            var scan = runner
+            scan.checkJournal = true
+            let outcome = try scan.run(alreadyLocked: true)
             scanReport = outcome.report
             secretSources = outcome.secrets.sourceCount
             secrets = outcome.secrets
             usedJournalOnly = outcome.result.changes.isEmpty && outcome.pip.allSatisfy(\.allowed)
+            if !usedJournalOnly { scanned = (outcome.snapshot, outcome.replacedSnapshot) }
+            scannedState = outcome.state
         }
-        let journal = Journal(state: runner.state, manifestDir: mdir, commit: manifest.commit)
+        let journal = Journal(state: runner.state, manifestDir: runner.manifestDir, commit: manifest.commit)
         guard let (repo, latest) = try journal.latest() else {
             if let snapshot { throw DriftError("\(runner.state.path): no journal, so no snapshot \(snapshot)") }
             return nil
@@ -95,7 +125,7 @@ public struct Exporter {
         let picked = try snapshot.map {
             try JournalHistory.find($0, repo: repo, tip: latest, base: manifest.commit,
                                     context: runner.state.path + "/journal.git").commit
-        } ?? latest
+        } ?? scanned.snapshot ?? latest
         let info = try SnapshotInfo.read(repo, picked)
         guard info.base == manifest.commit else {
             throw DriftError(
@@ -103,6 +133,7 @@ public struct Exporter {
             )
         }
         let tree = try repo.treeOf(commit: picked)
+        try Self.checkBinding(info, tree: tree, snapshot: picked, journal: runner.state.path + "/journal.git")
         // Checked against the secrets known now, not those known when it was journaled.
         let outgoing = try OutgoingSecrets(secrets ?? runner.secretsNow())
         let baseTree = try repo.treeOf(commit: base)
@@ -115,7 +146,8 @@ public struct Exporter {
         let when = Timestamp.parse(info.time) ?? now
         let who = try author.map { try GitPerson.parse($0, time: when) }
             ?? GitPerson(name: "drift", email: "drift@\(host)", time: when)
-        var state = try runner.state.loadState(commit: manifest.commit)
+        // The scan saved it under the lock this export still holds: it is current.
+        var state = try scannedState ?? runner.state.loadState(commit: manifest.commit)
         let chain = ExportChain(repo: repo, base: base)
         let previous = cumulative || snapshot != nil ? nil : state.chainTip ?? state.lastExportId
         var parent = try chain.parent(for: info.id, previous: previous, cumulative: cumulative)
@@ -125,7 +157,11 @@ public struct Exporter {
             restartedChain = follows
             parent = (base, nil)
         }
-        let changed = try parent.follows.map { _ in try chain.changedPaths(from: parent.commit, to: tree) }
+        let changes = try parent.follows.map { _ in try chain.changes(from: parent.commit, to: tree) }
+        // A follow-up that changes only withheld files would be an empty patch `git am` rejects.
+        if let follows = parent.follows, changes?.isEmpty == true {
+            throw NothingExportable(follows: follows, withheld: info.entries.filter { $0.recorded != .content }.count)
+        }
         // A follow-up's message names the pip changes it adds, not the ones its chain already carries.
         var pip = info.pip
         if let follows = parent.follows,
@@ -135,7 +171,7 @@ public struct Exporter {
             pip = pip.filter { !before.contains(SnapshotPip($0).line) }
         }
         let msg = commitMessage(info: info, pip: pip, host: host, base: manifest.commit, follows: parent.follows,
-                                changed: changed)
+                                changes: changes)
         // The export commit is kept in the journal (`refs/drift-exports/<id>`) so `drift push` can send it.
         let commit = try repo.createCommit(tree: tree, parents: [parent.commit], author: who, committer: who,
                                            message: msg)
@@ -144,7 +180,9 @@ public struct Exporter {
             throw DriftError("export \(info.id): its commit message or bundle would hold a secret drift knows now "
                 + "(a --message, --author or file name); nothing was exported")
         }
-        try repo.setReference(Self.exportRef(info.id), to: commit)
+        let sameDrift = try Self.sameDrift(info.id, commit: commit, repo: repo, state: state)
+        let keep = sameDrift?.keptEarlier == true
+        if !keep { try repo.setReference(Self.exportRef(info.id), to: commit) }
         let patch = try repo.emailPatch(commit)
         let ref = "refs/heads/drift/\(info.id)"
         // One prerequisite, the base: the bundle carries every commit of the chain.
@@ -166,16 +204,16 @@ public struct Exporter {
             reportBytes = try JSONCoding.encode(ExportReport(r, snapshot: info))
         }
         var files = [(Self.patchFile, patch), (Self.bundleFile, bundle), (Self.reportFile, reportBytes)]
-        if let freeze = try PipFreeze.text(mdir, manifest: manifest, host: host, id: info.id, now: now) {
+        if let freeze = try PipFreeze.text(context.baseline, host: host, id: info.id, now: now) {
             files.append((Self.pipFreezeFile, freeze))
         }
         for (name, bytes) in files where name != Self.bundleFile && outgoing.holds(text: bytes) {
             throw DriftError("export \(info.id): \(name) would hold a secret drift knows now; nothing was exported")
         }
         // The same files as one parentless commit: what `drift push` sends (docs/journal.md).
-        try LedgerCommit.create(in: repo, id: info.id, host: host, base: manifest.commit, files: files, author: who)
+        try LedgerCommit.create(in: repo, id: info.id, host: host, base: manifest.commit, files: files, author: who,
+                                setRef: !keep)
         try writeOutputs(files, to: output)
-        state = try runner.state.loadState(commit: manifest.commit)
         state.lastExport = Timestamp.format(now)
         state.lastExportId = info.id
         if snapshot == nil { state.chainTip = info.id }
@@ -188,13 +226,41 @@ public struct Exporter {
                        host: host,
                        follows: parent.follows,
                        secretSources: secretSources,
-                       restartedChain: restartedChain)
+                       restartedChain: restartedChain,
+                       replacedSnapshot: scanned.replaced?.hex,
+                       context: context,
+                       sameDrift: sameDrift)
     }
 
-    /// `changed`: for a follow-up, the paths it changes on top of the export it follows.
+    /// A snapshot's record names its Drift-Id and the id's inputs; the id must be the one its
+    /// tree gives. A forged snapshot commit carrying a copy of the real record fails this.
+    /// Records of older drift keep no inputs: nothing to recompute (their exports are as before).
+    static func checkBinding(_ info: SnapshotInfo, tree: ObjectID, snapshot: ObjectID, journal: String) throws {
+        guard let inputs = info.idInputs else { return }
+        let id = try DriftID.compute(base: info.base, tree: tree, inputs: inputs)
+        guard id == info.id else {
+            throw DriftError("\(journal): journal snapshot \(snapshot.hex) does not hold the drift its record names "
+                + "(Drift-Id \(info.id), its tree gives \(id)): the journal was changed outside drift; "
+                + "run drift export without --from-journal to export what the workspace holds")
+        }
+    }
+
+    /// The journal's earlier export of `id` when it is another commit than `commit`; kept
+    /// (not replaced) once pushed, so `drift push` and the remote keep telling the same story.
+    static func sameDrift(_ id: String, commit: ObjectID, repo: GitRepository, state: DriftState) throws -> SameDrift? {
+        guard let earlier = try repo.reference(exportRef(id)), earlier != commit else { return nil }
+        let pushedTo = (state.pushed ?? [:]).filter { $0.value.contains(id) }.map(\.key).sorted()
+        return SameDrift(earlierFollows: DriftTrailers(try repo.message(of: earlier)).follows, pushedTo: pushedTo,
+                         keptEarlier: !pushedTo.isEmpty)
+    }
+
+    /// `changes`: for a follow-up, what it changes on top of the export it follows; its lines
+    /// say added/modified/deleted as that commit does, not as the drift is against the base.
     private func commitMessage(info: SnapshotInfo, pip: [PipChange], host: String, base: String, follows: String?,
-                               changed: Set<[UInt8]>?) -> String {
+                               changes: [[UInt8]: GitTreeChange]?) -> String {
+        let changed = changes.map { Set($0.keys) }
         let inTree = info.entries.filter { $0.recorded == .content && changed?.contains($0.path) != false }
+            .map { e in changes?[e.path].map { e.since($0) } ?? e }
         let pinCount = DriftTreeBuilder.pinnable(pip).count
         let out = info.entries.filter { $0.recorded != .content }
         let fileCount = "\(inTree.count) file\(inTree.count == 1 ? "" : "s")"
@@ -318,5 +384,21 @@ struct JournalReport: Codable {
             return File(path: p, pathBytes: pb, change: e.change, fileClass: e.fileClass,
                         firstSeen: e.firstSeen, recorded: e.recorded.label)
         }
+    }
+}
+
+/// A follow-up export whose tree is the export it follows: only withheld paths (config,
+/// secrets, data, withheld code) changed since. No commit and no files are written; `drift
+/// export` exits 1, as for nothing to export (docs/journal.md).
+public struct NothingExportable: Error, Sendable {
+    /// The export the follow-up would have followed.
+    public var follows: String
+    /// Drifted paths recorded by name and hash only in the current state.
+    public var withheld: Int
+
+    /// `nothing exportable changed since export X (N withheld)`, and what to do instead.
+    public var message: String {
+        "nothing exportable changed since export \(follows) (\(withheld) withheld path\(withheld == 1 ? "" : "s") "
+            + "in the drift, never in a patch); nothing written (--cumulative writes all drift as one commit)"
     }
 }

@@ -102,12 +102,12 @@ public struct LedgerReader {
         let bundle = Array(Exporter.bundleFile.utf8)
         for e in entries where e.path == bundle || e.path.suffix(bundle.count + 1).elementsEqual([0x2F] + bundle) {
             guard e.stat.kind == .regular else {
-                throw LedgerError(.entry(PathBytes.display(e.path)), "not a regular file")
+                throw DriftError(ledger: .entry(PathBytes.display(e.path)), "not a regular file")
             }
             let dir = e.path == bundle ? Array(".".utf8) : Array(e.path.dropLast(bundle.count + 1))
             // A directory name that a String cannot hold exactly would be read as another name.
             guard String(validating: dir, as: UTF8.self) != nil, !PathBytes.isSuspicious(dir) else {
-                throw LedgerError(.entry(PathBytes.display(dir)), "directory name is not plain UTF-8 text")
+                throw DriftError(ledger: .entry(PathBytes.display(dir)), "directory name is not plain UTF-8 text")
             }
             dirs.append(PathBytes.fsString(dir))
         }
@@ -116,7 +116,7 @@ public struct LedgerReader {
 
     public func read(_ dir: String) throws -> LedgerEntry {
         let full = dir == "." ? ledger : ledger + "/" + dir
-        func bad(_ why: String) -> LedgerError { LedgerError(.entry(dir), why) }
+        func bad(_ why: String) -> DriftError { DriftError(ledger: .entry(dir), why) }
         let bundle = try readLimited(full + "/" + Exporter.bundleFile, LedgerLimits.bundleBytes, bad)
         // Optional files are optional only when absent: a symlink, a FIFO or an oversized
         // file is a failed check (exit 2 naming the entry), never silently skipped.
@@ -128,7 +128,7 @@ public struct LedgerReader {
     /// Checks one export's files, wherever they came from (a ledger directory, or a ledger
     /// commit's tree: see LedgerRefs.swift), and turns them into an entry.
     func entry(name: String, bundle: [UInt8], patch: [UInt8]?, report: [UInt8]?,
-               _ bad: (String) -> LedgerError) throws -> LedgerEntry {
+               _ bad: (String) -> DriftError) throws -> LedgerEntry {
         let (prereq, tip, id, packStart) = try parseHeader(bundle, bad)
         // Without the base's objects the (thin) pack cannot be read: judged `no-base`.
         guard lower.contains(prereq) else {
@@ -181,7 +181,7 @@ public struct LedgerReader {
 
     /// An entry pushed to `refs/drift/<host>/<id>` of the upstream repository itself.
     func readRef(_ ref: String) throws -> LedgerEntry {
-        func bad(_ why: String) -> LedgerError { LedgerError(.ref(ref), why) }
+        func bad(_ why: String) -> DriftError { DriftError(ledger: .ref(ref), why) }
         guard let tip = try upstream.reference(ref) else { throw bad("does not resolve") }
         let id = String(ref.split(separator: "/").last ?? "")
         guard DriftID.isWellFormed(id) else {
@@ -217,7 +217,7 @@ public struct LedgerReader {
     /// parent is the base. Returns the message, the base, the code changes against the base
     /// and the chain's earlier commits.
     private func examine(_ tip: ObjectID, in repo: GitRepository, id: String, base: ObjectID?,
-                         _ bad: (String) -> LedgerError) throws -> Examined {
+                         _ bad: (String) -> DriftError) throws -> Examined {
         func read(_ c: ObjectID) throws -> (String, [ObjectID]) {
             do { return (try repo.message(of: c), try repo.parents(of: c)) } catch {
                 throw bad("its commit is unreadable (\(errorText(error)))")
@@ -252,12 +252,12 @@ public struct LedgerReader {
         return Examined(message: message, trailers: trailers, base: parent, changes: changes, earlier: earlier)
     }
 
-    private func readOptional(_ file: String, _ limit: Int, _ bad: (String) -> LedgerError) throws -> [UInt8]? {
+    private func readOptional(_ file: String, _ limit: Int, _ bad: (String) -> DriftError) throws -> [UInt8]? {
         if FileSystem.isAbsent(file) { return nil }
         return try readLimited(file, limit, bad)
     }
 
-    private func readLimited(_ file: String, _ limit: Int, _ bad: (String) -> LedgerError) throws -> [UInt8] {
+    private func readLimited(_ file: String, _ limit: Int, _ bad: (String) -> DriftError) throws -> [UInt8] {
         guard let st = try? FileSystem.lstat(file) else { throw bad("\(lastPathComponent(file)) is missing") }
         guard st.kind == .regular else { throw bad("\(lastPathComponent(file)) is not a regular file") }
         guard st.size <= limit else {
@@ -270,7 +270,7 @@ public struct LedgerReader {
 
     /// `# v2 git bundle`, exactly one `-<base>` prerequisite, exactly one
     /// `<tip> refs/heads/drift/<id>` ref, a blank line, then `PACK`.
-    private func parseHeader(_ b: [UInt8], _ bad: (String) -> LedgerError) throws -> (ObjectID, ObjectID, String, Int) {
+    private func parseHeader(_ b: [UInt8], _ bad: (String) -> DriftError) throws -> (ObjectID, ObjectID, String, Int) {
         var pos = 0
         var lines: [String] = []
         while true {
@@ -308,7 +308,7 @@ public struct LedgerReader {
 
     /// The changed paths between the base's tree and `new` (libgit2's tree diff), each with
     /// its new mode and blob (nil for a deletion); rejects names git itself would refuse.
-    private func diffTrees(_ repo: GitRepository, base: ObjectID, new: ObjectID, _ bad: (String) -> LedgerError)
+    private func diffTrees(_ repo: GitRepository, base: ObjectID, new: ObjectID, _ bad: (String) -> DriftError)
         throws -> [(path: [UInt8], mode: GitFileMode?, blob: ObjectID?)] {
         let found: [GitTreeChange]
         do {
@@ -345,7 +345,7 @@ public struct LedgerReader {
     }
 
     /// Rejects a patch that names a path outside the repository or inside `.git/`.
-    private func checkPatchPaths(_ patch: [UInt8], _ bad: (String) -> LedgerError) throws {
+    private func checkPatchPaths(_ patch: [UInt8], _ bad: (String) -> DriftError) throws {
         do { try PatchPaths.check(patch) } catch let p as PatchPaths.Problem {
             switch p {
             case .unsafe(let path): throw bad("drift.patch names an unsafe path \(PathBytes.display(path))")

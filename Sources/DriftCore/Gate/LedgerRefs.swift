@@ -17,7 +17,7 @@ extension LedgerReader {
     }
 
     func readLedgerRef(_ ref: String, _ target: ObjectID?) throws -> LedgerEntry {
-        func bad(_ why: String) -> LedgerError { LedgerError(.ref(ref), why) }
+        func bad(_ why: String) -> DriftError { DriftError(ledger: .ref(ref), why) }
         guard let tip = target else { throw bad("is a symbolic reference, not a ledger commit") }
         let message: String, parents: [ObjectID], tree: ObjectID
         do {
@@ -59,7 +59,7 @@ extension LedgerReader {
 
     /// The blobs of a ledger commit's tree: only the export's file names, each a regular
     /// file within the limits `--ledger DIR` applies, sized before it is read.
-    private func ledgerFiles(_ tree: ObjectID, _ bad: (String) -> LedgerError) throws -> [String: [UInt8]] {
+    private func ledgerFiles(_ tree: ObjectID, _ bad: (String) -> DriftError) throws -> [String: [UInt8]] {
         let limits = [Exporter.bundleFile: LedgerLimits.bundleBytes, Exporter.patchFile: LedgerLimits.patchBytes,
                       Exporter.reportFile: LedgerLimits.reportBytes,
                       Exporter.pipFreezeFile: LedgerLimits.reportBytes]

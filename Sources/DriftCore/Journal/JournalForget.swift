@@ -36,7 +36,7 @@ public struct JournalForget {
     }
 
     /// Runs the scan and the rewrite under the state lock.
-    /// - Throws: `DriftError`/`GitError` as a scan does; `StateBusy` when another run holds the lock.
+    /// - Throws: `DriftError`/`GitError` as a scan does; `DriftError` `.lockBusy` when another run holds the lock.
     public func run() throws -> Outcome {
         let (manifest, _) = try runner.manifestDir.load()
         let lock = try StateLock(state: runner.state, wait: runner.waitSeconds)

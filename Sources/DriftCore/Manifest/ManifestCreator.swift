@@ -31,6 +31,9 @@ public struct ManifestCreator {
         public var commit: String
         public var files: Int
         public var bytes: Int64
+        /// The commit's paths (not ignored) whose content or mode differs in the root, or that
+        /// the root lacks (files only in the root are not counted). 0 for a checkout of it.
+        public var differing: Int
     }
 
     /// Hashes the workspace, bakes the base commit's objects as one pack, records the pip
@@ -52,8 +55,7 @@ public struct ManifestCreator {
         let (table, bytes) = try { () throws -> (ManifestTable, Int64) in
             let walk = try TreeWalk.run(root: rootBytes, classifier: Classifier(policy: policy))
             if let deep = walk.issues.first(where: \.beyondLimit) {
-                let at = PathBytes.display(PathBytes.join(rootBytes, deep.path))
-                throw WalkTooDeep(message: "\(at): \(deep.message) "
+                throw DriftError(.walkLimit, path: PathBytes.join(rootBytes, deep.path), "\(deep.message) "
                     + "(manifest create needs every entry; nothing written)")
             }
             if let first = walk.issues.first {
@@ -92,7 +94,9 @@ public struct ManifestCreator {
             try AtomicFile.write(text, to: mdir.file(ManifestDirectory.manifestFile))
             try? FileSystem.unlink(mdir.file(ManifestDirectory.signatureFile))
         }
-        return Summary(commit: commitID.hex, files: table.count, bytes: bytes)
+        let differing = try RootVersusCommit.differing(table, repo: repository, commit: commitID,
+                                                       classifier: Classifier(policy: policy))
+        return Summary(commit: commitID.hex, files: table.count, bytes: bytes, differing: differing)
     }
 }
 
@@ -135,9 +139,3 @@ extension ManifestCreator {
     }
 }
 
-/// A tree deeper than a walk reads (`WalkLimit`): the command could not see all of it, so it
-/// ends incomplete (exit 3) naming the directory, never with a crash or a partial manifest.
-public struct WalkTooDeep: Error, Sendable {
-    /// `drift: <path>: deeper than N directory levels: not walked (…)`'s sentence.
-    public var message: String
-}

@@ -53,6 +53,7 @@ public struct PipBaseline: Codable, Sendable {
             }
             return nil
         }
+        mdir.reads?.count(.pipBaseline)
         let bytes = try readWholeFile(f, limit: 512 << 20)
         guard try SHA256Hasher.digest(bytes) == pin.sha256 else {
             throw DriftError("\(f): pip baseline does not match the SHA-256 pinned in the manifest")

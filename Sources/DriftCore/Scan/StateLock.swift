@@ -1,17 +1,6 @@
 import DriftGit
 import DriftSystem
 
-/// Another drift run holds the state directory's lock (or its watch lock).
-public struct StateBusy: Error, Sendable, CustomStringConvertible {
-    /// The sentence naming the state directory.
-    public let message: String
-    public var description: String { message }
-
-    init(_ message: String) {
-        self.message = DriftError.neutralised(message)
-    }
-}
-
 /// An exclusive `flock` on `SDIR/lock`, held for a whole run. The kernel drops it when
 /// the holder dies (even by SIGKILL), so a crash never leaves a stale lock.
 public final class StateLock {
@@ -23,11 +12,11 @@ public final class StateLock {
         let path = state.file("lock")
         do { lock = try FileLock(path: path, wait: seconds) } catch {
             switch error {
-            case .open(let e): throw DriftError("\(path): cannot open the state lock: \(e)")
-            case .lock(let e): throw DriftError("\(path): cannot lock: \(e)")
+            case .open(let e): throw DriftError(.io, path: path, "cannot open the state lock", errno: e)
+            case .lock(let e): throw DriftError(.io, path: path, "cannot lock", errno: e)
             case .busy:
                 let waited = seconds.isFinite ? Int(min(max(seconds, 0), 1e9)) : 0
-                throw StateBusy("\(state.path): another drift run holds the state lock "
+                throw DriftError(.lockBusy, path: state.path, "another drift run holds the state lock "
                                     + "(waited \(waited)s); try again later")
             }
         }

@@ -11,11 +11,11 @@ final class WatchLock {
         let path = state.file("watch.lock")
         do { lock = try FileLock(path: path) } catch {
             switch error {
-            case .open(let e): throw DriftError("\(path): cannot open the watch lock: \(e)")
-            case .lock(let e): throw DriftError("\(path): cannot lock: \(e)")
+            case .open(let e): throw DriftError(.io, path: path, "cannot open the watch lock", errno: e)
+            case .lock(let e): throw DriftError(.io, path: path, "cannot lock", errno: e)
             case .busy:
                 let who = WatchStatus.read(state).map { " (pid \($0.pid), since \($0.started))" } ?? ""
-                throw StateBusy("\(state.path): another drift watch\(who) is watching with this state dir")
+                throw DriftError(.lockBusy, path: state.path, "another drift watch\(who) is watching with this state dir")
             }
         }
     }

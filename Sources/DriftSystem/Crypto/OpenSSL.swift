@@ -4,7 +4,7 @@ import CCrypto
 @discardableResult
 func checkSSL(_ rc: Int32, _ function: String) throws -> Int32 {
     if rc == 1 { return rc }
-    throw DriftError("\(function) failed: \(opensslErrorText())")
+    throw DriftError(.crypto, "\(function) failed: \(opensslErrorText())")
 }
 
 /// Drains OpenSSL's error queue into one line.

@@ -8,7 +8,7 @@ public final class SHA1Hasher {
     /// - Throws: `DriftError` when OpenSSL cannot allocate or initialise it.
     public init() throws {
         guard let c = EVP_MD_CTX_new() else {
-            throw DriftError("EVP_MD_CTX_new failed: \(opensslErrorText())")
+            throw DriftError(.crypto, "EVP_MD_CTX_new failed: \(opensslErrorText())")
         }
         ctx = c
         try reset()

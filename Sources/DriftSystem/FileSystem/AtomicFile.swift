@@ -19,7 +19,7 @@ public enum AtomicFile {
                              syncDirectory sync: Bool = true, temporaryPath: String? = nil) throws {
         let tmp = temporaryPath ?? path + ".tmp.\(getpid())"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
-        if fd < 0 { throw DriftError("\(tmp): cannot create: \(errnoText(errno))") }
+        if fd < 0 { throw DriftError(.io, path: tmp, "cannot create", errno: .current) }
         var ok = false
         defer {
             if !ok { unlink(tmp) }
@@ -27,11 +27,11 @@ public enum AtomicFile {
         do {
             defer { close(fd) }
             try writeAll(fd, bytes, path: path)
-            if fchmod(fd, mode) != 0 { throw DriftError("\(path): chmod failed: \(errnoText(errno))") }
-            if fsync(fd) != 0 { throw DriftError("\(path): fsync failed: \(errnoText(errno))") }
+            if fchmod(fd, mode) != 0 { throw DriftError(.io, path: path, "chmod failed", errno: .current) }
+            if fsync(fd) != 0 { throw DriftError(.io, path: path, "fsync failed", errno: .current) }
         }
         FaultInjection.point()
-        if rename(tmp, path) != 0 { throw DriftError("\(path): rename failed: \(errnoText(errno))") }
+        if rename(tmp, path) != 0 { throw DriftError(.io, path: path, "rename failed", errno: .current) }
         ok = true
         if sync { syncDirectory(of: path) }
     }
@@ -55,14 +55,14 @@ public enum AtomicFile {
     public static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws {
         var st = stat()
         if lstat(path, &st) == 0 {
-            guard (st.st_mode & S_IFMT) == S_IFDIR else { throw DriftError("\(path): exists and is not a directory") }
+            guard (st.st_mode & S_IFMT) == S_IFDIR else { throw DriftError(.io, path: path, "exists and is not a directory") }
             return
         }
         if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
             try makeDirectory(String(path[..<slash]), mode: 0o755)
         }
         if mkdir(path, mode) != 0 && errno != EEXIST {
-            throw DriftError("\(path): cannot create directory: \(errnoText(errno))")
+            throw DriftError(.io, path: path, "cannot create directory", errno: .current)
         }
     }
 }

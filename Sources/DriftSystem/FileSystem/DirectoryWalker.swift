@@ -252,10 +252,10 @@ func openWalkRoot(_ root: [UInt8]) throws -> Int32 {
     if fd < 0 {
         let e = errno
         if e == ELOOP || e == ENOTDIR {
-            throw DriftError("\(PathBytes.display(root)): the root is not a directory "
+            throw DriftError(.unreadable, path: root, "the root is not a directory "
                 + "(a symlink root is refused; pass the real path)")
         }
-        throw DriftError.posix("open root", root, e)
+        throw DriftError.posix(.unreadable, "open root", root, Errno(e))
     }
     return fd
 }

@@ -175,24 +175,24 @@ public struct FileReader: Sendable {
 /// only be an attack; user-given paths (a policy mounted by Kubernetes) may be links.
 public func readWholeFile(_ path: String, limit: Int = 1 << 30, followSymlinks: Bool = true) throws -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followSymlinks ? 0 : O_NOFOLLOW))
-    if fd < 0 { throw DriftError("\(path): cannot open: \(errnoText(errno))") }
+    if fd < 0 { throw DriftError(.unreadable, path: path, "cannot open", errno: .current) }
     defer { close(fd) }
     var st = stat()
-    guard fstat(fd, &st) == 0 else { throw DriftError("\(path): cannot stat: \(errnoText(errno))") }
-    guard (st.st_mode & S_IFMT) == S_IFREG else { throw DriftError("\(path): not a regular file") }
-    if Int(st.st_size) > limit { throw DriftError("\(path): larger than \(limit) bytes") }
+    guard fstat(fd, &st) == 0 else { throw DriftError(.unreadable, path: path, "cannot stat", errno: .current) }
+    guard (st.st_mode & S_IFMT) == S_IFREG else { throw DriftError(.unreadable, path: path, "not a regular file") }
+    if Int(st.st_size) > limit { throw DriftError(.unreadable, path: path, "larger than \(limit) bytes") }
     // Read straight into a buffer of the stat size, growing only if the file grew.
     var out = [UInt8](repeating: 0, count: Int(st.st_size) + 1)
     var filled = 0
     while true {
         if filled == out.count {
-            if out.count > limit { throw DriftError("\(path): larger than \(limit) bytes") }
+            if out.count > limit { throw DriftError(.unreadable, path: path, "larger than \(limit) bytes") }
             out.append(contentsOf: [UInt8](repeating: 0, count: max(out.count, 1 << 16)))
         }
         let n = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
         if n < 0 {
             if errno == EINTR { continue }
-            throw DriftError("\(path): read failed: \(errnoText(errno))")
+            throw DriftError(.unreadable, path: path, "read failed", errno: .current)
         }
         if n == 0 { break }
         filled += n

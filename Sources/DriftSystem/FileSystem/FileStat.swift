@@ -65,7 +65,7 @@ public struct FileStat: Sendable, Equatable, Codable {
 public func lstatBytes(_ path: [UInt8]) -> Result<FileStat, DriftError> {
     var st = stat()
     let rc = withCPath(path) { lstat($0, &st) }
-    if rc != 0 { return .failure(.posix("lstat", path, errno)) }
+    if rc != 0 { return .failure(.posix(.unreadable, "lstat", path, .current)) }
     return .success(FileStat(st))
 }
 

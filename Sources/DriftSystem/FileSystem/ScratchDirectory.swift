@@ -19,7 +19,7 @@ public final class ScratchDirectory {
         let tmpdir = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         var template = Array((tmpdir + "/drift-\(purpose)-XXXXXX").utf8CString)
         guard let p = mkdtemp(&template) else {
-            throw DriftError("\(tmpdir): cannot create a temp directory: \(errnoText(errno))")
+            throw DriftError(.io, path: tmpdir, "cannot create a temp directory", errno: .current)
         }
         path = String(cString: p)
     }

@@ -38,7 +38,7 @@ public struct StagedDirectory {
             try AtomicFile.makeDirectory(output, mode: 0o700)
         }
         for (name, _) in files where rename(stage + "/" + name, output + "/" + name) != 0 {
-            throw DriftError("\(output)/\(name): cannot move into place: \(errnoText(errno))")
+            throw DriftError(.io, path: output + "/" + name, "cannot move into place", errno: .current)
         }
     }
 

@@ -16,7 +16,7 @@ public func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String
         let n = write(fd, base + offset, buffer.count - offset)
         if n < 0 {
             if errno == EINTR { continue }
-            throw DriftError("\(path): write failed: \(errnoText(errno))")
+            throw DriftError(.io, path: path, "write failed", errno: .current)
         }
         offset += n
     }

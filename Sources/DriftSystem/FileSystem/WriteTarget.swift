@@ -38,11 +38,11 @@ public enum WriteTarget {
                 real = candidate
             case S_IFLNK:
                 guard let target = canonicalPath(candidate) else {
-                    throw DriftError("\(path): \(candidate) is a symlink to nowhere; give a real path")
+                    throw DriftError(.unsafeTarget, path: path, "\(candidate) is a symlink to nowhere; give a real path")
                 }
                 real = target
             default:
-                guard isLast else { throw DriftError("\(path): \(candidate) is not a directory") }
+                guard isLast else { throw DriftError(.unsafeTarget, path: path, "\(candidate) is not a directory") }
                 real = candidate
             }
         }
@@ -65,19 +65,19 @@ public enum WriteTarget {
             probe = parentOf(probe)
         }
         var fd = open(probe, oPath | O_DIRECTORY | O_CLOEXEC)
-        if fd < 0 { throw DriftError("\(target): cannot check where the \(what) is: \(errnoText(errno))") }
+        if fd < 0 { throw DriftError(.unsafeTarget, path: target, "cannot check where the \(what) is", errno: .current) }
         defer { close(fd) }
         while true {
             var here = stat()
             guard fstat(fd, &here) == 0 else {
-                throw DriftError("\(target): cannot check where the \(what) is: \(errnoText(errno))")
+                throw DriftError(.unsafeTarget, path: target, "cannot check where the \(what) is", errno: .current)
             }
             if here.st_dev == rootStat.st_dev && here.st_ino == rootStat.st_ino {
-                throw DriftError("\(target): the \(what) is inside the scanned root \(root); "
+                throw DriftError(.unsafeTarget, path: target, "the \(what) is inside the scanned root \(root); "
                                  + "drift never writes under the root")
             }
             let up = openat(fd, "..", oPath | O_DIRECTORY | O_CLOEXEC)
-            if up < 0 { throw DriftError("\(target): cannot check where the \(what) is: \(errnoText(errno))") }
+            if up < 0 { throw DriftError(.unsafeTarget, path: target, "cannot check where the \(what) is", errno: .current) }
             var parent = stat()
             let top = fstat(up, &parent) == 0 && parent.st_dev == here.st_dev && parent.st_ino == here.st_ino
             close(fd)
