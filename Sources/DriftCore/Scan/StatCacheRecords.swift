@@ -106,6 +106,11 @@ extension StatCache {
             slots.append(Slot(span: store(path), entry: e))
         }
 
+        /// Inserts a record at `i` (its path stored at the end of the buffer; order is the caller's).
+        public mutating func insert(_ r: Record, at i: Int) {
+            slots.insert(Slot(span: store(r.path), entry: r.entry), at: i)
+        }
+
         /// Appends unless `path` does not sort after the last record's; false then.
         mutating func appendIfAfterLast(_ path: UnsafeBufferPointer<UInt8>, _ e: Entry) -> Bool {
             if !slots.isEmpty && comparePath(slots.count - 1, path) >= 0 { return false }
