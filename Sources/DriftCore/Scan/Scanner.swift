@@ -201,8 +201,9 @@ public struct Scanner {
         }
         var newCache = StatCache()
         if Self.everyRecordHit(source, oldCount: oldCache.entries.count) {
-            // Nothing read, every old record found again: the new cache is the old one, shared.
-            newCache = oldCache
+            // Nothing read, every old record found again: the new cache holds the old records,
+            // shared (not where they were loaded from: a save decides that from the old cache).
+            newCache.entries = oldCache.entries
         } else {
             newCache.entries.reserve(walk.entries.count, pathBytes: oldCache.entries.paths.count)
             for (wi, s) in source.enumerated() where s != -1 {

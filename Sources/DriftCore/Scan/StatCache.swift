@@ -40,6 +40,8 @@ public struct StatCache: Sendable {
     /// Sorted by path bytes, so lookups in walk order need no hashing of paths. Stored flat
     /// (`Records`: one byte buffer of paths), not one heap object per path.
     public var entries = Records()
+    /// Which base and log this cache was read from (`StatCacheLog`); nil for one built by a scan.
+    var origin: Origin?
 
     public init() {}
 
