@@ -39,7 +39,7 @@ public struct Scanner {
     public struct Result: Sendable {
         /// Sorted by path bytes; `firstSeen` is the scan time (the state layer keeps older ones).
         public var changes: [FileChange]
-        var issues: [ScanIssue]
+        var issues: [WalkIssue]
         var newCache: StatCache
         var filesChecked: Int
         var filesHashed: Int
@@ -121,7 +121,7 @@ public struct Scanner {
                 filesChecked += 1
                 let target: [UInt8]
                 do { target = try reader.readLink(e.path) } catch {
-                    issues.append(ScanIssue(path: e.path, message: readFailureReason(error)))
+                    issues.append(WalkIssue(path: e.path, message: readFailureReason(error)))
                     continue
                 }
                 let new = EntryState(kind: .symlink, executable: false, size: Int64(target.count),
@@ -189,7 +189,7 @@ public struct Scanner {
             let e = walk.entries[wi]
             switch outcomes[k] {
             case .failed(let msg):
-                issues.append(ScanIssue(path: e.path, message: msg))
+                issues.append(WalkIssue(path: e.path, message: msg))
                 if let mi { seen[mi] = true }
             case .read(let c):
                 if let b = c.bytes { contents[e.path] = b }
