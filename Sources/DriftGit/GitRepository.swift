@@ -45,7 +45,9 @@ public final class GitRepository {
         try check(git_object_peel(&commit, obj, GIT_OBJECT_COMMIT), "git_object_peel",
                   "\(path): revision '\(rev)' is not a commit")
         defer { git_object_free(commit) }
-        guard let id = git_object_id(commit) else { throw DriftError(.gitFailure, path: path, "revision '\(rev)' has no id") }
+        guard let id = git_object_id(commit) else {
+            throw DriftError(.gitFailure, path: path, "revision '\(rev)' has no id")
+        }
         return ObjectID(id.pointee)
     }
 

@@ -34,14 +34,14 @@ public struct UpstreamSource: Sendable {
         let plain = name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._/-".contains($0)) }
         guard ref.hasPrefix("refs/heads/"), !name.isEmpty, plain, !name.contains(".."), !name.contains("//"),
               !name.hasPrefix("/"), !name.hasSuffix("/"), !name.hasSuffix(".lock") else {
-            throw DriftError("--upstream-ref \(PathBytes.display(text: ref)) is not a branch (refs/heads/NAME)")
+            throw DriftError(.usage, "--upstream-ref \(PathBytes.display(text: ref)) is not a branch (refs/heads/NAME)")
         }
         let path = state.file("upstream.git")
         let repo = FileManager.default.fileExists(atPath: path + "/objects")
             ? try GitRepository(path: path) : try GitRepository(initBare: path)
         try repo.fetch(url: url, remoteRef: ref, into: Self.localRef, credentials: credentials)
         guard let tip = try repo.reference(Self.localRef) else {
-            throw DriftError("\(redact(url)): has no \(ref)")
+            throw DriftError(.notFound, "\(redact(url)): has no \(ref)")
         }
         var out: [String: String] = [:]
         // Only commits after the image's base can carry its exports (`git rev-list TIP ^BASE`).

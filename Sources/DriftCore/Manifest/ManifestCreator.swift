@@ -53,7 +53,7 @@ public struct ManifestCreator {
                 + "(manifest create needs every entry; nothing written)")
         }
         if let first = walk.issues.first {
-            throw DriftError("\(PathBytes.display(PathBytes.join(rootBytes, first.path))): \(first.message) " +
+            throw DriftError(.unreadable, path: PathBytes.join(rootBytes, first.path), "\(first.message) " +
                 "(manifest create needs every entry readable; \(walk.issues.count) problem(s))")
         }
         let reader = FileReader(root: rootBytes)
@@ -73,10 +73,10 @@ public struct ManifestCreator {
         var bytes: Int64 = 0
         for (e, o) in zip(files, outcomes) {
             switch o {
-            case .failed(let m): throw DriftError("\(PathBytes.display(e.path)): \(m)")
+            case .failed(let m): throw DriftError(.unreadable, path: e.path, m)
             case .hashed(let d, let st, let stable):
                 guard stable else {
-                    throw DriftError("\(PathBytes.display(e.path)): changed while it was hashed; " +
+                    throw DriftError(.unreadable, path: e.path, "changed while it was hashed; " +
                         "run manifest create on a quiet tree")
                 }
                 bytes += st.size

@@ -190,9 +190,11 @@ public struct StateDirectory: Sendable {
         do { s = try JSONDecoder().decode(DriftState.self, from: Data(bytes)) } catch {
             return StateRecovery.rebuild(self, commit: commit, why: "\(f) is damaged (\(errorText(error)))")
         }
-        guard s.schema == DriftState.schema else { throw DriftError("\(f): unsupported state schema '\(s.schema)'") }
+        guard s.schema == DriftState.schema else {
+            throw DriftError(.stateDamaged, path: f, "unsupported state schema '\(s.schema)'")
+        }
         guard s.commit == commit else {
-            throw DriftError("\(path): state dir belongs to base commit \(s.commit), "
+            throw DriftError(.stateDamaged, path: path, "state dir belongs to base commit \(s.commit), "
                 + "but the manifest is for \(commit); export it (--state), then move it aside")
         }
         return s

@@ -126,7 +126,7 @@ public final class Watcher {
         let raw = try runner.manifestDir.readRaw()
         guard let r = Manifest.peekRoot(raw.manifestBytes) else {
             _ = try raw.parseManifest()
-            throw DriftError("\(raw.manifestFile): manifest has no root")
+            throw DriftError(.manifestInvalid, path: raw.manifestFile, "manifest has no root")
         }
         return r
     }
@@ -425,7 +425,7 @@ public final class Watcher {
             } catch let e as DriftError where e.code == .lockBusy {
                 takeSignals()
                 if stopping && monotonicSeconds() - start > Self.stopLockWait {
-                    throw DriftError("\(state.path): the state lock stayed busy while stopping; "
+                    throw DriftError(.io, path: state.path, "the state lock stayed busy while stopping; "
                                      + "the next start records the rest")
                 }
                 SystemProcess.sleep(seconds: 0.02)

@@ -38,7 +38,8 @@ public enum WriteTarget {
                 real = candidate
             case S_IFLNK:
                 guard let target = canonicalPath(candidate) else {
-                    throw DriftError(.unsafeTarget, path: path, "\(candidate) is a symlink to nowhere; give a real path")
+                    throw DriftError(.unsafeTarget, path: path,
+                        "\(candidate) is a symlink to nowhere; give a real path")
                 }
                 real = target
             default:
@@ -65,7 +66,9 @@ public enum WriteTarget {
             probe = parentOf(probe)
         }
         var fd = open(probe, oPath | O_DIRECTORY | O_CLOEXEC)
-        if fd < 0 { throw DriftError(.unsafeTarget, path: target, "cannot check where the \(what) is", errno: .current) }
+        if fd < 0 {
+            throw DriftError(.unsafeTarget, path: target, "cannot check where the \(what) is", errno: .current)
+        }
         defer { close(fd) }
         while true {
             var here = stat()
@@ -77,7 +80,9 @@ public enum WriteTarget {
                                  + "drift never writes under the root")
             }
             let up = openat(fd, "..", oPath | O_DIRECTORY | O_CLOEXEC)
-            if up < 0 { throw DriftError(.unsafeTarget, path: target, "cannot check where the \(what) is", errno: .current) }
+            if up < 0 {
+                throw DriftError(.unsafeTarget, path: target, "cannot check where the \(what) is", errno: .current)
+            }
             var parent = stat()
             let top = fstat(up, &parent) == 0 && parent.st_dev == here.st_dev && parent.st_ino == here.st_ino
             close(fd)
