@@ -98,6 +98,21 @@ struct ErrorCodeTests {
         #expect(e.code == .stateDamaged)
     }
 
+    @Test("state: a state dir of another base is stateDamaged; a held watch lock is lockBusy (exit 75)")
+    func state() throws {
+        let dir = try TempDir("codes-state")
+        defer { dir.remove() }
+        let state = StateDirectory(path: dir.sub("state"))
+        try state.ensure()
+        try AtomicFile.write(Array(try JSONEncoder().encode(DriftState(commit: "aaaa"))), to: state.file("state.json"))
+        let other = try driftError { _ = try state.loadState(commit: "bbbb") }
+        #expect(other.code == .stateDamaged && other.path == Array(state.path.utf8))
+        let held = try WatchLock(state: state)
+        let busy = try driftError { _ = try WatchLock(state: state) }
+        withExtendedLifetime(held) {}
+        #expect(busy.code == .lockBusy && ExitCodes.code(for: busy)?.code == 75)
+    }
+
     @Test("gate: a ledger entry that fails a check is ledgerInvalid")
     func ledger() throws {
         let e = DriftError(ledger: .entry("host/abc"), "no drift.bundle")
