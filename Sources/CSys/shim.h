@@ -51,4 +51,20 @@ static inline int drift_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC);
 static inline int drift_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
     return posix_spawn_file_actions_addclosefrom_np(actions, from);
 }
+/* The pid and uid of the process at the other end of a connected unix socket (SO_PEERCRED;
+   struct ucred needs _GNU_SOURCE, so its layout is declared here: pid, uid, gid). */
+#include <sys/socket.h>
+struct drift_ucred { int pid; unsigned int uid; unsigned int gid; };
+enum { DRIFT_SO_PEERCRED = 17 };
+static inline int drift_peer_cred(int fd, int *pid, unsigned int *uid) {
+    struct drift_ucred c;
+    socklen_t len = sizeof c;
+    if (getsockopt(fd, SOL_SOCKET, DRIFT_SO_PEERCRED, &c, &len) != 0) return -1;
+    *pid = c.pid;
+    *uid = c.uid;
+    return 0;
+}
+/* accept4 is declared only under _GNU_SOURCE: its glibc signature. */
+int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+static inline int drift_accept_cloexec(int fd) { return accept4(fd, 0, 0, SOCK_CLOEXEC); }
 #endif

@@ -68,6 +68,10 @@ extension Drift {
                     + "does not follow it: it starts a new chain on the base (cumulative); "
                     + "run drift forget to purge it\n")
             }
+            if let replaced = summary?.replacedSnapshot {
+                Output.stderr("drift: note: journal snapshot \(replaced) named this drift but did not hold what the "
+                    + "scan read (the journal was changed outside drift); the export is built from the scan\n")
+            }
             guard let s = summary else {
                 Output.stderr("drift: nothing to export: no drift now and none recorded in the journal\n")
                 throw ExitCode(ExitCodes.found)
@@ -84,6 +88,9 @@ extension Drift {
                 p.waitSeconds = lockWait.wait
                 p.root = workspace.root
                 p.environment = runner.environment
+                // The export's context and host: MDIR is not read again, the host not re-parsed.
+                p.context = s.context
+                p.host = s.host
                 let (ref, pushed) = try p.push(id: s.id)
                 Output.stdout(pushed ? "pushed \(ref) to \(redact(remote))\n"
                                      : "already pushed: \(ref) on \(redact(remote))\n")

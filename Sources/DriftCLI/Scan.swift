@@ -21,6 +21,9 @@ extension Drift {
         @OptionGroup var workspace: WorkspaceOptions
         @Option(help: "Output format.") var format: ReportFormat = .text
         @Flag(help: "Ignore the stat cache and rehash every file.") var full = false
+        @Flag(name: .customLong("no-watcher"),
+              help: "Walk the tree even when a healthy drift watch could answer for it.")
+        var noWatcher = false
         @OptionGroup var lockWait: WaitOptions
         @Option(help: ArgumentHelp("Append one JSON line per run to this file.", valueName: "FILE"),
                 completion: .file())
@@ -65,16 +68,15 @@ extension Drift {
             runner.writeTargets = [(log, "log file"), (metrics, "metrics file")].compactMap { p, what in
                 p.map { ($0, what) }
             }
-            let progress = Progress.start()
-            runner.progress = progress?.counters
-            let outcome = try runner.run()
-            progress?.stop()
-            if outcome.secrets.sourceCount == 0 { Output.stderr(ProcessEnvironment.noSecretSourcesNote) }
-            if let why = outcome.stateRecovered {
-                Output.stderr("drift: warning: \(why); rebuilt the state from the journal "
-                              + "(the old file is \(workspace.stateDirectory.file("state.json.damaged")))\n")
+            let (answered, watcher) = noWatcher ? (nil, nil) : try runner.askWatcher()
+            var report: ScanReport
+            if let answered {
+                report = answered
+            } else {
+                report = try walk(runner)
+                runner.adoptWatcherToken(watcher)
             }
-            let report = outcome.report
+            report.watcher = watcher
             let code = ExitCodes.code(for: report.outcome(failingOn: failOn))
             let duration = Date().timeIntervalSince(started)
             let now = runner.clock.now()
@@ -93,6 +95,21 @@ extension Drift {
             case .text: Output.stdout(ReportText.render(report, color: Output.useColor(fd: 1)))
             }
             throw ExitCode(code)
+        }
+
+        /// The normal scan: walk, compare, record.
+        private func walk(_ runner: ScanRunner) throws -> ScanReport {
+            var runner = runner
+            let progress = Progress.start()
+            runner.progress = progress?.counters
+            let outcome = try runner.run()
+            progress?.stop()
+            if outcome.secrets.sourceCount == 0 { Output.stderr(ProcessEnvironment.noSecretSourcesNote) }
+            if let why = outcome.stateRecovered {
+                Output.stderr("drift: warning: \(why); rebuilt the state from the journal "
+                              + "(the old file is \(workspace.stateDirectory.file("state.json.damaged")))\n")
+            }
+            return outcome.report
         }
     }
 }

@@ -69,4 +69,35 @@ struct BigFileTests {
         #expect(stateItems(f.state)["packages/models/huge.bin"] == "added")
         #expect(w.terminate() == 0, "\(w.stderr)")
     }
+    @Test("a sparse file beside a code edit under watch: the edit is journaled while the big file is still being hashed")
+    func watchBudget() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        // Baked at 3 GiB: a same-size rewrite must be hashed in full (no summary decides it).
+        try sh("truncate -s 3G packages/models/big.bin", cwd: f.workspace)
+        try f.bake()
+        let log = f.dir.sub("watch.jsonl")
+        let w = try WatchProcess(f, ["--log", log])
+        defer { w.kill() }
+        try w.waitReady(timeout: 300)
+        try sh("printf X | dd of=packages/models/big.bin bs=1 seek=1000000 conv=notrunc status=none "
+               + "&& echo 'BACKDOOR = 1' >> worker/util.py", cwd: f.workspace)
+        try waitUntil(300, "both recorded") {
+            stateItems(f.state) == ["packages/models/big.bin": "modified", "worker/util.py": "modified"]
+        }
+        // The batches in order: one recorded the code edit alone (the big file over its hash
+        // budget, still being hashed apart), a later one the big file.
+        let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+        }
+        let modified = lines.compactMap { ($0["by_change"] as? [String: Int])?["modified"] }
+        let alone = modified.firstIndex(of: 1)
+        let both = modified.firstIndex(of: 2)
+        #expect(alone != nil && both != nil && alone! < both!, "modified counts by batch: \(modified)")
+        // watch.json follows the record that state.json is part of.
+        try waitUntil(30, "nothing left to hash apart") {
+            WatchStatus.read(StateDirectory(path: f.state))?.examining == 0
+        }
+        #expect(w.terminate() == 0, "\(w.stderr)")
+    }
 }

@@ -40,6 +40,11 @@ public struct Exporter {
         public var secretSources: Int?
         /// The chain export that held a secret known now, so this one starts a new chain on the base.
         public var restartedChain: String?
+        /// The journal's latest snapshot when it claimed the scanned drift's id without holding
+        /// it (changed outside drift): the export is built from the scan's own snapshot instead.
+        public var replacedSnapshot: String?
+        /// What this export read and verified of MDIR, for `--push` to reuse.
+        public var context: ScanRunner.Context
     }
 
     static let patchFile = "drift.patch"
@@ -64,8 +69,11 @@ public struct Exporter {
         // Checked before anything is scanned or written: bad text is bad input.
         if let message { try CommitText.checkMessage(message) }
         if let author { try CommitText.checkAuthor(author) }
-        let mdir = runner.manifestDir
-        let (manifest, _) = try mdir.load()
+        // One context for the whole verb: MDIR is read once, by this line.
+        let context = try runner.context ?? runner.loadContext()
+        var runner = self.runner
+        runner.context = context
+        let manifest = context.manifest
         let root = runner.root ?? PathBytes.fsString(manifest.root)
         let output = try refuseWriteUnder(root: root, target: self.output, what: "export directory")
         // The stage dirs go next to the output: that directory is checked too.
@@ -75,18 +83,26 @@ public struct Exporter {
         let lock = try StateLock(state: runner.state, wait: runner.waitSeconds)
         defer { withExtendedLifetime(lock) {} }
         var scanReport: ScanReport?
+        var scannedState: DriftState?
         var secretSources: Int?
         var secrets: SecretIndex?
         // An older snapshot is the journal's alone: the scan's report would describe another state.
         var usedJournalOnly = fromJournal || snapshot != nil
+        // The snapshot holding what the scan just read: the export is built from it, never
+        // from whatever the journal's branch names (it may have been changed outside drift).
+        var scanned: (snapshot: ObjectID?, replaced: ObjectID?) = (nil, nil)
         if !usedJournalOnly {
-            let outcome = try runner.run(alreadyLocked: true)
+            var scan = runner
+            scan.checkJournal = true
+            let outcome = try scan.run(alreadyLocked: true)
             scanReport = outcome.report
             secretSources = outcome.secrets.sourceCount
             secrets = outcome.secrets
             usedJournalOnly = outcome.result.changes.isEmpty && outcome.pip.allSatisfy(\.allowed)
+            if !usedJournalOnly { scanned = (outcome.snapshot, outcome.replacedSnapshot) }
+            scannedState = outcome.state
         }
-        let journal = Journal(state: runner.state, manifestDir: mdir, commit: manifest.commit)
+        let journal = Journal(state: runner.state, manifestDir: runner.manifestDir, commit: manifest.commit)
         guard let (repo, latest) = try journal.latest() else {
             if let snapshot {
                 throw DriftError(.notFound, path: runner.state.path, "no journal, so no snapshot \(snapshot)")
@@ -99,7 +115,7 @@ public struct Exporter {
         let picked = try snapshot.map {
             try JournalHistory.find($0, repo: repo, tip: latest, base: manifest.commit,
                                     context: runner.state.path + "/journal.git").commit
-        } ?? latest
+        } ?? scanned.snapshot ?? latest
         let info = try SnapshotInfo.read(repo, picked)
         guard info.base == manifest.commit else {
             throw DriftError(
@@ -108,6 +124,7 @@ public struct Exporter {
             )
         }
         let tree = try repo.treeOf(commit: picked)
+        try Self.checkBinding(info, tree: tree, snapshot: picked, journal: runner.state.path + "/journal.git")
         // Checked against the secrets known now, not those known when it was journaled.
         let outgoing = try OutgoingSecrets(secrets ?? runner.secretsNow())
         let baseTree = try repo.treeOf(commit: base)
@@ -120,7 +137,8 @@ public struct Exporter {
         let when = Timestamp.parse(info.time) ?? now
         let who = try author.map { try GitPerson.parse($0, time: when) }
             ?? GitPerson(name: "drift", email: "drift@\(host)", time: when)
-        var state = try runner.state.loadState(commit: manifest.commit)
+        // The scan saved it under the lock this export still holds: it is current.
+        var state = try scannedState ?? runner.state.loadState(commit: manifest.commit)
         let chain = ExportChain(repo: repo, base: base)
         let previous = cumulative || snapshot != nil ? nil : state.chainTip ?? state.lastExportId
         var parent = try chain.parent(for: info.id, previous: previous, cumulative: cumulative)
@@ -172,7 +190,7 @@ public struct Exporter {
             reportBytes = try JSONCoding.encode(ExportReport(r, snapshot: info))
         }
         var files = [(Self.patchFile, patch), (Self.bundleFile, bundle), (Self.reportFile, reportBytes)]
-        if let freeze = try PipFreeze.text(mdir, manifest: manifest, host: host, id: info.id, now: now) {
+        if let freeze = try PipFreeze.text(context.baseline, host: host, id: info.id, now: now) {
             files.append((Self.pipFreezeFile, freeze))
         }
         for (name, bytes) in files where name != Self.bundleFile && outgoing.holds(text: bytes) {
@@ -182,7 +200,6 @@ public struct Exporter {
         // The same files as one parentless commit: what `drift push` sends (docs/journal.md).
         try LedgerCommit.create(in: repo, id: info.id, host: host, base: manifest.commit, files: files, author: who)
         try writeOutputs(files, to: output)
-        state = try runner.state.loadState(commit: manifest.commit)
         state.lastExport = Timestamp.format(now)
         state.lastExportId = info.id
         if snapshot == nil { state.chainTip = info.id }
@@ -195,7 +212,22 @@ public struct Exporter {
                        host: host,
                        follows: parent.follows,
                        secretSources: secretSources,
-                       restartedChain: restartedChain)
+                       restartedChain: restartedChain,
+                       replacedSnapshot: scanned.replaced?.hex,
+                       context: context)
+    }
+
+    /// A snapshot's record names its Drift-Id and the id's inputs; the id must be the one its
+    /// tree gives. A forged snapshot commit carrying a copy of the real record fails this.
+    /// Records of older drift keep no inputs: nothing to recompute (their exports are as before).
+    static func checkBinding(_ info: SnapshotInfo, tree: ObjectID, snapshot: ObjectID, journal: String) throws {
+        guard let inputs = info.idInputs else { return }
+        let id = try DriftID.compute(base: info.base, tree: tree, inputs: inputs)
+        guard id == info.id else {
+            throw DriftError("\(journal): journal snapshot \(snapshot.hex) does not hold the drift its record names "
+                + "(Drift-Id \(info.id), its tree gives \(id)): the journal was changed outside drift; "
+                + "run drift export without --from-journal to export what the workspace holds")
+        }
     }
 
     /// `changed`: for a follow-up, the paths it changes on top of the export it follows.

@@ -75,20 +75,20 @@ extension ScanRunner {
     /// The secrets known now (secret-class files, secret-named variables), without a scan:
     /// for verbs that ship journal content without scanning (`export --from-journal`, `push`).
     func secretsNow() throws -> SecretIndex {
-        let raw = try manifestDir.readRaw()
-        let peeked = root.map { Array($0.utf8) } ?? Manifest.peekRoot(raw.manifestBytes)
-        if let gone = peeked, FileSystem.isAbsent(gone) {
+        var runner = self
+        let c = try context ?? loadContext()
+        runner.context = c
+        if FileSystem.isAbsent(c.rootBytes) {
             // The box is gone (export from the state volume): its secret files went with it, so
             // what is shipped is checked against the environment and the known formats alone.
-            Output.stderr("drift: note: \(PathBytes.display(gone)) does not exist: outgoing content is checked "
+            Output.stderr("drift: note: \(PathBytes.display(c.rootBytes)) does not exist: outgoing content is checked "
                 + "against secret-named environment variables and known credential formats only\n")
             let empty = TreeWalk(entries: [], issues: [], unreadableDirectories: [])
-            return try SecretIndex(walk: empty, manifest: try raw.parseManifest(), changes: [],
-                                   reader: FileReader(root: gone), environment: environment,
-                                   names: try raw.parsePolicy().secretNames)
+            return try SecretIndex(walk: empty, manifest: c.manifest, changes: [],
+                                   reader: FileReader(root: c.rootBytes), environment: environment,
+                                   names: c.policy.secretNames)
         }
-        let loaded = try loadAndWalk()
-        let c = loaded.context
+        let loaded = try runner.loadAndWalk()
         return try SecretIndex(walk: loaded.walk, manifest: c.manifest, changes: [],
                                reader: FileReader(root: c.rootBytes), environment: environment,
                                names: c.policy.secretNames)

@@ -13,9 +13,8 @@ enum PipFreeze {
     /// The file's bytes, or nil when the manifest has no pip baseline.
     /// A site-packages directory that cannot be read is named in a `#` line, not fatal:
     /// the export is about the workspace, the freeze is context beside it.
-    static func text(_ mdir: ManifestDirectory, manifest: Manifest, host: String, id: String,
-                     now: Date) throws -> [UInt8]? {
-        guard let baseline = try PipBaseline.load(mdir, manifest: manifest), !baseline.sitePackages.isEmpty else {
+    static func text(_ baseline: PipBaseline?, host: String, id: String, now: Date) throws -> [UInt8]? {
+        guard let baseline, !baseline.sitePackages.isEmpty else {
             return nil
         }
         var out = "# pip freeze of \(PathBytes.display(text: host)) at \(Timestamp.format(now)) "

@@ -22,6 +22,10 @@ public struct Pusher {
     public var root: String?
     /// Environment variables the CLI read: those with secret names are secret values.
     public var environment = SecretEnvironment()
+    /// The verb's context when `drift export --push` loaded it already (nil: read MDIR once here).
+    public var context: ScanRunner.Context?
+    /// The export's host when `drift export --push` knows it (nil: read from the export commit).
+    public var host: String?
 
     public init(manifestDir: ManifestDirectory, state: StateDirectory, remote: String, credentials: GitCredentials) {
         self.manifestDir = manifestDir
@@ -42,7 +46,12 @@ public struct Pusher {
     /// - Throws: `DriftError` for an unknown export or bad credentials file; `GitError` when
     ///   the push fails (refused host key, certificate or credentials, rejected ref).
     public func push(id: String? = nil) throws -> (ref: String, pushed: Bool) {
-        let (manifest, _) = try manifestDir.load()
+        var runner = ScanRunner(manifestDir: manifestDir, root: root, state: state)
+        runner.environment = environment
+        // One context for the verb: MDIR is read once (or not at all after `export --push`).
+        let context = try self.context ?? runner.loadContext()
+        runner.context = context
+        let manifest = context.manifest
         let lock = try StateLock(state: state, wait: waitSeconds)
         defer { withExtendedLifetime(lock) {} }
         var st = try state.loadState(commit: manifest.commit)
@@ -64,8 +73,10 @@ public struct Pusher {
             throw DriftError(.manifestInvalid, "bad base commit id")
         }
         let chain = ExportChain(repo: repo, base: base)
-        try recheck(id: id, chain: try chain.objects(upTo: commit), ledger: ledger, repo: repo)
-        let host = DriftTrailers(try repo.message(of: commit)).host ?? SystemInfo.hostName()
+        try recheck(id: id, chain: try chain.objects(upTo: commit), ledger: ledger, repo: repo, runner: runner)
+        // The Drift-Host trailer is the export's host quoted as a name: the same text either way.
+        let host = try self.host.map { PathBytes.display(text: $0) }
+            ?? DriftTrailers(try repo.message(of: commit)).host ?? SystemInfo.hostName()
         let ref = Self.remoteRef(host: host, id: id)
         let key = redact(remote)
         if st.pushed?[key]?.contains(id) == true { return (ref, false) }
@@ -85,9 +96,8 @@ public struct Pusher {
 
     /// An export made before a secret was known can hold it: the ledger commit (its files and
     /// message) and the export chain its bundle carries are searched for the secrets known now.
-    private func recheck(id: String, chain: [ObjectID], ledger: ObjectID, repo: GitRepository) throws {
-        var runner = ScanRunner(manifestDir: manifestDir, root: root, state: state)
-        runner.environment = environment
+    private func recheck(id: String, chain: [ObjectID], ledger: ObjectID, repo: GitRepository,
+                         runner: ScanRunner) throws {
         let outgoing = try OutgoingSecrets(try runner.secretsNow())
         let odb = try repo.odb()
         var held = try outgoing.anyHolds(chain, repo: repo) || outgoing.holds(text: try odb.read(ledger).1)

@@ -84,14 +84,25 @@ public struct Journal {
         /// False when some content moved while it was read (so the next scan must try again).
         var complete: Bool
         var observed: [[UInt8]: EntryState]
+        /// The snapshot commit that holds exactly this drift (written now, or the latest one
+        /// when it already did); nil when there is no drift to record.
+        var snapshot: ObjectID?
+        /// The latest snapshot when its record named this drift's id but its tree or record
+        /// did not hold what was read (the journal was changed outside drift): a new snapshot
+        /// was written over it.
+        var replaced: ObjectID?
     }
 
     /// Records the current drift when it differs from the latest snapshot. `contents` are
     /// the bytes the scan hashed (so what is journaled is what was reported).
+    /// - Parameter expected: the caller's fingerprint says the latest snapshot records this
+    ///   drift (`drift export` checks it anyway): a latest that does not is replaced, unless it
+    ///   holds a secret known now — then `drift forget` must purge it first (thrown, nothing written).
     @discardableResult
     public func record(_ changes: [FileChange], pip: [PipChange] = [], requirements: String? = nil,
                        root: [UInt8], policy: Policy, now: Date, secrets: SecretIndex = SecretIndex(),
-                       contents: [[UInt8]: [UInt8]] = [:], blobCache: JournalBlobCache? = nil) throws -> Recorded {
+                       contents: [[UInt8]: [UInt8]] = [:], blobCache: JournalBlobCache? = nil,
+                       expected: Bool = false) throws -> Recorded {
         let pipDrift = pip.filter { !$0.allowed }
         if changes.isEmpty && pipDrift.isEmpty { return Recorded(complete: true, observed: [:]) }
         guard let repo = try open(create: true), let base = ObjectID(hex: commit) else {
@@ -103,18 +114,34 @@ public struct Journal {
         builder.blobCache = blobCache
         let built = try builder.build(changes, pip: pipDrift, requirements: requirements, contents: contents)
         let complete = !built.withheld.contains { $0.1.retry }
-        let done = Recorded(complete: complete, observed: built.observed)
+        var done = Recorded(complete: complete, observed: built.observed)
         let inputs = DriftID.inputs(withheld: built.withheld, pip: pipDrift)
         let id = try DriftID.compute(base: commit, tree: built.tree, inputs: inputs)
         let previous = try repo.reference(Self.ref)
-        // A snapshot recorded before ids' inputs were kept is recorded again once, with them.
-        if let p = previous, case let last = try SnapshotInfo.read(repo, p), last.id == id, last.idInputs != nil {
-            return done
-        }
-        let host = SystemInfo.hostName()
         var entries: [SnapshotEntry] = built.included.map { SnapshotEntry($0, inTree: true, reason: nil) }
         entries += built.withheld.map { SnapshotEntry($0.0, inTree: false, reason: $0.1) }
         entries.sort { PathBytes.less($0.path, $1.path) }
+        if let p = previous {
+            let last = try SnapshotInfo.read(repo, p)
+            // A snapshot recorded before ids' inputs were kept is recorded again once, with them.
+            if last.id == id, last.idInputs != nil {
+                // The id is only what the record says: a snapshot whose tree or record is not what
+                // was read now (a forged commit carrying a copy of the real note) is not this drift.
+                if try repo.treeOf(commit: p) == built.tree, last.holdsSame(entries, pip: pipDrift) {
+                    done.snapshot = p
+                    return done
+                }
+                done.replaced = p
+            } else if expected {
+                done.replaced = p
+            }
+            if expected, done.replaced != nil,
+               let hit = try OutgoingSecrets(secrets).firstHit(tree: repo.treeOf(commit: p),
+                                                               baseTree: repo.treeOf(commit: base), repo: repo) {
+                throw OutgoingSecrets.staleSnapshot(hit, id: last.id)
+            }
+        }
+        let host = SystemInfo.hostName()
         var info = SnapshotInfo(id: id, host: host, time: Timestamp.format(now), entries: entries, pip: pipDrift,
                                 base: commit)
         info.idInputs = inputs
@@ -124,11 +151,22 @@ public struct Journal {
         // The record goes in before the branch moves: a snapshot the branch names has one.
         try repo.setNote(Self.notesRef, on: snap, try SnapshotRecord(info).encoded(), author: who)
         try repo.setReference(Self.ref, to: snap)
+        done.snapshot = snap
         return done
     }
 }
 
 extension SnapshotInfo {
+    /// Whether this snapshot records these entries and pip changes (first-seen times aside:
+    /// they come from `state.json`, not from what was read).
+    func holdsSame(_ other: [SnapshotEntry], pip other2: [PipChange]) -> Bool {
+        func key(_ e: SnapshotEntry) -> [String] {
+            [e.change.rawValue, e.fileClass.rawValue, PathBytes.escape(e.path), e.detail]
+        }
+        return entries.map(key) == other.map(key)
+            && pip.map { SnapshotPip($0).line } == other2.map { SnapshotPip($0).line }
+    }
+
     /// The snapshot commit's message (docs/journal.md): a subject for people, then one line
     /// per entry and the trailers `SnapshotInfo.parse` reads back (snapshots without a record).
     /// - Parameter pathCount: the subject's path count (the scan's changes).

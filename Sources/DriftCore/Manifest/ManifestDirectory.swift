@@ -20,6 +20,8 @@ public struct ManifestDirectory: Sendable {
     public let path: String
     /// When set, nothing in MDIR is trusted before the signature and every pin verify.
     public var publicKey: String?
+    /// Test hook: counts reads of MDIR's files (nil: not counted).
+    var reads: ReadCounter?
 
     public init(path: String, publicKey: String? = nil) {
         self.path = path
@@ -164,6 +166,7 @@ public struct ManifestDirectory: Sendable {
     }
 
     func readRaw() throws -> Raw {
+        reads?.count(.manifestDirectory)
         guard FileSystem.isDirectory(path) else {
             throw DriftError(.manifestInvalid, path: path,
                 "manifest directory not found (pass --manifest or set DRIFT_MANIFEST)")

@@ -54,6 +54,7 @@ public struct PipBaseline: Codable, Sendable {
             }
             return nil
         }
+        mdir.reads?.count(.pipBaseline)
         let bytes = try readWholeFile(f, limit: 512 << 20)
         guard try SHA256Hasher.digest(bytes) == pin.sha256 else {
             throw DriftError(.manifestInvalid, path: f,

@@ -158,6 +158,8 @@ public struct DriftState: Codable, Sendable {
 public struct StateDirectory: Sendable {
     public let path: String
     static let defaultPath = "/var/lib/drift"
+    /// Test hook: counts reads of `state.json` (nil: not counted).
+    var reads: ReadCounter?
 
     public init(path: String?) { self.path = (path?.isEmpty == false ? path! : Self.defaultPath) }
 
@@ -179,6 +181,7 @@ public struct StateDirectory: Sendable {
     /// recorded path's first sighting, and `recovered` says why (`StateRecovery`).
     func loadState(commit: String) throws -> DriftState {
         let f = file("state.json")
+        reads?.count(.state)
         if FileSystem.isAbsent(f) { return DriftState(commit: commit) }
         if case .success(let info) = lstatBytes(Array(f.utf8)), info.kind == .regular,
            info.size > Int64(Self.stateReadLimit) {

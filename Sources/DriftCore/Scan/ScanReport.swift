@@ -141,9 +141,12 @@ public struct ScanReport: Codable, Sendable {
     public var summary: Summary
     /// In an export's `report.json`: the export this one follows (absent otherwise).
     var follows: String?
+    /// A scan beside a `drift watch`: whether the watcher's answer was used (absent when no
+    /// watcher ever used the state dir).
+    public var watcher: WatcherUse?
 
     enum CodingKeys: String, CodingKey {
-        case schema, commit, root, host, clean, complete, files, pip, errors, summary, follows
+        case schema, commit, root, host, clean, complete, files, pip, errors, summary, follows, watcher
         case scannedAt = "scanned_at"
     }
 

@@ -36,6 +36,12 @@ public struct ScanRunner {
     public var environment = SecretEnvironment()
     /// `--upstream`: the repository whose history says which exports were reconciled.
     public var upstream: UpstreamSource?
+    /// The verb's context when its caller loaded it already (`drift export`, whose `--push`
+    /// reuses it): the scan walks with it and reads nothing of MDIR again.
+    public var context: Context?
+    /// Check the journal's latest snapshot against what this scan read even when the drift
+    /// is the one last recorded (`drift export` builds from it): reads the drifted files again.
+    var checkJournal = false
 
     public init(manifestDir: ManifestDirectory, root: String?, state: StateDirectory) {
         self.manifestDir = manifestDir
@@ -56,6 +62,12 @@ public struct ScanRunner {
         public var secrets = SecretIndex()
         /// Why `state.json` was rebuilt by this run (moved aside to `state.json.damaged`), if it was.
         public var stateRecovered: String?
+        /// The journal snapshot that holds what this scan read (nil: no drift, or not recorded).
+        var snapshot: ObjectID?
+        /// A latest snapshot that claimed this drift but did not hold it, replaced by `snapshot`.
+        var replacedSnapshot: ObjectID?
+        /// `state.json` as this run saved it (the caller holds the lock: it is still current).
+        var state: DriftState?
     }
 
     /// Runs a scan: walk, compare, and record (journal, state, caches) under the state lock.
@@ -78,12 +90,32 @@ public struct ScanRunner {
         return try record(findings, loaded.context, now: now, reconciled: reconciled)
     }
 
-    /// What a scan works against: the verified manifest and policy, the root, the pip baseline.
-    public struct Context {
+    /// What a verb works against, read and verified once: the manifest and policy, the
+    /// root, the pip baseline. `drift export` loads it once and hands it to its scan, its
+    /// outgoing-secrets check and `--push` (docs/architecture.md, "Records and contexts").
+    public struct Context: Sendable {
         public var manifest: Manifest
         public var policy: Policy
         var rootBytes: [UInt8]
         public var baseline: PipBaseline?
+    }
+
+    /// Reads and verifies MDIR (signature, pins, manifest, policy, pip baseline): the verb's context.
+    /// - Throws: `DriftError` for a manifest or policy that does not verify or parse.
+    public func loadContext() throws -> Context {
+        let (manifest, policy) = try manifestDir.load()
+        let rootBytes = root.map { Array($0.utf8) } ?? manifest.root
+        let baseline = try PipBaseline.load(manifestDir, manifest: manifest)
+        return Context(manifest: manifest, policy: policy, rootBytes: rootBytes, baseline: baseline)
+    }
+
+    /// Walks the root of a context already loaded (nothing of MDIR is read again).
+    private func walk(_ c: Context) throws -> Loaded {
+        let rootPath = PathBytes.fsString(c.rootBytes)
+        try refuseWriteUnder(root: rootPath, target: state.path, what: "state dir")
+        for t in writeTargets { try refuseWriteUnder(root: rootPath, target: t.path, what: t.what) }
+        let walk = try TreeWalk.run(root: c.rootBytes, classifier: Classifier(policy: c.policy), entering: onDirectory)
+        return Loaded(context: c, walk: walk, oldCache: full ? nil : try state.loadCache())
     }
 
     /// MDIR read and verified, the root walked, the old stat cache: a scan's input.
@@ -188,6 +220,7 @@ public struct ScanRunner {
         }
         var pip: [PipChange] = []
         var pipCounts = (0, 0)
+        var snapshot: (ObjectID?, ObjectID?) = (nil, nil)
         if let p = findings.pip {
             pip = p.result.changes
             pipCounts = (p.result.checked, p.result.hashed)
@@ -203,11 +236,14 @@ public struct ScanRunner {
             let journal = Journal(state: state, manifestDir: manifestDir, commit: c.manifest.commit)
             // A file test, not a repository open: recording is idempotent, so a snapshot
             // missed here only costs one redundant `record`.
-            if st.journalFingerprint != fp || !journal.hasSnapshotRef {
+            let expected = st.journalFingerprint == fp && journal.hasSnapshotRef
+            if !expected || checkJournal {
                 let recorded = try journal.record(result.changes, pip: pip, requirements: c.baseline?.requirements,
                                                   root: c.rootBytes, policy: c.policy, now: now, secrets: secrets,
-                                                  contents: result.contents, blobCache: journalBlobs)
+                                                  contents: result.contents, blobCache: journalBlobs,
+                                                  expected: expected)
                 Self.adopt(recorded.observed, into: &result.changes)
+                snapshot = (recorded.snapshot, recorded.replaced)
                 st.journalFingerprint = recorded.complete && recorded.observed.isEmpty && !unknownDrift ? fp : nil
             }
         }
@@ -239,6 +275,8 @@ public struct ScanRunner {
                               rootBytes: c.rootBytes, pip: pip, requirements: c.baseline?.requirements,
                               secrets: secrets)
         outcome.stateRecovered = recovered
+        (outcome.snapshot, outcome.replacedSnapshot) = snapshot
+        outcome.state = st
         return outcome
     }
 
@@ -283,6 +321,7 @@ public struct ScanRunner {
     /// Reads MDIR and walks the root at the same time; the raw manifest bytes are dropped
     /// when this returns (they are a large part of peak memory on big trees).
     func loadAndWalk() throws -> Loaded {
+        if let context { return try walk(context) }
         let raw = try manifestDir.readRaw()
         // Walk (kernel-bound) while the manifest is parsed and verified (CPU-bound): the
         // walk result is used only once the manifest has verified.

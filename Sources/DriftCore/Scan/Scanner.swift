@@ -22,6 +22,10 @@ public struct Scanner {
     var strategy: ResolveStrategy = .automatic
     /// Files larger than this that are added or changed size are not read (`overReadLimit`).
     static let readLimit: Int64 = 1 << 30
+    /// Nominal bytes this comparison may hash (nil: no bound). Files that would go over it,
+    /// largest first, are not read: they come back in `Result.deferred` with no verdict
+    /// (`drift watch` hashes them apart, so big files never starve small ones).
+    var hashBudget: Int64?
 
     public init(manifest: Manifest, policy: Policy, root: [UInt8], cache: StatCache?) {
         self.manifest = manifest
@@ -41,6 +45,8 @@ public struct Scanner {
         var filesReverified: Int = 0
         /// The bytes of drifted code files from the very read that hashed them (journaled as is).
         var contents: [[UInt8]: [UInt8]] = [:]
+        /// Files left unread by `hashBudget`: neither drifted nor clean in this result.
+        var deferred: [ReadJob] = []
     }
 
     /// Walks the root and compares.
@@ -148,7 +154,7 @@ public struct Scanner {
             }
         }
 
-        let jobs = toHash.map { (wi, mi) -> ReadJob in
+        var jobs = toHash.map { (wi, mi) -> ReadJob in
             let e = walk.entries[wi]
             let keep = DriftTreeBuilder.carriesContent(fileClass: e.fileClass, secret: e.secret) ? policy.sizeLimit : -1
             let same = mi.flatMap { entries.kind($0) == .regular ? entries.digest($0) : nil }
@@ -160,6 +166,16 @@ public struct Scanner {
                 job.summarizeOver = Self.readLimit
             }
             return job
+        }
+        var deferred: [ReadJob] = []
+        if let budget = hashBudget {
+            // `jobs` and `toHash` share their indices.
+            let costs = jobs.indices.map { hashCost(jobs[$0], walk.entries[toHash[$0].0].stat) }
+            let kept = Self.withinBudget(costs, budget)
+            deferred = jobs.indices.filter { !kept.contains($0) }.map { jobs[$0] }
+            let keep = jobs.indices.filter { kept.contains($0) }
+            toHash = keep.map { toHash[$0] }
+            jobs = keep.map { jobs[$0] }
         }
         let outcomes = ParallelHasher.read(jobs, readers: [reader], workers: workers, progress: progress)
         var contents: [[UInt8]: [UInt8]] = [:]
@@ -197,7 +213,24 @@ public struct Scanner {
         let drifted = Set(changes.map(\.path))
         return Result(changes: changes, issues: issues, newCache: newCache,
                       filesChecked: filesChecked, filesHashed: toHash.count, filesReverified: reverified,
-                      contents: contents.filter { drifted.contains($0.key) })
+                      contents: contents.filter { drifted.contains($0.key) }, deferred: deferred)
+    }
+
+    /// What reading a file costs: its size, unless it is only summarised (a few `lseek`s).
+    private func hashCost(_ job: ReadJob, _ st: FileStat) -> Int64 {
+        job.summarizeOver >= 0 && st.size > job.summarizeOver ? 0 : max(0, st.size)
+    }
+
+    /// The jobs (by index) that fit the budget, cheapest first; free ones always do.
+    static func withinBudget(_ costs: [Int64], _ budget: Int64) -> Set<Int> {
+        var kept = Set<Int>()
+        var spent: Int64 = 0
+        for k in costs.indices.sorted(by: { costs[$0] < costs[$1] }) {
+            guard costs[k] == 0 || spent + costs[k] <= budget else { break }
+            spent += costs[k]
+            kept.insert(k)
+        }
+        return kept
     }
 
     private func compareFile(_ e: ClassifiedEntry, _ mi: Int?, _ d: Digest, _ st: FileStat, unstable: Bool,

@@ -23,8 +23,9 @@ public enum Telemetry {
             var overdue: Int
             var exported: Int
             var oldestAgeSeconds: Int?
+            var watcher: WatcherUse?
             enum CodingKeys: String, CodingKey {
-                case time, clean, commit, pip, errors, overdue, exported
+                case time, clean, commit, pip, errors, overdue, exported, watcher
                 case durationSeconds = "duration_seconds", exitCode = "exit_code"
                 case byClass = "by_class", byChange = "by_change", oldestAgeSeconds = "oldest_age_seconds"
             }
@@ -34,7 +35,7 @@ public enum Telemetry {
                         clean: r.clean, commit: r.commit, byClass: r.summary.byClass, byChange: r.summary.byChange,
                         pip: r.pip.filter { !$0.allowed }.count, errors: r.errors.count, overdue: r.summary.overdue,
                         exported: r.summary.exported,
-                        oldestAgeSeconds: oldestAge(r, now: now))
+                        oldestAgeSeconds: oldestAge(r, now: now), watcher: r.watcher)
         return try JSONCoding.encode(line, pretty: false)
     }
 

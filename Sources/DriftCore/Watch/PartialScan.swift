@@ -12,6 +12,10 @@ import Foundation
 struct PartialScan {
     let context: ScanRunner.Context
     let classifier: Classifier
+    /// A scan's re-verification slice: cached files in it are re-hashed (a cron scan's query).
+    var reverify: ReverifySlice?
+    /// Nominal bytes this rescan may hash; bigger files come back in `result.deferred`.
+    var hashBudget: Int64?
 
     struct Outcome {
         var result: Scanner.Result
@@ -55,7 +59,9 @@ struct PartialScan {
 
         var sub = context.manifest
         sub.entries = ManifestTable(manifestEntries(in: scope))
-        let scanner = Scanner(manifest: sub, policy: context.policy, root: root, cache: cache)
+        var scanner = Scanner(manifest: sub, policy: context.policy, root: root, cache: cache)
+        scanner.reverify = reverify
+        scanner.hashBudget = hashBudget
         let result = try scanner.compare(walk, now: now)
         return Outcome(result: result, walk: walk, unreadable: walk.unreadableDirectories)
     }

@@ -35,10 +35,12 @@ public struct WatchStatus: Codable, Sendable {
     var batches = 0
     var fullScans = 0
     var overflows = 0
+    /// Files over a batch's hash budget whose hash is under way apart (issue 28).
+    var examining: Int?
     public var stopped: String?
 
     enum CodingKeys: String, CodingKey {
-        case schema, pid, started, updated, phase, degraded, batches, overflows, stopped
+        case schema, pid, started, updated, phase, degraded, batches, overflows, stopped, examining
         case startTicks = "start_ticks"
         case watchedDirectories = "watched_directories"
         case unwatchedDirectories = "unwatched_directories"

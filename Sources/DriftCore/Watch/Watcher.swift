@@ -28,6 +28,9 @@ public final class Watcher {
     static let pipCap = 600.0
     /// After SIGTERM, how long to wait for a busy state lock before leaving the rest to the next start.
     static let stopLockWait = 10.0
+    /// Nominal bytes one batch hashes at most (about 50–100 ms here); bigger files are hashed
+    /// apart (`DeferredHashes`) and recorded by a later batch.
+    static let batchHashBudget: Int64 = 64 << 20
     /// Batches are spaced (by their own duration) only while this many paths are pending:
     /// a burst then coalesces, and a lone edit is never kept waiting.
     static let burstPending = 64
@@ -75,6 +78,17 @@ public final class Watcher {
     private var nextBatchAllowed = 0.0
     /// When the last event that made work arrived (monotonic seconds).
     private var lastEventAt = 0.0
+    /// `SDIR/watch.sock`: cron scans ask here what changed (`WatchQuery`); nil when it could not be made.
+    private var listener: UnixSocket?
+    /// Files over a batch's hash budget, hashed on a thread of their own.
+    private var bigFiles: DeferredHashes?
+    /// Bumped whenever the model may have missed something (overflow, failure, reload, root
+    /// changed): a scan holding an older token walks for itself once.
+    private var epoch = 0
+    /// The mounts at, below and above the root as the last full scan found them.
+    private var mounts: MountSnapshot?
+    /// The clean-point token scans compare with the one they last used.
+    private var token: String { "\(status.pid)-\(status.startTicks ?? 0)-\(epoch)" }
 
     public init(runner: ScanRunner, options: Options) {
         var r = runner
@@ -100,9 +114,12 @@ public final class Watcher {
         let watchLock = try WatchLock(state: state)
         defer { withExtendedLifetime(watchLock) {} }
         signals = try SignalPipe()
+        bigFiles = try DeferredHashes(root: root)
         try status.write(to: state)
         watches = makeWatchSet(root: root)
         try fullScan("start")
+        listen()
+        defer { closeListener() }
         status.phase = "watching"
         publishStatus()
         let mode = watches.inotify == nil ? "no inotify: full scans only" : "\(watches.count) directories watched"
@@ -149,6 +166,8 @@ public final class Watcher {
             waitForWork()
             takeSignals()
             takeEvents()
+            takeHashed()
+            answerQueries()
             if stopping {
                 stop()
                 return
@@ -192,7 +211,7 @@ public final class Watcher {
             deadline = min(deadline, max(d, batchAllowedAt))
         }
         let ms = max(0, min(3_600_000, ((deadline - now) * 1000).rounded(.up)))
-        var fds = [signals?.readFD ?? -1]
+        var fds = [signals?.readFD ?? -1, listener?.fd ?? -1, bigFiles?.wake.readFD ?? -1]
         if let ino = watches.inotify { fds.append(ino.fd) }
         waitReadable(fds, milliseconds: Int32(ms))
     }
@@ -215,6 +234,14 @@ public final class Watcher {
             status.lastEvent = Timestamp.format(runner.clock.now())
             lastEventAt = now
         }
+    }
+
+    /// Big files whose hash finished: rescanned at once (they are in the stat cache now).
+    private func takeHashed() {
+        guard let finished = bigFiles?.takeFinished(), !finished.isEmpty else { return }
+        let now = monotonicSeconds()
+        for p in finished { pending.touch(path: p, at: now, complete: true) }
+        status.examining = bigFiles?.examining ?? 0
     }
 
     /// Turns one event into pending work; false for events that say nothing about content.
@@ -256,6 +283,7 @@ public final class Watcher {
             return true
         }
         let path = PathBytes.join(rel, ev.name)
+        bigFiles?.invalidate(path, tree: isDirectory)
         if isDirectory {
             guard classifier.shouldDescend(path) else { return false }
             if ev.has(Inotify.movedFrom | Inotify.delete) { watches.removeWorkspace(under: path) }
@@ -274,6 +302,7 @@ public final class Watcher {
     }
 
     private func requestFull(_ reason: String, _ message: String) {
+        epoch += 1
         if needFull == nil { needFull = reason }
         warn(reason, message)
     }
@@ -285,6 +314,7 @@ public final class Watcher {
         let t0 = monotonicSeconds()
         let set = set ?? watches
         pending.removeAll()
+        bigFiles?.reset()
         needFull = nil
         set.resetFailures()
         var r = runner
@@ -312,6 +342,7 @@ public final class Watcher {
         status.fullScans += 1
         status.lastFullScan = Timestamp.format(now)
         lastFullEnd = monotonicSeconds()
+        mounts = MountSnapshot.take(root: loaded.context.rootBytes)
         let t = lastFullEnd
         for g in gone { pending.touch(tree: g, at: t) }
         absorbVanished(t)
@@ -319,29 +350,43 @@ public final class Watcher {
     }
 
     /// Rescans the settled paths (and site-packages when touched) and records.
-    private func batch(_ scope: ScanScope, pipDirty: Bool) throws {
-        guard let context, let classifier, var result = model else { return }
+    /// `reverify` and `scanNumber`: a scan's query, which re-hashes its slice and counts as that scan.
+    @discardableResult
+    private func batch(_ scope: ScanScope, pipDirty: Bool, reverify: ReverifySlice? = nil,
+                       scanNumber: Int? = nil) throws -> (ScanRunner.Outcome, reverified: Int)? {
+        guard let context, let classifier, var result = model else { return nil }
         let t0 = monotonicSeconds()
         let now = runner.clock.now()
         var scope = scope
         var unreadableNow: [[UInt8]] = []
         var secretsWalk = TreeWalk(entries: kept.entries, issues: [], unreadableDirectories: [])
         var scanned: [ClassifiedEntry] = []
+        var reverified = 0
         if !scope.isEmpty {
             let set = watches
-            let part = try PartialScan(context: context, classifier: classifier)
-                .compare(&scope, cache: result.newCache, now: now) { set.addWorkspace($0) }
+            var partial = PartialScan(context: context, classifier: classifier)
+            partial.reverify = reverify
+            partial.hashBudget = Self.batchHashBudget
+            let cache = bigFiles?.merged(into: result.newCache) ?? result.newCache
+            let part = try partial.compare(&scope, cache: cache, now: now) { set.addWorkspace($0) }
+            reverified = part.result.filesReverified
+            let previous = result
             var partResult = part.result
             // Runtime bytecode is no drift here either; the pyc cache is left to full scans.
             _ = try runner.checkBytecode(&partResult, walk: part.walk, root: context.rootBytes)
             result.replace(scope, with: partResult)
+            result.keepVerdicts(of: part.result.deferred.map(\.path), from: previous)
+            bigFiles?.consumed(scope)
+            bigFiles?.submit(part.result.deferred)
+            status.examining = bigFiles?.examining ?? 0
             unreadableNow = part.unreadable
             scanned = part.walk.entries
             secretsWalk.entries = kept.replacing(scope, with: scanned)
         }
-        let pipNow = pipDirty ? try runner.findPip(context) : pip
-        let findings = ScanRunner.Findings(result: result, pip: pipNow, oldCache: nil, walk: secretsWalk,
+        let pipNow = pipDirty ? try runner.findPip(context, reverify: reverify) : pip
+        var findings = ScanRunner.Findings(result: result, pip: pipNow, oldCache: nil, walk: secretsWalk,
                                            saveCache: false)
+        findings.scanNumber = scanNumber
         let outcome = try lockAndRecord(findings, context, now: now)
         model = Self.withoutContents(result)
         kept.update(scope, with: scanned, drifted: outcome.result.changes)
@@ -355,6 +400,7 @@ public final class Watcher {
         if let u = present.first {
             requestFull("unreadable", "\(PathBytes.display(u)): cannot be read: scanning everything")
         }
+        return (outcome, reverified)
     }
 
     /// Directories a walk could not read, split into those still there and those that
@@ -469,6 +515,88 @@ public final class Watcher {
         }
     }
 
+    // MARK: queries (cron scans)
+
+    private func listen() {
+        do {
+            listener = try UnixSocket.listen(path: state.file(WatchQuery.socketName))
+        } catch {
+            warn("query", "\(state.file(WatchQuery.socketName)): cannot listen (\(error)): "
+                 + "cron scans walk the tree themselves")
+        }
+    }
+
+    private func closeListener() {
+        guard listener != nil else { return }
+        listener = nil
+        UnixSocket.remove(path: state.file(WatchQuery.socketName))
+    }
+
+    private func answerQueries() {
+        while let c = listener?.accept() { answer(c) }
+    }
+
+    /// Brings the model up to the moment of the query and answers with the scan it amounts to:
+    /// every event queued before the query is read first (a write that returned before the
+    /// scan asked is in the queue), what is pending is rescanned settled or not, and the
+    /// scan's re-verification slice is re-hashed; any doubt answers "walk for yourself".
+    private func answer(_ c: UnixSocket) {
+        guard let peer = c.peer(), peer.uid == SystemProcess.effectiveUserID || peer.uid == 0,
+              let line = c.receiveLine(limit: 1 << 16, timeout: 1),
+              let q = try? JSONDecoder().decode(WatchQuery.Request.self, from: Data(line)) else { return }
+        takeEvents()
+        var a = WatchQuery.Answer(token: token)
+        if let why = refusal(q) {
+            a.reason = why
+        } else {
+            do {
+                try answerScan(&a)
+            } catch {
+                fail(error)
+                a = WatchQuery.Answer(token: token, reason: .error)
+            }
+        }
+        if let b = try? JSONCoding.encode(a, pretty: false) { _ = c.send(b) }
+        c.shutdownWrite()
+    }
+
+    private func refusal(_ q: WatchQuery.Request) -> WatchFallback? {
+        if overflowSinceSafetyNet || needFull == "overflow" { return .overflow }
+        if status.degraded || needFull != nil || failure != nil || retryAt != nil || model == nil { return .degraded }
+        if (bigFiles?.examining ?? 0) > 0 { return .examining }
+        let root = context.map { PathBytes.fsString($0.rootBytes) } ?? ""
+        if q.manifest != WatchQuery.canonical(runner.manifestDir.path)
+            || q.publicKey != runner.manifestDir.publicKey.map(WatchQuery.canonical)
+            || q.root.map({ $0 != WatchQuery.canonical(root) }) == true {
+            return .otherManifest
+        }
+        guard let m = mounts, let now = context.flatMap({ MountSnapshot.take(root: $0.rootBytes) }), m == now else {
+            return .mounts
+        }
+        // Last: a scan that could not have used the answer anyway learns the token.
+        return q.token == token ? nil : .restarted
+    }
+
+    private func answerScan(_ a: inout WatchQuery.Answer) throws {
+        guard let context, let model else { throw DriftError("internal: no model to answer from") }
+        let before = try state.loadState(commit: context.manifest.commit)
+        let n = max(0, before.scans ?? 0)
+        let slice = ReverifySlice(every: context.policy.reverifyEvery, scan: n,
+                                  last: before.reverifiedAt.flatMap(Timestamp.parse), now: runner.clock.now())
+        var (scope, pipDirty) = pending.takeReady(now: monotonicSeconds(), settle: settle, maxWait: maxWait,
+                                                  pipRule: pipRule, all: true)
+        a.rescanned = scope.paths.count + scope.trees.count
+        for r in model.newCache.entries where slice.contains(r.path) && !scope.contains(r.path) {
+            scope.paths.insert(r.path)
+        }
+        guard let (outcome, reverified) = try batch(scope, pipDirty: pipDirty || context.baseline != nil,
+                                                    reverify: slice, scanNumber: n) else {
+            throw DriftError("internal: the query's batch did not run")
+        }
+        a.reverified = reverified
+        a.report = outcome.report
+    }
+
     // MARK: degraded modes
 
     private var currentFullScanEveryMs: Int64 {
@@ -520,6 +648,7 @@ public final class Watcher {
     private func fail(_ error: Error) {
         let text = (error as? DriftError)?.message ?? "\(error)"
         failure = text
+        epoch += 1
         warn("error", "batch failed: \(text); retrying with a full scan")
         needFull = nil
         pending.removeAll()
@@ -546,6 +675,7 @@ public final class Watcher {
     /// the old ones stay.
     private func reload() {
         reloadRequested = false
+        epoch += 1
         do {
             let set = makeWatchSet(root: try peekRoot())
             try fullScan("reload", using: set)

@@ -8,6 +8,9 @@ public enum SystemProcess {
     /// This process's pid.
     public static var currentID: Int32 { getpid() }
 
+    /// This process's effective uid (whom a local socket's peer must be).
+    public static var effectiveUserID: UInt32 { geteuid() }
+
     /// Whether a process `pid` exists: `kill(pid, 0)` succeeds, or fails for want of
     /// permission (it exists, owned by someone else). A pid that is not positive names a
     /// process group or every process, never one process: false.
