@@ -224,7 +224,8 @@ public struct Exporter {
         guard let inputs = info.idInputs else { return }
         let id = try DriftID.compute(base: info.base, tree: tree, inputs: inputs)
         guard id == info.id else {
-            throw DriftError("\(journal): journal snapshot \(snapshot.hex) does not hold the drift its record names "
+            throw DriftError(.stateDamaged, path: journal,
+                "journal snapshot \(snapshot.hex) does not hold the drift its record names "
                 + "(Drift-Id \(info.id), its tree gives \(id)): the journal was changed outside drift; "
                 + "run drift export without --from-journal to export what the workspace holds")
         }

@@ -578,7 +578,7 @@ public final class Watcher {
     }
 
     private func answerScan(_ a: inout WatchQuery.Answer) throws {
-        guard let context, let model else { throw DriftError("internal: no model to answer from") }
+        guard let context, let model else { throw DriftError(.internal, "internal: no model to answer from") }
         let before = try state.loadState(commit: context.manifest.commit)
         let n = max(0, before.scans ?? 0)
         let slice = ReverifySlice(every: context.policy.reverifyEvery, scan: n,
@@ -591,7 +591,7 @@ public final class Watcher {
         }
         guard let (outcome, reverified) = try batch(scope, pipDirty: pipDirty || context.baseline != nil,
                                                     reverify: slice, scanNumber: n) else {
-            throw DriftError("internal: the query's batch did not run")
+            throw DriftError(.internal, "internal: the query's batch did not run")
         }
         a.reverified = reverified
         a.report = outcome.report
