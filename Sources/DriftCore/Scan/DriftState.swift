@@ -211,7 +211,8 @@ public struct StateDirectory: Sendable {
             end = StateLog.fold(log, into: &s, baseID: baseID)
             damaged = end != log.count
             guard s.schema == DriftState.schema, s.commit == commit else {
-                throw DriftError("\(logFile): its records are for another state (\(s.schema), \(s.commit))")
+                throw DriftError(.stateDamaged, path: logFile,
+                    "its records are for another state (\(s.schema), \(s.commit))")
             }
         }
         if let stat {
