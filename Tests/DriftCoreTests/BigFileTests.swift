@@ -69,7 +69,7 @@ struct BigFileTests {
         #expect(stateItems(f.state)["packages/models/huge.bin"] == "added")
         #expect(w.terminate() == 0, "\(w.stderr)")
     }
-    @Test("a sparse file beside a code edit under watch: the edit is journaled while the big file is still being hashed")
+    @Test("a sparse file beside a code edit under watch: the edit is journaled while the big file is still hashed")
     func watchBudget() throws {
         let f = try Fixture()
         defer { f.dir.remove() }

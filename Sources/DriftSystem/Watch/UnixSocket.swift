@@ -36,7 +36,9 @@ public final class UnixSocket {
         // Created 0600 whatever the umask; the state dir (0700) already keeps others out.
         let old = umask(0o177)
         let r = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         umask(old)
         if r != 0 { throw Errno.current }
