@@ -178,7 +178,7 @@ struct WatchQueryTests {
         #expect(Self.watcher(later).used == false && Self.watcher(later).reason == "overflow")
         #expect(w.terminate() == 0)
     }
-    @Test("the re-verification slice still runs: an mmap write inotify never reports is found within reverify_every scans")
+    @Test("the re-verification slice still runs: an mmap write (no inotify event) is found within reverify_every scans")
     func sliceStillRuns() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
