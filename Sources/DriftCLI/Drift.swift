@@ -36,13 +36,21 @@ public struct Drift: ParsableCommand {
             if code == .success || code == .validationFailure && isHelp(error) {
                 Drift.exit(withError: error)
             }
-            let first = fullMessage(for: error).split(separator: "\n").first.map { DriftError.neutralised(String($0)) }
+            let first = usageLine(for: error).map { DriftError.neutralised($0) }
             Output.stderr(first.map { "drift: \($0)\n" } ?? "drift: invalid arguments\n")
             Drift.exit(withError: ExitCode(ExitCodes.error))
         }
     }
 
     private static func isHelp(_ error: Error) -> Bool { exitCode(for: error) == .success }
+
+    /// ArgumentParser's first message line without its own `Error: ` prefix: drift's line
+    /// already starts `drift: `, and one prefix is the rule for every error.
+    static func usageLine(for error: Error) -> String? {
+        guard var line = fullMessage(for: error).split(separator: "\n").first.map(String.init) else { return nil }
+        if line.hasPrefix("Error: ") { line.removeFirst("Error: ".count) }
+        return line.isEmpty ? nil : line
+    }
 
     /// The arguments after argv[0], from the C library's argv rather than `CommandLine`: on
     /// Linux the Swift runtime may read them from /proc/self/cmdline, which a bare chroot lacks,
@@ -67,8 +75,7 @@ public struct Drift: ParsableCommand {
             return nil
         } catch {
             if exitCode(for: error) == .success { return nil }
-            return fullMessage(for: error).split(separator: "\n").first.map { "drift: \($0)" }
-                ?? "drift: invalid arguments"
+            return usageLine(for: error).map { "drift: \($0)" } ?? "drift: invalid arguments"
         }
     }
 }

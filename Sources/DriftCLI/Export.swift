@@ -43,12 +43,20 @@ extension Drift {
 
         func run() throws {
             let state = try workspace.privateState()
-            let target = FailureRecording.Target(verb: .export, state: state,
-                                                 root: workspace.root ?? (try? manifest.directory)?.unverifiedRoot())
-            try FailureRecording.run(target) { try export(state) }
+            let root = workspace.root ?? (try? manifest.directory)?.unverifiedRoot()
+            var exported: Exporter.Summary?
+            try FailureRecording.run(.init(verb: .export, state: state, root: root)) { exported = try export(state) }
+            // The push is kept as a push: its failure is failed-push.json (the export stands),
+            // and a later `drift push` that works clears it.
+            if let remote = push, let s = exported {
+                try FailureRecording.run(.init(verb: .push, state: state, root: root)) {
+                    try send(s, to: remote, state: state)
+                }
+            }
         }
 
-        private func export(_ state: StateDirectory) throws {
+        /// Exports; returns what was exported.
+        private func export(_ state: StateDirectory) throws -> Exporter.Summary {
             let mdir = try manifest.directory
             var runner = ScanRunner(manifestDir: mdir, root: workspace.root, state: state)
             runner.waitSeconds = lockWait.wait
@@ -61,7 +69,14 @@ extension Drift {
             e.force = force
             e.cumulative = cumulative
             e.snapshot = snapshot
-            let summary = try e.run()
+            let summary: Exporter.Summary?
+            do {
+                summary = try e.run()
+            } catch let n as NothingExportable {
+                Output.stderr("drift: \(n.message)\n")
+                throw ExitCode(ExitCodes.found)
+            }
+            if let same = summary?.sameDrift, let s = summary { Output.stderr(Self.sameDriftNote(same, s)) }
             if summary?.secretSources == 0 { Output.stderr(ProcessEnvironment.noSecretSourcesNote) }
             if let restarted = summary?.restartedChain {
                 Output.stderr("drift: note: export \(restarted) holds a secret drift knows now, so this export "
@@ -81,20 +96,39 @@ extension Drift {
             let follows = s.follows.map { ", follows \($0)" } ?? ""
             Output.stdout("exported drift \(s.id) (\(s.paths) path\(plural)\(origin)\(follows)) as commit \(s.commit)"
                 + " -> \(output)\n")
-            if let remote = push {
-                var p = Pusher(manifestDir: mdir, state: state, remote: remote,
-                               credentials: try GitCredentials.load(file: pushOptions.credentials))
-                p.clock = ProcessEnvironment.clock
-                p.waitSeconds = lockWait.wait
-                p.root = workspace.root
-                p.environment = runner.environment
-                // The export's context and host: MDIR is not read again, the host not re-parsed.
-                p.context = s.context
-                p.host = s.host
-                let (ref, pushed) = try p.push(id: s.id)
-                Output.stdout(pushed ? "pushed \(ref) to \(redact(remote))\n"
-                                     : "already pushed: \(ref) on \(redact(remote))\n")
+            return s
+        }
+
+        private func send(_ s: Exporter.Summary, to remote: String, state: StateDirectory) throws {
+            var p = Pusher(manifestDir: try manifest.directory, state: state, remote: remote,
+                           credentials: try GitCredentials.load(file: pushOptions.credentials))
+            p.clock = ProcessEnvironment.clock
+            p.waitSeconds = lockWait.wait
+            p.root = workspace.root
+            p.environment = ProcessEnvironment.secretEnvironment()
+            // The export's context and host: MDIR is not read again, the host not re-parsed.
+            p.context = s.context
+            p.host = s.host
+            let (ref, pushed) = try p.push(id: s.id)
+            Output.stdout(pushed ? "pushed \(ref) to \(redact(remote))\n"
+                                 : "already pushed: \(ref) on \(redact(remote))\n")
+        }
+
+        /// Says plainly that this export is the same drift (same Drift-Id) as an earlier one of
+        /// another shape, and which of the two the journal and `drift push` keep.
+        static func sameDriftNote(_ same: Exporter.SameDrift, _ s: Exporter.Summary) -> String {
+            let earlier = same.earlierFollows.map { "a follow-up of \($0)" } ?? "one commit on the base"
+            let now = s.follows.map { "a follow-up of \($0)" } ?? "one commit on the base"
+            var line = "drift: note: same drift as export \(s.id) made before as \(earlier) "
+                + "(same state, same Drift-Id); "
+            if same.keptEarlier {
+                line += "that one is already pushed to \(same.pushedTo.map(redact).joined(separator: ", ")), so the "
+                    + "journal keeps it and drift push sends nothing new; this export (\(now)) is in the output "
+                    + "directory only"
+            } else {
+                line += "this export (\(now)) replaces it in the journal; drift push sends this one"
             }
+            return line + "\n"
         }
     }
 }

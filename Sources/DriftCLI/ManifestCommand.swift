@@ -53,6 +53,13 @@ extension Drift.ManifestCommand {
             let s = try c.create()
             progress?.stop()
             Output.stdout("manifest: \(s.files) entries, \(s.bytes) bytes, commit \(s.commit) -> \(output)\n")
+            if s.differing > 0 {
+                // Baked all the same (an image may carry a deliberate difference): said once.
+                let paths = s.differing == 1 ? "1 tracked path" : "\(s.differing) tracked paths"
+                Output.stderr("drift: warning: \(PathBytes.display(text: root)) differs from commit "
+                    + "\(s.commit.prefix(12)) in \(paths) (content, mode or missing): scans compare with the root as "
+                    + "baked, drift diff and export diff against the commit; bake from a clean checkout of it\n")
+            }
         }
     }
 }

@@ -40,7 +40,8 @@ extension Drift {
             """, valueName: "URL"))
         var upstream: String?
         @Option(name: .customLong("upstream-ref"),
-                help: ArgumentHelp("The upstream branch to read (default refs/heads/main).", valueName: "REF"))
+                help: ArgumentHelp("The upstream branch or tag to read, short (main) or full (refs/heads/main); "
+                                   + "default refs/heads/main.", valueName: "REF"))
         var upstreamRef = "refs/heads/main"
         @OptionGroup var pushOptions: PushOptions
 

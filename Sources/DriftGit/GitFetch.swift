@@ -10,6 +10,7 @@ extension GitRepository {
         let shown = credentials.scrub(redact(url))
         let ctx = PushContext(credentials, RemoteURL(url))
         do {
+            try Self.checkLocalRemote(url, ctx.url)
             try configureTLS(ctx.credentials)
             var remote: OpaquePointer?
             try check(git_remote_create_anonymous(&remote, pointer, url), "git_remote_create_anonymous", shown)

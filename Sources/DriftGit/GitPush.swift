@@ -73,7 +73,8 @@ struct RemoteURL {
         }
     }
 
-    var defaultPort: Int { ["ssh": 22, "https": 443, "http": 80, "git": 9418][scheme] ?? 0 }
+    static let defaultPorts = ["ssh": 22, "https": 443, "http": 80, "git": 9418]
+    var defaultPort: Int { Self.defaultPorts[scheme] ?? 0 }
     var hostPort: String { "\(host):\(port ?? defaultPort)" }
 }
 
@@ -95,6 +96,7 @@ extension GitRepository {
 
     private func push(url: String, shown: String, localRef: String, remoteRef: String,
                       ctx: PushContext) throws -> Bool {
+        try Self.checkLocalRemote(url, ctx.url)
         try configureTLS(ctx.credentials)
         var remote: OpaquePointer?
         try check(git_remote_create_anonymous(&remote, pointer, url), "git_remote_create_anonymous", shown)
@@ -130,6 +132,14 @@ extension GitRepository {
             throw DriftError(.network, "\(shown): the remote rejected the push of \(r)\(reason)")
         }
         return true
+    }
+
+    /// A path remote (no scheme, or file://) must be a repository: libgit2 would try a missing
+    /// one as a URL and say "unsupported URL protocol". Throws the sentence naming the path.
+    static func checkLocalRemote(_ url: String, _ parsed: RemoteURL) throws {
+        guard parsed.scheme == "file" else { return }
+        let path = url.hasPrefix("file://") ? String(url.dropFirst("file://".count)) : url
+        _ = try GitRepository(path: path)
     }
 
     func installCallbacks(_ cb: inout git_remote_callbacks, _ payload: UnsafeMutableRawPointer) {

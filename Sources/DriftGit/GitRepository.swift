@@ -15,12 +15,24 @@ public final class GitRepository {
     var pointer: OpaquePointer { handle.pointer }
 
     /// Opens an existing repository (work tree or bare).
+    /// - Throws: `DriftError` naming the path when nothing is there or it is not a repository.
     public init(path: String) throws {
         ensureLibgit2()
-        handle = try GitHandle(owner: nil, "git_repository_open_ext", path) {
-            git_repository_open_ext(&$0, path, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil)
+        do {
+            handle = try GitHandle(owner: nil, "git_repository_open_ext", path) {
+                git_repository_open_ext(&$0, path, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil)
+            }
+        } catch let e as GitError where e.isNotFound {
+            throw DriftError(Self.notRepository(path))
         }
         self.path = path
+    }
+
+    /// The sentence for a path that does not open as a repository.
+    static func notRepository(_ path: String) -> String {
+        let shown = PathBytes.display(text: path)
+        if (try? FileSystem.stat(path)) == nil { return "\(shown): no such file or directory (not a git repository)" }
+        return "\(shown): not a git repository"
     }
 
     /// Creates a new bare repository at `path`.

@@ -98,7 +98,7 @@ struct CLIParseTests {
         (["bogus"], "Unexpected argument 'bogus'"),
     ])
     func badVector(argv: [String], message: String) {
-        #expect(Drift.checkArguments(argv) == "drift: Error: " + message)
+        #expect(Drift.checkArguments(argv) == "drift: " + message, "one drift: prefix, no ArgumentParser Error:")
     }
 
     /// What `checkArguments` says is what the binary prints, with exit 2 (one run ties them).
@@ -108,6 +108,7 @@ struct CLIParseTests {
             let r = try drift(argv)
             #expect(r.code == 2 && r.out.isEmpty)
             #expect(r.err == (Drift.checkArguments(argv) ?? "?") + "\n", "\(argv)")
+            #expect(r.err.hasPrefix("drift: ") && !r.err.contains("Error:"), "one prefix: \(r.err)")
         }
     }
 
@@ -178,9 +179,11 @@ struct ExitCodeTests {
         let d = DriftError(.policyInvalid, path: "x.yaml", "3: bad\nline")
         #expect(ExitCodes.code(for: d).map { [String($0.code), $0.line] } == ["2", "x.yaml: 3: bad line"])
 
-        // A real libgit2 failure: opening a directory that is no repository.
+        // A real libgit2 failure: a revision an empty repository lacks. (A directory that is no
+        // repository is a DriftError naming it, not libgit2's words.)
         var gitError: Error?
-        do { _ = try GitRepository(path: dir.path) } catch { gitError = error }
+        let empty = try GitRepository(initBare: dir.sub("empty.git"))
+        do { _ = try empty.resolveCommit("nosuch") } catch { gitError = error }
         let g = try #require(gitError as? GitError)
         #expect(ExitCodes.code(for: g).map { [String($0.code), $0.line] } == ["2", g.description])
         #expect(ExitCodes.code(for: Errno(ENOENT))?.code == 2)

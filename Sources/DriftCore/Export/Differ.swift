@@ -37,7 +37,7 @@ public struct Differ {
     ///   drift was found.
     /// - Throws: `DriftError`, `DriftError` `.lockBusy` or `GitError` as a scan does.
     public func run() throws -> Output {
-        try checkFilters()
+        let filters = try checkFilters()
         let outcome = try runner.run()
         var changes = outcome.result.changes
         var pip = outcome.pip
@@ -75,14 +75,27 @@ public struct Differ {
 
     /// Refuses, before anything is scanned or written, a PATH that names nothing: not a
     /// manifest entry, no directory of entries, nothing under the root. PATH is relative to
-    /// the root: an absolute one or one with `..` names nothing.
-    func checkFilters() throws {
-        if filters.isEmpty { return }
+    /// the root, or absolute under it (as `git diff` takes a path in its work tree); one with
+    /// `..` or absolute elsewhere names nothing.
+    /// - Returns: the filters, each relative to the root.
+    func checkFilters() throws -> [[UInt8]] {
+        if filters.isEmpty { return [] }
         let (manifest, _) = try runner.manifestDir.load()
         let root = runner.root.map { Array($0.utf8) } ?? manifest.root
         let rootDir = RootDirectory(path: root)
         let entries = manifest.entries
-        for f in filters where !f.isEmpty {
+        // The root as given and as the kernel resolves it (a relative --root, a symlinked path).
+        let spellings = [root] + (canonicalPath(PathBytes.fsString(root)).map { [Array($0.utf8)] } ?? [])
+        var out: [[UInt8]] = []
+        for given in filters {
+            // As given first (a symlink inside the root stays itself), then resolved like the root.
+            let resolved = given.first == UInt8(ascii: "/")
+                ? canonicalPath(PathBytes.fsString(given)).map { Array($0.utf8) } : nil
+            let f = spellings.lazy.compactMap { Self.relative(given, to: $0) }.first
+                ?? resolved.flatMap { r in spellings.lazy.compactMap { Self.relative(r, to: $0) }.first }
+                ?? given
+            out.append(f)
+            if f.isEmpty { continue }
             let parts = f.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
             let known: Bool
             if f.first == UInt8(ascii: "/") || parts.contains(where: { $0.isEmpty || $0.elementsEqual("..".utf8) }) {
@@ -100,10 +113,25 @@ public struct Differ {
                 }
             }
             if !known {
-                throw DriftError("\(PathBytes.display(f)): not a path of the manifest or the workspace "
-                    + "\(PathBytes.display(root)) (PATH is relative to the root)")
+                throw DriftError("\(PathBytes.display(given)): not a path of the manifest or the workspace "
+                    + "\(PathBytes.display(root)) (PATH is relative to the root, or absolute under it)")
             }
         }
+        return out
+    }
+
+    /// An absolute PATH under `root` (the root as given or as the manifest recorded it),
+    /// relative to it: `ROOT/worker/x.py` is `worker/x.py`, `ROOT` itself the whole root.
+    /// Textual, as the root's own spelling: nil for a relative PATH or one outside the root.
+    static func relative(_ path: [UInt8], to root: [UInt8]) -> [UInt8]? {
+        let slash = UInt8(ascii: "/")
+        guard path.first == slash else { return nil }
+        var r = root[...]
+        while r.count > 1 && r.last == slash { r.removeLast() }
+        if path.elementsEqual(r) { return [] }
+        let prefix = r.last == slash ? Array(r) : Array(r) + [slash]
+        guard path.starts(with: prefix) else { return nil }
+        return filter(Array(path.dropFirst(prefix.count)))
     }
 
     /// Colours a patch like `git diff` does, for a terminal.

@@ -66,8 +66,9 @@ struct ExportChain {
         return out
     }
 
-    /// The paths a follow-up changes on top of `parent`'s tree.
-    func changedPaths(from parent: ObjectID, to tree: ObjectID) throws -> Set<[UInt8]> {
-        Set(try repo.treeChanges(from: try repo.treeOf(commit: parent), to: tree, limit: Int.max).map(\.path))
+    /// What a follow-up changes on top of `parent`'s tree, by path.
+    func changes(from parent: ObjectID, to tree: ObjectID) throws -> [[UInt8]: GitTreeChange] {
+        let list = try repo.treeChanges(from: try repo.treeOf(commit: parent), to: tree, limit: Int.max)
+        return Dictionary(list.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
     }
 }

@@ -45,6 +45,20 @@ public struct Exporter {
         public var replacedSnapshot: String?
         /// What this export read and verified of MDIR, for `--push` to reuse.
         public var context: ScanRunner.Context
+        /// Set when this drift state (its Drift-Id) was exported before in another shape.
+        public var sameDrift: SameDrift?
+    }
+
+    /// An export of a Drift-Id the journal already holds as another commit (a `--cumulative`
+    /// export of a state exported before as a follow-up, or the reverse). Same drift, same id by
+    /// design (the gate judges the drift, not its shape); the journal keeps one export per id.
+    public struct SameDrift: Sendable {
+        /// What the earlier export follows (nil: it was one commit on the base).
+        public var earlierFollows: String?
+        /// Remotes (as `drift push` names them) the earlier export was pushed to.
+        public var pushedTo: [String]
+        /// The earlier export stays in the journal (it was pushed): this one is in ODIR only.
+        public var keptEarlier: Bool
     }
 
     static let patchFile = "drift.patch"
@@ -143,7 +157,11 @@ public struct Exporter {
             restartedChain = follows
             parent = (base, nil)
         }
-        let changed = try parent.follows.map { _ in try chain.changedPaths(from: parent.commit, to: tree) }
+        let changes = try parent.follows.map { _ in try chain.changes(from: parent.commit, to: tree) }
+        // A follow-up that changes only withheld files would be an empty patch `git am` rejects.
+        if let follows = parent.follows, changes?.isEmpty == true {
+            throw NothingExportable(follows: follows, withheld: info.entries.filter { $0.recorded != .content }.count)
+        }
         // A follow-up's message names the pip changes it adds, not the ones its chain already carries.
         var pip = info.pip
         if let follows = parent.follows,
@@ -153,7 +171,7 @@ public struct Exporter {
             pip = pip.filter { !before.contains(SnapshotPip($0).line) }
         }
         let msg = commitMessage(info: info, pip: pip, host: host, base: manifest.commit, follows: parent.follows,
-                                changed: changed)
+                                changes: changes)
         // The export commit is kept in the journal (`refs/drift-exports/<id>`) so `drift push` can send it.
         let commit = try repo.createCommit(tree: tree, parents: [parent.commit], author: who, committer: who,
                                            message: msg)
@@ -162,7 +180,9 @@ public struct Exporter {
             throw DriftError("export \(info.id): its commit message or bundle would hold a secret drift knows now "
                 + "(a --message, --author or file name); nothing was exported")
         }
-        try repo.setReference(Self.exportRef(info.id), to: commit)
+        let sameDrift = try Self.sameDrift(info.id, commit: commit, repo: repo, state: state)
+        let keep = sameDrift?.keptEarlier == true
+        if !keep { try repo.setReference(Self.exportRef(info.id), to: commit) }
         let patch = try repo.emailPatch(commit)
         let ref = "refs/heads/drift/\(info.id)"
         // One prerequisite, the base: the bundle carries every commit of the chain.
@@ -191,7 +211,8 @@ public struct Exporter {
             throw DriftError("export \(info.id): \(name) would hold a secret drift knows now; nothing was exported")
         }
         // The same files as one parentless commit: what `drift push` sends (docs/journal.md).
-        try LedgerCommit.create(in: repo, id: info.id, host: host, base: manifest.commit, files: files, author: who)
+        try LedgerCommit.create(in: repo, id: info.id, host: host, base: manifest.commit, files: files, author: who,
+                                setRef: !keep)
         try writeOutputs(files, to: output)
         state.lastExport = Timestamp.format(now)
         state.lastExportId = info.id
@@ -207,7 +228,8 @@ public struct Exporter {
                        secretSources: secretSources,
                        restartedChain: restartedChain,
                        replacedSnapshot: scanned.replaced?.hex,
-                       context: context)
+                       context: context,
+                       sameDrift: sameDrift)
     }
 
     /// A snapshot's record names its Drift-Id and the id's inputs; the id must be the one its
@@ -223,10 +245,22 @@ public struct Exporter {
         }
     }
 
-    /// `changed`: for a follow-up, the paths it changes on top of the export it follows.
+    /// The journal's earlier export of `id` when it is another commit than `commit`; kept
+    /// (not replaced) once pushed, so `drift push` and the remote keep telling the same story.
+    static func sameDrift(_ id: String, commit: ObjectID, repo: GitRepository, state: DriftState) throws -> SameDrift? {
+        guard let earlier = try repo.reference(exportRef(id)), earlier != commit else { return nil }
+        let pushedTo = (state.pushed ?? [:]).filter { $0.value.contains(id) }.map(\.key).sorted()
+        return SameDrift(earlierFollows: DriftTrailers(try repo.message(of: earlier)).follows, pushedTo: pushedTo,
+                         keptEarlier: !pushedTo.isEmpty)
+    }
+
+    /// `changes`: for a follow-up, what it changes on top of the export it follows; its lines
+    /// say added/modified/deleted as that commit does, not as the drift is against the base.
     private func commitMessage(info: SnapshotInfo, pip: [PipChange], host: String, base: String, follows: String?,
-                               changed: Set<[UInt8]>?) -> String {
+                               changes: [[UInt8]: GitTreeChange]?) -> String {
+        let changed = changes.map { Set($0.keys) }
         let inTree = info.entries.filter { $0.recorded == .content && changed?.contains($0.path) != false }
+            .map { e in changes?[e.path].map { e.since($0) } ?? e }
         let pinCount = DriftTreeBuilder.pinnable(pip).count
         let out = info.entries.filter { $0.recorded != .content }
         let fileCount = "\(inTree.count) file\(inTree.count == 1 ? "" : "s")"
@@ -350,5 +384,21 @@ struct JournalReport: Codable {
             return File(path: p, pathBytes: pb, change: e.change, fileClass: e.fileClass,
                         firstSeen: e.firstSeen, recorded: e.recorded.label)
         }
+    }
+}
+
+/// A follow-up export whose tree is the export it follows: only withheld paths (config,
+/// secrets, data, withheld code) changed since. No commit and no files are written; `drift
+/// export` exits 1, as for nothing to export (docs/journal.md).
+public struct NothingExportable: Error, Sendable {
+    /// The export the follow-up would have followed.
+    public var follows: String
+    /// Drifted paths recorded by name and hash only in the current state.
+    public var withheld: Int
+
+    /// `nothing exportable changed since export X (N withheld)`, and what to do instead.
+    public var message: String {
+        "nothing exportable changed since export \(follows) (\(withheld) withheld path\(withheld == 1 ? "" : "s") "
+            + "in the drift, never in a patch); nothing written (--cumulative writes all drift as one commit)"
     }
 }

@@ -29,7 +29,7 @@ public enum LedgerCommit {
     /// Writes the ledger commit of an export into `repo` and points `journalRef(id)` at it.
     @discardableResult
     public static func create(in repo: GitRepository, id: String, host: String, base: String,
-                              files: [(String, [UInt8])], author: GitPerson) throws -> ObjectID {
+                              files: [(String, [UInt8])], author: GitPerson, setRef: Bool = true) throws -> ObjectID {
         var tree = [UInt8]()
         // Tree entries sorted by name, as git requires (these names have no '/' and no prefix clash).
         for (name, bytes) in files.sorted(by: { $0.0 < $1.0 }) {
@@ -40,7 +40,7 @@ public enum LedgerCommit {
         let message = "drift ledger: export \(id) from \(host)\n\nbase \(base)\n\n\(marker)\n"
         let commit = try repo.createCommit(tree: treeID, parents: [], author: author, committer: author,
                                            message: message)
-        try repo.setReference(journalRef(id), to: commit)
+        if setRef { try repo.setReference(journalRef(id), to: commit) }
         return commit
     }
 

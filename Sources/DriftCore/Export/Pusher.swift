@@ -75,13 +75,21 @@ public struct Pusher {
         let host = try self.host.map { PathBytes.display(text: $0) }
             ?? DriftTrailers(try repo.message(of: commit)).host ?? SystemInfo.hostName()
         let ref = Self.remoteRef(host: host, id: id)
-        let key = redact(remote)
-        if st.pushed?[key]?.contains(id) == true { return (ref, false) }
+        // One remote, one key, however it is spelled; keys of older drift are read the same way.
+        let key = RemoteKey.key(remote)
+        let identity = RemoteKey.identity(key)
+        let spellings = (st.pushed ?? [:]).keys.filter { RemoteKey.identity(RemoteKey.key($0)) == identity }
+        if spellings.contains(where: { st.pushed?[$0]?.contains(id) == true }) { return (ref, false) }
         let scratch = state.file(".push-\(SystemProcess.currentID)")
         let sent = try Self.pushAlone(ledger, from: repo, scratch: scratch, remote: remote,
                                       ref: ref, credentials: credentials)
+        var ids: [String] = []
+        for k in spellings.sorted() {
+            ids += (st.pushed?[k] ?? []).filter { !ids.contains($0) }
+            st.pushed?[k] = nil
+        }
         st.pushed = st.pushed ?? [:]
-        st.pushed?[key, default: []].append(id)
+        st.pushed?[key] = ids + [id]
         let now = clock.now()
         st.lastPush = Timestamp.format(now)
         // The bundle of a follow-up carries its whole chain: paths exported as an earlier

@@ -13,7 +13,9 @@ import Foundation
 /// waiting for redeploy*.
 public struct UpstreamSource: Sendable {
     public var url: String
-    /// The branch to read, as a full ref name (`refs/heads/main`).
+    /// The branch to read: a full ref name (`refs/heads/main`, `refs/tags/v1`) or a short one
+    /// (`main`, `v1`) that the remote's refs resolve as `git fetch` does (libgit2's refspec DWIM:
+    /// `refs/NAME`, `refs/tags/NAME`, `refs/heads/NAME`, `refs/remotes/NAME`).
     public var ref: String
     public var credentials: GitCredentials
 
@@ -25,23 +27,37 @@ public struct UpstreamSource: Sendable {
 
     static let localRef = "refs/drift-upstream/tip"
 
+    /// A ref name git would take (`git check-ref-format`, kept to plain characters), full or
+    /// short; only `refs/heads/`, `refs/tags/` and `refs/remotes/` when full.
+    static func checkRef(_ ref: String) throws {
+        let plain = ref.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._/-".contains($0)) }
+        let full = ref.hasPrefix("refs/")
+        let kinds = ["refs/heads/", "refs/tags/", "refs/remotes/"]
+        let name = kinds.first { ref.hasPrefix($0) }.map { ref.dropFirst($0.count) } ?? ref[...]
+        let parts = name.split(separator: "/", omittingEmptySubsequences: false)
+        guard plain, !name.isEmpty, !full || kinds.contains(where: { ref.hasPrefix($0) }),
+              !parts.contains(where: { $0.isEmpty || $0.hasPrefix(".") || $0.hasSuffix(".lock") }),
+              !name.contains(".."), !name.hasPrefix("-") else {
+            throw DriftError("--upstream-ref \(PathBytes.display(text: ref)) is not a branch or tag name "
+                + "(main, refs/heads/main, v1.2, refs/tags/v1.2)")
+        }
+    }
+
     /// Fetches and returns, for every drift id the branch's history carries, the newest
     /// commit that carries it.
-    /// - Throws: `DriftError` when the ref is not a branch name, the fetch fails or the
-    ///   remote has no such branch; `GitError` when the history cannot be read.
+    /// - Throws: `DriftError` when the ref is not a ref name, the fetch fails or the remote
+    ///   has no such ref; `GitError` when the history cannot be read.
     func reconciled(state: StateDirectory, base: ObjectID?) throws -> [String: String] {
-        let name = ref.dropFirst("refs/heads/".count)
-        let plain = name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._/-".contains($0)) }
-        guard ref.hasPrefix("refs/heads/"), !name.isEmpty, plain, !name.contains(".."), !name.contains("//"),
-              !name.hasPrefix("/"), !name.hasSuffix("/"), !name.hasSuffix(".lock") else {
-            throw DriftError("--upstream-ref \(PathBytes.display(text: ref)) is not a branch (refs/heads/NAME)")
-        }
+        try Self.checkRef(ref)
         let path = state.file("upstream.git")
         let repo = FileManager.default.fileExists(atPath: path + "/objects")
             ? try GitRepository(path: path) : try GitRepository(initBare: path)
+        // A short name the remote does not have updates nothing: the last run's tip must not answer.
+        if let old = try repo.reference(Self.localRef) { _ = try repo.deleteReference(Self.localRef, ifAt: old) }
         try repo.fetch(url: url, remoteRef: ref, into: Self.localRef, credentials: credentials)
         guard let tip = try repo.reference(Self.localRef) else {
-            throw DriftError("\(redact(url)): has no \(ref)")
+            throw DriftError("\(redact(url)): has no \(PathBytes.display(text: ref)) "
+                + "(no branch, tag or ref of that name)")
         }
         var out: [String: String] = [:]
         // Only commits after the image's base can carry its exports (`git rev-list TIP ^BASE`).

@@ -70,11 +70,28 @@ public enum GateOutput {
         }
         let at = r.commit.map { " in \($0.prefix(12))" } ?? ""
         let entries = "\(r.entries.count) ledger entr\(r.entries.count == 1 ? "y" : "ies")"
-        let passedNote = r.image == nil ? "" : ", image checks passed"
-        let failedNote = r.image?.contains { !$0.ok } == true ? "; image checks failed" : ""
-        out += r.ok ? "gate: ok (\(entries)\(at)\(passedNote))\n"
-                    : "gate: REJECTED: \(rejectedSummary(r.entries))\(at)\(failedNote)\n"
+        if r.ok {
+            // Image mode alone judged no ledger: the line names only what was checked.
+            let parts = (r.repo == nil ? [] : ["\(entries)\(at)"]) + (r.image == nil ? [] : ["image checks passed"])
+            out += "gate: ok (\(parts.joined(separator: ", ")))\n"
+        } else {
+            out += "gate: REJECTED: \(rejectedLine(r, at: at))\n"
+        }
         return out
+    }
+
+    /// What was rejected: the ledger entries that fail (only when some do) and the image
+    /// checks that failed, by name — never a count of nothing.
+    static func rejectedLine(_ r: Gate.Report, at: String) -> String {
+        var parts: [String] = []
+        let ok: Set<GateStatus> = [.reconciled, .waived]
+        if r.entries.contains(where: { !ok.contains($0.status) }) { parts.append(rejectedSummary(r.entries) + at) }
+        let failed = (r.image ?? []).filter { !$0.ok }.map(\.check)
+        if !failed.isEmpty {
+            let n = failed.count
+            parts.append("\(n) image check\(n == 1 ? "" : "s") failed (\(failed.joined(separator: ", ")))")
+        }
+        return parts.isEmpty ? "rejected" : parts.joined(separator: "; ")
     }
 
     /// What withheld code needs, as every output says it.

@@ -50,14 +50,14 @@ public struct LedgerPrune {
         for e in report.entries {
             var d = Decision(ref: e.entry, id: e.id, host: e.host, delete: false, why: "")
             guard e.status == .reconciled, let how = e.reason, let target = targets[e.entry] ?? nil else {
-                d.why = "kept: \(e.status.rawValue)"
+                d.why = "\(e.status.rawValue), not reconciled"
                 out.append(d)
                 continue
             }
             let exported = try upstream.commitTime(target)
             let when = Timestamp.format(exported)
             guard now.timeIntervalSince(exported) >= olderThan else {
-                d.why = "kept: reconciled by \(how.rawValue), but exported \(when), within the age"
+                d.why = "reconciled by \(how.rawValue), but exported \(when), within the age"
                 out.append(d)
                 continue
             }
@@ -67,7 +67,7 @@ public struct LedgerPrune {
             } else if try upstream.deleteReference(e.entry, ifAt: target) {
                 d.delete = true
             } else {
-                d.why = "kept: the ref moved while it was judged"
+                d.why = "the ref moved while it was judged"
             }
             out.append(d)
         }

@@ -108,6 +108,20 @@ public struct SnapshotEntry: Sendable, Equatable {
     }
 
     /// A line for people: what changed and why it is (not) in the patch.
+    /// This entry as a follow-up commit changes it on top of the export it follows: a file
+    /// the first export added and this one edits is `modified` there, not `added`.
+    func since(_ c: GitTreeChange) -> SnapshotEntry {
+        var e = self
+        switch (c.old, c.new) {
+        case (nil, _): e.change = .added
+        case (_, nil): e.change = .deleted
+        case let (old?, new?) where (old.mode == .symlink) != (new.mode == .symlink): e.change = .type
+        case let (old?, new?) where old.id == new.id: e.change = .mode
+        default: e.change = .modified
+        }
+        return e
+    }
+
     var humanLine: String {
         let label = change.rawValue.padded(to: 9)
         var s = "  \(label)\(PathBytes.display(path))  (\(fileClass.rawValue), first seen \(firstSeen))"

@@ -31,6 +31,9 @@ public struct ManifestCreator {
         public var commit: String
         public var files: Int
         public var bytes: Int64
+        /// The commit's paths (not ignored) whose content or mode differs in the root, or that
+        /// the root lacks (files only in the root are not counted). 0 for a checkout of it.
+        public var differing: Int
     }
 
     /// Hashes the workspace, bakes the base commit's objects as one pack, records the pip
@@ -113,7 +116,9 @@ public struct ManifestCreator {
             try AtomicFile.write(text, to: mdir.file(ManifestDirectory.manifestFile))
             try? FileSystem.unlink(mdir.file(ManifestDirectory.signatureFile))
         }
-        return Summary(commit: commitID.hex, files: entries.count, bytes: bytes)
+        let differing = try RootVersusCommit.differing(entries, repo: repository, commit: commitID,
+                                                       classifier: Classifier(policy: policy))
+        return Summary(commit: commitID.hex, files: entries.count, bytes: bytes, differing: differing)
     }
 }
 

@@ -50,7 +50,7 @@ public enum StatusReport {
         let deadlineText = policy.deadline.map { "\($0.text) (the clock stops once a path is \(stop))" }
         out += "  deadline      \(deadlineText ?? "none set in the policy")\n"
         out += "  last export   \(st.lastExport.map { "\($0) (drift \(st.lastExportId ?? "?"))" } ?? "never")\n"
-        let pushes = (st.pushed ?? [:]).map { "\($0.value.count) to \($0.key)" }.sorted()
+        let pushes = Self.pushedByRemote(st.pushed ?? [:]).map { "\($0.ids.count) to \($0.key)" }.sorted()
         let pushedText = pushes.isEmpty ? "nothing" : pushes.joined(separator: ", ")
         let lastPushText = st.lastPush.map { ", last \($0)" } ?? ""
         out += "  pushed        \(pushedText)\(lastPushText)\n"
@@ -96,6 +96,21 @@ public enum StatusReport {
             out += line + "\n"
         }
         return out + journal
+    }
+
+    /// `pushed` by remote: keys of one remote under several spellings (older drift keyed the
+    /// URL as typed) counted once, named by the newest key with a user when one has one.
+    static func pushedByRemote(_ pushed: [String: [String]]) -> [(key: String, ids: Set<String>)] {
+        var groups: [String: (key: String, ids: Set<String>)] = [:]
+        for (raw, ids) in pushed.sorted(by: { $0.key < $1.key }) {
+            let key = RemoteKey.key(raw)
+            let identity = RemoteKey.identity(key)
+            var g = groups[identity] ?? (key, [])
+            if RemoteKey.identity(g.key) == g.key && key != identity { g.key = key }
+            g.ids.formUnion(ids)
+            groups[identity] = g
+        }
+        return Array(groups.values)
     }
 }
 
