@@ -80,8 +80,7 @@ struct DeepTreeTests {
         // A change elsewhere is still seen and recorded.
         try write(f.workspace + "/worker/util.py", "def helper(x):\n    return x + 9\n")
         try waitUntil(120, "the change recorded") {
-            let s = try? String(contentsOfFile: f.state + "/state.json", encoding: .utf8)
-            return s?.contains("worker/util.py") == true
+            stateItems(f.state)["worker/util.py"] != nil
         }
         #expect(watch.terminate() == 0, "\(watch.stderr)")
         #expect(!watch.stderr.contains("Fatal"))

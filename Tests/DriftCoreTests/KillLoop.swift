@@ -75,6 +75,14 @@ struct KillLoop {
             #expect(s.temps.count <= 1, "\(label): killed at write \(n): temp files \(s.temps.keys.sorted())")
             kills.append(n)
             for key in Set(expected.keys).union(s.files.keys).sorted() where !s.gitKeys.contains(key) && !inWhole(key) {
+                if Self.isLog(key) {
+                    // An append-only log: the whole records so far extend what it held (or a
+                    // new base replaced it); a torn tail is never read.
+                    let grew = Self.extends(s.files[key], expected[key])
+                    #expect(grew, "\(label): killed at write \(n): \(key) lost records")
+                    expected[key] = s.files[key].map(Self.wholeRecords)
+                    continue
+                }
                 let same = s.files[key] == expected[key]
                 #expect(same, "\(label): killed at write \(n): \(key) is not the old bytes or the last completed write")
             }
@@ -92,6 +100,10 @@ struct KillLoop {
         }
         #expect(new.files != old.files, "\(label): the run changed nothing")
         for key in Set(expected.keys).union(new.files.keys).sorted() where !new.gitKeys.contains(key) && !inWhole(key) {
+            if Self.isLog(key) {
+                #expect(Self.extends(new.files[key], expected[key]), "\(label): \(key) lost records")
+                continue
+            }
             let same = new.files[key] == expected[key]
             #expect(same, "\(label): \(key) changed other than by an atomic write")
         }
@@ -118,6 +130,23 @@ struct KillLoop {
             let left = s.temps.keys.sorted()
             #expect(left == [], "\(label): temp files left after the run after the kill at write \(k)")
         }
+    }
+
+    /// A base-and-log state file's log (`statcache.log`, `state.log`, …): appended, not renamed.
+    static func isLog(_ key: String) -> Bool { key.hasSuffix(".log") && !key.contains(".tmp.") }
+
+    /// The log's header and whole frames (what a reader folds), without a torn tail.
+    static func wholeRecords(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.count >= 40 else { return [] }
+        return Array(bytes.prefix(AppendLog.frames(bytes, from: 40).end))
+    }
+
+    /// `now` is `before` with whole records appended, or the log was removed (a new base
+    /// took its records) or started afresh for a new base.
+    static func extends(_ now: [UInt8]?, _ before: [UInt8]?) -> Bool {
+        guard let now else { return true }
+        let (a, b) = (wholeRecords(now), wholeRecords(before ?? []))
+        return a.starts(with: b) || !a.prefix(40).elementsEqual(b.prefix(40))
     }
 
     private func inWhole(_ key: String) -> Bool { wholeDir.map { key.hasPrefix($0 + "/") } ?? false }
@@ -173,6 +202,9 @@ struct KillLoop {
             case "state.json":
                 #expect((try? JSONDecoder().decode(DriftState.self, from: Data(bytes))) != nil, "\(torn)")
             case "statcache", "pipcache", "pyccache": #expect(StatCache.parse(bytes) != nil, "\(torn)")
+            case "statcache.log", "pipcache.log", "pyccache.log":
+                let header = bytes.count < 40 || bytes.starts(with: StatCache.logMagic)
+                #expect(header, "\(path): not a stat cache log")
             case "manifest.txt": #expect((try? Manifest.parse(bytes, file: path)) != nil, "\(torn)")
             case "report.json": #expect((try? JSONSerialization.jsonObject(with: Data(bytes))) != nil, "\(torn)")
             case "drift.patch": #expect(bytes.starts(with: Array("From ".utf8)), "\(torn)")

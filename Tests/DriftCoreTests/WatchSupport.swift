@@ -82,12 +82,14 @@ func waitUntil(_ timeout: Double, _ what: String, _ cond: () throws -> Bool) thr
     throw DriftError("timed out after \(timeout)s waiting for \(what)")
 }
 
-/// path → change of the drift `state.json` holds now.
+/// path → change of the drift the state holds now (`state.json` with `state.log` folded in,
+/// as every verb reads it).
 func stateItems(_ sdir: String) -> [String: String] {
     guard let d = FileManager.default.contents(atPath: sdir + "/state.json"),
-          let j = try? JSONSerialization.jsonObject(with: d) as? [String: Any] else { return [:] }
+          let j = try? JSONSerialization.jsonObject(with: d) as? [String: Any], let commit = j["commit"] as? String,
+          let s = try? StateDirectory(path: sdir).loadState(commit: commit) else { return [:] }
     var out: [String: String] = [:]
-    for i in j["items"] as? [[String: Any]] ?? [] { out[i["path"] as? String ?? "?"] = i["change"] as? String }
+    for i in s.items { out[i.path] = i.change.rawValue }
     return out
 }
 

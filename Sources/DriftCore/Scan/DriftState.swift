@@ -75,6 +75,8 @@ public struct DriftState: Codable, Sendable {
     /// Why this state was rebuilt instead of read (a damaged or oversized `state.json`);
     /// never written. The next locked write moves the old file aside first.
     var recovered: String?
+    /// Which `state.json` and `state.log` this state was read from (`StateLog`); never written.
+    var origin: StateLog.Origin?
 
     enum CodingKeys: String, CodingKey {
         case schema, commit, items
@@ -179,17 +181,18 @@ public struct StateDirectory: Sendable {
     /// oversized `state.json` is not an error (that would be an exit-2 loop until a person
     /// steps in): the state is rebuilt from the journal's latest snapshot, which keeps every
     /// recorded path's first sighting, and `recovered` says why (`StateRecovery`).
-    func loadState(commit: String) throws -> DriftState {
+    func loadState(commit: String, memo: StateMemo? = nil) throws -> DriftState {
+        if let held = memo?.get(self), held.commit == commit { return held }
         let f = file("state.json")
         reads?.count(.state)
         if FileSystem.isAbsent(f) { return DriftState(commit: commit) }
-        if case .success(let info) = lstatBytes(Array(f.utf8)), info.kind == .regular,
-           info.size > Int64(Self.stateReadLimit) {
+        let stat = try? lstatBytes(Array(f.utf8)).get()
+        if let info = stat, info.kind == .regular, info.size > Int64(Self.stateReadLimit) {
             return StateRecovery.rebuild(self, commit: commit,
                                          why: "\(f) is larger than \(Self.stateReadLimit) bytes")
         }
         let bytes = try readWholeFile(f, limit: Self.stateReadLimit, followSymlinks: false)
-        let s: DriftState
+        var s: DriftState
         do { s = try JSONDecoder().decode(DriftState.self, from: Data(bytes)) } catch {
             return StateRecovery.rebuild(self, commit: commit, why: "\(f) is damaged (\(errorText(error)))")
         }
@@ -198,30 +201,93 @@ public struct StateDirectory: Sendable {
             throw DriftError("\(path): state dir belongs to base commit \(s.commit), "
                 + "but the manifest is for \(commit); export it (--state), then move it aside")
         }
+        let baseID = try SHA256Hasher.digest(bytes).bytes
+        var end = 0, damaged = false
+        let logFile = file(StateLog.name)
+        if !FileSystem.isAbsent(logFile) {
+            let log = try readWholeFile(logFile, limit: Self.stateReadLimit, followSymlinks: false)
+            end = StateLog.fold(log, into: &s, baseID: baseID)
+            damaged = end != log.count
+            guard s.schema == DriftState.schema, s.commit == commit else {
+                throw DriftError("\(logFile): its records are for another state (\(s.schema), \(s.commit))")
+            }
+        }
+        if let stat {
+            s.origin = StateLog.Origin(baseID: baseID, baseSize: bytes.count, baseStat: stat, logEnd: end,
+                                       logDamaged: damaged)
+        }
         return s
     }
 
+    /// Writes `s`. With `appendingTo` (the state as this run loaded it, a `drift watch` batch),
+    /// appends what changed since to `state.log` while that is what is on disk and the log
+    /// stays under `StateLog.bound`; otherwise writes `state.json` whole and removes the log.
     /// `durable: false` skips making the rename itself durable (the directory's fsync): for a
     /// scan that changed only its counters, where a crash leaving the previous, complete
     /// `state.json` in place loses nothing but those counters.
-    func saveState(_ s: DriftState, durable: Bool = true) throws {
+    func saveState(_ s: DriftState, durable: Bool = true, appendingTo old: DriftState? = nil,
+                   memo: StateMemo? = nil) throws {
+        var s = s
+        StateLog.canonicalOrder(&s.items)
+        memo?.set(nil, self)
+        if s.recovered == nil, let old, let o = old.origin, stateOnDisk(o),
+           let end = try append(s, old: old, origin: o) {
+            s.origin = o
+            s.origin?.logEnd = end
+            s.origin?.logDamaged = false
+            memo?.set(s, self)
+            return
+        }
         if s.recovered != nil { try StateRecovery.moveAside(self) }
-        try AtomicFile.write(try JSONCoding.encode(s), to: file("state.json"), mode: 0o600, syncDirectory: durable)
+        let bytes = try JSONCoding.encode(s)
+        let logFile = file(StateLog.name)
+        // As for the stat cache: a log naming these very bytes goes first, any other after.
+        let header = FileSystem.isAbsent(logFile)
+            ? [] : (try? readWholeFile(logFile, limit: StateLog.headerSize, followSymlinks: false)) ?? []
+        if header.count == StateLog.headerSize,
+           header.suffix(32).elementsEqual(try SHA256Hasher.digest(bytes).bytes) {
+            try AppendLog.remove(logFile)
+        }
+        try AtomicFile.write(bytes, to: file("state.json"), mode: 0o600,
+                             syncDirectory: durable || !FileSystem.isAbsent(logFile))
+        try AppendLog.remove(logFile)
+        s.recovered = nil
+        s.origin = nil
+        if let memo, case .success(let st) = lstatBytes(Array(file("state.json").utf8)) {
+            s.origin = StateLog.Origin(baseID: try SHA256Hasher.digest(bytes).bytes, baseSize: bytes.count,
+                                       baseStat: st, logEnd: 0, logDamaged: false)
+            memo.set(s, self)
+        }
     }
 
-    /// The stat cache, or nil when absent or damaged (it is only an optimisation).
-    /// A cache of the state dir: nil when absent or damaged (its checksum notices; the scan
-    /// rehashes and rewrites it).
-    /// - Throws: `DriftError` when it is there but cannot be read (a symlink, permissions,
-    ///   I/O): like `state.json`, never a silent full rehash on every run.
-    func loadCache(name: String = "statcache") throws -> StatCache? {
-        let f = file(name)
-        if FileSystem.isAbsent(f) { return nil }
-        return StatCache.parse(try readWholeFile(f, followSymlinks: false))
+    /// Appends `s`'s changes since `old` to the log; returns the log's new length, nil when
+    /// it would pass its bound.
+    private func append(_ s: DriftState, old: DriftState, origin o: StateLog.Origin) throws -> Int? {
+        var fields = s
+        fields.items = []
+        let (put, remove) = StateLog.delta(old.items, s.items)
+        var oldFields = old
+        oldFields.items = []
+        oldFields.origin = nil
+        fields.origin = nil
+        if put.isEmpty && remove.isEmpty && !o.logDamaged {
+            let same = try JSONCoding.encode(fields) == JSONCoding.encode(oldFields)
+            if same { return o.logEnd }
+        }
+        let frame = try AppendLog.frame(JSONCoding.encode(StateLog.Delta(fields: fields, put: put, remove: remove),
+                                                          pretty: false))
+        let header = o.logEnd == 0 ? StateLog.magic + o.baseID : []
+        guard o.logEnd + header.count + frame.count <= StateLog.bound(baseSize: o.baseSize) else { return nil }
+        return try AppendLog.append(header + frame, to: file(StateLog.name), at: o.logEnd)
     }
 
-    func saveCache(_ c: StatCache, name: String = "statcache") throws {
-        try AtomicFile.write(try c.serialized(), to: file(name), mode: 0o600)
+    /// Whether `state.json` and `state.log` are still what `o` was read from.
+    private func stateOnDisk(_ o: StateLog.Origin) -> Bool {
+        guard case .success(let b) = lstatBytes(Array(file("state.json").utf8)), b == o.baseStat else { return false }
+        switch lstatBytes(Array(file(StateLog.name).utf8)) {
+        case .success(let l): return l.kind == .regular && (l.size == Int64(o.logEnd) || o.logDamaged)
+        case .failure: return o.logEnd == 0
+        }
     }
 }
 

@@ -31,6 +31,9 @@ public struct ScanRunner {
     /// Blob ids the journal already has, kept across records by a long-running recorder
     /// (`drift watch`): unchanged drift is not read or written again. nil for one-shot verbs.
     var journalBlobs: JournalBlobCache?
+    /// The state as last read or written, kept by a long-running recorder (`drift watch`):
+    /// a batch reads `state.json` again only when another run changed it. nil for one-shot verbs.
+    var stateMemo: StateMemo?
     /// Environment variables the CLI read (drift's, PID 1's, supervisord's): those with
     /// secret names are secret values (held in memory only).
     public var environment = SecretEnvironment()
@@ -164,7 +167,7 @@ public struct ScanRunner {
     func find(_ loaded: Loaded, now: Date) throws -> Findings {
         let c = loaded.context
         var scanner = Scanner(manifest: c.manifest, policy: c.policy, root: c.rootBytes, cache: loaded.oldCache)
-        let before = try state.loadState(commit: c.manifest.commit)
+        let before = try state.loadState(commit: c.manifest.commit, memo: stateMemo)
         let scanNumber = max(0, before.scans ?? 0)
         let slice = ReverifySlice(every: c.policy.reverifyEvery, scan: scanNumber,
                                   last: before.reverifiedAt.flatMap(Timestamp.parse), now: now)
@@ -197,7 +200,8 @@ public struct ScanRunner {
     /// the last `--upstream` scan found.
     public func record(_ findings: Findings, _ c: Context, now: Date,
                        reconciled: [String: String]? = nil) throws -> Outcome {
-        var st = try state.loadState(commit: c.manifest.commit)
+        var st = try state.loadState(commit: c.manifest.commit, memo: stateMemo)
+        let loaded = st
         let before = (st.items, st.journalFingerprint)
         if let n = findings.scanNumber {
             st.scans = n < Int(Int32.max) ? n + 1 : 0
@@ -227,7 +231,7 @@ public struct ScanRunner {
             result.issues += p.result.issues
             result.issues.sort { PathBytes.less($0.path, $1.path) }
             if p.oldCache?.entries != p.result.newCache.entries {
-                try state.saveCache(p.result.newCache, name: "pipcache")
+                try state.saveCache(p.result.newCache, old: p.oldCache, name: "pipcache")
             }
         }
         if journal && !(result.changes.isEmpty && pip.allSatisfy(\.allowed)) {
@@ -265,12 +269,15 @@ public struct ScanRunner {
         st.pip = pipDrift.isEmpty ? nil : pipDrift
         st.lastExitCode = Int(report.outcome.recordedCode)
         if findings.saveCache && findings.oldCache?.entries != result.newCache.entries {
-            try state.saveCache(result.newCache)
+            try state.saveCache(result.newCache, old: findings.oldCache)
         }
-        if let pyc = findings.pycCache { try state.saveCache(pyc.new, name: "pyccache") }
+        if let pyc = findings.pycCache { try state.saveCache(pyc.new, old: pyc.old, name: "pyccache") }
         // Same drift as last time: only the scan's counters and times change, and losing them
         // in a crash loses nothing, so the rename is not made durable (a directory fsync).
-        try state.saveState(st, durable: before != (st.items, st.journalFingerprint))
+        // A partial rescan (a `drift watch` batch) appends what it changed to `state.log`;
+        // a full scan writes `state.json` whole (StateLog).
+        try state.saveState(st, durable: before != (st.items, st.journalFingerprint),
+                            appendingTo: findings.scanNumber == nil ? loaded : nil, memo: stateMemo)
         var outcome = Outcome(report: report, result: result, manifest: c.manifest, policy: c.policy,
                               rootBytes: c.rootBytes, pip: pip, requirements: c.baseline?.requirements,
                               secrets: secrets)

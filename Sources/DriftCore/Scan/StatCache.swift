@@ -39,6 +39,8 @@ public struct StatCache: Sendable {
 
     /// Sorted by path bytes, so lookups in walk order need no hashing of paths.
     public var entries: [Record] = []
+    /// Which base and log this cache was read from (`StatCacheLog`); nil for one built by a scan.
+    var origin: Origin?
 
     public init() {}
 

@@ -69,7 +69,8 @@ public enum AtomicFile {
 
 /// Crash points for the fault tests: armed with `arm(killAtWrite: N)`, the process SIGKILLs
 /// itself at the Nth atomic write, after the temp file is complete and before the rename — the
-/// worst moment — to prove no file is ever seen torn. Unarmed (always, in production) it does
+/// worst moment — to prove no file is ever seen torn; or at the Nth log append, with half of
+/// the record written (`AppendLog`), to prove a torn record is never read. Unarmed (always, in production) it does
 /// nothing; only the command line arms it, from `DRIFT_TEST_KILL_AT`.
 public enum FaultInjection {
     private static let state = Mutex<(target: Int, count: Int)>((0, 0))
@@ -81,11 +82,15 @@ public enum FaultInjection {
     }
 
     static func point() {
-        let hit = state.withLock { s -> Bool in
+        if due() { kill(getpid(), SIGKILL) }
+    }
+
+    /// Counts one write; true when it is the one to die at (an append then tears its record first).
+    static func due() -> Bool {
+        state.withLock { s -> Bool in
             guard s.target > 0 else { return false }
             s.count += 1
             return s.count == s.target
         }
-        if hit { kill(getpid(), SIGKILL) }
     }
 }

@@ -1,0 +1,219 @@
+import DriftGit
+import DriftSystem
+
+/// A stat cache on disk is a base file (`statcache`, written whole) and a log of the changes
+/// since (`statcache.log`, appended), as git's split index keeps a shared index and a small
+/// one: a scan that changed ten files appends ten records instead of rewriting every record
+/// (docs/state.md, "Stat cache").
+///
+/// The log is `DRIFTSL1` + the base's SHA-256 trailer (which base it extends), then
+/// `AppendLog` frames, one per save: a record count, then per record `u8` op (1 put, 0
+/// remove), `u64` path length, path and, for a put, the entry as in the base. A log that
+/// names another base is stale (a crash between a new base and the log's removal) and ignored.
+extension StatCache {
+    static let logMagic: [UInt8] = Array("DRIFTSL1".utf8)
+    static let logHeaderSize = 8 + 32
+
+    /// Where a loaded cache came from: what a save must still find on disk to append.
+    struct Origin: Sendable, Equatable {
+        /// The base file's SHA-256 trailer.
+        var baseID: [UInt8]
+        var baseSize: Int
+        /// The base file's stat when it was read (a save rewrote it if this changed).
+        var baseStat: FileStat
+        /// The log's valid length (0: no log for this base).
+        var logEnd: Int
+        /// A log file is there that is not (wholly) valid for this base: stale or torn.
+        var logDamaged: Bool
+    }
+
+    /// A log may grow to this before the next save writes a new base: an eighth of the base
+    /// (so reading costs at most 1.125 base sizes, and each byte appended is rewritten at
+    /// most 8 times over), at least 64 KiB.
+    static func logBound(baseSize: Int) -> Int { max(64 << 10, baseSize / 8) }
+
+    /// Applies the log `bytes` written for the base `baseID`; returns the log's valid
+    /// length, 0 when it belongs to another base (or has no valid header).
+    mutating func fold(log bytes: [UInt8], baseID: [UInt8]) -> Int {
+        guard bytes.count >= Self.logHeaderSize, bytes.starts(with: Self.logMagic),
+              bytes[8..<Self.logHeaderSize].elementsEqual(baseID) else { return 0 }
+        let (payloads, end) = AppendLog.frames(bytes, from: Self.logHeaderSize)
+        var changes: [[UInt8]: Entry?] = [:]
+        for p in payloads {
+            guard let records = Self.decodeDelta(p) else { return 0 }
+            for (path, e) in records { changes[path] = .some(e) }
+        }
+        apply(changes)
+        return end
+    }
+
+    /// Replaces, adds or removes (nil) the given paths, keeping `entries` sorted.
+    mutating func apply(_ changes: [[UInt8]: Entry?]) {
+        if changes.isEmpty { return }
+        var out: [Record] = []
+        out.reserveCapacity(entries.count + changes.count)
+        let added = changes.keys.sorted(by: bytesLess)
+        var j = 0
+        for r in entries {
+            while j < added.count && bytesLess(added[j], r.path) {
+                if let e = changes[added[j]] ?? nil { out.append(Record(path: added[j], entry: e)) }
+                j += 1
+            }
+            if j < added.count && added[j] == r.path {
+                if let e = changes[added[j]] ?? nil { out.append(Record(path: r.path, entry: e)) }
+                j += 1
+            } else {
+                out.append(r)
+            }
+        }
+        while j < added.count {
+            if let e = changes[added[j]] ?? nil { out.append(Record(path: added[j], entry: e)) }
+            j += 1
+        }
+        entries = out
+    }
+
+    /// What turns `old` into `new` (both sorted): puts of new or changed records, removes.
+    static func delta(from old: [Record], to new: [Record]) -> [([UInt8], Entry?)] {
+        var out: [([UInt8], Entry?)] = []
+        var i = 0, j = 0
+        while i < old.count || j < new.count {
+            if j == new.count || (i < old.count && bytesLess(old[i].path, new[j].path)) {
+                out.append((old[i].path, nil))
+                i += 1
+            } else if i == old.count || bytesLess(new[j].path, old[i].path) {
+                out.append((new[j].path, new[j].entry))
+                j += 1
+            } else {
+                if old[i].entry != new[j].entry { out.append((new[j].path, new[j].entry)) }
+                i += 1
+                j += 1
+            }
+        }
+        return out
+    }
+
+    static func encodeDelta(_ records: [([UInt8], Entry?)]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(records.count * 100 + 8)
+        func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        u64(UInt64(records.count))
+        for (path, e) in records {
+            out.append(e == nil ? 0 : 1)
+            u64(UInt64(path.count))
+            out += path
+            guard let e else { continue }
+            u64(UInt64(bitPattern: e.size))
+            u64(UInt64(bitPattern: e.mtimeNs))
+            u64(UInt64(bitPattern: e.ctimeNs))
+            u64(e.inode)
+            u64(e.device)
+            out += e.digest.bytes
+        }
+        return out
+    }
+
+    /// nil when the payload does not decode exactly (its frame checksummed, so: a bug or a forgery).
+    static func decodeDelta(_ payload: ArraySlice<UInt8>) -> [([UInt8], Entry?)]? {
+        let bytes = Array(payload)
+        var i = 0
+        func u64() -> UInt64? {
+            guard i + 8 <= bytes.count else { return nil }
+            let v = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: i, as: UInt64.self)) }
+            i += 8
+            return v
+        }
+        guard let count = u64(), count <= UInt64(bytes.count) else { return nil }
+        var out: [([UInt8], Entry?)] = []
+        for _ in 0..<count {
+            guard i < bytes.count else { return nil }
+            let op = bytes[i]
+            i += 1
+            guard op <= 1, let len = u64(), len < 1 << 20, i + Int(len) <= bytes.count else { return nil }
+            let path = Array(bytes[i..<(i + Int(len))])
+            i += Int(len)
+            if op == 0 {
+                out.append((path, nil))
+                continue
+            }
+            guard let size = u64(), let mt = u64(), let ct = u64(), let ino = u64(), let dev = u64(),
+                  i + 32 <= bytes.count else { return nil }
+            let d = Digest(bytes: bytes[i..<(i + 32)])
+            i += 32
+            out.append((path, Entry(size: Int64(bitPattern: size), mtimeNs: Int64(bitPattern: mt),
+                                    ctimeNs: Int64(bitPattern: ct), inode: ino, device: dev, digest: d)))
+        }
+        return i == bytes.count ? out : nil
+    }
+}
+
+extension StateDirectory {
+    /// A cache of the state dir (base and log folded): nil when absent or damaged (its
+    /// checksum notices; the scan rehashes and rewrites it). A torn or stale log is not an
+    /// error: its valid records count, the rest is cut off by the next append.
+    /// - Throws: `DriftError` when it is there but cannot be read (a symlink, permissions,
+    ///   I/O): like `state.json`, never a silent full rehash on every run.
+    func loadCache(name: String = "statcache") throws -> StatCache? {
+        let f = file(name)
+        guard case .success(let st) = lstatBytes(Array(f.utf8)) else { return nil }
+        let bytes = try readWholeFile(f, followSymlinks: false)
+        guard var cache = StatCache.parse(bytes) else { return nil }
+        let baseID = Array(bytes.suffix(32))
+        let logFile = file(name + ".log")
+        var end = 0, damaged = false
+        if !FileSystem.isAbsent(logFile) {
+            let log = try readWholeFile(logFile, followSymlinks: false)
+            end = cache.fold(log: log, baseID: baseID)
+            damaged = end != log.count
+        }
+        cache.origin = StatCache.Origin(baseID: baseID, baseSize: bytes.count, baseStat: st, logEnd: end,
+                                        logDamaged: damaged)
+        return cache
+    }
+
+    /// Saves `new`, loaded as `old`: appends the difference to the log when `old` is what is
+    /// on disk and the log stays within its bound (`StatCache.logBound`); else writes a new
+    /// base and removes the log. Nothing when nothing changed.
+    func saveCache(_ new: StatCache, old: StatCache?, name: String = "statcache") throws {
+        let logFile = file(name + ".log")
+        if let old, let o = old.origin, onDisk(o, name: name) {
+            let records = StatCache.delta(from: old.entries, to: new.entries)
+            if records.isEmpty && !o.logDamaged { return }
+            let frame = try AppendLog.frame(StatCache.encodeDelta(records))
+            let header = o.logEnd == 0 ? StatCache.logMagic + o.baseID : []
+            let at = o.logEnd == 0 ? 0 : o.logEnd
+            if records.isEmpty {
+                // Only a torn tail or a stale log to clear: nothing worth a new base.
+                if o.logEnd == 0 { try AppendLog.remove(logFile) } else {
+                    try AppendLog.append([], to: logFile, at: at)
+                }
+                return
+            }
+            if at + header.count + frame.count <= StatCache.logBound(baseSize: o.baseSize) {
+                try AppendLog.append(header + frame, to: logFile, at: at)
+                return
+            }
+        }
+        let bytes = try new.serialized()
+        // A log naming the new base's very bytes would apply to it: remove it first (a crash
+        // then leaves that same base, log-free). Any other log names another base and is
+        // ignored until removed, so the new base goes first (a crash keeps base and log).
+        let header = FileSystem.isAbsent(logFile) ? [] : (try? readWholeFile(logFile, limit: StatCache.logHeaderSize,
+                                                                               followSymlinks: false)) ?? []
+        if header.count == StatCache.logHeaderSize && header.suffix(32).elementsEqual(bytes.suffix(32)) {
+            try AppendLog.remove(logFile)
+        }
+        try AtomicFile.write(bytes, to: file(name), mode: 0o600)
+        try AppendLog.remove(logFile)
+    }
+
+    /// Whether base and log on disk are still what `o` was loaded from (another run may have
+    /// saved since: then the new cache is written whole).
+    private func onDisk(_ o: StatCache.Origin, name: String) -> Bool {
+        guard case .success(let b) = lstatBytes(Array(file(name).utf8)), b == o.baseStat else { return false }
+        switch lstatBytes(Array(file(name + ".log").utf8)) {
+        case .success(let l): return l.kind == .regular && (l.size == Int64(o.logEnd) || o.logDamaged)
+        case .failure: return o.logEnd == 0
+        }
+    }
+}
