@@ -47,7 +47,19 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "drift", dependencies: ["DriftCLI"]),
+        // One test target per layer, so a failure names the layer; they share only helpers that
+        // depend on no drift module (DriftTestSupport).
+        .target(name: "DriftTestSupport", path: "Tests/DriftTestSupport"),
+        .testTarget(name: "DriftSystemTests", dependencies: ["DriftSystem", "DriftTestSupport"]),
+        .testTarget(name: "DriftGitTests", dependencies: ["DriftSystem", "DriftGit", "DriftTestSupport"]),
         .testTarget(name: "DriftCoreTests", dependencies: ["DriftSystem", "DriftGit", "DriftCore", "DriftCLI", "drift"]),
+        .testTarget(
+            name: "DriftCLITests",
+            dependencies: [
+                "DriftSystem", "DriftGit", "DriftCore", "DriftCLI", "drift", "DriftTestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -13,6 +13,7 @@ if [[ $# -gt 0 ]]; then
     src=$tmp/Sources
 fi
 count() { { grep -rhoE "$1" --include='*.swift' "$2" 2>/dev/null || true; } | wc -l; }
+countP() { { grep -rhoP "$1" --include='*.swift' "$2" 2>/dev/null || true; } | wc -l; }
 files_with() { { grep -rlE "$1" --include='*.swift' "$2" 2>/dev/null || true; } | wc -l; }
 # Prints "LINES NAME FILE:LINE" for every function body longer than 80 lines.
 long_functions() {
@@ -61,7 +62,9 @@ for target in DriftSystem DriftGit DriftCore DriftCLI drift; do
     pub=$(grep -rhE '^[[:space:]]*(@[A-Za-z_]+(\([^)]*\))?[[:space:]]+)*(public|open)[[:space:]]' \
             --include='*.swift' "$d" \
         | grep -cvE '^[[:space:]]*(public|open)[[:space:]]+import' || true)
-    errs=$(count '(^|[^.A-Za-z0-9_])DriftError\(' "$d")
+    # A sentence with no code: `DriftError("…")` or `DriftError(text)`, not `DriftError(.code, …)`
+    # nor a labelled init (`DriftError(ledger: …)`).
+    errs=$(countP '(^|[^.A-Za-z0-9_])DriftError\((?!\s*\.)(?![A-Za-z_]+:)(?!\))' "$d")
     glibc=$(files_with '^[[:space:]]*import[[:space:]]+Glibc' "$d")
     long=$(long_functions "$d" | wc -l)
     unchecked=$(count '@unchecked[[:space:]]+Sendable' "$d")

@@ -26,18 +26,20 @@ for target in DriftSystem DriftGit DriftCore DriftCLI drift; do
         fi
     done < <(grep -rnE '^[[:space:]]*(@testable[[:space:]]+)?import[[:space:]]+[A-Za-z0-9_]+' "Sources/$target" || true)
 done
-# The domain makes no system call of its own: no C module, not even the C library (every
-# syscall has a typed wrapper in DriftSystem, docs/architecture.md).
-while IFS= read -r line; do
-    file=${line%%:*}
-    module=$(sed -E 's/^[^:]+:[0-9]+:[[:space:]]*(@testable[[:space:]]+)?import[[:space:]]+([A-Za-z0-9_]+).*/\2/' <<<"$line")
-    case " Glibc SwiftGlibc Musl Darwin CSys CCrypto CLibGit2 " in
-        *" $module "*)
-            echo "layer violation: $file imports $module (DriftCore makes no system calls; use DriftSystem)"
-            status=1
-            ;;
-    esac
-done < <(grep -rnE '^[[:space:]]*(@testable[[:space:]]+)?import[[:space:]]+[A-Za-z0-9_]+' Sources/DriftCore || true)
+# The domain and the CLI make no system call of their own: no C module, not even the C
+# library (every syscall has a typed wrapper in DriftSystem, docs/architecture.md).
+for target in DriftCore DriftCLI drift; do
+    while IFS= read -r line; do
+        file=${line%%:*}
+        module=$(sed -E 's/^[^:]+:[0-9]+:[[:space:]]*(@testable[[:space:]]+)?import[[:space:]]+([A-Za-z0-9_]+).*/\2/' <<<"$line")
+        case " Glibc SwiftGlibc Musl Darwin CSys CCrypto CLibGit2 " in
+            *" $module "*)
+                echo "layer violation: $file imports $module ($target makes no system calls; use DriftSystem)"
+                status=1
+                ;;
+        esac
+    done < <(grep -rnE '^[[:space:]]*(@testable[[:space:]]+)?import[[:space:]]+[A-Za-z0-9_]+' "Sources/$target" || true)
+done
 # Full Foundation re-exports Glibc on Linux, so the import check alone cannot see a raw call:
 # reject the POSIX calls (and errno) themselves. A bare name the same file declares (its own
 # `func read`, a `let close`) is that declaration, not the C function.

@@ -18,13 +18,13 @@ extension Drift {
         var paths: [String] = []
 
         func run() throws {
-            var runner = ScanRunner(manifestDir: try manifest.directory, root: workspace.root,
+            var runner = ScanRunner(manifestDir: try manifest.directory, root: try workspace.rootPath(),
                                     state: try workspace.privateState())
             runner.clock = ProcessEnvironment.clock
             runner.environment = ProcessEnvironment.secretEnvironment()
             runner.waitSeconds = lockWait.wait
             var d = Differ(runner: runner)
-            d.filters = paths.map { Differ.filter(Array($0.utf8)) }
+            d.filters = try paths.map { Differ.filter(try CommandLineBytes.path($0)) }
             let out = try d.run()
             Output.stdout(out.header)
             Output.stdout(bytes: Output.useColor(fd: 1) ? Differ.colorize(out.patch) : out.patch)

@@ -64,7 +64,10 @@ public struct Drift: ParsableCommand {
             }
             return Array(CommandLine.arguments.dropFirst())
         }
-        return (1..<argc).map { i in argv[i].map { String(cString: $0) } ?? "" }
+        // Kept as bytes too: a path argument that is not UTF-8 reaches the file system as given.
+        return CommandLineBytes.strings((1..<argc).map { i in
+            argv[i].map { cStringBytes($0) } ?? []
+        })
     }
 
     /// Parses and validates an argument vector without running it: nil when it would run,
@@ -100,6 +103,8 @@ struct ManifestOptions: ParsableArguments {
         get throws {
             let key = try publicKey ?? ProcessEnvironment.value("DRIFT_PUBLIC_KEY")
                 ?? ManifestDirectory.trustedDefaultKey()
+            if let manifest { try CommandLineBytes.text(manifest, "--manifest") }
+            if let publicKey { try CommandLineBytes.text(publicKey, "--public-key") }
             return ManifestDirectory.locate([manifest, ProcessEnvironment.value("DRIFT_MANIFEST")], publicKey: key)
         }
     }
@@ -111,6 +116,16 @@ struct WorkspaceOptions: ParsableArguments {
             completion: .directory)
     var root: String?
 
+    /// `--root` as the bytes given on the command line (a name that is not UTF-8 included).
+    func rootPath() throws -> [UInt8]? { try root.map(CommandLineBytes.path) }
+
+    /// Where a failed run must not write: `--root`, else the root the manifest names (read
+    /// unverified). `try?`: a command line or MDIR that cannot say leaves it unknown, and the
+    /// failure record then goes only into a state dir that already exists.
+    func failureRoot(_ manifest: ManifestOptions) -> [UInt8]? {
+        (try? rootPath()) ?? (try? manifest.directory)?.unverifiedRoot()
+    }
+
     @Option(help: ArgumentHelp("State directory (default: $DRIFT_STATE, else /var/lib/drift).", valueName: "SDIR"),
             completion: .directory)
     var state: String?
@@ -121,6 +136,7 @@ struct WorkspaceOptions: ParsableArguments {
     /// 077), a directory of another user refused, one readable by others tightened to 0700
     /// and said so (docs/state.md).
     func privateState() throws -> StateDirectory {
+        if let state { try CommandLineBytes.text(state, "--state") }
         let dir = stateDirectory
         PrivateDirectory.privateUmask()
         if case .tightened(let old) = try PrivateDirectory.secure(dir.path) {

@@ -42,8 +42,9 @@ extension Drift {
         @OptionGroup var lockWait: WaitOptions
 
         func run() throws {
+            try CommandLineBytes.text(output, "--output")
             let state = try workspace.privateState()
-            let root = workspace.root ?? (try? manifest.directory)?.unverifiedRoot()
+            let root = workspace.failureRoot(manifest)
             var exported: Exporter.Summary?
             try FailureRecording.run(.init(verb: .export, state: state, root: root)) { exported = try export(state) }
             // The push is kept as a push: its failure is failed-push.json (the export stands),
@@ -58,7 +59,7 @@ extension Drift {
         /// Exports; returns what was exported.
         private func export(_ state: StateDirectory) throws -> Exporter.Summary {
             let mdir = try manifest.directory
-            var runner = ScanRunner(manifestDir: mdir, root: workspace.root, state: state)
+            var runner = ScanRunner(manifestDir: mdir, root: try workspace.rootPath(), state: state)
             runner.waitSeconds = lockWait.wait
             runner.clock = ProcessEnvironment.clock
             runner.environment = ProcessEnvironment.secretEnvironment()
@@ -104,7 +105,7 @@ extension Drift {
                            credentials: try GitCredentials.load(file: pushOptions.credentials))
             p.clock = ProcessEnvironment.clock
             p.waitSeconds = lockWait.wait
-            p.root = workspace.root
+            p.root = try workspace.rootPath()
             p.environment = ProcessEnvironment.secretEnvironment()
             // The export's context and host: MDIR is not read again, the host not re-parsed.
             p.context = s.context

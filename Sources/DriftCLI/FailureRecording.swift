@@ -11,7 +11,7 @@ enum FailureRecording {
         var verb: RunFailure.Verb
         var state: StateDirectory
         /// `--root`, else the root the manifest names (read unverified): nothing is written under it.
-        var root: String?
+        var root: [UInt8]?
         var log: String?
         var metrics: String?
     }
@@ -45,7 +45,7 @@ enum FailureRecording {
         }
     }
 
-    private static func outside(_ root: String?, _ path: String, _ what: String) -> Bool {
+    private static func outside(_ root: [UInt8]?, _ path: String, _ what: String) -> Bool {
         guard let root else { return true }
         return (try? WriteTarget.refuseInside(root: root, target: path, what: what)) != nil
     }

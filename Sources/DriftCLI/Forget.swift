@@ -19,7 +19,7 @@ extension Drift {
         @OptionGroup var lockWait: WaitOptions
 
         func run() throws {
-            var runner = ScanRunner(manifestDir: try manifest.directory, root: workspace.root,
+            var runner = ScanRunner(manifestDir: try manifest.directory, root: try workspace.rootPath(),
                                     state: try workspace.privateState())
             runner.clock = ProcessEnvironment.clock
             runner.waitSeconds = lockWait.wait

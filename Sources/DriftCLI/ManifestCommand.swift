@@ -42,7 +42,8 @@ extension Drift.ManifestCommand {
         var signKey: String?
 
         func run() throws {
-            var c = ManifestCreator(root: root, repo: repo, output: output)
+            try CommandLineBytes.text(output, "--output")
+            var c = ManifestCreator(root: try CommandLineBytes.path(root), repo: repo, output: output)
             c.commit = commit
             c.policyPath = policy
             c.sitePackages = sitePackages

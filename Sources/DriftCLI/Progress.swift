@@ -6,9 +6,6 @@ import Foundation
 import Dispatch
 import DriftSystem
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// One self-rewriting progress line on stderr while files are hashed — only when stderr is
 /// a terminal (never on a pipe, in a log, or under cron) and `NO_PROGRESS` is unset.
@@ -20,22 +17,18 @@ final class Progress: Sendable {
 
     /// Starts the line, or returns nil when stderr is not a terminal.
     static func start() -> Progress? {
-        guard isatty(2) == 1, ProcessInfo.processInfo.environment["NO_PROGRESS"] == nil else { return nil }
+        guard Output.isTerminal(fd: 2), ProcessEnvironment.values["NO_PROGRESS"] == nil else { return nil }
         return Progress()
     }
 
     private init() {
-        let box = Box()
-        box.progress = self
-        DispatchQueue.global(qos: .utility).async { box.progress?.loop() }
+        DispatchQueue.global(qos: .utility).async { [weak self] in self?.loop() }
     }
-
-    private final class Box: @unchecked Sendable { weak var progress: Progress? }
 
     private func loop() {
         var shown = false
         while !stopped.load(ordering: .relaxed) {
-            usleep(250_000)
+            SystemProcess.sleep(seconds: 0.25)
             let c = counters
             let f = c.files.load(ordering: .relaxed), b = c.bytes.load(ordering: .relaxed)
             let tf = c.totalFiles.load(ordering: .relaxed)
@@ -54,6 +47,6 @@ final class Progress: Sendable {
     /// Clears the line.
     func stop() {
         stopped.store(true, ordering: .relaxed)
-        usleep(300_000)
+        SystemProcess.sleep(seconds: 0.3)
     }
 }

@@ -40,18 +40,18 @@ extension Drift {
         func run() throws {
             let state = try workspace.privateState()
             let target = FailureRecording.Target(verb: .push, state: state,
-                                                 root: workspace.root ?? (try? manifest.directory)?.unverifiedRoot(),
+                                                 root: workspace.failureRoot(manifest),
                                                  log: log)
             try FailureRecording.run(target) { try send(state, root: target.root) }
         }
 
-        private func send(_ state: StateDirectory, root: String?) throws {
+        private func send(_ state: StateDirectory, root: [UInt8]?) throws {
             if let log, let root { _ = try WriteTarget.refuseInside(root: root, target: log, what: "log file") }
             var p = Pusher(manifestDir: try manifest.directory, state: state, remote: remote,
                            credentials: try GitCredentials.load(file: push.credentials))
             p.clock = ProcessEnvironment.clock
             p.waitSeconds = lockWait.wait
-            p.root = workspace.root
+            p.root = try workspace.rootPath()
             p.environment = ProcessEnvironment.secretEnvironment()
             let (ref, pushed) = try p.push(id: id)
             let shown = redact(remote)

@@ -46,9 +46,10 @@ extension Drift {
         @OptionGroup var pushOptions: PushOptions
 
         func run() throws {
+            for (p, flag) in [(log, "--log"), (metrics, "--metrics")] { if let p { try CommandLineBytes.text(p, flag) } }
             let state = try workspace.privateState()
             let target = FailureRecording.Target(verb: .scan, state: state,
-                                                 root: workspace.root ?? (try? manifest.directory)?.unverifiedRoot(),
+                                                 root: workspace.failureRoot(manifest),
                                                  log: log, metrics: metrics)
             try FailureRecording.run(target) { try scan(state) }
         }
@@ -56,7 +57,7 @@ extension Drift {
         private func scan(_ state: StateDirectory) throws {
             let started = Date()
             var runner = ScanRunner(manifestDir: try manifest.directory,
-                                    root: workspace.root,
+                                    root: try workspace.rootPath(),
                                     state: state)
             runner.full = full
             runner.clock = ProcessEnvironment.clock

@@ -47,7 +47,7 @@ extension Drift {
                                                                     bareUnitMs: 1000, min: 1000, max: 366 * 86_400_000)
             options.log = log
             options.metrics = metrics
-            var runner = ScanRunner(manifestDir: try manifest.directory, root: workspace.root,
+            var runner = ScanRunner(manifestDir: try manifest.directory, root: try workspace.rootPath(),
                                     state: try workspace.privateState())
             runner.clock = ProcessEnvironment.clock
             runner.environment = ProcessEnvironment.secretEnvironment()

@@ -72,6 +72,10 @@ enum RevwalkKind: GitHandleKind {
     static func free(_ pointer: OpaquePointer) { git_revwalk_free(pointer) }
 }
 
+enum TreeBuilderKind: GitHandleKind {
+    static func free(_ pointer: OpaquePointer) { git_treebuilder_free(pointer) }
+}
+
 enum PackBuilderKind: GitHandleKind {
     static func free(_ pointer: OpaquePointer) { git_packbuilder_free(pointer) }
 }
@@ -88,5 +92,7 @@ typealias GitSignature = GitHandle<SignatureKind>
 typealias GitDiff = GitHandle<DiffKind>
 /// An owned `git_revwalk *`.
 typealias GitRevwalk = GitHandle<RevwalkKind>
+/// An owned `git_treebuilder *`.
+typealias GitTreeBuilder = GitHandle<TreeBuilderKind>
 /// An owned `git_packbuilder *`.
 typealias GitPackBuilder = GitHandle<PackBuilderKind>

@@ -39,12 +39,26 @@ public enum GitNames {
         checker.withLock { c in c?.accepts(name, mode: mode) ?? false }
     }
 
+    /// THE safe-path rule for every path drift reads from git content someone else wrote (a
+    /// ledger entry's tree, the names in its patch): relative, and every component a name
+    /// libgit2 would store in a tree (`isStorable`: not empty, `.`, `..`, no NUL, no spelling of
+    /// `.git` on any platform). One rule, so a tree and its patch are never judged apart.
+    /// - Parameters:
+    ///   - path: the path bytes, `/`-separated (an absolute path has an empty first component).
+    ///   - mode: the last component's mode.
+    /// - Returns: whether the path is safe to hand to `git am`/`git apply` or a checkout.
+    public static func isSafePath(_ path: [UInt8], mode: GitFileMode = .blob) -> Bool {
+        isStorable(path, mode: mode)
+    }
+
+    // `try?`: a checker that cannot be made answers "not storable" to every question (safe).
     private static let checker = Mutex<NameChecker?>(try? NameChecker())
 }
 
 /// The in-memory repository, its empty blob and tree, and one tree builder that is cleared
 /// after each question. Used only under `GitNames.checker`'s lock.
-private final class NameChecker: @unchecked Sendable {
+/// Not Sendable: `Mutex` takes it as a `sending` value and hands it out only inside `withLock`.
+private final class NameChecker {
     let repo: OpaquePointer
     let builder: OpaquePointer
     var blob = git_oid()

@@ -118,6 +118,40 @@ extension GitRepository {
         return ObjectID(out)
     }
 
+    /// One entry of a tree written by `writeTree`: a name (one component, no `/`), its mode
+    /// and the object it names.
+    public struct TreeEntryInput: Sendable {
+        public var name: [UInt8]
+        public var mode: GitFileMode
+        public var id: ObjectID
+
+        public init(name: [UInt8], mode: GitFileMode, id: ObjectID) {
+            self.name = name
+            self.mode = mode
+            self.id = id
+        }
+    }
+
+    /// A new tree of `entries` (one level), built by libgit2's tree builder: it orders the
+    /// entries as git requires and refuses a name git cannot store, so no caller writes tree
+    /// bytes by hand.
+    /// - Throws: `GitError` for a refused name, a missing object, or a failed write.
+    public func writeTree(_ entries: [TreeEntryInput]) throws -> ObjectID {
+        let builder = try GitTreeBuilder(owner: self, "git_treebuilder_new", path) {
+            git_treebuilder_new(&$0, pointer, nil)
+        }
+        for e in entries {
+            var id = e.id.oid
+            // A NUL would end the C string early and insert another name.
+            let rc = e.name.contains(0) ? GIT_EINVALID.rawValue
+                : withCPath(e.name) { git_treebuilder_insert(nil, builder.pointer, $0, &id, e.mode.c) }
+            try check(rc, "git_treebuilder_insert", PathBytes.display(e.name))
+        }
+        var out = git_oid()
+        try check(git_treebuilder_write(&out, builder.pointer), "git_treebuilder_write", path)
+        return ObjectID(out)
+    }
+
     /// Creates a commit object (no reference is moved).
     public func createCommit(
         tree: ObjectID,

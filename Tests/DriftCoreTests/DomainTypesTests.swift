@@ -201,4 +201,13 @@ import Testing
         #expect(AgeText.format(90.9) == "1m")
         #expect(AgeText.format(.infinity) == "0s" && AgeText.format(-.infinity) == "0s" && AgeText.format(.nan) == "0s")
     }
+
+    @Test("a manifest line keeps git's mode bytes (GitFileMode.octal)")
+    func manifestModes() throws {
+        for (exec, text) in [(false, "100644"), (true, "100755")] {
+            let e = ManifestEntry(path: Array("p".utf8), kind: .regular, executable: exec, size: 1,
+                                  digest: try SHA256Hasher.digest(Array("b".utf8)))
+            #expect(e.gitMode.octal == text)
+        }
+    }
 }

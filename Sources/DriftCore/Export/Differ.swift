@@ -81,16 +81,16 @@ public struct Differ {
     func checkFilters() throws -> [[UInt8]] {
         if filters.isEmpty { return [] }
         let (manifest, _) = try runner.manifestDir.load()
-        let root = runner.root.map { Array($0.utf8) } ?? manifest.root
+        let root = runner.root ?? manifest.root
         let rootDir = RootDirectory(path: root)
         let entries = manifest.entries
         // The root as given and as the kernel resolves it (a relative --root, a symlinked path).
-        let spellings = [root] + (canonicalPath(PathBytes.fsString(root)).map { [Array($0.utf8)] } ?? [])
+        let spellings = [root] + (canonicalPath(root).map { [$0] } ?? [])
         var out: [[UInt8]] = []
         for given in filters {
             // As given first (a symlink inside the root stays itself), then resolved like the root.
             let resolved = given.first == UInt8(ascii: "/")
-                ? canonicalPath(PathBytes.fsString(given)).map { Array($0.utf8) } : nil
+                ? canonicalPath(given) : nil
             let f = spellings.lazy.compactMap { Self.relative(given, to: $0) }.first
                 ?? resolved.flatMap { r in spellings.lazy.compactMap { Self.relative(r, to: $0) }.first }
                 ?? given

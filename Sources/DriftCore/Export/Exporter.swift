@@ -88,7 +88,7 @@ public struct Exporter {
         var runner = self.runner
         runner.context = context
         let manifest = context.manifest
-        let root = runner.root ?? PathBytes.fsString(manifest.root)
+        let root = runner.root ?? manifest.root
         let output = try refuseWriteUnder(root: root, target: self.output, what: "export directory")
         // The stage dirs go next to the output: that directory is checked too.
         try refuseWriteUnder(root: root, target: WriteTarget.parentOf(output), what: "export staging directory")
@@ -321,7 +321,7 @@ public struct Exporter {
     private func checkOutputDirectory(_ output: String) throws {
         guard let st = try? FileSystem.stat(output) else { return }
         guard st.kind == .directory else { throw DriftError("\(output): exists and is not a directory") }
-        let items = directoryNames(output) ?? []
+        let items = directoryEntries(output) ?? []
         if !items.isEmpty && !force { throw DriftError("\(output): directory is not empty (use --force to overwrite)") }
     }
 

@@ -30,13 +30,10 @@ public enum LedgerCommit {
     @discardableResult
     public static func create(in repo: GitRepository, id: String, host: String, base: String,
                               files: [(String, [UInt8])], author: GitPerson, setRef: Bool = true) throws -> ObjectID {
-        var tree = [UInt8]()
-        // Tree entries sorted by name, as git requires (these names have no '/' and no prefix clash).
-        for (name, bytes) in files.sorted(by: { $0.0 < $1.0 }) {
-            let blob = try repo.writeBlob(bytes)
-            tree += Array("100644 \(name)".utf8) + [0] + blob.raw
+        let entries = try files.map { name, bytes in
+            GitRepository.TreeEntryInput(name: Array(name.utf8), mode: .blob, id: try repo.writeBlob(bytes))
         }
-        let treeID = try repo.odb().write(.tree, tree)
+        let treeID = try repo.writeTree(entries)
         let message = "drift ledger: export \(id) from \(host)\n\nbase \(base)\n\n\(marker)\n"
         let commit = try repo.createCommit(tree: treeID, parents: [], author: author, committer: author,
                                            message: message)

@@ -22,7 +22,7 @@ enum PipFreeze {
         for sp in baseline.sitePackages {
             out += "# \(PathBytes.display(text: sp.path))\n"
             let inventory: SitePackagesInventory
-            let issues: [ScanIssue]
+            let issues: [WalkIssue]
             do { (inventory, issues) = try PipInventory.read(sp.path) } catch let e as DriftError {
                 out += "# drift: cannot read it: \(e.message.replacingEvery("\n", with: " "))\n"
                 continue

@@ -19,7 +19,7 @@ public struct Pusher {
     /// Seconds to wait for another run's state lock (`--wait`).
     public var waitSeconds: Double = 0
     /// The workspace root (`--root`), whose secret-class files are read for the re-check.
-    public var root: String?
+    public var root: [UInt8]?
     /// Environment variables the CLI read: those with secret names are secret values.
     public var environment = SecretEnvironment()
     /// The verb's context when `drift export --push` loaded it already (nil: read MDIR once here).

@@ -48,7 +48,12 @@ public struct ImageCheck {
             return .descend
         }
         // The image's workspace, walked once: its bytecode is judged here, its drift in step 2.
-        let inside = workspace ?? PathBytes.fsString(manifest.root)
+        // The image's paths are text here (`--workspace`, ROOTFS): a recorded root that is not
+        // UTF-8 is refused, never decoded into another name.
+        guard let inside = workspace ?? String(validating: manifest.root, as: UTF8.self) else {
+            throw DriftError(.usage, path: manifest.root,
+                             "the manifest's root is not UTF-8; give its path inside the image with --workspace")
+        }
         let root = try Self.confined(rootfs: rootfs, inside: inside)
         let rootBytes = Array(root.utf8)
         let walk = try TreeWalk.run(root: rootBytes, classifier: Classifier(policy: policy))

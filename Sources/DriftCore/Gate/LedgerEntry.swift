@@ -106,10 +106,10 @@ public struct LedgerReader {
             }
             let dir = e.path == bundle ? Array(".".utf8) : Array(e.path.dropLast(bundle.count + 1))
             // A directory name that a String cannot hold exactly would be read as another name.
-            guard String(validating: dir, as: UTF8.self) != nil, !PathBytes.isSuspicious(dir) else {
+            guard let name = String(validating: dir, as: UTF8.self), !PathBytes.isSuspicious(dir) else {
                 throw DriftError(ledger: .entry(PathBytes.display(dir)), "directory name is not plain UTF-8 text")
             }
-            dirs.append(PathBytes.fsString(dir))
+            dirs.append(name)
         }
         return dirs.sorted()
     }
@@ -268,42 +268,35 @@ public struct LedgerReader {
         }
     }
 
-    /// `# v2 git bundle`, exactly one `-<base>` prerequisite, exactly one
-    /// `<tip> refs/heads/drift/<id>` ref, a blank line, then `PACK`.
+    /// A drift export's bundle: a v2 bundle (read by `GitBundle.readHeader`, beside its
+    /// writer) with exactly one prerequisite, the base, and exactly one ref,
+    /// `refs/heads/drift/<id>`.
     private func parseHeader(_ b: [UInt8], _ bad: (String) -> DriftError) throws -> (ObjectID, ObjectID, String, Int) {
-        var pos = 0
-        var lines: [String] = []
-        while true {
-            guard let nl = b[pos...].prefix(4096).firstIndex(of: 0x0A) else {
-                throw bad("drift.bundle header is truncated")
+        let header: GitBundle.Header
+        do { header = try GitBundle.readHeader(b) } catch {
+            switch error {
+            case .truncatedHeader: throw bad("drift.bundle header is truncated")
+            case .headerNotText: throw bad("drift.bundle header is not text")
+            case .headerTooLong: throw bad("drift.bundle header is too long")
+            case .notVersion2: throw bad("drift.bundle is not a v2 git bundle")
+            case .badPrerequisite: throw bad("drift.bundle must name exactly one base commit")
+            case .badRef: throw bad("drift.bundle's ref is not refs/heads/drift/<id>")
+            case .noPack: throw bad("drift.bundle is truncated or corrupt (no pack)")
             }
-            let line = b[pos..<nl]
-            pos = nl + 1
-            if line.isEmpty { break }
-            guard let s = String(validating: line, as: UTF8.self) else { throw bad("drift.bundle header is not text") }
-            lines.append(s)
-            if lines.count > 16 { throw bad("drift.bundle header is too long") }
         }
-        guard lines.first == "# v2 git bundle" else { throw bad("drift.bundle is not a v2 git bundle") }
-        let pre = lines.dropFirst().filter { $0.hasPrefix("-") }
-        let refs = lines.dropFirst().filter { !$0.hasPrefix("-") }
-        guard pre.count == 1, let p = ObjectID(hex: String(pre[0].dropFirst().prefix(40))) else {
+        guard header.prerequisites.count == 1, let base = header.prerequisites.first else {
             throw bad("drift.bundle must name exactly one base commit")
         }
-        guard refs.count == 1 else { throw bad("drift.bundle must hold exactly one ref") }
-        let parts = refs[0].split(separator: " ")
-        guard parts.count == 2, let tip = ObjectID(hex: String(parts[0])),
-              parts[1].hasPrefix("refs/heads/drift/") else {
-            throw bad("drift.bundle's ref is not refs/heads/drift/<id>")
+        guard header.refs.count == 1, let ref = header.refs.first else {
+            throw bad("drift.bundle must hold exactly one ref")
         }
-        let id = String(parts[1].dropFirst("refs/heads/drift/".count))
+        let prefix = "refs/heads/drift/"
+        guard ref.name.hasPrefix(prefix) else { throw bad("drift.bundle's ref is not refs/heads/drift/<id>") }
+        let id = String(ref.name.dropFirst(prefix.count))
         guard DriftID.isWellFormed(id) else {
             throw bad("bad drift id '\(id)'")
         }
-        guard b.count >= pos + 32, b[pos..<(pos + 4)].elementsEqual("PACK".utf8) else {
-            throw bad("drift.bundle is truncated or corrupt (no pack)")
-        }
-        return (p, tip, id, pos)
+        return (base, ref.tip, id, header.packOffset)
     }
 
     /// The changed paths between the base's tree and `new` (libgit2's tree diff), each with
@@ -327,10 +320,7 @@ public struct LedgerReader {
             throw bad("its tree is unreadable (\(e.message))")
         }
         for c in found {
-            let unsafe = c.path.split(separator: 0x2F, omittingEmptySubsequences: false).contains { name in
-                name.isEmpty || name.elementsEqual([0x2E]) || name.elementsEqual([0x2E, 0x2E])
-                    || String(decoding: name, as: UTF8.self).lowercased() == ".git"
-            }
+            let unsafe = !GitNames.isSafePath(c.path, mode: c.new?.mode ?? .blob)
             // A name holding '/' reads as two components: the path must lead back to the entry.
             let reached: GitTreeItem?
             do { reached = c.new == nil ? nil : try lookup.entry(at: c.path) } catch let e as GitError {

@@ -81,8 +81,13 @@ public struct DriftTreeBuilder {
         let requirementsPath = requirements.flatMap { $0.hasPrefix("/") ? nil : Array($0.utf8) }
         for c in changes {
             guard Self.carriesContent(c) else {
-                let why: WithholdReason = c.secretUnchecked ? .secretsUnreadable
-                    : c.secretContent ? .secretContent : c.secret ? .secret : .notCode(c.fileClass)
+                let why: WithholdReason
+                switch c.secrecy {
+                case .unchecked: why = .secretsUnreadable
+                case .content: why = .secretContent
+                case .name: why = .secret
+                case .none: why = .notCode(c.fileClass)
+                }
                 withheld.append((c, why))
                 continue
             }
@@ -142,8 +147,7 @@ public struct DriftTreeBuilder {
                 guard let bytes else { continue }
                 if secrets.matches(bytes) {
                     var s = c
-                    s.secret = true
-                    s.secretContent = true
+                    s.secrecy = .content
                     withheld.append((s, .secretContent))
                     continue
                 }

@@ -8,7 +8,8 @@ import Foundation
 
 /// Bakes a manifest directory from a workspace root and the git commit it was built from.
 public struct ManifestCreator {
-    public var root: String
+    /// The workspace root, as bytes (a name that is not UTF-8 is a root like any other).
+    public var root: [UInt8]
     public var repo: String
     public var commit: String = "HEAD"
     public var policyPath: String?
@@ -20,7 +21,7 @@ public struct ManifestCreator {
     /// Ed25519 private key (PEM) to sign `manifest.txt` with.
     public var signKey: String?
 
-    public init(root: String, repo: String, output: String) {
+    public init(root: [UInt8], repo: String, output: String) {
         self.root = root
         self.repo = repo
         self.output = output
@@ -42,7 +43,7 @@ public struct ManifestCreator {
     /// - Throws: `DriftError` for bad input (output inside the root, unreadable policy or
     ///   key); `GitError` when the repository or commit cannot be read.
     public func create() throws -> Summary {
-        let rootBytes = Array(root.utf8)
+        let rootBytes = root
         try refuseWriteUnder(root: root, target: output, what: "manifest directory")
         // A run killed between an atomic write's temp file and its rename left `NAME.tmp.PID`.
         for n in directoryNames(output) ?? [] where n.contains(".tmp.") { try? FileSystem.unlink(output + "/" + n) }
@@ -104,7 +105,7 @@ public struct ManifestCreator {
         try AtomicFile.write(index, to: mdir.file(ManifestDirectory.indexFile))
         pins.append((ManifestDirectory.indexFile, try SHA256Hasher.digest(index)))
         let absRoot = canonicalPath(root) ?? root
-        let manifest = Manifest(commit: commitID.hex, root: Array(absRoot.utf8),
+        let manifest = Manifest(commit: commitID.hex, root: absRoot,
                                 policySHA256: try SHA256Hasher.digest(policy.source), pins: pins, entries: entries)
         let text = try manifest.serialized()
         if let key = signKey {

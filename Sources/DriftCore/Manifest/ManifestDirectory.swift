@@ -93,10 +93,9 @@ public struct ManifestDirectory: Sendable {
 
     /// The root `manifest.txt` names, read without verifying anything: only to decide where a
     /// failed run must not write (`RunFailure`); nil when it cannot be read.
-    public func unverifiedRoot() -> String? {
-        guard let b = try? readWholeFile(file(Self.manifestFile), limit: 1 << 20),
-              let r = Manifest.peekRoot(b) else { return nil }
-        return PathBytes.fsString(r)
+    public func unverifiedRoot() -> [UInt8]? {
+        guard let b = try? readWholeFile(file(Self.manifestFile), limit: 1 << 20) else { return nil }
+        return Manifest.peekRoot(b)
     }
 
     /// Reads and verifies the manifest and the policy it pins.

@@ -23,7 +23,7 @@ public struct PipBaseline: Codable, Sendable {
         case sitePackages = "site_packages"
     }
 
-    public static func record(sitePackages: [String], requirements: String?, root: String) throws -> PipBaseline {
+    public static func record(sitePackages: [String], requirements: String?, root: [UInt8]) throws -> PipBaseline {
         var inventories: [SitePackagesInventory] = []
         for sp in sitePackages {
             let (inv, issues) = try PipInventory.read(sp)
@@ -37,8 +37,10 @@ public struct PipBaseline: Codable, Sendable {
         var pins: [String: String] = [:]
         if let r = requirements {
             guard let c = canonicalPath(r) else { throw DriftError("\(r): requirements file not found") }
-            let rootC = canonicalPath(root) ?? root
-            req = c.hasPrefix(rootC + "/") ? String(c.dropFirst(rootC.count + 1)) : c
+            // Relative to the root when under it (compared as bytes; the root's name may not be UTF-8).
+            let rootC = (canonicalPath(root) ?? root) + [UInt8(ascii: "/")]
+            let abs = Array(c.utf8)
+            req = abs.starts(with: rootC) ? String(decoding: abs.dropFirst(rootC.count), as: UTF8.self) : c
             pins = Requirements.pins(String(decoding: try readWholeFile(c, limit: 16 << 20), as: UTF8.self))
         }
         return PipBaseline(sitePackages: inventories.sorted { $0.path < $1.path }, requirements: req, pins: pins)

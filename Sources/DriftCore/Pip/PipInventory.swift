@@ -59,19 +59,21 @@ public struct SitePackagesInventory: Codable, Sendable {
 /// Reads site-packages with drift's own parsers (no Python at run time).
 public enum PipInventory {
     /// Inventory of `dir`; problems with single distributions go to `errors`, named by file.
-    public static func read(_ dir: String) throws -> (SitePackagesInventory, [ScanIssue]) {
+    public static func read(_ dir: String) throws -> (SitePackagesInventory, [WalkIssue]) {
         guard let real = canonicalPath(dir) else { throw DriftError("\(dir): site-packages directory not found") }
-        var issues: [ScanIssue] = []
+        var issues: [WalkIssue] = []
         // Bytecode caches are walked too: their pycs are no install's, but they are code.
         let (walked, walkIssues) = try DirectoryWalker(root: Array(real.utf8)).walk { _ in true }
-        issues += walkIssues.map { ScanIssue(path: Array((real + "/").utf8) + $0.path, message: $0.message) }
+        issues += walkIssues.map { WalkIssue(path: Array((real + "/").utf8) + $0.path, message: $0.message) }
         let prefix = prefixOf(real)
         var dists: [InstalledDistribution] = []
         let top = walked.filter { !$0.path.contains(UInt8(ascii: "/")) }
         let reader = FileReader(root: Array(real.utf8))
         var recordBudget = RecordFile.totalLimit
         for e in top {
-            let name = PathBytes.fsString(e.path)
+            // A distribution's directory is named by text (`<name>-<version>.dist-info`): a name
+            // that is not UTF-8 is none, and is never decoded into another file's name.
+            guard let name = String(validating: e.path, as: UTF8.self) else { continue }
             let full = real + "/" + name
             do {
                 if name.hasSuffix(".dist-info") && e.stat.kind == .directory {
@@ -81,7 +83,7 @@ public enum PipInventory {
                                                  reader: reader))
                 }
             } catch let err as DriftError {
-                issues.append(ScanIssue(path: Array(full.utf8), message: err.message))
+                issues.append(WalkIssue(path: Array(full.utf8), message: err.message))
             }
         }
         // Ownership: every RECORD path, normalised relative to site-packages.
@@ -95,10 +97,15 @@ public enum PipInventory {
         var bytecode: [WalkEntry] = []
         for e in walked where e.stat.kind != .directory {
             if e.stat.kind == .regular && BytecodeCheck.parse(e.path) != nil { bytecode.append(e) }
-            let p = PathBytes.fsString(e.path)
             // A `__pycache__` pyc is checked against its source (`SitePycCheck`); a pyc
             // elsewhere is one Python imports with no source at all: unowned like any file.
-            if p.hasPrefix("__pycache__/") || p.contains("/__pycache__/") { continue }
+            let comps = e.path.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+            if comps.dropLast().contains(where: { $0.elementsEqual("__pycache__".utf8) }) { continue }
+            // RECORD lists text: a name that is not UTF-8 is owned by no distribution.
+            guard let p = String(validating: e.path, as: UTF8.self) else {
+                unowned.append(PathBytes.display(e.path))
+                continue
+            }
             if !owned.contains(p) { unowned.append(p) }
         }
         dists.sort { ($0.name, $0.version) < ($1.name, $1.version) }

@@ -28,7 +28,7 @@ public struct PipScanner {
 
     public struct Result {
         public var changes: [PipChange]
-        var issues: [ScanIssue]
+        var issues: [WalkIssue]
         var newCache: StatCache
         /// What is installed now, per site-packages (for tests and `drift status`).
         var current: [SitePackagesInventory]
@@ -43,7 +43,7 @@ public struct PipScanner {
     /// - Throws: `DriftError` when a site-packages directory cannot be opened at all.
     public func run() throws -> Result {
         var changes: [PipChange] = []
-        var issues: [ScanIssue] = []
+        var issues: [WalkIssue] = []
         var current: [SitePackagesInventory] = []
         // Files to verify: (absolute path, expected SHA-256, expected size, owner index in `owners`).
         var checks: [(path: [UInt8], sha: Digest, size: Int64?, owner: Int, prefix: Int)] = []
@@ -62,7 +62,7 @@ public struct PipScanner {
                 inv = i
                 issues += iss
             } catch let e as DriftError {
-                issues.append(ScanIssue(path: Array(base.path.utf8), message: e.message))
+                issues.append(WalkIssue(path: Array(base.path.utf8), message: e.message))
                 continue
             }
             current.append(inv)
@@ -135,7 +135,7 @@ public struct PipScanner {
                     guard let abs = resolve(f.path, sitePackages: inv.path, prefix: inv.prefix) else {
                         let why = "RECORD path \(PathBytes.display(text: f.path)) escapes the environment prefix "
                             + "\(inv.prefix); not verified"
-                        issues.append(ScanIssue(path: Array((inv.path + "/" + d.metadataDir + "/RECORD").utf8),
+                        issues.append(WalkIssue(path: Array((inv.path + "/" + d.metadataDir + "/RECORD").utf8),
                                                 message: why))
                         continue
                     }
@@ -188,7 +188,7 @@ public struct PipScanner {
         for (n, k) in toHash.enumerated() {
             let c = checks[k]
             switch outcomes[n] {
-            case .failed(let m): issues.append(ScanIssue(path: c.path, message: m))
+            case .failed(let m): issues.append(WalkIssue(path: c.path, message: m))
             case .hashed(let d, let st, let stable):
                 if d != c.sha { modified[c.owner, default: []].append(PathBytes.display(c.path)) }
                 if stable, let e = StatCache.entry(st, d, hashedAtNs: hashedAt) { fresh.append((k, e)) }

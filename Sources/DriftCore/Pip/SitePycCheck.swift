@@ -24,7 +24,7 @@ struct SitePycCheck {
     struct Outcome {
         /// Forged pycs, relative to site-packages, with the source each stands for.
         var forged: [(pyc: String, source: String)] = []
-        var issues: [ScanIssue] = []
+        var issues: [WalkIssue] = []
         /// Verdicts to keep: stat and hash of pycs found legitimate (absolute paths).
         var fresh: [StatCache.Record] = []
     }
@@ -50,7 +50,7 @@ struct SitePycCheck {
             let pair: BytecodeCheck.Pair?
             do { pair = try BytecodeCheck.readPair(reader, source: name.source, pyc: e.path) } catch {
                 let why = "cannot read bytecode to verify it: \(readFailureReason(error))"
-                out.issues.append(ScanIssue(path: abs, message: why))
+                out.issues.append(WalkIssue(path: abs, message: why))
                 continue
             }
             guard let pair else { continue }
@@ -62,7 +62,7 @@ struct SitePycCheck {
         for (tag, items) in byTag.sorted(by: { $0.key < $1.key }) {
             guard let verdicts = verifier.verify(tag: tag, items.map { ($0.0, $0.1, $0.2, $0.3) }) else {
                 for it in items {
-                    let issue = ScanIssue(path: PathBytes.join(root, it.5), message: BytecodeCheck.noInterpreter(tag))
+                    let issue = WalkIssue(path: PathBytes.join(root, it.5), message: BytecodeCheck.noInterpreter(tag))
                     out.issues.append(issue)
                 }
                 continue
@@ -70,9 +70,9 @@ struct SitePycCheck {
             for (k, it) in items.enumerated() {
                 if verdicts.codes[k] == UInt8(ascii: "F"), let venv, venv != verdicts.version {
                     let why = BytecodeCheck.versionMismatch(verdicts, venv: venv)
-                    out.issues.append(ScanIssue(path: PathBytes.join(root, it.5), message: why))
+                    out.issues.append(WalkIssue(path: PathBytes.join(root, it.5), message: why))
                 } else if verdicts.codes[k] == UInt8(ascii: "F") {
-                    out.forged.append((PathBytes.fsString(it.5), PathBytes.fsString(it.0.source)))
+                    out.forged.append((Self.text(it.5), Self.text(it.0.source)))
                 } else if let d = try? SHA256Hasher.digest(it.1),
                           let entry = StatCache.entry(it.4, d, hashedAtNs: hashedAt) {
                     out.fresh.append(StatCache.Record(path: PathBytes.join(root, it.5), entry: entry))
@@ -80,5 +80,11 @@ struct SitePycCheck {
             }
         }
         return out
+    }
+
+    /// A path as the pip layer's text keys it (RECORD paths are text): itself when UTF-8, else
+    /// its quoted form, which names no RECORD entry and so stays stray (reported, never hidden).
+    static func text(_ path: [UInt8]) -> String {
+        String(validating: path, as: UTF8.self) ?? PathBytes.display(path)
     }
 }

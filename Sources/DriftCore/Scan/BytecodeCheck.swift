@@ -141,7 +141,7 @@ public struct BytecodeCheck {
     /// What the checks found.
     public struct Outcome {
         public var changes: [FileChange]
-        var issues: [ScanIssue]
+        var issues: [WalkIssue]
         var newCache: StatCache
         /// Pycs handed to an interpreter this scan.
         var verified: Int
@@ -153,7 +153,7 @@ public struct BytecodeCheck {
     /// becomes `bytecode` drift; everything else passes through.
     func apply(_ changes: [FileChange], stats: [[UInt8]: FileStat]) -> Outcome {
         var out: [FileChange] = []
-        var issues: [ScanIssue] = []
+        var issues: [WalkIssue] = []
         var fresh = StatCache()
         var pending: [(FileChange, PycName, FileStat)] = []
         var sourceless: [(FileChange, FileStat)] = []
@@ -212,7 +212,7 @@ public struct BytecodeCheck {
             let pair: Pair?
             do { pair = try Self.readPair(reader, source: name.source, pyc: c.path) } catch {
                 let why = "cannot read bytecode to verify it: \(readFailureReason(error))"
-                issues.append(ScanIssue(path: c.path, message: why))
+                issues.append(WalkIssue(path: c.path, message: why))
                 continue
             }
             guard let pair else { continue }
@@ -228,7 +228,7 @@ public struct BytecodeCheck {
         for (tag, items) in byTag.sorted(by: { $0.key < $1.key }) {
             guard let verdicts = verify(tag: tag, items.map { ($0.1, $0.3, $0.4, $0.5) }) else {
                 for it in items {
-                    issues.append(ScanIssue(path: it.0.path, message: Self.noInterpreter(tag)))
+                    issues.append(WalkIssue(path: it.0.path, message: Self.noInterpreter(tag)))
                 }
                 continue
             }
@@ -242,7 +242,7 @@ public struct BytecodeCheck {
             for (c, st) in sourceless {
                 do { bytes.append((c, st, try reader.readAll(c.path, limit: Self.pycLimit))) } catch {
                     let why = "cannot read bytecode to verify it: \(readFailureReason(error))"
-                    issues.append(ScanIssue(path: c.path, message: why))
+                    issues.append(WalkIssue(path: c.path, message: why))
                 }
             }
             if let loadable = verifySourceless(bytes.map(\.2)) {
@@ -251,7 +251,7 @@ public struct BytecodeCheck {
                     if loadable[k] { flag(it.0) } else { remember(it.0, it.1) }
                 }
             } else {
-                for it in bytes { issues.append(ScanIssue(path: it.0.path, message: Self.noInterpreter(nil))) }
+                for it in bytes { issues.append(WalkIssue(path: it.0.path, message: Self.noInterpreter(nil))) }
             }
         }
         out.sort { PathBytes.less($0.path, $1.path) }
@@ -341,7 +341,7 @@ public struct BytecodeCheck {
     /// (an interpreter inside it is the attacker's).
     func trusted(_ exe: String) -> Bool {
         guard TrustedExecutable.check(exe) else { return false }
-        return (try? WriteTarget.refuseInside(root: PathBytes.fsString(root), target: exe, what: "interpreter")) != nil
+        return (try? WriteTarget.refuseInside(root: root, target: exe, what: "interpreter")) != nil
     }
 
     /// What one interpreter said: a verdict byte per pyc, and who said it.

@@ -37,23 +37,54 @@ public struct EntryState: Sendable, Equatable {
     }
 }
 
+/// How secret a drifted path is: one value, so "secret content" without "secret", or
+/// "unchecked" without "secret content", cannot be written down.
+public enum Secrecy: Sendable, Equatable {
+    /// Not secret: its content may leave (if its class lets it).
+    case none
+    /// The policy names it secret (`secrets:` patterns): name and hash only, never content.
+    case name
+    /// Its content is a secret's (`SecretIndex`: a value, a format, a copy or link of a secret file).
+    case content
+    /// Withheld like secret content because a secret file could not be read to check it
+    /// (`secret files unreadable`).
+    case unchecked
+}
+
 /// One drifted path.
 public struct FileChange: Sendable {
     public var path: [UInt8]
     var change: ChangeKind
     var fileClass: FileClass
-    public var secret: Bool
+    var secrecy: Secrecy
     public var old: EntryState?
     public var new: EntryState?
     var firstSeen: Date
     /// The file changed while it was read; its hash is not trusted (rescanned next time).
     var unstable: Bool = false
-    /// Code whose content is a secret's (`SecretIndex`): `secret` is set too.
-    var secretContent: Bool = false
-    /// Withheld like secret content because a secret file could not be read to check it
-    /// (`secret files unreadable`): `secret` and `secretContent` are set too.
-    var secretUnchecked: Bool = false
     /// Over `Scanner.readLimit` and added or resized: not read; `new.digest` stands for its
     /// size, mtime and data extents (`FileExtents`), not its content.
     var overReadLimit: Bool = false
+
+    /// A change whose secrecy is the policy's verdict on its name (`secret`); the content
+    /// checks raise it later (`SecretIndex`).
+    init(path: [UInt8], change: ChangeKind, fileClass: FileClass, secret: Bool, old: EntryState?,
+         new: EntryState?, firstSeen: Date, unstable: Bool = false, overReadLimit: Bool = false) {
+        self.path = path
+        self.change = change
+        self.fileClass = fileClass
+        secrecy = secret ? .name : .none
+        self.old = old
+        self.new = new
+        self.firstSeen = firstSeen
+        self.unstable = unstable
+        self.overReadLimit = overReadLimit
+    }
+
+    /// Secret by name or by content: no content or hash of it leaves.
+    public var secret: Bool { secrecy != .none }
+    /// Its content is (or may be, unchecked) a secret's.
+    var secretContent: Bool { secrecy == .content || secrecy == .unchecked }
+    /// A secret file could not be read to check it.
+    var secretUnchecked: Bool { secrecy == .unchecked }
 }

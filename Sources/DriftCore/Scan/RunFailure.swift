@@ -40,7 +40,7 @@ public struct RunFailure: Codable, Sendable, Equatable {
     /// directory and lies outside `root` (drift never writes under the scanned root, and a
     /// failed run creates nothing). Never throws: the failure itself is what gets reported.
     /// - Parameter root: the workspace root the run was about, when known.
-    public static func record(_ f: RunFailure, state: StateDirectory, root: String?) {
+    public static func record(_ f: RunFailure, state: StateDirectory, root: [UInt8]?) {
         guard (try? FileSystem.lstat(state.path))?.kind == .directory else { return }
         if let root, (try? WriteTarget.refuseInside(root: root, target: state.path, what: "state dir")) == nil {
             return
@@ -57,12 +57,26 @@ public struct RunFailure: Codable, Sendable, Equatable {
         try? FileSystem.unlink(state.file(fileName(verb)))
     }
 
-    /// Every verb's last failure still standing, in verb order; unreadable records are skipped.
+    /// The exit code of a failure whose record could not be read (`all`).
+    public static let unknownExitCode: Int32 = -1
+
+    /// Every verb's last failure still standing, in verb order. No record: no failure. A
+    /// record that cannot be read or decoded is a failure all the same, said so (exit code
+    /// `unknownExitCode`, time `unknown`), never skipped: it was written because a run failed.
     public static func all(_ state: StateDirectory) -> [RunFailure] {
         Verb.allCases.compactMap { v in
-            guard let b = try? readWholeFile(state.file(fileName(v)), limit: 64 << 10, followSymlinks: false),
-                  let f = try? JSONDecoder().decode(RunFailure.self, from: Data(b)), f.verb == v else { return nil }
-            return f
+            let file = state.file(fileName(v))
+            if FileSystem.isAbsent(file) { return nil }
+            do {
+                let b = try readWholeFile(file, limit: 64 << 10, followSymlinks: false)
+                let f = try JSONDecoder().decode(RunFailure.self, from: Data(b))
+                if f.verb == v { return f }
+                return RunFailure(verb: v, time: "unknown", exitCode: unknownExitCode,
+                                  message: "\(file): failure record names another verb (\(f.verb.rawValue))")
+            } catch {
+                return RunFailure(verb: v, time: "unknown", exitCode: unknownExitCode,
+                                  message: "\(file): failure record is unreadable (\(errorText(error)))")
+            }
         }
     }
 

@@ -170,7 +170,7 @@ public struct ScanReport: Codable, Sendable {
     }
 
     public init(commit: String, root: [UInt8], host: String, scannedAt: Date, changes: [FileChange],
-                pip: [PipChange], issues: [ScanIssue], checked: Int, hashed: Int, deadline: Deadline?, now: Date,
+                pip: [PipChange], issues: [WalkIssue], checked: Int, hashed: Int, deadline: Deadline?, now: Date,
                 duties: [[UInt8]: ExportDuty] = [:]) {
         self.commit = commit
         self.root = PathBytes.display(root)
@@ -272,36 +272,5 @@ public enum ScanOutcome: Sendable, CaseIterable {
     public init?(recordedCode: Int) {
         guard let o = Self.allCases.first(where: { Int($0.recordedCode) == recordedCode }) else { return nil }
         self = o
-    }
-}
-
-/// One site-packages change (filled by the pip layer; empty until a baseline exists).
-public struct PipChange: Codable, Sendable {
-    public var name: String?
-    var change: PipChangeKind
-    public var from: String?
-    public var to: String?
-    public var sitePackages: String
-    public var files: [String]
-    /// Accepted by the policy's `pip.allow`: reported as info, not drift.
-    public var allowed: Bool
-    /// Where an editable, VCS or URL install came from (`direct_url.json`).
-    var url: String?
-
-    public init(name: String?, change: PipChangeKind, from: String?, to: String?, sitePackages: String, files: [String],
-                allowed: Bool, url: String? = nil) {
-        self.name = name
-        self.change = change
-        self.from = from
-        self.to = to
-        self.sitePackages = sitePackages
-        self.files = files
-        self.allowed = allowed
-        self.url = url
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case name, change, from, to, files, allowed, url
-        case sitePackages = "site_packages"
     }
 }

@@ -11,7 +11,7 @@ import Dispatch
 /// stat cache and the journal, build the report. Writes only under the state dir.
 public struct ScanRunner {
     public var manifestDir: ManifestDirectory
-    public var root: String?
+    public var root: [UInt8]?
     public var state: StateDirectory
     public var full = false
     /// Where "now" comes from (first-seen times, ages, the journal's dates).
@@ -46,7 +46,7 @@ public struct ScanRunner {
     /// is the one last recorded (`drift export` builds from it): reads the drifted files again.
     var checkJournal = false
 
-    public init(manifestDir: ManifestDirectory, root: String?, state: StateDirectory) {
+    public init(manifestDir: ManifestDirectory, root: [UInt8]?, state: StateDirectory) {
         self.manifestDir = manifestDir
         self.root = root
         self.state = state
@@ -107,16 +107,15 @@ public struct ScanRunner {
     /// - Throws: `DriftError` for a manifest or policy that does not verify or parse.
     public func loadContext() throws -> Context {
         let (manifest, policy) = try manifestDir.load()
-        let rootBytes = root.map { Array($0.utf8) } ?? manifest.root
+        let rootBytes = root ?? manifest.root
         let baseline = try PipBaseline.load(manifestDir, manifest: manifest)
         return Context(manifest: manifest, policy: policy, rootBytes: rootBytes, baseline: baseline)
     }
 
     /// Walks the root of a context already loaded (nothing of MDIR is read again).
     private func walk(_ c: Context) throws -> Loaded {
-        let rootPath = PathBytes.fsString(c.rootBytes)
-        try refuseWriteUnder(root: rootPath, target: state.path, what: "state dir")
-        for t in writeTargets { try refuseWriteUnder(root: rootPath, target: t.path, what: t.what) }
+        try refuseWriteUnder(root: c.rootBytes, target: state.path, what: "state dir")
+        for t in writeTargets { try refuseWriteUnder(root: c.rootBytes, target: t.path, what: t.what) }
         let walk = try TreeWalk.run(root: c.rootBytes, classifier: Classifier(policy: c.policy), entering: onDirectory)
         return Loaded(context: c, walk: walk, oldCache: full ? nil : try state.loadCache())
     }
@@ -332,7 +331,7 @@ public struct ScanRunner {
         let raw = try manifestDir.readRaw()
         // Walk (kernel-bound) while the manifest is parsed and verified (CPU-bound): the
         // walk result is used only once the manifest has verified.
-        guard let peeked = root.map({ Array($0.utf8) }) ?? Manifest.peekRoot(raw.manifestBytes) else {
+        guard let peeked = root ?? Manifest.peekRoot(raw.manifestBytes) else {
             _ = try raw.parseManifest()
             throw DriftError("\(raw.manifestFile): manifest has no root")
         }
@@ -340,8 +339,8 @@ public struct ScanRunner {
         try raw.verifyPolicyPin()
         let parsedPolicy = try raw.parsePolicy()
         let walkSlot = Slot<TreeWalk>(), loadSlot = Slot<(Manifest, Policy, StatCache?)>()
-        try refuseWriteUnder(root: PathBytes.fsString(peeked), target: state.path, what: "state dir")
-        for t in writeTargets { try refuseWriteUnder(root: PathBytes.fsString(peeked), target: t.path, what: t.what) }
+        try refuseWriteUnder(root: peeked, target: state.path, what: "state dir")
+        for t in writeTargets { try refuseWriteUnder(root: peeked, target: t.path, what: t.what) }
         let useCache = !full
         let stateDir = state
         let entering = onDirectory
@@ -360,7 +359,7 @@ public struct ScanRunner {
         }
         let (manifest, policy, oldCache) = try loadSlot.get()
         let walk = try walkSlot.get()
-        let rootBytes = root.map { Array($0.utf8) } ?? manifest.root
+        let rootBytes = root ?? manifest.root
         let baseline = try PipBaseline.load(manifestDir, manifest: manifest)
         let context = Context(manifest: manifest, policy: policy, rootBytes: rootBytes, baseline: baseline)
         return Loaded(context: context, walk: walk, oldCache: oldCache)

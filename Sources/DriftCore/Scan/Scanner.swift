@@ -37,7 +37,7 @@ public struct Scanner {
     public struct Result: Sendable {
         /// Sorted by path bytes; `firstSeen` is the scan time (the state layer keeps older ones).
         public var changes: [FileChange]
-        var issues: [ScanIssue]
+        var issues: [WalkIssue]
         var newCache: StatCache
         var filesChecked: Int
         var filesHashed: Int
@@ -117,7 +117,7 @@ public struct Scanner {
                 filesChecked += 1
                 let target: [UInt8]
                 do { target = try reader.readLink(e.path) } catch {
-                    issues.append(ScanIssue(path: e.path, message: readFailureReason(error)))
+                    issues.append(WalkIssue(path: e.path, message: readFailureReason(error)))
                     continue
                 }
                 let new = EntryState(kind: .symlink, executable: false, size: Int64(target.count),
@@ -183,7 +183,7 @@ public struct Scanner {
             let e = walk.entries[wi]
             switch outcomes[k] {
             case .failed(let msg):
-                issues.append(ScanIssue(path: e.path, message: msg))
+                issues.append(WalkIssue(path: e.path, message: msg))
                 if let mi { seen[mi] = true }
             case .read(let c):
                 if c.stable { cached[wi] = StatCache.entry(c.stat, c.digest, hashedAtNs: hashedAt) }

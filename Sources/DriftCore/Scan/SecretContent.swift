@@ -79,9 +79,9 @@ public struct SecretIndex: Sendable {
     var complete: Bool { unreadable.isEmpty }
 
     /// One scan issue per secret file that could not be read, saying what it costs.
-    public var issues: [ScanIssue] {
+    public var issues: [WalkIssue] {
         unreadable.map { e in
-            ScanIssue(path: e.path, message: "\(e.reason): this secret file could not be read to check drift "
+            WalkIssue(path: e.path, message: "\(e.reason): this secret file could not be read to check drift "
                 + "for its values, so content and hashes of drifted files are withheld until it can")
         }
     }
@@ -100,17 +100,14 @@ public struct SecretIndex: Sendable {
             // A secret file that could not be read may hold anything: no content or hash of
             // a file or link target may leave until it can be (the scan's errors say why).
             if !complete, new.kind == .regular || new.kind == .symlink {
-                changes[i].secret = true
-                changes[i].secretContent = true
-                changes[i].secretUnchecked = true
+                changes[i].secrecy = .unchecked
                 continue
             }
             let carries = DriftTreeBuilder.carriesContent(changes[i])
             if new.kind == .symlink {
                 // A code symlink's target is content too (it leaves in the tree and the patch).
                 if carries, let target = new.target, matches(target) {
-                    changes[i].secret = true
-                    changes[i].secretContent = true
+                    changes[i].secrecy = .content
                 }
                 continue
             }
@@ -132,8 +129,7 @@ public struct SecretIndex: Sendable {
                 hit = matches(bytes)
             }
             if hit {
-                changes[i].secret = true
-                changes[i].secretContent = true
+                changes[i].secrecy = .content
             }
         }
     }

@@ -16,6 +16,7 @@ enum SecretFileValues {
         var out: [[UInt8]] = []
         let trimmed = bytes.drop { DotEnv.isSpace($0) }
         if trimmed.first == UInt8(ascii: "{") || trimmed.first == UInt8(ascii: "[") {
+            // `try?`: a file that only looks like JSON is read as dotenv and PEM below instead.
             if let json = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) {
                 json.secretStrings(under: nil, into: &out)
             }

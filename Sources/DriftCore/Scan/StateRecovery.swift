@@ -16,7 +16,14 @@ enum StateRecovery {
     static func rebuild(_ dir: StateDirectory, commit: String, why: String) -> DriftState {
         var s = DriftState(commit: commit)
         s.recovered = why
-        guard let info = try? latestSnapshot(dir), info.base == commit else { return s }
+        // No journal yet is fine (nothing recorded to keep); one that cannot be read is said.
+        let latest: SnapshotInfo?
+        do { latest = try latestSnapshot(dir) } catch {
+            s.recovered = "\(why); the journal could not be read either (\(errorText(error))), "
+                + "so recorded drift is first seen now"
+            return s
+        }
+        guard let info = latest, info.base == commit else { return s }
         s.items = info.entries.map {
             DriftState.Item(path: PathBytes.escape($0.path), firstSeen: $0.firstSeen, change: $0.change,
                             fileClass: $0.fileClass)

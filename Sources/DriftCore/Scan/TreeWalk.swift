@@ -12,7 +12,7 @@ public struct ClassifiedEntry: Sendable {
 
 public struct TreeWalk {
     public var entries: [ClassifiedEntry]
-    var issues: [ScanIssue]
+    var issues: [WalkIssue]
     /// Directories that could not be read: nothing below them is known.
     var unreadableDirectories: [[UInt8]]
 
@@ -68,6 +68,6 @@ struct ClassifyingVisitor: WalkVisitor {
 /// Throws when `target` (existing or not) is the root or lies under it: drift never
 /// writes under the scanned root. Checked by identity (`WriteTarget`); returns the resolved path.
 @discardableResult
-func refuseWriteUnder(root: String, target: String, what: String) throws -> String {
+func refuseWriteUnder(root: [UInt8], target: String, what: String) throws -> String {
     try WriteTarget.refuseInside(root: root, target: target, what: what)
 }

@@ -45,7 +45,7 @@ struct PartialScan {
                 if st.kind == .directory { scope.trees.insert(p) } else { stats[p] = st }
             case .failure(let e):
                 if e.isGone { continue }
-                walk.issues.append(ScanIssue(path: p, message: "cannot stat: \(e)"))
+                walk.issues.append(WalkIssue(path: p, message: "cannot stat: \(e)"))
                 walk.unreadableDirectories.append(p)
             }
         }
@@ -78,7 +78,7 @@ struct PartialScan {
         case .success(let s): st = s
         case .failure(let e):
             if !e.isGone {
-                walk.issues.append(ScanIssue(path: t, message: "cannot stat: \(e)"))
+                walk.issues.append(WalkIssue(path: t, message: "cannot stat: \(e)"))
                 walk.unreadableDirectories.append(t)
             }
             return
@@ -106,7 +106,7 @@ struct PartialScan {
         } catch {
             // Replaced or made unreadable between the stat and the open.
             let message = "cannot open directory: \(error)"
-            walk.issues.append(ScanIssue(path: t, message: message, unreadableDirectory: true))
+            walk.issues.append(WalkIssue(path: t, message: message, unreadableDirectory: true))
             walk.unreadableDirectories.append(t)
         }
         walk.entries += entries

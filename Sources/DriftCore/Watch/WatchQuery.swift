@@ -69,7 +69,8 @@ enum WatchQuery {
     struct Request: Codable {
         var schema = "drift.watch-query/1"
         var token: String?
-        /// Canonical MDIR path, key path and `--root` of the asking scan.
+        /// Canonical MDIR path, key path and `--root` of the asking scan (the root's bytes
+        /// percent-escaped, `PathBytes.escape`: exact whatever its name).
         var manifest: String
         var publicKey: String?
         var root: String?
@@ -90,18 +91,21 @@ enum WatchQuery {
 
     static func canonical(_ path: String) -> String { canonicalPath(path) ?? path }
 
+    /// A root as the request carries it: canonical, then escaped (bytes, never decoded).
+    static func rootToken(_ root: [UInt8]) -> String { PathBytes.escape(canonicalPath(root) ?? root) }
+
     /// Asks the running watcher for this scan's result.
     /// - Returns: the report and how it was obtained, or (nil, why not); nil, nil when no
     ///   watcher has ever used this state dir (nothing to say in the report).
     static func ask(state: StateDirectory, manifestDir: ManifestDirectory,
-                    root: String?) -> (ScanReport?, WatcherUse?) {
+                    root: [UInt8]?) -> (ScanReport?, WatcherUse?) {
         guard let w = WatchStatus.read(state) else { return (nil, nil) }
         if w.phase == "stopped" || !w.isAlive { return (nil, WatcherUse(used: false, reason: .stopped)) }
         if w.phase != "watching" { return (nil, WatcherUse(used: false, reason: .starting)) }
         let known = (try? readWholeFile(state.file(tokenFile), limit: 4096, followSymlinks: false))
             .map { String(decoding: $0, as: UTF8.self) }
         let request = Request(token: known, manifest: canonical(manifestDir.path),
-                              publicKey: manifestDir.publicKey.map(canonical), root: root.map(canonical))
+                              publicKey: manifestDir.publicKey.map(canonical), root: root.map(rootToken))
         guard let line = try? JSONCoding.encode(request, pretty: false),
               let answer = exchange(state: state, watcher: w, line: oneLine(line)) else {
             return (nil, WatcherUse(used: false, reason: .noAnswer))
@@ -148,8 +152,14 @@ extension ScanRunner {
     public func askWatcher() throws -> (report: ScanReport?, use: WatcherUse?) {
         if full || upstream != nil { return (nil, nil) }
         let (report, use) = WatchQuery.ask(state: state, manifestDir: manifestDir, root: root)
-        if let report {
-            for t in writeTargets { try refuseWriteUnder(root: report.root, target: t.path, what: t.what) }
+        if report != nil, !writeTargets.isEmpty {
+            // The watcher answers only for this scan's root: `--root`, or the root of the same
+            // manifest it verified (the report's `root` is display text, not a path).
+            guard let rootBytes = root ?? manifestDir.unverifiedRoot() else {
+                throw DriftError(.manifestInvalid, path: manifestDir.file(ManifestDirectory.manifestFile),
+                                 "manifest has no root")
+            }
+            for t in writeTargets { try refuseWriteUnder(root: rootBytes, target: t.path, what: t.what) }
         }
         return (report, use)
     }

@@ -145,7 +145,7 @@ public final class WatchSet: @unchecked Sendable {
         addOutside(absolute)
         guard inotify != nil else { return }
         let walker = DirectoryWalker(root: absolute)
-        let issues: [ScanIssue]
+        let issues: [WalkIssue]
         do {
             issues = try walker.walk(descend: { rel in
                 self.addOutside(absolute + [UInt8(ascii: "/")] + rel)

@@ -65,6 +65,8 @@ public struct WatchStatus: Codable, Sendable {
 
     public static func read(_ state: StateDirectory) -> WatchStatus? {
         let file = state.file(fileName)
+        // `try?`: absent or damaged both mean "no watcher to ask": a scan then walks for itself
+        // and `drift status` says no watcher is running; the watcher rewrites the file each batch.
         guard let b = try? readWholeFile(file, limit: 1 << 20, followSymlinks: false) else { return nil }
         return try? JSONDecoder().decode(WatchStatus.self, from: Data(b))
     }

@@ -134,15 +134,15 @@ public final class Watcher {
     /// (a write there would be an event, then a batch, then a write: a loop).
     private func preflight() throws -> [UInt8] {
         let root = try peekRoot()
-        let display = PathBytes.display(root)
-        try refuseWriteUnder(root: display, target: state.path, what: "state dir")
-        if let l = options.log { try refuseWriteUnder(root: display, target: l, what: "--log file") }
-        if let m = options.metrics { try refuseWriteUnder(root: display, target: m, what: "--metrics file") }
+        // By the root's bytes: its quoted display form names no directory when the name needs quoting.
+        try refuseWriteUnder(root: root, target: state.path, what: "state dir")
+        if let l = options.log { try refuseWriteUnder(root: root, target: l, what: "--log file") }
+        if let m = options.metrics { try refuseWriteUnder(root: root, target: m, what: "--metrics file") }
         return root
     }
 
     private func peekRoot() throws -> [UInt8] {
-        if let r = runner.root { return Array(r.utf8) }
+        if let r = runner.root { return r }
         let raw = try runner.manifestDir.readRaw()
         guard let r = Manifest.peekRoot(raw.manifestBytes) else {
             _ = try raw.parseManifest()
@@ -569,10 +569,10 @@ public final class Watcher {
         if overflowSinceSafetyNet || needFull == "overflow" { return .overflow }
         if status.degraded || needFull != nil || failure != nil || retryAt != nil || model == nil { return .degraded }
         if (bigFiles?.examining ?? 0) > 0 { return .examining }
-        let root = context.map { PathBytes.fsString($0.rootBytes) } ?? ""
+        let root = context.map { WatchQuery.rootToken($0.rootBytes) } ?? ""
         if q.manifest != WatchQuery.canonical(runner.manifestDir.path)
             || q.publicKey != runner.manifestDir.publicKey.map(WatchQuery.canonical)
-            || q.root.map({ $0 != WatchQuery.canonical(root) }) == true {
+            || q.root.map({ $0 != root }) == true {
             return .otherManifest
         }
         guard let m = mounts, let now = context.flatMap({ MountSnapshot.take(root: $0.rootBytes) }), m == now else {

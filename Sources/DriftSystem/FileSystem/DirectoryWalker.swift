@@ -27,7 +27,7 @@ public struct DirectoryWalker {
 
     /// Every entry below the root (directories included) in path-byte order, plus the
     /// entries that could not be read. `descend` decides whether to enter a directory.
-    public func walk(descend: ([UInt8]) -> Bool) throws -> (entries: [WalkEntry], errors: [ScanIssue]) {
+    public func walk(descend: ([UInt8]) -> Bool) throws -> (entries: [WalkEntry], errors: [WalkIssue]) {
         var entries: [WalkEntry] = []
         let issues = try walk(descend: descend) { entries.append(WalkEntry(path: $0, stat: $1)) }
         return (entries, issues)
@@ -35,7 +35,7 @@ public struct DirectoryWalker {
 
     /// The same walk, handing each entry to `visit` in path-byte order instead of keeping
     /// them all (the scanner keeps only what the policy does not ignore).
-    public func walk(descend: ([UInt8]) -> Bool, visit: ([UInt8], FileStat) -> Void) throws -> [ScanIssue] {
+    public func walk(descend: ([UInt8]) -> Bool, visit: ([UInt8], FileStat) -> Void) throws -> [WalkIssue] {
         try walk(below: [], descend: descend, visit: visit)
     }
 
@@ -44,7 +44,7 @@ public struct DirectoryWalker {
     /// symlink at any component, so a component swapped for a symlink is an issue, never a
     /// listing of another tree. Paths are relative to the root; `start` itself is not visited.
     public func walk(below start: [UInt8], descend: ([UInt8]) -> Bool,
-                     visit: ([UInt8], FileStat) -> Void) throws -> [ScanIssue] {
+                     visit: ([UInt8], FileStat) -> Void) throws -> [WalkIssue] {
         let rootFD = try openWalkRoot(root)
         defer { close(rootFD) }
         var state = State(rootFD: rootFD, directory: RootDirectory(path: root, strategy: strategy))
@@ -57,7 +57,7 @@ public struct DirectoryWalker {
         /// Opens each directory beneath the root: a directory swapped for a symlink while
         /// the walk runs makes the open fail instead of listing another tree.
         let directory: RootDirectory
-        var issues: [ScanIssue] = []
+        var issues: [WalkIssue] = []
     }
 
     private struct Child {
@@ -119,12 +119,12 @@ public struct DirectoryWalker {
             errno = e.code
         }
         if fd < 0 {
-            state.issues.append(ScanIssue(path: dir, message: "cannot open directory: \(errnoText(errno))",
+            state.issues.append(WalkIssue(path: dir, message: "cannot open directory: \(errnoText(errno))",
                                           unreadableDirectory: true))
             return []
         }
         guard let d = fdopendir(fd) else {
-            state.issues.append(ScanIssue(path: dir, message: "cannot read directory: \(errnoText(errno))",
+            state.issues.append(WalkIssue(path: dir, message: "cannot read directory: \(errnoText(errno))",
                                           unreadableDirectory: true))
             close(fd)
             return []
@@ -134,7 +134,7 @@ public struct DirectoryWalker {
             errno = 0
             guard let ent = readdir(d) else {
                 if errno != 0 {
-                    state.issues.append(ScanIssue(path: dir, message: "readdir failed: \(errnoText(errno))"))
+                    state.issues.append(WalkIssue(path: dir, message: "readdir failed: \(errnoText(errno))"))
                 }
                 break
             }
@@ -145,7 +145,7 @@ public struct DirectoryWalker {
             let rc = fstatat(dirfd(d), namePointer, &st, AT_SYMLINK_NOFOLLOW)
             if rc != 0 {
                 if errno != ENOENT {
-                    state.issues.append(ScanIssue(path: PathBytes.join(dir, name),
+                    state.issues.append(WalkIssue(path: PathBytes.join(dir, name),
                                                   message: "cannot stat: \(errnoText(errno))"))
                 }
                 continue
@@ -175,13 +175,13 @@ public enum WalkLimit {
     }
 
     /// The issue for a directory at `depth` levels that a walk must not read, else nil.
-    public static func check(_ dir: [UInt8], depth: Int) -> ScanIssue? {
+    public static func check(_ dir: [UInt8], depth: Int) -> WalkIssue? {
         if depth > maxDepth {
-            return ScanIssue(path: dir, message: "deeper than \(maxDepth) directory levels: not walked",
+            return WalkIssue(path: dir, message: "deeper than \(maxDepth) directory levels: not walked",
                              unreadableDirectory: true, beyondLimit: true)
         }
         if dir.count > maxPathBytes {
-            return ScanIssue(path: dir, message: "path longer than \(maxPathBytes) bytes: not walked",
+            return WalkIssue(path: dir, message: "path longer than \(maxPathBytes) bytes: not walked",
                              unreadableDirectory: true, beyondLimit: true)
         }
         return nil
@@ -205,35 +205,26 @@ func bytesCompare(_ a: [UInt8], _ b: [UInt8]) -> Int {
     return a.count - b.count
 }
 
-/// A path that could not be read or checked, reported in `errors` without stopping the scan.
-public struct ScanIssue: Sendable, Equatable {
-    public var path: [UInt8]
-    public var message: String
-    /// A directory whose contents are unknown: nothing below it may be called deleted.
-    public var unreadableDirectory: Bool
-    /// A directory past `WalkLimit`: not read on purpose (readable, but too deep to walk).
-    public var beyondLimit: Bool
-
-    public init(path: [UInt8], message: String, unreadableDirectory: Bool = false, beyondLimit: Bool = false) {
-        self.path = path
-        self.message = message
-        self.unreadableDirectory = unreadableDirectory
-        self.beyondLimit = beyondLimit
-    }
-}
-
-/// The names in one directory (not `.`/`..`), or nil when it cannot be read.
-public func directoryNames(_ path: String) -> [String]? {
+/// Every name in one directory (not `.`/`..`) as bytes, or nil when it cannot be read.
+public func directoryEntries(_ path: String) -> [[UInt8]]? {
     guard let d = opendir(path) else { return nil }
     defer { closedir(d) }
-    var out: [String] = []
+    var out: [[UInt8]] = []
     while let ent = readdir(d) {
         let p = direntNamePointer(ent)
         let name = Array(UnsafeRawBufferPointer(start: p, count: strlen(p)))
         if name == [0x2E] || name == [0x2E, 0x2E] { continue }
-        out.append(PathBytes.fsString(name))
+        out.append(name)
     }
     return out
+}
+
+/// The names in one directory that are UTF-8 text (not `.`/`..`), or nil when it cannot be
+/// read. A name that is not UTF-8 is left out, never decoded: a repaired name handed back to
+/// `unlink` or `open` would be another file. Callers look for names drift itself makes
+/// (`*.tmp.*`, `*.lock`, `pack-*.idx`, `python3.*`); `directoryEntries` has every name.
+public func directoryNames(_ path: String) -> [String]? {
+    directoryEntries(path)?.compactMap { String(validating: $0, as: UTF8.self) }
 }
 
 /// Where an entry's name starts, read in place: a `dirent` record is only as long as its name,

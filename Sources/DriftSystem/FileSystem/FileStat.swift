@@ -77,3 +77,8 @@ public func withCPath<R>(_ path: [UInt8], _ body: (UnsafePointer<CChar>) throws 
         try buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: z.count) { try body($0) }
     }
 }
+
+/// The bytes of a C string (up to its NUL), never decoded: argv entries, names from the kernel.
+public func cStringBytes(_ p: UnsafePointer<CChar>) -> [UInt8] {
+    Array(UnsafeRawBufferPointer(start: p, count: strlen(p)))
+}

@@ -39,7 +39,7 @@ public struct ParallelDirectoryWalker: Sendable {
     /// Every entry below the root the visitors keep, in path-byte order, plus the entries
     /// that could not be read. `makeVisitor` runs once per thread, on that thread.
     public func walk<V: WalkVisitor>(_ makeVisitor: @escaping @Sendable () -> V) throws
-        -> (items: [V.Item], issues: [ScanIssue]) {
+        -> (items: [V.Item], issues: [WalkIssue]) {
         let rootFD = try openWalkRoot(root)
         let reader = DirectoryReader(rootFD: rootFD, directory: RootDirectory(path: root, strategy: strategy))
         defer { close(rootFD) }
@@ -47,7 +47,7 @@ public struct ParallelDirectoryWalker: Sendable {
         // Split the top of the tree into an ordered plan of kept items and unread subtrees.
         var visitor = makeVisitor()
         var plan: [Part<V.Item>] = [.subtree([])]
-        var issues: [ScanIssue] = []
+        var issues: [WalkIssue] = []
         var level = 0
         while threads > 1 && level < Self.maxSplitLevels {
             let subtrees = plan.reduce(0) { n, p in if case .subtree = p { n + 1 } else { n } }
@@ -122,7 +122,7 @@ public struct ParallelDirectoryWalker: Sendable {
 /// What one thread found below one subtree; written by that thread alone, read after the join.
 final class SubtreeResult<Item>: @unchecked Sendable {
     var items: [Item] = []
-    var issues: [ScanIssue] = []
+    var issues: [WalkIssue] = []
 }
 
 /// Reads directories beneath the root; shared by the walking threads (it holds only
@@ -168,7 +168,7 @@ struct DirectoryReader: Sendable {
 
     /// The entries of one directory (not `.`/`..`) with their `lstat`, sorted the way the
     /// manifest is: by name, a directory's name with a `/` appended.
-    func list(_ dir: [UInt8], _ issues: inout [ScanIssue]) -> [Child] {
+    func list(_ dir: [UInt8], _ issues: inout [WalkIssue]) -> [Child] {
         let opened: Result<Int32, Errno> = dir.isEmpty ? .success(dup(rootFD)) : directory.openDirectory(dir)
         var fd: Int32 = -1
         switch opened {
@@ -176,12 +176,12 @@ struct DirectoryReader: Sendable {
         case .failure(let e): errno = e.code
         }
         if fd < 0 {
-            issues.append(ScanIssue(path: dir, message: "cannot open directory: \(errnoText(errno))",
+            issues.append(WalkIssue(path: dir, message: "cannot open directory: \(errnoText(errno))",
                                     unreadableDirectory: true))
             return []
         }
         guard let d = fdopendir(fd) else {
-            issues.append(ScanIssue(path: dir, message: "cannot read directory: \(errnoText(errno))",
+            issues.append(WalkIssue(path: dir, message: "cannot read directory: \(errnoText(errno))",
                                     unreadableDirectory: true))
             close(fd)
             return []
@@ -192,7 +192,7 @@ struct DirectoryReader: Sendable {
         while true {
             errno = 0
             guard let ent = readdir(d) else {
-                if errno != 0 { issues.append(ScanIssue(path: dir, message: "readdir failed: \(errnoText(errno))")) }
+                if errno != 0 { issues.append(WalkIssue(path: dir, message: "readdir failed: \(errnoText(errno))")) }
                 break
             }
             let name = direntNamePointer(ent)
@@ -202,7 +202,7 @@ struct DirectoryReader: Sendable {
             if fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 {
                 if errno != ENOENT {
                     let path = PathBytes.join(dir, Array(UnsafeRawBufferPointer(start: name, count: n)))
-                    issues.append(ScanIssue(path: path, message: "cannot stat: \(errnoText(errno))"))
+                    issues.append(WalkIssue(path: path, message: "cannot stat: \(errnoText(errno))"))
                 }
                 continue
             }

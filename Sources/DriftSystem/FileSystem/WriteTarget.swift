@@ -10,25 +10,34 @@ import Glibc
 /// climbs back over it (`W/nope/../ws` is `W/ws`). Then every ancestor of the deepest
 /// existing directory, up to `/`, is compared with the root's identity.
 public enum WriteTarget {
-    /// The absolute path `path` will denote once its missing components are created.
+    /// The absolute path `path` will denote once its missing components are created. When
+    /// that path is not UTF-8 (a working directory whose name is not), `path` itself is
+    /// returned: it names the same place, and a repaired name would be another.
     public static func resolve(_ path: String) throws -> String {
-        let absolute = path.hasPrefix("/") ? path : WorkingDirectory.path() + "/" + path
-        var real = "/"
-        var pending: [Substring] = []
-        let parts = absolute.split(separator: "/", omittingEmptySubsequences: true)
+        String(validating: try resolve(bytes: Array(path.utf8), shown: path), as: UTF8.self) ?? path
+    }
+
+    /// `resolve` on bytes: the working directory and every component are taken as the kernel
+    /// has them, never decoded.
+    static func resolve(bytes path: [UInt8], shown: String) throws -> [UInt8] {
+        let slash = UInt8(ascii: "/")
+        let absolute = path.first == slash ? path : WorkingDirectory.bytes() + [slash] + path
+        var real: [UInt8] = [slash]
+        var pending: [ArraySlice<UInt8>] = []
+        let parts = absolute.split(separator: slash, omittingEmptySubsequences: true)
         for (i, part) in parts.enumerated() {
-            if part == "." { continue }
-            if part == ".." {
-                if pending.isEmpty { real = parentOf(real) } else { pending.removeLast() }
+            if part.elementsEqual([0x2E]) { continue }
+            if part.elementsEqual([0x2E, 0x2E]) {
+                if pending.isEmpty { real = parentOf(bytes: real) } else { pending.removeLast() }
                 continue
             }
             if !pending.isEmpty {
                 pending.append(part)
                 continue
             }
-            let candidate = (real == "/" ? "" : real) + "/" + part
+            let candidate = (real == [slash] ? [] : real) + [slash] + part
             var st = stat()
-            if lstat(candidate, &st) != 0 {
+            if withCPath(candidate, { lstat($0, &st) }) != 0 {
                 pending.append(part)
                 continue
             }
@@ -38,33 +47,40 @@ public enum WriteTarget {
                 real = candidate
             case S_IFLNK:
                 guard let target = canonicalPath(candidate) else {
-                    throw DriftError(.unsafeTarget, path: path, "\(candidate) is a symlink to nowhere; give a real path")
+                    throw DriftError(.unsafeTarget, path: Array(shown.utf8),
+                                     "\(PathBytes.display(candidate)) is a symlink to nowhere; give a real path")
                 }
                 real = target
             default:
-                guard isLast else { throw DriftError(.unsafeTarget, path: path, "\(candidate) is not a directory") }
+                guard isLast else {
+                    throw DriftError(.unsafeTarget, path: Array(shown.utf8), "\(PathBytes.display(candidate)) is not a directory")
+                }
                 real = candidate
             }
         }
-        return pending.isEmpty ? real : (real == "/" ? "" : real) + "/" + pending.joined(separator: "/")
+        if pending.isEmpty { return real }
+        return (real == [slash] ? [] : real) + [slash] + Array(pending.joined(separator: [slash]))
     }
 
     /// Resolves `target` and throws when it is the root or lies below it (by identity, so
     /// `..`, symlinks and bind-mount-free aliases all count). Returns the resolved path,
-    /// which is what the caller must write to.
+    /// which is what the caller must write to (`target` itself when the resolved path is not
+    /// UTF-8: the same place, named as given).
+    /// - Parameter root: the root's path bytes (a root whose name is not UTF-8 works too).
     @discardableResult
-    public static func refuseInside(root: String, target: String, what: String) throws -> String {
-        let resolved = try resolve(target)
+    public static func refuseInside(root: [UInt8], target: String, what: String) throws -> String {
+        let resolved = try resolve(bytes: Array(target.utf8), shown: target)
+        let answer = String(validating: resolved, as: UTF8.self) ?? target
         var rootStat = stat()
-        guard stat(root, &rootStat) == 0 else { return resolved }
+        guard !root.contains(0), withCPath(root, { stat($0, &rootStat) }) == 0 else { return answer }
         // The deepest existing directory on the way to the target.
         var probe = resolved
         var st = stat()
-        while stat(probe, &st) != 0 || (st.st_mode & S_IFMT) != S_IFDIR {
-            if probe == "/" { break }
-            probe = parentOf(probe)
+        while withCPath(probe, { stat($0, &st) }) != 0 || (st.st_mode & S_IFMT) != S_IFDIR {
+            if probe == [UInt8(ascii: "/")] { break }
+            probe = parentOf(bytes: probe)
         }
-        var fd = open(probe, oPath | O_DIRECTORY | O_CLOEXEC)
+        var fd = withCPath(probe) { open($0, oPath | O_DIRECTORY | O_CLOEXEC) }
         if fd < 0 { throw DriftError(.unsafeTarget, path: target, "cannot check where the \(what) is", errno: .current) }
         defer { close(fd) }
         while true {
@@ -73,7 +89,8 @@ public enum WriteTarget {
                 throw DriftError(.unsafeTarget, path: target, "cannot check where the \(what) is", errno: .current)
             }
             if here.st_dev == rootStat.st_dev && here.st_ino == rootStat.st_ino {
-                throw DriftError(.unsafeTarget, path: target, "the \(what) is inside the scanned root \(root); "
+                throw DriftError(.unsafeTarget, path: target,
+                                 "the \(what) is inside the scanned root \(PathBytes.display(root)); "
                                  + "drift never writes under the root")
             }
             let up = openat(fd, "..", oPath | O_DIRECTORY | O_CLOEXEC)
@@ -84,12 +101,18 @@ public enum WriteTarget {
             fd = up
             if top { break }
         }
-        return resolved
+        return answer
     }
 
-    /// The lexical parent of a canonical absolute path.
+    /// The lexical parent of a path: of a canonical absolute path, or `.` for one relative
+    /// component.
     public static func parentOf(_ p: String) -> String {
-        guard let slash = p.lastIndex(of: "/"), slash != p.startIndex else { return "/" }
-        return String(p[..<slash])
+        guard let slash = p.lastIndex(of: "/") else { return "." }
+        return slash == p.startIndex ? "/" : String(p[..<slash])
+    }
+
+    static func parentOf(bytes p: [UInt8]) -> [UInt8] {
+        guard let slash = p.lastIndex(of: UInt8(ascii: "/")), slash != 0 else { return [UInt8(ascii: "/")] }
+        return Array(p[..<slash])
     }
 }

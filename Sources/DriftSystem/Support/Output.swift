@@ -23,8 +23,11 @@ public enum Output {
     public static func useColor(fd: Int32) -> Bool {
         if let v = ProcessInfo.processInfo.environment["NO_COLOR"], !v.isEmpty { return false }
         if ProcessInfo.processInfo.environment["TERM"] == "dumb" { return false }
-        return isatty(fd) == 1
+        return isTerminal(fd: fd)
     }
+
+    /// Whether `fd` is a terminal (`isatty(3)`).
+    public static func isTerminal(fd: Int32) -> Bool { isatty(fd) == 1 }
 }
 
 /// Facts about the machine and the process's environment that the layers above ask for.

@@ -53,10 +53,6 @@ public enum PathBytes {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// The bytes as a Swift string for handing back to the file system (roots, directory
-    /// names to open), never for text: invalid UTF-8 cannot round-trip through `String`.
-    public static func fsString(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
-
     /// Alias of `display(_:)` (same implementation), for call sites that read better so.
     public static func quoted(_ bytes: [UInt8]) -> String { display(bytes) }
 

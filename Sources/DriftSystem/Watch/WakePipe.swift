@@ -3,7 +3,9 @@ import Glibc
 #endif
 
 /// A pipe a worker thread writes one byte to so that an event loop's `poll` wakes up.
-public final class WakePipe: @unchecked Sendable {
+/// Sendable as checked by the compiler: two immutable descriptors (`write`/`read` on them are
+/// thread-safe).
+public final class WakePipe: Sendable {
     public let readFD: Int32
     private let writeFD: Int32
 

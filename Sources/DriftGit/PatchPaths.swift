@@ -1,11 +1,15 @@
-import DriftGit
 import DriftSystem
+
 /// The paths a `drift.patch` would make `git am` touch, read the way git reads them: only
 /// in diff headers (from `diff --git` up to the first hunk or binary patch, never in hunk
 /// content), with C-quoted names (`"b/\056\056/x"`) decoded before anything is judged.
-enum PatchPaths {
-    enum Problem: Error, Equatable {
+/// The patch format's reader lives here, beside its writers (`EmailPatch`, `diffTrees`).
+public enum PatchPaths {
+    /// Why a patch is refused.
+    public enum Problem: Error, Equatable, Sendable {
+        /// A path that breaks `GitNames.isSafePath`.
         case unsafe([UInt8])
+        /// The headers cannot be read as git reads them (the sentence says what).
         case unreadable(String)
     }
 
@@ -86,15 +90,12 @@ enum PatchPaths {
         return (old, new)
     }
 
-    /// Throws `unsafe` for the first path that is absolute, has a `..` component or a `.git`
-    /// component (any case), or holds a NUL.
-    static func check(_ patch: [UInt8]) throws {
-        for p in try paths(patch) {
-            let comps = p.split(separator: 0x2F, omittingEmptySubsequences: false)
-            let bad = p.first == 0x2F || p.contains(0) || comps.contains { c in
-                Array(c) == [0x2E, 0x2E] || String(decoding: c, as: UTF8.self).lowercased() == ".git"
-            }
-            if bad { throw Problem.unsafe(p) }
+    /// Throws `unsafe` for the first path that breaks the one safe-path rule the gate also
+    /// applies to the entry's tree (`GitNames.isSafePath`: absolute, empty, `.`, `..`, any
+    /// spelling of `.git`, a NUL).
+    public static func check(_ patch: [UInt8]) throws {
+        for p in try paths(patch) where !GitNames.isSafePath(p) {
+            throw Problem.unsafe(p)
         }
     }
 

@@ -1,6 +1,6 @@
 import Foundation
+import DriftTestSupport
 import Testing
-@testable import DriftCore
 @testable import DriftGit
 @testable import DriftSystem
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import DriftTestSupport
 import Testing
 @testable import DriftCLI
 @testable import DriftCore

@@ -1,6 +1,6 @@
 import Foundation
+import DriftTestSupport
 import Testing
-@testable import DriftCore
 @testable import DriftGit
 @testable import DriftSystem
 #if canImport(Glibc)
@@ -207,12 +207,6 @@ import Glibc
         // The raw tree object spells the directory 40000, as GitFileMode.octal does.
         let raw = try r.repo.odb().read(tree).1
         #expect(raw.starts(with: Array("40000 d\0".utf8)))
-        // A manifest line keeps the same bytes through GitFileMode.
-        for (exec, text) in [(false, "100644"), (true, "100755")] {
-            let e = ManifestEntry(path: Array("p".utf8), kind: .regular, executable: exec, size: 1,
-                                  digest: try SHA256Hasher.digest(Array("b".utf8)))
-            #expect(e.gitMode.octal == text)
-        }
     }
 
     @Test("reference(): nil only when the ref is missing; a corrupt ref throws a GitError that is not not-found")

@@ -1,5 +1,6 @@
 @testable import DriftSystem
 import Foundation
+import DriftTestSupport
 import Testing
 
 /// DriftSystem's scoped wrappers the domain layer uses instead of raw calls.

@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+@testable import DriftCore
+@testable import DriftGit
+@testable import DriftSystem
+
+/// Paths are bytes end to end (issue 25.6): a workspace root whose name is not UTF-8 is baked,
+/// scanned, diffed and exported through the binary, given on the command line or read from the
+/// manifest; a text-only path argument (SDIR, MDIR, ODIR) that is not UTF-8 is refused, never
+/// repaired into the name of another directory.
+@Suite("byte paths on the command line")
+struct ByteRootTests {
+    /// `drift ARGS` through the shell, so arguments can hold bytes a Swift string cannot.
+    static func driftSh(_ args: String, cwd: String) throws -> Run {
+        try run(["/bin/sh", "-c", "ROOT=\"$(printf 'ws-\\377\\376')\"; exec '\(driftBinary())' \(args)"], cwd: cwd)
+    }
+
+    @Test("a root named 'ws-\\377\\376': manifest create, scan (--root and from the manifest), diff, export")
+    func nonUTF8Root() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let cwd = f.dir.path
+        try sh("mv workspace \"$(printf 'ws-\\377\\376')\"", cwd: cwd)
+        let bake = try Self.driftSh("manifest create --root \"$ROOT\" --repo upstream --output mdir", cwd: cwd)
+        #expect(bake.code == 0, "\(bake.err)")
+        // The manifest records the root's exact bytes (percent-escaped), not a repaired name.
+        let manifest = try String(contentsOfFile: f.mdir + "/manifest.txt", encoding: .utf8)
+        #expect(manifest.contains("/ws-%FF%FE"), "\(manifest.prefix(400))")
+        let clean = try Self.driftSh("scan --manifest mdir --state state --format json", cwd: cwd)
+        #expect(clean.code == 0, "\(clean.err)")
+        try sh("echo 'x = 2' >> \"$(printf 'ws-\\377\\376')/worker/util.py\"", cwd: cwd)
+        for rootFlag in ["", "--root \"$ROOT\""] {
+            let r = try Self.driftSh("scan --manifest mdir --state state --format json \(rootFlag)", cwd: cwd)
+            #expect(r.code == 1, "\(rootFlag): \(r.err)")
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+            #expect(changes(report)["worker/util.py"] == "modified", "\(rootFlag)")
+        }
+        let diff = try Self.driftSh("diff --manifest mdir --state state --root \"$ROOT\" worker/util.py", cwd: cwd)
+        #expect(diff.code == 1 && diff.out.contains("+x = 2"), "\(diff.err)")
+        let export = try Self.driftSh("export --manifest mdir --state state --root \"$ROOT\" --output out", cwd: cwd)
+        #expect(export.code == 0, "\(export.err)")
+        try sh("git clone -q upstream check && git -C check am -q ../out/drift.patch", cwd: cwd)
+        #expect(try String(contentsOfFile: cwd + "/check/worker/util.py", encoding: .utf8).hasSuffix("x = 2\n"))
+        // The never-write-under-the-root check holds for the byte root too, by identity: run
+        // from inside the root, a relative state dir resolves through the working directory's
+        // bytes (a repaired name would miss the root and the state would land in it).
+        let inside = try run(["/bin/sh", "-c", "cd \"$(printf 'ws-\\377\\376')\" && exec '\(driftBinary())' "
+                              + "scan --manifest ../mdir --state drift-state"], cwd: cwd)
+        #expect(inside.code == 2 && inside.err.contains("inside the scanned root"), "\(inside.err)")
+        #expect(try sh("ls -a \"$(printf 'ws-\\377\\376')\"", cwd: cwd).contains("drift-state") == false)
+    }
+
+    @Test("SDIR, MDIR and ODIR that are not UTF-8 are refused (exit 2), and nothing is made under a repaired name")
+    func textOnlyPathsRefused() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let cwd = f.dir.path
+        try f.bake()
+        for args in ["scan --manifest mdir --state \"st-$ROOT\"", "scan --manifest \"m-$ROOT\" --state state",
+                     "export --manifest mdir --state state --output \"o-$ROOT\""] {
+            let r = try Self.driftSh(args, cwd: cwd)
+            #expect(r.code == 2 && r.err.contains("is not UTF-8"), "\(args): \(r.err)")
+            #expect(r.err.contains("\\377\\376"), "the name is shown quoted: \(r.err)")
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: cwd)
+        #expect(!names.contains { $0.contains("\u{FFFD}") }, "\(names)")
+    }
+}
