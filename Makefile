@@ -1,13 +1,18 @@
-.PHONY: demo test bench bench-gate bench-push bench-million bench-medium bench-unchanged bench-ledger-refs bench-watch \
-	bench-fleet bench-fsmonitor dist
+.PHONY: demo test bench bench-issue26 bench-gate bench-push bench-million bench-medium bench-unchanged bench-ledger-refs bench-watch \
+	bench-fleet bench-edits bench-fsmonitor dist
 demo:
 	./scripts/demo.sh
 test:
 	./scripts/test.sh
-# One run prints every issue-17 ratio: bake / pack-objects, unchanged scan / git status and
+# One run prints every issue-26 number for both trees (bench/issue26.py: the SHA-256 floor measured
+# here, first scan / floor, unchanged scan / find and git status, 10 edits, peak RSS and bytes per
+# file per verb; ANCHOR=/path/to/an/older/drift runs it in the same interleaved rounds), then
+# every issue-17 ratio: bake / pack-objects, unchanged scan / git status and
 # find (warm, cold), then the fleet gate at 100 / 1,000 / 10,000 entries and its 10k/1k ratio.
 bench:
-	./scripts/setup.sh && python3 bench/run.py && \
+	./scripts/setup.sh && swift build -c release --build-path .build-release && \
+	  python3 bench/issue26.py --drift .build-release/release/drift $(if $(ANCHOR),--also base=$(ANCHOR)) && \
+	  python3 bench/run.py && \
 	  python3 bench/gen_fleet.py --hosts 100,1000,10000 --work /tmp/drift-bench-fleet --runs 3 \
 	  --gate .build/release/drift && \
 	  python3 bench/gate_history.py --drift .build/release/drift && \
@@ -39,3 +44,12 @@ bench-fleet:
 	./scripts/setup.sh && swift build -c release && \
 	  python3 bench/gen_fleet.py --hosts 100,1000,10000 --work /tmp/drift-bench-fleet --runs $(or $(RUNS),3) \
 	  --gate .build/release/drift $(if $(ANCHOR),--gate $(ANCHOR))
+
+# Cost of change (issue 26): the scan after 10 edits over the unchanged scan, and the stat-cache
+# bytes it writes (statcache.log appended vs statcache rewritten), on a 198,281-file tree.
+bench-edits:
+	swift build -c release && python3 bench/edits.py --drift .build/release/drift
+
+bench-issue26:
+	./scripts/setup.sh && swift build -c release --build-path .build-release && \
+	  python3 bench/issue26.py --drift .build-release/release/drift $(if $(ANCHOR),--also base=$(ANCHOR))

@@ -91,9 +91,14 @@ public struct SecretIndex: Sendable {
     /// `contents` are bytes the scan already read (not read again).
     public func flag(_ changes: inout [FileChange], walk: TreeWalk, reader: FileReader, sizeLimit: Int64,
                      contents: [[UInt8]: [UInt8]] = [:]) {
+        // Stats of the changed paths only: a map of every walked file cost ~220 bytes a file
+        // at the scan's peak (the walk's entries are not always sorted: `drift watch` keeps some).
+        let wanted = Set(changes.lazy.filter { !$0.secret && $0.new?.kind == .regular }.map(\.path))
         var stats: [[UInt8]: FileStat] = [:]
-        for e in walk.entries where e.stat.kind == .regular && !e.secret {
-            stats[e.path] = e.stat
+        if !wanted.isEmpty {
+            for e in walk.entries where e.stat.kind == .regular && !e.secret && wanted.contains(e.path) {
+                stats[e.path] = e.stat
+            }
         }
         for i in changes.indices where !changes[i].secret {
             guard let new = changes[i].new else { continue }

@@ -82,7 +82,8 @@ public struct FileReader: Sendable {
            let d = try hashMapped(fd, before, rel, hasher) {
             return Content(digest: d, stat: before, stable: settled(before.size), bytes: nil)
         }
-        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        // Most files fit one buffer: no read-ahead advice (a system call per file) for those.
+        if before.size > Int64(buffer.count) { _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL) }
         var kept: [UInt8]? = before.size <= keepUpTo ? [] : nil
         kept?.reserveCapacity(Int(before.size))
         var total: Int64 = 0
@@ -99,6 +100,9 @@ public struct FileReader: Sendable {
             if kept != nil {
                 if total > keepUpTo { kept = nil } else { kept?.append(contentsOf: chunk) }
             }
+            // At the size fstat gave, the read that would say end-of-file is skipped: a file
+            // that grew meanwhile fails `settled` (its size is no longer `total`).
+            if total == before.size && before.size > 0 { break }
         }
         let digest = try hasher.finish()
         return Content(digest: digest, stat: before, stable: settled(total), bytes: kept)
@@ -114,7 +118,8 @@ public struct FileReader: Sendable {
         var off: Int64 = 0
         while off < st.size {
             let len = Int(min(Int64(Self.mmapWindow), st.size - off))
-            let p = mmap(nil, len, PROT_READ, MAP_PRIVATE, fd, off_t(off))
+            // Populated at once (one call maps the window's cached pages), not a fault per page run.
+            let p = mmap(nil, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, off_t(off))
             guard let p, p != UnsafeMutableRawPointer(bitPattern: -1) else {
                 if off == 0 { return nil }
                 throw FileReadError(rel, .system(call: "mmap", errno: errno))
