@@ -87,6 +87,8 @@ public final class Watcher {
     private var epoch = 0
     /// The mounts at, below and above the root as the last full scan found them.
     private var mounts: MountSnapshot?
+    /// The last full scan's cached paths by re-verification slot (a query's slice, found fast).
+    private var sliceIndex = SliceIndex()
     /// The clean-point token scans compare with the one they last used.
     private var token: String { "\(status.pid)-\(status.startTicks ?? 0)-\(epoch)" }
 
@@ -332,6 +334,8 @@ public final class Watcher {
         classifier = Classifier(policy: loaded.context.policy)
         sitePackages = sp
         model = Self.withoutContents(findings.result)
+        sliceIndex = SliceIndex(findings.result.newCache.entries.map(\.path),
+                                every: loaded.context.policy.reverifyEvery)
         kept = KeptEntries(loaded.walk.entries, drifted: outcome.result.changes)
         pip = findings.pip.map(Self.settled)
         // A directory that vanished while walked is re-walked, not "unreadable".
@@ -587,9 +591,8 @@ public final class Watcher {
         var (scope, pipDirty) = pending.takeReady(now: monotonicSeconds(), settle: settle, maxWait: maxWait,
                                                   pipRule: pipRule, all: true)
         a.rescanned = scope.paths.count + scope.trees.count
-        for r in model.newCache.entries where slice.contains(r.path) && !scope.contains(r.path) {
-            scope.paths.insert(r.path)
-        }
+        let picked = sliceIndex.paths(in: slice) ?? model.newCache.entries.lazy.map(\.path).filter(slice.contains)
+        for p in picked where !scope.contains(p) { scope.paths.insert(p) }
         guard let (outcome, reverified) = try batch(scope, pipDirty: pipDirty || context.baseline != nil,
                                                     reverify: slice, scanNumber: n) else {
             throw DriftError(.internal, "internal: the query's batch did not run")
