@@ -1,5 +1,5 @@
 .PHONY: demo test bench bench-issue26 bench-gate bench-push bench-million bench-medium bench-unchanged bench-ledger-refs bench-watch \
-	bench-fleet bench-edits dist
+	bench-fleet bench-edits bench-fsmonitor dist
 demo:
 	./scripts/demo.sh
 test:
@@ -15,7 +15,8 @@ bench:
 	  python3 bench/run.py && \
 	  python3 bench/gen_fleet.py --hosts 100,1000,10000 --work /tmp/drift-bench-fleet --runs 3 \
 	  --gate .build/release/drift && \
-	  python3 bench/gate_history.py --drift .build/release/drift
+	  python3 bench/gate_history.py --drift .build/release/drift && \
+	  python3 bench/fsmonitor.py --drift .build/release/drift
 # The gate against 1,000 / 100,000 / 1,000,000 commits behind the base (1 and 200 entries, beside
 # git rev-list) and one entry of 100,000 paths; repos cached under /tmp/drift-bench-history.
 bench-gate:
@@ -33,6 +34,9 @@ dist:
 	./scripts/setup.sh && ./scripts/dist.sh
 bench-ledger-refs:
 	./scripts/setup.sh && python3 bench/ledger_refs.py --refs 1000,10000
+# The cron scan beside a healthy drift watch (asks the watcher) vs walking, both trees.
+bench-fsmonitor:
+	./scripts/setup.sh && python3 bench/fsmonitor.py
 bench-watch:
 	./scripts/setup.sh && python3 bench/watch.py
 # ANCHOR=/path/to/an/older/drift times it side by side; RUNS=K runs per size (median).

@@ -116,10 +116,14 @@ public struct Exporter {
         }
         let journal = Journal(state: runner.state, manifestDir: runner.manifestDir, commit: manifest.commit)
         guard let (repo, latest) = try journal.latest() else {
-            if let snapshot { throw DriftError("\(runner.state.path): no journal, so no snapshot \(snapshot)") }
+            if let snapshot {
+                throw DriftError(.notFound, path: runner.state.path, "no journal, so no snapshot \(snapshot)")
+            }
             return nil
         }
-        guard let base = ObjectID(hex: manifest.commit) else { throw DriftError("bad base commit id") }
+        guard let base = ObjectID(hex: manifest.commit) else {
+            throw DriftError(.manifestInvalid, "bad base commit id")
+        }
         let picked = try snapshot.map {
             try JournalHistory.find($0, repo: repo, tip: latest, base: manifest.commit,
                                     context: runner.state.path + "/journal.git").commit
@@ -127,7 +131,8 @@ public struct Exporter {
         let info = try SnapshotInfo.read(repo, picked)
         guard info.base == manifest.commit else {
             throw DriftError(
-                "\(runner.state.path): journal snapshot \(picked.hex) is not based on \(manifest.commit)"
+                .stateDamaged, path: runner.state.path,
+                "journal snapshot \(picked.hex) is not based on \(manifest.commit)"
             )
         }
         let tree = try repo.treeOf(commit: picked)
@@ -175,7 +180,8 @@ public struct Exporter {
                                            message: msg)
         let shipped = try chain.objects(upTo: commit)
         if try outgoing.anyHolds(shipped, repo: repo) {
-            throw DriftError("export \(info.id): its commit message or bundle would hold a secret drift knows now "
+            throw DriftError(.secretWithheld,
+                "export \(info.id): its commit message or bundle would hold a secret drift knows now "
                 + "(a --message, --author or file name); nothing was exported")
         }
         let sameDrift = try Self.sameDrift(info.id, commit: commit, repo: repo, state: state)
@@ -197,7 +203,8 @@ public struct Exporter {
             files.append((Self.pipFreezeFile, freeze))
         }
         for (name, bytes) in files where name != Self.bundleFile && outgoing.holds(text: bytes) {
-            throw DriftError("export \(info.id): \(name) would hold a secret drift knows now; nothing was exported")
+            throw DriftError(.secretWithheld,
+                "export \(info.id): \(name) would hold a secret drift knows now; nothing was exported")
         }
         // The same files as one parentless commit: what `drift push` sends (docs/journal.md).
         try LedgerCommit.create(in: repo, id: info.id, host: host, base: manifest.commit, files: files, author: who,
@@ -228,7 +235,8 @@ public struct Exporter {
         guard let inputs = info.idInputs else { return }
         let id = try DriftID.compute(base: info.base, tree: tree, inputs: inputs)
         guard id == info.id else {
-            throw DriftError("\(journal): journal snapshot \(snapshot.hex) does not hold the drift its record names "
+            throw DriftError(.stateDamaged, path: journal,
+                "journal snapshot \(snapshot.hex) does not hold the drift its record names "
                 + "(Drift-Id \(info.id), its tree gives \(id)): the journal was changed outside drift; "
                 + "run drift export without --from-journal to export what the workspace holds")
         }
@@ -310,9 +318,13 @@ public struct Exporter {
     /// A non-empty ODIR is refused unless `--force`.
     private func checkOutputDirectory(_ output: String) throws {
         guard let st = try? FileSystem.stat(output) else { return }
-        guard st.kind == .directory else { throw DriftError("\(output): exists and is not a directory") }
+        guard st.kind == .directory else {
+            throw DriftError(.unsafeTarget, path: output, "exists and is not a directory")
+        }
         let items = directoryEntries(output) ?? []
-        if !items.isEmpty && !force { throw DriftError("\(output): directory is not empty (use --force to overwrite)") }
+        if !items.isEmpty && !force {
+            throw DriftError(.unsafeTarget, path: output, "directory is not empty (use --force to overwrite)")
+        }
     }
 
     /// Stages every file next to ODIR, then moves them in, so ODIR never holds a partial set

@@ -36,7 +36,7 @@ struct ExportReportFields {
     static func read(_ bytes: [UInt8]) throws -> ExportReportFields {
         let report: Report
         do { report = try JSONDecoder().decode(Report.self, from: Data(bytes)) } catch {
-            throw DriftError("report.json is not an export report")
+            throw DriftError(.ledgerInvalid, "report.json is not an export report")
         }
         return ExportReportFields(firstSeen: report.files.compactMap { $0.firstSeen.flatMap(Timestamp.parse) }.min(),
                                   withheld: report.withheld ?? [], idInputs: report.idInputs ?? [])

@@ -225,7 +225,9 @@ public struct SnapshotInfo: Sendable {
                 time = Timestamp.parse(String(line.dropFirst(6)))
             }
         }
-        guard let time else { throw DriftError("\(context): snapshot message has no readable Time: line") }
+        guard let time else {
+            throw DriftError(.stateDamaged, "\(context): snapshot message has no readable Time: line")
+        }
         return SnapshotInfo(id: trailers.id ?? "", host: host, time: time, entries: trailers.entries,
                             pip: trailers.pip, base: trailers.base ?? "")
     }

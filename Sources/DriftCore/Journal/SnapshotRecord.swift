@@ -79,7 +79,7 @@ public struct SnapshotRecord: Codable, Sendable {
     /// Reads a record back into the snapshot it records; anything else is an error naming
     /// `context`.
     static func decode(_ bytes: [UInt8], context: String) throws -> SnapshotInfo {
-        func bad(_ why: String) -> DriftError { DriftError("\(context): snapshot record \(why)") }
+        func bad(_ why: String) -> DriftError { DriftError(.stateDamaged, "\(context): snapshot record \(why)") }
         let r: SnapshotRecord
         do { r = try JSONDecoder().decode(SnapshotRecord.self, from: Data(bytes)) } catch {
             throw bad("is not \(schemaName) JSON")

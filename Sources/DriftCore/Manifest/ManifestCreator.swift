@@ -60,7 +60,7 @@ public struct ManifestCreator {
                     + "(manifest create needs every entry; nothing written)")
             }
             if let first = walk.issues.first {
-                throw DriftError("\(PathBytes.display(PathBytes.join(rootBytes, first.path))): \(first.message) " +
+                throw DriftError(.unreadable, path: PathBytes.join(rootBytes, first.path), "\(first.message) " +
                     "(manifest create needs every entry readable; \(walk.issues.count) problem(s))")
             }
             let reader = FileReader(root: rootBytes)
@@ -118,10 +118,10 @@ extension ManifestCreator {
             switch e.stat.kind {
             case .regular:
                 switch outcomes[k] {
-                case .failed(let m): throw DriftError("\(PathBytes.display(e.path)): \(m)")
+                case .failed(let m): throw DriftError(.unreadable, path: e.path, m)
                 case .read(let c):
                     guard c.stable else {
-                        throw DriftError("\(PathBytes.display(e.path)): changed while it was hashed; " +
+                        throw DriftError(.unreadable, path: e.path, "changed while it was hashed; " +
                             "run manifest create on a quiet tree")
                     }
                     bytes += c.stat.size

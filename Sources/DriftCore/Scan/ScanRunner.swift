@@ -338,7 +338,7 @@ public struct ScanRunner {
         // walk result is used only once the manifest has verified.
         guard let peeked = root ?? Manifest.peekRoot(raw.manifestBytes) else {
             _ = try raw.parseManifest()
-            throw DriftError("\(raw.manifestFile): manifest has no root")
+            throw DriftError(.manifestInvalid, path: raw.manifestFile, "manifest has no root")
         }
         // The pin is checked first, so the policy is parsed once, before anything walks.
         try raw.verifyPolicyPin()
@@ -390,7 +390,7 @@ final class Slot<T>: @unchecked Sendable {
     }
 
     func get() throws -> T {
-        guard let v = value else { throw DriftError("internal: a worker produced no result") }
+        guard let v = value else { throw DriftError(.internal, "internal: a worker produced no result") }
         return try v.get()
     }
 }

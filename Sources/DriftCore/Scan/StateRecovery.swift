@@ -51,7 +51,7 @@ enum StateRecovery {
         let to = dir.file(asideName)
         do { try FileSystem.rename(from, to: to) } catch {
             if error == .noSuchFileOrDirectory { return }
-            throw DriftError("\(from): cannot move the unreadable state file aside: \(error)")
+            throw DriftError(.io, path: from, "cannot move the unreadable state file aside", errno: error)
         }
     }
 }

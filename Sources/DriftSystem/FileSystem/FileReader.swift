@@ -21,13 +21,13 @@ public struct FileReader: Sendable {
         let fd: Int32
         switch directory.open(rel, flags: O_RDONLY) {
         case .success(let f): fd = f
-        case .failure(let e): throw FileReadError(rel, .system(call: "open", errno: e.code))
+        case .failure(let e): throw FileReadError(rel, .system(call: "open", errno: e))
         }
         var st = stat()
         if fstat(fd, &st) != 0 {
             let e = errno
             close(fd)
-            throw FileReadError(rel, .system(call: "fstat", errno: e))
+            throw FileReadError(rel, .system(call: "fstat", errno: Errno(e)))
         }
         let fs = FileStat(st)
         if fs.kind != .regular {
@@ -91,7 +91,7 @@ public struct FileReader: Sendable {
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw FileReadError(rel, .system(call: "read", errno: errno))
+                throw FileReadError(rel, .system(call: "read", errno: .current))
             }
             if n == 0 { break }
             let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
@@ -122,7 +122,7 @@ public struct FileReader: Sendable {
             let p = mmap(nil, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, off_t(off))
             guard let p, p != UnsafeMutableRawPointer(bitPattern: -1) else {
                 if off == 0 { return nil }
-                throw FileReadError(rel, .system(call: "mmap", errno: errno))
+                throw FileReadError(rel, .system(call: "mmap", errno: .current))
             }
             _ = madvise(p, len, MADV_SEQUENTIAL)
             _ = madvise(p, len, MADV_WILLNEED)
@@ -156,7 +156,7 @@ public struct FileReader: Sendable {
         let (dir, name): (Int32, [UInt8])
         switch directory.openParent(rel) {
         case .success(let p): (dir, name) = p
-        case .failure(let e): throw FileReadError(rel, .system(call: "readlink", errno: e.code))
+        case .failure(let e): throw FileReadError(rel, .system(call: "readlink", errno: e))
         }
         defer { close(dir) }
         var buf = [UInt8](repeating: 0, count: 4097)
@@ -165,7 +165,7 @@ public struct FileReader: Sendable {
                 readlinkat(dir, p, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count)
             }
         }
-        if n < 0 { throw FileReadError(rel, .system(call: "readlink", errno: errno)) }
+        if n < 0 { throw FileReadError(rel, .system(call: "readlink", errno: .current)) }
         return Array(buf[0..<n])
     }
 }
