@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "DriftTestSupport", path: "Tests/DriftTestSupport"),
         .testTarget(name: "DriftSystemTests", dependencies: ["DriftSystem", "DriftTestSupport"]),
         .testTarget(name: "DriftGitTests", dependencies: ["DriftSystem", "DriftGit", "DriftTestSupport"]),
-        .testTarget(name: "DriftCoreTests", dependencies: ["DriftSystem", "DriftGit", "DriftCore", "DriftCLI", "drift"]),
+        .testTarget(name: "DriftCoreTests", dependencies: ["DriftSystem", "DriftGit", "DriftCore", "DriftTestSupport"]),
         .testTarget(
             name: "DriftCLITests",
             dependencies: [
@@ -60,6 +60,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The binary-level suite: the built `drift` against real git, pip, servers and root file systems.
+        .testTarget(name: "DriftBinaryTests", dependencies: ["DriftSystem", "DriftGit", "DriftCore", "DriftCLI", "drift"]),
     ],
     swiftLanguageModes: [.v6]
 )

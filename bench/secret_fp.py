@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """False positives of drift's secret detection, end to end (docs/secrets.md).
 
-Usage: bench/secret_fp.py [--work DIR] [--venv DIR] [--packages N] TREE...
+Usage: bench/secret_fp.py [--work DIR] [--venv DIR] [--rules] TREE...
 Each TREE (default: the Python standard library's Lib/ and a fresh venv's site-packages with
 the packages listed below) is copied into a workspace baked empty, as code (only pycs are
 ignored), and `drift scan --format json` runs with no secret source at all (no secret file,
 no secret-named variable, no PID 1 environment or supervisord config): every file it flags
 `secret-content` is a hit of the known-format rules. Prints files scanned, hits, and each hit
-as `path` (the rule that fired is in docs/secrets.md's table, measured with the same trees).
+as `path`. With --rules, each hit also names the rule that fired and, in a site-packages, the
+distribution that installed the file (the rule comes from the in-process sweep,
+Tests/DriftCoreTests/SecretFormatsSweep.swift, run with `swift test --skip-build`).
 """
 import argparse, json, os, shutil, subprocess, sys, sysconfig, tempfile
 
@@ -40,10 +42,12 @@ def sh(cmd, **kw):
 
 
 def drift_binary():
+    import glob
     for kind in ("release", "debug"):
-        d = os.path.join(REPO, ".build", kind, "drift")
-        if os.path.exists(d):
-            return d
+        for d in [os.path.join(REPO, ".build", kind, "drift")] + glob.glob(os.path.join(REPO, ".build", "*", kind,
+                                                                                        "drift")):
+            if os.path.exists(d):
+                return d
     sh(f"cd '{REPO}' && swift build -c release --product drift >/dev/null")
     return os.path.join(REPO, ".build", "release", "drift")
 
@@ -74,10 +78,40 @@ def measure(drift, tree, work):
     return files, hits
 
 
+def rules(tree, work):
+    """path (relative to tree) -> rule, from the in-process sweep of the same tree."""
+    out = os.path.join(work, "sweep.txt")
+    env = dict(os.environ, DRIFT_FP_ROOT=tree, DRIFT_FP_OUT=out)
+    subprocess.run(["swift", "test", "--skip-build", "--filter", "SecretFormatsSweep"], cwd=REPO, env=env,
+                   capture_output=True, check=True)
+    found = {}
+    with open(out, encoding="utf-8", errors="replace") as f:
+        next(f)
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) >= 2:
+                found[parts[1]] = parts[0]
+    return found
+
+
+def owners(tree):
+    """path (relative to tree) -> distribution name, from every *.dist-info/RECORD."""
+    found = {}
+    for d in os.listdir(tree) if os.path.isdir(tree) else []:
+        record = os.path.join(tree, d, "RECORD")
+        if d.endswith(".dist-info") and os.path.exists(record):
+            name = d[:-len(".dist-info")].rsplit("-", 1)[0]
+            with open(record, encoding="utf-8", errors="replace") as f:
+                for line in f:
+                    found[line.split(",", 1)[0]] = name
+    return found
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", default="/tmp/drift-bench-secrets")
     ap.add_argument("--venv", default="/tmp/drift-bench-secrets-venv")
+    ap.add_argument("--rules", action="store_true", help="name the rule and distribution of each hit")
     ap.add_argument("trees", nargs="*")
     a = ap.parse_args()
     trees = a.trees
@@ -95,8 +129,11 @@ def main():
         dists = len([d for d in os.listdir(t) if d.endswith(".dist-info")]) if os.path.isdir(t) else 0
         files, hits = measure(drift, t, a.work)
         print(f"{t}: {files} files{f', {dists} distributions' if dists else ''}, {len(hits)} withheld")
+        by_rule, by_dist = (rules(t, a.work), owners(t)) if a.rules else ({}, {})
         for h in hits:
-            print(f"  {h}")
+            rel = h[len("tree/"):]
+            extra = f"\t{by_rule.get(rel, '?')}\t{by_dist.get(rel, '')}" if a.rules else ""
+            print(f"  {h}{extra}")
     sys.stdout.flush()
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Architecture counts for docs/architecture.md, per layer target: public declarations,
-# `DriftError(` constructions (sentences without a code), files importing Glibc, functions
+# `DriftError(` constructions and how many of them carry no `DriftError.Code` (a bare
+# sentence, `DriftError("…")`; issue 25's one error model wants 0), files importing Glibc, functions
 # (func/init/deinit/subscript bodies, braces counted outside strings and comments) over 80
 # lines, and `@unchecked Sendable`. Usage: scripts/arch-counts.sh [REV] (default: working tree).
 set -euo pipefail
@@ -13,7 +14,13 @@ if [[ $# -gt 0 ]]; then
     src=$tmp/Sources
 fi
 count() { { grep -rhoE "$1" --include='*.swift' "$2" 2>/dev/null || true; } | wc -l; }
-countP() { { grep -rhoP "$1" --include='*.swift' "$2" 2>/dev/null || true; } | wc -l; }
+# `DriftError(` constructions whose first argument is not a code (`.io`, `e.code`, `ledger:`).
+uncoded() {
+    find "$1" -name '*.swift' -print0 | xargs -0 -r perl -0777 -ne '
+        s{//[^\n]*}{}g;
+        while (/(?:^|[^.A-Za-z0-9_])DriftError\(\s*+(?!\.|(?:[a-z]\w*\.)?code\b|ledger:)/g) { $n++ }
+        END { print $n // 0 }'
+}
 files_with() { { grep -rlE "$1" --include='*.swift' "$2" 2>/dev/null || true; } | wc -l; }
 # Prints "LINES NAME FILE:LINE" for every function body longer than 80 lines.
 long_functions() {
@@ -53,22 +60,21 @@ long_functions() {
             }
         }'
 }
-printf '| target | public declarations | `DriftError(` sites | files importing Glibc '
+printf '| target | public declarations | `DriftError(` sites | of them without a code | files importing Glibc '
 printf '| functions over 80 lines | `@unchecked Sendable` |\n'
-printf '|---|---|---|---|---|---|\n'
+printf '|---|---|---|---|---|---|---|\n'
 for target in DriftSystem DriftGit DriftCore DriftCLI drift; do
     d="$src/$target"
     [[ -d "$d" ]] || continue
     pub=$(grep -rhE '^[[:space:]]*(@[A-Za-z_]+(\([^)]*\))?[[:space:]]+)*(public|open)[[:space:]]' \
             --include='*.swift' "$d" \
         | grep -cvE '^[[:space:]]*(public|open)[[:space:]]+import' || true)
-    # A sentence with no code: `DriftError("…")` or `DriftError(text)`, not `DriftError(.code, …)`
-    # nor a labelled init (`DriftError(ledger: …)`).
-    errs=$(countP '(^|[^.A-Za-z0-9_])DriftError\((?!\s*\.)(?![A-Za-z_]+:)(?!\))' "$d")
+    errs=$(count '(^|[^.A-Za-z0-9_])DriftError\(' "$d")
+    bare=$(uncoded "$d")
     glibc=$(files_with '^[[:space:]]*import[[:space:]]+Glibc' "$d")
     long=$(long_functions "$d" | wc -l)
     unchecked=$(count '@unchecked[[:space:]]+Sendable' "$d")
-    printf '| %s | %d | %d | %d | %d | %d |\n' "$target" "$pub" "$errs" "$glibc" "$long" "$unchecked"
+    printf '| %s | %d | %d | %d | %d | %d | %d |\n' "$target" "$pub" "$errs" "$bare" "$glibc" "$long" "$unchecked"
 done
 echo
 echo "Functions over 80 lines (lines, name, place):"

@@ -19,7 +19,9 @@ extension GitRepository {
     /// quotes them (`diff --git "a/x\n…"`), and in the message, where `PathBytes.display` has.
     public func emailPatch(_ commit: ObjectID) throws -> [UInt8] {
         let c = try lookupCommit(commit)
-        guard let parent = c.parentIDs.first else { throw DriftError(.gitFailure, path: path, "commit \(commit.hex) has no parent") }
+        guard let parent = c.parentIDs.first else {
+            throw DriftError(.gitFailure, path: path, "commit \(commit.hex) has no parent")
+        }
         guard let sig = git_commit_author(c.pointer)?.pointee else {
             throw DriftError(.gitFailure, path: path, "commit \(commit.hex) has no author")
         }

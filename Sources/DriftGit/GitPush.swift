@@ -197,7 +197,8 @@ extension GitRepository {
         if rc == GIT_ECERTIFICATE.rawValue || klass == Int(GIT_ERROR_SSL.rawValue) {
             let lower = text.lowercased()
             if lower.contains("common name") || lower.contains("hostname") || lower.contains("does not match") {
-                return DriftError(.credentials, "\(shown): TLS certificate of \(ctx.url.hostPort) is for another host name "
+                return DriftError(.credentials,
+                    "\(shown): TLS certificate of \(ctx.url.hostPort) is for another host name "
                     + "(\(text)); "
                     + "use the name the certificate was issued for in the URL")
             }

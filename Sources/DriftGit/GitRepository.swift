@@ -23,16 +23,15 @@ public final class GitRepository {
                 git_repository_open_ext(&$0, path, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil)
             }
         } catch let e as GitError where e.isNotFound {
-            throw DriftError(Self.notRepository(path))
+            throw DriftError(.gitFailure, path: path, Self.notRepository(path), underlying: e)
         }
         self.path = path
     }
 
-    /// The sentence for a path that does not open as a repository.
+    /// The sentence (after the name) for a path that does not open as a repository.
     static func notRepository(_ path: String) -> String {
-        let shown = PathBytes.display(text: path)
-        if (try? FileSystem.stat(path)) == nil { return "\(shown): no such file or directory (not a git repository)" }
-        return "\(shown): not a git repository"
+        if (try? FileSystem.stat(path)) == nil { return "no such file or directory (not a git repository)" }
+        return "not a git repository"
     }
 
     /// Creates a new bare repository at `path`.
@@ -57,7 +56,9 @@ public final class GitRepository {
         try check(git_object_peel(&commit, obj, GIT_OBJECT_COMMIT), "git_object_peel",
                   "\(path): revision '\(rev)' is not a commit")
         defer { git_object_free(commit) }
-        guard let id = git_object_id(commit) else { throw DriftError(.gitFailure, path: path, "revision '\(rev)' has no id") }
+        guard let id = git_object_id(commit) else {
+            throw DriftError(.gitFailure, path: path, "revision '\(rev)' has no id")
+        }
         return ObjectID(id.pointee)
     }
 

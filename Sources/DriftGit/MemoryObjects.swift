@@ -89,7 +89,9 @@ public final class MemoryObjectStore {
     /// objects are exactly what was put here) and returns its id.
     @discardableResult
     func put(_ type: GitObjectType, _ bytes: [UInt8]) throws -> ObjectID {
-        guard let write = mempack.pointee.write else { throw DriftError(.gitFailure, path: repository.path, "mempack cannot write") }
+        guard let write = mempack.pointee.write else {
+            throw DriftError(.gitFailure, path: repository.path, "mempack cannot write")
+        }
         var oid = git_oid()
         // An empty object still gets a valid pointer (one byte of padding, zero length).
         let rc: Int32 = (bytes.isEmpty ? [0] : bytes).withUnsafeBytes { b in

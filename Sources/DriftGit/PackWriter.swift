@@ -71,7 +71,9 @@ public final class PackWriter {
 
     /// Adds an entry whose zlib stream is already made: type 1–4, or 7 with `base`.
     func addRaw(_ id: [UInt8], type: Int, size: UInt64, base: [UInt8]?, _ compressed: UnsafeRawBufferPointer) throws {
-        guard objects.count < expected else { throw DriftError(.gitFailure, path: directory, "more objects than the pack header says") }
+        guard objects.count < expected else {
+            throw DriftError(.gitFailure, path: directory, "more objects than the pack header says")
+        }
         var header: [UInt8] = []
         var s = size >> 4
         var c = UInt8(type << 4) | UInt8(size & 0x0f)

@@ -190,7 +190,7 @@ struct ExitCodeTests {
         #expect(ExitCodes.code(for: Errno(ENOENT))?.code == 2)
         #expect(ExitCodes.code(for: Errno(ENOENT))?.line == "No such file or directory")
         // A file read that fails is one sentence naming the file (no ArgumentParser "Error: ").
-        let read = FileReadError(Array("worker/a\nb.py".utf8), .system(call: "readlink", errno: EINVAL))
+        let read = FileReadError(Array("worker/a\nb.py".utf8), .system(call: "readlink", errno: .invalidArgument))
         #expect(ExitCodes.code(for: read)?.code == 2)
         #expect(ExitCodes.code(for: read)?.line == "\"worker/a\\nb.py\": readlink failed: Invalid argument")
 

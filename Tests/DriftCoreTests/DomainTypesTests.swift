@@ -1,4 +1,5 @@
 import Foundation
+import DriftTestSupport
 import Testing
 @testable import DriftCore
 @testable import DriftGit
@@ -177,14 +178,18 @@ import Testing
             return b + Array("sha256 \(try SHA256Hasher.digest(b).hex)\n".utf8)
         }
         let body = text.split(separator: "\n").dropLast().joined(separator: "\n") + "\n"
-        for (from, to, why) in [(p.hex, "xyz", "m:4: manifest is corrupt: bad policy-sha256"),
-                                (q.hex, String(q.hex.dropLast()), "m:5: manifest is corrupt: bad pin sha256")] {
+        for (from, to, line, why) in [(p.hex, "xyz", 4, "manifest is corrupt: bad policy-sha256"),
+                                      (q.hex, String(q.hex.dropLast()), 5, "manifest is corrupt: bad pin sha256")] {
             let damaged = try resealed(body.replacingOccurrences(of: from, with: to))
-            #expect(throws: DriftError(why)) { try Manifest.parse(damaged, file: "m") }
+            #expect(throws: DriftError(.manifestInvalid, path: "m", line: line, why)) {
+                try Manifest.parse(damaged, file: "m")
+            }
         }
         let noPolicy = body.replacingOccurrences(of: "policy-sha256 \(p.hex)\n", with: "")
         let unpinned = try resealed(noPolicy)
-        #expect(throws: DriftError("m: manifest has no policy-sha256")) { try Manifest.parse(unpinned, file: "m") }
+        #expect(throws: DriftError(.manifestInvalid, path: "m", "manifest has no policy-sha256")) {
+            try Manifest.parse(unpinned, file: "m")
+        }
     }
 
     @Test("age text: the one formatter keeps both spellings (status: `3d 4h`, gate: `3d4h`)")

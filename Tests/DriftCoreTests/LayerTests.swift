@@ -1,4 +1,5 @@
 import Foundation
+import DriftTestSupport
 import Testing
 
 /// The layering of docs/architecture.md: DriftSystem → DriftGit → DriftCore → DriftCLI.

@@ -1,4 +1,5 @@
 import Foundation
+import DriftTestSupport
 import Testing
 @testable import DriftCore
 @testable import DriftGit

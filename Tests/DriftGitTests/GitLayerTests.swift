@@ -74,7 +74,7 @@ import Glibc
         do {
             try r.repo.walkTree(tree) { _ in
                 visits += 1
-                throw DriftError("stop")
+                throw DriftError(.internal, "stop")
             }
             Issue.record("the walk swallowed the visitor's error")
         } catch let e as DriftError {

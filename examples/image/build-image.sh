@@ -1,6 +1,6 @@
 #!/bin/sh
 # The worker image's build steps for drift, shared by examples/Dockerfile and the
-# root-file-system test (Tests/DriftCoreTests/RootfsTests.swift), so the two cannot drift apart.
+# root-file-system test (Tests/DriftBinaryTests/RootfsTests.swift), so the two cannot drift apart.
 # Runs as root INSIDE the image being built, with:
 #   /workspace                 the checkout of the worker's repository, .git included
 #   /usr/local/bin/drift       the dist binary (scripts/dist.sh)

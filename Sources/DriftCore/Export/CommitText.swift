@@ -18,12 +18,12 @@ public enum CommitText {
     /// that `git am`/`git mailsplit` would read as the start of a patch or of another mail.
     static func checkMessage(_ message: String) throws {
         if let bad = message.unicodeScalars.first(where: { isControl($0) && $0 != "\n" && $0 != "\t" }) {
-            throw DriftError("--message holds control character U+\(hex(bad.value)); use plain lines")
+            throw DriftError(.usage, "--message holds control character U+\(hex(bad.value)); use plain lines")
         }
         let lines = message.split(separator: "\n", omittingEmptySubsequences: false)
         for (n, line) in lines.enumerated() where breaksMail(line) {
             let shown = PathBytes.display(text: String(line.prefix(40)))
-            throw DriftError("--message line \(n + 1) (\(shown)) would end the commit message in drift.patch; "
+            throw DriftError(.usage, "--message line \(n + 1) (\(shown)) would end the commit message in drift.patch; "
                 + "indent it or reword it")
         }
     }
@@ -31,7 +31,8 @@ public enum CommitText {
     /// Throws when a `--author` name or email holds a control character (CR, LF, ESC, …).
     static func checkAuthor(_ author: String) throws {
         guard author.unicodeScalars.contains(where: isControl) else { return }
-        throw DriftError("--author \(PathBytes.display(text: author)): a name or email may not hold control characters")
+        throw DriftError(.usage,
+            "--author \(PathBytes.display(text: author)): a name or email may not hold control characters")
     }
 
     /// mailinfo's `patchbreak` (`---` then blank or end, `diff -`, `Index: `) and mailsplit's
@@ -55,13 +56,13 @@ extension GitPerson {
     /// Parses `--author` text: `Name <email>`, no control characters.
     public static func parse(_ s: String, time: Date) throws -> GitPerson {
         guard let lt = s.firstIndex(of: "<"), let gt = s.lastIndex(of: ">"), lt < gt else {
-            throw DriftError("--author \(PathBytes.display(text: s)): expected \"Name <email>\"")
+            throw DriftError(.usage, "--author \(PathBytes.display(text: s)): expected \"Name <email>\"")
         }
         let name = s[..<lt].trimmingSpaces()
         let email = String(s[s.index(after: lt)..<gt])
         guard !name.isEmpty, !email.isEmpty, !email.contains("<"),
               !s.unicodeScalars.contains(where: CommitText.isControl) else {
-            throw DriftError("--author \(PathBytes.display(text: s)): expected \"Name <email>\"")
+            throw DriftError(.usage, "--author \(PathBytes.display(text: s)): expected \"Name <email>\"")
         }
         return GitPerson(name: name, email: email, time: time)
     }

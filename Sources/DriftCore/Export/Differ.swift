@@ -49,7 +49,9 @@ public struct Differ {
         }
         let repo = try BaseObjects.open(runner.manifestDir, commit: outcome.manifest.commit)
         try repo.writeObjectsToMemory()
-        guard let base = ObjectID(hex: outcome.manifest.commit) else { throw DriftError("bad base commit id") }
+        guard let base = ObjectID(hex: outcome.manifest.commit) else {
+            throw DriftError(.manifestInvalid, "bad base commit id")
+        }
         var builder = DriftTreeBuilder(repo: repo, baseCommit: base, reader: FileReader(root: outcome.rootBytes),
                                        sizeLimit: .max)
         builder.secrets = outcome.secrets
@@ -113,7 +115,7 @@ public struct Differ {
                 }
             }
             if !known {
-                throw DriftError("\(PathBytes.display(given)): not a path of the manifest or the workspace "
+                throw DriftError(.usage, path: given, "not a path of the manifest or the workspace "
                     + "\(PathBytes.display(root)) (PATH is relative to the root, or absolute under it)")
             }
         }

@@ -96,7 +96,6 @@ public struct Exporter {
         try refuseWriteUnder(root: root, target: runner.state.path, what: "state dir")
         let lock = try StateLock(state: runner.state, wait: runner.waitSeconds)
         defer { withExtendedLifetime(lock) {} }
-        var scanReport: ScanReport?
         var scannedState: DriftState?
         var secretSources: Int?
         var secrets: SecretIndex?
@@ -109,7 +108,6 @@ public struct Exporter {
             var scan = runner
             scan.checkJournal = true
             let outcome = try scan.run(alreadyLocked: true)
-            scanReport = outcome.report
             secretSources = outcome.secrets.sourceCount
             secrets = outcome.secrets
             usedJournalOnly = outcome.result.changes.isEmpty && outcome.pip.allSatisfy(\.allowed)
@@ -118,10 +116,14 @@ public struct Exporter {
         }
         let journal = Journal(state: runner.state, manifestDir: runner.manifestDir, commit: manifest.commit)
         guard let (repo, latest) = try journal.latest() else {
-            if let snapshot { throw DriftError("\(runner.state.path): no journal, so no snapshot \(snapshot)") }
+            if let snapshot {
+                throw DriftError(.notFound, path: runner.state.path, "no journal, so no snapshot \(snapshot)")
+            }
             return nil
         }
-        guard let base = ObjectID(hex: manifest.commit) else { throw DriftError("bad base commit id") }
+        guard let base = ObjectID(hex: manifest.commit) else {
+            throw DriftError(.manifestInvalid, "bad base commit id")
+        }
         let picked = try snapshot.map {
             try JournalHistory.find($0, repo: repo, tip: latest, base: manifest.commit,
                                     context: runner.state.path + "/journal.git").commit
@@ -129,7 +131,8 @@ public struct Exporter {
         let info = try SnapshotInfo.read(repo, picked)
         guard info.base == manifest.commit else {
             throw DriftError(
-                "\(runner.state.path): journal snapshot \(picked.hex) is not based on \(manifest.commit)"
+                .stateDamaged, path: runner.state.path,
+                "journal snapshot \(picked.hex) is not based on \(manifest.commit)"
             )
         }
         let tree = try repo.treeOf(commit: picked)
@@ -143,7 +146,7 @@ public struct Exporter {
         let now = runner.clock.now()
         let host = info.host.isEmpty ? SystemInfo.hostName() : info.host
         // Dated by the snapshot, so the same drift exports as the same commit (pushes are idempotent).
-        let when = Timestamp.parse(info.time) ?? now
+        let when = info.time
         let who = try author.map { try GitPerson.parse($0, time: when) }
             ?? GitPerson(name: "drift", email: "drift@\(host)", time: when)
         // The scan saved it under the lock this export still holds: it is current.
@@ -177,7 +180,8 @@ public struct Exporter {
                                            message: msg)
         let shipped = try chain.objects(upTo: commit)
         if try outgoing.anyHolds(shipped, repo: repo) {
-            throw DriftError("export \(info.id): its commit message or bundle would hold a secret drift knows now "
+            throw DriftError(.secretWithheld,
+                "export \(info.id): its commit message or bundle would hold a secret drift knows now "
                 + "(a --message, --author or file name); nothing was exported")
         }
         let sameDrift = try Self.sameDrift(info.id, commit: commit, repo: repo, state: state)
@@ -191,24 +195,16 @@ public struct Exporter {
                                     tip: commit,
                                     ref: ref,
                                     pack: try repo.pack(shipped))
-        // Either report gets the fields the gate reads: `withheld` and `drift_id_inputs`.
-        let reportBytes: [UInt8]
-        if var r = scanReport, !usedJournalOnly {
-            r.follows = parent.follows
-            r.summary.showsCacheWork = false
-            reportBytes = try JSONCoding.encode(ExportReport(r, snapshot: info))
-        } else {
-            var r = JournalReport(commit: manifest.commit, host: host, snapshot: picked.hex, driftId: info.id,
-                                  recordedAt: info.time, entries: info.entries, pip: info.pip)
-            r.follows = parent.follows
-            reportBytes = try JSONCoding.encode(ExportReport(r, snapshot: info))
-        }
+        // One schema (`drift.export/1`): the snapshot this export ships, scanned or not.
+        let reportBytes = try JSONCoding.encode(ExportReport(info, snapshot: picked, host: host,
+                                                             follows: parent.follows))
         var files = [(Self.patchFile, patch), (Self.bundleFile, bundle), (Self.reportFile, reportBytes)]
         if let freeze = try PipFreeze.text(context.baseline, host: host, id: info.id, now: now) {
             files.append((Self.pipFreezeFile, freeze))
         }
         for (name, bytes) in files where name != Self.bundleFile && outgoing.holds(text: bytes) {
-            throw DriftError("export \(info.id): \(name) would hold a secret drift knows now; nothing was exported")
+            throw DriftError(.secretWithheld,
+                "export \(info.id): \(name) would hold a secret drift knows now; nothing was exported")
         }
         // The same files as one parentless commit: what `drift push` sends (docs/journal.md).
         try LedgerCommit.create(in: repo, id: info.id, host: host, base: manifest.commit, files: files, author: who,
@@ -239,7 +235,8 @@ public struct Exporter {
         guard let inputs = info.idInputs else { return }
         let id = try DriftID.compute(base: info.base, tree: tree, inputs: inputs)
         guard id == info.id else {
-            throw DriftError("\(journal): journal snapshot \(snapshot.hex) does not hold the drift its record names "
+            throw DriftError(.stateDamaged, path: journal,
+                "journal snapshot \(snapshot.hex) does not hold the drift its record names "
                 + "(Drift-Id \(info.id), its tree gives \(id)): the journal was changed outside drift; "
                 + "run drift export without --from-journal to export what the workspace holds")
         }
@@ -277,9 +274,10 @@ public struct Exporter {
         var s = subject + "\n\n" + extra
         if let follows {
             s += "On top of drift export \(follows) (apply that one first); "
-            s += "drift found these further changes on \(host), recorded \(info.time):\n\n"
+            s += "drift found these further changes on \(host), recorded \(Timestamp.format(info.time)):\n\n"
         } else {
-            s += "drift found these changes on \(host) against base \(base.prefix(12)), recorded \(info.time):\n\n"
+            s += "drift found these changes on \(host) against base \(base.prefix(12)), "
+                + "recorded \(Timestamp.format(info.time)):\n\n"
         }
         s += inTree.map(\.humanLine).joined(separator: "\n") + (inTree.isEmpty ? "  (no code changes)" : "") + "\n"
         let drifted = Set(info.entries.map(\.path))
@@ -320,70 +318,19 @@ public struct Exporter {
     /// A non-empty ODIR is refused unless `--force`.
     private func checkOutputDirectory(_ output: String) throws {
         guard let st = try? FileSystem.stat(output) else { return }
-        guard st.kind == .directory else { throw DriftError("\(output): exists and is not a directory") }
+        guard st.kind == .directory else {
+            throw DriftError(.unsafeTarget, path: output, "exists and is not a directory")
+        }
         let items = directoryEntries(output) ?? []
-        if !items.isEmpty && !force { throw DriftError("\(output): directory is not empty (use --force to overwrite)") }
+        if !items.isEmpty && !force {
+            throw DriftError(.unsafeTarget, path: output, "directory is not empty (use --force to overwrite)")
+        }
     }
 
     /// Stages every file next to ODIR, then moves them in, so ODIR never holds a partial set
     /// (a stage dir of an export that died, `.drift-export-<pid>-<random>`, is removed).
     private func writeOutputs(_ files: [(String, [UInt8])], to output: String) throws {
         try StagedDirectory(prefix: ".drift-export-").publish(files.map { (name: $0.0, bytes: $0.1) }, to: output)
-    }
-}
-
-/// `report.json` when the export comes from the journal alone (no current drift).
-struct JournalReport: Codable {
-    var schema = "drift.journal-export/1"
-    var commit: String
-    var host: String
-    var snapshot: String
-    var driftId: String
-    var recordedAt: String
-    var files: [File]
-    var pip: [PipChange]
-    /// The export this one follows (absent for one on the base).
-    var follows: String?
-
-    struct File: Codable {
-        var path: String
-        var pathBytes: String?
-        var change: ChangeKind
-        var fileClass: FileClass
-        var firstSeen: String
-        var recorded: String
-        enum CodingKeys: String, CodingKey {
-            case path, change, recorded
-            case pathBytes = "path_bytes"
-            case fileClass = "class"
-            case firstSeen = "first_seen"
-        }
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case schema, commit, host, snapshot, files, pip, follows
-        case driftId = "drift_id"
-        case recordedAt = "recorded_at"
-    }
-
-    init(commit: String,
-         host: String,
-         snapshot: String,
-         driftId: String,
-         recordedAt: String,
-         entries: [SnapshotEntry],
-         pip: [PipChange]) {
-        self.pip = pip
-        self.commit = commit
-        self.host = host
-        self.snapshot = snapshot
-        self.driftId = driftId
-        self.recordedAt = recordedAt
-        files = entries.map { e in
-            let (p, pb) = ScanReport.pathFields(e.path)
-            return File(path: p, pathBytes: pb, change: e.change, fileClass: e.fileClass,
-                        firstSeen: e.firstSeen, recorded: e.recorded.label)
-        }
     }
 }
 

@@ -62,10 +62,10 @@ struct OutgoingSecrets {
     static func staleSnapshot(_ hit: Hit, id: String) -> DriftError {
         switch hit {
         case .content(let path):
-            return DriftError("\(PathBytes.display(path)): journal snapshot \(id) holds a secret drift knows now "
+            return DriftError(.secretWithheld, path: path, "journal snapshot \(id) holds a secret drift knows now "
                 + "(journaled before it was known); run drift forget, then export again")
         case .name:
-            return DriftError("journal snapshot \(id): a file name holds a secret drift knows now; "
+            return DriftError(.secretWithheld, "journal snapshot \(id): a file name holds a secret drift knows now; "
                 + "rename or remove that file on the instance, then export again")
         }
     }

@@ -56,19 +56,22 @@ public struct Pusher {
         defer { withExtendedLifetime(lock) {} }
         var st = try state.loadState(commit: manifest.commit)
         guard let id = id ?? st.lastExportId else {
-            throw DriftError("\(state.path): nothing exported yet; run drift export first")
+            throw DriftError(.notFound, path: state.path, "nothing exported yet; run drift export first")
         }
         let journal = Journal(state: state, manifestDir: manifestDir, commit: manifest.commit)
         // An id that is not one never reaches a ref name (`../`, `@{`): there is no such export.
         guard DriftID.isWellFormed(id), let repo = try journal.open(create: false),
               let commit = try repo.reference(Exporter.exportRef(id)) else {
-            throw DriftError("\(state.path): no export \(id) in the journal")
+            throw DriftError(.notFound, path: state.path, "no export \(id) in the journal")
         }
         guard let ledger = try repo.reference(LedgerCommit.journalRef(id)) else {
-            throw DriftError("\(state.path): export \(id) has no ledger commit (made by an older drift); "
+            throw DriftError(.stateDamaged, path: state.path,
+                "export \(id) has no ledger commit (made by an older drift); "
                 + "run drift export again")
         }
-        guard let base = ObjectID(hex: manifest.commit) else { throw DriftError("bad base commit id") }
+        guard let base = ObjectID(hex: manifest.commit) else {
+            throw DriftError(.manifestInvalid, "bad base commit id")
+        }
         let chain = ExportChain(repo: repo, base: base)
         try recheck(id: id, chain: try chain.objects(upTo: commit), ledger: ledger, repo: repo, runner: runner)
         // The Drift-Host trailer is the export's host quoted as a name: the same text either way.
@@ -111,7 +114,8 @@ public struct Pusher {
             held = try held || outgoing.holds(text: try odb.read(e.id).1)
         }
         if held {
-            throw DriftError("\(state.path): export \(id) holds a secret drift knows now (journaled before it was "
+            throw DriftError(.secretWithheld, path: state.path,
+                "export \(id) holds a secret drift knows now (journaled before it was "
                 + "known); nothing was pushed: run drift forget, then drift export and drift push again")
         }
     }

@@ -38,7 +38,7 @@ public struct UpstreamSource: Sendable {
         guard plain, !name.isEmpty, !full || kinds.contains(where: { ref.hasPrefix($0) }),
               !parts.contains(where: { $0.isEmpty || $0.hasPrefix(".") || $0.hasSuffix(".lock") }),
               !name.contains(".."), !name.hasPrefix("-") else {
-            throw DriftError("--upstream-ref \(PathBytes.display(text: ref)) is not a branch or tag name "
+            throw DriftError(.usage, "--upstream-ref \(PathBytes.display(text: ref)) is not a branch or tag name "
                 + "(main, refs/heads/main, v1.2, refs/tags/v1.2)")
         }
     }
@@ -56,7 +56,7 @@ public struct UpstreamSource: Sendable {
         if let old = try repo.reference(Self.localRef) { _ = try repo.deleteReference(Self.localRef, ifAt: old) }
         try repo.fetch(url: url, remoteRef: ref, into: Self.localRef, credentials: credentials)
         guard let tip = try repo.reference(Self.localRef) else {
-            throw DriftError("\(redact(url)): has no \(PathBytes.display(text: ref)) "
+            throw DriftError(.notFound, "\(redact(url)): has no \(PathBytes.display(text: ref)) "
                 + "(no branch, tag or ref of that name)")
         }
         var out: [String: String] = [:]

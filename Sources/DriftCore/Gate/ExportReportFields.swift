@@ -36,36 +36,9 @@ struct ExportReportFields {
     static func read(_ bytes: [UInt8]) throws -> ExportReportFields {
         let report: Report
         do { report = try JSONDecoder().decode(Report.self, from: Data(bytes)) } catch {
-            throw DriftError("report.json is not an export report")
+            throw DriftError(.ledgerInvalid, "report.json is not an export report")
         }
         return ExportReportFields(firstSeen: report.files.compactMap { $0.firstSeen.flatMap(Timestamp.parse) }.min(),
                                   withheld: report.withheld ?? [], idInputs: report.idInputs ?? [])
-    }
-}
-
-/// An export's report.json: the scan's (or journal's) report with the fields the gate
-/// needs added at the top level — `withheld` (code withheld from the patch, by path, change
-/// and reason) and `drift_id_inputs` (the snapshot's `DriftID.inputs`).
-struct ExportReport<Base: Encodable>: Encodable {
-    var base: Base
-    var withheld: [WithheldCode]
-    var idInputs: [String]?
-
-    init(_ base: Base, snapshot: SnapshotInfo) {
-        self.base = base
-        withheld = WithheldCode.of(snapshot.entries)
-        idInputs = snapshot.idInputs
-    }
-
-    private enum Keys: String, CodingKey {
-        case withheld
-        case idInputs = "drift_id_inputs"
-    }
-
-    func encode(to encoder: Encoder) throws {
-        try base.encode(to: encoder)
-        var c = encoder.container(keyedBy: Keys.self)
-        try c.encode(withheld, forKey: .withheld)
-        try c.encodeIfPresent(idInputs, forKey: .idInputs)
     }
 }

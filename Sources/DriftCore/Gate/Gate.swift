@@ -95,7 +95,7 @@ public struct Gate {
         // Read and validate every entry before judging any: one hostile entry fails the run.
         if let ledger {
             guard FileSystem.isDirectory(ledger) else {
-                throw DriftError("\(ledger): ledger directory not found")
+                throw DriftError(.unreadable, path: ledger, "ledger directory not found")
             }
             let reader = LedgerReader(ledger: canonicalPath(ledger) ?? ledger, upstream: upstream, rev: head)
             entries += try reader.entryDirectories().map { try reader.read($0) }

@@ -41,7 +41,9 @@ public struct ImageCheck {
 
         // 1. Every code file baked into the manifest is the commit's blob, or a generated output.
         let base = try BaseObjects.open(manifestDir, commit: manifest.commit)
-        guard let commit = ObjectID(hex: manifest.commit) else { throw DriftError("bad commit id in the manifest") }
+        guard let commit = ObjectID(hex: manifest.commit) else {
+            throw DriftError(.manifestInvalid, "bad commit id in the manifest")
+        }
         var inCommit: [[UInt8]: GitTreeItem] = [:]
         try base.walkTree(try base.treeOf(commit: commit)) { e in
             if e.mode != .tree && e.mode != .commit { inCommit[e.path] = e.item }
@@ -174,16 +176,18 @@ public struct ImageCheck {
     static func confined(rootfs: String, inside: String) throws -> String {
         let comps = inside.split(separator: "/", omittingEmptySubsequences: true)
         if comps.contains("..") {
-            throw DriftError("workspace \(PathBytes.display(text: inside)): has a '..' component; "
+            throw DriftError(.unsafeTarget, "workspace \(PathBytes.display(text: inside)): has a '..' component; "
                              + "it must lie beneath \(rootfs)")
         }
         let root = rootfs + "/" + comps.joined(separator: "/")
-        guard let realFS = canonicalPath(rootfs) else { throw DriftError("\(rootfs): image root not found") }
+        guard let realFS = canonicalPath(rootfs) else {
+            throw DriftError(.unreadable, path: rootfs, "image root not found")
+        }
         guard let real = canonicalPath(root) else {
-            throw DriftError("workspace \(PathBytes.display(text: inside)): not found beneath \(rootfs)")
+            throw DriftError(.unreadable, "workspace \(PathBytes.display(text: inside)): not found beneath \(rootfs)")
         }
         guard real == realFS || real.hasPrefix(realFS == "/" ? "/" : realFS + "/") else {
-            throw DriftError("workspace \(PathBytes.display(text: inside)): resolves to "
+            throw DriftError(.unsafeTarget, "workspace \(PathBytes.display(text: inside)): resolves to "
                              + "\(PathBytes.display(text: real)), outside \(rootfs)")
         }
         return real

@@ -97,7 +97,9 @@ public struct LedgerReader {
     /// Directories under the ledger that hold a `drift.bundle`, sorted; symlinks are not followed.
     func entryDirectories() throws -> [String] {
         let (entries, issues) = try DirectoryWalker(root: Array(ledger.utf8)).walk { _ in true }
-        if let i = issues.first { throw DriftError("\(ledger)/\(PathBytes.display(i.path)): \(i.message)") }
+        if let i = issues.first {
+            throw DriftError(.unreadable, path: PathBytes.join(Array(ledger.utf8), i.path), i.message)
+        }
         var dirs: [String] = []
         let bundle = Array(Exporter.bundleFile.utf8)
         for e in entries where e.path == bundle || e.path.suffix(bundle.count + 1).elementsEqual([0x2F] + bundle) {

@@ -23,11 +23,11 @@ public enum BaseObjects {
     static func open(_ mdir: ManifestDirectory, commit: String) throws -> GitRepository {
         let p = mdir.file(ManifestDirectory.baseRepo)
         guard FileManager.default.fileExists(atPath: p + "/objects") else {
-            throw DriftError("\(p): base objects are missing from the manifest directory")
+            throw DriftError(.manifestInvalid, path: p, "base objects are missing from the manifest directory")
         }
         let repo = try GitRepository(path: p)
         guard let id = ObjectID(hex: commit), try repo.odb().contains(id) else {
-            throw DriftError("\(p): base commit \(commit) is missing from the manifest directory")
+            throw DriftError(.manifestInvalid, path: p, "base commit \(commit) is missing from the manifest directory")
         }
         return repo
     }

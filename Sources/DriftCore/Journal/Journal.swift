@@ -142,7 +142,7 @@ public struct Journal {
             }
         }
         let host = SystemInfo.hostName()
-        var info = SnapshotInfo(id: id, host: host, time: Timestamp.format(now), entries: entries, pip: pipDrift,
+        var info = SnapshotInfo(id: id, host: host, time: now.wholeSeconds, entries: entries, pip: pipDrift,
                                 base: commit)
         info.idInputs = inputs
         let who = GitPerson(name: "drift", email: "drift@\(host)", time: now)
@@ -172,7 +172,7 @@ extension SnapshotInfo {
     /// - Parameter pathCount: the subject's path count (the scan's changes).
     func message(pathCount: Int) -> String {
         "drift snapshot on \(host): \(pathCount) path(s), \(pip.count) pip change(s)\n\n"
-            + "Host: \(host)\nTime: \(time)\n\n"
+            + "Host: \(host)\nTime: \(Timestamp.format(time))\n\n"
             + entries.map { $0.line + "\n" }.joined()
             + pip.map { "Drift-Pip: " + SnapshotPip($0).line + "\n" }.joined()
             + "Drift-Id: \(id)\nDrift-Base: \(base)\n"
@@ -183,7 +183,8 @@ extension SnapshotInfo {
 public struct SnapshotInfo: Sendable {
     public var id: String
     public var host: String
-    public var time: String
+    /// When the snapshot was recorded (its export commit is dated by it).
+    public var time: Date
     public var entries: [SnapshotEntry]
     var pip: [PipChange] = []
     /// The `Drift-Base` trailer: the commit the snapshot's tree is based on.
@@ -204,24 +205,30 @@ public struct SnapshotInfo: Sendable {
         if let bytes = try repo.note(Journal.notesRef, on: snapshot) {
             return try SnapshotRecord.decode(bytes, context: "\(repo.path): snapshot \(snapshot.hex)")
         }
-        return parse(try repo.message(of: snapshot))
+        return try parse(try repo.message(of: snapshot), context: "\(repo.path): snapshot \(snapshot.hex)")
     }
 
     /// Entries, pip changes, id and base from the trailer block (`DriftTrailers`); host and
     /// time from the second paragraph, where `Journal.record` writes them. Only for snapshots
     /// that have no record (written by drift before records existed).
-    public static func parse(_ message: String) -> SnapshotInfo {
+    /// - Throws: `DriftError` naming `context` when the `Time:` line is missing or not a time
+    ///   (an export is dated by it: never silently by the clock).
+    public static func parse(_ message: String, context: String) throws -> SnapshotInfo {
         let trailers = DriftTrailers(message)
-        var info = SnapshotInfo(id: trailers.id ?? "", host: "", time: "", entries: trailers.entries,
-                                pip: trailers.pip, base: trailers.base ?? "")
+        var host = ""
+        var time: Date?
         let paragraphs = message.components(separatedBy: "\n\n")
         for line in (paragraphs.count > 1 ? paragraphs[1] : "").split(separator: "\n") {
             if line.hasPrefix("Host: ") {
-                info.host = String(line.dropFirst(6))
+                host = String(line.dropFirst(6))
             } else if line.hasPrefix("Time: ") {
-                info.time = String(line.dropFirst(6))
+                time = Timestamp.parse(String(line.dropFirst(6)))
             }
         }
-        return info
+        guard let time else {
+            throw DriftError(.stateDamaged, "\(context): snapshot message has no readable Time: line")
+        }
+        return SnapshotInfo(id: trailers.id ?? "", host: host, time: time, entries: trailers.entries,
+                            pip: trailers.pip, base: trailers.base ?? "")
     }
 }

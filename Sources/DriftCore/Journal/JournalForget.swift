@@ -51,7 +51,9 @@ public struct JournalForget {
         ScratchDirectory.removeTree(staging.path)
         try AtomicFile.makeDirectory(staging.path, mode: 0o700)
         let fresh = Journal(state: staging, manifestDir: runner.manifestDir, commit: manifest.commit)
-        guard let new = try fresh.open(create: true) else { throw DriftError("\(staging.path): cannot make a journal") }
+        guard let new = try fresh.open(create: true) else {
+            throw DriftError(.io, path: staging.path, "cannot make a journal")
+        }
         let newPath = fresh.path
         let baseRepo = try BaseObjects.open(runner.manifestDir, commit: manifest.commit)
         var rewrite = Rewrite(old: old, new: new, oldObjects: try old.odb(), newObjects: try new.odb(),
@@ -81,7 +83,7 @@ public struct JournalForget {
             try FileSystem.rename(journal.path, to: aside)
             try FileSystem.rename(newPath, to: journal.path)
         } catch {
-            throw DriftError("\(journal.path): cannot put the rewritten journal in place: \(error)")
+            throw DriftError(.io, path: journal.path, "cannot put the rewritten journal in place: \(error)")
         }
         ScratchDirectory.removeTree(aside)
         ScratchDirectory.removeTree(staging.path)

@@ -31,6 +31,6 @@ public enum JournalHistory {
         let byCommit = DriftID.isWellFormed(key) ? all.filter { $0.commit.hex.hasPrefix(key) } : []
         if byCommit.count == 1, let hit = byCommit.first { return hit }
         let why = byCommit.count > 1 ? "names more than one snapshot commit" : "is no snapshot in the journal"
-        throw DriftError("\(context): \(PathBytes.display(text: key)) \(why) (drift log lists them)")
+        throw DriftError(.notFound, "\(context): \(PathBytes.display(text: key)) \(why) (drift log lists them)")
     }
 }

@@ -12,7 +12,7 @@ import Foundation
 public struct SnapshotEntry: Sendable, Equatable {
     var change: ChangeKind
     var fileClass: FileClass
-    var firstSeen: String
+    var firstSeen: Date
     public var path: [UInt8]
     public var recorded: Recorded
 
@@ -28,13 +28,21 @@ public struct SnapshotEntry: Sendable, Equatable {
         /// class's own (config and data never carry content).
         case hashOnly(Digest?, WithholdReason?)
 
-        /// `recorded` in `drift.journal-export/1` and in the snapshot record.
-        var label: String {
+        /// The kind alone: `recorded` in the snapshot record and in report.json, the first
+        /// word of the message line's detail — the one spelling of each.
+        enum Kind: String, Codable, Sendable {
+            case content
+            case secret
+            case secretContent = "secret-content"
+            case hashOnly = "hash-only"
+        }
+
+        var kind: Kind {
             switch self {
-            case .content: return "content"
-            case .secret: return "secret"
-            case .secretContent: return "secret-content"
-            case .hashOnly: return "hash-only"
+            case .content: return .content
+            case .secret: return .secret
+            case .secretContent: return .secretContent
+            case .hashOnly: return .hashOnly
             }
         }
     }
@@ -43,7 +51,7 @@ public struct SnapshotEntry: Sendable, Equatable {
     public init(_ c: FileChange, inTree: Bool, reason: WithholdReason?) {
         change = c.change
         fileClass = c.fileClass
-        firstSeen = Timestamp.format(c.firstSeen)
+        firstSeen = c.firstSeen.wholeSeconds
         path = c.path
         if inTree {
             recorded = .content
@@ -57,7 +65,7 @@ public struct SnapshotEntry: Sendable, Equatable {
         }
     }
 
-    public init(change: ChangeKind, fileClass: FileClass, firstSeen: String, path: [UInt8], recorded: Recorded) {
+    public init(change: ChangeKind, fileClass: FileClass, firstSeen: Date, path: [UInt8], recorded: Recorded) {
         self.change = change
         self.fileClass = fileClass
         self.firstSeen = firstSeen
@@ -68,25 +76,26 @@ public struct SnapshotEntry: Sendable, Equatable {
     /// The last field of the message line: `content`, `secret`, `secret-content`,
     /// `hash-only:<sha256|deleted>[:<reason, spaces as _>]`.
     var detail: String {
-        guard case .hashOnly(let digest, let reason) = recorded else { return recorded.label }
-        var d = "hash-only:\(digest?.hex ?? "deleted")"
+        guard case .hashOnly(let digest, let reason) = recorded else { return recorded.kind.rawValue }
+        var d = "\(Recorded.Kind.hashOnly.rawValue):\(digest?.hex ?? "deleted")"
         if let reason { d += ":" + reason.text.replacingEvery(" ", with: "_") }
         return d
     }
 
     /// Reads `detail` back; nil when it is none of its forms.
     static func recorded(detail: Substring) -> Recorded? {
-        switch detail {
-        case "content": return .content
-        case "secret": return .secret
-        case "secret-content": return .secretContent
-        default:
-            let parts = detail.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count == 2 || parts.count == 3, parts[0] == "hash-only" else { return nil }
+        let parts = detail.split(separator: ":", omittingEmptySubsequences: false)
+        switch Recorded.Kind(rawValue: String(parts[0])) {
+        case .content where parts.count == 1: return .content
+        case .secret where parts.count == 1: return .secret
+        case .secretContent where parts.count == 1: return .secretContent
+        case .hashOnly where parts.count == 2 || parts.count == 3:
             let digest = Digest(hex: parts[1])
             guard digest != nil || parts[1] == "deleted" else { return nil }
             let reason = parts.count == 3 ? WithholdReason(text: String(parts[2]).replacingEvery("_", with: " ")) : nil
             return .hashOnly(digest, reason)
+        default:
+            return nil
         }
     }
 
@@ -96,15 +105,16 @@ public struct SnapshotEntry: Sendable, Equatable {
 
     /// The `Drift-Entry` trailer's value.
     var value: String {
-        "\(change.rawValue) \(fileClass.rawValue) \(firstSeen) \(PathBytes.escape(path)) \(detail)"
+        "\(change.rawValue) \(fileClass.rawValue) \(Timestamp.format(firstSeen)) \(PathBytes.escape(path)) \(detail)"
     }
 
     /// Reads a `Drift-Entry` trailer's value (old snapshots have no record: docs/journal.md).
     static func parse(value: String) -> SnapshotEntry? {
         let f = value.split(separator: " ")
         guard f.count == 5, let ch = ChangeKind(rawValue: String(f[0])), let cl = FileClass(rawValue: String(f[1])),
+              let seen = Timestamp.parse(String(f[2])),
               let p = PathBytes.unescape(f[3].utf8), let r = recorded(detail: f[4]) else { return nil }
-        return SnapshotEntry(change: ch, fileClass: cl, firstSeen: String(f[2]), path: p, recorded: r)
+        return SnapshotEntry(change: ch, fileClass: cl, firstSeen: seen, path: p, recorded: r)
     }
 
     /// A line for people: what changed and why it is (not) in the patch.
@@ -124,7 +134,8 @@ public struct SnapshotEntry: Sendable, Equatable {
 
     var humanLine: String {
         let label = change.rawValue.padded(to: 9)
-        var s = "  \(label)\(PathBytes.display(path))  (\(fileClass.rawValue), first seen \(firstSeen))"
+        let seen = Timestamp.format(firstSeen)
+        var s = "  \(label)\(PathBytes.display(path))  (\(fileClass.rawValue), first seen \(seen))"
         switch recorded {
         case .content:
             break

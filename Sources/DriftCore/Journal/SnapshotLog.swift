@@ -13,7 +13,7 @@ public enum SnapshotLog {
     struct Item: Encodable {
         var commit: String
         var driftId: String
-        var time: String
+        @RFC3339 var time: Date
         var host: String
         var entries: [SnapshotRecord.Entry]
         var pip: [PipChange]
@@ -68,7 +68,8 @@ public enum SnapshotLog {
         var out = ""
         for s in all {
             let n = s.entries.count
-            out += "snapshot \(s.commit)\n  drift \(s.driftId)  \(s.time)  \(PathBytes.display(text: s.host))"
+            out += "snapshot \(s.commit)\n  drift \(s.driftId)  \(Timestamp.format(s.time))  "
+                + PathBytes.display(text: s.host)
             out += "  \(n) path\(n == 1 ? "" : "s")"
             if !s.pip.isEmpty { out += ", \(s.pip.count) pip change\(s.pip.count == 1 ? "" : "s")" }
             out += "\n"
@@ -79,7 +80,7 @@ public enum SnapshotLog {
                 let name = e.pathBytes.flatMap { Data(base64Encoded: $0) }.map { PathBytes.display(Array($0)) }
                     ?? PathBytes.display(text: e.path)
                 out += "    \(e.change.rawValue.padded(to: 9))\(e.fileClass.rawValue.padded(to: 7)) \(name)"
-                out += e.recorded == "content" ? "\n" : "  (\(e.recorded))\n"
+                out += e.recorded == .content ? "\n" : "  (\(e.recorded.rawValue))\n"
             }
             for p in s.pip { out += "    pip " + SnapshotPip(p).humanLine.trimmingSpaces() + "\n" }
             out += "\n"

@@ -13,7 +13,7 @@ public struct SnapshotRecord: Codable, Sendable {
     var driftId: String
     public var base: String
     public var host: String
-    public var time: String
+    @RFC3339 var time: Date
     public var entries: [Entry]
     var pip: [PipChange]
     /// `DriftID.inputs`: the lines the id hashes besides base and tree (absent in older records).
@@ -24,15 +24,30 @@ public struct SnapshotRecord: Codable, Sendable {
     /// One path: `recorded` is `content`, `secret`, `secret-content` or `hash-only`; a
     /// hash-only entry has `sha256` (absent: no content) and a `reason` unless its class
     /// says it (config, data). `path_bytes` (base64) is there when the name is not UTF-8.
+    /// The one JSON form of a snapshot entry: the note's `entries` and report.json's `files`.
     public struct Entry: Codable, Sendable {
         var change: ChangeKind
         var fileClass: FileClass
-        var firstSeen: String
+        @RFC3339 var firstSeen: Date
         var path: String
         var pathBytes: String?
-        var recorded: String
+        var recorded: SnapshotEntry.Recorded.Kind
         var sha256: String?
         var reason: String?
+
+        init(_ e: SnapshotEntry) {
+            let (p, pb) = ScanReport.pathFields(e.path)
+            change = e.change
+            fileClass = e.fileClass
+            firstSeen = e.firstSeen
+            path = p
+            pathBytes = pb
+            recorded = e.recorded.kind
+            if case .hashOnly(let digest, let reason) = e.recorded {
+                sha256 = digest?.hex
+                self.reason = reason?.text
+            }
+        }
 
         enum CodingKeys: String, CodingKey {
             case change, path, recorded, sha256, reason
@@ -55,16 +70,7 @@ public struct SnapshotRecord: Codable, Sendable {
         time = info.time
         pip = info.pip
         idInputs = info.idInputs
-        entries = info.entries.map { e in
-            let (p, pb) = ScanReport.pathFields(e.path)
-            var out = Entry(change: e.change, fileClass: e.fileClass, firstSeen: e.firstSeen, path: p, pathBytes: pb,
-                            recorded: e.recorded.label)
-            if case .hashOnly(let digest, let reason) = e.recorded {
-                out.sha256 = digest?.hex
-                out.reason = reason?.text
-            }
-            return out
-        }
+        entries = info.entries.map(Entry.init)
     }
 
     /// The record as drift writes it (sorted keys, one field a line).
@@ -73,7 +79,7 @@ public struct SnapshotRecord: Codable, Sendable {
     /// Reads a record back into the snapshot it records; anything else is an error naming
     /// `context`.
     static func decode(_ bytes: [UInt8], context: String) throws -> SnapshotInfo {
-        func bad(_ why: String) -> DriftError { DriftError("\(context): snapshot record \(why)") }
+        func bad(_ why: String) -> DriftError { DriftError(.stateDamaged, "\(context): snapshot record \(why)") }
         let r: SnapshotRecord
         do { r = try JSONDecoder().decode(SnapshotRecord.self, from: Data(bytes)) } catch {
             throw bad("is not \(schemaName) JSON")
@@ -98,20 +104,18 @@ extension SnapshotRecord.Entry {
         }
         let rec: SnapshotEntry.Recorded
         switch recorded {
-        case "content":
+        case .content:
             rec = .content
-        case "secret":
+        case .secret:
             rec = .secret
-        case "secret-content":
+        case .secretContent:
             rec = .secretContent
-        case "hash-only":
+        case .hashOnly:
             let digest = try sha256.map { h in
                 guard let d = Digest(hex: h) else { throw bad("has a bad sha256") }
                 return d
             }
             rec = .hashOnly(digest, reason.map(WithholdReason.init(text:)))
-        default:
-            throw bad("has an unknown recorded kind")
         }
         return SnapshotEntry(change: change, fileClass: fileClass, firstSeen: firstSeen, path: bytes, recorded: rec)
     }

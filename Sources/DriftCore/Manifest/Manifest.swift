@@ -118,23 +118,25 @@ public struct Manifest: Sendable {
     /// the entries are the index's.
     public static func parse(_ bytes: [UInt8], file: String, index: ManifestTable? = nil) throws -> Manifest {
         func bad(_ lineNo: Int, _ what: String) -> DriftError {
-            DriftError("\(file):\(lineNo): manifest is corrupt: \(what)")
+            DriftError(.manifestInvalid, path: file, line: lineNo, "manifest is corrupt: \(what)")
         }
-        if bytes.isEmpty { throw DriftError("\(file): manifest is empty") }
-        guard bytes.last == 0x0A else { throw DriftError("\(file): manifest is truncated (no final newline)") }
+        if bytes.isEmpty { throw DriftError(.manifestInvalid, path: file, "manifest is empty") }
+        guard bytes.last == 0x0A else {
+            throw DriftError(.manifestInvalid, path: file, "manifest is truncated (no final newline)")
+        }
         // The checksum line is the last line; verify before trusting any field.
         let body = bytes.dropLast()
         guard let lastNL = body.lastIndex(of: 0x0A) else {
-            throw DriftError("\(file): manifest is truncated (one line)")
+            throw DriftError(.manifestInvalid, path: file, "manifest is truncated (one line)")
         }
         let trailer = String(decoding: bytes[(lastNL + 1)..<(bytes.count - 1)], as: UTF8.self)
         guard trailer.hasPrefix("sha256 "), let want = Digest(hex: trailer.dropFirst(7)) else {
-            throw DriftError("\(file): manifest is truncated or damaged (no sha256 trailer)")
+            throw DriftError(.manifestInvalid, path: file, "manifest is truncated or damaged (no sha256 trailer)")
         }
         let h = try SHA256Hasher()
         try bytes.withUnsafeBytes { try h.update($0.baseAddress!, lastNL + 1) }
         guard try h.finish() == want else {
-            throw DriftError("\(file): manifest checksum does not match (file altered or damaged)")
+            throw DriftError(.manifestInvalid, path: file, "manifest checksum does not match (file altered or damaged)")
         }
         var commit = "", root: [UInt8]?, policy: Digest?, pins: [(String, Digest)] = []
         var entries: [ManifestEntry] = []
@@ -157,7 +159,8 @@ public struct Manifest: Sendable {
             pos = nl + 1
             if !sawMagic {
                 guard String(decoding: bytes[line], as: UTF8.self) == magic else {
-                    throw DriftError("\(file): not a drift manifest (expected '\(magic)' on line 1)")
+                    throw DriftError(.manifestInvalid, path: file,
+                        "not a drift manifest (expected '\(magic)' on line 1)")
                 }
                 sawMagic = true
                 continue
@@ -227,19 +230,20 @@ public struct Manifest: Sendable {
             }
         }
         guard commit.count == 40 || commit.count == 64, commit.allSatisfy({ $0.isHexDigit }) else {
-            throw DriftError("\(file): manifest has no valid commit id")
+            throw DriftError(.manifestInvalid, path: file, "manifest has no valid commit id")
         }
-        guard let r = root else { throw DriftError("\(file): manifest has no root") }
-        guard let policy else { throw DriftError("\(file): manifest has no policy-sha256") }
+        guard let r = root else { throw DriftError(.manifestInvalid, path: file, "manifest has no root") }
+        guard let policy else { throw DriftError(.manifestInvalid, path: file, "manifest has no policy-sha256") }
         let listed = index == nil ? entries.count : indexed
         guard expected == listed else {
-            throw DriftError("\(file): manifest lists \(listed) entries but says \(expected)")
+            throw DriftError(.manifestInvalid, path: file, "manifest lists \(listed) entries but says \(expected)")
         }
         var m = Manifest(commit: commit, root: r, policySHA256: policy, entries: [])
         m.pins = pins.map { (name: $0.0, sha256: $0.1) }
         if let index {
             guard index.count == expected else {
-                throw DriftError("\(file): manifest lists \(expected) entries but its index holds \(index.count)")
+                throw DriftError(.manifestInvalid, path: file,
+                    "manifest lists \(expected) entries but its index holds \(index.count)")
             }
             m.entries = index
         } else {

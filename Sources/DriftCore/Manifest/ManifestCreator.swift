@@ -51,43 +51,21 @@ public struct ManifestCreator {
         let repository = try GitRepository(path: repo)
         let commitID = try repository.resolveCommit(commit)
 
-        let walk = try TreeWalk.run(root: rootBytes, classifier: Classifier(policy: policy))
-        if let deep = walk.issues.first(where: \.beyondLimit) {
-            throw DriftError(.walkLimit, path: PathBytes.join(rootBytes, deep.path), "\(deep.message) "
-                + "(manifest create needs every entry; nothing written)")
-        }
-        if let first = walk.issues.first {
-            throw DriftError("\(PathBytes.display(PathBytes.join(rootBytes, first.path))): \(first.message) " +
-                "(manifest create needs every entry readable; \(walk.issues.count) problem(s))")
-        }
-        let reader = FileReader(root: rootBytes)
-        var entries: [ManifestEntry] = []
-        var files: [ClassifiedEntry] = []
-        for e in walk.entries {
-            switch e.stat.kind {
-            case .regular: files.append(e)
-            case .symlink:
-                let t = try reader.readLink(e.path)
-                entries.append(ManifestEntry(path: e.path, kind: .symlink, executable: false, size: Int64(t.count),
-                                             digest: try SHA256Hasher.digest(t), target: t))
-            default: continue
+        // The walk lives only inside this closure: the flat table outlives it, so the bake
+        // below runs without the walk's per-path arrays in memory.
+        let (table, bytes) = try { () throws -> (ManifestTable, Int64) in
+            let walk = try TreeWalk.run(root: rootBytes, classifier: Classifier(policy: policy))
+            if let deep = walk.issues.first(where: \.beyondLimit) {
+                throw DriftError(.walkLimit, path: PathBytes.join(rootBytes, deep.path), "\(deep.message) "
+                    + "(manifest create needs every entry; nothing written)")
             }
-        }
-        let outcomes = ParallelHasher.hash(files.map(\.path), reader: reader, progress: progress)
-        var bytes: Int64 = 0
-        for (e, o) in zip(files, outcomes) {
-            switch o {
-            case .failed(let m): throw DriftError("\(PathBytes.display(e.path)): \(m)")
-            case .hashed(let d, let st, let stable):
-                guard stable else {
-                    throw DriftError("\(PathBytes.display(e.path)): changed while it was hashed; " +
-                        "run manifest create on a quiet tree")
-                }
-                bytes += st.size
-                entries.append(ManifestEntry(path: e.path, kind: .regular, executable: st.isExecutable,
-                                             size: st.size, digest: d))
+            if let first = walk.issues.first {
+                throw DriftError(.unreadable, path: PathBytes.join(rootBytes, first.path), "\(first.message) " +
+                    "(manifest create needs every entry readable; \(walk.issues.count) problem(s))")
             }
-        }
+            let reader = FileReader(root: rootBytes)
+            return try Self.hashEntries(walk, reader: reader, progress: progress)
+        }()
 
         try AtomicFile.makeDirectory(output)
         let mdir = ManifestDirectory(path: output)
@@ -101,12 +79,12 @@ public struct ManifestCreator {
         }
         try AtomicFile.write(policy.source, to: mdir.file(ManifestDirectory.policyFile))
         // The binary index of the entries: a scan reads it instead of parsing the entry lines.
-        let index = ManifestTable(entries.sorted { PathBytes.less($0.path, $1.path) }).bytes
-        try AtomicFile.write(index, to: mdir.file(ManifestDirectory.indexFile))
-        pins.append((ManifestDirectory.indexFile, try SHA256Hasher.digest(index)))
+        try AtomicFile.write(table.bytes, to: mdir.file(ManifestDirectory.indexFile))
+        pins.append((ManifestDirectory.indexFile, try SHA256Hasher.digest(table.bytes)))
         let absRoot = canonicalPath(root) ?? root
-        let manifest = Manifest(commit: commitID.hex, root: absRoot,
-                                policySHA256: try SHA256Hasher.digest(policy.source), pins: pins, entries: entries)
+        var manifest = Manifest(commit: commitID.hex, root: absRoot,
+                                policySHA256: try SHA256Hasher.digest(policy.source), pins: pins, entries: [])
+        manifest.entries = table
         let text = try manifest.serialized()
         if let key = signKey {
             // Sign before anything is written: a bad key leaves no unsigned manifest behind.
@@ -117,9 +95,48 @@ public struct ManifestCreator {
             try AtomicFile.write(text, to: mdir.file(ManifestDirectory.manifestFile))
             try? FileSystem.unlink(mdir.file(ManifestDirectory.signatureFile))
         }
-        let differing = try RootVersusCommit.differing(entries, repo: repository, commit: commitID,
+        let differing = try RootVersusCommit.differing(table, repo: repository, commit: commitID,
                                                        classifier: Classifier(policy: policy))
-        return Summary(commit: commitID.hex, files: entries.count, bytes: bytes, differing: differing)
+        return Summary(commit: commitID.hex, files: table.count, bytes: bytes, differing: differing)
+    }
+}
+
+extension ManifestCreator {
+    /// The walk's regular files hashed and its symlinks read, as one table in path order
+    /// (the walk's order: no sort, no second copy of the entries), and the bytes hashed.
+    static func hashEntries(_ walk: TreeWalk, reader: FileReader,
+                            progress: ProgressCounters?) throws -> (ManifestTable, Int64) {
+        var jobs: [ReadJob] = []
+        for e in walk.entries where e.stat.kind == .regular { jobs.append(ReadJob(path: e.path)) }
+        let outcomes = ParallelHasher.read(jobs, readers: [reader], progress: progress)
+        jobs = []
+        var entries: [ManifestEntry] = []
+        entries.reserveCapacity(outcomes.count)
+        var bytes: Int64 = 0
+        var k = 0
+        for e in walk.entries {
+            switch e.stat.kind {
+            case .regular:
+                switch outcomes[k] {
+                case .failed(let m): throw DriftError(.unreadable, path: e.path, m)
+                case .read(let c):
+                    guard c.stable else {
+                        throw DriftError(.unreadable, path: e.path, "changed while it was hashed; " +
+                            "run manifest create on a quiet tree")
+                    }
+                    bytes += c.stat.size
+                    entries.append(ManifestEntry(path: e.path, kind: .regular, executable: c.stat.isExecutable,
+                                                 size: c.stat.size, digest: c.digest))
+                }
+                k += 1
+            case .symlink:
+                let t = try reader.readLink(e.path)
+                entries.append(ManifestEntry(path: e.path, kind: .symlink, executable: false, size: Int64(t.count),
+                                             digest: try SHA256Hasher.digest(t), target: t))
+            default: continue
+            }
+        }
+        return (ManifestTable(entries), bytes)
     }
 }
 

@@ -42,11 +42,12 @@ public struct ManifestDirectory: Sendable {
             keyIsRoots = try FileSystem.isRootOnly(path, kind: .regular)
         } catch {
             if error == .noSuchFileOrDirectory { return nil }
-            throw DriftError("\(path): cannot read the default public key: \(error)")
+            throw DriftError(.signatureInvalid, path: path, "cannot read the default public key: \(error)")
         }
         let dirIsRoots = (try? FileSystem.isRootOnly(WriteTarget.parentOf(path), kind: .directory)) ?? false
         guard keyIsRoots && dirIsRoots else {
-            throw DriftError("\(path): the default public key must be a regular file owned by root, "
+            throw DriftError(.signatureInvalid, path: path,
+                "the default public key must be a regular file owned by root, "
                 + "in a directory owned by root, neither writable by group or others")
         }
         return path
@@ -65,7 +66,9 @@ public struct ManifestDirectory: Sendable {
     /// Checks `manifest.sig` over `manifest.txt` and every file the manifest pins.
     /// Any failure is "manifest signature does not verify: …".
     func verifySignature(manifestBytes: [UInt8], keyFile: String) throws {
-        func fail(_ why: String) -> DriftError { DriftError("manifest signature does not verify: \(why)") }
+        func fail(_ why: String) -> DriftError {
+            DriftError(.signatureInvalid, "manifest signature does not verify: \(why)")
+        }
         let sigFile = file(Self.signatureFile)
         let sig: [UInt8]
         do { sig = try readWholeFile(sigFile, limit: 4096) } catch let e as DriftError {
@@ -126,15 +129,17 @@ public struct ManifestDirectory: Sendable {
             }
             let b = try readWholeFile(indexFile, limit: 8 << 30)
             guard try SHA256Hasher.digest(b) == pin else {
-                throw DriftError("\(indexFile): manifest index does not match the SHA-256 pinned in \(manifestFile)")
+                throw DriftError(.manifestInvalid, path: indexFile,
+                    "manifest index does not match the SHA-256 pinned in \(manifestFile)")
             }
             guard let table = ManifestTable(serialized: b) else {
-                throw DriftError("\(indexFile): manifest index is damaged")
+                throw DriftError(.manifestInvalid, path: indexFile, "manifest index is damaged")
             }
             let m = try Manifest.parse(manifestBytes, file: manifestFile, index: table)
             // The pin was read before the checksum was verified: it must be the verified one.
             guard m.pins.contains(where: { $0.name == ManifestDirectory.indexFile && $0.sha256 == pin }) else {
-                throw DriftError("\(manifestFile): manifest is corrupt: the index pin is not in its header")
+                throw DriftError(.manifestInvalid, path: manifestFile,
+                    "manifest is corrupt: the index pin is not in its header")
             }
             return m
         }
@@ -145,14 +150,16 @@ public struct ManifestDirectory: Sendable {
         func verifyPolicyPin() throws {
             guard let pin = Manifest.peekPolicySHA256(manifestBytes),
                   try SHA256Hasher.digest(policyBytes) == pin else {
-                throw DriftError("\(policyFile): policy does not match the SHA-256 pinned in \(manifestFile)")
+                throw DriftError(.manifestInvalid, path: policyFile,
+                    "policy does not match the SHA-256 pinned in \(manifestFile)")
             }
         }
 
         /// Checks the policy against the hash the (verified) manifest pins.
         func verifyPolicy(_ m: Manifest) throws {
             guard try SHA256Hasher.digest(policyBytes) == m.policySHA256 else {
-                throw DriftError("\(policyFile): policy does not match the SHA-256 pinned in \(manifestFile)")
+                throw DriftError(.manifestInvalid, path: policyFile,
+                    "policy does not match the SHA-256 pinned in \(manifestFile)")
             }
         }
     }
@@ -160,7 +167,8 @@ public struct ManifestDirectory: Sendable {
     func readRaw() throws -> Raw {
         reads?.count(.manifestDirectory)
         guard FileSystem.isDirectory(path) else {
-            throw DriftError("\(path): manifest directory not found (pass --manifest or set DRIFT_MANIFEST)")
+            throw DriftError(.manifestInvalid, path: path,
+                "manifest directory not found (pass --manifest or set DRIFT_MANIFEST)")
         }
         let mfile = file(Self.manifestFile), pfile = file(Self.policyFile)
         let mbytes: [UInt8]
@@ -168,7 +176,7 @@ public struct ManifestDirectory: Sendable {
             let b: [UInt8]
             do { b = try readWholeFile(mfile) } catch let e as DriftError {
                 let why = Self.isMissing(mfile) ? "\(mfile) is missing" : e.message
-                throw DriftError("manifest signature does not verify: \(why)")
+                throw DriftError(.signatureInvalid, "manifest signature does not verify: \(why)")
             }
             try verifySignature(manifestBytes: b, keyFile: key)
             mbytes = b

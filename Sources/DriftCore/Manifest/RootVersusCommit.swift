@@ -11,10 +11,9 @@ enum RootVersusCommit {
     /// root, or that the root lacks. Files only in the root are not counted: an image holds
     /// build output git never tracks (`__pycache__`, generated files). Blobs are read only
     /// where the size matches.
-    static func differing(_ entries: [ManifestEntry], repo: GitRepository, commit: ObjectID,
+    /// Entries are looked up in the flat table by binary search (no map of every path).
+    static func differing(_ entries: ManifestTable, repo: GitRepository, commit: ObjectID,
                           classifier: Classifier) throws -> Int {
-        var byPath: [[UInt8]: ManifestEntry] = [:]
-        for e in entries { byPath[e.path] = e }
         var count = 0
         let odb = try repo.odb()
         try repo.walkTree(try repo.treeOf(commit: commit)) { t in
@@ -24,8 +23,8 @@ enum RootVersusCommit {
             case .commit:
                 return .skip
             case .blob, .executable, .symlink:
-                if let e = byPath[t.path] {
-                    if try !same(e, t, odb) { count += 1 }
+                if let i = entries.index(of: t.path) {
+                    if try !same(entries[i], t, odb) { count += 1 }
                 } else if classifier.classify(t.path) != .ignore {
                     count += 1
                 }

@@ -28,15 +28,14 @@ public struct PipBaseline: Codable, Sendable {
         for sp in sitePackages {
             let (inv, issues) = try PipInventory.read(sp)
             if let first = issues.first {
-                let location = PathBytes.display(first.path)
-                throw DriftError("\(location): \(first.message) (the pip baseline must be complete)")
+                throw DriftError(.pipInvalid, path: first.path, "\(first.message) (the pip baseline must be complete)")
             }
             inventories.append(inv)
         }
         var req: String?
         var pins: [String: String] = [:]
         if let r = requirements {
-            guard let c = canonicalPath(r) else { throw DriftError("\(r): requirements file not found") }
+            guard let c = canonicalPath(r) else { throw DriftError(.unreadable, path: r, "requirements file not found") }
             // Relative to the root when under it (compared as bytes; the root's name may not be UTF-8).
             let rootC = (canonicalPath(root) ?? root) + [UInt8(ascii: "/")]
             let abs = Array(c.utf8)
@@ -51,17 +50,18 @@ public struct PipBaseline: Codable, Sendable {
         let f = mdir.file(ManifestDirectory.pipFile)
         guard let pin = manifest.pins.first(where: { $0.name == ManifestDirectory.pipFile }) else {
             if FileManager.default.fileExists(atPath: f) {
-                throw DriftError("\(f): pip baseline present but not pinned in the manifest")
+                throw DriftError(.manifestInvalid, path: f, "pip baseline present but not pinned in the manifest")
             }
             return nil
         }
         mdir.reads?.count(.pipBaseline)
         let bytes = try readWholeFile(f, limit: 512 << 20)
         guard try SHA256Hasher.digest(bytes) == pin.sha256 else {
-            throw DriftError("\(f): pip baseline does not match the SHA-256 pinned in the manifest")
+            throw DriftError(.manifestInvalid, path: f,
+                "pip baseline does not match the SHA-256 pinned in the manifest")
         }
         do { return try JSONDecoder().decode(PipBaseline.self, from: Data(bytes)) } catch {
-            throw DriftError("\(f): pip baseline is not valid (\(errorText(error)))")
+            throw DriftError(.pipInvalid, path: f, "pip baseline is not valid (\(errorText(error)))")
         }
     }
 }

@@ -60,7 +60,9 @@ public struct SitePackagesInventory: Codable, Sendable {
 public enum PipInventory {
     /// Inventory of `dir`; problems with single distributions go to `errors`, named by file.
     public static func read(_ dir: String) throws -> (SitePackagesInventory, [WalkIssue]) {
-        guard let real = canonicalPath(dir) else { throw DriftError("\(dir): site-packages directory not found") }
+        guard let real = canonicalPath(dir) else {
+            throw DriftError(.unreadable, path: dir, "site-packages directory not found")
+        }
         var issues: [WalkIssue] = []
         // Bytecode caches are walked too: their pycs are no install's, but they are code.
         let (walked, walkIssues) = try DirectoryWalker(root: Array(real.utf8)).walk { _ in true }
@@ -149,7 +151,7 @@ public enum PipInventory {
     /// Reads `<site-packages>/<rel>` beneath site-packages (no symlink, no FIFO).
     private static func metadata(_ reader: FileReader, _ rel: String, limit: Int64) throws -> [UInt8] {
         do { return try reader.readAll(Array(rel.utf8), limit: limit) } catch let e as FileReadError {
-            throw DriftError(PathBytes.display(reader.root) + "/" + e.description)
+            throw DriftError(.unreadable, path: PathBytes.join(reader.root, e.path), e.reason, underlying: e)
         }
     }
 
@@ -173,7 +175,7 @@ public enum PipInventory {
         let (name, version) = try CoreMetadata.nameAndVersion(try metadata(reader, m + "METADATA", limit: 8 << 20),
                                                                file: full + "/METADATA")
         guard FileManager.default.fileExists(atPath: full + "/RECORD") else {
-            throw DriftError("\(full): distribution has no RECORD (its files cannot be verified)")
+            throw DriftError(.pipInvalid, path: full, "distribution has no RECORD (its files cannot be verified)")
         }
         // One RECORD, and all of one site-packages' RECORDs together, are capped: a
         // million-line RECORD must not cost the box gigabytes on every scan.
@@ -181,15 +183,17 @@ public enum PipInventory {
         let record: [UInt8]
         do { record = try reader.readAll(Array((m + "RECORD").utf8), limit: limit) } catch let e as FileReadError {
             if case .overLimit = e.cause {
-                throw DriftError("\(full)/RECORD: over \(limit) bytes (one RECORD may hold \(RecordFile.sizeLimit), "
+                throw DriftError(.pipInvalid, path: full + "/RECORD",
+                    "over \(limit) bytes (one RECORD may hold \(RecordFile.sizeLimit), "
                     + "all RECORDs of a site-packages \(RecordFile.totalLimit)); its files are not verified")
             }
-            throw DriftError(PathBytes.display(reader.root) + "/" + e.description)
+            throw DriftError(.unreadable, path: PathBytes.join(reader.root, e.path), e.reason, underlying: e)
         }
         budget -= Int64(record.count)
         let files = try RecordFile.parse(record, file: full + "/RECORD")
         guard files.count <= RecordFile.entryLimit else {
-            throw DriftError("\(full)/RECORD: \(files.count) entries, over \(RecordFile.entryLimit); not verified")
+            throw DriftError(.pipInvalid, path: full + "/RECORD",
+                "\(files.count) entries, over \(RecordFile.entryLimit); not verified")
         }
         let installer = try optionalMetadata(reader, m + "INSTALLER", limit: 1 << 20).map {
             String(decoding: $0, as: UTF8.self).trimmingWhitespace()
@@ -198,7 +202,8 @@ public enum PipInventory {
         if let du = try optionalMetadata(reader, m + "direct_url.json", limit: 1 << 20) {
             let direct: DirectURL
             do { direct = try JSONDecoder().decode(DirectURL.self, from: Data(du)) } catch {
-                throw DriftError("\(full)/direct_url.json: not a valid PEP 610 file: \(errorText(error))")
+                throw DriftError(.pipInvalid, path: full + "/direct_url.json",
+                    "not a valid PEP 610 file: \(errorText(error))")
             }
             url = direct.url
             editable = direct.editable

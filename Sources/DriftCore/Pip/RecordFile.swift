@@ -25,7 +25,7 @@ public enum RecordFile {
 
     public static func parse(_ bytes: [UInt8], file: String) throws -> [RecordEntry] {
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw DriftError("\(file): RECORD is not UTF-8")
+            throw DriftError(.pipInvalid, path: file, "RECORD is not UTF-8")
         }
         var out: [RecordEntry] = []
         var lineNo = 0
@@ -33,21 +33,25 @@ public enum RecordFile {
             lineNo += 1
             if row.count == 1 && row[0].isEmpty { continue }
             guard row.count == 3, !row[0].isEmpty else {
-                throw DriftError("\(file):\(lineNo): RECORD row has \(row.count) fields, expected path,hash,size")
+                throw DriftError(.pipInvalid, path: file, line: lineNo,
+                    "RECORD row has \(row.count) fields, expected path,hash,size")
             }
             var sha: Digest?
             if !row[1].isEmpty {
                 guard row[1].hasPrefix("sha256=") else {
-                    throw DriftError("\(file):\(lineNo): unsupported hash '\(row[1].prefix(16))' (expected sha256=)")
+                    throw DriftError(.pipInvalid, path: file, line: lineNo,
+                        "unsupported hash '\(row[1].prefix(16))' (expected sha256=)")
                 }
                 guard let raw = base64URLDecode(String(row[1].dropFirst(7))), raw.count == 32 else {
-                    throw DriftError("\(file):\(lineNo): bad base64 in the sha256 of \(row[0])")
+                    throw DriftError(.pipInvalid, path: file, line: lineNo, "bad base64 in the sha256 of \(row[0])")
                 }
                 sha = Digest(bytes: raw)
             }
             var size: Int64?
             if !row[2].isEmpty {
-                guard let n = Int64(row[2]), n >= 0 else { throw DriftError("\(file):\(lineNo): bad size '\(row[2])'") }
+                guard let n = Int64(row[2]), n >= 0 else {
+                    throw DriftError(.pipInvalid, path: file, line: lineNo, "bad size '\(row[2])'")
+                }
                 size = n
             }
             out.append(RecordEntry(path: row[0], sha256: sha, size: size))
@@ -80,7 +84,9 @@ public enum RecordFile {
             }
             switch c {
             case "\"":
-                guard field.isEmpty else { throw DriftError("\(file):\(line): stray quote inside a RECORD field") }
+                guard field.isEmpty else {
+                    throw DriftError(.pipInvalid, path: file, line: line, "stray quote inside a RECORD field")
+                }
                 inQuotes = true
             case ",":
                 row.append(field)
@@ -97,7 +103,7 @@ public enum RecordFile {
                 field.unicodeScalars.append(c)
             }
         }
-        if inQuotes { throw DriftError("\(file):\(line): unterminated quote in RECORD") }
+        if inQuotes { throw DriftError(.pipInvalid, path: file, line: line, "unterminated quote in RECORD") }
         if !field.isEmpty || !row.isEmpty {
             row.append(field)
             rows.append(row)
@@ -147,8 +153,8 @@ public enum CoreMetadata {
             if name == nil, line.hasPrefix("Name:") { name = line.dropFirst(5).trimmingWhitespace() }
             if version == nil, line.hasPrefix("Version:") { version = line.dropFirst(8).trimmingWhitespace() }
         }
-        guard let n = name, !n.isEmpty else { throw DriftError("\(file): metadata has no Name") }
-        guard let v = version, !v.isEmpty else { throw DriftError("\(file): metadata has no Version") }
+        guard let n = name, !n.isEmpty else { throw DriftError(.pipInvalid, path: file, "metadata has no Name") }
+        guard let v = version, !v.isEmpty else { throw DriftError(.pipInvalid, path: file, "metadata has no Version") }
         return (n, v)
     }
 }

@@ -57,28 +57,31 @@ public struct Policy: Sendable {
     /// Parses policy YAML from bytes.
     public static func parse(_ bytes: [UInt8], file: String) throws -> Policy {
         guard String(validating: bytes, as: UTF8.self) != nil else {
-            throw DriftError("\(file):1: policy is not valid UTF-8")
+            throw DriftError(.policyInvalid, path: file, line: 1, "policy is not valid UTF-8")
         }
         let node: YAMLNode?
         do throws(YAMLError) {
             node = try YAMLSubset.parse(bytes)
         } catch {
-            throw DriftError("\(file):\(error.line): \(error.message)")
+            throw DriftError(.policyInvalid, path: file, line: error.line, error.message)
         }
         var policy = Policy()
         policy.source = bytes
         guard let root = node else { return policy }
         guard let map = root.mapping else {
-            throw DriftError("\(file):\(line(root)): " +
+            throw DriftError(.policyInvalid, path: file, line: line(root),
                 "policy must be a mapping of keys (ignore, config, data, code, secrets, ...)")
         }
         for (k, v) in map {
-            guard let key = k.string else { throw DriftError("\(file):\(line(k)): keys must be strings") }
+            guard let key = k.string else {
+                throw DriftError(.policyInvalid, path: file, line: line(k), "keys must be strings")
+            }
             switch key {
             case "schema", "version":
                 let s = v.string ?? ""
                 if key == "schema" && s != schema {
-                    throw DriftError("\(file):\(line(v)): unsupported schema '\(s)' (expected \(schema))")
+                    throw DriftError(.policyInvalid, path: file, line: line(v),
+                        "unsupported schema '\(s)' (expected \(schema))")
                 }
             case "ignore": policy.ignore = try patterns(v, key, file)
             case "code": policy.code = try patterns(v, key, file)
@@ -89,37 +92,40 @@ public struct Policy: Sendable {
             case "secret_names": policy.secretNames = try patterns(v, key, file, upperCased: true)
             case "size_limit":
                 guard let s = v.string, let n = parseSize(s) else {
-                    throw DriftError("\(file):\(line(v)): size_limit must be a size like 16MiB or 1048576")
+                    throw DriftError(.policyInvalid, path: file, line: line(v),
+                        "size_limit must be a size like 16MiB or 1048576")
                 }
                 policy.sizeLimit = n
             case "reverify_every":
                 let lo = ReverifySlice.minimumEvery
                 guard let s = v.string, let n = Int(s), (lo...1_000_000).contains(n) else {
-                    throw DriftError("\(file):\(line(v)): " +
+                    throw DriftError(.policyInvalid, path: file, line: line(v),
                         "reverify_every must be a number of scans from \(lo) to 1000000")
                 }
                 policy.reverifyEvery = n
             case "deadline":
                 guard let s = v.string else {
-                    throw DriftError("\(file):\(line(v)): deadline must be like 24h, 90m, 2d or end-of-day [TZ]")
+                    throw DriftError(.policyInvalid, path: file, line: line(v),
+                        "deadline must be like 24h, 90m, 2d or end-of-day [TZ]")
                 }
                 do {
                     policy.deadline = try PolicyDeadline(parsing: s)
                 } catch let e as DriftError {
-                    throw DriftError("\(file):\(line(v)): \(e.message)")
+                    throw DriftError(.policyInvalid, path: file, line: line(v), e.message)
                 }
             case "deadline_stop":
                 guard let s = v.string, let stop = DeadlineStop(rawValue: s) else {
-                    throw DriftError("\(file):\(line(v)): deadline_stop must be export or push")
+                    throw DriftError(.policyInvalid, path: file, line: line(v), "deadline_stop must be export or push")
                 }
                 policy.deadlineStop = stop
             case "pip":
                 guard let m = v.mapping else {
-                    throw DriftError("\(file):\(line(v)): pip must be a mapping with 'allow'")
+                    throw DriftError(.policyInvalid, path: file, line: line(v), "pip must be a mapping with 'allow'")
                 }
                 for (pk, pv) in m {
                     guard pk.string == "allow" else {
-                        throw DriftError("\(file):\(line(pk)): unknown key 'pip.\(pk.string ?? "?")'")
+                        throw DriftError(.policyInvalid, path: file, line: line(pk),
+                            "unknown key 'pip.\(pk.string ?? "?")'")
                     }
                     policy.pipAllow = try strings(pv, "pip.allow", file)
                 }
@@ -127,11 +133,11 @@ public struct Policy: Sendable {
                 policy.waivers = try waivers(v, file)
             case "ignore_git_dirs":
                 guard let b = v.string.flatMap(Self.bool) else {
-                    throw DriftError("\(file):\(line(v)): ignore_git_dirs must be true or false")
+                    throw DriftError(.policyInvalid, path: file, line: line(v), "ignore_git_dirs must be true or false")
                 }
                 policy.ignoreGitDirs = b
             default:
-                throw DriftError("\(file):\(line(k)): unknown class or key '\(key)' " +
+                throw DriftError(.policyInvalid, path: file, line: line(k), "unknown class or key '\(key)' " +
                     "(classes: ignore, config, data, code; " +
                     "keys: secrets, secret_names, generated, size_limit, reverify_every, deadline, "
                     + "deadline_stop, pip, waivers, ignore_git_dirs)")
@@ -154,10 +160,12 @@ public struct Policy: Sendable {
 
     private static func strings(_ v: YAMLNode, _ key: String, _ file: String) throws -> [String] {
         if case .scalar(let s) = v, isNullScalar(s.string) { return [] }
-        guard let seq = v.sequence else { throw DriftError("\(file):\(line(v)): '\(key)' must be a list of strings") }
+        guard let seq = v.sequence else {
+            throw DriftError(.policyInvalid, path: file, line: line(v), "'\(key)' must be a list of strings")
+        }
         return try seq.map { item in
             guard case .scalar(let s) = item else {
-                throw DriftError("\(file):\(line(item)): '\(key)' entries must be strings")
+                throw DriftError(.policyInvalid, path: file, line: line(item), "'\(key)' entries must be strings")
             }
             return s.string
         }
@@ -176,26 +184,30 @@ public struct Policy: Sendable {
     private static func patterns(_ v: YAMLNode, _ key: String, _ file: String,
                                  upperCased: Bool = false) throws -> PatternList {
         if case .scalar(let s) = v, isNullScalar(s.string) { return PatternList([]) }
-        guard let seq = v.sequence else { throw DriftError("\(file):\(line(v)): '\(key)' must be a list of patterns") }
+        guard let seq = v.sequence else {
+            throw DriftError(.policyInvalid, path: file, line: line(v), "'\(key)' must be a list of patterns")
+        }
         return PatternList(try seq.map { item in
             guard case .scalar(let s) = item else {
-                throw DriftError("\(file):\(line(item)): '\(key)' entries must be strings")
+                throw DriftError(.policyInvalid, path: file, line: line(item), "'\(key)' entries must be strings")
             }
             do {
                 return try PathPattern(upperCased ? s.string.uppercased() : s.string, line: line(item))
             } catch let e as PatternError {
-                throw DriftError("\(file):\(line(item)): bad pattern in '\(key)': \(e.problem)")
+                throw DriftError(.policyInvalid, path: file, line: line(item), "bad pattern in '\(key)': \(e.problem)")
             }
         })
     }
 
     private static func waivers(_ v: YAMLNode, _ file: String) throws -> [Waiver] {
         guard let seq = v.sequence else {
-            throw DriftError("\(file):\(line(v)): 'waivers' must be a list of {id, reason, expires}")
+            throw DriftError(.policyInvalid, path: file, line: line(v),
+                "'waivers' must be a list of {id, reason, expires}")
         }
         return try seq.map { item in
             guard let m = item.mapping else {
-                throw DriftError("\(file):\(line(item)): a waiver must be a mapping {id, reason, expires}")
+                throw DriftError(.policyInvalid, path: file, line: line(item),
+                    "a waiver must be a mapping {id, reason, expires}")
             }
             var id: String?, reason = "", expires: String?
             var expiresLine = line(item)
@@ -206,18 +218,21 @@ public struct Policy: Sendable {
                 case "expires":
                     expires = val.string
                     expiresLine = line(val)
-                default: throw DriftError("\(file):\(line(k)): unknown waiver key '\(k.string ?? "?")'")
+                default: throw DriftError(.policyInvalid, path: file, line: line(k),
+                    "unknown waiver key '\(k.string ?? "?")'")
                 }
             }
-            guard let i = id, !i.isEmpty else { throw DriftError("\(file):\(line(item)): waiver without an id") }
+            guard let i = id, !i.isEmpty else {
+                throw DriftError(.policyInvalid, path: file, line: line(item), "waiver without an id")
+            }
             guard let e = expires else {
-                throw DriftError("\(file):\(line(item)): waiver '\(i)' needs expires as " +
+                throw DriftError(.policyInvalid, path: file, line: line(item), "waiver '\(i)' needs expires as " +
                     "an RFC 3339 time or a YYYY-MM-DD date")
             }
             do {
                 return try Waiver(id: i, reason: reason, expires: e)
             } catch let err as DriftError {
-                throw DriftError("\(file):\(expiresLine): \(err.message)")
+                throw DriftError(.policyInvalid, path: file, line: expiresLine, err.message)
             }
         }
     }

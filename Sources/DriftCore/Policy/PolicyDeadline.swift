@@ -20,10 +20,10 @@ public struct PolicyDeadline: Sendable, Equatable {
             let t = text.trimmingSpaces()
             if t.hasPrefix("end-of-day ") {
                 let zone = t.dropFirst("end-of-day ".count).trimmingSpaces()
-                throw DriftError("deadline names an unknown time zone \(quoted(zone)) "
+                throw DriftError(.policyInvalid, "deadline names an unknown time zone \(quoted(zone)) "
                     + "(use a tz database name like Europe/Berlin, or UTC)")
             }
-            throw DriftError("deadline must be like 24h, 90m, 2d or end-of-day [TZ]")
+            throw DriftError(.policyInvalid, "deadline must be like 24h, 90m, 2d or end-of-day [TZ]")
         }
         self.rule = rule
         self.text = text
@@ -45,7 +45,7 @@ public struct Waiver: Sendable, Equatable {
     /// - Throws: `DriftError` when `expires` is not an RFC 3339 time or a `YYYY-MM-DD` date.
     public init(id: String, reason: String, expires text: String) throws {
         guard let date = Timestamp.parse(text) else {
-            throw DriftError("waiver \(quoted(id)): expires \(quoted(text)) "
+            throw DriftError(.policyInvalid, "waiver \(quoted(id)): expires \(quoted(text)) "
                 + "is not an RFC 3339 time or a YYYY-MM-DD date")
         }
         self.id = id

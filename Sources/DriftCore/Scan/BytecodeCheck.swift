@@ -34,7 +34,7 @@ public struct BytecodeCheck {
     static func readPair(_ reader: FileReader, source: [UInt8], pyc: [UInt8]) throws -> Pair? {
         let src: [UInt8]
         do { src = try reader.readAll(source, limit: 64 << 20) } catch let e as FileReadError {
-            if case .system(_, let code) = e.cause, [.noSuchFileOrDirectory, .notDirectory].contains(Errno(code)) {
+            if case .system(_, let code) = e.cause, [.noSuchFileOrDirectory, .notDirectory].contains(code) {
                 return nil
             }
             throw e

@@ -196,9 +196,11 @@ public struct StateDirectory: Sendable {
         do { s = try JSONDecoder().decode(DriftState.self, from: Data(bytes)) } catch {
             return StateRecovery.rebuild(self, commit: commit, why: "\(f) is damaged (\(errorText(error)))")
         }
-        guard s.schema == DriftState.schema else { throw DriftError("\(f): unsupported state schema '\(s.schema)'") }
+        guard s.schema == DriftState.schema else {
+            throw DriftError(.stateDamaged, path: f, "unsupported state schema '\(s.schema)'")
+        }
         guard s.commit == commit else {
-            throw DriftError("\(path): state dir belongs to base commit \(s.commit), "
+            throw DriftError(.stateDamaged, path: path, "state dir belongs to base commit \(s.commit), "
                 + "but the manifest is for \(commit); export it (--state), then move it aside")
         }
         let baseID = try SHA256Hasher.digest(bytes).bytes
@@ -209,7 +211,8 @@ public struct StateDirectory: Sendable {
             end = StateLog.fold(log, into: &s, baseID: baseID)
             damaged = end != log.count
             guard s.schema == DriftState.schema, s.commit == commit else {
-                throw DriftError("\(logFile): its records are for another state (\(s.schema), \(s.commit))")
+                throw DriftError(.stateDamaged, path: logFile,
+                    "its records are for another state (\(s.schema), \(s.commit))")
             }
         }
         if let stat {

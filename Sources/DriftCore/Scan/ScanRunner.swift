@@ -79,7 +79,7 @@ public struct ScanRunner {
     /// - Throws: `DriftError` for a manifest that does not verify or bad input; `DriftError` `.lockBusy`
     ///   when another run holds the lock past `waitSeconds`; `GitError` from the journal.
     public func run(alreadyLocked: Bool = false) throws -> Outcome {
-        let loaded = try loadAndWalk()
+        var loaded = try loadAndWalk()
         try state.ensure()
         // One writer at a time: the lock covers state, cache and journal until we return.
         let lock = alreadyLocked ? nil : try StateLock(state: state, wait: waitSeconds)
@@ -90,6 +90,8 @@ public struct ScanRunner {
             try $0.reconciled(state: state, base: ObjectID(hex: loaded.context.manifest.commit))
         }
         let findings = try find(loaded, now: now)
+        // The comparison has taken what it needed of the reads: not held while recording.
+        loaded.readAhead = nil
         return try record(findings, loaded.context, now: now, reconciled: reconciled)
     }
 
@@ -125,6 +127,8 @@ public struct ScanRunner {
         var context: Context
         var walk: TreeWalk
         var oldCache: StatCache?
+        /// Files read while the walk ran (no stat cache): the comparison uses these reads.
+        var readAhead: [[UInt8]: FileReader.Content]?
     }
 
     /// A site-packages comparison, with its stat cache before and after.
@@ -172,6 +176,7 @@ public struct ScanRunner {
                                   last: before.reverifiedAt.flatMap(Timestamp.parse), now: now)
         scanner.reverify = slice
         scanner.progress = progress
+        scanner.readAhead = loaded.readAhead
         var result = try scanner.compare(loaded.walk, now: now)
         let pyc = try checkBytecode(&result, walk: loaded.walk, root: c.rootBytes, reverify: slice)
         var findings = Findings(result: result, pip: try findPip(c, reverify: slice), oldCache: loaded.oldCache,
@@ -333,7 +338,7 @@ public struct ScanRunner {
         // walk result is used only once the manifest has verified.
         guard let peeked = root ?? Manifest.peekRoot(raw.manifestBytes) else {
             _ = try raw.parseManifest()
-            throw DriftError("\(raw.manifestFile): manifest has no root")
+            throw DriftError(.manifestInvalid, path: raw.manifestFile, "manifest has no root")
         }
         // The pin is checked first, so the policy is parsed once, before anything walks.
         try raw.verifyPolicyPin()
@@ -344,10 +349,16 @@ public struct ScanRunner {
         let useCache = !full
         let stateDir = state
         let entering = onDirectory
+        // Without a stat cache every file is read: reading starts while the walk still runs
+        // (read, hash and walk overlapped). Only reads, all beneath the root; what they give
+        // is used once the manifest has verified, like the walk.
+        let readAhead = !useCache || FileSystem.isAbsent(state.file("statcache"))
+            ? ReadAhead(reader: FileReader(root: peeked), workers: ParallelHasher.defaultWorkers, progress: progress)
+            : nil
         DispatchQueue.concurrentPerform(iterations: 2) { i in
             if i == 0 {
                 walkSlot.set {
-                    try TreeWalk.run(root: peeked, classifier: Classifier(policy: parsedPolicy), entering: entering)
+                    try TreeWalk.run(root: peeked, policy: parsedPolicy, entering: entering, readAhead: readAhead)
                 }
             } else {
                 loadSlot.set {
@@ -357,12 +368,16 @@ public struct ScanRunner {
                 }
             }
         }
+        let readFiles = readAhead?.finish()
         let (manifest, policy, oldCache) = try loadSlot.get()
         let walk = try walkSlot.get()
         let rootBytes = root ?? manifest.root
         let baseline = try PipBaseline.load(manifestDir, manifest: manifest)
         let context = Context(manifest: manifest, policy: policy, rootBytes: rootBytes, baseline: baseline)
-        return Loaded(context: context, walk: walk, oldCache: oldCache)
+        var loaded = Loaded(context: context, walk: walk, oldCache: oldCache)
+        // Read beneath the root the manifest names (a `--root` elsewhere reads again).
+        if rootBytes == peeked { loaded.readAhead = readFiles }
+        return loaded
     }
 }
 
@@ -375,7 +390,7 @@ final class Slot<T>: @unchecked Sendable {
     }
 
     func get() throws -> T {
-        guard let v = value else { throw DriftError("internal: a worker produced no result") }
+        guard let v = value else { throw DriftError(.internal, "internal: a worker produced no result") }
         return try v.get()
     }
 }

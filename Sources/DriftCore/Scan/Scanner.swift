@@ -18,6 +18,8 @@ public struct Scanner {
     public var progress: ProgressCounters?
     /// Which slice of cached files this scan re-hashes anyway (nil: none).
     var reverify: ReverifySlice?
+    /// Files read while the walk ran (`ReadAhead`), used instead of reading them again.
+    var readAhead: [[UInt8]: FileReader.Content]?
     /// How files below the root are opened (tests run both strategies).
     var strategy: ResolveStrategy = .automatic
     /// Files larger than this that are added or changed size are not read (`overReadLimit`).
@@ -63,8 +65,10 @@ public struct Scanner {
 
         var changes: [FileChange] = []
         var issues = walk.issues
-        // New cache records by walk position, compacted in walk (= path) order at the end.
-        var cached = [StatCache.Entry?](repeating: nil, count: walk.entries.count)
+        // Where each walk entry's new cache record comes from, built in walk (= path) order at
+        // the end: >= 0 an old record (a hit), <= -2 the read `-(k + 2)`, -1 none. Four bytes a
+        // file instead of an optional entry a file.
+        var source = [Int32](repeating: -1, count: walk.entries.count)
         let hashedAt = Int64(Date().timeIntervalSince1970 * 1e9)
         // Regular files whose content must be read: (walk index, manifest index or nil).
         var toHash: [(Int, Int?)] = []
@@ -143,7 +147,7 @@ public struct Scanner {
                     reverified += 1
                     toHash.append((wi, mi))
                 } else if let hit {
-                    cached[wi] = hit
+                    source[wi] = Int32(cursor.index)
                     compareFile(e, mi, hit.digest, st, unstable: false, add: add, state: state)
                     if mi == nil, st.size > Self.readLimit, changes.last?.path == e.path {
                         changes[changes.count - 1].overReadLimit = true
@@ -177,7 +181,9 @@ public struct Scanner {
             toHash = keep.map { toHash[$0] }
             jobs = keep.map { jobs[$0] }
         }
-        let outcomes = ParallelHasher.read(jobs, readers: [reader], workers: workers, progress: progress)
+        // After the budget: a deferred file has no cache record this time.
+        for (k, (wi, _)) in toHash.enumerated() { source[wi] = Int32(-(k + 2)) }
+        let outcomes = readAll(&jobs, reader)
         var contents: [[UInt8]: [UInt8]] = [:]
         for (k, (wi, mi)) in toHash.enumerated() {
             let e = walk.entries[wi]
@@ -186,7 +192,6 @@ public struct Scanner {
                 issues.append(WalkIssue(path: e.path, message: msg))
                 if let mi { seen[mi] = true }
             case .read(let c):
-                if c.stable { cached[wi] = StatCache.entry(c.stat, c.digest, hashedAtNs: hashedAt) }
                 if let b = c.bytes { contents[e.path] = b }
                 var e2 = e
                 e2.stat = c.stat
@@ -195,9 +200,20 @@ public struct Scanner {
             }
         }
         var newCache = StatCache()
-        newCache.entries.reserveCapacity(entries.count)
-        for (wi, c) in cached.enumerated() {
-            if let c { newCache.entries.append(StatCache.Record(path: walk.entries[wi].path, entry: c)) }
+        if Self.everyRecordHit(source, oldCount: oldCache.entries.count) {
+            // Nothing read, every old record found again: the new cache holds the old records,
+            // shared (not where they were loaded from: a save decides that from the old cache).
+            newCache.entries = oldCache.entries
+        } else {
+            newCache.entries.reserve(walk.entries.count, pathBytes: oldCache.entries.paths.count)
+            for (wi, s) in source.enumerated() where s != -1 {
+                if s >= 0 {
+                    newCache.entries.append(from: oldCache.entries, Int(s))
+                } else if case .read(let c) = outcomes[Int(-(s + 2))], c.stable,
+                          let entry = StatCache.entry(c.stat, c.digest, hashedAtNs: hashedAt) {
+                    newCache.entries.append(walk.entries[wi].path, entry)
+                }
+            }
         }
 
         // Manifest entries not found are deleted, unless their directory could not be read.
@@ -231,6 +247,43 @@ public struct Scanner {
             kept.insert(k)
         }
         return kept
+    }
+
+    /// Whether the walk's cache sources are exactly the old records 0, 1, 2, … (no read, no gap).
+    static func everyRecordHit(_ source: [Int32], oldCount: Int) -> Bool {
+        var next: Int32 = 0
+        for s in source where s != -1 {
+            guard s == next else { return false }
+            next += 1
+        }
+        return Int(next) == oldCount
+    }
+
+    /// The outcome of every job: from the read-ahead when it read that file and the job needs
+    /// nothing more of it (no bytes to journal), else read now. `jobs` is emptied.
+    private func readAll(_ jobs: inout [ReadJob], _ reader: FileReader) -> [ReadOutcome] {
+        guard let ahead = readAhead else {
+            defer { jobs = [] }
+            return ParallelHasher.read(jobs, readers: [reader], workers: workers, progress: progress)
+        }
+        var outcomes = [ReadOutcome](repeating: .failed(""), count: jobs.count)
+        var again: [Int] = []
+        for (k, job) in jobs.enumerated() {
+            // Kept bytes are for a file that differs from the manifest; a settled read that
+            // matches needs none, and an unsettled one keeps none.
+            if let c = ahead[job.path],
+               job.keepUpTo < 0 || c.stat.size > job.keepUpTo || !c.stable || c.digest == job.unlessDigest,
+               job.summarizeOver < 0 || c.stat.size <= job.summarizeOver {
+                outcomes[k] = .read(c)
+            } else {
+                again.append(k)
+            }
+        }
+        let read = ParallelHasher.read(again.map { jobs[$0] }, readers: [reader], workers: workers,
+                                       progress: progress)
+        jobs = []
+        for (j, k) in again.enumerated() { outcomes[k] = read[j] }
+        return outcomes
     }
 
     private func compareFile(_ e: ClassifiedEntry, _ mi: Int?, _ d: Digest, _ st: FileStat, unstable: Bool,

@@ -36,7 +36,7 @@ enum SecretAssignment {
         guard let name = nameBefore(b, i), isSecretName(name, lastWordOnly: true) else { return false }
         guard let (value, quoted) = valueAfter(b, after) else { return false }
         if !quoted, op == 0x3A, isProse(b, i, nameLength: name.count) { return false }
-        return looksRandom(value)
+        return looksRandom(value, bareName: isBareName(name))
     }
 
     /// The identifier left of the operator: blanks, one closing quote or `"]`, then `[A-Za-z0-9_.-]`.
@@ -116,21 +116,37 @@ enum SecretAssignment {
         return words.contains(where: says)
     }
 
+    /// `key`, `pass`, `pwd`, `auth` with nothing before them (`self.key`, `"key"`, `_key` too).
+    static func isBareName(_ name: [UInt8]) -> Bool {
+        var n = name
+        if let dot = n.lastIndex(of: 0x2E) { n = Array(n[(dot + 1)...]) }
+        while n.first == 0x5F || n.first == 0x2D { n.removeFirst() }
+        return ["key", "pass", "pwd", "auth"].contains(String(decoding: n, as: UTF8.self).lowercased())
+    }
+
     static let notCredentials: Set<String> = ["page", "next", "continuation", "pagination", "request", "change",
                                               "idempotency", "sync", "action", "cancel", "cancellation", "marker",
                                               "cursor", "csrf", "type", "lifecycle"]
 
-    /// Values published as examples (RFC 6749/6750 access and refresh tokens, RFC 6455's
-    /// sample nonce, the Azurite development storage key) that appear in library docs.
+    /// Values published as examples (RFC 6749/6750 access and refresh tokens, the Azurite
+    /// development storage key) that appear in library docs: random-looking, yet public.
     static let publicExamples: Set<String> = [
-        "2YotnFZFEjr1zCsicMWpAA", "tGzv3JOkF0XG5Qx2TlKWIA", "SplxlOBeZQQYbYS6WxSbIA", "dGhlIHNhbXBsZSBub25jZQ==",
+        "2YotnFZFEjr1zCsicMWpAA", "tGzv3JOkF0XG5Qx2TlKWIA", "SplxlOBeZQQYbYS6WxSbIA",
         "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
     ]
 
-    static let placeholders = ["example", "xxxx", "your_", "your-", "dummy", "changeme", "placeholder", "redacted"]
+    /// Words a real credential does not spell out: `export-token-cu4lg26o`, `my-secret-2f9a…`
+    /// are labelled placeholders.
+    static let placeholders = ["example", "xxxx", "your_", "your-", "dummy", "changeme", "placeholder", "redacted",
+                               "token", "secret", "password", "sample"]
 
-    static func looksRandom(_ v: [UInt8]) -> Bool {
+    /// A name that is only `key`, `pass`, `pwd` or `auth` says little (dict keys, cache keys,
+    /// protocol nonces): its value must be longer to count.
+    static let bareNameMinLength = 32
+
+    static func looksRandom(_ v: [UInt8], bareName: Bool = false) -> Bool {
         guard (minLength...maxLength).contains(v.count), v.allSatisfy(valueChar) else { return false }
+        if bareName, v.count < bareNameMinLength { return false }
         let digits = v.filter(SecretFormats.isDigit).count
         let letters = v.filter { SecretFormats.isUpper($0) || SecretFormats.isLower($0) }.count
         guard digits >= 2, letters >= 1, transitions(v) >= 3 else { return false }
@@ -139,7 +155,39 @@ enum SecretAssignment {
         if placeholders.contains(where: { lower.contains($0) }) || publicExamples.contains(text) { return false }
         // UUIDs and dash-grouped ids (`29AV1-3OFV9-VVIUB-NKT0I`) are identifiers.
         if v.split(separator: 0x2D).count >= 4 { return false }
+        if hasSequence(v) || decodesToText(v) { return false }
         return entropy(v) >= minEntropy
+    }
+
+    /// Five characters counting up (`12345`, `abcde`, `6789a` does not count): typed by a
+    /// person writing an example (`rt_123456789012_…`, `abcd12345efgh`); a random string of
+    /// 20–256 characters has one with probability below 0.1 % even in hex.
+    static func hasSequence(_ v: [UInt8]) -> Bool {
+        var run = 1
+        for k in v.indices.dropFirst() {
+            let a = v[k - 1], c = v[k]
+            let sameClass = (SecretFormats.isDigit(a) && SecretFormats.isDigit(c))
+                || (SecretFormats.isLower(a) && SecretFormats.isLower(c))
+                || (SecretFormats.isUpper(a) && SecretFormats.isUpper(c))
+            run = sameClass && c == a + 1 ? run + 1 : 1
+            if run >= 5 { return true }
+        }
+        return false
+    }
+
+    /// Base64 (standard or URL-safe) of text: a value that decodes to printable ASCII
+    /// (`eyJzZXNzaW9uX2lkIjogImRlZmF1bHQifQ` is `{"session_id": "default"}`, RFC 6455's nonce is
+    /// "the sample nonce") is an encoded word or JSON document, not key material, which decodes
+    /// to bytes of which about a third are printable.
+    static func decodesToText(_ v: [UInt8]) -> Bool {
+        let body = v.prefix { $0 != 0x3D }
+        guard body.count >= 16, body.allSatisfy({ SecretFormats.isAlnum($0) || "+/-_".utf8.contains($0) }) else {
+            return false
+        }
+        let decoded = SecretFormats.base64URLDecode(body)
+        guard decoded.count >= 12 else { return false }
+        let printable = decoded.filter { ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x0A || $0 == 0x09 }.count
+        return printable == decoded.count
     }
 
     /// How often the value switches between a digit and a letter.

@@ -13,6 +13,9 @@ import DriftSystem
 public struct SecretIndex: Sendable {
     /// Secret files larger than this are matched by inode and hash only.
     static let maxSecretFileBytes: Int64 = 1 << 20
+    /// Data files up to this size are searched for secret values and known formats like code
+    /// (their hash would otherwise be a guess oracle for the credential they hold).
+    static let maxSearchedDataBytes: Int64 = 4096
 
     struct Inode: Hashable { var device: UInt64, inode: UInt64 }
     var inodes = Set<Inode>()
@@ -64,12 +67,15 @@ public struct SecretIndex: Sendable {
                 if let d = s?.digest { digests.insert(d) }
             }
         }
-        values = Array(Set(values)).sorted { $0.count > $1.count }
+        values = Array(Set(values))
         // A data or config file whose whole content is a value would leave the value's hash.
         for v in values {
             digests.insert(try SHA256Hasher.digest(v))
             digests.insert(try SHA256Hasher.digest(v + [0x0A]))
         }
+        // The same value base64-, hex- or UTF-16-encoded, or cut in two, is the same secret.
+        let other = values.flatMap(SecretEncodings.of) + values.flatMap(SecretEncodings.windows)
+        values = Array(Set(values + other)).sorted { $0.count > $1.count }
     }
 
     /// Whether there are no secret sources at all (known formats are still recognised).
@@ -91,9 +97,14 @@ public struct SecretIndex: Sendable {
     /// `contents` are bytes the scan already read (not read again).
     public func flag(_ changes: inout [FileChange], walk: TreeWalk, reader: FileReader, sizeLimit: Int64,
                      contents: [[UInt8]: [UInt8]] = [:]) {
+        // Stats of the changed paths only: a map of every walked file cost ~220 bytes a file
+        // at the scan's peak (the walk's entries are not always sorted: `drift watch` keeps some).
+        let wanted = Set(changes.lazy.filter { !$0.secret && $0.new?.kind == .regular }.map(\.path))
         var stats: [[UInt8]: FileStat] = [:]
-        for e in walk.entries where e.stat.kind == .regular && !e.secret {
-            stats[e.path] = e.stat
+        if !wanted.isEmpty {
+            for e in walk.entries where e.stat.kind == .regular && !e.secret && wanted.contains(e.path) {
+                stats[e.path] = e.stat
+            }
         }
         for i in changes.indices where !changes[i].secret {
             guard let new = changes[i].new else { continue }
@@ -123,7 +134,10 @@ public struct SecretIndex: Sendable {
             // whole (code) and for config, whose hash then leaves neither.
             // A file unreadable here is read again by DriftTreeBuilder, which checks the very
             // bytes it records (and withholds what it cannot read): nothing leaves unchecked.
-            let searched = carries || (changes[i].fileClass == .config && !changes[i].secret)
+            // A small data file leaves its hash, which for a file that is little more than a
+            // credential (a token saved as `token.txt`) is a guess oracle: search it too.
+            let smallData = changes[i].fileClass == .data && new.size <= Self.maxSearchedDataBytes
+            let searched = carries || ((changes[i].fileClass == .config || smallData) && !changes[i].secret)
             if !hit, searched, new.size <= sizeLimit,
                let bytes = contents[changes[i].path] ?? (try? reader.readAll(changes[i].path, limit: sizeLimit)) {
                 hit = matches(bytes)

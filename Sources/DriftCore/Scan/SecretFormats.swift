@@ -99,9 +99,14 @@ public enum SecretFormats {
 
     // MARK: rules
 
-    /// `-----BEGIN … PRIVATE KEY-----` (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP … BLOCK) followed by at
-    /// least 64 base64 characters of body (line breaks, `\n` escapes and quotes between them allowed):
-    /// a header alone (code that formats or parses keys) is not a key.
+    /// `-----BEGIN … PRIVATE KEY-----` (RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP … BLOCK) followed by a
+    /// real key body: at least 64 base64 characters with an unbroken run of 40 or more (line breaks,
+    /// `\n` escapes, quotes and blanks between lines allowed), whose start decodes to a key's
+    /// structure — a DER `SEQUENCE` holding a version `INTEGER` 0–3 or an encrypted key's
+    /// `SEQUENCE` (PKCS#1, PKCS#8, SEC 1, DSA), or `openssh-key-v1`. Headers alone (code that
+    /// formats or parses keys, prose naming the markers) and documentation bodies (`EXAMPLE…`,
+    /// `...`) are not keys. Legacy encrypted PEM (`Proc-Type:` headers) and PGP armour are
+    /// ciphertext or packets: their run length alone decides.
     static func privateKey(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> Bool {
         guard has(b, i, "-----BEGIN ") else { return false }
         var j = i + 11
@@ -112,34 +117,64 @@ public enum SecretFormats {
         let text = String(decoding: label, as: UTF8.self)
         guard text.hasSuffix("PRIVATE KEY") || text.hasSuffix("PRIVATE KEY BLOCK") else { return false }
         j += 5
-        var body = 0
+        var body: [UInt8] = []
+        var runLength = 0
+        var longest = 0
+        var headers = false
         var k = j
-        while k < b.count, k - j < 400, body < 64 {
+        while k < b.count, k - j < 16384, !has(b, k, "-----END") {
             let c = b[k]
             if isBase64(c) {
-                body += 1
+                body.append(c)
+                runLength += 1
+                longest = max(longest, runLength)
             } else if c == 0x5C, k + 1 < b.count, b[k + 1] == UInt8(ascii: "n") {
                 k += 1
+                runLength = 0
             } else if c == 0x0A || c == 0x0D || c == 0x20 || c == 0x22 || c == 0x27 || c == 0x09 {
-                // line breaks and string quoting between lines
-            } else if c == 0x3A || c == 0x2C || c == 0x2D || c == 0x2E {
-                // `Proc-Type: 4,ENCRYPTED` / `DEK-Info:` headers
+                runLength = 0
+            } else if c == 0x3A {
+                // `Proc-Type: 4,ENCRYPTED` / `DEK-Info:` / `Version:` header lines: not body.
+                headers = true
+                body.removeAll()
+                runLength = 0
+                while k + 1 < b.count, b[k + 1] != 0x0A, b[k + 1] != 0x5C { k += 1 }
             } else {
-                return false
+                break
             }
             k += 1
         }
-        return body >= 64
+        guard longest >= 40, body.count >= 64 else { return false }
+        if headers || text.contains("PGP") { return true }
+        let head = base64URLDecode(body.prefix(32))
+        if text.hasPrefix("OPENSSH") { return head.starts(with: Array("openssh-key-v1".utf8)) }
+        return derKeyStart(head)
+    }
+
+    /// A DER `SEQUENCE` whose first element is a small version `INTEGER` (unencrypted keys) or a
+    /// `SEQUENCE` (an encrypted PKCS#8 key's algorithm).
+    static func derKeyStart(_ d: [UInt8]) -> Bool {
+        guard d.count >= 5, d[0] == 0x30 else { return false }
+        var k = 2
+        if d[1] >= 0x81 && d[1] <= 0x83 {
+            k += Int(d[1] - 0x80)
+        } else if d[1] >= 0x80 {
+            return false
+        }
+        guard k + 2 < d.count else { return false }
+        if d[k] == 0x30 { return true }
+        return d[k] == 0x02 && d[k + 1] == 0x01 && d[k + 2] <= 0x03
     }
 
     static func startingWithA(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> SecretRule? {
         guard boundaryBefore(b, i) else { return nil }
-        // AWS: AKIA/ASIA/ABIA/ACCA/A3T? + 16 base32 upper characters, not the docs' `…EXAMPLE`.
+        // AWS: AKIA/ASIA/ABIA/ACCA + 16 base32 upper characters, not the docs' `…EXAMPLE…`.
         if has(b, i, "AKIA") || has(b, i, "ASIA") || has(b, i, "ABIA") || has(b, i, "ACCA") {
             let len = run(b, i + 4, limit: 17) { isUpper($0) || ($0 >= 0x32 && $0 <= 0x37) }
             if len == 16, boundaryAfter(b, i + 20) {
-                let tail = String(decoding: UnsafeBufferPointer(rebasing: b[(i + 13)..<(i + 20)]), as: UTF8.self)
-                if tail != "EXAMPLE" { return .awsAccessKey }
+                // Documentation's ids say EXAMPLE anywhere (`AKIAIOSFODNN7EXAMPLE`, `AKIAEXAMPLE…`).
+                let id = String(decoding: UnsafeBufferPointer(rebasing: b[i..<(i + 20)]), as: UTF8.self)
+                if !id.contains("EXAMPLE") { return .awsAccessKey }
             }
         }
         // Google API key: AIza + 35 of [A-Za-z0-9_-].
@@ -234,7 +269,7 @@ public enum SecretFormats {
         return ["\"exp\"", "\"iss\"", "\"aud\""].contains { payload.contains($0) }
     }
 
-    static func base64URLDecode(_ s: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+    static func base64URLDecode<S: Sequence>(_ s: S) -> [UInt8] where S.Element == UInt8 {
         var out: [UInt8] = []
         var acc: UInt32 = 0
         var bits = 0

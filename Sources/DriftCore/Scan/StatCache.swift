@@ -37,8 +37,9 @@ public struct StatCache: Sendable {
         public var entry: Entry
     }
 
-    /// Sorted by path bytes, so lookups in walk order need no hashing of paths.
-    public var entries: [Record] = []
+    /// Sorted by path bytes, so lookups in walk order need no hashing of paths. Stored flat
+    /// (`Records`: one byte buffer of paths), not one heap object per path.
+    public var entries = Records()
     /// Which base and log this cache was read from (`StatCacheLog`); nil for one built by a scan.
     var origin: Origin?
 
@@ -54,7 +55,7 @@ public struct StatCache: Sendable {
 
     /// Appends an entry; paths must come in increasing byte order.
     public mutating func record(_ path: [UInt8], _ st: FileStat, _ digest: Digest, hashedAtNs: Int64) {
-        if let e = Self.entry(st, digest, hashedAtNs: hashedAtNs) { entries.append(Record(path: path, entry: e)) }
+        if let e = Self.entry(st, digest, hashedAtNs: hashedAtNs) { entries.append(path, e) }
     }
 
     /// Looks paths up in increasing byte order with one forward pass.
@@ -64,11 +65,19 @@ public struct StatCache: Sendable {
 
         /// The cached entry for `path`, when its stat matches `st`.
         mutating func digest(_ cache: StatCache, _ path: [UInt8], _ st: FileStat) -> Entry? {
-            let n = cache.entries.count
-            while index < n && bytesLess(cache.entries[index].path, path) { index += 1 }
-            guard index < n, cache.entries[index].path == path,
-                  cache.entries[index].entry.matches(st) else { return nil }
-            return cache.entries[index].entry
+            let r = cache.entries
+            let n = r.count
+            while index < n && r.comparePath(index, path) < 0 { index += 1 }
+            guard index < n, r.comparePath(index, path) == 0 else { return nil }
+            let e = r.entry(index)
+            return e.matches(st) ? e : nil
+        }
+
+        /// The record index for `path` (cursor moved past the paths before it), whatever its stat.
+        mutating func find(_ cache: StatCache, _ path: [UInt8]) -> Int? {
+            let r = cache.entries
+            while index < r.count && r.comparePath(index, path) < 0 { index += 1 }
+            return index < r.count && r.comparePath(index, path) == 0 ? index : nil
         }
     }
 
@@ -87,10 +96,12 @@ public struct StatCache: Sendable {
         out.reserveCapacity(entries.count * 100 + 64)
         func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
         u64(UInt64(entries.count))
-        for r in entries {
-            let (path, e) = (r.path, r.entry)
-            u64(UInt64(path.count))
-            out.append(contentsOf: path)
+        for i in entries.indices {
+            let e = entries.entry(i)
+            entries.withPath(i) { p in
+                u64(UInt64(p.count))
+                out.append(contentsOf: p)
+            }
             u64(UInt64(bitPattern: e.size))
             u64(UInt64(bitPattern: e.mtimeNs))
             u64(UInt64(bitPattern: e.ctimeNs))
@@ -118,19 +129,22 @@ public struct StatCache: Sendable {
         }
         guard let count = u64(), count < 100_000_000 else { return nil }
         var cache = StatCache()
-        cache.entries.reserveCapacity(Int(count))
+        // Paths take about a third of the file: reserved once, never regrown.
+        cache.entries.reserve(Int(min(count, UInt64(body.count / 104 + 1))), pathBytes: body.count / 3)
         for _ in 0..<count {
             guard let len = u64(), len < 1 << 20, i + Int(len) <= body.count else { return nil }
-            let path = Array(bytes[i..<(i + Int(len))])
+            let at = i
             i += Int(len)
             guard let size = u64(), let mt = u64(), let ct = u64(), let ino = u64(), let dev = u64(),
                   i + 32 <= body.count else { return nil }
             let d = Self.digest(bytes, at: i)
             i += 32
-            if let last = cache.entries.last, !bytesLess(last.path, path) { return nil }
-            cache.entries.append(Record(path: path, entry: Entry(size: Int64(bitPattern: size),
-                                        mtimeNs: Int64(bitPattern: mt),
-                                        ctimeNs: Int64(bitPattern: ct), inode: ino, device: dev, digest: d)))
+            let e = Entry(size: Int64(bitPattern: size), mtimeNs: Int64(bitPattern: mt),
+                          ctimeNs: Int64(bitPattern: ct), inode: ino, device: dev, digest: d)
+            let ordered = bytes.withUnsafeBufferPointer { b in
+                cache.entries.appendIfAfterLast(UnsafeBufferPointer(rebasing: b[at..<(at + Int(len))]), e)
+            }
+            if !ordered { return nil }
         }
         guard i == body.count else { return nil }
         return cache

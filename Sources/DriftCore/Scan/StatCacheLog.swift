@@ -50,42 +50,45 @@ extension StatCache {
     /// Replaces, adds or removes (nil) the given paths, keeping `entries` sorted.
     mutating func apply(_ changes: [[UInt8]: Entry?]) {
         if changes.isEmpty { return }
-        var out: [Record] = []
-        out.reserveCapacity(entries.count + changes.count)
+        var out = Records()
+        out.reserve(entries.count + changes.count, pathBytes: entries.paths.count)
         let added = changes.keys.sorted(by: bytesLess)
         var j = 0
-        for r in entries {
-            while j < added.count && bytesLess(added[j], r.path) {
-                if let e = changes[added[j]] ?? nil { out.append(Record(path: added[j], entry: e)) }
+        for i in entries.indices {
+            while j < added.count && entries.comparePath(i, added[j]) > 0 {
+                if let e = changes[added[j]] ?? nil { out.append(added[j], e) }
                 j += 1
             }
-            if j < added.count && added[j] == r.path {
-                if let e = changes[added[j]] ?? nil { out.append(Record(path: r.path, entry: e)) }
+            if j < added.count && entries.comparePath(i, added[j]) == 0 {
+                if let e = changes[added[j]] ?? nil { out.append(added[j], e) }
                 j += 1
             } else {
-                out.append(r)
+                out.append(from: entries, i)
             }
         }
         while j < added.count {
-            if let e = changes[added[j]] ?? nil { out.append(Record(path: added[j], entry: e)) }
+            if let e = changes[added[j]] ?? nil { out.append(added[j], e) }
             j += 1
         }
         entries = out
     }
 
     /// What turns `old` into `new` (both sorted): puts of new or changed records, removes.
-    static func delta(from old: [Record], to new: [Record]) -> [([UInt8], Entry?)] {
+    /// Paths are compared in place; only the records that differ are materialised.
+    static func delta(from old: Records, to new: Records) -> [([UInt8], Entry?)] {
         var out: [([UInt8], Entry?)] = []
+        if old.sharesStorage(with: new) && old.count == new.count { return out }
         var i = 0, j = 0
         while i < old.count || j < new.count {
-            if j == new.count || (i < old.count && bytesLess(old[i].path, new[j].path)) {
-                out.append((old[i].path, nil))
+            let c = i == old.count ? 1 : j == new.count ? -1 : new.withPath(j) { old.comparePath(i, $0) }
+            if c < 0 {
+                out.append((old.path(i), nil))
                 i += 1
-            } else if i == old.count || bytesLess(new[j].path, old[i].path) {
-                out.append((new[j].path, new[j].entry))
+            } else if c > 0 {
+                out.append((new.path(j), new.entry(j)))
                 j += 1
             } else {
-                if old[i].entry != new[j].entry { out.append((new[j].path, new[j].entry)) }
+                if old.entry(i) != new.entry(j) { out.append((new.path(j), new.entry(j))) }
                 i += 1
                 j += 1
             }

@@ -25,8 +25,8 @@ enum StateRecovery {
         }
         guard let info = latest, info.base == commit else { return s }
         s.items = info.entries.map {
-            DriftState.Item(path: PathBytes.escape($0.path), firstSeen: $0.firstSeen, change: $0.change,
-                            fileClass: $0.fileClass)
+            DriftState.Item(path: PathBytes.escape($0.path), firstSeen: Timestamp.format($0.firstSeen),
+                            change: $0.change, fileClass: $0.fileClass)
         }
         s.items.sort { a, b in
             PathBytes.less(PathBytes.unescape(a.path.utf8) ?? [], PathBytes.unescape(b.path.utf8) ?? [])
@@ -51,7 +51,7 @@ enum StateRecovery {
         let to = dir.file(asideName)
         do { try FileSystem.rename(from, to: to) } catch {
             if error == .noSuchFileOrDirectory { return }
-            throw DriftError("\(from): cannot move the unreadable state file aside: \(error)")
+            throw DriftError(.io, path: from, "cannot move the unreadable state file aside", errno: error)
         }
     }
 }

@@ -47,10 +47,11 @@ public enum Telemetry {
     public static func append(_ bytes: [UInt8], to path: String) throws {
         do { try AppendFile.append(bytes, to: path, mode: 0o640) } catch {
             switch error {
-            case .open(let e): throw DriftError("\(path): cannot open the log: \(e)")
+            case .open(let e): throw DriftError(.io, path: path, "cannot open the log", errno: e)
             // A hard link would let the log append to a file elsewhere (inside the root).
-            case .notPlainFile: throw DriftError("\(path): the log must be a regular file with one link")
-            case .write(let e): throw DriftError("\(path): log write failed: \(e)")
+            case .notPlainFile: throw DriftError(.unsafeTarget, path: path,
+                "the log must be a regular file with one link")
+            case .write(let e): throw DriftError(.io, path: path, "log write failed", errno: e)
             }
         }
     }

@@ -28,13 +28,17 @@ public struct TreeWalk {
 
     /// The walk on `threads` threads, each classifying with its own `Classifier`; the same
     /// entries in the same order as on one. `entering` calls are serialised.
+    /// `readAhead` is handed every kept regular file of at most `Scanner.readLimit` bytes as
+    /// it is found (a first scan reads and hashes while the walk goes on).
     public static func run(root: [UInt8], policy: Policy, threads: Int = defaultThreads,
-                           entering: (@Sendable ([UInt8]) -> Void)? = nil) throws -> TreeWalk {
+                           entering: (@Sendable ([UInt8]) -> Void)? = nil,
+                           readAhead: ReadAhead? = nil) throws -> TreeWalk {
         let lock = EnteringLock()
         entering.map { e in lock.withLock { e([]) } }
         let walker = ParallelDirectoryWalker(root: root, threads: threads)
         let (entries, issues) = try walker.walk {
-            ClassifyingVisitor(classifier: Classifier(policy: policy), entering: entering, lock: lock)
+            ClassifyingVisitor(classifier: Classifier(policy: policy), entering: entering, lock: lock,
+                               readAhead: readAhead)
         }
         let unreadable = issues.filter(\.unreadableDirectory).map(\.path)
         return TreeWalk(entries: entries, issues: issues, unreadableDirectories: unreadable)
@@ -52,6 +56,7 @@ struct ClassifyingVisitor: WalkVisitor {
     let classifier: Classifier
     let entering: (@Sendable ([UInt8]) -> Void)?
     let lock: EnteringLock
+    var readAhead: ReadAhead?
 
     mutating func descend(_ dir: [UInt8]) -> Bool {
         guard classifier.shouldDescend(dir) else { return false }
@@ -61,7 +66,9 @@ struct ClassifyingVisitor: WalkVisitor {
 
     mutating func visit(_ path: [UInt8], _ stat: FileStat) -> ClassifiedEntry? {
         let (c, secret) = classifier.classifyAll(path, isDirectory: stat.kind == .directory)
-        return c == .ignore ? nil : ClassifiedEntry(path: path, stat: stat, fileClass: c, secret: secret)
+        if c == .ignore { return nil }
+        if let readAhead, stat.kind == .regular, stat.size <= Scanner.readLimit { readAhead.submit(path) }
+        return ClassifiedEntry(path: path, stat: stat, fileClass: c, secret: secret)
     }
 }
 

@@ -88,8 +88,8 @@ final class DeferredHashes {
         if ready.isEmpty { return cache }
         var c = cache
         for (path, entry) in ready {
-            let i = lowerBound(c.entries.count) { bytesLess(c.entries[$0].path, path) }
-            if i < c.entries.count && c.entries[i].path == path {
+            let i = c.entries.lowerBound(path)
+            if i < c.entries.count && c.entries.comparePath(i, path) == 0 {
                 c.entries[i].entry = entry
             } else {
                 c.entries.insert(StatCache.Record(path: path, entry: entry), at: i)

@@ -12,7 +12,7 @@ public enum DurationText {
     public static func milliseconds(_ text: String, flag: String, bareUnitMs: Int64,
                                     min: Int64, max: Int64) throws -> Int64 {
         let example = "like 250ms, 90s, 30m or 1h"
-        func bad(_ why: String) -> DriftError { DriftError("\(flag) '\(text)': \(why)") }
+        func bad(_ why: String) -> DriftError { DriftError(.usage, "\(flag) '\(text)': \(why)") }
         let bytes = Array(text.utf8)
         guard !bytes.isEmpty else { throw bad("empty; give a duration \(example)") }
         var total: Int64 = 0

@@ -165,7 +165,7 @@ extension Scanner.Result {
     mutating func replace(_ scope: ScanScope, with part: Scanner.Result) {
         changes = mergeScoped(changes, part.changes, scope, path: \.path)
         issues = mergeScoped(issues, part.issues, scope, path: \.path)
-        newCache.entries = mergeScoped(newCache.entries, part.newCache.entries, scope, path: \.path)
+        newCache.entries = mergeScoped(newCache.entries, part.newCache.entries, scope)
         filesChecked = part.filesChecked
         filesHashed = part.filesHashed
         // The bytes each reported version was hashed from (the journal records exactly those).
@@ -201,5 +201,40 @@ func mergeScoped<T>(_ base: [T], _ part: [T], _ scope: ScanScope, path: (T) -> [
         out.append(e)
     }
     out += part[j...]
+    return out
+}
+
+/// `mergeScoped` for the flat stat-cache records: paths compared in place, none allocated.
+func mergeScoped(_ base: StatCache.Records, _ part: StatCache.Records, _ scope: ScanScope) -> StatCache.Records {
+    var drop = [Bool](repeating: false, count: base.count)
+    func exact(_ p: [UInt8]) {
+        var i = base.lowerBound(p)
+        while i < base.count && base.comparePath(i, p) == 0 {
+            drop[i] = true
+            i += 1
+        }
+    }
+    for p in scope.paths { exact(p) }
+    for t in scope.trees {
+        exact(t)
+        let hi = base.lowerBound(t + [UInt8(ascii: "0")])
+        for i in base.lowerBound(t + [UInt8(ascii: "/")])..<max(hi, base.lowerBound(t + [UInt8(ascii: "/")])) {
+            drop[i] = true
+        }
+    }
+    var out = StatCache.Records()
+    out.reserve(base.count + part.count, pathBytes: base.paths.count + part.paths.count)
+    var j = 0
+    for i in base.indices where !drop[i] {
+        while j < part.count && part.withPath(j, { base.comparePath(i, $0) }) > 0 {
+            out.append(from: part, j)
+            j += 1
+        }
+        out.append(from: base, i)
+    }
+    while j < part.count {
+        out.append(from: part, j)
+        j += 1
+    }
     return out
 }

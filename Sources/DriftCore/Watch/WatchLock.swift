@@ -15,7 +15,8 @@ final class WatchLock {
             case .lock(let e): throw DriftError(.io, path: path, "cannot lock", errno: e)
             case .busy:
                 let who = WatchStatus.read(state).map { " (pid \($0.pid), since \($0.started))" } ?? ""
-                throw DriftError(.lockBusy, path: state.path, "another drift watch\(who) is watching with this state dir")
+                throw DriftError(.lockBusy, path: state.path,
+                    "another drift watch\(who) is watching with this state dir")
             }
         }
     }

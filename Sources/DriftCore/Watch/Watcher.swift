@@ -87,6 +87,8 @@ public final class Watcher {
     private var epoch = 0
     /// The mounts at, below and above the root as the last full scan found them.
     private var mounts: MountSnapshot?
+    /// The last full scan's cached paths by re-verification slot (a query's slice, found fast).
+    private var sliceIndex = SliceIndex()
     /// The clean-point token scans compare with the one they last used.
     private var token: String { "\(status.pid)-\(status.startTicks ?? 0)-\(epoch)" }
 
@@ -144,7 +146,7 @@ public final class Watcher {
         let raw = try runner.manifestDir.readRaw()
         guard let r = Manifest.peekRoot(raw.manifestBytes) else {
             _ = try raw.parseManifest()
-            throw DriftError("\(raw.manifestFile): manifest has no root")
+            throw DriftError(.manifestInvalid, path: raw.manifestFile, "manifest has no root")
         }
         return r
     }
@@ -332,6 +334,8 @@ public final class Watcher {
         classifier = Classifier(policy: loaded.context.policy)
         sitePackages = sp
         model = Self.withoutContents(findings.result)
+        sliceIndex = SliceIndex(findings.result.newCache.entries.map(\.path),
+                                every: loaded.context.policy.reverifyEvery)
         kept = KeptEntries(loaded.walk.entries, drifted: outcome.result.changes)
         pip = findings.pip.map(Self.settled)
         // A directory that vanished while walked is re-walked, not "unreadable".
@@ -472,7 +476,7 @@ public final class Watcher {
             } catch let e as DriftError where e.code == .lockBusy {
                 takeSignals()
                 if stopping && monotonicSeconds() - start > Self.stopLockWait {
-                    throw DriftError("\(state.path): the state lock stayed busy while stopping; "
+                    throw DriftError(.io, path: state.path, "the state lock stayed busy while stopping; "
                                      + "the next start records the rest")
                 }
                 SystemProcess.sleep(seconds: 0.02)
@@ -579,7 +583,7 @@ public final class Watcher {
     }
 
     private func answerScan(_ a: inout WatchQuery.Answer) throws {
-        guard let context, let model else { throw DriftError("internal: no model to answer from") }
+        guard let context, let model else { throw DriftError(.internal, "internal: no model to answer from") }
         let before = try state.loadState(commit: context.manifest.commit)
         let n = max(0, before.scans ?? 0)
         let slice = ReverifySlice(every: context.policy.reverifyEvery, scan: n,
@@ -587,12 +591,11 @@ public final class Watcher {
         var (scope, pipDirty) = pending.takeReady(now: monotonicSeconds(), settle: settle, maxWait: maxWait,
                                                   pipRule: pipRule, all: true)
         a.rescanned = scope.paths.count + scope.trees.count
-        for r in model.newCache.entries where slice.contains(r.path) && !scope.contains(r.path) {
-            scope.paths.insert(r.path)
-        }
+        let picked = sliceIndex.paths(in: slice) ?? model.newCache.entries.lazy.map(\.path).filter(slice.contains)
+        for p in picked where !scope.contains(p) { scope.paths.insert(p) }
         guard let (outcome, reverified) = try batch(scope, pipDirty: pipDirty || context.baseline != nil,
                                                     reverify: slice, scanNumber: n) else {
-            throw DriftError("internal: the query's batch did not run")
+            throw DriftError(.internal, "internal: the query's batch did not run")
         }
         a.reverified = reverified
         a.report = outcome.report

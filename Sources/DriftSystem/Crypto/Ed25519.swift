@@ -17,7 +17,8 @@ final class PKey {
             throw DriftError(.crypto, path: file, "BIO_new_mem_buf failed: \(opensslErrorText())")
         }
         guard let key = read else {
-            throw DriftError(.signatureInvalid, path: file, "not a PEM \(isPrivate ? "private" : "public") key (\(opensslErrorText()))")
+            throw DriftError(.signatureInvalid, path: file,
+                "not a PEM \(isPrivate ? "private" : "public") key (\(opensslErrorText()))")
         }
         guard EVP_PKEY_get_id(key) == EVP_PKEY_ED25519 else {
             EVP_PKEY_free(key)
@@ -35,7 +36,9 @@ public enum Ed25519 {
     /// Signs `message` with the private key in `keyFile`; returns the 64-byte signature.
     public static func sign(_ message: [UInt8], keyFile: String) throws -> [UInt8] {
         let key = try PKey(pem: try readWholeFile(keyFile, limit: 64 << 10), isPrivate: true, file: keyFile)
-        guard let ctx = EVP_MD_CTX_new() else { throw DriftError(.crypto, "EVP_MD_CTX_new failed: \(opensslErrorText())") }
+        guard let ctx = EVP_MD_CTX_new() else {
+            throw DriftError(.crypto, "EVP_MD_CTX_new failed: \(opensslErrorText())")
+        }
         defer { EVP_MD_CTX_free(ctx) }
         try checkSSL(EVP_DigestSignInit(ctx, nil, nil, nil, key.pointer), "EVP_DigestSignInit")
         var len = 0
@@ -50,7 +53,9 @@ public enum Ed25519 {
     /// Whether `signature` is valid for `message` under the public key in `keyFile`.
     public static func verify(_ message: [UInt8], signature: [UInt8], keyFile: String) throws -> Bool {
         let key = try PKey(pem: try readWholeFile(keyFile, limit: 64 << 10), isPrivate: false, file: keyFile)
-        guard let ctx = EVP_MD_CTX_new() else { throw DriftError(.crypto, "EVP_MD_CTX_new failed: \(opensslErrorText())") }
+        guard let ctx = EVP_MD_CTX_new() else {
+            throw DriftError(.crypto, "EVP_MD_CTX_new failed: \(opensslErrorText())")
+        }
         defer { EVP_MD_CTX_free(ctx) }
         try checkSSL(EVP_DigestVerifyInit(ctx, nil, nil, nil, key.pointer), "EVP_DigestVerifyInit")
         let rc = message.withUnsafeBufferPointer { m in

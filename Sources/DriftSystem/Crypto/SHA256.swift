@@ -80,7 +80,9 @@ public final class SHA256Hasher {
     private let ctx: OpaquePointer
 
     public init() throws {
-        guard let c = EVP_MD_CTX_new() else { throw DriftError(.crypto, "EVP_MD_CTX_new failed: \(opensslErrorText())") }
+        guard let c = EVP_MD_CTX_new() else {
+            throw DriftError(.crypto, "EVP_MD_CTX_new failed: \(opensslErrorText())")
+        }
         ctx = c
         try reset()
     }

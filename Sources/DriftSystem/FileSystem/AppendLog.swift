@@ -35,7 +35,9 @@ public enum AppendLog {
 
     /// One frame holding `payload`.
     public static func frame(_ payload: [UInt8]) throws -> [UInt8] {
-        guard payload.count <= frameLimit else { throw DriftError("internal: log frame of \(payload.count) bytes") }
+        guard payload.count <= frameLimit else {
+            throw DriftError(.internal, "internal: log frame of \(payload.count) bytes")
+        }
         var out: [UInt8] = []
         out.reserveCapacity(payload.count + overhead)
         withUnsafeBytes(of: UInt32(payload.count).littleEndian) { out.append(contentsOf: $0) }
@@ -52,18 +54,18 @@ public enum AppendLog {
     public static func append(_ bytes: [UInt8], to path: String, at validLength: Int,
                               mode: mode_t = 0o600) throws -> Int {
         let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode)
-        if fd < 0 { throw DriftError("\(path): cannot open for append: \(errnoText(errno))") }
+        if fd < 0 { throw DriftError(.io, path: path, "cannot open for append", errno: .current) }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
-            throw DriftError("\(path): not a regular file")
+            throw DriftError(.unsafeTarget, path: path, "not a regular file")
         }
         let created = st.st_size == 0
         if Int(st.st_size) != validLength, ftruncate(fd, off_t(validLength)) != 0 {
-            throw DriftError("\(path): cannot truncate a torn record: \(errnoText(errno))")
+            throw DriftError(.io, path: path, "cannot truncate a torn record", errno: .current)
         }
         if lseek(fd, off_t(validLength), SEEK_SET) < 0 {
-            throw DriftError("\(path): seek failed: \(errnoText(errno))")
+            throw DriftError(.io, path: path, "seek failed", errno: .current)
         }
         if FaultInjection.due() {
             // The worst moment for an append: half of it on disk, then the crash.
@@ -72,7 +74,7 @@ public enum AppendLog {
             kill(getpid(), SIGKILL)
         }
         try writeAll(fd, bytes, path: path)
-        if fdatasync(fd) != 0 { throw DriftError("\(path): fdatasync failed: \(errnoText(errno))") }
+        if fdatasync(fd) != 0 { throw DriftError(.io, path: path, "fdatasync failed", errno: .current) }
         if created { AtomicFile.syncDirectory(of: path) }
         return validLength + bytes.count
     }
@@ -80,7 +82,7 @@ public enum AppendLog {
     /// Removes the log (after its content went into a new base); absent is fine.
     public static func remove(_ path: String) throws {
         if unlink(path) != 0 && errno != ENOENT {
-            throw DriftError("\(path): cannot remove: \(errnoText(errno))")
+            throw DriftError(.io, path: path, "cannot remove", errno: .current)
         }
     }
 }

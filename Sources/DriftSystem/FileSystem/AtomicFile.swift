@@ -55,7 +55,9 @@ public enum AtomicFile {
     public static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws {
         var st = stat()
         if lstat(path, &st) == 0 {
-            guard (st.st_mode & S_IFMT) == S_IFDIR else { throw DriftError(.io, path: path, "exists and is not a directory") }
+            guard (st.st_mode & S_IFMT) == S_IFDIR else {
+                throw DriftError(.io, path: path, "exists and is not a directory")
+            }
             return
         }
         if let slash = path.lastIndex(of: "/"), slash != path.startIndex {

@@ -8,7 +8,7 @@ import Glibc
 public struct FileReadError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Cause: Sendable, Equatable {
         /// A system call failed with this `errno`.
-        case system(call: String, errno: Int32)
+        case system(call: String, errno: Errno)
         /// The name no longer holds a regular file.
         case notRegular
         /// The file got shorter while it was hashed.
@@ -37,7 +37,8 @@ public struct FileReadError: Error, Sendable, Equatable, CustomStringConvertible
             return true
         case .overLimit:
             return false
-        case .system(_, let e):
+        case .system(_, let errno):
+            let e = errno.code
             return e == ENOENT || e == ENOTDIR || e == ELOOP || e == EXDEV || e == ESTALE || e == EAGAIN
         }
     }
@@ -48,7 +49,7 @@ public struct FileReadError: Error, Sendable, Equatable, CustomStringConvertible
     /// What went wrong, without the name (`open failed: Permission denied`).
     public var reason: String {
         switch cause {
-        case .system(let call, let e): return "\(call) failed: \(errnoText(e))"
+        case .system(let call, let e): return "\(call) failed: \(e)"
         case .notRegular: return "not a regular file any more"
         case .shrank: return "shrank while it was hashed"
         case .changedWhileRead: return "changed while it was read"
@@ -60,7 +61,7 @@ public struct FileReadError: Error, Sendable, Equatable, CustomStringConvertible
     /// elsewhere.
     public var causeText: String {
         switch cause {
-        case .system(_, let e): return errnoText(e)
+        case .system(_, let e): return e.description
         case .notRegular: return "not a regular file"
         case .shrank: return "shrank while read"
         case .changedWhileRead: return "changed while read"

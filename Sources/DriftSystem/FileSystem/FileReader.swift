@@ -21,13 +21,13 @@ public struct FileReader: Sendable {
         let fd: Int32
         switch directory.open(rel, flags: O_RDONLY) {
         case .success(let f): fd = f
-        case .failure(let e): throw FileReadError(rel, .system(call: "open", errno: e.code))
+        case .failure(let e): throw FileReadError(rel, .system(call: "open", errno: e))
         }
         var st = stat()
         if fstat(fd, &st) != 0 {
             let e = errno
             close(fd)
-            throw FileReadError(rel, .system(call: "fstat", errno: e))
+            throw FileReadError(rel, .system(call: "fstat", errno: Errno(e)))
         }
         let fs = FileStat(st)
         if fs.kind != .regular {
@@ -82,7 +82,8 @@ public struct FileReader: Sendable {
            let d = try hashMapped(fd, before, rel, hasher) {
             return Content(digest: d, stat: before, stable: settled(before.size), bytes: nil)
         }
-        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        // Most files fit one buffer: no read-ahead advice (a system call per file) for those.
+        if before.size > Int64(buffer.count) { _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL) }
         var kept: [UInt8]? = before.size <= keepUpTo ? [] : nil
         kept?.reserveCapacity(Int(before.size))
         var total: Int64 = 0
@@ -90,7 +91,7 @@ public struct FileReader: Sendable {
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw FileReadError(rel, .system(call: "read", errno: errno))
+                throw FileReadError(rel, .system(call: "read", errno: .current))
             }
             if n == 0 { break }
             let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
@@ -99,6 +100,9 @@ public struct FileReader: Sendable {
             if kept != nil {
                 if total > keepUpTo { kept = nil } else { kept?.append(contentsOf: chunk) }
             }
+            // At the size fstat gave, the read that would say end-of-file is skipped: a file
+            // that grew meanwhile fails `settled` (its size is no longer `total`).
+            if total == before.size && before.size > 0 { break }
         }
         let digest = try hasher.finish()
         return Content(digest: digest, stat: before, stable: settled(total), bytes: kept)
@@ -114,10 +118,11 @@ public struct FileReader: Sendable {
         var off: Int64 = 0
         while off < st.size {
             let len = Int(min(Int64(Self.mmapWindow), st.size - off))
-            let p = mmap(nil, len, PROT_READ, MAP_PRIVATE, fd, off_t(off))
+            // Populated at once (one call maps the window's cached pages), not a fault per page run.
+            let p = mmap(nil, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, off_t(off))
             guard let p, p != UnsafeMutableRawPointer(bitPattern: -1) else {
                 if off == 0 { return nil }
-                throw FileReadError(rel, .system(call: "mmap", errno: errno))
+                throw FileReadError(rel, .system(call: "mmap", errno: .current))
             }
             _ = madvise(p, len, MADV_SEQUENTIAL)
             _ = madvise(p, len, MADV_WILLNEED)
@@ -151,7 +156,7 @@ public struct FileReader: Sendable {
         let (dir, name): (Int32, [UInt8])
         switch directory.openParent(rel) {
         case .success(let p): (dir, name) = p
-        case .failure(let e): throw FileReadError(rel, .system(call: "readlink", errno: e.code))
+        case .failure(let e): throw FileReadError(rel, .system(call: "readlink", errno: e))
         }
         defer { close(dir) }
         var buf = [UInt8](repeating: 0, count: 4097)
@@ -160,7 +165,7 @@ public struct FileReader: Sendable {
                 readlinkat(dir, p, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count)
             }
         }
-        if n < 0 { throw FileReadError(rel, .system(call: "readlink", errno: errno)) }
+        if n < 0 { throw FileReadError(rel, .system(call: "readlink", errno: .current)) }
         return Array(buf[0..<n])
     }
 }

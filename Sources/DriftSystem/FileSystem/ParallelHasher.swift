@@ -37,17 +37,10 @@ public enum HashOutcome: Sendable {
 /// Hashes many files on all cores: one EVP context and one 1 MiB buffer per worker,
 /// work handed out from a shared counter, results in input order (deterministic).
 public enum ParallelHasher {
-    private final class Slots: @unchecked Sendable {
-        // Each index is written by exactly one worker, read after all have joined.
-        let buffer: UnsafeMutableBufferPointer<ReadOutcome?>
-        init(_ n: Int) {
-            buffer = .allocate(capacity: n)
-            buffer.initialize(repeating: nil)
-        }
-        deinit {
-            buffer.deinitialize()
-            buffer.deallocate()
-        }
+    /// The result array's storage, written by the workers: each index by exactly one worker,
+    /// read after all have joined.
+    private struct Slots: @unchecked Sendable {
+        let buffer: UnsafeMutableBufferPointer<ReadOutcome>
     }
 
     private final class Cursor: Sendable {
@@ -71,35 +64,45 @@ public enum ParallelHasher {
                             progress: ProgressCounters? = nil) -> [ReadOutcome] {
         if jobs.isEmpty { return [] }
         progress?.expect(files: jobs.count)
-        let slots = Slots(jobs.count)
+        // One array written in place (not optional slots mapped into a second array): the
+        // outcomes of a first scan are one record a file, held once.
+        var outcomes = [ReadOutcome](repeating: .failed(""), count: jobs.count)
         let cursor = Cursor()
         let n = min(workers, jobs.count)
-        DispatchQueue.concurrentPerform(iterations: n) { _ in
-            let hasher: SHA256Hasher
-            do { hasher = try SHA256Hasher() } catch {
-                // Without a context this worker hashes nothing; the others carry on.
-                return
-            }
-            let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
-            defer { buf.deallocate() }
-            while true {
-                let i = cursor.next.wrappingAdd(1, ordering: .relaxed).oldValue
-                if i >= jobs.count { break }
-                let job = jobs[i]
-                do {
-                    var c = try readers[job.reader].read(job.path, with: hasher, buffer: buf, keepUpTo: job.keepUpTo,
-                                                          summarizeOver: job.summarizeOver)
-                    // Bytes are kept only for what will be journaled: a settled read that differs.
-                    if !c.stable || c.digest == job.unlessDigest { c.bytes = nil }
-                    slots.buffer[i] = .read(c)
-                    progress?.done(bytes: c.stat.size)
-                } catch {
-                    // The caller names the file: the reason alone (no "path: path: …" in reports).
-                    slots.buffer[i] = .failed(readFailureReason(error))
+        outcomes.withUnsafeMutableBufferPointer { out in
+            let slots = Slots(buffer: out)
+            DispatchQueue.concurrentPerform(iterations: n) { _ in
+                let hasher: SHA256Hasher
+                do { hasher = try SHA256Hasher() } catch {
+                    // Without a context this worker hashes nothing; the others carry on.
+                    return
+                }
+                let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
+                defer { buf.deallocate() }
+                while true {
+                    let i = cursor.next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    if i >= jobs.count { break }
+                    let job = jobs[i]
+                    do {
+                        var c = try readers[job.reader].read(job.path, with: hasher, buffer: buf,
+                                                             keepUpTo: job.keepUpTo, summarizeOver: job.summarizeOver)
+                        // Bytes are kept only for what will be journaled: a settled read that differs.
+                        if !c.stable || c.digest == job.unlessDigest { c.bytes = nil }
+                        slots.buffer[i] = .read(c)
+                        progress?.done(bytes: c.stat.size)
+                    } catch {
+                        // The caller names the file: the reason alone (no "path: path: …" in reports).
+                        slots.buffer[i] = .failed(readFailureReason(error))
+                    }
                 }
             }
         }
-        return slots.buffer.map { $0 ?? .failed("not hashed (no hashing context)") }
+        for i in outcomes.indices {
+            if case .failed(let m) = outcomes[i], m.isEmpty {
+                outcomes[i] = .failed("not hashed (no hashing context)")
+            }
+        }
+        return outcomes
     }
 }
 

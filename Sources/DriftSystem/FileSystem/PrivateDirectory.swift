@@ -29,16 +29,20 @@ public enum PrivateDirectory {
             if errno == ENOENT { return .fine }
             throw DriftError(.io, path: path, "cannot check the state directory", errno: .current)
         }
-        guard (st.st_mode & S_IFMT) == S_IFDIR else { throw DriftError(.unsafeTarget, path: path, "exists and is not a directory") }
+        guard (st.st_mode & S_IFMT) == S_IFDIR else {
+            throw DriftError(.unsafeTarget, path: path, "exists and is not a directory")
+        }
         let me = geteuid()
         guard st.st_uid == me else {
-            throw DriftError(.stateDamaged, path: path, "state directory is owned by uid \(st.st_uid), not by drift's user (uid \(me)); "
+            throw DriftError(.stateDamaged, path: path,
+                "state directory is owned by uid \(st.st_uid), not by drift's user (uid \(me)); "
                 + "refusing to keep the journal where another user controls it (chown it, or use --state)")
         }
         let mode = UInt32(st.st_mode & 0o7777)
         if mode & 0o077 == 0 { return .fine }
         guard chmod(path, 0o700) == 0 else {
-            throw DriftError(.stateDamaged, path: path, "state directory is readable by others (mode \(String(mode, radix: 8))) "
+            throw DriftError(.stateDamaged, path: path,
+                "state directory is readable by others (mode \(String(mode, radix: 8))) "
                 + "and chmod 0700 failed: \(errnoText(errno))")
         }
         return .tightened(from: mode)

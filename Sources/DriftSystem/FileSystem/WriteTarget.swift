@@ -81,7 +81,9 @@ public enum WriteTarget {
             probe = parentOf(bytes: probe)
         }
         var fd = withCPath(probe) { open($0, oPath | O_DIRECTORY | O_CLOEXEC) }
-        if fd < 0 { throw DriftError(.unsafeTarget, path: target, "cannot check where the \(what) is", errno: .current) }
+        if fd < 0 {
+            throw DriftError(.unsafeTarget, path: target, "cannot check where the \(what) is", errno: .current)
+        }
         defer { close(fd) }
         while true {
             var here = stat()
@@ -94,7 +96,9 @@ public enum WriteTarget {
                                  + "drift never writes under the root")
             }
             let up = openat(fd, "..", oPath | O_DIRECTORY | O_CLOEXEC)
-            if up < 0 { throw DriftError(.unsafeTarget, path: target, "cannot check where the \(what) is", errno: .current) }
+            if up < 0 {
+                throw DriftError(.unsafeTarget, path: target, "cannot check where the \(what) is", errno: .current)
+            }
             var parent = stat()
             let top = fstat(up, &parent) == 0 && parent.st_dev == here.st_dev && parent.st_ino == here.st_ino
             close(fd)

@@ -63,6 +63,8 @@ public struct DriftError: Error, Sendable, CustomStringConvertible, Equatable {
     /// The file, directory or repository the sentence is about, as bytes; nil when the
     /// sentence names no file (a flag, a ledger ref).
     public let path: [UInt8]?
+    /// The line of `path` the sentence is about (a policy key, a RECORD row), when there is one.
+    public let line: Int?
     /// The lower layer's error that caused this one (`Errno`, `GitError`, `FileReadError`, …).
     public let underlying: (any Error & Sendable)?
     /// The sentence after the name (or the whole sentence when `path` is nil), neutralised.
@@ -72,18 +74,22 @@ public struct DriftError: Error, Sendable, CustomStringConvertible, Equatable {
     ///   - code: the kind of failure.
     ///   - path: the file the error is about; the sentence is rendered `PATH: reason` with
     ///     the name through `PathBytes.display`.
+    ///   - line: the line of that file, rendered `PATH:LINE: reason`.
     ///   - reason: the sentence; newlines and control characters are neutralised.
     ///   - underlying: the lower layer's error, when there is one.
-    public init(_ code: Code, path: [UInt8]? = nil, _ reason: String, underlying: (any Error & Sendable)? = nil) {
+    public init(_ code: Code, path: [UInt8]? = nil, line: Int? = nil, _ reason: String,
+                underlying: (any Error & Sendable)? = nil) {
         self.code = code
         self.path = path
+        self.line = path == nil ? nil : line
         self.reason = DriftError.neutralised(reason)
         self.underlying = underlying
     }
 
-    /// `init(_:path:_:underlying:)` for a path held as a Swift string (its UTF-8 bytes).
-    public init(_ code: Code, path: String, _ reason: String, underlying: (any Error & Sendable)? = nil) {
-        self.init(code, path: Array(path.utf8), reason, underlying: underlying)
+    /// `init(_:path:line:_:underlying:)` for a path held as a Swift string (its UTF-8 bytes).
+    public init(_ code: Code, path: String, line: Int? = nil, _ reason: String,
+                underlying: (any Error & Sendable)? = nil) {
+        self.init(code, path: Array(path.utf8), line: line, reason, underlying: underlying)
     }
 
     /// A failed system call: `PATH: what: <strerror>`, with the `Errno` as `underlying`.
@@ -96,29 +102,24 @@ public struct DriftError: Error, Sendable, CustomStringConvertible, Equatable {
         self.init(code, path: Array(path.utf8), what, errno: errno)
     }
 
-    /// A sentence with no code yet: the sites still calling this are being given codes (issue 25);
-    /// `scripts/arch-counts.sh` counts them. Such an error exits like any other failure (2).
-    public init(_ message: String) {
-        self.init(.internal, message)
-    }
-
     /// The same error with another reason (a caller adding where it happened); code, path
     /// and underlying error are kept.
     public func withReason(_ reason: String) -> DriftError {
-        DriftError(code, path: path, reason, underlying: underlying)
+        DriftError(code, path: path, line: line, reason, underlying: underlying)
     }
 
-    /// One line, suitable to print as is after `drift: `: `PATH: reason`, or the reason alone.
+    /// One line, suitable to print as is after `drift: `: `PATH: reason`, `PATH:LINE: reason`,
+    /// or the reason alone.
     public var message: String {
         guard let path else { return reason }
-        return PathBytes.display(path) + ": " + reason
+        return PathBytes.display(path) + (line.map { ":\($0)" } ?? "") + ": " + reason
     }
 
     public var description: String { message }
 
-    /// Equal when code, path and sentence are; the underlying error is not compared.
+    /// Equal when code, path, line and sentence are; the underlying error is not compared.
     public static func == (a: DriftError, b: DriftError) -> Bool {
-        a.code == b.code && a.path == b.path && a.reason == b.reason
+        a.code == b.code && a.path == b.path && a.line == b.line && a.reason == b.reason
     }
 
     /// A newline becomes a space (one line per error); any other control character left in

@@ -36,7 +36,9 @@ public final class UnixSocket {
         // Created 0600 whatever the umask; the state dir (0700) already keeps others out.
         let old = umask(0o177)
         let r = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         umask(old)
         if r != 0 { throw Errno.current }
@@ -136,9 +138,10 @@ public final class UnixSocket {
     }
 
     /// Reads one line (up to `\n`, which is dropped), at most `limit` bytes, within `timeout`.
+    /// For a peer that sends exactly one line and then waits (bytes after the newline are lost).
     public func receiveLine(limit: Int, timeout: Double) -> [UInt8]? {
         var out: [UInt8] = []
-        var b: UInt8 = 0
+        var buf = [UInt8](repeating: 0, count: 4096)
         let end = SystemProcess.monotonicSeconds() + timeout
         while out.count <= limit {
             let left = end - SystemProcess.monotonicSeconds()
@@ -147,11 +150,11 @@ public final class UnixSocket {
             let r = poll(&p, 1, Int32(min(left * 1000, 3_600_000).rounded(.up)))
             if r < 0 && errno == EINTR { continue }
             if r <= 0 { return nil }
-            let n = recv(fd, &b, 1, 0)
+            let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { return nil }
-            if b == UInt8(ascii: "\n") { return out }
-            out.append(b)
+            if let nl = buf[0..<n].firstIndex(of: UInt8(ascii: "\n")) { return out + buf[0..<nl] }
+            out += buf[0..<n]
         }
         return nil
     }

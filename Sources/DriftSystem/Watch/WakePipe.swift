@@ -11,7 +11,7 @@ public final class WakePipe: Sendable {
 
     public init() throws {
         var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw DriftError("cannot create a wake-up pipe: \(errnoText(errno))") }
+        guard pipe(&fds) == 0 else { throw DriftError(.io, "cannot create a wake-up pipe", errno: .current) }
         for fd in fds {
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
             _ = fcntl(fd, F_SETFD, FD_CLOEXEC)

@@ -137,11 +137,11 @@ struct Chroot {
         vars += env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         let inner = ["/usr/bin/env", "-i"] + vars + ["/bin/sh", "-c", script]
         if !proc {
-            return try DriftCoreTests.run(["/usr/sbin/chroot", root] + inner, timeout: timeout)
+            return try DriftBinaryTests.run(["/usr/sbin/chroot", root] + inner, timeout: timeout)
         }
         let mountAndEnter = "mount -t proc proc \"$0/proc\" && mount --rbind /dev \"$0/dev\""
             + " && exec chroot \"$0\" \"$@\""
-        return try DriftCoreTests.run(["/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+        return try DriftBinaryTests.run(["/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
                                        mountAndEnter, root] + inner, timeout: timeout)
     }
 
@@ -153,7 +153,7 @@ struct Chroot {
                      "/bin/bash", "-c", command]
         let mountAndEnter = "mount -t proc proc \"$0/proc\" && mount --rbind /dev \"$0/dev\""
             + " && exec chroot \"$0\" \"$@\""
-        return try DriftCoreTests.run(["/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
+        return try DriftBinaryTests.run(["/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c",
                                        mountAndEnter, root] + inner, timeout: timeout)
     }
 

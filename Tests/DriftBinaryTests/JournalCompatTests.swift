@@ -29,9 +29,15 @@ struct JournalCompatTests {
     }
 
     /// An export's report.json without the fields the gate reads (and `drop`), as sorted JSON.
+    /// The old drift wrote `drift.journal-export/1`; today's one schema, `drift.export/1`, has
+    /// every field it had, with the same values, and adds each hash-only file's `sha256` and
+    /// `reason` (the snapshot record's entry form): those and `schema` are left out here.
     static func reportWithoutGateFields(_ bytes: [UInt8], drop: [String] = []) throws -> String {
         var obj = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
-        for k in ["withheld", "drift_id_inputs"] + drop { obj[k] = nil }
+        for k in ["withheld", "drift_id_inputs", "schema"] + drop { obj[k] = nil }
+        obj["files"] = (obj["files"] as? [[String: Any]])?.map { f in
+            f.filter { $0.key != "sha256" && $0.key != "reason" }
+        }
         let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)
     }
@@ -54,7 +60,10 @@ struct JournalCompatTests {
             #expect(try readWholeFile(out + "/" + name) == old.expected("export/" + name), "\(name) differs")
         }
         // report.json is the old one plus the fields the gate reads (withheld, drift_id_inputs).
-        let now = try Self.reportWithoutGateFields(readWholeFile(out + "/report.json"))
+        let bytes = try readWholeFile(out + "/report.json")
+        let obj = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any]
+        #expect(obj?["schema"] as? String == "drift.export/1")
+        let now = try Self.reportWithoutGateFields(bytes)
         #expect(now == (try Self.reportWithoutGateFields(old.expected("export/report.json"))))
         let status = try drift(["status", "--manifest", old.mdir, "--state", old.state], env: Self.now)
         let want = Self.journalSection(String(decoding: try old.expected("status.txt"), as: UTF8.self))
@@ -96,7 +105,7 @@ struct JournalCompatTests {
         // The record says what the message says.
         let note = try #require(try again.note(Journal.notesRef, on: newTip))
         let recorded = try SnapshotRecord.decode(note, context: "t")
-        let parsed = SnapshotInfo.parse(want)
+        let parsed = try SnapshotInfo.parse(want, context: "t")
         #expect(recorded.entries == parsed.entries)
         #expect((recorded.id, recorded.base, recorded.time) == (parsed.id, parsed.base, parsed.time))
         #expect(recorded.host == host)

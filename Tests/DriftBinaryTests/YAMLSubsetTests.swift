@@ -201,10 +201,12 @@ struct YAMLSubsetTests {
 
     @Test("a parse error becomes file:line: problem")
     func policyMessage() {
-        #expect(throws: DriftError("p.yaml:3: YAML error: tab used for indentation (indent with spaces)")) {
+        #expect(throws: DriftError(.policyInvalid, path: "p.yaml", line: 3,
+                                   "YAML error: tab used for indentation (indent with spaces)")) {
             try Policy.parse(Array("ignore:\n  - a\n\t- b\n".utf8), file: "p.yaml")
         }
-        #expect(throws: DriftError("p.yaml:1: unsupported YAML: tags ('!x'); quote a value that starts with '!'")) {
+        #expect(throws: DriftError(.policyInvalid, path: "p.yaml", line: 1,
+                                   "unsupported YAML: tags ('!x'); quote a value that starts with '!'")) {
             try Policy.parse(Array("ignore: [!x]\n".utf8), file: "p.yaml")
         }
     }

@@ -178,7 +178,7 @@ struct WatchQueryTests {
         #expect(Self.watcher(later).used == false && Self.watcher(later).reason == "overflow")
         #expect(w.terminate() == 0)
     }
-    @Test("the re-verification slice still runs: a write inotify never reports (mmap) is found within reverify_every scans")
+    @Test("the re-verification slice still runs: an mmap write (no inotify event) is found within reverify_every scans")
     func sliceStillRuns() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
@@ -210,5 +210,23 @@ struct WatchQueryTests {
         }
         #expect(foundAt != nil, "an mmap write stayed hidden from the watcher's answers for more than 25 scans")
         #expect(w.terminate() == 0)
+    }
+    @Test("the watcher's slice index picks exactly the paths ReverifySlice re-hashes (slot, arc, wrapped arc, all)")
+    func sliceIndex() {
+        let paths = (0..<5_000).map { Array("src/pkg\($0 % 37)/mod\($0).py".utf8) }
+        let index = SliceIndex(paths, every: 25)
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        let cases: [ReverifySlice] = [
+            ReverifySlice(every: 25, scan: 7),
+            ReverifySlice(every: 25, scan: 8, last: t0, now: t0.addingTimeInterval(600)),
+            ReverifySlice(every: 25, scan: 9, last: t0.addingTimeInterval(-9_000), now: t0.addingTimeInterval(9_000)),
+            ReverifySlice(every: 25, scan: 10, last: t0, now: t0.addingTimeInterval(7 * 3600)),
+        ]
+        for slice in cases {
+            let want = Set(paths.filter(slice.contains))
+            let got = index.paths(in: slice) ?? []
+            #expect(Set(got) == want && got.count == want.count, "\(slice)")
+        }
+        #expect(index.paths(in: ReverifySlice(every: 288, scan: 1)) == nil)
     }
 }

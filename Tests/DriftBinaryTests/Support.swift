@@ -242,3 +242,11 @@ func changes(_ report: [String: Any]) -> [String: String] {
     for f in files(report) { out[f["path"] as? String ?? "?"] = f["change"] as? String }
     return out
 }
+
+extension DriftError {
+    /// A test's own failure (a fixture step that did not work): code `internal`, never a
+    /// code drift itself would give, so no test can mistake it for drift's error.
+    init(_ message: String) {
+        self.init(.internal, message)
+    }
+}

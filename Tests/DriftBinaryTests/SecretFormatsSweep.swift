@@ -3,7 +3,9 @@ import Foundation
 import Testing
 
 /// Not a test of its own: with `DRIFT_FP_ROOT=DIR`, lists every file under DIR a credential
-/// rule fires on (rule, path), for tuning; `bench/secret_fp.py` measures the same end to end.
+/// rule fires on (rule, path, the bytes around the hit) into `DRIFT_FP_OUT` (default
+/// /tmp/fpscan/result.txt); `bench/secret_fp.py --rules` runs it for the hit list, and
+/// measures the same trees end to end.
 @Suite struct SecretFormatsSweep {
     @Test(.enabled(if: ProcessInfo.processInfo.environment["DRIFT_FP_ROOT"] != nil, "set DRIFT_FP_ROOT to sweep"))
     func sweep() throws {
@@ -25,6 +27,9 @@ import Testing
             }
         }
         let out = "files \(files) hits \(hits.count)\n" + hits.joined(separator: "\n") + "\n"
-        try out.write(toFile: "/tmp/fpscan/result.txt", atomically: true, encoding: .utf8)
+        let dest = ProcessInfo.processInfo.environment["DRIFT_FP_OUT"] ?? "/tmp/fpscan/result.txt"
+        try FileManager.default.createDirectory(atPath: (dest as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        try out.write(toFile: dest, atomically: true, encoding: .utf8)
     }
 }

@@ -41,7 +41,7 @@ struct SnapshotRecordTests {
         mutating func entry() -> SnapshotEntry {
             let when = Date(timeIntervalSince1970: Double(1_600_000_000 + rng.below(200_000_000)))
             return SnapshotEntry(change: pick(ChangeKind.allCases), fileClass: pick([.code, .config, .data]),
-                                 firstSeen: Timestamp.format(when), path: path(), recorded: recorded())
+                                 firstSeen: when, path: path(), recorded: recorded())
         }
 
         mutating func text() -> String? {
@@ -63,7 +63,7 @@ struct SnapshotRecordTests {
             var entries = (0..<rng.below(8)).map { _ in entry() }
             entries.sort { PathBytes.less($0.path, $1.path) }
             return SnapshotInfo(id: String(digest().hex.prefix(20)), host: pick(["worker-1", "h"]),
-                                time: "2026-11-30T05:00:00Z", entries: entries,
+                                time: Date(timeIntervalSince1970: 1_796_014_800), entries: entries,
                                 pip: (0..<rng.below(3)).map { _ in pip(commas: commas) },
                                 base: String(digest().hex.prefix(40)))
         }
@@ -90,7 +90,7 @@ struct SnapshotRecordTests {
             let bytes = try SnapshotRecord(info).encoded()
             try Self.expectSame(info, try SnapshotRecord.decode(bytes, context: "t"), "record \(i)")
             let legacy = gen.info(commas: false)
-            try Self.expectSame(legacy, SnapshotInfo.parse(Self.message(legacy)), "message \(i)")
+            try Self.expectSame(legacy, SnapshotInfo.parse(Self.message(legacy), context: "t"), "message \(i)")
         }
     }
 
@@ -98,9 +98,10 @@ struct SnapshotRecordTests {
     func pipCommaName() throws {
         let p = PipChange(name: "pkg", change: .modified, from: "1", to: "1", sitePackages: "/s",
                           files: ["c,d.py"], allowed: false)
-        let info = SnapshotInfo(id: "0123456789abcdef0123", host: "h", time: "t", entries: [], pip: [p], base: "b")
+        let info = SnapshotInfo(id: "0123456789abcdef0123", host: "h", time: Date(timeIntervalSince1970: 0),
+                                entries: [], pip: [p], base: "b")
         #expect(try SnapshotRecord.decode(SnapshotRecord(info).encoded(), context: "t").pip.first?.files == ["c,d.py"])
-        #expect(SnapshotInfo.parse(Self.message(info)).pip.first?.files == ["c", "d.py"])
+        #expect(try SnapshotInfo.parse(Self.message(info), context: "t").pip.first?.files == ["c", "d.py"])
     }
 
     @Test("mutated records are read or refused with a sentence, never a crash; what is read re-encodes the same")
@@ -124,19 +125,22 @@ struct SnapshotRecordTests {
 
     @Test("a record that is not drift.snapshot/1 is an error naming the snapshot")
     func badRecords() throws {
-        func record(schema: String = "drift.snapshot/1", entry: String = "") -> String {
+        let t = "2026-11-30T05:00:00Z"
+        func record(schema: String = "drift.snapshot/1", entry: String = "", time: String = t) -> String {
             "{\"schema\":\"\(schema)\",\"drift_id\":\"0123456789abcdef0123\",\"base\":\"b\",\"host\":\"h\","
-                + "\"time\":\"t\",\"pip\":[],\"entries\":[\(entry)]}"
+                + "\"time\":\"\(time)\",\"pip\":[],\"entries\":[\(entry)]}"
         }
-        func entry(_ recorded: String, _ extra: String = "") -> String {
-            "{\"change\":\"added\",\"class\":\"code\",\"first_seen\":\"t\",\"path\":\"p\","
+        func entry(_ recorded: String, _ extra: String = "", seen: String = t) -> String {
+            "{\"change\":\"added\",\"class\":\"code\",\"first_seen\":\"\(seen)\",\"path\":\"p\","
                 + "\"recorded\":\"\(recorded)\"\(extra)}"
         }
         #expect(try SnapshotRecord.decode(Array(record(entry: entry("content")).utf8), context: "t").entries.count == 1)
         let bad = ["", "{", "[]", record(schema: "drift.snapshot/9"), record(entry: entry("maybe")),
                    record(entry: entry("hash-only", ",\"sha256\":\"xyz\"")),
                    record(entry: entry("content", ",\"path_bytes\":\"@@\"")),
-                   record(entry: entry("content").replacingOccurrences(of: "added", with: "renamed"))]
+                   record(entry: entry("content").replacingOccurrences(of: "added", with: "renamed")),
+                   // Times are times: never read as "now" (an export is dated by them).
+                   record(entry: entry("content"), time: "yesterday"), record(entry: entry("content", seen: "t"))]
         for b in bad {
             #expect(throws: DriftError.self, "\(b)") {
                 try SnapshotRecord.decode(Array(b.utf8), context: "J: snapshot X")
@@ -159,7 +163,8 @@ struct SnapshotRecordTests {
         var gen = Gen(rng: Fuzz.RNG(state: 7))
         let old = gen.info()
         var new = gen.info()
-        new.entries = [SnapshotEntry(change: .added, fileClass: .code, firstSeen: "2026-11-30T05:00:00Z",
+        let seen = Date(timeIntervalSince1970: 1_796_014_800)
+        new.entries = [SnapshotEntry(change: .added, fileClass: .code, firstSeen: seen,
                                      path: [0x66, 0x0A, 0xFF], recorded: .hashOnly(gen.digest(), .changedWhileRead))]
         let legacy = try repo.createCommit(tree: tree, parents: [], author: who, committer: who,
                                            message: Self.message(old))

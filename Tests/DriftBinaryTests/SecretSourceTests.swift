@@ -210,7 +210,35 @@ struct SecretSourceTests {
                   "curve_public_key_len = crypto_sign_curve25519_BYTES"] {
             #expect(SecretFormats.find(Array(s.utf8)) == nil, "fires on: \(s)")
         }
-        for s in ["apiKey: 'Zx81Lq0PmN7vB2cX9wQa'", "\"client_secret\": \"Zx81Lq0PmN7vB2cX9wQa\"",
+        // Private keys: only a real body counts (measured false positives of rsa, msal, awscli docs).
+        let ed25519 = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW"
+            + "QyNTUxOQAAACDq3Lr0Ub7XbW0fR9r0B2YkGmXh3qkqL1m0v3hT2Z8yMwAAAJgS2c0wEtnN"
+        let ec = "MHcCAQEEIBvQ3Zq2nDkC1x0vCw7mJr8sTqk7bJ3M1yAq5m9o7bUwoAoGCCqGSM49AwEHoUQDQgAE"
+        for s in ["-----BEGIN OPENSSH PRIVATE KEY-----\n\(ed25519)\n-----END OPENSSH PRIVATE KEY-----\n",
+                  "pem = (\"-----BEGIN EC PRIVATE KEY-----\\n\"\n    \"\(ec)\\n\"\n    \"\(ec)\\n\")",
+                  "{\"key\": \"-----BEGIN PRIVATE KEY-----\\n\(ec)\\n\(ec)\\n-----END PRIVATE KEY-----\\n\"}"] {
+            #expect(SecretFormats.find(Array(s.utf8)) == .privateKey, "misses: \(s)")
+        }
+        for s in ["when your file has '-----BEGIN RSA PRIVATE KEY-----' and\n        '-----END RSA PRIVATE KEY-----'"
+                    + " markers, you can load it with from the documentation of the module",
+                  "\"private_key\": \"...-----BEGIN PRIVATE KEY-----... in PEM format\",\n"
+                    + "    \"thumbprint\": \"A1B2C3D4E5F6A1B2C3D4E5F6A1B2C3D4E5F6A1B2\",",
+                  "\"privateKeyBase64\": \"-----BEGIN RSA PRIVATE KEY-----EXAMPLETCCAfICCQD6m7oRw0uXOjANBgkqhkiG9w0"
+                    + "BAQUFADCBiDELMAkGA1UEBhMCVVMxCzAJBgNVBAgTAldBMRAwDgYDVQQHEwdTZWF0\"",
+                  "-----BEGIN OPENSSH PRIVATE KEY-----\n\(ec)\n\(ec)\n-----END OPENSSH PRIVATE KEY-----\n",
+                  "X-Amz-Credential=" + "AKIA" + "EXAMPLEPBUMBC3GA" + "%2F20170824"] {
+            #expect(SecretFormats.find(Array(s.utf8)) == nil, "fires on: \(s)")
+        }
+        // Assignments whose value is an encoded text, a typed-in sequence, a labelled placeholder,
+        // or too short for a name that says only `key`.
+        for s in ["DEFAULT_TOKEN = \"eyJzZXNzaW9uX2lkIjogImRlZmF1bHQifQ\"", "key = \"c6b8hTg4EeGb2gQMztV1/g==\"",
+                  "key = \"dGhlIHNhbXBsZSBub25jZQ==\"", "\"ExportToken\": \"export-token-cu4lg26ofcziixny\"",
+                  "\"streamKey\": \"rt_123456789012_us-west-2_AbCdEfGh1234_abcd1234efgh5678ijkl9012MNOP34\""] {
+            #expect(SecretFormats.find(Array(s.utf8)) == nil, "fires on: \(s)")
+        }
+        for s in ["key = \"q8Zr2LmX0vPa7NcT4yWb5s1Ke9Jd3Hf6\"",
+                  "\"VerifyToken\": \"QTKknzFg2J4ygwa+XvHAxUl1hyHoY0gVf\"",
+                  "apiKey: 'Zx81Lq0PmN7vB2cX9wQa'", "\"client_secret\": \"Zx81Lq0PmN7vB2cX9wQa\"",
                   "db.password=Zx81Lq0PmN7vB2cX9wQa\n", "os.environ[\"MY_TOKEN\"] = \"Zx81Lq0PmN7vB2cX9wQa\""] {
             #expect(SecretFormats.find(Array(s.utf8)) == .secretAssignment, "misses: \(s)")
         }

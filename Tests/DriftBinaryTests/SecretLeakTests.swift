@@ -13,7 +13,12 @@ struct SecretLeakTests {
 
     /// scan (JSON, log, metrics), diff, export, push to a bare repository: every output and
     /// every object of the journal, the bundle (fetched) and the pushed repository.
-    static func runEverything(_ f: Fixture, env: [String: String]) throws -> (LeakSearch, [String: Any]) {
+    /// `wrapper` runs before every drift (the PID-namespace test's `unshare … sh -c`).
+    static func runEverything(_ f: Fixture, env: [String: String],
+                              wrapper: [String] = []) throws -> (LeakSearch, [String: Any]) {
+        func drift(_ args: [String], env: [String: String]) throws -> Run {
+            try run(wrapper + [driftBinary()] + args, env: env)
+        }
         var s = LeakSearch()
         let log = f.dir.sub("drift.log"), metrics = f.dir.sub("drift.prom"), out = f.dir.sub("out")
         let common = ["--manifest", f.mdir, "--state", f.state]
@@ -87,6 +92,37 @@ struct SecretLeakTests {
         #expect(patch.contains("+FIX = 1"), "honest code still goes; FOO_KEY=1 withholds nothing")
     }
 
+    @Test("a secret only in the real PID 1's environment (a PID namespace, drift not PID 1) leaves nowhere")
+    func realMainProcess() throws {
+        let probe = try run(["unshare", "--pid", "--fork", "--mount-proc", "true"])
+        try #require(probe.code == 0, "cannot make a PID namespace (unshare --pid --mount-proc): \(probe.err)")
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        try f.bake()
+        let key = Self.token("pid1-real-")
+        // PID 1 of the namespace is a shell started with the key, as `docker run -e` starts the
+        // container's main process; drift runs as its child with the key removed from its own
+        // environment (cron and supervisord do not pass it on) and reads /proc/1/environ.
+        let wrapper = ["/usr/bin/unshare", "--pid", "--fork", "--mount-proc", "/usr/bin/env", "WORKER_API_KEY=\(key)",
+                       "/bin/sh", "-c", "env -u WORKER_API_KEY \"$0\" \"$@\"; exit $?"]
+        let seen = try run(wrapper + ["/bin/sh", "-c", "echo pid=$$; env | grep -c WORKER_API_KEY; "
+                                      + "tr '\\0' '\\n' < /proc/1/environ | grep -c WORKER_API_KEY"])
+        #expect(seen.out == "pid=2\n0\n1\n", "the namespace is not as described: \(seen.out)\(seen.err)")
+        try sh("""
+            printf 'KEY = "%s"\\n' '\(key)' >> worker/main.py
+            printf 'worker:\\n  key: %s\\n' '\(key)' >> config/settings.yaml
+            ln -s 'k/\(key)' worker/link.py
+            printf '%s\\n' '\(key)' > packages/models/key.bin
+            echo 'FIX = 12' >> worker/util.py
+            """, cwd: f.workspace)
+        let (leaks, report) = try Self.runEverything(f, env: ["DRIFT_TEST_PID1_ENVIRON": ""], wrapper: wrapper)
+        #expect(Self.flagged(report) == ["worker/main.py", "config/settings.yaml", "worker/link.py",
+                                         "packages/models/key.bin"], "\(Self.flagged(report))")
+        leaks.expectAbsent(key, "PID 1 (real /proc/1/environ)")
+        let patch = String(decoding: try readWholeFile(f.dir.sub("out") + "/drift.patch"), as: UTF8.self)
+        #expect(patch.contains("+FIX = 12"), "honest code still goes")
+    }
+
     @Test("secrets in every dotenv form, a PEM secret file and known formats (no source) leave nowhere")
     func filesAndFormats() throws {
         let f = try Fixture()
@@ -126,14 +162,22 @@ struct SecretLeakTests {
         try code("pem_whole.py", "K = '''\(pem.replacingOccurrences(of: String(bodyLine), with: "AAAA"))'''")
         try code("aws.py", "ID = '\(aws)'")
         try code("gh.py", "T = \"\(gh)\"")
+        // Known formats as config, as a symlink target and as a small data file (whose hash
+        // would be SHA-256 of the key): no secret source knows them.
+        let aws2 = "AKIA" + String((0..<16).map { _ in "ABCDEFGHJKLMNPQRSTUVWXYZ234567".randomElement() ?? "A" })
+        let gh2 = "ghp_" + String((0..<36).map { _ in alphabet.randomElement() ?? "a" })
+        try sh("printf 'aws:\\n  id: %s\\n' '\(aws2)' >> config/settings.yaml && ln -s '\(gh2)' worker/gh_link.py"
+               + " && printf '%s\\n' '\(aws2)' > packages/models/aws.txt", cwd: w)
         try sh("echo 'FIX = 2' >> worker/util.py", cwd: w)
         let (leaks, report) = try Self.runEverything(f, env: [:])
         let code = Set(["single", "hashed", "escaped", "multi", "exported", "composed", "pem_line", "pem_whole", "aws",
-                        "gh"].map { "worker/\($0).py" })
+                        "gh", "gh_link"].map { "worker/\($0).py" }
+                       + ["config/settings.yaml", "packages/models/aws.txt"])
         #expect(Self.flagged(report) == code, "\(Self.flagged(report).symmetricDifference(code))")
         for (v, label) in [(single, "single"), (hashed, "hashed"), (escd, "escaped"), (multiLine, "multi-line"),
                            (exported, "export"), (referenced, "referenced"), (String(bodyLine), "PEM line"),
-                           (aws, "AWS key"), (gh, "GitHub token")] {
+                           (aws, "AWS key"), (gh, "GitHub token"), (aws2, "AWS key as config and data"),
+                           (gh2, "GitHub token as a link target")] {
             leaks.expectAbsent(v, label)
         }
     }

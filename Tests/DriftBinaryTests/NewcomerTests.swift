@@ -20,7 +20,7 @@ struct NewcomerTests {
         }
 
         func drift(_ args: [String]) throws -> Run {
-            try DriftCoreTests.drift(args + ["--manifest", f.mdir, "--state", f.state])
+            try DriftBinaryTests.drift(args + ["--manifest", f.mdir, "--state", f.state])
         }
 
         /// `drift export --output DIR ARGS`: the run and the exported id.
@@ -163,10 +163,10 @@ struct NewcomerTests {
         let dir = try TempDir()
         defer { dir.remove() }
         let nothere = dir.sub("nothere")
-        let g = try DriftCoreTests.drift(["gate", "--repo", nothere, "--ledger-refs"])
+        let g = try DriftBinaryTests.drift(["gate", "--repo", nothere, "--ledger-refs"])
         #expect(g.code == 2 && g.err == "drift: \(nothere): no such file or directory (not a git repository)\n",
                 "\(g.err)")
-        let plain = try DriftCoreTests.drift(["gate", "--repo", dir.path, "--ledger-refs"])
+        let plain = try DriftBinaryTests.drift(["gate", "--repo", dir.path, "--ledger-refs"])
         #expect(plain.code == 2 && plain.err == "drift: \(dir.path): not a git repository\n", "\(plain.err)")
         #expect(!g.err.contains("git_") && !plain.err.contains("git_"))
     }

@@ -1,0 +1,156 @@
+import DriftSystem
+
+extension StatCache {
+    /// The cached records in two flat buffers: every path's bytes in one array and a fixed
+    /// slot per record (its path's span and its `Entry`). A record costs 80 bytes plus its
+    /// path, with no heap object per path; lookups compare paths in place.
+    public struct Records: RandomAccessCollection, Equatable, Sendable {
+        struct Slot: Sendable, Equatable {
+            /// Offset into `paths` in the high 40 bits, length in the low 24.
+            var span: UInt64
+            var entry: Entry
+        }
+
+        private(set) var paths: [UInt8] = []
+        private(set) var slots: [Slot] = []
+
+        public init() {}
+
+        /// Records already sorted by path bytes.
+        public init(_ records: [Record]) {
+            reserve(records.count, pathBytes: records.reduce(0) { $0 + $1.path.count })
+            for r in records { append(r) }
+        }
+
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { slots.count }
+
+        /// The record at `i` (allocates its path; hot loops use `comparePath` and `entry`).
+        public subscript(i: Int) -> Record {
+            get { Record(path: path(i), entry: slots[i].entry) }
+            set {
+                if comparePath(i, newValue.path) != 0 { slots[i].span = store(newValue.path) }
+                slots[i].entry = newValue.entry
+            }
+        }
+
+        @inline(__always)
+        private func span(_ i: Int) -> (Int, Int) {
+            let s = slots[i].span
+            return (Int(s >> 24), Int(s & 0xFF_FFFF))
+        }
+
+        public func path(_ i: Int) -> [UInt8] {
+            let (o, l) = span(i)
+            return Array(paths[o..<(o + l)])
+        }
+
+        public func entry(_ i: Int) -> Entry { slots[i].entry }
+
+        /// Calls `body` with record `i`'s path bytes in place.
+        func withPath<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+            let (o, l) = span(i)
+            return try paths.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[o..<(o + l)])) }
+        }
+
+        /// memcmp order of record `i`'s path against `key` (negative: the record sorts first).
+        func comparePath(_ i: Int, _ key: [UInt8]) -> Int {
+            key.withUnsafeBufferPointer { comparePath(i, $0) }
+        }
+
+        func comparePath(_ i: Int, _ key: UnsafeBufferPointer<UInt8>) -> Int {
+            withPath(i) { p in
+                let n = Swift.min(p.count, key.count)
+                let c = n == 0 ? 0 : compareMemory(p.baseAddress!, key.baseAddress!, n)
+                return c != 0 ? c : p.count - key.count
+            }
+        }
+
+        /// The first index whose path does not sort before `key`.
+        func lowerBound(_ key: [UInt8]) -> Int {
+            var lo = 0, hi = count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if comparePath(mid, key) < 0 { lo = mid + 1 } else { hi = mid }
+            }
+            return lo
+        }
+
+        public mutating func reserveCapacity(_ n: Int) {
+            slots.reserveCapacity(n)
+        }
+
+        mutating func reserve(_ n: Int, pathBytes: Int) {
+            slots.reserveCapacity(n)
+            paths.reserveCapacity(pathBytes)
+        }
+
+        private mutating func store(_ p: UnsafeBufferPointer<UInt8>) -> UInt64 {
+            // Paths are bounded far below 16 MiB (WalkLimit, the parser's 1 MiB).
+            precondition(p.count <= 0xFF_FFFF)
+            let o = paths.count
+            paths.append(contentsOf: p)
+            return UInt64(o) << 24 | UInt64(p.count)
+        }
+
+        private mutating func store(_ p: [UInt8]) -> UInt64 {
+            p.withUnsafeBufferPointer { store($0) }
+        }
+
+        /// Appends a record; paths must come in increasing byte order.
+        public mutating func append(_ r: Record) {
+            append(r.path, r.entry)
+        }
+
+        public mutating func append(_ path: [UInt8], _ e: Entry) {
+            slots.append(Slot(span: store(path), entry: e))
+        }
+
+        /// Inserts a record at `i` (its path stored at the end of the buffer; order is the caller's).
+        public mutating func insert(_ r: Record, at i: Int) {
+            slots.insert(Slot(span: store(r.path), entry: r.entry), at: i)
+        }
+
+        /// Appends unless `path` does not sort after the last record's; false then.
+        mutating func appendIfAfterLast(_ path: UnsafeBufferPointer<UInt8>, _ e: Entry) -> Bool {
+            if !slots.isEmpty && comparePath(slots.count - 1, path) >= 0 { return false }
+            slots.append(Slot(span: store(path), entry: e))
+            return true
+        }
+
+        /// Appends record `i` of `other` (its path copied in place, not allocated).
+        mutating func append(from other: Records, _ i: Int) {
+            let s = other.withPath(i) { store($0) }
+            slots.append(Slot(span: s, entry: other.slots[i].entry))
+        }
+
+        /// The very same buffers (a cache handed on unchanged): equal without a look at them.
+        func sharesStorage(with other: Records) -> Bool {
+            let p = paths.withUnsafeBufferPointer { $0.baseAddress }
+            let q = other.paths.withUnsafeBufferPointer { $0.baseAddress }
+            let s = slots.withUnsafeBufferPointer { $0.baseAddress }
+            let t = other.slots.withUnsafeBufferPointer { $0.baseAddress }
+            return p == q && s == t && paths.count == other.paths.count
+        }
+
+        public static func += (lhs: inout Records, rhs: [Record]) {
+            for r in rhs { lhs.append(r) }
+        }
+
+        /// Sorts by `less` (small caches only: every path is materialised).
+        public mutating func sort(by less: (Record, Record) -> Bool) {
+            self = Records(Array(self).sorted(by: less))
+        }
+
+        public static func == (a: Records, b: Records) -> Bool {
+            guard a.count == b.count else { return false }
+            if a.sharesStorage(with: b) { return true }
+            for i in 0..<a.count {
+                guard a.slots[i].entry == b.slots[i].entry else { return false }
+                let same = b.withPath(i) { a.comparePath(i, $0) == 0 }
+                if !same { return false }
+            }
+            return true
+        }
+    }
+}
