@@ -61,7 +61,9 @@ let package = Package(
             ]
         ),
         // The binary-level suite: the built `drift` against real git, pip, servers and root file systems.
-        .testTarget(name: "DriftBinaryTests", dependencies: ["DriftSystem", "DriftGit", "DriftCore", "DriftCLI", "drift"]),
+        .testTarget(
+            name: "DriftBinaryTests", dependencies: ["DriftSystem", "DriftGit", "DriftCore", "DriftCLI", "drift"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

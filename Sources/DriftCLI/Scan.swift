@@ -46,7 +46,9 @@ extension Drift {
         @OptionGroup var pushOptions: PushOptions
 
         func run() throws {
-            for (p, flag) in [(log, "--log"), (metrics, "--metrics")] { if let p { try CommandLineBytes.text(p, flag) } }
+            for (p, flag) in [(log, "--log"), (metrics, "--metrics")] {
+                if let p { try CommandLineBytes.text(p, flag) }
+            }
             let state = try workspace.privateState()
             let target = FailureRecording.Target(verb: .scan, state: state,
                                                  root: workspace.failureRoot(manifest),

@@ -22,8 +22,9 @@ struct CacheReverifyTests {
     /// Rewrites the record of the path ending in `suffix` in a cache file of the state dir with
     /// the file's stat now and `digest` (nil: the digest of its bytes now).
     static func forgeRecord(_ cacheFile: String, suffix: String, file: String, digest: Digest? = nil) throws {
+        let tail = Array(suffix.utf8).reversed()
         guard var cache = StatCache.parse(try readWholeFile(cacheFile)),
-              let k = cache.entries.firstIndex(where: { $0.path.reversed().starts(with: Array(suffix.utf8).reversed()) }) else {
+              let k = cache.entries.firstIndex(where: { $0.path.reversed().starts(with: tail) }) else {
             throw DriftError("\(suffix) is not in \(cacheFile)")
         }
         guard case .success(let st) = lstatBytes(Array(file.utf8)) else { throw DriftError("\(file): no stat") }

@@ -66,7 +66,8 @@ struct ErrorCodeTests {
         #expect(w.code == .io && w.underlying as? Errno == .noSuchFileOrDirectory)
         try FileManager.default.createDirectory(atPath: dir.sub("root/sub"), withIntermediateDirectories: true)
         let inside = try driftError {
-            _ = try WriteTarget.refuseInside(root: Array(dir.sub("root").utf8), target: dir.sub("root/sub"), what: "state dir")
+            _ = try WriteTarget.refuseInside(root: Array(dir.sub("root").utf8), target: dir.sub("root/sub"),
+                                             what: "state dir")
         }
         #expect(inside.code == .unsafeTarget)
         #expect(ExitCodes.code(for: inside)?.code == 2)

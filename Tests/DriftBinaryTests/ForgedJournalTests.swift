@@ -36,7 +36,7 @@ struct ForgedJournalTests {
         return try sh(script).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    @Test("a decoy tree under a copy of the real note: export ships the scanned backdoor, says so; --from-journal refuses")
+    @Test("a decoy tree under a copied note: export ships the scanned backdoor, says so; --from-journal refuses")
     func forgedSnapshotWithCopiedNote() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
@@ -105,7 +105,8 @@ struct ForgedJournalTests {
         obj["entries"] = entries.filter { ($0["path"] as? String) != "worker/main.py" }
         try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]).write(to: URL(fileURLWithPath:
             f.dir.sub("note.json")))
-        try sh("git --git-dir='\(j)' notes --ref drift-snapshot add -f -F '\(f.dir.sub("note.json"))' refs/heads/journal")
+        try sh("git --git-dir='\(j)' notes --ref drift-snapshot add -f -F '\(f.dir.sub("note.json"))' "
+               + "refs/heads/journal")
         let out = f.dir.sub("out")
         let ex = try drift(["export", "--manifest", f.mdir, "--state", f.state, "--output", out])
         try #require(ex.code == 0, "\(ex.err)")

@@ -34,7 +34,8 @@ import Testing
     func bundleRoundTrip() throws {
         let r = try Repo()
         defer { r.dir.remove() }
-        let objects = try r.repo.newObjects(try r.repo.treeOf(commit: r.tip), comparedTo: try r.repo.treeOf(commit: r.base))
+        let objects = try r.repo.newObjects(try r.repo.treeOf(commit: r.tip),
+                                            comparedTo: try r.repo.treeOf(commit: r.base))
         let pack = try r.repo.pack(objects + [r.tip])
         let ref = "refs/heads/drift/0123456789abcdef0123"
         let bytes = GitBundle.make(prerequisite: r.base, comment: "base", tip: r.tip, ref: ref, pack: pack)
@@ -47,7 +48,8 @@ import Testing
         #expect(Array(bytes[h.packOffset..<(h.packOffset + 4)]) == Array("PACK".utf8))
         // git's own bundle (two refs, no prerequisite) reads the same way.
         _ = try r.git("update-ref refs/heads/main \(r.tip.hex)")
-        _ = try r.git("bundle create '\(r.dir.sub("g.bundle"))' refs/heads/main \(r.base.hex)..\(r.tip.hex) 2>&1 || true")
+        _ = try r.git("bundle create '\(r.dir.sub("g.bundle"))' refs/heads/main \(r.base.hex)..\(r.tip.hex) "
+                      + "2>&1 || true")
         let own = try GitBundle.readHeader(Array(try Data(contentsOf: URL(fileURLWithPath: r.dir.sub("g.bundle")))))
         #expect(own.refs.map(\.name) == ["refs/heads/main"])
         #expect(own.prerequisites == [r.base])
@@ -108,8 +110,9 @@ import Testing
         }
         // The patch reader applies the same rule to every header path it finds.
         func patch(_ path: String) -> [UInt8] {
-            Array("diff --git a/\(path) b/\(path)\nnew file mode 100644\n--- /dev/null\n+++ b/\(path)\n@@ -0,0 +1 @@\n+x\n"
-                .utf8)
+            let text = "diff --git a/\(path) b/\(path)\nnew file mode 100644\n--- /dev/null\n"
+                + "+++ b/\(path)\n@@ -0,0 +1 @@\n+x\n"
+            return Array(text.utf8)
         }
         for p in refused where !p.isEmpty && !p.contains(" ") {
             #expect(throws: PatchPaths.Problem.self, "\(p)") { try PatchPaths.check(patch(p)) }

@@ -35,7 +35,9 @@ public struct PipBaseline: Codable, Sendable {
         var req: String?
         var pins: [String: String] = [:]
         if let r = requirements {
-            guard let c = canonicalPath(r) else { throw DriftError(.unreadable, path: r, "requirements file not found") }
+            guard let c = canonicalPath(r) else {
+                throw DriftError(.unreadable, path: r, "requirements file not found")
+            }
             // Relative to the root when under it (compared as bytes; the root's name may not be UTF-8).
             let rootC = (canonicalPath(root) ?? root) + [UInt8(ascii: "/")]
             let abs = Array(c.utf8)

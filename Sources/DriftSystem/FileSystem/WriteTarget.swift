@@ -53,7 +53,8 @@ public enum WriteTarget {
                 real = target
             default:
                 guard isLast else {
-                    throw DriftError(.unsafeTarget, path: Array(shown.utf8), "\(PathBytes.display(candidate)) is not a directory")
+                    throw DriftError(.unsafeTarget, path: Array(shown.utf8),
+                                     "\(PathBytes.display(candidate)) is not a directory")
                 }
                 real = candidate
             }
