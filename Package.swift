@@ -62,7 +62,8 @@ let package = Package(
         ),
         // The binary-level suite: the built `drift` against real git, pip, servers and root file systems.
         .testTarget(
-            name: "DriftBinaryTests", dependencies: ["DriftSystem", "DriftGit", "DriftCore", "DriftCLI", "drift"]
+            name: "DriftBinaryTests",
+            dependencies: ["DriftSystem", "DriftGit", "DriftCore", "DriftCLI", "drift", "DriftTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]
