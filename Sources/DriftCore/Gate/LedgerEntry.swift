@@ -260,7 +260,8 @@ public struct LedgerReader {
     }
 
     private func readLimited(_ file: String, _ limit: Int, _ bad: (String) -> DriftError) throws -> [UInt8] {
-        guard let st = try? FileSystem.lstat(file) else { throw bad("\(lastPathComponent(file)) is missing") }
+        let st: FileStat
+        do { st = try FileSystem.lstat(file) } catch { throw bad("\(lastPathComponent(file)): \(error)") }
         guard st.kind == .regular else { throw bad("\(lastPathComponent(file)) is not a regular file") }
         guard st.size <= limit else {
             throw bad("\(lastPathComponent(file)) is over the \(limit >> 20) MiB limit")

@@ -138,9 +138,13 @@ public struct SecretIndex: Sendable {
             // credential (a token saved as `token.txt`) is a guess oracle: search it too.
             let smallData = changes[i].fileClass == .data && new.size <= Self.maxSearchedDataBytes
             let searched = carries || ((changes[i].fileClass == .config || smallData) && !changes[i].secret)
-            if !hit, searched, new.size <= sizeLimit,
-               let bytes = contents[changes[i].path] ?? (try? reader.readAll(changes[i].path, limit: sizeLimit)) {
-                hit = matches(bytes)
+            if !hit, searched, new.size <= sizeLimit {
+                // Bytes that cannot be read now cannot be cleared: their hash is withheld too.
+                if let bytes = contents[changes[i].path] ?? (try? reader.readAll(changes[i].path, limit: sizeLimit)) {
+                    hit = matches(bytes)
+                } else {
+                    hit = true
+                }
             }
             if hit {
                 changes[i].secrecy = .content
