@@ -63,8 +63,9 @@ public struct ScanRunner {
         public var requirements: String?
         /// The workspace's secrets, for withholding code that carries their content.
         public var secrets = SecretIndex()
-        /// Why `state.json` was rebuilt by this run (moved aside to `state.json.damaged`), if it was.
-        public var stateRecovered: String?
+        /// Why the state was rebuilt by this run, and the damaged file it kept aside
+        /// (`state.json.damaged`, `state.log.damaged`), if it was.
+        public var stateRecovered: StateRecovery.Cause?
         /// The journal snapshot that holds what this scan read (nil: no drift, or not recorded).
         var snapshot: ObjectID?
         /// A latest snapshot that claimed this drift but did not hold it, replaced by `snapshot`.
