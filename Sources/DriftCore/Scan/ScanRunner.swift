@@ -349,12 +349,9 @@ public struct ScanRunner {
         let useCache = !full
         let stateDir = state
         let entering = onDirectory
-        // Without a stat cache every file is read: reading starts while the walk still runs
-        // (read, hash and walk overlapped). Only reads, all beneath the root; what they give
-        // is used once the manifest has verified, like the walk.
-        let readAhead = !useCache || FileSystem.isAbsent(state.file("statcache"))
-            ? ReadAhead(reader: FileReader(root: peeked), workers: ParallelHasher.defaultWorkers, progress: progress)
-            : nil
+        // Reading while the walk runs (`ReadAhead`) is off: measured on the 200,000-file tree it
+        // gave the first scan no gain and cost ~60 MB of peak RSS (docs/benchmarks.md, issue 26).
+        let readAhead: ReadAhead? = nil
         DispatchQueue.concurrentPerform(iterations: 2) { i in
             if i == 0 {
                 walkSlot.set {

@@ -67,7 +67,7 @@ public struct StatCache: Sendable {
         mutating func digest(_ cache: StatCache, _ path: [UInt8], _ st: FileStat) -> Entry? {
             let r = cache.entries
             let n = r.count
-            while index < n && r.comparePath(index, path) < 0 { index += 1 }
+            index = r.lowerBound(path, from: index)
             guard index < n, r.comparePath(index, path) == 0 else { return nil }
             let e = r.entry(index)
             return e.matches(st) ? e : nil
@@ -76,7 +76,7 @@ public struct StatCache: Sendable {
         /// The record index for `path` (cursor moved past the paths before it), whatever its stat.
         mutating func find(_ cache: StatCache, _ path: [UInt8]) -> Int? {
             let r = cache.entries
-            while index < r.count && r.comparePath(index, path) < 0 { index += 1 }
+            index = r.lowerBound(path, from: index)
             return index < r.count && r.comparePath(index, path) == 0 ? index : nil
         }
     }
