@@ -29,13 +29,16 @@ enum ProcessEnvironment {
 
     /// supervisord configuration read for `environment=` lines: `$DRIFT_SUPERVISOR_CONF`
     /// (`:`-separated files or directories) or Debian's and upstream's usual places.
-    static var supervisorConfigs: [String] {
+    /// A file whose name is not UTF-8 is read like any other (supervisord's `[include]` globs
+    /// take it), by its bytes.
+    static var supervisorConfigs: [[UInt8]] {
         let spec = value("DRIFT_SUPERVISOR_CONF")
             ?? "/etc/supervisor/supervisord.conf:/etc/supervisor/conf.d:/etc/supervisord.conf:/etc/supervisord.d"
-        var files: [String] = []
-        for item in spec.split(separator: ":").map(String.init) {
-            if let names = directoryNames(item) {
-                files += names.filter { $0.hasSuffix(".conf") || $0.hasSuffix(".ini") }.sorted().map { item + "/" + $0 }
+        var files: [[UInt8]] = []
+        for item in spec.split(separator: ":").map({ Array($0.utf8) }) {
+            if let names = directoryEntries(item) {
+                let configs = names.filter { $0.hasSuffix(text: ".conf") || $0.hasSuffix(text: ".ini") }
+                files += configs.sorted(by: PathBytes.less).map { PathBytes.join(item, $0) }
             } else {
                 files.append(item)
             }

@@ -169,7 +169,9 @@ public final class SourcePacks {
 
     public init(objectsDirectory: String) {
         let dir = objectsDirectory + "/pack"
-        let names = (directoryNames(dir) ?? []).filter { $0.hasPrefix("pack-") && $0.hasSuffix(".idx") }.sorted()
+        // libgit2 names its packs `pack-<hex>.idx` (ASCII): any other name is no pack of the repository's.
+        let names = (directoryEntries(dir) ?? []).compactMap { String(validating: $0, as: UTF8.self) }
+            .filter { $0.hasPrefix("pack-") && $0.hasSuffix(".idx") }.sorted()
         packs = names.compactMap { n in
             SourcePack(idxPath: dir + "/" + n, packPath: dir + "/" + n.dropLast(4) + ".pack")
         }

@@ -65,4 +65,26 @@ struct ByteRootTests {
         let names = try FileManager.default.contentsOfDirectory(atPath: cwd)
         #expect(!names.contains { $0.contains("\u{FFFD}") }, "\(names)")
     }
+
+    @Test("a supervisord config named '\\377\\n\\033.conf' is read: its program's secret is withheld (issue 25.6)")
+    func nonUTF8SupervisorConfig() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        try f.bake()
+        let secret = SecretLeakTests.token("pw-sup-")
+        // supervisord's `[include] files = conf.d/*.conf` reads this file; so must drift.
+        try sh("mkdir conf.d && printf '[program:w]\\ncommand=python w.py\\nenvironment=DB_PASSWORD=\"%s\"\\n' "
+               + "'\(secret)' > \"conf.d/$(printf '\\377\\n\\033').conf\"",
+               cwd: f.dir.path)
+        try sh("printf 'DB = \"%s\"\\n' '\(secret)' >> worker/main.py", cwd: f.workspace)
+        let env = ["DRIFT_SUPERVISOR_CONF": f.dir.sub("conf.d")]
+        let common = ["--manifest", f.mdir, "--state", f.state]
+        let scan = try drift(["scan", "--format", "json"] + common, env: env)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(scan.out.utf8)) as? [String: Any])
+        #expect(SecretLeakTests.flagged(report) == ["worker/main.py"], "\(scan.out)")
+        let export = try drift(["export", "--output", f.dir.sub("out")] + common, env: env)
+        #expect(export.code == 0, "\(export.err)")
+        let patch = String(decoding: try readWholeFile(f.dir.sub("out") + "/drift.patch"), as: UTF8.self)
+        #expect(!patch.contains(secret), "the secret left in the patch")
+    }
 }

@@ -136,6 +136,36 @@ struct GateLedgerTests {
         #expect(misnamed.code == 1 && misnamed.out.contains("the ref is named host-b/\(id)"), "\(misnamed.out)")
     }
 
+    @Test("a ref pushed before ledger commits (the export commit) is judged with first seen unknown, not read from prose")
+    func legacyRefFirstSeenUnknown() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        try f.bake()
+        try sh("echo 'FIX = 1' >> worker/util.py", cwd: f.workspace)
+        let out = f.dir.sub("out")
+        let id = try Self.export(f, out)
+        // What a drift from before ledger commits pushed: the export commit itself, one parent.
+        let ref = "refs/drift/host-a/\(id)"
+        try sh("git -C '\(f.upstream)' fetch -q '\(out)/drift.bundle' 'refs/heads/drift/\(id):\(ref)'")
+        let message = try sh("git -C '\(f.upstream)' log -1 --format=%B '\(ref)'")
+        #expect(message.contains("first seen 20"), "its message names first sightings, for people: \(message)")
+        let fromDir = try #require(Self.entries(try drift(["gate", "--repo", f.upstream, "--ledger", out,
+                                                            "--format", "json"])).first)
+        #expect(fromDir["first_seen"] is String, "report.json carries it: \(fromDir)")
+        let json = try drift(["gate", "--repo", f.upstream, "--ledger-refs", "--format", "json"])
+        let e = try #require(Self.entries(json).first)
+        #expect(json.code == 1 && e["status"] as? String == "missing" && e["host"] as? String == "host-a",
+                "\(json.out)\(json.err)")
+        #expect(e["first_seen"] == nil && e["age_seconds"] == nil, "\(e)")
+        let text = try drift(["gate", "--repo", f.upstream, "--ledger-refs"])
+        #expect(text.code == 1 && text.out.contains("MISSING  drift \(id) from host-a")
+                && text.out.contains("first seen unknown"), "\(text.out)\(text.err)")
+        // Applied upstream, it is reconciled like any entry.
+        try sh("git -C '\(f.upstream)' am -q '\(out)/drift.patch'")
+        let done = try drift(["gate", "--repo", f.upstream, "--ledger-refs"])
+        #expect(done.code == 0 && done.out.contains("ok       drift \(id)"), "\(done.out)\(done.err)")
+    }
+
     @Test("a REV without the image base is a rejection (exit 1) that says so, not an error")
     func revWithoutBase() throws {
         let (f, ledger) = try GateTests.exported()

@@ -134,7 +134,10 @@ struct PushTests {
                + "git --git-dir='\(p.repo)' fetch -q -f '\(out)/drift.bundle' '+refs/heads/drift/\(id):\(ref)'")
         let legacy = try drift(["gate", "--repo", p.repo, "--commit", "main", "--ledger-refs", "--ledger-ref-prefix",
                                 "refs/drift/gpu-node-7/", "--format", "json"])
-        #expect(legacy.code == 0 && Self.judgement(legacy) == fromRefs, "\(legacy.out)\(legacy.err)")
+        // The same judgement, with its first sighting unknown: such a ref records none.
+        var expected = fromRefs
+        expected[0]["first_seen"] = nil
+        #expect(legacy.code == 0 && Self.judgement(legacy) == expected, "\(legacy.out)\(legacy.err)")
         // Anything else under the prefix is bad input naming the ref.
         try sh("""
             cd '\(p.repo)' && t=$(git hash-object -t tree -w /dev/null) && \

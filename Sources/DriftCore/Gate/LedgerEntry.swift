@@ -181,7 +181,8 @@ public struct LedgerReader {
         return nil
     }
 
-    /// An entry pushed to `refs/drift/<host>/<id>` of the upstream repository itself.
+    /// An entry pushed to `refs/drift/<host>/<id>` by a drift from before ledger commits: the
+    /// export commit itself, judged by its trailers, tree and base alone.
     func readRef(_ ref: String) throws -> LedgerEntry {
         func bad(_ why: String) -> DriftError { DriftError(ledger: .ref(ref), why) }
         guard let tip = try upstream.reference(ref) else { throw bad("does not resolve") }
@@ -190,19 +191,17 @@ public struct LedgerReader {
             throw bad("bad drift id '\(id)'")
         }
         let ex = try examine(tip, in: upstream, id: id, base: nil, bad)
-        let firstSeen = ex.message.split(separator: "\n").compactMap { line -> Date? in
-            guard let r = line.firstRange(of: "first seen ") else { return nil }
-            return Timestamp.parse(String(line[r.upperBound...].prefix(20)))
-        }.min()
+        // Such a ref holds no report.json, and its commit's trailers carry no time: its first
+        // sighting is unknown, and said so (`first seen unknown`), never read from the message's
+        // prose. Nothing in the verdict depends on it (docs/architecture.md, "Legacy refs").
         var e = LedgerEntry(name: ref, id: id, host: ex.trailers.host ?? "unknown", base: ex.base, tip: tip,
-                            firstSeen: firstSeen, changes: ex.changes, rawHost: ex.trailers.rawHost)
+                            firstSeen: nil, changes: ex.changes, rawHost: ex.trailers.rawHost)
         e.invalid = try Self.bindingProblem(e, tree: upstream.treeOf(commit: tip), inputs: [])
         return e
     }
 
     /// What `examine` read from an export commit.
     struct Examined {
-        var message: String
         var trailers: DriftTrailers
         var base: ObjectID
         var changes: [(path: [UInt8], mode: GitFileMode?, blob: ObjectID?)]
@@ -216,7 +215,7 @@ public struct LedgerReader {
     /// `id`, and a tree with only safe names. With `base` (a bundle's prerequisite) the commit
     /// may follow earlier exports of a chain down to it: every commit on the way has exactly
     /// one parent, its own Drift-Id, and `Drift-Follows` naming its parent's; without, its one
-    /// parent is the base. Returns the message, the base, the code changes against the base
+    /// parent is the base. Returns the trailers, the base, the code changes against the base
     /// and the chain's earlier commits.
     private func examine(_ tip: ObjectID, in repo: GitRepository, id: String, base: ObjectID?,
                          _ bad: (String) -> DriftError) throws -> Examined {
@@ -251,7 +250,7 @@ public struct LedgerReader {
             parent = ps[0]
         }
         let changes = try diffTrees(repo, base: parent, new: tree, bad)
-        return Examined(message: message, trailers: trailers, base: parent, changes: changes, earlier: earlier)
+        return Examined(trailers: trailers, base: parent, changes: changes, earlier: earlier)
     }
 
     private func readOptional(_ file: String, _ limit: Int, _ bad: (String) -> DriftError) throws -> [UInt8]? {

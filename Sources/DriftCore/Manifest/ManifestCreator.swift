@@ -46,7 +46,9 @@ public struct ManifestCreator {
         let rootBytes = root
         try refuseWriteUnder(root: root, target: output, what: "manifest directory")
         // A run killed between an atomic write's temp file and its rename left `NAME.tmp.PID`.
-        for n in directoryNames(output) ?? [] where n.contains(".tmp.") { try? FileSystem.unlink(output + "/" + n) }
+        for n in directoryEntries(output) ?? [] where n.contains(text: ".tmp.") {
+            try? FileSystem.unlink(PathBytes.join(Array(output.utf8), n))
+        }
         let policy = try policyPath.map { try Policy.load(path: $0) } ?? Policy.builtIn()
         let repository = try GitRepository(path: repo)
         let commitID = try repository.resolveCommit(commit)

@@ -103,7 +103,9 @@ public struct BytecodeCheck {
     static func allInterpreters() -> [String] {
         var out: [String] = []
         for dir in interpreterDirectories {
-            for name in (directoryNames(dir) ?? []).sorted() where name.hasPrefix("python3.") {
+            // `python3.N` is ASCII: a name that is not UTF-8 is no interpreter.
+            let names = (directoryEntries(dir) ?? []).compactMap { String(validating: $0, as: UTF8.self) }
+            for name in names.sorted() where name.hasPrefix("python3.") {
                 if Int(name.dropFirst("python3.".count)) != nil { out.append(dir + "/" + name) }
             }
         }

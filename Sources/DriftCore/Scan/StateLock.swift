@@ -21,24 +21,26 @@ public final class StateLock {
             }
         }
         // Holding the lock, no other writer is mid-write: temp files left are from a crash.
-        if let names = directoryNames(state.path) {
-            for n in names where n.contains(".tmp.") { try? FileSystem.unlink(state.file(n)) }
+        if let names = directoryEntries(state.path) {
+            for n in names where n.contains(text: ".tmp.") {
+                try? FileSystem.unlink(PathBytes.join(Array(state.path.utf8), n))
+            }
         }
         // So are libgit2's ref locks in the journal (a writer killed mid ref update leaves
         // `refs/heads/journal.lock`, and every later update would fail on it).
-        Self.removeStaleLocks(in: state.file("journal.git"), depth: 0)
+        Self.removeStaleLocks(in: Array(state.file("journal.git").utf8), depth: 0)
     }
 
     /// Removes `*.lock` files at the top of a bare repository and anywhere under `refs/`,
     /// never following a symlink; objects and packs are left alone.
-    private static func removeStaleLocks(in dir: String, depth: Int) {
-        guard depth < 32, let names = directoryNames(dir) else { return }
+    private static func removeStaleLocks(in dir: [UInt8], depth: Int) {
+        guard depth < 32, let names = directoryEntries(dir) else { return }
         for n in names {
-            let p = dir + "/" + n
+            let p = PathBytes.join(dir, n)
             guard let kind = try? FileSystem.lstat(p).kind else { continue }
-            if kind == .regular, n.hasSuffix(".lock") {
+            if kind == .regular, n.hasSuffix(text: ".lock") {
                 try? FileSystem.unlink(p)
-            } else if kind == .directory, depth > 0 || n == "refs" {
+            } else if kind == .directory, depth > 0 || n == Array("refs".utf8) {
                 removeStaleLocks(in: p, depth: depth + 1)
             }
         }

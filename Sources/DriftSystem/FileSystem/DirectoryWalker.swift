@@ -206,8 +206,11 @@ func bytesCompare(_ a: [UInt8], _ b: [UInt8]) -> Int {
 }
 
 /// Every name in one directory (not `.`/`..`) as bytes, or nil when it cannot be read.
-public func directoryEntries(_ path: String) -> [[UInt8]]? {
-    guard let d = opendir(path) else { return nil }
+/// A name that is not UTF-8 is kept as it is, never decoded and never left out: a repaired
+/// name handed back to `unlink` or `open` would be another file, and a name left out is a
+/// file drift does not see (a supervisord `*.conf` named in Latin-1 is still read).
+public func directoryEntries(_ path: [UInt8]) -> [[UInt8]]? {
+    guard let d = withCPath(path, { opendir($0) }) else { return nil }
     defer { closedir(d) }
     var out: [[UInt8]] = []
     while let ent = readdir(d) {
@@ -219,12 +222,31 @@ public func directoryEntries(_ path: String) -> [[UInt8]]? {
     return out
 }
 
-/// The names in one directory that are UTF-8 text (not `.`/`..`), or nil when it cannot be
-/// read. A name that is not UTF-8 is left out, never decoded: a repaired name handed back to
-/// `unlink` or `open` would be another file. Callers look for names drift itself makes
-/// (`*.tmp.*`, `*.lock`, `pack-*.idx`, `python3.*`); `directoryEntries` has every name.
-public func directoryNames(_ path: String) -> [String]? {
-    directoryEntries(path)?.compactMap { String(validating: $0, as: UTF8.self) }
+/// `directoryEntries` of a path given as text.
+public func directoryEntries(_ path: String) -> [[UInt8]]? {
+    directoryEntries(Array(path.utf8))
+}
+
+/// Byte matchers for names read by `directoryEntries`: callers look for names drift itself
+/// makes (`*.tmp.*`, `*.lock`, `pack-*.idx`, `python3.*`) or reads (`*.conf`) without decoding.
+extension Array where Element == UInt8 {
+    /// Whether these bytes start with `text`'s UTF-8.
+    public func hasPrefix(text: String) -> Bool { starts(with: text.utf8) }
+
+    /// Whether these bytes end with `text`'s UTF-8.
+    public func hasSuffix(text: String) -> Bool {
+        let t = Array(text.utf8)
+        return count >= t.count && self[(count - t.count)...].elementsEqual(t)
+    }
+
+    /// Whether `text`'s UTF-8 occurs in these bytes.
+    public func contains(text: String) -> Bool {
+        let t = Array(text.utf8)
+        guard !t.isEmpty else { return true }
+        guard count >= t.count else { return false }
+        for i in 0...(count - t.count) where self[i..<(i + t.count)].elementsEqual(t) { return true }
+        return false
+    }
 }
 
 /// Where an entry's name starts, read in place: a `dirent` record is only as long as its name,

@@ -174,7 +174,13 @@ public struct FileReader: Sendable {
 /// `followSymlinks: false` for files drift itself owns (the state dir), where a symlink can
 /// only be an attack; user-given paths (a policy mounted by Kubernetes) may be links.
 public func readWholeFile(_ path: String, limit: Int = 1 << 30, followSymlinks: Bool = true) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followSymlinks ? 0 : O_NOFOLLOW))
+    try readWholeFile(Array(path.utf8), limit: limit, followSymlinks: followSymlinks)
+}
+
+/// `readWholeFile` of a byte path (a name that is not UTF-8 too).
+public func readWholeFile(_ path: [UInt8], limit: Int = 1 << 30, followSymlinks: Bool = true) throws -> [UInt8] {
+    let flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followSymlinks ? 0 : O_NOFOLLOW)
+    let fd = withCPath(path) { open($0, flags) }
     if fd < 0 { throw DriftError(.unreadable, path: path, "cannot open", errno: .current) }
     defer { close(fd) }
     var st = stat()

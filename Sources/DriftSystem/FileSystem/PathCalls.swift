@@ -53,6 +53,11 @@ public enum FileSystem {
         guard Glibc.unlink(path) == 0 else { throw .current }
     }
 
+    /// `unlink(2)` of a byte path.
+    public static func unlink(_ path: [UInt8]) throws(Errno) {
+        guard withCPath(path, { Glibc.unlink($0) }) == 0 else { throw .current }
+    }
+
     /// `rename(2)`: atomic within one file system.
     public static func rename(_ source: String, to target: String) throws(Errno) {
         guard Glibc.rename(source, target) == 0 else { throw .current }

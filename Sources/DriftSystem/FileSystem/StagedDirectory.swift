@@ -44,7 +44,9 @@ public struct StagedDirectory {
 
     /// Removes `PARENT/<prefix><pid>-…` directories of ours whose process is gone.
     public func removeStale(in parent: String) {
-        for name in directoryNames(parent) ?? [] where name.hasPrefix(prefix) {
+        // Names drift stages are ASCII (prefix, pid, random hex): any other name is not ours.
+        for bytes in directoryEntries(parent) ?? [] {
+            guard let name = String(validating: bytes, as: UTF8.self), name.hasPrefix(prefix) else { continue }
             let rest = name.dropFirst(prefix.count)
             guard let pid = rest.split(separator: "-").first.flatMap({ Int32($0) }) else { continue }
             if pid == getpid() || !SystemProcess.isGone(pid) { continue }
