@@ -30,7 +30,9 @@ extension Exporter {
         var parent = try chain.parent(for: info.id, previous: previous, cumulative: cumulative)
         // A bundle carries its whole chain: an earlier export holding a secret known now is not carried.
         var restartedChain: String?
-        if let follows = parent.follows, try s.outgoing.anyHolds(try chain.objects(upTo: parent.commit), repo: repo) {
+        if let follows = parent.follows,
+           try s.outgoing.anyHolds(try chain.objects(upTo: parent.commit), repo: repo,
+                                   fixtures: try chain.fixtureBlobs(upTo: parent.commit)) {
             restartedChain = follows
             parent = (s.base, nil)
         }
@@ -52,7 +54,7 @@ extension Exporter {
         let commit = try repo.createCommit(tree: s.tree, parents: [parent.commit], author: who, committer: who,
                                            message: msg)
         let shipped = try chain.objects(upTo: commit)
-        if try s.outgoing.anyHolds(shipped, repo: repo) {
+        if try s.outgoing.anyHolds(shipped, repo: repo, fixtures: try chain.fixtureBlobs(upTo: commit)) {
             throw DriftError(.secretWithheld,
                 "export \(info.id): its commit message or bundle would hold a secret drift knows now "
                 + "(a --message, --author or file name); nothing was exported")

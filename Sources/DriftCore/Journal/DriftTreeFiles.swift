@@ -67,7 +67,7 @@ extension DriftTreeBuilder {
             bytes = b
         }
         guard let bytes else { return false }
-        if secrets.matches(bytes) {
+        if secrets.matches(bytes, scope: SecretScope(path: c.path)) {
             var s = c
             s.secrecy = .content
             edits.withheld.append((s, .secretContent))
