@@ -23,7 +23,7 @@ enum StateRecovery {
                 + "so recorded drift is first seen now"
             return s
         }
-        guard let info = latest, info.base == commit else { return s }
+        guard let info = latest, info.base.hex == commit else { return s }
         s.items = info.entries.map {
             DriftState.Item(path: PathBytes.escape($0.path), firstSeen: Timestamp.format($0.firstSeen),
                             change: $0.change, fileClass: $0.fileClass)
