@@ -111,7 +111,7 @@ extension Drift {
             if outcome.secrets.sourceCount == 0 { Output.stderr(ProcessEnvironment.noSecretSourcesNote) }
             if let why = outcome.stateRecovered {
                 Output.stderr("drift: warning: \(why); rebuilt the state from the journal "
-                              + "(the old file is \(workspace.stateDirectory.file("state.json.damaged")))\n")
+                              + "(the old file is \(runner.state.file("state.json.damaged")))\n")
             }
             return outcome.report
         }
