@@ -19,7 +19,8 @@ extension Drift {
         func run() throws {
             switch format {
             case .text:
-                Output.stdout(try SnapshotLog.text(state: try workspace.stateDirectory, manifestDir: manifest.directory))
+                Output.stdout(try SnapshotLog.text(state: try workspace.stateDirectory,
+                                                   manifestDir: manifest.directory))
             case .json:
                 Output.stdout(bytes: try SnapshotLog.json(state: try workspace.stateDirectory,
                                                           manifestDir: manifest.directory))

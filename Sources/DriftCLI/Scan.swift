@@ -109,9 +109,11 @@ extension Drift {
             let outcome = try runner.run()
             progress?.stop()
             if outcome.secrets.sourceCount == 0 { Output.stderr(ProcessEnvironment.noSecretSourcesNote) }
-            if let why = outcome.stateRecovered {
-                Output.stderr("drift: warning: \(why); rebuilt the state from the journal "
-                              + "(the old file is \(runner.state.file("state.json.damaged")))\n")
+            if let cause = outcome.stateRecovered {
+                let aside = runner.state.file(cause.asideName)
+                let done = cause.damaged == .state ? "rebuilt the state from the journal (the old file is \(aside))"
+                    : "skipped, the journal's latest snapshot keeps first sightings (the old log is \(aside))"
+                Output.stderr("drift: warning: \(cause.why); \(done)\n")
             }
             return outcome.report
         }

@@ -20,7 +20,8 @@ import Testing
                   !rel.hasSuffix(".pyc"), let d = FileManager.default.contents(atPath: p) else { continue }
             files += 1
             let bytes = Array(d)
-            if let (r, at) = SecretFormats.locate(bytes) {
+            // Judged as the scan judges the file at this path (a test fixture's scope, `SecretScope`).
+            if let (r, at) = SecretFormats.locate(bytes, scope: SecretScope(path: Array(rel.utf8))) {
                 let lo = max(0, at - 60), hi = min(bytes.count, at + 80)
                 let ctx = String(decoding: bytes[lo..<hi], as: UTF8.self).replacingOccurrences(of: "\n", with: "⏎")
                 hits.append("\(r.rawValue)\t\(rel)\t\(ctx)")

@@ -192,6 +192,64 @@ struct SecretSourceTests {
         ]
     }
 
+    @Test("test fixtures: the generic assignment rule does not fire there; every known format still does")
+    func fixtureScope() {
+        // The two false positives measured in a real site-packages (docs/secrets.md).
+        let kube = "        \"refresh-token\": \"lucWJjEhlxZW01cXI3YmVlcYnpxNGhzk\",\n"
+        let mine = "    api_token = \"Qm7vT2kx9LpZ4nW8rB3yH6cF1dJ5sA0e\"\n"
+        for line in [kube, mine] {
+            #expect(SecretFormats.find(Array(line.utf8), scope: .code) == .secretAssignment, "code: \(line)")
+            #expect(SecretFormats.find(Array(line.utf8), scope: .testFixture) == nil, "fixture: \(line)")
+        }
+        // Every other rule fires in a fixture exactly as in code.
+        for (rule, pos, neg) in Self.formatCases where rule != .secretAssignment {
+            #expect(SecretFormats.find(Array(pos.utf8), scope: .testFixture) == rule, "\(rule.rawValue): \(pos)")
+            #expect(SecretFormats.find(Array(neg.utf8), scope: .testFixture) == nil, "\(rule.rawValue): \(neg)")
+        }
+        // Which paths are a test suite's.
+        for p in ["kubernetes/aio/config/kube_config_test.py", "websocket/tests/test_websocket.py", "tests/x.json",
+                  "pkg/Test/data.yaml", "src/testing/helpers.py", "conftest.py", "app/conftest.py", "test_x.py",
+                  "x_test.go", "lib/x_tests.rs", "web/x.test.js", "web/x.spec.ts", "a/__tests__/b.js",
+                  "go/testdata/creds.txt"] {
+            #expect(SecretScope(path: Array(p.utf8)) == .testFixture, "\(p)")
+        }
+        for p in ["transformers/testing_utils.py", "app/contest.py", "attest/x.py", "latest/x.py", "testx/y.py",
+                  "app/settings.py", "tests", "protest_.py", "x.tests", ".test.js", "app/test.py"] {
+            #expect(SecretScope(path: Array(p.utf8)) == .code, "\(p)")
+        }
+    }
+
+    @Test("protocol nonces: a Sec-WebSocket-Key or Idempotency-Key value is not a credential; an API key header is")
+    func protocolNonceNames() {
+        for s in ["\"Sec-WebSocket-Key\": \"k9kFAUWNAMmf5OEMfTlOEA==\"", "sec_websocket_key = \"q8Zr2LmX0vPa7NcT4yWb\"",
+                  "headers['Idempotency-Key'] = 'q8Zr2LmX0vPa7NcT4yWb'"] {
+            #expect(SecretFormats.find(Array(s.utf8)) == nil, "fires on: \(s)")
+        }
+        for s in ["\"X-Api-Key\": \"k9kFAUWNAMmf5OEMfTlOEA==\"", "\"Sec-WebSocket-Token\": \"q8Zr2LmX0vPa7NcT4yWb\"",
+                  "websocket_key = \"q8Zr2LmX0vPa7NcT4yWb5s1Ke9Jd3Hf6\""] {
+            #expect(SecretFormats.find(Array(s.utf8)) == .secretAssignment, "misses: \(s)")
+        }
+    }
+
+    @Test("a patch is judged file by file: a fixture's section as a fixture, a renamed or quoted path as code")
+    func patchSections() {
+        let value = "Qm7vT2kx9LpZ4nW8rB3yH6cF1dJ5sA0e"
+        func patch(_ a: String, _ b: String) -> [UInt8] {
+            Array(("From 1 Mon Sep 17 00:00:00 2001\nSubject: [PATCH] drift\n\n---\n"
+                + "diff --git a/app/x.py b/app/x.py\n--- a/app/x.py\n+++ b/app/x.py\n@@ -1 +1 @@\n-a\n+b\n"
+                + "diff --git \(a) \(b)\nnew file mode 100644\n--- /dev/null\n+++ \(b)\n@@ -0,0 +1 @@\n"
+                + "+api_token = \"\(value)\"\n").utf8)
+        }
+        let index = SecretIndex()
+        #expect(!index.matches(patch: patch("a/tests/test_x.py", "b/tests/test_x.py")))
+        #expect(index.matches(patch: patch("a/app/y.py", "b/app/y.py")))
+        #expect(index.matches(patch: patch("a/app/y.py", "b/tests/test_x.py")), "a rename is judged as code")
+        #expect(index.matches(patch: patch("\"a/tests/t\\303.py\"", "\"b/tests/t\\303.py\"")), "quoted: code")
+        let gh = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+        #expect(index.matches(patch: Array((String(decoding: patch("a/tests/t.py", "b/tests/t.py"), as: UTF8.self)
+            .replacingOccurrences(of: value, with: gh)).utf8)), "a known format in a fixture's section")
+    }
+
     @Test("every credential rule: a positive and a negative")
     func formatRules() {
         let cases = Self.formatCases

@@ -66,6 +66,22 @@ struct ExportChain {
         return out
     }
 
+    /// The blobs of the chain beyond the base that sit only at test-fixture paths
+    /// (`SecretScope`): judged as fixtures when the chain is searched for secrets again, as
+    /// the scan judged them; a blob also at any other path is judged as code.
+    func fixtureBlobs(upTo tip: ObjectID) throws -> Set<ObjectID> {
+        let baseTree = try repo.treeOf(commit: base)
+        var onlyFixture: [ObjectID: Bool] = [:]
+        for c in try commits(upTo: tip) ?? [tip] {
+            for ch in try repo.treeChanges(from: baseTree, to: try repo.treeOf(commit: c), limit: Int.max) {
+                guard let n = ch.new, n.mode != .tree, n.mode != .commit else { continue }
+                let fixture = SecretScope(path: ch.path) == .testFixture
+                onlyFixture[n.id] = (onlyFixture[n.id] ?? true) && fixture
+            }
+        }
+        return Set(onlyFixture.filter(\.value).keys)
+    }
+
     /// What a follow-up changes on top of `parent`'s tree, by path.
     func changes(from parent: ObjectID, to tree: ObjectID) throws -> [[UInt8]: GitTreeChange] {
         let list = try repo.treeChanges(from: try repo.treeOf(commit: parent), to: tree, limit: Int.max)

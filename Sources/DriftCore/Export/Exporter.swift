@@ -98,53 +98,9 @@ public struct Exporter {
         try refuseWriteUnder(root: root, target: runner.state.path, what: "state dir")
         let lock = try StateLock(state: runner.state, wait: runner.waitSeconds)
         defer { withExtendedLifetime(lock) {} }
-        var scannedState: DriftState?
-        var secretSources: Int?
-        var secrets: SecretIndex?
-        // An older snapshot is the journal's alone: the scan's report would describe another state.
-        var usedJournalOnly = fromJournal || snapshot != nil
-        // The snapshot holding what the scan just read: the export is built from it, never
-        // from whatever the journal's branch names (it may have been changed outside drift).
-        var scanned: (snapshot: ObjectID?, replaced: ObjectID?) = (nil, nil)
-        if !usedJournalOnly {
-            var scan = runner
-            scan.checkJournal = true
-            let outcome = try scan.run(alreadyLocked: true)
-            secretSources = outcome.secrets.sourceCount
-            secrets = outcome.secrets
-            usedJournalOnly = outcome.result.changes.isEmpty && outcome.pip.allSatisfy(\.allowed)
-            if !usedJournalOnly { scanned = (outcome.snapshot, outcome.replacedSnapshot) }
-            scannedState = outcome.state
-        }
-        let journal = Journal(state: runner.state, manifestDir: runner.manifestDir, commit: manifest.commit)
-        guard let (repo, latest) = try journal.latest() else {
-            if let snapshot {
-                throw DriftError(.notFound, path: runner.state.path, "no journal, so no snapshot \(snapshot)")
-            }
-            return nil
-        }
-        guard let base = ObjectID(hex: manifest.commit) else {
-            throw DriftError(.manifestInvalid, "bad base commit id")
-        }
-        let picked = try snapshot.map {
-            try JournalHistory.find($0, repo: repo, tip: latest, base: manifest.commit,
-                                    context: runner.state.path + "/journal.git").commit
-        } ?? scanned.snapshot ?? latest
-        let info = try SnapshotInfo.read(repo, picked)
-        guard info.base.hex == manifest.commit else {
-            throw DriftError(
-                .stateDamaged, path: runner.state.path,
-                "journal snapshot \(picked.hex) is not based on \(manifest.commit)"
-            )
-        }
-        let tree = try repo.treeOf(commit: picked)
-        try Self.checkBinding(info, tree: tree, snapshot: picked, journal: runner.state.path + "/journal.git")
-        // Checked against the secrets known now, not those known when it was journaled.
-        let outgoing = try OutgoingSecrets(secrets ?? runner.secretsNow())
-        let baseTree = try repo.treeOf(commit: base)
-        if let hit = try outgoing.firstHit(tree: tree, baseTree: baseTree, repo: repo) {
-            throw OutgoingSecrets.staleSnapshot(hit, id: info.id)
-        }
+        let scan = try scanFirst(runner)
+        guard let source = try pickSnapshot(runner, manifest, scan: scan) else { return nil }
+        let info = source.info
         let now = runner.clock.now()
         let host = info.host.isEmpty ? SystemInfo.hostName() : info.host
         // Dated by the snapshot, so the same drift exports as the same commit (pushes are idempotent).
@@ -152,67 +108,12 @@ public struct Exporter {
         let who = try author.map { try GitPerson.parse($0, time: when) }
             ?? GitPerson(name: "drift", email: "drift@\(host)", time: when)
         // The scan saved it under the lock this export still holds: it is current.
-        var state = try scannedState ?? runner.state.loadState(commit: manifest.commit)
-        let chain = ExportChain(repo: repo, base: base)
-        // state.json keeps ids as text (its format): read back into ids here, at that edge.
-        let kept = state.chainTip ?? state.lastExportId
-        let previous = cumulative || snapshot != nil ? nil : kept.flatMap(DriftID.init)
-        var parent = try chain.parent(for: info.id, previous: previous, cumulative: cumulative)
-        // A bundle carries its whole chain: an earlier export holding a secret known now is not carried.
-        var restartedChain: DriftID?
-        if let follows = parent.follows, try outgoing.anyHolds(try chain.objects(upTo: parent.commit), repo: repo) {
-            restartedChain = follows
-            parent = (base, nil)
-        }
-        let changes = try parent.follows.map { _ in try chain.changes(from: parent.commit, to: tree) }
-        // A follow-up that changes only withheld files would be an empty patch `git am` rejects.
-        if let follows = parent.follows, changes?.isEmpty == true {
-            throw NothingExportable(follows: follows, withheld: info.entries.filter { $0.recorded != .content }.count)
-        }
-        // A follow-up's message names the pip changes it adds, not the ones its chain already carries.
-        var pip = info.pip
-        if let follows = parent.follows,
-           let earlier = try JournalHistory.snapshots(repo, from: latest, base: manifest.commit)
-               .first(where: { $0.info.id == follows }) {
-            let before = Set(earlier.info.pip.map { SnapshotPip($0).line })
-            pip = pip.filter { !before.contains(SnapshotPip($0).line) }
-        }
-        let msg = commitMessage(info: info, pip: pip, host: host, base: manifest.commit, follows: parent.follows,
-                                changes: changes)
-        // The export commit is kept in the journal (`refs/drift-exports/<id>`) so `drift push` can send it.
-        let commit = try repo.createCommit(tree: tree, parents: [parent.commit], author: who, committer: who,
-                                           message: msg)
-        let shipped = try chain.objects(upTo: commit)
-        if try outgoing.anyHolds(shipped, repo: repo) {
-            throw DriftError(.secretWithheld,
-                "export \(info.id): its commit message or bundle would hold a secret drift knows now "
-                + "(a --message, --author or file name); nothing was exported")
-        }
-        let sameDrift = try Self.sameDrift(info.id, commit: commit, repo: repo, state: state)
-        let keep = sameDrift?.keptEarlier == true
-        if !keep { try repo.setReference(Self.exportRef(info.id), to: commit) }
-        let patch = try repo.emailPatch(commit)
-        let ref = "refs/heads/drift/\(info.id)"
-        // One prerequisite, the base: the bundle carries every commit of the chain.
-        let bundle = GitBundle.make(prerequisite: base,
-                                    comment: "drift base",
-                                    tip: commit,
-                                    ref: ref,
-                                    pack: try repo.pack(shipped))
-        // One schema (`drift.export/1`): the snapshot this export ships, scanned or not.
-        let reportBytes = try JSONCoding.encode(ExportReport(info, snapshot: picked, host: host,
-                                                             follows: parent.follows))
-        var files = [(Self.patchFile, patch), (Self.bundleFile, bundle), (Self.reportFile, reportBytes)]
-        if let freeze = try PipFreeze.text(context.baseline, host: host, id: info.id, now: now) {
-            files.append((Self.pipFreezeFile, freeze))
-        }
-        for (name, bytes) in files where name != Self.bundleFile && outgoing.holds(text: bytes) {
-            throw DriftError(.secretWithheld,
-                "export \(info.id): \(name) would hold a secret drift knows now; nothing was exported")
-        }
+        var state = try scan.state ?? runner.state.loadState(commit: manifest.commit)
+        let made = try makeCommit(source, state: state, host: host, who: who)
+        let files = try exportFiles(source, made, baseline: context.baseline, host: host, now: now)
         // The same files as one parentless commit: what `drift push` sends (docs/journal.md).
-        try LedgerCommit.create(in: repo, id: info.id, host: host, base: manifest.commit, files: files, author: who,
-                                setRef: !keep)
+        try LedgerCommit.create(in: source.repo, id: info.id, host: host, base: manifest.commit, files: files,
+                                author: who, setRef: made.sameDrift?.keptEarlier != true)
         try writeOutputs(files, to: output)
         state.lastExport = Timestamp.format(now)
         state.lastExportId = info.id.hex
@@ -220,16 +121,16 @@ public struct Exporter {
         state.markExported(info.entries.map(\.path), id: info.id.hex, at: now)
         try runner.state.saveState(state)
         return Summary(id: info.id,
-                       commit: commit.hex,
+                       commit: made.commit.hex,
                        paths: info.entries.count,
-                       fromJournal: usedJournalOnly,
+                       fromJournal: scan.journalOnly,
                        host: host,
-                       follows: parent.follows,
-                       secretSources: secretSources,
-                       restartedChain: restartedChain,
-                       replacedSnapshot: scanned.replaced?.hex,
+                       follows: made.follows,
+                       secretSources: scan.secretSources,
+                       restartedChain: made.restartedChain,
+                       replacedSnapshot: scan.replaced?.hex,
                        context: context,
-                       sameDrift: sameDrift)
+                       sameDrift: made.sameDrift)
     }
 
     /// A snapshot's record names its Drift-Id and the id's inputs; the id must be the one its
@@ -258,7 +159,7 @@ public struct Exporter {
 
     /// `changes`: for a follow-up, what it changes on top of the export it follows; its lines
     /// say added/modified/deleted as that commit does, not as the drift is against the base.
-    private func commitMessage(info: SnapshotInfo, pip: [PipChange], host: String, base: String, follows: DriftID?,
+    func commitMessage(info: SnapshotInfo, pip: [PipChange], host: String, base: String, follows: DriftID?,
                                changes: [[UInt8]: GitTreeChange]?) -> String {
         let changed = changes.map { Set($0.keys) }
         let inTree = info.entries.filter { $0.recorded == .content && changed?.contains($0.path) != false }

@@ -26,10 +26,11 @@ struct OutgoingSecrets {
     }
 
     /// Whether a git object that would leave holds a secret: a blob (file content or symlink
-    /// target) as code is judged, commits and trees by their text.
-    func holds(object id: ObjectID, in odb: GitODB) throws -> Bool {
+    /// target) is judged as the scan judges a file at a path of `scope`, commits and trees by
+    /// their text.
+    func holds(object id: ObjectID, in odb: GitODB, scope: SecretScope) throws -> Bool {
         let (type, bytes) = try odb.read(id)
-        return holds(text: bytes) || (type == .blob && secrets.matches(bytes))
+        return holds(text: bytes) || (type == .blob && secrets.matches(bytes, scope: scope))
     }
 
     /// What in a snapshot tree holds a secret.
@@ -46,15 +47,19 @@ struct OutgoingSecrets {
         for ch in try repo.treeChanges(from: baseTree, to: tree, limit: Int.max) {
             if holds(text: ch.path) { return .name }
             guard let n = ch.new, n.mode != .tree, n.mode != .commit else { continue }
-            if try holds(object: n.id, in: odb) { return .content(ch.path) }
+            if try holds(object: n.id, in: odb, scope: SecretScope(path: ch.path)) { return .content(ch.path) }
         }
         return nil
     }
 
-    /// Whether any of these objects (a bundle's, a chain's) holds a secret.
-    func anyHolds(_ objects: [ObjectID], repo: GitRepository) throws -> Bool {
+    /// Whether any of these objects (a bundle's, a chain's) holds a secret; `fixtures` are the
+    /// blobs found only at test-fixture paths (`ExportChain.fixtureBlobs`).
+    func anyHolds(_ objects: [ObjectID], repo: GitRepository, fixtures: Set<ObjectID>) throws -> Bool {
         let odb = try repo.odb()
-        for o in objects where try holds(object: o, in: odb) { return true }
+        for o in objects {
+            let scope: SecretScope = fixtures.contains(o) ? .testFixture : .code
+            if try holds(object: o, in: odb, scope: scope) { return true }
+        }
         return false
     }
 

@@ -74,7 +74,8 @@ public struct Pusher {
             throw DriftError(.manifestInvalid, "bad base commit id")
         }
         let chain = ExportChain(repo: repo, base: base)
-        try recheck(id: id, chain: try chain.objects(upTo: commit), ledger: ledger, repo: repo, runner: runner)
+        try recheck(id: id, chain: try chain.objects(upTo: commit), fixtures: try chain.fixtureBlobs(upTo: commit),
+                    ledger: ledger, repo: repo, runner: runner)
         // The Drift-Host trailer is the export's host quoted as a name: the same text either way.
         let host = try self.host.map { PathBytes.display(text: $0) }
             ?? DriftTrailers(try repo.message(of: commit)).host ?? SystemInfo.hostName()
@@ -105,11 +106,12 @@ public struct Pusher {
 
     /// An export made before a secret was known can hold it: the ledger commit (its files and
     /// message) and the export chain its bundle carries are searched for the secrets known now.
-    private func recheck(id: DriftID, chain: [ObjectID], ledger: ObjectID, repo: GitRepository,
-                         runner: ScanRunner) throws {
+    private func recheck(id: DriftID, chain: [ObjectID], fixtures: Set<ObjectID>, ledger: ObjectID,
+                         repo: GitRepository, runner: ScanRunner) throws {
         let outgoing = try OutgoingSecrets(try runner.secretsNow())
         let odb = try repo.odb()
-        var held = try outgoing.anyHolds(chain, repo: repo) || outgoing.holds(text: try odb.read(ledger).1)
+        var held = try outgoing.anyHolds(chain, repo: repo, fixtures: fixtures)
+            || outgoing.holds(text: try odb.read(ledger).1)
         // The bundle's pack is compressed: its objects are the chain's, searched above.
         for e in try repo.treeEntries(try repo.treeOf(commit: ledger)) where e.name != Array(Exporter.bundleFile.utf8) {
             held = try held || outgoing.holds(text: try odb.read(e.id).1)

@@ -145,7 +145,7 @@ public struct DriftTreeBuilder {
                     bytes = b
                 }
                 guard let bytes else { continue }
-                if secrets.matches(bytes) {
+                if secrets.matches(bytes, scope: SecretScope(path: c.path)) {
                     var s = c
                     s.secrecy = .content
                     withheld.append((s, .secretContent))

@@ -61,13 +61,13 @@ public struct JournalForget {
         var outcome = try rewrite.snapshots()
         for (name, target) in try old.referenceTargets(under: "refs/") {
             guard let target, name != Journal.ref, name != Journal.notesRef else { continue }
-            if try rewrite.copyClosure(target) {
+            if try rewrite.copyClosure(target, ledger: name.hasPrefix(LedgerCommit.journalRefPrefix)) {
                 try rewrite.new.setReference(name, to: target)
             } else if let id = Self.exportID(name), !outcome.exports.contains(id) {
                 outcome.exports.append(id)
             }
         }
-        outcome.blobs = rewrite.tainted.values.filter { $0 }.count
+        outcome.blobs = Set(rewrite.tainted.filter(\.value).keys.map(\.id)).count
         var st = try runner.state.loadState(commit: manifest.commit)
         for (remote, ids) in st.pushed ?? [:] {
             let gone = ids.filter { outcome.exports.contains($0) }
@@ -110,8 +110,8 @@ public struct JournalForget {
         let baseObjects: GitODB
         let base: ObjectID
         let secrets: SecretIndex
-        /// Blob id → holds a secret (each blob read once).
-        var tainted: [ObjectID: Bool] = [:]
+        /// A blob as judged (as a file of a path's scope, or as a ledger's patch) → holds a secret.
+        var tainted: [Judged: Bool] = [:]
         /// Objects already in the new journal (or its base), and closures found clean.
         var copied = Set<ObjectID>()
 
@@ -126,12 +126,25 @@ public struct JournalForget {
             self.secrets = secrets
         }
 
-        mutating func isTainted(_ id: ObjectID) throws -> Bool {
-            if let t = tainted[id] { return t }
+        /// How a blob is judged: as a file at a path of this scope, or as a ledger's `drift.patch`
+        /// (each file's section with its own path's scope, as the scan judged that file).
+        struct Judged: Hashable {
+            enum How: Hashable { case file(SecretScope), patch }
+            var id: ObjectID
+            var how: How
+        }
+
+        mutating func isTainted(_ id: ObjectID, _ how: Judged.How) throws -> Bool {
+            let key = Judged(id: id, how: how)
+            if let t = tainted[key] { return t }
             if baseObjects.contains(id) { return false }
             let (_, bytes) = try oldObjects.read(id)
-            let t = secrets.matches(bytes)
-            tainted[id] = t
+            let t: Bool
+            switch how {
+            case .file(let scope): t = secrets.matches(bytes, scope: scope)
+            case .patch: t = secrets.matches(patch: bytes)
+            }
+            tainted[key] = t
             return t
         }
 
@@ -155,7 +168,7 @@ public struct JournalForget {
                         updates.append(TreeUpdate(path: ch.path, action: .remove))
                         continue
                     }
-                    if n.mode != .tree, try isTainted(n.id) {
+                    if n.mode != .tree, try isTainted(n.id, .file(SecretScope(path: ch.path))) {
                         forgotten.insert(ch.path)
                         // Updates apply to the base tree: a file new since the base is simply left out.
                         if let o = ch.old {
@@ -199,22 +212,25 @@ public struct JournalForget {
         }
 
         /// Copies every object `id` reaches (down to what the base has) into the new journal;
-        /// false, copying nothing more, when one of them is a blob holding a secret.
-        mutating func copyClosure(_ id: ObjectID) throws -> Bool {
-            var stack = [id]
+        /// false, copying nothing more, when one of them is a blob holding a secret. Each blob is
+        /// judged at the path it was reached by; a ledger commit's `drift.patch` file by file.
+        mutating func copyClosure(_ id: ObjectID, ledger: Bool = false) throws -> Bool {
+            var stack: [(ObjectID, [UInt8])] = [(id, [])]
             var pending: [(ObjectID, GitObjectType, [UInt8])] = []
-            var seen = Set<ObjectID>()
-            while let next = stack.popLast() {
-                if copied.contains(next) || !seen.insert(next).inserted { continue }
+            var seen = Set<[UInt8]>()
+            while let (next, path) = stack.popLast() {
+                // The same blob may sit at a fixture's path and at another: each is judged.
+                if copied.contains(next) || !seen.insert(Array(next.hex.utf8) + [0] + path).inserted { continue }
                 if baseObjects.contains(next) { continue }
                 let (type, bytes) = try oldObjects.read(next)
                 switch type {
                 case .blob:
-                    if try isTainted(next) { return false }
+                    let patch = ledger && path == Array(Exporter.patchFile.utf8)
+                    if try isTainted(next, patch ? .patch : .file(SecretScope(path: path))) { return false }
                 case .tree:
-                    stack += try old.treeEntries(next).map(\.id)
+                    stack += try old.treeEntries(next).map { ($0.id, path.isEmpty ? $0.name : path + [0x2F] + $0.name) }
                 case .commit:
-                    stack += Self.commitLinks(bytes)
+                    stack += Self.commitLinks(bytes).map { ($0, []) }
                 case .tag:
                     break
                 }

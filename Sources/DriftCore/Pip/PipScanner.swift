@@ -42,173 +42,37 @@ public struct PipScanner {
     /// - Returns: the changes, unreadable entries, and the new stat cache for next time.
     /// - Throws: `DriftError` when a site-packages directory cannot be opened at all.
     public func run() throws -> Result {
-        var changes: [PipChange] = []
-        var issues: [WalkIssue] = []
-        var current: [SitePackagesInventory] = []
-        // Files to verify: (absolute path, expected SHA-256, expected size, owner index in `owners`).
-        var checks: [(path: [UInt8], sha: Digest, size: Int64?, owner: Int, prefix: Int)] = []
-        // RECORD files are opened beneath their environment's prefix, never through a symlink.
-        var prefixes: [String] = []
-        var owners: [(sp: String, dist: InstalledDistribution)] = []
-        // Forged site-packages bytecode per owner, and the verdicts to cache.
-        var forgedPycs: [Int: [String]] = [:]
-        // RECORDs rewritten since the bake, and the entries they gained, per owner.
-        var recordDrift: [Int: [String]] = [:]
-        var pycRecords: [StatCache.Record] = []
+        var pass = PipPass()
         for base in baseline.sitePackages {
             let inv: SitePackagesInventory
             do {
                 let (i, iss) = try PipInventory.read(base.path)
                 inv = i
-                issues += iss
+                pass.issues += iss
             } catch let e as DriftError {
-                issues.append(WalkIssue(path: Array(base.path.utf8), message: e.message))
+                pass.issues.append(WalkIssue(path: Array(base.path.utf8), message: e.message))
                 continue
             }
-            current.append(inv)
-            let before = Dictionary(base.distributions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-            let now = Dictionary(inv.distributions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-            func add(
-                _ name: String?,
-                _ change: PipChangeKind,
-                _ from: String?,
-                _ to: String?,
-                _ files: [String] = [],
-                url: String? = nil
-            ) {
-                changes.append(PipChange(name: name, change: change, from: from, to: to,
-                                         sitePackages: base.path, files: files,
-                                         allowed: name.map { allow.contains($0) } ?? false, url: url))
-            }
-            for (name, d) in now {
-                guard let b = before[name] else {
-                    add(name, d.editable ? .editable : .added, nil, d.version, url: d.url)
-                    continue
-                }
-                if d.editable && !b.editable {
-                    add(name, .editable, b.version, d.version, url: d.url)
-                } else if let vb = PEP440Version(b.version), let vd = PEP440Version(d.version), vb != vd {
-                    add(name, vd > vb ? .upgraded : .downgraded, b.version, d.version, url: d.url)
-                } else if b.version != d.version {
-                    add(name, .upgraded, b.version, d.version, url: d.url)
-                }
-            }
-            for (name, b) in before where now[name] == nil { add(name, .removed, b.version, nil) }
-            var ownerOf: [String: Int] = [:]
-            for (k, d) in inv.distributions.enumerated() {
-                for f in d.files { if let n = PipInventory.normalize(f.path) { ownerOf[n] = owners.count + k } }
-            }
-            var pycCheck = SitePycCheck(cache: cache ?? StatCache())
-            pycCheck.reverify = reverify
-            let pycs = pycCheck.run(inv)
-            issues += pycs.issues
-            pycRecords += pycs.fresh
-            var strayPycs: [String] = []
-            for f in pycs.forged {
-                if let o = ownerOf[f.pyc] ?? ownerOf[f.source] {
-                    forgedPycs[o, default: []].append(PathBytes.display(text: inv.path + "/" + f.pyc) + " (bytecode)")
-                } else {
-                    strayPycs.append(f.pyc)
-                }
-            }
-            let oldUnowned = Set(base.unowned)
-            let newUnowned = inv.unowned.filter { !oldUnowned.contains($0) } + strayPycs
-            if !newUnowned.isEmpty { add(nil, .unowned, nil, nil, newUnowned.sorted()) }
-            for d in inv.distributions {
-                owners.append((base.path, d))
-                // The baseline is the truth: a distribution still at its baked version is checked
-                // against the hashes baked at image build, never against the RECORD installed now
-                // (which anyone who can write the file can rewrite). A changed RECORD is drift of
-                // its own, naming the entries it gained.
-                var expected = d.files
-                if let b = before[d.name], b.version == d.version, b.editable == d.editable {
-                    expected = b.files
-                    let changed = Self.recordChanges(baked: b, now: d)
-                    if !changed.isEmpty {
-                        recordDrift[owners.count - 1, default: []] += changed.map {
-                            PathBytes.display(text: inv.path + "/" + $0)
-                        }
-                    }
-                }
-                for f in expected {
-                    guard let sha = f.sha256 else { continue }
-                    guard let abs = resolve(f.path, sitePackages: inv.path, prefix: inv.prefix) else {
-                        let why = "RECORD path \(PathBytes.display(text: f.path)) escapes the environment prefix "
-                            + "\(inv.prefix); not verified"
-                        issues.append(WalkIssue(path: Array((inv.path + "/" + d.metadataDir + "/RECORD").utf8),
-                                                message: why))
-                        continue
-                    }
-                    if prefixes.last != inv.prefix { prefixes.append(inv.prefix) }
-                    checks.append((Array(abs.utf8), sha, f.size, owners.count - 1, prefixes.count - 1))
-                }
-            }
+            pass.current.append(inv)
+            compareSite(base, inv, &pass)
         }
         // Verify RECORD hashes: stat everything, reuse cached digests, hash the rest.
-        checks.sort { bytesLess($0.path, $1.path) }
-        var modified: [Int: [String]] = forgedPycs.merging(recordDrift, uniquingKeysWith: +)
-        var cursor = StatCache.Cursor()
-        let old = cache ?? StatCache()
-        var newCache = StatCache()
-        var toHash: [Int] = []
-        var stats: [FileStat?] = []
-        let hashedAt = Int64(Date().timeIntervalSince1970 * 1e9)
-        for (k, c) in checks.enumerated() {
-            switch lstatBytes(c.path) {
-            case .failure:
-                stats.append(nil)
-                modified[c.owner, default: []].append(PathBytes.display(c.path) + " (missing)")
-            case .success(let st):
-                stats.append(st)
-                if st.kind != .regular || (c.size != nil && c.size != st.size) {
-                    modified[c.owner, default: []].append(PathBytes.display(c.path))
-                } else if let hit = cursor.digest(old, c.path, st), reverify?.contains(c.path) != true {
-                    if hit.digest != c.sha { modified[c.owner, default: []].append(PathBytes.display(c.path)) }
-                    if newCache.entries.last?.path != c.path {
-                        newCache.entries.append(StatCache.Record(path: c.path, entry: hit))
-                    }
-                } else {
-                    toHash.append(k)
-                }
-            }
-        }
-        let readers = prefixes.map { FileReader(root: Array($0.utf8)) }
-        let jobs = toHash.map { k -> ReadJob in
-            let c = checks[k]
-            let skip = prefixes[c.prefix] == "/" ? 1 : prefixes[c.prefix].utf8.count + 1
-            return ReadJob(path: Array(c.path.dropFirst(skip)), reader: c.prefix)
-        }
-        let outcomes: [HashOutcome] = ParallelHasher.read(jobs, readers: readers, progress: progress).map { r in
-            switch r {
-            case .read(let c): return .hashed(c.digest, c.stat, stable: c.stable)
-            case .failed(let m): return .failed(m)
-            }
-        }
-        var fresh: [(Int, StatCache.Entry)] = []
-        for (n, k) in toHash.enumerated() {
-            let c = checks[k]
-            switch outcomes[n] {
-            case .failed(let m): issues.append(WalkIssue(path: c.path, message: m))
-            case .hashed(let d, let st, let stable):
-                if d != c.sha { modified[c.owner, default: []].append(PathBytes.display(c.path)) }
-                if stable, let e = StatCache.entry(st, d, hashedAtNs: hashedAt) { fresh.append((k, e)) }
-            }
-        }
-        for (k, e) in fresh where newCache.entries.last?.path != checks[k].path {
-            newCache.entries.append(StatCache.Record(path: checks[k].path, entry: e))
-        }
-        newCache.entries += pycRecords
+        pass.checks.sort { bytesLess($0.path, $1.path) }
+        var modified: [Int: [String]] = pass.forgedPycs.merging(pass.recordDrift, uniquingKeysWith: +)
+        var (newCache, hashed) = verifyRecords(&pass, modified: &modified)
+        newCache.entries += pass.pycRecords
         newCache.entries.sort { bytesLess($0.path, $1.path) }
+        var changes = pass.changes
         for (owner, files) in modified.sorted(by: { $0.key < $1.key }) {
-            let (sp, d) = owners[owner]
+            let (sp, d) = pass.owners[owner]
             changes.append(PipChange(name: d.name, change: .modified, from: d.version, to: d.version, sitePackages: sp,
                                      files: files.sorted(), allowed: allow.contains(d.name), url: d.url))
         }
         changes.sort {
             ($0.sitePackages, $0.name ?? "", $0.change.rawValue) < ($1.sitePackages, $1.name ?? "", $1.change.rawValue)
         }
-        return Result(changes: changes, issues: issues, newCache: newCache, current: current,
-                      checked: checks.count, hashed: toHash.count)
+        return Result(changes: changes, issues: pass.issues, newCache: newCache, current: pass.current,
+                      checked: pass.checks.count, hashed: hashed)
     }
 
     /// What a same-version distribution's RECORD changed since the bake, relative to

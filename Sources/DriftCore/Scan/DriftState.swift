@@ -72,9 +72,10 @@ public struct DriftState: Codable, Sendable {
     /// When the last full scan's re-verification slice ended (`ReverifySlice`: the next one
     /// covers what the clock moved over since).
     var reverifiedAt: String?
-    /// Why this state was rebuilt instead of read (a damaged or oversized `state.json`);
-    /// never written. The next locked write moves the old file aside first.
-    var recovered: String?
+    /// Why this state was rebuilt instead of read (a damaged or oversized `state.json`, a
+    /// `state.log` record that does not decode); never written. The next locked write keeps
+    /// the damaged file aside first and writes `state.json` whole.
+    var recovered: StateRecovery.Cause?
     /// Which `state.json` and `state.log` this state was read from (`StateLog`); never written.
     var origin: StateLog.Origin?
 
@@ -207,12 +208,20 @@ public struct StateDirectory: Sendable {
         var end = 0, damaged = false
         let logFile = file(StateLog.name)
         if !FileSystem.isAbsent(logFile) {
-            let log = try readWholeFile(logFile, limit: Self.stateReadLimit, followSymlinks: false)
-            end = StateLog.fold(log, into: &s, baseID: baseID)
-            damaged = end != log.count
-            guard s.schema == DriftState.schema, s.commit == commit else {
-                throw DriftError(.stateDamaged, path: logFile,
-                    "its records are for another state (\(s.schema), \(s.commit))")
+            let logStat = try? lstatBytes(Array(logFile.utf8)).get()
+            if let l = logStat, l.kind == .regular, l.size > Int64(Self.stateReadLimit) {
+                // Never written by drift (a log stays under its base's size): recovered, not
+                // an exit-2 loop.
+                damaged = true
+                StateRecovery.refill(&s, self, why: "\(logFile) is larger than \(Self.stateReadLimit) bytes")
+            } else {
+                let log = try readWholeFile(logFile, limit: Self.stateReadLimit, followSymlinks: false)
+                let folded = StateLog.fold(log, into: &s, baseID: baseID)
+                end = folded.end
+                damaged = end != log.count || !folded.skipped.isEmpty
+                if !folded.skipped.isEmpty {
+                    StateRecovery.refill(&s, self, why: "\(logFile): " + folded.skipped.joined(separator: "; "))
+                }
             }
         }
         if let stat {
@@ -241,7 +250,7 @@ public struct StateDirectory: Sendable {
             memo?.set(s, self)
             return
         }
-        if s.recovered != nil { try StateRecovery.moveAside(self) }
+        if let cause = s.recovered { try StateRecovery.moveAside(self, cause) }
         let bytes = try JSONCoding.encode(s)
         let logFile = file(StateLog.name)
         // As for the stat cache: a log naming these very bytes goes first, any other after.

@@ -63,8 +63,9 @@ public struct ScanRunner {
         public var requirements: String?
         /// The workspace's secrets, for withholding code that carries their content.
         public var secrets = SecretIndex()
-        /// Why `state.json` was rebuilt by this run (moved aside to `state.json.damaged`), if it was.
-        public var stateRecovered: String?
+        /// Why the state was rebuilt by this run, and the damaged file it kept aside
+        /// (`state.json.damaged`, `state.log.damaged`), if it was.
+        public var stateRecovered: StateRecovery.Cause?
         /// The journal snapshot that holds what this scan read (nil: no drift, or not recorded).
         var snapshot: ObjectID?
         /// A latest snapshot that claimed this drift but did not hold it, replaced by `snapshot`.
@@ -217,43 +218,13 @@ public struct ScanRunner {
         // record is not complete, so the next scan records again.
         let unknownDrift = try st.merge(&result.changes, unreadable: result.issues.map(\.path)) > 0
         if let reconciled { st.markReconciled(reconciled) }
-        let reader = FileReader(root: c.rootBytes)
-        let secrets = try SecretIndex(walk: findings.walk, manifest: c.manifest, changes: result.changes,
-                                      reader: reader, environment: environment, names: c.policy.secretNames)
-        secrets.flag(&result.changes, walk: findings.walk, reader: reader, sizeLimit: c.policy.sizeLimit,
-                     contents: result.contents)
-        if !secrets.complete {
-            result.issues += secrets.issues
-            result.issues.sort { PathBytes.less($0.path, $1.path) }
-        }
-        var pip: [PipChange] = []
-        var pipCounts = (0, 0)
+        let secrets = try flagSecrets(&result, walk: findings.walk, c)
+        let (pip, pipChecked, pipHashed) = try takePip(findings.pip, issues: &result.issues)
         var snapshot: (ObjectID?, ObjectID?) = (nil, nil)
-        if let p = findings.pip {
-            pip = p.result.changes
-            pipCounts = (p.result.checked, p.result.hashed)
-            result.issues += p.result.issues
-            result.issues.sort { PathBytes.less($0.path, $1.path) }
-            if p.oldCache?.entries != p.result.newCache.entries {
-                try state.saveCache(p.result.newCache, old: p.oldCache, name: "pipcache")
-            }
-        }
-        if journal && !(result.changes.isEmpty && pip.allSatisfy(\.allowed)) {
-            // Persistent drift is recorded once: unchanged drift skips reading the files again.
-            let fp = try Journal.fingerprint(result.changes, pip: pip)
-            let journal = Journal(state: state, manifestDir: manifestDir, commit: c.manifest.commit)
-            // A file test, not a repository open: recording is idempotent, so a snapshot
-            // missed here only costs one redundant `record`.
-            let expected = st.journalFingerprint == fp && journal.hasSnapshotRef
-            if !expected || checkJournal {
-                let recorded = try journal.record(result.changes, pip: pip, requirements: c.baseline?.requirements,
-                                                  root: c.rootBytes, policy: c.policy, now: now, secrets: secrets,
-                                                  contents: result.contents, blobCache: journalBlobs,
-                                                  expected: expected)
-                Self.adopt(recorded.observed, into: &result.changes)
-                snapshot = (recorded.snapshot, recorded.replaced)
-                st.journalFingerprint = recorded.complete && recorded.observed.isEmpty && !unknownDrift ? fp : nil
-            }
+        if let step = try journalDrift(&result, pip: pip, c, now: now, secrets: secrets, last: st.journalFingerprint) {
+            snapshot = (step.recorded.snapshot, step.recorded.replaced)
+            let complete = step.recorded.complete && step.recorded.observed.isEmpty && !unknownDrift
+            st.journalFingerprint = complete ? step.fingerprint : nil
         }
         var report = ScanReport(commit: c.manifest.commit, root: c.rootBytes, host: SystemInfo.hostName(),
                                 scannedAt: now,
@@ -261,8 +232,8 @@ public struct ScanRunner {
                                 checked: result.filesChecked, hashed: result.filesHashed,
                                 deadline: c.policy.deadline?.rule, now: now,
                                 duties: st.duties(stop: c.policy.deadlineStop, paths: result.changes.map(\.path)))
-        report.summary.pipChecked = pipCounts.0
-        report.summary.pipHashed = pipCounts.1
+        report.summary.pipChecked = pipChecked
+        report.summary.pipHashed = pipHashed
         st.lastScan = Timestamp.format(now)
         // Without the file lists: an added package's can be thousands of names.
         let pipDrift = pip.filter { !$0.allowed }.map { p in
@@ -289,6 +260,62 @@ public struct ScanRunner {
         (outcome.snapshot, outcome.replacedSnapshot) = snapshot
         outcome.state = st
         return outcome
+    }
+
+    /// Finds the workspace's secrets and flags the changes that are secret or carry secret
+    /// content; a secret file that could not be read is an issue of the scan.
+    private func flagSecrets(_ result: inout Scanner.Result, walk: TreeWalk, _ c: Context) throws -> SecretIndex {
+        let reader = FileReader(root: c.rootBytes)
+        let secrets = try SecretIndex(walk: walk, manifest: c.manifest, changes: result.changes,
+                                      reader: reader, environment: environment, names: c.policy.secretNames)
+        secrets.flag(&result.changes, walk: walk, reader: reader, sizeLimit: c.policy.sizeLimit,
+                     contents: result.contents)
+        if !secrets.complete {
+            result.issues += secrets.issues
+            result.issues.sort { PathBytes.less($0.path, $1.path) }
+        }
+        return secrets
+    }
+
+    /// The pip comparison's share of a record: its changes and counters (none without a
+    /// baseline). Its issues join the scan's; its stat cache is saved when it changed.
+    private func takePip(_ p: PipFindings?,
+                         issues: inout [WalkIssue]) throws -> (changes: [PipChange], checked: Int, hashed: Int) {
+        guard let p else { return ([], 0, 0) }
+        issues += p.result.issues
+        issues.sort { PathBytes.less($0.path, $1.path) }
+        if p.oldCache?.entries != p.result.newCache.entries {
+            try state.saveCache(p.result.newCache, old: p.oldCache, name: "pipcache")
+        }
+        return (p.result.changes, p.result.checked, p.result.hashed)
+    }
+
+    /// What `journalDrift` recorded, and the fingerprint of the drift it recorded.
+    private struct JournalStep {
+        var recorded: Journal.Recorded
+        var fingerprint: Digest
+    }
+
+    /// Records the drift in the journal, unless there is none (or `journal` is off) or it is
+    /// the drift last recorded (`last`, the fingerprint `state.json` keeps) and the journal
+    /// still holds it. nil: nothing recorded. What the journal read itself is adopted into
+    /// `result.changes`.
+    private func journalDrift(_ result: inout Scanner.Result, pip: [PipChange], _ c: Context, now: Date,
+                              secrets: SecretIndex, last: Digest?) throws -> JournalStep? {
+        guard self.journal && !(result.changes.isEmpty && pip.allSatisfy(\.allowed)) else { return nil }
+        // Persistent drift is recorded once: unchanged drift skips reading the files again.
+        let fp = try Journal.fingerprint(result.changes, pip: pip)
+        let journal = Journal(state: state, manifestDir: manifestDir, commit: c.manifest.commit)
+        // A file test, not a repository open: recording is idempotent, so a snapshot
+        // missed here only costs one redundant `record`.
+        let expected = last == fp && journal.hasSnapshotRef
+        guard !expected || checkJournal else { return nil }
+        let recorded = try journal.record(result.changes, pip: pip, requirements: c.baseline?.requirements,
+                                          root: c.rootBytes, policy: c.policy, now: now, secrets: secrets,
+                                          contents: result.contents, blobCache: journalBlobs,
+                                          expected: expected)
+        Self.adopt(recorded.observed, into: &result.changes)
+        return JournalStep(recorded: recorded, fingerprint: fp)
     }
 
     /// Bytecode changes follow Python's import rules (`BytecodeCheck`): noise and legitimate

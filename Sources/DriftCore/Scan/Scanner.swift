@@ -58,107 +58,32 @@ public struct Scanner {
 
     /// Compares a finished walk of the root with the manifest.
     func compare(_ walk: TreeWalk, now: Date) throws -> Result {
-        let classifier = Classifier(policy: policy)
         let reader = FileReader(root: root, strategy: strategy)
-        let entries = manifest.entries
-        var seen = [Bool](repeating: false, count: entries.count)
-
-        var changes: [FileChange] = []
-        var issues = walk.issues
-        // Where each walk entry's new cache record comes from, built in walk (= path) order at
-        // the end: >= 0 an old record (a hit), <= -2 the read `-(k + 2)`, -1 none. Four bytes a
-        // file instead of an optional entry a file.
-        var source = [Int32](repeating: -1, count: walk.entries.count)
         let hashedAt = Int64(Date().timeIntervalSince1970 * 1e9)
-        // Regular files whose content must be read: (walk index, manifest index or nil).
-        var toHash: [(Int, Int?)] = []
-        var reverified = 0
-        var filesChecked = 0
-        var mi = 0
-        var cursor = StatCache.Cursor()
         let oldCache = cache ?? StatCache()
+        var run = Comparison(walk, manifestCount: manifest.entries.count, now: now)
+        try comparePresent(walk, &run, reader: reader, oldCache: oldCache)
+        var jobs = readJobs(walk, run.toHash)
+        let deferred = applyBudget(walk, &jobs, &run.toHash)
+        // After the budget: a deferred file has no cache record this time.
+        for (k, (wi, _)) in run.toHash.enumerated() { run.source[wi] = Int32(-(k + 2)) }
+        let outcomes = readAll(&jobs, reader)
+        let contents = compareRead(walk, outcomes, &run)
+        let newCache = Self.newCache(walk, run.source, outcomes, old: oldCache, hashedAt: hashedAt)
+        addDeletions(walk, &run)
+        run.changes.sort { PathBytes.less($0.path, $1.path) }
+        run.issues.sort { PathBytes.less($0.path, $1.path) }
+        let drifted = Set(run.changes.map(\.path))
+        return Result(changes: run.changes, issues: run.issues, newCache: newCache,
+                      filesChecked: run.filesChecked, filesHashed: run.toHash.count, filesReverified: run.reverified,
+                      contents: contents.filter { drifted.contains($0.key) }, deferred: deferred)
+    }
 
-        func state(_ m: ManifestEntry) -> EntryState {
-            EntryState(kind: m.kind, executable: m.executable, size: m.size, digest: m.digest, target: m.target)
-        }
-        func add(_ e: ClassifiedEntry, _ kind: ChangeKind, old: EntryState?, new: EntryState?, unstable: Bool = false) {
-            changes.append(FileChange(path: e.path, change: kind, fileClass: e.fileClass, secret: e.secret,
-                                      old: old, new: new, firstSeen: now, unstable: unstable))
-        }
-        /// The manifest index of a path. Non-directories arrive in byte order (merge join);
-        /// a directory's own entry does not, so it is found by binary search.
-        func manifestIndex(_ path: [UInt8], isDirectory: Bool) -> Int? {
-            if isDirectory {
-                var lo = 0, hi = entries.count
-                while lo < hi {
-                    let mid = (lo + hi) / 2
-                    if entries.comparePath(mid, path) < 0 { lo = mid + 1 } else { hi = mid }
-                }
-                return lo < entries.count && entries.comparePath(lo, path) == 0 ? lo : nil
-            }
-            while mi < entries.count && entries.comparePath(mi, path) < 0 { mi += 1 }
-            return mi < entries.count && entries.comparePath(mi, path) == 0 ? mi : nil
-        }
-
-        for (wi, e) in walk.entries.enumerated() {
-            let st = e.stat
-            let mi = manifestIndex(e.path, isDirectory: st.kind == .directory)
-            if let mi { seen[mi] = true }
-            switch st.kind {
-            case .directory:
-                if let mi {
-                    add(e, .type, old: state(entries[mi]),
-                        new: EntryState(kind: .directory, executable: false, size: 0))
-                }
-            case .special:
-                let new = EntryState(kind: .special, executable: false, size: st.size)
-                if let mi {
-                    add(e, .type, old: state(entries[mi]), new: new)
-                } else {
-                    add(e, .added, old: nil, new: new)
-                }
-            case .symlink:
-                filesChecked += 1
-                let target: [UInt8]
-                do { target = try reader.readLink(e.path) } catch {
-                    issues.append(WalkIssue(path: e.path, message: readFailureReason(error)))
-                    continue
-                }
-                let new = EntryState(kind: .symlink, executable: false, size: Int64(target.count),
-                                     digest: try SHA256Hasher.digest(target), target: target)
-                if let mi {
-                    let m = entries[mi]
-                    if m.kind != .symlink {
-                        add(e, .type, old: state(m), new: new)
-                    } else if m.target != target {
-                        add(e, .modified, old: state(m), new: new)
-                    }
-                } else {
-                    add(e, .added, old: nil, new: new)
-                }
-            case .regular:
-                filesChecked += 1
-                let hit = cursor.digest(oldCache, e.path, st)
-                if let mi, entries.kind(mi) == .regular, entries.size(mi) != st.size {
-                    // Size differs: drift for sure, but the journal and diff need the new hash.
-                    toHash.append((wi, mi))
-                } else if let hit, reverify?.contains(e.path) == true {
-                    _ = hit
-                    reverified += 1
-                    toHash.append((wi, mi))
-                } else if let hit {
-                    source[wi] = Int32(cursor.index)
-                    compareFile(e, mi, hit.digest, st, unstable: false, add: add, state: state)
-                    if mi == nil, st.size > Self.readLimit, changes.last?.path == e.path {
-                        changes[changes.count - 1].overReadLimit = true
-                    }
-                } else {
-                    toHash.append((wi, mi))
-                }
-            }
-        }
-
-        var jobs = toHash.map { (wi, mi) -> ReadJob in
+    /// What to read of each queued file: its bytes when they would be journaled, nothing when
+    /// it still matches the manifest, a summary when it is too big for its content to matter.
+    private func readJobs(_ walk: TreeWalk, _ toHash: [(Int, Int?)]) -> [ReadJob] {
+        let entries = manifest.entries
+        return toHash.map { (wi, mi) -> ReadJob in
             let e = walk.entries[wi]
             let keep = DriftTreeBuilder.carriesContent(fileClass: e.fileClass, secret: e.secret) ? policy.sizeLimit : -1
             let same = mi.flatMap { entries.kind($0) == .regular ? entries.digest($0) : nil }
@@ -171,65 +96,77 @@ public struct Scanner {
             }
             return job
         }
-        var deferred: [ReadJob] = []
-        if let budget = hashBudget {
-            // `jobs` and `toHash` share their indices.
-            let costs = jobs.indices.map { hashCost(jobs[$0], walk.entries[toHash[$0].0].stat) }
-            let kept = Self.withinBudget(costs, budget)
-            deferred = jobs.indices.filter { !kept.contains($0) }.map { jobs[$0] }
-            let keep = jobs.indices.filter { kept.contains($0) }
-            toHash = keep.map { toHash[$0] }
-            jobs = keep.map { jobs[$0] }
-        }
-        // After the budget: a deferred file has no cache record this time.
-        for (k, (wi, _)) in toHash.enumerated() { source[wi] = Int32(-(k + 2)) }
-        let outcomes = readAll(&jobs, reader)
+    }
+
+    /// Keeps the jobs within `hashBudget` (all without one) and returns those left unread.
+    /// `jobs` and `toHash` share their indices, before and after.
+    private func applyBudget(_ walk: TreeWalk, _ jobs: inout [ReadJob], _ toHash: inout [(Int, Int?)]) -> [ReadJob] {
+        guard let budget = hashBudget else { return [] }
+        let costs = jobs.indices.map { hashCost(jobs[$0], walk.entries[toHash[$0].0].stat) }
+        let kept = Self.withinBudget(costs, budget)
+        let deferred = jobs.indices.filter { !kept.contains($0) }.map { jobs[$0] }
+        let keep = jobs.indices.filter { kept.contains($0) }
+        toHash = keep.map { toHash[$0] }
+        jobs = keep.map { jobs[$0] }
+        return deferred
+    }
+
+    /// Compares the files just read; returns the bytes kept of them (path → content).
+    private func compareRead(_ walk: TreeWalk, _ outcomes: [ReadOutcome],
+                             _ run: inout Comparison) -> [[UInt8]: [UInt8]] {
         var contents: [[UInt8]: [UInt8]] = [:]
-        for (k, (wi, mi)) in toHash.enumerated() {
+        for (k, (wi, mi)) in run.toHash.enumerated() {
             let e = walk.entries[wi]
             switch outcomes[k] {
             case .failed(let msg):
-                issues.append(WalkIssue(path: e.path, message: msg))
-                if let mi { seen[mi] = true }
+                run.issues.append(WalkIssue(path: e.path, message: msg))
+                if let mi { run.seen[mi] = true }
             case .read(let c):
                 if let b = c.bytes { contents[e.path] = b }
                 var e2 = e
                 e2.stat = c.stat
-                compareFile(e2, mi, c.digest, c.stat, unstable: !c.stable, add: add, state: state)
-                if c.summarized, changes.last?.path == e.path { changes[changes.count - 1].overReadLimit = true }
-            }
-        }
-        var newCache = StatCache()
-        if Self.everyRecordHit(source, oldCount: oldCache.entries.count) {
-            // Nothing read, every old record found again: the new cache holds the old records,
-            // shared (not where they were loaded from: a save decides that from the old cache).
-            newCache.entries = oldCache.entries
-        } else {
-            newCache.entries.reserve(walk.entries.count, pathBytes: oldCache.entries.paths.count)
-            for (wi, s) in source.enumerated() where s != -1 {
-                if s >= 0 {
-                    newCache.entries.append(from: oldCache.entries, Int(s))
-                } else if case .read(let c) = outcomes[Int(-(s + 2))], c.stable,
-                          let entry = StatCache.entry(c.stat, c.digest, hashedAtNs: hashedAt) {
-                    newCache.entries.append(walk.entries[wi].path, entry)
+                compareFile(e2, mi, c.digest, c.stat, unstable: !c.stable, &run)
+                if c.summarized, run.changes.last?.path == e.path {
+                    run.changes[run.changes.count - 1].overReadLimit = true
                 }
             }
         }
+        return contents
+    }
 
-        // Manifest entries not found are deleted, unless their directory could not be read.
-        for i in 0..<entries.count where !seen[i] {
+    /// The new stat cache, in walk order: each entry's old record or the read that hashed it.
+    private static func newCache(_ walk: TreeWalk, _ source: [Int32], _ outcomes: [ReadOutcome],
+                                 old oldCache: StatCache, hashedAt: Int64) -> StatCache {
+        var newCache = StatCache()
+        if everyRecordHit(source, oldCount: oldCache.entries.count) {
+            // Nothing read, every old record found again: the new cache holds the old records,
+            // shared (not where they were loaded from: a save decides that from the old cache).
+            newCache.entries = oldCache.entries
+            return newCache
+        }
+        newCache.entries.reserve(walk.entries.count, pathBytes: oldCache.entries.paths.count)
+        for (wi, s) in source.enumerated() where s != -1 {
+            if s >= 0 {
+                newCache.entries.append(from: oldCache.entries, Int(s))
+            } else if case .read(let c) = outcomes[Int(-(s + 2))], c.stable,
+                      let entry = StatCache.entry(c.stat, c.digest, hashedAtNs: hashedAt) {
+                newCache.entries.append(walk.entries[wi].path, entry)
+            }
+        }
+        return newCache
+    }
+
+    /// Manifest entries not found are deleted, unless their directory could not be read.
+    private func addDeletions(_ walk: TreeWalk, _ run: inout Comparison) {
+        let classifier = Classifier(policy: policy)
+        let entries = manifest.entries
+        for i in 0..<entries.count where !run.seen[i] {
             let m = entries[i]
             if walk.unreadableDirectories.contains(where: { PathBytes.isWithin(m.path, $0) }) { continue }
-            changes.append(FileChange(path: m.path, change: .deleted,
-                                      fileClass: classifier.classify(m.path), secret: classifier.isSecret(m.path),
-                                      old: state(m), new: nil, firstSeen: now))
+            run.changes.append(FileChange(path: m.path, change: .deleted,
+                                          fileClass: classifier.classify(m.path), secret: classifier.isSecret(m.path),
+                                          old: EntryState(m), new: nil, firstSeen: run.now))
         }
-        changes.sort { PathBytes.less($0.path, $1.path) }
-        issues.sort { PathBytes.less($0.path, $1.path) }
-        let drifted = Set(changes.map(\.path))
-        return Result(changes: changes, issues: issues, newCache: newCache,
-                      filesChecked: filesChecked, filesHashed: toHash.count, filesReverified: reverified,
-                      contents: contents.filter { drifted.contains($0.key) }, deferred: deferred)
     }
 
     /// What reading a file costs: its size, unless it is only summarised (a few `lseek`s).
@@ -284,24 +221,5 @@ public struct Scanner {
         jobs = []
         for (j, k) in again.enumerated() { outcomes[k] = read[j] }
         return outcomes
-    }
-
-    private func compareFile(_ e: ClassifiedEntry, _ mi: Int?, _ d: Digest, _ st: FileStat, unstable: Bool,
-                             add: (ClassifiedEntry, ChangeKind, EntryState?, EntryState?, Bool) -> Void,
-                             state: (ManifestEntry) -> EntryState) {
-        let new = EntryState(kind: .regular, executable: st.isExecutable, size: st.size, digest: d)
-        guard let mi else {
-            add(e, .added, nil, new, unstable)
-            return
-        }
-        // Accessors, not the entry: this runs for every unchanged file.
-        let t = manifest.entries
-        if t.kind(mi) != .regular {
-            add(e, .type, state(t[mi]), new, unstable)
-        } else if t.digest(mi) != d || t.size(mi) != st.size {
-            add(e, .modified, state(t[mi]), new, unstable)
-        } else if t.executable(mi) != st.isExecutable {
-            add(e, .mode, state(t[mi]), new, unstable)
-        }
     }
 }

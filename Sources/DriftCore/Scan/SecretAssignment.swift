@@ -4,7 +4,9 @@ import DriftSystem
 /// `name="value"` as a keyword argument) where the name says secret: its last word is `key`,
 /// `apikey`, `pass`, `pwd`, `auth`, or ends in `token`, `secret`, `password`, `passwd`,
 /// `credential(s)` (`snake_case`, `kebab-case`, `dotted.names` and `camelCase` split into
-/// words; `page_token`, `next_token`, `continuation_token`, `request_token`… are not secrets).
+/// words; `page_token`, `next_token`, `continuation_token`, `request_token`… are not secrets,
+/// nor a protocol's nonce such as `Sec-WebSocket-Key`). It does not fire in test fixtures
+/// (`SecretScope`).
 ///
 /// The value must look random: 20–256 characters of `[A-Za-z0-9+/=_-]`, at least two digits
 /// and one letter, at least three changes between digit and letter (`Ed25519PrivateKey` has
@@ -109,6 +111,7 @@ enum SecretAssignment {
         let says = { (w: String) in exact.contains(w) || suffixes.contains { w.hasSuffix($0) } }
         if lastWordOnly {
             guard let last = words.last, says(last) else { return false }
+            if protocolNonces.contains(words.joined()) { return false }
             // Paging and idempotency tokens are ids the API hands out, not credentials.
             if last == "token", words.count > 1, notCredentials.contains(words[words.count - 2]) { return false }
             return true
@@ -127,6 +130,11 @@ enum SecretAssignment {
     static let notCredentials: Set<String> = ["page", "next", "continuation", "pagination", "request", "change",
                                               "idempotency", "sync", "action", "cancel", "cancellation", "marker",
                                               "cursor", "csrf", "type", "lifecycle"]
+
+    /// Names a protocol gives to a value it makes random per request, not to a credential
+    /// (gitleaks allow-lists such header names too): RFC 6455's `Sec-WebSocket-Key` is a
+    /// nonce the server only hashes back; an `Idempotency-Key` is a request id.
+    static let protocolNonces: Set<String> = ["secwebsocketkey", "idempotencykey"]
 
     /// Values published as examples (RFC 6749/6750 access and refresh tokens, the Azurite
     /// development storage key) that appear in library docs: random-looking, yet public.

@@ -73,8 +73,10 @@ public struct SecretIndex: Sendable {
             digests.insert(try SHA256Hasher.digest(v))
             digests.insert(try SHA256Hasher.digest(v + [0x0A]))
         }
-        // The same value base64-, hex- or UTF-16-encoded, or cut in two, is the same secret.
+        // The same value base64-, hex- or UTF-16-encoded, cut in two, or escaped in a string
+        // literal, is the same secret.
         let other = values.flatMap(SecretEncodings.of) + values.flatMap(SecretEncodings.windows)
+            + values.flatMap(SecretEncodings.escaped)
         values = Array(Set(values + other)).sorted { $0.count > $1.count }
     }
 
@@ -117,7 +119,7 @@ public struct SecretIndex: Sendable {
             let carries = DriftTreeBuilder.carriesContent(changes[i])
             if new.kind == .symlink {
                 // A code symlink's target is content too (it leaves in the tree and the patch).
-                if carries, let target = new.target, matches(target) {
+                if carries, let target = new.target, matches(target, scope: SecretScope(path: changes[i].path)) {
                     changes[i].secrecy = .content
                 }
                 continue
@@ -141,7 +143,7 @@ public struct SecretIndex: Sendable {
             if !hit, searched, new.size <= sizeLimit {
                 // Bytes that cannot be read now cannot be cleared: their hash is withheld too.
                 if let bytes = contents[changes[i].path] ?? (try? reader.readAll(changes[i].path, limit: sizeLimit)) {
-                    hit = matches(bytes)
+                    hit = matches(bytes, scope: SecretScope(path: changes[i].path))
                 } else {
                     hit = true
                 }
@@ -152,9 +154,15 @@ public struct SecretIndex: Sendable {
         }
     }
 
-    /// Whether these bytes (about to leave the box as code) are, or contain, a secret.
-    func matches(_ bytes: [UInt8]) -> Bool {
-        if SecretFormats.find(bytes) != nil { return true }
+    /// Whether these bytes (about to leave the box as code) are, or contain, a secret; `scope`
+    /// says whether they are a test fixture's (the generic assignment rule does not fire there).
+    func matches(_ bytes: [UInt8], scope: SecretScope) -> Bool {
+        if SecretFormats.find(bytes, scope: scope) != nil { return true }
+        return matchesValues(bytes)
+    }
+
+    /// Whether these bytes are a secret's (hash) or contain a secret value or an encoding of one.
+    func matchesValues(_ bytes: [UInt8]) -> Bool {
         if isEmpty { return false }
         // A hash that cannot be computed proves nothing: treat the bytes as a secret's.
         guard let d = try? SHA256Hasher.digest(bytes) else { return true }

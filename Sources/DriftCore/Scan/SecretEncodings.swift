@@ -38,6 +38,47 @@ enum SecretEncodings {
         return (0...(v.count - w)).map { Array(v[$0..<($0 + w)]) }
     }
 
+    /// How a value holding a quote, a backslash or a control character is spelled inside a
+    /// string literal in code: C, Python and JavaScript in double or single quotes (`\"` or
+    /// `\'`, `\\`, `\n`, `\t`, `\r`, other controls `\xHH`), JSON (`\u00HH`), and a shell's double
+    /// quotes (`\\`, `\"`, `\$`, `` \` ``). `"sk\tlive"` in a `.py` file is the key `sk<TAB>live`.
+    static func escaped(_ v: [UInt8]) -> [[UInt8]] {
+        let special: Set<UInt8> = [0x22, 0x27, 0x5C, 0x24, 0x60]
+        guard v.contains(where: { $0 < 0x20 || $0 == 0x7F || special.contains($0) }) else { return [] }
+        let hex = Array("0123456789abcdef".utf8)
+        func spell(_ quotes: Set<UInt8>, control: (UInt8) -> [UInt8]?) -> [UInt8] {
+            var out: [UInt8] = []
+            for c in v {
+                if quotes.contains(c) || c == 0x5C {
+                    out += [0x5C, c]
+                } else if let e = control(c) {
+                    out += e
+                } else {
+                    out.append(c)
+                }
+            }
+            return out
+        }
+        func named(_ c: UInt8) -> [UInt8]? {
+            switch c {
+            case 0x0A: return Array("\\n".utf8)
+            case 0x09: return Array("\\t".utf8)
+            case 0x0D: return Array("\\r".utf8)
+            default: return nil
+            }
+        }
+        let isControl = { (c: UInt8) in c < 0x20 || c == 0x7F }
+        let cStyle = { (c: UInt8) -> [UInt8]? in
+            named(c) ?? (isControl(c) ? Array("\\x".utf8) + [hex[Int(c >> 4)], hex[Int(c & 0x0F)]] : nil)
+        }
+        let json = { (c: UInt8) -> [UInt8]? in
+            named(c) ?? (isControl(c) ? Array("\\u00".utf8) + [hex[Int(c >> 4)], hex[Int(c & 0x0F)]] : nil)
+        }
+        let forms = [spell([0x22], control: cStyle), spell([0x27], control: cStyle), spell([0x22], control: json),
+                     spell([0x22, 0x24, 0x60], control: { _ in nil })]
+        return Array(Set(forms.filter { $0 != v }))
+    }
+
     static func base64(_ d: [UInt8]) -> [UInt8] {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
         var out: [UInt8] = []

@@ -20,22 +20,23 @@ public enum SecretRule: String, Sendable, CaseIterable {
 }
 
 public enum SecretFormats {
-    /// The first credential found in `bytes`, if any.
-    public static func find(_ bytes: [UInt8]) -> SecretRule? {
-        locate(bytes)?.rule
+    /// The first credential found in `bytes`, if any; in a test fixture the generic
+    /// `secret assignment` rule does not fire (`SecretScope`).
+    public static func find(_ bytes: [UInt8], scope: SecretScope = .code) -> SecretRule? {
+        locate(bytes, scope: scope)?.rule
     }
 
     /// The first credential found in `bytes` and the offset where its rule fired (for the
     /// false-positive measurement's hit list; never shown with the bytes around it otherwise).
-    public static func locate(_ bytes: [UInt8]) -> (rule: SecretRule, offset: Int)? {
+    public static func locate(_ bytes: [UInt8], scope: SecretScope = .code) -> (rule: SecretRule, offset: Int)? {
         bytes.withUnsafeBufferPointer { b in
             var i = 0
-            guard let r = find(b, from: &i) else { return nil }
+            guard let r = find(b, from: &i, scope: scope) else { return nil }
             return (r, i)
         }
     }
 
-    static func find(_ b: UnsafeBufferPointer<UInt8>, from i: inout Int) -> SecretRule? {
+    static func find(_ b: UnsafeBufferPointer<UInt8>, from i: inout Int, scope: SecretScope) -> SecretRule? {
         let n = b.count
         while i < n {
             let c = b[i]
@@ -57,7 +58,7 @@ public enum SecretFormats {
             case 0x70: // p
                 if gcpServiceAccount(b, i) { return .gcpServiceAccount }
             case 0x3D, 0x3A: // = :
-                if SecretAssignment.at(b, i) { return .secretAssignment }
+                if scope == .code, SecretAssignment.at(b, i) { return .secretAssignment }
             default:
                 break
             }

@@ -80,31 +80,49 @@ enum StateLog {
         return (put, remove)
     }
 
-    /// Folds the log `bytes` into `s` (read from a base whose SHA-256 is `baseID`); returns
-    /// the log's valid length, 0 when it belongs to another base.
-    static func fold(_ bytes: [UInt8], into s: inout DriftState, baseID: [UInt8]) -> Int {
+    /// What a fold read: the log's valid length (0 when it belongs to another base) and the
+    /// whole records it could not use.
+    struct Folded {
+        var end: Int
+        /// Why each skipped record was skipped ("record 2 of 3 does not decode (…)").
+        var skipped: [String] = []
+    }
+
+    /// Folds the log `bytes` into `s` (read from a base whose SHA-256 is `baseID`). A record
+    /// that checksums but does not decode, or names another state, is skipped and said
+    /// (`Folded.skipped`): the records after it still fold, each carrying every field, and
+    /// the caller recovers what the skipped one put (`StateRecovery.refill`) instead of
+    /// stopping there for good.
+    static func fold(_ bytes: [UInt8], into s: inout DriftState, baseID: [UInt8]) -> Folded {
         guard bytes.count >= headerSize, bytes.starts(with: magic),
-              bytes[8..<headerSize].elementsEqual(baseID) else { return 0 }
-        let payloads = AppendLog.frames(bytes, from: headerSize).payloads
-        if payloads.isEmpty { return headerSize }
+              bytes[8..<headerSize].elementsEqual(baseID) else { return Folded(end: 0) }
+        let (payloads, end) = AppendLog.frames(bytes, from: headerSize)
+        var out = Folded(end: end)
+        if payloads.isEmpty { return out }
         var items: [Key: DriftState.Item] = [:]
         for i in s.items { items[Key(i)] = i }
         var fields = s
-        var used = headerSize
-        for p in payloads {
-            // A frame that checksums but does not decode is not ours: stop before it.
-            guard let d = try? JSONDecoder().decode(Delta.self, from: Data(p)) else { break }
+        for (n, p) in payloads.enumerated() {
+            let d: Delta
+            do { d = try JSONDecoder().decode(Delta.self, from: Data(p)) } catch {
+                out.skipped.append("record \(n + 1) of \(payloads.count) does not decode (\(errorText(error)))")
+                continue
+            }
+            guard d.fields.schema == s.schema, d.fields.commit == s.commit else {
+                out.skipped.append("record \(n + 1) of \(payloads.count) is for another state "
+                                   + "(\(d.fields.schema), \(d.fields.commit))")
+                continue
+            }
             fields = d.fields
             for k in d.remove { items[k] = nil }
             for i in d.put { items[Key(i)] = i }
-            used = p.endIndex + 32
         }
         let recovered = s.recovered
         s = fields
         s.recovered = recovered
         s.items = Array(items.values)
         canonicalOrder(&s.items)
-        return used
+        return out
     }
 
     /// Items by path bytes; a directory's summaries (same path) by change, then class.

@@ -6,33 +6,88 @@ import DriftSystem
 /// come from the journal's latest snapshot (what was recorded last), everything else starts
 /// afresh. The next scan re-derives drift from the tree; paths it finds that the snapshot
 /// lists keep their first sighting, so a deadline is not restarted by a broken file.
-enum StateRecovery {
+public enum StateRecovery {
     /// The damaged file's name once moved aside (one kept, the newest).
     static let asideName = "state.json.damaged"
+    /// A `state.log` holding a record drift could not fold, as kept aside (one, the newest).
+    static let logAsideName = "state.log.damaged"
+
+    /// Which file a recovery could not read.
+    public enum Damaged: Sendable {
+        /// `state.json` (damaged, oversized): the state is rebuilt from the journal.
+        case state
+        /// `state.log` (a record that checksums but does not decode, or a log over the read
+        /// cap): `state.json` and the records that decode are kept, the journal fills in.
+        case log
+    }
+
+    /// Why a state was rebuilt instead of read; the next locked write keeps the damaged file
+    /// aside (`asideName`) and writes `state.json` whole.
+    public struct Cause: Sendable {
+        public var why: String
+        public var damaged: Damaged
+        /// The name the damaged file is kept under in the state dir.
+        public var asideName: String { damaged == .state ? StateRecovery.asideName : StateRecovery.logAsideName }
+    }
 
     /// A state for `commit` from the journal's latest snapshot, marked `recovered`. Reads
     /// only; a journal that cannot be read gives an empty state (the scan that follows
     /// records drift again, with its own time as first sighting).
     static func rebuild(_ dir: StateDirectory, commit: String, why: String) -> DriftState {
         var s = DriftState(commit: commit)
-        s.recovered = why
+        s.recovered = Cause(why: why, damaged: .state)
+        switch journalItems(dir, commit: commit) {
+        case .success(let items): s.items = items
+        case .failure(let error):
+            s.recovered?.why = "\(why); the journal could not be read either (\(errorText(error))), "
+                + "so recorded drift is first seen now"
+        }
+        return s
+    }
+
+    /// `s`, folded from `state.json` and the records of `state.log` that decode, after some
+    /// did not (`why`): items the journal's latest snapshot records and `s` lacks (nor covers
+    /// by a summary) are added with their first sighting, so what a skipped record put is
+    /// not first seen again; the scan that follows drops what is no longer drifted.
+    static func refill(_ s: inout DriftState, _ dir: StateDirectory, why: String) {
+        s.recovered = Cause(why: why, damaged: .log)
+        let recorded: [DriftState.Item]
+        switch journalItems(dir, commit: s.commit) {
+        case .success(let items): recorded = items
+        case .failure(let error):
+            s.recovered?.why = "\(why); the journal could not be read either (\(errorText(error)))"
+            return
+        }
+        var have = Set<String>()
+        var summaries: [String: DriftState.Item] = [:]
+        for i in s.items {
+            if i.count == nil { have.insert(i.path) } else { summaries[i.path] = i }
+        }
+        let missing = recorded.filter {
+            $0.count == nil ? !have.contains($0.path) && StateSummary.covering($0.path, in: summaries) == nil
+                : summaries[$0.path] == nil
+        }
+        guard !missing.isEmpty else { return }
+        s.items += missing
+        StateLog.canonicalOrder(&s.items)
+    }
+
+    /// The items of the journal's latest snapshot for `commit` (none without a journal or
+    /// for another commit), sorted and summarised as a scan would keep them.
+    private static func journalItems(_ dir: StateDirectory, commit: String) -> Result<[DriftState.Item], any Error> {
         // No journal yet is fine (nothing recorded to keep); one that cannot be read is said.
         let latest: SnapshotInfo?
-        do { latest = try latestSnapshot(dir) } catch {
-            s.recovered = "\(why); the journal could not be read either (\(errorText(error))), "
-                + "so recorded drift is first seen now"
-            return s
-        }
-        guard let info = latest, info.base.hex == commit else { return s }
-        s.items = info.entries.map {
+        do { latest = try latestSnapshot(dir) } catch { return .failure(error) }
+        guard let info = latest, info.base.hex == commit else { return .success([]) }
+        var items = info.entries.map {
             DriftState.Item(path: PathBytes.escape($0.path), firstSeen: Timestamp.format($0.firstSeen),
                             change: $0.change, fileClass: $0.fileClass)
         }
-        s.items.sort { a, b in
+        items.sort { a, b in
             PathBytes.less(PathBytes.unescape(a.path.utf8) ?? [], PathBytes.unescape(b.path.utf8) ?? [])
         }
-        StateSummary.apply(&s.items)
-        return s
+        StateSummary.apply(&items)
+        return .success(items)
     }
 
     /// The journal's latest snapshot record, opened read-only (no alternates rewritten).
@@ -44,11 +99,27 @@ enum StateRecovery {
         return try SnapshotInfo.read(repo, id)
     }
 
-    /// Moves the unreadable `state.json` to `state.json.damaged` (the caller holds the lock
-    /// and writes the rebuilt state next).
-    static func moveAside(_ dir: StateDirectory) throws {
-        let from = dir.file("state.json")
-        let to = dir.file(asideName)
+    /// Keeps the file `cause` names aside (the caller holds the lock and writes the rebuilt
+    /// state next). `state.json` is renamed; `state.log` is copied by an atomic write (the
+    /// write that follows removes it; a crash between leaves it to be recovered again),
+    /// or renamed when it is over the read cap.
+    static func moveAside(_ dir: StateDirectory, _ cause: Cause) throws {
+        if cause.damaged == .log {
+            let log = dir.file(StateLog.name)
+            guard case .success(let st) = lstatBytes(Array(log.utf8)) else { return }
+            if st.kind == .regular && st.size <= Int64(StateDirectory.stateReadLimit) {
+                let bytes = try readWholeFile(log, limit: StateDirectory.stateReadLimit, followSymlinks: false)
+                try AtomicFile.write(bytes, to: dir.file(logAsideName), mode: 0o600)
+                return
+            }
+            try rename(dir, log, to: logAsideName)
+            return
+        }
+        try rename(dir, dir.file("state.json"), to: asideName)
+    }
+
+    private static func rename(_ dir: StateDirectory, _ from: String, to name: String) throws {
+        let to = dir.file(name)
         do { try FileSystem.rename(from, to: to) } catch {
             if error == .noSuchFileOrDirectory { return }
             throw DriftError(.io, path: from, "cannot move the unreadable state file aside", errno: error)
