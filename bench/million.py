@@ -26,12 +26,12 @@ def sh(cmd, **kw):
 
 
 def timed(argv):
-    """(wall seconds, peak RSS MiB, exit code) of one run, measured by /usr/bin/time."""
+    """(wall seconds, peak RSS MiB, exit code, CPU seconds user+sys) of one run, by /usr/bin/time."""
     t0 = time.monotonic()
-    p = subprocess.run(["/usr/bin/time", "-f", "%M"] + argv, capture_output=True, text=True)
+    p = subprocess.run(["/usr/bin/time", "-f", "%M %U %S"] + argv, capture_output=True, text=True)
     wall = time.monotonic() - t0
-    rss_kib = int(p.stderr.strip().splitlines()[-1])
-    return wall, rss_kib / 1024, p.returncode
+    rss_kib, user, system = p.stderr.strip().splitlines()[-1].split()
+    return wall, int(rss_kib) / 1024, p.returncode, float(user) + float(system)
 
 
 def rss_of(pid):
@@ -119,14 +119,15 @@ def main():
     drift = os.path.abspath(a.drift)
     if not os.path.exists(drift):
         sh("swift build -c release --product drift")
-    print("| files | first scan s / RSS MB | second scan s / RSS MB | state.json | statcache | "
-          "watch start-up s | edit journaled s | watch RSS MB | load avg before/after |")
+    print("| files | first scan wall s / CPU s / RSS MB | second scan wall s / CPU s / RSS MB | state.json | "
+          "statcache | watch start-up s | edit journaled s | watch RSS MB | load avg before/after |")
     print("|---|---|---|---|---|---|---|---|---|")
     for n in [int(x) for x in a.counts.split(",")]:
         r = bench(a.work, n, drift)
         f, s = r["first"], r["second"]
         fmt = lambda v: "-" if v is None else f"{v:.2f}"
-        print(f"| {n:,} | {f[0]:.1f} / {f[1]:.0f} | {s[0]:.1f} / {s[1]:.0f} | {r['sizes']['state.json']:,} B | "
+        print(f"| {n:,} | {f[0]:.1f} / {f[3]:.1f} / {f[1]:.0f} | {s[0]:.1f} / {s[3]:.1f} / {s[1]:.0f} | "
+              f"{r['sizes']['state.json']:,} B | "
               f"{r['sizes']['statcache'] / 1e6:.1f} MB | {fmt(r['startup'])} | {fmt(r['journaled'])} | "
               f"{r['watch_rss']:.0f} | {r['load'][0]:.1f} / {r['load'][1]:.1f} |", flush=True)
 

@@ -122,7 +122,8 @@ public struct Journal {
         entries += built.withheld.map { SnapshotEntry($0.0, inTree: false, reason: $0.1) }
         entries.sort { PathBytes.less($0.path, $1.path) }
         if let p = previous {
-            let last = try SnapshotInfo.read(repo, p)
+            let last = try blobCache?.lastSnapshot(p, notesTip: repo.reference(Self.notesRef))
+                ?? SnapshotInfo.read(repo, p)
             // A snapshot recorded before ids' inputs were kept is recorded again once, with them.
             if last.id == id, last.idInputs != nil {
                 // The id is only what the record says: a snapshot whose tree or record is not what
@@ -151,6 +152,7 @@ public struct Journal {
         // The record goes in before the branch moves: a snapshot the branch names has one.
         try repo.setNote(Self.notesRef, on: snap, try SnapshotRecord(info).encoded(), author: who)
         try repo.setReference(Self.ref, to: snap)
+        blobCache?.wrote(snap, notesTip: try repo.reference(Self.notesRef), info)
         done.snapshot = snap
         return done
     }

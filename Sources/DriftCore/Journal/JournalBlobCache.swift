@@ -17,6 +17,16 @@ public final class JournalBlobCache: Sendable {
         var used = Set<Digest>()
         var journal: String?
         var secrets = SecretIndex()
+        var last: LastSnapshot?
+    }
+
+    /// The snapshot this recorder wrote last, with its record and the notes ref's tip then:
+    /// while the branch and the notes ref still name exactly these, the next record compares
+    /// with it instead of reading and decoding the note again (one entry a drifted path).
+    struct LastSnapshot: Sendable {
+        var commit: ObjectID
+        var notesTip: ObjectID
+        var info: SnapshotInfo
     }
 
     private let state = Mutex(State())
@@ -30,6 +40,7 @@ public final class JournalBlobCache: Sendable {
         state.withLock { st in
             if st.journal != path || st.secrets != s {
                 st.ids.removeAll()
+                st.last = nil
                 st.journal = path
                 st.secrets = s
             }
@@ -56,6 +67,18 @@ public final class JournalBlobCache: Sendable {
             st.ids[digest] = id
             st.used.insert(digest)
         }
+    }
+
+    /// The record of `commit` when this recorder wrote it and the notes ref is still at `tip`.
+    func lastSnapshot(_ commit: ObjectID, notesTip tip: ObjectID?) -> SnapshotInfo? {
+        state.withLock { st in
+            guard let l = st.last, l.commit == commit, l.notesTip == tip else { return nil }
+            return l.info
+        }
+    }
+
+    func wrote(_ commit: ObjectID, notesTip tip: ObjectID?, _ info: SnapshotInfo) {
+        state.withLock { $0.last = tip.map { LastSnapshot(commit: commit, notesTip: $0, info: info) } }
     }
 
     /// Ends a snapshot: only what it used is kept (the cache stays the size of the drift).

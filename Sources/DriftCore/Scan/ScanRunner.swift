@@ -31,6 +31,8 @@ public struct ScanRunner {
     /// Blob ids the journal already has, kept across records by a long-running recorder
     /// (`drift watch`): unchanged drift is not read or written again. nil for one-shot verbs.
     var journalBlobs: JournalBlobCache?
+    /// A watcher's secret-content verdicts of earlier batches (`SecretVerdicts`).
+    var secretVerdicts: SecretVerdicts?
     /// The state as last read or written, kept by a long-running recorder (`drift watch`):
     /// a batch reads `state.json` again only when another run changed it. nil for one-shot verbs.
     var stateMemo: StateMemo?
@@ -269,7 +271,7 @@ public struct ScanRunner {
         let secrets = try SecretIndex(walk: walk, manifest: c.manifest, changes: result.changes,
                                       reader: reader, environment: environment, names: c.policy.secretNames)
         secrets.flag(&result.changes, walk: walk, reader: reader, sizeLimit: c.policy.sizeLimit,
-                     contents: result.contents)
+                     contents: result.contents, verdicts: secretVerdicts)
         if !secrets.complete {
             result.issues += secrets.issues
             result.issues.sort { PathBytes.less($0.path, $1.path) }

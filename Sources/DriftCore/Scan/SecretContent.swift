@@ -97,8 +97,11 @@ public struct SecretIndex: Sendable {
     /// Marks changes whose current content is a secret's: `secret` and `secretContent`
     /// set, so every later step withholds them and reports no hash.
     /// `contents` are bytes the scan already read (not read again).
+    /// `verdicts`: a watcher's verdicts of earlier batches (content not read again).
     public func flag(_ changes: inout [FileChange], walk: TreeWalk, reader: FileReader, sizeLimit: Int64,
-                     contents: [[UInt8]: [UInt8]] = [:]) {
+                     contents: [[UInt8]: [UInt8]] = [:], verdicts: SecretVerdicts? = nil) {
+        verdicts?.begin(self)
+        defer { verdicts?.end() }
         // Stats of the changed paths only: a map of every walked file cost ~220 bytes a file
         // at the scan's peak (the walk's entries are not always sorted: `drift watch` keeps some).
         let wanted = Set(changes.lazy.filter { !$0.secret && $0.new?.kind == .regular }.map(\.path))
@@ -142,8 +145,15 @@ public struct SecretIndex: Sendable {
             let searched = carries || ((changes[i].fileClass == .config || smallData) && !changes[i].secret)
             if !hit, searched, new.size <= sizeLimit {
                 // Bytes that cannot be read now cannot be cleared: their hash is withheld too.
-                if let bytes = contents[changes[i].path] ?? (try? reader.readAll(changes[i].path, limit: sizeLimit)) {
-                    hit = matches(bytes, scope: SecretScope(path: changes[i].path))
+                let scope = SecretScope(path: changes[i].path)
+                if let d = new.digest, let known = verdicts?.verdict(d, scope) {
+                    hit = known
+                } else if let bytes = contents[changes[i].path]
+                            ?? (try? reader.readAll(changes[i].path, limit: sizeLimit)) {
+                    hit = matches(bytes, scope: scope)
+                    if let verdicts, let d = new.digest, (try? SHA256Hasher.digest(bytes)) == d {
+                        verdicts.remember(d, scope, hit)
+                    }
                 } else {
                     hit = true
                 }

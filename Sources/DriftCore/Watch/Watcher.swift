@@ -95,6 +95,7 @@ public final class Watcher {
     public init(runner: ScanRunner, options: Options) {
         var r = runner
         r.journalBlobs = JournalBlobCache()
+        r.secretVerdicts = SecretVerdicts()
         r.stateMemo = StateMemo()
         self.runner = r
         self.options = options
