@@ -76,7 +76,8 @@ public struct ManifestDirectory: Sendable {
             throw fail(Self.isMissing(sigFile) ? "\(sigFile) is missing" : e.message)
         }
         guard try Ed25519.verify(manifestBytes, signature: sig, keyFile: keyFile) else {
-            throw fail("\(sigFile) is not a valid signature of \(file(Self.manifestFile)) by \(PathBytes.display(keyFile))")
+            let key = PathBytes.display(keyFile)
+            throw fail("\(sigFile) is not a valid signature of \(file(Self.manifestFile)) by \(key)")
         }
         let m: Manifest
         do {

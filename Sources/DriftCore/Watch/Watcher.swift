@@ -519,7 +519,11 @@ public final class Watcher {
         if let m = options.metrics {
             let text = Telemetry.metrics(report, durationSeconds: duration, now: now) + WatchTelemetry.metrics(status)
                 + RunFailure.metrics(RunFailure.all(state))
-            do { try AtomicFile.write(Array(text.utf8), toPath: m) } catch { Output.stderr("drift: warning: \(error)\n") }
+            do {
+                try AtomicFile.write(Array(text.utf8), toPath: m)
+            } catch {
+                Output.stderr("drift: warning: \(error)\n")
+            }
         }
         let fingerprint = (try? Journal.fingerprint(outcome.result.changes, pip: outcome.pip))?.hex ?? ""
         let signature = "\(report.summary.drifted) \(fingerprint)"
