@@ -36,8 +36,8 @@ public struct DriftState: Codable, Sendable {
         var pushedAt: String?
         /// The upstream commit that carries that export's `Drift-Id` (`scan --upstream`).
         var reconciledIn: String?
-        /// That export did not carry this path's content (a secret, code carrying one, config
-        /// or data by hash, a name git cannot store): an upstream commit naming the export
+        /// That export did not carry this path's content (a secret, code carrying one, data
+        /// by hash, a name git cannot store): an upstream commit naming the export
         /// does not hold it, so it is never "reconciled upstream" (the gate says "withheld").
         var exportWithheld: Bool?
         enum CodingKeys: String, CodingKey {
