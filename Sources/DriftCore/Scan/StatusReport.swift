@@ -95,8 +95,12 @@ public enum StatusReport {
             if let c = duty.reconciledIn {
                 line += "; reconciled upstream in \(c.prefix(12)), waiting for redeploy"
             }
+            if duty.exportWithheld && duty.exportedAt != nil && i.fileClass == .code {
+                line += "; withheld from the export: reconcile by hand"
+            }
             if duty.handled {
-                line += "  (deadline met)"
+                // With no deadline in the policy there is none to have met.
+                if policy.deadline != nil { line += "  (deadline met)" }
             } else if let d = policy.deadline {
                 let due = d.due(after: duty.clockStarted)
                 line += due <= now
