@@ -32,6 +32,23 @@ struct PrivateStateTests {
         #expect(after.isEmpty, "\(after)")
     }
 
+    @Test("a state path that is a symbolic link to an open directory is refused; the directory's mode is not touched")
+    func symlinkedState() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        try f.bake()
+        let open = f.dir.sub("shared-777")
+        try sh("mkdir -m 0777 '\(open)' && ln -s '\(open)' '\(f.state)' && echo 'X = 1' >> worker/util.py",
+               cwd: f.workspace)
+        for verb in [["scan"], ["export", "--output", f.dir.sub("out")], ["forget"]] {
+            let r = try drift(verb + ["--manifest", f.mdir, "--state", f.state])
+            #expect(r.code == 2, "\(verb): \(r.err)")
+            #expect(r.err == "drift: \(f.state): exists and is not a directory\n", "\(verb): \(r.err)")
+        }
+        #expect(try sh("stat -c %a '\(open)'").trimmingCharacters(in: .whitespacesAndNewlines) == "777")
+        #expect(try sh("ls -A '\(open)'").isEmpty, "nothing written into it")
+    }
+
     @Test("a state dir another user owns is refused before anything is written",
           .enabled(if: geteuid() == 0, "needs root to give the directory to another user"))
     func foreignOwner() throws {

@@ -66,123 +66,56 @@ public struct DriftTreeBuilder {
     public func build(_ changes: [FileChange], pip: [PipChange] = [], requirements: String? = nil,
                       contents: [[UInt8]: [UInt8]] = [:]) throws -> Output {
         let baseTree = try repo.treeOf(commit: baseCommit)
-        var updates: [TreeUpdate] = []
-        var observed: [[UInt8]: EntryState] = [:]
         let hasher = try SHA256Hasher()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
         defer { buffer.deallocate() }
-        var written: [[UInt8]: [UInt8]] = [:]
-        var included: [FileChange] = []
-        var withheld: [(FileChange, WithholdReason)] = []
-        var blobs = try SnapshotBlobs(repo: repo)
+        var edits = Edits(blobs: try SnapshotBlobs(repo: repo))
         blobCache?.begin(journal: repo.path, secrets: secrets)
         defer { blobCache?.end() }
-        // The requirements file may be edited below from its written bytes: never from the cache.
-        let requirementsPath = requirements.flatMap { $0.hasPrefix("/") ? nil : Array($0.utf8) }
+        let source = Source(contents: contents,
+                            requirementsPath: requirements.flatMap { $0.hasPrefix("/") ? nil : Array($0.utf8) },
+                            hasher: hasher, buffer: buffer)
         for c in changes {
-            guard Self.carriesContent(c) else {
-                let why: WithholdReason
-                switch c.secrecy {
-                case .unchecked: why = .secretsUnreadable
-                case .content: why = .secretContent
-                case .name: why = .secret
-                case .none: why = .notCode(c.fileClass)
-                }
-                withheld.append((c, why))
-                continue
-            }
-            // Bytecode is evidence for the instance, never upstream material.
-            if c.change == .bytecode {
-                withheld.append((c, .bytecode))
-                continue
-            }
-            // One name git refuses would fail the whole tree update: that path alone is withheld.
-            if let new = c.new, !Self.storable(c.path, new) {
-                withheld.append((c, .nameGitCannotStore))
+            if let why = Self.withholdReason(c) {
+                edits.withheld.append((c, why))
                 continue
             }
             guard let new = c.new else {
-                updates.append(TreeUpdate(path: c.path, action: .remove))
-                included.append(c)
+                edits.updates.append(TreeUpdate(path: c.path, action: .remove))
+                edits.included.append(c)
                 continue
             }
             switch new.kind {
             case .regular:
-                if new.size > sizeLimit {
-                    withheld.append((c, .overSizeLimit(sizeLimit)))
-                    continue
-                }
-                // Content that moved while it was read is not recorded as truth; the next
-                // scan records the settled version.
-                if c.unstable {
-                    withheld.append((c, .changedWhileRead))
-                    continue
-                }
-                var bytes = contents[c.path]
-                // Unchanged drift already in the journal: the blob the same content gave before.
-                if bytes == nil, c.path != requirementsPath, let d = new.digest,
-                   let id = blobCache?.blob(for: d, in: blobs.odb) {
-                    let mode = GitFileMode(symlink: false, executable: new.executable)
-                    updates.append(TreeUpdate(path: c.path, action: .upsert(id, mode: mode)))
-                    included.append(c)
-                    continue
-                }
-                if bytes == nil {
-                    let got: FileReader.Content
-                    do {
-                        got = try reader.read(c.path, with: hasher, buffer: buffer, keepUpTo: sizeLimit)
-                    } catch let e as FileReadError {
-                        withheld.append((c, e.moved ? .changedWhileRead : .unreadable(e.causeText)))
-                        continue
-                    }
-                    guard got.stable, let b = got.bytes else {
-                        withheld.append((c, .changedWhileRead))
-                        continue
-                    }
-                    let seen = EntryState(kind: .regular, executable: got.stat.isExecutable, size: Int64(b.count),
-                                          digest: got.digest)
-                    if seen != new { observed[c.path] = seen }
-                    bytes = b
-                }
-                guard let bytes else { continue }
-                if secrets.matches(bytes, scope: SecretScope(path: c.path)) {
-                    var s = c
-                    s.secrecy = .content
-                    withheld.append((s, .secretContent))
-                    continue
-                }
-                let mode = GitFileMode(symlink: false, executable: (observed[c.path] ?? new).executable)
-                written[c.path] = bytes
-                let id = try blobs.add(bytes)
-                if let cache = blobCache { cache.remember(try SHA256Hasher.digest(bytes), id) }
-                updates.append(TreeUpdate(path: c.path, action: .upsert(id, mode: mode)))
+                guard try addFile(c, new, &edits, source) else { continue }
             case .symlink:
                 // A target carrying a secret, or unchecked, was flagged by `SecretIndex.flag`.
-                let link = try blobs.add(new.target ?? [])
-                updates.append(TreeUpdate(path: c.path, action: .upsert(link, mode: .symlink)))
+                let link = try edits.blobs.add(new.target ?? [])
+                edits.updates.append(TreeUpdate(path: c.path, action: .upsert(link, mode: .symlink)))
             case .directory, .special:
                 // git cannot hold a special file; a directory's files arrive as their own adds.
-                if c.old != nil { updates.append(TreeUpdate(path: c.path, action: .remove)) }
+                if c.old != nil { edits.updates.append(TreeUpdate(path: c.path, action: .remove)) }
             }
-            included.append(c)
+            edits.included.append(c)
         }
         // The manifest can list files the commit never had (generated in the image): removing
         // one of those from the base tree is no change at all.
-        updates = try updates.filter { u in
+        var updates = try edits.updates.filter { u in
             guard case .remove = u.action else { return true }
             return try repo.entry(at: u.path, inTree: baseTree) != nil
         }
         let pins = Self.pinnable(pip)
         if !pins.isEmpty, let req = requirements, !req.hasPrefix("/") {
             let path = Array(req.utf8)
-            let current = try written[path] ?? repo.blob(at: path, inTree: baseTree) ?? []
+            let current = try edits.written[path] ?? repo.blob(at: path, inTree: baseTree) ?? []
             let edited = Array(Requirements.apply(pins, to: String(decoding: current, as: UTF8.self)).utf8)
             updates.removeAll { $0.path == path }
             updates.append(TreeUpdate(path: path, action: .upsert(try repo.writeBlob(edited), mode: .blob)))
         }
-        try blobs.flush()
+        try edits.blobs.flush()
         let tree = try Self.apply(updates, to: baseTree, in: repo)
-        return Output(baseTree: baseTree, tree: tree, included: included, withheld: withheld, observed: observed)
+        return Output(baseTree: baseTree, tree: tree, included: edits.included, withheld: edits.withheld,
+                      observed: edits.observed)
     }
 
     /// Applies updates in two passes, removals first, so a file that became a directory

@@ -6,17 +6,6 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// A non-negative decimal number of at most 18 digits, read without making a String.
-private func decimal(_ digits: ArraySlice<UInt8>) -> Int64? {
-    guard !digits.isEmpty, digits.count <= 18 else { return nil }
-    var v: Int64 = 0
-    for d in digits {
-        guard d >= UInt8(ascii: "0"), d <= UInt8(ascii: "9") else { return nil }
-        v = v * 10 + Int64(d - UInt8(ascii: "0"))
-    }
-    return v
-}
-
 /// The file manifest: what the workspace held at image build time.
 ///
 /// Text format `drift-manifest 1` (docs/manifest-format.md): a header, one line per
@@ -117,36 +106,13 @@ public struct Manifest: Sendable {
     /// (the verified `manifest.idx` the header pins), the entry lines are only counted and
     /// the entries are the index's.
     public static func parse(_ bytes: [UInt8], file: String, index: ManifestTable? = nil) throws -> Manifest {
-        func bad(_ lineNo: Int, _ what: String) -> DriftError {
-            DriftError(.manifestInvalid, path: file, line: lineNo, "manifest is corrupt: \(what)")
-        }
-        if bytes.isEmpty { throw DriftError(.manifestInvalid, path: file, "manifest is empty") }
-        guard bytes.last == 0x0A else {
-            throw DriftError(.manifestInvalid, path: file, "manifest is truncated (no final newline)")
-        }
         // The checksum line is the last line; verify before trusting any field.
-        let body = bytes.dropLast()
-        guard let lastNL = body.lastIndex(of: 0x0A) else {
-            throw DriftError(.manifestInvalid, path: file, "manifest is truncated (one line)")
-        }
-        let trailer = String(decoding: bytes[(lastNL + 1)..<(bytes.count - 1)], as: UTF8.self)
-        guard trailer.hasPrefix("sha256 "), let want = Digest(hex: trailer.dropFirst(7)) else {
-            throw DriftError(.manifestInvalid, path: file, "manifest is truncated or damaged (no sha256 trailer)")
-        }
-        let h = try SHA256Hasher()
-        try bytes.withUnsafeBytes { try h.update($0.baseAddress!, lastNL + 1) }
-        guard try h.finish() == want else {
-            throw DriftError(.manifestInvalid, path: file, "manifest checksum does not match (file altered or damaged)")
-        }
-        var commit = "", root: [UInt8]?, policy: Digest?, pins: [(String, Digest)] = []
-        var entries: [ManifestEntry] = []
-        var expected = -1
+        let end = try checkTrailer(bytes, file: file)
+        var lines = Lines()
         var lineNo = 0
         var sawMagic = false
-        var indexed = 0
         // Hand-rolled field splitting: this runs on every scan over every entry.
         var pos = 0
-        let end = lastNL + 1
         var fields: [Range<Int>] = []
         fields.reserveCapacity(6)
         while pos < end {
@@ -168,7 +134,7 @@ public struct Manifest: Sendable {
             // Entry lines are only counted when the index holds the entries.
             if index != nil && line.count > 2 && bytes[line.lowerBound + 1] == 0x20
                 && (bytes[line.lowerBound] == UInt8(ascii: "F") || bytes[line.lowerBound] == UInt8(ascii: "L")) {
-                indexed += 1
+                lines.indexed += 1
                 continue
             }
             fields.removeAll(keepingCapacity: true)
@@ -178,77 +144,14 @@ public struct Manifest: Sendable {
                 f = i + 1
             }
             fields.append(f..<line.upperBound)
-            func text(_ k: Int) -> String { String(decoding: bytes[fields[k]], as: UTF8.self) }
             let tagByte = bytes[fields[0]].count == 1 ? bytes[fields[0].lowerBound] : 0
             if tagByte == UInt8(ascii: "F") || tagByte == UInt8(ascii: "L") {
-                let isLink = tagByte == UInt8(ascii: "L")
-                guard fields.count == (isLink ? 6 : 5),
-                      let size = decimal(bytes[fields[2]]),
-                      let digest = Digest(hexBytes: bytes[fields[3]]),
-                      let path = PathBytes.unescape(bytes[fields[4]]), !path.isEmpty else {
-                    throw bad(lineNo, "malformed entry")
-                }
-                let mode = GitFileMode(octal: bytes[fields[1]])
-                var e = ManifestEntry(path: path,
-                                      kind: isLink ? .symlink : .regular,
-                                      executable: mode == .executable,
-                                      size: size,
-                                      digest: digest)
-                if isLink {
-                    guard mode == .symlink,
-                          let t = PathBytes.unescape(bytes[fields[5]]) else {
-                        throw bad(lineNo, "malformed link")
-                    }
-                    e.target = t
-                } else if mode != .executable && mode != .blob {
-                    throw bad(lineNo, "unknown mode \(text(1))")
-                }
-                if let prev = entries.last, !bytesLess(prev.path, path) {
-                    throw bad(lineNo, "entries out of order")
-                }
-                entries.append(e)
-                continue
-            }
-            let tag = text(0)
-            switch tag {
-            case "commit" where fields.count == 2:
-                commit = text(1)
-            case "root" where fields.count == 2:
-                root = PathBytes.unescape(bytes[fields[1]])
-            case "policy-sha256" where fields.count == 2:
-                guard let d = Digest(hexBytes: bytes[fields[1]]) else { throw bad(lineNo, "bad policy-sha256") }
-                policy = d
-            case "pin" where fields.count == 3:
-                guard let d = Digest(hexBytes: bytes[fields[2]]) else { throw bad(lineNo, "bad pin sha256") }
-                pins.append((text(1), d))
-            case "entries" where fields.count == 2:
-                guard let n = Int(text(1)), n >= 0, n < 100_000_000 else { throw bad(lineNo, "bad entry count") }
-                expected = n
-                entries.reserveCapacity(n)
-            default:
-                throw bad(lineNo, "unknown line '\(tag)'")
+                lines.entries.append(try entry(bytes, fields, isLink: tagByte == UInt8(ascii: "L"),
+                                               after: lines.entries.last, file: file, lineNo: lineNo))
+            } else {
+                try header(bytes, fields, into: &lines, file: file, lineNo: lineNo)
             }
         }
-        guard commit.count == 40 || commit.count == 64, commit.allSatisfy({ $0.isHexDigit }) else {
-            throw DriftError(.manifestInvalid, path: file, "manifest has no valid commit id")
-        }
-        guard let r = root else { throw DriftError(.manifestInvalid, path: file, "manifest has no root") }
-        guard let policy else { throw DriftError(.manifestInvalid, path: file, "manifest has no policy-sha256") }
-        let listed = index == nil ? entries.count : indexed
-        guard expected == listed else {
-            throw DriftError(.manifestInvalid, path: file, "manifest lists \(listed) entries but says \(expected)")
-        }
-        var m = Manifest(commit: commit, root: r, policySHA256: policy, entries: [])
-        m.pins = pins.map { (name: $0.0, sha256: $0.1) }
-        if let index {
-            guard index.count == expected else {
-                throw DriftError(.manifestInvalid, path: file,
-                    "manifest lists \(expected) entries but its index holds \(index.count)")
-            }
-            m.entries = index
-        } else {
-            m.entries = ManifestTable(entries)
-        }
-        return m
+        return try assemble(lines, file: file, index: index)
     }
 }

@@ -76,74 +76,82 @@ public struct Policy: Sendable {
             guard let key = k.string else {
                 throw DriftError(.policyInvalid, path: file, line: line(k), "keys must be strings")
             }
-            switch key {
-            case "schema", "version":
-                let s = v.string ?? ""
-                if key == "schema" && s != schema {
-                    throw DriftError(.policyInvalid, path: file, line: line(v),
-                        "unsupported schema '\(s)' (expected \(schema))")
-                }
-            case "ignore": policy.ignore = try patterns(v, key, file)
-            case "code": policy.code = try patterns(v, key, file)
-            case "config": policy.config = try patterns(v, key, file)
-            case "data": policy.data = try patterns(v, key, file)
-            case "secrets": policy.secrets = try patterns(v, key, file)
-            case "generated": policy.generated = try patterns(v, key, file)
-            case "secret_names": policy.secretNames = try patterns(v, key, file, upperCased: true)
-            case "size_limit":
-                guard let s = v.string, let n = parseSize(s) else {
-                    throw DriftError(.policyInvalid, path: file, line: line(v),
-                        "size_limit must be a size like 16MiB or 1048576")
-                }
-                policy.sizeLimit = n
-            case "reverify_every":
-                let lo = ReverifySlice.minimumEvery
-                guard let s = v.string, let n = Int(s), (lo...1_000_000).contains(n) else {
-                    throw DriftError(.policyInvalid, path: file, line: line(v),
-                        "reverify_every must be a number of scans from \(lo) to 1000000")
-                }
-                policy.reverifyEvery = n
-            case "deadline":
-                guard let s = v.string else {
-                    throw DriftError(.policyInvalid, path: file, line: line(v),
-                        "deadline must be like 24h, 90m, 2d or end-of-day [TZ]")
-                }
-                do {
-                    policy.deadline = try PolicyDeadline(parsing: s)
-                } catch let e as DriftError {
-                    throw DriftError(.policyInvalid, path: file, line: line(v), e.message)
-                }
-            case "deadline_stop":
-                guard let s = v.string, let stop = DeadlineStop(rawValue: s) else {
-                    throw DriftError(.policyInvalid, path: file, line: line(v), "deadline_stop must be export or push")
-                }
-                policy.deadlineStop = stop
-            case "pip":
-                guard let m = v.mapping else {
-                    throw DriftError(.policyInvalid, path: file, line: line(v), "pip must be a mapping with 'allow'")
-                }
-                for (pk, pv) in m {
-                    guard pk.string == "allow" else {
-                        throw DriftError(.policyInvalid, path: file, line: line(pk),
-                            "unknown key 'pip.\(pk.string ?? "?")'")
-                    }
-                    policy.pipAllow = try strings(pv, "pip.allow", file)
-                }
-            case "waivers":
-                policy.waivers = try waivers(v, file)
-            case "ignore_git_dirs":
-                guard let b = v.string.flatMap(Self.bool) else {
-                    throw DriftError(.policyInvalid, path: file, line: line(v), "ignore_git_dirs must be true or false")
-                }
-                policy.ignoreGitDirs = b
-            default:
-                throw DriftError(.policyInvalid, path: file, line: line(k), "unknown class or key '\(key)' " +
-                    "(classes: ignore, config, data, code; " +
-                    "keys: secrets, secret_names, generated, size_limit, reverify_every, deadline, "
-                    + "deadline_stop, pip, waivers, ignore_git_dirs)")
-            }
+            try policy.set(key, v, keyNode: k, file: file)
         }
         return policy
+    }
+
+    /// One top-level key: the schema, a class's patterns, `pip`, `waivers`, or a setting.
+    private mutating func set(_ key: String, _ v: YAMLNode, keyNode k: YAMLNode, file: String) throws {
+        switch key {
+        case "schema", "version":
+            let s = v.string ?? ""
+            if key == "schema" && s != Self.schema {
+                throw DriftError(.policyInvalid, path: file, line: Self.line(v),
+                    "unsupported schema '\(s)' (expected \(Self.schema))")
+            }
+        case "ignore": ignore = try Self.patterns(v, key, file)
+        case "code": code = try Self.patterns(v, key, file)
+        case "config": config = try Self.patterns(v, key, file)
+        case "data": data = try Self.patterns(v, key, file)
+        case "secrets": secrets = try Self.patterns(v, key, file)
+        case "generated": generated = try Self.patterns(v, key, file)
+        case "secret_names": secretNames = try Self.patterns(v, key, file, upperCased: true)
+        case "pip":
+            guard let m = v.mapping else {
+                throw DriftError(.policyInvalid, path: file, line: Self.line(v), "pip must be a mapping with 'allow'")
+            }
+            for (pk, pv) in m {
+                guard pk.string == "allow" else {
+                    throw DriftError(.policyInvalid, path: file, line: Self.line(pk),
+                        "unknown key 'pip.\(pk.string ?? "?")'")
+                }
+                pipAllow = try Self.strings(pv, "pip.allow", file)
+            }
+        case "waivers":
+            waivers = try Self.waivers(v, file)
+        default:
+            try setSetting(key, v, keyNode: k, file: file)
+        }
+    }
+
+    /// A scalar setting: `size_limit`, `reverify_every`, `deadline`, `deadline_stop`,
+    /// `ignore_git_dirs`; any other key is unknown.
+    private mutating func setSetting(_ key: String, _ v: YAMLNode, keyNode k: YAMLNode, file: String) throws {
+        func bad(_ what: String) -> DriftError { DriftError(.policyInvalid, path: file, line: Self.line(v), what) }
+        switch key {
+        case "size_limit":
+            guard let s = v.string, let n = Self.parseSize(s) else {
+                throw bad("size_limit must be a size like 16MiB or 1048576")
+            }
+            sizeLimit = n
+        case "reverify_every":
+            let lo = ReverifySlice.minimumEvery
+            guard let s = v.string, let n = Int(s), (lo...1_000_000).contains(n) else {
+                throw bad("reverify_every must be a number of scans from \(lo) to 1000000")
+            }
+            reverifyEvery = n
+        case "deadline":
+            guard let s = v.string else { throw bad("deadline must be like 24h, 90m, 2d or end-of-day [TZ]") }
+            do {
+                deadline = try PolicyDeadline(parsing: s)
+            } catch let e as DriftError {
+                throw bad(e.message)
+            }
+        case "deadline_stop":
+            guard let s = v.string, let stop = DeadlineStop(rawValue: s) else {
+                throw bad("deadline_stop must be export or push")
+            }
+            deadlineStop = stop
+        case "ignore_git_dirs":
+            guard let b = v.string.flatMap(Self.bool) else { throw bad("ignore_git_dirs must be true or false") }
+            ignoreGitDirs = b
+        default:
+            throw DriftError(.policyInvalid, path: file, line: Self.line(k), "unknown class or key '\(key)' " +
+                "(classes: ignore, config, data, code; " +
+                "keys: secrets, secret_names, generated, size_limit, reverify_every, deadline, "
+                + "deadline_stop, pip, waivers, ignore_git_dirs)")
+        }
     }
 
     private static func line(_ n: YAMLNode) -> Int { n.line }

@@ -41,7 +41,7 @@ enum Wildmatch {
         return false
     }
 
-    // swiftlint:disable:next cyclomatic_complexity function_body_length
+    // swiftlint:disable:next cyclomatic_complexity
     private static func dowild(_ pat: Z, _ p0: Int, _ txt: Z, _ t0: Int, _ pathname: Bool) -> Result {
         var p = p0
         var t = t0
@@ -102,59 +102,7 @@ enum Wildmatch {
                 }
                 return .abortAll
             case UInt8(ascii: "["):
-                p += 1
-                pCh = pat[p]
-                if pCh == UInt8(ascii: "^") { pCh = UInt8(ascii: "!") }
-                let negated = pCh == UInt8(ascii: "!")
-                if negated {
-                    p += 1
-                    pCh = pat[p]
-                }
-                var prevCh: UInt8 = 0
-                var matched = false
-                repeat {
-                    if pCh == 0 { return .abortAll }
-                    if pCh == UInt8(ascii: "\\") {
-                        p += 1
-                        pCh = pat[p]
-                        if pCh == 0 { return .abortAll }
-                        if tCh == pCh { matched = true }
-                    } else if pCh == UInt8(ascii: "-") && prevCh != 0
-                                && pat[p + 1] != 0 && pat[p + 1] != UInt8(ascii: "]") {
-                        p += 1
-                        pCh = pat[p]
-                        if pCh == UInt8(ascii: "\\") {
-                            p += 1
-                            pCh = pat[p]
-                            if pCh == 0 { return .abortAll }
-                        }
-                        if tCh <= pCh && tCh >= prevCh { matched = true }
-                        pCh = 0
-                    } else if pCh == UInt8(ascii: "[") && pat[p + 1] == UInt8(ascii: ":") {
-                        let start = p + 2
-                        var e = start
-                        while pat[e] != 0 && pat[e] != UInt8(ascii: "]") { e += 1 }
-                        if pat[e] == 0 { return .abortAll }
-                        if e - start < 1 || pat[e - 1] != UInt8(ascii: ":") {
-                            // Not a class: match a literal '['.
-                            pCh = UInt8(ascii: "[")
-                            if tCh == pCh { matched = true }
-                        } else {
-                            let name = String(decoding: UnsafeBufferPointer(rebasing: pat.base[start..<(e - 1)]),
-                                              as: UTF8.self)
-                            guard let cls = characterClass(name) else { return .abortAll }
-                            if cls(tCh) { matched = true }
-                            p = e
-                            pCh = 0
-                        }
-                    } else if tCh == pCh {
-                        matched = true
-                    }
-                    prevCh = pCh
-                    p += 1
-                    pCh = pat[p]
-                } while pCh != UInt8(ascii: "]")
-                if matched == negated || (pathname && tCh == slash) { return .noMatch }
+                if let failed = bracket(pat, &p, tCh, pathname) { return failed }
             case UInt8(ascii: "\\"):
                 p += 1
                 pCh = pat[p]
@@ -166,6 +114,65 @@ enum Wildmatch {
             p += 1
         }
         return txt[t] != 0 ? .noMatch : .match
+    }
+
+    /// git's `case '['` of `dowild`: the bracket expression at `pat[p]` (its `[`) against the
+    /// text byte `tCh`, with ranges, escapes and `[:class:]`es. Leaves `p` on the closing `]`.
+    /// - Returns: nil when `tCh` matches, else `.noMatch` or `.abortAll` (a malformed bracket).
+    private static func bracket(_ pat: Z, _ p: inout Int, _ tCh: UInt8, _ pathname: Bool) -> Result? {
+        p += 1
+        var pCh = pat[p]
+        if pCh == UInt8(ascii: "^") { pCh = UInt8(ascii: "!") }
+        let negated = pCh == UInt8(ascii: "!")
+        if negated {
+            p += 1
+            pCh = pat[p]
+        }
+        var prevCh: UInt8 = 0
+        var matched = false
+        repeat {
+            if pCh == 0 { return .abortAll }
+            if pCh == UInt8(ascii: "\\") {
+                p += 1
+                pCh = pat[p]
+                if pCh == 0 { return .abortAll }
+                if tCh == pCh { matched = true }
+            } else if pCh == UInt8(ascii: "-") && prevCh != 0
+                        && pat[p + 1] != 0 && pat[p + 1] != UInt8(ascii: "]") {
+                p += 1
+                pCh = pat[p]
+                if pCh == UInt8(ascii: "\\") {
+                    p += 1
+                    pCh = pat[p]
+                    if pCh == 0 { return .abortAll }
+                }
+                if tCh <= pCh && tCh >= prevCh { matched = true }
+                pCh = 0
+            } else if pCh == UInt8(ascii: "[") && pat[p + 1] == UInt8(ascii: ":") {
+                let start = p + 2
+                var e = start
+                while pat[e] != 0 && pat[e] != UInt8(ascii: "]") { e += 1 }
+                if pat[e] == 0 { return .abortAll }
+                if e - start < 1 || pat[e - 1] != UInt8(ascii: ":") {
+                    // Not a class: match a literal '['.
+                    pCh = UInt8(ascii: "[")
+                    if tCh == pCh { matched = true }
+                } else {
+                    let name = String(decoding: UnsafeBufferPointer(rebasing: pat.base[start..<(e - 1)]),
+                                      as: UTF8.self)
+                    guard let cls = characterClass(name) else { return .abortAll }
+                    if cls(tCh) { matched = true }
+                    p = e
+                    pCh = 0
+                }
+            } else if tCh == pCh {
+                matched = true
+            }
+            prevCh = pCh
+            p += 1
+            pCh = pat[p]
+        } while pCh != UInt8(ascii: "]")
+        return matched == negated || (pathname && tCh == slash) ? .noMatch : nil
     }
 
     private static func characterClass(_ name: String) -> ((UInt8) -> Bool)? {

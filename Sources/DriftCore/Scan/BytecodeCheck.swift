@@ -154,111 +154,14 @@ public struct BytecodeCheck {
     /// sourceless pyc, or a symlink or other non-regular entry where Python would load bytecode
     /// becomes `bytecode` drift; everything else passes through.
     func apply(_ changes: [FileChange], stats: [[UInt8]: FileStat]) -> Outcome {
-        var out: [FileChange] = []
-        var issues: [WalkIssue] = []
-        var fresh = StatCache()
-        var pending: [(FileChange, PycName, FileStat)] = []
-        var sourceless: [(FileChange, FileStat)] = []
-        var cursor = StatCache.Cursor()
-        let directory = RootDirectory(path: root)
-        func exists(_ rel: [UInt8]) -> Bool {
-            if case .success = directory.lstat(rel) { return true }
-            return false
-        }
-        func flag(_ c: FileChange) {
-            var c = c
-            c.change = .bytecode
-            out.append(c)
-        }
-        for c in changes {
-            guard let role = Self.role(c.path) else {
-                out.append(c)
-                continue
-            }
-            // A pyc removed (or only its mode changed) is nothing Python runs: never upstream material.
-            guard let new = c.new, c.change != .deleted, c.change != .mode else { continue }
-            switch role {
-            case .noise:
-                continue
-            case .cached(let name):
-                // Python's open() follows a symlink; anything but a regular file is never legitimate.
-                if new.kind != .regular {
-                    if exists(name.source) { flag(c) }
-                    continue
-                }
-                guard let st = stats[c.path] else { continue }
-                if let hit = cursor.digest(cache, c.path, st), hit.digest == new.digest,
-                   reverify?.contains(c.path) != true {
-                    fresh.entries.append(StatCache.Record(path: c.path, entry: hit))
-                    continue
-                }
-                pending.append((c, name, st))
-            case .sourceless(let source):
-                if exists(source) { continue }
-                if new.kind != .regular {
-                    flag(c)
-                    continue
-                }
-                guard let st = stats[c.path] else { continue }
-                if let hit = cursor.digest(cache, c.path, st), hit.digest == new.digest,
-                   reverify?.contains(c.path) != true {
-                    fresh.entries.append(StatCache.Record(path: c.path, entry: hit))
-                    continue
-                }
-                sourceless.append((c, st))
-            }
-        }
+        var v = Judged()
+        let (pending, sourceless) = triage(changes, stats: stats, &v)
         let reader = FileReader(root: root)
-        var byTag: [String: [(FileChange, PycName, FileStat, [UInt8], [UInt8], FileStat)]] = [:]
-        for (c, name, st) in pending {
-            let pair: Pair?
-            do { pair = try Self.readPair(reader, source: name.source, pyc: c.path) } catch {
-                let why = "cannot read bytecode to verify it: \(readFailureReason(error))"
-                issues.append(WalkIssue(path: c.path, message: why))
-                continue
-            }
-            guard let pair else { continue }
-            byTag[name.tag, default: []].append((c, name, st, pair.pyc, pair.source, pair.sourceStat))
-        }
-        var verified = 0
-        func remember(_ c: FileChange, _ st: FileStat) {
-            guard let d = c.new?.digest else { return }
-            fresh.entries.append(StatCache.Record(path: c.path, entry: StatCache.Entry(
-                size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, inode: st.inode,
-                device: st.device, digest: d)))
-        }
-        for (tag, items) in byTag.sorted(by: { $0.key < $1.key }) {
-            guard let verdicts = verify(tag: tag, items.map { ($0.1, $0.3, $0.4, $0.5) }) else {
-                for it in items {
-                    issues.append(WalkIssue(path: it.0.path, message: Self.noInterpreter(tag)))
-                }
-                continue
-            }
-            verified += items.count
-            for (k, it) in items.enumerated() {
-                if verdicts.codes[k] == UInt8(ascii: "F") { flag(it.0) } else { remember(it.0, it.2) }
-            }
-        }
-        if !sourceless.isEmpty {
-            var bytes: [(FileChange, FileStat, [UInt8])] = []
-            for (c, st) in sourceless {
-                do { bytes.append((c, st, try reader.readAll(c.path, limit: Self.pycLimit))) } catch {
-                    let why = "cannot read bytecode to verify it: \(readFailureReason(error))"
-                    issues.append(WalkIssue(path: c.path, message: why))
-                }
-            }
-            if let loadable = verifySourceless(bytes.map(\.2)) {
-                verified += bytes.count
-                for (k, it) in bytes.enumerated() {
-                    if loadable[k] { flag(it.0) } else { remember(it.0, it.1) }
-                }
-            } else {
-                for it in bytes { issues.append(WalkIssue(path: it.0.path, message: Self.noInterpreter(nil))) }
-            }
-        }
-        out.sort { PathBytes.less($0.path, $1.path) }
-        fresh.entries.sort { bytesLess($0.path, $1.path) }
-        return Outcome(changes: out, issues: issues, newCache: fresh, verified: verified)
+        verifyCached(pending, reader: reader, &v)
+        verifySourceless(sourceless, reader: reader, &v)
+        v.out.sort { PathBytes.less($0.path, $1.path) }
+        v.fresh.entries.sort { bytesLess($0.path, $1.path) }
+        return Outcome(changes: v.out, issues: v.issues, newCache: v.fresh, verified: v.verified)
     }
 
     /// The issue for bytecode no trusted interpreter can judge (the scan is incomplete).

@@ -362,28 +362,20 @@ public struct ScanRunner {
     /// when this returns (they are a large part of peak memory on big trees).
     func loadAndWalk() throws -> Loaded {
         if let context { return try walk(context) }
-        let raw = try manifestDir.readRaw()
-        // Walk (kernel-bound) while the manifest is parsed and verified (CPU-bound): the
-        // walk result is used only once the manifest has verified.
-        guard let peeked = root ?? Manifest.peekRoot(raw.manifestBytes) else {
-            _ = try raw.parseManifest()
-            throw DriftError(.manifestInvalid, path: raw.manifestFile, "manifest has no root")
-        }
-        // The pin is checked first, so the policy is parsed once, before anything walks.
-        try raw.verifyPolicyPin()
-        let parsedPolicy = try raw.parsePolicy()
+        // The raw text is held by `rawSlot` alone: the parsing thread takes it, so it is freed
+        // once parsed instead of through the whole walk (22 MB of peak memory at 200,000 files).
+        let rawSlot = Slot<ManifestDirectory.Raw>()
+        rawSlot.set { try manifestDir.readRaw() }
+        let (peeked, parsedPolicy) = try rootAndPolicy(rawSlot.get())
         let walkSlot = Slot<TreeWalk>(), loadSlot = Slot<(Manifest, Policy, StatCache?)>()
         try refuseWriteUnder(root: peeked, target: state.path, what: "state dir")
         for t in writeTargets { try refuseWriteUnder(root: peeked, target: t.path, what: t.what) }
         let useCache = !full
         let stateDir = state
         let entering = onDirectory
-        // Without a stat cache every file is read: reading starts while the walk still runs
-        // (read, hash and walk overlapped). Only reads, all beneath the root; what they give
-        // is used once the manifest has verified, like the walk.
-        let readAhead = !useCache || FileSystem.isAbsent(state.file("statcache"))
-            ? ReadAhead(reader: FileReader(root: peeked), workers: ParallelHasher.defaultWorkers, progress: progress)
-            : nil
+        // Reading while the walk runs (`ReadAhead`) is off: measured on the 200,000-file tree it
+        // gave the first scan no gain and cost ~60 MB of peak RSS (docs/benchmarks.md, issue 26).
+        let readAhead: ReadAhead? = nil
         DispatchQueue.concurrentPerform(iterations: 2) { i in
             if i == 0 {
                 walkSlot.set {
@@ -391,8 +383,7 @@ public struct ScanRunner {
                 }
             } else {
                 loadSlot.set {
-                    let m = try raw.parseManifest()
-                    try raw.verifyPolicy(m)
+                    let m = try Self.parseVerified(rawSlot.take())
                     return (m, parsedPolicy, useCache ? try stateDir.loadCache() : nil)
                 }
             }
@@ -410,12 +401,38 @@ public struct ScanRunner {
     }
 }
 
+extension ScanRunner {
+    /// The root to walk and the policy (checked against its pin first, so it is parsed once,
+    /// before anything walks). Walk (kernel-bound) while the manifest is parsed and verified
+    /// (CPU-bound): the walk result is used only once the manifest has verified.
+    fileprivate func rootAndPolicy(_ raw: ManifestDirectory.Raw) throws -> ([UInt8], Policy) {
+        guard let peeked = root ?? Manifest.peekRoot(raw.manifestBytes) else {
+            _ = try raw.parseManifest()
+            throw DriftError(.manifestInvalid, path: raw.manifestFile, "manifest has no root")
+        }
+        try raw.verifyPolicyPin()
+        return (peeked, try raw.parsePolicy())
+    }
+
+    fileprivate static func parseVerified(_ raw: ManifestDirectory.Raw) throws -> Manifest {
+        let m = try raw.parseManifest()
+        try raw.verifyPolicy(m)
+        return m
+    }
+}
+
 /// A result handed from one worker thread back to the caller after the join.
 final class Slot<T>: @unchecked Sendable {
     private var value: Result<T, Error>?
 
     func set(_ body: () throws -> T) {
         do { value = .success(try body()) } catch { value = .failure(error) }
+    }
+
+    /// The result, no longer held here (the caller's copy is the last one).
+    func take() throws -> T {
+        defer { value = nil }
+        return try get()
     }
 
     func get() throws -> T {

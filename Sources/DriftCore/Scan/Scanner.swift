@@ -144,7 +144,11 @@ public struct Scanner {
             newCache.entries = oldCache.entries
             return newCache
         }
-        newCache.entries.reserve(walk.entries.count, pathBytes: oldCache.entries.paths.count)
+        // Path bytes in proportion to the walk: a watch batch over a few paths of a big cache
+        // must not reserve the whole cache's.
+        let old = oldCache.entries
+        let perPath = old.isEmpty ? 64 : old.paths.count / old.count + 1
+        newCache.entries.reserve(walk.entries.count, pathBytes: walk.entries.count * perPath)
         for (wi, s) in source.enumerated() where s != -1 {
             if s >= 0 {
                 newCache.entries.append(from: oldCache.entries, Int(s))

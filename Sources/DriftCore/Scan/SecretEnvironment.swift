@@ -131,18 +131,33 @@ public struct SecretEnvironment: Sendable {
         return out
     }
 
-    /// The values of variables whose names match `names` (case-insensitive), worth matching.
+    /// The values of variables whose names match `names` (case-insensitive), worth matching;
+    /// and, whatever the name, the password of a URL that carries one
+    /// (`DATABASE_URL=postgres://app:PASS@db/app`, `CELERY_BROKER_URL=amqp://u:PASS@mq//`: the
+    /// usual way a database or broker password arrives, under a name that says only URL).
+    /// `secret_names: []` turns both off.
     func secretValues(names: PatternList) -> [[UInt8]] {
         var out: [[UInt8]] = []
-        for v in variables where Self.isSecretName(v.name, names) {
-            out += SecretValueFilter.expand(v.value, pathsAreNames: true)
+        for v in variables {
+            if Self.isSecretName(v.name, names) {
+                out += SecretValueFilter.expand(v.value, pathsAreNames: true)
+            } else if let pw = Self.urlPassword(v, names) {
+                out.append(pw)
+            }
         }
         return out
     }
 
-    /// How many variables have a secret name (whatever their value).
+    /// How many variables are secret sources: a secret name, or a URL with a password.
     func secretNamedCount(names: PatternList) -> Int {
-        variables.filter { Self.isSecretName($0.name, names) }.count
+        variables.filter { Self.isSecretName($0.name, names) || Self.urlPassword($0, names) != nil }.count
+    }
+
+    /// The password of a variable whose value is a URL carrying one (worth matching).
+    static func urlPassword(_ v: Variable, _ names: PatternList) -> [UInt8]? {
+        guard !names.isEmpty, let pw = SecretValueFilter.urlPassword(v.value),
+              SecretValueFilter.worthMatching(pw) else { return nil }
+        return pw
     }
 
     static func isSecretName(_ name: [UInt8], _ names: PatternList) -> Bool {

@@ -133,12 +133,12 @@ final class DeferredHashes {
 }
 
 extension Scanner.Result {
-    /// Puts back what `previous` said about `paths` (files a budgeted rescan left unread keep
+    /// Puts back what `previous` (the last result's changes) said about `paths` (files a budgeted rescan left unread keep
     /// their last verdict, and their first sighting, until their hash is done).
-    mutating func keepVerdicts(of paths: [[UInt8]], from previous: Scanner.Result) {
+    mutating func keepVerdicts(of paths: [[UInt8]], from previous: [FileChange]) {
         if paths.isEmpty { return }
         let want = Set(paths)
-        let old = previous.changes.filter { want.contains($0.path) }
+        let old = previous.filter { want.contains($0.path) }
         if old.isEmpty { return }
         changes = (changes.filter { !want.contains($0.path) } + old).sorted { PathBytes.less($0.path, $1.path) }
     }

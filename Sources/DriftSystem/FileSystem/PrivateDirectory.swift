@@ -21,16 +21,25 @@ public enum PrivateDirectory {
     }
 
     /// Refuses a directory drift's effective user does not own (another user could read or
-    /// swap what drift keeps there) and tightens one it owns that others can reach.
+    /// swap what drift keeps there) and tightens one it owns that others can reach. The path
+    /// itself is opened without following a symbolic link, and the mode is checked and changed
+    /// on that descriptor: a link to someone's directory is refused before its mode is touched.
     /// - Throws: `DriftError` naming the directory and the problem.
     public static func secure(_ path: String) throws -> Outcome {
-        var st = stat()
-        if stat(path, &st) != 0 {
-            if errno == ENOENT { return .fine }
-            throw DriftError(.io, path: path, "cannot check the state directory", errno: .current)
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if fd < 0 {
+            let e = errno
+            if e == ENOENT { return .fine }
+            // O_NOFOLLOW on a link gives ELOOP; O_DIRECTORY on a file gives ENOTDIR.
+            if e == ELOOP || e == ENOTDIR {
+                throw DriftError(.unsafeTarget, path: path, "exists and is not a directory")
+            }
+            throw DriftError(.io, path: path, "cannot check the state directory", errno: Errno(e))
         }
-        guard (st.st_mode & S_IFMT) == S_IFDIR else {
-            throw DriftError(.unsafeTarget, path: path, "exists and is not a directory")
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            throw DriftError(.io, path: path, "cannot check the state directory", errno: .current)
         }
         let me = geteuid()
         guard st.st_uid == me else {
@@ -40,7 +49,7 @@ public enum PrivateDirectory {
         }
         let mode = UInt32(st.st_mode & 0o7777)
         if mode & 0o077 == 0 { return .fine }
-        guard chmod(path, 0o700) == 0 else {
+        guard fchmod(fd, 0o700) == 0 else {
             throw DriftError(.stateDamaged, path: path,
                 "state directory is readable by others (mode \(String(mode, radix: 8))) "
                 + "and chmod 0700 failed: \(errnoText(errno))")
