@@ -101,11 +101,11 @@ struct ManifestOptions: ParsableArguments {
     /// else the root-owned default key when it exists (so cron, with no environment, verifies too).
     var directory: ManifestDirectory {
         get throws {
-            let key = try publicKey ?? ProcessEnvironment.value("DRIFT_PUBLIC_KEY")
-                ?? ManifestDirectory.trustedDefaultKey()
             if let manifest { try CommandLineBytes.text(manifest, "--manifest") }
             if let publicKey { try CommandLineBytes.text(publicKey, "--public-key") }
-            return ManifestDirectory.locate([manifest, ProcessEnvironment.value("DRIFT_MANIFEST")], publicKey: key)
+            let key = try publicKey ?? ProcessEnvironment.path("DRIFT_PUBLIC_KEY")
+                ?? ManifestDirectory.trustedDefaultKey()
+            return ManifestDirectory.locate([manifest, try ProcessEnvironment.path("DRIFT_MANIFEST")], publicKey: key)
         }
     }
 }
@@ -130,14 +130,20 @@ struct WorkspaceOptions: ParsableArguments {
             completion: .directory)
     var state: String?
 
-    var stateDirectory: StateDirectory { StateDirectory(path: state ?? ProcessEnvironment.value("DRIFT_STATE")) }
+    /// `--state`, else `$DRIFT_STATE`, else the default; either refused when not UTF-8 (read
+    /// verbs too: a repaired name would read another directory's state).
+    var stateDirectory: StateDirectory {
+        get throws {
+            if let state { try CommandLineBytes.text(state, "--state") }
+            return StateDirectory(path: try state ?? ProcessEnvironment.path("DRIFT_STATE"))
+        }
+    }
 
     /// The state dir for a verb that writes it: drift's files private from here on (umask
     /// 077), a directory of another user refused, one readable by others tightened to 0700
     /// and said so (docs/state.md).
     func privateState() throws -> StateDirectory {
-        if let state { try CommandLineBytes.text(state, "--state") }
-        let dir = stateDirectory
+        let dir = try stateDirectory
         PrivateDirectory.privateUmask()
         if case .tightened(let old) = try PrivateDirectory.secure(dir.path) {
             Output.stderr("drift: note: \(dir.path): state directory was readable by others (mode "

@@ -46,7 +46,7 @@ enum ExitCodes {
         case .walkLimit: return incomplete
         case .usage, .manifestInvalid, .signatureInvalid, .policyInvalid, .stateDamaged, .unreadable,
              .unsafeTarget, .io, .gitFailure, .pipInvalid, .ledgerInvalid, .network, .credentials,
-             .secretWithheld, .notFound, .crypto, .internal:
+             .secretWithheld, .notFound, .malformedID, .crypto, .internal:
             return error
         }
     }

@@ -19,9 +19,10 @@ extension Drift {
         func run() throws {
             switch format {
             case .text:
-                Output.stdout(try SnapshotLog.text(state: workspace.stateDirectory, manifestDir: manifest.directory))
+                Output.stdout(try SnapshotLog.text(state: try workspace.stateDirectory,
+                                                   manifestDir: manifest.directory))
             case .json:
-                Output.stdout(bytes: try SnapshotLog.json(state: workspace.stateDirectory,
+                Output.stdout(bytes: try SnapshotLog.json(state: try workspace.stateDirectory,
                                                           manifestDir: manifest.directory))
             }
         }

@@ -15,6 +15,20 @@ enum ProcessEnvironment {
         values[name].flatMap { $0.isEmpty ? nil : $0 }
     }
 
+    /// `$NAME` holding a path drift keeps as text (`DRIFT_STATE`, `DRIFT_MANIFEST`,
+    /// `DRIFT_PUBLIC_KEY`), read as the bytes set, nil when unset or empty.
+    /// - Throws: `DriftError` (`usage`, exit 2) naming the bytes when they are not UTF-8:
+    ///   `ProcessInfo` would repair them into another directory's name, and drift would
+    ///   write there (as `CommandLineBytes.text` refuses such a flag).
+    static func path(_ name: String) throws -> String? {
+        guard let raw = RawEnvironment.value(name), !raw.isEmpty else { return nil }
+        guard let text = String(validating: raw, as: UTF8.self) else {
+            throw DriftError(.usage, path: raw, "$\(name) is not UTF-8; drift takes such a name only for --root "
+                             + "and diff's PATHs (a repaired name would be another directory)")
+        }
+        return text
+    }
+
     /// The system clock, or `$DRIFT_TEST_NOW` (RFC 3339) when set: the test suite runs the
     /// binary at fixed times to age drift past its deadlines. Never set it in production.
     static var clock: Clock {
@@ -30,12 +44,13 @@ enum ProcessEnvironment {
     /// supervisord configuration read for `environment=` lines: `$DRIFT_SUPERVISOR_CONF`
     /// (`:`-separated files or directories) or Debian's and upstream's usual places.
     /// A file whose name is not UTF-8 is read like any other (supervisord's `[include]` globs
-    /// take it), by its bytes.
+    /// take it), by its bytes; so is the variable itself (`RawEnvironment`).
     static var supervisorConfigs: [[UInt8]] {
-        let spec = value("DRIFT_SUPERVISOR_CONF")
-            ?? "/etc/supervisor/supervisord.conf:/etc/supervisor/conf.d:/etc/supervisord.conf:/etc/supervisord.d"
+        let set = RawEnvironment.value("DRIFT_SUPERVISOR_CONF").flatMap { $0.isEmpty ? nil : $0 }
+        let spec = set ?? Array(
+            "/etc/supervisor/supervisord.conf:/etc/supervisor/conf.d:/etc/supervisord.conf:/etc/supervisord.d".utf8)
         var files: [[UInt8]] = []
-        for item in spec.split(separator: ":").map({ Array($0.utf8) }) {
+        for item in spec.split(separator: UInt8(ascii: ":")).map({ Array($0) }) {
             if let names = directoryEntries(item) {
                 let configs = names.filter { $0.hasSuffix(text: ".conf") || $0.hasSuffix(text: ".ini") }
                 files += configs.sorted(by: PathBytes.less).map { PathBytes.join(item, $0) }

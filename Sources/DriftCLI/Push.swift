@@ -53,7 +53,8 @@ extension Drift {
             p.waitSeconds = lockWait.wait
             p.root = try workspace.rootPath()
             p.environment = ProcessEnvironment.secretEnvironment()
-            let (ref, pushed) = try p.push(id: id)
+            // `--id` is parsed here, at the edge: a malformed id is `malformedID` (exit 2).
+            let (ref, pushed) = try p.push(id: id.map { text throws(DriftError) in try DriftID(parsing: text) })
             let shown = redact(remote)
             Output.stdout(pushed ? "pushed \(ref) to \(shown)\n" : "already pushed: \(ref) on \(shown)\n")
             if let log {

@@ -16,7 +16,7 @@ extension Drift {
         func run() throws {
             do {
                 Output.stdout(try StatusReport.render(manifestDir: try manifest.directory,
-                                                      state: workspace.stateDirectory,
+                                                      state: try workspace.stateDirectory,
                                                       now: ProcessEnvironment.clock.now()))
             } catch let p as PartialStatus {
                 Output.stdout(p.text)

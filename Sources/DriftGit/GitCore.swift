@@ -97,6 +97,34 @@ public struct ObjectID: Hashable, Sendable, CustomStringConvertible {
 
     public var hex: String { hexEncode(raw) }
     public var description: String { hex }
+
+    /// Parses an object id read at an edge (a trailer, a JSON record): 40 lowercase hex
+    /// digits, the form drift writes, so what is read is written back byte for byte.
+    /// - Throws: `DriftError` with code `malformedID` naming the text.
+    public init(parsing text: String) throws(DriftError) {
+        guard let id = ObjectID(hex: text), id.hex == text else {
+            throw DriftError(.malformedID, "'\(PathBytes.display(text: text))' is not a git object id "
+                             + "(40 lowercase hex digits)")
+        }
+        self = id
+    }
+}
+
+/// An object id is written as its 40 hex digits, a JSON string; reading anything else is a
+/// decoding error carrying the `DriftError` (code `malformedID`).
+extension ObjectID: Codable {
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        do { try self.init(parsing: text) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                    debugDescription: error.reason, underlyingError: error))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(hex)
+    }
 }
 
 /// Copies a libgit2 `git_buf` into bytes and disposes it.

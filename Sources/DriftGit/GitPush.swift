@@ -144,10 +144,11 @@ extension GitRepository {
 
     func installCallbacks(_ cb: inout git_remote_callbacks, _ payload: UnsafeMutableRawPointer) {
         cb.payload = payload
-        cb.credentials = { out, _, userFromURL, allowed, payload in
+        cb.credentials = { out, asked, userFromURL, allowed, payload in
             guard let payload, let out else { return -1 }
             let ctx = Unmanaged<PushContext>.fromOpaque(payload).takeUnretainedValue()
-            return ctx.answerCredentials(out, userFromURL.map { String(cString: $0) }, allowed)
+            return ctx.answerCredentials(out, userFromURL.map { String(cString: $0) }, allowed,
+                                         asked: asked.map { String(cString: $0) })
         }
         cb.certificate_check = { cert, valid, host, payload in
             guard let payload, let cert else { return -1 }
@@ -255,7 +256,7 @@ extension GitRepository {
 
 extension PushContext {
     func answerCredentials(_ out: UnsafeMutablePointer<UnsafeMutablePointer<git_credential>?>, _ userFromURL: String?,
-                           _ allowed: UInt32) -> Int32 {
+                           _ allowed: UInt32, asked: String? = nil) -> Int32 {
         attempts += 1
         if attempts > Self.maxAttempts {
             authGaveUp = true
@@ -280,6 +281,16 @@ extension PushContext {
                 problem = "the remote redirected to another host (\(other)); drift sends credentials only to "
                     + "\(url.host)"
                 return GIT_EUSER.rawValue
+            }
+            // The URL libgit2 asks for: a redirect to the same host on another port is another
+            // server (another user's, on a shared box), as git's credential matching says.
+            if let asked, url.scheme != "file" {
+                let there = RemoteURL(asked)
+                if there.scheme != url.scheme || there.hostPort.lowercased() != url.hostPort.lowercased() {
+                    problem = "the remote redirected to \(there.scheme)://\(there.hostPort); drift sends credentials "
+                        + "only to \(url.scheme)://\(url.hostPort)"
+                    return GIT_EUSER.rawValue
+                }
             }
             secretsGiven += 1
         }

@@ -66,6 +66,28 @@ struct ByteRootTests {
         #expect(!names.contains { $0.contains("\u{FFFD}") }, "\(names)")
     }
 
+    @Test("$DRIFT_STATE, $DRIFT_MANIFEST, $DRIFT_PUBLIC_KEY and a read verb's --state that are not UTF-8 are refused")
+    func environmentPathsRefused() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let cwd = f.dir.path
+        try f.bake()
+        // Before, $DRIFT_STATE=st-\377\376 was read repaired and the state went to `st-\u{FFFD}\u{FFFD}`.
+        for (env, args) in [("DRIFT_STATE=\"st-$ROOT\"", "scan --manifest mdir"),
+                            ("DRIFT_STATE=\"st-$ROOT\"", "status --manifest mdir"),
+                            ("DRIFT_MANIFEST=\"m-$ROOT\"", "scan --state state"),
+                            ("DRIFT_PUBLIC_KEY=\"k-$ROOT\"", "scan --manifest mdir --state state"),
+                            ("X=1", "status --manifest mdir --state \"st-$ROOT\""),
+                            ("X=1", "log --manifest mdir --state \"st-$ROOT\"")] {
+            let r = try run(["/bin/sh", "-c", "ROOT=\"$(printf 'ws-\\377\\376')\"; export \(env); "
+                             + "exec '\(driftBinary())' \(args)"], cwd: cwd)
+            #expect(r.code == 2 && r.err.contains("is not UTF-8"), "\(env) \(args): \(r.out)\(r.err)")
+            #expect(r.err.contains("\\377\\376"), "the name is shown quoted: \(r.err)")
+        }
+        let names = try FileManager.default.contentsOfDirectory(atPath: cwd)
+        #expect(!names.contains { $0.contains("\u{FFFD}") }, "\(names)")
+    }
+
     @Test("a supervisord config named '\\377\\n\\033.conf' is read: its program's secret is withheld (issue 25.6)")
     func nonUTF8SupervisorConfig() throws {
         let f = try Fixture()

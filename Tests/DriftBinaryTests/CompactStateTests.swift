@@ -48,6 +48,12 @@ struct CompactStateTests {
         #expect(d.entries != c.entries && c.entries[2].entry == original)
         // Serialised and parsed back: the same records.
         #expect(StatCache.parse(try c.serialized())?.entries == c.entries)
+        // Serialised in pieces (as a base is written): the same bytes, the checksum last and returned.
+        var pieces: [[UInt8]] = []
+        let sum = try c.serialize(chunk: 50) { pieces.append($0) }
+        let whole = try c.serialized()
+        #expect(pieces.count > 3 && pieces.flatMap { $0 } == whole)
+        #expect(pieces.last == sum.bytes && Array(whole.suffix(32)) == sum.bytes)
         // Out of order is refused by the parser.
         var bad = StatCache()
         bad.entries = StatCache.Records([records[1], records[0]])

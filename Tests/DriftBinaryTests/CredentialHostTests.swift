@@ -189,6 +189,35 @@ struct CredentialHostTests {
         }
     }
 
+    @Test("an https remote that redirects to the same host on another port: that server gets no token")
+    func otherPortRedirect() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        try f.bake()
+        try sh("echo 'X = 11' >> worker/util.py", cwd: f.workspace)
+        let common = ["--manifest", f.mdir, "--state", f.state]
+        #expect(try drift(["export", "--output", f.dir.sub("o")] + common).code == 0)
+        try Self.certificates(f.dir.path)
+        // Another server on the same address: on a shared box, another user's process.
+        let otherLog = f.dir.sub("other.txt")
+        let (other, otherPort) = try Self.start(f, bind: "127.0.0.1", mode: "ask", target: "", tls: "localhost",
+                                                log: otherLog)
+        defer { other.stop() }
+        let remoteLog = f.dir.sub("remote.txt")
+        let (remote, port) = try Self.start(f, bind: "127.0.0.1", mode: "redirect",
+                                            target: "https://localhost:\(otherPort)", tls: "localhost", log: remoteLog)
+        defer { remote.stop() }
+        let token = "ghs-port-\(UInt32.random(in: 0...UInt32.max))"
+        let env = ["DRIFT_GIT_TOKEN": token, "DRIFT_GIT_CA_FILE": f.dir.sub("ca.pem")]
+        let r = try drift(["push", "https://localhost:\(port)/worker.git"] + common, env: env)
+        #expect(r.code == 2, "\(r.out)\(r.err)")
+        #expect(r.err.contains("the remote redirected to https://localhost:\(otherPort); drift sends credentials only "
+            + "to https://localhost:\(port)"), "\(r.err)")
+        #expect(!r.err.contains(token) && !r.out.contains(token))
+        Self.expectNoToken(Self.recorded(otherLog), token, "the server on the other port")
+        Self.expectNoToken(Self.recorded(remoteLog), token, "the redirecting remote")
+    }
+
     @Test("an http:// remote that redirects to another host: no token reaches either server, exit 2 saying why")
     func plainHTTPRedirect() throws {
         let f = try Fixture()

@@ -34,7 +34,8 @@ struct GateChainTests {
                 .trimmingCharacters(in: .whitespacesAndNewlines)
         }
         func id(_ tree: String) throws -> String {
-            try DriftID.compute(base: base, tree: try #require(ObjectID(hex: tree)), inputs: [])
+            try DriftID.compute(base: try #require(ObjectID(hex: base)), tree: try #require(ObjectID(hex: tree)),
+                                inputs: []).hex
         }
         let t1 = try tree(["worker/a.py": "A = 1\n", "worker/c.py": "C = 1\n"])
         let id1 = try id(t1)
@@ -98,7 +99,8 @@ struct GateChainTests {
         // nothing any more, and says so.
         try sh("git rm -q -f worker/c.py", cwd: forge)
         let t3 = try sh("git write-tree", cwd: forge).trimmingCharacters(in: .whitespacesAndNewlines)
-        let id3 = try DriftID.compute(base: c.base, tree: try #require(ObjectID(hex: t3)), inputs: [])
+        let id3 = try DriftID.compute(base: try #require(ObjectID(hex: c.base)), tree: try #require(ObjectID(hex: t3)),
+                                      inputs: [])
         try write(f.dir.sub("msg3"), "drop c\n\nDrift-Host: chain-host\nDrift-Id: \(id3)\nDrift-Follows: \(c.id2)\n")
         try sh("""
             set -e
@@ -108,7 +110,7 @@ struct GateChainTests {
             """, cwd: forge)
         let three = try drift(["gate", "--repo", f.upstream, "--ledger", ledger])
         #expect(three.code == 1 && three.out.contains("ok       drift \(c.id1) from chain-host: superseded by drift "
-                                                        + id3), "\(three.out)")
+                                                        + id3.hex), "\(three.out)")
     }
 
     @Test("a chain whose Drift-Follows does not name its parent's id is bad input")

@@ -136,7 +136,7 @@ struct GateLedgerTests {
         #expect(misnamed.code == 1 && misnamed.out.contains("the ref is named host-b/\(id)"), "\(misnamed.out)")
     }
 
-    @Test("a ref pushed before ledger commits (the export commit) is judged with first seen unknown, not read from prose")
+    @Test("a ref pushed before ledger commits (the export commit) is judged with first seen unknown, not from prose")
     func legacyRefFirstSeenUnknown() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
@@ -221,7 +221,8 @@ struct GateLedgerTests {
         try slow("git fast-import --quiet < '\(f.dir.sub("stream"))'")
         let tree = try sh("git -C '\(f.upstream)' rev-parse bulk^{tree}")
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        let id = try DriftID.compute(base: base, tree: try #require(ObjectID(hex: tree)), inputs: [])
+        let id = try DriftID.compute(base: try #require(ObjectID(hex: base)), tree: try #require(ObjectID(hex: tree)),
+                                     inputs: [])
         let ledger = f.dir.sub("ledger")
         try slow("""
             set -e

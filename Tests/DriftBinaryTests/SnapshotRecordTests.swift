@@ -62,10 +62,10 @@ struct SnapshotRecordTests {
         mutating func info(commas: Bool = true) -> SnapshotInfo {
             var entries = (0..<rng.below(8)).map { _ in entry() }
             entries.sort { PathBytes.less($0.path, $1.path) }
-            return SnapshotInfo(id: String(digest().hex.prefix(20)), host: pick(["worker-1", "h"]),
+            return SnapshotInfo(id: DriftID(computed: String(digest().hex.prefix(20))), host: pick(["worker-1", "h"]),
                                 time: Date(timeIntervalSince1970: 1_796_014_800), entries: entries,
                                 pip: (0..<rng.below(3)).map { _ in pip(commas: commas) },
-                                base: String(digest().hex.prefix(40)))
+                                base: ObjectID(hex: String(digest().hex.prefix(40)))!)
         }
     }
 
@@ -98,8 +98,9 @@ struct SnapshotRecordTests {
     func pipCommaName() throws {
         let p = PipChange(name: "pkg", change: .modified, from: "1", to: "1", sitePackages: "/s",
                           files: ["c,d.py"], allowed: false)
-        let info = SnapshotInfo(id: "0123456789abcdef0123", host: "h", time: Date(timeIntervalSince1970: 0),
-                                entries: [], pip: [p], base: "b")
+        let info = SnapshotInfo(id: try DriftID(parsing: "0123456789abcdef0123"), host: "h",
+                                time: Date(timeIntervalSince1970: 0), entries: [], pip: [p],
+                                base: try ObjectID(parsing: String(repeating: "b", count: 40)))
         #expect(try SnapshotRecord.decode(SnapshotRecord(info).encoded(), context: "t").pip.first?.files == ["c,d.py"])
         #expect(try SnapshotInfo.parse(Self.message(info), context: "t").pip.first?.files == ["c", "d.py"])
     }
@@ -127,7 +128,8 @@ struct SnapshotRecordTests {
     func badRecords() throws {
         let t = "2026-11-30T05:00:00Z"
         func record(schema: String = "drift.snapshot/1", entry: String = "", time: String = t) -> String {
-            "{\"schema\":\"\(schema)\",\"drift_id\":\"0123456789abcdef0123\",\"base\":\"b\",\"host\":\"h\","
+            "{\"schema\":\"\(schema)\",\"drift_id\":\"0123456789abcdef0123\","
+                + "\"base\":\"\(String(repeating: "b", count: 40))\",\"host\":\"h\","
                 + "\"time\":\"\(time)\",\"pip\":[],\"entries\":[\(entry)]}"
         }
         func entry(_ recorded: String, _ extra: String = "", seen: String = t) -> String {
@@ -194,8 +196,8 @@ struct SnapshotRecordTests {
         let m = "s\n\nDrift-Id: aaaaaaaa\nbody\n\nDrift-Host: h\u{1B}x\nDrift-Id: 0123456789abcdef0123\n"
             + "Drift-Base: b1\nDrift-Base: b2\n"
         let t = DriftTrailers(m)
-        #expect(t.id == "0123456789abcdef0123")
-        #expect(t.ids == ["0123456789abcdef0123"])
+        #expect(t.id?.hex == "0123456789abcdef0123")
+        #expect(t.ids.map(\.hex) == ["0123456789abcdef0123"])
         #expect(t.base == nil)
         #expect(t.host == PathBytes.display(text: "h\u{1B}x"))
         #expect(LedgerCommit.isLedger(message: "drift ledger: export x from h\n\nbase b\n\nDrift-Ledger: 1\n"))

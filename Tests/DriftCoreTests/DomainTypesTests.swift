@@ -71,9 +71,11 @@ import Testing
         #expect(Self.words(statuses).subtracting(["status", "entries"]).isSuperset(of: ["reconciled", "waived"]))
         #expect(Self.words(para).isSuperset(of: Set(GateStatus.allCases.map(\.rawValue))))
         #expect(Self.words(para).isSuperset(of: Set(GateReason.allCases.map(\.rawValue))))
+        let id = try DriftID(parsing: "0123456789abcdef0123")
+        let base = try ObjectID(parsing: String(repeating: "a", count: 40))
         func entry(_ s: GateStatus, _ r: GateReason?) -> Gate.EntryResult {
-            Gate.EntryResult(id: "0123456789abcdef0123", entry: "e", host: "web-1",
-                             base: String(repeating: "a", count: 40),
+            Gate.EntryResult(id: id, entry: "e", host: "web-1",
+                             base: base,
                              firstSeen: "2026-11-01T00:00:00Z", ageSeconds: 3 * 86_400 + 4 * 3600 + 59, status: s,
                              reason: r, missing: s == .reconciled ? [] : ["app.py"], expiredWaiver: nil,
                              waiverExpires: s == .waived ? "2026-12-31" : nil)

@@ -15,13 +15,13 @@ struct ExportChain {
     /// Where an export of drift `id` goes: on the export it re-exports (same parent as
     /// before, so the same drift exports as the same commit), else on `previous`'s commit
     /// when that export is still in the journal, else (and always with `cumulative`) on the base.
-    func parent(for id: String, previous: String?,
-                cumulative: Bool) throws -> (commit: ObjectID, follows: String?) {
+    func parent(for id: DriftID, previous: DriftID?,
+                cumulative: Bool) throws -> (commit: ObjectID, follows: DriftID?) {
         if cumulative { return (base, nil) }
         if let same = try repo.reference(Exporter.exportRef(id)), let p = try repo.parents(of: same).first {
             return p == base ? (base, nil) : (p, DriftTrailers(try repo.message(of: p)).id)
         }
-        guard let previous, DriftID.isWellFormed(previous), previous != id,
+        guard let previous, previous != id,
               let commit = try repo.reference(Exporter.exportRef(previous)),
               try inChain(commit) else { return (base, nil) }
         return (commit, previous)
@@ -47,7 +47,7 @@ struct ExportChain {
     }
 
     /// The ids of the chain's exports, newest first (each commit's `Drift-Id`).
-    func ids(upTo tip: ObjectID) throws -> [String] {
+    func ids(upTo tip: ObjectID) throws -> [DriftID] {
         try (commits(upTo: tip) ?? [tip]).compactMap { DriftTrailers(try repo.message(of: $0)).id }
     }
 

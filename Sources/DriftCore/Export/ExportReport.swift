@@ -15,16 +15,16 @@ struct ExportReport: Encodable {
 
     var schema = ExportReport.schemaName
     /// The base commit.
-    var commit: String
+    var commit: ObjectID
     var host: String
     /// The snapshot commit in the journal.
-    var snapshot: String
-    var driftId: String
+    var snapshot: ObjectID
+    var driftId: DriftID
     @RFC3339 var recordedAt: Date
     var files: [SnapshotRecord.Entry]
     var pip: [PipChange]
     /// The export this one follows (absent for one on the base).
-    var follows: String?
+    var follows: DriftID?
     /// Code withheld from the patch, by path, change and reason (`[]` when none).
     var withheld: [WithheldCode]
     /// `DriftID.inputs` of the snapshot (absent for a record of older drift).
@@ -37,10 +37,10 @@ struct ExportReport: Encodable {
         case idInputs = "drift_id_inputs"
     }
 
-    init(_ info: SnapshotInfo, snapshot: ObjectID, host: String, follows: String?) {
+    init(_ info: SnapshotInfo, snapshot: ObjectID, host: String, follows: DriftID?) {
         commit = info.base
         self.host = host
-        self.snapshot = snapshot.hex
+        self.snapshot = snapshot
         driftId = info.id
         recordedAt = info.time
         files = info.entries.map(SnapshotRecord.Entry.init)

@@ -29,17 +29,17 @@ public struct Exporter {
     }
 
     public struct Summary: Sendable {
-        public var id: String
+        public var id: DriftID
         public var commit: String
         public var paths: Int
         public var fromJournal: Bool
         public var host: String
         /// The export this one is stacked on (a follow-up), nil for one on the base.
-        public var follows: String?
+        public var follows: DriftID?
         /// Secret files plus secret-named variables the scan knew (nil: no scan, `--from-journal`).
         public var secretSources: Int?
         /// The chain export that held a secret known now, so this one starts a new chain on the base.
-        public var restartedChain: String?
+        public var restartedChain: DriftID?
         /// The journal's latest snapshot when it claimed the scanned drift's id without holding
         /// it (changed outside drift): the export is built from the scan's own snapshot instead.
         public var replacedSnapshot: String?
@@ -54,7 +54,7 @@ public struct Exporter {
     /// design (the gate judges the drift, not its shape); the journal keeps one export per id.
     public struct SameDrift: Sendable {
         /// What the earlier export follows (nil: it was one commit on the base).
-        public var earlierFollows: String?
+        public var earlierFollows: DriftID?
         /// Remotes (as `drift push` names them) the earlier export was pushed to.
         public var pushedTo: [String]
         /// The earlier export stays in the journal (it was pushed): this one is in ODIR only.
@@ -70,7 +70,9 @@ public struct Exporter {
     static let pipFreezeFile = "pip-freeze.txt"
 
     /// Where the journal keeps an export's commit.
-    static func exportRef(_ id: String) -> String { "refs/drift-exports/\(id)" }
+    static func exportRef(_ id: DriftID) -> String { exportRefPrefix + id.hex }
+    /// The namespace of `exportRef`.
+    static let exportRefPrefix = "refs/drift-exports/"
 
     /// Scans (or reads the journal's latest snapshot), then writes `drift.patch`,
     /// `drift.bundle` and `report.json` into `output` and records the export in the journal.
@@ -114,9 +116,9 @@ public struct Exporter {
                                 author: who, setRef: made.sameDrift?.keptEarlier != true)
         try writeOutputs(files, to: output)
         state.lastExport = Timestamp.format(now)
-        state.lastExportId = info.id
-        if snapshot == nil { state.chainTip = info.id }
-        state.markExported(info.entries.map(\.path), id: info.id, at: now)
+        state.lastExportId = info.id.hex
+        if snapshot == nil { state.chainTip = info.id.hex }
+        state.markExported(info.entries.map(\.path), id: info.id.hex, at: now)
         try runner.state.saveState(state)
         return Summary(id: info.id,
                        commit: made.commit.hex,
@@ -147,16 +149,17 @@ public struct Exporter {
 
     /// The journal's earlier export of `id` when it is another commit than `commit`; kept
     /// (not replaced) once pushed, so `drift push` and the remote keep telling the same story.
-    static func sameDrift(_ id: String, commit: ObjectID, repo: GitRepository, state: DriftState) throws -> SameDrift? {
+    static func sameDrift(_ id: DriftID, commit: ObjectID, repo: GitRepository,
+                          state: DriftState) throws -> SameDrift? {
         guard let earlier = try repo.reference(exportRef(id)), earlier != commit else { return nil }
-        let pushedTo = (state.pushed ?? [:]).filter { $0.value.contains(id) }.map(\.key).sorted()
+        let pushedTo = (state.pushed ?? [:]).filter { $0.value.contains(id.hex) }.map(\.key).sorted()
         return SameDrift(earlierFollows: DriftTrailers(try repo.message(of: earlier)).follows, pushedTo: pushedTo,
                          keptEarlier: !pushedTo.isEmpty)
     }
 
     /// `changes`: for a follow-up, what it changes on top of the export it follows; its lines
     /// say added/modified/deleted as that commit does, not as the drift is against the base.
-    func commitMessage(info: SnapshotInfo, pip: [PipChange], host: String, base: String, follows: String?,
+    func commitMessage(info: SnapshotInfo, pip: [PipChange], host: String, base: String, follows: DriftID?,
                                changes: [[UInt8]: GitTreeChange]?) -> String {
         let changed = changes.map { Set($0.keys) }
         let inTree = info.entries.filter { $0.recorded == .content && changed?.contains($0.path) != false }
@@ -242,7 +245,7 @@ public struct Exporter {
 /// export` exits 1, as for nothing to export (docs/journal.md).
 public struct NothingExportable: Error, Sendable {
     /// The export the follow-up would have followed.
-    public var follows: String
+    public var follows: DriftID
     /// Drifted paths recorded by name and hash only in the current state.
     public var withheld: Int
 

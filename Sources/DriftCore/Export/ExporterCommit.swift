@@ -13,9 +13,9 @@ extension Exporter {
     struct ExportCommit {
         var commit: ObjectID
         /// The export it is stacked on (nil: one commit on the base).
-        var follows: String?
+        var follows: DriftID?
         /// The chain export that held a secret known now: this commit starts a new chain on the base.
-        var restartedChain: String?
+        var restartedChain: DriftID?
         /// Every object the bundle carries (the whole chain).
         var shipped: [ObjectID]
         var sameDrift: SameDrift?
@@ -26,10 +26,12 @@ extension Exporter {
     func makeCommit(_ s: ExportSource, state: DriftState, host: String, who: GitPerson) throws -> ExportCommit {
         let (repo, info) = (s.repo, s.info)
         let chain = ExportChain(repo: repo, base: s.base)
-        let previous = cumulative || snapshot != nil ? nil : state.chainTip ?? state.lastExportId
+        // state.json keeps ids as text (its format): read back into ids here, at that edge.
+        let kept = state.chainTip ?? state.lastExportId
+        let previous = cumulative || snapshot != nil ? nil : kept.flatMap(DriftID.init)
         var parent = try chain.parent(for: info.id, previous: previous, cumulative: cumulative)
         // A bundle carries its whole chain: an earlier export holding a secret known now is not carried.
-        var restartedChain: String?
+        var restartedChain: DriftID?
         if let follows = parent.follows,
            try s.outgoing.anyHolds(try chain.objects(upTo: parent.commit), repo: repo,
                                    fixtures: try chain.fixtureBlobs(upTo: parent.commit)) {
@@ -44,12 +46,12 @@ extension Exporter {
         // A follow-up's message names the pip changes it adds, not the ones its chain already carries.
         var pip = info.pip
         if let follows = parent.follows,
-           let earlier = try JournalHistory.snapshots(repo, from: s.latest, base: info.base)
+           let earlier = try JournalHistory.snapshots(repo, from: s.latest, base: info.base.hex)
                .first(where: { $0.info.id == follows }) {
             let before = Set(earlier.info.pip.map { SnapshotPip($0).line })
             pip = pip.filter { !before.contains(SnapshotPip($0).line) }
         }
-        let msg = commitMessage(info: info, pip: pip, host: host, base: info.base, follows: parent.follows,
+        let msg = commitMessage(info: info, pip: pip, host: host, base: info.base.hex, follows: parent.follows,
                                 changes: changes)
         let commit = try repo.createCommit(tree: s.tree, parents: [parent.commit], author: who, committer: who,
                                            message: msg)

@@ -64,7 +64,7 @@ extension Exporter {
                                     context: runner.state.path + "/journal.git").commit
         } ?? scan.snapshot ?? latest
         let info = try SnapshotInfo.read(repo, picked)
-        guard info.base == manifest.commit else {
+        guard info.base.hex == manifest.commit else {
             throw DriftError(
                 .stateDamaged, path: runner.state.path,
                 "journal snapshot \(picked.hex) is not based on \(manifest.commit)"

@@ -19,7 +19,9 @@ public enum LedgerCommit {
     static let marker = "Drift-Ledger: 1"
 
     /// Where the journal keeps the ledger commit of export `id`.
-    static func journalRef(_ id: String) -> String { "refs/drift-ledger/\(id)" }
+    static func journalRef(_ id: DriftID) -> String { journalRefPrefix + id.hex }
+    /// The namespace of `journalRef`.
+    static let journalRefPrefix = "refs/drift-ledger/"
 
     /// The export's files, in the order they appear in the tree.
     static var fileNames: [String] {
@@ -28,7 +30,7 @@ public enum LedgerCommit {
 
     /// Writes the ledger commit of an export into `repo` and points `journalRef(id)` at it.
     @discardableResult
-    public static func create(in repo: GitRepository, id: String, host: String, base: String,
+    public static func create(in repo: GitRepository, id: DriftID, host: String, base: String,
                               files: [(String, [UInt8])], author: GitPerson, setRef: Bool = true) throws -> ObjectID {
         let entries = try files.map { name, bytes in
             GitRepository.TreeEntryInput(name: Array(name.utf8), mode: .blob, id: try repo.writeBlob(bytes))

@@ -64,7 +64,7 @@ struct OutgoingSecrets {
     }
 
     /// The one line for a snapshot that holds a secret known now.
-    static func staleSnapshot(_ hit: Hit, id: String) -> DriftError {
+    static func staleSnapshot(_ hit: Hit, id: DriftID) -> DriftError {
         switch hit {
         case .content(let path):
             return DriftError(.secretWithheld, path: path, "journal snapshot \(id) holds a secret drift knows now "

@@ -13,7 +13,7 @@ enum PipFreeze {
     /// The file's bytes, or nil when the manifest has no pip baseline.
     /// A site-packages directory that cannot be read is named in a `#` line, not fatal:
     /// the export is about the workspace, the freeze is context beside it.
-    static func text(_ baseline: PipBaseline?, host: String, id: String, now: Date) throws -> [UInt8]? {
+    static func text(_ baseline: PipBaseline?, host: String, id: DriftID, now: Date) throws -> [UInt8]? {
         guard let baseline, !baseline.sitePackages.isEmpty else {
             return nil
         }

@@ -35,7 +35,7 @@ public struct Pusher {
     }
 
     /// The remote ref an export goes to; the host part keeps only `[A-Za-z0-9._-]`.
-    static func remoteRef(host: String, id: String) -> String {
+    static func remoteRef(host: String, id: DriftID) -> String {
         let safe = String(host.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "-" })
         return "refs/drift/\(safe.isEmpty || safe.hasPrefix(".") ? "host" : safe)/\(id)"
     }
@@ -45,7 +45,7 @@ public struct Pusher {
     /// - Returns: the remote ref, and false when it had been pushed to this remote before.
     /// - Throws: `DriftError` for an unknown export or bad credentials file; `GitError` when
     ///   the push fails (refused host key, certificate or credentials, rejected ref).
-    public func push(id: String? = nil) throws -> (ref: String, pushed: Bool) {
+    public func push(id: DriftID? = nil) throws -> (ref: String, pushed: Bool) {
         var runner = ScanRunner(manifestDir: manifestDir, root: root, state: state)
         runner.environment = environment
         // One context for the verb: MDIR is read once (or not at all after `export --push`).
@@ -55,12 +55,13 @@ public struct Pusher {
         let lock = try StateLock(state: state, wait: waitSeconds)
         defer { withExtendedLifetime(lock) {} }
         var st = try state.loadState(commit: manifest.commit)
-        guard let id = id ?? st.lastExportId else {
+        // state.json keeps the id as text (its format): parsed here, at that edge.
+        guard let id = try id ?? st.lastExportId.map({ text throws(DriftError) in try DriftID(parsing: text) }) else {
             throw DriftError(.notFound, path: state.path, "nothing exported yet; run drift export first")
         }
         let journal = Journal(state: state, manifestDir: manifestDir, commit: manifest.commit)
-        // An id that is not one never reaches a ref name (`../`, `@{`): there is no such export.
-        guard DriftID.isWellFormed(id), let repo = try journal.open(create: false),
+        // An id is a `DriftID` (parsed where it was read): it never names a ref like `../` or `@{`.
+        guard let repo = try journal.open(create: false),
               let commit = try repo.reference(Exporter.exportRef(id)) else {
             throw DriftError(.notFound, path: state.path, "no export \(id) in the journal")
         }
@@ -83,7 +84,7 @@ public struct Pusher {
         let key = RemoteKey.key(remote)
         let identity = RemoteKey.identity(key)
         let spellings = (st.pushed ?? [:]).keys.filter { RemoteKey.identity(RemoteKey.key($0)) == identity }
-        if spellings.contains(where: { st.pushed?[$0]?.contains(id) == true }) { return (ref, false) }
+        if spellings.contains(where: { st.pushed?[$0]?.contains(id.hex) == true }) { return (ref, false) }
         let scratch = state.file(".push-\(SystemProcess.currentID)")
         let sent = try Self.pushAlone(ledger, from: repo, scratch: scratch, remote: remote,
                                       ref: ref, credentials: credentials)
@@ -93,19 +94,19 @@ public struct Pusher {
             st.pushed?[k] = nil
         }
         st.pushed = st.pushed ?? [:]
-        st.pushed?[key] = ids + [id]
+        st.pushed?[key] = ids + [id.hex]
         let now = clock.now()
         st.lastPush = Timestamp.format(now)
         // The bundle of a follow-up carries its whole chain: paths exported as an earlier
         // export of the chain are on the remote now too.
-        st.markPushed(try chain.ids(upTo: commit), at: now)
+        st.markPushed(try chain.ids(upTo: commit).map(\.hex), at: now)
         try state.saveState(st)
         return (ref, sent)
     }
 
     /// An export made before a secret was known can hold it: the ledger commit (its files and
     /// message) and the export chain its bundle carries are searched for the secrets known now.
-    private func recheck(id: String, chain: [ObjectID], fixtures: Set<ObjectID>, ledger: ObjectID,
+    private func recheck(id: DriftID, chain: [ObjectID], fixtures: Set<ObjectID>, ledger: ObjectID,
                          repo: GitRepository, runner: ScanRunner) throws {
         let outgoing = try OutgoingSecrets(try runner.secretsNow())
         let odb = try repo.odb()

@@ -63,7 +63,7 @@ public struct UpstreamSource: Sendable {
         // Only commits after the image's base can carry its exports (`git rev-list TIP ^BASE`).
         let hidden = try base.map { try repo.odb().contains($0) ? [$0] : [] } ?? []
         try repo.walkCommits(from: tip, hiding: hidden) { commit, message in
-            for id in DriftTrailers(message).ids where out[id] == nil { out[id] = commit.hex }
+            for id in DriftTrailers(message).ids where out[id.hex] == nil { out[id.hex] = commit.hex }
         }
         return out
     }

@@ -28,10 +28,10 @@ public struct Gate {
     }
 
     public struct EntryResult: Codable, Sendable {
-        public var id: String
+        public var id: DriftID
         public var entry: String
         public var host: String
-        public var base: String
+        public var base: ObjectID
         var firstSeen: String?
         var ageSeconds: Int?
         public var status: GateStatus
@@ -43,7 +43,7 @@ public struct Gate {
         /// Why it is `invalid` or `no-base`, in one sentence.
         var problem: String?
         /// The later export of the same host that supersedes it.
-        var supersededBy: String?
+        var supersededBy: DriftID?
         var expiredWaiver: String?
         var waiverExpires: String?
 

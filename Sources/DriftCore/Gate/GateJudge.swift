@@ -38,7 +38,7 @@ struct GateJudge {
     }
 
     func judge(_ e: LedgerEntry) throws -> Gate.EntryResult {
-        var r = Gate.EntryResult(id: e.id, entry: e.name, host: e.host, base: e.base.hex,
+        var r = Gate.EntryResult(id: e.id, entry: e.name, host: e.host, base: e.base,
                                  firstSeen: e.firstSeen.map(Timestamp.format),
                                  ageSeconds: e.firstSeen.map { Int(now.timeIntervalSince($0)) },
                                  status: .missing, reason: nil, missing: [], withheld: nil, problem: nil,
@@ -48,7 +48,7 @@ struct GateJudge {
             r.problem = why
             return r
         }
-        let waiver = policy?.waivers.first { $0.id == e.id }
+        let waiver = policy?.waivers.first { $0.id == e.id.hex }
         let waived = waiver.map { $0.isValid(at: now) } ?? false
         let expired = waived ? nil : waiver?.expiresText
         func passByWaiver() -> Bool {

@@ -19,7 +19,7 @@ public enum GateOutput {
                 switch e.reason {
                 case .trailer: how = "reconciled by its Drift-Id trailer"
                 case .superseded:
-                    how = "superseded by drift \(e.supersededBy ?? "?"), which changed all its paths again"
+                    how = "superseded by drift \(e.supersededBy?.hex ?? "?"), which changed all its paths again"
                 default: how = "reconciled by matching content"
                 }
                 out += "ok       drift \(e.id) from \(e.host): \(how)\n"
@@ -28,7 +28,7 @@ public enum GateOutput {
             case .missing, .withheld:
                 let seen = e.firstSeen ?? "unknown"
                 let head = e.status == .missing ? "MISSING " : "WITHHELD"
-                out += "\(head) drift \(e.id) from \(e.host), base \(e.base.prefix(12)), "
+                out += "\(head) drift \(e.id) from \(e.host), base \(e.base.hex.prefix(12)), "
                     + "first seen \(seen)\(age) (\(e.entry))\n"
                 if let x = e.expiredWaiver { out += "         waiver expired \(x)\n" }
                 let host = annotationEscape(e.host, property: false)
@@ -217,8 +217,8 @@ enum Sarif {
     struct Physical: Encodable { var artifactLocation: Artifact }
     struct Artifact: Encodable { var uri: String }
     struct Properties: Encodable {
-        var driftId: String
+        var driftId: DriftID
         var host: String
-        var base: String
+        var base: ObjectID
     }
 }

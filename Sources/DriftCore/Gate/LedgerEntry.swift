@@ -10,7 +10,7 @@ import Foundation
 public struct LedgerEntry: Sendable {
     /// The export directory, relative to the ledger (for messages).
     public var name: String
-    public var id: String
+    public var id: DriftID
     public var host: String
     public var base: ObjectID
     var tip: ObjectID
@@ -166,7 +166,7 @@ public struct LedgerReader {
     /// `drift_id_inputs` (absent: none), and its `withheld` list must be exactly the
     /// withheld code those inputs name.
     static func bindingProblem(_ e: LedgerEntry, tree: ObjectID, inputs: [String]) throws -> String? {
-        let recomputed = try DriftID.compute(base: e.base.hex, tree: tree, inputs: inputs)
+        let recomputed = try DriftID.compute(base: e.base, tree: tree, inputs: inputs)
         guard recomputed == e.id else {
             return "its Drift-Id \(e.id) is not the id of its content (\(recomputed))"
         }
@@ -186,9 +186,9 @@ public struct LedgerReader {
     func readRef(_ ref: String) throws -> LedgerEntry {
         func bad(_ why: String) -> DriftError { DriftError(ledger: .ref(ref), why) }
         guard let tip = try upstream.reference(ref) else { throw bad("does not resolve") }
-        let id = String(ref.split(separator: "/").last ?? "")
-        guard DriftID.isWellFormed(id) else {
-            throw bad("bad drift id '\(id)'")
+        let text = String(ref.split(separator: "/").last ?? "")
+        guard let id = DriftID(text) else {
+            throw bad("bad drift id '\(text)'")
         }
         let ex = try examine(tip, in: upstream, id: id, base: nil, bad)
         // Such a ref holds no report.json, and its commit's trailers carry no time: its first
@@ -217,7 +217,7 @@ public struct LedgerReader {
     /// one parent, its own Drift-Id, and `Drift-Follows` naming its parent's; without, its one
     /// parent is the base. Returns the trailers, the base, the code changes against the base
     /// and the chain's earlier commits.
-    private func examine(_ tip: ObjectID, in repo: GitRepository, id: String, base: ObjectID?,
+    private func examine(_ tip: ObjectID, in repo: GitRepository, id: DriftID, base: ObjectID?,
                          _ bad: (String) -> DriftError) throws -> Examined {
         func read(_ c: ObjectID) throws -> (String, [ObjectID]) {
             do { return (try repo.message(of: c), try repo.parents(of: c)) } catch {
@@ -242,7 +242,7 @@ public struct LedgerReader {
             }
             let (m, ps) = try read(parent)
             let t = DriftTrailers(m)
-            guard let pid = t.id, DriftID.isWellFormed(pid), follows == pid, ps.count == 1 else {
+            guard let pid = t.id, follows == pid, ps.count == 1 else {
                 throw bad("its commit is not a child of its base, nor a follow-up export of one")
             }
             earlier.append(parent)
@@ -273,7 +273,7 @@ public struct LedgerReader {
     /// A drift export's bundle: a v2 bundle (read by `GitBundle.readHeader`, beside its
     /// writer) with exactly one prerequisite, the base, and exactly one ref,
     /// `refs/heads/drift/<id>`.
-    private func parseHeader(_ b: [UInt8], _ bad: (String) -> DriftError) throws -> (ObjectID, ObjectID, String, Int) {
+    private func parseHeader(_ b: [UInt8], _ bad: (String) -> DriftError) throws -> (ObjectID, ObjectID, DriftID, Int) {
         let header: GitBundle.Header
         do { header = try GitBundle.readHeader(b) } catch {
             switch error {
@@ -294,9 +294,9 @@ public struct LedgerReader {
         }
         let prefix = "refs/heads/drift/"
         guard ref.name.hasPrefix(prefix) else { throw bad("drift.bundle's ref is not refs/heads/drift/<id>") }
-        let id = String(ref.name.dropFirst(prefix.count))
-        guard DriftID.isWellFormed(id) else {
-            throw bad("bad drift id '\(id)'")
+        let text = String(ref.name.dropFirst(prefix.count))
+        guard let id = DriftID(text) else {
+            throw bad("bad drift id '\(text)'")
         }
         return (base, ref.tip, id, header.packOffset)
     }

@@ -28,7 +28,7 @@ public struct LedgerPrune {
     /// What happened to one ref.
     public struct Decision: Sendable {
         public var ref: String
-        public var id: String
+        public var id: DriftID
         public var host: String
         /// Deleted (or, in a dry run, would be).
         public var delete: Bool

@@ -7,7 +7,7 @@ import DriftSystem
 /// is never an ancestor of that export's base, nor of M: the walk sees every such commit,
 /// and its cost and memory do not grow with the history behind the bases.
 public struct ReconciledHistory: Sendable {
-    private var found = Set<String>()
+    private var found = Set<DriftID>()
 
     /// Walks REV's commits not reachable from the bases' common ancestor.
     /// - Parameters:
@@ -16,11 +16,11 @@ public struct ReconciledHistory: Sendable {
     ///   - bases: the entries' bases that are in REV's history.
     ///   - wanted: the ids to look for (only those are kept).
     /// - Throws: `GitError` when the history cannot be read.
-    public init(_ repo: GitRepository, from head: ObjectID, bases: [ObjectID], wanted: Set<String>) throws {
+    public init(_ repo: GitRepository, from head: ObjectID, bases: [ObjectID], wanted: Set<DriftID>) throws {
         // No base in REV's history: every entry is `no-base`, and there is nothing to walk.
         guard !wanted.isEmpty, !bases.isEmpty else { return }
         let hide = try repo.commonAncestor(of: bases).map { [$0] } ?? []
-        var found = Set<String>()
+        var found = Set<DriftID>()
         try repo.walkCommits(from: head, hiding: hide) { _, message in
             // Most commits name no drift: skip the trailer parse unless the key is there at all.
             guard Self.mayName(message) else { return }
@@ -48,5 +48,5 @@ public struct ReconciledHistory: Sendable {
 
     /// The one answer to "is this drift reconciled in REV's history": some commit there
     /// carries `Drift-Id: <id>` in its trailer block.
-    func reconciles(_ id: String) -> Bool { found.contains(id) }
+    func reconciles(_ id: DriftID) -> Bool { found.contains(id) }
 }

@@ -11,17 +11,18 @@ public struct DriftTrailers: Sendable {
         trailers = Trailers(message)
     }
 
-    /// The `Drift-Id`, when the message has exactly one.
-    public var id: String? { trailers.single("Drift-Id")?.trimmingSpaces() }
+    /// The `Drift-Id`, when the message has exactly one and it is a drift id (text parsed
+    /// here, at the edge; a malformed value is no id).
+    public var id: DriftID? { trailers.single("Drift-Id").flatMap { DriftID($0.trimmingSpaces()) } }
 
-    /// Every `Drift-Id` value (a commit that reconciles two hotfixes names both).
-    var ids: [String] { trailers.values("Drift-Id").map { $0.trimmingSpaces() } }
+    /// Every `Drift-Id` value that is a drift id (a commit that reconciles two hotfixes names both).
+    var ids: [DriftID] { trailers.values("Drift-Id").compactMap { DriftID($0.trimmingSpaces()) } }
 
-    /// The `Drift-Base`, when the message has exactly one.
-    public var base: String? { trailers.single("Drift-Base")?.trimmingSpaces() }
+    /// The `Drift-Base`, when the message has exactly one and it is a full object id.
+    public var base: ObjectID? { trailers.single("Drift-Base").flatMap { ObjectID(hex: $0.trimmingSpaces()) } }
 
     /// The `Drift-Follows` of a follow-up export: the id of the export it is stacked on.
-    public var follows: String? { trailers.single("Drift-Follows")?.trimmingSpaces() }
+    public var follows: DriftID? { trailers.single("Drift-Follows").flatMap { DriftID($0.trimmingSpaces()) } }
 
     /// The `Drift-Host`, when the message has exactly one, quoted as a name: it came from
     /// another machine and reaches text.
@@ -39,12 +40,4 @@ public struct DriftTrailers: Sendable {
 
 private extension String {
     var quotedName: String { PathBytes.display(text: self) }
-}
-
-extension DriftID {
-    /// Whether `id` can be a drift id: 8 to 64 lowercase hex digits (ids drift writes have
-    /// 20). The one check for ids read from bundles, ref names and `--id`.
-    static func isWellFormed(_ id: String) -> Bool {
-        (8...64).contains(id.count) && id.allSatisfy { $0.isHexDigit && !$0.isUppercase }
-    }
 }

@@ -171,21 +171,21 @@ public struct DriftTreeBuilder {
 /// (`drift_id_inputs`) so the gate recomputes the id from what a ledger entry holds. A line
 /// of withheld *code* ends in ` code`: the gate rejects withheld code until it is waived, so
 /// which withheld paths are code is part of what the id binds.
-public enum DriftID {
+extension DriftID {
     static func compute(
-        base: String,
+        base: ObjectID,
         tree: ObjectID,
         withheld: [(FileChange, WithholdReason)],
         pip: [PipChange] = []
-    ) throws -> String {
+    ) throws -> DriftID {
         try compute(base: base, tree: tree, inputs: inputs(withheld: withheld, pip: pip))
     }
 
     /// The id of a state given its input lines (`inputs(withheld:pip:)`).
-    static func compute(base: String, tree: ObjectID, inputs: [String]) throws -> String {
-        var s = "drift-id/1\nbase \(base)\ntree \(tree.hex)\n"
+    static func compute(base: ObjectID, tree: ObjectID, inputs: [String]) throws -> DriftID {
+        var s = "drift-id/1\nbase \(base.hex)\ntree \(tree.hex)\n"
         for line in inputs { s += line + "\n" }
-        return String(try SHA256Hasher.digest(Array(s.utf8)).hex.prefix(20))
+        return DriftID(computed: String(try SHA256Hasher.digest(Array(s.utf8)).hex.prefix(20)))
     }
 
     /// One line per pip change (not allowed), then per withheld change in path order.

@@ -116,7 +116,7 @@ public struct Journal {
         let complete = !built.withheld.contains { $0.1.retry }
         var done = Recorded(complete: complete, observed: built.observed)
         let inputs = DriftID.inputs(withheld: built.withheld, pip: pipDrift)
-        let id = try DriftID.compute(base: commit, tree: built.tree, inputs: inputs)
+        let id = try DriftID.compute(base: base, tree: built.tree, inputs: inputs)
         let previous = try repo.reference(Self.ref)
         var entries: [SnapshotEntry] = built.included.map { SnapshotEntry($0, inTree: true, reason: nil) }
         entries += built.withheld.map { SnapshotEntry($0.0, inTree: false, reason: $0.1) }
@@ -144,7 +144,7 @@ public struct Journal {
         }
         let host = SystemInfo.hostName()
         var info = SnapshotInfo(id: id, host: host, time: now.wholeSeconds, entries: entries, pip: pipDrift,
-                                base: commit)
+                                base: base)
         info.idInputs = inputs
         let who = GitPerson(name: "drift", email: "drift@\(host)", time: now)
         let snap = try repo.createCommit(tree: built.tree, parents: [previous ?? base], author: who, committer: who,
@@ -183,14 +183,14 @@ extension SnapshotInfo {
 
 /// What a snapshot recorded: id, host, time, entries, pip changes and base.
 public struct SnapshotInfo: Sendable {
-    public var id: String
+    public var id: DriftID
     public var host: String
     /// When the snapshot was recorded (its export commit is dated by it).
     public var time: Date
     public var entries: [SnapshotEntry]
     var pip: [PipChange] = []
     /// The `Drift-Base` trailer: the commit the snapshot's tree is based on.
-    public var base = ""
+    public var base: ObjectID
     /// The lines `DriftID.compute` hashed besides base and tree (nil: recorded by an older
     /// drift); an export copies them into report.json so the gate can recompute the id.
     public var idInputs: [String]?
@@ -230,7 +230,10 @@ public struct SnapshotInfo: Sendable {
         guard let time else {
             throw DriftError(.stateDamaged, "\(context): snapshot message has no readable Time: line")
         }
-        return SnapshotInfo(id: trailers.id ?? "", host: host, time: time, entries: trailers.entries,
-                            pip: trailers.pip, base: trailers.base ?? "")
+        // Journal.record writes both; a snapshot without them is not one drift can export.
+        guard let id = trailers.id, let base = trailers.base else {
+            throw DriftError(.stateDamaged, "\(context): snapshot message has no well-formed Drift-Id and Drift-Base")
+        }
+        return SnapshotInfo(id: id, host: host, time: time, entries: trailers.entries, pip: trailers.pip, base: base)
     }
 }

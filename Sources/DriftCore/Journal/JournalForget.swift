@@ -61,7 +61,7 @@ public struct JournalForget {
         var outcome = try rewrite.snapshots()
         for (name, target) in try old.referenceTargets(under: "refs/") {
             guard let target, name != Journal.ref, name != Journal.notesRef else { continue }
-            if try rewrite.copyClosure(target, ledger: name.hasPrefix(LedgerCommit.journalRef(""))) {
+            if try rewrite.copyClosure(target, ledger: name.hasPrefix(LedgerCommit.journalRefPrefix)) {
                 try rewrite.new.setReference(name, to: target)
             } else if let id = Self.exportID(name), !outcome.exports.contains(id) {
                 outcome.exports.append(id)
@@ -94,7 +94,7 @@ public struct JournalForget {
     }
 
     static func exportID(_ ref: String) -> String? {
-        for prefix in [Exporter.exportRef(""), LedgerCommit.journalRef("")] where ref.hasPrefix(prefix) {
+        for prefix in [Exporter.exportRefPrefix, LedgerCommit.journalRefPrefix] where ref.hasPrefix(prefix) {
             return String(ref.dropFirst(prefix.count))
         }
         return nil
@@ -196,7 +196,7 @@ public struct JournalForget {
                     }
                     let lines = info.entries.filter { forgotten.contains($0.path) }
                         .map { "forgotten \(PathBytes.escape($0.path))" }
-                    let id = try DriftID.compute(base: base.hex, tree: newTree, inputs: ["was \(info.id)"] + lines)
+                    let id = try DriftID.compute(base: base, tree: newTree, inputs: ["was \(info.id)"] + lines)
                     message = message.replacing("Drift-Id: \(info.id)\n", with: "Drift-Id: \(id)\n")
                     info.id = id
                 }

@@ -27,7 +27,7 @@ public enum JournalHistory {
     static func find(_ key: String, repo: GitRepository, tip: ObjectID, base: String,
                      context: String) throws -> (commit: ObjectID, info: SnapshotInfo) {
         let all = try snapshots(repo, from: tip, base: base)
-        if let hit = all.first(where: { $0.info.id == key }) { return hit }
+        if let hit = all.first(where: { $0.info.id.hex == key }) { return hit }
         let byCommit = DriftID.isWellFormed(key) ? all.filter { $0.commit.hex.hasPrefix(key) } : []
         if byCommit.count == 1, let hit = byCommit.first { return hit }
         let why = byCommit.count > 1 ? "names more than one snapshot commit" : "is no snapshot in the journal"

@@ -12,7 +12,7 @@ public enum SnapshotLog {
     /// One snapshot in `drift.log/1`.
     struct Item: Encodable {
         var commit: String
-        var driftId: String
+        var driftId: DriftID
         @RFC3339 var time: Date
         var host: String
         var entries: [SnapshotRecord.Entry]
@@ -20,7 +20,7 @@ public enum SnapshotLog {
         /// The export commit of this drift (`refs/drift-exports/<id>`), when exported.
         var exportCommit: String?
         /// The export that export follows (a follow-up), when it is one.
-        var follows: String?
+        var follows: DriftID?
         enum CodingKeys: String, CodingKey {
             case commit, time, host, entries, pip, follows
             case driftId = "drift_id"
@@ -43,7 +43,7 @@ public enum SnapshotLog {
             let record = SnapshotRecord(s.info)
             var item = Item(commit: s.commit.hex, driftId: s.info.id, time: s.info.time, host: s.info.host,
                             entries: record.entries, pip: s.info.pip)
-            if DriftID.isWellFormed(s.info.id), let e = try repo.reference(Exporter.exportRef(s.info.id)) {
+            if let e = try repo.reference(Exporter.exportRef(s.info.id)) {
                 item.exportCommit = e.hex
                 if let p = try repo.parents(of: e).first, p.hex != commit {
                     item.follows = DriftTrailers(try repo.message(of: p)).id

@@ -1,3 +1,4 @@
+import DriftGit
 import DriftSystem
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -10,8 +11,8 @@ import Foundation
 /// the journal itself read snapshots from it; the commit message is for people.
 public struct SnapshotRecord: Codable, Sendable {
     var schema = SnapshotRecord.schemaName
-    var driftId: String
-    public var base: String
+    var driftId: DriftID
+    public var base: ObjectID
     public var host: String
     @RFC3339 var time: Date
     public var entries: [Entry]
@@ -82,6 +83,9 @@ public struct SnapshotRecord: Codable, Sendable {
         func bad(_ why: String) -> DriftError { DriftError(.stateDamaged, "\(context): snapshot record \(why)") }
         let r: SnapshotRecord
         do { r = try JSONDecoder().decode(SnapshotRecord.self, from: Data(bytes)) } catch {
+            if let e = DriftID.malformed(in: error) {
+                throw DriftError(.malformedID, "\(context): snapshot record: \(e.reason)", underlying: e)
+            }
             throw bad("is not \(schemaName) JSON")
         }
         guard r.schema == schemaName else { throw bad("has schema \(PathBytes.display(text: r.schema))") }

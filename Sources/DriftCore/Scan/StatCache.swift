@@ -95,10 +95,25 @@ public struct StatCache: Sendable {
     static let recordFixedBytes = 8 + 5 * 8 + 32
 
     func serialized() throws -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(Self.magic.count + 8 + entries.count * Self.recordFixedBytes + entries.paths.count + 32)
+        try serialize { out += $0 }
+        return out
+    }
+
+    /// The serialized cache in pieces of about `chunk` bytes, the last piece its checksum
+    /// (which it returns): a base of 200,000 records is never held whole (24 MB of peak memory).
+    @discardableResult
+    func serialize(chunk: Int = 1 << 20, into emit: ([UInt8]) throws -> Void) throws -> Digest {
+        let hasher = try SHA256Hasher()
         var out = Self.magic
-        // Exactly (at most) what is written: a guess that is exceeded doubles the buffer, and
-        // the copy is the scan's peak memory on a big tree (20 MB + 40 MB at 200,000 files).
-        out.reserveCapacity(out.count + 8 + entries.count * Self.recordFixedBytes + entries.paths.count + 32)
+        out.reserveCapacity(chunk + 4096)
+        func flush() throws {
+            if out.isEmpty { return }
+            try hasher.update(out)
+            try emit(out)
+            out.removeAll(keepingCapacity: true)
+        }
         func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
         u64(UInt64(entries.count))
         for i in entries.indices {
@@ -113,9 +128,12 @@ public struct StatCache: Sendable {
             u64(e.inode)
             u64(e.device)
             out.append(contentsOf: e.digest.bytes)
+            if out.count >= chunk { try flush() }
         }
-        out.append(contentsOf: try SHA256Hasher.digest(out).bytes)
-        return out
+        try flush()
+        let sum = try hasher.finish()
+        try emit(sum.bytes)
+        return sum
     }
 
     /// Parses a cache; nil when it is damaged in any way (the caller just rehashes).

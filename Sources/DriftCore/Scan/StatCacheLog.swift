@@ -197,16 +197,18 @@ extension StateDirectory {
                 return
             }
         }
-        let bytes = try new.serialized()
+        // Written as it is serialized, never held whole; its checksum (the base's id) first,
+        // by a pass that only hashes.
+        let sum = try new.serialize { _ in }
         // A log naming the new base's very bytes would apply to it: remove it first (a crash
         // then leaves that same base, log-free). Any other log names another base and is
         // ignored until removed, so the new base goes first (a crash keeps base and log).
         let header = FileSystem.isAbsent(logFile) ? [] : (try? readWholeFile(logFile, limit: StatCache.logHeaderSize,
                                                                                followSymlinks: false)) ?? []
-        if header.count == StatCache.logHeaderSize && header.suffix(32).elementsEqual(bytes.suffix(32)) {
+        if header.count == StatCache.logHeaderSize && header.suffix(32).elementsEqual(sum.bytes) {
             try AppendLog.remove(logFile)
         }
-        try AtomicFile.write(bytes, to: file(name), mode: 0o600)
+        try AtomicFile.write(to: file(name), mode: 0o600) { emit in try new.serialize(into: emit) }
         try AppendLog.remove(logFile)
     }
 

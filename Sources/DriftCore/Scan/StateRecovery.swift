@@ -78,7 +78,7 @@ public enum StateRecovery {
         // No journal yet is fine (nothing recorded to keep); one that cannot be read is said.
         let latest: SnapshotInfo?
         do { latest = try latestSnapshot(dir) } catch { return .failure(error) }
-        guard let info = latest, info.base == commit else { return .success([]) }
+        guard let info = latest, info.base.hex == commit else { return .success([]) }
         var items = info.entries.map {
             DriftState.Item(path: PathBytes.escape($0.path), firstSeen: Timestamp.format($0.firstSeen),
                             change: $0.change, fileClass: $0.fileClass)

@@ -17,6 +17,14 @@ public enum AtomicFile {
     /// removes as a crashed writer's): for a writer that does not hold that lock.
     public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644,
                              syncDirectory sync: Bool = true, temporaryPath: String? = nil) throws {
+        try write(to: path, mode: mode, syncDirectory: sync, temporaryPath: temporaryPath) { emit in try emit(bytes) }
+    }
+
+    /// The same, the content written as `body` hands it over piece by piece (a big file is
+    /// never held whole in memory).
+    public static func write(to path: String, mode: mode_t = 0o644, syncDirectory sync: Bool = true,
+                             temporaryPath: String? = nil,
+                             _ body: (_ emit: ([UInt8]) throws -> Void) throws -> Void) throws {
         let tmp = temporaryPath ?? path + ".tmp.\(getpid())"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
         if fd < 0 { throw DriftError(.io, path: tmp, "cannot create", errno: .current) }
@@ -26,7 +34,7 @@ public enum AtomicFile {
         }
         do {
             defer { close(fd) }
-            try writeAll(fd, bytes, path: path)
+            try body { try writeAll(fd, $0, path: path) }
             if fchmod(fd, mode) != 0 { throw DriftError(.io, path: path, "chmod failed", errno: .current) }
             if fsync(fd) != 0 { throw DriftError(.io, path: path, "fsync failed", errno: .current) }
         }

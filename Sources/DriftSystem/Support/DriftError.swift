@@ -52,6 +52,9 @@ public struct DriftError: Error, Sendable, CustomStringConvertible, Equatable {
         case secretWithheld
         /// What the command was asked for does not exist (an export, a snapshot, a ref).
         case notFound
+        /// An id read at an edge (`--id`, a trailer, a ref name, a JSON record) is not a
+        /// drift id or a git object id.
+        case malformedID
         /// libcrypto failed (allocation, an unexpected return code).
         case crypto
         /// An invariant of drift itself failed (a bug).
