@@ -42,9 +42,9 @@ enum CommandLineBytes {
         return only
     }
 
-    /// A path argument that drift keeps as text (MDIR, SDIR, ODIR, `--log`, `--metrics`),
-    /// refused when it was not UTF-8: repaired text names another file, and drift would write
-    /// there. Only `--root` and `diff`'s PATHs take such names (docs/operations.md).
+    /// A path argument that drift keeps as text (MDIR, SDIR, ODIR), refused when it was not
+    /// UTF-8: repaired text names another file, and drift would write there. `--root`, `diff`'s
+    /// PATHs, `--log`, `--metrics` and `--public-key` take such names (`path(_:)`).
     /// - Parameter option: the flag, for the message.
     /// - Throws: `DriftError` (bad input) naming the argument and the flag.
     @discardableResult
@@ -53,7 +53,7 @@ enum CommandLineBytes {
             return argument
         }
         throw DriftError(.usage, path: try path(argument),
-                         "\(option) is not UTF-8; drift takes such a name only for --root and diff's PATHs "
-                         + "(a repaired name would be another directory)")
+                         "\(option) is not UTF-8; drift takes such a name only for --root, diff's PATHs, "
+                         + "--log, --metrics and --public-key (a repaired name would be another directory)")
     }
 }

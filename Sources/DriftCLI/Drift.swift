@@ -102,9 +102,8 @@ struct ManifestOptions: ParsableArguments {
     var directory: ManifestDirectory {
         get throws {
             if let manifest { try CommandLineBytes.text(manifest, "--manifest") }
-            if let publicKey { try CommandLineBytes.text(publicKey, "--public-key") }
-            let key = try publicKey ?? ProcessEnvironment.path("DRIFT_PUBLIC_KEY")
-                ?? ManifestDirectory.trustedDefaultKey()
+            let key = try publicKey.map(CommandLineBytes.path) ?? ProcessEnvironment.pathBytes("DRIFT_PUBLIC_KEY")
+                ?? ManifestDirectory.trustedDefaultKey().map { Array($0.utf8) }
             return ManifestDirectory.locate([manifest, try ProcessEnvironment.path("DRIFT_MANIFEST")], publicKey: key)
         }
     }

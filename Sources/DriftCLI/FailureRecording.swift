@@ -12,8 +12,9 @@ enum FailureRecording {
         var state: StateDirectory
         /// `--root`, else the root the manifest names (read unverified): nothing is written under it.
         var root: [UInt8]?
-        var log: String?
-        var metrics: String?
+        /// `--log` and `--metrics` as the bytes given.
+        var log: [UInt8]?
+        var metrics: [UInt8]?
     }
 
     static func run(_ t: Target, _ body: () throws -> Void) throws {
@@ -36,17 +37,17 @@ enum FailureRecording {
         let f = RunFailure(verb: t.verb, time: Timestamp.format(now), exitCode: code, message: line)
         RunFailure.record(f, state: t.state, root: t.root)
         if let log = t.log, outside(t.root, log, "log file"), let bytes = try? f.logLine() {
-            try? Telemetry.append(bytes, to: log)
+            try? Telemetry.append(bytes, toPath: log)
         }
         if let m = t.metrics, outside(t.root, m, "metrics file") {
             var failures = RunFailure.all(t.state).filter { $0.verb != f.verb }
             failures.append(f)
-            try? AtomicFile.write(Array(RunFailure.metrics(failures).utf8), to: m)
+            try? AtomicFile.write(Array(RunFailure.metrics(failures).utf8), toPath: m)
         }
     }
 
-    private static func outside(_ root: [UInt8]?, _ path: String, _ what: String) -> Bool {
+    private static func outside(_ root: [UInt8]?, _ path: [UInt8], _ what: String) -> Bool {
         guard let root else { return true }
-        return (try? WriteTarget.refuseInside(root: root, target: path, what: what)) != nil
+        return (try? WriteTarget.refuseInside(root: root, targetBytes: path, what: what)) != nil
     }
 }

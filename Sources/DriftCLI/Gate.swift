@@ -74,7 +74,7 @@ extension Drift {
                 report = try g.run(now: ProcessEnvironment.clock.now())
             }
             if let root = imageRoot {
-                let key = try publicKey ?? ProcessEnvironment.path("DRIFT_PUBLIC_KEY")
+                let key = try publicKey.map(CommandLineBytes.path) ?? ProcessEnvironment.pathBytes("DRIFT_PUBLIC_KEY")
                 let mdir = ManifestDirectory.locate([manifest, root + "/etc/drift"], publicKey: key)
                 var check = ImageCheck(rootfs: root, manifestDir: mdir)
                 check.clock = ProcessEnvironment.clock

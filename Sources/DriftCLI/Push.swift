@@ -41,12 +41,12 @@ extension Drift {
             let state = try workspace.privateState()
             let target = FailureRecording.Target(verb: .push, state: state,
                                                  root: workspace.failureRoot(manifest),
-                                                 log: log)
-            try FailureRecording.run(target) { try send(state, root: target.root) }
+                                                 log: try log.map(CommandLineBytes.path))
+            try FailureRecording.run(target) { try send(state, root: target.root, log: target.log) }
         }
 
-        private func send(_ state: StateDirectory, root: [UInt8]?) throws {
-            if let log, let root { _ = try WriteTarget.refuseInside(root: root, target: log, what: "log file") }
+        private func send(_ state: StateDirectory, root: [UInt8]?, log: [UInt8]?) throws {
+            if let log, let root { _ = try WriteTarget.refuseInside(root: root, targetBytes: log, what: "log file") }
             var p = Pusher(manifestDir: try manifest.directory, state: state, remote: remote,
                            credentials: try GitCredentials.load(file: push.credentials))
             p.clock = ProcessEnvironment.clock
@@ -59,7 +59,7 @@ extension Drift {
             Output.stdout(pushed ? "pushed \(ref) to \(shown)\n" : "already pushed: \(ref) on \(shown)\n")
             if let log {
                 let line = PushLogLine(time: Timestamp.format(p.clock.now()), ref: ref, remote: shown, pushed: pushed)
-                try Telemetry.append(try JSONCoding.encode(line, pretty: false), to: log)
+                try Telemetry.append(try JSONCoding.encode(line, pretty: false), toPath: log)
             }
         }
     }

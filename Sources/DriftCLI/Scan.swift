@@ -46,13 +46,11 @@ extension Drift {
         @OptionGroup var pushOptions: PushOptions
 
         func run() throws {
-            for (p, flag) in [(log, "--log"), (metrics, "--metrics")] {
-                if let p { try CommandLineBytes.text(p, flag) }
-            }
             let state = try workspace.privateState()
             let target = FailureRecording.Target(verb: .scan, state: state,
                                                  root: workspace.failureRoot(manifest),
-                                                 log: log, metrics: metrics)
+                                                 log: try log.map(CommandLineBytes.path),
+                                                 metrics: try metrics.map(CommandLineBytes.path))
             try FailureRecording.run(target) { try scan(state) }
         }
 
@@ -69,6 +67,8 @@ extension Drift {
                 runner.upstream = UpstreamSource(url: upstream, ref: upstreamRef,
                                                  credentials: try GitCredentials.load(file: pushOptions.credentials))
             }
+            let log = try self.log.map(CommandLineBytes.path)
+            let metrics = try self.metrics.map(CommandLineBytes.path)
             runner.writeTargets = [(log, "log file"), (metrics, "metrics file")].compactMap { p, what in
                 p.map { ($0, what) }
             }
@@ -86,13 +86,13 @@ extension Drift {
             let now = runner.clock.now()
             if let log {
                 try Telemetry.append(try Telemetry.logLine(report, durationSeconds: duration, exitCode: code, now: now),
-                                     to: log)
+                                     toPath: log)
             }
             if let metrics {
                 RunFailure.clear(.scan, state: state)
                 let text = Telemetry.metrics(report, durationSeconds: duration, now: now)
                     + RunFailure.metrics(RunFailure.all(state))
-                try AtomicFile.write(Array(text.utf8), to: metrics)
+                try AtomicFile.write(Array(text.utf8), toPath: metrics)
             }
             switch format {
             case .json: Output.stdout(bytes: try JSONCoding.encode(report))

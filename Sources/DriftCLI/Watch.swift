@@ -45,8 +45,8 @@ extension Drift {
             options.degradedEveryMs = try DurationText.milliseconds(degradedRescanEvery,
                                                                     flag: "--degraded-rescan-every",
                                                                     bareUnitMs: 1000, min: 1000, max: 366 * 86_400_000)
-            options.log = log
-            options.metrics = metrics
+            options.log = try log.map(CommandLineBytes.path)
+            options.metrics = try metrics.map(CommandLineBytes.path)
             var runner = ScanRunner(manifestDir: try manifest.directory, root: try workspace.rootPath(),
                                     state: try workspace.privateState())
             runner.clock = ProcessEnvironment.clock

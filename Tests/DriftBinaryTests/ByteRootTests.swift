@@ -66,7 +66,7 @@ struct ByteRootTests {
         #expect(!names.contains { $0.contains("\u{FFFD}") }, "\(names)")
     }
 
-    @Test("$DRIFT_STATE, $DRIFT_MANIFEST, $DRIFT_PUBLIC_KEY and a read verb's --state that are not UTF-8 are refused")
+    @Test("$DRIFT_STATE, $DRIFT_MANIFEST and a read verb's --state that are not UTF-8 are refused")
     func environmentPathsRefused() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
@@ -76,7 +76,6 @@ struct ByteRootTests {
         for (env, args) in [("DRIFT_STATE=\"st-$ROOT\"", "scan --manifest mdir"),
                             ("DRIFT_STATE=\"st-$ROOT\"", "status --manifest mdir"),
                             ("DRIFT_MANIFEST=\"m-$ROOT\"", "scan --state state"),
-                            ("DRIFT_PUBLIC_KEY=\"k-$ROOT\"", "scan --manifest mdir --state state"),
                             ("X=1", "status --manifest mdir --state \"st-$ROOT\""),
                             ("X=1", "log --manifest mdir --state \"st-$ROOT\"")] {
             let r = try run(["/bin/sh", "-c", "ROOT=\"$(printf 'ws-\\377\\376')\"; export \(env); "
@@ -86,6 +85,43 @@ struct ByteRootTests {
         }
         let names = try FileManager.default.contentsOfDirectory(atPath: cwd)
         #expect(!names.contains { $0.contains("\u{FFFD}") }, "\(names)")
+    }
+
+    @Test("--log, --metrics, --public-key and $DRIFT_PUBLIC_KEY named 'x-\\377\\n\\033' work: exactly those files")
+    func nonUTF8LogMetricsKey() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let cwd = f.dir.path
+        let name: [UInt8] = [0xFF, 0x0A, 0x1B]
+        let set = "N=\"$(printf '\\377\\n\\033')\"; "
+        // The key is given by its bytes; a decoy under the repaired name holds another key, so a
+        // repaired lookup fails verification rather than passing by luck.
+        try sh(set + "openssl genpkey -algorithm ed25519 -out k.pem && openssl pkey -in k.pem -pubout -out \"p-$N\""
+               + " && openssl genpkey -algorithm ed25519 -out other.pem"
+               + " && openssl pkey -in other.pem -pubout -out \"$(printf 'p-\\357\\277\\275\\n\\033')\"", cwd: cwd)
+        try f.bake(["--sign-key", cwd + "/k.pem"])
+        for (env, args) in [("X=1", "scan --manifest mdir --state state --public-key \"p-$N\" --log \"l-$N\" "
+                                + "--metrics \"m-$N\""),
+                            ("DRIFT_PUBLIC_KEY=\"p-$N\"", "scan --manifest mdir --state state --log \"l-$N\""),
+                            // A failed run records its failure in the same files (`FailureRecording`).
+                            ("X=1", "scan --manifest nope --state state --log \"l-$N\" --metrics \"f-$N\"")] {
+            let r = try run(["/bin/sh", "-c", set + "export \(env); exec '\(driftBinary())' \(args)"], cwd: cwd)
+            #expect(r.code == (args.contains("nope") ? 2 : 0), "\(env) \(args): \(r.out)\(r.err)")
+        }
+        let names = Set(directoryEntries(cwd) ?? [])
+        for prefix in ["l-", "m-", "f-"] {
+            #expect(names.contains(Array(prefix.utf8) + name), "\(prefix): \(names.map(PathBytes.display))")
+        }
+        let log = String(decoding: try readWholeFile(Array("\(cwd)/l-".utf8) + name), as: UTF8.self)
+        #expect(log.split(separator: "\n").count == 3, "two scans and one failure: \(log)")
+        let metrics = String(decoding: try readWholeFile(Array("\(cwd)/m-".utf8) + name), as: UTF8.self)
+        #expect(metrics.contains("drift_"), "\(metrics.prefix(200))")
+        let failed = String(decoding: try readWholeFile(Array("\(cwd)/f-".utf8) + name), as: UTF8.self)
+        #expect(failed.contains("drift_last_run_failed{verb=\"scan\"} 1"), "\(failed)")
+        // Nothing was made under a repaired name (the decoy key is the only such file).
+        // (`display` quotes a byte that is not UTF-8 and keeps U+FFFD's valid bytes as they are.)
+        let repaired = names.filter { PathBytes.display($0).contains("\u{FFFD}") }
+        #expect(repaired.map(PathBytes.display) == [PathBytes.display(Array("p-\u{FFFD}\n\u{1B}".utf8))])
     }
 
     @Test("a supervisord config named '\\377\\n\\033.conf' is read: its program's secret is withheld (issue 25.6)")

@@ -182,6 +182,7 @@ struct PipTests {
         #expect(req.contains("# drift: hotpatch"))
         let msg = try sh("git log -1 --format=%B", cwd: clone)
         #expect(msg.contains("dropped_in.py") && msg.contains("toml/decoder.py"))
+        #expect(msg.contains("pip drift, written into requirements.instance.txt:"), "\(msg)")
         // A fresh venv from the exported requirements reproduces the drifted set (bar the editable).
         let v2 = f.dir.sub("venv2")
         try run(["python3", "-m", "venv", v2])
@@ -191,5 +192,29 @@ struct PipTests {
         let set2 = Set(((try JSONSerialization.jsonObject(with: Data(l2.out.utf8)) as? [[String: Any]]) ?? [])
             .map { normalizedDistributionName($0["name"] as? String ?? "") + "==" + ($0["version"] as? String ?? "") })
         #expect(set2.isSuperset(of: ["toml==0.10.2", "tomli==2.0.1"]) && !set2.contains("six==1.16.0"))
+    }
+
+    @Test("baked without a requirements file: the export's message does not claim the pins were written",
+          .enabled(if: Wheels.available(), "PyPI unreachable: wheels could not be fetched"))
+    func pinsWithoutRequirements() throws {
+        let f = try Fixture(requirements: "# worker pins\ntoml==0.10.1\n")
+        defer { f.dir.remove() }
+        let venv = f.dir.sub("venv")
+        let pip = [venv + "/bin/python", "-m", "pip", "-q", "--disable-pip-version-check"]
+        let offline = ["--no-index", "--find-links", Wheels.dir]
+        try run(["python3", "-m", "venv", venv])
+        #expect(try run(pip + ["install"] + offline + ["toml==0.10.1"]).code == 0)
+        let sp = try sh("'\(venv)/bin/python' -c 'import sysconfig; print(sysconfig.get_paths()[\"purelib\"])'")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        try f.bake(["--site-packages", sp])
+        #expect(try run(pip + ["install"] + offline + ["-U", "toml==0.10.2"]).code == 0)
+        try sh("echo 'FIX = 1' >> worker/util.py", cwd: f.workspace)
+        let out = f.dir.sub("out")
+        let e = try drift(["export", "--manifest", f.mdir, "--state", f.state, "--output", out])
+        try #require(e.code == 0, "\(e.err)")
+        let patch = try String(contentsOfFile: out + "/drift.patch", encoding: .utf8)
+        #expect(!patch.contains("written into"), "\(patch)")
+        #expect(patch.contains("pip drift (no requirements file was baked: not in this patch; pip-freeze.txt"))
+        #expect(!patch.contains("requirements.instance.txt"), "no requirements edit in the patch")
     }
 }

@@ -118,7 +118,8 @@ public struct Exporter {
         state.lastExport = Timestamp.format(now)
         state.lastExportId = info.id.hex
         if snapshot == nil { state.chainTip = info.id.hex }
-        state.markExported(info.entries.map(\.path), id: info.id.hex, at: now)
+        let withheld = info.entries.filter { $0.recorded != .content || $0.change == .bytecode }.map(\.path)
+        state.markExported(info.entries.map(\.path), withheld: Set(withheld), id: info.id.hex, at: now)
         try runner.state.saveState(state)
         return Summary(id: info.id,
                        commit: made.commit.hex,
@@ -160,7 +161,7 @@ public struct Exporter {
     /// `changes`: for a follow-up, what it changes on top of the export it follows; its lines
     /// say added/modified/deleted as that commit does, not as the drift is against the base.
     func commitMessage(info: SnapshotInfo, pip: [PipChange], host: String, base: String, follows: DriftID?,
-                               changes: [[UInt8]: GitTreeChange]?) -> String {
+                       changes: [[UInt8]: GitTreeChange]?, requirements: String? = nil) -> String {
         let changed = changes.map { Set($0.keys) }
         let inTree = info.entries.filter { $0.recorded == .content && changed?.contains($0.path) != false }
             .map { e in changes?[e.path].map { e.since($0) } ?? e }
@@ -204,7 +205,9 @@ public struct Exporter {
         }
         let pinned = DriftTreeBuilder.pinnable(pip)
         if !pinned.isEmpty {
-            s += "\npip drift, written into the requirements file:\n\n"
+            // Pins reach the patch only through a baked requirements file under the root.
+            s += requirements.map { "\npip drift, written into \(PathBytes.display(text: $0)):\n\n" }
+                ?? "\npip drift (no requirements file was baked: not in this patch; pip-freeze.txt lists them):\n\n"
             s += pinned.map { SnapshotPip($0).humanLine }.joined(separator: "\n") + "\n"
             if pinned.contains(where: { $0.change == .editable }) {
                 s += "\nNote: editable or VCS installs cannot be pinned; they appear as comments to resolve by hand.\n"

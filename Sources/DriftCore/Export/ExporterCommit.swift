@@ -52,7 +52,7 @@ extension Exporter {
             pip = pip.filter { !before.contains(SnapshotPip($0).line) }
         }
         let msg = commitMessage(info: info, pip: pip, host: host, base: info.base.hex, follows: parent.follows,
-                                changes: changes)
+                                changes: changes, requirements: s.requirements)
         let commit = try repo.createCommit(tree: s.tree, parents: [parent.commit], author: who, committer: who,
                                            message: msg)
         let shipped = try chain.objects(upTo: commit)

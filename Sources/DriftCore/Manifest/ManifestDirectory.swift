@@ -18,12 +18,13 @@ public struct ManifestDirectory: Sendable {
     static let indexFile = "manifest.idx"
 
     public let path: String
-    /// When set, nothing in MDIR is trusted before the signature and every pin verify.
-    public var publicKey: String?
+    /// When set, nothing in MDIR is trusted before the signature and every pin verify. The
+    /// key file's name as bytes (`--public-key` or `$DRIFT_PUBLIC_KEY` as given, not UTF-8 too).
+    public var publicKey: [UInt8]?
     /// Test hook: counts reads of MDIR's files (nil: not counted).
     var reads: ReadCounter?
 
-    public init(path: String, publicKey: String? = nil) {
+    public init(path: String, publicKey: [UInt8]? = nil) {
         self.path = path
         self.publicKey = publicKey
     }
@@ -58,14 +59,14 @@ public struct ManifestDirectory: Sendable {
     ///   - candidates: in order of precedence (the CLI passes `--manifest`, then `$DRIFT_MANIFEST`).
     ///   - publicKey: the Ed25519 key to verify with, if any.
     /// - Returns: the manifest directory to read.
-    public static func locate(_ candidates: [String?], publicKey: String?) -> ManifestDirectory {
+    public static func locate(_ candidates: [String?], publicKey: [UInt8]?) -> ManifestDirectory {
         let path = candidates.compactMap { $0 }.first { !$0.isEmpty } ?? "/etc/drift"
         return ManifestDirectory(path: path, publicKey: publicKey?.isEmpty == true ? nil : publicKey)
     }
 
     /// Checks `manifest.sig` over `manifest.txt` and every file the manifest pins.
     /// Any failure is "manifest signature does not verify: …".
-    func verifySignature(manifestBytes: [UInt8], keyFile: String) throws {
+    func verifySignature(manifestBytes: [UInt8], keyFile: [UInt8]) throws {
         func fail(_ why: String) -> DriftError {
             DriftError(.signatureInvalid, "manifest signature does not verify: \(why)")
         }
@@ -75,7 +76,8 @@ public struct ManifestDirectory: Sendable {
             throw fail(Self.isMissing(sigFile) ? "\(sigFile) is missing" : e.message)
         }
         guard try Ed25519.verify(manifestBytes, signature: sig, keyFile: keyFile) else {
-            throw fail("\(sigFile) is not a valid signature of \(file(Self.manifestFile)) by \(keyFile)")
+            let key = PathBytes.display(keyFile)
+            throw fail("\(sigFile) is not a valid signature of \(file(Self.manifestFile)) by \(key)")
         }
         let m: Manifest
         do {

@@ -39,6 +39,16 @@ extension BytecodeCheck {
             if case .success = directory.lstat(rel) { return true }
             return false
         }
+        /// The stat of a pyc to verify; nil when there is none or its cached verdict still holds (kept).
+        func toVerify(_ c: FileChange, _ new: EntryState) -> FileStat? {
+            guard let st = stats[c.path] else { return nil }
+            if let hit = cursor.digest(cache, c.path, st), hit.digest == new.digest,
+               reverify?.contains(c.path) != true {
+                v.fresh.entries.append(StatCache.Record(path: c.path, entry: hit))
+                return nil
+            }
+            return st
+        }
         for c in changes {
             guard let role = Self.role(c.path) else {
                 v.out.append(c)
@@ -55,12 +65,7 @@ extension BytecodeCheck {
                     if exists(name.source) { v.flag(c) }
                     continue
                 }
-                guard let st = stats[c.path] else { continue }
-                if let hit = cursor.digest(cache, c.path, st), hit.digest == new.digest,
-                   reverify?.contains(c.path) != true {
-                    v.fresh.entries.append(StatCache.Record(path: c.path, entry: hit))
-                    continue
-                }
+                guard let st = toVerify(c, new) else { continue }
                 pending.append((c, name, st))
             case .sourceless(let source):
                 if exists(source) { continue }
@@ -68,12 +73,7 @@ extension BytecodeCheck {
                     v.flag(c)
                     continue
                 }
-                guard let st = stats[c.path] else { continue }
-                if let hit = cursor.digest(cache, c.path, st), hit.digest == new.digest,
-                   reverify?.contains(c.path) != true {
-                    v.fresh.entries.append(StatCache.Record(path: c.path, entry: hit))
-                    continue
-                }
+                guard let st = toVerify(c, new) else { continue }
                 sourceless.append((c, st))
             }
         }

@@ -36,6 +36,10 @@ public struct DriftState: Codable, Sendable {
         var pushedAt: String?
         /// The upstream commit that carries that export's `Drift-Id` (`scan --upstream`).
         var reconciledIn: String?
+        /// That export did not carry this path's content (a secret, code carrying one, data
+        /// by hash, a name git cannot store): an upstream commit naming the export
+        /// does not hold it, so it is never "reconciled upstream" (the gate says "withheld").
+        var exportWithheld: Bool?
         enum CodingKeys: String, CodingKey {
             case path, change, fingerprint, count
             case firstSeen = "first_seen"
@@ -46,6 +50,7 @@ public struct DriftState: Codable, Sendable {
             case exportedFingerprint = "exported_fingerprint"
             case pushedAt = "pushed_at"
             case reconciledIn = "reconciled_in"
+            case exportWithheld = "export_withheld"
         }
     }
 
@@ -142,6 +147,7 @@ public struct DriftState: Codable, Sendable {
                 item.exportedAt = summary.exportedAt
                 item.exportId = summary.exportId
                 item.pushedAt = summary.pushedAt
+                item.exportWithheld = summary.exportWithheld
                 item.exportedFingerprint = summary.exportedAt == nil ? nil : item.fingerprint
             }
             return item

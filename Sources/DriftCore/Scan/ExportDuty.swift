@@ -27,6 +27,8 @@ public struct ExportDuty: Sendable, Equatable {
     var pushedAt: String?
     /// The upstream commit carrying the export's id (`scan --upstream`): waiting for redeploy.
     var reconciledIn: String?
+    /// The export did not carry the path's content: no upstream commit reconciles it.
+    var exportWithheld: Bool
     /// The clock is stopped: nothing left for the instance to do for this path.
     var handled: Bool
 
@@ -58,6 +60,7 @@ extension DriftState.Item {
             exportedFingerprint = prior.exportedFingerprint
             pushedAt = prior.pushedAt
             reconciledIn = prior.reconciledIn
+            exportWithheld = prior.exportWithheld
         } else {
             clockStarted = Timestamp.format(now)
         }
@@ -69,7 +72,8 @@ extension DriftState.Item {
         let started = clockStarted.flatMap(Timestamp.parse) ?? first
         let handled = stop == .push ? pushedAt != nil : exportedAt != nil
         return ExportDuty(clockStarted: started, restarted: clockStarted != nil, exportedAt: exportedAt,
-                          exportId: exportId, pushedAt: pushedAt, reconciledIn: reconciledIn, handled: handled)
+                          exportId: exportId, pushedAt: pushedAt, reconciledIn: reconciledIn,
+                          exportWithheld: exportWithheld == true, handled: handled)
     }
 }
 
@@ -96,8 +100,10 @@ extension DriftState {
 
     /// An export of drift `id` carried `paths`: each drifted item among them whose current
     /// version no export covers yet is exported now, as `id` (one already covered keeps its
-    /// earlier export: its clock stopped then).
-    mutating func markExported(_ paths: [[UInt8]], id: String, at now: Date) {
+    /// earlier export: its clock stopped then). `withheld`: those of `paths` whose content
+    /// the export did not carry.
+    mutating func markExported(_ paths: [[UInt8]], withheld: Set<[UInt8]> = [], id: String, at now: Date) {
+        let notCarried = Set(withheld.map { PathBytes.escape($0) })
         var exported = Set(paths.map { PathBytes.escape($0) })
         // Paths folded into summary items: the summary that covers one was exported with it.
         let own = Set(items.filter { $0.count == nil }.map(\.path))
@@ -114,14 +120,17 @@ extension DriftState {
             items[k].exportedFingerprint = items[k].fingerprint
             items[k].pushedAt = nil
             items[k].reconciledIn = nil
+            items[k].exportWithheld = notCarried.contains(items[k].path) ? true : nil
         }
     }
 
     /// What `scan --upstream` learnt: each exported item whose export id the upstream
-    /// history carries names that commit; the others name none (any more).
+    /// history carries names that commit; the others name none (any more), and neither does
+    /// an item whose content that export withheld: the commit does not hold it.
     mutating func markReconciled(_ commits: [String: String]) {
         for k in items.indices {
-            items[k].reconciledIn = items[k].exportId.flatMap { commits[$0] }
+            let carried = items[k].exportWithheld != true
+            items[k].reconciledIn = carried ? items[k].exportId.flatMap { commits[$0] } : nil
         }
     }
 

@@ -48,6 +48,9 @@ public enum ReportText {
                     line += "  exported \(at) as \(id)" + (f.pushedAt.map { ", pushed \($0)" } ?? "")
                 }
                 if let c = f.reconciledIn { line += "; reconciled upstream in \(c.prefix(12)), waiting for redeploy" }
+                if f.exportWithheld == true && f.fileClass == .code {
+                    line += "; withheld from the export: reconcile by hand"
+                }
                 if f.overdue == true { line += " " + paint("OVERDUE", "1;31") }
                 out += line + "\n"
             }

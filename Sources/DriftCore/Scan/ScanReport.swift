@@ -41,6 +41,9 @@ public struct ScanReport: Codable, Sendable {
         var pushedAt: String?
         /// The upstream commit that carries that export's id (`scan --upstream`).
         var reconciledIn: String?
+        /// True when that export did not carry this path's content (withheld, or config/data by
+        /// hash): no upstream commit reconciles it; code among them is reconciled by hand.
+        var exportWithheld: Bool?
         /// `suspicious-name` (control characters in the name), `secret-content` (code whose
         /// content is a secret's, withheld), `name-git-cannot-store` (a path git refuses in a
         /// tree, withheld by name), `over-read-limit` (added or resized and over 1 GiB: not read, its
@@ -58,7 +61,7 @@ public struct ScanReport: Codable, Sendable {
             case oldSHA256 = "old_sha256", newSHA256 = "new_sha256"
             case oldTarget = "old_target", newTarget = "new_target"
             case clockStarted = "clock_started", exportedAt = "exported_at", exportId = "export_id"
-            case pushedAt = "pushed_at", reconciledIn = "reconciled_in"
+            case pushedAt = "pushed_at", reconciledIn = "reconciled_in", exportWithheld = "export_withheld"
         }
     }
 
@@ -197,6 +200,7 @@ public struct ScanReport: Codable, Sendable {
                         clockStarted: duty?.restarted == true ? duty.map { Timestamp.format($0.clockStarted) } : nil,
                         exportedAt: duty?.exportedAt, exportId: duty?.exportId, pushedAt: duty?.pushedAt,
                         reconciledIn: duty?.reconciledIn,
+                        exportWithheld: duty?.exportWithheld == true && duty?.exportedAt != nil ? true : nil,
                         flags: ScanReport.flags(c))
         }
         self.pip = pip

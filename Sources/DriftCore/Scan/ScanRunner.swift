@@ -22,9 +22,9 @@ public struct ScanRunner {
     public var waitSeconds: Double = 0
     /// Record new drift in the journal (every verb that scans does, so nothing seen is lost).
     public var journal = true
-    /// Other files this run will write (`--log`, `--metrics`), refused inside the root
+    /// Other files this run will write (`--log`, `--metrics`, as bytes), refused inside the root
     /// before anything is scanned or written.
-    public var writeTargets: [(path: String, what: String)] = []
+    public var writeTargets: [(path: [UInt8], what: String)] = []
     /// Called on the walking thread for each directory the walk enters, before it is read
     /// (`drift watch` adds its inotify watch there, so nothing written later is missed).
     var onDirectory: (@Sendable ([UInt8]) -> Void)?

@@ -92,7 +92,9 @@ enum StateSummary {
             // disagreement keeps none, so a summary never claims more was exported than was.
             let lead = items[members[0]]
             if members.allSatisfy({ items[$0].exportId == lead.exportId && items[$0].pushedAt == lead.pushedAt
-                                    && items[$0].exportedAt == lead.exportedAt }) {
+                                    && items[$0].exportedAt == lead.exportedAt
+                                    && items[$0].exportWithheld == lead.exportWithheld }) {
+                summary.exportWithheld = lead.exportWithheld
                 summary.exportedAt = lead.exportedAt
                 summary.exportId = lead.exportId
                 summary.pushedAt = lead.pushedAt

@@ -29,7 +29,28 @@ public enum StatusReport {
             throw PartialStatus(text: out, cause: error)
         }
         let st = try state.loadState(commit: manifest.commit)
-        let deadline = policy.deadline
+        var out = header(manifest, policy, st, now: now)
+        out += WatchStatus.statusLines(state, now: now)
+        out += RunFailure.statusLines(state, now: now)
+        let journal = try JournalListing.render(state: state, commit: manifest.commit)
+        let pip = st.pip ?? []
+        if st.items.isEmpty && pip.isEmpty {
+            out += "\nno drift now\n" + journal
+            return out
+        }
+        if !pip.isEmpty {
+            out += "\n\(pip.count) pip change\(pip.count == 1 ? "" : "s") in site-packages:\n"
+            for p in pip { out += "  " + ReportText.pipLine(p) + "\n" }
+        }
+        if st.items.isEmpty { return out + "\nno drifted paths\n" + journal }
+        let paths = st.items.reduce(0) { $0 + ($1.count ?? 1) }
+        out += "\n\(paths) drifted path\(paths == 1 ? "" : "s"):\n"
+        for i in st.items { out += itemLine(i, policy, now: now) + "\n" }
+        return out + journal
+    }
+
+    /// The screen's head: host, base commit, workspace, last scan, deadline, exports, pushes.
+    private static func header(_ manifest: Manifest, _ policy: Policy, _ st: DriftState, now: Date) -> String {
         var out = "drift status on \(SystemInfo.hostName())\n"
         out += "  base commit   \(manifest.commit)\n"
         out += "  workspace     \(PathBytes.display(manifest.root))\n"
@@ -54,48 +75,40 @@ public enum StatusReport {
         let pushedText = pushes.isEmpty ? "nothing" : pushes.joined(separator: ", ")
         let lastPushText = st.lastPush.map { ", last \($0)" } ?? ""
         out += "  pushed        \(pushedText)\(lastPushText)\n"
-        out += WatchStatus.statusLines(state, now: now)
-        out += RunFailure.statusLines(state, now: now)
-        let journal = try JournalListing.render(state: state, commit: manifest.commit)
-        let pip = st.pip ?? []
-        if st.items.isEmpty && pip.isEmpty {
-            out += "\nno drift now\n" + journal
-            return out
-        }
-        if !pip.isEmpty {
-            out += "\n\(pip.count) pip change\(pip.count == 1 ? "" : "s") in site-packages:\n"
-            for p in pip { out += "  " + ReportText.pipLine(p) + "\n" }
-        }
-        if st.items.isEmpty { return out + "\nno drifted paths\n" + journal }
-        let paths = st.items.reduce(0) { $0 + ($1.count ?? 1) }
-        out += "\n\(paths) drifted path\(paths == 1 ? "" : "s"):\n"
-        for i in st.items {
-            let first = Timestamp.parse(i.firstSeen)
-            var line = "  \(i.change.rawValue.padded(to: 9))\((i.fileClass?.rawValue ?? "").padded(to: 7)) "
-            let name = PathBytes.unescape(i.path.utf8).map(PathBytes.display) ?? PathBytes.display(text: i.path)
-            // A summary item (docs/state.md): "70000 under packages/models/x/".
-            line += i.count.map { "\($0) under \(i.path.isEmpty ? "the root" : name)" } ?? name
-            if let first, let duty = i.duty(stop: policy.deadlineStop) {
-                line += "  age \(AgeText.format(now.timeIntervalSince(first)))"
-                if duty.restarted { line += ", changed again \(Timestamp.format(duty.clockStarted))" }
-                if let at = duty.exportedAt, let id = duty.exportId {
-                    line += "  exported \(at) as \(id)" + (duty.pushedAt.map { ", pushed \($0)" } ?? "")
-                }
-                if let c = duty.reconciledIn {
-                    line += "; reconciled upstream in \(c.prefix(12)), waiting for redeploy"
-                }
-                if duty.handled {
-                    line += "  (deadline met)"
-                } else if let d = deadline {
-                    let due = d.due(after: duty.clockStarted)
-                    line += due <= now
-                        ? "  OVERDUE since \(Timestamp.format(due))"
-                        : "  due in \(AgeText.format(due.timeIntervalSince(now)))"
-                }
+        return out
+    }
+
+    /// One drifted item: change, class, path, and for a path on the clock its age, export,
+    /// push and reconciliation, and its deadline.
+    private static func itemLine(_ i: DriftState.Item, _ policy: Policy, now: Date) -> String {
+        let first = Timestamp.parse(i.firstSeen)
+        var line = "  \(i.change.rawValue.padded(to: 9))\((i.fileClass?.rawValue ?? "").padded(to: 7)) "
+        let name = PathBytes.unescape(i.path.utf8).map(PathBytes.display) ?? PathBytes.display(text: i.path)
+        // A summary item (docs/state.md): "70000 under packages/models/x/".
+        line += i.count.map { "\($0) under \(i.path.isEmpty ? "the root" : name)" } ?? name
+        if let first, let duty = i.duty(stop: policy.deadlineStop) {
+            line += "  age \(AgeText.format(now.timeIntervalSince(first)))"
+            if duty.restarted { line += ", changed again \(Timestamp.format(duty.clockStarted))" }
+            if let at = duty.exportedAt, let id = duty.exportId {
+                line += "  exported \(at) as \(id)" + (duty.pushedAt.map { ", pushed \($0)" } ?? "")
             }
-            out += line + "\n"
+            if let c = duty.reconciledIn {
+                line += "; reconciled upstream in \(c.prefix(12)), waiting for redeploy"
+            }
+            if duty.exportWithheld && duty.exportedAt != nil && i.fileClass == .code {
+                line += "; withheld from the export: reconcile by hand"
+            }
+            if duty.handled {
+                // With no deadline in the policy there is none to have met.
+                if policy.deadline != nil { line += "  (deadline met)" }
+            } else if let d = policy.deadline {
+                let due = d.due(after: duty.clockStarted)
+                line += due <= now
+                    ? "  OVERDUE since \(Timestamp.format(due))"
+                    : "  due in \(AgeText.format(due.timeIntervalSince(now)))"
+            }
         }
-        return out + journal
+        return line
     }
 
     /// `pushed` by remote: keys of one remote under several spellings (older drift keyed the

@@ -45,7 +45,12 @@ public enum Telemetry {
 
     /// Appends with one `write(2)` on an `O_APPEND` descriptor, so concurrent writers never interleave a line.
     public static func append(_ bytes: [UInt8], to path: String) throws {
-        do { try AppendFile.append(bytes, to: path, mode: 0o640) } catch {
+        try append(bytes, toPath: Array(path.utf8))
+    }
+
+    /// `append(_:to:)` for a path held as bytes (`--log` given as a name that is not UTF-8).
+    public static func append(_ bytes: [UInt8], toPath path: [UInt8]) throws {
+        do { try AppendFile.append(bytes, toPath: path, mode: 0o640) } catch {
             switch error {
             case .open(let e): throw DriftError(.io, path: path, "cannot open the log", errno: e)
             // A hard link would let the log append to a file elsewhere (inside the root).

@@ -78,3 +78,9 @@ struct ClassifyingVisitor: WalkVisitor {
 func refuseWriteUnder(root: [UInt8], target: String, what: String) throws -> String {
     try WriteTarget.refuseInside(root: root, target: target, what: what)
 }
+
+/// `refuseWriteUnder(root:target:what:)` for a target held as bytes (`--log`, `--metrics`).
+@discardableResult
+func refuseWriteUnder(root: [UInt8], target: [UInt8], what: String) throws -> [UInt8] {
+    try WriteTarget.refuseInside(root: root, targetBytes: target, what: what)
+}

@@ -69,8 +69,8 @@ enum WatchQuery {
     struct Request: Codable {
         var schema = "drift.watch-query/1"
         var token: String?
-        /// Canonical MDIR path, key path and `--root` of the asking scan (the root's bytes
-        /// percent-escaped, `PathBytes.escape`: exact whatever its name).
+        /// Canonical MDIR path, key path and `--root` of the asking scan (the key's and the
+        /// root's bytes percent-escaped, `PathBytes.escape`: exact whatever their names).
         var manifest: String
         var publicKey: String?
         var root: String?
@@ -91,7 +91,7 @@ enum WatchQuery {
 
     static func canonical(_ path: String) -> String { canonicalPath(path) ?? path }
 
-    /// A root as the request carries it: canonical, then escaped (bytes, never decoded).
+    /// A root (or key file) as the request carries it: canonical, then escaped (bytes, never decoded).
     static func rootToken(_ root: [UInt8]) -> String { PathBytes.escape(canonicalPath(root) ?? root) }
 
     /// Asks the running watcher for this scan's result.
@@ -105,7 +105,7 @@ enum WatchQuery {
         let known = (try? readWholeFile(state.file(tokenFile), limit: 4096, followSymlinks: false))
             .map { String(decoding: $0, as: UTF8.self) }
         let request = Request(token: known, manifest: canonical(manifestDir.path),
-                              publicKey: manifestDir.publicKey.map(canonical), root: root.map(rootToken))
+                              publicKey: manifestDir.publicKey.map(rootToken), root: root.map(rootToken))
         guard let line = try? JSONCoding.encode(request, pretty: false),
               let answer = exchange(state: state, watcher: w, line: oneLine(line)) else {
             return (nil, WatcherUse(used: false, reason: .noAnswer))

@@ -15,8 +15,9 @@ public final class Watcher {
         public var rescanEveryMs: Int64 = 3_600_000
         /// While degraded, full scans come at least this often (`--degraded-rescan-every`).
         public var degradedEveryMs: Int64 = 60_000
-        public var log: String?
-        public var metrics: String?
+        /// `--log` and `--metrics` as the bytes given (a name that is not UTF-8 included).
+        public var log: [UInt8]?
+        public var metrics: [UInt8]?
         public init() {}
     }
 
@@ -503,7 +504,7 @@ public final class Watcher {
             do {
                 let line = try Telemetry.logLine(report, durationSeconds: duration,
                                                  exitCode: report.outcome.recordedCode, now: now)
-                try Telemetry.append(line, to: log)
+                try Telemetry.append(line, toPath: log)
             } catch {
                 Output.stderr("drift: warning: \(error)\n")
             }
@@ -518,7 +519,11 @@ public final class Watcher {
         if let m = options.metrics {
             let text = Telemetry.metrics(report, durationSeconds: duration, now: now) + WatchTelemetry.metrics(status)
                 + RunFailure.metrics(RunFailure.all(state))
-            do { try AtomicFile.write(Array(text.utf8), to: m) } catch { Output.stderr("drift: warning: \(error)\n") }
+            do {
+                try AtomicFile.write(Array(text.utf8), toPath: m)
+            } catch {
+                Output.stderr("drift: warning: \(error)\n")
+            }
         }
         let fingerprint = (try? Journal.fingerprint(outcome.result.changes, pip: outcome.pip))?.hex ?? ""
         let signature = "\(report.summary.drifted) \(fingerprint)"
@@ -580,7 +585,7 @@ public final class Watcher {
         if (bigFiles?.examining ?? 0) > 0 { return .examining }
         let root = context.map { WatchQuery.rootToken($0.rootBytes) } ?? ""
         if q.manifest != WatchQuery.canonical(runner.manifestDir.path)
-            || q.publicKey != runner.manifestDir.publicKey.map(WatchQuery.canonical)
+            || q.publicKey != runner.manifestDir.publicKey.map(WatchQuery.rootToken)
             || q.root.map({ $0 != root }) == true {
             return .otherManifest
         }
@@ -677,7 +682,7 @@ public final class Watcher {
         Output.stderr("drift: warning: \(message)\n")
         guard let log = options.log else { return }
         if let line = try? WatchTelemetry.warningLine(reason, message, now: runner.clock.now()) {
-            try? Telemetry.append(line, to: log)
+            try? Telemetry.append(line, toPath: log)
         }
     }
 

@@ -5,7 +5,7 @@ final class PKey {
     let pointer: OpaquePointer
 
     /// Loads a private key (`openssl genpkey -algorithm ed25519`) or a public key.
-    init(pem: [UInt8], isPrivate: Bool, file: String) throws {
+    init(pem: [UInt8], isPrivate: Bool, file: [UInt8]) throws {
         // BIO_new_mem_buf keeps the pointer it is given, so the BIO lives and dies inside the closure.
         let loaded: OpaquePointer?? = pem.withUnsafeBytes { buf in
             guard let bio = BIO_new_mem_buf(buf.baseAddress, Int32(buf.count)) else { return .none }
@@ -35,7 +35,7 @@ final class PKey {
 public enum Ed25519 {
     /// Signs `message` with the private key in `keyFile`; returns the 64-byte signature.
     public static func sign(_ message: [UInt8], keyFile: String) throws -> [UInt8] {
-        let key = try PKey(pem: try readWholeFile(keyFile, limit: 64 << 10), isPrivate: true, file: keyFile)
+        let key = try PKey(pem: try readWholeFile(keyFile, limit: 64 << 10), isPrivate: true, file: Array(keyFile.utf8))
         guard let ctx = EVP_MD_CTX_new() else {
             throw DriftError(.crypto, "EVP_MD_CTX_new failed: \(opensslErrorText())")
         }
@@ -52,6 +52,11 @@ public enum Ed25519 {
 
     /// Whether `signature` is valid for `message` under the public key in `keyFile`.
     public static func verify(_ message: [UInt8], signature: [UInt8], keyFile: String) throws -> Bool {
+        try verify(message, signature: signature, keyFile: Array(keyFile.utf8))
+    }
+
+    /// `verify(_:signature:keyFile:)` for a key file named by bytes (a name that is not UTF-8 included).
+    public static func verify(_ message: [UInt8], signature: [UInt8], keyFile: [UInt8]) throws -> Bool {
         let key = try PKey(pem: try readWholeFile(keyFile, limit: 64 << 10), isPrivate: false, file: keyFile)
         guard let ctx = EVP_MD_CTX_new() else {
             throw DriftError(.crypto, "EVP_MD_CTX_new failed: \(opensslErrorText())")

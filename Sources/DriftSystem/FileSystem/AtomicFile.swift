@@ -44,6 +44,34 @@ public enum AtomicFile {
         if sync { syncDirectory(of: path) }
     }
 
+    /// `write(_:to:mode:)` for a path held as bytes (a name that is not UTF-8 included): the
+    /// temp file is `PATH.tmp.PID` beside it, and no byte is decoded on the way to the syscalls.
+    public static func write(_ bytes: [UInt8], toPath path: [UInt8], mode: mode_t = 0o644) throws {
+        let tmp = path + Array(".tmp.\(getpid())".utf8)
+        let fd = withCPath(tmp) { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode) }
+        if fd < 0 { throw DriftError(.io, path: tmp, "cannot create", errno: .current) }
+        var ok = false
+        defer {
+            if !ok { _ = withCPath(tmp) { unlink($0) } }
+        }
+        do {
+            defer { close(fd) }
+            try writeAll(fd, bytes, path: path)
+            if fchmod(fd, mode) != 0 { throw DriftError(.io, path: path, "chmod failed", errno: .current) }
+            if fsync(fd) != 0 { throw DriftError(.io, path: path, "fsync failed", errno: .current) }
+        }
+        FaultInjection.point()
+        let renamed = withCPath(tmp) { t in withCPath(path) { rename(t, $0) } }
+        if renamed != 0 { throw DriftError(.io, path: path, "rename failed", errno: .current) }
+        ok = true
+        let dir = path.lastIndex(of: UInt8(ascii: "/")).map { $0 == 0 ? [UInt8(ascii: "/")] : Array(path[..<$0]) }
+        let dfd = withCPath(dir ?? [UInt8(ascii: ".")]) { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        if dfd >= 0 {
+            _ = fsync(dfd)
+            close(dfd)
+        }
+    }
+
     /// Makes the rename durable.
     public static func syncDirectory(of path: String) {
         let dir: String

@@ -90,7 +90,12 @@ public enum AppendFile {
     /// Appends `bytes` with one `write(2)` on an `O_APPEND` descriptor (created with `mode`,
     /// never through a symlink), so concurrent writers never interleave a line.
     public static func append(_ bytes: [UInt8], to path: String, mode: UInt32 = 0o640) throws(Failure) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, mode)
+        try append(bytes, toPath: Array(path.utf8), mode: mode)
+    }
+
+    /// `append(_:to:mode:)` for a path held as bytes (a name that is not UTF-8 included).
+    public static func append(_ bytes: [UInt8], toPath path: [UInt8], mode: UInt32 = 0o640) throws(Failure) {
+        let fd = withCPath(path) { open($0, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, mode) }
         if fd < 0 { throw .open(.current) }
         defer { close(fd) }
         var st = Glibc.stat()

@@ -7,9 +7,9 @@ import Glibc
 /// - Parameters:
 ///   - fd: an open descriptor.
 ///   - buffer: the bytes; an empty buffer writes nothing.
-///   - path: the file's name, for the error.
+///   - path: the file's name as bytes (a name that is not UTF-8 included), for the error.
 /// - Throws: `DriftError` naming `path` and the errno text when `write(2)` fails.
-public func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws {
+public func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: [UInt8]) throws {
     guard let base = buffer.baseAddress else { return }
     var offset = 0
     while offset < buffer.count {
@@ -22,7 +22,17 @@ public func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String
     }
 }
 
+/// `writeAll(_:_:path:)` for a name held as a Swift string.
+public func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws {
+    try writeAll(fd, buffer, path: Array(path.utf8))
+}
+
 /// `writeAll(_:_:path:)` for an array of bytes.
 public func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
+    try bytes.withUnsafeBytes { try writeAll(fd, $0, path: Array(path.utf8)) }
+}
+
+/// `writeAll(_:_:path:)` for an array of bytes, the file named by bytes.
+public func writeAll(_ fd: Int32, _ bytes: [UInt8], path: [UInt8]) throws {
     try bytes.withUnsafeBytes { try writeAll(fd, $0, path: path) }
 }

@@ -14,12 +14,12 @@ public enum WriteTarget {
     /// that path is not UTF-8 (a working directory whose name is not), `path` itself is
     /// returned: it names the same place, and a repaired name would be another.
     public static func resolve(_ path: String) throws -> String {
-        String(validating: try resolve(bytes: Array(path.utf8), shown: path), as: UTF8.self) ?? path
+        String(validating: try resolve(bytes: Array(path.utf8), shown: Array(path.utf8)), as: UTF8.self) ?? path
     }
 
     /// `resolve` on bytes: the working directory and every component are taken as the kernel
     /// has them, never decoded.
-    static func resolve(bytes path: [UInt8], shown: String) throws -> [UInt8] {
+    static func resolve(bytes path: [UInt8], shown: [UInt8]) throws -> [UInt8] {
         let slash = UInt8(ascii: "/")
         let absolute = path.first == slash ? path : WorkingDirectory.bytes() + [slash] + path
         var real: [UInt8] = [slash]
@@ -47,13 +47,13 @@ public enum WriteTarget {
                 real = candidate
             case S_IFLNK:
                 guard let target = canonicalPath(candidate) else {
-                    throw DriftError(.unsafeTarget, path: Array(shown.utf8),
+                    throw DriftError(.unsafeTarget, path: shown,
                                      "\(PathBytes.display(candidate)) is a symlink to nowhere; give a real path")
                 }
                 real = target
             default:
                 guard isLast else {
-                    throw DriftError(.unsafeTarget, path: Array(shown.utf8),
+                    throw DriftError(.unsafeTarget, path: shown,
                                      "\(PathBytes.display(candidate)) is not a directory")
                 }
                 real = candidate
@@ -70,8 +70,16 @@ public enum WriteTarget {
     /// - Parameter root: the root's path bytes (a root whose name is not UTF-8 works too).
     @discardableResult
     public static func refuseInside(root: [UInt8], target: String, what: String) throws -> String {
-        let resolved = try resolve(bytes: Array(target.utf8), shown: target)
-        let answer = String(validating: resolved, as: UTF8.self) ?? target
+        let resolved = try refuseInside(root: root, targetBytes: Array(target.utf8), what: what)
+        return String(validating: resolved, as: UTF8.self) ?? target
+    }
+
+    /// `refuseInside(root:target:what:)` for a target held as bytes (a name that is not UTF-8
+    /// included); returns the resolved path's bytes, which is what the caller must write to.
+    @discardableResult
+    public static func refuseInside(root: [UInt8], targetBytes target: [UInt8], what: String) throws -> [UInt8] {
+        let resolved = try resolve(bytes: target, shown: target)
+        let answer = resolved
         var rootStat = stat()
         guard !root.contains(0), withCPath(root, { stat($0, &rootStat) }) == 0 else { return answer }
         // The deepest existing directory on the way to the target.
