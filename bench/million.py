@@ -42,6 +42,13 @@ def rss_of(pid):
     return -1
 
 
+def cpu_of(pid):
+    """User + system CPU seconds of a running process so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def tree(work, n, drift):
     base = os.path.join(work, f"n{n}")
     ws, up, mdir = base + "/ws", base + "/up", base + "/mdir"
@@ -89,14 +96,16 @@ def bench(work, n, drift):
                 pass
             time.sleep(0.05)
         head = sh(f"git --git-dir='{state}/journal.git' rev-parse -q --verify refs/heads/journal || true").strip()
+        cpu0 = cpu_of(w.pid)
         with open(ws + "/worker/main.py", "a") as f:
             f.write(f"# hotfix {time.time()}\n")
         t1 = time.monotonic()
-        journaled = None
+        journaled = batch_cpu = None
         while time.monotonic() - t1 < 600:
             now = sh(f"git --git-dir='{state}/journal.git' rev-parse -q --verify refs/heads/journal || true").strip()
             if now and now != head:
                 journaled = time.monotonic() - t1
+                batch_cpu = cpu_of(w.pid) - cpu0
                 break
             time.sleep(0.05)
         watch_rss = rss_of(w.pid)
@@ -106,7 +115,7 @@ def bench(work, n, drift):
     load1 = os.getloadavg()[0]
     return {
         "n": n, "first": first, "second": second, "sizes": sizes, "startup": startup,
-        "journaled": journaled, "watch_rss": watch_rss, "load": (load0, load1),
+        "journaled": journaled, "batch_cpu": batch_cpu, "watch_rss": watch_rss, "load": (load0, load1),
     }
 
 
@@ -120,7 +129,7 @@ def main():
     if not os.path.exists(drift):
         sh("swift build -c release --product drift")
     print("| files | first scan wall s / CPU s / RSS MB | second scan wall s / CPU s / RSS MB | state.json | "
-          "statcache | watch start-up s | edit journaled s | watch RSS MB | load avg before/after |")
+          "statcache | watch start-up s | edit journaled wall s / watcher CPU s | watch RSS MB | load avg before/after |")
     print("|---|---|---|---|---|---|---|---|---|")
     for n in [int(x) for x in a.counts.split(",")]:
         r = bench(a.work, n, drift)
@@ -128,7 +137,8 @@ def main():
         fmt = lambda v: "-" if v is None else f"{v:.2f}"
         print(f"| {n:,} | {f[0]:.1f} / {f[3]:.1f} / {f[1]:.0f} | {s[0]:.1f} / {s[3]:.1f} / {s[1]:.0f} | "
               f"{r['sizes']['state.json']:,} B | "
-              f"{r['sizes']['statcache'] / 1e6:.1f} MB | {fmt(r['startup'])} | {fmt(r['journaled'])} | "
+              f"{r['sizes']['statcache'] / 1e6:.1f} MB | {fmt(r['startup'])} | "
+              f"{fmt(r['journaled'])} / {fmt(r['batch_cpu'])} | "
               f"{r['watch_rss']:.0f} | {r['load'][0]:.1f} / {r['load'][1]:.1f} |", flush=True)
 
 
