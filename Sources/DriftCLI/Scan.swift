@@ -65,8 +65,8 @@ extension Drift {
             runner.environment = ProcessEnvironment.secretEnvironment()
             runner.waitSeconds = lockWait.wait
             if let upstream {
-                runner.upstream = UpstreamSource(url: upstream, ref: upstreamRef,
-                                                 credentials: try GitCredentials.load(file: pushOptions.credentialsFile()))
+                let credentials = try GitCredentials.load(file: pushOptions.credentialsFile())
+                runner.upstream = UpstreamSource(url: upstream, ref: upstreamRef, credentials: credentials)
             }
             let log = try self.log.map(CommandLineBytes.path)
             let metrics = try self.metrics.map(CommandLineBytes.path)
