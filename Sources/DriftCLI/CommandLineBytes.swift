@@ -44,7 +44,7 @@ enum CommandLineBytes {
 
     /// A path argument that drift keeps as text (MDIR, SDIR, ODIR), refused when it was not
     /// UTF-8: repaired text names another file, and drift would write there. `--root`, `diff`'s
-    /// PATHs, `--log`, `--metrics` and `--public-key` take such names (`path(_:)`).
+    /// PATHs, `--log`, `--metrics`, `--public-key` and `--sign-key` take such names (`path(_:)`).
     /// - Parameter option: the flag, for the message.
     /// - Throws: `DriftError` (bad input) naming the argument and the flag.
     /// `text(_:_:)` for each set argument of a verb that reaches the file system as text (a
@@ -59,7 +59,7 @@ enum CommandLineBytes {
             return argument
         }
         throw DriftError(.usage, path: try path(argument),
-                         "\(option) is not UTF-8; drift takes such a name only for --root, diff's PATHs, "
-                         + "--log, --metrics and --public-key (a repaired name would be another directory)")
+                         "\(option) is not UTF-8; drift takes such a name only for --root, diff's PATHs, --log, "
+                         + "--metrics, --public-key and --sign-key (a repaired name would be another directory)")
     }
 }

@@ -43,14 +43,14 @@ extension Drift.ManifestCommand {
 
         func run() throws {
             try CommandLineBytes.texts([(output, "--output"), (repo, "--repo"), (policy, "--policy"),
-                                        (requirements, "--requirements"), (signKey, "--sign-key")]
+                                        (requirements, "--requirements")]
                                        + sitePackages.map { ($0 as String?, "--site-packages") })
             var c = ManifestCreator(root: try CommandLineBytes.path(root), repo: repo, output: output)
             c.commit = commit
             c.policyPath = policy
             c.sitePackages = sitePackages
             c.requirements = requirements
-            c.signKey = signKey
+            c.signKey = try signKey.map(CommandLineBytes.path)
             let progress = Progress.start()
             c.progress = progress?.counters
             let s = try c.create()

@@ -59,7 +59,6 @@ struct ByteRootTests {
         for args in ["scan --manifest mdir --state \"st-$ROOT\"", "scan --manifest \"m-$ROOT\" --state state",
                      "export --manifest mdir --state state --output \"o-$ROOT\"",
                      // Paths still read as text: refused, never read repaired (another file).
-                     "manifest create --root workspace --repo upstream --output m2 --sign-key \"k-$ROOT\"",
                      "manifest create --root workspace --repo upstream --output m2 --policy \"p-$ROOT\"",
                      "manifest create --root workspace --repo \"u-$ROOT\" --output m2",
                      "scan --manifest mdir --state state --upstream \"u-$ROOT\"",
@@ -95,7 +94,7 @@ struct ByteRootTests {
         #expect(!names.contains { $0.contains("\u{FFFD}") }, "\(names)")
     }
 
-    @Test("--log, --metrics, --public-key and $DRIFT_PUBLIC_KEY named 'x-\\377\\n\\033' work: exactly those files")
+    @Test("--log, --metrics, --public-key, $DRIFT_PUBLIC_KEY, --sign-key named 'x-\\377\\n\\033' work: those files")
     func nonUTF8LogMetricsKey() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
@@ -104,10 +103,17 @@ struct ByteRootTests {
         let set = "N=\"$(printf '\\377\\n\\033')\"; "
         // The key is given by its bytes; a decoy under the repaired name holds another key, so a
         // repaired lookup fails verification rather than passing by luck.
-        try sh(set + "openssl genpkey -algorithm ed25519 -out k.pem && openssl pkey -in k.pem -pubout -out \"p-$N\""
+        try sh(set + "openssl genpkey -algorithm ed25519 -out \"k-$N\""
+               + " && openssl pkey -in \"k-$N\" -pubout -out \"p-$N\""
                + " && openssl genpkey -algorithm ed25519 -out other.pem"
                + " && openssl pkey -in other.pem -pubout -out \"$(printf 'p-\\357\\277\\275\\n\\033')\"", cwd: cwd)
-        try f.bake(["--sign-key", cwd + "/k.pem"])
+        // `--sign-key` by its bytes too; openssl verifies what it signed.
+        let bake = try run(["/bin/sh", "-c", set + "exec '\(driftBinary())' manifest create --root workspace "
+                            + "--repo upstream --output mdir --sign-key \"k-$N\""], cwd: cwd)
+        try #require(bake.code == 0, "\(bake.err)")
+        let v = try run(["/bin/sh", "-c", set + "openssl pkeyutl -verify -pubin -inkey \"p-$N\" -rawin "
+                         + "-in mdir/manifest.txt -sigfile mdir/manifest.sig"], cwd: cwd)
+        #expect(v.code == 0, "\(v.out)\(v.err)")
         for (env, args) in [("X=1", "scan --manifest mdir --state state --public-key \"p-$N\" --log \"l-$N\" "
                                 + "--metrics \"m-$N\""),
                             ("DRIFT_PUBLIC_KEY=\"p-$N\"", "scan --manifest mdir --state state --log \"l-$N\""),
@@ -117,7 +123,7 @@ struct ByteRootTests {
             #expect(r.code == (args.contains("nope") ? 2 : 0), "\(env) \(args): \(r.out)\(r.err)")
         }
         let names = Set(directoryEntries(cwd) ?? [])
-        for prefix in ["l-", "m-", "f-"] {
+        for prefix in ["l-", "m-", "f-", "k-"] {
             #expect(names.contains(Array(prefix.utf8) + name), "\(prefix): \(names.map(PathBytes.display))")
         }
         let log = String(decoding: try readWholeFile(Array("\(cwd)/l-".utf8) + name), as: UTF8.self)

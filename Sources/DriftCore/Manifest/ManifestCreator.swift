@@ -18,8 +18,8 @@ public struct ManifestCreator {
     public var output: String
     /// Counters for a progress line; nil for none.
     public var progress: ProgressCounters?
-    /// Ed25519 private key (PEM) to sign `manifest.txt` with.
-    public var signKey: String?
+    /// Ed25519 private key (PEM) to sign `manifest.txt` with, named by bytes (`--sign-key` as given).
+    public var signKey: [UInt8]?
 
     public init(root: [UInt8], repo: String, output: String) {
         self.root = root

@@ -35,7 +35,12 @@ final class PKey {
 public enum Ed25519 {
     /// Signs `message` with the private key in `keyFile`; returns the 64-byte signature.
     public static func sign(_ message: [UInt8], keyFile: String) throws -> [UInt8] {
-        let key = try PKey(pem: try readWholeFile(keyFile, limit: 64 << 10), isPrivate: true, file: Array(keyFile.utf8))
+        try sign(message, keyFile: Array(keyFile.utf8))
+    }
+
+    /// `sign(_:keyFile:)` for a key file named by bytes (a name that is not UTF-8 included).
+    public static func sign(_ message: [UInt8], keyFile: [UInt8]) throws -> [UInt8] {
+        let key = try PKey(pem: try readWholeFile(keyFile, limit: 64 << 10), isPrivate: true, file: keyFile)
         guard let ctx = EVP_MD_CTX_new() else {
             throw DriftError(.crypto, "EVP_MD_CTX_new failed: \(opensslErrorText())")
         }
