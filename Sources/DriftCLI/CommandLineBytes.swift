@@ -47,6 +47,12 @@ enum CommandLineBytes {
     /// PATHs, `--log`, `--metrics` and `--public-key` take such names (`path(_:)`).
     /// - Parameter option: the flag, for the message.
     /// - Throws: `DriftError` (bad input) naming the argument and the flag.
+    /// `text(_:_:)` for each set argument of a verb that reaches the file system as text (a
+    /// policy, a key, a repository path): refused when not UTF-8 rather than read repaired.
+    static func texts(_ arguments: [(String?, String)]) throws {
+        for case let (argument?, option) in arguments { try text(argument, option) }
+    }
+
     @discardableResult
     static func text(_ argument: String, _ option: String) throws -> String {
         guard repaired.withLock({ $0[argument] }) != nil, Array(argument.utf8) != (try? path(argument)) else {

@@ -42,7 +42,7 @@ extension Drift {
         @OptionGroup var lockWait: WaitOptions
 
         func run() throws {
-            try CommandLineBytes.text(output, "--output")
+            try CommandLineBytes.texts([(output, "--output"), (push, "--push")])
             let state = try workspace.privateState()
             let root = workspace.failureRoot(manifest)
             var exported: Exporter.Summary?
@@ -102,7 +102,7 @@ extension Drift {
 
         private func send(_ s: Exporter.Summary, to remote: String, state: StateDirectory) throws {
             var p = Pusher(manifestDir: try manifest.directory, state: state, remote: remote,
-                           credentials: try GitCredentials.load(file: pushOptions.credentials))
+                           credentials: try GitCredentials.load(file: pushOptions.credentialsFile()))
             p.clock = ProcessEnvironment.clock
             p.waitSeconds = lockWait.wait
             p.root = try workspace.rootPath()

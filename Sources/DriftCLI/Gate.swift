@@ -65,6 +65,8 @@ extension Drift {
         }
 
         func run() throws {
+            try CommandLineBytes.texts([(repo, "--repo"), (ledger, "--ledger"), (policy, "--policy"),
+                                        (imageRoot, "--image-root"), (manifest, "--manifest")])
             var report = DriftCore.Gate.Report(repo: repo, commit: nil, ok: true, entries: [], image: nil)
             if let repo {
                 var g = DriftCore.Gate(repo: repo, ledger: ledger)

@@ -42,7 +42,9 @@ extension Drift.ManifestCommand {
         var signKey: String?
 
         func run() throws {
-            try CommandLineBytes.text(output, "--output")
+            try CommandLineBytes.texts([(output, "--output"), (repo, "--repo"), (policy, "--policy"),
+                                        (requirements, "--requirements"), (signKey, "--sign-key")]
+                                       + sitePackages.map { ($0 as String?, "--site-packages") })
             var c = ManifestCreator(root: try CommandLineBytes.path(root), repo: repo, output: output)
             c.commit = commit
             c.policyPath = policy

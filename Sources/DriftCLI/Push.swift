@@ -11,6 +11,12 @@ struct PushOptions: ParsableArguments {
         $DRIFT_GIT_CA_FILE. See docs/journal.md.
         """, valueName: "FILE"), completion: .file())
     var credentials: String?
+
+    /// `--credentials`, refused when not UTF-8 (a repaired name would be another file).
+    func credentialsFile() throws -> String? {
+        try CommandLineBytes.texts([(credentials, "--credentials")])
+        return credentials
+    }
 }
 
 extension Drift {
@@ -38,6 +44,7 @@ extension Drift {
         var log: String?
 
         func run() throws {
+            try CommandLineBytes.texts([(remote, "REMOTE")])
             let state = try workspace.privateState()
             let target = FailureRecording.Target(verb: .push, state: state,
                                                  root: workspace.failureRoot(manifest),
@@ -48,7 +55,7 @@ extension Drift {
         private func send(_ state: StateDirectory, root: [UInt8]?, log: [UInt8]?) throws {
             if let log, let root { _ = try WriteTarget.refuseInside(root: root, targetBytes: log, what: "log file") }
             var p = Pusher(manifestDir: try manifest.directory, state: state, remote: remote,
-                           credentials: try GitCredentials.load(file: push.credentials))
+                           credentials: try GitCredentials.load(file: push.credentialsFile()))
             p.clock = ProcessEnvironment.clock
             p.waitSeconds = lockWait.wait
             p.root = try workspace.rootPath()

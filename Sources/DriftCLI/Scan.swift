@@ -46,6 +46,7 @@ extension Drift {
         @OptionGroup var pushOptions: PushOptions
 
         func run() throws {
+            try CommandLineBytes.texts([(upstream, "--upstream")])
             let state = try workspace.privateState()
             let target = FailureRecording.Target(verb: .scan, state: state,
                                                  root: workspace.failureRoot(manifest),
@@ -64,8 +65,8 @@ extension Drift {
             runner.environment = ProcessEnvironment.secretEnvironment()
             runner.waitSeconds = lockWait.wait
             if let upstream {
-                runner.upstream = UpstreamSource(url: upstream, ref: upstreamRef,
-                                                 credentials: try GitCredentials.load(file: pushOptions.credentials))
+                let credentials = try GitCredentials.load(file: pushOptions.credentialsFile())
+                runner.upstream = UpstreamSource(url: upstream, ref: upstreamRef, credentials: credentials)
             }
             let log = try self.log.map(CommandLineBytes.path)
             let metrics = try self.metrics.map(CommandLineBytes.path)

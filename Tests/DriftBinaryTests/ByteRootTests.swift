@@ -50,14 +50,22 @@ struct ByteRootTests {
         #expect(try sh("ls -a \"$(printf 'ws-\\377\\376')\"", cwd: cwd).contains("drift-state") == false)
     }
 
-    @Test("SDIR, MDIR and ODIR that are not UTF-8 are refused (exit 2), and nothing is made under a repaired name")
+    @Test("SDIR, MDIR, ODIR and other text paths that are not UTF-8 are refused (exit 2), nothing made repaired")
     func textOnlyPathsRefused() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
         let cwd = f.dir.path
         try f.bake()
         for args in ["scan --manifest mdir --state \"st-$ROOT\"", "scan --manifest \"m-$ROOT\" --state state",
-                     "export --manifest mdir --state state --output \"o-$ROOT\""] {
+                     "export --manifest mdir --state state --output \"o-$ROOT\"",
+                     // Paths still read as text: refused, never read repaired (another file).
+                     "manifest create --root workspace --repo upstream --output m2 --sign-key \"k-$ROOT\"",
+                     "manifest create --root workspace --repo upstream --output m2 --policy \"p-$ROOT\"",
+                     "manifest create --root workspace --repo \"u-$ROOT\" --output m2",
+                     "scan --manifest mdir --state state --upstream \"u-$ROOT\"",
+                     "push --manifest mdir --state state --credentials \"c-$ROOT\" remote.git",
+                     "push --manifest mdir --state state \"r-$ROOT\"",
+                     "gate --repo \"r-$ROOT\" --ledger-refs", "gate --image-root \"i-$ROOT\""] {
             let r = try Self.driftSh(args, cwd: cwd)
             #expect(r.code == 2 && r.err.contains("is not UTF-8"), "\(args): \(r.err)")
             #expect(r.err.contains("\\377\\376"), "the name is shown quoted: \(r.err)")
