@@ -41,7 +41,8 @@ public struct DriftID: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Whether `id` can be a drift id: 8 to 64 lowercase hex digits. The one check for ids
     /// read from bundles, ref names, trailers and `--id`.
     static func isWellFormed(_ id: String) -> Bool {
-        (8...64).contains(id.utf8.count) && id.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+        let hex: (UInt8) -> Bool = { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+        return (8...64).contains(id.utf8.count) && id.utf8.allSatisfy(hex)
     }
 }
 

@@ -133,8 +133,9 @@ final class DeferredHashes {
 }
 
 extension Scanner.Result {
-    /// Puts back what `previous` (the last result's changes) said about `paths` (files a budgeted rescan left unread keep
-    /// their last verdict, and their first sighting, until their hash is done).
+    /// Puts back what `previous` (the last result's changes) said about `paths` (files a
+    /// budgeted rescan left unread keep their last verdict, and their first sighting, until
+    /// their hash is done).
     mutating func keepVerdicts(of paths: [[UInt8]], from previous: [FileChange]) {
         if paths.isEmpty { return }
         let want = Set(paths)
