@@ -102,7 +102,7 @@ extension Drift {
 
         private func send(_ s: Exporter.Summary, to remote: String, state: StateDirectory) throws {
             var p = Pusher(manifestDir: try manifest.directory, state: state, remote: remote,
-                           credentials: try GitCredentials.load(file: pushOptions.credentialsFile()))
+                           credentials: try GitCredentials.load(fileBytes: pushOptions.credentialsFile()))
             p.clock = ProcessEnvironment.clock
             p.waitSeconds = lockWait.wait
             p.root = try workspace.rootPath()

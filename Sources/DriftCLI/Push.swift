@@ -12,10 +12,9 @@ struct PushOptions: ParsableArguments {
         """, valueName: "FILE"), completion: .file())
     var credentials: String?
 
-    /// `--credentials`, refused when not UTF-8 (a repaired name would be another file).
-    func credentialsFile() throws -> String? {
-        try CommandLineBytes.texts([(credentials, "--credentials")])
-        return credentials
+    /// `--credentials` as the bytes given (a name that is not UTF-8 included).
+    func credentialsFile() throws -> [UInt8]? {
+        try credentials.map(CommandLineBytes.path)
     }
 }
 
@@ -55,7 +54,7 @@ extension Drift {
         private func send(_ state: StateDirectory, root: [UInt8]?, log: [UInt8]?) throws {
             if let log, let root { _ = try WriteTarget.refuseInside(root: root, targetBytes: log, what: "log file") }
             var p = Pusher(manifestDir: try manifest.directory, state: state, remote: remote,
-                           credentials: try GitCredentials.load(file: push.credentialsFile()))
+                           credentials: try GitCredentials.load(fileBytes: push.credentialsFile()))
             p.clock = ProcessEnvironment.clock
             p.waitSeconds = lockWait.wait
             p.root = try workspace.rootPath()

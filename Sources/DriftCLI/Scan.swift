@@ -65,7 +65,7 @@ extension Drift {
             runner.environment = ProcessEnvironment.secretEnvironment()
             runner.waitSeconds = lockWait.wait
             if let upstream {
-                let credentials = try GitCredentials.load(file: pushOptions.credentialsFile())
+                let credentials = try GitCredentials.load(fileBytes: pushOptions.credentialsFile())
                 runner.upstream = UpstreamSource(url: upstream, ref: upstreamRef, credentials: credentials)
             }
             let log = try self.log.map(CommandLineBytes.path)

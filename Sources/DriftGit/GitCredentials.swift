@@ -41,6 +41,14 @@ public struct GitCredentials: Sendable {
     public static func load(file: String?,
                             environment env: [String: String] = ProcessInfo.processInfo.environment) throws
         -> GitCredentials {
+        try load(fileBytes: file.map { Array($0.utf8) }, environment: env)
+    }
+
+    /// `load(file:environment:)` for a credential file named by bytes (`--credentials` as
+    /// given, a name that is not UTF-8 included).
+    public static func load(fileBytes file: [UInt8]?,
+                            environment env: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> GitCredentials {
         func get(_ k: String) -> String? { env[k].flatMap { $0.isEmpty ? nil : $0 } }
         var c = GitCredentials(username: get("DRIFT_GIT_USERNAME"), password: get("DRIFT_GIT_PASSWORD"),
                                token: get("DRIFT_GIT_TOKEN"), sshKey: get("DRIFT_GIT_SSH_KEY"),

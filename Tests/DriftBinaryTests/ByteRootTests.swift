@@ -62,7 +62,6 @@ struct ByteRootTests {
                      "manifest create --root workspace --repo upstream --output m2 --policy \"p-$ROOT\"",
                      "manifest create --root workspace --repo \"u-$ROOT\" --output m2",
                      "scan --manifest mdir --state state --upstream \"u-$ROOT\"",
-                     "push --manifest mdir --state state --credentials \"c-$ROOT\" remote.git",
                      "push --manifest mdir --state state \"r-$ROOT\"",
                      "gate --repo \"r-$ROOT\" --ledger-refs", "gate --image-root \"i-$ROOT\""] {
             let r = try Self.driftSh(args, cwd: cwd)
@@ -114,7 +113,11 @@ struct ByteRootTests {
         let v = try run(["/bin/sh", "-c", set + "openssl pkeyutl -verify -pubin -inkey \"p-$N\" -rawin "
                          + "-in mdir/manifest.txt -sigfile mdir/manifest.sig"], cwd: cwd)
         #expect(v.code == 0, "\(v.out)\(v.err)")
-        for (env, args) in [("X=1", "scan --manifest mdir --state state --public-key \"p-$N\" --log \"l-$N\" "
+        // `--credentials` by its bytes: the decoy under the repaired name is not a credential file.
+        try sh(set + "echo username=u > \"c-$N\" && echo garbage > \"$(printf 'c-\\357\\277\\275\\n\\033')\"",
+               cwd: cwd)
+        for (env, args) in [("X=1", "scan --manifest mdir --state state --upstream upstream --credentials \"c-$N\""),
+                            ("X=1", "scan --manifest mdir --state state --public-key \"p-$N\" --log \"l-$N\" "
                                 + "--metrics \"m-$N\""),
                             ("DRIFT_PUBLIC_KEY=\"p-$N\"", "scan --manifest mdir --state state --log \"l-$N\""),
                             // A failed run records its failure in the same files (`FailureRecording`).
@@ -132,10 +135,12 @@ struct ByteRootTests {
         #expect(metrics.contains("drift_"), "\(metrics.prefix(200))")
         let failed = String(decoding: try readWholeFile(Array("\(cwd)/f-".utf8) + name), as: UTF8.self)
         #expect(failed.contains("drift_last_run_failed{verb=\"scan\"} 1"), "\(failed)")
-        // Nothing was made under a repaired name (the decoy key is the only such file).
+        // Nothing was made under a repaired name (the decoys are the only such files).
         // (`display` quotes a byte that is not UTF-8 and keeps U+FFFD's valid bytes as they are.)
         let repaired = names.filter { PathBytes.display($0).contains("\u{FFFD}") }
-        #expect(repaired.map(PathBytes.display) == [PathBytes.display(Array("p-\u{FFFD}\n\u{1B}".utf8))])
+        #expect(Set(repaired.map(PathBytes.display)) == Set(["p-", "c-"].map {
+            PathBytes.display(Array("\($0)\u{FFFD}\n\u{1B}".utf8))
+        }))
     }
 
     @Test("a supervisord config named '\\377\\n\\033.conf' is read: its program's secret is withheld (issue 25.6)")
