@@ -108,9 +108,14 @@ extension Fixture {
     @discardableResult
     func waitConverged(timeout: Double = 15) throws -> [String: String] {
         var want: [String: String] = [:]
-        try waitUntil(timeout, "the watcher's state to match a fresh scan (want \(want), have \(stateItems(state)))") {
-            want = try oracle()
-            return stateItems(state) == want
+        do {
+            try waitUntil(timeout, "the watcher's state to match a fresh scan") {
+                want = try oracle()
+                return stateItems(state) == want
+            }
+        } catch {
+            // Said with the values at the end of the wait, not at its start.
+            throw DriftError("\(error) (want \(want), have \(stateItems(state)))")
         }
         return want
     }

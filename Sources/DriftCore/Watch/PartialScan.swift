@@ -165,11 +165,7 @@ extension Scanner.Result {
     mutating func replace(_ scope: ScanScope, with part: Scanner.Result) {
         changes = mergeScoped(changes, part.changes, scope, path: \.path)
         issues = mergeScoped(issues, part.issues, scope, path: \.path)
-        // A query's re-verification slice or an edited file replaces records of the same paths:
-        // updated where they are (O(scope log n)), not the whole cache copied (O(tree)).
-        if !newCache.entries.replaceInPlace(part.newCache.entries, scope) {
-            newCache.entries = mergeScoped(newCache.entries, part.newCache.entries, scope)
-        }
+        newCache.entries = mergeScoped(newCache.entries, part.newCache.entries, scope)
         filesChecked = part.filesChecked
         filesHashed = part.filesHashed
         // The bytes each reported version was hashed from (the journal records exactly those).

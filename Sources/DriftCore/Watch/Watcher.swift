@@ -362,11 +362,6 @@ public final class Watcher {
     private func batch(_ scope: ScanScope, pipDirty: Bool, reverify: ReverifySlice? = nil,
                        scanNumber: Int? = nil) throws -> (ScanRunner.Outcome, reverified: Int)? {
         guard let context, let classifier, var result = model else { return nil }
-        // `result` holds the model's stat cache alone while the batch runs, so `replace` updates
-        // the scope's records in place instead of copying the whole cache; a failed batch keeps
-        // what it got to (the retry full scan replaces it).
-        model = nil
-        defer { if model == nil { model = Self.withoutContents(result) } }
         let t0 = monotonicSeconds()
         let now = runner.clock.now()
         var scope = scope
@@ -379,11 +374,8 @@ public final class Watcher {
             var partial = PartialScan(context: context, classifier: classifier)
             partial.reverify = reverify
             partial.hashBudget = Self.batchHashBudget
-            let part: PartialScan.Outcome
-            do {
-                let cache = bigFiles?.merged(into: result.newCache) ?? result.newCache
-                part = try partial.compare(&scope, cache: cache, now: now) { set.addWorkspace($0) }
-            }
+            let cache = bigFiles?.merged(into: result.newCache) ?? result.newCache
+            let part = try partial.compare(&scope, cache: cache, now: now) { set.addWorkspace($0) }
             reverified = part.result.filesReverified
             let previous = result.changes
             var partResult = part.result
@@ -597,7 +589,7 @@ public final class Watcher {
     }
 
     private func answerScan(_ a: inout WatchQuery.Answer) throws {
-        guard let context, model != nil else { throw DriftError(.internal, "internal: no model to answer from") }
+        guard let context, let model else { throw DriftError(.internal, "internal: no model to answer from") }
         let before = try state.loadState(commit: context.manifest.commit)
         let n = max(0, before.scans ?? 0)
         let slice = ReverifySlice(every: context.policy.reverifyEvery, scan: n,
@@ -605,11 +597,8 @@ public final class Watcher {
         var (scope, pipDirty) = pending.takeReady(now: monotonicSeconds(), settle: settle, maxWait: maxWait,
                                                   pipRule: pipRule, all: true)
         a.rescanned = scope.paths.count + scope.trees.count
-        do {
-            let picked = sliceIndex.paths(in: slice)
-                ?? (model?.newCache.entries).map { Array($0.lazy.map(\.path).filter(slice.contains)) } ?? []
-            for p in picked where !scope.contains(p) { scope.paths.insert(p) }
-        }
+        let picked = sliceIndex.paths(in: slice) ?? model.newCache.entries.lazy.map(\.path).filter(slice.contains)
+        for p in picked where !scope.contains(p) { scope.paths.insert(p) }
         guard let (outcome, reverified) = try batch(scope, pipDirty: pipDirty || context.baseline != nil,
                                                     reverify: slice, scanNumber: n) else {
             throw DriftError(.internal, "internal: the query's batch did not run")
