@@ -26,7 +26,7 @@ struct GateCommitGraphTests {
         })
         let parent = data + 36 * index + 20
         b.replaceSubrange(parent..<(parent + 4), with: [0x70, 0, 0, 0])
-        let sum = try MemoryPackTests.sha1(Array(b.dropLast(20)), in: dir)
+        let sum = try PackCraft.sha1(Array(b.dropLast(20)), in: dir)
         b.replaceSubrange((b.count - 20)..<b.count, with: sum)
         try sh("chmod u+w '\(path)'")
         try Data(b).write(to: URL(fileURLWithPath: path))
