@@ -54,8 +54,8 @@ extension GitRepository {
     /// one). libgit2 1.5 hashes the whole file before its first walk (SHA-1 of 60 MB for a
     /// million commits: O(history) on every run), then rejects the graphs current git writes
     /// (their generation-data chunk, GDA2, is unknown to it); one it does accept is trusted
-    /// without reading the commits (a damaged one changes ancestry). Nothing is lost: the walks
-    /// here read every commit they visit anyway, for its message.
+    /// without reading the commits (a damaged one changes ancestry). Nothing is lost: the gate's
+    /// walk reads every commit since the bases anyway, for its message.
     func ignoreCommitGraph() throws {
         let db = try odb()
         try check(git_odb_set_commit_graph(db.handle.pointer, nil), "git_odb_set_commit_graph", path)
