@@ -110,9 +110,18 @@ public struct ObjectID: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// An object id is written as its 40 hex digits, a JSON string; reading anything else is a
-/// decoding error carrying the `DriftError` (code `malformedID`).
-extension ObjectID: Codable {
+/// A value written as one JSON string, its hex text, and read back through `init(parsing:)`:
+/// reading text that is not one is a decoding error carrying the `DriftError` (code
+/// `malformedID`). `ObjectID` and `DriftID` adopt it, so the two share one Codable conformance.
+public protocol HexStringCodable: Codable {
+    /// The text every format writes.
+    var hex: String { get }
+    /// Parses the text read at an edge.
+    /// - Throws: `DriftError` with code `malformedID`.
+    init(parsing text: String) throws(DriftError)
+}
+
+extension HexStringCodable {
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         do { try self.init(parsing: text) } catch {
@@ -126,6 +135,9 @@ extension ObjectID: Codable {
         try c.encode(hex)
     }
 }
+
+/// An object id is written as its 40 hex digits.
+extension ObjectID: HexStringCodable {}
 
 /// Copies a libgit2 `git_buf` into bytes and disposes it.
 func takeBuffer(_ buf: inout git_buf) -> [UInt8] {

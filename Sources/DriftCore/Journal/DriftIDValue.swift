@@ -1,3 +1,4 @@
+import DriftGit
 import DriftSystem
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -46,22 +47,8 @@ public struct DriftID: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 }
 
-/// A drift id is written as its text, a JSON string; reading one that is not an id is a
-/// decoding error carrying the `DriftError` (code `malformedID`).
-extension DriftID: Codable {
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        do { try self.init(parsing: text) } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: error.reason, underlyingError: error))
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(hex)
-    }
-}
+/// A drift id is written as its text, a JSON string (`HexStringCodable`).
+extension DriftID: HexStringCodable {}
 
 extension DriftID {
     /// The malformed-id error a JSON decoder stopped on (a `DriftID` or `ObjectID` field that

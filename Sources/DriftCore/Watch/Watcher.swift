@@ -375,7 +375,15 @@ public final class Watcher {
             partial.reverify = reverify
             partial.hashBudget = Self.batchHashBudget
             let cache = bigFiles?.merged(into: result.newCache) ?? result.newCache
-            let part = try partial.compare(&scope, cache: cache, now: now) { set.addWorkspace($0) }
+            var part = try partial.compare(&scope, cache: cache, now: now) { set.addWorkspace($0) }
+            // Drift found below a path the model holds as drifted outside the scope (a symlink
+            // where a directory is again): that path is walked whole too, or the model would
+            // hold a file and paths below it at once (no journal tree can).
+            let ancestors = result.driftedAncestors(of: part.result.changes, outside: scope)
+            if !ancestors.isEmpty {
+                scope.trees.formUnion(ancestors)
+                part = try partial.compare(&scope, cache: cache, now: now) { set.addWorkspace($0) }
+            }
             reverified = part.result.filesReverified
             let previous = result.changes
             var partResult = part.result
