@@ -641,7 +641,7 @@ public final class Watcher {
     private func answerScan(_ a: inout WatchQuery.Answer) throws {
         // No reference to the model kept across the batch (it updates the cache in place).
         guard let context, model != nil else { throw DriftError(.internal, "internal: no model to answer from") }
-        let before = try state.loadState(commit: context.manifest.commit)
+        let before = try state.loadState(commit: context.manifest.commit, memo: runner.stateMemo)
         let n = max(0, before.scans ?? 0)
         let now = runner.clock.now()
         let slice = ReverifySlice(every: context.policy.reverifyEvery, scan: n,
@@ -693,8 +693,9 @@ public final class Watcher {
         guard let context else { return }
         let now = runner.clock.now()
         do {
-            // Read again each time: a scan that walked for itself meanwhile moved `scans`.
-            let before = try state.loadState(commit: context.manifest.commit)
+            // Looked at each time (parsed again only when its stat changed): a scan that walked
+            // for itself meanwhile moved `scans`.
+            let before = try state.loadState(commit: context.manifest.commit, memo: runner.stateMemo)
             let n = max(0, before.scans ?? 0)
             let every = context.policy.reverifyEvery
             if var v = ahead, v.matches(scans: n, reverifiedAt: before.reverifiedAt, every: every, epoch: epoch) {
