@@ -129,12 +129,11 @@ struct WorkspaceOptions: ParsableArguments {
             completion: .directory)
     var state: String?
 
-    /// `--state`, else `$DRIFT_STATE`, else the default; either refused when not UTF-8 (read
-    /// verbs too: a repaired name would read another directory's state).
+    /// `--state`, else `$DRIFT_STATE`, else the default, as the bytes given (a name that is
+    /// not UTF-8 included, never repaired into another directory's name).
     var stateDirectory: StateDirectory {
         get throws {
-            if let state { try CommandLineBytes.text(state, "--state") }
-            return StateDirectory(path: try state ?? ProcessEnvironment.path("DRIFT_STATE"))
+            StateDirectory(path: try state.map(CommandLineBytes.path) ?? ProcessEnvironment.pathBytes("DRIFT_STATE"))
         }
     }
 
@@ -145,7 +144,7 @@ struct WorkspaceOptions: ParsableArguments {
         let dir = try stateDirectory
         PrivateDirectory.privateUmask()
         if case .tightened(let old) = try PrivateDirectory.secure(dir.path) {
-            Output.stderr("drift: note: \(dir.path): state directory was readable by others (mode "
+            Output.stderr("drift: note: \(dir.shown): state directory was readable by others (mode "
                 + "\(String(old, radix: 8))); changed to 0700\n")
         }
         return dir

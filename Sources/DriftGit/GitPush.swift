@@ -236,14 +236,14 @@ extension GitRepository {
         while base.hasSuffix("/") { base = base.dropLast() }
         let dir = base + "/"
         var it: OpaquePointer?
-        try check(git_reference_iterator_glob_new(&it, pointer, base + "*"), "git_reference_iterator_glob_new", path)
+        try check(git_reference_iterator_glob_new(&it, pointer, base + "*"), "git_reference_iterator_glob_new", shown)
         defer { git_reference_iterator_free(it) }
         var out: [(name: String, target: ObjectID?)] = []
         var ref: OpaquePointer?
         while true {
             let rc = git_reference_next(&ref, it)
             if rc == GIT_ITEROVER.rawValue { break }
-            try check(rc, "git_reference_next", path)
+            try check(rc, "git_reference_next", shown)
             defer { git_reference_free(ref) }
             guard let n = git_reference_name(ref) else { continue }
             let name = String(cString: n)

@@ -56,7 +56,7 @@ struct ByteRootTests {
         defer { f.dir.remove() }
         let cwd = f.dir.path
         try f.bake()
-        for args in ["scan --manifest mdir --state \"st-$ROOT\"", "scan --manifest \"m-$ROOT\" --state state",
+        for args in ["scan --manifest \"m-$ROOT\" --state state",
                      "export --manifest mdir --state state --output \"o-$ROOT\"",
                      // Paths still read as text: refused, never read repaired (another file).
                      "manifest create --root workspace --repo upstream --output m2 --policy \"p-$ROOT\"",
@@ -72,18 +72,13 @@ struct ByteRootTests {
         #expect(!names.contains { $0.contains("\u{FFFD}") }, "\(names)")
     }
 
-    @Test("$DRIFT_STATE, $DRIFT_MANIFEST and a read verb's --state that are not UTF-8 are refused")
+    @Test("$DRIFT_MANIFEST that is not UTF-8 is refused")
     func environmentPathsRefused() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
         let cwd = f.dir.path
         try f.bake()
-        // Before, $DRIFT_STATE=st-\377\376 was read repaired and the state went to `st-\u{FFFD}\u{FFFD}`.
-        for (env, args) in [("DRIFT_STATE=\"st-$ROOT\"", "scan --manifest mdir"),
-                            ("DRIFT_STATE=\"st-$ROOT\"", "status --manifest mdir"),
-                            ("DRIFT_MANIFEST=\"m-$ROOT\"", "scan --state state"),
-                            ("X=1", "status --manifest mdir --state \"st-$ROOT\""),
-                            ("X=1", "log --manifest mdir --state \"st-$ROOT\"")] {
+        for (env, args) in [("DRIFT_MANIFEST=\"m-$ROOT\"", "scan --state state")] {
             let r = try run(["/bin/sh", "-c", "ROOT=\"$(printf 'ws-\\377\\376')\"; export \(env); "
                              + "exec '\(driftBinary())' \(args)"], cwd: cwd)
             #expect(r.code == 2 && r.err.contains("is not UTF-8"), "\(env) \(args): \(r.out)\(r.err)")
@@ -91,6 +86,52 @@ struct ByteRootTests {
         }
         let names = try FileManager.default.contentsOfDirectory(atPath: cwd)
         #expect(!names.contains { $0.contains("\u{FFFD}") }, "\(names)")
+    }
+
+    /// `drift ARGS` through the shell with `$N` set to the name's bytes and `env` exported.
+    static func driftNamed(_ name: String, _ env: String, _ args: String, cwd: String) throws -> Run {
+        try run(["/bin/sh", "-c", "N=\"$(printf '\(name)')\"; export \(env); exec '\(driftBinary())' \(args)"],
+                cwd: cwd)
+    }
+
+    /// Makes a decoy directory at the UTF-8-repaired form of a name, holding one file, and
+    /// returns a check that it still holds only that file.
+    static func decoy(_ repaired: String, in cwd: String) throws -> () -> Bool {
+        let dir = cwd + "/" + repaired
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
+        try "decoy\n".write(toFile: dir + "/decoy", atomically: false, encoding: .utf8)
+        return { (try? FileManager.default.contentsOfDirectory(atPath: dir)) == ["decoy"] }
+    }
+
+    @Test("SDIR named 'st-\\377\\nx' (--state, $DRIFT_STATE) works for scan, status, log, export; the decoy stays")
+    func nonUTF8StateDirectory() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let cwd = f.dir.path
+        try f.bake()
+        let untouched = try Self.decoy("st-\u{FFFD}\nx", in: cwd)
+        let sdir = Array("\(cwd)/st-".utf8) + [0xFF, 0x0A, 0x78]
+        let name = "st-\\377\\nx"
+        let first = try Self.driftNamed(name, "X=1", "scan --manifest mdir --state \"$N\"", cwd: cwd)
+        #expect(first.code == 0, "\(first.err)")
+        try sh("echo 'x = 2' >> workspace/worker/util.py", cwd: cwd)
+        for (env, args, code) in [("X=1", "scan --manifest mdir --state \"$N\"", 1),
+                                  ("DRIFT_STATE=\"$N\"", "scan --manifest mdir --format json", 1),
+                                  ("DRIFT_STATE=\"$N\"", "status --manifest mdir", 0),
+                                  ("X=1", "log --manifest mdir --state \"$N\"", 0),
+                                  ("X=1", "export --manifest mdir --state \"$N\" --output out", 0)] {
+            let r = try Self.driftNamed(name, env, args, cwd: cwd)
+            #expect(r.code == code, "\(env) \(args): \(r.out)\(r.err)")
+        }
+        #expect(!FileSystem.isAbsent(sdir.appending(text: "/state.json")))
+        #expect(!FileSystem.isAbsent(sdir.appending(text: "/journal.git/objects")))
+        #expect(untouched(), "nothing went to the repaired name")
+        // A state dir that cannot be used is named quoted, on one line, exit 2.
+        try sh("printf x > \"$(printf 'sf-\\377\\nx')\"", cwd: cwd)
+        let bad = try Self.driftNamed("sf-\\377\\nx", "X=1", "scan --manifest mdir --state \"$N\"", cwd: cwd)
+        #expect(bad.code == 2, "\(bad.err)")
+        #expect(bad.err.hasPrefix("drift: ") && bad.err.split(separator: "\n").count == 1, "\(bad.err)")
+        #expect(bad.err.contains("\"sf-\\377\\nx\""), "the name is shown quoted: \(bad.err)")
     }
 
     @Test("--log, --metrics, --public-key, $DRIFT_PUBLIC_KEY, --sign-key named 'x-\\377\\n\\033' work: those files")

@@ -107,7 +107,7 @@ struct ErrorCodeTests {
         try state.ensure()
         try AtomicFile.write(Array(try JSONEncoder().encode(DriftState(commit: "aaaa"))), to: state.file("state.json"))
         let other = try driftError { _ = try state.loadState(commit: "bbbb") }
-        #expect(other.code == .stateDamaged && other.path == Array(state.path.utf8))
+        #expect(other.code == .stateDamaged && other.path == state.path)
         let held = try WatchLock(state: state)
         let busy = try driftError { _ = try WatchLock(state: state) }
         withExtendedLifetime(held) {}

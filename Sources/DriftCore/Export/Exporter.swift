@@ -137,7 +137,7 @@ public struct Exporter {
     /// A snapshot's record names its Drift-Id and the id's inputs; the id must be the one its
     /// tree gives. A forged snapshot commit carrying a copy of the real record fails this.
     /// Records of older drift keep no inputs: nothing to recompute (their exports are as before).
-    static func checkBinding(_ info: SnapshotInfo, tree: ObjectID, snapshot: ObjectID, journal: String) throws {
+    static func checkBinding(_ info: SnapshotInfo, tree: ObjectID, snapshot: ObjectID, journal: [UInt8]) throws {
         guard let inputs = info.idInputs else { return }
         let id = try DriftID.compute(base: info.base, tree: tree, inputs: inputs)
         guard id == info.id else {

@@ -14,7 +14,7 @@ public enum BaseObjects {
     /// Copies the commit and its whole tree from `src` into a new bare repo at `path` (one
     /// pack, see `SnapshotCopy`), with `refs/heads/base` and HEAD on it.
     static func bake(from src: GitRepository, commit: ObjectID, into path: String) throws {
-        let dst = try SnapshotCopy.copy(from: src, commit: commit, into: path)
+        let dst = try SnapshotCopy.copy(from: src, commit: commit, into: Array(path.utf8))
         try dst.setReference(ref, to: commit)
         try dst.setHead(ref)
     }

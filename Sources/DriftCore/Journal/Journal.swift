@@ -26,14 +26,14 @@ public struct Journal {
         self.commit = commit
     }
 
-    var path: String { state.file("journal.git") }
+    var path: [UInt8] { state.file("journal.git") }
 
     /// Opens the journal repository, creating it on first use.
     func open(create: Bool) throws -> GitRepository? {
         let base = try BaseObjects.open(manifestDir, commit: commit)
         _ = base
-        let alternates = path + "/objects/info/alternates"
-        if !FileManager.default.fileExists(atPath: path + "/objects") {
+        let alternates = path.appending(text: "/objects/info/alternates")
+        if FileSystem.isAbsent(path.appending(text: "/objects")) {
             if !create { return nil }
             _ = try GitRepository(initBare: path)
         }
@@ -41,7 +41,7 @@ public struct Journal {
         let baseObjects = (canonicalPath(baseRepoPath) ?? baseRepoPath) + "/objects\n"
         // Re-point at MDIR every time: a recreated container may mount it elsewhere.
         if (try? readWholeFile(alternates)) != Array(baseObjects.utf8) {
-            try AtomicFile.makeDirectory(path + "/objects/info")
+            try AtomicFile.makeDirectory(path.appending(text: "/objects/info"))
             try AtomicFile.write(Array(baseObjects.utf8), to: alternates, mode: 0o600)
         }
         // The first snapshot's parent is the base commit, whose own parents are in no object
@@ -49,14 +49,14 @@ public struct Journal {
         // fail on the journal ("Failed to traverse parents"). Journals made before this file
         // existed get it here, on their next open.
         let shallow = Array("\(commit)\n".utf8)
-        if (try? readWholeFile(path + "/shallow")) != shallow {
-            try AtomicFile.write(shallow, to: path + "/shallow", mode: 0o600)
+        if (try? readWholeFile(path.appending(text: "/shallow"))) != shallow {
+            try AtomicFile.write(shallow, to: path.appending(text: "/shallow"), mode: 0o600)
         }
         return try GitRepository(path: path)
     }
 
     /// Whether the journal branch exists as a loose ref (libgit2 writes it loose).
-    var hasSnapshotRef: Bool { FileManager.default.fileExists(atPath: path + "/" + Self.ref) }
+    var hasSnapshotRef: Bool { !FileSystem.isAbsent(path.appending(text: "/" + Self.ref)) }
 
     /// The latest snapshot commit, if any.
     public func latest() throws -> (GitRepository, ObjectID)? {
@@ -205,9 +205,9 @@ public struct SnapshotInfo: Sendable {
     ///   that is not a snapshot record.
     public static func read(_ repo: GitRepository, _ snapshot: ObjectID) throws -> SnapshotInfo {
         if let bytes = try repo.note(Journal.notesRef, on: snapshot) {
-            return try SnapshotRecord.decode(bytes, context: "\(repo.path): snapshot \(snapshot.hex)")
+            return try SnapshotRecord.decode(bytes, context: "\(repo.shown): snapshot \(snapshot.hex)")
         }
-        return try parse(try repo.message(of: snapshot), context: "\(repo.path): snapshot \(snapshot.hex)")
+        return try parse(try repo.message(of: snapshot), context: "\(repo.shown): snapshot \(snapshot.hex)")
     }
 
     /// Entries, pip changes, id and base from the trailer block (`DriftTrailers`); host and
