@@ -101,10 +101,10 @@ struct ManifestOptions: ParsableArguments {
     /// else the root-owned default key when it exists (so cron, with no environment, verifies too).
     var directory: ManifestDirectory {
         get throws {
-            if let manifest { try CommandLineBytes.text(manifest, "--manifest") }
             let key = try publicKey.map(CommandLineBytes.path) ?? ProcessEnvironment.pathBytes("DRIFT_PUBLIC_KEY")
                 ?? ManifestDirectory.trustedDefaultKey().map { Array($0.utf8) }
-            return ManifestDirectory.locate([manifest, try ProcessEnvironment.path("DRIFT_MANIFEST")], publicKey: key)
+            return ManifestDirectory.locate([try manifest.map(CommandLineBytes.path),
+                                             ProcessEnvironment.pathBytes("DRIFT_MANIFEST")], publicKey: key)
         }
     }
 }

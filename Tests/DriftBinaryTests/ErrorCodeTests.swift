@@ -89,7 +89,7 @@ struct ErrorCodeTests {
         defer { dir.remove() }
         let f = dir.sub("creds")
         try Data("token\n".utf8).write(to: URL(fileURLWithPath: f))
-        let e = try driftError { _ = try GitCredentials.load(file: f, environment: [:]) }
+        let e = try driftError { _ = try GitCredentials.load(file: f, environment: { _ in nil }) }
         #expect(e.code == .credentials && e.path == Array(f.utf8))
     }
 

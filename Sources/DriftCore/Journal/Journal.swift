@@ -38,11 +38,17 @@ public struct Journal {
             _ = try GitRepository(initBare: path)
         }
         let baseRepoPath = manifestDir.file(ManifestDirectory.baseRepo)
-        let baseObjects = (canonicalPath(baseRepoPath) ?? baseRepoPath) + "/objects\n"
+        let baseDir = canonicalPath(baseRepoPath) ?? baseRepoPath
+        // `objects/info/alternates` is one path a line (git and libgit2 alike).
+        guard !baseDir.contains(0x0A) else {
+            throw DriftError(.manifestInvalid, path: baseDir, "a manifest directory whose path holds a newline "
+                             + "cannot be named in the journal's objects/info/alternates; move or link it")
+        }
+        let baseObjects = baseDir.appending(text: "/objects\n")
         // Re-point at MDIR every time: a recreated container may mount it elsewhere.
-        if (try? readWholeFile(alternates)) != Array(baseObjects.utf8) {
+        if (try? readWholeFile(alternates)) != baseObjects {
             try AtomicFile.makeDirectory(path.appending(text: "/objects/info"))
-            try AtomicFile.write(Array(baseObjects.utf8), to: alternates, mode: 0o600)
+            try AtomicFile.write(baseObjects, to: alternates, mode: 0o600)
         }
         // The first snapshot's parent is the base commit, whose own parents are in no object
         // store drift has: without a `shallow` file naming it, stock `git log` and `git fsck`
