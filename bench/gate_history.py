@@ -14,7 +14,9 @@ times, in one run and side by side, `drift gate --repo R --ledger L` (median of 
 /usr/bin/time: wall, max RSS) and `git rev-list main ^BASE` (what the walk must cost), then
 prints a markdown table and the flatness across N (time and RSS, largest / smallest).
 With --paths P it also times one entry of P changed paths in one directory, and in 1,000
-directories (issue 28: linear, target <= 2 s at 100,000).
+directories (issue 28: linear, target <= 2 s at 100,000). With --commit-graph it also times
+both against a copy of each repository (hard links: the same pack files and page cache) that
+holds the commit-graph `git gc` writes (`objects/info/commit-graph`, cached beside it).
 """
 import argparse, hashlib, os, shutil, subprocess, sys, time
 
@@ -112,6 +114,18 @@ def build_upstream(work, behind, since, entries):
     return d, [base.decode()]
 
 
+def with_commit_graph(d):
+    """d's repository as hard links, plus the commit-graph `git gc` writes; cached."""
+    g = os.path.join(d, "graph.git")
+    if not os.path.exists(os.path.join(g, "objects", "info", "commit-graph")):
+        subprocess.run(["rm", "-rf", g], check=True)
+        subprocess.run(["cp", "-al", os.path.join(d, "up.git"), g], check=True)
+        t0 = time.time()
+        git("--git-dir=" + g, "commit-graph", "write", "--reachable", "--no-progress")
+        print(f"# wrote {g}/objects/info/commit-graph in {time.time() - t0:.1f} s", file=sys.stderr, flush=True)
+    return g
+
+
 def once(argv):
     """Wall, max RSS (MB, wait4), peak anonymous RSS (MB, /proc polled every ms) and exit code.
     Max RSS counts the pages of the mapped pack index and pack that lookups touch (file-backed,
@@ -200,6 +214,7 @@ def main():
     ap.add_argument("--since", type=int, default=300)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--paths", type=int, default=100000)
+    ap.add_argument("--commit-graph", action="store_true")
     a = ap.parse_args()
     drift = os.path.abspath(a.drift)
     counts = [int(x) for x in a.entries.split(",")]
@@ -209,21 +224,25 @@ def main():
           "| exit | git rev-list main ^BASE wall / CPU | its max RSS | its minor faults |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     table = {}
+    variants = [""] + ([" (commit-graph)"] if a.commit_graph else [])
     for n in [int(x) for x in a.behind.split(",")]:
         d, (base,) = build_upstream(a.work, n, a.since, most)
-        repo = os.path.join(d, "up.git")
-        git = shutil.which("git")
-        rl = timed([git, "--git-dir=" + repo, "rev-list", "--count", "main", "^" + base], a.runs)
-        for k in counts:
-            ledger = os.path.join(d, f"ledger-{k}")
-            r = timed([drift, "gate", "--repo", repo, "--commit", "main", "--ledger", ledger], a.runs)
-            table[(n, k)] = (r, rl)
-            print(f"| {n:,} | {k} | {r.wall:.3f} s / {r.cpu:.3f} s | {r.rss:.0f} MB | {r.anon:.1f} MB | {r.faults:,} "
-                  f"| {r.rc} | {rl.wall:.3f} s / {rl.cpu:.3f} s | {rl.rss:.0f} MB | {rl.faults:,} |", flush=True)
+        for variant in variants:
+            repo = with_commit_graph(d) if variant else os.path.join(d, "up.git")
+            git = shutil.which("git")
+            rl = timed([git, "--git-dir=" + repo, "rev-list", "--count", "main", "^" + base], a.runs)
+            for k in counts:
+                ledger = os.path.join(d, f"ledger-{k}")
+                r = timed([drift, "gate", "--repo", repo, "--commit", "main", "--ledger", ledger], a.runs)
+                table[(n, f"{k}{variant}")] = (r, rl)
+                print(f"| {n:,} | {k}{variant} | {r.wall:.3f} s / {r.cpu:.3f} s | {r.rss:.0f} MB | {r.anon:.1f} MB "
+                      f"| {r.faults:,} | {r.rc} | {rl.wall:.3f} s / {rl.cpu:.3f} s | {rl.rss:.0f} MB | {rl.faults:,} |",
+                      flush=True)
     sizes = sorted({n for n, _ in table})
-    for k in counts:
-        runs = [table[(n, k)][0] for n in sizes]
-        gits = [table[(n, k)][1] for n in sizes]
+    for label in [f"{k}{v}" for v in variants for k in counts]:
+        k = int(label.split()[0])
+        runs = [table[(n, label)][0] for n in sizes]
+        gits = [table[(n, label)][1] for n in sizes]
 
         def ratio(key):
             vals = [getattr(r, key) for r in runs]
@@ -233,7 +252,8 @@ def main():
         beyond_cpu = [r.cpu - g.cpu for r, g in zip(runs, gits)]
         beyond_rss = [r.rss - g.rss for r, g in zip(runs, gits)]
         target = 0.1 + 0.002 * k
-        print(f"{k} entries across {sizes[0]:,}..{sizes[-1]:,} behind (target <= 1.20x): wall {ratio('wall'):.2f}x, "
+        print(f"{label} entries across {sizes[0]:,}..{sizes[-1]:,} behind (target <= 1.20x): "
+              f"wall {ratio('wall'):.2f}x, "
               f"CPU {ratio('cpu'):.2f}x, heap {ratio('anon'):.2f}x, max RSS {ratio('rss'):.2f}x; beyond git rev-list: "
               f"CPU {max(beyond_cpu) / max(min(beyond_cpu), 1e-3):.2f}x "
               f"({', '.join(f'{x * 1000:.0f}' for x in beyond_cpu)} ms), max RSS "

@@ -5,6 +5,7 @@ extension GitRepository {
     /// Whether `ancestor` is `commit` or one of its ancestors.
     public func isAncestor(_ ancestor: ObjectID, of commit: ObjectID) throws -> Bool {
         if ancestor == commit { return true }
+        try ignoreCommitGraph()
         var c = commit.oid, a = ancestor.oid
         let rc = git_graph_descendant_of(pointer, &c, &a)
         try check(rc, "git_graph_descendant_of", shown)
@@ -16,6 +17,7 @@ extension GitRepository {
     public func commonAncestor(of commits: [ObjectID]) throws -> ObjectID? {
         guard let first = commits.first else { return nil }
         if commits.count == 1 { return first }
+        try ignoreCommitGraph()
         var oids = commits.map(\.oid)
         var out = git_oid()
         let rc = git_merge_base_octopus(&out, pointer, oids.count, &oids)
@@ -30,6 +32,7 @@ extension GitRepository {
     /// its queue is reachable from a hidden one, as git's does.
     public func walkCommits(from tip: ObjectID, hiding hidden: [ObjectID],
                             _ body: (ObjectID, String) throws -> Void) throws {
+        try ignoreCommitGraph()
         let walk = try GitRevwalk(owner: self, "git_revwalk_new", shown) { git_revwalk_new(&$0, pointer) }
         var t = tip.oid
         try check(git_revwalk_push(walk.pointer, &t), "git_revwalk_push", shown)
@@ -45,6 +48,17 @@ extension GitRepository {
             let c = ObjectID(id)
             try body(c, try lookupCommit(c).message)
         }
+    }
+
+    /// Keeps libgit2 from reading `objects/info/commit-graph` (git gc and git maintenance write
+    /// one). libgit2 1.5 hashes the whole file before its first walk (SHA-1 of 60 MB for a
+    /// million commits: O(history) on every run), then rejects the graphs current git writes
+    /// (their generation-data chunk, GDA2, is unknown to it); one it does accept is trusted
+    /// without reading the commits (a damaged one changes ancestry). Nothing is lost: the gate's
+    /// walk reads every commit since the bases anyway, for its message.
+    func ignoreCommitGraph() throws {
+        let db = try odb()
+        try check(git_odb_set_commit_graph(db.handle.pointer, nil), "git_odb_set_commit_graph", shown)
     }
 
     /// The directory holding this repository's objects (`.git/objects` or `objects`).

@@ -211,6 +211,75 @@ struct WatchQueryTests {
         #expect(foundAt != nil, "an mmap write stayed hidden from the watcher's answers for more than 25 scans")
         #expect(w.terminate() == 0)
     }
+    /// state.json `scans`: the rotation's position (each scan, asking or walking, advances it).
+    static func scans(_ f: Fixture) throws -> Int {
+        let j = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: f.state + "/state.json")))
+        return ((j as? [String: Any])?["scans"] as? Int) ?? -1
+    }
+
+    /// Each asking scan also advances the rotation, its slot share re-hashed ahead in the watcher's idle time.
+    @Test("a forged stat-cache record the watcher loaded is found within reverify_every asking scans")
+    func forgedRecordVerifiedAhead() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let policy = f.dir.sub("policy.yaml")
+        try write(policy, String(decoding: PackageResources.default_yaml, as: UTF8.self) + "reverify_every: 25\n")
+        // Enough files that every slot share holds some (each query's share is re-hashed ahead).
+        try sh("mkdir -p data && for i in $(seq 100); do echo $i > data/f$i.txt; done", cwd: f.workspace)
+        try sh("find . -exec touch -h -d '-1 hour' {} +", cwd: f.workspace)
+        try f.bake(["--policy", policy])
+        usleep(2_100_000)  // past the stat cache's racy-clean margin
+        #expect(try f.scan().0.code == 0)
+        // The attacker: a same-size edit, then its record rewritten with the new stat and the
+        // old digest, before the watcher starts (its first full scan loads that cache).
+        let rel = Array("worker/util.py".utf8)
+        let cacheFile = f.state + "/statcache"
+        guard var cache = StatCache.parse(try readWholeFile(cacheFile)),
+              let k = cache.entries.firstIndex(where: { $0.path == rel }) else {
+            Issue.record("worker/util.py is not in the stat cache")
+            return
+        }
+        try sh("sed -i 's/x + 1/x - 1/' worker/util.py", cwd: f.workspace)
+        let st = try FileSystem.lstat(f.workspace + "/worker/util.py")
+        cache.entries[k].entry = StatCache.Entry(size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs,
+                                                 inode: st.inode, device: st.device,
+                                                 digest: cache.entries[k].entry.digest)
+        try AtomicFile.write(try cache.serialized(), to: cacheFile, mode: 0o600)
+        let w = try WatchProcess(f)
+        defer { w.kill() }
+        try w.waitReady()
+        var foundAt: Int?
+        var ahead = 0
+        var scans = try Self.scans(f)
+        for n in 1...25 {
+            usleep(300_000)  // a cron cadence: the watcher's idle time between two scans
+            let (code, j) = try Self.cronScan(f)
+            let use = j["watcher"] as? [String: Any] ?? [:]
+            // The first scan learns the token (it walks, and re-hashes its own slice).
+            if n > 1 { #expect(Self.watcher(j).used == true, "\(use)") }
+            ahead += use["reverified_ahead"] as? Int ?? 0
+            let now = try Self.scans(f)
+            #expect(now == scans + 1, "scan \(n) did not advance the rotation (\(scans) -> \(now))")
+            scans = now
+            if code == 1 {
+                #expect(changes(j) == ["worker/util.py": "modified"], "\(j)")
+                foundAt = n
+                break
+            }
+        }
+        #expect(foundAt != nil, "a forged cache record hid the change from the watcher for more than 25 scans")
+        // Once found, it stays found (the answer recorded the true digest); the next queries'
+        // slot shares were re-hashed in the idle time before them.
+        for _ in 0..<2 {
+            usleep(300_000)
+            let (code, j) = try Self.cronScan(f)
+            #expect(code == 1 && Self.watcher(j).used == true)
+            ahead += (j["watcher"] as? [String: Any])?["reverified_ahead"] as? Int ?? 0
+        }
+        #expect(ahead > 0, "no slice was re-hashed ahead of its query")
+        #expect(w.terminate() == 0, "\(w.stderr)")
+    }
+
     @Test("the watcher's slice index picks exactly the paths ReverifySlice re-hashes (slot, arc, wrapped arc, all)")
     func sliceIndex() {
         let paths = (0..<5_000).map { Array("src/pkg\($0 % 37)/mod\($0).py".utf8) }
@@ -222,11 +291,19 @@ struct WatchQueryTests {
             ReverifySlice(every: 25, scan: 9, last: t0.addingTimeInterval(-9_000), now: t0.addingTimeInterval(9_000)),
             ReverifySlice(every: 25, scan: 10, last: t0, now: t0.addingTimeInterval(7 * 3600)),
         ]
-        for slice in cases {
+        // The arc alone, the slot share having been re-hashed ahead (`AheadVerification.remainder`).
+        var arcOnly = ReverifySlice(every: 25, scan: 8, last: t0, now: t0.addingTimeInterval(600))
+        arcOnly.bucket = false
+        var wrappedArcOnly = cases[2]
+        wrappedArcOnly.bucket = false
+        for slice in cases + [arcOnly, wrappedArcOnly] {
             let want = Set(paths.filter(slice.contains))
             let got = index.paths(in: slice) ?? []
             #expect(Set(got) == want && got.count == want.count, "\(slice)")
         }
         #expect(index.paths(in: ReverifySlice(every: 288, scan: 1)) == nil)
+        // Without its slot share: the share's paths outside the arc are not picked.
+        let shareOnly = paths.filter { ReverifySlice(every: 25, scan: 8).contains($0) && !arcOnly.contains($0) }
+        #expect(!shareOnly.isEmpty && Set(index.paths(in: arcOnly) ?? []).isDisjoint(with: shareOnly))
     }
 }

@@ -31,6 +31,11 @@ public struct ReverifySlice: Sendable, Equatable {
     var arcTo = 0.0
     /// The whole ring (a gap of at least `period` since the last slice).
     var all = false
+    /// False when this scan's slot share (`scan mod every`) was re-hashed ahead of it by
+    /// `drift watch` in its idle time (`AheadVerification`): only the arc and `also` remain.
+    var bucket = true
+    /// Paths re-hashed whatever their slot (what the watcher could not verify ahead).
+    var also: Set<[UInt8]> = []
 
     /// One turn of the ring: the time bound on a forged cache record.
     static let period: Double = 6 * 3600
@@ -65,11 +70,11 @@ public struct ReverifySlice: Sendable, Equatable {
     }
 
     /// Whether `path` is re-hashed by this scan.
-    func contains(_ path: [UInt8]) -> Bool { contains(slot: Self.slot(path)) }
+    func contains(_ path: [UInt8]) -> Bool { also.contains(path) || contains(slot: Self.slot(path)) }
 
     /// Whether a path with this `slot(_:)` is re-hashed by this scan.
     func contains(slot: UInt64) -> Bool {
-        if all || Int(slot % UInt64(every)) == ((scan % every) + every) % every { return true }
+        if all || bucket && Int(slot % UInt64(every)) == ((scan % every) + every) % every { return true }
         if arcFrom == arcTo { return false }
         let f = Double(slot >> 11) / Double(UInt64(1) << 53)
         return arcFrom < arcTo ? (f >= arcFrom && f < arcTo) : (f >= arcFrom || f < arcTo)

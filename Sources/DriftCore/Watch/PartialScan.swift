@@ -116,16 +116,21 @@ struct PartialScan {
     private func manifestEntries(in scope: ScanScope) -> [ManifestEntry] {
         let m = context.manifest.entries
         var picked: [Int] = []
-        for p in scope.paths {
-            if let i = m.index(of: p) { picked.append(i) }
-        }
-        for t in scope.trees {
-            if let i = m.index(of: t) { picked.append(i) }
-            let lo = m.lowerBound(t + [UInt8(ascii: "/")]), hi = m.lowerBound(t + [UInt8(ascii: "0")])
-            picked += Array(lo..<max(lo, hi))
+        // A single path's subtree too: it is not a directory now (or it would be a tree), so
+        // what the manifest has below it is compared with nothing there, and reported deleted.
+        for set in [scope.paths, scope.trees] {
+            for t in set {
+                if let i = m.index(of: t) { picked.append(i) }
+                let lo = m.lowerBound(t + [UInt8(ascii: "/")]), hi = m.lowerBound(t + [UInt8(ascii: "0")])
+                picked += Array(lo..<max(lo, hi))
+            }
         }
         picked.sort()
-        return picked.map { m[$0] }
+        // A path below another single path is picked twice.
+        var unique: [Int] = []
+        unique.reserveCapacity(picked.count)
+        for i in picked where unique.last != i { unique.append(i) }
+        return unique.map { m[$0] }
     }
 }
 
@@ -175,7 +180,30 @@ extension Scanner.Result {
     }
 }
 
-/// `base` without the elements inside `scope`, merged with `part`; both sorted by path.
+extension Scanner.Result {
+    /// The drifted paths of this result, outside `scope`, that are a directory above one of
+    /// `found` (the drift a rescan of `scope` found): stale, since the rescan looked through them.
+    func driftedAncestors(of found: [FileChange], outside scope: ScanScope) -> Set<[UInt8]> {
+        var out: Set<[UInt8]> = []
+        if changes.isEmpty { return out }
+        for f in found {
+            let p = f.path
+            var i = 0
+            while i < p.count {
+                if p[i] == UInt8(ascii: "/") {
+                    let a = Array(p[0..<i])
+                    let k = lowerBound(changes.count) { bytesLess(changes[$0].path, a) }
+                    if k < changes.count && changes[k].path == a && !scope.contains(a) { out.insert(a) }
+                }
+                i += 1
+            }
+        }
+        return out
+    }
+}
+
+/// `base` without the elements inside `scope` (at or below its paths and trees), merged with
+/// `part`; both sorted by path.
 func mergeScoped<T>(_ base: [T], _ part: [T], _ scope: ScanScope, path: (T) -> [UInt8]) -> [T] {
     var drop = [Bool](repeating: false, count: base.count)
     func exact(_ p: [UInt8]) {
@@ -185,10 +213,12 @@ func mergeScoped<T>(_ base: [T], _ part: [T], _ scope: ScanScope, path: (T) -> [
             i += 1
         }
     }
-    for p in scope.paths { exact(p) }
-    for t in scope.trees {
-        exact(t)
-        for i in treeRange(base, t, path: path) { drop[i] = true }
+    // Below a single path too: a path that is no longer a directory has nothing below it.
+    for set in [scope.paths, scope.trees] {
+        for t in set {
+            exact(t)
+            for i in treeRange(base, t, path: path) { drop[i] = true }
+        }
     }
     var out: [T] = []
     out.reserveCapacity(base.count + part.count)
@@ -214,12 +244,11 @@ func mergeScoped(_ base: StatCache.Records, _ part: StatCache.Records, _ scope: 
             i += 1
         }
     }
-    for p in scope.paths { exact(p) }
-    for t in scope.trees {
-        exact(t)
-        let hi = base.lowerBound(t + [UInt8(ascii: "0")])
-        for i in base.lowerBound(t + [UInt8(ascii: "/")])..<max(hi, base.lowerBound(t + [UInt8(ascii: "/")])) {
-            drop[i] = true
+    for set in [scope.paths, scope.trees] {
+        for t in set {
+            exact(t)
+            let lo = base.lowerBound(t + [UInt8(ascii: "/")])
+            for i in lo..<max(lo, base.lowerBound(t + [UInt8(ascii: "0")])) { drop[i] = true }
         }
     }
     var out = StatCache.Records()

@@ -42,9 +42,9 @@ public struct PendingChanges {
     /// A single path changed (file, symlink, special, or an entry removed). `complete`: its
     /// writer is done (close-write, renamed into place, deleted), so it is ready at once.
     mutating func touch(path: [UInt8], at now: Double, complete: Bool = false) {
-        // Inside a directory already due for a whole walk: that walk covers it; the event
-        // only shows the directory is still busy (a burst settles as one batch).
-        if let t = pendingAncestor(of: path, includingSelf: false) {
+        // Inside (or the same path as) a directory already due for a whole walk: that walk
+        // covers it; the event only shows the directory is still busy (a burst settles as one batch).
+        if let t = pendingAncestor(of: path, includingSelf: true) {
             bump(Key(tree: true, path: t), now)
             return
         }
@@ -58,7 +58,11 @@ public struct PendingChanges {
             return
         }
         trees.insert(tree)
-        bump(Key(tree: true, path: tree), now)
+        // The walk covers the path's own rescan (a directory where a file was, or back).
+        let single = items.removeValue(forKey: Key(tree: false, path: tree))
+        let k = Key(tree: true, path: tree)
+        bump(k, now)
+        if let first = single?.first, let t = items[k], first < t.first { items[k]?.first = first }
     }
 
     /// Something under a site-packages directory changed: the pip comparison reruns.

@@ -2,6 +2,11 @@ import DriftGit
 import DriftSystem
 /// The part of the workspace one batch rescans: single paths, and directories walked whole
 /// (relative to the root; the root itself is a full scan, not a scope).
+///
+/// A single path covers what lies below it too: one that is a directory now is walked whole
+/// (`PartialScan` moves it to `trees`), and one that is not (a file, symlink or FIFO where a
+/// directory was, or nothing) has nothing below it, so whatever the last scan recorded there
+/// is dropped, and what the manifest has there is reported deleted, in the same batch.
 public struct ScanScope: Sendable {
     public var paths: Set<[UInt8]> = []
     var trees: Set<[UInt8]> = []
@@ -10,10 +15,17 @@ public struct ScanScope: Sendable {
 
     public var isEmpty: Bool { paths.isEmpty && trees.isEmpty }
 
-    /// Whether `path` is one of the paths, or lies in (or is) one of the trees.
+    /// Whether `path` is one of the paths or lies below one, or lies in (or is) one of the trees.
     func contains(_ path: [UInt8]) -> Bool {
         if paths.contains(path) { return true }
-        return inTree(path, includingSelf: true)
+        if inTree(path, includingSelf: true) { return true }
+        if paths.isEmpty { return false }
+        var i = 0
+        while i < path.count {
+            if path[i] == UInt8(ascii: "/"), paths.contains(Array(path[0..<i])) { return true }
+            i += 1
+        }
+        return false
     }
 
     private func inTree(_ path: [UInt8], includingSelf: Bool) -> Bool {

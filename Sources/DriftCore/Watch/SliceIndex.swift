@@ -26,13 +26,14 @@ struct SliceIndex {
         ring.sort { $0.slot < $1.slot }
     }
 
-    /// The paths `slice` re-hashes (each once), or nil when the slice was cut with another
-    /// rotation than this index (the caller then tests every path).
+    /// The paths `slice` re-hashes by slot (each once; not its `also`), or nil when the slice
+    /// was cut with another rotation than this index (the caller then tests every path).
     func paths(in slice: ReverifySlice) -> [[UInt8]]? {
         guard slice.every == every, !buckets.isEmpty else { return nil }
         if slice.all { return ring.map(\.path) }
-        let bucket = ((slice.scan % every) + every) % every
-        var out = buckets[bucket]
+        // Without its slot share (verified ahead), no bucket is excluded from the arc below.
+        let bucket = slice.bucket ? ((slice.scan % every) + every) % every : -1
+        var out = bucket >= 0 ? buckets[bucket] : []
         if slice.arcFrom == slice.arcTo { return out }
         // A fraction of the ring is `slot >> 11` over 2^53: monotonic in the slot.
         func first(atLeast f: Double) -> Int {

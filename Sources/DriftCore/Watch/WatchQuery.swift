@@ -21,6 +21,14 @@ public struct WatcherUse: Codable, Sendable, Equatable {
     /// it re-hashed as this scan's re-verification slice.
     public var rescanned: Int?
     public var reverified: Int?
+    /// How many of `reverified` the watcher re-hashed ahead, in its idle time since the last
+    /// query (`AheadVerification`); the answer only stat-checked those.
+    public var reverifiedAhead: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case used, reason, token, rescanned, reverified
+        case reverifiedAhead = "reverified_ahead"
+    }
 
     public init(used: Bool, reason: WatchFallback? = nil, token: String? = nil) {
         self.used = used
@@ -86,7 +94,13 @@ enum WatchQuery {
         var reason: WatchFallback?
         var rescanned = 0
         var reverified = 0
+        /// Optional: an answer from a watcher older than this field still decodes.
+        var reverifiedAhead: Int?
         var report: ScanReport?
+        enum CodingKeys: String, CodingKey {
+            case schema, token, reason, rescanned, reverified, report
+            case reverifiedAhead = "reverified_ahead"
+        }
     }
 
     static func canonical(_ path: [UInt8]) -> String { PathBytes.escape(canonicalPath(path) ?? path) }
@@ -115,6 +129,7 @@ enum WatchQuery {
         var use = WatcherUse(used: true, token: answer.token)
         use.rescanned = answer.rescanned
         use.reverified = answer.reverified
+        use.reverifiedAhead = answer.reverifiedAhead
         return (report, use)
     }
 

@@ -90,6 +90,10 @@ public final class Watcher {
     private var mounts: MountSnapshot?
     /// The last full scan's cached paths by re-verification slot (a query's slice, found fast).
     private var sliceIndex = SliceIndex()
+    /// The next query's slice, re-hashed in idle time (`AheadVerification`); nil until made.
+    private var ahead: AheadVerification?
+    /// When (monotonic) `verifyAhead` next runs: at once after an answer, then every `refreshSeconds`.
+    private var aheadDue = 0.0
     /// The clean-point token scans compare with the one they last used.
     private var token: String { "\(status.pid)-\(status.startTicks ?? 0)-\(epoch)" }
 
@@ -192,6 +196,7 @@ public final class Watcher {
             } catch {
                 fail(error)
             }
+            verifyAhead()
         }
     }
 
@@ -215,6 +220,7 @@ public final class Watcher {
         } else if let d = pending.nextDeadline(settle: settle, maxWait: maxWait, pipRule: pipRule) {
             deadline = min(deadline, max(d, batchAllowedAt))
         }
+        if canVerifyAhead { deadline = min(deadline, aheadDue) }
         let ms = max(0, min(3_600_000, ((deadline - now) * 1000).rounded(.up)))
         var fds = [signals?.readFD ?? -1, listener?.fd ?? -1, bigFiles?.wake.readFD ?? -1]
         if let ino = watches.inotify { fds.append(ino.fd) }
@@ -321,6 +327,9 @@ public final class Watcher {
         pending.removeAll()
         bigFiles?.reset()
         needFull = nil
+        // The model's cache is read from disk again: nothing verified against the old one counts.
+        ahead = nil
+        aheadDue = 0
         set.resetFailures()
         var r = runner
         r.onDirectory = { set.addWorkspace($0) }
@@ -359,7 +368,10 @@ public final class Watcher {
     /// Rescans the settled paths (and site-packages when touched) and records.
     /// `reverify` and `scanNumber`: a scan's query, which re-hashes its slice and counts as that scan.
     @discardableResult
+    /// `pipReverify`: the slice site-packages re-checks when it differs from `reverify` (the
+    /// whole slice, while the workspace's was partly verified ahead).
     private func batch(_ scope: ScanScope, pipDirty: Bool, reverify: ReverifySlice? = nil,
+                       pipReverify: ReverifySlice? = nil,
                        scanNumber: Int? = nil) throws -> (ScanRunner.Outcome, reverified: Int)? {
         guard let context, let classifier, var result = model else { return nil }
         let t0 = monotonicSeconds()
@@ -375,7 +387,15 @@ public final class Watcher {
             partial.reverify = reverify
             partial.hashBudget = Self.batchHashBudget
             let cache = bigFiles?.merged(into: result.newCache) ?? result.newCache
-            let part = try partial.compare(&scope, cache: cache, now: now) { set.addWorkspace($0) }
+            var part = try partial.compare(&scope, cache: cache, now: now) { set.addWorkspace($0) }
+            // Drift found below a path the model holds as drifted outside the scope (a symlink
+            // where a directory is again): that path is walked whole too, or the model would
+            // hold a file and paths below it at once (no journal tree can).
+            let ancestors = result.driftedAncestors(of: part.result.changes, outside: scope)
+            if !ancestors.isEmpty {
+                scope.trees.formUnion(ancestors)
+                part = try partial.compare(&scope, cache: cache, now: now) { set.addWorkspace($0) }
+            }
             reverified = part.result.filesReverified
             let previous = result.changes
             var partResult = part.result
@@ -390,7 +410,7 @@ public final class Watcher {
             scanned = part.walk.entries
             secretsWalk.entries = kept.replacing(scope, with: scanned)
         }
-        let pipNow = pipDirty ? try runner.findPip(context, reverify: reverify) : pip
+        let pipNow = pipDirty ? try runner.findPip(context, reverify: pipReverify ?? reverify) : pip
         var findings = ScanRunner.Findings(result: result, pip: pipNow, oldCache: nil, walk: secretsWalk,
                                            saveCache: false)
         findings.scanNumber = scanNumber
@@ -592,19 +612,100 @@ public final class Watcher {
         guard let context, let model else { throw DriftError(.internal, "internal: no model to answer from") }
         let before = try state.loadState(commit: context.manifest.commit)
         let n = max(0, before.scans ?? 0)
+        let now = runner.clock.now()
         let slice = ReverifySlice(every: context.policy.reverifyEvery, scan: n,
-                                  last: before.reverifiedAt.flatMap(Timestamp.parse), now: runner.clock.now())
+                                  last: before.reverifiedAt.flatMap(Timestamp.parse), now: now)
+        // What idle time already re-hashed is only stat-checked now (the slice's every path
+        // stays in the scope); a verification made for another state is not used.
+        var hashed = slice
+        var verifiedAhead = 0
+        if let v = ahead, !slice.all,
+           v.matches(scans: n, reverifiedAt: before.reverifiedAt, every: slice.every, epoch: epoch) {
+            hashed = v.remainder(now: now)
+            verifiedAhead = v.verified
+        }
+        ahead = nil
+        aheadDue = 0
         var (scope, pipDirty) = pending.takeReady(now: monotonicSeconds(), settle: settle, maxWait: maxWait,
                                                   pipRule: pipRule, all: true)
         a.rescanned = scope.paths.count + scope.trees.count
         let picked = sliceIndex.paths(in: slice) ?? model.newCache.entries.lazy.map(\.path).filter(slice.contains)
         for p in picked where !scope.contains(p) { scope.paths.insert(p) }
+        for p in hashed.also where !scope.contains(p) { scope.paths.insert(p) }
         guard let (outcome, reverified) = try batch(scope, pipDirty: pipDirty || context.baseline != nil,
-                                                    reverify: slice, scanNumber: n) else {
+                                                    reverify: hashed, pipReverify: slice, scanNumber: n) else {
             throw DriftError(.internal, "internal: the query's batch did not run")
         }
-        a.reverified = reverified
+        a.reverified = reverified + verifiedAhead
+        a.reverifiedAhead = verifiedAhead
         a.report = outcome.report
+    }
+
+    // MARK: re-verification ahead of the next query
+
+    private var canVerifyAhead: Bool {
+        status.phase == "watching" && !stopping && needFull == nil && failure == nil && retryAt == nil
+            && model != nil && pending.isEmpty && (bigFiles?.examining ?? 0) == 0 && listener != nil
+    }
+
+    /// In idle time: re-hashes the next query's slice (its slot share and the arc so far), then
+    /// every `refreshSeconds` the arc the clock moved over, so a query's answer only stats
+    /// them. Writes nothing; a comparison that disagrees with the model leaves those paths to
+    /// the answer, which re-hashes and records them exactly as before.
+    private func verifyAhead() {
+        let t = monotonicSeconds()
+        guard canVerifyAhead, t >= aheadDue else { return }
+        aheadDue = t + AheadVerification.refreshSeconds
+        guard let context else { return }
+        let now = runner.clock.now()
+        do {
+            // Read again each time: a scan that walked for itself meanwhile moved `scans`.
+            let before = try state.loadState(commit: context.manifest.commit)
+            let n = max(0, before.scans ?? 0)
+            let every = context.policy.reverifyEvery
+            if var v = ahead, v.matches(scans: n, reverifiedAt: before.reverifiedAt, every: every, epoch: epoch) {
+                var arc = ReverifySlice(every: v.every, scan: v.scan, last: v.through, now: now)
+                arc.bucket = false
+                if arc.all {
+                    ahead = nil
+                    return
+                }
+                let (verified, unverified) = try compareAhead(arc)
+                v.verified += verified
+                v.unverified.formUnion(unverified)
+                v.through = now
+                ahead = v
+            } else {
+                ahead = nil
+                let slice = ReverifySlice(every: every, scan: n,
+                                          last: before.reverifiedAt.flatMap(Timestamp.parse), now: now)
+                if slice.all { return }
+                let (verified, unverified) = try compareAhead(slice)
+                ahead = AheadVerification(scan: n, last: before.reverifiedAt, every: slice.every, epoch: epoch,
+                                          through: now, verified: verified, unverified: unverified)
+            }
+        } catch {
+            // Nothing recorded: the next answer re-hashes its slice itself.
+            ahead = nil
+        }
+    }
+
+    /// Re-hashes the cached paths of `slice` and compares them with the model, recording nothing.
+    private func compareAhead(_ slice: ReverifySlice) throws -> (verified: Int, unverified: Set<[UInt8]>) {
+        guard let context, let classifier, let model else { return (0, []) }
+        var scope = ScanScope()
+        for p in sliceIndex.paths(in: slice) ?? model.newCache.entries.lazy.map(\.path).filter(slice.contains) {
+            scope.paths.insert(p)
+        }
+        if scope.isEmpty { return (0, []) }
+        var partial = PartialScan(context: context, classifier: classifier)
+        partial.reverify = slice
+        partial.hashBudget = Self.batchHashBudget
+        let cache = bigFiles?.merged(into: model.newCache) ?? model.newCache
+        var compared = scope
+        let part = try partial.compare(&compared, cache: cache, now: runner.clock.now()) { _ in }
+        let unverified = AheadVerification.disagreeing(compared, part: part, model: model)
+        return (max(0, part.result.filesReverified - unverified.count), unverified)
     }
 
     // MARK: degraded modes
