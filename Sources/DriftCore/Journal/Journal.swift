@@ -172,7 +172,7 @@ extension Journal {
         if let held = try blobCache?.lastSnapshot(p, notesTip: repo.reference(notesRef)) { return held }
         guard let bytes = try repo.note(notesRef, on: p) else { return try SnapshotInfo.read(repo, p) }
         if let id, let named = SnapshotRecord.peekDriftID(bytes), named != id { return nil }
-        return try SnapshotRecord.decode(bytes, context: "\(repo.path): snapshot \(p.hex)")
+        return try SnapshotRecord.decode(bytes, context: "\(repo.shown): snapshot \(p.hex)")
     }
 }
 
