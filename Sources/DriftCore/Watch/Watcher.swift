@@ -582,7 +582,7 @@ public final class Watcher {
         do {
             listener = try UnixSocket.listen(path: state.file(WatchQuery.socketName))
         } catch {
-            warn("query", "\(state.file(WatchQuery.socketName)): cannot listen (\(error)): "
+            warn("query", "\(PathBytes.display(state.file(WatchQuery.socketName))): cannot listen (\(error)): "
                  + "cron scans walk the tree themselves")
         }
     }
