@@ -132,7 +132,7 @@ struct StatCacheLogTests {
         #expect(Self.size(log) == nil)
     }
 
-    @Test("edits in place (replace, remove, insert at both ends and beside a removal) equal a sorted rebuild; the source copy stays")
+    @Test("edits in place (replace, remove, insert at the ends and beside a removal) equal a sorted rebuild")
     func patchInPlace() throws {
         let base = try Self.cache(1_000)
         var changes: [[UInt8]: StatCache.Entry?] = [:]
