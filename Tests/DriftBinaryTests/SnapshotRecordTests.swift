@@ -94,6 +94,50 @@ struct SnapshotRecordTests {
         }
     }
 
+    @Test("the record writer of Journal.record writes JSONCoding's bytes for every field shape")
+    func writerBytes() throws {
+        var gen = Gen(rng: Fuzz.RNG(state: 0x5EED_28))
+        // Every C0 control, DEL, C1 controls, quotes, backslash, slash, U+2028, non-ASCII.
+        let hostile = (1...0x7F).map { UInt8($0) } + Array("\u{85}\u{9F}\u{A0}\u{2028}é😀/\"\\".utf8)
+        for i in 0..<300 {
+            var info = gen.info()
+            switch i % 3 {
+            case 0: info.idInputs = nil
+            case 1: info.idInputs = []
+            default: info.idInputs = info.entries.map { String(decoding: $0.path, as: UTF8.self) } + ["pip \(i)"]
+            }
+            if i % 7 == 0 {
+                info.entries.append(SnapshotEntry(change: .added, fileClass: .data, firstSeen: info.time,
+                                                  path: hostile + [0xC2], recorded: .hashOnly(nil, .other("r\u{1}\u{85}"))))
+                info.host = String(decoding: hostile, as: UTF8.self)
+            }
+            let fast = try SnapshotRecordWriter.encode(info)
+            #expect(fast == (try SnapshotRecord(info).encoded()), "record \(i)")
+            #expect(SnapshotRecord.peekDriftID(fast) == info.id, "record \(i)")
+        }
+        // The records of the fuzz corpus, as read back.
+        for seed in try Fuzz.seeds("snapshot-record") {
+            guard let info = try? SnapshotRecord.decode(seed, context: "seed") else { continue }
+            #expect(try SnapshotRecordWriter.encode(info) == SnapshotRecord(info).encoded())
+        }
+    }
+
+    @Test("the id peeked from a record's first lines is the id only when the record starts as drift writes it")
+    func peekID() throws {
+        var gen = Gen(rng: Fuzz.RNG(state: 28))
+        let info = gen.info()
+        let bytes = try SnapshotRecordWriter.encode(info)
+        #expect(SnapshotRecord.peekDriftID(bytes) == info.id)
+        // Compact, reordered or cut records: nothing peeked (the record is decoded whole).
+        let compact = try JSONCoding.encode(SnapshotRecord(info), pretty: false)
+        #expect(SnapshotRecord.peekDriftID(compact) == nil)
+        let text = String(decoding: bytes, as: UTF8.self)
+        let reordered = text.replacingOccurrences(of: "\"base\"", with: "\"bass\"")
+        #expect(SnapshotRecord.peekDriftID(Array(reordered.utf8)) == nil)
+        #expect(SnapshotRecord.peekDriftID(Array(bytes.prefix(60))) == nil)
+        #expect(SnapshotRecord.peekDriftID([]) == nil)
+    }
+
     @Test("a pip file name holding ',' survives the record; the message format always split it")
     func pipCommaName() throws {
         let p = PipChange(name: "pkg", change: .modified, from: "1", to: "1", sitePackages: "/s",

@@ -121,9 +121,7 @@ public struct Journal {
         var entries: [SnapshotEntry] = built.included.map { SnapshotEntry($0, inTree: true, reason: nil) }
         entries += built.withheld.map { SnapshotEntry($0.0, inTree: false, reason: $0.1) }
         entries.sort { PathBytes.less($0.path, $1.path) }
-        if let p = previous {
-            let last = try blobCache?.lastSnapshot(p, notesTip: repo.reference(Self.notesRef))
-                ?? SnapshotInfo.read(repo, p)
+        if let p = previous, let last = try Self.previous(p, in: repo, unless: expected ? nil : id, blobCache) {
             // A snapshot recorded before ids' inputs were kept is recorded again once, with them.
             if last.id == id, last.idInputs != nil {
                 // The id is only what the record says: a snapshot whose tree or record is not what
@@ -150,11 +148,25 @@ public struct Journal {
         let snap = try repo.createCommit(tree: built.tree, parents: [previous ?? base], author: who, committer: who,
                                          message: info.message(pathCount: changes.count))
         // The record goes in before the branch moves: a snapshot the branch names has one.
-        try repo.setNote(Self.notesRef, on: snap, try SnapshotRecord(info).encoded(), author: who)
+        try repo.setNote(Self.notesRef, on: snap, try SnapshotRecordWriter.encode(info), author: who)
         try repo.setReference(Self.ref, to: snap)
         blobCache?.wrote(snap, notesTip: try repo.reference(Self.notesRef), info)
         done.snapshot = snap
         return done
+    }
+}
+
+extension Journal {
+    /// The latest snapshot `p` as `record` compares with it: the one this recorder wrote last,
+    /// else its record (or message) read back. nil when its record says at a glance that it is
+    /// another drift state than `id` (`SnapshotRecord.peekDriftID`): nothing of it is needed then,
+    /// and decoding a record of a million entries per batch was most of a watch batch's cost.
+    static func previous(_ p: ObjectID, in repo: GitRepository, unless id: DriftID?,
+                         _ blobCache: JournalBlobCache?) throws -> SnapshotInfo? {
+        if let held = try blobCache?.lastSnapshot(p, notesTip: repo.reference(notesRef)) { return held }
+        guard let bytes = try repo.note(notesRef, on: p) else { return try SnapshotInfo.read(repo, p) }
+        if let id, let named = SnapshotRecord.peekDriftID(bytes), named != id { return nil }
+        return try SnapshotRecord.decode(bytes, context: "\(repo.path): snapshot \(p.hex)")
     }
 }
 
@@ -173,11 +185,20 @@ extension SnapshotInfo {
     /// per entry and the trailers `SnapshotInfo.parse` reads back (snapshots without a record).
     /// - Parameter pathCount: the subject's path count (the scan's changes).
     func message(pathCount: Int) -> String {
-        "drift snapshot on \(host): \(pathCount) path(s), \(pip.count) pip change(s)\n\n"
+        var m = "drift snapshot on \(host): \(pathCount) path(s), \(pip.count) pip change(s)\n\n"
             + "Host: \(host)\nTime: \(Timestamp.format(time))\n\n"
-            + entries.map { $0.line + "\n" }.joined()
-            + pip.map { "Drift-Pip: " + SnapshotPip($0).line + "\n" }.joined()
-            + "Drift-Id: \(id)\nDrift-Base: \(base)\n"
+        m.reserveCapacity(m.utf8.count + entries.count * 128)
+        // One line a path (a million with a million drifted files): appended in place, each
+        // first-seen time formatted once for the run of entries that share it.
+        var lastSeen: (Date, String)?
+        for e in entries {
+            if lastSeen?.0 != e.firstSeen { lastSeen = (e.firstSeen, Timestamp.format(e.firstSeen)) }
+            m += "Drift-Entry: "
+            m += e.value(seen: lastSeen?.1 ?? "")
+            m += "\n"
+        }
+        for p in pip { m += "Drift-Pip: " + SnapshotPip(p).line + "\n" }
+        return m + "Drift-Id: \(id)\nDrift-Base: \(base)\n"
     }
 }
 

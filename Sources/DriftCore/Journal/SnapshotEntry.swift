@@ -104,8 +104,11 @@ public struct SnapshotEntry: Sendable, Equatable {
     }
 
     /// The `Drift-Entry` trailer's value.
-    var value: String {
-        "\(change.rawValue) \(fileClass.rawValue) \(Timestamp.format(firstSeen)) \(PathBytes.escape(path)) \(detail)"
+    var value: String { value(seen: Timestamp.format(firstSeen)) }
+
+    /// The value with `seen`, this entry's first-seen time already formatted.
+    func value(seen: String) -> String {
+        "\(change.rawValue) \(fileClass.rawValue) \(seen) \(PathBytes.escape(path)) \(detail)"
     }
 
     /// Reads a `Drift-Entry` trailer's value (old snapshots have no record: docs/journal.md).

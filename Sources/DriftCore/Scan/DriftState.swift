@@ -130,13 +130,28 @@ public struct DriftState: Codable, Sendable {
         let kept = unknown.isEmpty ? [] : items.filter {
             $0.count == nil && unknown.contains($0.path) && !current.contains($0.path)
         }
+        // Paths folded into one summary share its sighting: parsed and formatted once, not per path.
+        var summarySeen: [String: Date?] = [:]
+        var lastFormatted: (Date, String)?
+        func format(_ d: Date) -> String {
+            if let l = lastFormatted, l.0 == d { return l.1 }
+            let text = Timestamp.format(d)
+            lastFormatted = (d, text)
+            return text
+        }
         items = try changes.indices.map { k in
             let key = keys[k]
             let seenNow = changes[k].firstSeen
             let summary = before[key] == nil ? StateSummary.covering(key, in: summaries) : nil
-            if let t = old[key] ?? summary.flatMap({ Timestamp.parse($0.firstSeen) }) { changes[k].firstSeen = t }
+            let summaryTime = summary.flatMap { s in
+                if let held = summarySeen[s.path] { return held }
+                let t = Timestamp.parse(s.firstSeen)
+                summarySeen[s.path] = .some(t)
+                return t
+            }
+            if let t = old[key] ?? summaryTime { changes[k].firstSeen = t }
             var item = Item(path: key,
-                            firstSeen: Timestamp.format(changes[k].firstSeen),
+                            firstSeen: format(changes[k].firstSeen),
                             change: changes[k].change,
                             fileClass: changes[k].fileClass)
             item.fingerprint = try ExportDuty.fingerprint(changes[k])
@@ -153,10 +168,7 @@ public struct DriftState: Codable, Sendable {
             return item
         }
         if !kept.isEmpty {
-            items += kept
-            items.sort { a, b in
-                PathBytes.less(PathBytes.unescape(a.path.utf8) ?? [], PathBytes.unescape(b.path.utf8) ?? [])
-            }
+            items = StateSummary.sortedByPath(items + kept)
         }
         StateSummary.apply(&items)
         return kept.count

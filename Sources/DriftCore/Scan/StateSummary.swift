@@ -75,13 +75,14 @@ enum StateSummary {
         var drop = [Bool](repeating: false, count: items.count)
         var out: [DriftState.Item] = []
         for (key, members) in groups where members.count > threshold {
-            var first = Date.distantFuture
             var firstText = items[members[0]].firstSeen
+            var first = Timestamp.parse(firstText) ?? .distantFuture
             var total = 0
             for k in members {
                 drop[k] = true
                 total += items[k].count ?? 1
-                if let t = Timestamp.parse(items[k].firstSeen), t < first {
+                // Folded paths mostly share one sighting: its text is parsed once.
+                if items[k].firstSeen != firstText, let t = Timestamp.parse(items[k].firstSeen), t < first {
                     first = t
                     firstText = items[k].firstSeen
                 }
@@ -104,10 +105,13 @@ enum StateSummary {
         }
         if out.isEmpty { return items }
         out += items.indices.filter { !drop[$0] }.map { items[$0] }
-        out.sort { a, b in
-            PathBytes.less(PathBytes.unescape(a.path.utf8) ?? [], PathBytes.unescape(b.path.utf8) ?? [])
-        }
-        return out
+        return sortedByPath(out)
+    }
+
+    /// Items in path byte order, each path unescaped once (not once per comparison).
+    static func sortedByPath(_ items: [DriftState.Item]) -> [DriftState.Item] {
+        let keyed = items.map { (PathBytes.unescape($0.path.utf8) ?? [], $0) }
+        return keyed.sorted { PathBytes.less($0.0, $1.0) }.map(\.1)
     }
 
     /// The directory holding an escaped path, with its trailing `/` ("" for the root).
