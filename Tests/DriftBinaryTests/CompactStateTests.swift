@@ -74,6 +74,51 @@ struct CompactStateTests {
         #expect(Array(got) == want)
     }
 
+    @Test("a batch that only replaces records updates them in place, equal to the merge; anything else merges")
+    func replaceInPlace() throws {
+        let records = try Self.paths.enumerated().map { StatCache.Record(path: $1, entry: try Self.entry($0)) }
+        // The re-verification slice or an edit: the same paths, new entries (one scope path gone from both).
+        var scope = ScanScope()
+        scope.paths = [Array("a/b/c.py".utf8), Array("b/x y".utf8), Array("b/\u{7f}".utf8), Array("gone".utf8)]
+        let part = try ["a/b/c.py", "b/x y", "b/\u{7f}"].enumerated().map {
+            StatCache.Record(path: Array($1.utf8), entry: try Self.entry(200 + $0))
+        }
+        var inPlace = StatCache.Records(records)
+        let shared = inPlace
+        let replaced = inPlace.replaceInPlace(StatCache.Records(part), scope)
+        #expect(replaced)
+        #expect(Array(inPlace) == mergeScoped(records, part, scope, path: \.path))
+        #expect(Array(shared) == records)
+        // A path added, a path removed, a tree, or records below a path: refused, nothing touched.
+        let refused: [(Set<[UInt8]>, Set<[UInt8]>, [String])] = [
+            ([Array("a/new".utf8)], [], ["a/new"]),
+            ([Array("a/c".utf8)], [], []),
+            ([], [Array("b".utf8)], ["b/x y"]),
+            ([Array("a/c".utf8)], [], ["a/d"]),
+            // A path with records below it (no longer a directory): the merge drops those.
+            ([Array("zz".utf8)], [], ["zz"]),
+        ]
+        for (paths, trees, names) in refused {
+            var s = ScanScope()
+            s.paths = paths
+            s.trees = trees
+            let p = try names.map { StatCache.Record(path: Array($0.utf8), entry: try Self.entry(300)) }
+            var r = StatCache.Records(records)
+            let replaced = r.replaceInPlace(StatCache.Records(p), s)
+            #expect(!replaced)
+            #expect(Array(r) == records)
+        }
+        // A cursor walking a few of the records in order (a watch batch) finds each, skipping the rest.
+        var c = StatCache()
+        c.entries = StatCache.Records(records)
+        var cursor = StatCache.Cursor()
+        for i in stride(from: 1, to: records.count, by: 3) {
+            #expect(cursor.find(c, Self.paths[i]) == i)
+        }
+        var late = StatCache.Cursor()
+        #expect(late.find(c, Array("zz/zzz".utf8)) == nil)
+    }
+
     @Test("a first scan read while the walk ran reports, caches and journals what a read after it does")
     func readAheadSameResult() throws {
         let f = try Fixture()

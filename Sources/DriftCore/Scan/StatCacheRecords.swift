@@ -94,6 +94,35 @@ extension StatCache {
             }
         }
 
+        /// Replaces the records of `scope` with `part` in place when the scope is exact paths
+        /// (no tree, no record below any of them) and `part` holds exactly the scope's paths
+        /// that are already here (no record added or removed); false, and nothing changed,
+        /// otherwise (the caller merges, which also drops what lies below a scope path).
+        mutating func replaceInPlace(_ part: Records, _ scope: ScanScope) -> Bool {
+            guard scope.trees.isEmpty, part.count <= scope.paths.count else { return false }
+            // Both in byte order, each found galloping on from the last (out of order: not
+            // found, so refused, never wrong).
+            var present = 0, i = 0
+            for p in scope.paths.sorted(by: bytesLess) {
+                i = lowerBound(p, from: i)
+                if i < count && comparePath(i, p) == 0 { present += 1 }
+                let below = lowerBound(p + [UInt8(ascii: "/")], from: i)
+                if below < lowerBound(p + [UInt8(ascii: "0")], from: below) { return false }
+            }
+            guard present == part.count else { return false }
+            var at: [Int] = []
+            at.reserveCapacity(part.count)
+            i = 0
+            for j in 0..<part.count {
+                let p = part.path(j)
+                i = lowerBound(p, from: i)
+                guard scope.paths.contains(p), i < count, comparePath(i, p) == 0 else { return false }
+                at.append(i)
+            }
+            for (j, i) in at.enumerated() { slots[i].entry = part.slots[j].entry }
+            return true
+        }
+
         public mutating func reserveCapacity(_ n: Int) {
             slots.reserveCapacity(n)
         }

@@ -167,10 +167,15 @@ extension Errno {
 extension Scanner.Result {
     /// Replaces what this result says about the paths in `scope` with `part` (a comparison
     /// of exactly that scope). Every list stays sorted by path bytes.
-    mutating func replace(_ scope: ScanScope, with part: Scanner.Result) {
+    /// `cacheInPlace` (a cron scan's query, whose scope is its slice's cached paths): the
+    /// records are updated where they are when the scope only replaces paths, O(scope log n)
+    /// instead of the whole cache copied; anything else (a tree, a record added or removed) merges.
+    mutating func replace(_ scope: ScanScope, with part: Scanner.Result, cacheInPlace: Bool = false) {
         changes = mergeScoped(changes, part.changes, scope, path: \.path)
         issues = mergeScoped(issues, part.issues, scope, path: \.path)
-        newCache.entries = mergeScoped(newCache.entries, part.newCache.entries, scope)
+        if !cacheInPlace || !newCache.entries.replaceInPlace(part.newCache.entries, scope) {
+            newCache.entries = mergeScoped(newCache.entries, part.newCache.entries, scope)
+        }
         filesChecked = part.filesChecked
         filesHashed = part.filesHashed
         // The bytes each reported version was hashed from (the journal records exactly those).

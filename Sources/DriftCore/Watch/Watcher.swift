@@ -367,13 +367,20 @@ public final class Watcher {
 
     /// Rescans the settled paths (and site-packages when touched) and records.
     /// `reverify` and `scanNumber`: a scan's query, which re-hashes its slice and counts as that scan.
-    @discardableResult
     /// `pipReverify`: the slice site-packages re-checks when it differs from `reverify` (the
     /// whole slice, while the workspace's was partly verified ahead).
+    @discardableResult
     private func batch(_ scope: ScanScope, pipDirty: Bool, reverify: ReverifySlice? = nil,
                        pipReverify: ReverifySlice? = nil,
                        scanNumber: Int? = nil) throws -> (ScanRunner.Outcome, reverified: Int)? {
         guard let context, let classifier, var result = model else { return nil }
+        // A query's batch: `result` holds the model's stat cache alone while it runs, so
+        // `replace` updates the slice's records in place instead of copying the whole cache
+        // (on 200,000 files most of an answer's CPU); a failed batch keeps what it got to
+        // (the retry full scan replaces it).
+        let inPlace = scanNumber != nil
+        if inPlace { model = nil }
+        defer { if model == nil { model = Self.withoutContents(result) } }
         let t0 = monotonicSeconds()
         let now = runner.clock.now()
         var scope = scope
@@ -386,22 +393,26 @@ public final class Watcher {
             var partial = PartialScan(context: context, classifier: classifier)
             partial.reverify = reverify
             partial.hashBudget = Self.batchHashBudget
-            let cache = bigFiles?.merged(into: result.newCache) ?? result.newCache
-            var part = try partial.compare(&scope, cache: cache, now: now) { set.addWorkspace($0) }
-            // Drift found below a path the model holds as drifted outside the scope (a symlink
-            // where a directory is again): that path is walked whole too, or the model would
-            // hold a file and paths below it at once (no journal tree can).
-            let ancestors = result.driftedAncestors(of: part.result.changes, outside: scope)
-            if !ancestors.isEmpty {
-                scope.trees.formUnion(ancestors)
+            var part: PartialScan.Outcome
+            do {
+                // Released before `replace`: a second reference would make it copy the cache.
+                let cache = bigFiles?.merged(into: result.newCache) ?? result.newCache
                 part = try partial.compare(&scope, cache: cache, now: now) { set.addWorkspace($0) }
+                // Drift found below a path the model holds as drifted outside the scope (a symlink
+                // where a directory is again): that path is walked whole too, or the model would
+                // hold a file and paths below it at once (no journal tree can).
+                let ancestors = result.driftedAncestors(of: part.result.changes, outside: scope)
+                if !ancestors.isEmpty {
+                    scope.trees.formUnion(ancestors)
+                    part = try partial.compare(&scope, cache: cache, now: now) { set.addWorkspace($0) }
+                }
             }
             reverified = part.result.filesReverified
             let previous = result.changes
             var partResult = part.result
             // Runtime bytecode is no drift here either; the pyc cache is left to full scans.
             _ = try runner.checkBytecode(&partResult, walk: part.walk, root: context.rootBytes)
-            result.replace(scope, with: partResult)
+            result.replace(scope, with: partResult, cacheInPlace: inPlace)
             result.keepVerdicts(of: part.result.deferred.map(\.path), from: previous)
             bigFiles?.consumed(scope)
             bigFiles?.submit(part.result.deferred)
@@ -609,8 +620,9 @@ public final class Watcher {
     }
 
     private func answerScan(_ a: inout WatchQuery.Answer) throws {
-        guard let context, let model else { throw DriftError(.internal, "internal: no model to answer from") }
-        let before = try state.loadState(commit: context.manifest.commit)
+        // No reference to the model kept across the batch (it updates the cache in place).
+        guard let context, model != nil else { throw DriftError(.internal, "internal: no model to answer from") }
+        let before = try state.loadState(commit: context.manifest.commit, memo: runner.stateMemo)
         let n = max(0, before.scans ?? 0)
         let now = runner.clock.now()
         let slice = ReverifySlice(every: context.policy.reverifyEvery, scan: n,
@@ -629,8 +641,11 @@ public final class Watcher {
         var (scope, pipDirty) = pending.takeReady(now: monotonicSeconds(), settle: settle, maxWait: maxWait,
                                                   pipRule: pipRule, all: true)
         a.rescanned = scope.paths.count + scope.trees.count
-        let picked = sliceIndex.paths(in: slice) ?? model.newCache.entries.lazy.map(\.path).filter(slice.contains)
-        for p in picked where !scope.contains(p) { scope.paths.insert(p) }
+        do {
+            let picked = sliceIndex.paths(in: slice)
+                ?? (model?.newCache.entries).map { Array($0.lazy.map(\.path).filter(slice.contains)) } ?? []
+            for p in picked where !scope.contains(p) { scope.paths.insert(p) }
+        }
         for p in hashed.also where !scope.contains(p) { scope.paths.insert(p) }
         guard let (outcome, reverified) = try batch(scope, pipDirty: pipDirty || context.baseline != nil,
                                                     reverify: hashed, pipReverify: slice, scanNumber: n) else {
@@ -659,8 +674,9 @@ public final class Watcher {
         guard let context else { return }
         let now = runner.clock.now()
         do {
-            // Read again each time: a scan that walked for itself meanwhile moved `scans`.
-            let before = try state.loadState(commit: context.manifest.commit)
+            // Looked at each time (parsed again only when its stat changed): a scan that walked
+            // for itself meanwhile moved `scans`.
+            let before = try state.loadState(commit: context.manifest.commit, memo: runner.stateMemo)
             let n = max(0, before.scans ?? 0)
             let every = context.policy.reverifyEvery
             if var v = ahead, v.matches(scans: n, reverifiedAt: before.reverifiedAt, every: every, epoch: epoch) {
