@@ -36,6 +36,8 @@ static inline int drift_openat2_beneath(int dirfd, const char *path, int flags) 
 /* Gives the heap's free pages back to the kernel (a long-running process after a big scan). */
 #include <malloc.h>
 static inline int drift_malloc_trim(void) { return malloc_trim(0); }
+/* At most `n` malloc arenas (M_ARENA_MAX): threads started later share them. */
+static inline int drift_malloc_arena_max(int n) { return mallopt(M_ARENA_MAX, n); }
 /* Process spawning with descriptor hygiene. pipe2 and posix_spawn_file_actions_addclosefrom_np
    (glibc 2.34) are declared only under _GNU_SOURCE, which a module header cannot count on:
    declared here with glibc's own signatures. */

@@ -42,24 +42,24 @@ enum CommandLineBytes {
         return only
     }
 
-    /// A path argument that drift keeps as text (MDIR, SDIR, ODIR), refused when it was not
-    /// UTF-8: repaired text names another file, and drift would write there. `--root`, `diff`'s
-    /// PATHs, `--log`, `--metrics`, `--public-key` and `--sign-key` take such names (`path(_:)`).
-    /// - Parameter option: the flag, for the message.
-    /// - Throws: `DriftError` (bad input) naming the argument and the flag.
-    /// `text(_:_:)` for each set argument of a verb that reaches the file system as text (a
-    /// policy, a key, a repository path): refused when not UTF-8 rather than read repaired.
+    /// `text(_:_:)` for each set argument of a verb that reaches the file system or a URL as
+    /// text (`--requirements`, `--site-packages`, `--image-root`, a remote that may be a path):
+    /// refused when not UTF-8 rather than read repaired.
     static func texts(_ arguments: [(String?, String)]) throws {
         for case let (argument?, option) in arguments { try text(argument, option) }
     }
 
+    /// A path argument that drift keeps as text, refused when it was not UTF-8: repaired text
+    /// names another file. Every other path flag takes such names (`path(_:)`).
+    /// - Parameter option: the flag, for the message.
+    /// - Throws: `DriftError` (bad input) naming the argument and the flag.
     @discardableResult
     static func text(_ argument: String, _ option: String) throws -> String {
         guard repaired.withLock({ $0[argument] }) != nil, Array(argument.utf8) != (try? path(argument)) else {
             return argument
         }
         throw DriftError(.usage, path: try path(argument),
-                         "\(option) is not UTF-8; drift takes such a name only for --root, diff's PATHs, --log, "
-                         + "--metrics, --public-key and --sign-key (a repaired name would be another directory)")
+                         "\(option) is not UTF-8; drift keeps this one as text (a repaired name would be "
+                         + "another file; docs/architecture.md, \"Paths are bytes\")")
     }
 }

@@ -101,10 +101,10 @@ struct ManifestOptions: ParsableArguments {
     /// else the root-owned default key when it exists (so cron, with no environment, verifies too).
     var directory: ManifestDirectory {
         get throws {
-            if let manifest { try CommandLineBytes.text(manifest, "--manifest") }
             let key = try publicKey.map(CommandLineBytes.path) ?? ProcessEnvironment.pathBytes("DRIFT_PUBLIC_KEY")
                 ?? ManifestDirectory.trustedDefaultKey().map { Array($0.utf8) }
-            return ManifestDirectory.locate([manifest, try ProcessEnvironment.path("DRIFT_MANIFEST")], publicKey: key)
+            return ManifestDirectory.locate([try manifest.map(CommandLineBytes.path),
+                                             ProcessEnvironment.pathBytes("DRIFT_MANIFEST")], publicKey: key)
         }
     }
 }
@@ -129,12 +129,11 @@ struct WorkspaceOptions: ParsableArguments {
             completion: .directory)
     var state: String?
 
-    /// `--state`, else `$DRIFT_STATE`, else the default; either refused when not UTF-8 (read
-    /// verbs too: a repaired name would read another directory's state).
+    /// `--state`, else `$DRIFT_STATE`, else the default, as the bytes given (a name that is
+    /// not UTF-8 included, never repaired into another directory's name).
     var stateDirectory: StateDirectory {
         get throws {
-            if let state { try CommandLineBytes.text(state, "--state") }
-            return StateDirectory(path: try state ?? ProcessEnvironment.path("DRIFT_STATE"))
+            StateDirectory(path: try state.map(CommandLineBytes.path) ?? ProcessEnvironment.pathBytes("DRIFT_STATE"))
         }
     }
 
@@ -145,7 +144,7 @@ struct WorkspaceOptions: ParsableArguments {
         let dir = try stateDirectory
         PrivateDirectory.privateUmask()
         if case .tightened(let old) = try PrivateDirectory.secure(dir.path) {
-            Output.stderr("drift: note: \(dir.path): state directory was readable by others (mode "
+            Output.stderr("drift: note: \(dir.shown): state directory was readable by others (mode "
                 + "\(String(old, radix: 8))); changed to 0700\n")
         }
         return dir

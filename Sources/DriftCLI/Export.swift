@@ -42,7 +42,7 @@ extension Drift {
         @OptionGroup var lockWait: WaitOptions
 
         func run() throws {
-            try CommandLineBytes.texts([(output, "--output"), (push, "--push")])
+            try CommandLineBytes.texts([(push, "--push")])
             let state = try workspace.privateState()
             let root = workspace.failureRoot(manifest)
             var exported: Exporter.Summary?
@@ -63,7 +63,7 @@ extension Drift {
             runner.waitSeconds = lockWait.wait
             runner.clock = ProcessEnvironment.clock
             runner.environment = ProcessEnvironment.secretEnvironment()
-            var e = Exporter(runner: runner, output: output)
+            var e = Exporter(runner: runner, output: try CommandLineBytes.path(output))
             e.author = author
             e.message = message
             e.fromJournal = fromJournal
@@ -96,7 +96,7 @@ extension Drift {
             let origin = s.fromJournal ? ", from the journal" : ""
             let follows = s.follows.map { ", follows \($0)" } ?? ""
             Output.stdout("exported drift \(s.id) (\(s.paths) path\(plural)\(origin)\(follows)) as commit \(s.commit)"
-                + " -> \(output)\n")
+                + " -> \(PathBytes.display(e.output))\n")
             return s
         }
 

@@ -65,19 +65,21 @@ extension Drift {
         }
 
         func run() throws {
-            try CommandLineBytes.texts([(repo, "--repo"), (ledger, "--ledger"), (policy, "--policy"),
-                                        (imageRoot, "--image-root"), (manifest, "--manifest")])
-            var report = DriftCore.Gate.Report(repo: repo, commit: nil, ok: true, entries: [], image: nil)
+            try CommandLineBytes.texts([(imageRoot, "--image-root")])
+            let shownRepo = try repo.map { PathBytes.display(try CommandLineBytes.path($0)) }
+            var report = DriftCore.Gate.Report(repo: shownRepo, commit: nil, ok: true, entries: [], image: nil)
             if let repo {
-                var g = DriftCore.Gate(repo: repo, ledger: ledger)
+                var g = DriftCore.Gate(repo: try CommandLineBytes.path(repo),
+                                       ledger: try ledger.map(CommandLineBytes.path))
                 g.ledgerRefs = ledgerRefs ? ledgerRefPrefix : nil
                 g.rev = commit
-                g.policy = try policy.map { try Policy.load(path: $0) }
+                g.policy = try policy.map { try Policy.load(path: CommandLineBytes.path($0)) }
                 report = try g.run(now: ProcessEnvironment.clock.now())
             }
             if let root = imageRoot {
                 let key = try publicKey.map(CommandLineBytes.path) ?? ProcessEnvironment.pathBytes("DRIFT_PUBLIC_KEY")
-                let mdir = ManifestDirectory.locate([manifest, root + "/etc/drift"], publicKey: key)
+                let mdir = ManifestDirectory.locate([try manifest.map(CommandLineBytes.path),
+                                                     Array((root + "/etc/drift").utf8)], publicKey: key)
                 var check = ImageCheck(rootfs: root, manifestDir: mdir)
                 check.clock = ProcessEnvironment.clock
                 check.workspace = workspace

@@ -42,12 +42,12 @@ extension Drift.ManifestCommand {
         var signKey: String?
 
         func run() throws {
-            try CommandLineBytes.texts([(output, "--output"), (repo, "--repo"), (policy, "--policy"),
-                                        (requirements, "--requirements")]
+            try CommandLineBytes.texts([(requirements, "--requirements")]
                                        + sitePackages.map { ($0 as String?, "--site-packages") })
-            var c = ManifestCreator(root: try CommandLineBytes.path(root), repo: repo, output: output)
+            var c = ManifestCreator(root: try CommandLineBytes.path(root), repo: try CommandLineBytes.path(repo),
+                                    output: try CommandLineBytes.path(output))
             c.commit = commit
-            c.policyPath = policy
+            c.policyPath = try policy.map(CommandLineBytes.path)
             c.sitePackages = sitePackages
             c.requirements = requirements
             c.signKey = try signKey.map(CommandLineBytes.path)
@@ -55,7 +55,8 @@ extension Drift.ManifestCommand {
             c.progress = progress?.counters
             let s = try c.create()
             progress?.stop()
-            Output.stdout("manifest: \(s.files) entries, \(s.bytes) bytes, commit \(s.commit) -> \(output)\n")
+            Output.stdout("manifest: \(s.files) entries, \(s.bytes) bytes, commit \(s.commit) -> "
+                          + "\(PathBytes.display(c.output))\n")
             if s.differing > 0 {
                 // Baked all the same (an image may carry a deliberate difference): said once.
                 let paths = s.differing == 1 ? "1 tracked path" : "\(s.differing) tracked paths"

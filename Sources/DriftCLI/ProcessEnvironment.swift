@@ -15,21 +15,7 @@ enum ProcessEnvironment {
         values[name].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// `$NAME` holding a path drift keeps as text (`DRIFT_STATE`, `DRIFT_MANIFEST`), read as
-    /// the bytes set, nil when unset or empty.
-    /// - Throws: `DriftError` (`usage`, exit 2) naming the bytes when they are not UTF-8:
-    ///   `ProcessInfo` would repair them into another directory's name, and drift would
-    ///   write there (as `CommandLineBytes.text` refuses such a flag).
-    static func path(_ name: String) throws -> String? {
-        guard let raw = RawEnvironment.value(name), !raw.isEmpty else { return nil }
-        guard let text = String(validating: raw, as: UTF8.self) else {
-            throw DriftError(.usage, path: raw, "$\(name) is not UTF-8; drift takes such a name only for --root "
-                             + "and diff's PATHs (a repaired name would be another directory)")
-        }
-        return text
-    }
-
-    /// `$NAME` holding a path drift takes as bytes (`DRIFT_PUBLIC_KEY`), as set (a name that
+    /// `$NAME` holding a path (`DRIFT_STATE`, `DRIFT_MANIFEST`, `DRIFT_PUBLIC_KEY`), as set (a name that
     /// is not UTF-8 included, never repaired), nil when unset or empty.
     static func pathBytes(_ name: String) -> [UInt8]? {
         guard let raw = RawEnvironment.value(name), !raw.isEmpty else { return nil }

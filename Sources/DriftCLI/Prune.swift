@@ -39,7 +39,7 @@ extension Drift {
         func run() throws {
             let ms = try DurationText.milliseconds(olderThan, flag: "--older-than", bareUnitMs: 86_400_000,
                                                    min: 0, max: 100 * 365 * 86_400_000)
-            var p = LedgerPrune(repo: repo, olderThan: TimeInterval(ms) / 1000)
+            var p = LedgerPrune(repo: try CommandLineBytes.path(repo), olderThan: TimeInterval(ms) / 1000)
             p.rev = commit
             p.prefix = ledgerRefPrefix
             p.dryRun = dryRun

@@ -111,7 +111,7 @@ extension Drift {
             progress?.stop()
             if outcome.secrets.sourceCount == 0 { Output.stderr(ProcessEnvironment.noSecretSourcesNote) }
             if let cause = outcome.stateRecovered {
-                let aside = runner.state.file(cause.asideName)
+                let aside = PathBytes.display(runner.state.file(cause.asideName))
                 let done = cause.damaged == .state ? "rebuilt the state from the journal (the old file is \(aside))"
                     : "skipped, the journal's latest snapshot keeps first sightings (the old log is \(aside))"
                 Output.stderr("drift: warning: \(cause.why); \(done)\n")

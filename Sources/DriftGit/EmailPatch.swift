@@ -42,13 +42,13 @@ extension GitRepository {
     func diffWithStat(_ old: ObjectID, _ new: ObjectID) throws -> ([UInt8], String) {
         try withTreeDiff(old, new) { diff in
             var stats: OpaquePointer?
-            try check(git_diff_get_stats(&stats, diff), "git_diff_get_stats", path)
+            try check(git_diff_get_stats(&stats, diff), "git_diff_get_stats", shown)
             defer { git_diff_stats_free(stats) }
             var sbuf = git_buf()
-            try check(git_diff_stats_to_buf(&sbuf, stats, GIT_DIFF_STATS_SHORT, 0), "git_diff_stats_to_buf", path)
+            try check(git_diff_stats_to_buf(&sbuf, stats, GIT_DIFF_STATS_SHORT, 0), "git_diff_stats_to_buf", shown)
             let stat = String(decoding: takeBuffer(&sbuf), as: UTF8.self)
             var buf = git_buf()
-            try check(git_diff_to_buf(&buf, diff, GIT_DIFF_FORMAT_PATCH), "git_diff_to_buf", path)
+            try check(git_diff_to_buf(&buf, diff, GIT_DIFF_FORMAT_PATCH), "git_diff_to_buf", shown)
             return (takeBuffer(&buf), stat)
         }
     }

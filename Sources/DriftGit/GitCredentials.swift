@@ -13,15 +13,15 @@ public struct GitCredentials: Sendable {
     public var password: String?
     /// An https token (sent as the basic-auth password, user `x-access-token` by default).
     public var token: String?
-    /// Private key file for ssh (its passphrase, if any, is `password`).
-    var sshKey: String?
-    /// known_hosts file for ssh host keys (default `~/.ssh/known_hosts`).
-    var knownHosts: String?
+    /// Private key file for ssh (its passphrase, if any, is `password`), named by bytes.
+    var sshKey: [UInt8]?
+    /// known_hosts file for ssh host keys (default `~/.ssh/known_hosts`), named by bytes.
+    var knownHosts: [UInt8]?
     /// PEM file of the CAs an https server's certificate must chain to (default: the system's).
-    var caFile: String?
+    var caFile: [UInt8]?
 
-    public init(username: String? = nil, password: String? = nil, token: String? = nil, sshKey: String? = nil,
-                knownHosts: String? = nil, caFile: String? = nil) {
+    public init(username: String? = nil, password: String? = nil, token: String? = nil, sshKey: [UInt8]? = nil,
+                knownHosts: [UInt8]? = nil, caFile: [UInt8]? = nil) {
         self.username = username
         self.password = password
         self.token = token
@@ -33,13 +33,15 @@ public struct GitCredentials: Sendable {
     /// The environment (`DRIFT_GIT_USERNAME`, `DRIFT_GIT_PASSWORD`, `DRIFT_GIT_TOKEN`,
     /// `DRIFT_GIT_SSH_KEY`, `DRIFT_GIT_KNOWN_HOSTS`, `DRIFT_GIT_CA_FILE`), overridden by a
     /// file of `username=`, `password=`, `token=`, `ssh_key=`, `known_hosts=`, `ca_file=` lines.
+    /// The three files are named by bytes, from the environment and the file alike (a name that
+    /// is not UTF-8 reaches libgit2 as given, never repaired into another file's name).
     /// - Parameters:
     ///   - file: the credential file, or nil for the environment alone.
-    ///   - env: the environment to read (the process's by default; tests pass their own).
+    ///   - env: `$NAME`'s bytes (the process's environment by default; tests pass their own).
     /// - Returns: the credentials.
     /// - Throws: `DriftError` naming the file and line (never its value).
     public static func load(file: String?,
-                            environment env: [String: String] = ProcessInfo.processInfo.environment) throws
+                            environment env: (String) -> [UInt8]? = RawEnvironment.value) throws
         -> GitCredentials {
         try load(fileBytes: file.map { Array($0.utf8) }, environment: env)
     }
@@ -47,27 +49,30 @@ public struct GitCredentials: Sendable {
     /// `load(file:environment:)` for a credential file named by bytes (`--credentials` as
     /// given, a name that is not UTF-8 included).
     public static func load(fileBytes file: [UInt8]?,
-                            environment env: [String: String] = ProcessInfo.processInfo.environment) throws
+                            environment env: (String) -> [UInt8]? = RawEnvironment.value) throws
         -> GitCredentials {
-        func get(_ k: String) -> String? { env[k].flatMap { $0.isEmpty ? nil : $0 } }
-        var c = GitCredentials(username: get("DRIFT_GIT_USERNAME"), password: get("DRIFT_GIT_PASSWORD"),
-                               token: get("DRIFT_GIT_TOKEN"), sshKey: get("DRIFT_GIT_SSH_KEY"),
-                               knownHosts: get("DRIFT_GIT_KNOWN_HOSTS"), caFile: get("DRIFT_GIT_CA_FILE"))
+        func path(_ k: String) -> [UInt8]? { env(k).flatMap { $0.isEmpty ? nil : $0 } }
+        // Secrets and user names are text (libgit2 takes them as C strings all the same).
+        func text(_ k: String) -> String? { path(k).map { String(decoding: $0, as: UTF8.self) } }
+        var c = GitCredentials(username: text("DRIFT_GIT_USERNAME"), password: text("DRIFT_GIT_PASSWORD"),
+                               token: text("DRIFT_GIT_TOKEN"), sshKey: path("DRIFT_GIT_SSH_KEY"),
+                               knownHosts: path("DRIFT_GIT_KNOWN_HOSTS"), caFile: path("DRIFT_GIT_CA_FILE"))
         guard let file else { return c }
-        let text = String(decoding: try readWholeFile(file, limit: 64 << 10), as: UTF8.self)
-        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingSpaces()
-            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+        let bytes = try readWholeFile(file, limit: 64 << 10)
+        for (n, line) in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+            let trimmed = trimmingSpaces(line)
+            if trimmed.isEmpty || trimmed.first == UInt8(ascii: "#") { continue }
             // Never echo the line: it may hold a secret.
-            guard let eq = trimmed.firstIndex(of: "=") else {
+            guard let eq = trimmed.firstIndex(of: UInt8(ascii: "=")) else {
                 throw DriftError(.credentials, path: file, "line \(n + 1) is not key=value")
             }
-            let key = trimmed[..<eq].trimmingSpaces()
-            let value = trimmed[trimmed.index(after: eq)...].trimmingSpaces()
+            let key = String(decoding: trimmingSpaces(trimmed[..<eq]), as: UTF8.self)
+            let value = Array(trimmingSpaces(trimmed[(eq + 1)...]))
+            let valueText = String(decoding: value, as: UTF8.self)
             switch key {
-            case "username": c.username = value
-            case "password": c.password = value
-            case "token": c.token = value
+            case "username": c.username = valueText
+            case "password": c.password = valueText
+            case "token": c.token = valueText
             case "ssh_key": c.sshKey = value
             case "known_hosts": c.knownHosts = value
             case "ca_file": c.caFile = value
@@ -77,6 +82,14 @@ public struct GitCredentials: Sendable {
             }
         }
         return c
+    }
+
+    /// `line` without leading and trailing blanks (space, tab, CR).
+    private static func trimmingSpaces(_ line: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        let blank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0B || $0 == 0x0C }
+        guard let first = line.firstIndex(where: { !blank($0) }) else { return [] }
+        let last = line.lastIndex(where: { !blank($0) }) ?? first
+        return line[first...last]
     }
 
     /// The secret strings (password, token) that must never appear in output.

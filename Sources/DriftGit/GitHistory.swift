@@ -8,7 +8,7 @@ extension GitRepository {
         try ignoreCommitGraph()
         var c = commit.oid, a = ancestor.oid
         let rc = git_graph_descendant_of(pointer, &c, &a)
-        try check(rc, "git_graph_descendant_of", path)
+        try check(rc, "git_graph_descendant_of", shown)
         return rc == 1
     }
 
@@ -22,7 +22,7 @@ extension GitRepository {
         var out = git_oid()
         let rc = git_merge_base_octopus(&out, pointer, oids.count, &oids)
         if rc == GIT_ENOTFOUND.rawValue { return nil }
-        try check(rc, "git_merge_base_octopus", path)
+        try check(rc, "git_merge_base_octopus", shown)
         return ObjectID(out)
     }
 
@@ -33,18 +33,18 @@ extension GitRepository {
     public func walkCommits(from tip: ObjectID, hiding hidden: [ObjectID],
                             _ body: (ObjectID, String) throws -> Void) throws {
         try ignoreCommitGraph()
-        let walk = try GitRevwalk(owner: self, "git_revwalk_new", path) { git_revwalk_new(&$0, pointer) }
+        let walk = try GitRevwalk(owner: self, "git_revwalk_new", shown) { git_revwalk_new(&$0, pointer) }
         var t = tip.oid
-        try check(git_revwalk_push(walk.pointer, &t), "git_revwalk_push", path)
+        try check(git_revwalk_push(walk.pointer, &t), "git_revwalk_push", shown)
         for h in hidden {
             var o = h.oid
-            try check(git_revwalk_hide(walk.pointer, &o), "git_revwalk_hide", "\(path): commit \(h.hex)")
+            try check(git_revwalk_hide(walk.pointer, &o), "git_revwalk_hide", "\(shown): commit \(h.hex)")
         }
         var id = git_oid()
         while true {
             let rc = git_revwalk_next(&id, walk.pointer)
             if rc == GIT_ITEROVER.rawValue { break }
-            try check(rc, "git_revwalk_next", path)
+            try check(rc, "git_revwalk_next", shown)
             let c = ObjectID(id)
             try body(c, try lookupCommit(c).message)
         }
@@ -58,12 +58,12 @@ extension GitRepository {
     /// walk reads every commit since the bases anyway, for its message.
     func ignoreCommitGraph() throws {
         let db = try odb()
-        try check(git_odb_set_commit_graph(db.handle.pointer, nil), "git_odb_set_commit_graph", path)
+        try check(git_odb_set_commit_graph(db.handle.pointer, nil), "git_odb_set_commit_graph", shown)
     }
 
     /// The directory holding this repository's objects (`.git/objects` or `objects`).
-    var objectsDirectory: String {
-        guard let p = git_repository_path(pointer) else { return path + "/objects" }
-        return String(cString: p) + "objects"
+    var objectsDirectory: [UInt8] {
+        guard let p = git_repository_path(pointer) else { return path + Array("/objects".utf8) }
+        return cBytes(p) + Array("objects".utf8)
     }
 }

@@ -17,7 +17,7 @@ extension GitRepository {
         var note: OpaquePointer?
         let rc = git_note_read(&note, pointer, notesRef, &o)
         if rc == GIT_ENOTFOUND.rawValue { return nil }
-        try check(rc, "git_note_read", "\(path): \(notesRef) \(object.hex)")
+        try check(rc, "git_note_read", "\(shown): \(notesRef) \(object.hex)")
         defer { git_note_free(note) }
         guard let text = git_note_message(note) else { return [] }
         return Array(UnsafeBufferPointer(start: UnsafeRawPointer(text).assumingMemoryBound(to: UInt8.self),
@@ -42,7 +42,7 @@ extension GitRepository {
         var out = git_oid()
         let text = bytes.map { CChar(bitPattern: $0) } + [0]
         try check(git_note_create(&out, pointer, notesRef, who.pointer, who.pointer, &o, text, 1),
-                  "git_note_create", "\(path): \(notesRef) \(object.hex)")
+                  "git_note_create", "\(shown): \(notesRef) \(object.hex)")
         return ObjectID(out)
     }
 }

@@ -35,7 +35,7 @@ extension GitRepository {
     /// Looks a commit up.
     func lookupCommit(_ id: ObjectID) throws -> GitCommit {
         var o = id.oid
-        return try GitCommit(owner: self, "git_commit_lookup", "\(path): commit \(id.hex)") {
+        return try GitCommit(owner: self, "git_commit_lookup", "\(shown): commit \(id.hex)") {
             git_commit_lookup(&$0, pointer, &o)
         }
     }
@@ -64,10 +64,10 @@ extension GitRepository {
     /// Sends every object written from now on to memory (the on-disk store stays untouched).
     public func writeObjectsToMemory() throws {
         var backend: UnsafeMutablePointer<git_odb_backend>?
-        try check(git_mempack_new(&backend), "git_mempack_new", path)
+        try check(git_mempack_new(&backend), "git_mempack_new", shown)
         let db = try odb()
         // The odb owns the backend once added; priority above the disk backends.
-        try check(git_odb_add_backend(db.handle.pointer, backend, 999), "git_odb_add_backend", path)
+        try check(git_odb_add_backend(db.handle.pointer, backend, 999), "git_odb_add_backend", shown)
     }
 
     /// The tree of a commit.
@@ -114,7 +114,7 @@ extension GitRepository {
             }
             return git_tree_create_updated(&out, pointer, tree.pointer, cu.count, cu)
         }
-        try check(rc, "git_tree_create_updated", path)
+        try check(rc, "git_tree_create_updated", shown)
         return ObjectID(out)
     }
 
@@ -137,7 +137,7 @@ extension GitRepository {
     /// bytes by hand.
     /// - Throws: `GitError` for a refused name, a missing object, or a failed write.
     public func writeTree(_ entries: [TreeEntryInput]) throws -> ObjectID {
-        let builder = try GitTreeBuilder(owner: self, "git_treebuilder_new", path) {
+        let builder = try GitTreeBuilder(owner: self, "git_treebuilder_new", shown) {
             git_treebuilder_new(&$0, pointer, nil)
         }
         for e in entries {
@@ -148,7 +148,7 @@ extension GitRepository {
             try check(rc, "git_treebuilder_insert", PathBytes.display(e.name))
         }
         var out = git_oid()
-        try check(git_treebuilder_write(&out, builder.pointer), "git_treebuilder_write", path)
+        try check(git_treebuilder_write(&out, builder.pointer), "git_treebuilder_write", shown)
         return ObjectID(out)
     }
 
@@ -170,7 +170,7 @@ extension GitRepository {
             git_commit_create(&out, pointer, nil, a.pointer, c.pointer, nil, message, t.pointer,
                               ps.count, buf.baseAddress)
         }
-        try check(rc, "git_commit_create", path)
+        try check(rc, "git_commit_create", shown)
         return ObjectID(out)
     }
 
@@ -178,7 +178,7 @@ extension GitRepository {
     public func diffTrees(_ old: ObjectID, _ new: ObjectID) throws -> [UInt8] {
         try withTreeDiff(old, new) { diff in
             var buf = git_buf()
-            try check(git_diff_to_buf(&buf, diff, GIT_DIFF_FORMAT_PATCH), "git_diff_to_buf", path)
+            try check(git_diff_to_buf(&buf, diff, GIT_DIFF_FORMAT_PATCH), "git_diff_to_buf", shown)
             return takeBuffer(&buf)
         }
     }
@@ -190,7 +190,7 @@ extension GitRepository {
         var opts = git_diff_options()
         try check(git_diff_options_init(&opts, UInt32(GIT_DIFF_OPTIONS_VERSION)), "git_diff_options_init")
         opts.flags = GIT_DIFF_SHOW_BINARY.rawValue
-        let diff = try GitDiff(owner: self, "git_diff_tree_to_tree", path) {
+        let diff = try GitDiff(owner: self, "git_diff_tree_to_tree", shown) {
             git_diff_tree_to_tree(&$0, pointer, a.pointer, b.pointer, &opts)
         }
         // Renames as `git diff -M` finds them (50% similarity, exact renames first): a hotfix
@@ -200,19 +200,19 @@ extension GitRepository {
         try check(git_diff_find_options_init(&find, UInt32(GIT_DIFF_FIND_OPTIONS_VERSION)),
                   "git_diff_find_options_init")
         find.flags = GIT_DIFF_FIND_RENAMES.rawValue
-        try check(git_diff_find_similar(diff.pointer, &find), "git_diff_find_similar", path)
+        try check(git_diff_find_similar(diff.pointer, &find), "git_diff_find_similar", shown)
         return try body(diff.pointer)
     }
 
     /// A pack holding exactly `objects` (no thin deltas: it stands alone).
     public func pack(_ objects: [ObjectID]) throws -> [UInt8] {
-        let pb = try GitPackBuilder(owner: self, "git_packbuilder_new", path) { git_packbuilder_new(&$0, pointer) }
+        let pb = try GitPackBuilder(owner: self, "git_packbuilder_new", shown) { git_packbuilder_new(&$0, pointer) }
         for id in objects {
             var o = id.oid
-            try check(git_packbuilder_insert(pb.pointer, &o, nil), "git_packbuilder_insert", "\(path): \(id.hex)")
+            try check(git_packbuilder_insert(pb.pointer, &o, nil), "git_packbuilder_insert", "\(shown): \(id.hex)")
         }
         var buf = git_buf()
-        try check(git_packbuilder_write_buf(&buf, pb.pointer), "git_packbuilder_write_buf", path)
+        try check(git_packbuilder_write_buf(&buf, pb.pointer), "git_packbuilder_write_buf", shown)
         return takeBuffer(&buf)
     }
 }

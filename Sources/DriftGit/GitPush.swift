@@ -221,10 +221,11 @@ extension GitRepository {
     /// Points libgit2's TLS (mbedTLS or OpenSSL, as built) at `caFile` when given.
     func configureTLS(_ c: GitCredentials) throws {
         guard let ca = c.caFile else { return }
-        guard access(ca, R_OK) == 0 else {
+        guard withCPath(ca, { access($0, R_OK) }) == 0 else {
             throw DriftError(.credentials, path: ca, "CA file (DRIFT_GIT_CA_FILE) is not readable", errno: .current)
         }
-        try check(drift_set_ssl_cert_file(ca), "git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS)", ca)
+        try check(withCPath(ca) { drift_set_ssl_cert_file($0) }, "git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS)",
+                  PathBytes.display(ca))
     }
 
     /// Every direct reference under `prefix` with the object it points at, sorted by name, in
@@ -236,14 +237,14 @@ extension GitRepository {
         while base.hasSuffix("/") { base = base.dropLast() }
         let dir = base + "/"
         var it: OpaquePointer?
-        try check(git_reference_iterator_glob_new(&it, pointer, base + "*"), "git_reference_iterator_glob_new", path)
+        try check(git_reference_iterator_glob_new(&it, pointer, base + "*"), "git_reference_iterator_glob_new", shown)
         defer { git_reference_iterator_free(it) }
         var out: [(name: String, target: ObjectID?)] = []
         var ref: OpaquePointer?
         while true {
             let rc = git_reference_next(&ref, it)
             if rc == GIT_ITEROVER.rawValue { break }
-            try check(rc, "git_reference_next", path)
+            try check(rc, "git_reference_next", shown)
             defer { git_reference_free(ref) }
             guard let n = git_reference_name(ref) else { continue }
             let name = String(cString: n)
@@ -300,11 +301,12 @@ extension PushContext {
         if allowed & GIT_CREDENTIAL_SSH_KEY.rawValue != 0 {
             let user = userFromURL ?? c.username ?? "git"
             if let key = c.sshKey {
-                guard access(key, R_OK) == 0 else {
-                    problem = "ssh key file \(key) (DRIFT_GIT_SSH_KEY) is not readable: \(errnoText(errno))"
+                guard withCPath(key, { access($0, R_OK) }) == 0 else {
+                    problem = "ssh key file \(PathBytes.display(key)) (DRIFT_GIT_SSH_KEY) is not readable: "
+                        + errnoText(errno)
                     return GIT_EUSER.rawValue
                 }
-                return git_credential_ssh_key_new(out, user, nil, key, c.password)
+                return withCPath(key) { git_credential_ssh_key_new(out, user, nil, $0, c.password) }
             }
             if ProcessInfo.processInfo.environment["SSH_AUTH_SOCK"] != nil {
                 return git_credential_ssh_key_from_agent(out, user)
@@ -341,30 +343,33 @@ extension PushContext {
         }
         let key = Array(UnsafeRawBufferPointer(start: raw, count: hostkey.hostkey_len))
         let name = KnownHosts.lookupName(host: host, port: url.port ?? 22)
-        let file = credentials.knownHosts ?? (ProcessInfo.processInfo.environment["HOME"] ?? "") + "/.ssh/known_hosts"
+        let home = RawEnvironment.value("HOME") ?? []
+        let file = credentials.knownHosts ?? home.appending(text: "/.ssh/known_hosts")
         let known: KnownHosts
         do { known = try KnownHosts.load(file) } catch let e as DriftError {
             problem = "cannot read known_hosts: \(e.message)"
             return GIT_ECERTIFICATE.rawValue
         } catch {
-            problem = "cannot read known_hosts \(file)"
+            problem = "cannot read known_hosts \(PathBytes.display(file))"
             return GIT_ECERTIFICATE.rawValue
         }
         let type = KnownHosts.keyType(key)
         let fp = KnownHosts.fingerprint(key)
+        let shownFile = PathBytes.display(file)
         switch known.check(name: name, key: key) {
         case .known:
             return 0
         case .unknown:
-            let scan = "ssh-keyscan\(url.port.map { " -p \($0)" } ?? "") \(host) >> \(file)"
-            problem = "ssh host \(name) is unknown: its \(type) key \(fp) is not in \(file); "
+            let scan = "ssh-keyscan\(url.port.map { " -p \($0)" } ?? "") \(host) >> \(shownFile)"
+            problem = "ssh host \(name) is unknown: its \(type) key \(fp) is not in \(shownFile); "
                 + "after checking the fingerprint, add it (\(scan)) or set DRIFT_GIT_KNOWN_HOSTS"
         case .changed(let types, let line):
             problem = "ssh host key of \(name) has CHANGED: the server offers \(type) \(fp), "
-                + "\(file) line \(line) lists "
+                + "\(shownFile) line \(line) lists "
                 + "another key (\(types.joined(separator: ", "))); refusing to push"
         case .revoked(let line):
-            problem = "ssh host key of \(name) (\(type) \(fp)) is revoked in \(file) line \(line); refusing to push"
+            problem = "ssh host key of \(name) (\(type) \(fp)) is revoked in \(shownFile) line \(line); "
+                + "refusing to push"
         }
         return GIT_ECERTIFICATE.rawValue
     }

@@ -9,18 +9,25 @@ import Foundation
 /// An open git repository (owned `git_repository *`).
 public final class GitRepository {
     let handle: GitHandle<RepositoryKind>
-    /// Where it was opened from, for messages.
-    public let path: String
+    /// Where it was opened from (bytes, a name that is not UTF-8 included).
+    public let path: [UInt8]
+    /// `path` for messages, through the one quoting function.
+    public var shown: String { PathBytes.display(path) }
 
     var pointer: OpaquePointer { handle.pointer }
 
     /// Opens an existing repository (work tree or bare).
     /// - Throws: `DriftError` naming the path when nothing is there or it is not a repository.
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        try self.init(path: Array(path.utf8))
+    }
+
+    /// `init(path:)` for a path held as bytes: libgit2 gets them NUL-terminated, never decoded.
+    public init(path: [UInt8]) throws {
         ensureLibgit2()
         do {
-            handle = try GitHandle(owner: nil, "git_repository_open_ext", path) {
-                git_repository_open_ext(&$0, path, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil)
+            handle = try GitHandle(owner: nil, "git_repository_open_ext", PathBytes.display(path)) { out in
+                withCPath(path) { git_repository_open_ext(&out, $0, GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue, nil) }
             }
         } catch let e as GitError where e.isNotFound {
             throw DriftError(.gitFailure, path: path, Self.notRepository(path), underlying: e)
@@ -29,32 +36,39 @@ public final class GitRepository {
     }
 
     /// The sentence (after the name) for a path that does not open as a repository.
-    static func notRepository(_ path: String) -> String {
+    static func notRepository(_ path: [UInt8]) -> String {
         if (try? FileSystem.stat(path)) == nil { return "no such file or directory (not a git repository)" }
         return "not a git repository"
     }
 
     /// Creates a new bare repository at `path`.
-    public init(initBare path: String) throws {
+    public convenience init(initBare path: String) throws {
+        try self.init(initBare: Array(path.utf8))
+    }
+
+    /// `init(initBare:)` for a path held as bytes.
+    public init(initBare path: [UInt8]) throws {
         ensureLibgit2()
-        handle = try GitHandle(owner: nil, "git_repository_init", path) { git_repository_init(&$0, path, 1) }
+        handle = try GitHandle(owner: nil, "git_repository_init", PathBytes.display(path)) { out in
+            withCPath(path) { git_repository_init(&out, $0, 1) }
+        }
         self.path = path
     }
 
     /// Takes ownership of an open `git_repository *` (see ScratchObjects.swift).
     init(owning p: OpaquePointer, path: String) {
         handle = GitHandle(owning: p, owner: nil)
-        self.path = path
+        self.path = Array(path.utf8)
     }
 
     /// Resolves a revision (`HEAD`, a branch, a sha) to a commit id.
     public func resolveCommit(_ rev: String) throws -> ObjectID {
         var obj: OpaquePointer?
-        try check(git_revparse_single(&obj, pointer, rev), "git_revparse_single", "\(path): revision '\(rev)'")
+        try check(git_revparse_single(&obj, pointer, rev), "git_revparse_single", "\(shown): revision '\(rev)'")
         defer { git_object_free(obj) }
         var commit: OpaquePointer?
         try check(git_object_peel(&commit, obj, GIT_OBJECT_COMMIT), "git_object_peel",
-                  "\(path): revision '\(rev)' is not a commit")
+                  "\(shown): revision '\(rev)' is not a commit")
         defer { git_object_free(commit) }
         guard let id = git_object_id(commit) else {
             throw DriftError(.gitFailure, path: path, "revision '\(rev)' has no id")
@@ -64,7 +78,7 @@ public final class GitRepository {
 
     /// The object database (it keeps this repository alive).
     public func odb() throws -> GitODB {
-        GitODB(handle: try GitHandle(owner: self, "git_repository_odb", path) { git_repository_odb(&$0, pointer) },
+        GitODB(handle: try GitHandle(owner: self, "git_repository_odb", shown) { git_repository_odb(&$0, pointer) },
                owner: self)
     }
 }
@@ -115,7 +129,7 @@ extension GitODB {
     public func read(_ id: ObjectID) throws -> (GitObjectType, [UInt8]) {
         var o = id.oid
         var obj: OpaquePointer?
-        try check(git_odb_read(&obj, handle.pointer, &o), "git_odb_read", "\(owner.path): object \(id.hex)")
+        try check(git_odb_read(&obj, handle.pointer, &o), "git_odb_read", "\(owner.shown): object \(id.hex)")
         defer { git_odb_object_free(obj) }
         guard let t = GitObjectType(git_odb_object_type(obj)) else {
             throw DriftError(.gitFailure, path: owner.path, "object \(id.hex) has an unknown type")
@@ -132,7 +146,7 @@ extension GitODB {
         let rc = bytes.withUnsafeBytes { buf in
             git_odb_write(&out, handle.pointer, buf.baseAddress, buf.count, type.c)
         }
-        try check(rc, "git_odb_write", owner.path)
+        try check(rc, "git_odb_write", owner.shown)
         return ObjectID(out)
     }
 }
@@ -142,13 +156,14 @@ extension GitRepository {
     public func setReference(_ name: String, to id: ObjectID) throws {
         var o = id.oid
         var ref: OpaquePointer?
-        try check(git_reference_create(&ref, pointer, name, &o, 1, "drift"), "git_reference_create", "\(path): \(name)")
+        let rc = git_reference_create(&ref, pointer, name, &o, 1, "drift")
+        try check(rc, "git_reference_create", "\(shown): \(name)")
         git_reference_free(ref)
     }
 
     /// Points HEAD at a branch reference.
     public func setHead(_ name: String) throws {
-        try check(git_repository_set_head(pointer, name), "git_repository_set_head", path)
+        try check(git_repository_set_head(pointer, name), "git_repository_set_head", shown)
     }
 
     /// The id a reference points at.
@@ -159,7 +174,7 @@ extension GitRepository {
         var o = git_oid()
         let rc = git_reference_name_to_id(&o, pointer, name)
         if rc == GIT_ENOTFOUND.rawValue { return nil }
-        try check(rc, "git_reference_name_to_id", "\(path): \(name)")
+        try check(rc, "git_reference_name_to_id", "\(shown): \(name)")
         return ObjectID(o)
     }
 }
@@ -174,7 +189,7 @@ extension GitODB {
         var size = 0
         var type = GIT_OBJECT_INVALID
         try check(git_odb_read_header(&size, &type, handle.pointer, &o), "git_odb_read_header",
-                  "\(owner.path): object \(id.hex)")
+                  "\(owner.shown): object \(id.hex)")
         return (GitObjectType(type), size)
     }
 }
@@ -188,13 +203,13 @@ extension GitRepository {
         var ref: OpaquePointer?
         let rc = git_reference_lookup(&ref, pointer, name)
         if rc == GIT_ENOTFOUND.rawValue { return false }
-        try check(rc, "git_reference_lookup", "\(path): \(name)")
+        try check(rc, "git_reference_lookup", "\(shown): \(name)")
         defer { git_reference_free(ref) }
         guard let target = git_reference_target(ref), ObjectID(target.pointee) == expected else { return false }
         // libgit2 refuses when the ref changed after the lookup above.
         let del = git_reference_delete(ref)
         if del == GIT_EMODIFIED.rawValue { return false }
-        try check(del, "git_reference_delete", "\(path): \(name)")
+        try check(del, "git_reference_delete", "\(shown): \(name)")
         return true
     }
 

@@ -70,7 +70,7 @@ extension GitRepository {
     /// Looks a tree up (libgit2 parses it and refuses a corrupt one).
     func lookupTree(_ id: ObjectID) throws -> GitTree {
         var o = id.oid
-        return try GitTree(owner: self, "git_tree_lookup", "\(path): tree \(id.hex)") {
+        return try GitTree(owner: self, "git_tree_lookup", "\(shown): tree \(id.hex)") {
             git_tree_lookup(&$0, pointer, &o)
         }
     }
@@ -99,7 +99,7 @@ extension GitRepository {
             }, payload)
             withExtendedLifetime(context) {}
             if let error = context.error { throw error }
-            try check(rc, "git_tree_walk", "\(path): tree \(tree.hex)")
+            try check(rc, "git_tree_walk", "\(shown): tree \(tree.hex)")
         }
     }
 
@@ -188,7 +188,7 @@ extension GitRepository {
         }
         let diff: GitDiff
         do {
-            diff = try GitDiff(owner: self, "git_diff_tree_to_tree", "\(path): \(old.hex)..\(new.hex)") {
+            diff = try GitDiff(owner: self, "git_diff_tree_to_tree", "\(shown): \(old.hex)..\(new.hex)") {
                 git_diff_tree_to_tree(&$0, pointer, a.pointer, b.pointer, &opts)
             }
         } catch let error as GitError {

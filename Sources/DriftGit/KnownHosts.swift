@@ -54,10 +54,10 @@ public struct KnownHosts: Sendable {
     }
 
     /// Reads `file`; a missing file knows no hosts.
-    public static func load(_ file: String) throws -> KnownHosts {
-        var st = stat()
-        if stat(file, &st) != 0 && errno == ENOENT { return KnownHosts(file: file, text: []) }
-        return KnownHosts(file: file, text: try readWholeFile(file, limit: 64 << 20))
+    public static func load(_ file: [UInt8]) throws -> KnownHosts {
+        let shown = PathBytes.display(file)
+        if (try? FileSystem.stat(file)) == nil && errno == ENOENT { return KnownHosts(file: shown, text: []) }
+        return KnownHosts(file: shown, text: try readWholeFile(file, limit: 64 << 20))
     }
 
     /// The name ssh looks a host up by: `host`, or `[host]:port` off port 22.

@@ -98,7 +98,7 @@ public final class MemoryObjectStore {
             let rc = git_odb_hash(&oid, b.baseAddress, bytes.count, type.c)
             return rc < 0 ? rc : write(mempack, &oid, b.baseAddress, bytes.count, type.c)
         }
-        try check(rc, "storing an object in memory", repository.path)
+        try check(rc, "storing an object in memory", repository.shown)
         return ObjectID(oid)
     }
 
@@ -132,7 +132,7 @@ private func makeReadThroughBackend(_ lower: GitRepository) throws -> UnsafeMuta
     var target: OpaquePointer?
     guard git_repository_odb(&target, lower.pointer) == 0, let target else {
         raw.deallocate()
-        try check(-1, "git_repository_odb", lower.path)
+        try check(-1, "git_repository_odb", lower.shown)
         throw DriftError(.gitFailure, path: lower.path, "no object database")
     }
     raw.storeBytes(of: target, toByteOffset: readThroughTargetOffset, as: OpaquePointer.self)

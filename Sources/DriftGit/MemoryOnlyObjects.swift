@@ -8,13 +8,13 @@ extension GitRepository {
     /// that pushes a few objects: libgit2's push looks up every remote tip locally.
     public func useMemoryObjectsOnly() throws {
         var db: OpaquePointer?
-        try check(git_odb_new(&db), "git_odb_new", path)
+        try check(git_odb_new(&db), "git_odb_new", shown)
         defer { git_odb_free(db) }
         var backend: UnsafeMutablePointer<git_odb_backend>?
-        try check(git_mempack_new(&backend), "git_mempack_new", path)
+        try check(git_mempack_new(&backend), "git_mempack_new", shown)
         // The odb owns the backend once added.
-        try check(git_odb_add_backend(db, backend, 1), "git_odb_add_backend", path)
-        try check(git_repository_set_odb(pointer, db), "git_repository_set_odb", path)
+        try check(git_odb_add_backend(db, backend, 1), "git_odb_add_backend", shown)
+        try check(git_repository_set_odb(pointer, db), "git_repository_set_odb", shown)
     }
 }
 

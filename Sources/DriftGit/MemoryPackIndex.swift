@@ -276,7 +276,7 @@ private struct PackIndexing {
             case .tag:
                 var o = id.oid
                 var tag: OpaquePointer?
-                try check(git_tag_lookup(&tag, repo.pointer, &o), "git_tag_lookup", "\(repo.path): tag \(id.hex)")
+                try check(git_tag_lookup(&tag, repo.pointer, &o), "git_tag_lookup", "\(repo.shown): tag \(id.hex)")
                 defer { git_tag_free(tag) }
                 try need(ObjectID(git_tag_target_id(tag).pointee), from: id)
             case .blob, nil:

@@ -11,8 +11,8 @@ import Glibc
 /// does); entries copied from a source pack keep their compressed bytes. The pack lands as
 /// `pack-<sha1>.pack` and its `.idx` only when complete (temp files, fsync, rename).
 public final class PackWriter {
-    private let directory: String
-    private let tmpPack: String
+    private let directory: [UInt8]
+    private let tmpPack: [UInt8]
     private let fd: Int32
     private let expected: Int
     private var buffer: [UInt8] = []
@@ -23,18 +23,18 @@ public final class PackWriter {
     private var finished = false
 
     /// Starts a pack of exactly `count` objects in `directory` (`objects/pack`).
-    public init(directory: String, count: Int) throws {
+    public init(directory: [UInt8], count: Int) throws {
         self.directory = directory
         expected = count
-        tmpPack = directory + "/tmp_pack_drift_\(getpid())"
+        tmpPack = directory + Array("/tmp_pack_drift_\(getpid())".utf8)
         try AtomicFile.makeDirectory(directory)
-        fd = open(tmpPack, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o444)
+        fd = withCPath(tmpPack) { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o444) }
         if fd < 0 { throw DriftError(.io, path: tmpPack, "cannot create", errno: .current) }
         do {
             sha1 = try SHA1Hasher()
         } catch {
             close(fd)
-            unlink(tmpPack)
+            _ = withCPath(tmpPack) { unlink($0) }
             throw error
         }
         buffer.reserveCapacity(1 << 20)
@@ -45,7 +45,7 @@ public final class PackWriter {
     deinit {
         if !finished {
             close(fd)
-            unlink(tmpPack)
+            _ = withCPath(tmpPack) { unlink($0) }
         }
     }
 
@@ -111,17 +111,17 @@ public final class PackWriter {
         close(fd)
         finished = true
         let name = "pack-" + hexEncode(sum)
-        let packPath = directory + "/" + name + ".pack"
-        if rename(tmpPack, packPath) != 0 {
-            unlink(tmpPack)
+        let packPath = directory + Array("/\(name).pack".utf8)
+        if withCPath(tmpPack, { t in withCPath(packPath) { rename(t, $0) } }) != 0 {
+            _ = withCPath(tmpPack) { unlink($0) }
             throw DriftError(.io, path: packPath, "rename failed", errno: .current)
         }
-        try writeIndex(packSum: sum, to: directory + "/" + name + ".idx")
+        try writeIndex(packSum: sum, to: directory + Array("/\(name).idx".utf8))
         AtomicFile.syncDirectory(of: packPath)
         return name
     }
 
-    private func writeIndex(packSum: [UInt8], to path: String) throws {
+    private func writeIndex(packSum: [UInt8], to path: [UInt8]) throws {
         objects.sort { $0.key < $1.key }
         var out: [UInt8] = [0xff, 0x74, 0x4f, 0x63, 0, 0, 0, 2]
         out.reserveCapacity(1032 + objects.count * 32 + 40)
@@ -149,19 +149,19 @@ public final class PackWriter {
         try out.withUnsafeBytes { try sha1.update($0) }
         out += try sha1.finish()
         // Not AtomicFile.write: the index is part of the bake, not a crash point of its own.
-        let tmp = path + ".tmp"
-        let ifd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o444)
+        let tmp = path + Array(".tmp".utf8)
+        let ifd = withCPath(tmp) { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o444) }
         if ifd < 0 { throw DriftError(.io, path: tmp, "cannot create", errno: .current) }
         do {
             defer { close(ifd) }
             try out.withUnsafeBytes { try writeAll(ifd, $0, path: tmp) }
             if fsync(ifd) != 0 { throw DriftError(.io, path: tmp, "fsync failed", errno: .current) }
         } catch {
-            unlink(tmp)
+            _ = withCPath(tmp) { unlink($0) }
             throw error
         }
-        if rename(tmp, path) != 0 {
-            unlink(tmp)
+        if withCPath(tmp, { t in withCPath(path) { rename(t, $0) } }) != 0 {
+            _ = withCPath(tmp) { unlink($0) }
             throw DriftError(.io, path: path, "rename failed", errno: .current)
         }
     }

@@ -47,7 +47,7 @@ public struct SnapshotBlobs {
             for (_, b) in pending { try odb.write(.blob, b) }
             return
         }
-        let writer = try PackWriter(directory: repo.path + "/objects/pack", count: pending.count)
+        let writer = try PackWriter(directory: repo.path + Array("/objects/pack".utf8), count: pending.count)
         for (id, b) in pending {
             try b.withUnsafeBytes { try writer.addWhole(id.raw, type: .blob, $0) }
         }
@@ -61,7 +61,7 @@ extension GitODB {
     public func hash(_ type: GitObjectType, _ bytes: [UInt8]) throws -> ObjectID {
         var out = git_oid()
         let rc = bytes.withUnsafeBytes { git_odb_hash(&out, $0.baseAddress, $0.count, type.c) }
-        try check(rc, "git_odb_hash", owner.path)
+        try check(rc, "git_odb_hash", owner.shown)
         return ObjectID(out)
     }
 
@@ -74,7 +74,7 @@ extension GitODB {
 
     /// Re-reads the pack directory (a pack written beside libgit2 becomes visible).
     public func refresh() throws {
-        try check(git_odb_refresh(handle.pointer), "git_odb_refresh", owner.path)
+        try check(git_odb_refresh(handle.pointer), "git_odb_refresh", owner.shown)
     }
 }
 

@@ -19,9 +19,9 @@ public enum SnapshotCopy {
     /// - Returns: the new repository, without refs.
     /// - Throws: `GitError` or `DriftError` naming the repository and object that failed.
     @discardableResult
-    public static func copy(from src: GitRepository, commit: ObjectID, into path: String) throws -> GitRepository {
-        if FileManager.default.fileExists(atPath: path) {
-            do { try FileManager.default.removeItem(atPath: path) } catch {
+    public static func copy(from src: GitRepository, commit: ObjectID, into path: [UInt8]) throws -> GitRepository {
+        if !FileSystem.isAbsent(path) {
+            do { try FileSystem.removeTree(path) } catch {
                 throw DriftError(.io, path: path, "cannot replace the old base repository: \(errorText(error))")
             }
         }
@@ -31,7 +31,8 @@ public enum SnapshotCopy {
         guard type == .commit else { throw DriftError(.gitFailure, path: src.path, "\(commit.hex) is not a commit") }
         let set = try collect(src.treeOf(commit: commit), src)
         let packs = SourcePacks(objectsDirectory: src.objectsDirectory)
-        let writer = try PackWriter(directory: path + "/objects/pack", count: 1 + set.trees.count + set.blobs.count)
+        let writer = try PackWriter(directory: path.appending(text: "/objects/pack"),
+                                    count: 1 + set.trees.count + set.blobs.count)
         try body.withUnsafeBytes { try writer.addWhole(commit.raw, type: .commit, $0) }
         // Trees and blobs alike: copied from the source pack when reusable, else read once and
         // deflated (a tree's walk above went through libgit2's cache, not through this read).
@@ -45,7 +46,7 @@ public enum SnapshotCopy {
         }
         try writer.finish()
         // Parents are absent on purpose: tell the git CLI this is a shallow repository.
-        try AtomicFile.write(Array("\(commit.hex)\n".utf8), to: path + "/shallow")
+        try AtomicFile.write(Array("\(commit.hex)\n".utf8), to: path + Array("/shallow".utf8))
         return dst
     }
 

@@ -9,8 +9,8 @@ final class MappedFile {
     let base: UnsafeRawPointer
     let count: Int
 
-    init?(path: String) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+    init?(path: [UInt8]) {
+        let fd = withCPath(path) { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK) }
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var st = stat()
@@ -55,7 +55,7 @@ final class SourcePack {
     /// Entry offsets in pack order, with their idx position (built on first use).
     private var byOffset: [(offset: UInt64, position: Int)] = []
 
-    init?(idxPath: String, packPath: String) {
+    init?(idxPath: [UInt8], packPath: [UInt8]) {
         guard let i = MappedFile(path: idxPath), let p = MappedFile(path: packPath) else { return nil }
         // Header "\377tOc" version 2, then the fan-out table.
         guard i.count >= 8 + 1024 + 40, i.u32(0) == 0xff74_4f63, i.u32(4) == 2 else { return nil }
@@ -167,13 +167,14 @@ final class SourcePack {
 public final class SourcePacks {
     private let packs: [SourcePack]
 
-    public init(objectsDirectory: String) {
-        let dir = objectsDirectory + "/pack"
+    public init(objectsDirectory: [UInt8]) {
+        let dir = objectsDirectory + Array("/pack".utf8)
         // libgit2 names its packs `pack-<hex>.idx` (ASCII): any other name is no pack of the repository's.
         let names = (directoryEntries(dir) ?? []).compactMap { String(validating: $0, as: UTF8.self) }
             .filter { $0.hasPrefix("pack-") && $0.hasSuffix(".idx") }.sorted()
         packs = names.compactMap { n in
-            SourcePack(idxPath: dir + "/" + n, packPath: dir + "/" + n.dropLast(4) + ".pack")
+            SourcePack(idxPath: PathBytes.join(dir, Array(n.utf8)),
+                       packPath: PathBytes.join(dir, Array((n.dropLast(4) + ".pack").utf8)))
         }
     }
 

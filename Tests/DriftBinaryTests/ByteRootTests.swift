@@ -6,8 +6,8 @@ import Testing
 
 /// Paths are bytes end to end (issue 25.6): a workspace root whose name is not UTF-8 is baked,
 /// scanned, diffed and exported through the binary, given on the command line or read from the
-/// manifest; a text-only path argument (SDIR, MDIR, ODIR) that is not UTF-8 is refused, never
-/// repaired into the name of another directory.
+/// manifest; SDIR, MDIR, ODIR and the gate's paths are bytes too; a path still kept as text that
+/// is not UTF-8 is refused, never repaired into the name of another file.
 @Suite("byte paths on the command line")
 struct ByteRootTests {
     /// `drift ARGS` through the shell, so arguments can hold bytes a Swift string cannot.
@@ -50,20 +50,17 @@ struct ByteRootTests {
         #expect(try sh("ls -a \"$(printf 'ws-\\377\\376')\"", cwd: cwd).contains("drift-state") == false)
     }
 
-    @Test("SDIR, MDIR, ODIR and other text paths that are not UTF-8 are refused (exit 2), nothing made repaired")
+    @Test("the paths still kept as text that are not UTF-8 are refused (exit 2), nothing made repaired")
     func textOnlyPathsRefused() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
         let cwd = f.dir.path
         try f.bake()
-        for args in ["scan --manifest mdir --state \"st-$ROOT\"", "scan --manifest \"m-$ROOT\" --state state",
-                     "export --manifest mdir --state state --output \"o-$ROOT\"",
-                     // Paths still read as text: refused, never read repaired (another file).
-                     "manifest create --root workspace --repo upstream --output m2 --policy \"p-$ROOT\"",
-                     "manifest create --root workspace --repo \"u-$ROOT\" --output m2",
+        for args in [// Paths still read as text: refused, never read repaired (another file).
+                     "manifest create --root workspace --repo upstream --output m2 --requirements \"q-$ROOT\"",
+                     "manifest create --root workspace --repo upstream --output m2 --site-packages \"s-$ROOT\"",
                      "scan --manifest mdir --state state --upstream \"u-$ROOT\"",
-                     "push --manifest mdir --state state \"r-$ROOT\"",
-                     "gate --repo \"r-$ROOT\" --ledger-refs", "gate --image-root \"i-$ROOT\""] {
+                     "push --manifest mdir --state state \"r-$ROOT\"", "gate --image-root \"i-$ROOT\""] {
             let r = try Self.driftSh(args, cwd: cwd)
             #expect(r.code == 2 && r.err.contains("is not UTF-8"), "\(args): \(r.err)")
             #expect(r.err.contains("\\377\\376"), "the name is shown quoted: \(r.err)")
@@ -72,25 +69,122 @@ struct ByteRootTests {
         #expect(!names.contains { $0.contains("\u{FFFD}") }, "\(names)")
     }
 
-    @Test("$DRIFT_STATE, $DRIFT_MANIFEST and a read verb's --state that are not UTF-8 are refused")
-    func environmentPathsRefused() throws {
+    /// `drift ARGS` through the shell with `$N` set to the name's bytes and `env` exported.
+    static func driftNamed(_ name: String, _ env: String, _ args: String, cwd: String) throws -> Run {
+        // `$M`: an MDIR name that is not UTF-8 (no newline: the journal's alternates file is
+        // one path a line, and such an MDIR is refused by name).
+        try run(["/bin/sh", "-c", "N=\"$(printf '\(name)')\"; M=\"$(printf 'md-\\377x')\"; export \(env); "
+                 + "exec '\(driftBinary())' \(args)"], cwd: cwd)
+    }
+
+    /// Makes a decoy directory at the UTF-8-repaired form of a name, holding one file, and
+    /// returns a check that it still holds only that file.
+    static func decoy(_ repaired: String, in cwd: String) throws -> () -> Bool {
+        let dir = cwd + "/" + repaired
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
+        try "decoy\n".write(toFile: dir + "/decoy", atomically: false, encoding: .utf8)
+        return { (try? FileManager.default.contentsOfDirectory(atPath: dir)) == ["decoy"] }
+    }
+
+    @Test("SDIR named 'st-\\377\\nx' (--state, $DRIFT_STATE) works for scan, status, log, export; the decoy stays")
+    func nonUTF8StateDirectory() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
         let cwd = f.dir.path
         try f.bake()
-        // Before, $DRIFT_STATE=st-\377\376 was read repaired and the state went to `st-\u{FFFD}\u{FFFD}`.
-        for (env, args) in [("DRIFT_STATE=\"st-$ROOT\"", "scan --manifest mdir"),
-                            ("DRIFT_STATE=\"st-$ROOT\"", "status --manifest mdir"),
-                            ("DRIFT_MANIFEST=\"m-$ROOT\"", "scan --state state"),
-                            ("X=1", "status --manifest mdir --state \"st-$ROOT\""),
-                            ("X=1", "log --manifest mdir --state \"st-$ROOT\"")] {
-            let r = try run(["/bin/sh", "-c", "ROOT=\"$(printf 'ws-\\377\\376')\"; export \(env); "
-                             + "exec '\(driftBinary())' \(args)"], cwd: cwd)
-            #expect(r.code == 2 && r.err.contains("is not UTF-8"), "\(env) \(args): \(r.out)\(r.err)")
-            #expect(r.err.contains("\\377\\376"), "the name is shown quoted: \(r.err)")
+        let untouched = try Self.decoy("st-\u{FFFD}\nx", in: cwd)
+        let sdir = Array("\(cwd)/st-".utf8) + [0xFF, 0x0A, 0x78]
+        let name = "st-\\377\\nx"
+        let first = try Self.driftNamed(name, "X=1", "scan --manifest mdir --state \"$N\"", cwd: cwd)
+        #expect(first.code == 0, "\(first.err)")
+        try sh("echo 'x = 2' >> workspace/worker/util.py", cwd: cwd)
+        for (env, args, code) in [("X=1", "scan --manifest mdir --state \"$N\"", 1),
+                                  ("DRIFT_STATE=\"$N\"", "scan --manifest mdir --format json", 1),
+                                  ("DRIFT_STATE=\"$N\"", "status --manifest mdir", 0),
+                                  ("X=1", "log --manifest mdir --state \"$N\"", 0),
+                                  ("X=1", "export --manifest mdir --state \"$N\" --output out", 0)] {
+            let r = try Self.driftNamed(name, env, args, cwd: cwd)
+            #expect(r.code == code, "\(env) \(args): \(r.out)\(r.err)")
         }
-        let names = try FileManager.default.contentsOfDirectory(atPath: cwd)
-        #expect(!names.contains { $0.contains("\u{FFFD}") }, "\(names)")
+        #expect(!FileSystem.isAbsent(sdir.appending(text: "/state.json")))
+        #expect(!FileSystem.isAbsent(sdir.appending(text: "/journal.git/objects")))
+        #expect(untouched(), "nothing went to the repaired name")
+        // A state dir that cannot be used is named quoted, on one line, exit 2.
+        try sh("printf x > \"$(printf 'sf-\\377\\nx')\"", cwd: cwd)
+        let bad = try Self.driftNamed("sf-\\377\\nx", "X=1", "scan --manifest mdir --state \"$N\"", cwd: cwd)
+        #expect(bad.code == 2, "\(bad.err)")
+        #expect(bad.err.hasPrefix("drift: ") && bad.err.split(separator: "\n").count == 1, "\(bad.err)")
+        #expect(bad.err.contains("\"sf-\\377\\nx\""), "the name is shown quoted: \(bad.err)")
+    }
+
+    /// A fixture whose upstream is named `u-\\377\\nx` and a policy `p-\\377\\nx`, with decoys
+    /// under the repaired names (`u-` a directory that is no repository, `p-` a file that is no
+    /// policy), baked into `md-\\377x` by those names; the checks that the decoys stay.
+    static func byteNamedBake(_ f: Fixture) throws -> [() -> Bool] {
+        let cwd = f.dir.path
+        try f.bake()
+        try sh("cp mdir/policy.yaml \"$(printf 'p-\\377\\nx')\" && mv upstream \"$(printf 'u-\\377\\nx')\"", cwd: cwd)
+        let checks = try ["u-", "o-", "L-"].map { try Self.decoy($0 + "\u{FFFD}\nx", in: cwd) }
+            + [try Self.decoy("md-\u{FFFD}x", in: cwd)]
+        try "ignore: [unclosed\n".write(toFile: cwd + "/p-\u{FFFD}\nx", atomically: false, encoding: .utf8)
+        let bake = try Self.driftNamed("\\377\\nx", "X=1", "manifest create --root workspace --repo \"u-$N\" "
+                                       + "--policy \"p-$N\" --output \"$M\"", cwd: cwd)
+        #expect(bake.code == 0, "\(bake.err)")
+        #expect(bake.out.contains("-> \"md-\\377x\""), "MDIR shown quoted: \(bake.out)")
+        return checks
+    }
+
+    @Test("MDIR, ODIR, manifest create's --repo and --policy named '…\\377\\nx' work; the decoys stay untouched")
+    func nonUTF8ManifestAndOutput() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let cwd = f.dir.path
+        let untouched = try Self.byteNamedBake(f)
+        let n = "\\377\\nx"
+        for (env, args) in [("X=1", "scan --manifest \"$M\" --state state"),
+                            ("DRIFT_MANIFEST=\"$M\"", "scan --state state"),
+                            ("DRIFT_MANIFEST=\"$M\"", "status --state state")] {
+            let r = try Self.driftNamed(n, env, args, cwd: cwd)
+            #expect(r.code == 0, "\(env) \(args): \(r.out)\(r.err)")
+        }
+        try sh("echo 'x = 2' >> workspace/worker/util.py", cwd: cwd)
+        let export = try Self.driftNamed(n, "X=1", "export --manifest \"$M\" --state state --output \"o-$N\"",
+                                         cwd: cwd)
+        #expect(export.code == 0, "\(export.err)")
+        #expect(export.out.contains("-> \"o-\\377\\nx\""), "ODIR shown quoted: \(export.out)")
+        let odir = Array("\(cwd)/o-".utf8) + [0xFF, 0x0A, 0x78]
+        #expect(!FileSystem.isAbsent(odir.appending(text: "/drift.patch")))
+        #expect(untouched.allSatisfy { $0() }, "nothing went to a repaired name")
+        // An MDIR that is not there is named quoted, on one line, exit 2.
+        let bad = try Self.driftNamed(n, "X=1", "scan --manifest \"mf-$N\" --state state", cwd: cwd)
+        #expect(bad.code == 2 && bad.err.split(separator: "\n").count == 1, "\(bad.err)")
+        #expect(bad.err.contains("\"mf-\\377\\nx\""), "the name is shown quoted: \(bad.err)")
+    }
+
+    @Test("gate --repo/--ledger/--policy and prune --repo named '…\\377\\nx' read those; the report quotes the repo")
+    func nonUTF8GatePaths() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let cwd = f.dir.path
+        let untouched = try Self.byteNamedBake(f)
+        let n = "\\377\\nx"
+        try sh("echo 'x = 2' >> workspace/worker/util.py", cwd: cwd)
+        let export = try Self.driftNamed(n, "X=1", "export --manifest \"$M\" --state state --output \"L-$N/e1\"",
+                                         cwd: cwd)
+        #expect(export.code == 0, "\(export.err)")
+        // The drift is not upstream: the gate finds the entry missing (1). The decoy ledger is
+        // empty (it would pass, 0) and the decoy repository is none (2).
+        let gate = try Self.driftNamed(n, "X=1", "gate --repo \"u-$N\" --ledger \"L-$N\" --policy \"p-$N\" "
+                                       + "--format json", cwd: cwd)
+        #expect(gate.code == 1, "\(gate.out)\(gate.err)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(gate.out.utf8)) as? [String: Any])
+        #expect(report["repo"] as? String == "\"u-\\377\\nx\"", "\(report["repo"] ?? "")")
+        let prune = try Self.driftNamed(n, "X=1", "prune --repo \"u-$N\" --older-than 0 --dry-run", cwd: cwd)
+        #expect(prune.code == 0, "\(prune.out)\(prune.err)")
+        #expect(untouched.allSatisfy { $0() }, "nothing went to a repaired name")
+        let bad = try Self.driftNamed(n, "X=1", "gate --repo \"r-$N\" --ledger-refs", cwd: cwd)
+        #expect(bad.code == 2 && bad.err.split(separator: "\n").count == 1, "\(bad.err)")
+        #expect(bad.err.contains("\"r-\\377\\nx\""), "the name is shown quoted: \(bad.err)")
     }
 
     @Test("--log, --metrics, --public-key, $DRIFT_PUBLIC_KEY, --sign-key named 'x-\\377\\n\\033' work: those files")

@@ -89,7 +89,7 @@ struct ErrorCodeTests {
         defer { dir.remove() }
         let f = dir.sub("creds")
         try Data("token\n".utf8).write(to: URL(fileURLWithPath: f))
-        let e = try driftError { _ = try GitCredentials.load(file: f, environment: [:]) }
+        let e = try driftError { _ = try GitCredentials.load(file: f, environment: { _ in nil }) }
         #expect(e.code == .credentials && e.path == Array(f.utf8))
     }
 
@@ -107,7 +107,7 @@ struct ErrorCodeTests {
         try state.ensure()
         try AtomicFile.write(Array(try JSONEncoder().encode(DriftState(commit: "aaaa"))), to: state.file("state.json"))
         let other = try driftError { _ = try state.loadState(commit: "bbbb") }
-        #expect(other.code == .stateDamaged && other.path == Array(state.path.utf8))
+        #expect(other.code == .stateDamaged && other.path == state.path)
         let held = try WatchLock(state: state)
         let busy = try driftError { _ = try WatchLock(state: state) }
         withExtendedLifetime(held) {}

@@ -202,9 +202,9 @@ struct FuzzTests {
         for h in hostile { #expect(throws: DriftError.self) { try Policy.parse(h, file: "hostile") } }
         #expect(try Fuzz.run("policy", extraSeeds: hostile) { b in
             let raw = ManifestDirectory.Raw(
-                manifestFile: "m",
+                manifestFile: Array("m".utf8),
                 manifestBytes: Array("drift-manifest 1\npolicy-sha256 \(try SHA256Hasher.digest(b).hex)\n".utf8),
-                policyFile: "p", policyBytes: b)
+                policyFile: Array("p".utf8), policyBytes: b)
             try raw.verifyPolicyPin()
             _ = try raw.parsePolicy()
         }.reachedBoth)
@@ -256,7 +256,7 @@ struct FuzzTests {
         let rev = try upstream.resolveCommit("HEAD")
         let ledger = f.dir.sub("ledger")
         try FileManager.default.createDirectory(atPath: ledger + "/e", withIntermediateDirectories: true)
-        let reader = LedgerReader(ledger: ledger, upstream: upstream, rev: rev)
+        let reader = LedgerReader(ledger: Array(ledger.utf8), upstream: upstream, rev: rev)
         // A real export against this repository seeds the deep paths (pack, commit, tree).
         try f.bake()
         try sh("echo 'x = 1' >> worker/util.py && rm config/settings.yaml", cwd: f.workspace)

@@ -9,7 +9,7 @@ import Testing
           .timeLimit(.minutes(1)))
     func concurrentWriters() throws {
         let cache = JournalBlobCache()
-        cache.begin(journal: "/j", secrets: SecretIndex())
+        cache.begin(journal: Array("/j".utf8), secrets: SecretIndex())
         let id = try #require(ObjectID(hex: String(repeating: "ab", count: 20)))
         let perThread = 5_000
         // Without the lock, four threads growing one dictionary corrupt it (a crash or lost keys).
@@ -22,7 +22,7 @@ import Testing
         #expect(cache.count == 4 * perThread)
         cache.end()
         #expect(cache.count == 4 * perThread)
-        cache.begin(journal: "/other", secrets: SecretIndex())
+        cache.begin(journal: Array("/other".utf8), secrets: SecretIndex())
         #expect(cache.count == 0)
     }
 }

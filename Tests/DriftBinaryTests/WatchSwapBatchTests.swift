@@ -56,7 +56,9 @@ struct WatchSwapBatchTests {
     }
 
     static func changes(_ r: DriftCore.Scanner.Result) -> [String: String] {
-        Dictionary(uniqueKeysWithValues: r.changes.map { (String(decoding: $0.path, as: UTF8.self), $0.change.rawValue) })
+        Dictionary(uniqueKeysWithValues: r.changes.map {
+            (String(decoding: $0.path, as: UTF8.self), $0.change.rawValue)
+        })
     }
 
     static func cached(_ r: DriftCore.Scanner.Result) -> [String] {
@@ -226,5 +228,25 @@ struct WatchSwapBatchTests {
         #expect(Self.changes(model) == ["worker/sub": "added", "worker/sub/m0.py": "deleted",
                                         "worker/sub/inner/i.py": "deleted"], "\(Self.changes(model))")
         #expect(Self.isTree(model))
+    }
+
+    @Test("one name pending as a path and as a directory: one whole walk, never the path alone first")
+    func pendingFolds() {
+        let rule = PendingChanges.PipRule(settle: 0.2, cap: 600, busy: false)
+        let sub = Array("worker/sub".utf8)
+        // The symlink's rename (ready at once) after the directory's (settles): both wait for the walk.
+        var p = PendingChanges()
+        p.touch(tree: sub, at: 10)
+        p.touch(path: sub, at: 10, complete: true)
+        var (scope, _) = p.takeReady(now: 10, settle: 0.2, maxWait: 2, pipRule: rule)
+        #expect(scope.isEmpty)
+        (scope, _) = p.takeReady(now: 10.3, settle: 0.2, maxWait: 2, pipRule: rule)
+        #expect(scope.trees == [sub] && scope.paths.isEmpty, "\(scope)")
+        // The other order: the path first, then the directory event of the same name.
+        p.touch(path: sub, at: 20, complete: true)
+        p.touch(tree: sub, at: 20.1)
+        #expect(p.count == 1)
+        (scope, _) = p.takeReady(now: 20.4, settle: 0.2, maxWait: 2, pipRule: rule)
+        #expect(scope.trees == [sub] && scope.paths.isEmpty, "\(scope)")
     }
 }

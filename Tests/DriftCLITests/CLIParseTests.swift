@@ -173,9 +173,9 @@ struct ExitCodeTests {
         do { _ = try StateLock(state: state, wait: 0) } catch { busy = error }
         withExtendedLifetime(held) {}
         let b = try #require(busy as? DriftError)
-        #expect(b.code == .lockBusy && b.path == Array(state.path.utf8))
+        #expect(b.code == .lockBusy && b.path == state.path)
         let mapped = try #require(ExitCodes.code(for: b))
-        #expect(mapped.code == 75 && mapped.line == b.message && mapped.line.contains(state.path))
+        #expect(mapped.code == 75 && mapped.line == b.message && mapped.line.contains(state.shown))
 
         let d = DriftError(.policyInvalid, path: "x.yaml", "3: bad\nline")
         #expect(ExitCodes.code(for: d).map { [String($0.code), $0.line] } == ["2", "x.yaml: 3: bad line"])

@@ -129,20 +129,23 @@ struct CredentialUnitTests {
     static let env = ["DRIFT_GIT_USERNAME": "envuser", "DRIFT_GIT_PASSWORD": "env-pass-9Q", "DRIFT_GIT_TOKEN": "",
                       "DRIFT_GIT_SSH_KEY": "/k", "DRIFT_GIT_KNOWN_HOSTS": "/kh", "DRIFT_GIT_CA_FILE": "/ca",
                       "GIT_PASSWORD": "not-ours"]
+    /// `env` as `GitCredentials.load` reads an environment: each variable's bytes.
+    static func env(_ name: String) -> [UInt8]? { env[name].map { Array($0.utf8) } }
 
     @Test("the environment alone; an empty variable is unset; the file overrides key by key")
     func environmentAndFile() throws {
-        let c = try GitCredentials.load(file: nil, environment: Self.env)
+        let c = try GitCredentials.load(file: nil, environment: Self.env(_:))
         #expect(c.username == "envuser" && c.password == "env-pass-9Q" && c.token == nil)
-        #expect(c.sshKey == "/k" && c.knownHosts == "/kh" && c.caFile == "/ca")
-        #expect(try GitCredentials.load(file: nil, environment: [:]).username == nil)
+        #expect(c.sshKey == Array("/k".utf8) && c.knownHosts == Array("/kh".utf8) && c.caFile == Array("/ca".utf8))
+        #expect(try GitCredentials.load(file: nil, environment: { _ in nil }).username == nil)
         let dir = try TempDir("creds")
         defer { dir.remove() }
         try write(dir.sub("c"), "token = file-tok\nusername=fileuser\n")
-        let f = try GitCredentials.load(file: dir.sub("c"), environment: Self.env)
-        #expect(f.username == "fileuser" && f.token == "file-tok" && f.password == "env-pass-9Q" && f.sshKey == "/k")
+        let f = try GitCredentials.load(file: dir.sub("c"), environment: Self.env(_:))
+        #expect(f.username == "fileuser" && f.token == "file-tok" && f.password == "env-pass-9Q")
+        #expect(f.sshKey == Array("/k".utf8))
         // A missing file is an error naming it, whatever the environment holds.
-        #expect(throws: DriftError.self) { try GitCredentials.load(file: dir.sub("absent"), environment: Self.env) }
+        #expect(throws: DriftError.self) { try GitCredentials.load(file: dir.sub("absent"), environment: Self.env(_:)) }
     }
 
     @Test("redaction: secrets and their percent-encodings are scrubbed, URL user-info hidden")

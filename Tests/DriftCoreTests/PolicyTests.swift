@@ -93,8 +93,8 @@ struct PolicyTests {
         defer { dir.remove() }
         let f = dir.sub("p.yaml")
         try write(f, yaml)
-        #expect(throws: DriftError.self) { try Policy.load(path: f) }
-        do { _ = try Policy.load(path: f) } catch let e as DriftError {
+        #expect(throws: DriftError.self) { try Policy.load(path: Array(f.utf8)) }
+        do { _ = try Policy.load(path: Array(f.utf8)) } catch let e as DriftError {
             #expect(e.message.contains(expected), "\(e.message)")
             #expect(e.message.hasPrefix(f + ":"))
             #expect(!e.message.contains("\n"))

@@ -22,8 +22,8 @@ struct GitCredentialsTests {
 
             """)
         let c = try GitCredentials.load(file: dir.sub("ok"))
-        #expect(c.username == "deploy" && c.token == secret && c.sshKey == "/etc/drift/key")
-        #expect(c.knownHosts == "/etc/drift/known_hosts" && c.caFile == "/etc/drift/ca.pem")
+        #expect(c.username == "deploy" && c.token == secret && c.sshKey == Array("/etc/drift/key".utf8))
+        #expect(c.knownHosts == Array("/etc/drift/known_hosts".utf8) && c.caFile == Array("/etc/drift/ca.pem".utf8))
         let encoded = secret.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         #expect(c.scrub("x \(secret) y \(encoded)") == "x *** y ***")
         // A mistyped key or a line without '=': the error names the line, never its value.

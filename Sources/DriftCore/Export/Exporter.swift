@@ -13,7 +13,8 @@ import Foundation
 /// snapshot: a workspace reset to the image still exports the hotfix recorded earlier.
 public struct Exporter {
     public var runner: ScanRunner
-    public var output: String
+    /// ODIR, as bytes (`--output` as given, not UTF-8 too).
+    public var output: [UInt8]
     public var author: String?
     public var message: String?
     public var fromJournal = false
@@ -23,7 +24,10 @@ public struct Exporter {
     /// Exports this snapshot (Drift-Id or commit) instead of the latest (`--snapshot`).
     public var snapshot: String?
 
-    public init(runner: ScanRunner, output: String) {
+    /// An exporter into a directory named by text (a test's temp dir).
+    init(runner: ScanRunner, output: String) { self.init(runner: runner, output: Array(output.utf8)) }
+
+    public init(runner: ScanRunner, output: [UInt8]) {
         self.runner = runner
         self.output = output
     }
@@ -93,7 +97,7 @@ public struct Exporter {
         let root = runner.root ?? manifest.root
         let output = try refuseWriteUnder(root: root, target: self.output, what: "export directory")
         // The stage dirs go next to the output: that directory is checked too.
-        try refuseWriteUnder(root: root, target: WriteTarget.parentOf(output), what: "export staging directory")
+        try refuseWriteUnder(root: root, target: WriteTarget.parentOf(bytes: output), what: "export staging directory")
         try checkOutputDirectory(output)
         try refuseWriteUnder(root: root, target: runner.state.path, what: "state dir")
         let lock = try StateLock(state: runner.state, wait: runner.waitSeconds)
@@ -137,7 +141,7 @@ public struct Exporter {
     /// A snapshot's record names its Drift-Id and the id's inputs; the id must be the one its
     /// tree gives. A forged snapshot commit carrying a copy of the real record fails this.
     /// Records of older drift keep no inputs: nothing to recompute (their exports are as before).
-    static func checkBinding(_ info: SnapshotInfo, tree: ObjectID, snapshot: ObjectID, journal: String) throws {
+    static func checkBinding(_ info: SnapshotInfo, tree: ObjectID, snapshot: ObjectID, journal: [UInt8]) throws {
         guard let inputs = info.idInputs else { return }
         let id = try DriftID.compute(base: info.base, tree: tree, inputs: inputs)
         guard id == info.id else {
@@ -225,7 +229,7 @@ public struct Exporter {
     }
 
     /// A non-empty ODIR is refused unless `--force`.
-    private func checkOutputDirectory(_ output: String) throws {
+    private func checkOutputDirectory(_ output: [UInt8]) throws {
         guard let st = try? FileSystem.stat(output) else { return }
         guard st.kind == .directory else {
             throw DriftError(.unsafeTarget, path: output, "exists and is not a directory")
@@ -238,7 +242,7 @@ public struct Exporter {
 
     /// Stages every file next to ODIR, then moves them in, so ODIR never holds a partial set
     /// (a stage dir of an export that died, `.drift-export-<pid>-<random>`, is removed).
-    private func writeOutputs(_ files: [(String, [UInt8])], to output: String) throws {
+    private func writeOutputs(_ files: [(String, [UInt8])], to output: [UInt8]) throws {
         try StagedDirectory(prefix: ".drift-export-").publish(files.map { (name: $0.0, bytes: $0.1) }, to: output)
     }
 }

@@ -64,7 +64,7 @@ extension Exporter {
         }
         let picked = try snapshot.map {
             try JournalHistory.find($0, repo: repo, tip: latest, base: manifest.commit,
-                                    context: runner.state.path + "/journal.git").commit
+                                    context: PathBytes.display(runner.state.file("journal.git"))).commit
         } ?? scan.snapshot ?? latest
         let info = try SnapshotInfo.read(repo, picked)
         guard info.base.hex == manifest.commit else {
@@ -74,7 +74,7 @@ extension Exporter {
             )
         }
         let tree = try repo.treeOf(commit: picked)
-        try Self.checkBinding(info, tree: tree, snapshot: picked, journal: runner.state.path + "/journal.git")
+        try Self.checkBinding(info, tree: tree, snapshot: picked, journal: runner.state.file("journal.git"))
         // Checked against the secrets known now, not those known when it was journaled.
         let outgoing = try OutgoingSecrets(scan.secrets ?? runner.secretsNow())
         let baseTree = try repo.treeOf(commit: base)

@@ -126,10 +126,10 @@ public struct Pusher {
     /// Pushes a ledger commit from a scratch repository that holds only its objects: the
     /// remote's tips are then unknown locally, so libgit2's push walk hides nothing and walks
     /// no history, and the pack is exactly the commit, its tree and its blobs.
-    static func pushAlone(_ ledger: ObjectID, from repo: GitRepository, scratch: String, remote: String, ref: String,
+    static func pushAlone(_ ledger: ObjectID, from repo: GitRepository, scratch: [UInt8], remote: String, ref: String,
                           credentials: GitCredentials) throws -> Bool {
-        try? FileManager.default.removeItem(atPath: scratch)
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        try? FileSystem.removeTree(scratch)
+        defer { try? FileSystem.removeTree(scratch) }
         let tree = try repo.treeOf(commit: ledger)
         let objects = try [ledger, tree] + repo.treeEntries(tree).map(\.id)
         // file:// is a repository on this machine: write into it directly (one ref lookup),

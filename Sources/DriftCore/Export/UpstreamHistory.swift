@@ -50,7 +50,7 @@ public struct UpstreamSource: Sendable {
     func reconciled(state: StateDirectory, base: ObjectID?) throws -> [String: String] {
         try Self.checkRef(ref)
         let path = state.file("upstream.git")
-        let repo = FileManager.default.fileExists(atPath: path + "/objects")
+        let repo = !FileSystem.isAbsent(path.appending(text: "/objects"))
             ? try GitRepository(path: path) : try GitRepository(initBare: path)
         // A short name the remote does not have updates nothing: the last run's tip must not answer.
         if let old = try repo.reference(Self.localRef) { _ = try repo.deleteReference(Self.localRef, ifAt: old) }

@@ -14,15 +14,16 @@ import Foundation
 /// needs a waiver; an entry whose base is not in REV's history, or that is not what it
 /// claims (id, ref name), is rejected.
 public struct Gate {
-    public var repo: String
+    /// The upstream repository, as bytes (`--repo` as given, not UTF-8 too).
+    public var repo: [UInt8]
     public var rev: String = "HEAD"
-    /// Directory of exports; nil when only refs are read.
-    public var ledger: String?
+    /// Directory of exports, as bytes; nil when only refs are read.
+    public var ledger: [UInt8]?
     /// Read entries from this ref prefix of the repository too (`--ledger-refs`).
     public var ledgerRefs: String?
     public var policy: Policy?
 
-    public init(repo: String, ledger: String?) {
+    public init(repo: [UInt8], ledger: [UInt8]?) {
         self.repo = repo
         self.ledger = ledger
     }
@@ -101,7 +102,7 @@ public struct Gate {
             entries += try reader.entryDirectories().map { try reader.read($0) }
         }
         if let prefix = ledgerRefs {
-            let reader = LedgerReader(ledger: "", upstream: upstream, rev: head)
+            let reader = LedgerReader(ledger: [], upstream: upstream, rev: head)
             entries += try reader.readRefs(prefix: prefix)
         }
         // "Is the base in REV's history" once per distinct base (a fleet has few images).
@@ -116,7 +117,8 @@ public struct Gate {
         var results = try entries.map { try judge.judge($0) }
         results.sort { ($0.entry, $0.id) < ($1.entry, $1.id) }
         let rejected: Set<GateStatus> = [.missing, .withheld, .noBase, .invalid]
-        return Report(repo: repo, commit: head.hex, ok: results.allSatisfy { !rejected.contains($0.status) },
+        let ok = results.allSatisfy { !rejected.contains($0.status) }
+        return Report(repo: PathBytes.display(repo), commit: head.hex, ok: ok,
                       entries: results, image: nil)
     }
 }

@@ -81,13 +81,14 @@ public enum LedgerLimits {
 /// bundle (header, one prerequisite in REV's history, one `refs/heads/drift/<id>` ref,
 /// a pack that indexes, safe paths) before anything in it is used.
 public struct LedgerReader {
-    public var ledger: String
+    /// The ledger directory, as bytes (`--ledger` as given, not UTF-8 too).
+    public var ledger: [UInt8]
     /// Upstream repository (REV's history).
     public var upstream: GitRepository
     /// Its objects as every entry's in-memory store sees them (read-only, shared).
     let lower: LowerObjects
     public var rev: ObjectID
-    public init(ledger: String, upstream: GitRepository, rev: ObjectID) {
+    public init(ledger: [UInt8], upstream: GitRepository, rev: ObjectID) {
         self.ledger = ledger
         self.upstream = upstream
         lower = LowerObjects(upstream)
@@ -96,9 +97,9 @@ public struct LedgerReader {
 
     /// Directories under the ledger that hold a `drift.bundle`, sorted; symlinks are not followed.
     func entryDirectories() throws -> [String] {
-        let (entries, issues) = try DirectoryWalker(root: Array(ledger.utf8)).walk { _ in true }
+        let (entries, issues) = try DirectoryWalker(root: ledger).walk { _ in true }
         if let i = issues.first {
-            throw DriftError(.unreadable, path: PathBytes.join(Array(ledger.utf8), i.path), i.message)
+            throw DriftError(.unreadable, path: PathBytes.join(ledger, i.path), i.message)
         }
         var dirs: [String] = []
         let bundle = Array(Exporter.bundleFile.utf8)
@@ -117,13 +118,13 @@ public struct LedgerReader {
     }
 
     public func read(_ dir: String) throws -> LedgerEntry {
-        let full = dir == "." ? ledger : ledger + "/" + dir
+        let full = dir == "." ? ledger : PathBytes.join(ledger, Array(dir.utf8))
         func bad(_ why: String) -> DriftError { DriftError(ledger: .entry(dir), why) }
-        let bundle = try readLimited(full + "/" + Exporter.bundleFile, LedgerLimits.bundleBytes, bad)
+        let bundle = try readLimited(full, Exporter.bundleFile, LedgerLimits.bundleBytes, bad)
         // Optional files are optional only when absent: a symlink, a FIFO or an oversized
         // file is a failed check (exit 2 naming the entry), never silently skipped.
-        let patch = try readOptional(full + "/" + Exporter.patchFile, LedgerLimits.patchBytes, bad)
-        let report = try readOptional(full + "/" + Exporter.reportFile, LedgerLimits.reportBytes, bad)
+        let patch = try readOptional(full, Exporter.patchFile, LedgerLimits.patchBytes, bad)
+        let report = try readOptional(full, Exporter.reportFile, LedgerLimits.reportBytes, bad)
         return try entry(name: dir, bundle: bundle, patch: patch, report: report, bad)
     }
 
@@ -253,20 +254,24 @@ public struct LedgerReader {
         return Examined(trailers: trailers, base: parent, changes: changes, earlier: earlier)
     }
 
-    private func readOptional(_ file: String, _ limit: Int, _ bad: (String) -> DriftError) throws -> [UInt8]? {
-        if FileSystem.isAbsent(file) { return nil }
-        return try readLimited(file, limit, bad)
+    private func readOptional(_ dir: [UInt8], _ name: String, _ limit: Int,
+                              _ bad: (String) -> DriftError) throws -> [UInt8]? {
+        if FileSystem.isAbsent(PathBytes.join(dir, Array(name.utf8))) { return nil }
+        return try readLimited(dir, name, limit, bad)
     }
 
-    private func readLimited(_ file: String, _ limit: Int, _ bad: (String) -> DriftError) throws -> [UInt8] {
+    /// The entry's file `name` (drift's own ASCII file name, which the messages say).
+    private func readLimited(_ dir: [UInt8], _ name: String, _ limit: Int,
+                             _ bad: (String) -> DriftError) throws -> [UInt8] {
+        let file = PathBytes.join(dir, Array(name.utf8))
         let st: FileStat
-        do { st = try FileSystem.lstat(file) } catch { throw bad("\(lastPathComponent(file)): \(error)") }
-        guard st.kind == .regular else { throw bad("\(lastPathComponent(file)) is not a regular file") }
+        do { st = try FileSystem.lstat(file) } catch { throw bad("\(name): \(error)") }
+        guard st.kind == .regular else { throw bad("\(name) is not a regular file") }
         guard st.size <= limit else {
-            throw bad("\(lastPathComponent(file)) is over the \(limit >> 20) MiB limit")
+            throw bad("\(name) is over the \(limit >> 20) MiB limit")
         }
         do { return try readWholeFile(file, limit: limit, followSymlinks: false) } catch let e as DriftError {
-            throw bad("\(lastPathComponent(file)) is unreadable (\(e.message))")
+            throw bad("\(name) is unreadable (\(e.message))")
         }
     }
 

@@ -12,7 +12,7 @@ import Foundation
 /// Every ref is judged by the gate's own code first; a hostile ref fails the whole run
 /// (nothing deleted), and a ref that moved since it was judged is left alone.
 public struct LedgerPrune {
-    public var repo: String
+    public var repo: [UInt8]
     public var rev = "HEAD"
     public var prefix = "refs/drift/"
     /// Only entries exported at least this long ago are deleted.
@@ -20,7 +20,7 @@ public struct LedgerPrune {
     /// Decide, print, delete nothing.
     public var dryRun = false
 
-    public init(repo: String, olderThan: TimeInterval) {
+    public init(repo: [UInt8], olderThan: TimeInterval) {
         self.repo = repo
         self.olderThan = olderThan
     }

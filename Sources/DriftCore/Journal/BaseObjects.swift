@@ -13,7 +13,7 @@ public enum BaseObjects {
 
     /// Copies the commit and its whole tree from `src` into a new bare repo at `path` (one
     /// pack, see `SnapshotCopy`), with `refs/heads/base` and HEAD on it.
-    static func bake(from src: GitRepository, commit: ObjectID, into path: String) throws {
+    static func bake(from src: GitRepository, commit: ObjectID, into path: [UInt8]) throws {
         let dst = try SnapshotCopy.copy(from: src, commit: commit, into: path)
         try dst.setReference(ref, to: commit)
         try dst.setHead(ref)
@@ -22,7 +22,7 @@ public enum BaseObjects {
     /// Opens MDIR's base repository and checks it holds the manifest's commit.
     static func open(_ mdir: ManifestDirectory, commit: String) throws -> GitRepository {
         let p = mdir.file(ManifestDirectory.baseRepo)
-        guard FileManager.default.fileExists(atPath: p + "/objects") else {
+        guard (try? FileSystem.stat(p.appending(text: "/objects"))) != nil else {
             throw DriftError(.manifestInvalid, path: p, "base objects are missing from the manifest directory")
         }
         let repo = try GitRepository(path: p)

@@ -26,37 +26,43 @@ public struct Journal {
         self.commit = commit
     }
 
-    var path: String { state.file("journal.git") }
+    var path: [UInt8] { state.file("journal.git") }
 
     /// Opens the journal repository, creating it on first use.
     func open(create: Bool) throws -> GitRepository? {
         let base = try BaseObjects.open(manifestDir, commit: commit)
         _ = base
-        let alternates = path + "/objects/info/alternates"
-        if !FileManager.default.fileExists(atPath: path + "/objects") {
+        let alternates = path.appending(text: "/objects/info/alternates")
+        if FileSystem.isAbsent(path.appending(text: "/objects")) {
             if !create { return nil }
             _ = try GitRepository(initBare: path)
         }
         let baseRepoPath = manifestDir.file(ManifestDirectory.baseRepo)
-        let baseObjects = (canonicalPath(baseRepoPath) ?? baseRepoPath) + "/objects\n"
+        let baseDir = canonicalPath(baseRepoPath) ?? baseRepoPath
+        // `objects/info/alternates` is one path a line (git and libgit2 alike).
+        guard !baseDir.contains(0x0A) else {
+            throw DriftError(.manifestInvalid, path: baseDir, "a manifest directory whose path holds a newline "
+                             + "cannot be named in the journal's objects/info/alternates; move or link it")
+        }
+        let baseObjects = baseDir.appending(text: "/objects\n")
         // Re-point at MDIR every time: a recreated container may mount it elsewhere.
-        if (try? readWholeFile(alternates)) != Array(baseObjects.utf8) {
-            try AtomicFile.makeDirectory(path + "/objects/info")
-            try AtomicFile.write(Array(baseObjects.utf8), to: alternates, mode: 0o600)
+        if (try? readWholeFile(alternates)) != baseObjects {
+            try AtomicFile.makeDirectory(path.appending(text: "/objects/info"))
+            try AtomicFile.write(baseObjects, to: alternates, mode: 0o600)
         }
         // The first snapshot's parent is the base commit, whose own parents are in no object
         // store drift has: without a `shallow` file naming it, stock `git log` and `git fsck`
         // fail on the journal ("Failed to traverse parents"). Journals made before this file
         // existed get it here, on their next open.
         let shallow = Array("\(commit)\n".utf8)
-        if (try? readWholeFile(path + "/shallow")) != shallow {
-            try AtomicFile.write(shallow, to: path + "/shallow", mode: 0o600)
+        if (try? readWholeFile(path.appending(text: "/shallow"))) != shallow {
+            try AtomicFile.write(shallow, to: path.appending(text: "/shallow"), mode: 0o600)
         }
         return try GitRepository(path: path)
     }
 
     /// Whether the journal branch exists as a loose ref (libgit2 writes it loose).
-    var hasSnapshotRef: Bool { FileManager.default.fileExists(atPath: path + "/" + Self.ref) }
+    var hasSnapshotRef: Bool { !FileSystem.isAbsent(path.appending(text: "/" + Self.ref)) }
 
     /// The latest snapshot commit, if any.
     public func latest() throws -> (GitRepository, ObjectID)? {
@@ -166,7 +172,7 @@ extension Journal {
         if let held = try blobCache?.lastSnapshot(p, notesTip: repo.reference(notesRef)) { return held }
         guard let bytes = try repo.note(notesRef, on: p) else { return try SnapshotInfo.read(repo, p) }
         if let id, let named = SnapshotRecord.peekDriftID(bytes), named != id { return nil }
-        return try SnapshotRecord.decode(bytes, context: "\(repo.path): snapshot \(p.hex)")
+        return try SnapshotRecord.decode(bytes, context: "\(repo.shown): snapshot \(p.hex)")
     }
 }
 
@@ -226,9 +232,9 @@ public struct SnapshotInfo: Sendable {
     ///   that is not a snapshot record.
     public static func read(_ repo: GitRepository, _ snapshot: ObjectID) throws -> SnapshotInfo {
         if let bytes = try repo.note(Journal.notesRef, on: snapshot) {
-            return try SnapshotRecord.decode(bytes, context: "\(repo.path): snapshot \(snapshot.hex)")
+            return try SnapshotRecord.decode(bytes, context: "\(repo.shown): snapshot \(snapshot.hex)")
         }
-        return try parse(try repo.message(of: snapshot), context: "\(repo.path): snapshot \(snapshot.hex)")
+        return try parse(try repo.message(of: snapshot), context: "\(repo.shown): snapshot \(snapshot.hex)")
     }
 
     /// Entries, pip changes, id and base from the trailer block (`DriftTrailers`); host and

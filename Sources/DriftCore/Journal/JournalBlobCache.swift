@@ -15,7 +15,7 @@ public final class JournalBlobCache: Sendable {
     private struct State {
         var ids: [Digest: ObjectID] = [:]
         var used = Set<Digest>()
-        var journal: String?
+        var journal: [UInt8]?
         var secrets = SecretIndex()
         var last: LastSnapshot?
     }
@@ -36,7 +36,7 @@ public final class JournalBlobCache: Sendable {
     public var count: Int { state.withLock { $0.ids.count } }
 
     /// Starts one snapshot: entries from another journal or secret index are forgotten.
-    func begin(journal path: String, secrets s: SecretIndex) {
+    func begin(journal path: [UInt8], secrets s: SecretIndex) {
         state.withLock { st in
             if st.journal != path || st.secrets != s {
                 st.ids.removeAll()

@@ -48,7 +48,7 @@ public struct JournalForget {
         }
         // The new journal is made by the one journal opener (alternates, shallow) in a staging dir.
         let staging = StateDirectory(path: runner.state.file(".forget"))
-        ScratchDirectory.removeTree(staging.path)
+        try? FileSystem.removeTree(staging.path)
         try AtomicFile.makeDirectory(staging.path, mode: 0o700)
         let fresh = Journal(state: staging, manifestDir: runner.manifestDir, commit: manifest.commit)
         guard let new = try fresh.open(create: true) else {
@@ -74,19 +74,19 @@ public struct JournalForget {
             if !gone.isEmpty { outcome.pushed[remote] = gone }
         }
         if outcome.blobs == 0 && outcome.exports.isEmpty {
-            ScratchDirectory.removeTree(staging.path)
+            try? FileSystem.removeTree(staging.path)
             return outcome
         }
         let aside = runner.state.file("journal.git.forgotten")
-        ScratchDirectory.removeTree(aside)
+        try? FileSystem.removeTree(aside)
         do {
             try FileSystem.rename(journal.path, to: aside)
             try FileSystem.rename(newPath, to: journal.path)
         } catch {
-            throw DriftError(.io, path: journal.path, "cannot put the rewritten journal in place: \(error)")
+            throw DriftError(.io, path: journal.path, "cannot put the rewritten journal in place: \(errorText(error))")
         }
-        ScratchDirectory.removeTree(aside)
-        ScratchDirectory.removeTree(staging.path)
+        try? FileSystem.removeTree(aside)
+        try? FileSystem.removeTree(staging.path)
         if let last = st.lastExportId, outcome.exports.contains(last) { st.lastExportId = nil }
         st.journalFingerprint = nil
         try runner.state.saveState(st)

@@ -105,7 +105,12 @@ public struct Manifest: Sendable {
     /// Parses and verifies a manifest file; errors name `file` and the line. With `index`
     /// (the verified `manifest.idx` the header pins), the entry lines are only counted and
     /// the entries are the index's.
-    public static func parse(_ bytes: [UInt8], file: String, index: ManifestTable? = nil) throws -> Manifest {
+    static func parse(_ bytes: [UInt8], file: String, index: ManifestTable? = nil) throws -> Manifest {
+        try parse(bytes, file: Array(file.utf8), index: index)
+    }
+
+    /// `parse(_:file:index:)` with the file named by bytes (MDIR's name, not UTF-8 too).
+    public static func parse(_ bytes: [UInt8], file: [UInt8], index: ManifestTable? = nil) throws -> Manifest {
         // The checksum line is the last line; verify before trusting any field.
         let end = try checkTrailer(bytes, file: file)
         var lines = Lines()

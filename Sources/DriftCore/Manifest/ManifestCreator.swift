@@ -10,18 +10,20 @@ import Foundation
 public struct ManifestCreator {
     /// The workspace root, as bytes (a name that is not UTF-8 is a root like any other).
     public var root: [UInt8]
-    public var repo: String
+    /// The repository, `--policy`: bytes as given (a name that is not UTF-8 too).
+    public var repo: [UInt8]
     public var commit: String = "HEAD"
-    public var policyPath: String?
+    public var policyPath: [UInt8]?
     public var sitePackages: [String] = []
     public var requirements: String?
-    public var output: String
+    /// MDIR to write, as bytes.
+    public var output: [UInt8]
     /// Counters for a progress line; nil for none.
     public var progress: ProgressCounters?
     /// Ed25519 private key (PEM) to sign `manifest.txt` with, named by bytes (`--sign-key` as given).
     public var signKey: [UInt8]?
 
-    public init(root: [UInt8], repo: String, output: String) {
+    public init(root: [UInt8], repo: [UInt8], output: [UInt8]) {
         self.root = root
         self.repo = repo
         self.output = output
@@ -47,7 +49,7 @@ public struct ManifestCreator {
         try refuseWriteUnder(root: root, target: output, what: "manifest directory")
         // A run killed between an atomic write's temp file and its rename left `NAME.tmp.PID`.
         for n in directoryEntries(output) ?? [] where n.contains(text: ".tmp.") {
-            try? FileSystem.unlink(PathBytes.join(Array(output.utf8), n))
+            try? FileSystem.unlink(PathBytes.join(output, n))
         }
         let policy = try policyPath.map { try Policy.load(path: $0) } ?? Policy.builtIn()
         let repository = try GitRepository(path: repo)

@@ -17,17 +17,24 @@ public struct ManifestDirectory: Sendable {
     /// The binary entry index (`ManifestTable`), pinned in `manifest.txt`.
     static let indexFile = "manifest.idx"
 
-    public let path: String
+    /// The directory's name as bytes (`--manifest`, `$DRIFT_MANIFEST` or `--output` as given).
+    public let path: [UInt8]
     /// When set, nothing in MDIR is trusted before the signature and every pin verify. The
     /// key file's name as bytes (`--public-key` or `$DRIFT_PUBLIC_KEY` as given, not UTF-8 too).
     public var publicKey: [UInt8]?
     /// Test hook: counts reads of MDIR's files (nil: not counted).
     var reads: ReadCounter?
 
-    public init(path: String, publicKey: [UInt8]? = nil) {
+    public init(path: [UInt8], publicKey: [UInt8]? = nil) {
         self.path = path
         self.publicKey = publicKey
     }
+
+    /// A manifest directory named by text (a literal, a test's temp dir).
+    init(path: String, publicKey: [UInt8]? = nil) { self.init(path: Array(path.utf8), publicKey: publicKey) }
+
+    /// `path` for messages, through the one quoting function.
+    public var shown: String { PathBytes.display(path) }
 
     /// Where an image keeps the public key its manifest is signed with: outside MDIR (a re-baked
     /// MDIR cannot bring its own key), owned by root. Every verb that reads MDIR verifies with it
@@ -59,8 +66,8 @@ public struct ManifestDirectory: Sendable {
     ///   - candidates: in order of precedence (the CLI passes `--manifest`, then `$DRIFT_MANIFEST`).
     ///   - publicKey: the Ed25519 key to verify with, if any.
     /// - Returns: the manifest directory to read.
-    public static func locate(_ candidates: [String?], publicKey: [UInt8]?) -> ManifestDirectory {
-        let path = candidates.compactMap { $0 }.first { !$0.isEmpty } ?? "/etc/drift"
+    public static func locate(_ candidates: [[UInt8]?], publicKey: [UInt8]?) -> ManifestDirectory {
+        let path = candidates.compactMap { $0 }.first { !$0.isEmpty } ?? Array("/etc/drift".utf8)
         return ManifestDirectory(path: path, publicKey: publicKey?.isEmpty == true ? nil : publicKey)
     }
 
@@ -73,11 +80,12 @@ public struct ManifestDirectory: Sendable {
         let sigFile = file(Self.signatureFile)
         let sig: [UInt8]
         do { sig = try readWholeFile(sigFile, limit: 4096) } catch let e as DriftError {
-            throw fail(Self.isMissing(sigFile) ? "\(sigFile) is missing" : e.message)
+            throw fail(Self.isMissing(sigFile) ? "\(PathBytes.display(sigFile)) is missing" : e.message)
         }
         guard try Ed25519.verify(manifestBytes, signature: sig, keyFile: keyFile) else {
             let key = PathBytes.display(keyFile)
-            throw fail("\(sigFile) is not a valid signature of \(file(Self.manifestFile)) by \(key)")
+            throw fail("\(PathBytes.display(sigFile)) is not a valid signature of \(shownFile(Self.manifestFile)) "
+                       + "by \(key)")
         }
         let m: Manifest
         do {
@@ -88,13 +96,19 @@ public struct ManifestDirectory: Sendable {
         for (name, sha) in [(Self.policyFile, m.policySHA256)] + m.pins.map({ ($0.name, $0.sha256) }) {
             let b: [UInt8]
             do { b = try readWholeFile(file(name), limit: 512 << 20) } catch let e as DriftError {
-                throw fail(Self.isMissing(file(name)) ? "\(file(name)) is missing" : e.message)
+                throw fail(Self.isMissing(file(name)) ? "\(shownFile(name)) is missing" : e.message)
             }
-            guard try SHA256Hasher.digest(b) == sha else { throw fail("\(file(name)) changed since it was signed") }
+            guard try SHA256Hasher.digest(b) == sha else {
+                throw fail("\(shownFile(name)) changed since it was signed")
+            }
         }
     }
 
-    public func file(_ name: String) -> String { path + "/" + name }
+    /// A file in the directory, as bytes.
+    public func file(_ name: String) -> [UInt8] { path + Array("/\(name)".utf8) }
+
+    /// `file(name)` for messages.
+    func shownFile(_ name: String) -> String { PathBytes.display(file(name)) }
 
     /// The root `manifest.txt` names, read without verifying anything: only to decide where a
     /// failed run must not write (`RunFailure`); nil when it cannot be read.
@@ -114,13 +128,13 @@ public struct ManifestDirectory: Sendable {
 
     /// The unparsed manifest and policy files, so callers can parse them in parallel.
     public struct Raw: Sendable {
-        var manifestFile: String
+        var manifestFile: [UInt8]
         var manifestBytes: [UInt8]
-        var policyFile: String
+        var policyFile: [UInt8]
         var policyBytes: [UInt8]
 
         /// The manifest entries' index, when `manifest.txt` pins one (MDIRs made before it have none).
-        var indexFile: String?
+        var indexFile: [UInt8]?
 
         /// Parses and verifies the manifest. When its header pins `manifest.idx`, the entries come
         /// from that index (verified against the pin, every offset checked) and the entry lines are
@@ -132,7 +146,7 @@ public struct ManifestDirectory: Sendable {
             let b = try readWholeFile(indexFile, limit: 8 << 30)
             guard try SHA256Hasher.digest(b) == pin else {
                 throw DriftError(.manifestInvalid, path: indexFile,
-                    "manifest index does not match the SHA-256 pinned in \(manifestFile)")
+                    "manifest index does not match the SHA-256 pinned in \(PathBytes.display(manifestFile))")
             }
             guard let table = ManifestTable(serialized: b) else {
                 throw DriftError(.manifestInvalid, path: indexFile, "manifest index is damaged")
@@ -153,7 +167,7 @@ public struct ManifestDirectory: Sendable {
             guard let pin = Manifest.peekPolicySHA256(manifestBytes),
                   try SHA256Hasher.digest(policyBytes) == pin else {
                 throw DriftError(.manifestInvalid, path: policyFile,
-                    "policy does not match the SHA-256 pinned in \(manifestFile)")
+                    "policy does not match the SHA-256 pinned in \(PathBytes.display(manifestFile))")
             }
         }
 
@@ -161,7 +175,7 @@ public struct ManifestDirectory: Sendable {
         func verifyPolicy(_ m: Manifest) throws {
             guard try SHA256Hasher.digest(policyBytes) == m.policySHA256 else {
                 throw DriftError(.manifestInvalid, path: policyFile,
-                    "policy does not match the SHA-256 pinned in \(manifestFile)")
+                    "policy does not match the SHA-256 pinned in \(PathBytes.display(manifestFile))")
             }
         }
     }
@@ -177,7 +191,7 @@ public struct ManifestDirectory: Sendable {
         if let key = publicKey {
             let b: [UInt8]
             do { b = try readWholeFile(mfile) } catch let e as DriftError {
-                let why = Self.isMissing(mfile) ? "\(mfile) is missing" : e.message
+                let why = Self.isMissing(mfile) ? "\(PathBytes.display(mfile)) is missing" : e.message
                 throw DriftError(.signatureInvalid, "manifest signature does not verify: \(why)")
             }
             try verifySignature(manifestBytes: b, keyFile: key)
@@ -192,7 +206,7 @@ public struct ManifestDirectory: Sendable {
     }
 
     /// Whether `path` does not exist at all (any other read failure is reported as itself).
-    static func isMissing(_ path: String) -> Bool {
+    static func isMissing(_ path: [UInt8]) -> Bool {
         FileSystem.isAbsent(path)
     }
 }

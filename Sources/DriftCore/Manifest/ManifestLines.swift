@@ -28,13 +28,13 @@ extension Manifest {
         var indexed = 0
     }
 
-    static func corrupt(_ file: String, _ lineNo: Int, _ what: String) -> DriftError {
+    static func corrupt(_ file: [UInt8], _ lineNo: Int, _ what: String) -> DriftError {
         DriftError(.manifestInvalid, path: file, line: lineNo, "manifest is corrupt: \(what)")
     }
 
     /// Verifies the last line, `sha256 <hex of everything before it>`, before any field is
     /// trusted. Returns where that line starts (the end of the manifest's body).
-    static func checkTrailer(_ bytes: [UInt8], file: String) throws -> Int {
+    static func checkTrailer(_ bytes: [UInt8], file: [UInt8]) throws -> Int {
         if bytes.isEmpty { throw DriftError(.manifestInvalid, path: file, "manifest is empty") }
         guard bytes.last == 0x0A else {
             throw DriftError(.manifestInvalid, path: file, "manifest is truncated (no final newline)")
@@ -57,7 +57,7 @@ extension Manifest {
 
     /// An `F` (file) or `L` (link) line: `F mode size sha256 path`, `L mode size sha256 path target`.
     static func entry(_ bytes: [UInt8], _ fields: [Range<Int>], isLink: Bool, after prev: ManifestEntry?,
-                      file: String, lineNo: Int) throws -> ManifestEntry {
+                      file: [UInt8], lineNo: Int) throws -> ManifestEntry {
         guard fields.count == (isLink ? 6 : 5),
               let size = decimal(bytes[fields[2]]),
               let digest = Digest(hexBytes: bytes[fields[3]]),
@@ -87,7 +87,7 @@ extension Manifest {
 
     /// A header line: `commit`, `root`, `policy-sha256`, `pin`, `entries`.
     static func header(_ bytes: [UInt8], _ fields: [Range<Int>], into m: inout Lines,
-                       file: String, lineNo: Int) throws {
+                       file: [UInt8], lineNo: Int) throws {
         func text(_ k: Int) -> String { String(decoding: bytes[fields[k]], as: UTF8.self) }
         let tag = text(0)
         switch tag {
@@ -114,7 +114,7 @@ extension Manifest {
 
     /// The manifest the lines make, once each required header is there and the entry
     /// count (of the lines, or of the index) is the one the header says.
-    static func assemble(_ l: Lines, file: String, index: ManifestTable?) throws -> Manifest {
+    static func assemble(_ l: Lines, file: [UInt8], index: ManifestTable?) throws -> Manifest {
         let commit = l.commit
         guard commit.count == 40 || commit.count == 64, commit.allSatisfy({ $0.isHexDigit }) else {
             throw DriftError(.manifestInvalid, path: file, "manifest has no valid commit id")

@@ -51,7 +51,7 @@ public struct PipBaseline: Codable, Sendable {
     public static func load(_ mdir: ManifestDirectory, manifest: Manifest) throws -> PipBaseline? {
         let f = mdir.file(ManifestDirectory.pipFile)
         guard let pin = manifest.pins.first(where: { $0.name == ManifestDirectory.pipFile }) else {
-            if FileManager.default.fileExists(atPath: f) {
+            if (try? FileSystem.stat(f)) != nil {
                 throw DriftError(.manifestInvalid, path: f, "pip baseline present but not pinned in the manifest")
             }
             return nil

@@ -46,16 +46,24 @@ public struct Policy: Sendable {
 
     /// The built-in default policy (policies/default.yaml compiled in).
     static func builtIn() throws -> Policy {
-        try Policy.parse(PackageResources.default_yaml, file: "<built-in default policy>")
+        try Policy.parse(PackageResources.default_yaml, file: Array("<built-in default policy>".utf8))
     }
 
     /// Loads a policy file; every problem is `file:line: problem`.
-    public static func load(path: String) throws -> Policy {
+    public static func load(path: [UInt8]) throws -> Policy {
         try parse(try readWholeFile(path, limit: 4 << 20), file: path)
     }
 
+    /// `load(path:)` with the file named by text (a test's policy).
+    static func load(path: String) throws -> Policy { try load(path: Array(path.utf8)) }
+
+    /// `parse(_:file:)` with the file named by text (a test's policy).
+    static func parse(_ bytes: [UInt8], file: String) throws -> Policy {
+        try parse(bytes, file: Array(file.utf8))
+    }
+
     /// Parses policy YAML from bytes.
-    public static func parse(_ bytes: [UInt8], file: String) throws -> Policy {
+    public static func parse(_ bytes: [UInt8], file: [UInt8]) throws -> Policy {
         guard String(validating: bytes, as: UTF8.self) != nil else {
             throw DriftError(.policyInvalid, path: file, line: 1, "policy is not valid UTF-8")
         }
@@ -82,7 +90,7 @@ public struct Policy: Sendable {
     }
 
     /// One top-level key: the schema, a class's patterns, `pip`, `waivers`, or a setting.
-    private mutating func set(_ key: String, _ v: YAMLNode, keyNode k: YAMLNode, file: String) throws {
+    private mutating func set(_ key: String, _ v: YAMLNode, keyNode k: YAMLNode, file: [UInt8]) throws {
         switch key {
         case "schema", "version":
             let s = v.string ?? ""
@@ -117,7 +125,7 @@ public struct Policy: Sendable {
 
     /// A scalar setting: `size_limit`, `reverify_every`, `deadline`, `deadline_stop`,
     /// `ignore_git_dirs`; any other key is unknown.
-    private mutating func setSetting(_ key: String, _ v: YAMLNode, keyNode k: YAMLNode, file: String) throws {
+    private mutating func setSetting(_ key: String, _ v: YAMLNode, keyNode k: YAMLNode, file: [UInt8]) throws {
         func bad(_ what: String) -> DriftError { DriftError(.policyInvalid, path: file, line: Self.line(v), what) }
         switch key {
         case "size_limit":
@@ -166,7 +174,7 @@ public struct Policy: Sendable {
 
     private static func isNullScalar(_ s: String) -> Bool { s.isEmpty || s == "~" || s == "null" }
 
-    private static func strings(_ v: YAMLNode, _ key: String, _ file: String) throws -> [String] {
+    private static func strings(_ v: YAMLNode, _ key: String, _ file: [UInt8]) throws -> [String] {
         if case .scalar(let s) = v, isNullScalar(s.string) { return [] }
         guard let seq = v.sequence else {
             throw DriftError(.policyInvalid, path: file, line: line(v), "'\(key)' must be a list of strings")
@@ -189,7 +197,7 @@ public struct Policy: Sendable {
 
     public static let defaultSecretNames = PatternList(defaultSecretNameTexts.compactMap { try? PathPattern($0) })
 
-    private static func patterns(_ v: YAMLNode, _ key: String, _ file: String,
+    private static func patterns(_ v: YAMLNode, _ key: String, _ file: [UInt8],
                                  upperCased: Bool = false) throws -> PatternList {
         if case .scalar(let s) = v, isNullScalar(s.string) { return PatternList([]) }
         guard let seq = v.sequence else {
@@ -207,7 +215,7 @@ public struct Policy: Sendable {
         })
     }
 
-    private static func waivers(_ v: YAMLNode, _ file: String) throws -> [Waiver] {
+    private static func waivers(_ v: YAMLNode, _ file: [UInt8]) throws -> [Waiver] {
         guard let seq = v.sequence else {
             throw DriftError(.policyInvalid, path: file, line: line(v),
                 "'waivers' must be a list of {id, reason, expires}")

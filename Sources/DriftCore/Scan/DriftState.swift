@@ -177,14 +177,22 @@ public struct DriftState: Codable, Sendable {
 
 /// The state directory (SDIR): `state.json`, `statcache`, `journal.git/`, `lock`.
 public struct StateDirectory: Sendable {
-    public let path: String
-    static let defaultPath = "/var/lib/drift"
+    /// The directory's name as bytes (`--state` or `$DRIFT_STATE` as given, not UTF-8 too).
+    public let path: [UInt8]
+    static let defaultPath = Array("/var/lib/drift".utf8)
     /// Test hook: counts reads of `state.json` (nil: not counted).
     var reads: ReadCounter?
 
-    public init(path: String?) { self.path = (path?.isEmpty == false ? path! : Self.defaultPath) }
+    public init(path: [UInt8]?) { self.path = path.flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultPath }
 
-    public func file(_ name: String) -> String { path + "/" + name }
+    /// `path` for messages, through the one quoting function.
+    public var shown: String { PathBytes.display(path) }
+
+    /// A file in the directory, as bytes.
+    public func file(_ name: String) -> [UInt8] { path + Array("/\(name)".utf8) }
+
+    /// A state directory named by text (a literal, a test's temp dir).
+    init(path: String) { self.init(path: Array(path.utf8)) }
 
     /// Creates the directory 0700 if needed; refuses one another user owns and tightens one
     /// others can read (the CLI checks first, to say so: `PrivateDirectory.secure`).
@@ -205,15 +213,16 @@ public struct StateDirectory: Sendable {
         let f = file("state.json")
         reads?.count(.state)
         if FileSystem.isAbsent(f) { return DriftState(commit: commit) }
-        let stat = try? lstatBytes(Array(f.utf8)).get()
+        let stat = try? lstatBytes(f).get()
         if let info = stat, info.kind == .regular, info.size > Int64(Self.stateReadLimit) {
             return StateRecovery.rebuild(self, commit: commit,
-                                         why: "\(f) is larger than \(Self.stateReadLimit) bytes")
+                                         why: "\(PathBytes.display(f)) is larger than \(Self.stateReadLimit) bytes")
         }
         let bytes = try readWholeFile(f, limit: Self.stateReadLimit, followSymlinks: false)
         var s: DriftState
         do { s = try JSONDecoder().decode(DriftState.self, from: Data(bytes)) } catch {
-            return StateRecovery.rebuild(self, commit: commit, why: "\(f) is damaged (\(errorText(error)))")
+            let why = "\(PathBytes.display(f)) is damaged (\(errorText(error)))"
+            return StateRecovery.rebuild(self, commit: commit, why: why)
         }
         guard s.schema == DriftState.schema else {
             throw DriftError(.stateDamaged, path: f, "unsupported state schema '\(s.schema)'")
@@ -226,19 +235,21 @@ public struct StateDirectory: Sendable {
         var end = 0, damaged = false
         let logFile = file(StateLog.name)
         if !FileSystem.isAbsent(logFile) {
-            let logStat = try? lstatBytes(Array(logFile.utf8)).get()
+            let logStat = try? lstatBytes(logFile).get()
             if let l = logStat, l.kind == .regular, l.size > Int64(Self.stateReadLimit) {
                 // Never written by drift (a log stays under its base's size): recovered, not
                 // an exit-2 loop.
                 damaged = true
-                StateRecovery.refill(&s, self, why: "\(logFile) is larger than \(Self.stateReadLimit) bytes")
+                let why = "\(PathBytes.display(logFile)) is larger than \(Self.stateReadLimit) bytes"
+                StateRecovery.refill(&s, self, why: why)
             } else {
                 let log = try readWholeFile(logFile, limit: Self.stateReadLimit, followSymlinks: false)
                 let folded = StateLog.fold(log, into: &s, baseID: baseID)
                 end = folded.end
                 damaged = end != log.count || !folded.skipped.isEmpty
                 if !folded.skipped.isEmpty {
-                    StateRecovery.refill(&s, self, why: "\(logFile): " + folded.skipped.joined(separator: "; "))
+                    let why = "\(PathBytes.display(logFile)): " + folded.skipped.joined(separator: "; ")
+                    StateRecovery.refill(&s, self, why: why)
                 }
             }
         }
@@ -283,7 +294,7 @@ public struct StateDirectory: Sendable {
         try AppendLog.remove(logFile)
         s.recovered = nil
         s.origin = nil
-        if let memo, case .success(let st) = lstatBytes(Array(file("state.json").utf8)) {
+        if let memo, case .success(let st) = lstatBytes(file("state.json")) {
             s.origin = StateLog.Origin(baseID: try SHA256Hasher.digest(bytes).bytes, baseSize: bytes.count,
                                        baseStat: st, logEnd: 0, logDamaged: false)
             memo.set(s, self)
@@ -313,8 +324,8 @@ public struct StateDirectory: Sendable {
 
     /// Whether `state.json` and `state.log` are still what `o` was read from.
     private func stateOnDisk(_ o: StateLog.Origin) -> Bool {
-        guard case .success(let b) = lstatBytes(Array(file("state.json").utf8)), b == o.baseStat else { return false }
-        switch lstatBytes(Array(file(StateLog.name).utf8)) {
+        guard case .success(let b) = lstatBytes(file("state.json")), b == o.baseStat else { return false }
+        switch lstatBytes(file(StateLog.name)) {
         case .success(let l): return l.kind == .regular && (l.size == Int64(o.logEnd) || o.logDamaged)
         case .failure: return o.logEnd == 0
         }

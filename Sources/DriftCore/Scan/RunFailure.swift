@@ -42,14 +42,15 @@ public struct RunFailure: Codable, Sendable, Equatable {
     /// - Parameter root: the workspace root the run was about, when known.
     public static func record(_ f: RunFailure, state: StateDirectory, root: [UInt8]?) {
         guard (try? FileSystem.lstat(state.path))?.kind == .directory else { return }
-        if let root, (try? WriteTarget.refuseInside(root: root, target: state.path, what: "state dir")) == nil {
+        if let root, (try? WriteTarget.refuseInside(root: root, targetBytes: state.path, what: "state dir")) == nil {
             return
         }
         guard let bytes = try? JSONCoding.encode(f) else { return }
         // By rename without the state lock (a failed run may not have it): the temp name has no
         // `.tmp.`, so the lock holder's cleanup of crashed writers' temp files never races it.
         let path = state.file(fileName(f.verb))
-        try? AtomicFile.write(bytes, to: path, mode: 0o600, syncDirectory: false, temporaryPath: path + ".new")
+        try? AtomicFile.write(bytes, to: path, mode: 0o600, syncDirectory: false,
+                              temporaryPath: path.appending(text: ".new"))
     }
 
     /// Forgets a verb's failure after it succeeded.
@@ -72,10 +73,12 @@ public struct RunFailure: Codable, Sendable, Equatable {
                 let f = try JSONDecoder().decode(RunFailure.self, from: Data(b))
                 if f.verb == v { return f }
                 return RunFailure(verb: v, time: "unknown", exitCode: unknownExitCode,
-                                  message: "\(file): failure record names another verb (\(f.verb.rawValue))")
+                                  message: PathBytes.display(file)
+                                      + ": failure record names another verb (\(f.verb.rawValue))")
             } catch {
                 return RunFailure(verb: v, time: "unknown", exitCode: unknownExitCode,
-                                  message: "\(file): failure record is unreadable (\(errorText(error)))")
+                                  message: PathBytes.display(file)
+                                      + ": failure record is unreadable (\(errorText(error)))")
             }
         }
     }

@@ -155,7 +155,7 @@ extension StateDirectory {
     ///   I/O): like `state.json`, never a silent full rehash on every run.
     func loadCache(name: String = "statcache") throws -> StatCache? {
         let f = file(name)
-        guard case .success(let st) = lstatBytes(Array(f.utf8)) else { return nil }
+        guard case .success(let st) = lstatBytes(f) else { return nil }
         let bytes = try readWholeFile(f, followSymlinks: false)
         guard var cache = StatCache.parse(bytes) else { return nil }
         let baseID = Array(bytes.suffix(32))
@@ -212,8 +212,8 @@ extension StateDirectory {
     /// Whether base and log on disk are still what `o` was loaded from (another run may have
     /// saved since: then the new cache is written whole).
     private func onDisk(_ o: StatCache.Origin, name: String) -> Bool {
-        guard case .success(let b) = lstatBytes(Array(file(name).utf8)), b == o.baseStat else { return false }
-        switch lstatBytes(Array(file(name + ".log").utf8)) {
+        guard case .success(let b) = lstatBytes(file(name)), b == o.baseStat else { return false }
+        switch lstatBytes(file(name + ".log")) {
         case .success(let l): return l.kind == .regular && (l.size == Int64(o.logEnd) || o.logDamaged)
         case .failure: return o.logEnd == 0
         }

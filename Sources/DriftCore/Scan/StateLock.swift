@@ -23,12 +23,12 @@ public final class StateLock {
         // Holding the lock, no other writer is mid-write: temp files left are from a crash.
         if let names = directoryEntries(state.path) {
             for n in names where n.contains(text: ".tmp.") {
-                try? FileSystem.unlink(PathBytes.join(Array(state.path.utf8), n))
+                try? FileSystem.unlink(PathBytes.join(state.path, n))
             }
         }
         // So are libgit2's ref locks in the journal (a writer killed mid ref update leaves
         // `refs/heads/journal.lock`, and every later update would fail on it).
-        Self.removeStaleLocks(in: Array(state.file("journal.git").utf8), depth: 0)
+        Self.removeStaleLocks(in: state.file("journal.git"), depth: 0)
     }
 
     /// Removes `*.lock` files at the top of a bare repository and anywhere under `refs/`,

@@ -153,13 +153,13 @@ final class StateMemo: Sendable {
 
     func get(_ dir: StateDirectory) -> DriftState? {
         guard let h = held.withLock({ $0 }),
-              case .success(let base) = lstatBytes(Array(dir.file("state.json").utf8)), base == h.base,
+              case .success(let base) = lstatBytes(dir.file("state.json")), base == h.base,
               Self.logStat(dir) == h.log else { return nil }
         return h.state
     }
 
     func set(_ s: DriftState?, _ dir: StateDirectory) {
-        guard let s, case .success(let base) = lstatBytes(Array(dir.file("state.json").utf8)) else {
+        guard let s, case .success(let base) = lstatBytes(dir.file("state.json")) else {
             held.withLock { $0 = nil }
             return
         }
@@ -168,7 +168,7 @@ final class StateMemo: Sendable {
     }
 
     private static func logStat(_ dir: StateDirectory) -> FileStat? {
-        if case .success(let st) = lstatBytes(Array(dir.file(StateLog.name).utf8)) { return st }
+        if case .success(let st) = lstatBytes(dir.file(StateLog.name)) { return st }
         return nil
     }
 }

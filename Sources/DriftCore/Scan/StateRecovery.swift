@@ -93,7 +93,7 @@ public enum StateRecovery {
     /// The journal's latest snapshot record, opened read-only (no alternates rewritten).
     private static func latestSnapshot(_ dir: StateDirectory) throws -> SnapshotInfo? {
         let path = dir.file("journal.git")
-        guard !FileSystem.isAbsent(path + "/objects") else { return nil }
+        guard !FileSystem.isAbsent(path.appending(text: "/objects")) else { return nil }
         let repo = try GitRepository(path: path)
         guard let id = try repo.reference(Journal.ref) else { return nil }
         return try SnapshotInfo.read(repo, id)
@@ -106,7 +106,7 @@ public enum StateRecovery {
     static func moveAside(_ dir: StateDirectory, _ cause: Cause) throws {
         if cause.damaged == .log {
             let log = dir.file(StateLog.name)
-            guard case .success(let st) = lstatBytes(Array(log.utf8)) else { return }
+            guard case .success(let st) = lstatBytes(log) else { return }
             if st.kind == .regular && st.size <= Int64(StateDirectory.stateReadLimit) {
                 let bytes = try readWholeFile(log, limit: StateDirectory.stateReadLimit, followSymlinks: false)
                 try AtomicFile.write(bytes, to: dir.file(logAsideName), mode: 0o600)
@@ -118,7 +118,7 @@ public enum StateRecovery {
         try rename(dir, dir.file("state.json"), to: asideName)
     }
 
-    private static func rename(_ dir: StateDirectory, _ from: String, to name: String) throws {
+    private static func rename(_ dir: StateDirectory, _ from: [UInt8], to name: String) throws {
         let to = dir.file(name)
         do { try FileSystem.rename(from, to: to) } catch {
             if error == .noSuchFileOrDirectory { return }

@@ -23,7 +23,7 @@ public enum StatusReport {
             // What the state dir alone can tell (the watcher, failed runs) is most needed
             // exactly when the manifest does not load or verify.
             var out = "drift status on \(SystemInfo.hostName())\n"
-            out += "  manifest      \(manifestDir.path): DOES NOT LOAD (see the error below)\n"
+            out += "  manifest      \(manifestDir.shown): DOES NOT LOAD (see the error below)\n"
             out += WatchStatus.statusLines(state, now: now)
             out += RunFailure.statusLines(state, now: now)
             throw PartialStatus(text: out, cause: error)

@@ -13,7 +13,7 @@ public enum JournalListing {
     /// - Throws: `GitError` when the journal exists but cannot be read (corrupt, unreadable).
     public static func render(state: StateDirectory, commit: String, limit: Int = 5) throws -> String {
         let path = state.file("journal.git")
-        guard FileManager.default.fileExists(atPath: path + "/" + Journal.ref),
+        guard !FileSystem.isAbsent(path.appending(text: "/" + Journal.ref)),
               var id = try GitRepository(path: path).reference(Journal.ref) else { return "" }
         let repo = try GitRepository(path: path)
         var shown: [SnapshotInfo] = []

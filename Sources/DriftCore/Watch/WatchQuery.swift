@@ -103,7 +103,7 @@ enum WatchQuery {
         }
     }
 
-    static func canonical(_ path: String) -> String { canonicalPath(path) ?? path }
+    static func canonical(_ path: [UInt8]) -> String { PathBytes.escape(canonicalPath(path) ?? path) }
 
     /// A root (or key file) as the request carries it: canonical, then escaped (bytes, never decoded).
     static func rootToken(_ root: [UInt8]) -> String { PathBytes.escape(canonicalPath(root) ?? root) }

@@ -60,7 +60,7 @@ public struct WatchStatus: Codable, Sendable {
         // Only `drift status` reads it, and a crash stops the watcher it describes anyway:
         // no directory fsync on every batch.
         try AtomicFile.write(try JSONCoding.encode(self), to: path, mode: 0o600, syncDirectory: false,
-                             temporaryPath: path + ".new")
+                             temporaryPath: path.appending(text: ".new"))
     }
 
     public static func read(_ state: StateDirectory) -> WatchStatus? {

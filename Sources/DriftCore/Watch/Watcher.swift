@@ -90,6 +90,10 @@ public final class Watcher {
     private var mounts: MountSnapshot?
     /// The last full scan's cached paths by re-verification slot (a query's slice, found fast).
     private var sliceIndex = SliceIndex()
+    /// A full scan finished since `sliceIndex` was built: it is rebuilt once that scan's walk,
+    /// manifest lookups and findings are freed (built inside the scan, its path arrays, about
+    /// 20 MB at 200,000 files, came on top of them and set the watcher's peak RSS).
+    private var sliceIndexDue = false
     /// The next query's slice, re-hashed in idle time (`AheadVerification`); nil until made.
     private var ahead: AheadVerification?
     /// When (monotonic) `verifyAhead` next runs: at once after an answer, then every `refreshSeconds`.
@@ -118,6 +122,10 @@ public final class Watcher {
     ///   `DriftError` `.lockBusy` (another watcher uses the state dir). Later failures are logged and
     ///   turned into full rescans.
     public func run() throws {
+        // One malloc arena for every thread: measured on the 200,000-file tree, the peak RSS
+        // after the first scan was 149–163 MB with an arena per walking/hashing thread and
+        // 140.5 MB with one, the time to `watching` no longer (docs/benchmarks.md, issue 26).
+        Heap.limitArenas(to: 1)
         let root = try preflight()
         try state.ensure()
         let watchLock = try WatchLock(state: state)
@@ -172,6 +180,7 @@ public final class Watcher {
 
     private func loop() {
         while true {
+            buildSliceIndex()
             waitForWork()
             takeSignals()
             takeEvents()
@@ -196,8 +205,18 @@ public final class Watcher {
             } catch {
                 fail(error)
             }
+            buildSliceIndex()
             verifyAhead()
         }
+    }
+
+    /// The last full scan's cached paths by slot, from the model (a batch since only adds
+    /// paths the index may lack), built between scans.
+    private func buildSliceIndex() {
+        guard sliceIndexDue, let model, let context else { return }
+        sliceIndexDue = false
+        sliceIndex = SliceIndex(model.newCache.entries.map(\.path), every: context.policy.reverifyEvery)
+        Heap.trim()
     }
 
     /// A lone edit is batched as soon as it settles. While a burst is pending and still
@@ -345,8 +364,8 @@ public final class Watcher {
         classifier = Classifier(policy: loaded.context.policy)
         sitePackages = sp
         model = Self.withoutContents(findings.result)
-        sliceIndex = SliceIndex(findings.result.newCache.entries.map(\.path),
-                                every: loaded.context.policy.reverifyEvery)
+        sliceIndex = SliceIndex()
+        sliceIndexDue = true
         kept = KeptEntries(loaded.walk.entries, drifted: outcome.result.changes)
         pip = findings.pip.map(Self.settled)
         // A directory that vanished while walked is re-walked, not "unreadable".
@@ -563,7 +582,7 @@ public final class Watcher {
         do {
             listener = try UnixSocket.listen(path: state.file(WatchQuery.socketName))
         } catch {
-            warn("query", "\(state.file(WatchQuery.socketName)): cannot listen (\(error)): "
+            warn("query", "\(PathBytes.display(state.file(WatchQuery.socketName))): cannot listen (\(error)): "
                  + "cron scans walk the tree themselves")
         }
     }

@@ -53,7 +53,14 @@ public enum AppendLog {
     @discardableResult
     public static func append(_ bytes: [UInt8], to path: String, at validLength: Int,
                               mode: mode_t = 0o600) throws -> Int {
-        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode)
+        try append(bytes, to: Array(path.utf8), at: validLength, mode: mode)
+    }
+
+    /// `append(_:to:at:mode:)` for a path held as bytes (a name that is not UTF-8 included).
+    @discardableResult
+    public static func append(_ bytes: [UInt8], to path: [UInt8], at validLength: Int,
+                              mode: mode_t = 0o600) throws -> Int {
+        let fd = withCPath(path) { open($0, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode) }
         if fd < 0 { throw DriftError(.io, path: path, "cannot open for append", errno: .current) }
         defer { close(fd) }
         var st = stat()
@@ -81,7 +88,12 @@ public enum AppendLog {
 
     /// Removes the log (after its content went into a new base); absent is fine.
     public static func remove(_ path: String) throws {
-        if unlink(path) != 0 && errno != ENOENT {
+        try remove(Array(path.utf8))
+    }
+
+    /// `remove(_:)` of a byte path.
+    public static func remove(_ path: [UInt8]) throws {
+        if withCPath(path, { unlink($0) }) != 0 && errno != ENOENT {
             throw DriftError(.io, path: path, "cannot remove", errno: .current)
         }
     }

@@ -17,6 +17,13 @@ public enum AtomicFile {
     /// removes as a crashed writer's): for a writer that does not hold that lock.
     public static func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644,
                              syncDirectory sync: Bool = true, temporaryPath: String? = nil) throws {
+        try write(bytes, to: Array(path.utf8), mode: mode, syncDirectory: sync,
+                  temporaryPath: temporaryPath.map { Array($0.utf8) })
+    }
+
+    /// `write(_:to:mode:)` for a path held as bytes (a name that is not UTF-8 included).
+    public static func write(_ bytes: [UInt8], to path: [UInt8], mode: mode_t = 0o644,
+                             syncDirectory sync: Bool = true, temporaryPath: [UInt8]? = nil) throws {
         try write(to: path, mode: mode, syncDirectory: sync, temporaryPath: temporaryPath) { emit in try emit(bytes) }
     }
 
@@ -25,29 +32,16 @@ public enum AtomicFile {
     public static func write(to path: String, mode: mode_t = 0o644, syncDirectory sync: Bool = true,
                              temporaryPath: String? = nil,
                              _ body: (_ emit: ([UInt8]) throws -> Void) throws -> Void) throws {
-        let tmp = temporaryPath ?? path + ".tmp.\(getpid())"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
-        if fd < 0 { throw DriftError(.io, path: tmp, "cannot create", errno: .current) }
-        var ok = false
-        defer {
-            if !ok { unlink(tmp) }
-        }
-        do {
-            defer { close(fd) }
-            try body { try writeAll(fd, $0, path: path) }
-            if fchmod(fd, mode) != 0 { throw DriftError(.io, path: path, "chmod failed", errno: .current) }
-            if fsync(fd) != 0 { throw DriftError(.io, path: path, "fsync failed", errno: .current) }
-        }
-        FaultInjection.point()
-        if rename(tmp, path) != 0 { throw DriftError(.io, path: path, "rename failed", errno: .current) }
-        ok = true
-        if sync { syncDirectory(of: path) }
+        try write(to: Array(path.utf8), mode: mode, syncDirectory: sync,
+                  temporaryPath: temporaryPath.map { Array($0.utf8) }, body)
     }
 
-    /// `write(_:to:mode:)` for a path held as bytes (a name that is not UTF-8 included): the
-    /// temp file is `PATH.tmp.PID` beside it, and no byte is decoded on the way to the syscalls.
-    public static func write(_ bytes: [UInt8], toPath path: [UInt8], mode: mode_t = 0o644) throws {
-        let tmp = path + Array(".tmp.\(getpid())".utf8)
+    /// `write(to:mode:syncDirectory:temporaryPath:_:)` for a path held as bytes: the temp file
+    /// is `PATH.tmp.PID` beside it, and no byte is decoded on the way to the syscalls.
+    public static func write(to path: [UInt8], mode: mode_t = 0o644, syncDirectory sync: Bool = true,
+                             temporaryPath: [UInt8]? = nil,
+                             _ body: (_ emit: ([UInt8]) throws -> Void) throws -> Void) throws {
+        let tmp = temporaryPath ?? path + Array(".tmp.\(getpid())".utf8)
         let fd = withCPath(tmp) { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode) }
         if fd < 0 { throw DriftError(.io, path: tmp, "cannot create", errno: .current) }
         var ok = false
@@ -56,7 +50,7 @@ public enum AtomicFile {
         }
         do {
             defer { close(fd) }
-            try writeAll(fd, bytes, path: path)
+            try body { try writeAll(fd, $0, path: path) }
             if fchmod(fd, mode) != 0 { throw DriftError(.io, path: path, "chmod failed", errno: .current) }
             if fsync(fd) != 0 { throw DriftError(.io, path: path, "fsync failed", errno: .current) }
         }
@@ -64,23 +58,23 @@ public enum AtomicFile {
         let renamed = withCPath(tmp) { t in withCPath(path) { rename(t, $0) } }
         if renamed != 0 { throw DriftError(.io, path: path, "rename failed", errno: .current) }
         ok = true
-        let dir = path.lastIndex(of: UInt8(ascii: "/")).map { $0 == 0 ? [UInt8(ascii: "/")] : Array(path[..<$0]) }
-        let dfd = withCPath(dir ?? [UInt8(ascii: ".")]) { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
-        if dfd >= 0 {
-            _ = fsync(dfd)
-            close(dfd)
-        }
+        if sync { syncDirectory(of: path) }
+    }
+
+    /// `write(_:to:mode:)` for a path held as bytes (kept for its callers).
+    public static func write(_ bytes: [UInt8], toPath path: [UInt8], mode: mode_t = 0o644) throws {
+        try write(bytes, to: path, mode: mode)
     }
 
     /// Makes the rename durable.
     public static func syncDirectory(of path: String) {
-        let dir: String
-        if let slash = path.lastIndex(of: "/") {
-            dir = slash == path.startIndex ? "/" : String(path[..<slash])
-        } else {
-            dir = "."
-        }
-        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        syncDirectory(of: Array(path.utf8))
+    }
+
+    /// `syncDirectory(of:)` of a byte path.
+    public static func syncDirectory(of path: [UInt8]) {
+        let dir = path.lastIndex(of: UInt8(ascii: "/")).map { $0 == 0 ? [UInt8(ascii: "/")] : Array(path[..<$0]) }
+        let fd = withCPath(dir ?? [UInt8(ascii: ".")]) { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         if fd >= 0 {
             _ = fsync(fd)
             close(fd)
@@ -89,17 +83,22 @@ public enum AtomicFile {
 
     /// Creates a directory and its parents with `mode`; fine if it exists as a directory.
     public static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws {
+        try makeDirectory(Array(path.utf8), mode: mode)
+    }
+
+    /// `makeDirectory` of a byte path.
+    public static func makeDirectory(_ path: [UInt8], mode: mode_t = 0o755) throws {
         var st = stat()
-        if lstat(path, &st) == 0 {
+        if withCPath(path, { lstat($0, &st) }) == 0 {
             guard (st.st_mode & S_IFMT) == S_IFDIR else {
                 throw DriftError(.io, path: path, "exists and is not a directory")
             }
             return
         }
-        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
-            try makeDirectory(String(path[..<slash]), mode: 0o755)
+        if let slash = path.lastIndex(of: UInt8(ascii: "/")), slash != 0 {
+            try makeDirectory(Array(path[..<slash]), mode: 0o755)
         }
-        if mkdir(path, mode) != 0 && errno != EEXIST {
+        if withCPath(path, { mkdir($0, mode) }) != 0 && errno != EEXIST {
             throw DriftError(.io, path: path, "cannot create directory", errno: .current)
         }
     }

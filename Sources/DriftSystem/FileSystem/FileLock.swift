@@ -21,8 +21,13 @@ public final class FileLock {
     /// Opens (creating it with `mode`, never through a symlink) and locks `path`.
     /// - Parameter wait: seconds to keep retrying while another holder has it (every 50 ms);
     ///   0 tries once; infinity waits for ever.
-    public init(path: String, mode: UInt32 = 0o600, wait: Double = 0) throws(Failure) {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode)
+    public convenience init(path: String, mode: UInt32 = 0o600, wait: Double = 0) throws(Failure) {
+        try self.init(path: Array(path.utf8), mode: mode, wait: wait)
+    }
+
+    /// `init(path:mode:wait:)` for a path held as bytes (a name that is not UTF-8 included).
+    public init(path: [UInt8], mode: UInt32 = 0o600, wait: Double = 0) throws(Failure) {
+        let fd = withCPath(path) { open($0, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, mode) }
         if fd < 0 { throw .open(.current) }
         let start = SystemProcess.monotonicSeconds()
         let limit = max(0, wait.isNaN ? 0 : wait)

@@ -22,8 +22,13 @@ public enum FileSystem {
 
     /// `stat(2)`: follows symlinks.
     public static func stat(_ path: String) throws(Errno) -> FileStat {
+        try stat(Array(path.utf8))
+    }
+
+    /// `stat(2)` of a byte path.
+    public static func stat(_ path: [UInt8]) throws(Errno) -> FileStat {
         var st = Glibc.stat()
-        guard statFollowing(path, &st) == 0 else { throw .current }
+        guard withCPath(path, { statFollowing($0, &st) }) == 0 else { throw .current }
         return FileStat(st)
     }
 
@@ -45,6 +50,11 @@ public enum FileSystem {
 
     /// Whether `path`, following symlinks, is a directory.
     public static func isDirectory(_ path: String) -> Bool {
+        isDirectory(Array(path.utf8))
+    }
+
+    /// `isDirectory` of a byte path.
+    public static func isDirectory(_ path: [UInt8]) -> Bool {
         (try? stat(path).kind) == .directory
     }
 
@@ -60,17 +70,27 @@ public enum FileSystem {
 
     /// `rename(2)`: atomic within one file system.
     public static func rename(_ source: String, to target: String) throws(Errno) {
-        guard Glibc.rename(source, target) == 0 else { throw .current }
+        try rename(Array(source.utf8), to: Array(target.utf8))
+    }
+
+    /// `rename(2)` of byte paths.
+    public static func rename(_ source: [UInt8], to target: [UInt8]) throws(Errno) {
+        guard withCPath(source, { s in withCPath(target) { Glibc.rename(s, $0) } }) == 0 else { throw .current }
     }
 
     /// `chmod(2)`.
     public static func setPermissions(_ path: String, _ mode: UInt32) throws(Errno) {
-        guard Glibc.chmod(path, mode) == 0 else { throw .current }
+        try setPermissions(Array(path.utf8), mode)
+    }
+
+    /// `chmod(2)` of a byte path.
+    public static func setPermissions(_ path: [UInt8], _ mode: UInt32) throws(Errno) {
+        guard withCPath(path, { Glibc.chmod($0, mode) }) == 0 else { throw .current }
     }
 }
 
 /// `stat(2)` outside `FileSystem`, whose own `stat` hides the C function's name.
-private func statFollowing(_ path: String, _ st: inout stat) -> Int32 {
+private func statFollowing(_ path: UnsafePointer<CChar>, _ st: inout stat) -> Int32 {
     stat(path, &st)
 }
 

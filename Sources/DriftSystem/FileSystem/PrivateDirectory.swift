@@ -26,7 +26,12 @@ public enum PrivateDirectory {
     /// on that descriptor: a link to someone's directory is refused before its mode is touched.
     /// - Throws: `DriftError` naming the directory and the problem.
     public static func secure(_ path: String) throws -> Outcome {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        try secure(Array(path.utf8))
+    }
+
+    /// `secure(_:)` of a byte path (a name that is not UTF-8 included).
+    public static func secure(_ path: [UInt8]) throws -> Outcome {
+        let fd = withCPath(path) { open($0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
         if fd < 0 {
             let e = errno
             if e == ENOENT { return .fine }

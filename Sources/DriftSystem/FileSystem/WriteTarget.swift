@@ -19,6 +19,10 @@ public enum WriteTarget {
 
     /// `resolve` on bytes: the working directory and every component are taken as the kernel
     /// has them, never decoded.
+    public static func resolve(_ path: [UInt8]) throws -> [UInt8] {
+        try resolve(bytes: path, shown: path)
+    }
+
     static func resolve(bytes path: [UInt8], shown: [UInt8]) throws -> [UInt8] {
         let slash = UInt8(ascii: "/")
         let absolute = path.first == slash ? path : WorkingDirectory.bytes() + [slash] + path
@@ -124,7 +128,8 @@ public enum WriteTarget {
         return slash == p.startIndex ? "/" : String(p[..<slash])
     }
 
-    static func parentOf(bytes p: [UInt8]) -> [UInt8] {
+    /// `parentOf(_:)` of a byte path.
+    public static func parentOf(bytes p: [UInt8]) -> [UInt8] {
         guard let slash = p.lastIndex(of: UInt8(ascii: "/")), slash != 0 else { return [UInt8(ascii: "/")] }
         return Array(p[..<slash])
     }

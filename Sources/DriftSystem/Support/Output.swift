@@ -52,4 +52,9 @@ public enum Heap {
     /// Returns freed heap pages to the kernel (`malloc_trim(0)`): a long-running process
     /// (`drift watch`) keeps its RSS at what it holds, not at its peak.
     public static func trim() { _ = drift_malloc_trim() }
+
+    /// Makes threads started from now on share `count` malloc arenas (`M_ARENA_MAX`) instead
+    /// of one each: memory a walking or hashing thread freed is then reused by the others and
+    /// returned by `trim`, not kept in an arena of its own (`drift watch`'s peak RSS).
+    public static func limitArenas(to count: Int32) { _ = drift_malloc_arena_max(count) }
 }

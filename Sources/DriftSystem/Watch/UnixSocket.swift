@@ -22,6 +22,11 @@ public final class UnixSocket {
     /// Listens on `path` (an old socket file there is replaced), mode 0600.
     /// - Throws: the errno; `ENAMETOOLONG` when the path does not fit `sun_path`.
     public static func listen(path: String) throws(Errno) -> UnixSocket {
+        try listen(path: Array(path.utf8))
+    }
+
+    /// `listen(path:)` of a byte path (a name that is not UTF-8 included).
+    public static func listen(path: [UInt8]) throws(Errno) -> UnixSocket {
         var addr = try address(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
                         | Int32(SOCK_NONBLOCK.rawValue), 0)
@@ -29,9 +34,9 @@ public final class UnixSocket {
         let s = UnixSocket(fd: fd)
         // Only a socket may be replaced: unlink refuses nothing, so check the type first.
         var st = stat()
-        if lstat(path, &st) == 0 {
+        if withCPath(path, { lstat($0, &st) }) == 0 {
             guard st.st_mode & S_IFMT == S_IFSOCK else { throw Errno(EEXIST) }
-            unlink(path)
+            _ = withCPath(path) { unlink($0) }
         }
         // Created 0600 whatever the umask; the state dir (0700) already keeps others out.
         let old = umask(0o177)
@@ -48,12 +53,24 @@ public final class UnixSocket {
 
     /// Removes the socket file at `path` (nothing else: a file of another type stays).
     public static func remove(path: String) {
+        remove(path: Array(path.utf8))
+    }
+
+    /// `remove(path:)` of a byte path.
+    public static func remove(path: [UInt8]) {
         var st = stat()
-        if lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFSOCK { unlink(path) }
+        if withCPath(path, { lstat($0, &st) }) == 0, st.st_mode & S_IFMT == S_IFSOCK {
+            _ = withCPath(path) { unlink($0) }
+        }
     }
 
     /// Connects to `path`; fails at once when nobody listens (`ECONNREFUSED`, `ENOENT`).
     public static func connect(path: String) throws(Errno) -> UnixSocket {
+        try connect(path: Array(path.utf8))
+    }
+
+    /// `connect(path:)` of a byte path.
+    public static func connect(path: [UInt8]) throws(Errno) -> UnixSocket {
         var addr = try address(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         if fd < 0 { throw Errno.current }
@@ -67,10 +84,9 @@ public final class UnixSocket {
         return s
     }
 
-    private static func address(_ path: String) throws(Errno) -> sockaddr_un {
+    private static func address(_ bytes: [UInt8]) throws(Errno) -> sockaddr_un {
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
         let capacity = MemoryLayout.size(ofValue: addr.sun_path)
         guard bytes.count < capacity, !bytes.contains(0) else { throw Errno(ENAMETOOLONG) }
         withUnsafeMutableBytes(of: &addr.sun_path) { raw in
