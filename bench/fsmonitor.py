@@ -7,8 +7,9 @@ Uses the trees of bench/run.py (same generator and work dir layout). Per tree: `
 create`, a first scan, then per binary (`--drift`, each `--also`) a copy of that state dir and a
 `drift watch` on it; after one scan that learns the watcher's token, interleaved --reps times,
 each after `--gap` seconds of idle time (a cron cadence): `find -printf`, the scan walking
-(`--no-watcher`, on a state dir of its own) and each binary's cron `drift scan` asking its watcher. Then 10 code files are edited and
-the next asking scan is timed (it must report them). Every asking scan must say
+(`--no-watcher`, on a state dir of its own) and each binary's cron `drift scan` asking its
+watcher (with that watcher's CPU while it answered). Then 10 code files are edited and the
+next asking scan of each binary is timed (it must report them). Every asking scan must say
 `"watcher": {"used": true}` in its JSON report, or the benchmark fails.
 """
 import argparse, json, os, shutil, signal, subprocess, sys, tempfile, time
@@ -31,6 +32,12 @@ def wait_watching(state, proc, timeout=600):
             pass
         time.sleep(0.1)
     raise SystemExit("drift watch did not start in time")
+
+
+def process_cpu(pid):
+    """User + system CPU seconds of a process so far (/proc/PID/stat fields 14 and 15)."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def asked(drift, mdir, state):
@@ -76,9 +83,26 @@ def bench(name, work, binaries, reps, gap):
                  for label, binary in binaries]
         print(f"  load average before: {' '.join(run.load())}; {gap:.1f} s between two commands "
               f"(a cron cadence: the watchers idle between scans)", flush=True)
-        res = run.interleaved(cmds, reps, before=lambda: time.sleep(gap))
+        # Interleaved (run.interleaved's order), with each watcher's CPU while its scan asked
+        # (the answer; idle work after it may start before the client exits).
+        watcher_of = {asking[label]: watches[label] for label, _ in binaries}
+        runs = {label: [] for label, _ in cmds}
+        answer_cpu = {label: [] for label in watcher_of}
+        for _ in range(reps):
+            for label, cmd in cmds:
+                time.sleep(gap)
+                w = watcher_of.get(label)
+                c0 = process_cpu(w.pid) if w else 0.0
+                runs[label].append(run.measure(cmd))
+                if w:
+                    answer_cpu[label].append(process_cpu(w.pid) - c0)
+        res = {label: run.median_of(r) for label, r in runs.items()}
         for label, (wall, cpu, rss) in res.items():
-            print(f"  {label:<40} {wall * 1000:8.1f} ms wall {cpu * 1000:8.1f} ms cpu {rss:7.1f} MB", flush=True)
+            extra = ""
+            if label in answer_cpu:
+                extra = f"  watcher {sum(answer_cpu[label]) / len(answer_cpu[label]) * 1000:6.1f} ms cpu (mean)"
+            print(f"  {label:<40} {wall * 1000:8.1f} ms wall {cpu * 1000:8.1f} ms cpu {rss:7.1f} MB{extra}",
+                  flush=True)
         print(f"  load average after: {' '.join(run.load())}", flush=True)
         for label, binary in binaries:
             time.sleep(gap)

@@ -131,4 +131,36 @@ struct StatCacheLogTests {
         // --full writes a new base and no log.
         #expect(Self.size(log) == nil)
     }
+
+    @Test("edits in place (replace, remove, insert at the ends and beside a removal) equal a sorted rebuild")
+    func patchInPlace() throws {
+        let base = try Self.cache(1_000)
+        var changes: [[UInt8]: StatCache.Entry?] = [:]
+        func key(_ s: String) -> [UInt8] { Array(s.utf8) }
+        for k in [0, 3, 4, 500, 999] { changes[key(String(format: "dir/f%07d.py", k))] = .some(try Self.entry(k + 7)) }
+        for k in [1, 2, 250, 998] { changes[key(String(format: "dir/f%07d.py", k))] = .some(nil) }
+        for p in ["a/first.py", "dir/f0000002x.py", "dir/f0000250.py~", "dir/f0000499z", "zz/last.py"] {
+            changes[key(p)] = .some(try Self.entry(p.count))
+        }
+        changes[key("dir/absent-removal.py")] = .some(nil)
+        // The reference: every record as a dictionary, changed, sorted again.
+        var all: [[UInt8]: StatCache.Entry] = [:]
+        for r in base.entries { all[r.path] = r.entry }
+        for (p, e) in changes { all[p] = e }
+        let want = StatCache.Records(all.keys.sorted(by: bytesLess).map { StatCache.Record(path: $0, entry: all[$0]!) })
+        var patched = base
+        patched.apply(changes)
+        #expect(patched.entries == want)
+        #expect(base.entries == (try Self.cache(1_000)).entries, "the shared source was edited")
+        // The delta between source and patch is exactly the changes that change something.
+        let delta = StatCache.delta(from: base.entries, to: patched.entries)
+        #expect(delta.count == changes.count - 1)
+        for (p, e) in delta { #expect(changes[p] == .some(e)) }
+        // Replacements only: the path bytes stay shared, the delta compares spans.
+        var replaced = base
+        replaced.apply([key("dir/f0000010.py"): .some(try Self.entry(1))])
+        #expect(replaced.entries.sharesPaths(with: base.entries))
+        #expect(StatCache.delta(from: base.entries, to: replaced.entries).map(\.0) == [key("dir/f0000010.py")])
+        #expect(replaced.entries != base.entries)
+    }
 }

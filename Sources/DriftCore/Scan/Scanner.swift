@@ -144,6 +144,7 @@ public struct Scanner {
             newCache.entries = oldCache.entries
             return newCache
         }
+        if let patched = patched(walk, source, outcomes, old: oldCache, hashedAt: hashedAt) { return patched }
         // Path bytes in proportion to the walk: a watch batch over a few paths of a big cache
         // must not reserve the whole cache's.
         let old = oldCache.entries
@@ -157,6 +158,61 @@ public struct Scanner {
                 newCache.entries.append(walk.entries[wi].path, entry)
             }
         }
+        return newCache
+    }
+
+    /// The same cache as the copy below, as the old records edited in place (`Records.patch`):
+    /// the slots of records dropped, re-read or added, the path bytes shared with the old cache,
+    /// so ten edited files do not copy 200,000 paths (and the save compares spans, not paths).
+    /// nil, for the copy, when the walk's regular files do not come in the old cache's order,
+    /// or when more than an eighth of the records change (a `drift watch` batch walks a few
+    /// paths of a big cache: its new cache must not keep the whole cache's path bytes).
+    private static func patched(_ walk: TreeWalk, _ source: [Int32], _ outcomes: [ReadOutcome],
+                                old oldCache: StatCache, hashedAt: Int64) -> StatCache? {
+        let old = oldCache.entries
+        let bound = max(64, old.count / 8)
+        var replace: [(Int, StatCache.Entry?)] = []
+        var insert: [(at: Int, path: [UInt8], entry: StatCache.Entry)] = []
+        var next = 0
+        func drop(upTo end: Int) {
+            while next < end {
+                replace.append((next, nil))
+                next += 1
+            }
+        }
+        for (wi, s) in source.enumerated() where s != -1 {
+            if s >= 0 {
+                guard Int(s) >= next else { return nil }
+                drop(upTo: Int(s))
+                next += 1
+                if replace.count > bound { return nil }
+                continue
+            }
+            var entry: StatCache.Entry?
+            if case .read(let c) = outcomes[Int(-(s + 2))], c.stable {
+                entry = StatCache.entry(c.stat, c.digest, hashedAtNs: hashedAt)
+            }
+            let path = walk.entries[wi].path
+            // Out of order (a path at or before one already passed): the copy sorts nothing either.
+            if next > 0 && old.comparePath(next - 1, path) >= 0 { return nil }
+            if let last = insert.last, !bytesLess(last.path, path) { return nil }
+            let at = old.lowerBound(path, from: next)
+            drop(upTo: at)
+            if at < old.count && old.comparePath(at, path) == 0 {
+                // A re-verification read that found the file as cached changes nothing: an
+                // unchanged scan's new cache stays the old one, shared.
+                if entry != old.entry(at) { replace.append((at, entry)) }
+                next += 1
+            } else if let entry {
+                insert.append((at, path, entry))
+            }
+            if replace.count + insert.count > bound { return nil }
+        }
+        drop(upTo: old.count)
+        if replace.count + insert.count > bound { return nil }
+        var newCache = StatCache()
+        newCache.entries = old
+        newCache.entries.patch(replace: replace, insert: insert)
         return newCache
     }
 

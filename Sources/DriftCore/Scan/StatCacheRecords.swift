@@ -171,6 +171,65 @@ extension StatCache {
             slots.append(Slot(span: s, entry: other.slots[i].entry))
         }
 
+        /// Edits the records in place, in one pass over the slots at most (none for replacements
+        /// only), the path bytes kept (shared with any copy this came from): `replace` are
+        /// (index, new entry or nil to remove) of present records, indices increasing;
+        /// `insert` are new records in increasing path order, each at its `lowerBound` index
+        /// in the records before this edit (indices non-decreasing, none a present path).
+        mutating func patch(replace: [(Int, Entry?)], insert: [(at: Int, path: [UInt8], entry: Entry)]) {
+            var removed: [Int] = []
+            for (i, e) in replace {
+                if let e { slots[i].entry = e } else { removed.append(i) }
+            }
+            var at = insert.map(\.at)
+            if !removed.isEmpty {
+                // Compact forward; an insertion index moves back by the removals before it.
+                var w = removed[0], k = 0, j = 0
+                for r in removed[0]..<slots.count {
+                    if k < removed.count && removed[k] == r {
+                        k += 1
+                        continue
+                    }
+                    slots[w] = slots[r]
+                    w += 1
+                }
+                slots.removeLast(slots.count - w)
+                for n in at.indices {
+                    while j < removed.count && removed[j] < at[n] { j += 1 }
+                    at[n] -= j
+                }
+            }
+            if at.isEmpty { return }
+            let added = insert.map { Slot(span: store($0.path), entry: $0.entry) }
+            var r = slots.count - 1
+            slots.append(contentsOf: added)
+            // Merge from the back: every slot from the first insertion point moves once.
+            var w = slots.count - 1
+            for n in added.indices.reversed() {
+                while r >= at[n] {
+                    slots[w] = slots[r]
+                    w -= 1
+                    r -= 1
+                }
+                slots[w] = added[n]
+                w -= 1
+            }
+        }
+
+        /// Whether both hold the very same path bytes (a copy not yet written to): then equal
+        /// spans mean equal paths, without comparing them.
+        func sharesPaths(with other: Records) -> Bool {
+            let p = paths.withUnsafeBufferPointer { $0.baseAddress }
+            let q = other.paths.withUnsafeBufferPointer { $0.baseAddress }
+            return p == q && paths.count == other.paths.count
+        }
+
+        /// Whether record `i` and record `j` of `other` have the same span (the same path when
+        /// `sharesPaths(with: other)`).
+        func sameSpan(_ i: Int, _ other: Records, _ j: Int) -> Bool {
+            slots[i].span == other.slots[j].span
+        }
+
         /// The very same buffers (a cache handed on unchanged): equal without a look at them.
         func sharesStorage(with other: Records) -> Bool {
             let p = paths.withUnsafeBufferPointer { $0.baseAddress }
@@ -192,8 +251,10 @@ extension StatCache {
         public static func == (a: Records, b: Records) -> Bool {
             guard a.count == b.count else { return false }
             if a.sharesStorage(with: b) { return true }
+            let shared = a.sharesPaths(with: b)
             for i in 0..<a.count {
                 guard a.slots[i].entry == b.slots[i].entry else { return false }
+                if shared && a.slots[i].span == b.slots[i].span { continue }
                 let same = b.withPath(i) { a.comparePath(i, $0) == 0 }
                 if !same { return false }
             }
