@@ -67,7 +67,9 @@ struct PipBaselineTests {
             let files = (modified?["files"] as? [String]) ?? []
             #expect(files.contains { $0.hasSuffix("/six.py") }, "\(extra): \(files)")
             #expect(files.contains { $0.hasSuffix("six-1.16.0.dist-info/RECORD") }, "\(extra): \(files)")
-            #expect(files.contains { $0.hasSuffix("six.py (not in the baked RECORD)") }, "\(extra): \(files)")
+            // six.py is in the baked RECORD: its rewritten line is a re-hash, not a new entry.
+            #expect(files.contains { $0.hasSuffix("six.py (re-hashed in RECORD)") }, "\(extra): \(files)")
+            #expect(!files.contains { $0.hasSuffix("six.py (not in the baked RECORD)") }, "\(extra): \(files)")
         }
     }
 

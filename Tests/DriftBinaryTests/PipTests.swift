@@ -214,7 +214,8 @@ struct PipTests {
         try #require(e.code == 0, "\(e.err)")
         let patch = try String(contentsOfFile: out + "/drift.patch", encoding: .utf8)
         #expect(!patch.contains("written into"), "\(patch)")
-        #expect(patch.contains("pip drift (no requirements file was baked: not in this patch; pip-freeze.txt"))
+        #expect(patch.contains("pip drift (no requirements file under the workspace root was baked: not in this patch; "
+                                + "pip-freeze.txt"))
         #expect(!patch.contains("requirements.instance.txt"), "no requirements edit in the patch")
     }
 }

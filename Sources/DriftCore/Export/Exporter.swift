@@ -211,7 +211,8 @@ public struct Exporter {
         if !pinned.isEmpty {
             // Pins reach the patch only through a baked requirements file under the root.
             s += requirements.map { "\npip drift, written into \(PathBytes.display(text: $0)):\n\n" }
-                ?? "\npip drift (no requirements file was baked: not in this patch; pip-freeze.txt lists them):\n\n"
+                ?? "\npip drift (no requirements file under the workspace root was baked: not in this patch; "
+                + "pip-freeze.txt lists them):\n\n"
             s += pinned.map { SnapshotPip($0).humanLine }.joined(separator: "\n") + "\n"
             if pinned.contains(where: { $0.change == .editable }) {
                 s += "\nNote: editable or VCS installs cannot be pinned; they appear as comments to resolve by hand.\n"

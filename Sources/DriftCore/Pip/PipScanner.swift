@@ -82,7 +82,10 @@ public struct PipScanner {
     static func recordChanges(baked b: InstalledDistribution, now d: InstalledDistribution) -> [String] {
         var bakedEntries: [String: RecordEntry] = [:]
         for f in b.files { bakedEntries[f.path] = f }
-        let gained = d.files.filter { bakedEntries[$0.path] != $0 }.map { $0.path + " (not in the baked RECORD)" }
+        // An entry the baked RECORD lists with another hash or size is not a new one: say which.
+        let gained = d.files.filter { bakedEntries[$0.path] != $0 }.map {
+            $0.path + (bakedEntries[$0.path] == nil ? " (not in the baked RECORD)" : " (re-hashed in RECORD)")
+        }
         let bytesDiffer = b.recordSHA256 != nil && d.recordSHA256 != b.recordSHA256
         let nowPaths = Set(d.files.map(\.path))
         let lost = b.files.contains { !nowPaths.contains($0.path) }
