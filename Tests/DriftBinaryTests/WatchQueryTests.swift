@@ -232,19 +232,7 @@ struct WatchQueryTests {
         #expect(try f.scan().0.code == 0)
         // The attacker: a same-size edit, then its record rewritten with the new stat and the
         // old digest, before the watcher starts (its first full scan loads that cache).
-        let rel = Array("worker/util.py".utf8)
-        let cacheFile = f.state + "/statcache"
-        guard var cache = StatCache.parse(try readWholeFile(cacheFile)),
-              let k = cache.entries.firstIndex(where: { $0.path == rel }) else {
-            Issue.record("worker/util.py is not in the stat cache")
-            return
-        }
-        try sh("sed -i 's/x + 1/x - 1/' worker/util.py", cwd: f.workspace)
-        let st = try FileSystem.lstat(f.workspace + "/worker/util.py")
-        cache.entries[k].entry = StatCache.Entry(size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs,
-                                                 inode: st.inode, device: st.device,
-                                                 digest: cache.entries[k].entry.digest)
-        try AtomicFile.write(try cache.serialized(), to: cacheFile, mode: 0o600)
+        guard try ReverifyTests.forgeUtilRecord(f) else { return }
         let w = try WatchProcess(f)
         defer { w.kill() }
         try w.waitReady()

@@ -110,16 +110,16 @@ extension StatCache {
                 if below < lowerBound(p + [UInt8(ascii: "0")], from: below) { return false }
             }
             guard present == part.count else { return false }
-            var at: [Int] = []
-            at.reserveCapacity(part.count)
+            var replace: [(Int, Entry?)] = []
+            replace.reserveCapacity(part.count)
             i = 0
             for j in 0..<part.count {
                 let p = part.path(j)
                 i = lowerBound(p, from: i)
                 guard scope.paths.contains(p), i < count, comparePath(i, p) == 0 else { return false }
-                at.append(i)
+                replace.append((i, part.slots[j].entry))
             }
-            for (j, i) in at.enumerated() { slots[i].entry = part.slots[j].entry }
+            patch(replace: replace, insert: [])
             return true
         }
 
@@ -232,11 +232,9 @@ extension StatCache {
 
         /// The very same buffers (a cache handed on unchanged): equal without a look at them.
         func sharesStorage(with other: Records) -> Bool {
-            let p = paths.withUnsafeBufferPointer { $0.baseAddress }
-            let q = other.paths.withUnsafeBufferPointer { $0.baseAddress }
             let s = slots.withUnsafeBufferPointer { $0.baseAddress }
             let t = other.slots.withUnsafeBufferPointer { $0.baseAddress }
-            return p == q && s == t && paths.count == other.paths.count
+            return sharesPaths(with: other) && s == t
         }
 
         public static func += (lhs: inout Records, rhs: [Record]) {
