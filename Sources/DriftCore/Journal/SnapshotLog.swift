@@ -80,7 +80,11 @@ public enum SnapshotLog {
                 let name = e.pathBytes.flatMap { Data(base64Encoded: $0) }.map { PathBytes.display(Array($0)) }
                     ?? PathBytes.display(text: e.path)
                 out += "    \(e.change.rawValue.padded(to: 9))\(e.fileClass.rawValue.padded(to: 7)) \(name)"
-                out += e.recorded == .content ? "\n" : "  (\(e.recorded.rawValue))\n"
+                switch e.recorded {
+                case .content: out += "\n"
+                case .summary: out += "  (summary of \(e.count ?? 0) files)\n"
+                default: out += "  (\(e.recorded.rawValue))\n"
+                }
             }
             for p in s.pip { out += "    pip " + SnapshotPip(p).humanLine.trimmingSpaces() + "\n" }
             out += "\n"
