@@ -64,6 +64,7 @@ struct SnapshotSummaryTests {
         // drift log reads it.
         let log = try drift(["log", "--manifest", f.mdir, "--state", f.state])
         #expect(log.code == 0 && log.out.contains("(summary of \(Self.count) files)"), "\(log.out) \(log.err)")
+        #expect(log.out.contains("\(Self.count + 2) paths"), "\(log.out)")
 
         // Export: report.json carries the summary entry and the inputs; the patch only the code.
         let ledger = f.dir.sub("ledger")

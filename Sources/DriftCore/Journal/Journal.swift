@@ -219,6 +219,8 @@ public struct SnapshotInfo: Sendable {
     /// When the snapshot was recorded (its export commit is dated by it).
     public var time: Date
     public var entries: [SnapshotEntry]
+    /// The drifted paths the entries stand for (a summarised directory counts its files).
+    var pathCount: Int { entries.reduce(0) { $0 + $1.pathCount } }
     var pip: [PipChange] = []
     /// The `Drift-Base` trailer: the commit the snapshot's tree is based on.
     public var base: ObjectID

@@ -70,6 +70,12 @@ public struct SnapshotEntry: Sendable, Equatable {
         }
     }
 
+    /// How many drifted paths this entry stands for: its summary's count, else 1.
+    var pathCount: Int {
+        if case .summary(let s) = recorded { return s.count }
+        return 1
+    }
+
     /// A summarised directory (`SnapshotSummary`), not one path.
     var isSummary: Bool {
         if case .summary = recorded { return true }

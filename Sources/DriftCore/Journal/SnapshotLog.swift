@@ -67,7 +67,7 @@ public enum SnapshotLog {
         if all.isEmpty { return "no snapshots: the journal is empty (no drift recorded)\n" }
         var out = ""
         for s in all {
-            let n = s.entries.count
+            let n = s.entries.reduce(0) { $0 + ($1.count ?? 1) }
             out += "snapshot \(s.commit)\n  drift \(s.driftId)  \(Timestamp.format(s.time))  "
                 + PathBytes.display(text: s.host)
             out += "  \(n) path\(n == 1 ? "" : "s")"
