@@ -6,9 +6,9 @@ import DriftSystem
 /// How the two are told apart: an argument that is UTF-8 is `url`, read exactly as before (a
 /// URL, an scp-like `host:path` or a local path, as git tells them). One that is not UTF-8 is
 /// no URL (RFC 3986: a URL is ASCII, other bytes percent-encoded), so it is a local path:
-/// a leading `file://` is dropped and the bytes after it are the path (not percent-decoded);
-/// any other `scheme://`, or a `:` before the first `/` (git's scp-like `host:path`), is
-/// refused rather than guessed (give `./` before such a path).
+/// a leading `file://` is dropped and the bytes after it are the path (absolute: `file:///…`,
+/// not percent-decoded); any other `scheme://`, a `file://host/…`, or a `:` before the first
+/// `/` (git's scp-like `host:path`) is refused rather than guessed (give `./` before such a path).
 public enum GitRemote: Sendable, Hashable {
     /// A URL, or a path whose name is UTF-8: parsed as text (scheme, user, host, port).
     case url(String)
@@ -23,10 +23,12 @@ public enum GitRemote: Sendable, Hashable {
             return
         }
         let file = Array("file://".utf8)
-        let path = argument.starts(with: file) ? Array(argument.dropFirst(file.count)) : argument
+        let isFileURL = argument.starts(with: file)
+        let path = isFileURL ? Array(argument.dropFirst(file.count)) : argument
         let firstSlash = path.firstIndex(of: UInt8(ascii: "/")) ?? path.endIndex
         let scheme = path.firstRange(of: Array("://".utf8)) != nil
-        guard !scheme, !path[..<firstSlash].contains(UInt8(ascii: ":")), !path.isEmpty else {
+        guard !scheme, !path[..<firstSlash].contains(UInt8(ascii: ":")), !path.isEmpty,
+              !isFileURL || path.first == UInt8(ascii: "/") else {
             throw DriftError(.usage, path: argument, "a remote URL must be UTF-8 (percent-encode other bytes); "
                              + "a local repository whose name is not UTF-8 is taken as a path: give it as "
                              + "/…, ./… or file:///…")

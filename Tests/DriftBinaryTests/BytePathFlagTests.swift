@@ -147,7 +147,7 @@ struct BytePathFlagTests {
         #expect(try GitRemote(argument: Array("file://".utf8) + bytes) == .path(bytes))
         let dotted = Array("./a:b-".utf8) + Self.suffix
         #expect(try GitRemote(argument: dotted) == .path(dotted))
-        for refused in ["https://h/r-", "h:r-", "git@h:r-"] {
+        for refused in ["https://h/r-", "h:r-", "git@h:r-", "file://h/r-"] {
             #expect(throws: DriftError.self) { try GitRemote(argument: Array(refused.utf8) + Self.suffix) }
         }
         // state.json keys a byte path by its quoted real path; the key reads back as itself.
