@@ -66,6 +66,39 @@ struct BytePathFlagTests {
         #expect(decoys.allSatisfy { $0() }, "nothing went to a repaired name")
     }
 
+    @Test("a requirements file under the root named 'req-\\377\\n\\033.txt': the export writes the pins into it",
+          .enabled(if: Wheels.available(), "PyPI unreachable: wheels could not be fetched"))
+    func nonUTF8RequirementsUnderRoot() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let cwd = f.dir.path
+        let req = "\"$(printf 'req-\(Self.name).txt')\""
+        try sh("printf '# pins\\nsix==1.16.0\\n' > \(req) && git add -A && git commit -qm req "
+               + "&& cp \(req) ../workspace/", cwd: f.upstream)
+        let venv = f.dir.sub("venv")
+        try run(["python3", "-m", "venv", venv])
+        let pip = [venv + "/bin/python", "-m", "pip", "-q", "--disable-pip-version-check", "install",
+                   "--no-index", "--find-links", Wheels.dir]
+        #expect(try run(pip + ["six==1.16.0"]).code == 0)
+        let sp = try sh("'\(venv)/bin/python' -c 'import sysconfig; print(sysconfig.get_paths()[\"purelib\"])'")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let bake = try Self.drift("manifest create --root workspace --repo upstream --output mdir "
+                                  + "--site-packages '\(sp)' --requirements \"workspace/req-$N.txt\"", cwd: cwd)
+        #expect(bake.code == 0, "\(bake.err)")
+        let pipJSON = try Self.json(try String(contentsOfFile: f.mdir + "/pip.json", encoding: .utf8))
+        #expect(pipJSON["requirements_escaped"] as? String == "req-%FF%0A%1B.txt", "relative to the root")
+        #expect(try run(pip + ["toml==0.10.2"]).code == 0)
+        let hot = try Self.drift("scan --manifest mdir --state state", cwd: cwd)
+        #expect(hot.code == 1, "\(hot.out)\(hot.err)")
+        let export = try Self.drift("export --manifest mdir --state state --output out", cwd: cwd)
+        #expect(export.code == 0, "\(export.err)")
+        try sh("git clone -q upstream clone && git -C clone am -q ../out/drift.patch", cwd: cwd)
+        let pinned = try sh("cat \"$(printf 'clone/req-\(Self.name).txt')\"", cwd: cwd)
+        #expect(pinned.contains("toml==0.10.2") && pinned.contains("six==1.16.0"), "\(pinned)")
+        let msg = try sh("git -C clone log -1 --format=%B", cwd: cwd)
+        #expect(msg.contains("pip drift, written into \"req-\\377\\n\\033.txt\":"), "\(msg)")
+    }
+
     @Test("gate --image-root 'i-\\377\\n\\033' and --workspace '/w-\\377\\n\\033': clean 0, drift baked in 1")
     func nonUTF8ImageRoot() throws {
         let f = try Fixture()
