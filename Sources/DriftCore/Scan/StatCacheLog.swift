@@ -185,12 +185,15 @@ extension StateDirectory {
             if records.isEmpty {
                 // Only a torn tail or a stale log to clear: nothing worth a new base.
                 if o.logEnd == 0 { try AppendLog.remove(logFile) } else {
-                    try AppendLog.append([], to: logFile, at: at)
+                    try AppendLog.append([], to: logFile, at: at, durable: false)
                 }
                 return
             }
             if at + header.count + frame.count <= StatCache.logBound(baseSize: o.baseSize) {
-                try AppendLog.append(header + frame, to: logFile, at: at)
+                // Not synced: a record only says "this stat had this digest", so an append lost
+                // or torn by a power loss costs the rehash of what it held, never a verdict (a
+                // fdatasync here was a third of an edit scan's fsync wait).
+                try AppendLog.append(header + frame, to: logFile, at: at, durable: false)
                 return
             }
         }
