@@ -1,3 +1,4 @@
+import DriftGit
 import DriftSystem
 import Synchronization
 
@@ -42,24 +43,10 @@ enum CommandLineBytes {
         return only
     }
 
-    /// `text(_:_:)` for each set argument of a verb that reaches the file system or a URL as
-    /// text (`--requirements`, `--site-packages`, `--image-root`, a remote that may be a path):
-    /// refused when not UTF-8 rather than read repaired.
-    static func texts(_ arguments: [(String?, String)]) throws {
-        for case let (argument?, option) in arguments { try text(argument, option) }
-    }
-
-    /// A path argument that drift keeps as text, refused when it was not UTF-8: repaired text
-    /// names another file. Every other path flag takes such names (`path(_:)`).
-    /// - Parameter option: the flag, for the message.
-    /// - Throws: `DriftError` (bad input) naming the argument and the flag.
-    @discardableResult
-    static func text(_ argument: String, _ option: String) throws -> String {
-        guard repaired.withLock({ $0[argument] }) != nil, Array(argument.utf8) != (try? path(argument)) else {
-            return argument
-        }
-        throw DriftError(.usage, path: try path(argument),
-                         "\(option) is not UTF-8; drift keeps this one as text (a repaired name would be "
-                         + "another file; docs/architecture.md, \"Paths are bytes\")")
+    /// A remote argument (`scan --upstream`, `export --push`, `push`'s REMOTE) as its bytes:
+    /// a URL as text, a local repository whose name is not UTF-8 as bytes (`GitRemote`).
+    /// - Throws: `DriftError` (bad input) for a remote that is not UTF-8 and reads as a URL.
+    static func remote(_ argument: String) throws -> GitRemote {
+        try GitRemote(argument: path(argument))
     }
 }

@@ -42,7 +42,7 @@ extension Drift {
         @OptionGroup var lockWait: WaitOptions
 
         func run() throws {
-            try CommandLineBytes.texts([(push, "--push")])
+            let push = try self.push.map(CommandLineBytes.remote)
             let state = try workspace.privateState()
             let root = workspace.failureRoot(manifest)
             var exported: Exporter.Summary?
@@ -100,7 +100,7 @@ extension Drift {
             return s
         }
 
-        private func send(_ s: Exporter.Summary, to remote: String, state: StateDirectory) throws {
+        private func send(_ s: Exporter.Summary, to remote: GitRemote, state: StateDirectory) throws {
             var p = Pusher(manifestDir: try manifest.directory, state: state, remote: remote,
                            credentials: try GitCredentials.load(fileBytes: pushOptions.credentialsFile()))
             p.clock = ProcessEnvironment.clock
@@ -111,8 +111,8 @@ extension Drift {
             p.context = s.context
             p.host = s.host
             let (ref, pushed) = try p.push(id: s.id)
-            Output.stdout(pushed ? "pushed \(ref) to \(redact(remote))\n"
-                                 : "already pushed: \(ref) on \(redact(remote))\n")
+            Output.stdout(pushed ? "pushed \(ref) to \(remote.shown)\n"
+                                 : "already pushed: \(ref) on \(remote.shown)\n")
         }
 
         /// Says plainly that this export is the same drift (same Drift-Id) as an earlier one of

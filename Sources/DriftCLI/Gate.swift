@@ -65,7 +65,6 @@ extension Drift {
         }
 
         func run() throws {
-            try CommandLineBytes.texts([(imageRoot, "--image-root")])
             let shownRepo = try repo.map { PathBytes.display(try CommandLineBytes.path($0)) }
             var report = DriftCore.Gate.Report(repo: shownRepo, commit: nil, ok: true, entries: [], image: nil)
             if let repo {
@@ -76,13 +75,13 @@ extension Drift {
                 g.policy = try policy.map { try Policy.load(path: CommandLineBytes.path($0)) }
                 report = try g.run(now: ProcessEnvironment.clock.now())
             }
-            if let root = imageRoot {
+            if let root = try imageRoot.map(CommandLineBytes.path) {
                 let key = try publicKey.map(CommandLineBytes.path) ?? ProcessEnvironment.pathBytes("DRIFT_PUBLIC_KEY")
                 let mdir = ManifestDirectory.locate([try manifest.map(CommandLineBytes.path),
-                                                     Array((root + "/etc/drift").utf8)], publicKey: key)
+                                                     root.appending(text: "/etc/drift")], publicKey: key)
                 var check = ImageCheck(rootfs: root, manifestDir: mdir)
                 check.clock = ProcessEnvironment.clock
-                check.workspace = workspace
+                check.workspace = try workspace.map(CommandLineBytes.path)
                 let findings = try check.run()
                 report.image = findings
                 report.ok = report.ok && findings.allSatisfy(\.ok)

@@ -42,14 +42,12 @@ extension Drift.ManifestCommand {
         var signKey: String?
 
         func run() throws {
-            try CommandLineBytes.texts([(requirements, "--requirements")]
-                                       + sitePackages.map { ($0 as String?, "--site-packages") })
             var c = ManifestCreator(root: try CommandLineBytes.path(root), repo: try CommandLineBytes.path(repo),
                                     output: try CommandLineBytes.path(output))
             c.commit = commit
             c.policyPath = try policy.map(CommandLineBytes.path)
-            c.sitePackages = sitePackages
-            c.requirements = requirements
+            c.sitePackages = try sitePackages.map(CommandLineBytes.path)
+            c.requirements = try requirements.map(CommandLineBytes.path)
             c.signKey = try signKey.map(CommandLineBytes.path)
             let progress = Progress.start()
             c.progress = progress?.counters

@@ -43,15 +43,15 @@ extension Drift {
         var log: String?
 
         func run() throws {
-            try CommandLineBytes.texts([(remote, "REMOTE")])
+            let remote = try CommandLineBytes.remote(self.remote)
             let state = try workspace.privateState()
             let target = FailureRecording.Target(verb: .push, state: state,
                                                  root: workspace.failureRoot(manifest),
                                                  log: try log.map(CommandLineBytes.path))
-            try FailureRecording.run(target) { try send(state, root: target.root, log: target.log) }
+            try FailureRecording.run(target) { try send(state, to: remote, root: target.root, log: target.log) }
         }
 
-        private func send(_ state: StateDirectory, root: [UInt8]?, log: [UInt8]?) throws {
+        private func send(_ state: StateDirectory, to remote: GitRemote, root: [UInt8]?, log: [UInt8]?) throws {
             if let log, let root { _ = try WriteTarget.refuseInside(root: root, targetBytes: log, what: "log file") }
             var p = Pusher(manifestDir: try manifest.directory, state: state, remote: remote,
                            credentials: try GitCredentials.load(fileBytes: push.credentialsFile()))
@@ -61,7 +61,7 @@ extension Drift {
             p.environment = ProcessEnvironment.secretEnvironment()
             // `--id` is parsed here, at the edge: a malformed id is `malformedID` (exit 2).
             let (ref, pushed) = try p.push(id: id.map { text throws(DriftError) in try DriftID(parsing: text) })
-            let shown = redact(remote)
+            let shown = remote.shown
             Output.stdout(pushed ? "pushed \(ref) to \(shown)\n" : "already pushed: \(ref) on \(shown)\n")
             if let log {
                 let line = PushLogLine(time: Timestamp.format(p.clock.now()), ref: ref, remote: shown, pushed: pushed)

@@ -46,16 +46,16 @@ extension Drift {
         @OptionGroup var pushOptions: PushOptions
 
         func run() throws {
-            try CommandLineBytes.texts([(upstream, "--upstream")])
+            let upstream = try self.upstream.map(CommandLineBytes.remote)
             let state = try workspace.privateState()
             let target = FailureRecording.Target(verb: .scan, state: state,
                                                  root: workspace.failureRoot(manifest),
                                                  log: try log.map(CommandLineBytes.path),
                                                  metrics: try metrics.map(CommandLineBytes.path))
-            try FailureRecording.run(target) { try scan(state) }
+            try FailureRecording.run(target) { try scan(state, upstream: upstream) }
         }
 
-        private func scan(_ state: StateDirectory) throws {
+        private func scan(_ state: StateDirectory, upstream: GitRemote?) throws {
             let started = Date()
             var runner = ScanRunner(manifestDir: try manifest.directory,
                                     root: try workspace.rootPath(),

@@ -7,13 +7,21 @@ extension GitRepository {
     /// - Throws: `DriftError` naming the (redacted) URL when the fetch fails or the remote
     ///   has no such ref.
     public func fetch(url: String, remoteRef: String, into localRef: String, credentials: GitCredentials) throws {
-        let shown = credentials.scrub(redact(url))
-        let ctx = PushContext(credentials, RemoteURL(url))
+        try fetch(remote: .url(url), remoteRef: remoteRef, into: localRef, credentials: credentials)
+    }
+
+    /// `fetch(url:…)` from a remote that may be a local repository named by bytes (`GitRemote`).
+    public func fetch(remote from: GitRemote, remoteRef: String, into localRef: String,
+                      credentials: GitCredentials) throws {
+        let shown = credentials.scrub(from.shown)
+        let ctx = PushContext(credentials, from.parsed)
         do {
-            try Self.checkLocalRemote(url, ctx.url)
+            try Self.checkLocalRemote(from)
             try configureTLS(ctx.credentials)
             var remote: OpaquePointer?
-            try check(git_remote_create_anonymous(&remote, pointer, url), "git_remote_create_anonymous", shown)
+            // libgit2 takes the URL as a C string: a path's bytes go as they are.
+            let created = withCPath(from.bytes) { git_remote_create_anonymous(&remote, pointer, $0) }
+            try check(created, "git_remote_create_anonymous", shown)
             defer { git_remote_free(remote) }
             let payload = Unmanaged.passRetained(ctx)
             defer { payload.release() }

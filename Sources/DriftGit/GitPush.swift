@@ -96,7 +96,7 @@ extension GitRepository {
 
     private func push(url: String, shown: String, localRef: String, remoteRef: String,
                       ctx: PushContext) throws -> Bool {
-        try Self.checkLocalRemote(url, ctx.url)
+        try Self.checkLocalRemote(.url(url))
         try configureTLS(ctx.credentials)
         var remote: OpaquePointer?
         try check(git_remote_create_anonymous(&remote, pointer, url), "git_remote_create_anonymous", shown)
@@ -136,10 +136,15 @@ extension GitRepository {
 
     /// A path remote (no scheme, or file://) must be a repository: libgit2 would try a missing
     /// one as a URL and say "unsupported URL protocol". Throws the sentence naming the path.
-    static func checkLocalRemote(_ url: String, _ parsed: RemoteURL) throws {
-        guard parsed.scheme == "file" else { return }
-        let path = url.hasPrefix("file://") ? String(url.dropFirst("file://".count)) : url
-        _ = try GitRepository(path: path)
+    static func checkLocalRemote(_ remote: GitRemote) throws {
+        switch remote {
+        case .path(let p):
+            _ = try GitRepository(path: p)
+        case .url(let url):
+            guard RemoteURL(url).scheme == "file" else { return }
+            let path = url.hasPrefix("file://") ? String(url.dropFirst("file://".count)) : url
+            _ = try GitRepository(path: path)
+        }
     }
 
     func installCallbacks(_ cb: inout git_remote_callbacks, _ payload: UnsafeMutableRawPointer) {

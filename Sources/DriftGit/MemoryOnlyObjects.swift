@@ -24,6 +24,11 @@ extension GitRepository {
     /// transport looks every one of the remote's refs up one by one (~8 system calls each);
     /// here only `ref` is. Returns false when the remote already has `ref`.
     public func pushDirectly(to path: String, objects: [ObjectID], ref: String, target: ObjectID) throws -> Bool {
+        try pushDirectly(to: Array(path.utf8), objects: objects, ref: ref, target: target)
+    }
+
+    /// `pushDirectly(to:…)` for a repository named by bytes (a name that is not UTF-8 too).
+    public func pushDirectly(to path: [UInt8], objects: [ObjectID], ref: String, target: ObjectID) throws -> Bool {
         let remote = try GitRepository(path: path)
         if try remote.reference(ref) != nil { return false }
         let from = try odb(), to = try remote.odb()
@@ -37,7 +42,7 @@ extension GitRepository {
         git_reference_free(created)
         // Created meanwhile by another push: the remote has it, as if it had been there.
         if rc == GIT_EEXISTS.rawValue { return false }
-        try check(rc, "git_reference_create", "\(path): \(ref)")
+        try check(rc, "git_reference_create", "\(PathBytes.display(path)): \(ref)")
         return true
     }
 }

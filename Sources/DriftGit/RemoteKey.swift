@@ -7,6 +7,11 @@ import DriftSystem
 public enum RemoteKey {
     /// The key for `url` (also for a key an older drift wrote: keys are read through this).
     public static func key(_ url: String) -> String {
+        // A key this function made for a byte path (`key(_: GitRemote)`): keyed the same again.
+        if url.hasPrefix("\""), let bytes = PathBytes.unquoteC(url.utf8),
+           String(validating: bytes, as: UTF8.self) == nil {
+            return key(.path(bytes))
+        }
         let shown = redact(url)
         if let r = shown.firstRange(of: "://") {
             let scheme = shown[..<r.lowerBound].lowercased()
@@ -32,9 +37,19 @@ public enum RemoteKey {
         return "\(user)\(parsed.host.lowercased()):\(repositoryPath(String(shown[shown.index(after: colon)...])))"
     }
 
+    /// The key for a remote: a URL's as `key(_: String)`, a byte path's its real absolute path
+    /// quoted (`PathBytes.display`: `state.json` is text; the quoted form reads back as the bytes).
+    public static func key(_ remote: GitRemote) -> String {
+        switch remote {
+        case .url(let u): return key(u)
+        case .path(let p): return PathBytes.display(localPath(p))
+        }
+    }
+
     /// The key without its user: two keys with the same identity are the same remote
     /// (`ssh://git@host/r` and `ssh://host/r`).
     public static func identity(_ key: String) -> String {
+        if key.hasPrefix("\"") { return key }
         if let r = key.firstRange(of: "://") {
             let rest = key[r.upperBound...]
             let slash = rest.firstIndex(of: "/") ?? rest.endIndex
@@ -53,6 +68,15 @@ public enum RemoteKey {
         if p.hasSuffix(".git") && p.count > 4 { p.removeLast(4) }
         while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
         return String(p)
+    }
+
+    /// `localPath(_:)` over bytes (a name that is not UTF-8).
+    static func localPath(_ path: [UInt8]) -> [UInt8] {
+        if let real = canonicalPath(path) { return real }
+        let slash = UInt8(ascii: "/")
+        var p = path.first == slash ? path : WorkingDirectory.bytes() + [slash] + path
+        while p.count > 1 && p.last == slash { p.removeLast() }
+        return p
     }
 
     /// A local path: its real absolute path when it exists, else absolute without trailing `/`.

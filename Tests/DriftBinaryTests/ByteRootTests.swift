@@ -6,8 +6,8 @@ import Testing
 
 /// Paths are bytes end to end (issue 25.6): a workspace root whose name is not UTF-8 is baked,
 /// scanned, diffed and exported through the binary, given on the command line or read from the
-/// manifest; SDIR, MDIR, ODIR and the gate's paths are bytes too; a path still kept as text that
-/// is not UTF-8 is refused, never repaired into the name of another file.
+/// manifest; SDIR, MDIR, ODIR and the gate's paths are bytes too (the pip flags, the image root
+/// and path remotes: `BytePathFlagTests`), never repaired into the name of another file.
 @Suite("byte paths on the command line")
 struct ByteRootTests {
     /// `drift ARGS` through the shell, so arguments can hold bytes a Swift string cannot.
@@ -48,25 +48,6 @@ struct ByteRootTests {
                               + "scan --manifest ../mdir --state drift-state"], cwd: cwd)
         #expect(inside.code == 2 && inside.err.contains("inside the scanned root"), "\(inside.err)")
         #expect(try sh("ls -a \"$(printf 'ws-\\377\\376')\"", cwd: cwd).contains("drift-state") == false)
-    }
-
-    @Test("the paths still kept as text that are not UTF-8 are refused (exit 2), nothing made repaired")
-    func textOnlyPathsRefused() throws {
-        let f = try Fixture()
-        defer { f.dir.remove() }
-        let cwd = f.dir.path
-        try f.bake()
-        for args in [// Paths still read as text: refused, never read repaired (another file).
-                     "manifest create --root workspace --repo upstream --output m2 --requirements \"q-$ROOT\"",
-                     "manifest create --root workspace --repo upstream --output m2 --site-packages \"s-$ROOT\"",
-                     "scan --manifest mdir --state state --upstream \"u-$ROOT\"",
-                     "push --manifest mdir --state state \"r-$ROOT\"", "gate --image-root \"i-$ROOT\""] {
-            let r = try Self.driftSh(args, cwd: cwd)
-            #expect(r.code == 2 && r.err.contains("is not UTF-8"), "\(args): \(r.err)")
-            #expect(r.err.contains("\\377\\376"), "the name is shown quoted: \(r.err)")
-        }
-        let names = try FileManager.default.contentsOfDirectory(atPath: cwd)
-        #expect(!names.contains { $0.contains("\u{FFFD}") }, "\(names)")
     }
 
     /// `drift ARGS` through the shell with `$N` set to the name's bytes and `env` exported.

@@ -43,7 +43,7 @@ struct VerbContextTests {
         // The scan reads state.json to pick its re-verification slice and again to record;
         // the export takes what the scan saved (before: four reads).
         #expect(c.counter.reads(.state) == 2)
-        var p = Pusher(manifestDir: c.mdir, state: c.state, remote: "file://" + remote,
+        var p = Pusher(manifestDir: c.mdir, state: c.state, remote: .url("file://" + remote),
                        credentials: GitCredentials())
         p.context = summary.context
         p.host = summary.host
@@ -68,7 +68,8 @@ struct VerbContextTests {
         let ex = try drift(["export", "--manifest", f.mdir, "--state", f.state, "--output", f.dir.sub("out")])
         try #require(ex.code == 0, "\(ex.err)")
         let c = Counted(f)
-        let p = Pusher(manifestDir: c.mdir, state: c.state, remote: "file://" + remote, credentials: GitCredentials())
+        let p = Pusher(manifestDir: c.mdir, state: c.state, remote: .url("file://" + remote),
+                       credentials: GitCredentials())
         let (_, pushed) = try p.push()
         #expect(pushed)
         #expect(c.counter.reads(.manifestDirectory) == 1)

@@ -44,7 +44,7 @@ public struct Differ {
         if !filters.isEmpty {
             changes = changes.filter { c in filters.contains { PathBytes.isWithin(c.path, $0) } }
             // Pip drift shows as the requirements file's diff: only when a filter covers that file.
-            let req = outcome.requirements.map { Array($0.utf8) }
+            let req = outcome.requirements
             if req.map({ r in !filters.contains { PathBytes.isWithin(r, $0) } }) ?? true { pip = [] }
         }
         let repo = try BaseObjects.open(runner.manifestDir, commit: outcome.manifest.commit)

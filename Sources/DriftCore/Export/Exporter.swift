@@ -165,7 +165,7 @@ public struct Exporter {
     /// `changes`: for a follow-up, what it changes on top of the export it follows; its lines
     /// say added/modified/deleted as that commit does, not as the drift is against the base.
     func commitMessage(info: SnapshotInfo, pip: [PipChange], host: String, base: String, follows: DriftID?,
-                       changes: [[UInt8]: GitTreeChange]?, requirements: String? = nil) -> String {
+                       changes: [[UInt8]: GitTreeChange]?, requirements: [UInt8]? = nil) -> String {
         let changed = changes.map { Set($0.keys) }
         let inTree = info.entries.filter { $0.recorded == .content && changed?.contains($0.path) != false }
             .map { e in changes?[e.path].map { e.since($0) } ?? e }
@@ -210,7 +210,7 @@ public struct Exporter {
         let pinned = DriftTreeBuilder.pinnable(pip)
         if !pinned.isEmpty {
             // Pins reach the patch only through a baked requirements file under the root.
-            s += requirements.map { "\npip drift, written into \(PathBytes.display(text: $0)):\n\n" }
+            s += requirements.map { "\npip drift, written into \(PathBytes.display($0)):\n\n" }
                 ?? "\npip drift (no requirements file under the workspace root was baked: not in this patch; "
                 + "pip-freeze.txt lists them):\n\n"
             s += pinned.map { SnapshotPip($0).humanLine }.joined(separator: "\n") + "\n"

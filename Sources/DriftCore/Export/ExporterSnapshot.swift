@@ -29,7 +29,7 @@ extension Exporter {
         var outgoing: OutgoingSecrets
         /// The baked requirements file under the root the snapshot's pins are written into
         /// (nil: none was baked, or it lies outside the root: the pins are in the message only).
-        var requirements: String?
+        var requirements: [UInt8]?
     }
 
     /// Scans under the lock the caller holds, so current drift is in the journal.
@@ -81,7 +81,7 @@ extension Exporter {
         if let hit = try outgoing.firstHit(tree: tree, baseTree: baseTree, repo: repo) {
             throw OutgoingSecrets.staleSnapshot(hit, id: info.id)
         }
-        let requirements = runner.context?.baseline?.requirements.flatMap { $0.hasPrefix("/") ? nil : $0 }
+        let requirements = runner.context?.baseline?.requirements.flatMap { $0.first == UInt8(ascii: "/") ? nil : $0 }
         return ExportSource(repo: repo, latest: latest, base: base, picked: picked, info: info, tree: tree,
                             outgoing: outgoing, requirements: requirements)
     }

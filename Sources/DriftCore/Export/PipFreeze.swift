@@ -20,7 +20,7 @@ enum PipFreeze {
         var out = "# pip freeze of \(PathBytes.display(text: host)) at \(Timestamp.format(now)) "
             + "(drift export \(id)), read from site-packages by drift\n"
         for sp in baseline.sitePackages {
-            out += "# \(PathBytes.display(text: sp.path))\n"
+            out += "# \(PathBytes.display(sp.path))\n"
             let inventory: SitePackagesInventory
             let issues: [WalkIssue]
             do { (inventory, issues) = try PipInventory.read(sp.path) } catch let e as DriftError {

@@ -12,7 +12,8 @@ import Foundation
 public struct Pusher {
     public var manifestDir: ManifestDirectory
     public var state: StateDirectory
-    public var remote: String
+    /// The remote: a URL, or a local repository named by bytes (`GitRemote`).
+    public var remote: GitRemote
     public var credentials: GitCredentials
     /// Where "now" comes from (`last_push` in state.json).
     public var clock: Clock = .system
@@ -27,7 +28,8 @@ public struct Pusher {
     /// The export's host when `drift export --push` knows it (nil: read from the export commit).
     public var host: String?
 
-    public init(manifestDir: ManifestDirectory, state: StateDirectory, remote: String, credentials: GitCredentials) {
+    public init(manifestDir: ManifestDirectory, state: StateDirectory, remote: GitRemote,
+                credentials: GitCredentials) {
         self.manifestDir = manifestDir
         self.state = state
         self.remote = remote
@@ -126,18 +128,31 @@ public struct Pusher {
     /// Pushes a ledger commit from a scratch repository that holds only its objects: the
     /// remote's tips are then unknown locally, so libgit2's push walk hides nothing and walks
     /// no history, and the pack is exactly the commit, its tree and its blobs.
-    static func pushAlone(_ ledger: ObjectID, from repo: GitRepository, scratch: [UInt8], remote: String, ref: String,
-                          credentials: GitCredentials) throws -> Bool {
+    static func pushAlone(_ ledger: ObjectID, from repo: GitRepository, scratch: [UInt8], remote: GitRemote,
+                          ref: String, credentials: GitCredentials) throws -> Bool {
         try? FileSystem.removeTree(scratch)
         defer { try? FileSystem.removeTree(scratch) }
         let tree = try repo.treeOf(commit: ledger)
         let objects = try [ledger, tree] + repo.treeEntries(tree).map(\.id)
         // file:// is a repository on this machine: write into it directly (one ref lookup),
         // not through libgit2's local transport (a lookup per remote ref).
-        if remote.hasPrefix("file:///"), !remote.contains("%") {
-            return try repo.pushDirectly(to: String(remote.dropFirst("file://".count)), objects: objects, ref: ref,
+        // A byte path is one too (`GitRemote.path`).
+        switch remote {
+        case .path(let path):
+            return try repo.pushDirectly(to: path, objects: objects, ref: ref, target: ledger)
+        case .url(let url) where url.hasPrefix("file:///") && !url.contains("%"):
+            return try repo.pushDirectly(to: String(url.dropFirst("file://".count)), objects: objects, ref: ref,
                                          target: ledger)
+        case .url(let url):
+            return try pushThroughScratch(ledger, objects, from: repo, scratch: scratch, url: url, ref: ref,
+                                          credentials: credentials)
         }
+    }
+
+    /// `pushAlone` to a URL: libgit2's transport from a scratch repository of the objects alone.
+    private static func pushThroughScratch(_ ledger: ObjectID, _ objects: [ObjectID], from repo: GitRepository,
+                                           scratch: [UInt8], url: String, ref: String,
+                                           credentials: GitCredentials) throws -> Bool {
         let alone = try GitRepository(initBare: scratch)
         // Objects in memory only: libgit2's push looks every remote tip up locally (to hide
         // it from the pack's walk), and on disk each tip it lacks was a miss costing ~8 system
@@ -151,6 +166,6 @@ public struct Pusher {
         }
         let local = "refs/heads/ledger"
         try alone.setReference(local, to: ledger)
-        return try alone.push(url: remote, localRef: local, remoteRef: ref, credentials: credentials)
+        return try alone.push(url: url, localRef: local, remoteRef: ref, credentials: credentials)
     }
 }

@@ -12,14 +12,15 @@ import Foundation
 /// way the gate does: an exported path whose export id is there is *reconciled upstream,
 /// waiting for redeploy*.
 public struct UpstreamSource: Sendable {
-    public var url: String
+    /// The remote: a URL, or a local repository named by bytes (`GitRemote`).
+    public var url: GitRemote
     /// The branch to read: a full ref name (`refs/heads/main`, `refs/tags/v1`) or a short one
     /// (`main`, `v1`) that the remote's refs resolve as `git fetch` does (libgit2's refspec DWIM:
     /// `refs/NAME`, `refs/tags/NAME`, `refs/heads/NAME`, `refs/remotes/NAME`).
     public var ref: String
     public var credentials: GitCredentials
 
-    public init(url: String, ref: String, credentials: GitCredentials) {
+    public init(url: GitRemote, ref: String, credentials: GitCredentials) {
         self.url = url
         self.ref = ref
         self.credentials = credentials
@@ -54,9 +55,9 @@ public struct UpstreamSource: Sendable {
             ? try GitRepository(path: path) : try GitRepository(initBare: path)
         // A short name the remote does not have updates nothing: the last run's tip must not answer.
         if let old = try repo.reference(Self.localRef) { _ = try repo.deleteReference(Self.localRef, ifAt: old) }
-        try repo.fetch(url: url, remoteRef: ref, into: Self.localRef, credentials: credentials)
+        try repo.fetch(remote: url, remoteRef: ref, into: Self.localRef, credentials: credentials)
         guard let tip = try repo.reference(Self.localRef) else {
-            throw DriftError(.notFound, "\(redact(url)): has no \(PathBytes.display(text: ref)) "
+            throw DriftError(.notFound, "\(url.shown): has no \(PathBytes.display(text: ref)) "
                 + "(no branch, tag or ref of that name)")
         }
         var out: [String: String] = [:]

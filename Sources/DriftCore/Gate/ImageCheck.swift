@@ -20,12 +20,13 @@ public struct ImageCheck {
     /// Distributions a requirements file need not pin: the installer's own tools.
     static let bootstrap: Set<String> = ["pip", "setuptools", "wheel"]
 
-    public var rootfs: String
+    /// ROOTFS, as bytes (`--image-root` as given, a name that is not UTF-8 too).
+    public var rootfs: [UInt8]
     public var manifestDir: ManifestDirectory
-    /// The workspace's path inside the image (default: the root the manifest recorded).
-    public var workspace: String?
+    /// The workspace's path inside the image, as bytes (default: the root the manifest recorded).
+    public var workspace: [UInt8]?
 
-    public init(rootfs: String, manifestDir: ManifestDirectory) {
+    public init(rootfs: [UInt8], manifestDir: ManifestDirectory) {
         self.rootfs = rootfs
         self.manifestDir = manifestDir
     }
@@ -53,7 +54,7 @@ public struct ImageCheck {
         var rebased = pip
         for k in rebased.sitePackages.indices {
             let inside = rebased.sitePackages[k].path
-            let raw = rootfs + "/" + inside.split(separator: "/").joined(separator: "/")
+            let raw = Self.beneath(rootfs, inside)
             // Absent from the image: PipScanner reports it as one unreadable entry. Present: it
             // must resolve beneath ROOTFS, like the workspace.
             rebased.sitePackages[k].path = canonicalPath(raw) == nil
@@ -72,23 +73,30 @@ public struct ImageCheck {
 
     /// `ROOTFS/inside`, refused unless it resolves beneath ROOTFS: no `..` component, and
     /// no symlink on the way that leads out (an unsigned manifest's root is untrusted).
-    static func confined(rootfs: String, inside: String) throws -> String {
-        let comps = inside.split(separator: "/", omittingEmptySubsequences: true)
-        if comps.contains("..") {
-            throw DriftError(.unsafeTarget, "workspace \(PathBytes.display(text: inside)): has a '..' component; "
-                             + "it must lie beneath \(rootfs)")
+    /// Paths are bytes here (ROOTFS, `--workspace`, the manifest's root), compared as bytes.
+    static func confined(rootfs: [UInt8], inside: [UInt8]) throws -> [UInt8] {
+        let slash = UInt8(ascii: "/")
+        let shownFS = PathBytes.display(rootfs)
+        if inside.split(separator: slash).contains(where: { $0.elementsEqual("..".utf8) }) {
+            throw DriftError(.unsafeTarget, "workspace \(PathBytes.display(inside)): has a '..' component; "
+                             + "it must lie beneath \(shownFS)")
         }
-        let root = rootfs + "/" + comps.joined(separator: "/")
         guard let realFS = canonicalPath(rootfs) else {
             throw DriftError(.unreadable, path: rootfs, "image root not found")
         }
-        guard let real = canonicalPath(root) else {
-            throw DriftError(.unreadable, "workspace \(PathBytes.display(text: inside)): not found beneath \(rootfs)")
+        guard let real = canonicalPath(beneath(rootfs, inside)) else {
+            throw DriftError(.unreadable, "workspace \(PathBytes.display(inside)): not found beneath \(shownFS)")
         }
-        guard real == realFS || real.hasPrefix(realFS == "/" ? "/" : realFS + "/") else {
-            throw DriftError(.unsafeTarget, "workspace \(PathBytes.display(text: inside)): resolves to "
-                             + "\(PathBytes.display(text: real)), outside \(rootfs)")
+        guard real == realFS || real.starts(with: realFS == [slash] ? [slash] : realFS + [slash]) else {
+            throw DriftError(.unsafeTarget, "workspace \(PathBytes.display(inside)): resolves to "
+                             + "\(PathBytes.display(real)), outside \(shownFS)")
         }
         return real
+    }
+
+    /// `ROOTFS/inside` with the empty components of `inside` dropped (not yet resolved).
+    static func beneath(_ rootfs: [UInt8], _ inside: [UInt8]) -> [UInt8] {
+        let slash = UInt8(ascii: "/")
+        return rootfs + [slash] + Array(inside.split(separator: slash).joined(separator: [slash]))
     }
 }

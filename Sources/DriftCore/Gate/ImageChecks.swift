@@ -11,7 +11,6 @@ extension ImageCheck {
         /// The commit's files (not trees or submodules), by path.
         var inCommit: [[UInt8]: GitTreeItem]
         /// The workspace beneath ROOTFS.
-        var root: String
         var rootBytes: [UInt8]
         var walk: TreeWalk
         /// The stats of the walk's bytecode, for `BytecodeCheck`.
@@ -30,18 +29,12 @@ extension ImageCheck {
             return .descend
         }
         // The image's workspace, walked once: its bytecode is judged here, its drift in step 2.
-        // The image's paths are text here (`--workspace`, ROOTFS): a recorded root that is not
-        // UTF-8 is refused, never decoded into another name.
-        guard let inside = workspace ?? String(validating: manifest.root, as: UTF8.self) else {
-            throw DriftError(.usage, path: manifest.root,
-                             "the manifest's root is not UTF-8; give its path inside the image with --workspace")
-        }
-        let root = try Self.confined(rootfs: rootfs, inside: inside)
-        let rootBytes = Array(root.utf8)
+        // Bytes throughout (ROOTFS, `--workspace`, the recorded root): no name is decoded into another.
+        let rootBytes = try Self.confined(rootfs: rootfs, inside: workspace ?? manifest.root)
         let walk = try TreeWalk.run(root: rootBytes, classifier: Classifier(policy: policy))
         var stats: [[UInt8]: FileStat] = [:]
         for e in walk.entries where BytecodeCheck.role(e.path) != nil { stats[e.path] = e.stat }
-        return Image(manifest: manifest, policy: policy, base: base, inCommit: inCommit, root: root,
+        return Image(manifest: manifest, policy: policy, base: base, inCommit: inCommit,
                      rootBytes: rootBytes, walk: walk, stats: stats)
     }
 
@@ -99,8 +92,8 @@ extension ImageCheck {
             + scan.issues.map { "\(PathBytes.display($0.path)) (\(DriftError.neutralised($0.message)))" }
         return Finding(check: "workspace", ok: drifted.isEmpty,
                        detail: drifted.isEmpty
-                           ? "\(image.root) matches its manifest"
-                           : "\(scan.changes.count) drifted path(s) baked into \(image.root)",
+                           ? "\(PathBytes.display(image.rootBytes)) matches its manifest"
+                           : "\(scan.changes.count) drifted path(s) baked into \(PathBytes.display(image.rootBytes))",
                        paths: drifted)
     }
 

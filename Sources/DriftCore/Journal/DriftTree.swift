@@ -63,7 +63,7 @@ public struct DriftTreeBuilder {
     /// The drifted tree; pip drift edits `requirements` (a path under the root) when given.
     /// `contents` holds bytes the scan already read (and hashed) for drifted files; any other
     /// drifted file is read here once, and that one read gives both its blob and its state.
-    public func build(_ changes: [FileChange], pip: [PipChange] = [], requirements: String? = nil,
+    public func build(_ changes: [FileChange], pip: [PipChange] = [], requirements: [UInt8]? = nil,
                       contents: [[UInt8]: [UInt8]] = [:]) throws -> Output {
         let baseTree = try repo.treeOf(commit: baseCommit)
         let hasher = try SHA256Hasher()
@@ -73,7 +73,7 @@ public struct DriftTreeBuilder {
         blobCache?.begin(journal: repo.path, secrets: secrets)
         defer { blobCache?.end() }
         let source = Source(contents: contents,
-                            requirementsPath: requirements.flatMap { $0.hasPrefix("/") ? nil : Array($0.utf8) },
+                            requirementsPath: requirements.flatMap { $0.first == UInt8(ascii: "/") ? nil : $0 },
                             hasher: hasher, buffer: buffer)
         for c in changes {
             if let why = Self.withholdReason(c) {
@@ -105,8 +105,7 @@ public struct DriftTreeBuilder {
             return try repo.entry(at: u.path, inTree: baseTree) != nil
         }
         let pins = Self.pinnable(pip)
-        if !pins.isEmpty, let req = requirements, !req.hasPrefix("/") {
-            let path = Array(req.utf8)
+        if !pins.isEmpty, let path = requirements, path.first != UInt8(ascii: "/") {
             let current = try edits.written[path] ?? repo.blob(at: path, inTree: baseTree) ?? []
             let edited = Array(Requirements.apply(pins, to: String(decoding: current, as: UTF8.self)).utf8)
             updates.removeAll { $0.path == path }

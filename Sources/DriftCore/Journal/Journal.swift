@@ -105,7 +105,7 @@ public struct Journal {
     ///   drift (`drift export` checks it anyway): a latest that does not is replaced, unless it
     ///   holds a secret known now — then `drift forget` must purge it first (thrown, nothing written).
     @discardableResult
-    public func record(_ changes: [FileChange], pip: [PipChange] = [], requirements: String? = nil,
+    public func record(_ changes: [FileChange], pip: [PipChange] = [], requirements: [UInt8]? = nil,
                        root: [UInt8], policy: Policy, now: Date, secrets: SecretIndex = SecretIndex(),
                        contents: [[UInt8]: [UInt8]] = [:], blobCache: JournalBlobCache? = nil,
                        expected: Bool = false) throws -> Recorded {

@@ -14,8 +14,9 @@ public struct ManifestCreator {
     public var repo: [UInt8]
     public var commit: String = "HEAD"
     public var policyPath: [UInt8]?
-    public var sitePackages: [String] = []
-    public var requirements: String?
+    /// `--site-packages` and `--requirements`: bytes as given (a name that is not UTF-8 too).
+    public var sitePackages: [[UInt8]] = []
+    public var requirements: [UInt8]?
     /// MDIR to write, as bytes.
     public var output: [UInt8]
     /// Counters for a progress line; nil for none.

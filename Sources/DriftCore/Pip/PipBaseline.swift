@@ -13,17 +13,42 @@ public struct PipBaseline: Codable, Sendable {
     static let schema = "drift.pip/1"
     var schema = PipBaseline.schema
     public var sitePackages: [SitePackagesInventory]
-    /// The requirements file, relative to the root when it lies under it.
-    public var requirements: String?
+    /// The requirements file, relative to the root when it lies under it, as bytes.
+    public var requirements: [UInt8]?
     /// `name==version` pins of the requirements file, by normalised name.
     public var pins: [String: String]
 
     enum CodingKeys: String, CodingKey {
         case schema, requirements, pins
         case sitePackages = "site_packages"
+        case requirementsEscaped = "requirements_escaped"
     }
 
-    public static func record(sitePackages: [String], requirements: String?, root: [UInt8]) throws -> PipBaseline {
+    init(sitePackages: [SitePackagesInventory], requirements: [UInt8]?, pins: [String: String]) {
+        self.sitePackages = sitePackages
+        self.requirements = requirements
+        self.pins = pins
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        schema = try c.decode(String.self, forKey: .schema)
+        sitePackages = try c.decode([SitePackagesInventory].self, forKey: .sitePackages)
+        requirements = try PipPathField.decodeIfPresent(c, .requirements, escaped: .requirementsEscaped)
+        pins = try c.decode([String: String].self, forKey: .pins)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(schema, forKey: .schema)
+        try c.encode(sitePackages, forKey: .sitePackages)
+        if let requirements { try PipPathField.encode(requirements, &c, .requirements, escaped: .requirementsEscaped) }
+        try c.encode(pins, forKey: .pins)
+    }
+
+    /// Reads each site-packages and the requirements file (all named by bytes, as given).
+    public static func record(sitePackages: [[UInt8]], requirements: [UInt8]?,
+                              root: [UInt8]) throws -> PipBaseline {
         var inventories: [SitePackagesInventory] = []
         for sp in sitePackages {
             let (inv, issues) = try PipInventory.read(sp)
@@ -32,19 +57,19 @@ public struct PipBaseline: Codable, Sendable {
             }
             inventories.append(inv)
         }
-        var req: String?
+        var req: [UInt8]?
         var pins: [String: String] = [:]
         if let r = requirements {
-            guard let c = canonicalPath(r) else {
+            guard let abs = canonicalPath(r) else {
                 throw DriftError(.unreadable, path: r, "requirements file not found")
             }
             // Relative to the root when under it (compared as bytes; the root's name may not be UTF-8).
             let rootC = (canonicalPath(root) ?? root) + [UInt8(ascii: "/")]
-            let abs = Array(c.utf8)
-            req = abs.starts(with: rootC) ? String(decoding: abs.dropFirst(rootC.count), as: UTF8.self) : c
-            pins = Requirements.pins(String(decoding: try readWholeFile(c, limit: 16 << 20), as: UTF8.self))
+            req = abs.starts(with: rootC) ? Array(abs.dropFirst(rootC.count)) : abs
+            pins = Requirements.pins(String(decoding: try readWholeFile(abs, limit: 16 << 20), as: UTF8.self))
         }
-        return PipBaseline(sitePackages: inventories.sorted { $0.path < $1.path }, requirements: req, pins: pins)
+        let sorted = inventories.sorted { bytesLess($0.path, $1.path) }
+        return PipBaseline(sitePackages: sorted, requirements: req, pins: pins)
     }
 
     /// Loads MDIR's `pip.json`, checking it against the manifest's pin; nil when absent.

@@ -31,10 +31,11 @@ public struct InstalledDistribution: Codable, Sendable, Equatable {
 
 /// What one site-packages directory holds.
 public struct SitePackagesInventory: Codable, Sendable {
-    public var path: String
+    /// The directory, as bytes (`--site-packages` as given, a name that is not UTF-8 too).
+    public var path: [UInt8]
     /// The environment's prefix (`<prefix>/lib/pythonX.Y/site-packages`): RECORD entries
     /// that point outside site-packages are verified only within it.
-    public var prefix: String
+    public var prefix: [UInt8]
     var distributions: [InstalledDistribution]
     /// Files no RECORD lists (`__pycache__` excepted), relative to site-packages.
     var unowned: [String]
@@ -44,9 +45,11 @@ public struct SitePackagesInventory: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case path, prefix, distributions, unowned
+        case pathEscaped = "path_escaped"
+        case prefixEscaped = "prefix_escaped"
     }
 
-    public init(path: String, prefix: String, distributions: [InstalledDistribution], unowned: [String],
+    public init(path: [UInt8], prefix: [UInt8], distributions: [InstalledDistribution], unowned: [String],
                 bytecode: [WalkEntry] = []) {
         self.path = path
         self.prefix = prefix
@@ -54,29 +57,50 @@ public struct SitePackagesInventory: Codable, Sendable {
         self.unowned = unowned
         self.bytecode = bytecode
     }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        path = try PipPathField.decode(c, .path, escaped: .pathEscaped)
+        prefix = try PipPathField.decode(c, .prefix, escaped: .prefixEscaped)
+        distributions = try c.decode([InstalledDistribution].self, forKey: .distributions)
+        unowned = try c.decode([String].self, forKey: .unowned)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try PipPathField.encode(path, &c, .path, escaped: .pathEscaped)
+        try PipPathField.encode(prefix, &c, .prefix, escaped: .prefixEscaped)
+        try c.encode(distributions, forKey: .distributions)
+        try c.encode(unowned, forKey: .unowned)
+    }
 }
 
 /// Reads site-packages with drift's own parsers (no Python at run time).
 public enum PipInventory {
     /// Inventory of `dir`; problems with single distributions go to `errors`, named by file.
     public static func read(_ dir: String) throws -> (SitePackagesInventory, [WalkIssue]) {
+        try read(Array(dir.utf8))
+    }
+
+    /// `read(_:)` for a directory named by bytes (a name that is not UTF-8 too).
+    public static func read(_ dir: [UInt8]) throws -> (SitePackagesInventory, [WalkIssue]) {
         guard let real = canonicalPath(dir) else {
             throw DriftError(.unreadable, path: dir, "site-packages directory not found")
         }
         var issues: [WalkIssue] = []
         // Bytecode caches are walked too: their pycs are no install's, but they are code.
-        let (walked, walkIssues) = try DirectoryWalker(root: Array(real.utf8)).walk { _ in true }
-        issues += walkIssues.map { WalkIssue(path: Array((real + "/").utf8) + $0.path, message: $0.message) }
+        let (walked, walkIssues) = try DirectoryWalker(root: real).walk { _ in true }
+        issues += walkIssues.map { WalkIssue(path: PathBytes.join(real, $0.path), message: $0.message) }
         let prefix = prefixOf(real)
         var dists: [InstalledDistribution] = []
         let top = walked.filter { !$0.path.contains(UInt8(ascii: "/")) }
-        let reader = FileReader(root: Array(real.utf8))
+        let reader = FileReader(root: real)
         var recordBudget = RecordFile.totalLimit
         for e in top {
             // A distribution's directory is named by text (`<name>-<version>.dist-info`): a name
             // that is not UTF-8 is none, and is never decoded into another file's name.
             guard let name = String(validating: e.path, as: UTF8.self) else { continue }
-            let full = real + "/" + name
+            let full = PathBytes.join(real, e.path)
             do {
                 if name.hasSuffix(".dist-info") && e.stat.kind == .directory {
                     dists.append(try readDistInfo(full, metadataDir: name, reader: reader, budget: &recordBudget))
@@ -85,7 +109,7 @@ public enum PipInventory {
                                                  reader: reader))
                 }
             } catch let err as DriftError {
-                issues.append(WalkIssue(path: Array(full.utf8), message: err.message))
+                issues.append(WalkIssue(path: full, message: err.message))
             }
         }
         // Ownership: every RECORD path, normalised relative to site-packages.
@@ -116,12 +140,12 @@ public enum PipInventory {
     }
 
     /// `<prefix>` of `<prefix>/lib/pythonX.Y/site-packages`, else site-packages itself.
-    static func prefixOf(_ sp: String) -> String {
-        let parts = sp.split(separator: "/", omittingEmptySubsequences: false)
-        if parts.count >= 3, parts[parts.count - 1] == "site-packages" || parts[parts.count - 1] == "dist-packages",
-           parts[parts.count - 2].hasPrefix("python"),
-           parts[parts.count - 3] == "lib" || parts[parts.count - 3] == "lib64" {
-            return parts.dropLast(3).joined(separator: "/")
+    static func prefixOf(_ sp: [UInt8]) -> [UInt8] {
+        let parts = sp.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        func named(_ k: Int, _ names: String...) -> Bool { names.contains { parts[k].elementsEqual($0.utf8) } }
+        if parts.count >= 3, named(parts.count - 1, "site-packages", "dist-packages"),
+           parts[parts.count - 2].starts(with: "python".utf8), named(parts.count - 3, "lib", "lib64") {
+            return Array(parts.dropLast(3).joined(separator: [UInt8(ascii: "/")]))
         }
         return sp
     }
@@ -148,6 +172,21 @@ public enum PipInventory {
         return out
     }
 
+    /// `resolveDots(_:)` over bytes (a RECORD path joined to a site-packages named by bytes).
+    static func resolveDots(_ path: [UInt8]) -> [ArraySlice<UInt8>]? {
+        var out: [ArraySlice<UInt8>] = []
+        for c in path.split(separator: UInt8(ascii: "/")) {
+            if c.elementsEqual(".".utf8) { continue }
+            if c.elementsEqual("..".utf8) {
+                if out.isEmpty { return nil }
+                out.removeLast()
+            } else {
+                out.append(c)
+            }
+        }
+        return out
+    }
+
     /// Reads `<site-packages>/<rel>` beneath site-packages (no symlink, no FIFO).
     private static func metadata(_ reader: FileReader, _ rel: String, limit: Int64) throws -> [UInt8] {
         do { return try reader.readAll(Array(rel.utf8), limit: limit) } catch let e as FileReadError {
@@ -165,16 +204,16 @@ public enum PipInventory {
 
     static func readDistInfo(_ full: String, metadataDir: String, reader: FileReader) throws -> InstalledDistribution {
         var budget = RecordFile.totalLimit
-        return try readDistInfo(full, metadataDir: metadataDir, reader: reader, budget: &budget)
+        return try readDistInfo(Array(full.utf8), metadataDir: metadataDir, reader: reader, budget: &budget)
     }
 
     /// - Parameter budget: RECORD bytes this site-packages may still read (all its RECORDs together).
-    static func readDistInfo(_ full: String, metadataDir: String, reader: FileReader,
+    static func readDistInfo(_ full: [UInt8], metadataDir: String, reader: FileReader,
                              budget: inout Int64) throws -> InstalledDistribution {
         let m = metadataDir + "/"
         let (name, version) = try CoreMetadata.nameAndVersion(try metadata(reader, m + "METADATA", limit: 8 << 20),
-                                                               file: full + "/METADATA")
-        guard FileManager.default.fileExists(atPath: full + "/RECORD") else {
+                                                               file: full.appending(text: "/METADATA"))
+        guard !FileSystem.isAbsent(full.appending(text: "/RECORD")) else {
             throw DriftError(.pipInvalid, path: full, "distribution has no RECORD (its files cannot be verified)")
         }
         // One RECORD, and all of one site-packages' RECORDs together, are capped: a
@@ -183,16 +222,16 @@ public enum PipInventory {
         let record: [UInt8]
         do { record = try reader.readAll(Array((m + "RECORD").utf8), limit: limit) } catch let e as FileReadError {
             if case .overLimit = e.cause {
-                throw DriftError(.pipInvalid, path: full + "/RECORD",
+                throw DriftError(.pipInvalid, path: full.appending(text: "/RECORD"),
                     "over \(limit) bytes (one RECORD may hold \(RecordFile.sizeLimit), "
                     + "all RECORDs of a site-packages \(RecordFile.totalLimit)); its files are not verified")
             }
             throw DriftError(.unreadable, path: PathBytes.join(reader.root, e.path), e.reason, underlying: e)
         }
         budget -= Int64(record.count)
-        let files = try RecordFile.parse(record, file: full + "/RECORD")
+        let files = try RecordFile.parse(record, file: full.appending(text: "/RECORD"))
         guard files.count <= RecordFile.entryLimit else {
-            throw DriftError(.pipInvalid, path: full + "/RECORD",
+            throw DriftError(.pipInvalid, path: full.appending(text: "/RECORD"),
                 "\(files.count) entries, over \(RecordFile.entryLimit); not verified")
         }
         let installer = try optionalMetadata(reader, m + "INSTALLER", limit: 1 << 20).map {
@@ -202,7 +241,7 @@ public enum PipInventory {
         if let du = try optionalMetadata(reader, m + "direct_url.json", limit: 1 << 20) {
             let direct: DirectURL
             do { direct = try JSONDecoder().decode(DirectURL.self, from: Data(du)) } catch {
-                throw DriftError(.pipInvalid, path: full + "/direct_url.json",
+                throw DriftError(.pipInvalid, path: full.appending(text: "/direct_url.json"),
                     "not a valid PEP 610 file: \(errorText(error))")
             }
             url = direct.url
@@ -215,7 +254,12 @@ public enum PipInventory {
 
     static func readEggInfo(_ full: String, metadataDir: String, isDirectory: Bool,
                             reader: FileReader) throws -> InstalledDistribution {
-        let pkgInfo = isDirectory ? full + "/PKG-INFO" : full
+        try readEggInfo(Array(full.utf8), metadataDir: metadataDir, isDirectory: isDirectory, reader: reader)
+    }
+
+    static func readEggInfo(_ full: [UInt8], metadataDir: String, isDirectory: Bool,
+                            reader: FileReader) throws -> InstalledDistribution {
+        let pkgInfo = isDirectory ? full.appending(text: "/PKG-INFO") : full
         let pkgRel = isDirectory ? metadataDir + "/PKG-INFO" : metadataDir
         let (name, version) = try CoreMetadata.nameAndVersion(try metadata(reader, pkgRel, limit: 8 << 20),
                                                               file: pkgInfo)

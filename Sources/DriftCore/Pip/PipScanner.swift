@@ -50,7 +50,7 @@ public struct PipScanner {
                 inv = i
                 pass.issues += iss
             } catch let e as DriftError {
-                pass.issues.append(WalkIssue(path: Array(base.path.utf8), message: e.message))
+                pass.issues.append(WalkIssue(path: base.path, message: e.message))
                 continue
             }
             pass.current.append(inv)
@@ -95,15 +95,18 @@ public struct PipScanner {
     }
 
     /// Absolute path of a RECORD entry; nil when it would leave the environment's prefix.
-    func resolve(_ recordPath: String, sitePackages: String, prefix: String) -> String? {
+    /// Site-packages and its prefix are bytes (their names may not be UTF-8); RECORD paths are text.
+    func resolve(_ recordPath: String, sitePackages: [UInt8], prefix: [UInt8]) -> [UInt8]? {
+        let slash = UInt8(ascii: "/")
         // Nearly every entry is a plain relative path inside site-packages.
         if !recordPath.hasPrefix("/") && !recordPath.contains("..")
             && !recordPath.contains("./") && !recordPath.contains("//") {
-            return sitePackages + "/" + recordPath
+            return sitePackages + [slash] + Array(recordPath.utf8)
         }
-        let joined = recordPath.hasPrefix("/") ? recordPath : sitePackages + "/" + recordPath
+        let entry = Array(recordPath.utf8)
+        let joined = recordPath.hasPrefix("/") ? entry : sitePackages + [slash] + entry
         guard let parts = PipInventory.resolveDots(joined) else { return nil }
-        let abs = "/" + parts.joined(separator: "/")
-        return abs == prefix || abs.hasPrefix(prefix + "/") ? abs : nil
+        let abs = [slash] + Array(parts.joined(separator: [slash]))
+        return abs == prefix || abs.starts(with: prefix + [slash]) ? abs : nil
     }
 }

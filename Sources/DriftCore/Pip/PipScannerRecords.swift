@@ -53,10 +53,10 @@ extension PipScanner {
     }
 
     /// Hashes the entries, each opened beneath its environment's prefix.
-    private func hash(_ checks: [PipPass.Check], prefixes: [String]) -> [HashOutcome] {
-        let readers = prefixes.map { FileReader(root: Array($0.utf8)) }
+    private func hash(_ checks: [PipPass.Check], prefixes: [[UInt8]]) -> [HashOutcome] {
+        let readers = prefixes.map { FileReader(root: $0) }
         let jobs = checks.map { c -> ReadJob in
-            let skip = prefixes[c.prefix] == "/" ? 1 : prefixes[c.prefix].utf8.count + 1
+            let skip = prefixes[c.prefix] == [UInt8(ascii: "/")] ? 1 : prefixes[c.prefix].count + 1
             return ReadJob(path: Array(c.path.dropFirst(skip)), reader: c.prefix)
         }
         return ParallelHasher.read(jobs, readers: readers, progress: progress).map { r in

@@ -11,7 +11,8 @@ struct PipPass {
     var current: [SitePackagesInventory] = []
     var checks: [Check] = []
     /// RECORD files are opened beneath their environment's prefix, never through a symlink.
-    var prefixes: [String] = []
+    var prefixes: [[UInt8]] = []
+    /// Each distribution with its site-packages as the report shows it (`PathBytes.display`).
     var owners: [(sp: String, dist: InstalledDistribution)] = []
     /// Forged site-packages bytecode per owner.
     var forgedPycs: [Int: [String]] = [:]
@@ -27,7 +28,9 @@ extension PipScanner {
     func compareSite(_ base: SitePackagesInventory, _ inv: SitePackagesInventory, _ pass: inout PipPass) {
         let before = Dictionary(base.distributions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let now = Dictionary(inv.distributions.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        pass.changes += distributionChanges(base.path, before: before, now: now)
+        // The report's text for site-packages: its own name when UTF-8, else quoted.
+        let shown = PathBytes.display(base.path)
+        pass.changes += distributionChanges(shown, before: before, now: now)
         var ownerOf: [String: Int] = [:]
         for (k, d) in inv.distributions.enumerated() {
             for f in d.files { if let n = PipInventory.normalize(f.path) { ownerOf[n] = pass.owners.count + k } }
@@ -36,9 +39,9 @@ extension PipScanner {
         let oldUnowned = Set(base.unowned)
         let newUnowned = inv.unowned.filter { !oldUnowned.contains($0) } + strayPycs
         if !newUnowned.isEmpty {
-            pass.changes.append(change(nil, .unowned, nil, nil, sitePackages: base.path, files: newUnowned.sorted()))
+            pass.changes.append(change(nil, .unowned, nil, nil, sitePackages: shown, files: newUnowned.sorted()))
         }
-        queueRecordChecks(inv, owner: base.path, before: before, &pass)
+        queueRecordChecks(inv, owner: shown, before: before, &pass)
     }
 
     /// One change of a site-packages; allowed when the policy's `pip.allow` names it.
@@ -85,7 +88,8 @@ extension PipScanner {
         var strayPycs: [String] = []
         for f in pycs.forged {
             if let o = ownerOf[f.pyc] ?? ownerOf[f.source] {
-                pass.forgedPycs[o, default: []].append(PathBytes.display(text: inv.path + "/" + f.pyc) + " (bytecode)")
+                let shown = PathBytes.display(inv.path.appending(text: "/" + f.pyc))
+                pass.forgedPycs[o, default: []].append(shown + " (bytecode)")
             } else {
                 strayPycs.append(f.pyc)
             }
@@ -109,7 +113,7 @@ extension PipScanner {
                 let changed = Self.recordChanges(baked: b, now: d)
                 if !changed.isEmpty {
                     pass.recordDrift[pass.owners.count - 1, default: []] += changed.map {
-                        PathBytes.display(text: inv.path + "/" + $0)
+                        PathBytes.display(inv.path.appending(text: "/" + $0))
                     }
                 }
             }
@@ -117,13 +121,13 @@ extension PipScanner {
                 guard let sha = f.sha256 else { continue }
                 guard let abs = resolve(f.path, sitePackages: inv.path, prefix: inv.prefix) else {
                     let why = "RECORD path \(PathBytes.display(text: f.path)) escapes the environment prefix "
-                        + "\(inv.prefix); not verified"
-                    pass.issues.append(WalkIssue(path: Array((inv.path + "/" + d.metadataDir + "/RECORD").utf8),
+                        + "\(PathBytes.display(inv.prefix)); not verified"
+                    pass.issues.append(WalkIssue(path: inv.path.appending(text: "/" + d.metadataDir + "/RECORD"),
                                                  message: why))
                     continue
                 }
                 if pass.prefixes.last != inv.prefix { pass.prefixes.append(inv.prefix) }
-                pass.checks.append((Array(abs.utf8), sha, f.size, pass.owners.count - 1, pass.prefixes.count - 1))
+                pass.checks.append((abs, sha, f.size, pass.owners.count - 1, pass.prefixes.count - 1))
             }
         }
     }

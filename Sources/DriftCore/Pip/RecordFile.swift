@@ -24,6 +24,11 @@ public enum RecordFile {
     static let entryLimit = 300_000
 
     public static func parse(_ bytes: [UInt8], file: String) throws -> [RecordEntry] {
+        try parse(bytes, file: Array(file.utf8))
+    }
+
+    /// - Parameter file: the RECORD's name as bytes, for messages (site-packages' name may not be UTF-8).
+    static func parse(_ bytes: [UInt8], file: [UInt8]) throws -> [RecordEntry] {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw DriftError(.pipInvalid, path: file, "RECORD is not UTF-8")
         }
@@ -60,7 +65,7 @@ public enum RecordFile {
     }
 
     /// RFC 4180 CSV as Python's csv module writes it.
-    static func csvRows(_ text: String, file: String) throws -> [[String]] {
+    static func csvRows(_ text: String, file: [UInt8]) throws -> [[String]] {
         var rows: [[String]] = []
         var row: [String] = []
         var field = ""
@@ -145,6 +150,10 @@ public enum RecordFile {
 /// `Name:` and `Version:` from METADATA / PKG-INFO (RFC 822 style headers).
 public enum CoreMetadata {
     static func nameAndVersion(_ bytes: [UInt8], file: String) throws -> (String, String) {
+        try nameAndVersion(bytes, file: Array(file.utf8))
+    }
+
+    static func nameAndVersion(_ bytes: [UInt8], file: [UInt8]) throws -> (String, String) {
         var name: String?, version: String?
         // Split on bytes: Swift reads "\r\n" as one Character, and wheels use either ending.
         for raw in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {

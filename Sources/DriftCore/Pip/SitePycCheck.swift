@@ -31,7 +31,7 @@ struct SitePycCheck {
 
     func run(_ inv: SitePackagesInventory) -> Outcome {
         var out = Outcome()
-        let root = Array(inv.path.utf8)
+        let root = inv.path
         let reader = FileReader(root: root)
         let hashedAt = Int64(Date().timeIntervalSince1970 * 1e9)
         var cursor = StatCache.Cursor()

@@ -5,8 +5,10 @@ import DriftSystem
 /// compile other code objects from the same source.
 enum VenvVersion {
     /// `major.minor.micro` of the venv at `prefix`; nil when there is no readable `pyvenv.cfg`.
-    static func read(prefix: String) -> String? {
-        let reader = FileReader(root: Array(prefix.utf8))
+    static func read(prefix: String) -> String? { read(prefix: Array(prefix.utf8)) }
+
+    static func read(prefix: [UInt8]) -> String? {
+        let reader = FileReader(root: prefix)
         guard let bytes = try? reader.readAll(Array("pyvenv.cfg".utf8), limit: 64 << 10),
               let text = String(validating: bytes, as: UTF8.self) else { return nil }
         return parse(text)

@@ -62,7 +62,7 @@ public struct ScanRunner {
         var rootBytes: [UInt8]
         var pip: [PipChange]
         /// The baked requirements file (relative to the root when under it).
-        public var requirements: String?
+        public var requirements: [UInt8]?
         /// The workspace's secrets, for withholding code that carries their content.
         public var secrets = SecretIndex()
         /// Why the state was rebuilt by this run, and the damaged file it kept aside

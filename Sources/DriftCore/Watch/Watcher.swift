@@ -353,7 +353,7 @@ public final class Watcher {
         var r = runner
         r.onDirectory = { set.addWorkspace($0) }
         let loaded = try r.loadAndWalk()
-        let sp = (loaded.context.baseline?.sitePackages ?? []).map { Array($0.path.utf8) }
+        let sp = (loaded.context.baseline?.sitePackages ?? []).map(\.path)
         for p in sp { set.addOutsideTree(p) }
         let now = runner.clock.now()
         let findings = try r.find(loaded, now: now)

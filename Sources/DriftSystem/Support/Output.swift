@@ -32,11 +32,6 @@ public enum Output {
 
 /// Facts about the machine and the process's environment that the layers above ask for.
 public enum SystemInfo {
-    /// The directories of `$PATH`, in order.
-    public static func searchPath() -> [String] {
-        (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
-    }
-
     /// This machine's host name (`$DRIFT_HOST` overrides it), quoted like a path.
     public static func hostName() -> String {
         // Quoted like a path: the name lands in trailers and text, so it may not hold a newline.
