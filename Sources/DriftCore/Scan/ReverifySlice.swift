@@ -70,7 +70,10 @@ public struct ReverifySlice: Sendable, Equatable {
     }
 
     /// Whether `path` is re-hashed by this scan.
-    func contains(_ path: [UInt8]) -> Bool { also.contains(path) || contains(slot: Self.slot(path)) }
+    func contains(_ path: [UInt8]) -> Bool {
+        // Asked for every cache hit: no hashing of the path into an empty set.
+        (!also.isEmpty && also.contains(path)) || contains(slot: Self.slot(path))
+    }
 
     /// Whether a path with this `slot(_:)` is re-hashed by this scan.
     func contains(slot: UInt64) -> Bool {

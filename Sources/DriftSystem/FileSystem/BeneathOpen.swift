@@ -62,6 +62,12 @@ public final class RootDirectory: Sendable {
         // openat2 refuses any flag but these next to O_PATH (EINVAL).
         let always = O_CLOEXEC | O_NOFOLLOW
         let all = flags & oPath != 0 ? flags | always : flags | always | O_NONBLOCK | O_NOCTTY
+        // The common case: the path as given is the one piece `beneath` would join from its
+        // components, so it is handed over as is (no array per component for every file opened).
+        if strategy != .componentChain && !rel.isEmpty && rel.count <= Self.pieceLimit && Self.isPlain(rel) {
+            let r = withCPath(rel) { drift_openat2_beneath(fd, $0, all) }
+            return r < 0 ? .failure(Errno(errno)) : .success(r)
+        }
         guard let parts = Self.components(rel) else { return .failure(Errno(EXDEV)) }
         if parts.isEmpty { return reopen(fd, [UInt8(ascii: ".")], all) }
         switch strategy {
@@ -82,6 +88,19 @@ public final class RootDirectory: Sendable {
         guard let parts = Self.components(rel), let last = parts.last else { return .failure(Errno(EINVAL)) }
         let dir = Array(rel[..<(rel.count - last.count)].dropLast())
         return open(dir, flags: oPath | O_DIRECTORY).map { ($0, last) }
+    }
+
+    /// Whether `components` would accept `rel`: no component empty, `.` or `..`.
+    static func isPlain(_ rel: [UInt8]) -> Bool {
+        rel.withUnsafeBufferPointer { b in
+            var start = 0
+            for i in 0...b.count where i == b.count || b[i] == UInt8(ascii: "/") {
+                let n = i - start
+                if n == 0 || (b[start] == 0x2E && (n == 1 || (n == 2 && b[start + 1] == 0x2E))) { return false }
+                start = i + 1
+            }
+            return true
+        }
     }
 
     /// Splits on `/`; nil when a component is empty, `.` or `..` (never produced by a walk).

@@ -187,9 +187,23 @@ public func readWholeFile(_ path: [UInt8], limit: Int = 1 << 30, followSymlinks:
     guard fstat(fd, &st) == 0 else { throw DriftError(.unreadable, path: path, "cannot stat", errno: .current) }
     guard (st.st_mode & S_IFMT) == S_IFREG else { throw DriftError(.unreadable, path: path, "not a regular file") }
     if Int(st.st_size) > limit { throw DriftError(.unreadable, path: path, "larger than \(limit) bytes") }
-    // Read straight into a buffer of the stat size, growing only if the file grew.
-    var out = [UInt8](repeating: 0, count: Int(st.st_size) + 1)
-    var filled = 0
+    // Read straight into an uninitialised buffer of the stat size (not zeroed first: the
+    // manifest and stat cache are megabytes, read before the walk starts), growing only if the
+    // file grew (a full buffer: the loop below goes on reading).
+    var out = try [UInt8](unsafeUninitializedCapacity: Int(st.st_size) + 1) { buf, count in
+        count = 0
+        while count < buf.count {
+            let n = read(fd, buf.baseAddress! + count, buf.count - count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw DriftError(.unreadable, path: path, "read failed", errno: .current)
+            }
+            if n == 0 { return }
+            count += n
+        }
+    }
+    var filled = out.count
+    if filled < Int(st.st_size) + 1 { return out }
     while true {
         if filled == out.count {
             if out.count > limit { throw DriftError(.unreadable, path: path, "larger than \(limit) bytes") }

@@ -71,10 +71,13 @@ public func lstatBytes(_ path: [UInt8]) -> Result<FileStat, DriftError> {
 
 /// Calls `body` with a NUL-terminated copy of `path`.
 public func withCPath<R>(_ path: [UInt8], _ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
-    var z = path
-    z.append(0)
-    return try z.withUnsafeBufferPointer { buf in
-        try buf.baseAddress!.withMemoryRebound(to: CChar.self, capacity: z.count) { try body($0) }
+    // On the stack when it fits (every file a scan opens passes through here): no heap copy.
+    try withUnsafeTemporaryAllocation(of: CChar.self, capacity: path.count + 1) { z in
+        path.withUnsafeBytes { src in
+            UnsafeMutableRawBufferPointer(z).copyMemory(from: src)
+        }
+        z[path.count] = 0
+        return try body(UnsafePointer(z.baseAddress!))
     }
 }
 
