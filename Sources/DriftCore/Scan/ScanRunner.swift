@@ -92,7 +92,7 @@ public struct ScanRunner {
         let reconciled = try upstream.map {
             try $0.reconciled(state: state, base: ObjectID(hex: loaded.context.manifest.commit))
         }
-        let findings = try find(loaded, now: now)
+        let findings = try find(handingOver: &loaded, now: now)
         // The comparison has taken what it needed of the reads: not held while recording.
         loaded.readAhead = nil
         return try record(findings, loaded.context, now: now, reconciled: reconciled)
@@ -171,8 +171,24 @@ public struct ScanRunner {
     /// Compares a finished walk with the manifest, and site-packages with the pip baseline.
     /// Reads the workspace and the state dir's caches; writes nothing.
     func find(_ loaded: Loaded, now: Date) throws -> Findings {
+        var held = loaded
+        return try find(handingOver: &held, now: now)
+    }
+
+    /// `find`, taking the old stat cache out of `loaded` (nil afterwards): the comparison then
+    /// holds its records alone and edits them in place into the new cache (no copy of every
+    /// slot when ten files changed); the findings keep where it was loaded from and the change.
+    func find(handingOver loaded: inout Loaded, now: Date) throws -> Findings {
         let c = loaded.context
-        var scanner = Scanner(manifest: c.manifest, policy: c.policy, root: c.rootBytes, cache: loaded.oldCache)
+        let taken = loaded.oldCache
+        loaded.oldCache = nil
+        // What a save needs of the old cache once the comparison took it over: its origin.
+        let origin = taken.map { old in
+            var o = StatCache()
+            o.origin = old.origin
+            return o
+        }
+        var scanner = Scanner(manifest: c.manifest, policy: c.policy, root: c.rootBytes, cache: consume taken)
         let before = try state.loadState(commit: c.manifest.commit, memo: stateMemo)
         let scanNumber = max(0, before.scans ?? 0)
         let slice = ReverifySlice(every: c.policy.reverifyEvery, scan: scanNumber,
@@ -180,9 +196,9 @@ public struct ScanRunner {
         scanner.reverify = slice
         scanner.progress = progress
         scanner.readAhead = loaded.readAhead
-        var result = try scanner.compare(loaded.walk, now: now)
+        var result = try scanner.compareTakingCache(loaded.walk, now: now)
         let pyc = try checkBytecode(&result, walk: loaded.walk, root: c.rootBytes, reverify: slice)
-        var findings = Findings(result: result, pip: try findPip(c, reverify: slice), oldCache: loaded.oldCache,
+        var findings = Findings(result: result, pip: try findPip(c, reverify: slice), oldCache: origin,
                                 walk: loaded.walk)
         findings.scanNumber = scanNumber
         findings.pycCache = pyc
@@ -249,7 +265,10 @@ public struct ScanRunner {
         }
         st.pip = pipDrift.isEmpty ? nil : pipDrift
         st.lastExitCode = Int(report.outcome.recordedCode)
-        if findings.saveCache && findings.oldCache?.entries != result.newCache.entries {
+        if findings.saveCache, let delta = result.cacheDelta, findings.oldCache?.origin != nil {
+            // The comparison took the loaded cache over and says what changed.
+            if !delta.isEmpty { try state.saveCache(result.newCache, old: findings.oldCache, delta: delta) }
+        } else if findings.saveCache && findings.oldCache?.entries != result.newCache.entries {
             try state.saveCache(result.newCache, old: findings.oldCache)
         }
         if let pyc = findings.pycCache { try state.saveCache(pyc.new, old: pyc.old, name: "pyccache") }
