@@ -149,4 +149,29 @@ struct SnapshotSummaryTests {
         #expect(es.first { $0["path"] as? String == "worker/util.py" }?["recorded"] as? String == "content")
         #expect(w.terminate() == 0, "\(w.stderr)")
     }
+
+    @Test("21 directories of exactly 1,000 data files (21,000 in all, over the entry cap) are 21 summaries")
+    func foldByDepth() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        try f.bake()
+        try sh("echo 'a = 1' >> worker/util.py", cwd: f.workspace)
+        try sh("mkdir -p packages/models/z && cd packages/models/z && python3 -c '"
+               + "import os\nfor d in range(21):\n os.mkdir(\"p%02d\" % d)\n"
+               + " for i in range(1000): open(\"p%02d/f%04d\" % (d, i), \"w\").close()'", cwd: f.workspace)
+        #expect(try f.scan().0.code == 1)
+        // None is over the per-directory threshold, but 21,001 entries are over the cap
+        // (20,000): folded by directory, deepest level first, until under it.
+        let es = Self.entries(try Self.record(f))
+        #expect(es.count == 22, "\(es.count) entries")
+        let sums = es.filter { $0["recorded"] as? String == "summary" }
+        #expect(sums.count == 21 && sums.allSatisfy { $0["count"] as? Int == 1000 })
+        let s = sums.first { $0["path"] as? String == "packages/models/z/p00/" }
+        let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        let oracle = try sh("python3 -c '"
+                            + "import hashlib\nh = hashlib.sha256()\nfor i in range(1000):\n"
+                            + " h.update(b\"f%04d 100644 \(empty)\\n\" % i)\nprint(h.hexdigest())'")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(s?["sha256"] as? String == oracle)
+    }
 }

@@ -122,7 +122,7 @@ public struct Journal {
         let complete = !built.withheld.contains { $0.1.retry }
         var done = Recorded(complete: complete, observed: built.observed)
         // Big directories of config/data are one entry and one id input each (drift.snapshot/2).
-        let fold = try SnapshotFold(built.withheld)
+        let fold = try SnapshotFold(built.withheld, others: built.included.count)
         let inputs = DriftID.inputs(withheld: fold.kept, pip: pipDrift)
             + fold.summaries.compactMap(SnapshotFold.inputLine)
         let id = try DriftID.compute(base: base, tree: built.tree, inputs: inputs)

@@ -236,7 +236,11 @@ public struct ScanRunner {
         // record is not complete, so the next scan records again.
         let unknownDrift = try st.merge(&result.changes, unreadable: result.issues.map(\.path)) > 0
         if let reconciled { st.markReconciled(reconciled) }
-        let secrets = try flagSecrets(&result, walk: findings.walk, c)
+        let boot = SystemInfo.bootID()
+        let mainNames = environment.sourceNames(from: .mainProcess, names: c.policy.secretNames)
+        let missing = SecretSourceMemory.remembered(st.secretSources, boot: boot).subtracting(mainNames)
+        st.secretSources = SecretSourceMemory.updated(st.secretSources, boot: boot, current: mainNames)
+        let secrets = try flagSecrets(&result, walk: findings.walk, c, missing: missing)
         let (pip, pipChecked, pipHashed) = try takePip(findings.pip, issues: &result.issues)
         var snapshot: (ObjectID?, ObjectID?) = (nil, nil)
         if let step = try journalDrift(&result, pip: pip, c, now: now, secrets: secrets, last: st.journalFingerprint) {
@@ -285,14 +289,17 @@ public struct ScanRunner {
 
     /// Finds the workspace's secrets and flags the changes that are secret or carry secret
     /// content; a secret file that could not be read is an issue of the scan.
-    private func flagSecrets(_ result: inout Scanner.Result, walk: TreeWalk, _ c: Context) throws -> SecretIndex {
+    /// `missing`: the main process's secret sources earlier runs read and this one cannot.
+    private func flagSecrets(_ result: inout Scanner.Result, walk: TreeWalk, _ c: Context,
+                             missing: Set<[UInt8]>) throws -> SecretIndex {
         let reader = FileReader(root: c.rootBytes)
-        let secrets = try SecretIndex(walk: walk, manifest: c.manifest, changes: result.changes,
+        var secrets = try SecretIndex(walk: walk, manifest: c.manifest, changes: result.changes,
                                       reader: reader, environment: environment, names: c.policy.secretNames)
+        secrets.missing(missing.sorted(by: PathBytes.less))
         secrets.flag(&result.changes, walk: walk, reader: reader, sizeLimit: c.policy.sizeLimit,
                      contents: result.contents, verdicts: secretVerdicts)
         if !secrets.complete {
-            result.issues += secrets.issues
+            result.issues += secrets.issues(environ: environment.mainProcessEnviron)
             result.issues.sort { PathBytes.less($0.path, $1.path) }
         }
         return secrets
