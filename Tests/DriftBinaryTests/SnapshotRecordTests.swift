@@ -28,10 +28,14 @@ struct SnapshotRecordTests {
         }
 
         mutating func recorded() -> SnapshotEntry.Recorded {
-            switch rng.below(4) {
+            switch rng.below(5) {
             case 0: return .content
             case 1: return .secret
             case 2: return .secretContent
+            case 3:
+                // A summarised directory (drift.snapshot/2).
+                return .summary(SnapshotSummary(count: 1 + rng.below(2_000_000), bytes: Int64(rng.below(1 << 30)),
+                                                digest: digest()))
             default:
                 let reasons: [WithholdReason?] = [nil, .changedWhileRead, .overSizeLimit(Int64(rng.below(1 << 30)))]
                 return .hashOnly(rng.below(4) == 0 ? nil : digest(), pick(reasons))
@@ -40,8 +44,11 @@ struct SnapshotRecordTests {
 
         mutating func entry() -> SnapshotEntry {
             let when = Date(timeIntervalSince1970: Double(1_600_000_000 + rng.below(200_000_000)))
+            let rec = recorded()
+            // A summary names a directory: its path ends in `/`.
+            let p = path() + (rec.kind == .summary ? [0x2F] : [])
             return SnapshotEntry(change: pick(ChangeKind.allCases), fileClass: pick([.code, .config, .data]),
-                                 firstSeen: when, path: path(), recorded: recorded())
+                                 firstSeen: when, path: p, recorded: rec)
         }
 
         mutating func text() -> String? {
@@ -181,12 +188,25 @@ struct SnapshotRecordTests {
                 + "\"recorded\":\"\(recorded)\"\(extra)}"
         }
         #expect(try SnapshotRecord.decode(Array(record(entry: entry("content")).utf8), context: "t").entries.count == 1)
+        let hex = String(repeating: "ab", count: 32)
+        let summary = ",\"count\":3,\"bytes\":10,\"sha256\":\"\(hex)\""
+        let dir = record(schema: "drift.snapshot/2",
+                         entry: entry("summary", summary).replacingOccurrences(of: "\"p\"", with: "\"p/\""))
+        let read = try SnapshotRecord.decode(Array(dir.utf8), context: "t").entries
+        #expect(read.first?.recorded == .summary(SnapshotSummary(count: 3, bytes: 10, digest: Digest(hex: hex)!)))
         let bad = ["", "{", "[]", record(schema: "drift.snapshot/9"), record(entry: entry("maybe")),
                    record(entry: entry("hash-only", ",\"sha256\":\"xyz\"")),
                    record(entry: entry("content", ",\"path_bytes\":\"@@\"")),
                    record(entry: entry("content").replacingOccurrences(of: "added", with: "renamed")),
                    // Times are times: never read as "now" (an export is dated by them).
-                   record(entry: entry("content"), time: "yesterday"), record(entry: entry("content", seen: "t"))]
+                   record(entry: entry("content"), time: "yesterday"), record(entry: entry("content", seen: "t")),
+                   // A summary names a directory, counts at least one file and has a digest.
+                   record(schema: "drift.snapshot/2", entry: entry("summary", summary)),
+                   record(schema: "drift.snapshot/2",
+                          entry: entry("summary", ",\"count\":0,\"bytes\":0,\"sha256\":\"\(hex)\"")
+                        .replacingOccurrences(of: "\"p\"", with: "\"p/\"")),
+                   record(schema: "drift.snapshot/2", entry: entry("summary", ",\"bytes\":0,\"sha256\":\"\(hex)\"")
+                        .replacingOccurrences(of: "\"p\"", with: "\"p/\""))]
         for b in bad {
             #expect(throws: DriftError.self, "\(b)") {
                 try SnapshotRecord.decode(Array(b.utf8), context: "J: snapshot X")

@@ -163,4 +163,26 @@ struct StatCacheLogTests {
         #expect(StatCache.delta(from: base.entries, to: replaced.entries).map(\.0) == [key("dir/f0000010.py")])
         #expect(replaced.entries != base.entries)
     }
+
+    @Test("a patch plan's delta (what a scan appends) is the delta between the records and their patch, in path order")
+    func planDelta() throws {
+        let base = try Self.cache(1_000)
+        let removed: Set<Int> = [1, 2, 250, 998]
+        var plan = Scanner.PatchPlan()
+        for k in [0, 1, 2, 3, 250, 500, 998, 999] {
+            plan.replace.append((k, removed.contains(k) ? nil : try Self.entry(k + 7)))
+        }
+        // At the front, beside a removal, right after a removed record, at the end.
+        for p in ["a/first.py", "dir/f0000002x.py", "dir/f0000250.py~", "zz/last.py"] {
+            let path = Array(p.utf8)
+            plan.insert.append((base.entries.lowerBound(path), path, try Self.entry(p.count)))
+        }
+        var patched = base
+        patched.entries.patch(replace: plan.replace, insert: plan.insert)
+        let want = StatCache.delta(from: base.entries, to: patched.entries)
+        let got = plan.delta(base.entries)
+        #expect(want.count == 12)
+        #expect(got.map(\.0) == want.map(\.0))
+        #expect(got.map(\.1) == want.map(\.1))
+    }
 }

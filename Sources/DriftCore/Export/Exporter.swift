@@ -127,7 +127,7 @@ public struct Exporter {
         try runner.state.saveState(state)
         return Summary(id: info.id,
                        commit: made.commit.hex,
-                       paths: info.entries.count,
+                       paths: info.pathCount,
                        fromJournal: scan.journalOnly,
                        host: host,
                        follows: made.follows,

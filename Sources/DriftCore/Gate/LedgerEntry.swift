@@ -60,6 +60,7 @@ public struct WithheldCode: Codable, Sendable, Equatable {
             case .secret: reason = WithholdReason.secret.text
             case .secretContent: reason = WithholdReason.secretContent.text
             case .hashOnly(_, let why): reason = why?.text ?? e.fileClass.rawValue
+            case .summary: return nil
             }
             let (p, pb) = ScanReport.pathFields(e.path)
             return WithheldCode(path: p, pathBytes: pb, change: e.change, reason: reason)

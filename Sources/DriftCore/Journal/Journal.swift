@@ -121,11 +121,15 @@ public struct Journal {
         let built = try builder.build(changes, pip: pipDrift, requirements: requirements, contents: contents)
         let complete = !built.withheld.contains { $0.1.retry }
         var done = Recorded(complete: complete, observed: built.observed)
-        let inputs = DriftID.inputs(withheld: built.withheld, pip: pipDrift)
+        // Big directories of config/data are one entry and one id input each (drift.snapshot/2).
+        let fold = try SnapshotFold(built.withheld, others: built.included.count)
+        let inputs = DriftID.inputs(withheld: fold.kept, pip: pipDrift)
+            + fold.summaries.compactMap(SnapshotFold.inputLine)
         let id = try DriftID.compute(base: base, tree: built.tree, inputs: inputs)
         let previous = try repo.reference(Self.ref)
         var entries: [SnapshotEntry] = built.included.map { SnapshotEntry($0, inTree: true, reason: nil) }
-        entries += built.withheld.map { SnapshotEntry($0.0, inTree: false, reason: $0.1) }
+        entries += fold.kept.map { SnapshotEntry($0.0, inTree: false, reason: $0.1) }
+        entries += fold.summaries
         entries.sort { PathBytes.less($0.path, $1.path) }
         if let p = previous, let last = try Self.previous(p, in: repo, unless: expected ? nil : id, blobCache) {
             // A snapshot recorded before ids' inputs were kept is recorded again once, with them.
@@ -215,6 +219,8 @@ public struct SnapshotInfo: Sendable {
     /// When the snapshot was recorded (its export commit is dated by it).
     public var time: Date
     public var entries: [SnapshotEntry]
+    /// The drifted paths the entries stand for (a summarised directory counts its files).
+    var pathCount: Int { entries.reduce(0) { $0 + $1.pathCount } }
     var pip: [PipChange] = []
     /// The `Drift-Base` trailer: the commit the snapshot's tree is based on.
     public var base: ObjectID

@@ -27,6 +27,9 @@ public struct SnapshotEntry: Sendable, Equatable {
         /// By SHA-256 (nil: no content now, e.g. deleted) and why; a nil reason is the
         /// class's own (config and data never carry content).
         case hashOnly(Digest?, WithholdReason?)
+        /// Many config or data files of one change directly in one directory (the entry's
+        /// path, ending in `/`), recorded as one (`SnapshotSummary`, `drift.snapshot/2`).
+        case summary(SnapshotSummary)
 
         /// The kind alone: `recorded` in the snapshot record and in report.json, the first
         /// word of the message line's detail — the one spelling of each.
@@ -35,6 +38,7 @@ public struct SnapshotEntry: Sendable, Equatable {
             case secret
             case secretContent = "secret-content"
             case hashOnly = "hash-only"
+            case summary
         }
 
         var kind: Kind {
@@ -43,6 +47,7 @@ public struct SnapshotEntry: Sendable, Equatable {
             case .secret: return .secret
             case .secretContent: return .secretContent
             case .hashOnly: return .hashOnly
+            case .summary: return .summary
             }
         }
     }
@@ -65,6 +70,18 @@ public struct SnapshotEntry: Sendable, Equatable {
         }
     }
 
+    /// How many drifted paths this entry stands for: its summary's count, else 1.
+    var pathCount: Int {
+        if case .summary(let s) = recorded { return s.count }
+        return 1
+    }
+
+    /// A summarised directory (`SnapshotSummary`), not one path.
+    var isSummary: Bool {
+        if case .summary = recorded { return true }
+        return false
+    }
+
     public init(change: ChangeKind, fileClass: FileClass, firstSeen: Date, path: [UInt8], recorded: Recorded) {
         self.change = change
         self.fileClass = fileClass
@@ -74,8 +91,11 @@ public struct SnapshotEntry: Sendable, Equatable {
     }
 
     /// The last field of the message line: `content`, `secret`, `secret-content`,
-    /// `hash-only:<sha256|deleted>[:<reason, spaces as _>]`.
+    /// `hash-only:<sha256|deleted>[:<reason, spaces as _>]`, `summary:<count>:<bytes>:<sha256>`.
     var detail: String {
+        if case .summary(let s) = recorded {
+            return "\(Recorded.Kind.summary.rawValue):\(s.count):\(s.bytes):\(s.digest.hex)"
+        }
         guard case .hashOnly(let digest, let reason) = recorded else { return recorded.kind.rawValue }
         var d = "\(Recorded.Kind.hashOnly.rawValue):\(digest?.hex ?? "deleted")"
         if let reason { d += ":" + reason.text.replacingEvery(" ", with: "_") }
@@ -94,6 +114,10 @@ public struct SnapshotEntry: Sendable, Equatable {
             guard digest != nil || parts[1] == "deleted" else { return nil }
             let reason = parts.count == 3 ? WithholdReason(text: String(parts[2]).replacingEvery("_", with: " ")) : nil
             return .hashOnly(digest, reason)
+        case .summary where parts.count == 4:
+            guard let n = Int(parts[1]), n > 0, let b = Int64(parts[2]), b >= 0,
+                  let d = Digest(hex: parts[3]) else { return nil }
+            return .summary(SnapshotSummary(count: n, bytes: b, digest: d))
         default:
             return nil
         }
@@ -149,6 +173,8 @@ public struct SnapshotEntry: Sendable, Equatable {
         case .hashOnly(let digest, let reason):
             s += " sha256 \(digest?.hex ?? "deleted")"
             if let reason { s += ", \(reason.text)" }
+        case .summary(let sum):
+            s += " \(sum.count) files, \(sum.bytes) bytes, content digest \(sum.digest.hex)"
         }
         return s
     }

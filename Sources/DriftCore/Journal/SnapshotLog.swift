@@ -67,7 +67,7 @@ public enum SnapshotLog {
         if all.isEmpty { return "no snapshots: the journal is empty (no drift recorded)\n" }
         var out = ""
         for s in all {
-            let n = s.entries.count
+            let n = s.entries.reduce(0) { $0 + ($1.count ?? 1) }
             out += "snapshot \(s.commit)\n  drift \(s.driftId)  \(Timestamp.format(s.time))  "
                 + PathBytes.display(text: s.host)
             out += "  \(n) path\(n == 1 ? "" : "s")"
@@ -80,7 +80,11 @@ public enum SnapshotLog {
                 let name = e.pathBytes.flatMap { Data(base64Encoded: $0) }.map { PathBytes.display(Array($0)) }
                     ?? PathBytes.display(text: e.path)
                 out += "    \(e.change.rawValue.padded(to: 9))\(e.fileClass.rawValue.padded(to: 7)) \(name)"
-                out += e.recorded == .content ? "\n" : "  (\(e.recorded.rawValue))\n"
+                switch e.recorded {
+                case .content: out += "\n"
+                case .summary: out += "  (summary of \(e.count ?? 0) files)\n"
+                default: out += "  (\(e.recorded.rawValue))\n"
+                }
             }
             for p in s.pip { out += "    pip " + SnapshotPip(p).humanLine.trimmingSpaces() + "\n" }
             out += "\n"

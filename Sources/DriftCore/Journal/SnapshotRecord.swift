@@ -6,7 +6,9 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// A snapshot's machine-readable record, schema `drift.snapshot/1`: the JSON note
+/// A snapshot's machine-readable record, schema `drift.snapshot/1`, or `drift.snapshot/2` when
+/// it summarises a directory (`SnapshotSummary`; a record without summaries stays `/1` byte
+/// for byte, so older drift still reads it): the JSON note
 /// `Journal.record` attaches to each snapshot commit (docs/journal.md). Export, status and
 /// the journal itself read snapshots from it; the commit message is for people.
 public struct SnapshotRecord: Codable, Sendable {
@@ -21,12 +23,17 @@ public struct SnapshotRecord: Codable, Sendable {
     var idInputs: [String]?
 
     static let schemaName = "drift.snapshot/1"
+    /// The schema of a record with summary entries (`count`, `bytes`, `recorded: summary`).
+    static let summarisedSchemaName = "drift.snapshot/2"
 
     /// One path: `recorded` is `content`, `secret`, `secret-content` or `hash-only`; a
     /// hash-only entry has `sha256` (absent: no content) and a `reason` unless its class
     /// says it (config, data). `path_bytes` (base64) is there when the name is not UTF-8.
     /// The one JSON form of a snapshot entry: the note's `entries` and report.json's `files`.
+    /// A summary entry (`drift.snapshot/2`) has `recorded: summary`, the directory as its
+    /// path (ending in `/`), `count` and `bytes` of its files and their content digest as `sha256`.
     public struct Entry: Codable, Sendable {
+        var bytes: Int64?
         var change: ChangeKind
         var fileClass: FileClass
         @RFC3339 var firstSeen: Date
@@ -35,6 +42,7 @@ public struct SnapshotRecord: Codable, Sendable {
         var recorded: SnapshotEntry.Recorded.Kind
         var sha256: String?
         var reason: String?
+        var count: Int?
 
         init(_ e: SnapshotEntry) {
             let (p, pb) = ScanReport.pathFields(e.path)
@@ -48,10 +56,15 @@ public struct SnapshotRecord: Codable, Sendable {
                 sha256 = digest?.hex
                 self.reason = reason?.text
             }
+            if case .summary(let s) = e.recorded {
+                sha256 = s.digest.hex
+                count = s.count
+                bytes = s.bytes
+            }
         }
 
         enum CodingKeys: String, CodingKey {
-            case change, path, recorded, sha256, reason
+            case bytes, change, count, path, recorded, sha256, reason
             case fileClass = "class"
             case firstSeen = "first_seen"
             case pathBytes = "path_bytes"
@@ -72,6 +85,7 @@ public struct SnapshotRecord: Codable, Sendable {
         pip = info.pip
         idInputs = info.idInputs
         entries = info.entries.map(Entry.init)
+        if info.entries.contains(where: \.isSummary) { schema = Self.summarisedSchemaName }
     }
 
     /// The record as drift writes it (sorted keys, one field a line).
@@ -88,7 +102,9 @@ public struct SnapshotRecord: Codable, Sendable {
             }
             throw bad("is not \(schemaName) JSON")
         }
-        guard r.schema == schemaName else { throw bad("has schema \(PathBytes.display(text: r.schema))") }
+        guard r.schema == schemaName || r.schema == summarisedSchemaName else {
+            throw bad("has schema \(PathBytes.display(text: r.schema))")
+        }
         let entries = try r.entries.map { try $0.entry(bad) }
         var info = SnapshotInfo(id: r.driftId, host: r.host, time: r.time, entries: entries, pip: r.pip, base: r.base)
         info.idInputs = r.idInputs
@@ -120,6 +136,10 @@ extension SnapshotRecord.Entry {
                 return d
             }
             rec = .hashOnly(digest, reason.map(WithholdReason.init(text:)))
+        case .summary:
+            guard let n = count, n > 0, let b = self.bytes, b >= 0, let d = sha256.flatMap(Digest.init(hex:)),
+                  bytes.last == 0x2F else { throw bad("has a bad summary entry") }
+            rec = .summary(SnapshotSummary(count: n, bytes: b, digest: d))
         }
         return SnapshotEntry(change: change, fileClass: fileClass, firstSeen: firstSeen, path: bytes, recorded: rec)
     }

@@ -18,7 +18,9 @@ enum SnapshotRecordWriter {
         var bare = info
         bare.entries = []
         if bare.idInputs != nil { bare.idInputs = [] }
-        let shell = try JSONCoding.encode(SnapshotRecord(bare))
+        var shellRecord = SnapshotRecord(bare)
+        if info.entries.contains(where: \.isSummary) { shellRecord.schema = SnapshotRecord.summarisedSchemaName }
+        let shell = try JSONCoding.encode(shellRecord)
         // Raw newlines are structural only (JSON escapes them inside strings), so a newline,
         // two spaces and a key is a top-level key: each pattern occurs once, inputs first
         // (keys are sorted). Both are found in the small shell, then filled in one pass.
@@ -79,8 +81,12 @@ enum SnapshotRecordWriter {
         for (k, e) in entries.enumerated() {
             if k > 0 { out += [0x2C, 0x0A] }
             out += Array("    {\n".utf8)
+            var summary: SnapshotSummary?
+            if case .summary(let s) = e.recorded { summary = s }
+            if let summary { number("bytes", summary.bytes, to: &out) }
             field("change", e.change.rawValue, to: &out)
             field("class", e.fileClass.rawValue, to: &out)
+            if let summary { number("count", Int64(summary.count), to: &out) }
             let seen: String
             if let l = lastSeen, l.0 == e.firstSeen {
                 seen = l.1
@@ -97,12 +103,22 @@ enum SnapshotRecordWriter {
                 sha256 = digest?.hex
                 if let reason { field("reason", reason.text, to: &out) }
             }
+            if let summary { sha256 = summary.digest.hex }
             field("recorded", e.recorded.kind.rawValue, to: &out, last: sha256 == nil)
             if let sha256 { field("sha256", sha256, to: &out, last: true) }
             out += Array("    }".utf8)
         }
         out += Array("\n  ]".utf8)
         return out
+    }
+
+    /// `"key" : number,` at depth 3 and a newline (never last: `recorded` follows).
+    private static func number(_ key: StaticString, _ value: Int64, to out: inout [UInt8]) {
+        out += [0x20, 0x20, 0x20, 0x20, 0x20, 0x20, 0x22]
+        out += UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+        out += [0x22, 0x20, 0x3A, 0x20]
+        out += Array(String(value).utf8)
+        out += [0x2C, 0x0A]
     }
 
     /// `"key" : "value"` at depth 3, then `,` unless `last`, and a newline.

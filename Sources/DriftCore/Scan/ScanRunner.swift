@@ -92,7 +92,7 @@ public struct ScanRunner {
         let reconciled = try upstream.map {
             try $0.reconciled(state: state, base: ObjectID(hex: loaded.context.manifest.commit))
         }
-        let findings = try find(loaded, now: now)
+        let findings = try find(handingOver: &loaded, now: now)
         // The comparison has taken what it needed of the reads: not held while recording.
         loaded.readAhead = nil
         return try record(findings, loaded.context, now: now, reconciled: reconciled)
@@ -171,8 +171,24 @@ public struct ScanRunner {
     /// Compares a finished walk with the manifest, and site-packages with the pip baseline.
     /// Reads the workspace and the state dir's caches; writes nothing.
     func find(_ loaded: Loaded, now: Date) throws -> Findings {
+        var held = loaded
+        return try find(handingOver: &held, now: now)
+    }
+
+    /// `find`, taking the old stat cache out of `loaded` (nil afterwards): the comparison then
+    /// holds its records alone and edits them in place into the new cache (no copy of every
+    /// slot when ten files changed); the findings keep where it was loaded from and the change.
+    func find(handingOver loaded: inout Loaded, now: Date) throws -> Findings {
         let c = loaded.context
-        var scanner = Scanner(manifest: c.manifest, policy: c.policy, root: c.rootBytes, cache: loaded.oldCache)
+        let taken = loaded.oldCache
+        loaded.oldCache = nil
+        // What a save needs of the old cache once the comparison took it over: its origin.
+        let origin = taken.map { old in
+            var o = StatCache()
+            o.origin = old.origin
+            return o
+        }
+        var scanner = Scanner(manifest: c.manifest, policy: c.policy, root: c.rootBytes, cache: consume taken)
         let before = try state.loadState(commit: c.manifest.commit, memo: stateMemo)
         let scanNumber = max(0, before.scans ?? 0)
         let slice = ReverifySlice(every: c.policy.reverifyEvery, scan: scanNumber,
@@ -180,9 +196,9 @@ public struct ScanRunner {
         scanner.reverify = slice
         scanner.progress = progress
         scanner.readAhead = loaded.readAhead
-        var result = try scanner.compare(loaded.walk, now: now)
+        var result = try scanner.compareTakingCache(loaded.walk, now: now)
         let pyc = try checkBytecode(&result, walk: loaded.walk, root: c.rootBytes, reverify: slice)
-        var findings = Findings(result: result, pip: try findPip(c, reverify: slice), oldCache: loaded.oldCache,
+        var findings = Findings(result: result, pip: try findPip(c, reverify: slice), oldCache: origin,
                                 walk: loaded.walk)
         findings.scanNumber = scanNumber
         findings.pycCache = pyc
@@ -220,7 +236,11 @@ public struct ScanRunner {
         // record is not complete, so the next scan records again.
         let unknownDrift = try st.merge(&result.changes, unreadable: result.issues.map(\.path)) > 0
         if let reconciled { st.markReconciled(reconciled) }
-        let secrets = try flagSecrets(&result, walk: findings.walk, c)
+        let boot = SystemInfo.bootID()
+        let mainNames = environment.sourceNames(from: .mainProcess, names: c.policy.secretNames)
+        let missing = SecretSourceMemory.remembered(st.secretSources, boot: boot).subtracting(mainNames)
+        st.secretSources = SecretSourceMemory.updated(st.secretSources, boot: boot, current: mainNames)
+        let secrets = try flagSecrets(&result, walk: findings.walk, c, missing: missing)
         let (pip, pipChecked, pipHashed) = try takePip(findings.pip, issues: &result.issues)
         var snapshot: (ObjectID?, ObjectID?) = (nil, nil)
         if let step = try journalDrift(&result, pip: pip, c, now: now, secrets: secrets, last: st.journalFingerprint) {
@@ -245,7 +265,10 @@ public struct ScanRunner {
         }
         st.pip = pipDrift.isEmpty ? nil : pipDrift
         st.lastExitCode = Int(report.outcome.recordedCode)
-        if findings.saveCache && findings.oldCache?.entries != result.newCache.entries {
+        if findings.saveCache, let delta = result.cacheDelta, findings.oldCache?.origin != nil {
+            // The comparison took the loaded cache over and says what changed.
+            if !delta.isEmpty { try state.saveCache(result.newCache, old: findings.oldCache, delta: delta) }
+        } else if findings.saveCache && findings.oldCache?.entries != result.newCache.entries {
             try state.saveCache(result.newCache, old: findings.oldCache)
         }
         if let pyc = findings.pycCache { try state.saveCache(pyc.new, old: pyc.old, name: "pyccache") }
@@ -266,14 +289,17 @@ public struct ScanRunner {
 
     /// Finds the workspace's secrets and flags the changes that are secret or carry secret
     /// content; a secret file that could not be read is an issue of the scan.
-    private func flagSecrets(_ result: inout Scanner.Result, walk: TreeWalk, _ c: Context) throws -> SecretIndex {
+    /// `missing`: the main process's secret sources earlier runs read and this one cannot.
+    private func flagSecrets(_ result: inout Scanner.Result, walk: TreeWalk, _ c: Context,
+                             missing: Set<[UInt8]>) throws -> SecretIndex {
         let reader = FileReader(root: c.rootBytes)
-        let secrets = try SecretIndex(walk: walk, manifest: c.manifest, changes: result.changes,
+        var secrets = try SecretIndex(walk: walk, manifest: c.manifest, changes: result.changes,
                                       reader: reader, environment: environment, names: c.policy.secretNames)
+        secrets.missing(missing.sorted(by: PathBytes.less))
         secrets.flag(&result.changes, walk: walk, reader: reader, sizeLimit: c.policy.sizeLimit,
                      contents: result.contents, verdicts: secretVerdicts)
         if !secrets.complete {
-            result.issues += secrets.issues
+            result.issues += secrets.issues(environ: environment.mainProcessEnviron)
             result.issues.sort { PathBytes.less($0.path, $1.path) }
         }
         return secrets

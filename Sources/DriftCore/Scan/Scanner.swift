@@ -49,6 +49,10 @@ public struct Scanner {
         var contents: [[UInt8]: [UInt8]] = [:]
         /// Files left unread by `hashBudget`: neither drifted nor clean in this result.
         var deferred: [ReadJob] = []
+        /// What turns the cache this comparison took over (`compareTakingCache`) into
+        /// `newCache`, in path order (a nil entry removes): what a save appends. nil when not
+        /// taken over, or when that cache was not loaded from the state dir.
+        var cacheDelta: [([UInt8], StatCache.Entry?)]?
     }
 
     /// Walks the root and compares.
@@ -58,9 +62,22 @@ public struct Scanner {
 
     /// Compares a finished walk of the root with the manifest.
     func compare(_ walk: TreeWalk, now: Date) throws -> Result {
+        try compare(walk, now: now, old: cache ?? StatCache(), delta: false)
+    }
+
+    /// `compare`, taking `cache` over (nil afterwards): when nothing else holds it, the new
+    /// cache is its records edited in place, not a copy of 200,000 slots, and the result says
+    /// what changed (`Result.cacheDelta`), so the save compares nothing.
+    mutating func compareTakingCache(_ walk: TreeWalk, now: Date) throws -> Result {
+        let old = cache ?? StatCache()
+        cache = nil
+        return try compare(walk, now: now, old: consume old, delta: true)
+    }
+
+    private func compare(_ walk: TreeWalk, now: Date, old oldCache: consuming StatCache,
+                         delta: Bool) throws -> Result {
         let reader = FileReader(root: root, strategy: strategy)
         let hashedAt = Int64(Date().timeIntervalSince1970 * 1e9)
-        let oldCache = cache ?? StatCache()
         var run = Comparison(walk, manifestCount: manifest.entries.count, now: now)
         try comparePresent(walk, &run, reader: reader, oldCache: oldCache)
         var jobs = readJobs(walk, run.toHash)
@@ -69,14 +86,17 @@ public struct Scanner {
         for (k, (wi, _)) in run.toHash.enumerated() { run.source[wi] = Int32(-(k + 2)) }
         let outcomes = readAll(&jobs, reader)
         let contents = compareRead(walk, outcomes, &run)
-        let newCache = Self.newCache(walk, run.source, outcomes, old: oldCache, hashedAt: hashedAt)
+        let wantDelta = delta && oldCache.origin != nil
+        let (newCache, cacheDelta) = Self.newCache(walk, run.source, outcomes, old: consume oldCache,
+                                                   hashedAt: hashedAt, delta: wantDelta)
         addDeletions(walk, &run)
         run.changes.sort { PathBytes.less($0.path, $1.path) }
         run.issues.sort { PathBytes.less($0.path, $1.path) }
         let drifted = Set(run.changes.map(\.path))
         return Result(changes: run.changes, issues: run.issues, newCache: newCache,
                       filesChecked: run.filesChecked, filesHashed: run.toHash.count, filesReverified: run.reverified,
-                      contents: contents.filter { drifted.contains($0.key) }, deferred: deferred)
+                      contents: contents.filter { drifted.contains($0.key) }, deferred: deferred,
+                      cacheDelta: cacheDelta)
     }
 
     /// What to read of each queued file: its bytes when they would be journaled, nothing when
@@ -134,17 +154,27 @@ public struct Scanner {
         return contents
     }
 
-    /// The new stat cache, in walk order: each entry's old record or the read that hashed it.
+    /// The new stat cache, in walk order: each entry's old record or the read that hashed it;
+    /// with `delta`, also what turns the old records into it (else nil).
     private static func newCache(_ walk: TreeWalk, _ source: [Int32], _ outcomes: [ReadOutcome],
-                                 old oldCache: StatCache, hashedAt: Int64) -> StatCache {
+                                 old oldCache: consuming StatCache, hashedAt: Int64,
+                                 delta: Bool) -> (StatCache, [([UInt8], StatCache.Entry?)]?) {
         var newCache = StatCache()
         if everyRecordHit(source, oldCount: oldCache.entries.count) {
             // Nothing read, every old record found again: the new cache holds the old records,
             // shared (not where they were loaded from: a save decides that from the old cache).
             newCache.entries = oldCache.entries
-            return newCache
+            return (newCache, delta ? [] : nil)
         }
-        if let patched = patched(walk, source, outcomes, old: oldCache, hashedAt: hashedAt) { return patched }
+        if let plan = patchPlan(walk, source, outcomes, old: oldCache, hashedAt: hashedAt) {
+            // The delta first, from the old records; then they become the new cache, edited in
+            // place when this was their last holder (a copy-on-write of the slots otherwise).
+            let changed = delta ? plan.delta(oldCache.entries) : nil
+            newCache = consume oldCache
+            newCache.origin = nil
+            newCache.entries.patch(replace: plan.replace, insert: plan.insert)
+            return (newCache, changed)
+        }
         // Path bytes in proportion to the walk: a watch batch over a few paths of a big cache
         // must not reserve the whole cache's.
         let old = oldCache.entries
@@ -158,7 +188,30 @@ public struct Scanner {
                 newCache.entries.append(walk.entries[wi].path, entry)
             }
         }
-        return newCache
+        return (newCache, delta ? StatCache.delta(from: oldCache.entries, to: newCache.entries) : nil)
+    }
+
+    /// The edits `Records.patch` makes of the old records into the new ones.
+    struct PatchPlan {
+        var replace: [(Int, StatCache.Entry?)] = []
+        var insert: [(at: Int, path: [UInt8], entry: StatCache.Entry)] = []
+
+        /// The same change as `StatCache.delta(from: old, to: patched old)`, in path order, from
+        /// the edits alone (an insertion at `at` sorts before old record `at`).
+        func delta(_ old: StatCache.Records) -> [([UInt8], StatCache.Entry?)] {
+            var out: [([UInt8], StatCache.Entry?)] = []
+            out.reserveCapacity(replace.count + insert.count)
+            var k = 0
+            for (i, e) in replace {
+                while k < insert.count && insert[k].at <= i {
+                    out.append((insert[k].path, insert[k].entry))
+                    k += 1
+                }
+                out.append((old.path(i), e))
+            }
+            for n in k..<insert.count { out.append((insert[n].path, insert[n].entry)) }
+            return out
+        }
     }
 
     /// The same cache as the copy below, as the old records edited in place (`Records.patch`):
@@ -167,8 +220,8 @@ public struct Scanner {
     /// nil, for the copy, when the walk's regular files do not come in the old cache's order,
     /// or when more than an eighth of the records change (a `drift watch` batch walks a few
     /// paths of a big cache: its new cache must not keep the whole cache's path bytes).
-    private static func patched(_ walk: TreeWalk, _ source: [Int32], _ outcomes: [ReadOutcome],
-                                old oldCache: StatCache, hashedAt: Int64) -> StatCache? {
+    private static func patchPlan(_ walk: TreeWalk, _ source: [Int32], _ outcomes: [ReadOutcome],
+                                  old oldCache: StatCache, hashedAt: Int64) -> PatchPlan? {
         let old = oldCache.entries
         let bound = max(64, old.count / 8)
         var replace: [(Int, StatCache.Entry?)] = []
@@ -210,10 +263,7 @@ public struct Scanner {
         }
         drop(upTo: old.count)
         if replace.count + insert.count > bound { return nil }
-        var newCache = StatCache()
-        newCache.entries = old
-        newCache.entries.patch(replace: replace, insert: insert)
-        return newCache
+        return PatchPlan(replace: replace, insert: insert)
     }
 
     /// Manifest entries not found are deleted, unless their directory could not be read.

@@ -173,11 +173,13 @@ extension StateDirectory {
 
     /// Saves `new`, loaded as `old`: appends the difference to the log when `old` is what is
     /// on disk and the log stays within its bound (`StatCache.logBound`); else writes a new
-    /// base and removes the log. Nothing when nothing changed.
-    func saveCache(_ new: StatCache, old: StatCache?, name: String = "statcache") throws {
+    /// base and removes the log. Nothing when nothing changed. `delta`, when given, is that
+    /// difference already known (`Scanner.Result.cacheDelta`; `old` need then hold only its origin).
+    func saveCache(_ new: StatCache, old: StatCache?, delta: [([UInt8], StatCache.Entry?)]? = nil,
+                   name: String = "statcache") throws {
         let logFile = file(name + ".log")
         if let old, let o = old.origin, onDisk(o, name: name) {
-            let records = StatCache.delta(from: old.entries, to: new.entries)
+            let records = delta ?? StatCache.delta(from: old.entries, to: new.entries)
             if records.isEmpty && !o.logDamaged { return }
             let frame = try AppendLog.frame(StatCache.encodeDelta(records))
             let header = o.logEnd == 0 ? StatCache.logMagic + o.baseID : []
@@ -185,12 +187,15 @@ extension StateDirectory {
             if records.isEmpty {
                 // Only a torn tail or a stale log to clear: nothing worth a new base.
                 if o.logEnd == 0 { try AppendLog.remove(logFile) } else {
-                    try AppendLog.append([], to: logFile, at: at)
+                    try AppendLog.append([], to: logFile, at: at, durable: false)
                 }
                 return
             }
             if at + header.count + frame.count <= StatCache.logBound(baseSize: o.baseSize) {
-                try AppendLog.append(header + frame, to: logFile, at: at)
+                // Not synced: a record only says "this stat had this digest", so an append lost
+                // or torn by a power loss costs the rehash of what it held, never a verdict (a
+                // fdatasync here was a third of an edit scan's fsync wait).
+                try AppendLog.append(header + frame, to: logFile, at: at, durable: false)
                 return
             }
         }

@@ -80,8 +80,11 @@ public enum StateRecovery {
         do { latest = try latestSnapshot(dir) } catch { return .failure(error) }
         guard let info = latest, info.base.hex == commit else { return .success([]) }
         var items = info.entries.map {
-            DriftState.Item(path: PathBytes.escape($0.path), firstSeen: Timestamp.format($0.firstSeen),
-                            change: $0.change, fileClass: $0.fileClass)
+            var i = DriftState.Item(path: PathBytes.escape($0.path), firstSeen: Timestamp.format($0.firstSeen),
+                                    change: $0.change, fileClass: $0.fileClass)
+            // A summarised directory (drift.snapshot/2) is the state's summary item of it.
+            if case .summary(let s) = $0.recorded { i.count = s.count }
+            return i
         }
         items.sort { a, b in
             PathBytes.less(PathBytes.unescape(a.path.utf8) ?? [], PathBytes.unescape(b.path.utf8) ?? [])

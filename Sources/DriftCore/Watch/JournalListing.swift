@@ -32,7 +32,7 @@ public enum JournalListing {
         out += total > shown.count ? ", latest \(shown.count):\n" : ":\n"
         for s in shown {
             let names = s.entries.prefix(3).map { "\($0.change.rawValue) \(PathBytes.display($0.path))" }
-            let paths = "\(s.entries.count) path\(s.entries.count == 1 ? "" : "s")"
+            let paths = "\(s.pathCount) path\(s.pathCount == 1 ? "" : "s")"
             var line = "  \(Timestamp.format(s.time))  \(s.id)  \(paths)"
             if !names.isEmpty { line += ": " + names.joined(separator: ", ") + (s.entries.count > 3 ? ", …" : "") }
             if !s.pip.isEmpty { line += "; \(s.pip.count) pip change\(s.pip.count == 1 ? "" : "s")" }

@@ -49,17 +49,19 @@ public enum AppendLog {
     /// Appends `bytes` (whole frames, after a header when `validLength` is 0) at `validLength`,
     /// cutting off whatever follows it (a torn frame), then `fdatasync`s. A new file is
     /// created with `mode` and its directory synced, so the append survives a crash.
+    /// `durable: false` leaves out both syncs, for a log whose loss costs only work (a stat
+    /// cache's): a power loss may then drop or tear the append, which readers already survive.
     /// - Returns: the file's length after the append.
     @discardableResult
     public static func append(_ bytes: [UInt8], to path: String, at validLength: Int,
-                              mode: mode_t = 0o600) throws -> Int {
-        try append(bytes, to: Array(path.utf8), at: validLength, mode: mode)
+                              mode: mode_t = 0o600, durable: Bool = true) throws -> Int {
+        try append(bytes, to: Array(path.utf8), at: validLength, mode: mode, durable: durable)
     }
 
-    /// `append(_:to:at:mode:)` for a path held as bytes (a name that is not UTF-8 included).
+    /// `append(_:to:at:mode:durable:)` for a path held as bytes (a name that is not UTF-8 included).
     @discardableResult
     public static func append(_ bytes: [UInt8], to path: [UInt8], at validLength: Int,
-                              mode: mode_t = 0o600) throws -> Int {
+                              mode: mode_t = 0o600, durable: Bool = true) throws -> Int {
         let fd = withCPath(path) { open($0, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, mode) }
         if fd < 0 { throw DriftError(.io, path: path, "cannot open for append", errno: .current) }
         defer { close(fd) }
@@ -81,6 +83,7 @@ public enum AppendLog {
             kill(getpid(), SIGKILL)
         }
         try writeAll(fd, bytes, path: path)
+        guard durable else { return validLength + bytes.count }
         if fdatasync(fd) != 0 { throw DriftError(.io, path: path, "fdatasync failed", errno: .current) }
         if created { AtomicFile.syncDirectory(of: path) }
         return validLength + bytes.count

@@ -1,0 +1,141 @@
+import DriftSystem
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Many config or data files of one change in one directory, recorded in a snapshot
+/// as one entry (`drift.snapshot/2`, docs/journal.md "Summarised directories"), the way
+/// `git status` shows an untracked directory as one line: a million unpacked model shards
+/// cost one entry, one message line and one Drift-Id input, not a million of each.
+public struct SnapshotSummary: Sendable, Equatable {
+    /// How many files.
+    var count: Int
+    /// Their sizes now, summed (a deleted file counts 0).
+    var bytes: Int64
+    /// SHA-256 of the lines `<escaped path below the directory> <git mode or -> <sha256 or ->\n`
+    /// of its files, sorted by path: any file added, removed, renamed or changed changes it.
+    var digest: Digest
+
+    /// More files than this of one change and class directly in one directory are one
+    /// summary: the threshold `state.json` summarises with (`StateSummary.perDirectory`).
+    static let threshold = StateSummary.perDirectory
+    /// A snapshot with more entries than this folds config/data by directory depth
+    /// (`StateSummary.maxItems`, the state's cap).
+    static let maxEntries = StateSummary.maxItems
+
+    /// Whether `change`, withheld for `reason`, may be folded into a summary: config and data
+    /// withheld for their class alone. Code (an export needs each file), bytecode evidence,
+    /// secrets and anything withheld for another reason (changed while read, unreadable) stay
+    /// entries of their own, named one by one.
+    static func foldable(_ c: FileChange, _ reason: WithholdReason) -> Bool {
+        guard c.fileClass == .config || c.fileClass == .data else { return false }
+        return !c.secret && c.change != .bytecode && reason == .notCode(c.fileClass)
+    }
+}
+
+/// A snapshot's withheld changes with big directories folded (`SnapshotSummary`).
+struct SnapshotFold {
+    /// The withheld changes that stay entries of their own.
+    var kept: [(FileChange, WithholdReason)] = []
+    /// One entry a summarised directory (path ending in `/`, `""` for the root), sorted by
+    /// path, then change, then class.
+    var summaries: [SnapshotEntry] = []
+
+    /// Folds each (directory, change, class) group of more than `SnapshotSummary.threshold`
+    /// foldable changes directly in one directory into one summary entry, first seen at its
+    /// earliest file's time. When the snapshot would still have more than
+    /// `SnapshotSummary.maxEntries` entries (`others`: the entries besides these, e.g. the
+    /// code in the tree), foldable changes are folded by directory, deepest level first, as
+    /// `state.json` is (`StateSummary`): a summary then covers its files *below* the directory.
+    init(_ withheld: [(FileChange, WithholdReason)], others: Int = 0) throws {
+        struct Key: Hashable {
+            var dir: [UInt8]
+            var change: ChangeKind
+            var fileClass: FileClass
+        }
+        func key(_ k: Int, _ length: Int) -> Key {
+            let c = withheld[k].0
+            return Key(dir: Array(c.path[..<length]), change: c.change, fileClass: c.fileClass)
+        }
+        // Per foldable change: its slash positions (files directly in the root have none and
+        // stay their own: a summary names a directory), and the length of the directory it
+        // is folded into (nil: not folded).
+        var foldable: [(index: Int, slashes: [Int])] = []
+        for (k, (c, reason)) in withheld.enumerated() where SnapshotSummary.foldable(c, reason) {
+            let slashes = c.path.indices.filter { c.path[$0] == 0x2F }
+            if !slashes.isEmpty { foldable.append((k, slashes)) }
+        }
+        var into = [Int?](repeating: nil, count: withheld.count)
+        var byParent: [Key: [Int]] = [:]
+        for f in foldable { byParent[key(f.index, f.slashes[f.slashes.count - 1] + 1), default: []].append(f.index) }
+        for (key, members) in byParent where members.count > SnapshotSummary.threshold {
+            for k in members { into[k] = key.dir.count }
+        }
+        func entryCount() -> Int {
+            var keys = Set<Key>()
+            var own = withheld.count
+            for f in foldable {
+                guard let n = into[f.index] else { continue }
+                own -= 1
+                keys.insert(key(f.index, n))
+            }
+            return others + own + keys.count
+        }
+        let deepest = foldable.map(\.slashes.count).max() ?? 0
+        var depth = deepest
+        while depth >= 1 && entryCount() > SnapshotSummary.maxEntries {
+            for f in foldable where f.slashes.count >= depth {
+                let n = f.slashes[depth - 1] + 1
+                if (into[f.index] ?? Int.max) > n { into[f.index] = n }
+            }
+            depth -= 1
+        }
+        var groups: [Key: [Int]] = [:]
+        for f in foldable {
+            if let n = into[f.index] { groups[key(f.index, n), default: []].append(f.index) }
+        }
+        var made: [(Key, SnapshotEntry)] = []
+        for (key, members) in groups {
+            let files = members.map { withheld[$0].0 }.sorted { PathBytes.less($0.path, $1.path) }
+            made.append((key, SnapshotEntry(change: key.change, fileClass: key.fileClass,
+                                            firstSeen: files.map(\.firstSeen).min()?.wholeSeconds ?? Date(),
+                                            path: key.dir, recorded: .summary(try Self.summary(files, dir: key.dir)))))
+        }
+        kept = withheld.indices.filter { into[$0] == nil }.map { withheld[$0] }
+        made.sort { a, b in
+            if a.0.dir != b.0.dir { return PathBytes.less(a.0.dir, b.0.dir) }
+            if a.0.change != b.0.change { return a.0.change.rawValue < b.0.change.rawValue }
+            return a.0.fileClass.rawValue < b.0.fileClass.rawValue
+        }
+        summaries = made.map(\.1)
+    }
+
+    /// Count, bytes and digest of `files` (sorted by path), all below `dir`.
+    static func summary(_ files: [FileChange], dir: [UInt8]) throws -> SnapshotSummary {
+        let hasher = try SHA256Hasher()
+        var bytes: Int64 = 0
+        var line = [UInt8]()
+        for c in files {
+            bytes += c.new?.size ?? 0
+            line.removeAll(keepingCapacity: true)
+            line += Array(PathBytes.escape(Array(c.path[dir.count...])).utf8)
+            line.append(0x20)
+            line += Array((c.new?.gitMode?.octal ?? "-").utf8)
+            line.append(0x20)
+            line += Array((c.new?.digest?.hex ?? "-").utf8)
+            line.append(0x0A)
+            try hasher.update(line)
+        }
+        return SnapshotSummary(count: files.count, bytes: bytes, digest: try hasher.finish())
+    }
+
+    /// The Drift-Id input line of a summary entry: `summary <change> <escaped dir/> <class>
+    /// <count> <sha256>` (never ending in `code`: `DriftID.withheldCode` reads no summary).
+    static func inputLine(_ e: SnapshotEntry) -> String? {
+        guard case .summary(let s) = e.recorded else { return nil }
+        return "summary \(e.change.rawValue) \(PathBytes.escape(e.path)) \(e.fileClass.rawValue) "
+            + "\(s.count) \(s.digest.hex)"
+    }
+}
