@@ -59,6 +59,29 @@ struct SecretSourceMemoryTests {
         #expect(patch.contains("+FIX = 1") && !patch.contains(key))
     }
 
+    @Test("a secret learned after content holding it was journaled: the scan says to run drift forget, once")
+    func learnedLater() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        try f.bake()
+        let pw = SecretLeakTests.token("pw-later-")
+        let common = ["--manifest", f.mdir, "--state", f.state]
+        try sh("printf 'DSN = \"postgres://app:%s@db/app\"\\n' '\(pw)' > worker/db_conf.py", cwd: f.workspace)
+        let first = try run([driftBinary(), "scan"] + common)
+        #expect(first.code == 1 && !first.err.contains("drift forget"), "\(first.err)")
+        try sh("printf 'DB_PASSWORD=%s\\n' '\(pw)' >> .env", cwd: f.workspace)
+        let learned = try run([driftBinary(), "scan"] + common)
+        #expect(learned.err.contains("secret value(s) more than at the last scan")
+                && learned.err.contains("drift forget"), "\(learned.err)")
+        let again = try run([driftBinary(), "scan"] + common)
+        #expect(!again.err.contains("drift forget"), "said once: \(again.err)")
+        let forget = try run([driftBinary(), "forget"] + common)
+        #expect(forget.code == 0, "\(forget.err)")
+        var leaks = LeakSearch()
+        try leaks.addRepository("journal objects", f.state + "/journal.git")
+        leaks.expectAbsent(pw, "a password journaled before it was known")
+    }
+
     @Test("the memory is per boot: another boot id forgets the names")
     func perBoot() {
         let name = Array("OPENAI_API_KEY".utf8)

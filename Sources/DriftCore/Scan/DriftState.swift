@@ -79,6 +79,9 @@ public struct DriftState: Codable, Sendable {
     var reverifiedAt: String?
     /// The main process's secret-named variables earlier runs read (`SecretSourceMemory`).
     var secretSources: SecretSourceMemory?
+    /// How many distinct secret values the last run knew (`SecretIndex.valueCount`): a run
+    /// that knows more says content journaled before may hold one (`drift forget`).
+    var secretValues: Int?
     /// Why this state was rebuilt instead of read (a damaged or oversized `state.json`, a
     /// `state.log` record that does not decode); never written. The next locked write keeps
     /// the damaged file aside first and writes `state.json` whole.
@@ -99,6 +102,7 @@ public struct DriftState: Codable, Sendable {
         case scans, pip
         case reverifiedAt = "reverified_at"
         case secretSources = "secret_sources"
+        case secretValues = "secret_values"
     }
     // `recovered` is not a key: it is never written.
 

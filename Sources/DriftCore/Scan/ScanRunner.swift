@@ -68,6 +68,9 @@ public struct ScanRunner {
         /// Why the state was rebuilt by this run, and the damaged file it kept aside
         /// (`state.json.damaged`, `state.log.damaged`), if it was.
         public var stateRecovered: StateRecovery.Cause?
+        /// How many more secret values this run knows than the last one, when the journal
+        /// already holds snapshots (content recorded then may hold one: `drift forget`); 0: none.
+        public var secretsLearned = 0
         /// The journal snapshot that holds what this scan read (nil: no drift, or not recorded).
         var snapshot: ObjectID?
         /// A latest snapshot that claimed this drift but did not hold it, replaced by `snapshot`.
@@ -241,6 +244,9 @@ public struct ScanRunner {
         let missing = SecretSourceMemory.remembered(st.secretSources, boot: boot).subtracting(mainNames)
         st.secretSources = SecretSourceMemory.updated(st.secretSources, boot: boot, current: mainNames)
         let secrets = try flagSecrets(&result, walk: findings.walk, c, missing: missing)
+        let learned = st.secretValues.map { secrets.valueCount - $0 } ?? 0
+        let journaledBefore = st.journalFingerprint != nil || st.lastExportId != nil
+        st.secretValues = secrets.valueCount
         let (pip, pipChecked, pipHashed) = try takePip(findings.pip, issues: &result.issues)
         var snapshot: (ObjectID?, ObjectID?) = (nil, nil)
         if let step = try journalDrift(&result, pip: pip, c, now: now, secrets: secrets, last: st.journalFingerprint) {
@@ -282,6 +288,7 @@ public struct ScanRunner {
                               rootBytes: c.rootBytes, pip: pip, requirements: c.baseline?.requirements,
                               secrets: secrets)
         outcome.stateRecovered = recovered
+        outcome.secretsLearned = journaledBefore ? max(0, learned) : 0
         (outcome.snapshot, outcome.replacedSnapshot) = snapshot
         outcome.state = st
         return outcome

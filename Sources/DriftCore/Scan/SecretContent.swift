@@ -30,6 +30,9 @@ public struct SecretIndex: Sendable {
     /// one cannot (`SecretSourceMemory`): like an unreadable secret file, while any is listed
     /// no code content can be shown free of them, so all of it is withheld and retried.
     public private(set) var missingSources: [[UInt8]] = []
+    /// How many distinct secret values are known (before their encodings): a count only, so a
+    /// later run can tell it learned more (`secret_values` in `state.json`) without an oracle.
+    public private(set) var valueCount = 0
 
     public init() {}
 
@@ -72,6 +75,7 @@ public struct SecretIndex: Sendable {
             }
         }
         values = Array(Set(values))
+        valueCount = values.count
         // A data or config file whose whole content is a value would leave the value's hash.
         for v in values {
             digests.insert(try SHA256Hasher.digest(v))
