@@ -87,7 +87,7 @@ extension Drift {
                 report.ok = report.ok && findings.allSatisfy(\.ok)
             }
             switch format {
-            case .json: Output.stdout(bytes: try JSONCoding.encode(report))
+            case .json: Output.stdout(bytes: try GateOutput.json(report))
             case .sarif: Output.stdout(bytes: try GateOutput.sarif(report, informationUri: BuildInfo.docsURL))
             case .text:
                 let githubActions = ProcessInfo.processInfo.environment["GITHUB_ACTIONS"] == "true"

@@ -62,6 +62,7 @@ enum ProcessEnvironment {
         for (k, v) in values {
             env.variables.append(.init(name: Array(k.utf8), value: Array(v.utf8), origin: .drift))
         }
+        env.mainProcessEnviron = Array(mainProcessEnviron.utf8)
         if SystemProcess.currentID != 1, let bytes = try? readWholeFile(mainProcessEnviron, limit: 4 << 20) {
             env.addEnviron(bytes, origin: .mainProcess)
         }

@@ -15,8 +15,9 @@ extension Drift {
                 Judges every ref under --ledger-ref-prefix of --repo as `drift gate --ledger-refs` does, then \
                 deletes the refs whose entries are reconciled in REV (trailer, content or superseded; never a \
                 waiver) and were exported at least --older-than ago. A ref that is missing, withheld, waived, \
-                invalid or moved is never deleted; a hostile ref deletes nothing (exit 2). Run with --dry-run \
-                first. Exit 0 done, 2 bad input.
+                invalid or moved is never deleted, nor one a kept ref follows (Drift-Follows, transitively: a \
+                follow-up's patch needs the exports it follows); a hostile ref deletes nothing (exit 2). Run \
+                with --dry-run first. Exit 0 done, 2 bad input.
                 """)
 
         @Option(help: ArgumentHelp("Git repository holding the ledger refs.", valueName: "GITDIR"),

@@ -48,6 +48,21 @@ struct BigFileTests {
         #expect(r2.code == 1)
         let again = files(j2).first { $0["path"] as? String == "packages/models/huge.bin" }
         #expect((again?["flags"] as? [String]) == ["over-read-limit"])
+        // What stands for its hash is never called its SHA-256: not in diff, the export's
+        // message or report.json (newcomer incident 9 compared it with sha256sum).
+        let diff = try run([driftBinary(), "diff", "--manifest", f.mdir, "--state", f.state])
+        let line = diff.out.split(separator: "\n").first { $0.contains("huge.bin") }.map(String.init) ?? ""
+        #expect(line.contains("-> fingerprint ") && line.contains("over the read limit"), "\(diff.out)")
+        let out = f.dir.sub("out")
+        let ex = try run([driftBinary(), "export", "--manifest", f.mdir, "--state", f.state, "--output", out])
+        #expect(ex.code == 0, "\(ex.err)")
+        let patch = String(decoding: try readWholeFile(out + "/drift.patch"), as: UTF8.self)
+        let said = patch.split(separator: "\n").first { $0.contains("huge.bin") }.map(String.init) ?? ""
+        #expect(said.contains(" fingerprint ") && !said.contains("sha256"), "\(said)")
+        let report = try JSONSerialization.jsonObject(with: Data(try readWholeFile(out + "/report.json")))
+        let entry = ((report as? [String: Any])?["files"] as? [[String: Any]] ?? [])
+            .first { $0["path"] as? String == "packages/models/huge.bin" }
+        #expect(entry?["reason"] as? String == "over the read limit", "\(entry ?? [:])")
     }
 
     @Test("under drift watch, a code edit is journaled while a 1 TiB sparse file is examined")

@@ -67,8 +67,11 @@ public struct Differ {
             } else {
                 // Code withheld for a reason of its own (size, a moving or unreadable file) says which.
                 let own = reason == .notCode(c.fileClass) ? "" : " (\(reason.text))"
+                // A file over the read limit was not read: its new digest is a fingerprint, not SHA-256.
+                let new = c.overReadLimit ? "fingerprint \(c.new?.digest?.hex ?? "-") (over the read limit, not read)"
+                    : c.new?.digest?.hex ?? "-"
                 header += "# drift: \(p): \(c.change.rawValue) (\(c.fileClass.rawValue)) " +
-                    "sha256 \(c.old?.digest?.hex ?? "-") -> \(c.new?.digest?.hex ?? "-")\(own)\n"
+                    "sha256 \(c.old?.digest?.hex ?? "-") -> \(new)\(own)\n"
             }
         }
         let patch = try repo.diffTrees(built.baseTree, built.tree)

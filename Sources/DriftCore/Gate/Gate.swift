@@ -47,6 +47,10 @@ public struct Gate {
         var supersededBy: DriftID?
         var expiredWaiver: String?
         var waiverExpires: String?
+        /// Its export commit and the earlier ones its chain follows, newest first; for `drift
+        /// prune` (a ref names a ledger commit above the export), not in the JSON.
+        var tip: ObjectID?
+        var earlier: [ObjectID] = []
 
         enum CodingKeys: String, CodingKey {
             case id, entry, host, base, status, reason, missing, withheld, problem

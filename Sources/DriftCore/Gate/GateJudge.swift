@@ -43,6 +43,8 @@ struct GateJudge {
                                  ageSeconds: e.firstSeen.map { Int(now.timeIntervalSince($0)) },
                                  status: .missing, reason: nil, missing: [], withheld: nil, problem: nil,
                                  supersededBy: nil, expiredWaiver: nil, waiverExpires: nil)
+        r.tip = e.tip
+        r.earlier = e.earlier
         if let why = e.invalid {
             r.status = .invalid
             r.problem = why

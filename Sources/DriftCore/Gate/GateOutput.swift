@@ -29,7 +29,7 @@ public enum GateOutput {
                 let seen = e.firstSeen ?? "unknown"
                 let head = e.status == .missing ? "MISSING " : "WITHHELD"
                 out += "\(head) drift \(e.id) from \(e.host), base \(e.base.hex.prefix(12)), "
-                    + "first seen \(seen)\(age) (\(e.entry))\n"
+                    + "first seen \(seen)\(age) (\(entryText(e.entry)))\n"
                 if let x = e.expiredWaiver { out += "         waiver expired \(x)\n" }
                 let host = annotationEscape(e.host, property: false)
                 for p in e.missing {
@@ -50,7 +50,7 @@ public enum GateOutput {
                 }
             case .noBase, .invalid:
                 let head = e.status == .invalid ? "INVALID " : "NO BASE "
-                out += "\(head) drift \(e.id) from \(e.host): \(e.problem ?? "") (\(e.entry))\n"
+                out += "\(head) drift \(e.id) from \(e.host): \(e.problem ?? "") (\(entryText(e.entry)))\n"
                 if let x = e.expiredWaiver { out += "         waiver expired \(x)\n" }
                 if githubActions {
                     out += "::error::drift \(e.id) from \(annotationEscape(e.host, property: false)): "
@@ -92,6 +92,17 @@ public enum GateOutput {
             parts.append("\(n) image check\(n == 1 ? "" : "s") failed (\(failed.joined(separator: ", ")))")
         }
         return parts.isEmpty ? "rejected" : parts.joined(separator: "; ")
+    }
+
+    /// `--format json`: the report, pretty, with empty lists written `[]`.
+    public static func json(_ r: Gate.Report) throws -> [UInt8] {
+        JSONCoding.compactEmptyContainers(try JSONCoding.encode(r))
+    }
+
+    /// Where an entry was read, for people: its directory under `--ledger` or its ref; `--ledger`
+    /// naming one export's directory itself is the entry `.` in the JSON.
+    static func entryText(_ entry: String) -> String {
+        entry == "." ? "the --ledger directory itself" : entry
     }
 
     /// What withheld code needs, as every output says it.
@@ -168,7 +179,7 @@ public enum GateOutput {
         let doc = Sarif.Log(runs: [Sarif.Run(tool: Sarif.Tool(driver: driver), results: results)])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        var out = JSONCoding.escapeControls(Array(try encoder.encode(doc)))
+        var out = JSONCoding.escapeControls(JSONCoding.compactEmptyContainers(Array(try encoder.encode(doc))))
         out.append(0x0A)
         return out
     }

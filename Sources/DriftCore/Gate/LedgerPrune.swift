@@ -47,6 +47,8 @@ public struct LedgerPrune {
         let targets = Dictionary(try upstream.referenceTargets(under: prefix).map { ($0.name, $0.target) },
                                  uniquingKeysWith: { a, _ in a })
         var out: [Decision] = []
+        // Refs that would go, by their index in `out`, with the commit they were judged at.
+        var candidates: [Int: ObjectID] = [:]
         for e in report.entries {
             var d = Decision(ref: e.entry, id: e.id, host: e.host, delete: false, why: "")
             guard e.status == .reconciled, let how = e.reason, let target = targets[e.entry] ?? nil else {
@@ -62,15 +64,39 @@ public struct LedgerPrune {
                 continue
             }
             d.why = "reconciled by \(how.rawValue) in \(report.commit?.prefix(12) ?? "?"), exported \(when)"
-            if dryRun {
-                d.delete = true
-            } else if try upstream.deleteReference(e.entry, ifAt: target) {
-                d.delete = true
-            } else {
-                d.why = "the ref moved while it was judged"
-            }
+            d.delete = true
+            candidates[out.count] = target
             out.append(d)
         }
+        Self.keepFollowed(&out, candidates: &candidates, entries: report.entries)
+        if dryRun { return out }
+        for (i, target) in candidates.sorted(by: { $0.key < $1.key }) {
+            if try !upstream.deleteReference(out[i].ref, ifAt: target) {
+                out[i].delete = false
+                out[i].why = "the ref moved while it was judged"
+            }
+        }
         return out
+    }
+
+    /// A follow-up's patch applies only on the exports it follows (its bundle alone carries
+    /// the chain): an entry that a kept entry follows (`Drift-Follows`, transitively) is kept.
+    private static func keepFollowed(_ out: inout [Decision], candidates: inout [Int: ObjectID],
+                                     entries: [Gate.EntryResult]) {
+        var byTip: [ObjectID: [Int]] = [:]
+        for i in candidates.keys {
+            if let t = entries[i].tip { byTip[t, default: []].append(i) }
+        }
+        var kept = out.indices.filter { !out[$0].delete }
+        while let k = kept.popLast() {
+            for c in entries[k].earlier {
+                for i in byTip[c] ?? [] where out[i].delete {
+                    out[i].delete = false
+                    out[i].why = "followed by drift \(out[k].id) (\(out[k].ref)), which is kept; " + out[i].why
+                    candidates[i] = nil
+                    kept.append(i)
+                }
+            }
+        }
     }
 }

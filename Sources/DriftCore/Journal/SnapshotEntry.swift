@@ -66,7 +66,8 @@ public struct SnapshotEntry: Sendable, Equatable {
             recorded = copy ? .secretContent : .secret
         } else {
             let own = reason == nil || reason == .notCode(c.fileClass)
-            recorded = .hashOnly(c.new?.digest, own ? nil : reason)
+            // What stands for the hash of a file that was not read must not pass for its SHA-256.
+            recorded = .hashOnly(c.new?.digest, c.overReadLimit ? .overReadLimit : own ? nil : reason)
         }
     }
 
@@ -171,7 +172,9 @@ public struct SnapshotEntry: Sendable, Equatable {
         case .secretContent:
             s += " content withheld: secret content"
         case .hashOnly(let digest, let reason):
-            s += " sha256 \(digest?.hex ?? "deleted")"
+            // Not read (over 1 GiB): a fingerprint of size, mtime and extents, never called SHA-256.
+            let label = reason == .overReadLimit ? "fingerprint" : "sha256"
+            s += " \(label) \(digest?.hex ?? "deleted")"
             if let reason { s += ", \(reason.text)" }
         case .summary(let sum):
             s += " \(sum.count) files, \(sum.bytes) bytes, content digest \(sum.digest.hex)"

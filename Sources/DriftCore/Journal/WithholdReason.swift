@@ -24,6 +24,9 @@ public enum WithholdReason: Sendable, Hashable {
     /// (`.GIT`, `GIT~1`, `.git.`, …) in any component. Recorded by name and hash so one such
     /// path never stops the snapshot of everything else (`GitNames`).
     case nameGitCannotStore
+    /// A file over the read limit (1 GiB) that was not read (`over the read limit`): its
+    /// recorded "hash" is a fingerprint of size, mtime and data extents, not its SHA-256.
+    case overReadLimit
     /// Bytecode drift (`bytecode`): a forged, sourceless or symlinked pyc is evidence for the
     /// instance, never upstream material: recorded by name and hash, never in a patch or bundle.
     case bytecode
@@ -41,6 +44,7 @@ public enum WithholdReason: Sendable, Hashable {
         case .secretsUnreadable: return "secret files unreadable"
         case .nameGitCannotStore: return "name git cannot store"
         case .bytecode: return "bytecode"
+        case .overReadLimit: return "over the read limit"
         case .unreadable(let why): return "unreadable (" + Self.plain(why) + ")"
         case .other(let s): return s
         }
@@ -65,6 +69,8 @@ public enum WithholdReason: Sendable, Hashable {
             self = .nameGitCannotStore
         case "bytecode":
             self = .bytecode
+        case "over the read limit":
+            self = .overReadLimit
         default:
             let prefix = "over the ", suffix = "-byte size limit"
             if text.hasPrefix("unreadable ("), text.hasSuffix(")") {

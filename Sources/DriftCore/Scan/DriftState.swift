@@ -77,6 +77,11 @@ public struct DriftState: Codable, Sendable {
     /// When the last full scan's re-verification slice ended (`ReverifySlice`: the next one
     /// covers what the clock moved over since).
     var reverifiedAt: String?
+    /// The main process's secret-named variables earlier runs read (`SecretSourceMemory`).
+    var secretSources: SecretSourceMemory?
+    /// How many distinct secret values the last run knew (`SecretIndex.valueCount`): a run
+    /// that knows more says content journaled before may hold one (`drift forget`).
+    var secretValues: Int?
     /// Why this state was rebuilt instead of read (a damaged or oversized `state.json`, a
     /// `state.log` record that does not decode); never written. The next locked write keeps
     /// the damaged file aside first and writes `state.json` whole.
@@ -96,6 +101,8 @@ public struct DriftState: Codable, Sendable {
         case journalFingerprint = "journal_fingerprint"
         case scans, pip
         case reverifiedAt = "reverified_at"
+        case secretSources = "secret_sources"
+        case secretValues = "secret_values"
     }
     // `recovered` is not a key: it is never written.
 

@@ -100,8 +100,9 @@ extension DriftState {
 
     /// An export of drift `id` carried `paths`: each drifted item among them whose current
     /// version no export covers yet is exported now, as `id` (one already covered keeps its
-    /// earlier export: its clock stopped then). `withheld`: those of `paths` whose content
-    /// the export did not carry.
+    /// earlier export: its clock stopped then; one whose content an earlier export withheld
+    /// names `id` from now on, the entry the gate lists it under). `withheld`: those of
+    /// `paths` whose content the export did not carry.
     mutating func markExported(_ paths: [[UInt8]], withheld: Set<[UInt8]> = [], id: String, at now: Date) {
         let notCarried = Set(withheld.map { PathBytes.escape($0) })
         var exported = Set(paths.map { PathBytes.escape($0) })
@@ -114,7 +115,15 @@ extension DriftState {
         }
         for k in items.indices where exported.contains(items[k].path) {
             let covered = items[k].exportedAt != nil && items[k].exportedFingerprint == items[k].fingerprint
-            if covered { continue }
+            if covered {
+                // The gate lists withheld code under the latest export of a chain that carries
+                // it (a superseded entry owes none): name that id, so a waiver for it is the one.
+                if items[k].exportWithheld == true {
+                    items[k].exportId = id
+                    items[k].exportWithheld = notCarried.contains(items[k].path) ? true : nil
+                }
+                continue
+            }
             items[k].exportedAt = Timestamp.format(now)
             items[k].exportId = id
             items[k].exportedFingerprint = items[k].fingerprint

@@ -68,6 +68,9 @@ public struct ScanRunner {
         /// Why the state was rebuilt by this run, and the damaged file it kept aside
         /// (`state.json.damaged`, `state.log.damaged`), if it was.
         public var stateRecovered: StateRecovery.Cause?
+        /// How many more secret values this run knows than the last one, when the journal
+        /// already holds snapshots (content recorded then may hold one: `drift forget`); 0: none.
+        public var secretsLearned = 0
         /// The journal snapshot that holds what this scan read (nil: no drift, or not recorded).
         var snapshot: ObjectID?
         /// A latest snapshot that claimed this drift but did not hold it, replaced by `snapshot`.
@@ -236,7 +239,14 @@ public struct ScanRunner {
         // record is not complete, so the next scan records again.
         let unknownDrift = try st.merge(&result.changes, unreadable: result.issues.map(\.path)) > 0
         if let reconciled { st.markReconciled(reconciled) }
-        let secrets = try flagSecrets(&result, walk: findings.walk, c)
+        let boot = SystemInfo.bootID()
+        let mainNames = environment.sourceNames(from: .mainProcess, names: c.policy.secretNames)
+        let missing = SecretSourceMemory.remembered(st.secretSources, boot: boot).subtracting(mainNames)
+        st.secretSources = SecretSourceMemory.updated(st.secretSources, boot: boot, current: mainNames)
+        let secrets = try flagSecrets(&result, walk: findings.walk, c, missing: missing)
+        let learned = st.secretValues.map { secrets.valueCount - $0 } ?? 0
+        let journaledBefore = st.journalFingerprint != nil || st.lastExportId != nil
+        st.secretValues = secrets.valueCount
         let (pip, pipChecked, pipHashed) = try takePip(findings.pip, issues: &result.issues)
         var snapshot: (ObjectID?, ObjectID?) = (nil, nil)
         if let step = try journalDrift(&result, pip: pip, c, now: now, secrets: secrets, last: st.journalFingerprint) {
@@ -278,6 +288,7 @@ public struct ScanRunner {
                               rootBytes: c.rootBytes, pip: pip, requirements: c.baseline?.requirements,
                               secrets: secrets)
         outcome.stateRecovered = recovered
+        outcome.secretsLearned = journaledBefore ? max(0, learned) : 0
         (outcome.snapshot, outcome.replacedSnapshot) = snapshot
         outcome.state = st
         return outcome
@@ -285,14 +296,17 @@ public struct ScanRunner {
 
     /// Finds the workspace's secrets and flags the changes that are secret or carry secret
     /// content; a secret file that could not be read is an issue of the scan.
-    private func flagSecrets(_ result: inout Scanner.Result, walk: TreeWalk, _ c: Context) throws -> SecretIndex {
+    /// `missing`: the main process's secret sources earlier runs read and this one cannot.
+    private func flagSecrets(_ result: inout Scanner.Result, walk: TreeWalk, _ c: Context,
+                             missing: Set<[UInt8]>) throws -> SecretIndex {
         let reader = FileReader(root: c.rootBytes)
-        let secrets = try SecretIndex(walk: walk, manifest: c.manifest, changes: result.changes,
+        var secrets = try SecretIndex(walk: walk, manifest: c.manifest, changes: result.changes,
                                       reader: reader, environment: environment, names: c.policy.secretNames)
+        secrets.missing(missing.sorted(by: PathBytes.less))
         secrets.flag(&result.changes, walk: walk, reader: reader, sizeLimit: c.policy.sizeLimit,
                      contents: result.contents, verdicts: secretVerdicts)
         if !secrets.complete {
-            result.issues += secrets.issues
+            result.issues += secrets.issues(environ: environment.mainProcessEnviron)
             result.issues.sort { PathBytes.less($0.path, $1.path) }
         }
         return secrets

@@ -26,6 +26,13 @@ public struct SecretIndex: Sendable {
     /// Secret files whose values could not be read: while any is listed, no code content can
     /// be shown free of them, so all of it is withheld (`secret files unreadable`) and retried.
     public private(set) var unreadable: [FileReadError] = []
+    /// Secret-named variables of the container's main process that earlier runs read and this
+    /// one cannot (`SecretSourceMemory`): like an unreadable secret file, while any is listed
+    /// no code content can be shown free of them, so all of it is withheld and retried.
+    public private(set) var missingSources: [[UInt8]] = []
+    /// How many distinct secret values are known (before their encodings): a count only, so a
+    /// later run can tell it learned more (`secret_values` in `state.json`) without an oracle.
+    public private(set) var valueCount = 0
 
     public init() {}
 
@@ -68,6 +75,7 @@ public struct SecretIndex: Sendable {
             }
         }
         values = Array(Set(values))
+        valueCount = values.count
         // A data or config file whose whole content is a value would leave the value's hash.
         for v in values {
             digests.insert(try SHA256Hasher.digest(v))
@@ -81,17 +89,31 @@ public struct SecretIndex: Sendable {
     }
 
     /// Whether there are no secret sources at all (known formats are still recognised).
-    public var isEmpty: Bool { inodes.isEmpty && digests.isEmpty && values.isEmpty && unreadable.isEmpty }
+    public var isEmpty: Bool {
+        inodes.isEmpty && digests.isEmpty && values.isEmpty && unreadable.isEmpty && missingSources.isEmpty
+    }
 
-    /// Whether code content can be checked against every secret file's values.
-    var complete: Bool { unreadable.isEmpty }
+    /// Whether code content can be checked against every secret file's and source's values.
+    var complete: Bool { unreadable.isEmpty && missingSources.isEmpty }
 
-    /// One scan issue per secret file that could not be read, saying what it costs.
-    public var issues: [WalkIssue] {
-        unreadable.map { e in
+    /// Marks secret sources as known to exist but unreadable now (`missingSources`).
+    /// - Parameter names: the variables' names (sorted by the caller).
+    mutating func missing(_ names: [[UInt8]]) { missingSources = names }
+
+    /// One scan issue per secret file or source that could not be read, saying what it costs.
+    /// `environ`: where the main process's variables were read (the issue's path).
+    public func issues(environ: [UInt8]) -> [WalkIssue] {
+        let files = unreadable.map { e in
             WalkIssue(path: e.path, message: "\(e.reason): this secret file could not be read to check drift "
                 + "for its values, so content and hashes of drifted files are withheld until it can")
         }
+        let sources = missingSources.map { name in
+            WalkIssue(path: environ, message: "\(PathBytes.display(name)), a secret-named variable of the "
+                + "container's main process on earlier runs, is not there now (drift runs outside the "
+                + "container's PID namespace, or without root), so content and hashes of drifted files are "
+                + "withheld until it is (docs/secrets.md, \"Secret sources remembered\")")
+        }
+        return files + sources
     }
 
     /// Marks changes whose current content is a secret's: `secret` and `secretContent`

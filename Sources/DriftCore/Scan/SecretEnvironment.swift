@@ -28,6 +28,9 @@ public struct SecretEnvironment: Sendable {
     }
 
     public var variables: [Variable] = []
+    /// Where the main process's variables were read from (`/proc/1/environ`): the path a
+    /// missing source's issue names.
+    public var mainProcessEnviron: [UInt8] = Array("/proc/1/environ".utf8)
 
     public init(variables: [Variable] = []) { self.variables = variables }
 
@@ -146,6 +149,13 @@ public struct SecretEnvironment: Sendable {
             }
         }
         return out
+    }
+
+    /// The names of the variables from `origin` that are secret sources (a secret name, or a
+    /// URL with a password): what a later run must still be able to read (`SecretSourceMemory`).
+    func sourceNames(from origin: Origin, names: PatternList) -> Set<[UInt8]> {
+        Set(variables.lazy.filter { $0.origin == origin }
+            .filter { Self.isSecretName($0.name, names) || Self.urlPassword($0, names) != nil }.map(\.name))
     }
 
     /// How many variables are secret sources: a secret name, or a URL with a password.

@@ -40,6 +40,17 @@ public enum SystemInfo {
         guard gethostname(&buf, buf.count) == 0 else { return "unknown-host" }
         return PathBytes.display(text: cBufferString(buf))
     }
+
+    /// The kernel's id of this boot (`/proc/sys/kernel/random/boot_id`), shared by every
+    /// container on the machine; nil when it cannot be read.
+    public static func bootID() -> String? {
+        guard let bytes = try? readWholeFile("/proc/sys/kernel/random/boot_id", limit: 128) else { return nil }
+        // One line of hex and dashes: anything else is not an id.
+        let id = bytes.prefix { $0 != 0x0A }
+        let allowed = Set("0123456789abcdef-".utf8)
+        guard !id.isEmpty, id.allSatisfy(allowed.contains) else { return nil }
+        return String(decoding: id, as: UTF8.self)
+    }
 }
 
 /// The C library's heap.
