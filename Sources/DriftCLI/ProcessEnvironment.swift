@@ -59,8 +59,11 @@ enum ProcessEnvironment {
     /// only). A source that cannot be read (PID 1's environment needs root) is skipped.
     static func secretEnvironment() -> SecretEnvironment {
         var env = SecretEnvironment()
+        // drift as PID 1 (`docker run -e KEY=… img drift watch`) is the main process: its own
+        // variables are the ones a later run from elsewhere must still be able to read.
+        let own: SecretEnvironment.Origin = SystemProcess.currentID == 1 ? .mainProcess : .drift
         for (k, v) in values {
-            env.variables.append(.init(name: Array(k.utf8), value: Array(v.utf8), origin: .drift))
+            env.variables.append(.init(name: Array(k.utf8), value: Array(v.utf8), origin: own))
         }
         env.mainProcessEnviron = Array(mainProcessEnviron.utf8)
         if SystemProcess.currentID != 1, let bytes = try? readWholeFile(mainProcessEnviron, limit: 4 << 20) {

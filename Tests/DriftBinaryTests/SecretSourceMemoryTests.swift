@@ -39,6 +39,7 @@ struct SecretSourceMemoryTests {
         // Every drifted code file is unchecked, so flagged like secret content (no content, no hash).
         #expect(SecretLeakTests.flagged(json) == ["worker/util.py", "worker/main.py"], "\(SecretLeakTests.flagged(json))")
         #expect(outside.out.contains("OPENAI_API_KEY") && outside.out.contains("not there now"), "\(outside.out)")
+        #expect(!outside.err.contains("no secret sources"), "a source known to exist: \(outside.err)")
         var leaks = LeakSearch()
         leaks.add("scan", outside.out + outside.err)
         leaks.addFile("state.json", f.state + "/state.json")
@@ -82,12 +83,39 @@ struct SecretSourceMemoryTests {
         leaks.expectAbsent(pw, "a password journaled before it was known")
     }
 
+    @Test("drift as the container's main process (PID 1): its own secret variables are remembered as the main process's")
+    func driftAsPID1() throws {
+        let probe = try run(["unshare", "--pid", "--fork", "--mount-proc", "true"])
+        try #require(probe.code == 0, "cannot make a PID namespace (unshare --pid --mount-proc): \(probe.err)")
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        try f.bake()
+        let key = SecretLeakTests.token("pid1-self-")
+        let common = ["--manifest", f.mdir, "--state", f.state]
+        try sh("echo 'FIX = 3' >> worker/util.py", cwd: f.workspace)
+        // `docker run -e WORKER_API_KEY=… img drift scan`: drift is PID 1 with the key.
+        let first = try run(["/usr/bin/unshare", "--pid", "--fork", "--mount-proc", "/usr/bin/env",
+                             "WORKER_API_KEY=\(key)", driftBinary(), "scan"] + common)
+        #expect(first.code == 1, "\(first.err)")
+        try sh("printf 'KEY = \"%s\"\\n' '\(key)' >> worker/main.py", cwd: f.workspace)
+        let host = f.dir.sub("host.environ")
+        try Data("PATH=/usr/bin\0".utf8).write(to: URL(fileURLWithPath: host))
+        let outside = try run([driftBinary(), "scan"] + common, env: ["DRIFT_TEST_PID1_ENVIRON": host])
+        #expect(outside.code == 1, "\(outside.err)")
+        var leaks = LeakSearch()
+        try leaks.addRepository("journal objects", f.state + "/journal.git")
+        leaks.expectAbsent(key, "drift's own key as PID 1, scanned from elsewhere")
+    }
+
     @Test("the memory is per boot: another boot id forgets the names")
     func perBoot() {
         let name = Array("OPENAI_API_KEY".utf8)
         let m = SecretSourceMemory.updated(nil, boot: "b1", current: [name])
         #expect(SecretSourceMemory.remembered(m, boot: "b1") == [name])
         #expect(SecretSourceMemory.remembered(m, boot: "b2").isEmpty)
+        // A boot id that cannot be read keeps the names (fails closed) and is not forgotten.
+        #expect(SecretSourceMemory.remembered(m, boot: nil) == [name])
+        #expect(SecretSourceMemory.updated(m, boot: nil, current: []) == m)
         #expect(SecretSourceMemory.updated(m, boot: "b2", current: []) == nil)
         let odd = Array("K\u{1B}Y\n".utf8) + [0xFF]
         let n = SecretSourceMemory.updated(m, boot: "b1", current: [odd])

@@ -98,7 +98,11 @@ public struct SecretIndex: Sendable {
 
     /// Marks secret sources as known to exist but unreadable now (`missingSources`).
     /// - Parameter names: the variables' names (sorted by the caller).
-    mutating func missing(_ names: [[UInt8]]) { missingSources = names }
+    mutating func missing(_ names: [[UInt8]]) {
+        missingSources = names
+        // A source known to exist is one: "no secret sources" would be false while it withholds.
+        sourceCount += names.count
+    }
 
     /// One scan issue per secret file or source that could not be read, saying what it costs.
     /// `environ`: where the main process's variables were read (the issue's path).

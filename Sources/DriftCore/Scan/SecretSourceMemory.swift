@@ -15,9 +15,10 @@ struct SecretSourceMemory: Codable, Equatable, Sendable {
     /// The variables' names, escaped (`PathBytes.escape`) and sorted.
     var names: [String]
 
-    /// The names remembered for `boot` (none for another boot or no memory).
+    /// The names remembered for `boot` (none for another boot or no memory). A boot id that
+    /// cannot be read now keeps every name: the check fails closed, not open.
     static func remembered(_ memory: SecretSourceMemory?, boot: String?) -> Set<[UInt8]> {
-        guard let memory, let boot, memory.boot == boot else { return [] }
+        guard let memory, memory.boot == boot ?? memory.boot else { return [] }
         return Set(memory.names.compactMap { PathBytes.unescape(Array($0.utf8)) })
     }
 
