@@ -42,8 +42,13 @@ public enum SystemInfo {
     }
 
     /// The kernel's id of this boot (`/proc/sys/kernel/random/boot_id`), shared by every
-    /// container on the machine; nil when it cannot be read.
-    public static func bootID() -> String? {
+    /// container on the machine; nil when it cannot be read. Read once a process: it cannot
+    /// change while the process lives, and `drift watch` asks on every batch.
+    public static func bootID() -> String? { cachedBootID }
+
+    private static let cachedBootID: String? = readBootID()
+
+    private static func readBootID() -> String? {
         guard let bytes = try? readWholeFile("/proc/sys/kernel/random/boot_id", limit: 128) else { return nil }
         // One line of hex and dashes: anything else is not an id.
         let id = bytes.prefix { $0 != 0x0A }
