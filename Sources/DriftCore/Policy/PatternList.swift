@@ -101,10 +101,13 @@ public struct PathPattern: Sendable {
         case .literal:
             return PathPattern.equal(text, body)
         case .suffix:
-            return text.count >= affix.count
+            // The last byte first: it tells most names apart (`.py` against `*.log`).
+            guard let last = affix.last else { return true }
+            return text.count >= affix.count && text[text.count - 1] == last
                 && PathPattern.equal(UnsafeBufferPointer(rebasing: text[(text.count - affix.count)...]), affix)
         case .prefix:
-            return text.count >= affix.count
+            guard let first = affix.first else { return true }
+            return text.count >= affix.count && text[0] == first
                 && PathPattern.equal(UnsafeBufferPointer(rebasing: text[..<affix.count]), affix)
         case .general:
             return body.withUnsafeBufferPointer { Wildmatch.matches($0, text, pathname: !basenameOnly) }

@@ -255,8 +255,45 @@ struct DirectoryReader: Sendable {
         }
         if failed != 0 { issues.append(WalkIssue(path: dir, message: "readdir failed: \(errnoText(failed))")) }
         let from = dir.isEmpty ? 0 : dir.count + 1
-        children.sort { Self.nameLess($0, $1, from: from) }
-        return children
+        return Self.sorted(children, from: from)
+    }
+
+    /// `children` in `nameLess` order. Sorted as 16-byte keys (the name's first 8 bytes, a
+    /// directory's with its `/`, and the index), not as the children themselves: the sort then
+    /// moves no paths, and most comparisons are one integer's (a name never holds a NUL, so
+    /// zero padding sorts a shorter name first, as `nameLess` does).
+    static func sorted(_ children: [Child], from: Int) -> [Child] {
+        guard children.count > 1 else { return children }
+        var keys: [(prefix: UInt64, index: Int)] = []
+        keys.reserveCapacity(children.count)
+        for (i, c) in children.enumerated() {
+            keys.append((namePrefix(c, from: from), i))
+        }
+        keys.sort { a, b in
+            if a.prefix != b.prefix { return a.prefix < b.prefix }
+            return nameLess(children[a.index], children[b.index], from: from)
+        }
+        return keys.map { children[$0.index] }
+    }
+
+    /// The first 8 bytes of a child's name, a directory's read with `/` appended, big-endian,
+    /// zero-padded.
+    static func namePrefix(_ c: Child, from: Int) -> UInt64 {
+        var key: UInt64 = 0
+        var taken = 0
+        c.path.withUnsafeBufferPointer { p in
+            var i = from
+            while taken < 8 && i < p.count {
+                key = key << 8 | UInt64(p[i])
+                i += 1
+                taken += 1
+            }
+        }
+        if taken < 8 && c.stat.kind == .directory {
+            key = key << 8 | UInt64(UInt8(ascii: "/"))
+            taken += 1
+        }
+        return taken < 8 ? key << UInt64(8 * (8 - taken)) : key
     }
 
     /// Byte order of the names from `from` on, a directory's name read with a `/` appended
