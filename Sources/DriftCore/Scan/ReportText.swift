@@ -44,7 +44,7 @@ public enum ReportText {
                 if f.unstable == true { line += "  [unstable: changed while read]" }
                 line += "  since \(f.firstSeen)"
                 if let restarted = f.clockStarted { line += ", changed again \(restarted)" }
-                if let at = f.exportedAt, let id = f.exportId {
+                if let at = f.exportIdAt ?? f.exportedAt, let id = f.exportId {
                     line += "  exported \(at) as \(id)" + (f.pushedAt.map { ", pushed \($0)" } ?? "")
                 }
                 if let c = f.reconciledIn { line += "; reconciled upstream in \(c.prefix(12)), waiting for redeploy" }

@@ -243,9 +243,17 @@ public struct ScanRunner {
         let mainNames = environment.sourceNames(from: .mainProcess, names: c.policy.secretNames)
         let missing = SecretSourceMemory.remembered(st.secretSources, boot: boot).subtracting(mainNames)
         st.secretSources = SecretSourceMemory.updated(st.secretSources, boot: boot, current: mainNames)
-        let secrets = try flagSecrets(&result, walk: findings.walk, c, missing: missing)
+        let allNames = environment.sourceNames(names: c.policy.secretNames)
+        let forgotten = SecretSourceMemory.remembered(st.forgottenSources, boot: boot).subtracting(allNames)
+        let secrets = try flagSecrets(&result, walk: findings.walk, c, missing: missing, forgotten: forgotten)
         let learned = st.secretValues.map { secrets.valueCount - $0 } ?? 0
         let journaledBefore = st.journalFingerprint != nil || st.lastExportId != nil
+        if journaledBefore && learned > 0 {
+            // A value learned after content was journaled may be in that content: a later run
+            // without its variable (a watcher started without it) must not journal it again.
+            st.forgottenSources = SecretSourceMemory.updated(st.forgottenSources, boot: boot ?? "unknown",
+                                                             current: allNames.subtracting(mainNames))
+        }
         st.secretValues = secrets.valueCount
         let (pip, pipChecked, pipHashed) = try takePip(findings.pip, issues: &result.issues)
         var snapshot: (ObjectID?, ObjectID?) = (nil, nil)
@@ -298,11 +306,11 @@ public struct ScanRunner {
     /// content; a secret file that could not be read is an issue of the scan.
     /// `missing`: the main process's secret sources earlier runs read and this one cannot.
     private func flagSecrets(_ result: inout Scanner.Result, walk: TreeWalk, _ c: Context,
-                             missing: Set<[UInt8]>) throws -> SecretIndex {
+                             missing: Set<[UInt8]>, forgotten: Set<[UInt8]>) throws -> SecretIndex {
         let reader = FileReader(root: c.rootBytes)
         var secrets = try SecretIndex(walk: walk, manifest: c.manifest, changes: result.changes,
                                       reader: reader, environment: environment, names: c.policy.secretNames)
-        secrets.missing(missing.sorted(by: PathBytes.less))
+        secrets.missing(missing.sorted(by: PathBytes.less), forgotten: forgotten.sorted(by: PathBytes.less))
         secrets.flag(&result.changes, walk: walk, reader: reader, sizeLimit: c.policy.sizeLimit,
                      contents: result.contents, verdicts: secretVerdicts)
         if !secrets.complete {
