@@ -98,3 +98,35 @@ import Testing
         #expect(!(try String(contentsOfFile: prom, encoding: .utf8)).contains("drift_watch_"))
     }
 }
+
+/// Newcomer incident 10: docs/operations.md's `drift_files` labels left out `bytecode`.
+@Suite struct MetricsDocsTests {
+    @Test("docs/operations.md names every label value a scan's metrics file carries")
+    func everyLabelDocumented() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        try f.bake()
+        let prom = f.dir.sub("drift.prom")
+        #expect(try drift(["scan", "--metrics", prom, "--manifest", f.mdir, "--state", f.state]).code == 0)
+        let docs = try String(contentsOfFile: repositoryRoot + "/docs/operations.md", encoding: .utf8)
+        let text = try String(contentsOfFile: prom, encoding: .utf8)
+        var checked = 0
+        // Every combination of labels is written (zeros included): the file has every value.
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let open = line.firstIndex(of: "{"), let close = line.firstIndex(of: "}") else { continue }
+            let name = String(line[..<open])
+            let rows = docs.split(separator: "\n").filter { $0.hasPrefix("| `\(name)") || $0.contains(", `\(name)") }
+            for pair in line[line.index(after: open)..<close].split(separator: ",") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                let key = String(parts[0]), value = String(parts[1]).replacingOccurrences(of: "\"", with: "")
+                if key == "commit" || key == "host" { continue }
+                let listed = rows.contains { row in
+                    row.split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "_" }).contains { $0 == value }
+                }
+                #expect(listed, "docs/operations.md's \(name) row does not list \(key)=\(value)")
+                checked += 1
+            }
+        }
+        #expect(checked > 30, "\(text)")
+    }
+}

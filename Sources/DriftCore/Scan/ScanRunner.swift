@@ -271,10 +271,12 @@ public struct ScanRunner {
         report.summary.pipChecked = pipChecked
         report.summary.pipHashed = pipHashed
         st.lastScan = Timestamp.format(now)
-        // Without the file lists: an added package's can be thousands of names.
+        // Without the file lists (an added package's can be thousands of names), but the first
+        // few of a change a version does not name (`modified`, `unowned`): status names them.
         let pipDrift = pip.filter { !$0.allowed }.map { p in
             var q = p
-            q.files = []
+            q.files = p.change.isPinnable ? [] : Array(p.files.prefix(ReportText.pipFilesShown))
+            q.filesLeftOut = p.change.isPinnable || p.files.count <= q.files.count ? nil : p.files.count - q.files.count
             return q
         }
         st.pip = pipDrift.isEmpty ? nil : pipDrift
