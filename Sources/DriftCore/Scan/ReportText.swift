@@ -87,8 +87,10 @@ public enum ReportText {
         if !p.change.isPinnable && !p.files.isEmpty {
             let more = max(0, p.files.count - pipFilesShown) + (p.filesLeftOut ?? 0)
             words[words.count - 1] += ":"
-            words.append(p.files.prefix(pipFilesShown).map(q).joined(separator: ", ")
-                         + (more > 0 ? " and \(more) more" : ""))
+            // A RECORD-listed file is named absolute: relative to its site-packages, as pip lists it.
+            let base = p.sitePackages.hasSuffix("/") ? p.sitePackages : p.sitePackages + "/"
+            let shown = p.files.prefix(pipFilesShown).map { $0.hasPrefix(base) ? String($0.dropFirst(base.count)) : $0 }
+            words.append(shown.map(q).joined(separator: ", ") + (more > 0 ? " and \(more) more" : ""))
         }
         if p.allowed { words.append("[allowed]") }
         return words.joined(separator: " ")
