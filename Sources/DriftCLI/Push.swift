@@ -21,6 +21,7 @@ struct PushOptions: ParsableArguments {
 extension Drift {
     struct Push: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "push",
             abstract: "Send exports not yet on a git remote to refs/drift/<host>/<id>, oldest first.",
             discussion: """
                 REMOTE: a path, file://, git://, ssh:// or https:// URL. Sends each export's ledger commit \

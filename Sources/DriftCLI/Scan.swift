@@ -11,6 +11,7 @@ import Foundation
 extension Drift {
     struct Scan: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "scan",
             abstract: "Compare the workspace with its manifest and record drift.",
             discussion: """
                 Exit 0 clean, 1 drift (with --fail-on overdue: only when something is overdue), 2 error, \
@@ -100,7 +101,7 @@ extension Drift {
             }
             switch format {
             case .json: Output.stdout(bytes: try JSONCoding.encode(report))
-            case .text: Output.stdout(ReportText.render(report, color: Output.useColor(fd: 1)))
+            case .text: ReportText.render(report, color: Output.useColor(fd: 1)) { Output.stdout($0) }
             }
             throw ExitCode(code)
         }

@@ -140,8 +140,9 @@ public struct DriftState: Codable, Sendable {
             }
         }
         let keys = changes.map { PathBytes.escape($0.path) }
-        let current = Set(keys)
         let unknown = Set(unreadable.map { PathBytes.escape($0) })
+        // A set of every drifted path only when something was unreadable (a million otherwise).
+        let current = unknown.isEmpty ? [] : Set(keys)
         let kept = unknown.isEmpty ? [] : items.filter {
             $0.count == nil && unknown.contains($0.path) && !current.contains($0.path)
         }

@@ -98,6 +98,8 @@ public struct ScanRunner {
         let findings = try find(handingOver: &loaded, now: now)
         // The comparison has taken what it needed of the reads: not held while recording.
         loaded.readAhead = nil
+        // The findings hold the walk now; `record` lets it go after its last use.
+        loaded.walk = TreeWalk(entries: [], issues: [], unreadableDirectories: [])
         return try record(findings, loaded.context, now: now, reconciled: reconciled)
     }
 
@@ -224,7 +226,7 @@ public struct ScanRunner {
     /// records new drift in the journal, saves the caches and `state.json`, builds the report.
     /// `reconciled`: drift id → upstream commit carrying it (`--upstream`); nil keeps what
     /// the last `--upstream` scan found.
-    public func record(_ findings: Findings, _ c: Context, now: Date,
+    public func record(_ findings: consuming Findings, _ c: Context, now: Date,
                        reconciled: [String: String]? = nil) throws -> Outcome {
         var st = try state.loadState(commit: c.manifest.commit, memo: stateMemo)
         let loaded = st
@@ -234,11 +236,13 @@ public struct ScanRunner {
             st.reverifiedAt = Timestamp.format(now)
         }
         var result = findings.result
+        // Held here alone when the caller handed its findings over (a one-shot scan): the
+        // state merge then edits the changes in place, and the new stat cache is freed once
+        // saved — not a second copy of every drifted path beside the report (issue 28).
+        findings.result.changes = []
+        findings.result.newCache = StatCache()
         let recovered = st.recovered
-        // Drifted paths unreadable now are kept in the state but cannot be journaled: the
-        // record is not complete, so the next scan records again.
-        let unknownDrift = try st.merge(&result.changes, unreadable: result.issues.map(\.path)) > 0
-        if let reconciled { st.markReconciled(reconciled) }
+        let unreadable = result.issues.map(\.path)
         let boot = SystemInfo.bootID()
         let mainNames = environment.sourceNames(from: .mainProcess, names: c.policy.secretNames)
         let missing = SecretSourceMemory.remembered(st.secretSources, boot: boot).subtracting(mainNames)
@@ -246,6 +250,12 @@ public struct ScanRunner {
         let allNames = environment.sourceNames(names: c.policy.secretNames)
         let forgotten = SecretSourceMemory.remembered(st.forgottenSources, boot: boot).subtracting(allNames)
         let secrets = try flagSecrets(&result, walk: findings.walk, c, missing: missing, forgotten: forgotten)
+        // The walk's last use: not held through the merge, the journal and the report.
+        findings.walk = TreeWalk(entries: [], issues: [], unreadableDirectories: [])
+        // Drifted paths unreadable now are kept in the state but cannot be journaled: the
+        // record is not complete, so the next scan records again.
+        let unknownDrift = try st.merge(&result.changes, unreadable: unreadable) > 0
+        if let reconciled { st.markReconciled(reconciled) }
         let learned = st.secretValues.map { secrets.valueCount - $0 } ?? 0
         let journaledBefore = st.journalFingerprint != nil || st.lastExportId != nil
         if journaledBefore && learned > 0 {
@@ -262,12 +272,22 @@ public struct ScanRunner {
             let complete = step.recorded.complete && step.recorded.observed.isEmpty && !unknownDrift
             st.journalFingerprint = complete ? step.fingerprint : nil
         }
+        if findings.saveCache, let delta = result.cacheDelta, findings.oldCache?.origin != nil {
+            // The comparison took the loaded cache over and says what changed.
+            if !delta.isEmpty { try state.saveCache(result.newCache, old: findings.oldCache, delta: delta) }
+        } else if findings.saveCache && findings.oldCache?.entries != result.newCache.entries {
+            try state.saveCache(result.newCache, old: findings.oldCache)
+        }
+        // Saved (or unchanged): the outcome does not carry it (a watcher keeps its findings').
+        result.newCache = StatCache()
+        result.cacheDelta = nil
+        if let pyc = findings.pycCache { try state.saveCache(pyc.new, old: pyc.old, name: "pyccache") }
         var report = ScanReport(commit: c.manifest.commit, root: c.rootBytes, host: SystemInfo.hostName(),
                                 scannedAt: now,
                                 changes: result.changes, pip: pip, issues: result.issues,
                                 checked: result.filesChecked, hashed: result.filesHashed,
                                 deadline: c.policy.deadline?.rule, now: now,
-                                duties: st.duties(stop: c.policy.deadlineStop, paths: result.changes.map(\.path)))
+                                duty: st.dutyLookup(stop: c.policy.deadlineStop).duty)
         report.summary.pipChecked = pipChecked
         report.summary.pipHashed = pipHashed
         st.lastScan = Timestamp.format(now)
@@ -281,13 +301,6 @@ public struct ScanRunner {
         }
         st.pip = pipDrift.isEmpty ? nil : pipDrift
         st.lastExitCode = Int(report.outcome.recordedCode)
-        if findings.saveCache, let delta = result.cacheDelta, findings.oldCache?.origin != nil {
-            // The comparison took the loaded cache over and says what changed.
-            if !delta.isEmpty { try state.saveCache(result.newCache, old: findings.oldCache, delta: delta) }
-        } else if findings.saveCache && findings.oldCache?.entries != result.newCache.entries {
-            try state.saveCache(result.newCache, old: findings.oldCache)
-        }
-        if let pyc = findings.pycCache { try state.saveCache(pyc.new, old: pyc.old, name: "pyccache") }
         // Same drift as last time: only the scan's counters and times change, and losing them
         // in a crash loses nothing, so the rename is not made durable (a directory fsync).
         // A partial rescan (a `drift watch` batch) appends what it changed to `state.log`;
@@ -408,13 +421,17 @@ public struct ScanRunner {
         // The raw text is held by `rawSlot` alone: the parsing thread takes it, so it is freed
         // once parsed instead of through the whole walk (22 MB of peak memory at 200,000 files).
         let rawSlot = Slot<ManifestDirectory.Raw>()
-        rawSlot.set { try manifestDir.readRaw() }
-        let (peeked, parsedPolicy) = try rootAndPolicy(rawSlot.get())
+        // Only the header is read before the walk starts when it names the root and the policy
+        // pin (megabytes of entry lines are read beside the walk, and must begin with that head).
+        let head = try manifestDir.readHead()
+        if head == nil { rawSlot.set { try manifestDir.readRaw() } }
+        let (peeked, parsedPolicy) = try rootAndPolicy(head ?? rawSlot.get())
         let walkSlot = Slot<TreeWalk>(), loadSlot = Slot<(Manifest, Policy, StatCache?)>()
         try refuseWriteUnder(root: peeked, target: state.path, what: "state dir")
         for t in writeTargets { try refuseWriteUnder(root: peeked, target: t.path, what: t.what) }
         let useCache = !full
         let stateDir = state
+        let mdir = manifestDir
         let entering = onDirectory
         // Reading while the walk runs (`ReadAhead`) is off: measured on the 200,000-file tree it
         // gave the first scan no gain and cost ~60 MB of peak RSS (docs/benchmarks.md, issue 26).
@@ -426,7 +443,8 @@ public struct ScanRunner {
                 }
             } else {
                 loadSlot.set {
-                    let m = try Self.parseVerified(rawSlot.take())
+                    let raw = try head.map { try mdir.readRaw(following: $0) } ?? rawSlot.take()
+                    let m = try Self.parseVerified(raw)
                     return (m, parsedPolicy, useCache ? try stateDir.loadCache() : nil)
                 }
             }
