@@ -97,10 +97,11 @@ public enum ReportText {
         // Names, versions and file names come from site-packages metadata: quoted as names.
         let q = { (t: String) in PathBytes.display(text: t) }
         var words = [p.change.rawValue.padded(to: 10), p.name.map(q) ?? "(unowned)"]
-        if let from = p.from, let to = p.to, from != to {
-            words += [q(from), "->", q(to)]
-        } else if let v = p.to ?? p.from {
-            words.append(q(v))
+        if let from = p.from, let to = p.to, from == to {
+            words.append(q(to))
+        } else {
+            if let from = p.from { words.append(q(from)) }
+            if let to = p.to { words += ["->", q(to)] }
         }
         if !p.change.isPinnable && !p.files.isEmpty {
             let more = max(0, p.files.count - pipFilesShown) + (p.filesLeftOut ?? 0)
