@@ -11,6 +11,7 @@ import Foundation
 extension Drift {
     struct Scan: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "scan",
             abstract: "Compare the workspace with its manifest and record drift.",
             discussion: """
                 Exit 0 clean, 1 drift (with --fail-on overdue: only when something is overdue), 2 error, \
@@ -57,6 +58,8 @@ extension Drift {
 
         private func scan(_ state: StateDirectory, upstream: GitRemote?) throws {
             let started = Date()
+            try OutputDirectory.require(try metrics.map(CommandLineBytes.path), flag: "--metrics")
+            try OutputDirectory.require(try log.map(CommandLineBytes.path), flag: "--log")
             var runner = ScanRunner(manifestDir: try manifest.directory,
                                     root: try workspace.rootPath(),
                                     state: state)
@@ -91,8 +94,9 @@ extension Drift {
             }
             if let metrics {
                 RunFailure.clear(.scan, state: state)
+                // The same series as the watcher's file, in its order: either may write it last.
                 let text = Telemetry.metrics(report, durationSeconds: duration, now: now)
-                    + RunFailure.metrics(RunFailure.all(state))
+                    + WatchTelemetry.runningWatcherMetrics(state) + RunFailure.metrics(RunFailure.all(state))
                 try AtomicFile.write(Array(text.utf8), toPath: metrics)
             }
             switch format {

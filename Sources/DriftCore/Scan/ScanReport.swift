@@ -47,6 +47,9 @@ public struct ScanReport: Codable, Sendable {
         /// When, and as which drift id, this version of the path was exported; when pushed.
         var exportedAt: String? { rare?.value.exportedAt }
         var exportId: String? { rare?.value.exportId }
+        /// When the export `export_id` names was made: `exported_at` unless a later export of
+        /// the chain renamed it (withheld code is listed under the chain's latest export).
+        var exportIdAt: String? { rare?.value.exportIdAt }
         var pushedAt: String? { rare?.value.pushedAt }
         /// The upstream commit that carries that export's id (`scan --upstream`).
         var reconciledIn: String? { rare?.value.reconciledIn }
@@ -58,8 +61,8 @@ public struct ScanReport: Codable, Sendable {
              secret: Bool, oldType: FileKind?, newType: FileKind?, oldMode: String?, newMode: String?,
              oldSize: Int64?, newSize: Int64?, oldSHA256: Digest?, newSHA256: Digest?,
              oldTarget: String?, newTarget: String?, unstable: Bool?, overdue: Bool?,
-             clockStarted: String?, exportedAt: String?, exportId: String?, pushedAt: String?,
-             reconciledIn: String?, exportWithheld: Bool?, flags: [String]?) {
+             clockStarted: String?, exportedAt: String?, exportId: String?, exportIdAt: String?,
+             pushedAt: String?, reconciledIn: String?, exportWithheld: Bool?, flags: [String]?) {
             self.path = path
             self.change = change
             self.fileClass = fileClass
@@ -77,7 +80,8 @@ public struct ScanReport: Codable, Sendable {
             self.flags = flags
             let r = Rare(pathBytes: pathBytes, oldTarget: oldTarget, newTarget: newTarget, unstable: unstable,
                          clockStarted: clockStarted, exportedAt: exportedAt, exportId: exportId,
-                         pushedAt: pushedAt, reconciledIn: reconciledIn, exportWithheld: exportWithheld)
+                         exportIdAt: exportIdAt, pushedAt: pushedAt, reconciledIn: reconciledIn,
+                         exportWithheld: exportWithheld)
             rare = r == Rare() ? nil : RareBox(r)
         }
 
@@ -91,7 +95,8 @@ public struct ScanReport: Codable, Sendable {
             case oldSize = "old_size", newSize = "new_size"
             case oldSHA256 = "old_sha256", newSHA256 = "new_sha256"
             case oldTarget = "old_target", newTarget = "new_target"
-            case clockStarted = "clock_started", exportedAt = "exported_at", exportId = "export_id"
+            case clockStarted = "clock_started", exportedAt = "exported_at", exportId = "export_id",
+                 exportIdAt = "export_id_at"
             case pushedAt = "pushed_at", reconciledIn = "reconciled_in", exportWithheld = "export_withheld"
         }
 
@@ -118,6 +123,7 @@ public struct ScanReport: Codable, Sendable {
                       clockStarted: try c.decodeIfPresent(String.self, forKey: .clockStarted),
                       exportedAt: try c.decodeIfPresent(String.self, forKey: .exportedAt),
                       exportId: try c.decodeIfPresent(String.self, forKey: .exportId),
+                      exportIdAt: try c.decodeIfPresent(String.self, forKey: .exportIdAt),
                       pushedAt: try c.decodeIfPresent(String.self, forKey: .pushedAt),
                       reconciledIn: try c.decodeIfPresent(String.self, forKey: .reconciledIn),
                       exportWithheld: try c.decodeIfPresent(Bool.self, forKey: .exportWithheld),
@@ -147,6 +153,7 @@ public struct ScanReport: Codable, Sendable {
             try c.encodeIfPresent(clockStarted, forKey: .clockStarted)
             try c.encodeIfPresent(exportedAt, forKey: .exportedAt)
             try c.encodeIfPresent(exportId, forKey: .exportId)
+            try c.encodeIfPresent(exportIdAt, forKey: .exportIdAt)
             try c.encodeIfPresent(pushedAt, forKey: .pushedAt)
             try c.encodeIfPresent(reconciledIn, forKey: .reconciledIn)
             try c.encodeIfPresent(exportWithheld, forKey: .exportWithheld)
@@ -163,6 +170,7 @@ public struct ScanReport: Codable, Sendable {
         var clockStarted: String?
         var exportedAt: String?
         var exportId: String?
+        var exportIdAt: String?
         var pushedAt: String?
         var reconciledIn: String?
         var exportWithheld: Bool?
@@ -331,7 +339,9 @@ public struct ScanReport: Codable, Sendable {
                              unstable: c.unstable ? true : nil,
                              overdue: overdue,
                              clockStarted: restarted,
-                             exportedAt: duty?.exportedAt, exportId: duty?.exportId, pushedAt: duty?.pushedAt,
+                             exportedAt: duty?.exportedAt, exportId: duty?.exportId,
+                             exportIdAt: duty?.exportIdAt == duty?.exportedAt ? nil : duty?.exportIdAt,
+                             pushedAt: duty?.pushedAt,
                              reconciledIn: duty?.reconciledIn,
                              exportWithheld: duty?.exportWithheld == true && duty?.exportedAt != nil ? true : nil,
                              flags: ScanReport.flags(c)))
