@@ -1,5 +1,5 @@
 .PHONY: demo test bench bench-issue26 bench-gate bench-push bench-million bench-medium bench-unchanged bench-ledger-refs bench-watch \
-	bench-fleet bench-edits bench-fsmonitor dist
+	bench-fleet bench-edits bench-fsmonitor bench-floor dist
 demo:
 	./scripts/demo.sh
 test:
@@ -37,6 +37,10 @@ bench-ledger-refs:
 # The cron scan beside a healthy drift watch (asks the watcher) vs walking, both trees.
 bench-fsmonitor:
 	./scripts/setup.sh && python3 bench/fsmonitor.py
+# The first scan's kernel time: bench/floor_reader.c's variants side by side (docs/benchmarks.md,
+# "Issue 26, round ten").
+bench-floor:
+	./scripts/setup.sh && python3 bench/floor_variants.py --sizes medium,large
 bench-watch:
 	./scripts/setup.sh && python3 bench/watch.py
 # ANCHOR=/path/to/an/older/drift times it side by side; RUNS=K runs per size (median).

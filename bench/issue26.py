@@ -6,7 +6,8 @@ Usage: bench/issue26.py [--sizes medium,large] [--work DIR] [--reps N] [--drift 
 
 Per tree (the trees of bench/run.py): the SHA-256 floor computed on this machine (bytes /
 (2 cores x `openssl speed -evp sha256` of one core, 1 MiB blocks), measured before the
-tree's runs), and the practical floor (bench/floor_reader.c, run beside the first scans);
+tree's runs), and the practical floor (bench/floor_reader.c, run beside the first scans, as
+round six's reader and as round ten's fused walk-and-read);
 then, interleaved with the anchors and every `--also` binary (medians of --reps,
 /usr/bin/time): `manifest create`, the first scan (fresh state, everything hashed),
 `scan --full` (cache present), the unchanged scan beside `find -printf` and `git status`
@@ -90,7 +91,8 @@ def bench_tree(name, work, binaries, reps):
     run.sh(f"cc -O2 -o '{reader}' '{HERE}/floor_reader.c' -lcrypto -lpthread")
     part("first scan", [(f"first scan [{l}]", f"rm -rf '{dirs[l][1]}' && '{d}' scan --manifest '{dirs[l][0]}' "
                          f"--state '{dirs[l][1]}'") for l, d in binaries]
-         + [("floor reader (bench/floor_reader.c)", f"'{reader}' '{ws}' 2")], reps)
+         + [("floor reader (bench/floor_reader.c)", f"'{reader}' '{ws}' 2"),
+            ("floor reader, fused walk and read", f"'{reader}' '{ws}' 2 fused")], reps)
     per_core_after = sha256_per_core()
     print(f"  openssl speed after the first scans: {per_core_after:.2f} GB/s one core", flush=True)
     part("scan --full", [(f"scan --full [{l}]", f"'{d}' scan --manifest '{dirs[l][0]}' --state '{dirs[l][1]}' --full")
@@ -158,6 +160,9 @@ def bench_tree(name, work, binaries, reps):
     practical = res["floor reader (bench/floor_reader.c)"]
     print(f"    floor reader / SHA-256 floor          = {practical[0] / floor:5.2f}x wall, {practical[1]:.3f} s cpu "
           f"(the practical floor)")
+    fused = res["floor reader, fused walk and read"]
+    print(f"    fused floor reader / SHA-256 floor    = {fused[0] / floor:5.2f}x wall, {fused[1]:.3f} s cpu "
+          f"= {fused[1] / (2 * floor):4.2f}x the floor's cpu (round ten's best reader)")
     for l, _ in binaries:
         first, u = res[f"first scan [{l}]"], res[f"unchanged scan [{l}]"]
         print(f"    [{l}] first scan / SHA-256 floor      = {first[0] / floor:5.2f}x  (target <= 1.5x); "

@@ -97,7 +97,7 @@ extension Drift {
             }
             switch format {
             case .json: Output.stdout(bytes: try JSONCoding.encode(report))
-            case .text: Output.stdout(ReportText.render(report, color: Output.useColor(fd: 1)))
+            case .text: ReportText.render(report, color: Output.useColor(fd: 1)) { Output.stdout($0) }
             }
             throw ExitCode(code)
         }

@@ -78,25 +78,10 @@ extension DriftState.Item {
 }
 
 extension DriftState {
-    /// The duty of each of `paths`: its own item's, or (a path folded into a summary item,
-    /// `StateSummary`) the covering summary's.
-    func duties(stop: DeadlineStop, paths: [[UInt8]]) -> [[UInt8]: ExportDuty] {
-        var own: [String: Item] = [:]
-        var summaries: [String: Item] = [:]
-        for i in items {
-            if i.count != nil {
-                summaries[i.path] = i
-            } else {
-                own[i.path] = i
-            }
-        }
-        var out: [[UInt8]: ExportDuty] = [:]
-        for p in paths {
-            let key = PathBytes.escape(p)
-            if let d = (own[key] ?? StateSummary.covering(key, in: summaries))?.duty(stop: stop) { out[p] = d }
-        }
-        return out
-    }
+    /// The duty of a drifted path: its own item's, or (a path folded into a summary item,
+    /// `StateSummary`) the covering summary's. Asked per path while the report is built, so
+    /// no dictionary of every drifted path is held; a summary's duty is worked out once.
+    func dutyLookup(stop: DeadlineStop) -> DutyLookup { DutyLookup(items, stop: stop) }
 
     /// An export of drift `id` carried `paths`: each drifted item among them whose current
     /// version no export covers yet is exported now, as `id` (one already covered keeps its
@@ -150,5 +135,36 @@ extension DriftState {
         for k in items.indices where items[k].pushedAt == nil {
             if let id = items[k].exportId, sent.contains(id) { items[k].pushedAt = Timestamp.format(now) }
         }
+    }
+}
+
+/// `DriftState.dutyLookup`: each drifted path's duty from the state's items.
+final class DutyLookup {
+    private var own: [String: DriftState.Item] = [:]
+    private var summaries: [String: DriftState.Item] = [:]
+    /// A summary's duty by its path (nil inside: its first sighting cannot be read).
+    private var summaryDuty: [String: ExportDuty?] = [:]
+    private let stop: DeadlineStop
+
+    init(_ items: [DriftState.Item], stop: DeadlineStop) {
+        self.stop = stop
+        for i in items {
+            if i.count != nil {
+                summaries[i.path] = i
+            } else {
+                own[i.path] = i
+            }
+        }
+    }
+
+    /// The duty of drifted path `path`; nil when no item covers it.
+    func duty(_ path: [UInt8]) -> ExportDuty? {
+        let key = PathBytes.escape(path)
+        if let i = own[key] { return i.duty(stop: stop) }
+        guard let s = StateSummary.covering(key, in: summaries) else { return nil }
+        if let d = summaryDuty[s.path] { return d }
+        let d = s.duty(stop: stop)
+        summaryDuty[s.path] = .some(d)
+        return d
     }
 }

@@ -175,34 +175,59 @@ public struct ScanReport: Codable, Sendable {
     public init(commit: String, root: [UInt8], host: String, scannedAt: Date, changes: [FileChange],
                 pip: [PipChange], issues: [WalkIssue], checked: Int, hashed: Int, deadline: Deadline?, now: Date,
                 duties: [[UInt8]: ExportDuty] = [:]) {
+        self.init(commit: commit, root: root, host: host, scannedAt: scannedAt, changes: changes, pip: pip,
+                  issues: issues, checked: checked, hashed: hashed, deadline: deadline, now: now,
+                  duty: { duties[$0] })
+    }
+
+    /// The report, asking `duty` for each drifted path's export duty as its row is built: a
+    /// million drifted paths are not a million-entry dictionary beside the report (issue 28).
+    init(commit: String, root: [UInt8], host: String, scannedAt: Date, changes: [FileChange],
+         pip: [PipChange], issues: [WalkIssue], checked: Int, hashed: Int, deadline: Deadline?, now: Date,
+         duty dutyOf: ([UInt8]) -> ExportDuty?) {
         self.commit = commit
         self.root = PathBytes.display(root)
         self.host = host
         self.scannedAt = Timestamp.format(scannedAt)
-        files = changes.map { c in
+        // Paths folded into one state summary share one first sighting: formatted once per run
+        // of equal times, so their rows share one string instead of one allocation each.
+        var lastFormatted: (Date, String)?
+        func format(_ d: Date) -> String {
+            if let l = lastFormatted, l.0 == d { return l.1 }
+            let text = Timestamp.format(d)
+            lastFormatted = (d, text)
+            return text
+        }
+        var exported = 0
+        var rows: [File] = []
+        rows.reserveCapacity(changes.count)
+        for c in changes {
             let (p, pb) = ScanReport.pathFields(c.path)
             func digestOf(_ s: EntryState?) -> Digest? { c.secret ? nil : s?.digest }  // secrets: name only
             // A secret's link target (or one carrying a secret value) is content: name only too.
             func target(_ s: EntryState?) -> String? { c.secret ? nil : s?.target.map { PathBytes.display($0) } }
-            let duty = duties[c.path]
+            let duty = dutyOf(c.path)
+            if duty?.handled == true { exported += 1 }
             let overdue = deadline.map { d in
                 duty.map { $0.overdue(d, now: now) } ?? (d.due(after: c.firstSeen) <= now)
             }
-            return File(path: p, pathBytes: pb, change: c.change, fileClass: c.fileClass,
-                        firstSeen: Timestamp.format(c.firstSeen), secret: c.secret,
-                        oldType: c.old?.kind, newType: c.new?.kind,
-                        oldMode: c.old?.gitMode?.octal, newMode: c.new?.gitMode?.octal,
-                        oldSize: c.old?.size, newSize: c.new?.size,
-                        oldSHA256: digestOf(c.old), newSHA256: digestOf(c.new),
-                        oldTarget: target(c.old), newTarget: target(c.new),
-                        unstable: c.unstable ? true : nil,
-                        overdue: overdue,
-                        clockStarted: duty?.restarted == true ? duty.map { Timestamp.format($0.clockStarted) } : nil,
-                        exportedAt: duty?.exportedAt, exportId: duty?.exportId, pushedAt: duty?.pushedAt,
-                        reconciledIn: duty?.reconciledIn,
-                        exportWithheld: duty?.exportWithheld == true && duty?.exportedAt != nil ? true : nil,
-                        flags: ScanReport.flags(c))
+            let restarted = duty?.restarted == true ? duty.map { Timestamp.format($0.clockStarted) } : nil
+            rows.append(File(path: p, pathBytes: pb, change: c.change, fileClass: c.fileClass,
+                             firstSeen: format(c.firstSeen), secret: c.secret,
+                             oldType: c.old?.kind, newType: c.new?.kind,
+                             oldMode: c.old?.gitMode?.octal, newMode: c.new?.gitMode?.octal,
+                             oldSize: c.old?.size, newSize: c.new?.size,
+                             oldSHA256: digestOf(c.old), newSHA256: digestOf(c.new),
+                             oldTarget: target(c.old), newTarget: target(c.new),
+                             unstable: c.unstable ? true : nil,
+                             overdue: overdue,
+                             clockStarted: restarted,
+                             exportedAt: duty?.exportedAt, exportId: duty?.exportId, pushedAt: duty?.pushedAt,
+                             reconciledIn: duty?.reconciledIn,
+                             exportWithheld: duty?.exportWithheld == true && duty?.exportedAt != nil ? true : nil,
+                             flags: ScanReport.flags(c)))
         }
+        files = rows
         self.pip = pip
         errors = issues.map { i in
             let (p, pb) = ScanReport.pathFields(i.path)
@@ -213,17 +238,19 @@ public struct ScanReport: Codable, Sendable {
         clean = changes.isEmpty && driftPip.isEmpty && complete
         var byClass: [String: Int] = [:]
         var byChange: [String: Int] = [:]
+        var oldest: Date?
         for c in changes {
             byClass[c.fileClass.rawValue, default: 0] += 1
             byChange[c.change.rawValue, default: 0] += 1
+            if oldest.map({ c.firstSeen < $0 }) ?? true { oldest = c.firstSeen }
         }
         summary = Summary(checked: checked, hashed: hashed, drifted: changes.count,
                           errors: issues.count, byClass: byClass, byChange: byChange)
         summary.pip = driftPip.count
-        summary.overdue = files.filter { $0.overdue == true }.count
-        summary.exported = changes.filter { duties[$0.path]?.handled == true }.count
-        summary.reconciled = files.filter { $0.reconciledIn != nil }.count
-        summary.oldestFirstSeen = changes.map(\.firstSeen).min().map(Timestamp.format)
+        summary.overdue = files.reduce(0) { $0 + ($1.overdue == true ? 1 : 0) }
+        summary.exported = exported
+        summary.reconciled = files.reduce(0) { $0 + ($1.reconciledIn != nil ? 1 : 0) }
+        summary.oldestFirstSeen = oldest.map(Timestamp.format)
     }
 
     /// What the scan found: drift, nothing, or nothing among what could be read.

@@ -101,6 +101,8 @@ public struct ScanRunner {
         let findings = try find(handingOver: &loaded, now: now)
         // The comparison has taken what it needed of the reads: not held while recording.
         loaded.readAhead = nil
+        // The findings hold the walk now; `record` lets it go after its last use.
+        loaded.walk = TreeWalk(entries: [], issues: [], unreadableDirectories: [])
         return try record(findings, loaded.context, now: now, reconciled: reconciled)
     }
 
@@ -227,7 +229,7 @@ public struct ScanRunner {
     /// records new drift in the journal, saves the caches and `state.json`, builds the report.
     /// `reconciled`: drift id → upstream commit carrying it (`--upstream`); nil keeps what
     /// the last `--upstream` scan found.
-    public func record(_ findings: Findings, _ c: Context, now: Date,
+    public func record(_ findings: consuming Findings, _ c: Context, now: Date,
                        reconciled: [String: String]? = nil) throws -> Outcome {
         var st = try state.loadState(commit: c.manifest.commit, memo: stateMemo)
         let loaded = st
@@ -237,17 +239,24 @@ public struct ScanRunner {
             st.reverifiedAt = Timestamp.format(now)
         }
         var result = findings.result
+        // Held here alone when the caller handed its findings over (a one-shot scan): the
+        // state merge then edits the changes in place, and the new stat cache is freed once
+        // saved — not a second copy of every drifted path beside the report (issue 28).
+        findings.result.changes = []
+        findings.result.newCache = StatCache()
         let recovered = st.recovered
-        // Drifted paths unreadable now are kept in the state but cannot be journaled: the
-        // record is not complete, so the next scan records again.
-        let unknownDrift = try st.merge(&result.changes, unreadable: result.issues.map(\.path),
-                                        memo: derivation) > 0
-        if let reconciled { st.markReconciled(reconciled) }
+        let unreadable = result.issues.map(\.path)
         let boot = SystemInfo.bootID()
         let mainNames = environment.sourceNames(from: .mainProcess, names: c.policy.secretNames)
         let missing = SecretSourceMemory.remembered(st.secretSources, boot: boot).subtracting(mainNames)
         st.secretSources = SecretSourceMemory.updated(st.secretSources, boot: boot, current: mainNames)
         let secrets = try flagSecrets(&result, walk: findings.walk, c, missing: missing)
+        // The walk's last use: not held through the merge, the journal and the report.
+        findings.walk = TreeWalk(entries: [], issues: [], unreadableDirectories: [])
+        // Drifted paths unreadable now are kept in the state but cannot be journaled: the
+        // record is not complete, so the next scan records again.
+        let unknownDrift = try st.merge(&result.changes, unreadable: unreadable, memo: derivation) > 0
+        if let reconciled { st.markReconciled(reconciled) }
         let learned = st.secretValues.map { secrets.valueCount - $0 } ?? 0
         let journaledBefore = st.journalFingerprint != nil || st.lastExportId != nil
         st.secretValues = secrets.valueCount
@@ -258,12 +267,22 @@ public struct ScanRunner {
             let complete = step.recorded.complete && step.recorded.observed.isEmpty && !unknownDrift
             st.journalFingerprint = complete ? step.fingerprint : nil
         }
+        if findings.saveCache, let delta = result.cacheDelta, findings.oldCache?.origin != nil {
+            // The comparison took the loaded cache over and says what changed.
+            if !delta.isEmpty { try state.saveCache(result.newCache, old: findings.oldCache, delta: delta) }
+        } else if findings.saveCache && findings.oldCache?.entries != result.newCache.entries {
+            try state.saveCache(result.newCache, old: findings.oldCache)
+        }
+        // Saved (or unchanged): the outcome does not carry it (a watcher keeps its findings').
+        result.newCache = StatCache()
+        result.cacheDelta = nil
+        if let pyc = findings.pycCache { try state.saveCache(pyc.new, old: pyc.old, name: "pyccache") }
         var report = ScanReport(commit: c.manifest.commit, root: c.rootBytes, host: SystemInfo.hostName(),
                                 scannedAt: now,
                                 changes: result.changes, pip: pip, issues: result.issues,
                                 checked: result.filesChecked, hashed: result.filesHashed,
                                 deadline: c.policy.deadline?.rule, now: now,
-                                duties: st.duties(stop: c.policy.deadlineStop, paths: result.changes.map(\.path)))
+                                duty: st.dutyLookup(stop: c.policy.deadlineStop).duty)
         report.summary.pipChecked = pipChecked
         report.summary.pipHashed = pipHashed
         st.lastScan = Timestamp.format(now)
@@ -275,13 +294,6 @@ public struct ScanRunner {
         }
         st.pip = pipDrift.isEmpty ? nil : pipDrift
         st.lastExitCode = Int(report.outcome.recordedCode)
-        if findings.saveCache, let delta = result.cacheDelta, findings.oldCache?.origin != nil {
-            // The comparison took the loaded cache over and says what changed.
-            if !delta.isEmpty { try state.saveCache(result.newCache, old: findings.oldCache, delta: delta) }
-        } else if findings.saveCache && findings.oldCache?.entries != result.newCache.entries {
-            try state.saveCache(result.newCache, old: findings.oldCache)
-        }
-        if let pyc = findings.pycCache { try state.saveCache(pyc.new, old: pyc.old, name: "pyccache") }
         // Same drift as last time: only the scan's counters and times change, and losing them
         // in a crash loses nothing, so the rename is not made durable (a directory fsync).
         // A partial rescan (a `drift watch` batch) appends what it changed to `state.log`;
