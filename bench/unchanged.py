@@ -2,13 +2,15 @@
 """The unchanged scan alone, against its anchors (issue 17, point 2).
 
 Usage: bench/unchanged.py [--sizes medium,large] [--work DIR] [--reps N] [--drift BIN]
-                          [--also LABEL=BIN ...] [--cold]
+                          [--also LABEL=BIN ...] [--cold] [--out DIR]
 Uses the trees of bench/run.py (same generator, same work dir layout). Per tree: one
 `manifest create` and a first scan, then `find -printf`, `git status` (every file tracked)
 and the unchanged `drift scan` interleaved, --reps times (median wall and CPU, peak RSS,
 load average before and after). `--also old=PATH` measures another drift binary in the same
 rounds (same manifest and state dir layout, its own copies). `--cold` adds cold-cache runs
-(drops the page cache before every run; needs root).
+(drops the page cache before every run; needs root). `--out DIR` keeps the MDIRs and
+states there and runs `git status` with `GIT_OPTIONAL_LOCKS=0` (it does not refresh the index):
+nothing is written into the trees, which other sessions may be reading.
 """
 import argparse, os, shutil, subprocess, sys, tempfile, time
 
@@ -24,16 +26,22 @@ def setup(drift, ws, srcgit, mdir, state):
     run.sh(f"'{drift}' scan --manifest '{mdir}' --state '{state}' --full >/dev/null")
 
 
-def bench(name, work, binaries, reps, cold):
+def bench(name, work, binaries, reps, cold, out=None):
     base = os.path.join(work, name)
     run.prepare_tree(name, base)
     ws, gitdir, srcgit = (os.path.join(base, d) for d in ("ws", "ws.git", "src.git"))
     git = f"git --git-dir='{gitdir}' --work-tree='{ws}'"
-    run.sh(f"{git} checkout -q -- . && {git} status --porcelain >/dev/null")
+    if out:
+        git = "GIT_OPTIONAL_LOCKS=0 " + git
+        mine = os.path.join(out, name)
+        os.makedirs(mine, exist_ok=True)
+    else:
+        mine = base
+        run.sh(f"{git} checkout -q -- . && {git} status --porcelain >/dev/null")
     cmds = [("find -printf '%s %T@ %C@ %i'", f"find '{ws}' -printf '%s %T@ %C@ %i\\n'"),
             ("git status (all tracked)", f"{git} status --porcelain")]
     for label, drift in binaries:
-        mdir, state = os.path.join(base, f"mdir-{label}"), os.path.join(base, f"state-{label}")
+        mdir, state = os.path.join(mine, f"mdir-{label}"), os.path.join(mine, f"state-{label}")
         setup(drift, ws, srcgit, mdir, state)
         cmds.append((f"drift scan, unchanged [{label}]", f"'{drift}' scan --manifest '{mdir}' --state '{state}'"))
     time.sleep(2.5)  # files hashed inside the racy-git margin are rehashed once
@@ -68,6 +76,7 @@ def main():
     ap.add_argument("--drift", help="the drift binary (default: build and use the release one)")
     ap.add_argument("--also", action="append", default=[], help="LABEL=BIN: another drift binary, same rounds")
     ap.add_argument("--cold", action="store_true")
+    ap.add_argument("--out", help="keep MDIRs and states here; write nothing into the trees")
     a = ap.parse_args()
     if not a.drift:
         run.sh(f"cd '{run.REPO}' && swift build -c release >/dev/null")
@@ -75,7 +84,7 @@ def main():
     binaries += [tuple(x.split("=", 1)) for x in a.also]
     print(f"machine: {os.cpu_count()} cores, {subprocess.check_output('uname -sr', shell=True, text=True).strip()}")
     for name in a.sizes.split(","):
-        bench(name, a.work, binaries, a.reps, a.cold)
+        bench(name, a.work, binaries, a.reps, a.cold, a.out)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,11 @@ static inline int drift_openat2_beneath(int dirfd, const char *path, int flags) 
     how.resolve = DRIFT_RESOLVE_BENEATH | DRIFT_RESOLVE_NO_SYMLINKS | DRIFT_RESOLVE_NO_MAGICLINKS;
     return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
 }
+/* getdents64(2) into the caller's buffer (glibc 2.30 has a wrapper, but only under _GNU_SOURCE):
+   bytes filled, 0 at the end, -1 and errno on failure. */
+static inline long drift_getdents64(int fd, void *buf, unsigned long n) {
+    return syscall(SYS_getdents64, fd, buf, n);
+}
 /* Gives the heap's free pages back to the kernel (a long-running process after a big scan). */
 #include <malloc.h>
 static inline int drift_malloc_trim(void) { return malloc_trim(0); }

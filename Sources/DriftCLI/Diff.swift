@@ -6,6 +6,7 @@ import DriftSystem
 extension Drift {
     struct Diff: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "diff",
             abstract: "Show code drift as a git diff against the base commit.",
             discussion: "Config and secret files show as '# drift: path: content withheld', "
                 + "data files as old/new SHA-256. Exit 0 no drift, 1 drift, 2 error.")

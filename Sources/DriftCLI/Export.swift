@@ -6,6 +6,7 @@ import DriftSystem
 extension Drift {
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Write a patch bundle that re-applies the drift upstream.",
             discussion: "Writes ODIR/drift.patch (git am), ODIR/drift.bundle (git bundle v2) and ODIR/report.json, "
                 + "mode 0600. Exit 0 written, 1 nothing to export, 2 error.")

@@ -6,6 +6,7 @@ import DriftSystem
 extension Drift {
     struct Forget: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "forget",
             abstract: "Rewrite the journal so no object holds a secret drift knows now.",
             discussion: """
                 Scans (so the secret sources are read now), then rewrites every snapshot whose content holds a \

@@ -11,6 +11,7 @@ import Foundation
 extension Drift {
     struct Gate: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "gate",
             abstract: "Reject a commit or an image while exported drift is not reconciled.",
             discussion: """
                 Ledger mode (--repo, --ledger): every export under LDIR must be upstream in REV (Drift-Id trailer in \

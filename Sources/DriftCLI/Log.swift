@@ -6,6 +6,7 @@ import DriftSystem
 extension Drift {
     struct Log: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "log",
             abstract: "List every journal snapshot: time, drift id, paths, pip changes, exports.",
             discussion: """
                 Newest first, from the state dir's journal (no scan, nothing written). \

@@ -15,6 +15,7 @@ extension Drift {
 extension Drift.ManifestCommand {
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "create",
             abstract: "Bake a manifest of a workspace at image build time.")
 
         @Option(help: ArgumentHelp("Workspace root to record.", valueName: "DIR"), completion: .directory)

@@ -10,9 +10,11 @@ import Foundation
 enum ProcessEnvironment {
     static var values: [String: String] { ProcessInfo.processInfo.environment }
 
-    /// `$NAME`, nil when unset or empty.
+    /// `$NAME`, nil when unset or empty. One `getenv`: `values` decodes the whole environment
+    /// into a dictionary, a cost every run paid at start-up for each test hook it looked up.
     static func value(_ name: String) -> String? {
-        values[name].flatMap { $0.isEmpty ? nil : $0 }
+        guard let raw = RawEnvironment.value(name), !raw.isEmpty else { return nil }
+        return String(decoding: raw, as: UTF8.self)
     }
 
     /// `$NAME` holding a path (`DRIFT_STATE`, `DRIFT_MANIFEST`, `DRIFT_PUBLIC_KEY`), as set (a name that

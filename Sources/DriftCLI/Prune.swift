@@ -10,6 +10,7 @@ import Foundation
 extension Drift {
     struct Prune: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "prune",
             abstract: "Delete ledger refs whose drift is reconciled in a commit and older than an age.",
             discussion: """
                 Judges every ref under --ledger-ref-prefix of --repo as `drift gate --ledger-refs` does, then \

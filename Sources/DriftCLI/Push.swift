@@ -21,6 +21,7 @@ struct PushOptions: ParsableArguments {
 extension Drift {
     struct Push: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "push",
             abstract: "Send the last export to refs/drift/<host>/<id> on a git remote.",
             discussion: """
                 REMOTE: a path, file://, git://, ssh:// or https:// URL. Sends the export's ledger commit \

@@ -11,6 +11,7 @@ import Foundation
 extension Drift {
     struct Scan: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "scan",
             abstract: "Compare the workspace with its manifest and record drift.",
             discussion: """
                 Exit 0 clean, 1 drift (with --fail-on overdue: only when something is overdue), 2 error, \

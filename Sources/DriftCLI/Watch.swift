@@ -6,6 +6,7 @@ import DriftSystem
 extension Drift {
     struct Watch: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "watch",
             abstract: "Record drift the moment it happens: a first scan, then inotify on the workspace "
                 + "and site-packages.",
             discussion: """

@@ -31,20 +31,43 @@ struct PolicyTests {
 
     @Test("matcher agrees with git check-ignore on the table")
     func agreesWithGit() throws {
+        #expect(try Self.compareWithGit(PolicyTests.patterns, PolicyTests.paths) >= 40)
+    }
+
+    /// Name patterns ending in `*` are matched as a prefix of the name (not by wildmatch): the
+    /// same answers as git's, for names equal to the prefix, longer, shorter, in a subdirectory,
+    /// re-included by a later `!` pattern, and directories only.
+    @Test("prefix name patterns agree with git check-ignore")
+    func prefixPatternsAgreeWithGit() throws {
+        let patterns = [".env.*", "cfg*", "!cfg.keep*", "build.d*/", "sub/x*"]
+        let paths: [(String, Bool)] = [
+            (".env.", false), (".env.prod", false), (".env", false), ("a/.env.local", false), (".envx", false),
+            ("cfg", false), ("cfgx", false), ("d/cfg.yaml", false), ("cf", false), ("xcfg", false),
+            ("cfg.keep", false), ("cfg.keep.yaml", false), ("d/cfg.keepme", false), ("build.d", true),
+            ("build.d1", true), ("build.dx", false), ("q/build.d2", true), ("sub/x1", false), ("sub/y", false),
+            ("q/sub/x1", false),
+        ]
+        #expect(try Self.compareWithGit(patterns, paths) == paths.count)
+        let shapes = try patterns.map { try PathPattern($0).shape }
+        #expect(shapes.prefix(4).allSatisfy { $0 == .prefix } && shapes[4] == .general)
+    }
+
+    /// Compares `PatternList.matches` with `git check-ignore` for each path; returns how many.
+    static func compareWithGit(_ patterns: [String], _ paths: [(String, Bool)]) throws -> Int {
         let dir = try TempDir("policy")
         defer { dir.remove() }
         try sh("git init -q .", cwd: dir.path)
-        try write(dir.sub(".gitignore"), PolicyTests.patterns.joined(separator: "\n") + "\n")
-        for (p, isDir) in PolicyTests.paths {
+        try write(dir.sub(".gitignore"), patterns.joined(separator: "\n") + "\n")
+        for (p, isDir) in paths {
             if isDir {
                 try FileManager.default.createDirectory(atPath: dir.sub(p), withIntermediateDirectories: true)
             } else {
                 try write(dir.sub(p), "x")
             }
         }
-        let list = PatternList(try PolicyTests.patterns.map { try PathPattern($0) })
+        let list = PatternList(try patterns.map { try PathPattern($0) })
         var compared = 0
-        for (p, isDir) in PolicyTests.paths {
+        for (p, isDir) in paths {
             let r = try run(["git", "check-ignore", "--no-index", "-v", "--non-matching", p], cwd: dir.path)
             // Output: "<source>:<line>:<pattern>\t<path>"; a `!` pattern means not ignored.
             let fields = r.out.split(separator: "\t", maxSplits: 1).first.map(String.init) ?? ""
@@ -55,7 +78,7 @@ struct PolicyTests {
             #expect(ours == gitIgnored, "path \(p): drift says \(ours), git says \(gitIgnored) (\(r.out))")
             compared += 1
         }
-        #expect(compared >= 40)
+        return compared
     }
 
     @Test("default policy classifies the worker's paths")

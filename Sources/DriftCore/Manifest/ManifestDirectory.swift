@@ -205,6 +205,43 @@ public struct ManifestDirectory: Sendable {
         return raw
     }
 
+    /// Bytes of `manifest.txt` read ahead for its header (`readHead`): the header lines come first
+    /// and are short (a root path is at most 4,096 bytes), so this holds them with room to spare.
+    static let headBytes = 64 << 10
+
+    /// `readRaw` with only the head of `manifest.txt` (`headBytes`), when that head names the
+    /// root and the policy's pin: enough to check and parse the policy and start the walk while
+    /// the rest is read (`readRaw(following:)`). nil for a signed MDIR (nothing is trusted
+    /// before the signature verifies over the whole file) or a head that does not name both.
+    func readHead() throws -> Raw? {
+        guard publicKey == nil else { return nil }
+        guard FileSystem.isDirectory(path) else {
+            throw DriftError(.manifestInvalid, path: path,
+                "manifest directory not found (pass --manifest or set DRIFT_MANIFEST)")
+        }
+        let mfile = file(Self.manifestFile), pfile = file(Self.policyFile)
+        let head = try readFileHead(mfile, count: Self.headBytes)
+        guard Manifest.peekRoot(head) != nil, Manifest.peekPolicySHA256(head) != nil else { return nil }
+        var raw = Raw(manifestFile: mfile, manifestBytes: head, policyFile: pfile,
+                      policyBytes: try readWholeFile(pfile, limit: 4 << 20))
+        raw.indexFile = file(Self.indexFile)
+        reads?.count(.manifestDirectory)
+        return raw
+    }
+
+    /// The whole of `manifest.txt` after `readHead`, with the policy bytes that head was checked
+    /// with: the file must still begin with the head the walk was started from (a manifest
+    /// replaced in between is refused, never half the old one and half the new).
+    func readRaw(following head: Raw) throws -> Raw {
+        let bytes = try readWholeFile(head.manifestFile)
+        guard bytes.starts(with: head.manifestBytes) else {
+            throw DriftError(.manifestInvalid, path: head.manifestFile, "manifest changed while it was read")
+        }
+        var raw = head
+        raw.manifestBytes = bytes
+        return raw
+    }
+
     /// Whether `path` does not exist at all (any other read failure is reported as itself).
     static func isMissing(_ path: [UInt8]) -> Bool {
         FileSystem.isAbsent(path)

@@ -27,12 +27,17 @@ public final class Classifier {
             parent = Flags(ignore: false, code: false, config: false, data: false, secret: false)
         }
         let gitOwn = policy.ignoreGitDirs && Self.isGitOwnName(path, isDirectory: isDirectory)
-        return Flags(
-            ignore: parent.ignore || gitOwn || policy.ignore.matchesSelf(path, isDirectory: isDirectory),
-            code: parent.code || policy.code.matchesSelf(path, isDirectory: isDirectory),
-            config: parent.config || policy.config.matchesSelf(path, isDirectory: isDirectory),
-            data: parent.data || policy.data.matchesSelf(path, isDirectory: isDirectory),
-            secret: parent.secret || policy.secrets.matchesSelf(path, isDirectory: isDirectory))
+        // The name is found once for every list's patterns (asked for every entry of a walk).
+        return path.withUnsafeBufferPointer { whole in
+            let name = PathPattern.name(of: whole)
+            func matched(_ list: PatternList) -> Bool { list.matchesSelf(whole, name: name, isDirectory: isDirectory) }
+            return Flags(
+                ignore: parent.ignore || gitOwn || matched(policy.ignore),
+                code: parent.code || matched(policy.code),
+                config: parent.config || matched(policy.config),
+                data: parent.data || matched(policy.data),
+                secret: parent.secret || matched(policy.secrets))
+        }
     }
 
     private func dirFlags(_ dir: [UInt8]) -> Flags {

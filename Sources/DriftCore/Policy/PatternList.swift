@@ -11,9 +11,12 @@ public struct PathPattern: Sendable {
     let mustBeDirectory: Bool
     /// No slash inside: matched against the basename at any depth.
     let basenameOnly: Bool
-    /// Cheap forms most patterns take (git has the same shortcuts).
-    enum Shape: Sendable { case literal, suffix([UInt8]), general }
+    /// Cheap forms most patterns take (git has the same shortcuts): `literal` compares `body`,
+    /// `suffix` (`*.log`) and `prefix` (`.env.*`, a name pattern) compare `affix`.
+    enum Shape: Sendable { case literal, suffix, prefix, general }
     let shape: Shape
+    /// The literal part of a `suffix` or `prefix` pattern (empty for the others).
+    let affix: [UInt8]
 
     /// Parses `text`; throws a one-line problem for patterns git would silently never match.
     public init(_ text: String, line: Int = 0) throws {
@@ -44,10 +47,17 @@ public struct PathPattern: Sendable {
         }
         if !b.contains(where: special) {
             shape = .literal
+            affix = []
         } else if basenameOnly, b.first == UInt8(ascii: "*"), !b.dropFirst().contains(where: special) {
-            shape = .suffix(Array(b.dropFirst()))
+            shape = .suffix
+            affix = Array(b.dropFirst())
+        } else if basenameOnly, b.last == UInt8(ascii: "*"), !b.dropLast().contains(where: special) {
+            // A name pattern's `*` matches any run of bytes (no `/` in a name): a prefix test.
+            shape = .prefix
+            affix = Array(b.dropLast())
         } else {
             shape = .general
+            affix = []
         }
     }
 
@@ -78,22 +88,42 @@ public struct PathPattern: Sendable {
 
     /// Whether this pattern (ignoring its `!`) matches `path` (relative, no leading slash).
     func matches(_ path: [UInt8], isDirectory: Bool) -> Bool {
-        if mustBeDirectory && !isDirectory { return false }
-        return path.withUnsafeBufferPointer { whole in
-            var text = whole
-            if basenameOnly, let s = whole.lastIndex(of: UInt8(ascii: "/")) {
-                text = UnsafeBufferPointer(rebasing: whole[(s + 1)...])
-            }
-            switch shape {
-            case .literal:
-                return text.elementsEqual(body)
-            case .suffix(let lit):
-                return text.count >= lit.count
-                    && UnsafeBufferPointer(rebasing: text[(text.count - lit.count)...]).elementsEqual(lit)
-            case .general:
-                return body.withUnsafeBufferPointer { Wildmatch.matches($0, text, pathname: !basenameOnly) }
-            }
+        path.withUnsafeBufferPointer { whole in
+            matches(whole, name: PathPattern.name(of: whole), isDirectory: isDirectory)
         }
+    }
+
+    /// `matches` of a path whose last name (`name(of:)`) the caller found once for all patterns.
+    func matches(_ whole: UnsafeBufferPointer<UInt8>, name: UnsafeBufferPointer<UInt8>, isDirectory: Bool) -> Bool {
+        if mustBeDirectory && !isDirectory { return false }
+        let text = basenameOnly ? name : whole
+        switch shape {
+        case .literal:
+            return PathPattern.equal(text, body)
+        case .suffix:
+            // The last byte first: it tells most names apart (`.py` against `*.log`).
+            guard let last = affix.last else { return true }
+            return text.count >= affix.count && text[text.count - 1] == last
+                && PathPattern.equal(UnsafeBufferPointer(rebasing: text[(text.count - affix.count)...]), affix)
+        case .prefix:
+            guard let first = affix.first else { return true }
+            return text.count >= affix.count && text[0] == first
+                && PathPattern.equal(UnsafeBufferPointer(rebasing: text[..<affix.count]), affix)
+        case .general:
+            return body.withUnsafeBufferPointer { Wildmatch.matches($0, text, pathname: !basenameOnly) }
+        }
+    }
+
+    /// The path's last name: after its last `/`, or all of it.
+    static func name(of whole: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        guard let s = whole.lastIndex(of: UInt8(ascii: "/")) else { return whole }
+        return UnsafeBufferPointer(rebasing: whole[(s + 1)...])
+    }
+
+    /// Byte equality, lengths first (the walk asks this for every file and pattern).
+    @inline(__always)
+    static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: [UInt8]) -> Bool {
+        a.count == b.count && b.withUnsafeBufferPointer { a.elementsEqual($0) }
     }
 }
 
@@ -138,9 +168,16 @@ public struct PatternList: Sendable {
 
     /// Whether the path itself is matched, assuming no parent is (the walker checks parents).
     func matchesSelf(_ path: [UInt8], isDirectory: Bool) -> Bool {
+        path.withUnsafeBufferPointer { whole in
+            matchesSelf(whole, name: PathPattern.name(of: whole), isDirectory: isDirectory)
+        }
+    }
+
+    /// `matchesSelf` of a path whose last name the caller found once (`PathPattern.name(of:)`).
+    func matchesSelf(_ whole: UnsafeBufferPointer<UInt8>, name: UnsafeBufferPointer<UInt8>, isDirectory: Bool) -> Bool {
         var i = patterns.count - 1
         while i >= 0 {
-            if patterns[i].matches(path, isDirectory: isDirectory) { return !patterns[i].negated }
+            if patterns[i].matches(whole, name: name, isDirectory: isDirectory) { return !patterns[i].negated }
             i -= 1
         }
         return false

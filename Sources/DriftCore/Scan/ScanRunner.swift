@@ -414,13 +414,17 @@ public struct ScanRunner {
         // The raw text is held by `rawSlot` alone: the parsing thread takes it, so it is freed
         // once parsed instead of through the whole walk (22 MB of peak memory at 200,000 files).
         let rawSlot = Slot<ManifestDirectory.Raw>()
-        rawSlot.set { try manifestDir.readRaw() }
-        let (peeked, parsedPolicy) = try rootAndPolicy(rawSlot.get())
+        // Only the header is read before the walk starts when it names the root and the policy
+        // pin (megabytes of entry lines are read beside the walk, and must begin with that head).
+        let head = try manifestDir.readHead()
+        if head == nil { rawSlot.set { try manifestDir.readRaw() } }
+        let (peeked, parsedPolicy) = try rootAndPolicy(head ?? rawSlot.get())
         let walkSlot = Slot<TreeWalk>(), loadSlot = Slot<(Manifest, Policy, StatCache?)>()
         try refuseWriteUnder(root: peeked, target: state.path, what: "state dir")
         for t in writeTargets { try refuseWriteUnder(root: peeked, target: t.path, what: t.what) }
         let useCache = !full
         let stateDir = state
+        let mdir = manifestDir
         let entering = onDirectory
         // Reading while the walk runs (`ReadAhead`) is off: measured on the 200,000-file tree it
         // gave the first scan no gain and cost ~60 MB of peak RSS (docs/benchmarks.md, issue 26).
@@ -432,7 +436,8 @@ public struct ScanRunner {
                 }
             } else {
                 loadSlot.set {
-                    let m = try Self.parseVerified(rawSlot.take())
+                    let raw = try head.map { try mdir.readRaw(following: $0) } ?? rawSlot.take()
+                    let m = try Self.parseVerified(raw)
                     return (m, parsedPolicy, useCache ? try stateDir.loadCache() : nil)
                 }
             }

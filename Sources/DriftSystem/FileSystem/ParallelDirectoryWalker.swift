@@ -15,7 +15,8 @@ public protocol WalkVisitor: SendableMetatype {
 
 /// `DirectoryWalker` on several threads: the same entries in the same path-byte order, each
 /// directory opened beneath the root (`RootDirectory`: no symlink followed, nothing but
-/// directories opened), read with `getdents64` and its entries `fstatat`ed relative to it.
+/// directories opened), read with `getdents64` into one reused buffer a thread (`DirentBuffer`)
+/// and its entries `fstatat`ed relative to it.
 ///
 /// The top of the tree is read on the calling thread until it has split into enough
 /// disjoint subtrees; the threads then take subtrees from a shared counter, and their
@@ -49,6 +50,7 @@ public struct ParallelDirectoryWalker: Sendable {
         var plan: [Part<V.Item>] = [.subtree([])]
         var issues: [WalkIssue] = []
         var level = 0
+        let buffer = DirentBuffer()
         while threads > 1 && level < Self.maxSplitLevels {
             let subtrees = plan.reduce(0) { n, p in if case .subtree = p { n + 1 } else { n } }
             if subtrees == 0 || subtrees >= threads * Self.subtreesPerThread { break }
@@ -59,7 +61,7 @@ public struct ParallelDirectoryWalker: Sendable {
                     continue
                 }
                 var kept: [V.Item] = []
-                for c in reader.list(dir, &issues) {
+                for c in reader.list(dir, &issues, buffer) {
                     if let item = visitor.visit(c.path, c.stat) { kept.append(item) }
                     if c.stat.kind == .directory && visitor.descend(c.path) {
                         if !kept.isEmpty { next.append(.items(kept)) }
@@ -90,22 +92,28 @@ public struct ParallelDirectoryWalker: Sendable {
             work(0)
         }
 
-        var items: [V.Item] = []
-        items.reserveCapacity(plan.reduce(0) { n, p in if case .items(let kept) = p { n + kept.count } else { n } }
-            + results.reduce(0) { $0 + $1.items.count })
+        let total = plan.reduce(0) { n, p in if case .items(let kept) = p { n + kept.count } else { n } }
+            + results.reduce(0) { $0 + $1.items.count }
         var k = 0
-        for part in plan {
-            switch part {
-            case .items(let kept):
-                items += kept
-            case .subtree:
-                items += results[k].items
-                issues += results[k].issues
-                // Freed as it is copied: the joined walk is not held twice at its peak.
-                results[k].items = []
-                k += 1
+        // Each thread's items are moved, not copied, into the joined walk (no retain and release
+        // of every path on the one thread left running), and freed as they go.
+        let items = [V.Item](unsafeUninitializedCapacity: total) { room, count in
+            count = 0
+            guard let base = room.baseAddress else { return }
+            for part in plan {
+                switch part {
+                case .items(let kept):
+                    for item in kept {
+                        (base + count).initialize(to: item)
+                        count += 1
+                    }
+                case .subtree:
+                    count += results[k].items.moveAll(to: base + count)
+                    k += 1
+                }
             }
         }
+        for r in results { issues += r.issues }
         return (items, issues)
     }
 
@@ -121,8 +129,51 @@ public struct ParallelDirectoryWalker: Sendable {
 
 /// What one thread found below one subtree; written by that thread alone, read after the join.
 final class SubtreeResult<Item>: @unchecked Sendable {
-    var items: [Item] = []
+    var items = MovableItems<Item>()
     var issues: [WalkIssue] = []
+}
+
+/// A growing run of items that can be moved out whole (`moveAll`): an `Array` can only be
+/// copied out, one retain per item, and its copies released when it is freed.
+struct MovableItems<Item>: ~Copyable {
+    private var base: UnsafeMutablePointer<Item>?
+    private var capacity = 0
+    private(set) var count = 0
+
+    init() {}
+
+    deinit {
+        base?.deinitialize(count: count)
+        base?.deallocate()
+    }
+
+    mutating func append(_ item: Item) {
+        if count == capacity {
+            let grown = UnsafeMutablePointer<Item>.allocate(capacity: max(64, capacity * 2))
+            if let base {
+                grown.moveInitialize(from: base, count: count)
+                base.deallocate()
+            }
+            base = grown
+            capacity = max(64, capacity * 2)
+        }
+        (base.unsafelyUnwrapped + count).initialize(to: item)
+        count += 1
+    }
+
+    /// Moves every item to `target` (uninitialised room for `count` items), leaving this empty
+    /// and its memory freed; returns how many moved.
+    mutating func moveAll(to target: UnsafeMutablePointer<Item>) -> Int {
+        let moved = count
+        if let base {
+            target.moveInitialize(from: base, count: moved)
+            base.deallocate()
+        }
+        base = nil
+        capacity = 0
+        count = 0
+        return moved
+    }
 }
 
 /// Reads directories beneath the root; shared by the walking threads (it holds only
@@ -147,7 +198,8 @@ struct DirectoryReader: Sendable {
             out.issues.append(issue)
             return
         }
-        stack.append((list(dir, &out.issues), 0, depth))
+        let buffer = DirentBuffer()
+        stack.append((list(dir, &out.issues, buffer), 0, depth))
         while let top = stack.indices.last {
             if stack[top].next == stack[top].children.count {
                 stack.removeLast()
@@ -162,13 +214,13 @@ struct DirectoryReader: Sendable {
                 out.issues.append(issue)
                 continue
             }
-            stack.append((list(c.path, &out.issues), 0, d))
+            stack.append((list(c.path, &out.issues, buffer), 0, d))
         }
     }
 
     /// The entries of one directory (not `.`/`..`) with their `lstat`, sorted the way the
     /// manifest is: by name, a directory's name with a `/` appended.
-    func list(_ dir: [UInt8], _ issues: inout [WalkIssue]) -> [Child] {
+    func list(_ dir: [UInt8], _ issues: inout [WalkIssue], _ buffer: DirentBuffer) -> [Child] {
         let opened: Result<Int32, Errno> = dir.isEmpty ? .success(dup(rootFD)) : directory.openDirectory(dir)
         var fd: Int32 = -1
         switch opened {
@@ -180,33 +232,18 @@ struct DirectoryReader: Sendable {
                                     unreadableDirectory: true))
             return []
         }
-        guard let d = fdopendir(fd) else {
-            issues.append(WalkIssue(path: dir, message: "cannot read directory: \(errnoText(errno))",
-                                    unreadableDirectory: true))
-            close(fd)
-            return []
-        }
-        defer { closedir(d) }
-        let dfd = dirfd(d)
+        defer { close(fd) }
         var children: [Child] = []
-        while true {
-            errno = 0
-            guard let ent = readdir(d) else {
-                if errno != 0 { issues.append(WalkIssue(path: dir, message: "readdir failed: \(errnoText(errno))")) }
-                break
-            }
-            let name = direntNamePointer(ent)
-            let n = strlen(name)
-            if name[0] == 0x2E && (n == 1 || (n == 2 && name[1] == 0x2E)) { continue }
+        let failed = buffer.forEachName(fd) { name, n in
             var st = stat()
-            if fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 {
+            if fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 {
                 if errno != ENOENT {
                     let path = PathBytes.join(dir, Array(UnsafeRawBufferPointer(start: name, count: n)))
                     issues.append(WalkIssue(path: path, message: "cannot stat: \(errnoText(errno))"))
                 }
-                continue
+                return
             }
-            // One allocation per entry: the relative path is built straight from the dirent.
+            // One allocation per entry: the relative path is built straight from the name read.
             var path: [UInt8] = []
             path.reserveCapacity(dir.count + 1 + n)
             if !dir.isEmpty {
@@ -216,9 +253,47 @@ struct DirectoryReader: Sendable {
             path.append(contentsOf: UnsafeRawBufferPointer(start: name, count: n))
             children.append(Child(path: path, stat: FileStat(st)))
         }
+        if failed != 0 { issues.append(WalkIssue(path: dir, message: "readdir failed: \(errnoText(failed))")) }
         let from = dir.isEmpty ? 0 : dir.count + 1
-        children.sort { Self.nameLess($0, $1, from: from) }
-        return children
+        return Self.sorted(children, from: from)
+    }
+
+    /// `children` in `nameLess` order. Sorted as 16-byte keys (the name's first 8 bytes, a
+    /// directory's with its `/`, and the index), not as the children themselves: the sort then
+    /// moves no paths, and most comparisons are one integer's (a name never holds a NUL, so
+    /// zero padding sorts a shorter name first, as `nameLess` does).
+    static func sorted(_ children: [Child], from: Int) -> [Child] {
+        guard children.count > 1 else { return children }
+        var keys: [(prefix: UInt64, index: Int)] = []
+        keys.reserveCapacity(children.count)
+        for (i, c) in children.enumerated() {
+            keys.append((namePrefix(c, from: from), i))
+        }
+        keys.sort { a, b in
+            if a.prefix != b.prefix { return a.prefix < b.prefix }
+            return nameLess(children[a.index], children[b.index], from: from)
+        }
+        return keys.map { children[$0.index] }
+    }
+
+    /// The first 8 bytes of a child's name, a directory's read with `/` appended, big-endian,
+    /// zero-padded.
+    static func namePrefix(_ c: Child, from: Int) -> UInt64 {
+        var key: UInt64 = 0
+        var taken = 0
+        c.path.withUnsafeBufferPointer { p in
+            var i = from
+            while taken < 8 && i < p.count {
+                key = key << 8 | UInt64(p[i])
+                i += 1
+                taken += 1
+            }
+        }
+        if taken < 8 && c.stat.kind == .directory {
+            key = key << 8 | UInt64(UInt8(ascii: "/"))
+            taken += 1
+        }
+        return taken < 8 ? key << UInt64(8 * (8 - taken)) : key
     }
 
     /// Byte order of the names from `from` on, a directory's name read with a `/` appended
