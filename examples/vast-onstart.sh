@@ -11,6 +11,9 @@
 #   DRIFT_PUSH_KNOWN_HOSTS  the git server's known_hosts line(s) (ssh-keyscan, checked out of band)
 mkdir -p -m 0700 /var/lib/drift
 mkdir -p /var/log
+# --metrics (examples/crontab, examples/supervisord/drift.conf) needs node_exporter's textfile
+# directory: drift creates the file, never the directory (an image not built by build-image.sh).
+mkdir -p -m 0755 /var/lib/node_exporter/textfile
 if [ -n "${DRIFT_PUSH_SSH_KEY:-}" ] && [ ! -f /etc/drift-push/credentials ]; then
   # A subshell, so the workers started below keep the usual umask.
   (

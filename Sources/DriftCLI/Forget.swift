@@ -18,12 +18,23 @@ extension Drift {
         @OptionGroup var manifest: ManifestOptions
         @OptionGroup var workspace: WorkspaceOptions
         @OptionGroup var lockWait: WaitOptions
+        @Option(name: .customLong("release"), help: ArgumentHelp(
+            "Stop withholding for a forgotten variable that will not come back (repeatable); no scan.",
+            valueName: "NAME"))
+        var release: [String] = []
 
         func run() throws {
             var runner = ScanRunner(manifestDir: try manifest.directory, root: try workspace.rootPath(),
                                     state: try workspace.privateState())
             runner.clock = ProcessEnvironment.clock
             runner.waitSeconds = lockWait.wait
+            if !release.isEmpty {
+                let dropped = try JournalForget(runner: runner).release(release.map { Array($0.utf8) })
+                let text = dropped.isEmpty ? "none of them was remembered" : dropped.map(PathBytes.display)
+                    .joined(separator: ", ")
+                Output.stdout("forget: released \(text)\n")
+                return
+            }
             runner.environment = ProcessEnvironment.secretEnvironment()
             let o = try JournalForget(runner: runner).run()
             let blobs = "\(o.blobs) blob\(o.blobs == 1 ? "" : "s")"

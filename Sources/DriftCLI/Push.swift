@@ -22,10 +22,11 @@ extension Drift {
     struct Push: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "push",
-            abstract: "Send the last export to refs/drift/<host>/<id> on a git remote.",
+            abstract: "Send exports not yet on a git remote to refs/drift/<host>/<id>, oldest first.",
             discussion: """
-                REMOTE: a path, file://, git://, ssh:// or https:// URL. Sends the export's ledger commit \
-                (a parentless commit holding drift.patch, drift.bundle, report.json). Ids already pushed to \
+                REMOTE: a path, file://, git://, ssh:// or https:// URL. Sends each export's ledger commit \
+                (a parentless commit holding drift.patch, drift.bundle, report.json): without --id every \
+                export of the local ledger not yet pushed to that remote, oldest first. Ids already pushed to \
                 that remote, or already on it, are skipped. ssh host keys must be in ~/.ssh/known_hosts (or \
                 $DRIFT_GIT_KNOWN_HOSTS, or known_hosts= in --credentials). Output names the remote with its \
                 user; a password or token in the URL shows as ***. Exit 0, 2 on error (including a refused \
@@ -33,7 +34,8 @@ extension Drift {
                 """)
 
         @Argument(help: ArgumentHelp("The git remote.", valueName: "REMOTE")) var remote: String
-        @Option(help: ArgumentHelp("Export id to push (default: the last export).", valueName: "ID")) var id: String?
+        @Option(help: ArgumentHelp("Export id to push (default: every export not yet pushed there, oldest first).",
+                                   valueName: "ID")) var id: String?
         @OptionGroup var manifest: ManifestOptions
         @OptionGroup var workspace: WorkspaceOptions
         @OptionGroup var push: PushOptions
@@ -61,12 +63,17 @@ extension Drift {
             p.root = try workspace.rootPath()
             p.environment = ProcessEnvironment.secretEnvironment()
             // `--id` is parsed here, at the edge: a malformed id is `malformedID` (exit 2).
-            let (ref, pushed) = try p.push(id: id.map { text throws(DriftError) in try DriftID(parsing: text) })
+            // Without `--id`: every export not yet on this remote, oldest first.
+            let results = try id.map { text throws in [try p.push(id: try DriftID(parsing: text))] }
+                ?? p.pushUnpushed()
             let shown = remote.shown
-            Output.stdout(pushed ? "pushed \(ref) to \(shown)\n" : "already pushed: \(ref) on \(shown)\n")
-            if let log {
-                let line = PushLogLine(time: Timestamp.format(p.clock.now()), ref: ref, remote: shown, pushed: pushed)
-                try Telemetry.append(try JSONCoding.encode(line, pretty: false), toPath: log)
+            for (ref, pushed) in results {
+                Output.stdout(pushed ? "pushed \(ref) to \(shown)\n" : "already pushed: \(ref) on \(shown)\n")
+                if let log {
+                    let line = PushLogLine(time: Timestamp.format(p.clock.now()), ref: ref, remote: shown,
+                                           pushed: pushed)
+                    try Telemetry.append(try JSONCoding.encode(line, pretty: false), toPath: log)
+                }
             }
         }
     }

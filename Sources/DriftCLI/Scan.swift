@@ -58,6 +58,8 @@ extension Drift {
 
         private func scan(_ state: StateDirectory, upstream: GitRemote?) throws {
             let started = Date()
+            try OutputDirectory.require(try metrics.map(CommandLineBytes.path), flag: "--metrics")
+            try OutputDirectory.require(try log.map(CommandLineBytes.path), flag: "--log")
             var runner = ScanRunner(manifestDir: try manifest.directory,
                                     root: try workspace.rootPath(),
                                     state: state)
@@ -92,8 +94,9 @@ extension Drift {
             }
             if let metrics {
                 RunFailure.clear(.scan, state: state)
+                // The same series as the watcher's file, in its order: either may write it last.
                 let text = Telemetry.metrics(report, durationSeconds: duration, now: now)
-                    + RunFailure.metrics(RunFailure.all(state))
+                    + WatchTelemetry.runningWatcherMetrics(state) + RunFailure.metrics(RunFailure.all(state))
                 try AtomicFile.write(Array(text.utf8), toPath: metrics)
             }
             switch format {

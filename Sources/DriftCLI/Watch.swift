@@ -48,6 +48,8 @@ extension Drift {
                                                                     bareUnitMs: 1000, min: 1000, max: 366 * 86_400_000)
             options.log = try log.map(CommandLineBytes.path)
             options.metrics = try metrics.map(CommandLineBytes.path)
+            try OutputDirectory.require(options.metrics, flag: "--metrics")
+            try OutputDirectory.require(options.log, flag: "--log")
             var runner = ScanRunner(manifestDir: try manifest.directory, root: try workspace.rootPath(),
                                     state: try workspace.privateState())
             runner.clock = ProcessEnvironment.clock

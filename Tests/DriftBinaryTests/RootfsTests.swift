@@ -118,6 +118,10 @@ struct RootfsTests {
         #expect(fm.fileExists(atPath: root + "/etc/supervisor/supervisord.conf"))
         let stateMode = (try? fm.attributesOfItem(atPath: root + "/var/lib/drift")[.posixPermissions]) as? Int
         #expect(stateMode == 0o700, "the example image creates the state dir 0700")
+        // The crontab's and the watcher's --metrics directory (newcomer incident 10: every cron
+        // scan exited 2 without it).
+        let textfile = root + "/var/lib/node_exporter/textfile"
+        #expect((try? fm.attributesOfItem(atPath: textfile)[.posixPermissions]) as? Int == 0o755)
         let foreign = try sh("""
             cd '\(root)' && find . \\( -name 'libswift*' -o -name 'libFoundation*' -o -name 'lib_Foundation*' \
             -o -name 'libdispatch*' -o -name 'libgit2*' -o -path './usr/lib/swift' \\) -print
@@ -137,7 +141,7 @@ struct RootfsTests {
         // The running container: supervisord as the seed runs it, a worker program, drift's programs.
         try write(root + "/etc/supervisor/conf.d/worker-cpu.conf",
                   "[program:worker-cpu]\ncommand=/venv/bin/python -m app.worker\ndirectory=/workspace\n")
-        try sh("mkdir -p '\(root)/var/log/supervisor' '\(root)/var/lib/node_exporter/textfile'")
+        try sh("mkdir -p '\(root)/var/log/supervisor'")
         let started = box.startDaemon("supervisord -c /etc/supervisor/supervisord.conf")
         #expect(started == 0, "supervisord did not start (exit \(started))")
         defer { _ = try? box.run("supervisorctl -s unix:///tmp/supervisor.sock shutdown", timeout: 30) }

@@ -73,6 +73,9 @@ rm -rf "$(dirname "$gitdir")"
 # The state dir is root's alone (it journals drifted code).
 mkdir -p -m 0700 "$state"
 chmod 0700 "$state"
+# node_exporter's textfile collector directory: the crontab's and the watcher's --metrics file
+# is written there, and drift creates the file, never the directory.
+mkdir -p -m 0755 /var/lib/node_exporter/textfile
 # The bake verifies with the installed key, exactly as cron's scans will (status reads MDIR only).
 check="$(mktemp -d)"
 DRIFT_PUBLIC_KEY="" drift status --manifest "$mdir" --state "$check" >/dev/null

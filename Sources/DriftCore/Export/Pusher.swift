@@ -106,6 +106,40 @@ public struct Pusher {
         return (ref, sent)
     }
 
+    /// `drift push` without `--id`: every export of the local ledger not yet pushed to this
+    /// remote, oldest first (a cron push after two exports sends the chain's first too: a
+    /// follow-up and the gate need it). With none left, the last export as before (reported
+    /// "already pushed"; "nothing exported yet" when there is none).
+    /// - Returns: each export's remote ref, and whether it was sent (false: already there).
+    public func pushUnpushed() throws -> [(ref: String, pushed: Bool)] {
+        let ids = try unpushed()
+        if ids.isEmpty { return [try push(id: nil)] }
+        return try ids.map { try push(id: $0) }
+    }
+
+    /// The ids of the journal's ledger not in `pushed` for this remote, oldest export first.
+    func unpushed() throws -> [DriftID] {
+        let manifest = try context?.manifest ?? manifestDir.load().0
+        let st = try state.loadState(commit: manifest.commit)
+        let journal = Journal(state: state, manifestDir: manifestDir, commit: manifest.commit)
+        guard let repo = try journal.open(create: false), let base = ObjectID(hex: manifest.commit) else { return [] }
+        let identity = RemoteKey.identity(RemoteKey.key(remote))
+        var done = Set<String>()
+        for (k, ids) in st.pushed ?? [:] where RemoteKey.identity(RemoteKey.key(k)) == identity {
+            done.formUnion(ids)
+        }
+        let chain = ExportChain(repo: repo, base: base)
+        var found: [(id: DriftID, time: Date, depth: Int)] = []
+        for (name, target) in try repo.referenceTargets(under: LedgerCommit.journalRefPrefix) where target != nil {
+            let hex = String(name.dropFirst(LedgerCommit.journalRefPrefix.count))
+            guard !done.contains(hex), let id = try? DriftID(parsing: hex),
+                  let commit = try repo.reference(Exporter.exportRef(id)) else { continue }
+            found.append((id, try repo.commitTime(commit), try chain.ids(upTo: commit).count))
+        }
+        // A follow-up's chain holds its predecessors: deeper is later when the clock agrees.
+        return found.sorted { ($0.time, $0.depth, $0.id.hex) < ($1.time, $1.depth, $1.id.hex) }.map(\.id)
+    }
+
     /// An export made before a secret was known can hold it: the ledger commit (its files and
     /// message) and the export chain its bundle carries are searched for the secrets known now.
     private func recheck(id: DriftID, chain: [ObjectID], fixtures: Set<ObjectID>, ledger: ObjectID,

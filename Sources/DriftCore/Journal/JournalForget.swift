@@ -38,7 +38,7 @@ public struct JournalForget {
     /// Runs the scan and the rewrite under the state lock.
     /// - Throws: `DriftError`/`GitError` as a scan does; `DriftError` `.lockBusy` when another run holds the lock.
     public func run() throws -> Outcome {
-        let (manifest, _) = try runner.manifestDir.load()
+        let (manifest, policy) = try runner.manifestDir.load()
         let lock = try StateLock(state: runner.state, wait: runner.waitSeconds)
         defer { withExtendedLifetime(lock) {} }
         let secrets = try runner.run(alreadyLocked: true).secrets
@@ -89,8 +89,38 @@ public struct JournalForget {
         try? FileSystem.removeTree(staging.path)
         if let last = st.lastExportId, outcome.exports.contains(last) { st.lastExportId = nil }
         st.journalFingerprint = nil
+        // The purged values' variables: a later run without them (a watcher started without
+        // this shell's variable) withholds drifted content instead of journaling it again.
+        let env = runner.environment
+        let names = env.sourceNames(names: policy.secretNames)
+            .subtracting(env.sourceNames(from: .mainProcess, names: policy.secretNames))
+        // No boot id: kept under a key no boot has, which `remembered` keeps while none can be read.
+        st.forgottenSources = SecretSourceMemory.updated(st.forgottenSources, boot: SystemInfo.bootID() ?? "unknown",
+                                                         current: names)
         try runner.state.saveState(st)
         return outcome
+    }
+
+    /// `drift forget --release NAME`: drops names from the forgotten sources (the variable will
+    /// not come back, and the content it was purged from is gone), under the state lock.
+    /// - Returns: the names that were remembered and are dropped.
+    public func release(_ names: [[UInt8]]) throws -> [[UInt8]] {
+        let (manifest, _) = try runner.manifestDir.load()
+        let lock = try StateLock(state: runner.state, wait: runner.waitSeconds)
+        defer { withExtendedLifetime(lock) {} }
+        var st = try runner.state.loadState(commit: manifest.commit)
+        guard let memory = st.forgottenSources else { return [] }
+        let drop = Set(names.map(PathBytes.escape))
+        let kept = memory.names.filter { !drop.contains($0) }
+        let dropped = memory.names.filter { drop.contains($0) }.compactMap { PathBytes.unescape(Array($0.utf8)) }
+        st.forgottenSources = kept.isEmpty ? nil : SecretSourceMemory(boot: memory.boot, names: kept)
+        if !dropped.isEmpty { try runner.state.saveState(st) }
+        return dropped
+    }
+
+    /// The forgotten sources remembered for this boot (`drift status`).
+    static func remembered(_ st: DriftState) -> [[UInt8]] {
+        SecretSourceMemory.remembered(st.forgottenSources, boot: SystemInfo.bootID()).sorted(by: PathBytes.less)
     }
 
     static func exportID(_ ref: String) -> String? {

@@ -10,6 +10,9 @@ public struct PipChange: Codable, Sendable {
     public var allowed: Bool
     /// Where an editable, VCS or URL install came from (`direct_url.json`).
     var url: String?
+    /// `state.json` only: how many of `files` were left out (it keeps the first few of a
+    /// `modified` or `unowned` change, for `drift status`; none of the others').
+    var filesLeftOut: Int?
 
     public init(name: String?, change: PipChangeKind, from: String?, to: String?, sitePackages: String, files: [String],
                 allowed: Bool, url: String? = nil) {
@@ -25,6 +28,7 @@ public struct PipChange: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case name, change, from, to, files, allowed, url
+        case filesLeftOut = "files_left_out"
         case sitePackages = "site_packages"
     }
 }

@@ -30,6 +30,9 @@ public struct DriftState: Codable, Sendable {
         /// When and as which drift id this path's current version was exported.
         var exportedAt: String?
         var exportId: String?
+        /// When the export `export_id` names was made, when it is not the one that stopped the
+        /// clock (`exported_at`): withheld code is listed under a chain's latest export.
+        var exportIdAt: String?
         /// `fingerprint` at that export.
         var exportedFingerprint: Digest?
         /// When that export (or a later one carrying it) was pushed.
@@ -47,6 +50,7 @@ public struct DriftState: Codable, Sendable {
             case clockStarted = "clock_started"
             case exportedAt = "exported_at"
             case exportId = "export_id"
+            case exportIdAt = "export_id_at"
             case exportedFingerprint = "exported_fingerprint"
             case pushedAt = "pushed_at"
             case reconciledIn = "reconciled_in"
@@ -79,6 +83,9 @@ public struct DriftState: Codable, Sendable {
     var reverifiedAt: String?
     /// The main process's secret-named variables earlier runs read (`SecretSourceMemory`).
     var secretSources: SecretSourceMemory?
+    /// Variables of any origin whose values `drift forget` purged or a run learned after
+    /// content was journaled (`SecretSourceMemory`, docs/secrets.md "Forgotten sources remembered").
+    var forgottenSources: SecretSourceMemory?
     /// How many distinct secret values the last run knew (`SecretIndex.valueCount`): a run
     /// that knows more says content journaled before may hold one (`drift forget`).
     var secretValues: Int?
@@ -102,6 +109,7 @@ public struct DriftState: Codable, Sendable {
         case scans, pip
         case reverifiedAt = "reverified_at"
         case secretSources = "secret_sources"
+        case forgottenSources = "forgotten_sources"
         case secretValues = "secret_values"
     }
     // `recovered` is not a key: it is never written.
@@ -175,6 +183,7 @@ public struct DriftState: Codable, Sendable {
                 item.clockStarted = summary.clockStarted
                 item.exportedAt = summary.exportedAt
                 item.exportId = summary.exportId
+                item.exportIdAt = summary.exportIdAt
                 item.pushedAt = summary.pushedAt
                 item.exportWithheld = summary.exportWithheld
                 item.exportedFingerprint = summary.exportedAt == nil ? nil : item.fingerprint

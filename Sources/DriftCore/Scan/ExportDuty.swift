@@ -24,6 +24,8 @@ public struct ExportDuty: Sendable, Equatable {
     var restarted: Bool
     var exportedAt: String?
     var exportId: String?
+    /// When the export `exportId` names was made (`exportedAt` unless a later export renamed it).
+    var exportIdAt: String?
     var pushedAt: String?
     /// The upstream commit carrying the export's id (`scan --upstream`): waiting for redeploy.
     var reconciledIn: String?
@@ -57,6 +59,7 @@ extension DriftState.Item {
         if let f = prior.exportedFingerprint, f == fingerprint {
             exportedAt = prior.exportedAt
             exportId = prior.exportId
+            exportIdAt = prior.exportIdAt
             exportedFingerprint = prior.exportedFingerprint
             pushedAt = prior.pushedAt
             reconciledIn = prior.reconciledIn
@@ -72,7 +75,8 @@ extension DriftState.Item {
         let started = clockStarted.flatMap(Timestamp.parse) ?? first
         let handled = stop == .push ? pushedAt != nil : exportedAt != nil
         return ExportDuty(clockStarted: started, restarted: clockStarted != nil, exportedAt: exportedAt,
-                          exportId: exportId, pushedAt: pushedAt, reconciledIn: reconciledIn,
+                          exportId: exportId, exportIdAt: exportIdAt ?? exportedAt, pushedAt: pushedAt,
+                          reconciledIn: reconciledIn,
                           exportWithheld: exportWithheld == true, handled: handled)
     }
 }
@@ -105,12 +109,14 @@ extension DriftState {
                 // it (a superseded entry owes none): name that id, so a waiver for it is the one.
                 if items[k].exportWithheld == true {
                     items[k].exportId = id
+                    items[k].exportIdAt = Timestamp.format(now)
                     items[k].exportWithheld = notCarried.contains(items[k].path) ? true : nil
                 }
                 continue
             }
             items[k].exportedAt = Timestamp.format(now)
             items[k].exportId = id
+            items[k].exportIdAt = nil
             items[k].exportedFingerprint = items[k].fingerprint
             items[k].pushedAt = nil
             items[k].reconciledIn = nil

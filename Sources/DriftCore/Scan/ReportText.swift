@@ -58,7 +58,7 @@ public enum ReportText {
                 if f.unstable == true { line += "  [unstable: changed while read]" }
                 line += "  since \(f.firstSeen)"
                 if let restarted = f.clockStarted { line += ", changed again \(restarted)" }
-                if let at = f.exportedAt, let id = f.exportId {
+                if let at = f.exportIdAt ?? f.exportedAt, let id = f.exportId {
                     line += "  exported \(at) as \(id)" + (f.pushedAt.map { ", pushed \($0)" } ?? "")
                 }
                 if let c = f.reconciledIn { line += "; reconciled upstream in \(c.prefix(12)), waiting for redeploy" }
@@ -88,10 +88,29 @@ public enum ReportText {
 
     /// `added      toml 0.10.2`, `upgraded   six 1.16.0 -> 1.17.0`, `removed    dacite 1.8.1`:
     /// words joined by single spaces, never a trailing one.
+    /// How many files a `modified` or `unowned` pip line names before "and N more".
+    static let pipFilesShown = 3
+
+    /// One pip change: kind, package, version (once when it did not change, `from -> to` when
+    /// it did) and, for a change no version names (`modified`, `unowned`), the files changed.
     static func pipLine(_ p: PipChange) -> String {
-        var words = [p.change.rawValue.padded(to: 10), p.name.map { PathBytes.display(text: $0) } ?? "(unowned)"]
-        if let from = p.from { words.append(PathBytes.display(text: from)) }
-        if let to = p.to { words += ["->", PathBytes.display(text: to)] }
+        // Names, versions and file names come from site-packages metadata: quoted as names.
+        let q = { (t: String) in PathBytes.display(text: t) }
+        var words = [p.change.rawValue.padded(to: 10), p.name.map(q) ?? "(unowned)"]
+        if let from = p.from, let to = p.to, from == to {
+            words.append(q(to))
+        } else {
+            if let from = p.from { words.append(q(from)) }
+            if let to = p.to { words += ["->", q(to)] }
+        }
+        if !p.change.isPinnable && !p.files.isEmpty {
+            let more = max(0, p.files.count - pipFilesShown) + (p.filesLeftOut ?? 0)
+            words[words.count - 1] += ":"
+            // A RECORD-listed file is named absolute: relative to its site-packages, as pip lists it.
+            let base = p.sitePackages.hasSuffix("/") ? p.sitePackages : p.sitePackages + "/"
+            let shown = p.files.prefix(pipFilesShown).map { $0.hasPrefix(base) ? String($0.dropFirst(base.count)) : $0 }
+            words.append(shown.map(q).joined(separator: ", ") + (more > 0 ? " and \(more) more" : ""))
+        }
         if p.allowed { words.append("[allowed]") }
         return words.joined(separator: " ")
     }

@@ -38,6 +38,9 @@ public struct ScanReport: Codable, Sendable {
         /// When, and as which drift id, this version of the path was exported; when pushed.
         var exportedAt: String?
         var exportId: String?
+        /// When the export `export_id` names was made: `exported_at` unless a later export of
+        /// the chain renamed it (withheld code is listed under the chain's latest export).
+        var exportIdAt: String?
         var pushedAt: String?
         /// The upstream commit that carries that export's id (`scan --upstream`).
         var reconciledIn: String?
@@ -60,7 +63,8 @@ public struct ScanReport: Codable, Sendable {
             case oldSize = "old_size", newSize = "new_size"
             case oldSHA256 = "old_sha256", newSHA256 = "new_sha256"
             case oldTarget = "old_target", newTarget = "new_target"
-            case clockStarted = "clock_started", exportedAt = "exported_at", exportId = "export_id"
+            case clockStarted = "clock_started", exportedAt = "exported_at", exportId = "export_id",
+                 exportIdAt = "export_id_at"
             case pushedAt = "pushed_at", reconciledIn = "reconciled_in", exportWithheld = "export_withheld"
         }
     }
@@ -222,7 +226,9 @@ public struct ScanReport: Codable, Sendable {
                              unstable: c.unstable ? true : nil,
                              overdue: overdue,
                              clockStarted: restarted,
-                             exportedAt: duty?.exportedAt, exportId: duty?.exportId, pushedAt: duty?.pushedAt,
+                             exportedAt: duty?.exportedAt, exportId: duty?.exportId,
+                             exportIdAt: duty?.exportIdAt == duty?.exportedAt ? nil : duty?.exportIdAt,
+                             pushedAt: duty?.pushedAt,
                              reconciledIn: duty?.reconciledIn,
                              exportWithheld: duty?.exportWithheld == true && duty?.exportedAt != nil ? true : nil,
                              flags: ScanReport.flags(c)))

@@ -250,7 +250,9 @@ public struct ScanRunner {
         let mainNames = environment.sourceNames(from: .mainProcess, names: c.policy.secretNames)
         let missing = SecretSourceMemory.remembered(st.secretSources, boot: boot).subtracting(mainNames)
         st.secretSources = SecretSourceMemory.updated(st.secretSources, boot: boot, current: mainNames)
-        let secrets = try flagSecrets(&result, walk: findings.walk, c, missing: missing)
+        let allNames = environment.sourceNames(names: c.policy.secretNames)
+        let forgotten = SecretSourceMemory.remembered(st.forgottenSources, boot: boot).subtracting(allNames)
+        let secrets = try flagSecrets(&result, walk: findings.walk, c, missing: missing, forgotten: forgotten)
         // The walk's last use: not held through the merge, the journal and the report.
         findings.walk = TreeWalk(entries: [], issues: [], unreadableDirectories: [])
         // Drifted paths unreadable now are kept in the state but cannot be journaled: the
@@ -259,6 +261,12 @@ public struct ScanRunner {
         if let reconciled { st.markReconciled(reconciled) }
         let learned = st.secretValues.map { secrets.valueCount - $0 } ?? 0
         let journaledBefore = st.journalFingerprint != nil || st.lastExportId != nil
+        if journaledBefore && learned > 0 {
+            // A value learned after content was journaled may be in that content: a later run
+            // without its variable (a watcher started without it) must not journal it again.
+            st.forgottenSources = SecretSourceMemory.updated(st.forgottenSources, boot: boot ?? "unknown",
+                                                             current: allNames.subtracting(mainNames))
+        }
         st.secretValues = secrets.valueCount
         let (pip, pipChecked, pipHashed) = try takePip(findings.pip, issues: &result.issues)
         var snapshot: (ObjectID?, ObjectID?) = (nil, nil)
@@ -286,10 +294,12 @@ public struct ScanRunner {
         report.summary.pipChecked = pipChecked
         report.summary.pipHashed = pipHashed
         st.lastScan = Timestamp.format(now)
-        // Without the file lists: an added package's can be thousands of names.
+        // Without the file lists (an added package's can be thousands of names), but the first
+        // few of a change a version does not name (`modified`, `unowned`): status names them.
         let pipDrift = pip.filter { !$0.allowed }.map { p in
             var q = p
-            q.files = []
+            q.files = p.change.isPinnable ? [] : Array(p.files.prefix(ReportText.pipFilesShown))
+            q.filesLeftOut = p.change.isPinnable || p.files.count <= q.files.count ? nil : p.files.count - q.files.count
             return q
         }
         st.pip = pipDrift.isEmpty ? nil : pipDrift
@@ -314,11 +324,11 @@ public struct ScanRunner {
     /// content; a secret file that could not be read is an issue of the scan.
     /// `missing`: the main process's secret sources earlier runs read and this one cannot.
     private func flagSecrets(_ result: inout Scanner.Result, walk: TreeWalk, _ c: Context,
-                             missing: Set<[UInt8]>) throws -> SecretIndex {
+                             missing: Set<[UInt8]>, forgotten: Set<[UInt8]>) throws -> SecretIndex {
         let reader = FileReader(root: c.rootBytes)
         var secrets = try SecretIndex(walk: walk, manifest: c.manifest, changes: result.changes,
                                       reader: reader, environment: environment, names: c.policy.secretNames)
-        secrets.missing(missing.sorted(by: PathBytes.less))
+        secrets.missing(missing.sorted(by: PathBytes.less), forgotten: forgotten.sorted(by: PathBytes.less))
         secrets.flag(&result.changes, walk: walk, reader: reader, sizeLimit: c.policy.sizeLimit,
                      contents: result.contents, verdicts: secretVerdicts)
         if !secrets.complete {

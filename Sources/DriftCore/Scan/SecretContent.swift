@@ -30,6 +30,10 @@ public struct SecretIndex: Sendable {
     /// one cannot (`SecretSourceMemory`): like an unreadable secret file, while any is listed
     /// no code content can be shown free of them, so all of it is withheld and retried.
     public private(set) var missingSources: [[UInt8]] = []
+    /// Variables (of any origin) whose values a `drift forget` purged or a run learned after
+    /// content was journaled, that this run's environment lacks (`forgotten_sources`): the same
+    /// rule, so content journaled or shown without them cannot bring a purged value back.
+    public private(set) var missingForgotten: [[UInt8]] = []
     /// How many distinct secret values are known (before their encodings): a count only, so a
     /// later run can tell it learned more (`secret_values` in `state.json`) without an oracle.
     public private(set) var valueCount = 0
@@ -91,17 +95,19 @@ public struct SecretIndex: Sendable {
     /// Whether there are no secret sources at all (known formats are still recognised).
     public var isEmpty: Bool {
         inodes.isEmpty && digests.isEmpty && values.isEmpty && unreadable.isEmpty && missingSources.isEmpty
+            && missingForgotten.isEmpty
     }
 
     /// Whether code content can be checked against every secret file's and source's values.
-    var complete: Bool { unreadable.isEmpty && missingSources.isEmpty }
+    var complete: Bool { unreadable.isEmpty && missingSources.isEmpty && missingForgotten.isEmpty }
 
     /// Marks secret sources as known to exist but unreadable now (`missingSources`).
     /// - Parameter names: the variables' names (sorted by the caller).
-    mutating func missing(_ names: [[UInt8]]) {
+    mutating func missing(_ names: [[UInt8]], forgotten: [[UInt8]] = []) {
         missingSources = names
+        missingForgotten = forgotten
         // A source known to exist is one: "no secret sources" would be false while it withholds.
-        sourceCount += names.count
+        sourceCount += names.count + forgotten.count
     }
 
     /// One scan issue per secret file or source that could not be read, saying what it costs.
@@ -117,7 +123,13 @@ public struct SecretIndex: Sendable {
                 + "container's PID namespace, or without root), so content and hashes of drifted files are "
                 + "withheld until it is (docs/secrets.md, \"Secret sources remembered\")")
         }
-        return files + sources
+        let forgotten = missingForgotten.map { name in
+            WalkIssue(path: environ, message: "\(PathBytes.display(name)), a secret-named variable whose value an "
+                + "earlier run learned after content was journaled (drift forget), is not in this run's environment, "
+                + "so content and hashes of drifted files are withheld until it is (docs/secrets.md, "
+                + "\"Forgotten sources remembered\")")
+        }
+        return files + sources + forgotten
     }
 
     /// Marks changes whose current content is a secret's: `secret` and `secretContent`

@@ -158,6 +158,12 @@ public struct SecretEnvironment: Sendable {
             .filter { Self.isSecretName($0.name, names) || Self.urlPassword($0, names) != nil }.map(\.name))
     }
 
+    /// The names of the secret-source variables of every origin.
+    func sourceNames(names: PatternList) -> Set<[UInt8]> {
+        Set(variables.lazy.filter { Self.isSecretName($0.name, names) || Self.urlPassword($0, names) != nil }
+            .map(\.name))
+    }
+
     /// How many variables are secret sources: a secret name, or a URL with a password.
     func secretNamedCount(names: PatternList) -> Int {
         variables.filter { Self.isSecretName($0.name, names) || Self.urlPassword($0, names) != nil }.count

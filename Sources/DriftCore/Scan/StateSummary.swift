@@ -96,10 +96,12 @@ enum StateSummary {
             let lead = items[members[0]]
             if members.allSatisfy({ items[$0].exportId == lead.exportId && items[$0].pushedAt == lead.pushedAt
                                     && items[$0].exportedAt == lead.exportedAt
+                                    && items[$0].exportIdAt == lead.exportIdAt
                                     && items[$0].exportWithheld == lead.exportWithheld }) {
                 summary.exportWithheld = lead.exportWithheld
                 summary.exportedAt = lead.exportedAt
                 summary.exportId = lead.exportId
+                summary.exportIdAt = lead.exportIdAt
                 summary.pushedAt = lead.pushedAt
             }
             summary.clockStarted = members.compactMap { items[$0].clockStarted }.max()

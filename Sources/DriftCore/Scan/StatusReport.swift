@@ -75,6 +75,12 @@ public enum StatusReport {
         let pushedText = pushes.isEmpty ? "nothing" : pushes.joined(separator: ", ")
         let lastPushText = st.lastPush.map { ", last \($0)" } ?? ""
         out += "  pushed        \(pushedText)\(lastPushText)\n"
+        let forgotten = JournalForget.remembered(st)
+        if !forgotten.isEmpty {
+            out += "  forgotten     " + forgotten.map(PathBytes.display).joined(separator: ", ")
+                + ": a run without \(forgotten.count == 1 ? "this variable" : "these variables") withholds drifted "
+                + "content (docs/secrets.md, \"Forgotten sources remembered\")\n"
+        }
         return out
     }
 
@@ -89,7 +95,8 @@ public enum StatusReport {
         if let first, let duty = i.duty(stop: policy.deadlineStop) {
             line += "  age \(AgeText.format(now.timeIntervalSince(first)))"
             if duty.restarted { line += ", changed again \(Timestamp.format(duty.clockStarted))" }
-            if let at = duty.exportedAt, let id = duty.exportId {
+            // The time of the export the id names (withheld code names a chain's latest export).
+            if let at = duty.exportIdAt, let id = duty.exportId {
                 line += "  exported \(at) as \(id)" + (duty.pushedAt.map { ", pushed \($0)" } ?? "")
             }
             if let c = duty.reconciledIn {

@@ -36,6 +36,15 @@ public enum WatchTelemetry {
         return out
     }
 
+    /// The running watcher's series (from `SDIR/watch.json`), for a `drift scan --metrics`
+    /// writing the file the watcher writes too (the shipped crontab and supervisord program):
+    /// whichever writes last, the file keeps `drift_watch_*`, so `drift_watch_degraded` does
+    /// not vanish after every cron scan. Empty when no watcher is running (stopped or gone).
+    public static func runningWatcherMetrics(_ state: StateDirectory) -> String {
+        guard let w = WatchStatus.read(state), w.isAlive else { return "" }
+        return metrics(w)
+    }
+
     /// One JSON line for `--log` when the watcher falls back to full scans or hits an error.
     static func warningLine(_ reason: String, _ message: String, now: Date) throws -> [UInt8] {
         struct Line: Encodable {
