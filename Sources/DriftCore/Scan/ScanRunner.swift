@@ -36,6 +36,9 @@ public struct ScanRunner {
     /// The state as last read or written, kept by a long-running recorder (`drift watch`):
     /// a batch reads `state.json` again only when another run changed it. nil for one-shot verbs.
     var stateMemo: StateMemo?
+    /// What the last record derived per drifted path, kept by a long-running recorder (`drift
+    /// watch`): a batch derives again only the paths whose inputs changed. nil for one-shot verbs.
+    var derivation: DerivationMemo?
     /// Environment variables the CLI read (drift's, PID 1's, supervisord's): those with
     /// secret names are secret values (held in memory only).
     public var environment = SecretEnvironment()
@@ -254,7 +257,7 @@ public struct ScanRunner {
         findings.walk = TreeWalk(entries: [], issues: [], unreadableDirectories: [])
         // Drifted paths unreadable now are kept in the state but cannot be journaled: the
         // record is not complete, so the next scan records again.
-        let unknownDrift = try st.merge(&result.changes, unreadable: unreadable) > 0
+        let unknownDrift = try st.merge(&result.changes, unreadable: unreadable, memo: derivation) > 0
         if let reconciled { st.markReconciled(reconciled) }
         let learned = st.secretValues.map { secrets.valueCount - $0 } ?? 0
         let journaledBefore = st.journalFingerprint != nil || st.lastExportId != nil
