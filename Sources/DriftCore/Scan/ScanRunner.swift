@@ -244,6 +244,20 @@ public struct ScanRunner {
         // saved — not a second copy of every drifted path beside the report (issue 28).
         findings.result.changes = []
         findings.result.newCache = StatCache()
+        // The caches first: a record only says "this stat had this digest", so one saved before
+        // the journal and the state costs nothing if the run stops there (the next scan reads
+        // the same drift), and the new stat cache is not held through the merge, the journal
+        // and the report (issue 28: 144 bytes a file).
+        if findings.saveCache, let delta = result.cacheDelta, findings.oldCache?.origin != nil {
+            // The comparison took the loaded cache over and says what changed.
+            if !delta.isEmpty { try state.saveCache(result.newCache, old: findings.oldCache, delta: delta) }
+        } else if findings.saveCache && findings.oldCache?.entries != result.newCache.entries {
+            try state.saveCache(result.newCache, old: findings.oldCache)
+        }
+        // Saved (or unchanged): the outcome does not carry it (a watcher keeps its findings').
+        result.newCache = StatCache()
+        result.cacheDelta = nil
+        if let pyc = findings.pycCache { try state.saveCache(pyc.new, old: pyc.old, name: "pyccache") }
         let recovered = st.recovered
         let unreadable = result.issues.map(\.path)
         let boot = SystemInfo.bootID()
@@ -275,16 +289,6 @@ public struct ScanRunner {
             let complete = step.recorded.complete && step.recorded.observed.isEmpty && !unknownDrift
             st.journalFingerprint = complete ? step.fingerprint : nil
         }
-        if findings.saveCache, let delta = result.cacheDelta, findings.oldCache?.origin != nil {
-            // The comparison took the loaded cache over and says what changed.
-            if !delta.isEmpty { try state.saveCache(result.newCache, old: findings.oldCache, delta: delta) }
-        } else if findings.saveCache && findings.oldCache?.entries != result.newCache.entries {
-            try state.saveCache(result.newCache, old: findings.oldCache)
-        }
-        // Saved (or unchanged): the outcome does not carry it (a watcher keeps its findings').
-        result.newCache = StatCache()
-        result.cacheDelta = nil
-        if let pyc = findings.pycCache { try state.saveCache(pyc.new, old: pyc.old, name: "pyccache") }
         var report = ScanReport(commit: c.manifest.commit, root: c.rootBytes, host: SystemInfo.hostName(),
                                 scannedAt: now,
                                 changes: result.changes, pip: pip, issues: result.issues,
