@@ -265,8 +265,8 @@ public struct ScanRunner {
         let missing = SecretSourceMemory.remembered(st.secretSources, boot: boot).subtracting(mainNames)
         st.secretSources = SecretSourceMemory.updated(st.secretSources, boot: boot, current: mainNames)
         let allNames = environment.sourceNames(names: c.policy.secretNames)
-        let forgotten = SecretSourceMemory.remembered(st.forgottenSources, boot: boot).subtracting(allNames)
-        let secrets = try flagSecrets(&result, walk: findings.walk, c, missing: missing, forgotten: forgotten)
+        let secrets = try flagSecrets(&result, walk: findings.walk, c, missing: missing,
+                                      forgotten: (st.forgottenSources, allNames, boot))
         // The walk's last use: not held through the merge, the journal and the report.
         findings.walk = TreeWalk(entries: [], issues: [], unreadableDirectories: [])
         // Drifted paths unreadable now are kept in the state but cannot be journaled: the
@@ -278,8 +278,7 @@ public struct ScanRunner {
         if journaledBefore && learned > 0 {
             // A value learned after content was journaled may be in that content: a later run
             // without its variable (a watcher started without it) must not journal it again.
-            st.forgottenSources = SecretSourceMemory.updated(st.forgottenSources, boot: boot ?? "unknown",
-                                                             current: allNames.subtracting(mainNames))
+            st.forgottenSources = try ForgottenValues.adding(st.forgottenSources, secrets.sourceValues)
         }
         st.secretValues = secrets.valueCount
         let (pip, pipChecked, pipHashed) = try takePip(findings.pip, issues: &result.issues)
@@ -327,12 +326,17 @@ public struct ScanRunner {
     /// Finds the workspace's secrets and flags the changes that are secret or carry secret
     /// content; a secret file that could not be read is an issue of the scan.
     /// `missing`: the main process's secret sources earlier runs read and this one cannot.
-    private func flagSecrets(_ result: inout Scanner.Result, walk: TreeWalk, _ c: Context,
-                             missing: Set<[UInt8]>, forgotten: Set<[UInt8]>) throws -> SecretIndex {
+    /// `forgotten`: the remembered forgotten values, this run's secret-source names (for names
+    /// an older drift remembered without values) and boot id.
+    private func flagSecrets(_ result: inout Scanner.Result, walk: TreeWalk, _ c: Context, missing: Set<[UInt8]>,
+                             forgotten: (memory: ForgottenValues?, names: Set<[UInt8]>, boot: String?)) throws
+        -> SecretIndex {
         let reader = FileReader(root: c.rootBytes)
         var secrets = try SecretIndex(walk: walk, manifest: c.manifest, changes: result.changes,
                                       reader: reader, environment: environment, names: c.policy.secretNames)
-        secrets.missing(missing.sorted(by: PathBytes.less), forgotten: forgotten.sorted(by: PathBytes.less))
+        let unknown = try ForgottenValues.missing(forgotten.memory, known: secrets.sourceValues.map(\.value),
+                                                  names: forgotten.names, boot: forgotten.boot)
+        secrets.missing(missing.sorted(by: PathBytes.less), forgotten: unknown.sorted(by: PathBytes.less))
         secrets.flag(&result.changes, walk: walk, reader: reader, sizeLimit: c.policy.sizeLimit,
                      contents: result.contents, verdicts: secretVerdicts)
         if !secrets.complete {
