@@ -10,7 +10,10 @@ enum OutputDirectory {
     static func require(_ path: [UInt8]?, flag: String) throws {
         guard let path, path.contains(UInt8(ascii: "/")) else { return }
         let dir = WriteTarget.parentOf(bytes: path)
-        if FileSystem.isDirectory(dir) { return }
+        // Resolved as the inside-the-root check resolves it (`W/nope/../ws/x` is `W/ws/x`), so
+        // a target in the root is refused as that, not as a missing directory.
+        let resolved = (try? WriteTarget.resolve(path)) ?? path
+        if FileSystem.isDirectory(WriteTarget.parentOf(bytes: resolved)) { return }
         throw DriftError(.notFound, path: dir, "no such directory for \(flag) \(PathBytes.display(path)); "
             + "create it (mkdir -p -m 0755) or give a file in a directory that exists")
     }

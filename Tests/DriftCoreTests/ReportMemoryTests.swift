@@ -74,4 +74,22 @@ import Testing
         #expect(pieces.dropLast().allSatisfy { $0.utf8.count > 1 << 16 && $0.utf8.count < 1 << 17 })
         #expect(whole.contains("data (3001)") && whole.contains("errors (2000)"))
     }
+
+    @Test("the journal fingerprint hashed in pieces is the hash of the whole text, as before")
+    func fingerprintInPieces() throws {
+        var changes: [FileChange] = []
+        for k in 0..<3_000 { changes.append(try Self.change("data/d\(k % 7)/file %\(k)-\u{1}x")) }
+        changes[5].unstable = true
+        changes[6].new = nil
+        changes[6].change = .deleted
+        var whole = "journal-fp/2\n"
+        for c in changes {
+            let digest = c.new?.digest?.hex ?? "-"
+            let mode = c.new?.gitMode?.octal ?? "-"
+            whole += "\(c.change.rawValue) \(PathBytes.escape(c.path)) \(digest) \(mode) \(c.unstable)\n"
+        }
+        #expect(whole.utf8.count > 4 << 16)
+        #expect(try Journal.fingerprint(changes, pip: []) == SHA256Hasher.digest(Array(whole.utf8)))
+        #expect(try Journal.fingerprint([], pip: []) == SHA256Hasher.digest(Array("journal-fp/2\n".utf8)))
+    }
 }

@@ -70,6 +70,9 @@ public struct DriftTreeBuilder {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
         defer { buffer.deallocate() }
         var edits = Edits(blobs: try SnapshotBlobs(repo: repo))
+        // Sized once for what is withheld by name: a million data files are one array, not a
+        // doubling that holds the old and the new copy at once at the scan's peak (issue 28).
+        edits.withheld.reserveCapacity(changes.reduce(0) { $0 + (Self.withholdReason($1) == nil ? 0 : 1) })
         blobCache?.begin(journal: repo.path, secrets: secrets)
         defer { blobCache?.end() }
         let source = Source(contents: contents,

@@ -74,14 +74,24 @@ public struct Journal {
     /// journal has nothing to add and cron scans skip re-reading every drifted file.
     static func fingerprint(_ changes: [FileChange], pip: [PipChange]) throws -> Digest {
         // Version 2: snapshots keep the id's inputs; an older fingerprint records once more.
+        // Hashed in pieces of about 64 KiB, the same bytes as one string of every line: a
+        // million drifted paths are not a 200 MB string and its copy at the scan's peak (issue 28).
+        let hasher = try SHA256Hasher()
         var s = "journal-fp/2\n"
+        func flush(over limit: Int) throws {
+            guard s.utf8.count > limit else { return }
+            try hasher.update(Array(s.utf8))
+            s = ""
+        }
         for c in changes {
             let digest = c.new?.digest?.hex ?? "-"
             let mode = c.new?.gitMode?.octal ?? "-"
             s += "\(c.change.rawValue) \(PathBytes.escape(c.path)) \(digest) \(mode) \(c.unstable)\n"
+            try flush(over: 1 << 16)
         }
         for p in pip where !p.allowed { s += "pip \(SnapshotPip(p).line)\n" }
-        return try SHA256Hasher.digest(Array(s.utf8))
+        try flush(over: 0)
+        return try hasher.finish()
     }
 
     /// What recording gave: whether every content was settled, and the files whose content

@@ -62,14 +62,22 @@ struct SnapshotFold {
         // Per foldable change: its slash positions (files directly in the root have none and
         // stay their own: a summary names a directory), and the length of the directory it
         // is folded into (nil: not folded).
-        var foldable: [(index: Int, slashes: [Int])] = []
+        // The slash positions of all of them in one flat array (`slashes[f.first..<f.first + f.count]`):
+        // not an array per drifted path (issue 28, a million of them).
+        var slashes: [Int32] = []
+        var foldable: [(index: Int, first: Int, count: Int)] = []
         for (k, (c, reason)) in withheld.enumerated() where SnapshotSummary.foldable(c, reason) {
-            let slashes = c.path.indices.filter { c.path[$0] == 0x2F }
-            if !slashes.isEmpty { foldable.append((k, slashes)) }
+            let first = slashes.count
+            for i in c.path.indices where c.path[i] == 0x2F { slashes.append(Int32(i)) }
+            if slashes.count > first { foldable.append((k, first, slashes.count - first)) }
+        }
+        /// The length of the directory of `f`'s `depth`-th slash (1-based), with its `/`.
+        func dirLength(_ f: (index: Int, first: Int, count: Int), _ depth: Int) -> Int {
+            Int(slashes[f.first + depth - 1]) + 1
         }
         var into = [Int?](repeating: nil, count: withheld.count)
         var byParent: [Key: [Int]] = [:]
-        for f in foldable { byParent[key(f.index, f.slashes[f.slashes.count - 1] + 1), default: []].append(f.index) }
+        for f in foldable { byParent[key(f.index, dirLength(f, f.count)), default: []].append(f.index) }
         for (key, members) in byParent where members.count > SnapshotSummary.threshold {
             for k in members { into[k] = key.dir.count }
         }
@@ -83,11 +91,11 @@ struct SnapshotFold {
             }
             return others + own + keys.count
         }
-        let deepest = foldable.map(\.slashes.count).max() ?? 0
+        let deepest = foldable.lazy.map(\.count).max() ?? 0
         var depth = deepest
         while depth >= 1 && entryCount() > SnapshotSummary.maxEntries {
-            for f in foldable where f.slashes.count >= depth {
-                let n = f.slashes[depth - 1] + 1
+            for f in foldable where f.count >= depth {
+                let n = dirLength(f, depth)
                 if (into[f.index] ?? Int.max) > n { into[f.index] = n }
             }
             depth -= 1

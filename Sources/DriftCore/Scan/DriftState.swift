@@ -126,8 +126,16 @@ public struct DriftState: Codable, Sendable {
     /// A path under a summary item (`StateSummary`) takes the summary's first sighting and
     /// export (a summary keeps no per-path fingerprint).
     /// - Returns: how many unreadable drifted paths were kept (not in `changes`).
+    /// - Parameter memo: the last merge's derivation (`drift watch`): a change equal to the one
+    ///   it had, whose own item and covering summaries are unchanged, keeps the item made then.
     @discardableResult
-    mutating func merge(_ changes: inout [FileChange], unreadable: [[UInt8]] = []) throws -> Int {
+    mutating func merge(_ changes: inout [FileChange], unreadable: [[UInt8]] = [],
+                        memo: DerivationMemo? = nil) throws -> Int {
+        // Kept unreadable items are placed among the others by a sort: no memo for those runs.
+        let prior = unreadable.isEmpty ? memo?.takeMerged() : nil
+        if !unreadable.isEmpty { memo?.setMerged(nil) }
+        let loadedItems = items
+        let inputs = memo != nil && unreadable.isEmpty ? changes : []
         var old: [String: Date] = [:]
         var before: [String: Item] = [:]
         var summaries: [String: Item] = [:]
@@ -139,10 +147,8 @@ public struct DriftState: Codable, Sendable {
                 before[i.path] = i
             }
         }
-        let keys = changes.map { PathBytes.escape($0.path) }
         let unknown = Set(unreadable.map { PathBytes.escape($0) })
-        // A set of every drifted path only when something was unreadable (a million otherwise).
-        let current = unknown.isEmpty ? [] : Set(keys)
+        let current = unknown.isEmpty ? [] : Set(changes.map { PathBytes.escape($0.path) })
         let kept = unknown.isEmpty ? [] : items.filter {
             $0.count == nil && unknown.contains($0.path) && !current.contains($0.path)
         }
@@ -155,8 +161,8 @@ public struct DriftState: Codable, Sendable {
             lastFormatted = (d, text)
             return text
         }
-        items = try changes.indices.map { k in
-            let key = keys[k]
+        func derive(_ k: Int) throws -> Item {
+            let key = PathBytes.escape(changes[k].path)
             let seenNow = changes[k].firstSeen
             let summary = before[key] == nil ? StateSummary.covering(key, in: summaries) : nil
             let summaryTime = summary.flatMap { s in
@@ -183,6 +189,30 @@ public struct DriftState: Codable, Sendable {
                 item.exportedFingerprint = summary.exportedAt == nil ? nil : item.fingerprint
             }
             return item
+        }
+        let invalid = prior.map { MergeInvalidation($0.loaded, loadedItems) }
+        var j = 0, cursor = 0, reused = 0
+        var seenOut: [Date] = []
+        if memo != nil { seenOut.reserveCapacity(changes.count) }
+        items = try changes.indices.map { k in
+            if let prior, let invalid {
+                let p = changes[k].path
+                while j < prior.inputs.count && bytesLess(prior.inputs[j].path, p) { j += 1 }
+                if j < prior.inputs.count, prior.inputs[j].sameInput(changes[k]),
+                   !invalid.contains(p, cursor: &cursor) {
+                    changes[k].firstSeen = prior.seen[j]
+                    reused += 1
+                    if memo != nil { seenOut.append(prior.seen[j]) }
+                    return prior.items[j]
+                }
+            }
+            let item = try derive(k)
+            if memo != nil { seenOut.append(changes[k].firstSeen) }
+            return item
+        }
+        if let memo, unreadable.isEmpty {
+            memo.reusedItems.withLock { $0 += reused }
+            memo.setMerged(DerivationMemo.Merged(loaded: loadedItems, inputs: inputs, items: items, seen: seenOut))
         }
         if !kept.isEmpty {
             items = StateSummary.sortedByPath(items + kept)

@@ -15,7 +15,6 @@ public struct ScanReport: Codable, Sendable {
 
     public struct File: Codable, Sendable {
         public var path: String
-        var pathBytes: String?
         var change: ChangeKind
         var fileClass: FileClass
         var firstSeen: String
@@ -28,30 +27,63 @@ public struct ScanReport: Codable, Sendable {
         var newSize: Int64?
         var oldSHA256: Digest?
         var newSHA256: Digest?
-        var oldTarget: String?
-        var newTarget: String?
-        var unstable: Bool?
         public var overdue: Bool?
-        /// When the deadline's clock restarted: an exported path that changed again (absent
-        /// while the clock runs from `first_seen`).
-        var clockStarted: String?
-        /// When, and as which drift id, this version of the path was exported; when pushed.
-        var exportedAt: String?
-        var exportId: String?
-        /// When the export `export_id` names was made: `exported_at` unless a later export of
-        /// the chain renamed it (withheld code is listed under the chain's latest export).
-        var exportIdAt: String?
-        var pushedAt: String?
-        /// The upstream commit that carries that export's id (`scan --upstream`).
-        var reconciledIn: String?
-        /// True when that export did not carry this path's content (withheld, or config/data by
-        /// hash): no upstream commit reconciles it; code among them is reconciled by hand.
-        var exportWithheld: Bool?
         /// `suspicious-name` (control characters in the name), `secret-content` (code whose
         /// content is a secret's, withheld), `name-git-cannot-store` (a path git refuses in a
         /// tree, withheld by name), `over-read-limit` (added or resized and over 1 GiB: not read, its
         /// `new_sha256` stands for size, mtime and data extents); absent when none.
         public var flags: [String]?
+        /// What few rows have, boxed (nil: none of it): a row of a report of a million paths
+        /// is ~200 bytes, not ~350 (issue 28). The JSON is the same: these are its fields.
+        private var rare: RareBox?
+
+        var pathBytes: String? { rare?.value.pathBytes }
+        var oldTarget: String? { rare?.value.oldTarget }
+        var newTarget: String? { rare?.value.newTarget }
+        var unstable: Bool? { rare?.value.unstable }
+        /// When the deadline's clock restarted: an exported path that changed again (absent
+        /// while the clock runs from `first_seen`).
+        var clockStarted: String? { rare?.value.clockStarted }
+        /// When, and as which drift id, this version of the path was exported; when pushed.
+        var exportedAt: String? { rare?.value.exportedAt }
+        var exportId: String? { rare?.value.exportId }
+        /// When the export `export_id` names was made: `exported_at` unless a later export of
+        /// the chain renamed it (withheld code is listed under the chain's latest export).
+        var exportIdAt: String? { rare?.value.exportIdAt }
+        var pushedAt: String? { rare?.value.pushedAt }
+        /// The upstream commit that carries that export's id (`scan --upstream`).
+        var reconciledIn: String? { rare?.value.reconciledIn }
+        /// True when that export did not carry this path's content (withheld, or config/data by
+        /// hash): no upstream commit reconciles it; code among them is reconciled by hand.
+        var exportWithheld: Bool? { rare?.value.exportWithheld }
+
+        init(path: String, pathBytes: String?, change: ChangeKind, fileClass: FileClass, firstSeen: String,
+             secret: Bool, oldType: FileKind?, newType: FileKind?, oldMode: String?, newMode: String?,
+             oldSize: Int64?, newSize: Int64?, oldSHA256: Digest?, newSHA256: Digest?,
+             oldTarget: String?, newTarget: String?, unstable: Bool?, overdue: Bool?,
+             clockStarted: String?, exportedAt: String?, exportId: String?, exportIdAt: String?,
+             pushedAt: String?, reconciledIn: String?, exportWithheld: Bool?, flags: [String]?) {
+            self.path = path
+            self.change = change
+            self.fileClass = fileClass
+            self.firstSeen = firstSeen
+            self.secret = secret
+            self.oldType = oldType
+            self.newType = newType
+            self.oldMode = oldMode
+            self.newMode = newMode
+            self.oldSize = oldSize
+            self.newSize = newSize
+            self.oldSHA256 = oldSHA256
+            self.newSHA256 = newSHA256
+            self.overdue = overdue
+            self.flags = flags
+            let r = Rare(pathBytes: pathBytes, oldTarget: oldTarget, newTarget: newTarget, unstable: unstable,
+                         clockStarted: clockStarted, exportedAt: exportedAt, exportId: exportId,
+                         exportIdAt: exportIdAt, pushedAt: pushedAt, reconciledIn: reconciledIn,
+                         exportWithheld: exportWithheld)
+            rare = r == Rare() ? nil : RareBox(r)
+        }
 
         enum CodingKeys: String, CodingKey {
             case path, change, secret, unstable, overdue, flags
@@ -67,6 +99,87 @@ public struct ScanReport: Codable, Sendable {
                  exportIdAt = "export_id_at"
             case pushedAt = "pushed_at", reconciledIn = "reconciled_in", exportWithheld = "export_withheld"
         }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(path: try c.decode(String.self, forKey: .path),
+                      pathBytes: try c.decodeIfPresent(String.self, forKey: .pathBytes),
+                      change: try c.decode(ChangeKind.self, forKey: .change),
+                      fileClass: try c.decode(FileClass.self, forKey: .fileClass),
+                      firstSeen: try c.decode(String.self, forKey: .firstSeen),
+                      secret: try c.decode(Bool.self, forKey: .secret),
+                      oldType: try c.decodeIfPresent(FileKind.self, forKey: .oldType),
+                      newType: try c.decodeIfPresent(FileKind.self, forKey: .newType),
+                      oldMode: try c.decodeIfPresent(String.self, forKey: .oldMode),
+                      newMode: try c.decodeIfPresent(String.self, forKey: .newMode),
+                      oldSize: try c.decodeIfPresent(Int64.self, forKey: .oldSize),
+                      newSize: try c.decodeIfPresent(Int64.self, forKey: .newSize),
+                      oldSHA256: try c.decodeIfPresent(Digest.self, forKey: .oldSHA256),
+                      newSHA256: try c.decodeIfPresent(Digest.self, forKey: .newSHA256),
+                      oldTarget: try c.decodeIfPresent(String.self, forKey: .oldTarget),
+                      newTarget: try c.decodeIfPresent(String.self, forKey: .newTarget),
+                      unstable: try c.decodeIfPresent(Bool.self, forKey: .unstable),
+                      overdue: try c.decodeIfPresent(Bool.self, forKey: .overdue),
+                      clockStarted: try c.decodeIfPresent(String.self, forKey: .clockStarted),
+                      exportedAt: try c.decodeIfPresent(String.self, forKey: .exportedAt),
+                      exportId: try c.decodeIfPresent(String.self, forKey: .exportId),
+                      exportIdAt: try c.decodeIfPresent(String.self, forKey: .exportIdAt),
+                      pushedAt: try c.decodeIfPresent(String.self, forKey: .pushedAt),
+                      reconciledIn: try c.decodeIfPresent(String.self, forKey: .reconciledIn),
+                      exportWithheld: try c.decodeIfPresent(Bool.self, forKey: .exportWithheld),
+                      flags: try c.decodeIfPresent([String].self, forKey: .flags))
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(path, forKey: .path)
+            try c.encodeIfPresent(pathBytes, forKey: .pathBytes)
+            try c.encode(change, forKey: .change)
+            try c.encode(fileClass, forKey: .fileClass)
+            try c.encode(firstSeen, forKey: .firstSeen)
+            try c.encode(secret, forKey: .secret)
+            try c.encodeIfPresent(oldType, forKey: .oldType)
+            try c.encodeIfPresent(newType, forKey: .newType)
+            try c.encodeIfPresent(oldMode, forKey: .oldMode)
+            try c.encodeIfPresent(newMode, forKey: .newMode)
+            try c.encodeIfPresent(oldSize, forKey: .oldSize)
+            try c.encodeIfPresent(newSize, forKey: .newSize)
+            try c.encodeIfPresent(oldSHA256, forKey: .oldSHA256)
+            try c.encodeIfPresent(newSHA256, forKey: .newSHA256)
+            try c.encodeIfPresent(oldTarget, forKey: .oldTarget)
+            try c.encodeIfPresent(newTarget, forKey: .newTarget)
+            try c.encodeIfPresent(unstable, forKey: .unstable)
+            try c.encodeIfPresent(overdue, forKey: .overdue)
+            try c.encodeIfPresent(clockStarted, forKey: .clockStarted)
+            try c.encodeIfPresent(exportedAt, forKey: .exportedAt)
+            try c.encodeIfPresent(exportId, forKey: .exportId)
+            try c.encodeIfPresent(exportIdAt, forKey: .exportIdAt)
+            try c.encodeIfPresent(pushedAt, forKey: .pushedAt)
+            try c.encodeIfPresent(reconciledIn, forKey: .reconciledIn)
+            try c.encodeIfPresent(exportWithheld, forKey: .exportWithheld)
+            try c.encodeIfPresent(flags, forKey: .flags)
+        }
+    }
+
+    /// A report row's rarely set fields (`File.rare`).
+    struct Rare: Sendable, Equatable {
+        var pathBytes: String?
+        var oldTarget: String?
+        var newTarget: String?
+        var unstable: Bool?
+        var clockStarted: String?
+        var exportedAt: String?
+        var exportId: String?
+        var exportIdAt: String?
+        var pushedAt: String?
+        var reconciledIn: String?
+        var exportWithheld: Bool?
+    }
+
+    /// `Rare` behind one pointer, immutable (rows are built once and only read).
+    final class RareBox: Sendable {
+        let value: Rare
+        init(_ value: Rare) { self.value = value }
     }
 
     public struct Issue: Codable, Sendable {

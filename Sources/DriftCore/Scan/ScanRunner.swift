@@ -36,6 +36,9 @@ public struct ScanRunner {
     /// The state as last read or written, kept by a long-running recorder (`drift watch`):
     /// a batch reads `state.json` again only when another run changed it. nil for one-shot verbs.
     var stateMemo: StateMemo?
+    /// What the last record derived per drifted path, kept by a long-running recorder (`drift
+    /// watch`): a batch derives again only the paths whose inputs changed. nil for one-shot verbs.
+    var derivation: DerivationMemo?
     /// Environment variables the CLI read (drift's, PID 1's, supervisord's): those with
     /// secret names are secret values (held in memory only).
     public var environment = SecretEnvironment()
@@ -241,6 +244,20 @@ public struct ScanRunner {
         // saved — not a second copy of every drifted path beside the report (issue 28).
         findings.result.changes = []
         findings.result.newCache = StatCache()
+        // The caches first: a record only says "this stat had this digest", so one saved before
+        // the journal and the state costs nothing if the run stops there (the next scan reads
+        // the same drift), and the new stat cache is not held through the merge, the journal
+        // and the report (issue 28: 144 bytes a file).
+        if findings.saveCache, let delta = result.cacheDelta, findings.oldCache?.origin != nil {
+            // The comparison took the loaded cache over and says what changed.
+            if !delta.isEmpty { try state.saveCache(result.newCache, old: findings.oldCache, delta: delta) }
+        } else if findings.saveCache && findings.oldCache?.entries != result.newCache.entries {
+            try state.saveCache(result.newCache, old: findings.oldCache)
+        }
+        // Saved (or unchanged): the outcome does not carry it (a watcher keeps its findings').
+        result.newCache = StatCache()
+        result.cacheDelta = nil
+        if let pyc = findings.pycCache { try state.saveCache(pyc.new, old: pyc.old, name: "pyccache") }
         let recovered = st.recovered
         let unreadable = result.issues.map(\.path)
         let boot = SystemInfo.bootID()
@@ -254,7 +271,7 @@ public struct ScanRunner {
         findings.walk = TreeWalk(entries: [], issues: [], unreadableDirectories: [])
         // Drifted paths unreadable now are kept in the state but cannot be journaled: the
         // record is not complete, so the next scan records again.
-        let unknownDrift = try st.merge(&result.changes, unreadable: unreadable) > 0
+        let unknownDrift = try st.merge(&result.changes, unreadable: unreadable, memo: derivation) > 0
         if let reconciled { st.markReconciled(reconciled) }
         let learned = st.secretValues.map { secrets.valueCount - $0 } ?? 0
         let journaledBefore = st.journalFingerprint != nil || st.lastExportId != nil
@@ -272,16 +289,6 @@ public struct ScanRunner {
             let complete = step.recorded.complete && step.recorded.observed.isEmpty && !unknownDrift
             st.journalFingerprint = complete ? step.fingerprint : nil
         }
-        if findings.saveCache, let delta = result.cacheDelta, findings.oldCache?.origin != nil {
-            // The comparison took the loaded cache over and says what changed.
-            if !delta.isEmpty { try state.saveCache(result.newCache, old: findings.oldCache, delta: delta) }
-        } else if findings.saveCache && findings.oldCache?.entries != result.newCache.entries {
-            try state.saveCache(result.newCache, old: findings.oldCache)
-        }
-        // Saved (or unchanged): the outcome does not carry it (a watcher keeps its findings').
-        result.newCache = StatCache()
-        result.cacheDelta = nil
-        if let pyc = findings.pycCache { try state.saveCache(pyc.new, old: pyc.old, name: "pyccache") }
         var report = ScanReport(commit: c.manifest.commit, root: c.rootBytes, host: SystemInfo.hostName(),
                                 scannedAt: now,
                                 changes: result.changes, pip: pip, issues: result.issues,

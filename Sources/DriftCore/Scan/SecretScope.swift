@@ -16,6 +16,10 @@ public enum SecretScope: Sendable, Hashable {
     /// The scope of a workspace-relative path (`/`-separated bytes); a path that is not valid
     /// UTF-8 in its test-naming parts simply is not a fixture.
     public init(path: [UInt8]) {
+        if let fast = Self.ascii(path) {
+            self = fast
+            return
+        }
         let parts = path.split(separator: 0x2F).map { String(decoding: $0, as: UTF8.self).lowercased() }
         guard let name = parts.last else {
             self = .code
@@ -25,6 +29,27 @@ public enum SecretScope: Sendable, Hashable {
             self = .testFixture
         } else {
             self = .code
+        }
+    }
+
+    /// The scope of an ASCII path without a String per component (a watch batch asks it of
+    /// every drifted small file); nil for any other path (`lowercased()` maps some non-ASCII
+    /// letters to ASCII ones, so those take the general way).
+    private static func ascii(_ path: [UInt8]) -> SecretScope? {
+        guard path.allSatisfy({ $0 < 0x80 }) else { return nil }
+        let parts = path.split(separator: 0x2F)
+        guard let name = parts.last else { return .code }
+        for dir in parts.dropLast() where testDirectoryBytes.contains(where: { lowerEquals(dir, $0) }) {
+            return .testFixture
+        }
+        return isTestFile(String(decoding: name, as: UTF8.self).lowercased()) ? .testFixture : .code
+    }
+
+    private static let testDirectoryBytes = testDirectories.map { Array($0.utf8) }
+
+    private static func lowerEquals(_ a: ArraySlice<UInt8>, _ b: [UInt8]) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { x, y in
+            (x >= 0x41 && x <= 0x5A ? x | 0x20 : x) == y
         }
     }
 

@@ -30,10 +30,12 @@ enum StateSummary {
                 <= (Timestamp.parse(s.firstSeen) ?? .distantFuture) { return }
             best = s
         }
-        var prefix = Substring(key)
-        while let slash = prefix.lastIndex(of: "/") {
-            prefix = prefix[..<slash]
-            consider(summaries[String(prefix) + "/"])
+        // An escaped key is printable ASCII: its bytes are walked, not its Characters.
+        let u = key.utf8
+        var end = u.endIndex
+        while let slash = u[..<end].lastIndex(of: UInt8(ascii: "/")) {
+            end = slash
+            consider(summaries[String(key[...slash])])
         }
         consider(summaries[""])
         return best
@@ -117,8 +119,10 @@ enum StateSummary {
     }
 
     /// The directory holding an escaped path, with its trailing `/` ("" for the root).
+    /// Escaped paths are printable ASCII (`PathBytes.escape`): bytes, not Characters, are walked.
     static func parent(_ path: String) -> String? {
-        guard let slash = path.dropLast().lastIndex(of: "/") else { return "" }
+        let u = path.utf8
+        guard let slash = u.dropLast().lastIndex(of: UInt8(ascii: "/")) else { return "" }
         return String(path[...slash])
     }
 
@@ -127,7 +131,8 @@ enum StateSummary {
     static func ancestor(_ path: String, depth: Int) -> String? {
         if depth == 0 { return path.isEmpty ? nil : "" }
         var seen = 0
-        for i in path.indices where path[i] == "/" {
+        let u = path.utf8
+        for i in u.indices where u[i] == UInt8(ascii: "/") {
             seen += 1
             if seen == depth {
                 let a = String(path[...i])
@@ -139,6 +144,6 @@ enum StateSummary {
 
     /// Directory components above a path's last one.
     static func depth(_ path: String) -> Int {
-        path.dropLast().reduce(0) { $0 + ($1 == "/" ? 1 : 0) }
+        path.utf8.dropLast().reduce(0) { $0 + ($1 == UInt8(ascii: "/") ? 1 : 0) }
     }
 }

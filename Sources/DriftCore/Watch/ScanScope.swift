@@ -17,6 +17,11 @@ public struct ScanScope: Sendable {
 
     /// Whether `path` is one of the paths or lies below one, or lies in (or is) one of the trees.
     func contains(_ path: [UInt8]) -> Bool {
+        // A small scope asked of every kept path (a watch batch): its members are compared in
+        // place, no ancestor of the path is allocated and hashed.
+        if paths.count + trees.count <= Self.compareBelow {
+            return paths.contains { Self.atOrBelow(path, $0) } || trees.contains { Self.atOrBelow(path, $0) }
+        }
         if paths.contains(path) { return true }
         if inTree(path, includingSelf: true) { return true }
         if paths.isEmpty { return false }
@@ -26,6 +31,17 @@ public struct ScanScope: Sendable {
             i += 1
         }
         return false
+    }
+
+    /// Scopes of at most this many members are compared member by member in `contains`.
+    static let compareBelow = 8
+
+    /// `path` is `member` or lies below it (`member/…`); an empty member is only the empty path
+    /// (the ancestors `contains` looks at end before a `/`, and none is empty in a relative path).
+    private static func atOrBelow(_ path: [UInt8], _ member: [UInt8]) -> Bool {
+        if member.isEmpty { return path.isEmpty || path.first == UInt8(ascii: "/") }
+        return path.count >= member.count && path.starts(with: member)
+            && (path.count == member.count || path[member.count] == UInt8(ascii: "/"))
     }
 
     private func inTree(_ path: [UInt8], includingSelf: Bool) -> Bool {

@@ -106,6 +106,7 @@ public final class Watcher {
         r.journalBlobs = JournalBlobCache()
         r.secretVerdicts = SecretVerdicts()
         r.stateMemo = StateMemo()
+        r.derivation = DerivationMemo()
         self.runner = r
         self.options = options
         let now = Timestamp.format(runner.clock.now())

@@ -1,0 +1,100 @@
+import DriftSystem
+import Synchronization
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// What the last record derived per drifted path, kept by a long-running recorder (`drift
+/// watch`, docs/architecture.md "Batches: derived again only where changed"): a batch that
+/// changed one path of a million derives that path's state item again, not every path's.
+///
+/// Each kept value is a function of the inputs kept beside it (the path's `FileChange` as the
+/// record got it, and the state items it was merged with); a path whose inputs differ in any
+/// field is derived again, so what a batch writes is byte for byte what a from-scratch
+/// derivation writes (`BatchDerivationTests`).
+final class DerivationMemo: Sendable {
+    /// `DriftState.merge`'s share: the state it merged with and, per input change (sorted by
+    /// path), the change as given, the item made for it before folding, its first sighting.
+    struct Merged: Sendable {
+        var loaded: [DriftState.Item]
+        var inputs: [FileChange]
+        var items: [DriftState.Item]
+        var seen: [Date]
+    }
+
+    private let merged = Mutex<Merged?>(nil)
+    /// Test hook: state items taken from the memo instead of derived again, over all records.
+    let reusedItems = Mutex(0)
+
+    init() {}
+
+    /// The last merge's derivation, no longer held here (a failed merge leaves none).
+    func takeMerged() -> Merged? { merged.withLock { m in
+        defer { m = nil }
+        return m
+    } }
+
+    func setMerged(_ m: Merged?) { merged.withLock { $0 = m } }
+}
+
+extension FileChange {
+    /// Every field equal: a derivation from one is a derivation from the other.
+    func sameInput(_ o: FileChange) -> Bool {
+        path == o.path && change == o.change && fileClass == o.fileClass && secrecy == o.secrecy
+            && old == o.old && new == o.new && firstSeen == o.firstSeen && unstable == o.unstable
+            && overReadLimit == o.overReadLimit
+    }
+}
+
+/// Which paths' state items a merge must derive again although their change is the one kept:
+/// those whose own item in the loaded state changed, and those below a summary item that
+/// changed (`StateSummary.covering` looks at every summary above a path).
+struct MergeInvalidation {
+    /// Raw paths whose own item was added, removed or changed, sorted.
+    var own: [[UInt8]] = []
+    /// Raw directories (no trailing `/`; empty: the root) whose summary item changed.
+    var summaries: [[UInt8]] = []
+    /// Too much changed to check per path: derive everything.
+    var all = false
+
+    /// Summaries changed beyond this: every path is derived again (the per-path check would cost more).
+    static let summaryLimit = 16
+
+    init(_ before: [DriftState.Item], _ now: [DriftState.Item]) {
+        var old: [String: DriftState.Item] = [:]
+        for i in before { old[i.path] = i }
+        var changed: [DriftState.Item] = []
+        for i in now {
+            if let o = old.removeValue(forKey: i.path), o == i { continue }
+            changed.append(i)
+        }
+        changed += old.values
+        for i in changed {
+            if i.count != nil {
+                // A summary's path is its escaped directory with the trailing `/` ("" for the root).
+                guard let raw = PathBytes.unescape(i.path.utf8) else {
+                    all = true
+                    return
+                }
+                summaries.append(raw.last == UInt8(ascii: "/") ? Array(raw.dropLast()) : raw)
+            } else if let raw = PathBytes.unescape(i.path.utf8) {
+                own.append(raw)
+            } else {
+                all = true
+                return
+            }
+        }
+        if summaries.count > Self.summaryLimit { all = true }
+        own.sort(by: bytesLess)
+    }
+
+    /// Whether a path's item is to be derived again; `cursor` walks `own` (paths asked in order).
+    func contains(_ path: [UInt8], cursor: inout Int) -> Bool {
+        if all { return true }
+        while cursor < own.count && bytesLess(own[cursor], path) { cursor += 1 }
+        if cursor < own.count && own[cursor] == path { return true }
+        return summaries.contains { PathBytes.isWithin(path, $0) }
+    }
+}
