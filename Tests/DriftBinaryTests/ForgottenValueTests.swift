@@ -94,4 +94,25 @@ struct ForgottenValueTests {
         #expect(again.code == 0 && again.out.contains("removed 1 blob"), "\(again.out) \(again.err)")
         try ForgottenSourceTests.leaks(f, key, "forget run without the value, then with it", env: [:])
     }
+
+    @Test("a state.json of the names-only drift: the name is still checked, a value added beside it")
+    func namesOnlyState() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        try f.bake()
+        let key = SecretLeakTests.token("sk-live-old-")
+        try sh("printf 'KEY = \"%s\"\\n' '\(key)' >> worker/main.py", cwd: f.workspace)
+        #expect(try drift(["scan"] + Self.common(f)).code == 1)
+        let path = f.state + "/state.json"
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(readWholeFile(path))) as? [String: Any])
+        json["forgotten_sources"] = ["boot": SystemInfo.bootID() ?? "unknown", "names": ["HTTPX_API_KEY"]]
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: path))
+        let without = try drift(["scan"] + Self.common(f))
+        #expect(without.out.contains("HTTPX_API_KEY: a secret value"), "\(without.out)")
+        let forget = try drift(["forget"] + Self.common(f), env: ["HTTPX_API_KEY": key])
+        #expect(forget.out.contains("removed 1 blob"), "\(forget.out) \(forget.err)")
+        let state = String(decoding: try readWholeFile(path), as: UTF8.self)
+        #expect(state.contains("\"names\"") && state.contains("\"digest\""), "\(state)")
+        try ForgottenSourceTests.leaks(f, key, "a names-only state", env: ["HTTPX_API_KEY": "x" + key.uppercased()])
+    }
 }
