@@ -57,6 +57,11 @@ struct ForgottenValueTests {
         let scan = try drift(["scan"] + Self.common(f))
         #expect(scan.out.contains(".env.local"), "\(scan.out)")
         try ForgottenSourceTests.leaks(f, key, ".env.local moved away", env: [:])
+        // Released by the name the error gives (the file's path): content is shown again.
+        let release = try drift(["forget", "--release", ".env.local"] + Self.common(f))
+        #expect(release.out.contains("released .env.local"), "\(release.out) \(release.err)")
+        let after = try drift(["scan"] + Self.common(f))
+        #expect(!after.out.contains("Forgotten sources remembered"), "\(after.out)")
     }
 
     @Test("E: the container's main process holds the same name with another value: the key appears nowhere")
