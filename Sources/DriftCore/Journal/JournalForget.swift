@@ -100,7 +100,8 @@ public struct JournalForget {
         // shell's variable, the variable empty or rotated, `.env.local` moved away) withholds
         // drifted content instead of journaling it again. Every value this run knew, of any
         // source: which ones the purged blobs held is not tracked by the rewrite.
-        st.forgottenSources = try ForgottenValues.adding(st.forgottenSources, secrets.sourceValues)
+        st.forgottenSources = try ForgottenValues.adding(st.forgottenSources, secrets.sourceValues,
+                                                         random: runner.saltSource)
         try runner.state.saveState(st)
         return outcome
     }

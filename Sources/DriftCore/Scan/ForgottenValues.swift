@@ -51,14 +51,14 @@ struct ForgottenValues: Codable, Equatable, Sendable {
 
     /// The memory with `added` values remembered too (a new salt when there is none yet).
     /// - Throws: `DriftError` when no random salt or SHA-256 context can be had.
-    static func adding(_ memory: ForgottenValues?, _ added: [(name: [UInt8], value: [UInt8])]) throws
-        -> ForgottenValues? {
+    static func adding(_ memory: ForgottenValues?, _ added: [(name: [UInt8], value: [UInt8])],
+                       random: (Int) throws -> [UInt8] = secureRandomBytes) throws -> ForgottenValues? {
         if added.isEmpty { return memory }
         var m = memory ?? ForgottenValues()
         var salt = m.salt.flatMap(Self.unhex) ?? []
         if salt.count != 32 {
             // Entries under a damaged salt never match again: they stay, failing closed.
-            salt = try secureRandomBytes(32)
+            salt = try random(32)
             m.salt = hexEncode(salt)
         }
         var entries = m.values ?? []

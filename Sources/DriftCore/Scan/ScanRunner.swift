@@ -42,6 +42,9 @@ public struct ScanRunner {
     /// Environment variables the CLI read (drift's, PID 1's, supervisord's): those with
     /// secret names are secret values (held in memory only).
     public var environment = SecretEnvironment()
+    /// Where a new `forgotten_sources` salt comes from (`ForgottenValues`): tests that compare
+    /// two recorders' state byte for byte give both the same.
+    var saltSource: @Sendable (Int) throws -> [UInt8] = secureRandomBytes
     /// `--upstream`: the repository whose history says which exports were reconciled.
     public var upstream: UpstreamSource?
     /// The verb's context when its caller loaded it already (`drift export`, whose `--push`
@@ -278,7 +281,8 @@ public struct ScanRunner {
         if journaledBefore && learned > 0 {
             // A value learned after content was journaled may be in that content: a later run
             // without its variable (a watcher started without it) must not journal it again.
-            st.forgottenSources = try ForgottenValues.adding(st.forgottenSources, secrets.sourceValues)
+            st.forgottenSources = try ForgottenValues.adding(st.forgottenSources, secrets.sourceValues,
+                                                             random: saltSource)
         }
         st.secretValues = secrets.valueCount
         let (pip, pipChecked, pipHashed) = try takePip(findings.pip, issues: &result.issues)
