@@ -44,6 +44,16 @@ extension Drift {
                 Output.stdout("forget: dropped \(o.exports.count) export(s) that carried one: "
                     + o.exports.joined(separator: ", ") + "\n")
             }
+            if !o.unknownForgotten.isEmpty {
+                let names = o.unknownForgotten.map(PathBytes.display).joined(separator: ", ")
+                Output.stderr("drift: note: a remembered secret value of \(names) is not known to this run, so "
+                    + "journaled content holding it was not looked for: run drift forget where it is known "
+                    + "(docs/secrets.md, \"Forgotten sources remembered\")\n")
+            } else if o.blobs == 0 && o.exports.isEmpty && o.rememberedValues > 0 {
+                Output.stderr("drift: note: no journaled content held a secret value known to this run, "
+                    + "including the \(o.rememberedValues) remembered after content was journaled "
+                    + "(docs/secrets.md, \"Forgotten sources remembered\")\n")
+            }
             for (remote, ids) in o.pushed.sorted(by: { $0.key < $1.key }) {
                 Output.stderr("drift: warning: \(ids.joined(separator: ", ")) had been pushed to \(remote): "
                     + "the secret has left the box; rotate it and delete those refs there\n")

@@ -35,11 +35,13 @@ struct BatchDerivationTests {
         memo.secretVerdicts = SecretVerdicts()
         memo.stateMemo = StateMemo()
         memo.derivation = DerivationMemo()
+        // A `.env` change is a value learned: both recorders must draw the same salt.
+        memo.saltSource = { [UInt8](repeating: 7, count: $0) }
         let freshState = f.dir.sub("fresh-state")
-        let r = Recorders(memo: memo,
-                          fresh: ScanRunner(manifestDir: ManifestDirectory(path: f.mdir), root: nil,
-                                            state: StateDirectory(path: freshState)),
-                          freshState: freshState)
+        var fresh = ScanRunner(manifestDir: ManifestDirectory(path: f.mdir), root: nil,
+                               state: StateDirectory(path: freshState))
+        fresh.saltSource = memo.saltSource
+        let r = Recorders(memo: memo, fresh: fresh, freshState: freshState)
         let start = Date(timeIntervalSince1970: 1_800_000_000)
         let loaded = try memo.loadAndWalk()
         let context = loaded.context

@@ -33,12 +33,17 @@ public struct JournalForget {
         public var exports: [String] = []
         /// Of those, the ones `drift push` had sent (remote → ids).
         public var pushed: [String: [String]] = [:]
+        /// Sources of remembered forgotten values this run did not know: content holding those
+        /// values was not looked for (the run withheld drifted content instead).
+        public var unknownForgotten: [[UInt8]] = []
+        /// How many forgotten values were remembered before this run (`ForgottenValues`).
+        public var rememberedValues = 0
     }
 
     /// Runs the scan and the rewrite under the state lock.
     /// - Throws: `DriftError`/`GitError` as a scan does; `DriftError` `.lockBusy` when another run holds the lock.
     public func run() throws -> Outcome {
-        let (manifest, policy) = try runner.manifestDir.load()
+        let (manifest, _) = try runner.manifestDir.load()
         let lock = try StateLock(state: runner.state, wait: runner.waitSeconds)
         defer { withExtendedLifetime(lock) {} }
         let secrets = try runner.run(alreadyLocked: true).secrets
@@ -59,6 +64,7 @@ public struct JournalForget {
         var rewrite = Rewrite(old: old, new: new, oldObjects: try old.odb(), newObjects: try new.odb(),
                               baseObjects: try baseRepo.odb(), base: base, secrets: secrets)
         var outcome = try rewrite.snapshots()
+        outcome.unknownForgotten = secrets.missingForgotten
         for (name, target) in try old.referenceTargets(under: "refs/") {
             guard let target, name != Journal.ref, name != Journal.notesRef else { continue }
             if try rewrite.copyClosure(target, ledger: name.hasPrefix(LedgerCommit.journalRefPrefix)) {
@@ -69,6 +75,7 @@ public struct JournalForget {
         }
         outcome.blobs = Set(rewrite.tainted.filter(\.value).keys.map(\.id)).count
         var st = try runner.state.loadState(commit: manifest.commit)
+        outcome.rememberedValues = st.forgottenSources?.values?.count ?? 0
         for (remote, ids) in st.pushed ?? [:] {
             let gone = ids.filter { outcome.exports.contains($0) }
             if !gone.isEmpty { outcome.pushed[remote] = gone }
@@ -89,14 +96,12 @@ public struct JournalForget {
         try? FileSystem.removeTree(staging.path)
         if let last = st.lastExportId, outcome.exports.contains(last) { st.lastExportId = nil }
         st.journalFingerprint = nil
-        // The purged values' variables: a later run without them (a watcher started without
-        // this shell's variable) withholds drifted content instead of journaling it again.
-        let env = runner.environment
-        let names = env.sourceNames(names: policy.secretNames)
-            .subtracting(env.sourceNames(from: .mainProcess, names: policy.secretNames))
-        // No boot id: kept under a key no boot has, which `remembered` keeps while none can be read.
-        st.forgottenSources = SecretSourceMemory.updated(st.forgottenSources, boot: SystemInfo.bootID() ?? "unknown",
-                                                         current: names)
+        // The purged values: a later run that does not know one (a watcher started without this
+        // shell's variable, the variable empty or rotated, `.env.local` moved away) withholds
+        // drifted content instead of journaling it again. Every value this run knew, of any
+        // source: which ones the purged blobs held is not tracked by the rewrite.
+        st.forgottenSources = try ForgottenValues.adding(st.forgottenSources, secrets.sourceValues,
+                                                         random: runner.saltSource)
         try runner.state.saveState(st)
         return outcome
     }
@@ -111,16 +116,16 @@ public struct JournalForget {
         var st = try runner.state.loadState(commit: manifest.commit)
         guard let memory = st.forgottenSources else { return [] }
         let drop = Set(names.map(PathBytes.escape))
-        let kept = memory.names.filter { !drop.contains($0) }
-        let dropped = memory.names.filter { drop.contains($0) }.compactMap { PathBytes.unescape(Array($0.utf8)) }
-        st.forgottenSources = kept.isEmpty ? nil : SecretSourceMemory(boot: memory.boot, names: kept)
+        let all = Set((memory.names ?? []) + (memory.values ?? []).map(\.name))
+        let dropped = all.filter { drop.contains($0) }.sorted().compactMap { PathBytes.unescape(Array($0.utf8)) }
+        st.forgottenSources = memory.releasing(drop)
         if !dropped.isEmpty { try runner.state.saveState(st) }
         return dropped
     }
 
     /// The forgotten sources remembered for this boot (`drift status`).
     static func remembered(_ st: DriftState) -> [[UInt8]] {
-        SecretSourceMemory.remembered(st.forgottenSources, boot: SystemInfo.bootID()).sorted(by: PathBytes.less)
+        ForgottenValues.names(st.forgottenSources, boot: SystemInfo.bootID()).sorted(by: PathBytes.less)
     }
 
     static func exportID(_ ref: String) -> String? {

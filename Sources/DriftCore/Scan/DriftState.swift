@@ -83,9 +83,9 @@ public struct DriftState: Codable, Sendable {
     var reverifiedAt: String?
     /// The main process's secret-named variables earlier runs read (`SecretSourceMemory`).
     var secretSources: SecretSourceMemory?
-    /// Variables of any origin whose values `drift forget` purged or a run learned after
-    /// content was journaled (`SecretSourceMemory`, docs/secrets.md "Forgotten sources remembered").
-    var forgottenSources: SecretSourceMemory?
+    /// Salted digests of the secret values `drift forget` purged or a run learned after content
+    /// was journaled (`ForgottenValues`, docs/secrets.md "Forgotten sources remembered").
+    var forgottenSources: ForgottenValues?
     /// How many distinct secret values the last run knew (`SecretIndex.valueCount`): a run
     /// that knows more says content journaled before may hold one (`drift forget`).
     var secretValues: Int?

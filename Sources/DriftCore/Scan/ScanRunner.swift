@@ -42,6 +42,9 @@ public struct ScanRunner {
     /// Environment variables the CLI read (drift's, PID 1's, supervisord's): those with
     /// secret names are secret values (held in memory only).
     public var environment = SecretEnvironment()
+    /// Where a new `forgotten_sources` salt comes from (`ForgottenValues`): tests that compare
+    /// two recorders' state byte for byte give both the same.
+    var saltSource: @Sendable (Int) throws -> [UInt8] = secureRandomBytes
     /// `--upstream`: the repository whose history says which exports were reconciled.
     public var upstream: UpstreamSource?
     /// The verb's context when its caller loaded it already (`drift export`, whose `--push`
@@ -265,8 +268,8 @@ public struct ScanRunner {
         let missing = SecretSourceMemory.remembered(st.secretSources, boot: boot).subtracting(mainNames)
         st.secretSources = SecretSourceMemory.updated(st.secretSources, boot: boot, current: mainNames)
         let allNames = environment.sourceNames(names: c.policy.secretNames)
-        let forgotten = SecretSourceMemory.remembered(st.forgottenSources, boot: boot).subtracting(allNames)
-        let secrets = try flagSecrets(&result, walk: findings.walk, c, missing: missing, forgotten: forgotten)
+        let secrets = try flagSecrets(&result, walk: findings.walk, c, missing: missing,
+                                      forgotten: (st.forgottenSources, allNames, boot))
         // The walk's last use: not held through the merge, the journal and the report.
         findings.walk = TreeWalk(entries: [], issues: [], unreadableDirectories: [])
         // Drifted paths unreadable now are kept in the state but cannot be journaled: the
@@ -278,8 +281,8 @@ public struct ScanRunner {
         if journaledBefore && learned > 0 {
             // A value learned after content was journaled may be in that content: a later run
             // without its variable (a watcher started without it) must not journal it again.
-            st.forgottenSources = SecretSourceMemory.updated(st.forgottenSources, boot: boot ?? "unknown",
-                                                             current: allNames.subtracting(mainNames))
+            st.forgottenSources = try ForgottenValues.adding(st.forgottenSources, secrets.sourceValues,
+                                                             random: saltSource)
         }
         st.secretValues = secrets.valueCount
         let (pip, pipChecked, pipHashed) = try takePip(findings.pip, issues: &result.issues)
@@ -327,12 +330,17 @@ public struct ScanRunner {
     /// Finds the workspace's secrets and flags the changes that are secret or carry secret
     /// content; a secret file that could not be read is an issue of the scan.
     /// `missing`: the main process's secret sources earlier runs read and this one cannot.
-    private func flagSecrets(_ result: inout Scanner.Result, walk: TreeWalk, _ c: Context,
-                             missing: Set<[UInt8]>, forgotten: Set<[UInt8]>) throws -> SecretIndex {
+    /// `forgotten`: the remembered forgotten values, this run's secret-source names (for names
+    /// an older drift remembered without values) and boot id.
+    private func flagSecrets(_ result: inout Scanner.Result, walk: TreeWalk, _ c: Context, missing: Set<[UInt8]>,
+                             forgotten: (memory: ForgottenValues?, names: Set<[UInt8]>, boot: String?)) throws
+        -> SecretIndex {
         let reader = FileReader(root: c.rootBytes)
         var secrets = try SecretIndex(walk: walk, manifest: c.manifest, changes: result.changes,
                                       reader: reader, environment: environment, names: c.policy.secretNames)
-        secrets.missing(missing.sorted(by: PathBytes.less), forgotten: forgotten.sorted(by: PathBytes.less))
+        let unknown = try ForgottenValues.missing(forgotten.memory, known: secrets.sourceValues.map(\.value),
+                                                  names: forgotten.names, boot: forgotten.boot)
+        secrets.missing(missing.sorted(by: PathBytes.less), forgotten: unknown.sorted(by: PathBytes.less))
         secrets.flag(&result.changes, walk: walk, reader: reader, sizeLimit: c.policy.sizeLimit,
                      contents: result.contents, verdicts: secretVerdicts)
         if !secrets.complete {

@@ -37,6 +37,10 @@ public struct SecretIndex: Sendable {
     /// How many distinct secret values are known (before their encodings): a count only, so a
     /// later run can tell it learned more (`secret_values` in `state.json`) without an oracle.
     public private(set) var valueCount = 0
+    /// The distinct secret values before their encodings, each with the first source that
+    /// holds it (a variable's name or a secret file's path: for messages only). What a
+    /// `drift forget` remembers salted digests of (`ForgottenValues`).
+    private(set) var sourceValues: [(name: [UInt8], value: [UInt8])] = []
 
     public init() {}
 
@@ -50,7 +54,7 @@ public struct SecretIndex: Sendable {
         let hasher = try SHA256Hasher()
         var env: [[UInt8]: [UInt8]] = [:]
         for v in environment.variables where env[v.name] == nil { env[v.name] = v.value }
-        values = environment.secretValues(names: names)
+        var named = environment.namedSecretValues(names: names)
         sourceCount = environment.secretNamedCount(names: names)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
         defer { buffer.deallocate() }
@@ -67,7 +71,7 @@ public struct SecretIndex: Sendable {
                         throw FileReadError(e.path, .changedWhileRead)
                     }
                     digests.insert(c.digest)
-                    values += SecretFileValues.values(bytes, environment: env)
+                    named += SecretFileValues.values(bytes, environment: env).map { (e.path, $0) }
                 } catch let err as FileReadError {
                     unreadable.append(err)
                 }
@@ -78,7 +82,9 @@ public struct SecretIndex: Sendable {
                 if let d = s?.digest { digests.insert(d) }
             }
         }
-        values = Array(Set(values))
+        var seen = Set<[UInt8]>()
+        sourceValues = named.filter { seen.insert($0.value).inserted }
+        values = sourceValues.map(\.value)
         valueCount = values.count
         // A data or config file whose whole content is a value would leave the value's hash.
         for v in values {
@@ -124,10 +130,10 @@ public struct SecretIndex: Sendable {
                 + "withheld until it is (docs/secrets.md, \"Secret sources remembered\")")
         }
         let forgotten = missingForgotten.map { name in
-            WalkIssue(path: environ, message: "\(PathBytes.display(name)), a secret-named variable whose value an "
-                + "earlier run learned after content was journaled (drift forget), is not in this run's environment, "
-                + "so content and hashes of drifted files are withheld until it is (docs/secrets.md, "
-                + "\"Forgotten sources remembered\")")
+            WalkIssue(path: environ, message: "\(PathBytes.display(name)): a secret value it held when an earlier "
+                + "run learned it after content was journaled (drift forget) is not in this run's environment or "
+                + "secret files (under any name), so content and hashes of drifted files are withheld until it is "
+                + "(docs/secrets.md, \"Forgotten sources remembered\")")
         }
         return files + sources + forgotten
     }

@@ -140,12 +140,17 @@ public struct SecretEnvironment: Sendable {
     /// usual way a database or broker password arrives, under a name that says only URL).
     /// `secret_names: []` turns both off.
     func secretValues(names: PatternList) -> [[UInt8]] {
-        var out: [[UInt8]] = []
+        namedSecretValues(names: names).map(\.value)
+    }
+
+    /// `secretValues` with the name of the variable each came from (for messages only).
+    func namedSecretValues(names: PatternList) -> [(name: [UInt8], value: [UInt8])] {
+        var out: [(name: [UInt8], value: [UInt8])] = []
         for v in variables {
             if Self.isSecretName(v.name, names) {
-                out += SecretValueFilter.expand(v.value, pathsAreNames: true)
+                out += SecretValueFilter.expand(v.value, pathsAreNames: true).map { (v.name, $0) }
             } else if let pw = Self.urlPassword(v, names) {
-                out.append(pw)
+                out.append((v.name, pw))
             }
         }
         return out

@@ -78,8 +78,8 @@ public enum StatusReport {
         let forgotten = JournalForget.remembered(st)
         if !forgotten.isEmpty {
             out += "  forgotten     " + forgotten.map(PathBytes.display).joined(separator: ", ")
-                + ": a run without \(forgotten.count == 1 ? "this variable" : "these variables") withholds drifted "
-                + "content (docs/secrets.md, \"Forgotten sources remembered\")\n"
+                + ": a run that does not know \(forgotten.count == 1 ? "its" : "their") remembered value "
+                + "withholds drifted content (docs/secrets.md, \"Forgotten sources remembered\")\n"
         }
         return out
     }

@@ -1,0 +1,112 @@
+import DriftSystem
+
+/// The secret values `drift forget` purged or a run learned after content was journaled
+/// (`forgotten_sources` in `state.json`), remembered as salted digests so a later run that does
+/// not know one withholds drifted content instead of journaling it again (docs/secrets.md,
+/// "Forgotten sources remembered").
+///
+/// A value, not a name: the same variable empty or rotated, a `.env.local` moved away, the
+/// container's main process holding the same name with another value all leave the value
+/// unknown. Each digest is `SHA-256(salt || value)` with a random 32-byte salt kept here, so the
+/// file is no guess oracle for a value's plain hash; it is never journaled, exported or printed
+/// (state.json is root-only, on the instance that holds the value anyway). Kept until
+/// `drift forget --release NAME` or a redeploy (a state is per manifest commit); a reboot does
+/// not clear it.
+struct ForgottenValues: Codable, Equatable, Sendable {
+    struct Entry: Codable, Equatable, Sendable {
+        /// The source that held the value (a variable's name or a secret file's path, escaped
+        /// by `PathBytes.escape`): for messages and `--release` only.
+        var name: String
+        /// `SHA-256(salt || value)`.
+        var digest: Digest
+    }
+
+    /// Names written by a drift that kept names only, and the boot they were read in: checked
+    /// as then (a run without the name withholds, for that boot).
+    var boot: String?
+    var names: [String]?
+    /// 64 lowercase hex digits: the salt of every digest in `values`.
+    var salt: String?
+    var values: [Entry]?
+
+    /// The names whose values this run does not know: a value entry none of `known` has (by
+    /// digest, whatever the name it has now), or an old name-only entry of this boot that no
+    /// variable of this run has (`names`).
+    /// - Throws: `DriftError` when no SHA-256 context can be made.
+    static func missing(_ memory: ForgottenValues?, known: [[UInt8]], names: Set<[UInt8]>, boot: String?) throws
+        -> Set<[UInt8]> {
+        guard let memory else { return [] }
+        var out = Set<[UInt8]>()
+        if let old = memory.names, !old.isEmpty, (memory.boot ?? "") == boot ?? memory.boot ?? "" {
+            out.formUnion(old.compactMap { PathBytes.unescape(Array($0.utf8)) }.filter { !names.contains($0) })
+        }
+        guard let entries = memory.values, !entries.isEmpty else { return out }
+        let salt = memory.salt.flatMap(Self.unhex) ?? []
+        let have = try Set(known.map { try Self.digest($0, salt: salt) })
+        for e in entries where !have.contains(e.digest) {
+            if let n = PathBytes.unescape(Array(e.name.utf8)) { out.insert(n) }
+        }
+        return out
+    }
+
+    /// The memory with `added` values remembered too (a new salt when there is none yet).
+    /// - Throws: `DriftError` when no random salt or SHA-256 context can be had.
+    static func adding(_ memory: ForgottenValues?, _ added: [(name: [UInt8], value: [UInt8])],
+                       random: (Int) throws -> [UInt8] = secureRandomBytes) throws -> ForgottenValues? {
+        if added.isEmpty { return memory }
+        var m = memory ?? ForgottenValues()
+        var salt = m.salt.flatMap(Self.unhex) ?? []
+        if salt.count != 32 {
+            // Entries under a damaged salt never match again: they stay, failing closed.
+            salt = try random(32)
+            m.salt = hexEncode(salt)
+        }
+        var entries = m.values ?? []
+        var have = Set(entries.map(\.digest))
+        for v in added {
+            let d = try Self.digest(v.value, salt: salt)
+            if have.insert(d).inserted { entries.append(Entry(name: PathBytes.escape(v.name), digest: d)) }
+        }
+        m.values = entries
+        return m
+    }
+
+    /// Every name remembered (old name-only entries of this boot, and value entries).
+    static func names(_ memory: ForgottenValues?, boot: String?) -> Set<[UInt8]> {
+        guard let memory else { return [] }
+        var out = Set<[UInt8]>()
+        if let old = memory.names, (memory.boot ?? "") == boot ?? memory.boot ?? "" {
+            out.formUnion(old.compactMap { PathBytes.unescape(Array($0.utf8)) })
+        }
+        out.formUnion((memory.values ?? []).compactMap { PathBytes.unescape(Array($0.name.utf8)) })
+        return out
+    }
+
+    /// The memory without `drop` (escaped names), nil when nothing is left.
+    func releasing(_ drop: Set<String>) -> ForgottenValues? {
+        var m = self
+        m.names = names?.filter { !drop.contains($0) }
+        m.values = values?.filter { !drop.contains($0.name) }
+        if m.names?.isEmpty == true { (m.names, m.boot) = (nil, nil) }
+        if m.values?.isEmpty == true { (m.values, m.salt) = (nil, nil) }
+        return m.names == nil && m.values == nil ? nil : m
+    }
+
+    static func digest(_ value: [UInt8], salt: [UInt8]) throws -> Digest {
+        try SHA256Hasher.digest(salt + value)
+    }
+
+    static func unhex(_ text: String) -> [UInt8]? {
+        let u = Array(text.utf8)
+        guard u.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(u.count / 2)
+        var i = 0
+        while i < u.count {
+            guard let s = UInt8(String(decoding: u[i..<i + 2], as: UTF8.self), radix: 16) else { return nil }
+            out.append(s)
+            i += 2
+        }
+        return out
+    }
+}
