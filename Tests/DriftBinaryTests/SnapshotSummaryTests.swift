@@ -147,7 +147,7 @@ struct SnapshotSummaryTests {
         let es = Self.entries(rec)
         #expect(es.count == 101 && es.filter { $0["recorded"] as? String == "summary" }.count == 100)
         #expect(es.first { $0["path"] as? String == "worker/util.py" }?["recorded"] as? String == "content")
-        #expect(w.terminate() == 0, "\(w.stderr)")
+        #expect(w.terminate(timeout: 300) == 0, "\(w.stderr)")
     }
 
     @Test("21 directories of exactly 1,000 data files (21,000 in all, over the entry cap) are 21 summaries")
