@@ -154,13 +154,7 @@ public struct DriftState: Codable, Sendable {
         }
         // Paths folded into one summary share its sighting: parsed and formatted once, not per path.
         var summarySeen: [String: Date?] = [:]
-        var lastFormatted: (Date, String)?
-        func format(_ d: Date) -> String {
-            if let l = lastFormatted, l.0 == d { return l.1 }
-            let text = Timestamp.format(d)
-            lastFormatted = (d, text)
-            return text
-        }
+        var times = TimestampRun()
         func derive(_ k: Int) throws -> Item {
             let key = PathBytes.escape(changes[k].path)
             let seenNow = changes[k].firstSeen
@@ -173,7 +167,7 @@ public struct DriftState: Codable, Sendable {
             }
             if let t = old[key] ?? summaryTime { changes[k].firstSeen = t }
             var item = Item(path: key,
-                            firstSeen: format(changes[k].firstSeen),
+                            firstSeen: times.format(changes[k].firstSeen),
                             change: changes[k].change,
                             fileClass: changes[k].fileClass)
             item.fingerprint = try ExportDuty.fingerprint(changes[k])

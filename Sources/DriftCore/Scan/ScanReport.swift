@@ -308,13 +308,7 @@ public struct ScanReport: Codable, Sendable {
         self.scannedAt = Timestamp.format(scannedAt)
         // Paths folded into one state summary share one first sighting: formatted once per run
         // of equal times, so their rows share one string instead of one allocation each.
-        var lastFormatted: (Date, String)?
-        func format(_ d: Date) -> String {
-            if let l = lastFormatted, l.0 == d { return l.1 }
-            let text = Timestamp.format(d)
-            lastFormatted = (d, text)
-            return text
-        }
+        var times = TimestampRun()
         var exported = 0
         var rows: [File] = []
         rows.reserveCapacity(changes.count)
@@ -330,7 +324,7 @@ public struct ScanReport: Codable, Sendable {
             }
             let restarted = duty?.restarted == true ? duty.map { Timestamp.format($0.clockStarted) } : nil
             rows.append(File(path: p, pathBytes: pb, change: c.change, fileClass: c.fileClass,
-                             firstSeen: format(c.firstSeen), secret: c.secret,
+                             firstSeen: times.format(c.firstSeen), secret: c.secret,
                              oldType: c.old?.kind, newType: c.new?.kind,
                              oldMode: c.old?.gitMode?.octal, newMode: c.new?.gitMode?.octal,
                              oldSize: c.old?.size, newSize: c.new?.size,
