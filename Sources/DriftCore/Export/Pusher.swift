@@ -132,8 +132,17 @@ public struct Pusher {
         var found: [(id: DriftID, time: Date, depth: Int)] = []
         for (name, target) in try repo.referenceTargets(under: LedgerCommit.journalRefPrefix) where target != nil {
             let hex = String(name.dropFirst(LedgerCommit.journalRefPrefix.count))
-            guard !done.contains(hex), let id = try? DriftID(parsing: hex),
-                  let commit = try repo.reference(Exporter.exportRef(id)) else { continue }
+            guard !done.contains(hex) else { continue }
+            // A ledger ref drift did not write is refused by name, never skipped: skipping would
+            // leave an export off the remote without a word.
+            let id: DriftID
+            do {
+                id = try DriftID(parsing: hex)
+            } catch {
+                throw DriftError(.malformedID, "the journal's ledger ref \(PathBytes.display(text: name)) does not "
+                                 + "name a drift id; delete it (git update-ref -d) and push again")
+            }
+            guard let commit = try repo.reference(Exporter.exportRef(id)) else { continue }
             found.append((id, try repo.commitTime(commit), try chain.ids(upTo: commit).count))
         }
         // A follow-up's chain holds its predecessors: deeper is later when the clock agrees.
