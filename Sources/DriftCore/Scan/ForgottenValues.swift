@@ -37,11 +37,11 @@ struct ForgottenValues: Codable, Equatable, Sendable {
         -> Set<[UInt8]> {
         guard let memory else { return [] }
         var out = Set<[UInt8]>()
-        if let old = memory.names, !old.isEmpty, (memory.boot ?? "") == boot ?? memory.boot ?? "" {
+        if let old = memory.names, !old.isEmpty, memory.namesApply(boot: boot) {
             out.formUnion(old.compactMap { PathBytes.unescape(Array($0.utf8)) }.filter { !names.contains($0) })
         }
         guard let entries = memory.values, !entries.isEmpty else { return out }
-        let salt = memory.salt.flatMap(Self.unhex) ?? []
+        let salt = Self.saltBytes(memory.salt)
         let have = try Set(known.map { try Self.digest($0, salt: salt) })
         for e in entries where !have.contains(e.digest) {
             if let n = PathBytes.unescape(Array(e.name.utf8)) { out.insert(n) }
@@ -55,7 +55,7 @@ struct ForgottenValues: Codable, Equatable, Sendable {
                        random: (Int) throws -> [UInt8] = secureRandomBytes) throws -> ForgottenValues? {
         if added.isEmpty { return memory }
         var m = memory ?? ForgottenValues()
-        var salt = m.salt.flatMap(Self.unhex) ?? []
+        var salt = Self.saltBytes(m.salt)
         if salt.count != 32 {
             // Entries under a damaged salt never match again: they stay, failing closed.
             salt = try random(32)
@@ -75,7 +75,7 @@ struct ForgottenValues: Codable, Equatable, Sendable {
     static func names(_ memory: ForgottenValues?, boot: String?) -> Set<[UInt8]> {
         guard let memory else { return [] }
         var out = Set<[UInt8]>()
-        if let old = memory.names, (memory.boot ?? "") == boot ?? memory.boot ?? "" {
+        if let old = memory.names, memory.namesApply(boot: boot) {
             out.formUnion(old.compactMap { PathBytes.unescape(Array($0.utf8)) })
         }
         out.formUnion((memory.values ?? []).compactMap { PathBytes.unescape(Array($0.name.utf8)) })
@@ -92,21 +92,20 @@ struct ForgottenValues: Codable, Equatable, Sendable {
         return m.names == nil && m.values == nil ? nil : m
     }
 
-    static func digest(_ value: [UInt8], salt: [UInt8]) throws -> Digest {
-        try SHA256Hasher.digest(salt + value)
+    /// Old name-only entries count in the boot they were read in; a run that cannot read its
+    /// boot id counts them (fails closed).
+    private func namesApply(boot: String?) -> Bool {
+        let mine = self.boot ?? ""
+        return mine == (boot ?? mine)
     }
 
-    static func unhex(_ text: String) -> [UInt8]? {
-        let u = Array(text.utf8)
-        guard u.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(u.count / 2)
-        var i = 0
-        while i < u.count {
-            guard let s = UInt8(String(decoding: u[i..<i + 2], as: UTF8.self), radix: 16) else { return nil }
-            out.append(s)
-            i += 2
-        }
-        return out
+    /// The salt's 32 bytes (64 hex digits, the shape of a digest); none when absent or damaged,
+    /// so no stored digest matches and the run fails closed.
+    private static func saltBytes(_ text: String?) -> [UInt8] {
+        text.flatMap { Digest(hex: $0) }?.bytes ?? []
+    }
+
+    static func digest(_ value: [UInt8], salt: [UInt8]) throws -> Digest {
+        try SHA256Hasher.digest(salt + value)
     }
 }
