@@ -84,7 +84,7 @@ public struct ReverifySlice: Sendable, Equatable {
     }
 
     /// FNV-1a of the path bytes: stable across runs and machines.
-    static func slot(_ path: [UInt8]) -> UInt64 {
+    static func slot<P: Sequence<UInt8>>(_ path: P) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in path {
             h ^= UInt64(b)

@@ -47,6 +47,9 @@ extension StatCache {
 
         public func entry(_ i: Int) -> Entry { slots[i].entry }
 
+        /// Record `i`'s path as a span of `paths`: offset in the high 40 bits, length in the low 24.
+        func span(of i: Int) -> UInt64 { slots[i].span }
+
         /// Calls `body` with record `i`'s path bytes in place.
         func withPath<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
             let (o, l) = span(i)

@@ -133,6 +133,13 @@ final class DeferredHashes {
 }
 
 extension Scanner.Result {
+    /// The changes at `paths` (none when there are none: the whole list is not gone through).
+    func changes(at paths: [[UInt8]]) -> [FileChange] {
+        if paths.isEmpty { return [] }
+        let want = Set(paths)
+        return changes.filter { want.contains($0.path) }
+    }
+
     /// Puts back what `previous` (the last result's changes) said about `paths` (files a
     /// budgeted rescan left unread keep their last verdict, and their first sighting, until
     /// their hash is done).

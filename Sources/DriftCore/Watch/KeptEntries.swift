@@ -1,29 +1,138 @@
 import DriftSystem
 
-/// The walk entries `drift watch` keeps between scans: secret-class files (they decide what is
-/// secret content) and drifted paths (their inodes find hard links to secrets). Everything
-/// else a full walk saw is dropped: on a 50,000-file tree that walk is megabytes.
+/// The walk entries `drift watch` keeps between scans, as much of them as the secret check
+/// (`SecretIndex`) reads: secret-class entries whole (they decide what is secret content), and
+/// of each drifted regular file that is not secret-class its path and inode (a hard link to a
+/// secret file is found by inode). Everything else a full walk saw is dropped.
+///
+/// The secret check reads a non-secret entry only when it is a regular file whose inode is a
+/// secret-class regular file's of the same walk, and then only its path and inode: so the walk
+/// `replacing` hands it holds those alone, and the check flags exactly what it flagged with
+/// every kept entry whole. Issue 28: at a million drifted files a dictionary of whole entries
+/// (rebuilt into arrays twice a batch) cost ~250 bytes a path; a link costs 32, its path bytes
+/// shared with the model's change list.
 struct KeptEntries {
-    private var byPath: [[UInt8]: ClassifiedEntry] = [:]
+    /// What is kept of a drifted regular file that is not secret-class.
+    struct Link {
+        var path: [UInt8]
+        var device: UInt64
+        var inode: UInt64
+        var fileClass: FileClass
+    }
+
+    /// Secret-class entries, whole, sorted by path.
+    private(set) var secrets: [ClassifiedEntry] = []
+    /// Drifted regular files that are not secret-class, sorted by path.
+    private(set) var links: [Link] = []
 
     init() {}
 
-    init(_ entries: [ClassifiedEntry], drifted: [FileChange]) {
-        let d = Set(drifted.map(\.path))
-        for e in entries where e.secret || d.contains(e.path) { byPath[e.path] = e }
+    /// From a walk: its secret-class entries, and of the other regular files those `drifted` says are.
+    init(_ entries: [ClassifiedEntry], drifted: ([UInt8]) -> Bool) {
+        for e in entries {
+            if e.secret {
+                secrets.append(e)
+            } else if e.stat.kind == .regular && drifted(e.path) {
+                links.append(Self.link(e))
+            }
+        }
+        Self.sortIfNeeded(&secrets, path: \.path)
+        Self.sortIfNeeded(&links, path: \.path)
     }
 
-    var entries: [ClassifiedEntry] { Array(byPath.values) }
+    /// A walk's entries as `init(_:drifted:)` keeps them, by `changes`'s paths.
+    init(_ entries: [ClassifiedEntry], drifted changes: [FileChange]) {
+        let d = Set(changes.map(\.path))
+        self.init(entries, drifted: { d.contains($0) })
+    }
 
-    /// The kept entries with the scope's replaced by what its rescan saw (nothing is stored).
+    private static func link(_ e: ClassifiedEntry) -> Link {
+        Link(path: e.path, device: e.stat.device, inode: e.stat.inode, fileClass: e.fileClass)
+    }
+
+    /// A link as the walk entry the secret check reads: its kind, path and inode (the rest is not kept).
+    private static func entry(_ l: Link) -> ClassifiedEntry {
+        let st = FileStat(kind: .regular, mode: 0, size: 0, mtimeNs: 0, ctimeNs: 0, inode: l.inode, device: l.device)
+        return ClassifiedEntry(path: l.path, stat: st, fileClass: l.fileClass, secret: false)
+    }
+
+    private static func sortIfNeeded<T>(_ a: inout [T], path: (T) -> [UInt8]) {
+        var sorted = true
+        var i = 1
+        while sorted && i < a.count {
+            sorted = bytesLess(path(a[i - 1]), path(a[i]))
+            i += 1
+        }
+        if !sorted { a.sort { bytesLess(path($0), path($1)) } }
+    }
+
+    /// The walk the secret check gets for a batch: the kept entries outside `scope` and what its
+    /// rescan saw (nothing is stored), of the links only those sharing a secret file's inode.
     func replacing(_ scope: ScanScope, with scanned: [ClassifiedEntry]) -> [ClassifiedEntry] {
-        byPath.values.filter { !scope.contains($0.path) } + scanned
+        var out = secrets.filter { !scope.contains($0.path) } + scanned
+        var inodes = Set<SecretIndex.Inode>()
+        for e in out where e.secret && e.stat.kind == .regular {
+            inodes.insert(SecretIndex.Inode(device: e.stat.device, inode: e.stat.inode))
+        }
+        if inodes.isEmpty { return out }
+        for l in links where inodes.contains(SecretIndex.Inode(device: l.device, inode: l.inode))
+            && !scope.contains(l.path) {
+            out.append(Self.entry(l))
+        }
+        return out
     }
 
-    /// After a batch is recorded: the scope's entries replaced, then only what is kept.
+    /// Every kept entry as the secret check reads it (links as `replacing` makes them).
+    var entries: [ClassifiedEntry] { replacing(ScanScope(), with: []) }
+
+    /// After a batch is recorded: the scope's entries replaced by its rescan's, then only
+    /// secret-class files and the files `drifted` (the recorded changes) names.
     mutating func update(_ scope: ScanScope, with scanned: [ClassifiedEntry], drifted: [FileChange]) {
-        let d = Set(drifted.map(\.path))
-        byPath = byPath.filter { !scope.contains($0.key) && ($0.value.secret || d.contains($0.key)) }
-        for e in scanned where e.secret || d.contains(e.path) { byPath[e.path] = e }
+        var newSecrets: [ClassifiedEntry] = []
+        var newLinks: [Link] = []
+        for e in scanned {
+            if e.secret {
+                newSecrets.append(e)
+            } else if e.stat.kind == .regular {
+                newLinks.append(Self.link(e))
+            }
+        }
+        Self.sortIfNeeded(&newSecrets, path: \.path)
+        Self.sortIfNeeded(&newLinks, path: \.path)
+        secrets = mergeScoped(secrets, newSecrets, scope, path: \.path)
+        let merged = mergeScoped(links, newLinks, scope, path: \.path)
+        links = []
+        links = merged
+        retain(drifted: drifted)
+    }
+
+    /// Keeps the links whose path `changes` names (a path no longer drifted has no link).
+    mutating func retain(drifted changes: [FileChange]) {
+        if Self.isSorted(changes) {
+            // Both in path order: one pass, no set of a million paths.
+            var j = 0
+            var w = 0
+            for r in links.indices {
+                let p = links[r].path
+                while j < changes.count && bytesLess(changes[j].path, p) { j += 1 }
+                if j < changes.count && changes[j].path == p {
+                    links.swapAt(w, r)
+                    w += 1
+                }
+            }
+            links.removeLast(links.count - w)
+        } else {
+            let d = Set(changes.map(\.path))
+            links.removeAll { !d.contains($0.path) }
+        }
+    }
+
+    private static func isSorted(_ changes: [FileChange]) -> Bool {
+        var i = 1
+        while i < changes.count {
+            if !bytesLess(changes[i - 1].path, changes[i].path) { return false }
+            i += 1
+        }
+        return true
     }
 }

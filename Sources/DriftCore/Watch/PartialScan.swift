@@ -166,22 +166,25 @@ extension Errno {
 
 extension Scanner.Result {
     /// Replaces what this result says about the paths in `scope` with `part` (a comparison
-    /// of exactly that scope). Every list stays sorted by path bytes.
-    /// `cacheInPlace` (a cron scan's query, whose scope is its slice's cached paths): the
-    /// records are updated where they are when the scope only replaces paths, O(scope log n)
-    /// instead of the whole cache copied; anything else (a tree, a record added or removed) merges.
-    mutating func replace(_ scope: ScanScope, with part: Scanner.Result, cacheInPlace: Bool = false) {
-        changes = mergeScoped(changes, part.changes, scope, path: \.path)
-        issues = mergeScoped(issues, part.issues, scope, path: \.path)
-        if !cacheInPlace || !newCache.entries.replaceInPlace(part.newCache.entries, scope) {
-            newCache.entries = mergeScoped(newCache.entries, part.newCache.entries, scope)
+    /// of exactly that scope). Every list stays sorted by path bytes, and is edited where it
+    /// is (copied only when another holds it): a batch over a few paths of a million moves
+    /// slots, it does not copy them (issue 28). When the scope only replaces cached paths, the
+    /// records are updated where they are, O(scope log n), without moving any.
+    mutating func replace(_ scope: ScanScope, with part: Scanner.Result) {
+        mergeScoped(into: &changes, part.changes, scope, path: \.path)
+        mergeScoped(into: &issues, part.issues, scope, path: \.path)
+        if !newCache.entries.replaceInPlace(part.newCache.entries, scope) {
+            newCache.entries.mergeScoped(part.newCache.entries, scope)
         }
         filesChecked = part.filesChecked
         filesHashed = part.filesHashed
         // The bytes each reported version was hashed from (the journal records exactly those).
         for (path, bytes) in part.contents { contents[path] = bytes }
-        let current = Set(changes.map(\.path))
-        contents = contents.filter { current.contains($0.key) }
+        // Few contents, many changes (sorted): each looked up, not every path hashed.
+        contents = contents.filter { key, _ in
+            let k = lowerBound(changes.count) { bytesLess(changes[$0].path, key) }
+            return k < changes.count && changes[k].path == key
+        }
     }
 }
 

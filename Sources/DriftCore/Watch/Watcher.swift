@@ -216,7 +216,7 @@ public final class Watcher {
     private func buildSliceIndex() {
         guard sliceIndexDue, let model, let context else { return }
         sliceIndexDue = false
-        sliceIndex = SliceIndex(model.newCache.entries.map(\.path), every: context.policy.reverifyEvery)
+        sliceIndex = SliceIndex(model.newCache.entries, every: context.policy.reverifyEvery)
         Heap.trim()
     }
 
@@ -353,24 +353,36 @@ public final class Watcher {
         set.resetFailures()
         var r = runner
         r.onDirectory = { set.addWorkspace($0) }
-        let loaded = try r.loadAndWalk()
-        let sp = (loaded.context.baseline?.sitePackages ?? []).map(\.path)
+        var loaded = try r.loadAndWalk()
+        let loadedContext = loaded.context
+        let sp = (loadedContext.baseline?.sitePackages ?? []).map(\.path)
         for p in sp { set.addOutsideTree(p) }
         let now = runner.clock.now()
-        let findings = try r.find(loaded, now: now)
-        let outcome = try lockAndRecord(findings, loaded.context, now: now)
+        // The old stat cache handed over: the comparison edits its records into the new cache
+        // instead of copying them (issue 28: 144 bytes a file at the start-up's peak).
+        let findings = try r.find(handingOver: &loaded, now: now)
+        let unreadableDirectories = loaded.walk.unreadableDirectories
+        loaded = ScanRunner.Loaded(context: loadedContext,
+                                   walk: TreeWalk(entries: [], issues: [], unreadableDirectories: []))
+        // What the next batches' secret checks need of the walk, taken before `record`, which
+        // then holds the walk alone and lets it go after its own secret check (issue 28).
+        var keptNow = KeptEntries(findings.walk.entries, drifted: { _ in true })
+        let result = Self.withoutContents(findings.result)
+        let pipNow = findings.pip.map(Self.settled)
+        let outcome = try lockAndRecord(consume findings, loadedContext, now: now)
+        keptNow.retain(drifted: outcome.result.changes)
         // Only now the new configuration takes over (a failed SIGHUP reload keeps the old one).
         watches = set
-        context = loaded.context
-        classifier = Classifier(policy: loaded.context.policy)
+        context = loadedContext
+        classifier = Classifier(policy: loadedContext.policy)
         sitePackages = sp
-        model = Self.withoutContents(findings.result)
+        model = result
         sliceIndex = SliceIndex()
         sliceIndexDue = true
-        kept = KeptEntries(loaded.walk.entries, drifted: outcome.result.changes)
-        pip = findings.pip.map(Self.settled)
+        kept = keptNow
+        pip = pipNow
         // A directory that vanished while walked is re-walked, not "unreadable".
-        let (present, gone) = splitVanished(loaded.walk.unreadableDirectories, root: loaded.context.rootBytes)
+        let (present, gone) = splitVanished(unreadableDirectories, root: loadedContext.rootBytes)
         unreadable = present
         if reason == "periodic" { overflowSinceSafetyNet = false }
         failure = nil
@@ -378,7 +390,7 @@ public final class Watcher {
         status.fullScans += 1
         status.lastFullScan = Timestamp.format(now)
         lastFullEnd = monotonicSeconds()
-        mounts = MountSnapshot.take(root: loaded.context.rootBytes)
+        mounts = MountSnapshot.take(root: loadedContext.rootBytes)
         let t = lastFullEnd
         for g in gone { pending.touch(tree: g, at: t) }
         absorbVanished(t)
@@ -394,12 +406,11 @@ public final class Watcher {
                        pipReverify: ReverifySlice? = nil,
                        scanNumber: Int? = nil) throws -> (ScanRunner.Outcome, reverified: Int)? {
         guard let context, let classifier, var result = model else { return nil }
-        // A query's batch: `result` holds the model's stat cache alone while it runs, so
-        // `replace` updates the slice's records in place instead of copying the whole cache
-        // (on 200,000 files most of an answer's CPU); a failed batch keeps what it got to
-        // (the retry full scan replaces it).
-        let inPlace = scanNumber != nil
-        if inPlace { model = nil }
+        // `result` holds the model alone while the batch runs, so `replace` edits its changes
+        // and stat cache in place instead of copying them (on 200,000 files most of an answer's
+        // CPU; at a million, 300 bytes a file of the batch's peak); a failed batch keeps what
+        // it got to (the retry full scan replaces it).
+        model = nil
         defer { if model == nil { model = Self.withoutContents(result) } }
         let t0 = monotonicSeconds()
         let now = runner.clock.now()
@@ -428,12 +439,14 @@ public final class Watcher {
                 }
             }
             reverified = part.result.filesReverified
-            let previous = result.changes
+            let deferred = part.result.deferred.map(\.path)
+            // Only the deferred paths' changes: the whole list held here would make `replace` copy it.
+            let previous = result.changes(at: deferred)
             var partResult = part.result
             // Runtime bytecode is no drift here either; the pyc cache is left to full scans.
             _ = try runner.checkBytecode(&partResult, walk: part.walk, root: context.rootBytes)
-            result.replace(scope, with: partResult, cacheInPlace: inPlace)
-            result.keepVerdicts(of: part.result.deferred.map(\.path), from: previous)
+            result.replace(scope, with: partResult)
+            result.keepVerdicts(of: deferred, from: previous)
             bigFiles?.consumed(scope)
             bigFiles?.submit(part.result.deferred)
             status.examining = bigFiles?.examining ?? 0
@@ -513,11 +526,12 @@ public final class Watcher {
         return q
     }
 
-    private func lockAndRecord(_ f: ScanRunner.Findings, _ c: ScanRunner.Context,
+    /// `f` handed over: `record` then lets the walk and the new stat cache go once used.
+    private func lockAndRecord(_ f: consuming ScanRunner.Findings, _ c: ScanRunner.Context,
                                now: Date) throws -> ScanRunner.Outcome {
         let lock = try acquireStateLock()
         defer { withExtendedLifetime(lock) {} }
-        return try runner.record(f, c, now: now)
+        return try runner.record(consume f, c, now: now)
     }
 
     /// Waits for the state lock as long as a cron scan or export holds it, still hearing signals.
