@@ -173,20 +173,32 @@ struct ScopedMergeTests {
         }
     }
 
-    @Test("the slice index over a cache's records picks what the one over path arrays picks", arguments: 0..<10)
+    @Test("the slice index reads its paths from the cache it was built from, edited since or not", arguments: 0..<10)
     func sliceIndexOverRecords(seed: UInt64) {
         var r = Rand(state: seed)
         let paths = Self.sortedPaths(&r, 200 + r.below(400))
-        let records = StatCache.Records(paths.map { StatCache.Record(path: $0, entry: Self.entry(&r)) })
+        var records = StatCache.Records(paths.map { StatCache.Record(path: $0, entry: Self.entry(&r)) })
         let every = 3 + r.below(20)
-        let byRecords = SliceIndex(records, every: every)
-        let byPaths = SliceIndex(paths, every: every)
+        let index = SliceIndex(records, every: every)
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)
-        for scan in 0..<every {
-            let slice = ReverifySlice(every: every, scan: scan, last: t0, now: t0.addingTimeInterval(Double(900 * scan)))
-            let got = byRecords.paths(in: slice)
-            #expect(got != nil && got == byPaths.paths(in: slice), "seed \(seed) scan \(scan)")
-            #expect(Set(got ?? []) == Set(paths.filter(slice.contains)))
+        func check(_ of: StatCache.Records) {
+            for scan in 0..<every {
+                let slice = ReverifySlice(every: every, scan: scan, last: t0,
+                                          now: t0.addingTimeInterval(Double(900 * scan)))
+                let got = index.paths(in: slice, of: of)
+                let want = paths.filter(slice.contains)
+                #expect(got.map { Set($0) } == Set(want) && got?.count == want.count, "seed \(seed) scan \(scan)")
+            }
         }
+        check(records)
+        // A batch's in-place edit (records dropped, added, re-entered): the spans still name the
+        // full scan's paths; records made anew (another layout) are refused.
+        let scope = Self.scope(&r, paths)
+        let part = Self.part(&r, scope)
+        records.mergeScoped(StatCache.Records(part.map { StatCache.Record(path: $0, entry: Self.entry(&r)) }), scope)
+        check(records)
+        let other = StatCache.Records(paths.map { StatCache.Record(path: $0, entry: Self.entry(&r)) })
+        #expect(index.paths(in: ReverifySlice(every: every, scan: 1), of: other) == nil)
+        #expect(SliceIndex().paths(in: ReverifySlice(every: 1, scan: 0), of: records) == nil)
     }
 }

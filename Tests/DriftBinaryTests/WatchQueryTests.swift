@@ -270,8 +270,10 @@ struct WatchQueryTests {
 
     @Test("the watcher's slice index picks exactly the paths ReverifySlice re-hashes (slot, arc, wrapped arc, all)")
     func sliceIndex() {
-        let paths = (0..<5_000).map { Array("src/pkg\($0 % 37)/mod\($0).py".utf8) }
-        let index = SliceIndex(paths, every: 25)
+        let paths = (0..<5_000).map { Array("src/pkg\($0 % 37)/mod\($0).py".utf8) }.sorted(by: bytesLess)
+        let entry = StatCache.Entry(size: 1, mtimeNs: 2, ctimeNs: 3, inode: 4, device: 5, digest: Digest(words: 1, 2, 3, 4))
+        let records = StatCache.Records(paths.map { StatCache.Record(path: $0, entry: entry) })
+        let index = SliceIndex(records, every: 25)
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)
         let cases: [ReverifySlice] = [
             ReverifySlice(every: 25, scan: 7),
@@ -286,12 +288,12 @@ struct WatchQueryTests {
         wrappedArcOnly.bucket = false
         for slice in cases + [arcOnly, wrappedArcOnly] {
             let want = Set(paths.filter(slice.contains))
-            let got = index.paths(in: slice) ?? []
+            let got = index.paths(in: slice, of: records) ?? []
             #expect(Set(got) == want && got.count == want.count, "\(slice)")
         }
-        #expect(index.paths(in: ReverifySlice(every: 288, scan: 1)) == nil)
+        #expect(index.paths(in: ReverifySlice(every: 288, scan: 1), of: records) == nil)
         // Without its slot share: the share's paths outside the arc are not picked.
         let shareOnly = paths.filter { ReverifySlice(every: 25, scan: 8).contains($0) && !arcOnly.contains($0) }
-        #expect(!shareOnly.isEmpty && Set(index.paths(in: arcOnly) ?? []).isDisjoint(with: shareOnly))
+        #expect(!shareOnly.isEmpty && Set(index.paths(in: arcOnly, of: records) ?? []).isDisjoint(with: shareOnly))
     }
 }

@@ -1,4 +1,5 @@
 import DriftSystem
+import Synchronization
 
 extension StatCache {
     /// The cached records in two flat buffers: every path's bytes in one array and a fixed
@@ -13,6 +14,16 @@ extension StatCache {
 
         private(set) var paths: [UInt8] = []
         private(set) var slots: [Slot] = []
+        /// Which buffer of path bytes this is: new for every `Records` made, kept by its copies
+        /// and edits (path bytes are only ever appended), so a span read from records of the
+        /// same layout, with no fewer path bytes, names the same path still (`SliceIndex`).
+        private(set) var layout = Records.newLayout()
+
+        private static let layouts = Atomic<UInt64>(0)
+
+        private static func newLayout() -> UInt64 {
+            layouts.add(1, ordering: .relaxed).newValue
+        }
 
         public init() {}
 

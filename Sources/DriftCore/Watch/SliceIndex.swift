@@ -1,67 +1,54 @@
 import DriftGit
 import DriftSystem
 
-/// The stat-cached paths of the watcher's last full scan, grouped the way `ReverifySlice`
-/// picks them, so a cron scan's query finds its slice without hashing every path name
-/// (about 0.1 s for 200,000 names on a loaded machine). Paths first cached by a batch since
-/// are not in it: they were just read, and the next full scan (`--rescan-every`) adds them.
+/// The stat-cached paths of the watcher's last full scan, by re-verification slot, so a cron
+/// scan's query finds its slice without hashing every path name (about 0.1 s for 200,000
+/// names on a loaded machine). Paths first cached by a batch since are not in it: they were
+/// just read, and the next full scan (`--rescan-every`) adds them.
+///
+/// It holds no path: each is a span of the model's stat cache's path bytes, which the
+/// watcher's batches only append to (`StatCache.Records.layout`), read when a query asks.
+/// Issue 28: an array a path cost ~100 bytes a file, a copy of the cache's bytes 64; a span 16.
 struct SliceIndex {
     private var every = 1
-    /// The path bytes the spans point into: the stat cache's own buffer, shared (never copied)
-    /// until the cache next stores a path (issue 28: an array a path cost ~100 bytes a file).
-    private var bytes: [UInt8] = []
-    /// Path spans (offset << 24 | length) by `slot % every`, each bucket in the given order.
-    private var buckets: [[UInt64]] = []
-    /// Every path's slot and span, sorted by slot (the ring's order).
+    /// The layout of the records the spans point into (0: no index).
+    private var layout: UInt64 = 0
+    /// How many path bytes those records held.
+    private var pathBytes = 0
+    /// Every path's slot and span (offset << 24 | length), sorted by slot (the ring's order).
     private var ring: [(slot: UInt64, span: UInt64)] = []
 
     init() {}
 
-    /// The paths of `records` (the model's stat cache), in its order.
+    /// The paths of `records` (the model's stat cache).
     init(_ records: StatCache.Records, every: Int) {
-        var ring: [(slot: UInt64, span: UInt64)] = []
+        self.every = max(1, every)
+        layout = records.layout
+        pathBytes = records.paths.count
         ring.reserveCapacity(records.count)
         for i in records.indices {
             ring.append((records.withPath(i) { ReverifySlice.slot($0) }, records.span(of: i)))
         }
-        self.init(every: every, bytes: records.paths, ring: ring)
+        ring.sort { $0.slot < $1.slot }
     }
 
-    /// The given paths, in their order (stored in one buffer).
-    init(_ paths: [[UInt8]], every: Int) {
-        var bytes: [UInt8] = []
-        var ring: [(slot: UInt64, span: UInt64)] = []
-        ring.reserveCapacity(paths.count)
-        for p in paths {
-            ring.append((ReverifySlice.slot(p), UInt64(bytes.count) << 24 | UInt64(p.count)))
-            bytes += p
+    /// The paths `slice` re-hashes by slot (each once; not its `also`), read from `records`;
+    /// nil when the slice was cut with another rotation than this index, or `records` are
+    /// not (a later edit of) the ones it was built from (the caller then tests every path).
+    func paths(in slice: ReverifySlice, of records: StatCache.Records) -> [[UInt8]]? {
+        guard slice.every == every, layout != 0, records.layout == layout,
+              records.paths.count >= pathBytes else { return nil }
+        func path(_ span: UInt64) -> [UInt8] {
+            let o = Int(span >> 24)
+            return Array(records.paths[o..<(o + Int(span & 0xFF_FFFF))])
         }
-        self.init(every: every, bytes: bytes, ring: ring)
-    }
-
-    /// Buckets from `ring` in its given order, then the ring sorted by slot.
-    private init(every: Int, bytes: [UInt8], ring: [(slot: UInt64, span: UInt64)]) {
-        self.every = max(1, every)
-        self.bytes = bytes
-        buckets = Array(repeating: [], count: self.every)
-        for (s, span) in ring { buckets[Int(s % UInt64(self.every))].append(span) }
-        self.ring = ring
-        self.ring.sort { $0.slot < $1.slot }
-    }
-
-    private func path(_ span: UInt64) -> [UInt8] {
-        let o = Int(span >> 24)
-        return Array(bytes[o..<(o + Int(span & 0xFF_FFFF))])
-    }
-
-    /// The paths `slice` re-hashes by slot (each once; not its `also`), or nil when the slice
-    /// was cut with another rotation than this index (the caller then tests every path).
-    func paths(in slice: ReverifySlice) -> [[UInt8]]? {
-        guard slice.every == every, !buckets.isEmpty else { return nil }
         if slice.all { return ring.map { path($0.span) } }
         // Without its slot share (verified ahead), no bucket is excluded from the arc below.
         let bucket = slice.bucket ? ((slice.scan % every) + every) % every : -1
-        var out = bucket >= 0 ? buckets[bucket].map(path) : []
+        var out: [[UInt8]] = []
+        if bucket >= 0 {
+            for r in ring where Int(r.slot % UInt64(every)) == bucket { out.append(path(r.span)) }
+        }
         if slice.arcFrom == slice.arcTo { return out }
         // A fraction of the ring is `slot >> 11` over 2^53: monotonic in the slot.
         func first(atLeast f: Double) -> Int {

@@ -676,8 +676,8 @@ public final class Watcher {
                                                   pipRule: pipRule, all: true)
         a.rescanned = scope.paths.count + scope.trees.count
         do {
-            let picked = sliceIndex.paths(in: slice)
-                ?? (model?.newCache.entries).map { Array($0.lazy.map(\.path).filter(slice.contains)) } ?? []
+            let picked = (model?.newCache.entries).map { sliceIndex.paths(in: slice, of: $0)
+                ?? Array($0.lazy.map(\.path).filter(slice.contains)) } ?? []
             for p in picked where !scope.contains(p) { scope.paths.insert(p) }
         }
         for p in hashed.also where !scope.contains(p) { scope.paths.insert(p) }
@@ -744,7 +744,8 @@ public final class Watcher {
     private func compareAhead(_ slice: ReverifySlice) throws -> (verified: Int, unverified: Set<[UInt8]>) {
         guard let context, let classifier, let model else { return (0, []) }
         var scope = ScanScope()
-        for p in sliceIndex.paths(in: slice) ?? model.newCache.entries.lazy.map(\.path).filter(slice.contains) {
+        let records = model.newCache.entries
+        for p in sliceIndex.paths(in: slice, of: records) ?? records.lazy.map(\.path).filter(slice.contains) {
             scope.paths.insert(p)
         }
         if scope.isEmpty { return (0, []) }
