@@ -100,11 +100,15 @@ public struct Scanner {
             run.changes = exact
         }
         run.issues.sort { PathBytes.less($0.path, $1.path) }
-        let drifted = Set(run.changes.map(\.path))
+        // Few contents, many changes (sorted): each content looked up, no set of every drifted path.
+        let changes = run.changes
+        let kept = contents.filter { key, _ in
+            let k = lowerBound(changes.count) { PathBytes.less(changes[$0].path, key) }
+            return k < changes.count && changes[k].path == key
+        }
         return Result(changes: run.changes, issues: run.issues, newCache: newCache,
                       filesChecked: run.filesChecked, filesHashed: run.toHash.count, filesReverified: run.reverified,
-                      contents: contents.filter { drifted.contains($0.key) }, deferred: deferred,
-                      cacheDelta: cacheDelta)
+                      contents: kept, deferred: deferred, cacheDelta: cacheDelta)
     }
 
     /// What to read of each queued file: its bytes when they would be journaled, nothing when

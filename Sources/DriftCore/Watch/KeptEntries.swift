@@ -106,31 +106,34 @@ struct KeptEntries {
         retain(drifted: drifted)
     }
 
-    /// Keeps the links whose path `changes` names (a path no longer drifted has no link).
-    mutating func retain(drifted changes: [FileChange]) {
-        if Self.isSorted(changes) {
-            // Both in path order: one pass, no set of a million paths.
+    /// Keeps the links whose path `changes` or `issues` names (a path no longer drifted has no
+    /// link; an issue's may be drifted still: the state merge keeps an unreadable path's drift).
+    mutating func retain(drifted changes: [FileChange], issues: [WalkIssue] = []) {
+        if Self.isSorted(changes.count, { changes[$0].path }) && Self.isSorted(issues.count, { issues[$0].path }) {
+            // All in path order: one pass, no set of a million paths.
             var j = 0
+            var k = 0
             var w = 0
             for r in links.indices {
                 let p = links[r].path
                 while j < changes.count && bytesLess(changes[j].path, p) { j += 1 }
-                if j < changes.count && changes[j].path == p {
+                while k < issues.count && bytesLess(issues[k].path, p) { k += 1 }
+                if (j < changes.count && changes[j].path == p) || (k < issues.count && issues[k].path == p) {
                     links.swapAt(w, r)
                     w += 1
                 }
             }
             links.removeLast(links.count - w)
         } else {
-            let d = Set(changes.map(\.path))
+            let d = Set(changes.map(\.path) + issues.map(\.path))
             links.removeAll { !d.contains($0.path) }
         }
     }
 
-    private static func isSorted(_ changes: [FileChange]) -> Bool {
+    private static func isSorted(_ count: Int, _ path: (Int) -> [UInt8]) -> Bool {
         var i = 1
-        while i < changes.count {
-            if !bytesLess(changes[i - 1].path, changes[i].path) { return false }
+        while i < count {
+            if !bytesLess(path(i - 1), path(i)) { return false }
             i += 1
         }
         return true

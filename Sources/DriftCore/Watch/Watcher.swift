@@ -367,6 +367,9 @@ public final class Watcher {
         // What the next batches' secret checks need of the walk, taken before `record`, which
         // then holds the walk alone and lets it go after its own secret check (issue 28).
         var keptNow = KeptEntries(findings.walk.entries, drifted: { _ in true })
+        // What the record's drift can name of the walk: its changes, and the unreadable paths
+        // whose recorded drift the state merge keeps (the links of clean files are not held).
+        keptNow.retain(drifted: findings.result.changes, issues: findings.result.issues)
         let result = Self.withoutContents(findings.result)
         let pipNow = findings.pip.map(Self.settled)
         let outcome = try lockAndRecord(consume findings, loadedContext, now: now)
