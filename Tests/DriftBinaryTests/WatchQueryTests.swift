@@ -271,7 +271,8 @@ struct WatchQueryTests {
     @Test("the watcher's slice index picks exactly the paths ReverifySlice re-hashes (slot, arc, wrapped arc, all)")
     func sliceIndex() {
         let paths = (0..<5_000).map { Array("src/pkg\($0 % 37)/mod\($0).py".utf8) }.sorted(by: bytesLess)
-        let entry = StatCache.Entry(size: 1, mtimeNs: 2, ctimeNs: 3, inode: 4, device: 5, digest: Digest(words: 1, 2, 3, 4))
+        let entry = StatCache.Entry(size: 1, mtimeNs: 2, ctimeNs: 3, inode: 4, device: 5,
+                                    digest: Digest(words: 1, 2, 3, 4))
         let records = StatCache.Records(paths.map { StatCache.Record(path: $0, entry: entry) })
         let index = SliceIndex(records, every: 25)
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)
