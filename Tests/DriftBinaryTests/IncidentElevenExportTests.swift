@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+@testable import DriftCore
+@testable import DriftSystem
+
+/// Incident 11 (a newcomer's incident on psf/requests): what exports, the ledger and pushes
+/// told the on-call, checked against real git (`git am` applies the chain drift hands out).
+@Suite("incident 11 exports")
+struct IncidentElevenExportTests {
+    typealias Day = SecondDayTests.Day
+
+    /// `drift ARGS --manifest --state` at a fixed time, with `env` besides.
+    static func at(_ d: Day, _ time: String, _ args: [String], env: [String: String] = [:]) throws -> Run {
+        try drift(args + ["--manifest", d.mdir, "--state", d.state],
+                  env: env.merging(["DRIFT_TEST_NOW": "2026-12-01T\(time):00Z"]) { a, _ in a })
+    }
+
+    @Test("F6: a follow-up whose carried path is withheld now is refused, never a patch that reverts the hotfix")
+    func withheldFollowUpRefused() throws {
+        let d = try Day(pip: false)
+        defer { d.dir.remove() }
+        let token = ExportSecretsTests.token()
+        let known = ["VENDOR_API_TOKEN": token]
+        try sh("echo '# fix 1' >> worker/main.py", cwd: d.ws)
+        let e1 = try Self.at(d, "08:00", ["export", "--output", d.dir.sub("o1")], env: known)
+        #expect(e1.code == 0, "\(e1.err)")
+        let id1 = String(e1.out.split(separator: " ").dropFirst(2).first ?? "")
+        // The hotfix file now holds a secret drift knows: its content is withheld from now on.
+        try sh("printf 'TOKEN = \"%s\"\\n' '\(token)' >> worker/main.py && echo '# fix 2' >> worker/util.py",
+               cwd: d.ws)
+        let e2 = try Self.at(d, "08:30", ["export", "--output", d.dir.sub("o2")], env: known)
+        #expect(e2.code == 2, "\(e2.out)\(e2.err)")
+        #expect(e2.err.hasPrefix("drift: ") && e2.err.contains("follow-up of export \(id1)")
+                && e2.err.contains("worker/main.py (secret content") && e2.err.contains("--cumulative"), "\(e2.err)")
+        #expect(!e2.err.contains(token))
+        #expect(!FileManager.default.fileExists(atPath: d.dir.sub("o2")))
+        // Once the secret is out of the file, the follow-up carries both files: the chain applies
+        // with git am onto the image's commit and gives the workspace's files.
+        try sh("grep -v TOKEN worker/main.py > m && mv m worker/main.py && echo '# fix 3' >> worker/main.py",
+               cwd: d.ws)
+        let e3 = try Self.at(d, "09:00", ["export", "--output", d.dir.sub("o3")], env: known)
+        #expect(e3.code == 0 && e3.out.contains("follows \(id1)"), "\(e3.out)\(e3.err)")
+        let chained = d.dir.sub("chained")
+        try sh("git clone -q '\(d.up)' '\(chained)' && cd '\(chained)' && git am -q '\(d.dir.sub("o1"))/drift.patch'"
+               + " '\(d.dir.sub("o3"))/drift.patch'")
+        for f in ["worker/main.py", "worker/util.py"] {
+            #expect(try readWholeFile(chained + "/" + f) == readWholeFile(d.ws + "/" + f), "\(f)")
+        }
+        // --cumulative stays the way out: one commit on the base, the withheld path named, not reverted.
+        try sh("printf 'TOKEN = \"%s\"\\n' '\(token)' >> worker/main.py", cwd: d.ws)
+        let c = try Self.at(d, "09:30", ["export", "--cumulative", "--output", d.dir.sub("oc")], env: known)
+        #expect(c.code == 0, "\(c.err)")
+        let cp = try String(contentsOfFile: d.dir.sub("oc") + "/drift.patch", encoding: .utf8)
+        #expect(!cp.contains(token) && cp.contains("worker/main.py") && cp.contains("content withheld"), "\(cp)")
+    }
+}
