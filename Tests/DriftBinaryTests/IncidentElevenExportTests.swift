@@ -53,4 +53,36 @@ struct IncidentElevenExportTests {
         let cp = try String(contentsOfFile: d.dir.sub("oc") + "/drift.patch", encoding: .utf8)
         #expect(!cp.contains(token) && cp.contains("worker/main.py") && cp.contains("content withheld"), "\(cp)")
     }
+
+    @Test("F7: pushed_at belongs to the export id it stands beside: a follow-up taking a withheld path over clears it")
+    func pushedAtFollowsTheId() throws {
+        let d = try Day(pip: false)
+        defer { d.dir.remove() }
+        let token = ExportSecretsTests.token()
+        let known = ["VENDOR_API_TOKEN": token]
+        try sh("printf 'TOKEN = \"%s\"\\n' '\(token)' >> worker/util.py && echo '# fix 1' >> worker/main.py", cwd: d.ws)
+        #expect(try Self.at(d, "08:00", ["export", "--output", d.dir.sub("o1")], env: known).code == 0)
+        let p1 = try Self.at(d, "08:10", ["push", d.remote], env: known)
+        #expect(p1.code == 0, "\(p1.err)")
+        try sh("echo '# fix 2' >> worker/main.py", cwd: d.ws)
+        let e2 = try Self.at(d, "08:30", ["export", "--output", d.dir.sub("o2")], env: known)
+        #expect(e2.code == 0, "\(e2.err)")
+        let id2 = String(e2.out.split(separator: " ").dropFirst(2).first ?? "")
+        func util(_ time: String) throws -> (json: [String: Any], text: String) {
+            let j = try Self.at(d, time, ["scan", "--format", "json"], env: known)
+            let obj = (try? JSONSerialization.jsonObject(with: Data(j.out.utf8))) as? [String: Any] ?? [:]
+            let f = files(obj).first { $0["path"] as? String == "worker/util.py" } ?? [:]
+            let t = try Self.at(d, time, ["scan"], env: known)
+            let line = t.out.split(separator: "\n").first { $0.contains("worker/util.py") }.map(String.init) ?? ""
+            return (f, line)
+        }
+        let before = try util("08:40")
+        #expect(before.json["export_id"] as? String == id2, "\(before.json)")
+        #expect(before.json["pushed_at"] == nil, "\(before.json)")
+        #expect(before.text.contains("as \(id2)") && !before.text.contains("pushed"), "\(before.text)")
+        #expect(try Self.at(d, "08:50", ["push", d.remote], env: known).code == 0)
+        let after = try util("09:00")
+        #expect(after.json["pushed_at"] as? String == "2026-12-01T08:50:00Z", "\(after.json)")
+        #expect(after.text.contains("as \(id2), pushed 2026-12-01T08:50:00Z"), "\(after.text)")
+    }
 }

@@ -108,6 +108,8 @@ extension DriftState {
                 // The gate lists withheld code under the latest export of a chain that carries
                 // it (a superseded entry owes none): name that id, so a waiver for it is the one.
                 if items[k].exportWithheld == true {
+                    // `pushed_at` is the push of the export `export_id` names: a renamed one is not pushed yet.
+                    if items[k].exportId != id { items[k].pushedAt = nil }
                     items[k].exportId = id
                     items[k].exportIdAt = Timestamp.format(now)
                     items[k].exportWithheld = notCarried.contains(items[k].path) ? true : nil
