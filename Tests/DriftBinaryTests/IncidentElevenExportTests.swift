@@ -85,4 +85,33 @@ struct IncidentElevenExportTests {
         #expect(after.json["pushed_at"] as? String == "2026-12-01T08:50:00Z", "\(after.json)")
         #expect(after.text.contains("as \(id2), pushed 2026-12-01T08:50:00Z"), "\(after.text)")
     }
+
+    @Test("F10: an export from the journal after the venv changed back ships the snapshot's pip freeze, said so",
+          .enabled(if: Wheels.available(), "PyPI unreachable: wheels could not be fetched"))
+    func pipFreezeOfTheSnapshot() throws {
+        let d = try Day()
+        defer { d.dir.remove() }
+        try sh("echo '# fix' >> worker/main.py", cwd: d.ws)
+        try d.pipInstall("toml==0.10.2")
+        // While the venv holds what ran, the freeze is read from it.
+        let live = try Self.at(d, "08:00", ["export", "--output", d.dir.sub("o1")])
+        #expect(live.code == 0, "\(live.err)")
+        let f1 = try String(contentsOfFile: d.dir.sub("o1") + "/pip-freeze.txt", encoding: .utf8)
+        #expect(f1.contains("read from site-packages by drift\n") && f1.contains("\ntoml==0.10.2\n"), "\(f1)")
+        // The container is recreated: a fresh venv from the image's pins, the journal kept.
+        try d.pipInstall("toml==0.10.1")
+        let again = try Self.at(d, "09:00", ["export", "--from-journal", "--cumulative", "--force",
+                                             "--output", d.dir.sub("o2")])
+        #expect(again.code == 0, "\(again.err)")
+        let f2 = try String(contentsOfFile: d.dir.sub("o2") + "/pip-freeze.txt", encoding: .utf8)
+        #expect(f2.contains("\ntoml==0.10.2\n") && !f2.contains("toml==0.10.1"), "\(f2)")
+        #expect(f2.hasPrefix("# pip freeze of ") && f2.contains(" recorded it at 2026-12-01T08:00:00Z ")
+                && f2.contains("toml now 0.10.1, snapshot 0.10.2"), "\(f2)")
+        #expect(f2.contains("\nsix==1.16.0\n"), "\(f2)")
+        // What the patch pins is what the freeze says ran: git am, then compare the pin.
+        let clone = d.dir.sub("am")
+        try sh("git clone -q '\(d.up)' '\(clone)' && git -C '\(clone)' am -q '\(d.dir.sub("o2"))/drift.patch'")
+        let pins = try String(contentsOfFile: clone + "/requirements.instance.txt", encoding: .utf8)
+        #expect(pins.contains("toml==0.10.2\n"), "\(pins)")
+    }
 }

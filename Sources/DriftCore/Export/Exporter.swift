@@ -114,7 +114,8 @@ public struct Exporter {
         // The scan saved it under the lock this export still holds: it is current.
         var state = try scan.state ?? runner.state.loadState(commit: manifest.commit)
         let made = try makeCommit(source, state: state, host: host, who: who)
-        let files = try exportFiles(source, made, baseline: context.baseline, host: host, now: now)
+        let files = try exportFiles(source, made, baseline: context.baseline, policy: context.policy, host: host,
+                                    now: now)
         // The same files as one parentless commit: what `drift push` sends (docs/journal.md).
         try LedgerCommit.create(in: source.repo, id: info.id, host: host, base: manifest.commit, files: files,
                                 author: who, setRef: made.sameDrift?.keptEarlier != true)

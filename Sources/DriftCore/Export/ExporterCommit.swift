@@ -70,8 +70,8 @@ extension Exporter {
 
     /// The export's files (name, bytes): `drift.patch`, `drift.bundle`, `report.json`, and
     /// `pip-freeze.txt` with pip. Throws when one but the bundle would hold a secret known now.
-    func exportFiles(_ s: ExportSource, _ made: ExportCommit, baseline: PipBaseline?, host: String,
-                     now: Date) throws -> [(String, [UInt8])] {
+    func exportFiles(_ s: ExportSource, _ made: ExportCommit, baseline: PipBaseline?, policy: Policy,
+                     host: String, now: Date) throws -> [(String, [UInt8])] {
         let info = s.info
         let patch = try s.repo.emailPatch(made.commit)
         let ref = "refs/heads/drift/\(info.id)"
@@ -85,7 +85,9 @@ extension Exporter {
         let reportBytes = try JSONCoding.encode(ExportReport(info, snapshot: s.picked, host: host,
                                                              follows: made.follows))
         var files = [(Self.patchFile, patch), (Self.bundleFile, bundle), (Self.reportFile, reportBytes)]
-        if let freeze = try PipFreeze.text(baseline, host: host, id: info.id, now: now) {
+        let snapshot = PipFreeze.Snapshot(id: info.id, time: info.time, pip: info.pip,
+                                          allowed: Set(policy.pipAllow.map(normalizedDistributionName)))
+        if let freeze = try PipFreeze.text(baseline, host: host, snapshot: snapshot, now: now) {
             files.append((Self.pipFreezeFile, freeze))
         }
         for (name, bytes) in files where name != Self.bundleFile && s.outgoing.holds(text: bytes) {
