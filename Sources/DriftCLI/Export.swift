@@ -123,7 +123,11 @@ extension Drift {
             let now = s.follows.map { "a follow-up of \($0)" } ?? "one commit on the base"
             var line = "drift: note: same drift as export \(s.id) made before as \(earlier) "
                 + "(same state, same Drift-Id); "
-            if same.keptEarlier {
+            if same.sameShape && same.pushedTo.isEmpty {
+                line += "only its author or message differ, and its files were handed out already, so the journal "
+                    + "keeps it and drift push sends that one; this export is in the output directory only "
+                    + "(export again without --author and --message to write that one's files)"
+            } else if same.keptEarlier {
                 line += "that one is already pushed to \(same.pushedTo.map(redact).joined(separator: ", ")), so the "
                     + "journal keeps it and drift push sends that one (already pushed there: nothing new); this "
                     + "export (\(now)) is in the output directory only"

@@ -114,4 +114,45 @@ struct IncidentElevenExportTests {
         let pins = try String(contentsOfFile: clone + "/requirements.instance.txt", encoding: .utf8)
         #expect(pins.contains("toml==0.10.2\n"), "\(pins)")
     }
+
+    @Test("F5: re-exporting without --author keeps the export handed out; another --author does not replace it")
+    func reExportKeepsHandedOut() throws {
+        let d = try Day(pip: false)
+        defer { d.dir.remove() }
+        func commit(_ r: Run) -> String {
+            r.out.components(separatedBy: " as commit ").last.map { String($0.prefix(40)) } ?? ""
+        }
+        try sh("echo '# fix 1' >> worker/main.py", cwd: d.ws)
+        let e1 = try Self.at(d, "08:00", ["export", "--output", d.dir.sub("o1"),
+                                          "--author", "On-call <oc@example.com>"])
+        #expect(e1.code == 0, "\(e1.err)")
+        let id1 = String(e1.out.split(separator: " ").dropFirst(2).first ?? "")
+        // The push failed; the on-call exports again, without --author.
+        let e2 = try Self.at(d, "08:10", ["export", "--output", d.dir.sub("o2")])
+        #expect(e2.code == 0 && commit(e2) == commit(e1) && commit(e1).count == 40, "\(e1.out)\(e2.out)\(e2.err)")
+        let patch1 = try readWholeFile(d.dir.sub("o1") + "/drift.patch")
+        #expect(try readWholeFile(d.dir.sub("o2") + "/drift.patch") == patch1)
+        // Another author: a commit of its own in ODIR, the journal keeps the one handed out.
+        let e3 = try Self.at(d, "08:20", ["export", "--output", d.dir.sub("o3"), "--author", "Other <o@example.com>"])
+        #expect(e3.code == 0 && commit(e3) != commit(e1), "\(e3.out)\(e3.err)")
+        #expect(e3.err.contains("only its author or message differ"), "\(e3.err)")
+        let kept = try sh("git --git-dir='\(d.state)/journal.git' rev-parse refs/drift-exports/\(id1)")
+        #expect(kept.trimmingCharacters(in: .whitespacesAndNewlines) == commit(e1), "\(kept)")
+        // The follow-up stacks on the export handed out: git am applies o1 then o4.
+        try sh("echo '# fix 2' >> worker/util.py", cwd: d.ws)
+        let e4 = try Self.at(d, "08:30", ["export", "--output", d.dir.sub("o4")])
+        #expect(e4.code == 0 && e4.out.contains("follows \(id1)"), "\(e4.out)\(e4.err)")
+        let chained = d.dir.sub("chained")
+        try sh("git clone -q '\(d.up)' '\(chained)' && cd '\(chained)' && git am -q '\(d.dir.sub("o1"))/drift.patch'"
+               + " '\(d.dir.sub("o4"))/drift.patch'")
+        for f in ["worker/main.py", "worker/util.py"] {
+            #expect(try readWholeFile(chained + "/" + f) == readWholeFile(d.ws + "/" + f), "\(f)")
+        }
+        // What drift push sends for id1 is the patch handed out first.
+        #expect(try Self.at(d, "08:40", ["push", d.remote]).code == 0)
+        let ref = try sh("git --git-dir='\(d.remote)' for-each-ref --format='%(refname)' 'refs/drift/*/\(id1)'")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let pushed = try run(["git", "--git-dir=" + d.remote, "show", ref + ":drift.patch"])
+        #expect(pushed.code == 0 && Array(pushed.out.utf8) == patch1, "\(ref) \(pushed.err)")
+    }
 }

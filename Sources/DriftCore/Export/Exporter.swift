@@ -61,8 +61,12 @@ public struct Exporter {
         public var earlierFollows: DriftID?
         /// Remotes (as `drift push` names them) the earlier export was pushed to.
         public var pushedTo: [String]
-        /// The earlier export stays in the journal (it was pushed): this one is in ODIR only.
+        /// The earlier export stays in the journal (it was pushed, or it is of the same shape):
+        /// this one is in ODIR only.
         public var keptEarlier: Bool
+        /// The earlier export sits where this one would (same parent): only its author or
+        /// message differ. Its files were handed out: it is kept, pushed or not.
+        public var sameShape: Bool
     }
 
     static let patchFile = "drift.patch"
@@ -154,13 +158,15 @@ public struct Exporter {
     }
 
     /// The journal's earlier export of `id` when it is another commit than `commit`; kept
-    /// (not replaced) once pushed, so `drift push` and the remote keep telling the same story.
+    /// (not replaced) once pushed, so `drift push` and the remote keep telling the same story,
+    /// and always when it has the same parent (another `--author` or `--message` only).
     static func sameDrift(_ id: DriftID, commit: ObjectID, repo: GitRepository,
                           state: DriftState) throws -> SameDrift? {
         guard let earlier = try repo.reference(exportRef(id)), earlier != commit else { return nil }
         let pushedTo = (state.pushed ?? [:]).filter { $0.value.contains(id.hex) }.map(\.key).sorted()
+        let sameShape = try repo.parents(of: earlier).first == repo.parents(of: commit).first
         return SameDrift(earlierFollows: DriftTrailers(try repo.message(of: earlier)).follows, pushedTo: pushedTo,
-                         keptEarlier: !pushedTo.isEmpty)
+                         keptEarlier: !pushedTo.isEmpty || sameShape, sameShape: sameShape)
     }
 
     /// `changes`: for a follow-up, what it changes on top of the export it follows; its lines

@@ -54,8 +54,8 @@ extension Exporter {
         }
         let msg = commitMessage(info: info, pip: pip, host: host, base: info.base.hex, follows: parent.follows,
                                 changes: changes, requirements: s.requirements)
-        let commit = try repo.createCommit(tree: s.tree, parents: [parent.commit], author: who, committer: who,
-                                           message: msg)
+        let commit = try reusable(info.id, parent: parent.commit, tree: s.tree, repo: repo)
+            ?? repo.createCommit(tree: s.tree, parents: [parent.commit], author: who, committer: who, message: msg)
         let shipped = try chain.objects(upTo: commit)
         if try s.outgoing.anyHolds(shipped, repo: repo, fixtures: try chain.fixtureBlobs(upTo: commit)) {
             throw DriftError(.secretWithheld,
@@ -66,6 +66,16 @@ extension Exporter {
         if sameDrift?.keptEarlier != true { try repo.setReference(Self.exportRef(info.id), to: commit) }
         return ExportCommit(commit: commit, follows: parent.follows, restartedChain: restartedChain, shipped: shipped,
                             sameDrift: sameDrift)
+    }
+
+    /// The journal's export of `id` on `parent`, when this export names no author or message
+    /// of its own: the same drift in the same place exports as that same commit, whoever it
+    /// named (incident 11, F5: a re-export must not silently replace an export handed out).
+    private func reusable(_ id: DriftID, parent: ObjectID, tree: ObjectID, repo: GitRepository) throws -> ObjectID? {
+        guard author == nil, message == nil, let earlier = try repo.reference(Self.exportRef(id)),
+              try repo.parents(of: earlier).first == parent,
+              try repo.treeOf(commit: earlier) == tree else { return nil }
+        return earlier
     }
 
     /// The export's files (name, bytes): `drift.patch`, `drift.bundle`, `report.json`, and
