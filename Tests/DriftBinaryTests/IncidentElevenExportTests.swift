@@ -155,4 +155,27 @@ struct IncidentElevenExportTests {
         let pushed = try run(["git", "--git-dir=" + d.remote, "show", ref + ":drift.patch"])
         #expect(pushed.code == 0 && Array(pushed.out.utf8) == patch1, "\(ref) \(pushed.err)")
     }
+
+    @Test("F13: after a redeploy the old state dir's error names what works: export and push with that base's manifest")
+    func redeployAdviceWorks() throws {
+        let d = try Day(pip: false)
+        defer { d.dir.remove() }
+        try sh("echo '# fix' >> worker/main.py", cwd: d.ws)
+        let e1 = try Self.at(d, "08:00", ["export", "--output", d.dir.sub("o1")])
+        #expect(e1.code == 0, "\(e1.err)")
+        let id1 = String(e1.out.split(separator: " ").dropFirst(2).first ?? "")
+        // The fix is merged upstream and the image rebuilt from it: a manifest of the new base.
+        try sh("cp '\(d.ws)/worker/main.py' worker/main.py && git commit -qam 'merge the hotfix'", cwd: d.up)
+        let m2 = d.dir.sub("mdir2")
+        let made = try drift(["manifest", "create", "--root", d.ws, "--repo", d.up, "--output", m2,
+                              "--policy", d.dir.sub("policy.yaml")])
+        #expect(made.code == 0, "\(made.err)")
+        let scan = try drift(["scan", "--manifest", m2, "--state", d.state])
+        #expect(scan.code == 2 && scan.err.contains("--from-journal") && scan.err.contains("--manifest"), "\(scan.err)")
+        // What the error says works: the old base's manifest reads the old state dir.
+        let again = try Self.at(d, "09:00", ["export", "--from-journal", "--output", d.dir.sub("o2")])
+        #expect(again.code == 0 && again.out.contains("drift \(id1) "), "\(again.out)\(again.err)")
+        let push = try Self.at(d, "09:10", ["push", d.remote])
+        #expect(push.code == 0 && push.out.contains(id1), "\(push.out)\(push.err)")
+    }
 }

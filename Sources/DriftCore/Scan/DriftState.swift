@@ -270,7 +270,8 @@ public struct StateDirectory: Sendable {
         }
         guard s.commit == commit else {
             throw DriftError(.stateDamaged, path: path, "state dir belongs to base commit \(s.commit), "
-                + "but the manifest is for \(commit); export it (--state), then move it aside")
+                + "but the manifest is for \(commit); to export or push what it holds, run drift export "
+                + "--from-journal or drift push with that base's manifest (--manifest, --state), then move it aside")
         }
         let baseID = try SHA256Hasher.digest(bytes).bytes
         var end = 0, damaged = false
