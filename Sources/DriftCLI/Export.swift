@@ -98,6 +98,7 @@ extension Drift {
             let follows = s.follows.map { ", follows \($0)" } ?? ""
             Output.stdout("exported drift \(s.id) (\(s.paths) path\(plural)\(origin)\(follows)) as commit \(s.commit)"
                 + " -> \(PathBytes.display(e.output))\n")
+            if !s.withheldCode.isEmpty { Output.stderr(Self.withheldNote(s.withheldCode)) }
             return s
         }
 
@@ -114,6 +115,18 @@ extension Drift {
             let (ref, pushed) = try p.push(id: s.id)
             Output.stdout(pushed ? "pushed \(ref) to \(remote.shown)\n"
                                  : "already pushed: \(ref) on \(remote.shown)\n")
+        }
+
+        /// Names the drifted code the export does not carry: an export of a hotfix whose every
+        /// code path is withheld (a secret drift could not check) must not pass for the hotfix.
+        static func withheldNote(_ paths: [[UInt8]]) -> String {
+            let shown = paths.prefix(5).map { PathBytes.display($0) }.joined(separator: ", ")
+                + (paths.count > 5 ? ", and \(paths.count - 5) more" : "")
+            let n = paths.count
+            return "drift: note: \(n) drifted code path\(n == 1 ? " is" : "s are") not in drift.patch or drift.bundle "
+                + "(content withheld; report.json's withheld says why): \(shown); git am does not re-apply "
+                + "\(n == 1 ? "it" : "them"): reconcile by hand, or remove what withholds "
+                + "\(n == 1 ? "it" : "them") (drift scan) and export again\n"
         }
 
         /// Says plainly that this export is the same drift (same Drift-Id) as an earlier one of

@@ -50,6 +50,9 @@ struct IncidentElevenExportTests {
         try sh("printf 'TOKEN = \"%s\"\\n' '\(token)' >> worker/main.py", cwd: d.ws)
         let c = try Self.at(d, "09:30", ["export", "--cumulative", "--output", d.dir.sub("oc")], env: known)
         #expect(c.code == 0, "\(c.err)")
+        // Said on stderr too, not only in the patch: git am will not re-apply it.
+        #expect(c.err.contains("drift: note: 1 drifted code path is not in drift.patch or drift.bundle")
+                && c.err.contains("worker/main.py; git am does not re-apply it"), "\(c.err)")
         let cp = try String(contentsOfFile: d.dir.sub("oc") + "/drift.patch", encoding: .utf8)
         #expect(!cp.contains(token) && cp.contains("worker/main.py") && cp.contains("content withheld"), "\(cp)")
     }

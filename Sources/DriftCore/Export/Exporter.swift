@@ -51,6 +51,9 @@ public struct Exporter {
         public var context: ScanRunner.Context
         /// Set when this drift state (its Drift-Id) was exported before in another shape.
         public var sameDrift: SameDrift?
+        /// Drifted code whose content this export does not carry (bytecode aside): `git am`
+        /// does not re-apply it (incident 11, F6: said on stderr, not only in the patch).
+        public var withheldCode: [[UInt8]] = []
     }
 
     /// An export of a Drift-Id the journal already holds as another commit (a `--cumulative`
@@ -140,7 +143,19 @@ public struct Exporter {
                        restartedChain: made.restartedChain,
                        replacedSnapshot: scan.replaced?.hex,
                        context: context,
-                       sameDrift: made.sameDrift)
+                       sameDrift: made.sameDrift,
+                       withheldCode: Self.withheldCode(info.entries))
+    }
+
+    /// The code paths of `entries` whose content is not in the export's tree (bytecode aside).
+    static func withheldCode(_ entries: [SnapshotEntry]) -> [[UInt8]] {
+        entries.filter { e in
+            guard e.fileClass == .code, e.change != .bytecode else { return false }
+            switch e.recorded {
+            case .content, .summary: return false
+            case .secret, .secretContent, .hashOnly: return true
+            }
+        }.map(\.path)
     }
 
     /// A snapshot's record names its Drift-Id and the id's inputs; the id must be the one its
