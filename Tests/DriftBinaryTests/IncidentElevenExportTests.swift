@@ -181,4 +181,22 @@ struct IncidentElevenExportTests {
         let push = try Self.at(d, "09:10", ["push", d.remote])
         #expect(push.code == 0 && push.out.contains(id1), "\(push.out)\(push.err)")
     }
+
+    @Test("F6: a follow-up's subject counts the files its diff touches, those put back to the image's version too")
+    func subjectCountsTheDiff() throws {
+        let d = try Day(pip: false)
+        defer { d.dir.remove() }
+        try sh("echo '# fix 1' >> worker/main.py", cwd: d.ws)
+        #expect(try Self.at(d, "08:00", ["export", "--output", d.dir.sub("o1")]).code == 0)
+        try sh("git -C '\(d.up)' show HEAD:worker/main.py > worker/main.py && echo '# fix 2' >> worker/util.py",
+               cwd: d.ws)
+        let e2 = try Self.at(d, "08:30", ["export", "--output", d.dir.sub("o2")])
+        #expect(e2.code == 0, "\(e2.err)")
+        let patch = try String(contentsOfFile: d.dir.sub("o2") + "/drift.patch", encoding: .utf8)
+        let stat = try sh("git apply --numstat '\(d.dir.sub("o2"))/drift.patch'", cwd: d.up)
+        let touched = stat.split(separator: "\n").count
+        #expect(touched == 2, "\(stat)")
+        #expect(patch.contains("Follow-up instance hotfix from ") && patch.contains(" (\(touched) files)\n"),
+                "\(patch)")
+    }
 }

@@ -193,7 +193,11 @@ public struct Exporter {
             .map { e in changes?[e.path].map { e.since($0) } ?? e }
         let pinCount = DriftTreeBuilder.pinnable(pip).count
         let out = info.entries.filter { $0.recorded != .content }
-        let fileCount = "\(inTree.count) file\(inTree.count == 1 ? "" : "s")"
+        let drifted = Set(info.entries.map(\.path))
+        let reverted = (changed ?? []).filter { !drifted.contains($0) }.sorted { PathBytes.less($0, $1) }
+        // What the diff touches: the files it carries and those it puts back to the image's version.
+        let touched = inTree.count + reverted.count
+        let fileCount = "\(touched) file\(touched == 1 ? "" : "s")"
         let pipPart = pinCount > 0 ? ", \(pinCount) pip change\(pinCount == 1 ? "" : "s")" : ""
         var subject = follows == nil
             ? "Re-apply instance hotfix from \(host) (\(fileCount)\(pipPart))"
@@ -213,8 +217,6 @@ public struct Exporter {
                 + "recorded \(Timestamp.format(info.time)):\n\n"
         }
         s += inTree.map(\.humanLine).joined(separator: "\n") + (inTree.isEmpty ? "  (no code changes)" : "") + "\n"
-        let drifted = Set(info.entries.map(\.path))
-        let reverted = (changed ?? []).filter { !drifted.contains($0) }.sorted { PathBytes.less($0, $1) }
         if !reverted.isEmpty {
             s += "\nBack to the image's version since that export:\n\n"
             s += reverted.map { "  " + PathBytes.display($0) }.joined(separator: "\n") + "\n"
