@@ -175,6 +175,12 @@ struct IncidentElevenExportTests {
         #expect(made.code == 0, "\(made.err)")
         let scan = try drift(["scan", "--manifest", m2, "--state", d.state])
         #expect(scan.code == 2 && scan.err.contains("--from-journal") && scan.err.contains("--manifest"), "\(scan.err)")
+        // drift log reads no state.json: the journal itself names its base, and nothing is re-pointed.
+        let alternates = try readWholeFile(d.state + "/journal.git/objects/info/alternates")
+        let log = try drift(["log", "--manifest", m2, "--state", d.state])
+        #expect(log.code == 2 && log.err.contains("journal belongs to base commit")
+                && log.err.contains("--manifest") && !log.err.contains("git_"), "\(log.err)")
+        #expect(try readWholeFile(d.state + "/journal.git/objects/info/alternates") == alternates)
         // What the error says works: the old base's manifest reads the old state dir.
         let again = try Self.at(d, "09:00", ["export", "--from-journal", "--output", d.dir.sub("o2")])
         #expect(again.code == 0 && again.out.contains("drift \(id1) "), "\(again.out)\(again.err)")

@@ -28,6 +28,20 @@ public struct Journal {
 
     var path: [UInt8] { state.file("journal.git") }
 
+    /// Refuses a journal its `shallow` file says belongs to another base (a redeploy that
+    /// kept the state volume) before anything is re-pointed at this manifest: it stays readable
+    /// with its own base's manifest, and `drift log` says so instead of a libgit2 lookup error.
+    private func checkBase() throws {
+        let file = path.appending(text: "/shallow")
+        if FileSystem.isAbsent(file) { return }
+        let named = try readWholeFile(file, limit: 4096, followSymlinks: false)
+        guard named != Array("\(commit)\n".utf8) else { return }
+        let other = DriftError.neutralised(String(decoding: named, as: UTF8.self).trimmingWhitespace())
+        throw DriftError(.stateDamaged, path: state.path, "journal belongs to base commit \(other), but the manifest "
+            + "is for \(commit); read it with that base's manifest (--manifest, --state), then move the state "
+            + "dir aside")
+    }
+
     /// Opens the journal repository, creating it on first use.
     func open(create: Bool) throws -> GitRepository? {
         let base = try BaseObjects.open(manifestDir, commit: commit)
@@ -37,6 +51,7 @@ public struct Journal {
             if !create { return nil }
             _ = try GitRepository(initBare: path)
         }
+        try checkBase()
         let baseRepoPath = manifestDir.file(ManifestDirectory.baseRepo)
         let baseDir = canonicalPath(baseRepoPath) ?? baseRepoPath
         // `objects/info/alternates` is one path a line (git and libgit2 alike).
