@@ -20,7 +20,7 @@ extension Exporter {
             return changes[e.path] != nil
         }
         guard !taken.isEmpty else { return }
-        let shown = taken.prefix(revertListLimit).map { "\(PathBytes.display($0.path)) (\(Self.why($0.recorded)))" }
+        let shown = taken.prefix(revertListLimit).map { "\(PathBytes.display($0.path)) (\(Self.why($0)))" }
         let more = taken.count > revertListLimit ? ", and \(taken.count - revertListLimit) more" : ""
         let secret = taken.contains { e in
             switch e.recorded {
@@ -38,11 +38,11 @@ extension Exporter {
     }
 
     /// Why an entry's content is withheld, in the words of its export message line.
-    private static func why(_ r: SnapshotEntry.Recorded) -> String {
-        switch r {
+    private static func why(_ e: SnapshotEntry) -> String {
+        switch e.recorded {
         case .secret: return "secret"
         case .secretContent: return "secret content, or secret files drift could not read to check it"
-        case .hashOnly(_, let reason): return reason?.text ?? "not code"
+        case .hashOnly(_, let reason): return reason?.text ?? e.fileClass.rawValue
         case .content, .summary: return "withheld"
         }
     }
