@@ -46,3 +46,25 @@ extension GitRepository {
         return true
     }
 }
+
+extension GitRepository {
+    /// Replaces this repository's object database with its own objects only — its loose
+    /// objects and packs, without `objects/info/alternates`: for a journal whose borrowed base
+    /// is no longer its own (a state dir of an earlier image), where an object the journal did
+    /// not write must read as absent, not as the current image's. Reads only.
+    public func useOwnObjectsOnly() throws {
+        let objects = path.appending(text: "/objects")
+        var db: OpaquePointer?
+        try check(git_odb_new(&db), "git_odb_new", shown)
+        defer { git_odb_free(db) }
+        var loose: UnsafeMutablePointer<git_odb_backend>?
+        try check(withCPath(objects) { git_odb_backend_loose(&loose, $0, -1, 0, 0, 0) }, "git_odb_backend_loose",
+                  shown)
+        // The odb owns a backend once added.
+        try check(git_odb_add_backend(db, loose, 1), "git_odb_add_backend", shown)
+        var packs: UnsafeMutablePointer<git_odb_backend>?
+        try check(withCPath(objects) { git_odb_backend_pack(&packs, $0) }, "git_odb_backend_pack", shown)
+        try check(git_odb_add_backend(db, packs, 2), "git_odb_add_backend", shown)
+        try check(git_repository_set_odb(pointer, db), "git_repository_set_odb", shown)
+    }
+}

@@ -99,13 +99,18 @@ struct ErrorCodeTests {
         #expect(e.code == .stateDamaged)
     }
 
-    @Test("state: a state dir of another base is stateDamaged; a held watch lock is lockBusy (exit 75)")
+    @Test("state: an archived state dir of another base is stateDamaged; a held watch lock is lockBusy (exit 75)")
     func state() throws {
         let dir = try TempDir("codes-state")
         defer { dir.remove() }
         let state = StateDirectory(path: dir.sub("state"))
         try state.ensure()
         try AtomicFile.write(Array(try JSONEncoder().encode(DriftState(commit: "aaaa"))), to: state.file("state.json"))
+        // Read without the lock, another base's state is no state of this base (nothing moved).
+        #expect(try state.loadState(commit: "bbbb").items.isEmpty)
+        #expect(FileManager.default.fileExists(atPath: dir.sub("state/state.json")))
+        let marker = StateArchive.Marker(base: "aaaa", archivedAt: "2026-12-07T00:00:00Z", newBase: "bbbb")
+        try AtomicFile.write(try JSONCoding.encode(marker), to: state.file(StateArchive.markerName))
         let other = try driftError { _ = try state.loadState(commit: "bbbb") }
         #expect(other.code == .stateDamaged && other.path == state.path)
         let held = try WatchLock(state: state)

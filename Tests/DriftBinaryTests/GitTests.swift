@@ -216,9 +216,11 @@ struct GitTests {
         let m2 = f.dir.sub("mdir2")
         #expect(try drift(["manifest", "create", "--root", f.workspace, "--repo", f.upstream,
                            "--output", m2]).code == 0)
+        // It is moved whole to SDIR/previous/ (docs/state.md, "A new base commit"), never mixed in.
         let r2 = try drift(["export", "--manifest", m2, "--state", f.state, "--output", f.dir.sub("o2")])
-        #expect(r2.code == 2 && r2.err.contains("belongs to base commit"))
-        #expect(!FileManager.default.fileExists(atPath: f.dir.sub("o2")))
+        #expect(r2.err.contains("moved it whole to"), "\(r2.err)")
+        let prev = try FileManager.default.contentsOfDirectory(atPath: f.state + "/previous")
+        #expect(prev.count == 1 && FileManager.default.fileExists(atPath: "\(f.state)/previous/\(prev[0])/journal.git"))
         // Corrupt objects in MDIR.
         try sh("find '\(f.mdir)/base.git/objects' -type f \\( -path '*/objects/??/*' -o -name '*.pack' \\)"
                + " | while read o; do chmod u+w \"$o\"; printf 'garbage' > \"$o\"; done")

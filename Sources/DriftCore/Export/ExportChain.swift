@@ -54,12 +54,13 @@ struct ExportChain {
     /// Every object a bundle of the chain needs beyond the base: each commit, and the trees
     /// and blobs of each commit's tree that the base tree lacks, each once.
     func objects(upTo tip: ObjectID) throws -> [ObjectID] {
-        let baseTree = try repo.treeOf(commit: base)
+        let baseTree = try self.baseTree()
         var seen = Set<String>()
         var out: [ObjectID] = []
         for c in try commits(upTo: tip) ?? [tip] {
-            for o in try [c] + repo.newObjects(try repo.treeOf(commit: c), comparedTo: baseTree)
-            where seen.insert(o.hex).inserted {
+            let tree = try repo.treeOf(commit: c)
+            let new = try baseTree.map { try repo.newObjects(tree, comparedTo: $0) } ?? [tree] + present(tree).map(\.id)
+            for o in [c] + new where seen.insert(o.hex).inserted {
                 out.append(o)
             }
         }
@@ -70,16 +71,43 @@ struct ExportChain {
     /// (`SecretScope`): judged as fixtures when the chain is searched for secrets again, as
     /// the scan judged them; a blob also at any other path is judged as code.
     func fixtureBlobs(upTo tip: ObjectID) throws -> Set<ObjectID> {
-        let baseTree = try repo.treeOf(commit: base)
+        let baseTree = try self.baseTree()
         var onlyFixture: [ObjectID: Bool] = [:]
         for c in try commits(upTo: tip) ?? [tip] {
-            for ch in try repo.treeChanges(from: baseTree, to: try repo.treeOf(commit: c), limit: Int.max) {
-                guard let n = ch.new, n.mode != .tree, n.mode != .commit else { continue }
-                let fixture = SecretScope(path: ch.path) == .testFixture
+            let tree = try repo.treeOf(commit: c)
+            let blobs: [(path: [UInt8], item: GitTreeItem)]
+            if let baseTree {
+                blobs = try repo.treeChanges(from: baseTree, to: tree, limit: Int.max).compactMap { ch in
+                    ch.new.map { (ch.path, $0) }
+                }
+            } else {
+                blobs = try present(tree).map { ($0.path, $0.item) }
+            }
+            for (path, n) in blobs where n.mode != .tree && n.mode != .commit {
+                let fixture = SecretScope(path: path) == .testFixture
                 onlyFixture[n.id] = (onlyFixture[n.id] ?? true) && fixture
             }
         }
         return Set(onlyFixture.filter(\.value).keys)
+    }
+
+    /// The base commit's tree; nil when the journal no longer has the base (an archived
+    /// state: the old image's MDIR is gone, and with it the base objects it lent).
+    private func baseTree() throws -> ObjectID? {
+        try repo.odb().contains(base) ? try repo.treeOf(commit: base) : nil
+    }
+
+    /// Without the base: every entry of `tree` the journal holds (what drift wrote: the
+    /// chain's own trees and blobs); an absent one is the old base's, neither entered nor kept.
+    private func present(_ tree: ObjectID) throws -> [GitTreeEntry] {
+        let odb = try repo.odb()
+        var out: [GitTreeEntry] = []
+        try repo.walkTree(tree) { e in
+            guard e.mode != .commit, odb.contains(e.id) else { return .skip }
+            out.append(e)
+            return .descend
+        }
+        return out
     }
 
     /// What a follow-up changes on top of `parent`'s tree, by path.

@@ -110,6 +110,9 @@ public struct Exporter {
         let lock = try StateLock(state: runner.state, wait: runner.waitSeconds)
         defer { withExtendedLifetime(lock) {} }
         let scan = try scanFirst(runner)
+        // The scan saved it under the lock this export still holds: it is current. Read before
+        // the journal: a state of another base is moved aside first (`StateArchive`).
+        var state = try scan.state ?? runner.state.loadState(commit: manifest.commit)
         guard let source = try pickSnapshot(runner, manifest, scan: scan) else { return nil }
         let info = source.info
         let now = runner.clock.now()
@@ -118,8 +121,6 @@ public struct Exporter {
         let when = info.time
         let who = try author.map { try GitPerson.parse($0, time: when) }
             ?? GitPerson(name: "drift", email: "drift@\(host)", time: when)
-        // The scan saved it under the lock this export still holds: it is current.
-        var state = try scan.state ?? runner.state.loadState(commit: manifest.commit)
         let made = try makeCommit(source, state: state, host: host, who: who)
         let files = try exportFiles(source, made, baseline: context.baseline, policy: context.policy, host: host,
                                     now: now)

@@ -56,14 +56,17 @@ public struct Pusher {
         let manifest = context.manifest
         let lock = try StateLock(state: state, wait: waitSeconds)
         defer { withExtendedLifetime(lock) {} }
-        var st = try state.loadState(commit: manifest.commit)
+        // Ledger commits stand alone: a state of another base (an archive, docs/state.md)
+        // pushes its own exports; only the secrets known now come from the manifest's context.
+        let own = try StateArchive.owner(state) ?? manifest.commit
+        var st = try state.loadState(commit: own)
         // state.json keeps the id as text (its format): parsed here, at that edge.
         guard let id = try id ?? st.lastExportId.map({ text throws(DriftError) in try DriftID(parsing: text) }) else {
             throw DriftError(.notFound, path: state.path, "nothing exported yet; run drift export first")
         }
-        let journal = Journal(state: state, manifestDir: manifestDir, commit: manifest.commit)
+        let journal = Journal(state: state, manifestDir: manifestDir, commit: own)
         // An id is a `DriftID` (parsed where it was read): it never names a ref like `../` or `@{`.
-        guard let repo = try journal.open(create: false),
+        guard let repo = try journal.open(manifestCommit: manifest.commit),
               let commit = try repo.reference(Exporter.exportRef(id)) else {
             throw DriftError(.notFound, path: state.path, "no export \(id) in the journal")
         }
@@ -72,8 +75,8 @@ public struct Pusher {
                 "export \(id) has no ledger commit (made by an older drift); "
                 + "run drift export again")
         }
-        guard let base = ObjectID(hex: manifest.commit) else {
-            throw DriftError(.manifestInvalid, "bad base commit id")
+        guard let base = ObjectID(hex: own) else {
+            throw DriftError(.stateDamaged, path: state.path, "bad base commit id \(own)")
         }
         let chain = ExportChain(repo: repo, base: base)
         try recheck(id: id, chain: try chain.objects(upTo: commit), fixtures: try chain.fixtureBlobs(upTo: commit),
@@ -120,9 +123,12 @@ public struct Pusher {
     /// The ids of the journal's ledger not in `pushed` for this remote, oldest export first.
     func unpushed() throws -> [DriftID] {
         let manifest = try context?.manifest ?? manifestDir.load().0
-        let st = try state.loadState(commit: manifest.commit)
-        let journal = Journal(state: state, manifestDir: manifestDir, commit: manifest.commit)
-        guard let repo = try journal.open(create: false), let base = ObjectID(hex: manifest.commit) else { return [] }
+        let own = try StateArchive.owner(state) ?? manifest.commit
+        let st = try state.loadState(commit: own)
+        let journal = Journal(state: state, manifestDir: manifestDir, commit: own)
+        guard let repo = try journal.open(manifestCommit: manifest.commit), let base = ObjectID(hex: own) else {
+            return []
+        }
         let identity = RemoteKey.identity(RemoteKey.key(remote))
         var done = Set<String>()
         for (k, ids) in st.pushed ?? [:] where RemoteKey.identity(RemoteKey.key(k)) == identity {

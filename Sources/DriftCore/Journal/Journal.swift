@@ -76,6 +76,22 @@ public struct Journal {
         return try GitRepository(path: path)
     }
 
+    /// Opens the journal of a state dir whose base is not the manifest's (an archive, or a
+    /// state not yet moved aside) as it is: nothing re-pointed or rewritten, the old base's
+    /// objects absent (`ExportChain` and the readers skip them). nil: no journal.
+    func openAsIs() throws -> GitRepository? {
+        if FileSystem.isAbsent(path.appending(text: "/objects")) { return nil }
+        let repo = try GitRepository(path: path)
+        // Its `alternates` may still name MDIR/base.git, now another base's objects.
+        try repo.useOwnObjectsOnly()
+        return repo
+    }
+
+    /// Opens the journal: as the manifest's when the state's base is `manifestCommit`, else as it is.
+    func open(manifestCommit: String) throws -> GitRepository? {
+        commit == manifestCommit ? try open(create: false) : try openAsIs()
+    }
+
     /// Whether the journal branch exists as a loose ref (libgit2 writes it loose).
     var hasSnapshotRef: Bool { !FileSystem.isAbsent(path.appending(text: "/" + Self.ref)) }
 

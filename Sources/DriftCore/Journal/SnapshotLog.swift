@@ -36,9 +36,11 @@ public enum SnapshotLog {
 
     /// The journal's snapshots; empty when there is no journal yet.
     /// - Throws: `DriftError`/`GitError` when the journal exists but cannot be read.
-    static func items(state: StateDirectory, manifestDir: ManifestDirectory, commit: String) throws -> [Item] {
+    static func items(state: StateDirectory, manifestDir: ManifestDirectory, commit: String,
+                      manifestCommit: String? = nil) throws -> [Item] {
         let journal = Journal(state: state, manifestDir: manifestDir, commit: commit)
-        guard let (repo, tip) = try journal.latest() else { return [] }
+        guard let repo = try journal.open(manifestCommit: manifestCommit ?? commit),
+              let tip = try repo.reference(Journal.ref) else { return [] }
         return try JournalHistory.snapshots(repo, from: tip, base: commit).map { s in
             let record = SnapshotRecord(s.info)
             var item = Item(commit: s.commit.hex, driftId: s.info.id, time: s.info.time, host: s.info.host,
@@ -56,16 +58,30 @@ public enum SnapshotLog {
     /// `drift log --format json`.
     public static func json(state: StateDirectory, manifestDir: ManifestDirectory) throws -> [UInt8] {
         let (manifest, _) = try manifestDir.load()
-        let all = try items(state: state, manifestDir: manifestDir, commit: manifest.commit)
-        return try JSONCoding.encode(Document(base: manifest.commit, snapshots: all))
+        let own = try StateArchive.owner(state) ?? manifest.commit
+        let all = try items(state: state, manifestDir: manifestDir, commit: own, manifestCommit: manifest.commit)
+        return try JSONCoding.encode(Document(base: own, snapshots: all))
+    }
+
+    /// A first line for a state of another base than the manifest's (an archive, or a state a
+    /// redeploy kept that the next scan moves aside): whose journal this is.
+    static func foreignLine(_ state: StateDirectory, own: String, manifestCommit: String) -> String {
+        guard own != manifestCommit else { return "" }
+        if let m = StateArchive.marker(state) {
+            return "archived state of base commit \(own) (moved aside at \(m.archivedAt)); "
+                + "the manifest is for \(manifestCommit)\n\n"
+        }
+        return "the state dir holds base commit \(own)'s journal; the manifest is for \(manifestCommit) "
+            + "(the next drift scan moves it to \(PathBytes.display(state.file(StateArchive.directory)))/)\n\n"
     }
 
     /// `drift log`: one block a snapshot.
     public static func text(state: StateDirectory, manifestDir: ManifestDirectory) throws -> String {
         let (manifest, _) = try manifestDir.load()
-        let all = try items(state: state, manifestDir: manifestDir, commit: manifest.commit)
-        if all.isEmpty { return "no snapshots: the journal is empty (no drift recorded)\n" }
-        var out = ""
+        let own = try StateArchive.owner(state) ?? manifest.commit
+        let all = try items(state: state, manifestDir: manifestDir, commit: own, manifestCommit: manifest.commit)
+        var out = foreignLine(state, own: own, manifestCommit: manifest.commit)
+        if all.isEmpty { return out + "no snapshots: the journal is empty (no drift recorded)\n" }
         for s in all {
             let n = s.entries.reduce(0) { $0 + ($1.count ?? 1) }
             out += "snapshot \(s.commit)\n  drift \(s.driftId)  \(Timestamp.format(s.time))  "

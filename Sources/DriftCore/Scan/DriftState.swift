@@ -251,9 +251,16 @@ public struct StateDirectory: Sendable {
     /// recorded path's first sighting, and `recovered` says why (`StateRecovery`).
     func loadState(commit: String, memo: StateMemo? = nil) throws -> DriftState {
         if let held = memo?.get(self), held.commit == commit { return held }
+        let locked = StateLock.holds(self)
+        if locked { try StateArchive.finishPartial(self, commit: commit) }
         let f = file("state.json")
         reads?.count(.state)
-        if FileSystem.isAbsent(f) { return DriftState(commit: commit) }
+        if FileSystem.isAbsent(f) {
+            if let owner = StateArchive.journalOwner(self), owner != commit {
+                return try foreignState(owner: owner, commit: commit, locked: locked)
+            }
+            return DriftState(commit: commit)
+        }
         let stat = try? lstatBytes(f).get()
         if let info = stat, info.kind == .regular, info.size > Int64(Self.stateReadLimit) {
             return StateRecovery.rebuild(self, commit: commit,
@@ -262,17 +269,16 @@ public struct StateDirectory: Sendable {
         let bytes = try readWholeFile(f, limit: Self.stateReadLimit, followSymlinks: false)
         var s: DriftState
         do { s = try JSONDecoder().decode(DriftState.self, from: Data(bytes)) } catch {
+            if let owner = StateArchive.journalOwner(self), owner != commit {
+                return try foreignState(owner: owner, commit: commit, locked: locked)
+            }
             let why = "\(PathBytes.display(f)) is damaged (\(errorText(error)))"
             return StateRecovery.rebuild(self, commit: commit, why: why)
         }
         guard s.schema == DriftState.schema else {
             throw DriftError(.stateDamaged, path: f, "unsupported state schema '\(s.schema)'")
         }
-        guard s.commit == commit else {
-            throw DriftError(.stateDamaged, path: path, "state dir belongs to base commit \(s.commit), "
-                + "but the manifest is for \(commit); to export or push what it holds, run drift export "
-                + "--from-journal or drift push with that base's manifest (--manifest, --state), then move it aside")
-        }
+        guard s.commit == commit else { return try foreignState(owner: s.commit, commit: commit, locked: locked) }
         let baseID = try SHA256Hasher.digest(bytes).bytes
         var end = 0, damaged = false
         let logFile = file(StateLog.name)
@@ -300,6 +306,16 @@ public struct StateDirectory: Sendable {
                                        logDamaged: damaged)
         }
         return s
+    }
+
+    /// The state of base `owner` met by a run for `commit` (a redeploy that kept the state
+    /// volume): a run holding the lock moves it to `previous/` and starts clean; a reader
+    /// without the lock (a watcher's walk before it locks) sees no state yet. An archive
+    /// itself is never archived again: refused.
+    private func foreignState(owner: String, commit: String, locked: Bool) throws -> DriftState {
+        if StateArchive.isArchive(self) { throw StateArchive.refusal(self, owner: owner, commit: commit) }
+        if locked { try StateArchive.archive(self, owner: owner, commit: commit, now: Date()) }
+        return DriftState(commit: commit)
     }
 
     /// Writes `s`. With `appendingTo` (the state as this run loaded it, a `drift watch` batch),

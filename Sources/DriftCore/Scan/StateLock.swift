@@ -1,10 +1,18 @@
 import DriftGit
 import DriftSystem
+import Synchronization
 
 /// An exclusive `flock` on `SDIR/lock`, held for a whole run. The kernel drops it when
 /// the holder dies (even by SIGKILL), so a crash never leaves a stale lock.
 public final class StateLock {
     private let lock: FileLock
+    private let statePath: [UInt8]
+    /// The state dirs this process holds the lock of (by `--state` as given), with how many
+    /// holders: a state of another base is archived only by a holder (`StateArchive`).
+    private static let held = Mutex<[[UInt8]: Int]>([:])
+
+    /// Whether this process holds `state`'s lock.
+    static func holds(_ state: StateDirectory) -> Bool { held.withLock { ($0[state.path] ?? 0) > 0 } }
 
     /// - Parameter seconds: how long to wait for another run's lock (`--wait`); 0 tries once.
     public init(state: StateDirectory, wait seconds: Double) throws {
@@ -29,6 +37,13 @@ public final class StateLock {
         // So are libgit2's ref locks in the journal (a writer killed mid ref update leaves
         // `refs/heads/journal.lock`, and every later update would fail on it).
         Self.removeStaleLocks(in: state.file("journal.git"), depth: 0)
+        statePath = state.path
+        Self.held.withLock { $0[state.path, default: 0] += 1 }
+    }
+
+    deinit {
+        let p = statePath
+        Self.held.withLock { $0[p] = ($0[p] ?? 1) > 1 ? $0[p].map { $0 - 1 } : nil }
     }
 
     /// Removes `*.lock` files at the top of a bare repository and anywhere under `refs/`,

@@ -28,11 +28,27 @@ public enum StatusReport {
             out += RunFailure.statusLines(state, now: now)
             throw PartialStatus(text: out, cause: error)
         }
-        let st = try state.loadState(commit: manifest.commit)
+        // A state of another base (a redeploy kept the volume; an archive) is shown as it is.
+        let own: String, st: DriftState
+        do {
+            own = try StateArchive.owner(state) ?? manifest.commit
+            st = try state.loadState(commit: own)
+        } catch {
+            // What the state dir alone can tell still goes first (docs/operations.md).
+            var out = "drift status on \(SystemInfo.hostName())\n  base commit   \(manifest.commit)\n"
+            out += "  state         \(state.shown): DOES NOT LOAD (see the error below)\n"
+            out += WatchStatus.statusLines(state, now: now)
+            out += RunFailure.statusLines(state, now: now)
+            throw PartialStatus(text: out, cause: error)
+        }
         var out = header(manifest, policy, st, now: now)
+        out += stateLines(state, own: own, manifestCommit: manifest.commit)
         out += WatchStatus.statusLines(state, now: now)
         out += RunFailure.statusLines(state, now: now)
-        let journal = try JournalListing.render(state: state, commit: manifest.commit)
+        let journal: String
+        do { journal = try JournalListing.render(state: state, commit: own) } catch {
+            throw PartialStatus(text: out, cause: error)
+        }
         let pip = st.pip ?? []
         if st.items.isEmpty && pip.isEmpty {
             out += "\nno drift now\n" + journal
@@ -80,6 +96,31 @@ public enum StatusReport {
             out += "  forgotten     " + forgotten.map(PathBytes.display).joined(separator: ", ")
                 + ": a run that does not know \(forgotten.count == 1 ? "its" : "their") remembered value "
                 + "withholds drifted content (docs/secrets.md, \"Forgotten sources remembered\")\n"
+        }
+        return out
+    }
+
+    /// Whose state this is when not the manifest's base, and the archives under `previous/`
+    /// (docs/state.md, "A new base commit").
+    private static func stateLines(_ state: StateDirectory, own: String, manifestCommit: String) -> String {
+        var out = ""
+        if let m = StateArchive.marker(state) {
+            out += "  state         archived: base commit \(m.base), moved aside at \(m.archivedAt) when base "
+                + "\(m.newBase) came (read only: drift push, log, status)\n"
+        } else if own != manifestCommit {
+            out += "  state         of base commit \(own), not the manifest's: the next drift scan or watch moves it "
+                + "to \(PathBytes.display(state.file(StateArchive.directory)))/ and starts clean\n"
+        }
+        let prev = state.file(StateArchive.directory)
+        let names = FileSystem.isAbsent(prev) ? [] : (directoryEntries(prev) ?? []).filter { $0.first != 0x2E }
+        // Newest first (`<base>-<time>`): a box redeployed many times shows three and a count.
+        let byTime = names.sorted { $0.drop { $0 != 0x2D }.lexicographicallyPrecedes($1.drop { $0 != 0x2D }) }
+        for n in byTime.reversed().prefix(3) {
+            out += "  previous      \(PathBytes.display(PathBytes.join(prev, n))): an earlier base's state "
+                + "(drift push REMOTE --state it sends exports not pushed yet)\n"
+        }
+        if byTime.count > 3 {
+            out += "                and \(byTime.count - 3) older under \(PathBytes.display(prev))/\n"
         }
         return out
     }
