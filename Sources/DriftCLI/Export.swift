@@ -104,7 +104,7 @@ extension Drift {
 
         private func send(_ s: Exporter.Summary, to remote: GitRemote, state: StateDirectory) throws {
             var p = Pusher(manifestDir: try manifest.directory, state: state, remote: remote,
-                           credentials: try GitCredentials.load(fileBytes: pushOptions.credentialsFile()))
+                           credentials: try pushOptions.load())
             p.clock = ProcessEnvironment.clock
             p.waitSeconds = lockWait.wait
             p.root = try workspace.rootPath()

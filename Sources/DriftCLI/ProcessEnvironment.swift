@@ -36,6 +36,13 @@ enum ProcessEnvironment {
     /// `$DRIFT_TEST_PID1_ENVIRON` points the test suite at a file of its own.
     static var mainProcessEnviron: String { value("DRIFT_TEST_PID1_ENVIRON") ?? "/proc/1/environ" }
 
+    /// The credential file examples/vast-onstart.sh writes for cron's pushes; a refused ssh host
+    /// key names it when it is there and `--credentials` was not given.
+    /// `$DRIFT_TEST_PUSH_CREDENTIALS` points the test suite at a file of its own.
+    static var pushCredentialsFile: String {
+        value("DRIFT_TEST_PUSH_CREDENTIALS") ?? "/etc/drift-push/credentials"
+    }
+
     /// supervisord configuration read for `environment=` lines: `$DRIFT_SUPERVISOR_CONF`
     /// (`:`-separated files or directories) or Debian's and upstream's usual places.
     /// A file whose name is not UTF-8 is read like any other (supervisord's `[include]` globs

@@ -16,6 +16,15 @@ struct PushOptions: ParsableArguments {
     func credentialsFile() throws -> [UInt8]? {
         try credentials.map(CommandLineBytes.path)
     }
+
+    /// The credentials `--credentials` or the environment give; without `--credentials`, the
+    /// box's push credential file, when there, is named by a refused host key's message.
+    func load() throws -> GitCredentials {
+        var c = try GitCredentials.load(fileBytes: credentialsFile())
+        let conventional = Array(ProcessEnvironment.pushCredentialsFile.utf8)
+        if credentials == nil, !FileSystem.isAbsent(conventional) { c.unusedFile = conventional }
+        return c
+    }
 }
 
 extension Drift {
@@ -57,7 +66,7 @@ extension Drift {
         private func send(_ state: StateDirectory, to remote: GitRemote, root: [UInt8]?, log: [UInt8]?) throws {
             if let log, let root { _ = try WriteTarget.refuseInside(root: root, targetBytes: log, what: "log file") }
             var p = Pusher(manifestDir: try manifest.directory, state: state, remote: remote,
-                           credentials: try GitCredentials.load(fileBytes: push.credentialsFile()))
+                           credentials: try push.load())
             p.clock = ProcessEnvironment.clock
             p.waitSeconds = lockWait.wait
             p.root = try workspace.rootPath()

@@ -68,7 +68,7 @@ extension Drift {
             runner.environment = ProcessEnvironment.secretEnvironment()
             runner.waitSeconds = lockWait.wait
             if let upstream {
-                let credentials = try GitCredentials.load(fileBytes: pushOptions.credentialsFile())
+                let credentials = try pushOptions.load()
                 runner.upstream = UpstreamSource(url: upstream, ref: upstreamRef, credentials: credentials)
             }
             let log = try self.log.map(CommandLineBytes.path)

@@ -19,6 +19,9 @@ public struct GitCredentials: Sendable {
     var knownHosts: [UInt8]?
     /// PEM file of the CAs an https server's certificate must chain to (default: the system's).
     var caFile: [UInt8]?
+    /// A credential file the box has that this run was not given (`/etc/drift-push/credentials`):
+    /// a host key refused against the default known_hosts names it. Its name only, never read here.
+    public var unusedFile: [UInt8]?
 
     public init(username: String? = nil, password: String? = nil, token: String? = nil, sshKey: [UInt8]? = nil,
                 knownHosts: [UInt8]? = nil, caFile: [UInt8]? = nil) {

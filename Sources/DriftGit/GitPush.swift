@@ -366,8 +366,14 @@ extension PushContext {
             return 0
         case .unknown:
             let scan = "ssh-keyscan\(url.port.map { " -p \($0)" } ?? "") \(host) >> \(shownFile)"
-            problem = "ssh host \(name) is unknown: its \(type) key \(fp) is not in \(shownFile); "
+            var text = "ssh host \(name) is unknown: its \(type) key \(fp) is not in \(shownFile); "
                 + "after checking the fingerprint, add it (\(scan)) or set DRIFT_GIT_KNOWN_HOSTS"
+            // The box may have the vetted known_hosts already, in the file cron pushes with.
+            if credentials.knownHosts == nil, let unused = credentials.unusedFile {
+                text += "; this box's push credentials are in \(PathBytes.display(unused)) "
+                    + "(their known_hosts= too): pass --credentials \(PathBytes.display(unused))"
+            }
+            problem = text
         case .changed(let types, let line):
             problem = "ssh host key of \(name) has CHANGED: the server offers \(type) \(fp), "
                 + "\(shownFile) line \(line) lists "

@@ -183,6 +183,18 @@ struct PushTests {
         #expect(unknown.code == 2 && unknown.err.contains(name) && unknown.err.contains("ssh-ed25519")
                 && unknown.err.contains("unknown"),
                 "\(unknown.out)\(unknown.err)")
+        #expect(!unknown.err.contains("--credentials"), "no credential file on this box: \(unknown.err)")
+        // The box has the push credential file (examples/vast-onstart.sh) but it was not passed:
+        // the refusal names it (incident 11 F11); given it, it is used and not named.
+        let boxCreds = p.dir.sub("etc-drift-push-credentials")
+        try write(boxCreds, "ssh_key=\(key)\n")
+        var boxEnv = env
+        boxEnv["DRIFT_TEST_PUSH_CREDENTIALS"] = boxCreds
+        let hinted = try push(url, [], boxEnv)
+        #expect(hinted.code == 2 && hinted.err.contains("pass --credentials \(boxCreds)"), "\(hinted.err)")
+        let given = try push(url, ["--credentials", boxCreds], boxEnv)
+        #expect(given.code == 2 && given.err.contains("unknown") && !given.err.contains("pass --credentials"),
+                "\(given.err)")
         // Changed: known_hosts lists another ed25519 key for this host and port.
         let otherKey = try sh("cut -d' ' -f1,2 '\(sdir)/client_key.pub'")
             .trimmingCharacters(in: .whitespacesAndNewlines)
