@@ -7,8 +7,21 @@ import DriftSystem
 /// variable) still holds the key; so may an earlier export of a chain. docs/journal.md.
 struct OutgoingSecrets {
     let secrets: SecretIndex
-    /// Secret values, and the hex SHA-256 of each (a report or message could carry a hash).
-    let needles: [[UInt8]]
+    /// Secret values, and the hex SHA-256 of each (a report or message could carry a hash),
+    /// searched in one pass (`NeedleSet`).
+    let needles: NeedleSet
+    /// Each object's verdict, by scope: an export searches the snapshot's new blobs, then the
+    /// chain up to its parent, then the chain with its commit, and every blob once is enough
+    /// (incident 11, F2: each blob was searched twice, value by value).
+    private let verdicts = Verdicts()
+
+    private final class Verdicts {
+        struct Key: Hashable {
+            var id: ObjectID
+            var scope: SecretScope
+        }
+        var held: [Key: Bool] = [:]
+    }
 
     init(_ secrets: SecretIndex) throws {
         self.secrets = secrets
@@ -17,20 +30,24 @@ struct OutgoingSecrets {
             needles.append(Array(try SHA256Hasher.digest(v).hex.utf8))
             needles.append(Array(try SHA256Hasher.digest(v + [0x0A]).hex.utf8))
         }
-        self.needles = needles
+        self.needles = NeedleSet(needles)
     }
 
     /// Whether text that leaves (patch, report, message, a path) holds a secret value or its hash.
     func holds(text bytes: [UInt8]) -> Bool {
-        needles.contains { SecretIndex.contains(bytes, $0) }
+        needles.isFound(in: bytes)
     }
 
     /// Whether a git object that would leave holds a secret: a blob (file content or symlink
     /// target) is judged as the scan judges a file at a path of `scope`, commits and trees by
-    /// their text.
+    /// their text. The secret values are among `needles`: one search covers both.
     func holds(object id: ObjectID, in odb: GitODB, scope: SecretScope) throws -> Bool {
+        let key = Verdicts.Key(id: id, scope: scope)
+        if let known = verdicts.held[key] { return known }
         let (type, bytes) = try odb.read(id)
-        return holds(text: bytes) || (type == .blob && secrets.matches(bytes, scope: scope))
+        let held = holds(text: bytes) || (type == .blob && secrets.matchesBesideValues(bytes, scope: scope))
+        verdicts.held[key] = held
+        return held
     }
 
     /// What in a snapshot tree holds a secret.

@@ -21,6 +21,8 @@ public struct SecretIndex: Sendable {
     var inodes = Set<Inode>()
     var digests = Set<Digest>()
     var values: [[UInt8]] = []
+    /// `values` searched in one pass (`NeedleSet`).
+    var valueSearch = NeedleSet([])
     /// How many secret sources there are: secret-class files plus secret-named variables.
     public private(set) var sourceCount = 0
     /// Secret files whose values could not be read: while any is listed, no code content can
@@ -96,6 +98,7 @@ public struct SecretIndex: Sendable {
         let other = values.flatMap(SecretEncodings.of) + values.flatMap(SecretEncodings.windows)
             + values.flatMap(SecretEncodings.escaped)
         values = Array(Set(values + other)).sorted { $0.count > $1.count }
+        valueSearch = NeedleSet(values)
     }
 
     /// Whether there are no secret sources at all (known formats are still recognised).
@@ -216,11 +219,21 @@ public struct SecretIndex: Sendable {
 
     /// Whether these bytes are a secret's (hash) or contain a secret value or an encoding of one.
     func matchesValues(_ bytes: [UInt8]) -> Bool {
+        matchesDigest(bytes) || (!isEmpty && valueSearch.isFound(in: bytes))
+    }
+
+    /// `matches` but for the value search, for a caller that searched the values already
+    /// (`OutgoingSecrets`, whose needles hold them).
+    func matchesBesideValues(_ bytes: [UInt8], scope: SecretScope) -> Bool {
+        SecretFormats.find(bytes, scope: scope) != nil || matchesDigest(bytes)
+    }
+
+    /// Whether these bytes are a secret's by their hash.
+    private func matchesDigest(_ bytes: [UInt8]) -> Bool {
         if isEmpty { return false }
         // A hash that cannot be computed proves nothing: treat the bytes as a secret's.
         guard let d = try? SHA256Hasher.digest(bytes) else { return true }
-        if digests.contains(d) { return true }
-        return values.contains { v in Self.contains(bytes, v) }
+        return digests.contains(d)
     }
 
     static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
