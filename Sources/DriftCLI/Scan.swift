@@ -114,10 +114,8 @@ extension Drift {
             let outcome = try runner.run()
             progress?.stop()
             if outcome.secrets.sourceCount == 0 { Output.stderr(ProcessEnvironment.noSecretSourcesNote) }
-            if outcome.secretsLearned > 0 {
-                Output.stderr("drift: note: \(outcome.secretsLearned) secret value(s) more than at the last scan; "
-                    + "content journaled before may hold one: run `drift forget` (docs/secrets.md)\n")
-            }
+            if outcome.secretsLearned > 0 { Output.stderr(SecretIndex.learnedNote(outcome.secretsLearned)) }
+            if let note = outcome.secrets.absentNote { Output.stderr(note) }
             if let cause = outcome.stateRecovered {
                 let aside = PathBytes.display(runner.state.file(cause.asideName))
                 let done = cause.damaged == .state ? "rebuilt the state from the journal (the old file is \(aside))"

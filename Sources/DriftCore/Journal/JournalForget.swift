@@ -76,12 +76,16 @@ public struct JournalForget {
         outcome.blobs = Set(rewrite.tainted.filter(\.value).keys.map(\.id)).count
         var st = try runner.state.loadState(commit: manifest.commit)
         outcome.rememberedValues = st.forgottenSources?.values?.count ?? 0
+        // This forget looked for every remembered value: no journaled content holds one now.
+        let looked = st.forgottenSources?.learned != nil && outcome.unknownForgotten.isEmpty
+        if looked { st.forgottenSources?.learned = nil }
         for (remote, ids) in st.pushed ?? [:] {
             let gone = ids.filter { outcome.exports.contains($0) }
             if !gone.isEmpty { outcome.pushed[remote] = gone }
         }
         if outcome.blobs == 0 && outcome.exports.isEmpty {
             try? FileSystem.removeTree(staging.path)
+            if looked { try runner.state.saveState(st) }
             return outcome
         }
         let aside = runner.state.file("journal.git.forgotten")
@@ -100,7 +104,7 @@ public struct JournalForget {
         // shell's variable, the variable empty or rotated, `.env.local` moved away) withholds
         // drifted content instead of journaling it again. Every value this run knew, of any
         // source: which ones the purged blobs held is not tracked by the rewrite.
-        st.forgottenSources = try ForgottenValues.adding(st.forgottenSources, secrets.sourceValues,
+        st.forgottenSources = try ForgottenValues.adding(st.forgottenSources, secrets.rememberedValues,
                                                          random: runner.saltSource)
         try runner.state.saveState(st)
         return outcome

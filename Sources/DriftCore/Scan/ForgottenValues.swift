@@ -28,6 +28,10 @@ struct ForgottenValues: Codable, Equatable, Sendable {
     /// 64 lowercase hex digits: the salt of every digest in `values`.
     var salt: String?
     var values: [Entry]?
+    /// When a run first learned secret values after content was journaled, since the last
+    /// `drift forget` that knew every remembered value: the journal may hold one (`drift status`
+    /// says so until such a forget runs; incident 11, F8).
+    var learned: String?
 
     /// The names whose values this run does not know: a value entry none of `known` has (by
     /// digest, whatever the name it has now), or an old name-only entry of this boot that no
@@ -88,7 +92,7 @@ struct ForgottenValues: Codable, Equatable, Sendable {
         m.names = names?.filter { !drop.contains($0) }
         m.values = values?.filter { !drop.contains($0.name) }
         if m.names?.isEmpty == true { (m.names, m.boot) = (nil, nil) }
-        if m.values?.isEmpty == true { (m.values, m.salt) = (nil, nil) }
+        if m.values?.isEmpty == true { (m.values, m.salt, m.learned) = (nil, nil, nil) }
         return m.names == nil && m.values == nil ? nil : m
     }
 

@@ -281,8 +281,10 @@ public struct ScanRunner {
         if journaledBefore && learned > 0 {
             // A value learned after content was journaled may be in that content: a later run
             // without its variable (a watcher started without it) must not journal it again.
-            st.forgottenSources = try ForgottenValues.adding(st.forgottenSources, secrets.sourceValues,
+            st.forgottenSources = try ForgottenValues.adding(st.forgottenSources, secrets.rememberedValues,
                                                              random: saltSource)
+            // Until a forget looks (`drift status` says so: the note is given once).
+            if st.forgottenSources?.learned == nil { st.forgottenSources?.learned = Timestamp.format(now) }
         }
         st.secretValues = secrets.valueCount
         let (pip, pipChecked, pipHashed) = try takePip(findings.pip, issues: &result.issues)
@@ -344,8 +346,17 @@ public struct ScanRunner {
         secrets.flag(&result.changes, walk: walk, reader: reader, sizeLimit: c.policy.sizeLimit,
                      contents: result.contents, verdicts: secretVerdicts)
         if !secrets.complete {
-            result.issues += secrets.issues(environ: environment.mainProcessEnviron)
-            result.issues.sort { PathBytes.less($0.path, $1.path) }
+            // What a missing source costs is withheld content: with none withheld (a clean
+            // workspace in a container recreated without the hotfix's `.env`, incident 11 F9)
+            // the run is complete and notes the sources. An unreadable secret file stays an
+            // error: it is a file of the workspace the scan could not read.
+            let withheld = result.changes.contains { $0.secrecy == .unchecked }
+            if withheld || !secrets.unreadable.isEmpty {
+                result.issues += secrets.issues(environ: environment.mainProcessEnviron)
+                result.issues.sort { PathBytes.less($0.path, $1.path) }
+            } else {
+                secrets.absentNoted = true
+            }
         }
         return secrets
     }

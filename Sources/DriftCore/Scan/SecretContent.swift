@@ -43,6 +43,14 @@ public struct SecretIndex: Sendable {
     /// holds it (a variable's name or a secret file's path: for messages only). What a
     /// `drift forget` remembers salted digests of (`ForgottenValues`).
     private(set) var sourceValues: [(name: [UInt8], value: [UInt8])] = []
+    /// Values of secret files baked into the image and unchanged (the manifest's digest): the
+    /// base commit holds them, so the repository every export goes to has them already, and
+    /// they are not remembered (`rememberedValues`; incident 11, F3: the repository's own test
+    /// keys were listed as remembered sources).
+    private var bakedValues = Set<[UInt8]>()
+    /// The missing sources were not made the scan's errors: no drifted content was withheld
+    /// for them (`ScanRunner.flagSecrets`), so the run is complete and notes them (`absentNote`).
+    public internal(set) var absentNoted = false
 
     public init() {}
 
@@ -63,7 +71,8 @@ public struct SecretIndex: Sendable {
         for e in walk.entries where e.secret && e.stat.kind == .regular {
             sourceCount += 1
             inodes.insert(Inode(device: e.stat.device, inode: e.stat.inode))
-            if let m = Self.manifestEntry(manifest.entries, e.path), m.kind == .regular { digests.insert(m.digest) }
+            let baked = Self.manifestEntry(manifest.entries, e.path).flatMap { $0.kind == .regular ? $0.digest : nil }
+            if let baked { digests.insert(baked) }
             if e.stat.size <= Self.maxSecretFileBytes {
                 do {
                     // A secret being rewritten in place can read short or empty: its values are
@@ -73,7 +82,9 @@ public struct SecretIndex: Sendable {
                         throw FileReadError(e.path, .changedWhileRead)
                     }
                     digests.insert(c.digest)
-                    named += SecretFileValues.values(bytes, environment: env).map { (e.path, $0) }
+                    let found = SecretFileValues.values(bytes, environment: env)
+                    if c.digest == baked { bakedValues.formUnion(found) }
+                    named += found.map { (e.path, $0) }
                 } catch let err as FileReadError {
                     unreadable.append(err)
                 }
@@ -99,6 +110,12 @@ public struct SecretIndex: Sendable {
             + values.flatMap(SecretEncodings.escaped)
         values = Array(Set(values + other)).sorted { $0.count > $1.count }
         valueSearch = NeedleSet(values)
+    }
+
+    /// The values a run remembers (`ForgottenValues`): `sourceValues` but those of baked,
+    /// unchanged secret files.
+    var rememberedValues: [(name: [UInt8], value: [UInt8])] {
+        bakedValues.isEmpty ? sourceValues : sourceValues.filter { !bakedValues.contains($0.value) }
     }
 
     /// Whether there are no secret sources at all (known formats are still recognised).
@@ -132,10 +149,15 @@ public struct SecretIndex: Sendable {
                 + "container's PID namespace, or without root), so content and hashes of drifted files are "
                 + "withheld until it is (docs/secrets.md, \"Secret sources remembered\")")
         }
+        // A file source is named by its path, a variable by the main process's environ (incident
+        // 11, F9: a `.env` of the workspace was reported as `/proc/1/environ`).
         let forgotten = missingForgotten.map { name in
-            WalkIssue(path: environ, message: "\(PathBytes.display(name)): a secret value it held when an earlier "
-                + "run learned it after content was journaled (drift forget) is not in this run's environment or "
-                + "secret files (under any name), so content and hashes of drifted files are withheld until it is "
+            let file = !SecretIndex.isVariableName(name)
+            return WalkIssue(path: file ? name : environ, message: (file ? "" : "\(PathBytes.display(name)): ")
+                + "a secret value it held when an earlier run learned it after content was journaled (drift forget) "
+                + "is not in this run's environment or secret files (under any name), so content and hashes of "
+                + "drifted files are withheld until it is; if it will not come back (rotated, removed), run "
+                + "`drift forget --release \(PathBytes.display(name))` "
                 + "(docs/secrets.md, \"Forgotten sources remembered\")")
         }
         return files + sources + forgotten

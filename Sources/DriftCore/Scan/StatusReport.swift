@@ -91,11 +91,40 @@ public enum StatusReport {
         let pushedText = pushes.isEmpty ? "nothing" : pushes.joined(separator: ", ")
         let lastPushText = st.lastPush.map { ", last \($0)" } ?? ""
         out += "  pushed        \(pushedText)\(lastPushText)\n"
-        let forgotten = JournalForget.remembered(st)
-        if !forgotten.isEmpty {
-            out += "  forgotten     " + forgotten.map(PathBytes.display).joined(separator: ", ")
-                + ": a run that does not know \(forgotten.count == 1 ? "its" : "their") remembered value "
-                + "withholds drifted content (docs/secrets.md, \"Forgotten sources remembered\")\n"
+        out += rememberedLines(JournalForget.remembered(st), learned: st.forgottenSources?.learned)
+        return out
+    }
+
+    /// How many remembered sources the status names before "and N more".
+    static let rememberedShown = 8
+
+    /// The remembered secret sources (`forgotten_sources`), named for what they are, wrapped and
+    /// limited (incident 11, F3: one 600-column `forgotten` line nobody had forgotten), and, until
+    /// a forget looks, that the journal may hold a value learned later (F8).
+    static func rememberedLines(_ names: [[UInt8]], learned: String?) -> String {
+        var out = ""
+        let indent = String(repeating: " ", count: 16)
+        if !names.isEmpty {
+            let count = names.count == 1 ? "1 source" : "\(names.count) sources"
+            out += "  remembered    secret values of \(count) a run must know, or it withholds drifted content:\n"
+            var shown = names.prefix(rememberedShown).map(PathBytes.display)
+            if names.count > rememberedShown { shown.append("and \(names.count - rememberedShown) more") }
+            var line = indent
+            for (i, name) in shown.enumerated() {
+                let piece = name + (i + 1 < shown.count ? "," : "")
+                if line.count > indent.count && line.count + 1 + piece.count > 110 {
+                    out += line + "\n"
+                    line = indent
+                }
+                line += (line.count > indent.count ? " " : "") + piece
+            }
+            out += line + "\n"
+            out += indent + "(learned after content was journaled, or purged by drift forget; one that will not come\n"
+            out += indent + "back: drift forget --release NAME; docs/secrets.md, \"Forgotten sources remembered\")\n"
+        }
+        if let learned {
+            out += "  forget        a run at \(learned) learned secret value(s) after content was journaled:\n"
+            out += indent + "the journal may hold one until drift forget runs (docs/secrets.md)\n"
         }
         return out
     }

@@ -67,6 +67,8 @@ public final class Watcher {
     private var inotifyFailure: Errno?
     private var loggedReasons: Set<String> = []
     private var lastDriftSignature: String?
+    /// The absent-sources note last given (`SecretIndex.absentNote`): said again only when it changes.
+    private var lastAbsentNote: String?
     /// When the last full scan finished (monotonic): the next is due the interval status
     /// states (`currentFullScanEveryMs`) later, recomputed whenever that interval changes.
     private var lastFullEnd = 0.0
@@ -585,6 +587,12 @@ public final class Watcher {
                 Output.stderr("drift: warning: \(error)\n")
             }
         }
+        // A scan's notes, in the watcher's log (supervisord's stderr): the "run drift forget" one is
+        // given once, by the batch that learned the values (incident 11, F8).
+        if outcome.secretsLearned > 0 { Output.stderr(SecretIndex.learnedNote(outcome.secretsLearned)) }
+        let absent = outcome.secrets.absentNote
+        if absent != lastAbsentNote, let absent { Output.stderr(absent) }
+        lastAbsentNote = absent
         let fingerprint = (try? Journal.fingerprint(outcome.result.changes, pip: outcome.pip))?.hex ?? ""
         let signature = "\(report.summary.drifted) \(fingerprint)"
         if signature != lastDriftSignature {
