@@ -91,14 +91,6 @@ public struct Scanner {
                                                    hashedAt: hashedAt, delta: wantDelta)
         addDeletions(walk, &run)
         run.changes.sort { PathBytes.less($0.path, $1.path) }
-        // Grown by doubling: up to half of it is spare, held until the scan ends. Trimmed
-        // while the walk's buffers are still the larger part of memory (issue 28).
-        if run.changes.capacity - run.changes.count > run.changes.count / 4 + 64 {
-            var exact: [FileChange] = []
-            exact.reserveCapacity(run.changes.count)
-            exact.append(contentsOf: run.changes)
-            run.changes = exact
-        }
         run.issues.sort { PathBytes.less($0.path, $1.path) }
         // Few contents, many changes (sorted): each content looked up, no set of every drifted path.
         let changes = run.changes
