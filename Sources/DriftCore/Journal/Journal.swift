@@ -105,24 +105,28 @@ public struct Journal {
     /// journal has nothing to add and cron scans skip re-reading every drifted file.
     static func fingerprint(_ changes: [FileChange], pip: [PipChange]) throws -> Digest {
         // Version 2: snapshots keep the id's inputs; an older fingerprint records once more.
-        // Hashed in pieces of about 64 KiB, the same bytes as one string of every line: a
-        // million drifted paths are not a 200 MB string and its copy at the scan's peak (issue 28).
-        let hasher = try SHA256Hasher()
-        var s = "journal-fp/2\n"
-        func flush(over limit: Int) throws {
-            guard s.utf8.count > limit else { return }
-            try hasher.update(Array(s.utf8))
-            s = ""
-        }
+        // The lines `<change> <escaped path> <sha256 or -> <git mode or -> <unstable>` written
+        // as bytes and hashed in pieces of about 64 KiB: the same digest as one string of every
+        // line, without a String per line (a watch batch hashes every drifted path; issue 28).
+        var lines = HashedLines(try SHA256Hasher())
+        lines.append(text: "journal-fp/2")
+        try lines.endLine()
         for c in changes {
-            let digest = c.new?.digest?.hex ?? "-"
-            let mode = c.new?.gitMode?.octal ?? "-"
-            s += "\(c.change.rawValue) \(PathBytes.escape(c.path)) \(digest) \(mode) \(c.unstable)\n"
-            try flush(over: 1 << 16)
+            lines.append(text: c.change.rawValue)
+            lines.append(byte: 0x20)
+            lines.append(escaped: c.path[...])
+            lines.append(byte: 0x20)
+            lines.append(digest: c.new?.digest)
+            lines.append(byte: 0x20)
+            lines.append(mode: c.new?.gitMode)
+            lines.append(text: c.unstable ? " true" : " false")
+            try lines.endLine()
         }
-        for p in pip where !p.allowed { s += "pip \(SnapshotPip(p).line)\n" }
-        try flush(over: 0)
-        return try hasher.finish()
+        for p in pip where !p.allowed {
+            lines.append(text: "pip " + SnapshotPip(p).line)
+            try lines.endLine()
+        }
+        return try lines.finish()
     }
 
     /// What recording gave: whether every content was settled, and the files whose content

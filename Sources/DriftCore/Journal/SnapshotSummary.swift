@@ -50,11 +50,6 @@ struct SnapshotFold {
     /// code in the tree), foldable changes are folded by directory, deepest level first, as
     /// `state.json` is (`StateSummary`): a summary then covers its files *below* the directory.
     init(_ withheld: [(FileChange, WithholdReason)], others: Int = 0) throws {
-        struct Key: Hashable {
-            var dir: [UInt8]
-            var change: ChangeKind
-            var fileClass: FileClass
-        }
         func key(_ k: Int, _ length: Int) -> Key {
             let c = withheld[k].0
             return Key(dir: Array(c.path[..<length]), change: c.change, fileClass: c.fileClass)
@@ -76,10 +71,13 @@ struct SnapshotFold {
             Int(slashes[f.first + depth - 1]) + 1
         }
         var into = [Int?](repeating: nil, count: withheld.count)
-        var byParent: [Key: [Int]] = [:]
-        for f in foldable { byParent[key(f.index, dirLength(f, f.count)), default: []].append(f.index) }
+        let byParent = Self.byParent(withheld, foldable.map { ($0.index, dirLength($0, $0.count)) })
+        var folded = 0
+        var groups: [(Key, [Int])] = []
         for (key, members) in byParent where members.count > SnapshotSummary.threshold {
             for k in members { into[k] = key.dir.count }
+            folded += members.count
+            groups.append((key, members))
         }
         func entryCount() -> Int {
             var keys = Set<Key>()
@@ -91,25 +89,40 @@ struct SnapshotFold {
             }
             return others + own + keys.count
         }
+        // The first count is the groups' (each folded change is in one of them); only a
+        // snapshot over the cap counts again by key after each level folded.
+        var entries = others + withheld.count - folded + groups.count
         let deepest = foldable.lazy.map(\.count).max() ?? 0
         var depth = deepest
-        while depth >= 1 && entryCount() > SnapshotSummary.maxEntries {
+        var deeper = false
+        while depth >= 1 && entries > SnapshotSummary.maxEntries {
             for f in foldable where f.count >= depth {
                 let n = dirLength(f, depth)
                 if (into[f.index] ?? Int.max) > n { into[f.index] = n }
             }
             depth -= 1
+            deeper = true
+            entries = entryCount()
         }
-        var groups: [Key: [Int]] = [:]
-        for f in foldable {
-            if let n = into[f.index] { groups[key(f.index, n), default: []].append(f.index) }
+        if deeper {
+            var byKey: [Key: [Int]] = [:]
+            for f in foldable {
+                if let n = into[f.index] { byKey[key(f.index, n), default: []].append(f.index) }
+            }
+            groups = byKey.map { ($0.key, $0.value) }
         }
         var made: [(Key, SnapshotEntry)] = []
+        var lines = HashedLines(try SHA256Hasher())
         for (key, members) in groups {
-            let files = members.map { withheld[$0].0 }.sorted { PathBytes.less($0.path, $1.path) }
+            let files = members.sorted { PathBytes.less(withheld[$0].0.path, withheld[$1].0.path) }
+            var earliest: Date?
+            for k in files where earliest.map({ withheld[k].0.firstSeen < $0 }) ?? true {
+                earliest = withheld[k].0.firstSeen
+            }
+            let summary = try Self.summary(files.lazy.map { withheld[$0].0 }, dir: key.dir, lines: &lines)
             made.append((key, SnapshotEntry(change: key.change, fileClass: key.fileClass,
-                                            firstSeen: files.map(\.firstSeen).min()?.wholeSeconds ?? Date(),
-                                            path: key.dir, recorded: .summary(try Self.summary(files, dir: key.dir)))))
+                                            firstSeen: earliest?.wholeSeconds ?? Date(),
+                                            path: key.dir, recorded: .summary(summary))))
         }
         kept = withheld.indices.filter { into[$0] == nil }.map { withheld[$0] }
         made.sort { a, b in
@@ -120,23 +133,73 @@ struct SnapshotFold {
         summaries = made.map(\.1)
     }
 
+    /// A (directory, change, class) group.
+    private struct Key: Hashable {
+        /// The directory's bytes with its trailing `/`.
+        var dir: [UInt8]
+        var change: ChangeKind
+        var fileClass: FileClass
+    }
+
+    /// The withheld changes `parents` names — (index, length of its directory with the `/`),
+    /// in order — grouped by (directory, change, class), each group's members in that order.
+    /// A run of changes of one group (a directory's files come together in path order) is
+    /// looked up once, not a key made and hashed per change.
+    private static func byParent(_ withheld: [(FileChange, WithholdReason)],
+                                 _ parents: [(index: Int, length: Int)]) -> [Key: [Int]] {
+        var groups: [Key: [Int]] = [:]
+        var run: (key: Key, members: [Int])?
+        for (k, length) in parents {
+            let c = withheld[k].0
+            if let r = run, r.key.change == c.change, r.key.fileClass == c.fileClass, r.key.dir.count == length,
+               startsWith(c.path, r.key.dir) {
+                run?.members.append(k)
+                continue
+            }
+            if let r = run { groups[r.key, default: []] += r.members }
+            run = (Key(dir: Array(c.path[..<length]), change: c.change, fileClass: c.fileClass), [k])
+        }
+        if let r = run { groups[r.key, default: []] += r.members }
+        return groups
+    }
+
+    /// Whether `path` begins with `prefix` (no longer than it), compared in place.
+    private static func startsWith(_ path: [UInt8], _ prefix: [UInt8]) -> Bool {
+        path.withUnsafeBufferPointer { p in
+            prefix.withUnsafeBufferPointer { d in
+                var i = d.count
+                // From the end: sibling directories differ in their last bytes.
+                while i > 0 {
+                    i -= 1
+                    if p[i] != d[i] { return false }
+                }
+                return true
+            }
+        }
+    }
+
     /// Count, bytes and digest of `files` (sorted by path), all below `dir`.
     static func summary(_ files: [FileChange], dir: [UInt8]) throws -> SnapshotSummary {
-        let hasher = try SHA256Hasher()
+        var lines = HashedLines(try SHA256Hasher())
+        return try summary(files, dir: dir, lines: &lines)
+    }
+
+    /// `summary(_:dir:)` with a hasher reused across summaries.
+    static func summary<S: Sequence<FileChange>>(_ files: S, dir: [UInt8],
+                                                 lines: inout HashedLines) throws -> SnapshotSummary {
         var bytes: Int64 = 0
-        var line = [UInt8]()
+        var count = 0
         for c in files {
+            count += 1
             bytes += c.new?.size ?? 0
-            line.removeAll(keepingCapacity: true)
-            line += Array(PathBytes.escape(Array(c.path[dir.count...])).utf8)
-            line.append(0x20)
-            line += Array((c.new?.gitMode?.octal ?? "-").utf8)
-            line.append(0x20)
-            line += Array((c.new?.digest?.hex ?? "-").utf8)
-            line.append(0x0A)
-            try hasher.update(line)
+            lines.append(escaped: c.path[dir.count...])
+            lines.append(byte: 0x20)
+            lines.append(mode: c.new?.gitMode)
+            lines.append(byte: 0x20)
+            lines.append(digest: c.new?.digest)
+            try lines.endLine()
         }
-        return SnapshotSummary(count: files.count, bytes: bytes, digest: try hasher.finish())
+        return SnapshotSummary(count: count, bytes: bytes, digest: try lines.finish())
     }
 
     /// The Drift-Id input line of a summary entry: `summary <change> <escaped dir/> <class>

@@ -83,6 +83,9 @@ public struct ScanRunner {
         var replacedSnapshot: ObjectID?
         /// `state.json` as this run saved it (the caller holds the lock: it is still current).
         var state: DriftState?
+        /// `Journal.fingerprint(result.changes, pip: pip)` when this run computed it (a
+        /// watcher's log line reuses it instead of hashing every drifted path again).
+        var fingerprint: Digest?
     }
 
     /// Runs a scan: walk, compare, and record (journal, state, caches) under the state lock.
@@ -289,7 +292,8 @@ public struct ScanRunner {
         st.secretValues = secrets.valueCount
         let (pip, pipChecked, pipHashed) = try takePip(findings.pip, issues: &result.issues)
         var snapshot: (ObjectID?, ObjectID?) = (nil, nil)
-        if let step = try journalDrift(&result, pip: pip, c, now: now, secrets: secrets, last: st.journalFingerprint) {
+        let journaled = try journalDrift(&result, pip: pip, c, now: now, secrets: secrets, last: st.journalFingerprint)
+        if let step = journaled.step {
             snapshot = (step.recorded.snapshot, step.recorded.replaced)
             let complete = step.recorded.complete && step.recorded.observed.isEmpty && !unknownDrift
             st.journalFingerprint = complete ? step.fingerprint : nil
@@ -326,6 +330,7 @@ public struct ScanRunner {
         outcome.secretsLearned = journaledBefore ? max(0, learned) : 0
         (outcome.snapshot, outcome.replacedSnapshot) = snapshot
         outcome.state = st
+        outcome.fingerprint = journaled.fingerprint
         return outcome
     }
 
@@ -382,24 +387,26 @@ public struct ScanRunner {
 
     /// Records the drift in the journal, unless there is none (or `journal` is off) or it is
     /// the drift last recorded (`last`, the fingerprint `state.json` keeps) and the journal
-    /// still holds it. nil: nothing recorded. What the journal read itself is adopted into
-    /// `result.changes`.
+    /// still holds it. `step` nil: nothing recorded. What the journal read itself is adopted
+    /// into `result.changes`. `fingerprint`: the fingerprint of `result.changes` and `pip` as
+    /// they are on return, when it was computed (nil: not, or what was adopted changed them).
     private func journalDrift(_ result: inout Scanner.Result, pip: [PipChange], _ c: Context, now: Date,
-                              secrets: SecretIndex, last: Digest?) throws -> JournalStep? {
-        guard self.journal && !(result.changes.isEmpty && pip.allSatisfy(\.allowed)) else { return nil }
+                              secrets: SecretIndex,
+                              last: Digest?) throws -> (step: JournalStep?, fingerprint: Digest?) {
+        guard self.journal && !(result.changes.isEmpty && pip.allSatisfy(\.allowed)) else { return (nil, nil) }
         // Persistent drift is recorded once: unchanged drift skips reading the files again.
         let fp = try Journal.fingerprint(result.changes, pip: pip)
         let journal = Journal(state: state, manifestDir: manifestDir, commit: c.manifest.commit)
         // A file test, not a repository open: recording is idempotent, so a snapshot
         // missed here only costs one redundant `record`.
         let expected = last == fp && journal.hasSnapshotRef
-        guard !expected || checkJournal else { return nil }
+        guard !expected || checkJournal else { return (nil, fp) }
         let recorded = try journal.record(result.changes, pip: pip, requirements: c.baseline?.requirements,
                                           root: c.rootBytes, policy: c.policy, now: now, secrets: secrets,
                                           contents: result.contents, blobCache: journalBlobs,
                                           expected: expected)
         Self.adopt(recorded.observed, into: &result.changes)
-        return JournalStep(recorded: recorded, fingerprint: fp)
+        return (JournalStep(recorded: recorded, fingerprint: fp), recorded.observed.isEmpty ? fp : nil)
     }
 
     /// Bytecode changes follow Python's import rules (`BytecodeCheck`): noise and legitimate

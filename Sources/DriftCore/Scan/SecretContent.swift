@@ -182,6 +182,9 @@ public struct SecretIndex: Sendable {
                 linked.insert(e.path)
             }
         }
+        // The verdict last looked up: drifted files in a row often share content and scope (a
+        // directory of empty model shards), and a verdict looked up again is the same one.
+        var last: (digest: Digest, scope: SecretScope, hit: Bool)?
         for i in changes.indices where !changes[i].secret {
             guard let new = changes[i].new else { continue }
             // A secret file that could not be read may hold anything: no content or hash of
@@ -199,8 +202,9 @@ public struct SecretIndex: Sendable {
                 continue
             }
             guard new.kind == .regular else { continue }
-            var hit = linked.contains(changes[i].path)
-            if let d = new.digest, digests.contains(d) { hit = true }
+            // Both sets are often empty: not a hash per drifted path then.
+            var hit = !linked.isEmpty && linked.contains(changes[i].path)
+            if let d = new.digest, !digests.isEmpty, digests.contains(d) { hit = true }
             // Data and config leave as names and hashes only: a copy or link of a secret would
             // leave the secret's own hash (an oracle for a short secret), so those two tests
             // apply to every class; the value and format search is for content that leaves
@@ -214,8 +218,11 @@ public struct SecretIndex: Sendable {
             if !hit, searched, new.size <= sizeLimit {
                 // Bytes that cannot be read now cannot be cleared: their hash is withheld too.
                 let scope = SecretScope(path: changes[i].path)
-                if let d = new.digest, let known = verdicts?.verdict(d, scope) {
+                if let d = new.digest, let l = last, l.digest == d, l.scope == scope {
+                    hit = l.hit
+                } else if let d = new.digest, let known = verdicts?.verdict(d, scope) {
                     hit = known
+                    last = (d, scope, known)
                 } else if let bytes = contents[changes[i].path]
                             ?? (try? reader.readAll(changes[i].path, limit: sizeLimit)) {
                     hit = matches(bytes, scope: scope)

@@ -32,25 +32,57 @@ public enum SecretScope: Sendable, Hashable {
         }
     }
 
-    /// The scope of an ASCII path without a String per component (a watch batch asks it of
-    /// every drifted small file); nil for any other path (`lowercased()` maps some non-ASCII
-    /// letters to ASCII ones, so those take the general way).
-    private static func ascii(_ path: [UInt8]) -> SecretScope? {
-        guard path.allSatisfy({ $0 < 0x80 }) else { return nil }
-        let parts = path.split(separator: 0x2F)
-        guard let name = parts.last else { return .code }
-        for dir in parts.dropLast() where testDirectoryBytes.contains(where: { lowerEquals(dir, $0) }) {
-            return .testFixture
+    /// The scope of an ASCII path read in place, with no String or array made (a watch batch
+    /// asks it of every drifted small file); nil for any other path (`lowercased()` maps some
+    /// non-ASCII letters to ASCII ones, so those take the general way). Components are the
+    /// non-empty runs between slashes, as `split` makes them.
+    static func ascii(_ path: [UInt8]) -> SecretScope? {
+        path.withUnsafeBufferPointer { p -> SecretScope? in
+            for b in p where b >= 0x80 { return nil }
+            // The last non-empty component is the name; every one before it a directory.
+            var name: Range<Int>?
+            var start = 0
+            for i in 0...p.count where i == p.count || p[i] == 0x2F {
+                if i > start {
+                    if let dir = name, isTestDirectory(p, dir) { return .testFixture }
+                    name = start..<i
+                }
+                start = i + 1
+            }
+            guard let name else { return .code }
+            return isTestFile(p, name) ? .testFixture : .code
         }
-        return isTestFile(String(decoding: name, as: UTF8.self).lowercased()) ? .testFixture : .code
     }
 
     private static let testDirectoryBytes = testDirectories.map { Array($0.utf8) }
 
-    private static func lowerEquals(_ a: ArraySlice<UInt8>, _ b: [UInt8]) -> Bool {
-        a.count == b.count && zip(a, b).allSatisfy { x, y in
-            (x >= 0x41 && x <= 0x5A ? x | 0x20 : x) == y
+    private static func isTestDirectory(_ p: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
+        testDirectoryBytes.contains { lowerEquals(p, r.lowerBound, r.count, $0) }
+    }
+
+    /// Whether the `count` bytes at `at`, ASCII-lowercased, are `b`.
+    private static func lowerEquals(_ p: UnsafeBufferPointer<UInt8>, _ at: Int, _ count: Int, _ b: [UInt8]) -> Bool {
+        guard count == b.count else { return false }
+        for k in 0..<count where lower(p[at + k]) != b[k] { return false }
+        return true
+    }
+
+    private static func lower(_ x: UInt8) -> UInt8 { x >= 0x41 && x <= 0x5A ? x | 0x20 : x }
+
+    /// `isTestFile(_:)` of an ASCII name (lowercased as it is read).
+    private static func isTestFile(_ p: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
+        func has(_ text: StaticString, at: Int) -> Bool {
+            let n = text.utf8CodeUnitCount
+            guard at >= r.lowerBound, at + n <= r.upperBound else { return false }
+            let t = text.utf8Start
+            for k in 0..<n where lower(p[at + k]) != t[k] { return false }
+            return true
         }
+        if r.count == 11 && has("conftest.py", at: r.lowerBound) { return true }
+        if has("test_", at: r.lowerBound) { return true }
+        guard let dot = r.first(where: { p[$0] == UInt8(ascii: ".") }), dot != r.lowerBound else { return false }
+        if has("_test", at: dot - 5) || has("_tests", at: dot - 6) { return true }
+        return has("test.", at: dot + 1) || has("spec.", at: dot + 1)
     }
 
     /// `test_x.py`, `x_test.go`, `x_tests.rs`, `x.test.js`, `x.spec.ts`, `conftest.py`.
