@@ -86,7 +86,8 @@ struct BatchLinesTests {
             let files = members.map { withheld[$0].0 }.sorted { PathBytes.less($0.path, $1.path) }
             made.append((key, SnapshotEntry(change: key.change, fileClass: key.fileClass,
                                             firstSeen: files.map(\.firstSeen).min()?.wholeSeconds ?? Date(),
-                                            path: key.dir, recorded: .summary(try referenceSummary(files, dir: key.dir)))))
+                                            path: key.dir,
+                                            recorded: .summary(try referenceSummary(files, dir: key.dir)))))
         }
         let kept = withheld.indices.filter { into[$0] == nil }.map { withheld[$0] }
         made.sort { a, b in

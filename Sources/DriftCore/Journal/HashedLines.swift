@@ -32,16 +32,20 @@ struct HashedLines {
         buffer.append(contentsOf: text.utf8)
     }
 
-    /// `PathBytes.escape(bytes)`, byte for byte.
+    /// `PathBytes.escape(bytes)`, byte for byte; runs of bytes that need no escape are copied whole.
     mutating func append(escaped bytes: ArraySlice<UInt8>) {
-        for b in bytes {
-            if b > 0x20 && b < 0x7F && b != UInt8(ascii: "%") {
-                buffer.append(b)
-            } else {
+        bytes.withUnsafeBufferPointer { p in
+            var run = 0
+            for i in p.indices {
+                let b = p[i]
+                if b > 0x20 && b < 0x7F && b != UInt8(ascii: "%") { continue }
+                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: p[run..<i]))
                 buffer.append(UInt8(ascii: "%"))
                 buffer.append(Self.upperHex[Int(b >> 4)])
                 buffer.append(Self.upperHex[Int(b & 0xF)])
+                run = i + 1
             }
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: p[run...]))
         }
     }
 
@@ -58,13 +62,14 @@ struct HashedLines {
         appendHex(e)
     }
 
-    /// A big-endian word's 16 lowercase hex digits.
+    /// A big-endian word's 16 lowercase hex digits, appended at once.
     private mutating func appendHex(_ w: UInt64) {
-        var shift: UInt64 = 60
-        while true {
-            buffer.append(Self.lowerHex[Int((w >> shift) & 0xF)])
-            if shift == 0 { break }
-            shift -= 4
+        let digits = Self.lowerHex
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { out in
+            for k in 0..<16 {
+                out[k] = digits[Int((w >> UInt64(60 - 4 * k)) & 0xF)]
+            }
+            buffer.append(contentsOf: out)
         }
     }
 

@@ -50,81 +50,67 @@ struct SnapshotFold {
     /// code in the tree), foldable changes are folded by directory, deepest level first, as
     /// `state.json` is (`StateSummary`): a summary then covers its files *below* the directory.
     init(_ withheld: [(FileChange, WithholdReason)], others: Int = 0) throws {
-        func key(_ k: Int, _ length: Int) -> Key {
-            let c = withheld[k].0
-            return Key(dir: Array(c.path[..<length]), change: c.change, fileClass: c.fileClass)
-        }
-        // Per foldable change: its slash positions (files directly in the root have none and
-        // stay their own: a summary names a directory), and the length of the directory it
-        // is folded into (nil: not folded).
-        // The slash positions of all of them in one flat array (`slashes[f.first..<f.first + f.count]`):
-        // not an array per drifted path (issue 28, a million of them).
+        // Per foldable change: its path and (change, class), taken out once (an element of
+        // the list read again is a copy of the whole change, per access: most of a batch's
+        // fold at 200,000 files, issue 28), and its slash positions (files directly in the
+        // root have none and stay their own: a summary names a directory), all of them in one
+        // flat array (`slashes[f.first..<f.first + f.count]`), not an array per drifted path.
         var slashes: [Int32] = []
         var foldable: [(index: Int, first: Int, count: Int)] = []
+        var paths: [[UInt8]] = []
+        var kinds: [(ChangeKind, FileClass)] = []
         for (k, (c, reason)) in withheld.enumerated() where SnapshotSummary.foldable(c, reason) {
             let first = slashes.count
-            for i in c.path.indices where c.path[i] == 0x2F { slashes.append(Int32(i)) }
-            if slashes.count > first { foldable.append((k, first, slashes.count - first)) }
+            c.path.withUnsafeBufferPointer { p in
+                for i in p.indices where p[i] == 0x2F { slashes.append(Int32(i)) }
+            }
+            guard slashes.count > first else { continue }
+            foldable.append((k, first, slashes.count - first))
+            paths.append(c.path)
+            kinds.append((c.change, c.fileClass))
         }
         /// The length of the directory of `f`'s `depth`-th slash (1-based), with its `/`.
-        func dirLength(_ f: (index: Int, first: Int, count: Int), _ depth: Int) -> Int {
-            Int(slashes[f.first + depth - 1]) + 1
+        func dirLength(_ f: Int, _ depth: Int) -> Int {
+            Int(slashes[foldable[f].first + depth - 1]) + 1
         }
-        var into = [Int?](repeating: nil, count: withheld.count)
-        let byParent = Self.byParent(withheld, foldable.map { ($0.index, dirLength($0, $0.count)) })
-        var folded = 0
+        // Per foldable change (by its place in `foldable`): the length of the directory it is
+        // folded into (nil: not folded).
+        var into = [Int?](repeating: nil, count: foldable.count)
         var groups: [(Key, [Int])] = []
-        for (key, members) in byParent where members.count > SnapshotSummary.threshold {
-            for k in members { into[k] = key.dir.count }
+        var folded = 0
+        let parents = foldable.indices.lazy.map { ($0, dirLength($0, foldable[$0].count)) }
+        for (key, members) in Self.group(paths, kinds, parents) where members.count > SnapshotSummary.threshold {
+            for f in members { into[f] = key.dir.count }
             folded += members.count
             groups.append((key, members))
         }
-        func entryCount() -> Int {
-            var keys = Set<Key>()
-            var own = withheld.count
-            for f in foldable {
-                guard let n = into[f.index] else { continue }
-                own -= 1
-                keys.insert(key(f.index, n))
-            }
-            return others + own + keys.count
-        }
-        // The first count is the groups' (each folded change is in one of them); only a
-        // snapshot over the cap counts again by key after each level folded.
+        // Entries: the others, the changes not folded, and one a (directory, change, class) folded.
         var entries = others + withheld.count - folded + groups.count
-        let deepest = foldable.lazy.map(\.count).max() ?? 0
-        var depth = deepest
-        var deeper = false
+        var depth = foldable.lazy.map(\.count).max() ?? 0
         while depth >= 1 && entries > SnapshotSummary.maxEntries {
-            for f in foldable where f.count >= depth {
+            for f in foldable.indices where foldable[f].count >= depth {
                 let n = dirLength(f, depth)
-                if (into[f.index] ?? Int.max) > n { into[f.index] = n }
+                if (into[f] ?? Int.max) > n { into[f] = n }
             }
             depth -= 1
-            deeper = true
-            entries = entryCount()
-        }
-        if deeper {
-            var byKey: [Key: [Int]] = [:]
-            for f in foldable {
-                if let n = into[f.index] { byKey[key(f.index, n), default: []].append(f.index) }
-            }
-            groups = byKey.map { ($0.key, $0.value) }
+            groups = Self.group(paths, kinds, foldable.indices.lazy.compactMap { f in into[f].map { (f, $0) } })
+                .map { ($0, $1) }
+            folded = groups.reduce(0) { $0 + $1.1.count }
+            entries = others + withheld.count - folded + groups.count
         }
         var made: [(Key, SnapshotEntry)] = []
-        var lines = HashedLines(try SHA256Hasher())
+        let hasher = try SHA256Hasher()
         for (key, members) in groups {
-            let files = members.sorted { PathBytes.less(withheld[$0].0.path, withheld[$1].0.path) }
-            var earliest: Date?
-            for k in files where earliest.map({ withheld[k].0.firstSeen < $0 }) ?? true {
-                earliest = withheld[k].0.firstSeen
-            }
-            let summary = try Self.summary(files.lazy.map { withheld[$0].0 }, dir: key.dir, lines: &lines)
+            let files = members.sorted { PathBytes.less(paths[$0], paths[$1]) }
+            let (summary, earliest) = try Self.summary(files.lazy.map { withheld[foldable[$0].index].0 },
+                                                       dir: key.dir, hasher)
             made.append((key, SnapshotEntry(change: key.change, fileClass: key.fileClass,
-                                            firstSeen: earliest?.wholeSeconds ?? Date(),
-                                            path: key.dir, recorded: .summary(summary))))
+                                            firstSeen: earliest?.wholeSeconds ?? Date(), path: key.dir,
+                                            recorded: .summary(summary))))
         }
-        kept = withheld.indices.filter { into[$0] == nil }.map { withheld[$0] }
+        var folds = [Bool](repeating: false, count: withheld.count)
+        for f in foldable.indices where into[f] != nil { folds[foldable[f].index] = true }
+        kept = withheld.indices.filter { !folds[$0] }.map { withheld[$0] }
         made.sort { a, b in
             if a.0.dir != b.0.dir { return PathBytes.less(a.0.dir, b.0.dir) }
             if a.0.change != b.0.change { return a.0.change.rawValue < b.0.change.rawValue }
@@ -141,23 +127,23 @@ struct SnapshotFold {
         var fileClass: FileClass
     }
 
-    /// The withheld changes `parents` names — (index, length of its directory with the `/`),
-    /// in order — grouped by (directory, change, class), each group's members in that order.
-    /// A run of changes of one group (a directory's files come together in path order) is
-    /// looked up once, not a key made and hashed per change.
-    private static func byParent(_ withheld: [(FileChange, WithholdReason)],
-                                 _ parents: [(index: Int, length: Int)]) -> [Key: [Int]] {
+    /// The changes `parents` names — (place, length of the directory it folds into, with
+    /// the `/`), in order — grouped by (directory, change, class), each group's members in
+    /// that order. A run of one group's changes (a directory's files come together in path
+    /// order) is looked up once, not a key made and hashed per change.
+    private static func group(_ paths: [[UInt8]], _ kinds: [(ChangeKind, FileClass)],
+                              _ parents: some Sequence<(Int, Int)>) -> [Key: [Int]] {
         var groups: [Key: [Int]] = [:]
         var run: (key: Key, members: [Int])?
-        for (k, length) in parents {
-            let c = withheld[k].0
-            if let r = run, r.key.change == c.change, r.key.fileClass == c.fileClass, r.key.dir.count == length,
-               startsWith(c.path, r.key.dir) {
-                run?.members.append(k)
+        for (f, length) in parents {
+            let (change, fileClass) = kinds[f]
+            if let r = run, r.key.change == change, r.key.fileClass == fileClass, r.key.dir.count == length,
+               startsWith(paths[f], r.key.dir) {
+                run?.members.append(f)
                 continue
             }
             if let r = run { groups[r.key, default: []] += r.members }
-            run = (Key(dir: Array(c.path[..<length]), change: c.change, fileClass: c.fileClass), [k])
+            run = (Key(dir: Array(paths[f][..<length]), change: change, fileClass: fileClass), [f])
         }
         if let r = run { groups[r.key, default: []] += r.members }
         return groups
@@ -178,20 +164,19 @@ struct SnapshotFold {
         }
     }
 
-    /// Count, bytes and digest of `files` (sorted by path), all below `dir`.
-    static func summary(_ files: [FileChange], dir: [UInt8]) throws -> SnapshotSummary {
-        var lines = HashedLines(try SHA256Hasher())
-        return try summary(files, dir: dir, lines: &lines)
-    }
-
-    /// `summary(_:dir:)` with a hasher reused across summaries.
-    static func summary<S: Sequence<FileChange>>(_ files: S, dir: [UInt8],
-                                                 lines: inout HashedLines) throws -> SnapshotSummary {
+    /// Count, bytes and digest of `files` (sorted by path), all below `dir`: SHA-256 of the
+    /// lines `<escaped path below dir> <git mode or -> <sha256 or ->\n`; and their earliest
+    /// first sighting.
+    private static func summary(_ files: some Sequence<FileChange>, dir: [UInt8],
+                                _ hasher: SHA256Hasher) throws -> (SnapshotSummary, earliest: Date?) {
+        var lines = HashedLines(hasher)
         var bytes: Int64 = 0
         var count = 0
+        var earliest: Date?
         for c in files {
             count += 1
             bytes += c.new?.size ?? 0
+            if earliest.map({ c.firstSeen < $0 }) ?? true { earliest = c.firstSeen }
             lines.append(escaped: c.path[dir.count...])
             lines.append(byte: 0x20)
             lines.append(mode: c.new?.gitMode)
@@ -199,7 +184,7 @@ struct SnapshotFold {
             lines.append(digest: c.new?.digest)
             try lines.endLine()
         }
-        return SnapshotSummary(count: count, bytes: bytes, digest: try lines.finish())
+        return (SnapshotSummary(count: count, bytes: bytes, digest: try lines.finish()), earliest)
     }
 
     /// The Drift-Id input line of a summary entry: `summary <change> <escaped dir/> <class>
