@@ -87,6 +87,13 @@ struct BatchDerivationTests {
         let sameReport = try JSONCoding.encode(a.report) == JSONCoding.encode(b.report)
         #expect(sameReport, "report, \(step)")
         #expect(a.snapshot == b.snapshot, "snapshot commit, \(step)")
+        // The fingerprint a record hands the watcher's log line is the one of what it reports.
+        for o in [a, b] {
+            if let fp = o.fingerprint {
+                #expect(fp == (try Journal.fingerprint(o.result.changes, pip: o.pip)), "fingerprint, \(step)")
+            }
+        }
+        #expect(a.fingerprint != nil || a.snapshot == nil, "a fingerprint for each snapshot, \(step)")
         for file in ["state.json", "state.log"] {
             let x = try? readWholeFile(Array((f.state + "/" + file).utf8))
             let y = try? readWholeFile(Array((r.freshState + "/" + file).utf8))

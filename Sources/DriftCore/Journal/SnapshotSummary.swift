@@ -134,18 +134,22 @@ struct SnapshotFold {
     private static func group(_ paths: [[UInt8]], _ kinds: [(ChangeKind, FileClass)],
                               _ parents: some Sequence<(Int, Int)>) -> [Key: [Int]] {
         var groups: [Key: [Int]] = [:]
-        var run: (key: Key, members: [Int])?
+        // The run's key and members apart: a copy of the run held while appending to it would
+        // copy its members on every append.
+        var key: Key?
+        var members: [Int] = []
         for (f, length) in parents {
             let (change, fileClass) = kinds[f]
-            if let r = run, r.key.change == change, r.key.fileClass == fileClass, r.key.dir.count == length,
-               startsWith(paths[f], r.key.dir) {
-                run?.members.append(f)
+            if let k = key, k.change == change, k.fileClass == fileClass, k.dir.count == length,
+               startsWith(paths[f], k.dir) {
+                members.append(f)
                 continue
             }
-            if let r = run { groups[r.key, default: []] += r.members }
-            run = (Key(dir: Array(paths[f][..<length]), change: change, fileClass: fileClass), [f])
+            if let k = key { groups[k, default: []] += members }
+            key = Key(dir: Array(paths[f][..<length]), change: change, fileClass: fileClass)
+            members = [f]
         }
-        if let r = run { groups[r.key, default: []] += r.members }
+        if let k = key { groups[k, default: []] += members }
         return groups
     }
 
