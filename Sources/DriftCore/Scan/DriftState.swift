@@ -184,6 +184,25 @@ public struct DriftState: Codable, Sendable {
             }
             return item
         }
+        if memo == nil {
+            // No memo to keep every item for: a plain item is its change's index until the
+            // fold keeps it (`StateFold`).
+            var fold = StateFold()
+            fold.entries.reserveCapacity(changes.count + kept.count)
+            for k in changes.indices {
+                let item = try derive(k)
+                fold.entries.append(StateFold.isPlain(item) ? k : fold.add(item))
+            }
+            fold.changes = changes
+            if !kept.isEmpty {
+                for i in kept { fold.entries.append(fold.add(i)) }
+                fold.sortByPath()
+            }
+            items = []
+            StateSummary.apply(&fold)
+            items = try fold.items()
+            return kept.count
+        }
         let invalid = prior.map { MergeInvalidation($0.loaded, loadedItems) }
         var j = 0, cursor = 0, reused = 0
         var seenOut: [Date] = []

@@ -43,14 +43,23 @@ enum StateSummary {
 
     /// Folds `items` (sorted, merged) under the caps; keeps them sorted.
     static func apply(_ items: inout [DriftState.Item]) {
-        if items.count <= perDirectory && !overCaps(items) { return }
-        items = fold(items, codeToo: false, threshold: perDirectory) { parent($0) }
+        var f = StateFold(items: items)
+        items = []
+        apply(&f)
+        items = f.entries.compactMap { $0 < 0 ? f.built[~$0] : nil }
+    }
+
+    /// Folds `f`'s entries (sorted, merged) under the caps; keeps them sorted. Plain entries
+    /// (`StateFold`) folded away are never made into items.
+    static func apply(_ f: inout StateFold) {
+        if f.entries.count <= perDirectory && !overCaps(f) { return }
+        fold(&f, codeToo: false, threshold: perDirectory) { f, e in f.parent(e) }
         // Still over: fold everything but code by directory, deepest level first; then code.
         for codeToo in [false, true] {
-            var d = items.lazy.map { depth($0.path) }.max() ?? 0
-            while d >= 0 && overCaps(items) {
+            var d = maxDepth(f)
+            while d >= 0 && overCaps(f) {
                 let level = d
-                items = fold(items, codeToo: codeToo, threshold: 0) { ancestor($0, depth: level) }
+                fold(&f, codeToo: codeToo, threshold: 0) { f, e in f.ancestor(e, depth: level) }
                 d -= 1
             }
         }
@@ -60,56 +69,67 @@ enum StateSummary {
         items.count > maxItems || items.reduce(0) { $0 + $1.path.utf8.count } > pathBytes
     }
 
-    /// Groups items by (`dir(path)`, change, class); a group of more than `threshold` becomes
+    private static func maxDepth(_ f: StateFold) -> Int {
+        f.entries.reduce(nil) { (m: Int?, e) in max(m ?? 0, f.depth(e)) } ?? 0
+    }
+
+    static func overCaps(_ f: StateFold) -> Bool {
+        f.entries.count > maxItems || f.entries.reduce(0) { $0 + f.pathLength($1) } > pathBytes
+    }
+
+    /// Groups entries by (`dir(entry)`, change, class); a group of more than `threshold` becomes
     /// one summary item for the directory, counting what it folds.
-    private static func fold(_ items: [DriftState.Item], codeToo: Bool, threshold: Int,
-                             dir: (String) -> String?) -> [DriftState.Item] {
+    private static func fold(_ f: inout StateFold, codeToo: Bool, threshold: Int,
+                             dir: (inout StateFold, Int) -> String?) {
         struct Key: Hashable {
             var dir: String
             var change: ChangeKind
             var fileClass: FileClass?
         }
         var groups: [Key: [Int]] = [:]
-        for (k, i) in items.enumerated() where codeToo || i.fileClass != .code {
-            guard let d = dir(i.path) else { continue }
-            groups[Key(dir: d, change: i.change, fileClass: i.fileClass), default: []].append(k)
+        for k in f.entries.indices {
+            let e = f.entries[k]
+            let fileClass = f.fileClass(e)
+            guard codeToo || fileClass != .code, let d = dir(&f, e) else { continue }
+            groups[Key(dir: d, change: f.change(e), fileClass: fileClass), default: []].append(k)
         }
-        var drop = [Bool](repeating: false, count: items.count)
-        var out: [DriftState.Item] = []
+        var drop = [Bool](repeating: false, count: f.entries.count)
+        var out: [Int] = []
         for (key, members) in groups where members.count > threshold {
-            var firstText = items[members[0]].firstSeen
+            let leadEntry = f.entries[members[0]]
+            var firstText = f.firstSeen(leadEntry)
             var first = Timestamp.parse(firstText) ?? .distantFuture
             var total = 0
             for k in members {
+                let e = f.entries[k]
                 drop[k] = true
-                total += items[k].count ?? 1
+                total += f.count(e) ?? 1
                 // Folded paths mostly share one sighting: its text is parsed once.
-                if items[k].firstSeen != firstText, let t = Timestamp.parse(items[k].firstSeen), t < first {
+                let seen = f.firstSeen(e)
+                if seen != firstText, let t = Timestamp.parse(seen), t < first {
                     first = t
-                    firstText = items[k].firstSeen
+                    firstText = seen
                 }
             }
             var summary = DriftState.Item(path: key.dir, firstSeen: firstText, change: key.change,
                                           fileClass: key.fileClass, count: total)
             // An export (or a restarted clock) the folded paths share is kept; any
             // disagreement keeps none, so a summary never claims more was exported than was.
-            let lead = items[members[0]]
-            if members.allSatisfy({ items[$0].exportId == lead.exportId && items[$0].pushedAt == lead.pushedAt
-                                    && items[$0].exportedAt == lead.exportedAt
-                                    && items[$0].exportIdAt == lead.exportIdAt
-                                    && items[$0].exportWithheld == lead.exportWithheld }) {
+            let lead = f.export(leadEntry)
+            if members.allSatisfy({ f.export(f.entries[$0]) == lead }) {
                 summary.exportWithheld = lead.exportWithheld
                 summary.exportedAt = lead.exportedAt
                 summary.exportId = lead.exportId
                 summary.exportIdAt = lead.exportIdAt
                 summary.pushedAt = lead.pushedAt
             }
-            summary.clockStarted = members.compactMap { items[$0].clockStarted }.max()
-            out.append(summary)
+            summary.clockStarted = members.compactMap { f.clockStarted(f.entries[$0]) }.max()
+            out.append(f.add(summary))
         }
-        if out.isEmpty { return items }
-        out += items.indices.filter { !drop[$0] }.map { items[$0] }
-        return sortedByPath(out)
+        if out.isEmpty { return }
+        out += f.entries.indices.filter { !drop[$0] }.map { f.entries[$0] }
+        f.entries = out
+        f.sortByPath()
     }
 
     /// Items in path byte order, each path unescaped once (not once per comparison).
