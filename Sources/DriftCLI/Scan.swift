@@ -67,6 +67,7 @@ extension Drift {
             runner.clock = ProcessEnvironment.clock
             runner.environment = ProcessEnvironment.secretEnvironment()
             runner.waitSeconds = lockWait.wait
+            runner.rowsAsRead = true
             if let upstream {
                 let credentials = try pushOptions.load()
                 runner.upstream = UpstreamSource(url: upstream, ref: upstreamRef, credentials: credentials)
@@ -100,7 +101,7 @@ extension Drift {
                 try AtomicFile.write(Array(text.utf8), toPath: metrics)
             }
             switch format {
-            case .json: Output.stdout(bytes: try JSONCoding.encode(report))
+            case .json: try ReportJSON.write(report) { Output.stdout(bytes: $0) }
             case .text: ReportText.render(report, color: Output.useColor(fd: 1)) { Output.stdout($0) }
             }
             throw ExitCode(code)

@@ -140,7 +140,9 @@ import Testing
                 i.exportId = "drift-\(Int.random(in: 0..<2, using: &rng))"
                 i.exportedFingerprint = Bool.random(using: &rng) ? Digest(bytes: [UInt8](repeating: 1, count: 32)) : nil
             }
-            if Int.random(in: 0..<3, using: &rng) == 0 { i.clockStarted = Timestamp.format(now.addingTimeInterval(-60)) }
+            if Int.random(in: 0..<3, using: &rng) == 0 {
+                i.clockStarted = Timestamp.format(now.addingTimeInterval(-60))
+            }
             items.append(i)
         }
         for dir in ["pkg/models/z/", "a/b/", "deep/1/"] where Bool.random(using: &rng) {

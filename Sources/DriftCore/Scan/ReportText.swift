@@ -29,9 +29,12 @@ public enum ReportText {
             emit(out)
             out = ""
         }
+        var times = TimestampRun()
         let head = r.hasDrift ? paint("DRIFT", "1;31") : r.complete ? paint("clean", "32") : paint("INCOMPLETE", "1;33")
         out += "\(head): \(r.root) against \(r.commit.prefix(12)) on \(r.host) at \(r.scannedAt)\n"
-        let suspicious = r.files.reduce(0) { $0 + ($1.flags?.contains("suspicious-name") == true ? 1 : 0) }
+        // Rows are made one at a time as they are written (`ScanReport.Rows`), never all held.
+        let rows = r.rows
+        let suspicious = (0..<rows.count).reduce(0) { $0 + (rows.suspicious($1) ? 1 : 0) }
         if suspicious > 0 {
             let note = "suspicious names: \(suspicious) drifted path(s) hold control characters (shown quoted)"
             out += paint(note, "1;33") + "\n"
@@ -40,10 +43,11 @@ public enum ReportText {
             "drifted \(r.summary.drifted), pip \(r.summary.pip), errors \(r.summary.errors)\n"
         for cls in FileClass.allCases where cls != .ignore {
             // Counted, not filtered: a filtered copy of a million rows is ~350 MB.
-            let count = r.files.reduce(0) { $0 + ($1.fileClass == cls ? 1 : 0) }
+            let count = (0..<rows.count).reduce(0) { $0 + (rows.fileClass($1) == cls ? 1 : 0) }
             if count == 0 { continue }
             out += "\n" + paint("\(cls.rawValue) (\(count))", "1") + "\n"
-            for f in r.files where f.fileClass == cls {
+            for k in 0..<rows.count where rows.fileClass(k) == cls {
+                let f = rows.row(k, times: &times)
                 var line = "  \(f.change.rawValue.padded(to: 8)) \(name(f.path, f.pathBytes))"
                 switch f.change {
                 case .mode: line += "  \(f.oldMode ?? "?") -> \(f.newMode ?? "?")"

@@ -255,7 +255,13 @@ public struct ScanReport: Codable, Sendable {
     public var clean: Bool
     /// Every entry could be read (false: see `errors`; exit 3 when there is no drift).
     var complete: Bool
-    public var files: [File]
+    /// One row a drifted path (built on each read when the report makes them as read: `rows`).
+    public var files: [File] {
+        get { rows.all }
+        set { rows = Rows(newValue) }
+    }
+    /// The rows, made from the drifted list as they are read unless built (`Rows`).
+    var rows: Rows
     var pip: [PipChange]
     public var errors: [Issue]
     public var summary: Summary
@@ -268,6 +274,40 @@ public struct ScanReport: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case schema, commit, root, host, clean, complete, files, pip, errors, summary, follows, watcher
         case scannedAt = "scanned_at"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        schema = try c.decode(String.self, forKey: .schema)
+        commit = try c.decode(String.self, forKey: .commit)
+        root = try c.decode(String.self, forKey: .root)
+        host = try c.decode(String.self, forKey: .host)
+        scannedAt = try c.decode(String.self, forKey: .scannedAt)
+        clean = try c.decode(Bool.self, forKey: .clean)
+        complete = try c.decode(Bool.self, forKey: .complete)
+        rows = Rows(try c.decode([File].self, forKey: .files))
+        pip = try c.decode([PipChange].self, forKey: .pip)
+        errors = try c.decode([Issue].self, forKey: .errors)
+        summary = try c.decode(Summary.self, forKey: .summary)
+        follows = try c.decodeIfPresent(String.self, forKey: .follows)
+        watcher = try c.decodeIfPresent(WatcherUse.self, forKey: .watcher)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(schema, forKey: .schema)
+        try c.encode(commit, forKey: .commit)
+        try c.encode(root, forKey: .root)
+        try c.encode(host, forKey: .host)
+        try c.encode(scannedAt, forKey: .scannedAt)
+        try c.encode(clean, forKey: .clean)
+        try c.encode(complete, forKey: .complete)
+        try c.encode(files, forKey: .files)
+        try c.encode(pip, forKey: .pip)
+        try c.encode(errors, forKey: .errors)
+        try c.encode(summary, forKey: .summary)
+        try c.encodeIfPresent(follows, forKey: .follows)
+        try c.encodeIfPresent(watcher, forKey: .watcher)
     }
 
     /// The flags of one change (nil when none).
@@ -301,46 +341,24 @@ public struct ScanReport: Codable, Sendable {
     /// million drifted paths are not a million-entry dictionary beside the report (issue 28).
     init(commit: String, root: [UInt8], host: String, scannedAt: Date, changes: [FileChange],
          pip: [PipChange], issues: [WalkIssue], checked: Int, hashed: Int, deadline: Deadline?, now: Date,
-         duty dutyOf: ([UInt8]) -> ExportDuty?) {
+         duty dutyOf: ([UInt8]) -> ExportDuty?, lazyRows: Bool = false) {
         self.commit = commit
         self.root = PathBytes.display(root)
         self.host = host
         self.scannedAt = Timestamp.format(scannedAt)
         // Paths folded into one state summary share one first sighting: formatted once per run
         // of equal times, so their rows share one string instead of one allocation each.
-        var times = TimestampRun()
+        rows = Rows(changes: changes, deadline: deadline, now: now, duty: dutyOf)
         var exported = 0
-        var rows: [File] = []
-        rows.reserveCapacity(changes.count)
-        for c in changes {
-            let (p, pb) = ScanReport.pathFields(c.path)
-            func digestOf(_ s: EntryState?) -> Digest? { c.secret ? nil : s?.digest }  // secrets: name only
-            // A secret's link target (or one carrying a secret value) is content: name only too.
-            func target(_ s: EntryState?) -> String? { c.secret ? nil : s?.target.map { PathBytes.display($0) } }
-            let duty = dutyOf(c.path)
+        var overdue = 0
+        var reconciled = 0
+        for k in changes.indices {
+            let duty = rows.duty(k)
             if duty?.handled == true { exported += 1 }
-            let overdue = deadline.map { d in
-                duty.map { $0.overdue(d, now: now) } ?? (d.due(after: c.firstSeen) <= now)
-            }
-            let restarted = duty?.restarted == true ? duty.map { Timestamp.format($0.clockStarted) } : nil
-            rows.append(File(path: p, pathBytes: pb, change: c.change, fileClass: c.fileClass,
-                             firstSeen: times.format(c.firstSeen), secret: c.secret,
-                             oldType: c.old?.kind, newType: c.new?.kind,
-                             oldMode: c.old?.gitMode?.octal, newMode: c.new?.gitMode?.octal,
-                             oldSize: c.old?.size, newSize: c.new?.size,
-                             oldSHA256: digestOf(c.old), newSHA256: digestOf(c.new),
-                             oldTarget: target(c.old), newTarget: target(c.new),
-                             unstable: c.unstable ? true : nil,
-                             overdue: overdue,
-                             clockStarted: restarted,
-                             exportedAt: duty?.exportedAt, exportId: duty?.exportId,
-                             exportIdAt: duty?.exportIdAt == duty?.exportedAt ? nil : duty?.exportIdAt,
-                             pushedAt: duty?.pushedAt,
-                             reconciledIn: duty?.reconciledIn,
-                             exportWithheld: duty?.exportWithheld == true && duty?.exportedAt != nil ? true : nil,
-                             flags: ScanReport.flags(c)))
+            if duty?.reconciledIn != nil { reconciled += 1 }
+            if rows.overdue(k) == true { overdue += 1 }
         }
-        files = rows
+        if !lazyRows { rows = rows.eager }
         self.pip = pip
         errors = issues.map { i in
             let (p, pb) = ScanReport.pathFields(i.path)
@@ -360,9 +378,9 @@ public struct ScanReport: Codable, Sendable {
         summary = Summary(checked: checked, hashed: hashed, drifted: changes.count,
                           errors: issues.count, byClass: byClass, byChange: byChange)
         summary.pip = driftPip.count
-        summary.overdue = files.reduce(0) { $0 + ($1.overdue == true ? 1 : 0) }
+        summary.overdue = overdue
         summary.exported = exported
-        summary.reconciled = files.reduce(0) { $0 + ($1.reconciledIn != nil ? 1 : 0) }
+        summary.reconciled = reconciled
         summary.oldestFirstSeen = oldest.map(Timestamp.format)
     }
 
@@ -382,7 +400,7 @@ public struct ScanReport: Codable, Sendable {
     }
 
     /// Some file or pip drift was found (whatever else could not be read).
-    public var hasDrift: Bool { !files.isEmpty || pip.contains { !$0.allowed } }
+    public var hasDrift: Bool { !rows.isEmpty || pip.contains { !$0.allowed } }
 }
 
 /// What makes a scan fail (`--fail-on`).

@@ -53,6 +53,10 @@ public struct ScanRunner {
     /// Check the journal's latest snapshot against what this scan read even when the drift
     /// is the one last recorded (`drift export` builds from it): reads the drifted files again.
     var checkJournal = false
+    /// The report makes its rows from the drifted list as they are read (`ScanReport.Rows`): a
+    /// caller that writes the report once and holds no other use of the drifted list (the
+    /// one-shot `drift scan`) never holds a row a path (issue 28).
+    public var rowsAsRead = false
 
     public init(manifestDir: ManifestDirectory, root: [UInt8]?, state: StateDirectory) {
         self.manifestDir = manifestDir
@@ -303,7 +307,7 @@ public struct ScanRunner {
                                 changes: result.changes, pip: pip, issues: result.issues,
                                 checked: result.filesChecked, hashed: result.filesHashed,
                                 deadline: c.policy.deadline?.rule, now: now,
-                                duty: st.dutyLookup(stop: c.policy.deadlineStop).duty)
+                                duty: st.dutyLookup(stop: c.policy.deadlineStop).duty, lazyRows: rowsAsRead)
         report.summary.pipChecked = pipChecked
         report.summary.pipHashed = pipHashed
         st.lastScan = Timestamp.format(now)
