@@ -22,12 +22,13 @@ public enum ChangeKind: String, Sendable, Codable, CaseIterable {
 
 /// What a path is on one side of a change.
 public struct EntryState: Sendable, Equatable {
-    // Declared widest first: 56 bytes, not 64 (two a drifted path, a million paths: issue 28).
+    // The two one-byte fields fill the optional digest's padding: 56 bytes, not 64 (two a
+    // drifted path, a million paths: issue 28).
     var digest: Digest?
-    var size: Int64
-    public var target: [UInt8]?
     var kind: FileKind
     var executable: Bool
+    var size: Int64
+    public var target: [UInt8]?
 
     init(kind: FileKind, executable: Bool, size: Int64, digest: Digest? = nil, target: [UInt8]? = nil) {
         self.digest = digest
