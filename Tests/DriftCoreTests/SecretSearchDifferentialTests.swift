@@ -267,4 +267,24 @@ import Testing
             }
         }
     }
+
+    /// Found by the attack on F2 (not a regression: the search before it missed them too): a
+    /// value holding a byte a URL must escape left whole in a query string or a form body,
+    /// percent-encoded (`urllib.parse.quote`, `quote_plus`, `encodeURIComponent`, `encodeURI`).
+    @Test("a value percent-encoded in a URL or a form body is the value")
+    func percentEncoded() throws {
+        let dir = try TempDir("needle-url")
+        defer { dir.remove() }
+        let value = Array("Ab3+Cd5/Ef7=Gh9&Ij1 Kl~(x)".utf8)
+        let index = try Self.index([value], dir: dir)
+        for spelled in ["Ab3%2BCd5%2FEf7%3DGh9%26Ij1%20Kl~%28x%29", "Ab3%2BCd5/Ef7%3DGh9%26Ij1%20Kl~%28x%29",
+                        "Ab3%2BCd5%2FEf7%3DGh9%26Ij1+Kl~%28x%29", "Ab3%2BCd5%2FEf7%3DGh9%26Ij1%20Kl~(x)",
+                        "Ab3%2bCd5%2fEf7%3dGh9%26Ij1%20Kl~%28x%29", "Ab3+Cd5/Ef7=Gh9&Ij1%20Kl~(x)"] {
+            let text = Array("GET https://api.example/v1?key=\(spelled)&n=1\n".utf8)
+            #expect(index.matchesValues(text), "\(spelled)")
+            #expect(try OutgoingSecrets(index).holds(text: text), "\(spelled)")
+        }
+        // A value with nothing to escape adds no needle.
+        #expect(SecretEncodings.percent(Array("Ab3-Cd5_Ef7.Gh9~Ij1Kl".utf8)).isEmpty)
+    }
 }

@@ -104,10 +104,10 @@ public struct SecretIndex: Sendable {
             digests.insert(try SHA256Hasher.digest(v))
             digests.insert(try SHA256Hasher.digest(v + [0x0A]))
         }
-        // The same value base64-, hex- or UTF-16-encoded, cut in two, or escaped in a string
-        // literal, is the same secret.
+        // The same value base64-, hex- or UTF-16-encoded, cut in two, escaped in a string
+        // literal, or percent-encoded in a URL, is the same secret.
         let other = values.flatMap(SecretEncodings.of) + values.flatMap(SecretEncodings.windows)
-            + values.flatMap(SecretEncodings.escaped)
+            + values.flatMap(SecretEncodings.escaped) + values.flatMap(SecretEncodings.percent)
         values = Array(Set(values + other)).sorted { $0.count > $1.count }
         valueSearch = NeedleSet(values)
     }

@@ -92,3 +92,39 @@ enum SecretEncodings {
         return out
     }
 }
+
+extension SecretEncodings {
+    /// RFC 3986's unreserved bytes: no URL encoder escapes them (but the oldest, `~`).
+    static let unreserved = Set(Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~".utf8))
+
+    /// A value holding a byte a URL escapes, as URL encoders spell it in a query string or a form
+    /// body: every byte but the unreserved (`urllib.parse.quote(v, safe="")`, upper- and lower-case
+    /// hex, `~` kept or not), `/` kept (`quote`), space as `+` (`quote_plus`), `!*'()` kept
+    /// (`encodeURIComponent`), and a URL's reserved characters kept (`encodeURI`).
+    /// `?key=Ab3%2BCd5%2F…` in a `.py` file is the key `Ab3+Cd5/…` (found by the attack on incident
+    /// 11's F2: no encoding covered it).
+    static func percent(_ v: [UInt8]) -> [[UInt8]] {
+        guard v.contains(where: { !unreserved.contains($0) }) else { return [] }
+        let upper = Array("0123456789ABCDEF".utf8), lower = Array("0123456789abcdef".utf8)
+        func spell(keep: Set<UInt8>, digits: [UInt8] = upper, space: [UInt8]? = nil) -> [UInt8] {
+            var out: [UInt8] = []
+            for c in v {
+                if keep.contains(c) {
+                    out.append(c)
+                } else if c == 0x20, let space {
+                    out += space
+                } else {
+                    out += [0x25, digits[Int(c >> 4)], digits[Int(c & 0x0F)]]
+                }
+            }
+            return out
+        }
+        var tildeEscaped = unreserved
+        tildeEscaped.remove(0x7E)
+        let forms = [spell(keep: unreserved), spell(keep: unreserved, digits: lower), spell(keep: tildeEscaped),
+                     spell(keep: unreserved.union([0x2F])), spell(keep: unreserved, space: [0x2B]),
+                     spell(keep: unreserved.union(Array("!*'()".utf8))),
+                     spell(keep: unreserved.union(Array(";,/?:@&=+$!*'()#".utf8)))]
+        return Array(Set(forms.filter { $0 != v }))
+    }
+}
