@@ -15,18 +15,22 @@ public enum StatusReport {
     ///   - now: the time ages and deadlines are measured from.
     /// - Returns: the text screen.
     /// - Throws: `DriftError` when the manifest or state cannot be read.
+    /// What the state dir alone can tell (the watcher, failed runs) under the lines known so
+    /// far, with the error that stopped the status: it is most needed exactly then (a manifest
+    /// that does not load or verify, a state that does not load; docs/operations.md).
+    private static func partial(_ known: String, _ state: StateDirectory, now: Date, cause: Error) -> PartialStatus {
+        let out = "drift status on \(SystemInfo.hostName())\n" + known + WatchStatus.statusLines(state, now: now)
+            + RunFailure.statusLines(state, now: now)
+        return PartialStatus(text: out, cause: cause)
+    }
+
     public static func render(manifestDir: ManifestDirectory, state: StateDirectory, now: Date) throws -> String {
         let manifest: Manifest, policy: Policy
         do {
             (manifest, policy) = try manifestDir.load()
         } catch {
-            // What the state dir alone can tell (the watcher, failed runs) is most needed
-            // exactly when the manifest does not load or verify.
-            var out = "drift status on \(SystemInfo.hostName())\n"
-            out += "  manifest      \(manifestDir.shown): DOES NOT LOAD (see the error below)\n"
-            out += WatchStatus.statusLines(state, now: now)
-            out += RunFailure.statusLines(state, now: now)
-            throw PartialStatus(text: out, cause: error)
+            throw partial("  manifest      \(manifestDir.shown): DOES NOT LOAD (see the error below)\n",
+                          state, now: now, cause: error)
         }
         // A state of another base (a redeploy kept the volume; an archive) is shown as it is.
         let own: String, st: DriftState
@@ -34,12 +38,9 @@ public enum StatusReport {
             own = try StateArchive.owner(state) ?? manifest.commit
             st = try state.loadState(commit: own)
         } catch {
-            // What the state dir alone can tell still goes first (docs/operations.md).
-            var out = "drift status on \(SystemInfo.hostName())\n  base commit   \(manifest.commit)\n"
-            out += "  state         \(state.shown): DOES NOT LOAD (see the error below)\n"
-            out += WatchStatus.statusLines(state, now: now)
-            out += RunFailure.statusLines(state, now: now)
-            throw PartialStatus(text: out, cause: error)
+            throw partial("  base commit   \(manifest.commit)\n"
+                          + "  state         \(state.shown): DOES NOT LOAD (see the error below)\n",
+                          state, now: now, cause: error)
         }
         var out = header(manifest, policy, st, now: now)
         out += stateLines(state, own: own, manifestCommit: manifest.commit)
