@@ -115,6 +115,7 @@ struct RedeployTests {
         let status = try drift(["status", "--state", archive, "--manifest", f.mdir])
         #expect(status.code == 0, "\(status.err)")
         #expect(status.out.contains("archived: base commit \(r.commitA)"), "\(status.out)")
+        #expect(status.out.contains("  base commit   \(r.commitA)\n"), "the archive's own base: \(status.out)")
         let current = try drift(["status", "--state", f.state, "--manifest", f.mdir])
         #expect(current.code == 0 && current.out.contains("previous") && current.out.contains(archive),
                 "\(current.out)")

@@ -42,7 +42,7 @@ public enum StatusReport {
                           + "  state         \(state.shown): DOES NOT LOAD (see the error below)\n",
                           state, now: now, cause: error)
         }
-        var out = header(manifest, policy, st, now: now)
+        var out = header(manifest, policy, st, base: own, now: now)
         out += stateLines(state, own: own, manifestCommit: manifest.commit)
         out += WatchStatus.statusLines(state, now: now)
         out += RunFailure.statusLines(state, now: now)
@@ -67,9 +67,12 @@ public enum StatusReport {
     }
 
     /// The screen's head: host, base commit, workspace, last scan, deadline, exports, pushes.
-    private static func header(_ manifest: Manifest, _ policy: Policy, _ st: DriftState, now: Date) -> String {
+    /// `base`: the state's own base commit (an archived or not yet moved state of an earlier
+    /// image is shown as that base's, not the manifest's).
+    private static func header(_ manifest: Manifest, _ policy: Policy, _ st: DriftState, base: String,
+                               now: Date) -> String {
         var out = "drift status on \(SystemInfo.hostName())\n"
-        out += "  base commit   \(manifest.commit)\n"
+        out += "  base commit   \(base)\n"
         out += "  workspace     \(PathBytes.display(manifest.root))\n"
         if let last = st.lastScan {
             let result: String
