@@ -17,7 +17,8 @@ public enum StateArchive {
     /// An archive's own record (`drift.archive/1`): whose state it is and when it moved.
     static let markerName = "archived.json"
     /// Left in place: the lock files and what a running watcher owns (its socket and status).
-    static let kept: Set<String> = [directory, "lock", "watch.lock", "watch.json", "watch.sock"]
+    static let kept: Set<[UInt8]> = Set([directory, "lock", "watch.lock", "watch.json", "watch.sock"]
+        .map { Array($0.utf8) })
     private static let partialSuffix = ".partial"
 
     struct Marker: Codable {
@@ -145,9 +146,11 @@ public enum StateArchive {
     /// Renames every entry of the state dir but `kept` into `target`, `state.json` last; the
     /// journal moved is made to stand alone (`standAlone`).
     private static func moveEntries(of state: StateDirectory, into target: [UInt8]) throws {
-        let names = (directoryEntries(state.path) ?? []).filter {
-            !kept.contains(String(decoding: $0, as: UTF8.self)) && !$0.contains(text: ".tmp.")
+        // Unlistable, nothing would move and an empty archive would stand for the state.
+        guard let all = directoryEntries(state.path) else {
+            throw DriftError(.io, path: state.path, "cannot list the state dir to move it aside")
         }
+        let names = all.filter { !kept.contains($0) && !$0.contains(text: ".tmp.") }
         let stateJSON = Array("state.json".utf8)
         for n in names.filter({ $0 != stateJSON }) + names.filter({ $0 == stateJSON }) {
             try rename(PathBytes.join(state.path, n), PathBytes.join(target, n))
