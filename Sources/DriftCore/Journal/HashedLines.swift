@@ -11,7 +11,6 @@ struct HashedLines {
     private var buffer: [UInt8] = []
     private static let flushAt = 1 << 16
     private static let lowerHex: [UInt8] = Array("0123456789abcdef".utf8)
-    private static let upperHex: [UInt8] = Array("0123456789ABCDEF".utf8)
 
     init(_ hasher: SHA256Hasher) {
         self.hasher = hasher
@@ -32,21 +31,9 @@ struct HashedLines {
         buffer.append(contentsOf: text.utf8)
     }
 
-    /// `PathBytes.escape(bytes)`, byte for byte; runs of bytes that need no escape are copied whole.
+    /// `PathBytes.escape(bytes)`, byte for byte.
     mutating func append(escaped bytes: ArraySlice<UInt8>) {
-        bytes.withUnsafeBufferPointer { p in
-            var run = 0
-            for i in p.indices {
-                let b = p[i]
-                if b > 0x20 && b < 0x7F && b != UInt8(ascii: "%") { continue }
-                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: p[run..<i]))
-                buffer.append(UInt8(ascii: "%"))
-                buffer.append(Self.upperHex[Int(b >> 4)])
-                buffer.append(Self.upperHex[Int(b & 0xF)])
-                run = i + 1
-            }
-            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: p[run...]))
-        }
+        PathBytes.appendEscaped(bytes, to: &buffer)
     }
 
     /// `digest?.hex ?? "-"`.

@@ -133,17 +133,30 @@ public enum PathBytes {
     public static func escape(_ bytes: [UInt8]) -> String {
         var out = [UInt8]()
         out.reserveCapacity(bytes.count)
-        let hex = Array("0123456789ABCDEF".utf8)
-        for b in bytes {
-            if b > 0x20 && b < 0x7F && b != UInt8(ascii: "%") {
-                out.append(b)
-            } else {
-                out.append(UInt8(ascii: "%"))
-                out.append(hex[Int(b >> 4)])
-                out.append(hex[Int(b & 0xF)])
-            }
-        }
+        appendEscaped(bytes[...], to: &out)
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `escape`'s bytes appended to `out` (the one escape rule; runs that need no escape are
+    /// copied whole: a watch batch escapes every drifted path into its hashed lines).
+    /// - Parameters:
+    ///   - bytes: the raw name.
+    ///   - out: where the escaped bytes go.
+    public static func appendEscaped(_ bytes: ArraySlice<UInt8>, to out: inout [UInt8]) {
+        let hex: StaticString = "0123456789ABCDEF"
+        bytes.withUnsafeBufferPointer { p in
+            var run = 0
+            for i in p.indices {
+                let b = p[i]
+                if b > 0x20 && b < 0x7F && b != UInt8(ascii: "%") { continue }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: p[run..<i]))
+                out.append(UInt8(ascii: "%"))
+                out.append(hex.utf8Start[Int(b >> 4)])
+                out.append(hex.utf8Start[Int(b & 0xF)])
+                run = i + 1
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: p[run...]))
+        }
     }
 
     /// Inverse of `escape`; nil when the token is not a valid escape.
