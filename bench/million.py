@@ -70,9 +70,10 @@ def tree(work, n, drift):
     return ws, mdir
 
 
-def bench(work, n, drift):
+def bench(work, n, drift, state_root=None):
     ws, mdir = tree(work, n, drift)
-    state = os.path.join(work, f"n{n}", "state")
+    # A state dir of its own lets several binaries share one tree (the tree is only read).
+    state = os.path.join(state_root or os.path.join(work, f"n{n}"), f"state-{n}" if state_root else "state")
     shutil.rmtree(state, ignore_errors=True)
     load0 = os.getloadavg()[0]
     scan = [drift, "scan", "--manifest", mdir, "--state", state, "--format", "text"]
@@ -124,6 +125,8 @@ def main():
     ap.add_argument("--drift", default=".build/release/drift")
     ap.add_argument("--counts", default="200000,1000000")
     ap.add_argument("--work", default="/tmp/drift-bench-million")
+    ap.add_argument("--state-root", default=None,
+                    help="where the state dirs go (default: beside each tree); the trees under --work are only read")
     a = ap.parse_args()
     drift = os.path.abspath(a.drift)
     if not os.path.exists(drift):
@@ -132,7 +135,7 @@ def main():
           "statcache | watch start-up s | edit journaled wall s / watcher CPU s | watch RSS MB | load avg before/after |")
     print("|---|---|---|---|---|---|---|---|---|")
     for n in [int(x) for x in a.counts.split(",")]:
-        r = bench(a.work, n, drift)
+        r = bench(a.work, n, drift, a.state_root)
         f, s = r["first"], r["second"]
         fmt = lambda v: "-" if v is None else f"{v:.2f}"
         print(f"| {n:,} | {f[0]:.1f} / {f[3]:.1f} / {f[1]:.0f} | {s[0]:.1f} / {s[3]:.1f} / {s[1]:.0f} | "
