@@ -196,10 +196,10 @@ import Testing
         try ReportJSON.write(r) { streamed += $0 }
         #expect(streamed == (try JSONCoding.encode(r)))
     }
-    @Test("a drifted path's change packs its one-byte fields: 56 bytes a state, 136 a change")
+    @Test("a drifted path's change packs its one-byte fields: 56 bytes a state, 72 a change")
     func changeLayout() {
         #expect(MemoryLayout<EntryState>.stride == 56)
         #expect(MemoryLayout<EntryState?>.stride == 56)
-        #expect(MemoryLayout<FileChange>.stride == 136)
+        #expect(MemoryLayout<FileChange>.stride == 72)
     }
 }

@@ -28,6 +28,9 @@ public struct Scanner {
     /// largest first, are not read: they come back in `Result.deferred` with no verdict
     /// (`drift watch` hashes them apart, so big files never starve small ones).
     var hashBudget: Int64?
+    /// Files read at once: the outcomes (~100 bytes a file) and jobs (~70) of a first scan
+    /// of a million files are never held all at once, only this many (issue 28).
+    var readChunk = 1 << 14
 
     public init(manifest: Manifest, policy: Policy, root: [UInt8], cache: StatCache?) {
         self.manifest = manifest
@@ -80,15 +83,12 @@ public struct Scanner {
         let hashedAt = Int64(Date().timeIntervalSince1970 * 1e9)
         var run = Comparison(walk, manifestCount: manifest.entries.count, now: now)
         try comparePresent(walk, &run, reader: reader, oldCache: oldCache)
-        var jobs = readJobs(walk, run.toHash)
-        let deferred = applyBudget(walk, &jobs, &run.toHash)
-        // After the budget: a deferred file has no cache record this time.
-        for (k, (wi, _)) in run.toHash.enumerated() { run.source[wi] = Int32(-(k + 2)) }
-        let outcomes = readAll(&jobs, reader)
-        let contents = compareRead(walk, outcomes, &run)
+        // A file the budget defers has no cache record this time (its source stays -1).
+        let deferred = applyBudget(walk, &run.toHash)
+        let (reads, contents) = readAndCompare(walk, &run, reader: reader, hashedAt: hashedAt)
         let wantDelta = delta && oldCache.origin != nil
-        let (newCache, cacheDelta) = Self.newCache(walk, run.source, outcomes, old: consume oldCache,
-                                                   hashedAt: hashedAt, delta: wantDelta)
+        let (newCache, cacheDelta) = Self.newCache(walk, run.source, consume reads, old: consume oldCache,
+                                                   delta: wantDelta)
         addDeletions(walk, &run)
         run.changes.sort { PathBytes.less($0.path, $1.path) }
         run.issues.sort { PathBytes.less($0.path, $1.path) }
@@ -105,10 +105,11 @@ public struct Scanner {
 
     /// What to read of each queued file: its bytes when they would be journaled, nothing when
     /// it still matches the manifest, a summary when it is too big for its content to matter.
-    private func readJobs(_ walk: TreeWalk, _ toHash: [(Int, Int?)]) -> [ReadJob] {
+    private func readJobs(_ walk: TreeWalk, _ toHash: ArraySlice<Queued>) -> [ReadJob] {
         let entries = manifest.entries
-        return toHash.map { (wi, mi) -> ReadJob in
-            let e = walk.entries[wi]
+        return toHash.map { q -> ReadJob in
+            let e = walk.entries[q.wi]
+            let mi = q.mi
             let keep = DriftTreeBuilder.carriesContent(fileClass: e.fileClass, secret: e.secret) ? policy.sizeLimit : -1
             let same = mi.flatMap { entries.kind($0) == .regular ? entries.digest($0) : nil }
             var job = ReadJob(path: e.path, keepUpTo: keep, unlessDigest: same)
@@ -122,26 +123,49 @@ public struct Scanner {
         }
     }
 
-    /// Keeps the jobs within `hashBudget` (all without one) and returns those left unread.
-    /// `jobs` and `toHash` share their indices, before and after.
-    private func applyBudget(_ walk: TreeWalk, _ jobs: inout [ReadJob], _ toHash: inout [(Int, Int?)]) -> [ReadJob] {
+    /// Reads the queued files a chunk at a time and compares each; returns the cache record of
+    /// every stable read, in walk order (`run.source` names them), and the bytes kept of them.
+    private func readAndCompare(_ walk: TreeWalk, _ run: inout Comparison, reader: FileReader,
+                                hashedAt: Int64) -> (StatCache.Records, [[UInt8]: [UInt8]]) {
+        var reads = StatCache.Records()
+        // Reserved exactly, once: never grown by doubling (the old and new buffer at once).
+        reads.reserve(run.toHash.count, pathBytes: run.toHash.reduce(0) { $0 + walk.entries[$1.wi].path.count })
+        var contents: [[UInt8]: [UInt8]] = [:]
+        var start = 0
+        while start < run.toHash.count {
+            let end = min(run.toHash.count, start + readChunk)
+            var jobs = readJobs(walk, run.toHash[start..<end])
+            let outcomes = readAll(&jobs, reader)
+            compareRead(walk, outcomes, from: start, &run, reads: &reads, contents: &contents, hashedAt: hashedAt)
+            start = end
+        }
+        return (reads, contents)
+    }
+
+    /// Keeps the queued files within `hashBudget` (all without one) and returns the jobs of
+    /// those left unread.
+    private func applyBudget(_ walk: TreeWalk, _ toHash: inout [Queued]) -> [ReadJob] {
         guard let budget = hashBudget else { return [] }
-        let costs = jobs.indices.map { hashCost(jobs[$0], walk.entries[toHash[$0].0].stat) }
+        let jobs = readJobs(walk, toHash[...])
+        let costs = jobs.indices.map { hashCost(jobs[$0], walk.entries[toHash[$0].wi].stat) }
         let kept = Self.withinBudget(costs, budget)
         let deferred = jobs.indices.filter { !kept.contains($0) }.map { jobs[$0] }
-        let keep = jobs.indices.filter { kept.contains($0) }
-        toHash = keep.map { toHash[$0] }
-        jobs = keep.map { jobs[$0] }
+        let queued = toHash
+        toHash = queued.indices.filter { kept.contains($0) }.map { queued[$0] }
         return deferred
     }
 
-    /// Compares the files just read; returns the bytes kept of them (path → content).
-    private func compareRead(_ walk: TreeWalk, _ outcomes: [ReadOutcome],
-                             _ run: inout Comparison) -> [[UInt8]: [UInt8]] {
-        var contents: [[UInt8]: [UInt8]] = [:]
-        for (k, (wi, mi)) in run.toHash.enumerated() {
+    /// Compares the files just read (queued files `from` on), notes the cache record of each
+    /// (`run.source`: appended to `reads`, or `Comparison.readNoRecord`) and keeps their bytes.
+    private func compareRead(_ walk: TreeWalk, _ outcomes: [ReadOutcome], from: Int, _ run: inout Comparison,
+                             reads: inout StatCache.Records, contents: inout [[UInt8]: [UInt8]],
+                             hashedAt: Int64) {
+        for (k, outcome) in outcomes.enumerated() {
+            let q = run.toHash[from + k]
+            let wi = q.wi, mi = q.mi
             let e = walk.entries[wi]
-            switch outcomes[k] {
+            run.source[wi] = Comparison.readNoRecord
+            switch outcome {
             case .failed(let msg):
                 run.issues.append(WalkIssue(path: e.path, message: msg))
                 if let mi { run.seen[mi] = true }
@@ -153,15 +177,18 @@ public struct Scanner {
                 if c.summarized, run.changes.last?.path == e.path {
                     run.changes[run.changes.count - 1].overReadLimit = true
                 }
+                if c.stable, let entry = StatCache.entry(c.stat, c.digest, hashedAtNs: hashedAt) {
+                    run.source[wi] = Int32(-(reads.count + 2))
+                    reads.append(e.path, entry)
+                }
             }
         }
-        return contents
     }
 
-    /// The new stat cache, in walk order: each entry's old record or the read that hashed it;
-    /// with `delta`, also what turns the old records into it (else nil).
-    private static func newCache(_ walk: TreeWalk, _ source: [Int32], _ outcomes: [ReadOutcome],
-                                 old oldCache: consuming StatCache, hashedAt: Int64,
+    /// The new stat cache, in walk order: each entry's old record or the read that hashed it
+    /// (`reads`); with `delta`, also what turns the old records into it (else nil).
+    private static func newCache(_ walk: TreeWalk, _ source: [Int32], _ reads: consuming StatCache.Records,
+                                 old oldCache: consuming StatCache,
                                  delta: Bool) -> (StatCache, [([UInt8], StatCache.Entry?)]?) {
         var newCache = StatCache()
         if everyRecordHit(source, oldCount: oldCache.entries.count) {
@@ -170,7 +197,7 @@ public struct Scanner {
             newCache.entries = oldCache.entries
             return (newCache, delta ? [] : nil)
         }
-        if let plan = patchPlan(walk, source, outcomes, old: oldCache, hashedAt: hashedAt) {
+        if let plan = patchPlan(walk, source, reads, old: oldCache) {
             // The delta first, from the old records; then they become the new cache, edited in
             // place when this was their last holder (a copy-on-write of the slots otherwise).
             let changed = delta ? plan.delta(oldCache.entries) : nil
@@ -179,17 +206,22 @@ public struct Scanner {
             newCache.entries.patch(replace: plan.replace, insert: plan.insert)
             return (newCache, changed)
         }
+        if oldCache.entries.isEmpty {
+            // Every record is a read, in walk order: the reads are the new cache, not copied
+            // (a first scan holds one set of a million records, not two).
+            newCache.entries = consume reads
+            return (newCache, delta ? StatCache.delta(from: oldCache.entries, to: newCache.entries) : nil)
+        }
         // Path bytes in proportion to the walk: a watch batch over a few paths of a big cache
         // must not reserve the whole cache's.
         let old = oldCache.entries
         let perPath = old.isEmpty ? 64 : old.paths.count / old.count + 1
         newCache.entries.reserve(walk.entries.count, pathBytes: walk.entries.count * perPath)
-        for (wi, s) in source.enumerated() where s != -1 {
+        for s in source where s != -1 && s != Comparison.readNoRecord {
             if s >= 0 {
                 newCache.entries.append(from: oldCache.entries, Int(s))
-            } else if case .read(let c) = outcomes[Int(-(s + 2))], c.stable,
-                      let entry = StatCache.entry(c.stat, c.digest, hashedAtNs: hashedAt) {
-                newCache.entries.append(walk.entries[wi].path, entry)
+            } else {
+                newCache.entries.append(from: reads, Int(-(s + 2)))
             }
         }
         return (newCache, delta ? StatCache.delta(from: oldCache.entries, to: newCache.entries) : nil)
@@ -224,8 +256,8 @@ public struct Scanner {
     /// nil, for the copy, when the walk's regular files do not come in the old cache's order,
     /// or when more than an eighth of the records change (a `drift watch` batch walks a few
     /// paths of a big cache: its new cache must not keep the whole cache's path bytes).
-    private static func patchPlan(_ walk: TreeWalk, _ source: [Int32], _ outcomes: [ReadOutcome],
-                                  old oldCache: StatCache, hashedAt: Int64) -> PatchPlan? {
+    private static func patchPlan(_ walk: TreeWalk, _ source: [Int32], _ reads: StatCache.Records,
+                                  old oldCache: StatCache) -> PatchPlan? {
         let old = oldCache.entries
         let bound = max(64, old.count / 8)
         var replace: [(Int, StatCache.Entry?)] = []
@@ -245,10 +277,7 @@ public struct Scanner {
                 if replace.count > bound { return nil }
                 continue
             }
-            var entry: StatCache.Entry?
-            if case .read(let c) = outcomes[Int(-(s + 2))], c.stable {
-                entry = StatCache.entry(c.stat, c.digest, hashedAtNs: hashedAt)
-            }
+            let entry = s == Comparison.readNoRecord ? nil : reads.entry(Int(-(s + 2)))
             let path = walk.entries[wi].path
             // Out of order (a path at or before one already passed): the copy sorts nothing either.
             if next > 0 && old.comparePath(next - 1, path) >= 0 { return nil }

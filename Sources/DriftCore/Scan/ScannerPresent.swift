@@ -14,11 +14,14 @@ struct Comparison {
     /// Manifest entries the walk found (or could not read); the others are deleted.
     var seen: [Bool]
     /// Where each walk entry's new cache record comes from, built in walk (= path) order at
-    /// the end: >= 0 an old record (a hit), <= -2 the read `-(k + 2)`, -1 none. Four bytes a
+    /// the end: >= 0 an old record (a hit), <= -2 the read record `-(r + 2)` (`reads` in
+    /// `Scanner.readAndCompare`), `readNoRecord` a read that left none, -1 none. Four bytes a
     /// file instead of an optional entry a file.
     var source: [Int32]
-    /// Regular files whose content must be read: (walk index, manifest index or nil).
-    var toHash: [(Int, Int?)] = []
+    /// A file read whose outcome gives no cache record (failed, unsettled, racily clean).
+    static let readNoRecord = Int32.min
+    /// Regular files whose content must be read, in walk order.
+    var toHash: [Queued] = []
     var reverified = 0
     var filesChecked = 0
     /// The merge join's position in the manifest.
@@ -57,6 +60,21 @@ struct Comparison {
         while mi < entries.count && entries.comparePath(mi, path) < 0 { mi += 1 }
         return mi < entries.count && entries.comparePath(mi, path) == 0 ? mi : nil
     }
+}
+
+/// A regular file to read: its walk index and manifest index (-1: none), eight bytes, not
+/// the 24 of `(Int, Int?)` (a million queued files on a first scan: issue 28).
+struct Queued {
+    private var walkIndex: Int32
+    private var manifestIndex: Int32
+
+    init(_ wi: Int, _ mi: Int?) {
+        walkIndex = Int32(wi)
+        manifestIndex = Int32(mi ?? -1)
+    }
+
+    var wi: Int { Int(walkIndex) }
+    var mi: Int? { manifestIndex < 0 ? nil : Int(manifestIndex) }
 }
 
 extension EntryState {
@@ -128,11 +146,11 @@ extension Scanner {
         let hit = run.cursor.digest(oldCache, e.path, st)
         if let mi, entries.kind(mi) == .regular, entries.size(mi) != st.size {
             // Size differs: drift for sure, but the journal and diff need the new hash.
-            run.toHash.append((wi, mi))
+            run.toHash.append(Queued(wi, mi))
         } else if let hit, reverify?.contains(e.path) == true {
             _ = hit
             run.reverified += 1
-            run.toHash.append((wi, mi))
+            run.toHash.append(Queued(wi, mi))
         } else if let hit {
             run.source[wi] = Int32(run.cursor.index)
             compareFile(e, mi, hit.digest, st, unstable: false, &run)
@@ -140,7 +158,7 @@ extension Scanner {
                 run.changes[run.changes.count - 1].overReadLimit = true
             }
         } else {
-            run.toHash.append((wi, mi))
+            run.toHash.append(Queued(wi, mi))
         }
     }
 
