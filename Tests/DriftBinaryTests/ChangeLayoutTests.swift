@@ -7,7 +7,7 @@ import Testing
 /// Bytes per drifted file (issue 28 round 12): `FileChange` holding one side inline and the
 /// rest out of line reads back every field it was given, and a comparison that reads its files
 /// a few at a time finds, caches and keeps what one reading them all at once does.
-@Suite("Change layout: one side inline, reads in chunks")
+@Suite("Change layout: one side inline, flat walk entries, reads in chunks")
 struct ChangeLayoutTests {
     typealias Rand = ScopedMergeTests.Rand
 
@@ -74,6 +74,29 @@ struct ChangeLayoutTests {
             #expect(c.new == expected)
             #expect(c.path == path)
             #expect(c.change == kind)
+        }
+    }
+
+    @Test("a walk entry reads back the stat it was given, every field, on random values")
+    func walkEntry() {
+        var r = Rand(state: 0x9876_5432)
+        for _ in 0..<5_000 {
+            let st = FileStat(kind: Self.kinds[r.below(Self.kinds.count)], mode: UInt32(truncatingIfNeeded: r.next()),
+                              size: Int64(bitPattern: r.next()), mtimeNs: Int64(bitPattern: r.next()),
+                              ctimeNs: Int64(bitPattern: r.next()), inode: r.next(), device: r.next())
+            let path = ScopedMergeTests.path(&r)
+            let cls = FileClass.allCases[r.below(FileClass.allCases.count)]
+            let secret = r.below(2) == 0
+            var e = ClassifiedEntry(path: path, stat: st, fileClass: cls, secret: secret)
+            #expect(e.stat == st)
+            #expect(e.path == path)
+            #expect(e.fileClass == cls)
+            #expect(e.secret == secret)
+            e.stat.size = 7
+            var expected = st
+            expected.size = 7
+            #expect(e.stat == expected)
+            #expect(e.path == path && e.fileClass == cls && e.secret == secret)
         }
     }
 

@@ -201,5 +201,6 @@ import Testing
         #expect(MemoryLayout<EntryState>.stride == 56)
         #expect(MemoryLayout<EntryState?>.stride == 56)
         #expect(MemoryLayout<FileChange>.stride == 72)
+        #expect(MemoryLayout<ClassifiedEntry>.stride == 56)
     }
 }
