@@ -203,7 +203,7 @@ import Testing
             var fullChanges = changes
             let memo = DerivationMemo()
             let keptFull = try full.merge(&fullChanges, unreadable: unreadable, memo: memo)
-            if let built = memo.takeMerged()?.items {
+            if let built = try memo.takeMerged()?.items(fullChanges) {
                 var folded = built
                 Reference.apply(&folded)
                 #expect(Self.normalised(lean.items) == Self.normalised(folded), "seed \(seed)")

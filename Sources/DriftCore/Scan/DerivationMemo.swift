@@ -10,18 +10,40 @@ import Foundation
 /// watch`, docs/architecture.md "Batches: derived again only where changed"): a batch that
 /// changed one path of a million derives that path's state item again, not every path's.
 ///
-/// Each kept value is a function of the inputs kept beside it (the path's `FileChange` as the
-/// record got it, and the state items it was merged with); a path whose inputs differ in any
-/// field is derived again, so what a batch writes is byte for byte what a from-scratch
+/// Each kept value is a function of the inputs kept beside it (a keyed hash of the path's
+/// `FileChange` as the record got it, and the state items it was merged with); a path whose
+/// inputs differ in any field is derived again, so what a batch writes is byte for byte what a from-scratch
 /// derivation writes (`BatchDerivationTests`).
 final class DerivationMemo: Sendable {
     /// `DriftState.merge`'s share: the state it merged with and, per input change (sorted by
-    /// path), the change as given, the item made for it before folding, its first sighting.
+    /// path), its path (the change's own array, shared, not copied), a keyed hash of the change
+    /// as given (`inputKey`), its first sighting, and its `StateFold` entry before folding: a
+    /// plain one (`-1`: made from the change again) or its item in `built`. About 40 bytes a
+    /// drifted path, not a second change list and an item a path (issue 28).
     struct Merged: Sendable {
         var loaded: [DriftState.Item]
-        var inputs: [FileChange]
-        var items: [DriftState.Item]
-        var seen: [Date]
+        var paths: [[UInt8]] = []
+        var keys: [InputKey] = []
+        var seen: [Date] = []
+        var entries: [Int32] = []
+        var built: [DriftState.Item] = []
+
+        /// Every change's item before folding, as a merge building them all made them (tests).
+        func items(_ changes: [FileChange]) throws -> [DriftState.Item] {
+            var fold = StateFold()
+            fold.changes = changes
+            fold.entries = entries.indices.map { k in entries[k] < 0 ? k : ~Int(entries[k]) }
+            for i in built { fold.add(i) }
+            return try fold.items()
+        }
+
+        init(loaded: [DriftState.Item], capacity: Int) {
+            self.loaded = loaded
+            paths.reserveCapacity(capacity)
+            keys.reserveCapacity(capacity)
+            seen.reserveCapacity(capacity)
+            entries.reserveCapacity(capacity)
+        }
     }
 
     private let merged = Mutex<Merged?>(nil)
@@ -39,12 +61,60 @@ final class DerivationMemo: Sendable {
     func setMerged(_ m: Merged?) { merged.withLock { $0 = m } }
 }
 
+/// 128 bits of a change's fields but its path: two `Hasher`s (SipHash, keyed per process, so a
+/// file's content cannot be chosen to collide), told apart by a leading byte.
+struct InputKey: Equatable, Sendable {
+    var a: Int
+    var b: Int
+}
+
 extension FileChange {
     /// Every field equal: a derivation from one is a derivation from the other.
     func sameInput(_ o: FileChange) -> Bool {
         path == o.path && change == o.change && fileClass == o.fileClass && secrecy == o.secrecy
             && old == o.old && new == o.new && firstSeen == o.firstSeen && unstable == o.unstable
             && overReadLimit == o.overReadLimit
+    }
+
+    /// Equal for two changes of one path whose every field `sameInput` compares is equal; unequal
+    /// otherwise but with a chance of 2⁻¹²⁸.
+    func inputKey() -> InputKey {
+        var h = Hasher()
+        var g = Hasher()
+        h.combine(UInt8(0))
+        g.combine(UInt8(1))
+        feed(&h)
+        feed(&g)
+        return InputKey(a: h.finalize(), b: g.finalize())
+    }
+
+    private func feed(_ h: inout Hasher) {
+        h.combine(change)
+        h.combine(fileClass)
+        switch secrecy {
+        case .none: h.combine(UInt8(0))
+        case .name: h.combine(UInt8(1))
+        case .content: h.combine(UInt8(2))
+        case .unchecked: h.combine(UInt8(3))
+        }
+        Self.feed(old, &h)
+        Self.feed(new, &h)
+        h.combine(firstSeen)
+        h.combine(unstable)
+        h.combine(overReadLimit)
+    }
+
+    private static func feed(_ e: EntryState?, _ h: inout Hasher) {
+        guard let e else {
+            h.combine(UInt8(0))
+            return
+        }
+        h.combine(UInt8(1))
+        h.combine(e.digest)
+        h.combine(e.kind)
+        h.combine(e.executable)
+        h.combine(e.size)
+        h.combine(e.target)
     }
 }
 

@@ -127,7 +127,8 @@ public struct DriftState: Codable, Sendable {
     /// export (a summary keeps no per-path fingerprint).
     /// - Returns: how many unreadable drifted paths were kept (not in `changes`).
     /// - Parameter memo: the last merge's derivation (`drift watch`): a change equal to the one
-    ///   it had, whose own item and covering summaries are unchanged, keeps the item made then.
+    ///   it had (`inputKey`), whose own item and covering summaries are unchanged, keeps the
+    ///   entry made then (its index again when plain, its built item otherwise).
     @discardableResult
     mutating func merge(_ changes: inout [FileChange], unreadable: [[UInt8]] = [],
                         memo: DerivationMemo? = nil) throws -> Int {
@@ -135,7 +136,6 @@ public struct DriftState: Codable, Sendable {
         let prior = unreadable.isEmpty ? memo?.takeMerged() : nil
         if !unreadable.isEmpty { memo?.setMerged(nil) }
         let loadedItems = items
-        let inputs = memo != nil && unreadable.isEmpty ? changes : []
         var old: [String: Date] = [:]
         var before: [String: Item] = [:]
         var summaries: [String: Item] = [:]
@@ -184,53 +184,58 @@ public struct DriftState: Codable, Sendable {
             }
             return item
         }
-        if memo == nil {
-            // No memo to keep every item for: a plain item is its change's index until the
-            // fold keeps it (`StateFold`).
-            var fold = StateFold()
-            fold.entries.reserveCapacity(changes.count + kept.count)
-            for k in changes.indices {
-                let item = try derive(k)
-                fold.entries.append(StateFold.isPlain(item) ? k : fold.add(item))
-            }
-            fold.changes = changes
-            if !kept.isEmpty {
-                for i in kept { fold.entries.append(fold.add(i)) }
-                fold.sortByPath()
-            }
-            items = []
-            StateSummary.apply(&fold)
-            items = try fold.items()
-            return kept.count
-        }
+        // A plain item is its change's index until the fold keeps it (`StateFold`), with a memo
+        // as without: the memo keeps per change a key and an entry, not an item (issue 28).
         let invalid = prior.map { MergeInvalidation($0.loaded, loadedItems) }
+        var next = memo != nil && unreadable.isEmpty
+            ? DerivationMemo.Merged(loaded: loadedItems, capacity: changes.count) : nil
+        var fold = StateFold()
+        fold.entries.reserveCapacity(changes.count + kept.count)
         var j = 0, cursor = 0, reused = 0
-        var seenOut: [Date] = []
-        if memo != nil { seenOut.reserveCapacity(changes.count) }
-        items = try changes.indices.map { k in
+        for k in changes.indices {
+            let key = next != nil ? changes[k].inputKey() : InputKey(a: 0, b: 0)
+            var entry: Int?
             if let prior, let invalid {
                 let p = changes[k].path
-                while j < prior.inputs.count && bytesLess(prior.inputs[j].path, p) { j += 1 }
-                if j < prior.inputs.count, prior.inputs[j].sameInput(changes[k]),
+                // Shared path arrays compare equal at once (`==` checks the buffer first).
+                while j < prior.paths.count && prior.paths[j] != p && bytesLess(prior.paths[j], p) { j += 1 }
+                if j < prior.paths.count, prior.keys[j] == key, prior.paths[j] == p,
                    !invalid.contains(p, cursor: &cursor) {
-                    changes[k].firstSeen = prior.seen[j]
+                    // Written only when it differs: a write to a list the caller shares copies it.
+                    if changes[k].firstSeen != prior.seen[j] { changes[k].firstSeen = prior.seen[j] }
+                    let e = Int(prior.entries[j])
+                    entry = e < 0 ? k : fold.add(prior.built[e])
                     reused += 1
-                    if memo != nil { seenOut.append(prior.seen[j]) }
-                    return prior.items[j]
                 }
             }
-            let item = try derive(k)
-            if memo != nil { seenOut.append(changes[k].firstSeen) }
-            return item
+            let e: Int
+            if let entry {
+                e = entry
+            } else {
+                let item = try derive(k)
+                e = StateFold.isPlain(item) ? k : fold.add(item)
+            }
+            fold.entries.append(e)
+            if next != nil {
+                next?.paths.append(changes[k].path)
+                next?.keys.append(key)
+                next?.seen.append(changes[k].firstSeen)
+                next?.entries.append(e >= 0 ? -1 : Int32(~e))
+            }
         }
-        if let memo, unreadable.isEmpty {
+        if let memo, var next {
             memo.reusedItems.withLock { $0 += reused }
-            memo.setMerged(DerivationMemo.Merged(loaded: loadedItems, inputs: inputs, items: items, seen: seenOut))
+            next.built = fold.built
+            memo.setMerged(next)
         }
+        fold.changes = changes
         if !kept.isEmpty {
-            items = StateSummary.sortedByPath(items + kept)
+            for i in kept { fold.entries.append(fold.add(i)) }
+            fold.sortByPath()
         }
-        StateSummary.apply(&items)
+        items = []
+        StateSummary.apply(&fold)
+        items = try fold.items()
         return kept.count
     }
 }
