@@ -46,9 +46,10 @@ struct BatchDerivationTests {
         let loaded = try memo.loadAndWalk()
         let context = loaded.context
         let first = try memo.find(loaded, now: start)
-        try Self.recordBoth(r, f, first, context, now: start, step: "full scan")
         var model = first.result
         model.contents = [:]
+        // The model takes the recorded list back, as the watcher does (`Watcher.handBack`).
+        model.changes = try Self.recordBoth(r, f, first, context, now: start, step: "full scan")
         var rng = SeededRNG(seed: seed)
         for step in 1...14 {
             if rng.next() % 4 == 0 {
@@ -68,7 +69,7 @@ struct BatchDerivationTests {
             let walk = try TreeWalk.run(root: context.rootBytes, classifier: Classifier(policy: context.policy))
             let findings = ScanRunner.Findings(result: model, pip: nil, oldCache: nil, walk: walk, saveCache: false)
             let now = start.addingTimeInterval(Double(step) * 61)
-            try Self.recordBoth(r, f, findings, context, now: now, step: "step \(step): \(touched)")
+            model.changes = try Self.recordBoth(r, f, findings, context, now: now, step: "step \(step): \(touched)")
             model.contents = [:]
         }
         // The memo was used: most paths' items were taken, not derived again.
@@ -76,9 +77,10 @@ struct BatchDerivationTests {
     }
 
     /// Records `findings` with the memo-keeping recorder and, from a copy of its state dir taken
-    /// just before, with a fresh one; everything either wrote must be the same bytes.
+    /// just before, with a fresh one; everything either wrote must be the same bytes. Returns the
+    /// recorded list (the watcher's next model).
     static func recordBoth(_ r: Recorders, _ f: Fixture, _ findings: ScanRunner.Findings,
-                           _ c: ScanRunner.Context, now: Date, step: String) throws {
+                           _ c: ScanRunner.Context, now: Date, step: String) throws -> [FileChange] {
         try sh("rm -rf '\(r.freshState)' && if [ -d '\(f.state)' ]; then cp -a '\(f.state)' '\(r.freshState)'; "
                + "else mkdir -m 700 '\(r.freshState)'; fi")
         try StateDirectory(path: f.state).ensure()
@@ -111,6 +113,8 @@ struct BatchDerivationTests {
             let same = na == nb
             #expect(same, "snapshot record, \(step)")
         }
+        #expect(a.result.changes.map(\.firstSeen) == b.result.changes.map(\.firstSeen), "first sightings, \(step)")
+        return a.result.changes
     }
 
     /// One random change (sometimes two) to the workspace; returns the paths it touched.

@@ -10,21 +10,24 @@ import Foundation
 /// watch`, docs/architecture.md "Batches: derived again only where changed"): a batch that
 /// changed one path of a million derives that path's state item again, not every path's.
 ///
-/// Each kept value is a function of the inputs kept beside it (a keyed hash of the path's
-/// `FileChange` as the record got it, and the state items it was merged with); a path whose
-/// inputs differ in any field is derived again, so what a batch writes is byte for byte what a from-scratch
-/// derivation writes (`BatchDerivationTests`).
+/// A kept entry is reused for a change equal in every field to the change as that merge left
+/// it, whose own state item and covering summaries are unchanged since (`MergeInvalidation`).
+/// Deriving such a change again gives the same item: its first sighting is the one the state
+/// gave it then (or its own, with none), and the one input the merge reads besides (the
+/// sighting as given, where an export's clock restarts) matters only where the path's own
+/// item changes. So what a batch writes is byte for byte what a from-scratch derivation of
+/// the same input writes (`BatchDerivationTests`, `MergeMemoTests`).
 final class DerivationMemo: Sendable {
-    /// `DriftState.merge`'s share: the state it merged with and, per input change (sorted by
-    /// path), its path (the change's own array, shared, not copied), a keyed hash of the change
-    /// as given (`inputKey`), its first sighting, and its `StateFold` entry before folding: a
-    /// plain one (`-1`: made from the change again) or its item in `built`. About 40 bytes a
+    /// `DriftState.merge`'s share: the state it merged with and, per change (sorted by path),
+    /// its path (the change's own array, shared, not copied), a keyed hash of the change as the
+    /// merge left it (`inputKey`: a watcher hands the merged list back as the next batch's
+    /// input, so an unchanged path comes back equal), and its `StateFold` entry before folding:
+    /// a plain one (`-1`: made from the change again) or its item in `built`. About 28 bytes a
     /// drifted path, not a second change list and an item a path (issue 28).
     struct Merged: Sendable {
         var loaded: [DriftState.Item]
         var paths: [[UInt8]] = []
         var keys: [InputKey] = []
-        var seen: [Date] = []
         var entries: [Int32] = []
         var built: [DriftState.Item] = []
 
@@ -41,7 +44,6 @@ final class DerivationMemo: Sendable {
             self.loaded = loaded
             paths.reserveCapacity(capacity)
             keys.reserveCapacity(capacity)
-            seen.reserveCapacity(capacity)
             entries.reserveCapacity(capacity)
         }
     }

@@ -127,7 +127,7 @@ public struct DriftState: Codable, Sendable {
     /// export (a summary keeps no per-path fingerprint).
     /// - Returns: how many unreadable drifted paths were kept (not in `changes`).
     /// - Parameter memo: the last merge's derivation (`drift watch`): a change equal to the one
-    ///   it had (`inputKey`), whose own item and covering summaries are unchanged, keeps the
+    ///   it left (`inputKey`), whose own item and covering summaries are unchanged, keeps the
     ///   entry made then (its index again when plain, its built item otherwise).
     @discardableResult
     mutating func merge(_ changes: inout [FileChange], unreadable: [[UInt8]] = [],
@@ -193,19 +193,20 @@ public struct DriftState: Codable, Sendable {
         fold.entries.reserveCapacity(changes.count + kept.count)
         var j = 0, cursor = 0, reused = 0
         for k in changes.indices {
-            let key = next != nil ? changes[k].inputKey() : InputKey(a: 0, b: 0)
             var entry: Int?
+            var key: InputKey?
             if let prior, let invalid {
                 let p = changes[k].path
                 // Shared path arrays compare equal at once (`==` checks the buffer first).
                 while j < prior.paths.count && prior.paths[j] != p && bytesLess(prior.paths[j], p) { j += 1 }
-                if j < prior.paths.count, prior.keys[j] == key, prior.paths[j] == p,
-                   !invalid.contains(p, cursor: &cursor) {
-                    // Written only when it differs: a write to a list the caller shares copies it.
-                    if changes[k].firstSeen != prior.seen[j] { changes[k].firstSeen = prior.seen[j] }
-                    let e = Int(prior.entries[j])
-                    entry = e < 0 ? k : fold.add(prior.built[e])
-                    reused += 1
+                if j < prior.paths.count, prior.paths[j] == p {
+                    let given = changes[k].inputKey()
+                    if given == prior.keys[j], !invalid.contains(p, cursor: &cursor) {
+                        let e = Int(prior.entries[j])
+                        entry = e < 0 ? k : fold.add(prior.built[e])
+                        key = given
+                        reused += 1
+                    }
                 }
             }
             let e: Int
@@ -218,8 +219,7 @@ public struct DriftState: Codable, Sendable {
             fold.entries.append(e)
             if next != nil {
                 next?.paths.append(changes[k].path)
-                next?.keys.append(key)
-                next?.seen.append(changes[k].firstSeen)
+                next?.keys.append(key ?? changes[k].inputKey())
                 next?.entries.append(e >= 0 ? -1 : Int32(~e))
             }
         }

@@ -171,6 +171,11 @@ public struct SecretIndex: Sendable {
                      contents: [[UInt8]: [UInt8]] = [:], verdicts: SecretVerdicts? = nil) {
         verdicts?.begin(self)
         defer { verdicts?.end() }
+        // A content verdict is this run's alone: a list flagged by an earlier record (a watcher
+        // hands its recorded list back) is judged again, a secret gone is cleared.
+        for i in changes.indices where changes[i].secrecy == .content || changes[i].secrecy == .unchecked {
+            changes[i].secrecy = .none
+        }
         // The changed paths that are hard links to a secret file. The inode test comes first:
         // hashing every walked path into a set cost ~50 ms a scan at 200,000 files, and there
         // are few secret inodes (often none). The walk's entries are not always sorted.

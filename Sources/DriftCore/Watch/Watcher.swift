@@ -109,6 +109,9 @@ public final class Watcher {
         r.secretVerdicts = SecretVerdicts()
         r.stateMemo = StateMemo()
         r.derivation = DerivationMemo()
+        // A record's report is read once (log line, metrics, a query's answer) and dropped: its
+        // rows made as read, not ~300 bytes a drifted path beside the merge (issue 28).
+        r.rowsAsRead = true
         self.runner = r
         self.options = options
         let now = Timestamp.format(runner.clock.now())
@@ -372,9 +375,13 @@ public final class Watcher {
         // What the record's drift can name of the walk: its changes, and the unreadable paths
         // whose recorded drift the state merge keeps (the links of clean files are not held).
         keptNow.retain(drifted: findings.result.changes, issues: findings.result.issues)
-        let result = Self.withoutContents(findings.result)
+        // The record takes the drifted list over (its merge edits it in place, not a copy) and
+        // hands it back recorded: the model keeps that one (`handBack`).
+        var result = Self.withoutContents(findings.result)
+        result.changes = []
         let pipNow = findings.pip.map(Self.settled)
         let outcome = try lockAndRecord(consume findings, loadedContext, now: now)
+        Self.handBack(outcome, into: &result)
         keptNow.retain(drifted: outcome.result.changes)
         // Only now the new configuration takes over (a failed SIGHUP reload keeps the old one).
         watches = set
@@ -416,7 +423,10 @@ public final class Watcher {
         // CPU; at a million, 300 bytes a file of the batch's peak); a failed batch keeps what
         // it got to (the retry full scan replaces it).
         model = nil
-        defer { if model == nil { model = Self.withoutContents(result) } }
+        // Once the record has the drifted list, a failed batch leaves no model: the retry's full
+        // scan makes one (until then the watcher is degraded and answers no query).
+        var handedOver = false
+        defer { if model == nil && !handedOver { model = Self.withoutContents(result) } }
         let t0 = monotonicSeconds()
         let now = runner.clock.now()
         var scope = scope
@@ -460,11 +470,24 @@ public final class Watcher {
             secretsWalk.entries = kept.replacing(scope, with: scanned)
         }
         let pipNow = pipDirty ? try runner.findPip(context, reverify: pipReverify ?? reverify) : pip
-        var findings = ScanRunner.Findings(result: result, pip: pipNow, oldCache: nil, walk: secretsWalk,
-                                           saveCache: false)
-        findings.scanNumber = scanNumber
-        let outcome = try lockAndRecord(findings, context, now: now)
-        model = Self.withoutContents(result)
+        let outcome: ScanRunner.Outcome
+        do {
+            // The lock first: a batch that cannot have it still holds its model whole.
+            let lock = try acquireStateLock()
+            defer { withExtendedLifetime(lock) {} }
+            var findings = ScanRunner.Findings(result: result, pip: pipNow, oldCache: nil, walk: secretsWalk,
+                                               saveCache: false)
+            findings.scanNumber = scanNumber
+            // The record holds the drifted list alone: its merge edits first sightings in place
+            // (a second reference here made it copy every change: issue 28, 136 bytes a path at
+            // a million), and the model takes the recorded list back.
+            result.changes = []
+            result.contents = [:]
+            handedOver = true
+            outcome = try runner.record(consume findings, context, now: now)
+        }
+        Self.handBack(outcome, into: &result)
+        model = result
         kept.update(scope, with: scanned, drifted: outcome.result.changes)
         pip = pipNow.map(Self.settled)
         status.batches += 1
@@ -522,6 +545,15 @@ public final class Watcher {
         var r = r
         r.contents = [:]
         return r
+    }
+
+    /// The recorded drifted list into the model: what the next batch's `replace` edits and the
+    /// next record merges. Every field a record sets is set again by the next one from what it
+    /// reads then (first sightings from the state, secret-content verdicts afresh:
+    /// `SecretIndex.flag` clears them first, the journal's reads adopted), and an unchanged path
+    /// comes back to the merge as the merge left it, so its memo entry is reused.
+    private static func handBack(_ outcome: ScanRunner.Outcome, into model: inout Scanner.Result) {
+        model.changes = outcome.result.changes
     }
 
     /// Pip findings whose cache is already on disk (the next record must not rewrite it).
