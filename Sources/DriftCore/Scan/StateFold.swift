@@ -86,7 +86,15 @@ struct StateFold {
     /// `StateSummary.depth` of the entry's escaped path: `escape` keeps every `/` as it is.
     func depth(_ e: Int) -> Int {
         guard e >= 0 else { return StateSummary.depth(built[~e].path) }
-        return changes[e].path.dropLast().reduce(0) { $0 + ($1 == UInt8(ascii: "/") ? 1 : 0) }
+        // A plain loop: the fold asks it of every entry, twice a batch in a watcher.
+        let p = changes[e].path
+        var n = 0
+        var i = 0
+        while i < p.count - 1 {
+            if p[i] == UInt8(ascii: "/") { n += 1 }
+            i += 1
+        }
+        return n
     }
 
     /// `StateSummary.parent` of the entry's escaped path.

@@ -87,12 +87,22 @@ enum StateSummary {
             var fileClass: FileClass?
         }
         var groups: [Key: [Int]] = [:]
+        // Sorted entries come a directory at a time: a run of one key is one dictionary update,
+        // not one a path (a watcher's batch folds a million entries; the members' order is kept).
+        var run: (key: Key, members: [Int])?
         for k in f.entries.indices {
             let e = f.entries[k]
             let fileClass = f.fileClass(e)
             guard codeToo || fileClass != .code, let d = dir(&f, e) else { continue }
-            groups[Key(dir: d, change: f.change(e), fileClass: fileClass), default: []].append(k)
+            let key = Key(dir: d, change: f.change(e), fileClass: fileClass)
+            if run?.key == key {
+                run?.members.append(k)
+                continue
+            }
+            if let r = run { groups[r.key, default: []].append(contentsOf: r.members) }
+            run = (key, [k])
         }
+        if let r = run { groups[r.key, default: []].append(contentsOf: r.members) }
         var drop = [Bool](repeating: false, count: f.entries.count)
         var out: [Int] = []
         for (key, members) in groups where members.count > threshold {
