@@ -13,12 +13,29 @@ import Testing
 struct BatchLinesTests {
     // MARK: the derivations as they were
 
+    /// The fingerprint (version 3) built from Strings: per chunk (a directory's changes, small
+    /// directories together: ended where the parent changes once it holds 256), its count and
+    /// the SHA-256 of its lines.
     static func referenceFingerprint(_ changes: [FileChange], pip: [PipChange]) throws -> Digest {
-        var s = "journal-fp/2\n"
+        func parent(_ p: [UInt8]) -> [UInt8] { Array(p[..<((p.lastIndex(of: 0x2F) ?? -1) + 1)]) }
+        var chunks: [[FileChange]] = []
         for c in changes {
-            let digest = c.new?.digest?.hex ?? "-"
-            let mode = c.new?.gitMode?.octal ?? "-"
-            s += "\(c.change.rawValue) \(PathBytes.escape(c.path)) \(digest) \(mode) \(c.unstable)\n"
+            if let last = chunks.last?.last,
+               parent(last.path) == parent(c.path) || chunks[chunks.count - 1].count < 256 {
+                chunks[chunks.count - 1].append(c)
+            } else {
+                chunks.append([c])
+            }
+        }
+        var s = "journal-fp/3\n"
+        for chunk in chunks {
+            var lines = ""
+            for c in chunk {
+                let digest = c.new?.digest?.hex ?? "-"
+                let mode = c.new?.gitMode?.octal ?? "-"
+                lines += "\(c.change.rawValue) \(PathBytes.escape(c.path)) \(digest) \(mode) \(c.unstable)\n"
+            }
+            s += "\(chunk.count) \(try SHA256Hasher.digest(Array(lines.utf8)).hex)\n"
         }
         for p in pip where !p.allowed { s += "pip \(SnapshotPip(p).line)\n" }
         return try SHA256Hasher.digest(Array(s.utf8))

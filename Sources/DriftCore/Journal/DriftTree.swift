@@ -30,8 +30,12 @@ public struct DriftTreeBuilder {
         public var tree: ObjectID
         /// Code paths whose content is in the tree.
         var included: [FileChange]
-        /// Changes recorded by name (and hash) only, with the reason.
-        public var withheld: [(FileChange, WithholdReason)]
+        /// Changes recorded by name (and hash) only, with the reason: places in the changes
+        /// built from, not copies (a copy of each of 200,000 withheld data files was 37 MB a
+        /// watch batch, page faults included; issue 28).
+        var withheldList: WithheldChanges
+        /// The withheld changes, each with its reason, copied out (`drift diff`, tests).
+        public var withheld: [(FileChange, WithholdReason)] { withheldList.copied }
         /// Files read here (not by the scan) whose content differs from what the scan
         /// reported: the report takes this state, so report and journal agree.
         var observed: [[UInt8]: EntryState] = [:]
@@ -69,20 +73,19 @@ public struct DriftTreeBuilder {
         let hasher = try SHA256Hasher()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
         defer { buffer.deallocate() }
-        var edits = Edits(blobs: try SnapshotBlobs(repo: repo))
-        // Sized once for what is withheld by name: a million data files are one array, not a
-        // doubling that holds the old and the new copy at once at the scan's peak (issue 28).
-        edits.withheld.reserveCapacity(changes.reduce(0) { $0 + (Self.withholdReason($1) == nil ? 0 : 1) })
+        var edits = Edits(blobs: try SnapshotBlobs(repo: repo), withheld: WithheldChanges(changes))
         blobCache?.begin(journal: repo.path, secrets: secrets)
         defer { blobCache?.end() }
         let source = Source(contents: contents,
                             requirementsPath: requirements.flatMap { $0.first == UInt8(ascii: "/") ? nil : $0 },
                             hasher: hasher, buffer: buffer)
-        for c in changes {
-            if let why = Self.withholdReason(c) {
-                edits.withheld.append((c, why))
+        for i in changes.indices {
+            // Asked in place: a data file withheld by its class is never copied out of the list.
+            if let why = Self.withholdReason(changes[i]) {
+                edits.withheld.append(i, why)
                 continue
             }
+            let c = changes[i]
             guard let new = c.new else {
                 edits.updates.append(TreeUpdate(path: c.path, action: .remove))
                 edits.included.append(c)
@@ -90,7 +93,7 @@ public struct DriftTreeBuilder {
             }
             switch new.kind {
             case .regular:
-                guard try addFile(c, new, &edits, source) else { continue }
+                guard try addFile(i, c, new, &edits, source) else { continue }
             case .symlink:
                 // A target carrying a secret, or unchecked, was flagged by `SecretIndex.flag`.
                 let link = try edits.blobs.add(new.target ?? [])
@@ -116,7 +119,7 @@ public struct DriftTreeBuilder {
         }
         try edits.blobs.flush()
         let tree = try Self.apply(updates, to: baseTree, in: repo)
-        return Output(baseTree: baseTree, tree: tree, included: edits.included, withheld: edits.withheld,
+        return Output(baseTree: baseTree, tree: tree, included: edits.included, withheldList: edits.withheld,
                       observed: edits.observed)
     }
 

@@ -12,7 +12,7 @@ extension DriftTreeBuilder {
         /// Bytes stored as blobs, by path (the requirements edit starts from them).
         var written: [[UInt8]: [UInt8]] = [:]
         var included: [FileChange] = []
-        var withheld: [(FileChange, WithholdReason)] = []
+        var withheld: WithheldChanges
     }
 
     /// Where a drifted file's bytes come from: the scan's read, else one read here.
@@ -43,15 +43,16 @@ extension DriftTreeBuilder {
 
     /// Adds a drifted regular file's blob to the tree, or withholds it (too big, moving,
     /// unreadable, carrying a secret). Returns whether it is included.
-    func addFile(_ c: FileChange, _ new: EntryState, _ edits: inout Edits, _ source: Source) throws -> Bool {
+    func addFile(_ i: Int, _ c: FileChange, _ new: EntryState, _ edits: inout Edits,
+                 _ source: Source) throws -> Bool {
         if new.size > sizeLimit {
-            edits.withheld.append((c, .overSizeLimit(sizeLimit)))
+            edits.withheld.append(i, .overSizeLimit(sizeLimit))
             return false
         }
         // Content that moved while it was read is not recorded as truth; the next
         // scan records the settled version.
         if c.unstable {
-            edits.withheld.append((c, .changedWhileRead))
+            edits.withheld.append(i, .changedWhileRead)
             return false
         }
         var bytes = source.contents[c.path]
@@ -63,14 +64,14 @@ extension DriftTreeBuilder {
             return true
         }
         if bytes == nil {
-            guard let b = try read(c, new, &edits, source) else { return false }
+            guard let b = try read(i, c, new, &edits, source) else { return false }
             bytes = b
         }
         guard let bytes else { return false }
         if secrets.matches(bytes, scope: SecretScope(path: c.path)) {
             var s = c
             s.secrecy = .content
-            edits.withheld.append((s, .secretContent))
+            edits.withheld.append(i, .secretContent, as: s)
             return false
         }
         let mode = GitFileMode(symlink: false, executable: (edits.observed[c.path] ?? new).executable)
@@ -83,17 +84,17 @@ extension DriftTreeBuilder {
 
     /// Reads a drifted file the scan did not keep; that one read gives both its bytes and
     /// its state (observed when it differs from the scan's). nil: withheld.
-    private func read(_ c: FileChange, _ new: EntryState, _ edits: inout Edits,
+    private func read(_ i: Int, _ c: FileChange, _ new: EntryState, _ edits: inout Edits,
                       _ source: Source) throws -> [UInt8]? {
         let got: FileReader.Content
         do {
             got = try reader.read(c.path, with: source.hasher, buffer: source.buffer, keepUpTo: sizeLimit)
         } catch let e as FileReadError {
-            edits.withheld.append((c, e.moved ? .changedWhileRead : .unreadable(e.causeText)))
+            edits.withheld.append(i, e.moved ? .changedWhileRead : .unreadable(e.causeText))
             return nil
         }
         guard got.stable, let b = got.bytes else {
-            edits.withheld.append((c, .changedWhileRead))
+            edits.withheld.append(i, .changedWhileRead)
             return nil
         }
         let seen = EntryState(kind: .regular, executable: got.stat.isExecutable, size: Int64(b.count),

@@ -103,30 +103,50 @@ public struct Journal {
 
     /// What the scan saw, in one hash: when it equals the last fully recorded drift, the
     /// journal has nothing to add and cron scans skip re-reading every drifted file.
-    static func fingerprint(_ changes: [FileChange], pip: [PipChange]) throws -> Digest {
-        // Version 2: snapshots keep the id's inputs; an older fingerprint records once more.
-        // The lines `<change> <escaped path> <sha256 or -> <git mode or -> <unstable>` written
-        // as bytes and hashed in pieces of about 64 KiB: the same digest as one string of every
-        // line, without a String per line (a watch batch hashes every drifted path; issue 28).
+    ///
+    /// Version 3 (docs/journal.md "The fingerprint"): the SHA-256 of `journal-fp/3`, then one
+    /// line `<count> <sha256>` per chunk of the changes (`FingerprintChunks`: a directory's
+    /// changes, small directories together), the digest that of the chunk's lines `<change>
+    /// <escaped path> <sha256 or -> <git mode or -> <unstable>`, then the pip lines. A watcher
+    /// (`memo`) hashes again only the chunks whose members moved since its last batch. An
+    /// older fingerprint (version 2 hashed the lines as one) is only different: one record more.
+    static func fingerprint(_ changes: [FileChange], pip: [PipChange], memo: JournalMemo? = nil) throws -> Digest {
+        var top = HashedLines(try SHA256Hasher())
+        top.append(text: "journal-fp/3")
+        try top.endLine()
         var lines = HashedLines(try SHA256Hasher())
-        lines.append(text: "journal-fp/2")
-        try lines.endLine()
-        for c in changes {
-            lines.append(text: c.change.rawValue)
-            lines.append(byte: 0x20)
-            lines.append(escaped: c.path[...])
-            lines.append(byte: 0x20)
-            lines.append(digest: c.new?.digest)
-            lines.append(byte: 0x20)
-            lines.append(mode: c.new?.gitMode)
-            lines.append(text: c.unstable ? " true" : " false")
-            try lines.endLine()
+        var old = memo?.takeChunks() ?? [:]
+        var now: [MemberCheck: Digest] = [:]
+        for chunk in FingerprintChunks(changes, checked: memo != nil) {
+            let digest: Digest
+            if memo != nil, let d = old.removeValue(forKey: chunk.check) ?? now[chunk.check] {
+                digest = d
+            } else {
+                for c in changes[chunk.range] {
+                    lines.append(text: c.change.rawValue)
+                    lines.append(byte: 0x20)
+                    lines.append(escaped: c.path[...])
+                    lines.append(byte: 0x20)
+                    lines.append(digest: c.new?.digest)
+                    lines.append(byte: 0x20)
+                    lines.append(mode: c.new?.gitMode)
+                    lines.append(text: c.unstable ? " true" : " false")
+                    try lines.endLine()
+                }
+                digest = try lines.finish()
+            }
+            if memo != nil { now[chunk.check] = digest }
+            top.append(text: String(chunk.range.count))
+            top.append(byte: 0x20)
+            top.append(digest: digest)
+            try top.endLine()
         }
+        memo?.putChunks(now)
         for p in pip where !p.allowed {
-            lines.append(text: "pip " + SnapshotPip(p).line)
-            try lines.endLine()
+            top.append(text: "pip " + SnapshotPip(p).line)
+            try top.endLine()
         }
-        return try lines.finish()
+        return try top.finish()
     }
 
     /// What recording gave: whether every content was settled, and the files whose content
@@ -164,10 +184,10 @@ public struct Journal {
         builder.secrets = secrets
         builder.blobCache = blobCache
         let built = try builder.build(changes, pip: pipDrift, requirements: requirements, contents: contents)
-        let complete = !built.withheld.contains { $0.1.retry }
+        let complete = !built.withheldList.anyRetried
         var done = Recorded(complete: complete, observed: built.observed)
         // Big directories of config/data are one entry and one id input each (drift.snapshot/2).
-        let fold = try SnapshotFold(built.withheld, others: built.included.count)
+        let fold = try SnapshotFold(built.withheldList, others: built.included.count, memo: blobCache?.memo)
         let inputs = DriftID.inputs(withheld: fold.kept, pip: pipDrift)
             + fold.summaries.compactMap(SnapshotFold.inputLine)
         let id = try DriftID.compute(base: base, tree: built.tree, inputs: inputs)

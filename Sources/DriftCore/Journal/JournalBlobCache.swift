@@ -30,6 +30,8 @@ public final class JournalBlobCache: Sendable {
     }
 
     private let state = Mutex(State())
+    /// What the last record derived per group of drifted files (a watcher's records only).
+    let memo = JournalMemo()
 
     public init() {}
 

@@ -399,7 +399,7 @@ public struct ScanRunner {
                               last: Digest?) throws -> (step: JournalStep?, fingerprint: Digest?) {
         guard self.journal && !(result.changes.isEmpty && pip.allSatisfy(\.allowed)) else { return (nil, nil) }
         // Persistent drift is recorded once: unchanged drift skips reading the files again.
-        let fp = try Journal.fingerprint(result.changes, pip: pip)
+        let fp = try Journal.fingerprint(result.changes, pip: pip, memo: journalBlobs?.memo)
         let journal = Journal(state: state, manifestDir: manifestDir, commit: c.manifest.commit)
         // A file test, not a repository open: recording is idempotent, so a snapshot
         // missed here only costs one redundant `record`.

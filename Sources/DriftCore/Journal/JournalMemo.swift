@@ -1,0 +1,126 @@
+import DriftSystem
+import Synchronization
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// What a watcher's records derived from the drifted files last time, by group: a folded
+/// directory's summary (`SnapshotFold`) and a run of the fingerprint's lines
+/// (`Journal.fingerprint`). A batch that edits one code file beside 200,000 drifted data files
+/// then hashes their lines again for none of them (issue 28): one pass over the list checks
+/// each group against its memo, and only a group whose members moved is derived again.
+///
+/// A group is found again by `MemberCheck`: its members' count and a 64-bit SipHash of every
+/// field the derivation reads, keyed per process (`Hasher`), so a path crafted to collide
+/// cannot be made without the process's key; the memo never leaves the process.
+final class JournalMemo: Sendable {
+    /// A folded directory's summary, by its key and members.
+    struct FoldKey: Hashable {
+        var dir: [UInt8]
+        var change: ChangeKind
+        var fileClass: FileClass
+        var members: MemberCheck
+    }
+
+    struct FoldValue {
+        var summary: SnapshotSummary
+        var earliest: Date?
+    }
+
+    private struct State {
+        var folds: [FoldKey: FoldValue] = [:]
+        var chunks: [MemberCheck: Digest] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    init() {}
+
+    /// The summaries the last fold made (emptied: the fold puts back what it uses).
+    func takeFolds() -> [FoldKey: FoldValue] {
+        state.withLock { st in
+            defer { st.folds = [:] }
+            return st.folds
+        }
+    }
+
+    func putFolds(_ folds: [FoldKey: FoldValue]) {
+        state.withLock { $0.folds = folds }
+    }
+
+    /// The fingerprint's chunk digests of last time (emptied: the fingerprint puts back what it uses).
+    func takeChunks() -> [MemberCheck: Digest] {
+        state.withLock { st in
+            defer { st.chunks = [:] }
+            return st.chunks
+        }
+    }
+
+    func putChunks(_ chunks: [MemberCheck: Digest]) {
+        state.withLock { $0.chunks = chunks }
+    }
+}
+
+/// A group of changes in one value: how many, and a SipHash (`Hasher`, keyed per process) of
+/// what is fed for each. Equal checks stand for equal members (a false match has a chance of
+/// 2^-64 per lookup, and needs the process's key to be made on purpose).
+struct MemberCheck: Hashable {
+    var count: Int
+    var hash: Int
+}
+
+/// Feeds changes' fields to a `Hasher` in place, each field framed so that no two member
+/// sequences give one stream.
+struct MemberHasher {
+    private var hasher = Hasher()
+    private(set) var count = 0
+
+    /// A change's fields the fold's summary reads: path, mode, digest, size, first sighting.
+    mutating func addForFold(_ c: FileChange) {
+        count += 1
+        addPath(c.path)
+        addNew(c.new)
+        hasher.combine(c.firstSeen.timeIntervalSinceReferenceDate.bitPattern)
+    }
+
+    /// A change's fields the fingerprint's line reads: change, path, digest, mode, unstable.
+    mutating func addForFingerprint(_ c: FileChange) {
+        count += 1
+        hasher.combine(c.change)
+        addPath(c.path)
+        addNew(c.new)
+        hasher.combine(c.unstable)
+    }
+
+    private mutating func addPath(_ path: [UInt8]) {
+        hasher.combine(path.count)
+        path.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
+    private mutating func addNew(_ new: EntryState?) {
+        guard let n = new else {
+            hasher.combine(UInt8(0))
+            return
+        }
+        hasher.combine(UInt8(1))
+        hasher.combine(n.gitMode?.rawValue ?? 0)
+        hasher.combine(n.size)
+        if let d = n.digest {
+            let (a, b, c, e) = d.words
+            hasher.combine(a)
+            hasher.combine(b)
+            hasher.combine(c)
+            hasher.combine(e)
+        } else {
+            hasher.combine(UInt8(0))
+        }
+    }
+
+    /// The check of everything fed.
+    func finish() -> MemberCheck {
+        let h = hasher
+        return MemberCheck(count: count, hash: h.finalize())
+    }
+}
