@@ -74,6 +74,34 @@ struct JournalCompatTests {
         #expect(notes.out.isEmpty)
     }
 
+    @Test("a journal fingerprint of an older drift (version 2) is only different: one more record, no error")
+    func olderFingerprintIsDifferent() throws {
+        let old = try Old()
+        defer { old.dir.remove() }
+        let args = ["scan", "--manifest", old.mdir, "--state", old.state, "--root", old.ws]
+        let stateFile = old.state + "/state.json"
+        func state() throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: stateFile)))
+                as? [String: Any])
+        }
+        let first = try drift(args, env: Self.now)
+        #expect(first.code == 1, "\(first.err)")
+        let fp = try #require(try state()["journal_fingerprint"] as? String)
+        let tip = try GitRepository(path: old.journal).reference(Journal.ref)
+        // What a version-2 state holds: a digest version 3 never gives for this drift.
+        var st = try state()
+        let v2 = try SHA256Hasher.digest(Array("journal-fp/2\n".utf8)).hex
+        #expect(v2 != fp)
+        st["journal_fingerprint"] = v2
+        try JSONSerialization.data(withJSONObject: st).write(to: URL(fileURLWithPath: stateFile))
+        let second = try drift(args, env: Self.now)
+        #expect(second.code == first.code, "\(second.err)")
+        #expect(second.err == first.err)
+        #expect(try state()["journal_fingerprint"] as? String == fp)
+        // The same drift: recorded again, into the snapshot that holds it (no new commit).
+        #expect(try GitRepository(path: old.journal).reference(Journal.ref) == tip)
+    }
+
     @Test("the same drift state on an old journal gives the very message the old drift wrote, plus a record")
     func messageUnchanged() throws {
         let old = try Old()

@@ -32,7 +32,7 @@ struct FingerprintChunks: Sequence {
                     start = i
                 }
                 parent = (i, length)
-                if checked { hasher.addForFingerprint(c[i]) }
+                if checked { hasher.addForFingerprint(c[i], from: same && i > start ? length : 0) }
             }
         }
         if start < changes.count {

@@ -72,7 +72,10 @@ struct FoldRuns {
                     }
                     runs[runs.count - 1].check.count += 1
                     runOf[k] = Int32(truncatingIfNeeded: runs.count - 1)
-                    if checked { hasher.addForFold(changes[p]) }
+                    guard checked else { continue }
+                    // The run's directory once, then each member's name below it.
+                    if runs[runs.count - 1].first == k { hasher.addDirectory(changes[p].path, parent) }
+                    hasher.addForFold(changes[p], from: parent)
                 }
             }
         }
@@ -159,11 +162,16 @@ struct FoldRuns {
     }
 
     /// Whether `a` and `b` (both at least `n` long) begin with the same `n` bytes, compared in
-    /// place from the end (sibling directories differ in their last bytes).
+    /// place a word at a time from the end (sibling directories differ in their last bytes).
     static func samePrefix(_ a: [UInt8], _ b: [UInt8], _ n: Int) -> Bool {
-        a.withUnsafeBufferPointer { p in
-            b.withUnsafeBufferPointer { d in
+        a.withUnsafeBytes { p in
+            b.withUnsafeBytes { d in
                 var i = n
+                while i >= 8 {
+                    i -= 8
+                    if p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                        != d.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+                }
                 while i > 0 {
                     i -= 1
                     if p[i] != d[i] { return false }

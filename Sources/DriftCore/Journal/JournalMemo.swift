@@ -77,26 +77,37 @@ struct MemberHasher {
     private var hasher = Hasher()
     private(set) var count = 0
 
-    /// A change's fields the fold's summary reads: path, mode, digest, size, first sighting.
-    mutating func addForFold(_ c: FileChange) {
+    /// A run's directory: the first `length` bytes of `path` (its members then feed only
+    /// what follows: `addForFold(_:from:)`).
+    mutating func addDirectory(_ path: [UInt8], _ length: Int) {
+        addBytes(path, 0, length)
+    }
+
+    /// A change's fields the fold's summary reads: path (from `from`: the run's directory
+    /// before it), mode, digest, size, first sighting.
+    mutating func addForFold(_ c: FileChange, from: Int) {
         count += 1
-        addPath(c.path)
+        addBytes(c.path, from, c.path.count)
         addNew(c.new)
         hasher.combine(c.firstSeen.timeIntervalSinceReferenceDate.bitPattern)
     }
 
     /// A change's fields the fingerprint's line reads: change, path, digest, mode, unstable.
-    mutating func addForFingerprint(_ c: FileChange) {
+    /// `from`: the length of the previous change's directory when this one shares it, else 0
+    /// (the stream then says which bytes are the previous path's).
+    mutating func addForFingerprint(_ c: FileChange, from: Int) {
         count += 1
+        hasher.combine(from)
+        addBytes(c.path, from, c.path.count)
         hasher.combine(c.change)
-        addPath(c.path)
-        addNew(c.new)
         hasher.combine(c.unstable)
+        addNew(c.new)
     }
 
-    private mutating func addPath(_ path: [UInt8]) {
-        hasher.combine(path.count)
-        path.withUnsafeBytes { hasher.combine(bytes: $0) }
+    /// `bytes[start..<end]`, after its length.
+    private mutating func addBytes(_ bytes: [UInt8], _ start: Int, _ end: Int) {
+        hasher.combine(end - start)
+        bytes.withUnsafeBytes { hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
     }
 
     private mutating func addNew(_ new: EntryState?) {
@@ -104,8 +115,8 @@ struct MemberHasher {
             hasher.combine(UInt8(0))
             return
         }
-        hasher.combine(UInt8(1))
-        hasher.combine(n.gitMode?.rawValue ?? 0)
+        // Mode (never 0 when present) and size, one word each.
+        hasher.combine(UInt64(n.gitMode?.rawValue ?? 0) | 1 << 32)
         hasher.combine(n.size)
         if let d = n.digest {
             let (a, b, c, e) = d.words
