@@ -81,11 +81,15 @@ public struct DriftTreeBuilder {
                             hasher: hasher, buffer: buffer)
         for i in changes.indices {
             // Asked in place: a data file withheld by its class is never copied out of the list.
-            if let why = Self.withholdReason(changes[i]) {
+            if let why = Self.withheldByClass(changes[i].fileClass, changes[i].secrecy) {
                 edits.withheld.append(i, why)
                 continue
             }
             let c = changes[i]
+            if let why = Self.withholdReason(c) {
+                edits.withheld.append(i, why)
+                continue
+            }
             guard let new = c.new else {
                 edits.updates.append(TreeUpdate(path: c.path, action: .remove))
                 edits.included.append(c)

@@ -26,18 +26,25 @@ extension DriftTreeBuilder {
 
     /// Why a change is recorded by name only, decided before its content is looked at (nil: it is not).
     static func withholdReason(_ c: FileChange) -> WithholdReason? {
-        guard carriesContent(c) else {
-            switch c.secrecy {
-            case .unchecked: return .secretsUnreadable
-            case .content: return .secretContent
-            case .name: return .secret
-            case .none: return .notCode(c.fileClass)
-            }
-        }
+        if let why = withheldByClass(c.fileClass, c.secrecy) { return why }
         // Bytecode is evidence for the instance, never upstream material.
         if c.change == .bytecode { return .bytecode }
         // One name git refuses would fail the whole tree update: that path alone is withheld.
         if let new = c.new, !storable(c.path, new) { return .nameGitCannotStore }
+        return nil
+    }
+
+    /// Why a change of this class and secrecy never carries content (nil: it may). Asked of
+    /// the fields in place: a list of 200,000 data files is not copied change by change.
+    static func withheldByClass(_ fileClass: FileClass, _ secrecy: Secrecy) -> WithholdReason? {
+        guard carriesContent(fileClass: fileClass, secret: secrecy != .none) else {
+            switch secrecy {
+            case .unchecked: return .secretsUnreadable
+            case .content: return .secretContent
+            case .name: return .secret
+            case .none: return .notCode(fileClass)
+            }
+        }
         return nil
     }
 

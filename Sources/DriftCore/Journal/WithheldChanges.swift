@@ -22,7 +22,9 @@ struct WithheldChanges {
     mutating func append(_ i: Int, _ reason: WithholdReason, as change: FileChange? = nil) {
         // A list of 2^31 changes would be 292 GB: a place always fits.
         let p = Int32(truncatingIfNeeded: i)
-        if change != nil || reason != .notCode(changes[i].fileClass) { special[places.count] = (change, reason) }
+        if change != nil || reason != .notCode(changes[i].fileClass) {
+            special[places.count] = (change, reason)
+        }
         places.append(p)
     }
 
