@@ -105,6 +105,51 @@ struct JournalMemoTests {
         }
     }
 
+    /// A whole fold found again from the fingerprint's pass (`Journal.fingerprintAndFold`):
+    /// batches that leave the foldable changes alone (a code edit) reuse it, the others fold
+    /// again; each is the reference fold of the same withheld list.
+    @Test(arguments: [4, 12])
+    func wholeFoldFromTheFingerprintPass(seed: UInt64) throws {
+        var rng = SeededRNG(seed: seed)
+        let threshold = SnapshotSummary.threshold
+        var reused = 0
+        for (dirs, perDir, others) in [(5, threshold + 40, 0), (9, 2_400, SnapshotSummary.maxEntries - 500)] {
+            let memo = JournalMemo()
+            var changes = Self.start(&rng, dirs: dirs, perDir: perDir)
+            for step in 0..<10 {
+                let (_, foldable) = try Journal.fingerprintAndFold(changes, pip: [], memo: memo)
+                var list = WithheldChanges(changes)
+                var included = 0
+                for i in changes.indices {
+                    if let why = DriftTreeBuilder.withholdReason(changes[i]) {
+                        list.append(i, why)
+                    } else if i % 5 == 0 {
+                        list.append(i, .changedWhileRead)
+                    } else {
+                        included += 1
+                    }
+                }
+                let key = JournalMemo.WholeKey(foldable: try #require(foldable), withheld: list.count,
+                                               others: others + included)
+                if memo.whole?.key == key { reused += 1 }
+                let fold = try SnapshotFold(list, others: others + included, memo: memo, foldable: foldable)
+                let (kept, summaries) = try BatchLinesTests.referenceFold(list.copied, others: others + included)
+                let what = "\(dirs) × \(perDir), seed \(seed), step \(step)"
+                #expect(fold.summaries == summaries, "\(what)")
+                #expect(fold.kept.map(\.0.path) == kept.map(\.0.path), "\(what)")
+                #expect(fold.kept.map(\.1) == kept.map(\.1), "\(what)")
+                if step % 2 == 0 {
+                    changes = Self.batch(changes, &rng)
+                } else if let i = changes.indices.first(where: { changes[$0].fileClass == .code }) {
+                    // A code edit: nothing the fold reads moved.
+                    changes[i].new = EntryState(kind: .regular, executable: false, size: 2,
+                                                digest: Digest(words: rng.next(), 6, 7, 8))
+                }
+            }
+        }
+        #expect(reused >= 8)
+    }
+
     @Test(arguments: [2, 9])
     func fingerprintWithTheMemoIsTheFingerprintFromScratch(seed: UInt64) throws {
         var rng = SeededRNG(seed: seed)

@@ -13,12 +13,16 @@ struct FingerprintChunks: Sequence {
     static let minimum = 256
 
     private let chunks: [Chunk]
+    /// When checked: the check of every change the snapshot's fold may fold
+    /// (`FoldRuns.mayFold`), in order, with all it reads (`SnapshotFold`'s memo of a whole fold).
+    private(set) var foldable: MemberCheck?
 
     /// `checked`: each chunk's members are hashed (a memo will compare them).
     init(_ changes: [FileChange], checked: Bool) {
         var chunks: [Chunk] = []
         var start = 0
         var hasher = MemberHasher()
+        var fold = MemberHasher()
         // The previous change's parent directory: its place and length (with the `/`).
         var parent = (place: 0, length: -1)
         changes.withUnsafeBufferPointer { c in
@@ -32,7 +36,10 @@ struct FingerprintChunks: Sequence {
                     start = i
                 }
                 parent = (i, length)
-                if checked { hasher.addForFingerprint(c[i], from: same && i > start ? length : 0) }
+                guard checked else { continue }
+                hasher.addForFingerprint(c[i], from: same && i > start ? length : 0)
+                // The path is in cache now: the fold's inputs cost no second read of it.
+                if FoldRuns.mayFold(c[i]) { fold.addForFold(c[i], from: 0, kind: true) }
             }
         }
         if start < changes.count {
@@ -40,6 +47,7 @@ struct FingerprintChunks: Sequence {
                                 check: checked ? hasher.finish() : MemberCheck(count: 0, hash: 0)))
         }
         self.chunks = chunks
+        foldable = checked ? fold.finish() : nil
     }
 
     func makeIterator() -> IndexingIterator<[Chunk]> { chunks.makeIterator() }

@@ -53,9 +53,8 @@ struct FoldRuns {
                         continue
                     }
                     let p = Int(places[k])
+                    guard Self.mayFold(changes[p]) else { continue }
                     let c = changes[p].fileClass
-                    guard c == .config || c == .data, changes[p].secrecy == .none,
-                          changes[p].change != .bytecode else { continue }
                     let parent = Self.lastSlash(changes[p].path) + 1
                     guard parent > 0 else { continue }
                     if let r = runs.last, r.parent == parent, r.change == changes[p].change, r.fileClass == c,
@@ -82,6 +81,13 @@ struct FoldRuns {
         if checked && !runs.isEmpty { runs[runs.count - 1].check.hash = hasher.finish().hash }
         self.runs = runs
         self.runOf = runOf
+    }
+
+    /// Whether a change, withheld for its class alone, may be folded (`SnapshotSummary.foldable`
+    /// of a change whose reason is `.notCode` of its class, as every config or data change
+    /// without a secret is): asked of its fields in place, no path read.
+    static func mayFold(_ c: FileChange) -> Bool {
+        (c.fileClass == .config || c.fileClass == .data) && c.secrecy == .none && c.change != .bytecode
     }
 
     /// How many members `members` (runs) have.

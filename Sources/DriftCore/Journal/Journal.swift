@@ -111,13 +111,21 @@ public struct Journal {
     /// (`memo`) hashes again only the chunks whose members moved since its last batch. An
     /// older fingerprint (version 2 hashed the lines as one) is only different: one record more.
     static func fingerprint(_ changes: [FileChange], pip: [PipChange], memo: JournalMemo? = nil) throws -> Digest {
+        try fingerprintAndFold(changes, pip: pip, memo: memo).fingerprint
+    }
+
+    /// `fingerprint`, and with a memo the check of every change the snapshot's fold may fold
+    /// (`record`'s `foldable`): made in the same pass, while each path is in cache.
+    static func fingerprintAndFold(_ changes: [FileChange], pip: [PipChange],
+                                   memo: JournalMemo?) throws -> (fingerprint: Digest, foldable: MemberCheck?) {
         var top = HashedLines(try SHA256Hasher())
         top.append(text: "journal-fp/3")
         try top.endLine()
         var lines = HashedLines(try SHA256Hasher())
         var old = memo?.takeChunks() ?? [:]
         var now: [MemberCheck: Digest] = [:]
-        for chunk in FingerprintChunks(changes, checked: memo != nil) {
+        let chunks = FingerprintChunks(changes, checked: memo != nil)
+        for chunk in chunks {
             let digest: Digest
             if memo != nil, let d = old.removeValue(forKey: chunk.check) ?? now[chunk.check] {
                 digest = d
@@ -146,7 +154,7 @@ public struct Journal {
             top.append(text: "pip " + SnapshotPip(p).line)
             try top.endLine()
         }
-        return try top.finish()
+        return (try top.finish(), chunks.foldable)
     }
 
     /// What recording gave: whether every content was settled, and the files whose content
@@ -169,11 +177,13 @@ public struct Journal {
     /// - Parameter expected: the caller's fingerprint says the latest snapshot records this
     ///   drift (`drift export` checks it anyway): a latest that does not is replaced, unless it
     ///   holds a secret known now — then `drift forget` must purge it first (thrown, nothing written).
+    /// - Parameter foldable: `fingerprintAndFold`'s check of these very `changes` (with the
+    ///   blob cache's memo): a fold of the same members as the last is not made again.
     @discardableResult
     public func record(_ changes: [FileChange], pip: [PipChange] = [], requirements: [UInt8]? = nil,
                        root: [UInt8], policy: Policy, now: Date, secrets: SecretIndex = SecretIndex(),
                        contents: [[UInt8]: [UInt8]] = [:], blobCache: JournalBlobCache? = nil,
-                       expected: Bool = false) throws -> Recorded {
+                       expected: Bool = false, foldable: MemberCheck? = nil) throws -> Recorded {
         let pipDrift = pip.filter { !$0.allowed }
         if changes.isEmpty && pipDrift.isEmpty { return Recorded(complete: true, observed: [:]) }
         guard let repo = try open(create: true), let base = ObjectID(hex: commit) else {
@@ -187,7 +197,8 @@ public struct Journal {
         let complete = !built.withheldList.anyRetried
         var done = Recorded(complete: complete, observed: built.observed)
         // Big directories of config/data are one entry and one id input each (drift.snapshot/2).
-        let fold = try SnapshotFold(built.withheldList, others: built.included.count, memo: blobCache?.memo)
+        let fold = try SnapshotFold(built.withheldList, others: built.included.count, memo: blobCache?.memo,
+                                    foldable: foldable)
         let inputs = DriftID.inputs(withheld: fold.kept, pip: pipDrift)
             + fold.summaries.compactMap(SnapshotFold.inputLine)
         let id = try DriftID.compute(base: base, tree: built.tree, inputs: inputs)

@@ -29,9 +29,25 @@ final class JournalMemo: Sendable {
         var earliest: Date?
     }
 
+    /// A whole fold, by the check of every change it may fold and the counts it reads.
+    struct WholeKey: Equatable {
+        var foldable: MemberCheck
+        var withheld: Int
+        var others: Int
+    }
+
+    /// A whole fold: its summaries, and which of the changes it may fold it did not (by their
+    /// order among those, ascending): its kept list is found again from the changes' fields.
+    struct Whole {
+        var key: WholeKey
+        var summaries: [SnapshotEntry]
+        var unfolded: [Int]
+    }
+
     private struct State {
         var folds: [FoldKey: FoldValue] = [:]
         var chunks: [MemberCheck: Digest] = [:]
+        var whole: Whole?
     }
 
     private let state = Mutex(State())
@@ -50,6 +66,12 @@ final class JournalMemo: Sendable {
         state.withLock { $0.folds = folds }
     }
 
+    /// The last whole fold (a watcher's record).
+    var whole: Whole? {
+        get { state.withLock { $0.whole } }
+        set { state.withLock { $0.whole = newValue } }
+    }
+
     /// The fingerprint's chunk digests of last time (emptied: the fingerprint puts back what it uses).
     func takeChunks() -> [MemberCheck: Digest] {
         state.withLock { st in
@@ -66,7 +88,7 @@ final class JournalMemo: Sendable {
 /// A group of changes in one value: how many, and a SipHash (`Hasher`, keyed per process) of
 /// what is fed for each. Equal checks stand for equal members (a false match has a chance of
 /// 2^-64 per lookup, and needs the process's key to be made on purpose).
-struct MemberCheck: Hashable {
+public struct MemberCheck: Hashable, Sendable {
     var count: Int
     var hash: Int
 }
@@ -84,10 +106,14 @@ struct MemberHasher {
     }
 
     /// A change's fields the fold's summary reads: path (from `from`: the run's directory
-    /// before it), mode, digest, size, first sighting.
-    mutating func addForFold(_ c: FileChange, from: Int) {
+    /// before it), mode, digest, size, first sighting; `kind`: its change and class too.
+    mutating func addForFold(_ c: FileChange, from: Int, kind: Bool = false) {
         count += 1
         addBytes(c.path, from, c.path.count)
+        if kind {
+            hasher.combine(c.change)
+            hasher.combine(c.fileClass)
+        }
         addNew(c.new)
         hasher.combine(c.firstSeen.timeIntervalSinceReferenceDate.bitPattern)
     }

@@ -30,7 +30,19 @@ struct SnapshotFold {
     /// Files directly in the root stay their own (a summary names a directory). The work is
     /// one pass over the withheld changes (`FoldRuns`), then per run and per group: a group
     /// whose members `memo` holds from the last record is not hashed again (issue 28).
-    init(_ withheld: WithheldChanges, others: Int = 0, memo: JournalMemo? = nil) throws {
+    ///
+    /// `foldable`: the check of every change of the list that `FoldRuns.mayFold`, with all the
+    /// fold reads (`Journal.fingerprintAndFold`): when `memo` holds a whole fold of the same
+    /// members and counts, its summaries are this fold's, and the kept changes are found from
+    /// the changes' fields and the places it did not fold (no path is read).
+    init(_ withheld: WithheldChanges, others: Int = 0, memo: JournalMemo? = nil,
+         foldable: MemberCheck? = nil) throws {
+        let wholeKey = foldable.map { JournalMemo.WholeKey(foldable: $0, withheld: withheld.count, others: others) }
+        if let memo, let key = wholeKey, let whole = memo.whole, whole.key == key {
+            summaries = whole.summaries
+            kept = Self.kept(withheld, unfolded: whole.unfolded)
+            return
+        }
         let runs = FoldRuns(withheld, checked: memo != nil)
         // Per run: the length of the directory its members fold into (nil: not folded).
         var into = [Int?](repeating: nil, count: runs.runs.count)
@@ -57,12 +69,48 @@ struct SnapshotFold {
             entries = others + withheld.count - folded + groups.count
         }
         summaries = try Self.summaries(groups, runs, memo)
+        // The changes it may fold and did not, by their order among those it may fold.
+        var unfolded: [Int] = []
+        var j = 0
+        let special = withheld.specialOrders
+        var s = 0
         kept.reserveCapacity(withheld.count - folded)
         for k in 0..<withheld.count {
-            let r = Int(runs.runOf[k])
-            if r >= 0 && into[r] != nil { continue }
+            if s < special.count && special[s] == k {
+                s += 1
+            } else if FoldRuns.mayFold(withheld.changes[Int(withheld.places[k])]) {
+                j += 1
+                let r = Int(runs.runOf[k])
+                if r >= 0 && into[r] != nil { continue }
+                unfolded.append(j - 1)
+            }
             kept.append((withheld.change(k), withheld.reason(k)))
         }
+        if let memo {
+            memo.whole = wholeKey.map { JournalMemo.Whole(key: $0, summaries: summaries, unfolded: unfolded) }
+        }
+    }
+
+    /// The withheld changes a fold that left `unfolded` (orders among the changes it may
+    /// fold, ascending) did not fold, each with its reason: found from the changes' fields.
+    private static func kept(_ withheld: WithheldChanges, unfolded: [Int]) -> [(FileChange, WithholdReason)] {
+        var out: [(FileChange, WithholdReason)] = []
+        let special = withheld.specialOrders
+        var s = 0
+        var j = 0
+        var u = 0
+        for k in 0..<withheld.count {
+            // Withheld for a reason of its own (or as another change): never folded.
+            if s < special.count && special[s] == k {
+                s += 1
+            } else if FoldRuns.mayFold(withheld.changes[Int(withheld.places[k])]) {
+                j += 1
+                guard u < unfolded.count && unfolded[u] == j - 1 else { continue }
+                u += 1
+            }
+            out.append((withheld.change(k), withheld.reason(k)))
+        }
+        return out
     }
 
     /// One summary entry a group, sorted by (directory, change, class): from `memo` when it

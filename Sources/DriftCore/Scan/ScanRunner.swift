@@ -399,7 +399,7 @@ public struct ScanRunner {
                               last: Digest?) throws -> (step: JournalStep?, fingerprint: Digest?) {
         guard self.journal && !(result.changes.isEmpty && pip.allSatisfy(\.allowed)) else { return (nil, nil) }
         // Persistent drift is recorded once: unchanged drift skips reading the files again.
-        let fp = try Journal.fingerprint(result.changes, pip: pip, memo: journalBlobs?.memo)
+        let (fp, foldable) = try Journal.fingerprintAndFold(result.changes, pip: pip, memo: journalBlobs?.memo)
         let journal = Journal(state: state, manifestDir: manifestDir, commit: c.manifest.commit)
         // A file test, not a repository open: recording is idempotent, so a snapshot
         // missed here only costs one redundant `record`.
@@ -408,7 +408,7 @@ public struct ScanRunner {
         let recorded = try journal.record(result.changes, pip: pip, requirements: c.baseline?.requirements,
                                           root: c.rootBytes, policy: c.policy, now: now, secrets: secrets,
                                           contents: result.contents, blobCache: journalBlobs,
-                                          expected: expected)
+                                          expected: expected, foldable: foldable)
         Self.adopt(recorded.observed, into: &result.changes)
         return (JournalStep(recorded: recorded, fingerprint: fp), recorded.observed.isEmpty ? fp : nil)
     }
