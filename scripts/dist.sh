@@ -62,9 +62,14 @@ case "$docs_url" in *[\"\\\ ]*) docs_url="" ;; esac
 
 start=$(date +%s)
 export PKG_CONFIG_PATH="$static${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
-swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product drift \
+# Each Swift function in a section of its own, so --gc-sections (SwiftPM's) drops the ones nothing
+# calls, and lld's identical code folding (`--icf=safe`: only functions whose address is never taken,
+# by the objects' address-significance tables): specialisations the compiler emits more than once.
+# No run-time cost; docs/image.md, "The size budget".
+link=(-Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -use-ld=lld -Xlinker --icf=safe)
+swift build -c release --static-swift-stdlib --scratch-path "$scratch" --product drift "${link[@]}" \
   -Xcc "-DDRIFT_GIT_COMMIT=\"$commit\"" -Xcc "-DDRIFT_DOCS_URL=\"$docs_url\"" >&2
-built="$(swift build -c release --static-swift-stdlib --scratch-path "$scratch" --show-bin-path)/drift"
+built="$(swift build -c release --static-swift-stdlib --scratch-path "$scratch" "${link[@]}" --show-bin-path)/drift"
 echo "dist: swift build took $(( $(date +%s) - start )) s" >&2
 
 mkdir -p "$out"
