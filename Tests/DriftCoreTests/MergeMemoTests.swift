@@ -1,3 +1,4 @@
+import DriftTestSupport
 import Foundation
 import Testing
 @testable import DriftCore
@@ -23,6 +24,40 @@ import Testing
         case 7: c.old = EntryState(kind: .regular, executable: false, size: 9)
         default: c.overReadLimit.toggle()
         }
+    }
+
+    /// The watcher hands a recorded list (its verdicts set) to the next record: a verdict whose
+    /// secret is gone must be cleared, not kept, and one still true set again.
+    @Test("SecretIndex.flag judges a handed-back list afresh: a content verdict whose secret is gone is cleared")
+    func flagClearsStaleVerdicts() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let value = Array("Zq8vX2mN4pL7rT1wY6kBc3Hd".utf8)
+        let body = Array("print(\"Zq8vX2mN4pL7rT1wY6kBc3Hd\")\n".utf8)
+        try Data(body).write(to: URL(fileURLWithPath: dir.sub("leak.py")))
+        let new = EntryState(kind: .regular, executable: false, size: Int64(body.count),
+                             digest: try SHA256Hasher.digest(body))
+        let change = FileChange(path: Array("leak.py".utf8), change: .added, fileClass: .code, secret: false,
+                                old: nil, new: new, firstSeen: StateFoldTests.now)
+        let manifest = Manifest(commit: "0", root: Array(dir.path.utf8), policySHA256: try SHA256Hasher.digest([]),
+                                entries: [])
+        func index(_ vars: [SecretEnvironment.Variable]) throws -> SecretIndex {
+            try SecretIndex(walk: TreeWalk(entries: [], issues: [], unreadableDirectories: []), manifest: manifest,
+                            changes: [], reader: FileReader(root: Array(dir.path.utf8)),
+                            environment: SecretEnvironment(variables: vars))
+        }
+        let walk = TreeWalk(entries: [], issues: [], unreadableDirectories: [])
+        let reader = FileReader(root: Array(dir.path.utf8))
+        var list = [change]
+        let known = try index([SecretEnvironment.Variable(name: Array("API_TOKEN".utf8), value: value, origin: .drift)])
+        known.flag(&list, walk: walk, reader: reader, sizeLimit: 1 << 20)
+        #expect(list[0].secrecy == .content)
+        // Handed back and judged again with the secret still known: still withheld.
+        known.flag(&list, walk: walk, reader: reader, sizeLimit: 1 << 20)
+        #expect(list[0].secrecy == .content)
+        // The value is no longer a secret anyone knows: the recorded verdict does not stick.
+        try index([]).flag(&list, walk: walk, reader: reader, sizeLimit: 1 << 20)
+        #expect(list[0].secrecy == .none)
     }
 
     @Test("a change's key is equal for an equal change and differs when any field does")
