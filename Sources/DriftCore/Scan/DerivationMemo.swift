@@ -91,32 +91,65 @@ extension FileChange {
     }
 
     private func feed(_ h: inout Hasher) {
-        h.combine(change)
-        h.combine(fileClass)
-        switch secrecy {
-        case .none: h.combine(UInt8(0))
-        case .name: h.combine(UInt8(1))
-        case .content: h.combine(UInt8(2))
-        case .unchecked: h.combine(UInt8(3))
-        }
+        // The one-byte fields as one word: a raw-value enum hashes its String (a tenth of a
+        // watcher's batch when combined field by field).
+        var small = UInt64(Self.code(change)) | UInt64(Self.code(fileClass)) << 8
+        small |= UInt64(Self.code(secrecy)) << 16 | UInt64(unstable ? 1 : 0) << 24
+        small |= UInt64(overReadLimit ? 1 : 0) << 25
+        small |= Self.code(old) << 32 | Self.code(new) << 40
+        h.combine(small)
         Self.feed(old, &h)
         Self.feed(new, &h)
-        h.combine(firstSeen)
-        h.combine(unstable)
-        h.combine(overReadLimit)
+        h.combine(firstSeen.timeIntervalSinceReferenceDate.bitPattern)
     }
 
     private static func feed(_ e: EntryState?, _ h: inout Hasher) {
-        guard let e else {
-            h.combine(UInt8(0))
-            return
-        }
-        h.combine(UInt8(1))
+        guard let e else { return }
         h.combine(e.digest)
-        h.combine(e.kind)
-        h.combine(e.executable)
         h.combine(e.size)
         h.combine(e.target)
+    }
+
+    /// Presence, kind and mode of an entry, in a byte.
+    private static func code(_ e: EntryState?) -> UInt64 {
+        guard let e else { return 0 }
+        let kind: UInt64
+        switch e.kind {
+        case .regular: kind = 1
+        case .symlink: kind = 2
+        case .directory: kind = 3
+        case .special: kind = 4
+        }
+        return kind | (e.executable ? 0x10 : 0)
+    }
+
+    private static func code(_ c: ChangeKind) -> UInt8 {
+        switch c {
+        case .modified: 1
+        case .added: 2
+        case .deleted: 3
+        case .mode: 4
+        case .type: 5
+        case .bytecode: 6
+        }
+    }
+
+    private static func code(_ c: FileClass) -> UInt8 {
+        switch c {
+        case .code: 1
+        case .config: 2
+        case .data: 3
+        case .ignore: 4
+        }
+    }
+
+    private static func code(_ s: Secrecy) -> UInt8 {
+        switch s {
+        case .none: 0
+        case .name: 1
+        case .content: 2
+        case .unchecked: 3
+        }
     }
 }
 
