@@ -102,10 +102,13 @@ struct StateSizeTests {
         #expect(!StateSummary.overCaps(wide))
         #expect(wide.contains { $0.path == "w/" && $0.count == 30_000 } && wide.contains { $0.path == "top.py" },
                 "\(wide.prefix(5).map(\.path))")
-        // A path under a summary takes its first sighting.
+        // A path under a summary, of its change and class, takes its first sighting.
         let early = DriftState.Item(path: "d/a/", firstSeen: "2026-01-01T00:00:00Z", change: .added,
                                     fileClass: .data, count: 2)
-        #expect(StateSummary.covering("d/a/new", in: ["d/a/": early]) == early)
-        #expect(StateSummary.covering("d/ab", in: ["d/a/": early]) == nil)
+        let index = SummaryIndex([early])
+        #expect(index.covering("d/a/new", change: .added, fileClass: .data) == early)
+        #expect(index.covering("d/ab", change: .added, fileClass: .data) == nil)
+        #expect(index.covering("d/a/new", change: .added, fileClass: .code) == nil)
+        #expect(index.covering("d/a/new", change: .modified, fileClass: .data) == nil)
     }
 }

@@ -29,13 +29,13 @@ import Testing
                                   fileClass: .data)
         state.items = [summary, own]
         let lookup = state.dutyLookup(stop: .export)
-        let under = try #require(lookup.duty(Array("data/big/part1/x.bin".utf8)))
+        let under = try #require(lookup.duty(try Self.change("data/big/part1/x.bin", first)))
         #expect(under.handled && under.exportId == "drift-1" && under.clockStarted == first)
         // Asked again (the memo): the same answer.
-        #expect(lookup.duty(Array("data/big/y.bin".utf8)) == under)
-        let mine = try #require(lookup.duty(Array("data/one.bin".utf8)))
+        #expect(lookup.duty(try Self.change("data/big/y.bin", first)) == under)
+        let mine = try #require(lookup.duty(try Self.change("data/one.bin", first)))
         #expect(!mine.handled && mine.exportedAt == nil)
-        #expect(lookup.duty(Array("other/z.bin".utf8)) == nil)
+        #expect(lookup.duty(try Self.change("other/z.bin", first)) == nil)
 
         let changes = try ["data/big/part1/x.bin", "data/big/y.bin", "data/one.bin", "other/z.bin"]
             .map { try Self.change($0, first) }
@@ -44,7 +44,7 @@ import Testing
                                    changes: changes, pip: [], issues: [], checked: 4, hashed: 4,
                                    deadline: deadline, now: Self.now, duty: lookup.duty)
         var table: [[UInt8]: ExportDuty] = [:]
-        for c in changes { table[c.path] = lookup.duty(c.path) }
+        for c in changes { table[c.path] = lookup.duty(c) }
         let viaTable = ScanReport(commit: state.commit, root: Array("/w".utf8), host: "h", scannedAt: Self.now,
                                   changes: changes, pip: [], issues: [], checked: 4, hashed: 4,
                                   deadline: deadline, now: Self.now, duties: table)

@@ -23,21 +23,37 @@ import Testing
     static let now = Date(timeIntervalSince1970: 1_800_000_000)
 
     /// The fold as it was before `StateFold` (main 21a5248), over built items: the reference.
+    /// `singles`: the depth fold folds a group of one too (main before incident 12 F8).
+    /// `into`: for each path folded, the summary it is in at the end.
     enum Reference {
-        static func apply(_ items: inout [DriftState.Item]) {
-            if items.count <= StateSummary.perDirectory && !StateSummary.overCaps(items) { return }
-            items = fold(items, codeToo: false, threshold: StateSummary.perDirectory) { StateSummary.parent($0) }
+        /// Returns whether a group of one was folded.
+        @discardableResult
+        static func apply(_ items: inout [DriftState.Item], singles: Bool = false,
+                          into: inout [String: SummaryIndex.Key]) -> Bool {
+            if items.count <= StateSummary.perDirectory && !StateSummary.overCaps(items) { return false }
+            var foldedOne = false
+            items = fold(items, codeToo: false, threshold: StateSummary.perDirectory, into: &into,
+                         foldedOne: &foldedOne) { StateSummary.parent($0) }
             for codeToo in [false, true] {
                 var d = items.lazy.map { StateSummary.depth($0.path) }.max() ?? 0
                 while d >= 0 && StateSummary.overCaps(items) {
                     let level = d
-                    items = fold(items, codeToo: codeToo, threshold: 0) { StateSummary.ancestor($0, depth: level) }
+                    items = fold(items, codeToo: codeToo, threshold: singles ? 0 : 1, into: &into,
+                                 foldedOne: &foldedOne) { StateSummary.ancestor($0, depth: level) }
                     d -= 1
                 }
             }
+            return foldedOne
+        }
+
+        @discardableResult
+        static func apply(_ items: inout [DriftState.Item], singles: Bool = false) -> Bool {
+            var into: [String: SummaryIndex.Key] = [:]
+            return apply(&items, singles: singles, into: &into)
         }
 
         static func fold(_ items: [DriftState.Item], codeToo: Bool, threshold: Int,
+                         into: inout [String: SummaryIndex.Key], foldedOne: inout Bool,
                          dir: (String) -> String?) -> [DriftState.Item] {
             struct Key: Hashable {
                 var dir: String
@@ -52,6 +68,17 @@ import Testing
             var drop = [Bool](repeating: false, count: items.count)
             var out: [DriftState.Item] = []
             for (key, members) in groups where members.count > threshold {
+                if members.count == 1 { foldedOne = true }
+                let made = SummaryIndex.Key(path: key.dir, change: key.change, fileClass: key.fileClass)
+                for k in members {
+                    let m = items[k]
+                    if m.count == nil {
+                        into[m.path] = made
+                    } else {
+                        let was = SummaryIndex.Key(m)
+                        for (p, s) in into where s == was { into[p] = made }
+                    }
+                }
                 var firstText = items[members[0]].firstSeen
                 var first = Timestamp.parse(firstText) ?? .distantFuture
                 var total = 0
@@ -179,7 +206,103 @@ import Testing
             var new = items
             StateSummary.apply(&new)
             #expect(Self.normalised(new) == Self.normalised(old), "seed \(seed)")
+            // The fold before incident 12 F8 (groups of one folded too): the same items whenever
+            // it folded no group of one.
+            var before = items
+            if !Reference.apply(&before, singles: true) {
+                #expect(Self.normalised(new) == Self.normalised(before), "seed \(seed)")
+            }
         }
+    }
+
+    /// Random drifted items over `paths`: any change and class, a few exported.
+    static func randomItems(_ paths: [[UInt8]], _ rng: inout SplitMix) -> [DriftState.Item] {
+        paths.map { p in
+            var i = DriftState.Item(path: PathBytes.escape(p), firstSeen: Timestamp.format(
+                Self.now.addingTimeInterval(Double(Int.random(in: 0..<3, using: &rng)) * -60)),
+                                    change: [ChangeKind.added, .modified, .deleted][Int.random(in: 0..<3, using: &rng)],
+                                    fileClass: [FileClass.data, .config, .code][Int.random(in: 0..<3, using: &rng)])
+            if Int.random(in: 0..<20, using: &rng) == 0 {
+                i.exportId = "drift-1"
+                i.exportedAt = i.firstSeen
+            }
+            return i
+        }
+    }
+
+    @Test("a summary stands for exactly the paths folded into it, and for no path of another change or class")
+    func coveredIsFoldedInto() throws {
+        for seed in UInt64(1)...6 {
+            var rng = SplitMix(state: seed)
+            var paths = Self.paths([2_500, 21_000, 24_000][Int(seed % 3)], &rng)
+            // Lone items at the root and in a directory of their own, beside many code paths: the
+            // depth fold must not make a summary of one of them (incident 12 F8: `.env` -> "").
+            paths += [Array(".env".utf8), Array("etc/one.conf".utf8)]
+            paths.sort(by: PathBytes.less)
+            let items = Self.randomItems(paths, &rng)
+            var into: [String: SummaryIndex.Key] = [:]
+            var reference = items
+            Reference.apply(&reference, into: &into)
+            var folded = items
+            StateSummary.apply(&folded)
+            #expect(Self.normalised(folded) == Self.normalised(reference), "seed \(seed)")
+            #expect(!folded.contains { $0.count == 1 }, "seed \(seed): a summary of one item")
+            let index = SummaryIndex(folded)
+            let own = Set(folded.filter { $0.count == nil }.map(\.path))
+            var mismatches: [String] = []
+            for i in items {
+                let covering = index.covering(i.path, change: i.change, fileClass: i.fileClass)
+                if let key = into[i.path] {
+                    if covering.map(SummaryIndex.Key.init) != key { mismatches.append(i.path) }
+                } else if !own.contains(i.path) {
+                    mismatches.append(i.path)
+                }
+            }
+            #expect(mismatches.isEmpty, "seed \(seed): \(mismatches.prefix(5))")
+            // New paths anywhere: a summary that stands for one is of its change and class, above it.
+            for n in 0..<2_000 {
+                let dir = ["", "a/", "a/b/", "pkg/models/z/", "deep/1/2/", "src/"][n % 6]
+                let key = dir + "new\(n)"
+                let change = [ChangeKind.added, .modified, .deleted][n % 3]
+                let fileClass = [FileClass.data, .config, .code][(n / 3) % 3]
+                guard let s = index.covering(key, change: change, fileClass: fileClass) else { continue }
+                #expect(s.change == change && s.fileClass == fileClass && key.hasPrefix(s.path) && (s.count ?? 0) > 1)
+            }
+        }
+    }
+
+    @Test("incident 12 F8: a lone root config beside 25,000 code files stays its own item; new code is its own")
+    func loneRootConfig() throws {
+        let early = Timestamp.format(Self.now.addingTimeInterval(-3_600))
+        var items = [DriftState.Item(path: ".env", firstSeen: early, change: .added, fileClass: .config)]
+        for a in 0..<250 {
+            for b in 0..<100 {
+                items.append(DriftState.Item(path: String(format: "vendor/p%03d/f%03d.py", a, b), firstSeen: early,
+                                             change: .added, fileClass: .code))
+            }
+        }
+        items = StateSummary.sortedByPath(items)
+        StateSummary.apply(&items)
+        #expect(!StateSummary.overCaps(items))
+        #expect(items.contains { $0.path == ".env" && $0.count == nil })
+        #expect(!items.contains { $0.path.isEmpty })
+        let index = SummaryIndex(items)
+        #expect(index.covering(".env", change: .added, fileClass: .config) == nil)
+        #expect(index.covering("src/newmod.py", change: .added, fileClass: .code) == nil)
+        #expect(index.covering("vendor/p001/f001.py", change: .added, fileClass: .code)?.path == "vendor/p001/")
+        #expect(index.covering("vendor/p001/f001.py", change: .modified, fileClass: .code) == nil)
+        // A state the older fold wrote: `.env` as the summary "" of one. The summary keeps standing
+        // for `.env` (its member), never for code, and a path that took its sighting is seen afresh.
+        let bad = DriftState.Item(path: "", firstSeen: early, change: .added, fileClass: .config, count: 1)
+        let old = SummaryIndex([bad])
+        #expect(old.covering(".env", change: .added, fileClass: .config) == bad)
+        #expect(old.covering("src/newmod.py", change: .added, fileClass: .code) == nil)
+        let took = DriftState.Item(path: "src/m.py", firstSeen: early, change: .modified, fileClass: .code)
+        #expect(old.inheritedWrongly("src/m.py", took, change: .modified, fileClass: .code))
+        let own = DriftState.Item(path: "src/m.py", firstSeen: Timestamp.format(Self.now), change: .modified,
+                                  fileClass: .code)
+        #expect(!old.inheritedWrongly("src/m.py", own, change: .modified, fileClass: .code))
+        #expect(!SummaryIndex(items).inheritedWrongly("src/m.py", took, change: .modified, fileClass: .code))
     }
 
     @Test("a merge without a memo (plain entries) writes what a merge building every item writes")
@@ -212,6 +335,43 @@ import Testing
             #expect(Self.normalised(lean.items) == Self.normalised(full.items), "seed \(seed)")
             #expect(leanChanges.map(\.firstSeen) == fullChanges.map(\.firstSeen))
             #expect(n < 20_000 || lean.items.contains { ($0.count ?? 0) > 1_000 }, "folded")
+        }
+    }
+
+    @Test("a state the older fold wrote (`.env` as the summary \"\" of one) heals: later code gets its own clock",
+          arguments: [false, true])
+    func healsSummaryOfOne(memo: Bool) throws {
+        let early = Self.now.addingTimeInterval(-3_600)
+        let exported = Timestamp.format(early.addingTimeInterval(5))
+        var bad = DriftState.Item(path: "", firstSeen: Timestamp.format(early), change: .modified,
+                                  fileClass: .config, count: 1)
+        bad.exportedAt = exported
+        bad.exportId = "drift-1"
+        // What the older merge made of a hotfix after that: the summary's sighting and export.
+        var took = DriftState.Item(path: "src/m.py", firstSeen: Timestamp.format(early), change: .modified,
+                                   fileClass: .code)
+        took.exportedAt = exported
+        took.exportId = "drift-1"
+        var state = DriftState(commit: String(repeating: "c", count: 40))
+        func change(_ p: String, _ k: ChangeKind, _ c: FileClass) throws -> FileChange {
+            FileChange(path: Array(p.utf8), change: k, fileClass: c, secret: false, old: nil,
+                       new: EntryState(kind: .regular, executable: false, size: 1,
+                                       digest: try SHA256Hasher.digest(Array(p.utf8)), target: nil),
+                       firstSeen: Self.now)
+        }
+        var changes = try [change(".env", .modified, .config), change("src/m.py", .modified, .code),
+                           change("src/new.py", .added, .code)]
+        took.fingerprint = try ExportDuty.fingerprint(changes[1])
+        took.exportedFingerprint = took.fingerprint
+        state.items = [bad, took]
+        try state.merge(&changes, memo: memo ? DerivationMemo() : nil)
+        let byPath = Dictionary(uniqueKeysWithValues: state.items.map { ($0.path, $0) })
+        #expect(!state.items.contains { $0.count != nil })
+        // `.env`, the summary's one member, keeps its sighting and export.
+        #expect(byPath[".env"]?.firstSeen == Timestamp.format(early) && byPath[".env"]?.exportId == "drift-1")
+        for p in ["src/m.py", "src/new.py"] {
+            #expect(byPath[p]?.firstSeen == Timestamp.format(Self.now), "\(p)")
+            #expect(byPath[p]?.exportedAt == nil && byPath[p]?.exportId == nil, "\(p)")
         }
     }
 }

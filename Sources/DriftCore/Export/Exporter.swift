@@ -132,7 +132,8 @@ public struct Exporter {
         state.lastExportId = info.id.hex
         if snapshot == nil { state.chainTip = info.id.hex }
         let withheld = info.entries.filter { $0.recorded != .content || $0.change == .bytecode }.map(\.path)
-        state.markExported(info.entries.map(\.path), withheld: Set(withheld), id: info.id.hex, at: now)
+        let carried = info.entries.map { ExportedPath(path: $0.path, change: $0.change, fileClass: $0.fileClass) }
+        state.markExported(carried, withheld: Set(withheld), id: info.id.hex, at: now)
         try runner.state.saveState(state)
         return Summary(id: info.id,
                        commit: made.commit.hex,

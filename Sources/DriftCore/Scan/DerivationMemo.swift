@@ -155,7 +155,7 @@ extension FileChange {
 
 /// Which paths' state items a merge must derive again although their change is the one kept:
 /// those whose own item in the loaded state changed, and those below a summary item that
-/// changed (`StateSummary.covering` looks at every summary above a path).
+/// changed (`SummaryIndex.covering` looks at every summary above a path).
 struct MergeInvalidation {
     /// Raw paths whose own item was added, removed or changed, sorted.
     var own: [[UInt8]] = []

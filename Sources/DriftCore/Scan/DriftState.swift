@@ -123,8 +123,9 @@ public struct DriftState: Codable, Sendable {
     ///
     /// An exported path keeps its export while it holds what was exported; once it holds
     /// something else, the export no longer covers it and its clock restarts at this scan.
-    /// A path under a summary item (`StateSummary`) takes the summary's first sighting and
-    /// export (a summary keeps no per-path fingerprint).
+    /// A path a summary item stands for (`SummaryIndex.stands`: its change and class, below its
+    /// directory) takes the summary's first sighting and export (a summary keeps no per-path
+    /// fingerprint); a path of another change or class gets its own.
     /// - Returns: how many unreadable drifted paths were kept (not in `changes`).
     /// - Parameter memo: the last merge's derivation (`drift watch`): a change equal to the one
     ///   it left (`inputKey`), whose own item and covering summaries are unchanged, keeps the
@@ -138,14 +139,10 @@ public struct DriftState: Codable, Sendable {
         let loadedItems = items
         var old: [String: Date] = [:]
         var before: [String: Item] = [:]
-        var summaries: [String: Item] = [:]
-        for i in items {
-            if i.count != nil {
-                summaries[i.path] = i
-            } else {
-                old[i.path] = Timestamp.parse(i.firstSeen)
-                before[i.path] = i
-            }
+        let summaries = SummaryIndex(items)
+        for i in items where i.count == nil {
+            old[i.path] = Timestamp.parse(i.firstSeen)
+            before[i.path] = i
         }
         let unknown = Set(unreadable.map { PathBytes.escape($0) })
         let current = unknown.isEmpty ? [] : Set(changes.map { PathBytes.escape($0.path) })
@@ -158,20 +155,26 @@ public struct DriftState: Codable, Sendable {
         func derive(_ k: Int) throws -> Item {
             let key = PathBytes.escape(changes[k].path)
             let seenNow = changes[k].firstSeen
-            let summary = before[key] == nil ? StateSummary.covering(key, in: summaries) : nil
+            let change = changes[k].change
+            let fileClass = changes[k].fileClass
+            var prior = before[key]
+            if let p = prior, summaries.inheritedWrongly(key, p, change: change, fileClass: fileClass) {
+                prior = nil
+            }
+            let summary = prior == nil ? summaries.covering(key, change: change, fileClass: fileClass) : nil
             let summaryTime = summary.flatMap { s in
-                if let held = summarySeen[s.path] { return held }
+                if let held = summarySeen[s.firstSeen] { return held }
                 let t = Timestamp.parse(s.firstSeen)
-                summarySeen[s.path] = .some(t)
+                summarySeen[s.firstSeen] = .some(t)
                 return t
             }
-            if let t = old[key] ?? summaryTime { changes[k].firstSeen = t }
+            if let t = prior.flatMap({ old[$0.path] }) ?? summaryTime { changes[k].firstSeen = t }
             var item = Item(path: key,
                             firstSeen: times.format(changes[k].firstSeen),
                             change: changes[k].change,
                             fileClass: changes[k].fileClass)
             item.fingerprint = try ExportDuty.fingerprint(changes[k])
-            if let prior = before[key] {
+            if let prior {
                 item.carryDuty(from: prior, restartingAt: seenNow)
             } else if let summary {
                 item.clockStarted = summary.clockStarted

@@ -81,10 +81,18 @@ extension DriftState.Item {
     }
 }
 
+/// A path an export carried, with the change and class it was exported as.
+struct ExportedPath {
+    var path: [UInt8]
+    var change: ChangeKind
+    var fileClass: FileClass
+}
+
 extension DriftState {
     /// The duty of a drifted path: its own item's, or (a path folded into a summary item,
-    /// `StateSummary`) the covering summary's. Asked per path while the report is built, so
-    /// no dictionary of every drifted path is held; a summary's duty is worked out once.
+    /// `StateSummary`) the duty of the summary that stands for it (`SummaryIndex`). Asked per
+    /// path while the report is built, so no dictionary of every drifted path is held; a
+    /// summary's duty is worked out once.
     func dutyLookup(stop: DeadlineStop) -> DutyLookup { DutyLookup(items, stop: stop) }
 
     /// An export of drift `id` carried `paths`: each drifted item among them whose current
@@ -92,17 +100,30 @@ extension DriftState {
     /// earlier export: its clock stopped then; one whose content an earlier export withheld
     /// names `id` from now on, the entry the gate lists it under). `withheld`: those of
     /// `paths` whose content the export did not carry.
-    mutating func markExported(_ paths: [[UInt8]], withheld: Set<[UInt8]> = [], id: String, at now: Date) {
+    mutating func markExported(_ paths: [ExportedPath], withheld: Set<[UInt8]> = [], id: String, at now: Date) {
         let notCarried = Set(withheld.map { PathBytes.escape($0) })
-        var exported = Set(paths.map { PathBytes.escape($0) })
-        // Paths folded into summary items: the summary that covers one was exported with it.
+        var exported = Set<String>()
+        // A summary is exported with a path it stands for (`SummaryIndex`), or as itself (a
+        // journal's summarised directory); a directory's other summaries are not.
+        var exportedSummaries = Set<SummaryIndex.Key>()
         let own = Set(items.filter { $0.count == nil }.map(\.path))
-        var summaries: [String: Item] = [:]
-        for i in items where i.count != nil { summaries[i.path] = i }
-        for key in exported where !own.contains(key) {
-            if let s = StateSummary.covering(key, in: summaries) { exported.insert(s.path) }
+        let summaries = SummaryIndex(items)
+        for p in paths {
+            let key = PathBytes.escape(p.path)
+            exported.insert(key)
+            // A summarised directory's entry names it with its `/`: no file's path ends in one.
+            if key.isEmpty || key.utf8.last == UInt8(ascii: "/") {
+                exportedSummaries.insert(SummaryIndex.Key(path: key, change: p.change, fileClass: p.fileClass))
+            }
+            guard !own.contains(key),
+                  let s = summaries.covering(key, change: p.change, fileClass: p.fileClass) else { continue }
+            exportedSummaries.insert(SummaryIndex.Key(s))
         }
-        for k in items.indices where exported.contains(items[k].path) {
+        for k in items.indices {
+            let i = items[k]
+            guard i.count == nil ? exported.contains(i.path) : exportedSummaries.contains(SummaryIndex.Key(i)) else {
+                continue
+            }
             let covered = items[k].exportedAt != nil && items[k].exportedFingerprint == items[k].fingerprint
             if covered {
                 // The gate lists withheld code under the latest export of a chain that carries
@@ -149,30 +170,26 @@ extension DriftState {
 /// `DriftState.dutyLookup`: each drifted path's duty from the state's items.
 final class DutyLookup {
     private var own: [String: DriftState.Item] = [:]
-    private var summaries: [String: DriftState.Item] = [:]
-    /// A summary's duty by its path (nil inside: its first sighting cannot be read).
-    private var summaryDuty: [String: ExportDuty?] = [:]
+    private let summaries: SummaryIndex
+    /// A summary's duty (nil inside: its first sighting cannot be read).
+    private var summaryDuty: [SummaryIndex.Key: ExportDuty?] = [:]
     private let stop: DeadlineStop
 
     init(_ items: [DriftState.Item], stop: DeadlineStop) {
         self.stop = stop
-        for i in items {
-            if i.count != nil {
-                summaries[i.path] = i
-            } else {
-                own[i.path] = i
-            }
-        }
+        summaries = SummaryIndex(items)
+        for i in items where i.count == nil { own[i.path] = i }
     }
 
-    /// The duty of drifted path `path`; nil when no item covers it.
-    func duty(_ path: [UInt8]) -> ExportDuty? {
-        let key = PathBytes.escape(path)
+    /// The duty of drifted path `c`; nil when no item stands for it.
+    func duty(_ c: FileChange) -> ExportDuty? {
+        let key = PathBytes.escape(c.path)
         if let i = own[key] { return i.duty(stop: stop) }
-        guard let s = StateSummary.covering(key, in: summaries) else { return nil }
-        if let d = summaryDuty[s.path] { return d }
+        guard let s = summaries.covering(key, change: c.change, fileClass: c.fileClass) else { return nil }
+        let sk = SummaryIndex.Key(s)
+        if let d = summaryDuty[sk] { return d }
         let d = s.duty(stop: stop)
-        summaryDuty[s.path] = .some(d)
+        summaryDuty[sk] = .some(d)
         return d
     }
 }

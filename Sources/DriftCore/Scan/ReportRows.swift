@@ -23,13 +23,13 @@ extension ScanReport {
         init(_ files: [File]) { built = files }
 
         /// Rows of `changes`, asking `dutyOf` once a path.
-        init(changes: [FileChange], deadline: Deadline?, now: Date, duty dutyOf: ([UInt8]) -> ExportDuty?) {
+        init(changes: [FileChange], deadline: Deadline?, now: Date, duty dutyOf: (FileChange) -> ExportDuty?) {
             self.changes = changes
             self.deadline = deadline
             self.now = now
             dutyIndex.reserveCapacity(changes.count)
             for c in changes {
-                guard let d = dutyOf(c.path) else {
+                guard let d = dutyOf(c) else {
                     dutyIndex.append(-1)
                     continue
                 }

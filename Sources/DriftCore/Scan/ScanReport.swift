@@ -334,14 +334,14 @@ public struct ScanReport: Codable, Sendable {
                 duties: [[UInt8]: ExportDuty] = [:]) {
         self.init(commit: commit, root: root, host: host, scannedAt: scannedAt, changes: changes, pip: pip,
                   issues: issues, checked: checked, hashed: hashed, deadline: deadline, now: now,
-                  duty: { duties[$0] })
+                  duty: { duties[$0.path] })
     }
 
     /// The report, asking `duty` for each drifted path's export duty as its row is built: a
     /// million drifted paths are not a million-entry dictionary beside the report (issue 28).
     init(commit: String, root: [UInt8], host: String, scannedAt: Date, changes: [FileChange],
          pip: [PipChange], issues: [WalkIssue], checked: Int, hashed: Int, deadline: Deadline?, now: Date,
-         duty dutyOf: ([UInt8]) -> ExportDuty?, lazyRows: Bool = false) {
+         duty dutyOf: (FileChange) -> ExportDuty?, lazyRows: Bool = false) {
         self.commit = commit
         self.root = PathBytes.display(root)
         self.host = host

@@ -58,14 +58,13 @@ public enum StateRecovery {
             s.recovered?.why = "\(why); the journal could not be read either (\(errorText(error)))"
             return
         }
-        var have = Set<String>()
-        var summaries: [String: DriftState.Item] = [:]
-        for i in s.items {
-            if i.count == nil { have.insert(i.path) } else { summaries[i.path] = i }
-        }
+        let have = Set(s.items.filter { $0.count == nil }.map(\.path))
+        let summaries = SummaryIndex(s.items)
         let missing = recorded.filter {
-            $0.count == nil ? !have.contains($0.path) && StateSummary.covering($0.path, in: summaries) == nil
-                : summaries[$0.path] == nil
+            $0.count == nil
+                ? !have.contains($0.path)
+                    && summaries.covering($0.path, change: $0.change, fileClass: $0.fileClass) == nil
+                : !summaries.holds($0)
         }
         guard !missing.isEmpty else { return }
         s.items += missing

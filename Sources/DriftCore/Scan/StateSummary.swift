@@ -20,27 +20,6 @@ enum StateSummary {
     static let maxItems = 20_000
     static let pathBytes = 4 << 20
 
-    /// The summary covering `key` (an escaped path) seen first, if any.
-    static func covering(_ key: String, in summaries: [String: DriftState.Item]) -> DriftState.Item? {
-        if summaries.isEmpty { return nil }
-        var best: DriftState.Item?
-        func consider(_ s: DriftState.Item?) {
-            guard let s else { return }
-            if let b = best, (Timestamp.parse(b.firstSeen) ?? .distantFuture)
-                <= (Timestamp.parse(s.firstSeen) ?? .distantFuture) { return }
-            best = s
-        }
-        // An escaped key is printable ASCII: its bytes are walked, not its Characters.
-        let u = key.utf8
-        var end = u.endIndex
-        while let slash = u[..<end].lastIndex(of: UInt8(ascii: "/")) {
-            end = slash
-            consider(summaries[String(key[...slash])])
-        }
-        consider(summaries[""])
-        return best
-    }
-
     /// Folds `items` (sorted, merged) under the caps; keeps them sorted.
     static func apply(_ items: inout [DriftState.Item]) {
         var f = StateFold(items: items)
@@ -55,11 +34,13 @@ enum StateSummary {
         if f.entries.count <= perDirectory && !overCaps(f) { return }
         fold(&f, codeToo: false, threshold: perDirectory) { f, e in f.parent(e) }
         // Still over: fold everything but code by directory, deepest level first; then code.
+        // A group of one is left as it is: a summary of one path saves no item, and would stand
+        // for every later path of its change and class below its directory (`SummaryIndex`).
         for codeToo in [false, true] {
             var d = maxDepth(f)
             while d >= 0 && overCaps(f) {
                 let level = d
-                fold(&f, codeToo: codeToo, threshold: 0) { f, e in f.ancestor(e, depth: level) }
+                fold(&f, codeToo: codeToo, threshold: 1) { f, e in f.ancestor(e, depth: level) }
                 d -= 1
             }
         }
