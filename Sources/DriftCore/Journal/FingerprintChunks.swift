@@ -39,7 +39,9 @@ struct FingerprintChunks: Sequence {
                 guard checked else { continue }
                 hasher.addForFingerprint(c[i], from: same && i > start ? length : 0)
                 // The path is in cache now: the fold's inputs cost no second read of it.
-                if FoldRuns.mayFold(c[i]) { fold.addForFold(c[i], from: 0, kind: true) }
+                if FoldRuns.mayFold(c[i].fileClass, c[i].secrecy, c[i].change) {
+                    fold.addForFold(c[i], from: 0, kind: true)
+                }
             }
         }
         if start < changes.count {

@@ -53,7 +53,7 @@ struct FoldRuns {
                         continue
                     }
                     let p = Int(places[k])
-                    guard Self.mayFold(changes[p]) else { continue }
+                    guard Self.mayFold(changes[p].fileClass, changes[p].secrecy, changes[p].change) else { continue }
                     let c = changes[p].fileClass
                     let parent = Self.lastSlash(changes[p].path) + 1
                     guard parent > 0 else { continue }
@@ -87,7 +87,12 @@ struct FoldRuns {
     /// of a change whose reason is `.notCode` of its class, as every config or data change
     /// without a secret is): asked of its fields in place, no path read.
     static func mayFold(_ c: FileChange) -> Bool {
-        (c.fileClass == .config || c.fileClass == .data) && c.secrecy == .none && c.change != .bytecode
+        mayFold(c.fileClass, c.secrecy, c.change)
+    }
+
+    /// `mayFold` of a change's fields (read in place, the change is not copied).
+    static func mayFold(_ fileClass: FileClass, _ secrecy: Secrecy, _ change: ChangeKind) -> Bool {
+        (fileClass == .config || fileClass == .data) && secrecy == .none && change != .bytecode
     }
 
     /// How many members `members` (runs) have.

@@ -78,7 +78,9 @@ struct SnapshotFold {
         for k in 0..<withheld.count {
             if s < special.count && special[s] == k {
                 s += 1
-            } else if FoldRuns.mayFold(withheld.changes[Int(withheld.places[k])]) {
+            } else if FoldRuns.mayFold(withheld.changes[Int(withheld.places[k])].fileClass,
+                                       withheld.changes[Int(withheld.places[k])].secrecy,
+                                       withheld.changes[Int(withheld.places[k])].change) {
                 j += 1
                 let r = Int(runs.runOf[k])
                 if r >= 0 && into[r] != nil { continue }
@@ -99,16 +101,21 @@ struct SnapshotFold {
         var s = 0
         var j = 0
         var u = 0
-        for k in 0..<withheld.count {
-            // Withheld for a reason of its own (or as another change): never folded.
-            if s < special.count && special[s] == k {
-                s += 1
-            } else if FoldRuns.mayFold(withheld.changes[Int(withheld.places[k])]) {
-                j += 1
-                guard u < unfolded.count && unfolded[u] == j - 1 else { continue }
-                u += 1
+        withheld.changes.withUnsafeBufferPointer { changes in
+            withheld.places.withUnsafeBufferPointer { places in
+                for k in places.indices {
+                    // Withheld for a reason of its own (or as another change): never folded.
+                    if s < special.count && special[s] == k {
+                        s += 1
+                    } else if FoldRuns.mayFold(changes[Int(places[k])].fileClass, changes[Int(places[k])].secrecy,
+                                               changes[Int(places[k])].change) {
+                        j += 1
+                        guard u < unfolded.count && unfolded[u] == j - 1 else { continue }
+                        u += 1
+                    }
+                    out.append((withheld.change(k), withheld.reason(k)))
+                }
             }
-            out.append((withheld.change(k), withheld.reason(k)))
         }
         return out
     }
