@@ -138,13 +138,15 @@ struct PushTests {
         var expected = fromRefs
         expected[0]["first_seen"] = nil
         #expect(legacy.code == 0 && Self.judgement(legacy) == expected, "\(legacy.out)\(legacy.err)")
-        // Anything else under the prefix is bad input naming the ref.
+        // Anything else under the prefix is one invalid entry naming the ref (judged with the others).
         try sh("""
             cd '\(p.repo)' && t=$(git hash-object -t tree -w /dev/null) && \
             git update-ref refs/drift/junk/0123456789abcdef $(git commit-tree $t -m junk)
             """)
         let junk = try drift(["gate", "--repo", p.repo, "--ledger-refs", "--ledger-ref-prefix", "refs/drift/junk/"])
-        #expect(junk.code == 2 && junk.err.contains("refs/drift/junk/0123456789abcdef"), "\(junk.out)\(junk.err)")
+        #expect(junk.code == 1 && junk.out.contains("INVALID  drift 0123456789abcdef from unknown: is neither a ledger "
+                                                    + "commit") && junk.out.contains("(refs/drift/junk/0123456789abcdef)"),
+                "\(junk.out)\(junk.err)")
         daemon.stop()
         #expect(!daemon.groupAlive)
     }

@@ -32,7 +32,8 @@ public struct Gate {
         public var id: DriftID
         public var entry: String
         public var host: String
-        public var base: ObjectID
+        /// The image base; nil for a ref that could not be read as an entry (no `base` in the JSON).
+        public var base: ObjectID?
         var firstSeen: String?
         var ageSeconds: Int?
         public var status: GateStatus

@@ -38,12 +38,12 @@ struct GateJudge {
     }
 
     func judge(_ e: LedgerEntry) throws -> Gate.EntryResult {
-        var r = Gate.EntryResult(id: e.id, entry: e.name, host: e.host, base: e.base,
+        var r = Gate.EntryResult(id: e.id, entry: e.name, host: e.host, base: e.unread ? nil : e.base,
                                  firstSeen: e.firstSeen.map(Timestamp.format),
                                  ageSeconds: e.firstSeen.map { Int(now.timeIntervalSince($0)) },
                                  status: .missing, reason: nil, missing: [], withheld: nil, problem: nil,
                                  supersededBy: nil, expiredWaiver: nil, waiverExpires: nil)
-        r.tip = e.tip
+        r.tip = e.unread ? nil : e.tip
         r.earlier = e.earlier
         if let why = e.invalid {
             r.status = .invalid

@@ -28,7 +28,7 @@ public enum GateOutput {
             case .missing, .withheld:
                 let seen = e.firstSeen ?? "unknown"
                 let head = e.status == .missing ? "MISSING " : "WITHHELD"
-                out += "\(head) drift \(e.id) from \(e.host), base \(e.base.hex.prefix(12)), "
+                out += "\(head) drift \(e.id) from \(e.host), base \(e.base?.hex.prefix(12) ?? "unknown"), "
                     + "first seen \(seen)\(age) (\(entryText(e.entry)))\n"
                 if let x = e.expiredWaiver { out += "         waiver expired \(x)\n" }
                 let host = annotationEscape(e.host, property: false)
@@ -230,6 +230,6 @@ enum Sarif {
     struct Properties: Encodable {
         var driftId: DriftID
         var host: String
-        var base: ObjectID
+        var base: ObjectID?
     }
 }

@@ -28,6 +28,9 @@ public struct LedgerEntry: Sendable {
     var invalid: String?
     /// Earlier exports of a follow-up chain below the tip, newest first (their commits).
     var earlier: [ObjectID] = []
+    /// True for a ref that could not be read as an entry at all (`invalid`, its base and tip
+    /// unknown: see `LedgerReader.unreadable`).
+    var unread = false
 }
 
 /// One withheld code change of an entry: path, change and reason, never content or hash.
@@ -233,6 +236,7 @@ public struct LedgerReader {
             throw bad("its commit must have exactly one parent (the base or the export it follows)")
         }
         let trailers = DriftTrailers(message)
+        guard trailers.id != nil else { throw bad("its commit has no Drift-Id trailer") }
         guard trailers.id == id else {
             throw bad("the commit's Drift-Id does not match the ref \(id)")
         }

@@ -12,8 +12,33 @@ import Foundation
 extension LedgerReader {
     /// Every entry under `prefix`, in ref-name order: one pass over the refs, then per ref
     /// only its own commit, tree and blobs (nothing here walks history).
+    /// A ref that fails a check is one `invalid` entry, judged with the others: a fleet's gate
+    /// is not stopped by one host's bad ref (exit 1 naming it, not exit 2 judging nothing).
     func readRefs(prefix: String) throws -> [LedgerEntry] {
-        try upstream.referenceTargets(under: prefix).map { try readLedgerRef($0.name, $0.target) }
+        try upstream.referenceTargets(under: prefix).map { ref in
+            do { return try readLedgerRef(ref.name, ref.target) } catch let e as DriftError where e.code == .ledgerInvalid {
+                return try Self.unreadable(ref.name, ref.target, problem: e.message)
+            }
+        }
+    }
+
+    /// The `invalid` entry standing for a ref that could not be read as one: its id is the one
+    /// the ref's name claims (a name with none is still bad input, exit 2: nothing to report
+    /// it by), nothing else of it is believed.
+    static func unreadable(_ ref: String, _ target: ObjectID?, problem: String) throws -> LedgerEntry {
+        let text = String(ref.split(separator: "/").last ?? "")
+        guard let id = DriftID(text) else {
+            throw DriftError(ledger: .ref(ref), "is not named \u{2026}/<host>/<drift id> (\(problem))")
+        }
+        let said = "ledger ref \(ref): "
+        let why = problem.hasPrefix(said) ? String(problem.dropFirst(said.count)) : problem
+        let none = ObjectID(hex: String(repeating: "0", count: 40))
+        guard let placeholder = target ?? none else { throw DriftError(ledger: .ref(ref), why) }
+        var e = LedgerEntry(name: ref, id: id, host: "unknown", base: placeholder, tip: placeholder, firstSeen: nil,
+                            changes: [], baseKnown: false)
+        e.unread = true
+        e.invalid = why
+        return e
     }
 
     func readLedgerRef(_ ref: String, _ target: ObjectID?) throws -> LedgerEntry {
@@ -27,7 +52,13 @@ extension LedgerReader {
         } catch { throw bad("does not point at a readable commit (\(errorText(error)))") }
         guard LedgerCommit.isLedger(message: message) else {
             // Before ledger commits, drift pushed the export commit itself (one parent: the base).
-            if parents.count == 1 { return Self.checkName(try readRef(ref), ref: ref) }
+            if parents.count == 1 {
+                guard DriftTrailers(message).id != nil else {
+                    throw bad("is not a drift ledger commit (no \(Exporter.bundleFile), no '\(LedgerCommit.marker)' "
+                              + "trailer) nor an older drift's export commit (no Drift-Id trailer)")
+                }
+                return Self.checkName(try readRef(ref), ref: ref)
+            }
             throw bad("is neither a ledger commit (no '\(LedgerCommit.marker)' trailer) nor an export commit")
         }
         guard parents.isEmpty else { throw bad("a ledger commit must have no parent") }

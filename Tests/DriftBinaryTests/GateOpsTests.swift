@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+@testable import DriftCore
+@testable import DriftGit
+@testable import DriftSystem
+
+/// Incident 12's gate findings: a fleet's gate judged past one bad ref (F5), one bulk entry
+/// that does not flood CI (F13), the same hotfix on several hosts (F4).
+@Suite("Gate ops: bad refs, bulk entries, the same hotfix twice")
+struct GateOpsTests {
+    @Test("one ref that is not a ledger commit is one invalid entry; the fleet's other entries are still judged")
+    func badRefIsOneInvalidEntry() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        try f.bake()
+        try sh("echo 'FIX = 1' >> worker/util.py", cwd: f.workspace)
+        let id = try GateLedgerTests.export(f, f.dir.sub("ledger/a"))
+        try GateLedgerTests.fetchLedger(f, id: id, into: f.upstream, as: "refs/drift/host-a/\(id)")
+        let huge = f.dir.sub("huge.json")
+        try sh("head -c \(17 << 20) /dev/zero | tr '\\0' ' ' > '\(huge)'")
+        // Malformations a fleet makes: an ordinary commit, a tag, a tree, a blob, a symbolic
+        // ref, a ledger commit without its bundle, one whose report.json is over its limit.
+        try sh("""
+            set -e
+            cd '\(f.upstream)'
+            git update-ref refs/drift/cpu-box-003/c6cd7262b55ddaf792a4 \
+                $(git commit-tree 'HEAD^{tree}' -p HEAD -m 'an ordinary commit')
+            git tag -a -m tag t1 HEAD && git update-ref refs/drift/box/aaaaaaaa $(git rev-parse t1)
+            git update-ref refs/drift/box/bbbbbbbb $(git rev-parse 'HEAD^{tree}')
+            git update-ref refs/drift/box/cccccccc $(echo blob | git hash-object -w --stdin)
+            git symbolic-ref refs/drift/box/dddddddd refs/drift/host-a/\(id)
+            r=$(echo '{}' | git hash-object -w --stdin)
+            t=$(printf '100644 blob %s\\treport.json\\n' $r | git mktree)
+            git update-ref refs/drift/box/eeeeeeee $(printf 'x\\n\\nDrift-Ledger: 1\\n' | git commit-tree $t)
+            h=$(git hash-object -w '\(huge)')
+            t=$(printf '100644 blob %s\\treport.json\\n' $h | git mktree)
+            git update-ref refs/drift/box/ffffffff $(printf 'x\\n\\nDrift-Ledger: 1\\n' | git commit-tree $t)
+            """)
+        let r = try drift(["gate", "--repo", f.upstream, "--ledger-refs"], env: ["GITHUB_ACTIONS": "true"])
+        #expect(r.code == 1 && r.out.contains("MISSING  drift \(id) from host-a"), "\(r.out)\(r.err)")
+        #expect(r.out.contains("INVALID  drift c6cd7262b55ddaf792a4 from unknown: is not a drift ledger commit "
+                               + "(no drift.bundle, no 'Drift-Ledger: 1' trailer) nor an older drift's export commit "
+                               + "(no Drift-Id trailer) (refs/drift/cpu-box-003/c6cd7262b55ddaf792a4)"), "\(r.out)")
+        for (name, why) in [("aaaaaaaa", "does not point at a readable commit"),
+                            ("bbbbbbbb", "does not point at a readable commit"),
+                            ("cccccccc", "does not point at a readable commit"),
+                            ("dddddddd", "is a symbolic reference"),
+                            ("eeeeeeee", "its tree has no drift.bundle"),
+                            ("ffffffff", "report.json is over the 16 MiB limit")] {
+            #expect(r.out.contains("INVALID  drift \(name) from unknown: \(why)"), "\(name): \(r.out)")
+        }
+        #expect(r.out.contains("::error::drift aaaaaaaa from unknown: does not point at a readable commit"))
+        #expect(r.out.contains("gate: REJECTED: 8 drift entries (1 not upstream, 7 invalid)"), "\(r.out)")
+        #expect(r.err.isEmpty, "\(r.err)")
+        let j = try drift(["gate", "--repo", f.upstream, "--ledger-refs", "--format", "json"])
+        let bad = GateLedgerTests.entries(j).filter { $0["status"] as? String == "invalid" }
+        #expect(j.code == 1 && bad.count == 7 && bad.allSatisfy { $0["base"] == nil && $0["problem"] != nil },
+                "\(j.out)")
+        let sarif = try drift(["gate", "--repo", f.upstream, "--ledger-refs", "--format", "sarif"])
+        #expect(sarif.code == 1 && sarif.out.components(separatedBy: "\"drift/invalid\"").count == 8 + 1)
+        // Prune deletes nothing it could not read, and says so.
+        let prune = try drift(["prune", "--repo", f.upstream, "--older-than", "0s", "--dry-run"])
+        #expect(prune.code == 0 && prune.out.contains("refs/drift/box/aaaaaaaa") && prune.out.contains("invalid"),
+                "\(prune.out)\(prune.err)")
+        // A ref whose name carries no drift id cannot be reported as an entry: bad input, naming it.
+        try sh("git -C '\(f.upstream)' update-ref refs/drift/notes $(git -C '\(f.upstream)' rev-parse HEAD)")
+        let nameless = try drift(["gate", "--repo", f.upstream, "--ledger-refs"])
+        #expect(nameless.code == 2 && nameless.err.contains("ledger ref refs/drift/notes: is not named"),
+                "\(nameless.err)")
+    }
+}
