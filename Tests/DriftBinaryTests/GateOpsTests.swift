@@ -68,4 +68,43 @@ struct GateOpsTests {
         #expect(nameless.code == 2 && nameless.err.contains("ledger ref refs/drift/notes: is not named"),
                 "\(nameless.err)")
     }
+
+    @Test("a bulk entry names its first 20 paths in text, annotations and SARIF, then counts the rest; JSON has all")
+    func bulkEntryIsCapped() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        try f.bake()
+        try sh("""
+            mkdir -p worker/models/mini && for i in $(seq 1 50); do echo "W$i = $i" > worker/models/mini/w$i.py; done
+            echo 'FIX = 1' >> worker/main.py
+            """, cwd: f.workspace)
+        let ledger = f.dir.sub("ledger")
+        let id = try GateLedgerTests.export(f, ledger + "/a")
+        let text = try drift(["gate", "--repo", f.upstream, "--ledger", ledger], env: ["GITHUB_ACTIONS": "true"])
+        let lines = text.out.split(separator: "\n")
+        #expect(text.code == 1 && lines.filter { $0.hasPrefix("         not upstream: ") }.count == 20, "\(text.out)")
+        #expect(text.out.contains("         \u{2026} and 31 more not upstream under worker/models/mini/ "
+                                  + "(--format json lists them all)\n"), "\(text.out)")
+        #expect(text.out.contains("::error::drift \(id) from host-a: \u{2026} and 31 more not upstream under "
+                                  + "worker/models/mini/"), "\(text.out)")
+        #expect(lines.filter { $0.hasPrefix("::error") }.count == 21, "\(text.out)")
+        let json = try drift(["gate", "--repo", f.upstream, "--ledger", ledger, "--format", "json"])
+        let missing = GateLedgerTests.entries(json).first?["missing"] as? [String] ?? []
+        #expect(missing.count == 51)
+        let sarif = try drift(["gate", "--repo", f.upstream, "--ledger", ledger, "--format", "sarif"])
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(sarif.out.utf8)) as? [String: Any])
+        let run = try #require((doc["runs"] as? [[String: Any]])?.first)
+        let results = run["results"] as? [[String: Any]] ?? []
+        #expect(sarif.code == 1 && results.count == 21, "\(results.count)")
+        let last = try #require(results.last)
+        #expect(((last["message"] as? [String: Any])?["text"] as? String)?.contains("31 more not upstream") == true)
+        #expect("\(last["locations"] ?? "")".contains("worker/models/mini/"))
+        let note = (run["properties"] as? [String: Any])?["driftNote"] as? String ?? ""
+        #expect(note.contains("first 20 paths") && note.contains("--format json"), "\(note)")
+        // The shared directory is whole components, and no directory is named when they share none.
+        #expect(GatePathCap.commonDirectory(["a/bc/x", "a/b/y"]) == "a")
+        #expect(GatePathCap.commonDirectory(["a/x", "b/y"]) == nil)
+        #expect(GatePathCap.commonDirectory(["x", "y"]) == nil)
+        #expect(GatePathCap.commonDirectory(["\"a\\377/x\"", "a/y"]) == nil)
+    }
 }

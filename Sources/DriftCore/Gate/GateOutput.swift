@@ -32,7 +32,7 @@ public enum GateOutput {
                     + "first seen \(seen)\(age) (\(entryText(e.entry)))\n"
                 if let x = e.expiredWaiver { out += "         waiver expired \(x)\n" }
                 let host = annotationEscape(e.host, property: false)
-                for p in e.missing {
+                for p in e.missing.prefix(GatePathCap.perEntry) {
                     out += "         not upstream: \(p)\n"
                     if githubActions {
                         let file = annotationEscape(p, property: true)
@@ -40,13 +40,20 @@ public enum GateOutput {
                             + "is not upstream (first seen \(seen))\n"
                     }
                 }
-                for w in e.withheld ?? [] {
+                if let rest = GatePathCap.rest(e.missing) {
+                    out += more(rest, what: "not upstream", e, host: host, githubActions)
+                }
+                let withheld = e.withheld ?? []
+                for w in withheld.prefix(GatePathCap.perEntry) {
                     out += "         \(withheldWords): \(w.path) (\(w.change.rawValue), \(w.reason))\n"
                     if githubActions {
                         let file = annotationEscape(w.path, property: true)
                         out += "::error file=\(file)::drift \(e.id) from \(host): \(withheldWords) "
                             + "(\(annotationEscape(w.reason, property: false)))\n"
                     }
+                }
+                if let rest = GatePathCap.rest(withheld.map(\.path)) {
+                    out += more(rest, what: "withheld", e, host: host, githubActions)
                 }
             case .noBase, .invalid:
                 let head = e.status == .invalid ? "INVALID " : "NO BASE "
@@ -76,6 +83,18 @@ public enum GateOutput {
             out += "gate: ok (\(parts.joined(separator: ", ")))\n"
         } else {
             out += "gate: REJECTED: \(rejectedLine(r, at: at))\n"
+        }
+        return out
+    }
+
+    /// The line (and annotation) counting an entry's paths past the cap: one annotation for
+    /// them all, on no file, so CI's annotation limits keep the other entries'.
+    private static func more(_ rest: (count: Int, under: String?), what: String, _ e: Gate.EntryResult,
+                             host: String, _ githubActions: Bool) -> String {
+        let line = GatePathCap.moreLine(rest, what: what)
+        var out = "         \(line) (--format json lists them all)\n"
+        if githubActions {
+            out += "::error::drift \(e.id) from \(host): \(annotationEscape(line, property: false))\n"
         }
         return out
     }
@@ -127,13 +146,41 @@ public enum GateOutput {
         return t
     }
 
-    /// SARIF 2.1.0: one result per path still missing upstream, one per failed image check.
+    /// One SARIF result for an entry's paths past the cap, located at the directory they share.
+    private static func sarifMore(_ rest: (count: Int, under: String?), what: String, rule: String,
+                                  _ e: Gate.EntryResult) -> Sarif.Result {
+        let text = "Drift \(e.id) from \(e.host): \(GatePathCap.moreLine(rest, what: what)) "
+            + "(drift gate --format json lists them all)"
+        let at = rest.under.map { [Sarif.Location(physicalLocation: Sarif.Physical(
+            artifactLocation: Sarif.Artifact(uri: $0 + "/")))] }
+        return Sarif.Result(ruleId: rule, message: Sarif.Text(text: text), locations: at,
+                            properties: Sarif.Properties(driftId: e.id, host: e.host, base: e.base))
+    }
+
+    /// The run-level note when results were grouped or left out (nil: every path is a result).
+    private static func sarifNote(grouped: Bool, omitted: Int) -> String? {
+        var parts: [String] = []
+        if grouped {
+            parts.append("each entry names its first \(GatePathCap.perEntry) paths a rule, the rest in one result "
+                         + "('\u{2026} and N more')")
+        }
+        if omitted > 0 {
+            parts.append("\(omitted) results past \(GatePathCap.sarifResults) were left out (GitHub code scanning "
+                         + "keeps \(GatePathCap.sarifResults) a run)")
+        }
+        guard !parts.isEmpty else { return nil }
+        return parts.joined(separator: "; ") + "; drift gate --format json lists every path"
+    }
+
+    /// SARIF 2.1.0: one result per path still missing upstream (the first `GatePathCap.perEntry`
+    /// of an entry; the rest grouped), one per failed image check.
     /// - Parameter informationUri: drift's documentation for the tool entry; omitted when nil
     ///   (never a placeholder).
     public static func sarif(_ r: Gate.Report, informationUri: String? = nil) throws -> [UInt8] {
         var results: [Sarif.Result] = []
+        var grouped = false
         for e in r.entries where e.status == .missing {
-            for p in e.missing {
+            for p in e.missing.prefix(GatePathCap.perEntry) {
                 let text = "Drift \(e.id) from \(e.host) (first seen \(e.firstSeen ?? "unknown")) is not upstream: \(p)"
                 results.append(Sarif.Result(
                     ruleId: "drift/unreconciled", message: Sarif.Text(text: text),
@@ -141,9 +188,14 @@ public enum GateOutput {
                         physicalLocation: Sarif.Physical(artifactLocation: Sarif.Artifact(uri: p)))],
                     properties: Sarif.Properties(driftId: e.id, host: e.host, base: e.base)))
             }
+            if let rest = GatePathCap.rest(e.missing) {
+                grouped = true
+                results.append(sarifMore(rest, what: "not upstream", rule: "drift/unreconciled", e))
+            }
         }
         for e in r.entries where e.status == .missing || e.status == .withheld {
-            for w in e.withheld ?? [] {
+            let withheld = e.withheld ?? []
+            for w in withheld.prefix(GatePathCap.perEntry) {
                 let text = "Drift \(e.id) from \(e.host) withheld \(w.path) (\(w.change.rawValue), \(w.reason)) "
                     + "from its patch: \(withheldWords)"
                 results.append(Sarif.Result(
@@ -152,7 +204,13 @@ public enum GateOutput {
                         physicalLocation: Sarif.Physical(artifactLocation: Sarif.Artifact(uri: w.path)))],
                     properties: Sarif.Properties(driftId: e.id, host: e.host, base: e.base)))
             }
+            if let rest = GatePathCap.rest(withheld.map(\.path)) {
+                grouped = true
+                results.append(sarifMore(rest, what: "withheld", rule: "drift/withheld", e))
+            }
         }
+        // Past GitHub's limit, path results go (invalid entries and image checks are never left out).
+        let pathResults = results.count
         for e in r.entries where e.status == .noBase || e.status == .invalid {
             let rule = e.status == .invalid ? "drift/invalid" : "drift/no-base"
             results.append(Sarif.Result(
@@ -176,7 +234,11 @@ public enum GateOutput {
             Sarif.Rule(id: "drift/image", shortDescription: Sarif.Text(text: "Image check failed")),
         ]
         let driver = Sarif.Driver(name: "drift", informationUri: informationUri, rules: rules)
-        let doc = Sarif.Log(runs: [Sarif.Run(tool: Sarif.Tool(driver: driver), results: results)])
+        let omitted = min(pathResults, max(0, results.count - GatePathCap.sarifResults))
+        results.removeSubrange((pathResults - omitted)..<pathResults)
+        let note = sarifNote(grouped: grouped, omitted: omitted)
+        let doc = Sarif.Log(runs: [Sarif.Run(tool: Sarif.Tool(driver: driver), results: results,
+                                             properties: note.map { Sarif.RunNote(driftNote: $0) })])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         var out = JSONCoding.escapeControls(JSONCoding.compactEmptyContainers(Array(try encoder.encode(doc))))
@@ -199,7 +261,10 @@ enum Sarif {
     struct Run: Encodable {
         var tool: Tool
         var results: [Result]
+        /// Present only when results were grouped or left out.
+        var properties: RunNote?
     }
+    struct RunNote: Encodable { var driftNote: String }
     struct Tool: Encodable { var driver: Driver }
     struct Driver: Encodable {
         var name: String
