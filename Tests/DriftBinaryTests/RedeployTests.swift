@@ -64,6 +64,7 @@ struct RedeployTests {
         #expect(scan.code == 0, "\(scan.err)")
         #expect(files(report).isEmpty)
         #expect(scan.err.contains("moved it whole to"), "\(scan.err)")
+        #expect(scan.err.contains("; 1 export not pushed yet: drift push REMOTE --state "), "\(scan.err)")
         #expect(scan.err.split(separator: "\n").count == 1, "said once: \(scan.err)")
         let archives = try r.archives()
         try #require(archives.count == 1, "\(archives)")
@@ -140,6 +141,9 @@ struct RedeployTests {
         // Then the scan archives a state that knows it pushed.
         let (scan, _) = try f.scan()
         #expect(scan.code == 0, "\(scan.err)")
+        // Incident 12 F10: the note advises a push only when some export is not pushed.
+        #expect(scan.err.contains("and starting clean; every export was pushed (1)")
+                && !scan.err.contains("not pushed yet"), "\(scan.err)")
         let archive = try #require(try r.archives().first)
         let old = try String(contentsOfFile: archive + "/state.json", encoding: .utf8)
         #expect(old.contains("\"pushed\""), "\(old)")

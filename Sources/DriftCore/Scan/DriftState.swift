@@ -305,7 +305,9 @@ public struct StateDirectory: Sendable {
         guard s.schema == DriftState.schema else {
             throw DriftError(.stateDamaged, path: f, "unsupported state schema '\(s.schema)'")
         }
-        guard s.commit == commit else { return try foreignState(owner: s.commit, commit: commit, locked: locked) }
+        guard s.commit == commit else {
+            return try foreignState(owner: s.commit, commit: commit, locked: locked, pushed: s.pushed ?? [:])
+        }
         let baseID = try SHA256Hasher.digest(bytes).bytes
         var end = 0, damaged = false
         let logFile = file(StateLog.name)
@@ -339,9 +341,10 @@ public struct StateDirectory: Sendable {
     /// volume): a run holding the lock moves it to `previous/` and starts clean; a reader
     /// without the lock (a watcher's walk before it locks) sees no state yet. An archive
     /// itself is never archived again: refused.
-    private func foreignState(owner: String, commit: String, locked: Bool) throws -> DriftState {
+    private func foreignState(owner: String, commit: String, locked: Bool,
+                              pushed: [String: [String]]? = nil) throws -> DriftState {
         if StateArchive.isArchive(self) { throw StateArchive.refusal(self, owner: owner, commit: commit) }
-        if locked { try StateArchive.archive(self, owner: owner, commit: commit, now: Date()) }
+        if locked { try StateArchive.archive(self, owner: owner, commit: commit, now: Date(), pushed: pushed) }
         return DriftState(commit: commit)
     }
 

@@ -115,8 +115,11 @@ public enum StateArchive {
     /// (each entry renamed into a `.partial` directory, `state.json` last, then that renamed:
     /// a killed run's half move is finished by the next locked run) and says so once on stderr.
     /// - Returns: the archive's path.
+    /// - Parameter pushed: the state's `pushed` (ids by remote) as loaded; nil when state.json
+    ///   was absent or damaged (nothing is known pushed).
     @discardableResult
-    static func archive(_ state: StateDirectory, owner: String, commit: String, now: Date) throws -> [UInt8] {
+    static func archive(_ state: StateDirectory, owner: String, commit: String, now: Date,
+                        pushed: [String: [String]]? = nil) throws -> [UInt8] {
         let prev = state.file(directory)
         try AtomicFile.makeDirectory(prev, mode: 0o700)
         let stamp = Timestamp.format(now).filter { $0 != "-" && $0 != ":" }
@@ -128,6 +131,7 @@ public enum StateArchive {
             name = "\(owner)-\(stamp)-\(n)"
         }
         let partial = PathBytes.join(prev, Array(".\(name)\(partialSuffix)".utf8))
+        let unpushed = unpushedCount(state, pushed: pushed)
         try AtomicFile.makeDirectory(partial, mode: 0o700)
         let marker = Marker(base: owner, archivedAt: Timestamp.format(now), newBase: commit)
         try AtomicFile.write(try JSONCoding.encode(marker), to: PathBytes.join(partial, Array(markerName.utf8)),
@@ -139,8 +143,39 @@ public enum StateArchive {
         AtomicFile.syncDirectory(of: state.path)
         Output.stderr("drift: note: \(state.shown): its state (journal, exports, ledger, first sightings) is of "
             + "base commit \(owner), the manifest is for \(commit): moved it whole to \(PathBytes.display(final)) "
-            + "and starting clean; exports not pushed yet: drift push REMOTE --state \(PathBytes.display(final))\n")
+            + "and starting clean; \(pushAdvice(unpushed, archive: final))\n")
         return final
+    }
+
+    /// What the archive note says about pushing: only exports the state does not record as
+    /// pushed to every remote it knows are owed (`drift push` sends exactly those).
+    static func pushAdvice(_ unpushed: (owed: Int, exports: Int)?, archive: [UInt8]) -> String {
+        let command = "drift push REMOTE --state \(PathBytes.display(archive))"
+        guard let u = unpushed else { return "exports not pushed yet: \(command)" }
+        if u.exports == 0 { return "it holds no export" }
+        if u.owed == 0 { return "every export was pushed (\(u.exports))" }
+        return "\(u.owed) export\(u.owed == 1 ? "" : "s") not pushed yet: \(command)"
+    }
+
+    /// The journal's exports (its ledger refs) and how many of them some remote of `pushed`
+    /// lacks (with no remote: all of them); nil when the journal cannot be read.
+    static func unpushedCount(_ state: StateDirectory, pushed: [String: [String]]?) -> (owed: Int, exports: Int)? {
+        let journal = state.file("journal.git")
+        if FileSystem.isAbsent(journal) { return (0, 0) }
+        let names: [String]
+        do {
+            names = try GitRepository(path: journal).referenceTargets(under: LedgerCommit.journalRefPrefix).map(\.name)
+        } catch {
+            return nil
+        }
+        let ids = names.map { String($0.dropFirst(LedgerCommit.journalRefPrefix.count)) }
+        // One remote however it is spelled (as `drift push` counts it).
+        var byRemote: [String: Set<String>] = [:]
+        for (k, sent) in pushed ?? [:] {
+            byRemote[RemoteKey.identity(RemoteKey.key(k)), default: []].formUnion(sent)
+        }
+        let owed = ids.filter { id in byRemote.isEmpty || byRemote.values.contains { !$0.contains(id) } }
+        return (owed.count, ids.count)
     }
 
     /// Renames every entry of the state dir but `kept` into `target`, `state.json` last; the
