@@ -159,6 +159,20 @@ struct WaitOptions: ParsableArguments {
     func validate() throws { try FlagBounds.wait(wait) }
 }
 
+/// `--wait S` of the verbs an operator runs by hand to write the state (`export`, `push`,
+/// `forget`): a watcher recording a big batch holds the lock for seconds, so they wait a
+/// minute by default rather than fail at once (exit 75 when that runs out).
+struct WriteWaitOptions: ParsableArguments {
+    /// The default wait of the writing verbs, in seconds.
+    static let defaultSeconds: Double = 60
+
+    @Option(help: ArgumentHelp("Seconds to wait for another run's state lock (0 tries once).",
+                               valueName: "S"))
+    var wait: Double = WriteWaitOptions.defaultSeconds
+
+    func validate() throws { try FlagBounds.wait(wait) }
+}
+
 /// Output format of reports.
 enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json

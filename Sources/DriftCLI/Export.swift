@@ -40,7 +40,7 @@ extension Drift {
             """, valueName: "REMOTE"))
         var push: String?
         @OptionGroup var pushOptions: PushOptions
-        @OptionGroup var lockWait: WaitOptions
+        @OptionGroup var lockWait: WriteWaitOptions
 
         func run() throws {
             let push = try self.push.map(CommandLineBytes.remote)

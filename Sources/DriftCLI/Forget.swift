@@ -17,7 +17,7 @@ extension Drift {
 
         @OptionGroup var manifest: ManifestOptions
         @OptionGroup var workspace: WorkspaceOptions
-        @OptionGroup var lockWait: WaitOptions
+        @OptionGroup var lockWait: WriteWaitOptions
         @Option(name: .customLong("release"), help: ArgumentHelp(
             "Stop withholding for a forgotten variable that will not come back (repeatable); no scan.",
             valueName: "NAME"))

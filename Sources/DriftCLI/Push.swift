@@ -48,7 +48,7 @@ extension Drift {
         @OptionGroup var manifest: ManifestOptions
         @OptionGroup var workspace: WorkspaceOptions
         @OptionGroup var push: PushOptions
-        @OptionGroup var lockWait: WaitOptions
+        @OptionGroup var lockWait: WriteWaitOptions
         @Option(help: ArgumentHelp("Append one JSON line per run (pushed, already pushed, or the error) to this file.",
                                    valueName: "FILE"),
                 completion: .file())

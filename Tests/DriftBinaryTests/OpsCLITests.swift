@@ -92,7 +92,7 @@ struct OpsCLITests {
         try holder.run()
         defer { holder.waitUntilExit() }
         usleep(300_000)
-        for verb in [["diff"], ["push", f.dir.sub("remote.git")]] {
+        for verb in [["diff"], ["push", f.dir.sub("remote.git"), "--wait", "0"]] {
             let busy = try drift(verb + ["--manifest", f.mdir], env: ["DRIFT_STATE": f.state])
             #expect(busy.code == 75, "\(verb): \(busy.err)")
         }
@@ -102,6 +102,35 @@ struct OpsCLITests {
         let push = try drift(["push", f.dir.sub("remote.git"), "--manifest", f.mdir, "--wait", "10"],
                              env: ["DRIFT_STATE": f.state])
         #expect(push.code == 2 && push.err.contains("nothing exported yet"), "\(push.err)")
+    }
+
+    @Test("export, push and forget wait a minute for the lock by default, saying whom for; the refusal names the holder")
+    func writersWaitForTheLock() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        try f.bake()
+        try sh("echo 'FIX = 1' >> worker/util.py", cwd: f.workspace)
+        #expect(try f.scan().0.code == 1)
+        // A holder of the state lock for 3 s (the watcher recording a big batch, incident 12 F14).
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        holder.arguments = [f.state + "/lock", "sleep", "3"]
+        try holder.run()
+        defer { holder.waitUntilExit() }
+        usleep(300_000)
+        let who = "flock, pid \(holder.processIdentifier)"
+        let busy = try drift(["export", "--manifest", f.mdir, "--state", f.state, "--output", f.dir.sub("o0"),
+                              "--wait", "0"])
+        #expect(busy.code == 75 && busy.err.contains("another drift run holds the state lock (\(who); waited 0s); "
+                                                    + "try again later or wait longer (--wait S)"), "\(busy.err)")
+        let out = f.dir.sub("o1")
+        let waited = try drift(["export", "--manifest", f.mdir, "--state", f.state, "--output", out])
+        #expect(waited.code == 0 && FileManager.default.fileExists(atPath: out + "/drift.bundle"), "\(waited.err)")
+        #expect(waited.err.contains("drift: note: another drift run holds the state lock (\(who)); waiting up to "
+                                    + "60s for it"), "\(waited.err)")
+        // scan and diff keep trying once (cron, and the watcher's own client).
+        let help = try drift(["scan", "--help"]).out + (try drift(["export", "--help"]).out)
+        #expect(help.contains("(default: 0.0)") && help.contains("(default: 60.0)"), "\(help)")
     }
 
     /// A fixture with code drift in three files and pip drift (toml added, six removed).

@@ -18,14 +18,16 @@ public final class StateLock {
     public init(state: StateDirectory, wait seconds: Double) throws {
         try state.ensure()
         let path = state.file("lock")
-        do { lock = try FileLock(path: path, wait: seconds) } catch {
+        do { lock = try Self.take(path, wait: seconds) } catch {
             switch error {
             case .open(let e): throw DriftError(.io, path: path, "cannot open the state lock", errno: e)
             case .lock(let e): throw DriftError(.io, path: path, "cannot lock", errno: e)
             case .busy:
                 let waited = seconds.isFinite ? Int(min(max(seconds, 0), 1e9)) : 0
+                // Named when the kernel says who (a watcher recording a big batch, a cron scan).
+                let who = LockHolder.holder(of: path).map { "\($0.name), pid \($0.pid); " } ?? ""
                 throw DriftError(.lockBusy, path: state.path, "another drift run holds the state lock "
-                                    + "(waited \(waited)s); try again later")
+                                    + "(\(who)waited \(waited)s); try again later or wait longer (--wait S)")
             }
         }
         // Holding the lock, no other writer is mid-write: temp files left are from a crash.
@@ -39,6 +41,18 @@ public final class StateLock {
         Self.removeStaleLocks(in: state.file("journal.git"), depth: 0)
         statePath = state.path
         Self.held.withLock { $0[state.path, default: 0] += 1 }
+    }
+
+    /// Tries once; when that is busy and there is time to wait, says once on stderr whom it
+    /// waits for (a minute of silence reads as a hang), then waits.
+    private static func take(_ path: [UInt8], wait seconds: Double) throws(FileLock.Failure) -> FileLock {
+        do { return try FileLock(path: path, wait: 0) } catch {
+            guard error == .busy, seconds > 0 else { throw error }
+        }
+        let who = LockHolder.holder(of: path).map { " (\($0.name), pid \($0.pid))" } ?? ""
+        let limit = seconds.isFinite ? "up to \(Int(min(seconds, 1e9)))s " : ""
+        Output.stderr("drift: note: another drift run holds the state lock\(who); waiting \(limit)for it\n")
+        return try FileLock(path: path, wait: seconds)
     }
 
     deinit {
