@@ -106,5 +106,56 @@ struct GateOpsTests {
         #expect(GatePathCap.commonDirectory(["a/x", "b/y"]) == nil)
         #expect(GatePathCap.commonDirectory(["x", "y"]) == nil)
         #expect(GatePathCap.commonDirectory(["\"a\\377/x\"", "a/y"]) == nil)
+        // Sharing none, the directory holding most of them is named with its count (incident 12: the
+        // model's 49980 files and 2 of src/).
+        let mixed = (1...20).map { "a/x\($0)" } + (1...30).map { "models/m/w\($0)" } + ["src/y1", "src/y2"]
+        let rest = try #require(GatePathCap.rest(mixed))
+        #expect(GatePathCap.moreLine(rest, what: "not upstream")
+                == "\u{2026} and 32 more not upstream (30 under models/m/)")
+    }
+}
+
+extension GateOpsTests {
+    @Test("the same hotfix upstream, the file changed since: reconciled as contained; a waiver says what it hides")
+    func sameHotfixElsewhere() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        // A file long enough that upstream's later edit is outside the hotfix's context.
+        try sh("""
+            set -e
+            for i in $(seq 1 30); do echo "V$i = $i"; done > worker/util.py
+            cp worker/util.py '\(f.workspace)/worker/util.py' && git commit -qam 'longer util'
+            """, cwd: f.upstream)
+        try f.bake()
+        let fix = "sed -i 's/^V15 = 15$/V15 = 15\\nFIX = 1/' worker/util.py"
+        try sh(fix, cwd: f.workspace)
+        let ledger = f.dir.sub("ledger")
+        let id = try GateLedgerTests.export(f, ledger + "/a")
+        // Upstream made the same fix by hand, and has changed the file elsewhere since.
+        let up = f.dir.sub("up")
+        try sh("""
+            set -e
+            git clone -q '\(f.upstream)' '\(up)' && cd '\(up)'
+            git checkout -q -b other
+            sed -i 's/^V2 = 2$/V2 = 20/; s/^V15 = 15$/V15 = 15\\nFIX = 2/' worker/util.py
+            git commit -qam 'another fix'
+            git checkout -q -
+            sed -i 's/^V2 = 2$/V2 = 20/' worker/util.py && \(fix) && git commit -qam 'the same fix, and more'
+            """)
+        let r = try drift(["gate", "--repo", up, "--ledger", ledger])
+        #expect(r.code == 0 && r.out.contains("ok       drift \(id) from host-a: reconciled: its whole change is "
+                                              + "already in this commit"), "\(r.out)\(r.err)")
+        let j = try drift(["gate", "--repo", up, "--ledger", ledger, "--format", "json"])
+        #expect(GateLedgerTests.entries(j).first?["reason"] as? String == "contained", "\(j.out)")
+        // A different fix is not the same fix.
+        let other = try drift(["gate", "--repo", up, "--commit", "other", "--ledger", ledger])
+        #expect(other.code == 1 && other.out.contains("not upstream: worker/util.py"), "\(other.out)")
+        // Waived, the code it hides is named.
+        try write(f.dir.sub("waive.yaml"), "waivers:\n  - {id: \"\(id)\", reason: \"x\", expires: \"2999-01-01\"}\n")
+        let waived = try drift(["gate", "--repo", up, "--commit", "other", "--ledger", ledger,
+                                "--policy", f.dir.sub("waive.yaml")])
+        #expect(waived.code == 0 && waived.out.contains("waiver until 2999-01-01; it also passes 1 path not upstream\n"
+                                                        + "         not upstream (waived): worker/util.py\n"),
+                "\(waived.out)")
     }
 }

@@ -104,7 +104,7 @@ struct OpsCLITests {
         #expect(push.code == 2 && push.err.contains("nothing exported yet"), "\(push.err)")
     }
 
-    @Test("export, push and forget wait a minute for the lock by default, saying whom for; the refusal names the holder")
+    @Test("export, push and forget wait a minute for the lock by default, saying whom for; exit 75 names the holder")
     func writersWaitForTheLock() throws {
         let f = try Fixture()
         defer { f.dir.remove() }

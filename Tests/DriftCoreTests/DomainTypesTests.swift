@@ -94,7 +94,8 @@ import Testing
         #expect(GateOutput.text(report, githubActions: false) == """
             ok       drift 0123456789abcdef0123 from web-1: reconciled by its Drift-Id trailer
             ok       drift 0123456789abcdef0123 from web-1: reconciled by matching content
-            waived   drift 0123456789abcdef0123 from web-1: waiver until 2026-12-31
+            waived   drift 0123456789abcdef0123 from web-1: waiver until 2026-12-31; it also passes 1 path not upstream
+                     not upstream (waived): app.py
             MISSING  drift 0123456789abcdef0123 from web-1, base aaaaaaaaaaaa, first seen 2026-11-01T00:00:00Z, \
             age 3d4h (e)
                      not upstream: app.py

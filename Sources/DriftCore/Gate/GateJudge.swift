@@ -99,6 +99,8 @@ struct GateJudge {
             reconciled = .superseded
         } else if missing.isEmpty {
             reconciled = .content
+        } else if e.contained && later == nil {
+            reconciled = .contained
         } else {
             reconciled = nil
         }

@@ -20,11 +20,21 @@ public enum GateOutput {
                 case .trailer: how = "reconciled by its Drift-Id trailer"
                 case .superseded:
                     how = "superseded by drift \(e.supersededBy?.hex ?? "?"), which changed all its paths again"
+                case .contained:
+                    how = "reconciled: its whole change is already in this commit (its patch reverse-applies "
+                        + "cleanly here; the files differ otherwise)"
                 default: how = "reconciled by matching content"
                 }
                 out += "ok       drift \(e.id) from \(e.host): \(how)\n"
             case .waived:
-                out += "waived   drift \(e.id) from \(e.host): waiver until \(e.waiverExpires ?? "?")\n"
+                // A waiver passes the entry's code too: what it hides is said, never silent.
+                let n = e.missing.count
+                let hides = n == 0 ? "" : "; it also passes \(n) path\(n == 1 ? "" : "s") not upstream"
+                out += "waived   drift \(e.id) from \(e.host): waiver until \(e.waiverExpires ?? "?")\(hides)\n"
+                for p in e.missing.prefix(GatePathCap.perEntry) { out += "         not upstream (waived): \(p)\n" }
+                if let rest = GatePathCap.rest(e.missing) {
+                    out += "         \(GatePathCap.moreLine(rest, what: "not upstream (waived)"))\n"
+                }
             case .missing, .withheld:
                 let seen = e.firstSeen ?? "unknown"
                 let head = e.status == .missing ? "MISSING " : "WITHHELD"
@@ -89,7 +99,7 @@ public enum GateOutput {
 
     /// The line (and annotation) counting an entry's paths past the cap: one annotation for
     /// them all, on no file, so CI's annotation limits keep the other entries'.
-    private static func more(_ rest: (count: Int, under: String?), what: String, _ e: Gate.EntryResult,
+    private static func more(_ rest: GatePathCap.Rest, what: String, _ e: Gate.EntryResult,
                              host: String, _ githubActions: Bool) -> String {
         let line = GatePathCap.moreLine(rest, what: what)
         var out = "         \(line) (--format json lists them all)\n"
@@ -147,7 +157,7 @@ public enum GateOutput {
     }
 
     /// One SARIF result for an entry's paths past the cap, located at the directory they share.
-    private static func sarifMore(_ rest: (count: Int, under: String?), what: String, rule: String,
+    private static func sarifMore(_ rest: GatePathCap.Rest, what: String, rule: String,
                                   _ e: Gate.EntryResult) -> Sarif.Result {
         let text = "Drift \(e.id) from \(e.host): \(GatePathCap.moreLine(rest, what: what)) "
             + "(drift gate --format json lists them all)"

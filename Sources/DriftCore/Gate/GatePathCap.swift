@@ -8,11 +8,30 @@ enum GatePathCap {
     static let sarifResults = 5000
 
     /// The paths after the first `perEntry`: how many, and the deepest directory holding
-    /// them all (nil when they share none), e.g. `models/llama-mini`.
-    static func rest(_ paths: [String]) -> (count: Int, under: String?)? {
+    /// them all, e.g. `models/llama-mini` — or, when they share none, the one holding most of
+    /// them (more than half, by their first two components) with how many (`share`).
+    static func rest(_ paths: [String]) -> Rest? {
         guard paths.count > perEntry else { return nil }
         let hidden = paths[perEntry...]
-        return (hidden.count, commonDirectory(hidden))
+        if let all = commonDirectory(hidden) { return Rest(count: hidden.count, under: all, share: nil) }
+        var groups: [String: [String]] = [:]
+        for p in hidden {
+            let key = p.split(separator: "/").dropLast().prefix(2).joined(separator: "/")
+            groups[key, default: []].append(p)
+        }
+        guard let top = groups.max(by: { $0.value.count < $1.value.count }), top.value.count * 2 > hidden.count,
+              let under = commonDirectory(top.value) else {
+            return Rest(count: hidden.count, under: nil, share: nil)
+        }
+        return Rest(count: hidden.count, under: under, share: top.value.count)
+    }
+
+    /// An entry's paths past the cap.
+    struct Rest {
+        var count: Int
+        /// The directory holding all of them (`share` nil) or `share` of them; nil: none.
+        var under: String?
+        var share: Int?
     }
 
     /// The longest run of whole leading components every path shares, short of the last.
@@ -32,8 +51,11 @@ enum GatePathCap {
         return common.isEmpty ? nil : common.joined(separator: "/")
     }
 
-    /// `… and 49980 more under models/llama-mini/` (the words after `more`: `what`).
-    static func moreLine(_ rest: (count: Int, under: String?), what: String) -> String {
-        "\u{2026} and \(rest.count) more \(what)" + (rest.under.map { " under \($0)/" } ?? "")
+    /// `… and 49980 more not upstream under models/llama-mini/`, or `… and 49982 more not
+    /// upstream (49980 under models/llama-mini/)` (the words after `more`: `what`).
+    static func moreLine(_ rest: Rest, what: String) -> String {
+        let head = "\u{2026} and \(rest.count) more \(what)"
+        guard let under = rest.under else { return head }
+        return rest.share.map { head + " (\($0) under \(under)/)" } ?? head + " under \(under)/"
     }
 }

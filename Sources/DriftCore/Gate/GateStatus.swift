@@ -27,4 +27,7 @@ public enum GateReason: String, Sendable, Codable, CaseIterable {
     /// A later export from the same host follows it and changed again every path it still
     /// had to bring upstream; that later entry is judged instead.
     case superseded
+    /// Its whole change is already in REV's tree, though not blob for blob (the same hotfix
+    /// made upstream, and the files changed since): its reverse applies cleanly on REV's tree.
+    case contained
 }

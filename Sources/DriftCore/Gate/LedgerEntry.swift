@@ -31,6 +31,9 @@ public struct LedgerEntry: Sendable {
     /// True for a ref that could not be read as an entry at all (`invalid`, its base and tip
     /// unknown: see `LedgerReader.unreadable`).
     var unread = false
+    /// Its change (base → tip, cumulative) reverse-applies cleanly on REV's tree (rule 2b);
+    /// not asked of an entry over `LedgerLimits.containedPaths` changed paths.
+    var contained = false
 }
 
 /// One withheld code change of an entry: path, change and reason, never content or hash.
@@ -77,6 +80,8 @@ public enum LedgerLimits {
     static let patchBytes = 64 << 20
     static let reportBytes = 16 << 20
     static let changedPaths = 100_000
+    /// The most changed paths of an entry the gate reverse-applies on REV (rule 2b).
+    static let containedPaths = 1000
     /// The objects of one bundle's pack, inflated (each entry is indexed in memory).
     static let packObjectBytes = 256 << 20
 }
@@ -163,6 +168,7 @@ public struct LedgerReader {
                             firstSeen: carried.firstSeen, changes: ex.changes, rawHost: ex.trailers.rawHost,
                             withheld: carried.withheld, earlier: ex.earlier)
         e.invalid = try Self.bindingProblem(e, tree: scratch.treeOf(commit: tip), inputs: carried.idInputs)
+        e.contained = try isContained(e, in: scratch)
         return e
     }
 
@@ -202,7 +208,16 @@ public struct LedgerReader {
         var e = LedgerEntry(name: ref, id: id, host: ex.trailers.host ?? "unknown", base: ex.base, tip: tip,
                             firstSeen: nil, changes: ex.changes, rawHost: ex.trailers.rawHost)
         e.invalid = try Self.bindingProblem(e, tree: upstream.treeOf(commit: tip), inputs: [])
+        e.contained = try isContained(e, in: upstream)
         return e
+    }
+
+    /// Rule 2b: the entry's whole change reverse-applies on REV's tree (`repo` sees the
+    /// entry's objects and the upstream's). Asked only of a valid entry of bounded size.
+    private func isContained(_ e: LedgerEntry, in repo: GitRepository) throws -> Bool {
+        guard e.invalid == nil, !e.changes.isEmpty, e.changes.count <= LedgerLimits.containedPaths else { return false }
+        return try repo.reverseApplies(old: repo.treeOf(commit: e.base), new: repo.treeOf(commit: e.tip),
+                                       onto: repo.treeOf(commit: rev))
     }
 
     /// What `examine` read from an export commit.

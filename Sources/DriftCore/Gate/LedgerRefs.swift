@@ -16,7 +16,9 @@ extension LedgerReader {
     /// is not stopped by one host's bad ref (exit 1 naming it, not exit 2 judging nothing).
     func readRefs(prefix: String) throws -> [LedgerEntry] {
         try upstream.referenceTargets(under: prefix).map { ref in
-            do { return try readLedgerRef(ref.name, ref.target) } catch let e as DriftError where e.code == .ledgerInvalid {
+            do {
+                return try readLedgerRef(ref.name, ref.target)
+            } catch let e as DriftError where e.code == .ledgerInvalid {
                 return try Self.unreadable(ref.name, ref.target, problem: e.message)
             }
         }
