@@ -7,10 +7,11 @@ import Foundation
 #endif
 
 /// `drift prune`: ref retention for the fleet's ledger. Deletes the `refs/drift/*` of a
-/// repository whose entries the gate finds *reconciled* in REV (by trailer, content or
-/// supersession — never a waiver) and that were exported longer ago than a given age.
-/// Every ref is judged by the gate's own code first; a hostile ref fails the whole run
-/// (nothing deleted), and a ref that moved since it was judged is left alone.
+/// repository whose entries the gate finds *reconciled* in REV (by trailer, content,
+/// containment or supersession — never a waiver) and that were exported longer ago than a
+/// given age. Every ref is judged by the gate's own code first; a ref that fails a check is
+/// `invalid` and kept, one not named by a drift id fails the whole run (nothing deleted), and
+/// a ref that moved since it was judged is left alone.
 public struct LedgerPrune {
     public var repo: [UInt8]
     public var rev = "HEAD"
@@ -37,7 +38,8 @@ public struct LedgerPrune {
     }
 
     /// Judges every ref under the prefix against REV, then deletes the reconciled old ones.
-    /// - Throws: what `Gate.run` throws (a hostile ref: nothing is deleted).
+    /// - Throws: what `Gate.run` throws (a ref not named by a drift id: nothing is deleted; a ref
+    ///   that fails a check is an `invalid` entry, kept).
     public func run(now: Date) throws -> [Decision] {
         var gate = Gate(repo: repo, ledger: nil)
         gate.rev = rev
