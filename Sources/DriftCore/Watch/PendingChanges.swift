@@ -18,6 +18,8 @@ public struct PendingChanges {
         var last: Double
         /// Ready from this time on whatever follows (the writer closed the file).
         var due: Double?
+        /// Every event of this path was of a data-class, non-secret path (`FloodPacing` may hold it).
+        var data = false
     }
 
     /// When site-packages changes are one finished pip operation: quiet for `settle`, and no
@@ -33,6 +35,8 @@ public struct PendingChanges {
     private var pip: Times?
     /// The earliest first event of anything pending (nil when nothing is).
     public private(set) var oldestFirst: Double?
+    /// How many pending paths are data alone (`Times.data`).
+    private(set) var dataCount = 0
 
     public init() {}
 
@@ -41,27 +45,28 @@ public struct PendingChanges {
 
     /// A single path changed (file, symlink, special, or an entry removed). `complete`: its
     /// writer is done (close-write, renamed into place, deleted), so it is ready at once.
-    mutating func touch(path: [UInt8], at now: Double, complete: Bool = false) {
+    /// `data`: the path is data and not secret (anything else is never held back).
+    mutating func touch(path: [UInt8], at now: Double, complete: Bool = false, data: Bool = false) {
         // Inside (or the same path as) a directory already due for a whole walk: that walk
         // covers it; the event only shows the directory is still busy (a burst settles as one batch).
         if let t = pendingAncestor(of: path, includingSelf: true) {
-            bump(Key(tree: true, path: t), now)
+            bump(Key(tree: true, path: t), now, data: data)
             return
         }
-        bump(Key(tree: false, path: path), now, due: complete ? now : nil)
+        bump(Key(tree: false, path: path), now, due: complete ? now : nil, data: data)
     }
 
     /// A directory appeared, moved or went away: walk it whole.
-    mutating func touch(tree: [UInt8], at now: Double) {
+    mutating func touch(tree: [UInt8], at now: Double, data: Bool = false) {
         if let t = pendingAncestor(of: tree, includingSelf: true) {
-            bump(Key(tree: true, path: t), now)
+            bump(Key(tree: true, path: t), now, data: data)
             return
         }
         trees.insert(tree)
         // The walk covers the path's own rescan (a directory where a file was, or back).
-        let single = items.removeValue(forKey: Key(tree: false, path: tree))
+        let single = remove(Key(tree: false, path: tree))
         let k = Key(tree: true, path: tree)
-        bump(k, now)
+        bump(k, now, data: data && (single?.data ?? true))
         if let first = single?.first, let t = items[k], first < t.first { items[k]?.first = first }
     }
 
@@ -71,10 +76,20 @@ public struct PendingChanges {
         if oldestFirst == nil { oldestFirst = now }
     }
 
-    private mutating func bump(_ k: Key, _ now: Double, due: Double? = nil) {
+    private mutating func bump(_ k: Key, _ now: Double, due: Double? = nil, data: Bool) {
         let old = items[k]
-        items[k] = Times(first: old?.first ?? now, last: now, due: old?.due ?? due)
+        // A key is data only while every event it took was: one code file makes it urgent for good.
+        let isData = data && (old?.data ?? true)
+        if old?.data == true { dataCount -= 1 }
+        if isData { dataCount += 1 }
+        items[k] = Times(first: old?.first ?? now, last: now, due: old?.due ?? due, data: isData)
         if oldestFirst == nil { oldestFirst = now }
+    }
+
+    private mutating func remove(_ k: Key) -> Times? {
+        let t = items.removeValue(forKey: k)
+        if t?.data == true { dataCount -= 1 }
+        return t
     }
 
     private func pendingAncestor(of path: [UInt8], includingSelf: Bool) -> [UInt8]? {
@@ -89,12 +104,16 @@ public struct PendingChanges {
     }
 
     /// When the earliest pending path becomes ready, or nil when nothing is pending.
-    func nextDeadline(settle: Double, maxWait: Double, pipRule: PipRule) -> Double? {
+    /// `heldUntil`: data paths are held back until then (`FloodPacing`).
+    func nextDeadline(settle: Double, maxWait: Double, pipRule: PipRule, heldUntil: Double? = nil) -> Double? {
         var best: Double?
         func consider(_ d: Double) {
             if best == nil || d < best! { best = d }
         }
-        for t in items.values { consider(min(t.last + settle, t.first + maxWait, t.due ?? .infinity)) }
+        for t in items.values {
+            let ready = min(t.last + settle, t.first + maxWait, t.due ?? .infinity)
+            consider(t.data ? max(ready, heldUntil ?? ready) : ready)
+        }
         if let pip {
             let capped = pip.first + pipRule.cap
             consider(pipRule.busy ? capped : min(pip.last + pipRule.settle, capped))
@@ -103,16 +122,19 @@ public struct PendingChanges {
     }
 
     /// Removes and returns what is ready at `now` (everything with `all`): the scope to
-    /// rescan and whether site-packages must be compared again.
+    /// rescan and whether site-packages must be compared again. `holdData`: data paths stay
+    /// pending (not with `all`: a query, a stop).
     mutating func takeReady(now: Double, settle: Double, maxWait: Double, pipRule: PipRule,
-                            all: Bool = false) -> (ScanScope, pip: Bool) {
+                            all: Bool = false, holdData: Bool = false) -> (ScanScope, pip: Bool) {
         func ready(_ t: Times) -> Bool {
-            all || now >= t.last + settle || now >= t.first + maxWait || t.due.map { now >= $0 } == true
+            if all { return true }
+            if holdData && t.data { return false }
+            return now >= t.last + settle || now >= t.first + maxWait || t.due.map { now >= $0 } == true
         }
         var scope = ScanScope()
         for (k, t) in items where ready(t) {
             if k.tree { scope.trees.insert(k.path) } else { scope.paths.insert(k.path) }
-            items[k] = nil
+            _ = remove(k)
             if k.tree { trees.remove(k.path) }
         }
         var pipReady = false
@@ -126,6 +148,7 @@ public struct PendingChanges {
 
     mutating func removeAll() {
         items.removeAll()
+        dataCount = 0
         trees.removeAll()
         pip = nil
         oldestFirst = nil

@@ -56,6 +56,8 @@ public final class Watcher {
     private var pip: ScanRunner.PipFindings?
     private var sitePackages: [[UInt8]] = []
     private var pending = PendingChanges()
+    /// Holds data paths back while a flood of them arrives (one snapshot per window, not per batch).
+    private var flood = FloodPacing()
     private var status: WatchStatus
 
     private var stopping = false
@@ -204,8 +206,10 @@ public final class Watcher {
                 } else if needFull == nil, t >= nextFull {
                     try fullScan("periodic")
                 } else if needFull == nil, t >= batchAllowedAt {
+                    let (hold, data) = (flood.holding(at: t), pending.dataCount)
                     let (scope, pipDirty) = pending.takeReady(now: t, settle: settle, maxWait: maxWait,
-                                                              pipRule: pipRule)
+                                                              pipRule: pipRule, holdData: hold)
+                    if pending.dataCount < data { flood.released(at: t) }
                     if !scope.isEmpty || pipDirty { try batch(scope, pipDirty: pipDirty) }
                 }
             } catch {
@@ -230,7 +234,9 @@ public final class Watcher {
     /// oldest path to have waited `maxWait`: each batch costs a journal snapshot of all the
     /// drift, so fewer, larger batches record the burst sooner.
     private var batchAllowedAt: Double {
-        if pending.count < Self.burstPending { return 0 }
+        // Held data waits by its own rule: the rest is spaced as if it were alone.
+        let held = flood.holding(at: monotonicSeconds()) ? pending.dataCount : 0
+        if pending.count - held < Self.burstPending { return 0 }
         let paused = lastEventAt + settle
         let due = (pending.oldestFirst ?? lastEventAt) + maxWait
         return max(nextBatchAllowed, min(paused, due))
@@ -242,7 +248,8 @@ public final class Watcher {
         var deadline = nextFull
         if needFull != nil {
             deadline = nextBatchAllowed
-        } else if let d = pending.nextDeadline(settle: settle, maxWait: maxWait, pipRule: pipRule) {
+        } else if let d = pending.nextDeadline(settle: settle, maxWait: maxWait, pipRule: pipRule,
+                                               heldUntil: flood.heldUntil(now)) {
             deadline = min(deadline, max(d, batchAllowedAt))
         }
         if canVerifyAhead { deadline = min(deadline, aheadDue) }
@@ -276,7 +283,7 @@ public final class Watcher {
     private func takeHashed() {
         guard let finished = bigFiles?.takeFinished(), !finished.isEmpty else { return }
         let now = monotonicSeconds()
-        for p in finished { pending.touch(path: p, at: now, complete: true) }
+        for p in finished { pending.touch(path: p, at: now, complete: true, data: isPlainData(p)) }
         status.examining = bigFiles?.examining ?? 0
     }
 
@@ -314,7 +321,7 @@ public final class Watcher {
             if rel.isEmpty && ev.has(Inotify.deleteSelf | Inotify.moveSelf | Inotify.attrib) {
                 requestFull("root", "the workspace root itself changed: scanning everything")
             } else if ev.has(Inotify.attrib) && !rel.isEmpty {
-                pending.touch(tree: rel, at: now)
+                pending.touch(tree: rel, at: now, data: isPlainData(rel, isDirectory: true))
             }
             return true
         }
@@ -325,16 +332,25 @@ public final class Watcher {
             if ev.has(Inotify.movedFrom | Inotify.delete) { watches.removeWorkspace(under: path) }
             // Watched before it is walked: whatever is written into it later is an event.
             if appeared { watches.addWorkspace(path) }
-            pending.touch(tree: path, at: now)
+            pending.touch(tree: path, at: now, data: isPlainData(path, isDirectory: true))
         } else {
-            if classifier.classify(path) == .ignore { return false }
+            let (cls, secret) = classifier.classifyAll(path, isDirectory: false)
+            if cls == .ignore { return false }
             // Its writer is done with it: read it now (a later revert is a batch of its own).
             // A write through a descriptor still open (IN_MODIFY) waits for settle.
             let done = ev.has(Inotify.closeWrite | Inotify.movedTo | Inotify.movedFrom | Inotify.delete
                               | Inotify.attrib)
-            pending.touch(path: path, at: now, complete: done)
+            let data = cls == .data && !secret
+            if data { flood.noteData(at: now) }
+            pending.touch(path: path, at: now, complete: done, data: data)
         }
         return true
+    }
+
+    /// Data and not secret: what `FloodPacing` may hold back while a flood of it arrives.
+    private func isPlainData(_ path: [UInt8], isDirectory: Bool = false) -> Bool {
+        guard let c = classifier?.classifyAll(path, isDirectory: isDirectory) else { return false }
+        return c.0 == .data && !c.secret
     }
 
     private func requestFull(_ reason: String, _ message: String) {
