@@ -19,12 +19,16 @@ extension Drift {
 
         func run() throws {
             switch format {
+            // Written a snapshot at a time: a journal of many large snapshots is never one
+            // document in memory (incident 12, F15).
             case .text:
-                Output.stdout(try SnapshotLog.text(state: try workspace.stateDirectory,
-                                                   manifestDir: manifest.directory))
+                try SnapshotLog.text(state: try workspace.stateDirectory, manifestDir: manifest.directory) {
+                    Output.stdout($0)
+                }
             case .json:
-                Output.stdout(bytes: try SnapshotLog.json(state: try workspace.stateDirectory,
-                                                          manifestDir: manifest.directory))
+                try SnapshotLog.json(state: try workspace.stateDirectory, manifestDir: manifest.directory) {
+                    Output.stdout(bytes: $0)
+                }
             }
         }
     }

@@ -13,13 +13,22 @@ public enum JournalHistory {
     public static func snapshots(_ repo: GitRepository, from tip: ObjectID,
                                  base: String) throws -> [(commit: ObjectID, info: SnapshotInfo)] {
         var out: [(commit: ObjectID, info: SnapshotInfo)] = []
+        try forEach(repo, from: tip, base: base) { out.append(($0, $1)) }
+        return out
+    }
+
+    /// The same snapshots one at a time, each read only when `body` is done with the one before
+    /// (`drift log` on a journal of many large snapshots holds one of them, not all).
+    static func forEach(_ repo: GitRepository, from tip: ObjectID, base: String,
+                        _ body: (ObjectID, SnapshotInfo) throws -> Void) throws {
         var id = tip
-        while id.hex != base, out.count < limit {
-            out.append((id, try SnapshotInfo.read(repo, id)))
+        var n = 0
+        while id.hex != base, n < limit {
+            try body(id, try SnapshotInfo.read(repo, id))
+            n += 1
             guard let parent = try repo.parents(of: id).first else { break }
             id = parent
         }
-        return out
     }
 
     /// The snapshot `key` names: its Drift-Id, or its commit (a hex prefix of at least 8 digits).
