@@ -56,7 +56,8 @@ struct LogStreamTests {
         let j = try drift(["log", "--manifest", f.mdir, "--state", f.state, "--format", "json"])
         #expect(Array(j.out.utf8) == (try Self.whole(f)))
         let t = try drift(["log", "--manifest", f.mdir, "--state", f.state])
-        let text = try SnapshotLog.text(state: StateDirectory(path: f.state), manifestDir: ManifestDirectory(path: f.mdir))
+        let text = try SnapshotLog.text(state: StateDirectory(path: f.state),
+                                        manifestDir: ManifestDirectory(path: f.mdir))
         #expect(t.out == text && t.out.hasPrefix("snapshot "), "\(t.out.prefix(200))")
     }
 }
