@@ -29,10 +29,16 @@ extension Drift {
             runner.clock = ProcessEnvironment.clock
             runner.waitSeconds = lockWait.wait
             if !release.isEmpty {
-                let dropped = try JournalForget(runner: runner).release(release.map { Array($0.utf8) })
-                let text = dropped.isEmpty ? "none of them was remembered" : dropped.map(PathBytes.display)
+                let done = try JournalForget(runner: runner).release(release.map { Array($0.utf8) })
+                let text = done.names.isEmpty ? "none of them was remembered" : done.names.map(PathBytes.display)
                     .joined(separator: ", ")
                 Output.stdout("forget: released \(text)\n")
+                if !done.names.isEmpty {
+                    // Released is not forgotten: a rotated token may still work at its vendor.
+                    let held = done.holding.isEmpty ? "none holds it now"
+                        : done.holding.map(PathBytes.display).joined(separator: ", ") + " (stays withheld)"
+                    Output.stdout("forget: drifted content holding a released value stays withheld: \(held)\n")
+                }
                 return
             }
             runner.environment = ProcessEnvironment.secretEnvironment()

@@ -113,7 +113,9 @@ public struct Exporter {
         // The scan saved it under the lock this export still holds: it is current. Read before
         // the journal: a state of another base is moved aside first (`StateArchive`).
         var state = try scan.state ?? runner.state.loadState(commit: manifest.commit)
-        guard let source = try pickSnapshot(runner, manifest, scan: scan) else { return nil }
+        guard let source = try pickSnapshot(runner, manifest, scan: scan, forgotten: state.forgottenSources) else {
+            return nil
+        }
         let info = source.info
         let now = runner.clock.now()
         let host = info.host.isEmpty ? SystemInfo.hostName() : info.host

@@ -51,7 +51,9 @@ extension Exporter {
     /// The snapshot to export: `--snapshot`'s, else the one holding what the scan just read
     /// (never whatever the journal's branch names: it may have been changed outside drift),
     /// else the latest. nil: no journal.
-    func pickSnapshot(_ runner: ScanRunner, _ manifest: Manifest, scan: ExportScan) throws -> ExportSource? {
+    /// `forgotten`: the state's memory (its released values are checked too).
+    func pickSnapshot(_ runner: ScanRunner, _ manifest: Manifest, scan: ExportScan,
+                      forgotten: ForgottenValues?) throws -> ExportSource? {
         let journal = Journal(state: runner.state, manifestDir: runner.manifestDir, commit: manifest.commit)
         guard let (repo, latest) = try journal.latest() else {
             if let snapshot {
@@ -76,7 +78,7 @@ extension Exporter {
         let tree = try repo.treeOf(commit: picked)
         try Self.checkBinding(info, tree: tree, snapshot: picked, journal: runner.state.file("journal.git"))
         // Checked against the secrets known now, not those known when it was journaled.
-        let outgoing = try OutgoingSecrets(scan.secrets ?? runner.secretsNow())
+        let outgoing = try OutgoingSecrets(scan.secrets ?? runner.secretsNow(forgotten: forgotten))
         let baseTree = try repo.treeOf(commit: base)
         if let hit = try outgoing.firstHit(tree: tree, baseTree: baseTree, repo: repo) {
             throw OutgoingSecrets.staleSnapshot(hit, id: info.id)

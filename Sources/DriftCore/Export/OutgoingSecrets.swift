@@ -96,7 +96,8 @@ struct OutgoingSecrets {
 extension ScanRunner {
     /// The secrets known now (secret-class files, secret-named variables), without a scan:
     /// for verbs that ship journal content without scanning (`export --from-journal`, `push`).
-    func secretsNow() throws -> SecretIndex {
+    /// `forgotten`: the state's memory, whose released values must not leave either.
+    func secretsNow(forgotten: ForgottenValues?) throws -> SecretIndex {
         var runner = self
         let c = try context ?? loadContext()
         runner.context = c
@@ -106,13 +107,19 @@ extension ScanRunner {
             Output.stderr("drift: note: \(PathBytes.display(c.rootBytes)) does not exist: outgoing content is checked "
                 + "against secret-named environment variables and known credential formats only\n")
             let empty = TreeWalk(entries: [], issues: [], unreadableDirectories: [])
-            return try SecretIndex(walk: empty, manifest: c.manifest, changes: [],
-                                   reader: FileReader(root: c.rootBytes), environment: environment,
-                                   names: c.policy.secretNames)
+            var secrets = try SecretIndex(walk: empty, manifest: c.manifest, changes: [],
+                                          reader: FileReader(root: c.rootBytes), environment: environment,
+                                          names: c.policy.secretNames)
+            secrets.released = ReleasedSearch(forgotten)
+            return secrets
         }
         let loaded = try runner.loadAndWalk()
-        return try SecretIndex(walk: loaded.walk, manifest: c.manifest, changes: [],
-                               reader: FileReader(root: c.rootBytes), environment: environment,
-                               names: c.policy.secretNames)
+        var secrets = try SecretIndex(walk: loaded.walk, manifest: c.manifest, changes: [],
+                                      reader: FileReader(root: c.rootBytes), environment: environment,
+                                      names: c.policy.secretNames)
+        secrets.released = ReleasedSearch(forgotten)
+        return secrets
     }
+
+
 }

@@ -80,7 +80,7 @@ public struct Pusher {
         }
         let chain = ExportChain(repo: repo, base: base)
         try recheck(id: id, chain: try chain.objects(upTo: commit), fixtures: try chain.fixtureBlobs(upTo: commit),
-                    ledger: ledger, repo: repo, runner: runner)
+                    ledger: ledger, repo: repo, runner: runner, forgotten: st.forgottenSources)
         // The Drift-Host trailer is the export's host quoted as a name: the same text either way.
         let host = try self.host.map { PathBytes.display(text: $0) }
             ?? DriftTrailers(try repo.message(of: commit)).host ?? SystemInfo.hostName()
@@ -158,8 +158,8 @@ public struct Pusher {
     /// An export made before a secret was known can hold it: the ledger commit (its files and
     /// message) and the export chain its bundle carries are searched for the secrets known now.
     private func recheck(id: DriftID, chain: [ObjectID], fixtures: Set<ObjectID>, ledger: ObjectID,
-                         repo: GitRepository, runner: ScanRunner) throws {
-        let outgoing = try OutgoingSecrets(try runner.secretsNow())
+                         repo: GitRepository, runner: ScanRunner, forgotten: ForgottenValues?) throws {
+        let outgoing = try OutgoingSecrets(try runner.secretsNow(forgotten: forgotten))
         let odb = try repo.odb()
         var held = try outgoing.anyHolds(chain, repo: repo, fixtures: fixtures)
             || outgoing.holds(text: try odb.read(ledger).1)

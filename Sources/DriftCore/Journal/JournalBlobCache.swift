@@ -95,6 +95,6 @@ extension SecretIndex: Equatable {
     public static func == (a: SecretIndex, b: SecretIndex) -> Bool {
         // Values are ordered by length only: compared as sets.
         a.inodes == b.inodes && a.digests == b.digests && Set(a.values) == Set(b.values)
-            && a.unreadable == b.unreadable
+            && a.unreadable == b.unreadable && a.released == b.released
     }
 }

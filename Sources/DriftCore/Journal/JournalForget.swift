@@ -110,21 +110,45 @@ public struct JournalForget {
         return outcome
     }
 
+    /// What `drift forget --release` did.
+    public struct Released: Sendable {
+        /// The names that were remembered and are dropped.
+        public var names: [[UInt8]] = []
+        /// Drifted files whose content holds a released value now: they stay withheld.
+        public var holding: [[UInt8]] = []
+    }
+
     /// `drift forget --release NAME`: drops names from the forgotten sources (the variable will
-    /// not come back, and the content it was purged from is gone), under the state lock.
-    /// - Returns: the names that were remembered and are dropped.
-    public func release(_ names: [[UInt8]]) throws -> [[UInt8]] {
-        let (manifest, _) = try runner.manifestDir.load()
+    /// not come back), under the state lock. Their values stop withholding everything but are
+    /// kept as released (`ForgottenValues.released`): content holding one stays withheld, and the
+    /// drifted files that hold one now are named (incident 12, F12).
+    public func release(_ names: [[UInt8]]) throws -> Released {
+        let (manifest, policy) = try runner.manifestDir.load()
         let lock = try StateLock(state: runner.state, wait: runner.waitSeconds)
         defer { withExtendedLifetime(lock) {} }
         var st = try runner.state.loadState(commit: manifest.commit)
-        guard let memory = st.forgottenSources else { return [] }
+        guard let memory = st.forgottenSources else { return Released() }
         let drop = Set(names.map(PathBytes.escape))
         let all = Set((memory.names ?? []) + (memory.values ?? []).map(\.name))
         let dropped = all.filter { drop.contains($0) }.sorted().compactMap { PathBytes.unescape(Array($0.utf8)) }
         st.forgottenSources = memory.releasing(drop)
         if !dropped.isEmpty { try runner.state.saveState(st) }
-        return dropped
+        var just = memory
+        just.released = (memory.values ?? []).filter { drop.contains($0.name) }
+        let search = ReleasedSearch(just)
+        if search.isEmpty { return Released(names: dropped) }
+        let reader = FileReader(root: runner.root ?? manifest.root)
+        var holding: [[UInt8]] = []
+        // Single drifted files only: a summary item's files are searched by the next scan.
+        for item in st.items where item.count == nil && item.change != .deleted {
+            guard let path = PathBytes.unescape(Array(item.path.utf8)) else { continue }
+            // A file that cannot be read here is only left out of this list: the next scan
+            // withholds what it cannot read.
+            let bytes: [UInt8]
+            do { bytes = try reader.readAll(path, limit: policy.sizeLimit) } catch { continue }
+            if search.isFound(in: bytes) { holding.append(path) }
+        }
+        return Released(names: dropped, holding: holding.sorted(by: PathBytes.less))
     }
 
     /// The forgotten sources remembered for this boot (`drift status`).

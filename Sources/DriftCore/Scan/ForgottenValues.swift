@@ -19,6 +19,9 @@ struct ForgottenValues: Codable, Equatable, Sendable {
         var name: String
         /// `SHA-256(salt || value)`.
         var digest: Digest
+        /// How to find the value in content once it is released (`ValueTraces`); absent in
+        /// entries an older drift wrote until a run that knows the value again adds them.
+        var traces: [ValueTrace]?
     }
 
     /// Names written by a drift that kept names only, and the boot they were read in: checked
@@ -32,6 +35,10 @@ struct ForgottenValues: Codable, Equatable, Sendable {
     /// `drift forget` that knew every remembered value: the journal may hold one (`drift status`
     /// says so until such a forget runs; incident 11, F8).
     var learned: String?
+    /// Values `drift forget --release` let go of, with their traces: no longer withholding
+    /// everything while unknown, but content that holds one stays withheld (`ReleasedSearch`;
+    /// incident 12, F12). Kept until a redeploy, like the rest.
+    var released: [Entry]?
 
     /// The names whose values this run does not know: a value entry none of `known` has (by
     /// digest, whatever the name it has now), or an old name-only entry of this boot that no
@@ -66,13 +73,31 @@ struct ForgottenValues: Codable, Equatable, Sendable {
             m.salt = hexEncode(salt)
         }
         var entries = m.values ?? []
-        var have = Set(entries.map(\.digest))
+        var at: [Digest: Int] = [:]
+        for (i, e) in entries.enumerated() { at[e.digest] = i }
         for v in added {
             let d = try Self.digest(v.value, salt: salt)
-            if have.insert(d).inserted { entries.append(Entry(name: PathBytes.escape(v.name), digest: d)) }
+            if let i = at[d] {
+                if entries[i].traces == nil { entries[i].traces = try ValueTraces.of(v.value, salt: salt) }
+                continue
+            }
+            at[d] = entries.count
+            entries.append(Entry(name: PathBytes.escape(v.name), digest: d,
+                                 traces: try ValueTraces.of(v.value, salt: salt)))
         }
         m.values = entries
         return m
+    }
+
+    /// The memory with traces added to the entries of `known` values an older drift remembered
+    /// without them; nil when none was missing (the state is not rewritten for nothing).
+    /// - Throws: `DriftError` when no SHA-256 context can be made.
+    static func tracing(_ memory: ForgottenValues?, known: [(name: [UInt8], value: [UInt8])]) throws
+        -> ForgottenValues? {
+        guard let memory, let entries = memory.values, entries.contains(where: { $0.traces == nil }),
+              memory.saltBytes.count == 32 else { return nil }
+        let traced = try adding(memory, known)
+        return traced == memory ? nil : traced
     }
 
     /// Every name remembered (old name-only entries of this boot, and value entries).
@@ -86,14 +111,27 @@ struct ForgottenValues: Codable, Equatable, Sendable {
         return out
     }
 
-    /// The memory without `drop` (escaped names), nil when nothing is left.
+    /// The memory without `drop` (escaped names) among the values that withhold everything while
+    /// unknown; their value entries are kept as `released`, so content holding them stays withheld.
+    /// Nil when nothing is left.
     func releasing(_ drop: Set<String>) -> ForgottenValues? {
         var m = self
         m.names = names?.filter { !drop.contains($0) }
+        let gone = (values ?? []).filter { drop.contains($0.name) }
         m.values = values?.filter { !drop.contains($0.name) }
+        if !gone.isEmpty { m.released = (released ?? []) + gone }
         if m.names?.isEmpty == true { (m.names, m.boot) = (nil, nil) }
-        if m.values?.isEmpty == true { (m.values, m.salt, m.learned) = (nil, nil, nil) }
-        return m.names == nil && m.values == nil ? nil : m
+        if m.values?.isEmpty == true { (m.values, m.learned) = (nil, nil) }
+        // The salt stays while a released value is kept: its digests are under it.
+        if m.values == nil && m.released == nil { m.salt = nil }
+        return m.names == nil && m.values == nil && m.released == nil ? nil : m
+    }
+
+    /// The names of the released values (`drift status`, `drift forget --release`).
+    static func releasedNames(_ memory: ForgottenValues?) -> [[UInt8]] {
+        var seen = Set<[UInt8]>()
+        return (memory?.released ?? []).compactMap { PathBytes.unescape(Array($0.name.utf8)) }
+            .filter { seen.insert($0).inserted }.sorted(by: PathBytes.less)
     }
 
     /// Old name-only entries count in the boot they were read in; a run that cannot read its
@@ -105,6 +143,8 @@ struct ForgottenValues: Codable, Equatable, Sendable {
 
     /// The salt's 32 bytes (64 hex digits, the shape of a digest); none when absent or damaged,
     /// so no stored digest matches and the run fails closed.
+    var saltBytes: [UInt8] { Self.saltBytes(salt) }
+
     private static func saltBytes(_ text: String?) -> [UInt8] {
         text.flatMap { Digest(hex: $0) }?.bytes ?? []
     }

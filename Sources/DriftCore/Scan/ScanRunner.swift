@@ -293,6 +293,11 @@ public struct ScanRunner {
             // Until a forget looks (`drift status` says so: the note is given once).
             if st.forgottenSources?.learned == nil { st.forgottenSources?.learned = Timestamp.format(now) }
         }
+        // Entries an older drift remembered without traces get them while the value is known, so
+        // a release later can still find it (incident 12, F12).
+        if let traced = try ForgottenValues.tracing(st.forgottenSources, known: secrets.rememberedValues) {
+            st.forgottenSources = traced
+        }
         st.secretValues = secrets.valueCount
         let (pip, pipChecked, pipHashed) = try takePip(findings.pip, issues: &result.issues)
         var snapshot: (ObjectID?, ObjectID?) = (nil, nil)
@@ -352,6 +357,7 @@ public struct ScanRunner {
         let unknown = try ForgottenValues.missing(forgotten.memory, known: secrets.sourceValues.map(\.value),
                                                   names: forgotten.names, boot: forgotten.boot)
         secrets.missing(missing.sorted(by: PathBytes.less), forgotten: unknown.sorted(by: PathBytes.less))
+        secrets.released = ReleasedSearch(forgotten.memory)
         secrets.flag(&result.changes, walk: walk, reader: reader, sizeLimit: c.policy.sizeLimit,
                      contents: result.contents, verdicts: secretVerdicts)
         if !secrets.complete {

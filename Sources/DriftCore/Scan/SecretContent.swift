@@ -23,6 +23,9 @@ public struct SecretIndex: Sendable {
     var values: [[UInt8]] = []
     /// `values` searched in one pass (`NeedleSet`).
     var valueSearch = NeedleSet([])
+    /// Values `drift forget --release` let go of, known by their traces only: content holding
+    /// one is a secret's still (`ReleasedSearch`; incident 12, F12).
+    var released = ReleasedSearch()
     /// How many secret sources there are: secret-class files plus secret-named variables.
     public private(set) var sourceCount = 0
     /// Secret files whose values could not be read: while any is listed, no code content can
@@ -121,7 +124,7 @@ public struct SecretIndex: Sendable {
     /// Whether there are no secret sources at all (known formats are still recognised).
     public var isEmpty: Bool {
         inodes.isEmpty && digests.isEmpty && values.isEmpty && unreadable.isEmpty && missingSources.isEmpty
-            && missingForgotten.isEmpty
+            && missingForgotten.isEmpty && released.isEmpty
     }
 
     /// Whether code content can be checked against every secret file's and source's values.
@@ -253,13 +256,13 @@ public struct SecretIndex: Sendable {
 
     /// Whether these bytes are a secret's (hash) or contain a secret value or an encoding of one.
     func matchesValues(_ bytes: [UInt8]) -> Bool {
-        matchesDigest(bytes) || (!isEmpty && valueSearch.isFound(in: bytes))
+        matchesDigest(bytes) || (!isEmpty && (valueSearch.isFound(in: bytes) || released.isFound(in: bytes)))
     }
 
     /// `matches` but for the value search, for a caller that searched the values already
     /// (`OutgoingSecrets`, whose needles hold them).
     func matchesBesideValues(_ bytes: [UInt8], scope: SecretScope) -> Bool {
-        SecretFormats.find(bytes, scope: scope) != nil || matchesDigest(bytes)
+        SecretFormats.find(bytes, scope: scope) != nil || matchesDigest(bytes) || released.isFound(in: bytes)
     }
 
     /// Whether these bytes are a secret's by their hash.
