@@ -107,4 +107,40 @@ struct Incident12SecretTests {
         leaks.expectAbsent(hf, "released HF_TOKEN")
         leaks.expectAbsent(openai, "released OPENAI_API_KEY")
     }
+
+    /// Runs of blanks as one space: status wraps its rows.
+    static func flat(_ text: String) -> String {
+        text.split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")
+    }
+
+    @Test("F11: rotated -e token: status, diff and export name HF_TOKEN of PID 1 and the remedy")
+    func rotationNamesTheSource() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let old = SecretLeakTests.token("hf_f11")
+        let env = try Self.pastedThenRemembered(f, ["HF_TOKEN": old])
+        let first = try drift(["export", "--output", f.dir.sub("first")] + Self.common(f), env: env)
+        #expect(first.code == 0, "\(first.err)")
+        #expect(!(try drift(["status"] + Self.common(f), env: env)).out.contains("withholding"))
+        let rotated = try Self.environ(f, ["HF_TOKEN": SecretLeakTests.token("hf_f11new")])
+        try sh("echo 'FIX = 3' >> worker/util.py", cwd: f.workspace)
+        #expect(try drift(["scan"] + Self.common(f), env: rotated).code == 1)
+        let cause = "HF_TOKEN (PID 1's environment) holds another value now; if it will not come back (rotated, "
+            + "removed): drift forget --release HF_TOKEN"
+        let status = try drift(["status"] + Self.common(f), env: rotated)
+        #expect(Self.flat(status.out).contains("withholding content of every drifted file: " + cause), "\(status.out)")
+        let diff = try drift(["diff"] + Self.common(f), env: rotated)
+        #expect(diff.out.contains("# drift: content of every drifted file withheld: " + cause), "\(diff.out)")
+        #expect(diff.out.contains("content withheld (secret source missing: HF_TOKEN)"), "\(diff.out)")
+        #expect(!diff.out.contains("secret files unreadable"), "\(diff.out)")
+        let export = try drift(["export", "--output", f.dir.sub("refused")] + Self.common(f), env: rotated)
+        #expect(export.code == 2 && export.err.contains("every drifted file is withheld: " + cause), "\(export.err)")
+        // Released: the row goes with the next scan; the old value's file stays withheld.
+        #expect(try drift(["forget", "--release", "HF_TOKEN"] + Self.common(f), env: rotated).code == 0)
+        let after = try drift(["export", "--output", f.dir.sub("after")] + Self.common(f), env: rotated)
+        #expect(after.code == 0, "\(after.err)")
+        let status2 = try drift(["status"] + Self.common(f), env: rotated)
+        #expect(!status2.out.contains("withholding"), "\(status2.out)")
+        #expect(status2.out.contains("released      HF_TOKEN"), "\(status2.out)")
+    }
 }

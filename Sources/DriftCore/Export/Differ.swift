@@ -58,11 +58,19 @@ public struct Differ {
         let built = try builder.build(changes, pip: pip, requirements: outcome.requirements,
                                       contents: outcome.result.contents)
         var header = ""
+        // Every drifted file withheld for a missing secret source: the source is named once, and
+        // each line says "secret source missing" rather than "secret files unreadable" (F11).
+        let unchecked = outcome.secrets.withholdingShort
+        let allWithheld = built.withheld.contains { $0.1 == .secretsUnreadable }
+        if let cause = outcome.secrets.withholdingCause, allWithheld {
+            header += "# drift: content of every drifted file withheld: \(cause)\n"
+        }
         for (c, reason) in built.withheld {
             let p = PathBytes.display(c.path)
             let carriesSecret = c.secret || reason.hidesHash
             if carriesSecret || c.fileClass == .config {
-                let why = carriesSecret ? reason.text : "config"
+                let why = carriesSecret ? (reason == .secretsUnreadable ? unchecked ?? reason.text : reason.text)
+                    : "config"
                 header += "# drift: \(p): \(c.change.rawValue), content withheld (\(why))\n"
             } else {
                 // Code withheld for a reason of its own (size, a moving or unreadable file) says which.

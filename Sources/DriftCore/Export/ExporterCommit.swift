@@ -39,7 +39,9 @@ extension Exporter {
             parent = (s.base, nil)
         }
         let changes = try parent.follows.map { _ in try chain.changes(from: parent.commit, to: s.tree) }
-        if let follows = parent.follows, let changes { try Self.refuseWithheldRevert(info, follows: follows, changes) }
+        if let follows = parent.follows, let changes {
+            try Self.refuseWithheldRevert(info, follows: follows, changes, cause: state.withholding)
+        }
         // A follow-up that changes only withheld files would be an empty patch `git am` rejects.
         if let follows = parent.follows, changes?.isEmpty == true {
             throw NothingExportable(follows: follows, withheld: info.entries.filter { $0.recorded != .content }.count)

@@ -12,8 +12,10 @@ extension Exporter {
 
     /// Throws when one of `info`'s withheld paths is among what the follow-up changes on top
     /// of the export it follows (`changes`, by path): the chain carries a version of it.
+    /// `cause`: why the scan withheld every drifted file (`DriftState.withholding`), named
+    /// instead of the generic advice (incident 12, F11).
     static func refuseWithheldRevert(_ info: SnapshotInfo, follows: DriftID,
-                                     _ changes: [[UInt8]: GitTreeChange]) throws {
+                                     _ changes: [[UInt8]: GitTreeChange], cause: String? = nil) throws {
         let taken = info.entries.filter { e in
             if case .content = e.recorded { return false }
             if case .summary = e.recorded { return false }
@@ -29,11 +31,13 @@ extension Exporter {
             }
         }
         let n = taken.count
+        let remedy = cause.map { "every drifted file is withheld: \($0)" }
+            ?? "drift scan says why; a secret value drift remembers from a file that changed or is gone: "
+            + "drift forget --release NAME"
         throw DriftError(secret ? .secretWithheld : .unreadable,
             "export \(info.id): a follow-up of export \(follows) would take back what that chain carries at "
             + "\(n) path\(n == 1 ? "" : "s") whose content is withheld now: \(shown.joined(separator: ", "))\(more); "
-            + "nothing was exported. Remove what withholds them (drift scan says why; a secret value drift "
-            + "remembers from a file that changed or is gone: drift forget --release NAME) and export again, "
+            + "nothing was exported. Remove what withholds them (\(remedy)) and export again, "
             + "or export --cumulative (one commit on the base that lists them as withheld)")
     }
 

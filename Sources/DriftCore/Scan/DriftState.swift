@@ -89,6 +89,10 @@ public struct DriftState: Codable, Sendable {
     /// How many distinct secret values the last run knew (`SecretIndex.valueCount`): a run
     /// that knows more says content journaled before may hold one (`drift forget`).
     var secretValues: Int?
+    /// Why the last scan withheld every drifted file's content (`SecretIndex.withholdingCause`:
+    /// the missing secret sources and the remedy), nil when it did not: `drift status` says it
+    /// (incident 12, F11: only the boot scan's discarded report did).
+    var withholding: String?
     /// Why this state was rebuilt instead of read (a damaged or oversized `state.json`, a
     /// `state.log` record that does not decode); never written. The next locked write keeps
     /// the damaged file aside first and writes `state.json` whole.
@@ -111,6 +115,7 @@ public struct DriftState: Codable, Sendable {
         case secretSources = "secret_sources"
         case forgottenSources = "forgotten_sources"
         case secretValues = "secret_values"
+        case withholding
     }
     // `recovered` is not a key: it is never written.
 

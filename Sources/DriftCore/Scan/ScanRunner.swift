@@ -277,6 +277,8 @@ public struct ScanRunner {
         let allNames = environment.sourceNames(names: c.policy.secretNames)
         let secrets = try flagSecrets(&result, walk: findings.walk, c, missing: missing,
                                       forgotten: (st.forgottenSources, allNames, boot))
+        // Until a scan knows every source again, status names the missing ones (F11).
+        st.withholding = secrets.absentNoted ? nil : secrets.withholdingCause
         // The walk's last use: not held through the merge, the journal and the report.
         findings.walk = TreeWalk(entries: [], issues: [], unreadableDirectories: [])
         // Drifted paths unreadable now are kept in the state but cannot be journaled: the
@@ -358,6 +360,7 @@ public struct ScanRunner {
                                                   names: forgotten.names, boot: forgotten.boot)
         secrets.missing(missing.sorted(by: PathBytes.less), forgotten: unknown.sorted(by: PathBytes.less))
         secrets.released = ReleasedSearch(forgotten.memory)
+        secrets.noteOrigins(environment)
         secrets.flag(&result.changes, walk: walk, reader: reader, sizeLimit: c.policy.sizeLimit,
                      contents: result.contents, verdicts: secretVerdicts)
         if !secrets.complete {

@@ -39,6 +39,8 @@ public struct SecretIndex: Sendable {
     /// content was journaled, that this run's environment lacks (`forgotten_sources`): the same
     /// rule, so content journaled or shown without them cannot bring a purged value back.
     public private(set) var missingForgotten: [[UInt8]] = []
+    /// Where a variable of `missingForgotten` is now, by name (`noteOrigins`): for messages only.
+    var forgottenOrigins: [[UInt8]: SecretEnvironment.Origin] = [:]
     /// How many distinct secret values are known (before their encodings): a count only, so a
     /// later run can tell it learned more (`secret_values` in `state.json`) without an oracle.
     public private(set) var valueCount = 0

@@ -96,7 +96,30 @@ public enum StatusReport {
         let lastPushText = st.lastPush.map { ", last \($0)" } ?? ""
         out += "  pushed        \(pushedText)\(lastPushText)\n"
         out += rememberedLines(JournalForget.remembered(st), learned: st.forgottenSources?.learned)
+        if let cause = st.withholding { out += withholdingLines(cause) }
+        let released = ForgottenValues.releasedNames(st.forgottenSources)
+        if !released.isEmpty {
+            out += "  released      \(released.map(PathBytes.display).joined(separator: ", ")): content holding "
+                + "their old values stays withheld\n"
+        }
         return out
+    }
+
+    /// The standing row for a scan that withheld every drifted file's content (incident 12,
+    /// F11), wrapped at word boundaries.
+    static func withholdingLines(_ cause: String) -> String {
+        let indent = String(repeating: " ", count: 16)
+        var out = ""
+        var line = "  withholding   content of every drifted file:"
+        for word in cause.split(separator: " ") {
+            if line.count + 1 + word.count > 118 {
+                out += line + "\n"
+                line = indent + word
+            } else {
+                line += " " + word
+            }
+        }
+        return out + line + "\n"
     }
 
     /// How many remembered sources the status names before "and N more".
