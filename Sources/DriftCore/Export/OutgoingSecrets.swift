@@ -33,9 +33,10 @@ struct OutgoingSecrets {
         self.needles = NeedleSet(needles)
     }
 
-    /// Whether text that leaves (patch, report, message, a path) holds a secret value or its hash.
+    /// Whether text that leaves (patch, report, message, a path) holds a secret value or its hash,
+    /// or a released one (`ReleasedSearch`: a file named after an old token is the token).
     func holds(text bytes: [UInt8]) -> Bool {
-        needles.isFound(in: bytes)
+        needles.isFound(in: bytes) || secrets.released.isFound(in: bytes)
     }
 
     /// Whether a git object that would leave holds a secret: a blob (file content or symlink

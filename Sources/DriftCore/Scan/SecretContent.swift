@@ -261,10 +261,10 @@ public struct SecretIndex: Sendable {
         matchesDigest(bytes) || (!isEmpty && (valueSearch.isFound(in: bytes) || released.isFound(in: bytes)))
     }
 
-    /// `matches` but for the value search, for a caller that searched the values already
-    /// (`OutgoingSecrets`, whose needles hold them).
+    /// `matches` but for the value search, for a caller that searched the values (live and
+    /// released) already (`OutgoingSecrets.holds(text:)`).
     func matchesBesideValues(_ bytes: [UInt8], scope: SecretScope) -> Bool {
-        SecretFormats.find(bytes, scope: scope) != nil || matchesDigest(bytes) || released.isFound(in: bytes)
+        SecretFormats.find(bytes, scope: scope) != nil || matchesDigest(bytes)
     }
 
     /// Whether these bytes are a secret's by their hash.
