@@ -54,8 +54,11 @@ import Testing
         let untraced = ReleasedSearch(m?.releasing(["TOKEN"]))
         #expect(untraced.isFound(in: Array("K = \"tok-older-drift-0123456789\"\n".utf8)))
         // A run that knows the value again adds the traces.
-        let traced = try ForgottenValues.tracing(m, known: [(Array("OTHER".utf8), value)])
-        #expect(traced?.values?[0].traces?.isEmpty == false)
+        let other = Array("another-known-value-0123".utf8)
+        #expect(try ForgottenValues.tracing(m, known: [(Array("OTHER".utf8), other)]) == nil)
+        let traced = try ForgottenValues.tracing(m, known: [(Array("OTHER".utf8), other), (Array("X".utf8), value)])
+        // Traced, and nothing else remembered by being known.
+        #expect(traced?.values?.count == 1 && traced?.values?[0].traces?.isEmpty == false)
         #expect(try ForgottenValues.tracing(traced, known: [(Array("OTHER".utf8), value)]) == nil)
         let search = ReleasedSearch(traced?.releasing(["TOKEN"]))
         #expect(search.isFound(in: Array("Kxtok-older-drift-0123456789y".utf8)))

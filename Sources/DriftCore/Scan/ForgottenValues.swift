@@ -94,10 +94,22 @@ struct ForgottenValues: Codable, Equatable, Sendable {
     /// - Throws: `DriftError` when no SHA-256 context can be made.
     static func tracing(_ memory: ForgottenValues?, known: [(name: [UInt8], value: [UInt8])]) throws
         -> ForgottenValues? {
-        guard let memory, let entries = memory.values, entries.contains(where: { $0.traces == nil }),
+        guard let memory, var entries = memory.values, entries.contains(where: { $0.traces == nil }),
               memory.saltBytes.count == 32 else { return nil }
-        let traced = try adding(memory, known)
-        return traced == memory ? nil : traced
+        let salt = memory.saltBytes
+        var at: [Digest: Int] = [:]
+        for (i, e) in entries.enumerated() where e.traces == nil { at[e.digest] = i }
+        var changed = false
+        // Only values already remembered: a known value is not remembered by being known.
+        for v in known {
+            guard let i = at[try Self.digest(v.value, salt: salt)] else { continue }
+            entries[i].traces = try ValueTraces.of(v.value, salt: salt)
+            changed = true
+        }
+        if !changed { return nil }
+        var m = memory
+        m.values = entries
+        return m
     }
 
     /// Every name remembered (old name-only entries of this boot, and value entries).
