@@ -42,41 +42,29 @@ struct FoldRuns {
         var runOf = [Int32](repeating: -1, count: withheld.count)
         var runs: [Run] = []
         var hasher = MemberHasher()
-        let special = withheld.specialOrders
-        var s = 0
-        withheld.changes.withUnsafeBufferPointer { changes in
-            withheld.places.withUnsafeBufferPointer { places in
-                for k in places.indices {
-                    // Withheld for a reason of its own (or as another change): never folded.
-                    if s < special.count && special[s] == k {
-                        s += 1
-                        continue
-                    }
-                    let p = Int(places[k])
-                    guard Self.mayFold(changes[p].fileClass, changes[p].secrecy, changes[p].change) else { continue }
-                    let c = changes[p].fileClass
-                    let parent = Self.lastSlash(changes[p].path) + 1
-                    guard parent > 0 else { continue }
-                    if let r = runs.last, r.parent == parent, r.change == changes[p].change, r.fileClass == c,
-                       Self.samePrefix(changes[p].path, changes[r.place].path, parent) {
-                        runs[runs.count - 1].last = k
-                    } else {
-                        if checked && !runs.isEmpty {
-                            runs[runs.count - 1].check.hash = hasher.finish().hash
-                            hasher = MemberHasher()
-                        }
-                        runs.append(Run(first: k, last: k, place: p, parent: parent,
-                                        depth: Self.slashes(changes[p].path), change: changes[p].change,
-                                        fileClass: c, check: MemberCheck(count: 0, hash: 0)))
-                    }
-                    runs[runs.count - 1].check.count += 1
-                    runOf[k] = Int32(truncatingIfNeeded: runs.count - 1)
-                    guard checked else { continue }
-                    // The run's directory once, then each member's name below it.
-                    if runs[runs.count - 1].first == k { hasher.addDirectory(changes[p].path, parent) }
-                    hasher.addForFold(changes[p], from: parent)
+        withheld.forEachOrder { k, foldable, changes in
+            guard let p = foldable else { return }
+            let c = changes[p].fileClass
+            let parent = Self.lastSlash(changes[p].path) + 1
+            guard parent > 0 else { return }
+            if let r = runs.last, r.parent == parent, r.change == changes[p].change, r.fileClass == c,
+               Self.samePrefix(changes[p].path, changes[r.place].path, parent) {
+                runs[runs.count - 1].last = k
+            } else {
+                if checked && !runs.isEmpty {
+                    runs[runs.count - 1].check.hash = hasher.finish().hash
+                    hasher = MemberHasher()
                 }
+                runs.append(Run(first: k, last: k, place: p, parent: parent,
+                                depth: Self.slashes(changes[p].path), change: changes[p].change,
+                                fileClass: c, check: MemberCheck(count: 0, hash: 0)))
             }
+            runs[runs.count - 1].check.count += 1
+            runOf[k] = Int32(truncatingIfNeeded: runs.count - 1)
+            guard checked else { return }
+            // The run's directory once, then each member's name below it.
+            if runs[runs.count - 1].first == k { hasher.addDirectory(changes[p].path, parent) }
+            hasher.addForFold(changes[p], from: parent)
         }
         if checked && !runs.isEmpty { runs[runs.count - 1].check.hash = hasher.finish().hash }
         self.runs = runs

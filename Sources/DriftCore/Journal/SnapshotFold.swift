@@ -97,25 +97,15 @@ struct SnapshotFold {
     /// fold, ascending) did not fold, each with its reason: found from the changes' fields.
     private static func kept(_ withheld: WithheldChanges, unfolded: [Int]) -> [(FileChange, WithholdReason)] {
         var out: [(FileChange, WithholdReason)] = []
-        let special = withheld.specialOrders
-        var s = 0
         var j = 0
         var u = 0
-        withheld.changes.withUnsafeBufferPointer { changes in
-            withheld.places.withUnsafeBufferPointer { places in
-                for k in places.indices {
-                    // Withheld for a reason of its own (or as another change): never folded.
-                    if s < special.count && special[s] == k {
-                        s += 1
-                    } else if FoldRuns.mayFold(changes[Int(places[k])].fileClass, changes[Int(places[k])].secrecy,
-                                               changes[Int(places[k])].change) {
-                        j += 1
-                        guard u < unfolded.count && unfolded[u] == j - 1 else { continue }
-                        u += 1
-                    }
-                    out.append((withheld.change(k), withheld.reason(k)))
-                }
+        withheld.forEachOrder { k, foldable, _ in
+            if foldable != nil {
+                j += 1
+                guard u < unfolded.count && unfolded[u] == j - 1 else { return }
+                u += 1
             }
+            out.append((withheld.change(k), withheld.reason(k)))
         }
         return out
     }

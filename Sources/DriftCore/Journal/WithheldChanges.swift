@@ -38,6 +38,29 @@ struct WithheldChanges {
         special[k]?.change ?? changes[Int(places[k])]
     }
 
+    /// Each order withheld (`k`) in turn, with the change's place in `changes` when the fold may
+    /// take it (withheld for its class alone and `FoldRuns.mayFold`), nil when not; the changes
+    /// are read in place, not copied.
+    func forEachOrder(_ body: (_ k: Int, _ foldable: Int?, _ changes: UnsafeBufferPointer<FileChange>) -> Void) {
+        let special = specialOrders
+        var s = 0
+        changes.withUnsafeBufferPointer { changes in
+            places.withUnsafeBufferPointer { places in
+                for k in places.indices {
+                    // Withheld for a reason of its own (or as another change): never folded.
+                    if s < special.count && special[s] == k {
+                        s += 1
+                        body(k, nil, changes)
+                        continue
+                    }
+                    let p = Int(places[k])
+                    let may = FoldRuns.mayFold(changes[p].fileClass, changes[p].secrecy, changes[p].change)
+                    body(k, may ? p : nil, changes)
+                }
+            }
+        }
+    }
+
     /// The orders (`k`) withheld for a reason of their own or as another change, ascending.
     var specialOrders: [Int] { special.keys.sorted() }
 
