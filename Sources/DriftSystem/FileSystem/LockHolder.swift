@@ -6,15 +6,16 @@ public enum LockHolder {
         public var pid: Int32
         public var arguments: [String]
 
-        /// `drift watch` for drift (its verb), else the program's file name.
+        /// `drift watch` for drift (its verb), else the program's file name; quoted as every name
+        /// that reaches text is (another process's arguments are anyone's bytes).
         public var name: String {
             let program = arguments.first.map { String($0.split(separator: "/").last ?? "") } ?? ""
             if program == "drift", arguments.count > 1, let verb = arguments.dropFirst().first(where: {
                 !$0.hasPrefix("-")
             }) {
-                return "drift \(verb)"
+                return "drift \(PathBytes.display(text: verb))"
             }
-            return program.isEmpty ? "a process" : program
+            return program.isEmpty ? "a process" : PathBytes.display(text: program)
         }
     }
 
