@@ -295,6 +295,12 @@ public struct ScanRunner {
             // Until a forget looks (`drift status` says so: the note is given once).
             if st.forgottenSources?.learned == nil { st.forgottenSources?.learned = Timestamp.format(now) }
         }
+        // A value drifted content holds is remembered whenever it is first seen there, not only
+        // when learned after a journal (incident 12 attack, #1): rotated, it leaves the value
+        // unknown, so content is withheld (F11) and, once released, the pasted file stays so (F12).
+        // Not `learned`: the journal never held it, the content was withheld.
+        st.forgottenSources = try ForgottenValues.adding(st.forgottenSources, secrets.contentValues,
+                                                         random: saltSource)
         // Entries an older drift remembered without traces get them while the value is known, so
         // a release later can still find it (incident 12, F12).
         if let traced = try ForgottenValues.tracing(st.forgottenSources, known: secrets.rememberedValues) {
@@ -361,8 +367,9 @@ public struct ScanRunner {
         secrets.missing(missing.sorted(by: PathBytes.less), forgotten: unknown.sorted(by: PathBytes.less))
         secrets.released = ReleasedSearch(forgotten.memory)
         secrets.noteOrigins(environment)
-        secrets.flag(&result.changes, walk: walk, reader: reader, sizeLimit: c.policy.sizeLimit,
-                     contents: result.contents, verdicts: secretVerdicts)
+        secrets.contentValues = secrets.flag(&result.changes, walk: walk, reader: reader,
+                                             sizeLimit: c.policy.sizeLimit, contents: result.contents,
+                                             verdicts: secretVerdicts)
         if !secrets.complete {
             // What a missing source costs is withheld content: with none withheld (a clean
             // workspace in a container recreated without the hotfix's `.env`, incident 11 F9)

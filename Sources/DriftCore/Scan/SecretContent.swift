@@ -53,6 +53,12 @@ public struct SecretIndex: Sendable {
     /// they are not remembered (`rememberedValues`; incident 11, F3: the repository's own test
     /// keys were listed as remembered sources).
     private var bakedValues = Set<[UInt8]>()
+    /// The SHA-256 of each source value (and of it with a newline) → its index in `sourceValues`:
+    /// content that is a value whole is known by its hash, without a read (`SecretHeldValues`).
+    private var valueDigests: [Digest: Int] = [:]
+    /// The source values (not baked) that this run's drifted content holds (`flag`): remembered
+    /// whatever was journaled before (`ScanRunner.record`; incident 12 attack, finding #1).
+    var contentValues: [(name: [UInt8], value: [UInt8])] = []
     /// The missing sources were not made the scan's errors: no drifted content was withheld
     /// for them (`ScanRunner.flagSecrets`), so the run is complete and notes them (`absentNote`).
     public internal(set) var absentNoted = false
@@ -105,16 +111,21 @@ public struct SecretIndex: Sendable {
         values = sourceValues.map(\.value)
         valueCount = values.count
         // A data or config file whose whole content is a value would leave the value's hash.
-        for v in values {
-            digests.insert(try SHA256Hasher.digest(v))
-            digests.insert(try SHA256Hasher.digest(v + [0x0A]))
+        for (i, v) in values.enumerated() {
+            for d in [try SHA256Hasher.digest(v), try SHA256Hasher.digest(v + [0x0A])] {
+                digests.insert(d)
+                if valueDigests[d] == nil { valueDigests[d] = i }
+            }
         }
-        // The same value base64-, hex- or UTF-16-encoded, cut in two, escaped in a string
-        // literal, or percent-encoded in a URL, is the same secret.
-        let other = values.flatMap(SecretEncodings.of) + values.flatMap(SecretEncodings.windows)
-            + values.flatMap(SecretEncodings.escaped) + values.flatMap(SecretEncodings.percent)
-        values = Array(Set(values + other)).sorted { $0.count > $1.count }
+        values = Array(Set(values.flatMap(Self.forms))).sorted { $0.count > $1.count }
         valueSearch = NeedleSet(values)
+    }
+
+    /// A value and the forms that are the same secret: base64-, hex- or UTF-16-encoded, cut in
+    /// two, escaped in a string literal, or percent-encoded in a URL.
+    static func forms(_ v: [UInt8]) -> [[UInt8]] {
+        [v] + SecretEncodings.of(v) + SecretEncodings.windows(v) + SecretEncodings.escaped(v)
+            + SecretEncodings.percent(v)
     }
 
     /// The values a run remembers (`ForgottenValues`): `sourceValues` but those of baked,
@@ -172,8 +183,15 @@ public struct SecretIndex: Sendable {
     /// set, so every later step withholds them and reports no hash.
     /// `contents` are bytes the scan already read (not read again).
     /// `verdicts`: a watcher's verdicts of earlier batches (content not read again).
+    /// - Returns: the source values the flagged content holds (`contentValues`). A verdict taken
+    ///   from `verdicts` is not read again: the batch that made it read the bytes, noted their
+    ///   values and remembered them (the verdicts are a watcher's, in memory only, and dropped
+    ///   when the index changes), so nothing is lost.
+    @discardableResult
     public func flag(_ changes: inout [FileChange], walk: TreeWalk, reader: FileReader, sizeLimit: Int64,
-                     contents: [[UInt8]: [UInt8]] = [:], verdicts: SecretVerdicts? = nil) {
+                     contents: [[UInt8]: [UInt8]] = [:], verdicts: SecretVerdicts? = nil)
+        -> [(name: [UInt8], value: [UInt8])] {
+        var held = SecretHeldValues(sourceValues, skipping: bakedValues)
         verdicts?.begin(self)
         defer { verdicts?.end() }
         // A content verdict is this run's alone: a list flagged by an earlier record (a watcher
@@ -214,7 +232,10 @@ public struct SecretIndex: Sendable {
             guard new.kind == .regular else { continue }
             // Both sets are often empty: not a hash per drifted path then.
             var hit = !linked.isEmpty && linked.contains(changes[i].path)
-            if let d = new.digest, !digests.isEmpty, digests.contains(d) { hit = true }
+            if let d = new.digest, !digests.isEmpty, digests.contains(d) {
+                hit = true
+                if let v = valueDigests[d] { held.note(index: v) }
+            }
             // Data and config leave as names and hashes only: a copy or link of a secret would
             // leave the secret's own hash (an oracle for a short secret), so those two tests
             // apply to every class; the value and format search is for content that leaves
@@ -236,6 +257,7 @@ public struct SecretIndex: Sendable {
                 } else if let bytes = contents[changes[i].path]
                             ?? (try? reader.readAll(changes[i].path, limit: sizeLimit)) {
                     hit = matches(bytes, scope: scope)
+                    if hit, valueSearch.isFound(in: bytes) { held.note(bytes) }
                     if let verdicts, let d = new.digest, (try? SHA256Hasher.digest(bytes)) == d {
                         verdicts.remember(d, scope, hit)
                     }
@@ -247,6 +269,7 @@ public struct SecretIndex: Sendable {
                 changes[i].secrecy = .content
             }
         }
+        return held.values
     }
 
     /// Whether these bytes (about to leave the box as code) are, or contain, a secret; `scope`
