@@ -48,9 +48,8 @@ struct Incident12RememberTests {
         #expect(refused.code == 2 && refused.err.contains("every drifted file is withheld: " + cause), "\(refused.err)")
         let diff = try drift(["diff"] + Self.common(f), env: rotated)
         var leaks = LeakSearch()
-        for (what, r) in [("export 1", first), ("scan", scan), ("status", status), ("export", refused), ("diff", diff)] {
-            leaks.add(what, r.out + r.err)
-        }
+        let runs = [("export 1", first), ("scan", scan), ("status", status), ("export", refused), ("diff", diff)]
+        for (what, r) in runs { leaks.add(what, r.out + r.err) }
         leaks.addFile("export 1 patch", f.dir.sub("x1") + "/drift.patch")
         leaks.addFile("refused patch", f.dir.sub("x2") + "/drift.patch")
         try leaks.addRepository("journal objects", f.state + "/journal.git")
@@ -108,7 +107,8 @@ struct Incident12RememberTests {
         defer { f.dir.remove() }
         try f.bake()
         let hf = SecretLeakTests.token("hf_attack1Kept")
-        let env = try Incident12SecretTests.environ(f, ["HF_TOKEN": hf, "OPENAI_API_KEY": SecretLeakTests.token("sk-a")])
+        let env = try Incident12SecretTests.environ(f, ["HF_TOKEN": hf,
+                                                        "OPENAI_API_KEY": SecretLeakTests.token("sk-a")])
         try sh("printf 'HF = \"%s\"\\n' '\(hf)' >> worker/main.py && echo 'FIX = 1' >> worker/util.py",
                cwd: f.workspace)
         #expect(try drift(["scan"] + Self.common(f), env: env).code == 1)
