@@ -1,7 +1,7 @@
 import DriftSystem
 
-/// The secret values `drift forget` purged or a run learned after content was journaled
-/// (`forgotten_sources` in `state.json`), remembered as salted digests so a later run that does
+/// The secret values `drift forget` purged, a run learned after content was journaled, or a run
+/// found in drifted content (`forgotten_sources` in `state.json`), remembered as salted digests so a later run that does
 /// not know one withholds drifted content instead of journaling it again (docs/secrets.md,
 /// "Forgotten sources remembered").
 ///

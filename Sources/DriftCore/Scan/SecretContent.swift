@@ -35,8 +35,8 @@ public struct SecretIndex: Sendable {
     /// one cannot (`SecretSourceMemory`): like an unreadable secret file, while any is listed
     /// no code content can be shown free of them, so all of it is withheld and retried.
     public private(set) var missingSources: [[UInt8]] = []
-    /// Variables (of any origin) whose values a `drift forget` purged or a run learned after
-    /// content was journaled, that this run's environment lacks (`forgotten_sources`): the same
+    /// Variables (of any origin) whose values a `drift forget` purged, a run learned after
+    /// content was journaled or found in drifted content, that this run's environment lacks (`forgotten_sources`): the same
     /// rule, so content journaled or shown without them cannot bring a purged value back.
     public private(set) var missingForgotten: [[UInt8]] = []
     /// Where a variable of `missingForgotten` is now, by name (`noteOrigins`): for messages only.
@@ -170,7 +170,8 @@ public struct SecretIndex: Sendable {
         let forgotten = missingForgotten.map { name in
             let file = !SecretIndex.isVariableName(name)
             return WalkIssue(path: file ? name : environ, message: (file ? "" : "\(PathBytes.display(name)): ")
-                + "a secret value it held when an earlier run learned it after content was journaled (drift forget) "
+                + "a secret value it held when an earlier run remembered it (found in drifted content, learned after "
+                + "content was journaled, or purged by drift forget) "
                 + "is not in this run's environment or secret files (under any name), so content and hashes of "
                 + "drifted files are withheld until it is; if it will not come back (rotated, removed), run "
                 + "`drift forget --release \(PathBytes.display(name))` "

@@ -146,8 +146,9 @@ public enum StatusReport {
                 line += (line.count > indent.count ? " " : "") + piece
             }
             out += line + "\n"
-            out += indent + "(learned after content was journaled, or purged by drift forget; one that will not come\n"
-            out += indent + "back: drift forget --release NAME; docs/secrets.md, \"Forgotten sources remembered\")\n"
+            out += indent + "(found in drifted content, learned after content was journaled, or purged by drift\n"
+            out += indent + "forget; one that will not come back: drift forget --release NAME; docs/secrets.md,\n"
+            out += indent + "\"Forgotten sources remembered\")\n"
         }
         if let learned {
             out += "  forget        a run at \(learned) learned secret value(s) after content was journaled:\n"
