@@ -1,9 +1,9 @@
 import DriftSystem
 
 /// The secret values `drift forget` purged, a run learned after content was journaled, or a run
-/// found in drifted content (`forgotten_sources` in `state.json`), remembered as salted digests so a later run that does
-/// not know one withholds drifted content instead of journaling it again (docs/secrets.md,
-/// "Forgotten sources remembered").
+/// found in drifted content (`forgotten_sources` in `state.json`), remembered as salted digests
+/// so a later run that does not know one withholds drifted content instead of journaling it
+/// again (docs/secrets.md, "Forgotten sources remembered").
 ///
 /// A value, not a name: the same variable empty or rotated, a `.env.local` moved away, the
 /// container's main process holding the same name with another value all leave the value

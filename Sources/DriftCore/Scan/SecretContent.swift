@@ -36,8 +36,9 @@ public struct SecretIndex: Sendable {
     /// no code content can be shown free of them, so all of it is withheld and retried.
     public private(set) var missingSources: [[UInt8]] = []
     /// Variables (of any origin) whose values a `drift forget` purged, a run learned after
-    /// content was journaled or found in drifted content, that this run's environment lacks (`forgotten_sources`): the same
-    /// rule, so content journaled or shown without them cannot bring a purged value back.
+    /// content was journaled or found in drifted content, that this run's environment lacks
+    /// (`forgotten_sources`): the same rule, so content journaled or shown without them cannot
+    /// bring a purged value back.
     public private(set) var missingForgotten: [[UInt8]] = []
     /// Where a variable of `missingForgotten` is now, by name (`noteOrigins`): for messages only.
     var forgottenOrigins: [[UInt8]: SecretEnvironment.Origin] = [:]
