@@ -65,6 +65,8 @@ public struct Differ {
         if let cause = outcome.secrets.withholdingCause, allWithheld {
             header += "# drift: content of every drifted file withheld: \(cause)\n"
         }
+        // Data hash lines fold by directory past a threshold; they follow the per-path lines (F2).
+        var fold = DiffNoteFold()
         for (c, reason) in built.withheld {
             let p = PathBytes.display(c.path)
             let carriesSecret = c.secret || reason.hidesHash
@@ -78,10 +80,16 @@ public struct Differ {
                 // A file over the read limit was not read: its new digest is a fingerprint, not SHA-256.
                 let new = c.overReadLimit ? "fingerprint \(c.new?.digest?.hex ?? "-") (over the read limit, not read)"
                     : c.new?.digest?.hex ?? "-"
-                header += "# drift: \(p): \(c.change.rawValue) (\(c.fileClass.rawValue)) " +
+                let line = "# drift: \(p): \(c.change.rawValue) (\(c.fileClass.rawValue)) " +
                     "sha256 \(c.old?.digest?.hex ?? "-") -> \(new)\(own)\n"
+                if c.fileClass == .code {
+                    header += line
+                } else {
+                    fold.add(c, line: line)
+                }
             }
         }
+        header += fold.render()
         let patch = try repo.diffTrees(built.baseTree, built.tree)
         return Output(header: header, patch: patch, hasDrift: !changes.isEmpty || pip.contains { !$0.allowed })
     }

@@ -62,7 +62,7 @@ public enum StatusReport {
         if st.items.isEmpty { return out + "\nno drifted paths\n" + journal }
         let paths = st.items.reduce(0) { $0 + ($1.count ?? 1) }
         out += "\n\(paths) drifted path\(paths == 1 ? "" : "s"):\n"
-        for i in st.items { out += itemLine(i, policy, now: now) + "\n" }
+        for i in byClass(st.items) { out += itemLine(i, policy, now: now) + "\n" }
         return out + journal
     }
 
@@ -180,6 +180,13 @@ public enum StatusReport {
             out += "                and \(byTime.count - 3) older under \(PathBytes.display(prev))/\n"
         }
         return out
+    }
+
+    /// Code first, then config, then data, each in the state's order (incident 12, F2: 500 data
+    /// directory lines came before the hotfix's 7 code paths).
+    static func byClass(_ items: [DriftState.Item]) -> [DriftState.Item] {
+        let rank = items.indices.map { (items[$0].fileClass ?? .code, $0) }
+        return rank.sorted { $0 < $1 }.map { items[$0.1] }
     }
 
     /// One drifted item: change, class, path, and for a path on the clock its age, export,
