@@ -99,6 +99,7 @@ extension Drift {
             Output.stdout("exported drift \(s.id) (\(s.paths) path\(plural)\(origin)\(follows)) as commit \(s.commit)"
                 + " -> \(PathBytes.display(e.output))\n")
             if !s.withheldCode.isEmpty { Output.stderr(Self.withheldNote(s.withheldCode)) }
+            for note in s.bulkCode { Output.stderr("drift: note: " + note) }
             return s
         }
 

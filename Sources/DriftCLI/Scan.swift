@@ -102,7 +102,9 @@ extension Drift {
             }
             switch format {
             case .json: try ReportJSON.write(report) { Output.stdout(bytes: $0) }
-            case .text: ReportText.render(report, color: Output.useColor(fd: 1)) { Output.stdout($0) }
+            case .text:
+                ReportText.render(report, color: Output.useColor(fd: 1)) { Output.stdout($0) }
+                for note in report.bulkCodeNotes { Output.stderr("drift: note: " + note) }
             }
             throw ExitCode(code)
         }

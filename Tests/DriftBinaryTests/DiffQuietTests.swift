@@ -43,4 +43,32 @@ struct DiffQuietTests {
         let code = out.range(of: "worker/main.py"), data = out.range(of: "packages/models/")
         #expect(code != nil && data != nil && code!.lowerBound < data!.lowerBound, "\(out)")
     }
+
+    @Test("F9: more than 1,000 code files added under one directory: scan, status and export say so once")
+    func bulkCodeNamed() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        try f.bake()
+        let n = BulkCodeAdds.threshold + 1
+        // Split in two subdirectories: the note names their parent, which holds all of them.
+        try Self.unpack(f, "models/llama/l0", count: n / 2)
+        try Self.unpack(f, "models/llama/l1", count: n - n / 2)
+        try Self.unpack(f, "worker/small", count: 3)
+        let note = "drift: note: models/llama/: 1,001 code files added: data? add `models/llama/` to `data:` "
+            + "in the policy (policies/README.md)\n"
+        let scan = try drift(["scan", "--manifest", f.mdir, "--state", f.state])
+        #expect(scan.code == 1)
+        #expect(scan.err.components(separatedBy: note).count == 2, "\(scan.err)")
+        #expect(!scan.err.contains("worker/"), "\(scan.err)")
+        let status = try drift(["status", "--manifest", f.mdir, "--state", f.state])
+        #expect(status.out.components(separatedBy: "models/llama/: 1,001 code files added").count == 2,
+                "\(status.out.prefix(2000))")
+        let export = try drift(["export", "--manifest", f.mdir, "--state", f.state, "--output", f.dir.sub("out")])
+        #expect(export.code == 0, "\(export.err)")
+        #expect(export.err.components(separatedBy: note).count == 2, "\(export.err)")
+        // Below the threshold: no note.
+        #expect(BulkCodeAdds.notes([Array("a/b/c".utf8), Array("a/d".utf8)], threshold: 2).isEmpty)
+        #expect(BulkCodeAdds.notes([Array("a/b/c".utf8), Array("a/b/d".utf8)], threshold: 1)
+            == ["a/b/: 2 code files added: data? add `a/b/` to `data:` in the policy (policies/README.md)\n"])
+    }
 }

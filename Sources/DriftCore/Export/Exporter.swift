@@ -54,6 +54,8 @@ public struct Exporter {
         /// Drifted code whose content this export does not carry (bytecode aside): `git am`
         /// does not re-apply it (incident 11, F6: said on stderr, not only in the patch).
         public var withheldCode: [[UInt8]] = []
+        /// Directories with many code files added (`BulkCodeAdds`): likely data the policy misses.
+        public var bulkCode: [String] = []
     }
 
     /// An export of a Drift-Id the journal already holds as another commit (a `--cumulative`
@@ -137,18 +139,21 @@ public struct Exporter {
         let carried = info.entries.map { ExportedPath(path: $0.path, change: $0.change, fileClass: $0.fileClass) }
         state.markExported(carried, withheld: Set(withheld), id: info.id.hex, at: now)
         try runner.state.saveState(state)
-        return Summary(id: info.id,
-                       commit: made.commit.hex,
-                       paths: info.pathCount,
-                       fromJournal: scan.journalOnly,
-                       host: host,
-                       follows: made.follows,
-                       secretSources: scan.secretSources,
-                       restartedChain: made.restartedChain,
-                       replacedSnapshot: scan.replaced?.hex,
-                       context: context,
-                       sameDrift: made.sameDrift,
-                       withheldCode: Self.withheldCode(info.entries))
+        var summary = Summary(id: info.id,
+                          commit: made.commit.hex,
+                          paths: info.pathCount,
+                          fromJournal: scan.journalOnly,
+                          host: host,
+                          follows: made.follows,
+                          secretSources: scan.secretSources,
+                          restartedChain: made.restartedChain,
+                          replacedSnapshot: scan.replaced?.hex,
+                          context: context,
+                          sameDrift: made.sameDrift,
+                          withheldCode: Self.withheldCode(info.entries))
+        let added = info.entries.lazy.filter { $0.change == .added && $0.fileClass == .code }
+        summary.bulkCode = BulkCodeAdds.notes(added.map(\.path))
+        return summary
     }
 
     /// The code paths of `entries` whose content is not in the export's tree (bytecode aside).

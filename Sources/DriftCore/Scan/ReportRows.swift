@@ -45,6 +45,13 @@ extension ScanReport {
 
         func fileClass(_ k: Int) -> FileClass { built?[k].fileClass ?? changes[k].fileClass }
         func change(_ k: Int) -> ChangeKind { built?[k].change ?? changes[k].change }
+        /// Row `k`'s path bytes (without building the row).
+        func path(_ k: Int) -> [UInt8] {
+            guard let built else { return changes[k].path }
+            if let b = built[k].pathBytes, let d = Data(base64Encoded: b) { return Array(d) }
+            return Array(built[k].path.utf8)
+        }
+
         /// Whether row `k` has the `suspicious-name` flag.
         func suspicious(_ k: Int) -> Bool {
             if let built { return built[k].flags?.contains("suspicious-name") == true }

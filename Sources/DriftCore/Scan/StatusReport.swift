@@ -60,6 +60,7 @@ public enum StatusReport {
             for p in pip { out += "  " + ReportText.pipLine(p) + "\n" }
         }
         if st.items.isEmpty { return out + "\nno drifted paths\n" + journal }
+        for note in BulkCodeAdds.notes(items: st.items) { out += "  bulk code     " + note }
         let paths = st.items.reduce(0) { $0 + ($1.count ?? 1) }
         out += "\n\(paths) drifted path\(paths == 1 ? "" : "s"):\n"
         for i in byClass(st.items) { out += itemLine(i, policy, now: now) + "\n" }
