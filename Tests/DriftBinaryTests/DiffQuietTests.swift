@@ -68,6 +68,9 @@ struct DiffQuietTests {
         #expect(export.err.components(separatedBy: note).count == 2, "\(export.err)")
         // Below the threshold: no note.
         #expect(BulkCodeAdds.notes([Array("a/b/c".utf8), Array("a/d".utf8)], threshold: 2).isEmpty)
+        // Runs of one parent are counted once; unsorted input only makes more runs.
+        #expect(BulkCodeAdds.notes(["a/b/c", "x/y", "a/b/d", "z"].map { Array($0.utf8) }, threshold: 1)
+            == BulkCodeAdds.notes([Array("a/b/c".utf8), Array("a/b/d".utf8)], threshold: 1))
         #expect(BulkCodeAdds.notes([Array("a/b/c".utf8), Array("a/b/d".utf8)], threshold: 1)
             == ["a/b/: 2 code files added: data? add `a/b/` to `data:` in the policy (policies/README.md)\n"])
     }

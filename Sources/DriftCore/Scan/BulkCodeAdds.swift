@@ -15,13 +15,30 @@ public enum BulkCodeAdds {
     public static func notes<S: Sequence>(_ paths: S, threshold: Int = threshold) -> [String]
     where S.Element == [UInt8] {
         var counts: [[UInt8]: Int] = [:]
-        for p in paths {
-            var end = p.endIndex
-            while let slash = p[..<end].lastIndex(of: UInt8(ascii: "/")) {
-                counts[Array(p[..<slash]), default: 0] += 1
+        // Paths come sorted: a run of one parent is counted once up its ancestors, so a
+        // million drifted paths cost a directory's worth of allocations, not four a path.
+        var parentOfRun: ArraySlice<UInt8> = []
+        var run = 0
+        func flush() {
+            var end = parentOfRun.endIndex
+            if run == 0 || parentOfRun.isEmpty { return }
+            counts[Array(parentOfRun), default: 0] += run
+            while let slash = parentOfRun[..<end].lastIndex(of: UInt8(ascii: "/")) {
+                counts[Array(parentOfRun[..<slash]), default: 0] += run
                 end = slash
             }
         }
+        for p in paths {
+            let dir = p[..<(p.lastIndex(of: UInt8(ascii: "/")) ?? p.startIndex)]
+            if run > 0 && dir.elementsEqual(parentOfRun) {
+                run += 1
+                continue
+            }
+            flush()
+            parentOfRun = ArraySlice(dir)
+            run = 1
+        }
+        flush()
         let big = counts.filter { $0.value > threshold }
         // The highest such directories, each followed down while one subdirectory holds all of
         // its files (models/ -> models/llama-mini/, whose layers each hold a part).
