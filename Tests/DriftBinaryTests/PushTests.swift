@@ -144,9 +144,9 @@ struct PushTests {
             git update-ref refs/drift/junk/0123456789abcdef $(git commit-tree $t -m junk)
             """)
         let junk = try drift(["gate", "--repo", p.repo, "--ledger-refs", "--ledger-ref-prefix", "refs/drift/junk/"])
-        #expect(junk.code == 1 && junk.out.contains("INVALID  drift 0123456789abcdef from unknown: is neither a ledger "
-                                                    + "commit") && junk.out.contains("(refs/drift/junk/0123456789abcdef)"),
-                "\(junk.out)\(junk.err)")
+        let invalid = "INVALID  drift 0123456789abcdef from unknown: is neither a ledger commit"
+        #expect(junk.code == 1 && junk.out.contains(invalid)
+                    && junk.out.contains("(refs/drift/junk/0123456789abcdef)"), "\(junk.out)\(junk.err)")
         daemon.stop()
         #expect(!daemon.groupAlive)
     }
