@@ -163,7 +163,12 @@ public struct DriftState: Codable, Sendable {
             let change = changes[k].change
             let fileClass = changes[k].fileClass
             var prior = before[key]
+            // A path an older fold wrongly covered: the export it inherited was the summary's and
+            // goes; its sighting stays (no later than its own, so its deadline comes no later: a
+            // heal that restarted the clock would hide it once more, incident 12 F8 verified).
+            var healedSeen: Date?
             if let p = prior, summaries.inheritedWrongly(key, p, change: change, fileClass: fileClass) {
+                healedSeen = old[p.path]
                 prior = nil
             }
             let summary = prior == nil ? summaries.covering(key, change: change, fileClass: fileClass) : nil
@@ -173,7 +178,7 @@ public struct DriftState: Codable, Sendable {
                 summarySeen[s.firstSeen] = .some(t)
                 return t
             }
-            if let t = prior.flatMap({ old[$0.path] }) ?? summaryTime { changes[k].firstSeen = t }
+            if let t = prior.flatMap({ old[$0.path] }) ?? healedSeen ?? summaryTime { changes[k].firstSeen = t }
             var item = Item(path: key,
                             firstSeen: times.format(changes[k].firstSeen),
                             change: changes[k].change,

@@ -80,7 +80,7 @@ struct SummaryIndex {
     /// Whether `prior`, the own item of `key` (now of `change` and `fileClass`), took its first
     /// sighting from a summary of one item above it that does not stand for it: an older fold made
     /// such summaries (a root `.env` became the summary ""), and an older merge gave every new path
-    /// below one its first sighting and export. Such a path is seen afresh: its clock is its own.
+    /// below one its first sighting and export. Such a path loses that export (`DriftState.merge`).
     func inheritedWrongly(_ key: String, _ prior: DriftState.Item, change: ChangeKind,
                           fileClass: FileClass?) -> Bool {
         guard hasSingles else { return false }
