@@ -116,8 +116,10 @@ public struct Journal {
 
     /// `fingerprint`, and with a memo the check of every change the snapshot's fold may fold
     /// (`record`'s `foldable`): made in the same pass, while each path is in cache.
-    static func fingerprintAndFold(_ changes: [FileChange], pip: [PipChange],
-                                   memo: JournalMemo?) throws -> (fingerprint: Digest, foldable: MemberCheck?) {
+    /// `splice`, `generation`: as `DriftState.merge`'s (`ChangeSplice`). Not used yet.
+    static func fingerprintAndFold(_ changes: [FileChange], pip: [PipChange], memo: JournalMemo?,
+                                   splice: ChangeSplice? = nil, generation: UInt64? = nil) throws
+        -> (fingerprint: Digest, foldable: MemberCheck?) {
         var top = HashedLines(try SHA256Hasher())
         top.append(text: "journal-fp/3")
         try top.endLine()
@@ -184,6 +186,16 @@ public struct Journal {
                        root: [UInt8], policy: Policy, now: Date, secrets: SecretIndex = SecretIndex(),
                        contents: [[UInt8]: [UInt8]] = [:], blobCache: JournalBlobCache? = nil,
                        expected: Bool = false, foldable: MemberCheck? = nil) throws -> Recorded {
+        try record(changes, pip: pip, requirements: requirements, root: root, policy: policy, now: now,
+                   secrets: secrets, contents: contents, blobCache: blobCache, expected: expected,
+                   foldable: foldable, splice: nil, generation: nil)
+    }
+
+    /// `record`, told by a watcher's batch how `changes` differs from its last list
+    /// (`ChangeSplice`; `generation`: this list's). Not used yet.
+    func record(_ changes: [FileChange], pip: [PipChange], requirements: [UInt8]?, root: [UInt8], policy: Policy,
+                now: Date, secrets: SecretIndex, contents: [[UInt8]: [UInt8]], blobCache: JournalBlobCache?,
+                expected: Bool, foldable: MemberCheck?, splice: ChangeSplice?, generation: UInt64?) throws -> Recorded {
         let pipDrift = pip.filter { !$0.allowed }
         if changes.isEmpty && pipDrift.isEmpty { return Recorded(complete: true, observed: [:]) }
         guard let repo = try open(create: true), let base = ObjectID(hex: commit) else {

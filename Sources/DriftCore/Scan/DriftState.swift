@@ -136,8 +136,11 @@ public struct DriftState: Codable, Sendable {
     ///   it left (`inputKey`), whose own item and covering summaries are unchanged, keeps the
     ///   entry made then (its index again when plain, its built item otherwise).
     @discardableResult
+    /// - Parameter splice: how `changes` differs from the list of generation `splice.from`
+    ///   (`ChangeSplice`); `generation`: the list's own (a watcher's record). Not used yet.
     mutating func merge(_ changes: inout [FileChange], unreadable: [[UInt8]] = [],
-                        memo: DerivationMemo? = nil) throws -> Int {
+                        memo: DerivationMemo? = nil, splice: ChangeSplice? = nil,
+                        generation: UInt64? = nil) throws -> Int {
         // Kept unreadable items are placed among the others by a sort: no memo for those runs.
         let prior = unreadable.isEmpty ? memo?.takeMerged() : nil
         if !unreadable.isEmpty { memo?.setMerged(nil) }

@@ -90,6 +90,9 @@ public struct ScanRunner {
         /// `Journal.fingerprint(result.changes, pip: pip)` when this run computed it (a
         /// watcher's log line reuses it instead of hashing every drifted path again).
         var fingerprint: Digest?
+        /// The record changed its list after its steps' memos saw it (the journal read some
+        /// files itself): the next batch's splice would not be from that list.
+        var listAltered = false
     }
 
     /// Runs a scan: walk, compare, and record (journal, state, caches) under the state lock.
@@ -175,9 +178,23 @@ public struct ScanRunner {
         var scanNumber: Int?
         /// The verified-bytecode cache `record` saves (nil leaves `pyccache` alone).
         var pycCache: (old: StatCache?, new: StatCache)?
+        /// A watcher's: the generation of the drifted list this record makes (its memos say
+        /// which list they describe); nil for a one-shot scan, which keeps no memo.
+        var generation: UInt64?
+        /// A watcher batch's: how `result.changes` differs from the list of generation
+        /// `splice.from` (the last record's, handed back); nil: every change is redone.
+        var splice: ChangeSplice?
 
         public init(result: Scanner.Result, pip: PipFindings?, oldCache: StatCache?, walk: TreeWalk,
                     saveCache: Bool = true) {
+            self.init(result: result, pip: pip, oldCache: oldCache, walk: walk, saveCache: saveCache, generation: nil,
+                      splice: nil)
+        }
+
+        init(result: Scanner.Result, pip: PipFindings?, oldCache: StatCache?, walk: TreeWalk, saveCache: Bool,
+             generation: UInt64?, splice: ChangeSplice?) {
+            self.generation = generation
+            self.splice = splice
             self.result = result
             self.pip = pip
             self.oldCache = oldCache
@@ -275,15 +292,22 @@ public struct ScanRunner {
         let missing = SecretSourceMemory.remembered(st.secretSources, boot: boot).subtracting(mainNames)
         st.secretSources = SecretSourceMemory.updated(st.secretSources, boot: boot, current: mainNames)
         let allNames = environment.sourceNames(names: c.policy.secretNames)
+        // A verdict judged again differently (a value learned or gone) is a change the splice
+        // did not see: its position is redone by every step after.
+        let secrecyBefore = findings.splice == nil ? [] : result.changes.map(\.secrecy)
         let secrets = try flagSecrets(&result, walk: findings.walk, c, missing: missing,
                                       forgotten: (st.forgottenSources, allNames, boot))
+        let splice = findings.splice.map { s in
+            s.marking(result.changes.indices.filter { result.changes[$0].secrecy != secrecyBefore[$0] })
+        }
         // Until a scan knows every source again, status names the missing ones (F11).
         st.withholding = secrets.absentNoted ? nil : secrets.withholdingCause
         // The walk's last use: not held through the merge, the journal and the report.
         findings.walk = TreeWalk(entries: [], issues: [], unreadableDirectories: [])
         // Drifted paths unreadable now are kept in the state but cannot be journaled: the
         // record is not complete, so the next scan records again.
-        let unknownDrift = try st.merge(&result.changes, unreadable: unreadable, memo: derivation) > 0
+        let unknownDrift = try st.merge(&result.changes, unreadable: unreadable, memo: derivation,
+                                        splice: splice, generation: findings.generation) > 0
         if let reconciled { st.markReconciled(reconciled) }
         let learned = st.secretValues.map { secrets.valueCount - $0 } ?? 0
         let journaledBefore = st.journalFingerprint != nil || st.lastExportId != nil
@@ -309,7 +333,8 @@ public struct ScanRunner {
         st.secretValues = secrets.valueCount
         let (pip, pipChecked, pipHashed) = try takePip(findings.pip, issues: &result.issues)
         var snapshot: (ObjectID?, ObjectID?) = (nil, nil)
-        let journaled = try journalDrift(&result, pip: pip, c, now: now, secrets: secrets, last: st.journalFingerprint)
+        let journaled = try journalDrift(&result, pip: pip, c, now: now, secrets: secrets, last: st.journalFingerprint,
+                                         splice: splice, generation: findings.generation)
         if let step = journaled.step {
             snapshot = (step.recorded.snapshot, step.recorded.replaced)
             let complete = step.recorded.complete && step.recorded.observed.isEmpty && !unknownDrift
@@ -348,6 +373,9 @@ public struct ScanRunner {
         (outcome.snapshot, outcome.replacedSnapshot) = snapshot
         outcome.state = st
         outcome.fingerprint = journaled.fingerprint
+        // The journal's own reads replaced changes after the merge saw them: the list handed
+        // back is no generation any memo made.
+        outcome.listAltered = journaled.step.map { !$0.recorded.observed.isEmpty } ?? false
         return outcome
     }
 
@@ -411,11 +439,12 @@ public struct ScanRunner {
     /// into `result.changes`. `fingerprint`: the fingerprint of `result.changes` and `pip` as
     /// they are on return, when it was computed (nil: not, or what was adopted changed them).
     private func journalDrift(_ result: inout Scanner.Result, pip: [PipChange], _ c: Context, now: Date,
-                              secrets: SecretIndex,
-                              last: Digest?) throws -> (step: JournalStep?, fingerprint: Digest?) {
+                              secrets: SecretIndex, last: Digest?, splice: ChangeSplice?,
+                              generation: UInt64?) throws -> (step: JournalStep?, fingerprint: Digest?) {
         guard self.journal && !(result.changes.isEmpty && pip.allSatisfy(\.allowed)) else { return (nil, nil) }
         // Persistent drift is recorded once: unchanged drift skips reading the files again.
-        let (fp, foldable) = try Journal.fingerprintAndFold(result.changes, pip: pip, memo: journalBlobs?.memo)
+        let (fp, foldable) = try Journal.fingerprintAndFold(result.changes, pip: pip, memo: journalBlobs?.memo,
+                                                            splice: splice, generation: generation)
         let journal = Journal(state: state, manifestDir: manifestDir, commit: c.manifest.commit)
         // A file test, not a repository open: recording is idempotent, so a snapshot
         // missed here only costs one redundant `record`.
@@ -424,7 +453,8 @@ public struct ScanRunner {
         let recorded = try journal.record(result.changes, pip: pip, requirements: c.baseline?.requirements,
                                           root: c.rootBytes, policy: c.policy, now: now, secrets: secrets,
                                           contents: result.contents, blobCache: journalBlobs,
-                                          expected: expected, foldable: foldable)
+                                          expected: expected, foldable: foldable, splice: splice,
+                                          generation: generation)
         Self.adopt(recorded.observed, into: &result.changes)
         return (JournalStep(recorded: recorded, fingerprint: fp), recorded.observed.isEmpty ? fp : nil)
     }

@@ -170,8 +170,10 @@ extension Scanner.Result {
     /// is (copied only when another holds it): a batch over a few paths of a million moves
     /// slots, it does not copy them (issue 28). When the scope only replaces cached paths, the
     /// records are updated where they are, O(scope log n), without moving any.
-    mutating func replace(_ scope: ScanScope, with part: Scanner.Result) {
-        mergeScoped(into: &changes, part.changes, scope, path: \.path)
+    /// - Returns: how the drifted list changed (positions: `ChangeSplice(dropped:insertedBefore:…)`).
+    @discardableResult
+    mutating func replace(_ scope: ScanScope, with part: Scanner.Result) -> (dropped: [Int], insertedBefore: [Int]) {
+        let edit = mergeScoped(into: &changes, part.changes, scope, path: \.path)
         mergeScoped(into: &issues, part.issues, scope, path: \.path)
         if !newCache.entries.replaceInPlace(part.newCache.entries, scope) {
             newCache.entries.mergeScoped(part.newCache.entries, scope)
@@ -185,6 +187,7 @@ extension Scanner.Result {
             let k = lowerBound(changes.count) { bytesLess(changes[$0].path, key) }
             return k < changes.count && changes[k].path == key
         }
+        return edit
     }
 }
 

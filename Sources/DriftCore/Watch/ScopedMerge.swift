@@ -27,7 +27,11 @@ private func scopedIndices(_ count: Int, _ scope: ScanScope, exact: ([UInt8]) ->
 
 /// `base = mergeScoped(base, part, scope, path: path)`, in place: the dropped elements
 /// compacted away, then `part` merged in from the back (every element moves at most once).
-func mergeScoped<T>(into base: inout [T], _ part: [T], _ scope: ScanScope, path: (T) -> [UInt8]) {
+/// - Returns: the old positions dropped and, for each part element, the old position it went
+///   before (both increasing): what `ChangeSplice(dropped:insertedBefore:…)` makes a splice of.
+@discardableResult
+func mergeScoped<T>(into base: inout [T], _ part: [T], _ scope: ScanScope,
+                    path: (T) -> [UInt8]) -> (dropped: [Int], insertedBefore: [Int]) {
     let dropped = scopedIndices(base.count, scope, exact: { p in
         let lo = lowerBound(base.count) { bytesLess(path(base[$0]), p) }
         var hi = lo
@@ -40,6 +44,8 @@ func mergeScoped<T>(into base: inout [T], _ part: [T], _ scope: ScanScope, path:
         let p = path(e)
         return lowerBound(base.count) { !bytesLess(p, path(base[$0])) }
     }
+    // Each part element's place in the old list (before `at` counts the dropped ones out).
+    let before = at
     if !dropped.isEmpty {
         var w = dropped[0], k = 0
         for r in dropped[0]..<base.count {
@@ -57,7 +63,7 @@ func mergeScoped<T>(into base: inout [T], _ part: [T], _ scope: ScanScope, path:
             at[n] -= j
         }
     }
-    if part.isEmpty { return }
+    if part.isEmpty { return (dropped, before) }
     var r = base.count - 1
     base.append(contentsOf: part)
     var w = base.count - 1
@@ -70,6 +76,7 @@ func mergeScoped<T>(into base: inout [T], _ part: [T], _ scope: ScanScope, path:
         base[w] = part[n]
         w -= 1
     }
+    return (dropped, before)
 }
 
 extension StatCache.Records {

@@ -49,6 +49,11 @@ public final class Watcher {
     private var classifier: Classifier?
     /// The workspace comparison as last recorded (first-seen times come from state.json).
     private var model: Scanner.Result?
+    /// The generation of the model's drifted list when it is exactly a record's output (handed
+    /// back): a batch then tells its record what it changed (`ChangeSplice`); nil otherwise.
+    private var modelGeneration: UInt64?
+    /// The last generation given to a record's list.
+    private var lastGeneration: UInt64 = 0
     /// What the walks saw of secret-class files and of drifted paths (by path): secret files
     /// decide what is secret content, drifted files' inodes find hard links to them. The
     /// rest of a full walk (every file of the tree) is not kept.
@@ -381,7 +386,11 @@ public final class Watcher {
         let now = runner.clock.now()
         // The old stat cache handed over: the comparison edits its records into the new cache
         // instead of copying them (issue 28: 144 bytes a file at the start-up's peak).
-        let findings = try r.find(handingOver: &loaded, now: now)
+        var findings = try r.find(handingOver: &loaded, now: now)
+        modelGeneration = nil
+        lastGeneration += 1
+        let generation = lastGeneration
+        findings.generation = generation
         let unreadableDirectories = loaded.walk.unreadableDirectories
         loaded = ScanRunner.Loaded(context: loadedContext,
                                    walk: TreeWalk(entries: [], issues: [], unreadableDirectories: []))
@@ -398,6 +407,7 @@ public final class Watcher {
         let pipNow = findings.pip.map(Self.settled)
         let outcome = try lockAndRecord(consume findings, loadedContext, now: now)
         Self.handBack(outcome, into: &result)
+        modelGeneration = outcome.listAltered ? nil : generation
         keptNow.retain(drifted: outcome.result.changes)
         // Only now the new configuration takes over (a failed SIGHUP reload keeps the old one).
         watches = set
@@ -439,6 +449,12 @@ public final class Watcher {
         // CPU; at a million, 300 bytes a file of the batch's peak); a failed batch keeps what
         // it got to (the retry full scan replaces it).
         model = nil
+        let from = modelGeneration
+        modelGeneration = nil
+        lastGeneration += 1
+        let generation = lastGeneration
+        var edit: (dropped: [Int], insertedBefore: [Int]) = ([], [])
+        let listCount = result.changes.count
         // Once the record has the drifted list, a failed batch leaves no model: the retry's full
         // scan makes one (until then the watcher is degraded and answers no query).
         var handedOver = false
@@ -476,7 +492,7 @@ public final class Watcher {
             var partResult = part.result
             // Runtime bytecode is no drift here either; the pyc cache is left to full scans.
             _ = try runner.checkBytecode(&partResult, walk: part.walk, root: context.rootBytes)
-            result.replace(scope, with: partResult)
+            edit = result.replace(scope, with: partResult)
             result.keepVerdicts(of: deferred, from: previous)
             bigFiles?.consumed(scope)
             bigFiles?.submit(part.result.deferred)
@@ -486,13 +502,14 @@ public final class Watcher {
             secretsWalk.entries = kept.replacing(scope, with: scanned)
         }
         let pipNow = pipDirty ? try runner.findPip(context, reverify: pipReverify ?? reverify) : pip
+        let splice = Self.splice(edit, count: listCount, from: from, to: generation)
         let outcome: ScanRunner.Outcome
         do {
             // The lock first: a batch that cannot have it still holds its model whole.
             let lock = try acquireStateLock()
             defer { withExtendedLifetime(lock) {} }
             var findings = ScanRunner.Findings(result: result, pip: pipNow, oldCache: nil, walk: secretsWalk,
-                                               saveCache: false)
+                                               saveCache: false, generation: generation, splice: splice)
             findings.scanNumber = scanNumber
             // The record holds the drifted list alone: its merge edits first sightings in place
             // (a second reference here made it copy every change: issue 28, 136 bytes a path at
@@ -504,6 +521,7 @@ public final class Watcher {
         }
         Self.handBack(outcome, into: &result)
         model = result
+        modelGeneration = outcome.listAltered ? nil : generation
         kept.update(scope, with: scanned, drifted: outcome.result.changes)
         pip = pipNow.map(Self.settled)
         status.batches += 1
@@ -561,6 +579,15 @@ public final class Watcher {
         var r = r
         r.contents = [:]
         return r
+    }
+
+    /// What `replace` did to a list of `count` changes of generation `from` (nil: not a
+    /// record's list, so no splice).
+    private static func splice(_ edit: (dropped: [Int], insertedBefore: [Int]), count: Int, from: UInt64?,
+                               to: UInt64) -> ChangeSplice? {
+        guard let from else { return nil }
+        return ChangeSplice(dropped: edit.dropped, insertedBefore: edit.insertedBefore, oldCount: count,
+                            from: from, to: to)
     }
 
     /// The recorded drifted list into the model: what the next batch's `replace` edits and the
