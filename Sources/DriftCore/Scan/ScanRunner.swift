@@ -294,12 +294,10 @@ public struct ScanRunner {
         let allNames = environment.sourceNames(names: c.policy.secretNames)
         // A verdict judged again differently (a value learned or gone) is a change the splice
         // did not see: its position is redone by every step after.
-        let secrecyBefore = findings.splice == nil ? [] : result.changes.map(\.secrecy)
+        var splice = findings.splice
         let secrets = try flagSecrets(&result, walk: findings.walk, c, missing: missing,
-                                      forgotten: (st.forgottenSources, allNames, boot))
-        let splice = findings.splice.map { s in
-            s.marking(result.changes.indices.filter { result.changes[$0].secrecy != secrecyBefore[$0] })
-        }
+                                      forgotten: (st.forgottenSources, allNames, boot),
+                                      splice: &splice, generation: findings.generation)
         // Until a scan knows every source again, status names the missing ones (F11).
         st.withholding = secrets.absentNoted ? nil : secrets.withholdingCause
         // The walk's last use: not held through the merge, the journal and the report.
@@ -385,8 +383,8 @@ public struct ScanRunner {
     /// `forgotten`: the remembered forgotten values, this run's secret-source names (for names
     /// an older drift remembered without values) and boot id.
     private func flagSecrets(_ result: inout Scanner.Result, walk: TreeWalk, _ c: Context, missing: Set<[UInt8]>,
-                             forgotten: (memory: ForgottenValues?, names: Set<[UInt8]>, boot: String?)) throws
-        -> SecretIndex {
+                             forgotten: (memory: ForgottenValues?, names: Set<[UInt8]>, boot: String?),
+                             splice: inout ChangeSplice?, generation: UInt64?) throws -> SecretIndex {
         let reader = FileReader(root: c.rootBytes)
         var secrets = try SecretIndex(walk: walk, manifest: c.manifest, changes: result.changes,
                                       reader: reader, environment: environment, names: c.policy.secretNames)
@@ -395,9 +393,11 @@ public struct ScanRunner {
         secrets.missing(missing.sorted(by: PathBytes.less), forgotten: unknown.sorted(by: PathBytes.less))
         secrets.released = ReleasedSearch(forgotten.memory)
         secrets.noteOrigins(environment)
-        secrets.contentValues = secrets.flag(&result.changes, walk: walk, reader: reader,
-                                             sizeLimit: c.policy.sizeLimit, contents: result.contents,
-                                             verdicts: secretVerdicts)
+        let flagged = secrets.flag(&result.changes, walk: walk, reader: reader, sizeLimit: c.policy.sizeLimit,
+                                   contents: result.contents, verdicts: secretVerdicts, splice: splice,
+                                   generation: generation)
+        secrets.contentValues = flagged.values
+        splice = splice?.marking(flagged.rejudged)
         if !secrets.complete {
             // What a missing source costs is withheld content: with none withheld (a clean
             // workspace in a container recreated without the hotfix's `.env`, incident 11 F9)

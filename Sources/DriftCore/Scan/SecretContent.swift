@@ -193,13 +193,36 @@ public struct SecretIndex: Sendable {
     public func flag(_ changes: inout [FileChange], walk: TreeWalk, reader: FileReader, sizeLimit: Int64,
                      contents: [[UInt8]: [UInt8]] = [:], verdicts: SecretVerdicts? = nil)
         -> [(name: [UInt8], value: [UInt8])] {
+        flag(&changes, walk: walk, reader: reader, sizeLimit: sizeLimit, contents: contents, verdicts: verdicts,
+             splice: nil, generation: nil).values
+    }
+
+    /// `flag`, told by a watcher's batch what changed since the list its `verdicts` last judged
+    /// (`ChangeSplice`): with the same index and no hard link to a secret to look for, only the
+    /// hunks are judged (every other change carries the verdict this index gave it; its values,
+    /// if any, were noted and remembered when its bytes were read, as with a cached verdict). A
+    /// file rewritten since its scan is judged by its next batch, and the journal checks the
+    /// very bytes it records either way.
+    /// - Returns: the values, and the positions outside the splice's hunks whose verdict changed
+    ///   (every later step redoes those: `ChangeSplice.marking`).
+    func flag(_ changes: inout [FileChange], walk: TreeWalk, reader: FileReader, sizeLimit: Int64,
+              contents: [[UInt8]: [UInt8]], verdicts: SecretVerdicts?, splice: ChangeSplice?,
+              generation: UInt64?) -> (values: [(name: [UInt8], value: [UInt8])], rejudged: [Int]) {
         var held = SecretHeldValues(sourceValues, skipping: bakedValues)
-        verdicts?.begin(self)
+        let judgedBefore = verdicts?.begin(self)
         defer { verdicts?.end() }
+        let scoped = splice.flatMap { s in s.from == judgedBefore && inodes.isEmpty ? s : nil }
+        if scoped != nil { verdicts?.keepingAll() }
+        // The positions to judge: a splice's hunks, or all.
+        let ranges = scoped.map { $0.hunks.map(\.new) } ?? [changes.indices]
         // A content verdict is this run's alone: a list flagged by an earlier record (a watcher
         // hands its recorded list back) is judged again, a secret gone is cleared.
-        for i in changes.indices where changes[i].secrecy == .content || changes[i].secrecy == .unchecked {
-            changes[i].secrecy = .none
+        var cleared: [(Int, Secrecy)] = []
+        for r in ranges {
+            for i in r where changes[i].secrecy == .content || changes[i].secrecy == .unchecked {
+                cleared.append((i, changes[i].secrecy))
+                changes[i].secrecy = .none
+            }
         }
         // The changed paths that are hard links to a secret file. The inode test comes first:
         // hashing every walked path into a set cost ~50 ms a scan at 200,000 files, and there
@@ -215,7 +238,7 @@ public struct SecretIndex: Sendable {
         // The verdict last looked up: drifted files in a row often share content and scope (a
         // directory of empty model shards), and a verdict looked up again is the same one.
         var last: (digest: Digest, scope: SecretScope, hit: Bool)?
-        for i in changes.indices where !changes[i].secret {
+        for i in ranges.joined() where !changes[i].secret {
             guard let new = changes[i].new else { continue }
             // A secret file that could not be read may hold anything: no content or hash of
             // a file or link target may leave until it can be (the scan's errors say why).
@@ -271,7 +294,19 @@ public struct SecretIndex: Sendable {
                 changes[i].secrecy = .content
             }
         }
-        return held.values
+        verdicts?.finished(generation)
+        // Verdicts cleared and not given again, or given anew: few (often none), found from
+        // what was cleared and the flagged positions, not by comparing every change.
+        var rejudged: [Int] = []
+        if scoped == nil && splice != nil {
+            var was: [Int: Secrecy] = [:]
+            for (i, s) in cleared { was[i] = s }
+            for (i, s) in was where changes[i].secrecy != s { rejudged.append(i) }
+            for i in changes.indices where changes[i].secrecy == .content || changes[i].secrecy == .unchecked {
+                if was[i] == nil { rejudged.append(i) }
+            }
+        }
+        return (held.values, rejudged)
     }
 
     /// Whether these bytes (about to leave the box as code) are, or contain, a secret; `scope`

@@ -20,6 +20,10 @@ public final class SecretVerdicts: Sendable {
         var verdicts: [Key: Bool] = [:]
         var used: [Key: Bool] = [:]
         var secrets = SecretIndex()
+        /// The generation of the drifted list the last flag judged whole or through a splice
+        /// (`ChangeSplice`), nil when it did not finish or judged another index.
+        var generation: UInt64?
+        var keepAll = false
     }
 
     private let state = Mutex(State())
@@ -27,14 +31,31 @@ public final class SecretVerdicts: Sendable {
     public init() {}
 
     /// Starts one batch: verdicts made against another secret index are forgotten.
-    func begin(_ secrets: SecretIndex) {
+    /// - Returns: the generation of the list the last batch judged with this very index (nil: none).
+    @discardableResult
+    func begin(_ secrets: SecretIndex) -> UInt64? {
         state.withLock { st in
             if st.secrets != secrets {
                 st.verdicts.removeAll()
                 st.secrets = secrets
+                st.generation = nil
             }
             st.used.removeAll()
+            st.keepAll = false
+            let g = st.generation
+            st.generation = nil
+            return g
         }
+    }
+
+    /// The batch judged only a splice's hunks: the verdicts of the paths it left are kept too.
+    func keepingAll() {
+        state.withLock { $0.keepAll = true }
+    }
+
+    /// The batch judged the list of `generation` to the end.
+    func finished(_ generation: UInt64?) {
+        state.withLock { $0.generation = generation }
     }
 
     func verdict(_ digest: Digest, _ scope: SecretScope) -> Bool? {
@@ -53,7 +74,11 @@ public final class SecretVerdicts: Sendable {
     /// Ends the batch: only what it used is kept (memory follows the drift, not history).
     func end() {
         state.withLock { st in
-            st.verdicts = st.used
+            if st.keepAll {
+                st.verdicts.merge(st.used) { _, new in new }
+            } else {
+                st.verdicts = st.used
+            }
             st.used.removeAll()
         }
     }
