@@ -170,21 +170,59 @@ extension DriftState {
 /// `DriftState.dutyLookup`: each drifted path's duty from the state's items.
 final class DutyLookup {
     private var own: [String: DriftState.Item] = [:]
+    /// The raw directories (with their `/`) holding a path with an own item: paths of any other
+    /// directory have none, so their key is not made to look one up.
+    private var ownDirectories = Set<[UInt8]>()
+    /// Whether some own item's path could not be unescaped (its directory unknown): every path
+    /// is then looked up.
+    private var ownUnplaced = false
     private let summaries: SummaryIndex
     /// A summary's duty (nil inside: its first sighting cannot be read).
     private var summaryDuty: [SummaryIndex.Key: ExportDuty?] = [:]
     private let stop: DeadlineStop
+    /// The last summary lookup: paths of one directory, change and class have one covering
+    /// summary (`SummaryIndex.stands` asks only which directories are above the path), and
+    /// sorted paths come a directory at a time (a million drifted paths, one lookup a run).
+    private var last: (directory: [UInt8], change: ChangeKind, fileClass: FileClass?, duty: ExportDuty?)?
 
     init(_ items: [DriftState.Item], stop: DeadlineStop) {
         self.stop = stop
         summaries = SummaryIndex(items)
-        for i in items where i.count == nil { own[i.path] = i }
+        for i in items where i.count == nil {
+            own[i.path] = i
+            if let raw = PathBytes.unescape(i.path.utf8) {
+                ownDirectories.insert(Self.directory(raw[...]))
+            } else {
+                ownUnplaced = true
+            }
+        }
+    }
+
+    /// The bytes up to and with the last `/` (empty at the root).
+    private static func directory(_ path: ArraySlice<UInt8>) -> [UInt8] {
+        guard let slash = path.lastIndex(of: UInt8(ascii: "/")) else { return [] }
+        return Array(path[...slash])
     }
 
     /// The duty of drifted path `c`; nil when no item stands for it.
     func duty(_ c: FileChange) -> ExportDuty? {
-        let key = PathBytes.escape(c.path)
+        let p = c.path
+        let end = (p.lastIndex(of: UInt8(ascii: "/")) ?? -1) + 1
+        if let l = last, l.change == c.change, l.fileClass == c.fileClass, l.directory.count == end,
+           l.directory.elementsEqual(p[..<end]) {
+            return l.duty
+        }
+        let key = PathBytes.escape(p)
         if let i = own[key] { return i.duty(stop: stop) }
+        let d = summaryDutyOf(key, c)
+        let directory = Array(p[..<end])
+        if !ownUnplaced && !ownDirectories.contains(directory) {
+            last = (directory, c.change, c.fileClass, d)
+        }
+        return d
+    }
+
+    private func summaryDutyOf(_ key: String, _ c: FileChange) -> ExportDuty? {
         guard let s = summaries.covering(key, change: c.change, fileClass: c.fileClass) else { return nil }
         let sk = SummaryIndex.Key(s)
         if let d = summaryDuty[sk] { return d }
