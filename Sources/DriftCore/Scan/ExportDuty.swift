@@ -222,6 +222,59 @@ final class DutyLookup {
         return d
     }
 
+    /// Every change's duty as `Rows` keeps them: an index into a table (-1: none), equal
+    /// neighbours sharing an entry; one lookup a run of one directory, change and class.
+    func duties(of changes: [FileChange]) -> (index: [Int32], table: [ExportDuty]) {
+        var index: [Int32] = []
+        index.reserveCapacity(changes.count)
+        var table: [ExportDuty] = []
+        changes.withUnsafeBufferPointer { c in
+            // The current run: its directory's length and the entry it shares (-2: none yet).
+            var runStart = -1
+            var runEnd = 0
+            var runEntry: Int32 = -2
+            for k in c.indices {
+                let p = c[k].path
+                let end = (p.lastIndex(of: UInt8(ascii: "/")) ?? -1) + 1
+                if runEntry != -2, runStart >= 0, end == runEnd, c[runStart].change == c[k].change,
+                   c[runStart].fileClass == c[k].fileClass, Self.samePrefix(p, c[runStart].path, end) {
+                    index.append(runEntry)
+                    continue
+                }
+                let d = duty(c[k])
+                let entry: Int32
+                if let d {
+                    if table.last != d { table.append(d) }
+                    entry = Int32(table.count - 1)
+                } else {
+                    entry = -1
+                }
+                index.append(entry)
+                // A run is shared only where no path of the directory has an own item.
+                let directory = Array(p[..<end])
+                if !ownUnplaced && !ownDirectories.contains(directory) {
+                    runStart = k
+                    runEnd = end
+                    runEntry = entry
+                } else {
+                    runEntry = -2
+                }
+            }
+        }
+        return (index, table)
+    }
+
+    /// Whether `a` and `b` start with the same `count` bytes (both hold at least that many).
+    private static func samePrefix(_ a: [UInt8], _ b: [UInt8], _ count: Int) -> Bool {
+        if count == 0 { return true }
+        return a.withUnsafeBytes { x in
+            b.withUnsafeBytes { y in
+                guard let xb = x.baseAddress, let yb = y.baseAddress else { return false }
+                return compareMemory(xb, yb, count) == 0
+            }
+        }
+    }
+
     private func summaryDutyOf(_ key: String, _ c: FileChange) -> ExportDuty? {
         guard let s = summaries.covering(key, change: c.change, fileClass: c.fileClass) else { return nil }
         let sk = SummaryIndex.Key(s)

@@ -38,6 +38,46 @@ extension ScanReport {
             }
         }
 
+        /// Rows of `changes` with their duties made already (`DutyLookup.duties(of:)`).
+        init(changes: [FileChange], deadline: Deadline?, now: Date, duties: (index: [Int32], table: [ExportDuty])) {
+            self.changes = changes
+            self.deadline = deadline
+            self.now = now
+            dutyIndex = duties.index
+            self.duties = duties.table
+        }
+
+        /// How many rows of changes (not rows built already: a report read back) are exported
+        /// (handled), reconciled and overdue: per duty once, per run of one first sighting once
+        /// for rows without one (a million rows, a few thousand deadline computations).
+        func tally() -> (exported: Int, reconciled: Int, overdue: Int) {
+            guard built == nil else { return (0, 0, 0) }
+            var exported = 0
+            var reconciled = 0
+            var overdue = 0
+            let dutyOverdue = deadline.map { d in duties.map { $0.overdue(d, now: now) } } ?? []
+            var lastSeen: (Date, Bool)?
+            for k in dutyIndex.indices {
+                let i = Int(dutyIndex[k])
+                if i >= 0 {
+                    if duties[i].handled { exported += 1 }
+                    if duties[i].reconciledIn != nil { reconciled += 1 }
+                    if !dutyOverdue.isEmpty && dutyOverdue[i] { overdue += 1 }
+                    continue
+                }
+                guard let d = deadline else { continue }
+                let seen = changes[k].firstSeen
+                if let l = lastSeen, l.0 == seen {
+                    if l.1 { overdue += 1 }
+                    continue
+                }
+                let late = d.due(after: seen) <= now
+                lastSeen = (seen, late)
+                if late { overdue += 1 }
+            }
+            return (exported, reconciled, overdue)
+        }
+
         var count: Int { built?.count ?? changes.count }
         var isEmpty: Bool { count == 0 }
 

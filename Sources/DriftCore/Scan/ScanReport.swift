@@ -342,22 +342,32 @@ public struct ScanReport: Codable, Sendable {
     init(commit: String, root: [UInt8], host: String, scannedAt: Date, changes: [FileChange],
          pip: [PipChange], issues: [WalkIssue], checked: Int, hashed: Int, deadline: Deadline?, now: Date,
          duty dutyOf: (FileChange) -> ExportDuty?, lazyRows: Bool = false) {
+        self.init(commit: commit, root: root, host: host, scannedAt: scannedAt, changes: changes, pip: pip,
+                  issues: issues, checked: checked, hashed: hashed, deadline: deadline, now: now,
+                  rows: Rows(changes: changes, deadline: deadline, now: now, duty: dutyOf), lazyRows: lazyRows)
+    }
+
+    /// The report with its duties looked up already (`DutyLookup.duties(of:)`).
+    init(commit: String, root: [UInt8], host: String, scannedAt: Date, changes: [FileChange],
+         pip: [PipChange], issues: [WalkIssue], checked: Int, hashed: Int, deadline: Deadline?, now: Date,
+         duties: DutyLookup, lazyRows: Bool = false) {
+        self.init(commit: commit, root: root, host: host, scannedAt: scannedAt, changes: changes, pip: pip,
+                  issues: issues, checked: checked, hashed: hashed, deadline: deadline, now: now,
+                  rows: Rows(changes: changes, deadline: deadline, now: now, duties: duties.duties(of: changes)),
+                  lazyRows: lazyRows)
+    }
+
+    private init(commit: String, root: [UInt8], host: String, scannedAt: Date, changes: [FileChange],
+                 pip: [PipChange], issues: [WalkIssue], checked: Int, hashed: Int, deadline: Deadline?, now: Date,
+                 rows made: Rows, lazyRows: Bool) {
         self.commit = commit
         self.root = PathBytes.display(root)
         self.host = host
         self.scannedAt = Timestamp.format(scannedAt)
         // Paths folded into one state summary share one first sighting: formatted once per run
         // of equal times, so their rows share one string instead of one allocation each.
-        rows = Rows(changes: changes, deadline: deadline, now: now, duty: dutyOf)
-        var exported = 0
-        var overdue = 0
-        var reconciled = 0
-        for k in changes.indices {
-            let duty = rows.duty(k)
-            if duty?.handled == true { exported += 1 }
-            if duty?.reconciledIn != nil { reconciled += 1 }
-            if rows.overdue(k) == true { overdue += 1 }
-        }
+        rows = made
+        let (exported, reconciled, overdue) = rows.tally()
         if !lazyRows { rows = rows.eager }
         self.pip = pip
         errors = issues.map { i in
@@ -367,14 +377,22 @@ public struct ScanReport: Codable, Sendable {
         let driftPip = pip.filter { !$0.allowed }
         complete = issues.isEmpty
         clean = changes.isEmpty && driftPip.isEmpty && complete
+        // Counted by the enums, named once each (not two String-keyed updates a change).
+        var classCounts: [FileClass: Int] = [:]
+        var changeCounts: [ChangeKind: Int] = [:]
+        var oldest: Date?
+        changes.withUnsafeBufferPointer { cs in
+            for k in cs.indices {
+                classCounts[cs[k].fileClass, default: 0] += 1
+                changeCounts[cs[k].change, default: 0] += 1
+                let seen = cs[k].firstSeen
+                if oldest.map({ seen < $0 }) ?? true { oldest = seen }
+            }
+        }
         var byClass: [String: Int] = [:]
         var byChange: [String: Int] = [:]
-        var oldest: Date?
-        for c in changes {
-            byClass[c.fileClass.rawValue, default: 0] += 1
-            byChange[c.change.rawValue, default: 0] += 1
-            if oldest.map({ c.firstSeen < $0 }) ?? true { oldest = c.firstSeen }
-        }
+        for (k, n) in classCounts { byClass[k.rawValue] = n }
+        for (k, n) in changeCounts { byChange[k.rawValue] = n }
         summary = Summary(checked: checked, hashed: hashed, drifted: changes.count,
                           errors: issues.count, byClass: byClass, byChange: byChange)
         summary.pip = driftPip.count

@@ -343,7 +343,7 @@ public struct ScanRunner {
                                 changes: result.changes, pip: pip, issues: result.issues,
                                 checked: result.filesChecked, hashed: result.filesHashed,
                                 deadline: c.policy.deadline?.rule, now: now,
-                                duty: st.dutyLookup(stop: c.policy.deadlineStop).duty, lazyRows: rowsAsRead)
+                                duties: st.dutyLookup(stop: c.policy.deadlineStop), lazyRows: rowsAsRead)
         report.summary.pipChecked = pipChecked
         report.summary.pipHashed = pipHashed
         st.lastScan = Timestamp.format(now)
