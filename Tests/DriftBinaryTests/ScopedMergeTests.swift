@@ -173,6 +173,29 @@ struct ScopedMergeTests {
         }
     }
 
+    /// A batch changes the drifted list inside its scope alone: the links outside it are not
+    /// checked again (issue 28 round 13), and the kept entries are those a whole check keeps.
+    @Test("KeptEntries.update checking only the scope keeps what a whole check keeps", arguments: 0..<30)
+    func keptEntriesInScope(seed: UInt64) {
+        var r = Rand(state: seed)
+        let paths = Self.sortedPaths(&r, 5 + r.below(60))
+        var drifted = Self.changes(&r, paths)
+        var whole = KeptEntries(Self.walk(&r, paths), drifted: { _ in true })
+        whole.retain(drifted: drifted)
+        var scoped = whole
+        for _ in 0..<6 {
+            let scope = Self.scope(&r, paths)
+            let scanned = Self.walk(&r, Self.part(&r, scope))
+            let part = Self.changes(&r, Array(Set(scanned.map(\.path))).sorted(by: bytesLess))
+            mergeScoped(into: &drifted, part, scope, path: \.path)
+            whole.update(scope, with: scanned, drifted: drifted)
+            scoped.update(scope, with: scanned, drifted: drifted, outside: false)
+            #expect(scoped.links.map(\.path) == whole.links.map(\.path), "seed \(seed)")
+            #expect(scoped.secrets.map(\.path) == whole.secrets.map(\.path), "seed \(seed)")
+            #expect(Self.secretView(scoped.entries) == Self.secretView(whole.entries), "seed \(seed)")
+        }
+    }
+
     @Test("the slice index reads its paths from the cache it was built from, edited since or not", arguments: 0..<10)
     func sliceIndexOverRecords(seed: UInt64) {
         var r = Rand(state: seed)

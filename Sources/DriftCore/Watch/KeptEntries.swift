@@ -86,24 +86,33 @@ struct KeptEntries {
     var entries: [ClassifiedEntry] { replacing(ScanScope(), with: []) }
 
     /// After a batch is recorded: the scope's entries replaced by its rescan's, then only
-    /// secret-class files and the files `drifted` (the recorded changes) names.
-    mutating func update(_ scope: ScanScope, with scanned: [ClassifiedEntry], drifted: [FileChange]) {
+    /// secret-class files and the files `drifted` (the recorded changes, sorted) names.
+    /// - Parameter outside: whether the record changed the drifted list outside the scope (the
+    ///   journal's own reads): then every link is checked; otherwise those outside the scope
+    ///   still name drifted paths (they did after the last batch, and the list there is the
+    ///   same), so only the rescan's are, each looked up (issue 28: not a pass over a million).
+    mutating func update(_ scope: ScanScope, with scanned: [ClassifiedEntry], drifted: [FileChange],
+                         outside: Bool = true) {
         var newSecrets: [ClassifiedEntry] = []
         var newLinks: [Link] = []
         for e in scanned {
             if e.secret {
                 newSecrets.append(e)
-            } else if e.stat.kind == .regular {
+            } else if e.stat.kind == .regular && (outside || Self.names(drifted, e.path)) {
                 newLinks.append(Self.link(e))
             }
         }
         Self.sortIfNeeded(&newSecrets, path: \.path)
         Self.sortIfNeeded(&newLinks, path: \.path)
         secrets = mergeScoped(secrets, newSecrets, scope, path: \.path)
-        let merged = mergeScoped(links, newLinks, scope, path: \.path)
-        links = []
-        links = merged
-        retain(drifted: drifted)
+        mergeScoped(into: &links, newLinks, scope, path: \.path)
+        if outside { retain(drifted: drifted) }
+    }
+
+    /// Whether sorted `changes` holds a change of `path`.
+    private static func names(_ changes: [FileChange], _ path: [UInt8]) -> Bool {
+        let k = lowerBound(changes.count) { bytesLess(changes[$0].path, path) }
+        return k < changes.count && changes[k].path == path
     }
 
     /// Keeps the links whose path `changes` or `issues` names (a path no longer drifted has no

@@ -522,7 +522,7 @@ public final class Watcher {
         Self.handBack(outcome, into: &result)
         model = result
         modelGeneration = outcome.listAltered ? nil : generation
-        kept.update(scope, with: scanned, drifted: outcome.result.changes)
+        kept.update(scope, with: scanned, drifted: outcome.result.changes, outside: outcome.listAltered)
         pip = pipNow.map(Self.settled)
         status.batches += 1
         let (present, gone) = splitVanished(unreadableNow, root: context.rootBytes)
