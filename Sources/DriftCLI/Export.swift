@@ -98,6 +98,13 @@ extension Drift {
             let follows = s.follows.map { ", follows \($0)" } ?? ""
             Output.stdout("exported drift \(s.id) (\(s.paths) path\(plural)\(origin)\(follows)) as commit \(s.commit)"
                 + " -> \(PathBytes.display(e.output))\n")
+            if s.fromJournal {
+                // Nothing read now vouches for these bytes (incident 13, F9): the journal's record
+                // check is keyless, and a process in the container can write the state directory.
+                Output.stderr("drift: note: exported from the journal as recorded, not read again from the workspace; "
+                    + "a process in the container can write the journal: review drift.patch before it goes "
+                    + "upstream (docs/journal.md)\n")
+            }
             if !s.withheldCode.isEmpty { Output.stderr(Self.withheldNote(s.withheldCode)) }
             for note in s.bulkCode { Output.stderr("drift: note: " + note) }
             return s

@@ -84,6 +84,8 @@ struct ForgedJournalTests {
         let ex2 = try drift(["export", "--manifest", f.mdir, "--state", f.state, "--from-journal", "--output", again,
                              "--cumulative"])
         #expect(ex2.code == 0, "\(ex2.err)")
+        // Incident 13, F9: nothing read now vouches for a journal-only export, and it says so.
+        #expect(ex2.err.contains("exported from the journal as recorded, not read again"), "\(ex2.err)")
         let patch2 = try String(contentsOfFile: again + "/drift.patch", encoding: .utf8)
         #expect(patch2.contains("curl evil.test") && !patch2.contains("retry fixed"))
     }
