@@ -196,6 +196,43 @@ struct ScopedMergeTests {
         }
     }
 
+    /// `AheadVerification.disagreeing` looks each slice path up in the sorted model (issue 28 round
+    /// 13) and says what a set test of every model path said.
+    @Test("ahead verification's lookups in the model give the set test's verdicts", arguments: 0..<30)
+    func aheadLookups(seed: UInt64) {
+        var r = Rand(state: seed)
+        let paths = Self.sortedPaths(&r, 5 + r.below(60))
+        func result(_ changes: [FileChange]) -> DriftCore.Scanner.Result {
+            DriftCore.Scanner.Result(changes: changes, issues: [], newCache: StatCache(), filesChecked: 0,
+                                     filesHashed: 0)
+        }
+        func drifted(_ ps: [[UInt8]]) -> [FileChange] {
+            ps.filter { _ in r.below(3) != 0 }.map {
+                FileChange(path: $0, change: r.below(2) == 0 ? .added : .modified, fileClass: .data, secret: false,
+                           old: nil, new: EntryState(kind: .regular, executable: false, size: Int64(r.below(3))),
+                           firstSeen: Date(timeIntervalSince1970: 0))
+            }
+        }
+        let model = result(drifted(paths))
+        var scope = ScanScope()
+        for p in paths where r.below(4) == 0 { scope.paths.insert(p) }
+        let part = PartialScan.Outcome(result: result(drifted(paths.filter(scope.paths.contains))),
+                                       walk: TreeWalk(entries: [], issues: [], unreadableDirectories: []),
+                                       unreadable: [])
+        // The set test, as it was.
+        func verdicts(_ cs: [FileChange]) -> [[UInt8]: (ChangeKind, EntryState?)] {
+            var out: [[UInt8]: (ChangeKind, EntryState?)] = [:]
+            for c in cs where scope.paths.contains(c.path) { out[c.path] = (c.change, c.new) }
+            return out
+        }
+        let now = verdicts(part.result.changes)
+        let then = verdicts(model.changes)
+        let want = Set(scope.paths.filter { p in
+            now[p]?.0 != then[p]?.0 || now[p]?.1 != then[p]?.1 || (now[p] == nil) != (then[p] == nil)
+        })
+        #expect(AheadVerification.disagreeing(scope, part: part, model: model) == want, "seed \(seed)")
+    }
+
     @Test("the slice index reads its paths from the cache it was built from, edited since or not", arguments: 0..<10)
     func sliceIndexOverRecords(seed: UInt64) {
         var r = Rand(state: seed)
