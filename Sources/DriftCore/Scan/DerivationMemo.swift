@@ -24,12 +24,24 @@ final class DerivationMemo: Sendable {
     /// input, so an unchanged path comes back equal), and its `StateFold` entry before folding:
     /// a plain one (`-1`: made from the change again) or its item in `built`. About 28 bytes a
     /// drifted path, not a second change list and an item a path (issue 28).
+    ///
+    /// A watcher's merge (one of a `generation`) keeps no paths and keys: the next batch's splice
+    /// (`ChangeSplice`) says which changes are the ones merged, and a record without one derives
+    /// everything. It keeps instead the runs of its entries (`FoldRun`), so the next fold takes
+    /// the untouched ones whole (issue 28 round 13).
     struct Merged: Sendable {
         var loaded: [DriftState.Item]
         var paths: [[UInt8]] = []
         var keys: [InputKey] = []
         var entries: [Int32] = []
         var built: [DriftState.Item] = []
+        /// The list merged (a watcher's record); nil: a memo of paths and keys.
+        var generation: UInt64?
+        /// The entries' runs before folding; nil when they were too many to keep (`runLimit`).
+        var runs: [FoldRun]?
+
+        /// Runs beyond this share of the entries are not kept: a run is ~170 bytes, a path 4.
+        static func runLimit(_ entries: Int) -> Int { max(256, entries / 16) }
 
         /// Every change's item before folding, as a merge building them all made them (tests).
         func items(_ changes: [FileChange]) throws -> [DriftState.Item] {
@@ -40,11 +52,19 @@ final class DerivationMemo: Sendable {
             return try fold.items()
         }
 
-        init(loaded: [DriftState.Item], capacity: Int) {
+        init(loaded: [DriftState.Item], capacity: Int, generation: UInt64? = nil) {
             self.loaded = loaded
-            paths.reserveCapacity(capacity)
-            keys.reserveCapacity(capacity)
+            self.generation = generation
+            if generation == nil {
+                paths.reserveCapacity(capacity)
+                keys.reserveCapacity(capacity)
+            }
             entries.reserveCapacity(capacity)
+        }
+
+        /// Whether this memo's entries are those of `splice`'s old list.
+        func describes(_ splice: ChangeSplice) -> Bool {
+            generation == splice.from && entries.count == splice.oldCount
         }
     }
 
@@ -193,6 +213,38 @@ struct MergeInvalidation {
         }
         if summaries.count > Self.summaryLimit { all = true }
         own.sort(by: bytesLess)
+    }
+
+    /// The positions of `changes` (sorted by path) whose items are to be derived again; nil: all.
+    func positions(_ changes: [FileChange]) -> [Int]? {
+        if all { return nil }
+        func lowerBound(_ p: [UInt8]) -> Int {
+            var lo = 0
+            var hi = changes.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if bytesLess(changes[mid].path, p) { lo = mid + 1 } else { hi = mid }
+            }
+            return lo
+        }
+        var out: [Int] = []
+        for p in own {
+            let k = lowerBound(p)
+            if k < changes.count && changes[k].path == p { out.append(k) }
+        }
+        for d in summaries {
+            if d.isEmpty { return nil }
+            let k = lowerBound(d)
+            if k < changes.count && changes[k].path == d { out.append(k) }
+            let below = d + [UInt8(ascii: "/")]
+            var j = lowerBound(below)
+            while j < changes.count && changes[j].path.starts(with: below) {
+                out.append(j)
+                j += 1
+            }
+        }
+        out.sort()
+        return out
     }
 
     /// Whether a path's item is to be derived again; `cursor` walks `own` (paths asked in order).

@@ -137,7 +137,9 @@ public struct DriftState: Codable, Sendable {
     ///   entry made then (its index again when plain, its built item otherwise).
     @discardableResult
     /// - Parameter splice: how `changes` differs from the list of generation `splice.from`
-    ///   (`ChangeSplice`); `generation`: the list's own (a watcher's record). Not used yet.
+    ///   (`ChangeSplice`); `generation`: the list's own (a watcher's record). A memo of
+    ///   `splice.from` gives the untouched changes their entries and runs by position: only the
+    ///   hunks and what `MergeInvalidation` names are derived, and the fold works on runs.
     mutating func merge(_ changes: inout [FileChange], unreadable: [[UInt8]] = [],
                         memo: DerivationMemo? = nil, splice: ChangeSplice? = nil,
                         generation: UInt64? = nil) throws -> Int {
@@ -203,56 +205,171 @@ public struct DriftState: Codable, Sendable {
         // A plain item is its change's index until the fold keeps it (`StateFold`), with a memo
         // as without: the memo keeps per change a key and an entry, not an item (issue 28).
         let invalid = prior.map { MergeInvalidation($0.loaded, loadedItems) }
+        // A watcher's batch whose splice starts at the memo's list: untouched changes are the
+        // ones merged then, so their entries are taken by position, without a key (round 13).
+        let spliced: (prior: DerivationMemo.Merged, splice: ChangeSplice, redo: [Int])?
+        if let prior, let splice, let invalid, generation != nil, prior.describes(splice),
+           splice.newCount == changes.count, let redo = invalid.positions(changes) {
+            spliced = (prior, splice, redo)
+        } else {
+            spliced = nil
+        }
         var next = memo != nil && unreadable.isEmpty
-            ? DerivationMemo.Merged(loaded: loadedItems, capacity: changes.count) : nil
+            ? DerivationMemo.Merged(loaded: loadedItems, capacity: changes.count, generation: generation) : nil
+        let keyed = generation == nil
         var fold = StateFold()
         fold.entries.reserveCapacity(changes.count + kept.count)
         var j = 0, cursor = 0, reused = 0
-        for k in changes.indices {
-            var entry: Int?
-            var key: InputKey?
-            if let prior, let invalid {
-                let p = changes[k].path
-                // Shared path arrays compare equal at once (`==` checks the buffer first).
-                while j < prior.paths.count && prior.paths[j] != p && bytesLess(prior.paths[j], p) { j += 1 }
-                if j < prior.paths.count, prior.paths[j] == p {
-                    let given = changes[k].inputKey()
-                    if given == prior.keys[j], !invalid.contains(p, cursor: &cursor) {
-                        let e = Int(prior.entries[j])
-                        entry = e < 0 ? k : fold.add(prior.built[e])
-                        key = given
-                        reused += 1
-                    }
-                }
-            }
-            let e: Int
-            if let entry {
-                e = entry
-            } else {
+        if let spliced {
+            let prior = spliced.prior
+            var r = 0
+            var k = 0
+            func fresh(_ k: Int) throws {
                 let item = try derive(k)
-                e = StateFold.isPlain(item) ? k : fold.add(item)
-            }
-            fold.entries.append(e)
-            if next != nil {
-                next?.paths.append(changes[k].path)
-                next?.keys.append(key ?? changes[k].inputKey())
+                let e = StateFold.isPlain(item) ? k : fold.add(item)
+                fold.entries.append(e)
                 next?.entries.append(e >= 0 ? -1 : Int32(~e))
             }
+            for s in spliced.splice.untouched {
+                while k < s.new.lowerBound {
+                    try fresh(k)
+                    k += 1
+                }
+                let shift = s.old - s.new.lowerBound
+                for n in s.new {
+                    while r < spliced.redo.count && spliced.redo[r] < n { r += 1 }
+                    if r < spliced.redo.count && spliced.redo[r] == n {
+                        try fresh(n)
+                        continue
+                    }
+                    let was = prior.entries[n + shift]
+                    let e = was < 0 ? n : fold.add(prior.built[Int(was)])
+                    fold.entries.append(e)
+                    next?.entries.append(e >= 0 ? -1 : Int32(~e))
+                    reused += 1
+                }
+                k = s.new.upperBound
+            }
+            while k < changes.count {
+                try fresh(k)
+                k += 1
+            }
+        } else {
+            for k in changes.indices {
+                var entry: Int?
+                var key: InputKey?
+                if let prior, let invalid, prior.generation == nil {
+                    let p = changes[k].path
+                    // Shared path arrays compare equal at once (`==` checks the buffer first).
+                    while j < prior.paths.count && prior.paths[j] != p && bytesLess(prior.paths[j], p) { j += 1 }
+                    if j < prior.paths.count, prior.paths[j] == p {
+                        let given = changes[k].inputKey()
+                        if given == prior.keys[j], !invalid.contains(p, cursor: &cursor) {
+                            let e = Int(prior.entries[j])
+                            entry = e < 0 ? k : fold.add(prior.built[e])
+                            key = given
+                            reused += 1
+                        }
+                    }
+                }
+                let e: Int
+                if let entry {
+                    e = entry
+                } else {
+                    let item = try derive(k)
+                    e = StateFold.isPlain(item) ? k : fold.add(item)
+                }
+                fold.entries.append(e)
+                if next != nil {
+                    if keyed {
+                        next?.paths.append(changes[k].path)
+                        next?.keys.append(key ?? changes[k].inputKey())
+                    }
+                    next?.entries.append(e >= 0 ? -1 : Int32(~e))
+                }
+            }
         }
-        if let memo, var next {
-            memo.reusedItems.withLock { $0 += reused }
-            next.built = fold.built
-            memo.setMerged(next)
-        }
+        next?.built = fold.built
         fold.changes = changes
-        if !kept.isEmpty {
+        // The entries' runs (`FoldRun`): the fold works on them; the memo keeps them for the next
+        // batch, which takes its untouched ones as they are.
+        var runs: [FoldRun]?
+        if kept.isEmpty {
+            let limit = DerivationMemo.Merged.runLimit(fold.entries.count)
+            if let spliced, let old = spliced.prior.runs {
+                runs = Self.spliceRuns(old, spliced.splice, redo: spliced.redo, &fold, limit: limit)
+            } else {
+                runs = fold.runs(in: fold.entries.indices, limit: limit)
+            }
+        } else {
             for i in kept { fold.entries.append(fold.add(i)) }
             fold.sortByPath()
         }
         items = []
-        StateSummary.apply(&fold)
+        if let runs {
+            StateSummary.apply(&fold, runs: runs)
+        } else {
+            StateSummary.apply(&fold)
+        }
         items = try fold.items()
+        if let memo, var next {
+            memo.reusedItems.withLock { $0 += reused }
+            next.runs = runs
+            memo.setMerged(next)
+        }
         return kept.count
+    }
+
+    /// The runs of a merge's entries from the last merge's (`old`): those wholly in a segment
+    /// `splice` left untouched and holding no position in `redo` move along; the rest is read
+    /// again from `fold`, and neighbours of one key are joined. Nil beyond `limit` runs.
+    static func spliceRuns(_ old: [FoldRun], _ splice: ChangeSplice, redo: [Int], _ fold: inout StateFold,
+                           limit: Int) -> [FoldRun]? {
+        var moved: [FoldRun] = []
+        var r = 0
+        for s in splice.untouched {
+            let lo = s.old
+            let hi = s.old + s.new.count
+            while r < old.count && old[r].range.upperBound <= lo { r += 1 }
+            while r < old.count && old[r].range.lowerBound < hi {
+                if old[r].range.lowerBound >= lo && old[r].range.upperBound <= hi {
+                    let run = old[r].shifted(s.new.lowerBound - s.old)
+                    // The first redone position at or after the run's start.
+                    var a = 0
+                    var b = redo.count
+                    while a < b {
+                        let mid = (a + b) / 2
+                        if redo[mid] < run.range.lowerBound { a = mid + 1 } else { b = mid }
+                    }
+                    if a == redo.count || redo[a] >= run.range.upperBound { moved.append(run) }
+                }
+                if old[r].range.upperBound > hi { break }
+                r += 1
+            }
+        }
+        var out: [FoldRun] = []
+        func push(_ run: FoldRun) {
+            if let last = out.last, last.joins(run) {
+                out[out.count - 1].absorb(run)
+            } else {
+                out.append(run)
+            }
+        }
+        var at = 0
+        for run in moved {
+            if at < run.range.lowerBound {
+                guard let gap = fold.runs(in: at..<run.range.lowerBound, limit: limit) else { return nil }
+                gap.forEach(push)
+            }
+            push(run)
+            at = run.range.upperBound
+            if out.count > limit { return nil }
+        }
+        if at < fold.entries.count {
+            guard let gap = fold.runs(in: at..<fold.entries.count, limit: limit) else { return nil }
+            gap.forEach(push)
+        }
+        return out.count > limit ? nil : out
     }
 }
 

@@ -60,7 +60,7 @@ struct StateFold {
     }
 
     /// The export fields a summary keeps when all it folds agree on them (none on a plain entry).
-    struct Export: Equatable {
+    struct Export: Equatable, Sendable {
         var exportId: String?
         var pushedAt: String?
         var exportedAt: String?
@@ -126,6 +126,50 @@ struct StateFold {
         return escaped
     }
 
+    /// The runs of `entries[range]` (`FoldRun`): what `StateSummary.apply(_:runs:)` folds. Reads
+    /// each entry's path once; a watcher's merge asks this only of the positions a batch touched.
+    /// - Returns: nil past `limit` runs (a tree whose every other path is of another class).
+    mutating func runs(in range: Range<Int>, limit: Int = .max) -> [FoldRun]? {
+        var out: [FoldRun] = []
+        for k in range {
+            let e = entries[k]
+            let dir = parent(e) ?? ""
+            let root = e < 0 && built[~e].path.isEmpty
+            let change = change(e)
+            let fileClass = fileClass(e)
+            let length = pathLength(e)
+            if var last = out.last, last.range.upperBound == k, !root, !last.root, last.change == change,
+               last.fileClass == fileClass, last.dir == dir {
+                last.range = last.range.lowerBound..<(k + 1)
+                last.total += count(e) ?? 1
+                last.pathBytes += length
+                if e < 0 {
+                    last.take(built[~e])
+                } else {
+                    if last.export != Export() { last.agreed = false }
+                    if changes[e].firstSeen < last.seen {
+                        last.seen = changes[e].firstSeen
+                        last.seenText = times.format(changes[e].firstSeen)
+                    }
+                }
+                out[out.count - 1] = last
+                continue
+            }
+            var run = FoldRun(range: k..<(k + 1), dir: dir, change: change, fileClass: fileClass, root: root,
+                              total: count(e) ?? 1, pathBytes: length, seen: .distantFuture, seenText: "")
+            if e < 0 {
+                run.export = export(e)
+                run.take(built[~e])
+            } else {
+                run.seen = changes[e].firstSeen
+                run.seenText = times.format(changes[e].firstSeen)
+            }
+            out.append(run)
+            if out.count > limit { return nil }
+        }
+        return out
+    }
+
     /// Entries in path byte order (`StateSummary.sortedByPath`), each built path unescaped once.
     mutating func sortByPath() {
         let keyed = entries.map { e in (e >= 0 ? changes[e].path : PathBytes.unescape(built[~e].path.utf8) ?? [], e) }
@@ -140,5 +184,75 @@ struct StateFold {
             out.append(e >= 0 ? try plainItem(e) : built[~e])
         }
         return out
+    }
+}
+
+/// Consecutive fold entries of one parent directory, change and class, and what the fold asks of
+/// its members (issue 28 round 13): `StateSummary.apply(_:runs:)` folds whole runs, so a merge that
+/// kept a batch's untouched runs (`DerivationMemo`) folds a million drifted paths in O(runs).
+/// Every member's first sighting is its change's, formatted (`DriftState.merge`): the earliest
+/// one's text is the one the entry-by-entry fold picks, whatever the members' order.
+struct FoldRun: Sendable {
+    /// Positions in `StateFold.entries`.
+    var range: Range<Int>
+    /// The members' parent directory (`StateSummary.parent`), escaped.
+    var dir: String
+    var change: ChangeKind
+    var fileClass: FileClass?
+    /// An item of the empty path (a summary of the root): no depth fold takes it.
+    var root: Bool
+    /// What the members count (`count ?? 1` each).
+    var total: Int
+    /// Their escaped paths' length.
+    var pathBytes: Int
+    /// The earliest first sighting and its text.
+    var seen: Date
+    var seenText: String
+    /// The first member's export and whether every member has that one.
+    var export = StateFold.Export()
+    var agreed = true
+    /// The latest restarted clock.
+    var clock: String?
+
+    /// `StateSummary.depth` of every member: the `/`s of their directory.
+    var depth: Int { dir.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: "/") ? 1 : 0) } }
+
+    /// Adds a built member's sighting, export and clock (its count and length are added apart).
+    mutating func take(_ i: DriftState.Item) {
+        let t = Timestamp.parse(i.firstSeen) ?? .distantFuture
+        if t < seen || seenText.isEmpty {
+            seen = t
+            seenText = i.firstSeen
+        }
+        let x = StateFold.Export(exportId: i.exportId, pushedAt: i.pushedAt, exportedAt: i.exportedAt,
+                                 exportIdAt: i.exportIdAt, exportWithheld: i.exportWithheld)
+        if x != export { agreed = false }
+        if let c = i.clockStarted, clock.map({ c > $0 }) ?? true { clock = c }
+    }
+
+    /// Whether `next` continues this run (adjacent, one key).
+    func joins(_ next: FoldRun) -> Bool {
+        range.upperBound == next.range.lowerBound && !root && !next.root && change == next.change
+            && fileClass == next.fileClass && dir == next.dir
+    }
+
+    /// This run and `next` (which `joins` it) as one.
+    mutating func absorb(_ next: FoldRun) {
+        range = range.lowerBound..<next.range.upperBound
+        total += next.total
+        pathBytes += next.pathBytes
+        if next.seen < seen {
+            seen = next.seen
+            seenText = next.seenText
+        }
+        if !next.agreed || next.export != export { agreed = false }
+        if let c = next.clock, clock.map({ c > $0 }) ?? true { clock = c }
+    }
+
+    /// This run `offset` positions on.
+    func shifted(_ offset: Int) -> FoldRun {
+        var r = self
+        r.range = (range.lowerBound + offset)..<(range.upperBound + offset)
+        return r
     }
 }

@@ -28,6 +28,39 @@ enum StateSummary {
         items = f.entries.compactMap { $0 < 0 ? f.built[~$0] : nil }
     }
 
+    /// `apply(_:)` over `runs` (`FoldRun`: they cover `f.entries` in order, made of a merge's
+    /// entries): the same entries in the same order, each run grouped whole, so what costs is the
+    /// runs, the summaries made and the entries left, not every entry (issue 28 round 13).
+    static func apply(_ f: inout StateFold, runs: [FoldRun]) {
+        var fold = RunFold(runs)
+        if f.entries.count <= perDirectory && !fold.overCaps { return }
+        fold.fold(&f, codeToo: false, threshold: perDirectory) { r in r.dir }
+        for codeToo in [false, true] {
+            var d = fold.maxDepth
+            while d >= 0 && fold.overCaps {
+                let level = d
+                fold.fold(&f, codeToo: codeToo, threshold: 1) { r in RunFold.ancestor(r, depth: level) }
+                d -= 1
+            }
+        }
+        fold.order(&f)
+    }
+
+    /// A summary's identity within a fold: its directory, change and class.
+    struct Key: Hashable {
+        var dir: String
+        var change: ChangeKind
+        var fileClass: FileClass?
+
+        /// The order summaries made by one fold take among themselves (path, then change and class as
+        /// `StateLog.canonicalOrder`): summaries of one directory come out the same in every process.
+        static func less(_ a: Key, _ b: Key) -> Bool {
+            if a.dir != b.dir { return a.dir < b.dir }
+            if a.change != b.change { return a.change.rawValue < b.change.rawValue }
+            return (a.fileClass?.rawValue ?? "") < (b.fileClass?.rawValue ?? "")
+        }
+    }
+
     /// Folds `f`'s entries (sorted, merged) under the caps; keeps them sorted. Plain entries
     /// (`StateFold`) folded away are never made into items.
     static func apply(_ f: inout StateFold) {
@@ -62,11 +95,6 @@ enum StateSummary {
     /// one summary item for the directory, counting what it folds.
     private static func fold(_ f: inout StateFold, codeToo: Bool, threshold: Int,
                              dir: (inout StateFold, Int) -> String?) {
-        struct Key: Hashable {
-            var dir: String
-            var change: ChangeKind
-            var fileClass: FileClass?
-        }
         var groups: [Key: [Int]] = [:]
         // Sorted entries come a directory at a time: a run of one key is one dictionary update,
         // not one a path (a watcher's batch folds a million entries; the members' order is kept).
@@ -85,7 +113,7 @@ enum StateSummary {
         }
         if let r = run { groups[r.key, default: []].append(contentsOf: r.members) }
         var drop = [Bool](repeating: false, count: f.entries.count)
-        var out: [Int] = []
+        var made: [(key: Key, item: DriftState.Item)] = []
         for (key, members) in groups where members.count > threshold {
             let leadEntry = f.entries[members[0]]
             var firstText = f.firstSeen(leadEntry)
@@ -115,9 +143,12 @@ enum StateSummary {
                 summary.pushedAt = lead.pushedAt
             }
             summary.clockStarted = members.compactMap { f.clockStarted(f.entries[$0]) }.max()
-            out.append(f.add(summary))
+            made.append((key, summary))
         }
-        if out.isEmpty { return }
+        if made.isEmpty { return }
+        // Not the dictionary's order: two summaries of one directory keep one order (`Key.less`).
+        made.sort { Key.less($0.key, $1.key) }
+        var out = made.map { f.add($0.item) }
         out += f.entries.indices.filter { !drop[$0] }.map { f.entries[$0] }
         f.entries = out
         f.sortByPath()
