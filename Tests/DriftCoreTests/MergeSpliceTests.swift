@@ -147,5 +147,11 @@ import Testing
             }
         }
         #expect(memo.reusedItems.withLock { $0 } > n, "seed \(seed): the memo was used")
+        // Rounds 0, 3, 6 and 9 redo everything (no splice, or one of another list); the others splice
+        // unless the summaries the last merge changed are too many (`MergeInvalidation`): a tree over
+        // the caps folds by depth, and a batch there may change summaries up to the root.
+        #expect(memo.splicedMerges.withLock { $0 } >= (n > StateSummary.maxItems ? 1 : 4),
+                "seed \(seed): merges from the splice")
+        if clustered { #expect(memo.runMerges.withLock { $0 } == 12, "seed \(seed): runs kept") }
     }
 }

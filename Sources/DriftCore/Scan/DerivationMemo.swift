@@ -71,6 +71,9 @@ final class DerivationMemo: Sendable {
     private let merged = Mutex<Merged?>(nil)
     /// Test hook: state items taken from the memo instead of derived again, over all records.
     let reusedItems = Mutex(0)
+    /// Test hook: merges that took their entries from a splice, and those that kept their runs.
+    let splicedMerges = Mutex(0)
+    let runMerges = Mutex(0)
 
     init() {}
 

@@ -314,6 +314,8 @@ public struct DriftState: Codable, Sendable {
         items = try fold.items()
         if let memo, var next {
             memo.reusedItems.withLock { $0 += reused }
+            if spliced != nil { memo.splicedMerges.withLock { $0 += 1 } }
+            if runs != nil { memo.runMerges.withLock { $0 += 1 } }
             next.runs = runs
             memo.setMerged(next)
         }
