@@ -40,8 +40,9 @@ import Testing
         }
         let present = Set(list.map(\.path))
         var names: [[UInt8]] = []
+        let dirs = ["a/", "a/b/", "a/b", "a/b.", "a/b0/", "", "pkg/models/z/", "deep/1/2/"]
         for n in 0..<Int.random(in: 0...5, using: &rng) {
-            let dir = ["a/", "a/b/", "a/b", "a/b.", "a/b0/", "", "pkg/models/z/", "deep/1/2/"][Int.random(in: 0..<8, using: &rng)]
+            let dir = dirs[Int.random(in: 0..<dirs.count, using: &rng)]
             var p = Array((dir + "n\(round)-\(n)").utf8)
             if Bool.random(using: &rng) { p.append(0xFE) }
             names.append(p)
