@@ -115,8 +115,10 @@ public struct Journal {
     }
 
     /// `fingerprint`, and with a memo the check of every change the snapshot's fold may fold
-    /// (`record`'s `foldable`): made in the same pass, while each path is in cache.
-    /// `splice`, `generation`: as `DriftState.merge`'s (`ChangeSplice`). Not used yet.
+    /// (`record`'s `foldable`, a `SequenceCheck`): made in the same pass, while each path is in
+    /// cache. `splice`, `generation`: as `DriftState.merge`'s (`ChangeSplice`): when the memo
+    /// holds the chunks of the list `splice` edits, only the chunks around its hunks are made
+    /// again (`FingerprintChunks.spliced`); the memo then holds this list's, of `generation`.
     static func fingerprintAndFold(_ changes: [FileChange], pip: [PipChange], memo: JournalMemo?,
                                    splice: ChangeSplice? = nil, generation: UInt64? = nil) throws
         -> (fingerprint: Digest, foldable: MemberCheck?) {
@@ -124,39 +126,33 @@ public struct Journal {
         top.append(text: "journal-fp/3")
         try top.endLine()
         var lines = HashedLines(try SHA256Hasher())
-        var old = memo?.takeChunks() ?? [:]
-        var now: [MemberCheck: Digest] = [:]
-        let chunks = FingerprintChunks(changes, checked: memo != nil)
-        for chunk in chunks {
-            let digest: Digest
-            if memo != nil, let d = old.removeValue(forKey: chunk.check) ?? now[chunk.check] {
-                digest = d
-            } else {
-                for c in changes[chunk.range] {
-                    lines.append(text: c.change.rawValue)
-                    lines.append(byte: 0x20)
-                    lines.append(escaped: c.path[...])
-                    lines.append(byte: 0x20)
-                    lines.append(digest: c.new?.digest)
-                    lines.append(byte: 0x20)
-                    lines.append(mode: c.new?.gitMode)
-                    lines.append(text: c.unstable ? " true" : " false")
-                    try lines.endLine()
-                }
-                digest = try lines.finish()
-            }
-            if memo != nil { now[chunk.check] = digest }
-            top.append(text: String(chunk.range.count))
+        let old = memo?.takeChunks()
+        var chunks: [JournalMemo.Chunk]?
+        if let old, let splice, let from = old.generation, splice.from == from, splice.to == generation {
+            chunks = try FingerprintChunks.spliced(changes, old: old.list, splice: splice, &lines)
+        }
+        if chunks == nil {
+            var known: [MemberCheck: Digest] = [:]
+            for c in old?.list ?? [] { known[c.check] = c.digest }
+            chunks = try FingerprintChunks.all(changes, checked: memo != nil, known: known, &lines)
+        }
+        let list = chunks ?? []
+        var fold = SequenceCheck()
+        for chunk in list {
+            fold.append(chunk.fold)
+            top.append(text: String(chunk.count))
             top.append(byte: 0x20)
-            top.append(digest: digest)
+            top.append(digest: chunk.digest)
             try top.endLine()
         }
-        memo?.putChunks(now)
         for p in pip where !p.allowed {
             top.append(text: "pip " + SnapshotPip(p).line)
             try top.endLine()
         }
-        return (try top.finish(), chunks.foldable)
+        let fingerprint = try top.finish()
+        // Only now: a memo is of this list once everything of it was made.
+        memo?.putChunks(JournalMemo.Chunks(list: list, generation: generation))
+        return (fingerprint, memo == nil ? nil : fold.check)
     }
 
     /// What recording gave: whether every content was settled, and the files whose content

@@ -29,24 +29,45 @@ final class JournalMemo: Sendable {
         var earliest: Date?
     }
 
-    /// A whole fold, by the check of every change it may fold and the counts it reads.
-    struct WholeKey: Equatable {
-        var foldable: MemberCheck
-        var withheld: Int
-        var others: Int
-    }
-
     /// A whole fold: its summaries, and which of the changes it may fold it did not (by their
     /// order among those, ascending): its kept list is found again from the changes' fields.
+    /// It is the fold of every list whose foldable changes `foldable` checks and whose entries
+    /// besides them (`SnapshotFold`'s `others` plus its withheld count) are in `entries`: the
+    /// depth fold compares that count alone with the cap (a code edit changes it, not the fold).
     struct Whole {
-        var key: WholeKey
+        var foldable: MemberCheck
+        var entries: ClosedRange<Int>
         var summaries: [SnapshotEntry]
         var unfolded: [Int]
+
+        /// Whether this is the fold of `foldable` with `entries`.
+        func holds(_ foldable: MemberCheck, entries: Int) -> Bool {
+            self.foldable == foldable && self.entries.contains(entries)
+        }
+    }
+
+    /// One chunk of the fingerprint (`FingerprintChunks`) as the last list had it.
+    struct Chunk {
+        /// Its first position in that list, and how many changes.
+        var start: Int
+        var count: Int
+        /// Its members' check (`MemberHasher.addForFingerprint`).
+        var check: MemberCheck
+        /// The SHA-256 of its lines.
+        var digest: Digest
+        /// The check of its changes the snapshot's fold may fold (`FoldRuns.mayFold`).
+        var fold: SequenceCheck
+    }
+
+    /// The fingerprint's chunks of the list of `generation` (nil: of no list a splice names).
+    struct Chunks {
+        var list: [Chunk]
+        var generation: UInt64?
     }
 
     private struct State {
         var folds: [FoldKey: FoldValue] = [:]
-        var chunks: [MemberCheck: Digest] = [:]
+        var chunks: Chunks?
         var whole: Whole?
     }
 
@@ -72,15 +93,16 @@ final class JournalMemo: Sendable {
         set { state.withLock { $0.whole = newValue } }
     }
 
-    /// The fingerprint's chunk digests of last time (emptied: the fingerprint puts back what it uses).
-    func takeChunks() -> [MemberCheck: Digest] {
+    /// The fingerprint's chunks of last time (emptied: a fingerprint that fails leaves none, and
+    /// one that succeeds puts back those of its list).
+    func takeChunks() -> Chunks? {
         state.withLock { st in
-            defer { st.chunks = [:] }
+            defer { st.chunks = nil }
             return st.chunks
         }
     }
 
-    func putChunks(_ chunks: [MemberCheck: Digest]) {
+    func putChunks(_ chunks: Chunks) {
         state.withLock { $0.chunks = chunks }
     }
 }

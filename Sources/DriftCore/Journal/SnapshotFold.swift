@@ -37,8 +37,9 @@ struct SnapshotFold {
     /// the changes' fields and the places it did not fold (no path is read).
     init(_ withheld: WithheldChanges, others: Int = 0, memo: JournalMemo? = nil,
          foldable: MemberCheck? = nil) throws {
-        let wholeKey = foldable.map { JournalMemo.WholeKey(foldable: $0, withheld: withheld.count, others: others) }
-        if let memo, let key = wholeKey, let whole = memo.whole, whole.key == key {
+        // What the depth fold compares with the cap, besides what the fold itself makes.
+        let besides = others + withheld.count
+        if let memo, let foldable, let whole = memo.whole, whole.holds(foldable, entries: besides) {
             summaries = whole.summaries
             kept = Self.kept(withheld, unfolded: whole.unfolded)
             return
@@ -56,9 +57,13 @@ struct SnapshotFold {
             groups.append((key, members))
         }
         // Entries: the others, the changes not folded, and one a (directory, change, class) folded.
-        var entries = others + withheld.count - folded + groups.count
+        var entries = besides - folded + groups.count
         var depth = runs.runs.lazy.map(\.depth).max() ?? 0
+        // The counts `besides` this fold is made for: above every bound a fold before it stopped
+        // at, and at most its own (any count when it is the last, deepest fold).
+        var lowest = Int.min
         while depth >= 1 && entries > SnapshotSummary.maxEntries {
+            lowest = max(lowest, SnapshotSummary.maxEntries + folded - groups.count + 1)
             for r in runs.runs.indices where runs.runs[r].depth >= depth {
                 let n = runs.ancestorLength(r, depth)
                 if (into[r] ?? Int.max) > n { into[r] = n }
@@ -66,8 +71,9 @@ struct SnapshotFold {
             depth -= 1
             groups = runs.group(runs.runs.indices.lazy.compactMap { r in into[r].map { (r, $0) } }).map { ($0, $1) }
             folded = groups.reduce(0) { $0 + runs.count($1.1) }
-            entries = others + withheld.count - folded + groups.count
+            entries = besides - folded + groups.count
         }
+        let highest = depth >= 1 ? SnapshotSummary.maxEntries + folded - groups.count : Int.max
         summaries = try Self.summaries(groups, runs, memo)
         // The changes it may fold and did not, by their order among those it may fold.
         var unfolded: [Int] = []
@@ -89,7 +95,9 @@ struct SnapshotFold {
             kept.append((withheld.change(k), withheld.reason(k)))
         }
         if let memo {
-            memo.whole = wholeKey.map { JournalMemo.Whole(key: $0, summaries: summaries, unfolded: unfolded) }
+            memo.whole = foldable.map {
+                JournalMemo.Whole(foldable: $0, entries: lowest...highest, summaries: summaries, unfolded: unfolded)
+            }
         }
     }
 
