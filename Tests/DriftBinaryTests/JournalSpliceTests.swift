@@ -178,6 +178,44 @@ struct JournalSpliceTests {
         #expect(usedSplice >= 10)
     }
 
+    /// A record skipped (the drift last recorded, a watcher's start-up) keeps the fold it would
+    /// have made (`Journal.keepFold`): the next record finds it whole, and it is the fold of the
+    /// withheld list that record builds (some withheld for another reason, the code in the tree).
+    @Test(arguments: [21, 34])
+    func keptFoldIsTheRecordsFold(seed: UInt64) throws {
+        var rng = SeededRNG(seed: seed)
+        var found = 0
+        for round in 0..<6 {
+            var list = Self.start(&rng)
+            if round % 2 == 1 {
+                // Over the depth fold's cap: the count besides the fold decides it.
+                list += Self.files(in: Array("z/big".utf8), SnapshotSummary.maxEntries + 10, &rng)
+                list = Self.sorted(list)
+            }
+            let memo = JournalMemo()
+            let (_, foldable) = try Journal.fingerprintAndFold(list, pip: [], memo: memo, generation: 1)
+            try Journal.keepFold(list, memo: memo, foldable)
+            var withheld = WithheldChanges(list)
+            var included = 0
+            for i in list.indices {
+                if let why = DriftTreeBuilder.withholdReason(list[i]) {
+                    withheld.append(i, why)
+                } else if rng.next() % 6 == 0 {
+                    withheld.append(i, .changedWhileRead)
+                } else {
+                    included += 1
+                }
+            }
+            if memo.whole?.holds(try #require(foldable), entries: withheld.count + included) == true { found += 1 }
+            let fold = try SnapshotFold(withheld, others: included, memo: memo, foldable: foldable)
+            let (kept, summaries) = try BatchLinesTests.referenceFold(withheld.copied, others: included)
+            #expect(fold.summaries == summaries, "seed \(seed), round \(round)")
+            #expect(fold.kept.map(\.0.path) == kept.map(\.0.path), "seed \(seed), round \(round)")
+            #expect(fold.kept.map(\.1) == kept.map(\.1), "seed \(seed), round \(round)")
+        }
+        #expect(found == 6)
+    }
+
     /// The fold's check made from chunks is the one made member by member, however chunked.
     @Test func sequenceCheckOfPiecesIsOfTheWhole() {
         var rng = SeededRNG(seed: 7)

@@ -155,6 +155,24 @@ public struct Journal {
         return (fingerprint, memo == nil ? nil : fold.check)
     }
 
+    /// The fold a record of `changes` would make, kept in `memo` when the record is skipped
+    /// (the drift is the one last recorded, `expected`): a watcher's start-up skips it, and its
+    /// first batch then folds a million files from scratch (issue 28). The fold reads only the
+    /// changes it may fold (`FoldRuns.mayFold`, withheld for their class alone by any record),
+    /// so it is made from them without building the tree; a record finds it again when its
+    /// count of entries besides the fold is in the fold's range (`JournalMemo.Whole`).
+    static func keepFold(_ changes: [FileChange], memo: JournalMemo?, _ foldable: MemberCheck?) throws {
+        guard let memo, let foldable else { return }
+        if memo.whole?.holds(foldable, entries: changes.count) == true { return }
+        var list = WithheldChanges(changes)
+        changes.withUnsafeBufferPointer { c in
+            for i in c.indices where FoldRuns.mayFold(c[i].fileClass, c[i].secrecy, c[i].change) {
+                list.append(i, .notCode(c[i].fileClass))
+            }
+        }
+        _ = try SnapshotFold(list, others: changes.count - list.count, memo: memo, foldable: foldable)
+    }
+
     /// What recording gave: whether every content was settled, and the files whose content
     /// the journal read itself and found different from the scan's (the report takes those).
     public struct Recorded: Sendable {

@@ -449,6 +449,7 @@ public struct ScanRunner {
         // A file test, not a repository open: recording is idempotent, so a snapshot
         // missed here only costs one redundant `record`.
         let expected = last == fp && journal.hasSnapshotRef
+        if expected && !checkJournal { try Journal.keepFold(result.changes, memo: journalBlobs?.memo, foldable) }
         guard !expected || checkJournal else { return (nil, fp) }
         let recorded = try journal.record(result.changes, pip: pip, requirements: c.baseline?.requirements,
                                           root: c.rootBytes, policy: c.policy, now: now, secrets: secrets,
