@@ -167,7 +167,11 @@ struct JournalSpliceTests {
             var withheld = WithheldChanges(list)
             var included = 0
             for i in list.indices {
-                if let why = DriftTreeBuilder.withholdReason(list[i]) { withheld.append(i, why) } else { included += 1 }
+                if let why = DriftTreeBuilder.withholdReason(list[i]) {
+                    withheld.append(i, why)
+                } else {
+                    included += 1
+                }
             }
             let fold = try SnapshotFold(withheld, others: others + included, memo: spliced, foldable: a.foldable)
             let (kept, summaries) = try BatchLinesTests.referenceFold(withheld.copied, others: others + included)
