@@ -18,20 +18,31 @@ public enum PatchPaths {
     /// `--- `/`+++ ` header after a hunk (no `diff --git` line) is read as the header it is.
     static func paths(_ patch: [UInt8]) throws -> [[UInt8]] {
         var out: [[UInt8]] = []
+        try forEachPath(patch) { out.append($0) }
+        return out
+    }
+
+    /// `paths`, handed over one at a time in order. Lines are read in place (a slice each,
+    /// not an array): a bulk entry's patch is millions of lines, most of them hunk content.
+    static func forEachPath(_ patch: [UInt8], _ body: ([UInt8]) throws -> Void) throws {
         var inHeader = false
         var hunk: (old: Int, new: Int)?
-        let lines = patch.split(separator: 0x0A, omittingEmptySubsequences: false).map(Array.init)
-        for (n, line) in lines.enumerated() {
+        var start = patch.startIndex
+        // Split on every newline, keeping empty lines and the one after a final newline.
+        while start <= patch.endIndex {
+            let end = patch[start...].firstIndex(of: 0x0A) ?? patch.endIndex
+            let line = patch[start..<end]
+            start = end + 1
             if let h = hunk {
                 hunk = consume(line, h)
                 continue
             }
-            if line.starts(with: Array("diff --git ".utf8)) {
+            if line.starts(with: Header.diffGit) {
                 inHeader = true
-                out += try gitLine(Array(line.dropFirst(11)))
+                for p in try gitLine(Array(line.dropFirst(Header.diffGit.count))) { try body(p) }
                 continue
             }
-            if line.starts(with: Array("@@ ".utf8)) {
+            if line.starts(with: Header.hunk) {
                 guard let counts = hunkCounts(line) else {
                     throw Problem.unreadable("bad hunk header \(PathBytes.display(Array(line.prefix(60))))")
                 }
@@ -39,29 +50,45 @@ public enum PatchPaths {
                 hunk = counts.old == 0 && counts.new == 0 ? nil : counts
                 continue
             }
-            if line.starts(with: Array("GIT binary patch".utf8)) || line.starts(with: Array("Binary files ".utf8)) {
+            if line.starts(with: Header.binaryPatch) || line.starts(with: Header.binaryFiles) {
                 inHeader = false
                 continue
             }
             // `git apply` takes `--- X` followed by `+++ Y` as a patch header anywhere outside a hunk.
-            let traditional = line.starts(with: Array("--- ".utf8)) && n + 1 < lines.count
-                && lines[n + 1].starts(with: Array("+++ ".utf8))
+            let traditional = line.starts(with: Header.oldName) && end < patch.endIndex
+                && patch[(end + 1)...].starts(with: Header.newName)
             if traditional { inHeader = true }
             guard inHeader else { continue }
-            for prefix in ["--- ", "+++ ", "rename from ", "rename to ", "copy from ", "copy to "]
-            where line.starts(with: Array(prefix.utf8)) {
+            for (prefix, side) in Header.named where line.starts(with: prefix) {
                 var token = Array(line.dropFirst(prefix.count))
                 if token.last == 0x09 { token.removeLast() }
-                let p = try unquote(token, line)
-                if p == Array("/dev/null".utf8) { continue }
-                out.append(prefix.hasPrefix("---") || prefix.hasPrefix("+++") ? stripSide(p) : p)
+                let p = try unquote(token)
+                if p == Header.devNull { continue }
+                try body(side ? stripSide(p) : p)
             }
         }
-        return out
+    }
+
+    /// The header lines' leading bytes, made once (not once a line).
+    private enum Header {
+        static let diffGit = Array("diff --git ".utf8)
+        static let hunk = Array("@@ ".utf8)
+        static let binaryPatch = Array("GIT binary patch".utf8)
+        static let binaryFiles = Array("Binary files ".utf8)
+        static let oldName = Array("--- ".utf8)
+        static let newName = Array("+++ ".utf8)
+        static let devNull = Array("/dev/null".utf8)
+        static let bSide = Array(" b/".utf8)
+        static let aSide = Array("a/".utf8)
+        /// The lines naming a path, and whether the name carries an `a/`/`b/` side.
+        static let named: [([UInt8], Bool)] = [
+            (oldName, true), (newName, true), (Array("rename from ".utf8), false),
+            (Array("rename to ".utf8), false), (Array("copy from ".utf8), false), (Array("copy to ".utf8), false),
+        ]
     }
 
     /// One hunk line taken off the remaining counts; nil once the hunk is complete.
-    private static func consume(_ line: [UInt8], _ h: (old: Int, new: Int)) -> (old: Int, new: Int)? {
+    private static func consume(_ line: ArraySlice<UInt8>, _ h: (old: Int, new: Int)) -> (old: Int, new: Int)? {
         var (old, new) = h
         switch line.first {
         case UInt8(ascii: "-"): old -= 1
@@ -75,7 +102,8 @@ public enum PatchPaths {
     }
 
     /// `@@ -a[,b] +c[,d] @@`: the old and new line counts (1 when omitted).
-    static func hunkCounts(_ line: [UInt8]) -> (old: Int, new: Int)? {
+    static func hunkCounts<C: Collection<UInt8>>(_ line: C) -> (old: Int, new: Int)? {
+        if let plain = plainHunkCounts(line) { return plain }
         let fields = String(decoding: line, as: UTF8.self).split(separator: " ", omittingEmptySubsequences: true)
         guard fields.count >= 4, fields[0] == "@@", fields[1].hasPrefix("-"), fields[2].hasPrefix("+"),
               fields[3].hasPrefix("@@") else { return nil }
@@ -90,12 +118,46 @@ public enum PatchPaths {
         return (old, new)
     }
 
+    /// `hunkCounts` of the one spelling git writes, `@@ -a[,b] +c[,d] @@` with single spaces and
+    /// at most 9 digits a number, read from the bytes; nil for any other spelling (which the
+    /// String reading judges, as before). The byte after `@@` is ASCII or none: a combining
+    /// mark there would join the `@` into another Character, which the String reading refuses.
+    private static func plainHunkCounts<C: Collection<UInt8>>(_ line: C) -> (old: Int, new: Int)? {
+        var i = line.startIndex
+        func take(_ byte: UInt8) -> Bool {
+            guard i < line.endIndex, line[i] == byte else { return false }
+            i = line.index(after: i)
+            return true
+        }
+        func number() -> Int? {
+            var value = 0
+            var digits = 0
+            while i < line.endIndex, (0x30...0x39).contains(line[i]), digits < 10 {
+                value = value * 10 + Int(line[i] - 0x30)
+                digits += 1
+                i = line.index(after: i)
+            }
+            return (1...9).contains(digits) ? value : nil
+        }
+        func range(_ sign: UInt8) -> Int? {
+            guard take(sign), number() != nil else { return nil }
+            guard take(0x2C) else { return 1 }
+            return number()
+        }
+        guard take(0x40), take(0x40), take(0x20), let old = range(0x2D), take(0x20), let new = range(0x2B),
+              take(0x20), take(0x40), take(0x40) else { return nil }
+        guard i == line.endIndex || line[i] < 0x80 else { return nil }
+        return (old, new)
+    }
+
     /// Throws `unsafe` for the first path that breaks the one safe-path rule the gate also
     /// applies to the entry's tree (`GitNames.isSafePath`: absolute, empty, `.`, `..`, any
     /// spelling of `.git`, a NUL).
     public static func check(_ patch: [UInt8]) throws {
-        for p in try paths(patch) where !GitNames.isSafePath(p) {
-            throw Problem.unsafe(p)
+        // A bulk patch names each path three times and thousands under one directory.
+        var memo = SafePathMemo()
+        try forEachPath(patch) { p in
+            guard memo.isSafe(p) else { throw Problem.unsafe(p) }
         }
     }
 
@@ -105,20 +167,20 @@ public enum PatchPaths {
             guard let end = closingQuote(rest) else {
                 throw Problem.unreadable("unterminated quoted name in diff --git")
             }
-            let first = try unquote(Array(rest[...end]), rest)
+            let first = try unquote(Array(rest[...end]))
             let tail = Array(rest[(end + 1)...].drop { $0 == 0x20 })
-            return [stripSide(first), stripSide(try unquote(tail, rest))]
+            return [stripSide(first), stripSide(try unquote(tail))]
         }
         if let q = rest.firstIndex(of: 0x22), q > 0, rest[q - 1] == 0x20 {
-            return [stripSide(Array(rest[..<(q - 1)])), stripSide(try unquote(Array(rest[q...]), rest))]
+            return [stripSide(Array(rest[..<(q - 1)])), stripSide(try unquote(Array(rest[q...])))]
         }
         // Unquoted on both sides: git writes the same name twice, so split in the middle.
         let half = (rest.count - 1) / 2
         guard rest.count % 2 == 1, rest[half] == 0x20 else {
             // A rename (`git diff -M`, drift's exports) names two paths: split at the one
             // ` b/`; the `rename from`/`rename to` lines that follow name them again.
-            let marks = rest.indices.filter { rest[$0...].starts(with: Array(" b/".utf8)) }
-            guard marks.count == 1, let m = marks.first, rest.starts(with: Array("a/".utf8)) else {
+            let marks = rest.indices.filter { rest[$0...].starts(with: Header.bSide) }
+            guard marks.count == 1, let m = marks.first, rest.starts(with: Header.aSide) else {
                 throw Problem.unreadable("diff --git line with names that differ")
             }
             return [stripSide(Array(rest[..<m])), stripSide(Array(rest[(m + 1)...]))]
@@ -139,7 +201,7 @@ public enum PatchPaths {
         return nil
     }
 
-    private static func unquote(_ token: [UInt8], _ line: [UInt8]) throws -> [UInt8] {
+    private static func unquote(_ token: [UInt8]) throws -> [UInt8] {
         if token.first != 0x22 { return token }
         guard let p = PathBytes.unquoteC(token) else {
             throw Problem.unreadable("bad quoted name \(PathBytes.display(token))")

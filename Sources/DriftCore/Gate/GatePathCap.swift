@@ -14,6 +14,12 @@ enum GatePathCap {
         guard paths.count > perEntry else { return nil }
         let hidden = paths[perEntry...]
         if let all = commonDirectory(hidden) { return Rest(count: hidden.count, under: all, share: nil) }
+        // Only a group of more than half of them, none quoted, can be named: with half or more
+        // quoted none can, and grouping 100,000 quoted names (Characters) would be for nothing.
+        let quoted = hidden.reduce(0) { $0 + ($1.hasPrefix("\"") ? 1 : 0) }
+        guard (hidden.count - quoted) * 2 > hidden.count else {
+            return Rest(count: hidden.count, under: nil, share: nil)
+        }
         var groups: [String: [String]] = [:]
         for p in hidden {
             let key = p.split(separator: "/").dropLast().prefix(2).joined(separator: "/")

@@ -346,8 +346,9 @@ public struct LedgerReader {
         do { lookup = try TreeLookup(repo, tree: new) } catch let e as GitError {
             throw bad("its tree is unreadable (\(e.message))")
         }
+        var safe = SafePathMemo()
         for c in found {
-            let unsafe = !GitNames.isSafePath(c.path, mode: c.new?.mode ?? .blob)
+            let unsafe = !safe.isSafe(c.path, mode: c.new?.mode ?? .blob)
             // A name holding '/' reads as two components: the path must lead back to the entry.
             let reached: GitTreeItem?
             do { reached = c.new == nil ? nil : try lookup.entry(at: c.path) } catch let e as GitError {

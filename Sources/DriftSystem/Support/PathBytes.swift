@@ -111,10 +111,7 @@ public enum PathBytes {
             }
             guard i + 1 < t.count - 1 else { return nil }
             let e = t[i + 1]
-            let simple: [UInt8: UInt8] = [UInt8(ascii: "a"): 7, UInt8(ascii: "b"): 8, UInt8(ascii: "t"): 9,
-                                          UInt8(ascii: "n"): 10, UInt8(ascii: "v"): 11, UInt8(ascii: "f"): 12,
-                                          UInt8(ascii: "r"): 13, 0x22: 0x22, 0x5C: 0x5C]
-            if let v = simple[e] {
+            if let v = simpleEscape(e) {
                 out.append(v)
                 i += 2
             } else if (0x30...0x33).contains(e), i + 3 < t.count - 1,
@@ -126,6 +123,22 @@ public enum PathBytes {
             }
         }
         return out
+    }
+
+    /// The byte a one-letter C escape (`\n`, `\"`, ...) stands for; nil for any other letter.
+    /// A switch, not a dictionary literal: a gate reads a bulk patch's every quoted name.
+    private static func simpleEscape(_ e: UInt8) -> UInt8? {
+        switch e {
+        case UInt8(ascii: "a"): 7
+        case UInt8(ascii: "b"): 8
+        case UInt8(ascii: "t"): 9
+        case UInt8(ascii: "n"): 10
+        case UInt8(ascii: "v"): 11
+        case UInt8(ascii: "f"): 12
+        case UInt8(ascii: "r"): 13
+        case 0x22, 0x5C: e
+        default: nil
+        }
     }
 
     /// Percent-escapes every byte outside `!`...`~` and `%` itself, so a path is one
