@@ -14,7 +14,10 @@ times, in one run and side by side, `drift gate --repo R --ledger L` (median of 
 /usr/bin/time: wall, max RSS) and `git rev-list main ^BASE` (what the walk must cost), then
 prints a markdown table and the flatness across N (time and RSS, largest / smallest).
 With --paths P it also times one entry of P changed paths in one directory, and in 1,000
-directories (issue 28: linear, target <= 2 s at 100,000). With --commit-graph it also times
+directories (issue 28: linear, target <= 2 s at 100,000), both one blob and no drift.patch; and
+one realistic entry of P (round 13): P distinct blobs, names with non-UTF-8/ESC/newline bytes,
+P/2 directories and the drift.patch `git format-patch` writes, for each outcome (not upstream,
+reconciled by content, by trailer), CPU beside wall. With --commit-graph it also times
 both against a copy of each repository (hard links: the same pack files and page cache) that
 holds the commit-graph `git gc` writes (`objects/info/commit-graph`, cached beside it).
 """
@@ -205,6 +208,59 @@ def big_entry(work, drift, paths, runs):
     return rows
 
 
+def realistic_entry(work, drift, paths, runs):
+    """One entry as a real bulk export is (round 13): `paths` distinct blobs under paths/2 directories,
+    names with non-UTF-8, ESC and newline bytes, and the drift.patch `git format-patch` writes. Timed
+    for each outcome: not upstream (main), reconciled by content (a commit of the same tree, no
+    trailer) and by trailer (the export commit itself upstream)."""
+    d = os.path.join(work, f"paths-{paths}-realistic")
+    repo = os.path.join(d, "up.git")
+    if not os.path.exists(os.path.join(d, "done")):
+        subprocess.run(["rm", "-rf", d], check=True)
+        os.makedirs(os.path.join(d, "ledger", "e"))
+        git("init", "-q", "--bare", repo)
+        dirs = max(paths // 2, 1)
+
+        def name(i):
+            return b"pkg/\xc3\xa9t\xe9\x1b%05d/m\n%d.py" % (i % dirs, i)
+
+        def quoted(n):
+            return b'"' + n.replace(b"\\", b"\\\\").replace(b'"', b'\\"').replace(b"\n", b"\\n") + b'"'
+
+        def stream(w):
+            w.write(b"commit refs/heads/main\ncommitter b <b@e> 1700000000 +0000\ndata 5\nbase\n"
+                    b"M 100644 inline README\ndata 2\nr\n\n")
+            w.write(b"commit refs/heads/bulk\ncommitter b <b@e> 1700000001 +0000\ndata 5\nbulk\nfrom refs/heads/main\n")
+            for i in range(paths):
+                body = b"x = %d  # hotfix\n" % i
+                w.write(b"M 100644 inline %s\ndata %d\n%s\n" % (quoted(name(i)), len(body), body))
+            w.write(b"\n")
+        fast_import(repo, stream)
+        base = git("--git-dir=" + repo, "rev-parse", "main").strip()
+        tree = git("--git-dir=" + repo, "rev-parse", "bulk^{tree}").strip()
+        rid = drift_id(base, bytes.fromhex(tree.decode()))
+        msg = b"bulk\n\nDrift-Host: bulk\nDrift-Id: %s\nDrift-Base: %s\n" % (rid.encode(), base)
+        c = git("--git-dir=" + repo, "commit-tree", tree.decode(), "-p", base.decode(), inp=msg).strip()
+        git("--git-dir=" + repo, "update-ref", "refs/heads/drift/" + rid, c.decode())
+        git("--git-dir=" + repo, "bundle", "create", "-q", os.path.join(d, "ledger", "e", "drift.bundle"),
+            "refs/heads/drift/" + rid, "^" + base.decode())
+        patch = subprocess.run(["git", "--git-dir=" + repo, "format-patch", "--stdout", "-1", c.decode()], env=ENV,
+                               check=True, capture_output=True).stdout
+        open(os.path.join(d, "ledger", "e", "drift.patch"), "wb").write(patch)
+        same = git("--git-dir=" + repo, "commit-tree", tree.decode(), "-p", base.decode(), inp=b"same fix by hand\n")
+        git("--git-dir=" + repo, "update-ref", "refs/heads/content", same.strip().decode())
+        git("--git-dir=" + repo, "update-ref", "refs/heads/trailer", c.decode())
+        git("--git-dir=" + repo, "update-ref", "-d", "refs/heads/drift/" + rid)
+        git("--git-dir=" + repo, "update-ref", "-d", "refs/heads/bulk")
+        open(os.path.join(d, "done"), "w").write("")
+    rows = []
+    for outcome, rev in (("not upstream", "main"), ("reconciled by content", "content"),
+                         ("reconciled by trailer", "trailer")):
+        r = timed([drift, "gate", "--repo", repo, "--commit", rev, "--ledger", os.path.join(d, "ledger")], runs)
+        rows.append((outcome, r))
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--drift", required=True)
@@ -263,6 +319,10 @@ def main():
         for layout, wall, rss, anon, rc in big_entry(a.work, drift, a.paths, a.runs):
             print(f"one entry of {a.paths:,} changed paths in {layout}: {wall:.3f} s, {rss:.0f} MB max RSS, "
                   f"{anon:.0f} MB heap, exit {rc} (target <= 2 s)", flush=True)
+        for outcome, r in realistic_entry(a.work, drift, a.paths, a.runs):
+            print(f"one realistic entry of {a.paths:,} distinct blobs, hostile names, format-patch drift.patch, "
+                  f"{outcome}: {r.wall:.3f} s wall, {r.cpu:.3f} s CPU, {r.rss:.0f} MB max RSS, {r.anon:.0f} MB heap, "
+                  f"exit {r.rc} (target <= 2 s CPU)", flush=True)
 
 
 if __name__ == "__main__":
