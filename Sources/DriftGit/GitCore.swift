@@ -98,6 +98,11 @@ public struct ObjectID: Hashable, Sendable, CustomStringConvertible {
     public var hex: String { hexEncode(raw) }
     public var description: String { hex }
 
+    /// The 20 bytes hashed as one run, not a byte at a time (sets and maps of 100,000 ids).
+    public func hash(into hasher: inout Hasher) {
+        raw.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
     /// Parses an object id read at an edge (a trailer, a JSON record): 40 lowercase hex
     /// digits, the form drift writes, so what is read is written back byte for byte.
     /// - Throws: `DriftError` with code `malformedID` naming the text.

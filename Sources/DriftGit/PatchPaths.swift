@@ -156,9 +156,12 @@ public enum PatchPaths {
     public static func check(_ patch: [UInt8]) throws {
         // A bulk patch names each path three times and thousands under one directory.
         var memo = SafePathMemo()
+        var unsafe: [UInt8]?
+        // Headers git cannot read are refused before any unsafe name: the whole patch is read.
         try forEachPath(patch) { p in
-            guard memo.isSafe(p) else { throw Problem.unsafe(p) }
+            if unsafe == nil, !memo.isSafe(p) { unsafe = p }
         }
+        if let unsafe { throw Problem.unsafe(unsafe) }
     }
 
     /// `a/X b/X`, either side possibly quoted.

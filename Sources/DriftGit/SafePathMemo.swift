@@ -3,7 +3,7 @@
 /// asked of libgit2 again: a bulk entry holds thousands of paths under one directory, and its
 /// patch names each path three times.
 public struct SafePathMemo {
-    private var directories: Set<ArraySlice<UInt8>> = []
+    private var directories: Set<ByteKey> = []
     private var previous: (path: [UInt8], mode: GitFileMode)?
 
     public init() {}
@@ -12,12 +12,12 @@ public struct SafePathMemo {
     public mutating func isSafe(_ path: [UInt8], mode: GitFileMode = .blob) -> Bool {
         if let p = previous, p.path == path, p.mode == mode { return true }
         let safe: Bool
-        if let slash = path.lastIndex(of: 0x2F), slash > path.startIndex, directories.contains(path[..<slash]) {
+        if let slash = path.lastIndex(of: 0x2F), slash > path.startIndex, directories.contains(ByteKey(path[..<slash])) {
             safe = GitNames.isStorableName(Array(path[(slash + 1)...]), mode: mode)
         } else {
             safe = GitNames.isSafePath(path, mode: mode)
             if safe, let slash = path.lastIndex(of: 0x2F), slash > path.startIndex {
-                directories.insert(path[..<slash])
+                directories.insert(ByteKey(path[..<slash]))
             }
         }
         if safe { previous = (path, mode) }

@@ -8,11 +8,11 @@ import DriftSystem
 public final class TreeLookup {
     private let repo: GitRepository
     /// Directory path → its parsed tree, or nil when the path is not a directory there.
-    private var directories: [[UInt8]: GitTree?] = [:]
+    private var directories: [ByteKey: GitTree?] = [:]
 
     public init(_ repo: GitRepository, tree: ObjectID) throws {
         self.repo = repo
-        directories[[]] = try repo.lookupTree(tree)
+        directories[ByteKey([])] = try repo.lookupTree(tree)
     }
 
     /// The (mode, id) of the entry at `path` (`a/b/c`), nil when absent; modes are
@@ -29,10 +29,11 @@ public final class TreeLookup {
     }
 
     private func directory(_ path: [UInt8]) throws -> GitTree? {
-        if let known = directories[path] { return known }
+        let key = ByteKey(path[...])
+        if let known = directories[key] { return known }
         var found: GitTree?
         if let e = try entry(at: path), e.mode == .tree { found = try repo.lookupTree(e.id) }
-        directories[path] = found
+        directories[key] = found
         return found
     }
 }
