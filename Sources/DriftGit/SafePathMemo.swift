@@ -12,7 +12,8 @@ public struct SafePathMemo {
     public mutating func isSafe(_ path: [UInt8], mode: GitFileMode = .blob) -> Bool {
         if let p = previous, p.path == path, p.mode == mode { return true }
         let safe: Bool
-        if let slash = path.lastIndex(of: 0x2F), slash > path.startIndex, directories.contains(ByteKey(path[..<slash])) {
+        if let slash = path.lastIndex(of: 0x2F), slash > path.startIndex,
+           directories.contains(ByteKey(path[..<slash])) {
             safe = GitNames.isStorableName(Array(path[(slash + 1)...]), mode: mode)
         } else {
             safe = GitNames.isSafePath(path, mode: mode)
