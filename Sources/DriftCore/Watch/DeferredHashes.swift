@@ -13,7 +13,10 @@ import Foundation
 ///
 /// A finished hash becomes a stat-cache record (`ready`), and its path is rescanned by a later
 /// batch, which then finds it cached. Any event on the path after its hash was started makes
-/// that hash stale: it is dropped, and the event's own batch defers the path again.
+/// that hash stale: it is dropped, and the event's own batch defers the path again. A queued
+/// hash that went stale before it started is skipped (`current`): one full hash per `touch`
+/// of a big baked file would otherwise pile up on the queue, all but the last thrown away,
+/// hours of hashing behind which every other big file waits (incident 13, F6).
 final class DeferredHashes {
     /// Wakes the watcher's `poll` when a hash is done.
     let wake: WakePipe
@@ -26,6 +29,10 @@ final class DeferredHashes {
     private var generation = 0
     /// Finished, still valid hashes, as the stat-cache records the next batch uses.
     private(set) var ready: [[UInt8]: StatCache.Entry] = [:]
+    /// `running`'s valid generations, read by the hashing thread before it starts a job.
+    private let current = Current()
+    /// Hashes the thread actually started (tests: stale jobs are skipped, not run).
+    var hashesStarted: Int { current.started }
 
     init(root: [UInt8]) throws {
         wake = try WakePipe()
@@ -43,13 +50,16 @@ final class DeferredHashes {
             generation += 1
             let g = generation
             running[j.path] = g
+            current.set(j.path, g)
             var one = j
             one.reader = 0
             let job = one
-            let reader = self.reader, done = self.done, wake = self.wake
+            let reader = self.reader, done = self.done, wake = self.wake, current = self.current
             queue.async {
-                let outcome = ParallelHasher.read([job], readers: [reader], workers: 1)
-                done.post(Mailbox.Item(path: job.path, generation: g, outcome: outcome.first))
+                // Stale already (an event since it was queued): nil, as `takeFinished` drops it.
+                let outcome = current.begin(job.path, g)
+                    ? ParallelHasher.read([job], readers: [reader], workers: 1).first : nil
+                done.post(Mailbox.Item(path: job.path, generation: g, outcome: outcome))
                 wake.wake()
             }
         }
@@ -58,7 +68,10 @@ final class DeferredHashes {
     /// Something happened to `path` (or below it, for a directory): a hash under way is stale,
     /// a finished one no longer describes the file.
     func invalidate(_ path: [UInt8], tree: Bool = false) {
-        for p in running.keys where p == path || tree && PathBytes.isWithin(p, path) { running[p] = -1 }
+        for p in running.keys where p == path || tree && PathBytes.isWithin(p, path) {
+            running[p] = -1
+            current.set(p, nil)
+        }
         for p in ready.keys where p == path || tree && PathBytes.isWithin(p, path) { ready[p] = nil }
     }
 
@@ -74,6 +87,7 @@ final class DeferredHashes {
                 continue
             }
             running[item.path] = nil
+            current.set(item.path, nil)
             if case .read(let c)? = item.outcome, c.stable {
                 ready[item.path] = StatCache.Entry(size: c.stat.size, mtimeNs: c.stat.mtimeNs, ctimeNs: c.stat.ctimeNs,
                                                    inode: c.stat.inode, device: c.stat.device, digest: c.digest)
@@ -106,7 +120,32 @@ final class DeferredHashes {
     /// A full scan read everything itself: nothing here is needed any more.
     func reset() {
         for p in running.keys { running[p] = -1 }
+        current.clear()
         ready.removeAll()
+    }
+
+    /// The generation each path's valid hash has, shared with the hashing thread.
+    private final class Current: Sendable {
+        private let state = Mutex<(wanted: [[UInt8]: Int], started: Int)>(([:], 0))
+
+        func set(_ path: [UInt8], _ generation: Int?) {
+            state.withLock { $0.wanted[path] = generation }
+        }
+
+        func clear() {
+            state.withLock { $0.wanted.removeAll() }
+        }
+
+        /// Whether generation `g` of `path` is still wanted; counts it as started when it is.
+        func begin(_ path: [UInt8], _ g: Int) -> Bool {
+            state.withLock { s in
+                guard s.wanted[path] == g else { return false }
+                s.started += 1
+                return true
+            }
+        }
+
+        var started: Int { state.withLock { $0.started } }
     }
 
     /// Finished hashes handed from the hashing thread to the watcher's.
