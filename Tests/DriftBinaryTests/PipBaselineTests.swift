@@ -104,6 +104,48 @@ struct PipBaselineTests {
         #expect(files.contains { $0.hasSuffix("six-1.16.0.dist-info/RECORD") }, "\(files)")
     }
 
+    /// Incident 13: `Version: 1.16.0.0` in METADATA (PEP 440-equal to the baked 1.16.0) turned the
+    /// baseline off: the backdoored six.py, its RECORD line rewritten, was checked against the live
+    /// RECORD and never named; the export pinned `six==1.16.0.0`, which pip installs as 1.16.0.
+    @Test("a version respelled PEP 440-equal keeps the baseline: the backdoored six.py is named",
+          .enabled(if: Wheels.available(), "PyPI unreachable: wheels could not be fetched"))
+    func respelledVersion() throws {
+        let (f, _, sp) = try Self.bakedVenv()
+        defer { f.dir.remove() }
+        let info = sp + "/six-1.16.0.dist-info"
+        var six = Array(try Data(contentsOf: URL(fileURLWithPath: sp + "/six.py")))
+        six += Array("\nimport os as _o  # backdoor\n".utf8)
+        try Data(six).write(to: URL(fileURLWithPath: sp + "/six.py"))
+        let metadata = try String(contentsOfFile: info + "/METADATA", encoding: .utf8)
+        let respelled = Array(metadata.replacingOccurrences(of: "Version: 1.16.0\n", with: "Version: 1.16.0.0\n").utf8)
+        #expect(respelled != Array(metadata.utf8))
+        try Data(respelled).write(to: URL(fileURLWithPath: info + "/METADATA"))
+        // The live RECORD agrees with both rewritten files.
+        let lines = try String(contentsOfFile: info + "/RECORD", encoding: .utf8)
+            .replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n").map(String.init)
+        var rewritten: [String] = []
+        for line in lines {
+            if line.hasPrefix("six.py,") {
+                rewritten.append("six.py,sha256=\(try Self.urlsafeSHA256(six)),\(six.count)")
+            } else if line.hasPrefix("six-1.16.0.dist-info/METADATA,") {
+                let hash = try Self.urlsafeSHA256(respelled)
+                rewritten.append("six-1.16.0.dist-info/METADATA,sha256=\(hash),\(respelled.count)")
+            } else {
+                rewritten.append(line)
+            }
+        }
+        try (rewritten.joined(separator: "\n") + "\n").write(toFile: info + "/RECORD", atomically: false,
+                                                             encoding: .utf8)
+        for extra in [[], ["--full"]] {
+            let (r, j) = try f.scan(extra)
+            #expect(r.code == 1, "\(extra): \(r.out) \(r.err)")
+            let files = Self.pipEntries(j).filter { $0["name"] as? String == "six" }
+                .flatMap { ($0["files"] as? [String]) ?? [] }
+            #expect(files.contains(PathBytes.display(text: sp + "/six.py")), "\(extra): \(files)")
+            #expect(files.contains { $0.hasSuffix("six-1.16.0.dist-info/RECORD") }, "\(extra): \(files)")
+        }
+    }
+
     @Test("RECORD sizes are capped per file and across dist-infos: an error naming the RECORD, the rest checked")
     func recordCaps() throws {
         let dir = try TempDir("pipcap")

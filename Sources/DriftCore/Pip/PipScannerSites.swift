@@ -76,6 +76,13 @@ extension PipScanner {
         return changes
     }
 
+    /// Whether an installed version is the baked one: the same text, or equal under PEP 440.
+    static func sameVersion(_ baked: String, _ now: String) -> Bool {
+        if baked == now { return true }
+        guard let b = PEP440Version(baked), let n = PEP440Version(now) else { return false }
+        return b == n
+    }
+
     /// Checks the site's bytecode (`SitePycCheck`): forged pycs count against their owner;
     /// returns those no distribution owns.
     private func checkBytecode(_ inv: SitePackagesInventory, ownerOf: [String: Int],
@@ -106,9 +113,11 @@ extension PipScanner {
             // The baseline is the truth: a distribution still at its baked version is checked
             // against the hashes baked at image build, never against the RECORD installed now
             // (which anyone who can write the file can rewrite). A changed RECORD is drift of
-            // its own, naming the entries it gained.
+            // its own, naming the entries it gained. A version spelled otherwise but equal under
+            // PEP 440 (`1.16.0.0`, `v1.16.0`, `1.16`) is the baked version: pip installs the same
+            // release for either pin, so the respelling must not turn the baseline off.
             var expected = d.files
-            if let b = before[d.name], b.version == d.version, b.editable == d.editable {
+            if let b = before[d.name], Self.sameVersion(b.version, d.version), b.editable == d.editable {
                 expected = b.files
                 let changed = Self.recordChanges(baked: b, now: d)
                 if !changed.isEmpty {
