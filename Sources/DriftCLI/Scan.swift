@@ -79,10 +79,11 @@ extension Drift {
             }
             let (answered, watcher) = noWatcher ? (nil, nil) : try runner.askWatcher()
             var report: ScanReport
+            var recovered: [(reason: String, message: String)] = []
             if let answered {
                 report = answered
             } else {
-                report = try walk(runner)
+                (report, recovered) = try walk(runner)
                 runner.adoptWatcherToken(watcher)
             }
             report.watcher = watcher
@@ -92,6 +93,10 @@ extension Drift {
             if let log {
                 try Telemetry.append(try Telemetry.logLine(report, durationSeconds: duration, exitCode: code, now: now),
                                      toPath: log)
+                for r in recovered {
+                    try Telemetry.append(try WatchTelemetry.warningLine(r.reason, r.message, now: now, source: "scan"),
+                                         toPath: log)
+                }
             }
             if let metrics {
                 RunFailure.clear(.scan, state: state)
@@ -109,8 +114,9 @@ extension Drift {
             throw ExitCode(code)
         }
 
-        /// The normal scan: walk, compare, record.
-        private func walk(_ runner: ScanRunner) throws -> ScanReport {
+        /// The normal scan: walk, compare, record. Also the recoveries it made (each said on stderr
+        /// here, and in the `--log` after the scan's line): the log's `reason` and the message.
+        private func walk(_ runner: ScanRunner) throws -> (ScanReport, [(reason: String, message: String)]) {
             var runner = runner
             let progress = Progress.start()
             runner.progress = progress?.counters
@@ -119,13 +125,11 @@ extension Drift {
             if outcome.secrets.sourceCount == 0 { Output.stderr(ProcessEnvironment.noSecretSourcesNote) }
             if outcome.secretsLearned > 0 { Output.stderr(SecretIndex.learnedNote(outcome.secretsLearned)) }
             if let note = outcome.secrets.absentNote { Output.stderr(note) }
-            if let cause = outcome.stateRecovered {
-                let aside = PathBytes.display(runner.state.file(cause.asideName))
-                let done = cause.damaged == .state ? "rebuilt the state from the journal (the old file is \(aside))"
-                    : "skipped, the journal's latest snapshot keeps first sightings (the old log is \(aside))"
-                Output.stderr("drift: warning: \(cause.why); \(done)\n")
-            }
-            return outcome.report
+            var recovered: [(reason: String, message: String)] = []
+            if let cause = outcome.stateRecovered { recovered.append(("state_recovered", cause.warning(runner.state))) }
+            if let aside = outcome.journalSetAside { recovered.append(("journal_set_aside", aside.warning)) }
+            for r in recovered { Output.stderr("drift: warning: \(r.message)\n") }
+            return (outcome.report, recovered)
         }
     }
 }

@@ -54,6 +54,17 @@ public struct GitError: Error, Sendable, CustomStringConvertible, Equatable {
     /// The object, reference or path was not there.
     var isNotFound: Bool { code == GIT_ENOTFOUND.rawValue }
 
+    /// A repository's own files fail to parse or are missing where something names them (a
+    /// reference, HEAD, config, a loose object, a pack, the object database): libgit2's error
+    /// class, or not found, decides, never its message. I/O (`GIT_ERROR_OS`), memory and
+    /// network failures are not damage: moving the repository aside would not help.
+    public var isDamage: Bool {
+        if isNotFound { return true }
+        let damaged: [git_error_t] = [GIT_ERROR_INVALID, GIT_ERROR_REFERENCE, GIT_ERROR_ZLIB, GIT_ERROR_REPOSITORY,
+                                      GIT_ERROR_CONFIG, GIT_ERROR_ODB, GIT_ERROR_OBJECT, GIT_ERROR_TREE]
+        return damaged.contains { Int32($0.rawValue) == klass }
+    }
+
     /// The same error with its context and message passed through `scrub` (URL credentials).
     func scrubbed(_ scrub: (String) -> String) -> GitError {
         GitError(code: code, klass: klass, message: scrub(message), function: function, context: scrub(context))

@@ -78,6 +78,8 @@ public struct ScanRunner {
         /// Why the state was rebuilt by this run, and the damaged file it kept aside
         /// (`state.json.damaged`, `state.log.damaged`), if it was.
         public var stateRecovered: StateRecovery.Cause?
+        /// The journal this run could not read and moved under `previous/` (`JournalDamage`).
+        public var journalSetAside: JournalDamage.SetAside?
         /// How many more secret values this run knows than the last one, when the journal
         /// already holds snapshots (content recorded then may hold one: `drift forget`); 0: none.
         public var secretsLearned = 0
@@ -258,6 +260,9 @@ public struct ScanRunner {
     /// the last `--upstream` scan found.
     public func record(_ findings: consuming Findings, _ c: Context, now: Date,
                        reconciled: [String: String]? = nil) throws -> Outcome {
+        // A journal drift cannot read is set aside before anything reads it: failing on it would
+        // be an exit-2 loop that reports no drift at all (incident 13, F11).
+        var journalAside = journal ? try JournalDamage.setAsideIfDamaged(state, now: now, deep: false) : nil
         var st = try state.loadState(commit: c.manifest.commit, memo: stateMemo)
         let loaded = st
         let before = (st.items, st.journalFingerprint)
@@ -331,8 +336,20 @@ public struct ScanRunner {
         st.secretValues = secrets.valueCount
         let (pip, pipChecked, pipHashed) = try takePip(findings.pip, issues: &result.issues)
         var snapshot: (ObjectID?, ObjectID?) = (nil, nil)
-        let journaled = try journalDrift(&result, pip: pip, c, now: now, secrets: secrets, last: st.journalFingerprint,
-                                         splice: splice, generation: findings.generation)
+        if journalAside != nil { st.journalFingerprint = nil }
+        let journaled: (step: JournalStep?, fingerprint: Digest?)
+        do {
+            journaled = try journalDrift(&result, pip: pip, c, now: now, secrets: secrets,
+                                         last: st.journalFingerprint, splice: splice, generation: findings.generation)
+        } catch {
+            // Damage the quick look missed (a record, a parent): read deeper, then once more anew.
+            guard journal, journalAside == nil,
+                  let aside = try JournalDamage.setAsideIfDamaged(state, now: now, deep: true) else { throw error }
+            journalAside = aside
+            st.journalFingerprint = nil
+            journaled = try journalDrift(&result, pip: pip, c, now: now, secrets: secrets, last: nil, splice: splice,
+                                         generation: findings.generation)
+        }
         if let step = journaled.step {
             snapshot = (step.recorded.snapshot, step.recorded.replaced)
             let complete = step.recorded.complete && step.recorded.observed.isEmpty && !unknownDrift
@@ -367,6 +384,7 @@ public struct ScanRunner {
                               rootBytes: c.rootBytes, pip: pip, requirements: c.baseline?.requirements,
                               secrets: secrets)
         outcome.stateRecovered = recovered
+        outcome.journalSetAside = journalAside
         outcome.secretsLearned = journaledBefore ? max(0, learned) : 0
         (outcome.snapshot, outcome.replacedSnapshot) = snapshot
         outcome.state = st

@@ -28,6 +28,15 @@ public enum StateRecovery {
         public var damaged: Damaged
         /// The name the damaged file is kept under in the state dir.
         public var asideName: String { damaged == .state ? StateRecovery.asideName : StateRecovery.logAsideName }
+
+        /// The one warning line (no `drift: warning: ` prefix, no newline), `drift scan` and
+        /// `drift watch` alike (incident 13, F4: the watcher recovered silently).
+        public func warning(_ state: StateDirectory) -> String {
+            let aside = PathBytes.display(state.file(asideName))
+            let done = damaged == .state ? "rebuilt the state from the journal (the old file is \(aside))"
+                : "skipped, the journal's latest snapshot keeps first sightings (the old log is \(aside))"
+            return "\(why); \(done)"
+        }
     }
 
     /// A state for `commit` from the journal's latest snapshot, marked `recovered`. Reads

@@ -44,6 +44,7 @@ public enum StatusReport {
         }
         var out = header(manifest, policy, st, base: own, now: now)
         out += stateLines(state, own: own, manifestCommit: manifest.commit)
+        out += damagedJournalLines(state, lastExport: st.lastExport.flatMap(Timestamp.parse))
         out += WatchStatus.statusLines(state, now: now)
         out += RunFailure.statusLines(state, now: now)
         let journal: String
@@ -170,7 +171,9 @@ public enum StatusReport {
                 + "to \(PathBytes.display(state.file(StateArchive.directory)))/ and starts clean\n"
         }
         let prev = state.file(StateArchive.directory)
-        let names = FileSystem.isAbsent(prev) ? [] : (directoryEntries(prev) ?? []).filter { $0.first != 0x2E }
+        let names = FileSystem.isAbsent(prev) ? [] : (directoryEntries(prev) ?? []).filter {
+            $0.first != 0x2E && !JournalDamage.isSetAsideName($0)
+        }
         // Newest first (`<base>-<time>`): a box redeployed many times shows three and a count.
         let byTime = names.sorted { $0.drop { $0 != 0x2D }.lexicographicallyPrecedes($1.drop { $0 != 0x2D }) }
         for n in byTime.reversed().prefix(3) {
@@ -179,6 +182,17 @@ public enum StatusReport {
         }
         if byTime.count > 3 {
             out += "                and \(byTime.count - 3) older under \(PathBytes.display(prev))/\n"
+        }
+        return out
+    }
+
+    /// The journals a run could not read and set aside since the last export (`JournalDamage`):
+    /// what was recorded before is only there until an export records the drift anew.
+    private static func damagedJournalLines(_ state: StateDirectory, lastExport: Date?) -> String {
+        var out = ""
+        for j in JournalDamage.setAside(in: state, since: lastExport) {
+            out += "  journal       DAMAGED: set aside at \(Timestamp.format(j.at)) to \(PathBytes.display(j.path)) "
+                + "(unreadable; a new journal was started, snapshots before are only there)\n"
         }
         return out
     }

@@ -46,14 +46,16 @@ public enum WatchTelemetry {
     }
 
     /// One JSON line for `--log` when the watcher falls back to full scans or hits an error.
-    static func warningLine(_ reason: String, _ message: String, now: Date) throws -> [UInt8] {
+    public static func warningLine(_ reason: String, _ message: String, now: Date,
+                                   source: String = "watch") throws -> [UInt8] {
         struct Line: Encodable {
             var time: String
             var level = "warning"
-            var source = "watch"
+            var source: String
             var reason: String
             var message: String
         }
-        return try JSONCoding.encode(Line(time: Timestamp.format(now), reason: reason, message: message), pretty: false)
+        let line = Line(time: Timestamp.format(now), source: source, reason: reason, message: message)
+        return try JSONCoding.encode(line, pretty: false)
     }
 }

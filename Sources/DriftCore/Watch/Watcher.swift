@@ -662,6 +662,9 @@ public final class Watcher {
                 Output.stderr("drift: warning: \(error)\n")
             }
         }
+        // A recovery is said as `drift scan` says it, on stderr and in the --log (incident 13, F4).
+        if let cause = outcome.stateRecovered { warn("state_recovered", cause.warning(state)) }
+        if let aside = outcome.journalSetAside { warn("journal_set_aside", aside.warning) }
         // A scan's notes, in the watcher's log (supervisord's stderr): the "run drift forget" one is
         // given once, by the batch that learned the values (incident 11, F8).
         if outcome.secretsLearned > 0 { Output.stderr(SecretIndex.learnedNote(outcome.secretsLearned)) }
