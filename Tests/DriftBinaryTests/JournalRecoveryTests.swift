@@ -99,6 +99,26 @@ struct JournalRecoveryTests {
         #expect(try Self.scan(f, at: Self.t3).err.isEmpty)
     }
 
+    @Test("export: its scan sets a damaged journal aside and says so; the export is on the base; status clears")
+    func export() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        try f.bake()
+        try sh("echo 'x = 2' >> worker/util.py", cwd: f.workspace)
+        let e1 = try drift(["export", "--manifest", f.mdir, "--state", f.state, "--output", f.dir.sub("e1")],
+                           env: ["DRIFT_TEST_NOW": Self.t1])
+        #expect(e1.code == 0, "\(e1.err)")
+        try Self.damage("ref", f.state)
+        try sh("echo 'import os' > worker/backdoor.py", cwd: f.workspace)
+        let e2 = try drift(["export", "--manifest", f.mdir, "--state", f.state, "--output", f.dir.sub("e2")],
+                           env: ["DRIFT_TEST_NOW": Self.t2])
+        #expect(e2.code == 0, "\(e2.err)")
+        #expect(e2.err.contains("drift: warning:") && e2.err.contains("journal-damaged-"), "\(e2.err)")
+        #expect(Self.setAside(f.state).count == 1)
+        let status = try drift(["status", "--manifest", f.mdir, "--state", f.state], env: ["DRIFT_TEST_NOW": Self.t3])
+        #expect(status.code == 0 && !status.out.contains("DAMAGED"), "\(status.out)\(status.err)")
+    }
+
     @Test("watch: a damaged journal is set aside, the batch records the new drift, the warning in stderr and --log",
           arguments: ["ref", "loose"])
     func watch(kind: String) throws {

@@ -40,6 +40,9 @@ extension Exporter {
         var scanner = runner
         scanner.checkJournal = true
         let outcome = try scanner.run(alreadyLocked: true)
+        // Said as `drift scan` says it: an export's scan recovers the same way.
+        if let cause = outcome.stateRecovered { Output.stderr("drift: warning: \(cause.warning(runner.state))\n") }
+        if let aside = outcome.journalSetAside { Output.stderr("drift: warning: \(aside.warning)\n") }
         scan.secretSources = outcome.secrets.sourceCount
         scan.secrets = outcome.secrets
         scan.journalOnly = outcome.result.changes.isEmpty && outcome.pip.allSatisfy(\.allowed)

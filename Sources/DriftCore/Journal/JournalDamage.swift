@@ -110,7 +110,8 @@ public enum JournalDamage {
         for n in names where n.starts(with: p) {
             let stamp = String(decoding: n.dropFirst(p.count).prefix(16), as: UTF8.self)
             guard let at = compactTime(stamp) else { continue }
-            if let since, at < since { continue }
+            // An export in the same second as the move was made after it (the same run's).
+            if let since, at <= since { continue }
             out.append((PathBytes.join(prev, n), at))
         }
         return out.sorted { $0.at > $1.at }
