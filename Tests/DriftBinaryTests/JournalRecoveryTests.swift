@@ -13,7 +13,7 @@ struct JournalRecoveryTests {
     static let t3 = "2026-03-03T10:00:00Z"
 
     /// The damage kinds of incident 13: a 5-byte ref write, emptied loose objects, a truncated
-    /// pack, a garbage HEAD.
+    /// pack, a garbage HEAD; and a garbage `shallow` (every open refused the journal).
     static func damage(_ kind: String, _ state: String) throws {
         let j = state + "/journal.git"
         switch kind {
@@ -23,6 +23,7 @@ struct JournalRecoveryTests {
             try sh("git --git-dir='\(j)' repack -a -d -q && git --git-dir='\(j)' prune-packed "
                    + "&& git --git-dir='\(j)' pack-refs --all && for p in '\(j)'/objects/pack/*.pack; do "
                    + "s=$(stat -c %s \"$p\"); chmod u+w \"$p\"; truncate -s $((s / 2)) \"$p\"; done")
+        case "shallow": try sh("echo zzzz > '\(j)/shallow'")
         default: try sh("echo garbage > '\(j)/HEAD'")
         }
     }
@@ -38,7 +39,7 @@ struct JournalRecoveryTests {
     }
 
     @Test("scan: a damaged journal is set aside, drift reported (exit 1), first sightings kept, said once",
-          arguments: ["ref", "loose", "pack", "head"])
+          arguments: ["ref", "loose", "pack", "head", "shallow"])
     func scan(kind: String) throws {
         let f = try Fixture()
         defer { f.dir.remove() }

@@ -40,6 +40,7 @@ public enum JournalDamage {
         let path = state.file("journal.git")
         if FileSystem.isAbsent(path.appending(text: "/objects")) { return nil }
         if let bad = try headProblem(path) { return bad }
+        if let bad = try shallowProblem(path) { return bad }
         do {
             let repo = try GitRepository(path: path)
             guard let tip = try repo.reference(Journal.ref) else { return nil }
@@ -73,6 +74,16 @@ public enum JournalDamage {
         let text = String(decoding: line, as: UTF8.self)
         if text.hasPrefix("ref: refs/") || ObjectID(hex: text) != nil { return nil }
         return "HEAD names neither a reference nor a commit"
+    }
+
+    /// `shallow` (drift writes the base commit there) must name a commit: another base's is a
+    /// redeploy (`StateArchive`), not damage; garbage made every open refuse the journal.
+    private static func shallowProblem(_ path: [UInt8]) throws -> String? {
+        let file = path.appending(text: "/shallow")
+        if FileSystem.isAbsent(file) { return nil }
+        let bytes = try readWholeFile(file, limit: 4096, followSymlinks: false)
+        let line = bytes.last == 0x0A ? bytes.dropLast() : bytes[...]
+        return ObjectID(hex: String(decoding: line, as: UTF8.self)) == nil ? "shallow names no commit" : nil
     }
 
     /// Under the state lock: when the journal cannot be read, moves it to
