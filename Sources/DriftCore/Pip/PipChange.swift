@@ -10,8 +10,8 @@ public struct PipChange: Codable, Sendable {
     public var allowed: Bool
     /// Where an editable, VCS or URL install came from (`direct_url.json`).
     var url: String?
-    /// `state.json` only: how many of `files` were left out (it keeps the first few of a
-    /// `modified` or `unowned` change, for `drift status`; none of the others').
+    /// How many files were left out of `files`: a scan lists the first `PipScanner.filesListed`
+    /// of a `modified` or `unowned` change, `state.json` the first few (for `drift status`).
     var filesLeftOut: Int?
 
     public init(name: String?, change: PipChangeKind, from: String?, to: String?, sitePackages: String, files: [String],
@@ -24,6 +24,13 @@ public struct PipChange: Codable, Sendable {
         self.files = files
         self.allowed = allowed
         self.url = url
+    }
+
+    /// Keeps the first `n` files, counting the rest in `filesLeftOut`.
+    mutating func listFirst(_ n: Int) {
+        guard files.count > n else { return }
+        filesLeftOut = (filesLeftOut ?? 0) + files.count - n
+        files.removeSubrange(n...)
     }
 
     enum CodingKeys: String, CodingKey {

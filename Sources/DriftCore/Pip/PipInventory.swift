@@ -84,6 +84,14 @@ public enum PipInventory {
 
     /// `read(_:)` for a directory named by bytes (a name that is not UTF-8 too).
     public static func read(_ dir: [UInt8]) throws -> (SitePackagesInventory, [WalkIssue]) {
+        try read(dir, limits: .standard, first: [])
+    }
+
+    /// `read(_:)` with the RECORD caps `limits`; the dist-infos named in `first` (the baked
+    /// ones) are read before the others, so dists added since cannot spend the caps' totals
+    /// before them.
+    static func read(_ dir: [UInt8], limits: RecordLimits,
+                     first: Set<String>) throws -> (SitePackagesInventory, [WalkIssue]) {
         guard let real = canonicalPath(dir) else {
             throw DriftError(.unreadable, path: dir, "site-packages directory not found")
         }
@@ -94,9 +102,10 @@ public enum PipInventory {
         let prefix = prefixOf(real)
         var dists: [InstalledDistribution] = []
         let top = walked.filter { !$0.path.contains(UInt8(ascii: "/")) }
+        let isBaked = { (e: WalkEntry) in String(validating: e.path, as: UTF8.self).map(first.contains) ?? false }
         let reader = FileReader(root: real)
-        var recordBudget = RecordFile.totalLimit
-        for e in top {
+        var recordBudget = RecordBudget(limits)
+        for e in top.filter(isBaked) + top.filter({ !isBaked($0) }) {
             // A distribution's directory is named by text (`<name>-<version>.dist-info`): a name
             // that is not UTF-8 is none, and is never decoded into another file's name.
             guard let name = String(validating: e.path, as: UTF8.self) else { continue }
@@ -203,13 +212,13 @@ public enum PipInventory {
     }
 
     static func readDistInfo(_ full: String, metadataDir: String, reader: FileReader) throws -> InstalledDistribution {
-        var budget = RecordFile.totalLimit
+        var budget = RecordBudget()
         return try readDistInfo(Array(full.utf8), metadataDir: metadataDir, reader: reader, budget: &budget)
     }
 
-    /// - Parameter budget: RECORD bytes this site-packages may still read (all its RECORDs together).
+    /// - Parameter budget: what this site-packages may still read of its RECORDs (all together).
     static func readDistInfo(_ full: [UInt8], metadataDir: String, reader: FileReader,
-                             budget: inout Int64) throws -> InstalledDistribution {
+                             budget: inout RecordBudget) throws -> InstalledDistribution {
         let m = metadataDir + "/"
         let (name, version) = try CoreMetadata.nameAndVersion(try metadata(reader, m + "METADATA", limit: 8 << 20),
                                                                file: full.appending(text: "/METADATA"))
@@ -218,22 +227,7 @@ public enum PipInventory {
         }
         // One RECORD, and all of one site-packages' RECORDs together, are capped: a
         // million-line RECORD must not cost the box gigabytes on every scan.
-        let limit = min(RecordFile.sizeLimit, budget)
-        let record: [UInt8]
-        do { record = try reader.readAll(Array((m + "RECORD").utf8), limit: limit) } catch let e as FileReadError {
-            if case .overLimit = e.cause {
-                throw DriftError(.pipInvalid, path: full.appending(text: "/RECORD"),
-                    "over \(limit) bytes (one RECORD may hold \(RecordFile.sizeLimit), "
-                    + "all RECORDs of a site-packages \(RecordFile.totalLimit)); its files are not verified")
-            }
-            throw DriftError(.unreadable, path: PathBytes.join(reader.root, e.path), e.reason, underlying: e)
-        }
-        budget -= Int64(record.count)
-        let files = try RecordFile.parse(record, file: full.appending(text: "/RECORD"))
-        guard files.count <= RecordFile.entryLimit else {
-            throw DriftError(.pipInvalid, path: full.appending(text: "/RECORD"),
-                "\(files.count) entries, over \(RecordFile.entryLimit); not verified")
-        }
+        let files = try readRecord(full, metadataDir: metadataDir, reader: reader, budget: &budget)
         let installer = try optionalMetadata(reader, m + "INSTALLER", limit: 1 << 20).map {
             String(decoding: $0, as: UTF8.self).trimmingWhitespace()
         }
@@ -248,8 +242,37 @@ public enum PipInventory {
             editable = direct.editable
         }
         return InstalledDistribution(name: normalizedDistributionName(name), version: version, installer: installer,
-                                     metadataDir: metadataDir, url: url, editable: editable, files: files,
-                                     recordSHA256: try SHA256Hasher.digest(record))
+                                     metadataDir: metadataDir, url: url, editable: editable, files: files.entries,
+                                     recordSHA256: files.sha256)
+    }
+
+    /// A dist-info's RECORD, within the caps: one over them is an error naming it.
+    private static func readRecord(_ full: [UInt8], metadataDir: String, reader: FileReader,
+                                   budget: inout RecordBudget) throws -> (entries: [RecordEntry], sha256: Digest) {
+        let file = full.appending(text: "/RECORD")
+        let caps = budget.limits
+        let limit = min(caps.fileBytes, budget.bytes)
+        let record: [UInt8]
+        let rel = Array((metadataDir + "/RECORD").utf8)
+        do { record = try reader.readAll(rel, limit: limit) } catch let e as FileReadError {
+            if case .overLimit = e.cause {
+                throw DriftError(.pipInvalid, path: file,
+                    "over \(limit) bytes (one RECORD may hold \(caps.fileBytes), "
+                    + "all RECORDs of a site-packages \(caps.totalBytes)); its files are not verified")
+            }
+            throw DriftError(.unreadable, path: PathBytes.join(reader.root, e.path), e.reason, underlying: e)
+        }
+        // What was read counts against the total even when refused: a scan reads at most the total.
+        budget.bytes -= Int64(record.count)
+        let most = min(caps.fileEntries, budget.entries)
+        let files = try RecordFile.parse(record, file: file, maxEntries: most)
+        guard files.count <= most else {
+            throw DriftError(.pipInvalid, path: file,
+                "over \(most) entries (one RECORD may list \(caps.fileEntries), "
+                + "all RECORDs of a site-packages \(caps.totalEntries)); its files are not verified")
+        }
+        budget.entries -= files.count
+        return (files, try SHA256Hasher.digest(record))
     }
 
     static func readEggInfo(_ full: String, metadataDir: String, isDirectory: Bool,

@@ -19,6 +19,11 @@ public struct PipScanner {
     /// Cached records (RECORD files and pyc verdicts) re-checked anyway, so a forged
     /// `pipcache` record is found in time (`ReverifySlice`).
     var reverify: ReverifySlice?
+    /// RECORD caps (lowered by tests).
+    var recordLimits = RecordLimits.standard
+    /// Most files one `modified` or `unowned` change lists; the rest are counted in
+    /// `filesLeftOut`, so one report stays bounded (lowered by tests).
+    var filesListed = 1_000
 
     public init(baseline: PipBaseline, allow: [String], cache: StatCache?) {
         self.baseline = baseline
@@ -46,7 +51,8 @@ public struct PipScanner {
         for base in baseline.sitePackages {
             let inv: SitePackagesInventory
             do {
-                let (i, iss) = try PipInventory.read(base.path)
+                let baked = Set(base.distributions.map(\.metadataDir))
+                let (i, iss) = try PipInventory.read(base.path, limits: recordLimits, first: baked)
                 inv = i
                 pass.issues += iss
             } catch let e as DriftError {
@@ -65,8 +71,10 @@ public struct PipScanner {
         var changes = pass.changes
         for (owner, files) in modified.sorted(by: { $0.key < $1.key }) {
             let (sp, d) = pass.owners[owner]
-            changes.append(PipChange(name: d.name, change: .modified, from: d.version, to: d.version, sitePackages: sp,
-                                     files: files.sorted(), allowed: allow.contains(d.name), url: d.url))
+            var c = PipChange(name: d.name, change: .modified, from: d.version, to: d.version, sitePackages: sp,
+                              files: files.sorted(), allowed: allow.contains(d.name), url: d.url)
+            c.listFirst(filesListed)
+            changes.append(c)
         }
         changes.sort {
             ($0.sitePackages, $0.name ?? "", $0.change.rawValue) < ($1.sitePackages, $1.name ?? "", $1.change.rawValue)

@@ -39,7 +39,9 @@ extension PipScanner {
         let oldUnowned = Set(base.unowned)
         let newUnowned = inv.unowned.filter { !oldUnowned.contains($0) } + strayPycs
         if !newUnowned.isEmpty {
-            pass.changes.append(change(nil, .unowned, nil, nil, sitePackages: shown, files: newUnowned.sorted()))
+            var c = change(nil, .unowned, nil, nil, sitePackages: shown, files: newUnowned.sorted())
+            c.listFirst(filesListed)
+            pass.changes.append(c)
         }
         queueRecordChecks(inv, owner: shown, before: before, &pass)
     }

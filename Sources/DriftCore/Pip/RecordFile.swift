@@ -14,27 +14,56 @@ public struct RecordEntry: Codable, Sendable, Equatable {
     var size: Int64?
 }
 
+/// How much of a site-packages' RECORDs one read takes in (docs/pip.md): what a RECORD
+/// over a cap lists is not verified (an error names it), never gigabytes on every scan.
+struct RecordLimits: Sendable {
+    /// Bytes of one RECORD (the biggest real wheels' RECORDs are a few MiB).
+    var fileBytes: Int64 = 32 << 20
+    /// Bytes of all RECORDs of one site-packages together.
+    var totalBytes: Int64 = 128 << 20
+    /// Entries of one RECORD.
+    var fileEntries = 300_000
+    /// Entries of all RECORDs of one site-packages together: a venv with torch and its
+    /// dependencies lists 20-40k; each entry read costs the scan about 0.5 KB (docs/benchmarks.md).
+    var totalEntries = 300_000
+
+    static let standard = RecordLimits()
+}
+
+/// What a site-packages may still read of its RECORDs (`RecordLimits`' totals, less what was read).
+struct RecordBudget {
+    var limits: RecordLimits
+    var bytes: Int64
+    var entries: Int
+
+    init(_ limits: RecordLimits = .standard) {
+        self.limits = limits
+        bytes = limits.totalBytes
+        entries = limits.totalEntries
+    }
+}
+
 /// Parses RECORD files: CSV with quoted fields (paths may hold commas and quotes).
 public enum RecordFile {
-    /// Largest RECORD read (the biggest real wheels' RECORDs are a few MiB).
-    static let sizeLimit: Int64 = 32 << 20
-    /// All RECORDs of one site-packages together.
-    static let totalLimit: Int64 = 128 << 20
-    /// Most entries one RECORD may list.
-    static let entryLimit = 300_000
+    static let sizeLimit = RecordLimits.standard.fileBytes
+    static let totalLimit = RecordLimits.standard.totalBytes
+    static let entryLimit = RecordLimits.standard.fileEntries
 
     public static func parse(_ bytes: [UInt8], file: String) throws -> [RecordEntry] {
         try parse(bytes, file: Array(file.utf8))
     }
 
-    /// - Parameter file: the RECORD's name as bytes, for messages (site-packages' name may not be UTF-8).
-    static func parse(_ bytes: [UInt8], file: [UInt8]) throws -> [RecordEntry] {
+    /// - Parameters:
+    ///   - file: the RECORD's name as bytes, for messages (site-packages' name may not be UTF-8).
+    ///   - maxEntries: parsing stops after one entry more than this (the caller refuses the RECORD),
+    ///     so a RECORD over the cap costs no more than the cap.
+    static func parse(_ bytes: [UInt8], file: [UInt8], maxEntries: Int = .max) throws -> [RecordEntry] {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw DriftError(.pipInvalid, path: file, "RECORD is not UTF-8")
         }
         var out: [RecordEntry] = []
         var lineNo = 0
-        for row in try csvRows(text, file: file) {
+        for row in try csvRows(text, file: file, maxRows: maxEntries) {
             lineNo += 1
             if row.count == 1 && row[0].isEmpty { continue }
             guard row.count == 3, !row[0].isEmpty else {
@@ -65,19 +94,29 @@ public enum RecordFile {
     }
 
     /// RFC 4180 CSV as Python's csv module writes it.
-    static func csvRows(_ text: String, file: [UInt8]) throws -> [[String]] {
+    /// - Parameter maxRows: stops after one non-blank row more than this.
+    static func csvRows(_ text: String, file: [UInt8], maxRows: Int = .max) throws -> [[String]] {
         var rows: [[String]] = []
+        var kept = 0
         var row: [String] = []
         var field = ""
         var inQuotes = false
-        var it = Array(text.unicodeScalars)[...]
+        // Scalars one at a time with one of lookahead: an array of the whole RECORD's scalars
+        // would cost four bytes a byte.
+        var it = text.unicodeScalars.makeIterator()
+        var ahead = it.next()
+        func pop() -> Unicode.Scalar? {
+            let c = ahead
+            ahead = it.next()
+            return c
+        }
         var line = 1
-        while let c = it.popFirst() {
+        while let c = pop() {
             if inQuotes {
                 if c == "\"" {
-                    if it.first == "\"" {
+                    if ahead == "\"" {
                         field.unicodeScalars.append("\"")
-                        it.removeFirst()
+                        _ = pop()
                     } else {
                         inQuotes = false
                     }
@@ -100,7 +139,9 @@ public enum RecordFile {
                 continue
             case "\n":
                 row.append(field)
+                if row.count > 1 || !field.isEmpty { kept += 1 }
                 rows.append(row)
+                if kept > maxRows { return rows }
                 row = []
                 field = ""
                 line += 1

@@ -369,7 +369,8 @@ public struct ScanRunner {
         let pipDrift = pip.filter { !$0.allowed }.map { p in
             var q = p
             q.files = p.change.isPinnable ? [] : Array(p.files.prefix(ReportText.pipFilesShown))
-            q.filesLeftOut = p.change.isPinnable || p.files.count <= q.files.count ? nil : p.files.count - q.files.count
+            let left = p.files.count - q.files.count + (p.filesLeftOut ?? 0)
+            q.filesLeftOut = p.change.isPinnable || left == 0 ? nil : left
             return q
         }
         st.pip = pipDrift.isEmpty ? nil : pipDrift
