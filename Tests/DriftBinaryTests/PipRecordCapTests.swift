@@ -124,10 +124,17 @@ struct PipRecordCapTests {
             let old = try? Self.oldCSVRows(text)
             let new = try? RecordFile.csvRows(text, file: [])
             #expect(old == new, "\(text.debugDescription)")
+            if !text.contains("\""), let rows = new {
+                let kept = rows.filter { !($0.count == 1 && $0[0].isEmpty) }.count
+                #expect(RecordFile.plainRowCount(Array(text.utf8)) == kept, "\(text.debugDescription)")
+            }
         }
         let many = (0..<1_000).map { "m\($0).py,,\n" }.joined()
         #expect(try RecordFile.parse(Array(many.utf8), file: [], maxEntries: 10).count == 11)
         #expect(try RecordFile.parse(Array(many.utf8), file: []).count == 1_000)
+        #expect(RecordFile.plainRowCount(Array(many.utf8)) == 1_000)
+        #expect(RecordFile.plainRowCount(Array("a,,\r\n\r\n\nb,,".utf8)) == 2)
+        #expect(RecordFile.plainRowCount(Array("\"a\nb\",,\n".utf8)) == nil)
     }
 
     /// `RecordFile.csvRows` as it was before round 13 (an array of the whole text's scalars).

@@ -265,8 +265,10 @@ public enum PipInventory {
         // What was read counts against the total even when refused: a scan reads at most the total.
         budget.bytes -= Int64(record.count)
         let most = min(caps.fileEntries, budget.entries)
-        let files = try RecordFile.parse(record, file: file, maxEntries: most)
-        guard files.count <= most else {
+        // A RECORD over the cap is refused by a count of its lines where it can be, not a parse.
+        let plain = RecordFile.plainRowCount(record)
+        let files = plain.map { $0 > most } == true ? [] : try RecordFile.parse(record, file: file, maxEntries: most)
+        guard files.count <= most, plain.map({ $0 > most }) != true else {
             throw DriftError(.pipInvalid, path: file,
                 "over \(most) entries (one RECORD may list \(caps.fileEntries), "
                 + "all RECORDs of a site-packages \(caps.totalEntries)); its files are not verified")

@@ -93,6 +93,24 @@ public enum RecordFile {
         return out
     }
 
+    /// How many rows a RECORD without a quote holds (its lines that are not blank), counted
+    /// without parsing; nil when it holds a quote (a quoted field may span lines).
+    static func plainRowCount(_ bytes: [UInt8]) -> Int? {
+        var rows = 0
+        var blank = true
+        for b in bytes {
+            switch b {
+            case UInt8(ascii: "\""): return nil
+            case UInt8(ascii: "\n"):
+                if !blank { rows += 1 }
+                blank = true
+            case UInt8(ascii: "\r"): continue
+            default: blank = false
+            }
+        }
+        return blank ? rows : rows + 1
+    }
+
     /// RFC 4180 CSV as Python's csv module writes it.
     /// - Parameter maxRows: stops after one non-blank row more than this.
     static func csvRows(_ text: String, file: [UInt8], maxRows: Int = .max) throws -> [[String]] {
