@@ -8,9 +8,14 @@ test:
 # here, first scan / floor, unchanged scan / find and git status, 10 edits, peak RSS and bytes per
 # file per verb; ANCHOR=/path/to/an/older/drift runs it in the same interleaved rounds), then
 # every issue-17 ratio: bake / pack-objects, unchanged scan / git status and
-# find (warm, cold), then the fleet gate at 100 / 1,000 / 10,000 entries and its 10k/1k ratio.
+# find (warm, cold), then the fleet gate at 100 / 1,000 / 10,000 entries and its 10k/1k ratio,
+# then issue 28's million files (bench/million.py at 200,000 and 1,000,000: scans, watch start-up,
+# an edit journaled, RSS; with ANCHOR the anchor on the same trees right after, own state dirs).
+MILLION = python3 bench/million.py --counts 200000,1000000 --work /tmp/drift-bench-million
 bench:
 	./scripts/setup.sh && swift build -c release --build-path .build-release && \
+	  $(MILLION) --drift .build-release/release/drift --state-root /tmp/drift-bench-million/main && \
+	  $(if $(ANCHOR),$(MILLION) --drift $(ANCHOR) --state-root /tmp/drift-bench-million/anchor &&) \
 	  python3 bench/issue26.py --drift .build-release/release/drift $(if $(ANCHOR),--also base=$(ANCHOR)) && \
 	  python3 bench/run.py && \
 	  python3 bench/gen_fleet.py --hosts 100,1000,10000 --work /tmp/drift-bench-fleet --runs 3 \
@@ -25,7 +30,8 @@ bench-gate:
 bench-push:
 	./scripts/setup.sh && swift build -c release && python3 bench/push_refs.py --drift .build/release/drift
 bench-million:
-	./scripts/setup.sh && python3 bench/million.py --counts 200000,1000000
+	./scripts/setup.sh && swift build -c release --build-path .build-release && \
+	  $(MILLION) --drift .build-release/release/drift --state-root /tmp/drift-bench-million/main
 bench-medium:
 	./scripts/setup.sh && python3 bench/run.py --sizes medium
 bench-unchanged:

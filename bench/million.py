@@ -74,6 +74,8 @@ def bench(work, n, drift, state_root=None):
     ws, mdir = tree(work, n, drift)
     # A state dir of its own lets several binaries share one tree (the tree is only read).
     state = os.path.join(state_root or os.path.join(work, f"n{n}"), f"state-{n}" if state_root else "state")
+    if state_root:
+        os.makedirs(state_root, exist_ok=True)
     shutil.rmtree(state, ignore_errors=True)
     load0 = os.getloadavg()[0]
     scan = [drift, "scan", "--manifest", mdir, "--state", state, "--format", "text"]
