@@ -180,10 +180,6 @@ final class DutyLookup {
     /// A summary's duty (nil inside: its first sighting cannot be read).
     private var summaryDuty: [SummaryIndex.Key: ExportDuty?] = [:]
     private let stop: DeadlineStop
-    /// The last summary lookup: paths of one directory, change and class have one covering
-    /// summary (`SummaryIndex.stands` asks only which directories are above the path), and
-    /// sorted paths come a directory at a time (a million drifted paths, one lookup a run).
-    private var last: (directory: [UInt8], change: ChangeKind, fileClass: FileClass?, duty: ExportDuty?)?
 
     init(_ items: [DriftState.Item], stop: DeadlineStop) {
         self.stop = stop
@@ -204,22 +200,13 @@ final class DutyLookup {
         return Array(path[...slash])
     }
 
-    /// The duty of drifted path `c`; nil when no item stands for it.
+    /// The duty of drifted path `c`; nil when no item stands for it. `duties(of:)` asks it once
+    /// a run: paths of one directory, change and class have one covering summary
+    /// (`SummaryIndex.stands` asks only which directories are above the path).
     func duty(_ c: FileChange) -> ExportDuty? {
-        let p = c.path
-        let end = (p.lastIndex(of: UInt8(ascii: "/")) ?? -1) + 1
-        if let l = last, l.change == c.change, l.fileClass == c.fileClass, l.directory.count == end,
-           l.directory.elementsEqual(p[..<end]) {
-            return l.duty
-        }
-        let key = PathBytes.escape(p)
+        let key = PathBytes.escape(c.path)
         if let i = own[key] { return i.duty(stop: stop) }
-        let d = summaryDutyOf(key, c)
-        let directory = Array(p[..<end])
-        if !ownUnplaced && !ownDirectories.contains(directory) {
-            last = (directory, c.change, c.fileClass, d)
-        }
-        return d
+        return summaryDutyOf(key, c)
     }
 
     /// Every change's duty as `Rows` keeps them: an index into a table (-1: none), equal

@@ -79,11 +79,7 @@ struct RunFold {
             var item = DriftState.Item(path: key.dir, firstSeen: s.seenText, change: key.change,
                                        fileClass: key.fileClass, count: s.total)
             let export = s.agreed ? s.export : StateFold.Export()
-            item.exportWithheld = export.exportWithheld
-            item.exportedAt = export.exportedAt
-            item.exportId = export.exportId
-            item.exportIdAt = export.exportIdAt
-            item.pushedAt = export.pushedAt
+            item.takeExport(export)
             item.clockStarted = s.clock
             let run = FoldRun(range: 0..<0, dir: StateSummary.parent(key.dir) ?? "", change: key.change,
                               fileClass: key.fileClass, root: key.dir.isEmpty, total: s.total,

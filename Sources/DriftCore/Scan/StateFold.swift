@@ -256,3 +256,14 @@ struct FoldRun: Sendable {
         return r
     }
 }
+
+extension DriftState.Item {
+    /// Takes the export fields a summary keeps from the paths it folds (`StateFold.Export`).
+    mutating func takeExport(_ e: StateFold.Export) {
+        exportWithheld = e.exportWithheld
+        exportedAt = e.exportedAt
+        exportId = e.exportId
+        exportIdAt = e.exportIdAt
+        pushedAt = e.pushedAt
+    }
+}

@@ -135,13 +135,7 @@ enum StateSummary {
             // An export (or a restarted clock) the folded paths share is kept; any
             // disagreement keeps none, so a summary never claims more was exported than was.
             let lead = f.export(leadEntry)
-            if members.allSatisfy({ f.export(f.entries[$0]) == lead }) {
-                summary.exportWithheld = lead.exportWithheld
-                summary.exportedAt = lead.exportedAt
-                summary.exportId = lead.exportId
-                summary.exportIdAt = lead.exportIdAt
-                summary.pushedAt = lead.pushedAt
-            }
+            if members.allSatisfy({ f.export(f.entries[$0]) == lead }) { summary.takeExport(lead) }
             summary.clockStarted = members.compactMap { f.clockStarted(f.entries[$0]) }.max()
             made.append((key, summary))
         }
